@@ -1,0 +1,54 @@
+/*
+ * urbac/io.h - tenant files: load (YAML or JSON) with located, all-or-nothing
+ * validation, and save (deterministic, human-diffable; load -> save -> load is
+ * the identity).
+ */
+#ifndef URBAC_IO_H
+#define URBAC_IO_H
+
+#include <stddef.h>
+
+#include "urbac/error.h"
+#include "urbac/export.h"
+#include "urbac/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum urbac_format {
+  URBAC_FORMAT_AUTO = 0, /* by the file name's extension; YAML otherwise */
+  URBAC_FORMAT_YAML = 1,
+  URBAC_FORMAT_JSON = 2
+} urbac_format;
+
+/* The format a path's extension names (.json: JSON; anything else: YAML). */
+URBAC_EXTERN urbac_format urbac_format_from_path(const char *path);
+
+/*
+ * Loads the tenant file at `path`. On success *out is a new model that the caller
+ * frees with urbac_model_free(). On failure *out is NULL, every problem found is
+ * in `d` (may be NULL) with file:line:column, and nothing was kept. A file of
+ * more than 256 MiB is refused (URBAC_ELIMIT).
+ */
+URBAC_EXTERN urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag *d);
+/* The same from memory: `buf` (`len` bytes, not retained) named `name` in messages. */
+URBAC_EXTERN urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name,
+                                                urbac_model **out, urbac_diag *d);
+
+/* Writes `m` as a tenant file. *out is NUL-terminated; the caller frees it with
+ * urbac_free(). */
+URBAC_EXTERN urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out,
+                                                size_t *len);
+/* Writes `m` to `path` atomically (a temporary file beside it, fsync, rename):
+ * a failed write leaves the old file as it was. */
+URBAC_EXTERN urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path,
+                                              urbac_format fmt, urbac_diag *d);
+
+/* Frees memory the library handed over (strings from save, explain, ...); accepts NULL. */
+URBAC_EXTERN void urbac_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the Debian packages a target needs, only when one is missing.
+# Usage: scripts/deps.sh build|test|bench
+# Runs as root on a fresh Debian 12 machine (apt-get); elsewhere it only checks.
+set -euo pipefail
+
+build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3)
+bench_pkgs=()
+
+want=("${build_pkgs[@]}")
+case "${1:-build}" in
+  build) ;;
+  test)  want+=("${test_pkgs[@]}") ;;
+  bench) want+=("${bench_pkgs[@]}") ;;
+  *) echo "deps.sh: unknown target '$1' (build, test or bench)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps.sh: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+  exit 2
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

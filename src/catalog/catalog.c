@@ -1,0 +1,342 @@
+/*
+ * catalog/catalog.c - the catalog as C tables, generated from defender.def by the
+ * preprocessor, and the grant arithmetic the engine is built on.
+ *
+ * The tables are small (tens of rows) and constant. Mapping cells stay as the
+ * seed's text here; urbac__tables_build() resolves them through catalog/names.c,
+ * once per compiled snapshot, so the text in defender.def is the single source.
+ *
+ * Depends on: util, catalog/names.c.
+ */
+#include <ctype.h>
+#include <strings.h>
+#include <stdio.h>
+
+#include "catalog/catalog.h"
+
+#define R URBAC_LEVEL_READ
+#define M URBAC_LEVEL_MANAGE
+#define RM (URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE)
+
+static const urbac_perm_info perms[URBAC__NPERMS] = {
+#define URBAC_PERM(E, name, id, lv) {name, "microsoft.xdr/" id, lv},
+#include "catalog/defender.def"
+};
+#undef R
+#undef M
+#undef RM
+
+static const struct {
+  const char *id, *name, *app;
+} workloads[URBAC__NWORKLOADS] = {
+#define URBAC_WORKLOAD(E, id, name, app) {id, name, app},
+#include "catalog/defender.def"
+};
+
+#define T_MDE "Map Defender for Endpoint permissions"
+#define T_EOP "Map Defender for Office 365 (Exchange Online Protection) roles"
+#define T_MDI "Map Microsoft Defender for Identity permissions"
+#define T_DIR "Azure Active Directory Global roles access"
+
+static const urbac_legacy_info mde_info[URBAC__NMDE] = {
+#define URBAC_MDE_MAP(E, id, name, cell) {id, name, T_MDE},
+#include "catalog/defender.def"
+};
+static const char *const mde_cells[URBAC__NMDE] = {
+#define URBAC_MDE_MAP(E, id, name, cell) cell,
+#include "catalog/defender.def"
+};
+static const urbac_legacy_info eop_info[URBAC__NEOP] = {
+#define URBAC_EOP_ROLE(E, id, name, cell) {id, name, T_EOP},
+#include "catalog/defender.def"
+};
+static const char *const eop_cells[URBAC__NEOP] = {
+#define URBAC_EOP_ROLE(E, id, name, cell) cell,
+#include "catalog/defender.def"
+};
+static const urbac_legacy_info mdi_info[URBAC__NMDI] = {
+#define URBAC_MDI_ROLE(E, id, name, cell) {id, name, T_MDI},
+#include "catalog/defender.def"
+};
+static const char *const mdi_cells[URBAC__NMDI] = {
+#define URBAC_MDI_ROLE(E, id, name, cell) cell,
+#include "catalog/defender.def"
+};
+static const urbac_legacy_info dir_info[URBAC__NDIR] = {
+#define URBAC_DIR_ROLE(E, id, name, same, all, mde, mdo, mdi, mdomdi) {id, name, T_DIR},
+#include "catalog/defender.def"
+};
+enum { URBAC__DIR_SELF = -1 };
+#define URBAC__DIR_SAME(x) URBAC__DIR_##x
+static const struct {
+  int same_as;
+  const char *cells[5]; /* all workloads, then the four sections */
+} dir_rows[URBAC__NDIR] = {
+#define URBAC_DIR_ROLE(E, id, name, same, all, mde, mdo, mdi, mdomdi)                             \
+  {URBAC__DIR_SAME(same), {all, mde, mdo, mdi, mdomdi}},
+#include "catalog/defender.def"
+};
+
+/* Which workloads each workload-specific section applies to. */
+static const struct {
+  const char *heading;
+  int wl[URBAC__NWORKLOADS + 1]; /* terminated by -1 */
+} dir_sections[4] = {
+#define URBAC_DIR_SECTION(col, heading, ...) [col] = {heading, {__VA_ARGS__, -1}},
+#define MDE URBAC__WL_MDE
+#define MDO URBAC__WL_MDO
+#define MDI URBAC__WL_MDI
+#include "catalog/defender.def"
+#undef MDE
+#undef MDO
+#undef MDI
+};
+
+/* grant index <-> (perm, level) */
+static const urbac_grant grants[URBAC__NGRANTS] = {
+#define URBAC__GR_R(E) {URBAC__P_##E, URBAC_LEVEL_READ},
+#define URBAC__GR_M(E) {URBAC__P_##E, URBAC_LEVEL_MANAGE},
+#define URBAC__GR_RM(E) URBAC__GR_R(E) URBAC__GR_M(E)
+#define URBAC_PERM(E, name, id, lv) URBAC__GR_##lv(E)
+#include "catalog/defender.def"
+};
+
+/* ---------------------------------------------------------------- public lookups */
+
+size_t urbac_catalog_perm_count(void) { return URBAC__NPERMS; }
+
+const urbac_perm_info *urbac_catalog_perm(size_t i) { return i < URBAC__NPERMS ? &perms[i] : NULL; }
+
+size_t urbac_catalog_workload_count(void) { return URBAC__NWORKLOADS; }
+
+const char *urbac_catalog_workload_id(size_t i)
+{
+  return i < URBAC__NWORKLOADS ? workloads[i].id : NULL;
+}
+
+const char *urbac_catalog_workload_name(size_t i)
+{
+  return i < URBAC__NWORKLOADS ? workloads[i].name : NULL;
+}
+
+int urbac_catalog_workload_find(const char *id)
+{
+  for (int i = 0; i < URBAC__NWORKLOADS; i++)
+    if (strcasecmp(id, workloads[i].id) == 0 || strcasecmp(id, workloads[i].app) == 0)
+      return i;
+  return -1;
+}
+
+size_t urbac_catalog_legacy_count(urbac_legacy_kind kind)
+{
+  switch (kind) {
+  case URBAC_LEGACY_MDE_PERMISSION: return URBAC__NMDE;
+  case URBAC_LEGACY_EOP_ROLE_GROUP: return URBAC__NEOP;
+  case URBAC_LEGACY_MDI_ROLE: return URBAC__NMDI;
+  case URBAC_LEGACY_DIRECTORY_ROLE: return URBAC__NDIR;
+  }
+  return 0;
+}
+
+const urbac_legacy_info *urbac_catalog_legacy(urbac_legacy_kind kind, size_t i)
+{
+  if (i >= urbac_catalog_legacy_count(kind))
+    return NULL;
+  switch (kind) {
+  case URBAC_LEGACY_MDE_PERMISSION: return &mde_info[i];
+  case URBAC_LEGACY_EOP_ROLE_GROUP: return &eop_info[i];
+  case URBAC_LEGACY_MDI_ROLE: return &mdi_info[i];
+  case URBAC_LEGACY_DIRECTORY_ROLE: return &dir_info[i];
+  }
+  return NULL;
+}
+
+const char *urbac__legacy_cell(urbac_legacy_kind kind, size_t i, size_t column)
+{
+  if (i >= urbac_catalog_legacy_count(kind))
+    return NULL;
+  switch (kind) {
+  case URBAC_LEGACY_MDE_PERMISSION: return column == 0 ? mde_cells[i] : NULL;
+  case URBAC_LEGACY_EOP_ROLE_GROUP: return column == 0 ? eop_cells[i] : NULL;
+  case URBAC_LEGACY_MDI_ROLE: return column == 0 ? mdi_cells[i] : NULL;
+  case URBAC_LEGACY_DIRECTORY_ROLE:
+    if (column == 5)
+      return dir_rows[i].same_as == URBAC__DIR_SELF ? NULL : dir_info[dir_rows[i].same_as].name;
+    return column < 5 ? dir_rows[i].cells[column] : NULL;
+  }
+  return NULL;
+}
+
+const char *urbac_level_name(urbac_level level)
+{
+  switch (level) {
+  case URBAC_LEVEL_READ: return "read";
+  case URBAC_LEVEL_MANAGE: return "manage";
+  case URBAC_LEVEL_ALL: return "All permissions";
+  case URBAC_LEVEL_NONE: break;
+  }
+  return "none";
+}
+
+/* ---------------------------------------------------------------- grants */
+
+unsigned urbac__grant_index(unsigned perm, unsigned level)
+{
+  /* The table is tiny and ordered by permission; a scan beats any index here. */
+  for (unsigned g = 0; g < URBAC__NGRANTS; g++)
+    if (grants[g].perm == perm && grants[g].level == level)
+      return g;
+  return URBAC__NO_GRANT;
+}
+
+urbac_grant urbac__grant_of(unsigned g) { return grants[g]; }
+
+void urbac__gmask_add(urbac__gmask *m, unsigned perm, unsigned level)
+{
+  unsigned supported = perms[perm].levels;
+  if (level == URBAC_LEVEL_MANAGE || level == URBAC_LEVEL_ALL)
+    level = supported; /* manage implies read wherever read exists */
+  for (unsigned l = URBAC_LEVEL_READ; l <= URBAC_LEVEL_MANAGE; l++) {
+    unsigned g = (level & l & supported) ? urbac__grant_index(perm, l) : URBAC__NO_GRANT;
+    if (g != URBAC__NO_GRANT)
+      urbac__bit_set(m->w, g);
+  }
+}
+
+size_t urbac_grant_format(urbac_grant g, char *buf, size_t size)
+{
+  if (g.perm >= URBAC__NPERMS)
+    return (size_t)snprintf(buf, size, "?");
+  int n = snprintf(buf, size, "%s (%s)", perms[g.perm].name, urbac_level_name((urbac_level)g.level));
+  return n < 0 ? 0 : (size_t)n;
+}
+
+size_t urbac_grant_action(urbac_grant g, char *buf, size_t size)
+{
+  if (g.perm >= URBAC__NPERMS)
+    return (size_t)snprintf(buf, size, "?");
+  const char *lv = g.level == URBAC_LEVEL_READ ? "read" : g.level == URBAC_LEVEL_MANAGE ? "manage" : "*";
+  int n = snprintf(buf, size, "%s/%s", perms[g.perm].id, lv);
+  return n < 0 ? 0 : (size_t)n;
+}
+
+/* Case-insensitive glob: '*' matches any run of characters, '/' included, as
+ * in Azure and Graph resource actions. Iterative, with one backtrack point. */
+static bool glob_match(const char *p, size_t plen, const char *s)
+{
+  size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0, slen = strlen(s);
+  while (si < slen) {
+    if (pi < plen && p[pi] == '*') {
+      star = pi++;
+      mark = si;
+    } else if (pi < plen && tolower((unsigned char)p[pi]) == tolower((unsigned char)s[si])) {
+      pi++;
+      si++;
+    } else if (star != SIZE_MAX) {
+      pi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < plen && p[pi] == '*')
+    pi++;
+  return pi == plen;
+}
+
+size_t urbac__catalog_wildcard(const char *pattern, size_t len, urbac__gmask *out)
+{
+  char action[256];
+  size_t n = 0;
+  memset(out, 0, sizeof *out);
+  for (unsigned g = 0; g < URBAC__NGRANTS; g++) {
+    urbac_grant_action(grants[g], action, sizeof action);
+    if (glob_match(pattern, len, action)) {
+      urbac__bit_set(out->w, g);
+      n++;
+    }
+  }
+  return n;
+}
+
+size_t urbac_catalog_legacy_grants(urbac_legacy_kind kind, size_t i, size_t workload,
+                                   urbac_grant *out, size_t max)
+{
+  urbac__tables t;
+  const urbac__gmask *m = NULL;
+  size_t n = 0;
+  if (urbac__tables_build(&t, NULL) || i >= urbac_catalog_legacy_count(kind) ||
+      workload >= URBAC__NWORKLOADS)
+    return 0;
+  switch (kind) {
+  case URBAC_LEGACY_MDE_PERMISSION: m = &t.mde[i]; break;
+  case URBAC_LEGACY_EOP_ROLE_GROUP: m = &t.eop[i]; break;
+  case URBAC_LEGACY_MDI_ROLE: m = &t.mdi[i]; break;
+  case URBAC_LEGACY_DIRECTORY_ROLE: m = &t.dir[i][workload]; break;
+  }
+  for (unsigned g = 0; g < URBAC__NGRANTS; g++) {
+    if (!urbac__gmask_has(m, g))
+      continue;
+    if (n < max)
+      out[n] = grants[g];
+    n++;
+  }
+  return n;
+}
+
+/* ---------------------------------------------------------------- seed tables */
+
+/* Resolves one '|'-separated cell into `m`. */
+static urbac_err resolve_cell(const char *cell, urbac__gmask *m, urbac_diag *d, const char *what)
+{
+  const char *p = cell;
+  while (*p) {
+    const char *bar = strchr(p, '|');
+    size_t len = bar ? (size_t)(bar - p) : strlen(p);
+    urbac_grant g;
+    char why[256];
+    if (urbac_catalog_resolve(p, len, &g, why, sizeof why))
+      return urbac__diag_add(d, URBAC_EUNKNOWNPERM, "defender.def", 0, 0, what, "%s", why);
+    urbac__gmask_add(m, g.perm, g.level ? g.level : URBAC_LEVEL_ALL);
+    p += len + (bar ? 1 : 0);
+  }
+  return URBAC_OK;
+}
+
+static urbac_err build_dir_row(urbac__tables *t, size_t i, urbac_diag *d)
+{
+  urbac__gmask m;
+  memset(&m, 0, sizeof m);
+  urbac_err err = resolve_cell(dir_rows[i].cells[0], &m, d, dir_info[i].name);
+  for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
+    t->dir[i][w] = m;
+  for (size_t s = 0; s < 4 && !err; s++) {
+    memset(&m, 0, sizeof m);
+    err = resolve_cell(dir_rows[i].cells[s + 1], &m, d, dir_info[i].name);
+    for (const int *w = dir_sections[s].wl; *w >= 0; w++)
+      urbac__gmask_or(&t->dir[i][*w], &m);
+  }
+  return err;
+}
+
+urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  memset(t, 0, sizeof *t);
+  for (size_t i = 0; i < URBAC__NMDE && !err; i++)
+    err = resolve_cell(mde_cells[i], &t->mde[i], d, mde_info[i].name);
+  for (size_t i = 0; i < URBAC__NEOP && !err; i++)
+    err = resolve_cell(eop_cells[i], &t->eop[i], d, eop_info[i].name);
+  for (size_t i = 0; i < URBAC__NMDI && !err; i++)
+    err = resolve_cell(mdi_cells[i], &t->mdi[i], d, mdi_info[i].name);
+  for (size_t i = 0; i < URBAC__NDIR && !err; i++)
+    if (dir_rows[i].same_as == URBAC__DIR_SELF)
+      err = build_dir_row(t, i, d);
+  /* "Same as X" rows copy X's row; they refer to rows already built above. */
+  for (size_t i = 0; i < URBAC__NDIR && !err; i++)
+    if (dir_rows[i].same_as != URBAC__DIR_SELF)
+      memcpy(t->dir[i], t->dir[dir_rows[i].same_as], sizeof t->dir[i]);
+  return err;
+}
+
+const char *urbac__dir_section_heading(size_t s) { return s < 4 ? dir_sections[s].heading : NULL; }

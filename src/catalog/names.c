@@ -1,0 +1,335 @@
+/*
+ * catalog/names.c - turning what people type into catalog entries.
+ *
+ * semantics.md "Names": a permission is accepted by its display name in any of the
+ * seed's spellings (case, white space, '\' spacing and dash variants folded), with
+ * its level inside the name ("(manage)", "\ (All permissions)") or as ":read" /
+ * ":manage" on an id, and by its Graph resource action ("microsoft.xdr/.../read").
+ * Legacy roles, legacy permissions and directory roles resolve the same way by name
+ * or id. An unknown name is an error naming the closest known names (Levenshtein).
+ *
+ * Depends on: util, catalog/catalog.c.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "catalog/catalog.h"
+
+#define NORM_MAX 512u
+
+/* ---------------------------------------------------------------- normalising */
+
+/* The byte length of a dash variant (en dash, em dash, minus sign) at `s`, or 0. */
+static size_t dash_len(const unsigned char *s, size_t left)
+{
+  if (left >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0x93 || s[2] == 0x94))
+    return 3;
+  if (left >= 3 && s[0] == 0xE2 && s[1] == 0x88 && s[2] == 0x92)
+    return 3;
+  return 0;
+}
+
+size_t urbac__name_norm(const char *src, size_t len, char *out, size_t size)
+{
+  const unsigned char *s = (const unsigned char *)src;
+  size_t o = 0;
+  bool space = false;
+  if (!size)
+    return 0;
+  for (size_t i = 0; i < len && o + 4 < size; i++) {
+    size_t dl = dash_len(s + i, len - i);
+    unsigned char c = dl ? '-' : s[i];
+    i += dl ? dl - 1 : 0;
+    if (isspace(c)) {
+      space = o > 0;
+      continue;
+    }
+    if (c == '\\') {
+      /* one canonical spacing around separators: "a \ b" */
+      out[o++] = ' ';
+      out[o++] = '\\';
+      space = true;
+      continue;
+    }
+    if (space && o > 0 && out[o - 1] != ' ')
+      out[o++] = ' ';
+    space = false;
+    out[o++] = (char)tolower(c);
+  }
+  while (o > 0 && out[o - 1] == ' ')
+    o--;
+  size_t start = 0;
+  while (start < o && out[start] == ' ')
+    start++;
+  memmove(out, out + start, o - start);
+  o -= start;
+  out[o] = '\0';
+  return o;
+}
+
+size_t urbac__edit_distance(const char *a, const char *b, size_t cap)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  size_t row[NORM_MAX + 1];
+  if (la > NORM_MAX || lb > NORM_MAX)
+    return cap;
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0], best = row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      size_t v = diag + cost;
+      if (up + 1 < v)
+        v = up + 1;
+      if (row[j - 1] + 1 < v)
+        v = row[j - 1] + 1;
+      row[j] = v;
+      diag = up;
+      if (v < best)
+        best = v;
+    }
+    if (best >= cap)
+      return cap;
+  }
+  return row[lb] < cap ? row[lb] : cap;
+}
+
+/* ---------------------------------------------------------------- candidates */
+
+/* A name a user may type, and what it stands for. */
+typedef struct cand {
+  const char *text;
+  int index;
+} cand;
+
+static const cand perm_names[] = {
+#define URBAC_PERM(E, name, id, lv) {name, URBAC__P_##E},
+#include "catalog/defender.def"
+#define URBAC_PERM_ALIAS(E, name) {name, URBAC__P_##E},
+#include "catalog/defender.def"
+};
+
+static const cand mde_names[] = {
+#define URBAC_MDE_MAP(E, id, name, cell) {name, URBAC__MDE_##E}, {id, URBAC__MDE_##E},
+#include "catalog/defender.def"
+#define URBAC_MDE_ALIAS(E, name) {name, URBAC__MDE_##E},
+#include "catalog/defender.def"
+};
+static const cand eop_names[] = {
+#define URBAC_EOP_ROLE(E, id, name, cell) {name, URBAC__EOP_##E}, {id, URBAC__EOP_##E},
+#include "catalog/defender.def"
+};
+static const cand mdi_names[] = {
+#define URBAC_MDI_ROLE(E, id, name, cell) {name, URBAC__MDI_##E}, {id, URBAC__MDI_##E},
+#include "catalog/defender.def"
+};
+static const cand dir_names[] = {
+#define URBAC_DIR_ROLE(E, id, name, same, all, mde, mdo, mdi, mdomdi)                             \
+  {name, URBAC__DIR_##E}, {id, URBAC__DIR_##E},
+#include "catalog/defender.def"
+#define URBAC_DIR_ALIAS(E, name) {name, URBAC__DIR_##E},
+#include "catalog/defender.def"
+};
+
+#define NCANDS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Finds normalised `key` among the candidates; returns the index or -1. */
+static int cand_find(const cand *c, size_t n, const char *key)
+{
+  char norm[NORM_MAX];
+  for (size_t i = 0; i < n; i++) {
+    urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
+    if (strcmp(norm, key) == 0)
+      return c[i].index;
+  }
+  return -1;
+}
+
+/* Writes "unknown KIND 'text'; did you mean 'a', 'b' or 'c'?" naming the three
+ * closest candidates (distinct targets, first spelling of each). */
+static void did_you_mean(const cand *c, size_t n, const char *kind, const char *text, size_t len,
+                         const char *key, char *why, size_t size)
+{
+  enum { TOP = 3 };
+  size_t best[TOP], dist[TOP], nb = 0;
+  char norm[NORM_MAX];
+  if (!why || !size)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    bool seen = false;
+    for (size_t k = 0; k < nb; k++)
+      seen = seen || c[best[k]].index == c[i].index;
+    if (seen)
+      continue;
+    urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
+    size_t d = urbac__edit_distance(key, norm, NORM_MAX);
+    size_t k = nb < TOP ? nb++ : TOP;
+    while (k > 0 && dist[k - 1] > d) {
+      if (k < TOP) {
+        best[k] = best[k - 1];
+        dist[k] = dist[k - 1];
+      }
+      k--;
+    }
+    if (k < TOP) {
+      best[k] = i;
+      dist[k] = d;
+    }
+  }
+  int w = snprintf(why, size, "unknown %s '%.*s'", kind, (int)(len > 200 ? 200 : len), text);
+  for (size_t k = 0; k < nb && w > 0 && (size_t)w < size; k++)
+    w += snprintf(why + w, size - (size_t)w, "%s'%s'", k == 0 ? "; did you mean " : k + 1 == nb ? " or " : ", ",
+                  c[best[k]].text);
+  if (nb && w > 0 && (size_t)w < size)
+    snprintf(why + w, size - (size_t)w, "?");
+}
+
+/* ---------------------------------------------------------------- levels */
+
+static bool ends_with_ci(const char *s, size_t len, const char *suffix)
+{
+  size_t n = strlen(suffix);
+  return len >= n && strncasecmp(s + len - n, suffix, n) == 0;
+}
+
+/* Strips a trailing level ("(manage)", "\ (All permissions)", ":read") off
+ * [s, s+*len) and returns it; URBAC_LEVEL_NONE when there is none. */
+static urbac_level strip_level(const char *s, size_t *len)
+{
+  static const struct {
+    const char *word;
+    urbac_level level;
+  } words[] = {{"read", URBAC_LEVEL_READ}, {"manage", URBAC_LEVEL_MANAGE},
+               {"all permissions", URBAC_LEVEL_ALL}, {"all", URBAC_LEVEL_ALL}};
+  size_t n = *len;
+  if (ends_with_ci(s, n, ":read") || ends_with_ci(s, n, ":manage")) {
+    bool read = ends_with_ci(s, n, ":read");
+    *len = n - (read ? 5 : 7);
+    return read ? URBAC_LEVEL_READ : URBAC_LEVEL_MANAGE;
+  }
+  if (n == 0 || s[n - 1] != ')')
+    return URBAC_LEVEL_NONE;
+  size_t open = n - 1;
+  while (open > 0 && s[open] != '(')
+    open--;
+  if (s[open] != '(')
+    return URBAC_LEVEL_NONE;
+  char inner[64];
+  if (n - open - 2 >= sizeof inner)
+    return URBAC_LEVEL_NONE;
+  urbac__name_norm(s + open + 1, n - open - 2, inner, sizeof inner);
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+    if (strcmp(inner, words[i].word) != 0)
+      continue;
+    n = open;
+    while (n > 0 && (isspace((unsigned char)s[n - 1]) || s[n - 1] == '\\'))
+      n--;
+    *len = n;
+    return words[i].level;
+  }
+  return URBAC_LEVEL_NONE;
+}
+
+/* ---------------------------------------------------------------- resolving */
+
+static void trim(const char **s, size_t *len)
+{
+  while (*len && isspace((unsigned char)**s)) {
+    (*s)++;
+    (*len)--;
+  }
+  while (*len && isspace((unsigned char)(*s)[*len - 1]))
+    (*len)--;
+}
+
+/* An id: "microsoft.xdr/<stem>[/read|/manage]" or the stem alone. */
+static int find_by_id(const char *s, size_t len, urbac_level *level)
+{
+  static const char prefix[] = "microsoft.xdr/";
+  size_t plen = sizeof prefix - 1;
+  if (len >= plen && strncasecmp(s, prefix, plen) == 0) {
+    s += plen;
+    len -= plen;
+  }
+  if (ends_with_ci(s, len, "/read") && *level == URBAC_LEVEL_NONE) {
+    *level = URBAC_LEVEL_READ;
+    len -= 5;
+  } else if (ends_with_ci(s, len, "/manage") && *level == URBAC_LEVEL_NONE) {
+    *level = URBAC_LEVEL_MANAGE;
+    len -= 7;
+  }
+  for (size_t i = 0; i < URBAC__NPERMS; i++) {
+    const char *id = urbac_catalog_perm(i)->id + plen;
+    if (strlen(id) == len && strncasecmp(id, s, len) == 0)
+      return (int)i;
+  }
+  return -1;
+}
+
+urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac_grant *out, char *why,
+                                size_t why_size)
+{
+  char key[NORM_MAX];
+  size_t n = len;
+  const char *s = text;
+  trim(&s, &n);
+  if (n == 0 || n >= NORM_MAX) {
+    if (why)
+      snprintf(why, why_size, n ? "permission name too long (%zu bytes)" : "empty permission name", n);
+    return URBAC_EUNKNOWNPERM;
+  }
+  urbac_level level = strip_level(s, &n);
+  int perm = memchr(s, '/', n) ? find_by_id(s, n, &level) : -1;
+  urbac__name_norm(s, n, key, sizeof key);
+  if (perm < 0)
+    perm = cand_find(perm_names, NCANDS(perm_names), key);
+  if (perm < 0) {
+    did_you_mean(perm_names, NCANDS(perm_names), "permission", s, n, key, why, why_size);
+    return URBAC_EUNKNOWNPERM;
+  }
+  const urbac_perm_info *p = urbac_catalog_perm((size_t)perm);
+  if (level != URBAC_LEVEL_NONE && level != URBAC_LEVEL_ALL && !(p->levels & level)) {
+    if (why)
+      snprintf(why, why_size, "'%s' has no %s level (it supports %s)", p->name,
+               urbac_level_name(level),
+               p->levels == URBAC_LEVEL_READ ? "read only" : p->levels == URBAC_LEVEL_MANAGE ? "manage only" : "read and manage");
+    return URBAC_ELEVEL;
+  }
+  out->perm = (uint16_t)perm;
+  out->level = (uint8_t)level;
+  return URBAC_OK;
+}
+
+int urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len, char *why,
+                              size_t why_size)
+{
+  static const struct {
+    const cand *c;
+    size_t n;
+    const char *what;
+  } kinds[] = {
+      [URBAC_LEGACY_MDE_PERMISSION] = {mde_names, NCANDS(mde_names), "Defender for Endpoint permission"},
+      [URBAC_LEGACY_EOP_ROLE_GROUP] = {eop_names, NCANDS(eop_names), "Defender for Office role group"},
+      [URBAC_LEGACY_MDI_ROLE] = {mdi_names, NCANDS(mdi_names), "Defender for Identity role"},
+      [URBAC_LEGACY_DIRECTORY_ROLE] = {dir_names, NCANDS(dir_names), "directory role"},
+  };
+  char key[NORM_MAX];
+  const char *s = text;
+  size_t n = len;
+  if ((unsigned)kind > URBAC_LEGACY_DIRECTORY_ROLE)
+    return -1;
+  trim(&s, &n);
+  if (n >= NORM_MAX) {
+    if (why)
+      snprintf(why, why_size, "%s name too long (%zu bytes)", kinds[kind].what, n);
+    return -1;
+  }
+  urbac__name_norm(s, n, key, sizeof key);
+  int i = cand_find(kinds[kind].c, kinds[kind].n, key);
+  if (i < 0)
+    did_you_mean(kinds[kind].c, kinds[kind].n, kinds[kind].what, s, n, key, why, why_size);
+  return i;
+}

@@ -1,0 +1,220 @@
+/*
+ * model/model.c - creating, freeing and reading a tenant model, and the device
+ * group rules (semantics.md "Device group"): values of one property are
+ * alternatives, properties are all required, tags match if any tag does, all
+ * comparisons ignore case, and a group with no rules matches no device.
+ *
+ * Depends on: util, catalog.
+ */
+#include <strings.h>
+
+#include "model/model.h"
+
+const char *const urbac__prop_names[URBAC__NPROPS] = {"name", "domain", "tags", "os"};
+const char *const urbac__op_names[URBAC__NOPS] = {"equals", "startsWith", "endsWith", "contains"};
+const char *const urbac__remediation_names[3] = {"none", "semi", "full"};
+
+urbac_model *urbac__model_new(void) { return urbac__calloc(1, sizeof(urbac_model)); }
+
+urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind,
+                          urbac__loc loc)
+{
+  if (r->n >= URBAC_MAX_OBJECTS)
+    return URBAC_ELIMIT;
+  if (URBAC_GROW(r->v, r->cap, r->n + 1))
+    return URBAC_ENOMEM;
+  char *s = urbac__strndup(name, len);
+  if (!s)
+    return URBAC_ENOMEM;
+  r->v[r->n++] = (urbac__ref){s, loc, (uint8_t)kind, 0};
+  return URBAC_OK;
+}
+
+urbac_err urbac__strs_add(urbac__strs *s, const char *v, size_t len)
+{
+  if (s->n >= URBAC_MAX_OBJECTS)
+    return URBAC_ELIMIT;
+  if (URBAC_GROW(s->v, s->cap, s->n + 1))
+    return URBAC_ENOMEM;
+  char *d = urbac__strndup(v, len);
+  if (!d)
+    return URBAC_ENOMEM;
+  s->v[s->n++] = d;
+  return URBAC_OK;
+}
+
+void urbac__refs_free(urbac__refs *r)
+{
+  for (size_t i = 0; i < r->n; i++)
+    urbac__free(r->v[i].name);
+  urbac__free(r->v);
+  memset(r, 0, sizeof *r);
+}
+
+void urbac__strs_free(urbac__strs *s)
+{
+  for (size_t i = 0; i < s->n; i++)
+    urbac__free(s->v[i]);
+  urbac__free(s->v);
+  memset(s, 0, sizeof *s);
+}
+
+static void devgroup_free(urbac__devgroup *g)
+{
+  urbac__free(g->id);
+  urbac__free(g->name);
+  for (size_t p = 0; p < URBAC__NPROPS; p++)
+    for (size_t o = 0; o < URBAC__NOPS; o++)
+      urbac__strs_free(&g->rules[p].values[o]);
+  urbac__refs_free(&g->access);
+}
+
+static void role_free(urbac__role *r)
+{
+  urbac__free(r->name);
+  urbac__free(r->description);
+  for (size_t i = 0; i < r->nperms; i++)
+    urbac__free(r->perms[i].wildcard);
+  urbac__free(r->perms);
+  for (size_t i = 0; i < r->nasg; i++) {
+    urbac__free(r->asg[i].name);
+    urbac__refs_free(&r->asg[i].principals);
+    urbac__refs_free(&r->asg[i].dgs);
+  }
+  urbac__free(r->asg);
+}
+
+void urbac_model_free(urbac_model *m)
+{
+  if (!m)
+    return;
+  for (size_t i = 0; i < m->n_users; i++) {
+    urbac__free(m->users[i].id);
+    urbac__free(m->users[i].name);
+  }
+  for (size_t i = 0; i < m->n_groups; i++) {
+    urbac__free(m->groups[i].id);
+    urbac__free(m->groups[i].name);
+    urbac__refs_free(&m->groups[i].members);
+  }
+  for (size_t i = 0; i < m->n_dgs; i++)
+    devgroup_free(&m->dgs[i]);
+  for (size_t i = 0; i < m->n_devices; i++) {
+    urbac__device *d = &m->devices[i];
+    urbac__free(d->id);
+    urbac__free(d->name);
+    urbac__free(d->domain);
+    urbac__free(d->os);
+    urbac__strs_free(&d->tags);
+  }
+  for (size_t i = 0; i < m->n_roles; i++)
+    role_free(&m->roles[i]);
+  for (size_t i = 0; i < m->n_mde_roles; i++) {
+    urbac__free(m->mde_roles[i].name);
+    urbac__free(m->mde_roles[i].description);
+    urbac__refs_free(&m->mde_roles[i].groups);
+  }
+  for (size_t i = 0; i < m->n_eop; i++)
+    urbac__refs_free(&m->eop[i].members);
+  for (size_t i = 0; i < m->n_mdi; i++)
+    urbac__refs_free(&m->mdi[i].members);
+  urbac__free(m->users);
+  urbac__free(m->groups);
+  urbac__free(m->dgs);
+  urbac__free(m->devices);
+  urbac__free(m->roles);
+  urbac__free(m->mde_roles);
+  urbac__free(m->eop);
+  urbac__free(m->mdi);
+  urbac__strmap_free(&m->user_map);
+  urbac__strmap_free(&m->group_map);
+  urbac__strmap_free(&m->dg_map);
+  urbac__strmap_free(&m->device_map);
+  urbac__free(m->tenant);
+  urbac__free(m->source);
+  urbac__free(m);
+}
+
+const char *urbac_model_tenant(const urbac_model *m) { return m->tenant; }
+
+urbac_mode urbac_model_mode(const urbac_model *m, size_t w)
+{
+  return w < URBAC__NWORKLOADS ? (urbac_mode)m->modes[w] : URBAC_MODE_LEGACY;
+}
+
+size_t urbac_model_count(const urbac_model *m, urbac_object_kind kind)
+{
+  switch (kind) {
+  case URBAC_OBJ_USER: return m->n_users;
+  case URBAC_OBJ_GROUP: return m->n_groups;
+  case URBAC_OBJ_DEVICE: return m->n_devices;
+  case URBAC_OBJ_DEVICE_GROUP: return m->n_dgs;
+  case URBAC_OBJ_ROLE: return m->n_roles;
+  }
+  return 0;
+}
+
+const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t i)
+{
+  if (i >= urbac_model_count(m, kind))
+    return NULL;
+  switch (kind) {
+  case URBAC_OBJ_USER: return m->users[i].id;
+  case URBAC_OBJ_GROUP: return m->groups[i].id;
+  case URBAC_OBJ_DEVICE: return m->devices[i].id;
+  case URBAC_OBJ_DEVICE_GROUP: return m->dgs[i].id;
+  case URBAC_OBJ_ROLE: return m->roles[i].name;
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- device rules */
+
+static bool op_matches(unsigned op, const char *value, const char *pattern)
+{
+  size_t lv = strlen(value), lp = strlen(pattern);
+  switch (op) {
+  case URBAC__OP_EQUALS: return strcasecmp(value, pattern) == 0;
+  case URBAC__OP_STARTS: return lv >= lp && strncasecmp(value, pattern, lp) == 0;
+  case URBAC__OP_ENDS: return lv >= lp && strncasecmp(value + lv - lp, pattern, lp) == 0;
+  case URBAC__OP_CONTAINS:
+    for (size_t i = 0; i + lp <= lv; i++)
+      if (strncasecmp(value + i, pattern, lp) == 0)
+        return true;
+    return false;
+  }
+  return false;
+}
+
+static bool rule_matches_value(const urbac__rule *r, const char *value)
+{
+  if (!value)
+    return false;
+  for (unsigned op = 0; op < URBAC__NOPS; op++)
+    for (size_t i = 0; i < r->values[op].n; i++)
+      if (op_matches(op, value, r->values[op].v[i]))
+        return true;
+  return false;
+}
+
+bool urbac__dg_matches(const urbac__devgroup *dg, const urbac__device *dev)
+{
+  bool any_rule = false;
+  for (unsigned p = 0; p < URBAC__NPROPS; p++) {
+    const urbac__rule *r = &dg->rules[p];
+    if (!r->present)
+      continue;
+    any_rule = true;
+    bool ok = false;
+    if (p == URBAC__PROP_TAGS) {
+      for (size_t t = 0; t < dev->tags.n && !ok; t++)
+        ok = rule_matches_value(r, dev->tags.v[t]);
+    } else {
+      const char *v = p == URBAC__PROP_NAME ? (dev->name ? dev->name : dev->id) : p == URBAC__PROP_DOMAIN ? dev->domain : dev->os;
+      ok = rule_matches_value(r, v);
+    }
+    if (!ok)
+      return false;
+  }
+  return any_rule;
+}

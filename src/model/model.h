@@ -1,0 +1,166 @@
+/*
+ * model/model.h - the tenant model's structures, shared by the loader (io/), the
+ * validator (model/validate.c) and the compiler (engine/).
+ *
+ * Everything is kept as written (ids, order, source locations) so that errors can
+ * say where, explain can name what, and a save writes back what was read. After
+ * urbac__model_validate() succeeds every reference holds the index it points to.
+ *
+ * Depends on: util, catalog.
+ */
+#ifndef URBAC_MODEL_INTERNAL_H
+#define URBAC_MODEL_INTERNAL_H
+
+#include "catalog/catalog.h"
+#include "urbac/model.h"
+#include "util/util.h"
+
+typedef struct urbac__loc {
+  uint32_t line, col;
+} urbac__loc;
+
+typedef enum urbac__ref_kind { URBAC__REF_USER, URBAC__REF_GROUP, URBAC__REF_DG } urbac__ref_kind;
+
+/* A reference to a user, group or device group, as written. */
+typedef struct urbac__ref {
+  char *name;
+  urbac__loc loc;
+  uint8_t kind;
+  uint32_t idx; /* set by validation */
+} urbac__ref;
+
+typedef struct urbac__refs {
+  urbac__ref *v;
+  size_t n, cap;
+} urbac__refs;
+
+typedef struct urbac__strs {
+  char **v;
+  size_t n, cap;
+} urbac__strs;
+
+typedef struct urbac__user {
+  char *id, *name;
+  bool enabled;
+  uint32_t dirroles; /* bit per directory role (catalog order) */
+  urbac__loc loc;
+} urbac__user;
+
+typedef struct urbac__group {
+  char *id, *name;
+  urbac__refs members;
+  uint32_t dirroles;
+  urbac__loc loc;
+} urbac__group;
+
+enum { URBAC__PROP_NAME, URBAC__PROP_DOMAIN, URBAC__PROP_TAGS, URBAC__PROP_OS, URBAC__NPROPS };
+enum { URBAC__OP_EQUALS, URBAC__OP_STARTS, URBAC__OP_ENDS, URBAC__OP_CONTAINS, URBAC__NOPS };
+extern const char *const urbac__prop_names[URBAC__NPROPS];
+extern const char *const urbac__op_names[URBAC__NOPS];
+enum { URBAC__REMEDIATION_NONE, URBAC__REMEDIATION_SEMI, URBAC__REMEDIATION_FULL };
+extern const char *const urbac__remediation_names[3];
+
+/* The values one property must match, per operator (any value of any operator). */
+typedef struct urbac__rule {
+  bool present;
+  urbac__strs values[URBAC__NOPS];
+} urbac__rule;
+
+#define URBAC__UNGROUPED_ID "ungrouped"
+#define URBAC__UNGROUPED_NAME "Ungrouped devices (default)"
+
+typedef struct urbac__devgroup {
+  char *id, *name;
+  uint32_t rank;          /* 0 for ungrouped (always last) */
+  uint8_t remediation;
+  bool has_remediation;
+  bool ungrouped;
+  bool listed;            /* written in the file (ungrouped may be implicit) */
+  urbac__rule rules[URBAC__NPROPS];
+  urbac__refs access;     /* userAccess: groups */
+  urbac__loc loc;
+} urbac__devgroup;
+
+typedef struct urbac__device {
+  char *id, *name, *domain, *os;
+  urbac__strs tags;
+  urbac__loc loc;
+} urbac__device;
+
+/* One entry of a role's permission list: a grant or a Graph wildcard. */
+typedef struct urbac__perm_entry {
+  urbac_grant grant;  /* level URBAC_LEVEL_ALL for "every level" */
+  char *wildcard;     /* non-NULL for a wildcard; then `grant` is unused */
+  urbac__loc loc;
+} urbac__perm_entry;
+
+typedef struct urbac__assignment {
+  char *name;
+  urbac__refs principals;
+  bool all_sources;
+  uint32_t workloads;  /* bit per workload; every bit when all_sources */
+  bool all_dgs;
+  urbac__refs dgs;
+  urbac__loc loc;
+} urbac__assignment;
+
+typedef struct urbac__role {
+  char *name, *description;
+  urbac__perm_entry *perms;
+  size_t nperms, cap_perms;
+  urbac__gmask grants; /* everything the entries grant, implied levels included */
+  urbac__assignment *asg;
+  size_t nasg, cap_asg;
+  urbac__loc loc;
+} urbac__role;
+
+typedef struct urbac__mde_role {
+  char *name, *description;
+  uint32_t perms;      /* bit per legacy MDE permission (catalog order) */
+  urbac__refs groups;
+  urbac__loc loc;
+} urbac__mde_role;
+
+/* An EOP role group or an MDI role: a catalog row and its members. */
+typedef struct urbac__legacy_members {
+  uint32_t which;      /* catalog index */
+  urbac__refs members;
+  urbac__loc loc;
+} urbac__legacy_members;
+
+#define URBAC__ARRAY(type, name) type *name; size_t n_##name, cap_##name
+
+struct urbac_model {
+  char *tenant;
+  char *source;        /* file name for messages */
+  uint8_t modes[URBAC__NWORKLOADS];
+  bool mode_listed[URBAC__NWORKLOADS];
+  URBAC__ARRAY(urbac__user, users);
+  URBAC__ARRAY(urbac__group, groups);
+  URBAC__ARRAY(urbac__devgroup, dgs);
+  URBAC__ARRAY(urbac__device, devices);
+  URBAC__ARRAY(urbac__role, roles);
+  URBAC__ARRAY(urbac__mde_role, mde_roles);
+  URBAC__ARRAY(urbac__legacy_members, eop);
+  URBAC__ARRAY(urbac__legacy_members, mdi);
+  /* Built by validation. */
+  urbac__strmap user_map, group_map, dg_map, device_map;
+  uint32_t ungrouped;  /* index of the ungrouped device group */
+};
+
+urbac_model *urbac__model_new(void);
+/* Checks everything a file cannot show by its shape: duplicate ids, dangling
+ * references, group cycles, ranks; resolves every reference and builds the maps.
+ * Adds each problem to `d`; returns URBAC_OK only when there were none. */
+urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d);
+
+urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind,
+                          urbac__loc loc);
+urbac_err urbac__strs_add(urbac__strs *s, const char *v, size_t len);
+void urbac__refs_free(urbac__refs *r);
+void urbac__strs_free(urbac__strs *s);
+
+/* Does device `dev` satisfy every rule of `dg`? (A group with no rules matches none.) */
+bool urbac__dg_matches(const urbac__devgroup *dg, const urbac__device *dev);
+
+#endif

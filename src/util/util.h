@@ -1,0 +1,100 @@
+/*
+ * util/util.h - the small things every subsystem uses: allocation through the
+ * hook, growable arrays, diagnostics, string maps, bitsets and limits.
+ *
+ * Depends on: the C library, xxHash. Everything above may depend on it.
+ */
+#ifndef URBAC_UTIL_H
+#define URBAC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "urbac/error.h"
+
+/* ---------------------------------------------------------------- limits */
+/* Everything that grows from input is bounded here; hitting one is URBAC_ELIMIT. */
+#define URBAC_MAX_FILE_BYTES (256u * 1024u * 1024u)
+#define URBAC_MAX_NAME_BYTES 1024u   /* an id, a name, a permission string */
+#define URBAC_MAX_TEXT_BYTES 65536u  /* a description */
+#define URBAC_MAX_OBJECTS 10000000u  /* users, groups, devices, members, ... */
+#define URBAC_MAX_DEPTH 64u          /* YAML/JSON nesting */
+#define URBAC_MAX_DEVICE_GROUPS 65535u
+#define URBAC_MAX_ERRORS 1000u       /* diagnostics kept per load */
+#define URBAC_MAX_QUERY_LINE 8192u
+
+/* ---------------------------------------------------------------- assert */
+void urbac__assert_fail(const char *expr, const char *file, int line);
+#define URBAC_ASSERT(e) ((e) ? (void)0 : urbac__assert_fail(#e, __FILE__, __LINE__))
+
+/* ---------------------------------------------------------------- memory */
+void *urbac__malloc(size_t n);
+void *urbac__calloc(size_t count, size_t size);
+void *urbac__realloc(void *p, size_t n);
+void urbac__free(void *p);
+char *urbac__strdup(const char *s);
+char *urbac__strndup(const char *s, size_t n);
+/* Makes room for `need` elements of `size` bytes in *items (capacity *cap),
+ * growing geometrically. Returns URBAC_OK or URBAC_ENOMEM (items unchanged). */
+urbac_err urbac__grow(void **items, size_t *cap, size_t need, size_t size);
+#define URBAC_GROW(arr, cap, need) urbac__grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* ---------------------------------------------------------------- diagnostics */
+/* Adds one error to `d` (NULL: ignored). `file` and `path` may be NULL. Returns
+ * `code` so callers can write `return urbac__diag_add(...)`. Never fails: when
+ * memory runs out the message is dropped and the count still says an error happened. */
+urbac_err urbac__diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line,
+                          uint32_t col, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+urbac_err urbac__diag_vadd(urbac_diag *d, urbac_err code, const char *file, uint32_t line,
+                           uint32_t col, const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+/* The first error's code, or URBAC_OK when `d` is empty or NULL. */
+urbac_err urbac__diag_first(const urbac_diag *d);
+
+/* ---------------------------------------------------------------- strings */
+uint64_t urbac__hash(const void *data, size_t len);
+/* A growable byte buffer; `s` is always NUL-terminated once anything was added. */
+typedef struct urbac__buf {
+  char *s;
+  size_t len, cap;
+  bool failed; /* an allocation failed; contents are incomplete */
+} urbac__buf;
+void urbac__buf_add(urbac__buf *b, const char *s, size_t n);
+void urbac__buf_puts(urbac__buf *b, const char *s);
+void urbac__buf_printf(urbac__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void urbac__buf_free(urbac__buf *b);
+/* Hands the contents over (the caller frees them with urbac__free()); NULL if failed. */
+char *urbac__buf_take(urbac__buf *b, size_t *len);
+
+/* ---------------------------------------------------------------- string map */
+/* Open-addressing map from a byte string to a uint32 value. Keys are not copied:
+ * they must outlive the map. */
+typedef struct urbac__strmap {
+  uint32_t *slots; /* value + 1; 0 is empty */
+  uint32_t *hashes;
+  const char **keys;
+  uint32_t *lens;
+  size_t mask;
+  size_t count;
+} urbac__strmap;
+urbac_err urbac__strmap_init(urbac__strmap *m, size_t expected);
+void urbac__strmap_free(urbac__strmap *m);
+/* Inserts key -> value. Returns URBAC_EDUPLICATE (and *existing) if present. */
+urbac_err urbac__strmap_put(urbac__strmap *m, const char *key, size_t len, uint32_t value,
+                            uint32_t *existing);
+/* Looks key up: true and *value if present. */
+bool urbac__strmap_get(const urbac__strmap *m, const char *key, size_t len, uint32_t *value);
+
+/* ---------------------------------------------------------------- bitsets */
+static inline size_t urbac__bits_words(size_t nbits) { return (nbits + 63u) / 64u; }
+static inline void urbac__bit_set(uint64_t *w, size_t i) { w[i >> 6] |= 1ull << (i & 63u); }
+static inline bool urbac__bit_test(const uint64_t *w, size_t i)
+{
+  return (w[i >> 6] >> (i & 63u)) & 1u;
+}
+
+#endif
