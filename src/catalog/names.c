@@ -136,13 +136,21 @@ static const cand dir_names[] = {
 
 #define NCANDS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Finds normalised `key` among the candidates; returns the index or -1. */
-static int cand_find(const cand *c, size_t n, const char *key)
+/* The last " \ " segment of a normalised name (the name itself if none). */
+static const char *leaf(const char *norm)
+{
+  const char *sep = strrchr(norm, '\\');
+  return sep && sep[1] == ' ' ? sep + 2 : norm;
+}
+
+/* Finds normalised `key` among the candidates, by whole name or, when `leaves`,
+ * by its last segment ("alerts"); returns the index or -1. */
+static int cand_find(const cand *c, size_t n, const char *key, bool leaves)
 {
   char norm[NORM_MAX];
   for (size_t i = 0; i < n; i++) {
     urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
-    if (strcmp(norm, key) == 0)
+    if (strcmp(norm, key) == 0 || (leaves && strcmp(leaf(norm), key) == 0))
       return c[i].index;
   }
   return -1;
@@ -165,7 +173,8 @@ static void did_you_mean(const cand *c, size_t n, const char *kind, const char *
     if (seen)
       continue;
     urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
-    size_t d = urbac__edit_distance(key, norm, NORM_MAX);
+    size_t d = urbac__edit_distance(key, norm, NORM_MAX), dl = urbac__edit_distance(key, leaf(norm), NORM_MAX);
+    d = dl < d ? dl : d;
     size_t k = nb < TOP ? nb++ : TOP;
     while (k > 0 && dist[k - 1] > d) {
       if (k < TOP) {
@@ -262,8 +271,9 @@ static int find_by_id(const char *s, size_t len, urbac_level *level)
     len -= 7;
   }
   for (size_t i = 0; i < URBAC__NPERMS; i++) {
-    const char *id = urbac_catalog_perm(i)->id + plen;
-    if (strlen(id) == len && strncasecmp(id, s, len) == 0)
+    const char *id = urbac_catalog_perm(i)->id + plen, *last = strrchr(id, '/');
+    if ((strlen(id) == len && strncasecmp(id, s, len) == 0) ||
+        (!memchr(s, '/', len) && strlen(last + 1) == len && strncasecmp(last + 1, s, len) == 0))
       return (int)i;
   }
   return -1;
@@ -282,10 +292,10 @@ urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac_grant *out, 
     return URBAC_EUNKNOWNPERM;
   }
   urbac_level level = strip_level(s, &n);
-  int perm = memchr(s, '/', n) ? find_by_id(s, n, &level) : -1;
+  int perm = find_by_id(s, n, &level);
   urbac__name_norm(s, n, key, sizeof key);
   if (perm < 0)
-    perm = cand_find(perm_names, NCANDS(perm_names), key);
+    perm = cand_find(perm_names, NCANDS(perm_names), key, true);
   if (perm < 0) {
     did_you_mean(perm_names, NCANDS(perm_names), "permission", s, n, key, why, why_size);
     return URBAC_EUNKNOWNPERM;
@@ -328,7 +338,7 @@ int urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t l
     return -1;
   }
   urbac__name_norm(s, n, key, sizeof key);
-  int i = cand_find(kinds[kind].c, kinds[kind].n, key);
+  int i = cand_find(kinds[kind].c, kinds[kind].n, key, false);
   if (i < 0)
     did_you_mean(kinds[kind].c, kinds[kind].n, kinds[kind].what, s, n, key, why, why_size);
   return i;

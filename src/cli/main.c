@@ -1,1 +1,183 @@
-int main(void){return 0;}
+/*
+ * cli/main.c - the urbac command: a sorted table of subcommands, the shared
+ * option parser (getopt_long over the options each command accepts), and the
+ * shared helpers for loading a tenant and printing errors.
+ *
+ * Depends on: the public API (include/urbac) only.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_cmd commands[] = {
+    {"catalog", "json", "urbac catalog [--json]",
+     "List workloads, permissions (names, ids, levels) and the legacy tables", cmd_catalog},
+    {"check", "tenant,user,permission,workload,scope,queries,json",
+     "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV) [--json]",
+     "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", cmd_check},
+    {"effective", "tenant,user,workload,json", "urbac effective --tenant FILE --user U [--workload W] [--json]",
+     "List every grant a user holds, per workload and device group, with its source", cmd_effective},
+    {"explain", "tenant,user,permission,workload,scope,json",
+     "urbac explain --tenant FILE --user U --permission P --workload W [--scope S] [--json]",
+     "Say why a question is allowed (the chain) or denied (what is missing)", cmd_explain},
+    {"fmt", "check", "urbac fmt [--check] FILE",
+     "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)", cmd_fmt},
+    {"validate", "json", "urbac validate FILE [--json]",
+     "Check a tenant file; print every error with file:line:column", cmd_validate},
+    {"who-can", "tenant,permission,workload,scope,json",
+     "urbac who-can --tenant FILE --permission P --workload W [--scope S] [--json]",
+     "List every user allowed a permission on a workload and scope", cmd_who_can},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct option all_options[] = {
+    {"tenant", required_argument, NULL, 't'},    {"user", required_argument, NULL, 'u'},
+    {"permission", required_argument, NULL, 'p'}, {"workload", required_argument, NULL, 'w'},
+    {"scope", required_argument, NULL, 's'},     {"queries", required_argument, NULL, 'q'},
+    {"output", required_argument, NULL, 'o'},    {"json", no_argument, NULL, 'j'},
+    {"check", no_argument, NULL, 'c'},           {"help", no_argument, NULL, 'h'},
+};
+#define NOPTIONS (sizeof all_options / sizeof all_options[0])
+
+void cli_error(const char *fmt, ...)
+{
+  va_list ap;
+  fputs("urbac: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+static bool accepts(const cli_cmd *cmd, const char *opt)
+{
+  size_t n = strlen(opt);
+  for (const char *p = cmd->options; (p = strstr(p, opt)) != NULL; p += n)
+    if ((p == cmd->options || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+      return true;
+  return strcmp(opt, "help") == 0;
+}
+
+void cli_usage(const cli_cmd *cmd, FILE *out)
+{
+  fprintf(out, "usage: %s\n\n%s.\n", cmd->usage, cmd->summary);
+}
+
+bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
+{
+  struct option opts[NOPTIONS + 1];
+  size_t n = 0;
+  for (size_t i = 0; i < NOPTIONS; i++)
+    if (accepts(cmd, all_options[i].name))
+      opts[n++] = all_options[i];
+  memset(&opts[n], 0, sizeof opts[n]);
+  memset(o, 0, sizeof *o);
+  optind = 1;
+  opterr = 0;
+  for (;;) {
+    int c = getopt_long(argc, argv, "+", opts, NULL);
+    if (c == -1)
+      break;
+    switch (c) {
+    case 't': o->tenant = optarg; break;
+    case 'u': o->user = optarg; break;
+    case 'p': o->permission = optarg; break;
+    case 'w': o->workload = optarg; break;
+    case 's': o->scope = optarg; break;
+    case 'q': o->queries = optarg; break;
+    case 'o': o->output = optarg; break;
+    case 'j': o->json = true; break;
+    case 'c': o->check = true; break;
+    case 'h': o->help = true; break;
+    default:
+      cli_error("%s: unknown or incomplete option '%s'", cmd->name, argv[optind - 1]);
+      cli_usage(cmd, stderr);
+      return false;
+    }
+  }
+  o->nargs = argc - optind;
+  o->args = argv + optind;
+  return true;
+}
+
+bool cli_need(const char *value, const char *name, const cli_cmd *cmd)
+{
+  (void)cmd;
+  if (value)
+    return true;
+  cli_error("missing --%s (see --help)", name);
+  return false;
+}
+
+void cli_print_diag(const urbac_diag *d)
+{
+  char buf[2048];
+  size_t n = urbac_diag_count(d);
+  for (size_t i = 0; i < n; i++) {
+    urbac_diag_format(d, i, buf, sizeof buf);
+    fprintf(stderr, "urbac: %s\n", buf);
+    if (!urbac_diag_get(d, i))
+      break;
+  }
+}
+
+bool cli_load(const cli_opts *o, urbac_model **m, urbac_snapshot **s)
+{
+  urbac_diag *d = urbac_diag_new();
+  const char *path = o->tenant ? o->tenant : getenv("URBAC_TENANT");
+  bool ok = false;
+  *m = NULL;
+  *s = NULL;
+  if (!d)
+    return false;
+  if (!path) {
+    cli_error("missing --tenant FILE (or $URBAC_TENANT)");
+  } else if (urbac_tenant_load_file(path, m, d) == URBAC_OK) {
+    urbac_err err = urbac_snapshot_compile(*m, s, d);
+    ok = err == URBAC_OK;
+    if (!ok && !urbac_diag_count(d))
+      cli_error("%s: %s", path, urbac_strerror(err));
+  }
+  cli_print_diag(d);
+  urbac_diag_free(d);
+  return ok;
+}
+
+static void help(FILE *out)
+{
+  fprintf(out, "urbac %s - role-based access control for Microsoft 365 Defender, self-hosted\n\n"
+               "usage: urbac COMMAND [OPTIONS]\n\ncommands:\n", URBAC_VERSION);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n'urbac COMMAND --help' for a command's options. Exit status: 0 success or allow,\n"
+               "1 deny (or fmt --check found a difference), 2 bad usage or input.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0) {
+    help(argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("urbac %s\n", URBAC_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    if (strcmp(argv[1], commands[i].name) != 0)
+      continue;
+    cli_opts o;
+    if (!cli_parse(&commands[i], argc - 1, argv + 1, &o))
+      return EXIT_USAGE;
+    if (o.help) {
+      cli_usage(&commands[i], stdout);
+      return 0;
+    }
+    return commands[i].run(&o);
+  }
+  cli_error("unknown command '%s' (see 'urbac --help')", argv[1]);
+  return EXIT_USAGE;
+}

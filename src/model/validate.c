@@ -255,6 +255,9 @@ urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d)
   INDEX(&v, &m->device_map, m->devices, m->n_devices, urbac__device, "device");
   if (v.oom)
     return URBAC_ENOMEM;
+  for (size_t i = 0; i < m->n_dgs; i++)
+    if (m->dgs[i].ungrouped)
+      m->ungrouped = (uint32_t)i;
   UNIQUE(&v, m->roles, m->n_roles, urbac__role, name, "role name");
   UNIQUE(&v, m->mde_roles, m->n_mde_roles, urbac__mde_role, name, "legacy mde role name");
   unique_legacy(&v, m->eop, m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP);

@@ -97,4 +97,27 @@ static inline bool urbac__bit_test(const uint64_t *w, size_t i)
   return (w[i >> 6] >> (i & 63u)) & 1u;
 }
 
+
+/* ---------------------------------------------------------------- interning */
+/* Gives equal byte strings one dense id (0, 1, 2, ...). Blobs are copied into an
+ * arena addressed by offset, so the arena may grow without invalidating anything. */
+typedef struct urbac__intern {
+  char *arena;
+  size_t arena_len, arena_cap;
+  size_t *off;      /* id -> offset; blob i spans off[i] .. off[i+1] */
+  size_t n, cap_off;
+  uint32_t *slots;  /* id + 1; 0 is empty */
+  uint64_t *hashes; /* hash per slot */
+  size_t mask;
+} urbac__intern;
+urbac_err urbac__intern_init(urbac__intern *t, size_t expected);
+void urbac__intern_free(urbac__intern *t);
+/* The id of blob [p, p+len); *added tells whether it is new. */
+urbac_err urbac__intern_put(urbac__intern *t, const void *p, size_t len, uint32_t *id, bool *added);
+static inline const void *urbac__intern_get(const urbac__intern *t, uint32_t id, size_t *len)
+{
+  if (len)
+    *len = t->off[id + 1] - t->off[id];
+  return t->arena + t->off[id];
+}
 #endif

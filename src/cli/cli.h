@@ -1,0 +1,54 @@
+/*
+ * cli/cli.h - what the urbac commands share: options, loading a tenant, printing
+ * errors. The CLI is a face: it compiles against the public API (include/urbac)
+ * only, as curl's tool does against libcurl.
+ *
+ * Exit codes: 0 success (allow), 1 deny or "not formatted", 2 bad usage or input.
+ */
+#ifndef URBAC_CLI_H
+#define URBAC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "urbac/urbac.h"
+
+enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };
+
+/* The options every command may take; a command says which it accepts. */
+typedef struct cli_opts {
+  const char *tenant, *user, *permission, *workload, *scope, *queries, *output;
+  bool json, check, help;
+  int nargs;
+  char **args;
+} cli_opts;
+
+/* Option letters a command accepts, as a string of names: "tenant,user,json". */
+typedef struct cli_cmd {
+  const char *name;
+  const char *options;
+  const char *usage;
+  const char *summary;
+  int (*run)(cli_opts *o);
+} cli_cmd;
+
+/* Parses argv for `cmd`; prints the problem and returns false on bad usage. */
+bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o);
+void cli_usage(const cli_cmd *cmd, FILE *out);
+/* Prints every error of `d` to stderr, one a line. */
+void cli_print_diag(const urbac_diag *d);
+/* Loads --tenant and compiles it; prints errors. Both outputs are the caller's. */
+bool cli_load(const cli_opts *o, urbac_model **m, urbac_snapshot **s);
+/* Requires an option; prints "missing --name" when absent. */
+bool cli_need(const char *value, const char *name, const cli_cmd *cmd);
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_validate(cli_opts *o);
+int cmd_fmt(cli_opts *o);
+int cmd_check(cli_opts *o);
+int cmd_explain(cli_opts *o);
+int cmd_effective(cli_opts *o);
+int cmd_who_can(cli_opts *o);
+int cmd_catalog(cli_opts *o);
+
+#endif

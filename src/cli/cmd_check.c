@@ -1,0 +1,296 @@
+/*
+ * cli/cmd_check.c - `urbac check`, `urbac explain` and `urbac who-can`: asking
+ * the engine, one question from flags or a stream of them from a TSV file.
+ *
+ * The stream path is the fast one: it reads in large blocks, resolves each line
+ * with a caching parser, answers from the snapshot and writes through one large
+ * output buffer. A line that cannot be answered gets "error: reason" in its place
+ * so answers stay aligned with questions, and the exit status is then 2.
+ *
+ * Depends on: the public API, cli/main.c.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define BLOCK (1u << 20)
+
+/* ---------------------------------------------------------------- output */
+
+typedef struct out {
+  char buf[1u << 16];
+  size_t len;
+} out;
+
+static void out_flush(out *w)
+{
+  fwrite(w->buf, 1, w->len, stdout);
+  w->len = 0;
+}
+
+static void out_put(out *w, const char *s, size_t n)
+{
+  if (w->len + n > sizeof w->buf)
+    out_flush(w);
+  if (n > sizeof w->buf) {
+    fwrite(s, 1, n, stdout);
+    return;
+  }
+  memcpy(w->buf + w->len, s, n);
+  w->len += n;
+}
+
+static json_t *explanation_json(const urbac_explanation *e)
+{
+  json_t *lines = json_array();
+  for (size_t i = 0; i < urbac_explanation_count(e); i++)
+    json_array_append_new(lines, json_string(urbac_explanation_line(e, i)));
+  return lines;
+}
+
+/* One JSON answer line: decision and explanation, or the error. */
+static void answer_json(out *w, const urbac_snapshot *s, const urbac_query *q, const char *error)
+{
+  json_t *o;
+  urbac_explanation *e = NULL;
+  if (error) {
+    o = json_pack("{s:s}", "error", error);
+  } else if (urbac_explain(s, q, &e) == URBAC_OK) {
+    o = json_pack("{s:s, s:o}", "decision", urbac_explanation_allowed(e) ? "allow" : "deny", "explanation",
+                  explanation_json(e));
+  } else {
+    o = json_pack("{s:s}", "error", "out of memory");
+  }
+  char *text = json_dumps(o, JSON_COMPACT);
+  if (text) {
+    out_put(w, text, strlen(text));
+    out_put(w, "\n", 1);
+  }
+  free(text);
+  json_decref(o);
+  urbac_explanation_free(e);
+}
+
+/* ---------------------------------------------------------------- streams */
+
+typedef struct stream {
+  const urbac_snapshot *s;
+  urbac_parser *p;
+  out w;
+  bool json;
+  size_t lineno, errors, first_error;
+} stream;
+
+static void answer_line(stream *st, const char *line, size_t len)
+{
+  urbac_query q;
+  char why[1024];
+  st->lineno++;
+  urbac_err err = urbac_parse_query_line(st->p, line, len, &q, why, sizeof why);
+  if (err) {
+    if (!st->errors++)
+      st->first_error = st->lineno;
+  }
+  if (st->json) {
+    answer_json(&st->w, st->s, &q, err ? why : NULL);
+  } else if (err) {
+    out_put(&st->w, "error: ", 7);
+    out_put(&st->w, why, strlen(why));
+    out_put(&st->w, "\n", 1);
+  } else if (urbac_check(st->s, &q)) {
+    out_put(&st->w, "allow\n", 6);
+  } else {
+    out_put(&st->w, "deny\n", 5);
+  }
+}
+
+/* Reads `in` in blocks and answers each line; a last line without a newline counts. */
+static bool answer_stream(stream *st, FILE *in)
+{
+  char *buf = malloc(BLOCK + 1);
+  size_t have = 0;
+  bool ok = buf != NULL;
+  while (ok) {
+    size_t got = fread(buf + have, 1, BLOCK - have, in);
+    have += got;
+    size_t start = 0;
+    for (char *nl; (nl = memchr(buf + start, '\n', have - start)) != NULL; start = (size_t)(nl - buf) + 1)
+      answer_line(st, buf + start, (size_t)(nl - buf) - start);
+    memmove(buf, buf + start, have - start);
+    have -= start;
+    if (got == 0) {
+      if (have)
+        answer_line(st, buf, have);
+      break;
+    }
+    if (have == BLOCK) { /* a line longer than a block: answer it as too long */
+      answer_line(st, buf, have);
+      have = 0;
+      int c;
+      while ((c = fgetc(in)) != EOF && c != '\n')
+        ;
+    }
+  }
+  ok = ok && !ferror(in);
+  free(buf);
+  return ok;
+}
+
+static int check_queries(const cli_opts *o, const urbac_snapshot *s)
+{
+  stream *st = calloc(1, sizeof *st);
+  bool stdin_ = strcmp(o->queries, "-") == 0;
+  FILE *in = stdin_ ? stdin : fopen(o->queries, "rb");
+  int rc = EXIT_USAGE;
+  if (!in) {
+    cli_error("%s: cannot open: %s", o->queries, strerror(errno));
+    free(st);
+    return EXIT_USAGE;
+  }
+  if (!st || !(st->p = urbac_parser_new(s))) {
+    cli_error("out of memory");
+    goto out;
+  }
+  st->s = s;
+  st->json = o->json;
+  if (!answer_stream(st, in)) {
+    cli_error("%s: read failed", o->queries);
+    goto out;
+  }
+  out_flush(&st->w);
+  if (st->errors)
+    cli_error("%s: %zu line(s) could not be answered (first: line %zu)", o->queries, st->errors, st->first_error);
+  rc = st->errors ? EXIT_USAGE : 0;
+out:
+  if (st)
+    urbac_parser_free(st->p);
+  free(st);
+  if (!stdin_)
+    fclose(in);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- one question */
+
+static bool one_query(const cli_opts *o, const urbac_snapshot *s, bool need_user, urbac_query *q)
+{
+  char why[1024];
+  const char *user = o->user ? o->user : "";
+  if ((need_user && !cli_need(o->user, "user", NULL)) || !cli_need(o->permission, "permission", NULL) ||
+      !cli_need(o->workload, "workload", NULL))
+    return false;
+  urbac_parser *p = urbac_parser_new(s);
+  urbac_err err = p ? urbac_parse_query(p, user, strlen(user), o->permission, strlen(o->permission),
+                                        o->workload, strlen(o->workload), o->scope ? o->scope : "",
+                                        o->scope ? strlen(o->scope) : 0, q, why, sizeof why)
+                    : URBAC_ENOMEM;
+  urbac_parser_free(p);
+  if (err)
+    cli_error("%s", p ? why : "out of memory");
+  return err == URBAC_OK;
+}
+
+static bool no_args(const cli_opts *o, const char *cmd)
+{
+  if (o->nargs == 0)
+    return true;
+  cli_error("%s: unexpected argument '%s' (see --help)", cmd, o->args[0]);
+  return false;
+}
+
+int cmd_check(cli_opts *o)
+{
+  urbac_model *m;
+  urbac_snapshot *s;
+  urbac_query q;
+  int rc = EXIT_USAGE;
+  if (!no_args(o, "check"))
+    return EXIT_USAGE;
+  if (o->queries && (o->user || o->permission || o->workload || o->scope)) {
+    cli_error("check: give either --queries or --user/--permission/--workload, not both");
+    return EXIT_USAGE;
+  }
+  if (!cli_load(o, &m, &s))
+    goto out;
+  if (o->queries) {
+    rc = check_queries(o, s);
+  } else if (one_query(o, s, true, &q)) {
+    out w = {.len = 0};
+    bool allow = urbac_check(s, &q);
+    if (o->json)
+      answer_json(&w, s, &q, NULL);
+    else
+      out_put(&w, allow ? "allow\n" : "deny\n", allow ? 6 : 5);
+    out_flush(&w);
+    rc = allow ? EXIT_ALLOW : EXIT_DENY;
+  }
+out:
+  urbac_snapshot_free(s);
+  urbac_model_free(m);
+  return rc;
+}
+
+int cmd_explain(cli_opts *o)
+{
+  urbac_model *m;
+  urbac_snapshot *s;
+  urbac_query q;
+  urbac_explanation *e = NULL;
+  int rc = EXIT_USAGE;
+  if (!no_args(o, "explain") || !cli_load(o, &m, &s))
+    return EXIT_USAGE;
+  if (one_query(o, s, true, &q)) {
+    if (urbac_explain(s, &q, &e)) {
+      cli_error("out of memory");
+    } else if (o->json) {
+      out w = {.len = 0};
+      answer_json(&w, s, &q, NULL);
+      out_flush(&w);
+    } else {
+      printf("%s\n", urbac_explanation_allowed(e) ? "allow" : "deny");
+      for (size_t i = 0; i < urbac_explanation_count(e); i++)
+        printf("  %s\n", urbac_explanation_line(e, i));
+    }
+    rc = e ? (urbac_explanation_allowed(e) ? EXIT_ALLOW : EXIT_DENY) : EXIT_USAGE;
+  }
+  urbac_explanation_free(e);
+  urbac_snapshot_free(s);
+  urbac_model_free(m);
+  return rc;
+}
+
+static int print_user(void *ctx, uint32_t user, const char *id)
+{
+  (void)user;
+  if (ctx)
+    json_array_append_new(ctx, json_string(id));
+  else
+    printf("%s\n", id);
+  return 0;
+}
+
+int cmd_who_can(cli_opts *o)
+{
+  urbac_model *m;
+  urbac_snapshot *s;
+  urbac_query q;
+  int rc = EXIT_USAGE;
+  if (!no_args(o, "who-can") || !cli_load(o, &m, &s))
+    return EXIT_USAGE;
+  if (one_query(o, s, false, &q)) {
+    json_t *users = o->json ? json_array() : NULL;
+    urbac_who_can(s, &q, print_user, users);
+    if (users) {
+      json_dumpf(users, stdout, JSON_INDENT(2));
+      fputc('\n', stdout);
+      json_decref(users);
+    }
+    rc = 0;
+  }
+  urbac_snapshot_free(s);
+  urbac_model_free(m);
+  return rc;
+}

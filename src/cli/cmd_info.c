@@ -1,0 +1,182 @@
+/*
+ * cli/cmd_info.c - `urbac catalog` (what the catalog and the seed tables say)
+ * and `urbac effective` (everything one user holds, with its source).
+ *
+ * Depends on: the public API, cli/main.c.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *levels_text(unsigned levels)
+{
+  return levels == (URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE) ? "read, manage"
+         : levels == URBAC_LEVEL_READ                      ? "read"
+                                                           : "manage";
+}
+
+static json_t *grants_json(urbac_legacy_kind kind, size_t i, size_t w)
+{
+  urbac_grant g[64];
+  char buf[512];
+  json_t *a = json_array();
+  size_t n = urbac_catalog_legacy_grants(kind, i, w, g, 64);
+  for (size_t k = 0; k < n && k < 64; k++) {
+    urbac_grant_format(g[k], buf, sizeof buf);
+    json_array_append_new(a, json_string(buf));
+  }
+  return a;
+}
+
+static json_t *catalog_json(void)
+{
+  json_t *root = json_object(), *wl = json_array(), *perms = json_array(), *legacy = json_object();
+  char action[256];
+  for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
+    json_array_append_new(wl, json_pack("{s:s, s:s}", "id", urbac_catalog_workload_id(w), "name",
+                                        urbac_catalog_workload_name(w)));
+  for (size_t i = 0; i < urbac_catalog_perm_count(); i++) {
+    const urbac_perm_info *p = urbac_catalog_perm(i);
+    json_t *actions = json_array(), *lv = json_array();
+    for (uint8_t l = URBAC_LEVEL_READ; l <= URBAC_LEVEL_MANAGE; l++) {
+      if (!(p->levels & l))
+        continue;
+      urbac_grant_action((urbac_grant){(uint16_t)i, l}, action, sizeof action);
+      json_array_append_new(actions, json_string(action));
+      json_array_append_new(lv, json_string(urbac_level_name((urbac_level)l)));
+    }
+    json_array_append_new(perms, json_pack("{s:s, s:s, s:o, s:o}", "name", p->name, "id", p->id, "levels", lv,
+                                           "actions", actions));
+  }
+  static const char *const keys[] = {"mdePermissions", "eopRoleGroups", "mdiRoles", "directoryRoles"};
+  static const size_t wl_of[] = {0, 1, 2, 0};
+  for (int k = URBAC_LEGACY_MDE_PERMISSION; k <= URBAC_LEGACY_DIRECTORY_ROLE; k++) {
+    json_t *rows = json_array();
+    for (size_t i = 0; i < urbac_catalog_legacy_count((urbac_legacy_kind)k); i++) {
+      const urbac_legacy_info *li = urbac_catalog_legacy((urbac_legacy_kind)k, i);
+      json_t *row = json_pack("{s:s, s:s, s:s}", "id", li->id, "name", li->name, "seedTable", li->seed_table);
+      if (k == URBAC_LEGACY_DIRECTORY_ROLE) {
+        json_t *per = json_object();
+        for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
+          json_object_set_new(per, urbac_catalog_workload_id(w), grants_json((urbac_legacy_kind)k, i, w));
+        json_object_set_new(row, "grants", per);
+      } else {
+        json_object_set_new(row, "grants", grants_json((urbac_legacy_kind)k, i, wl_of[k]));
+      }
+      json_array_append_new(rows, row);
+    }
+    json_object_set_new(legacy, keys[k], rows);
+  }
+  json_object_set_new(root, "workloads", wl);
+  json_object_set_new(root, "permissions", perms);
+  json_object_set_new(root, "legacy", legacy);
+  return root;
+}
+
+static void print_rows(json_t *rows, const char *title, const char *wl)
+{
+  size_t i;
+  json_t *row, *g;
+  printf("\n%s\n", title);
+  json_array_foreach(rows, i, row) {
+    json_t *grants = json_object_get(row, "grants");
+    if (wl)
+      grants = json_object_get(grants, wl);
+    printf("  %-40s %s\n", json_string_value(json_object_get(row, "name")), json_string_value(json_object_get(row, "id")));
+    size_t k;
+    json_array_foreach(grants, k, g) printf("      %s\n", json_string_value(g));
+    if (!json_array_size(grants))
+      printf("      (nothing)\n");
+  }
+}
+
+int cmd_catalog(cli_opts *o)
+{
+  json_t *c = catalog_json();
+  if (o->nargs) {
+    cli_error("catalog: unexpected argument '%s'", o->args[0]);
+    json_decref(c);
+    return EXIT_USAGE;
+  }
+  if (o->json) {
+    json_dumpf(c, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(c);
+    return 0;
+  }
+  size_t i;
+  json_t *v, *legacy = json_object_get(c, "legacy");
+  printf("Workloads (data sources)\n");
+  json_array_foreach(json_object_get(c, "workloads"), i, v)
+      printf("  %-5s %s\n", json_string_value(json_object_get(v, "id")), json_string_value(json_object_get(v, "name")));
+  printf("\nPermissions\n");
+  for (i = 0; i < urbac_catalog_perm_count(); i++) {
+    const urbac_perm_info *p = urbac_catalog_perm(i);
+    printf("  %-80s %-14s %s\n", p->name, levels_text(p->levels), p->id);
+  }
+  print_rows(json_object_get(legacy, "mdePermissions"), "Defender for Endpoint permissions -> unified", NULL);
+  print_rows(json_object_get(legacy, "eopRoleGroups"), "Defender for Office (EOP) role groups -> unified", NULL);
+  print_rows(json_object_get(legacy, "mdiRoles"), "Defender for Identity roles -> unified", NULL);
+  for (size_t w = 0; w < urbac_catalog_workload_count(); w++) {
+    char title[128];
+    snprintf(title, sizeof title, "Directory roles: default grants on %s", urbac_catalog_workload_id(w));
+    print_rows(json_object_get(legacy, "directoryRoles"), title, urbac_catalog_workload_id(w));
+  }
+  json_decref(c);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- effective */
+
+typedef struct eff {
+  json_t *rows;
+  int workload; /* -1: all */
+} eff;
+
+static int effective_row(void *ctx, const urbac_effective_entry *e)
+{
+  eff *f = ctx;
+  char grant[512];
+  if (f->workload >= 0 && (size_t)f->workload != e->workload)
+    return 0;
+  urbac_grant_format(e->grant, grant, sizeof grant);
+  if (f->rows)
+    json_array_append_new(f->rows, json_pack("{s:s, s:s, s:s, s:s}", "workload", urbac_catalog_workload_id(e->workload),
+                                             "permission", grant, "scope", e->scope, "source", e->source));
+  else
+    printf("%s\t%s\t%s\t%s\n", urbac_catalog_workload_id(e->workload), grant, e->scope, e->source);
+  return 0;
+}
+
+int cmd_effective(cli_opts *o)
+{
+  urbac_model *m;
+  urbac_snapshot *s;
+  eff f = {NULL, -1};
+  int rc = EXIT_USAGE;
+  if (o->nargs) {
+    cli_error("effective: unexpected argument '%s'", o->args[0]);
+    return EXIT_USAGE;
+  }
+  if (!cli_need(o->user, "user", NULL) || !cli_load(o, &m, &s))
+    return EXIT_USAGE;
+  uint32_t u = urbac_snapshot_user_find(s, o->user, strlen(o->user));
+  if (o->workload && (f.workload = urbac_catalog_workload_find(o->workload)) < 0) {
+    cli_error("unknown workload '%s' (mde, mdo or mdi)", o->workload);
+  } else if (u == URBAC_UNKNOWN_USER) {
+    cli_error("'%s' is not a user of tenant %s: an unknown user holds nothing", o->user, urbac_model_tenant(m));
+  } else {
+    f.rows = o->json ? json_array() : NULL;
+    rc = urbac_effective(s, u, effective_row, &f) ? EXIT_USAGE : 0;
+    if (f.rows) {
+      json_dumpf(f.rows, stdout, JSON_INDENT(2));
+      fputc('\n', stdout);
+      json_decref(f.rows);
+    }
+  }
+  urbac_snapshot_free(s);
+  urbac_model_free(m);
+  return rc;
+}

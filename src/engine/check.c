@@ -1,0 +1,205 @@
+/*
+ * engine/check.c - questions in, decisions out: resolving the text of a
+ * question (tenant-format.md "Queries") and answering it from a snapshot.
+ *
+ * The check itself is urbac__decide() in engine.h: a profile lookup and a bit
+ * test, a few more for a device-group scope. Resolving text is the costly part,
+ * so a urbac_parser caches permission strings it has seen (bounded), and ids
+ * go through the model's hash maps.
+ *
+ * Depends on: util, catalog, model, engine/engine.h.
+ */
+#include <stdio.h>
+#include <strings.h>
+
+#include "engine/engine.h"
+
+#define PARSER_CACHE_MAX 4096u
+
+struct urbac_parser {
+  const urbac_snapshot *s;
+  urbac__strmap cache; /* permission text -> grant index + 1 (0: needs a level) */
+  urbac__strs keys;    /* the cache's keys */
+};
+
+urbac_parser *urbac_parser_new(const urbac_snapshot *s)
+{
+  urbac_parser *p = urbac__calloc(1, sizeof *p);
+  if (!p)
+    return NULL;
+  p->s = s;
+  if (urbac__strmap_init(&p->cache, 64)) {
+    urbac__free(p);
+    return NULL;
+  }
+  return p;
+}
+
+void urbac_parser_free(urbac_parser *p)
+{
+  if (!p)
+    return;
+  urbac__strmap_free(&p->cache);
+  urbac__strs_free(&p->keys);
+  urbac__free(p);
+}
+
+static urbac_err fail(char *why, size_t size, urbac_err code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static urbac_err fail(char *why, size_t size, urbac_err code, const char *fmt, ...)
+{
+  va_list ap;
+  if (why && size) {
+    va_start(ap, fmt);
+    vsnprintf(why, size, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+/* A permission with its level, to a dense grant index. */
+static urbac_err resolve_grant(urbac_parser *p, const char *s, size_t len, unsigned *g, char *why,
+                               size_t size)
+{
+  uint32_t hit;
+  urbac_grant gr;
+  if (urbac__strmap_get(&p->cache, s, len, &hit)) {
+    *g = hit;
+    return URBAC_OK;
+  }
+  urbac_err err = urbac_catalog_resolve(s, len, &gr, why, size);
+  if (err)
+    return err;
+  unsigned levels = urbac_catalog_perm(gr.perm)->levels;
+  if (gr.level == URBAC_LEVEL_NONE && levels == (URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE))
+    return fail(why, size, URBAC_ELEVEL, "say which level of '%s' to check: (read) or (manage)",
+                urbac_catalog_perm(gr.perm)->name);
+  if (gr.level == URBAC_LEVEL_NONE || gr.level == URBAC_LEVEL_ALL)
+    gr.level = (uint8_t)(levels & URBAC_LEVEL_MANAGE ? URBAC_LEVEL_MANAGE : URBAC_LEVEL_READ);
+  *g = urbac__grant_index(gr.perm, gr.level);
+  if (p->keys.n < PARSER_CACHE_MAX && urbac__strs_add(&p->keys, s, len) == URBAC_OK)
+    urbac__strmap_put(&p->cache, p->keys.v[p->keys.n - 1], len, *g, NULL);
+  return URBAC_OK;
+}
+
+static bool eq_ci(const char *s, size_t len, const char *lit)
+{
+  return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
+}
+
+static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t len, bool mde,
+                               urbac_query *q, char *why, size_t size)
+{
+  const urbac_model *m = s->m;
+  uint32_t idx;
+  q->scope = URBAC_SCOPE_ALL;
+  q->device = URBAC_NO_DEVICE;
+  if (len == 0 || eq_ci(sc, len, "all"))
+    return URBAC_OK;
+  if (eq_ci(sc, len, "any")) {
+    q->scope = mde ? URBAC_SCOPE_ANY : URBAC_SCOPE_ALL;
+    return URBAC_OK;
+  }
+  bool device = len > 7 && strncasecmp(sc, "device:", 7) == 0;
+  bool group = len > 12 && strncasecmp(sc, "devicegroup:", 12) == 0;
+  if (!device && !group)
+    return fail(why, size, URBAC_ESCOPE, "scope '%.*s' is not empty, all, any, device:ID or devicegroup:ID",
+                (int)(len > 200 ? 200 : len), sc);
+  if (!mde)
+    return fail(why, size, URBAC_ESCOPE, "a device or device group scope applies to mde only");
+  const char *id = sc + (device ? 7 : 12);
+  size_t idlen = len - (device ? 7 : 12);
+  if (device) {
+    if (!urbac__strmap_get(&m->device_map, id, idlen, &idx))
+      return fail(why, size, URBAC_EUNKNOWNDEVICE, "unknown device '%.*s'", (int)(idlen > 200 ? 200 : idlen), id);
+    q->device = idx;
+    q->dg = s->device_dg[idx];
+  } else if (!urbac__strmap_get(&m->dg_map, id, idlen, &q->dg)) {
+    return fail(why, size, URBAC_EUNKNOWNDG, "unknown device group '%.*s'", (int)(idlen > 200 ? 200 : idlen), id);
+  }
+  q->scope = URBAC_SCOPE_DEVICE_GROUP;
+  return URBAC_OK;
+}
+
+urbac_err urbac_parse_query(urbac_parser *p, const char *user, size_t ulen, const char *perm,
+                            size_t plen, const char *workload, size_t wlen, const char *scope,
+                            size_t slen, urbac_query *q, char *why, size_t why_size)
+{
+  const urbac_snapshot *s = p->s;
+  unsigned g = 0;
+  int w = -1;
+  memset(q, 0, sizeof *q);
+  q->user = urbac_snapshot_user_find(s, user, ulen);
+  for (int i = 0; i < URBAC__NWORKLOADS && w < 0; i++)
+    if (eq_ci(workload, wlen, urbac_catalog_workload_id((size_t)i)))
+      w = i;
+  if (w < 0)
+    return fail(why, why_size, URBAC_EWORKLOAD, "unknown workload '%.*s' (mde, mdo or mdi)",
+                (int)(wlen > 200 ? 200 : wlen), workload);
+  q->workload = (uint8_t)w;
+  urbac_err err = resolve_grant(p, perm, plen, &g, why, why_size);
+  if (err)
+    return err;
+  q->grant = (uint16_t)g;
+  return resolve_scope(s, scope, slen, w == URBAC__WL_MDE, q, why, why_size);
+}
+
+urbac_err urbac_parse_query_line(urbac_parser *p, const char *line, size_t len, urbac_query *q,
+                                 char *why, size_t why_size)
+{
+  const char *f[4] = {0};
+  size_t fl[4] = {0}, nf = 0, start = 0;
+  if (len > URBAC_MAX_QUERY_LINE)
+    return fail(why, why_size, URBAC_ELIMIT, "query line longer than %u bytes", URBAC_MAX_QUERY_LINE);
+  if (len && line[len - 1] == '\r')
+    len--;
+  for (size_t i = 0; i <= len; i++) {
+    if (i < len && line[i] != '\t')
+      continue;
+    if (nf == 4)
+      return fail(why, why_size, URBAC_ESYNTAX, "more than 4 tab-separated columns");
+    f[nf] = line + start;
+    fl[nf++] = i - start;
+    start = i + 1;
+  }
+  if (nf < 3)
+    return fail(why, why_size, URBAC_ESYNTAX, "expected user, permission, workload and scope separated by tabs");
+  if (fl[0] == 0)
+    return fail(why, why_size, URBAC_ESYNTAX, "empty user column");
+  return urbac_parse_query(p, f[0], fl[0], f[1], fl[1], f[2], fl[2], nf == 4 ? f[3] : "", fl[3], q, why, why_size);
+}
+
+/* ---------------------------------------------------------------- answers */
+
+bool urbac_check(const urbac_snapshot *s, const urbac_query *q) { return urbac__decide(s, q); }
+
+void urbac_check_batch(const urbac_snapshot *s, const urbac_query *q, size_t n, uint8_t *out)
+{
+  for (size_t i = 0; i < n; i++)
+    out[i] = urbac__decide(s, &q[i]);
+}
+
+const char *urbac_snapshot_user_id(const urbac_snapshot *s, uint32_t i)
+{
+  return i < s->m->n_users ? s->m->users[i].id : NULL;
+}
+
+uint32_t urbac_snapshot_user_find(const urbac_snapshot *s, const char *id, size_t len)
+{
+  uint32_t idx;
+  return urbac__strmap_get(&s->m->user_map, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
+}
+
+int urbac_who_can(const urbac_snapshot *s, const urbac_query *q, urbac_user_cb cb, void *ctx)
+{
+  urbac_query one = *q;
+  for (uint32_t u = 0; u < s->m->n_users; u++) {
+    one.user = u;
+    if (!urbac__decide(s, &one))
+      continue;
+    int r = cb(ctx, u, s->m->users[u].id);
+    if (r)
+      return r;
+  }
+  return 0;
+}

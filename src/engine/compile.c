@@ -1,0 +1,596 @@
+/*
+ * engine/compile.c - from a model to a snapshot built for checking.
+ *
+ * How: every principal (user or group) has an accumulator of what reaches it:
+ * directory roles, legacy role memberships, legacy device access, and unified
+ * assignment items (workload, device-group set, grants). A group's accumulator
+ * is its own plus its parents' (groups containing it), computed parents-first
+ * in topological order, so nesting of any depth costs one pass. A user's is its
+ * own plus its direct groups'. The accumulator is then turned into decisions per
+ * workload, by that workload's mode (semantics.md "Unified mode", "Legacy mode"),
+ * and interned: users whose decisions are identical share one profile.
+ *
+ * Depends on: util, catalog, model, engine/engine.h.
+ */
+#include <stdlib.h>
+
+#include "engine/engine.h"
+
+#define ALL_DGS UINT32_MAX
+
+/* A unified assignment's contribution: grants on a workload over a device-group
+ * set (ALL_DGS: all device groups). */
+typedef struct uitem {
+  uint32_t dgset;
+  uint32_t w;
+  urbac__gmask mask;
+} uitem;
+
+typedef struct acc {
+  uint32_t dirroles, eop, mdi, mdeperms;
+  bool mde_role;
+  uint64_t *access; /* legacy mde userAccess: device groups, dg_words words */
+  uitem *items;
+  size_t n, cap;
+} acc;
+
+typedef struct cctx {
+  urbac_snapshot *s;
+  const urbac_model *m;
+  size_t ndg;
+  acc *groups;        /* per group */
+  acc **user_direct;  /* per user; NULL when nothing names the user directly */
+  uint64_t *access_words;
+  uint64_t *open_dgs; /* device groups with an empty userAccess list */
+  uint32_t *asg_dgset; /* per assignment (flattened over roles): its device-group set */
+  urbac__intern dgsets, profiles;
+  urbac__buf key;
+  urbac__part *scratch_parts; /* one workload's parts */
+  size_t scratch_n, scratch_cap;
+  urbac__part *pparts;        /* one profile's parts, all workloads */
+  size_t pparts_n, pparts_cap;
+  size_t parts_cap, profiles_cap;
+} cctx;
+
+/* ---------------------------------------------------------------- accumulators */
+
+static urbac_err acc_item(acc *a, uint32_t w, uint32_t dgset, const urbac__gmask *mask)
+{
+  for (size_t i = 0; i < a->n; i++)
+    if (a->items[i].w == w && a->items[i].dgset == dgset) {
+      urbac__gmask_or(&a->items[i].mask, mask);
+      return URBAC_OK;
+    }
+  if (URBAC_GROW(a->items, a->cap, a->n + 1))
+    return URBAC_ENOMEM;
+  a->items[a->n++] = (uitem){dgset, w, *mask};
+  return URBAC_OK;
+}
+
+static urbac_err acc_merge(acc *dst, const acc *src, size_t words)
+{
+  dst->dirroles |= src->dirroles;
+  dst->eop |= src->eop;
+  dst->mdi |= src->mdi;
+  dst->mdeperms |= src->mdeperms;
+  dst->mde_role = dst->mde_role || src->mde_role;
+  for (size_t i = 0; i < words; i++)
+    dst->access[i] |= src->access[i];
+  for (size_t i = 0; i < src->n; i++)
+    if (acc_item(dst, src->items[i].w, src->items[i].dgset, &src->items[i].mask))
+      return URBAC_ENOMEM;
+  return URBAC_OK;
+}
+
+/* The accumulator of a principal reference (a user one is made on first use). */
+static acc *principal_acc(cctx *c, const urbac__ref *r)
+{
+  if (r->kind == URBAC__REF_GROUP)
+    return &c->groups[r->idx];
+  if (!c->user_direct[r->idx]) {
+    acc *a = urbac__calloc(1, sizeof *a);
+    if (!a)
+      return NULL;
+    a->access = urbac__calloc(c->s->dg_words, sizeof *a->access);
+    if (!a->access) {
+      urbac__free(a);
+      return NULL;
+    }
+    c->user_direct[r->idx] = a;
+  }
+  return c->user_direct[r->idx];
+}
+
+/* ---------------------------------------------------------------- dg sets */
+
+static urbac_err intern_dgset(cctx *c, const uint64_t *words, uint32_t *id)
+{
+  return urbac__intern_put(&c->dgsets, words, c->s->dg_words * sizeof *words, id, NULL);
+}
+
+static urbac_err assignment_sets(cctx *c)
+{
+  const urbac_model *m = c->m;
+  size_t total = 0, k = 0;
+  for (size_t r = 0; r < m->n_roles; r++)
+    total += m->roles[r].nasg;
+  c->asg_dgset = urbac__calloc(total ? total : 1, sizeof *c->asg_dgset);
+  uint64_t *w = urbac__calloc(c->s->dg_words, sizeof *w);
+  urbac_err err = (!c->asg_dgset || !w) ? URBAC_ENOMEM : URBAC_OK;
+  for (size_t r = 0; r < m->n_roles && !err; r++)
+    for (size_t a = 0; a < m->roles[r].nasg && !err; a++, k++) {
+      const urbac__assignment *as = &m->roles[r].asg[a];
+      c->asg_dgset[k] = ALL_DGS;
+      if (as->all_dgs)
+        continue;
+      memset(w, 0, c->s->dg_words * sizeof *w);
+      for (size_t i = 0; i < as->dgs.n; i++)
+        urbac__bit_set(w, as->dgs.v[i].idx);
+      err = intern_dgset(c, w, &c->asg_dgset[k]);
+    }
+  urbac__free(w);
+  return err;
+}
+
+/* ---------------------------------------------------------------- direct contributions */
+
+static urbac_err direct_assignments(cctx *c)
+{
+  const urbac_model *m = c->m;
+  size_t k = 0;
+  for (size_t r = 0; r < m->n_roles; r++)
+    for (size_t a = 0; a < m->roles[r].nasg; a++, k++) {
+      const urbac__assignment *as = &m->roles[r].asg[a];
+      for (size_t p = 0; p < as->principals.n; p++) {
+        acc *ac = principal_acc(c, &as->principals.v[p]);
+        if (!ac)
+          return URBAC_ENOMEM;
+        for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++) {
+          if (!(as->workloads & (1u << w)))
+            continue;
+          /* device-group scope matters on mde only */
+          uint32_t set = w == URBAC__WL_MDE ? c->asg_dgset[k] : ALL_DGS;
+          if (acc_item(ac, w, set, &m->roles[r].grants))
+            return URBAC_ENOMEM;
+        }
+      }
+    }
+  return URBAC_OK;
+}
+
+static urbac_err direct_legacy(cctx *c)
+{
+  const urbac_model *m = c->m;
+  for (size_t i = 0; i < m->n_mde_roles; i++)
+    for (size_t g = 0; g < m->mde_roles[i].groups.n; g++) {
+      acc *a = &c->groups[m->mde_roles[i].groups.v[g].idx];
+      a->mdeperms |= m->mde_roles[i].perms;
+      a->mde_role = true;
+    }
+  for (size_t i = 0; i < m->n_eop + m->n_mdi; i++) {
+    bool eop = i < m->n_eop;
+    const urbac__legacy_members *lm = eop ? &m->eop[i] : &m->mdi[i - m->n_eop];
+    for (size_t p = 0; p < lm->members.n; p++) {
+      acc *a = principal_acc(c, &lm->members.v[p]);
+      if (!a)
+        return URBAC_ENOMEM;
+      *(eop ? &a->eop : &a->mdi) |= 1u << lm->which;
+    }
+  }
+  for (size_t d = 0; d < m->n_dgs; d++) {
+    if (!m->dgs[d].access.n)
+      urbac__bit_set(c->open_dgs, d);
+    for (size_t g = 0; g < m->dgs[d].access.n; g++)
+      urbac__bit_set(c->groups[m->dgs[d].access.v[g].idx].access, d);
+  }
+  for (size_t g = 0; g < m->n_groups; g++)
+    c->groups[g].dirroles |= m->groups[g].dirroles;
+  return URBAC_OK;
+}
+
+/* ---------------------------------------------------------------- membership graphs */
+
+/* Builds user -> groups and group -> parent groups from the groups' member lists. */
+static urbac_err build_csr(cctx *c)
+{
+  const urbac_model *m = c->m;
+  urbac_snapshot *s = c->s;
+  urbac__csr *ug = &s->user_groups, *gp = &s->group_parents;
+  ug->off = urbac__calloc(m->n_users + 2, sizeof *ug->off);
+  gp->off = urbac__calloc(m->n_groups + 2, sizeof *gp->off);
+  if (!ug->off || !gp->off)
+    return URBAC_ENOMEM;
+  size_t nu = 0, ng = 0;
+  for (size_t g = 0; g < m->n_groups; g++)
+    for (size_t i = 0; i < m->groups[g].members.n; i++) {
+      const urbac__ref *r = &m->groups[g].members.v[i];
+      (r->kind == URBAC__REF_USER ? ug : gp)->off[r->idx + 2]++;
+      *(r->kind == URBAC__REF_USER ? &nu : &ng) += 1;
+    }
+  if (nu >= UINT32_MAX || ng >= UINT32_MAX)
+    return URBAC_ELIMIT;
+  ug->idx = urbac__malloc((nu ? nu : 1) * sizeof *ug->idx);
+  gp->idx = urbac__malloc((ng ? ng : 1) * sizeof *gp->idx);
+  if (!ug->idx || !gp->idx)
+    return URBAC_ENOMEM;
+  /* prefix sums shifted by one, then fill: off[i+1] is the write cursor of row i */
+  for (size_t i = 2; i < m->n_users + 2; i++)
+    ug->off[i] += ug->off[i - 1];
+  for (size_t i = 2; i < m->n_groups + 2; i++)
+    gp->off[i] += gp->off[i - 1];
+  for (size_t g = 0; g < m->n_groups; g++)
+    for (size_t i = 0; i < m->groups[g].members.n; i++) {
+      const urbac__ref *r = &m->groups[g].members.v[i];
+      urbac__csr *t = r->kind == URBAC__REF_USER ? ug : gp;
+      t->idx[t->off[r->idx + 1]++] = (uint32_t)g;
+    }
+  return URBAC_OK;
+}
+
+/* Pushes each group's accumulator into its member groups, parents first (Kahn's
+ * order; validation has ruled out cycles). */
+static urbac_err propagate(cctx *c)
+{
+  const urbac_model *m = c->m;
+  const urbac__csr *gp = &c->s->group_parents;
+  size_t n = m->n_groups, head = 0, tail = 0;
+  uint32_t *indeg = urbac__calloc(n ? n : 1, sizeof *indeg);
+  uint32_t *queue = urbac__malloc((n ? n : 1) * sizeof *queue);
+  urbac_err err = (!indeg || !queue) ? URBAC_ENOMEM : URBAC_OK;
+  for (size_t g = 0; g < n && !err; g++) {
+    indeg[g] = gp->off[g + 1] - gp->off[g];
+    if (!indeg[g])
+      queue[tail++] = (uint32_t)g;
+  }
+  while (head < tail && !err) {
+    uint32_t g = queue[head++];
+    const urbac__refs *mem = &m->groups[g].members;
+    for (size_t i = 0; i < mem->n && !err; i++) {
+      const urbac__ref *r = &mem->v[i];
+      if (r->kind != URBAC__REF_GROUP)
+        continue;
+      err = acc_merge(&c->groups[r->idx], &c->groups[g], c->s->dg_words);
+      if (--indeg[r->idx] == 0)
+        queue[tail++] = r->idx;
+    }
+  }
+  URBAC_ASSERT(err || tail == n);
+  urbac__free(indeg);
+  urbac__free(queue);
+  return err;
+}
+
+/* ---------------------------------------------------------------- decisions */
+
+static void dir_mask(const cctx *c, uint32_t roles, uint32_t w, urbac__gmask *out)
+{
+  for (uint32_t r = 0; r < URBAC__NDIR; r++)
+    if (roles & (1u << r))
+      urbac__gmask_or(out, &c->s->tables.dir[r][w]);
+}
+
+static urbac_err add_part(cctx *c, uint32_t dgset, const urbac__gmask *mask)
+{
+  for (size_t i = 0; i < c->scratch_n; i++)
+    if (c->scratch_parts[i].dgset == dgset) {
+      urbac__gmask_or(&c->scratch_parts[i].mask, mask);
+      return URBAC_OK;
+    }
+  if (URBAC_GROW(c->scratch_parts, c->scratch_cap, c->scratch_n + 1))
+    return URBAC_ENOMEM;
+  c->scratch_parts[c->scratch_n++] = (urbac__part){dgset, *mask};
+  return URBAC_OK;
+}
+
+/* Legacy mde: role grants over the union of accessible device groups. */
+static urbac_err legacy_mde(cctx *c, const acc *a, urbac__gmask *all)
+{
+  urbac__gmask g = {0};
+  size_t words = c->s->dg_words;
+  bool full = true, none = true;
+  for (uint32_t p = 0; p < URBAC__NMDE; p++)
+    if (a->mdeperms & (1u << p))
+      urbac__gmask_or(&g, &c->s->tables.mde[p]);
+  /* MDE's built-in administrator role: Global and Security administrators */
+  dir_mask(c, a->dirroles & ((1u << URBAC__DIR_GLOBAL_ADMIN) | (1u << URBAC__DIR_SECURITY_ADMIN)),
+           URBAC__WL_MDE, all);
+  if (urbac__gmask_empty(&g))
+    return URBAC_OK;
+  uint64_t *d = c->access_words;
+  for (size_t i = 0; i < words; i++) {
+    d[i] = a->access[i] | (a->mde_role ? c->open_dgs[i] : 0);
+    uint64_t want = i + 1 < words || c->ndg % 64 == 0 ? ~0ull : (1ull << (c->ndg % 64)) - 1;
+    full = full && d[i] == want;
+    none = none && d[i] == 0;
+  }
+  if (full) {
+    urbac__gmask_or(all, &g);
+    return URBAC_OK;
+  }
+  if (none)
+    return URBAC_OK;
+  uint32_t id;
+  urbac_err err = intern_dgset(c, d, &id);
+  return err ? err : add_part(c, id, &g);
+}
+
+static urbac_err workload_decision(cctx *c, const acc *a, uint32_t w, urbac__wdec *out)
+{
+  urbac_err err = URBAC_OK;
+  memset(out, 0, sizeof *out);
+  c->scratch_n = 0;
+  if (c->m->modes[w] == URBAC_MODE_UNIFIED) {
+    dir_mask(c, a->dirroles, w, &out->all);
+    for (size_t i = 0; i < a->n && !err; i++) {
+      if (a->items[i].w != w)
+        continue;
+      if (a->items[i].dgset == ALL_DGS)
+        urbac__gmask_or(&out->all, &a->items[i].mask);
+      else
+        err = add_part(c, a->items[i].dgset, &a->items[i].mask);
+    }
+  } else if (w == URBAC__WL_MDE) {
+    err = legacy_mde(c, a, &out->all);
+  } else {
+    dir_mask(c, a->dirroles, w, &out->all);
+    for (uint32_t r = 0; w == URBAC__WL_MDO && r < URBAC__NEOP; r++)
+      if (a->eop & (1u << r))
+        urbac__gmask_or(&out->all, &c->s->tables.eop[r]);
+    for (uint32_t r = 0; w == URBAC__WL_MDI && r < URBAC__NMDI; r++)
+      if (a->mdi & (1u << r))
+        urbac__gmask_or(&out->all, &c->s->tables.mdi[r]);
+  }
+  /* what is held everywhere needs no part; parts in dgset order, for interning */
+  out->any = out->all;
+  size_t k = 0;
+  for (size_t i = 0; i < c->scratch_n; i++) {
+    urbac__part p = c->scratch_parts[i];
+    for (size_t j = 0; j < URBAC__GRANT_WORDS; j++)
+      p.mask.w[j] &= ~out->all.w[j];
+    if (urbac__gmask_empty(&p.mask))
+      continue;
+    urbac__gmask_or(&out->any, &p.mask);
+    size_t at = k++;
+    while (at > 0 && c->scratch_parts[at - 1].dgset > p.dgset) {
+      c->scratch_parts[at] = c->scratch_parts[at - 1];
+      at--;
+    }
+    c->scratch_parts[at] = p;
+  }
+  out->part_n = (uint32_t)k;
+  return err;
+}
+
+/* ---------------------------------------------------------------- profiles */
+
+/* Turns an accumulator into decisions and interns them; *id is the profile. */
+static urbac_err make_profile(cctx *c, const acc *a, uint32_t *id)
+{
+  urbac_snapshot *s = c->s;
+  urbac__profile p;
+  bool added = false;
+  urbac_err err = URBAC_OK;
+  c->key.len = 0;
+  c->pparts_n = 0;
+  for (uint32_t w = 0; w < URBAC__NWORKLOADS && !err; w++) {
+    err = workload_decision(c, a, w, &p.w[w]);
+    if (err || URBAC_GROW(c->pparts, c->pparts_cap, c->pparts_n + c->scratch_n + 1))
+      return err ? err : URBAC_ENOMEM;
+    p.w[w].part_off = (uint32_t)c->pparts_n;
+    memcpy(c->pparts + c->pparts_n, c->scratch_parts, p.w[w].part_n * sizeof *c->pparts);
+    c->pparts_n += p.w[w].part_n;
+    urbac__buf_add(&c->key, (const char *)&p.w[w].all, sizeof p.w[w].all);
+    urbac__buf_add(&c->key, (const char *)&p.w[w].part_n, sizeof p.w[w].part_n);
+    urbac__buf_add(&c->key, (const char *)(c->pparts + p.w[w].part_off), p.w[w].part_n * sizeof *c->pparts);
+  }
+  if (c->key.failed)
+    return URBAC_ENOMEM;
+  err = urbac__intern_put(&c->profiles, c->key.s, c->key.len, id, &added);
+  if (err || !added)
+    return err;
+  if (URBAC_GROW(s->profiles, c->profiles_cap, s->nprofiles + 1) ||
+      URBAC_GROW(s->parts, c->parts_cap, s->nparts + c->pparts_n + 1))
+    return URBAC_ENOMEM;
+  for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++)
+    p.w[w].part_off += (uint32_t)s->nparts;
+  memcpy(s->parts + s->nparts, c->pparts, c->pparts_n * sizeof *c->pparts);
+  s->nparts += c->pparts_n;
+  s->profiles[s->nprofiles++] = p;
+  URBAC_ASSERT(*id == s->nprofiles - 1);
+  return URBAC_OK;
+}
+
+static urbac_err user_profiles(cctx *c)
+{
+  const urbac_model *m = c->m;
+  urbac_snapshot *s = c->s;
+  acc a = {0};
+  urbac_err err = URBAC_ENOMEM;
+  uint32_t empty;
+  s->user_profile = urbac__calloc(m->n_users ? m->n_users : 1, sizeof *s->user_profile);
+  a.access = urbac__calloc(s->dg_words, sizeof *a.access);
+  if (!s->user_profile || !a.access)
+    goto out;
+  err = make_profile(c, &a, &empty); /* profile 0: nothing (disabled users) */
+  for (size_t u = 0; u < m->n_users && !err; u++) {
+    if (!m->users[u].enabled)
+      continue;
+    a.dirroles = m->users[u].dirroles;
+    a.eop = a.mdi = a.mdeperms = 0;
+    a.mde_role = false;
+    a.n = 0;
+    memset(a.access, 0, s->dg_words * sizeof *a.access);
+    if (c->user_direct[u])
+      err = acc_merge(&a, c->user_direct[u], s->dg_words);
+    for (uint32_t i = s->user_groups.off[u]; i < s->user_groups.off[u + 1] && !err; i++)
+      err = acc_merge(&a, &c->groups[s->user_groups.idx[i]], s->dg_words);
+    if (!err)
+      err = make_profile(c, &a, &s->user_profile[u]);
+  }
+out:
+  urbac__free(a.access);
+  urbac__free(a.items);
+  return err;
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static int by_rank(const urbac_model *m, uint32_t a, uint32_t b);
+
+/* Device groups by rank (ungrouped last), then each device's group: the first
+ * whose rules all match, else ungrouped. */
+static urbac_err place_devices(cctx *c)
+{
+  const urbac_model *m = c->m;
+  urbac_snapshot *s = c->s;
+  s->dg_order = urbac__malloc((m->n_dgs ? m->n_dgs : 1) * sizeof *s->dg_order);
+  s->device_dg = urbac__malloc((m->n_devices ? m->n_devices : 1) * sizeof *s->device_dg);
+  if (!s->dg_order || !s->device_dg)
+    return URBAC_ENOMEM;
+  for (size_t i = 0; i < m->n_dgs; i++)
+    s->dg_order[i] = (uint32_t)i;
+  /* insertion sort: device groups are few (at most URBAC_MAX_DEVICE_GROUPS) */
+  for (size_t i = 1; i < m->n_dgs; i++) {
+    uint32_t v = s->dg_order[i];
+    size_t j = i;
+    while (j > 0 && by_rank(m, s->dg_order[j - 1], v) > 0) {
+      s->dg_order[j] = s->dg_order[j - 1];
+      j--;
+    }
+    s->dg_order[j] = v;
+  }
+  for (size_t d = 0; d < m->n_devices; d++) {
+    s->device_dg[d] = m->ungrouped;
+    for (size_t i = 0; i < m->n_dgs; i++) {
+      const urbac__devgroup *g = &m->dgs[s->dg_order[i]];
+      if (!g->ungrouped && urbac__dg_matches(g, &m->devices[d])) {
+        s->device_dg[d] = s->dg_order[i];
+        break;
+      }
+    }
+  }
+  return URBAC_OK;
+}
+
+static int by_rank(const urbac_model *m, uint32_t ia, uint32_t ib)
+{
+  const urbac__devgroup *a = &m->dgs[ia], *b = &m->dgs[ib];
+  uint64_t ra = a->ungrouped ? UINT64_MAX : a->rank, rb = b->ungrouped ? UINT64_MAX : b->rank;
+  return ra < rb ? -1 : ra > rb;
+}
+
+/* ---------------------------------------------------------------- the whole */
+
+static void cctx_free(cctx *c)
+{
+  for (size_t g = 0; c->groups && g < c->m->n_groups; g++)
+    urbac__free(c->groups[g].items);
+  for (size_t u = 0; c->user_direct && u < c->m->n_users; u++) {
+    if (c->user_direct[u]) {
+      urbac__free(c->user_direct[u]->items);
+      urbac__free(c->user_direct[u]->access);
+      urbac__free(c->user_direct[u]);
+    }
+  }
+  urbac__free(c->groups);
+  urbac__free(c->user_direct);
+  urbac__free(c->access_words);
+  urbac__free(c->open_dgs);
+  urbac__free(c->asg_dgset);
+  urbac__free(c->scratch_parts);
+  urbac__free(c->pparts);
+  urbac__intern_free(&c->dgsets);
+  urbac__intern_free(&c->profiles);
+  urbac__buf_free(&c->key);
+}
+
+static urbac_err cctx_init(cctx *c)
+{
+  const urbac_model *m = c->m;
+  size_t words = c->s->dg_words;
+  c->ndg = m->n_dgs;
+  c->groups = urbac__calloc(m->n_groups ? m->n_groups : 1, sizeof *c->groups);
+  c->user_direct = urbac__calloc(m->n_users ? m->n_users : 1, sizeof *c->user_direct);
+  c->access_words = urbac__calloc(words * (m->n_groups + 2), sizeof *c->access_words);
+  c->open_dgs = urbac__calloc(words, sizeof *c->open_dgs);
+  if (!c->groups || !c->user_direct || !c->access_words || !c->open_dgs)
+    return URBAC_ENOMEM;
+  for (size_t g = 0; g < m->n_groups; g++)
+    c->groups[g].access = c->access_words + words * (g + 1);
+  if (urbac__intern_init(&c->dgsets, 64) || urbac__intern_init(&c->profiles, m->n_users / 4 + 16))
+    return URBAC_ENOMEM;
+  return URBAC_OK;
+}
+
+urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urbac_diag *d)
+{
+  cctx c = {0};
+  urbac_err err = URBAC_ENOMEM;
+  *out = NULL;
+  c.m = m;
+  c.s = urbac__calloc(1, sizeof *c.s);
+  if (!c.s)
+    return URBAC_ENOMEM;
+  c.s->m = m;
+  c.s->dg_words = urbac__bits_words(m->n_dgs ? m->n_dgs : 1);
+  err = urbac__tables_build(&c.s->tables, d);
+  if (!err)
+    err = cctx_init(&c);
+  if (!err)
+    err = build_csr(&c);
+  if (!err)
+    err = assignment_sets(&c);
+  if (!err)
+    err = direct_assignments(&c);
+  if (!err)
+    err = direct_legacy(&c);
+  if (!err)
+    err = propagate(&c);
+  if (!err)
+    err = user_profiles(&c);
+  if (!err)
+    err = place_devices(&c);
+  if (!err) {
+    /* keep the interned device-group sets: the arena is exactly nsets x words */
+    c.s->ndgsets = c.dgsets.n;
+    c.s->dgsets = (uint64_t *)(void *)c.dgsets.arena;
+    c.dgsets.arena = NULL;
+  }
+  cctx_free(&c);
+  if (err) {
+    urbac_snapshot_free(c.s);
+    return err;
+  }
+  *out = c.s;
+  return URBAC_OK;
+}
+
+void urbac_snapshot_free(urbac_snapshot *s)
+{
+  if (!s)
+    return;
+  urbac__free(s->user_profile);
+  urbac__free(s->profiles);
+  urbac__free(s->parts);
+  urbac__free(s->dgsets);
+  urbac__free(s->device_dg);
+  urbac__free(s->dg_order);
+  urbac__free(s->user_groups.off);
+  urbac__free(s->user_groups.idx);
+  urbac__free(s->group_parents.off);
+  urbac__free(s->group_parents.idx);
+  urbac__free(s);
+}
+
+size_t urbac_snapshot_memory(const urbac_snapshot *s)
+{
+  const urbac_model *m = s->m;
+  size_t uoff = (m->n_users + 2) * sizeof(uint32_t), goff = (m->n_groups + 2) * sizeof(uint32_t);
+  return sizeof *s + m->n_users * sizeof *s->user_profile + s->nprofiles * sizeof *s->profiles +
+         s->nparts * sizeof *s->parts + s->ndgsets * s->dg_words * sizeof(uint64_t) +
+         m->n_devices * sizeof(uint32_t) + m->n_dgs * sizeof(uint32_t) + uoff + goff +
+         (s->user_groups.off[m->n_users] + s->group_parents.off[m->n_groups]) * sizeof(uint32_t);
+}
+
+size_t urbac_snapshot_profiles(const urbac_snapshot *s) { return s->nprofiles; }
+const urbac_model *urbac_snapshot_model(const urbac_snapshot *s) { return s->m; }

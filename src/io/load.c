@@ -1,0 +1,790 @@
+/*
+ * io/load.c - the tenant-file schema (../shared/spec/tenant-format.md): walks the
+ * positioned tree from io/tree.c and builds a model, or says everything that is
+ * wrong with the file, each with file:line:column and a field path.
+ *
+ * Each object kind is a table of its keys (struct field) and each list of objects
+ * a descriptor (struct list), so unknown keys, duplicate keys, missing required
+ * keys and wrong types are checked in one place. Names of permissions, roles and
+ * workloads are resolved here through the catalog; references between objects
+ * are resolved by model/validate.c once the whole file is read. Any error, and
+ * nothing is kept.
+ *
+ * Depends on: util, catalog, model, io/tree.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/tree.h"
+#include "model/model.h"
+#include "urbac/io.h"
+
+typedef struct lctx {
+  urbac_model *m;
+  urbac_diag *d;
+  char path[512];
+  size_t plen;
+  size_t errors;
+  bool oom;
+} lctx;
+
+typedef struct field {
+  const char *key;
+  bool required;
+  void (*parse)(lctx *c, const urbac__tn *val, void *obj);
+} field;
+
+static void lerr(lctx *c, const urbac__tn *n, urbac_err code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void lerr(lctx *c, const urbac__tn *n, urbac_err code, const char *fmt, ...)
+{
+  va_list ap;
+  if (code == URBAC_ENOMEM) {
+    c->oom = true;
+    return;
+  }
+  c->errors++;
+  va_start(ap, fmt);
+  urbac__diag_vadd(c->d, code, c->m->source, n->line, n->col, c->path, fmt, ap);
+  va_end(ap);
+}
+
+static urbac__loc loc_of(const urbac__tn *n) { return (urbac__loc){n->line, n->col}; }
+
+static size_t push(lctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t push(lctx *c, const char *fmt, ...)
+{
+  size_t saved = c->plen;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(c->path + c->plen, sizeof c->path - c->plen, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    c->plen = c->plen + (size_t)n < sizeof c->path ? c->plen + (size_t)n : sizeof c->path - 1;
+  return saved;
+}
+
+static void pop(lctx *c, size_t saved)
+{
+  c->plen = saved;
+  c->path[saved] = '\0';
+}
+
+/* ---------------------------------------------------------------- scalars */
+
+static bool is_null(const urbac__tn *n)
+{
+  return n->type == URBAC__TN_SCALAR && n->style == URBAC__TS_PLAIN &&
+         (n->len == 0 || strcmp(n->str, "~") == 0 || strcasecmp(n->str, "null") == 0);
+}
+
+/* A string value: any scalar but null, at most `max` bytes, no control bytes. */
+static const char *get_str(lctx *c, const urbac__tn *n, size_t max, const char *what)
+{
+  if (n->type != URBAC__TN_SCALAR || is_null(n)) {
+    lerr(c, n, URBAC_ETYPE, "%s must be a string", what);
+    return NULL;
+  }
+  if (n->len == 0 || n->len > max) {
+    lerr(c, n, n->len ? URBAC_ELIMIT : URBAC_EVALUE, n->len ? "%s is longer than the limit" : "%s is empty", what);
+    return NULL;
+  }
+  for (size_t i = 0; i < n->len; i++)
+    if ((unsigned char)n->str[i] < 0x20 && n->str[i] != '\t' && !(max > URBAC_MAX_NAME_BYTES && n->str[i] == '\n')) {
+      lerr(c, n, URBAC_EVALUE, "%s contains a control character", what);
+      return NULL;
+    }
+  if (memchr(n->str, '\0', n->len)) {
+    lerr(c, n, URBAC_EVALUE, "%s contains a NUL byte", what);
+    return NULL;
+  }
+  return n->str;
+}
+
+static char *dup_str(lctx *c, const urbac__tn *n, size_t max, const char *what)
+{
+  const char *s = get_str(c, n, max, what);
+  char *d = s ? urbac__strdup(s) : NULL;
+  if (s && !d)
+    c->oom = true;
+  return d;
+}
+
+static void set_str(lctx *c, const urbac__tn *n, char **dst, size_t max, const char *what)
+{
+  urbac__free(*dst);
+  *dst = dup_str(c, n, max, what);
+}
+
+static bool get_bool(lctx *c, const urbac__tn *n, bool *out)
+{
+  if (n->type == URBAC__TN_SCALAR && n->style == URBAC__TS_PLAIN) {
+    if (strcasecmp(n->str, "true") == 0 || strcasecmp(n->str, "false") == 0) {
+      *out = strcasecmp(n->str, "true") == 0;
+      return true;
+    }
+  }
+  lerr(c, n, URBAC_ETYPE, "expected true or false");
+  return false;
+}
+
+static bool get_uint(lctx *c, const urbac__tn *n, uint32_t min, uint32_t max, uint32_t *out)
+{
+  char *end;
+  if (n->type != URBAC__TN_SCALAR || n->style != URBAC__TS_PLAIN || n->len == 0 || n->str[0] == '-' ||
+      n->str[0] == '+') {
+    lerr(c, n, URBAC_ETYPE, "expected a whole number");
+    return false;
+  }
+  errno = 0;
+  unsigned long long v = strtoull(n->str, &end, 10);
+  if (*end) {
+    lerr(c, n, URBAC_ETYPE, "expected a whole number, not '%s'", n->str);
+    return false;
+  }
+  if (errno || v < min || v > max) {
+    lerr(c, n, URBAC_EVALUE, "%s is out of range (%u to %u)", n->str, min, max);
+    return false;
+  }
+  *out = (uint32_t)v;
+  return true;
+}
+
+static bool expect_seq(lctx *c, const urbac__tn *n, const char *what)
+{
+  if (n->type == URBAC__TN_SEQ)
+    return true;
+  if (!is_null(n))
+    lerr(c, n, URBAC_ETYPE, "%s must be a list", what);
+  return false;
+}
+
+/* ---------------------------------------------------------------- maps */
+
+static void unknown_key(lctx *c, const urbac__tn *key, const field *f, size_t nf, const char *what)
+{
+  size_t best = SIZE_MAX, bi = 0;
+  for (size_t i = 0; i < nf; i++) {
+    size_t dist = urbac__edit_distance(key->str, f[i].key, 64);
+    if (dist < best) {
+      best = dist;
+      bi = i;
+    }
+  }
+  urbac__buf keys = {0};
+  for (size_t i = 0; i < nf; i++)
+    urbac__buf_printf(&keys, "%s%s", i ? ", " : "", f[i].key);
+  if (best <= 3)
+    lerr(c, key, URBAC_EUNKNOWNKEY, "unknown key '%s' in %s; did you mean '%s'?", key->str, what, f[bi].key);
+  else
+    lerr(c, key, URBAC_EUNKNOWNKEY, "unknown key '%s' in %s (known keys: %s)", key->str, what,
+         keys.failed ? "?" : keys.s);
+  urbac__buf_free(&keys);
+}
+
+/* Checks `n` is a map of known keys, each at most once, with every required key,
+ * and hands each value to its field's parser. */
+static void walk_map(lctx *c, const urbac__tn *n, const field *f, size_t nf, void *obj, const char *what)
+{
+  bool seen[16] = {0};
+  URBAC_ASSERT(nf <= 16);
+  if (n->type != URBAC__TN_MAP) {
+    lerr(c, n, URBAC_ETYPE, "%s must be a mapping of keys to values", what);
+    return;
+  }
+  for (size_t i = 0; i + 1 < n->n && !c->oom; i += 2) {
+    const urbac__tn *key = n->kids[i], *val = n->kids[i + 1];
+    size_t k = 0;
+    while (k < nf && strcmp(f[k].key, key->str) != 0)
+      k++;
+    if (k == nf) {
+      unknown_key(c, key, f, nf, what);
+      continue;
+    }
+    if (seen[k]) {
+      lerr(c, key, URBAC_EDUPLICATE, "key '%s' appears twice in %s", key->str, what);
+      continue;
+    }
+    seen[k] = true;
+    size_t saved = push(c, "%s%s", c->plen ? "." : "", key->str);
+    f[k].parse(c, val, obj);
+    pop(c, saved);
+  }
+  for (size_t k = 0; k < nf; k++)
+    if (f[k].required && !seen[k])
+      lerr(c, n, URBAC_EMISSING, "%s has no '%s' (required)", what, f[k].key);
+}
+
+/* A list of objects: grows the array and walks each item. */
+typedef struct list {
+  size_t off_items, off_n, off_cap, size, off_loc;
+  const field *fields;
+  size_t nfields;
+  const char *what;
+  void (*init)(void *obj);
+} list;
+
+static void parse_list(lctx *c, const urbac__tn *n, void *owner, const list *l)
+{
+  char *base = owner;
+  void **items = (void **)(void *)(base + l->off_items);
+  size_t *count = (size_t *)(void *)(base + l->off_n), *cap = (size_t *)(void *)(base + l->off_cap);
+  if (!expect_seq(c, n, l->what))
+    return;
+  if (*count + n->n > URBAC_MAX_OBJECTS) {
+    lerr(c, n, URBAC_ELIMIT, "more than %u entries", URBAC_MAX_OBJECTS);
+    return;
+  }
+  if (urbac__grow(items, cap, *count + n->n, l->size)) {
+    c->oom = true;
+    return;
+  }
+  for (size_t i = 0; i < n->n && !c->oom; i++) {
+    char *obj = (char *)*items + (*count)++ * l->size;
+    memset(obj, 0, l->size);
+    if (l->init)
+      l->init(obj);
+    urbac__loc loc = loc_of(n->kids[i]);
+    memcpy(obj + l->off_loc, &loc, sizeof loc);
+    size_t saved = push(c, "[%zu]", i);
+    walk_map(c, n->kids[i], l->fields, l->nfields, obj, l->what);
+    pop(c, saved);
+  }
+}
+
+#define LIST_OF(owner_t, arr, n_, cap_, type, fields_, what_, init_)                                 \
+  {offsetof(owner_t, arr), offsetof(owner_t, n_),  offsetof(owner_t, cap_), sizeof(type),           \
+   offsetof(type, loc), fields_, sizeof(fields_) / sizeof(fields_[0]), what_, init_}
+#define LIST(owner_t, arr, type, fields_, what_, init_)                                             \
+  LIST_OF(owner_t, arr, n_##arr, cap_##arr, type, fields_, what_, init_)
+
+/* ---------------------------------------------------------------- references */
+
+/* "group:ID" is a group, "user:ID" or a bare id a user (tenant-format.md). */
+static void add_principal(lctx *c, urbac__refs *r, const urbac__tn *n, bool groups_only)
+{
+  const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a member");
+  urbac__ref_kind kind = groups_only ? URBAC__REF_GROUP : URBAC__REF_USER;
+  if (!s)
+    return;
+  if (strncmp(s, "group:", 6) == 0) {
+    kind = URBAC__REF_GROUP;
+    s += 6;
+  } else if (strncmp(s, "user:", 5) == 0 && !groups_only) {
+    s += 5;
+  }
+  if (!*s) {
+    lerr(c, n, URBAC_EVALUE, "empty id after the prefix");
+    return;
+  }
+  urbac_err err = urbac__refs_add(r, s, strlen(s), kind, loc_of(n));
+  if (err)
+    lerr(c, n, err, "too many references");
+}
+
+static void parse_refs(lctx *c, const urbac__tn *n, urbac__refs *r, urbac__ref_kind kind, const char *what)
+{
+  if (!expect_seq(c, n, what))
+    return;
+  for (size_t i = 0; i < n->n && !c->oom; i++) {
+    size_t saved = push(c, "[%zu]", i);
+    if (kind == URBAC__REF_DG) {
+      const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a device group id");
+      urbac_err err = s ? urbac__refs_add(r, s, strlen(s), URBAC__REF_DG, loc_of(n->kids[i])) : URBAC_OK;
+      if (err)
+        lerr(c, n->kids[i], err, "too many device groups");
+    } else {
+      add_principal(c, r, n->kids[i], kind == URBAC__REF_GROUP);
+    }
+    pop(c, saved);
+  }
+}
+
+/* A list of directory role names into a bit set. */
+static void parse_dirroles(lctx *c, const urbac__tn *n, uint32_t *bits)
+{
+  char why[512];
+  if (!expect_seq(c, n, "directoryRoles"))
+    return;
+  for (size_t i = 0; i < n->n; i++) {
+    size_t saved = push(c, "[%zu]", i);
+    const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a directory role");
+    int r = s ? urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, s, strlen(s), why, sizeof why) : 0;
+    if (s && r < 0)
+      lerr(c, n->kids[i], URBAC_EUNKNOWNROLE, "%s", why);
+    else if (s)
+      *bits |= 1u << r;
+    pop(c, saved);
+  }
+}
+
+/* ---------------------------------------------------------------- users, groups */
+
+#define OBJ(type, p) type *o = (type *)(p)
+
+static void user_id(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__user, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a user id"); }
+static void user_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__user, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
+static void user_enabled(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__user, p); get_bool(c, n, &o->enabled); }
+static void user_roles(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__user, p); parse_dirroles(c, n, &o->dirroles); }
+static void user_init(void *p) { ((urbac__user *)p)->enabled = true; }
+static const field user_fields[] = {
+    {"id", true, user_id}, {"name", false, user_name}, {"enabled", false, user_enabled},
+    {"directoryRoles", false, user_roles}};
+
+static void group_id(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__group, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a group id"); }
+static void group_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__group, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
+static void group_members(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__group, p); parse_refs(c, n, &o->members, URBAC__REF_USER, "members"); }
+static void group_roles(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__group, p); parse_dirroles(c, n, &o->dirroles); }
+static const field group_fields[] = {
+    {"id", true, group_id}, {"name", false, group_name}, {"members", false, group_members},
+    {"directoryRoles", false, group_roles}};
+
+/* ---------------------------------------------------------------- devices */
+
+static void dev_id(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a device id"); }
+static void dev_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a device name"); }
+static void dev_domain(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->domain, URBAC_MAX_NAME_BYTES, "a domain"); }
+static void dev_os(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->os, URBAC_MAX_NAME_BYTES, "an OS"); }
+
+static void parse_strs(lctx *c, const urbac__tn *n, urbac__strs *out, const char *what)
+{
+  if (!expect_seq(c, n, what))
+    return;
+  for (size_t i = 0; i < n->n && !c->oom; i++) {
+    size_t saved = push(c, "[%zu]", i);
+    const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, what);
+    if (s && urbac__strs_add(out, s, strlen(s)))
+      c->oom = true;
+    pop(c, saved);
+  }
+}
+
+static void dev_tags(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); parse_strs(c, n, &o->tags, "a tag"); }
+static const field device_fields[] = {
+    {"id", true, dev_id}, {"name", false, dev_name}, {"domain", false, dev_domain},
+    {"os", false, dev_os}, {"tags", false, dev_tags}};
+
+/* ---------------------------------------------------------------- device groups */
+
+static void dg_id(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__devgroup, p);
+  set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a device group id");
+  o->ungrouped = o->id && strcmp(o->id, URBAC__UNGROUPED_ID) == 0;
+}
+static void dg_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__devgroup, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
+static void dg_rank(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__devgroup, p);
+  get_uint(c, n, 1, URBAC_MAX_DEVICE_GROUPS, &o->rank);
+}
+static void dg_remediation(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__devgroup, p);
+  const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "remediation");
+  for (uint8_t i = 0; s && i < 3; i++)
+    if (strcasecmp(s, urbac__remediation_names[i]) == 0) {
+      o->remediation = i;
+      o->has_remediation = true;
+      return;
+    }
+  if (s)
+    lerr(c, n, URBAC_EVALUE, "remediation must be none, semi or full, not '%s'", s);
+}
+
+/* rules: {property: {operator: [values]}} */
+static void dg_rules(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__devgroup, p);
+  if (n->type != URBAC__TN_MAP) {
+    lerr(c, n, URBAC_ETYPE, "rules must be a mapping of properties (name, domain, tags, os)");
+    return;
+  }
+  for (size_t i = 0; i + 1 < n->n; i += 2) {
+    const urbac__tn *key = n->kids[i], *ops = n->kids[i + 1];
+    size_t prop = 0;
+    while (prop < URBAC__NPROPS && strcmp(key->str, urbac__prop_names[prop]) != 0)
+      prop++;
+    if (prop == URBAC__NPROPS) {
+      lerr(c, key, URBAC_EUNKNOWNKEY, "unknown rule property '%s' (name, domain, tags or os)", key->str);
+      continue;
+    }
+    if (o->rules[prop].present) {
+      lerr(c, key, URBAC_EDUPLICATE, "rule property '%s' appears twice", key->str);
+      continue;
+    }
+    o->rules[prop].present = true;
+    size_t saved = push(c, ".%s", key->str);
+    if (ops->type != URBAC__TN_MAP || ops->n == 0)
+      lerr(c, ops, URBAC_ETYPE, "a rule must map an operator (equals, startsWith, endsWith, contains) to values");
+    for (size_t j = 0; ops->type == URBAC__TN_MAP && j + 1 < ops->n; j += 2) {
+      const urbac__tn *opk = ops->kids[j];
+      size_t op = 0;
+      while (op < URBAC__NOPS && strcmp(opk->str, urbac__op_names[op]) != 0)
+        op++;
+      if (op == URBAC__NOPS) {
+        lerr(c, opk, URBAC_EUNKNOWNKEY, "unknown operator '%s' (equals, startsWith, endsWith or contains)", opk->str);
+        continue;
+      }
+      if (o->rules[prop].values[op].n) {
+        lerr(c, opk, URBAC_EDUPLICATE, "operator '%s' appears twice", opk->str);
+        continue;
+      }
+      size_t s2 = push(c, ".%s", opk->str);
+      parse_strs(c, ops->kids[j + 1], &o->rules[prop].values[op], "a rule value");
+      if (ops->kids[j + 1]->type == URBAC__TN_SEQ && ops->kids[j + 1]->n == 0)
+        lerr(c, ops->kids[j + 1], URBAC_EVALUE, "a rule needs at least one value");
+      pop(c, s2);
+    }
+    pop(c, saved);
+  }
+}
+static void dg_access(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__devgroup, p); parse_refs(c, n, &o->access, URBAC__REF_GROUP, "userAccess"); }
+static void dg_init(void *p) { ((urbac__devgroup *)p)->listed = true; }
+static const field dg_fields[] = {
+    {"id", true, dg_id}, {"name", false, dg_name}, {"rank", false, dg_rank},
+    {"remediation", false, dg_remediation}, {"rules", false, dg_rules}, {"userAccess", false, dg_access}};
+
+/* ---------------------------------------------------------------- roles */
+
+static void role_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name"); }
+static void role_desc(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description"); }
+
+/* One permission entry: a catalog name or id (level optional: every level), or a
+ * Graph wildcard that must match at least one grant. */
+static void role_perm(lctx *c, const urbac__tn *n, urbac__role *o)
+{
+  char why[512];
+  const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a permission");
+  urbac__perm_entry e = {.loc = loc_of(n)};
+  if (!s)
+    return;
+  if (strchr(s, '*')) {
+    urbac__gmask m;
+    if (urbac__catalog_wildcard(s, strlen(s), &m) == 0) {
+      lerr(c, n, URBAC_EUNKNOWNPERM, "wildcard '%s' matches no permission of the catalog", s);
+      return;
+    }
+    urbac__gmask_or(&o->grants, &m);
+    if (!(e.wildcard = urbac__strdup(s))) {
+      c->oom = true;
+      return;
+    }
+  } else {
+    urbac_err err = urbac_catalog_resolve(s, strlen(s), &e.grant, why, sizeof why);
+    if (err) {
+      lerr(c, n, err, "%s", why);
+      return;
+    }
+    if (e.grant.level == URBAC_LEVEL_NONE)
+      e.grant.level = URBAC_LEVEL_ALL;
+    urbac__gmask_add(&o->grants, e.grant.perm, e.grant.level);
+  }
+  if (URBAC_GROW(o->perms, o->cap_perms, o->nperms + 1)) {
+    urbac__free(e.wildcard);
+    c->oom = true;
+    return;
+  }
+  o->perms[o->nperms++] = e;
+}
+
+static void role_perms(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__role, p);
+  if (!expect_seq(c, n, "permissions"))
+    return;
+  for (size_t i = 0; i < n->n && !c->oom; i++) {
+    size_t saved = push(c, "[%zu]", i);
+    role_perm(c, n->kids[i], o);
+    pop(c, saved);
+  }
+}
+
+static void asg_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__assignment, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "an assignment name"); }
+static void asg_principals(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__assignment, p); parse_refs(c, n, &o->principals, URBAC__REF_USER, "principals"); }
+
+static bool is_all(const urbac__tn *n)
+{
+  return n->type == URBAC__TN_SCALAR && strcasecmp(n->str, "all") == 0;
+}
+
+static void asg_sources(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__assignment, p);
+  if (is_all(n)) {
+    o->all_sources = true;
+    o->workloads = (1u << URBAC__NWORKLOADS) - 1;
+    return;
+  }
+  if (n->type != URBAC__TN_SEQ) {
+    lerr(c, n, URBAC_ETYPE, "dataSources must be a list of workloads (mde, mdo, mdi) or all");
+    return;
+  }
+  for (size_t i = 0; i < n->n; i++) {
+    size_t saved = push(c, "[%zu]", i);
+    const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a workload");
+    int w = s ? urbac_catalog_workload_find(s) : -1;
+    if (s && w < 0)
+      lerr(c, n->kids[i], URBAC_EWORKLOAD, "unknown workload '%s' (mde, mdo or mdi)", s);
+    else if (s && (o->workloads & (1u << w)))
+      lerr(c, n->kids[i], URBAC_EDUPLICATE, "workload '%s' listed twice", s);
+    else if (s)
+      o->workloads |= 1u << w;
+    pop(c, saved);
+  }
+  if (n->n == 0)
+    lerr(c, n, URBAC_EVALUE, "dataSources is empty: name at least one workload, or all");
+}
+
+static void asg_dgs(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__assignment, p);
+  o->all_dgs = is_all(n);
+  if (o->all_dgs)
+    return;
+  if (n->type != URBAC__TN_SEQ) {
+    lerr(c, n, URBAC_ETYPE, "deviceGroups must be a list of device group ids or all");
+    return;
+  }
+  if (n->n == 0)
+    lerr(c, n, URBAC_EVALUE, "deviceGroups is empty: name at least one device group, or all");
+  parse_refs(c, n, &o->dgs, URBAC__REF_DG, "deviceGroups");
+}
+static void asg_init(void *p) { ((urbac__assignment *)p)->all_dgs = true; }
+static const field asg_fields[] = {
+    {"name", true, asg_name}, {"principals", false, asg_principals},
+    {"dataSources", true, asg_sources}, {"deviceGroups", false, asg_dgs}};
+static const list asg_list = LIST_OF(urbac__role, asg, nasg, cap_asg, urbac__assignment, asg_fields, "an assignment", asg_init);
+
+static void role_asg(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &asg_list); }
+static const field role_fields[] = {
+    {"name", true, role_name}, {"description", false, role_desc},
+    {"permissions", false, role_perms}, {"assignments", false, role_asg}};
+
+/* ---------------------------------------------------------------- legacy */
+
+static void mde_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__mde_role, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name"); }
+static void mde_desc(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__mde_role, p); set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description"); }
+static void mde_perms(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__mde_role, p);
+  char why[512];
+  if (!expect_seq(c, n, "permissions"))
+    return;
+  for (size_t i = 0; i < n->n; i++) {
+    size_t saved = push(c, "[%zu]", i);
+    const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a permission");
+    int k = s ? urbac_catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, s, strlen(s), why, sizeof why) : 0;
+    if (s && k < 0)
+      lerr(c, n->kids[i], URBAC_EUNKNOWNPERM, "%s", why);
+    else if (s)
+      o->perms |= 1u << k;
+    pop(c, saved);
+  }
+}
+static void mde_groups(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__mde_role, p); parse_refs(c, n, &o->groups, URBAC__REF_GROUP, "groups"); }
+static const field mde_fields[] = {
+    {"name", true, mde_name}, {"description", false, mde_desc},
+    {"permissions", false, mde_perms}, {"groups", false, mde_groups}};
+
+/* EOP role groups and MDI roles: a catalog row by name, and members. */
+static void members_name(lctx *c, const urbac__tn *n, urbac__legacy_members *o, urbac_legacy_kind kind)
+{
+  char why[512];
+  const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a name");
+  int k = s ? urbac_catalog_legacy_find(kind, s, strlen(s), why, sizeof why) : 0;
+  if (s && k < 0)
+    lerr(c, n, URBAC_EUNKNOWNROLE, "%s", why);
+  else if (s)
+    o->which = (uint32_t)k;
+}
+static void eop_name(lctx *c, const urbac__tn *n, void *p) { members_name(c, n, p, URBAC_LEGACY_EOP_ROLE_GROUP); }
+static void mdi_name(lctx *c, const urbac__tn *n, void *p) { members_name(c, n, p, URBAC_LEGACY_MDI_ROLE); }
+static void lm_members(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__legacy_members, p); parse_refs(c, n, &o->members, URBAC__REF_USER, "members"); }
+static const field eop_fields[] = {{"name", true, eop_name}, {"members", false, lm_members}};
+static const field mdi_fields[] = {{"name", true, mdi_name}, {"members", false, lm_members}};
+
+static const list mde_list = LIST(urbac_model, mde_roles, urbac__mde_role, mde_fields, "a Defender for Endpoint role", NULL);
+static const list eop_list = LIST(urbac_model, eop, urbac__legacy_members, eop_fields, "an EOP role group", NULL);
+static const list mdi_list = LIST(urbac_model, mdi, urbac__legacy_members, mdi_fields, "an MDI role", NULL);
+
+static void legacy_mde_roles(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &mde_list); }
+static void legacy_eop_groups(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &eop_list); }
+static void legacy_mdi_roles(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &mdi_list); }
+static const field legacy_mde_fields[] = {{"roles", false, legacy_mde_roles}};
+static const field legacy_mdo_fields[] = {{"roleGroups", false, legacy_eop_groups}};
+static const field legacy_mdi_fields[] = {{"roles", false, legacy_mdi_roles}};
+static void legacy_mde(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, legacy_mde_fields, 1, p, "legacy.mde"); }
+static void legacy_mdo(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, legacy_mdo_fields, 1, p, "legacy.mdo"); }
+static void legacy_mdi(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, legacy_mdi_fields, 1, p, "legacy.mdi"); }
+static const field legacy_fields[] = {{"mde", false, legacy_mde}, {"mdo", false, legacy_mdo}, {"mdi", false, legacy_mdi}};
+
+/* ---------------------------------------------------------------- the top */
+
+static void top_version(lctx *c, const urbac__tn *n, void *p)
+{
+  uint32_t v = 0;
+  (void)p;
+  if (get_uint(c, n, 0, UINT32_MAX, &v) && v != 1)
+    lerr(c, n, URBAC_EVERSION, "format version %u is not supported (this urbac reads version 1)", v);
+}
+static void top_tenant(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac_model, p); set_str(c, n, &o->tenant, URBAC_MAX_NAME_BYTES, "the tenant id"); }
+static void top_workloads(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac_model, p);
+  if (n->type != URBAC__TN_MAP) {
+    lerr(c, n, URBAC_ETYPE, "workloads must map each workload to unified or legacy");
+    return;
+  }
+  for (size_t i = 0; i + 1 < n->n; i += 2) {
+    const urbac__tn *k = n->kids[i], *v = n->kids[i + 1];
+    int w = urbac_catalog_workload_find(k->str);
+    size_t saved = push(c, ".%s", k->str);
+    const char *s = get_str(c, v, URBAC_MAX_NAME_BYTES, "a mode");
+    if (w < 0)
+      lerr(c, k, URBAC_EWORKLOAD, "unknown workload '%s' (mde, mdo or mdi)", k->str);
+    else if (o->mode_listed[w])
+      lerr(c, k, URBAC_EDUPLICATE, "workload '%s' appears twice", k->str);
+    else if (s && strcasecmp(s, "unified") && strcasecmp(s, "legacy"))
+      lerr(c, v, URBAC_EVALUE, "a workload is unified or legacy, not '%s'", s);
+    else if (s) {
+      o->modes[w] = strcasecmp(s, "unified") == 0 ? URBAC_MODE_UNIFIED : URBAC_MODE_LEGACY;
+      o->mode_listed[w] = true;
+    }
+    pop(c, saved);
+  }
+}
+
+static const list user_list = LIST(urbac_model, users, urbac__user, user_fields, "a user", user_init);
+static const list group_list = LIST(urbac_model, groups, urbac__group, group_fields, "a group", NULL);
+static const list dg_list = LIST(urbac_model, dgs, urbac__devgroup, dg_fields, "a device group", dg_init);
+static const list device_list = LIST(urbac_model, devices, urbac__device, device_fields, "a device", NULL);
+static const list role_list = LIST(urbac_model, roles, urbac__role, role_fields, "a role", NULL);
+
+static void top_users(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &user_list); }
+static void top_groups(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &group_list); }
+static void top_dgs(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &dg_list); }
+static void top_devices(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &device_list); }
+static void top_roles(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &role_list); }
+static void top_legacy(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, legacy_fields, 3, p, "legacy"); }
+static const field top_fields[] = {
+    {"urbac", true, top_version}, {"tenant", true, top_tenant}, {"workloads", false, top_workloads},
+    {"users", false, top_users}, {"groups", false, top_groups}, {"deviceGroups", false, top_dgs},
+    {"devices", false, top_devices}, {"roles", false, top_roles}, {"legacy", false, top_legacy}};
+
+/* The reserved device group: listed or not, it exists, ranks last and has no rules. */
+static void finish_ungrouped(lctx *c, const urbac__tn *root)
+{
+  urbac_model *m = c->m;
+  for (size_t i = 0; i < m->n_dgs; i++) {
+    urbac__devgroup *g = &m->dgs[i];
+    bool rules = false;
+    for (size_t p = 0; p < URBAC__NPROPS; p++)
+      rules = rules || g->rules[p].present;
+    if (g->ungrouped && (g->rank || rules))
+      urbac__diag_add(c->d, URBAC_ERESERVED, m->source, g->loc.line, g->loc.col, NULL,
+                      "'ungrouped' (Ungrouped devices (default)) always ranks last and has no rules"),
+          c->errors++;
+    else if (!g->ungrouped && g->id && !g->rank)
+      urbac__diag_add(c->d, URBAC_EMISSING, m->source, g->loc.line, g->loc.col, NULL,
+                      "device group '%s' has no 'rank' (required: 1 is matched first)", g->id),
+          c->errors++;
+  }
+  for (size_t i = 0; i < m->n_dgs; i++)
+    if (m->dgs[i].ungrouped)
+      return;
+  if (URBAC_GROW(m->dgs, m->cap_dgs, m->n_dgs + 1)) {
+    c->oom = true;
+    return;
+  }
+  urbac__devgroup *g = &m->dgs[m->n_dgs++];
+  memset(g, 0, sizeof *g);
+  g->id = urbac__strdup(URBAC__UNGROUPED_ID);
+  g->ungrouped = true;
+  g->loc = loc_of(root);
+  if (!g->id)
+    c->oom = true;
+}
+
+urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
+                                   urbac_diag *d)
+{
+  urbac__tn *root = NULL;
+  urbac_err err = URBAC_ENOMEM;
+  lctx c = {.d = d};
+  *out = NULL;
+  if (len > URBAC_MAX_FILE_BYTES)
+    return urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
+  c.m = urbac__model_new();
+  if (!c.m || !(c.m->source = urbac__strdup(name ? name : "<tenant>")))
+    goto out;
+  err = urbac__tn_parse(buf, len, c.m->source, &root, d);
+  if (err)
+    goto out;
+  walk_map(&c, root, top_fields, sizeof top_fields / sizeof top_fields[0], c.m, "the tenant file");
+  if (!c.oom)
+    finish_ungrouped(&c, root);
+  err = c.oom ? URBAC_ENOMEM : c.errors ? URBAC_EINVAL : URBAC_OK;
+  if (!err)
+    err = urbac__model_validate(c.m, d);
+out:
+  urbac__tn_free(root);
+  if (err) {
+    urbac_model_free(c.m);
+    return err;
+  }
+  *out = c.m;
+  return URBAC_OK;
+}
+
+urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag *d)
+{
+  struct stat st;
+  char *buf = NULL;
+  urbac_err err = URBAC_EIO;
+  *out = NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
+  if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "not a regular file");
+    goto out;
+  }
+  if ((uint64_t)st.st_size > URBAC_MAX_FILE_BYTES) {
+    err = urbac__diag_add(d, URBAC_ELIMIT, path, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
+    goto out;
+  }
+  size_t size = (size_t)st.st_size, got = 0;
+  if (!(buf = urbac__malloc(size + 1))) {
+    err = URBAC_ENOMEM;
+    goto out;
+  }
+  while (got < size) {
+    ssize_t r = read(fd, buf + got, size - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "read failed: %s", r ? strerror(errno) : "file shrank");
+      goto out;
+    }
+    got += (size_t)r;
+  }
+  err = urbac_tenant_load_buffer(buf, size, path, out, d);
+out:
+  urbac__free(buf);
+  close(fd);
+  return err;
+}
+
+urbac_format urbac_format_from_path(const char *path)
+{
+  size_t n = strlen(path);
+  return n >= 5 && strcasecmp(path + n - 5, ".json") == 0 ? URBAC_FORMAT_JSON : URBAC_FORMAT_YAML;
+}
+
+void urbac_free(void *p) { urbac__free(p); }

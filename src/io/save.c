@@ -1,0 +1,376 @@
+/*
+ * io/save.c - a model back to a tenant file: the same keys in the same order as
+ * tenant-format.md, objects in the order they were read, names in canonical form
+ * (permissions as the catalog writes them, directory roles in catalog order), and
+ * defaults left out. So `urbac fmt` output is stable and load -> save -> load
+ * gives the same model. Writing to a path is atomic: temporary file, fsync, rename.
+ *
+ * Depends on: util, catalog, model, io/tree.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "io/tree.h"
+#include "model/model.h"
+#include "urbac/io.h"
+
+/* A small builder that stops at the first allocation failure. */
+typedef struct sctx {
+  bool oom;
+} sctx;
+
+static urbac__tn *str(sctx *s, const char *v)
+{
+  urbac__tn *n = urbac__tn_str(v, URBAC__TS_PLAIN);
+  s->oom = s->oom || !n;
+  return n;
+}
+
+static urbac__tn *node(sctx *s, urbac__tn_type t, bool flow)
+{
+  urbac__tn *n = urbac__tn_new(t);
+  if (n)
+    n->flow = flow;
+  s->oom = s->oom || !n;
+  return n;
+}
+
+static void set(sctx *s, urbac__tn *map, const char *key, urbac__tn *v)
+{
+  if (!map || urbac__tn_set(map, key, v))
+    s->oom = true;
+}
+
+static void push(sctx *s, urbac__tn *seq, urbac__tn *v)
+{
+  if (!seq || urbac__tn_push(seq, v))
+    s->oom = true;
+}
+
+static void set_str(sctx *s, urbac__tn *map, const char *key, const char *v)
+{
+  if (v)
+    set(s, map, key, str(s, v));
+}
+
+static void set_styled(sctx *s, urbac__tn *map, const char *key, const char *v, urbac__tn_style st)
+{
+  urbac__tn *n = urbac__tn_str(v, st);
+  s->oom = s->oom || !n;
+  set(s, map, key, n);
+}
+
+static urbac__tn *refs(sctx *s, const urbac__refs *r, bool prefix_groups)
+{
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, true);
+  char buf[URBAC_MAX_NAME_BYTES + 16];
+  for (size_t i = 0; i < r->n; i++) {
+    bool g = prefix_groups && r->v[i].kind == URBAC__REF_GROUP;
+    snprintf(buf, sizeof buf, "%s%s", g ? "group:" : "", r->v[i].name);
+    push(s, seq, str(s, buf));
+  }
+  return seq;
+}
+
+static urbac__tn *strs(sctx *s, const urbac__strs *v)
+{
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, true);
+  for (size_t i = 0; i < v->n; i++)
+    push(s, seq, str(s, v->v[i]));
+  return seq;
+}
+
+static void set_dirroles(sctx *s, urbac__tn *map, uint32_t bits, bool always)
+{
+  if (!bits && !always)
+    return;
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, true);
+  for (size_t r = 0; r < URBAC__NDIR; r++)
+    if (bits & (1u << r))
+      push(s, seq, str(s, urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, r)->name));
+  set(s, map, "directoryRoles", seq);
+}
+
+/* ---------------------------------------------------------------- sections */
+
+static urbac__tn *users(sctx *s, const urbac_model *m)
+{
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  for (size_t i = 0; i < m->n_users; i++) {
+    const urbac__user *u = &m->users[i];
+    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    set_str(s, o, "id", u->id);
+    set_str(s, o, "name", u->name);
+    if (!u->enabled)
+      set_styled(s, o, "enabled", "false", URBAC__TS_BOOL);
+    set_dirroles(s, o, u->dirroles, false);
+    push(s, seq, o);
+  }
+  return seq;
+}
+
+static urbac__tn *groups(sctx *s, const urbac_model *m)
+{
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  for (size_t i = 0; i < m->n_groups; i++) {
+    const urbac__group *g = &m->groups[i];
+    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    set_str(s, o, "id", g->id);
+    set_str(s, o, "name", g->name);
+    set(s, o, "members", refs(s, &g->members, true));
+    set_dirroles(s, o, g->dirroles, false);
+    push(s, seq, o);
+  }
+  return seq;
+}
+
+static urbac__tn *rules(sctx *s, const urbac__devgroup *g)
+{
+  urbac__tn *map = node(s, URBAC__TN_MAP, false);
+  for (size_t p = 0; p < URBAC__NPROPS; p++) {
+    if (!g->rules[p].present)
+      continue;
+    urbac__tn *ops = node(s, URBAC__TN_MAP, true);
+    for (size_t op = 0; op < URBAC__NOPS; op++)
+      if (g->rules[p].values[op].n)
+        set(s, ops, urbac__op_names[op], strs(s, &g->rules[p].values[op]));
+    set(s, map, urbac__prop_names[p], ops);
+  }
+  return map;
+}
+
+static urbac__tn *device_groups(sctx *s, const urbac_model *m)
+{
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  char rank[16];
+  for (size_t i = 0; i < m->n_dgs; i++) {
+    const urbac__devgroup *g = &m->dgs[i];
+    if (g->ungrouped && !g->listed && !g->access.n && !g->has_remediation && !g->name)
+      continue;
+    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    bool any_rule = false;
+    set_str(s, o, "id", g->id);
+    set_str(s, o, "name", g->name);
+    if (!g->ungrouped) {
+      snprintf(rank, sizeof rank, "%u", g->rank);
+      set_styled(s, o, "rank", rank, URBAC__TS_INT);
+    }
+    if (g->has_remediation)
+      set_str(s, o, "remediation", urbac__remediation_names[g->remediation]);
+    for (size_t p = 0; p < URBAC__NPROPS; p++)
+      any_rule = any_rule || g->rules[p].present;
+    if (any_rule)
+      set(s, o, "rules", rules(s, g));
+    if (g->access.n)
+      set(s, o, "userAccess", refs(s, &g->access, false));
+    push(s, seq, o);
+  }
+  return seq;
+}
+
+static urbac__tn *devices(sctx *s, const urbac_model *m)
+{
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  for (size_t i = 0; i < m->n_devices; i++) {
+    const urbac__device *d = &m->devices[i];
+    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    set_str(s, o, "id", d->id);
+    set_str(s, o, "name", d->name);
+    set_str(s, o, "domain", d->domain);
+    set_str(s, o, "os", d->os);
+    if (d->tags.n)
+      set(s, o, "tags", strs(s, &d->tags));
+    push(s, seq, o);
+  }
+  return seq;
+}
+
+static urbac__tn *assignment(sctx *s, const urbac__assignment *a)
+{
+  urbac__tn *o = node(s, URBAC__TN_MAP, false);
+  set_str(s, o, "name", a->name);
+  set(s, o, "principals", refs(s, &a->principals, true));
+  if (a->all_sources) {
+    set_str(s, o, "dataSources", "all");
+  } else {
+    urbac__tn *seq = node(s, URBAC__TN_SEQ, true);
+    for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
+      if (a->workloads & (1u << w))
+        push(s, seq, str(s, urbac_catalog_workload_id(w)));
+    set(s, o, "dataSources", seq);
+  }
+  if (!a->all_dgs)
+    set(s, o, "deviceGroups", refs(s, &a->dgs, false));
+  return o;
+}
+
+static urbac__tn *roles(sctx *s, const urbac_model *m)
+{
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  char buf[URBAC_MAX_NAME_BYTES + 64];
+  for (size_t i = 0; i < m->n_roles; i++) {
+    const urbac__role *r = &m->roles[i];
+    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    urbac__tn *perms = node(s, URBAC__TN_SEQ, false);
+    set_str(s, o, "name", r->name);
+    set_str(s, o, "description", r->description);
+    for (size_t p = 0; p < r->nperms; p++) {
+      const urbac__perm_entry *e = &r->perms[p];
+      urbac_grant g = e->grant;
+      if (!e->wildcard && g.level == URBAC_LEVEL_ALL &&
+          urbac_catalog_perm(g.perm)->levels != (URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE))
+        g.level = (uint8_t)urbac_catalog_perm(g.perm)->levels; /* one level: name it */
+      if (!e->wildcard)
+        urbac_grant_format(g, buf, sizeof buf);
+      push(s, perms, str(s, e->wildcard ? e->wildcard : buf));
+    }
+    set(s, o, "permissions", perms);
+    urbac__tn *asg = node(s, URBAC__TN_SEQ, false);
+    for (size_t a = 0; a < r->nasg; a++)
+      push(s, asg, assignment(s, &r->asg[a]));
+    set(s, o, "assignments", asg);
+    push(s, seq, o);
+  }
+  return seq;
+}
+
+static urbac__tn *legacy_members(sctx *s, const urbac__legacy_members *v, size_t n, urbac_legacy_kind k)
+{
+  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  for (size_t i = 0; i < n; i++) {
+    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    set_str(s, o, "name", urbac_catalog_legacy(k, v[i].which)->name);
+    set(s, o, "members", refs(s, &v[i].members, true));
+    push(s, seq, o);
+  }
+  return seq;
+}
+
+static urbac__tn *legacy(sctx *s, const urbac_model *m)
+{
+  urbac__tn *o = node(s, URBAC__TN_MAP, false);
+  if (m->n_mde_roles) {
+    urbac__tn *mde = node(s, URBAC__TN_MAP, false), *seq = node(s, URBAC__TN_SEQ, false);
+    for (size_t i = 0; i < m->n_mde_roles; i++) {
+      const urbac__mde_role *r = &m->mde_roles[i];
+      urbac__tn *ro = node(s, URBAC__TN_MAP, false), *perms = node(s, URBAC__TN_SEQ, false);
+      set_str(s, ro, "name", r->name);
+      set_str(s, ro, "description", r->description);
+      for (size_t p = 0; p < URBAC__NMDE; p++)
+        if (r->perms & (1u << p))
+          push(s, perms, str(s, urbac_catalog_legacy(URBAC_LEGACY_MDE_PERMISSION, p)->name));
+      set(s, ro, "permissions", perms);
+      set(s, ro, "groups", refs(s, &r->groups, false));
+      push(s, seq, ro);
+    }
+    set(s, mde, "roles", seq);
+    set(s, o, "mde", mde);
+  }
+  if (m->n_eop) {
+    urbac__tn *mdo = node(s, URBAC__TN_MAP, false);
+    set(s, mdo, "roleGroups", legacy_members(s, m->eop, m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP));
+    set(s, o, "mdo", mdo);
+  }
+  if (m->n_mdi) {
+    urbac__tn *mdi = node(s, URBAC__TN_MAP, false);
+    set(s, mdi, "roles", legacy_members(s, m->mdi, m->n_mdi, URBAC_LEGACY_MDI_ROLE));
+    set(s, o, "mdi", mdi);
+  }
+  return o;
+}
+
+static urbac__tn *document(sctx *s, const urbac_model *m)
+{
+  urbac__tn *root = node(s, URBAC__TN_MAP, false);
+  urbac__tn *wl = node(s, URBAC__TN_MAP, true);
+  set_styled(s, root, "urbac", "1", URBAC__TS_INT);
+  set_str(s, root, "tenant", m->tenant);
+  for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
+    set_str(s, wl, urbac_catalog_workload_id(w), m->modes[w] == URBAC_MODE_UNIFIED ? "unified" : "legacy");
+  set(s, root, "workloads", wl);
+  if (m->n_users)
+    set(s, root, "users", users(s, m));
+  if (m->n_groups)
+    set(s, root, "groups", groups(s, m));
+  urbac__tn *dgs = device_groups(s, m);
+  if (dgs && dgs->n)
+    set(s, root, "deviceGroups", dgs);
+  else
+    urbac__tn_free(dgs);
+  if (m->n_devices)
+    set(s, root, "devices", devices(s, m));
+  if (m->n_roles)
+    set(s, root, "roles", roles(s, m));
+  if (m->n_mde_roles || m->n_eop || m->n_mdi)
+    set(s, root, "legacy", legacy(s, m));
+  return root;
+}
+
+urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len)
+{
+  sctx s = {false};
+  size_t n = 0;
+  *out = NULL;
+  urbac__tn *root = document(&s, m);
+  urbac_err err = URBAC_ENOMEM;
+  if (!s.oom)
+    err = fmt == URBAC_FORMAT_JSON ? urbac__tn_emit_json(root, out, &n) : urbac__tn_emit_yaml(root, out, &n);
+  urbac__tn_free(root);
+  if (len)
+    *len = n;
+  return err;
+}
+
+urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_format fmt, urbac_diag *d)
+{
+  char *buf = NULL, *tmp = NULL;
+  size_t len = 0;
+  int fd = -1;
+  urbac_err err = urbac_tenant_save_buffer(m, fmt == URBAC_FORMAT_AUTO ? urbac_format_from_path(path) : fmt, &buf, &len);
+  if (err)
+    goto out;
+  urbac__buf tb = {0};
+  urbac__buf_printf(&tb, "%s.tmp.%ld", path, (long)getpid());
+  if (!(tmp = urbac__buf_take(&tb, NULL))) {
+    err = URBAC_ENOMEM;
+    goto out;
+  }
+  err = URBAC_EIO;
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot write: %s", strerror(errno));
+    goto out;
+  }
+  for (size_t done = 0; done < len;) {
+    ssize_t w = write(fd, buf + done, len - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "write failed: %s", strerror(errno));
+      goto out;
+    }
+    done += (size_t)w;
+  }
+  if (fsync(fd) || close(fd)) {
+    fd = -1;
+    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "write failed: %s", strerror(errno));
+    goto out;
+  }
+  fd = -1;
+  if (rename(tmp, path)) {
+    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot replace the file: %s", strerror(errno));
+    goto out;
+  }
+  err = URBAC_OK;
+out:
+  if (fd >= 0)
+    close(fd);
+  if (err && tmp)
+    unlink(tmp);
+  urbac__free(tmp);
+  urbac__free(buf);
+  return err;
+}
