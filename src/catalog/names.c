@@ -157,41 +157,43 @@ static int cand_find(const cand *c, size_t n, const char *key, bool leaves)
 }
 
 /* Writes "unknown KIND 'text'; did you mean 'a', 'b' or 'c'?" naming the three
- * closest candidates (distinct targets, first spelling of each). */
+ * closest entries (by whole name or last segment), each by its closest spelling. */
 static void did_you_mean(const cand *c, size_t n, const char *kind, const char *text, size_t len,
                          const char *key, char *why, size_t size)
 {
-  enum { TOP = 3 };
-  size_t best[TOP], dist[TOP], nb = 0;
+  enum { TOP = 3, MAXIDX = 64 };
+  size_t dist[MAXIDX], spelling[MAXIDX], order[TOP], nb = 0;
   char norm[NORM_MAX];
   if (!why || !size)
     return;
+  for (size_t i = 0; i < MAXIDX; i++)
+    dist[i] = SIZE_MAX;
   for (size_t i = 0; i < n; i++) {
-    bool seen = false;
-    for (size_t k = 0; k < nb; k++)
-      seen = seen || c[best[k]].index == c[i].index;
-    if (seen)
-      continue;
+    size_t idx = (size_t)c[i].index;
     urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
     size_t d = urbac__edit_distance(key, norm, NORM_MAX), dl = urbac__edit_distance(key, leaf(norm), NORM_MAX);
     d = dl < d ? dl : d;
+    if (idx < MAXIDX && d < dist[idx]) {
+      dist[idx] = d;
+      spelling[idx] = i;
+    }
+  }
+  for (size_t idx = 0; idx < MAXIDX; idx++) {
+    if (dist[idx] == SIZE_MAX)
+      continue;
     size_t k = nb < TOP ? nb++ : TOP;
-    while (k > 0 && dist[k - 1] > d) {
-      if (k < TOP) {
-        best[k] = best[k - 1];
-        dist[k] = dist[k - 1];
-      }
+    while (k > 0 && dist[order[k - 1]] > dist[idx]) {
+      if (k < TOP)
+        order[k] = order[k - 1];
       k--;
     }
-    if (k < TOP) {
-      best[k] = i;
-      dist[k] = d;
-    }
+    if (k < TOP)
+      order[k] = idx;
   }
   int w = snprintf(why, size, "unknown %s '%.*s'", kind, (int)(len > 200 ? 200 : len), text);
   for (size_t k = 0; k < nb && w > 0 && (size_t)w < size; k++)
     w += snprintf(why + w, size - (size_t)w, "%s'%s'", k == 0 ? "; did you mean " : k + 1 == nb ? " or " : ", ",
-                  c[best[k]].text);
+                  c[spelling[order[k]]].text);
   if (nb && w > 0 && (size_t)w < size)
     snprintf(why + w, size - (size_t)w, "?");
 }

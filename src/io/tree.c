@@ -272,7 +272,7 @@ static int emit_node(yaml_emitter_t *e, const urbac__tn *n)
   yaml_event_t ev;
   if (n->type == URBAC__TN_SCALAR) {
     bool plain = n->style == URBAC__TS_INT || n->style == URBAC__TS_BOOL || !needs_quotes(n->str);
-    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)n->str, (int)n->len, plain, !plain,
+    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)n->str, (int)n->len, 1, 1,
                                       plain ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE))
       return 0;
     return yaml_emitter_emit(e, &ev);
