@@ -269,8 +269,8 @@ static bool legacy_mde(ectx *c)
       if (!reached(c, &role->groups.v[g]))
         continue;
       chain(c, &role->groups.v[g], path, sizeof path);
-      line(c, "%s -> Defender for Endpoint role \"%s\" -> mapping \"%s\" -> %s", path, role->name,
-           urbac_catalog_legacy(URBAC_LEGACY_MDE_PERMISSION, (size_t)p)->name, c->grant);
+      line(c, "%s -> Defender for Endpoint role \"%s\" -> mapping \"%s\" -> %s %s", path, role->name,
+           urbac_catalog_legacy(URBAC_LEGACY_MDE_PERMISSION, (size_t)p)->name, c->grant, c->where);
       granted = true;
     }
   }
@@ -297,7 +297,7 @@ static bool legacy_members(ectx *c, const urbac__legacy_members *items, size_t n
       if (!reached(c, &items[i].members.v[p]))
         continue;
       chain(c, &items[i].members.v[p], path, sizeof path);
-      line(c, "%s -> %s \"%s\" -> mapping \"%s\" -> %s", path, what, name, name, c->grant);
+      line(c, "%s -> %s \"%s\" -> mapping \"%s\" -> %s %s", path, what, name, name, c->grant, c->where);
       found = true;
       break;
     }

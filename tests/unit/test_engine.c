@@ -1,0 +1,314 @@
+/*
+ * tests/unit/test_engine.c - decisions by semantics.md, rule by rule: the worked
+ * example, device-group matching, nesting, directory roles, disabled and unknown
+ * users, every scope form, legacy against unified on each workload, wildcards,
+ * explain, effective permissions and who-can.
+ */
+#include "helpers.h"
+
+#define HEAD "urbac: 1\ntenant: t\n"
+
+static bool explain_has(tenant *t, const char *user, const char *perm, const char *wl, const char *scope, const char *needle)
+{
+  urbac_query q = ask(t, user, perm, wl, scope);
+  urbac_explanation *e = NULL;
+  bool found = false;
+  assert_int_equal(urbac_explain(t->s, &q, &e), URBAC_OK);
+  for (size_t i = 0; i < urbac_explanation_count(e); i++)
+    found = found || strstr(urbac_explanation_line(e, i), needle) != NULL;
+  if (!found)
+    for (size_t i = 0; i < urbac_explanation_count(e); i++)
+      print_error("  line: %s\n", urbac_explanation_line(e, i));
+  urbac_explanation_free(e);
+  return found;
+}
+
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  char *buf = calloc(1, 1 << 20);
+  size_t n = fread(buf, 1, (1 << 20) - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+static void test_worked_example(void **state)
+{
+  (void)state;
+  char *yaml = slurp(URBAC_EXAMPLES_DIR "/worked.yaml");
+  char *queries = slurp(URBAC_EXAMPLES_DIR "/worked-queries.tsv");
+  char *answers = slurp(URBAC_EXAMPLES_DIR "/worked-answers.txt");
+  tenant t = tenant_load(yaml);
+  char *qs = queries, *as = answers;
+  size_t n = 0;
+  for (char *ql, *al; (ql = strsep(&qs, "\n")) && (al = strsep(&as, "\n")) && *ql; n++) {
+    urbac_query q;
+    char why[512];
+    assert_int_equal(urbac_parse_query_line(t.p, ql, strlen(ql), &q, why, sizeof why), URBAC_OK);
+    bool want = strncmp(al, "allow", 5) == 0;
+    if (urbac_check(t.s, &q) != want)
+      print_error("line %zu: %s -> expected %s\n", n + 1, ql, al);
+    assert_int_equal(urbac_check(t.s, &q), want);
+    urbac_explanation *e;
+    assert_int_equal(urbac_explain(t.s, &q, &e), URBAC_OK);
+    assert_int_equal(urbac_explanation_allowed(e), want);
+    assert_true(urbac_explanation_count(e) > 0);
+    urbac_explanation_free(e);
+  }
+  assert_int_equal(n, 23);
+  tenant_free(&t);
+  free(yaml);
+  free(queries);
+  free(answers);
+}
+
+static const char *dg_tenant =
+    HEAD "workloads: {mde: legacy}\nusers: [{id: u}]\ngroups: [{id: g, members: [u]}]\n"
+    "deviceGroups:\n"
+    "  - {id: eq, rank: 1, rules: {name: {equals: [EXACT-1]}}}\n"
+    "  - {id: sw, rank: 2, rules: {name: {startsWith: [web-]}}}\n"
+    "  - {id: ew, rank: 3, rules: {domain: {endsWith: [.lab.example]}}}\n"
+    "  - {id: co, rank: 4, rules: {os: {contains: [linux]}}}\n"
+    "  - {id: and, rank: 5, rules: {name: {startsWith: [db-]}, tags: {equals: [prod, stage]}}}\n"
+    "  - {id: empty, rank: 6}\n"
+    "  - {id: first, rank: 8, rules: {tags: {equals: [x]}}}\n"
+    "  - {id: second, rank: 7, rules: {tags: {equals: [x]}}}\n"
+    "devices:\n"
+    "  - {id: d-eq, name: exact-1}\n  - {id: d-eq2, name: exact-12}\n"
+    "  - {id: d-sw, name: WEB-01}\n  - {id: d-ew, name: n, domain: host.LAB.example}\n"
+    "  - {id: d-co, name: n, os: Ubuntu Linux 22.04}\n"
+    "  - {id: d-and, name: db-1, tags: [misc, Stage]}\n  - {id: d-and-no, name: db-2, tags: [misc]}\n"
+    "  - {id: d-rank, name: z, tags: [x]}\n  - {id: web-by-id}\n"
+    "legacy: {mde: {roles: [{name: r, permissions: [Alerts investigation], groups: [g]}]}}\n";
+
+/* Which device group a device is in, found through explain's access line. */
+static void assert_in(tenant *t, const char *device, const char *dg)
+{
+  char scope[128], needle[128];
+  snprintf(scope, sizeof scope, "device:%s", device);
+  snprintf(needle, sizeof needle, "(device group %s)", dg);
+  urbac_query q = ask(t, "u", "Alerts (manage)", "mde", scope);
+  urbac_query q2 = ask(t, "u", "Alerts (manage)", "mde", "");
+  char dgscope[128];
+  snprintf(dgscope, sizeof dgscope, "devicegroup:%s", dg);
+  urbac_query q3 = ask(t, "u", "Alerts (manage)", "mde", dgscope);
+  (void)q2;
+  assert_int_equal(q.dg, q3.dg);
+  assert_true(explain_has(t, "u", "Alerts (manage)", "mde", scope, needle));
+}
+
+static void test_device_group_matching(void **state)
+{
+  (void)state;
+  tenant t = tenant_load(dg_tenant);
+  assert_in(&t, "d-eq", "eq");         /* equals, ignoring case */
+  assert_in(&t, "d-eq2", "ungrouped"); /* equals is not a prefix */
+  assert_in(&t, "d-sw", "sw");         /* startsWith */
+  assert_in(&t, "d-ew", "ew");         /* endsWith */
+  assert_in(&t, "d-co", "co");         /* contains */
+  assert_in(&t, "d-and", "and");       /* AND of properties, OR of values, any tag */
+  assert_in(&t, "d-and-no", "ungrouped");
+  assert_in(&t, "d-rank", "second");   /* the first by rank wins, not by file order */
+  assert_in(&t, "web-by-id", "sw");    /* a device without a name is matched by its id */
+  tenant_free(&t);
+}
+
+static const char *nest_tenant =
+    HEAD "workloads: {mde: unified, mdo: unified, mdi: unified}\n"
+    "users: [{id: u}, {id: off, enabled: false, directoryRoles: [Global administrator]}, {id: v}]\n"
+    "groups:\n  - {id: g0, members: [u]}\n  - {id: g1, members: [group:g0]}\n  - {id: g2, members: [group:g1]}\n"
+    "  - {id: g3, members: [group:g2, off], directoryRoles: [Security reader]}\n  - {id: solo, members: [v]}\n"
+    "deviceGroups: [{id: a, rank: 1, rules: {tags: {equals: [a]}}}, {id: b, rank: 2, rules: {tags: {equals: [b]}}}]\n"
+    "devices: [{id: da, tags: [a]}, {id: db, tags: [b]}, {id: dx}]\n"
+    "roles:\n"
+    "  - name: Top\n    permissions: [Response]\n"
+    "    assignments: [{name: top, principals: [group:g3], dataSources: [mde], deviceGroups: [a]}]\n"
+    "  - name: Wild\n    permissions: ['microsoft.xdr/configuration/*']\n"
+    "    assignments: [{name: w, principals: [v], dataSources: all}]\n";
+
+static void test_nesting_and_directory_roles(void **state)
+{
+  (void)state;
+  tenant t = tenant_load(nest_tenant);
+  /* a role assigned four levels up reaches u */
+  ALLOW(&t, "u", "Response", "mde", "devicegroup:a");
+  assert_true(explain_has(&t, "u", "Response", "mde", "device:da", "u -> group g0 -> group g1 -> group g2 -> group g3 -> assignment \"top\" of role \"Top\""));
+  /* directory role through a nested group */
+  ALLOW(&t, "u", "Security data basics", "mdo", "");
+  assert_true(explain_has(&t, "u", "Security data basics", "mdo", "", "-> group g3 -> directory role Security reader"));
+  ALLOW(&t, "u", "Configuration \\ Security settings (read)", "mdi", "");
+  DENY(&t, "u", "Configuration \\ Security settings (read)", "mde", "");
+  /* disabled: nothing, Global administrator or not */
+  DENY(&t, "off", "Security data basics", "mdo", "");
+  assert_true(explain_has(&t, "off", "Security data basics", "mdo", "", "is disabled"));
+  /* unknown user: denied, and explain says so */
+  DENY(&t, "nobody", "Security data basics", "mdo", "");
+  assert_true(explain_has(&t, "nobody", "Security data basics", "mdo", "", "not a user of the tenant"));
+  /* wildcards and dataSources: all */
+  ALLOW(&t, "v", "Configuration \\ Authorization (manage)", "mdo", "");
+  ALLOW(&t, "v", "Configuration \\ System settings (read)", "mde", "");
+  DENY(&t, "v", "Alerts", "mde", "");
+  tenant_free(&t);
+}
+
+static void test_scopes(void **state)
+{
+  (void)state;
+  tenant t = tenant_load(nest_tenant);
+  /* assignment scoped to device group a */
+  ALLOW(&t, "u", "Response", "mde", "device:da");
+  DENY(&t, "u", "Response", "mde", "device:db");
+  DENY(&t, "u", "Response", "mde", "device:dx"); /* ungrouped */
+  ALLOW(&t, "u", "Response", "mde", "devicegroup:a");
+  DENY(&t, "u", "Response", "mde", "devicegroup:ungrouped");
+  ALLOW(&t, "u", "Response", "mde", "any");
+  DENY(&t, "u", "Response", "mde", "all");
+  DENY(&t, "u", "Response", "mde", ""); /* no scope on mde means all */
+  assert_true(explain_has(&t, "u", "Response", "mde", "", "but only for device groups a"));
+  assert_true(explain_has(&t, "u", "Response", "mdo", "", "but not on mdo"));
+  /* directory roles satisfy every scope */
+  ALLOW(&t, "u", "Vulnerability management", "mde", "device:db");
+  ALLOW(&t, "u", "Vulnerability management", "mde", "all");
+  /* on other workloads all and any change nothing; a device is an error */
+  assert_int_equal(allowed(&t, "u", "Security data basics", "mdo", "any"), allowed(&t, "u", "Security data basics", "mdo", "all"));
+  urbac_query q;
+  char why[256];
+  const char *bad[][4] = {
+      {"u", "Response", "mdo", "device:da"}, {"u", "Response", "mde", "device:nope"},
+      {"u", "Response", "mde", "devicegroup:nope"}, {"u", "Response", "mde", "somewhere"},
+      {"u", "Nope", "mde", ""}, {"u", "Alerts (read)", "mde", ""}, {"u", "Response", "mdz", ""},
+      {"u", "Configuration \\ Authorization", "mde", ""}};
+  const urbac_err codes[] = {URBAC_ESCOPE, URBAC_EUNKNOWNDEVICE, URBAC_EUNKNOWNDG, URBAC_ESCOPE,
+                             URBAC_EUNKNOWNPERM, URBAC_ELEVEL, URBAC_EWORKLOAD, URBAC_ELEVEL};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+    assert_int_equal(urbac_parse_query(t.p, bad[i][0], strlen(bad[i][0]), bad[i][1], strlen(bad[i][1]), bad[i][2],
+                                       strlen(bad[i][2]), bad[i][3], strlen(bad[i][3]), &q, why, sizeof why),
+                     codes[i]);
+  tenant_free(&t);
+}
+
+/* One tenant with a legacy and a unified configuration for each workload. */
+static const char *modes_fmt =
+    HEAD "workloads: {mde: %s, mdo: %s, mdi: %s}\n"
+    "users: [{id: u}, {id: reader, directoryRoles: [Security reader]}, {id: admin, directoryRoles: [Security administrator]}]\n"
+    "groups: [{id: g, members: [u]}]\n"
+    "roles:\n  - name: Unified\n    permissions: [Email quarantine, Exception handling]\n"
+    "    assignments: [{name: a, principals: [group:g], dataSources: all}]\n"
+    "legacy:\n  mde: {roles: [{name: r, permissions: [Live response capabilities - advanced], groups: [g]}]}\n"
+    "  mdo: {roleGroups: [{name: Search and Purge, members: [u]}]}\n"
+    "  mdi: {roles: [{name: MDI viewer, members: [group:g]}]}\n";
+
+static tenant modes(const char *mde, const char *mdo, const char *mdi)
+{
+  char yaml[4096];
+  snprintf(yaml, sizeof yaml, modes_fmt, mde, mdo, mdi);
+  return tenant_load(yaml);
+}
+
+static void test_legacy_against_unified(void **state)
+{
+  (void)state;
+  tenant l = modes("legacy", "legacy", "legacy"), u = modes("unified", "unified", "unified");
+  /* mde: the legacy role counts in legacy mode only; the unified role in unified mode only */
+  ALLOW(&l, "u", "Advanced live response", "mde", "");
+  DENY(&u, "u", "Advanced live response", "mde", "");
+  DENY(&l, "u", "Exception handling", "mde", "");
+  ALLOW(&u, "u", "Exception handling", "mde", "");
+  /* mde: Security reader counts only once mde is unified (the seed's note) */
+  DENY(&l, "reader", "Vulnerability management", "mde", "");
+  ALLOW(&u, "reader", "Vulnerability management", "mde", "");
+  assert_true(explain_has(&l, "reader", "Vulnerability management", "mde", "", "no Defender for Endpoint role"));
+  /* ...while Security administrator counts in legacy mde too */
+  ALLOW(&l, "admin", "Remediation handling", "mde", "any");
+  ALLOW(&u, "admin", "Remediation handling", "mde", "");
+  /* mdo: EOP role groups, then unified roles */
+  ALLOW(&l, "u", "Email advanced actions", "mdo", "");
+  DENY(&u, "u", "Email advanced actions", "mdo", "");
+  DENY(&l, "u", "Email quarantine", "mdo", "");
+  ALLOW(&u, "u", "Email quarantine", "mdo", "");
+  ALLOW(&l, "reader", "Response", "mdo", ""); /* directory roles count in legacy mdo */
+  /* mdi: MDI roles, then unified roles */
+  ALLOW(&l, "u", "Configuration \\ System settings (read)", "mdi", "");
+  DENY(&u, "u", "Configuration \\ System settings (read)", "mdi", "");
+  tenant_free(&l);
+  tenant_free(&u);
+  /* one workload activated leaves the others as they were */
+  tenant mixed = modes("legacy", "unified", "legacy");
+  ALLOW(&mixed, "u", "Advanced live response", "mde", "");
+  ALLOW(&mixed, "u", "Email quarantine", "mdo", "");
+  ALLOW(&mixed, "u", "Configuration \\ System settings (read)", "mdi", "");
+  tenant_free(&mixed);
+}
+
+typedef struct collected {
+  char text[8192];
+} collected;
+
+static int collect_effective(void *ctx, const urbac_effective_entry *e)
+{
+  collected *c = ctx;
+  char g[256];
+  urbac_grant_format(e->grant, g, sizeof g);
+  size_t n = strlen(c->text);
+  snprintf(c->text + n, sizeof c->text - n, "%s|%s|%s\n", urbac_catalog_workload_id(e->workload), g, e->scope);
+  return 0;
+}
+
+static int collect_user(void *ctx, uint32_t user, const char *id)
+{
+  (void)user;
+  collected *c = ctx;
+  size_t n = strlen(c->text);
+  snprintf(c->text + n, sizeof c->text - n, "%s,", id);
+  return 0;
+}
+
+static void test_effective_and_who_can(void **state)
+{
+  (void)state;
+  tenant t = tenant_load(nest_tenant);
+  collected c = {""};
+  assert_int_equal(urbac_effective(t.s, urbac_snapshot_user_find(t.s, "u", 1), collect_effective, &c), 0);
+  assert_non_null(strstr(c.text, "mde|Security operations \\ Security data \\ Response (manage)|a\n"));
+  assert_null(strstr(c.text, "mde|Security operations \\ Security data \\ Response (manage)|all"));
+  assert_non_null(strstr(c.text, "mdo|Security operations \\ Security data \\ Security data basics (read)|all\n"));
+  collected w = {""};
+  urbac_query q = ask(&t, "", "Configuration \\ Authorization (read)", "mdo", "");
+  urbac_who_can(t.s, &q, collect_user, &w);
+  assert_string_equal(w.text, "v,");
+  collected w2 = {""};
+  q = ask(&t, "", "Security data basics", "mdo", "");
+  urbac_who_can(t.s, &q, collect_user, &w2);
+  assert_string_equal(w2.text, "u,"); /* off is disabled, v has no such grant */
+  tenant_free(&t);
+}
+
+static void test_query_lines(void **state)
+{
+  (void)state;
+  tenant t = tenant_load(nest_tenant);
+  urbac_query q;
+  char why[256];
+  const char *ok[] = {"u\tResponse\tmde\tdevicegroup:a", "u\tResponse\tmde\tdevicegroup:a\r", "u\tResponse\tmde",
+                      "u\tResponse\tmde\t", "zed\tResponse\tmde\tall"};
+  for (size_t i = 0; i < 5; i++)
+    assert_int_equal(urbac_parse_query_line(t.p, ok[i], strlen(ok[i]), &q, why, sizeof why), URBAC_OK);
+  assert_int_equal(q.user, URBAC_UNKNOWN_USER);
+  const char *bad[] = {"", "u", "u\tResponse", "u\tResponse\tmde\tall\textra", "\tResponse\tmde\t"};
+  for (size_t i = 0; i < 5; i++)
+    assert_int_not_equal(urbac_parse_query_line(t.p, bad[i], strlen(bad[i]), &q, why, sizeof why), URBAC_OK);
+  tenant_free(&t);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_worked_example),        cmocka_unit_test(test_device_group_matching),
+      cmocka_unit_test(test_nesting_and_directory_roles), cmocka_unit_test(test_scopes),
+      cmocka_unit_test(test_legacy_against_unified), cmocka_unit_test(test_effective_and_who_can),
+      cmocka_unit_test(test_query_lines),
+  };
+  return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}

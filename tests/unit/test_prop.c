@@ -1,0 +1,334 @@
+/*
+ * tests/unit/test_prop.c - the compiled engine against a deliberately naive
+ * evaluator, on thousands of random tenants and every question about them.
+ *
+ * The naive evaluator walks the model the way semantics.md words the rules:
+ * "u is a principal of A (directly or through any depth of group membership)"
+ * becomes a fixpoint over all groups, "W is one of A's data sources" a bit test,
+ * and so on, with no profiles, no interning and no precomputed closures. It
+ * shares with the engine only the model, the resolved seed tables (checked row by
+ * row in test_seed.c) and device-rule matching (checked in test_engine.c).
+ * Explain's own conclusion is compared with the decision too.
+ */
+#include "helpers.h"
+#include "engine/engine.h"
+
+bool urbac__explanation_found(const urbac_explanation *e);
+
+/* ---------------------------------------------------------------- naive */
+
+typedef struct naive {
+  const urbac_model *m;
+  urbac__tables t;
+  bool in[64]; /* groups containing the user, at any depth */
+} naive;
+
+static bool ref_is(const naive *n, const urbac__ref *r, uint32_t user)
+{
+  return r->kind == URBAC__REF_USER ? r->idx == user : n->in[r->idx];
+}
+
+static void containing_groups(naive *n, uint32_t user)
+{
+  bool changed = true;
+  memset(n->in, 0, sizeof n->in);
+  while (changed) {
+    changed = false;
+    for (size_t g = 0; g < n->m->n_groups; g++)
+      for (size_t i = 0; i < n->m->groups[g].members.n && !n->in[g]; i++)
+        if (ref_is(n, &n->m->groups[g].members.v[i], user))
+          n->in[g] = changed = true;
+  }
+}
+
+static bool dir_gives(const naive *n, uint32_t user, uint32_t roles_allowed, size_t w, unsigned g)
+{
+  uint32_t roles = n->m->users[user].dirroles;
+  for (size_t k = 0; k < n->m->n_groups; k++)
+    if (n->in[k])
+      roles |= n->m->groups[k].dirroles;
+  for (uint32_t r = 0; r < URBAC__NDIR; r++)
+    if ((roles & roles_allowed & (1u << r)) && urbac__gmask_has(&n->t.dir[r][w], g))
+      return true;
+  return false;
+}
+
+/* Does role entry list grant g? Levels: ALL every level; manage implies read. */
+static bool role_grants(const urbac__role *r, unsigned g)
+{
+  urbac_grant want = urbac__grant_of(g);
+  for (size_t i = 0; i < r->nperms; i++) {
+    const urbac__perm_entry *e = &r->perms[i];
+    if (e->wildcard) {
+      urbac__gmask m;
+      urbac__catalog_wildcard(e->wildcard, strlen(e->wildcard), &m);
+      if (urbac__gmask_has(&m, g))
+        return true;
+      continue;
+    }
+    if (e->grant.perm != want.perm)
+      continue;
+    if (e->grant.level == URBAC_LEVEL_ALL || e->grant.level == want.level ||
+        (e->grant.level == URBAC_LEVEL_MANAGE && want.level == URBAC_LEVEL_READ))
+      return true;
+  }
+  return false;
+}
+
+static bool naive_unified(const naive *n, const urbac_query *q)
+{
+  if (dir_gives(n, q->user, UINT32_MAX, q->workload, q->grant))
+    return true;
+  for (size_t r = 0; r < n->m->n_roles; r++) {
+    const urbac__role *role = &n->m->roles[r];
+    for (size_t a = 0; a < role->nasg; a++) {
+      const urbac__assignment *as = &role->asg[a];
+      bool principal = false, scope_ok = false;
+      for (size_t p = 0; p < as->principals.n; p++)
+        principal = principal || ref_is(n, &as->principals.v[p], q->user);
+      if (!principal || !(as->workloads & (1u << q->workload)) || !role_grants(role, q->grant))
+        continue;
+      if (q->workload != URBAC__WL_MDE || as->all_dgs)
+        scope_ok = true;
+      else if (q->scope == URBAC_SCOPE_ANY)
+        scope_ok = as->dgs.n > 0;
+      else if (q->scope == URBAC_SCOPE_DEVICE_GROUP)
+        for (size_t d = 0; d < as->dgs.n; d++)
+          scope_ok = scope_ok || as->dgs.v[d].idx == q->dg;
+      if (scope_ok)
+        return true;
+    }
+  }
+  return false;
+}
+
+static bool naive_legacy_mde(const naive *n, const urbac_query *q)
+{
+  uint32_t admins = (1u << URBAC__DIR_GLOBAL_ADMIN) | (1u << URBAC__DIR_SECURITY_ADMIN);
+  if (dir_gives(n, q->user, admins, URBAC__WL_MDE, q->grant))
+    return true;
+  bool holds_role = false, grant = false;
+  for (size_t r = 0; r < n->m->n_mde_roles; r++) {
+    const urbac__mde_role *role = &n->m->mde_roles[r];
+    bool mine = false;
+    for (size_t g = 0; g < role->groups.n; g++)
+      mine = mine || n->in[role->groups.v[g].idx];
+    if (!mine)
+      continue;
+    holds_role = true;
+    for (size_t p = 0; p < URBAC__NMDE; p++)
+      grant = grant || ((role->perms & (1u << p)) && urbac__gmask_has(&n->t.mde[p], q->grant));
+  }
+  if (!grant)
+    return false;
+  size_t accessible = 0;
+  bool dg_ok = false;
+  for (size_t d = 0; d < n->m->n_dgs; d++) {
+    const urbac__devgroup *dg = &n->m->dgs[d];
+    bool ok = dg->access.n == 0 && holds_role;
+    for (size_t i = 0; i < dg->access.n; i++)
+      ok = ok || n->in[dg->access.v[i].idx];
+    accessible += ok;
+    dg_ok = dg_ok || (ok && d == q->dg);
+  }
+  if (q->scope == URBAC_SCOPE_ANY)
+    return accessible > 0;
+  if (q->scope == URBAC_SCOPE_DEVICE_GROUP)
+    return dg_ok;
+  return accessible == n->m->n_dgs;
+}
+
+static bool naive_legacy_members(const naive *n, const urbac_query *q, const urbac__legacy_members *items,
+                                 size_t count, const urbac__gmask *table)
+{
+  if (dir_gives(n, q->user, UINT32_MAX, q->workload, q->grant))
+    return true;
+  for (size_t i = 0; i < count; i++)
+    for (size_t p = 0; p < items[i].members.n; p++)
+      if (ref_is(n, &items[i].members.v[p], q->user) && urbac__gmask_has(&table[items[i].which], q->grant))
+        return true;
+  return false;
+}
+
+static bool naive_decide(naive *n, const urbac_query *q)
+{
+  if (q->user == URBAC_UNKNOWN_USER || !n->m->users[q->user].enabled)
+    return false;
+  containing_groups(n, q->user);
+  if (n->m->modes[q->workload] == URBAC_MODE_UNIFIED)
+    return naive_unified(n, q);
+  if (q->workload == URBAC__WL_MDE)
+    return naive_legacy_mde(n, q);
+  if (q->workload == URBAC__WL_MDO)
+    return naive_legacy_members(n, q, n->m->eop, n->m->n_eop, n->t.eop);
+  return naive_legacy_members(n, q, n->m->mdi, n->m->n_mdi, n->t.mdi);
+}
+
+/* ---------------------------------------------------------------- random tenants */
+
+static uint64_t rng;
+static uint32_t rnd(uint32_t n)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return (uint32_t)(rng % n);
+}
+
+#define OUT(...) (len += (size_t)snprintf(y + len, cap - len, __VA_ARGS__))
+
+static void principal(char *y, size_t *plen, size_t cap, int nu, int ng)
+{
+  size_t len = *plen;
+  if (rnd(2))
+    OUT("u%u", rnd((uint32_t)nu));
+  else
+    OUT("group:g%u", rnd((uint32_t)ng));
+  *plen = len;
+}
+
+static const char *const dirs[] = {"Global administrator", "Security administrator", "Global reader", "Security reader",
+                                   "Security operator", "Compliance administrator", "Compliance data administrator", "Billing admin"};
+static const char *const tags[] = {"a", "b", "c"};
+
+static void random_tenant(char *y, size_t cap, int *nusers, int *ndevices)
+{
+  size_t len = 0;
+  int nu = 2 + (int)rnd(6), ng = 1 + (int)rnd(6), nd = (int)rnd(4), ndev = (int)rnd(6);
+  static const char *const modes[] = {"legacy", "unified"};
+  OUT("urbac: 1\ntenant: r\nworkloads: {mde: %s, mdo: %s, mdi: %s}\nusers:\n", modes[rnd(2)], modes[rnd(2)], modes[rnd(2)]);
+  for (int i = 0; i < nu; i++) {
+    OUT("  - {id: u%d, enabled: %s, directoryRoles: [", i, rnd(8) ? "true" : "false");
+    for (int k = 0, n = rnd(4) == 0 ? 1 : 0; k < n; k++)
+      OUT("%s", dirs[rnd(8)]);
+    OUT("]}\n");
+  }
+  OUT("groups:\n");
+  for (int i = 0; i < ng; i++) {
+    OUT("  - {id: g%d, directoryRoles: [%s], members: [", i, rnd(6) ? "" : dirs[rnd(8)]);
+    for (int k = 0, n = (int)rnd(4); k < n; k++) {
+      int j = i + 1 + (int)rnd((uint32_t)ng); /* only later groups: no cycles */
+      if (rnd(2) && j < ng)
+        OUT("%sgroup:g%d", k ? ", " : "", j);
+      else
+        OUT("%su%u", k ? ", " : "", rnd((uint32_t)nu));
+    }
+    OUT("]}\n");
+  }
+  OUT("deviceGroups:\n");
+  for (int i = 0; i < nd; i++) {
+    OUT("  - {id: dg%d, rank: %u, rules: {tags: {equals: [%s]}%s}, userAccess: [", i, (unsigned)(nd - i) * 2,
+        tags[rnd(3)], rnd(3) ? "" : ", name: {startsWith: [x]}");
+    for (int k = 0, n = (int)rnd(3); k < n; k++)
+      OUT("%sg%u", k ? ", " : "", rnd((uint32_t)ng));
+    OUT("]}\n");
+  }
+  if (rnd(2))
+    OUT("  - {id: ungrouped, userAccess: [g%u]}\n", rnd((uint32_t)ng));
+  OUT("devices:\n");
+  for (int i = 0; i < ndev; i++)
+    OUT("  - {id: d%d, name: %s%d, tags: [%s]}\n", i, rnd(2) ? "x" : "y", i, tags[rnd(3)]);
+  OUT("roles:\n");
+  for (int r = 0, nr = (int)rnd(4); r < nr; r++) {
+    OUT("  - name: r%d\n    permissions: [", r);
+    for (int k = 0, n = 1 + (int)rnd(3); k < n; k++) {
+      uint32_t choice = rnd(20);
+      if (choice == 0)
+        OUT("%s'microsoft.xdr/secops/*/read'", k ? ", " : "");
+      else if (choice == 1)
+        OUT("%s'microsoft.xdr/*/manage'", k ? ", " : "");
+      else {
+        const urbac_perm_info *p = urbac_catalog_perm(rnd((uint32_t)urbac_catalog_perm_count()));
+        const char *lv = p->levels == 3 ? (rnd(3) == 0 ? "read" : rnd(2) ? "manage" : "All permissions") : "";
+        OUT("%s'%s%s%s%s'", k ? ", " : "", p->name, *lv ? " (" : "", lv, *lv ? ")" : "");
+      }
+    }
+    OUT("]\n    assignments:\n");
+    for (int a = 0, na = 1 + (int)rnd(2); a < na; a++) {
+      OUT("      - {name: a%d, principals: [", a);
+      for (int k = 0, n = 1 + (int)rnd(2); k < n; k++) {
+        OUT("%s", k ? ", " : "");
+        principal(y, &len, cap, nu, ng);
+      }
+      OUT("], dataSources: %s", rnd(3) ? "[mde]" : rnd(2) ? "all" : "[mdo, mdi]");
+      if (nd && rnd(2)) {
+        OUT(", deviceGroups: [dg%u%s]", rnd((uint32_t)nd), rnd(3) ? "" : ", ungrouped");
+      }
+      OUT("}\n");
+    }
+  }
+  OUT("legacy:\n  mde:\n    roles:\n");
+  static const char *const mdeperms[] = {"View data - Security operations", "Alerts investigation", "Live response capabilities",
+                                         "Manage portal system settings", "Manage endpoint security settings in Microsoft Endpoint Manager"};
+  for (int r = 0, nr = (int)rnd(3); r < nr; r++)
+    OUT("      - {name: m%d, permissions: [%s, %s], groups: [g%u]}\n", r, mdeperms[rnd(5)], mdeperms[rnd(5)], rnd((uint32_t)ng));
+  OUT("      - {name: mx, groups: []}\n");
+  OUT("  mdo:\n    roleGroups:\n      - {name: %s, members: [", rnd(2) ? "Quarantine" : "Security reader");
+  principal(y, &len, cap, nu, ng);
+  OUT("]}\n  mdi:\n    roles:\n      - {name: %s, members: [", rnd(2) ? "MDI admin" : "MDI viewer");
+  principal(y, &len, cap, nu, ng);
+  OUT("]}\n");
+  *nusers = nu;
+  *ndevices = ndev;
+  assert_true(len < cap);
+}
+
+static void compare_all(tenant *t, int nusers, int ndevices, size_t *checks)
+{
+  naive n = {.m = t->m};
+  assert_int_equal(urbac__tables_build(&n.t, NULL), URBAC_OK);
+  char scopes[16][32];
+  size_t ns = 0;
+  snprintf(scopes[ns++], 32, "all");
+  snprintf(scopes[ns++], 32, "any");
+  for (size_t d = 0; d < urbac_model_count(t->m, URBAC_OBJ_DEVICE_GROUP); d++)
+    snprintf(scopes[ns++], 32, "devicegroup:%s", urbac_model_id(t->m, URBAC_OBJ_DEVICE_GROUP, d));
+  for (int d = 0; d < ndevices; d++)
+    snprintf(scopes[ns++], 32, "device:d%d", d);
+  for (int u = 0; u <= nusers; u++) {
+    char user[16];
+    snprintf(user, sizeof user, "u%d", u); /* u<nusers> is unknown */
+    for (unsigned g = 0; g < URBAC__NGRANTS; g++) {
+      char perm[256];
+      urbac_grant_action(urbac__grant_of(g), perm, sizeof perm);
+      for (size_t w = 0; w < 3; w++)
+        for (size_t s = 0; s < (w == 0 ? ns : 2); s++) {
+          urbac_query q = ask(t, user, perm, urbac_catalog_workload_id(w), scopes[s]);
+          bool engine = urbac_check(t->s, &q), expected = naive_decide(&n, &q);
+          if (engine != expected)
+            print_error("%s %s %s %s: engine %d, naive %d\n", user, perm, urbac_catalog_workload_id(w), scopes[s], engine, expected);
+          assert_int_equal(engine, expected);
+          if (rnd(16) == 0 && q.user != URBAC_UNKNOWN_USER && t->m->users[q.user].enabled) {
+            urbac_explanation *e;
+            assert_int_equal(urbac_explain(t->s, &q, &e), URBAC_OK);
+            assert_int_equal(urbac__explanation_found(e), expected);
+            urbac_explanation_free(e);
+          }
+          ++*checks;
+        }
+    }
+  }
+}
+
+static void test_random_tenants(void **state)
+{
+  (void)state;
+  size_t checks = 0, cap = 1 << 16;
+  char *y = malloc(cap);
+  rng = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 1500; i++) {
+    int nu, ndev;
+    random_tenant(y, cap, &nu, &ndev);
+    tenant t = tenant_load(y);
+    compare_all(&t, nu, ndev, &checks);
+    tenant_free(&t);
+  }
+  print_message("compared %zu decisions on 1500 random tenants\n", checks);
+  free(y);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_random_tenants)};
+  return cmocka_run_group_tests_name("engine against the naive evaluator", tests, NULL, NULL);
+}
