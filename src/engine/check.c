@@ -14,12 +14,16 @@
 
 #include "engine/engine.h"
 
-#define PARSER_CACHE_MAX 4096u
+#define PARSER_CACHE_MAX 1024u
+#define PARSER_CACHE_BYTES (64u * 1024u)
 
+/* Everything is allocated up front, so resolving never allocates: the cache
+ * simply stops growing when full. */
 struct urbac_parser {
   const urbac_snapshot *s;
-  urbac__strmap cache; /* permission text -> grant index + 1 (0: needs a level) */
-  urbac__strs keys;    /* the cache's keys */
+  urbac__strmap cache; /* permission text -> grant index */
+  char *keys;          /* the cache's keys, back to back */
+  size_t keys_len;
 };
 
 urbac_parser *urbac_parser_new(const urbac_snapshot *s)
@@ -28,8 +32,9 @@ urbac_parser *urbac_parser_new(const urbac_snapshot *s)
   if (!p)
     return NULL;
   p->s = s;
-  if (urbac__strmap_init(&p->cache, 64)) {
-    urbac__free(p);
+  p->keys = urbac__malloc(PARSER_CACHE_BYTES);
+  if (!p->keys || urbac__strmap_init(&p->cache, PARSER_CACHE_MAX)) {
+    urbac_parser_free(p);
     return NULL;
   }
   return p;
@@ -40,7 +45,7 @@ void urbac_parser_free(urbac_parser *p)
   if (!p)
     return;
   urbac__strmap_free(&p->cache);
-  urbac__strs_free(&p->keys);
+  urbac__free(p->keys);
   urbac__free(p);
 }
 
@@ -77,8 +82,12 @@ static urbac_err resolve_grant(urbac_parser *p, const char *s, size_t len, unsig
   if (gr.level == URBAC_LEVEL_NONE || gr.level == URBAC_LEVEL_ALL)
     gr.level = (uint8_t)(levels & URBAC_LEVEL_MANAGE ? URBAC_LEVEL_MANAGE : URBAC_LEVEL_READ);
   *g = urbac__grant_index(gr.perm, gr.level);
-  if (p->keys.n < PARSER_CACHE_MAX && urbac__strs_add(&p->keys, s, len) == URBAC_OK)
-    urbac__strmap_put(&p->cache, p->keys.v[p->keys.n - 1], len, *g, NULL);
+  if (p->cache.count < PARSER_CACHE_MAX && p->keys_len + len <= PARSER_CACHE_BYTES) {
+    memcpy(p->keys + p->keys_len, s, len);
+    /* the map was sized for PARSER_CACHE_MAX keys: this never grows it */
+    urbac__strmap_put(&p->cache, p->keys + p->keys_len, len, *g, NULL);
+    p->keys_len += len;
+  }
   return URBAC_OK;
 }
 

@@ -377,7 +377,8 @@ static urbac_err make_profile(cctx *c, const acc *a, uint32_t *id)
     if (err || URBAC_GROW(c->pparts, c->pparts_cap, c->pparts_n + c->scratch_n + 1))
       return err ? err : URBAC_ENOMEM;
     p.w[w].part_off = (uint32_t)c->pparts_n;
-    memcpy(c->pparts + c->pparts_n, c->scratch_parts, p.w[w].part_n * sizeof *c->pparts);
+    if (p.w[w].part_n)
+      memcpy(c->pparts + c->pparts_n, c->scratch_parts, p.w[w].part_n * sizeof *c->pparts);
     c->pparts_n += p.w[w].part_n;
     urbac__buf_add(&c->key, (const char *)&p.w[w].all, sizeof p.w[w].all);
     urbac__buf_add(&c->key, (const char *)&p.w[w].part_n, sizeof p.w[w].part_n);
@@ -393,7 +394,8 @@ static urbac_err make_profile(cctx *c, const acc *a, uint32_t *id)
     return URBAC_ENOMEM;
   for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++)
     p.w[w].part_off += (uint32_t)s->nparts;
-  memcpy(s->parts + s->nparts, c->pparts, c->pparts_n * sizeof *c->pparts);
+  if (c->pparts_n)
+    memcpy(s->parts + s->nparts, c->pparts, c->pparts_n * sizeof *c->pparts);
   s->nparts += c->pparts_n;
   s->profiles[s->nprofiles++] = p;
   URBAC_ASSERT(*id == s->nprofiles - 1);

@@ -38,16 +38,25 @@ static urbac__tn *node(sctx *s, urbac__tn_type t, bool flow)
   return n;
 }
 
+/* set() and push() take `v` in every case: on failure it is freed. */
 static void set(sctx *s, urbac__tn *map, const char *key, urbac__tn *v)
 {
-  if (!map || urbac__tn_set(map, key, v))
+  if (!map) {
+    urbac__tn_free(v);
     s->oom = true;
+  } else if (urbac__tn_set(map, key, v)) {
+    s->oom = true;
+  }
 }
 
 static void push(sctx *s, urbac__tn *seq, urbac__tn *v)
 {
-  if (!seq || urbac__tn_push(seq, v))
+  if (!seq) {
+    urbac__tn_free(v);
     s->oom = true;
+  } else if (urbac__tn_push(seq, v)) {
+    s->oom = true;
+  }
 }
 
 static void set_str(sctx *s, urbac__tn *map, const char *key, const char *v)

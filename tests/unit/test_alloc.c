@@ -1,0 +1,108 @@
+/*
+ * tests/unit/test_alloc.c - out of memory, everywhere (curl's torture mode).
+ *
+ * Loads, compiles, checks, explains and saves the worked example while failing
+ * the Nth allocation, for every N until a run needs no failure: each run must
+ * return URBAC_ENOMEM (or succeed) and leave no allocation of ours behind.
+ */
+#include "helpers.h"
+
+static long live, fail_at, count;
+
+static void *t_malloc(size_t n)
+{
+  if (fail_at && ++count == fail_at)
+    return NULL;
+  size_t *p = malloc(n + sizeof(size_t) * 2);
+  if (!p)
+    return NULL;
+  live++;
+  return p + 2;
+}
+
+static void t_free(void *p)
+{
+  if (!p)
+    return;
+  live--;
+  free((size_t *)p - 2);
+}
+
+static void *t_realloc(void *p, size_t n)
+{
+  if (!p)
+    return t_malloc(n);
+  if (fail_at && ++count == fail_at)
+    return NULL;
+  size_t *q = realloc((size_t *)p - 2, n + sizeof(size_t) * 2);
+  return q ? q + 2 : NULL;
+}
+
+static urbac_err scenario(const char *yaml)
+{
+  urbac_model *m = NULL;
+  urbac_snapshot *s = NULL;
+  urbac_parser *p = NULL;
+  urbac_explanation *e = NULL;
+  char *out = NULL, why[256];
+  size_t len;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_tenant_load_buffer(yaml, strlen(yaml), "w.yaml", &m, d) : URBAC_ENOMEM;
+  if (!err)
+    err = urbac_snapshot_compile(m, &s, d);
+  if (!err && !(p = urbac_parser_new(s)))
+    err = URBAC_ENOMEM;
+  urbac_query q;
+  const char *line = "ann\tSecurity operations \\ Security data \\ Basic live response (manage)\tmde\tdevice:d2";
+  if (!err)
+    err = urbac_parse_query_line(p, line, strlen(line), &q, why, sizeof why);
+  if (!err)
+    err = urbac_explain(s, &q, &e);
+  if (!err)
+    err = urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &out, &len);
+  urbac_free(out);
+  urbac_explanation_free(e);
+  urbac_parser_free(p);
+  urbac_snapshot_free(s);
+  urbac_model_free(m);
+  urbac_diag_free(d);
+  return err;
+}
+
+static void test_every_allocation_fails(void **state)
+{
+  (void)state;
+  FILE *f = fopen(URBAC_EXAMPLES_DIR "/worked.yaml", "rb");
+  assert_non_null(f);
+  char yaml[65536];
+  yaml[fread(yaml, 1, sizeof yaml - 1, f)] = '\0';
+  fclose(f);
+  urbac_set_allocator(t_malloc, t_realloc, t_free);
+  long n, only = getenv("URBAC_FAIL_AT") ? atol(getenv("URBAC_FAIL_AT")) : 0;
+  for (n = only ? only : 1;; n++) {
+    fail_at = n;
+    count = 0;
+    live = 0;
+    urbac_err err = scenario(yaml);
+    if (live != 0)
+      print_error("allocation %ld failed: %ld allocations leaked\n", n, live);
+    assert_int_equal(live, 0);
+    if (only)
+      break;
+    if (count < n) { /* nothing failed: the scenario needs fewer allocations */
+      assert_int_equal(err, URBAC_OK);
+      break;
+    }
+    if (err != URBAC_ENOMEM)
+      print_error("allocation %ld failed: got %s\n", n, urbac_err_name(err));
+    assert_int_equal(err, URBAC_ENOMEM);
+  }
+  urbac_set_allocator(NULL, NULL, NULL);
+  print_message("failed each of %ld allocations in turn\n", n - 1);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_allocation_fails)};
+  return cmocka_run_group_tests_name("out of memory", tests, NULL, NULL);
+}
