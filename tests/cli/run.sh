@@ -1,1 +1,135 @@
-echo ok
+#!/usr/bin/env bash
+# tests/cli/run.sh - the urbac command as a user runs it: exit codes, output,
+# error messages with file:line:column, and files left intact on failure.
+# Usage: run.sh path/to/urbac path/to/shared
+set -u
+U=$1
+SHARED=$2
+EX=$SHARED/spec/examples
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+
+# expect NAME STATUS PATTERN -- COMMAND...: runs COMMAND, checks its exit status
+# and that stdout+stderr matches the extended regex PATTERN.
+expect() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    printf 'FAIL %s: exit %s (want %s), output:\n%s\n---\n' "$name" "$rc" "$want" "$out" | head -30
+  fi
+}
+
+cp "$EX/worked.yaml" "$T/w.yaml"
+W=$T/w.yaml
+BLR='Security operations \ Security data \ Basic live response (manage)'
+
+# ---- usage
+expect "help" 0 "commands:" -- "$U" --help
+expect "no command" 2 "usage: urbac COMMAND" -- "$U"
+expect "unknown command" 2 "unknown command 'frob'" -- "$U" frob
+expect "version" 0 "^urbac [0-9]" -- "$U" --version
+for c in catalog check effective explain fmt validate who-can; do
+  expect "$c --help" 0 "^usage: urbac $c" -- "$U" "$c" --help
+done
+expect "unknown option" 2 "unknown or incomplete option '--bogus'" -- "$U" check --bogus
+expect "option of another command" 2 "unknown or incomplete option '--queries'" -- "$U" explain --queries x
+expect "missing tenant" 2 "missing --tenant" -- env -u URBAC_TENANT "$U" check --user a --permission Alerts --workload mde
+expect "missing user" 2 "missing --user" -- "$U" check --tenant "$W" --permission Alerts --workload mde
+expect "both modes" 2 "either --queries or" -- "$U" check --tenant "$W" --queries x --user a
+expect "stray argument" 2 "unexpected argument 'extra'" -- "$U" check --tenant "$W" extra
+
+# ---- validate
+expect "validate ok" 0 "valid \(tenant worked: 6 users, 5 groups, 4 device groups, 4 devices, 1 roles\)" -- "$U" validate "$W"
+expect "validate json" 0 '"valid": true' -- "$U" validate --json "$W"
+expect "validate missing file" 2 "cannot open" -- "$U" validate "$T/nope.yaml"
+expect "validate directory" 2 "not a regular file" -- "$U" validate "$T"
+printf 'urbac: 1\ntenant: t\nusers:\n  - id: a\n  - id: a\ngroups:\n  - {id: g, members: [b, group:x]}\n' > "$T/bad.yaml"
+expect "validate duplicate" 2 "bad.yaml:5:5: duplicate user id 'a'" -- "$U" validate "$T/bad.yaml"
+expect "validate dangling" 2 "bad.yaml:7:23: group 'g' names unknown user 'b'" -- "$U" validate "$T/bad.yaml"
+expect "validate json errors" 2 '"code": "EDANGLING"' -- "$U" validate --json "$T/bad.yaml"
+printf 'urbac: 1\ntenant: t\ngroups:\n  - {id: a, members: [group:b]}\n  - {id: b, members: [group:a]}\n' > "$T/cycle.yaml"
+expect "validate cycle" 2 "cycle.yaml:5:23: group membership cycle: a -> b -> a" -- "$U" validate "$T/cycle.yaml"
+printf 'urbac: 1\ntenant: t\nroles:\n  - name: r\n    permissions: [Security operations \\ Security data \\ Alertz]\n' > "$T/perm.yaml"
+expect "validate unknown permission" 2 "perm.yaml:5:19: roles\[0\].permissions\[0\]: unknown permission .*did you mean 'Security operations \\\\ Security data \\\\ Alerts'" -- "$U" validate "$T/perm.yaml"
+printf '{"urbac": 1, "tenant": "j", "users": [{"id": "a", "enabled": "yes"}]}' > "$T/bad.json"
+expect "validate json file" 2 "bad.json:1:62: users\[0\].enabled: expected true or false" -- "$U" validate "$T/bad.json"
+printf 'urbac: 1\ntenant: t\ndeviceGroups: [{id: a, rank: 2}, {id: b, rank: 2}]\n' > "$T/rank.yaml"
+expect "validate ranks" 2 "rank.yaml:3:34: device group 'b' has rank 2, already held by 'a'" -- "$U" validate "$T/rank.yaml"
+
+# ---- check
+expect "check allow" 0 "^allow$" -- "$U" check --tenant "$W" --user ann --permission "$BLR" --workload mde --scope device:d1
+expect "check deny" 1 "^deny$" -- "$U" check --tenant "$W" --user dan --permission basics:read --workload mde --scope device:d1
+expect "check env tenant" 0 "^allow$" -- env URBAC_TENANT="$W" "$U" check --user ann --permission "$BLR" --workload mde
+expect "check graph id" 0 "^allow$" -- "$U" check --tenant "$W" --user ben --permission microsoft.xdr/secops/securitydata/response/manage --workload mdo
+expect "check json" 0 '"decision":"allow","explanation":\["ann -> group' -- "$U" check --tenant "$W" --user ann --permission "$BLR" --workload mde --json
+expect "check unknown permission" 2 "did you mean" -- "$U" check --tenant "$W" --user ann --permission 'Basic live respons' --workload mde
+expect "check bad level" 2 "has no read level" -- "$U" check --tenant "$W" --user ann --permission 'Alerts (read)' --workload mde
+expect "check bad workload" 2 "unknown workload 'mdz'" -- "$U" check --tenant "$W" --user ann --permission Alerts --workload mdz
+expect "check bad device" 2 "unknown device 'd9'" -- "$U" check --tenant "$W" --user ann --permission Alerts --workload mde --scope device:d9
+expect "check device off mde" 2 "applies to mde only" -- "$U" check --tenant "$W" --user ann --permission Alerts --workload mdo --scope device:d1
+expect "check invalid tenant" 2 "bad.yaml:5:5" -- "$U" check --tenant "$T/bad.yaml" --user a --permission Alerts --workload mde
+
+"$U" check --tenant "$W" --queries "$EX/worked-queries.tsv" > "$T/answers.txt"
+rc=$?
+if [ $rc -eq 0 ] && diff -q "$T/answers.txt" <(cut -f1 "$EX/worked-answers.txt") >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL worked queries (exit $rc)"; fi
+expect "queries from stdin" 0 "^allow" -- sh -c "'$U' check --tenant '$W' --queries - < '$EX/worked-queries.tsv'"
+printf 'ann\tAlerts (manage)\tmdi\t\nann\tNope\tmde\t\nbad line\nann\tAlerts (manage)\tmdo\nzed\tAlerts\tmdo' > "$T/q.tsv"
+"$U" check --tenant "$W" --queries "$T/q.tsv" > "$T/q.out" 2> "$T/q.err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(head -1 "$T/q.out")" = allow ] && [ "$(sed -n 3p "$T/q.out")" = "error: expected user, permission, workload and scope separated by tabs" ] \
+   && [ "$(wc -l < "$T/q.out")" -eq 5 ] && grep -q "2 line(s) could not be answered (first: line 2)" "$T/q.err" && grep -q '^error: unknown permission' "$T/q.out"; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL malformed query lines (exit $rc):"; cat "$T/q.out" "$T/q.err"
+fi
+expect "queries json" 2 '^\{"error":"unknown permission' -- "$U" check --tenant "$W" --queries "$T/q.tsv" --json
+expect "queries missing file" 2 "cannot open" -- "$U" check --tenant "$W" --queries "$T/none.tsv"
+head -c 20000 /dev/zero | tr '\0' 'a' > "$T/long.tsv"
+expect "query line too long" 2 "error: query line longer than" -- "$U" check --tenant "$W" --queries "$T/long.tsv"
+
+# ---- explain, effective, who-can
+expect "explain allow" 0 'ann -> group lr-team -> Defender for Endpoint role "Live responders" -> mapping "Live response capabilities"' -- "$U" explain --tenant "$W" --user ann --permission "$BLR" --workload mde --scope device:d1
+expect "explain deny" 1 "missing: device group servers is open only to group lr-team" -- "$U" explain --tenant "$W" --user dan --permission basics:read --workload mde --scope device:d1
+expect "explain disabled" 1 "user eve is disabled" -- "$U" explain --tenant "$W" --user eve --permission 'Email quarantine' --workload mdo
+expect "explain unknown user" 1 "not a user of the tenant" -- "$U" explain --tenant "$W" --user zed --permission 'Email quarantine' --workload mdo
+expect "explain json" 1 '"decision":"deny"' -- "$U" explain --tenant "$W" --user zed --permission 'Email quarantine' --workload mdo --json
+expect "effective" 0 $'mdi\tSecurity operations \\\\ Security data \\\\ Alerts \\(manage\\)\tall\tann -> group idt -> assignment "idt"' -- "$U" effective --tenant "$W" --user ann
+expect "effective per device group" 0 $'mde\tSecurity operations \\\\ Security data \\\\ Security data basics \\(read\\)\tlaptops' -- "$U" effective --tenant "$W" --user dan --workload mde
+expect "effective json" 0 '"scope": "all"' -- "$U" effective --tenant "$W" --user ann --json
+expect "effective unknown user" 2 "not a user of tenant worked" -- "$U" effective --tenant "$W" --user zed
+expect "who-can" 0 "^ann$" -- "$U" who-can --tenant "$W" --permission 'Alerts (manage)' --workload mdi
+expect "who-can json" 0 '"cat"' -- "$U" who-can --tenant "$W" --permission 'Email quarantine' --workload mdo --json
+
+# ---- catalog
+expect "catalog" 0 "Configuration \\\\ Authorization +read, manage +microsoft.xdr/configuration/authorization" -- "$U" catalog
+expect "catalog json" 0 '"microsoft.xdr/secops/securitydata/alerts/manage"' -- "$U" catalog --json
+expect "catalog legacy" 0 "Quarantine +quarantine" -- "$U" catalog
+
+# ---- fmt
+cp "$EX/worked.yaml" "$T/f.yaml"
+expect "fmt --check on a raw file" 1 "not in canonical form" -- "$U" fmt --check "$T/f.yaml"
+cmp -s "$EX/worked.yaml" "$T/f.yaml" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL fmt --check changed the file"; }
+expect "fmt" 0 "" -- "$U" fmt "$T/f.yaml"
+expect "fmt --check after fmt" 0 "^urbac: 1" -- "$U" fmt --check "$T/f.yaml"
+cp "$T/f.yaml" "$T/f2.yaml"; "$U" fmt "$T/f2.yaml"
+cmp -s "$T/f.yaml" "$T/f2.yaml" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL fmt is not idempotent"; }
+cp "$T/bad.yaml" "$T/bad2.yaml"
+expect "fmt invalid file" 2 "duplicate user id" -- "$U" fmt "$T/bad2.yaml"
+cmp -s "$T/bad.yaml" "$T/bad2.yaml" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL fmt changed an invalid file"; }
+"$U" validate --json "$EX/worked.yaml" > /dev/null
+printf '{"urbac": 1, "tenant": "j", "users": [{"id": "a"}]}' > "$T/j.json"
+expect "fmt json" 0 "" -- "$U" fmt "$T/j.json"
+expect "fmt json output is json" 0 '"tenant": "j"' -- cat "$T/j.json"
+chmod 555 "$T"; if [ "$(id -u)" -ne 0 ]; then
+  expect "fmt unwritable" 2 "cannot write" -- "$U" fmt "$T/f.yaml"
+fi; chmod 755 "$T"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
