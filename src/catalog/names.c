@@ -168,7 +168,8 @@ static void did_you_mean(const cand *c, size_t n, const char *kind, const char *
     return;
   for (size_t i = 0; i < MAXIDX; i++)
     dist[i] = SIZE_MAX;
-  for (size_t i = 0; i < n; i++) {
+  /* suggestions cost len x candidates; nobody mistypes 150 characters */
+  for (size_t i = 0; i < n && strlen(key) <= 150; i++) {
     size_t idx = (size_t)c[i].index;
     urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
     size_t d = urbac__edit_distance(key, norm, NORM_MAX), dl = urbac__edit_distance(key, leaf(norm), NORM_MAX);
