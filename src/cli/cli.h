@@ -18,7 +18,7 @@ enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };
 /* The options every command may take; a command says which it accepts. */
 typedef struct cli_opts {
   const char *tenant, *user, *permission, *workload, *scope, *queries, *output;
-  bool json, check, help;
+  bool json, check, help, stats;
   int nargs;
   char **args;
 } cli_opts;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -156,11 +157,20 @@ static int check_queries(const cli_opts *o, const urbac_snapshot *s)
   }
   st->s = s;
   st->json = o->json;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   if (!answer_stream(st, in)) {
     cli_error("%s: read failed", o->queries);
     goto out;
   }
   out_flush(&st->w);
+  fflush(stdout);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  if (o->stats) {
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    fprintf(stderr, "urbac: answered %zu lines in %.3f s (%.0f lines/s; loading the tenant not counted)\n",
+            st->lineno, secs, secs > 0 ? (double)st->lineno / secs : 0.0);
+  }
   if (st->errors)
     cli_error("%s: %zu line(s) could not be answered (first: line %zu)", o->queries, st->errors, st->first_error);
   rc = st->errors ? EXIT_USAGE : 0;

@@ -15,8 +15,8 @@
 static const cli_cmd commands[] = {
     {"catalog", "json", "urbac catalog [--json]",
      "List workloads, permissions (names, ids, levels) and the legacy tables", cmd_catalog},
-    {"check", "tenant,user,permission,workload,scope,queries,json",
-     "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV) [--json]",
+    {"check", "tenant,user,permission,workload,scope,queries,json,stats",
+     "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV [--stats]) [--json]",
      "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", cmd_check},
     {"effective", "tenant,user,workload,json", "urbac effective --tenant FILE --user U [--workload W] [--json]",
      "List every grant a user holds, per workload and device group, with its source", cmd_effective},
@@ -39,6 +39,7 @@ static const struct option all_options[] = {
     {"scope", required_argument, NULL, 's'},     {"queries", required_argument, NULL, 'q'},
     {"output", required_argument, NULL, 'o'},    {"json", no_argument, NULL, 'j'},
     {"check", no_argument, NULL, 'c'},           {"help", no_argument, NULL, 'h'},
+    {"stats", no_argument, NULL, 'S'},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -92,6 +93,7 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     case 'j': o->json = true; break;
     case 'c': o->check = true; break;
     case 'h': o->help = true; break;
+    case 'S': o->stats = true; break;
     default:
       cli_error("%s: unknown or incomplete option '%s'", cmd->name, argv[optind - 1]);
       cli_usage(cmd, stderr);

@@ -16,18 +16,13 @@ urbac_err urbac__strmap_init(urbac__strmap *m, size_t expected)
   size_t n = 16;
   memset(m, 0, sizeof *m);
   while (n < expected * 2) {
-    if (n > (SIZE_MAX >> 4))
+    if (n > (SIZE_MAX >> 6))
       return URBAC_ENOMEM;
     n <<= 1;
   }
   m->slots = urbac__calloc(n, sizeof *m->slots);
-  m->hashes = urbac__calloc(n, sizeof *m->hashes);
-  m->keys = urbac__calloc(n, sizeof *m->keys);
-  m->lens = urbac__calloc(n, sizeof *m->lens);
-  if (!m->slots || !m->hashes || !m->keys || !m->lens) {
-    urbac__strmap_free(m);
+  if (!m->slots)
     return URBAC_ENOMEM;
-  }
   m->mask = n - 1;
   return URBAC_OK;
 }
@@ -35,17 +30,15 @@ urbac_err urbac__strmap_init(urbac__strmap *m, size_t expected)
 void urbac__strmap_free(urbac__strmap *m)
 {
   urbac__free(m->slots);
-  urbac__free(m->hashes);
-  urbac__free((void *)m->keys);
-  urbac__free(m->lens);
   memset(m, 0, sizeof *m);
 }
 
 static size_t probe(const urbac__strmap *m, const char *key, size_t len, uint32_t h)
 {
   size_t i = h & m->mask;
-  while (m->slots[i]) {
-    if (m->hashes[i] == h && m->lens[i] == len && memcmp(m->keys[i], key, len) == 0)
+  while (m->slots[i].value1) {
+    const urbac__strmap_slot *e = &m->slots[i];
+    if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
       return i;
     i = (i + 1) & m->mask;
   }
@@ -59,13 +52,12 @@ static urbac_err rehash(urbac__strmap *m)
   if (err)
     return err;
   for (size_t i = 0; i <= m->mask; i++) {
-    if (!m->slots[i])
+    if (!m->slots[i].value1)
       continue;
-    size_t j = probe(&bigger, m->keys[i], m->lens[i], m->hashes[i]);
+    size_t j = m->slots[i].hash & bigger.mask;
+    while (bigger.slots[j].value1)
+      j = (j + 1) & bigger.mask;
     bigger.slots[j] = m->slots[i];
-    bigger.hashes[j] = m->hashes[i];
-    bigger.keys[j] = m->keys[i];
-    bigger.lens[j] = m->lens[i];
   }
   bigger.count = m->count;
   urbac__strmap_free(m);
@@ -85,15 +77,12 @@ urbac_err urbac__strmap_put(urbac__strmap *m, const char *key, size_t len, uint3
   }
   uint32_t h = (uint32_t)urbac__hash(key, len);
   size_t i = probe(m, key, len, h);
-  if (m->slots[i]) {
+  if (m->slots[i].value1) {
     if (existing)
-      *existing = m->slots[i] - 1;
+      *existing = m->slots[i].value1 - 1;
     return URBAC_EDUPLICATE;
   }
-  m->slots[i] = value + 1;
-  m->hashes[i] = h;
-  m->keys[i] = key;
-  m->lens[i] = (uint32_t)len;
+  m->slots[i] = (urbac__strmap_slot){key, (uint32_t)len, h, value + 1};
   m->count++;
   return URBAC_OK;
 }
@@ -103,8 +92,8 @@ bool urbac__strmap_get(const urbac__strmap *m, const char *key, size_t len, uint
   if (!m->slots)
     return false;
   size_t i = probe(m, key, len, (uint32_t)urbac__hash(key, len));
-  if (!m->slots[i])
+  if (!m->slots[i].value1)
     return false;
-  *value = m->slots[i] - 1;
+  *value = m->slots[i].value1 - 1;
   return true;
 }

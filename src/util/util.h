@@ -72,12 +72,16 @@ char *urbac__buf_take(urbac__buf *b, size_t *len);
 
 /* ---------------------------------------------------------------- string map */
 /* Open-addressing map from a byte string to a uint32 value. Keys are not copied:
- * they must outlive the map. */
+ * they must outlive the map. One slot is one 24-byte entry, so a probe touches one
+ * cache line before it compares a key. */
+typedef struct urbac__strmap_slot {
+  const char *key;
+  uint32_t len;
+  uint32_t hash;
+  uint32_t value1; /* value + 1; 0 is empty */
+} urbac__strmap_slot;
 typedef struct urbac__strmap {
-  uint32_t *slots; /* value + 1; 0 is empty */
-  uint32_t *hashes;
-  const char **keys;
-  uint32_t *lens;
+  urbac__strmap_slot *slots;
   size_t mask;
   size_t count;
 } urbac__strmap;

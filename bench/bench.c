@@ -1,0 +1,155 @@
+/*
+ * bench/bench.c - urbac's own numbers on the generated workload (bench/gen.c):
+ * load and compile time, snapshot bytes per user, and in-process checks per
+ * second on one thread and on every core. The end-to-end CLI figure is taken by
+ * bench/run.sh around `urbac check --queries`.
+ *
+ * Usage: bench TENANT QUERIES
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "urbac/urbac.h"
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return v[n / 2];
+}
+
+typedef struct job {
+  const urbac_snapshot *s;
+  const urbac_query *q;
+  size_t n, reps, allowed;
+} job;
+
+static void *run_checks(void *arg)
+{
+  job *j = arg;
+  size_t allowed = 0;
+  for (size_t r = 0; r < j->reps; r++)
+    for (size_t i = 0; i < j->n; i++)
+      allowed += urbac_check(j->s, &j->q[i]);
+  j->allowed = allowed;
+  return NULL;
+}
+
+/* Checks per second with `threads` threads, each answering every query `reps` times. */
+static double throughput(const urbac_snapshot *s, const urbac_query *q, size_t n, int threads, size_t reps)
+{
+  pthread_t tid[64];
+  job jobs[64];
+  double t0 = now();
+  for (int t = 0; t < threads; t++) {
+    jobs[t] = (job){s, q, n, reps, 0};
+    pthread_create(&tid[t], NULL, run_checks, &jobs[t]);
+  }
+  for (int t = 0; t < threads; t++)
+    pthread_join(tid[t], NULL);
+  return (double)n * (double)reps * threads / (now() - t0);
+}
+
+static urbac_query *read_queries(const urbac_snapshot *s, const char *path, size_t *count)
+{
+  FILE *f = fopen(path, "rb");
+  size_t cap = 1 << 20, n = 0;
+  urbac_query *q = malloc(cap * sizeof *q);
+  urbac_parser *p = urbac_parser_new(s);
+  char *line = NULL, why[512];
+  size_t lcap = 0;
+  ssize_t len;
+  if (!f || !q || !p) {
+    perror(path);
+    exit(1);
+  }
+  while ((len = getline(&line, &lcap, f)) > 0) {
+    if (line[len - 1] == '\n')
+      len--;
+    if (n == cap && !(q = realloc(q, (cap *= 2) * sizeof *q)))
+      exit(1);
+    if (urbac_parse_query_line(p, line, (size_t)len, &q[n], why, sizeof why)) {
+      fprintf(stderr, "bench: %s:%zu: %s\n", path, n + 1, why);
+      exit(1);
+    }
+    n++;
+  }
+  free(line);
+  fclose(f);
+  urbac_parser_free(p);
+  *count = n;
+  return q;
+}
+
+int main(int argc, char **argv)
+{
+  urbac_model *m;
+  urbac_snapshot *s = NULL;
+  urbac_diag *d = urbac_diag_new();
+  double t[7];
+  if (argc != 3) {
+    fprintf(stderr, "usage: bench TENANT QUERIES\n");
+    return 2;
+  }
+  double t0 = now();
+  if (urbac_tenant_load_file(argv[1], &m, d)) {
+    char buf[1024];
+    urbac_diag_format(d, 0, buf, sizeof buf);
+    fprintf(stderr, "bench: %s\n", buf);
+    return 1;
+  }
+  double load = now() - t0;
+  for (int i = 0; i < 5; i++) {
+    urbac_snapshot_free(s);
+    t0 = now();
+    urbac_snapshot_compile(m, &s, d);
+    t[i] = now() - t0;
+  }
+  double compile = median(t, 5);
+  size_t users = urbac_model_count(m, URBAC_OBJ_USER), nq;
+  size_t mem = urbac_snapshot_memory(s);
+  urbac_query *q = read_queries(s, argv[2], &nq);
+  job one = {s, q, nq, 1, 0};
+  run_checks(&one);
+  for (int i = 0; i < 5; i++)
+    t[i] = throughput(s, q, nq, 1, 5);
+  double single = median(t, 5);
+  int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  cores = cores < 1 ? 1 : cores > 64 ? 64 : cores;
+  for (int i = 0; i < 5; i++)
+    t[i] = throughput(s, q, nq, cores, 5);
+  double multi = median(t, 5);
+  printf("tenant_load_s\t%.3f\n", load);
+  printf("compile_s\t%.3f\n", compile);
+  printf("users\t%zu\n", users);
+  printf("profiles\t%zu\n", urbac_snapshot_profiles(s));
+  printf("snapshot_bytes\t%zu\n", mem);
+  printf("snapshot_bytes_per_user\t%.1f\n", (double)mem / (double)(users ? users : 1));
+  printf("queries\t%zu\n", nq);
+  printf("allowed_fraction\t%.3f\n", (double)one.allowed / (double)(nq ? nq : 1));
+  printf("checks_per_s_1_thread\t%.0f\n", single);
+  printf("threads\t%d\n", cores);
+  printf("checks_per_s_all_threads\t%.0f\n", multi);
+  printf("checks_per_s_per_core\t%.0f\n", multi / cores);
+  free(q);
+  urbac_snapshot_free(s);
+  urbac_model_free(m);
+  urbac_diag_free(d);
+  return 0;
+}
