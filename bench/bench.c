@@ -7,6 +7,7 @@
  * Usage: bench TENANT QUERIES
  */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,9 @@ int main(int argc, char **argv)
   printf("threads\t%d\n", cores);
   printf("checks_per_s_all_threads\t%.0f\n", multi);
   printf("checks_per_s_per_core\t%.0f\n", multi / cores);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  printf("peak_rss_mib\t%.1f\n", (double)ru.ru_maxrss / 1024.0);
   free(q);
   urbac_snapshot_free(s);
   urbac_model_free(m);

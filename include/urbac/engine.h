@@ -29,7 +29,8 @@ URBAC_EXTERN urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapsh
                                               urbac_diag *d);
 /* Frees `s`; accepts NULL. The model is not freed. */
 URBAC_EXTERN void urbac_snapshot_free(urbac_snapshot *s);
-/* Bytes the snapshot holds beyond the model it borrows. */
+/* Bytes a check reads: the snapshot, plus the model's id maps (and their keys)
+ * that it borrows for resolving users, devices and device groups. */
 URBAC_EXTERN size_t urbac_snapshot_memory(const urbac_snapshot *s);
 /* How many distinct decision profiles users share. */
 URBAC_EXTERN size_t urbac_snapshot_profiles(const urbac_snapshot *s);

@@ -584,11 +584,22 @@ void urbac_snapshot_free(urbac_snapshot *s)
   urbac__free(s);
 }
 
+/* The bytes of a string map and its keys, as the check path reads them. */
+static size_t map_bytes(const urbac__strmap *map)
+{
+  size_t keys = 0;
+  for (size_t i = 0; map->slots && i <= map->mask; i++)
+    keys += map->slots[i].value1 ? map->slots[i].len + 1 : 0;
+  return (map->mask + 1) * sizeof *map->slots + keys;
+}
+
 size_t urbac_snapshot_memory(const urbac_snapshot *s)
 {
   const urbac_model *m = s->m;
   size_t uoff = (m->n_users + 2) * sizeof(uint32_t), goff = (m->n_groups + 2) * sizeof(uint32_t);
-  return sizeof *s + m->n_users * sizeof *s->user_profile + s->nprofiles * sizeof *s->profiles +
+  /* the model's id maps are borrowed, but every check reads them: count them */
+  size_t maps = map_bytes(&m->user_map) + map_bytes(&m->device_map) + map_bytes(&m->dg_map);
+  return maps + sizeof *s + m->n_users * sizeof *s->user_profile + s->nprofiles * sizeof *s->profiles +
          s->nparts * sizeof *s->parts + s->ndgsets * s->dg_words * sizeof(uint64_t) +
          m->n_devices * sizeof(uint32_t) + m->n_dgs * sizeof(uint32_t) + uoff + goff +
          (s->user_groups.off[m->n_users] + s->group_parents.off[m->n_groups]) * sizeof(uint32_t);

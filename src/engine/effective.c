@@ -2,8 +2,8 @@
  * engine/effective.c - everything one user holds: each grant on each workload,
  * tenant-wide ("all") or per device group on mde, with the chain it comes from.
  *
- * Decisions come from the snapshot (urbac__decide), sources from explain, asked
- * once per (workload, grant) so a user with many device groups stays cheap.
+ * Decisions come from the snapshot (urbac__decide); each entry's source is the
+ * first chain explain gives at exactly that entry's scope.
  *
  * Depends on: util, catalog, model, engine/engine.h, engine/explain.c.
  */
@@ -20,32 +20,32 @@ static const char *first_chain(const urbac_explanation *e)
   return "";
 }
 
-/* Reports grant `g` on workload `w` if held, per scope. */
+/* Calls `cb` with the entry for `q`, its source explained at exactly that scope. */
+static int report(const urbac_snapshot *s, const urbac_query *q, const char *scope, urbac_effective_cb cb, void *ctx)
+{
+  urbac_explanation *e = NULL;
+  if (urbac_explain(s, q, &e))
+    return URBAC_ENOMEM;
+  urbac_effective_entry ent = {q->workload, urbac__grant_of(q->grant), scope, first_chain(e)};
+  int r = cb(ctx, &ent);
+  urbac_explanation_free(e);
+  return r;
+}
+
+/* Reports grant `g` on workload `w` if held: tenant-wide, or per device group. */
 static int report_grant(const urbac_snapshot *s, uint32_t user, uint8_t w, uint16_t g,
                         urbac_effective_cb cb, void *ctx)
 {
-  urbac_query q = {user, g, w, URBAC_SCOPE_ANY, 0, URBAC_NO_DEVICE};
-  urbac_explanation *e = NULL;
+  urbac_query q = {user, g, w, URBAC_SCOPE_ALL, 0, URBAC_NO_DEVICE};
   int r = 0;
-  if (!urbac__decide(s, &q))
-    return 0;
-  if (urbac_explain(s, &q, &e))
-    return URBAC_ENOMEM;
-  urbac_effective_entry ent = {w, urbac__grant_of(g), "all", first_chain(e)};
-  q.scope = URBAC_SCOPE_ALL;
-  if (urbac__decide(s, &q)) {
-    r = cb(ctx, &ent);
-  } else {
-    q.scope = URBAC_SCOPE_DEVICE_GROUP;
-    for (size_t i = 0; i < s->m->n_dgs && !r; i++) {
-      q.dg = s->dg_order[i];
-      if (!urbac__decide(s, &q))
-        continue;
-      ent.scope = s->m->dgs[q.dg].id;
-      r = cb(ctx, &ent);
-    }
+  if (urbac__decide(s, &q))
+    return report(s, &q, "all", cb, ctx);
+  q.scope = URBAC_SCOPE_DEVICE_GROUP;
+  for (size_t i = 0; w == URBAC__WL_MDE && i < s->m->n_dgs && !r; i++) {
+    q.dg = s->dg_order[i];
+    if (urbac__decide(s, &q))
+      r = report(s, &q, s->m->dgs[q.dg].id, cb, ctx);
   }
-  urbac_explanation_free(e);
   return r;
 }
 

@@ -1,0 +1,32 @@
+# The user-facing commands; CMake does the building.
+#   make        build build/urbac
+#   make run    build, then a guided demo on examples/contoso.yaml
+#   make test   every test, again under ASan+UBSan, then each fuzzer for a while
+#   make bench  the benchmark workload and urbac's figures (bench/results/core.md)
+# Each target installs the Debian packages it needs when they are missing.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all build run test bench clean
+
+all: build
+
+build:
+	@scripts/deps.sh build
+	@cmake -S . -B $(BUILD) -DURBAC_TESTS=ON >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	@scripts/demo.sh $(BUILD)/urbac examples/contoso.yaml
+
+test:
+	@scripts/test.sh
+
+bench:
+	@scripts/deps.sh bench
+	@cmake -S . -B $(BUILD)-release -DCMAKE_BUILD_TYPE=Release -DURBAC_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD)-release -j$(JOBS)
+	@bench/run.sh $(BUILD)-release
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-release

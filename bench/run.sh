@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench/run.sh - `make bench`: generates the workload (bench/gen.c, seed 42) once,
+# runs urbac's in-process benchmark and the end-to-end CLI stream, and writes
+# bench/results/core.md with the machine, the data and each figure against its
+# target. Usage: bench/run.sh BUILD_DIR
+set -euo pipefail
+B=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+data=$B/bench-data
+mkdir -p "$data" "$here/results"
+if [ ! -s "$data/tenant.yaml" ] || [ ! -s "$data/queries.tsv" ]; then
+  echo "bench: generating the workload (100,000 users, 1,000,000 queries)" >&2
+  "$B/bench/urbac_gen" -s 42 "$data/tenant.yaml" "$data/queries.tsv"
+fi
+
+echo "bench: in-process checks" >&2
+"$B/bench/urbac_bench" "$data/tenant.yaml" "$data/queries.tsv" > "$data/core.tsv"
+get() { awk -F'\t' -v k="$1" '$1 == k {print $2}' "$data/core.tsv"; }
+
+echo "bench: end to end, urbac check --queries (5 runs)" >&2
+rates=()
+for _ in 1 2 3 4 5; do
+  line=$("$B/urbac" check --tenant "$data/tenant.yaml" --queries "$data/queries.tsv" --stats 2>&1 >/dev/null | tail -1)
+  rates+=("$(sed -E 's/.*\(([0-9]+) lines\/s.*/\1/' <<<"$line")")
+done
+e2e=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n 3p)
+
+cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+cores=$(nproc)
+mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == "ge") ? v >= t : v <= t; print ok ? "met" : "MISSED" }'; }
+
+single=$(get checks_per_s_1_thread); percore=$(get checks_per_s_per_core)
+compile=$(get compile_s); bpu=$(get snapshot_bytes_per_user)
+cat > "$here/results/core.md" <<MD
+# urbac core benchmark
+
+Machine: $cpu, $cores cores, $mem. Date: $(date -u +%Y-%m-%d).
+Data: bench/gen.c, seed 42: 100,000 users in 1 to 5 groups (skewed), 10,000 groups
+(some nested), 500 roles of 1 to 8 permissions with 1 to 3 assignments, 200 device
+groups, 5,000 devices; 1,000,000 queries, $(get allowed_fraction) of them allowed.
+
+| figure | value | target | |
+|---|---|---|---|
+| tenant file load (YAML, 11 MB) | $(get tenant_load_s) s | | |
+| compile (median of 5) | $compile s | < 1 s | $(verdict "$compile" 1 le) |
+| snapshot memory (with the id maps and ids a check reads) | $(get snapshot_bytes) bytes, $bpu bytes per user ($(get profiles) shared profiles) | < 300 bytes per user | $(verdict "$bpu" 300 le) |
+| peak process memory (model, 1M parsed queries and snapshot) | $(get peak_rss_mib) MiB | | |
+| in-process checks, 1 thread (median of 5) | $single /s | >= 5,000,000 /s | $(verdict "$single" 5000000 ge) |
+| in-process checks, $(get threads) threads | $(get checks_per_s_all_threads) /s ($percore per core) | >= 5,000,000 /s per core | $(verdict "$percore" 5000000 ge) |
+| urbac check --queries, end to end (median of 5) | $e2e lines/s | >= 2,000,000 /s | $(verdict "$e2e" 2000000 ge) |
+
+End to end counts reading the TSV, resolving every line and writing every answer
+(\`urbac check --stats\`), not loading the tenant.
+MD
+cat "$here/results/core.md"
+! grep -q MISSED "$here/results/core.md"

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# scripts/test.sh - `make test`: everything CI runs.
+#  1. build and run every test (unit, property, CLI, corpus replays) with ctest;
+#  2. the same again built with AddressSanitizer and UndefinedBehaviorSanitizer;
+#  3. each libFuzzer driver for FUZZ_SECONDS (default 20) from its seed corpus.
+# Exits non-zero on any failure; the last line sums up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-20}
+scripts/deps.sh test
+
+if [ ! -d ../shared/seeds ]; then
+  echo "test: ../shared (seeds, spec) must sit beside the repository" >&2
+  exit 2
+fi
+
+suite() { # suite NAME BUILD_DIR CMAKE_ARGS...
+  local name=$1 dir=$2
+  shift 2
+  echo "== $name"
+  cmake -S . -B "$dir" -DURBAC_TESTS=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" >/dev/null
+  (cd "$dir" && ctest --output-on-failure -j"$jobs")
+}
+
+suite "tests" build
+suite "tests under ASan+UBSan" build-asan -DURBAC_SANITIZE=ON
+
+echo "== fuzzing, ${fuzz_seconds}s per driver"
+CC=clang cmake -S . -B build-fuzz -DURBAC_FUZZ=ON -DURBAC_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_tenant fuzz_query >/dev/null
+fuzzed=0
+for f in tenant query; do
+  work=$(mktemp -d)
+  cp fuzz/corpus/$f/* "$work/"
+  if ! build-fuzz/fuzz/fuzz_$f -max_total_time="$fuzz_seconds" -max_len=8192 -print_final_stats=1 "$work" \
+      > "build-fuzz/fuzz_$f.log" 2>&1; then
+    tail -40 "build-fuzz/fuzz_$f.log"
+    echo "fuzz_$f found a crash; the input is in build-fuzz/ (crash-*)" >&2
+    exit 1
+  fi
+  runs=$(awk '/stat::number_of_executed_units/ {print $2}' "build-fuzz/fuzz_$f.log")
+  echo "fuzz_$f: $runs inputs, no crash"
+  fuzzed=$((fuzzed + 1))
+  rm -rf "$work"
+done
+
+n=$(cd build && ctest -N | awk '/Total Tests:/ {print $3}')
+echo "make test: $((2 * n + fuzzed)) passed, 0 failed"
