@@ -72,8 +72,8 @@ size_t urbac__edit_distance(const char *a, const char *b, size_t cap)
 {
   size_t la = strlen(a), lb = strlen(b);
   size_t row[NORM_MAX + 1];
-  if (la > NORM_MAX || lb > NORM_MAX)
-    return cap;
+  if (la > NORM_MAX || lb > NORM_MAX || (la > lb ? la - lb : lb - la) >= cap)
+    return cap; /* the length difference alone is already too far */
   for (size_t j = 0; j <= lb; j++)
     row[j] = j;
   for (size_t i = 1; i <= la; i++) {
@@ -168,13 +168,15 @@ static void did_you_mean(const cand *c, size_t n, const char *kind, const char *
     return;
   for (size_t i = 0; i < MAXIDX; i++)
     dist[i] = SIZE_MAX;
-  /* suggestions cost len x candidates; nobody mistypes 150 characters */
-  for (size_t i = 0; i < n && strlen(key) <= 150; i++) {
+  /* suggestions cost len x candidates, so stop early: nobody mistypes 150
+   * characters, and a name further than `cap` edits away is no suggestion */
+  size_t klen = strlen(key), cap = 8 + klen / 2;
+  for (size_t i = 0; i < n && klen <= 150; i++) {
     size_t idx = (size_t)c[i].index;
     urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
-    size_t d = urbac__edit_distance(key, norm, NORM_MAX), dl = urbac__edit_distance(key, leaf(norm), NORM_MAX);
+    size_t d = urbac__edit_distance(key, norm, cap), dl = urbac__edit_distance(key, leaf(norm), cap);
     d = dl < d ? dl : d;
-    if (idx < MAXIDX && d < dist[idx]) {
+    if (idx < MAXIDX && d < cap && d < dist[idx]) {
       dist[idx] = d;
       spelling[idx] = i;
     }

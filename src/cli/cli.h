@@ -17,13 +17,13 @@ enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };
 
 /* The options every command may take; a command says which it accepts. */
 typedef struct cli_opts {
-  const char *tenant, *user, *permission, *workload, *scope, *queries, *output;
+  const char *tenant, *user, *permission, *workload, *scope, *queries;
   bool json, check, help, stats;
   int nargs;
   char **args;
 } cli_opts;
 
-/* Option letters a command accepts, as a string of names: "tenant,user,json". */
+/* A subcommand: the options it accepts, as a list of names ("tenant,user,json"). */
 typedef struct cli_cmd {
   const char *name;
   const char *options;

@@ -37,7 +37,7 @@ static const struct option all_options[] = {
     {"tenant", required_argument, NULL, 't'},    {"user", required_argument, NULL, 'u'},
     {"permission", required_argument, NULL, 'p'}, {"workload", required_argument, NULL, 'w'},
     {"scope", required_argument, NULL, 's'},     {"queries", required_argument, NULL, 'q'},
-    {"output", required_argument, NULL, 'o'},    {"json", no_argument, NULL, 'j'},
+    {"json", no_argument, NULL, 'j'},
     {"check", no_argument, NULL, 'c'},           {"help", no_argument, NULL, 'h'},
     {"stats", no_argument, NULL, 'S'},
 };
@@ -89,7 +89,6 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     case 'w': o->workload = optarg; break;
     case 's': o->scope = optarg; break;
     case 'q': o->queries = optarg; break;
-    case 'o': o->output = optarg; break;
     case 'j': o->json = true; break;
     case 'c': o->check = true; break;
     case 'h': o->help = true; break;
