@@ -31,9 +31,10 @@ static void report(vctx *v, urbac_err code, urbac__loc loc, const char *fmt, ...
   va_end(ap);
 }
 
-/* Indexes `n` ids (at `stride` bytes apart) into `map`; a repeat is an error. */
-static void index_ids(vctx *v, urbac__strmap *map, const void *base, size_t n, size_t stride,
-                      size_t id_off, size_t loc_off, const char *what)
+/* Indexes `n` names (at `stride` bytes apart) into `map`; a repeat is an error
+ * that says where the first one is. */
+static void index_names(vctx *v, urbac__strmap *map, const void *base, size_t n, size_t stride,
+                        size_t name_off, size_t loc_off, const char *what)
 {
   if (urbac__strmap_init(map, n)) {
     v->oom = URBAC_ENOMEM;
@@ -41,16 +42,14 @@ static void index_ids(vctx *v, urbac__strmap *map, const void *base, size_t n, s
   }
   for (size_t i = 0; i < n; i++) {
     const char *obj = (const char *)base + i * stride;
-    const char *id = *(char *const *)(const void *)(obj + id_off);
-    urbac__loc loc;
-    memcpy(&loc, obj + loc_off, sizeof loc);
+    const char *name = *(char *const *)(const void *)(obj + name_off);
+    urbac__loc loc, first_loc;
     uint32_t first = 0;
-    urbac_err err = urbac__strmap_put(map, id, strlen(id), (uint32_t)i, &first);
+    memcpy(&loc, obj + loc_off, sizeof loc);
+    urbac_err err = urbac__strmap_put(map, name, strlen(name), (uint32_t)i, &first);
     if (err == URBAC_EDUPLICATE) {
-      urbac__loc fl;
-      memcpy(&fl, (const char *)base + first * stride + loc_off, sizeof fl);
-      report(v, URBAC_EDUPLICATE, loc, "duplicate %s id '%s' (first defined at line %u)", what, id,
-             fl.line);
+      memcpy(&first_loc, (const char *)base + first * stride + loc_off, sizeof first_loc);
+      report(v, URBAC_EDUPLICATE, loc, "duplicate %s '%s' (first defined at line %u)", what, name, first_loc.line);
     } else if (err) {
       v->oom = err;
       return;
@@ -59,7 +58,7 @@ static void index_ids(vctx *v, urbac__strmap *map, const void *base, size_t n, s
 }
 
 #define INDEX(v, map, arr, n, type, what)                                                          \
-  index_ids(v, map, arr, n, sizeof(type), offsetof(type, id), offsetof(type, loc), what)
+  index_names(v, map, arr, n, sizeof(type), offsetof(type, id), offsetof(type, loc), what " id")
 
 /* Resolves each reference of `r` against the users, groups or device groups. */
 static void resolve_refs(vctx *v, urbac__refs *r, const char *where)
@@ -86,22 +85,7 @@ static void unique_names(vctx *v, const void *base, size_t n, size_t stride, siz
                          size_t loc_off, const char *what)
 {
   urbac__strmap seen;
-  if (urbac__strmap_init(&seen, n)) {
-    v->oom = URBAC_ENOMEM;
-    return;
-  }
-  for (size_t i = 0; i < n; i++) {
-    const char *obj = (const char *)base + i * stride;
-    const char *name = *(char *const *)(const void *)(obj + name_off);
-    urbac__loc loc;
-    uint32_t first;
-    memcpy(&loc, obj + loc_off, sizeof loc);
-    urbac_err err = urbac__strmap_put(&seen, name, strlen(name), (uint32_t)i, &first);
-    if (err == URBAC_EDUPLICATE)
-      report(v, URBAC_EDUPLICATE, loc, "duplicate %s '%s'", what, name);
-    else if (err)
-      v->oom = err;
-  }
+  index_names(v, &seen, base, n, stride, name_off, loc_off, what);
   urbac__strmap_free(&seen);
 }
 

@@ -71,6 +71,18 @@ static inline bool allowed(tenant *t, const char *user, const char *perm, const 
 #define ALLOW(t, u, p, w, s) assert_true(allowed(t, u, p, w, s))
 #define DENY(t, u, p, w, s) assert_false(allowed(t, u, p, w, s))
 
+/* A whole small file (at most 1 MiB), NUL-terminated; the caller frees it. */
+static inline char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  char *buf = calloc(1, 1 << 20);
+  size_t n = fread(buf, 1, (1 << 20) - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
 /* The load errors of a YAML text, as one string "CODE@line:col message\n..." */
 static inline char *load_errors(const char *yaml)
 {

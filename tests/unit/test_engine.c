@@ -23,17 +23,6 @@ static bool explain_has(tenant *t, const char *user, const char *perm, const cha
   return found;
 }
 
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  char *buf = calloc(1, 1 << 20);
-  size_t n = fread(buf, 1, (1 << 20) - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
-
 static void test_worked_example(void **state)
 {
   (void)state;

@@ -31,13 +31,7 @@ static char *read_seed(const char *prefix)
     if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
       snprintf(path, sizeof path, "%s/%s", URBAC_SEEDS_DIR, e->d_name);
   closedir(d);
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  char *buf = calloc(1, 1 << 20);
-  size_t n = fread(buf, 1, (1 << 20) - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
+  return slurp(path);
 }
 
 /* Collapses white space runs to one space and trims, in place. */
