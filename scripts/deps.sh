@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy)
 bench_pkgs=()
 
 want=("${build_pkgs[@]}")

@@ -220,24 +220,30 @@ size_t urbac_grant_action(urbac_grant g, char *buf, size_t size)
   return n < 0 ? 0 : (size_t)n;
 }
 
+static bool same_ci(char a, char b) { return tolower((unsigned char)a) == tolower((unsigned char)b); }
+
 /* Case-insensitive glob: '*' matches any run of characters, '/' included, as
- * in Azure and Graph resource actions. Iterative, with one backtrack point. */
+ * in Azure and Graph resource actions. Iterative, with one backtrack point: on a
+ * mismatch after a star, the star takes one more character. */
 static bool glob_match(const char *p, size_t plen, const char *s)
 {
   size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0, slen = strlen(s);
   while (si < slen) {
-    if (pi < plen && p[pi] == '*') {
+    bool is_star = pi < plen && p[pi] == '*';
+    if (is_star) {
       star = pi++;
       mark = si;
-    } else if (pi < plen && tolower((unsigned char)p[pi]) == tolower((unsigned char)s[si])) {
+      continue;
+    }
+    if (pi < plen && same_ci(p[pi], s[si])) {
       pi++;
       si++;
-    } else if (star != SIZE_MAX) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
+      continue;
     }
+    if (star == SIZE_MAX)
+      return false;
+    pi = star + 1;
+    si = ++mark;
   }
   while (pi < plen && p[pi] == '*')
     pi++;

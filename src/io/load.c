@@ -259,7 +259,7 @@ static void parse_list(lctx *c, const urbac__tn *n, void *owner, const list *l)
 
 #define LIST_OF(owner_t, arr, n_, cap_, type, fields_, what_, init_)                                 \
   {offsetof(owner_t, arr), offsetof(owner_t, n_),  offsetof(owner_t, cap_), sizeof(type),           \
-   offsetof(type, loc), fields_, sizeof(fields_) / sizeof(fields_[0]), what_, init_}
+   offsetof(type, loc), (fields_), sizeof(fields_) / sizeof((fields_)[0]), (what_), (init_)}
 #define LIST(owner_t, arr, type, fields_, what_, init_)                                             \
   LIST_OF(owner_t, arr, n_##arr, cap_##arr, type, fields_, what_, init_)
 

@@ -4,6 +4,8 @@
  * users, every scope form, legacy against unified on each workload, wildcards,
  * explain, effective permissions and who-can.
  */
+#include <pthread.h>
+
 #include "helpers.h"
 
 #define HEAD "urbac: 1\ntenant: t\n"
@@ -291,13 +293,70 @@ static void test_query_lines(void **state)
   tenant_free(&t);
 }
 
+/* ---------------------------------------------------------------- threads, batches */
+
+typedef struct worker {
+  const urbac_snapshot *s;
+  const urbac_query *q;
+  size_t n;
+  uint8_t *out;
+} worker;
+
+static void *check_all(void *arg)
+{
+  worker *w = arg;
+  for (int rep = 0; rep < 50; rep++)
+    for (size_t i = 0; i < w->n; i++)
+      w->out[i] = urbac_check(w->s, &w->q[i]);
+  return NULL;
+}
+
+static void test_threads_and_batches(void **state)
+{
+  (void)state;
+  tenant t = tenant_load(nest_tenant);
+  static const char *const users[] = {"u", "v", "off", "nobody"};
+  static const char *const scopes[] = {"", "any", "device:da", "device:db", "devicegroup:a"};
+  urbac_query q[4 * 3 * 5 * 20];
+  size_t n = 0;
+  for (size_t u = 0; u < 4; u++)
+    for (size_t w = 0; w < 3; w++)
+      for (size_t sc = 0; sc < (w == 0 ? 5 : 1); sc++)
+        for (size_t p = 0; p < urbac_catalog_perm_count(); p++) {
+          char perm[256];
+          snprintf(perm, sizeof perm, "%s:%s", urbac_catalog_perm(p)->id,
+                   urbac_catalog_perm(p)->levels & URBAC_LEVEL_READ ? "read" : "manage");
+          q[n++] = ask(&t, users[u], perm, urbac_catalog_workload_id(w), scopes[sc]);
+        }
+  uint8_t batch[sizeof q / sizeof q[0]], threaded[8][sizeof q / sizeof q[0]];
+  urbac_check_batch(t.s, q, n, batch);
+  size_t allowed = 0;
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(batch[i], urbac_check(t.s, &q[i]));
+    allowed += batch[i];
+  }
+  assert_true(allowed > 0 && allowed < n);
+  /* one snapshot, eight threads at once: the same answers */
+  pthread_t tid[8];
+  worker w[8];
+  for (int i = 0; i < 8; i++) {
+    w[i] = (worker){t.s, q, n, threaded[i]};
+    assert_int_equal(pthread_create(&tid[i], NULL, check_all, &w[i]), 0);
+  }
+  for (int i = 0; i < 8; i++) {
+    pthread_join(tid[i], NULL);
+    assert_memory_equal(threaded[i], batch, n);
+  }
+  tenant_free(&t);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_worked_example),        cmocka_unit_test(test_device_group_matching),
       cmocka_unit_test(test_nesting_and_directory_roles), cmocka_unit_test(test_scopes),
       cmocka_unit_test(test_legacy_against_unified), cmocka_unit_test(test_effective_and_who_can),
-      cmocka_unit_test(test_query_lines),
+      cmocka_unit_test(test_query_lines),           cmocka_unit_test(test_threads_and_batches),
   };
   return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
