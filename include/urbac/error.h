@@ -43,7 +43,8 @@ extern "C" {
   X(ELIMIT, 19, "limit exceeded")                                                \
   X(EVERSION, 20, "unsupported format version")                                  \
   X(EVALUE, 21, "invalid value")                                                 \
-  X(ERESERVED, 22, "reserved name")
+  X(ERESERVED, 22, "reserved name")                                              \
+  X(EREFUSED, 23, "refused")
 
 typedef enum urbac_err {
 #define URBAC__ERR_ENUM(name, value, text) URBAC_##name = value,

@@ -23,6 +23,8 @@ typedef struct urbac_model urbac_model;
 
 typedef enum urbac_mode { URBAC_MODE_LEGACY = 0, URBAC_MODE_UNIFIED = 1 } urbac_mode;
 
+/* A deep copy of `m`; the caller frees *out with urbac_model_free(). */
+URBAC_EXTERN urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out);
 /* Frees `m` and everything it owns; accepts NULL. */
 URBAC_EXTERN void urbac_model_free(urbac_model *m);
 /* The tenant id; owned by `m`. */
@@ -42,6 +44,34 @@ URBAC_EXTERN size_t urbac_model_count(const urbac_model *m, urbac_object_kind ki
 /* The id (users, groups, devices, device groups) or name (roles) of object `i`;
  * owned by `m`; NULL when out of range. */
 URBAC_EXTERN const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t i);
+
+/* A read-only view of unified role `i`; strings are owned by `m`. */
+typedef struct urbac_role_info {
+  const char *name;
+  const char *description;      /* "" when none */
+  size_t permissions;           /* entries, as written */
+  size_t assignments;
+  const char *imported_workload; /* "mde", ... or NULL when not imported */
+  const char *imported_from;     /* the legacy role, or NULL */
+} urbac_role_info;
+URBAC_EXTERN bool urbac_model_role(const urbac_model *m, size_t i, urbac_role_info *out);
+/* Permission entry `p` of role `r` in canonical form ("... \ Alerts (manage)", or
+ * a wildcard as written) into `buf`; returns its length, 0 when out of range. */
+URBAC_EXTERN size_t urbac_model_role_permission(const urbac_model *m, size_t r, size_t p, char *buf, size_t size);
+
+typedef struct urbac_assignment_info {
+  const char *name;
+  size_t principals;
+  bool all_sources;         /* dataSources: all */
+  unsigned workloads;       /* bit per workload index */
+  bool all_device_groups;   /* deviceGroups: all */
+  size_t device_groups;
+} urbac_assignment_info;
+URBAC_EXTERN bool urbac_model_assignment(const urbac_model *m, size_t r, size_t a, urbac_assignment_info *out);
+/* Principal `i` of assignment `a` of role `r`: its id, and whether it is a group. */
+URBAC_EXTERN const char *urbac_model_assignment_principal(const urbac_model *m, size_t r, size_t a, size_t i,
+                                                          bool *is_group);
+URBAC_EXTERN const char *urbac_model_assignment_device_group(const urbac_model *m, size_t r, size_t a, size_t i);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include "urbac/engine.h"
 #include "urbac/error.h"
 #include "urbac/io.h"
+#include "urbac/legacy.h"
 #include "urbac/model.h"
 #define URBAC_VERSION "0.1.0"
 #endif

@@ -17,8 +17,8 @@ enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };
 
 /* The options every command may take; a command says which it accepts. */
 typedef struct cli_opts {
-  const char *tenant, *user, *permission, *workload, *scope, *queries;
-  bool json, check, help, stats;
+  const char *tenant, *user, *permission, *workload, *scope, *queries, *output, *format;
+  bool json, check, help, stats, dry_run, import, explain, force;
   int nargs;
   char **args;
 } cli_opts;
@@ -50,5 +50,24 @@ int cmd_explain(cli_opts *o);
 int cmd_effective(cli_opts *o);
 int cmd_who_can(cli_opts *o);
 int cmd_catalog(cli_opts *o);
+int cmd_import(cli_opts *o);
+int cmd_activate(cli_opts *o);
+int cmd_deactivate(cli_opts *o);
+int cmd_impact(cli_opts *o);
+int cmd_export(cli_opts *o);
+
+/* Loads --tenant (no compile); prints errors. */
+bool cli_load_model(const cli_opts *o, urbac_model **m);
+/* The tenant path (--tenant or $URBAC_TENANT), or NULL. */
+const char *cli_tenant_path(const cli_opts *o);
+/* Writes `m` to --output (by its extension) or back to the tenant file, atomically. */
+bool cli_save(const cli_opts *o, const urbac_model *m, const char **written);
+/* The one positional WORKLOAD argument; prints the problem and returns -1. */
+int cli_workload_arg(const cli_opts *o, const char *cmd);
+/* Opens --output for writing, or stdout; prints the problem and returns NULL. */
+FILE *cli_open_output(const cli_opts *o);
+void cli_close_output(const cli_opts *o, FILE *f);
+/* Writes one CSV field (RFC 4180 quoting) followed by `sep`. */
+void cli_csv_field(FILE *f, const char *s, char sep);
 
 #endif

@@ -13,18 +13,29 @@
 #include "cli.h"
 
 static const cli_cmd commands[] = {
+    {"activate", "tenant,output,force,json", "urbac activate WORKLOAD --tenant FILE [--force] [--output OUT] [--json]",
+     "Switch a workload to unified roles (refused if nobody could manage authorization, unless --force)", cmd_activate},
     {"catalog", "json", "urbac catalog [--json]",
      "List workloads, permissions (names, ids, levels) and the legacy tables", cmd_catalog},
     {"check", "tenant,user,permission,workload,scope,queries,json,stats",
      "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV [--stats]) [--json]",
      "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", cmd_check},
+    {"deactivate", "tenant,output,json", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
+     "Switch a workload back to its legacy model (legacy configuration is always kept)", cmd_deactivate},
     {"effective", "tenant,user,workload,json", "urbac effective --tenant FILE --user U [--workload W] [--json]",
      "List every grant a user holds, per workload and device group, with its source", cmd_effective},
     {"explain", "tenant,user,permission,workload,scope,json",
      "urbac explain --tenant FILE --user U --permission P --workload W [--scope S] [--json]",
      "Say why a question is allowed (the chain) or denied (what is missing)", cmd_explain},
+    {"export", "tenant,format,output", "urbac export --tenant FILE [--format csv] [--output OUT]",
+     "Write the unified roles as the Defender portal exports them: one CSV row per assignment", cmd_export},
     {"fmt", "check", "urbac fmt [--check] FILE",
      "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)", cmd_fmt},
+    {"impact", "tenant,import,format,explain,output",
+     "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--explain] [--output OUT]",
+     "Every change activating a workload would make: per user, permission and device group, before and after", cmd_impact},
+    {"import", "tenant,output,dry-run,json", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
+     "Import a workload's legacy roles into unified roles through the seed's mapping tables", cmd_import},
     {"validate", "json", "urbac validate FILE [--json]",
      "Check a tenant file; print every error with file:line:column", cmd_validate},
     {"who-can", "tenant,permission,workload,scope,json",
@@ -39,7 +50,10 @@ static const struct option all_options[] = {
     {"scope", required_argument, NULL, 's'},     {"queries", required_argument, NULL, 'q'},
     {"json", no_argument, NULL, 'j'},
     {"check", no_argument, NULL, 'c'},           {"help", no_argument, NULL, 'h'},
-    {"stats", no_argument, NULL, 'S'},
+    {"stats", no_argument, NULL, 'S'},           {"output", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, 'f'},    {"dry-run", no_argument, NULL, 'n'},
+    {"import", no_argument, NULL, 'i'},          {"explain", no_argument, NULL, 'e'},
+    {"force", no_argument, NULL, 'F'},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -79,7 +93,7 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
   optind = 1;
   opterr = 0;
   for (;;) {
-    int c = getopt_long(argc, argv, "+", opts, NULL);
+    int c = getopt_long(argc, argv, accepts(cmd, "output") ? "o:" : "", opts, NULL);
     if (c == -1)
       break;
     switch (c) {
@@ -93,8 +107,14 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     case 'c': o->check = true; break;
     case 'h': o->help = true; break;
     case 'S': o->stats = true; break;
+    case 'o': o->output = optarg; break;
+    case 'f': o->format = optarg; break;
+    case 'n': o->dry_run = true; break;
+    case 'i': o->import = true; break;
+    case 'e': o->explain = true; break;
+    case 'F': o->force = true; break;
     default:
-      cli_error("%s: unknown or incomplete option '%s'", cmd->name, argv[optind - 1]);
+      cli_error("%s: unknown or incomplete option '%s'", cmd->name, argv[optind - 1 > 0 ? optind - 1 : 0]);
       cli_usage(cmd, stderr);
       return false;
     }

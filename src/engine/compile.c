@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 
 #define ALL_DGS UINT32_MAX
+#define NO_DGS (UINT32_MAX - 1) /* an assignment scoped to an empty list: nothing on mde */
 
 /* A unified assignment's contribution: grants on a workload over a device-group
  * set (ALL_DGS: all device groups). */
@@ -126,7 +127,10 @@ static urbac_err assignment_sets(cctx *c)
       memset(w, 0, c->s->dg_words * sizeof *w);
       for (size_t i = 0; i < as->dgs.n; i++)
         urbac__bit_set(w, as->dgs.v[i].idx);
-      err = intern_dgset(c, w, &c->asg_dgset[k]);
+      if (as->dgs.n == 0)
+        c->asg_dgset[k] = NO_DGS;
+      else
+        err = intern_dgset(c, w, &c->asg_dgset[k]);
     }
   urbac__free(w);
   return err;
@@ -150,7 +154,7 @@ static urbac_err direct_assignments(cctx *c)
             continue;
           /* device-group scope matters on mde only */
           uint32_t set = w == URBAC__WL_MDE ? c->asg_dgset[k] : ALL_DGS;
-          if (acc_item(ac, w, set, &m->roles[r].grants))
+          if (set != NO_DGS && acc_item(ac, w, set, &m->roles[r].grants))
             return URBAC_ENOMEM;
         }
       }

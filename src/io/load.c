@@ -551,9 +551,7 @@ static void asg_dgs(lctx *c, const urbac__tn *n, void *p)
     lerr(c, n, URBAC_ETYPE, "deviceGroups must be a list of device group ids or all");
     return;
   }
-  if (n->n == 0)
-    lerr(c, n, URBAC_EVALUE, "deviceGroups is empty: name at least one device group, or all");
-  parse_refs(c, n, &o->dgs, URBAC__REF_DG, "deviceGroups");
+  parse_refs(c, n, &o->dgs, URBAC__REF_DG, "deviceGroups"); /* [] is a selection of none */
 }
 static void asg_init(void *p) { ((urbac__assignment *)p)->all_dgs = true; }
 static const field asg_fields[] = {
@@ -562,9 +560,26 @@ static const field asg_fields[] = {
 static const list asg_list = LIST_OF(urbac__role, asg, nasg, cap_asg, urbac__assignment, asg_fields, "an assignment", asg_init);
 
 static void role_asg(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &asg_list); }
+/* importedFrom: {workload: mde, role: Tier 1}: the legacy role a role was imported
+ * from, so that importing again updates it instead of adding another. */
+static void imp_workload(lctx *c, const urbac__tn *n, void *p)
+{
+  OBJ(urbac__role, p);
+  const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a workload");
+  int w = s ? urbac_catalog_workload_find(s) : -1;
+  if (s && w < 0)
+    lerr(c, n, URBAC_EWORKLOAD, "unknown workload '%s' (mde, mdo or mdi)", s);
+  else if (s)
+    o->imported_wl = (uint8_t)w;
+}
+static void imp_role(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->imported_name, URBAC_MAX_NAME_BYTES, "a legacy role name"); }
+static const field imported_fields[] = {{"workload", true, imp_workload}, {"role", true, imp_role}};
+static void role_imported(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, imported_fields, 2, p, "importedFrom"); }
+static void role_init(void *p) { ((urbac__role *)p)->imported_wl = URBAC__NOT_IMPORTED; }
 static const field role_fields[] = {
     {"name", true, role_name}, {"description", false, role_desc},
-    {"permissions", false, role_perms}, {"assignments", false, role_asg}};
+    {"permissions", false, role_perms}, {"assignments", false, role_asg},
+    {"importedFrom", false, role_imported}};
 
 /* ---------------------------------------------------------------- legacy */
 
@@ -664,7 +679,7 @@ static const list user_list = LIST(urbac_model, users, urbac__user, user_fields,
 static const list group_list = LIST(urbac_model, groups, urbac__group, group_fields, "a group", NULL);
 static const list dg_list = LIST(urbac_model, dgs, urbac__devgroup, dg_fields, "a device group", dg_init);
 static const list device_list = LIST(urbac_model, devices, urbac__device, device_fields, "a device", NULL);
-static const list role_list = LIST(urbac_model, roles, urbac__role, role_fields, "a role", NULL);
+static const list role_list = LIST(urbac_model, roles, urbac__role, role_fields, "a role", role_init);
 
 static void top_users(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &user_list); }
 static void top_groups(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &group_list); }

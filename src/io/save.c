@@ -226,15 +226,15 @@ static urbac__tn *roles(sctx *s, const urbac_model *m)
     urbac__tn *perms = node(s, URBAC__TN_SEQ, false);
     set_str(s, o, "name", r->name);
     set_str(s, o, "description", r->description);
+    if (r->imported_wl != URBAC__NOT_IMPORTED) {
+      urbac__tn *imp = node(s, URBAC__TN_MAP, true);
+      set_str(s, imp, "workload", urbac_catalog_workload_id(r->imported_wl));
+      set_str(s, imp, "role", r->imported_name);
+      set(s, o, "importedFrom", imp);
+    }
     for (size_t p = 0; p < r->nperms; p++) {
-      const urbac__perm_entry *e = &r->perms[p];
-      urbac_grant g = e->grant;
-      if (!e->wildcard && g.level == URBAC_LEVEL_ALL &&
-          urbac_catalog_perm(g.perm)->levels != (URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE))
-        g.level = (uint8_t)urbac_catalog_perm(g.perm)->levels; /* one level: name it */
-      if (!e->wildcard)
-        urbac_grant_format(g, buf, sizeof buf);
-      push(s, perms, str(s, e->wildcard ? e->wildcard : buf));
+      urbac_model_role_permission(m, i, p, buf, sizeof buf);
+      push(s, perms, str(s, buf));
     }
     set(s, o, "permissions", perms);
     urbac__tn *asg = node(s, URBAC__TN_SEQ, false);

@@ -71,6 +71,7 @@ static void devgroup_free(urbac__devgroup *g)
 
 static void role_free(urbac__role *r)
 {
+  urbac__free(r->imported_name);
   urbac__free(r->name);
   urbac__free(r->description);
   for (size_t i = 0; i < r->nperms; i++)

@@ -104,8 +104,12 @@ typedef struct urbac__assignment {
   urbac__loc loc;
 } urbac__assignment;
 
+#define URBAC__NOT_IMPORTED 0xffu
+
 typedef struct urbac__role {
   char *name, *description;
+  uint8_t imported_wl;   /* the workload it was imported from, or URBAC__NOT_IMPORTED */
+  char *imported_name;   /* the legacy role it was imported from (canonical name) */
   urbac__perm_entry *perms;
   size_t nperms, cap_perms;
   urbac__gmask grants; /* everything the entries grant, implied levels included */

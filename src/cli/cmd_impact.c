@@ -1,0 +1,218 @@
+/*
+ * cli/cmd_impact.c - `urbac impact`: what activating a workload would change, as
+ * a reviewer needs it. Formats: table (a summary, then by user), tsv (exactly
+ * user, permission, workload, scope, before, after), csv and json (the same, with
+ * headers), html (one self-contained page with charts of gains and losses per
+ * permission and per group, and sortable tables; see cli/impact_html.c).
+ * --explain adds the reason before and after to every row.
+ *
+ * Depends on: the public API, cli/main.c, cli/common.c, cli/impact_html.c.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "impact.h"
+
+/* ---------------------------------------------------------------- summary */
+
+static int count_row(void *ctx, const urbac_impact_row *r)
+{
+  impact_summary *s = ctx;
+  bool gain = r->after > r->before;
+  s->rows++;
+  s->gains += gain;
+  s->losses += !gain;
+  if (s->last_user != r->user) {
+    s->users++;
+    s->last_user = r->user;
+    s->nuser_groups = urbac_snapshot_user_group_count(s->before, r->user);
+  }
+  s->perm_gains[r->permission] += gain;
+  s->perm_losses[r->permission] += !gain;
+  for (size_t k = 0; k < s->nuser_groups; k++) {
+    const char *g = urbac_snapshot_user_group(s->before, r->user, k);
+    size_t i = 0;
+    while (i < s->ngroups && strcmp(s->groups[i].id, g) != 0)
+      i++;
+    if (i == s->ngroups) {
+      if (s->ngroups == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->groups = realloc(s->groups, s->cap * sizeof *s->groups);
+        if (!s->groups)
+          return 1;
+      }
+      s->groups[s->ngroups++] = (impact_group){g, 0, 0};
+    }
+    s->groups[i].gains += gain;
+    s->groups[i].losses += !gain;
+  }
+  return 0;
+}
+
+static bool summarize(const urbac_impact *im, impact_summary *s)
+{
+  memset(s, 0, sizeof *s);
+  s->before = urbac_impact_before(im);
+  s->last_user = UINT32_MAX;
+  return urbac_impact_rows(im, count_row, s) == 0;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+void impact_row_text(const impact_out *out, const urbac_impact_row *r, impact_text *t)
+{
+  const urbac_model *m = urbac_snapshot_model(urbac_impact_before(out->im));
+  t->user = urbac_snapshot_user_id(urbac_impact_before(out->im), r->user);
+  t->permission = urbac_catalog_perm(r->permission)->name;
+  t->workload = urbac_catalog_workload_id(urbac_impact_workload(out->im));
+  if (r->dg == UINT32_MAX)
+    t->scope[0] = '\0';
+  else
+    snprintf(t->scope, sizeof t->scope, "devicegroup:%s", urbac_model_id(m, URBAC_OBJ_DEVICE_GROUP, r->dg));
+  t->before = urbac_impact_level_name(r->before);
+  t->after = urbac_impact_level_name(r->after);
+  t->why_before[0] = t->why_after[0] = '\0';
+  if (out->explain)
+    urbac_impact_explain(out->im, r, t->why_before, t->why_after, sizeof t->why_before);
+}
+
+static int row_tsv(void *ctx, const urbac_impact_row *r)
+{
+  impact_out *o = ctx;
+  impact_text t;
+  impact_row_text(o, r, &t);
+  fprintf(o->f, "%s\t%s\t%s\t%s\t%s\t%s", t.user, t.permission, t.workload, t.scope, t.before, t.after);
+  if (o->explain)
+    fprintf(o->f, "\t%s\t%s", t.why_before, t.why_after);
+  fputc('\n', o->f);
+  return 0;
+}
+
+static int row_csv(void *ctx, const urbac_impact_row *r)
+{
+  impact_out *o = ctx;
+  impact_text t;
+  impact_row_text(o, r, &t);
+  const char *fields[] = {t.user, t.permission, t.workload, t.scope, t.before, t.after, t.why_before, t.why_after};
+  size_t n = o->explain ? 8 : 6;
+  for (size_t i = 0; i < n; i++)
+    cli_csv_field(o->f, fields[i], i + 1 < n ? ',' : '\r');
+  fputc('\n', o->f);
+  return 0;
+}
+
+static int row_json(void *ctx, const urbac_impact_row *r)
+{
+  impact_out *o = ctx;
+  impact_text t;
+  impact_row_text(o, r, &t);
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "user", t.user, "permission", t.permission, "workload",
+                        t.workload, "scope", t.scope, "before", t.before, "after", t.after);
+  if (o->explain) {
+    json_object_set_new(j, "whyBefore", json_string(t.why_before));
+    json_object_set_new(j, "whyAfter", json_string(t.why_after));
+  }
+  fputs(o->rows++ ? ",\n    " : "\n    ", o->f);
+  json_dumpf(j, o->f, JSON_COMPACT);
+  json_decref(j);
+  return 0;
+}
+
+static uint32_t table_user = UINT32_MAX;
+
+static int row_table(void *ctx, const urbac_impact_row *r)
+{
+  impact_out *o = ctx;
+  impact_text t;
+  impact_row_text(o, r, &t);
+  if (o->rows++ == 0 || r->user != table_user)
+    fprintf(o->f, "\n%s\n", t.user);
+  table_user = r->user;
+  fprintf(o->f, "  %s %-70s %-26s %s -> %s\n", r->after > r->before ? "+" : "-", t.permission,
+          t.scope[0] ? t.scope : t.workload, t.before, t.after);
+  if (o->explain)
+    fprintf(o->f, "      before: %s\n      after:  %s\n", t.why_before, t.why_after);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- formats */
+
+static void write_json(impact_out *o, const impact_summary *s)
+{
+  const urbac_model *m = urbac_snapshot_model(urbac_impact_before(o->im));
+  fprintf(o->f, "{\n  \"tenant\": ");
+  json_t *str = json_string(urbac_model_tenant(m));
+  json_dumpf(str, o->f, JSON_ENCODE_ANY);
+  json_decref(str);
+  fprintf(o->f, ",\n  \"workload\": \"%s\",\n  \"import\": %s,\n  \"summary\": {\"changes\": %zu, \"users\": %zu, "
+                "\"gains\": %zu, \"losses\": %zu},\n  \"rows\": [",
+          urbac_catalog_workload_id(urbac_impact_workload(o->im)), o->import ? "true" : "false", s->rows, s->users,
+          s->gains, s->losses);
+  urbac_impact_rows(o->im, row_json, o);
+  fprintf(o->f, "%s]\n}\n", o->rows ? "\n  " : "");
+}
+
+static void write_table(impact_out *o, const impact_summary *s)
+{
+  const urbac_model *m = urbac_snapshot_model(urbac_impact_before(o->im));
+  fprintf(o->f, "Impact of activating %s on tenant %s%s: %zu change%s for %zu user%s (%zu gains, %zu losses)\n",
+          urbac_catalog_workload_id(urbac_impact_workload(o->im)), urbac_model_tenant(m),
+          o->import ? " after importing its legacy roles" : "", s->rows, s->rows == 1 ? "" : "s", s->users,
+          s->users == 1 ? "" : "s", s->gains, s->losses);
+  if (s->rows) {
+    fprintf(o->f, "\n%-74s %8s %8s\n", "by permission", "gains", "losses");
+    for (size_t p = 0; p < urbac_catalog_perm_count(); p++)
+      if (s->perm_gains[p] || s->perm_losses[p])
+        fprintf(o->f, "  %-72s %8zu %8zu\n", urbac_catalog_perm(p)->name, s->perm_gains[p], s->perm_losses[p]);
+  }
+  table_user = UINT32_MAX;
+  urbac_impact_rows(o->im, row_table, o);
+}
+
+int cmd_impact(cli_opts *o)
+{
+  urbac_model *m = NULL;
+  urbac_impact *im = NULL;
+  impact_summary s = {0};
+  FILE *f = NULL;
+  int rc = EXIT_USAGE, w = cli_workload_arg(o, "impact");
+  const char *fmt = o->format ? o->format : "table";
+  static const char *const formats[] = {"table", "tsv", "csv", "json", "html"};
+  size_t k = 0;
+  while (k < 5 && strcmp(fmt, formats[k]) != 0)
+    k++;
+  if (k == 5) {
+    cli_error("impact: unknown format '%s' (table, tsv, csv, json or html)", fmt);
+    return EXIT_USAGE;
+  }
+  if (w < 0 || !cli_load_model(o, &m))
+    goto out;
+  urbac_err err = urbac_impact_compute(m, (size_t)w, o->import, &im);
+  if (err) {
+    cli_error("impact %s: %s", o->args[0], urbac_strerror(err));
+    goto out;
+  }
+  if (!summarize(im, &s) || !(f = cli_open_output(o)))
+    goto out;
+  impact_out out = {im, f, o->explain, o->import, 0};
+  if (k == 0)
+    write_table(&out, &s);
+  else if (k == 1)
+    urbac_impact_rows(im, row_tsv, &out);
+  else if (k == 2) {
+    fprintf(f, "user,permission,workload,scope,before,after%s\r\n", o->explain ? ",before_reason,after_reason" : "");
+    urbac_impact_rows(im, row_csv, &out);
+  } else if (k == 3)
+    write_json(&out, &s);
+  else
+    impact_html(&out, &s);
+  rc = 0;
+out:
+  cli_close_output(o, f);
+  free(s.groups);
+  urbac_impact_free(im);
+  urbac_model_free(m);
+  return rc;
+}

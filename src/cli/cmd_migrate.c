@@ -1,0 +1,204 @@
+/*
+ * cli/cmd_migrate.c - `urbac import`, `activate`, `deactivate` and `export`:
+ * moving a tenant file from the legacy models to unified roles, one workload at
+ * a time. Each change is written back atomically (or to --output); nothing is
+ * written when a command fails or changes nothing.
+ *
+ * Depends on: the public API, cli/main.c, cli/common.c.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *const actions[] = {"created", "updated", "unchanged"};
+
+static void import_json(const urbac_model *m, int w, const urbac_import_report *r, bool dry, const char *written)
+{
+  json_t *roles = json_array(), *unm = json_array();
+  for (size_t i = 0; i < urbac_import_report_count(r); i++) {
+    const urbac_import_item *it = urbac_import_report_item(r, i);
+    json_array_append_new(roles, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "action", actions[it->action], "role",
+                                           it->role, "source", it->source, "permissions", (json_int_t)it->permissions,
+                                           "principals", (json_int_t)it->principals, "deviceGroups", it->scope));
+  }
+  for (size_t i = 0; i < urbac_import_report_unmapped_count(r); i++) {
+    const urbac_import_unmapped *u = urbac_import_report_unmapped(r, i);
+    json_array_append_new(unm, json_pack("{s:s, s:s}", "permission", u->permission, "source", u->source));
+  }
+  json_t *o = json_pack("{s:s, s:s, s:b, s:o, s:o, s:s?}", "tenant", urbac_model_tenant(m), "workload",
+                        urbac_catalog_workload_id((size_t)w), "dryRun", dry, "roles", roles, "unmapped", unm, "written",
+                        written);
+  json_dumpf(o, stdout, JSON_INDENT(2));
+  fputc('\n', stdout);
+  json_decref(o);
+}
+
+static void import_text(const urbac_model *m, int w, const urbac_import_report *r, bool dry, const char *written)
+{
+  size_t counts[3] = {0};
+  printf("import %s into tenant %s\n", urbac_catalog_workload_id((size_t)w), urbac_model_tenant(m));
+  for (size_t i = 0; i < urbac_import_report_count(r); i++) {
+    const urbac_import_item *it = urbac_import_report_item(r, i);
+    counts[it->action]++;
+    printf("  %-9s  role \"%s\" from \"%s\": %zu permission%s, %zu principal%s%s%s\n", actions[it->action], it->role,
+           it->source, it->permissions, it->permissions == 1 ? "" : "s", it->principals, it->principals == 1 ? "" : "s",
+           it->scope[0] ? ", device groups: " : "", it->scope);
+  }
+  if (urbac_import_report_unmapped_count(r))
+    printf("legacy permissions that map to nothing (they grant nothing in urbac):\n");
+  for (size_t i = 0; i < urbac_import_report_unmapped_count(r); i++) {
+    const urbac_import_unmapped *u = urbac_import_report_unmapped(r, i);
+    printf("  %s (role \"%s\")\n", u->permission, u->source);
+  }
+  printf("%zu created, %zu updated, %zu unchanged; %s%s\n", counts[0], counts[1], counts[2],
+         dry ? "dry run: nothing written" : written ? "written to " : "nothing changed, nothing written",
+         !dry && written ? written : "");
+}
+
+int cmd_import(cli_opts *o)
+{
+  urbac_model *m = NULL;
+  urbac_import_report *r = NULL;
+  const char *written = NULL;
+  int rc = EXIT_USAGE, w = cli_workload_arg(o, "import");
+  if (w < 0 || !cli_load_model(o, &m))
+    goto out;
+  urbac_err err = urbac_import(m, (size_t)w, &r);
+  if (err) {
+    cli_error("import %s: %s", o->args[0], urbac_strerror(err));
+    goto out;
+  }
+  bool write = !o->dry_run && (o->output || urbac_import_report_changed(r));
+  if (write && !cli_save(o, m, &written))
+    goto out;
+  (o->json ? import_json : import_text)(m, w, r, o->dry_run, written);
+  rc = 0;
+out:
+  urbac_import_report_free(r);
+  urbac_model_free(m);
+  return rc;
+}
+
+/* activate and deactivate: switch, write back, say so. */
+static int switch_mode(cli_opts *o, bool activate)
+{
+  urbac_model *m = NULL;
+  const char *written = NULL, *cmd = activate ? "activate" : "deactivate";
+  char why[512] = "";
+  int rc = EXIT_USAGE, w = cli_workload_arg(o, cmd);
+  if (w < 0 || !cli_load_model(o, &m))
+    goto out;
+  urbac_err err = activate ? urbac_activate(m, (size_t)w, o->force, why, sizeof why) : urbac_deactivate(m, (size_t)w);
+  if (err == URBAC_EREFUSED) {
+    cli_error("%s refused: %s", cmd, why);
+    rc = EXIT_DENY;
+    goto out;
+  }
+  if (err) {
+    cli_error("%s %s: %s", cmd, o->args[0], urbac_strerror(err));
+    goto out;
+  }
+  if (!cli_save(o, m, &written))
+    goto out;
+  if (o->json)
+    printf("{\"workload\": \"%s\", \"mode\": \"%s\", \"written\": \"%s\"}\n", urbac_catalog_workload_id((size_t)w),
+           activate ? "unified" : "legacy", written);
+  else
+    printf("%s is now %s in tenant %s (%s)\n", urbac_catalog_workload_id((size_t)w),
+           activate ? "unified" : "legacy", urbac_model_tenant(m), written);
+  rc = 0;
+out:
+  urbac_model_free(m);
+  return rc;
+}
+
+int cmd_activate(cli_opts *o) { return switch_mode(o, true); }
+int cmd_deactivate(cli_opts *o) { return switch_mode(o, false); }
+
+/* ---------------------------------------------------------------- export */
+
+/* One assignment's principals or device groups, joined by "; ". */
+static void join_principals(const urbac_model *m, size_t r, size_t a, size_t n, char *buf, size_t size)
+{
+  size_t len = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n && len < size; i++) {
+    bool group = false;
+    const char *p = urbac_model_assignment_principal(m, r, a, i, &group);
+    len += (size_t)snprintf(buf + len, size - len, "%s%s%s", i ? "; " : "", group ? "group:" : "", p);
+  }
+}
+
+static void export_row(FILE *f, const urbac_model *m, size_t r, size_t a, const char *states)
+{
+  urbac_role_info ri;
+  urbac_assignment_info ai;
+  char perms[8192] = "", text[8192];
+  size_t len = 0;
+  urbac_model_role(m, r, &ri);
+  for (size_t p = 0; p < ri.permissions && len < sizeof perms; p++) {
+    urbac_model_role_permission(m, r, p, text, sizeof text);
+    len += (size_t)snprintf(perms + len, sizeof perms - len, "%s%s", p ? "; " : "", text);
+  }
+  cli_csv_field(f, ri.name, ',');
+  cli_csv_field(f, ri.description, ',');
+  cli_csv_field(f, perms, ',');
+  if (a < ri.assignments && urbac_model_assignment(m, r, a, &ai)) {
+    cli_csv_field(f, ai.name, ',');
+    len = 0;
+    text[0] = '\0';
+    for (size_t w = 0; w < urbac_catalog_workload_count() && !ai.all_sources; w++)
+      if (ai.workloads & (1u << w))
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", len ? "; " : "", urbac_catalog_workload_id(w));
+    cli_csv_field(f, ai.all_sources ? "all" : text, ',');
+    join_principals(m, r, a, ai.principals, text, sizeof text);
+    cli_csv_field(f, text, ',');
+    len = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < ai.device_groups && len < sizeof text; i++)
+      len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", i ? "; " : "", urbac_model_assignment_device_group(m, r, a, i));
+    cli_csv_field(f, ai.all_device_groups ? "all" : text, ',');
+  } else {
+    fputs(",,,,", f);
+  }
+  fputs(states, f);
+  fputs("\r\n", f);
+}
+
+int cmd_export(cli_opts *o)
+{
+  urbac_model *m = NULL;
+  FILE *f = NULL;
+  char states[256] = "";
+  int rc = EXIT_USAGE;
+  if (o->nargs) {
+    cli_error("export: unexpected argument '%s'", o->args[0]);
+    return EXIT_USAGE;
+  }
+  if (o->format && strcmp(o->format, "csv") != 0) {
+    cli_error("export: unknown format '%s' (csv)", o->format);
+    return EXIT_USAGE;
+  }
+  if (!cli_load_model(o, &m) || !(f = cli_open_output(o)))
+    goto out;
+  fputs("Role name,Description,Permissions,Assignment name,Data sources,Users and groups,Device groups", f);
+  for (size_t w = 0, len = 0; w < urbac_catalog_workload_count(); w++) {
+    fprintf(f, ",%s", urbac_catalog_workload_id(w));
+    len += (size_t)snprintf(states + len, sizeof states - len, "%s%s", w ? "," : "",
+                            urbac_model_mode(m, w) == URBAC_MODE_UNIFIED ? "active" : "inactive");
+  }
+  fputs("\r\n", f);
+  for (size_t r = 0; r < urbac_model_count(m, URBAC_OBJ_ROLE); r++) {
+    urbac_role_info ri;
+    urbac_model_role(m, r, &ri);
+    for (size_t a = 0; a < (ri.assignments ? ri.assignments : 1); a++)
+      export_row(f, m, r, a, states);
+  }
+  rc = 0;
+out:
+  cli_close_output(o, f);
+  urbac_model_free(m);
+  return rc;
+}

@@ -1,0 +1,43 @@
+/*
+ * cli/impact.h - what the impact formats share: the summary and row text.
+ */
+#ifndef URBAC_CLI_IMPACT_H
+#define URBAC_CLI_IMPACT_H
+
+#include "cli.h"
+
+#define IMPACT_MAX_PERMS 64
+
+typedef struct impact_group {
+  const char *id;
+  size_t gains, losses;
+} impact_group;
+
+typedef struct impact_summary {
+  const urbac_snapshot *before;
+  size_t rows, users, gains, losses;
+  size_t perm_gains[IMPACT_MAX_PERMS], perm_losses[IMPACT_MAX_PERMS];
+  impact_group *groups; /* per group of the users with changes */
+  size_t ngroups, cap;
+  uint32_t last_user;
+  size_t nuser_groups;
+} impact_summary;
+
+typedef struct impact_out {
+  const urbac_impact *im;
+  FILE *f;
+  bool explain, import;
+  size_t rows;
+} impact_out;
+
+typedef struct impact_text {
+  const char *user, *permission, *workload, *before, *after;
+  char scope[1100];
+  char why_before[2048], why_after[2048];
+} impact_text;
+
+void impact_row_text(const impact_out *out, const urbac_impact_row *r, impact_text *t);
+/* One self-contained HTML page: summary, charts, sortable tables. */
+void impact_html(impact_out *o, const impact_summary *s);
+
+#endif
