@@ -15,7 +15,7 @@ done
 for opt in $(sed -n 's/.*{"\([a-z-]*\)", \(no\|required\)_argument.*/\1/p' "$S/src/cli/main.c"); do
   need docs/cli.md "--$opt" "option"
 done
-for cmd in catalog check effective explain fmt validate who-can; do
+for cmd in catalog check effective explain fmt validate who-can import activate impact export; do
   need docs/cli.md "## $cmd" "command"
 done
 for id in $("$U" catalog --json | sed -n 's/.*"\(id\|actions\)": "\([^"]*\)".*/\2/p'); do
