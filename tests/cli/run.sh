@@ -131,5 +131,79 @@ chmod 555 "$T"; if [ "$(id -u)" -ne 0 ]; then
   expect "fmt unwritable" 2 "cannot write" -- "$U" fmt "$T/f.yaml"
 fi; chmod 755 "$T"
 
+# ---- migration: import, activate, deactivate, impact, export
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+L=$T/litware.yaml
+cp "$SRC/examples/litware.yaml" "$L"
+same() { # same NAME FILE1 FILE2
+  if cmp -s "$2" "$3"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2 and $3 differ"; fi
+}
+expect "import dry run" 0 "2 created, 0 updated, 0 unchanged; dry run: nothing written" -- "$U" import mde --tenant "$L" --dry-run
+same "dry run writes nothing" "$SRC/examples/litware.yaml" "$L"
+expect "import unmapped" 0 "Manage endpoint security settings in Microsoft Endpoint Manager \(role \"Live response\"\)" -- "$U" import mde --tenant "$L" --dry-run
+expect "import" 0 "written to $L" -- "$U" import mde --tenant "$L"
+cp "$L" "$T/once.yaml"
+expect "import again" 0 "0 created, 0 updated, 2 unchanged; nothing changed, nothing written" -- "$U" import mde --tenant "$L"
+same "import is idempotent, byte for byte" "$T/once.yaml" "$L"
+expect "import json" 0 '"action": "unchanged"' -- "$U" import mde --tenant "$L" --json
+expect "import json unmapped" 0 '"permission": "Manage endpoint security settings in Microsoft Endpoint Manager"' -- "$U" import mde --tenant "$L" --json
+expect "import to json output" 0 "written to $T/out.json" -- "$U" import mdo --tenant "$L" --output "$T/out.json"
+expect "import output is json" 0 '"importedFrom": \{' -- cat "$T/out.json"
+same "import --output leaves the tenant" "$T/once.yaml" "$L"
+expect "imported roles validate" 0 "valid" -- "$U" validate "$T/out.json"
+expect "import bad workload" 2 "unknown workload 'mdx'" -- "$U" import mdx --tenant "$L"
+expect "import no workload" 2 "takes one WORKLOAD" -- "$U" import --tenant "$L"
+sed 's/groups: \[responders\]/groups: [responders, soc]/' "$L" > "$T/changed.yaml"
+expect "import updates in place" 0 "updated    role \"Live response\"" -- "$U" import mde --tenant "$T/changed.yaml"
+expect "no duplicate after update" 0 "^2$" -- sh -c "grep -c 'importedFrom: {workload: mde' '$T/changed.yaml'"
+
+# a failed write leaves the file as it was (a file-size limit makes the write fail)
+cp "$SRC/examples/litware.yaml" "$T/atomic.yaml"
+( trap '' XFSZ; ulimit -f 2; "$U" import mde --tenant "$T/atomic.yaml" ) > "$T/atomic.out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "write failed" "$T/atomic.out" && cmp -s "$SRC/examples/litware.yaml" "$T/atomic.yaml" \
+   && [ -z "$(ls "$T" | grep 'atomic.yaml.tmp')" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL atomic write (exit $rc):"; cat "$T/atomic.out"; fi
+
+cp "$SRC/examples/litware.yaml" "$T/lock.yaml"
+printf 'users:\n- {id: solo}\n' > /dev/null
+sed -e '/directoryRoles: \[Global administrator\]/d' -e '/Organization Management/d' "$T/lock.yaml" > "$T/nolock.yaml"
+expect "activate refused" 1 "activate refused: activating mdo would leave nobody able to manage authorization" -- "$U" activate mdo --tenant "$T/nolock.yaml"
+expect "refusal writes nothing" 0 "^$" -- sh -c "grep 'mdo: unified' '$T/nolock.yaml'; true"
+expect "activate --force" 0 "mdo is now unified" -- "$U" activate mdo --tenant "$T/nolock.yaml" --force
+expect "activate" 0 "mde is now unified in tenant litware" -- "$U" activate mde --tenant "$L"
+expect "activated in file" 0 "mde: unified" -- cat "$L"
+"$U" check --tenant "$L" --queries "$T/q.tsv" > /dev/null 2>&1
+printf 'ana@litware.com\tAlerts (manage)\tmde\tdevicegroup:servers\nben@litware.com\tBasic live response\tmde\tdevice:ws-17\ndev@litware.com\tVulnerability management\tmde\t\ncleo@litware.com\tEmail quarantine\tmdo\t\n' > "$T/lq.tsv"
+"$U" check --tenant "$SRC/examples/litware.yaml" --queries "$T/lq.tsv" > "$T/legacy.answers"
+"$U" deactivate mde --tenant "$L" > /dev/null
+"$U" check --tenant "$L" --queries "$T/lq.tsv" > "$T/rolledback.answers"
+same "deactivate restores the legacy decisions" "$T/legacy.answers" "$T/rolledback.answers"
+expect "legacy answers" 0 "^allow$" -- head -1 "$T/legacy.answers"
+
+cp "$SRC/examples/litware.yaml" "$L"
+expect "impact table" 0 "Impact of activating mde on tenant litware after importing its legacy roles: 12 changes for 3 users \(6 gains, 6 losses\)" -- "$U" impact mde --tenant "$L" --import
+"$U" impact mde --tenant "$L" --import --format tsv > "$T/impact.tsv"
+if [ "$(awk -F'\t' '{print NF}' "$T/impact.tsv" | sort -u)" = 6 ] && [ "$(wc -l < "$T/impact.tsv")" -eq 12 ] \
+   && grep -qP '^dev@litware.com\tSecurity posture \\ Posture management \\ Vulnerability management\tmde\tdevicegroup:ungrouped\tnone\tread$' "$T/impact.tsv"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL impact tsv:"; cat "$T/impact.tsv"; fi
+expect "impact tsv explain" 0 $'\tdirectory role Security reader now counts on mde: dev@litware.com -> directory role Security reader' -- "$U" impact mde --tenant "$L" --import --format tsv --explain
+expect "impact tsv pairing" 0 "legacy device access was unioned across groups; the imported assignment pairs it" -- "$U" impact mde --tenant "$L" --import --format tsv --explain
+expect "impact csv" 0 $'^user,permission,workload,scope,before,after\r$' -- "$U" impact mde --tenant "$L" --import --format csv
+expect "impact csv quoting" 0 '^ana@litware.com,Security operations \\ Security data \\ Security data basics,mde,devicegroup:servers,read,none' -- "$U" impact mde --tenant "$L" --import --format csv
+expect "impact json" 0 '"summary": \{"changes": 12, "users": 3, "gains": 6, "losses": 6\}' -- "$U" impact mde --tenant "$L" --import --format json
+expect "impact json rows" 0 '\{"user":"ana@litware.com","permission":"Security operations \\\\ Security data \\\\ Security data basics","workload":"mde","scope":"devicegroup:servers","before":"read","after":"none"\}' -- "$U" impact mde --tenant "$L" --import --format json
+expect "impact mdo parity" 0 "0 changes for 0 users" -- "$U" impact mdo --tenant "$L" --import
+expect "impact mdi without import" 0 "ida@litware.com" -- "$U" impact mdi --tenant "$L"
+expect "impact html" 0 '<svg id="chart-permissions"' -- "$U" impact mde --tenant "$L" --import --format html
+expect "impact html output" 0 "" -- "$U" impact mde --tenant "$L" --import --format html --explain --output "$T/impact.html"
+expect "impact html file" 0 '<td>ana@litware.com</td>' -- cat "$T/impact.html"
+expect "impact bad format" 2 "unknown format 'pdf'" -- "$U" impact mde --tenant "$L" --format pdf
+same "impact writes nothing" "$SRC/examples/litware.yaml" "$L"
+
+"$U" import mde --tenant "$L" > /dev/null
+expect "export header" 0 $'^Role name,Description,Permissions,Assignment name,Data sources,Users and groups,Device groups,mde,mdo,mdi\r$' -- "$U" export --tenant "$L"
+expect "export row" 0 '^Live response,Imported from Microsoft Defender for Endpoint: Live response,Security operations \\ Security data \\ Basic live response \(manage\); Security operations \\ Security data \\ Advanced live response \(manage\),imported,mde,group:responders,servers; ungrouped,inactive,inactive,inactive' -- "$U" export --tenant "$L" --format csv
+expect "export bad format" 2 "unknown format 'xml'" -- "$U" export --tenant "$L" --format xml
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
