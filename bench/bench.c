@@ -67,6 +67,13 @@ static double throughput(const urbac_snapshot *s, const urbac_query *q, size_t n
   return (double)n * (double)reps * threads / (now() - t0);
 }
 
+static int count_rows(void *ctx, const urbac_impact_row *r)
+{
+  (void)r;
+  ++*(size_t *)ctx;
+  return 0;
+}
+
 static urbac_query *read_queries(const urbac_snapshot *s, const char *path, size_t *count)
 {
   FILE *f = fopen(path, "rb");
@@ -148,6 +155,24 @@ int main(int argc, char **argv)
   printf("threads\t%d\n", cores);
   printf("checks_per_s_all_threads\t%.0f\n", multi);
   printf("checks_per_s_per_core\t%.0f\n", multi / cores);
+  /* impact of each workload from all-legacy, with import: compute and walk every row */
+  for (size_t w = 0; w < urbac_catalog_workload_count(); w++) {
+    urbac_model *legacy;
+    urbac_impact *im;
+    size_t rows = 0;
+    if (urbac_model_clone(m, &legacy))
+      return 1;
+    for (size_t k = 0; k < urbac_catalog_workload_count(); k++)
+      urbac_deactivate(legacy, k);
+    t0 = now();
+    if (urbac_impact_compute(legacy, w, true, &im))
+      return 1;
+    urbac_impact_rows(im, count_rows, &rows);
+    printf("impact_%s_s\t%.3f\n", urbac_catalog_workload_id(w), now() - t0);
+    printf("impact_%s_rows\t%zu\n", urbac_catalog_workload_id(w), rows);
+    urbac_impact_free(im);
+    urbac_model_free(legacy);
+  }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("peak_rss_mib\t%.1f\n", (double)ru.ru_maxrss / 1024.0);

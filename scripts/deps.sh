@@ -5,10 +5,14 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium)
 bench_pkgs=()
 
 want=("${build_pkgs[@]}")
+# the browser tests need node and npm (the machine's own, else Debian's)
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null; then
+  want+=(nodejs npm)
+fi
 case "${1:-build}" in
   build) ;;
   test)  want+=("${test_pkgs[@]}") ;;

@@ -15,6 +15,9 @@ if [ ! -d ../shared/seeds ]; then
   exit 2
 fi
 
+echo "== npm ci (tests/web: playwright-core for the browser tests)"
+(cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
+
 suite() { # suite NAME BUILD_DIR CMAKE_ARGS...
   local name=$1 dir=$2
   shift 2

@@ -114,9 +114,10 @@ URBAC_EXTERN int urbac_who_can(const urbac_snapshot *s, const urbac_query *q, ur
                                void *ctx);
 /* The id of user `i`, owned by the model; NULL when out of range. */
 URBAC_EXTERN const char *urbac_snapshot_user_id(const urbac_snapshot *s, uint32_t i);
-/* How many groups user `i` is a direct member of, and the id of the `k`th. */
+/* How many groups user `i` is a direct member of, and the index of the `k`th
+ * (its id: urbac_model_id(m, URBAC_OBJ_GROUP, index)). */
 URBAC_EXTERN size_t urbac_snapshot_user_group_count(const urbac_snapshot *s, uint32_t i);
-URBAC_EXTERN const char *urbac_snapshot_user_group(const urbac_snapshot *s, uint32_t i, size_t k);
+URBAC_EXTERN uint32_t urbac_snapshot_user_group(const urbac_snapshot *s, uint32_t i, size_t k);
 /* The index of user `id`, or URBAC_UNKNOWN_USER. */
 URBAC_EXTERN uint32_t urbac_snapshot_user_find(const urbac_snapshot *s, const char *id, size_t len);
 

@@ -8,17 +8,13 @@
 
 #define IMPACT_MAX_PERMS 64
 
-typedef struct impact_group {
-  const char *id;
-  size_t gains, losses;
-} impact_group;
 
 typedef struct impact_summary {
   const urbac_snapshot *before;
   size_t rows, users, gains, losses;
   size_t perm_gains[IMPACT_MAX_PERMS], perm_losses[IMPACT_MAX_PERMS];
-  impact_group *groups; /* per group of the users with changes */
-  size_t ngroups, cap;
+  size_t *group_gains, *group_losses; /* per group index; NULL unless asked for */
+  size_t ngroups;
   uint32_t last_user;
   size_t nuser_groups;
 } impact_summary;

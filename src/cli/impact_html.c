@@ -114,8 +114,10 @@ void impact_html(impact_out *o, const impact_summary *s)
     if (s->perm_gains[p] || s->perm_losses[p])
       perms[np++] = (bar){urbac_catalog_perm(p)->name, s->perm_gains[p], s->perm_losses[p]};
   bar *groups = calloc(s->ngroups ? s->ngroups : 1, sizeof *groups);
+  size_t ng = 0;
   for (size_t i = 0; groups && i < s->ngroups; i++)
-    groups[i] = (bar){s->groups[i].id, s->groups[i].gains, s->groups[i].losses};
+    if (s->group_gains[i] || s->group_losses[i])
+      groups[ng++] = (bar){urbac_model_id(m, URBAC_OBJ_GROUP, i), s->group_gains[i], s->group_losses[i]};
   fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>urbac impact: activating %s on ", wl);
   esc(f, urbac_model_tenant(m));
   fprintf(f, "</title><style>%s</style></head><body>\n<h1>Impact of activating <code>%s</code> on tenant <code>", style, wl);
@@ -131,8 +133,8 @@ void impact_html(impact_out *o, const impact_summary *s)
   chart(f, "chart-permissions", perms, np);
   summary_table(f, "by-permission", "permission", perms, np);
   fputs("<h2>Gains and losses per group</h2>\n<p class=\"note\">Each change counts for every group its user is a direct member of.</p>\n", f);
-  chart(f, "chart-groups", groups ? groups : perms, groups ? s->ngroups : 0);
-  summary_table(f, "by-group", "group", groups ? groups : perms, groups ? s->ngroups : 0);
+  chart(f, "chart-groups", groups ? groups : perms, groups ? ng : 0);
+  summary_table(f, "by-group", "group", groups ? groups : perms, groups ? ng : 0);
   fprintf(f, "<h2>Changes</h2>\n%s<table id=\"changes-table\" class=\"sortable\"><thead><tr><th>user</th><th>permission</th>"
              "<th>scope</th><th>before</th><th>after</th>%s</tr></thead><tbody>\n",
           s->rows > MAX_TABLE_ROWS ? "<p class=\"note\">The first 10000 changes; the tsv, csv and json formats list all.</p>\n" : "",

@@ -218,9 +218,9 @@ size_t urbac_snapshot_user_group_count(const urbac_snapshot *s, uint32_t i)
   return i < s->m->n_users ? s->user_groups.off[i + 1] - s->user_groups.off[i] : 0;
 }
 
-const char *urbac_snapshot_user_group(const urbac_snapshot *s, uint32_t i, size_t k)
+uint32_t urbac_snapshot_user_group(const urbac_snapshot *s, uint32_t i, size_t k)
 {
   if (k >= urbac_snapshot_user_group_count(s, i))
-    return NULL;
-  return s->m->groups[s->user_groups.idx[s->user_groups.off[i] + k]].id;
+    return UINT32_MAX;
+  return s->user_groups.idx[s->user_groups.off[i] + k];
 }
