@@ -38,6 +38,33 @@ static void *t_realloc(void *p, size_t n)
   return q ? q + 2 : NULL;
 }
 
+/* Impact with import, then import and activation, on a model loaded already. */
+static int copy_first(void *ctx, const urbac_impact_row *row)
+{
+  *(urbac_impact_row *)ctx = *row;
+  return 1;
+}
+
+static urbac_err migrate(urbac_model *m)
+{
+  urbac_impact *im = NULL;
+  urbac_import_report *r = NULL;
+  char before[512], after[512];
+  urbac_err err = urbac_impact_compute(m, 0, true, &im);
+  if (!err && urbac_impact_count(im)) {
+    urbac_impact_row first = {0};
+    urbac_impact_rows(im, copy_first, &first);
+    err = urbac_impact_explain(im, &first, before, after, sizeof before);
+  }
+  urbac_impact_free(im);
+  if (!err)
+    err = urbac_import(m, 0, &r);
+  urbac_import_report_free(r);
+  if (!err)
+    err = urbac_activate(m, 0, false, NULL, 0);
+  return err;
+}
+
 static urbac_err scenario(const char *yaml)
 {
   urbac_model *m = NULL;
@@ -60,6 +87,8 @@ static urbac_err scenario(const char *yaml)
     err = urbac_explain(s, &q, &e);
   if (!err)
     err = urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &out, &len);
+  if (!err)
+    err = migrate(m);
   urbac_free(out);
   urbac_explanation_free(e);
   urbac_parser_free(p);
