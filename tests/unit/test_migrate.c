@@ -217,7 +217,8 @@ static void test_import_idempotent_and_updates(void **state)
   char *second = save_text(t.m);
   assert_string_equal(first, second); /* byte for byte */
   /* the source changes: the same role is updated in place, keeping its name */
-  char *edited = strdup(first);
+  char *edited = calloc(1, strlen(first) + 64); /* room for the longer name */
+  strcpy(edited, first);
   const char *from = "- Alerts investigation\n", *to = "- Live response capabilities\n";
   char *at = strstr(edited, from);
   assert_non_null(at);
