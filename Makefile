@@ -3,11 +3,12 @@
 #   make run    build, then a guided demo on examples/contoso.yaml
 #   make test   every test, again under ASan+UBSan, then each fuzzer for a while
 #   make bench  the benchmark workload and urbac's figures (bench/results/core.md)
+#   make bench-peers  the same workload through CASL, Cedar and Casbin (bench/RESULTS.md)
 # Each target installs the Debian packages it needs when they are missing.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all build run test bench clean
+.PHONY: all build run test bench bench-peers release clean
 
 all: build
 
@@ -22,11 +23,16 @@ run: build
 test:
 	@scripts/test.sh
 
-bench:
+release:
 	@scripts/deps.sh bench
 	@cmake -S . -B $(BUILD)-release -DCMAKE_BUILD_TYPE=Release -DURBAC_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD)-release -j$(JOBS)
+
+bench: release
 	@bench/run.sh $(BUILD)-release
+
+bench-peers: release
+	@bench/peers/run.sh $(BUILD)-release
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-release

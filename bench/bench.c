@@ -67,6 +67,18 @@ static double throughput(const urbac_snapshot *s, const urbac_query *q, size_t n
   return (double)n * (double)reps * threads / (now() - t0);
 }
 
+/* Resident memory now, in MiB (/proc/self/statm). */
+static double rss_mib(void)
+{
+  long pages = 0, resident = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f && fscanf(f, "%ld %ld", &pages, &resident) != 2)
+    resident = 0;
+  if (f)
+    fclose(f);
+  return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
+}
+
 static int count_rows(void *ctx, const urbac_impact_row *r)
 {
   (void)r;
@@ -130,6 +142,7 @@ int main(int argc, char **argv)
     t[i] = now() - t0;
   }
   double compile = median(t, 5);
+  double engine_mib = rss_mib(); /* the model and the snapshot, before any query is read */
   size_t users = urbac_model_count(m, URBAC_OBJ_USER), nq;
   size_t mem = urbac_snapshot_memory(s);
   urbac_query *q = read_queries(s, argv[2], &nq);
@@ -145,6 +158,7 @@ int main(int argc, char **argv)
   double multi = median(t, 5);
   printf("tenant_load_s\t%.3f\n", load);
   printf("compile_s\t%.3f\n", compile);
+  printf("engine_mib\t%.1f\n", engine_mib);
   printf("users\t%zu\n", users);
   printf("profiles\t%zu\n", urbac_snapshot_profiles(s));
   printf("snapshot_bytes\t%zu\n", mem);

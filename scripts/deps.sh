@@ -9,8 +9,8 @@ test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium)
 bench_pkgs=()
 
 want=("${build_pkgs[@]}")
-# the browser tests need node and npm (the machine's own, else Debian's)
-if [ "${1:-build}" = test ] && ! command -v npm >/dev/null; then
+# the browser tests and the peer benchmarks need node and npm (the machine's own, else Debian's)
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null; then
   want+=(nodejs npm)
 fi
 case "${1:-build}" in

@@ -15,8 +15,9 @@ if [ ! -d ../shared/seeds ]; then
   exit 2
 fi
 
-echo "== npm ci (tests/web: playwright-core for the browser tests)"
+echo "== npm ci (tests/web: playwright-core; bench/peers: the peer engines)"
 (cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
+(cd bench/peers && npm ci --no-audit --no-fund --loglevel=error)
 
 suite() { # suite NAME BUILD_DIR CMAKE_ARGS...
   local name=$1 dir=$2
