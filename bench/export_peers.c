@@ -130,7 +130,9 @@ int main(int argc, char **argv)
   size_t n = strtoul(argv[3], NULL, 10), k = 0;
   char path[4096], line[8192], why[512], act[256];
   snprintf(path, sizeof path, "%s/world.json", argv[4]);
-  json_dump_file(world(s), path, JSON_COMPACT);
+  json_t *wj = world(s);
+  json_dump_file(wj, path, JSON_COMPACT);
+  json_decref(wj);
   FILE *in = fopen(argv[2], "r");
   snprintf(path, sizeof path, "%s/answers.txt", argv[4]);
   FILE *ans = fopen(path, "w");
@@ -139,8 +141,10 @@ int main(int argc, char **argv)
   while (in && ans && k < n && fgets(line, sizeof line, in)) {
     urbac_query q;
     line[strcspn(line, "\n")] = '\0';
-    if (urbac_parse_query_line(p, line, strlen(line), &q, why, sizeof why))
-      return fprintf(stderr, "export_peers: line %zu: %s\n", k + 1, why), 1;
+    if (urbac_parse_query_line(p, line, strlen(line), &q, why, sizeof why)) {
+      fprintf(stderr, "export_peers: line %zu: %s\n", k + 1, why);
+      return 1;
+    }
     urbac_grant_action(urbac__grant_of(q.grant), act, sizeof act);
     const char *scope = q.scope == URBAC_SCOPE_ANY ? "any" : q.scope == URBAC_SCOPE_DEVICE_GROUP ? "dg" : "all";
     json_array_append_new(qs, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "user", strtok(line, "\t"), "action", act, "workload",
@@ -152,9 +156,13 @@ int main(int argc, char **argv)
   fputc('\n', ans);
   snprintf(path, sizeof path, "%s/queries.json", argv[4]);
   json_dump_file(qs, path, JSON_COMPACT);
+  json_decref(qs);
   fclose(ans);
   if (in)
     fclose(in);
+  urbac_parser_free(p);
+  urbac_snapshot_free(s);
+  urbac_model_free(m);
   printf("export_peers: %zu queries\n", k);
   return 0;
 }

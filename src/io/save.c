@@ -318,6 +318,18 @@ static urbac__tn *document(sctx *s, const urbac_model *m)
   return root;
 }
 
+urbac_err urbac__tenant_tree(const urbac_model *m, urbac__tn **out)
+{
+  sctx s = {false};
+  *out = document(&s, m);
+  if (s.oom) {
+    urbac__tn_free(*out);
+    *out = NULL;
+    return URBAC_ENOMEM;
+  }
+  return URBAC_OK;
+}
+
 urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len)
 {
   sctx s = {false};

@@ -360,3 +360,13 @@ urbac_err urbac__tn_emit_json(const urbac__tn *root, char **out, size_t *len)
   free(s);
   return *out ? URBAC_OK : URBAC_ENOMEM;
 }
+
+urbac_err urbac__tn_emit_json_compact(const urbac__tn *node, char **out)
+{
+  json_t *j = to_json(node);
+  char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  json_decref(j);
+  *out = s ? urbac__strdup(s) : NULL;
+  free(s);
+  return *out ? URBAC_OK : URBAC_ENOMEM;
+}

@@ -55,5 +55,11 @@ urbac_err urbac__tn_set(urbac__tn *map, const char *key, urbac__tn *value);
  * *out with urbac__free(). */
 urbac_err urbac__tn_emit_yaml(const urbac__tn *root, char **out, size_t *len);
 urbac_err urbac__tn_emit_json(const urbac__tn *root, char **out, size_t *len);
+/* One line of compact JSON for a subtree; the caller frees *out with urbac__free(). */
+urbac_err urbac__tn_emit_json_compact(const urbac__tn *node, char **out);
+
+/* The tenant file's tree for a model (io/save.c); the caller frees it. */
+struct urbac_model;
+urbac_err urbac__tenant_tree(const struct urbac_model *m, urbac__tn **out);
 
 #endif

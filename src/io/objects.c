@@ -1,0 +1,146 @@
+/*
+ * io/objects.c - a tenant as objects and back.
+ *
+ * A store keeps a tenant as one row per object (a user, a group, a role, ...)
+ * with a canonical JSON body, so that a change touches only the rows that
+ * changed, plan can say what is created, changed and deleted, and the audit log
+ * can keep each object's before and after. The bodies are exactly what the
+ * tenant file's JSON form writes for the object (io/save.c builds both), and a
+ * model is rebuilt from them through the tenant-file loader, so everything read
+ * from a store is validated like a file.
+ *
+ * Depends on: util, catalog, model, io/tree.c, io/save.c, io/load.c.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "io/objects.h"
+#include "io/tree.h"
+#include "urbac/io.h"
+
+/* The sections of a tenant file that hold objects, in file order. */
+static const struct section {
+  const char *path[2]; /* key, or legacy key then list key */
+  const char *kind;
+  const char *id_key;
+} sections[] = {
+    {{"users", NULL}, "user", "id"},
+    {{"groups", NULL}, "group", "id"},
+    {{"deviceGroups", NULL}, "deviceGroup", "id"},
+    {{"devices", NULL}, "device", "id"},
+    {{"roles", NULL}, "role", "name"},
+    {{"mde", "roles"}, "legacy.mde.role", "name"},
+    {{"mdo", "roleGroups"}, "legacy.mdo.roleGroup", "name"},
+    {{"mdi", "roles"}, "legacy.mdi.role", "name"},
+};
+#define NSECTIONS (sizeof sections / sizeof sections[0])
+
+static const urbac__tn *get(const urbac__tn *map, const char *key)
+{
+  for (size_t i = 0; map && map->type == URBAC__TN_MAP && i + 1 < map->n; i += 2)
+    if (strcmp(map->kids[i]->str, key) == 0)
+      return map->kids[i + 1];
+  return NULL;
+}
+
+void urbac__objects_free(urbac__object *o, size_t n)
+{
+  for (size_t i = 0; o && i < n; i++) {
+    urbac__free(o[i].id);
+    urbac__free(o[i].body);
+  }
+  urbac__free(o);
+}
+
+static urbac_err add(urbac__object **o, size_t *n, size_t *cap, const char *kind, const char *id,
+                     const urbac__tn *body)
+{
+  if (URBAC_GROW(*o, *cap, *n + 1))
+    return URBAC_ENOMEM;
+  urbac__object *x = &(*o)[*n];
+  x->kind = kind;
+  x->body = NULL;
+  if (!(x->id = urbac__strdup(id)) || urbac__tn_emit_json_compact(body, &x->body)) {
+    urbac__free(x->id);
+    return URBAC_ENOMEM;
+  }
+  (*n)++;
+  return URBAC_OK;
+}
+
+urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t *n)
+{
+  urbac__tn *root = NULL;
+  size_t cap = 0;
+  *out = NULL;
+  *n = 0;
+  urbac_err err = urbac__tenant_tree(m, &root);
+  const urbac__tn *wl = err ? NULL : get(root, "workloads"), *legacy = err ? NULL : get(root, "legacy");
+  if (wl)
+    err = add(out, n, &cap, "workloads", "workloads", wl);
+  for (size_t s = 0; s < NSECTIONS && !err; s++) {
+    const urbac__tn *list = sections[s].path[1] ? get(get(legacy, sections[s].path[0]), sections[s].path[1])
+                                                : get(root, sections[s].path[0]);
+    for (size_t i = 0; list && i < list->n && !err; i++) {
+      const urbac__tn *id = get(list->kids[i], sections[s].id_key);
+      err = add(out, n, &cap, sections[s].kind, id ? id->str : "", list->kids[i]);
+    }
+  }
+  urbac__tn_free(root);
+  if (err) {
+    urbac__objects_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return err;
+}
+
+/* Appends the bodies of every object of `kind`, as a JSON list, after `key`. */
+static void list(urbac__buf *b, const char *key, const char *kind, const urbac__object *o, size_t n)
+{
+  bool first = true;
+  urbac__buf_printf(b, "\"%s\": [", key);
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(o[i].kind, kind) != 0)
+      continue;
+    urbac__buf_puts(b, first ? "" : ", ");
+    urbac__buf_puts(b, o[i].body);
+    first = false;
+  }
+  urbac__buf_puts(b, "]");
+}
+
+urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
+                                    urbac_model **out, urbac_diag *d)
+{
+  urbac__buf b = {0};
+  json_t *t = json_string(tenant);
+  char *tj = t ? json_dumps(t, JSON_ENCODE_ANY) : NULL;
+  json_decref(t);
+  *out = NULL;
+  if (!tj)
+    return URBAC_ENOMEM;
+  urbac__buf_printf(&b, "{\"urbac\": 1, \"tenant\": %s", tj);
+  free(tj);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(o[i].kind, "workloads") == 0)
+      urbac__buf_printf(&b, ", \"workloads\": %s", o[i].body);
+  for (size_t s = 0; s < 5; s++) {
+    urbac__buf_puts(&b, ", ");
+    list(&b, sections[s].path[0], sections[s].kind, o, n);
+  }
+  urbac__buf_puts(&b, ", \"legacy\": {");
+  for (size_t s = 5; s < NSECTIONS; s++) {
+    urbac__buf_printf(&b, "%s\"%s\": {", s > 5 ? ", " : "", sections[s].path[0]);
+    list(&b, sections[s].path[1], sections[s].kind, o, n);
+    urbac__buf_puts(&b, "}");
+  }
+  urbac__buf_puts(&b, "}}");
+  if (b.failed) {
+    urbac__buf_free(&b);
+    return URBAC_ENOMEM;
+  }
+  urbac_err err = urbac_tenant_load_buffer(b.s, b.len, name, out, d);
+  urbac__buf_free(&b);
+  return err;
+}

@@ -1,0 +1,26 @@
+/*
+ * io/objects.h - a tenant as a set of objects, each with a kind, an id and a
+ * canonical JSON body: what a store keeps per row, what plan compares and what
+ * the audit log records before and after.
+ */
+#ifndef URBAC_IO_OBJECTS_H
+#define URBAC_IO_OBJECTS_H
+
+#include "model/model.h"
+
+typedef struct urbac__object {
+  const char *kind; /* static: "workloads", "user", "group", "deviceGroup", "device", "role",
+                       "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role" */
+  char *id;
+  char *body;       /* compact JSON, as the tenant file's JSON form writes the object */
+} urbac__object;
+
+/* The objects of `m` in file order. The caller frees them with urbac__objects_free(). */
+urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t *n);
+void urbac__objects_free(urbac__object *o, size_t n);
+/* A model from objects (as read from a store), validated as a tenant file is;
+ * `name` names the source in errors. */
+urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
+                                    urbac_model **out, urbac_diag *d);
+
+#endif
