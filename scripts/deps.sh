@@ -4,7 +4,7 @@
 # Runs as root on a fresh Debian 12 machine (apt-get); elsewhere it only checks.
 set -euo pipefail
 
-build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev)
+build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium)
 bench_pkgs=()
 

@@ -44,7 +44,12 @@ extern "C" {
   X(EVERSION, 20, "unsupported format version")                                  \
   X(EVALUE, 21, "invalid value")                                                 \
   X(ERESERVED, 22, "reserved name")                                              \
-  X(EREFUSED, 23, "refused")
+  X(EREFUSED, 23, "refused")                                                     \
+  X(ECONFLICT, 24, "the tenant changed since the revision the write was based on") \
+  X(ESTORE, 25, "store error")                                                   \
+  X(ESCHEMA, 26, "store schema not usable")                                      \
+  X(ETAMPERED, 27, "audit chain broken")                                         \
+  X(ENOTFOUND, 28, "not found")
 
 typedef enum urbac_err {
 #define URBAC__ERR_ENUM(name, value, text) URBAC_##name = value,

@@ -7,5 +7,6 @@
 #include "urbac/io.h"
 #include "urbac/legacy.h"
 #include "urbac/model.h"
+#include "urbac/store.h"
 #define URBAC_VERSION "0.1.0"
 #endif

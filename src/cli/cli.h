@@ -18,6 +18,7 @@ enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };
 /* The options every command may take; a command says which it accepts. */
 typedef struct cli_opts {
   const char *tenant, *user, *permission, *workload, *scope, *queries, *output, *format;
+  const char *db, *tenant_id, *file, *if_revision, *actor, *object, *since;
   bool json, check, help, stats, dry_run, import, explain, force;
   int nargs;
   char **args;
@@ -55,6 +56,16 @@ int cmd_activate(cli_opts *o);
 int cmd_deactivate(cli_opts *o);
 int cmd_impact(cli_opts *o);
 int cmd_export(cli_opts *o);
+int cmd_init(cli_opts *o);
+int cmd_migrate(cli_opts *o);
+int cmd_plan(cli_opts *o);
+int cmd_apply(cli_opts *o);
+int cmd_dump(cli_opts *o);
+int cmd_audit(cli_opts *o);
+/* Opens --db (or $URBAC_DB, or urbac.db); prints errors. */
+urbac_store *cli_open_store(const cli_opts *o);
+/* Loads the tenant --tenant-id (or the store's only tenant) from the store. */
+bool cli_load_store(const cli_opts *o, urbac_store *s, urbac_model **m, uint64_t *revision);
 
 /* Loads --tenant (no compile); prints errors. */
 bool cli_load_model(const cli_opts *o, urbac_model **m);

@@ -15,6 +15,12 @@ const char *cli_tenant_path(const cli_opts *o) { return o->tenant ? o->tenant : 
 
 bool cli_load_model(const cli_opts *o, urbac_model **m)
 {
+  if (o->db) {
+    urbac_store *st = cli_open_store(o);
+    bool ok = st && cli_load_store(o, st, m, NULL);
+    urbac_store_close(st);
+    return ok;
+  }
   const char *path = cli_tenant_path(o);
   urbac_diag *d = urbac_diag_new();
   *m = NULL;

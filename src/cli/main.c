@@ -15,30 +15,40 @@
 static const cli_cmd commands[] = {
     {"activate", "tenant,output,force,json", "urbac activate WORKLOAD --tenant FILE [--force] [--output OUT] [--json]",
      "Switch a workload to unified roles (refused if nobody could manage authorization, unless --force)", cmd_activate},
+    {"apply", "db,file,if-revision,actor,json", "urbac apply -f FILE [--db URL] [--if-revision N] [--actor NAME] [--json]",
+     "Make the stored tenant match a tenant file, in one audited transaction", cmd_apply},
+    {"audit", "db,tenant-id,object,actor,since,json", "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify) [--db URL] [--tenant-id T] [--json]",
+     "List the audit log, or verify its hash chain", cmd_audit},
     {"catalog", "json", "urbac catalog [--json]",
      "List workloads, permissions (names, ids, levels) and the legacy tables", cmd_catalog},
-    {"check", "tenant,user,permission,workload,scope,queries,json,stats",
+    {"check", "db,tenant-id,tenant,user,permission,workload,scope,queries,json,stats",
      "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV [--stats]) [--json]",
      "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", cmd_check},
     {"deactivate", "tenant,output,json", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
      "Switch a workload back to its legacy model (legacy configuration is always kept)", cmd_deactivate},
-    {"effective", "tenant,user,workload,json", "urbac effective --tenant FILE --user U [--workload W] [--json]",
+    {"dump", "db,tenant-id,output", "urbac dump [--db URL] [--tenant-id T] [--output OUT]",
+     "Write a stored tenant back as a tenant file", cmd_dump},
+    {"effective", "db,tenant-id,tenant,user,workload,json", "urbac effective --tenant FILE --user U [--workload W] [--json]",
      "List every grant a user holds, per workload and device group, with its source", cmd_effective},
-    {"explain", "tenant,user,permission,workload,scope,json",
+    {"explain", "db,tenant-id,tenant,user,permission,workload,scope,json",
      "urbac explain --tenant FILE --user U --permission P --workload W [--scope S] [--json]",
      "Say why a question is allowed (the chain) or denied (what is missing)", cmd_explain},
-    {"export", "tenant,format,output", "urbac export --tenant FILE [--format csv] [--output OUT]",
+    {"export", "db,tenant-id,tenant,format,output", "urbac export --tenant FILE [--format csv] [--output OUT]",
      "Write the unified roles as the Defender portal exports them: one CSV row per assignment", cmd_export},
     {"fmt", "check", "urbac fmt [--check] FILE",
      "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)", cmd_fmt},
-    {"impact", "tenant,import,format,explain,output",
+    {"impact", "db,tenant-id,tenant,import,format,explain,output",
      "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--explain] [--output OUT]",
      "Every change activating a workload would make: per user, permission and device group, before and after", cmd_impact},
     {"import", "tenant,output,dry-run,json", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
      "Import a workload's legacy roles into unified roles through the seed's mapping tables", cmd_import},
+    {"init", "db", "urbac init [--db URL]", "Create a store (or bring its schema up to date)", cmd_init},
+    {"migrate", "db", "urbac migrate [--db URL]", "Apply the store's numbered schema migrations", cmd_migrate},
+    {"plan", "db,file,json", "urbac plan -f FILE [--db URL] [--json]",
+     "Show what 'urbac apply -f FILE' would create, change and delete", cmd_plan},
     {"validate", "json", "urbac validate FILE [--json]",
      "Check a tenant file; print every error with file:line:column", cmd_validate},
-    {"who-can", "tenant,permission,workload,scope,json",
+    {"who-can", "db,tenant-id,tenant,permission,workload,scope,json",
      "urbac who-can --tenant FILE --permission P --workload W [--scope S] [--json]",
      "List every user allowed a permission on a workload and scope", cmd_who_can},
 };
@@ -51,9 +61,12 @@ static const struct option all_options[] = {
     {"json", no_argument, NULL, 'j'},
     {"check", no_argument, NULL, 'c'},           {"help", no_argument, NULL, 'h'},
     {"stats", no_argument, NULL, 'S'},           {"output", required_argument, NULL, 'o'},
-    {"format", required_argument, NULL, 'f'},    {"dry-run", no_argument, NULL, 'n'},
+    {"format", required_argument, NULL, 1008},    {"dry-run", no_argument, NULL, 'n'},
     {"import", no_argument, NULL, 'i'},          {"explain", no_argument, NULL, 'e'},
-    {"force", no_argument, NULL, 'F'},
+    {"force", no_argument, NULL, 1001},          {"db", required_argument, NULL, 1002},
+    {"tenant-id", required_argument, NULL, 1003}, {"file", required_argument, NULL, 'f'},
+    {"if-revision", required_argument, NULL, 1004}, {"actor", required_argument, NULL, 1005},
+    {"object", required_argument, NULL, 1006},   {"since", required_argument, NULL, 1007},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -93,7 +106,8 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
   optind = 1;
   opterr = 0;
   for (;;) {
-    int c = getopt_long(argc, argv, accepts(cmd, "output") ? "o:" : "", opts, NULL);
+    const char *shorts = accepts(cmd, "output") ? "o:" : accepts(cmd, "file") ? "f:" : "";
+  int c = getopt_long(argc, argv, shorts, opts, NULL);
     if (c == -1)
       break;
     switch (c) {
@@ -108,11 +122,18 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     case 'h': o->help = true; break;
     case 'S': o->stats = true; break;
     case 'o': o->output = optarg; break;
-    case 'f': o->format = optarg; break;
+    case 'f': o->file = optarg; break;
+    case 1008: o->format = optarg; break;
     case 'n': o->dry_run = true; break;
     case 'i': o->import = true; break;
     case 'e': o->explain = true; break;
-    case 'F': o->force = true; break;
+    case 1001: o->force = true; break;
+    case 1002: o->db = optarg; break;
+    case 1003: o->tenant_id = optarg; break;
+    case 1004: o->if_revision = optarg; break;
+    case 1005: o->actor = optarg; break;
+    case 1006: o->object = optarg; break;
+    case 1007: o->since = optarg; break;
     default:
       cli_error("%s: unknown or incomplete option '%s'", cmd->name, argv[optind - 1 > 0 ? optind - 1 : 0]);
       cli_usage(cmd, stderr);
@@ -147,6 +168,17 @@ void cli_print_diag(const urbac_diag *d)
 
 bool cli_load(const cli_opts *o, urbac_model **m, urbac_snapshot **s)
 {
+  if (o->db) {
+    urbac_store *st = cli_open_store(o);
+    bool ok = st && cli_load_store(o, st, m, NULL);
+    urbac_store_close(st);
+    *s = NULL;
+    if (ok && urbac_snapshot_compile(*m, s, NULL) != URBAC_OK) {
+      cli_error("out of memory");
+      ok = false;
+    }
+    return ok;
+  }
   urbac_diag *d = urbac_diag_new();
   const char *path = o->tenant ? o->tenant : getenv("URBAC_TENANT");
   bool ok = false;

@@ -60,6 +60,7 @@ static urbac_err add(urbac__object **o, size_t *n, size_t *cap, const char *kind
   urbac__object *x = &(*o)[*n];
   x->kind = kind;
   x->body = NULL;
+  x->position = (int64_t)*n;
   if (!(x->id = urbac__strdup(id)) || urbac__tn_emit_json_compact(body, &x->body)) {
     urbac__free(x->id);
     return URBAC_ENOMEM;

@@ -13,6 +13,7 @@ typedef struct urbac__object {
                        "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role" */
   char *id;
   char *body;       /* compact JSON, as the tenant file's JSON form writes the object */
+  int64_t position; /* its place in the file: display order only, never compared */
 } urbac__object;
 
 /* The objects of `m` in file order. The caller frees them with urbac__objects_free(). */

@@ -1,0 +1,120 @@
+/*
+ * urbac/store.h - where tenants live when a service runs: a database that never
+ * loses an acknowledged change, numbers every change (the tenant's revision) and
+ * records who changed what in a hash-chained audit log.
+ *
+ * A store is named by a URL: a SQLite file path (the embedded default). One
+ * store holds many tenants. Each tenant is kept as one row per object (user,
+ * group, role, ...) with the object's canonical JSON, so a write touches only
+ * what changed, and everything read back is validated as a tenant file is.
+ * A urbac_store handle is used by one thread at a time.
+ */
+#ifndef URBAC_STORE_H
+#define URBAC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "urbac/error.h"
+#include "urbac/export.h"
+#include "urbac/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct urbac_store urbac_store;
+
+/* The schema version this urbac writes and reads. */
+URBAC_EXTERN int urbac_store_schema(void);
+
+/* Opens the store at `url`. A store of a newer schema, or a file that is not a
+ * urbac store, is refused (URBAC_ESCHEMA) and left untouched. The caller closes
+ * *out with urbac_store_close(). */
+URBAC_EXTERN urbac_err urbac_store_open(const char *url, urbac_store **out, urbac_diag *d);
+URBAC_EXTERN void urbac_store_close(urbac_store *s);
+/* Brings the schema up to date in one transaction per step; *from and *to say
+ * which versions (equal when nothing was to do). A new, empty store starts at 0. */
+URBAC_EXTERN urbac_err urbac_store_migrate(urbac_store *s, int *from, int *to, urbac_diag *d);
+
+/* The ids of the tenants the store holds, sorted; strings are owned by the store
+ * until the next call. */
+URBAC_EXTERN urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n);
+/* Loads tenant `tenant` (validated like a tenant file) and its revision. The
+ * caller frees *out with urbac_model_free(). URBAC_ENOTFOUND if there is none. */
+URBAC_EXTERN urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out,
+                                        uint64_t *revision, urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision);
+
+/* ---------------------------------------------------------------- changes */
+
+typedef enum urbac_change_op { URBAC_CREATE = 0, URBAC_UPDATE = 1, URBAC_DELETE = 2 } urbac_change_op;
+
+typedef struct urbac_change {
+  urbac_change_op op;
+  const char *kind;   /* "user", "group", "role", ..., "workloads" */
+  const char *id;
+  const char *before; /* canonical JSON, NULL when created */
+  const char *after;  /* canonical JSON, NULL when deleted */
+} urbac_change;
+
+typedef struct urbac_plan urbac_plan;
+/* What applying `want` would create, change and delete, against the store as it
+ * is now (tenant: want's id). The caller frees *out with urbac_plan_free(). */
+URBAC_EXTERN urbac_err urbac_store_plan(urbac_store *s, const urbac_model *want, urbac_plan **out,
+                                        urbac_diag *d);
+URBAC_EXTERN void urbac_plan_free(urbac_plan *p);
+URBAC_EXTERN size_t urbac_plan_count(const urbac_plan *p);
+/* Change `i`; strings are owned by the plan. */
+URBAC_EXTERN const urbac_change *urbac_plan_change(const urbac_plan *p, size_t i);
+/* The revision the plan was computed against (0: a tenant not in the store yet). */
+URBAC_EXTERN uint64_t urbac_plan_revision(const urbac_plan *p);
+
+/* Who writes, how, and on what the write was based. */
+typedef struct urbac_write {
+  const char *actor;   /* recorded in the audit log */
+  const char *command; /* the command or API call, recorded too */
+  bool if_revision;    /* fail with URBAC_ECONFLICT unless the tenant is at `revision` */
+  uint64_t revision;
+} urbac_write;
+
+/* Makes the stored tenant equal `want` in one transaction: every object change,
+ * the revision bump and the audit records commit together or not at all. When
+ * nothing changes nothing is written and the revision stays. *revision is the
+ * tenant's revision afterwards. */
+URBAC_EXTERN urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac_write *w,
+                                         uint64_t *revision, urbac_diag *d);
+
+/* ---------------------------------------------------------------- audit */
+
+typedef struct urbac_audit_record {
+  uint64_t seq, revision;
+  const char *at;      /* UTC, ISO 8601 */
+  const char *actor, *command;
+  const char *kind, *object;
+  const char *before, *after; /* canonical JSON, or NULL */
+  const char *prev_hash, *hash;
+} urbac_audit_record;
+
+typedef struct urbac_audit_filter {
+  const char *object; /* only this object id (any kind), or NULL */
+  const char *actor;  /* only this actor, or NULL */
+  const char *since;  /* only records at or after this time (ISO 8601 prefix), or NULL */
+} urbac_audit_filter;
+
+typedef int (*urbac_audit_cb)(void *ctx, const urbac_audit_record *r);
+/* Calls `cb` for each audit record of `tenant` that passes `f` (NULL: all), in order. */
+URBAC_EXTERN urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f,
+                                         urbac_audit_cb cb, void *ctx);
+/* Recomputes the hash chain of `tenant`'s audit log. URBAC_ETAMPERED, with the
+ * first bad record's sequence number in *bad and the reason in `why`, when a
+ * record was edited, deleted, inserted or reordered; *count is how many records
+ * were checked. */
+URBAC_EXTERN urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count,
+                                                uint64_t *bad, char *why, size_t why_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,264 @@
+/*
+ * cli/cmd_store.c - the store from the command line: `init`, `migrate`,
+ * `plan`, `apply`, `dump` and `audit log|verify`. The store is --db URL (a
+ * SQLite file), else $URBAC_DB, else urbac.db.
+ *
+ * Depends on: the public API, cli/main.c, cli/common.c.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *db_url(const cli_opts *o)
+{
+  return o->db ? o->db : getenv("URBAC_DB") ? getenv("URBAC_DB") : "urbac.db";
+}
+
+urbac_store *cli_open_store(const cli_opts *o)
+{
+  urbac_store *s = NULL;
+  urbac_diag *d = urbac_diag_new();
+  if (urbac_store_open(db_url(o), &s, d) != URBAC_OK)
+    cli_print_diag(d);
+  urbac_diag_free(d);
+  return s;
+}
+
+/* --tenant-id, or the only tenant of the store. */
+static const char *tenant_id(const cli_opts *o, urbac_store *s)
+{
+  const char *const *ids;
+  size_t n;
+  if (o->tenant_id)
+    return o->tenant_id;
+  if (urbac_store_tenants(s, &ids, &n) != URBAC_OK) {
+    cli_error("%s: cannot list the tenants (run 'urbac init'?)", db_url(o));
+    return NULL;
+  }
+  if (n == 1)
+    return ids[0];
+  cli_error("%s holds %zu tenants: name one with --tenant-id", db_url(o), n);
+  return NULL;
+}
+
+bool cli_load_store(const cli_opts *o, urbac_store *s, urbac_model **m, uint64_t *revision)
+{
+  const char *t = tenant_id(o, s);
+  urbac_diag *d = urbac_diag_new();
+  bool ok = t && d && urbac_store_load(s, t, m, revision, d) == URBAC_OK;
+  if (!ok)
+    cli_print_diag(d);
+  urbac_diag_free(d);
+  return ok;
+}
+
+static int migrate(cli_opts *o, const char *what)
+{
+  int from = 0, to = 0;
+  urbac_store *s = cli_open_store(o);
+  urbac_diag *d = urbac_diag_new();
+  int rc = EXIT_USAGE;
+  if (s && urbac_store_migrate(s, &from, &to, d) == URBAC_OK) {
+    if (from == to)
+      printf("%s: the store is at schema version %d; nothing to do\n", db_url(o), to);
+    else
+      printf("%s: %s, schema version %d -> %d\n", db_url(o), what, from, to);
+    rc = 0;
+  } else {
+    cli_print_diag(d);
+  }
+  urbac_diag_free(d);
+  urbac_store_close(s);
+  return rc;
+}
+
+int cmd_init(cli_opts *o) { return migrate(o, "initialized"); }
+int cmd_migrate(cli_opts *o) { return migrate(o, "migrated"); }
+
+static urbac_model *load_file(const cli_opts *o)
+{
+  cli_opts f = *o;
+  urbac_model *m = NULL;
+  if (!o->file) {
+    cli_error("missing -f FILE (a tenant file)");
+    return NULL;
+  }
+  f.tenant = o->file;
+  f.db = NULL;
+  return cli_load_model(&f, &m) ? m : NULL;
+}
+
+static const char *const op_names[] = {"create", "change", "delete"};
+static const char op_marks[] = {'+', '~', '-'};
+
+static void print_plan(const urbac_plan *p, const char *tenant, bool json)
+{
+  size_t counts[3] = {0};
+  json_t *changes = json ? json_array() : NULL;
+  for (size_t i = 0; i < urbac_plan_count(p); i++) {
+    const urbac_change *c = urbac_plan_change(p, i);
+    counts[c->op]++;
+    if (changes)
+      json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "op", op_names[c->op], "kind", c->kind,
+                                               "id", c->id, "before", c->before, "after", c->after));
+    else
+      printf("%c %s %s\n", op_marks[c->op], c->kind, c->id);
+  }
+  if (changes) {
+    json_t *out = json_pack("{s:s, s:I, s:o}", "tenant", tenant, "revision", (json_int_t)urbac_plan_revision(p), "changes", changes);
+    json_dumpf(out, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(out);
+  } else {
+    printf("tenant %s (revision %llu): %zu to create, %zu to change, %zu to delete\n", tenant,
+           (unsigned long long)urbac_plan_revision(p), counts[0], counts[1], counts[2]);
+  }
+}
+
+int cmd_plan(cli_opts *o)
+{
+  urbac_model *m = load_file(o);
+  urbac_store *s = m ? cli_open_store(o) : NULL;
+  urbac_plan *p = NULL;
+  urbac_diag *d = urbac_diag_new();
+  int rc = EXIT_USAGE;
+  if (s && urbac_store_plan(s, m, &p, d) == URBAC_OK) {
+    print_plan(p, urbac_model_tenant(m), o->json);
+    rc = 0;
+  } else if (s) {
+    cli_print_diag(d);
+  }
+  urbac_plan_free(p);
+  urbac_diag_free(d);
+  urbac_store_close(s);
+  urbac_model_free(m);
+  return rc;
+}
+
+int cmd_apply(cli_opts *o)
+{
+  urbac_model *m = load_file(o);
+  urbac_store *s = m ? cli_open_store(o) : NULL;
+  urbac_diag *d = urbac_diag_new();
+  uint64_t before = 0, after = 0;
+  char cmd[512];
+  int rc = EXIT_USAGE;
+  snprintf(cmd, sizeof cmd, "urbac apply -f %s", o->file ? o->file : "");
+  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", cmd, o->if_revision != NULL, 0};
+  if (o->if_revision) {
+    char *end;
+    errno = 0;
+    w.revision = strtoull(o->if_revision, &end, 10);
+    if (*end || errno || o->if_revision[0] == '-') {
+      cli_error("--if-revision takes a revision number, not '%s'", o->if_revision);
+      s = (urbac_store_close(s), NULL);
+    }
+  }
+  if (s)
+    urbac_store_revision(s, urbac_model_tenant(m), &before);
+  urbac_err err = s ? urbac_store_apply(s, m, &w, &after, d) : URBAC_EINVAL;
+  if (!err) {
+    if (o->json)
+      printf("{\"tenant\": \"%s\", \"revision\": %llu, \"changed\": %s}\n", urbac_model_tenant(m), (unsigned long long)after,
+             after != before ? "true" : "false");
+    else if (after == before)
+      printf("tenant %s is already as the file says (revision %llu): nothing written\n", urbac_model_tenant(m), (unsigned long long)after);
+    else
+      printf("tenant %s: applied, now at revision %llu\n", urbac_model_tenant(m), (unsigned long long)after);
+    rc = 0;
+  } else if (s) {
+    cli_print_diag(d);
+    rc = err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
+  }
+  urbac_diag_free(d);
+  urbac_store_close(s);
+  urbac_model_free(m);
+  return rc;
+}
+
+int cmd_dump(cli_opts *o)
+{
+  urbac_store *s = cli_open_store(o);
+  urbac_model *m = NULL;
+  char *text = NULL;
+  size_t len = 0;
+  int rc = EXIT_USAGE;
+  if (s && cli_load_store(o, s, &m, NULL)) {
+    urbac_format f = o->output ? urbac_format_from_path(o->output) : URBAC_FORMAT_YAML;
+    FILE *out = cli_open_output(o);
+    if (out && urbac_tenant_save_buffer(m, f, &text, &len) == URBAC_OK) {
+      fwrite(text, 1, len, out);
+      rc = 0;
+    }
+    cli_close_output(o, out);
+  }
+  urbac_free(text);
+  urbac_model_free(m);
+  urbac_store_close(s);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static int print_record(void *ctx, const urbac_audit_record *r)
+{
+  json_t *rows = ctx;
+  if (rows) {
+    json_array_append_new(rows, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s}", "seq", (json_int_t)r->seq,
+                                          "revision", (json_int_t)r->revision, "at", r->at, "actor", r->actor, "command",
+                                          r->command, "kind", r->kind, "object", r->object, "before", r->before, "after",
+                                          r->after, "hash", r->hash));
+    return 0;
+  }
+  const char *what = !r->before ? "created" : !r->after ? "deleted" : "changed";
+  printf("%llu\trevision %llu\t%s\t%s\t%s %s %s\t%s\n", (unsigned long long)r->seq, (unsigned long long)r->revision, r->at,
+         r->actor, what, r->kind, r->object, r->command);
+  return 0;
+}
+
+int cmd_audit(cli_opts *o)
+{
+  urbac_store *s = NULL;
+  const char *t;
+  int rc = EXIT_USAGE;
+  bool verify = o->nargs == 1 && strcmp(o->args[0], "verify") == 0;
+  if (o->nargs != 1 || (!verify && strcmp(o->args[0], "log") != 0)) {
+    cli_error("audit takes 'log' or 'verify' (see --help)");
+    return EXIT_USAGE;
+  }
+  if (!(s = cli_open_store(o)) || !(t = tenant_id(o, s)))
+    goto out;
+  if (verify) {
+    uint64_t count = 0, bad = 0;
+    char why[1024] = "";
+    urbac_err err = urbac_store_audit_verify(s, t, &count, &bad, why, sizeof why);
+    if (err == URBAC_OK) {
+      printf("audit log of tenant %s: %llu records, chain intact\n", t, (unsigned long long)count);
+      rc = 0;
+    } else if (err == URBAC_ETAMPERED) {
+      cli_error("audit log of tenant %s is broken: %s", t, why);
+      rc = EXIT_DENY;
+    } else {
+      cli_error("audit verify: %s", urbac_strerror(err));
+    }
+    goto out;
+  }
+  urbac_audit_filter f = {o->object, o->actor, o->since};
+  json_t *rows = o->json ? json_array() : NULL;
+  if (urbac_store_audit(s, t, &f, print_record, rows) == URBAC_OK) {
+    rc = 0;
+    if (rows) {
+      json_dumpf(rows, stdout, JSON_INDENT(2));
+      fputc('\n', stdout);
+    }
+  } else {
+    cli_error("audit log: cannot read the store");
+  }
+  json_decref(rows);
+out:
+  urbac_store_close(s);
+  return rc;
+}

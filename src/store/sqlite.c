@@ -1,0 +1,320 @@
+/*
+ * store/sqlite.c - the embedded store: one SQLite file.
+ *
+ * Durability settings (docs/operations.md): WAL journal with synchronous=FULL,
+ * so a commit is on disk before it is acknowledged; foreign keys on; a 5 s busy
+ * timeout so concurrent writers wait instead of failing. Write transactions
+ * start with BEGIN IMMEDIATE: the write lock is taken before the revision is
+ * read, so two writers serialize and the second sees the first's revision.
+ *
+ * Depends on: util, io/objects, SQLite.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "store/store.h"
+
+typedef struct db {
+  sqlite3 *h;
+  char *path;
+} db;
+
+/* One SQL script per schema version; step N takes version N-1 to N. */
+static const char *const steps[] = {
+    NULL,
+    "CREATE TABLE urbac_schema (version INTEGER NOT NULL, applied_at TEXT NOT NULL);"
+    "CREATE TABLE tenants (id TEXT PRIMARY KEY, revision INTEGER NOT NULL, audit_seq INTEGER NOT NULL,"
+    " audit_hash TEXT NOT NULL);"
+    "CREATE TABLE objects (tenant TEXT NOT NULL REFERENCES tenants(id), kind TEXT NOT NULL, id TEXT NOT NULL,"
+    " position INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant, kind, id));"
+    "CREATE TABLE audit (tenant TEXT NOT NULL REFERENCES tenants(id), seq INTEGER NOT NULL,"
+    " revision INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT NULL,"
+    " object TEXT NOT NULL, before TEXT, after TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
+    " PRIMARY KEY (tenant, seq));",
+};
+
+static urbac_err fail(db *b, urbac_diag *d, const char *what)
+{
+  return urbac__diag_add(d, URBAC_ESTORE, b->path, 0, 0, NULL, "%s: %s", what, sqlite3_errmsg(b->h));
+}
+
+static bool accepts(const char *url) { return strstr(url, "://") == NULL || strncmp(url, "file:", 5) == 0; }
+
+static void db_close(void *p)
+{
+  db *b = p;
+  sqlite3_close(b->h);
+  urbac__free(b->path);
+  urbac__free(b);
+}
+
+static urbac_err exec(db *b, const char *sql, urbac_diag *d, const char *what)
+{
+  return sqlite3_exec(b->h, sql, NULL, NULL, NULL) == SQLITE_OK ? URBAC_OK : fail(b, d, what);
+}
+
+static urbac_err db_open(const char *url, void **out, urbac_diag *d)
+{
+  db *b = urbac__calloc(1, sizeof *b);
+  if (!b || !(b->path = urbac__strdup(url))) {
+    urbac__free(b);
+    return URBAC_ENOMEM;
+  }
+  urbac_err err = URBAC_OK;
+  if (sqlite3_open_v2(url, &b->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
+    err = fail(b, d, "cannot open the store");
+  if (!err)
+    sqlite3_busy_timeout(b->h, 5000);
+  /* the first statement reads the file: a file that is not a database fails here */
+  if (!err && sqlite3_exec(b->h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+    err = urbac__diag_add(d, URBAC_ESCHEMA, url, 0, 0, NULL, "not a urbac store: %s", sqlite3_errmsg(b->h));
+  if (err) {
+    db_close(b);
+    return err;
+  }
+  *out = b;
+  return URBAC_OK;
+}
+
+/* Prepares `sql`; on failure adds the error. */
+static urbac_err prep(db *b, const char *sql, sqlite3_stmt **st, urbac_diag *d)
+{
+  return sqlite3_prepare_v2(b->h, sql, -1, st, NULL) == SQLITE_OK ? URBAC_OK : fail(b, d, "store query failed");
+}
+
+static urbac_err db_schema(void *p, int *version, urbac_diag *d)
+{
+  db *b = p;
+  sqlite3_stmt *st = NULL;
+  int tables = 0, ours = 0;
+  urbac_err err = prep(b, "SELECT count(*), sum(name = 'urbac_schema') FROM sqlite_master WHERE type = 'table'", &st, d);
+  if (!err && sqlite3_step(st) == SQLITE_ROW) {
+    tables = sqlite3_column_int(st, 0);
+    ours = sqlite3_column_int(st, 1);
+  }
+  sqlite3_finalize(st);
+  *version = tables == 0 ? 0 : ours ? 0 : -1;
+  if (!err && ours) {
+    err = prep(b, "SELECT max(version) FROM urbac_schema", &st, d);
+    if (!err && sqlite3_step(st) == SQLITE_ROW)
+      *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  return err;
+}
+
+static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
+{
+  db *b = p;
+  char record[128];
+  if (version < 1 || version > URBAC__SCHEMA_VERSION)
+    return URBAC_EINVAL;
+  snprintf(record, sizeof record, "INSERT INTO urbac_schema VALUES (%d, strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'));", version);
+  urbac_err err = exec(b, "BEGIN IMMEDIATE", d, "cannot start the migration");
+  if (!err)
+    err = exec(b, steps[version], d, "migration failed");
+  if (!err)
+    err = exec(b, record, d, "migration failed");
+  if (!err)
+    return exec(b, "COMMIT", d, "migration failed");
+  sqlite3_exec(b->h, "ROLLBACK", NULL, NULL, NULL);
+  return err;
+}
+
+/* Settings, once the schema is known to be ours (a refused file is never written). */
+static urbac_err db_setup(void *p, urbac_diag *d)
+{
+  return exec(p, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", d, "cannot set up the store");
+}
+
+static urbac_err db_begin(void *p, bool write, urbac_diag *d)
+{
+  return exec(p, write ? "BEGIN IMMEDIATE" : "BEGIN", d, "cannot start a transaction");
+}
+
+static urbac_err db_commit(void *p, urbac_diag *d) { return exec(p, "COMMIT", d, "commit failed"); }
+static void db_rollback(void *p) { sqlite3_exec(((db *)p)->h, "ROLLBACK", NULL, NULL, NULL); }
+
+/* ---------------------------------------------------------------- rows */
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t ? (const char *)t : NULL;
+}
+
+static urbac_err db_tenants(void *p, urbac__strs *out, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p, "SELECT id FROM tenants ORDER BY id", &st, d);
+  int rc;
+  while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    err = urbac__strs_add(out, col(st, 0), strlen(col(st, 0)));
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  memset(row, 0, sizeof *row);
+  urbac_err err = prep(p, "SELECT revision, audit_seq, audit_hash FROM tenants WHERE id = ?", &st, d);
+  if (!err) {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      row->exists = true;
+      row->revision = (uint64_t)sqlite3_column_int64(st, 0);
+      row->audit_seq = (uint64_t)sqlite3_column_int64(st, 1);
+      snprintf(row->audit_hash, sizeof row->audit_hash, "%s", col(st, 2) ? col(st, 2) : "");
+    } else if (rc != SQLITE_DONE) {
+      err = fail(p, d, "cannot read the tenant");
+    }
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_row *row, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p, "INSERT INTO tenants VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"
+                          " revision = ?2, audit_seq = ?3, audit_hash = ?4", &st, d);
+  if (!err) {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)row->revision);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)row->audit_seq);
+    sqlite3_bind_text(st, 4, row->audit_hash, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      err = fail(p, d, "cannot write the tenant");
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err db_objects(void *p, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d)
+{
+  static const char *const kinds[] = {"workloads", "user", "group", "deviceGroup", "device", "role",
+                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
+  sqlite3_stmt *st = NULL;
+  size_t cap = 0;
+  *out = NULL;
+  *n = 0;
+  urbac_err err = prep(p, "SELECT kind, id, body, position FROM objects WHERE tenant = ? ORDER BY position, kind, id", &st, d);
+  if (!err)
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  while (!err && sqlite3_step(st) == SQLITE_ROW) {
+    const char *kind = col(st, 0), *known = NULL;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && kind; k++)
+      if (strcmp(kind, kinds[k]) == 0)
+        known = kinds[k];
+    if (!known || !col(st, 1) || !col(st, 2)) {
+      err = urbac__diag_add(d, URBAC_ESTORE, ((db *)p)->path, 0, 0, NULL, "tenant '%s': a stored object of unknown kind '%s' or without id or body",
+                            tenant, kind ? kind : "(null)");
+      break;
+    }
+    if (URBAC_GROW(*out, cap, *n + 1)) {
+      err = URBAC_ENOMEM;
+      break;
+    }
+    urbac__object *o = &(*out)[*n];
+    o->kind = known;
+    o->id = urbac__strdup(col(st, 1));
+    o->body = urbac__strdup(col(st, 2));
+    o->position = sqlite3_column_int64(st, 3);
+    (*n)++;
+    if (!o->id || !o->body)
+      err = URBAC_ENOMEM;
+  }
+  sqlite3_finalize(st);
+  if (err) {
+    urbac__objects_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return err;
+}
+
+static urbac_err db_object_put(void *p, const char *tenant, const urbac__object *o, int64_t position, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p, "INSERT INTO objects VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(tenant, kind, id) DO UPDATE SET"
+                          " position = ?4, body = ?5", &st, d);
+  if (!err) {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, position);
+    sqlite3_bind_text(st, 5, o->body, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      err = fail(p, d, "cannot write an object");
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err db_object_delete(void *p, const char *tenant, const char *kind, const char *id, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p, "DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?", &st, d);
+  if (!err) {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      err = fail(p, d, "cannot delete an object");
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+static void bind_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+  if (s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+static urbac_err db_audit_put(void *p, const char *tenant, const urbac_audit_record *r, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p, "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, d);
+  if (!err) {
+    const char *text[] = {r->at, r->actor, r->command, r->kind, r->object, r->before, r->after, r->prev_hash, r->hash};
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)r->seq);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->revision);
+    for (int i = 0; i < 9; i++)
+      bind_or_null(st, i + 4, text[i]);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      err = fail(p, d, "cannot write the audit log");
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash"
+                          " FROM audit WHERE tenant = ? ORDER BY rowid", &st, d);
+  if (!err)
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  while (!err && sqlite3_step(st) == SQLITE_ROW) {
+    urbac_audit_record r = {(uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1), col(st, 2) ? col(st, 2) : "",
+                            col(st, 3) ? col(st, 3) : "", col(st, 4) ? col(st, 4) : "", col(st, 5) ? col(st, 5) : "",
+                            col(st, 6) ? col(st, 6) : "", col(st, 7), col(st, 8), col(st, 9) ? col(st, 9) : "",
+                            col(st, 10) ? col(st, 10) : ""};
+    if (cb(ctx, &r))
+      break;
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+const urbac__store_ops urbac__sqlite_ops = {
+    "sqlite",       accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
+    db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
+    db_objects,     db_object_put, db_object_delete, db_audit_put, db_audit_each,
+};

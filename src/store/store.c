@@ -1,0 +1,516 @@
+/*
+ * store/store.c - the generic store: open by URL, migrate, load, plan, apply
+ * with revisions and a hash-chained audit log, verify the chain.
+ *
+ * A write is one transaction: the tenant row is read (and, for SQLite, the
+ * database locked: BEGIN IMMEDIATE) first, so the revision check and the write
+ * cannot interleave with another writer; then every object change, one audit
+ * record per change, and the new revision and chain head. Audit record n's hash
+ * is SHA-256 over record n-1's hash and every field of record n, each field
+ * length-prefixed, so editing, deleting, inserting or reordering a record breaks
+ * the chain at that record; the tenant row keeps the head, so cutting records off
+ * the end shows too (docs/operations.md says what the chain does not prove).
+ *
+ * Depends on: util, model, io/objects.c, store backends, OpenSSL (SHA-256).
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "store/store.h"
+
+static const urbac__store_ops *const backends[] = {&urbac__sqlite_ops};
+
+struct urbac_store {
+  const urbac__store_ops *ops;
+  void *db;
+  urbac__strs tenants;
+  const char **tenant_ids;
+};
+
+struct urbac_plan {
+  uint64_t revision;
+  size_t *moved; /* unchanged objects (indices into want) whose place in the file changed */
+  size_t nmoved, cap_moved;
+  urbac_change *changes;
+  size_t n, cap;
+  urbac__object *want, *have; /* the changes point into these */
+  size_t nwant, nhave;
+};
+
+int urbac_store_schema(void) { return URBAC__SCHEMA_VERSION; }
+
+static bool is_postgres(const char *url)
+{
+  return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
+}
+
+urbac_err urbac_store_open(const char *url, urbac_store **out, urbac_diag *d)
+{
+  urbac_store *s;
+  int version = 0;
+  *out = NULL;
+  if (is_postgres(url))
+    return urbac__diag_add(d, URBAC_ESTORE, url, 0, 0, NULL,
+                           "PostgreSQL stores are not available in this build yet; use a SQLite file path");
+  if (!(s = urbac__calloc(1, sizeof *s)))
+    return URBAC_ENOMEM;
+  for (size_t i = 0; i < sizeof backends / sizeof backends[0] && !s->ops; i++)
+    if (backends[i]->accepts(url))
+      s->ops = backends[i];
+  urbac_err err = s->ops->open(url, &s->db, d);
+  if (!err)
+    err = s->ops->schema(s->db, &version, d);
+  if (!err && version < 0)
+    err = urbac__diag_add(d, URBAC_ESCHEMA, url, 0, 0, NULL, "not a urbac store: the database holds other tables");
+  if (!err && version > URBAC__SCHEMA_VERSION)
+    err = urbac__diag_add(d, URBAC_ESCHEMA, url, 0, 0, NULL,
+                          "the store's schema is version %d, newer than this urbac knows (%d): upgrade urbac",
+                          version, URBAC__SCHEMA_VERSION);
+  if (!err)
+    err = s->ops->setup(s->db, d);
+  if (err) {
+    urbac_store_close(s);
+    return err;
+  }
+  *out = s;
+  return URBAC_OK;
+}
+
+void urbac_store_close(urbac_store *s)
+{
+  if (!s)
+    return;
+  if (s->db)
+    s->ops->close(s->db);
+  urbac__strs_free(&s->tenants);
+  urbac__free((void *)s->tenant_ids);
+  urbac__free(s);
+}
+
+urbac_err urbac_store_migrate(urbac_store *s, int *from, int *to, urbac_diag *d)
+{
+  int version = 0;
+  urbac_err err = s->ops->schema(s->db, &version, d);
+  *from = *to = version;
+  for (int v = version + 1; !err && v <= URBAC__SCHEMA_VERSION; v++) {
+    err = s->ops->migrate_step(s->db, v, d);
+    if (!err)
+      *to = v;
+  }
+  return err;
+}
+
+/* Every read and write below needs a schema in place. */
+static urbac_err need_schema(urbac_store *s, urbac_diag *d)
+{
+  int version = 0;
+  urbac_err err = s->ops->schema(s->db, &version, d);
+  if (!err && version == 0)
+    err = urbac__diag_add(d, URBAC_ESCHEMA, NULL, 0, 0, NULL, "the store is empty: run 'urbac init' first");
+  return err;
+}
+
+urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n)
+{
+  urbac__strs_free(&s->tenants);
+  urbac__free((void *)s->tenant_ids);
+  s->tenant_ids = NULL;
+  urbac_err err = need_schema(s, NULL);
+  if (!err)
+    err = s->ops->tenants(s->db, &s->tenants, NULL);
+  if (!err && !(s->tenant_ids = urbac__calloc(s->tenants.n + 1, sizeof *s->tenant_ids)))
+    err = URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < s->tenants.n; i++)
+    s->tenant_ids[i] = s->tenants.v[i];
+  *ids = s->tenant_ids;
+  *n = err ? 0 : s->tenants.n;
+  return err;
+}
+
+urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision)
+{
+  urbac__tenant_row row;
+  urbac_err err = need_schema(s, NULL);
+  if (!err)
+    err = s->ops->tenant_get(s->db, tenant, &row, NULL);
+  if (!err && !row.exists)
+    err = URBAC_ENOTFOUND;
+  *revision = err ? 0 : row.revision;
+  return err;
+}
+
+urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out, uint64_t *revision,
+                           urbac_diag *d)
+{
+  urbac__tenant_row row;
+  urbac__object *o = NULL;
+  size_t n = 0;
+  char name[512];
+  *out = NULL;
+  urbac_err err = need_schema(s, d);
+  if (!err)
+    err = s->ops->begin(s->db, false, d);
+  if (err)
+    return err;
+  err = s->ops->tenant_get(s->db, tenant, &row, d);
+  if (!err && !row.exists)
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
+  if (!err)
+    err = s->ops->objects(s->db, tenant, &o, &n, d);
+  if (!err)
+    err = s->ops->commit(s->db, d);
+  else
+    s->ops->rollback(s->db);
+  snprintf(name, sizeof name, "store:%s", tenant);
+  if (!err)
+    err = urbac__model_from_objects(tenant, o, n, name, out, d);
+  urbac__objects_free(o, n);
+  if (revision)
+    *revision = err ? 0 : row.revision;
+  return err;
+}
+
+/* ---------------------------------------------------------------- plans */
+
+void urbac_plan_free(urbac_plan *p)
+{
+  if (!p)
+    return;
+  urbac__objects_free(p->want, p->nwant);
+  urbac__objects_free(p->have, p->nhave);
+  urbac__free(p->changes);
+  urbac__free(p->moved);
+  urbac__free(p);
+}
+
+size_t urbac_plan_count(const urbac_plan *p) { return p->n; }
+const urbac_change *urbac_plan_change(const urbac_plan *p, size_t i) { return i < p->n ? &p->changes[i] : NULL; }
+uint64_t urbac_plan_revision(const urbac_plan *p) { return p->revision; }
+
+static urbac_err add_change(urbac_plan *p, urbac_change_op op, const urbac__object *o, const char *before,
+                            const char *after)
+{
+  if (URBAC_GROW(p->changes, p->cap, p->n + 1))
+    return URBAC_ENOMEM;
+  p->changes[p->n++] = (urbac_change){op, o->kind, o->id, before, after};
+  return URBAC_OK;
+}
+
+/* "kind\nid" keys for matching objects across two lists. */
+static char *object_key(const urbac__object *o)
+{
+  urbac__buf b = {0};
+  urbac__buf_printf(&b, "%s\n%s", o->kind, o->id);
+  return urbac__buf_take(&b, NULL);
+}
+
+/* The changes from p->have to p->want: creates and updates in `want` order,
+ * then deletes in `have` order. */
+static urbac_err diff(urbac_plan *p)
+{
+  urbac__strmap have = {0};
+  urbac__strs keys = {0};
+  bool *kept = urbac__calloc(p->nhave + 1, sizeof *kept);
+  urbac_err err = kept ? urbac__strmap_init(&have, p->nhave) : URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < p->nhave; i++) {
+    char *k = object_key(&p->have[i]);
+    err = !k || urbac__strs_add(&keys, k, strlen(k)) ? URBAC_ENOMEM : URBAC_OK;
+    urbac__free(k);
+    if (!err)
+      err = urbac__strmap_put(&have, keys.v[i], strlen(keys.v[i]), (uint32_t)i, NULL);
+  }
+  for (size_t i = 0; !err && i < p->nwant; i++) {
+    uint32_t h;
+    char *k = object_key(&p->want[i]);
+    if (!k) {
+      err = URBAC_ENOMEM;
+      break;
+    }
+    bool found = urbac__strmap_get(&have, k, strlen(k), &h);
+    urbac__free(k);
+    if (!found)
+      err = add_change(p, URBAC_CREATE, &p->want[i], NULL, p->want[i].body);
+    else if ((kept[h] = true, strcmp(p->have[h].body, p->want[i].body) != 0))
+      err = add_change(p, URBAC_UPDATE, &p->want[i], p->have[h].body, p->want[i].body);
+    else if (p->have[h].position != p->want[i].position) { /* the same object in another place: not a change */
+      if (URBAC_GROW(p->moved, p->cap_moved, p->nmoved + 1))
+        err = URBAC_ENOMEM;
+      else
+        p->moved[p->nmoved++] = i;
+    }
+  }
+  for (size_t i = 0; !err && i < p->nhave; i++)
+    if (!kept[i])
+      err = add_change(p, URBAC_DELETE, &p->have[i], p->have[i].body, NULL);
+  urbac__strmap_free(&have);
+  urbac__strs_free(&keys);
+  urbac__free(kept);
+  return err;
+}
+
+/* Reads the tenant and computes the plan, inside the caller's transaction. */
+static urbac_err plan_in_tx(urbac_store *s, const urbac_model *want, urbac_plan *p, urbac__tenant_row *row,
+                            urbac_diag *d)
+{
+  const char *tenant = urbac_model_tenant(want);
+  urbac_err err = s->ops->tenant_get(s->db, tenant, row, d);
+  if (!err && row->exists)
+    err = s->ops->objects(s->db, tenant, &p->have, &p->nhave, d);
+  if (!err)
+    err = urbac__model_objects(want, &p->want, &p->nwant);
+  if (!err)
+    err = diff(p);
+  p->revision = row->exists ? row->revision : 0;
+  return err;
+}
+
+urbac_err urbac_store_plan(urbac_store *s, const urbac_model *want, urbac_plan **out, urbac_diag *d)
+{
+  urbac__tenant_row row;
+  urbac_plan *p = urbac__calloc(1, sizeof *p);
+  urbac_err err = p ? need_schema(s, d) : URBAC_ENOMEM;
+  *out = NULL;
+  if (!err)
+    err = s->ops->begin(s->db, false, d);
+  if (!err) {
+    err = plan_in_tx(s, want, p, &row, d);
+    if (!err)
+      err = s->ops->commit(s->db, d);
+    else
+      s->ops->rollback(s->db);
+  }
+  if (err) {
+    urbac_plan_free(p);
+    return err;
+  }
+  *out = p;
+  return URBAC_OK;
+}
+
+/* ---------------------------------------------------------------- audit chain */
+
+static void hash_field(EVP_MD_CTX *ctx, const char *s)
+{
+  uint64_t len = s ? strlen(s) : UINT64_MAX; /* NULL and "" hash differently */
+  EVP_DigestUpdate(ctx, &len, sizeof len);
+  if (s)
+    EVP_DigestUpdate(ctx, s, strlen(s));
+}
+
+/* The record's hash over the previous hash and each field, in hex. */
+static urbac_err record_hash(const urbac_audit_record *r, char out[URBAC__HASH_HEX])
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  char num[64];
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+    EVP_MD_CTX_free(ctx);
+    return URBAC_ENOMEM;
+  }
+  snprintf(num, sizeof num, "%llu/%llu", (unsigned long long)r->seq, (unsigned long long)r->revision);
+  const char *fields[] = {r->prev_hash, num, r->at, r->actor, r->command, r->kind, r->object, r->before, r->after};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    hash_field(ctx, fields[i]);
+  int ok = EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  for (unsigned i = 0; ok && i < len && i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", md[i]);
+  return ok ? URBAC_OK : URBAC_ENOMEM;
+}
+
+static const char zero_hash[URBAC__HASH_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/* ---------------------------------------------------------------- apply */
+
+static void utc_now(char *buf, size_t size)
+{
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Puts unchanged objects that moved in their new place (display order only: no
+ * audit record), so a dump lists objects as the file applied last did. */
+static urbac_err write_moves(urbac_store *s, const char *tenant, const urbac_plan *p, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; i < p->nmoved && !err; i++)
+    err = s->ops->object_put(s->db, tenant, &p->want[p->moved[i]], p->want[p->moved[i]].position, d);
+  return err;
+}
+
+/* Writes each change and its audit record; advances the row's chain head. */
+static urbac_err write_changes(urbac_store *s, const char *tenant, const urbac_plan *p, const urbac_write *w,
+                               urbac__tenant_row *row, urbac_diag *d)
+{
+  char at[32];
+  urbac_err err = URBAC_OK;
+  utc_now(at, sizeof at);
+  for (size_t i = 0; i < p->n && !err; i++) {
+    const urbac_change *c = &p->changes[i];
+    if (c->op == URBAC_DELETE) {
+      err = s->ops->object_delete(s->db, tenant, c->kind, c->id, d);
+    } else {
+      for (size_t k = 0; k < p->nwant && !err; k++)
+        if (p->want[k].id == c->id)
+          err = s->ops->object_put(s->db, tenant, &p->want[k], p->want[k].position, d);
+    }
+    if (err)
+      break;
+    urbac_audit_record r = {row->audit_seq + 1, row->revision + 1, at, w->actor ? w->actor : "unknown",
+                            w->command ? w->command : "", c->kind, c->id, c->before, c->after,
+                            row->audit_seq ? row->audit_hash : zero_hash, NULL};
+    char hash[URBAC__HASH_HEX];
+    err = record_hash(&r, hash);
+    r.hash = hash;
+    if (!err)
+      err = s->ops->audit_put(s->db, tenant, &r, d);
+    if (!err) {
+      row->audit_seq++;
+      memcpy(row->audit_hash, hash, sizeof hash);
+    }
+  }
+  return err;
+}
+
+urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac_write *w, uint64_t *revision,
+                            urbac_diag *d)
+{
+  urbac__tenant_row row;
+  const char *tenant = urbac_model_tenant(want);
+  urbac_plan *p = urbac__calloc(1, sizeof *p);
+  urbac_err err = p ? need_schema(s, d) : URBAC_ENOMEM;
+  if (!err)
+    err = s->ops->begin(s->db, true, d);
+  if (err) {
+    urbac_plan_free(p);
+    return err;
+  }
+  err = plan_in_tx(s, want, p, &row, d);
+  if (!err && w->if_revision && p->revision != w->revision)
+    err = urbac__diag_add(d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
+                          "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it again",
+                          tenant, (unsigned long long)p->revision, (unsigned long long)w->revision);
+  if (!err && p->n) {
+    if (!row.exists) {
+      /* a new tenant: its row first, which the objects and records refer to */
+      row = (urbac__tenant_row){true, 0, 0, ""};
+      err = s->ops->tenant_put(s->db, tenant, &row, d);
+    }
+    if (!err)
+      err = write_changes(s, tenant, p, w, &row, d);
+    if (!err)
+      err = write_moves(s, tenant, p, d);
+    row.revision++;
+    if (!err)
+      err = s->ops->tenant_put(s->db, tenant, &row, d);
+  }
+  if (!err)
+    err = s->ops->commit(s->db, d);
+  else
+    s->ops->rollback(s->db);
+  if (revision)
+    *revision = err ? 0 : row.exists ? row.revision : 0;
+  urbac_plan_free(p);
+  return err;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+typedef struct filter_ctx {
+  const urbac_audit_filter *f;
+  urbac_audit_cb cb;
+  void *ctx;
+} filter_ctx;
+
+static int filtered(void *ctx, const urbac_audit_record *r)
+{
+  filter_ctx *c = ctx;
+  const urbac_audit_filter *f = c->f;
+  if (f && ((f->object && strcmp(f->object, r->object) != 0) || (f->actor && strcmp(f->actor, r->actor) != 0) ||
+            (f->since && strcmp(r->at, f->since) < 0)))
+    return 0;
+  return c->cb(c->ctx, r);
+}
+
+urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f, urbac_audit_cb cb,
+                            void *ctx)
+{
+  filter_ctx c = {f, cb, ctx};
+  urbac_err err = need_schema(s, NULL);
+  if (!err)
+    err = s->ops->begin(s->db, false, NULL);
+  if (err)
+    return err;
+  err = s->ops->audit_each(s->db, tenant, filtered, &c, NULL);
+  if (!err)
+    err = s->ops->commit(s->db, NULL);
+  else
+    s->ops->rollback(s->db);
+  return err;
+}
+
+typedef struct verify_ctx {
+  uint64_t count, bad;
+  char prev[URBAC__HASH_HEX];
+  char *why;
+  size_t why_size;
+  bool broken;
+} verify_ctx;
+
+static int verify_one(void *ctx, const urbac_audit_record *r)
+{
+  verify_ctx *v = ctx;
+  char hash[URBAC__HASH_HEX];
+  const char *problem = NULL;
+  if (r->seq != v->count + 1)
+    problem = "its sequence number is not the next one: records were deleted, inserted or reordered";
+  else if (strcmp(r->prev_hash, v->prev) != 0)
+    problem = "its link to the record before does not match (a record was deleted, inserted or reordered)";
+  else if (record_hash(r, hash) || strcmp(hash, r->hash) != 0)
+    problem = "its contents do not match its hash (the record was edited)";
+  if (problem) {
+    v->broken = true;
+    v->bad = r->seq;
+    if (v->why)
+      snprintf(v->why, v->why_size, "audit record %llu (revision %llu, %s %s): %s", (unsigned long long)r->seq,
+               (unsigned long long)r->revision, r->kind, r->object, problem);
+    return 1;
+  }
+  v->count++;
+  memcpy(v->prev, r->hash, sizeof v->prev);
+  v->prev[URBAC__HASH_HEX - 1] = '\0';
+  return 0;
+}
+
+urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count, uint64_t *bad, char *why,
+                                   size_t why_size)
+{
+  verify_ctx v = {0, 0, "", why, why_size, false};
+  urbac__tenant_row row;
+  memcpy(v.prev, zero_hash, sizeof v.prev);
+  urbac_err err = need_schema(s, NULL);
+  if (!err)
+    err = s->ops->begin(s->db, false, NULL);
+  if (err)
+    return err;
+  err = s->ops->tenant_get(s->db, tenant, &row, NULL);
+  if (!err && !row.exists)
+    err = URBAC_ENOTFOUND;
+  if (!err)
+    err = s->ops->audit_each(s->db, tenant, verify_one, &v, NULL);
+  s->ops->rollback(s->db);
+  if (!err && !v.broken && (v.count != row.audit_seq || (v.count && strcmp(v.prev, row.audit_hash) != 0))) {
+    v.broken = true;
+    v.bad = v.count + 1;
+    if (why)
+      snprintf(why, why_size, "the log ends at record %llu but the tenant's chain head is record %llu: records were removed from the end",
+               (unsigned long long)v.count, (unsigned long long)row.audit_seq);
+  }
+  *count = v.count;
+  *bad = v.bad;
+  return err ? err : v.broken ? URBAC_ETAMPERED : URBAC_OK;
+}

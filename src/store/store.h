@@ -1,0 +1,52 @@
+/*
+ * store/store.h - the backends' table of operations (curl's vtls style): the
+ * generic store (store/store.c) computes plans, hash-chains the audit log and
+ * runs transactions; a backend (store/sqlite.c) only moves rows.
+ *
+ * Depends on: util, model, io/objects.
+ */
+#ifndef URBAC_STORE_INTERNAL_H
+#define URBAC_STORE_INTERNAL_H
+
+#include "io/objects.h"
+#include "urbac/store.h"
+
+#define URBAC__HASH_HEX 65 /* SHA-256 in hex, NUL included */
+
+typedef struct urbac__tenant_row {
+  bool exists;
+  uint64_t revision;
+  uint64_t audit_seq;             /* the last audit record's sequence number */
+  char audit_hash[URBAC__HASH_HEX]; /* and its hash: the chain's head */
+} urbac__tenant_row;
+
+typedef struct urbac__store_ops {
+  const char *name;
+  bool (*accepts)(const char *url);
+  urbac_err (*open)(const char *url, void **db, urbac_diag *d);
+  void (*close)(void *db);
+  /* 0 for an empty database, -1 for one that holds something else */
+  urbac_err (*schema)(void *db, int *version, urbac_diag *d);
+  /* durability settings; called once the schema is known to be usable */
+  urbac_err (*setup)(void *db, urbac_diag *d);
+  /* runs migration step `version` and records it, in one transaction */
+  urbac_err (*migrate_step)(void *db, int version, urbac_diag *d);
+  urbac_err (*begin)(void *db, bool write, urbac_diag *d);
+  urbac_err (*commit)(void *db, urbac_diag *d);
+  void (*rollback)(void *db);
+  urbac_err (*tenants)(void *db, urbac__strs *out, urbac_diag *d);
+  urbac_err (*tenant_get)(void *db, const char *tenant, urbac__tenant_row *row, urbac_diag *d);
+  urbac_err (*tenant_put)(void *db, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
+  urbac_err (*objects)(void *db, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d);
+  urbac_err (*object_put)(void *db, const char *tenant, const urbac__object *o, int64_t position, urbac_diag *d);
+  urbac_err (*object_delete)(void *db, const char *tenant, const char *kind, const char *id, urbac_diag *d);
+  urbac_err (*audit_put)(void *db, const char *tenant, const urbac_audit_record *r, urbac_diag *d);
+  urbac_err (*audit_each)(void *db, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d);
+} urbac__store_ops;
+
+extern const urbac__store_ops urbac__sqlite_ops;
+
+/* The schema, as numbered steps; each backend has its SQL for every step. */
+#define URBAC__SCHEMA_VERSION 1
+
+#endif

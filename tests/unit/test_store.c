@@ -1,0 +1,267 @@
+/*
+ * tests/unit/test_store.c - the SQLite store: apply, plan and dump round trips
+ * on random tenants, revisions and conflicts, the audit chain against edited,
+ * deleted, reordered and truncated records, and hostile files (not a database, a
+ * database of something else, a schema from the future) refused untouched.
+ */
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "random_tenant.h"
+
+static char dbpath[256];
+
+static int setup(void **state)
+{
+  (void)state;
+  snprintf(dbpath, sizeof dbpath, "/tmp/urbac-test-store-%d.db", (int)getpid());
+  return 0;
+}
+
+static void remove_db(void)
+{
+  char p[300];
+  unlink(dbpath);
+  snprintf(p, sizeof p, "%s-wal", dbpath);
+  unlink(p);
+  snprintf(p, sizeof p, "%s-shm", dbpath);
+  unlink(p);
+}
+
+static urbac_store *fresh(void)
+{
+  urbac_store *s;
+  int from, to;
+  remove_db();
+  assert_int_equal(urbac_store_open(dbpath, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_migrate(s, &from, &to, NULL), URBAC_OK);
+  assert_int_equal(from, 0);
+  assert_int_equal(to, urbac_store_schema());
+  return s;
+}
+
+static char *saved(const urbac_model *m)
+{
+  char *out;
+  size_t len;
+  assert_int_equal(urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &out, &len), URBAC_OK);
+  return out;
+}
+
+static size_t plan_size(urbac_store *s, const urbac_model *m)
+{
+  urbac_plan *p;
+  assert_int_equal(urbac_store_plan(s, m, &p, NULL), URBAC_OK);
+  size_t n = urbac_plan_count(p);
+  urbac_plan_free(p);
+  return n;
+}
+
+static void test_round_trip(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  size_t cap = 1 << 16;
+  char *y = malloc(cap);
+  urbac_write w = {"test", "test_round_trip", false, 0};
+  uint64_t rev = 0, prev = 0;
+  rng = 0xD00Dull;
+  for (int i = 0; i < 40; i++) {
+    int nu, nd;
+    random_tenant(y, cap, &nu, &nd); /* every tenant is "r": each apply replaces the last */
+    tenant t = tenant_load(y);
+    assert_int_equal(urbac_store_apply(s, t.m, &w, &rev, NULL), URBAC_OK);
+    assert_true(rev >= prev);
+    prev = rev;
+    assert_int_equal(plan_size(s, t.m), 0); /* apply, then plan: nothing */
+    urbac_model *back;
+    uint64_t r2;
+    assert_int_equal(urbac_store_load(s, "r", &back, &r2, NULL), URBAC_OK);
+    assert_int_equal(r2, rev);
+    char *a = saved(t.m), *b = saved(back);
+    assert_string_equal(a, b); /* dump gives the file back */
+    free(a);
+    free(b);
+    urbac_model_free(back);
+    tenant_free(&t);
+  }
+  uint64_t count, bad;
+  char why[512];
+  assert_int_equal(urbac_store_audit_verify(s, "r", &count, &bad, why, sizeof why), URBAC_OK);
+  assert_true(count > 40);
+  free(y);
+  urbac_store_close(s);
+}
+
+static const char *t1 = "urbac: 1\ntenant: acme\nusers: [{id: a}, {id: b}]\ngroups: [{id: g, members: [a]}]\n";
+static const char *t2 = "urbac: 1\ntenant: acme\nusers: [{id: a, name: Ann}, {id: c}]\ngroups: [{id: g, members: [a, c]}]\n";
+
+static void test_changes_and_conflicts(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  tenant a = tenant_load(t1), b = tenant_load(t2);
+  uint64_t rev;
+  urbac_write w = {"ann", "cmd", false, 0};
+  urbac_plan *p;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 1);
+  assert_int_equal(urbac_store_plan(s, b.m, &p, NULL), URBAC_OK);
+  assert_int_equal(urbac_plan_revision(p), 1);
+  /* user a changed, c created, g changed, b deleted (deletes come last) */
+  assert_int_equal(urbac_plan_count(p), 4);
+  assert_int_equal(urbac_plan_change(p, 0)->op, URBAC_UPDATE);
+  assert_string_equal(urbac_plan_change(p, 0)->id, "a");
+  assert_non_null(strstr(urbac_plan_change(p, 0)->after, "\"name\":\"Ann\""));
+  assert_int_equal(urbac_plan_change(p, 1)->op, URBAC_CREATE);
+  assert_int_equal(urbac_plan_change(p, 3)->op, URBAC_DELETE);
+  assert_string_equal(urbac_plan_change(p, 3)->id, "b");
+  urbac_plan_free(p);
+  /* a write based on an old revision is refused and changes nothing */
+  urbac_write stale = {"bob", "cmd", true, 0};
+  urbac_diag *d = urbac_diag_new();
+  assert_int_equal(urbac_store_apply(s, b.m, &stale, &rev, d), URBAC_ECONFLICT);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "is at revision 1"));
+  assert_int_equal(urbac_store_revision(s, "acme", &rev), URBAC_OK);
+  assert_int_equal(rev, 1);
+  urbac_write fresh_w = {"bob", "cmd", true, 1};
+  assert_int_equal(urbac_store_apply(s, b.m, &fresh_w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 2);
+  /* nothing to change: no write, same revision */
+  assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 2);
+  urbac_model *none;
+  assert_int_equal(urbac_store_load(s, "nobody", &none, NULL, NULL), URBAC_ENOTFOUND);
+  urbac_diag_free(d);
+  tenant_free(&a);
+  tenant_free(&b);
+  urbac_store_close(s);
+}
+
+/* Runs SQL on the store file behind urbac's back. */
+static void sql(const char *stmt)
+{
+  sqlite3 *h;
+  assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(h, stmt, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(h);
+}
+
+static uint64_t tampered(const char *stmt, char *why, size_t size)
+{
+  urbac_store *s = fresh();
+  tenant a = tenant_load(t1), b = tenant_load(t2);
+  urbac_write w = {"ann", "cmd", false, 0};
+  uint64_t rev, count = 0, bad = 0;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK); /* records 1..4 */
+  assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK); /* records 5..8 */
+  assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, size), URBAC_OK);
+  assert_int_equal(count, 8);
+  urbac_store_close(s);
+  sql(stmt);
+  assert_int_equal(urbac_store_open(dbpath, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, size), URBAC_ETAMPERED);
+  urbac_store_close(s);
+  tenant_free(&a);
+  tenant_free(&b);
+  return bad;
+}
+
+static void test_tampering(void **state)
+{
+  (void)state;
+  char why[512];
+  assert_int_equal(tampered("UPDATE audit SET actor = 'mallory' WHERE seq = 3", why, sizeof why), 3);
+  assert_non_null(strstr(why, "the record was edited"));
+  assert_int_equal(tampered("UPDATE audit SET after = '{\"id\":\"x\"}' WHERE seq = 6", why, sizeof why), 6);
+  assert_int_equal(tampered("DELETE FROM audit WHERE seq = 5", why, sizeof why), 6);
+  assert_non_null(strstr(why, "records were deleted, inserted or reordered"));
+  /* swapping two records' places */
+  assert_int_equal(tampered("UPDATE audit SET seq = -1 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3;"
+                            "UPDATE audit SET seq = 3 WHERE seq = -1", why, sizeof why), 3);
+  /* cutting the end off shows against the tenant's chain head */
+  assert_int_equal(tampered("DELETE FROM audit WHERE seq >= 7", why, sizeof why), 7);
+  assert_non_null(strstr(why, "removed from the end"));
+}
+
+/* The bytes of the store file, to show a refused open changed nothing. */
+static char *file_bytes(size_t *len)
+{
+  FILE *f = fopen(dbpath, "rb");
+  char *buf = calloc(1, 1 << 20);
+  *len = f ? fread(buf, 1, 1 << 20, f) : 0;
+  if (f)
+    fclose(f);
+  return buf;
+}
+
+static void refused(urbac_err want, const char *needle)
+{
+  size_t l1, l2;
+  char *before = file_bytes(&l1);
+  urbac_store *s = NULL;
+  urbac_diag *d = urbac_diag_new();
+  assert_int_equal(urbac_store_open(dbpath, &s, d), want);
+  assert_null(s);
+  if (!strstr(urbac_diag_get(d, 0)->message, needle))
+    print_error("expected '%s' in '%s'\n", needle, urbac_diag_get(d, 0)->message);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, needle));
+  char *after = file_bytes(&l2);
+  assert_int_equal(l1, l2);
+  assert_memory_equal(before, after, l1);
+  free(before);
+  free(after);
+  urbac_diag_free(d);
+}
+
+static void test_hostile_files(void **state)
+{
+  (void)state;
+  remove_db();
+  FILE *f = fopen(dbpath, "wb");
+  for (int i = 0; i < 4096; i++)
+    fputc((i * 7919) & 0xff, f);
+  fclose(f);
+  refused(URBAC_ESCHEMA, "not a urbac store");
+  remove_db();
+  sql("CREATE TABLE invoices (id INTEGER)");
+  refused(URBAC_ESCHEMA, "holds other tables");
+  urbac_store *s = fresh();
+  urbac_store_close(s);
+  sql("INSERT INTO urbac_schema VALUES (99, 'later')");
+  refused(URBAC_ESCHEMA, "version 99, newer than this urbac knows");
+  /* a corrupt row: loading says where it came from and loads nothing */
+  s = fresh();
+  tenant a = tenant_load(t1);
+  urbac_write w = {"ann", "cmd", false, 0};
+  uint64_t rev;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
+  urbac_store_close(s);
+  sql("UPDATE objects SET body = '{\"id\": 7' WHERE id = 'b'");
+  assert_int_equal(urbac_store_open(dbpath, &s, NULL), URBAC_OK);
+  urbac_model *m = NULL;
+  urbac_diag *d = urbac_diag_new();
+  assert_int_not_equal(urbac_store_load(s, "acme", &m, NULL, d), URBAC_OK);
+  assert_null(m);
+  assert_string_equal(urbac_diag_get(d, 0)->file, "store:acme");
+  urbac_diag_free(d);
+  urbac_store_close(s);
+  tenant_free(&a);
+  /* an empty store asks to be initialized */
+  remove_db();
+  assert_int_equal(urbac_store_open(dbpath, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_load(s, "acme", &m, NULL, NULL), URBAC_ESCHEMA);
+  urbac_store_close(s);
+  remove_db();
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
+      cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files),
+  };
+  return cmocka_run_group_tests_name("store (SQLite)", tests, setup, NULL);
+}
