@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium sqlite3)
 bench_pkgs=()
 
 want=("${build_pkgs[@]}")

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# tests/store.sh - the store as a user drives it, as a crash kills it, and as
+# two writers race on it. Usage: store.sh path/to/urbac SOURCE_DIR
+set -u
+U=$1
+S=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+expect() { # expect NAME STATUS PATTERN -- COMMAND...
+  local name=$1 want=$2 pattern=$3 out rc
+  shift 4
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then ok; else bad "$name: exit $rc (want $want): $out"; fi
+}
+DB=$T/urbac.db
+C=$S/examples/contoso.yaml
+
+# ---- the workflow
+expect "init" 0 "initialized, schema version 0 -> 1" -- "$U" init --db "$DB"
+expect "init again" 0 "nothing to do" -- "$U" init --db "$DB"
+expect "migrate" 0 "schema version 1; nothing to do" -- "$U" migrate --db "$DB"
+expect "plan" 0 "23 to create, 0 to change, 0 to delete" -- "$U" plan -f "$C" --db "$DB"
+expect "plan json" 0 '"op": "create"' -- "$U" plan -f "$C" --db "$DB" --json
+expect "apply" 0 "tenant contoso: applied, now at revision 1" -- "$U" apply -f "$C" --db "$DB" --actor alice
+expect "apply again" 0 "already as the file says \(revision 1\)" -- "$U" apply -f "$C" --db "$DB"
+expect "plan nothing" 0 "0 to create, 0 to change, 0 to delete" -- "$U" plan -f "$C" --db "$DB"
+"$U" dump --db "$DB" > "$T/dump.yaml"
+expect "apply the dump plans nothing" 0 "0 to create, 0 to change, 0 to delete" -- "$U" plan -f "$T/dump.yaml" --db "$DB"
+expect "dump json" 0 '' -- "$U" dump --db "$DB" --output "$T/dump.json"
+expect "dump json is json" 0 '^\{' -- cat "$T/dump.json"
+expect "check on the store" 0 "^allow$" -- "$U" check --db "$DB" --user bob@contoso.com --permission 'Alerts (manage)' --workload mde
+expect "explain on the store" 1 "^deny$" -- "$U" explain --db "$DB" --user alice@contoso.com --permission 'Alerts (manage)' --workload mde --scope device:srv-001
+expect "who-can on the store" 0 "erin@contoso.com" -- "$U" who-can --db "$DB" --permission 'Alerts (manage)' --workload mde
+sed 's/name: Bob Tier2/name: Bob Tier3/; /- id: frank@contoso.com/,/enabled: false/d; s/, frank@contoso.com//' "$C" > "$T/c2.yaml"
+expect "plan a change" 0 "^~ user bob@contoso.com$" -- "$U" plan -f "$T/c2.yaml" --db "$DB"
+expect "plan a delete" 0 "^- user frank@contoso.com$" -- "$U" plan -f "$T/c2.yaml" --db "$DB"
+expect "stale write refused" 1 "is at revision 1, but the write was based on revision 0" -- "$U" apply -f "$T/c2.yaml" --db "$DB" --if-revision 0
+expect "nothing written by the refusal" 0 "Bob Tier2" -- "$U" dump --db "$DB"
+expect "bad revision" 2 "takes a revision number" -- "$U" apply -f "$T/c2.yaml" --db "$DB" --if-revision x
+expect "fresh write" 0 "now at revision 2" -- "$U" apply -f "$T/c2.yaml" --db "$DB" --if-revision 1 --actor carol
+expect "audit log" 0 "revision 2.*carol.*changed user bob@contoso.com" -- "$U" audit log --db "$DB"
+expect "audit log by actor" 0 "^24	" -- "$U" audit log --db "$DB" --actor carol
+expect "audit log by object" 0 "deleted user frank@contoso.com" -- "$U" audit log --db "$DB" --object frank@contoso.com
+expect "audit log json" 0 '"before": "\{' -- "$U" audit log --db "$DB" --object bob@contoso.com --json
+expect "audit verify" 0 "26 records, chain intact" -- "$U" audit verify --db "$DB"
+expect "audit wrong word" 2 "audit takes 'log' or 'verify'" -- "$U" audit list --db "$DB"
+expect "invalid file applies nothing" 2 "group membership cycle" -- "$U" apply -f "$S/fuzz/corpus/tenant/cycle.yaml" --db "$DB"
+
+# ---- tampering, found and named
+cp "$DB" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE audit SET actor = 'mallory' WHERE seq = 24"
+expect "tampered record" 1 "audit record 24 \(revision 2, user bob@contoso.com\): its contents do not match its hash" -- "$U" audit verify --db "$T/t.db"
+cp "$DB" "$T/t.db"
+sqlite3 "$T/t.db" "DELETE FROM audit WHERE seq = 10"
+expect "deleted record" 1 "audit record 11 .*deleted, inserted or reordered" -- "$U" audit verify --db "$T/t.db"
+
+# ---- hostile files are refused and left as they were
+head -c 8192 /dev/urandom > "$T/junk.db"; cp "$T/junk.db" "$T/junk.orig"
+expect "not a database" 2 "not a urbac store" -- "$U" dump --db "$T/junk.db"
+cmp -s "$T/junk.db" "$T/junk.orig" && ok || bad "a refused file was changed"
+sqlite3 "$T/other.db" "CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (1)"; cp "$T/other.db" "$T/other.orig"
+expect "foreign database" 2 "holds other tables" -- "$U" init --db "$T/other.db"
+cmp -s "$T/other.db" "$T/other.orig" && ok || bad "a foreign database was changed"
+cp "$DB" "$T/future.db"; sqlite3 "$T/future.db" "INSERT INTO urbac_schema VALUES (7, 'later')"
+expect "schema from the future" 2 "version 7, newer than this urbac knows" -- "$U" check --db "$T/future.db" --user a --permission Alerts --workload mde
+expect "empty store" 2 "run 'urbac init'" -- "$U" dump --db "$T/new.db"
+expect "postgres not yet" 2 "PostgreSQL stores are not available" -- "$U" init --db postgres://localhost/urbac
+
+# ---- crash safety: a writer killed with SIGKILL at random moments, many times
+CR=$T/crash.db
+"$U" init --db "$CR" > /dev/null
+sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml"
+cat > "$T/writer.sh" <<W
+#!/usr/bin/env bash
+# applies two states in turn; after each acknowledged apply, logs its revision
+while true; do
+  for f in "$C" "$T/b.yaml"; do
+    out=\$("$U" apply -f "\$f" --db "$CR" --json) || exit 1
+    rev=\$(sed -E 's/.*"revision": ([0-9]+).*/\1/' <<<"\$out")
+    echo "\$rev" >> "$T/acked"
+  done
+done
+W
+chmod +x "$T/writer.sh"
+crashes=0
+for i in $(seq 1 25); do
+  : > "$T/acked"
+  setsid "$T/writer.sh" & pid=$!
+  sleep "0.$((RANDOM % 9 + 1))"
+  kill -9 -- -"$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  last=$(tail -1 "$T/acked")
+  rev=$("$U" audit log --db "$CR" --json | grep -c '"seq"')
+  now=$(sqlite3 -cmd ".timeout 5000" "$CR" "SELECT revision FROM tenants WHERE id = 'contoso'")
+  if [ -n "$last" ] && [ "$now" -lt "$last" ]; then bad "crash $i: acknowledged revision $last lost (store at $now)"; fi
+  "$U" audit verify --db "$CR" > /dev/null || bad "crash $i: audit chain broken"
+  "$U" dump --db "$CR" > "$T/after.yaml" || bad "crash $i: the store does not load"
+  if ! "$U" plan -f "$C" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$T/b.yaml" --db "$CR" | grep -q "0 to create, 0 to change"; then
+    bad "crash $i: the store holds a half-applied state"
+  fi
+  crashes=$((crashes + 1))
+  : "$rev"
+done
+[ "$crashes" -eq 25 ] && ok
+
+# ---- two writers on one tenant: every change applied or refused, none lost
+CC=$T/conc.db
+"$U" init --db "$CC" > /dev/null
+"$U" apply -f "$C" --db "$CC" > /dev/null
+writer() { # writer NAME N: N read-modify-write rounds with --if-revision
+  local applied=0 refused=0
+  for k in $(seq 1 "$2"); do
+    rev=$(sqlite3 -cmd ".timeout 5000" "$CC" "SELECT revision FROM tenants WHERE id = 'contoso'")
+    sed "s/name: Alice Example/name: Alice $1 $k/" "$C" > "$T/$1.yaml"
+    if "$U" apply -f "$T/$1.yaml" --db "$CC" --if-revision "$rev" --actor "$1" > /dev/null 2>&1; then applied=$((applied + 1)); else refused=$((refused + 1)); fi
+  done
+  echo "$applied $refused" > "$T/$1.result"
+}
+writer w1 30 & writer w2 30 & wait
+read a1 r1 < "$T/w1.result"; read a2 r2 < "$T/w2.result"
+changes=$("$U" audit log --db "$CC" --object alice@contoso.com | wc -l)
+final=$(sqlite3 "$CC" "SELECT revision FROM tenants WHERE id = 'contoso'")
+[ $((a1 + r1)) -eq 30 ] && [ $((a2 + r2)) -eq 30 ] && ok || bad "writers did not finish: $a1/$r1 $a2/$r2"
+[ "$changes" -eq $((1 + a1 + a2)) ] && ok || bad "applied 1 + $((a1 + a2)) changes to alice but the audit log has $changes"
+[ "$final" -eq $((1 + a1 + a2)) ] && ok || bad "revision $final after $((a1 + a2)) applied writes"
+"$U" audit verify --db "$CC" > /dev/null && ok || bad "concurrent writers broke the audit chain"
+
+echo "store: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
