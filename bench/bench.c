@@ -169,6 +169,38 @@ int main(int argc, char **argv)
   printf("threads\t%d\n", cores);
   printf("checks_per_s_all_threads\t%.0f\n", multi);
   printf("checks_per_s_per_core\t%.0f\n", multi / cores);
+  /* the store: apply the whole tenant into a new SQLite file, then build the snapshot from it */
+  {
+    char path[] = "/tmp/urbac-bench-XXXXXX";
+    int fd = mkstemp(path);
+    urbac_store *st = NULL;
+    urbac_model *back = NULL;
+    urbac_snapshot *snap = NULL;
+    int from, to;
+    uint64_t rev;
+    urbac_write w = {"bench", "bench", false, 0};
+    close(fd);
+    unlink(path);
+    if (urbac_store_open(path, &st, d) || urbac_store_migrate(st, &from, &to, d))
+      return 1;
+    t0 = now();
+    if (urbac_store_apply(st, m, &w, &rev, d))
+      return 1;
+    printf("store_apply_sqlite_s\t%.3f\n", now() - t0);
+    t0 = now();
+    if (urbac_store_load(st, urbac_model_tenant(m), &back, &rev, d) || urbac_snapshot_compile(back, &snap, d))
+      return 1;
+    printf("store_snapshot_sqlite_s\t%.3f\n", now() - t0);
+    urbac_snapshot_free(snap);
+    urbac_model_free(back);
+    urbac_store_close(st);
+    char side[64];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+  }
   /* impact of each workload from all-legacy, with import: compute and walk every row */
   for (size_t w = 0; w < urbac_catalog_workload_count(); w++) {
     urbac_model *legacy;

@@ -59,6 +59,8 @@ groups, 5,000 devices; 1,000,000 queries, $(get allowed_fraction) of them allowe
 | impact of mdo, likewise | $(get impact_mdo_s) s, $(get impact_mdo_rows) rows | < 10 s | $(verdict "$(get impact_mdo_s)" 10 le) |
 | impact of mdi, likewise | $(get impact_mdi_s) s, $(get impact_mdi_rows) rows | < 10 s | $(verdict "$(get impact_mdi_s)" 10 le) |
 | \`urbac impact mde --import --format tsv > /dev/null\`, whole command (load included) | $impact_e2e s | < 10 s | $(verdict "$impact_e2e" 10 le) |
+| store: apply the whole tenant into a new SQLite store (one transaction, audited) | $(get store_apply_sqlite_s) s | < 15 s | $(verdict "$(get store_apply_sqlite_s)" 15 le) |
+| store: load the tenant from SQLite and compile the snapshot | $(get store_snapshot_sqlite_s) s | < 2 s | $(verdict "$(get store_snapshot_sqlite_s)" 2 le) |
 
 End to end counts reading the TSV, resolving every line and writing every answer
 (\`urbac check --stats\`), not loading the tenant. The impact rows are many because

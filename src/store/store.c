@@ -33,7 +33,8 @@ struct urbac_plan {
   size_t *moved; /* unchanged objects (indices into want) whose place in the file changed */
   size_t nmoved, cap_moved;
   urbac_change *changes;
-  size_t n, cap;
+  size_t *want_of; /* per change: its index in `want` (SIZE_MAX for a delete) */
+  size_t n, cap, cap_of;
   urbac__object *want, *have; /* the changes point into these */
   size_t nwant, nhave;
 };
@@ -180,6 +181,7 @@ void urbac_plan_free(urbac_plan *p)
   urbac__objects_free(p->want, p->nwant);
   urbac__objects_free(p->have, p->nhave);
   urbac__free(p->changes);
+  urbac__free(p->want_of);
   urbac__free(p->moved);
   urbac__free(p);
 }
@@ -191,8 +193,9 @@ uint64_t urbac_plan_revision(const urbac_plan *p) { return p->revision; }
 static urbac_err add_change(urbac_plan *p, urbac_change_op op, const urbac__object *o, const char *before,
                             const char *after)
 {
-  if (URBAC_GROW(p->changes, p->cap, p->n + 1))
+  if (URBAC_GROW(p->changes, p->cap, p->n + 1) || URBAC_GROW(p->want_of, p->cap_of, p->n + 1))
     return URBAC_ENOMEM;
+  p->want_of[p->n] = op == URBAC_DELETE ? SIZE_MAX : (size_t)(o - p->want);
   p->changes[p->n++] = (urbac_change){op, o->kind, o->id, before, after};
   return URBAC_OK;
 }
@@ -354,9 +357,8 @@ static urbac_err write_changes(urbac_store *s, const char *tenant, const urbac_p
     if (c->op == URBAC_DELETE) {
       err = s->ops->object_delete(s->db, tenant, c->kind, c->id, d);
     } else {
-      for (size_t k = 0; k < p->nwant && !err; k++)
-        if (p->want[k].id == c->id)
-          err = s->ops->object_put(s->db, tenant, &p->want[k], p->want[k].position, d);
+      const urbac__object *o = &p->want[p->want_of[i]];
+      err = s->ops->object_put(s->db, tenant, o, o->position, d);
     }
     if (err)
       break;
