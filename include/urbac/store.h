@@ -47,6 +47,13 @@ URBAC_EXTERN urbac_err urbac_store_load(urbac_store *s, const char *tenant, urba
                                         uint64_t *revision, urbac_diag *d);
 URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision);
 
+/* Waits until `tenant`'s revision is past `after`, or `timeout_ms` passes; then
+ * *revision is the revision (still `after` on a timeout). SQLite stores are
+ * polled every 50 ms. A server uses it to refresh its snapshot when another
+ * process writes. */
+URBAC_EXTERN urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms,
+                                         uint64_t *revision);
+
 /* ---------------------------------------------------------------- changes */
 
 typedef enum urbac_change_op { URBAC_CREATE = 0, URBAC_UPDATE = 1, URBAC_DELETE = 2 } urbac_change_op;

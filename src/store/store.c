@@ -141,6 +141,28 @@ urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *rev
   return err;
 }
 
+urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms, uint64_t *revision)
+{
+  struct timespec start, now, pause = {0, 50 * 1000 * 1000};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    urbac_err err = urbac_store_revision(s, tenant, revision);
+    if (err == URBAC_ENOTFOUND) {
+      *revision = 0;
+      err = URBAC_OK;
+    }
+    if (err || *revision > after)
+      return err;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long waited = (now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (waited >= timeout_ms) {
+      *revision = after;
+      return URBAC_OK;
+    }
+    nanosleep(&pause, NULL);
+  }
+}
+
 urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out, uint64_t *revision,
                            urbac_diag *d)
 {

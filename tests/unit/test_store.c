@@ -6,6 +6,8 @@
  */
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -257,11 +259,43 @@ static void test_hostile_files(void **state)
   remove_db();
 }
 
+/* Another process writes; the watcher sees the new revision well within its timeout. */
+static void test_watch(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  tenant a = tenant_load(t1);
+  urbac_write w = {"ann", "cmd", false, 0};
+  uint64_t rev;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
+  /* nothing happens: the wait ends on the timeout with the same revision */
+  assert_int_equal(urbac_store_watch(s, "acme", 1, 120, &rev), URBAC_OK);
+  assert_int_equal(rev, 1);
+  pid_t child = fork();
+  if (child == 0) {
+    urbac_store *c;
+    tenant b = tenant_load(t2);
+    usleep(200 * 1000);
+    _exit(urbac_store_open(dbpath, &c, NULL) || urbac_store_apply(c, b.m, &w, &rev, NULL) ? 1 : 0);
+  }
+  struct timespec w0, w1;
+  clock_gettime(CLOCK_MONOTONIC, &w0);
+  assert_int_equal(urbac_store_watch(s, "acme", 1, 5000, &rev), URBAC_OK);
+  clock_gettime(CLOCK_MONOTONIC, &w1);
+  assert_int_equal(rev, 2);
+  assert_true(w1.tv_sec - w0.tv_sec < 2); /* within a second of the write */
+  int status;
+  waitpid(child, &status, 0);
+  assert_int_equal(WEXITSTATUS(status), 0);
+  tenant_free(&a);
+  urbac_store_close(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
-      cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files),
+      cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_watch),
   };
   return cmocka_run_group_tests_name("store (SQLite)", tests, setup, NULL);
 }
