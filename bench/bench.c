@@ -169,8 +169,12 @@ int main(int argc, char **argv)
   printf("threads\t%d\n", cores);
   printf("checks_per_s_all_threads\t%.0f\n", multi);
   printf("checks_per_s_per_core\t%.0f\n", multi / cores);
-  /* the store: apply the whole tenant into a new SQLite file, then build the snapshot from it */
-  {
+  /* the store: apply the whole tenant into a new SQLite file (and PostgreSQL when
+   * URBAC_BENCH_PG_URL names an empty database), then build the snapshot from it */
+  for (int pgs = 0; pgs < 2; pgs++) {
+    const char *pg = getenv("URBAC_BENCH_PG_URL");
+    if (pgs && !pg)
+      break;
     char path[] = "/tmp/urbac-bench-XXXXXX";
     int fd = mkstemp(path);
     urbac_store *st = NULL;
@@ -181,16 +185,17 @@ int main(int argc, char **argv)
     urbac_write w = {"bench", "bench", false, 0};
     close(fd);
     unlink(path);
-    if (urbac_store_open(path, &st, d) || urbac_store_migrate(st, &from, &to, d))
+    const char *which = pgs ? "postgres" : "sqlite";
+    if (urbac_store_open(pgs ? pg : path, &st, d) || urbac_store_migrate(st, &from, &to, d))
       return 1;
     t0 = now();
     if (urbac_store_apply(st, m, &w, &rev, d))
       return 1;
-    printf("store_apply_sqlite_s\t%.3f\n", now() - t0);
+    printf("store_apply_%s_s\t%.3f\n", which, now() - t0);
     t0 = now();
     if (urbac_store_load(st, urbac_model_tenant(m), &back, &rev, d) || urbac_snapshot_compile(back, &snap, d))
       return 1;
-    printf("store_snapshot_sqlite_s\t%.3f\n", now() - t0);
+    printf("store_snapshot_%s_s\t%.3f\n", which, now() - t0);
     urbac_snapshot_free(snap);
     urbac_model_free(back);
     urbac_store_close(st);

@@ -14,7 +14,13 @@ if [ ! -s "$data/tenant.yaml" ] || [ ! -s "$data/queries.tsv" ]; then
 fi
 
 echo "bench: in-process checks" >&2
-"$B/bench/urbac_bench" "$data/tenant.yaml" "$data/queries.tsv" > "$data/core.tsv"
+# with a PostgreSQL server of its own when PostgreSQL is installed (tests/pg.sh)
+if ls -d /usr/lib/postgresql/*/bin > /dev/null 2>&1; then
+  "$here/../tests/pg.sh" sh -c 'URBAC_BENCH_PG_URL=$URBAC_TEST_PG_URL exec "$0" "$@"' \
+    "$B/bench/urbac_bench" "$data/tenant.yaml" "$data/queries.tsv" > "$data/core.tsv"
+else
+  "$B/bench/urbac_bench" "$data/tenant.yaml" "$data/queries.tsv" > "$data/core.tsv"
+fi
 get() { awk -F'\t' -v k="$1" '$1 == k {print $2}' "$data/core.tsv"; }
 
 echo "bench: end to end, urbac check --queries (5 runs)" >&2
@@ -61,6 +67,8 @@ groups, 5,000 devices; 1,000,000 queries, $(get allowed_fraction) of them allowe
 | \`urbac impact mde --import --format tsv > /dev/null\`, whole command (load included) | $impact_e2e s | < 10 s | $(verdict "$impact_e2e" 10 le) |
 | store: apply the whole tenant into a new SQLite store (one transaction, audited) | $(get store_apply_sqlite_s) s | < 15 s | $(verdict "$(get store_apply_sqlite_s)" 15 le) |
 | store: load the tenant from SQLite and compile the snapshot | $(get store_snapshot_sqlite_s) s | < 2 s | $(verdict "$(get store_snapshot_sqlite_s)" 2 le) |
+| store: apply the whole tenant into PostgreSQL (a local server, loopback) | $(get store_apply_postgres_s) s | < 60 s | $(verdict "$(get store_apply_postgres_s)" 60 le) |
+| store: load the tenant from PostgreSQL and compile the snapshot | $(get store_snapshot_postgres_s) s | < 2 s | $(verdict "$(get store_snapshot_postgres_s)" 2 le) |
 
 End to end counts reading the TSV, resolving every line and writing every answer
 (\`urbac check --stats\`), not loading the tenant. The impact rows are many because

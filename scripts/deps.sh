@@ -4,8 +4,8 @@
 # Runs as root on a fresh Debian 12 machine (apt-get); elsewhere it only checks.
 set -euo pipefail
 
-build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium sqlite3)
+build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev libpq-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql)
 bench_pkgs=()
 
 want=("${build_pkgs[@]}")

@@ -17,6 +17,18 @@ static const char *db_url(const cli_opts *o)
   return o->db ? o->db : getenv("URBAC_DB") ? getenv("URBAC_DB") : "urbac.db";
 }
 
+/* The store's URL as it may be shown: a password in it becomes "***". */
+static const char *shown(const cli_opts *o)
+{
+  static char buf[1024];
+  const char *url = db_url(o), *scheme = strstr(url, "://"), *at = scheme ? strchr(scheme, '@') : NULL;
+  const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+  if (!at || !colon || colon > at)
+    return url;
+  snprintf(buf, sizeof buf, "%.*s:***%s", (int)(colon - url), url, at);
+  return buf;
+}
+
 urbac_store *cli_open_store(const cli_opts *o)
 {
   urbac_store *s = NULL;
@@ -35,12 +47,12 @@ static const char *tenant_id(const cli_opts *o, urbac_store *s)
   if (o->tenant_id)
     return o->tenant_id;
   if (urbac_store_tenants(s, &ids, &n) != URBAC_OK) {
-    cli_error("%s: cannot list the tenants (run 'urbac init'?)", db_url(o));
+    cli_error("%s: cannot list the tenants (run 'urbac init'?)", shown(o));
     return NULL;
   }
   if (n == 1)
     return ids[0];
-  cli_error("%s holds %zu tenants: name one with --tenant-id", db_url(o), n);
+  cli_error("%s holds %zu tenants: name one with --tenant-id", shown(o), n);
   return NULL;
 }
 
@@ -63,9 +75,9 @@ static int migrate(cli_opts *o, const char *what)
   int rc = EXIT_USAGE;
   if (s && urbac_store_migrate(s, &from, &to, d) == URBAC_OK) {
     if (from == to)
-      printf("%s: the store is at schema version %d; nothing to do\n", db_url(o), to);
+      printf("%s: the store is at schema version %d; nothing to do\n", shown(o), to);
     else
-      printf("%s: %s, schema version %d -> %d\n", db_url(o), what, from, to);
+      printf("%s: %s, schema version %d -> %d\n", shown(o), what, from, to);
     rc = 0;
   } else {
     cli_print_diag(d);

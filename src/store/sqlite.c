@@ -11,6 +11,7 @@
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "store/store.h"
 
@@ -313,8 +314,23 @@ static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, v
   return err;
 }
 
+/* SQLite has no notifications: the watcher polls the revision (50 ms). */
+static urbac_err db_wait(void *p, int ms)
+{
+  (void)p;
+  struct timespec t = {0, (long)(ms < 50 ? ms : 50) * 1000000L};
+  nanosleep(&t, NULL);
+  return URBAC_OK;
+}
+
+static urbac_err db_notify(void *p, const char *tenant, urbac_diag *d)
+{
+  (void)p, (void)tenant, (void)d;
+  return URBAC_OK;
+}
+
 const urbac__store_ops urbac__sqlite_ops = {
     "sqlite",       accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
     db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
-    db_objects,     db_object_put, db_object_delete, db_audit_put, db_audit_each,
+    db_objects,     db_object_put, db_object_delete, db_audit_put, db_audit_each, db_wait, db_notify,
 };

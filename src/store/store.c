@@ -19,7 +19,7 @@
 
 #include "store/store.h"
 
-static const urbac__store_ops *const backends[] = {&urbac__sqlite_ops};
+static const urbac__store_ops *const backends[] = {&urbac__postgres_ops, &urbac__sqlite_ops};
 
 struct urbac_store {
   const urbac__store_ops *ops;
@@ -41,19 +41,11 @@ struct urbac_plan {
 
 int urbac_store_schema(void) { return URBAC__SCHEMA_VERSION; }
 
-static bool is_postgres(const char *url)
-{
-  return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
-}
-
 urbac_err urbac_store_open(const char *url, urbac_store **out, urbac_diag *d)
 {
   urbac_store *s;
   int version = 0;
   *out = NULL;
-  if (is_postgres(url))
-    return urbac__diag_add(d, URBAC_ESTORE, url, 0, 0, NULL,
-                           "PostgreSQL stores are not available in this build yet; use a SQLite file path");
   if (!(s = urbac__calloc(1, sizeof *s)))
     return URBAC_ENOMEM;
   for (size_t i = 0; i < sizeof backends / sizeof backends[0] && !s->ops; i++)
@@ -143,7 +135,7 @@ urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *rev
 
 urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms, uint64_t *revision)
 {
-  struct timespec start, now, pause = {0, 50 * 1000 * 1000};
+  struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
     urbac_err err = urbac_store_revision(s, tenant, revision);
@@ -159,7 +151,9 @@ urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, 
       *revision = after;
       return URBAC_OK;
     }
-    nanosleep(&pause, NULL);
+    err = s->ops->wait(s->db, (int)(timeout_ms - waited));
+    if (err)
+      return err;
   }
 }
 
@@ -428,6 +422,8 @@ urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac
       err = write_changes(s, tenant, p, w, &row, d);
     if (!err)
       err = write_moves(s, tenant, p, d);
+    if (!err)
+      err = s->ops->notify(s->db, tenant, d);
     row.revision++;
     if (!err)
       err = s->ops->tenant_put(s->db, tenant, &row, d);

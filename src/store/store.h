@@ -42,9 +42,14 @@ typedef struct urbac__store_ops {
   urbac_err (*object_delete)(void *db, const char *tenant, const char *kind, const char *id, urbac_diag *d);
   urbac_err (*audit_put)(void *db, const char *tenant, const urbac_audit_record *r, urbac_diag *d);
   urbac_err (*audit_each)(void *db, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d);
+  /* waits up to `ms` for a write to any tenant (SQLite: sleeps; PostgreSQL: LISTEN) */
+  urbac_err (*wait)(void *db, int ms);
+  /* tells waiters that `tenant` changed, inside the write transaction (or nothing) */
+  urbac_err (*notify)(void *db, const char *tenant, urbac_diag *d);
 } urbac__store_ops;
 
 extern const urbac__store_ops urbac__sqlite_ops;
+extern const urbac__store_ops urbac__postgres_ops;
 
 /* The schema, as numbered steps; each backend has its SQL for every step. */
 #define URBAC__SCHEMA_VERSION 1

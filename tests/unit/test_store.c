@@ -4,6 +4,7 @@
  * deleted, reordered and truncated records, and hostile files (not a database, a
  * database of something else, a schema from the future) refused untouched.
  */
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,17 +15,38 @@
 #include "random_tenant.h"
 
 static char dbpath[256];
+static const char *pg_url; /* set: the suite runs against PostgreSQL (tests/pg.sh) */
+
+static const char *target(void) { return pg_url ? pg_url : dbpath; }
+
+static void pg_exec(const char *stmt)
+{
+  PGconn *c = PQconnectdb(pg_url);
+  assert_int_equal(PQstatus(c), CONNECTION_OK);
+  PQclear(PQexec(c, "SET client_min_messages = warning"));
+  PGresult *r = PQexec(c, stmt);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+    print_error("%s: %s\n", stmt, PQerrorMessage(c));
+  assert_true(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+  PQclear(r);
+  PQfinish(c);
+}
 
 static int setup(void **state)
 {
   (void)state;
   snprintf(dbpath, sizeof dbpath, "/tmp/urbac-test-store-%d.db", (int)getpid());
+  pg_url = getenv("URBAC_TEST_PG_URL");
   return 0;
 }
 
 static void remove_db(void)
 {
   char p[300];
+  if (pg_url) {
+    pg_exec("DROP TABLE IF EXISTS audit, objects, tenants, urbac_schema, invoices");
+    return;
+  }
   unlink(dbpath);
   snprintf(p, sizeof p, "%s-wal", dbpath);
   unlink(p);
@@ -37,7 +59,7 @@ static urbac_store *fresh(void)
   urbac_store *s;
   int from, to;
   remove_db();
-  assert_int_equal(urbac_store_open(dbpath, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
   assert_int_equal(urbac_store_migrate(s, &from, &to, NULL), URBAC_OK);
   assert_int_equal(from, 0);
   assert_int_equal(to, urbac_store_schema());
@@ -146,6 +168,10 @@ static void test_changes_and_conflicts(void **state)
 static void sql(const char *stmt)
 {
   sqlite3 *h;
+  if (pg_url) {
+    pg_exec(stmt);
+    return;
+  }
   assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
   assert_int_equal(sqlite3_exec(h, stmt, NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(h);
@@ -163,7 +189,7 @@ static uint64_t tampered(const char *stmt, char *why, size_t size)
   assert_int_equal(count, 8);
   urbac_store_close(s);
   sql(stmt);
-  assert_int_equal(urbac_store_open(dbpath, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
   assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, size), URBAC_ETAMPERED);
   urbac_store_close(s);
   tenant_free(&a);
@@ -199,13 +225,13 @@ static char *file_bytes(size_t *len)
   return buf;
 }
 
-static void refused(urbac_err want, const char *needle)
+static void refused_at(const char *url, urbac_err want, const char *needle)
 {
   size_t l1, l2;
   char *before = file_bytes(&l1);
   urbac_store *s = NULL;
   urbac_diag *d = urbac_diag_new();
-  assert_int_equal(urbac_store_open(dbpath, &s, d), want);
+  assert_int_equal(urbac_store_open(url, &s, d), want);
   assert_null(s);
   if (!strstr(urbac_diag_get(d, 0)->message, needle))
     print_error("expected '%s' in '%s'\n", needle, urbac_diag_get(d, 0)->message);
@@ -218,15 +244,24 @@ static void refused(urbac_err want, const char *needle)
   urbac_diag_free(d);
 }
 
+static void refused(urbac_err want, const char *needle) { refused_at(target(), want, needle); }
+
 static void test_hostile_files(void **state)
 {
   (void)state;
+  if (pg_url) {
+    refused_at(getenv("URBAC_TEST_PG_BADPASS_URL"), URBAC_ESTORE, "password authentication failed");
+    refused_at("postgresql://postgres:x@127.0.0.1:1/postgres?connect_timeout=2", URBAC_ESTORE, "cannot connect to the store");
+  }
   remove_db();
-  FILE *f = fopen(dbpath, "wb");
+  FILE *f = pg_url ? NULL : fopen(dbpath, "wb");
+  if (pg_url)
+    goto database;
   for (int i = 0; i < 4096; i++)
     fputc((i * 7919) & 0xff, f);
   fclose(f);
   refused(URBAC_ESCHEMA, "not a urbac store");
+database:
   remove_db();
   sql("CREATE TABLE invoices (id INTEGER)");
   refused(URBAC_ESCHEMA, "holds other tables");
@@ -242,7 +277,7 @@ static void test_hostile_files(void **state)
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   urbac_store_close(s);
   sql("UPDATE objects SET body = '{\"id\": 7' WHERE id = 'b'");
-  assert_int_equal(urbac_store_open(dbpath, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
   urbac_model *m = NULL;
   urbac_diag *d = urbac_diag_new();
   assert_int_not_equal(urbac_store_load(s, "acme", &m, NULL, d), URBAC_OK);
@@ -253,7 +288,7 @@ static void test_hostile_files(void **state)
   tenant_free(&a);
   /* an empty store asks to be initialized */
   remove_db();
-  assert_int_equal(urbac_store_open(dbpath, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
   assert_int_equal(urbac_store_load(s, "acme", &m, NULL, NULL), URBAC_ESCHEMA);
   urbac_store_close(s);
   remove_db();
@@ -276,7 +311,7 @@ static void test_watch(void **state)
     urbac_store *c;
     tenant b = tenant_load(t2);
     usleep(200 * 1000);
-    _exit(urbac_store_open(dbpath, &c, NULL) || urbac_store_apply(c, b.m, &w, &rev, NULL) ? 1 : 0);
+    _exit(urbac_store_open(target(), &c, NULL) || urbac_store_apply(c, b.m, &w, &rev, NULL) ? 1 : 0);
   }
   struct timespec w0, w1;
   clock_gettime(CLOCK_MONOTONIC, &w0);
@@ -297,5 +332,5 @@ int main(void)
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
       cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_watch),
   };
-  return cmocka_run_group_tests_name("store (SQLite)", tests, setup, NULL);
+  return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
 }

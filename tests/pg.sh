@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# tests/pg.sh - a real PostgreSQL server for the store tests: a new cluster in a
+# temporary folder, owned by the unprivileged 'postgres' user, password
+# authentication, listening on 127.0.0.1 only; runs COMMAND with URBAC_TEST_PG_URL
+# set, then stops the server and removes the cluster.
+# Usage: pg.sh COMMAND [ARGS...]
+set -u
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$bin" ]; then echo "pg.sh: PostgreSQL is not installed (Debian package postgresql)" >&2; exit 2; fi
+run_as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+dir=$(mktemp -d /tmp/urbac-pg.XXXXXX)
+[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+port=$((20000 + RANDOM % 20000))
+pass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+echo "$pass" > "$dir/pw"
+[ "$(id -u)" -eq 0 ] && chown postgres "$dir/pw"
+cleanup() { run_as "$bin/pg_ctl" -D "$dir/data" -m immediate stop > /dev/null 2>&1; rm -rf "$dir"; }
+trap cleanup EXIT
+run_as "$bin/initdb" -D "$dir/data" -U postgres --auth=scram-sha-256 --pwfile="$dir/pw" > "$dir/initdb.log" 2>&1 \
+  || { cat "$dir/initdb.log"; exit 2; }
+run_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+  -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=on" start > /dev/null \
+  || { cat "$dir/server.log"; exit 2; }
+export URBAC_TEST_PG_URL="postgresql://postgres:$pass@127.0.0.1:$port/postgres"
+export URBAC_TEST_PG_BADPASS_URL="postgresql://postgres:wrong@127.0.0.1:$port/postgres"
+"$@"
