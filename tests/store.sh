@@ -69,7 +69,7 @@ cp "$DB" "$T/future.db"; sqlite3 "$T/future.db" "INSERT INTO urbac_schema VALUES
 expect "schema from the future" 2 "version 7, newer than this urbac knows" -- "$U" check --db "$T/future.db" --user a --permission Alerts --workload mde
 expect "empty store" 2 "run 'urbac init'" -- "$U" dump --db "$T/new.db"
 expect "unreachable postgres" 2 "cannot connect to the store" -- "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2"
-expect "no password in messages" 2 "^[^s]*$|^((?!secret).)*$" -- "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2"
+if "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2" 2>&1 | grep -q secret; then bad "a password was printed"; else ok; fi
 
 # ---- crash safety: a writer killed with SIGKILL at random moments, many times
 CR=$T/crash.db
