@@ -50,6 +50,37 @@ expect "audit verify" 0 "26 records, chain intact" -- "$U" audit verify --db "$D
 expect "audit wrong word" 2 "audit takes 'log' or 'verify'" -- "$U" audit list --db "$DB"
 expect "invalid file applies nothing" 2 "group membership cycle" -- "$U" apply -f "$S/fuzz/corpus/tenant/cycle.yaml" --db "$DB"
 
+# ---- day-to-day changes: each validated with the whole tenant, audited, based on the revision read
+E=$T/edit.db
+"$U" init --db "$E" > /dev/null; "$U" apply -f "$C" --db "$E" > /dev/null
+expect "role create" 0 "created role 'Mail responders' in tenant contoso: now at revision 2" -- "$U" role create "Mail responders" --description Quarantine --permission "Email quarantine" --db "$E"
+expect "role create twice" 2 "already has a role 'Mail responders'" -- "$U" role create "Mail responders" --db "$E"
+expect "role add-permission" 0 "now at revision 3" -- "$U" role add-permission "Mail responders" --permission "Email advanced actions" --permission "Email quarantine" --db "$E"
+expect "role add nothing new" 2 "already has every permission given" -- "$U" role add-permission "Mail responders" --permission "Security operations \\ Security data \\ Email quarantine (manage)" --db "$E"
+expect "role bad permission" 2 "unknown permission 'Email quarantaine'" -- "$U" role add-permission "Mail responders" --permission "Email quarantaine" --db "$E"
+expect "assignment add" 0 "added an assignment to role 'Mail responders'" -- "$U" assignment add "Mail responders" ops --principal group:mail-ops --data-source mdo --db "$E"
+expect "assignment to nobody" 2 "names unknown group 'ghosts'" -- "$U" assignment add "Mail responders" x --principal group:ghosts --data-source mdo --db "$E"
+expect "role show" 0 '"dataSources": \[' -- "$U" role show "Mail responders" --db "$E"
+expect "role list" 0 "^role	Mail responders$" -- "$U" role list --db "$E"
+expect "user add" 0 "added user 'zoe@contoso.com'" -- "$U" user add zoe@contoso.com --name Zoe --db "$E"
+expect "group add-member" 0 "changed group 'mail-ops'" -- "$U" group add-member mail-ops --principal zoe@contoso.com --db "$E"
+expect "activate on the store" 0 "mdo is now unified in tenant contoso \(the store, revision 7\)" -- "$U" activate mdo --db "$E" --actor erin
+expect "zoe may release mail" 0 "^allow$" -- "$U" check --db "$E" --user zoe@contoso.com --permission "Email quarantine" --workload mdo
+expect "user disable" 0 "disabled user 'zoe@contoso.com'" -- "$U" user disable zoe@contoso.com --db "$E"
+expect "zoe no longer" 1 "^deny$" -- "$U" check --db "$E" --user zoe@contoso.com --permission "Email quarantine" --workload mdo
+expect "remove a member that is referenced" 0 "changed group 'mail-ops'" -- "$U" group remove-member mail-ops --principal zoe@contoso.com --db "$E"
+expect "user remove" 0 "removed user 'zoe@contoso.com'" -- "$U" user remove zoe@contoso.com --db "$E"
+expect "remove a user still named" 2 "names unknown user 'bob@contoso.com'" -- "$U" user remove bob@contoso.com --db "$E"
+expect "import on the store" 0 "written to the store, revision 11" -- "$U" import mdi --db "$E"
+expect "object get" 0 '"id": "soc"' -- "$U" object get group soc --db "$E"
+expect "object put" 0 "put group 'soc'" -- "$U" object put group soc --body '{"id": "soc", "members": ["group:soc-tier1"]}' --db "$E"
+expect "object put wrong id" 2 "does not have the id 'dave@contoso.com'" -- "$U" object put user dave@contoso.com --body '{"id": "someone"}' --db "$E"
+expect "object put bad json" 2 "^urbac: --body:1:" -- "$U" object put group soc --body '{"id": ' --db "$E"
+expect "object delete" 0 "deleted role 'Mail responders'" -- "$U" object delete role "Mail responders" --db "$E"
+expect "stale edit" 1 "but the write was based on revision 2" -- "$U" role create Late --if-revision 2 --db "$E"
+expect "edits audited" 0 "erin	changed workloads workloads" -- "$U" audit log --db "$E"
+expect "edits keep the chain" 0 "chain intact" -- "$U" audit verify --db "$E"
+
 # ---- tampering, found and named
 cp "$DB" "$T/t.db"
 sqlite3 "$T/t.db" "UPDATE audit SET actor = 'mallory' WHERE seq = 24"

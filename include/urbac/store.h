@@ -93,6 +93,26 @@ typedef struct urbac_write {
 URBAC_EXTERN urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac_write *w,
                                          uint64_t *revision, urbac_diag *d);
 
+/* ---------------------------------------------------------------- objects */
+
+/* One object's canonical JSON (kinds: "workloads", "user", "group",
+ * "deviceGroup", "device", "role", "legacy.mde.role", "legacy.mdo.roleGroup",
+ * "legacy.mdi.role"); the caller frees *json with urbac_free(). URBAC_ENOTFOUND
+ * when there is no such object. */
+URBAC_EXTERN urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, const char *id,
+                                       char **json, uint64_t *revision);
+/* Calls `cb` with every object of `kind` (NULL: every object), in file order. */
+typedef int (*urbac_object_cb)(void *ctx, const char *kind, const char *id, const char *json);
+URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb,
+                                        void *ctx);
+/* Creates or replaces object (`kind`, `id`) with `json` (a tenant file's JSON for
+ * that object, whose own id must be `id`), or deletes it when `json` is NULL; the
+ * whole tenant is validated with the change (a dangling reference, say, is
+ * refused with its reason) and the change is written and audited in one
+ * transaction, like urbac_store_apply(). */
+URBAC_EXTERN urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id,
+                                       const char *json, const urbac_write *w, uint64_t *revision, urbac_diag *d);
+
 /* ---------------------------------------------------------------- audit */
 
 typedef struct urbac_audit_record {

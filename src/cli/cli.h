@@ -18,7 +18,10 @@ enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };
 /* The options every command may take; a command says which it accepts. */
 typedef struct cli_opts {
   const char *tenant, *user, *permission, *workload, *scope, *queries, *output, *format;
-  const char *db, *tenant_id, *file, *if_revision, *actor, *object, *since;
+  const char *db, *tenant_id, *file, *if_revision, *actor, *object, *since, *body, *description, *name, *rank;
+  /* repeatable options */
+  const char *permissions[64], *principals[64], *sources[8], *device_groups[64];
+  int npermissions, nprincipals, nsources, ndevice_groups;
   bool json, check, help, stats, dry_run, import, explain, force;
   int nargs;
   char **args;
@@ -62,6 +65,11 @@ int cmd_plan(cli_opts *o);
 int cmd_apply(cli_opts *o);
 int cmd_dump(cli_opts *o);
 int cmd_audit(cli_opts *o);
+int cmd_object(cli_opts *o);
+int cmd_role(cli_opts *o);
+int cmd_assignment(cli_opts *o);
+int cmd_user(cli_opts *o);
+int cmd_group(cli_opts *o);
 /* Opens --db (or $URBAC_DB, or urbac.db); prints errors. */
 urbac_store *cli_open_store(const cli_opts *o);
 /* Loads the tenant --tenant-id (or the store's only tenant) from the store. */
@@ -71,8 +79,11 @@ bool cli_load_store(const cli_opts *o, urbac_store *s, urbac_model **m, uint64_t
 bool cli_load_model(const cli_opts *o, urbac_model **m);
 /* The tenant path (--tenant or $URBAC_TENANT), or NULL. */
 const char *cli_tenant_path(const cli_opts *o);
-/* Writes `m` to --output (by its extension) or back to the tenant file, atomically. */
+/* Writes `m` to --output (by its extension) or back to the tenant file, atomically;
+ * with --db, applies it to the store instead, based on the revision it was read at. */
 bool cli_save(const cli_opts *o, const urbac_model *m, const char **written);
+/* The revision the last model loaded from a store (--db) was read at. */
+extern uint64_t cli_loaded_revision;
 /* The one positional WORKLOAD argument; prints the problem and returns -1. */
 int cli_workload_arg(const cli_opts *o, const char *cmd);
 /* Opens --output for writing, or stdout; prints the problem and returns NULL. */

@@ -13,11 +13,13 @@
 
 const char *cli_tenant_path(const cli_opts *o) { return o->tenant ? o->tenant : getenv("URBAC_TENANT"); }
 
+uint64_t cli_loaded_revision;
+
 bool cli_load_model(const cli_opts *o, urbac_model **m)
 {
   if (o->db) {
     urbac_store *st = cli_open_store(o);
-    bool ok = st && cli_load_store(o, st, m, NULL);
+    bool ok = st && cli_load_store(o, st, m, &cli_loaded_revision);
     urbac_store_close(st);
     return ok;
   }
@@ -34,8 +36,29 @@ bool cli_load_model(const cli_opts *o, urbac_model **m)
   return *m != NULL;
 }
 
+/* A changed tenant back into its store, as one audited write based on the
+ * revision it was read at (a concurrent change is a conflict, not a lost update). */
+static bool save_to_store(const cli_opts *o, const urbac_model *m, const char **written)
+{
+  static char where[128];
+  urbac_store *st = cli_open_store(o);
+  urbac_diag *d = urbac_diag_new();
+  uint64_t rev = 0;
+  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac (migration)", true, cli_loaded_revision};
+  urbac_err err = st && d ? urbac_store_apply(st, m, &w, &rev, d) : URBAC_ESTORE;
+  if (err)
+    cli_print_diag(d);
+  snprintf(where, sizeof where, "the store, revision %llu", (unsigned long long)rev);
+  *written = err ? NULL : where;
+  urbac_diag_free(d);
+  urbac_store_close(st);
+  return err == URBAC_OK;
+}
+
 bool cli_save(const cli_opts *o, const urbac_model *m, const char **written)
 {
+  if (o->db && !o->output)
+    return save_to_store(o, m, written);
   const char *path = o->output ? o->output : cli_tenant_path(o);
   urbac_diag *d = urbac_diag_new();
   urbac_err err = d ? urbac_tenant_save_file(m, path, URBAC_FORMAT_AUTO, d) : URBAC_ENOMEM;

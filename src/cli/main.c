@@ -13,10 +13,13 @@
 #include "cli.h"
 
 static const cli_cmd commands[] = {
-    {"activate", "tenant,output,force,json", "urbac activate WORKLOAD --tenant FILE [--force] [--output OUT] [--json]",
+    {"activate", "db,tenant-id,actor,tenant,output,force,json", "urbac activate WORKLOAD --tenant FILE [--force] [--output OUT] [--json]",
      "Switch a workload to unified roles (refused if nobody could manage authorization, unless --force)", cmd_activate},
     {"apply", "db,file,if-revision,actor,json", "urbac apply -f FILE [--db URL] [--if-revision N] [--actor NAME] [--json]",
      "Make the stored tenant match a tenant file, in one audited transaction", cmd_apply},
+    {"assignment", "db,tenant-id,principal,data-source,device-group,if-revision,actor,json",
+     "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] | remove ROLE NAME) [--db URL]",
+     "Add or remove a role assignment in a store", cmd_assignment},
     {"audit", "db,tenant-id,object,actor,since,json", "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify) [--db URL] [--tenant-id T] [--json]",
      "List the audit log, or verify its hash chain", cmd_audit},
     {"catalog", "json", "urbac catalog [--json]",
@@ -24,7 +27,7 @@ static const cli_cmd commands[] = {
     {"check", "db,tenant-id,tenant,user,permission,workload,scope,queries,json,stats",
      "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV [--stats]) [--json]",
      "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", cmd_check},
-    {"deactivate", "tenant,output,json", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
+    {"deactivate", "db,tenant-id,actor,tenant,output,json", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
      "Switch a workload back to its legacy model (legacy configuration is always kept)", cmd_deactivate},
     {"dump", "db,tenant-id,output", "urbac dump [--db URL] [--tenant-id T] [--output OUT]",
      "Write a stored tenant back as a tenant file", cmd_dump},
@@ -37,15 +40,27 @@ static const cli_cmd commands[] = {
      "Write the unified roles as the Defender portal exports them: one CSV row per assignment", cmd_export},
     {"fmt", "check", "urbac fmt [--check] FILE",
      "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)", cmd_fmt},
+    {"group", "db,tenant-id,name,principal,if-revision,actor,json",
+     "urbac group (add ID [--name N] | remove ID | add-member ID --principal P... | remove-member ID --principal P... | list) [--db URL]",
+     "Manage groups and membership in a store", cmd_group},
     {"impact", "db,tenant-id,tenant,import,format,explain,output",
      "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--explain] [--output OUT]",
      "Every change activating a workload would make: per user, permission and device group, before and after", cmd_impact},
-    {"import", "tenant,output,dry-run,json", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
+    {"import", "db,tenant-id,actor,tenant,output,dry-run,json", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
      "Import a workload's legacy roles into unified roles through the seed's mapping tables", cmd_import},
     {"init", "db", "urbac init [--db URL]", "Create a store (or bring its schema up to date)", cmd_init},
     {"migrate", "db", "urbac migrate [--db URL]", "Apply the store's numbered schema migrations", cmd_migrate},
+    {"object", "db,tenant-id,body,file,if-revision,actor,json",
+     "urbac object (get KIND ID | list [KIND] | put KIND ID (--body JSON | -f FILE) | delete KIND ID) [--db URL]",
+     "Read or write any object of a stored tenant as JSON (validated, audited)", cmd_object},
     {"plan", "db,file,json", "urbac plan -f FILE [--db URL] [--json]",
      "Show what 'urbac apply -f FILE' would create, change and delete", cmd_plan},
+    {"role", "db,tenant-id,description,permission,if-revision,actor,json",
+     "urbac role (create NAME [--description D] [--permission P...] | update NAME --description D | delete NAME | list | show NAME | add-permission NAME --permission P... | remove-permission NAME --permission P...) [--db URL]",
+     "Manage unified roles in a store", cmd_role},
+    {"user", "db,tenant-id,name,if-revision,actor,json",
+     "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
+     "Manage users in a store", cmd_user},
     {"validate", "json", "urbac validate FILE [--json]",
      "Check a tenant file; print every error with file:line:column", cmd_validate},
     {"who-can", "db,tenant-id,tenant,permission,workload,scope,json",
@@ -67,6 +82,9 @@ static const struct option all_options[] = {
     {"tenant-id", required_argument, NULL, 1003}, {"file", required_argument, NULL, 'f'},
     {"if-revision", required_argument, NULL, 1004}, {"actor", required_argument, NULL, 1005},
     {"object", required_argument, NULL, 1006},   {"since", required_argument, NULL, 1007},
+    {"body", required_argument, NULL, 1009},     {"description", required_argument, NULL, 1010},
+    {"name", required_argument, NULL, 1011},     {"principal", required_argument, NULL, 1012},
+    {"data-source", required_argument, NULL, 1013}, {"device-group", required_argument, NULL, 1014},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -113,7 +131,11 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     switch (c) {
     case 't': o->tenant = optarg; break;
     case 'u': o->user = optarg; break;
-    case 'p': o->permission = optarg; break;
+    case 'p':
+      o->permission = optarg;
+      if (o->npermissions < 64)
+        o->permissions[o->npermissions++] = optarg;
+      break;
     case 'w': o->workload = optarg; break;
     case 's': o->scope = optarg; break;
     case 'q': o->queries = optarg; break;
@@ -124,6 +146,12 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     case 'o': o->output = optarg; break;
     case 'f': o->file = optarg; break;
     case 1008: o->format = optarg; break;
+    case 1009: o->body = optarg; break;
+    case 1010: o->description = optarg; break;
+    case 1011: o->name = optarg; break;
+    case 1012: if (o->nprincipals < 64) o->principals[o->nprincipals++] = optarg; break;
+    case 1013: if (o->nsources < 8) o->sources[o->nsources++] = optarg; break;
+    case 1014: if (o->ndevice_groups < 64) o->device_groups[o->ndevice_groups++] = optarg; break;
     case 'n': o->dry_run = true; break;
     case 'i': o->import = true; break;
     case 'e': o->explain = true; break;

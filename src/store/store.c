@@ -394,48 +394,59 @@ static urbac_err write_changes(urbac_store *s, const char *tenant, const urbac_p
   return err;
 }
 
-urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac_write *w, uint64_t *revision,
-                            urbac_diag *d)
+/* Plans and writes `want`, inside a write transaction the caller began. */
+static urbac_err apply_locked(urbac_store *s, const urbac_model *want, const urbac_write *w, urbac__tenant_row *row,
+                              urbac_diag *d)
 {
-  urbac__tenant_row row;
   const char *tenant = urbac_model_tenant(want);
   urbac_plan *p = urbac__calloc(1, sizeof *p);
-  urbac_err err = p ? need_schema(s, d) : URBAC_ENOMEM;
-  if (!err)
-    err = s->ops->begin(s->db, true, d);
-  if (err) {
-    urbac_plan_free(p);
-    return err;
-  }
-  err = plan_in_tx(s, want, p, &row, d);
+  urbac_err err = p ? plan_in_tx(s, want, p, row, d) : URBAC_ENOMEM;
   if (!err && w->if_revision && p->revision != w->revision)
     err = urbac__diag_add(d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
                           "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it again",
                           tenant, (unsigned long long)p->revision, (unsigned long long)w->revision);
   if (!err && p->n) {
-    if (!row.exists) {
+    if (!row->exists) {
       /* a new tenant: its row first, which the objects and records refer to */
-      row = (urbac__tenant_row){true, 0, 0, ""};
-      err = s->ops->tenant_put(s->db, tenant, &row, d);
+      *row = (urbac__tenant_row){true, 0, 0, ""};
+      err = s->ops->tenant_put(s->db, tenant, row, d);
     }
     if (!err)
-      err = write_changes(s, tenant, p, w, &row, d);
+      err = write_changes(s, tenant, p, w, row, d);
+    row->revision++;
+    if (!err)
+      err = s->ops->tenant_put(s->db, tenant, row, d);
     if (!err)
       err = write_moves(s, tenant, p, d);
     if (!err)
       err = s->ops->notify(s->db, tenant, d);
-    row.revision++;
-    if (!err)
-      err = s->ops->tenant_put(s->db, tenant, &row, d);
   }
+  urbac_plan_free(p);
+  return err;
+}
+
+/* Commits after `err` is OK, rolls back otherwise; gives the revision. */
+static urbac_err finish(urbac_store *s, urbac_err err, const urbac__tenant_row *row, uint64_t *revision, urbac_diag *d)
+{
   if (!err)
     err = s->ops->commit(s->db, d);
   else
     s->ops->rollback(s->db);
   if (revision)
-    *revision = err ? 0 : row.exists ? row.revision : 0;
-  urbac_plan_free(p);
+    *revision = err ? 0 : row->exists ? row->revision : 0;
   return err;
+}
+
+urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac_write *w, uint64_t *revision,
+                            urbac_diag *d)
+{
+  urbac__tenant_row row = {0};
+  urbac_err err = need_schema(s, d);
+  if (!err)
+    err = s->ops->begin(s->db, true, d);
+  if (err)
+    return err;
+  return finish(s, apply_locked(s, want, w, &row, d), &row, revision, d);
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -533,4 +544,149 @@ urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t 
   *count = v.count;
   *bad = v.bad;
   return err ? err : v.broken ? URBAC_ETAMPERED : URBAC_OK;
+}
+
+/* ---------------------------------------------------------------- objects */
+
+/* Reads the tenant's objects in a transaction the caller opened. */
+static urbac_err read_objects(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac__object **o,
+                              size_t *n, urbac_diag *d)
+{
+  urbac_err err = s->ops->tenant_get(s->db, tenant, row, d);
+  if (!err && !row->exists)
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
+  if (!err)
+    err = s->ops->objects(s->db, tenant, o, n, d);
+  return err;
+}
+
+urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, const char *id, char **json,
+                          uint64_t *revision)
+{
+  urbac__tenant_row row;
+  urbac__object *o = NULL;
+  size_t n = 0;
+  urbac_err err = need_schema(s, NULL);
+  *json = NULL;
+  if (!err)
+    err = s->ops->begin(s->db, false, NULL);
+  if (err)
+    return err;
+  err = read_objects(s, tenant, &row, &o, &n, NULL);
+  s->ops->rollback(s->db);
+  for (size_t i = 0; !err && !*json && i < n; i++)
+    if (strcmp(o[i].kind, kind) == 0 && strcmp(o[i].id, id) == 0 && !(*json = urbac__strdup(o[i].body)))
+      err = URBAC_ENOMEM;
+  if (!err && !*json)
+    err = URBAC_ENOTFOUND;
+  if (revision)
+    *revision = row.revision;
+  urbac__objects_free(o, n);
+  return err;
+}
+
+urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb, void *ctx)
+{
+  urbac__tenant_row row;
+  urbac__object *o = NULL;
+  size_t n = 0;
+  urbac_err err = need_schema(s, NULL);
+  if (!err)
+    err = s->ops->begin(s->db, false, NULL);
+  if (err)
+    return err;
+  err = read_objects(s, tenant, &row, &o, &n, NULL);
+  s->ops->rollback(s->db);
+  for (size_t i = 0; !err && i < n; i++)
+    if ((!kind || strcmp(o[i].kind, kind) == 0) && cb(ctx, o[i].kind, o[i].id, o[i].body))
+      break;
+  urbac__objects_free(o, n);
+  return err;
+}
+
+/* The tenant's objects with one replaced, added or removed. */
+static urbac_err edit_objects(urbac__object **o, size_t *n, const char *kind, const char *id, const char *json)
+{
+  size_t i = 0, cap = *n;
+  int64_t last = -1;
+  for (; i < *n && !(strcmp((*o)[i].kind, kind) == 0 && strcmp((*o)[i].id, id) == 0); i++)
+    last = (*o)[i].position > last ? (*o)[i].position : last;
+  for (size_t k = i; k < *n; k++)
+    last = (*o)[k].position > last ? (*o)[k].position : last;
+  if (i < *n && !json) { /* delete */
+    urbac__free((*o)[i].id);
+    urbac__free((*o)[i].body);
+    memmove(&(*o)[i], &(*o)[i + 1], (*n - i - 1) * sizeof **o);
+    (*n)--;
+    return URBAC_OK;
+  }
+  if (!json)
+    return URBAC_ENOTFOUND;
+  char *body = urbac__strdup(json);
+  if (!body)
+    return URBAC_ENOMEM;
+  if (i < *n) {
+    urbac__free((*o)[i].body);
+    (*o)[i].body = body;
+    return URBAC_OK;
+  }
+  const char *known = NULL;
+  static const char *const kinds[] = {"workloads", "user", "group", "deviceGroup", "device", "role",
+                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+    if (strcmp(kind, kinds[k]) == 0)
+      known = kinds[k];
+  if (!known || URBAC_GROW(*o, cap, *n + 1)) {
+    urbac__free(body);
+    return known ? URBAC_ENOMEM : URBAC_EINVAL;
+  }
+  (*o)[*n] = (urbac__object){known, urbac__strdup(id), body, last + 1};
+  if (!(*o)[*n].id) {
+    urbac__free(body);
+    return URBAC_ENOMEM;
+  }
+  (*n)++;
+  return URBAC_OK;
+}
+
+/* Does the model have object (kind, id)? (A body whose own id differs does not.) */
+static bool has_object(const urbac_model *m, const char *kind, const char *id, urbac_err *err)
+{
+  urbac__object *o = NULL;
+  size_t n = 0;
+  bool found = false;
+  *err = urbac__model_objects(m, &o, &n);
+  for (size_t i = 0; !*err && i < n && !found; i++)
+    found = strcmp(o[i].kind, kind) == 0 && strcmp(o[i].id, id) == 0;
+  urbac__objects_free(o, n);
+  return found;
+}
+
+urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id, const char *json,
+                          const urbac_write *w, uint64_t *revision, urbac_diag *d)
+{
+  urbac__tenant_row row = {0};
+  urbac__object *o = NULL;
+  size_t n = 0;
+  urbac_model *m = NULL;
+  char name[600];
+  urbac_err err = need_schema(s, d);
+  if (!err)
+    err = s->ops->begin(s->db, true, d);
+  if (err)
+    return err;
+  err = read_objects(s, tenant, &row, &o, &n, d);
+  if (!err && (err = edit_objects(&o, &n, kind, id, json)) != URBAC_OK)
+    urbac__diag_add(d, err, NULL, 0, 0, NULL, err == URBAC_ENOTFOUND ? "tenant '%s' has no %s '%s'" : "cannot change %s%s%s '%s'",
+                    tenant, kind, id, err == URBAC_ENOTFOUND ? "" : " (unknown kind)");
+  snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, kind, id);
+  if (!err)
+    err = urbac__model_from_objects(tenant, o, n, name, &m, d);
+  if (!err && json && !has_object(m, kind, id, &err) && !err)
+    err = urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, NULL, "the %s given does not have the id '%s'", kind, id);
+  if (!err)
+    err = apply_locked(s, m, w, &row, d);
+  urbac_model_free(m);
+  urbac__objects_free(o, n);
+  return finish(s, err, &row, revision, d);
 }
