@@ -81,6 +81,24 @@ expect "stale edit" 1 "but the write was based on revision 2" -- "$U" role creat
 expect "edits audited" 0 "erin	changed workloads workloads" -- "$U" audit log --db "$E"
 expect "edits keep the chain" 0 "chain intact" -- "$U" audit verify --db "$E"
 
+# device groups, devices, directory roles
+L=$T/lit.db
+"$U" init --db "$L" > /dev/null; "$U" apply -f "$S/examples/litware.yaml" --db "$L" > /dev/null
+expect "device-group add" 0 "added deviceGroup 'lab'" -- "$U" device-group add lab --rank 3 --db "$L"
+expect "device-group duplicate rank" 2 "has rank 1, already held by 'servers'" -- "$U" device-group add lab2 --rank 1 --db "$L"
+expect "device-group move" 0 "moved device group 'lab' to rank 1 in tenant litware: now at revision 3" -- "$U" device-group move lab --rank 1 --db "$L"
+expect "ranks shifted in one change" 0 '"rank": 2' -- "$U" object get deviceGroup servers --db "$L"
+expect "device-group grant" 0 "granted access to deviceGroup 'lab'" -- "$U" device-group grant lab --principal group:soc --db "$L"
+expect "device-group grant unknown" 2 "names unknown group 'ghosts'" -- "$U" device-group grant lab --principal group:ghosts --db "$L"
+expect "access counts" 0 "^allow$" -- "$U" check --db "$L" --user ana@litware.com --permission "Alerts (manage)" --workload mde --scope devicegroup:lab
+expect "device-group revoke" 0 "revoked access to deviceGroup 'lab'" -- "$U" device-group revoke lab --principal group:soc --db "$L"
+expect "device add" 0 "added device 'ws-99'" -- "$U" device add ws-99 --name ws-99 --db "$L"
+expect "directory-role assign" 0 "assigned a directory role to user 'ana@litware.com'" -- "$U" directory-role assign "Security reader" --principal ana@litware.com --db "$L"
+expect "directory-role unknown" 2 "did you mean 'Global admin'" -- "$U" directory-role assign "Global admn" --principal ana@litware.com --db "$L"
+expect "directory-role unassign" 0 "unassigned a directory role from user" -- "$U" directory-role unassign "Security reader" --principal ana@litware.com --db "$L"
+expect "device-group remove" 0 "removed deviceGroup 'lab'" -- "$U" device-group remove lab --db "$L"
+expect "litware chain intact" 0 "chain intact" -- "$U" audit verify --db "$L"
+
 # ---- tampering, found and named
 cp "$DB" "$T/t.db"
 sqlite3 "$T/t.db" "UPDATE audit SET actor = 'mallory' WHERE seq = 24"

@@ -113,6 +113,15 @@ URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, cons
 URBAC_EXTERN urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id,
                                        const char *json, const urbac_write *w, uint64_t *revision, urbac_diag *d);
 
+/* Several object changes in one transaction (json NULL: delete), validated
+ * together: for changes that are only valid together, such as moving a device
+ * group's rank past others. */
+typedef struct urbac_object_put {
+  const char *kind, *id, *json;
+} urbac_object_put;
+URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts, size_t n,
+                                            const urbac_write *w, uint64_t *revision, urbac_diag *d);
+
 /* ---------------------------------------------------------------- audit */
 
 typedef struct urbac_audit_record {

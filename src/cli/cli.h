@@ -70,6 +70,9 @@ int cmd_role(cli_opts *o);
 int cmd_assignment(cli_opts *o);
 int cmd_user(cli_opts *o);
 int cmd_group(cli_opts *o);
+int cmd_directory_role(cli_opts *o);
+int cmd_device(cli_opts *o);
+int cmd_device_group(cli_opts *o);
 /* Opens --db (or $URBAC_DB, or urbac.db); prints errors. */
 urbac_store *cli_open_store(const cli_opts *o);
 /* Loads the tenant --tenant-id (or the store's only tenant) from the store. */

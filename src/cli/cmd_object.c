@@ -409,3 +409,182 @@ static int principals_cmd(cli_opts *o, const char *kind, int (*change)(edit *, j
 
 int cmd_user(cli_opts *o) { return principals_cmd(o, "user", user_change); }
 int cmd_group(cli_opts *o) { return principals_cmd(o, "group", group_change); }
+
+/* ---------------------------------------------------------------- directory roles */
+
+/* assign|unassign ROLE --principal P...: the role in each user's or group's list. */
+int cmd_directory_role(cli_opts *o)
+{
+  edit e;
+  int rc = 0;
+  bool assign = o->nargs == 2 && !strcmp(o->args[0], "assign");
+  if ((!assign && !(o->nargs == 2 && !strcmp(o->args[0], "unassign"))) || !o->nprincipals) {
+    cli_error("usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or group:ID)");
+    return EXIT_USAGE;
+  }
+  char why[512];
+  int r = urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, o->args[1], strlen(o->args[1]), why, sizeof why);
+  if (r < 0) {
+    cli_error("%s", why);
+    return EXIT_USAGE;
+  }
+  const char *role = urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, (size_t)r)->name;
+  if (!edit_open(o, &e))
+    return EXIT_USAGE;
+  for (int k = 0; k < o->nprincipals && rc == 0; k++) {
+    bool group = !strncmp(o->principals[k], "group:", 6);
+    const char *id = o->principals[k] + (group ? 6 : 0), *kind = group ? "group" : "user";
+    json_t *j = get(&e, kind, id, true), *roles, *v;
+    size_t i;
+    if (!j) {
+      rc = EXIT_USAGE;
+      break;
+    }
+    if (!(roles = json_object_get(j, "directoryRoles")))
+      json_object_set_new(j, "directoryRoles", roles = json_array());
+    json_array_foreach(roles, i, v) if (!strcmp(json_string_value(v), role)) break;
+    if (assign && i == json_array_size(roles))
+      json_array_append_new(roles, json_string(role));
+    else if (!assign && i < json_array_size(roles))
+      json_array_remove(roles, i);
+    else
+      cli_error("%s '%s' %s directory role %s", kind, id, assign ? "already holds" : "does not hold", role);
+    rc = put(&e, kind, id, j, assign ? "assigned a directory role to" : "unassigned a directory role from");
+    json_decref(j);
+  }
+  edit_close(&e);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- devices, device groups */
+
+int cmd_device(cli_opts *o)
+{
+  edit e;
+  int rc = EXIT_USAGE;
+  bool add = o->nargs == 2 && !strcmp(o->args[0], "add");
+  if (!add && !(o->nargs == 2 && !strcmp(o->args[0], "remove"))) {
+    cli_error("usage: urbac device (add ID [--name N] [--body JSON] | remove ID)");
+    return EXIT_USAGE;
+  }
+  if (!edit_open(o, &e))
+    return EXIT_USAGE;
+  json_t *j = NULL;
+  if (add) {
+    j = o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s}", "id", o->args[1]);
+    if (j && !o->body && o->name)
+      json_object_set_new(j, "name", json_string(o->name));
+    if (j)
+      rc = put(&e, "device", o->args[1], j, "added");
+    else
+      cli_error("--body: not JSON");
+  } else {
+    rc = put(&e, "device", o->args[1], NULL, "removed");
+  }
+  json_decref(j);
+  edit_close(&e);
+  return rc;
+}
+
+/* move: the group takes `rank` and those in between shift by one, all in one
+ * transaction (ranks stay unique at every commit). */
+static int dg_move(edit *e, const char *id, unsigned rank)
+{
+  json_t *all = json_array(), *v;
+  size_t i, n = 0;
+  int rc = EXIT_USAGE, from = 0;
+  urbac_store_list(e->s, e->tenant, "deviceGroup", print_object, all);
+  json_array_foreach(all, i, v) if (!strcmp(json_string_value(json_object_get(v, "id")), id))
+      from = (int)json_integer_value(json_object_get(json_object_get(v, "object"), "rank"));
+  if (!from) {
+    cli_error("device group '%s' does not exist or has no rank (ungrouped always ranks last)", id);
+    json_decref(all);
+    return EXIT_USAGE;
+  }
+  urbac_object_put *puts = calloc(json_array_size(all) + 1, sizeof *puts);
+  char **texts = calloc(json_array_size(all) + 1, sizeof *texts);
+  int lo = from < (int)rank ? from : (int)rank, hi = from < (int)rank ? (int)rank : from;
+  json_array_foreach(all, i, v) {
+    json_t *obj = json_object_get(v, "object");
+    int r = (int)json_integer_value(json_object_get(obj, "rank"));
+    const char *gid = json_string_value(json_object_get(v, "id"));
+    int to = !strcmp(gid, id) ? (int)rank : (r >= lo && r <= hi) ? (from < (int)rank ? r - 1 : r + 1) : r;
+    if (!r || to == r)
+      continue;
+    json_object_set_new(obj, "rank", json_integer(to));
+    texts[n] = json_dumps(obj, JSON_COMPACT);
+    puts[n] = (urbac_object_put){"deviceGroup", gid, texts[n]};
+    n++;
+  }
+  urbac_diag *d = urbac_diag_new();
+  uint64_t rev = 0;
+  urbac_write w = {e->o->actor ? e->o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac device-group move", true, e->revision};
+  urbac_err err = urbac_store_put_many(e->s, e->tenant, puts, n, &w, &rev, d);
+  if (err)
+    cli_print_diag(d);
+  else
+    printf("moved device group '%s' to rank %u in tenant %s: now at revision %llu\n", id, rank, e->tenant, (unsigned long long)rev);
+  rc = err == URBAC_OK ? 0 : err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
+  for (size_t k = 0; k < n; k++)
+    free(texts[k]);
+  free(texts);
+  free(puts);
+  urbac_diag_free(d);
+  json_decref(all);
+  return rc;
+}
+
+/* grant|revoke: a group in the device group's user access list. */
+static int dg_access(edit *e, const char *id, bool grant)
+{
+  json_t *j = get(e, "deviceGroup", id, true), *list, *v;
+  size_t i;
+  int rc = EXIT_USAGE;
+  if (!j)
+    return EXIT_USAGE;
+  if (!(list = json_object_get(j, "userAccess")))
+    json_object_set_new(j, "userAccess", list = json_array());
+  for (int k = 0; k < e->o->nprincipals; k++) {
+    const char *g = e->o->principals[k] + (strncmp(e->o->principals[k], "group:", 6) ? 0 : 6);
+    json_array_foreach(list, i, v) if (!strcmp(json_string_value(v), g)) break;
+    if (grant && i == json_array_size(list))
+      json_array_append_new(list, json_string(g));
+    else if (!grant && i < json_array_size(list))
+      json_array_remove(list, i);
+  }
+  if (!json_array_size(list))
+    json_object_del(j, "userAccess");
+  rc = put(e, "deviceGroup", id, j, grant ? "granted access to" : "revoked access to");
+  json_decref(j);
+  return rc;
+}
+
+int cmd_device_group(cli_opts *o)
+{
+  edit e;
+  int rc = EXIT_USAGE;
+  const char *usage = "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | grant ID --principal group:G... | revoke ID --principal group:G...)";
+  const char *verb = o->nargs == 2 ? o->args[0] : "";
+  if (o->nargs != 2) {
+    cli_error("usage: %s", usage);
+    return EXIT_USAGE;
+  }
+  if (!edit_open(o, &e))
+    return EXIT_USAGE;
+  unsigned rank = o->rank ? (unsigned)strtoul(o->rank, NULL, 10) : 0;
+  if (!strcmp(verb, "add") && (rank || o->body)) {
+    json_t *j = o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s, s:i}", "id", o->args[1], "rank", (int)rank);
+    rc = j ? put(&e, "deviceGroup", o->args[1], j, "added") : (cli_error("--body: not JSON"), EXIT_USAGE);
+    json_decref(j);
+  } else if (!strcmp(verb, "remove")) {
+    rc = put(&e, "deviceGroup", o->args[1], NULL, "removed");
+  } else if (!strcmp(verb, "move") && rank) {
+    rc = dg_move(&e, o->args[1], rank);
+  } else if ((!strcmp(verb, "grant") || !strcmp(verb, "revoke")) && o->nprincipals) {
+    rc = dg_access(&e, o->args[1], verb[0] == 'g');
+  } else {
+    cli_error("usage: %s", usage);
+  }
+  edit_close(&e);
+  return rc;
+}

@@ -29,6 +29,14 @@ static const cli_cmd commands[] = {
      "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", cmd_check},
     {"deactivate", "db,tenant-id,actor,tenant,output,json", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
      "Switch a workload back to its legacy model (legacy configuration is always kept)", cmd_deactivate},
+    {"device", "db,tenant-id,name,body,if-revision,actor,json", "urbac device (add ID [--name N] [--body JSON] | remove ID) [--db URL]",
+     "Add or remove a device in a store", cmd_device},
+    {"device-group", "db,tenant-id,rank,body,principal,if-revision,actor,json",
+     "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | grant ID --principal group:G... | revoke ID --principal group:G...) [--db URL]",
+     "Manage device groups in a store: ranks, user access", cmd_device_group},
+    {"directory-role", "db,tenant-id,principal,if-revision,actor,json",
+     "urbac directory-role (assign | unassign) ROLE --principal P... [--db URL]",
+     "Give or take an Entra ID directory role from users or groups in a store", cmd_directory_role},
     {"dump", "db,tenant-id,output", "urbac dump [--db URL] [--tenant-id T] [--output OUT]",
      "Write a stored tenant back as a tenant file", cmd_dump},
     {"effective", "db,tenant-id,tenant,user,workload,json", "urbac effective --tenant FILE --user U [--workload W] [--json]",
@@ -85,6 +93,7 @@ static const struct option all_options[] = {
     {"body", required_argument, NULL, 1009},     {"description", required_argument, NULL, 1010},
     {"name", required_argument, NULL, 1011},     {"principal", required_argument, NULL, 1012},
     {"data-source", required_argument, NULL, 1013}, {"device-group", required_argument, NULL, 1014},
+    {"rank", required_argument, NULL, 1015},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -152,6 +161,7 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     case 1012: if (o->nprincipals < 64) o->principals[o->nprincipals++] = optarg; break;
     case 1013: if (o->nsources < 8) o->sources[o->nsources++] = optarg; break;
     case 1014: if (o->ndevice_groups < 64) o->device_groups[o->ndevice_groups++] = optarg; break;
+    case 1015: o->rank = optarg; break;
     case 'n': o->dry_run = true; break;
     case 'i': o->import = true; break;
     case 'e': o->explain = true; break;

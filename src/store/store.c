@@ -662,8 +662,22 @@ static bool has_object(const urbac_model *m, const char *kind, const char *id, u
   return found;
 }
 
-urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id, const char *json,
-                          const urbac_write *w, uint64_t *revision, urbac_diag *d)
+/* Applies each put to the object list; says which failed. */
+static urbac_err edit_all(urbac__object **o, size_t *n, const char *tenant, const urbac_object_put *puts, size_t np,
+                          urbac_diag *d)
+{
+  for (size_t i = 0; i < np; i++) {
+    urbac_err err = edit_objects(o, n, puts[i].kind, puts[i].id, puts[i].json);
+    if (err == URBAC_ENOTFOUND)
+      return urbac__diag_add(d, err, NULL, 0, 0, NULL, "tenant '%s' has no %s '%s'", tenant, puts[i].kind, puts[i].id);
+    if (err)
+      return urbac__diag_add(d, err, NULL, 0, 0, NULL, "cannot change %s '%s' (unknown kind?)", puts[i].kind, puts[i].id);
+  }
+  return URBAC_OK;
+}
+
+urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts, size_t np,
+                               const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
@@ -676,17 +690,24 @@ urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, 
   if (err)
     return err;
   err = read_objects(s, tenant, &row, &o, &n, d);
-  if (!err && (err = edit_objects(&o, &n, kind, id, json)) != URBAC_OK)
-    urbac__diag_add(d, err, NULL, 0, 0, NULL, err == URBAC_ENOTFOUND ? "tenant '%s' has no %s '%s'" : "cannot change %s%s%s '%s'",
-                    tenant, kind, id, err == URBAC_ENOTFOUND ? "" : " (unknown kind)");
-  snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, kind, id);
+  if (!err)
+    err = edit_all(&o, &n, tenant, puts, np, d);
+  snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "", np ? puts[0].id : "");
   if (!err)
     err = urbac__model_from_objects(tenant, o, n, name, &m, d);
-  if (!err && json && !has_object(m, kind, id, &err) && !err)
-    err = urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, NULL, "the %s given does not have the id '%s'", kind, id);
+  for (size_t i = 0; i < np && !err; i++)
+    if (puts[i].json && !has_object(m, puts[i].kind, puts[i].id, &err) && !err)
+      err = urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, NULL, "the %s given does not have the id '%s'", puts[i].kind, puts[i].id);
   if (!err)
     err = apply_locked(s, m, w, &row, d);
   urbac_model_free(m);
   urbac__objects_free(o, n);
   return finish(s, err, &row, revision, d);
+}
+
+urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id, const char *json,
+                          const urbac_write *w, uint64_t *revision, urbac_diag *d)
+{
+  urbac_object_put one = {kind, id, json};
+  return urbac_store_put_many(s, tenant, &one, 1, w, revision, d);
 }

@@ -15,7 +15,7 @@ done
 for opt in $(sed -n 's/.*{"\([a-z-]*\)", \(no\|required\)_argument.*/\1/p' "$S/src/cli/main.c"); do
   need docs/cli.md "--$opt" "option"
 done
-for cmd in catalog check effective explain fmt validate who-can import activate impact export init plan apply dump audit object role assignment user group; do
+for cmd in catalog check effective explain fmt validate who-can import activate impact export init plan apply dump audit object role assignment user group directory-role device device-group; do
   grep -qE "^## (.*[ ,])?$cmd([ ,:]|$)" "$S/docs/cli.md" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: command $cmd has no section in docs/cli.md"; }
 done
 for id in $("$U" catalog --json | sed -n 's/.*"\(id\|actions\)": "\([^"]*\)".*/\2/p'); do
