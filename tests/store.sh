@@ -19,6 +19,10 @@ expect() { # expect NAME STATUS PATTERN -- COMMAND...
 DB=$T/urbac.db
 C=$S/examples/contoso.yaml
 
+# Under tests/pg.sh (URBAC_TEST_PG_URL set) only the crash and concurrency tests
+# run, against PostgreSQL; the store's C suite covers the rest on both backends.
+if [ -z "${URBAC_TEST_PG_URL:-}" ]; then
+
 # ---- the workflow
 expect "init" 0 "initialized, schema version 0 -> 1" -- "$U" init --db "$DB"
 expect "init again" 0 "nothing to do" -- "$U" init --db "$DB"
@@ -120,11 +124,17 @@ expect "empty store" 2 "run 'urbac init'" -- "$U" dump --db "$T/new.db"
 expect "unreachable postgres" 2 "cannot connect to the store" -- "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2"
 if "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2" 2>&1 | grep -q secret; then bad "a password was printed"; else ok; fi
 
+fi
+
+# The tenant's revision in a store, read through urbac itself (any backend).
+revision() { "$U" plan -f "$C" --db "$1" --json 2>/dev/null | sed -n 's/.*"revision": \([0-9]*\).*/\1/p' | head -1; }
+
 # ---- crash safety: a writer killed with SIGKILL at random moments, many times
-CR=$T/crash.db
-"$U" init --db "$CR" > /dev/null
-sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml"
-cat > "$T/writer.sh" <<W
+crash_test() { # crash_test DB_URL ROUNDS
+  local CR=$1 crashes=0
+  "$U" init --db "$CR" > /dev/null
+  sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml"
+  cat > "$T/writer.sh" <<W
 #!/usr/bin/env bash
 # applies two states in turn; after each acknowledged apply, logs its revision
 while true; do
@@ -135,49 +145,62 @@ while true; do
   done
 done
 W
-chmod +x "$T/writer.sh"
-crashes=0
-for i in $(seq 1 25); do
-  : > "$T/acked"
-  setsid "$T/writer.sh" & pid=$!
-  sleep "0.$((RANDOM % 9 + 1))"
-  kill -9 -- -"$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  last=$(tail -1 "$T/acked")
-  rev=$("$U" audit log --db "$CR" --json | grep -c '"seq"')
-  now=$(sqlite3 -cmd ".timeout 5000" "$CR" "SELECT revision FROM tenants WHERE id = 'contoso'")
-  if [ -n "$last" ] && [ "$now" -lt "$last" ]; then bad "crash $i: acknowledged revision $last lost (store at $now)"; fi
-  "$U" audit verify --db "$CR" > /dev/null || bad "crash $i: audit chain broken"
-  "$U" dump --db "$CR" > "$T/after.yaml" || bad "crash $i: the store does not load"
-  if ! "$U" plan -f "$C" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$T/b.yaml" --db "$CR" | grep -q "0 to create, 0 to change"; then
-    bad "crash $i: the store holds a half-applied state"
-  fi
-  crashes=$((crashes + 1))
-  : "$rev"
-done
-[ "$crashes" -eq 25 ] && ok
+  chmod +x "$T/writer.sh"
+  for i in $(seq 1 "$2"); do
+    : > "$T/acked"
+    setsid "$T/writer.sh" & local pid=$!
+    sleep "0.$((RANDOM % 9 + 1))"
+    kill -9 -- -"$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    local last now
+    last=$(tail -1 "$T/acked")
+    now=$(revision "$CR")
+    if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "crash $i: acknowledged revision $last lost (store at $now)"; fi
+    "$U" audit verify --db "$CR" > /dev/null || bad "crash $i: audit chain broken"
+    "$U" dump --db "$CR" > "$T/after.yaml" || bad "crash $i: the store does not load"
+    if ! "$U" plan -f "$C" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$T/b.yaml" --db "$CR" | grep -q "0 to create, 0 to change"; then
+      bad "crash $i: the store holds a half-applied state"
+    fi
+    crashes=$((crashes + 1))
+  done
+  [ "$crashes" -eq "$2" ] && ok
+}
 
 # ---- two writers on one tenant: every change applied or refused, none lost
-CC=$T/conc.db
-"$U" init --db "$CC" > /dev/null
-"$U" apply -f "$C" --db "$CC" > /dev/null
-writer() { # writer NAME N: N read-modify-write rounds with --if-revision
-  local applied=0 refused=0
-  for k in $(seq 1 "$2"); do
-    rev=$(sqlite3 -cmd ".timeout 5000" "$CC" "SELECT revision FROM tenants WHERE id = 'contoso'")
-    sed "s/name: Alice Example/name: Alice $1 $k/" "$C" > "$T/$1.yaml"
-    if "$U" apply -f "$T/$1.yaml" --db "$CC" --if-revision "$rev" --actor "$1" > /dev/null 2>&1; then applied=$((applied + 1)); else refused=$((refused + 1)); fi
-  done
-  echo "$applied $refused" > "$T/$1.result"
+concurrency_test() { # concurrency_test DB_URL ROUNDS
+  local CC=$1
+  "$U" init --db "$CC" > /dev/null
+  "$U" apply -f "$C" --db "$CC" > /dev/null
+  writer() { # writer NAME N: N read-modify-write rounds with --if-revision
+    local applied=0 refused=0 rev
+    for k in $(seq 1 "$2"); do
+      rev=$(revision "$CC")
+      sed "s/name: Alice Example/name: Alice $1 $k/" "$C" > "$T/$1.yaml"
+      if "$U" apply -f "$T/$1.yaml" --db "$CC" --if-revision "$rev" --actor "$1" > /dev/null 2>&1; then applied=$((applied + 1)); else refused=$((refused + 1)); fi
+    done
+    echo "$applied $refused" > "$T/$1.result"
+  }
+  local before a1 r1 a2 r2 changes final
+  before=$(revision "$CC")
+  writer w1 "$2" & writer w2 "$2" & wait
+  read -r a1 r1 < "$T/w1.result"; read -r a2 r2 < "$T/w2.result"
+  changes=$("$U" audit log --db "$CC" --object alice@contoso.com | wc -l)
+  final=$(revision "$CC")
+  [ $((a1 + r1)) -eq "$2" ] && [ $((a2 + r2)) -eq "$2" ] && ok || bad "writers did not finish: $a1/$r1 $a2/$r2"
+  [ "$changes" -eq $((1 + a1 + a2)) ] && ok || bad "applied 1 + $((a1 + a2)) changes to alice but the audit log has $changes"
+  [ "$final" -eq $((before + a1 + a2)) ] && ok || bad "revision $final after $((a1 + a2)) applied writes from $before"
+  "$U" audit verify --db "$CC" > /dev/null && ok || bad "concurrent writers broke the audit chain"
 }
-writer w1 30 & writer w2 30 & wait
-read a1 r1 < "$T/w1.result"; read a2 r2 < "$T/w2.result"
-changes=$("$U" audit log --db "$CC" --object alice@contoso.com | wc -l)
-final=$(sqlite3 "$CC" "SELECT revision FROM tenants WHERE id = 'contoso'")
-[ $((a1 + r1)) -eq 30 ] && [ $((a2 + r2)) -eq 30 ] && ok || bad "writers did not finish: $a1/$r1 $a2/$r2"
-[ "$changes" -eq $((1 + a1 + a2)) ] && ok || bad "applied 1 + $((a1 + a2)) changes to alice but the audit log has $changes"
-[ "$final" -eq $((1 + a1 + a2)) ] && ok || bad "revision $final after $((a1 + a2)) applied writes"
-"$U" audit verify --db "$CC" > /dev/null && ok || bad "concurrent writers broke the audit chain"
+
+if [ -n "${URBAC_TEST_PG_URL:-}" ]; then
+  # the same against PostgreSQL (tests/pg.sh started it); each test on a clean schema
+  psql_reset() { psql -q "$URBAC_TEST_PG_URL" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS audit, objects, tenants, urbac_schema" > /dev/null; }
+  psql_reset; crash_test "$URBAC_TEST_PG_URL" 15
+  psql_reset; concurrency_test "$URBAC_TEST_PG_URL" 20
+else
+  crash_test "$T/crash.db" 25
+  concurrency_test "$T/conc.db" 30
+fi
 
 echo "store: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
