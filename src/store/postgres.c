@@ -258,16 +258,69 @@ static urbac_err db_object_delete(void *p, const char *tenant, const char *kind,
              "cannot delete an object");
 }
 
-static urbac_err db_audit_put(void *p, const char *tenant, const urbac_audit_record *r, urbac_diag *d)
+#define BATCH 1000 /* rows per INSERT: one round trip instead of a thousand */
+
+/* "($1, $2, ...), (...)" for `rows` rows of `cols` parameters, after `head`. */
+static char *values_sql(const char *head, const char *tail, size_t rows, size_t cols)
 {
-  char seq[32], rev[32];
-  snprintf(seq, sizeof seq, "%llu", (unsigned long long)r->seq);
-  snprintf(rev, sizeof rev, "%llu", (unsigned long long)r->revision);
-  const char *params[] = {tenant, seq, rev, r->at, r->actor, r->command, r->kind, r->object, r->before, r->after,
-                          r->prev_hash, r->hash};
-  return run(p, "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
-                " hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, params, NULL, d,
-             "cannot write the audit log");
+  urbac__buf b = {0};
+  urbac__buf_puts(&b, head);
+  for (size_t r = 0; r < rows; r++) {
+    urbac__buf_puts(&b, r ? ", (" : " (");
+    for (size_t c = 0; c < cols; c++)
+      urbac__buf_printf(&b, "%s$%zu", c ? ", " : "", r * cols + c + 1);
+    urbac__buf_puts(&b, ")");
+  }
+  urbac__buf_puts(&b, tail);
+  return urbac__buf_take(&b, NULL);
+}
+
+static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object *const *o, size_t n, urbac_diag *d)
+{
+  char (*pos)[32] = urbac__malloc((n + 1) * sizeof *pos);
+  const char **params = urbac__malloc((BATCH * 5 + 1) * sizeof *params);
+  urbac_err err = pos && params ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t at = 0; !err && at < n; at += BATCH) {
+    size_t rows = n - at < BATCH ? n - at : BATCH;
+    for (size_t i = 0; i < rows; i++) {
+      const urbac__object *x = o[at + i];
+      snprintf(pos[at + i], sizeof pos[0], "%lld", (long long)x->position);
+      const char *row[] = {tenant, x->kind, x->id, pos[at + i], x->body};
+      memcpy(&params[i * 5], row, sizeof row);
+    }
+    char *sql = values_sql("INSERT INTO objects VALUES", " ON CONFLICT (tenant, kind, id) DO UPDATE SET"
+                           " position = EXCLUDED.position, body = EXCLUDED.body", rows, 5);
+    err = sql ? run(p, sql, (int)(rows * 5), params, NULL, d, "cannot write the objects") : URBAC_ENOMEM;
+    urbac__free(sql);
+  }
+  urbac__free(pos);
+  urbac__free((void *)params);
+  return err;
+}
+
+static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d)
+{
+  char (*nums)[2][32] = urbac__malloc((n + 1) * sizeof *nums);
+  const char **params = urbac__malloc((BATCH * 12 + 1) * sizeof *params);
+  urbac_err err = nums && params ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t at = 0; !err && at < n; at += BATCH) {
+    size_t rows = n - at < BATCH ? n - at : BATCH;
+    for (size_t i = 0; i < rows; i++) {
+      const urbac_audit_record *x = &r[at + i];
+      snprintf(nums[at + i][0], 32, "%llu", (unsigned long long)x->seq);
+      snprintf(nums[at + i][1], 32, "%llu", (unsigned long long)x->revision);
+      const char *row[] = {tenant, nums[at + i][0], nums[at + i][1], x->at, x->actor, x->command, x->kind, x->object,
+                           x->before, x->after, x->prev_hash, x->hash};
+      memcpy(&params[i * 12], row, sizeof row);
+    }
+    char *sql = values_sql("INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before, after,"
+                           " prev_hash, hash) VALUES", "", rows, 12);
+    err = sql ? run(p, sql, (int)(rows * 12), params, NULL, d, "cannot write the audit log") : URBAC_ENOMEM;
+    urbac__free(sql);
+  }
+  urbac__free(nums);
+  urbac__free((void *)params);
+  return err;
 }
 
 static const char *value_or_null(const PGresult *r, int row, int col)
@@ -322,5 +375,6 @@ static urbac_err db_wait(void *p, int ms)
 const urbac__store_ops urbac__postgres_ops = {
     "postgres",     accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
     db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
-    db_objects,     db_object_put, db_object_delete, db_audit_put, db_audit_each, db_wait, db_notify,
+    db_objects,     db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
+    db_audit_each,  db_wait,       db_notify,
 };

@@ -254,6 +254,26 @@ static urbac_err db_object_put(void *p, const char *tenant, const urbac__object 
   return err;
 }
 
+/* One statement, prepared once, for every row. */
+static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object *const *o, size_t n, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p, "INSERT INTO objects VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(tenant, kind, id) DO UPDATE SET"
+                          " position = ?4, body = ?5", &st, d);
+  for (size_t i = 0; !err && i < n; i++) {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o[i]->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o[i]->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, o[i]->position);
+    sqlite3_bind_text(st, 5, o[i]->body, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      err = fail(p, d, "cannot write an object");
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
 static urbac_err db_object_delete(void *p, const char *tenant, const char *kind, const char *id, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
@@ -277,19 +297,20 @@ static void bind_or_null(sqlite3_stmt *st, int i, const char *s)
     sqlite3_bind_null(st, i);
 }
 
-static urbac_err db_audit_put(void *p, const char *tenant, const urbac_audit_record *r, urbac_diag *d)
+static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
   urbac_err err = prep(p, "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, d);
-  if (!err) {
-    const char *text[] = {r->at, r->actor, r->command, r->kind, r->object, r->before, r->after, r->prev_hash, r->hash};
+  for (size_t k = 0; !err && k < n; k++) {
+    const char *text[] = {r[k].at, r[k].actor, r[k].command, r[k].kind, r[k].object, r[k].before, r[k].after, r[k].prev_hash, r[k].hash};
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)r->seq);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->revision);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)r[k].seq);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)r[k].revision);
     for (int i = 0; i < 9; i++)
       bind_or_null(st, i + 4, text[i]);
     if (sqlite3_step(st) != SQLITE_DONE)
       err = fail(p, d, "cannot write the audit log");
+    sqlite3_reset(st);
   }
   sqlite3_finalize(st);
   return err;
@@ -332,5 +353,6 @@ static urbac_err db_notify(void *p, const char *tenant, urbac_diag *d)
 const urbac__store_ops urbac__sqlite_ops = {
     "sqlite",       accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
     db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
-    db_objects,     db_object_put, db_object_delete, db_audit_put, db_audit_each, db_wait, db_notify,
+    db_objects,     db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
+    db_audit_each,  db_wait,       db_notify,
 };

@@ -361,36 +361,41 @@ static urbac_err write_moves(urbac_store *s, const char *tenant, const urbac_pla
   return err;
 }
 
-/* Writes each change and its audit record; advances the row's chain head. */
+/* Writes every change, in bulk, and one audit record per change, chained;
+ * advances the row's chain head. */
 static urbac_err write_changes(urbac_store *s, const char *tenant, const urbac_plan *p, const urbac_write *w,
                                urbac__tenant_row *row, urbac_diag *d)
 {
   char at[32];
-  urbac_err err = URBAC_OK;
+  const urbac__object **puts = urbac__malloc((p->n + 1) * sizeof *puts);
+  urbac_audit_record *recs = urbac__malloc((p->n + 1) * sizeof *recs);
+  char (*hashes)[URBAC__HASH_HEX] = urbac__malloc((p->n + 1) * sizeof *hashes);
+  size_t nputs = 0;
+  urbac_err err = puts && recs && hashes ? URBAC_OK : URBAC_ENOMEM;
   utc_now(at, sizeof at);
   for (size_t i = 0; i < p->n && !err; i++) {
     const urbac_change *c = &p->changes[i];
-    if (c->op == URBAC_DELETE) {
+    if (c->op == URBAC_DELETE)
       err = s->ops->object_delete(s->db, tenant, c->kind, c->id, d);
-    } else {
-      const urbac__object *o = &p->want[p->want_of[i]];
-      err = s->ops->object_put(s->db, tenant, o, o->position, d);
-    }
-    if (err)
-      break;
-    urbac_audit_record r = {row->audit_seq + 1, row->revision + 1, at, w->actor ? w->actor : "unknown",
-                            w->command ? w->command : "", c->kind, c->id, c->before, c->after,
-                            row->audit_seq ? row->audit_hash : zero_hash, NULL};
-    char hash[URBAC__HASH_HEX];
-    err = record_hash(&r, hash);
-    r.hash = hash;
+    else
+      puts[nputs++] = &p->want[p->want_of[i]];
+    recs[i] = (urbac_audit_record){row->audit_seq + 1 + i, row->revision + 1, at, w->actor ? w->actor : "unknown",
+                                   w->command ? w->command : "", c->kind, c->id, c->before, c->after,
+                                   i ? hashes[i - 1] : row->audit_seq ? row->audit_hash : zero_hash, hashes[i]};
     if (!err)
-      err = s->ops->audit_put(s->db, tenant, &r, d);
-    if (!err) {
-      row->audit_seq++;
-      memcpy(row->audit_hash, hash, sizeof hash);
-    }
+      err = record_hash(&recs[i], hashes[i]);
   }
+  if (!err && nputs)
+    err = s->ops->objects_put(s->db, tenant, puts, nputs, d);
+  if (!err && p->n)
+    err = s->ops->audit_put_many(s->db, tenant, recs, p->n, d);
+  if (!err && p->n) {
+    row->audit_seq += p->n;
+    memcpy(row->audit_hash, hashes[p->n - 1], URBAC__HASH_HEX);
+  }
+  urbac__free(puts);
+  urbac__free(recs);
+  urbac__free(hashes);
   return err;
 }
 

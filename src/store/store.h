@@ -39,8 +39,10 @@ typedef struct urbac__store_ops {
   urbac_err (*tenant_put)(void *db, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
   urbac_err (*objects)(void *db, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d);
   urbac_err (*object_put)(void *db, const char *tenant, const urbac__object *o, int64_t position, urbac_diag *d);
+  /* many objects (each at its own position) and many audit records, in bulk */
+  urbac_err (*objects_put)(void *db, const char *tenant, const urbac__object *const *o, size_t n, urbac_diag *d);
+  urbac_err (*audit_put_many)(void *db, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d);
   urbac_err (*object_delete)(void *db, const char *tenant, const char *kind, const char *id, urbac_diag *d);
-  urbac_err (*audit_put)(void *db, const char *tenant, const urbac_audit_record *r, urbac_diag *d);
   urbac_err (*audit_each)(void *db, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d);
   /* waits up to `ms` for a write to any tenant (SQLite: sleeps; PostgreSQL: LISTEN) */
   urbac_err (*wait)(void *db, int ms);
