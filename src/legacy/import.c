@@ -308,22 +308,6 @@ static char *unique_name(const urbac_model *m, const char *base, const char *wl)
   return NULL;
 }
 
-static void role_contents_free(urbac__role *r)
-{
-  for (size_t i = 0; i < r->nperms; i++)
-    urbac__free(r->perms[i].wildcard);
-  urbac__free(r->perms);
-  for (size_t i = 0; i < r->nasg; i++) {
-    urbac__free(r->asg[i].name);
-    urbac__refs_free(&r->asg[i].principals);
-    urbac__refs_free(&r->asg[i].dgs);
-  }
-  urbac__free(r->asg);
-  r->perms = NULL;
-  r->asg = NULL;
-  r->nperms = r->cap_perms = r->nasg = r->cap_asg = 0;
-}
-
 static urbac__role *find_imported(urbac_model *m, size_t w, const char *source)
 {
   for (size_t r = 0; r < m->n_roles; r++)
@@ -343,11 +327,11 @@ static urbac_err apply(ictx *c, const desired *d)
     goto fail;
   urbac__role *have = find_imported(c->m, c->w, d->source);
   if (have && up_to_date(have, &want)) {
-    role_contents_free(&want);
+    urbac__role_contents_free(&want);
     return report_item(c, URBAC_IMPORT_UNCHANGED, have);
   }
   if (have) {
-    role_contents_free(have);
+    urbac__role_contents_free(have);
     have->perms = want.perms, have->nperms = want.nperms, have->cap_perms = want.cap_perms;
     have->asg = want.asg, have->nasg = want.nasg, have->cap_asg = want.cap_asg;
     have->grants = want.grants;
@@ -368,7 +352,7 @@ static urbac_err apply(ictx *c, const desired *d)
   c->m->roles[c->m->n_roles++] = want;
   return report_item(c, URBAC_IMPORT_CREATED, &c->m->roles[c->m->n_roles - 1]);
 fail:
-  role_contents_free(&want);
+  urbac__role_contents_free(&want);
   urbac__free(want.name);
   urbac__free(want.description);
   urbac__free(want.imported_name);

@@ -69,11 +69,8 @@ static void devgroup_free(urbac__devgroup *g)
   urbac__refs_free(&g->access);
 }
 
-static void role_free(urbac__role *r)
+void urbac__role_contents_free(urbac__role *r)
 {
-  urbac__free(r->imported_name);
-  urbac__free(r->name);
-  urbac__free(r->description);
   for (size_t i = 0; i < r->nperms; i++)
     urbac__free(r->perms[i].wildcard);
   urbac__free(r->perms);
@@ -83,6 +80,17 @@ static void role_free(urbac__role *r)
     urbac__refs_free(&r->asg[i].dgs);
   }
   urbac__free(r->asg);
+  r->perms = NULL;
+  r->asg = NULL;
+  r->nperms = r->cap_perms = r->nasg = r->cap_asg = 0;
+}
+
+static void role_free(urbac__role *r)
+{
+  urbac__free(r->imported_name);
+  urbac__free(r->name);
+  urbac__free(r->description);
+  urbac__role_contents_free(r);
 }
 
 void urbac_model_free(urbac_model *m)

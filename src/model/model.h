@@ -162,6 +162,8 @@ urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__r
                           urbac__loc loc);
 urbac_err urbac__strs_add(urbac__strs *s, const char *v, size_t len);
 void urbac__refs_free(urbac__refs *r);
+/* Frees a role's permission entries and assignments (not its name), leaving it empty. */
+void urbac__role_contents_free(urbac__role *r);
 void urbac__strs_free(urbac__strs *s);
 
 /* Does device `dev` satisfy every rule of `dg`? (A group with no rules matches none.) */

@@ -565,20 +565,28 @@ static urbac_err read_objects(urbac_store *s, const char *tenant, urbac__tenant_
   return err;
 }
 
-urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, const char *id, char **json,
-                          uint64_t *revision)
+/* The tenant's objects as of now, read in a transaction of their own. */
+static urbac_err snapshot_objects(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac__object **o,
+                                  size_t *n)
 {
-  urbac__tenant_row row;
-  urbac__object *o = NULL;
-  size_t n = 0;
   urbac_err err = need_schema(s, NULL);
-  *json = NULL;
   if (!err)
     err = s->ops->begin(s->db, false, NULL);
   if (err)
     return err;
-  err = read_objects(s, tenant, &row, &o, &n, NULL);
+  err = read_objects(s, tenant, row, o, n, NULL);
   s->ops->rollback(s->db);
+  return err;
+}
+
+urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, const char *id, char **json,
+                          uint64_t *revision)
+{
+  urbac__tenant_row row = {0};
+  urbac__object *o = NULL;
+  size_t n = 0;
+  *json = NULL;
+  urbac_err err = snapshot_objects(s, tenant, &row, &o, &n);
   for (size_t i = 0; !err && !*json && i < n; i++)
     if (strcmp(o[i].kind, kind) == 0 && strcmp(o[i].id, id) == 0 && !(*json = urbac__strdup(o[i].body)))
       err = URBAC_ENOMEM;
@@ -592,16 +600,10 @@ urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, 
 
 urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb, void *ctx)
 {
-  urbac__tenant_row row;
+  urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
-  urbac_err err = need_schema(s, NULL);
-  if (!err)
-    err = s->ops->begin(s->db, false, NULL);
-  if (err)
-    return err;
-  err = read_objects(s, tenant, &row, &o, &n, NULL);
-  s->ops->rollback(s->db);
+  urbac_err err = snapshot_objects(s, tenant, &row, &o, &n);
   for (size_t i = 0; !err && i < n; i++)
     if ((!kind || strcmp(o[i].kind, kind) == 0) && cb(ctx, o[i].kind, o[i].id, o[i].body))
       break;
