@@ -5,8 +5,8 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev libpq-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql)
-bench_pkgs=()
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql golang-go golang-github-casbin-casbin-dev)
+bench_pkgs=(postgresql golang-go golang-github-casbin-casbin-dev)
 
 want=("${build_pkgs[@]}")
 # the browser tests and the peer benchmarks need node and npm (the machine's own, else Debian's)

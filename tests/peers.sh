@@ -15,4 +15,7 @@ for spec in "casl 20000" "cedar 1500" "casbin 300"; do
   node "$S/bench/peers/$1.mjs" "$d" "$2" 1 > "$d/$1.json"
   pass=$((pass + 1))
 done
+"$S/bench/peers/casbin-go/build.sh" "$d/casbin-go"
+"$d/casbin-go" "$d" 300 1 > "$d/casbin-go.json"
+pass=$((pass + 1))
 echo "peers: $pass passed, 0 failed"

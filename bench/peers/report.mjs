@@ -6,7 +6,7 @@ import os from 'node:os';
 const [urbacTsv, peersJsonl] = process.argv.slice(2);
 const u = Object.fromEntries(readFileSync(urbacTsv, 'utf8').trim().split('\n').map((l) => l.split('\t')));
 const peers = readFileSync(peersJsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const targets = { CASL: 20, Cedar: 1000, Casbin: 1000 };
+const targets = { CASL: 20, Cedar: 1000, Casbin: 1000, 'Casbin (Go)': 1000 };
 const fmt = (x, d = 0) => Number(x).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const urbacRate = Number(u.checks_per_s_1_thread), urbacMib = Number(u.engine_mib);
 

@@ -26,6 +26,9 @@ for spec in "casl $CASL_N" "cedar $CEDAR_N" "casbin $CASBIN_N"; do
   echo "bench-peers: $1 ($2 questions, $RUNS runs, every answer compared with urbac's)" >&2
   results+=("$(node "$here/$1.mjs" "$peers" "$2" "$RUNS")")
 done
+echo "bench-peers: Go Casbin (Debian's golang-github-casbin-casbin-dev; $CASBIN_N questions, $RUNS runs)" >&2
+"$here/casbin-go/build.sh" "$B/casbin-go"
+results+=("$("$B/casbin-go" "$peers" "$CASBIN_N" "$RUNS")")
 printf '%s\n' "${results[@]}" > "$peers/peers.jsonl"
 
 node "$here/report.mjs" "$peers/urbac.tsv" "$peers/peers.jsonl" > "$top/bench/RESULTS.md"
