@@ -3,7 +3,7 @@
 # Debian's packaged sources (golang-github-casbin-casbin-dev): a copy of the
 # harness in a temporary module, govaluate (which ships without a go.mod) given one.
 set -euo pipefail
-out=$1
+out=$(realpath -m "$1") # absolute: the build runs in a temporary folder
 here=$(cd "$(dirname "$0")" && pwd)
 src=/usr/share/gocode/src/github.com
 t=$(mktemp -d)
