@@ -141,7 +141,16 @@ urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, 
     urbac__buf_free(&b);
     return URBAC_ENOMEM;
   }
-  urbac_err err = urbac_tenant_load_buffer(b.s, b.len, name, out, d);
+  /* positions inside the assembled buffer mean nothing to anyone: report each
+   * problem against the source name, with its field path, and no line:column */
+  urbac_diag *local = urbac_diag_new();
+  urbac_err err = local ? urbac_tenant_load_buffer(b.s, b.len, name, out, local) : URBAC_ENOMEM;
+  for (size_t i = 0; i < urbac_diag_count(local); i++) {
+    const urbac_error *e = urbac_diag_get(local, i);
+    if (e)
+      urbac__diag_add(d, e->code, name, 0, 0, e->path, "%s", e->message);
+  }
+  urbac_diag_free(local);
   urbac__buf_free(&b);
   return err;
 }

@@ -283,6 +283,7 @@ database:
   assert_int_not_equal(urbac_store_load(s, "acme", &m, NULL, d), URBAC_OK);
   assert_null(m);
   assert_string_equal(urbac_diag_get(d, 0)->file, "store:acme");
+  assert_int_equal(urbac_diag_get(d, 0)->line, 0); /* no position inside an assembled buffer */
   urbac_diag_free(d);
   urbac_store_close(s);
   tenant_free(&a);
