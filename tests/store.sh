@@ -44,7 +44,7 @@ expect "plan a change" 0 "^~ user bob@contoso.com$" -- "$U" plan -f "$T/c2.yaml"
 expect "plan a delete" 0 "^- user frank@contoso.com$" -- "$U" plan -f "$T/c2.yaml" --db "$DB"
 expect "stale write refused" 1 "is at revision 1, but the write was based on revision 0" -- "$U" apply -f "$T/c2.yaml" --db "$DB" --if-revision 0
 expect "nothing written by the refusal" 0 "Bob Tier2" -- "$U" dump --db "$DB"
-expect "bad revision" 2 "takes a revision number" -- "$U" apply -f "$T/c2.yaml" --db "$DB" --if-revision x
+expect "bad revision" 2 "--if-revision takes a whole number, not 'x'" -- "$U" apply -f "$T/c2.yaml" --db "$DB" --if-revision x
 expect "fresh write" 0 "now at revision 2" -- "$U" apply -f "$T/c2.yaml" --db "$DB" --if-revision 1 --actor carol
 expect "audit log" 0 "revision 2.*carol.*changed user bob@contoso.com" -- "$U" audit log --db "$DB"
 expect "audit log by actor" 0 "^24	" -- "$U" audit log --db "$DB" --actor carol
@@ -90,6 +90,8 @@ L=$T/lit.db
 "$U" init --db "$L" > /dev/null; "$U" apply -f "$S/examples/litware.yaml" --db "$L" > /dev/null
 expect "device-group add" 0 "added deviceGroup 'lab'" -- "$U" device-group add lab --rank 3 --db "$L"
 expect "device-group duplicate rank" 2 "has rank 1, already held by 'servers'" -- "$U" device-group add lab2 --rank 1 --db "$L"
+expect "device-group bad rank" 2 "--rank takes a whole number, not '2x'" -- "$U" device-group move lab --rank 2x --db "$L"
+expect "object bad revision" 2 "--if-revision takes a whole number, not '-1'" -- "$U" role create X --if-revision -1 --db "$L"
 expect "device-group move" 0 "moved device group 'lab' to rank 1 in tenant litware: now at revision 3" -- "$U" device-group move lab --rank 1 --db "$L"
 expect "ranks shifted in one change" 0 '"rank": 2' -- "$U" object get deviceGroup servers --db "$L"
 expect "device-group grant" 0 "granted access to deviceGroup 'lab'" -- "$U" device-group grant lab --principal group:soc --db "$L"

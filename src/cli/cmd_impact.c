@@ -147,28 +147,36 @@ static bool write_fast_tsv(const urbac_impact *im, FILE *f)
   return ok;
 }
 
-static int row_tsv(void *ctx, const urbac_impact_row *r)
+/* One row as separated fields: csv quotes (RFC 4180), tsv folds any tab or line
+ * break inside a field to a space so rows stay aligned with questions. */
+static void row_fields(impact_out *o, const urbac_impact_row *r, bool csv)
 {
-  impact_out *o = ctx;
   impact_text t;
   impact_row_text(o, r, &t);
-  fprintf(o->f, "%s\t%s\t%s\t%s\t%s\t%s", t.user, t.permission, t.workload, t.scope, t.before, t.after);
-  if (o->explain)
-    fprintf(o->f, "\t%s\t%s", t.why_before, t.why_after);
+  const char *fields[] = {t.user, t.permission, t.workload, t.scope, t.before, t.after, t.why_before, t.why_after};
+  size_t n = o->explain ? 8 : 6;
+  for (size_t i = 0; i < n; i++) {
+    if (csv) {
+      cli_csv_field(o->f, fields[i], i + 1 < n ? ',' : '\r');
+      continue;
+    }
+    for (const char *c = fields[i]; *c; c++)
+      fputc(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c, o->f);
+    if (i + 1 < n)
+      fputc('\t', o->f);
+  }
   fputc('\n', o->f);
+}
+
+static int row_tsv(void *ctx, const urbac_impact_row *r)
+{
+  row_fields(ctx, r, false);
   return 0;
 }
 
 static int row_csv(void *ctx, const urbac_impact_row *r)
 {
-  impact_out *o = ctx;
-  impact_text t;
-  impact_row_text(o, r, &t);
-  const char *fields[] = {t.user, t.permission, t.workload, t.scope, t.before, t.after, t.why_before, t.why_after};
-  size_t n = o->explain ? 8 : 6;
-  for (size_t i = 0; i < n; i++)
-    cli_csv_field(o->f, fields[i], i + 1 < n ? ',' : '\r');
-  fputc('\n', o->f);
+  row_fields(ctx, r, true);
   return 0;
 }
 

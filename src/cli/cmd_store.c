@@ -5,7 +5,6 @@
  *
  * Depends on: the public API, cli/main.c, cli/common.c.
  */
-#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,15 +159,8 @@ int cmd_apply(cli_opts *o)
   int rc = EXIT_USAGE;
   snprintf(cmd, sizeof cmd, "urbac apply -f %s", o->file ? o->file : "");
   urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", cmd, o->if_revision != NULL, 0};
-  if (o->if_revision) {
-    char *end;
-    errno = 0;
-    w.revision = strtoull(o->if_revision, &end, 10);
-    if (*end || errno || o->if_revision[0] == '-') {
-      cli_error("--if-revision takes a revision number, not '%s'", o->if_revision);
-      s = (urbac_store_close(s), NULL);
-    }
-  }
+  if (o->if_revision) /* a whole number: checked with the options */
+    w.revision = strtoull(o->if_revision, NULL, 10);
   if (s)
     urbac_store_revision(s, urbac_model_tenant(m), &before);
   urbac_err err = s ? urbac_store_apply(s, m, &w, &after, d) : URBAC_EINVAL;

@@ -121,6 +121,16 @@ void cli_usage(const cli_cmd *cmd, FILE *out)
   fprintf(out, "usage: %s\n\n%s.\n", cmd->usage, cmd->summary);
 }
 
+/* A whole number for a numeric flag, or a message naming the flag. */
+static bool whole_number(const char *flag, const char *v)
+{
+  size_t n = strspn(v, "0123456789");
+  if (n > 0 && n < 20 && v[n] == '\0')
+    return true;
+  cli_error("--%s takes a whole number, not '%s'", flag, v);
+  return false;
+}
+
 bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
 {
   struct option opts[NOPTIONS + 1];
@@ -161,14 +171,22 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     case 1012: if (o->nprincipals < 64) o->principals[o->nprincipals++] = optarg; break;
     case 1013: if (o->nsources < 8) o->sources[o->nsources++] = optarg; break;
     case 1014: if (o->ndevice_groups < 64) o->device_groups[o->ndevice_groups++] = optarg; break;
-    case 1015: o->rank = optarg; break;
+    case 1015:
+      if (!whole_number("rank", optarg))
+        return false;
+      o->rank = optarg;
+      break;
     case 'n': o->dry_run = true; break;
     case 'i': o->import = true; break;
     case 'e': o->explain = true; break;
     case 1001: o->force = true; break;
     case 1002: o->db = optarg; break;
     case 1003: o->tenant_id = optarg; break;
-    case 1004: o->if_revision = optarg; break;
+    case 1004:
+      if (!whole_number("if-revision", optarg))
+        return false;
+      o->if_revision = optarg;
+      break;
     case 1005: o->actor = optarg; break;
     case 1006: o->object = optarg; break;
     case 1007: o->since = optarg; break;

@@ -95,7 +95,9 @@ static const char *get_str(lctx *c, const urbac__tn *n, size_t max, const char *
     return NULL;
   }
   for (size_t i = 0; i < n->len; i++)
-    if ((unsigned char)n->str[i] < 0x20 && n->str[i] != '\t' && !(max > URBAC_MAX_NAME_BYTES && n->str[i] == '\n')) {
+    /* ids and names travel in tab-separated files: no tab or line break in them;
+     * descriptions may hold both */
+    if ((unsigned char)n->str[i] < 0x20 && !(max > URBAC_MAX_NAME_BYTES && (n->str[i] == '\n' || n->str[i] == '\t'))) {
       lerr(c, n, URBAC_EVALUE, "%s contains a control character", what);
       return NULL;
     }

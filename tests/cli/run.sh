@@ -35,7 +35,7 @@ expect "help" 0 "commands:" -- "$U" --help
 expect "no command" 2 "usage: urbac COMMAND" -- "$U"
 expect "unknown command" 2 "unknown command 'frob'" -- "$U" frob
 expect "version" 0 "^urbac [0-9]" -- "$U" --version
-for c in catalog check effective explain fmt validate who-can; do
+for c in $("$U" --help | awk '/^commands:/ {on = 1; next} on && !NF {exit} on {print $1}'); do
   expect "$c --help" 0 "^usage: urbac $c" -- "$U" "$c" --help
 done
 expect "unknown option" 2 "unknown or incomplete option '--bogus'" -- "$U" check --bogus

@@ -41,6 +41,7 @@ static void test_syntax_and_shape(void **state)
   ASSERT_LOAD_ERROR(HEAD "users:\n  - id: a\n    enabled: \"true\"\n", "ETYPE@5:14 expected true or false");
   ASSERT_LOAD_ERROR(HEAD "users:\n  - id: [a]\n", "ETYPE@4:9 a user id must be a string");
   ASSERT_LOAD_ERROR(HEAD "users:\n  - name: a\n", "EMISSING@4:5 a user has no 'id' (required)");
+  ASSERT_LOAD_ERROR(HEAD "users: [{id: \"a\\tb\"}]\n", "EVALUE@3:14 a user id contains a control character");
   ASSERT_LOAD_ERROR(HEAD "workloads: {mdx: unified}\n", "EWORKLOAD@3:13 unknown workload 'mdx'");
   ASSERT_LOAD_ERROR(HEAD "workloads: {mde: on}\n", "EVALUE@3:18 a workload is unified or legacy");
   /* nesting deeper than the limit */
