@@ -103,6 +103,10 @@ expect "directory-role assign" 0 "assigned a directory role to user 'ana@litware
 expect "directory-role unknown" 2 "did you mean 'Global admin'" -- "$U" directory-role assign "Global admn" --principal ana@litware.com --db "$L"
 expect "directory-role unassign" 0 "unassigned a directory role from user" -- "$U" directory-role unassign "Security reader" --principal ana@litware.com --db "$L"
 expect "device-group remove" 0 "removed deviceGroup 'lab'" -- "$U" device-group remove lab --db "$L"
+expect "legacy role put" 0 "put legacy.mde.role 'Live response'" -- "$U" object put legacy.mde.role "Live response" --body '{"name": "Live response", "permissions": ["Live response capabilities"], "groups": ["responders"]}' --db "$L"
+expect "legacy role takes effect" 1 "^deny$" -- "$U" check --db "$L" --user ben@litware.com --permission "Advanced live response" --workload mde --scope devicegroup:servers
+expect "legacy role unknown permission" 2 "unknown Defender for Endpoint permission 'Live respons'" -- "$U" object put legacy.mde.role "Live response" --body '{"name": "Live response", "permissions": ["Live respons"]}' --db "$L"
+expect "legacy role group" 0 "put legacy.mdo.roleGroup 'Quarantine'" -- "$U" object put legacy.mdo.roleGroup Quarantine --body '{"name": "Quarantine", "members": ["ana@litware.com"]}' --db "$L"
 expect "litware chain intact" 0 "chain intact" -- "$U" audit verify --db "$L"
 
 # ---- tampering, found and named
