@@ -122,6 +122,44 @@ typedef struct urbac_object_put {
 URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts, size_t n,
                                             const urbac_write *w, uint64_t *revision, urbac_diag *d);
 
+/* ---------------------------------------------------------------- API keys */
+
+/* A tenant's API key, as stored: only a salted SHA-256 of its secret is kept.
+ * A key acts as one user of the tenant. */
+typedef struct urbac_api_key {
+  const char *id;      /* public: the token is "urbac_" ID "_" SECRET */
+  const char *name;    /* what it is for */
+  const char *user;    /* the tenant user it acts as */
+  const char *scope;   /* "all", or "decisions": the decision endpoints only */
+  const char *created; /* UTC, ISO 8601 */
+  const char *expires; /* UTC, ISO 8601, or "" for never */
+  const char *revoked; /* UTC, ISO 8601, or "" while valid */
+  const char *salt, *hash;
+} urbac_api_key;
+
+/*
+ * Creates a key for `key->user` (a user of the tenant) with `key->name`,
+ * `key->scope` and `key->expires` ("" or NULL: never); the id, salt, hash and
+ * times are made here. The token, shown once, is in *token (the caller frees it
+ * with urbac_free()). Audited as `w->actor`; the tenant's revision is unchanged.
+ */
+URBAC_EXTERN urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac_api_key *key,
+                                              const urbac_write *w, char **token, urbac_diag *d);
+/* Marks key `id` revoked (it stays listed). Audited. */
+URBAC_EXTERN urbac_err urbac_store_key_revoke(urbac_store *s, const char *tenant, const char *id,
+                                              const urbac_write *w, urbac_diag *d);
+/* Calls `cb` with every key of the tenant (revoked ones too), by id; the strings
+ * are valid during the call only. */
+typedef int (*urbac_key_cb)(void *ctx, const urbac_api_key *k);
+URBAC_EXTERN urbac_err urbac_store_keys(urbac_store *s, const char *tenant, urbac_key_cb cb, void *ctx,
+                                        urbac_diag *d);
+/* Splits a token into its key id and secret; false when it is not a urbac key. */
+URBAC_EXTERN bool urbac_key_token_split(const char *token, size_t len, char id[17], const char **secret,
+                                        size_t *secret_len);
+/* Does `secret` hash to the key's hash? In constant time. Revocation and expiry
+ * are the caller's to check. */
+URBAC_EXTERN bool urbac_key_matches(const urbac_api_key *k, const char *secret, size_t len);
+
 /* ---------------------------------------------------------------- audit */
 
 typedef struct urbac_audit_record {

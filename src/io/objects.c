@@ -154,3 +154,15 @@ urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, 
   urbac__buf_free(&b);
   return err;
 }
+
+const char *urbac__object_kind(const char *kind)
+{
+  static const char *const kinds[] = {"workloads",       "user",           "group",
+                                      "deviceGroup",     "device",         "role",
+                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role",
+                                      URBAC__KIND_API_KEY};
+  for (size_t k = 0; kind && k < sizeof kinds / sizeof kinds[0]; k++)
+    if (strcmp(kind, kinds[k]) == 0)
+      return kinds[k];
+  return NULL;
+}

@@ -19,6 +19,11 @@ typedef struct urbac__object {
 /* The objects of `m` in file order. The caller frees them with urbac__objects_free(). */
 urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t *n);
 void urbac__objects_free(urbac__object *o, size_t n);
+/* The static spelling of a stored object kind, or NULL when `kind` is none of
+ * them. "apiKey" rows hold a tenant's API keys: stored beside its objects, never
+ * part of the tenant itself. */
+const char *urbac__object_kind(const char *kind);
+#define URBAC__KIND_API_KEY "apiKey"
 /* A model from objects (as read from a store), validated as a tenant file is;
  * `name` names the source in errors. */
 urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,

@@ -195,16 +195,6 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
                 " audit_seq = $3, audit_hash = $4", 4, params, NULL, d, "cannot write the tenant");
 }
 
-static const char *known_kind(const char *kind)
-{
-  static const char *const kinds[] = {"workloads", "user", "group", "deviceGroup", "device", "role",
-                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
-  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-    if (strcmp(kind, kinds[k]) == 0)
-      return kinds[k];
-  return NULL;
-}
-
 static urbac_err db_objects(void *p, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d)
 {
   PGresult *r = NULL;
@@ -215,7 +205,7 @@ static urbac_err db_objects(void *p, const char *tenant, urbac__object **out, si
   urbac_err err = run(p, "SELECT kind, id, body, position FROM objects WHERE tenant = $1 ORDER BY position, kind, id", 1,
                       params, &r, d, "cannot read the tenant's objects");
   for (int i = 0; !err && i < PQntuples(r); i++) {
-    const char *kind = known_kind(PQgetvalue(r, i, 0));
+    const char *kind = urbac__object_kind(PQgetvalue(r, i, 0));
     if (!kind) {
       err = urbac__diag_add(d, URBAC_ESTORE, "postgres", 0, 0, NULL, "tenant '%s': a stored object of unknown kind '%s'",
                             tenant, PQgetvalue(r, i, 0));

@@ -195,8 +195,6 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
 
 static urbac_err db_objects(void *p, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d)
 {
-  static const char *const kinds[] = {"workloads", "user", "group", "deviceGroup", "device", "role",
-                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
   sqlite3_stmt *st = NULL;
   size_t cap = 0;
   *out = NULL;
@@ -205,10 +203,7 @@ static urbac_err db_objects(void *p, const char *tenant, urbac__object **out, si
   if (!err)
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
   while (!err && sqlite3_step(st) == SQLITE_ROW) {
-    const char *kind = col(st, 0), *known = NULL;
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && kind; k++)
-      if (strcmp(kind, kinds[k]) == 0)
-        known = kinds[k];
+    const char *kind = col(st, 0), *known = urbac__object_kind(kind);
     if (!known || !col(st, 1) || !col(st, 2)) {
       err = urbac__diag_add(d, URBAC_ESTORE, ((db *)p)->path, 0, 0, NULL, "tenant '%s': a stored object of unknown kind '%s' or without id or body",
                             tenant, kind ? kind : "(null)");

@@ -21,12 +21,6 @@
 
 static const urbac__store_ops *const backends[] = {&urbac__postgres_ops, &urbac__sqlite_ops};
 
-struct urbac_store {
-  const urbac__store_ops *ops;
-  void *db;
-  urbac__strs tenants;
-  const char **tenant_ids;
-};
 
 struct urbac_plan {
   uint64_t revision;
@@ -95,7 +89,7 @@ urbac_err urbac_store_migrate(urbac_store *s, int *from, int *to, urbac_diag *d)
 }
 
 /* Every read and write below needs a schema in place. */
-static urbac_err need_schema(urbac_store *s, urbac_diag *d)
+urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d)
 {
   int version = 0;
   urbac_err err = s->ops->schema(s->db, &version, d);
@@ -104,12 +98,30 @@ static urbac_err need_schema(urbac_store *s, urbac_diag *d)
   return err;
 }
 
+urbac_err urbac__store_objects(urbac_store *s, const char *tenant, bool keys, urbac__object **o, size_t *n,
+                              urbac_diag *d)
+{
+  urbac_err err = s->ops->objects(s->db, tenant, o, n, d);
+  size_t w = 0;
+  for (size_t i = 0; !err && i < *n; i++) {
+    if ((strcmp((*o)[i].kind, URBAC__KIND_API_KEY) == 0) == keys) {
+      (*o)[w++] = (*o)[i];
+      continue;
+    }
+    urbac__free((*o)[i].id);
+    urbac__free((*o)[i].body);
+  }
+  if (!err)
+    *n = w;
+  return err;
+}
+
 urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n)
 {
   urbac__strs_free(&s->tenants);
   urbac__free((void *)s->tenant_ids);
   s->tenant_ids = NULL;
-  urbac_err err = need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, NULL);
   if (!err)
     err = s->ops->tenants(s->db, &s->tenants, NULL);
   if (!err && !(s->tenant_ids = urbac__calloc(s->tenants.n + 1, sizeof *s->tenant_ids)))
@@ -124,7 +136,7 @@ urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n
 urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision)
 {
   urbac__tenant_row row;
-  urbac_err err = need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, NULL);
   if (!err)
     err = s->ops->tenant_get(s->db, tenant, &row, NULL);
   if (!err && !row.exists)
@@ -165,7 +177,7 @@ urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out
   size_t n = 0;
   char name[512];
   *out = NULL;
-  urbac_err err = need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
     err = s->ops->begin(s->db, false, d);
   if (err)
@@ -174,7 +186,7 @@ urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out
   if (!err && !row.exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (!err)
-    err = s->ops->objects(s->db, tenant, &o, &n, d);
+    err = urbac__store_objects(s, tenant, false, &o, &n, d);
   if (!err)
     err = s->ops->commit(s->db, d);
   else
@@ -275,7 +287,7 @@ static urbac_err plan_in_tx(urbac_store *s, const urbac_model *want, urbac_plan 
   const char *tenant = urbac_model_tenant(want);
   urbac_err err = s->ops->tenant_get(s->db, tenant, row, d);
   if (!err && row->exists)
-    err = s->ops->objects(s->db, tenant, &p->have, &p->nhave, d);
+    err = urbac__store_objects(s, tenant, false, &p->have, &p->nhave, d);
   if (!err)
     err = urbac__model_objects(want, &p->want, &p->nwant);
   if (!err)
@@ -288,7 +300,7 @@ urbac_err urbac_store_plan(urbac_store *s, const urbac_model *want, urbac_plan *
 {
   urbac__tenant_row row;
   urbac_plan *p = urbac__calloc(1, sizeof *p);
-  urbac_err err = p ? need_schema(s, d) : URBAC_ENOMEM;
+  urbac_err err = p ? urbac__store_need_schema(s, d) : URBAC_ENOMEM;
   *out = NULL;
   if (!err)
     err = s->ops->begin(s->db, false, d);
@@ -343,7 +355,7 @@ static const char zero_hash[URBAC__HASH_HEX] = "00000000000000000000000000000000
 
 /* ---------------------------------------------------------------- apply */
 
-static void utc_now(char *buf, size_t size)
+void urbac__utc_now(char *buf, size_t size)
 {
   time_t t = time(NULL);
   struct tm tm;
@@ -372,7 +384,7 @@ static urbac_err write_changes(urbac_store *s, const char *tenant, const urbac_p
   char (*hashes)[URBAC__HASH_HEX] = urbac__malloc((p->n + 1) * sizeof *hashes);
   size_t nputs = 0;
   urbac_err err = puts && recs && hashes ? URBAC_OK : URBAC_ENOMEM;
-  utc_now(at, sizeof at);
+  urbac__utc_now(at, sizeof at);
   for (size_t i = 0; i < p->n && !err; i++) {
     const urbac_change *c = &p->changes[i];
     if (c->op == URBAC_DELETE)
@@ -397,6 +409,25 @@ static urbac_err write_changes(urbac_store *s, const char *tenant, const urbac_p
   urbac__free(recs);
   urbac__free(hashes);
   return err;
+}
+
+urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
+                                   const char *kind, const char *id, const char *before, const char *after,
+                                   urbac_diag *d)
+{
+  char at[32], hash[URBAC__HASH_HEX];
+  urbac__utc_now(at, sizeof at);
+  urbac_audit_record r = {row->audit_seq + 1, row->revision, at, w->actor ? w->actor : "unknown",
+                          w->command ? w->command : "", kind, id, before, after,
+                          row->audit_seq ? row->audit_hash : zero_hash, hash};
+  urbac_err err = record_hash(&r, hash);
+  if (!err)
+    err = s->ops->audit_put_many(s->db, tenant, &r, 1, d);
+  if (err)
+    return err;
+  row->audit_seq++;
+  memcpy(row->audit_hash, hash, URBAC__HASH_HEX);
+  return s->ops->tenant_put(s->db, tenant, row, d);
 }
 
 /* Plans and writes `want`, inside a write transaction the caller began. */
@@ -446,7 +477,7 @@ urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac
                             urbac_diag *d)
 {
   urbac__tenant_row row = {0};
-  urbac_err err = need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
     err = s->ops->begin(s->db, true, d);
   if (err)
@@ -476,7 +507,7 @@ urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audi
                             void *ctx)
 {
   filter_ctx c = {f, cb, ctx};
-  urbac_err err = need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, NULL);
   if (!err)
     err = s->ops->begin(s->db, false, NULL);
   if (err)
@@ -528,7 +559,7 @@ urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t 
   verify_ctx v = {0, 0, "", why, why_size, false};
   urbac__tenant_row row;
   memcpy(v.prev, zero_hash, sizeof v.prev);
-  urbac_err err = need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, NULL);
   if (!err)
     err = s->ops->begin(s->db, false, NULL);
   if (err)
@@ -561,7 +592,7 @@ static urbac_err read_objects(urbac_store *s, const char *tenant, urbac__tenant_
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (!err)
-    err = s->ops->objects(s->db, tenant, o, n, d);
+    err = urbac__store_objects(s, tenant, false, o, n, d);
   return err;
 }
 
@@ -569,7 +600,7 @@ static urbac_err read_objects(urbac_store *s, const char *tenant, urbac__tenant_
 static urbac_err snapshot_objects(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac__object **o,
                                   size_t *n)
 {
-  urbac_err err = need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, NULL);
   if (!err)
     err = s->ops->begin(s->db, false, NULL);
   if (err)
@@ -637,12 +668,9 @@ static urbac_err edit_objects(urbac__object **o, size_t *n, const char *kind, co
     (*o)[i].body = body;
     return URBAC_OK;
   }
-  const char *known = NULL;
-  static const char *const kinds[] = {"workloads", "user", "group", "deviceGroup", "device", "role",
-                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
-  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-    if (strcmp(kind, kinds[k]) == 0)
-      known = kinds[k];
+  const char *known = urbac__object_kind(kind);
+  if (known && strcmp(known, URBAC__KIND_API_KEY) == 0)
+    known = NULL; /* keys have their own calls */
   if (!known || URBAC_GROW(*o, cap, *n + 1)) {
     urbac__free(body);
     return known ? URBAC_ENOMEM : URBAC_EINVAL;
@@ -691,7 +719,7 @@ urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_o
   size_t n = 0;
   urbac_model *m = NULL;
   char name[600];
-  urbac_err err = need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
     err = s->ops->begin(s->db, true, d);
   if (err)

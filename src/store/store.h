@@ -53,6 +53,27 @@ typedef struct urbac__store_ops {
 extern const urbac__store_ops urbac__sqlite_ops;
 extern const urbac__store_ops urbac__postgres_ops;
 
+struct urbac_store {
+  const urbac__store_ops *ops;
+  void *db;
+  urbac__strs tenants;
+  const char **tenant_ids;
+};
+
+/* Refuses a store whose schema is not this urbac's. */
+urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d);
+/* The tenant's objects (keys false) or its API keys (keys true), read in the
+ * caller's transaction. */
+urbac_err urbac__store_objects(urbac_store *s, const char *tenant, bool keys, urbac__object **o, size_t *n,
+                              urbac_diag *d);
+/* Appends one audit record at the tenant's current revision (a change outside
+ * the tenant itself, such as an API key) and advances the chain head in `row`
+ * and in the store; inside the caller's write transaction. */
+urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
+                                   const char *kind, const char *id, const char *before, const char *after,
+                                   urbac_diag *d);
+void urbac__utc_now(char *buf, size_t size);
+
 /* The schema, as numbered steps; each backend has its SQL for every step. */
 #define URBAC__SCHEMA_VERSION 1
 
