@@ -84,6 +84,10 @@ URBAC_EXTERN void urbac_diag_clear(urbac_diag *d);
 URBAC_EXTERN size_t urbac_diag_count(const urbac_diag *d);
 /* Error `i` (0-based, < count); the pointer stays valid until `d` is cleared or freed. */
 URBAC_EXTERN const urbac_error *urbac_diag_get(const urbac_diag *d, size_t i);
+/* Adds an error (for faces built on the library: the CLI, the server); `file`,
+ * `path` may be NULL, `line` and `col` 0. Returns `code`; accepts d NULL. */
+URBAC_EXTERN urbac_err urbac_diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line, uint32_t col,
+                                      const char *path, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* Writes error `i` as "file:line:column: path: message" into `buf` (always
  * NUL-terminated, truncated to `size`); returns the full length it wanted. */
 URBAC_EXTERN size_t urbac_diag_format(const urbac_diag *d, size_t i, char *buf, size_t size);

@@ -18,6 +18,7 @@ enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };
 /* The options every command may take; a command says which it accepts. */
 typedef struct cli_opts {
   const char *tenant, *user, *permission, *workload, *scope, *queries, *output, *format;
+  const char *listen, *threads, *tls_cert, *tls_key, *preshared_key_file, *oidc, *access_log, *key_scope, *expires;
   const char *db, *tenant_id, *file, *if_revision, *actor, *object, *since, *body, *description, *name, *rank;
   /* repeatable options */
   const char *permissions[64], *principals[64], *sources[8], *device_groups[64];
@@ -73,6 +74,12 @@ int cmd_group(cli_opts *o);
 int cmd_directory_role(cli_opts *o);
 int cmd_device(cli_opts *o);
 int cmd_device_group(cli_opts *o);
+int cmd_serve(cli_opts *o);
+int cmd_key(cli_opts *o);
+/* --db, or $URBAC_DB, or urbac.db. */
+const char *cli_db_url(const cli_opts *o);
+/* --tenant-id, or the store's only tenant; prints the problem and returns NULL. */
+const char *cli_tenant_id(const cli_opts *o, urbac_store *s);
 /* Opens --db (or $URBAC_DB, or urbac.db); prints errors. */
 urbac_store *cli_open_store(const cli_opts *o);
 /* Loads the tenant --tenant-id (or the store's only tenant) from the store. */

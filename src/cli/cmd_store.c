@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-static const char *db_url(const cli_opts *o)
+const char *cli_db_url(const cli_opts *o)
 {
   return o->db ? o->db : getenv("URBAC_DB") ? getenv("URBAC_DB") : "urbac.db";
 }
@@ -20,7 +20,7 @@ static const char *db_url(const cli_opts *o)
 static const char *shown(const cli_opts *o)
 {
   static char buf[1024];
-  const char *url = db_url(o), *scheme = strstr(url, "://"), *at = scheme ? strchr(scheme, '@') : NULL;
+  const char *url = cli_db_url(o), *scheme = strstr(url, "://"), *at = scheme ? strchr(scheme, '@') : NULL;
   const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
   if (!at || !colon || colon > at)
     return url;
@@ -32,14 +32,14 @@ urbac_store *cli_open_store(const cli_opts *o)
 {
   urbac_store *s = NULL;
   urbac_diag *d = urbac_diag_new();
-  if (urbac_store_open(db_url(o), &s, d) != URBAC_OK)
+  if (urbac_store_open(cli_db_url(o), &s, d) != URBAC_OK)
     cli_print_diag(d);
   urbac_diag_free(d);
   return s;
 }
 
 /* --tenant-id, or the only tenant of the store. */
-static const char *tenant_id(const cli_opts *o, urbac_store *s)
+const char *cli_tenant_id(const cli_opts *o, urbac_store *s)
 {
   const char *const *ids;
   size_t n;
@@ -57,7 +57,7 @@ static const char *tenant_id(const cli_opts *o, urbac_store *s)
 
 bool cli_load_store(const cli_opts *o, urbac_store *s, urbac_model **m, uint64_t *revision)
 {
-  const char *t = tenant_id(o, s);
+  const char *t = cli_tenant_id(o, s);
   urbac_diag *d = urbac_diag_new();
   bool ok = t && d && urbac_store_load(s, t, m, revision, d) == URBAC_OK;
   if (!ok)
@@ -233,7 +233,7 @@ int cmd_audit(cli_opts *o)
     cli_error("audit takes 'log' or 'verify' (see --help)");
     return EXIT_USAGE;
   }
-  if (!(s = cli_open_store(o)) || !(t = tenant_id(o, s)))
+  if (!(s = cli_open_store(o)) || !(t = cli_tenant_id(o, s)))
     goto out;
   if (verify) {
     uint64_t count = 0, bad = 0;

@@ -57,6 +57,9 @@ static const cli_cmd commands[] = {
     {"import", "db,tenant-id,actor,tenant,output,dry-run,json", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
      "Import a workload's legacy roles into unified roles through the seed's mapping tables", cmd_import},
     {"init", "db", "urbac init [--db URL]", "Create a store (or bring its schema up to date)", cmd_init},
+    {"key", "db,tenant-id,user,name,key-scope,expires,actor",
+     "urbac key (create --user U [--name N] [--key-scope all|decisions] [--expires TIME|30d] | list | revoke ID) [--db URL] [--tenant-id T]",
+     "Create (shown once), list or revoke API keys of a tenant in a store", cmd_key},
     {"migrate", "db", "urbac migrate [--db URL]", "Apply the store's numbered schema migrations", cmd_migrate},
     {"object", "db,tenant-id,body,file,if-revision,actor,json",
      "urbac object (get KIND ID | list [KIND] | put KIND ID (--body JSON | -f FILE) | delete KIND ID) [--db URL]",
@@ -66,6 +69,9 @@ static const cli_cmd commands[] = {
     {"role", "db,tenant-id,description,permission,if-revision,actor,json",
      "urbac role (create NAME [--description D] [--permission P...] | update NAME --description D | delete NAME | list | show NAME | add-permission NAME --permission P... | remove-permission NAME --permission P...) [--db URL]",
      "Manage unified roles in a store", cmd_role},
+    {"serve", "db,listen,threads,tls-cert,tls-key,preshared-key-file,oidc,access-log",
+     "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] [--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-]",
+     "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", cmd_serve},
     {"user", "db,tenant-id,name,if-revision,actor,json",
      "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
      "Manage users in a store", cmd_user},
@@ -94,6 +100,11 @@ static const struct option all_options[] = {
     {"name", required_argument, NULL, 1011},     {"principal", required_argument, NULL, 1012},
     {"data-source", required_argument, NULL, 1013}, {"device-group", required_argument, NULL, 1014},
     {"rank", required_argument, NULL, 1015},
+    {"listen", required_argument, NULL, 1016},   {"threads", required_argument, NULL, 1017},
+    {"tls-cert", required_argument, NULL, 1018}, {"tls-key", required_argument, NULL, 1019},
+    {"preshared-key-file", required_argument, NULL, 1020}, {"oidc", required_argument, NULL, 1021},
+    {"access-log", required_argument, NULL, 1022}, {"key-scope", required_argument, NULL, 1023},
+    {"expires", required_argument, NULL, 1024},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -176,6 +187,19 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
         return false;
       o->rank = optarg;
       break;
+    case 1016: o->listen = optarg; break;
+    case 1017:
+      if (!whole_number("threads", optarg))
+        return false;
+      o->threads = optarg;
+      break;
+    case 1018: o->tls_cert = optarg; break;
+    case 1019: o->tls_key = optarg; break;
+    case 1020: o->preshared_key_file = optarg; break;
+    case 1021: o->oidc = optarg; break;
+    case 1022: o->access_log = optarg; break;
+    case 1023: o->key_scope = optarg; break;
+    case 1024: o->expires = optarg; break;
     case 'n': o->dry_run = true; break;
     case 'i': o->import = true; break;
     case 'e': o->explain = true; break;

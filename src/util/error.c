@@ -132,6 +132,16 @@ urbac_err urbac__diag_add(urbac_diag *d, urbac_err code, const char *file, uint3
   return code;
 }
 
+urbac_err urbac_diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line, uint32_t col,
+                          const char *path, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  urbac__diag_vadd(d, code, file, line, col, path, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
 size_t urbac_diag_format(const urbac_diag *d, size_t i, char *buf, size_t size)
 {
   const urbac_error *e = urbac_diag_get(d, i);

@@ -1,0 +1,47 @@
+/*
+ * urbac/server.h - the HTTP service: decisions and administration of the tenants
+ * of one store, over HTTP/1.1 (docs/api.md, docs/openapi.json).
+ *
+ * urbac_server_run() serves until SIGTERM or SIGINT (in-flight requests finish
+ * first); SIGHUP re-reads the preshared key file. It blocks those signals in
+ * the calling thread, so call it from the main thread before starting others.
+ */
+#ifndef URBAC_SERVER_H
+#define URBAC_SERVER_H
+
+#include <stddef.h>
+
+#include "urbac/error.h"
+#include "urbac/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct urbac_server_config {
+  const char *db_url;             /* the store (a SQLite path or postgresql://) */
+  const char *listen;             /* "HOST:PORT"; port 0 picks a free one */
+  unsigned threads;               /* worker threads; 0: one per core */
+  const char *tls_cert, *tls_key; /* PEM files; both or neither */
+  const char *preshared_key_file; /* one admin key per non-empty line, or NULL */
+  const char *oidc_file;          /* OIDC providers (JSON, docs/api.md), or NULL */
+  const char *access_log;         /* a path, "-" for stderr, or NULL for none */
+  unsigned min_revision_wait_ms;  /* how long a read waits for minRevision; 0: 2000 */
+  size_t max_body;                /* largest request body in bytes; 0: 16 MiB */
+  /* Called once the server listens, with its address ("127.0.0.1:8080"). */
+  void (*on_ready)(void *ctx, const char *address);
+  void *ctx;
+} urbac_server_config;
+
+/* Serves until SIGTERM or SIGINT. Errors before serving (a store that cannot be
+ * opened, a port in use, a bad key or OIDC file) are returned with `d` filled. */
+URBAC_EXTERN urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d);
+
+/* The routes the server serves, in table order: route `i`'s method and path
+ * pattern ("/api/v1/tenants/{tenant}/check"); false when out of range. */
+URBAC_EXTERN int urbac_server_route(size_t i, const char **method, const char **path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

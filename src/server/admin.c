@@ -1,0 +1,597 @@
+/*
+ * server/admin.c - administration routes, shaped like Microsoft Graph's
+ * roleManagement/defender so Graph-literate scripts feel at home:
+ *
+ *   roleDefinitions  {id, displayName, description, isBuiltIn, rolePermissions:
+ *                     [{allowedResourceActions: [action ids or names, wildcards]}]}
+ *   roleAssignments  {id: "ROLE/NAME", displayName, roleDefinitionId, principalIds,
+ *                     appScopeIds: "/" (all data sources), "Mde", "Mdo", "Mdi",
+ *                     "/DeviceGroups/{id}"}
+ *
+ * and, as tenant-file objects, users, groups, devices, device groups and the
+ * legacy configuration (tenant-format.md). Every write goes through run_write():
+ * the tenant's write lock, If-Match, the store's validation and audit as the
+ * caller, and the new snapshot published before the reply (read your writes).
+ *
+ * Depends on: the public API, jansson.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/server.h"
+
+#define T_PREFIX "/api/v1/tenants/{tenant}"
+
+/* ---------------------------------------------------------------- writes */
+
+typedef urbac_err (*write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
+
+/* Runs `fn` under the tenant's write lock as the caller, then publishes the new
+ * revision. false after replying with the error. */
+static bool run_write(srv_req *req, srv_resp *r, write_fn fn, void *ctx, uint64_t *revision)
+{
+  bool has;
+  uint64_t base = 0;
+  if (!srv_if_match(req, r, &has, &base))
+    return false;
+  char command[200];
+  snprintf(command, sizeof command, "%s %s", srv_method_name(req->method), req->route->path + strlen(T_PREFIX));
+  urbac_write w = {req->who.actor, command, has, base};
+  urbac_diag *d = urbac_diag_new();
+  srv_tenant *t = req->tenant;
+  pthread_mutex_lock(&t->write_lock);
+  urbac_err err = d ? fn(t, ctx, &w, revision, d) : URBAC_ENOMEM;
+  if (!err)
+    srv_tenant_refresh(t, NULL);
+  pthread_mutex_unlock(&t->write_lock);
+  if (err)
+    srv_error_urbac(r, err, d, NULL);
+  urbac_diag_free(d);
+  if (!err) {
+    r->revision = *revision;
+    r->has_revision = r->etag = true;
+  }
+  return !err;
+}
+
+typedef struct put_ctx {
+  const urbac_object_put *puts;
+  size_t n;
+  bool create_only; /* refuse when the first object exists */
+  bool existed;
+} put_ctx;
+
+static urbac_err do_puts(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d)
+{
+  put_ctx *c = ctx;
+  char *old = NULL;
+  c->existed = urbac_store_get(t->store, t->id, c->puts[0].kind, c->puts[0].id, &old, NULL) == URBAC_OK;
+  urbac_free(old);
+  if (c->create_only && c->existed)
+    return urbac_diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, "displayName", "a %s named '%s' exists already",
+                          c->puts[0].kind, c->puts[0].id);
+  return urbac_store_put_many(t->store, t->id, c->puts, c->n, w, revision, d);
+}
+
+/* One object (kind, id), read from the store under the write lock. */
+static json_t *read_object(srv_tenant *t, const char *kind, const char *id, uint64_t *revision)
+{
+  char *raw = NULL;
+  pthread_mutex_lock(&t->write_lock);
+  urbac_err err = urbac_store_get(t->store, t->id, kind, id, &raw, revision);
+  pthread_mutex_unlock(&t->write_lock);
+  json_t *j = err == URBAC_OK ? json_loads(raw, 0, NULL) : NULL;
+  urbac_free(raw);
+  return j;
+}
+
+typedef struct list_ctx {
+  json_t *items;
+} list_ctx;
+
+static int list_add(void *ctx, const char *kind, const char *id, const char *json)
+{
+  (void)kind;
+  (void)id;
+  json_t *j = json_loads(json, 0, NULL);
+  return !j || json_array_append_new(((list_ctx *)ctx)->items, j) != 0;
+}
+
+/* Every object of `kind`, as JSON, and the revision they were read at. */
+static json_t *read_all(srv_tenant *t, const char *kind, uint64_t *revision)
+{
+  list_ctx c = {json_array()};
+  pthread_mutex_lock(&t->write_lock);
+  urbac_err err = urbac_store_revision(t->store, t->id, revision);
+  if (!err)
+    err = urbac_store_list(t->store, t->id, kind, list_add, &c);
+  pthread_mutex_unlock(&t->write_lock);
+  if (err) {
+    json_decref(c.items);
+    return NULL;
+  }
+  return c.items;
+}
+
+static void store_failed(srv_resp *r) { srv_error(r, 500, "internalError", NULL, "the store could not be read"); }
+
+static void reply_object(srv_resp *r, unsigned status, json_t *j, uint64_t revision)
+{
+  srv_json(r, status, j);
+  r->revision = revision;
+  r->has_revision = r->etag = true;
+}
+
+/* ---------------------------------------------------------------- objects */
+
+static const struct {
+  const char *path, *kind;
+} kinds[] = {{"/users", "user"},
+             {"/groups", "group"},
+             {"/devices", "device"},
+             {"/deviceGroups", "deviceGroup"},
+             {"/legacy/mde/roles", "legacy.mde.role"},
+             {"/legacy/mdo/roleGroups", "legacy.mdo.roleGroup"},
+             {"/legacy/mdi/roles", "legacy.mdi.role"}};
+
+static const char *route_kind(const srv_req *req)
+{
+  const char *p = req->route->path + strlen(T_PREFIX);
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    size_t n = strlen(kinds[i].path);
+    if (strncmp(p, kinds[i].path, n) == 0 && (p[n] == '\0' || p[n] == '/'))
+      return kinds[i].kind;
+  }
+  return "";
+}
+
+/* The object's id: "name" for legacy roles, "id" otherwise. */
+static const char *id_key(const char *kind) { return strncmp(kind, "legacy.", 7) == 0 ? "name" : "id"; }
+
+void srv_h_object_list(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  json_t *items = read_all(req->tenant, route_kind(req), &revision);
+  if (!items)
+    return store_failed(r);
+  srv_page(req, r, items, json_pack("{s:I}", "revision", (json_int_t)revision));
+  r->revision = revision;
+  r->has_revision = true;
+}
+
+void srv_h_object_get(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  json_t *j = read_object(req->tenant, route_kind(req), req->params[1], &revision);
+  if (!j)
+    return srv_error(r, 404, "notFound", "id", "no %s '%s'", route_kind(req), req->params[1]);
+  reply_object(r, 200, j, revision);
+}
+
+void srv_h_object_put(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  const char *kind = route_kind(req), *id = req->params[1];
+  json_t *body = srv_body_object(req, r);
+  if (!body)
+    return;
+  json_t *own = json_object_get(body, id_key(kind));
+  if (!own)
+    json_object_set_new(body, id_key(kind), json_string(id));
+  else if (!json_is_string(own) || strcmp(json_string_value(own), id) != 0) {
+    json_decref(body);
+    return srv_error(r, 422, "EVALUE", id_key(kind), "the body's %s must be '%s', as in the path", id_key(kind), id);
+  }
+  char *text = json_dumps(body, JSON_COMPACT);
+  urbac_object_put put = {kind, id, text};
+  put_ctx c = {&put, 1, false, false};
+  uint64_t revision;
+  if (text && run_write(req, r, do_puts, &c, &revision))
+    reply_object(r, c.existed ? 200 : 201, json_incref(body), revision);
+  else if (!text)
+    srv_error(r, 500, "internalError", NULL, "out of memory");
+  free(text);
+  json_decref(body);
+}
+
+void srv_h_object_delete(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  urbac_object_put put = {route_kind(req), req->params[1], NULL};
+  put_ctx c = {&put, 1, false, false};
+  uint64_t revision;
+  if (run_write(req, r, do_puts, &c, &revision))
+    r->status = 204;
+}
+
+/* ---------------------------------------------------------------- role definitions */
+
+static json_t *role_to_graph(json_t *role)
+{
+  json_t *actions = json_array(), *v;
+  size_t i;
+  json_array_foreach(json_object_get(role, "permissions"), i, v)
+  {
+    const char *text = json_string_value(v);
+    urbac_grant g;
+    char action[512];
+    if (text && urbac_catalog_resolve(text, strlen(text), &g, NULL, 0) == URBAC_OK && g.level != URBAC_LEVEL_ALL &&
+        g.level != URBAC_LEVEL_NONE && urbac_grant_action(g, action, sizeof action) < sizeof action)
+      json_array_append_new(actions, json_string(action));
+    else
+      json_array_append(actions, v); /* a wildcard or "All permissions": as written */
+  }
+  json_t *name = json_object_get(role, "name"), *desc = json_object_get(role, "description");
+  json_t *g = json_pack("{s:O, s:O, s:o, s:b, s:[{s:o}]}", "id", name, "displayName", name, "description",
+                        desc ? json_incref(desc) : json_string(""), "isBuiltIn", 0, "rolePermissions",
+                        "allowedResourceActions", actions);
+  json_t *from = json_object_get(role, "importedFrom");
+  if (from)
+    json_object_set(g, "importedFrom", from);
+  return g;
+}
+
+void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  json_t *roles = read_all(req->tenant, "role", &revision), *out = json_array(), *v;
+  size_t i;
+  if (!roles) {
+    json_decref(out);
+    return store_failed(r);
+  }
+  json_array_foreach(roles, i, v) json_array_append_new(out, role_to_graph(v));
+  json_decref(roles);
+  srv_page(req, r, out, json_pack("{s:I}", "revision", (json_int_t)revision));
+  r->revision = revision;
+  r->has_revision = true;
+}
+
+void srv_h_role_get(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  json_t *role = read_object(req->tenant, "role", req->params[1], &revision);
+  if (!role)
+    return srv_error(r, 404, "notFound", "id", "no role definition '%s'", req->params[1]);
+  reply_object(r, 200, role_to_graph(role), revision);
+  json_decref(role);
+}
+
+/* Applies a Graph role body to `role` (a tenant-file role). false after replying. */
+static bool graph_to_role(json_t *body, json_t *role, srv_resp *r)
+{
+  json_t *name = json_object_get(body, "displayName"), *desc = json_object_get(body, "description");
+  json_t *perms = json_object_get(body, "rolePermissions");
+  if ((name && (!json_is_string(name) || !json_string_length(name))) || (desc && !json_is_string(desc))) {
+    srv_error(r, 400, "badRequest", name && !json_is_string(name) ? "displayName" : "description",
+              "displayName and description are strings");
+    return false;
+  }
+  if (name)
+    json_object_set(role, "name", name);
+  if (desc)
+    json_object_set(role, "description", desc);
+  if (!perms)
+    return true;
+  json_t *list = json_array(), *p, *a;
+  size_t i, k;
+  bool ok = json_is_array(perms);
+  json_array_foreach(perms, i, p)
+  {
+    json_t *actions = json_object_get(p, "allowedResourceActions");
+    ok = ok && json_is_array(actions);
+    json_array_foreach(actions, k, a)
+    {
+      ok = ok && json_is_string(a);
+      json_array_append(list, a);
+    }
+  }
+  if (!ok) {
+    json_decref(list);
+    srv_error(r, 400, "badRequest", "rolePermissions", "rolePermissions is a list of {allowedResourceActions: [strings]}");
+    return false;
+  }
+  json_object_set_new(role, "permissions", list);
+  return true;
+}
+
+static void write_role(srv_req *req, srv_resp *r, json_t *role, const char *old_name, bool create)
+{
+  const char *name = json_string_value(json_object_get(role, "name"));
+  char *text = json_dumps(role, JSON_COMPACT);
+  urbac_object_put puts[2] = {{"role", name, text}, {"role", old_name, NULL}};
+  bool renamed = old_name && strcmp(old_name, name) != 0;
+  put_ctx c = {puts, renamed ? 2 : 1, create || renamed, false};
+  uint64_t revision;
+  if (!text)
+    srv_error(r, 500, "internalError", NULL, "out of memory");
+  else if (run_write(req, r, do_puts, &c, &revision))
+    reply_object(r, create ? 201 : 200, role_to_graph(role), revision);
+  free(text);
+}
+
+void srv_h_role_create(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  json_t *body = srv_body_object(req, r), *role = json_object();
+  if (body && !json_is_string(json_object_get(body, "displayName")))
+    srv_error(r, 400, "badRequest", "displayName", "a role definition needs a displayName");
+  else if (body && graph_to_role(body, role, r)) {
+    json_object_set_new(role, "assignments", json_array());
+    if (!json_object_get(role, "permissions"))
+      json_object_set_new(role, "permissions", json_array());
+    write_role(req, r, role, NULL, true);
+  }
+  json_decref(role);
+  json_decref(body);
+}
+
+void srv_h_role_update(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  json_t *body = srv_body_object(req, r);
+  if (!body)
+    return;
+  json_t *role = read_object(req->tenant, "role", req->params[1], &revision);
+  if (!role)
+    srv_error(r, 404, "notFound", "id", "no role definition '%s'", req->params[1]);
+  else if (graph_to_role(body, role, r))
+    write_role(req, r, role, req->params[1], false);
+  json_decref(role);
+  json_decref(body);
+}
+
+void srv_h_role_delete(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  urbac_object_put put = {"role", req->params[1], NULL};
+  put_ctx c = {&put, 1, false, false};
+  uint64_t revision;
+  if (run_write(req, r, do_puts, &c, &revision))
+    r->status = 204;
+}
+
+/* ---------------------------------------------------------------- role assignments */
+
+static const char *const scope_names[] = {"Mde", "Mdo", "Mdi"};
+
+static json_t *app_scopes(json_t *a)
+{
+  json_t *out = json_array(), *sources = json_object_get(a, "dataSources"), *dgs = json_object_get(a, "deviceGroups");
+  json_t *v;
+  size_t i;
+  if (json_is_string(sources)) /* all */
+    json_array_append_new(out, json_string("/"));
+  json_array_foreach(sources, i, v)
+  {
+    int w = urbac_catalog_workload_find(json_string_value(v));
+    json_array_append_new(out, json_string(w >= 0 && w < 3 ? scope_names[w] : json_string_value(v)));
+  }
+  json_array_foreach(dgs, i, v)
+  {
+    char buf[600];
+    snprintf(buf, sizeof buf, "/DeviceGroups/%s", json_string_value(v));
+    json_array_append_new(out, json_string(buf));
+  }
+  return out;
+}
+
+static json_t *assignment_to_graph(const char *role, json_t *a)
+{
+  const char *name = json_string_value(json_object_get(a, "name"));
+  char id[1200];
+  snprintf(id, sizeof id, "%s/%s", role, name ? name : "");
+  return json_pack("{s:s, s:s, s:s, s:O, s:o, s:[s]}", "id", id, "displayName", name ? name : "", "roleDefinitionId",
+                   role, "principalIds", json_object_get(a, "principals"), "appScopeIds", app_scopes(a),
+                   "directoryScopeIds", "/");
+}
+
+/* The tenant-file assignment for Graph's appScopeIds; false after replying. */
+static bool scopes_to_assignment(json_t *scopes, json_t *a, srv_resp *r)
+{
+  json_t *sources = json_array(), *dgs = json_array(), *v;
+  bool all = false, ok = json_is_array(scopes) && json_array_size(scopes) > 0;
+  size_t i;
+  char target[48] = "appScopeIds";
+  json_array_foreach(scopes, i, v)
+  {
+    const char *s = json_string_value(v);
+    size_t w = 0;
+    while (s && w < 3 && strcasecmp(s, scope_names[w]) != 0)
+      w++;
+    if (s && strcmp(s, "/") == 0)
+      all = true;
+    else if (s && w < 3)
+      json_array_append_new(sources, json_string(urbac_catalog_workload_id(w)));
+    else if (s && strncmp(s, "/DeviceGroups/", 14) == 0 && s[14])
+      json_array_append_new(dgs, json_string(s + 14));
+    else if (ok) {
+      snprintf(target, sizeof target, "appScopeIds[%zu]", i);
+      ok = false;
+    }
+  }
+  if (ok) {
+    json_object_set_new(a, "dataSources", all ? json_string("all") : json_incref(sources));
+    if (json_array_size(dgs))
+      json_object_set(a, "deviceGroups", dgs);
+    else
+      json_object_del(a, "deviceGroups");
+  } else {
+    srv_error(r, 400, "badRequest", target, "appScopeIds: \"/\", \"Mde\", \"Mdo\", \"Mdi\" or \"/DeviceGroups/ID\"");
+  }
+  json_decref(sources);
+  json_decref(dgs);
+  return ok;
+}
+
+/* Applies a Graph assignment body to `a`; false after replying. */
+static bool graph_to_assignment(json_t *body, json_t *a, srv_resp *r)
+{
+  json_t *name = json_object_get(body, "displayName"), *principals = json_object_get(body, "principalIds");
+  json_t *scopes = json_object_get(body, "appScopeIds"), *v;
+  size_t i;
+  if (name && (!json_is_string(name) || !json_string_length(name))) {
+    srv_error(r, 400, "badRequest", "displayName", "displayName is a string");
+    return false;
+  }
+  bool ok = !principals || json_is_array(principals);
+  json_array_foreach(principals, i, v) ok = ok && json_is_string(v);
+  if (!ok) {
+    srv_error(r, 400, "badRequest", "principalIds", "principalIds is a list of user ids and group:ID");
+    return false;
+  }
+  if (name)
+    json_object_set(a, "name", name);
+  if (principals)
+    json_object_set(a, "principals", principals);
+  return !scopes || scopes_to_assignment(scopes, a, r);
+}
+
+/* Finds assignment `id` ("ROLE/NAME"): its role (a new reference) and index. */
+static json_t *find_assignment(srv_tenant *t, const char *id, size_t *index, uint64_t *revision)
+{
+  json_t *roles = read_all(t, "role", revision), *role, *a, *found = NULL;
+  size_t i, k;
+  json_array_foreach(roles, i, role)
+  {
+    const char *name = json_string_value(json_object_get(role, "name"));
+    size_t n = name ? strlen(name) : 0;
+    if (!name || strncmp(id, name, n) != 0 || id[n] != '/')
+      continue;
+    json_array_foreach(json_object_get(role, "assignments"), k, a)
+    {
+      const char *an = json_string_value(json_object_get(a, "name"));
+      if (!found && an && strcmp(an, id + n + 1) == 0) {
+        found = json_incref(role);
+        *index = k;
+      }
+    }
+  }
+  json_decref(roles);
+  return found;
+}
+
+void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  json_t *roles = read_all(req->tenant, "role", &revision), *out = json_array(), *role, *a;
+  size_t i, k;
+  const char *only = srv_arg_get(req, "roleDefinitionId");
+  if (!roles) {
+    json_decref(out);
+    return store_failed(r);
+  }
+  json_array_foreach(roles, i, role)
+  {
+    const char *name = json_string_value(json_object_get(role, "name"));
+    if (only && strcmp(only, name) != 0)
+      continue;
+    json_array_foreach(json_object_get(role, "assignments"), k, a) json_array_append_new(out, assignment_to_graph(name, a));
+  }
+  json_decref(roles);
+  srv_page(req, r, out, json_pack("{s:I}", "revision", (json_int_t)revision));
+  r->revision = revision;
+  r->has_revision = true;
+}
+
+void srv_h_assignment_get(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  size_t k;
+  json_t *role = find_assignment(req->tenant, req->params[1], &k, &revision);
+  if (!role)
+    return srv_error(r, 404, "notFound", "id", "no role assignment '%s'", req->params[1]);
+  json_t *a = json_array_get(json_object_get(role, "assignments"), k);
+  reply_object(r, 200, assignment_to_graph(json_string_value(json_object_get(role, "name")), a), revision);
+  json_decref(role);
+}
+
+/* Writes `role` (changed) and replies with assignment `k` of it. */
+static void write_assignment(srv_req *req, srv_resp *r, json_t *role, size_t k, unsigned status)
+{
+  const char *name = json_string_value(json_object_get(role, "name"));
+  char *text = json_dumps(role, JSON_COMPACT);
+  urbac_object_put put = {"role", name, text};
+  put_ctx c = {&put, 1, false, false};
+  uint64_t revision;
+  json_t *a = json_array_get(json_object_get(role, "assignments"), k);
+  if (!text)
+    srv_error(r, 500, "internalError", NULL, "out of memory");
+  else if (run_write(req, r, do_puts, &c, &revision))
+    reply_object(r, status, a ? assignment_to_graph(name, a) : json_null(), revision);
+  free(text);
+}
+
+void srv_h_assignment_create(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  json_t *body = srv_body_object(req, r), *role = NULL, *a = json_object();
+  const char *rid = json_string_value(json_object_get(body, "roleDefinitionId"));
+  if (!body)
+    goto out;
+  if (!rid || !json_is_string(json_object_get(body, "displayName")) || !json_object_get(body, "appScopeIds")) {
+    srv_error(r, 400, "badRequest", !rid ? "roleDefinitionId" : "displayName",
+              "a role assignment needs roleDefinitionId, displayName, principalIds and appScopeIds");
+    goto out;
+  }
+  if (!(role = read_object(req->tenant, "role", rid, &revision))) {
+    srv_error(r, 422, "EUNKNOWNROLE", "roleDefinitionId", "no role definition '%s'", rid);
+    goto out;
+  }
+  json_object_set_new(a, "principals", json_array());
+  if (graph_to_assignment(body, a, r)) {
+    json_t *list = json_object_get(role, "assignments");
+    if (!list)
+      json_object_set_new(role, "assignments", list = json_array());
+    json_array_append(list, a);
+    write_assignment(req, r, role, json_array_size(list) - 1, 201);
+  }
+out:
+  json_decref(a);
+  json_decref(role);
+  json_decref(body);
+}
+
+void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  size_t k;
+  json_t *body = srv_body_object(req, r);
+  if (!body)
+    return;
+  json_t *role = find_assignment(req->tenant, req->params[1], &k, &revision);
+  if (!role)
+    srv_error(r, 404, "notFound", "id", "no role assignment '%s'", req->params[1]);
+  else if (json_object_get(body, "roleDefinitionId"))
+    srv_error(r, 400, "badRequest", "roleDefinitionId", "an assignment cannot move to another role: delete and create");
+  else if (graph_to_assignment(body, json_array_get(json_object_get(role, "assignments"), k), r))
+    write_assignment(req, r, role, k, 200);
+  json_decref(role);
+  json_decref(body);
+}
+
+void srv_h_assignment_delete(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  uint64_t revision;
+  size_t k;
+  json_t *role = find_assignment(req->tenant, req->params[1], &k, &revision);
+  if (!role)
+    return srv_error(r, 404, "notFound", "id", "no role assignment '%s'", req->params[1]);
+  json_array_remove(json_object_get(role, "assignments"), k);
+  write_assignment(req, r, role, SIZE_MAX, 204);
+  if (r->status == 204) {
+    srv_buf_free(&r->body);
+  }
+  json_decref(role);
+}

@@ -1,0 +1,380 @@
+/*
+ * server/http.c - the HTTP face, on libmicrohttpd: a listening socket of our
+ * own (so port 0 works and the address is known), a pool of worker threads on
+ * epoll, HTTP/1.1 keep-alive, optional TLS; request bodies gathered up to a
+ * limit; a srv_req handed to route.c; the reply, its revision and ETag headers;
+ * metrics and the access log when the request completes; and the process's
+ * signals: SIGTERM or SIGINT stop gracefully, SIGHUP re-reads the preshared keys.
+ *
+ * URLs reach us undecoded (MHD_OPTION_UNESCAPE_CALLBACK), so an id holding an
+ * escaped "/" stays one path segment.
+ *
+ * Depends on: the public API, libmicrohttpd.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/server.h"
+
+#define SHUTDOWN_GRACE_MS 30000
+#define MAX_QUERY 8192
+
+typedef struct conn {
+  uint64_t start;
+  srv_buf body;
+  bool too_big;
+  srv_req req;
+  char *scratch;
+  unsigned status;
+  size_t bytes;
+  char path[256];
+  char method[8];
+} conn;
+
+static _Atomic long inflight;
+
+/* ---------------------------------------------------------------- requests */
+
+typedef struct query_ctx {
+  srv_buf q;
+} query_ctx;
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  query_ctx *c = cls;
+  if (c->q.len)
+    srv_buf_puts(&c->q, "&");
+  srv_buf_puts(&c->q, key);
+  if (value) {
+    srv_buf_puts(&c->q, "=");
+    srv_buf_puts(&c->q, value);
+  }
+  return c->q.len > MAX_QUERY ? MHD_NO : MHD_YES;
+}
+
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+  (void)cls;
+  (void)c;
+  return strlen(s);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *r)
+{
+  if (r->body.oom || r->status == 0) {
+    srv_buf_free(&r->body);
+    srv_error(r, 500, "internalError", NULL, r->body.oom ? "out of memory" : "no reply");
+  }
+  struct MHD_Response *resp =
+      r->body.len ? MHD_create_response_from_buffer(r->body.len, r->body.p, MHD_RESPMEM_MUST_FREE)
+                  : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  if (!resp) {
+    srv_buf_free(&r->body);
+    return MHD_NO;
+  }
+  if (!r->body.len)
+    srv_buf_free(&r->body);
+  r->body.p = NULL; /* owned by the response now */
+  if (r->status != 204)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type : "application/json");
+  char num[32];
+  if (r->has_revision) {
+    snprintf(num, sizeof num, "%llu", (unsigned long long)r->revision);
+    MHD_add_response_header(resp, "X-Urbac-Revision", num);
+    if (r->etag) {
+      snprintf(num, sizeof num, "\"%llu\"", (unsigned long long)r->revision);
+      MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, num);
+    }
+  }
+  if (r->status == 401)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+  x->status = r->status;
+  x->bytes = r->body.len;
+  enum MHD_Result ok = MHD_queue_response(mc, r->status, resp);
+  MHD_destroy_response(resp);
+  return ok;
+}
+
+static enum MHD_Result answer(srv *s, struct MHD_Connection *mc, conn *x, const char *url, const char *method)
+{
+  srv_resp r = {0};
+  srv_req *req = &x->req;
+  query_ctx q = {{0}};
+  req->method = srv_method_parse(method);
+  req->path = url;
+  MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+  if (x->too_big)
+    srv_error(&r, 413, "payloadTooLarge", "body", "the body is larger than %zu bytes", s->max_body);
+  else if (q.q.oom || q.q.len > MAX_QUERY || !srv_req_parse_target(req, url, q.q.p, &x->scratch))
+    srv_error(&r, 400, "badRequest", "url", "the URL is malformed or too long (bad escape, too many segments or arguments)");
+  else {
+    req->body = x->body.p;
+    req->body_len = x->body.len;
+    req->authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    req->if_match = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+    srv_dispatch(s, req, &r);
+  }
+  srv_buf_free(&q.q);
+  return send_reply(mc, x, &r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+  (void)version;
+  srv *s = cls;
+  conn *x = *con_cls;
+  if (!x) {
+    if (!(x = calloc(1, sizeof *x)))
+      return MHD_NO;
+    x->start = srv_now_us();
+    snprintf(x->path, sizeof x->path, "%s", url);
+    snprintf(x->method, sizeof x->method, "%s", method);
+    *con_cls = x;
+    atomic_fetch_add(&inflight, 1);
+    const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > s->max_body) {
+      x->too_big = true; /* answered before the body is read; the connection then closes */
+      return answer(s, mc, x, url, method);
+    }
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (!x->too_big && x->body.len + *upload_size > s->max_body) {
+      x->too_big = true;
+      srv_buf_free(&x->body);
+    }
+    if (!x->too_big)
+      srv_buf_put(&x->body, upload, *upload_size);
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (x->status) /* the early 413 */
+    return MHD_YES;
+  return answer(s, mc, x, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode why)
+{
+  (void)mc;
+  (void)why;
+  srv *s = cls;
+  conn *x = *con_cls;
+  if (!x)
+    return;
+  uint64_t us = srv_now_us() - x->start;
+  srv_metrics_observe(s, x->req.route, x->status ? x->status : 499, us);
+  srv_access_log(s, &x->req, x->method, x->path, x->status ? x->status : 499, us, x->bytes);
+  srv_buf_free(&x->body);
+  free(x->scratch);
+  free(x);
+  *con_cls = NULL;
+  atomic_fetch_sub(&inflight, 1);
+}
+
+/* ---------------------------------------------------------------- the daemon */
+
+static int listen_on(const char *address, char *bound, size_t size, urbac_diag *d)
+{
+  char host[256];
+  const char *colon = strrchr(address, ':');
+  if (!colon || colon == address || (size_t)(colon - address) >= sizeof host || !colon[1]) {
+    urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--listen", "'%s': use HOST:PORT", address);
+    return -1;
+  }
+  snprintf(host, sizeof host, "%.*s", (int)(colon - address), address);
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+  struct addrinfo *ai = NULL;
+  int rc = getaddrinfo(host, colon + 1, &hints, &ai), fd = -1, one = 1;
+  if (rc != 0) {
+    urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--listen", "'%s': %s", address, gai_strerror(rc));
+    return -1;
+  }
+  fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+    urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, "--listen", "cannot listen on %s: %s", address, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    freeaddrinfo(ai);
+    return -1;
+  }
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  char ip[INET6_ADDRSTRLEN] = "?";
+  unsigned port = 0;
+  getsockname(fd, (struct sockaddr *)&ss, &len);
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
+    port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    snprintf(bound, size, "%s:%u", ip, port);
+  } else {
+    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
+    port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    snprintf(bound, size, "[%s]:%u", ip, port);
+  }
+  freeaddrinfo(ai);
+  return fd;
+}
+
+static char *read_file(const char *path, urbac_diag *d)
+{
+  FILE *f = fopen(path, "rb");
+  srv_buf b = {0};
+  char chunk[4096];
+  size_t n;
+  if (!f) {
+    urbac_diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot read: %s", strerror(errno));
+    return NULL;
+  }
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1u << 20))
+    srv_buf_put(&b, chunk, n);
+  fclose(f);
+  if (b.oom || !b.p) {
+    urbac_diag_add(d, URBAC_EIO, path, 0, 0, NULL, "empty or unreadable");
+    srv_buf_free(&b);
+  }
+  return b.p;
+}
+
+static struct MHD_Daemon *start(srv *s, int fd, const char *cert, const char *key)
+{
+  unsigned threads = s->cfg->threads ? s->cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | (cert ? MHD_USE_TLS : 0);
+  struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)cert},
+                                 {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key},
+                                 {MHD_OPTION_END, 0, NULL}};
+  return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+                          MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads, MHD_OPTION_NOTIFY_COMPLETED,
+                          on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+                          MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+                          MHD_OPTION_ARRAY, cert ? tls : &tls[2], MHD_OPTION_END);
+}
+
+/* Waits for signals until SIGTERM or SIGINT; flushes the access log each second. */
+static void serve(srv *s, const sigset_t *set)
+{
+  struct timespec second = {1, 0};
+  for (;;) {
+    int sig = sigtimedwait(set, NULL, &second);
+    if (sig < 0) { /* a second passed: the access log reaches its file */
+      pthread_mutex_lock(&s->log_lock);
+      if (s->log)
+        fflush(s->log);
+      pthread_mutex_unlock(&s->log_lock);
+      continue;
+    }
+    if (sig != SIGHUP)
+      return;
+    urbac_diag *d = urbac_diag_new();
+    if (srv_preshared_load(s, d) != URBAC_OK && s->log) {
+      char line[512];
+      urbac_diag_format(d, 0, line, sizeof line);
+      pthread_mutex_lock(&s->log_lock);
+      fprintf(s->log, "{\"event\":\"sighup\",\"error\":\"the preshared keys were kept: %s\"}\n", line);
+      pthread_mutex_unlock(&s->log_lock);
+    }
+    urbac_diag_free(d);
+  }
+}
+
+static void stop(srv *s, struct MHD_Daemon *daemon)
+{
+  atomic_store(&s->stopping, true);
+  MHD_socket fd = MHD_quiesce_daemon(daemon); /* no new connections */
+  for (int waited = 0; atomic_load(&inflight) > 0 && waited < SHUTDOWN_GRACE_MS; waited += 10)
+    usleep(10000); /* in-flight requests finish */
+  MHD_stop_daemon(daemon);
+  if (fd != MHD_INVALID_SOCKET)
+    close(fd);
+}
+
+static urbac_err setup(srv *s, urbac_diag *d)
+{
+  const urbac_server_config *cfg = s->cfg;
+  const char *const *ids;
+  size_t n;
+  char why[512];
+  urbac_err err = urbac_store_open(cfg->db_url, &s->lookup_store, d);
+  if (!err && (err = urbac_store_tenants(s->lookup_store, &ids, &n)) != URBAC_OK)
+    urbac_diag_add(d, err, cfg->db_url, 0, 0, NULL, "cannot list the store's tenants (run 'urbac init'?)");
+  for (size_t i = 0; !err && i < n && i < SRV_MAX_TENANTS; i++)
+    if (!srv_tenant_get(s, ids[i], why, sizeof why))
+      err = urbac_diag_add(d, URBAC_ESTORE, cfg->db_url, 0, 0, NULL, "%s", why);
+  if (!err)
+    err = srv_preshared_load(s, d);
+  if (!err && cfg->oidc_file)
+    err = srv_oidc_load(s, cfg->oidc_file, d);
+  if (!err && cfg->access_log) {
+    s->log = strcmp(cfg->access_log, "-") == 0 ? stderr : fopen(cfg->access_log, "a");
+    if (!s->log)
+      err = urbac_diag_add(d, URBAC_EIO, cfg->access_log, 0, 0, NULL, "cannot open the access log: %s", strerror(errno));
+  }
+  return err;
+}
+
+static void teardown(srv *s)
+{
+  srv_tenants_stop(s);
+  urbac_store_close(s->lookup_store);
+  srv_auth_free(s);
+  if (s->log && s->log != stderr)
+    fclose(s->log);
+  else if (s->log)
+    fflush(s->log);
+  free(s->metrics.routes);
+  pthread_mutex_destroy(&s->tenants_lock);
+  pthread_mutex_destroy(&s->log_lock);
+}
+
+urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
+{
+  srv s = {.cfg = cfg, .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
+           .max_body = cfg->max_body ? cfg->max_body : (16u << 20)};
+  char address[300] = "";
+  char *cert = NULL, *key = NULL;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here on inherits it */
+  pthread_mutex_init(&s.tenants_lock, NULL);
+  pthread_mutex_init(&s.log_lock, NULL);
+  s.metrics.routes = calloc(srv_nroutes + 1, sizeof *s.metrics.routes);
+  urbac_err err = s.metrics.routes ? setup(&s, d) : URBAC_ENOMEM;
+  if (!err && (!cfg->tls_cert) != (!cfg->tls_key))
+    err = urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--tls-cert", "TLS needs both --tls-cert and --tls-key");
+  if (!err && cfg->tls_cert && (!(cert = read_file(cfg->tls_cert, d)) || !(key = read_file(cfg->tls_key, d))))
+    err = URBAC_EIO;
+  int fd = err ? -1 : listen_on(cfg->listen ? cfg->listen : "127.0.0.1:8080", address, sizeof address, d);
+  if (!err && fd < 0)
+    err = URBAC_EIO;
+  struct MHD_Daemon *daemon = err ? NULL : start(&s, fd, cert, key);
+  if (!err && !daemon) {
+    err = urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "cannot start the HTTP server on %s", address);
+    close(fd);
+  }
+  if (!err) {
+    if (cfg->on_ready)
+      cfg->on_ready(cfg->ctx, address);
+    serve(&s, &set);
+    stop(&s, daemon);
+  }
+  free(cert);
+  free(key);
+  teardown(&s);
+  return err;
+}

@@ -1,0 +1,274 @@
+/*
+ * server/migrate.c - migration routes: workload modes, activate and deactivate,
+ * import (dry run or applied), the impact of activating, and the audit log.
+ *
+ * Activation and import work on a copy of the tenant as the server serves it,
+ * then make the store match the copy in one audited transaction based on that
+ * revision: a concurrent change elsewhere makes the write fail (412), never
+ * lost.
+ *
+ * Depends on: the public API, jansson.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server.h"
+
+#define T_PREFIX "/api/v1/tenants/{tenant}"
+
+static bool flag(const srv_req *req, const char *name)
+{
+  const char *v = srv_arg_get(req, name);
+  return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* The {workload} of the route; authorize() has checked it is known. */
+static size_t workload(const srv_req *req) { return (size_t)urbac_catalog_workload_find(req->params[1]); }
+
+void srv_h_workloads(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  json_t *list = json_array();
+  srv_read_lock();
+  srv_snap *sn = srv_tenant_snap(req->tenant);
+  for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
+    json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id", urbac_catalog_workload_id(w), "displayName",
+                                          urbac_catalog_workload_name(w), "mode",
+                                          urbac_model_mode(sn->model, w) == URBAC_MODE_UNIFIED ? "unified" : "legacy"));
+  r->revision = sn->revision;
+  srv_read_unlock();
+  srv_page(req, r, list, json_pack("{s:I}", "revision", (json_int_t)r->revision));
+  r->has_revision = r->etag = true;
+}
+
+/* ---------------------------------------------------------------- changing a copy */
+
+typedef enum op { OP_ACTIVATE, OP_DEACTIVATE, OP_IMPORT } op;
+
+typedef struct change_ctx {
+  op what;
+  size_t workload;
+  bool force, dry_run;
+  urbac_import_report *report;
+  uint64_t revision;
+} change_ctx;
+
+static urbac_err change(srv_tenant *t, change_ctx *c, const urbac_write *w, urbac_diag *d)
+{
+  urbac_err err = srv_tenant_refresh(t, d); /* the copy starts from the store's latest */
+  urbac_model *m = NULL;
+  char why[512] = "";
+  if (!err)
+    err = urbac_model_clone(t->current->model, &m);
+  if (!err && c->what == OP_ACTIVATE)
+    err = urbac_activate(m, c->workload, c->force, why, sizeof why);
+  else if (!err && c->what == OP_DEACTIVATE)
+    err = urbac_deactivate(m, c->workload);
+  else if (!err)
+    err = urbac_import(m, c->workload, &c->report);
+  if (err == URBAC_EREFUSED)
+    urbac_diag_add(d, err, NULL, 0, 0, "workload", "%s", why);
+  c->revision = t->current->revision;
+  urbac_write based = *w;
+  if (!w->if_revision) {
+    based.if_revision = true;
+    based.revision = t->current->revision;
+  }
+  if (!err && !c->dry_run)
+    err = urbac_store_apply(t->store, m, &based, &c->revision, d);
+  urbac_model_free(m);
+  return err;
+}
+
+static void run_change(srv_req *req, srv_resp *r, change_ctx *c)
+{
+  bool has;
+  uint64_t base = 0;
+  if (!srv_if_match(req, r, &has, &base))
+    return;
+  char command[200];
+  snprintf(command, sizeof command, "POST %s", req->route->path + strlen(T_PREFIX));
+  urbac_write w = {req->who.actor, command, has, base};
+  urbac_diag *d = urbac_diag_new();
+  srv_tenant *t = req->tenant;
+  pthread_mutex_lock(&t->write_lock);
+  urbac_err err = d ? change(t, c, &w, d) : URBAC_ENOMEM;
+  if (!err && !c->dry_run)
+    err = srv_tenant_refresh(t, d);
+  pthread_mutex_unlock(&t->write_lock);
+  if (err)
+    srv_error_urbac(r, err, d, "workload");
+  urbac_diag_free(d);
+  r->revision = c->revision;
+  r->has_revision = r->etag = !err;
+}
+
+static void mode_change(srv_req *req, srv_resp *r, op what)
+{
+  change_ctx c = {what, workload(req), flag(req, "force"), false, NULL, 0};
+  run_change(req, r, &c);
+  if (r->status == 0)
+    srv_json(r, 200, json_pack("{s:s, s:s, s:I}", "id", req->params[1], "mode",
+                               what == OP_ACTIVATE ? "unified" : "legacy", "revision", (json_int_t)c.revision));
+}
+
+void srv_h_activate(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  mode_change(req, r, OP_ACTIVATE);
+}
+
+void srv_h_deactivate(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  mode_change(req, r, OP_DEACTIVATE);
+}
+
+static json_t *report_json(const urbac_import_report *rep)
+{
+  static const char *const actions[] = {"created", "updated", "unchanged"};
+  json_t *items = json_array(), *unmapped = json_array();
+  for (size_t i = 0; i < urbac_import_report_count(rep); i++) {
+    const urbac_import_item *it = urbac_import_report_item(rep, i);
+    json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "action", actions[it->action], "role",
+                                           it->role, "source", it->source, "permissions", (json_int_t)it->permissions,
+                                           "principals", (json_int_t)it->principals, "scope", it->scope));
+  }
+  for (size_t i = 0; i < urbac_import_report_unmapped_count(rep); i++) {
+    const urbac_import_unmapped *u = urbac_import_report_unmapped(rep, i);
+    json_array_append_new(unmapped, json_pack("{s:s, s:s}", "permission", u->permission, "source", u->source));
+  }
+  return json_pack("{s:o, s:o, s:b}", "roles", items, "unmapped", unmapped, "changed",
+                   urbac_import_report_changed(rep));
+}
+
+void srv_h_import(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  change_ctx c = {OP_IMPORT, workload(req), false, flag(req, "dryRun"), NULL, 0};
+  run_change(req, r, &c);
+  if (r->status == 0 && c.report) {
+    json_t *j = report_json(c.report);
+    json_object_set_new(j, "dryRun", json_boolean(c.dry_run));
+    json_object_set_new(j, "revision", json_integer((json_int_t)c.revision));
+    srv_json(r, 200, j);
+  }
+  urbac_import_report_free(c.report);
+}
+
+/* ---------------------------------------------------------------- impact */
+
+typedef struct impact_ctx {
+  const urbac_model *m;
+  size_t skip, top, seen;
+  json_t *rows;
+} impact_ctx;
+
+static int impact_row(void *ctx, const urbac_impact_row *row)
+{
+  impact_ctx *c = ctx;
+  if (c->seen++ < c->skip)
+    return 0;
+  if (json_array_size(c->rows) == c->top)
+    return 1;
+  const char *dg = row->dg == UINT32_MAX ? NULL : urbac_model_id(c->m, URBAC_OBJ_DEVICE_GROUP, row->dg);
+  json_array_append_new(c->rows, json_pack("{s:s, s:s, s:s?, s:s, s:s}", "user",
+                                           urbac_model_id(c->m, URBAC_OBJ_USER, row->user), "permission",
+                                           urbac_catalog_perm(row->permission)->name, "deviceGroup", dg, "before",
+                                           urbac_impact_level_name(row->before), "after",
+                                           urbac_impact_level_name(row->after)));
+  return 0;
+}
+
+void srv_h_impact(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  size_t skip, top;
+  if (!srv_page_args(req, r, &skip, &top))
+    return;
+  urbac_model *m = NULL;
+  uint64_t revision;
+  srv_read_lock(); /* a copy, so a long computation holds no snapshot back */
+  srv_snap *sn = srv_tenant_snap(req->tenant);
+  urbac_err err = urbac_model_clone(sn->model, &m);
+  revision = sn->revision;
+  srv_read_unlock();
+  urbac_impact *im = NULL;
+  if (!err)
+    err = urbac_impact_compute(m, workload(req), flag(req, "import"), &im);
+  if (err) {
+    urbac_model_free(m);
+    return srv_error_urbac(r, err, NULL, "workload");
+  }
+  impact_ctx c = {m, skip, top, 0, json_array()};
+  urbac_impact_rows(im, impact_row, &c);
+  size_t total = urbac_impact_count(im);
+  json_t *out = json_pack("{s:s, s:b, s:I, s:I, s:o}", "workload", req->params[1], "import", flag(req, "import"),
+                          "count", (json_int_t)total, "revision", (json_int_t)revision, "value", c.rows);
+  if (skip + top < total) {
+    char *link = srv_next_link(req, skip + top, top);
+    json_object_set_new(out, "@odata.nextLink", json_string(link));
+    free(link);
+  }
+  urbac_impact_free(im);
+  urbac_model_free(m);
+  srv_json(r, 200, out);
+  r->revision = revision;
+  r->has_revision = true;
+}
+
+/* ---------------------------------------------------------------- audit log */
+
+typedef struct audit_ctx {
+  size_t skip, top, seen;
+  json_t *rows;
+  bool more;
+} audit_ctx;
+
+static json_t *json_or_null(const char *s)
+{
+  json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+  return j ? j : json_null();
+}
+
+static int audit_row(void *ctx, const urbac_audit_record *a)
+{
+  audit_ctx *c = ctx;
+  if (c->seen++ < c->skip)
+    return 0;
+  if (json_array_size(c->rows) == c->top) {
+    c->more = true;
+    return 1;
+  }
+  json_array_append_new(c->rows, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "seq",
+                                           (json_int_t)a->seq, "revision", (json_int_t)a->revision, "at", a->at,
+                                           "actor", a->actor, "command", a->command, "kind", a->kind, "object",
+                                           a->object, "before", json_or_null(a->before), "after",
+                                           json_or_null(a->after), "hash", a->hash));
+  return 0;
+}
+
+void srv_h_audit(srv *s, srv_req *req, srv_resp *r)
+{
+  (void)s;
+  audit_ctx c = {0, 0, 0, NULL, false};
+  if (!srv_page_args(req, r, &c.skip, &c.top))
+    return;
+  c.rows = json_array();
+  urbac_audit_filter f = {srv_arg_get(req, "object"), srv_arg_get(req, "actor"), srv_arg_get(req, "since")};
+  srv_tenant *t = req->tenant;
+  pthread_mutex_lock(&t->write_lock);
+  urbac_err err = urbac_store_audit(t->store, t->id, &f, audit_row, &c);
+  pthread_mutex_unlock(&t->write_lock);
+  if (err) {
+    json_decref(c.rows);
+    return srv_error_urbac(r, err, NULL, NULL);
+  }
+  json_t *out = json_pack("{s:o}", "value", c.rows);
+  if (c.more) {
+    char *link = srv_next_link(req, c.skip + c.top, c.top);
+    json_object_set_new(out, "@odata.nextLink", json_string(link));
+    free(link);
+  }
+  srv_json(r, 200, out);
+}

@@ -1,0 +1,256 @@
+/*
+ * server/route.c - the route table (what docs/openapi.json describes, which a
+ * test compares), path matching, and the order every request goes through:
+ * match, authenticate, find the tenant, authorize with the tenant's own model,
+ * wait for minRevision, run the handler.
+ *
+ * urbac authorizes its own API as the Defender portal does: reading the
+ * configuration needs Configuration \ Authorization (read), changing it needs
+ * (manage), on the workload a route names or else on any workload.
+ *
+ * Depends on: the public API.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server.h"
+
+#define T "/api/v1/tenants/{tenant}"
+#define OBJECT_ROUTES(path, label)                                                                        \
+  {SRV_GET, T path, SRV_READ, srv_h_object_list, label}, {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label}, \
+      {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label},                                         \
+      {SRV_DELETE, T path "/{id}", SRV_MANAGE, srv_h_object_delete, label}
+
+const srv_route srv_routes[] = {
+    {SRV_GET, "/healthz", SRV_PUBLIC, srv_h_healthz, "healthz"},
+    {SRV_GET, "/readyz", SRV_PUBLIC, srv_h_readyz, "readyz"},
+    {SRV_GET, "/metrics", SRV_PUBLIC, srv_h_metrics, "metrics"},
+    {SRV_GET, "/api/v1/openapi.json", SRV_PUBLIC, srv_h_openapi, "openapi"},
+    /* decisions */
+    {SRV_GET, T "/check", SRV_DECIDE, srv_h_check, "check"},
+    {SRV_POST, T "/checks", SRV_DECIDE, srv_h_checks, "checks"},
+    {SRV_POST, T "/explain", SRV_DECIDE, srv_h_explain, "explain"},
+    {SRV_GET, T "/users/{id}/effectivePermissions", SRV_DECIDE, srv_h_effective, "effectivePermissions"},
+    {SRV_GET, T "/whoCan", SRV_DECIDE, srv_h_who_can, "whoCan"},
+    /* unified roles, shaped like Graph's roleManagement/defender */
+    {SRV_GET, T "/roleDefinitions", SRV_READ, srv_h_role_list, "roleDefinitions"},
+    {SRV_POST, T "/roleDefinitions", SRV_MANAGE, srv_h_role_create, "roleDefinitions"},
+    {SRV_GET, T "/roleDefinitions/{id}", SRV_READ, srv_h_role_get, "roleDefinitions"},
+    {SRV_PATCH, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_update, "roleDefinitions"},
+    {SRV_DELETE, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_delete, "roleDefinitions"},
+    {SRV_GET, T "/roleAssignments", SRV_READ, srv_h_assignment_list, "roleAssignments"},
+    {SRV_POST, T "/roleAssignments", SRV_MANAGE, srv_h_assignment_create, "roleAssignments"},
+    {SRV_GET, T "/roleAssignments/{id}", SRV_READ, srv_h_assignment_get, "roleAssignments"},
+    {SRV_PATCH, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_update, "roleAssignments"},
+    {SRV_DELETE, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_delete, "roleAssignments"},
+    /* people, devices and the legacy configuration, as tenant-file objects */
+    OBJECT_ROUTES("/users", "users"),
+    OBJECT_ROUTES("/groups", "groups"),
+    OBJECT_ROUTES("/devices", "devices"),
+    OBJECT_ROUTES("/deviceGroups", "deviceGroups"),
+    OBJECT_ROUTES("/legacy/mde/roles", "legacy"),
+    OBJECT_ROUTES("/legacy/mdo/roleGroups", "legacy"),
+    OBJECT_ROUTES("/legacy/mdi/roles", "legacy"),
+    /* migration */
+    {SRV_GET, T "/workloads", SRV_READ, srv_h_workloads, "workloads"},
+    {SRV_POST, T "/workloads/{workload}/activate", SRV_MANAGE, srv_h_activate, "workloads"},
+    {SRV_POST, T "/workloads/{workload}/deactivate", SRV_MANAGE, srv_h_deactivate, "workloads"},
+    {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import"},
+    {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact"},
+    {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog"},
+};
+const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
+
+int urbac_server_route(size_t i, const char **method, const char **path)
+{
+  if (i >= srv_nroutes)
+    return 0;
+  *method = srv_method_name(srv_routes[i].method);
+  *path = srv_routes[i].path;
+  return 1;
+}
+
+/* ---------------------------------------------------------------- matching */
+
+/* Does `path` match the request's segments? Fills the placeholders. */
+static bool path_matches(const char *path, srv_req *req)
+{
+  size_t seg = 0, np = 0;
+  const char *p = path;
+  while (*p == '/') {
+    const char *end = strchr(p + 1, '/');
+    size_t len = end ? (size_t)(end - p - 1) : strlen(p + 1);
+    if (seg == req->nsegs)
+      return false;
+    if (p[1] == '{') {
+      if (np == SRV_MAX_PARAMS)
+        return false;
+      req->params[np++] = req->segs[seg];
+    } else if (strlen(req->segs[seg]) != len || memcmp(req->segs[seg], p + 1, len) != 0) {
+      return false;
+    }
+    seg++;
+    p += len + 1;
+  }
+  return seg == req->nsegs;
+}
+
+static const srv_route *match(srv_req *req, bool *other_method)
+{
+  *other_method = false;
+  for (size_t i = 0; i < srv_nroutes; i++) {
+    if (!path_matches(srv_routes[i].path, req))
+      continue;
+    if (srv_routes[i].method == req->method)
+      return &srv_routes[i];
+    *other_method = true;
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- authorization */
+
+/* The {workload} of the route, if it has one. */
+static const char *route_workload(const srv_req *req)
+{
+  const char *w = strstr(req->route->path, "/workloads/{workload}");
+  return w ? req->params[1] : NULL;
+}
+
+/* Is the caller's user allowed Configuration \ Authorization at the route's level? */
+static bool user_may(const srv_snap *sn, const srv_req *req)
+{
+  const char *perm = req->route->access == SRV_READ ? "Configuration \\ Authorization (read)"
+                                                     : "Configuration \\ Authorization (manage)";
+  const char *only = route_workload(req);
+  urbac_parser *p = urbac_parser_new(sn->snap);
+  bool ok = false;
+  char why[256];
+  for (size_t w = 0; p && !ok && w < urbac_catalog_workload_count(); w++) {
+    const char *wid = urbac_catalog_workload_id(w);
+    if (only && strcmp(only, wid) != 0)
+      continue;
+    urbac_query q;
+    ok = urbac_parse_query(p, req->who.user, strlen(req->who.user), perm, strlen(perm), wid, strlen(wid), "", 0, &q,
+                           why, sizeof why) == URBAC_OK &&
+         urbac_check(sn->snap, &q);
+  }
+  urbac_parser_free(p);
+  return ok;
+}
+
+static bool authorize(srv_req *req, srv_resp *r)
+{
+  const srv_route *rt = req->route;
+  if (rt->access == SRV_DECIDE || req->who.kind == SRV_PRESHARED)
+    return true;
+  if (req->who.decisions_only) {
+    srv_error(r, 403, "forbidden", NULL, "this key may only ask for decisions");
+    return false;
+  }
+  const char *w = route_workload(req);
+  if (w && urbac_catalog_workload_find(w) < 0) {
+    srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (mde, mdo or mdi)", w);
+    return false;
+  }
+  srv_read_lock();
+  bool ok = user_may(srv_tenant_snap(req->tenant), req);
+  srv_read_unlock();
+  if (!ok)
+    srv_error(r, 403, "forbidden", NULL, "%s needs Configuration \\ Authorization (%s)%s%s", req->who.user,
+              rt->access == SRV_READ ? "read" : "manage", w ? " on " : "", w ? w : "");
+  return ok;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+  if (!s || *s < '0' || *s > '9')
+    return false;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end)
+    return false;
+  *out = v;
+  return true;
+}
+
+static bool min_revision(srv *s, srv_req *req, srv_resp *r)
+{
+  const char *arg = srv_arg_get(req, "minRevision");
+  uint64_t want;
+  if (!arg)
+    return true;
+  if (!parse_u64(arg, &want)) {
+    srv_error(r, 400, "badRequest", "minRevision", "minRevision '%s' is not a revision number", arg);
+    return false;
+  }
+  if (srv_tenant_wait(req->tenant, want, s->wait_ms))
+    return true;
+  srv_error(r, 409, "conflict", "minRevision", "this server has not reached revision %llu yet; try again",
+            (unsigned long long)want);
+  return false;
+}
+
+void srv_dispatch(srv *s, srv_req *req, srv_resp *r)
+{
+  bool other_method;
+  req->route = match(req, &other_method);
+  if (!req->route) {
+    if (other_method)
+      srv_error(r, 405, "methodNotAllowed", NULL, "%s is not allowed here", srv_method_name(req->method));
+    else
+      srv_error(r, 404, "notFound", NULL, "no such route");
+    return;
+  }
+  if (req->route->access == SRV_PUBLIC) {
+    req->route->fn(s, req, r);
+    return;
+  }
+  if (!srv_authenticate(s, req, r))
+    return;
+  char why[512];
+  req->tenant = srv_tenant_get(s, req->params[0], why, sizeof why);
+  if (!req->tenant) {
+    if (why[0])
+      srv_error(r, 503, "unavailable", "tenant", "%s", why);
+    else
+      srv_error(r, 404, "notFound", "tenant", "no tenant '%s'", req->params[0]);
+    return;
+  }
+  if (!authorize(req, r) || !min_revision(s, req, r))
+    return;
+  req->route->fn(s, req, r);
+  if (!r->has_revision) {
+    srv_read_lock();
+    r->revision = srv_tenant_snap(req->tenant)->revision;
+    srv_read_unlock();
+    r->has_revision = true;
+  }
+}
+
+bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision)
+{
+  const char *v = req->if_match;
+  *has = false;
+  if (!v || strcmp(v, "*") == 0)
+    return true;
+  if (strncmp(v, "W/", 2) == 0)
+    v += 2;
+  char digits[32];
+  size_t n = strlen(v);
+  if (n >= 3 && n < sizeof digits + 2 && v[0] == '"' && v[n - 1] == '"') {
+    memcpy(digits, v + 1, n - 2);
+    digits[n - 2] = '\0';
+    if (parse_u64(digits, revision)) {
+      *has = true;
+      return true;
+    }
+  }
+  srv_error(r, 400, "badRequest", "If-Match", "If-Match must be an ETag this server gave (\"REVISION\")");
+  return false;
+}

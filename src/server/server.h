@@ -1,0 +1,282 @@
+/*
+ * server/server.h - what the server's parts share. The server is a face, like the
+ * CLI: it compiles against the public API (include/urbac) only.
+ *
+ *   http.c     libmicrohttpd: sockets, bodies, headers; hands a srv_req to route.c
+ *   route.c    the route table, path matching, authentication and authorization
+ *   tenants.c  per-tenant snapshots swapped with RCU, the store's change feed
+ *   auth.c     bearer tokens: preshared keys, API keys, OIDC JWTs (jwks.c)
+ *   decide.c   check, checks, explain, effective permissions, who can
+ *   admin.c    Graph-shaped roles and assignments, objects, workloads, import
+ *   metrics.c  Prometheus counters and histograms, the access log
+ *   json.c     buffers, replies and the one error shape
+ *
+ * A srv_req never depends on libmicrohttpd, so the fuzzer drives route.c directly.
+ *
+ * Depends on: the public API, jansson, liburcu-bp, libjwt, OpenSSL, libmicrohttpd (http.c).
+ */
+#ifndef URBAC_SERVER_INTERNAL_H
+#define URBAC_SERVER_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "urbac/urbac.h"
+#include "urbac/server.h"
+
+#define SRV_MAX_SEGS 12        /* path segments */
+#define SRV_MAX_ARGS 32        /* query arguments */
+#define SRV_MAX_PARAMS 4       /* {placeholders} in one route */
+#define SRV_MAX_TENANTS 256    /* tenants one server follows */
+#define SRV_MAX_CHECKS 100000  /* questions in one POST /checks */
+#define SRV_PAGE_DEFAULT 100   /* list page size when $top is absent */
+#define SRV_PAGE_MAX 10000
+
+/* ---------------------------------------------------------------- buffers */
+
+typedef struct srv_buf {
+  char *p; /* malloc'd: handed to the HTTP library as the response body */
+  size_t len, cap;
+  bool oom;
+} srv_buf;
+
+void srv_buf_put(srv_buf *b, const char *s, size_t n);
+void srv_buf_puts(srv_buf *b, const char *s);
+void srv_buf_printf(srv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void srv_buf_free(srv_buf *b);
+
+/* ---------------------------------------------------------------- requests */
+
+typedef enum srv_method { SRV_GET, SRV_POST, SRV_PUT, SRV_PATCH, SRV_DELETE, SRV_OTHER } srv_method;
+const char *srv_method_name(srv_method m);
+srv_method srv_method_parse(const char *s);
+
+typedef struct srv_arg {
+  const char *key, *val;
+} srv_arg;
+
+/* Who is calling, once authenticated. */
+typedef enum srv_caller { SRV_ANONYMOUS, SRV_PRESHARED, SRV_API_KEY, SRV_JWT } srv_caller;
+typedef struct srv_identity {
+  srv_caller kind;
+  bool decisions_only;   /* a service key: the decision routes only */
+  char user[256];        /* the tenant user it acts as ("" for preshared keys) */
+  char actor[320];       /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
+} srv_identity;
+
+typedef struct srv_route srv_route;
+typedef struct srv_tenant srv_tenant;
+
+typedef struct srv_req {
+  srv_method method;
+  char *segs[SRV_MAX_SEGS]; /* decoded path segments */
+  size_t nsegs;
+  srv_arg args[SRV_MAX_ARGS]; /* decoded query arguments */
+  size_t nargs;
+  const char *path; /* as received (escaped): for paging links */
+  const char *body;
+  size_t body_len;
+  const char *authorization, *if_match;
+  /* set while routing */
+  const srv_route *route;
+  const char *params[SRV_MAX_PARAMS]; /* the {placeholders}, in order */
+  srv_tenant *tenant;
+  srv_identity who;
+} srv_req;
+
+typedef struct srv_resp {
+  unsigned status;
+  srv_buf body;
+  const char *content_type; /* NULL: application/json */
+  bool has_revision;        /* X-Urbac-Revision (and the ETag of tenant reads) */
+  uint64_t revision;
+  bool etag;
+} srv_resp;
+
+/* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
+ * and arguments, decoding each; the strings live in *scratch (the caller frees it).
+ * false when a limit is passed or an escape is malformed. */
+bool srv_req_parse_target(srv_req *req, const char *path, const char *query, char **scratch);
+const char *srv_arg_get(const srv_req *req, const char *key);
+
+/* ---------------------------------------------------------------- replies */
+
+void srv_error(srv_resp *r, unsigned status, const char *code, const char *target, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* An error from the library: the status its code deserves, every message of `d`. */
+void srv_error_urbac(srv_resp *r, urbac_err err, const urbac_diag *d, const char *target);
+/* Replies `j` (stolen) with `status`. */
+void srv_json(srv_resp *r, unsigned status, json_t *j);
+/* Parses the body as a JSON object; on failure replies 400 naming line:column. */
+json_t *srv_body_object(const srv_req *req, srv_resp *r);
+unsigned srv_status_of(urbac_err err);
+/* Replies one page of `items` (stolen) as {"value":[...], "@odata.nextLink"}
+ * after the members of `extra` (stolen; may be NULL): $top (default 100, at most
+ * 10000) and $skiptoken (the offset the previous page's link gives). */
+void srv_page(const srv_req *req, srv_resp *r, json_t *items, json_t *extra);
+/* Reads $top and $skiptoken; replies 400 and returns false when malformed. */
+bool srv_page_args(const srv_req *req, srv_resp *r, size_t *skip, size_t *top);
+/* The next-page link for a list cut after `next` items. */
+char *srv_next_link(const srv_req *req, size_t next, size_t top);
+
+/* ---------------------------------------------------------------- tenants */
+
+/* One compiled revision of a tenant: immutable, freed after an RCU grace period. */
+typedef struct srv_snap {
+  urbac_model *model;
+  urbac_snapshot *snap;
+  uint64_t revision;
+  uint64_t generation; /* unique per snap: per-thread caches key on it */
+} srv_snap;
+
+typedef struct srv_keyset srv_keyset;
+typedef struct srv srv;
+
+struct srv_tenant {
+  char *id;
+  srv *server;
+  srv_snap *current;   /* RCU-protected */
+  srv_keyset *keys;    /* RCU-protected: this tenant's API keys */
+  pthread_mutex_t write_lock; /* one writer (and reload) at a time */
+  urbac_store *store;         /* used under write_lock */
+  pthread_mutex_t wait_lock;  /* with `advanced`: minRevision waits */
+  pthread_cond_t advanced;
+  pthread_t watcher;
+  bool watching;
+};
+
+/* Finds tenant `id`, loading it from the store the first time; NULL when the
+ * store has none (or on error, with the reason in `why`). */
+srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size);
+/* Reads under RCU: srv_read_lock(), srv_tenant_snap(), use it, srv_read_unlock(). */
+void srv_read_lock(void);
+void srv_read_unlock(void);
+srv_snap *srv_tenant_snap(srv_tenant *t);
+/* Waits until the tenant is at `revision` or later; false after the timeout. */
+bool srv_tenant_wait(srv_tenant *t, uint64_t revision, unsigned ms);
+/* Reloads from the store and publishes when the store is ahead. Call with
+ * write_lock held. */
+urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d);
+void srv_tenants_stop(srv *s);
+
+/* ---------------------------------------------------------------- auth */
+
+/* Authenticates `req` for `tenant` (NULL: a route outside tenants). Fills
+ * req->who, or replies 401/403 and returns false. */
+bool srv_authenticate(srv *s, srv_req *req, srv_resp *r);
+urbac_err srv_preshared_load(srv *s, urbac_diag *d);
+urbac_err srv_oidc_load(srv *s, const char *path, urbac_diag *d);
+void srv_auth_free(srv *s);
+srv_keyset *srv_keyset_load(urbac_store *st, const char *tenant);
+void srv_keyset_free(srv_keyset *k);
+/* Verifies a JWT against the configured OIDC providers: signature (RS256 or
+ * ES256, from the provider's JWKS), issuer, audience, expiry and not-before.
+ * Fills `who` and *home (the tenant the provider is configured for). */
+bool srv_jwt_verify(const srv *s, const char *tenant, const char *token, srv_identity *who, const char **home,
+                    char *why, size_t why_size);
+void srv_oidc_free(void *providers);
+
+/* ---------------------------------------------------------------- routes */
+
+typedef enum srv_access {
+  SRV_PUBLIC,  /* no token: health, readiness, metrics, the OpenAPI document */
+  SRV_DECIDE,  /* any identity of the tenant, service keys included */
+  SRV_READ,    /* Configuration \ Authorization (read) */
+  SRV_MANAGE   /* Configuration \ Authorization (manage) */
+} srv_access;
+
+typedef void (*srv_handler)(srv *s, srv_req *req, srv_resp *r);
+struct srv_route {
+  srv_method method;
+  const char *path;   /* "/api/v1/tenants/{tenant}/check" */
+  srv_access access;
+  srv_handler fn;
+  const char *name;   /* the metrics label */
+};
+
+extern const srv_route srv_routes[];
+extern const size_t srv_nroutes;
+
+/* Answers one request: routing, authentication, authorization, the handler. */
+void srv_dispatch(srv *s, srv_req *req, srv_resp *r);
+
+/* handlers */
+void srv_h_healthz(srv *s, srv_req *req, srv_resp *r);
+void srv_h_readyz(srv *s, srv_req *req, srv_resp *r);
+void srv_h_metrics(srv *s, srv_req *req, srv_resp *r);
+void srv_h_openapi(srv *s, srv_req *req, srv_resp *r);
+void srv_h_check(srv *s, srv_req *req, srv_resp *r);
+void srv_h_checks(srv *s, srv_req *req, srv_resp *r);
+void srv_h_explain(srv *s, srv_req *req, srv_resp *r);
+void srv_h_effective(srv *s, srv_req *req, srv_resp *r);
+void srv_h_who_can(srv *s, srv_req *req, srv_resp *r);
+void srv_h_role_list(srv *s, srv_req *req, srv_resp *r);
+void srv_h_role_get(srv *s, srv_req *req, srv_resp *r);
+void srv_h_role_create(srv *s, srv_req *req, srv_resp *r);
+void srv_h_role_update(srv *s, srv_req *req, srv_resp *r);
+void srv_h_role_delete(srv *s, srv_req *req, srv_resp *r);
+void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r);
+void srv_h_assignment_get(srv *s, srv_req *req, srv_resp *r);
+void srv_h_assignment_create(srv *s, srv_req *req, srv_resp *r);
+void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r);
+void srv_h_assignment_delete(srv *s, srv_req *req, srv_resp *r);
+void srv_h_object_list(srv *s, srv_req *req, srv_resp *r);
+void srv_h_object_get(srv *s, srv_req *req, srv_resp *r);
+void srv_h_object_put(srv *s, srv_req *req, srv_resp *r);
+void srv_h_object_delete(srv *s, srv_req *req, srv_resp *r);
+void srv_h_workloads(srv *s, srv_req *req, srv_resp *r);
+void srv_h_activate(srv *s, srv_req *req, srv_resp *r);
+void srv_h_deactivate(srv *s, srv_req *req, srv_resp *r);
+void srv_h_import(srv *s, srv_req *req, srv_resp *r);
+void srv_h_impact(srv *s, srv_req *req, srv_resp *r);
+void srv_h_audit(srv *s, srv_req *req, srv_resp *r);
+
+/* Writes: `edit` runs under the tenant's write lock with the current snapshot's
+ * model; the store change is audited as the caller. Replies with the outcome. */
+bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
+void srv_after_write(srv *s, srv_req *req, srv_resp *r, urbac_err err, uint64_t revision, urbac_diag *d);
+
+/* ---------------------------------------------------------------- metrics */
+
+#define SRV_LATENCY_BUCKETS 12
+typedef struct srv_route_stats {
+  _Atomic uint64_t status[6]; /* by status class: 1xx..5xx (index 1..5) */
+  _Atomic uint64_t bucket[SRV_LATENCY_BUCKETS + 1];
+  _Atomic uint64_t sum_us;
+} srv_route_stats;
+
+typedef struct srv_metrics {
+  srv_route_stats *routes; /* srv_nroutes + 1 (the last: unmatched) */
+  _Atomic uint64_t allow, deny;
+  _Atomic uint64_t rebuilds, rebuild_us;
+} srv_metrics;
+
+void srv_metrics_observe(srv *s, const srv_route *route, unsigned status, uint64_t us);
+void srv_access_log(srv *s, const srv_req *req, const char *method, const char *path, unsigned status,
+                    uint64_t us, size_t bytes);
+
+/* ---------------------------------------------------------------- the server */
+
+struct srv {
+  const urbac_server_config *cfg;
+  srv_tenant *tenants[SRV_MAX_TENANTS];
+  _Atomic size_t ntenants;
+  pthread_mutex_t tenants_lock;
+  urbac_store *lookup_store; /* under tenants_lock: finding new tenants */
+  void *preshared;           /* RCU-protected: the preshared key hashes */
+  void *oidc;                /* OIDC providers; immutable once loaded */
+  srv_metrics metrics;
+  FILE *log;
+  pthread_mutex_t log_lock;
+  _Atomic uint64_t generation;
+  _Atomic bool stopping;
+  unsigned wait_ms;
+  size_t max_body;
+};
+
+uint64_t srv_now_us(void);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * server/tenants.c - each tenant's compiled snapshot, swapped by read-copy-update.
+ *
+ * Readers (every decision) take liburcu-bp's read lock, which costs no atomic
+ * and never waits: a check never blocks on a write and sees one whole revision.
+ * A writer compiles the new revision aside, swaps the pointer, waits for a grace
+ * period and frees the old one. The "bulletproof" flavour needs no per-thread
+ * registration, so libmicrohttpd's own worker threads can read.
+ *
+ * One watcher thread per tenant follows the store's change feed
+ * (urbac_store_watch: LISTEN/NOTIFY on PostgreSQL, polling on SQLite), so a
+ * change committed by another process is served within a second, and re-reads
+ * the tenant's API keys twice a second.
+ *
+ * Depends on: the public API, liburcu-bp.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <urcu/urcu-bp.h>
+
+#include "server/server.h"
+
+#define WATCH_MS 500
+
+void srv_read_lock(void) { urcu_bp_read_lock(); }
+void srv_read_unlock(void) { urcu_bp_read_unlock(); }
+
+srv_snap *srv_tenant_snap(srv_tenant *t) { return rcu_dereference(t->current); }
+
+static void snap_free(srv_snap *sn)
+{
+  if (!sn)
+    return;
+  urbac_snapshot_free(sn->snap);
+  urbac_model_free(sn->model);
+  free(sn);
+}
+
+static urbac_err snap_build(srv *s, urbac_store *st, const char *tenant, srv_snap **out, urbac_diag *d)
+{
+  uint64_t t0 = srv_now_us();
+  srv_snap *sn = calloc(1, sizeof *sn);
+  if (!sn)
+    return URBAC_ENOMEM;
+  urbac_err err = urbac_store_load(st, tenant, &sn->model, &sn->revision, d);
+  if (err == URBAC_OK)
+    err = urbac_snapshot_compile(sn->model, &sn->snap, d);
+  if (err != URBAC_OK) {
+    snap_free(sn);
+    return err;
+  }
+  sn->generation = atomic_fetch_add(&s->generation, 1) + 1;
+  atomic_fetch_add(&s->metrics.rebuilds, 1);
+  atomic_fetch_add(&s->metrics.rebuild_us, srv_now_us() - t0);
+  *out = sn;
+  return URBAC_OK;
+}
+
+static void publish(srv_tenant *t, srv_snap *sn)
+{
+  srv_snap *old = rcu_xchg_pointer(&t->current, sn);
+  urcu_bp_synchronize_rcu();
+  snap_free(old);
+  pthread_mutex_lock(&t->wait_lock);
+  pthread_cond_broadcast(&t->advanced);
+  pthread_mutex_unlock(&t->wait_lock);
+}
+
+urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
+{
+  uint64_t rev = 0;
+  urbac_err err = urbac_store_revision(t->store, t->id, &rev);
+  if (err != URBAC_OK)
+    return err;
+  if (t->current && rev <= t->current->revision)
+    return URBAC_OK;
+  srv_snap *sn = NULL;
+  err = snap_build(t->server, t->store, t->id, &sn, d);
+  if (err == URBAC_OK)
+    publish(t, sn);
+  return err;
+}
+
+static void keys_refresh(srv_tenant *t, urbac_store *st)
+{
+  srv_keyset *k = srv_keyset_load(st, t->id);
+  if (!k)
+    return; /* keep the keys we have; the next round tries again */
+  srv_keyset *old = rcu_xchg_pointer(&t->keys, k);
+  urcu_bp_synchronize_rcu();
+  srv_keyset_free(old);
+}
+
+static void *watch(void *arg)
+{
+  srv_tenant *t = arg;
+  srv *s = t->server;
+  urbac_store *st = NULL;
+  if (urbac_store_open(s->cfg->db_url, &st, NULL) != URBAC_OK)
+    return NULL;
+  while (!atomic_load(&s->stopping)) {
+    uint64_t have = rcu_dereference(t->current)->revision, rev = have;
+    if (urbac_store_watch(st, t->id, have, WATCH_MS, &rev) == URBAC_OK && rev > have) {
+      pthread_mutex_lock(&t->write_lock);
+      srv_tenant_refresh(t, NULL);
+      pthread_mutex_unlock(&t->write_lock);
+    }
+    keys_refresh(t, st);
+  }
+  urbac_store_close(st);
+  return NULL;
+}
+
+static void tenant_free(srv_tenant *t)
+{
+  if (!t)
+    return;
+  snap_free(t->current);
+  srv_keyset_free(t->keys);
+  urbac_store_close(t->store);
+  pthread_mutex_destroy(&t->write_lock);
+  pthread_mutex_destroy(&t->wait_lock);
+  pthread_cond_destroy(&t->advanced);
+  free(t->id);
+  free(t);
+}
+
+static srv_tenant *tenant_open(srv *s, const char *id, char *why, size_t why_size)
+{
+  srv_tenant *t = calloc(1, sizeof *t);
+  urbac_diag *d = urbac_diag_new();
+  if (!t || !d || !(t->id = strdup(id)))
+    goto fail;
+  t->server = s;
+  pthread_mutex_init(&t->write_lock, NULL);
+  pthread_mutex_init(&t->wait_lock, NULL);
+  pthread_cond_init(&t->advanced, NULL);
+  if (urbac_store_open(s->cfg->db_url, &t->store, d) != URBAC_OK ||
+      snap_build(s, t->store, id, &t->current, d) != URBAC_OK)
+    goto fail;
+  t->keys = srv_keyset_load(t->store, id);
+  if (!t->keys || pthread_create(&t->watcher, NULL, watch, t) != 0)
+    goto fail;
+  t->watching = true;
+  urbac_diag_free(d);
+  return t;
+fail:
+  if (urbac_diag_count(d) > 0)
+    urbac_diag_format(d, 0, why, why_size);
+  else
+    snprintf(why, why_size, "tenant %s: out of memory", id);
+  urbac_diag_free(d);
+  tenant_free(t);
+  return NULL;
+}
+
+static srv_tenant *find(srv *s, const char *id)
+{
+  size_t n = atomic_load_explicit(&s->ntenants, memory_order_acquire);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(s->tenants[i]->id, id) == 0)
+      return s->tenants[i];
+  return NULL;
+}
+
+srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size)
+{
+  srv_tenant *t = find(s, id);
+  if (t)
+    return t;
+  why[0] = '\0';
+  pthread_mutex_lock(&s->tenants_lock);
+  t = find(s, id);
+  uint64_t rev;
+  if (!t && urbac_store_revision(s->lookup_store, id, &rev) == URBAC_OK) {
+    size_t n = atomic_load(&s->ntenants);
+    if (n == SRV_MAX_TENANTS)
+      snprintf(why, why_size, "this server follows %d tenants already", SRV_MAX_TENANTS);
+    else if ((t = tenant_open(s, id, why, why_size)) != NULL) {
+      s->tenants[n] = t;
+      atomic_store_explicit(&s->ntenants, n + 1, memory_order_release);
+    }
+  }
+  pthread_mutex_unlock(&s->tenants_lock);
+  return t;
+}
+
+bool srv_tenant_wait(srv_tenant *t, uint64_t revision, unsigned ms)
+{
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += ms / 1000;
+  until.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  bool ok = true;
+  pthread_mutex_lock(&t->wait_lock);
+  while (ok) {
+    srv_read_lock();
+    uint64_t have = srv_tenant_snap(t)->revision;
+    srv_read_unlock();
+    if (have >= revision)
+      break;
+    ok = pthread_cond_timedwait(&t->advanced, &t->wait_lock, &until) == 0;
+    if (!ok) { /* one last look: the swap may have raced the timeout */
+      srv_read_lock();
+      ok = srv_tenant_snap(t)->revision >= revision;
+      srv_read_unlock();
+      break;
+    }
+  }
+  pthread_mutex_unlock(&t->wait_lock);
+  return ok;
+}
+
+void srv_tenants_stop(srv *s)
+{
+  size_t n = atomic_load(&s->ntenants);
+  for (size_t i = 0; i < n; i++)
+    if (s->tenants[i]->watching)
+      pthread_join(s->tenants[i]->watcher, NULL);
+  for (size_t i = 0; i < n; i++)
+    tenant_free(s->tenants[i]);
+  atomic_store(&s->ntenants, 0);
+}
