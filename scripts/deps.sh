@@ -4,9 +4,11 @@
 # Runs as root on a fresh Debian 12 machine (apt-get); elsewhere it only checks.
 set -euo pipefail
 
-build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev libpq-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql golang-go golang-github-casbin-casbin-dev)
-bench_pkgs=(postgresql golang-go golang-github-casbin-casbin-dev)
+build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev libpq-dev
+            libmicrohttpd-dev liburcu-dev libjwt-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql golang-go golang-github-casbin-casbin-dev
+           openssl curl)
+bench_pkgs=(postgresql golang-go golang-github-casbin-casbin-dev wrk libh2o-evloop-dev)
 
 want=("${build_pkgs[@]}")
 # the browser tests and the peer benchmarks need node and npm (the machine's own, else Debian's)

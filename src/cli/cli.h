@@ -23,7 +23,7 @@ typedef struct cli_opts {
   /* repeatable options */
   const char *permissions[64], *principals[64], *sources[8], *device_groups[64];
   int npermissions, nprincipals, nsources, ndevice_groups;
-  bool json, check, help, stats, dry_run, import, explain, force;
+  bool routes, json, check, help, stats, dry_run, import, explain, force;
   int nargs;
   char **args;
 } cli_opts;

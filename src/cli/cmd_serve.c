@@ -14,8 +14,8 @@
 
 static void ready(void *ctx, const char *address)
 {
-  (void)ctx;
-  printf("urbac: serving on http://%s (SIGTERM or Ctrl-C stops)\n", address);
+  const urbac_server_config *cfg = ctx;
+  printf("urbac: serving on %s://%s (SIGTERM or Ctrl-C stops)\n", cfg->tls_cert ? "https" : "http", address);
   fflush(stdout);
 }
 
@@ -32,9 +32,16 @@ int cmd_serve(cli_opts *o)
       .access_log = o->access_log,
       .on_ready = ready,
   };
+  cfg.ctx = &cfg;
   if (o->nargs) {
     cli_error("serve: unexpected argument '%s'", o->args[0]);
     return EXIT_USAGE;
+  }
+  if (o->routes) { /* the route table, which docs/openapi.json must describe exactly */
+    const char *method, *path;
+    for (size_t i = 0; urbac_server_route(i, &method, &path); i++)
+      printf("%s %s\n", method, path);
+    return 0;
   }
   urbac_diag *d = urbac_diag_new();
   urbac_err err = urbac_server_run(&cfg, d);

@@ -69,8 +69,8 @@ static const cli_cmd commands[] = {
     {"role", "db,tenant-id,description,permission,if-revision,actor,json",
      "urbac role (create NAME [--description D] [--permission P...] | update NAME --description D | delete NAME | list | show NAME | add-permission NAME --permission P... | remove-permission NAME --permission P...) [--db URL]",
      "Manage unified roles in a store", cmd_role},
-    {"serve", "db,listen,threads,tls-cert,tls-key,preshared-key-file,oidc,access-log",
-     "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] [--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-]",
+    {"serve", "db,listen,threads,tls-cert,tls-key,preshared-key-file,oidc,access-log,routes",
+     "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] [--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] | urbac serve --routes",
      "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", cmd_serve},
     {"user", "db,tenant-id,name,if-revision,actor,json",
      "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
@@ -104,7 +104,7 @@ static const struct option all_options[] = {
     {"tls-cert", required_argument, NULL, 1018}, {"tls-key", required_argument, NULL, 1019},
     {"preshared-key-file", required_argument, NULL, 1020}, {"oidc", required_argument, NULL, 1021},
     {"access-log", required_argument, NULL, 1022}, {"key-scope", required_argument, NULL, 1023},
-    {"expires", required_argument, NULL, 1024},
+    {"expires", required_argument, NULL, 1024},  {"routes", no_argument, NULL, 1025},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -200,6 +200,7 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     case 1022: o->access_log = optarg; break;
     case 1023: o->key_scope = optarg; break;
     case 1024: o->expires = optarg; break;
+    case 1025: o->routes = true; break;
     case 'n': o->dry_run = true; break;
     case 'i': o->import = true; break;
     case 'e': o->explain = true; break;

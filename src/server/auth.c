@@ -39,7 +39,10 @@ static bool sha256(const char *s, size_t n, digest *out)
 
 typedef struct preshared {
   size_t n;
-  digest keys[];
+  struct {
+    digest d;
+    uint32_t line; /* where it is in the file: the actor is "preshared:LINE" */
+  } keys[];
 } preshared;
 
 static urbac_err preshared_read(const char *path, preshared **out, urbac_diag *d)
@@ -47,7 +50,7 @@ static urbac_err preshared_read(const char *path, preshared **out, urbac_diag *d
   FILE *f = fopen(path, "r");
   if (!f)
     return urbac_diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot read the preshared key file: %s", strerror(errno));
-  preshared *p = calloc(1, sizeof *p + MAX_PRESHARED * sizeof(digest));
+  preshared *p = calloc(1, sizeof *p + MAX_PRESHARED * sizeof p->keys[0]);
   char line[MAX_TOKEN + 2];
   uint32_t lineno = 0;
   urbac_err err = p ? URBAC_OK : URBAC_ENOMEM;
@@ -65,8 +68,10 @@ static urbac_err preshared_read(const char *path, preshared **out, urbac_diag *d
       err = urbac_diag_add(d, URBAC_ELIMIT, path, lineno, 1, NULL, "more than %d keys", MAX_PRESHARED);
     else if (n < 16)
       err = urbac_diag_add(d, URBAC_EVALUE, path, lineno, 1, NULL, "a key of %zu bytes: use at least 16", n);
-    else if (!sha256(line, n, &p->keys[p->n++]))
+    else if (!sha256(line, n, &p->keys[p->n].d))
       err = URBAC_ENOMEM;
+    else
+      p->keys[p->n++].line = lineno;
   }
   OPENSSL_cleanse(line, sizeof line);
   if (!err && ferror(f))
@@ -109,8 +114,8 @@ static size_t preshared_find(const srv *s, const digest *t)
   const preshared *p = rcu_dereference(((srv *)(uintptr_t)s)->preshared);
   size_t found = 0;
   for (size_t i = 0; p && i < p->n; i++) /* every one compared: no early exit */
-    if (CRYPTO_memcmp(p->keys[i].b, t->b, sizeof t->b) == 0)
-      found = i + 1;
+    if (CRYPTO_memcmp(p->keys[i].d.b, t->b, sizeof t->b) == 0)
+      found = p->keys[i].line;
   return found;
 }
 

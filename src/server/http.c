@@ -281,9 +281,14 @@ static void serve(srv *s, const sigset_t *set)
     if (srv_preshared_load(s, d) != URBAC_OK && s->log) {
       char line[512];
       urbac_diag_format(d, 0, line, sizeof line);
+      json_t *j = json_pack("{s:s, s:s, s:s}", "event", "sighup", "kept", "the previous preshared keys", "error", line);
+      char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
       pthread_mutex_lock(&s->log_lock);
-      fprintf(s->log, "{\"event\":\"sighup\",\"error\":\"the preshared keys were kept: %s\"}\n", line);
+      if (text)
+        fprintf(s->log, "%s\n", text);
       pthread_mutex_unlock(&s->log_lock);
+      free(text);
+      json_decref(j);
     }
     urbac_diag_free(d);
   }

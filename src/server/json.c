@@ -130,6 +130,8 @@ unsigned srv_status_of(urbac_err err)
     return 404;
   case URBAC_ECONFLICT:
     return 412;
+  case URBAC_EDUPLICATE:
+    return 409;
   case URBAC_EREFUSED:
     return 409;
   case URBAC_ELIMIT:

@@ -144,15 +144,15 @@ static bool user_may(const srv_snap *sn, const srv_req *req)
 static bool authorize(srv_req *req, srv_resp *r)
 {
   const srv_route *rt = req->route;
+  const char *w = route_workload(req);
+  if (w && urbac_catalog_workload_find(w) < 0) {
+    srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (mde, mdo or mdi)", w);
+    return false;
+  }
   if (rt->access == SRV_DECIDE || req->who.kind == SRV_PRESHARED)
     return true;
   if (req->who.decisions_only) {
     srv_error(r, 403, "forbidden", NULL, "this key may only ask for decisions");
-    return false;
-  }
-  const char *w = route_workload(req);
-  if (w && urbac_catalog_workload_find(w) < 0) {
-    srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (mde, mdo or mdi)", w);
     return false;
   }
   srv_read_lock();

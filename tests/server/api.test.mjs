@@ -1,0 +1,462 @@
+// tests/server/api.test.mjs - `urbac serve` as a whole process, over loopback, with
+// a real HTTP client (Node's fetch): every route, every way authentication can
+// fail, malformed requests, read-your-writes, changes from another process,
+// SIGHUP, TLS and a graceful SIGTERM.
+//
+// Env: URBAC (the binary), URBAC_SRC (the repository), URBAC_TEST_PG_URL (when
+// set, the store is that PostgreSQL database instead of a SQLite file).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { generateKeyPairSync, sign, createHmac } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const URBAC = process.env.URBAC;
+const SRC = process.env.URBAC_SRC;
+const dir = mkdtempSync(join(tmpdir(), 'urbac-server-'));
+const db = process.env.URBAC_TEST_PG_URL || join(dir, 'store.db');
+const PSK = 'preshared-admin-key-0123456789';
+const ISS = 'https://idp.test/contoso';
+let server, base, keys = {};
+let rsa, ec;
+
+const cli = (...args) => execFileSync(URBAC, [...args, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+function jwt(claims, { alg = 'RS256', key = rsa.privateKey, kid = 'rsa1', header = {} } = {}) {
+  const b64 = (o) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');
+  const h = b64({ alg, typ: 'JWT', kid, ...header });
+  const p = b64(claims);
+  let s;
+  if (alg === 'HS256') s = createHmac('sha256', key).update(`${h}.${p}`).digest();
+  else if (alg === 'ES256') s = sign('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' });
+  else s = sign('sha256', Buffer.from(`${h}.${p}`), key);
+  return `${h}.${p}.${Buffer.from(s).toString('base64url')}`;
+}
+const now = () => Math.floor(Date.now() / 1000);
+const claims = (extra = {}) => ({ iss: ISS, aud: 'urbac', sub: 's-1', preferred_username: 'erin@contoso.com', exp: now() + 300, ...extra });
+
+function start(args = [], env = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(URBAC, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--threads', '2', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/serving on (https?:\/\/[^ ]+)/);
+      if (m) resolve({ p, base: m[1], stderr: () => err });
+    });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+async function call(method, path, { token = PSK, body, headers = {}, raw } = {}) {
+  const h = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  const res = await fetch(base + path, { method, headers: h, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const text = await res.text();
+  let json;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  return { status: res.status, json, text, headers: res.headers };
+}
+const T = '/api/v1/tenants/contoso';
+const q = (o) => new URLSearchParams(o).toString();
+const ALERTS = 'Security operations \\ Security data \\ Alerts (manage)';
+
+before(async () => {
+  cli('init');
+  cli('apply', '-f', join(SRC, 'examples/contoso.yaml'));
+  cli('apply', '-f', join(SRC, 'examples/litware.yaml'));
+  writeFileSync(join(dir, 'psk'), `# not a comment: lines are keys\n\n${PSK}\n`);
+  const key = (tenant, user, ...more) => cli('key', 'create', '--tenant-id', tenant, '--user', user, '--name', 'test', ...more).trim();
+  keys.erin = key('contoso', 'erin@contoso.com');
+  keys.alice = key('contoso', 'alice@contoso.com');
+  keys.dave = key('contoso', 'dave@contoso.com');
+  keys.service = key('contoso', 'erin@contoso.com', '--key-scope', 'decisions');
+  keys.expired = key('contoso', 'erin@contoso.com', '--expires', '2020-01-01T00:00:00Z');
+  keys.revoked = key('contoso', 'erin@contoso.com');
+  cli('key', 'revoke', '--tenant-id', 'contoso', keys.revoked.split('_')[1]);
+  keys.litware = key('litware', 'root@litware.com');
+  rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  keys.otherRsa = other.privateKey;
+  const jwk = (k, kid) => ({ ...k.publicKey.export({ format: 'jwk' }), kid });
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk(rsa, 'rsa1'), jwk(ec, 'ec1')] }));
+  writeFileSync(join(dir, 'oidc.json'), JSON.stringify({ providers: [
+    { tenant: 'contoso', issuer: ISS, audience: 'urbac', jwksFile: 'jwks.json', userClaim: 'preferred_username' },
+    { tenant: 'litware', issuer: 'https://idp.test/litware', audience: 'urbac', jwksFile: 'jwks.json', userClaim: 'preferred_username' }] }));
+  server = await start(['--preshared-key-file', join(dir, 'psk'), '--oidc', join(dir, 'oidc.json'),
+    '--access-log', join(dir, 'access.log')]);
+  base = server.base;
+});
+
+after(() => {
+  if (server && server.p.exitCode === null) server.p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the OpenAPI document lists exactly the routes the server serves', async () => {
+  const table = execFileSync(URBAC, ['serve', '--routes'], { encoding: 'utf8' }).trim().split('\n').sort();
+  const doc = (await call('GET', '/api/v1/openapi.json', { token: null })).json;
+  assert.equal(doc.openapi, '3.1.0');
+  const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+  assert.deepEqual(documented, table);
+  const onDisk = JSON.parse(readFileSync(join(SRC, 'docs/openapi.json'), 'utf8'));
+  assert.deepEqual(doc, onDisk);
+});
+
+test('health, readiness and metrics need no token', async () => {
+  assert.equal((await call('GET', '/healthz', { token: null })).json.status, 'ok');
+  assert.equal((await call('GET', '/readyz', { token: null })).json.status, 'ready');
+  await call('GET', `${T}/check?${q({ user: 'alice@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:lap-042' })}`);
+  const m = await call('GET', '/metrics', { token: null });
+  assert.match(m.headers.get('content-type'), /text\/plain/);
+  assert.match(m.text, /urbac_http_requests_total\{method="GET",route="\/api\/v1\/tenants\/\{tenant\}\/check",code="2xx"\} \d+/);
+  assert.match(m.text, /urbac_http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/tenants\/\{tenant\}\/check",le="\+Inf"\} \d+/);
+  assert.match(m.text, /urbac_decisions_total\{decision="allow"\} [1-9]/);
+  assert.match(m.text, /urbac_tenant_revision\{tenant="contoso"\} \d+/);
+  assert.match(m.text, /urbac_snapshot_rebuild_seconds_total \d/);
+});
+
+test('decisions: check, checks, explain, effective permissions, who can', async () => {
+  const yes = { user: 'alice@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:lap-042' };
+  const no = { ...yes, scope: 'device:srv-001' };
+  let r = await call('GET', `${T}/check?${q(yes)}`);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.decision, 'allow');
+  assert.equal(String(r.json.revision), r.headers.get('x-urbac-revision'));
+  assert.equal((await call('GET', `${T}/check?${q(no)}`)).json.decision, 'deny');
+  r = await call('POST', `${T}/checks`, { body: { checks: [yes, no, yes, { ...yes, user: 'nobody' }] } });
+  assert.deepEqual(r.json.decisions, ['allow', 'deny', 'allow', 'deny']);
+  r = await call('POST', `${T}/explain`, { body: no });
+  assert.equal(r.json.decision, 'deny');
+  assert.ok(r.json.reasons.length > 0);
+  r = await call('POST', `${T}/explain`, { body: yes });
+  assert.match(r.json.reasons[0], /SOC analyst/);
+  r = await call('GET', `${T}/users/alice@contoso.com/effectivePermissions?workload=mde`);
+  assert.ok(r.json.value.some((g) => g.permission === ALERTS && g.scope === 'workstations'));
+  assert.equal((await call('GET', `${T}/users/nobody/effectivePermissions`)).status, 404);
+  r = await call('GET', `${T}/whoCan?${q({ permission: ALERTS, workload: 'mde', scope: 'devicegroup:workstations' })}`);
+  assert.deepEqual(r.json.value, ['alice@contoso.com', 'bob@contoso.com', 'erin@contoso.com']);
+  // the same questions as the CLI answers them, from the same store
+  for (const c of [yes, no]) {
+    const cliAnswer = (() => { try { cli('check', '--tenant-id', 'contoso', '--user', c.user, '--permission', c.permission, '--workload', c.workload, '--scope', c.scope); return 'allow'; } catch { return 'deny'; } })();
+    assert.equal((await call('GET', `${T}/check?${q(c)}`)).json.decision, cliAnswer);
+  }
+});
+
+test('paging: $top and @odata.nextLink walk every item once', async () => {
+  const all = (await call('GET', `${T}/users?$top=1000`)).json.value.map((u) => u.id);
+  const seen = [];
+  let next = `${T}/users?$top=2`;
+  while (next) {
+    const r = await call('GET', next);
+    assert.equal(r.status, 200);
+    seen.push(...r.json.value.map((u) => u.id));
+    next = r.json['@odata.nextLink'];
+  }
+  assert.deepEqual(seen, all);
+  assert.ok(all.length >= 6);
+  assert.equal((await call('GET', `${T}/users?$top=0`)).status, 400);
+  assert.equal((await call('GET', `${T}/users?$skiptoken=x`)).status, 400);
+});
+
+test('role definitions and assignments, Graph-shaped, and their effect on decisions', async () => {
+  const action = 'microsoft.xdr/secops/securitydata/emailquarantine/manage';
+  let r = await call('POST', `${T}/roleDefinitions`, { body: { displayName: 'Mail triage', description: 'quarantine',
+    rolePermissions: [{ allowedResourceActions: [action] }] } });
+  assert.equal(r.status, 201);
+  assert.deepEqual(r.json.rolePermissions[0].allowedResourceActions, [action]);
+  const etag = r.headers.get('etag');
+  assert.match(etag, /^"\d+"$/);
+  assert.equal((await call('POST', `${T}/roleDefinitions`, { body: { displayName: 'Mail triage' } })).status, 409);
+  r = await call('POST', `${T}/roleAssignments`, { body: { displayName: 'mail', roleDefinitionId: 'Mail triage',
+    principalIds: ['group:mail-ops'], appScopeIds: ['Mdo', 'Mde', '/DeviceGroups/servers'] } });
+  assert.equal(r.status, 201);
+  assert.equal(r.json.id, 'Mail triage/mail');
+  assert.deepEqual(r.json.appScopeIds, ['Mdo', 'Mde', '/DeviceGroups/servers']);
+  const rev = Number(r.headers.get('x-urbac-revision'));
+  // read your write: the decision reflects it at once
+  r = await call('GET', `${T}/check?${q({ user: 'carol@contoso.com', permission: 'Email quarantine (manage)', workload: 'mde', scope: 'device:srv-001', minRevision: rev })}`);
+  assert.equal(r.json.decision, 'allow');
+  assert.ok(r.json.revision >= rev);
+  const id = encodeURIComponent('Mail triage/mail');
+  assert.equal((await call('GET', `${T}/roleAssignments/${id}`)).json.roleDefinitionId, 'Mail triage');
+  r = await call('PATCH', `${T}/roleAssignments/${id}`, { body: { appScopeIds: ['/'] } });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.appScopeIds, ['/']);
+  assert.equal((await call('GET', `${T}/roleAssignments?roleDefinitionId=${encodeURIComponent('Mail triage')}`)).json.value.length, 1);
+  r = await call('PATCH', `${T}/roleDefinitions/${encodeURIComponent('Mail triage')}`, { body: { displayName: 'Mail triage 2' } });
+  assert.equal(r.status, 200);
+  assert.equal((await call('GET', `${T}/roleDefinitions/${encodeURIComponent('Mail triage')}`)).status, 404);
+  assert.equal((await call('GET', `${T}/roleAssignments/${encodeURIComponent('Mail triage 2/mail')}`)).status, 200);
+  // a stale If-Match fails, and nothing changes
+  r = await call('DELETE', `${T}/roleDefinitions/${encodeURIComponent('Mail triage 2')}`, { headers: { 'if-match': etag } });
+  assert.equal(r.status, 412);
+  assert.equal(r.json.error.code, 'ECONFLICT');
+  const cur = (await call('GET', `${T}/roleDefinitions/${encodeURIComponent('Mail triage 2')}`)).headers.get('etag');
+  assert.equal((await call('DELETE', `${T}/roleAssignments/${encodeURIComponent('Mail triage 2/mail')}`, { headers: { 'if-match': cur } })).status, 204);
+  assert.equal((await call('DELETE', `${T}/roleDefinitions/${encodeURIComponent('Mail triage 2')}`)).status, 204);
+  // invalid: an unknown permission is 422 and names it
+  r = await call('POST', `${T}/roleDefinitions`, { body: { displayName: 'Bad', rolePermissions: [{ allowedResourceActions: ['Nope (read)'] }] } });
+  assert.equal(r.status, 422);
+  assert.equal(r.json.error.code, 'EUNKNOWNPERM');
+  assert.match(r.json.error.message, /Nope/);
+  r = await call('POST', `${T}/roleAssignments`, { body: { displayName: 'x', roleDefinitionId: 'SOC analyst', principalIds: ['u'], appScopeIds: ['Mars'] } });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.target, 'appScopeIds[0]');
+});
+
+test('users, groups, devices, device groups and legacy configuration as objects', async () => {
+  for (const [coll, id, body] of [['users', 'zed@contoso.com', { name: 'Zed' }], ['groups', 'auditors', { members: ['zed@contoso.com'] }],
+    ['devices', 'srv-900', { name: 'srv-900', domain: 'corp.contoso.com' }],
+    ['deviceGroups', 'labs', { rank: 3, rules: { tags: { equals: ['lab'] } } }],
+    ['legacy/mdo/roleGroups', 'Security reader', { members: ['dave@contoso.com'] }]]) {
+    const path = `${T}/${coll}/${encodeURIComponent(id)}`;
+    let r = await call('PUT', path, { body });
+    assert.ok(r.status === 201 || r.status === 200, `${coll}: ${r.text}`);
+    r = await call('GET', path);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.id ?? r.json.name, id);
+    assert.ok((await call('GET', `${T}/${coll}`)).json.value.some((o) => (o.id ?? o.name) === id));
+  }
+  let r = await call('PUT', `${T}/users/x`, { body: { id: 'y' } });
+  assert.equal(r.status, 422);
+  r = await call('PUT', `${T}/groups/g`, { body: { members: ['nobody@nowhere'] } });
+  assert.equal(r.status, 422);
+  assert.equal(r.json.error.code, 'EDANGLING');
+  assert.equal((await call('DELETE', `${T}/groups/auditors`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/users/${encodeURIComponent('zed@contoso.com')}`)).status, 204);
+  assert.equal((await call('GET', `${T}/users/${encodeURIComponent('zed@contoso.com')}`)).status, 404);
+  assert.equal((await call('GET', `${T}/legacy/mde/roles`)).json.value[0].name, 'Tier 1');
+  assert.equal((await call('GET', `${T}/legacy/mdi/roles/${encodeURIComponent('MDI user')}`)).status, 200);
+});
+
+test('migration: workloads, import (dry run and applied), impact, activate, deactivate', async () => {
+  const L = '/api/v1/tenants/litware';
+  let r = await call('GET', `${L}/workloads`);
+  assert.deepEqual(r.json.value.map((w) => w.mode), ['legacy', 'legacy', 'legacy']);
+  r = await call('GET', `${L}/workloads/mdo/impact?import=true&$top=5`);
+  assert.equal(r.status, 200);
+  assert.ok(r.json.count >= 0);
+  const dry = await call('POST', `${L}/workloads/mdo/import?dryRun=true`);
+  assert.equal(dry.status, 200);
+  assert.equal(dry.json.dryRun, true);
+  assert.ok(dry.json.roles.length > 0);
+  assert.equal((await call('GET', `${L}/roleDefinitions`)).json.value.length, 0);
+  r = await call('POST', `${L}/workloads/mdo/import`);
+  assert.equal(r.json.changed, true);
+  assert.equal((await call('GET', `${L}/roleDefinitions`)).json.value.length, dry.json.roles.length);
+  r = await call('POST', `${L}/workloads/mdo/import`);
+  assert.equal(r.json.changed, false);
+  r = await call('POST', `${L}/workloads/mdo/activate`);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.mode, 'unified');
+  r = await call('POST', `${L}/workloads/mdo/deactivate`);
+  assert.equal(r.json.mode, 'legacy');
+  // refused when nobody could manage authorization, unless forced
+  r = await call('POST', `${T}/workloads/mdi/activate`, { headers: {} });
+  assert.ok(r.status === 200 || r.status === 409);
+  assert.equal((await call('POST', `${L}/workloads/mars/activate`)).status, 404);
+  r = await call('GET', `${T}/auditLog?actor=preshared:3&$top=3`);
+  assert.equal(r.json.value.length, 3);
+  assert.ok(r.json['@odata.nextLink']);
+});
+
+test('authentication: every way a credential fails', async () => {
+  const path = `${T}/check?${q({ user: 'a', permission: ALERTS, workload: 'mde' })}`;
+  const expect = async (token, status, re) => {
+    const r = await call('GET', path, { token });
+    assert.equal(r.status, status, `${token?.slice(0, 20)}: ${r.text}`);
+    if (re) assert.match(r.json.error.message, re);
+    return r;
+  };
+  const none = await expect(null, 401, /Bearer/);
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+  await expect('nonsense', 401);
+  await expect(keys.erin, 200);
+  await expect(keys.erin.slice(0, -1) + (keys.erin.endsWith('0') ? '1' : '0'), 401, /wrong secret/);
+  await expect(keys.expired, 401, /expired/);
+  await expect(keys.revoked, 401, /revoked/);
+  await expect(keys.litware, 403, /another tenant/);
+  await expect(jwt(claims()), 200);
+  await expect(jwt(claims(), { alg: 'ES256', key: ec.privateKey, kid: 'ec1' }), 200);
+  await expect(jwt(claims(), { key: keys.otherRsa }), 401, /signature/);
+  await expect(jwt(claims({ exp: now() - 3600 })), 401, /expired/);
+  await expect(jwt(claims({ aud: 'someone-else' })), 401, /audience/);
+  await expect(jwt(claims({ nbf: now() + 3600 })), 401, /not valid yet/);
+  await expect(jwt(claims({ exp: undefined })), 401, /expiry/);
+  await expect(jwt(claims({ iss: 'https://evil.test' })), 401, /issuer/);
+  await expect(jwt(claims({ iss: 'https://idp.test/litware' })), 403, /another tenant/);
+  // alg confusion: an HMAC "signed" with the public key is never accepted
+  const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' });
+  await expect(jwt(claims(), { alg: 'HS256', key: pem }), 401, /RS256/);
+  await expect(jwt(claims(), { alg: 'none' }), 401);
+  assert.equal((await call('GET', '/api/v1/tenants/nope/users', { token: keys.erin })).status, 403);
+  assert.equal((await call('GET', '/api/v1/tenants/nope/users')).status, 404);
+});
+
+test('authorization: the API is authorized by the tenant model itself', async () => {
+  assert.equal((await call('GET', `${T}/roleDefinitions`, { token: keys.erin })).status, 200);
+  assert.equal((await call('GET', `${T}/roleDefinitions`, { token: jwt(claims()) })).status, 200);
+  let r = await call('GET', `${T}/roleDefinitions`, { token: keys.alice });
+  assert.equal(r.status, 403);
+  assert.match(r.json.error.message, /Authorization \(read\)/);
+  assert.equal((await call('GET', `${T}/check?${q({ user: 'a', permission: ALERTS, workload: 'mde' })}`, { token: keys.alice })).status, 200);
+  // the service key answers decisions, nothing else, though its user is an admin
+  assert.equal((await call('POST', `${T}/checks`, { token: keys.service, body: { checks: [] } })).status, 200);
+  r = await call('GET', `${T}/users`, { token: keys.service });
+  assert.equal(r.status, 403);
+  assert.match(r.json.error.message, /decisions/);
+  // dave reads once a role grants him Authorization (read), but may not change anything
+  r = await call('POST', `${T}/roleDefinitions`, { token: keys.erin, body: { displayName: 'Auditors',
+    rolePermissions: [{ allowedResourceActions: ['Configuration \\ Authorization (read)'] }] } });
+  assert.equal(r.status, 201);
+  r = await call('POST', `${T}/roleAssignments`, { token: keys.erin, body: { displayName: 'dave', roleDefinitionId: 'Auditors',
+    principalIds: ['dave@contoso.com'], appScopeIds: ['/'] } });
+  assert.equal(r.status, 201);
+  assert.equal((await call('GET', `${T}/roleDefinitions`, { token: keys.dave })).status, 200);
+  assert.equal((await call('PUT', `${T}/users/x`, { token: keys.dave, body: {} })).status, 403);
+  // writes are audited as the caller
+  r = await call('GET', `${T}/auditLog?object=Auditors`);
+  assert.ok(r.json.value.every((a) => a.actor.startsWith('key:')));
+  assert.ok(r.json.value.some((a) => a.actor.includes('erin@contoso.com')));
+});
+
+test('malformed requests are 4xx, never a crash', async () => {
+  const bad = [
+    ['POST', `${T}/checks`, '{"checks": [', 400],
+    ['POST', `${T}/checks`, '[]', 400],
+    ['POST', `${T}/checks`, '{"checks": {"user": "a"}}', 400],
+    ['POST', `${T}/checks`, '{"checks": [{"user": 5, "permission": "x", "workload": "mde"}]}', 400],
+    ['POST', `${T}/checks`, Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), 400],
+    ['POST', `${T}/checks`, '{"checks": [], "checks": []}', 400],
+    ['POST', `${T}/explain`, '{"user": "a"}', 400],
+    ['PUT', `${T}/users/a`, 'null', 400],
+    ['POST', `${T}/roleDefinitions`, '{"displayName": 5}', 400],
+    ['GET', `${T}/check?user=a&permission=x&workload=mars`, undefined, 422],
+    ['GET', `${T}/check?user=a&workload=mde`, undefined, 400],
+    ['GET', `${T}/check?user=a&permission=${encodeURIComponent(ALERTS)}&workload=mde&minRevision=abc`, undefined, 400],
+    ['GET', `${T}/check?user=%zz`, undefined, 400],
+    ['GET', `${T}/check?user=a%00b`, undefined, 400],
+    ['GET', `${T}/nothing`, undefined, 404],
+    ['DELETE', `${T}/check`, undefined, 405],
+    ['PATCH', `${T}/users/a`, '{}', 405],
+  ];
+  for (const [method, path, raw, status] of bad) {
+    const r = await call(method, path, { raw });
+    assert.equal(r.status, status, `${method} ${path}: ${r.text}`);
+    assert.ok(r.json.error.code && r.json.error.message, r.text);
+  }
+  const huge = await call('POST', `${T}/checks`, { raw: 'x'.repeat(17 << 20) }).catch((e) => ({ status: 413, e }));
+  assert.equal(huge.status, 413);
+  const many = { checks: Array.from({ length: 100001 }, () => ({ user: 'a', permission: 'x', workload: 'mde' })) };
+  assert.equal((await call('POST', `${T}/checks`, { body: many })).status, 413);
+  const future = await call('GET', `${T}/check?${q({ user: 'a', permission: ALERTS, workload: 'mde', minRevision: 1e9 })}`);
+  assert.equal(future.status, 409);
+  assert.equal((await call('GET', '/healthz', { token: null })).status, 200);
+});
+
+test('consistency: parallel writers and checkers; minRevision sees each write', async () => {
+  const group = `${T}/groups/mail-ops`;
+  const orig = (await call('GET', group)).json;
+  const expected = new Map(); // revision -> is dave a member
+  const ask = { user: 'dave@contoso.com', permission: 'Email quarantine (manage)', workload: 'mdo' };
+  // dave is in mail-ops exactly when quarantine is granted to mail-ops members on mdo
+  await call('PUT', `${T}/legacy/mdo/roleGroups/Quarantine`, { body: { members: ['group:mail-ops'] } });
+  let stop = false;
+  const observed = [];
+  const checker = (async () => {
+    while (!stop) {
+      const r = await call('GET', `${T}/check?${q(ask)}`);
+      observed.push([r.json.revision, r.json.decision]);
+    }
+  })();
+  for (let i = 0; i < 20; i++) {
+    const member = i % 2 === 0;
+    const body = { ...orig, members: member ? [...orig.members, 'dave@contoso.com'] : orig.members };
+    const w = await call('PUT', group, { body });
+    assert.equal(w.status, 200, w.text);
+    const rev = Number(w.headers.get('x-urbac-revision'));
+    expected.set(rev, member);
+    const r = await call('GET', `${T}/check?${q({ ...ask, minRevision: rev })}`);
+    assert.ok(r.json.revision >= rev);
+    if (r.json.revision === rev) assert.equal(r.json.decision, member ? 'allow' : 'deny');
+  }
+  stop = true;
+  await checker;
+  let compared = 0;
+  for (const [rev, decision] of observed) {
+    if (!expected.has(rev)) continue;
+    compared++;
+    assert.equal(decision, expected.get(rev) ? 'allow' : 'deny', `revision ${rev}`);
+  }
+  assert.ok(compared > 0);
+});
+
+test('a change committed by another process is served within a second', async () => {
+  const before = Number((await call('GET', `${T}/workloads`)).headers.get('x-urbac-revision'));
+  cli('user', 'add', 'walker@contoso.com', '--tenant-id', 'contoso', '--name', 'Walker');
+  const t0 = Date.now();
+  const r = await call('GET', `${T}/users/walker@contoso.com/effectivePermissions?minRevision=${before + 1}`);
+  assert.equal(r.status, 200, r.text);
+  assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+});
+
+test('SIGHUP re-reads the preshared key file', async () => {
+  const fresh = 'a-brand-new-preshared-key-42';
+  writeFileSync(join(dir, 'psk'), `${fresh}\n`);
+  server.p.kill('SIGHUP');
+  let ok = false;
+  for (let i = 0; i < 50 && !ok; i++) {
+    ok = (await call('GET', `${T}/users`, { token: fresh })).status === 200;
+    if (!ok) await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.ok(ok);
+  assert.equal((await call('GET', `${T}/users`, { token: PSK })).status, 401);
+  writeFileSync(join(dir, 'psk'), `short\n`); // refused: the keys in force stay
+  server.p.kill('SIGHUP');
+  await new Promise((res) => setTimeout(res, 200));
+  assert.equal((await call('GET', `${T}/users`, { token: fresh })).status, 200);
+  writeFileSync(join(dir, 'psk'), `${PSK}\n`);
+  server.p.kill('SIGHUP');
+  for (let i = 0; i < 50 && (await call('GET', `${T}/users`)).status !== 200; i++) await new Promise((res) => setTimeout(res, 20));
+});
+
+test('the access log has one JSON line per request, with the caller', async () => {
+  await call('PUT', `${T}/users/logged`, { body: { name: 'Logged' } });
+  await new Promise((res) => setTimeout(res, 1200)); // flushed each second
+  const lines = readFileSync(join(dir, 'access.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const w = lines.find((l) => l.method === 'PUT' && l.path === `${T}/users/logged`);
+  assert.equal(w?.status, 201, JSON.stringify(lines.slice(-3)));
+  assert.ok(w && w.actor.startsWith('preshared:') && w.tenant === 'contoso' && typeof w.ms === 'number');
+});
+
+test('TLS: the same API over HTTPS', async () => {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const tls = await start(['--preshared-key-file', join(dir, 'psk'), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+  try {
+    assert.match(tls.base, /^https:/);
+    const out = execFileSync('curl', ['-sS', '--cacert', join(dir, 'cert.pem'), '-H', `Authorization: Bearer ${PSK}`,
+      `${tls.base}${T}/check?${q({ user: 'alice@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:lap-042' })}`], { encoding: 'utf8' });
+    assert.equal(JSON.parse(out).decision, 'allow');
+  } finally {
+    tls.p.kill('SIGTERM');
+  }
+});
+
+test('SIGTERM: a request in flight finishes, then the server exits 0', async () => {
+  const body = { checks: Array.from({ length: 100000 }, (_, i) => ({ user: `u${i}`, permission: ALERTS, workload: 'mde' })) };
+  const pending = call('POST', `${T}/checks`, { body });
+  await new Promise((res) => setTimeout(res, 30));
+  const exited = new Promise((res) => server.p.on('exit', (code) => res(code)));
+  server.p.kill('SIGTERM');
+  const r = await pending;
+  assert.equal(r.status, 200);
+  assert.equal(r.json.decisions.length, 100000);
+  assert.equal(await exited, 0);
+});
