@@ -142,6 +142,28 @@ static bool whole_number(const char *flag, const char *v)
   return false;
 }
 
+/* The server's options (serve, key); false when `c` is none of them or bad. */
+static bool server_option(int c, cli_opts *o, bool *bad)
+{
+  switch (c) {
+  case 1016: o->listen = optarg; break;
+  case 1017:
+    *bad = !whole_number("threads", optarg);
+    o->threads = optarg;
+    return !*bad;
+  case 1018: o->tls_cert = optarg; break;
+  case 1019: o->tls_key = optarg; break;
+  case 1020: o->preshared_key_file = optarg; break;
+  case 1021: o->oidc = optarg; break;
+  case 1022: o->access_log = optarg; break;
+  case 1023: o->key_scope = optarg; break;
+  case 1024: o->expires = optarg; break;
+  case 1025: o->routes = true; break;
+  default: return false;
+  }
+  return true;
+}
+
 bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
 {
   struct option opts[NOPTIONS + 1];
@@ -158,6 +180,11 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
   int c = getopt_long(argc, argv, shorts, opts, NULL);
     if (c == -1)
       break;
+    bool bad = false;
+    if (server_option(c, o, &bad))
+      continue;
+    if (bad)
+      return false;
     switch (c) {
     case 't': o->tenant = optarg; break;
     case 'u': o->user = optarg; break;
@@ -187,20 +214,6 @@ bool cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
         return false;
       o->rank = optarg;
       break;
-    case 1016: o->listen = optarg; break;
-    case 1017:
-      if (!whole_number("threads", optarg))
-        return false;
-      o->threads = optarg;
-      break;
-    case 1018: o->tls_cert = optarg; break;
-    case 1019: o->tls_key = optarg; break;
-    case 1020: o->preshared_key_file = optarg; break;
-    case 1021: o->oidc = optarg; break;
-    case 1022: o->access_log = optarg; break;
-    case 1023: o->key_scope = optarg; break;
-    case 1024: o->expires = optarg; break;
-    case 1025: o->routes = true; break;
     case 'n': o->dry_run = true; break;
     case 'i': o->import = true; break;
     case 'e': o->explain = true; break;
