@@ -33,9 +33,9 @@ suite "tests under ASan+UBSan" build-asan -DURBAC_SANITIZE=ON
 
 echo "== fuzzing, ${fuzz_seconds}s per driver"
 CC=clang cmake -S . -B build-fuzz -DURBAC_FUZZ=ON -DURBAC_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target fuzz_tenant fuzz_query >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_tenant fuzz_query fuzz_request >/dev/null
 fuzzed=0
-for f in tenant query; do
+for f in tenant query request; do
   work=$(mktemp -d)
   cp fuzz/corpus/$f/* "$work/"
   if ! build-fuzz/fuzz/fuzz_$f -max_total_time="$fuzz_seconds" -max_len=8192 -print_final_stats=1 "$work" \

@@ -305,9 +305,14 @@ static void stop(srv *s, struct MHD_Daemon *daemon)
     close(fd);
 }
 
-static urbac_err setup(srv *s, urbac_diag *d)
+urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
 {
-  const urbac_server_config *cfg = s->cfg;
+  *s = (srv){.cfg = cfg, .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
+             .max_body = cfg->max_body ? cfg->max_body : (16u << 20)};
+  pthread_mutex_init(&s->tenants_lock, NULL);
+  pthread_mutex_init(&s->log_lock, NULL);
+  if (!(s->metrics.routes = calloc(srv_nroutes + 1, sizeof *s->metrics.routes)))
+    return URBAC_ENOMEM;
   const char *const *ids;
   size_t n;
   char why[512];
@@ -329,8 +334,9 @@ static urbac_err setup(srv *s, urbac_diag *d)
   return err;
 }
 
-static void teardown(srv *s)
+void srv_fini(srv *s)
 {
+  atomic_store(&s->stopping, true); /* the watchers end within a round */
   srv_tenants_stop(s);
   urbac_store_close(s->lookup_store);
   srv_auth_free(s);
@@ -345,8 +351,7 @@ static void teardown(srv *s)
 
 urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
 {
-  srv s = {.cfg = cfg, .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
-           .max_body = cfg->max_body ? cfg->max_body : (16u << 20)};
+  srv s;
   char address[300] = "";
   char *cert = NULL, *key = NULL;
   sigset_t set;
@@ -356,10 +361,7 @@ urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here on inherits it */
-  pthread_mutex_init(&s.tenants_lock, NULL);
-  pthread_mutex_init(&s.log_lock, NULL);
-  s.metrics.routes = calloc(srv_nroutes + 1, sizeof *s.metrics.routes);
-  urbac_err err = s.metrics.routes ? setup(&s, d) : URBAC_ENOMEM;
+  urbac_err err = srv_init(&s, cfg, d);
   if (!err && (!cfg->tls_cert) != (!cfg->tls_key))
     err = urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--tls-cert", "TLS needs both --tls-cert and --tls-key");
   if (!err && cfg->tls_cert && (!(cert = read_file(cfg->tls_cert, d)) || !(key = read_file(cfg->tls_key, d))))
@@ -380,6 +382,6 @@ urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
   }
   free(cert);
   free(key);
-  teardown(&s);
+  srv_fini(&s);
   return err;
 }

@@ -278,5 +278,9 @@ struct srv {
 };
 
 uint64_t srv_now_us(void);
+/* Opens the store, follows each of its tenants, loads the keys, the OIDC
+ * providers and the access log: everything but the HTTP listener (http.c). */
+urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d);
+void srv_fini(srv *s);
 
 #endif
