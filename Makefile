@@ -1,6 +1,7 @@
 # The user-facing commands; CMake does the building.
 #   make        build build/urbac
-#   make run    build, then a guided demo on examples/contoso.yaml
+#   make run    build, then serve the demo tenant over HTTP (SQLite store in run/)
+#   make demo   a guided tour of the CLI on examples/contoso.yaml
 #   make test   every test, again under ASan+UBSan, then each fuzzer for a while
 #   make bench  the benchmark workload and urbac's figures (bench/results/core.md)
 #   make bench-peers  the same workload through CASL, Cedar and Casbin (bench/RESULTS.md)
@@ -8,7 +9,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all build run test bench bench-peers release clean
+.PHONY: all build run demo test bench bench-peers release clean
 
 all: build
 
@@ -18,6 +19,9 @@ build:
 	@cmake --build $(BUILD) -j$(JOBS)
 
 run: build
+	@scripts/run.sh $(BUILD)/urbac
+
+demo: build
 	@scripts/demo.sh $(BUILD)/urbac examples/contoso.yaml
 
 test:
