@@ -35,7 +35,7 @@ static void parser_drop(void *v)
 static void parser_key_make(void) { pthread_key_create(&parser_key, parser_drop); }
 
 /* This thread's parser for `sn`; NULL when out of memory. Under the read lock. */
-static urbac_parser *parser_for(const srv_snap *sn)
+urbac_parser *srv_parser_for(const srv_snap *sn)
 {
   pthread_once(&parser_once, parser_key_make);
   thread_parser *tp = pthread_getspecific(parser_key);
@@ -69,54 +69,68 @@ static const char *field_of(urbac_err err)
   }
 }
 
-typedef struct question {
-  const char *user, *perm, *workload, *scope;
-} question;
-
 /* Resolves `qn`; on failure replies 400 (missing) or 422 (unknown), the target
  * prefixed with `where` ("checks[3]."). */
-static bool resolve(urbac_parser *p, const question *qn, urbac_query *q, const char *where, srv_resp *r)
+/* The target of an error about `field` of question `index` (-1: the only one). */
+static void target_of(char *out, size_t size, long index, const char *field)
+{
+  if (index < 0)
+    snprintf(out, size, "%s", field);
+  else
+    snprintf(out, size, "checks[%ld].%s", index, field);
+}
+
+bool srv_resolve(urbac_parser *p, const srv_question *qn, urbac_query *q, long index, srv_resp *r)
 {
   const char *missing = !qn->user ? "user" : !qn->perm ? "permission" : !qn->workload ? "workload" : NULL;
   char why[512], target[64];
   if (missing) {
-    snprintf(target, sizeof target, "%s%s", where, missing);
+    target_of(target, sizeof target, index, missing);
     srv_error(r, 400, "badRequest", target, "%s is required", missing);
     return false;
   }
   const char *scope = qn->scope ? qn->scope : "";
-  urbac_err err = urbac_parse_query(p, qn->user, strlen(qn->user), qn->perm, strlen(qn->perm), qn->workload,
-                                    strlen(qn->workload), scope, strlen(scope), q, why, sizeof why);
+  urbac_err err = urbac_parse_query(p, qn->user, qn->len[0], qn->perm, qn->len[1], qn->workload, qn->len[2], scope,
+                                    qn->scope ? qn->len[3] : 0, q, why, sizeof why);
   if (err == URBAC_OK)
     return true;
-  snprintf(target, sizeof target, "%s%s", where, field_of(err));
+  target_of(target, sizeof target, index, field_of(err));
   srv_error(r, 422, urbac_err_name(err), target, "%s", why);
   return false;
 }
 
-static question question_of_args(const srv_req *req)
+/* A question from strings, lengths measured. */
+static srv_question question(const char *user, const char *perm, const char *workload, const char *scope)
 {
-  return (question){srv_arg_get(req, "user"), srv_arg_get(req, "permission"), srv_arg_get(req, "workload"),
-                    srv_arg_get(req, "scope")};
+  return (srv_question){user, perm, workload, scope,
+                        {user ? strlen(user) : 0, perm ? strlen(perm) : 0, workload ? strlen(workload) : 0,
+                         scope ? strlen(scope) : 0}};
+}
+
+static srv_question question_of_args(const srv_req *req)
+{
+  return question(srv_arg_get(req, "user"), srv_arg_get(req, "permission"), srv_arg_get(req, "workload"),
+                  srv_arg_get(req, "scope"));
 }
 
 static void no_memory(srv_resp *r) { srv_error(r, 500, "internalError", NULL, "out of memory"); }
 
 void srv_h_check(srv *s, srv_req *req, srv_resp *r)
 {
-  question qn = question_of_args(req);
+  srv_question qn = question_of_args(req);
   urbac_query q;
   srv_read_lock();
   srv_snap *sn = srv_tenant_snap(req->tenant);
-  urbac_parser *p = parser_for(sn);
+  urbac_parser *p = srv_parser_for(sn);
   if (!p)
     no_memory(r);
-  else if (resolve(p, &qn, &q, "", r)) {
+  else if (srv_resolve(p, &qn, &q, -1, r)) {
     bool allow = urbac_check(sn->snap, &q);
     atomic_fetch_add_explicit(allow ? &s->metrics.allow : &s->metrics.deny, 1, memory_order_relaxed);
     r->status = 200;
-    srv_buf_printf(&r->body, "{\"decision\":\"%s\",\"revision\":%llu}", allow ? "allow" : "deny",
-                   (unsigned long long)sn->revision);
+    srv_buf_puts(&r->body, allow ? "{\"decision\":\"allow\",\"revision\":" : "{\"decision\":\"deny\",\"revision\":");
+    srv_buf_u64(&r->body, sn->revision);
+    srv_buf_put(&r->body, "}", 1);
   }
   r->revision = sn->revision;
   r->has_revision = true;
@@ -131,28 +145,7 @@ static const char *string_member(json_t *o, const char *name, bool *bad)
   return json_string_value(v);
 }
 
-/* Reads checks[i] of the body; false after replying 400 or 422. */
-static bool checks_parse(json_t *list, urbac_parser *p, urbac_query *qs, srv_resp *r)
-{
-  char where[48];
-  for (size_t i = 0; i < json_array_size(list); i++) {
-    json_t *c = json_array_get(list, i);
-    bool bad = !json_is_object(c);
-    question qn = {string_member(c, "user", &bad), string_member(c, "permission", &bad),
-                   string_member(c, "workload", &bad), string_member(c, "scope", &bad)};
-    snprintf(where, sizeof where, "checks[%zu].", i);
-    if (bad) {
-      where[strlen(where) - 1] = '\0';
-      srv_error(r, 400, "badRequest", where, "each check is an object of strings: user, permission, workload, scope");
-      return false;
-    }
-    if (!resolve(p, &qn, &qs[i], where, r))
-      return false;
-  }
-  return true;
-}
-
-static void checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision)
+void srv_checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision)
 {
   uint64_t allow = 0;
   srv_buf_puts(&r->body, "{\"decisions\":[");
@@ -160,43 +153,12 @@ static void checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint
     allow += out[i];
     srv_buf_puts(&r->body, out[i] ? (i ? ",\"allow\"" : "\"allow\"") : (i ? ",\"deny\"" : "\"deny\""));
   }
-  srv_buf_printf(&r->body, "],\"revision\":%llu}", (unsigned long long)revision);
+  srv_buf_puts(&r->body, "],\"revision\":");
+  srv_buf_u64(&r->body, revision);
+  srv_buf_put(&r->body, "}", 1);
   atomic_fetch_add_explicit(&s->metrics.allow, allow, memory_order_relaxed);
   atomic_fetch_add_explicit(&s->metrics.deny, n - allow, memory_order_relaxed);
   r->status = 200;
-}
-
-void srv_h_checks(srv *s, srv_req *req, srv_resp *r)
-{
-  json_t *body = srv_body_object(req, r), *list = json_object_get(body, "checks");
-  if (!body)
-    return;
-  size_t n = json_array_size(list);
-  urbac_query *qs = NULL;
-  uint8_t *out = NULL;
-  if (!json_is_array(list))
-    srv_error(r, 400, "badRequest", "checks", "the body needs \"checks\": a list of questions");
-  else if (n > SRV_MAX_CHECKS)
-    srv_error(r, 413, "payloadTooLarge", "checks", "at most %d checks in one request", SRV_MAX_CHECKS);
-  else if (!(qs = malloc((n + 1) * sizeof *qs)) || !(out = malloc(n + 1)))
-    no_memory(r);
-  else {
-    srv_read_lock();
-    srv_snap *sn = srv_tenant_snap(req->tenant);
-    urbac_parser *p = parser_for(sn);
-    if (!p)
-      no_memory(r);
-    else if (checks_parse(list, p, qs, r)) {
-      urbac_check_batch(sn->snap, qs, n, out);
-      checks_reply(s, r, out, n, sn->revision);
-    }
-    r->revision = sn->revision;
-    r->has_revision = true;
-    srv_read_unlock();
-  }
-  free(qs);
-  free(out);
-  json_decref(body);
 }
 
 void srv_h_explain(srv *s, srv_req *req, srv_resp *r)
@@ -206,18 +168,18 @@ void srv_h_explain(srv *s, srv_req *req, srv_resp *r)
   if (!body)
     return;
   bool bad = false;
-  question qn = {string_member(body, "user", &bad), string_member(body, "permission", &bad),
-                 string_member(body, "workload", &bad), string_member(body, "scope", &bad)};
+  srv_question qn = question(string_member(body, "user", &bad), string_member(body, "permission", &bad),
+                             string_member(body, "workload", &bad), string_member(body, "scope", &bad));
   urbac_query q;
   urbac_explanation *e = NULL;
   srv_read_lock();
   srv_snap *sn = srv_tenant_snap(req->tenant);
-  urbac_parser *p = parser_for(sn);
+  urbac_parser *p = srv_parser_for(sn);
   if (bad)
     srv_error(r, 400, "badRequest", "body", "user, permission, workload and scope are strings");
   else if (!p)
     no_memory(r);
-  else if (resolve(p, &qn, &q, "", r) && urbac_explain(sn->snap, &q, &e) == URBAC_OK) {
+  else if (srv_resolve(p, &qn, &q, -1, r) && urbac_explain(sn->snap, &q, &e) == URBAC_OK) {
     json_t *lines = json_array();
     for (size_t i = 0; i < urbac_explanation_count(e); i++)
       json_array_append_new(lines, json_string(urbac_explanation_line(e, i)));
@@ -294,15 +256,16 @@ static int who_add(void *ctx, uint32_t user, const char *id)
 void srv_h_who_can(srv *s, srv_req *req, srv_resp *r)
 {
   (void)s;
-  question qn = question_of_args(req);
+  srv_question qn = question_of_args(req);
   qn.user = "";
+  qn.len[0] = 0;
   urbac_query q;
   json_t *list = json_array();
   uint64_t revision;
   srv_read_lock();
   srv_snap *sn = srv_tenant_snap(req->tenant);
-  urbac_parser *p = parser_for(sn);
-  bool ok = p && resolve(p, &qn, &q, "", r);
+  urbac_parser *p = srv_parser_for(sn);
+  bool ok = p && srv_resolve(p, &qn, &q, -1, r);
   if (ok)
     urbac_who_can(sn->snap, &q, who_add, list);
   else if (!p)

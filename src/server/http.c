@@ -201,7 +201,7 @@ static int listen_on(const char *address, char *bound, size_t size, urbac_diag *
     urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--listen", "'%s': %s", address, gai_strerror(rc));
     return -1;
   }
-  fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); /* MHD_USE_TURBO expects it */
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
     urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, "--listen", "cannot listen on %s: %s", address, strerror(errno));
@@ -250,15 +250,18 @@ static char *read_file(const char *path, urbac_diag *d)
 
 static struct MHD_Daemon *start(srv *s, int fd, const char *cert, const char *key)
 {
+  /* a pool of at least two: libmicrohttpd 0.9.75 with one thread stops accepting
+   * under a burst of more than about a hundred new connections (bench/README.md) */
   unsigned threads = s->cfg->threads ? s->cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+  threads = threads < 2 ? 2 : threads;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | (cert ? MHD_USE_TLS : 0);
   struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)cert},
                                  {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key},
                                  {MHD_OPTION_END, 0, NULL}};
   return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-                          MHD_OPTION_THREAD_POOL_SIZE, threads < 1 ? 1u : threads, MHD_OPTION_NOTIFY_COMPLETED,
+                          MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
                           on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-                          MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+                          MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
                           MHD_OPTION_ARRAY, cert ? tls : &tls[2], MHD_OPTION_END);
 }
 

@@ -66,6 +66,15 @@ void srv_buf_printf(srv_buf *b, const char *fmt, ...)
   b->len += (size_t)n;
 }
 
+void srv_buf_u64(srv_buf *b, uint64_t v)
+{
+  char digits[24], *p = digits + sizeof digits;
+  do
+    *--p = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  srv_buf_put(b, p, (size_t)(digits + sizeof digits - p));
+}
+
 void srv_buf_free(srv_buf *b)
 {
   free(b->p);

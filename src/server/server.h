@@ -46,6 +46,7 @@ typedef struct srv_buf {
 void srv_buf_put(srv_buf *b, const char *s, size_t n);
 void srv_buf_puts(srv_buf *b, const char *s);
 void srv_buf_printf(srv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void srv_buf_u64(srv_buf *b, uint64_t v); /* in decimal, without printf: the hot path */
 void srv_buf_free(srv_buf *b);
 
 /* ---------------------------------------------------------------- requests */
@@ -202,6 +203,18 @@ extern const size_t srv_nroutes;
 
 /* Answers one request: routing, authentication, authorization, the handler. */
 void srv_dispatch(srv *s, srv_req *req, srv_resp *r);
+
+/* decisions (decide.c) shared with the streaming POST /checks (checks.c) */
+typedef struct srv_question {
+  const char *user, *perm, *workload, *scope; /* scope may be NULL */
+  size_t len[4];                              /* their lengths */
+} srv_question;
+/* This thread's query parser for `sn` (under the read lock); NULL: no memory. */
+urbac_parser *srv_parser_for(const srv_snap *sn);
+/* Resolves a question; on failure replies 400 (missing) or 422 (unknown) with
+ * the field as the target ("checks[3].permission" when `index` >= 0). */
+bool srv_resolve(urbac_parser *p, const srv_question *qn, urbac_query *q, long index, srv_resp *r);
+void srv_checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision);
 
 /* handlers */
 void srv_h_healthz(srv *s, srv_req *req, srv_resp *r);

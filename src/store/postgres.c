@@ -195,14 +195,18 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
                 " audit_seq = $3, audit_hash = $4", 4, params, NULL, d, "cannot write the tenant");
 }
 
-static urbac_err db_objects(void *p, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d)
+static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n, urbac_diag *d)
 {
   PGresult *r = NULL;
   const char *params[] = {tenant};
   size_t cap = 0;
   *out = NULL;
   *n = 0;
-  urbac_err err = run(p, "SELECT kind, id, body, position FROM objects WHERE tenant = $1 ORDER BY position, kind, id", 1,
+  urbac_err err = run(p, keys ? "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind = 'apiKey'"
+                             " ORDER BY position, kind, id"
+                           : "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind <> 'apiKey'"
+                             " ORDER BY position, kind, id",
+                      1,
                       params, &r, d, "cannot read the tenant's objects");
   for (int i = 0; !err && i < PQntuples(r); i++) {
     const char *kind = urbac__object_kind(PQgetvalue(r, i, 0));

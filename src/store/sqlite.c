@@ -193,13 +193,18 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
   return err;
 }
 
-static urbac_err db_objects(void *p, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d)
+static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
   size_t cap = 0;
   *out = NULL;
   *n = 0;
-  urbac_err err = prep(p, "SELECT kind, id, body, position FROM objects WHERE tenant = ? ORDER BY position, kind, id", &st, d);
+  /* the keys through the primary key's (tenant, kind) prefix */
+  urbac_err err = prep(p, keys ? "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind = 'apiKey'"
+                                 " ORDER BY position, kind, id"
+                               : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
+                                 " ORDER BY position, kind, id",
+                       &st, d);
   if (!err)
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
   while (!err && sqlite3_step(st) == SQLITE_ROW) {

@@ -101,19 +101,7 @@ urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d)
 urbac_err urbac__store_objects(urbac_store *s, const char *tenant, bool keys, urbac__object **o, size_t *n,
                               urbac_diag *d)
 {
-  urbac_err err = s->ops->objects(s->db, tenant, o, n, d);
-  size_t w = 0;
-  for (size_t i = 0; !err && i < *n; i++) {
-    if ((strcmp((*o)[i].kind, URBAC__KIND_API_KEY) == 0) == keys) {
-      (*o)[w++] = (*o)[i];
-      continue;
-    }
-    urbac__free((*o)[i].id);
-    urbac__free((*o)[i].body);
-  }
-  if (!err)
-    *n = w;
-  return err;
+  return s->ops->objects(s->db, tenant, keys, o, n, d);
 }
 
 urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n)

@@ -37,7 +37,8 @@ typedef struct urbac__store_ops {
   urbac_err (*tenants)(void *db, urbac__strs *out, urbac_diag *d);
   urbac_err (*tenant_get)(void *db, const char *tenant, urbac__tenant_row *row, urbac_diag *d);
   urbac_err (*tenant_put)(void *db, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
-  urbac_err (*objects)(void *db, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d);
+  /* the tenant's objects (keys false) or its API keys (keys true), in position order */
+  urbac_err (*objects)(void *db, const char *tenant, bool keys, urbac__object **out, size_t *n, urbac_diag *d);
   urbac_err (*object_put)(void *db, const char *tenant, const urbac__object *o, int64_t position, urbac_diag *d);
   /* many objects (each at its own position) and many audit records, in bulk */
   urbac_err (*objects_put)(void *db, const char *tenant, const urbac__object *const *o, size_t n, urbac_diag *d);

@@ -353,7 +353,7 @@ test('malformed requests are 4xx, never a crash', async () => {
   }
   const huge = await call('POST', `${T}/checks`, { raw: 'x'.repeat(17 << 20) }).catch((e) => ({ status: 413, e }));
   assert.equal(huge.status, 413);
-  const many = { checks: Array.from({ length: 100001 }, () => ({ user: 'a', permission: 'x', workload: 'mde' })) };
+  const many = { checks: Array.from({ length: 100001 }, () => ({ user: 'a', permission: ALERTS, workload: 'mde' })) };
   assert.equal((await call('POST', `${T}/checks`, { body: many })).status, 413);
   const future = await call('GET', `${T}/check?${q({ user: 'a', permission: ALERTS, workload: 'mde', minRevision: 1e9 })}`);
   assert.equal(future.status, 409);
