@@ -34,6 +34,7 @@ release:
 
 bench: release
 	@bench/run.sh $(BUILD)-release
+	@bench/http/run.sh $(BUILD)-release
 
 bench-peers: release
 	@bench/peers/run.sh $(BUILD)-release
