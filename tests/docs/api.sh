@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# tests/docs/api.sh - docs/api.md works as written: every shell block from its
+# "Decisions" section on runs, in order, against a real `urbac serve` on the demo
+# tenant; every curl must get a 2xx answer. Usage: api.sh URBAC SOURCE_DIR
+set -u
+U=$1
+S=$2
+dir=$(mktemp -d)
+trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
+"$U" init --db "$dir/db" >/dev/null && "$U" apply --db "$dir/db" -f "$S/examples/contoso.yaml" >/dev/null || exit 1
+echo "docs-api-preshared-key-0123456789" > "$dir/psk"
+"$U" serve --db "$dir/db" --listen 127.0.0.1:0 --preshared-key-file "$dir/psk" > "$dir/out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q serving "$dir/out" && break; sleep 0.05; done
+K=$(cat "$dir/psk")
+B=$(sed -n 's|.*serving on \(http://[^ ]*\) .*|\1|p' "$dir/out")/api/v1/tenants/contoso
+H="Authorization: Bearer $K"
+export K B H
+calls=0 fails=0
+curl() { # the real curl, with its status checked
+  local out code
+  out=$(command curl -sS -w '\n%{http_code}' "$@")
+  code=${out##*$'\n'}
+  printf '%s' "${out%$'\n'*}"
+  calls=$((calls + 1))
+  if [ "$code" -lt 200 ] || [ "$code" -ge 300 ]; then
+    echo "FAIL: HTTP $code: curl $*" >&2
+    fails=$((fails + 1))
+  fi
+}
+# the shell blocks after "## Decisions", as one script
+script=$(awk '/^## Decisions/ {on = 1} on && /^```sh/ {inb = 1; next} inb && /^```/ {inb = 0; next} inb' "$S/docs/api.md")
+eval "$script" > "$dir/log" 2>&1
+cat "$dir/log" | grep FAIL
+[ "$calls" -ge 20 ] || { echo "docs/api.md: only $calls curl calls ran"; exit 1; }
+echo "docs/api.md: $calls curl calls, $fails failed"
+[ "$fails" -eq 0 ]
