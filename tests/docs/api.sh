@@ -21,7 +21,7 @@ curl() { # the real curl, with its status checked
   local out code
   out=$(command curl -sS -w '\n%{http_code}' "$@")
   code=${out##*$'\n'}
-  printf '%s' "${out%$'\n'*}"
+  printf '%s\n' "${out%$'\n'*}"
   calls=$((calls + 1))
   if [ "$code" -lt 200 ] || [ "$code" -ge 300 ]; then
     echo "FAIL: HTTP $code: curl $*" >&2
