@@ -65,6 +65,10 @@ URBAC_EXTERN size_t urbac_import_report_unmapped_count(const urbac_import_report
 URBAC_EXTERN const urbac_import_unmapped *urbac_import_report_unmapped(const urbac_import_report *r, size_t i);
 /* Did the import create or update anything? */
 URBAC_EXTERN bool urbac_import_report_changed(const urbac_import_report *r);
+/* The report as compact JSON: {"roles": [{"action", "role", "source",
+ * "permissions", "principals", "deviceGroups"}], "unmapped": [{"permission",
+ * "source"}], "changed"}. The caller frees *out with urbac_free(). */
+URBAC_EXTERN urbac_err urbac_import_report_json(const urbac_import_report *r, char **out);
 
 /* ---------------------------------------------------------------- activation */
 

@@ -16,21 +16,18 @@ static const char *const actions[] = {"created", "updated", "unchanged"};
 
 static void import_json(const urbac_model *m, int w, const urbac_import_report *r, bool dry, const char *written)
 {
-  json_t *roles = json_array(), *unm = json_array();
-  for (size_t i = 0; i < urbac_import_report_count(r); i++) {
-    const urbac_import_item *it = urbac_import_report_item(r, i);
-    json_array_append_new(roles, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "action", actions[it->action], "role",
-                                           it->role, "source", it->source, "permissions", (json_int_t)it->permissions,
-                                           "principals", (json_int_t)it->principals, "deviceGroups", it->scope));
+  char *text = NULL;
+  json_t *o = urbac_import_report_json(r, &text) == URBAC_OK ? json_loads(text, 0, NULL) : NULL;
+  urbac_free(text);
+  if (!o) {
+    cli_error("out of memory");
+    return;
   }
-  for (size_t i = 0; i < urbac_import_report_unmapped_count(r); i++) {
-    const urbac_import_unmapped *u = urbac_import_report_unmapped(r, i);
-    json_array_append_new(unm, json_pack("{s:s, s:s}", "permission", u->permission, "source", u->source));
-  }
-  json_t *o = json_pack("{s:s, s:s, s:b, s:o, s:o, s:s?}", "tenant", urbac_model_tenant(m), "workload",
-                        urbac_catalog_workload_id((size_t)w), "dryRun", dry, "roles", roles, "unmapped", unm, "written",
-                        written);
-  json_dumpf(o, stdout, JSON_INDENT(2));
+  json_object_set_new(o, "tenant", json_string(urbac_model_tenant(m)));
+  json_object_set_new(o, "workload", json_string(urbac_catalog_workload_id((size_t)w)));
+  json_object_set_new(o, "dryRun", json_boolean(dry));
+  json_object_set_new(o, "written", written ? json_string(written) : json_null());
+  json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   fputc('\n', stdout);
   json_decref(o);
 }

@@ -13,8 +13,9 @@
  * and otherwise replaces its permissions and assignment in place, keeping the
  * name and description an administrator may have edited.
  *
- * Depends on: util, catalog, model.
+ * Depends on: util, catalog, model, jansson (the report as JSON).
  */
+#include <jansson.h>
 #include <stdio.h>
 
 #include "model/model.h"
@@ -439,4 +440,27 @@ out:
   }
   *out = c.r;
   return URBAC_OK;
+}
+
+urbac_err urbac_import_report_json(const urbac_import_report *r, char **out)
+{
+  static const char *const actions[] = {"created", "updated", "unchanged"};
+  json_t *roles = json_array(), *missing = json_array();
+  for (size_t i = 0; i < urbac_import_report_count(r); i++) {
+    const urbac_import_item *it = urbac_import_report_item(r, i);
+    json_array_append_new(roles, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "action", actions[it->action], "role",
+                                           it->role, "source", it->source, "permissions", (json_int_t)it->permissions,
+                                           "principals", (json_int_t)it->principals, "deviceGroups", it->scope));
+  }
+  for (size_t i = 0; i < urbac_import_report_unmapped_count(r); i++) {
+    const urbac_import_unmapped *u = urbac_import_report_unmapped(r, i);
+    json_array_append_new(missing, json_pack("{s:s, s:s}", "permission", u->permission, "source", u->source));
+  }
+  json_t *o = json_pack("{s:o, s:o, s:b}", "roles", roles, "unmapped", missing, "changed",
+                        urbac_import_report_changed(r));
+  char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  *out = text ? urbac__strdup(text) : NULL;
+  free(text);
+  return *out ? URBAC_OK : URBAC_ENOMEM;
 }

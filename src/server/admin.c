@@ -156,9 +156,7 @@ void srv_h_object_list(srv *s, srv_req *req, srv_resp *r)
   json_t *items = read_all(req->tenant, route_kind(req), &revision);
   if (!items)
     return store_failed(r);
-  srv_page(req, r, items, json_pack("{s:I}", "revision", (json_int_t)revision));
-  r->revision = revision;
-  r->has_revision = true;
+  srv_page_at(req, r, items, revision);
 }
 
 void srv_h_object_get(srv *s, srv_req *req, srv_resp *r)
@@ -246,9 +244,7 @@ void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
   }
   json_array_foreach(roles, i, v) json_array_append_new(out, role_to_graph(v));
   json_decref(roles);
-  srv_page(req, r, out, json_pack("{s:I}", "revision", (json_int_t)revision));
-  r->revision = revision;
-  r->has_revision = true;
+  srv_page_at(req, r, out, revision);
 }
 
 void srv_h_role_get(srv *s, srv_req *req, srv_resp *r)
@@ -496,9 +492,7 @@ void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
     json_array_foreach(json_object_get(role, "assignments"), k, a) json_array_append_new(out, assignment_to_graph(name, a));
   }
   json_decref(roles);
-  srv_page(req, r, out, json_pack("{s:I}", "revision", (json_int_t)revision));
-  r->revision = revision;
-  r->has_revision = true;
+  srv_page_at(req, r, out, revision);
 }
 
 void srv_h_assignment_get(srv *s, srv_req *req, srv_resp *r)

@@ -276,7 +276,5 @@ void srv_h_who_can(srv *s, srv_req *req, srv_resp *r)
     json_decref(list);
     return;
   }
-  srv_page(req, r, list, json_pack("{s:I}", "revision", (json_int_t)revision));
-  r->revision = revision;
-  r->has_revision = true;
+  srv_page_at(req, r, list, revision);
 }

@@ -381,3 +381,10 @@ void srv_page(const srv_req *req, srv_resp *r, json_t *items, json_t *extra)
   json_decref(items);
   srv_json(r, 200, out);
 }
+
+void srv_page_at(const srv_req *req, srv_resp *r, json_t *items, uint64_t revision)
+{
+  srv_page(req, r, items, json_pack("{s:I}", "revision", (json_int_t)revision));
+  r->revision = revision;
+  r->has_revision = true;
+}

@@ -124,35 +124,22 @@ void srv_h_deactivate(srv *s, srv_req *req, srv_resp *r)
   mode_change(req, r, OP_DEACTIVATE);
 }
 
-static json_t *report_json(const urbac_import_report *rep)
-{
-  static const char *const actions[] = {"created", "updated", "unchanged"};
-  json_t *items = json_array(), *unmapped = json_array();
-  for (size_t i = 0; i < urbac_import_report_count(rep); i++) {
-    const urbac_import_item *it = urbac_import_report_item(rep, i);
-    json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "action", actions[it->action], "role",
-                                           it->role, "source", it->source, "permissions", (json_int_t)it->permissions,
-                                           "principals", (json_int_t)it->principals, "scope", it->scope));
-  }
-  for (size_t i = 0; i < urbac_import_report_unmapped_count(rep); i++) {
-    const urbac_import_unmapped *u = urbac_import_report_unmapped(rep, i);
-    json_array_append_new(unmapped, json_pack("{s:s, s:s}", "permission", u->permission, "source", u->source));
-  }
-  return json_pack("{s:o, s:o, s:b}", "roles", items, "unmapped", unmapped, "changed",
-                   urbac_import_report_changed(rep));
-}
-
 void srv_h_import(srv *s, srv_req *req, srv_resp *r)
 {
   (void)s;
   change_ctx c = {OP_IMPORT, workload(req), false, flag(req, "dryRun"), NULL, 0};
   run_change(req, r, &c);
-  if (r->status == 0 && c.report) {
-    json_t *j = report_json(c.report);
+  char *text = NULL;
+  json_t *j = NULL;
+  if (r->status == 0 && c.report && urbac_import_report_json(c.report, &text) == URBAC_OK &&
+      (j = json_loads(text, 0, NULL)) != NULL) {
     json_object_set_new(j, "dryRun", json_boolean(c.dry_run));
     json_object_set_new(j, "revision", json_integer((json_int_t)c.revision));
     srv_json(r, 200, j);
+  } else if (r->status == 0) {
+    srv_error(r, 500, "internalError", NULL, "out of memory");
   }
+  urbac_free(text);
   urbac_import_report_free(c.report);
 }
 

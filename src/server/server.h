@@ -118,6 +118,8 @@ unsigned srv_status_of(urbac_err err);
  * after the members of `extra` (stolen; may be NULL): $top (default 100, at most
  * 10000) and $skiptoken (the offset the previous page's link gives). */
 void srv_page(const srv_req *req, srv_resp *r, json_t *items, json_t *extra);
+/* srv_page() of a list read at `revision`: "revision" in the body and the header. */
+void srv_page_at(const srv_req *req, srv_resp *r, json_t *items, uint64_t revision);
 /* Reads $top and $skiptoken; replies 400 and returns false when malformed. */
 bool srv_page_args(const srv_req *req, srv_resp *r, size_t *skip, size_t *top);
 /* The next-page link for a list cut after `next` items. */

@@ -263,11 +263,7 @@ urbac_err urbac_store_keys(urbac_store *s, const char *tenant, urbac_key_cb cb, 
     err = s->ops->begin(s->db, false, d);
   if (err)
     return err;
-  err = s->ops->tenant_get(s->db, tenant, &row, d);
-  if (!err && !row.exists)
-    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
-  if (!err)
-    err = urbac__store_objects(s, tenant, true, &o, &n, d);
+  err = urbac__store_read(s, tenant, true, &row, &o, &n, d);
   s->ops->rollback(s->db);
   for (size_t i = 0; !err && i < n; i++) {
     json_t *j = json_loads(o[i].body, 0, NULL);

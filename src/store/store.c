@@ -170,11 +170,7 @@ urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out
     err = s->ops->begin(s->db, false, d);
   if (err)
     return err;
-  err = s->ops->tenant_get(s->db, tenant, &row, d);
-  if (!err && !row.exists)
-    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
-  if (!err)
-    err = urbac__store_objects(s, tenant, false, &o, &n, d);
+  err = urbac__store_read(s, tenant, false, &row, &o, &n, d);
   if (!err)
     err = s->ops->commit(s->db, d);
   else
@@ -572,15 +568,14 @@ urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t 
 
 /* ---------------------------------------------------------------- objects */
 
-/* Reads the tenant's objects in a transaction the caller opened. */
-static urbac_err read_objects(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac__object **o,
-                              size_t *n, urbac_diag *d)
+urbac_err urbac__store_read(urbac_store *s, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
+                           size_t *n, urbac_diag *d)
 {
   urbac_err err = s->ops->tenant_get(s->db, tenant, row, d);
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (!err)
-    err = urbac__store_objects(s, tenant, false, o, n, d);
+    err = urbac__store_objects(s, tenant, keys, o, n, d);
   return err;
 }
 
@@ -593,7 +588,7 @@ static urbac_err snapshot_objects(urbac_store *s, const char *tenant, urbac__ten
     err = s->ops->begin(s->db, false, NULL);
   if (err)
     return err;
-  err = read_objects(s, tenant, row, o, n, NULL);
+  err = urbac__store_read(s, tenant, false, row, o, n, NULL);
   s->ops->rollback(s->db);
   return err;
 }
@@ -712,7 +707,7 @@ urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_o
     err = s->ops->begin(s->db, true, d);
   if (err)
     return err;
-  err = read_objects(s, tenant, &row, &o, &n, d);
+  err = urbac__store_read(s, tenant, false, &row, &o, &n, d);
   if (!err)
     err = edit_all(&o, &n, tenant, puts, np, d);
   snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "", np ? puts[0].id : "");

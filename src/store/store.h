@@ -67,6 +67,10 @@ urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d);
  * caller's transaction. */
 urbac_err urbac__store_objects(urbac_store *s, const char *tenant, bool keys, urbac__object **o, size_t *n,
                               urbac_diag *d);
+/* Reads the tenant's row and its objects (or keys), in the caller's transaction;
+ * URBAC_ENOTFOUND when the store has no such tenant. */
+urbac_err urbac__store_read(urbac_store *s, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
+                           size_t *n, urbac_diag *d);
 /* Appends one audit record at the tenant's current revision (a change outside
  * the tenant itself, such as an API key) and advances the chain head in `row`
  * and in the store; inside the caller's write transaction. */
