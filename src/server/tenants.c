@@ -99,7 +99,9 @@ static void *watch(void *arg)
   if (urbac_store_open(s->cfg->db_url, &st, NULL) != URBAC_OK)
     return NULL;
   while (!atomic_load(&s->stopping)) {
-    uint64_t have = rcu_dereference(t->current)->revision, rev = have;
+    srv_read_lock(); /* a writer may swap and free the snapshot meanwhile */
+    uint64_t have = srv_tenant_snap(t)->revision, rev = have;
+    srv_read_unlock();
     if (urbac_store_watch(st, t->id, have, WATCH_MS, &rev) == URBAC_OK && rev > have) {
       pthread_mutex_lock(&t->write_lock);
       srv_tenant_refresh(t, NULL);
