@@ -222,10 +222,9 @@ void srv_dispatch(srv *s, srv_req *req, srv_resp *r)
       srv_error(r, 404, "notFound", "tenant", "no tenant '%s'", req->params[0]);
     return;
   }
-  if (!authorize(req, r) || !min_revision(s, req, r))
-    return;
-  req->route->fn(s, req, r);
-  if (!r->has_revision) {
+  if (authorize(req, r) && min_revision(s, req, r))
+    req->route->fn(s, req, r);
+  if (!r->has_revision) { /* every answer about a tenant says which revision it saw */
     srv_read_lock();
     r->revision = srv_tenant_snap(req->tenant)->revision;
     srv_read_unlock();

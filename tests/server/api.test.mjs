@@ -304,6 +304,7 @@ test('authorization: the API is authorized by the tenant model itself', async ()
   assert.equal((await call('GET', `${T}/roleDefinitions`, { token: jwt(claims()) })).status, 200);
   let r = await call('GET', `${T}/roleDefinitions`, { token: keys.alice });
   assert.equal(r.status, 403);
+  assert.match(r.headers.get('x-urbac-revision'), /^\d+$/); // errors about a tenant say its revision too
   assert.match(r.json.error.message, /Authorization \(read\)/);
   assert.equal((await call('GET', `${T}/check?${q({ user: 'a', permission: ALERTS, workload: 'mde' })}`, { token: keys.alice })).status, 200);
   // the service key answers decisions, nothing else, though its user is an admin
