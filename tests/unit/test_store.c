@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_store.c - the SQLite store: apply, plan and dump round trips
  * on random tenants, revisions and conflicts, the audit chain against edited,
- * deleted, reordered and truncated records, and hostile files (not a database, a
- * database of something else, a schema from the future) refused untouched.
+ * deleted, reordered and truncated records, hostile files (not a database, a
+ * database of something else, a schema from the future) refused untouched, and
+ * API keys (hashed, audited, kept across applies, revoked, a bad row refused).
  */
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -214,6 +215,103 @@ static void test_tampering(void **state)
   assert_non_null(strstr(why, "removed from the end"));
 }
 
+typedef struct key_list {
+  int n;
+  char id[17], user[64], scope[16], revoked[32], hash[80];
+  bool matches, matches_wrong;
+  const char *secret;
+} key_list;
+
+static int list_key(void *ctx, const urbac_api_key *k)
+{
+  key_list *l = ctx;
+  l->n++;
+  snprintf(l->id, sizeof l->id, "%s", k->id);
+  snprintf(l->user, sizeof l->user, "%s", k->user);
+  snprintf(l->scope, sizeof l->scope, "%s", k->scope);
+  snprintf(l->revoked, sizeof l->revoked, "%s", k->revoked);
+  snprintf(l->hash, sizeof l->hash, "%s", k->hash);
+  char wrong[65];
+  snprintf(wrong, sizeof wrong, "%s", l->secret);
+  wrong[0] = wrong[0] == '0' ? '1' : '0';
+  l->matches = urbac_key_matches(k, l->secret, 64);
+  l->matches_wrong = urbac_key_matches(k, wrong, 64);
+  return 0;
+}
+
+static void key_refused(urbac_store *s, urbac_api_key spec, urbac_err want, const char *needle)
+{
+  urbac_write w = {"test", "key", false, 0};
+  urbac_diag *d = urbac_diag_new();
+  char *token = NULL;
+  assert_int_equal(urbac_store_key_create(s, "acme", &spec, &w, &token, d), want);
+  assert_null(token);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, needle));
+  urbac_diag_free(d);
+}
+
+static void test_keys(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  tenant a = tenant_load(t1), b = tenant_load(t2);
+  urbac_write w = {"ann", "test_keys", false, 0};
+  uint64_t rev, after, count, bad;
+  char *token, id[17], why[256];
+  const char *secret;
+  size_t slen;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
+  urbac_api_key spec = {.user = "a", .name = "ci", .scope = "decisions", .expires = "2099-01-01T00:00:00Z"};
+  assert_int_equal(urbac_store_key_create(s, "acme", &spec, &w, &token, NULL), URBAC_OK);
+  assert_true(urbac_key_token_split(token, strlen(token), id, &secret, &slen));
+  assert_int_equal(slen, 64);
+  assert_false(urbac_key_token_split(token, strlen(token) - 1, id, &secret, &slen));
+  assert_false(urbac_key_token_split("urbac_zz", 8, id, &secret, &slen));
+  key_list l = {.secret = secret};
+  assert_int_equal(urbac_store_keys(s, "acme", list_key, &l, NULL), URBAC_OK);
+  assert_int_equal(l.n, 1);
+  assert_string_equal(l.id, id);
+  assert_string_equal(l.user, "a");
+  assert_string_equal(l.scope, "decisions");
+  assert_string_equal(l.revoked, "");
+  assert_true(l.matches);        /* the secret hashes to the stored hash */
+  assert_false(l.matches_wrong); /* and nothing else does */
+  assert_null(strstr(l.hash, secret));
+  /* a key is audited but is not part of the tenant: the revision stays, and
+   * applying the tenant file (which has no keys) keeps it */
+  assert_int_equal(urbac_store_revision(s, "acme", &after), URBAC_OK);
+  assert_int_equal(after, rev);
+  assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(plan_size(s, b.m), 0);
+  l.n = 0;
+  assert_int_equal(urbac_store_keys(s, "acme", list_key, &l, NULL), URBAC_OK);
+  assert_int_equal(l.n, 1);
+  assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, sizeof why), URBAC_OK);
+  /* bad requests change nothing */
+  key_refused(s, (urbac_api_key){.user = "zz", .name = "x", .scope = "all"}, URBAC_EDANGLING, "no user 'zz'");
+  key_refused(s, (urbac_api_key){.user = "a", .name = "x", .scope = "root"}, URBAC_EVALUE, "scope 'root'");
+  key_refused(s, (urbac_api_key){.user = "a", .name = "x", .scope = "all", .expires = "soon"}, URBAC_EVALUE, "expires");
+  assert_int_equal(urbac_store_key_revoke(s, "acme", "0123456789abcdef", &w, NULL), URBAC_ENOTFOUND);
+  assert_int_equal(urbac_store_key_revoke(s, "acme", id, &w, NULL), URBAC_OK);
+  l.n = 0;
+  assert_int_equal(urbac_store_keys(s, "acme", list_key, &l, NULL), URBAC_OK);
+  assert_int_equal(l.n, 1);
+  assert_true(l.revoked[0] != '\0');
+  assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, sizeof why), URBAC_OK);
+  /* a key row edited behind urbac's back is refused, by name */
+  urbac_store_close(s);
+  sql("UPDATE objects SET body = '{\"id\": 5}' WHERE kind = 'apiKey'");
+  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
+  urbac_diag *d = urbac_diag_new();
+  assert_int_equal(urbac_store_keys(s, "acme", list_key, &l, d), URBAC_ESTORE);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, id));
+  urbac_diag_free(d);
+  free(token);
+  tenant_free(&a);
+  tenant_free(&b);
+  urbac_store_close(s);
+}
+
 /* The bytes of the store file, to show a refused open changed nothing. */
 static char *file_bytes(size_t *len)
 {
@@ -332,6 +430,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
       cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_watch),
+      cmocka_unit_test(test_keys),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
 }
