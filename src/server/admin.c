@@ -495,14 +495,23 @@ void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
   srv_page_at(req, r, out, revision);
 }
 
+/* The role holding the assignment the path names, or NULL after replying 404. */
+static json_t *path_assignment(srv_req *req, srv_resp *r, size_t *k, uint64_t *revision)
+{
+  json_t *role = find_assignment(req->tenant, req->params[1], k, revision);
+  if (!role)
+    srv_error(r, 404, "notFound", "id", "no role assignment '%s'", req->params[1]);
+  return role;
+}
+
 void srv_h_assignment_get(srv *s, srv_req *req, srv_resp *r)
 {
   (void)s;
   uint64_t revision;
   size_t k;
-  json_t *role = find_assignment(req->tenant, req->params[1], &k, &revision);
+  json_t *role = path_assignment(req, r, &k, &revision);
   if (!role)
-    return srv_error(r, 404, "notFound", "id", "no role assignment '%s'", req->params[1]);
+    return;
   json_t *a = json_array_get(json_object_get(role, "assignments"), k);
   reply_object(r, 200, assignment_to_graph(json_string_value(json_object_get(role, "name")), a), revision);
   json_decref(role);
@@ -563,12 +572,10 @@ void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r)
   json_t *body = srv_body_object(req, r);
   if (!body)
     return;
-  json_t *role = find_assignment(req->tenant, req->params[1], &k, &revision);
-  if (!role)
-    srv_error(r, 404, "notFound", "id", "no role assignment '%s'", req->params[1]);
-  else if (json_object_get(body, "roleDefinitionId"))
+  json_t *role = path_assignment(req, r, &k, &revision);
+  if (role && json_object_get(body, "roleDefinitionId"))
     srv_error(r, 400, "badRequest", "roleDefinitionId", "an assignment cannot move to another role: delete and create");
-  else if (graph_to_assignment(body, json_array_get(json_object_get(role, "assignments"), k), r))
+  else if (role && graph_to_assignment(body, json_array_get(json_object_get(role, "assignments"), k), r))
     write_assignment(req, r, role, k, 200);
   json_decref(role);
   json_decref(body);
@@ -579,13 +586,12 @@ void srv_h_assignment_delete(srv *s, srv_req *req, srv_resp *r)
   (void)s;
   uint64_t revision;
   size_t k;
-  json_t *role = find_assignment(req->tenant, req->params[1], &k, &revision);
+  json_t *role = path_assignment(req, r, &k, &revision);
   if (!role)
-    return srv_error(r, 404, "notFound", "id", "no role assignment '%s'", req->params[1]);
+    return;
   json_array_remove(json_object_get(role, "assignments"), k);
   write_assignment(req, r, role, SIZE_MAX, 204);
-  if (r->status == 204) {
-    srv_buf_free(&r->body);
-  }
+  if (r->status == 204)
+    srv_buf_free(&r->body); /* no content */
   json_decref(role);
 }
