@@ -189,11 +189,18 @@ static int listen_on(const char *address, char *bound, size_t size, urbac_diag *
 {
   char host[256];
   const char *colon = strrchr(address, ':');
-  if (!colon || colon == address || (size_t)(colon - address) >= sizeof host || !colon[1]) {
-    urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--listen", "'%s': use HOST:PORT", address);
+  size_t digits = colon ? strspn(colon + 1, "0123456789") : 0;
+  if (!colon || colon == address || (size_t)(colon - address) >= sizeof host || digits == 0 || digits > 5 ||
+      colon[1 + digits] != '\0' || strtoul(colon + 1, NULL, 10) > 65535) {
+    urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--listen", "'%s': use HOST:PORT, the port 0 to 65535", address);
     return -1;
   }
   snprintf(host, sizeof host, "%.*s", (int)(colon - address), address);
+  size_t hl = strlen(host);
+  if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') { /* [::1]:8080 */
+    memmove(host, host + 1, hl - 2);
+    host[hl - 2] = '\0';
+  }
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
   struct addrinfo *ai = NULL;
   int rc = getaddrinfo(host, colon + 1, &hints, &ai), fd = -1, one = 1;

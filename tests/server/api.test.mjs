@@ -436,6 +436,23 @@ test('the access log has one JSON line per request, with the caller', async () =
   assert.ok(w && w.actor.startsWith('preshared:') && w.tenant === 'contoso' && typeof w.ms === 'number');
 });
 
+test('bad configuration is refused before serving, with the reason', () => {
+  const refused = (args, re) => {
+    let err = '';
+    try {
+      execFileSync(URBAC, ['serve', '--db', db, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+    } catch (e) { err = e.stderr; assert.equal(e.status, 2); }
+    assert.match(err, re);
+  };
+  refused(['--listen', 'nonsense'], /--listen: 'nonsense': use HOST:PORT/);
+  refused(['--listen', '127.0.0.1:99999'], /port 0 to 65535/);
+  writeFileSync(join(dir, 'short'), 'tiny\n');
+  refused(['--listen', '127.0.0.1:0', '--preshared-key-file', join(dir, 'short')], /short:1:1: a key of 4 bytes/);
+  writeFileSync(join(dir, 'bad-oidc.json'), '{"providers": [{"tenant": "contoso"}]}');
+  refused(['--listen', '127.0.0.1:0', '--oidc', join(dir, 'bad-oidc.json')], /providers\[0\]\.issuer: a string is required/);
+  refused(['--listen', '127.0.0.1:0', '--tls-cert', join(dir, 'psk')], /TLS needs both/);
+});
+
 test('TLS: the same API over HTTPS', async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
     '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
