@@ -52,7 +52,7 @@ static void setup(void)
   snprintf(keys, sizeof keys, "/tmp/urbac-fuzz-%d.keys", (int)getpid());
   unlink(db);
   FILE *f = fopen(keys, "w");
-  urbac_write w = {"fuzz", "setup", false, 0};
+  urbac_write w = {"fuzz", "setup", false, 0, NULL};
   if (!f || fprintf(f, "%s\n", psk) < 0 || fclose(f) != 0 ||
       urbac_tenant_load_buffer(tenant_yaml, sizeof tenant_yaml - 1, "f", &m, NULL) ||
       urbac_store_open(db, &st, NULL) || urbac_store_migrate(st, &from, &to, NULL) ||

@@ -84,6 +84,10 @@ typedef struct urbac_write {
   const char *command; /* the command or API call, recorded too */
   bool if_revision;    /* fail with URBAC_ECONFLICT unless the tenant is at `revision` */
   uint64_t revision;
+  /* urbac_store_put() and urbac_store_put_many(): when set, receives the tenant
+   * as written (the caller frees it with urbac_model_free()), so a server need
+   * not read back what it just wrote. NULL on failure. */
+  urbac_model **written;
 } urbac_write;
 
 /* Makes the stored tenant equal `want` in one transaction: every object change,

@@ -106,7 +106,7 @@ int cmd_key(cli_opts *o)
   const char *verb = o->nargs ? o->args[0] : "";
   urbac_store *s = cli_open_store(o);
   const char *tenant = s ? cli_tenant_id(o, s) : NULL;
-  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac key", false, 0};
+  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac key", false, 0, NULL};
   int rc = EXIT_USAGE;
   urbac_diag *d = urbac_diag_new();
   if (!tenant)

@@ -158,7 +158,7 @@ int cmd_apply(cli_opts *o)
   char cmd[512];
   int rc = EXIT_USAGE;
   snprintf(cmd, sizeof cmd, "urbac apply -f %s", o->file ? o->file : "");
-  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", cmd, o->if_revision != NULL, 0};
+  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", cmd, o->if_revision != NULL, 0, NULL};
   if (o->if_revision) /* a whole number: checked with the options */
     w.revision = strtoull(o->if_revision, NULL, 10);
   if (s)

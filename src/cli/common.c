@@ -44,7 +44,7 @@ static bool save_to_store(const cli_opts *o, const urbac_model *m, const char **
   urbac_store *st = cli_open_store(o);
   urbac_diag *d = urbac_diag_new();
   uint64_t rev = 0;
-  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac (migration)", true, cli_loaded_revision};
+  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac (migration)", true, cli_loaded_revision, NULL};
   urbac_err err = st && d ? urbac_store_apply(st, m, &w, &rev, d) : URBAC_ESTORE;
   if (err)
     cli_print_diag(d);

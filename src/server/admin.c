@@ -37,12 +37,15 @@ static bool run_write(srv_req *req, srv_resp *r, write_fn fn, void *ctx, uint64_
     return false;
   char command[200];
   snprintf(command, sizeof command, "%s %s", srv_method_name(req->method), req->route->path + strlen(T_PREFIX));
-  urbac_write w = {req->who.actor, command, has, base};
+  urbac_model *written = NULL;
+  urbac_write w = {req->who.actor, command, has, base, &written};
   urbac_diag *d = urbac_diag_new();
   srv_tenant *t = req->tenant;
   pthread_mutex_lock(&t->write_lock);
   urbac_err err = d ? fn(t, ctx, &w, revision, d) : URBAC_ENOMEM;
-  if (!err)
+  if (!err && written) /* served before the reply: the caller reads its own write */
+    srv_tenant_publish(t, written, *revision, NULL);
+  else if (!err)
     srv_tenant_refresh(t, NULL);
   pthread_mutex_unlock(&t->write_lock);
   if (err)

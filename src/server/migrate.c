@@ -76,6 +76,8 @@ static urbac_err change(srv_tenant *t, change_ctx *c, const urbac_write *w, urba
   }
   if (!err && !c->dry_run)
     err = urbac_store_apply(t->store, m, &based, &c->revision, d);
+  if (!err && !c->dry_run) /* the copy is what the store now holds: served as it is */
+    return srv_tenant_publish(t, m, c->revision, d);
   urbac_model_free(m);
   return err;
 }
@@ -88,13 +90,11 @@ static void run_change(srv_req *req, srv_resp *r, change_ctx *c)
     return;
   char command[200];
   snprintf(command, sizeof command, "POST %s", req->route->path + strlen(T_PREFIX));
-  urbac_write w = {req->who.actor, command, has, base};
+  urbac_write w = {req->who.actor, command, has, base, NULL};
   urbac_diag *d = urbac_diag_new();
   srv_tenant *t = req->tenant;
   pthread_mutex_lock(&t->write_lock);
   urbac_err err = d ? change(t, c, &w, d) : URBAC_ENOMEM;
-  if (!err && !c->dry_run)
-    err = srv_tenant_refresh(t, d);
   pthread_mutex_unlock(&t->write_lock);
   if (err)
     srv_error_urbac(r, err, d, "workload");

@@ -163,6 +163,9 @@ bool srv_tenant_wait(srv_tenant *t, uint64_t revision, unsigned ms);
 /* Reloads from the store and publishes when the store is ahead. Call with
  * write_lock held. */
 urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d);
+/* Publishes `m` (taken), the tenant as a write just committed it at `revision`,
+ * without reading it back. Call with write_lock held. */
+urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, urbac_diag *d);
 void srv_tenants_stop(srv *s);
 
 /* ---------------------------------------------------------------- auth */

@@ -36,15 +36,17 @@ static void snap_free(srv_snap *sn)
   free(sn);
 }
 
-static urbac_err snap_build(srv *s, urbac_store *st, const char *tenant, srv_snap **out, urbac_diag *d)
+/* A snapshot of `m` (taken, freed on failure) at `revision`. */
+static urbac_err snap_compile(srv *s, urbac_model *m, uint64_t revision, uint64_t t0, srv_snap **out, urbac_diag *d)
 {
-  uint64_t t0 = srv_now_us();
   srv_snap *sn = calloc(1, sizeof *sn);
-  if (!sn)
+  if (!sn) {
+    urbac_model_free(m);
     return URBAC_ENOMEM;
-  urbac_err err = urbac_store_load(st, tenant, &sn->model, &sn->revision, d);
-  if (err == URBAC_OK)
-    err = urbac_snapshot_compile(sn->model, &sn->snap, d);
+  }
+  sn->model = m;
+  sn->revision = revision;
+  urbac_err err = urbac_snapshot_compile(m, &sn->snap, d);
   if (err != URBAC_OK) {
     snap_free(sn);
     return err;
@@ -54,6 +56,15 @@ static urbac_err snap_build(srv *s, urbac_store *st, const char *tenant, srv_sna
   atomic_fetch_add(&s->metrics.rebuild_us, srv_now_us() - t0);
   *out = sn;
   return URBAC_OK;
+}
+
+/* The tenant as the store has it now, compiled. */
+static urbac_err snap_build(srv *s, urbac_store *st, const char *tenant, srv_snap **out, urbac_diag *d)
+{
+  uint64_t t0 = srv_now_us(), revision = 0;
+  urbac_model *m = NULL;
+  urbac_err err = urbac_store_load(st, tenant, &m, &revision, d);
+  return err ? err : snap_compile(s, m, revision, t0, out, d);
 }
 
 static void publish(srv_tenant *t, srv_snap *sn)
@@ -76,6 +87,19 @@ urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
     return URBAC_OK;
   srv_snap *sn = NULL;
   err = snap_build(t->server, t->store, t->id, &sn, d);
+  if (err == URBAC_OK)
+    publish(t, sn);
+  return err;
+}
+
+urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, urbac_diag *d)
+{
+  if (t->current && revision <= t->current->revision) {
+    urbac_model_free(m); /* nothing new (a write that changed nothing) */
+    return URBAC_OK;
+  }
+  srv_snap *sn = NULL;
+  urbac_err err = snap_compile(t->server, m, revision, srv_now_us(), &sn, d);
   if (err == URBAC_OK)
     publish(t, sn);
   return err;

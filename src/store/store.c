@@ -718,9 +718,14 @@ urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_o
       err = urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, NULL, "the %s given does not have the id '%s'", puts[i].kind, puts[i].id);
   if (!err)
     err = apply_locked(s, m, w, &row, d);
-  urbac_model_free(m);
   urbac__objects_free(o, n);
-  return finish(s, err, &row, revision, d);
+  err = finish(s, err, &row, revision, d);
+  if (w->written) { /* handed over only once committed */
+    *w->written = err ? NULL : m;
+    m = err ? m : NULL;
+  }
+  urbac_model_free(m);
+  return err;
 }
 
 urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id, const char *json,

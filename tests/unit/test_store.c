@@ -90,7 +90,7 @@ static void test_round_trip(void **state)
   urbac_store *s = fresh();
   size_t cap = 1 << 16;
   char *y = malloc(cap);
-  urbac_write w = {"test", "test_round_trip", false, 0};
+  urbac_write w = {"test", "test_round_trip", false, 0, NULL};
   uint64_t rev = 0, prev = 0;
   rng = 0xD00Dull;
   for (int i = 0; i < 40; i++) {
@@ -129,7 +129,7 @@ static void test_changes_and_conflicts(void **state)
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
   uint64_t rev;
-  urbac_write w = {"ann", "cmd", false, 0};
+  urbac_write w = {"ann", "cmd", false, 0, NULL};
   urbac_plan *p;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   assert_int_equal(rev, 1);
@@ -145,13 +145,13 @@ static void test_changes_and_conflicts(void **state)
   assert_string_equal(urbac_plan_change(p, 3)->id, "b");
   urbac_plan_free(p);
   /* a write based on an old revision is refused and changes nothing */
-  urbac_write stale = {"bob", "cmd", true, 0};
+  urbac_write stale = {"bob", "cmd", true, 0, NULL};
   urbac_diag *d = urbac_diag_new();
   assert_int_equal(urbac_store_apply(s, b.m, &stale, &rev, d), URBAC_ECONFLICT);
   assert_non_null(strstr(urbac_diag_get(d, 0)->message, "is at revision 1"));
   assert_int_equal(urbac_store_revision(s, "acme", &rev), URBAC_OK);
   assert_int_equal(rev, 1);
-  urbac_write fresh_w = {"bob", "cmd", true, 1};
+  urbac_write fresh_w = {"bob", "cmd", true, 1, NULL};
   assert_int_equal(urbac_store_apply(s, b.m, &fresh_w, &rev, NULL), URBAC_OK);
   assert_int_equal(rev, 2);
   /* nothing to change: no write, same revision */
@@ -182,7 +182,7 @@ static uint64_t tampered(const char *stmt, char *why, size_t size)
 {
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
-  urbac_write w = {"ann", "cmd", false, 0};
+  urbac_write w = {"ann", "cmd", false, 0, NULL};
   uint64_t rev, count = 0, bad = 0;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK); /* records 1..4 */
   assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK); /* records 5..8 */
@@ -241,7 +241,7 @@ static int list_key(void *ctx, const urbac_api_key *k)
 
 static void key_refused(urbac_store *s, urbac_api_key spec, urbac_err want, const char *needle)
 {
-  urbac_write w = {"test", "key", false, 0};
+  urbac_write w = {"test", "key", false, 0, NULL};
   urbac_diag *d = urbac_diag_new();
   char *token = NULL;
   assert_int_equal(urbac_store_key_create(s, "acme", &spec, &w, &token, d), want);
@@ -255,7 +255,7 @@ static void test_keys(void **state)
   (void)state;
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
-  urbac_write w = {"ann", "test_keys", false, 0};
+  urbac_write w = {"ann", "test_keys", false, 0, NULL};
   uint64_t rev, after, count, bad;
   char *token, id[17], why[256];
   const char *secret;
@@ -370,7 +370,7 @@ database:
   /* a corrupt row: loading says where it came from and loads nothing */
   s = fresh();
   tenant a = tenant_load(t1);
-  urbac_write w = {"ann", "cmd", false, 0};
+  urbac_write w = {"ann", "cmd", false, 0, NULL};
   uint64_t rev;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   urbac_store_close(s);
@@ -399,7 +399,7 @@ static void test_watch(void **state)
   (void)state;
   urbac_store *s = fresh();
   tenant a = tenant_load(t1);
-  urbac_write w = {"ann", "cmd", false, 0};
+  urbac_write w = {"ann", "cmd", false, 0, NULL};
   uint64_t rev;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   /* nothing happens: the wait ends on the timeout with the same revision */
