@@ -215,6 +215,39 @@ static void test_tampering(void **state)
   assert_non_null(strstr(why, "removed from the end"));
 }
 
+/* A put hands back the tenant exactly as it was written, only when it was. */
+static void test_written(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  tenant a = tenant_load(t1);
+  urbac_model *written = NULL, *loaded = NULL;
+  urbac_write w = {"ann", "test_written", false, 0, &written};
+  uint64_t rev, rev2;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\", \"name\": \"Zed\"}", &w, &rev, NULL),
+                   URBAC_OK);
+  assert_non_null(written);
+  assert_int_equal(urbac_store_load(s, "acme", &loaded, &rev2, NULL), URBAC_OK);
+  assert_int_equal(rev, rev2);
+  char *x = saved(written), *y = saved(loaded);
+  assert_string_equal(x, y);
+  free(x);
+  free(y);
+  urbac_model_free(written);
+  urbac_model_free(loaded);
+  written = (urbac_model *)1; /* a refused put leaves NULL */
+  urbac_diag *d = urbac_diag_new();
+  assert_int_not_equal(urbac_store_put(s, "acme", "group", "g", "{\"id\": \"g\", \"members\": [\"nobody\"]}", &w,
+                                       &rev, d),
+                       URBAC_OK);
+  assert_int_equal(urbac_diag_get(d, 0)->code, URBAC_EDANGLING);
+  assert_null(written);
+  urbac_diag_free(d);
+  tenant_free(&a);
+  urbac_store_close(s);
+}
+
 typedef struct key_list {
   int n;
   char id[17], user[64], scope[16], revoked[32], hash[80];
@@ -430,7 +463,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
       cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_watch),
-      cmocka_unit_test(test_keys),
+      cmocka_unit_test(test_keys), cmocka_unit_test(test_written),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
 }
