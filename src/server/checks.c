@@ -18,6 +18,8 @@
 #include "server/server.h"
 
 #define FIELD_MAX 1024
+#define STR_(x) #x
+#define STR(x) STR_(x)
 enum { F_USER, F_PERMISSION, F_WORKLOAD, F_SCOPE, NFIELDS };
 static const char *const field_names[NFIELDS] = {"user", "permission", "workload", "scope"};
 static const size_t field_lens[NFIELDS] = {4, 10, 8, 5};
@@ -37,6 +39,13 @@ typedef struct stream {
   char f[NFIELDS][FIELD_MAX];
   size_t flen[NFIELDS];
 } stream;
+
+/* Stops the parse (yajl's "client cancelled") after replying `status`. */
+static int stop(stream *s, unsigned status, const char *code, const char *target, const char *what)
+{
+  srv_error(s->r, status, code, target, "%s", what);
+  return 0;
+}
 
 static int fail(stream *s, const char *field, const char *what)
 {
@@ -58,17 +67,29 @@ static int value(stream *s, bool container, const char *what)
     return 1;
   }
   if (s->want_list)
-    return srv_error(s->r, 400, "badRequest", "checks", "\"checks\" must be a list of questions"), 0;
-  if (s->depth == 2)
-    return s->n++, fail(s, NULL, "each check is an object of strings: user, permission, workload, scope");
+    return stop(s, 400, "badRequest", "checks", "\"checks\" must be a list of questions");
+  if (s->depth == 2) {
+    s->n++; /* the element that is not a check, for its index */
+    return fail(s, NULL, "each check is an object of strings: user, permission, workload, scope");
+  }
   if (s->depth == 3 && s->field >= 0)
     return fail(s, field_names[s->field], what);
-  return srv_error(s->r, 400, "badRequest", "body", "the body must be a JSON object"), 0;
+  return stop(s, 400, "badRequest", "body", "the body must be a JSON object");
 }
 
 static int on_null(void *ctx) { return value(ctx, false, "a string, not null"); }
-static int on_bool(void *ctx, int v) { return (void)v, value(ctx, false, "a string, not a boolean"); }
-static int on_number(void *ctx, const char *v, size_t n) { return (void)v, (void)n, value(ctx, false, "a string, not a number"); }
+static int on_bool(void *ctx, int v)
+{
+  (void)v;
+  return value(ctx, false, "a string, not a boolean");
+}
+
+static int on_number(void *ctx, const char *v, size_t n)
+{
+  (void)v;
+  (void)n;
+  return value(ctx, false, "a string, not a number");
+}
 
 static int on_string(void *ctx, const unsigned char *v, size_t len)
 {
@@ -92,12 +113,12 @@ static int on_start_map(void *ctx)
     return value(s, true, "a string, not an object");
   if (s->depth == 2) {
     if (s->n == SRV_MAX_CHECKS)
-      return srv_error(s->r, 413, "payloadTooLarge", "checks", "at most %d checks in one request", SRV_MAX_CHECKS), 0;
+      return stop(s, 413, "payloadTooLarge", "checks", "at most " STR(SRV_MAX_CHECKS) " checks in one request");
     if (s->n == s->cap) {
       size_t cap = s->cap ? 2 * s->cap : 1024;
       urbac_query *q = realloc(s->qs, cap * sizeof *q);
       if (!q)
-        return srv_error(s->r, 500, "internalError", NULL, "out of memory"), 0;
+        return stop(s, 500, "internalError", NULL, "out of memory");
       s->qs = q;
       s->cap = cap;
     }
@@ -117,7 +138,7 @@ static int on_key(void *ctx, const unsigned char *key, size_t len)
   if (s->depth == 1) {
     bool checks = len == 6 && memcmp(key, "checks", 6) == 0;
     if (checks && s->seen_checks)
-      return srv_error(s->r, 400, "badRequest", "checks", "\"checks\" appears twice"), 0;
+      return stop(s, 400, "badRequest", "checks", "\"checks\" appears twice");
     s->seen_checks |= checks;
     s->want_list = checks;
     s->skip_next = !checks;
@@ -136,8 +157,10 @@ static int on_key(void *ctx, const unsigned char *key, size_t len)
 static int on_end_map(void *ctx)
 {
   stream *s = ctx;
-  if (s->skip > 0)
-    return s->skip--, 1;
+  if (s->skip > 0) {
+    s->skip--;
+    return 1;
+  }
   s->depth--;
   if (s->depth != 2)
     return 1;
@@ -162,8 +185,10 @@ static int on_start_array(void *ctx)
 static int on_end_array(void *ctx)
 {
   stream *s = ctx;
-  if (s->skip > 0)
-    return s->skip--, 1;
+  if (s->skip > 0) {
+    s->skip--;
+    return 1;
+  }
   s->depth--;
   return 1;
 }
