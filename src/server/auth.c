@@ -268,16 +268,15 @@ static bool same_tenant(srv_resp *r, const char *home, const char *tenant)
   return false;
 }
 
-static bool by_key(srv *s, srv_req *req, srv_resp *r, const char *tok, size_t len, const char *tenant)
+static bool by_key(srv *s, srv_req *req, srv_resp *r, const char *id, const char *secret, size_t slen,
+                   const char *tenant)
 {
-  char id[17], why[160];
-  const char *secret, *home = NULL;
-  size_t slen;
-  urbac_key_token_split(tok, len, id, &secret, &slen);
+  char why[160], load_error[512];
+  const char *home = NULL;
   srv_read_lock();
   key_result k = key_find(s, id, secret, slen, &req->who, &home, why, sizeof why);
   srv_read_unlock();
-  if (k == KEY_UNKNOWN && tenant && srv_tenant_get(s, tenant, why, sizeof why)) {
+  if (k == KEY_UNKNOWN && tenant && srv_tenant_get(s, tenant, load_error, sizeof load_error)) {
     srv_read_lock(); /* the tenant may have been loaded just now */
     k = key_find(s, id, secret, slen, &req->who, &home, why, sizeof why);
     srv_read_unlock();
@@ -306,16 +305,14 @@ bool srv_authenticate(srv *s, srv_req *req, srv_resp *r)
     snprintf(req->who.actor, sizeof req->who.actor, "preshared:%zu", line);
     return true;
   }
-  char id[17], why[256];
+  char id[17], why[256] = "out of memory";
   const char *secret;
   size_t slen;
   if (urbac_key_token_split(tok, len, id, &secret, &slen))
-    return by_key(s, req, r, tok, len, tenant);
-  char *copy = strndup(tok, len);
+    return by_key(s, req, r, id, secret, slen, tenant);
+  char *copy = strndup(tok, len); /* libjwt wants a C string */
   const char *home = NULL;
   bool ok = copy && srv_jwt_verify(s, tenant, copy, &req->who, &home, why, sizeof why);
   free(copy);
-  if (!ok)
-    return unauthorized(r, copy ? why : "out of memory");
-  return same_tenant(r, home, tenant);
+  return ok ? same_tenant(r, home, tenant) : unauthorized(r, why);
 }
