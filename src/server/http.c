@@ -308,8 +308,13 @@ static void stop(srv *s, struct MHD_Daemon *daemon)
 {
   atomic_store(&s->stopping, true);
   MHD_socket fd = MHD_quiesce_daemon(daemon); /* no new connections */
-  for (int waited = 0; atomic_load(&inflight) > 0 && waited < SHUTDOWN_GRACE_MS; waited += 10)
-    usleep(10000); /* in-flight requests finish */
+  /* requests in flight finish; a request already on its way over an open
+   * keep-alive connection gets 50 ms to arrive */
+  int quiet = 0;
+  for (int waited = 0; quiet < 50 && waited < SHUTDOWN_GRACE_MS; waited += 10) {
+    quiet = atomic_load(&inflight) > 0 ? 0 : quiet + 10;
+    usleep(10000);
+  }
   MHD_stop_daemon(daemon);
   if (fd != MHD_INVALID_SOCKET)
     close(fd);
