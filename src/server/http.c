@@ -9,6 +9,10 @@
  * URLs reach us undecoded (MHD_OPTION_UNESCAPE_CALLBACK), so an id holding an
  * escaped "/" stays one path segment.
  *
+ * A request waiting for a revision (minRevision) never holds a worker thread:
+ * it is parked (MHD_suspend_connection) and a waker thread resumes the parked
+ * requests every 5 ms, so each is dispatched again until it is answered.
+ *
  * Depends on: the public API, libmicrohttpd.
  */
 #include <arpa/inet.h>
@@ -26,6 +30,7 @@
 #include "server/server.h"
 
 #define SHUTDOWN_GRACE_MS 30000
+#define PARK_TICK_US 5000
 #define MAX_QUERY 8192
 
 typedef struct conn {
@@ -38,7 +43,17 @@ typedef struct conn {
   size_t bytes;
   char path[256];
   char method[8];
+  bool parsed; /* req holds the target already (a parked request comes back) */
 } conn;
+
+/* Requests parked until the revision they asked for (http state, srv.http). */
+typedef struct parking {
+  pthread_mutex_t lock;
+  struct MHD_Connection **mc;
+  size_t n, cap;
+  pthread_t waker;
+  _Atomic bool stop;
+} parking;
 
 static _Atomic long inflight;
 
@@ -106,19 +121,88 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *
   return ok;
 }
 
+/* Suspends `mc` until the waker's next round; false when out of memory. */
+static bool park(srv *s, struct MHD_Connection *mc)
+{
+  parking *pk = s->http;
+  pthread_mutex_lock(&pk->lock);
+  bool ok = pk->n < pk->cap;
+  if (!ok) {
+    size_t cap = pk->cap ? 2 * pk->cap : 64;
+    struct MHD_Connection **more = realloc(pk->mc, cap * sizeof *more);
+    if ((ok = more != NULL)) {
+      pk->mc = more;
+      pk->cap = cap;
+    }
+  }
+  if (ok) { /* suspended before it is listed: the waker only resumes suspended ones */
+    MHD_suspend_connection(mc);
+    pk->mc[pk->n++] = mc;
+  }
+  pthread_mutex_unlock(&pk->lock);
+  return ok;
+}
+
+static void *wake(void *arg)
+{
+  parking *pk = arg;
+  while (!atomic_load(&pk->stop)) {
+    usleep(PARK_TICK_US);
+    pthread_mutex_lock(&pk->lock);
+    struct MHD_Connection **mc = pk->mc;
+    size_t n = pk->n;
+    pk->mc = NULL;
+    pk->n = pk->cap = 0;
+    pthread_mutex_unlock(&pk->lock);
+    for (size_t i = 0; i < n; i++)
+      MHD_resume_connection(mc[i]);
+    free(mc);
+  }
+  return NULL;
+}
+
+static parking *parking_start(void)
+{
+  parking *pk = calloc(1, sizeof *pk);
+  if (!pk)
+    return NULL;
+  pthread_mutex_init(&pk->lock, NULL);
+  if (pthread_create(&pk->waker, NULL, wake, pk) != 0) {
+    pthread_mutex_destroy(&pk->lock);
+    free(pk);
+    return NULL;
+  }
+  return pk;
+}
+
+static void parking_stop(parking *pk)
+{
+  if (!pk)
+    return;
+  atomic_store(&pk->stop, true);
+  pthread_join(pk->waker, NULL);
+  pthread_mutex_destroy(&pk->lock);
+  free(pk->mc);
+  free(pk);
+}
+
 static enum MHD_Result answer(srv *s, struct MHD_Connection *mc, conn *x, const char *url, const char *method)
 {
   srv_resp r = {0};
   srv_req *req = &x->req;
   query_ctx q = {{0}};
-  req->method = srv_method_parse(method);
-  req->path = url;
-  MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+  if (!x->parsed) {
+    req->method = srv_method_parse(method);
+    req->path = url;
+    MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+  }
   if (x->too_big)
     srv_error(&r, 413, "payloadTooLarge", "body", "the body is larger than %zu bytes", s->max_body);
-  else if (q.q.oom || q.q.len > MAX_QUERY || !srv_req_parse_target(req, url, q.q.p, &x->scratch))
+  else if (!x->parsed &&
+           (q.q.oom || q.q.len > MAX_QUERY || !srv_req_parse_target(req, url, q.q.p, &x->scratch)))
     srv_error(&r, 400, "badRequest", "url", "the URL is malformed or too long (bad escape, too many segments or arguments)");
   else {
+    x->parsed = true;
     req->body = x->body.p;
     req->body_len = x->body.len;
     req->authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -126,6 +210,10 @@ static enum MHD_Result answer(srv *s, struct MHD_Connection *mc, conn *x, const 
     srv_dispatch(s, req, &r);
   }
   srv_buf_free(&q.q);
+  if (r.wait && park(s, mc))
+    return MHD_YES; /* dispatched again after the waker's next round */
+  if (r.wait)
+    srv_error(&r, 503, "unavailable", "minRevision", "out of memory to wait for a revision");
   return send_reply(mc, x, &r);
 }
 
@@ -261,7 +349,8 @@ static struct MHD_Daemon *start(srv *s, int fd, const char *cert, const char *ke
    * under a burst of more than about a hundred new connections (bench/README.md) */
   unsigned threads = s->cfg->threads ? s->cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
   threads = threads < 2 ? 2 : threads;
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | (cert ? MHD_USE_TLS : 0);
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+                   (cert ? MHD_USE_TLS : 0);
   struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)cert},
                                  {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key},
                                  {MHD_OPTION_END, 0, NULL}};
@@ -381,6 +470,8 @@ urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
     err = urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--tls-cert", "TLS needs both --tls-cert and --tls-key");
   if (!err && cfg->tls_cert && (!(cert = read_file(cfg->tls_cert, d)) || !(key = read_file(cfg->tls_key, d))))
     err = URBAC_EIO;
+  if (!err && !(s.http = parking_start()))
+    err = URBAC_ENOMEM;
   int fd = err ? -1 : listen_on(cfg->listen ? cfg->listen : "127.0.0.1:8080", address, sizeof address, d);
   if (!err && fd < 0)
     err = URBAC_EIO;
@@ -395,6 +486,7 @@ urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
     serve(&s, &set);
     stop(&s, daemon);
   }
+  parking_stop(s.http); /* after the daemon: parked requests are answered by then */
   free(cert);
   free(key);
   srv_fini(&s);

@@ -189,8 +189,18 @@ static bool min_revision(srv *s, srv_req *req, srv_resp *r)
     srv_error(r, 400, "badRequest", "minRevision", "minRevision '%s' is not a revision number", arg);
     return false;
   }
-  if (srv_tenant_wait(req->tenant, want, s->wait_ms))
+  srv_read_lock();
+  uint64_t have = srv_tenant_snap(req->tenant)->revision;
+  srv_read_unlock();
+  if (have >= want)
     return true;
+  uint64_t now = srv_now_us();
+  if (!req->wait_until_us)
+    req->wait_until_us = now + (uint64_t)s->wait_ms * 1000u;
+  if (now < req->wait_until_us) {
+    r->wait = true; /* asked again shortly; see srv_dispatch() */
+    return false;
+  }
   srv_error(r, 409, "conflict", "minRevision", "this server has not reached revision %llu yet; try again",
             (unsigned long long)want);
   return false;
@@ -224,7 +234,7 @@ void srv_dispatch(srv *s, srv_req *req, srv_resp *r)
   }
   if (authorize(req, r) && min_revision(s, req, r))
     req->route->fn(s, req, r);
-  if (!r->has_revision) { /* every answer about a tenant says which revision it saw */
+  if (!r->has_revision && !r->wait) { /* every answer about a tenant says which revision it saw */
     srv_read_lock();
     r->revision = srv_tenant_snap(req->tenant)->revision;
     srv_read_unlock();

@@ -86,6 +86,7 @@ typedef struct srv_req {
   const char *params[SRV_MAX_PARAMS]; /* the {placeholders}, in order */
   srv_tenant *tenant;
   srv_identity who;
+  uint64_t wait_until_us; /* minRevision: when waiting ends in a 409 (set the first time) */
 } srv_req;
 
 typedef struct srv_resp {
@@ -95,6 +96,7 @@ typedef struct srv_resp {
   bool has_revision;        /* X-Urbac-Revision (and the ETag of tenant reads) */
   uint64_t revision;
   bool etag;
+  bool wait; /* minRevision not reached yet: no reply; the face parks the request and dispatches it again */
 } srv_resp;
 
 /* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
@@ -145,8 +147,6 @@ struct srv_tenant {
   srv_keyset *keys;    /* RCU-protected: this tenant's API keys */
   pthread_mutex_t write_lock; /* one writer (and reload) at a time */
   urbac_store *store;         /* used under write_lock */
-  pthread_mutex_t wait_lock;  /* with `advanced`: minRevision waits */
-  pthread_cond_t advanced;
   pthread_t watcher;
   bool watching;
 };
@@ -158,8 +158,6 @@ srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size);
 void srv_read_lock(void);
 void srv_read_unlock(void);
 srv_snap *srv_tenant_snap(srv_tenant *t);
-/* Waits until the tenant is at `revision` or later; false after the timeout. */
-bool srv_tenant_wait(srv_tenant *t, uint64_t revision, unsigned ms);
 /* Reloads from the store and publishes when the store is ahead. Call with
  * write_lock held. */
 urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d);
@@ -206,7 +204,11 @@ struct srv_route {
 extern const srv_route srv_routes[];
 extern const size_t srv_nroutes;
 
-/* Answers one request: routing, authentication, authorization, the handler. */
+/* Answers one request: routing, authentication, authorization, the handler.
+ * When the request asks for a revision the tenant has not reached, it sets
+ * r->wait instead of answering: the caller dispatches the same request again a
+ * little later (a worker thread never sleeps), until it is answered, with a 409
+ * once the wait is over. */
 void srv_dispatch(srv *s, srv_req *req, srv_resp *r);
 
 /* decisions (decide.c) shared with the streaming POST /checks (checks.c) */
@@ -292,6 +294,7 @@ struct srv {
   _Atomic uint64_t generation;
   _Atomic bool stopping;
   unsigned wait_ms;
+  void *http; /* http.c's own state: the parked requests */
   size_t max_body;
 };
 

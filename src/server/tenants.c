@@ -72,9 +72,6 @@ static void publish(srv_tenant *t, srv_snap *sn)
   srv_snap *old = rcu_xchg_pointer(&t->current, sn);
   urcu_bp_synchronize_rcu();
   snap_free(old);
-  pthread_mutex_lock(&t->wait_lock);
-  pthread_cond_broadcast(&t->advanced);
-  pthread_mutex_unlock(&t->wait_lock);
 }
 
 urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
@@ -145,8 +142,6 @@ static void tenant_free(srv_tenant *t)
   srv_keyset_free(t->keys);
   urbac_store_close(t->store);
   pthread_mutex_destroy(&t->write_lock);
-  pthread_mutex_destroy(&t->wait_lock);
-  pthread_cond_destroy(&t->advanced);
   free(t->id);
   free(t);
 }
@@ -159,8 +154,6 @@ static srv_tenant *tenant_open(srv *s, const char *id, char *why, size_t why_siz
     goto fail;
   t->server = s;
   pthread_mutex_init(&t->write_lock, NULL);
-  pthread_mutex_init(&t->wait_lock, NULL);
-  pthread_cond_init(&t->advanced, NULL);
   if (urbac_store_open(s->cfg->db_url, &t->store, d) != URBAC_OK ||
       snap_build(s, t->store, id, &t->current, d) != URBAC_OK)
     goto fail;
@@ -209,36 +202,6 @@ srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size)
   }
   pthread_mutex_unlock(&s->tenants_lock);
   return t;
-}
-
-bool srv_tenant_wait(srv_tenant *t, uint64_t revision, unsigned ms)
-{
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += ms / 1000;
-  until.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
-  bool ok = true;
-  pthread_mutex_lock(&t->wait_lock);
-  while (ok) {
-    srv_read_lock();
-    uint64_t have = srv_tenant_snap(t)->revision;
-    srv_read_unlock();
-    if (have >= revision)
-      break;
-    ok = pthread_cond_timedwait(&t->advanced, &t->wait_lock, &until) == 0;
-    if (!ok) { /* one last look: the swap may have raced the timeout */
-      srv_read_lock();
-      ok = srv_tenant_snap(t)->revision >= revision;
-      srv_read_unlock();
-      break;
-    }
-  }
-  pthread_mutex_unlock(&t->wait_lock);
-  return ok;
 }
 
 void srv_tenants_stop(srv *s)

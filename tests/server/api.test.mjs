@@ -467,6 +467,19 @@ test('TLS: the same API over HTTPS', async () => {
   }
 });
 
+test('requests waiting for a revision hold no worker thread', async () => {
+  const rev = Number((await call('GET', `${T}/workloads`)).headers.get('x-urbac-revision'));
+  const ask = { user: 'alice@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:lap-042' };
+  // more waiters than the server has threads (2), each on its own connection
+  const waiting = Array.from({ length: 8 }, () => call('GET', `${T}/check?${q({ ...ask, minRevision: rev + 1000 })}`));
+  await new Promise((res) => setTimeout(res, 200));
+  const t0 = Date.now();
+  const r = await call('GET', `${T}/check?${q(ask)}`);
+  assert.equal(r.json.decision, 'allow');
+  assert.ok(Date.now() - t0 < 500, `a plain check took ${Date.now() - t0} ms while others waited`);
+  for (const w of await Promise.all(waiting)) assert.equal(w.status, 409);
+});
+
 test('SIGTERM: a request in flight finishes, then the server exits 0', async () => {
   // a read waiting for a revision no one writes is in the handler for 2 s: in flight for sure
   const rev = Number((await call('GET', `${T}/workloads`)).headers.get('x-urbac-revision'));
