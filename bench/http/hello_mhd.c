@@ -1,7 +1,8 @@
 /*
  * bench/http/hello_mhd.c - the HTTP library comparison (bench/README.md):
- * libmicrohttpd, configured as urbac serve configures it (epoll, a thread
- * pool), answering every request with the bytes GET /check answers.
+ * libmicrohttpd with epoll and a thread pool (urbac serve adds its own accept
+ * thread, bench/README.md), answering every request with the bytes GET /check
+ * answers.
  * Usage: hello_mhd PORT THREADS
  */
 #include <microhttpd.h>

@@ -83,7 +83,7 @@ The same fixed reply (the bytes of a /check answer), same machine, same wrk
 
 | library | requests/s |
 |---|---|
-| libmicrohttpd $(pkg-config --modversion libmicrohttpd) (epoll, thread pool, as urbac configures it) | $mhd_rps /s (p50 $mhd_p50 ms, p99 $mhd_p99 ms) |
+| libmicrohttpd $(pkg-config --modversion libmicrohttpd) (epoll, a pool of two threads accepting on their own) | $mhd_rps /s (p50 $mhd_p50 ms, p99 $mhd_p99 ms) |
 | h2o $(dpkg-query -W -f='${Version}' libh2o-evloop-dev 2>/dev/null | cut -d+ -f1) evloop (one loop per thread, SO_REUSEPORT) | $h2o |
 
 See bench/README.md for what these figures decided.

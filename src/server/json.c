@@ -41,6 +41,8 @@ static bool reserve(srv_buf *b, size_t more)
   return true;
 }
 
+void srv_buf_reserve(srv_buf *b, size_t n) { reserve(b, n); }
+
 void srv_buf_put(srv_buf *b, const char *s, size_t n)
 {
   if (!reserve(b, n))

@@ -43,6 +43,7 @@ typedef struct srv_buf {
   bool oom;
 } srv_buf;
 
+void srv_buf_reserve(srv_buf *b, size_t n); /* room for n more bytes (sets oom on failure) */
 void srv_buf_put(srv_buf *b, const char *s, size_t n);
 void srv_buf_puts(srv_buf *b, const char *s);
 void srv_buf_printf(srv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
