@@ -379,8 +379,9 @@ static char *read_file(const char *path, urbac_diag *d)
 
 static struct MHD_Daemon *start(srv *s, const char *cert, const char *key)
 {
-  /* a pool of at least two: libmicrohttpd 0.9.75 with one thread stops accepting
-   * under a burst of more than about a hundred new connections (bench/README.md) */
+  /* a pool of at least two: libmicrohttpd 0.9.75 with one thread stopped serving
+   * a burst of more than about a hundred new connections when it accepted them
+   * itself (bench/README.md); the pool is kept as it was measured */
   unsigned threads = s->cfg->threads ? s->cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
   threads = threads < 2 ? 2 : threads;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
