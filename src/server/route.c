@@ -60,6 +60,10 @@ const srv_route srv_routes[] = {
     {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import"},
     {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact"},
     {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog"},
+    /* API keys (the secret is shown once, at creation) */
+    {SRV_GET, T "/apiKeys", SRV_READ, srv_h_key_list, "apiKeys"},
+    {SRV_POST, T "/apiKeys", SRV_MANAGE, srv_h_key_create, "apiKeys"},
+    {SRV_DELETE, T "/apiKeys/{id}", SRV_MANAGE, srv_h_key_revoke, "apiKeys"},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 

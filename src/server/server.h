@@ -165,6 +165,8 @@ urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d);
 /* Publishes `m` (taken), the tenant as a write just committed it at `revision`,
  * without reading it back. Call with write_lock held. */
 urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, urbac_diag *d);
+/* Re-reads the tenant's API keys from `st` and swaps them in (RCU). */
+void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st);
 void srv_tenants_stop(srv *s);
 
 /* ---------------------------------------------------------------- auth */
@@ -254,6 +256,9 @@ void srv_h_deactivate(srv *s, srv_req *req, srv_resp *r);
 void srv_h_import(srv *s, srv_req *req, srv_resp *r);
 void srv_h_impact(srv *s, srv_req *req, srv_resp *r);
 void srv_h_audit(srv *s, srv_req *req, srv_resp *r);
+void srv_h_key_list(srv *s, srv_req *req, srv_resp *r);
+void srv_h_key_create(srv *s, srv_req *req, srv_resp *r);
+void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r);
 
 /* Writes: `edit` runs under the tenant's write lock with the current snapshot's
  * model; the store change is audited as the caller. Replies with the outcome. */

@@ -102,7 +102,7 @@ urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, u
   return err;
 }
 
-static void keys_refresh(srv_tenant *t, urbac_store *st)
+void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st)
 {
   srv_keyset *k = srv_keyset_load(st, t->id);
   if (!k)
@@ -128,7 +128,7 @@ static void *watch(void *arg)
       srv_tenant_refresh(t, NULL);
       pthread_mutex_unlock(&t->write_lock);
     }
-    keys_refresh(t, st);
+    srv_tenant_keys_refresh(t, st);
   }
   urbac_store_close(st);
   return NULL;

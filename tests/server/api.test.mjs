@@ -327,6 +327,32 @@ test('authorization: the API is authorized by the tenant model itself', async ()
   assert.ok(r.json.value.some((a) => a.actor.includes('erin@contoso.com')));
 });
 
+test('API keys over HTTP: created once, listed without secrets, revoked at once', async () => {
+  let r = await call('POST', `${T}/apiKeys`, { token: keys.erin, body: { user: 'alice@contoso.com', name: 'siem', scope: 'decisions' } });
+  assert.equal(r.status, 201, r.text);
+  const { id, token } = r.json;
+  assert.match(token, /^urbac_[0-9a-f]{16}_[0-9a-f]{64}$/);
+  assert.ok(token.includes(id));
+  const ask = `${T}/check?${q({ user: 'a', permission: ALERTS, workload: 'mde' })}`;
+  assert.equal((await call('GET', ask, { token })).status, 200);
+  assert.equal((await call('GET', `${T}/users`, { token })).status, 403); // a decisions key
+  r = await call('GET', `${T}/apiKeys?$top=1000`, { token: keys.erin });
+  const listed = r.json.value.find((k) => k.id === id);
+  assert.deepEqual([listed.user, listed.scope, listed.name, listed.revoked], ['alice@contoso.com', 'decisions', 'siem', null]);
+  assert.ok(!r.text.includes(token.split('_')[2]) && !('hash' in listed) && !('salt' in listed));
+  assert.equal((await call('GET', `${T}/apiKeys`, { token: keys.alice })).status, 403);
+  assert.equal((await call('POST', `${T}/apiKeys`, { body: { user: 'nobody' } })).status, 422);
+  assert.equal((await call('POST', `${T}/apiKeys`, { body: { user: 5 } })).status, 400);
+  assert.equal((await call('DELETE', `${T}/apiKeys/${id}`, { token: keys.erin })).status, 204);
+  r = await call('GET', ask, { token });
+  assert.equal(r.status, 401);
+  assert.match(r.json.error.message, /revoked/);
+  assert.equal((await call('DELETE', `${T}/apiKeys/0123456789abcdef`)).status, 404);
+  r = await call('GET', `${T}/auditLog?object=${id}`);
+  assert.deepEqual(r.json.value.map((a) => a.command), ['POST /apiKeys', 'DELETE /apiKeys/{id}']);
+  assert.ok(r.json.value.every((a) => a.actor.includes('erin@contoso.com')));
+});
+
 test('malformed requests are 4xx, never a crash', async () => {
   const bad = [
     ['POST', `${T}/checks`, '{"checks": [', 400],
