@@ -9,7 +9,7 @@
  *                     "/DeviceGroups/{id}"}
  *
  * and, as tenant-file objects, users, groups, devices, device groups and the
- * legacy configuration (tenant-format.md). Every write goes through run_write():
+ * legacy configuration (tenant-format.md). Every write goes through srv_run_write():
  * the tenant's write lock, If-Match, the store's validation and audit as the
  * caller, and the new snapshot published before the reply (read your writes).
  *
@@ -25,11 +25,7 @@
 
 /* ---------------------------------------------------------------- writes */
 
-typedef urbac_err (*write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
-
-/* Runs `fn` under the tenant's write lock as the caller, then publishes the new
- * revision. false after replying with the error. */
-static bool run_write(srv_req *req, srv_resp *r, write_fn fn, void *ctx, uint64_t *revision)
+bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision)
 {
   bool has;
   uint64_t base = 0;
@@ -190,7 +186,7 @@ void srv_h_object_put(srv *s, srv_req *req, srv_resp *r)
   urbac_object_put put = {kind, id, text};
   put_ctx c = {&put, 1, false, false};
   uint64_t revision;
-  if (text && run_write(req, r, do_puts, &c, &revision))
+  if (text && srv_run_write(req, r, do_puts, &c, &revision))
     reply_object(r, c.existed ? 200 : 201, json_incref(body), revision);
   else if (!text)
     srv_error(r, 500, "internalError", NULL, "out of memory");
@@ -204,7 +200,7 @@ void srv_h_object_delete(srv *s, srv_req *req, srv_resp *r)
   urbac_object_put put = {route_kind(req), req->params[1], NULL};
   put_ctx c = {&put, 1, false, false};
   uint64_t revision;
-  if (run_write(req, r, do_puts, &c, &revision))
+  if (srv_run_write(req, r, do_puts, &c, &revision))
     r->status = 204;
 }
 
@@ -309,7 +305,7 @@ static void write_role(srv_req *req, srv_resp *r, json_t *role, const char *old_
   uint64_t revision;
   if (!text)
     srv_error(r, 500, "internalError", NULL, "out of memory");
-  else if (run_write(req, r, do_puts, &c, &revision))
+  else if (srv_run_write(req, r, do_puts, &c, &revision))
     reply_object(r, create ? 201 : 200, role_to_graph(role), revision);
   free(text);
 }
@@ -352,7 +348,7 @@ void srv_h_role_delete(srv *s, srv_req *req, srv_resp *r)
   urbac_object_put put = {"role", req->params[1], NULL};
   put_ctx c = {&put, 1, false, false};
   uint64_t revision;
-  if (run_write(req, r, do_puts, &c, &revision))
+  if (srv_run_write(req, r, do_puts, &c, &revision))
     r->status = 204;
 }
 
@@ -531,7 +527,7 @@ static void write_assignment(srv_req *req, srv_resp *r, json_t *role, size_t k, 
   json_t *a = json_array_get(json_object_get(role, "assignments"), k);
   if (!text)
     srv_error(r, 500, "internalError", NULL, "out of memory");
-  else if (run_write(req, r, do_puts, &c, &revision))
+  else if (srv_run_write(req, r, do_puts, &c, &revision))
     reply_object(r, status, a ? assignment_to_graph(name, a) : json_null(), revision);
   free(text);
 }

@@ -14,8 +14,6 @@
 
 #include "server/server.h"
 
-#define T_PREFIX "/api/v1/tenants/{tenant}"
-
 static bool flag(const srv_req *req, const char *name)
 {
   const char *v = srv_arg_get(req, name);
@@ -53,8 +51,9 @@ typedef struct change_ctx {
   uint64_t revision;
 } change_ctx;
 
-static urbac_err change(srv_tenant *t, change_ctx *c, const urbac_write *w, urbac_diag *d)
+static urbac_err change(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
+  change_ctx *c = ctx;
   urbac_err err = srv_tenant_refresh(t, d); /* the copy starts from the store's latest */
   urbac_model *m = NULL;
   char why[512] = "";
@@ -70,12 +69,14 @@ static urbac_err change(srv_tenant *t, change_ctx *c, const urbac_write *w, urba
     urbac_diag_add(d, err, NULL, 0, 0, "workload", "%s", why);
   c->revision = t->current->revision;
   urbac_write based = *w;
+  based.written = NULL; /* the copy itself is published below */
   if (!w->if_revision) {
     based.if_revision = true;
     based.revision = t->current->revision;
   }
   if (!err && !c->dry_run)
     err = urbac_store_apply(t->store, m, &based, &c->revision, d);
+  *revision = c->revision;
   if (!err && !c->dry_run) /* the copy is what the store now holds: served as it is */
     return srv_tenant_publish(t, m, c->revision, d);
   urbac_model_free(m);
@@ -84,23 +85,8 @@ static urbac_err change(srv_tenant *t, change_ctx *c, const urbac_write *w, urba
 
 static void run_change(srv_req *req, srv_resp *r, change_ctx *c)
 {
-  bool has;
-  uint64_t base = 0;
-  if (!srv_if_match(req, r, &has, &base))
-    return;
-  char command[200];
-  snprintf(command, sizeof command, "POST %s", req->route->path + strlen(T_PREFIX));
-  urbac_write w = {req->who.actor, command, has, base, NULL};
-  urbac_diag *d = urbac_diag_new();
-  srv_tenant *t = req->tenant;
-  pthread_mutex_lock(&t->write_lock);
-  urbac_err err = d ? change(t, c, &w, d) : URBAC_ENOMEM;
-  pthread_mutex_unlock(&t->write_lock);
-  if (err)
-    srv_error_urbac(r, err, d, "workload");
-  urbac_diag_free(d);
-  r->revision = c->revision;
-  r->has_revision = r->etag = !err;
+  uint64_t revision;
+  srv_run_write(req, r, change, c, &revision);
 }
 
 static void mode_change(srv_req *req, srv_resp *r, op what)

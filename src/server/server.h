@@ -260,10 +260,14 @@ void srv_h_key_list(srv *s, srv_req *req, srv_resp *r);
 void srv_h_key_create(srv *s, srv_req *req, srv_resp *r);
 void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r);
 
-/* Writes: `edit` runs under the tenant's write lock with the current snapshot's
- * model; the store change is audited as the caller. Replies with the outcome. */
+/* Writes (admin.c). srv_run_write() runs `fn` under the tenant's write lock with
+ * the caller as the actor and If-Match as the base revision, then publishes the
+ * tenant as written (or re-reads it) before the reply, so the caller reads its
+ * own write; false after replying with the error. A `fn` that is handed
+ * w->written fills it; one that publishes itself leaves it NULL. */
+typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
+bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
-void srv_after_write(srv *s, srv_req *req, srv_resp *r, urbac_err err, uint64_t revision, urbac_diag *d);
 
 /* ---------------------------------------------------------------- metrics */
 
