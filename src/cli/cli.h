@@ -81,7 +81,7 @@ const char *cli_db_url(const cli_opts *o);
 /* --tenant-id, or the store's only tenant; prints the problem and returns NULL. */
 const char *cli_tenant_id(const cli_opts *o, urbac_store *s);
 /* Opens --db (or $URBAC_DB, or urbac.db); prints errors. */
-urbac_store *cli_open_store(const cli_opts *o);
+urbac_store *cli_open_store(const cli_opts *o, urbac_store_mode mode);
 /* Loads the tenant --tenant-id (or the store's only tenant) from the store. */
 bool cli_load_store(const cli_opts *o, urbac_store *s, urbac_model **m, uint64_t *revision);
 

@@ -28,7 +28,7 @@ static bool edit_open(cli_opts *o, edit *e)
 {
   urbac_model *m = NULL;
   e->o = o;
-  e->s = cli_open_store(o);
+  e->s = cli_open_store(o, URBAC_STORE_WRITE);
   if (!e->s || !cli_load_store(o, e->s, &m, &e->revision)) {
     urbac_store_close(e->s);
     e->s = NULL;

@@ -104,7 +104,7 @@ static int key_print(void *ctx, const urbac_api_key *k)
 int cmd_key(cli_opts *o)
 {
   const char *verb = o->nargs ? o->args[0] : "";
-  urbac_store *s = cli_open_store(o);
+  urbac_store *s = cli_open_store(o, URBAC_STORE_WRITE);
   const char *tenant = s ? cli_tenant_id(o, s) : NULL;
   urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac key", false, 0, NULL};
   int rc = EXIT_USAGE;

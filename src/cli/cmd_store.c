@@ -20,19 +20,15 @@ const char *cli_db_url(const cli_opts *o)
 static const char *shown(const cli_opts *o)
 {
   static char buf[1024];
-  const char *url = cli_db_url(o), *scheme = strstr(url, "://"), *at = scheme ? strchr(scheme, '@') : NULL;
-  const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-  if (!at || !colon || colon > at)
-    return url;
-  snprintf(buf, sizeof buf, "%.*s:***%s", (int)(colon - url), url, at);
+  urbac_store_url_shown(cli_db_url(o), buf, sizeof buf);
   return buf;
 }
 
-urbac_store *cli_open_store(const cli_opts *o)
+urbac_store *cli_open_store(const cli_opts *o, urbac_store_mode mode)
 {
   urbac_store *s = NULL;
   urbac_diag *d = urbac_diag_new();
-  if (urbac_store_open(cli_db_url(o), &s, d) != URBAC_OK)
+  if (urbac_store_open(cli_db_url(o), mode, &s, d) != URBAC_OK)
     cli_print_diag(d);
   urbac_diag_free(d);
   return s;
@@ -66,10 +62,10 @@ bool cli_load_store(const cli_opts *o, urbac_store *s, urbac_model **m, uint64_t
   return ok;
 }
 
-static int migrate(cli_opts *o, const char *what)
+static int migrate(cli_opts *o, const char *what, urbac_store_mode mode)
 {
   int from = 0, to = 0;
-  urbac_store *s = cli_open_store(o);
+  urbac_store *s = cli_open_store(o, mode);
   urbac_diag *d = urbac_diag_new();
   int rc = EXIT_USAGE;
   if (s && urbac_store_migrate(s, &from, &to, d) == URBAC_OK) {
@@ -86,8 +82,8 @@ static int migrate(cli_opts *o, const char *what)
   return rc;
 }
 
-int cmd_init(cli_opts *o) { return migrate(o, "initialized"); }
-int cmd_migrate(cli_opts *o) { return migrate(o, "migrated"); }
+int cmd_init(cli_opts *o) { return migrate(o, "initialized", URBAC_STORE_CREATE); }
+int cmd_migrate(cli_opts *o) { return migrate(o, "migrated", URBAC_STORE_WRITE); }
 
 static urbac_model *load_file(const cli_opts *o)
 {
@@ -132,7 +128,7 @@ static void print_plan(const urbac_plan *p, const char *tenant, bool json)
 int cmd_plan(cli_opts *o)
 {
   urbac_model *m = load_file(o);
-  urbac_store *s = m ? cli_open_store(o) : NULL;
+  urbac_store *s = m ? cli_open_store(o, URBAC_STORE_READ) : NULL;
   urbac_plan *p = NULL;
   urbac_diag *d = urbac_diag_new();
   int rc = EXIT_USAGE;
@@ -152,7 +148,7 @@ int cmd_plan(cli_opts *o)
 int cmd_apply(cli_opts *o)
 {
   urbac_model *m = load_file(o);
-  urbac_store *s = m ? cli_open_store(o) : NULL;
+  urbac_store *s = m ? cli_open_store(o, URBAC_STORE_WRITE) : NULL;
   urbac_diag *d = urbac_diag_new();
   uint64_t before = 0, after = 0;
   char cmd[512];
@@ -185,7 +181,7 @@ int cmd_apply(cli_opts *o)
 
 int cmd_dump(cli_opts *o)
 {
-  urbac_store *s = cli_open_store(o);
+  urbac_store *s = cli_open_store(o, URBAC_STORE_READ);
   urbac_model *m = NULL;
   char *text = NULL;
   size_t len = 0;
@@ -233,7 +229,7 @@ int cmd_audit(cli_opts *o)
     cli_error("audit takes 'log' or 'verify' (see --help)");
     return EXIT_USAGE;
   }
-  if (!(s = cli_open_store(o)) || !(t = cli_tenant_id(o, s)))
+  if (!(s = cli_open_store(o, URBAC_STORE_READ)) || !(t = cli_tenant_id(o, s)))
     goto out;
   if (verify) {
     uint64_t count = 0, bad = 0;

@@ -18,7 +18,7 @@ uint64_t cli_loaded_revision;
 bool cli_load_model(const cli_opts *o, urbac_model **m)
 {
   if (o->db) {
-    urbac_store *st = cli_open_store(o);
+    urbac_store *st = cli_open_store(o, URBAC_STORE_READ);
     bool ok = st && cli_load_store(o, st, m, &cli_loaded_revision);
     urbac_store_close(st);
     return ok;
@@ -41,7 +41,7 @@ bool cli_load_model(const cli_opts *o, urbac_model **m)
 static bool save_to_store(const cli_opts *o, const urbac_model *m, const char **written)
 {
   static char where[128];
-  urbac_store *st = cli_open_store(o);
+  urbac_store *st = cli_open_store(o, URBAC_STORE_WRITE);
   urbac_diag *d = urbac_diag_new();
   uint64_t rev = 0;
   urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac (migration)", true, cli_loaded_revision, NULL};

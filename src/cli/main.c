@@ -263,7 +263,7 @@ void cli_print_diag(const urbac_diag *d)
 bool cli_load(const cli_opts *o, urbac_model **m, urbac_snapshot **s)
 {
   if (o->db) {
-    urbac_store *st = cli_open_store(o);
+    urbac_store *st = cli_open_store(o, URBAC_STORE_READ);
     bool ok = st && cli_load_store(o, st, m, NULL);
     urbac_store_close(st);
     *s = NULL;

@@ -147,6 +147,8 @@ unsigned srv_status_of(urbac_err err)
     return 409;
   case URBAC_ELIMIT:
     return 413;
+  case URBAC_EUNAVAILABLE:
+    return 503;
   case URBAC_ENOMEM:
   case URBAC_EIO:
   case URBAC_ESTORE:
@@ -162,6 +164,8 @@ void srv_error_urbac(srv_resp *r, urbac_err err, const urbac_diag *d, const char
 {
   char line[1024];
   size_t n = urbac_diag_count(d);
+  if (err == URBAC_EUNAVAILABLE || (n && urbac_diag_get(d, 0)->code == URBAC_EUNAVAILABLE))
+    r->retry_after = 1; /* the store reconnects at most 5 s apart: a second is a fair first wait */
   if (n == 0) {
     error_json(r, srv_status_of(err), urbac_err_name(err), target, urbac_strerror(err));
     return;

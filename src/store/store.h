@@ -23,7 +23,8 @@ typedef struct urbac__tenant_row {
 typedef struct urbac__store_ops {
   const char *name;
   bool (*accepts)(const char *url);
-  urbac_err (*open)(const char *url, void **db, urbac_diag *d);
+  /* opens `url` in `mode`; messages must not show a password */
+  urbac_err (*open)(const char *url, urbac_store_mode mode, void **db, urbac_diag *d);
   void (*close)(void *db);
   /* 0 for an empty database, -1 for one that holds something else */
   urbac_err (*schema)(void *db, int *version, urbac_diag *d);
@@ -49,6 +50,8 @@ typedef struct urbac__store_ops {
   urbac_err (*wait)(void *db, int ms);
   /* tells waiters that `tenant` changed, inside the write transaction (or nothing) */
   urbac_err (*notify)(void *db, const char *tenant, urbac_diag *d);
+  /* the connection's health (a file is always up) */
+  void (*health)(const void *db, urbac_store_health *h);
 } urbac__store_ops;
 
 extern const urbac__store_ops urbac__sqlite_ops;
@@ -78,6 +81,9 @@ urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__t
                                    const char *kind, const char *id, const char *before, const char *after,
                                    urbac_diag *d);
 void urbac__utc_now(char *buf, size_t size);
+/* Replaces every occurrence of the password of `url` (as written, and
+ * percent-decoded) in `msg` with "***", in place. */
+void urbac__redact(char *msg, size_t size, const char *url);
 
 /* The schema, as numbered steps; each backend has its SQL for every step. */
 #define URBAC__SCHEMA_VERSION 1

@@ -60,7 +60,7 @@ static urbac_store *fresh(void)
   urbac_store *s;
   int from, to;
   remove_db();
-  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &s, NULL), URBAC_OK);
   assert_int_equal(urbac_store_migrate(s, &from, &to, NULL), URBAC_OK);
   assert_int_equal(from, 0);
   assert_int_equal(to, urbac_store_schema());
@@ -190,7 +190,7 @@ static uint64_t tampered(const char *stmt, char *why, size_t size)
   assert_int_equal(count, 8);
   urbac_store_close(s);
   sql(stmt);
-  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s, NULL), URBAC_OK);
   assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, size), URBAC_ETAMPERED);
   urbac_store_close(s);
   tenant_free(&a);
@@ -334,7 +334,7 @@ static void test_keys(void **state)
   /* a key row edited behind urbac's back is refused, by name */
   urbac_store_close(s);
   sql("UPDATE objects SET body = '{\"id\": 5}' WHERE kind = 'apiKey'");
-  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s, NULL), URBAC_OK);
   urbac_diag *d = urbac_diag_new();
   assert_int_equal(urbac_store_keys(s, "acme", list_key, &l, d), URBAC_ESTORE);
   assert_non_null(strstr(urbac_diag_get(d, 0)->message, id));
@@ -362,7 +362,7 @@ static void refused_at(const char *url, urbac_err want, const char *needle)
   char *before = file_bytes(&l1);
   urbac_store *s = NULL;
   urbac_diag *d = urbac_diag_new();
-  assert_int_equal(urbac_store_open(url, &s, d), want);
+  assert_int_equal(urbac_store_open(url, URBAC_STORE_WRITE, &s, d), want);
   assert_null(s);
   if (!strstr(urbac_diag_get(d, 0)->message, needle))
     print_error("expected '%s' in '%s'\n", needle, urbac_diag_get(d, 0)->message);
@@ -408,7 +408,7 @@ database:
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   urbac_store_close(s);
   sql("UPDATE objects SET body = '{\"id\": 7' WHERE id = 'b'");
-  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s, NULL), URBAC_OK);
   urbac_model *m = NULL;
   urbac_diag *d = urbac_diag_new();
   assert_int_not_equal(urbac_store_load(s, "acme", &m, NULL, d), URBAC_OK);
@@ -420,7 +420,7 @@ database:
   tenant_free(&a);
   /* an empty store asks to be initialized */
   remove_db();
-  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &s, NULL), URBAC_OK);
   assert_int_equal(urbac_store_load(s, "acme", &m, NULL, NULL), URBAC_ESCHEMA);
   urbac_store_close(s);
   remove_db();
@@ -443,7 +443,7 @@ static void test_watch(void **state)
     urbac_store *c;
     tenant b = tenant_load(t2);
     usleep(200 * 1000);
-    _exit(urbac_store_open(target(), &c, NULL) || urbac_store_apply(c, b.m, &w, &rev, NULL) ? 1 : 0);
+    _exit(urbac_store_open(target(), URBAC_STORE_WRITE, &c, NULL) || urbac_store_apply(c, b.m, &w, &rev, NULL) ? 1 : 0);
   }
   struct timespec w0, w1;
   clock_gettime(CLOCK_MONOTONIC, &w0);
