@@ -126,9 +126,46 @@ expect "foreign database" 2 "holds other tables" -- "$U" init --db "$T/other.db"
 cmp -s "$T/other.db" "$T/other.orig" && ok || bad "a foreign database was changed"
 cp "$DB" "$T/future.db"; sqlite3 "$T/future.db" "INSERT INTO urbac_schema VALUES (7, 'later')"
 expect "schema from the future" 2 "version 7, newer than this urbac knows" -- "$U" check --db "$T/future.db" --user a --permission Alerts --workload mde
-expect "empty store" 2 "run 'urbac init'" -- "$U" dump --db "$T/new.db"
 expect "unreachable postgres" 2 "cannot connect to the store" -- "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2"
 if "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2" 2>&1 | grep -q secret; then bad "a password was printed"; else ok; fi
+# malformed URLs that libpq quotes back: the password is still never shown
+for url in "postgresql://urbac:hunter2%zz@127.0.0.1/urbac" "postgresql://urbac:hunter2pw@[::1/urbac" \
+           "postgresql://urbac@[::1/urbac?password=hunter2pw"; do
+  out=$("$U" dump --db "$url" 2>&1)
+  if grep -q hunter2 <<<"$out"; then bad "a password was printed: $out"; else ok; fi
+done
+
+# ---- a store that is not there: read commands create nothing, only init does
+for cmd in "dump" "audit log" "audit verify" "migrate" "apply -f $C" "plan -f $C" \
+           "check --user a --permission Alerts --workload mde"; do
+  expect "$cmd on a missing store" 2 "no store here \(nothing was created\): run 'urbac init'" -- "$U" $cmd --db "$T/new.db"
+  [ -e "$T/new.db" ] && { bad "$cmd created $T/new.db"; rm -f "$T/new.db"; } || ok
+done
+
+# ---- store URLs: sqlite:///ABSOLUTE/PATH and sqlite:RELATIVE/PATH name the file; other schemes are refused
+expect "init sqlite:///" 0 "initialized" -- "$U" init --db "sqlite://$T/url.db"
+expect "apply sqlite:///" 0 "now at revision 1" -- "$U" apply -f "$C" --db "sqlite://$T/url.db"
+expect "the same file by its path" 0 "^allow$" -- "$U" check --db "$T/url.db" --user bob@contoso.com --permission 'Alerts (manage)' --workload mde
+expect "sqlite:relative" 0 "^allow$" -- bash -c "cd '$T' && '$U' check --db sqlite:url.db --user bob@contoso.com --permission 'Alerts (manage)' --workload mde"
+expect "unknown scheme" 2 "not a store URL this urbac knows" -- "$U" dump --db "mysql://u:pw@127.0.0.1/urbac"
+expect "sqlite URL with a host" 2 "no host" -- "$U" dump --db "sqlite://host/url.db"
+
+# ---- a store file this user may read but not write: read commands work, writes are refused
+# (as root, the reads run as 'nobody': root would write anyway; the folder is not
+# writable either, so SQLite cannot make its -wal and -shm files there)
+RO=$(mktemp -d /tmp/urbac-ro.XXXXXX)
+cp "$DB" "$RO/ro.db"; chmod 0444 "$RO/ro.db"; chmod 0555 "$RO"
+as=(); [ "$(id -u)" -eq 0 ] && as=(runuser -u nobody --)
+if [ "$(id -u)" -eq 0 ] || ! touch "$RO/probe" 2>/dev/null; then
+  expect "read-only store: check" 0 "^allow$" -- "${as[@]}" "$U" check --db "$RO/ro.db" --user bob@contoso.com --permission 'Alerts (manage)' --workload mde
+  expect "read-only store: dump" 0 "tenant: contoso" -- "${as[@]}" "$U" dump --db "$RO/ro.db"
+  expect "read-only store: audit verify" 0 "chain intact" -- "${as[@]}" "$U" audit verify --db "$RO/ro.db"
+  expect "read-only store: a write is refused" 2 "readonly" -- "${as[@]}" "$U" user add zed@contoso.com --db "$RO/ro.db"
+  [ "$(ls "$RO")" = "ro.db" ] && ok || bad "files appeared beside a read-only store: $(ls "$RO")"
+else
+  bad "cannot make a folder this user may not write"
+fi
+chmod 0755 "$RO"; rm -rf "$RO"
 
 fi
 
