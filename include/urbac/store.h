@@ -51,7 +51,8 @@ typedef enum urbac_store_mode {
  * delay (100 ms doubling to 5 s, jittered); calls in between fail at once with
  * URBAC_EUNAVAILABLE, so a caller never hangs on a store that is down.
  */
-URBAC_EXTERN urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store **out, urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store **out,
+                                        urbac_diag *d);
 URBAC_EXTERN void urbac_store_close(urbac_store *s);
 /* Brings the schema up to date in one transaction per step; *from and *to say
  * which versions (equal when nothing was to do). A new, empty store starts at 0. */

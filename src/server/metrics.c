@@ -46,8 +46,8 @@ void srv_h_readyz(srv *s, srv_req *req, srv_resp *r)
   bool stopping = atomic_load(&s->stopping), store = srv_store_ready(s, why, sizeof why);
   const char *status = stopping ? "stopping" : store ? "ready" : "store unavailable";
   srv_json(r, stopping || !store ? 503 : 200,
-           json_pack("{s:s, s:I, s:s?}", "status", status, "tenants", (json_int_t)atomic_load(&s->ntenants), "reason",
-                     store ? NULL : why));
+           json_pack("{s:s, s:I, s:s?}", "status", status, "tenants", (json_int_t)atomic_load(&s->ntenants),
+                     "reason", store ? NULL : why));
   if (!store)
     r->retry_after = 1;
 }
@@ -59,15 +59,17 @@ static void store_metrics(srv *s, srv_buf *b, size_t n)
   uint64_t reconnects = 0, now = srv_now_us();
   for (size_t i = 0; i < n; i++)
     reconnects += atomic_load(&s->tenants[i]->feed_reconnects);
-  srv_buf_printf(b, "# HELP urbac_store_up Whether every tenant's change feed reaches the store and is caught up.\n"
-                    "# TYPE urbac_store_up gauge\nurbac_store_up %d\n"
-                    "# HELP urbac_store_reconnects_total Connections to the store made again after one broke.\n"
-                    "# TYPE urbac_store_reconnects_total counter\nurbac_store_reconnects_total %llu\n"
-                    "# HELP urbac_store_lag_seconds Time since each tenant was last known to be the store's latest.\n"
-                    "# TYPE urbac_store_lag_seconds gauge\n"
-                    "# HELP urbac_store_lag_revisions Revisions the store was last seen ahead of what is served.\n"
-                    "# TYPE urbac_store_lag_revisions gauge\n",
-                 srv_store_ready(s, why, sizeof why) ? 1 : 0, (unsigned long long)reconnects);
+  srv_buf_printf(
+      b,
+      "# HELP urbac_store_up Whether every tenant's change feed reaches the store and is caught up.\n"
+      "# TYPE urbac_store_up gauge\nurbac_store_up %d\n"
+      "# HELP urbac_store_reconnects_total Connections to the store made again after one broke.\n"
+      "# TYPE urbac_store_reconnects_total counter\nurbac_store_reconnects_total %llu\n"
+      "# HELP urbac_store_lag_seconds Time since each tenant was last known to be the store's latest.\n"
+      "# TYPE urbac_store_lag_seconds gauge\n"
+      "# HELP urbac_store_lag_revisions Revisions the store was last seen ahead of what is served.\n"
+      "# TYPE urbac_store_lag_revisions gauge\n",
+      srv_store_ready(s, why, sizeof why) ? 1 : 0, (unsigned long long)reconnects);
   for (size_t i = 0; i < n; i++) {
     srv_tenant *t = s->tenants[i];
     json_t *id = json_string(t->id); /* escaped as JSON, which Prometheus label values accept */

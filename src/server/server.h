@@ -152,12 +152,12 @@ struct srv_tenant {
   pthread_t watcher;
   bool watching;
   /* the change feed's view of the store (tenants.c), for /readyz and /metrics */
-  _Atomic bool feed_down;            /* the last round did not reach the store, or could not catch up */
-  _Atomic uint64_t feed_synced_us;   /* when the snapshot was last known to be the store's latest */
-  _Atomic uint64_t feed_seen;        /* the store's revision, as last read */
-  _Atomic uint64_t feed_reconnects;  /* times the feed's connection was made again */
-  pthread_mutex_t feed_lock;         /* guards feed_why */
-  char feed_why[256];                /* while down: why */
+  _Atomic bool feed_down;           /* the last round did not reach the store, or could not catch up */
+  _Atomic uint64_t feed_synced_us;  /* when the snapshot was last known to be the store's latest */
+  _Atomic uint64_t feed_seen;       /* the store's revision, as last read */
+  _Atomic uint64_t feed_reconnects; /* times the feed's connection was made again */
+  pthread_mutex_t feed_lock;        /* guards feed_why */
+  char feed_why[256];               /* while down: why */
 };
 
 /* Finds tenant `id`, loading it from the store the first time; NULL when the

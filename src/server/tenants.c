@@ -183,8 +183,9 @@ bool srv_store_ready(srv *s, char *why, size_t why_size)
       continue;
     double since = (double)(srv_now_us() - atomic_load(&t->feed_synced_us)) / 1e6;
     pthread_mutex_lock(&t->feed_lock);
-    snprintf(why, why_size, "tenant %s: the store is unavailable or not caught up (last in step %.1f s ago): %s",
-             t->id, since, t->feed_why);
+    snprintf(why, why_size,
+             "tenant %s: the store is unavailable or not caught up (last in step %.1f s ago): %s", t->id,
+             since, t->feed_why);
     pthread_mutex_unlock(&t->feed_lock);
     return false;
   }

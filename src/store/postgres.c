@@ -40,14 +40,14 @@ typedef struct pg {
   char *url;
   urbac_store_mode mode;
   bool listening;
-  bool in_tx;             /* a transaction is open: a broken connection is not made again under it */
-  bool set_up;            /* db_setup ran: a new connection runs it again */
-  bool down;              /* the connection broke and is not made again yet */
-  unsigned failures;      /* connection attempts failed in a row */
-  uint64_t retry_at_ms;   /* monotonic: no attempt before */
+  bool in_tx;           /* a transaction is open: a broken connection is not made again under it */
+  bool set_up;          /* db_setup ran: a new connection runs it again */
+  bool down;            /* the connection broke and is not made again yet */
+  unsigned failures;    /* connection attempts failed in a row */
+  uint64_t retry_at_ms; /* monotonic: no attempt before */
   uint64_t reconnects;
-  unsigned seed;          /* the jitter's */
-  char why[256];          /* why it is down, password removed */
+  unsigned seed; /* the jitter's */
+  char why[256]; /* why it is down, password removed */
 } pg;
 
 static const char *const steps[] = {
@@ -121,8 +121,8 @@ static urbac_err fail(pg *b, urbac_diag *d, const char *what, const PGresult *r)
 /* Connects to `url`, with a connection timeout and keepalives the URL may override. */
 static PGconn *dial(const char *url)
 {
-  static const char *const keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
-                                     "dbname", NULL};
+  static const char *const keys[] = {"connect_timeout",  "keepalives_idle", "keepalives_interval",
+                                     "keepalives_count", "dbname",          NULL};
   const char *const values[] = {"5", "30", "10", "3", url, NULL};
   return PQconnectdbParams(keys, values, 1);
 }
@@ -235,7 +235,8 @@ static urbac_err db_open(const char *url, urbac_store_mode mode, void **out, urb
   if (!b->c || PQstatus(b->c) != CONNECTION_OK) {
     char why[1024];
     message(b, NULL, why, sizeof why);
-    err = b->c ? urbac__diag_add(d, URBAC_ESTORE, "postgres", 0, 0, NULL, "cannot connect to the store: %s", why)
+    err = b->c ? urbac__diag_add(d, URBAC_ESTORE, "postgres", 0, 0, NULL, "cannot connect to the store: %s",
+                                 why)
                : URBAC_ENOMEM;
   } else if (!session(b)) {
     err = fail(b, d, "cannot set up the session", NULL);

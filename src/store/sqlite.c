@@ -54,7 +54,8 @@ static urbac_err fail(db *b, urbac_diag *d, const char *what)
 static bool accepts(const char *url)
 {
   return strncmp(url, "sqlite:", 7) == 0 || strncmp(url, "file:", 5) == 0 ||
-         (strstr(url, "://") == NULL && strncmp(url, "postgres:", 9) != 0 && strncmp(url, "postgresql:", 11) != 0);
+         (strstr(url, "://") == NULL && strncmp(url, "postgres:", 9) != 0 &&
+          strncmp(url, "postgresql:", 11) != 0);
 }
 
 static void db_close(void *p)
@@ -70,7 +71,8 @@ static urbac_err exec(db *b, const char *sql, urbac_diag *d, const char *what)
   return sqlite3_exec(b->h, sql, NULL, NULL, NULL) == SQLITE_OK ? URBAC_OK : fail(b, d, what);
 }
 
-/* The file `url` names (a copy), or the file: URI itself; NULL (with the reason) for a malformed sqlite: URL. */
+/* The file `url` names (a copy), or the file: URI itself; NULL (with the reason) for a malformed
+ * sqlite: URL. */
 static char *url_path(const char *url, urbac_diag *d)
 {
   const char *path = url;
@@ -95,7 +97,8 @@ static char *immutable_uri(const char *path)
   urbac__buf u = {0};
   urbac__buf_puts(&u, "file:");
   for (const unsigned char *c = (const unsigned char *)path; *c; c++)
-    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("/._~-", *c))
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+        strchr("/._~-", *c))
       urbac__buf_printf(&u, "%c", *c);
     else
       urbac__buf_printf(&u, "%%%02X", *c);
@@ -152,19 +155,21 @@ static urbac_err db_open(const char *url, urbac_store_mode mode, void **out, urb
   if (!(b->path = url_path(url, d)))
     err = URBAC_EINVAL;
   else if (mode != URBAC_STORE_CREATE && strncmp(b->path, "file:", 5) != 0 && stat(b->path, &st) != 0)
-    err = urbac__diag_add(d, errno == ENOENT ? URBAC_ENOTFOUND : URBAC_ESTORE, b->path, 0, 0, NULL,
-                          errno == ENOENT ? "no store here (nothing was created): run 'urbac init' to make one"
-                                          : "cannot open the store: %s",
-                          strerror(errno));
+    err =
+        urbac__diag_add(d, errno == ENOENT ? URBAC_ENOTFOUND : URBAC_ESTORE, b->path, 0, 0, NULL,
+                        errno == ENOENT ? "no store here (nothing was created): run 'urbac init' to make one"
+                                        : "cannot open the store: %s",
+                        strerror(errno));
   int rc = SQLITE_OK;
   if (!err && mode == URBAC_STORE_READ)
     rc = open_read(b);
   else if (!err)
-    rc = first_read(b, b->path, SQLITE_OPEN_READWRITE | (mode == URBAC_STORE_CREATE ? SQLITE_OPEN_CREATE : 0));
+    rc =
+        first_read(b, b->path, SQLITE_OPEN_READWRITE | (mode == URBAC_STORE_CREATE ? SQLITE_OPEN_CREATE : 0));
   if (!err && rc != SQLITE_OK)
-    err = (rc & 0xff) == SQLITE_NOTADB
-              ? urbac__diag_add(d, URBAC_ESCHEMA, b->path, 0, 0, NULL, "not a urbac store: %s", sqlite3_errmsg(b->h))
-              : fail(b, d, "cannot open the store");
+    err = (rc & 0xff) == SQLITE_NOTADB ? urbac__diag_add(d, URBAC_ESCHEMA, b->path, 0, 0, NULL,
+                                                         "not a urbac store: %s", sqlite3_errmsg(b->h))
+                                       : fail(b, d, "cannot open the store");
   if (err) {
     db_close(b);
     return err;
@@ -224,7 +229,8 @@ static urbac_err db_setup(void *p, urbac_diag *d)
   db *b = p;
   if (b->mode == URBAC_STORE_READ) /* the journal mode is the file's: a reader leaves it */
     return exec(b, "PRAGMA foreign_keys=ON;", d, "cannot set up the store");
-  return exec(b, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", d, "cannot set up the store");
+  return exec(b, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", d,
+              "cannot set up the store");
 }
 
 static urbac_err db_begin(void *p, bool write, urbac_diag *d)

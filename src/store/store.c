@@ -140,7 +140,8 @@ urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store *
   if (!err)
     err = s->ops->schema(s->db, &version, d);
   if (!err && version < 0)
-    err = urbac__diag_add(d, URBAC_ESCHEMA, shown, 0, 0, NULL, "not a urbac store: the database holds other tables");
+    err = urbac__diag_add(d, URBAC_ESCHEMA, shown, 0, 0, NULL,
+                          "not a urbac store: the database holds other tables");
   if (!err && version > URBAC__SCHEMA_VERSION)
     err = urbac__diag_add(d, URBAC_ESCHEMA, shown, 0, 0, NULL,
                           "the store's schema is version %d, newer than this urbac knows (%d): upgrade urbac",

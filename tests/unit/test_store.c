@@ -447,7 +447,9 @@ static void test_watch(void **state)
     urbac_store *c;
     tenant b = tenant_load(t2);
     usleep(200 * 1000);
-    _exit(urbac_store_open(target(), URBAC_STORE_WRITE, &c, NULL) || urbac_store_apply(c, b.m, &w, &rev, NULL) ? 1 : 0);
+    _exit(urbac_store_open(target(), URBAC_STORE_WRITE, &c, NULL) || urbac_store_apply(c, b.m, &w, &rev, NULL)
+              ? 1
+              : 0);
   }
   struct timespec w0, w1;
   clock_gettime(CLOCK_MONOTONIC, &w0);
@@ -489,9 +491,11 @@ static void test_urls_and_modes(void **state)
   uint64_t rev = 0, rev2 = 0;
   remove_file();
   /* a read or a write of a store that is not there creates nothing */
-  assert_non_null(strstr(refusal(dbpath, URBAC_STORE_READ, URBAC_ENOTFOUND, msg, sizeof msg), "run 'urbac init'"));
+  assert_non_null(
+      strstr(refusal(dbpath, URBAC_STORE_READ, URBAC_ENOTFOUND, msg, sizeof msg), "run 'urbac init'"));
   assert_false(exists(dbpath));
-  assert_non_null(strstr(refusal(dbpath, URBAC_STORE_WRITE, URBAC_ENOTFOUND, msg, sizeof msg), "no store here"));
+  assert_non_null(
+      strstr(refusal(dbpath, URBAC_STORE_WRITE, URBAC_ENOTFOUND, msg, sizeof msg), "no store here"));
   assert_false(exists(dbpath));
   snprintf(url, sizeof url, "sqlite://%s", dbpath);
   refusal(url, URBAC_STORE_READ, URBAC_ENOTFOUND, msg, sizeof msg);
@@ -526,7 +530,8 @@ static void test_urls_and_modes(void **state)
   assert_non_null(strstr(refusal("mysql://u:hunter2@db/x", URBAC_STORE_READ, URBAC_EINVAL, msg, sizeof msg),
                          "not a store URL this urbac knows"));
   assert_null(strstr(msg, "hunter2"));
-  assert_non_null(strstr(refusal("sqlite://host/x.db", URBAC_STORE_READ, URBAC_EINVAL, msg, sizeof msg), "no host"));
+  assert_non_null(
+      strstr(refusal("sqlite://host/x.db", URBAC_STORE_READ, URBAC_EINVAL, msg, sizeof msg), "no host"));
   refusal("sqlite:", URBAC_STORE_CREATE, URBAC_EINVAL, msg, sizeof msg);
   refusal("", URBAC_STORE_READ, URBAC_EINVAL, msg, sizeof msg);
   assert_false(exists("/tmp/x.db"));
@@ -540,10 +545,10 @@ static void test_password_redacted(void **state)
 {
   (void)state;
   static const char *const bad[] = {
-      "postgresql://urbac:hunter2%zz@127.0.0.1/urbac",     /* libpq quotes the bad escape */
-      "postgresql://urbac:hunter2pw@[::1/urbac",           /* libpq quotes the whole URL */
+      "postgresql://urbac:hunter2%zz@127.0.0.1/urbac",    /* libpq quotes the bad escape */
+      "postgresql://urbac:hunter2pw@[::1/urbac",          /* libpq quotes the whole URL */
       "postgresql://urbac@[::1/urbac?password=hunter2pw", /* the password as a parameter */
-      "postgresql://urbac:hunter2@pw@[::1/urbac",          /* an unescaped @ in it */
+      "postgresql://urbac:hunter2@pw@[::1/urbac",         /* an unescaped @ in it */
   };
   char msg[1024], shown[256];
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -617,7 +622,9 @@ static void test_reconnect(void **state)
   if (child == 0) {
     urbac_store *c;
     usleep(200 * 1000);
-    _exit(urbac_store_open(target(), URBAC_STORE_WRITE, &c, NULL) || urbac_store_apply(c, a.m, &w, &rev, NULL) ? 1 : 0);
+    _exit(urbac_store_open(target(), URBAC_STORE_WRITE, &c, NULL) || urbac_store_apply(c, a.m, &w, &rev, NULL)
+              ? 1
+              : 0);
   }
   clock_gettime(CLOCK_MONOTONIC, &t0);
   assert_int_equal(urbac_store_watch(watcher, "acme", 2, 5000, &seen), URBAC_OK);
@@ -675,10 +682,16 @@ static void test_reconnect(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
-      cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_watch),
-      cmocka_unit_test(test_keys), cmocka_unit_test(test_written), cmocka_unit_test(test_urls_and_modes),
-      cmocka_unit_test(test_password_redacted), cmocka_unit_test(test_reconnect),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_changes_and_conflicts),
+      cmocka_unit_test(test_tampering),
+      cmocka_unit_test(test_hostile_files),
+      cmocka_unit_test(test_watch),
+      cmocka_unit_test(test_keys),
+      cmocka_unit_test(test_written),
+      cmocka_unit_test(test_urls_and_modes),
+      cmocka_unit_test(test_password_redacted),
+      cmocka_unit_test(test_reconnect),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
 }
