@@ -106,13 +106,17 @@ static char *immutable_uri(const char *path)
   return urbac__buf_take(&u, NULL);
 }
 
-/* Does the file have a -wal file beside it with changes in it? */
-static bool has_wal(const char *path)
+/* Are there changes beside the file not yet in it: a -wal file with something in
+ * it, or a rollback journal? */
+static bool pending(const char *path)
 {
-  char wal[4200];
+  char side[4200];
   struct stat st;
-  snprintf(wal, sizeof wal, "%s-wal", path);
-  return stat(wal, &st) == 0 && st.st_size > 0;
+  snprintf(side, sizeof side, "%s-wal", path);
+  if (stat(side, &st) == 0 && st.st_size > 0)
+    return true;
+  snprintf(side, sizeof side, "%s-journal", path);
+  return stat(side, &st) == 0;
 }
 
 /* Opens `target` with `flags` and reads it once: a file that is not a database, or a WAL
@@ -136,7 +140,7 @@ static int open_read(db *b)
   int rc = first_read(b, b->path, SQLITE_OPEN_READONLY);
   int primary = rc & 0xff;
   if ((primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) && strncmp(b->path, "file:", 5) != 0 &&
-      !has_wal(b->path)) {
+      !pending(b->path)) {
     char *uri = immutable_uri(b->path);
     rc = uri ? first_read(b, uri, SQLITE_OPEN_READONLY) : SQLITE_NOMEM;
     urbac__free(uri);
