@@ -639,7 +639,7 @@ static const cli_opt directory_role_opts[] = {
 static const cli_opt device_opts[] = {ACTOR, BODY, DB, IF_REVISION, JSON, NAME, TENANT_ID};
 static const cli_opt device_group_opts[] = {
     ACTOR, BODY, DB, IF_REVISION, JSON, PRINCIPAL("a group given access: group:ID"),
-    {"rank", 0, CLI_INT, offsetof(edit_opts, rank), 1000000, "N", NULL, "the rank (1 is matched first)"},
+    {"rank", 0, CLI_INT, offsetof(edit_opts, rank), 65535, "N", NULL, "the rank (1 is matched first)"},
     TENANT_ID,
 };
 
