@@ -72,7 +72,7 @@ static void help(FILE *out)
   fprintf(out, "urbac %s - role-based access control for Microsoft 365 Defender, self-hosted\n\n"
                "usage: urbac COMMAND [OPTIONS]\n\ncommands:\n", URBAC_VERSION);
   for (size_t i = 0; i < NCOMMANDS; i++)
-    fprintf(out, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "  %-15s %s\n", commands[i]->name, commands[i]->summary);
   fprintf(out, "\n'urbac COMMAND --help' or 'urbac help COMMAND' for a command's options. Exit status:\n"
                "0 success or allow, 1 deny (or fmt --check found a difference), 2 bad usage or input.\n");
 }
