@@ -32,14 +32,16 @@ typedef struct cli_command {
   int (*run)(void *opts, const cli_args *args);
 } cli_command;
 
-#define CLI_COMMAND(name, usage, summary, opts_type, table, run)                                                 \
-  {name, usage, summary, table, sizeof table / sizeof table[0], sizeof(opts_type), run}
+#define CLI_COMMAND(name, usage, summary, opts_type, table, run)                                             \
+  {                                                                                                          \
+    name, usage, summary, table, sizeof table / sizeof table[0], sizeof(opts_type), run                      \
+  }
 
 /* The commands, each defined next to its code (cmd_*.c); main.c lists them. */
 extern const cli_command cli_activate, cli_apply, cli_assignment, cli_audit, cli_catalog, cli_check,
     cli_deactivate, cli_device, cli_device_group, cli_directory_role, cli_dump, cli_effective, cli_explain,
-    cli_export, cli_fmt, cli_group, cli_impact, cli_import, cli_init, cli_key, cli_migrate, cli_object, cli_plan,
-    cli_role, cli_serve, cli_user, cli_validate, cli_who_can;
+    cli_export, cli_fmt, cli_group, cli_impact, cli_import, cli_init, cli_key, cli_migrate, cli_object,
+    cli_plan, cli_role, cli_serve, cli_user, cli_validate, cli_who_can;
 
 /* ---------------------------------------------------------------- sources */
 
@@ -57,13 +59,13 @@ typedef enum cli_source_kind {
 /* One tenant being read, and written back where it came from. */
 typedef struct cli_source {
   cli_source_opts opts;
-  urbac_store *store;      /* NULL for a tenant file */
-  const char *path;        /* the tenant file, or NULL */
-  const char *tenant;      /* the tenant's id in a store (after cli_source_tenant or _load) */
-  urbac_model *model;      /* after cli_source_load */
+  urbac_store *store;       /* NULL for a tenant file */
+  const char *path;         /* the tenant file, or NULL */
+  const char *tenant;       /* the tenant's id in a store (after cli_source_tenant or _load) */
+  urbac_model *model;       /* after cli_source_load */
   urbac_snapshot *snapshot; /* after cli_source_compile */
-  uint64_t revision;       /* the store's revision the model was read at */
-  char written[4200];      /* where cli_source_save wrote, for people */
+  uint64_t revision;        /* the store's revision the model was read at */
+  char written[4200];       /* where cli_source_save wrote, for people */
 } cli_source;
 
 /* Opens the file's path or the store; prints the problem and returns false.
@@ -93,22 +95,39 @@ const char *cli_actor(const char *actor);
 /* ---------------------------------------------------------------- rows */
 
 /* Rows several tables share, each for an options struct `T` with the named field. */
-#define CLI_ROW_ACTOR(T)                                                                                          \
-  {"actor", 0, CLI_STRING, offsetof(T, actor), 0, "NAME", NULL, "who makes the change, for the audit log (default: $USER)"}
-#define CLI_ROW_DB(T)                                                                                             \
-  {"db", 0, CLI_STRING, offsetof(T, src.db), 0, "URL",                                                           \
-   NULL, "the store: a SQLite file or a postgresql:// URL (default: $URBAC_DB, else urbac.db)"}
-#define CLI_ROW_IF_REVISION(T)                                                                                    \
-  {"if-revision", 0, CLI_INT, offsetof(T, if_revision), UINT64_MAX, "N", NULL,                                  \
-   "refuse (exit 1) unless the stored tenant is at revision N"}
-#define CLI_ROW_JSON(T) {"json", 0, CLI_FLAG, offsetof(T, json), 0, NULL, NULL, "machine-readable output"}
-#define CLI_ROW_OUTPUT(T, what)                                                                                   \
-  {"output", 'o', CLI_STRING, offsetof(T, output), 0, "OUT", NULL, what}
-#define CLI_ROW_TENANT(T)                                                                                         \
-  {"tenant", 0, CLI_STRING, offsetof(T, src.tenant), 0, "FILE", NULL, "the tenant file (default: $URBAC_TENANT)"}
-#define CLI_ROW_TENANT_ID(T)                                                                                      \
-  {"tenant-id", 0, CLI_STRING, offsetof(T, src.tenant_id), 0, "T", NULL,                                         \
-   "the tenant, where the store holds several"}
+#define CLI_ROW_ACTOR(T)                                                                                     \
+  {                                                                                                          \
+    "actor", 0, CLI_STRING, offsetof(T, actor), 0, "NAME", NULL,                                             \
+        "who makes the change, for the audit log (default: $USER)"                                           \
+  }
+#define CLI_ROW_DB(T)                                                                                        \
+  {                                                                                                          \
+    "db", 0, CLI_STRING, offsetof(T, src.db), 0, "URL", NULL,                                                \
+        "the store: a SQLite file or a postgresql:// URL (default: $URBAC_DB, else urbac.db)"                \
+  }
+#define CLI_ROW_IF_REVISION(T)                                                                               \
+  {                                                                                                          \
+    "if-revision", 0, CLI_INT, offsetof(T, if_revision), UINT64_MAX, "N", NULL,                              \
+        "refuse (exit 1) unless the stored tenant is at revision N"                                          \
+  }
+#define CLI_ROW_JSON(T)                                                                                      \
+  {                                                                                                          \
+    "json", 0, CLI_FLAG, offsetof(T, json), 0, NULL, NULL, "machine-readable output"                         \
+  }
+#define CLI_ROW_OUTPUT(T, what)                                                                              \
+  {                                                                                                          \
+    "output", 'o', CLI_STRING, offsetof(T, output), 0, "OUT", NULL, what                                     \
+  }
+#define CLI_ROW_TENANT(T)                                                                                    \
+  {                                                                                                          \
+    "tenant", 0, CLI_STRING, offsetof(T, src.tenant), 0, "FILE", NULL,                                       \
+        "the tenant file (default: $URBAC_TENANT)"                                                           \
+  }
+#define CLI_ROW_TENANT_ID(T)                                                                                 \
+  {                                                                                                          \
+    "tenant-id", 0, CLI_STRING, offsetof(T, src.tenant_id), 0, "T", NULL,                                    \
+        "the tenant, where the store holds several"                                                          \
+  }
 
 /* ---------------------------------------------------------------- helpers */
 

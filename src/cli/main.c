@@ -14,10 +14,11 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-    &cli_activate, &cli_apply, &cli_assignment, &cli_audit, &cli_catalog, &cli_check, &cli_deactivate,
-    &cli_device, &cli_device_group, &cli_directory_role, &cli_dump, &cli_effective, &cli_explain, &cli_export,
-    &cli_fmt, &cli_group, &cli_impact, &cli_import, &cli_init, &cli_key, &cli_migrate, &cli_object, &cli_plan,
-    &cli_role, &cli_serve, &cli_user, &cli_validate, &cli_who_can,
+    &cli_activate,   &cli_apply,  &cli_assignment,   &cli_audit,          &cli_catalog, &cli_check,
+    &cli_deactivate, &cli_device, &cli_device_group, &cli_directory_role, &cli_dump,    &cli_effective,
+    &cli_explain,    &cli_export, &cli_fmt,          &cli_group,          &cli_impact,  &cli_import,
+    &cli_init,       &cli_key,    &cli_migrate,      &cli_object,         &cli_plan,    &cli_role,
+    &cli_serve,      &cli_user,   &cli_validate,     &cli_who_can,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -69,8 +70,10 @@ static void usage(const cli_command *cmd, FILE *out)
 
 static void help(FILE *out)
 {
-  fprintf(out, "urbac %s - role-based access control for Microsoft 365 Defender, self-hosted\n\n"
-               "usage: urbac COMMAND [OPTIONS]\n\ncommands:\n", URBAC_VERSION);
+  fprintf(out,
+          "urbac %s - role-based access control for Microsoft 365 Defender, self-hosted\n\n"
+          "usage: urbac COMMAND [OPTIONS]\n\ncommands:\n",
+          URBAC_VERSION);
   for (size_t i = 0; i < NCOMMANDS; i++)
     fprintf(out, "  %-15s %s\n", commands[i]->name, commands[i]->summary);
   fprintf(out, "\n'urbac COMMAND --help' or 'urbac help COMMAND' for a command's options. Exit status:\n"

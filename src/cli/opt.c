@@ -164,7 +164,8 @@ typedef struct reader {
 /* True when `w` is an option of this command: then it is no value of another. */
 static bool is_option(const reader *r, const char *w)
 {
-  return w[0] == '-' && w[1] == '-' && (cli_opt_find(r->opts, r->n, w + 2, strlen(w + 2)) || !strcmp(w, "--help"));
+  return w[0] == '-' && w[1] == '-' &&
+         (cli_opt_find(r->opts, r->n, w + 2, strlen(w + 2)) || !strcmp(w, "--help"));
 }
 
 /* The row's value: `inline_value` (after '=' or the letter) or the next word. */
@@ -217,8 +218,8 @@ static bool short_option(reader *r, const char *w)
   return take(r, o, w[2] ? w + 2 : NULL, spelt);
 }
 
-bool cli_opt_parse(const cli_opt *opts, size_t n, int argc, char **argv, void *dest, cli_args *args, char *why,
-                   size_t size)
+bool cli_opt_parse(const cli_opt *opts, size_t n, int argc, char **argv, void *dest, cli_args *args,
+                   char *why, size_t size)
 {
   reader r = {opts, n, argc, 0, argv, dest, {0}, why, size};
   int kept = 0;
@@ -256,7 +257,8 @@ void cli_opt_help(const cli_opt *opts, size_t n, FILE *out)
     char left[96], letter[5] = "    ";
     if (o->letter)
       snprintf(letter, sizeof letter, "-%c, ", o->letter);
-    int len = snprintf(left, sizeof left, "%s--%s%s%s", letter, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    int len =
+        snprintf(left, sizeof left, "%s--%s%s%s", letter, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
     if (len > 26) /* a long name: the help goes under it */
       fprintf(out, "  %s\n  %-26s %s", left, "", o->help);
     else

@@ -72,8 +72,8 @@ bool cli_opt_table_ok(const cli_opt *opts, size_t n, char *why, size_t size);
  * for a mistyped name) on an unknown option, a missing or unexpected value, a bad
  * number, a single option given twice, or a list given more often than its limit.
  */
-bool cli_opt_parse(const cli_opt *opts, size_t n, int argc, char **argv, void *dest, cli_args *args, char *why,
-                   size_t size);
+bool cli_opt_parse(const cli_opt *opts, size_t n, int argc, char **argv, void *dest, cli_args *args,
+                   char *why, size_t size);
 
 /* Prints one line per option, with its value's name, help and default. */
 void cli_opt_help(const cli_opt *opts, size_t n, FILE *out);

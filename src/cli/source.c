@@ -20,10 +20,7 @@ const char *cli_db_url(const cli_source_opts *o)
   return o->db ? o->db : getenv("URBAC_DB") ? getenv("URBAC_DB") : "urbac.db";
 }
 
-const char *cli_actor(const char *actor)
-{
-  return actor ? actor : getenv("USER") ? getenv("USER") : "cli";
-}
+const char *cli_actor(const char *actor) { return actor ? actor : getenv("USER") ? getenv("USER") : "cli"; }
 
 const char *cli_source_shown(const cli_source_opts *o, char *buf, size_t size)
 {
@@ -67,12 +64,13 @@ const char *cli_source_tenant(cli_source *src)
   if (src->opts.tenant_id)
     return src->tenant = src->opts.tenant_id;
   if (urbac_store_tenants(src->store, &ids, &n) != URBAC_OK)
-    cli_error("%s: cannot list the tenants (run 'urbac init'?)", cli_source_shown(&src->opts, shown, sizeof shown));
+    cli_error("%s: cannot list the tenants (run 'urbac init'?)",
+              cli_source_shown(&src->opts, shown, sizeof shown));
   else if (n == 1)
     src->tenant = ids[0];
   else
-    cli_error("%s holds %zu tenants: name one with --tenant-id", cli_source_shown(&src->opts, shown, sizeof shown),
-              n);
+    cli_error("%s holds %zu tenants: name one with --tenant-id",
+              cli_source_shown(&src->opts, shown, sizeof shown), n);
   return src->tenant;
 }
 

@@ -5,6 +5,7 @@
  * table checks, the help text and the edit distance behind "did you mean".
  * Each expected message is written out here, not computed by the parser.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include "cli/opt.h"
 
@@ -71,8 +71,8 @@ static void test_every_kind(void **state)
 {
   (void)state;
   run r;
-  parse(&r, "list", "--user", "ann", "-j", "--rank=12", "x", "--principal", "a", "--principal=b", "-ofile.yaml",
-        "--force", "y", NULL);
+  parse(&r, "list", "--user", "ann", "-j", "--rank=12", "x", "--principal", "a", "--principal=b",
+        "-ofile.yaml", "--force", "y", NULL);
   assert_true(r.ok);
   assert_string_equal(r.o.user, "ann");
   assert_true(r.o.json && r.o.force);
@@ -232,7 +232,8 @@ static void test_tables_checked(void **state)
       {"user", 0, CLI_STRING, offsetof(opts, user), 0, "U", NULL, "a user"},
       {"json", 0, CLI_FLAG, offsetof(opts, json), 0, NULL, NULL, "json"},
   };
-  const cli_opt too_long[] = {{"principal", 0, CLI_LIST, offsetof(opts, principals), CLI_LIST_MAX + 1, "P", NULL, "p"}};
+  const cli_opt too_long[] = {
+      {"principal", 0, CLI_LIST, offsetof(opts, principals), CLI_LIST_MAX + 1, "P", NULL, "p"}};
   const cli_opt letters[] = {
       {"json", 'o', CLI_FLAG, offsetof(opts, json), 0, NULL, NULL, "json"},
       {"output", 'o', CLI_STRING, offsetof(opts, output), 0, "OUT", NULL, "out"},
@@ -298,12 +299,12 @@ static void test_suggest_commands(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_every_kind),     cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_every_kind),       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_words_and_dashes), cmocka_unit_test(test_help),
-      cmocka_unit_test(test_list_limit),     cmocka_unit_test(test_numbers),
-      cmocka_unit_test(test_repeated),       cmocka_unit_test(test_unknown),
-      cmocka_unit_test(test_missing_values), cmocka_unit_test(test_tables_checked),
-      cmocka_unit_test(test_help_text),      cmocka_unit_test(test_edit_distance),
+      cmocka_unit_test(test_list_limit),       cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_repeated),         cmocka_unit_test(test_unknown),
+      cmocka_unit_test(test_missing_values),   cmocka_unit_test(test_tables_checked),
+      cmocka_unit_test(test_help_text),        cmocka_unit_test(test_edit_distance),
       cmocka_unit_test(test_suggest_commands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
