@@ -315,9 +315,14 @@ out:
 
 /* ---------------------------------------------------------------- the commands */
 
-#define ROW(name, kind, field, arg, help) {name, 0, kind, offsetof(ask_opts, field), 0, arg, NULL, help}
-#define PERMISSION ROW("permission", CLI_STRING, permission, "P", "a permission with its level (catalog name or id)")
-#define SCOPE ROW("scope", CLI_STRING, scope, "S", "empty or all, any, device:ID or devicegroup:ID (default: all)")
+#define ROW(name, kind, field, arg, help)                                                                    \
+  {                                                                                                          \
+    name, 0, kind, offsetof(ask_opts, field), 0, arg, NULL, help                                             \
+  }
+#define PERMISSION                                                                                           \
+  ROW("permission", CLI_STRING, permission, "P", "a permission with its level (catalog name or id)")
+#define SCOPE                                                                                                \
+  ROW("scope", CLI_STRING, scope, "S", "empty or all, any, device:ID or devicegroup:ID (default: all)")
 #define USER ROW("user", CLI_STRING, user, "U", "the user's id")
 #define WORKLOAD ROW("workload", CLI_STRING, workload, "W", "mde, mdo or mdi")
 
@@ -325,8 +330,9 @@ static const cli_opt check_opts[] = {
     CLI_ROW_DB(ask_opts),
     CLI_ROW_JSON(ask_opts),
     PERMISSION,
-    ROW("queries", CLI_STRING, queries, "TSV", "a file of questions, one a line (user, permission, workload, scope; "
-                                               "- for standard input)"),
+    ROW("queries", CLI_STRING, queries, "TSV",
+        "a file of questions, one a line (user, permission, workload, scope; "
+        "- for standard input)"),
     SCOPE,
     ROW("stats", CLI_FLAG, stats, NULL, "with --queries: lines answered and lines per second, on stderr"),
     CLI_ROW_TENANT(ask_opts),
@@ -335,22 +341,22 @@ static const cli_opt check_opts[] = {
     WORKLOAD,
 };
 static const cli_opt explain_opts[] = {
-    CLI_ROW_DB(ask_opts), CLI_ROW_JSON(ask_opts),      PERMISSION, SCOPE, CLI_ROW_TENANT(ask_opts),
-    CLI_ROW_TENANT_ID(ask_opts), USER, WORKLOAD,
+    CLI_ROW_DB(ask_opts),     CLI_ROW_JSON(ask_opts),      PERMISSION, SCOPE,
+    CLI_ROW_TENANT(ask_opts), CLI_ROW_TENANT_ID(ask_opts), USER,       WORKLOAD,
 };
 static const cli_opt who_can_opts[] = {
-    CLI_ROW_DB(ask_opts), CLI_ROW_JSON(ask_opts),           PERMISSION, SCOPE, CLI_ROW_TENANT(ask_opts),
-    CLI_ROW_TENANT_ID(ask_opts), WORKLOAD,
+    CLI_ROW_DB(ask_opts),     CLI_ROW_JSON(ask_opts),      PERMISSION, SCOPE,
+    CLI_ROW_TENANT(ask_opts), CLI_ROW_TENANT_ID(ask_opts), WORKLOAD,
 };
 
 const cli_command cli_check = CLI_COMMAND(
     "check",
-    "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV [--stats]) [--json]",
+    "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV [--stats]) "
+    "[--json]",
     "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", ask_opts, check_opts, check);
-const cli_command cli_explain =
-    CLI_COMMAND("explain", "urbac explain --tenant FILE --user U --permission P --workload W [--scope S] [--json]",
-                "Say why a question is allowed (the chain) or denied (what is missing)", ask_opts, explain_opts,
-                explain);
-const cli_command cli_who_can =
-    CLI_COMMAND("who-can", "urbac who-can --tenant FILE --permission P --workload W [--scope S] [--json]",
-                "List every user allowed a permission on a workload and scope", ask_opts, who_can_opts, who_can);
+const cli_command cli_explain = CLI_COMMAND(
+    "explain", "urbac explain --tenant FILE --user U --permission P --workload W [--scope S] [--json]",
+    "Say why a question is allowed (the chain) or denied (what is missing)", ask_opts, explain_opts, explain);
+const cli_command cli_who_can = CLI_COMMAND(
+    "who-can", "urbac who-can --tenant FILE --permission P --workload W [--scope S] [--json]",
+    "List every user allowed a permission on a workload and scope", ask_opts, who_can_opts, who_can);

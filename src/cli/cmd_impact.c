@@ -306,7 +306,8 @@ static const cli_opt impact_table[] = {
     CLI_ROW_DB(impact_opts),
     {"explain", 0, CLI_FLAG, offsetof(impact_opts, explain), 0, NULL, NULL,
      "the reason before and after for every change"},
-    {"format", 0, CLI_STRING, offsetof(impact_opts, format), 0, "F", "table", "table, tsv, csv, json or html"},
+    {"format", 0, CLI_STRING, offsetof(impact_opts, format), 0, "F", "table",
+     "table, tsv, csv, json or html"},
     {"import", 0, CLI_FLAG, offsetof(impact_opts, import), 0, NULL, NULL,
      "import the workload's legacy roles before activating it"},
     CLI_ROW_OUTPUT(impact_opts, "write there instead of standard output"),
@@ -316,6 +317,7 @@ static const cli_opt impact_table[] = {
 
 const cli_command cli_impact = CLI_COMMAND(
     "impact",
-    "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--explain] [--output OUT]",
+    "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--explain] [--output "
+    "OUT]",
     "Every change activating a workload would make: per user, permission and device group, before and after",
     impact_opts, impact_table, impact);

@@ -192,13 +192,14 @@ static const cli_opt effective_opts[] = {
     CLI_ROW_TENANT(info_opts),
     CLI_ROW_TENANT_ID(info_opts),
     {"user", 0, CLI_STRING, offsetof(info_opts, user), 0, "U", NULL, "the user's id"},
-    {"workload", 0, CLI_STRING, offsetof(info_opts, workload), 0, "W", NULL, "only this workload: mde, mdo or mdi"},
+    {"workload", 0, CLI_STRING, offsetof(info_opts, workload), 0, "W", NULL,
+     "only this workload: mde, mdo or mdi"},
 };
 
 const cli_command cli_catalog =
     CLI_COMMAND("catalog", "urbac catalog [--json]",
-                "List workloads, permissions (names, ids, levels) and the legacy tables", info_opts, catalog_opts,
-                catalog);
+                "List workloads, permissions (names, ids, levels) and the legacy tables", info_opts,
+                catalog_opts, catalog);
 const cli_command cli_effective =
     CLI_COMMAND("effective", "urbac effective --tenant FILE --user U [--workload W] [--json]",
                 "List every grant a user holds, per workload and device group, with its source", info_opts,

@@ -213,7 +213,10 @@ out:
 
 /* ---------------------------------------------------------------- the commands */
 
-#define ROW(name, kind, field, arg, def, help) {name, 0, kind, offsetof(migrate_opts, field), 0, arg, def, help}
+#define ROW(name, kind, field, arg, def, help)                                                               \
+  {                                                                                                          \
+    name, 0, kind, offsetof(migrate_opts, field), 0, arg, def, help                                          \
+  }
 #define OUTPUT CLI_ROW_OUTPUT(migrate_opts, "write the tenant there (YAML, or JSON by .json) instead of back")
 
 static const cli_opt import_opts[] = {
@@ -228,14 +231,15 @@ static const cli_opt import_opts[] = {
 static const cli_opt activate_opts[] = {
     CLI_ROW_ACTOR(migrate_opts),
     CLI_ROW_DB(migrate_opts),
-    ROW("force", CLI_FLAG, force, NULL, NULL, "activate even if nobody could manage authorization afterwards"),
+    ROW("force", CLI_FLAG, force, NULL, NULL,
+        "activate even if nobody could manage authorization afterwards"),
     CLI_ROW_JSON(migrate_opts),
     OUTPUT,
     CLI_ROW_TENANT(migrate_opts),
     CLI_ROW_TENANT_ID(migrate_opts),
 };
 static const cli_opt deactivate_opts[] = {
-    CLI_ROW_ACTOR(migrate_opts),  CLI_ROW_DB(migrate_opts),     CLI_ROW_JSON(migrate_opts), OUTPUT,
+    CLI_ROW_ACTOR(migrate_opts),  CLI_ROW_DB(migrate_opts),        CLI_ROW_JSON(migrate_opts), OUTPUT,
     CLI_ROW_TENANT(migrate_opts), CLI_ROW_TENANT_ID(migrate_opts),
 };
 static const cli_opt export_opts[] = {
@@ -246,19 +250,19 @@ static const cli_opt export_opts[] = {
     CLI_ROW_TENANT_ID(migrate_opts),
 };
 
-const cli_command cli_import = CLI_COMMAND(
-    "import", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
-    "Import a workload's legacy roles into unified roles through the seed's mapping tables", migrate_opts,
-    import_opts, import);
+const cli_command cli_import =
+    CLI_COMMAND("import", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
+                "Import a workload's legacy roles into unified roles through the seed's mapping tables",
+                migrate_opts, import_opts, import);
 const cli_command cli_activate = CLI_COMMAND(
     "activate", "urbac activate WORKLOAD --tenant FILE [--force] [--output OUT] [--json]",
     "Switch a workload to unified roles (refused if nobody could manage authorization, unless --force)",
     migrate_opts, activate_opts, activate);
-const cli_command cli_deactivate = CLI_COMMAND(
-    "deactivate", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
-    "Switch a workload back to its legacy model (legacy configuration is always kept)", migrate_opts,
-    deactivate_opts, deactivate);
-const cli_command cli_export = CLI_COMMAND(
-    "export", "urbac export --tenant FILE [--format csv] [--output OUT]",
-    "Write the unified roles as the Defender portal exports them: one CSV row per assignment", migrate_opts,
-    export_opts, export);
+const cli_command cli_deactivate =
+    CLI_COMMAND("deactivate", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
+                "Switch a workload back to its legacy model (legacy configuration is always kept)",
+                migrate_opts, deactivate_opts, deactivate);
+const cli_command cli_export =
+    CLI_COMMAND("export", "urbac export --tenant FILE [--format csv] [--output OUT]",
+                "Write the unified roles as the Defender portal exports them: one CSV row per assignment",
+                migrate_opts, export_opts, export);

@@ -314,8 +314,9 @@ static int assignment_cmd(void *opts, const cli_args *a)
   } else {
     if (add) {
       bool all = o->sources.n == 1 && !strcmp(o->sources.v[0], "all");
-      json_t *entry = json_pack("{s:s, s:o, s:o}", "name", a->v[2], "principals", string_list(o->principals.v, o->principals.n),
-                            "dataSources", all ? json_string("all") : string_list(o->sources.v, o->sources.n));
+      json_t *entry = json_pack("{s:s, s:o, s:o}", "name", a->v[2], "principals",
+                                string_list(o->principals.v, o->principals.n), "dataSources",
+                                all ? json_string("all") : string_list(o->sources.v, o->sources.n));
       if (o->device_groups.n)
         json_object_set_new(entry, "deviceGroups", string_list(o->device_groups.v, o->device_groups.n));
       json_array_append_new(list, entry);
@@ -583,7 +584,8 @@ static int device_group_cmd(void *opts, const cli_args *a)
     return EXIT_USAGE;
   unsigned rank = (unsigned)o->rank.value;
   if (!strcmp(verb, "add") && (rank || o->body)) {
-    json_t *j = o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s, s:i}", "id", a->v[1], "rank", (int)rank);
+    json_t *j =
+        o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s, s:i}", "id", a->v[1], "rank", (int)rank);
     rc = j ? put(&e, "deviceGroup", a->v[1], j, "added") : (cli_error("--body: not JSON"), EXIT_USAGE);
     json_decref(j);
   } else if (!strcmp(verb, "remove")) {
@@ -601,7 +603,10 @@ static int device_group_cmd(void *opts, const cli_args *a)
 
 /* ---------------------------------------------------------------- the commands */
 
-#define ROW(name, kind, field, limit, arg, help) {name, 0, kind, offsetof(edit_opts, field), limit, arg, NULL, help}
+#define ROW(name, kind, field, limit, arg, help)                                                             \
+  {                                                                                                          \
+    name, 0, kind, offsetof(edit_opts, field), limit, arg, NULL, help                                        \
+  }
 #define BODY ROW("body", CLI_STRING, body, 0, "JSON", "the object as JSON")
 #define NAME ROW("name", CLI_STRING, name, 0, "N", "a display name")
 #define PRINCIPAL(help) ROW("principal", CLI_LIST, principals, 64, "P", help)
@@ -612,12 +617,18 @@ static int device_group_cmd(void *opts, const cli_args *a)
 #define TENANT_ID CLI_ROW_TENANT_ID(edit_opts)
 
 static const cli_opt object_opts[] = {
-    ACTOR, BODY, DB, {"file", 'f', CLI_STRING, offsetof(edit_opts, file), 0, "FILE", NULL, "the object as a JSON file"},
-    IF_REVISION, JSON, TENANT_ID,
+    ACTOR,
+    BODY,
+    DB,
+    {"file", 'f', CLI_STRING, offsetof(edit_opts, file), 0, "FILE", NULL, "the object as a JSON file"},
+    IF_REVISION,
+    JSON,
+    TENANT_ID,
 };
 static const cli_opt role_opts[] = {
-    ACTOR, DB, ROW("description", CLI_STRING, description, 0, "D", "the role's description"), IF_REVISION, JSON,
-    ROW("permission", CLI_LIST, permissions, 64, "P", "a permission with its level"), TENANT_ID,
+    ACTOR,       DB,   ROW("description", CLI_STRING, description, 0, "D", "the role's description"),
+    IF_REVISION, JSON, ROW("permission", CLI_LIST, permissions, 64, "P", "a permission with its level"),
+    TENANT_ID,
 };
 static const cli_opt assignment_opts[] = {
     ACTOR,
@@ -638,32 +649,43 @@ static const cli_opt directory_role_opts[] = {
 };
 static const cli_opt device_opts[] = {ACTOR, BODY, DB, IF_REVISION, JSON, NAME, TENANT_ID};
 static const cli_opt device_group_opts[] = {
-    ACTOR, BODY, DB, IF_REVISION, JSON, PRINCIPAL("a group given access: group:ID"),
+    ACTOR,
+    BODY,
+    DB,
+    IF_REVISION,
+    JSON,
+    PRINCIPAL("a group given access: group:ID"),
     {"rank", 0, CLI_INT, offsetof(edit_opts, rank), 65535, "N", NULL, "the rank (1 is matched first)"},
     TENANT_ID,
 };
 
-const cli_command cli_object = CLI_COMMAND(
-    "object", "urbac object (get KIND ID | list [KIND] | put KIND ID (--body JSON | -f FILE) | delete KIND ID) [--db URL]",
-    "Read or write any object of a stored tenant as JSON (validated, audited)", edit_opts, object_opts, object_cmd);
-const cli_command cli_role = CLI_COMMAND(
-    "role",
-    "urbac role (create NAME [--description D] [--permission P...] | update NAME --description D | delete NAME | "
-    "list | show NAME | add-permission NAME --permission P... | remove-permission NAME --permission P...) [--db URL]",
-    "Manage unified roles in a store", edit_opts, role_opts, role_cmd);
-const cli_command cli_assignment = CLI_COMMAND(
-    "assignment",
-    "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] | remove ROLE NAME) "
-    "[--db URL]",
-    "Add or remove a role assignment in a store", edit_opts, assignment_opts, assignment_cmd);
-const cli_command cli_user =
-    CLI_COMMAND("user", "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
-                "Manage users in a store", edit_opts, user_opts, user_cmd);
-const cli_command cli_group = CLI_COMMAND(
-    "group",
-    "urbac group (add ID [--name N] | remove ID | add-member ID --principal P... | remove-member ID --principal P... "
-    "| list) [--db URL]",
-    "Manage groups and membership in a store", edit_opts, group_opts, group_cmd);
+const cli_command cli_object =
+    CLI_COMMAND("object",
+                "urbac object (get KIND ID | list [KIND] | put KIND ID (--body JSON | -f FILE) | delete KIND "
+                "ID) [--db URL]",
+                "Read or write any object of a stored tenant as JSON (validated, audited)", edit_opts,
+                object_opts, object_cmd);
+const cli_command cli_role = CLI_COMMAND("role",
+                                         "urbac role (create NAME [--description D] [--permission P...] | "
+                                         "update NAME --description D | delete NAME | "
+                                         "list | show NAME | add-permission NAME --permission P... | "
+                                         "remove-permission NAME --permission P...) [--db URL]",
+                                         "Manage unified roles in a store", edit_opts, role_opts, role_cmd);
+const cli_command cli_assignment =
+    CLI_COMMAND("assignment",
+                "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] "
+                "| remove ROLE NAME) "
+                "[--db URL]",
+                "Add or remove a role assignment in a store", edit_opts, assignment_opts, assignment_cmd);
+const cli_command cli_user = CLI_COMMAND(
+    "user", "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
+    "Manage users in a store", edit_opts, user_opts, user_cmd);
+const cli_command cli_group =
+    CLI_COMMAND("group",
+                "urbac group (add ID [--name N] | remove ID | add-member ID --principal P... | remove-member "
+                "ID --principal P... "
+                "| list) [--db URL]",
+                "Manage groups and membership in a store", edit_opts, group_opts, group_cmd);
 const cli_command cli_directory_role =
     CLI_COMMAND("directory-role", "urbac directory-role (assign | unassign) ROLE --principal P... [--db URL]",
                 "Give or take an Entra ID directory role from users or groups in a store", edit_opts,

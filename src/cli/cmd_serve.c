@@ -88,7 +88,8 @@ static int key_create(const key_opts *o, urbac_store *s, const char *tenant, con
 {
   char expires[64];
   expiry(o->expires, expires, sizeof expires);
-  urbac_api_key k = {.user = o->user, .name = o->name ? o->name : "", .scope = o->key_scope, .expires = expires};
+  urbac_api_key k = {
+      .user = o->user, .name = o->name ? o->name : "", .scope = o->key_scope, .expires = expires};
   char *token = NULL;
   urbac_diag *d = urbac_diag_new();
   urbac_err err = urbac_store_key_create(s, tenant, &k, w, &token, d);
@@ -146,39 +147,50 @@ static int key(void *opts, const cli_args *a)
 
 /* ---------------------------------------------------------------- the commands */
 
-#define SERVE(name, kind, field, limit, arg, def, help) {name, 0, kind, offsetof(serve_opts, field), limit, arg, def, help}
-#define KEY(name, field, arg, def, help) {name, 0, CLI_STRING, offsetof(key_opts, field), 0, arg, def, help}
+#define SERVE(name, kind, field, limit, arg, def, help)                                                      \
+  {                                                                                                          \
+    name, 0, kind, offsetof(serve_opts, field), limit, arg, def, help                                        \
+  }
+#define KEY(name, field, arg, def, help)                                                                     \
+  {                                                                                                          \
+    name, 0, CLI_STRING, offsetof(key_opts, field), 0, arg, def, help                                        \
+  }
 
 static const cli_opt serve_table[] = {
-    SERVE("access-log", CLI_STRING, access_log, 0, "FILE", NULL, "one JSON line per request (-: standard error)"),
+    SERVE("access-log", CLI_STRING, access_log, 0, "FILE", NULL,
+          "one JSON line per request (-: standard error)"),
     CLI_ROW_DB(serve_opts),
-    SERVE("listen", CLI_STRING, listen, 0, "HOST:PORT", "127.0.0.1:8080", "where to listen (port 0: a free one)"),
+    SERVE("listen", CLI_STRING, listen, 0, "HOST:PORT", "127.0.0.1:8080",
+          "where to listen (port 0: a free one)"),
     SERVE("oidc", CLI_STRING, oidc, 0, "FILE", NULL, "OIDC providers whose JWTs are accepted (docs/api.md)"),
-    SERVE("preshared-key-file", CLI_STRING, preshared_key_file, 0, "FILE",
-          NULL, "administrator keys, one a line; re-read on SIGHUP"),
+    SERVE("preshared-key-file", CLI_STRING, preshared_key_file, 0, "FILE", NULL,
+          "administrator keys, one a line; re-read on SIGHUP"),
     SERVE("routes", CLI_FLAG, routes, 0, NULL, NULL, "print the route table and exit"),
     SERVE("threads", CLI_INT, threads, 1024, "N", NULL, "worker threads (default: one per core)"),
-    SERVE("tls-cert", CLI_STRING, tls_cert, 0, "PEM", NULL, "serve HTTPS with this certificate (and --tls-key)"),
+    SERVE("tls-cert", CLI_STRING, tls_cert, 0, "PEM", NULL,
+          "serve HTTPS with this certificate (and --tls-key)"),
     SERVE("tls-key", CLI_STRING, tls_key, 0, "PEM", NULL, "the certificate's private key"),
 };
 static const cli_opt key_table[] = {
     CLI_ROW_ACTOR(key_opts),
     CLI_ROW_DB(key_opts),
-    KEY("expires", expires, "TIME", NULL, "create: UTC YYYY-MM-DDTHH:MM:SSZ, or 30d, 12h from now (default: never)"),
+    KEY("expires", expires, "TIME", NULL,
+        "create: UTC YYYY-MM-DDTHH:MM:SSZ, or 30d, 12h from now (default: never)"),
     KEY("key-scope", key_scope, "S", "all", "create: all, or decisions (the decision routes only)"),
     KEY("name", name, "N", NULL, "create: a name for people"),
     CLI_ROW_TENANT_ID(key_opts),
     KEY("user", user, "U", NULL, "create: the tenant user the key acts as"),
 };
 
-const cli_command cli_serve = CLI_COMMAND(
-    "serve",
-    "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
-    "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] | urbac serve --routes",
-    "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts, serve_table,
-    serve);
-const cli_command cli_key = CLI_COMMAND(
-    "key",
-    "urbac key (create --user U [--name N] [--key-scope all|decisions] [--expires TIME|30d] | list | revoke ID) "
-    "[--db URL] [--tenant-id T]",
-    "Create (shown once), list or revoke API keys of a tenant in a store", key_opts, key_table, key);
+const cli_command cli_serve =
+    CLI_COMMAND("serve",
+                "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
+                "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] | urbac serve --routes",
+                "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts,
+                serve_table, serve);
+const cli_command cli_key = CLI_COMMAND("key",
+                                        "urbac key (create --user U [--name N] [--key-scope all|decisions] "
+                                        "[--expires TIME|30d] | list | revoke ID) "
+                                        "[--db URL] [--tenant-id T]",
+                                        "Create (shown once), list or revoke API keys of a tenant in a store",
+                                        key_opts, key_table, key);

@@ -30,10 +30,11 @@ static int migrate(const store_opts *o, const cli_args *a, const char *what)
     /* said */
   } else if (urbac_store_migrate(src.store, &from, &to, d) == URBAC_OK) {
     if (from == to)
-      printf("%s: the store is at schema version %d; nothing to do\n", cli_source_shown(&o->src, shown, sizeof shown),
-             to);
+      printf("%s: the store is at schema version %d; nothing to do\n",
+             cli_source_shown(&o->src, shown, sizeof shown), to);
     else
-      printf("%s: %s, schema version %d -> %d\n", cli_source_shown(&o->src, shown, sizeof shown), what, from, to);
+      printf("%s: %s, schema version %d -> %d\n", cli_source_shown(&o->src, shown, sizeof shown), what, from,
+             to);
     rc = 0;
   } else {
     cli_print_diag(d);
@@ -230,13 +231,19 @@ out:
 
 /* ---------------------------------------------------------------- the commands */
 
-#define ROW(name, kind, field, arg, help) {name, 0, kind, offsetof(store_opts, field), 0, arg, NULL, help}
-#define FILE_ROW {"file", 'f', CLI_STRING, offsetof(store_opts, file), 0, "FILE", NULL, "the tenant file"}
+#define ROW(name, kind, field, arg, help)                                                                    \
+  {                                                                                                          \
+    name, 0, kind, offsetof(store_opts, field), 0, arg, NULL, help                                           \
+  }
+#define FILE_ROW                                                                                             \
+  {                                                                                                          \
+    "file", 'f', CLI_STRING, offsetof(store_opts, file), 0, "FILE", NULL, "the tenant file"                  \
+  }
 
 static const cli_opt db_only[] = {CLI_ROW_DB(store_opts)};
 static const cli_opt plan_opts[] = {CLI_ROW_DB(store_opts), FILE_ROW, CLI_ROW_JSON(store_opts)};
 static const cli_opt apply_opts[] = {
-    CLI_ROW_ACTOR(store_opts), CLI_ROW_DB(store_opts),   FILE_ROW,
+    CLI_ROW_ACTOR(store_opts),       CLI_ROW_DB(store_opts),   FILE_ROW,
     CLI_ROW_IF_REVISION(store_opts), CLI_ROW_JSON(store_opts),
 };
 static const cli_opt dump_opts[] = {
@@ -253,20 +260,22 @@ static const cli_opt audit_opts[] = {
     CLI_ROW_TENANT_ID(store_opts),
 };
 
-const cli_command cli_init = CLI_COMMAND("init", "urbac init [--db URL]",
-                                         "Create a store (or bring its schema up to date)", store_opts, db_only, init);
-const cli_command cli_migrate = CLI_COMMAND("migrate", "urbac migrate [--db URL]",
-                                            "Apply the store's numbered schema migrations", store_opts, db_only,
-                                            migrate_cmd);
+const cli_command cli_init =
+    CLI_COMMAND("init", "urbac init [--db URL]", "Create a store (or bring its schema up to date)",
+                store_opts, db_only, init);
+const cli_command cli_migrate =
+    CLI_COMMAND("migrate", "urbac migrate [--db URL]", "Apply the store's numbered schema migrations",
+                store_opts, db_only, migrate_cmd);
 const cli_command cli_plan = CLI_COMMAND("plan", "urbac plan -f FILE [--db URL] [--json]",
                                          "Show what 'urbac apply -f FILE' would create, change and delete",
                                          store_opts, plan_opts, plan);
-const cli_command cli_apply =
-    CLI_COMMAND("apply", "urbac apply -f FILE [--db URL] [--if-revision N] [--actor NAME] [--json]",
-                "Make the stored tenant match a tenant file, in one audited transaction", store_opts, apply_opts,
-                apply);
-const cli_command cli_dump = CLI_COMMAND("dump", "urbac dump [--db URL] [--tenant-id T] [--output OUT]",
-                                         "Write a stored tenant back as a tenant file", store_opts, dump_opts, dump);
+const cli_command cli_apply = CLI_COMMAND(
+    "apply", "urbac apply -f FILE [--db URL] [--if-revision N] [--actor NAME] [--json]",
+    "Make the stored tenant match a tenant file, in one audited transaction", store_opts, apply_opts, apply);
+const cli_command cli_dump =
+    CLI_COMMAND("dump", "urbac dump [--db URL] [--tenant-id T] [--output OUT]",
+                "Write a stored tenant back as a tenant file", store_opts, dump_opts, dump);
 const cli_command cli_audit = CLI_COMMAND(
-    "audit", "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify) [--db URL] [--tenant-id T] [--json]",
+    "audit",
+    "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify) [--db URL] [--tenant-id T] [--json]",
     "List the audit log, or verify its hash chain", store_opts, audit_opts, audit);

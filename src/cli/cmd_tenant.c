@@ -55,10 +55,10 @@ static int validate(void *opts, const cli_args *a)
   else if (err)
     cli_print_diag(d);
   else
-    printf("%s: valid (tenant %s: %zu users, %zu groups, %zu device groups, %zu devices, %zu roles)\n",
-           path, urbac_model_tenant(m), urbac_model_count(m, URBAC_OBJ_USER),
-           urbac_model_count(m, URBAC_OBJ_GROUP), urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP),
-           urbac_model_count(m, URBAC_OBJ_DEVICE), urbac_model_count(m, URBAC_OBJ_ROLE));
+    printf("%s: valid (tenant %s: %zu users, %zu groups, %zu device groups, %zu devices, %zu roles)\n", path,
+           urbac_model_tenant(m), urbac_model_count(m, URBAC_OBJ_USER), urbac_model_count(m, URBAC_OBJ_GROUP),
+           urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP), urbac_model_count(m, URBAC_OBJ_DEVICE),
+           urbac_model_count(m, URBAC_OBJ_ROLE));
   if (err && !urbac_diag_count(d))
     cli_error("%s: %s", path, urbac_strerror(err));
   urbac_snapshot_free(s);
@@ -134,5 +134,5 @@ const cli_command cli_validate = CLI_COMMAND("validate", "urbac validate FILE [-
                                              tenant_opts, validate_opts, validate);
 const cli_command cli_fmt =
     CLI_COMMAND("fmt", "urbac fmt [--check] FILE",
-                "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)", tenant_opts,
-                fmt_opts, fmt);
+                "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)",
+                tenant_opts, fmt_opts, fmt);
