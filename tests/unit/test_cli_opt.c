@@ -5,7 +5,6 @@
  * table checks, the help text and the edit distance behind "did you mean".
  * Each expected message is written out here, not computed by the parser.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "cli/opt.h"
 
