@@ -6,54 +6,21 @@
  *
  * Depends on: util (src/ internals), cmocka.
  */
+#include "failing_alloc.h"
 #include "helpers.h"
 #include "util/util.h"
-
-/* ---------------------------------------------------------------- a counting allocator */
-
-static long live, calls, fail_at;
-
-static void *t_malloc(size_t n)
-{
-  if (fail_at && ++calls == fail_at)
-    return NULL;
-  size_t *p = malloc(n + sizeof(size_t) * 2);
-  if (!p)
-    return NULL;
-  live++;
-  return p + 2;
-}
-
-static void *t_realloc(void *p, size_t n)
-{
-  if (!p)
-    return t_malloc(n);
-  if (fail_at && ++calls == fail_at)
-    return NULL;
-  size_t *q = realloc((size_t *)p - 2, n + sizeof(size_t) * 2);
-  return q ? q + 2 : NULL;
-}
-
-static void t_free(void *p)
-{
-  if (!p)
-    return;
-  live--;
-  free((size_t *)p - 2);
-}
 
 static int hook_on(void **state)
 {
   (void)state;
-  live = calls = fail_at = 0;
-  urbac_set_allocator(t_malloc, t_realloc, t_free);
+  failing_alloc_on();
   return 0;
 }
 
 static int hook_off(void **state)
 {
   (void)state;
-  urbac_set_allocator(NULL, NULL, NULL);
+  failing_alloc_off();
   return 0;
 }
 
@@ -63,32 +30,32 @@ static void test_alloc_hook(void **state)
 {
   (void)state;
   char *s = urbac__strdup("abc");
-  assert_int_equal(live, 1);
+  assert_int_equal(alloc_live, 1);
   assert_string_equal(s, "abc");
   char *t = urbac__strndup("abcdef", 2);
   assert_string_equal(t, "ab");
   urbac__free(s);
   urbac__free(t);
   urbac__free(NULL);
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
   /* zero bytes is still a pointer the hook gave out */
   void *z = urbac__malloc(0);
   assert_non_null(z);
-  assert_int_equal(live, 1);
+  assert_int_equal(alloc_live, 1);
   urbac__free(z);
   /* calloc zeroes, and refuses a product that overflows without calling the hook */
   unsigned char *c = urbac__calloc(4, 8);
   for (size_t i = 0; i < 32; i++)
     assert_int_equal(c[i], 0);
   urbac__free(c);
-  long before = calls;
+  long before = alloc_calls;
   assert_null(urbac__calloc(SIZE_MAX / 2, 4));
-  assert_int_equal(calls, before);
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_calls, before);
+  assert_int_equal(alloc_live, 0);
   /* a failing hook is a NULL, never an abort */
-  fail_at = calls + 1;
+  alloc_fail_at = alloc_calls + 1;
   assert_null(urbac__strdup("x"));
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 static void test_grow(void **state)
@@ -110,12 +77,12 @@ static void test_grow(void **state)
   assert_ptr_equal(v, old);
   assert_int_equal(cap, 16);
   /* the hook failing: ENOMEM, the array and its capacity untouched */
-  fail_at = calls + 1;
+  alloc_fail_at = alloc_calls + 1;
   assert_int_equal(URBAC_GROW(v, cap, 17), URBAC_ENOMEM);
   assert_int_equal(cap, 16);
   assert_int_equal(v[7], 42);
   urbac__free(v);
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 static void test_buf(void **state)
@@ -147,12 +114,12 @@ static void test_buf(void **state)
   urbac__free(s);
   /* a failed allocation sticks: later adds do nothing and take gives NULL */
   urbac__buf_puts(&b, "ok");
-  fail_at = calls + 1;
+  alloc_fail_at = alloc_calls + 1;
   urbac__buf_add(&b, big, sizeof big - 1);
   assert_true(b.failed);
   urbac__buf_puts(&b, "more");
   assert_null(urbac__buf_take(&b, &len));
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 /* ---------------------------------------------------------------- strmap.c */
@@ -195,14 +162,14 @@ static void test_strmap(void **state)
   assert_false(urbac__strmap_get(&m, "max", 3, &v));
   urbac__strmap_free(&m);
   assert_false(urbac__strmap_get(&m, "k1", 2, &v)); /* a freed map is empty, not a crash */
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 static void test_strmap_out_of_memory(void **state)
 {
   (void)state;
   urbac__strmap m;
-  fail_at = calls + 1;
+  alloc_fail_at = alloc_calls + 1;
   assert_int_equal(urbac__strmap_init(&m, 4), URBAC_ENOMEM);
   assert_int_equal(urbac__strmap_init(&m, 4), URBAC_OK);
   uint32_t v;
@@ -215,13 +182,13 @@ static void test_strmap_out_of_memory(void **state)
     i++;
   }
   assert_int_equal(i, 8);
-  fail_at = calls + 1;
+  alloc_fail_at = alloc_calls + 1;
   assert_int_equal(urbac__strmap_put(&m, "new", 3, 1, NULL), URBAC_ENOMEM);
   assert_false(urbac__strmap_get(&m, "new", 3, &v));
   assert_true(urbac__strmap_get(&m, "0", 1, &v)); /* the map is intact */
   assert_int_equal(urbac__strmap_put(&m, "new", 3, 1, NULL), URBAC_OK);
   urbac__strmap_free(&m);
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 /* ---------------------------------------------------------------- intern.c */
@@ -260,7 +227,7 @@ static void test_intern(void **state)
   assert_int_equal(id, 1001);
   assert_int_equal(t.n, 1002);
   urbac__intern_free(&t);
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 static void test_intern_out_of_memory(void **state)
@@ -269,18 +236,18 @@ static void test_intern_out_of_memory(void **state)
   urbac__intern t;
   uint32_t id;
   for (long n = 1; n <= 4; n++) { /* init makes three allocations */
-    fail_at = calls + n;
+    alloc_fail_at = alloc_calls + n;
     urbac_err err = urbac__intern_init(&t, 4);
     assert_int_equal(err, n <= 3 ? URBAC_ENOMEM : URBAC_OK);
-    assert_int_equal(live, err ? 0 : 3);
+    assert_int_equal(alloc_live, err ? 0 : 3);
   }
-  fail_at = calls + 1;
+  alloc_fail_at = alloc_calls + 1;
   assert_int_equal(urbac__intern_put(&t, "abc", 3, &id, NULL), URBAC_ENOMEM);
-  fail_at = 0;
+  alloc_fail_at = 0;
   assert_int_equal(urbac__intern_put(&t, "abc", 3, &id, NULL), URBAC_OK);
   assert_int_equal(id, 0); /* the failed put left no id behind */
   urbac__intern_free(&t);
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 /* ---------------------------------------------------------------- error.c */
@@ -352,7 +319,7 @@ static void test_diag_format(void **state)
   assert_int_equal(urbac__diag_add(NULL, URBAC_EIO, NULL, 0, 0, NULL, "ignored"), URBAC_EIO);
   urbac_diag_free(d);
   urbac_diag_free(NULL);
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 static void test_diag_limits(void **state)
@@ -370,22 +337,22 @@ static void test_diag_limits(void **state)
   assert_string_equal(buf, "5 more errors not shown");
   urbac_diag_clear(d);
   /* out of memory while adding: the error still counts */
-  fail_at = calls + 1;
+  alloc_fail_at = alloc_calls + 1;
   urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, "p", "lost");
   assert_int_equal(urbac_diag_count(d), 1);
   assert_null(urbac_diag_get(d, 0));
   for (long n = 2; n <= 3; n++) { /* the file and the path copies */
-    fail_at = calls + n;
+    alloc_fail_at = alloc_calls + n;
     urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, "p", "lost");
   }
-  fail_at = 0;
+  alloc_fail_at = 0;
   assert_int_equal(urbac_diag_count(d), 3);
   assert_null(urbac_diag_get(d, 0));
   urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, "p", "kept");
   assert_int_equal(urbac_diag_count(d), 4);
   assert_string_equal(urbac_diag_get(d, 0)->message, "kept");
   urbac_diag_free(d);
-  assert_int_equal(live, 0);
+  assert_int_equal(alloc_live, 0);
 }
 
 int main(void)
