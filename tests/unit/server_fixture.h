@@ -61,8 +61,8 @@ static inline fixture *fixture_new(void (*prepare)(fixture *fx, urbac_store *st)
   if (prepare)
     prepare(fx, st);
   urbac_store_close(st);
-  fx->cfg = (urbac_server_config){.db_url = fx->db, .preshared_key_file = fx->keys, .min_revision_wait_ms = 1,
-                                  .max_body = 1 << 20};
+  fx->cfg = (urbac_server_config){
+      .db_url = fx->db, .preshared_key_file = fx->keys, .min_revision_wait_ms = 1, .max_body = 1 << 20};
   urbac_diag *d = urbac_diag_new();
   urbac_err err = srv_init(&fx->server, &fx->cfg, d);
   for (size_t i = 0; i < urbac_diag_count(d); i++) {
@@ -100,7 +100,10 @@ static inline answer fixture_send(fixture *fx, srv_method method, const char *ta
   char *path = strdup(target), *query = strchr(path, '?'), *scratch = NULL;
   if (query)
     *query++ = '\0';
-  srv_req req = {.method = method, .path = path, .authorization = auth, .body = body,
+  srv_req req = {.method = method,
+                 .path = path,
+                 .authorization = auth,
+                 .body = body,
                  .body_len = body ? strlen(body) : 0};
   srv_resp r = {0};
   answer a = {0, NULL};
@@ -125,12 +128,12 @@ static inline answer fixture_send(fixture *fx, srv_method method, const char *ta
 #define PSK_AUTH "Bearer " FIXTURE_PSK
 
 /* Asserts status and that the body contains `needle`, printing the body if not. */
-#define EXPECT(a, want_status, needle)                                                             \
-  do {                                                                                             \
-    if ((a).status != (want_status) || !strstr((a).body, needle))                                 \
-      print_error("got %u %s\nwanted %u with %s\n", (a).status, (a).body, (unsigned)(want_status), needle); \
-    assert_int_equal((a).status, want_status);                                                     \
-    assert_non_null(strstr((a).body, needle));                                                     \
+#define EXPECT(a, want_status, needle)                                                                       \
+  do {                                                                                                       \
+    if ((a).status != (want_status) || !strstr((a).body, needle))                                            \
+      print_error("got %u %s\nwanted %u with %s\n", (a).status, (a).body, (unsigned)(want_status), needle);  \
+    assert_int_equal((a).status, want_status);                                                               \
+    assert_non_null(strstr((a).body, needle));                                                               \
   } while (0)
 
 #endif

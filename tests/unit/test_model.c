@@ -22,8 +22,8 @@ static urbac_model *hand_model(void)
   return m;
 }
 
-#define PUSH(m, arr)                                                                               \
-  (assert_int_equal(URBAC_GROW((m)->arr, (m)->cap_##arr, (m)->n_##arr + 1), URBAC_OK),             \
+#define PUSH(m, arr)                                                                                         \
+  (assert_int_equal(URBAC_GROW((m)->arr, (m)->cap_##arr, (m)->n_##arr + 1), URBAC_OK),                       \
    memset(&(m)->arr[(m)->n_##arr], 0, sizeof *(m)->arr), &(m)->arr[(m)->n_##arr++])
 
 static urbac__loc at(uint32_t line) { return (urbac__loc){line, 5}; }
@@ -88,8 +88,8 @@ static char *verdict(urbac_model *m, urbac_err want)
   for (size_t i = 0; i < urbac_diag_count(d); i++) {
     const urbac_error *e = urbac_diag_get(d, i);
     assert_string_equal(e->file, "hand.yaml");
-    len += (size_t)snprintf(out + len, cap - len, "%s@%u:%u %s\n", urbac_err_name(e->code), e->line, e->column,
-                            e->message);
+    len += (size_t)snprintf(out + len, cap - len, "%s@%u:%u %s\n", urbac_err_name(e->code), e->line,
+                            e->column, e->message);
   }
   urbac_diag_free(d);
   return out;
@@ -163,16 +163,17 @@ static void test_every_error_at_once(void **state)
   urbac__legacy_members *q1 = PUSH(m, eop), *q2 = PUSH(m, eop);
   q1->loc = at(20);
   q2->loc = at(21); /* both row 0 of the catalog */
-  assert_verdict(m, URBAC_EINVAL,
-                 "EDUPLICATE@4:5 duplicate user id 'ann' (first defined at line 3)\n"
-                 "EDUPLICATE@17:5 duplicate role name 'r' (first defined at line 13)\n"
-                 "EDUPLICATE@21:5 EOP role group 'Security reader' is listed twice (first at line 20)\n"
-                 "EDANGLING@6:20 group 'ops' names unknown user 'nobody'\n"
-                 "EDANGLING@6:28 group 'ops' names unknown user 'ops2' (a group of that id exists: write group:ops2)\n"
-                 "EDANGLING@11:40 userAccess of device group 'c' names unknown group 'ghosts'\n"
-                 "EDUPLICATE@15:5 duplicate assignment name in the role 'x' (first defined at line 14)\n"
-                 "EDANGLING@14:40 assignment 'x' of role 'r' names unknown device group 'lab'\n"
-                 "ERANK@10:5 device group 'b' has rank 2, already held by 'a'\n");
+  assert_verdict(
+      m, URBAC_EINVAL,
+      "EDUPLICATE@4:5 duplicate user id 'ann' (first defined at line 3)\n"
+      "EDUPLICATE@17:5 duplicate role name 'r' (first defined at line 13)\n"
+      "EDUPLICATE@21:5 EOP role group 'Security reader' is listed twice (first at line 20)\n"
+      "EDANGLING@6:20 group 'ops' names unknown user 'nobody'\n"
+      "EDANGLING@6:28 group 'ops' names unknown user 'ops2' (a group of that id exists: write group:ops2)\n"
+      "EDANGLING@11:40 userAccess of device group 'c' names unknown group 'ghosts'\n"
+      "EDUPLICATE@15:5 duplicate assignment name in the role 'x' (first defined at line 14)\n"
+      "EDANGLING@14:40 assignment 'x' of role 'r' names unknown device group 'lab'\n"
+      "ERANK@10:5 device group 'b' has rank 2, already held by 'a'\n");
   urbac_model_free(m);
 }
 
@@ -394,10 +395,14 @@ static void test_clone_out_of_memory(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_model_resolves), cmocka_unit_test(test_every_error_at_once),
-      cmocka_unit_test(test_cycles_named_in_full), cmocka_unit_test(test_empty_model_is_valid),
-      cmocka_unit_test(test_reference_limits),     cmocka_unit_test(test_device_rules),
-      cmocka_unit_test(test_views),                cmocka_unit_test(test_clone_is_deep),
+      cmocka_unit_test(test_valid_model_resolves),
+      cmocka_unit_test(test_every_error_at_once),
+      cmocka_unit_test(test_cycles_named_in_full),
+      cmocka_unit_test(test_empty_model_is_valid),
+      cmocka_unit_test(test_reference_limits),
+      cmocka_unit_test(test_device_rules),
+      cmocka_unit_test(test_views),
+      cmocka_unit_test(test_clone_is_deep),
       cmocka_unit_test(test_clone_out_of_memory),
   };
   return cmocka_run_group_tests_name("model", tests, NULL, NULL);

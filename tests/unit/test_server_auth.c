@@ -12,8 +12,8 @@
 static fixture *fx;
 static char tokens[5][256]; /* ann, decisions-only, revoked, expired, tenant g's */
 
-static void key(urbac_store *st, const char *tenant_id, const char *user, const char *scope, const char *expires,
-                char *out)
+static void key(urbac_store *st, const char *tenant_id, const char *user, const char *scope,
+                const char *expires, char *out)
 {
   urbac_api_key k = {.name = "unit", .user = user, .scope = scope, .expires = expires};
   urbac_write w = {"unit", "setup", false, 0, NULL};
@@ -76,10 +76,10 @@ static void test_bearer_header(void **state)
 {
   (void)state;
   expect_auth(WORKLOADS, "Bearer " FIXTURE_PSK, 200, "\"mdi\"");
-  expect_auth(WORKLOADS, "bEARER " FIXTURE_PSK, 200, "\"mdi\""); /* the scheme is case-insensitive */
+  expect_auth(WORKLOADS, "bEARER " FIXTURE_PSK, 200, "\"mdi\"");          /* the scheme is case-insensitive */
   expect_auth(WORKLOADS, "Bearer    " FIXTURE_PSK "   ", 200, "\"mdi\""); /* spaces around the token */
-  static const char *const missing[] = {NULL, "", "Bearer", "Bearer ", "Bearer    ", "Basic " FIXTURE_PSK,
-                                        FIXTURE_PSK, "Bearer" FIXTURE_PSK};
+  static const char *const missing[] = {
+      NULL, "", "Bearer", "Bearer ", "Bearer    ", "Basic " FIXTURE_PSK, FIXTURE_PSK, "Bearer" FIXTURE_PSK};
   for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++)
     expect_auth(WORKLOADS, missing[i], 401,
                 "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"an Authorization: Bearer token is "
@@ -135,7 +135,8 @@ static void test_tokens_left_to_jwt(void **state)
   expect_auth(CHECK, "Bearer a.b", 401, "the token is neither a key nor a JWT");
   expect_auth(CHECK, "Bearer a.b.c.d", 401, "the token is neither a key nor a JWT");
   expect_auth(CHECK, "Bearer a.b.c", 401, "the JWT is malformed");
-  expect_auth(CHECK, "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", 401, "JWT algorithm 'HS256': only RS256 and ES256");
+  expect_auth(CHECK, "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", 401,
+              "JWT algorithm 'HS256': only RS256 and ES256");
 }
 
 int main(void)

@@ -42,8 +42,8 @@ static void test_answers_match_naive(void **state)
 {
   (void)state;
   static const char *const users[] = {"ann", "ben", "cat", "nobody"};
-  static const char *const perms[] = {"Alerts (manage)", "Security data basics (read)", "Configuration \\ Authorization (read)",
-                                      "Basic live response"};
+  static const char *const perms[] = {"Alerts (manage)", "Security data basics (read)",
+                                      "Configuration \\ Authorization (read)", "Basic live response"};
   static const char *const wls[] = {"mde", "mdo", "mdi"};
   static const char *const scopes[] = {"", "any", "device:d1", "devicegroup:ungrouped"};
   tenant t = tenant_load(fixture_tenant);
@@ -65,8 +65,9 @@ static void test_answers_match_naive(void **state)
             perm[k++] = *c;
           }
           perm[k] = '\0';
-          srv_buf_printf(&body, "%s{\"user\": \"%s\", \"permission\": \"%s\", \"workload\": \"%s\", \"scope\": \"%s\"}",
-                         n ? ", " : "", users[u], perm, wls[w], w == 0 ? scopes[s] : "");
+          srv_buf_printf(
+              &body, "%s{\"user\": \"%s\", \"permission\": \"%s\", \"workload\": \"%s\", \"scope\": \"%s\"}",
+              n ? ", " : "", users[u], perm, wls[w], w == 0 ? scopes[s] : "");
           urbac_query q = ask(&t, users[u], perms[p], wls[w], w == 0 ? scopes[s] : "");
           srv_buf_printf(&want, "%s\"%s\"", n++ ? "," : "", naive_decide(ref, &q) ? "allow" : "deny");
         }
@@ -114,8 +115,9 @@ static void test_errors_name_their_target(void **state)
   expect_post(body, 400, "\"target\":\"checks[1]\"");
   /* one field */
   snprintf(body, sizeof body, "{\"checks\": [%s, {\"user\": 7}]}", ok);
-  expect_post(body, 400, "{\"error\":{\"code\":\"badRequest\",\"message\":\"a string, not a number\","
-                         "\"target\":\"checks[1].user\"}}");
+  expect_post(body, 400,
+              "{\"error\":{\"code\":\"badRequest\",\"message\":\"a string, not a number\","
+              "\"target\":\"checks[1].user\"}}");
   expect_post("{\"checks\": [{\"scope\": null}]}", 400, "\"target\":\"checks[0].scope\"");
   expect_post("{\"checks\": [{\"workload\": true}]}", 400, "a string, not a boolean");
   expect_post("{\"checks\": [{\"user\": {}}]}", 400, "a string, not an object");
@@ -124,11 +126,12 @@ static void test_errors_name_their_target(void **state)
   /* resolution */
   snprintf(body, sizeof body, "{\"checks\": [%s, %s, {\"user\": \"ann\", \"workload\": \"mdi\"}]}", ok, ok);
   expect_post(body, 400, "\"target\":\"checks[2].permission\"");
-  snprintf(body, sizeof body, "{\"checks\": [%s, {\"user\": \"ann\", \"permission\": \"Alertz\", \"workload\": \"mdi\"}]}",
-           ok);
+  snprintf(body, sizeof body,
+           "{\"checks\": [%s, {\"user\": \"ann\", \"permission\": \"Alertz\", \"workload\": \"mdi\"}]}", ok);
   expect_post(body, 422, "\"target\":\"checks[1].permission\"");
-  expect_post("{\"checks\": [{\"user\": \"ann\", \"permission\": \"Alerts (manage)\", \"workload\": \"mdz\"}]}", 422,
-              "\"target\":\"checks[0].workload\"");
+  expect_post(
+      "{\"checks\": [{\"user\": \"ann\", \"permission\": \"Alerts (manage)\", \"workload\": \"mdz\"}]}", 422,
+      "\"target\":\"checks[0].workload\"");
   /* syntax: where it stopped, by line and column */
   expect_post("{\"checks\": [\n  {\"user\": \"ann\",,}]}", 400, "body:2:");
 }
@@ -140,7 +143,8 @@ static void test_limits(void **state)
   char *body = malloc(4096), user[1100];
   memset(user, 'u', sizeof user);
   user[1023] = '\0';
-  snprintf(body, 4096, "{\"checks\": [{\"user\": \"%s\", \"permission\": \"Alerts (manage)\", \"workload\": \"mdi\"}]}",
+  snprintf(body, 4096,
+           "{\"checks\": [{\"user\": \"%s\", \"permission\": \"Alerts (manage)\", \"workload\": \"mdi\"}]}",
            user);
   expect_post(body, 200, "\"deny\""); /* an unknown user: denied, not an error */
   user[1023] = 'u';

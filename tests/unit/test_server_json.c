@@ -133,10 +133,13 @@ static void test_paging(void **state)
   assert_int_equal(top, 10000);
   assert_int_equal(skip, 123);
   free(body);
-  static const char *const bad_top[] = {"$top=0", "$top=10001", "$top=", "$top=-1", "$top=1e3", "$top=99999999999999999999999"};
+  static const char *const bad_top[] = {
+      "$top=0", "$top=10001", "$top=", "$top=-1", "$top=1e3", "$top=99999999999999999999999"};
   for (size_t i = 0; i < sizeof bad_top / sizeof bad_top[0]; i++) {
     assert_false(page_args(bad_top[i], &skip, &top, &body));
-    assert_string_equal(body, "{\"error\":{\"code\":\"badRequest\",\"message\":\"$top must be 1 to 10000\",\"target\":\"$top\"}}");
+    assert_string_equal(
+        body,
+        "{\"error\":{\"code\":\"badRequest\",\"message\":\"$top must be 1 to 10000\",\"target\":\"$top\"}}");
     free(body);
   }
   /* a skip token that is no offset, or one so large it would wrap around */
@@ -158,7 +161,8 @@ static void test_next_link(void **state)
   (void)state;
   srv_req req;
   char *scratch;
-  assert_true(target(&req, "/api/v1/tenants/t/roles", "filter=a%20b%26c&$top=5&$skiptoken=5&x=%C3%A9", &scratch));
+  assert_true(
+      target(&req, "/api/v1/tenants/t/roles", "filter=a%20b%26c&$top=5&$skiptoken=5&x=%C3%A9", &scratch));
   req.path = "/api/v1/tenants/t/roles";
   char *link = srv_next_link(&req, 10, 5);
   /* the other arguments kept and escaped again, the paging ones replaced */
@@ -185,7 +189,8 @@ static void test_page(void **state)
   assert_int_equal(r.status, 200);
   assert_true(r.has_revision);
   assert_int_equal(r.revision, 7);
-  assert_string_equal(r.body.p, "{\"revision\":7,\"value\":[1,2],\"@odata.nextLink\":\"/r?$top=2&$skiptoken=3\"}");
+  assert_string_equal(r.body.p,
+                      "{\"revision\":7,\"value\":[1,2],\"@odata.nextLink\":\"/r?$top=2&$skiptoken=3\"}");
   srv_buf_free(&r.body);
   free(scratch);
   /* the last page has no link; a skip past the end is an empty page */
@@ -213,7 +218,7 @@ static void test_errors(void **state)
   struct {
     urbac_err err;
     unsigned status;
-  } const statuses[] = {{URBAC_OK, 200},        {URBAC_ENOTFOUND, 404}, {URBAC_ECONFLICT, 412},
+  } const statuses[] = {{URBAC_OK, 200},         {URBAC_ENOTFOUND, 404}, {URBAC_ECONFLICT, 412},
                         {URBAC_EDUPLICATE, 409}, {URBAC_EREFUSED, 409},  {URBAC_ELIMIT, 413},
                         {URBAC_ENOMEM, 500},     {URBAC_ESTORE, 500},    {URBAC_ETAMPERED, 500},
                         {URBAC_EDANGLING, 422},  {URBAC_ESYNTAX, 422},   {URBAC_EUNKNOWNPERM, 422}};
@@ -230,10 +235,10 @@ static void test_errors(void **state)
   urbac_diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, NULL, "second");
   srv_error_urbac(&r, URBAC_EINVAL, d, "role");
   assert_int_equal(r.status, 422);
-  assert_string_equal(r.body.p,
-                      "{\"error\":{\"code\":\"EDANGLING\",\"message\":\"body:1:9: assignments[0].principals[1]: "
-                      "unknown user 'zed'\",\"target\":\"assignments[0].principals[1]\",\"details\":[{\"code\":"
-                      "\"EDUPLICATE\",\"message\":\"second\",\"target\":\"\"}]}}");
+  assert_string_equal(
+      r.body.p, "{\"error\":{\"code\":\"EDANGLING\",\"message\":\"body:1:9: assignments[0].principals[1]: "
+                "unknown user 'zed'\",\"target\":\"assignments[0].principals[1]\",\"details\":[{\"code\":"
+                "\"EDUPLICATE\",\"message\":\"second\",\"target\":\"\"}]}}");
   srv_buf_free(&r.body);
   urbac_diag_free(d);
 }

@@ -47,7 +47,8 @@ static void b64url(const unsigned char *in, size_t n, char *out)
   static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   size_t o = 0;
   for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+    uint32_t v =
+        (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
     out[o++] = abc[v >> 18 & 63];
     out[o++] = abc[v >> 12 & 63];
     if (i + 1 < n)
@@ -84,7 +85,8 @@ static void jwk(EVP_PKEY *k, const char *kid, char *out, size_t size)
   assert_int_equal(len, 65);
   b64url(point + 1, 32, a);
   b64url(point + 33, 32, b);
-  snprintf(out, size, "{\"kty\": \"EC\", \"crv\": \"P-256\", \"kid\": \"%s\", \"x\": \"%s\", \"y\": \"%s\"}", kid, a, b);
+  snprintf(out, size, "{\"kty\": \"EC\", \"crv\": \"P-256\", \"kid\": \"%s\", \"x\": \"%s\", \"y\": \"%s\"}",
+           kid, a, b);
 }
 
 static int setup(void **state)
@@ -141,8 +143,8 @@ static urbac_err load(srv *s, const char *text, char *first, size_t size)
   return err;
 }
 
-#define PROVIDER(extra)                                                                            \
-  "{\"providers\": [{\"tenant\": \"f\", \"issuer\": \"https://idp.example/f\", \"audience\": \"urbac\", " \
+#define PROVIDER(extra)                                                                                      \
+  "{\"providers\": [{\"tenant\": \"f\", \"issuer\": \"https://idp.example/f\", \"audience\": \"urbac\", "    \
   "\"jwksFile\": \"jwks.json\", \"userClaim\": \"upn\"" extra "}]}"
 
 static void expect_refused(const char *text, urbac_err code, const char *needle)
@@ -245,8 +247,10 @@ static char *sign(jwt_alg_t alg, const char *pem, const char *kid, const char *j
 static void claims(char *out, size_t size, const char *extra)
 {
   long now = (long)time(NULL);
-  snprintf(out, size, "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"sub\": \"s-1\", "
-                      "\"exp\": %ld, \"nbf\": %ld%s}", now + 3600, now - 10, extra);
+  snprintf(out, size,
+           "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"sub\": \"s-1\", "
+           "\"exp\": %ld, \"nbf\": %ld%s}",
+           now + 3600, now - 10, extra);
 }
 
 static bool verify(const srv *s, const char *token, srv_identity *who, char *why, size_t size)
@@ -286,7 +290,8 @@ static void test_tokens(void **state)
   claims(c, sizeof c, "");
   expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r1", c), true, "ann");
   expect_token(&s, sign(JWT_ALG_ES256, ec_pem, "e1", c), true, "ann");
-  expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, NULL, c), true, "ann"); /* no kid: every key of the type tried */
+  expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, NULL, c), true,
+               "ann"); /* no kid: every key of the type tried */
   srv_identity who;
   char why[256], *t = sign(JWT_ALG_RS256, rsa_pem, "r1", c);
   assert_true(verify(&s, t, &who, why, sizeof why));
@@ -308,33 +313,47 @@ static void test_tokens(void **state)
     const char *fmt;
     const char *why;
   } bad[] = {
-      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"other\", \"upn\": \"ann\", \"exp\": %ld}", "audience is not 'urbac'"},
-      {"{\"iss\": \"https://idp.example/f\", \"aud\": [\"a\", \"b\"], \"upn\": \"ann\", \"exp\": %ld}", "audience is not"},
+      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"other\", \"upn\": \"ann\", \"exp\": %ld}",
+       "audience is not 'urbac'"},
+      {"{\"iss\": \"https://idp.example/f\", \"aud\": [\"a\", \"b\"], \"upn\": \"ann\", \"exp\": %ld}",
+       "audience is not"},
       {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\"}", "no expiry (exp)"},
-      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": \"soon\"}", "no expiry"},
+      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": \"soon\"}",
+       "no expiry"},
       {"{\"iss\": \"https://other.example\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld}",
        "issuer is not a configured provider"},
       {"{\"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld}", "issuer is not a configured provider"},
-      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"exp\": %ld}", "no 'upn' claim naming a user"},
-      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"\", \"exp\": %ld}", "no 'upn' claim"},
-      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": 7, \"exp\": %ld}", "no 'upn' claim"},
+      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"exp\": %ld}",
+       "no 'upn' claim naming a user"},
+      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"\", \"exp\": %ld}",
+       "no 'upn' claim"},
+      {"{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": 7, \"exp\": %ld}",
+       "no 'upn' claim"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     snprintf(c, sizeof c, bad[i].fmt, now + 3600);
     expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r1", c), false, bad[i].why);
   }
-  snprintf(c, sizeof c, "{\"iss\": \"https://idp.example/f\", \"aud\": [\"a\", \"urbac\"], \"upn\": \"ann\", \"exp\": %ld}",
-           now + 3600);
+  snprintf(
+      c, sizeof c,
+      "{\"iss\": \"https://idp.example/f\", \"aud\": [\"a\", \"urbac\"], \"upn\": \"ann\", \"exp\": %ld}",
+      now + 3600);
   expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r1", c), true, "ann"); /* one audience of several */
-  snprintf(c, sizeof c, "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld}", now - 1);
+  snprintf(c, sizeof c,
+           "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld}",
+           now - 1);
   expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r1", c), false, "the token expired");
-  snprintf(c, sizeof c, "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld, \"nbf\": %ld}",
+  snprintf(c, sizeof c,
+           "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld, "
+           "\"nbf\": %ld}",
            now + 3600, now + 600);
   expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r1", c), false, "not valid yet (nbf)");
   srv_oidc_free(s.oidc);
   /* leeway: a token expired 30 s ago passes with 60 s of it */
   assert_int_equal(load(&s, PROVIDER(", \"leewaySeconds\": 60"), first, sizeof first), URBAC_OK);
-  snprintf(c, sizeof c, "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld}", now - 30);
+  snprintf(c, sizeof c,
+           "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld}",
+           now - 30);
   expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r1", c), true, "ann");
   srv_oidc_free(s.oidc);
 }

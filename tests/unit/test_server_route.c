@@ -118,8 +118,8 @@ static void test_authorization(void **state)
   snprintf(ann, sizeof ann, "Bearer %s", getenv("UNIT_ANN_TOKEN"));
   snprintf(ben, sizeof ben, "Bearer %s", getenv("UNIT_BEN_TOKEN"));
   /* decisions: any identity of the tenant */
-  expect_send(SRV_GET, "/api/v1/tenants/f/check?user=ann&permission=Alerts+(manage)&workload=mdi", ann, NULL, 200,
-              "\"decision\":\"allow\"");
+  expect_send(SRV_GET, "/api/v1/tenants/f/check?user=ann&permission=Alerts+(manage)&workload=mdi", ann, NULL,
+              200, "\"decision\":\"allow\"");
   /* reads need Configuration \ Authorization (read): ann has not, ben (Security administrator) has */
   expect_send(SRV_GET, "/api/v1/tenants/f/roleDefinitions", ann, NULL, 403,
               "ann needs Configuration \\\\ Authorization (read)");
@@ -150,10 +150,11 @@ static void test_if_match(void **state)
     const char *v;
     bool ok, has;
     uint64_t rev;
-  } cases[] = {{NULL, true, false, 0},     {"*", true, false, 0},      {"\"12\"", true, true, 12},
-               {"W/\"7\"", true, true, 7}, {"12", false, false, 0},    {"\"\"", false, false, 0},
-               {"\"1a\"", false, false, 0}, {"\"-1\"", false, false, 0}, {"\"99999999999999999999\"", false, false, 0},
-               {"\"12", false, false, 0},  {"W/", false, false, 0}};
+  } cases[] = {
+      {NULL, true, false, 0},      {"*", true, false, 0},       {"\"12\"", true, true, 12},
+      {"W/\"7\"", true, true, 7},  {"12", false, false, 0},     {"\"\"", false, false, 0},
+      {"\"1a\"", false, false, 0}, {"\"-1\"", false, false, 0}, {"\"99999999999999999999\"", false, false, 0},
+      {"\"12", false, false, 0},   {"W/", false, false, 0}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     srv_req req = {.if_match = cases[i].v};
     srv_resp r = {0};
@@ -174,8 +175,10 @@ static void test_if_match(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_every_route_matches_its_path), cmocka_unit_test(test_matching),
-      cmocka_unit_test(test_authorization),                cmocka_unit_test(test_min_revision),
+      cmocka_unit_test(test_every_route_matches_its_path),
+      cmocka_unit_test(test_matching),
+      cmocka_unit_test(test_authorization),
+      cmocka_unit_test(test_min_revision),
       cmocka_unit_test(test_if_match),
   };
   return cmocka_run_group_tests_name("server/route.c", tests, setup, teardown);
