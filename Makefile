@@ -3,13 +3,14 @@
 #   make run    build, then serve the demo tenant over HTTP (SQLite store in run/)
 #   make demo   a guided tour of the CLI on examples/contoso.yaml
 #   make test   every test, again under ASan+UBSan, then each fuzzer for a while
+#   make fuzz   every fuzzer for FUZZ_SECONDS (or FUZZ_RUNS executions), figures in bench/results/fuzz.md
 #   make bench  the benchmark workload and urbac's figures (bench/results/core.md)
 #   make bench-peers  the same workload through CASL, Cedar and Casbin (bench/RESULTS.md)
 # Each target installs the Debian packages it needs when they are missing.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all build run demo test bench bench-peers release clean
+.PHONY: all build run demo test fuzz bench bench-peers release clean
 
 all: build
 
@@ -26,6 +27,13 @@ demo: build
 
 test:
 	@scripts/test.sh
+
+# Each fuzzer for FUZZ_SECONDS (default 600), or until FUZZ_RUNS executions;
+# the figures go to bench/results/fuzz.md.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@scripts/deps.sh test
+	@scripts/fuzz.sh --seconds $(FUZZ_SECONDS) $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS)) --report bench/results/fuzz.md
 
 release:
 	@scripts/deps.sh bench
