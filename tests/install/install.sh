@@ -65,8 +65,9 @@ ask() {
 }
 for exe in "$work/pc/embed" "$work/cm/build/embed"; do
   [ -x "$exe" ] || continue
-  if ldd "$exe" | grep -q "liburbac.so.${version%%.*} => $libdir/"; then ok
-  else bad "$exe does not load liburbac from the prefix: $(ldd "$exe" | grep urbac)"; fi
+  loads=$(ldd "$exe")  # (not piped into grep -q: with pipefail, ldd's SIGPIPE would fail the test)
+  if grep -q "liburbac.so.${version%%.*} => $libdir/" <<<"$loads"; then ok
+  else bad "$exe does not load liburbac from the prefix: $(grep urbac <<<"$loads")"; fi
   ask "$exe" allow alice@contoso.com 'Alerts (manage)' mde device:lap-042
   ask "$exe" deny alice@contoso.com 'Alerts (manage)' mde device:srv-001
 done
