@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "urbac/store.h"
 #include "urbac/urbac.h"
 
 static double now(void)

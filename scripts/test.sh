@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh - `make test`: everything CI runs.
-#  1. build and run every test (unit, property, CLI, corpus replays) with ctest;
+#  1. build and run every test (unit, property, CLI, corpus replays, the build
+#     and install checks of tests/install) with ctest;
 #  2. the same again built with AddressSanitizer and UndefinedBehaviorSanitizer;
 #  3. each libFuzzer driver for FUZZ_SECONDS (default 20) from its seed corpus.
 # Exits non-zero on any failure; the last line sums up.
@@ -35,5 +36,5 @@ echo "== fuzzing, ${fuzz_seconds}s per driver"
 fuzz_out=$(scripts/fuzz.sh --seconds "$fuzz_seconds" | tee /dev/stderr)
 fuzzed=$(grep -c ', no crash$' <<<"$fuzz_out")
 
-n=$(cd build && ctest -N | awk '/Total Tests:/ {print $3}')
-echo "make test: $((2 * n + fuzzed)) passed, 0 failed"
+count() { (cd "$1" && ctest -N | awk '/Total Tests:/ {print $3}'); }
+echo "make test: $(($(count build) + $(count build-asan) + fuzzed)) passed, 0 failed"

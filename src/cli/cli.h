@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "opt.h"
+#include "urbac/store.h"
 #include "urbac/urbac.h"
 
 enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };

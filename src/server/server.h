@@ -26,6 +26,7 @@
 
 #include "urbac/urbac.h"
 #include "urbac/server.h"
+#include "urbac/store.h"
 
 #define SRV_MAX_SEGS 12        /* path segments */
 #define SRV_MAX_ARGS 32        /* query arguments */
