@@ -7,7 +7,9 @@
  * store holds many tenants. Each tenant is kept as one row per object (user,
  * group, role, ...) with the object's canonical JSON, so a write touches only
  * what changed, and everything read back is validated as a tenant file is.
- * A urbac_store handle is used by one thread at a time.
+ * A urbac_store handle is used by one thread at a time. Every call that reaches the
+ * store reports a failure into its `d` (urbac/error.h) with what the database said
+ * (SQLite's or PostgreSQL's message, never a password).
  */
 #ifndef URBAC_STORE_H
 #define URBAC_STORE_H
@@ -53,19 +55,21 @@ typedef enum urbac_store_mode {
  */
 URBAC_EXTERN urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store **out,
                                         urbac_diag *d);
+/* Closes `s` and frees it; accepts NULL. */
 URBAC_EXTERN void urbac_store_close(urbac_store *s);
 /* Brings the schema up to date in one transaction per step; *from and *to say
  * which versions (equal when nothing was to do). A new, empty store starts at 0. */
 URBAC_EXTERN urbac_err urbac_store_migrate(urbac_store *s, int *from, int *to, urbac_diag *d);
 
-/* The ids of the tenants the store holds, sorted; strings are owned by the store
- * until the next call. */
-URBAC_EXTERN urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n);
+/* The ids of the tenants the store holds, sorted; the array and its strings are
+ * owned by `s`, valid until the next urbac_store_tenants(s) or urbac_store_close(s). */
+URBAC_EXTERN urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n, urbac_diag *d);
 /* Loads tenant `tenant` (validated like a tenant file) and its revision. The
  * caller frees *out with urbac_model_free(). URBAC_ENOTFOUND if there is none. */
 URBAC_EXTERN urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out,
                                         uint64_t *revision, urbac_diag *d);
-URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision);
+/* `tenant`'s revision; URBAC_ENOTFOUND if there is none. */
+URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision, urbac_diag *d);
 
 /* Waits until `tenant`'s revision is past `after`, or `timeout_ms` passes; then
  * *revision is the revision (still `after` on a timeout). SQLite stores are
@@ -74,11 +78,11 @@ URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, 
  * (at the back-off pace, sleeping in between, never spinning) and returns
  * URBAC_EUNAVAILABLE when `timeout_ms` has passed without it coming back; once
  * it is back, it listens again and reads the revision, so nothing written
- * meanwhile is missed. */
+ * meanwhile is missed. Only the last attempt's error is added to `d`. */
 URBAC_EXTERN urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms,
-                                         uint64_t *revision);
+                                         uint64_t *revision, urbac_diag *d);
 
-/* How the store's connection fares, for health checks and metrics. */
+/* How the store's connection fares, for health checks and metrics; copied into `h`. */
 typedef struct urbac_store_health {
   bool up;             /* the last call reached the store */
   uint64_t reconnects; /* connections made again after one broke */
@@ -107,9 +111,10 @@ typedef struct urbac_plan urbac_plan;
  * is now (tenant: want's id). The caller frees *out with urbac_plan_free(). */
 URBAC_EXTERN urbac_err urbac_store_plan(urbac_store *s, const urbac_model *want, urbac_plan **out,
                                         urbac_diag *d);
+/* Frees `p`; accepts NULL. */
 URBAC_EXTERN void urbac_plan_free(urbac_plan *p);
 URBAC_EXTERN size_t urbac_plan_count(const urbac_plan *p);
-/* Change `i`; strings are owned by the plan. */
+/* Change `i` (NULL when out of range); strings are owned by `p`, valid until urbac_plan_free(p). */
 URBAC_EXTERN const urbac_change *urbac_plan_change(const urbac_plan *p, size_t i);
 /* The revision the plan was computed against (0: a tenant not in the store yet). */
 URBAC_EXTERN uint64_t urbac_plan_revision(const urbac_plan *p);
@@ -140,11 +145,12 @@ URBAC_EXTERN urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want
  * "legacy.mdi.role"); the caller frees *json with urbac_free(). URBAC_ENOTFOUND
  * when there is no such object. */
 URBAC_EXTERN urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, const char *id,
-                                       char **json, uint64_t *revision);
-/* Calls `cb` with every object of `kind` (NULL: every object), in file order. */
+                                       char **json, uint64_t *revision, urbac_diag *d);
+/* Calls `cb` with every object of `kind` (NULL: every object), in file order; the
+ * strings are valid during the call only. A non-zero return from `cb` stops the walk. */
 typedef int (*urbac_object_cb)(void *ctx, const char *kind, const char *id, const char *json);
 URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb,
-                                        void *ctx);
+                                        void *ctx, urbac_diag *d);
 /* Creates or replaces object (`kind`, `id`) with `json` (a tenant file's JSON for
  * that object, whose own id must be `id`), or deletes it when `json` is NULL; the
  * whole tenant is validated with the change (a dangling reference, say, is
@@ -218,15 +224,16 @@ typedef struct urbac_audit_filter {
 } urbac_audit_filter;
 
 typedef int (*urbac_audit_cb)(void *ctx, const urbac_audit_record *r);
-/* Calls `cb` for each audit record of `tenant` that passes `f` (NULL: all), in order. */
+/* Calls `cb` for each audit record of `tenant` that passes `f` (NULL: all), in
+ * order; the record's strings are valid during the call only. */
 URBAC_EXTERN urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f,
-                                         urbac_audit_cb cb, void *ctx);
+                                         urbac_audit_cb cb, void *ctx, urbac_diag *d);
 /* Recomputes the hash chain of `tenant`'s audit log. URBAC_ETAMPERED, with the
- * first bad record's sequence number in *bad and the reason in `why`, when a
+ * first bad record's sequence number in *bad and the reason in `d`, when a
  * record was edited, deleted, inserted or reordered; *count is how many records
  * were checked. */
 URBAC_EXTERN urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count,
-                                                uint64_t *bad, char *why, size_t why_size);
+                                                uint64_t *bad, urbac_diag *d);
 
 #ifdef __cplusplus
 }

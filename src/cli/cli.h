@@ -78,6 +78,10 @@ bool cli_source_open(cli_source *src, const cli_source_opts *o, cli_source_kind 
 const char *cli_source_tenant(cli_source *src);
 /* Loads the model (and, from a store, its revision); prints every error. */
 bool cli_source_load(cli_source *src);
+/* Makes `m` (taken: cli_source_close() frees it) the source's model, in place of
+ * the loaded one (from urbac_import(), urbac_activate(), ...), which is freed
+ * after the snapshot compiled from it, if any. */
+void cli_source_replace(cli_source *src, urbac_model *m);
 /* Compiles the loaded model into src->snapshot; prints every error. */
 bool cli_source_compile(cli_source *src);
 /* open + load (+ compile when `compile`), in one call for the read commands. */
@@ -137,6 +141,9 @@ const char *cli_actor(const char *actor);
 
 /* Prints every error of `d` to stderr, one a line. */
 void cli_print_diag(const urbac_diag *d);
+/* The message of `d`'s first error (without its location), or `err`'s description
+ * when `d` holds none (or is NULL); owned by `d` or static. */
+const char *cli_diag_message(const urbac_diag *d, urbac_err err);
 /* Requires an option; prints "missing --name" when absent. */
 bool cli_need(const char *value, const char *name);
 /* No words after the options; prints "CMD: unexpected argument" otherwise. */

@@ -77,7 +77,7 @@ void impact_row_text(const impact_out *out, const urbac_impact_row *r, impact_te
   t->after = urbac_impact_level_name(r->after);
   t->why_before[0] = t->why_after[0] = '\0';
   if (out->explain)
-    urbac_impact_explain(out->im, r, t->why_before, t->why_after, sizeof t->why_before);
+    urbac_impact_explain(out->im, r, t->why_before, t->why_after, sizeof t->why_before, NULL);
 }
 
 /* The tsv writer without --explain: every string is computed once and rows are
@@ -271,11 +271,13 @@ static int impact(void *opts, const cli_args *a)
   }
   if (w < 0 || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false))
     goto out;
-  urbac_err err = urbac_impact_compute(src.model, (size_t)w, o->import, &im);
-  if (err) {
-    cli_error("impact %s: %s", a->v[0], urbac_strerror(err));
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_impact_compute(src.model, (size_t)w, o->import, &im, d) : URBAC_ENOMEM;
+  if (err)
+    cli_error("impact %s: %s", a->v[0], cli_diag_message(d, err));
+  urbac_diag_free(d);
+  if (err)
     goto out;
-  }
   if (!summarize(im, &s, k == 4) || !(f = cli_open_output(o->output)))
     goto out;
   impact_out out = {im, f, o->explain, o->import, 0, UINT32_MAX};

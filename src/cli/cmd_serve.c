@@ -1,16 +1,17 @@
 /*
  * cli/cmd_serve.c - the server's commands: `urbac serve` (the HTTP service,
- * urbac/server.h) and `urbac key` (the API keys callers present to it).
+ * src/server/serve.h) and `urbac key` (the API keys callers present to it).
  *
  * Depends on: the public API (include/urbac) only, cli/source.c.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
-#include "urbac/server.h"
+#include "serve.h"
 
 typedef struct serve_opts {
   cli_source_opts src;
@@ -64,7 +65,19 @@ static int serve(void *opts, const cli_args *a)
 
 /* ---------------------------------------------------------------- keys */
 
-/* "30d", "12h" from now, or an ISO time as it is; false on anything else. */
+/* Has `s` the shape YYYY-MM-DDTHH:MM:SSZ? (The store checks the same before it writes.) */
+static bool utc_time_shape(const char *s)
+{
+  static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+  for (size_t i = 0; i < sizeof shape - 1; i++)
+    if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+      return false;
+  return s[sizeof shape - 1] == '\0';
+}
+
+/* --expires: "30d", "12h" from now (1 to 36500 days or the same in hours), or a
+ * UTC time as it is, into `out` (empty: never); prints the problem and returns
+ * false on anything else. */
 static bool expiry(const char *in, char *out, size_t size)
 {
   if (!in || !*in) {
@@ -73,21 +86,29 @@ static bool expiry(const char *in, char *out, size_t size)
   }
   char *end;
   unsigned long n = strtoul(in, &end, 10);
-  if (end != in && (strcmp(end, "d") == 0 || strcmp(end, "h") == 0) && n > 0 && n <= 36500) {
+  unsigned long most = *end == 'h' ? 36500ul * 24 : 36500;
+  if (isdigit((unsigned char)in[0]) && (strcmp(end, "d") == 0 || strcmp(end, "h") == 0) && n > 0 && n <= most) {
     time_t t = time(NULL) + (time_t)n * (*end == 'd' ? 86400 : 3600);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return true;
   }
-  snprintf(out, size, "%s", in); /* the store checks the shape */
-  return true;
+  if (utc_time_shape(in) && strlen(in) < size) {
+    snprintf(out, size, "%s", in);
+    return true;
+  }
+  cli_error("--expires '%.100s': use a duration from now, 1d to 36500d or 1h to 876000h (30d, 12h), or a UTC "
+            "time YYYY-MM-DDTHH:MM:SSZ",
+            in);
+  return false;
 }
 
 static int key_create(const key_opts *o, urbac_store *s, const char *tenant, const urbac_write *w)
 {
   char expires[64];
-  expiry(o->expires, expires, sizeof expires);
+  if (!expiry(o->expires, expires, sizeof expires))
+    return EXIT_USAGE;
   urbac_api_key k = {
       .user = o->user, .name = o->name ? o->name : "", .scope = o->key_scope, .expires = expires};
   char *token = NULL;

@@ -122,7 +122,7 @@ static int apply(void *opts, const cli_args *a)
   snprintf(cmd, sizeof cmd, "urbac apply -f %s", o->file ? o->file : "");
   urbac_write w = {cli_actor(o->actor), cmd, o->if_revision.set, o->if_revision.value, NULL};
   if (s)
-    urbac_store_revision(s, urbac_model_tenant(m), &before);
+    urbac_store_revision(s, urbac_model_tenant(m), &before, NULL); /* 0 for a new tenant */
   urbac_err err = s ? urbac_store_apply(s, m, &w, &after, d) : URBAC_EINVAL;
   if (!err) {
     if (o->json)
@@ -153,7 +153,7 @@ static int dump(void *opts, const cli_args *a)
   if (cli_no_args(a, "dump") && cli_source_read(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_READ, false)) {
     urbac_format f = o->output ? urbac_format_from_path(o->output) : URBAC_FORMAT_YAML;
     FILE *out = cli_open_output(o->output);
-    if (out && urbac_tenant_save_buffer(src.model, f, &text, &len) == URBAC_OK) {
+    if (out && urbac_tenant_save_buffer(src.model, f, &text, &len, NULL) == URBAC_OK) {
       fwrite(text, 1, len, out);
       rc = 0;
     }
@@ -199,30 +199,34 @@ static int audit(void *opts, const cli_args *a)
   s = src.store;
   if (verify) {
     uint64_t count = 0, bad = 0;
-    char why[1024] = "";
-    urbac_err err = urbac_store_audit_verify(s, t, &count, &bad, why, sizeof why);
+    urbac_diag *d = urbac_diag_new();
+    urbac_err err = d ? urbac_store_audit_verify(s, t, &count, &bad, d) : URBAC_ENOMEM;
     if (err == URBAC_OK) {
       printf("audit log of tenant %s: %llu records, chain intact\n", t, (unsigned long long)count);
       rc = 0;
     } else if (err == URBAC_ETAMPERED) {
-      cli_error("audit log of tenant %s is broken: %s", t, why);
+      cli_error("audit log of tenant %s is broken: %s", t, cli_diag_message(d, err));
       rc = EXIT_DENY;
     } else {
-      cli_error("audit verify: %s", urbac_strerror(err));
+      cli_error("audit verify: %s", cli_diag_message(d, err));
     }
+    urbac_diag_free(d);
     goto out;
   }
   urbac_audit_filter f = {o->object, o->actor, o->since};
   json_t *rows = o->json ? json_array() : NULL;
-  if (urbac_store_audit(s, t, &f, print_record, rows) == URBAC_OK) {
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_store_audit(s, t, &f, print_record, rows, d) : URBAC_ENOMEM;
+  if (err == URBAC_OK) {
     rc = 0;
     if (rows) {
       json_dumpf(rows, stdout, JSON_INDENT(2));
       fputc('\n', stdout);
     }
   } else {
-    cli_error("audit log: cannot read the store");
+    cli_error("audit log: cannot read the store: %s", cli_diag_message(d, err));
   }
+  urbac_diag_free(d);
   json_decref(rows);
 out:
   cli_source_close(&src);

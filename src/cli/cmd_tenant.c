@@ -97,7 +97,7 @@ static int fmt(void *opts, const cli_args *a)
   const char *path = a->v[0];
   urbac_diag *d = urbac_diag_new();
   urbac_format fmt = urbac_format_from_path(path);
-  if (!d || urbac_tenant_load_file(path, &m, d) || urbac_tenant_save_buffer(m, fmt, &out, &len)) {
+  if (!d || urbac_tenant_load_file(path, &m, d) || urbac_tenant_save_buffer(m, fmt, &out, &len, d)) {
     cli_print_diag(d);
     goto out;
   }

@@ -59,7 +59,12 @@ const char *cli_source_tenant(cli_source *src)
     return src->tenant;
   if (src->opts.tenant_id)
     return src->tenant = src->opts.tenant_id;
-  if (urbac_store_tenants(src->store, &ids, &n) != URBAC_OK)
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_store_tenants(src->store, &ids, &n, d);
+  if (err)
+    cli_print_diag(d);
+  urbac_diag_free(d);
+  if (err)
     cli_error("%s: cannot list the tenants (run 'urbac init'?)",
               cli_source_shown(&src->opts, shown, sizeof shown));
   else if (n == 1)
@@ -93,6 +98,16 @@ bool cli_source_load(cli_source *src)
   }
   urbac_diag_free(d);
   return err == URBAC_OK;
+}
+
+void cli_source_replace(cli_source *src, urbac_model *m)
+{
+  urbac_snapshot_free(src->snapshot); /* it borrows the old model: it goes first */
+  src->snapshot = NULL;
+  if (src->store && src->tenant == urbac_model_tenant(src->model))
+    src->tenant = urbac_model_tenant(m);
+  urbac_model_free(src->model);
+  src->model = m;
 }
 
 bool cli_source_compile(cli_source *src)

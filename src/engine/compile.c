@@ -532,11 +532,12 @@ urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urb
 {
   cctx c = {0};
   urbac_err err = URBAC_ENOMEM;
+  size_t had = urbac_diag_count(d);
   *out = NULL;
   c.m = m;
   c.s = urbac__calloc(1, sizeof *c.s);
   if (!c.s)
-    return URBAC_ENOMEM;
+    return urbac__diag_code(d, URBAC_ENOMEM, "compiling the snapshot");
   c.s->m = m;
   c.s->dg_words = urbac__bits_words(m->n_dgs ? m->n_dgs : 1);
   err = urbac__tables_build(&c.s->tables, d);
@@ -565,7 +566,7 @@ urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urb
   cctx_free(&c);
   if (err) {
     urbac_snapshot_free(c.s);
-    return err;
+    return urbac__diag_code_since(d, had, err, "compiling the snapshot");
   }
   *out = c.s;
   return URBAC_OK;

@@ -24,7 +24,7 @@ static const char *first_chain(const urbac_explanation *e)
 static int report(const urbac_snapshot *s, const urbac_query *q, const char *scope, urbac_effective_cb cb, void *ctx)
 {
   urbac_explanation *e = NULL;
-  if (urbac_explain(s, q, &e))
+  if (urbac_explain(s, q, &e, NULL))
     return URBAC_ENOMEM;
   urbac_effective_entry ent = {q->workload, urbac__grant_of(q->grant), scope, first_chain(e)};
   int r = cb(ctx, &ent);

@@ -348,13 +348,13 @@ static bool explain_user(ectx *c)
   return dir_roles(c, UINT32_MAX, "seed table \"Azure Active Directory Global roles access\"");
 }
 
-urbac_err urbac_explain(const urbac_snapshot *s, const urbac_query *q, urbac_explanation **out)
+urbac_err urbac_explain(const urbac_snapshot *s, const urbac_query *q, urbac_explanation **out, urbac_diag *d)
 {
   ectx c = {.s = s, .m = s->m, .q = q};
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;
   if (!(c.e = urbac__calloc(1, sizeof *c.e)))
-    return URBAC_ENOMEM;
+    return urbac__diag_code(d, URBAC_ENOMEM, "explaining");
   c.e->allowed = urbac__decide(s, q);
   describe_scope(&c);
   if (q->user == URBAC_UNKNOWN_USER) {
@@ -371,7 +371,7 @@ out:
   urbac__free(c.pred);
   if (err) {
     urbac_explanation_free(c.e);
-    return err;
+    return urbac__diag_code(d, err, "explaining");
   }
   *out = c.e;
   return URBAC_OK;

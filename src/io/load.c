@@ -316,7 +316,7 @@ static void parse_dirroles(lctx *c, const urbac__tn *n, uint32_t *bits)
   for (size_t i = 0; i < n->n; i++) {
     size_t saved = push(c, "[%zu]", i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a directory role");
-    int r = s ? urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, s, strlen(s), why, sizeof why) : 0;
+    int r = s ? urbac__catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, s, strlen(s), why, sizeof why) : 0;
     if (s && r < 0)
       lerr(c, n->kids[i], URBAC_EUNKNOWNROLE, "%s", why);
     else if (s)
@@ -478,7 +478,7 @@ static void role_perm(lctx *c, const urbac__tn *n, urbac__role *o)
       return;
     }
   } else {
-    urbac_err err = urbac_catalog_resolve(s, strlen(s), &e.grant, why, sizeof why);
+    urbac_err err = urbac__catalog_resolve(s, strlen(s), &e.grant, why, sizeof why);
     if (err) {
       lerr(c, n, err, "%s", why);
       return;
@@ -596,7 +596,7 @@ static void mde_perms(lctx *c, const urbac__tn *n, void *p)
   for (size_t i = 0; i < n->n; i++) {
     size_t saved = push(c, "[%zu]", i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a permission");
-    int k = s ? urbac_catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, s, strlen(s), why, sizeof why) : 0;
+    int k = s ? urbac__catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, s, strlen(s), why, sizeof why) : 0;
     if (s && k < 0)
       lerr(c, n->kids[i], URBAC_EUNKNOWNPERM, "%s", why);
     else if (s)
@@ -614,7 +614,7 @@ static void members_name(lctx *c, const urbac__tn *n, urbac__legacy_members *o, 
 {
   char why[512];
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a name");
-  int k = s ? urbac_catalog_legacy_find(kind, s, strlen(s), why, sizeof why) : 0;
+  int k = s ? urbac__catalog_legacy_find(kind, s, strlen(s), why, sizeof why) : 0;
   if (s && k < 0)
     lerr(c, n, URBAC_EUNKNOWNROLE, "%s", why);
   else if (s)

@@ -330,7 +330,7 @@ urbac_err urbac__tenant_tree(const urbac_model *m, urbac__tn **out)
   return URBAC_OK;
 }
 
-urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len)
+urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len, urbac_diag *d)
 {
   sctx s = {false};
   size_t n = 0;
@@ -342,7 +342,7 @@ urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char 
   urbac__tn_free(root);
   if (len)
     *len = n;
-  return err;
+  return err ? urbac__diag_code(d, err, "writing the tenant") : URBAC_OK;
 }
 
 urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_format fmt, urbac_diag *d)
@@ -350,13 +350,14 @@ urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_f
   char *buf = NULL, *tmp = NULL;
   size_t len = 0;
   int fd = -1;
-  urbac_err err = urbac_tenant_save_buffer(m, fmt == URBAC_FORMAT_AUTO ? urbac_format_from_path(path) : fmt, &buf, &len);
+  urbac_err err =
+      urbac_tenant_save_buffer(m, fmt == URBAC_FORMAT_AUTO ? urbac_format_from_path(path) : fmt, &buf, &len, d);
   if (err)
     goto out;
   urbac__buf tb = {0};
   urbac__buf_printf(&tb, "%s.tmp.%ld", path, (long)getpid());
   if (!(tmp = urbac__buf_take(&tb, NULL))) {
-    err = URBAC_ENOMEM;
+    err = urbac__diag_code(d, URBAC_ENOMEM, path);
     goto out;
   }
   err = URBAC_EIO;

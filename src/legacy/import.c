@@ -399,24 +399,23 @@ static urbac_err import_members(ictx *c, const urbac__legacy_members *items, siz
   return err;
 }
 
-/* Swaps the contents of two models, so a change made on a copy lands at once. */
-static void swap_models(urbac_model *a, urbac_model *b)
-{
-  urbac_model t = *a;
-  *a = *b;
-  *b = t;
-}
-
-urbac_err urbac_import(urbac_model *m, size_t workload, urbac_import_report **out)
+urbac_err urbac_import(const urbac_model *m, size_t workload, urbac_model **out, urbac_import_report **report,
+                       urbac_diag *d)
 {
   ictx c = {.w = workload};
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;
+  if (report)
+    *report = NULL;
   if (workload >= URBAC__NWORKLOADS)
-    return URBAC_EWORKLOAD;
-  /* all or nothing: work on a copy, swap it in when everything worked */
-  if (urbac_model_clone(m, &c.m) || !(c.r = urbac__calloc(1, sizeof *c.r)) || urbac__tables_build(&c.t, NULL))
+    return urbac__diag_add(d, URBAC_EWORKLOAD, NULL, 0, 0, NULL, "unknown workload index %zu", workload);
+  /* all or nothing: build the new model from a copy, hand it over when everything worked */
+  if (urbac_model_clone(m, &c.m, d))
     goto out;
+  if (!(c.r = urbac__calloc(1, sizeof *c.r)) || urbac__tables_build(&c.t, NULL)) {
+    urbac__diag_code(d, err, "importing");
+    goto out;
+  }
   c.dg_words = urbac__bits_words(c.m->n_dgs ? c.m->n_dgs : 1);
   if (workload == URBAC__WL_MDE)
     err = import_mde(&c);
@@ -426,23 +425,27 @@ urbac_err urbac_import(urbac_model *m, size_t workload, urbac_import_report **ou
     err = import_members(&c, c.m->mdi, c.m->n_mdi, URBAC_LEGACY_MDI_ROLE, c.t.mdi);
   else
     err = URBAC_OK; /* a workload without a legacy model: nothing to import */
-  if (!err)
-    swap_models(m, c.m);
+  if (err)
+    urbac__diag_code(d, err, "importing");
 out:
-  urbac_model_free(c.m);
   urbac__free(c.parents_off);
   urbac__free(c.parents);
   urbac__free(c.seen);
   urbac__free(c.stack);
   if (err) {
+    urbac_model_free(c.m);
     urbac_import_report_free(c.r);
     return err;
   }
-  *out = c.r;
+  *out = c.m;
+  if (report)
+    *report = c.r;
+  else
+    urbac_import_report_free(c.r);
   return URBAC_OK;
 }
 
-urbac_err urbac_import_report_json(const urbac_import_report *r, char **out)
+urbac_err urbac_import_report_json(const urbac_import_report *r, char **out, urbac_diag *d)
 {
   static const char *const actions[] = {"created", "updated", "unchanged"};
   json_t *roles = json_array(), *missing = json_array();
@@ -462,5 +465,5 @@ urbac_err urbac_import_report_json(const urbac_import_report *r, char **out)
   json_decref(o);
   *out = text ? urbac__strdup(text) : NULL;
   free(text);
-  return *out ? URBAC_OK : URBAC_ENOMEM;
+  return *out ? URBAC_OK : urbac__diag_code(d, URBAC_ENOMEM, "the import report as JSON");
 }

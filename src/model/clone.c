@@ -153,13 +153,13 @@ static void zero_missing(urbac_model *d)
 #undef ZERO_IF_NULL
 }
 
-urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out)
+urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out, urbac_diag *diag)
 {
   cctx c = {false};
   urbac_model *d = urbac__model_new();
   *out = NULL;
   if (!d)
-    return URBAC_ENOMEM;
+    return urbac__diag_code(diag, URBAC_ENOMEM, "copying the model");
   *d = *m;
   memset(&d->user_map, 0, sizeof d->user_map);
   memset(&d->group_map, 0, sizeof d->group_map);
@@ -173,7 +173,7 @@ urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out)
   urbac_err err = c.oom ? URBAC_ENOMEM : urbac__model_validate(d, NULL);
   if (err) {
     urbac_model_free(d);
-    return err == URBAC_EINVAL ? URBAC_ENOMEM : err;
+    return urbac__diag_code(diag, err == URBAC_EINVAL ? URBAC_ENOMEM : err, "copying the model");
   }
   *out = d;
   return URBAC_OK;

@@ -65,7 +65,7 @@ static urbac_err do_puts(srv_tenant *t, void *ctx, const urbac_write *w, uint64_
 {
   put_ctx *c = ctx;
   char *old = NULL;
-  c->existed = urbac_store_get(t->store, t->id, c->puts[0].kind, c->puts[0].id, &old, NULL) == URBAC_OK;
+  c->existed = urbac_store_get(t->store, t->id, c->puts[0].kind, c->puts[0].id, &old, NULL, NULL) == URBAC_OK;
   urbac_free(old);
   if (c->create_only && c->existed)
     return urbac_diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, "displayName", "a %s named '%s' exists already",
@@ -78,7 +78,7 @@ static json_t *read_object(srv_tenant *t, const char *kind, const char *id, uint
 {
   char *raw = NULL;
   pthread_mutex_lock(&t->write_lock);
-  urbac_err err = urbac_store_get(t->store, t->id, kind, id, &raw, revision);
+  urbac_err err = urbac_store_get(t->store, t->id, kind, id, &raw, revision, NULL);
   pthread_mutex_unlock(&t->write_lock);
   json_t *j = err == URBAC_OK ? json_loads(raw, 0, NULL) : NULL;
   urbac_free(raw);
@@ -102,9 +102,9 @@ static json_t *read_all(srv_tenant *t, const char *kind, uint64_t *revision)
 {
   list_ctx c = {json_array()};
   pthread_mutex_lock(&t->write_lock);
-  urbac_err err = urbac_store_revision(t->store, t->id, revision);
+  urbac_err err = urbac_store_revision(t->store, t->id, revision, NULL);
   if (!err)
-    err = urbac_store_list(t->store, t->id, kind, list_add, &c);
+    err = urbac_store_list(t->store, t->id, kind, list_add, &c, NULL);
   pthread_mutex_unlock(&t->write_lock);
   if (err) {
     json_decref(c.items);
@@ -215,7 +215,7 @@ static json_t *role_to_graph(json_t *role)
     const char *text = json_string_value(v);
     urbac_grant g;
     char action[512];
-    if (text && urbac_catalog_resolve(text, strlen(text), &g, NULL, 0) == URBAC_OK && g.level != URBAC_LEVEL_ALL &&
+    if (text && urbac_catalog_resolve(text, strlen(text), &g, NULL) == URBAC_OK && g.level != URBAC_LEVEL_ALL &&
         g.level != URBAC_LEVEL_NONE && urbac_grant_action(g, action, sizeof action) < sizeof action)
       json_array_append_new(actions, json_string(action));
     else

@@ -460,7 +460,7 @@ urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
   char why[512], db[1024];
   urbac_store_url_shown(cfg->db_url, db, sizeof db); /* never the password */
   urbac_err err = urbac_store_open(cfg->db_url, URBAC_STORE_WRITE, &s->lookup_store, d);
-  if (!err && (err = urbac_store_tenants(s->lookup_store, &ids, &n)) != URBAC_OK)
+  if (!err && (err = urbac_store_tenants(s->lookup_store, &ids, &n, d)) != URBAC_OK)
     urbac_diag_add(d, err, db, 0, 0, NULL, "cannot list the store's tenants (run 'urbac init'?)");
   for (size_t i = 0; !err && i < n && i < SRV_MAX_TENANTS; i++)
     if (!srv_tenant_get(s, ids[i], why, sizeof why))

@@ -30,7 +30,7 @@ void srv_h_key_list(srv *s, srv_req *req, srv_resp *r)
   pthread_mutex_lock(&t->write_lock);
   urbac_err err = urbac_store_keys(t->store, t->id, key_add, list, d);
   if (!err)
-    err = urbac_store_revision(t->store, t->id, &revision);
+    err = urbac_store_revision(t->store, t->id, &revision, d);
   pthread_mutex_unlock(&t->write_lock);
   if (err) {
     json_decref(list);

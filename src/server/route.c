@@ -131,14 +131,13 @@ static bool user_may(const srv_snap *sn, const srv_req *req)
   const char *only = route_workload(req);
   urbac_parser *p = urbac_parser_new(sn->snap);
   bool ok = false;
-  char why[256];
   for (size_t w = 0; p && !ok && w < urbac_catalog_workload_count(); w++) {
     const char *wid = urbac_catalog_workload_id(w);
     if (only && strcmp(only, wid) != 0)
       continue;
     urbac_query q;
-    ok = urbac_parse_query(p, req->who.user, strlen(req->who.user), perm, strlen(perm), wid, strlen(wid), "", 0, &q,
-                           why, sizeof why) == URBAC_OK &&
+    urbac_question question = {urbac_str_of(req->who.user), urbac_str_of(perm), urbac_str_of(wid), {NULL, 0}};
+    ok = urbac_parse_query(p, &question, &q, NULL) == URBAC_OK &&
          urbac_check(sn->snap, &q);
   }
   urbac_parser_free(p);

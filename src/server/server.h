@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "urbac/urbac.h"
-#include "urbac/server.h"
+#include "server/serve.h"
 #include "urbac/store.h"
 
 #define SRV_MAX_SEGS 12        /* path segments */

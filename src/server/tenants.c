@@ -80,7 +80,7 @@ static void publish(srv_tenant *t, srv_snap *sn)
 urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
 {
   uint64_t rev = 0;
-  urbac_err err = urbac_store_revision(t->store, t->id, &rev);
+  urbac_err err = urbac_store_revision(t->store, t->id, &rev, d);
   if (err != URBAC_OK)
     return err;
   if (t->current && rev <= t->current->revision)
@@ -151,8 +151,12 @@ static void *watch(void *arg)
     uint64_t have = srv_tenant_snap(t)->revision, rev = have;
     srv_read_unlock();
     /* while the store is down this waits WATCH_MS too: the thread sleeps */
-    urbac_err err = urbac_store_watch(st, t->id, have, WATCH_MS, &rev);
-    snprintf(why, sizeof why, "%s", urbac_strerror(err));
+    urbac_diag_clear(d);
+    urbac_err err = urbac_store_watch(st, t->id, have, WATCH_MS, &rev, d);
+    if (err && urbac_diag_count(d))
+      urbac_diag_format(d, 0, why, sizeof why);
+    else
+      snprintf(why, sizeof why, "%s", urbac_strerror(err));
     if (!err && rev > have) { /* another writer, or what was written while the store was away */
       pthread_mutex_lock(&t->write_lock);
       urbac_diag_clear(d);
@@ -252,7 +256,7 @@ srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size)
   pthread_mutex_lock(&s->tenants_lock);
   t = find(s, id);
   uint64_t rev;
-  if (!t && urbac_store_revision(s->lookup_store, id, &rev) == URBAC_OK) {
+  if (!t && urbac_store_revision(s->lookup_store, id, &rev, NULL) == URBAC_OK) {
     size_t n = atomic_load(&s->ntenants);
     if (n == SRV_MAX_TENANTS)
       snprintf(why, why_size, "this server follows %d tenants already", SRV_MAX_TENANTS);

@@ -198,16 +198,16 @@ urbac_err urbac__store_objects(urbac_store *s, const char *tenant, bool keys, ur
   return s->ops->objects(s->db, tenant, keys, o, n, d);
 }
 
-urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n)
+urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n, urbac_diag *d)
 {
   urbac__strs_free(&s->tenants);
   urbac__free((void *)s->tenant_ids);
   s->tenant_ids = NULL;
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
-    err = s->ops->tenants(s->db, &s->tenants, NULL);
+    err = s->ops->tenants(s->db, &s->tenants, d);
   if (!err && !(s->tenant_ids = urbac__calloc(s->tenants.n + 1, sizeof *s->tenant_ids)))
-    err = URBAC_ENOMEM;
+    err = urbac__diag_code(d, URBAC_ENOMEM, "listing the tenants");
   for (size_t i = 0; !err && i < s->tenants.n; i++)
     s->tenant_ids[i] = s->tenants.v[i];
   *ids = s->tenant_ids;
@@ -215,25 +215,30 @@ urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n
   return err;
 }
 
-urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision)
+urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row;
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
-    err = s->ops->tenant_get(s->db, tenant, &row, NULL);
+    err = s->ops->tenant_get(s->db, tenant, &row, d);
   if (!err && !row.exists)
-    err = URBAC_ENOTFOUND;
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   *revision = err ? 0 : row.revision;
   return err;
 }
 
-urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms, uint64_t *revision)
+urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms, uint64_t *revision,
+                            urbac_diag *d)
 {
   struct timespec start, now;
+  size_t had = urbac_diag_count(d);
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
-    urbac_err err = urbac_store_revision(s, tenant, revision);
+    /* only the last attempt's error is news */
+    urbac__diag_truncate(d, had);
+    urbac_err err = urbac_store_revision(s, tenant, revision, d);
     if (err == URBAC_ENOTFOUND) {
+      urbac__diag_truncate(d, had);
       *revision = 0;
       err = URBAC_OK;
     }
@@ -248,7 +253,7 @@ urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, 
     /* the backend sleeps (till the next reconnection attempt, at most) when the store is down */
     urbac_err werr = s->ops->wait(s->db, (int)(timeout_ms - waited));
     if (werr && werr != URBAC_EUNAVAILABLE)
-      return werr;
+      return urbac__diag_code_since(d, had, werr, "waiting for a change");
   }
 }
 
@@ -583,17 +588,17 @@ static int filtered(void *ctx, const urbac_audit_record *r)
 }
 
 urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f, urbac_audit_cb cb,
-                            void *ctx)
+                            void *ctx, urbac_diag *d)
 {
   filter_ctx c = {f, cb, ctx};
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
-    err = s->ops->begin(s->db, false, NULL);
+    err = s->ops->begin(s->db, false, d);
   if (err)
     return err;
-  err = s->ops->audit_each(s->db, tenant, filtered, &c, NULL);
+  err = s->ops->audit_each(s->db, tenant, filtered, &c, d);
   if (!err)
-    err = s->ops->commit(s->db, NULL);
+    err = s->ops->commit(s->db, d);
   else
     s->ops->rollback(s->db);
   return err;
@@ -632,33 +637,37 @@ static int verify_one(void *ctx, const urbac_audit_record *r)
   return 0;
 }
 
-urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count, uint64_t *bad, char *why,
-                                   size_t why_size)
+urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count, uint64_t *bad,
+                                   urbac_diag *d)
 {
+  char why[512] = "";
+  size_t why_size = sizeof why;
   verify_ctx v = {0, 0, "", why, why_size, false};
   urbac__tenant_row row;
   memcpy(v.prev, zero_hash, sizeof v.prev);
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  *count = *bad = 0;
+  urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
-    err = s->ops->begin(s->db, false, NULL);
+    err = s->ops->begin(s->db, false, d);
   if (err)
     return err;
-  err = s->ops->tenant_get(s->db, tenant, &row, NULL);
+  err = s->ops->tenant_get(s->db, tenant, &row, d);
   if (!err && !row.exists)
-    err = URBAC_ENOTFOUND;
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (!err)
-    err = s->ops->audit_each(s->db, tenant, verify_one, &v, NULL);
+    err = s->ops->audit_each(s->db, tenant, verify_one, &v, d);
   s->ops->rollback(s->db);
   if (!err && !v.broken && (v.count != row.audit_seq || (v.count && strcmp(v.prev, row.audit_hash) != 0))) {
     v.broken = true;
     v.bad = v.count + 1;
-    if (why)
-      snprintf(why, why_size, "the log ends at record %llu but the tenant's chain head is record %llu: records were removed from the end",
+    snprintf(why, why_size, "the log ends at record %llu but the tenant's chain head is record %llu: records were removed from the end",
                (unsigned long long)v.count, (unsigned long long)row.audit_seq);
   }
   *count = v.count;
   *bad = v.bad;
-  return err ? err : v.broken ? URBAC_ETAMPERED : URBAC_OK;
+  if (!err && v.broken)
+    err = urbac__diag_add(d, URBAC_ETAMPERED, NULL, 0, 0, NULL, "%s", why);
+  return err;
 }
 
 /* ---------------------------------------------------------------- objects */
@@ -676,43 +685,44 @@ urbac_err urbac__store_read(urbac_store *s, const char *tenant, bool keys, urbac
 
 /* The tenant's objects as of now, read in a transaction of their own. */
 static urbac_err snapshot_objects(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac__object **o,
-                                  size_t *n)
+                                  size_t *n, urbac_diag *d)
 {
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
-    err = s->ops->begin(s->db, false, NULL);
+    err = s->ops->begin(s->db, false, d);
   if (err)
     return err;
-  err = urbac__store_read(s, tenant, false, row, o, n, NULL);
+  err = urbac__store_read(s, tenant, false, row, o, n, d);
   s->ops->rollback(s->db);
   return err;
 }
 
 urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, const char *id, char **json,
-                          uint64_t *revision)
+                          uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
   *json = NULL;
-  urbac_err err = snapshot_objects(s, tenant, &row, &o, &n);
+  urbac_err err = snapshot_objects(s, tenant, &row, &o, &n, d);
   for (size_t i = 0; !err && !*json && i < n; i++)
     if (strcmp(o[i].kind, kind) == 0 && strcmp(o[i].id, id) == 0 && !(*json = urbac__strdup(o[i].body)))
-      err = URBAC_ENOMEM;
+      err = urbac__diag_code(d, URBAC_ENOMEM, "reading an object");
   if (!err && !*json)
-    err = URBAC_ENOTFOUND;
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, id, "tenant '%s' has no %s '%s'", tenant, kind, id);
   if (revision)
     *revision = row.revision;
   urbac__objects_free(o, n);
   return err;
 }
 
-urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb, void *ctx)
+urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb, void *ctx,
+                           urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
-  urbac_err err = snapshot_objects(s, tenant, &row, &o, &n);
+  urbac_err err = snapshot_objects(s, tenant, &row, &o, &n, d);
   for (size_t i = 0; !err && i < n; i++)
     if ((!kind || strcmp(o[i].kind, kind) == 0) && cb(ctx, o[i].kind, o[i].id, o[i].body))
       break;

@@ -1,18 +1,20 @@
 /*
- * urbac/server.h - the HTTP service: decisions and administration of the tenants
- * of one store, over HTTP/1.1 (docs/api.md, docs/openapi.json).
+ * server/serve.h - the HTTP service: decisions and administration of the tenants
+ * of one store, over HTTP/1.1 (docs/api.md, docs/openapi.json). The server's
+ * contract with the CLI (`urbac serve`), the only part of src/server it includes.
+ * Not public: the server is a private archive linked into the urbac binary, and
+ * this config struct is no stable ABI, so it is not installed.
  *
  * urbac_server_run() serves until SIGTERM or SIGINT (in-flight requests finish
  * first); SIGHUP re-reads the preshared key file. It blocks those signals in
  * the calling thread, so call it from the main thread before starting others.
  */
-#ifndef URBAC_SERVER_H
-#define URBAC_SERVER_H
+#ifndef URBAC_SERVER_SERVE_H
+#define URBAC_SERVER_SERVE_H
 
 #include <stddef.h>
 
 #include "urbac/error.h"
-#include "urbac/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,11 +37,11 @@ typedef struct urbac_server_config {
 
 /* Serves until SIGTERM or SIGINT. Errors before serving (a store that cannot be
  * opened, a port in use, a bad key or OIDC file) are returned with `d` filled. */
-URBAC_EXTERN urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d);
+urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d);
 
 /* The routes the server serves, in table order: route `i`'s method and path
  * pattern ("/api/v1/tenants/{tenant}/check"); false when out of range. */
-URBAC_EXTERN int urbac_server_route(size_t i, const char **method, const char **path);
+int urbac_server_route(size_t i, const char **method, const char **path);
 
 #ifdef __cplusplus
 }
