@@ -734,6 +734,7 @@ urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name
   urbac__tn *root = NULL;
   urbac_err err = URBAC_ENOMEM;
   lctx c = {.d = d};
+  size_t had = urbac_diag_count(d);
   *out = NULL;
   if (len > URBAC_MAX_FILE_BYTES)
     return urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
@@ -753,7 +754,7 @@ out:
   urbac__tn_free(root);
   if (err) {
     urbac_model_free(c.m);
-    return err;
+    return urbac__diag_code_since(d, had, err, name ? name : "<tenant>");
   }
   *out = c.m;
   return URBAC_OK;
@@ -778,7 +779,7 @@ urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag
   }
   size_t size = (size_t)st.st_size, got = 0;
   if (!(buf = urbac__malloc(size + 1))) {
-    err = URBAC_ENOMEM;
+    err = urbac__diag_code(d, URBAC_ENOMEM, path);
     goto out;
   }
   while (got < size) {

@@ -47,7 +47,7 @@ static urbac_err with_mode(const urbac_model *m, size_t w, urbac_mode mode, urba
   urbac_err err = urbac_model_clone(m, out, d);
   if (err)
     return err;
-  (*out)->modes[w] = mode;
+  (*out)->modes[w] = (uint8_t)mode;
   (*out)->mode_listed[w] = true;
   return URBAC_OK;
 }
