@@ -163,6 +163,17 @@ expect "explain on a store that does not open" 2 "junk.db: not a urbac store" --
 expect "who-can on a store that does not open" 2 "junk.db: not a urbac store" -- "${VG[@]}" "$U" who-can --db "$T/junk.db" "${ASK[@]}"
 expect "effective on a store that does not open" 2 "junk.db: not a urbac store" -- "${VG[@]}" "$U" effective --db "$T/junk.db" --user a
 expect "impact on a store that does not open" 2 "junk.db: not a urbac store" -- "${VG[@]}" "$U" impact mde --db "$T/junk.db"
+
+# key create --expires: a duration or a UTC time; anything else refused, naming the forms
+"$U" init --db "$T/keys.db" > /dev/null && "$U" apply --db "$T/keys.db" -f "$W" > /dev/null
+KEY=(key create --db "$T/keys.db" --user ann --name t)
+for bad in 30x 0d 36501d 2020-13 '2020-01-01 00:00:00' -5d 5 30dd; do
+  expect "key --expires '$bad' refused" 2 "^urbac: --expires '$bad': use a duration from now, 1d to 36500d or 1h to 876000h \\(30d, 12h\\), or a UTC time YYYY-MM-DDTHH:MM:SSZ" -- "$U" "${KEY[@]}" --expires "$bad"
+done
+expect "key --expires 30d" 0 "^urbac_[0-9a-f]+_" -- "$U" "${KEY[@]}" --expires 30d
+expect "key --expires 12h" 0 "^urbac_[0-9a-f]+_" -- "$U" "${KEY[@]}" --expires 12h
+expect "key --expires a UTC time" 0 "^urbac_[0-9a-f]+_" -- "$U" "${KEY[@]}" --expires 2030-01-01T00:00:00Z
+expect "key list shows the expiry computed from 30d" 0 "$(date -u -d '+30 days' +%Y-%m-%d)T" -- "$U" key list --db "$T/keys.db"
 expect "effective" 0 $'mdi\tSecurity operations \\\\ Security data \\\\ Alerts \\(manage\\)\tall\tann -> group idt -> assignment "idt"' -- "$U" effective --tenant "$W" --user ann
 expect "effective per device group" 0 $'mde\tSecurity operations \\\\ Security data \\\\ Security data basics \\(read\\)\tlaptops' -- "$U" effective --tenant "$W" --user dan --workload mde
 expect "effective json" 0 '"scope": "all"' -- "$U" effective --tenant "$W" --user ann --json
