@@ -40,11 +40,11 @@ typedef struct urbac_grant {
 } urbac_grant;
 
 URBAC_EXTERN size_t urbac_catalog_perm_count(void);
-/* Permission `i` (< count), or NULL. */
+/* Permission `i` (< count), static, or NULL. */
 URBAC_EXTERN const urbac_perm_info *urbac_catalog_perm(size_t i);
 
 URBAC_EXTERN size_t urbac_catalog_workload_count(void);
-/* Workload `i`'s short id ("mde") and display name; NULL when out of range. */
+/* Workload `i`'s short id ("mde") and display name, static strings; NULL when out of range. */
 URBAC_EXTERN const char *urbac_catalog_workload_id(size_t i);
 URBAC_EXTERN const char *urbac_catalog_workload_name(size_t i);
 /* The index of workload `id` (case-insensitive), or -1. */
@@ -65,6 +65,7 @@ typedef struct urbac_legacy_info {
 } urbac_legacy_info;
 
 URBAC_EXTERN size_t urbac_catalog_legacy_count(urbac_legacy_kind kind);
+/* Legacy item `i` of `kind`, static; NULL when out of range. */
 URBAC_EXTERN const urbac_legacy_info *urbac_catalog_legacy(urbac_legacy_kind kind, size_t i);
 /* The grants legacy item `i` gives on workload `workload` (for directory roles,
  * the default grants of the seed's table; for the others, the mapping), written
@@ -92,6 +93,7 @@ URBAC_EXTERN size_t urbac_grant_format(urbac_grant g, char *buf, size_t size);
 /* Writes the Graph resource action of a grant ("microsoft.xdr/.../alerts/manage"),
  * as urbac_grant_format() does. */
 URBAC_EXTERN size_t urbac_grant_action(urbac_grant g, char *buf, size_t size);
+/* "none", "read", "manage" or "All permissions"; a static string. */
 URBAC_EXTERN const char *urbac_level_name(urbac_level level);
 
 #ifdef __cplusplus
