@@ -85,8 +85,8 @@ URBAC_EXTERN urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac
  * urbac_catalog_legacy()). When unknown returns URBAC_EUNKNOWNPERM (an MDE
  * permission) or URBAC_EUNKNOWNROLE, with the closest names in `d`; URBAC_EINVAL
  * for an unknown `kind`. `text` is not retained. */
-URBAC_EXTERN urbac_err urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len, size_t *index,
-                                                 urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len,
+                                                 size_t *index, urbac_diag *d);
 /* Writes the canonical text of a grant ("... \ Alerts (manage)") into `buf` (always
  * NUL-terminated, cut to `size`); returns the full length it wanted. */
 URBAC_EXTERN size_t urbac_grant_format(urbac_grant g, char *buf, size_t size);

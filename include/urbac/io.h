@@ -38,8 +38,8 @@ URBAC_EXTERN urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, con
 
 /* Writes `m` as a tenant file. *out is NUL-terminated, its length in *len (NULL
  * allowed); the caller frees it with urbac_free(). */
-URBAC_EXTERN urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len,
-                                                urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out,
+                                                size_t *len, urbac_diag *d);
 /* Writes `m` to `path` atomically (a temporary file beside it, fsync, rename):
  * a failed write leaves the old file as it was; the reason is in `d`. */
 URBAC_EXTERN urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path,

@@ -89,7 +89,8 @@ URBAC_EXTERN urbac_err urbac_import_report_json(const urbac_import_report *r, ch
 URBAC_EXTERN urbac_err urbac_activate(const urbac_model *m, size_t workload, bool force, urbac_model **out,
                                       urbac_diag *d);
 /* A copy of `m` with `workload` in legacy mode, in *out; as urbac_activate(). */
-URBAC_EXTERN urbac_err urbac_deactivate(const urbac_model *m, size_t workload, urbac_model **out, urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_deactivate(const urbac_model *m, size_t workload, urbac_model **out,
+                                        urbac_diag *d);
 
 /* ---------------------------------------------------------------- impact */
 
@@ -130,8 +131,8 @@ URBAC_EXTERN const urbac_snapshot *urbac_impact_before(const urbac_impact *im);
 URBAC_EXTERN const urbac_snapshot *urbac_impact_after(const urbac_impact *im);
 /* Why a row's levels are what they are, before and after: one line each, written
  * into `before` and `after` (NUL-terminated, truncated to `size`); `row` is not retained. */
-URBAC_EXTERN urbac_err urbac_impact_explain(const urbac_impact *im, const urbac_impact_row *row,
-                                            char *before, char *after, size_t size, urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_impact_explain(const urbac_impact *im, const urbac_impact_row *row, char *before,
+                                            char *after, size_t size, urbac_diag *d);
 /* "none", "read" or "manage"; a static string. */
 URBAC_EXTERN const char *urbac_impact_level_name(uint8_t level);
 

@@ -69,7 +69,8 @@ URBAC_EXTERN urbac_err urbac_store_tenants(urbac_store *s, const char *const **i
 URBAC_EXTERN urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out,
                                         uint64_t *revision, urbac_diag *d);
 /* `tenant`'s revision; URBAC_ENOTFOUND if there is none. */
-URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision, urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision,
+                                            urbac_diag *d);
 
 /* Waits until `tenant`'s revision is past `after`, or `timeout_ms` passes; then
  * *revision is the revision (still `after` on a timeout). SQLite stores are
@@ -149,8 +150,8 @@ URBAC_EXTERN urbac_err urbac_store_get(urbac_store *s, const char *tenant, const
 /* Calls `cb` with every object of `kind` (NULL: every object), in file order; the
  * strings are valid during the call only. A non-zero return from `cb` stops the walk. */
 typedef int (*urbac_object_cb)(void *ctx, const char *kind, const char *id, const char *json);
-URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb,
-                                        void *ctx, urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind,
+                                        urbac_object_cb cb, void *ctx, urbac_diag *d);
 /* Creates or replaces object (`kind`, `id`) with `json` (a tenant file's JSON for
  * that object, whose own id must be `id`), or deletes it when `json` is NULL; the
  * whole tenant is validated with the change (a dangling reference, say, is

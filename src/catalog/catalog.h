@@ -94,7 +94,8 @@ void urbac__gmask_add(urbac__gmask *m, unsigned perm, unsigned level);
  * loader, which reports it at the node's file:line:column. legacy_find returns -1
  * when unknown. */
 urbac_err urbac__catalog_resolve(const char *text, size_t len, urbac_grant *out, char *why, size_t why_size);
-int urbac__catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len, char *why, size_t why_size);
+int urbac__catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len, char *why,
+                               size_t why_size);
 
 /* Matches a Graph wildcard ("microsoft.xdr/secops/ * /read", no spaces) against every
  * grant's action; fills `out` and returns how many grants matched. */

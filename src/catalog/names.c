@@ -419,8 +419,7 @@ static int find_by_id(const char *s, size_t len, urbac_level *level)
   return -1;
 }
 
-urbac_err urbac__catalog_resolve(const char *text, size_t len, urbac_grant *out, char *why,
-                                 size_t why_size)
+urbac_err urbac__catalog_resolve(const char *text, size_t len, urbac_grant *out, char *why, size_t why_size)
 {
   char key[NORM_MAX];
   size_t n = len;

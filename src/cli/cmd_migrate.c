@@ -103,7 +103,7 @@ static int switch_mode(const migrate_opts *o, const cli_args *a, bool activate)
     goto out;
   urbac_model *m = NULL;
   urbac_diag *d = urbac_diag_new();
-  urbac_err err = !d ? URBAC_ENOMEM
+  urbac_err err = !d         ? URBAC_ENOMEM
                   : activate ? urbac_activate(src.model, (size_t)w, o->force, &m, d)
                              : urbac_deactivate(src.model, (size_t)w, &m, d);
   if (err == URBAC_EREFUSED) {

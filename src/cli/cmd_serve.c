@@ -87,7 +87,8 @@ static bool expiry(const char *in, char *out, size_t size)
   char *end;
   unsigned long n = strtoul(in, &end, 10);
   unsigned long most = *end == 'h' ? 36500ul * 24 : 36500;
-  if (isdigit((unsigned char)in[0]) && (strcmp(end, "d") == 0 || strcmp(end, "h") == 0) && n > 0 && n <= most) {
+  if (isdigit((unsigned char)in[0]) && (strcmp(end, "d") == 0 || strcmp(end, "h") == 0) && n > 0 &&
+      n <= most) {
     time_t t = time(NULL) + (time_t)n * (*end == 'd' ? 86400 : 3600);
     struct tm tm;
     gmtime_r(&t, &tm);

@@ -103,8 +103,8 @@ static bool eq_ci(const char *s, size_t len, const char *lit)
   return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t len, bool mde,
-                               urbac_query *q, urbac_diag *d, size_t col)
+static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t len, bool mde, urbac_query *q,
+                               urbac_diag *d, size_t col)
 {
   const urbac_model *m = s->m;
   uint32_t idx;
@@ -119,7 +119,8 @@ static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t l
   bool device = len > 7 && strncasecmp(sc, "device:", 7) == 0;
   bool group = len > 12 && strncasecmp(sc, "devicegroup:", 12) == 0;
   if (!device && !group)
-    return fail(d, URBAC_ESCOPE, "scope", col, "scope '%.*s' is not empty, all, any, device:ID or devicegroup:ID",
+    return fail(d, URBAC_ESCOPE, "scope", col,
+                "scope '%.*s' is not empty, all, any, device:ID or devicegroup:ID",
                 (int)(len > 200 ? 200 : len), sc);
   if (!mde)
     return fail(d, URBAC_ESCOPE, "scope", col, "a device or device group scope applies to mde only");
@@ -127,18 +128,21 @@ static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t l
   size_t idlen = len - (device ? 7 : 12);
   if (device) {
     if (!urbac__strmap_get(&m->device_map, id, idlen, &idx))
-      return fail(d, URBAC_EUNKNOWNDEVICE, "scope", col, "unknown device '%.*s'", (int)(idlen > 200 ? 200 : idlen), id);
+      return fail(d, URBAC_EUNKNOWNDEVICE, "scope", col, "unknown device '%.*s'",
+                  (int)(idlen > 200 ? 200 : idlen), id);
     q->device = idx;
     q->dg = s->device_dg[idx];
   } else if (!urbac__strmap_get(&m->dg_map, id, idlen, &q->dg)) {
-    return fail(d, URBAC_EUNKNOWNDG, "scope", col, "unknown device group '%.*s'", (int)(idlen > 200 ? 200 : idlen), id);
+    return fail(d, URBAC_EUNKNOWNDG, "scope", col, "unknown device group '%.*s'",
+                (int)(idlen > 200 ? 200 : idlen), id);
   }
   q->scope = URBAC_SCOPE_DEVICE_GROUP;
   return URBAC_OK;
 }
 
 /* Resolves `qn`; `line` is the query line its fields point into, or NULL. */
-static urbac_err parse(urbac_parser *p, const urbac_question *qn, urbac_query *q, urbac_diag *d, const char *line)
+static urbac_err parse(urbac_parser *p, const urbac_question *qn, urbac_query *q, urbac_diag *d,
+                       const char *line)
 {
   const urbac_snapshot *s = p->s;
   urbac_str user = qn->user, perm = qn->perm, wl = qn->workload, scope = qn->scope;
@@ -150,10 +154,12 @@ static urbac_err parse(urbac_parser *p, const urbac_question *qn, urbac_query *q
     if (eq_ci(wl.ptr, wl.len, urbac_catalog_workload_id((size_t)i)))
       w = i;
   if (w < 0)
-    return fail(d, URBAC_EWORKLOAD, "workload", column(line, wl.ptr), "unknown workload '%.*s' (mde, mdo or mdi)",
-                (int)(wl.len > 200 ? 200 : wl.len), wl.ptr ? wl.ptr : "");
+    return fail(d, URBAC_EWORKLOAD, "workload", column(line, wl.ptr),
+                "unknown workload '%.*s' (mde, mdo or mdi)", (int)(wl.len > 200 ? 200 : wl.len),
+                wl.ptr ? wl.ptr : "");
   q->workload = (uint8_t)w;
-  urbac_err err = resolve_grant(p, perm.ptr ? perm.ptr : "", perm.ptr ? perm.len : 0, &g, d, column(line, perm.ptr));
+  urbac_err err =
+      resolve_grant(p, perm.ptr ? perm.ptr : "", perm.ptr ? perm.len : 0, &g, d, column(line, perm.ptr));
   if (err)
     return err;
   q->grant = (uint16_t)g;
@@ -166,7 +172,8 @@ urbac_err urbac_parse_query(urbac_parser *p, const urbac_question *question, urb
   return parse(p, question, out, d, NULL);
 }
 
-urbac_err urbac_parse_query_line(urbac_parser *p, const char *line, size_t len, urbac_query *out, urbac_diag *d)
+urbac_err urbac_parse_query_line(urbac_parser *p, const char *line, size_t len, urbac_query *out,
+                                 urbac_diag *d)
 {
   const char *f[4] = {0};
   size_t fl[4] = {0}, nf = 0, start = 0;

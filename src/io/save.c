@@ -330,7 +330,8 @@ urbac_err urbac__tenant_tree(const urbac_model *m, urbac__tn **out)
   return URBAC_OK;
 }
 
-urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len, urbac_diag *d)
+urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len,
+                                   urbac_diag *d)
 {
   sctx s = {false};
   size_t n = 0;
@@ -350,8 +351,8 @@ urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_f
   char *buf = NULL, *tmp = NULL;
   size_t len = 0;
   int fd = -1;
-  urbac_err err =
-      urbac_tenant_save_buffer(m, fmt == URBAC_FORMAT_AUTO ? urbac_format_from_path(path) : fmt, &buf, &len, d);
+  urbac_err err = urbac_tenant_save_buffer(m, fmt == URBAC_FORMAT_AUTO ? urbac_format_from_path(path) : fmt,
+                                           &buf, &len, d);
   if (err)
     goto out;
   urbac__buf tb = {0};

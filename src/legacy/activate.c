@@ -64,10 +64,12 @@ urbac_err urbac_activate(const urbac_model *m, size_t workload, bool force, urba
     goto out;
   }
   if (!managers)
-    err = urbac__diag_add(d, URBAC_EREFUSED, NULL, 0, 0, "workload",
-                          "activating %s would leave nobody able to manage authorization on it: no user would hold "
-                          "Configuration \\ Authorization (manage) there (import its legacy roles or assign a role "
-                          "first, or force it)", urbac_catalog_workload_id(workload));
+    err = urbac__diag_add(
+        d, URBAC_EREFUSED, NULL, 0, 0, "workload",
+        "activating %s would leave nobody able to manage authorization on it: no user would hold "
+        "Configuration \\ Authorization (manage) there (import its legacy roles or assign a role "
+        "first, or force it)",
+        urbac_catalog_workload_id(workload));
 out:
   if (err) {
     urbac_model_free(next);

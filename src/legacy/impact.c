@@ -142,7 +142,8 @@ urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool impor
   im->m = m;
   im->w = workload;
   im->imported = import;
-  err = import ? urbac_import(m, workload, &im->after_model, NULL, d) : urbac_model_clone(m, &im->after_model, d);
+  err = import ? urbac_import(m, workload, &im->after_model, NULL, d)
+               : urbac_model_clone(m, &im->after_model, d);
   if (!err) {
     im->after_model->modes[workload] = URBAC_MODE_UNIFIED;
     err = urbac_snapshot_compile(m, &im->before, d);

@@ -215,8 +215,9 @@ static json_t *role_to_graph(json_t *role)
     const char *text = json_string_value(v);
     urbac_grant g;
     char action[512];
-    if (text && urbac_catalog_resolve(text, strlen(text), &g, NULL) == URBAC_OK && g.level != URBAC_LEVEL_ALL &&
-        g.level != URBAC_LEVEL_NONE && urbac_grant_action(g, action, sizeof action) < sizeof action)
+    if (text && urbac_catalog_resolve(text, strlen(text), &g, NULL) == URBAC_OK &&
+        g.level != URBAC_LEVEL_ALL && g.level != URBAC_LEVEL_NONE &&
+        urbac_grant_action(g, action, sizeof action) < sizeof action)
       json_array_append_new(actions, json_string(action));
     else
       json_array_append(actions, v); /* a wildcard or "All permissions": as written */

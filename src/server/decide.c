@@ -101,7 +101,9 @@ bool srv_resolve(urbac_parser *p, const srv_question *qn, urbac_query *q, long i
     srv_error(r, 400, "badRequest", target, "%s is required", missing);
     return false;
   }
-  urbac_question question = {{qn->user, qn->len[0]}, {qn->perm, qn->len[1]}, {qn->workload, qn->len[2]},
+  urbac_question question = {{qn->user, qn->len[0]},
+                             {qn->perm, qn->len[1]},
+                             {qn->workload, qn->len[2]},
                              {qn->scope, qn->scope ? qn->len[3] : 0}};
   urbac_diag *d = thread_diag();
   urbac_err err = urbac_parse_query(p, &question, q, d);

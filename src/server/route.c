@@ -137,8 +137,7 @@ static bool user_may(const srv_snap *sn, const srv_req *req)
       continue;
     urbac_query q;
     urbac_question question = {urbac_str_of(req->who.user), urbac_str_of(perm), urbac_str_of(wid), {NULL, 0}};
-    ok = urbac_parse_query(p, &question, &q, NULL) == URBAC_OK &&
-         urbac_check(sn->snap, &q);
+    ok = urbac_parse_query(p, &question, &q, NULL) == URBAC_OK && urbac_check(sn->snap, &q);
   }
   urbac_parser_free(p);
   return ok;

@@ -24,9 +24,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "urbac/urbac.h"
 #include "server/serve.h"
 #include "urbac/store.h"
+#include "urbac/urbac.h"
 
 #define SRV_MAX_SEGS 12        /* path segments */
 #define SRV_MAX_ARGS 32        /* query arguments */

@@ -227,8 +227,8 @@ urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *rev
   return err;
 }
 
-urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms, uint64_t *revision,
-                            urbac_diag *d)
+urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms,
+                            uint64_t *revision, urbac_diag *d)
 {
   struct timespec start, now;
   size_t had = urbac_diag_count(d);
@@ -587,8 +587,8 @@ static int filtered(void *ctx, const urbac_audit_record *r)
   return c->cb(c->ctx, r);
 }
 
-urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f, urbac_audit_cb cb,
-                            void *ctx, urbac_diag *d)
+urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f,
+                            urbac_audit_cb cb, void *ctx, urbac_diag *d)
 {
   filter_ctx c = {f, cb, ctx};
   urbac_err err = urbac__store_need_schema(s, d);
@@ -660,8 +660,10 @@ urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t 
   if (!err && !v.broken && (v.count != row.audit_seq || (v.count && strcmp(v.prev, row.audit_hash) != 0))) {
     v.broken = true;
     v.bad = v.count + 1;
-    snprintf(why, why_size, "the log ends at record %llu but the tenant's chain head is record %llu: records were removed from the end",
-               (unsigned long long)v.count, (unsigned long long)row.audit_seq);
+    snprintf(why, why_size,
+             "the log ends at record %llu but the tenant's chain head is record %llu: records were removed "
+             "from the end",
+             (unsigned long long)v.count, (unsigned long long)row.audit_seq);
   }
   *count = v.count;
   *bad = v.bad;
@@ -684,8 +686,8 @@ urbac_err urbac__store_read(urbac_store *s, const char *tenant, bool keys, urbac
 }
 
 /* The tenant's objects as of now, read in a transaction of their own. */
-static urbac_err snapshot_objects(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac__object **o,
-                                  size_t *n, urbac_diag *d)
+static urbac_err snapshot_objects(urbac_store *s, const char *tenant, urbac__tenant_row *row,
+                                  urbac__object **o, size_t *n, urbac_diag *d)
 {
   urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
@@ -716,8 +718,8 @@ urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, 
   return err;
 }
 
-urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb, void *ctx,
-                           urbac_diag *d)
+urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb,
+                           void *ctx, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;

@@ -28,7 +28,7 @@ typedef struct entry {
 #define DIAG_INLINE 1024
 
 struct urbac_diag {
-  entry first;                  /* error 0; its strings are in first_text, or owned when too long */
+  entry first; /* error 0; its strings are in first_text, or owned when too long */
   char first_text[DIAG_INLINE];
   entry *items; /* errors 1..count-1 */
   size_t count, cap;
@@ -106,10 +106,7 @@ const urbac_error *urbac_diag_get(const urbac_diag *d, size_t i)
   return (d && i < d->count) ? (i ? &d->items[i - 1].pub : &d->first.pub) : NULL;
 }
 
-urbac_err urbac__diag_first(const urbac_diag *d)
-{
-  return (d && d->count) ? d->first.pub.code : URBAC_OK;
-}
+urbac_err urbac__diag_first(const urbac_diag *d) { return (d && d->count) ? d->first.pub.code : URBAC_OK; }
 
 /* Copies the three strings into d->first_text when they fit; false otherwise. */
 static bool pack_first(urbac_diag *d, const char *msg, const char *file, const char *path)

@@ -23,11 +23,13 @@
 #include "helpers.h"
 
 static const char *legacy_all =
-    "urbac: 1\ntenant: legacy\nusers: [{id: a}, {id: b}, {id: root, directoryRoles: [Global administrator]}]\n"
+    "urbac: 1\ntenant: legacy\nusers: [{id: a}, {id: b}, {id: root, directoryRoles: [Global "
+    "administrator]}]\n"
     "groups: [{id: g, members: [a]}, {id: h, members: [b]}]\n"
     "deviceGroups: [{id: d1, rank: 1, rules: {tags: {equals: [x]}}, userAccess: [g]}]\n"
     "devices: [{id: dev1, tags: [x]}]\n"
-    "roles: [{name: Tier 1, permissions: [Response], assignments: [{name: t1, principals: [b], dataSources: [mdo]}]}]\n"
+    "roles: [{name: Tier 1, permissions: [Response], assignments: [{name: t1, principals: [b], dataSources: "
+    "[mdo]}]}]\n"
     "legacy:\n  mde: {roles: [{name: Tier 1, permissions: [Alerts investigation], groups: [g]}]}\n"
     "  mdo: {roleGroups: [{name: Quarantine, members: [a, group:h]}]}\n"
     "  mdi: {roles: [{name: MDI viewer, members: [b]}]}\n";
@@ -37,16 +39,16 @@ static const char *legacy_all =
  * diag in `last` for checks on the location. (A load returns URBAC_EINVAL for
  * "see the diag" and each error its own code: REPORTS_AS.) */
 #define REPORTS(want, call_with) REPORTS_AS(want, want, call_with)
-#define REPORTS_AS(want, first, call_with)                                                                            \
-  do {                                                                                                                \
-    urbac_diag *d = NULL;                                                                                             \
-    assert_int_equal(call_with, want);                                                                                \
-    d = urbac_diag_new();                                                                                             \
-    assert_int_equal(call_with, want);                                                                                \
-    assert_true(urbac_diag_count(d) >= 1);                                                                            \
-    assert_int_equal(urbac_diag_get(d, 0)->code, first);                                                              \
-    assert_true(strlen(urbac_diag_get(d, 0)->message) > 5);                                                           \
-    last = d;                                                                                                         \
+#define REPORTS_AS(want, first, call_with)                                                                   \
+  do {                                                                                                       \
+    urbac_diag *d = NULL;                                                                                    \
+    assert_int_equal(call_with, want);                                                                       \
+    d = urbac_diag_new();                                                                                    \
+    assert_int_equal(call_with, want);                                                                       \
+    assert_true(urbac_diag_count(d) >= 1);                                                                   \
+    assert_int_equal(urbac_diag_get(d, 0)->code, first);                                                     \
+    assert_true(strlen(urbac_diag_get(d, 0)->message) > 5);                                                  \
+    last = d;                                                                                                \
   } while (0)
 
 static urbac_diag *last; /* the diag of the last REPORTS, kept for location checks */
@@ -71,9 +73,11 @@ static void test_engine_calls_report(void **state)
   next();
   REPORTS(URBAC_ELEVEL, urbac_catalog_resolve("Alerts (read)", 13, &g, d));
   next();
-  REPORTS(URBAC_EUNKNOWNROLE, urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, "Global admn", 11, &i, d));
+  REPORTS(URBAC_EUNKNOWNROLE,
+          urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, "Global admn", 11, &i, d));
   next();
-  REPORTS(URBAC_EUNKNOWNPERM, urbac_catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, "Alerts investigatio", 19, &i, d));
+  REPORTS(URBAC_EUNKNOWNPERM,
+          urbac_catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, "Alerts investigatio", 19, &i, d));
   next();
   REPORTS(URBAC_EINVAL, urbac_catalog_legacy_find((urbac_legacy_kind)9, "x", 1, &i, d));
   next();
@@ -124,7 +128,8 @@ static void test_engine_calls_report(void **state)
   tenant n = tenant_load("urbac: 1\ntenant: n\nusers: [{id: a}]\n");
   REPORTS(URBAC_EREFUSED, urbac_activate(n.m, 1, false, &out, d));
   assert_string_equal(urbac_diag_get(last, 0)->path, "workload");
-  assert_non_null(strstr(urbac_diag_get(last, 0)->message, "activating mdo would leave nobody able to manage authorization"));
+  assert_non_null(strstr(urbac_diag_get(last, 0)->message,
+                         "activating mdo would leave nobody able to manage authorization"));
   next();
   assert_null(out);
   tenant_free(&n);
@@ -230,8 +235,9 @@ static void test_check_path_allocates_nothing(void **state)
   tenant t = tenant_load(legacy_all);
   urbac_diag *d = urbac_diag_new();
   urbac_query q;
-  const char *lines[] = {"a\tResponse\tmde\tdevicegroup:d1", "a\tNope\tmde", "a\tResponse\tmdz", "b\tResponse\tmdo\tdevice:x",
-                         "a\tResponse\tmde\tdevice:nope", "a\tResponse"};
+  const char *lines[] = {
+      "a\tResponse\tmde\tdevicegroup:d1", "a\tNope\tmde", "a\tResponse\tmdz", "b\tResponse\tmdo\tdevice:x",
+      "a\tResponse\tmde\tdevice:nope",    "a\tResponse"};
   failing_alloc_on();
   alloc_calls = 0;
   alloc_fail_at = LONG_MAX; /* counts every call, fails none */
@@ -266,8 +272,10 @@ static char *answers(const urbac_snapshot *s, size_t w)
         char name[512];
         urbac_grant g = {(uint16_t)p, (uint8_t)level};
         urbac_grant_format(g, name, sizeof name);
-        urbac_question qn = {urbac_str_of(urbac_model_id(m, URBAC_OBJ_USER, u)), urbac_str_of(name),
-                             urbac_str_of(urbac_catalog_workload_id(w)), {NULL, 0}};
+        urbac_question qn = {urbac_str_of(urbac_model_id(m, URBAC_OBJ_USER, u)),
+                             urbac_str_of(name),
+                             urbac_str_of(urbac_catalog_workload_id(w)),
+                             {NULL, 0}};
         urbac_parser *ps = urbac_parser_new(s);
         urbac_query q;
         if (urbac_parse_query(ps, &qn, &q, NULL) == URBAC_OK)

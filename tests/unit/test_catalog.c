@@ -136,10 +136,12 @@ static void test_unknown_names(void **state)
   assert_int_equal(urbac_catalog_resolve("", 0, &g, NULL), URBAC_EUNKNOWNPERM);
   assert_int_equal(urbac_catalog_resolve("   ", 3, &g, NULL), URBAC_EUNKNOWNPERM);
   urbac_diag_clear(d);
-  assert_int_equal(urbac_catalog_legacy_find(URBAC_LEGACY_EOP_ROLE_GROUP, "Quarantin", 9, &i, d), URBAC_EUNKNOWNROLE);
+  assert_int_equal(urbac_catalog_legacy_find(URBAC_LEGACY_EOP_ROLE_GROUP, "Quarantin", 9, &i, d),
+                   URBAC_EUNKNOWNROLE);
   assert_non_null(strstr(diag_msg(d), "'Quarantine'"));
   urbac_diag_clear(d);
-  assert_int_equal(urbac_catalog_legacy_find(URBAC_LEGACY_MDI_ROLE, "MDI admn", 8, &i, d), URBAC_EUNKNOWNROLE);
+  assert_int_equal(urbac_catalog_legacy_find(URBAC_LEGACY_MDI_ROLE, "MDI admn", 8, &i, d),
+                   URBAC_EUNKNOWNROLE);
   assert_non_null(strstr(diag_msg(d), "'MDI admin'"));
   char huge[5000];
   memset(huge, 'a', sizeof huge);

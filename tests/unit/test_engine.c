@@ -174,7 +174,8 @@ static void test_scopes(void **state)
       {"u", "Configuration \\ Authorization", "mde", ""}};
   const urbac_err codes[] = {URBAC_ESCOPE, URBAC_EUNKNOWNDEVICE, URBAC_EUNKNOWNDG, URBAC_ESCOPE,
                              URBAC_EUNKNOWNPERM, URBAC_ELEVEL, URBAC_EWORKLOAD, URBAC_ELEVEL};
-  const char *fields[] = {"scope", "scope", "scope", "scope", "permission", "permission", "workload", "permission"};
+  const char *fields[] = {"scope",      "scope",      "scope",    "scope",
+                          "permission", "permission", "workload", "permission"};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
     urbac_question qn = {urbac_str_of(bad[i][0]), urbac_str_of(bad[i][1]), urbac_str_of(bad[i][2]),
                          urbac_str_of(bad[i][3])};

@@ -348,8 +348,9 @@ static void test_seed_000_names(void **state)
   char *text = read_seed("000_");
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     size_t k;
-    assert_int_equal(urbac_catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, names[i], strlen(names[i]), &k, NULL),
-                     URBAC_OK);
+    assert_int_equal(
+        urbac_catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, names[i], strlen(names[i]), &k, NULL),
+        URBAC_OK);
   }
   /* the seed's own words for the settings permission, as seed 000 spells it */
   assert_non_null(strstr(text, "Manage security settings in Security Center"));
