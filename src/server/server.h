@@ -8,6 +8,8 @@
  *   auth.c     bearer tokens: preshared keys, API keys, OIDC JWTs (jwks.c)
  *   decide.c   check, checks, explain, effective permissions, who can
  *   admin.c    Graph-shaped roles and assignments, objects, workloads, import
+ *   reach.c    no escalation: a caller gives nobody more than the caller holds
+ *   filter.c   OData $filter on the Graph-shaped lists
  *   metrics.c  Prometheus counters and histograms, the access log
  *   json.c     buffers, replies and the one error shape
  *
@@ -268,6 +270,30 @@ void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r);
 typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
+
+/* ---------------------------------------------------------------- reach (no escalation) */
+
+/* A grant someone would gain that the caller does not hold. */
+typedef struct srv_gain {
+  char user[256], grant[512], workload[8], dg[256]; /* dg "" : tenant-wide */
+  char when[48];                                    /* "" or " once mdo is activated" */
+} srv_gain;
+/* Does `caller` hold every grant of the catalog on every workload, tenant-wide, in `held`? */
+bool srv_reach_all(const urbac_snapshot *held, const char *caller);
+/* Does `caller` hold, in `held`, every grant `after` gives a user that `before`
+ * did not give that user (before NULL: every grant `after` gives)? Only user
+ * `only` when it is not NULL. false with the first grant that is not held in
+ * *gain. The snapshots are borrowed. */
+bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
+                      const urbac_snapshot *before, const char *only, srv_gain *gain);
+/* A write by `caller` that would leave the tenant as `after`, compared with the
+ * tenant as it is (`now`), with the modes as they are and with every workload
+ * activated, then deactivated: *within false with the first grant someone would
+ * gain that the caller does not hold in *gain. */
+urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after, bool *within,
+                          srv_gain *gain, urbac_diag *d);
+/* "'PERMISSION (level)' on WORKLOAD[, device group DG][ once WORKLOAD is activated]" */
+void srv_gain_format(const srv_gain *g, char *out, size_t size);
 
 /* ---------------------------------------------------------------- metrics */
 
