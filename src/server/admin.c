@@ -8,6 +8,7 @@
  *                     appScopeIds: "/" (all data sources), "Mde", "Mdo", "Mdi",
  *                     "/DeviceGroups/{id}"}
  *
+ * (both lists take OData's $filter: FIELD eq 'VALUE' [and ...], filter.c)
  * and, as tenant-file objects, users, groups, devices, device groups and the
  * legacy configuration (tenant-format.md). Every write goes through srv_run_write():
  * the tenant's write lock, If-Match, the store's validation and audit as the
@@ -269,10 +270,15 @@ static json_t *role_to_graph(json_t *role)
   return g;
 }
 
+static const srv_filter_field role_fields[] = {{"id", "id"}, {"displayName", "displayName"}};
+
 void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
 {
   (void)s;
   uint64_t revision;
+  srv_filter f;
+  if (!srv_filter_args(req, r, role_fields, sizeof role_fields / sizeof role_fields[0], &f))
+    return;
   json_t *roles = read_all(req->tenant, "role", &revision), *out = json_array(), *v;
   size_t i;
   if (!roles) {
@@ -281,7 +287,7 @@ void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
   }
   json_array_foreach(roles, i, v) json_array_append_new(out, role_to_graph(v));
   json_decref(roles);
-  srv_page_at(req, r, out, revision);
+  srv_page_at(req, r, srv_filter_apply(&f, out), revision);
 }
 
 void srv_h_role_get(srv *s, srv_req *req, srv_resp *r)
@@ -510,10 +516,19 @@ static json_t *find_assignment(srv_tenant *t, const char *id, size_t *index, uin
   return found;
 }
 
+static const srv_filter_field assignment_fields[] = {{"id", "id"},
+                                                      {"displayName", "displayName"},
+                                                      {"roleDefinitionId", "roleDefinitionId"},
+                                                      {"principalId", "principalIds"},
+                                                      {"appScopeId", "appScopeIds"}};
+
 void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
 {
   (void)s;
   uint64_t revision;
+  srv_filter f;
+  if (!srv_filter_args(req, r, assignment_fields, sizeof assignment_fields / sizeof assignment_fields[0], &f))
+    return;
   json_t *roles = read_all(req->tenant, "role", &revision), *out = json_array(), *role, *a;
   size_t i, k;
   const char *only = srv_arg_get(req, "roleDefinitionId");
@@ -529,7 +544,7 @@ void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
     json_array_foreach(json_object_get(role, "assignments"), k, a) json_array_append_new(out, assignment_to_graph(name, a));
   }
   json_decref(roles);
-  srv_page_at(req, r, out, revision);
+  srv_page_at(req, r, srv_filter_apply(&f, out), revision);
 }
 
 /* The role holding the assignment the path names, or NULL after replying 404. */

@@ -204,6 +204,7 @@ struct srv_route {
   srv_access access;
   srv_handler fn;
   const char *name;   /* the metrics label */
+  const char *args;   /* the query arguments it takes, space-separated; any other is a 400 */
 };
 
 extern const srv_route srv_routes[];
@@ -270,6 +271,35 @@ void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r);
 typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
+
+/* ---------------------------------------------------------------- $filter (filter.c) */
+
+#define SRV_FILTER_MAX_LEN 1024 /* bytes of one $filter */
+#define SRV_FILTER_MAX_TERMS 8  /* FIELD eq 'VALUE' conditions in one $filter */
+
+/* A field a list can be filtered on: its OData name and the member of each
+ * item it compares (a string, or a list of strings that must hold the value). */
+typedef struct srv_filter_field {
+  const char *name, *member;
+} srv_filter_field;
+
+typedef struct srv_filter {
+  size_t n;
+  const srv_filter_field *field[SRV_FILTER_MAX_TERMS];
+  const char *value[SRV_FILTER_MAX_TERMS]; /* in buf */
+  char buf[SRV_FILTER_MAX_LEN + 1];
+} srv_filter;
+
+/* Parses `text` (FIELD eq 'VALUE' [and ...], FIELD one of `fields`) into *f;
+ * false with the reason, and the character where it starts, in `why`. */
+bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t nfields, srv_filter *f, char *why,
+                      size_t why_size);
+/* Does JSON object `item` pass every condition? */
+bool srv_filter_match(const srv_filter *f, json_t *item);
+/* The request's $filter (f->n 0 when there is none); false after replying 400. */
+bool srv_filter_args(const srv_req *req, srv_resp *r, const srv_filter_field *fields, size_t nfields, srv_filter *f);
+/* The items of `items` (stolen) that pass; a new reference. */
+json_t *srv_filter_apply(const srv_filter *f, json_t *items);
 
 /* ---------------------------------------------------------------- reach (no escalation) */
 
