@@ -150,7 +150,7 @@ typedef struct urbac_api_key {
   const char *expires; /* UTC, ISO 8601, or "" for never */
   const char *revoked; /* UTC, ISO 8601, or "" while valid */
   const char *salt, *hash;
-  const char *created_by; /* the actor that created it (the urbac_write's); "" for keys older than this field */
+  const char *created_by; /* the actor that created it; "" for keys made before it was kept */
 } urbac_api_key;
 
 /*

@@ -517,10 +517,10 @@ static json_t *find_assignment(srv_tenant *t, const char *id, size_t *index, uin
 }
 
 static const srv_filter_field assignment_fields[] = {{"id", "id"},
-                                                      {"displayName", "displayName"},
-                                                      {"roleDefinitionId", "roleDefinitionId"},
-                                                      {"principalId", "principalIds"},
-                                                      {"appScopeId", "appScopeIds"}};
+                                                     {"displayName", "displayName"},
+                                                     {"roleDefinitionId", "roleDefinitionId"},
+                                                     {"principalId", "principalIds"},
+                                                     {"appScopeId", "appScopeIds"}};
 
 void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
 {

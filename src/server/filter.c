@@ -36,10 +36,14 @@ static const char *skip_space(const char *p)
   return p;
 }
 
-static bool is_word(const char *p, size_t n, const char *w) { return strlen(w) == n && strncasecmp(p, w, n) == 0; }
+static bool is_word(const char *p, size_t n, const char *w)
+{
+  return strlen(w) == n && strncasecmp(p, w, n) == 0;
+}
 
 /* The field named by the n bytes at `p`, or NULL. */
-static const srv_filter_field *field_find(const srv_filter_field *fields, size_t nfields, const char *p, size_t n)
+static const srv_filter_field *field_find(const srv_filter_field *fields, size_t nfields, const char *p,
+                                          size_t n)
 {
   for (size_t i = 0; i < nfields; i++)
     if (is_word(p, n, fields[i].name))
@@ -98,12 +102,13 @@ static const char *condition(const char *text, const char *p, const srv_filter_f
   f->value[f->n++] = *out;
   v = p + 1;
   if (!value(&v, out))
-    snprintf(st->message, sizeof st->message, "the string at character %zu does not end", (size_t)(p - text) + 1);
+    snprintf(st->message, sizeof st->message, "the string at character %zu does not end",
+             (size_t)(p - text) + 1);
   return st->message[0] ? NULL : skip_space(v);
 }
 
-bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t nfields, srv_filter *f, char *why,
-                      size_t why_size)
+bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t nfields, srv_filter *f,
+                      char *why, size_t why_size)
 {
   const char *p = skip_space(text);
   char *out = f->buf;
@@ -130,8 +135,10 @@ bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t n
   char names[200] = "";
   for (size_t i = 0, o = 0; i < nfields && o < sizeof names; i++)
     o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", i ? ", " : "", fields[i].name);
-  snprintf(why, why_size, "$filter: at character %zu, %s%.*s%s: expected %s; supported: FIELD eq 'VALUE' [and ...] on %s",
-           col, shown ? "'" : "", (int)(shown > 40 ? 40 : shown), st.at, shown ? "'" : "the end", st.expected, names);
+  snprintf(why, why_size,
+           "$filter: at character %zu, %s%.*s%s: expected %s; supported: FIELD eq 'VALUE' [and ...] on %s",
+           col, shown ? "'" : "", (int)(shown > 40 ? 40 : shown), st.at, shown ? "'" : "the end", st.expected,
+           names);
   return false;
 }
 
@@ -154,7 +161,8 @@ bool srv_filter_match(const srv_filter *f, json_t *item)
   return true;
 }
 
-bool srv_filter_args(const srv_req *req, srv_resp *r, const srv_filter_field *fields, size_t nfields, srv_filter *f)
+bool srv_filter_args(const srv_req *req, srv_resp *r, const srv_filter_field *fields, size_t nfields,
+                     srv_filter *f)
 {
   const char *text = srv_arg_get(req, "$filter");
   char why[512];

@@ -15,9 +15,10 @@
 
 static json_t *key_json(const urbac_api_key *k)
 {
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "id", k->id, "name", k->name, "user", k->user,
-                   "scope", k->scope, "created", k->created, "createdBy", k->created_by[0] ? k->created_by : NULL,
-                   "expires", k->expires[0] ? k->expires : NULL, "revoked", k->revoked[0] ? k->revoked : NULL);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "id", k->id, "name", k->name, "user",
+                   k->user, "scope", k->scope, "created", k->created, "createdBy",
+                   k->created_by[0] ? k->created_by : NULL, "expires", k->expires[0] ? k->expires : NULL,
+                   "revoked", k->revoked[0] ? k->revoked : NULL);
 }
 
 static int key_add(void *ctx, const urbac_api_key *k) { return json_array_append_new(ctx, key_json(k)) != 0; }
@@ -107,9 +108,10 @@ void srv_h_key_create(srv *s, srv_req *req, srv_resp *r)
   else if (err)
     srv_error_urbac(r, err, d, NULL);
   else if (urbac_key_token_split(token, strlen(token), id, &secret, &slen))
-    srv_json(r, 201, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "id", id, "user", k.user, "name", k.name,
-                               "scope", k.scope, "createdBy", creator, "expires",
-                               k.expires && k.expires[0] ? k.expires : NULL, "token", token));
+    srv_json(r, 201,
+             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "id", id, "user", k.user, "name", k.name,
+                       "scope", k.scope, "createdBy", creator, "expires",
+                       k.expires && k.expires[0] ? k.expires : NULL, "token", token));
   urbac_free(token);
   urbac_diag_free(d);
   json_decref(body);

@@ -30,8 +30,8 @@
 /* Does `user` hold `grant` on `workload` in `s`, on device group `dg` ("all":
  * tenant-wide)? A device group `s` does not know yet is asked tenant-wide: only
  * who holds it everywhere holds it there. */
-static bool holds(urbac_parser *p, const urbac_snapshot *s, const char *user, const char *grant, const char *workload,
-                  const char *dg)
+static bool holds(urbac_parser *p, const urbac_snapshot *s, const char *user, const char *grant,
+                  const char *workload, const char *dg)
 {
   char scope[300], why[256];
   urbac_query q;
@@ -39,11 +39,11 @@ static bool holds(urbac_parser *p, const urbac_snapshot *s, const char *user, co
   int n = all ? 0 : snprintf(scope, sizeof scope, "devicegroup:%s", dg);
   if (n < 0 || (size_t)n >= sizeof scope)
     n = 0;
-  urbac_err err = urbac_parse_query(p, user, strlen(user), grant, strlen(grant), workload, strlen(workload), scope,
-                                    (size_t)n, &q, why, sizeof why);
+  urbac_err err = urbac_parse_query(p, user, strlen(user), grant, strlen(grant), workload, strlen(workload),
+                                    scope, (size_t)n, &q, why, sizeof why);
   if (err && n)
-    err = urbac_parse_query(p, user, strlen(user), grant, strlen(grant), workload, strlen(workload), "", 0, &q, why,
-                            sizeof why);
+    err = urbac_parse_query(p, user, strlen(user), grant, strlen(grant), workload, strlen(workload), "", 0,
+                            &q, why, sizeof why);
   return !err && urbac_check(s, &q);
 }
 
@@ -92,7 +92,8 @@ static int reach_entry(void *ctx, const urbac_effective_entry *e)
 bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
                       const urbac_snapshot *before, const char *only, srv_gain *gain)
 {
-  reach c = {held, before, urbac_parser_new(held), before ? urbac_parser_new(before) : NULL, caller, NULL, gain};
+  reach c = {held, before, urbac_parser_new(held), before ? urbac_parser_new(before) : NULL, caller,
+             NULL, gain};
   bool ok = c.held_p && (!before || c.before_p);
   *gain = (srv_gain){0};
   if (!ok)
@@ -112,7 +113,8 @@ bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urba
 
 void srv_gain_format(const srv_gain *g, char *out, size_t size)
 {
-  snprintf(out, size, "'%s' on %s%s%s%s", g->grant, g->workload, g->dg[0] ? ", device group " : "", g->dg, g->when);
+  snprintf(out, size, "'%s' on %s%s%s%s", g->grant, g->workload, g->dg[0] ? ", device group " : "", g->dg,
+           g->when);
 }
 
 /* ---------------------------------------------------------------- writes */
@@ -124,19 +126,21 @@ static urbac_err with_modes(const urbac_model *m, int mode, urbac_model **out, u
   for (size_t w = 0; !err && mode <= URBAC_MODE_UNIFIED && w < urbac_catalog_workload_count(); w++)
     err = mode == URBAC_MODE_UNIFIED ? urbac_activate(*out, w, true, NULL, 0) : urbac_deactivate(*out, w);
   if (err)
-    urbac_diag_add(d, err, NULL, 0, 0, NULL, "cannot compare what this change gives: %s", urbac_strerror(err));
+    urbac_diag_add(d, err, NULL, 0, 0, NULL, "cannot compare what this change gives: %s",
+                   urbac_strerror(err));
   return err;
 }
 
 /* Compiles `m` in `mode` (see with_modes()); the caller frees both. */
-static urbac_err compiled(const urbac_model *m, int mode, urbac_model **copy, urbac_snapshot **snap, urbac_diag *d)
+static urbac_err compiled(const urbac_model *m, int mode, urbac_model **copy, urbac_snapshot **snap,
+                          urbac_diag *d)
 {
   urbac_err err = with_modes(m, mode, copy, d);
   return err ? err : urbac_snapshot_compile(*copy, snap, d);
 }
 
-urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after, bool *within,
-                          srv_gain *gain, urbac_diag *d)
+urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after,
+                          bool *within, srv_gain *gain, urbac_diag *d)
 {
   static const int modes[] = {URBAC_MODE_UNIFIED + 1, URBAC_MODE_UNIFIED, URBAC_MODE_LEGACY};
   const urbac_model *before = urbac_snapshot_model(now);

@@ -292,12 +292,13 @@ typedef struct srv_filter {
 
 /* Parses `text` (FIELD eq 'VALUE' [and ...], FIELD one of `fields`) into *f;
  * false with the reason, and the character where it starts, in `why`. */
-bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t nfields, srv_filter *f, char *why,
-                      size_t why_size);
+bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t nfields, srv_filter *f,
+                      char *why, size_t why_size);
 /* Does JSON object `item` pass every condition? */
 bool srv_filter_match(const srv_filter *f, json_t *item);
 /* The request's $filter (f->n 0 when there is none); false after replying 400. */
-bool srv_filter_args(const srv_req *req, srv_resp *r, const srv_filter_field *fields, size_t nfields, srv_filter *f);
+bool srv_filter_args(const srv_req *req, srv_resp *r, const srv_filter_field *fields, size_t nfields,
+                     srv_filter *f);
 /* The items of `items` (stolen) that pass; a new reference. */
 json_t *srv_filter_apply(const srv_filter *f, json_t *items);
 
@@ -320,8 +321,8 @@ bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urba
  * tenant as it is (`now`), with the modes as they are and with every workload
  * activated, then deactivated: *within false with the first grant someone would
  * gain that the caller does not hold in *gain. */
-urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after, bool *within,
-                          srv_gain *gain, urbac_diag *d);
+urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after,
+                          bool *within, srv_gain *gain, urbac_diag *d);
 /* "'PERMISSION (level)' on WORKLOAD[, device group DG][ once WORKLOAD is activated]" */
 void srv_gain_format(const srv_gain *g, char *out, size_t size);
 

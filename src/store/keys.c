@@ -104,9 +104,9 @@ static bool is_time(const char *s)
 
 static char *key_json(const urbac_api_key *k, bool secret_parts)
 {
-  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", k->id, "name", k->name, "user", k->user,
-                        "scope", k->scope, "created", k->created, "createdBy", k->created_by ? k->created_by : "",
-                        "expires", k->expires, "revoked", k->revoked);
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", k->id, "name", k->name, "user",
+                        k->user, "scope", k->scope, "created", k->created, "createdBy",
+                        k->created_by ? k->created_by : "", "expires", k->expires, "revoked", k->revoked);
   if (j && secret_parts) {
     json_object_set_new(j, "salt", json_string(k->salt));
     json_object_set_new(j, "hash", json_string(k->hash));
@@ -209,8 +209,16 @@ urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac
                 key_hash(salt, secret, strlen(secret), hash)))
     err = urbac__diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "no random bytes for a key");
   urbac__utc_now(now, sizeof now);
-  urbac_api_key k = {id,   key->name, key->user, key->scope, now, key->expires ? key->expires : "", "", salt,
-                     hash, w->actor ? w->actor : ""};
+  urbac_api_key k = {.id = id,
+                     .name = key->name,
+                     .user = key->user,
+                     .scope = key->scope,
+                     .created = now,
+                     .expires = key->expires ? key->expires : "",
+                     .revoked = "",
+                     .salt = salt,
+                     .hash = hash,
+                     .created_by = w->actor ? w->actor : ""};
   if (!err)
     err = key_write(s, tenant, &row, &k, w, NULL, d);
   if (!err) {

@@ -523,8 +523,9 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
-      cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_watch),
-      cmocka_unit_test(test_keys), cmocka_unit_test(test_written), cmocka_unit_test(test_write_check),
+      cmocka_unit_test(test_tampering),  cmocka_unit_test(test_hostile_files),
+      cmocka_unit_test(test_watch),      cmocka_unit_test(test_keys),
+      cmocka_unit_test(test_written),    cmocka_unit_test(test_write_check),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
 }
