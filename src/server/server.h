@@ -318,8 +318,8 @@ bool srv_reach_all(const urbac_snapshot *held, const char *caller);
 bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
                       const urbac_snapshot *before, const char *only, srv_gain *gain);
 /* A write by `caller` that would leave the tenant as `after`, compared with the
- * tenant as it is (`now`), with the modes as they are and with every workload
- * activated, then deactivated: *within false with the first grant someone would
+ * tenant as it is (`now`), with every workload activated, then deactivated (which
+ * covers the modes as they are): *within false with the first grant someone would
  * gain that the caller does not hold in *gain. */
 urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after,
                           bool *within, srv_gain *gain, urbac_diag *d);
