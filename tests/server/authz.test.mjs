@@ -111,6 +111,21 @@ test('role definitions, assignments, groups and legacy roles cannot widen anyone
   await refused('POST', `${T}/workloads/mdi/import`, undefined, /Authorization \(manage\) on mdi/);
 });
 
+test('legacy roles and device-group access count on a workload that is on unified roles: they give at deactivation', async () => {
+  // mde runs on unified roles; its legacy Tier 1 role (soc-tier1 on the device groups soc reaches) waits
+  const TIER1 = `${T}/legacy/mde/roles/Tier%201`;
+  const tier1 = (await call('GET', TIER1)).json;
+  assert.equal((await call('PUT', TIER1, { body: { ...tier1, permissions: [...tier1.permissions, 'Live response capabilities'] } })).status, 200);
+  await refused('PUT', TIER1, { ...tier1, permissions: [...tier1.permissions, 'Live response capabilities - advanced'] },
+    /would give alice@contoso\.com 'Security operations \\ Security data \\ Advanced live response \(manage\)' on mde, device group workstations once mde is deactivated, which/);
+  const servers = (await call('GET', `${T}/deviceGroups/servers`)).json;
+  await refused('PUT', `${T}/deviceGroups/servers`, { ...servers, userAccess: [...servers.userAccess, 'soc'] },
+    /would give alice@contoso\.com 'Security operations \\ Security data \\ Basic live response \(manage\)' on mde(, device group servers)? once mde is deactivated/);
+  // within her reach (Alerts, Security data basics): allowed
+  const r = await call('PUT', TIER1, { token: keys.mia, body: { ...tier1, permissions: ['Alerts investigation'] } });
+  assert.equal(r.status, 200, r.text);
+});
+
 test('within her reach a delegated administrator still manages; a full administrator may do it all', async () => {
   let r = await call('POST', `${T}/roleDefinitions`, { token: keys.mia, body: { displayName: 'Alert triage',
     rolePermissions: [{ allowedResourceActions: [`${DATA} \\ Alerts (manage)`] }] } });
