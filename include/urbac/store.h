@@ -126,6 +126,17 @@ typedef struct urbac_write {
   urbac_model **written;
 } urbac_write;
 
+/* A write's last check: called inside the write's transaction with the tenant
+ * as it would be after the write, before anything is written, and only when
+ * something changes. A return other than URBAC_OK (with its reason in `d`)
+ * refuses the write, which then writes nothing. `after` is borrowed for the call.
+ * A server checks here that a caller gives nobody more than the caller holds. */
+typedef urbac_err (*urbac_write_check)(void *ctx, const urbac_model *after, urbac_diag *d);
+/* Every later urbac_store_apply(), urbac_store_put() and urbac_store_put_many()
+ * on `s` calls `check` (NULL: none, the default) with `ctx`, until it is set
+ * again. Like the handle, it belongs to one thread at a time. */
+URBAC_EXTERN void urbac_store_check_writes(urbac_store *s, urbac_write_check check, void *ctx);
+
 /* Makes the stored tenant equal `want` in one transaction: every object change,
  * the revision bump and the audit records commit together or not at all. When
  * nothing changes nothing is written and the revision stays. *revision is the
@@ -175,13 +186,15 @@ typedef struct urbac_api_key {
   const char *expires; /* UTC, ISO 8601, or "" for never */
   const char *revoked; /* UTC, ISO 8601, or "" while valid */
   const char *salt, *hash;
+  const char *created_by; /* the actor that created it; "" for keys made before it was kept */
 } urbac_api_key;
 
 /*
  * Creates a key for `key->user` (a user of the tenant) with `key->name`,
  * `key->scope` and `key->expires` ("" or NULL: never); the id, salt, hash and
- * times are made here. The token, shown once, is in *token (the caller frees it
- * with urbac_free()). Audited as `w->actor`; the tenant's revision is unchanged.
+ * times are made here, and `created_by` is `w->actor`. The token, shown once, is
+ * in *token (the caller frees it with urbac_free()). Audited as `w->actor`; the
+ * tenant's revision is unchanged.
  */
 URBAC_EXTERN urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac_api_key *key,
                                               const urbac_write *w, char **token, urbac_diag *d);

@@ -132,7 +132,7 @@ typedef struct key_entry {
   char id[17];
   bool decisions_only, revoked;
   char expires[24];
-  char *user, *salt, *hash;
+  char *user, *salt, *hash, *created_by;
 } key_entry;
 
 struct srv_keyset {
@@ -148,6 +148,7 @@ void srv_keyset_free(srv_keyset *k)
     free(k->k[i].user);
     free(k->k[i].salt);
     free(k->k[i].hash);
+    free(k->k[i].created_by);
   }
   free(k->k);
   free(k);
@@ -173,8 +174,9 @@ static int keyset_add(void *ctx, const urbac_api_key *key)
   e->user = strdup(key->user);
   e->salt = strdup(key->salt);
   e->hash = strdup(key->hash);
+  e->created_by = strdup(key->created_by);
   ks->n++;
-  return !e->user || !e->salt || !e->hash;
+  return !e->user || !e->salt || !e->hash || !e->created_by;
 }
 
 static int key_cmp(const void *a, const void *b) { return strcmp(((const key_entry *)a)->id, ((const key_entry *)b)->id); }
@@ -227,7 +229,8 @@ static key_result key_find(srv *s, const char *id, const char *secret, size_t sl
       who->kind = SRV_API_KEY;
       who->decisions_only = e->decisions_only;
       snprintf(who->user, sizeof who->user, "%s", e->user);
-      snprintf(who->actor, sizeof who->actor, "key:%s (%s)", id, e->user);
+      snprintf(who->actor, sizeof who->actor, "key:%s (%s)%s%s", id, e->user, /* the audit names both */
+               e->created_by[0] ? " created by " : "", e->created_by);
       *home = s->tenants[t]->id;
       return KEY_OK;
     }

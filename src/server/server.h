@@ -8,6 +8,8 @@
  *   auth.c     bearer tokens: preshared keys, API keys, OIDC JWTs (jwks.c)
  *   decide.c   check, checks, explain, effective permissions, who can
  *   admin.c    Graph-shaped roles and assignments, objects, workloads, import
+ *   reach.c    no escalation: a caller gives nobody more than the caller holds
+ *   filter.c   OData $filter on the Graph-shaped lists
  *   metrics.c  Prometheus counters and histograms, the access log
  *   json.c     buffers, replies and the one error shape
  *
@@ -214,6 +216,7 @@ struct srv_route {
   srv_access access;
   srv_handler fn;
   const char *name;   /* the metrics label */
+  const char *args;   /* the query arguments it takes, space-separated; any other is a 400 */
 };
 
 extern const srv_route srv_routes[];
@@ -280,6 +283,60 @@ void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r);
 typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
+
+/* ---------------------------------------------------------------- $filter (filter.c) */
+
+#define SRV_FILTER_MAX_LEN 1024 /* bytes of one $filter */
+#define SRV_FILTER_MAX_TERMS 8  /* FIELD eq 'VALUE' conditions in one $filter */
+
+/* A field a list can be filtered on: its OData name and the member of each
+ * item it compares (a string, or a list of strings that must hold the value). */
+typedef struct srv_filter_field {
+  const char *name, *member;
+} srv_filter_field;
+
+typedef struct srv_filter {
+  size_t n;
+  const srv_filter_field *field[SRV_FILTER_MAX_TERMS];
+  const char *value[SRV_FILTER_MAX_TERMS]; /* in buf */
+  char buf[SRV_FILTER_MAX_LEN + 1];
+} srv_filter;
+
+/* Parses `text` (FIELD eq 'VALUE' [and ...], FIELD one of `fields`) into *f;
+ * false with the reason, and the character where it starts, in `why`. */
+bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t nfields, srv_filter *f,
+                      char *why, size_t why_size);
+/* Does JSON object `item` pass every condition? */
+bool srv_filter_match(const srv_filter *f, json_t *item);
+/* The request's $filter (f->n 0 when there is none); false after replying 400. */
+bool srv_filter_args(const srv_req *req, srv_resp *r, const srv_filter_field *fields, size_t nfields,
+                     srv_filter *f);
+/* The items of `items` (stolen) that pass; a new reference. */
+json_t *srv_filter_apply(const srv_filter *f, json_t *items);
+
+/* ---------------------------------------------------------------- reach (no escalation) */
+
+/* A grant someone would gain that the caller does not hold. */
+typedef struct srv_gain {
+  char user[256], grant[512], workload[8], dg[256]; /* dg "" : tenant-wide */
+  char when[48];                                    /* "" or " once mdo is activated" */
+} srv_gain;
+/* Does `caller` hold every grant of the catalog on every workload, tenant-wide, in `held`? */
+bool srv_reach_all(const urbac_snapshot *held, const char *caller);
+/* Does `caller` hold, in `held`, every grant `after` gives a user that `before`
+ * did not give that user (before NULL: every grant `after` gives)? Only user
+ * `only` when it is not NULL. false with the first grant that is not held in
+ * *gain. The snapshots are borrowed. */
+bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
+                      const urbac_snapshot *before, const char *only, srv_gain *gain);
+/* A write by `caller` that would leave the tenant as `after`, compared with the
+ * tenant as it is (`now`), with every workload activated, then deactivated (which
+ * covers the modes as they are): *within false with the first grant someone would
+ * gain that the caller does not hold in *gain. */
+urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after,
+                          bool *within, srv_gain *gain, urbac_diag *d);
+/* "'PERMISSION (level)' on WORKLOAD[, device group DG][ once WORKLOAD is activated]" */
+void srv_gain_format(const srv_gain *g, char *out, size_t size);
 
 /* ---------------------------------------------------------------- metrics */
 

@@ -3,7 +3,8 @@
  * stored only as SHA-256(salt || secret), listed, revoked. A key is a row of
  * kind "apiKey" beside the tenant's objects (never part of the tenant file);
  * creating and revoking it is audited in the tenant's hash chain without
- * changing the tenant's revision.
+ * changing the tenant's revision. A key records the actor that created it, so
+ * what the key later does can be traced to whoever minted it.
  *
  * Depends on: util, io/objects, store, OpenSSL (RAND_bytes, SHA-256), jansson.
  */
@@ -103,8 +104,9 @@ static bool is_time(const char *s)
 
 static char *key_json(const urbac_api_key *k, bool secret_parts)
 {
-  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", k->id, "name", k->name, "user", k->user,
-                        "scope", k->scope, "created", k->created, "expires", k->expires, "revoked", k->revoked);
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", k->id, "name", k->name, "user",
+                        k->user, "scope", k->scope, "created", k->created, "createdBy",
+                        k->created_by ? k->created_by : "", "expires", k->expires, "revoked", k->revoked);
   if (j && secret_parts) {
     json_object_set_new(j, "salt", json_string(k->salt));
     json_object_set_new(j, "hash", json_string(k->hash));
@@ -120,12 +122,14 @@ static const char *field(json_t *j, const char *name)
   return v ? v : NULL;
 }
 
-/* A stored key row, validated: every field present and well formed. */
+/* A stored key row, validated: every field present and well formed (createdBy
+ * may be absent: keys made before it was recorded). */
 static bool key_parse(json_t *j, urbac_api_key *k)
 {
-  *k = (urbac_api_key){field(j, "id"),      field(j, "name"),    field(j, "user"), field(j, "scope"),
+  const char *by = field(j, "createdBy");
+  *k = (urbac_api_key){field(j, "id"),      field(j, "name"),    field(j, "user"),    field(j, "scope"),
                        field(j, "created"), field(j, "expires"), field(j, "revoked"), field(j, "salt"),
-                       field(j, "hash")};
+                       field(j, "hash"),    by ? by : ""};
   return k->id && strlen(k->id) == 2 * ID_BYTES && is_hex(k->id, 2 * ID_BYTES) && k->name && k->user &&
          k->scope && (strcmp(k->scope, "all") == 0 || strcmp(k->scope, "decisions") == 0) && k->created &&
          k->expires && k->revoked && k->salt && k->hash && strlen(k->hash) == URBAC__HASH_HEX - 1;
@@ -205,7 +209,16 @@ urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac
                 key_hash(salt, secret, strlen(secret), hash)))
     err = urbac__diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "no random bytes for a key");
   urbac__utc_now(now, sizeof now);
-  urbac_api_key k = {id, key->name, key->user, key->scope, now, key->expires ? key->expires : "", "", salt, hash};
+  urbac_api_key k = {.id = id,
+                     .name = key->name,
+                     .user = key->user,
+                     .scope = key->scope,
+                     .created = now,
+                     .expires = key->expires ? key->expires : "",
+                     .revoked = "",
+                     .salt = salt,
+                     .hash = hash,
+                     .created_by = w->actor ? w->actor : ""};
   if (!err)
     err = key_write(s, tenant, &row, &k, w, NULL, d);
   if (!err) {

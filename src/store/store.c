@@ -520,6 +520,8 @@ static urbac_err apply_locked(urbac_store *s, const urbac_model *want, const urb
     err = urbac__diag_add(d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
                           "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it again",
                           tenant, (unsigned long long)p->revision, (unsigned long long)w->revision);
+  if (!err && p->n && s->check) /* the caller's last word on what the tenant would become */
+    err = s->check(s->check_ctx, want, d);
   if (!err && p->n) {
     if (!row->exists) {
       /* a new tenant: its row first, which the objects and records refer to */
@@ -538,6 +540,12 @@ static urbac_err apply_locked(urbac_store *s, const urbac_model *want, const urb
   }
   urbac_plan_free(p);
   return err;
+}
+
+void urbac_store_check_writes(urbac_store *s, urbac_write_check check, void *ctx)
+{
+  s->check = check;
+  s->check_ctx = ctx;
 }
 
 /* Commits after `err` is OK, rolls back otherwise; gives the revision. */

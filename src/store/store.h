@@ -62,6 +62,8 @@ struct urbac_store {
   void *db;
   urbac__strs tenants;
   const char **tenant_ids;
+  urbac_write_check check; /* urbac_store_check_writes() */
+  void *check_ctx;
 };
 
 /* Refuses a store whose schema is not this urbac's. */

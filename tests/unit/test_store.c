@@ -3,7 +3,8 @@
  * on random tenants, revisions and conflicts, the audit chain against edited,
  * deleted, reordered and truncated records, hostile files (not a database, a
  * database of something else, a schema from the future) refused untouched, and
- * API keys (hashed, audited, kept across applies, revoked, a bad row refused).
+ * API keys (hashed, audited, kept across applies, revoked, a bad row refused,
+ * who created them), and a write's check refusing a change before it is written.
  */
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -254,7 +255,7 @@ static void test_written(void **state)
 
 typedef struct key_list {
   int n;
-  char id[17], user[64], scope[16], revoked[32], hash[80];
+  char id[17], user[64], scope[16], revoked[32], hash[80], created_by[64];
   bool matches, matches_wrong;
   const char *secret;
 } key_list;
@@ -268,6 +269,7 @@ static int list_key(void *ctx, const urbac_api_key *k)
   snprintf(l->scope, sizeof l->scope, "%s", k->scope);
   snprintf(l->revoked, sizeof l->revoked, "%s", k->revoked);
   snprintf(l->hash, sizeof l->hash, "%s", k->hash);
+  snprintf(l->created_by, sizeof l->created_by, "%s", k->created_by);
   char wrong[65];
   snprintf(wrong, sizeof wrong, "%s", l->secret);
   wrong[0] = wrong[0] == '0' ? '1' : '0';
@@ -285,6 +287,62 @@ static void key_refused(urbac_store *s, urbac_api_key spec, urbac_err want, cons
   assert_null(token);
   assert_non_null(strstr(urbac_diag_get(d, 0)->message, needle));
   urbac_diag_free(d);
+}
+
+/* A write's check sees the tenant as it would be and can refuse it: nothing is
+ * written, the revision stays; it is not asked when nothing would change. */
+typedef struct check_log {
+  int calls;
+  bool refuse, saw_zed;
+} check_log;
+
+static urbac_err check_write(void *ctx, const urbac_model *after, urbac_diag *d)
+{
+  check_log *c = ctx;
+  c->calls++;
+  c->saw_zed = false;
+  for (size_t i = 0; i < urbac_model_count(after, URBAC_OBJ_USER); i++)
+    c->saw_zed = c->saw_zed || strcmp(urbac_model_id(after, URBAC_OBJ_USER, i), "z") == 0;
+  return c->refuse ? urbac_diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL, "refused by the check") : URBAC_OK;
+}
+
+static void test_write_check(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  tenant a = tenant_load(t1), b = tenant_load(t2);
+  check_log c = {0, true, false};
+  urbac_write w = {"ann", "test_write_check", false, 0, NULL};
+  uint64_t rev, now, count, bad;
+  char why[256];
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
+  urbac_store_check_writes(s, check_write, &c);
+  urbac_diag *d = urbac_diag_new();
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &now, d), URBAC_EREFUSED);
+  assert_int_equal(c.calls, 1);
+  assert_true(c.saw_zed); /* the tenant as it would be */
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "refused by the check"));
+  assert_int_equal(urbac_store_apply(s, b.m, &w, &now, NULL), URBAC_EREFUSED);
+  assert_int_equal(urbac_store_revision(s, "acme", &now), URBAC_OK);
+  assert_int_equal(now, rev); /* nothing written */
+  char *json = NULL;
+  assert_int_equal(urbac_store_get(s, "acme", "user", "z", &json, NULL), URBAC_ENOTFOUND);
+  assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, sizeof why), URBAC_OK);
+  c.calls = 0;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &now, NULL), URBAC_OK); /* no change: not asked */
+  assert_int_equal(c.calls, 0);
+  c.refuse = false;
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &now, NULL), URBAC_OK);
+  assert_int_equal(c.calls, 1);
+  assert_int_equal(now, rev + 1);
+  urbac_store_check_writes(s, NULL, NULL);
+  c.refuse = true;
+  assert_int_equal(urbac_store_put(s, "acme", "user", "y", "{\"id\": \"y\"}", &w, &now, NULL), URBAC_OK);
+  assert_int_equal(c.calls, 1); /* unset: not asked */
+  urbac_diag_free(d);
+  tenant_free(&a);
+  tenant_free(&b);
+  urbac_store_close(s);
 }
 
 static void test_keys(void **state)
@@ -311,6 +369,7 @@ static void test_keys(void **state)
   assert_string_equal(l.user, "a");
   assert_string_equal(l.scope, "decisions");
   assert_string_equal(l.revoked, "");
+  assert_string_equal(l.created_by, "ann"); /* who minted it, from the write */
   assert_true(l.matches);        /* the secret hashes to the stored hash */
   assert_false(l.matches_wrong); /* and nothing else does */
   assert_null(strstr(l.hash, secret));
@@ -329,11 +388,13 @@ static void test_keys(void **state)
   key_refused(s, (urbac_api_key){.user = "a", .name = "x", .scope = "root"}, URBAC_EVALUE, "scope 'root'");
   key_refused(s, (urbac_api_key){.user = "a", .name = "x", .scope = "all", .expires = "soon"}, URBAC_EVALUE, "expires");
   assert_int_equal(urbac_store_key_revoke(s, "acme", "0123456789abcdef", &w, NULL), URBAC_ENOTFOUND);
-  assert_int_equal(urbac_store_key_revoke(s, "acme", id, &w, NULL), URBAC_OK);
+  urbac_write by_bob = {"bob", "revoke", false, 0, NULL};
+  assert_int_equal(urbac_store_key_revoke(s, "acme", id, &by_bob, NULL), URBAC_OK);
   l.n = 0;
   assert_int_equal(urbac_store_keys(s, "acme", list_key, &l, NULL), URBAC_OK);
   assert_int_equal(l.n, 1);
   assert_true(l.revoked[0] != '\0');
+  assert_string_equal(l.created_by, "ann"); /* revoking keeps who created it */
   assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, sizeof why), URBAC_OK);
   /* a key row edited behind urbac's back is refused, by name */
   urbac_store_close(s);
@@ -692,6 +753,7 @@ int main(void)
       cmocka_unit_test(test_urls_and_modes),
       cmocka_unit_test(test_password_redacted),
       cmocka_unit_test(test_reconnect),
+      cmocka_unit_test(test_write_check),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
 }
