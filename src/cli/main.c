@@ -69,8 +69,9 @@ static const cli_cmd commands[] = {
     {"role", "db,tenant-id,description,permission,if-revision,actor,json",
      "urbac role (create NAME [--description D] [--permission P...] | update NAME --description D | delete NAME | list | show NAME | add-permission NAME --permission P... | remove-permission NAME --permission P...) [--db URL]",
      "Manage unified roles in a store", cmd_role},
-    {"serve", "db,listen,threads,tls-cert,tls-key,preshared-key-file,oidc,access-log,routes",
-     "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] [--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] | urbac serve --routes",
+    {"serve", "db,listen,threads,tls-cert,tls-key,preshared-key-file,oidc,access-log,routes,max-connections,"
+              "max-connections-per-ip,max-body-memory,metrics-public",
+     "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] [--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] [--max-connections N] [--max-connections-per-ip N] [--max-body-memory BYTES] [--metrics-public] | urbac serve --routes",
      "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", cmd_serve},
     {"user", "db,tenant-id,name,if-revision,actor,json",
      "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
@@ -105,6 +106,8 @@ static const struct option all_options[] = {
     {"preshared-key-file", required_argument, NULL, 1020}, {"oidc", required_argument, NULL, 1021},
     {"access-log", required_argument, NULL, 1022}, {"key-scope", required_argument, NULL, 1023},
     {"expires", required_argument, NULL, 1024},  {"routes", no_argument, NULL, 1025},
+    {"max-connections", required_argument, NULL, 1026}, {"max-connections-per-ip", required_argument, NULL, 1027},
+    {"max-body-memory", required_argument, NULL, 1028}, {"metrics-public", no_argument, NULL, 1029},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -159,6 +162,17 @@ static bool server_option(int c, cli_opts *o, bool *bad)
   case 1023: o->key_scope = optarg; break;
   case 1024: o->expires = optarg; break;
   case 1025: o->routes = true; break;
+  case 1026:
+  case 1027:
+  case 1028: {
+    const char *flag = c == 1026 ? "max-connections" : c == 1027 ? "max-connections-per-ip" : "max-body-memory";
+    *bad = !whole_number(flag, optarg) || (c != 1028 && strtoull(optarg, NULL, 10) > 1000000);
+    if (*bad && whole_number(flag, optarg))
+      cli_error("--%s: at most 1000000, not '%s'", flag, optarg);
+    *(c == 1026 ? &o->max_connections : c == 1027 ? &o->max_connections_per_ip : &o->max_body_memory) = optarg;
+    return !*bad;
+  }
+  case 1029: o->metrics_public = true; break;
   default: return false;
   }
   return true;
