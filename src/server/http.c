@@ -658,6 +658,8 @@ urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
     if (!srv_tenant_get(s, ids[i], why, sizeof why))
       err = urbac_diag_add(d, URBAC_ESTORE, cfg->db_url, 0, 0, NULL, "%s", why);
   if (!err)
+    err = srv_directory_start(s, d);
+  if (!err)
     err = srv_preshared_load(s, d);
   if (!err && cfg->oidc_file)
     err = srv_oidc_load(s, cfg->oidc_file, d);
@@ -672,6 +674,7 @@ urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
 void srv_fini(srv *s)
 {
   atomic_store(&s->stopping, true); /* the watchers end within a round */
+  srv_directory_stop(s);
   srv_tenants_stop(s);
   urbac_store_close(s->lookup_store);
   srv_auth_free(s);

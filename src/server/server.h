@@ -171,6 +171,11 @@ urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, u
 /* Re-reads the tenant's API keys from `st` and swaps them in (RCU). */
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st);
 void srv_tenants_stop(srv *s);
+/* The names of the store's tenants, in memory (directory.c): srv_tenant_get()
+ * asks the store only for a name listed there. */
+urbac_err srv_directory_start(srv *s, urbac_diag *d);
+bool srv_directory_has(srv *s, const char *tenant);
+void srv_directory_stop(srv *s);
 
 /* ---------------------------------------------------------------- auth */
 
@@ -312,6 +317,7 @@ struct srv {
   urbac_store *lookup_store; /* under tenants_lock: finding new tenants */
   void *preshared;           /* RCU-protected: the preshared key hashes */
   void *oidc;                /* OIDC providers; immutable once loaded */
+  void *directory;           /* directory.c: the store's tenant names */
   srv_metrics metrics;
   FILE *log;
   pthread_mutex_t log_lock;
