@@ -31,7 +31,7 @@ typedef struct urbac_server_config {
   size_t max_body_memory;         /* all request bodies in memory at once; 0: 4 x max_body, at least 64 MiB */
   unsigned max_connections;       /* open connections; 0: 10000, or fewer when file descriptors are short */
   unsigned max_connections_per_ip; /* open connections from one address; 0: 256 */
-  int metrics_public;             /* nonzero: GET /metrics without a token (else a preshared key) */
+  int metrics_public;              /* nonzero: GET /metrics without a token (else a preshared key) */
   /* Called once the server listens, with its address ("127.0.0.1:8080"). */
   void (*on_ready)(void *ctx, const char *address);
   void *ctx;

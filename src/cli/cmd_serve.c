@@ -31,7 +31,8 @@ int cmd_serve(cli_opts *o)
       .oidc_file = o->oidc,
       .access_log = o->access_log,
       .max_connections = o->max_connections ? (unsigned)strtoul(o->max_connections, NULL, 10) : 0,
-      .max_connections_per_ip = o->max_connections_per_ip ? (unsigned)strtoul(o->max_connections_per_ip, NULL, 10) : 0,
+      .max_connections_per_ip =
+          o->max_connections_per_ip ? (unsigned)strtoul(o->max_connections_per_ip, NULL, 10) : 0,
       .max_body_memory = o->max_body_memory ? (size_t)strtoull(o->max_body_memory, NULL, 10) : 0,
       .metrics_public = o->metrics_public,
       .on_ready = ready,

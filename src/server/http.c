@@ -42,8 +42,8 @@
 #define SHUTDOWN_GRACE_MS 30000
 #define PARK_TICK_US 5000
 #define MAX_QUERY 8192
-#define IDLE_TIMEOUT_S 30u   /* a connection silent this long is closed */
-#define FD_RESERVE 1100u     /* descriptors kept for the store (a few per tenant), logs, files */
+#define IDLE_TIMEOUT_S 30u /* a connection silent this long is closed */
+#define FD_RESERVE 1100u   /* descriptors kept for the store (a few per tenant), logs, files */
 #define MAX_CONNECTIONS 10000u
 #define MAX_PER_IP 256u
 
@@ -319,7 +319,8 @@ static bool target(struct MHD_Connection *mc, conn *x, const char *url, const ch
   x->parsed = !q.q.oom && q.q.len <= MAX_QUERY && srv_req_parse_target(req, url, q.q.p, &x->scratch);
   srv_buf_free(&q.q);
   if (!x->parsed)
-    srv_error(r, 400, "badRequest", "url", "the URL is malformed or too long (bad escape, too many segments or arguments)");
+    srv_error(r, 400, "badRequest", "url",
+              "the URL is malformed or too long (bad escape, too many segments or arguments)");
   return x->parsed;
 }
 
@@ -327,7 +328,8 @@ static bool target(struct MHD_Connection *mc, conn *x, const char *url, const ch
  * its caller authenticated before a byte of the body is read, and the body's
  * memory is taken from the budget (503 when it is spent). Any reply from here
  * closes the connection, the body unread. */
-static enum MHD_Result headers(srv *s, struct MHD_Connection *mc, conn *x, const char *url, const char *method)
+static enum MHD_Result headers(srv *s, struct MHD_Connection *mc, conn *x, const char *url,
+                               const char *method)
 {
   srv_resp r = {0};
   framing f = {0};
@@ -365,7 +367,8 @@ static enum MHD_Result answer(srv *s, struct MHD_Connection *mc, conn *x, const 
   if (x->too_big)
     srv_error(&r, 413, "payloadTooLarge", "body", "the body is larger than %zu bytes", s->max_body);
   else if (x->body.oom)
-    srv_error(&r, 503, "unavailable", "body", "out of memory for the body, or the server holds as many bodies as it may");
+    srv_error(&r, 503, "unavailable", "body",
+              "out of memory for the body, or the server holds as many bodies as it may");
   else if (x->parsed || target(mc, x, url, method, &r)) {
     req->body = x->body.p;
     req->body_len = x->body.len;
@@ -404,7 +407,8 @@ static void upload(srv *s, conn *x, const char *data, size_t n)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *version, const char *upload_data, size_t *upload_size,
+                                  void **con_cls)
 {
   (void)version;
   srv *s = cls;
@@ -550,12 +554,13 @@ static struct MHD_Daemon *start(srv *s, const char *cert, const char *key)
   /* each worker may hold every connection: the accept loop's count, not
    * libmicrohttpd's, is the limit (on_connection) */
   unsigned limit = s->max_connections * threads;
-  return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
-                          on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                          MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, limit,
-                          MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->max_connections_per_ip,
-                          MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                          (size_t)16384, MHD_OPTION_ARRAY, cert ? tls : &tls[2], MHD_OPTION_END);
+  return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                          on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+                          MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                          s->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_ARRAY,
+                          cert ? tls : &tls[2], MHD_OPTION_END);
 }
 
 /* Waits for signals until SIGTERM or SIGINT; flushes the access log each second. */
@@ -613,7 +618,8 @@ static urbac_err connection_limit(srv *s, const urbac_server_config *cfg, urbac_
 {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-    return urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "cannot read the file descriptor limit: %s", strerror(errno));
+    return urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "cannot read the file descriptor limit: %s",
+                          strerror(errno));
   if (rl.rlim_cur < rl.rlim_max) {
     rlim_t was = rl.rlim_cur;
     rl.rlim_cur = rl.rlim_max;
@@ -624,18 +630,21 @@ static urbac_err connection_limit(srv *s, const urbac_server_config *cfg, urbac_
   s->max_connections = cfg->max_connections ? cfg->max_connections
                                             : (unsigned)(room < MAX_CONNECTIONS ? room : MAX_CONNECTIONS);
   if (s->max_connections > room || s->max_connections > UINT_MAX / 256)
-    return urbac_diag_add(d, URBAC_ELIMIT, NULL, 0, 0, "--max-connections",
-                          "%u connections need more file descriptors than the limit of %llu allows (at most %llu: "
-                          "raise 'ulimit -n')",
-                          s->max_connections, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+    return urbac_diag_add(
+        d, URBAC_ELIMIT, NULL, 0, 0, "--max-connections",
+        "%u connections need more file descriptors than the limit of %llu allows (at most %llu: "
+        "raise 'ulimit -n')",
+        s->max_connections, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
   return URBAC_OK;
 }
 
 urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
 {
-  *s = (srv){.cfg = cfg, .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
-             .max_body = cfg->max_body ? cfg->max_body : (16u << 20),
-             .max_connections_per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip : MAX_PER_IP};
+  *s =
+      (srv){.cfg = cfg,
+            .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
+            .max_body = cfg->max_body ? cfg->max_body : (16u << 20),
+            .max_connections_per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip : MAX_PER_IP};
   s->max_body_memory = cfg->max_body_memory ? cfg->max_body_memory
                                             : (4 * s->max_body > (64u << 20) ? 4 * s->max_body : (64u << 20));
   if (s->max_body_memory < s->max_body)

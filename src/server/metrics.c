@@ -93,20 +93,22 @@ void srv_h_metrics(srv *s, srv_req *req, srv_resp *r)
                     "# HELP urbac_tenant_revision The revision each tenant is served at.\n# TYPE urbac_tenant_revision gauge\n",
                  (unsigned long long)atomic_load(&s->metrics.rebuilds),
                  (double)atomic_load(&s->metrics.rebuild_us) / 1e6);
-  srv_buf_printf(b, "# HELP urbac_http_connections Connections open now.\n# TYPE urbac_http_connections gauge\n"
-                    "urbac_http_connections %llu\n"
-                    "# HELP urbac_http_connections_refused_total Connections closed on arrival: over --max-connections "
-                    "or --max-connections-per-ip.\n# TYPE urbac_http_connections_refused_total counter\n"
-                    "urbac_http_connections_refused_total %llu\n"
-                    "# HELP urbac_http_bodies_refused_total Requests answered 503: the memory for bodies in flight "
-                    "(--max-body-memory) was spent.\n# TYPE urbac_http_bodies_refused_total counter\n"
-                    "urbac_http_bodies_refused_total %llu\n"
-                    "# HELP urbac_tenant_lookups_total Tenants looked for in the store because they were not in memory.\n"
-                    "# TYPE urbac_tenant_lookups_total counter\nurbac_tenant_lookups_total %llu\n",
-                 (unsigned long long)atomic_load(&s->metrics.connections),
-                 (unsigned long long)atomic_load(&s->metrics.connections_refused),
-                 (unsigned long long)atomic_load(&s->metrics.bodies_refused),
-                 (unsigned long long)atomic_load(&s->metrics.tenant_lookups));
+  srv_buf_printf(
+      b,
+      "# HELP urbac_http_connections Connections open now.\n# TYPE urbac_http_connections gauge\n"
+      "urbac_http_connections %llu\n"
+      "# HELP urbac_http_connections_refused_total Connections closed on arrival: over --max-connections "
+      "or --max-connections-per-ip.\n# TYPE urbac_http_connections_refused_total counter\n"
+      "urbac_http_connections_refused_total %llu\n"
+      "# HELP urbac_http_bodies_refused_total Requests answered 503: the memory for bodies in flight "
+      "(--max-body-memory) was spent.\n# TYPE urbac_http_bodies_refused_total counter\n"
+      "urbac_http_bodies_refused_total %llu\n"
+      "# HELP urbac_tenant_lookups_total Tenants looked for in the store because they were not in memory.\n"
+      "# TYPE urbac_tenant_lookups_total counter\nurbac_tenant_lookups_total %llu\n",
+      (unsigned long long)atomic_load(&s->metrics.connections),
+      (unsigned long long)atomic_load(&s->metrics.connections_refused),
+      (unsigned long long)atomic_load(&s->metrics.bodies_refused),
+      (unsigned long long)atomic_load(&s->metrics.tenant_lookups));
   size_t n = atomic_load_explicit(&s->ntenants, memory_order_acquire);
   srv_read_lock();
   for (size_t i = 0; i < n; i++) {
@@ -139,8 +141,11 @@ void srv_h_openapi(srv *s, srv_req *req, srv_resp *r)
  * surrogates, nothing past U+10FFFF), or 0 when it is not one. */
 static size_t utf8_sequence(const unsigned char *p)
 {
-  size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
-             : p[0] >= 0xF0 && p[0] <= 0xF4                ? 4 : 0;
+  size_t n = p[0] < 0x80                    ? 1
+             : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+             : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+             : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                            : 0;
   for (size_t i = 1; i < n; i++)
     if ((p[i] & 0xC0) != 0x80)
       return 0;

@@ -220,8 +220,8 @@ bool srv_admit(srv *s, srv_req *req, srv_resp *r)
   req->route = match(req, r->allow, sizeof r->allow);
   if (!req->route) {
     if (r->allow[0])
-      srv_error(r, 405, "methodNotAllowed", NULL, "%s is not allowed here; use %s", srv_method_name(req->method),
-                r->allow);
+      srv_error(r, 405, "methodNotAllowed", NULL, "%s is not allowed here; use %s",
+                srv_method_name(req->method), r->allow);
     else
       srv_error(r, 404, "notFound", NULL, "no such route");
     return false;

@@ -197,11 +197,11 @@ void srv_oidc_free(void *providers);
 /* ---------------------------------------------------------------- routes */
 
 typedef enum srv_access {
-  SRV_PUBLIC,  /* no token: health, readiness, the OpenAPI document */
+  SRV_PUBLIC,   /* no token: health, readiness, the OpenAPI document */
   SRV_OPERATOR, /* a preshared key (or none with --metrics-public): /metrics, which names every tenant */
-  SRV_DECIDE,  /* any identity of the tenant, service keys included */
-  SRV_READ,    /* Configuration \ Authorization (read) */
-  SRV_MANAGE   /* Configuration \ Authorization (manage) */
+  SRV_DECIDE,   /* any identity of the tenant, service keys included */
+  SRV_READ,     /* Configuration \ Authorization (read) */
+  SRV_MANAGE    /* Configuration \ Authorization (manage) */
 } srv_access;
 
 typedef void (*srv_handler)(srv *s, srv_req *req, srv_resp *r);
@@ -297,10 +297,10 @@ typedef struct srv_metrics {
   srv_route_stats *routes; /* srv_nroutes + 1 (the last: unmatched) */
   _Atomic uint64_t allow, deny;
   _Atomic uint64_t rebuilds, rebuild_us;
-  _Atomic uint64_t connections;          /* open now (http.c) */
-  _Atomic uint64_t connections_refused;  /* over --max-connections or --max-connections-per-ip */
-  _Atomic uint64_t bodies_refused;       /* 503: the memory for bodies in flight was spent */
-  _Atomic uint64_t tenant_lookups;       /* a tenant looked for in the store (not in memory) */
+  _Atomic uint64_t connections;         /* open now (http.c) */
+  _Atomic uint64_t connections_refused; /* over --max-connections or --max-connections-per-ip */
+  _Atomic uint64_t bodies_refused;      /* 503: the memory for bodies in flight was spent */
+  _Atomic uint64_t tenant_lookups;      /* a tenant looked for in the store (not in memory) */
 } srv_metrics;
 
 void srv_metrics_observe(srv *s, const srv_route *route, unsigned status, uint64_t us);
@@ -326,7 +326,7 @@ struct srv {
   unsigned wait_ms;
   void *http; /* http.c's own state: the parked requests */
   size_t max_body;
-  size_t max_body_memory;                  /* every body in flight together */
+  size_t max_body_memory; /* every body in flight together */
   unsigned max_connections, max_connections_per_ip;
 };
 
