@@ -260,7 +260,7 @@ static bool budget_take(srv *s, size_t n)
 {
   size_t have = atomic_load(&body_bytes);
   do {
-    if (n > s->max_body_memory - have || have > s->max_body_memory)
+    if (have > s->max_body_memory || n > s->max_body_memory - have)
       return false;
   } while (!atomic_compare_exchange_weak(&body_bytes, &have, have + n));
   return true;
