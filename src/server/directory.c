@@ -83,8 +83,12 @@ static void *refresh(void *arg)
     if (!st && urbac_store_open(s->cfg->db_url, &st, NULL) != URBAC_OK)
       continue; /* the store is away: the names we have stay */
     names *l = names_read(st);
-    if (l)
+    if (l) {
       names_publish(dir, l);
+    } else { /* perhaps the connection is gone: a new one next round */
+      urbac_store_close(st);
+      st = NULL;
+    }
   }
   urbac_store_close(st);
   return NULL;
