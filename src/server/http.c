@@ -331,7 +331,7 @@ static bool target(struct MHD_Connection *mc, conn *x, const char *url, const ch
 static enum MHD_Result headers(srv *s, struct MHD_Connection *mc, conn *x, const char *url,
                                const char *method)
 {
-  srv_resp r = {0};
+  srv_resp r = {.close = true};
   framing f = {0};
   unsigned long long length = 0;
   if (framed(mc, &f, &r) && f.length) {
@@ -342,22 +342,21 @@ static enum MHD_Result headers(srv *s, struct MHD_Connection *mc, conn *x, const
       srv_error(&r, 400, "badRequest", "Content-Length", "Content-Length '%.32s' is not a length", f.length);
   }
   if (!r.status && !length && !f.chunked) /* no body: everything happens once, at the end */
-    return MHD_YES;
-  r.close = true;
+    goto out;
   if (r.status || !target(mc, x, url, method, &r) || !srv_admit(s, &x->req, &r))
-    return send_reply(mc, x, &r);
+    goto out;
   if (length > s->max_body) {
     x->too_big = true;
     srv_error(&r, 413, "payloadTooLarge", "body", "the body is larger than %zu bytes", s->max_body);
   } else if (length && !budget_take(s, (size_t)length)) {
     atomic_fetch_add_explicit(&s->metrics.bodies_refused, 1, memory_order_relaxed);
     srv_error(&r, 503, "unavailable", "body", "the server holds as many request bodies as it may; try again");
+  } else {
+    x->reserved = (size_t)length;
+    srv_buf_reserve(&x->body, (size_t)length); /* the body in one allocation, not a chain of reallocations */
   }
-  if (r.status)
-    return send_reply(mc, x, &r);
-  x->reserved = (size_t)length;
-  srv_buf_reserve(&x->body, (size_t)length); /* the body in one allocation, not a chain of reallocations */
-  return MHD_YES;
+out:
+  return r.status ? send_reply(mc, x, &r) : MHD_YES;
 }
 
 static enum MHD_Result answer(srv *s, struct MHD_Connection *mc, conn *x, const char *url, const char *method)
@@ -617,9 +616,12 @@ static void stop(srv *s, struct MHD_Daemon *daemon, acceptor *a)
 static urbac_err connection_limit(srv *s, const urbac_server_config *cfg, urbac_diag *d)
 {
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-    return urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "cannot read the file descriptor limit: %s",
-                          strerror(errno));
+  urbac_err err = URBAC_OK;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    err = urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "cannot read the file descriptor limit: %s",
+                         strerror(errno));
+    goto out;
+  }
   if (rl.rlim_cur < rl.rlim_max) {
     rlim_t was = rl.rlim_cur;
     rl.rlim_cur = rl.rlim_max;
@@ -630,12 +632,13 @@ static urbac_err connection_limit(srv *s, const urbac_server_config *cfg, urbac_
   s->max_connections = cfg->max_connections ? cfg->max_connections
                                             : (unsigned)(room < MAX_CONNECTIONS ? room : MAX_CONNECTIONS);
   if (s->max_connections > room || s->max_connections > UINT_MAX / 256)
-    return urbac_diag_add(
+    err = urbac_diag_add(
         d, URBAC_ELIMIT, NULL, 0, 0, "--max-connections",
         "%u connections need more file descriptors than the limit of %llu allows (at most %llu: "
         "raise 'ulimit -n')",
         s->max_connections, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
-  return URBAC_OK;
+out:
+  return err;
 }
 
 urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
@@ -647,16 +650,16 @@ urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
             .max_connections_per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip : MAX_PER_IP};
   s->max_body_memory = cfg->max_body_memory ? cfg->max_body_memory
                                             : (4 * s->max_body > (64u << 20) ? 4 * s->max_body : (64u << 20));
-  if (s->max_body_memory < s->max_body)
-    return urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--max-body-memory",
-                          "%zu bytes is less than one body may be (%zu)", s->max_body_memory, s->max_body);
   pthread_mutex_init(&s->tenants_lock, NULL);
   pthread_mutex_init(&s->log_lock, NULL);
   urbac_err err = connection_limit(s, cfg, d);
+  if (!err && s->max_body_memory < s->max_body)
+    err = urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--max-body-memory",
+                         "%zu bytes is less than one body may be (%zu)", s->max_body_memory, s->max_body);
+  if (!err && !(s->metrics.routes = calloc(srv_nroutes + 1, sizeof *s->metrics.routes)))
+    err = URBAC_ENOMEM;
   if (err)
     return err;
-  if (!(s->metrics.routes = calloc(srv_nroutes + 1, sizeof *s->metrics.routes)))
-    return URBAC_ENOMEM;
   const char *const *ids;
   size_t n;
   char why[512];
