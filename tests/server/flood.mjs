@@ -22,7 +22,13 @@ for (let i = 0; i < +n; i++) {
   c.on('error', () => {});
   socks.push(c);
 }
-if (slow === '1') setInterval(() => { for (const c of socks) if (!c.destroyed) c.write('a'); }, 1000);
+if (slow === '1') { // each a byte a second, spread over the second as independent clients would
+  let next = 0;
+  setInterval(() => {
+    for (let k = 0; k < socks.length / 100; k++, next = (next + 1) % socks.length)
+      if (!socks[next].destroyed) socks[next].write('a');
+  }, 10);
+}
 createInterface({ input: process.stdin })
   .on('line', () => console.log(`closed ${closed}`))
   .on('close', () => process.exit(0));
