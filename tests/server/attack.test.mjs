@@ -50,7 +50,7 @@ function start(args = []) {
     p.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
 }
-const stop = (s) => new Promise((res) => { if (s.p.exitCode !== null) res(); else { s.p.on('exit', res); s.p.kill('SIGKILL'); } });
+const stop = (s) => new Promise((res) => { if (s.p.exitCode !== null || s.p.signalCode !== null) res(); else { s.p.on('exit', res); s.p.kill('SIGKILL'); } });
 
 async function call(s, path, { token = PSK, method = 'GET', timeout = 2000 } = {}) {
   const headers = token ? { authorization: `Bearer ${token}` } : {};
