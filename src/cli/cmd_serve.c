@@ -15,8 +15,8 @@
 typedef struct serve_opts {
   cli_source_opts src;
   const char *listen, *tls_cert, *tls_key, *preshared_key_file, *oidc, *access_log;
-  cli_int threads;
-  bool routes;
+  cli_int threads, max_connections, max_connections_per_ip, max_body_memory;
+  bool routes, metrics_public;
 } serve_opts;
 
 typedef struct key_opts {
@@ -43,6 +43,10 @@ static int serve(void *opts, const cli_args *a)
       .preshared_key_file = o->preshared_key_file,
       .oidc_file = o->oidc,
       .access_log = o->access_log,
+      .max_connections = (unsigned)o->max_connections.value,
+      .max_connections_per_ip = (unsigned)o->max_connections_per_ip.value,
+      .max_body_memory = (size_t)o->max_body_memory.value,
+      .metrics_public = o->metrics_public,
       .on_ready = ready,
   };
   cfg.ctx = &cfg;
@@ -162,6 +166,14 @@ static const cli_opt serve_table[] = {
     CLI_ROW_DB(serve_opts),
     SERVE("listen", CLI_STRING, listen, 0, "HOST:PORT", "127.0.0.1:8080",
           "where to listen (port 0: a free one)"),
+    SERVE("max-body-memory", CLI_INT, max_body_memory, 1ull << 40, "BYTES", NULL,
+          "request bodies held in memory at once, all connections (default 64 MiB; over it: 503)"),
+    SERVE("max-connections", CLI_INT, max_connections, 1000000, "N", NULL,
+          "open connections at most (default 10000, or what the descriptor limit allows)"),
+    SERVE("max-connections-per-ip", CLI_INT, max_connections_per_ip, 1000000, "N", NULL,
+          "open connections from one address at most (default 256)"),
+    SERVE("metrics-public", CLI_FLAG, metrics_public, 0, NULL, NULL,
+          "serve /metrics without a key (it names every tenant)"),
     SERVE("oidc", CLI_STRING, oidc, 0, "FILE", NULL, "OIDC providers whose JWTs are accepted (docs/api.md)"),
     SERVE("preshared-key-file", CLI_STRING, preshared_key_file, 0, "FILE", NULL,
           "administrator keys, one a line; re-read on SIGHUP"),

@@ -33,7 +33,7 @@
 const srv_route srv_routes[] = {
     {SRV_GET, "/healthz", SRV_PUBLIC, srv_h_healthz, "healthz", ""},
     {SRV_GET, "/readyz", SRV_PUBLIC, srv_h_readyz, "readyz", ""},
-    {SRV_GET, "/metrics", SRV_PUBLIC, srv_h_metrics, "metrics", ""},
+    {SRV_GET, "/metrics", SRV_OPERATOR, srv_h_metrics, "metrics", ""},
     {SRV_GET, "/api/v1/openapi.json", SRV_PUBLIC, srv_h_openapi, "openapi", ""},
     /* decisions */
     {SRV_GET, T "/check", SRV_DECIDE, srv_h_check, "check", "user permission workload scope " READ},
@@ -110,15 +110,20 @@ static bool path_matches(const char *path, srv_req *req)
   return seg == req->nsegs;
 }
 
-static const srv_route *match(srv_req *req, bool *other_method)
+/* The route for the request's method and path; NULL, with the methods the path
+ * has in `allow` ("" when it has none), when there is none. */
+static const srv_route *match(srv_req *req, char *allow, size_t size)
 {
-  *other_method = false;
+  allow[0] = '\0';
   for (size_t i = 0; i < srv_nroutes; i++) {
     if (!path_matches(srv_routes[i].path, req))
       continue;
     if (srv_routes[i].method == req->method)
       return &srv_routes[i];
-    *other_method = true;
+    const char *m = srv_method_name(srv_routes[i].method);
+    size_t n = strlen(allow);
+    if (!strstr(allow, m)) /* each method once (no method name holds another) */
+      snprintf(allow + n, size - n, "%s%s", n ? ", " : "", m);
   }
   return NULL;
 }
@@ -266,25 +271,30 @@ static bool min_revision(srv *s, srv_req *req, srv_resp *r)
   return false;
 }
 
-void srv_dispatch(srv *s, srv_req *req, srv_resp *r)
+bool srv_admit(srv *s, srv_req *req, srv_resp *r)
 {
-  bool other_method;
-  req->route = match(req, &other_method);
+  req->route = match(req, r->allow, sizeof r->allow);
   if (!req->route) {
-    if (other_method)
-      srv_error(r, 405, "methodNotAllowed", NULL, "%s is not allowed here", srv_method_name(req->method));
+    if (r->allow[0])
+      srv_error(r, 405, "methodNotAllowed", NULL, "%s is not allowed here; use %s",
+                srv_method_name(req->method), r->allow);
     else
       srv_error(r, 404, "notFound", NULL, "no such route");
-    return;
+    return false;
   }
   if (!args_known(req, r))
-    return;
-  if (req->route->access == SRV_PUBLIC) {
-    req->route->fn(s, req, r);
-    return;
-  }
+    return false;
+  srv_access access = req->route->access;
+  if (access == SRV_PUBLIC || (access == SRV_OPERATOR && s->cfg->metrics_public))
+    return req->admitted = true;
   if (!srv_authenticate(s, req, r))
-    return;
+    return false;
+  if (access == SRV_OPERATOR) { /* it names every tenant: an administrator of them all */
+    if (req->who.kind != SRV_PRESHARED)
+      srv_error(r, 403, "forbidden", NULL, "%s needs a preshared key (or the server's --metrics-public)",
+                req->route->path);
+    return req->admitted = req->who.kind == SRV_PRESHARED;
+  }
   char why[512];
   req->tenant = srv_tenant_get(s, req->params[0], why, sizeof why);
   if (!req->tenant) {
@@ -292,6 +302,17 @@ void srv_dispatch(srv *s, srv_req *req, srv_resp *r)
       srv_error(r, 503, "unavailable", "tenant", "%s", why);
     else
       srv_error(r, 404, "notFound", "tenant", "no tenant '%s'", req->params[0]);
+    return false;
+  }
+  return req->admitted = true;
+}
+
+void srv_dispatch(srv *s, srv_req *req, srv_resp *r)
+{
+  if (!req->admitted && !srv_admit(s, req, r))
+    return;
+  if (!req->tenant) { /* a route outside tenants */
+    req->route->fn(s, req, r);
     return;
   }
   if (authorize(req, r) && min_revision(s, req, r))

@@ -91,6 +91,7 @@ typedef struct srv_req {
   srv_tenant *tenant;
   srv_identity who;
   uint64_t wait_until_us; /* minRevision: when waiting ends in a 409 (set the first time) */
+  bool admitted;          /* srv_admit() passed: route, caller and tenant are known */
 } srv_req;
 
 typedef struct srv_resp {
@@ -102,6 +103,8 @@ typedef struct srv_resp {
   bool etag;
   bool wait; /* minRevision not reached yet: no reply; the face parks the request and dispatches it again */
   unsigned retry_after; /* seconds, for a Retry-After header (0: none): the store is unavailable */
+  char allow[48]; /* a 405's Allow header: the methods the path has ("GET, POST") */
+  bool close;     /* close the connection after the reply (bad framing, an unread body) */
 } srv_resp;
 
 /* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
@@ -182,6 +185,11 @@ void srv_tenants_stop(srv *s);
 /* Is every followed tenant's feed up to date with the store? When not, the first
  * reason in `why` ("tenant contoso: store unavailable for 3.2 s: ..."). */
 bool srv_store_ready(srv *s, char *why, size_t why_size);
+/* The names of the store's tenants, in memory (directory.c): srv_tenant_get()
+ * asks the store only for a name listed there. */
+urbac_err srv_directory_start(srv *s, urbac_diag *d);
+bool srv_directory_has(srv *s, const char *tenant);
+void srv_directory_stop(srv *s);
 
 /* ---------------------------------------------------------------- auth */
 
@@ -203,10 +211,11 @@ void srv_oidc_free(void *providers);
 /* ---------------------------------------------------------------- routes */
 
 typedef enum srv_access {
-  SRV_PUBLIC,  /* no token: health, readiness, metrics, the OpenAPI document */
-  SRV_DECIDE,  /* any identity of the tenant, service keys included */
-  SRV_READ,    /* Configuration \ Authorization (read) */
-  SRV_MANAGE   /* Configuration \ Authorization (manage) */
+  SRV_PUBLIC,   /* no token: health, readiness, the OpenAPI document */
+  SRV_OPERATOR, /* a preshared key (or none with --metrics-public): /metrics, which names every tenant */
+  SRV_DECIDE,   /* any identity of the tenant, service keys included */
+  SRV_READ,     /* Configuration \ Authorization (read) */
+  SRV_MANAGE    /* Configuration \ Authorization (manage) */
 } srv_access;
 
 typedef void (*srv_handler)(srv *s, srv_req *req, srv_resp *r);
@@ -228,6 +237,12 @@ extern const size_t srv_nroutes;
  * little later (a worker thread never sleeps), until it is answered, with a 409
  * once the wait is over. */
 void srv_dispatch(srv *s, srv_req *req, srv_resp *r);
+/* The part of srv_dispatch() that needs only the request line and headers:
+ * the route (404, 405 with Allow), the caller (401, 403) and the tenant (404).
+ * The face calls it before reading a body, so no one unauthenticated makes the
+ * server hold a body; false after replying. srv_dispatch() calls it when the
+ * face has not. */
+bool srv_admit(srv *s, srv_req *req, srv_resp *r);
 
 /* decisions (decide.c) shared with the streaming POST /checks (checks.c) */
 typedef struct srv_question {
@@ -351,6 +366,10 @@ typedef struct srv_metrics {
   srv_route_stats *routes; /* srv_nroutes + 1 (the last: unmatched) */
   _Atomic uint64_t allow, deny;
   _Atomic uint64_t rebuilds, rebuild_us;
+  _Atomic uint64_t connections;         /* open now (http.c) */
+  _Atomic uint64_t connections_refused; /* over --max-connections or --max-connections-per-ip */
+  _Atomic uint64_t bodies_refused;      /* 503: the memory for bodies in flight was spent */
+  _Atomic uint64_t tenant_lookups;      /* a tenant looked for in the store (not in memory) */
 } srv_metrics;
 
 void srv_metrics_observe(srv *s, const srv_route *route, unsigned status, uint64_t us);
@@ -367,6 +386,7 @@ struct srv {
   urbac_store *lookup_store; /* under tenants_lock: finding new tenants */
   void *preshared;           /* RCU-protected: the preshared key hashes */
   void *oidc;                /* OIDC providers; immutable once loaded */
+  void *directory;           /* directory.c: the store's tenant names */
   srv_metrics metrics;
   FILE *log;
   pthread_mutex_t log_lock;
@@ -375,6 +395,8 @@ struct srv {
   unsigned wait_ms;
   void *http; /* http.c's own state: the parked requests */
   size_t max_body;
+  size_t max_body_memory; /* every body in flight together */
+  unsigned max_connections, max_connections_per_ip;
 };
 
 uint64_t srv_now_us(void);

@@ -249,9 +249,13 @@ srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size)
   if (t)
     return t;
   why[0] = '\0';
+  if (!srv_directory_has(s, id)) /* answered from memory: no store, no lock */
+    return NULL;
   pthread_mutex_lock(&s->tenants_lock);
   t = find(s, id);
   uint64_t rev;
+  if (!t)
+    atomic_fetch_add_explicit(&s->metrics.tenant_lookups, 1, memory_order_relaxed);
   if (!t && urbac_store_revision(s->lookup_store, id, &rev) == URBAC_OK) {
     size_t n = atomic_load(&s->ntenants);
     if (n == SRV_MAX_TENANTS)

@@ -21,7 +21,7 @@ export function store(prefix, psk) {
   const cli = (...args) => execFileSync(URBAC, [...args, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   cli('init');
   cli('apply', '-f', join(SRC, 'examples/contoso.yaml'));
-  writeFileSync(join(dir, 'psk'), `${psk}\n`);
+  writeFileSync(join(dir, 'psk'), `${psk}\n`, { mode: 0o600 });
   return { dir, db, cli };
 }
 
