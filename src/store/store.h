@@ -11,13 +11,18 @@
 #include "io/objects.h"
 #include "urbac/store.h"
 
-#define URBAC__HASH_HEX 65 /* SHA-256 in hex, NUL included */
+#define URBAC__HASH_HEX 65   /* SHA-256 in hex, NUL included */
+#define URBAC__KEY_ID_HEX 17 /* an audit key's id: 16 hex digits, NUL included */
+#define URBAC__AUDIT_KEY_MAX 1024
 
 typedef struct urbac__tenant_row {
   bool exists;
   uint64_t revision;
   uint64_t audit_seq;             /* the last audit record's sequence number */
   char audit_hash[URBAC__HASH_HEX]; /* and its hash: the chain's head */
+  /* the digest of the tenant's rows as of the head ("": written before schema 2) */
+  char state_hash[URBAC__HASH_HEX];
+  char audit_key[URBAC__KEY_ID_HEX]; /* the id of the key its records are MACed with, or "" */
 } urbac__tenant_row;
 
 typedef struct urbac__store_ops {
@@ -49,6 +54,8 @@ typedef struct urbac__store_ops {
   urbac_err (*wait)(void *db, int ms);
   /* tells waiters that `tenant` changed, inside the write transaction (or nothing) */
   urbac_err (*notify)(void *db, const char *tenant, urbac_diag *d);
+  /* checks the database's own pages (URBAC_ESTORE naming the damage); NULL: nothing to check */
+  urbac_err (*integrity)(void *db, urbac_diag *d);
 } urbac__store_ops;
 
 extern const urbac__store_ops urbac__sqlite_ops;
@@ -59,6 +66,12 @@ struct urbac_store {
   void *db;
   urbac__strs tenants;
   const char **tenant_ids;
+  /* urbac_store_set_audit(): the HMAC key, its id, and where heads are witnessed */
+  unsigned char audit_key[URBAC__AUDIT_KEY_MAX];
+  size_t audit_key_len;
+  char audit_key_id[URBAC__KEY_ID_HEX];
+  char *witness;
+  bool witness_syslog;
 };
 
 /* Refuses a store whose schema is not this urbac's. */
@@ -77,9 +90,39 @@ urbac_err urbac__store_read(urbac_store *s, const char *tenant, bool keys, urbac
 urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
                                    const char *kind, const char *id, const char *before, const char *after,
                                    urbac_diag *d);
+/* Commits the write transaction after `err` is OK (then writes the chain's new
+ * head to the witness), rolls it back otherwise. */
+urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tenant, const urbac__tenant_row *row,
+                                urbac_diag *d);
 void urbac__utc_now(char *buf, size_t size);
 
-/* The schema, as numbered steps; each backend has its SQL for every step. */
-#define URBAC__SCHEMA_VERSION 1
+/* ---------------------------------------------------------------- store/audit.c */
+
+/* Refuses a write to a tenant whose chain is keyed with another key, or with
+ * none when the handle has one (and the other way round); a first keyed write
+ * marks the tenant's chain keyed (row->audit_key). */
+urbac_err urbac__audit_writer_key(const urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac_diag *d);
+/* The state digest of `tenant`'s rows (objects and API keys), in hex; for a
+ * tenant written before schema 2, once. */
+urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char out[URBAC__HASH_HEX], urbac_diag *d);
+/* Buffers for one chained record's hash, state digest and MAC. */
+typedef struct urbac__audit_sums {
+  char prev[URBAC__HASH_HEX], hash[URBAC__HASH_HEX], state[URBAC__HASH_HEX], mac[URBAC__HASH_HEX];
+} urbac__audit_sums;
+/* Chains `r` after the head in `row`: its prev_hash, the state digest after its
+ * change (from row->state_hash), its hash and (with a key) MAC, all pointing
+ * into `sums`; then advances row's head and state. */
+urbac_err urbac__audit_chain(const urbac_store *s, urbac__tenant_row *row, urbac_audit_record *r,
+                             urbac__audit_sums *sums);
+/* Appends the head in `row` to the witness file and/or syslog (nothing when
+ * the handle has no witness). */
+urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
+/* An API key row's body as the audit log shows it: without its salt and hash.
+ * NULL on failure; the caller frees it with free(). (store/keys.c) */
+char *urbac__key_redact(const char *body);
+
+/* The schema, as numbered steps; each backend has its SQL for every step.
+ * 2: state digests and MACs in the audit log, the tenant's state and key id. */
+#define URBAC__SCHEMA_VERSION 2
 
 #endif
