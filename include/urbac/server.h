@@ -12,6 +12,8 @@
 #include <stddef.h>
 
 #include "urbac/error.h"
+#include <stdbool.h>
+
 #include "urbac/export.h"
 
 #ifdef __cplusplus
@@ -28,6 +30,9 @@ typedef struct urbac_server_config {
   const char *access_log;         /* a path, "-" for stderr, or NULL for none */
   unsigned min_revision_wait_ms;  /* how long a read waits for minRevision; 0: 2000 */
   size_t max_body;                /* largest request body in bytes; 0: 16 MiB */
+  /* the audit key file and witness every write uses (urbac_store_set_audit()), or NULL */
+  const char *audit_key_file, *witness_file;
+  bool witness_syslog;
   /* Called once the server listens, with its address ("127.0.0.1:8080"). */
   void (*on_ready)(void *ctx, const char *address);
   void *ctx;

@@ -19,11 +19,12 @@ enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_USAGE = 2 };
 typedef struct cli_opts {
   const char *tenant, *user, *permission, *workload, *scope, *queries, *output, *format;
   const char *listen, *threads, *tls_cert, *tls_key, *preshared_key_file, *oidc, *access_log, *key_scope, *expires;
+  const char *audit_key, *witness; /* the store's audit key file and witness file */
   const char *db, *tenant_id, *file, *if_revision, *actor, *object, *since, *body, *description, *name, *rank;
   /* repeatable options */
   const char *permissions[64], *principals[64], *sources[8], *device_groups[64];
   int npermissions, nprincipals, nsources, ndevice_groups;
-  bool routes, json, check, help, stats, dry_run, import, explain, force;
+  bool routes, json, check, help, stats, dry_run, import, explain, force, witness_syslog;
   int nargs;
   char **args;
 } cli_opts;

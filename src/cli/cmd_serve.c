@@ -30,6 +30,9 @@ int cmd_serve(cli_opts *o)
       .preshared_key_file = o->preshared_key_file,
       .oidc_file = o->oidc,
       .access_log = o->access_log,
+      .audit_key_file = o->audit_key,
+      .witness_file = o->witness,
+      .witness_syslog = o->witness_syslog,
       .on_ready = ready,
   };
   cfg.ctx = &cfg;

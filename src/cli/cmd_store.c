@@ -1,7 +1,8 @@
 /*
  * cli/cmd_store.c - the store from the command line: `init`, `migrate`,
  * `plan`, `apply`, `dump` and `audit log|verify`. The store is --db URL (a
- * SQLite file), else $URBAC_DB, else urbac.db.
+ * SQLite file), else $URBAC_DB, else urbac.db; --audit-key and --witness give
+ * it the audit protections of docs/operations.md.
  *
  * Depends on: the public API, cli/main.c, cli/common.c.
  */
@@ -28,12 +29,21 @@ static const char *shown(const cli_opts *o)
   return buf;
 }
 
+/* Opens the store with the audit key and witness of --audit-key, --witness and
+ * --witness-syslog (writes MAC and witness their records; `audit verify` checks). */
 urbac_store *cli_open_store(const cli_opts *o)
 {
   urbac_store *s = NULL;
   urbac_diag *d = urbac_diag_new();
-  if (urbac_store_open(cli_db_url(o), &s, d) != URBAC_OK)
+  urbac_audit_opts audit = {o->audit_key, o->witness, o->witness_syslog};
+  urbac_err err = urbac_store_open(cli_db_url(o), &s, d);
+  if (!err && (o->audit_key || o->witness || o->witness_syslog))
+    err = urbac_store_set_audit(s, &audit, d);
+  if (err) {
     cli_print_diag(d);
+    urbac_store_close(s);
+    s = NULL;
+  }
   urbac_diag_free(d);
   return s;
 }
@@ -223,6 +233,48 @@ static int print_record(void *ctx, const urbac_audit_record *r)
   return 0;
 }
 
+/* What `audit verify` checked, in one line. */
+static void print_verified(const char *t, const urbac_audit_report *r, const cli_opts *o)
+{
+  if (o->json) {
+    printf("{\"tenant\": \"%s\", \"intact\": true, \"records\": %llu, \"stated\": %llu, \"keyed\": %llu,"
+           " \"objects\": %llu, \"witnessed\": %llu}\n",
+           t, (unsigned long long)r->records, (unsigned long long)r->stated, (unsigned long long)r->keyed,
+           (unsigned long long)r->objects, (unsigned long long)r->witnessed);
+    return;
+  }
+  printf("audit log of tenant %s: %llu records, chain intact; the %llu stored rows are what the log's changes produce",
+         t, (unsigned long long)r->records, (unsigned long long)r->objects);
+  if (r->stated < r->records)
+    printf(" (%llu records from before schema 2 carry no state digest)", (unsigned long long)(r->records - r->stated));
+  if (o->audit_key)
+    printf("; %llu records MACed under the key%s", (unsigned long long)r->keyed,
+           r->keyed < r->records ? ", the ones before them written before it was used" : "");
+  else
+    printf("; MACs not checked (no --audit-key)");
+  if (o->witness)
+    printf("; agrees with the %llu heads the witness saw", (unsigned long long)r->witnessed);
+  printf("\n");
+}
+
+/* `audit verify`: 0 intact, 1 tampered (each problem on stderr), 2 damaged or unreadable. */
+static int audit_verify(const cli_opts *o, urbac_store *s, const char *t)
+{
+  urbac_audit_report r;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_store_audit_check(s, t, &r, d);
+  int rc = err == URBAC_OK ? 0 : err == URBAC_ETAMPERED ? EXIT_DENY : EXIT_USAGE;
+  if (err == URBAC_OK)
+    print_verified(t, &r, o);
+  else if (err == URBAC_ETAMPERED)
+    cli_error("audit log of tenant %s is broken (%llu records read):", t, (unsigned long long)r.records);
+  else if (!urbac_diag_count(d))
+    cli_error("audit verify: %s", urbac_strerror(err));
+  cli_print_diag(d);
+  urbac_diag_free(d);
+  return rc;
+}
+
 int cmd_audit(cli_opts *o)
 {
   urbac_store *s = NULL;
@@ -236,18 +288,7 @@ int cmd_audit(cli_opts *o)
   if (!(s = cli_open_store(o)) || !(t = cli_tenant_id(o, s)))
     goto out;
   if (verify) {
-    uint64_t count = 0, bad = 0;
-    char why[1024] = "";
-    urbac_err err = urbac_store_audit_verify(s, t, &count, &bad, why, sizeof why);
-    if (err == URBAC_OK) {
-      printf("audit log of tenant %s: %llu records, chain intact\n", t, (unsigned long long)count);
-      rc = 0;
-    } else if (err == URBAC_ETAMPERED) {
-      cli_error("audit log of tenant %s is broken: %s", t, why);
-      rc = EXIT_DENY;
-    } else {
-      cli_error("audit verify: %s", urbac_strerror(err));
-    }
+    rc = audit_verify(o, s, t);
     goto out;
   }
   urbac_audit_filter f = {o->object, o->actor, o->since};

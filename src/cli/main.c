@@ -13,28 +13,28 @@
 #include "cli.h"
 
 static const cli_cmd commands[] = {
-    {"activate", "db,tenant-id,actor,tenant,output,force,json", "urbac activate WORKLOAD --tenant FILE [--force] [--output OUT] [--json]",
+    {"activate", "db,tenant-id,actor,tenant,output,force,json,audit-key,witness,witness-syslog", "urbac activate WORKLOAD --tenant FILE [--force] [--output OUT] [--json]",
      "Switch a workload to unified roles (refused if nobody could manage authorization, unless --force)", cmd_activate},
-    {"apply", "db,file,if-revision,actor,json", "urbac apply -f FILE [--db URL] [--if-revision N] [--actor NAME] [--json]",
+    {"apply", "db,file,if-revision,actor,json,audit-key,witness,witness-syslog", "urbac apply -f FILE [--db URL] [--if-revision N] [--actor NAME] [--json]",
      "Make the stored tenant match a tenant file, in one audited transaction", cmd_apply},
-    {"assignment", "db,tenant-id,principal,data-source,device-group,if-revision,actor,json",
+    {"assignment", "db,tenant-id,principal,data-source,device-group,if-revision,actor,json,audit-key,witness,witness-syslog",
      "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] | remove ROLE NAME) [--db URL]",
      "Add or remove a role assignment in a store", cmd_assignment},
-    {"audit", "db,tenant-id,object,actor,since,json", "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify) [--db URL] [--tenant-id T] [--json]",
-     "List the audit log, or verify its hash chain", cmd_audit},
+    {"audit", "db,tenant-id,object,actor,since,json,audit-key,witness,witness-syslog", "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify [--audit-key FILE] [--witness FILE]) [--db URL] [--tenant-id T] [--json]",
+     "List the audit log, or verify it: its chain, MACs, witness, and that the stored rows are what it produced", cmd_audit},
     {"catalog", "json", "urbac catalog [--json]",
      "List workloads, permissions (names, ids, levels) and the legacy tables", cmd_catalog},
     {"check", "db,tenant-id,tenant,user,permission,workload,scope,queries,json,stats",
      "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV [--stats]) [--json]",
      "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", cmd_check},
-    {"deactivate", "db,tenant-id,actor,tenant,output,json", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
+    {"deactivate", "db,tenant-id,actor,tenant,output,json,audit-key,witness,witness-syslog", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
      "Switch a workload back to its legacy model (legacy configuration is always kept)", cmd_deactivate},
-    {"device", "db,tenant-id,name,body,if-revision,actor,json", "urbac device (add ID [--name N] [--body JSON] | remove ID) [--db URL]",
+    {"device", "db,tenant-id,name,body,if-revision,actor,json,audit-key,witness,witness-syslog", "urbac device (add ID [--name N] [--body JSON] | remove ID) [--db URL]",
      "Add or remove a device in a store", cmd_device},
-    {"device-group", "db,tenant-id,rank,body,principal,if-revision,actor,json",
+    {"device-group", "db,tenant-id,rank,body,principal,if-revision,actor,json,audit-key,witness,witness-syslog",
      "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | grant ID --principal group:G... | revoke ID --principal group:G...) [--db URL]",
      "Manage device groups in a store: ranks, user access", cmd_device_group},
-    {"directory-role", "db,tenant-id,principal,if-revision,actor,json",
+    {"directory-role", "db,tenant-id,principal,if-revision,actor,json,audit-key,witness,witness-syslog",
      "urbac directory-role (assign | unassign) ROLE --principal P... [--db URL]",
      "Give or take an Entra ID directory role from users or groups in a store", cmd_directory_role},
     {"dump", "db,tenant-id,output", "urbac dump [--db URL] [--tenant-id T] [--output OUT]",
@@ -48,31 +48,31 @@ static const cli_cmd commands[] = {
      "Write the unified roles as the Defender portal exports them: one CSV row per assignment", cmd_export},
     {"fmt", "check", "urbac fmt [--check] FILE",
      "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)", cmd_fmt},
-    {"group", "db,tenant-id,name,principal,if-revision,actor,json",
+    {"group", "db,tenant-id,name,principal,if-revision,actor,json,audit-key,witness,witness-syslog",
      "urbac group (add ID [--name N] | remove ID | add-member ID --principal P... | remove-member ID --principal P... | list) [--db URL]",
      "Manage groups and membership in a store", cmd_group},
     {"impact", "db,tenant-id,tenant,import,format,explain,output",
      "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--explain] [--output OUT]",
      "Every change activating a workload would make: per user, permission and device group, before and after", cmd_impact},
-    {"import", "db,tenant-id,actor,tenant,output,dry-run,json", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
+    {"import", "db,tenant-id,actor,tenant,output,dry-run,json,audit-key,witness,witness-syslog", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
      "Import a workload's legacy roles into unified roles through the seed's mapping tables", cmd_import},
     {"init", "db", "urbac init [--db URL]", "Create a store (or bring its schema up to date)", cmd_init},
-    {"key", "db,tenant-id,user,name,key-scope,expires,actor",
+    {"key", "db,tenant-id,user,name,key-scope,expires,actor,audit-key,witness,witness-syslog",
      "urbac key (create --user U [--name N] [--key-scope all|decisions] [--expires TIME|30d] | list | revoke ID) [--db URL] [--tenant-id T]",
      "Create (shown once), list or revoke API keys of a tenant in a store", cmd_key},
     {"migrate", "db", "urbac migrate [--db URL]", "Apply the store's numbered schema migrations", cmd_migrate},
-    {"object", "db,tenant-id,body,file,if-revision,actor,json",
+    {"object", "db,tenant-id,body,file,if-revision,actor,json,audit-key,witness,witness-syslog",
      "urbac object (get KIND ID | list [KIND] | put KIND ID (--body JSON | -f FILE) | delete KIND ID) [--db URL]",
      "Read or write any object of a stored tenant as JSON (validated, audited)", cmd_object},
     {"plan", "db,file,json", "urbac plan -f FILE [--db URL] [--json]",
      "Show what 'urbac apply -f FILE' would create, change and delete", cmd_plan},
-    {"role", "db,tenant-id,description,permission,if-revision,actor,json",
+    {"role", "db,tenant-id,description,permission,if-revision,actor,json,audit-key,witness,witness-syslog",
      "urbac role (create NAME [--description D] [--permission P...] | update NAME --description D | delete NAME | list | show NAME | add-permission NAME --permission P... | remove-permission NAME --permission P...) [--db URL]",
      "Manage unified roles in a store", cmd_role},
-    {"serve", "db,listen,threads,tls-cert,tls-key,preshared-key-file,oidc,access-log,routes",
-     "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] [--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] | urbac serve --routes",
+    {"serve", "db,listen,threads,tls-cert,tls-key,preshared-key-file,oidc,access-log,routes,audit-key,witness,witness-syslog",
+     "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] [--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] [--audit-key FILE] [--witness FILE] [--witness-syslog] | urbac serve --routes",
      "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", cmd_serve},
-    {"user", "db,tenant-id,name,if-revision,actor,json",
+    {"user", "db,tenant-id,name,if-revision,actor,json,audit-key,witness,witness-syslog",
      "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
      "Manage users in a store", cmd_user},
     {"validate", "json", "urbac validate FILE [--json]",
@@ -105,6 +105,8 @@ static const struct option all_options[] = {
     {"preshared-key-file", required_argument, NULL, 1020}, {"oidc", required_argument, NULL, 1021},
     {"access-log", required_argument, NULL, 1022}, {"key-scope", required_argument, NULL, 1023},
     {"expires", required_argument, NULL, 1024},  {"routes", no_argument, NULL, 1025},
+    {"audit-key", required_argument, NULL, 1026}, {"witness", required_argument, NULL, 1027},
+    {"witness-syslog", no_argument, NULL, 1028},
 };
 #define NOPTIONS (sizeof all_options / sizeof all_options[0])
 
@@ -159,6 +161,9 @@ static bool server_option(int c, cli_opts *o, bool *bad)
   case 1023: o->key_scope = optarg; break;
   case 1024: o->expires = optarg; break;
   case 1025: o->routes = true; break;
+  case 1026: o->audit_key = optarg; break;
+  case 1027: o->witness = optarg; break;
+  case 1028: o->witness_syslog = true; break;
   default: return false;
   }
   return true;

@@ -154,7 +154,9 @@ static srv_tenant *tenant_open(srv *s, const char *id, char *why, size_t why_siz
     goto fail;
   t->server = s;
   pthread_mutex_init(&t->write_lock, NULL);
+  urbac_audit_opts audit = {s->cfg->audit_key_file, s->cfg->witness_file, s->cfg->witness_syslog};
   if (urbac_store_open(s->cfg->db_url, &t->store, d) != URBAC_OK ||
+      urbac_store_set_audit(t->store, &audit, d) != URBAC_OK ||
       snap_build(s, t->store, id, &t->current, d) != URBAC_OK)
     goto fail;
   t->keys = srv_keyset_load(t->store, id);

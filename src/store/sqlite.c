@@ -385,10 +385,12 @@ static urbac_err db_integrity(void *p, urbac_diag *d)
   sqlite3_stmt *st = NULL;
   urbac__buf msg = {0};
   int rc, lines = 0;
-  urbac_err err = prep(b, "PRAGMA integrity_check(10)", &st, d);
+  urbac_err err = prep(b, "PRAGMA integrity_check(5)", &st, d);
   while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
     if (!col(st, 0) || strcmp(col(st, 0), "ok") != 0)
-      urbac__buf_printf(&msg, "%s%s", lines++ ? "; " : "", col(st, 0) ? col(st, 0) : "?");
+      for (const char *line = col(st, 0) ? col(st, 0) : "?"; *line; line += strcspn(line, "\n"), line += !!*line)
+        if (strncmp(line, "***", 3) != 0) /* "*** in database main ***": a heading */
+          urbac__buf_printf(&msg, "%s%.*s", lines++ ? "; " : "", (int)strcspn(line, "\n"), line);
   if (!err && rc != SQLITE_DONE)
     urbac__buf_printf(&msg, "%s%s", lines++ ? "; " : "", sqlite3_errmsg(b->h));
   sqlite3_finalize(st);
