@@ -117,6 +117,59 @@ cp "$DB" "$T/t.db"
 sqlite3 "$T/t.db" "DELETE FROM audit WHERE seq = 10"
 expect "deleted record" 1 "audit record 11 .*deleted, inserted or reordered" -- "$U" audit verify --db "$T/t.db"
 
+# ---- what the chain alone cannot see: rows edited directly, a key, a witness, damaged pages
+K=$T/audit.key W=$T/witness.jsonl A=$T/keyed.db
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$K"; chmod 644 "$K"
+printf 'short\n' > "$T/short.key"; chmod 600 "$T/short.key"
+"$U" init --db "$A" > /dev/null
+expect "open key refused" 2 "audit key may be read or written by others \(mode 0644\): chmod 600" -- "$U" apply -f "$C" --db "$A" --audit-key "$K"
+chmod 600 "$K"
+expect "short key refused" 2 "an audit key is 32 to 1024 bytes" -- "$U" apply -f "$C" --db "$A" --audit-key "$T/short.key"
+expect "keyed apply" 0 "now at revision 1" -- "$U" apply -f "$C" --db "$A" --audit-key "$K" --witness "$W"
+expect "keyed edit" 0 "now at revision 2" -- "$U" user add zoe@contoso.com --db "$A" --audit-key "$K" --witness "$W"
+expect "keyed key" 0 "^urbac_" -- "$U" key create --user zoe@contoso.com --db "$A" --audit-key "$K" --witness "$W"
+expect "unkeyed write refused" 2 "has a keyed audit log \(key id [0-9a-f]{16}\): give its key with --audit-key" -- "$U" user add yan@contoso.com --db "$A"
+expect "witness lines" 0 '^\{"at":"[0-9TZ:-]+","tenant":"contoso","seq":25,"revision":2,"hash":"[0-9a-f]{64}"\}$' -- tail -1 "$W"
+expect "keyed verify" 0 "25 records, chain intact; the 25 stored rows are what the log's changes produce; 25 records MACed under the key; agrees with the witness \\(3 heads\\)" -- "$U" audit verify --db "$A" --audit-key "$K" --witness "$W"
+KID=$(sqlite3 "$A" "SELECT id FROM objects WHERE kind = 'apiKey'")
+"$U" audit log --db "$A" --object "$KID" --json > "$T/keylog.json"
+grep -q '\\"salt\\"' "$T/keylog.json" && bad "a key's salt is shown by audit log" || ok
+expect "a key's record is shown" 0 '\\"user\\":\\"zoe@contoso.com\\"' -- cat "$T/keylog.json"
+# alice made a Security administrator in the objects table: the chain is intact, the state is not
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE objects SET body = '{\"directoryRoles\":[\"Security administrator\"],\"id\":\"alice@contoso.com\",\"name\":\"Alice Example\"}' WHERE id = 'alice@contoso.com'"
+expect "edited row works" 0 "^allow$" -- "$U" check --db "$T/t.db" --user alice@contoso.com --permission 'Alerts (manage)' --workload mde
+expect "edited row named" 1 "user alice@contoso.com: the stored row differs from what the log's changes produce" -- "$U" audit verify --db "$T/t.db"
+expect "a write over it names its record" 0 "now at revision 3" -- "$U" user add yan@contoso.com --db "$T/t.db" --audit-key "$K"
+sqlite3 "$T/t.db" "UPDATE objects SET body = '{\"id\":\"alice@contoso.com\",\"name\":\"Alice\"}' WHERE id = 'alice@contoso.com'"
+"$U" user add xia@contoso.com --db "$T/t.db" --audit-key "$K" > /dev/null
+expect "edited row under a later write" 1 "audit record 27 \(user alice@contoso.com\)|user alice@contoso.com: the stored row differs" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE objects SET body = replace(body, 'zoe@contoso.com', 'erin@contoso.com') WHERE kind = 'apiKey'"
+expect "edited key named" 1 "apiKey [0-9a-f]{16}: the stored row differs" -- "$U" audit verify --db "$T/t.db"
+# the last record deleted and the head fixed; then its change undone as well
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE tenants SET audit_seq = 24, audit_hash = (SELECT hash FROM audit WHERE seq = 24), state_hash = (SELECT state FROM audit WHERE seq = 24); DELETE FROM audit WHERE seq = 25"
+expect "cut log shows in the rows" 1 "apiKey [0-9a-f]{16}: a stored row that the log's changes never created" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+sqlite3 "$T/t.db" "DELETE FROM objects WHERE kind = 'apiKey'"
+expect "rollback unseen without a witness" 0 "24 records, chain intact" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+expect "rollback seen by the witness" 1 "the witness saw record 25 \(revision 2, line 3\), but the log ends at record 24" -- "$U" audit verify --db "$T/t.db" --audit-key "$K" --witness "$W"
+# a record appended or MACed without the key
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE audit SET mac = NULL WHERE seq = 25"
+expect "stripped MAC" 1 "audit record 25 .*carries no MAC though records before it do" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/other.key"; chmod 600 "$T/other.key"
+expect "another key" 1 "keyed with key id [0-9a-f]{16}, but the key given has id" -- "$U" audit verify --db "$A" --audit-key "$T/other.key"
+# damaged pages: bytes in the middle of the objects table's page, then over its cell pointers
+PS=$(sqlite3 "$A" "PRAGMA page_size")
+R=$(sqlite3 "$A" "SELECT rootpage FROM sqlite_master WHERE name = 'objects'")
+cp "$A" "$T/t.db"
+printf '\377%.0s' $(seq 64) | dd of="$T/t.db" bs=1 seek=$(( (R - 1) * PS + PS / 2 )) conv=notrunc 2> /dev/null
+expect "damaged page" 1 "broken" -- "$U" audit verify --db "$T/t.db"
+cp "$A" "$T/t.db"
+printf '\377%.0s' $(seq 32) | dd of="$T/t.db" bs=1 seek=$(( (R - 1) * PS + 8 )) conv=notrunc 2> /dev/null
+expect "damaged page structure" 2 "the store file is damaged \(integrity_check\)" -- "$U" audit verify --db "$T/t.db"
+
 # ---- hostile files are refused and left as they were
 head -c 8192 /dev/urandom > "$T/junk.db"; cp "$T/junk.db" "$T/junk.orig"
 expect "not a database" 2 "not a urbac store" -- "$U" dump --db "$T/junk.db"

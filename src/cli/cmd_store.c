@@ -56,7 +56,7 @@ const char *cli_tenant_id(const cli_opts *o, urbac_store *s)
   if (o->tenant_id)
     return o->tenant_id;
   if (urbac_store_tenants(s, &ids, &n) != URBAC_OK) {
-    cli_error("%s: cannot list the tenants (run 'urbac init'?)", shown(o));
+    cli_error("%s: cannot list the tenants (run 'urbac init', or 'urbac migrate' after an upgrade?)", shown(o));
     return NULL;
   }
   if (n == 1)
@@ -253,7 +253,7 @@ static void print_verified(const char *t, const urbac_audit_report *r, const cli
   else
     printf("; MACs not checked (no --audit-key)");
   if (o->witness)
-    printf("; agrees with the %llu heads the witness saw", (unsigned long long)r->witnessed);
+    printf("; agrees with the witness (%llu heads)", (unsigned long long)r->witnessed);
   printf("\n");
 }
 
