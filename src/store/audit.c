@@ -284,14 +284,20 @@ static urbac_err read_key(urbac_store *s, const char *path, urbac_diag *d)
   return err;
 }
 
-urbac_err urbac_store_set_audit(urbac_store *s, const urbac_audit_opts *o, urbac_diag *d)
+void urbac__audit_forget(urbac_store *s)
 {
-  urbac_err err = URBAC_OK;
   OPENSSL_cleanse(s->audit_key, sizeof s->audit_key);
   s->audit_key_len = 0;
   s->audit_key_id[0] = '\0';
   urbac__free(s->witness);
   s->witness = NULL;
+  s->witness_syslog = false;
+}
+
+urbac_err urbac_store_set_audit(urbac_store *s, const urbac_audit_opts *o, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  urbac__audit_forget(s);
   s->witness_syslog = o->witness_syslog;
   if (o->key_file)
     err = read_key(s, o->key_file, d);

@@ -70,6 +70,7 @@ void urbac_store_close(urbac_store *s)
     s->ops->close(s->db);
   urbac__strs_free(&s->tenants);
   urbac__free((void *)s->tenant_ids);
+  urbac__audit_forget(s);
   urbac__free(s);
 }
 

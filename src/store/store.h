@@ -114,6 +114,8 @@ typedef struct urbac__audit_sums {
  * into `sums`; then advances row's head and state. */
 urbac_err urbac__audit_chain(const urbac_store *s, urbac__tenant_row *row, urbac_audit_record *r,
                              urbac__audit_sums *sums);
+/* Wipes the handle's audit key and frees its witness path (urbac_store_close()). */
+void urbac__audit_forget(urbac_store *s);
 /* Appends the head in `row` to the witness file and/or syslog (nothing when
  * the handle has no witness). */
 urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
