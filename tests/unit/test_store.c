@@ -287,10 +287,20 @@ static void forge_hash(const char *const *f, size_t n, char out[65])
 }
 
 typedef struct forged {
-  char sql[16384];
+  char sql[32768];
   char prev[65];
   uint64_t from;
+  bool legacy; /* rewrite every record as schema 1 wrote it: no state, no MAC, keys shown */
 } forged;
+
+/* 'text' or NULL, for SQL. */
+static const char *quoted(const char *s, char *buf, size_t size)
+{
+  if (!s)
+    return "NULL";
+  snprintf(buf, size, "'%s'", s);
+  return buf;
+}
 
 /* Renames record `from`'s actor to mallory and recomputes every hash after it and the head. */
 static int forge_one(void *ctx, const urbac_audit_record *r)
@@ -302,21 +312,28 @@ static int forge_one(void *ctx, const urbac_audit_record *r)
     return 0;
   }
   snprintf(num, sizeof num, "%llu/%llu", (unsigned long long)r->seq, (unsigned long long)r->revision);
-  const char *actor = r->seq == f->from ? "mallory" : r->actor;
+  const char *actor = r->seq == f->from && !f->legacy ? "mallory" : r->actor;
   const char *fields[] = {f->prev, num, r->at, actor, r->command, r->kind, r->object, r->before, r->after, r->state};
-  forge_hash(fields, r->state ? 10 : 9, hash);
+  forge_hash(fields, r->state && !f->legacy ? 10 : 9, hash);
   snprintf(f->sql + strlen(f->sql), sizeof f->sql - strlen(f->sql),
            "UPDATE audit SET actor = '%s', prev_hash = '%s', hash = '%s' WHERE tenant = 'acme' AND seq = %llu;",
            actor, f->prev, hash, (unsigned long long)r->seq);
+  char b1[4096], b2[4096];
+  if (f->legacy)
+    snprintf(f->sql + strlen(f->sql), sizeof f->sql - strlen(f->sql),
+             "UPDATE audit SET before = %s, after = %s, state = NULL, mac = NULL WHERE tenant = 'acme' AND seq = %llu;",
+             quoted(r->before, b1, sizeof b1), quoted(r->after, b2, sizeof b2), (unsigned long long)r->seq);
   snprintf(f->prev, sizeof f->prev, "%s", hash);
   return 0;
 }
 
-static void forge_from(uint64_t from)
+static void forge_from(uint64_t from, bool legacy)
 {
   urbac_store *s;
   forged *f = calloc(1, sizeof *f);
   f->from = from;
+  f->legacy = legacy;
+  memset(f->prev, '0', 64); /* record 1 links to 64 zeros */
   assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
   assert_int_equal(urbac_store_audit(s, "acme", NULL, forge_one, f), URBAC_OK);
   urbac_store_close(s);
@@ -367,7 +384,7 @@ static void test_state_key_witness(void **state)
   /* a record rewritten and every hash after it and the head recomputed: the plain
    * chain cannot see it (which shows the forger is right); the key and the witness do */
   audited_store(&both);
-  forge_from(6);
+  forge_from(6, false);
   assert_int_equal(checked(NULL, &r, why, sizeof why), URBAC_OK);
   assert_int_equal(checked(&keyed, &r, why, sizeof why), URBAC_ETAMPERED);
   assert_int_equal(r.bad, 6);
@@ -419,6 +436,55 @@ static void test_state_key_witness(void **state)
   unlink(keypath);
   unlink(otherkey);
   unlink(witpath);
+}
+
+/* A store written by schema 1 (no state digests, no MACs, API key records
+ * without salt or hash), migrated: its records are replayed, the first write
+ * counts the digest from the rows, and a legacy key's hash changed later shows. */
+static void test_schema1_store(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  tenant a = tenant_load(t1), b = tenant_load(t2);
+  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_api_key spec = {.user = "a", .name = "ci", .scope = "all"};
+  urbac_audit_report r;
+  char *token = NULL, why[4096];
+  uint64_t rev;
+  int from, to;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK); /* records 1..4 */
+  assert_int_equal(urbac_store_key_create(s, "acme", &spec, &w, &token, NULL), URBAC_OK); /* 5 */
+  urbac_store_close(s);
+  forge_from(1, true);
+  sql("UPDATE tenants SET state_hash = NULL, audit_key = NULL; ALTER TABLE audit DROP COLUMN state;"
+      "ALTER TABLE audit DROP COLUMN mac; ALTER TABLE tenants DROP COLUMN state_hash;"
+      "ALTER TABLE tenants DROP COLUMN audit_key; DELETE FROM urbac_schema WHERE version = 2");
+  urbac_diag *d = urbac_diag_new();
+  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, d), URBAC_ESCHEMA);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "run 'urbac migrate'"));
+  assert_int_equal(urbac_store_migrate(s, &from, &to, NULL), URBAC_OK);
+  assert_int_equal(from, 1);
+  assert_int_equal(to, 2);
+  urbac_store_close(s);
+  assert_int_equal(checked(NULL, &r, why, sizeof why), URBAC_OK);
+  assert_int_equal(r.records, 5);
+  assert_int_equal(r.stated, 0);
+  assert_int_equal(r.objects, 5);
+  assert_int_equal(urbac_store_open(target(), &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK); /* 6..9, with state */
+  urbac_store_close(s);
+  assert_int_equal(checked(NULL, &r, why, sizeof why), URBAC_OK);
+  assert_int_equal(r.records, 9);
+  assert_int_equal(r.stated, 4);
+  /* the old key's hash replaced: its record cannot say, the digest does */
+  sql("UPDATE objects SET body = replace(body, '\"hash\":\"', '\"hash\":\"0') WHERE kind = 'apiKey'");
+  assert_int_equal(checked(NULL, &r, why, sizeof why), URBAC_ETAMPERED);
+  assert_non_null(strstr(why, "do not add up to the state digest of the last record (an API key from before"));
+  urbac_diag_free(d);
+  free(token);
+  tenant_free(&a);
+  tenant_free(&b);
 }
 
 /* A put hands back the tenant exactly as it was written, only when it was. */
@@ -544,6 +610,8 @@ static void test_keys(void **state)
   urbac_diag *d = urbac_diag_new();
   assert_int_equal(urbac_store_keys(s, "acme", list_key, &l, d), URBAC_ESTORE);
   assert_non_null(strstr(urbac_diag_get(d, 0)->message, id));
+  assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad, why, sizeof why), URBAC_ETAMPERED);
+  assert_non_null(strstr(why, id)); /* and the audit check names it */
   urbac_diag_free(d);
   free(token);
   tenant_free(&a);
@@ -670,6 +738,7 @@ int main(void)
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
       cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_watch),
       cmocka_unit_test(test_keys), cmocka_unit_test(test_written), cmocka_unit_test(test_state_key_witness),
+      cmocka_unit_test(test_schema1_store),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
 }
