@@ -56,7 +56,8 @@ const char *cli_tenant_id(const cli_opts *o, urbac_store *s)
   if (o->tenant_id)
     return o->tenant_id;
   if (urbac_store_tenants(s, &ids, &n) != URBAC_OK) {
-    cli_error("%s: cannot list the tenants (run 'urbac init', or 'urbac migrate' after an upgrade?)", shown(o));
+    cli_error("%s: cannot list the tenants (run 'urbac init', or 'urbac migrate' after an upgrade?)",
+              shown(o));
     return NULL;
   }
   if (n == 1)
@@ -243,10 +244,12 @@ static void print_verified(const char *t, const urbac_audit_report *r, const cli
            (unsigned long long)r->objects, (unsigned long long)r->witnessed);
     return;
   }
-  printf("audit log of tenant %s: %llu records, chain intact; the %llu stored rows are what the log's changes produce",
+  printf("audit log of tenant %s: %llu records, chain intact; the %llu stored rows are what the log's "
+         "changes produce",
          t, (unsigned long long)r->records, (unsigned long long)r->objects);
   if (r->stated < r->records)
-    printf(" (%llu records from before schema 2 carry no state digest)", (unsigned long long)(r->records - r->stated));
+    printf(" (%llu records from before schema 2 carry no state digest)",
+           (unsigned long long)(r->records - r->stated));
   if (o->audit_key)
     printf("; %llu records MACed under the key%s", (unsigned long long)r->keyed,
            r->keyed < r->records ? ", the ones before them written before it was used" : "");

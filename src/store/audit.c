@@ -39,7 +39,8 @@
 #define WITNESS_LINE_MAX 4096 /* bytes per witness line */
 #define WITNESS_MAX 100000000 /* witness lines of one tenant */
 
-static const char zero_hash[URBAC__HASH_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
+static const char zero_hash[URBAC__HASH_HEX] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 /* ---------------------------------------------------------------- hashes */
 
@@ -57,7 +58,9 @@ static bool from_hex(const char *s, unsigned char out[32])
     unsigned v = 0;
     for (size_t k = 0; k < 2; k++) {
       char c = s[2 * i + k];
-      unsigned x = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+      unsigned x = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                          : 16;
       if (x > 15)
         return false;
       v = v * 16 + x;
@@ -94,8 +97,8 @@ static urbac_err record_hash(const urbac_audit_record *r, char out[URBAC__HASH_H
   unsigned char md[32];
   char num[64];
   snprintf(num, sizeof num, "%llu/%llu", (unsigned long long)r->seq, (unsigned long long)r->revision);
-  const char *fields[] = {r->prev_hash, num, r->at, r->actor, r->command, r->kind, r->object, r->before, r->after,
-                          r->state};
+  const char *fields[] = {r->prev_hash, num,       r->at,     r->actor, r->command,
+                          r->kind,      r->object, r->before, r->after, r->state};
   /* a record from before schema 2 has no state and hashes without it */
   if (!hash_fields(fields, r->state ? 10 : 9, md))
     return URBAC_ENOMEM;
@@ -107,7 +110,8 @@ static bool record_mac(const urbac_store *s, const char *hash, char out[URBAC__H
 {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), s->audit_key, (int)s->audit_key_len, (const unsigned char *)hash, strlen(hash), md, &len) ||
+  if (!HMAC(EVP_sha256(), s->audit_key, (int)s->audit_key_len, (const unsigned char *)hash, strlen(hash), md,
+            &len) ||
       len != 32)
     return false;
   to_hex(md, 32, out);
@@ -143,7 +147,8 @@ static bool digest_step(digest *d, int sign, const char *kind, const char *id, c
   return true;
 }
 
-urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char out[URBAC__HASH_HEX], urbac_diag *d)
+urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char out[URBAC__HASH_HEX],
+                                     urbac_diag *d)
 {
   digest sum = {{0}};
   urbac_err err = URBAC_OK;
@@ -162,16 +167,17 @@ urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char ou
 
 /* ---------------------------------------------------------------- writing */
 
-urbac_err urbac__audit_writer_key(const urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
+urbac_err urbac__audit_writer_key(const urbac_store *s, const char *tenant, urbac__tenant_row *row,
+                                  urbac_diag *d)
 {
   if (row->audit_key[0] && !s->audit_key_len)
     return urbac__diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL,
-                           "tenant '%s' has a keyed audit log (key id %s): give its key with --audit-key", tenant,
-                           row->audit_key);
+                           "tenant '%s' has a keyed audit log (key id %s): give its key with --audit-key",
+                           tenant, row->audit_key);
   if (row->audit_key[0] && strcmp(row->audit_key, s->audit_key_id) != 0)
     return urbac__diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL,
-                           "tenant '%s' has an audit log keyed with key id %s, but the key given has id %s", tenant,
-                           row->audit_key, s->audit_key_id);
+                           "tenant '%s' has an audit log keyed with key id %s, but the key given has id %s",
+                           tenant, row->audit_key, s->audit_key_id);
   if (s->audit_key_len)
     memcpy(row->audit_key, s->audit_key_id, sizeof row->audit_key);
   return URBAC_OK;
@@ -183,7 +189,8 @@ urbac_err urbac__audit_chain(const urbac_store *s, urbac__tenant_row *row, urbac
   digest state = {{0}};
   if (row->state_hash[0] && !from_hex(row->state_hash, state.v))
     return URBAC_ESTORE;
-  if (!digest_step(&state, -1, r->kind, r->object, r->before) || !digest_step(&state, 1, r->kind, r->object, r->after))
+  if (!digest_step(&state, -1, r->kind, r->object, r->before) ||
+      !digest_step(&state, 1, r->kind, r->object, r->after))
     return URBAC_ENOMEM;
   to_hex(state.v, 32, sums->state);
   memcpy(sums->prev, row->audit_seq ? row->audit_hash : zero_hash, URBAC__HASH_HEX);
@@ -210,14 +217,16 @@ static char *head_line(const char *tenant, const urbac__tenant_row *row)
 {
   char at[32];
   urbac__utc_now(at, sizeof at);
-  json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:s}", "at", at, "tenant", tenant, "seq", (json_int_t)row->audit_seq,
-                        "revision", (json_int_t)row->revision, "hash", row->audit_hash);
+  json_t *j =
+      json_pack("{s:s, s:s, s:I, s:I, s:s}", "at", at, "tenant", tenant, "seq", (json_int_t)row->audit_seq,
+                "revision", (json_int_t)row->revision, "hash", row->audit_hash);
   char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   json_decref(j);
   return line;
 }
 
-urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row, urbac_diag *d)
+urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row,
+                               urbac_diag *d)
 {
   if ((!s->witness && !s->witness_syslog) || !row->audit_seq)
     return URBAC_OK;
@@ -232,10 +241,11 @@ urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const u
     bool ok = fd >= 0 && write(fd, line, len + 1) == (ssize_t)(len + 1) && fsync(fd) == 0;
     line[len] = '\0';
     if (!ok)
-      err = urbac__diag_add(d, URBAC_EIO, s->witness, 0, 0, NULL,
-                            "tenant '%s': the change is committed (record %llu) but its head could not be written to "
-                            "the witness: %s",
-                            tenant, (unsigned long long)row->audit_seq, strerror(errno));
+      err = urbac__diag_add(
+          d, URBAC_EIO, s->witness, 0, 0, NULL,
+          "tenant '%s': the change is committed (record %llu) but its head could not be written to "
+          "the witness: %s",
+          tenant, (unsigned long long)row->audit_seq, strerror(errno));
     if (fd >= 0)
       close(fd);
   }
@@ -267,7 +277,8 @@ static urbac_err read_key(urbac_store *s, const char *path, urbac_diag *d)
     n--;
   if (!err && (n < 32 || n > URBAC__AUDIT_KEY_MAX))
     err = urbac__diag_add(d, URBAC_EVALUE, path, 0, 0, NULL,
-                          "an audit key is 32 to %d bytes (make one: openssl rand -hex 32 > FILE)", URBAC__AUDIT_KEY_MAX);
+                          "an audit key is 32 to %d bytes (make one: openssl rand -hex 32 > FILE)",
+                          URBAC__AUDIT_KEY_MAX);
   if (!err) {
     unsigned char id[32];
     const char *fields[] = {"urbac audit key id", (const char *)buf};
@@ -321,8 +332,8 @@ static int by_seq(const void *a, const void *b)
 }
 
 /* One witness line (its JSON from the first '{': a syslog line carries a prefix). */
-static urbac_err witness_parse(const char *file, uint64_t ln, const char *line, const char *tenant, witnessed *w,
-                               bool *mine, urbac_diag *d)
+static urbac_err witness_parse(const char *file, uint64_t ln, const char *line, const char *tenant,
+                               witnessed *w, bool *mine, urbac_diag *d)
 {
   const char *brace = strchr(line, '{');
   json_t *j = brace ? json_loads(brace, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
@@ -361,12 +372,13 @@ static urbac_err witness_read(const char *file, const char *tenant, witnessed **
     size_t len = strlen(line);
     ln++;
     if (len > WITNESS_LINE_MAX)
-      err = urbac__diag_add(d, URBAC_ELIMIT, file, (uint32_t)ln, 0, NULL, "a witness line is at most %d bytes",
-                            WITNESS_LINE_MAX);
+      err = urbac__diag_add(d, URBAC_ELIMIT, file, (uint32_t)ln, 0, NULL,
+                            "a witness line is at most %d bytes", WITNESS_LINE_MAX);
     else if (strspn(line, " \t\r\n") != len)
       err = witness_parse(file, ln, line, tenant, &w, &mine, d);
     if (!err && mine && *n >= WITNESS_MAX)
-      err = urbac__diag_add(d, URBAC_ELIMIT, file, (uint32_t)ln, 0, NULL, "more than %d witness lines", WITNESS_MAX);
+      err = urbac__diag_add(d, URBAC_ELIMIT, file, (uint32_t)ln, 0, NULL, "more than %d witness lines",
+                            WITNESS_MAX);
     else if (!err && mine && URBAC_GROW(*out, cap, *n + 1))
       err = URBAC_ENOMEM;
     else if (!err && mine)
@@ -384,8 +396,8 @@ static urbac_err witness_read(const char *file, const char *tenant, witnessed **
 
 /* One object as the log's changes leave it. */
 typedef struct replayed {
-  char *key; /* "kind\nid" */
-  char *body; /* NULL: deleted */
+  char *key;   /* "kind\nid" */
+  char *body;  /* NULL: deleted */
   bool legacy; /* an API key from a record before schema 2: its body has no salt or hash */
   bool stored; /* a stored row matched it */
 } replayed;
@@ -479,10 +491,11 @@ static bool replay_record(check *c, const urbac_audit_record *r)
     return false;
   if (!c->state_problem && !same_body(o, r->before)) {
     c->state_problem = true;
-    problem(c, r->seq,
-            "audit record %llu (%s %s): the object it changed was not as the records before it left it: the row "
-            "was changed outside urbac before this write",
-            (unsigned long long)r->seq, r->kind, r->object);
+    problem(
+        c, r->seq,
+        "audit record %llu (%s %s): the object it changed was not as the records before it left it: the row "
+        "was changed outside urbac before this write",
+        (unsigned long long)r->seq, r->kind, r->object);
   }
   if (!digest_step(&c->state, -1, r->kind, r->object, r->before) ||
       !digest_step(&c->state, 1, r->kind, r->object, r->after))
@@ -502,7 +515,8 @@ static bool replay_record(check *c, const urbac_audit_record *r)
   if (!agrees && !c->state_problem && !legacy_keys(c)) {
     c->state_problem = true;
     problem(c, r->seq,
-            "audit record %llu (%s %s): its state digest is not what the log's changes up to it produce: a row was "
+            "audit record %llu (%s %s): its state digest is not what the log's changes up to it produce: a "
+            "row was "
             "changed outside urbac before it was written",
             (unsigned long long)r->seq, r->kind, r->object);
   }
@@ -517,7 +531,8 @@ static void check_mac(check *c, const urbac_audit_record *r)
   char mac[URBAC__HASH_HEX];
   if (!c->s->audit_key_len || c->mac_problem)
     return;
-  if (r->mac && strlen(r->mac) == 64 && record_mac(c->s, r->hash, mac) && CRYPTO_memcmp(mac, r->mac, 64) == 0) {
+  if (r->mac && strlen(r->mac) == 64 && record_mac(c->s, r->hash, mac) &&
+      CRYPTO_memcmp(mac, r->mac, 64) == 0) {
     c->mac_seen = true;
     c->r->keyed++;
   } else if (r->mac) {
@@ -529,7 +544,8 @@ static void check_mac(check *c, const urbac_audit_record *r)
   } else if (c->mac_seen) {
     c->mac_problem = true;
     problem(c, r->seq,
-            "audit record %llu (revision %llu, %s %s): it carries no MAC though records before it do: it was written "
+            "audit record %llu (revision %llu, %s %s): it carries no MAC though records before it do: it was "
+            "written "
             "or rewritten without the key",
             (unsigned long long)r->seq, (unsigned long long)r->revision, r->kind, r->object);
   }
@@ -548,8 +564,10 @@ static void check_witness(check *c, const urbac_audit_record *r)
     }
     c->wit_problem = true;
     problem(c, r->seq,
-            "audit record %llu (revision %llu, %s %s): the witness (line %llu) saw revision %llu with hash %.16s..., "
-            "the log has %.16s...: the log was rewritten after record %llu, where it last agrees with the witness",
+            "audit record %llu (revision %llu, %s %s): the witness (line %llu) saw revision %llu with hash "
+            "%.16s..., "
+            "the log has %.16s...: the log was rewritten after record %llu, where it last agrees with the "
+            "witness",
             (unsigned long long)r->seq, (unsigned long long)r->revision, r->kind, r->object,
             (unsigned long long)w->line, (unsigned long long)w->revision, w->hash, r->hash,
             (unsigned long long)c->agreed);
@@ -588,19 +606,22 @@ static void check_ends(check *c, const urbac__tenant_row *row)
   uint64_t n = c->r->records;
   if (n != row->audit_seq || (n && strcmp(c->prev, row->audit_hash) != 0))
     problem(c, n + 1,
-            "the log ends at record %llu but the tenant's chain head is record %llu: records were removed from the end",
+            "the log ends at record %llu but the tenant's chain head is record %llu: records were removed "
+            "from the end",
             (unsigned long long)n, (unsigned long long)row->audit_seq);
   if (c->s->audit_key_len && row->audit_key[0] && strcmp(row->audit_key, c->s->audit_key_id) != 0)
     problem(c, 0, "the log is keyed with key id %s, but the key given has id %s", row->audit_key,
             c->s->audit_key_id);
   else if (c->s->audit_key_len && n && !c->r->keyed && !c->mac_problem)
-    problem(c, n, "no record carries a MAC under the audit key: the log was never written with it, or its keyed "
-                  "records were removed or rewritten");
+    problem(c, n,
+            "no record carries a MAC under the audit key: the log was never written with it, or its keyed "
+            "records were removed or rewritten");
   if (c->at_wit < c->nwit) {
     const witnessed *w = &c->wit[c->nwit - 1];
     c->r->witnessed += c->nwit - c->at_wit;
     problem(c, n + 1,
-            "the witness saw record %llu (revision %llu, line %llu), but the log ends at record %llu: records were "
+            "the witness saw record %llu (revision %llu, line %llu), but the log ends at record %llu: "
+            "records were "
             "removed from the end, or the store was restored from an older copy",
             (unsigned long long)w->seq, (unsigned long long)w->revision, (unsigned long long)w->line,
             (unsigned long long)n);
@@ -629,7 +650,8 @@ static urbac_err check_rows(check *c, const urbac__tenant_row *row)
       if (!x)
         err = URBAC_ENOMEM;
       else if (!x->body)
-        name_row(c, &named, o[i].kind, o[i].id, "a stored row that the log's changes never created (or deleted)");
+        name_row(c, &named, o[i].kind, o[i].id,
+                 "a stored row that the log's changes never created (or deleted)");
       else if (!same_body(x, o[i].body))
         name_row(c, &named, o[i].kind, o[i].id, "the stored row differs from what the log's changes produce");
       if (x)
@@ -641,13 +663,15 @@ static urbac_err check_rows(check *c, const urbac__tenant_row *row)
     if (c->objs[i].body && !c->objs[i].stored) {
       char *nl = strchr(c->objs[i].key, '\n');
       *nl = '\0';
-      name_row(c, &named, c->objs[i].key, nl + 1, "the log's changes leave it in place, but the store has no such row");
+      name_row(c, &named, c->objs[i].key, nl + 1,
+               "the log's changes leave it in place, but the store has no such row");
       *nl = '\n';
     }
   if (named > MAX_NAMED)
     problem(c, 0, "and %d more rows", named - MAX_NAMED);
-  if (!err && !named && ((row->state_hash[0] && strcmp(rows_state, row->state_hash) != 0) ||
-                         (c->last_state[0] && strcmp(rows_state, c->last_state) != 0)))
+  if (!err && !named &&
+      ((row->state_hash[0] && strcmp(rows_state, row->state_hash) != 0) ||
+       (c->last_state[0] && strcmp(rows_state, c->last_state) != 0)))
     problem(c, 0, "the stored rows do not add up to the state digest of the last record%s",
             legacy_keys(c) ? " (an API key from before schema 2 had its salt or hash changed)" : "");
   return err;
@@ -674,7 +698,8 @@ static urbac_err check_in_tx(check *c)
   if (!err)
     err = c->s->ops->tenant_get(c->s->db, c->tenant, &row, c->d);
   if (!err && !row.exists)
-    err = urbac__diag_add(c->d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", c->tenant);
+    err =
+        urbac__diag_add(c->d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", c->tenant);
   if (!err && c->s->witness)
     err = witness_read(c->s->witness, c->tenant, &c->wit, &c->nwit, c->d);
   if (!err)
@@ -706,8 +731,8 @@ urbac_err urbac_store_audit_check(urbac_store *s, const char *tenant, urbac_audi
   return err ? err : c.tampered ? URBAC_ETAMPERED : URBAC_OK;
 }
 
-urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count, uint64_t *bad, char *why,
-                                   size_t why_size)
+urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count, uint64_t *bad,
+                                   char *why, size_t why_size)
 {
   urbac_audit_report r;
   urbac_diag *d = urbac_diag_new();

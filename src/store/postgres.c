@@ -177,8 +177,9 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
   PGresult *r = NULL;
   const char *params[] = {tenant};
   memset(row, 0, sizeof *row);
-  urbac_err err = run(p, "SELECT revision, audit_seq, audit_hash, coalesce(state_hash, ''), coalesce(audit_key, '')"
-                         " FROM tenants WHERE id = $1", 1, params, &r, d, "cannot read the tenant");
+  urbac_err err = run(p, "SELECT revision, audit_seq, audit_hash, coalesce(state_hash, ''),"
+                         " coalesce(audit_key, '') FROM tenants WHERE id = $1",
+                      1, params, &r, d, "cannot read the tenant");
   if (!err && PQntuples(r) == 1) {
     row->exists = true;
     row->revision = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
@@ -335,8 +336,8 @@ static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, v
 {
   PGresult *r = NULL;
   const char *params[] = {tenant};
-  urbac_err err = run(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash,"
-                         " state, mac FROM audit WHERE tenant = $1 ORDER BY n", 1, params, &r, d,
+  urbac_err err = run(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
+                         " hash, state, mac FROM audit WHERE tenant = $1 ORDER BY n", 1, params, &r, d,
                       "cannot read the audit log");
   for (int i = 0; !err && i < PQntuples(r); i++) {
     urbac_audit_record a = {strtoull(PQgetvalue(r, i, 0), NULL, 10), strtoull(PQgetvalue(r, i, 1), NULL, 10),

@@ -179,8 +179,8 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
 {
   sqlite3_stmt *st = NULL;
   memset(row, 0, sizeof *row);
-  urbac_err err = prep(p, "SELECT revision, audit_seq, audit_hash, state_hash, audit_key FROM tenants WHERE id = ?",
-                       &st, d);
+  urbac_err err =
+      prep(p, "SELECT revision, audit_seq, audit_hash, state_hash, audit_key FROM tenants WHERE id = ?", &st, d);
   if (!err) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -203,8 +203,9 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
 {
   sqlite3_stmt *st = NULL;
   urbac_err err = prep(p, "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET"
-                          " revision = ?2, audit_seq = ?3, audit_hash = ?4, state_hash = ?5, audit_key = ?6", &st, d);
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET revision = ?2,"
+                          " audit_seq = ?3, audit_hash = ?4, state_hash = ?5, audit_key = ?6",
+                       &st, d);
   if (!err) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)row->revision);
@@ -321,8 +322,9 @@ static urbac_err db_object_delete(void *p, const char *tenant, const char *kind,
 static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before, after,"
-                          " prev_hash, hash, state, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, d);
+  urbac_err err = prep(p, "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before,"
+                          " after, prev_hash, hash, state, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       &st, d);
   for (size_t k = 0; !err && k < n; k++) {
     const char *text[] = {r[k].at,     r[k].actor,     r[k].command, r[k].kind,  r[k].object, r[k].before,
                           r[k].after, r[k].prev_hash, r[k].hash,    r[k].state, r[k].mac};
@@ -342,8 +344,8 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
 static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash,"
-                          " state, mac FROM audit WHERE tenant = ? ORDER BY rowid", &st, d);
+  urbac_err err = prep(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
+                          " hash, state, mac FROM audit WHERE tenant = ? ORDER BY rowid", &st, d);
   int rc = SQLITE_DONE;
   if (!err)
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
@@ -388,15 +390,15 @@ static urbac_err db_integrity(void *p, urbac_diag *d)
   urbac_err err = prep(b, "PRAGMA integrity_check(5)", &st, d);
   while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
     if (!col(st, 0) || strcmp(col(st, 0), "ok") != 0)
-      for (const char *line = col(st, 0) ? col(st, 0) : "?"; *line; line += strcspn(line, "\n"), line += !!*line)
-        if (strncmp(line, "***", 3) != 0) /* "*** in database main ***": a heading */
-          urbac__buf_printf(&msg, "%s%.*s", lines++ ? "; " : "", (int)strcspn(line, "\n"), line);
+      for (const char *at = col(st, 0) ? col(st, 0) : "?"; *at; at += strcspn(at, "\n"), at += !!*at)
+        if (strncmp(at, "***", 3) != 0) /* "*** in database main ***": a heading */
+          urbac__buf_printf(&msg, "%s%.*s", lines++ ? "; " : "", (int)strcspn(at, "\n"), at);
   if (!err && rc != SQLITE_DONE)
     urbac__buf_printf(&msg, "%s%s", lines++ ? "; " : "", sqlite3_errmsg(b->h));
   sqlite3_finalize(st);
   if (!err && lines)
-    err = urbac__diag_add(d, URBAC_ESTORE, b->path, 0, 0, NULL, "the store file is damaged (integrity_check): %s",
-                          msg.s ? msg.s : "out of memory");
+    err = urbac__diag_add(d, URBAC_ESTORE, b->path, 0, 0, NULL,
+                          "the store file is damaged (integrity_check): %s", msg.s ? msg.s : "out of memory");
   urbac__buf_free(&msg);
   return err;
 }

@@ -96,7 +96,8 @@ urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d)
     err = urbac__diag_add(d, URBAC_ESCHEMA, NULL, 0, 0, NULL, "the store is empty: run 'urbac init' first");
   if (!err && version < URBAC__SCHEMA_VERSION)
     err = urbac__diag_add(d, URBAC_ESCHEMA, NULL, 0, 0, NULL,
-                          "the store's schema is version %d, older than this urbac's (%d): run 'urbac migrate'",
+                          "the store's schema is version %d, older than this urbac's (%d):"
+                          " run 'urbac migrate'",
                           version, URBAC__SCHEMA_VERSION);
   return err;
 }
@@ -416,8 +417,8 @@ static urbac_err apply_locked(urbac_store *s, const urbac_model *want, const urb
   return err;
 }
 
-urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tenant, const urbac__tenant_row *row,
-                                urbac_diag *d)
+urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tenant,
+                                 const urbac__tenant_row *row, urbac_diag *d)
 {
   if (err) {
     s->ops->rollback(s->db);
@@ -471,7 +472,8 @@ static int filtered(void *ctx, const urbac_audit_record *r)
     return c->cb(c->ctx, r);
   /* an API key's record holds its salt and hash (so the check can replay it): never shown */
   urbac_audit_record shown = *r;
-  char *before = r->before ? urbac__key_redact(r->before) : NULL, *after = r->after ? urbac__key_redact(r->after) : NULL;
+  char *before = r->before ? urbac__key_redact(r->before) : NULL;
+  char *after = r->after ? urbac__key_redact(r->after) : NULL;
   shown.before = before;
   shown.after = after;
   int stop = (r->before && !before) || (r->after && !after) ? (c->failed = true) : c->cb(c->ctx, &shown);

@@ -92,8 +92,8 @@ urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__t
                                    urbac_diag *d);
 /* Commits the write transaction after `err` is OK (then writes the chain's new
  * head to the witness), rolls it back otherwise. */
-urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tenant, const urbac__tenant_row *row,
-                                urbac_diag *d);
+urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tenant,
+                                 const urbac__tenant_row *row, urbac_diag *d);
 void urbac__utc_now(char *buf, size_t size);
 
 /* ---------------------------------------------------------------- store/audit.c */
@@ -101,10 +101,12 @@ void urbac__utc_now(char *buf, size_t size);
 /* Refuses a write to a tenant whose chain is keyed with another key, or with
  * none when the handle has one (and the other way round); a first keyed write
  * marks the tenant's chain keyed (row->audit_key). */
-urbac_err urbac__audit_writer_key(const urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac_diag *d);
+urbac_err urbac__audit_writer_key(const urbac_store *s, const char *tenant, urbac__tenant_row *row,
+                                  urbac_diag *d);
 /* The state digest of `tenant`'s rows (objects and API keys), in hex; for a
  * tenant written before schema 2, once. */
-urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char out[URBAC__HASH_HEX], urbac_diag *d);
+urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char out[URBAC__HASH_HEX],
+                                     urbac_diag *d);
 /* Buffers for one chained record's hash, state digest and MAC. */
 typedef struct urbac__audit_sums {
   char prev[URBAC__HASH_HEX], hash[URBAC__HASH_HEX], state[URBAC__HASH_HEX], mac[URBAC__HASH_HEX];
@@ -118,7 +120,8 @@ urbac_err urbac__audit_chain(const urbac_store *s, urbac__tenant_row *row, urbac
 void urbac__audit_forget(urbac_store *s);
 /* Appends the head in `row` to the witness file and/or syslog (nothing when
  * the handle has no witness). */
-urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
+urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row,
+                               urbac_diag *d);
 /* An API key row's body as the audit log shows it: without its salt and hash.
  * NULL on failure; the caller frees it with free(). (store/keys.c) */
 char *urbac__key_redact(const char *body);

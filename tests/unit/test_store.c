@@ -313,15 +313,18 @@ static int forge_one(void *ctx, const urbac_audit_record *r)
   }
   snprintf(num, sizeof num, "%llu/%llu", (unsigned long long)r->seq, (unsigned long long)r->revision);
   const char *actor = r->seq == f->from && !f->legacy ? "mallory" : r->actor;
-  const char *fields[] = {f->prev, num, r->at, actor, r->command, r->kind, r->object, r->before, r->after, r->state};
+  const char *fields[] = {f->prev, num,       r->at,     actor,    r->command,
+                          r->kind, r->object, r->before, r->after, r->state};
   forge_hash(fields, r->state && !f->legacy ? 10 : 9, hash);
-  snprintf(f->sql + strlen(f->sql), sizeof f->sql - strlen(f->sql),
-           "UPDATE audit SET actor = '%s', prev_hash = '%s', hash = '%s' WHERE tenant = 'acme' AND seq = %llu;",
-           actor, f->prev, hash, (unsigned long long)r->seq);
+  snprintf(
+      f->sql + strlen(f->sql), sizeof f->sql - strlen(f->sql),
+      "UPDATE audit SET actor = '%s', prev_hash = '%s', hash = '%s' WHERE tenant = 'acme' AND seq = %llu;",
+      actor, f->prev, hash, (unsigned long long)r->seq);
   char b1[4096], b2[4096];
   if (f->legacy)
     snprintf(f->sql + strlen(f->sql), sizeof f->sql - strlen(f->sql),
-             "UPDATE audit SET before = %s, after = %s, state = NULL, mac = NULL WHERE tenant = 'acme' AND seq = %llu;",
+             "UPDATE audit SET before = %s, after = %s, state = NULL, mac = NULL WHERE tenant = 'acme' AND "
+             "seq = %llu;",
              quoted(r->before, b1, sizeof b1), quoted(r->after, b2, sizeof b2), (unsigned long long)r->seq);
   snprintf(f->prev, sizeof f->prev, "%s", hash);
   return 0;
@@ -375,7 +378,8 @@ static void test_state_key_witness(void **state)
   assert_non_null(strstr(why, "user a: the stored row differs from what the log's changes produce"));
   /* a row added and one deleted */
   audited_store(&plain);
-  sql("INSERT INTO objects (tenant, kind, id, position, body) VALUES ('acme', 'user', 'eve', 9, '{\"id\":\"eve\"}');"
+  sql("INSERT INTO objects (tenant, kind, id, position, body) VALUES ('acme', 'user', 'eve', 9, "
+      "'{\"id\":\"eve\"}');"
       "DELETE FROM objects WHERE tenant = 'acme' AND kind = 'group'");
   assert_int_equal(checked(NULL, &r, why, sizeof why), URBAC_ETAMPERED);
   assert_non_null(strstr(why, "user eve: a stored row that the log's changes never created"));
@@ -395,20 +399,23 @@ static void test_state_key_witness(void **state)
   /* stripping the MACs does not help */
   sql("UPDATE audit SET mac = NULL WHERE tenant = 'acme' AND seq >= 6");
   assert_int_equal(checked(&keyed, &r, why, sizeof why), URBAC_ETAMPERED);
-  assert_non_null(strstr(why, "audit record 6 (revision 2, user c): it carries no MAC though records before it do"));
+  assert_non_null(
+      strstr(why, "audit record 6 (revision 2, user c): it carries no MAC though records before it do"));
   sql("UPDATE audit SET mac = NULL WHERE tenant = 'acme'");
   assert_int_equal(checked(&keyed, &r, why, sizeof why), URBAC_ETAMPERED);
   assert_non_null(strstr(why, "no record carries a MAC under the audit key"));
 
   /* the last record deleted and the head fixed: the row it changed shows */
   audited_store(&both);
-  sql("UPDATE tenants SET audit_seq = 7, audit_hash = (SELECT hash FROM audit WHERE tenant = 'acme' AND seq = 7),"
+  sql("UPDATE tenants SET audit_seq = 7, audit_hash = (SELECT hash FROM audit WHERE tenant = 'acme' AND seq "
+      "= 7),"
       " state_hash = (SELECT state FROM audit WHERE tenant = 'acme' AND seq = 7) WHERE id = 'acme';"
       "DELETE FROM audit WHERE tenant = 'acme' AND seq = 8");
   assert_int_equal(checked(&keyed, &r, why, sizeof why), URBAC_ETAMPERED);
   assert_non_null(strstr(why, "user b: the log's changes leave it in place, but the store has no such row"));
   /* and with the row put back too (a rollback of the last change), only the witness sees it */
-  sql("INSERT INTO objects (tenant, kind, id, position, body) VALUES ('acme', 'user', 'b', 1, '{\"id\":\"b\"}')");
+  sql("INSERT INTO objects (tenant, kind, id, position, body) VALUES ('acme', 'user', 'b', 1, "
+      "'{\"id\":\"b\"}')");
   assert_int_equal(checked(&keyed, &r, why, sizeof why), URBAC_OK);
   assert_int_equal(checked(&both, &r, why, sizeof why), URBAC_ETAMPERED);
   assert_int_equal(r.bad, 8);
@@ -423,7 +430,8 @@ static void test_state_key_witness(void **state)
   assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &rev, d), URBAC_EREFUSED);
   assert_non_null(strstr(urbac_diag_get(d, 0)->message, "give its key with --audit-key"));
   assert_int_equal(urbac_store_set_audit(s, &wrong, NULL), URBAC_OK);
-  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &rev, NULL), URBAC_EREFUSED);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &rev, NULL),
+                   URBAC_EREFUSED);
   /* a key others may read, or too short, is refused */
   urbac_diag_clear(d);
   write_key(otherkey, "fedcba9876543210fedcba9876543210fedcba9876543210\n", 0640);
@@ -452,7 +460,7 @@ static void test_schema1_store(void **state)
   char *token = NULL, why[4096];
   uint64_t rev;
   int from, to;
-  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK); /* records 1..4 */
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);                  /* records 1..4 */
   assert_int_equal(urbac_store_key_create(s, "acme", &spec, &w, &token, NULL), URBAC_OK); /* 5 */
   urbac_store_close(s);
   forge_from(1, true);
@@ -480,7 +488,8 @@ static void test_schema1_store(void **state)
   /* the old key's hash replaced: its record cannot say, the digest does */
   sql("UPDATE objects SET body = replace(body, '\"hash\":\"', '\"hash\":\"0') WHERE kind = 'apiKey'");
   assert_int_equal(checked(NULL, &r, why, sizeof why), URBAC_ETAMPERED);
-  assert_non_null(strstr(why, "do not add up to the state digest of the last record (an API key from before"));
+  assert_non_null(
+      strstr(why, "do not add up to the state digest of the last record (an API key from before"));
   urbac_diag_free(d);
   free(token);
   tenant_free(&a);
@@ -735,9 +744,10 @@ static void test_watch(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip), cmocka_unit_test(test_changes_and_conflicts),
-      cmocka_unit_test(test_tampering), cmocka_unit_test(test_hostile_files), cmocka_unit_test(test_watch),
-      cmocka_unit_test(test_keys), cmocka_unit_test(test_written), cmocka_unit_test(test_state_key_witness),
+      cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_changes_and_conflicts),
+      cmocka_unit_test(test_tampering),     cmocka_unit_test(test_hostile_files),
+      cmocka_unit_test(test_watch),         cmocka_unit_test(test_keys),
+      cmocka_unit_test(test_written),       cmocka_unit_test(test_state_key_witness),
       cmocka_unit_test(test_schema1_store),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
