@@ -129,6 +129,7 @@ expect "keyed apply" 0 "now at revision 1" -- "$U" apply -f "$C" --db "$A" --aud
 expect "keyed edit" 0 "now at revision 2" -- "$U" user add zoe@contoso.com --db "$A" --audit-key "$K" --witness "$W"
 expect "keyed key" 0 "^urbac_" -- "$U" key create --user zoe@contoso.com --db "$A" --audit-key "$K" --witness "$W"
 expect "unkeyed write refused" 2 "has a keyed audit log \(key id [0-9a-f]{16}\): give its key with --audit-key" -- "$U" user add yan@contoso.com --db "$A"
+expect "verify json" 0 '^\{"tenant":"contoso","intact":true,"records":25,"stated":25,"keyed":25,"objects":25,"witnessed":3\}$' -- "$U" audit verify --db "$A" --audit-key "$K" --witness "$W" --json
 expect "witness lines" 0 '^\{"at":"[0-9TZ:-]+","tenant":"contoso","seq":25,"revision":2,"hash":"[0-9a-f]{64}"\}$' -- tail -1 "$W"
 expect "keyed verify" 0 "25 records, chain intact; the 25 stored rows are what the log's changes produce; 25 records MACed under the key; agrees with the witness \\(3 heads\\)" -- "$U" audit verify --db "$A" --audit-key "$K" --witness "$W"
 KID=$(sqlite3 "$A" "SELECT id FROM objects WHERE kind = 'apiKey'")

@@ -238,10 +238,12 @@ static int print_record(void *ctx, const urbac_audit_record *r)
 static void print_verified(const char *t, const urbac_audit_report *r, const cli_opts *o)
 {
   if (o->json) {
-    printf("{\"tenant\": \"%s\", \"intact\": true, \"records\": %llu, \"stated\": %llu, \"keyed\": %llu,"
-           " \"objects\": %llu, \"witnessed\": %llu}\n",
-           t, (unsigned long long)r->records, (unsigned long long)r->stated, (unsigned long long)r->keyed,
-           (unsigned long long)r->objects, (unsigned long long)r->witnessed);
+    json_t *j = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "tenant", t, "intact", 1, "records",
+                          (json_int_t)r->records, "stated", (json_int_t)r->stated, "keyed", (json_int_t)r->keyed,
+                          "objects", (json_int_t)r->objects, "witnessed", (json_int_t)r->witnessed);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(j);
     return;
   }
   printf("audit log of tenant %s: %llu records, chain intact; the %llu stored rows are what the log's "

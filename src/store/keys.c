@@ -3,7 +3,9 @@
  * stored only as SHA-256(salt || secret), listed, revoked. A key is a row of
  * kind "apiKey" beside the tenant's objects (never part of the tenant file);
  * creating and revoking it is audited in the tenant's hash chain without
- * changing the tenant's revision.
+ * changing the tenant's revision. The audit record holds the row as stored (salt
+ * and hash too, so the audit check can replay it; neither is a secret that
+ * opens anything), and urbac_store_audit() shows it without them.
  *
  * Depends on: util, io/objects, store, OpenSSL (RAND_bytes, SHA-256), jansson.
  */
