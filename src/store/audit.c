@@ -279,15 +279,13 @@ static urbac_err read_key(urbac_store *s, const char *path, urbac_diag *d)
     err = urbac__diag_add(d, URBAC_EVALUE, path, 0, 0, NULL,
                           "an audit key is 32 to %d bytes (make one: openssl rand -hex 32 > FILE)",
                           URBAC__AUDIT_KEY_MAX);
-  if (!err) {
-    unsigned char id[32];
-    const char *fields[] = {"urbac audit key id", (const char *)buf};
-    buf[n] = '\0';
+  if (!err) { /* the key's id: a MAC of a constant, which tells nothing about the key */
+    char id[URBAC__HASH_HEX];
     memcpy(s->audit_key, buf, (size_t)n);
     s->audit_key_len = (size_t)n;
-    if (!hash_fields(fields, 2, id))
+    if (!record_mac(s, "urbac audit key id", id))
       err = URBAC_ENOMEM;
-    to_hex(id, 8, s->audit_key_id);
+    snprintf(s->audit_key_id, sizeof s->audit_key_id, "%.16s", id);
   }
   OPENSSL_cleanse(buf, sizeof buf);
   if (fd >= 0)
@@ -639,7 +637,8 @@ static urbac_err check_rows(check *c, const urbac__tenant_row *row)
 {
   int named = 0;
   char rows_state[URBAC__HASH_HEX];
-  urbac_err err = urbac__audit_state_of_rows(c->s, c->tenant, rows_state, c->d);
+  digest sum = {{0}};
+  urbac_err err = URBAC_OK;
   for (int keys = 0; keys < 2 && !err; keys++) {
     urbac__object *o = NULL;
     size_t n = 0;
@@ -647,7 +646,7 @@ static urbac_err check_rows(check *c, const urbac__tenant_row *row)
     for (size_t i = 0; !err && i < n; i++) {
       replayed *x = replay_slot(c, o[i].kind, o[i].id);
       c->r->objects++;
-      if (!x)
+      if (!x || !digest_step(&sum, 1, o[i].kind, o[i].id, o[i].body))
         err = URBAC_ENOMEM;
       else if (!x->body)
         name_row(c, &named, o[i].kind, o[i].id,
@@ -667,6 +666,7 @@ static urbac_err check_rows(check *c, const urbac__tenant_row *row)
                "the log's changes leave it in place, but the store has no such row");
       *nl = '\n';
     }
+  to_hex(sum.v, 32, rows_state);
   if (named > MAX_NAMED)
     problem(c, 0, "and %d more rows", named - MAX_NAMED);
   if (!err && !named &&
