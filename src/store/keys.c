@@ -16,7 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#include "store/store.h"
+#include "store/audit.h"
 
 #define ID_BYTES 8
 #define SECRET_BYTES 32

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "store/store.h"
+#include "store/audit.h"
 
 static const urbac__store_ops *const backends[] = {&urbac__postgres_ops, &urbac__sqlite_ops};
 

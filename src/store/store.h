@@ -96,36 +96,6 @@ urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tena
                                  const urbac__tenant_row *row, urbac_diag *d);
 void urbac__utc_now(char *buf, size_t size);
 
-/* ---------------------------------------------------------------- store/audit.c */
-
-/* Refuses a write to a tenant whose chain is keyed with another key, or with
- * none when the handle has one (and the other way round); a first keyed write
- * marks the tenant's chain keyed (row->audit_key). */
-urbac_err urbac__audit_writer_key(const urbac_store *s, const char *tenant, urbac__tenant_row *row,
-                                  urbac_diag *d);
-/* The state digest of `tenant`'s rows (objects and API keys), in hex; for a
- * tenant written before schema 2, once. */
-urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char out[URBAC__HASH_HEX],
-                                     urbac_diag *d);
-/* Buffers for one chained record's hash, state digest and MAC. */
-typedef struct urbac__audit_sums {
-  char prev[URBAC__HASH_HEX], hash[URBAC__HASH_HEX], state[URBAC__HASH_HEX], mac[URBAC__HASH_HEX];
-} urbac__audit_sums;
-/* Chains `r` after the head in `row`: its prev_hash, the state digest after its
- * change (from row->state_hash), its hash and (with a key) MAC, all pointing
- * into `sums`; then advances row's head and state. */
-urbac_err urbac__audit_chain(const urbac_store *s, urbac__tenant_row *row, urbac_audit_record *r,
-                             urbac__audit_sums *sums);
-/* Wipes the handle's audit key and frees its witness path (urbac_store_close()). */
-void urbac__audit_forget(urbac_store *s);
-/* Appends the head in `row` to the witness file and/or syslog (nothing when
- * the handle has no witness). */
-urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row,
-                               urbac_diag *d);
-/* An API key row's body as the audit log shows it: without its salt and hash.
- * NULL on failure; the caller frees it with free(). (store/keys.c) */
-char *urbac__key_redact(const char *body);
-
 /* The schema, as numbered steps; each backend has its SQL for every step.
  * 2: state digests and MACs in the audit log, the tenant's state and key id. */
 #define URBAC__SCHEMA_VERSION 2
