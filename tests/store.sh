@@ -189,9 +189,11 @@ fi
 # The tenant's revision in a store, read through urbac itself (any backend).
 revision() { "$U" plan -f "$C" --db "$1" --json 2>/dev/null | sed -n 's/.*"revision": \([0-9]*\).*/\1/p' | head -1; }
 
-# ---- crash safety: a writer killed with SIGKILL at random moments, many times
+# ---- crash safety: a writer killed with SIGKILL at random moments, many times;
+# it MACs and witnesses its records, and a kill never leaves the witness ahead of the log
 crash_test() { # crash_test DB_URL ROUNDS
-  local CR=$1 crashes=0
+  local CR=$1 crashes=0 CK=$T/crash.key CW=$T/crash-witness.jsonl
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$CK"; chmod 600 "$CK"
   "$U" init --db "$CR" > /dev/null
   sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml"
   cat > "$T/writer.sh" <<W
@@ -199,7 +201,7 @@ crash_test() { # crash_test DB_URL ROUNDS
 # applies two states in turn; after each acknowledged apply, logs its revision
 while true; do
   for f in "$C" "$T/b.yaml"; do
-    out=\$("$U" apply -f "\$f" --db "$CR" --json) || exit 1
+    out=\$("$U" apply -f "\$f" --db "$CR" --json --audit-key "$CK" --witness "$CW") || exit 1
     rev=\$(sed -E 's/.*"revision": ([0-9]+).*/\1/' <<<"\$out")
     echo "\$rev" >> "$T/acked"
   done
@@ -216,7 +218,7 @@ W
     last=$(tail -1 "$T/acked")
     now=$(revision "$CR")
     if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "crash $i: acknowledged revision $last lost (store at $now)"; fi
-    "$U" audit verify --db "$CR" > /dev/null || bad "crash $i: audit chain broken"
+    "$U" audit verify --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null || bad "crash $i: audit log broken"
     "$U" dump --db "$CR" > "$T/after.yaml" || bad "crash $i: the store does not load"
     if ! "$U" plan -f "$C" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$T/b.yaml" --db "$CR" | grep -q "0 to create, 0 to change"; then
       bad "crash $i: the store holds a half-applied state"
@@ -224,6 +226,7 @@ W
     crashes=$((crashes + 1))
   done
   [ "$crashes" -eq "$2" ] && ok
+  [ -s "$CW" ] && ok || bad "the crashing writer witnessed no head"
 }
 
 # ---- two writers on one tenant: every change applied or refused, none lost
