@@ -136,6 +136,21 @@ KID=$(sqlite3 "$A" "SELECT id FROM objects WHERE kind = 'apiKey'")
 "$U" audit log --db "$A" --object "$KID" --json > "$T/keylog.json"
 grep -q '\\"salt\\"' "$T/keylog.json" && bad "a key's salt is shown by audit log" || ok
 expect "a key's record is shown" 0 '\\"user\\":\\"zoe@contoso.com\\"' -- cat "$T/keylog.json"
+# urbac serve MACs and witnesses its writes too
+chmod 644 "$K"
+expect "serve refuses an open key" 2 "audit key may be read or written by others" -- "$U" serve --db "$A" --listen 127.0.0.1:0 --audit-key "$K"
+chmod 600 "$K"
+cp "$A" "$T/served.db"; cp "$W" "$T/served.jsonl"
+printf 'storetestpresharedkey0123456789abcdef\n' > "$T/psk"; chmod 600 "$T/psk"
+"$U" serve --db "$T/served.db" --listen 127.0.0.1:0 --preshared-key-file "$T/psk" --audit-key "$K" --witness "$T/served.jsonl" > "$T/serve.out" 2>&1 &
+SP=$!
+for _ in $(seq 50); do grep -q "serving on" "$T/serve.out" && break; sleep 0.1; done
+ADDR=$(sed -n 's|.*serving on \(http://[0-9.:]*\).*|\1|p' "$T/serve.out")
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer storetestpresharedkey0123456789abcdef" -X PUT \
+  "$ADDR/api/v1/tenants/contoso/users/wes@contoso.com" -d '{"name": "Wes"}' > "$T/put.code"
+kill "$SP"; wait "$SP" 2> /dev/null
+expect "served write" 0 "^20[01]$" -- cat "$T/put.code"
+expect "served write keyed and witnessed" 0 "26 records, chain intact.*26 records MACed under the key; agrees with the witness \(4 heads\)" -- "$U" audit verify --db "$T/served.db" --audit-key "$K" --witness "$T/served.jsonl"
 # alice made a Security administrator in the objects table: the chain is intact, the state is not
 cp "$A" "$T/t.db"
 sqlite3 "$T/t.db" "UPDATE objects SET body = '{\"directoryRoles\":[\"Security administrator\"],\"id\":\"alice@contoso.com\",\"name\":\"Alice Example\"}' WHERE id = 'alice@contoso.com'"
