@@ -1,22 +1,45 @@
 # The user-facing commands; CMake does the building.
-#   make        build build/urbac
+#   make        build build/urbac (only the command: no tests, fuzzers or benchmarks)
 #   make run    build, then serve the demo tenant over HTTP (SQLite store in run/)
 #   make demo   a guided tour of the CLI on examples/contoso.yaml
+#   make install PREFIX=/usr/local   the command, liburbac and liburbac-store, their
+#               headers, pkg-config files and CMake package (cmake --install)
 #   make test   every test, again under ASan+UBSan, then each fuzzer for a while
+#   make fuzz   every fuzzer for FUZZ_SECONDS (or FUZZ_RUNS executions), figures in bench/results/fuzz.md
 #   make bench  the benchmark workload and urbac's figures (bench/results/core.md)
 #   make bench-peers  the same workload through CASL, Cedar and Casbin (bench/RESULTS.md)
-# Each target installs the Debian packages it needs when they are missing.
+# Each target installs the Debian packages it needs when they are missing: make,
+# run, demo and install need only scripts/deps.sh's build list. Builds are quiet
+# (errors and warnings only); V=1 shows every command.
 BUILD ?= build
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+V ?= 0
 
-.PHONY: all build run demo test bench bench-peers release clean
+ifeq ($(V),1)
+QUIET =
+BUILD_FLAGS = --verbose
+else
+QUIET = >/dev/null
+BUILD_FLAGS =
+endif
+# no "Entering directory" lines from the makes CMake runs
+MAKEFLAGS += --no-print-directory
+
+.PHONY: all configure build run demo install test fuzz bench bench-peers release clean
 
 all: build
 
+# the product only (the tests and the benchmark tools are configured by their own
+# targets): what tests/install/fresh_build.sh checks against the build list
+configure:
+	@cmake -S . -B $(BUILD) -DURBAC_TESTS=OFF -DURBAC_BENCH=OFF $(QUIET)
+
 build:
 	@scripts/deps.sh build
-	@cmake -S . -B $(BUILD) -DURBAC_TESTS=ON >/dev/null
-	@cmake --build $(BUILD) -j$(JOBS)
+	@$(MAKE) configure
+	@cmake --build $(BUILD) -j$(JOBS) --target urbac $(BUILD_FLAGS) $(QUIET)
+	@echo "built $(BUILD)/urbac"
 
 run: build
 	@scripts/run.sh $(BUILD)/urbac
@@ -24,13 +47,27 @@ run: build
 demo: build
 	@scripts/demo.sh $(BUILD)/urbac examples/contoso.yaml
 
+install:
+	@scripts/deps.sh build
+	@$(MAKE) configure
+	@cmake --build $(BUILD) -j$(JOBS) $(BUILD_FLAGS) $(QUIET)
+	@cmake --install $(BUILD) --prefix $(PREFIX) $(QUIET)
+	@echo "installed urbac into $(PREFIX)"
+
 test:
 	@scripts/test.sh
 
+# Each fuzzer for FUZZ_SECONDS (default 600), or until FUZZ_RUNS executions;
+# the figures go to bench/results/fuzz.md.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@scripts/deps.sh test
+	@scripts/fuzz.sh --seconds $(FUZZ_SECONDS) $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS)) --report bench/results/fuzz.md
+
 release:
 	@scripts/deps.sh bench
-	@cmake -S . -B $(BUILD)-release -DCMAKE_BUILD_TYPE=Release -DURBAC_TESTS=OFF >/dev/null
-	@cmake --build $(BUILD)-release -j$(JOBS)
+	@cmake -S . -B $(BUILD)-release -DCMAKE_BUILD_TYPE=Release -DURBAC_TESTS=OFF -DURBAC_BENCH=ON >/dev/null
+	@cmake --build $(BUILD)-release -j$(JOBS) $(BUILD_FLAGS) $(QUIET)
 
 bench: release
 	@bench/run.sh $(BUILD)-release

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "urbac/store.h"
 #include "urbac/urbac.h"
 
 static double now(void)
@@ -186,7 +187,8 @@ int main(int argc, char **argv)
     close(fd);
     unlink(path);
     const char *which = pgs ? "postgres" : "sqlite";
-    if (urbac_store_open(pgs ? pg : path, &st, d) || urbac_store_migrate(st, &from, &to, d))
+    if (urbac_store_open(pgs ? pg : path, URBAC_STORE_CREATE, &st, d) ||
+        urbac_store_migrate(st, &from, &to, d))
       return 1;
     t0 = now();
     if (urbac_store_apply(st, m, &w, &rev, d))

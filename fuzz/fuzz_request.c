@@ -55,7 +55,7 @@ static void setup(void)
   urbac_write w = {"fuzz", "setup", false, 0, NULL};
   if (!f || fprintf(f, "%s\n", psk) < 0 || fclose(f) != 0 ||
       urbac_tenant_load_buffer(tenant_yaml, sizeof tenant_yaml - 1, "f", &m, NULL) ||
-      urbac_store_open(db, &st, NULL) || urbac_store_migrate(st, &from, &to, NULL) ||
+      urbac_store_open(db, URBAC_STORE_CREATE, &st, NULL) || urbac_store_migrate(st, &from, &to, NULL) ||
       urbac_store_apply(st, m, &w, NULL, NULL))
     abort();
   urbac_store_close(st);

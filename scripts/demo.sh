@@ -4,7 +4,10 @@
 set -u
 U=$1
 T=$2
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; echo "(exit status $?)"; }
+# Bold headings only on a terminal, and never with NO_COLOR set (https://no-color.org).
+bold='' plain=''
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+step() { printf '\n%s== %s%s\n$ %s\n' "$bold" "$1" "$plain" "${*:2}"; "${@:2}"; echo "(exit status $?)"; }
 
 step "Validate the tenant file (errors would name file:line:column)" "$U" validate "$T"
 step "Alice (SOC tier 1) triages alerts on a workstation" \

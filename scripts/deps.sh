@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Install the Debian packages a target needs, only when one is missing.
 # Usage: scripts/deps.sh build|test|bench
+#        scripts/deps.sh --list build|test|bench   (print the packages, one a line)
 # Runs as root on a fresh Debian 12 machine (apt-get); elsewhere it only checks.
+# The build list is all that `make` and `make run` need: tests/install/fresh_build.sh
+# configures the default build seeing only its packages' pkg-config modules.
 set -euo pipefail
+list=false
+if [ "${1:-}" = --list ]; then
+  list=true
+  shift
+fi
 
 build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev libpq-dev
             libmicrohttpd-dev liburcu-dev libjwt-dev libyajl-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql golang-go golang-github-casbin-casbin-dev
-           openssl curl)
+           openssl curl valgrind)
 bench_pkgs=(postgresql golang-go golang-github-casbin-casbin-dev wrk libh2o-evloop-dev)
 
 want=("${build_pkgs[@]}")
@@ -21,6 +29,10 @@ case "${1:-build}" in
   bench) want+=("${bench_pkgs[@]}") ;;
   *) echo "deps.sh: unknown target '$1' (build, test or bench)" >&2; exit 2 ;;
 esac
+if $list; then
+  printf '%s\n' "${want[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${want[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh - `make test`: everything CI runs.
-#  1. build and run every test (unit, property, CLI, corpus replays) with ctest;
+#  1. build and run every test (unit, property, CLI, corpus replays, the build
+#     and install checks of tests/install) with ctest;
 #  2. the same again built with AddressSanitizer and UndefinedBehaviorSanitizer;
 #  3. each libFuzzer driver for FUZZ_SECONDS (default 20) from its seed corpus.
 # Exits non-zero on any failure; the last line sums up.
@@ -32,23 +33,8 @@ suite "tests" build
 suite "tests under ASan+UBSan" build-asan -DURBAC_SANITIZE=ON
 
 echo "== fuzzing, ${fuzz_seconds}s per driver"
-CC=clang cmake -S . -B build-fuzz -DURBAC_FUZZ=ON -DURBAC_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target fuzz_tenant fuzz_query fuzz_request >/dev/null
-fuzzed=0
-for f in tenant query request; do
-  work=$(mktemp -d)
-  cp fuzz/corpus/$f/* "$work/"
-  if ! build-fuzz/fuzz/fuzz_$f -max_total_time="$fuzz_seconds" -max_len=8192 -print_final_stats=1 "$work" \
-      > "build-fuzz/fuzz_$f.log" 2>&1; then
-    tail -40 "build-fuzz/fuzz_$f.log"
-    echo "fuzz_$f found a crash; the input is in build-fuzz/ (crash-*)" >&2
-    exit 1
-  fi
-  runs=$(awk '/stat::number_of_executed_units/ {print $2}' "build-fuzz/fuzz_$f.log")
-  echo "fuzz_$f: $runs inputs, no crash"
-  fuzzed=$((fuzzed + 1))
-  rm -rf "$work"
-done
+fuzz_out=$(scripts/fuzz.sh --seconds "$fuzz_seconds" | tee /dev/stderr)
+fuzzed=$(grep -c ', no crash$' <<<"$fuzz_out")
 
-n=$(cd build && ctest -N | awk '/Total Tests:/ {print $3}')
-echo "make test: $((2 * n + fuzzed)) passed, 0 failed"
+count() { (cd "$1" && ctest -N | awk '/Total Tests:/ {print $3}'); }
+echo "make test: $(($(count build) + $(count build-asan) + fuzzed)) passed, 0 failed"

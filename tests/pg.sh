@@ -2,7 +2,9 @@
 # tests/pg.sh - a real PostgreSQL server for the store tests: a new cluster in a
 # temporary folder, owned by the unprivileged 'postgres' user, password
 # authentication, listening on 127.0.0.1 only; runs COMMAND with URBAC_TEST_PG_URL
-# set, then stops the server and removes the cluster.
+# set, then stops the server and removes the cluster. URBAC_TEST_PG_CTL is a
+# command that stops ("$URBAC_TEST_PG_CTL stop") and starts it again ("... start")
+# on the same port and data, for the tests of a database restart.
 # Usage: pg.sh COMMAND [ARGS...]
 set -u
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -18,9 +20,20 @@ cleanup() { run_as "$bin/pg_ctl" -D "$dir/data" -m immediate stop > /dev/null 2>
 trap cleanup EXIT
 run_as "$bin/initdb" -D "$dir/data" -U postgres --auth=scram-sha-256 --pwfile="$dir/pw" > "$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log"; exit 2; }
-run_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=on" start > /dev/null \
-  || { cat "$dir/server.log"; exit 2; }
+cat > "$dir/ctl.sh" <<EOF
+#!/usr/bin/env bash
+# stop | start the cluster of tests/pg.sh
+if [ "\$(id -u)" -eq 0 ]; then as="runuser -u postgres --"; else as=; fi
+case "\${1:-}" in
+  stop) \$as "$bin/pg_ctl" -D "$dir/data" -m fast -w stop > /dev/null ;;
+  start) \$as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \\
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=on" start > /dev/null ;;
+  *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+EOF
+chmod 755 "$dir/ctl.sh"
+"$dir/ctl.sh" start || { cat "$dir/server.log"; exit 2; }
+export URBAC_TEST_PG_CTL="$dir/ctl.sh"
 export URBAC_TEST_PG_URL="postgresql://postgres:$pass@127.0.0.1:$port/postgres"
 export URBAC_TEST_PG_BADPASS_URL="postgresql://postgres:wrong@127.0.0.1:$port/postgres"
 "$@"

@@ -176,6 +176,12 @@ sqlite3 "$T/t.db" "UPDATE audit SET mac = NULL WHERE seq = 25"
 expect "stripped MAC" 1 "audit record 25 .*carries no MAC though records before it do" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/other.key"; chmod 600 "$T/other.key"
 expect "another key" 1 "keyed with key id [0-9a-f]{16}, but the key given has id" -- "$U" audit verify --db "$A" --audit-key "$T/other.key"
+# the tenant commands (import, activate, deactivate) on a store MAC and witness too
+cp "$A" "$T/m.db"; cp "$W" "$T/m.jsonl"
+expect "keyed import" 0 "written to the store, revision 3" -- "$U" import mdo --db "$T/m.db" --audit-key "$K" --witness "$T/m.jsonl"
+expect "unkeyed deactivate refused" 2 "give its key with --audit-key" -- "$U" deactivate mde --db "$T/m.db"
+expect "keyed deactivate" 0 "mde is now legacy .*revision 4" -- "$U" deactivate mde --db "$T/m.db" --audit-key "$K" --witness "$T/m.jsonl"
+expect "tenant commands keyed and witnessed" 0 "28 records, chain intact.*28 records MACed under the key; agrees with the witness \(5 heads\)" -- "$U" audit verify --db "$T/m.db" --audit-key "$K" --witness "$T/m.jsonl"
 # damaged pages: bytes in the middle of the objects table's page, then over its cell pointers
 PS=$(sqlite3 "$A" "PRAGMA page_size")
 R=$(sqlite3 "$A" "SELECT rootpage FROM sqlite_master WHERE name = 'objects'")
@@ -195,9 +201,53 @@ expect "foreign database" 2 "holds other tables" -- "$U" init --db "$T/other.db"
 cmp -s "$T/other.db" "$T/other.orig" && ok || bad "a foreign database was changed"
 cp "$DB" "$T/future.db"; sqlite3 "$T/future.db" "INSERT INTO urbac_schema VALUES (7, 'later')"
 expect "schema from the future" 2 "version 7, newer than this urbac knows" -- "$U" check --db "$T/future.db" --user a --permission Alerts --workload mde
-expect "empty store" 2 "run 'urbac init'" -- "$U" dump --db "$T/new.db"
 expect "unreachable postgres" 2 "cannot connect to the store" -- "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2"
 if "$U" init --db "postgresql://urbac:secret@127.0.0.1:1/urbac?connect_timeout=2" 2>&1 | grep -q secret; then bad "a password was printed"; else ok; fi
+# malformed URLs that libpq quotes back: the password is still never shown
+for url in "postgresql://urbac:hunter2%zz@127.0.0.1/urbac" "postgresql://urbac:hunter2pw@[::1/urbac" \
+           "postgresql://urbac@[::1/urbac?password=hunter2pw"; do
+  out=$("$U" dump --db "$url" 2>&1)
+  if grep -q hunter2 <<<"$out"; then bad "a password was printed: $out"; else ok; fi
+done
+
+# ---- a store that is not there: read commands create nothing, only init does
+for cmd in "dump" "audit log" "audit verify" "migrate" "apply -f $C" "plan -f $C" \
+           "check --user a --permission Alerts --workload mde"; do
+  expect "$cmd on a missing store" 2 "no store here \(nothing was created\): run 'urbac init'" -- "$U" $cmd --db "$T/new.db"
+  [ -e "$T/new.db" ] && { bad "$cmd created $T/new.db"; rm -f "$T/new.db"; } || ok
+done
+
+# ---- store URLs: sqlite:///ABSOLUTE/PATH and sqlite:RELATIVE/PATH name the file; other schemes are refused
+expect "init sqlite:///" 0 "initialized" -- "$U" init --db "sqlite://$T/url.db"
+expect "apply sqlite:///" 0 "now at revision 1" -- "$U" apply -f "$C" --db "sqlite://$T/url.db"
+expect "the same file by its path" 0 "^allow$" -- "$U" check --db "$T/url.db" --user bob@contoso.com --permission 'Alerts (manage)' --workload mde
+expect "sqlite:relative" 0 "^allow$" -- bash -c "cd '$T' && '$U' check --db sqlite:url.db --user bob@contoso.com --permission 'Alerts (manage)' --workload mde"
+expect "unknown scheme" 2 "not a store URL this urbac knows" -- "$U" dump --db "mysql://u:pw@127.0.0.1/urbac"
+expect "sqlite URL with a host" 2 "no host" -- "$U" dump --db "sqlite://host/url.db"
+
+# ---- a store file this user may read but not write: read commands work, writes are refused
+# (as root, the reads run as 'nobody': root would write anyway; the folder is not
+# writable either, so SQLite cannot make its -wal and -shm files there)
+RO=$(mktemp -d /tmp/urbac-ro.XXXXXX)
+cp "$DB" "$RO/ro.db"; chmod 0444 "$RO/ro.db"
+# the keyed, witnessed store and its damaged copy, verified read-only (open READ) too
+cp "$A" "$RO/keyed.db"; cp "$W" "$RO/witness.jsonl"; cp "$K" "$RO/audit.key"; cp "$T/t.db" "$RO/damaged.db"
+chmod 0444 "$RO/keyed.db" "$RO/witness.jsonl" "$RO/damaged.db"; chmod 0400 "$RO/audit.key"
+[ "$(id -u)" -eq 0 ] && chown nobody "$RO/audit.key"
+chmod 0555 "$RO"
+as=(); [ "$(id -u)" -eq 0 ] && as=(runuser -u nobody --)
+if [ "$(id -u)" -eq 0 ] || ! touch "$RO/probe" 2>/dev/null; then
+  expect "read-only store: check" 0 "^allow$" -- "${as[@]}" "$U" check --db "$RO/ro.db" --user bob@contoso.com --permission 'Alerts (manage)' --workload mde
+  expect "read-only store: dump" 0 "tenant: contoso" -- "${as[@]}" "$U" dump --db "$RO/ro.db"
+  expect "read-only store: audit verify" 0 "chain intact" -- "${as[@]}" "$U" audit verify --db "$RO/ro.db"
+  expect "read-only store: a write is refused" 2 "readonly" -- "${as[@]}" "$U" user add zed@contoso.com --db "$RO/ro.db"
+  expect "read-only store: keyed verify" 0 "25 records, chain intact; the 25 stored rows are what the log's changes produce; 25 records MACed under the key; agrees with the witness \\(3 heads\\)" -- "${as[@]}" "$U" audit verify --db "$RO/keyed.db" --audit-key "$RO/audit.key" --witness "$RO/witness.jsonl"
+  expect "read-only store: damaged pages" 2 "the store file is damaged \(integrity_check\)" -- "${as[@]}" "$U" audit verify --db "$RO/damaged.db"
+  [ "$(ls "$RO" | tr '\n' ' ')" = "audit.key damaged.db keyed.db ro.db witness.jsonl " ] && ok || bad "files appeared beside a read-only store: $(ls "$RO")"
+else
+  bad "cannot make a folder this user may not write"
+fi
+chmod 0755 "$RO"; rm -rf "$RO"
 
 fi
 

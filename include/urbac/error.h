@@ -49,7 +49,8 @@ extern "C" {
   X(ESTORE, 25, "store error")                                                   \
   X(ESCHEMA, 26, "store schema not usable")                                      \
   X(ETAMPERED, 27, "audit chain broken")                                         \
-  X(ENOTFOUND, 28, "not found")
+  X(ENOTFOUND, 28, "not found")                                                  \
+  X(EUNAVAILABLE, 29, "store unavailable: try again later")
 
 typedef enum urbac_err {
 #define URBAC__ERR_ENUM(name, value, text) URBAC_##name = value,

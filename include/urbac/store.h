@@ -30,10 +30,30 @@ typedef struct urbac_store urbac_store;
 /* The schema version this urbac writes and reads. */
 URBAC_EXTERN int urbac_store_schema(void);
 
-/* Opens the store at `url`. A store of a newer schema, or a file that is not a
- * urbac store, is refused (URBAC_ESCHEMA) and left untouched. The caller closes
- * *out with urbac_store_close(). */
-URBAC_EXTERN urbac_err urbac_store_open(const char *url, urbac_store **out, urbac_diag *d);
+/* How a store is opened. Only URBAC_STORE_CREATE ever creates anything. */
+typedef enum urbac_store_mode {
+  URBAC_STORE_READ = 0,  /* reads only: the store must exist; nothing is created or written (a SQLite file
+                          * opens read-only, so a file the caller may not write can still be read) */
+  URBAC_STORE_WRITE = 1, /* reads and writes: the store must exist */
+  URBAC_STORE_CREATE = 2 /* reads and writes; a missing SQLite file is created (urbac init) */
+} urbac_store_mode;
+
+/*
+ * Opens the store at `url`: a SQLite file path, sqlite:///abs/path, sqlite:rel/path,
+ * a SQLite file: URI, or postgresql:// (postgres://). Any other scheme is refused
+ * (URBAC_EINVAL). A store that does not exist is URBAC_ENOTFOUND unless `mode` is
+ * URBAC_STORE_CREATE. A store of a newer schema, or a file that is not a urbac
+ * store, is refused (URBAC_ESCHEMA) and left untouched. Messages never show the
+ * URL's password. The caller closes *out with urbac_store_close().
+ *
+ * A PostgreSQL store survives a restart of its server: a broken connection is
+ * noticed (URBAC_EUNAVAILABLE for the call that noticed it, or for a write in a
+ * transaction it broke) and made again at the next call, at most once per back-off
+ * delay (100 ms doubling to 5 s, jittered); calls in between fail at once with
+ * URBAC_EUNAVAILABLE, so a caller never hangs on a store that is down.
+ */
+URBAC_EXTERN urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store **out,
+                                        urbac_diag *d);
 URBAC_EXTERN void urbac_store_close(urbac_store *s);
 /* Brings the schema up to date in one transaction per step; *from and *to say
  * which versions (equal when nothing was to do). A new, empty store starts at 0. */
@@ -51,9 +71,25 @@ URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, 
 /* Waits until `tenant`'s revision is past `after`, or `timeout_ms` passes; then
  * *revision is the revision (still `after` on a timeout). SQLite stores are
  * polled every 50 ms. A server uses it to refresh its snapshot when another
- * process writes. */
+ * process writes. While the store is unavailable it keeps trying to reconnect
+ * (at the back-off pace, sleeping in between, never spinning) and returns
+ * URBAC_EUNAVAILABLE when `timeout_ms` has passed without it coming back; once
+ * it is back, it listens again and reads the revision, so nothing written
+ * meanwhile is missed. */
 URBAC_EXTERN urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms,
                                          uint64_t *revision);
+
+/* How the store's connection fares, for health checks and metrics. */
+typedef struct urbac_store_health {
+  bool up;             /* the last call reached the store */
+  uint64_t reconnects; /* connections made again after one broke */
+  char why[256];       /* when down: the last error (without any password) */
+} urbac_store_health;
+URBAC_EXTERN void urbac_store_health_get(const urbac_store *s, urbac_store_health *h);
+
+/* `url` as it may be shown: the password of a postgresql:// URL (user:PASSWORD@,
+ * or password=...) becomes "***". Always NUL-terminates `buf` (cut if short). */
+URBAC_EXTERN void urbac_store_url_shown(const char *url, char *buf, size_t size);
 
 /* ---------------------------------------------------------------- changes */
 

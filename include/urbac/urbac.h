@@ -1,4 +1,5 @@
-/* urbac/urbac.h - the whole public API of liburbac. */
+/* urbac/urbac.h - the whole public API of liburbac, the engine (pkg-config urbac).
+ * The store has its own library and header (urbac/store.h, pkg-config urbac-store). */
 #ifndef URBAC_URBAC_H
 #define URBAC_URBAC_H
 #include "urbac/catalog.h"
@@ -7,6 +8,5 @@
 #include "urbac/io.h"
 #include "urbac/legacy.h"
 #include "urbac/model.h"
-#include "urbac/store.h"
-#define URBAC_VERSION "0.1.0"
+#include "urbac/version.h"
 #endif

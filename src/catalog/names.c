@@ -8,9 +8,13 @@
  * Legacy roles, legacy permissions and directory roles resolve the same way by name
  * or id. An unknown name is an error naming the closest known names (Levenshtein).
  *
- * Depends on: util, catalog/catalog.c.
+ * Candidate names are normalised once per process (pthread_once) into a static
+ * arena; suggestions prune by a cheap lower bound before computing Levenshtein.
+ *
+ * Depends on: util, catalog/catalog.c, pthreads.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -68,29 +72,36 @@ size_t urbac__name_norm(const char *src, size_t len, char *out, size_t size)
   return o;
 }
 
-size_t urbac__edit_distance(const char *a, const char *b, size_t cap)
+/* Levenshtein within a band: only cells with |i - j| < cap can hold a distance
+ * under `cap`, so each row costs at most 2 * cap cells (Ukkonen's cut-off). */
+URBAC_NO_COVERAGE size_t urbac__edit_distance(const char *a, const char *b, size_t cap)
 {
   size_t la = strlen(a), lb = strlen(b);
   size_t row[NORM_MAX + 1];
   if (la > NORM_MAX || lb > NORM_MAX || (la > lb ? la - lb : lb - la) >= cap)
     return cap; /* the length difference alone is already too far */
   for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
+    row[j] = j < cap ? j : cap;
   for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0], best = row[0] = i;
-    for (size_t j = 1; j <= lb; j++) {
+    size_t lo = i >= cap ? i - cap + 1 : 1, hi = i + cap - 1 < lb ? i + cap - 1 : lb;
+    size_t diag = row[lo - 1], best = cap;
+    row[lo - 1] = lo == 1 ? (i < cap ? i : cap) : cap; /* left of the band: out of reach */
+    if (lo == 1)
+      best = row[0];
+    for (size_t j = lo; j <= hi; j++) {
       size_t up = row[j];
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      size_t v = diag + cost;
+      size_t v = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
       if (up + 1 < v)
         v = up + 1;
       if (row[j - 1] + 1 < v)
         v = row[j - 1] + 1;
-      row[j] = v;
+      row[j] = v < cap ? v : cap;
       diag = up;
       if (v < best)
         best = v;
     }
+    if (hi < lb)
+      row[hi + 1] = cap; /* right of the band */
     if (best >= cap)
       return cap;
   }
@@ -136,50 +147,174 @@ static const cand dir_names[] = {
 
 #define NCANDS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The last " \ " segment of a normalised name (the name itself if none). */
+/* ---------------------------------------------------------------- normalised tables */
+
+/* How often each character occurs in a text, over 32 buckets (letters, and the
+ * rest folded, which only lowers the bag distance computed from it). */
+enum { NBUCKETS = 32 };
+typedef struct histogram {
+  uint8_t count[NBUCKETS];
+} histogram;
+
+static void histogram_of(const char *s, histogram *h)
+{
+  memset(h, 0, sizeof *h);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    size_t b = c >= 'a' && c <= 'z' ? (size_t)(c - 'a') : 26u + c % 6u;
+    if (h->count[b] < UINT8_MAX)
+      h->count[b]++;
+  }
+}
+
+/* Every candidate list, normalised once per process (the lists are fixed; a
+ * lookup used to normalise each candidate again, and a "did you mean" cost
+ * hundreds of microseconds). The normalised texts live in a static arena sized for
+ * the catalog, so nothing here allocates and nothing can fail at run time. */
+typedef struct cand_norm {
+  const char *norm; /* normalised text */
+  const char *leaf; /* its last " \ " segment */
+  uint16_t len;     /* strlen(norm) */
+  histogram hist[2]; /* of norm and of leaf, for the bag distance */
+} cand_norm;
+
+enum { LIST_PERM, LIST_MDE, LIST_EOP, LIST_MDI, LIST_DIR, NLISTS };
+static const struct {
+  const cand *c;
+  size_t n;
+} lists[NLISTS] = {
+    [LIST_PERM] = {perm_names, NCANDS(perm_names)}, [LIST_MDE] = {mde_names, NCANDS(mde_names)},
+    [LIST_EOP] = {eop_names, NCANDS(eop_names)},    [LIST_MDI] = {mdi_names, NCANDS(mdi_names)},
+    [LIST_DIR] = {dir_names, NCANDS(dir_names)},
+};
+#define NALL                                                                                                 \
+  (NCANDS(perm_names) + NCANDS(mde_names) + NCANDS(eop_names) + NCANDS(mdi_names) + NCANDS(dir_names))
+
+/* The last " \\ " segment of a normalised name (the name itself if none). */
 static const char *leaf(const char *norm)
 {
   const char *sep = strrchr(norm, '\\');
   return sep && sep[1] == ' ' ? sep + 2 : norm;
 }
 
-/* Finds normalised `key` among the candidates, by whole name or, when `leaves`,
- * by its last segment ("alerts"); returns the index or -1. */
-static int cand_find(const cand *c, size_t n, const char *key, bool leaves)
+static cand_norm norms[NALL];
+static const cand_norm *list_norms[NLISTS];
+static char arena[64 * 1024];
+static pthread_once_t norms_once = PTHREAD_ONCE_INIT;
+
+static void norms_build(void)
 {
-  char norm[NORM_MAX];
-  for (size_t i = 0; i < n; i++) {
-    urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
-    if (strcmp(norm, key) == 0 || (leaves && strcmp(leaf(norm), key) == 0))
-      return c[i].index;
+  size_t used = 0, k = 0;
+  for (size_t l = 0; l < NLISTS; l++) {
+    list_norms[l] = norms + k;
+    for (size_t i = 0; i < lists[l].n; i++, k++) {
+      char *out = arena + used;
+      size_t len = urbac__name_norm(lists[l].c[i].text, strlen(lists[l].c[i].text), out, NORM_MAX);
+      URBAC_ASSERT(used + len + 1 <= sizeof arena && len < UINT16_MAX);
+      norms[k] = (cand_norm){out, leaf(out), (uint16_t)len, {{{0}}, {{0}}}};
+      histogram_of(norms[k].norm, &norms[k].hist[0]);
+      histogram_of(norms[k].leaf, &norms[k].hist[1]);
+      used += len + 1;
+    }
+  }
+}
+
+static const cand_norm *list_get(size_t list)
+{
+  pthread_once(&norms_once, norms_build);
+  return list_norms[list];
+}
+
+/* Finds normalised `key` in candidate list `list`, by whole name or, when
+ * `leaves`, by its last segment ("alerts"); returns the index or -1. */
+static int cand_find(size_t list, const char *key, bool leaves)
+{
+  const cand_norm *nm = list_get(list);
+  size_t klen = strlen(key);
+  for (size_t i = 0; i < lists[list].n; i++) {
+    if ((nm[i].len == klen && memcmp(nm[i].norm, key, klen) == 0) || (leaves && strcmp(nm[i].leaf, key) == 0))
+      return lists[list].c[i].index;
   }
   return -1;
 }
 
+/* The bag distance of two histograms: a lower bound of the edit distance
+ * between the texts they count, in one pass over the buckets. */
+static size_t bag_distance(const histogram *a, const histogram *b)
+{
+  size_t extra = 0, missing = 0;
+  for (size_t i = 0; i < NBUCKETS; i++) {
+    if (a->count[i] > b->count[i])
+      extra += (size_t)(a->count[i] - b->count[i]);
+    else
+      missing += (size_t)(b->count[i] - a->count[i]);
+  }
+  return extra > missing ? extra : missing;
+}
+
+/* The distance of `key` to candidate `nm` (whole name or last segment), capped at
+ * `cap`; the cheap bound first, so most candidates never reach Levenshtein. */
+static size_t cand_distance(const char *key, const histogram *kh, const cand_norm *nm, size_t cap)
+{
+  size_t best = cap;
+  for (size_t t = 0; t < 2; t++) {
+    const char *text = t == 0 ? nm->norm : nm->leaf;
+    if (t == 1 && nm->leaf == nm->norm)
+      break;
+    if (bag_distance(kh, &nm->hist[t]) >= best)
+      continue;
+    size_t d = urbac__edit_distance(key, text, best);
+    best = d < best ? d : best;
+  }
+  return best;
+}
+
+/* The third smallest of dist[0..n) (SIZE_MAX while fewer than three are set). */
+static size_t third_best(const size_t *dist, size_t n)
+{
+  size_t top[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
+  for (size_t i = 0; i < n; i++) {
+    size_t d = dist[i];
+    for (size_t k = 0; k < 3; k++)
+      if (d < top[k]) {
+        size_t t = top[k];
+        top[k] = d;
+        d = t;
+      }
+  }
+  return top[2];
+}
+
 /* Writes "unknown KIND 'text'; did you mean 'a', 'b' or 'c'?" naming the three
- * closest entries (by whole name or last segment), each by its closest spelling. */
-static void did_you_mean(const cand *c, size_t n, const char *kind, const char *text, size_t len,
-                         const char *key, char *why, size_t size)
+ * closest entries (by whole name or last segment), each by its closest spelling.
+ * Only a name closer than the third best so far is worth computing exactly. */
+static void did_you_mean(size_t list, const char *kind, const char *text, size_t len, const char *key,
+                         char *why, size_t size)
 {
   enum { TOP = 3, MAXIDX = 64 };
-  size_t dist[MAXIDX], spelling[MAXIDX], order[TOP], nb = 0;
-  char norm[NORM_MAX];
+  size_t dist[MAXIDX], spelling[MAXIDX], order[TOP], nb = 0, third = SIZE_MAX;
+  const cand *c = lists[list].c;
+  const cand_norm *nm = list_get(list);
   if (!why || !size)
     return;
   for (size_t i = 0; i < MAXIDX; i++)
     dist[i] = SIZE_MAX;
-  /* suggestions cost len x candidates, so stop early: nobody mistypes 150
-   * characters, and a name further than `cap` edits away is no suggestion */
+  /* nobody mistypes 150 characters, and a name further than `cap` edits away is
+   * no suggestion */
   size_t klen = strlen(key), cap = 8 + klen / 2;
-  for (size_t i = 0; i < n && klen <= 150; i++) {
-    size_t idx = (size_t)c[i].index;
-    urbac__name_norm(c[i].text, strlen(c[i].text), norm, sizeof norm);
-    size_t d = urbac__edit_distance(key, norm, cap), dl = urbac__edit_distance(key, leaf(norm), cap);
-    d = dl < d ? dl : d;
-    if (idx < MAXIDX && d < cap && d < dist[idx]) {
-      dist[idx] = d;
-      spelling[idx] = i;
-    }
+  histogram kh;
+  histogram_of(key, &kh);
+  for (size_t i = 0; i < lists[list].n && klen <= 150; i++) {
+    size_t idx = (size_t)c[i].index, bound = third < cap ? third + 1 : cap;
+    if (idx >= MAXIDX)
+      continue;
+    bound = dist[idx] < bound ? dist[idx] : bound;
+    size_t d = cand_distance(key, &kh, &nm[i], bound);
+    if (d >= bound)
+      continue;
+    dist[idx] = d;
+    spelling[idx] = i;
+    third = third_best(dist, MAXIDX);
   }
   for (size_t idx = 0; idx < MAXIDX; idx++) {
     if (dist[idx] == SIZE_MAX)
@@ -300,9 +435,9 @@ urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac_grant *out, 
   int perm = find_by_id(s, n, &level);
   urbac__name_norm(s, n, key, sizeof key);
   if (perm < 0)
-    perm = cand_find(perm_names, NCANDS(perm_names), key, true);
+    perm = cand_find(LIST_PERM, key, true);
   if (perm < 0) {
-    did_you_mean(perm_names, NCANDS(perm_names), "permission", s, n, key, why, why_size);
+    did_you_mean(LIST_PERM, "permission", s, n, key, why, why_size);
     return URBAC_EUNKNOWNPERM;
   }
   const urbac_perm_info *p = urbac_catalog_perm((size_t)perm);
@@ -322,14 +457,13 @@ int urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t l
                               size_t why_size)
 {
   static const struct {
-    const cand *c;
-    size_t n;
+    size_t list;
     const char *what;
   } kinds[] = {
-      [URBAC_LEGACY_MDE_PERMISSION] = {mde_names, NCANDS(mde_names), "Defender for Endpoint permission"},
-      [URBAC_LEGACY_EOP_ROLE_GROUP] = {eop_names, NCANDS(eop_names), "Defender for Office role group"},
-      [URBAC_LEGACY_MDI_ROLE] = {mdi_names, NCANDS(mdi_names), "Defender for Identity role"},
-      [URBAC_LEGACY_DIRECTORY_ROLE] = {dir_names, NCANDS(dir_names), "directory role"},
+      [URBAC_LEGACY_MDE_PERMISSION] = {LIST_MDE, "Defender for Endpoint permission"},
+      [URBAC_LEGACY_EOP_ROLE_GROUP] = {LIST_EOP, "Defender for Office role group"},
+      [URBAC_LEGACY_MDI_ROLE] = {LIST_MDI, "Defender for Identity role"},
+      [URBAC_LEGACY_DIRECTORY_ROLE] = {LIST_DIR, "directory role"},
   };
   char key[NORM_MAX];
   const char *s = text;
@@ -343,8 +477,8 @@ int urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t l
     return -1;
   }
   urbac__name_norm(s, n, key, sizeof key);
-  int i = cand_find(kinds[kind].c, kinds[kind].n, key, false);
+  int i = cand_find(kinds[kind].list, key, false);
   if (i < 0)
-    did_you_mean(kinds[kind].c, kinds[kind].n, kinds[kind].what, s, n, key, why, why_size);
+    did_you_mean(kinds[kind].list, kinds[kind].what, s, n, key, why, why_size);
   return i;
 }

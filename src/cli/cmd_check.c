@@ -7,7 +7,7 @@
  * output buffer. A line that cannot be answered gets "error: reason" in its place
  * so answers stay aligned with questions, and the exit status is then 2.
  *
- * Depends on: the public API, cli/main.c.
+ * Depends on: the public API, cli/main.c, cli/source.c.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -18,6 +18,13 @@
 #include "cli.h"
 
 #define BLOCK (1u << 20)
+
+/* The options of check, explain and who-can (each takes those in its table). */
+typedef struct ask_opts {
+  cli_source_opts src;
+  const char *user, *permission, *workload, *scope, *queries;
+  bool json, stats;
+} ask_opts;
 
 /* ---------------------------------------------------------------- output */
 
@@ -140,7 +147,7 @@ static bool answer_stream(stream *st, FILE *in)
   return ok;
 }
 
-static int check_queries(const cli_opts *o, const urbac_snapshot *s)
+static int check_queries(const ask_opts *o, const urbac_snapshot *s)
 {
   stream *st = calloc(1, sizeof *st);
   bool stdin_ = strcmp(o->queries, "-") == 0;
@@ -185,12 +192,12 @@ out:
 
 /* ---------------------------------------------------------------- one question */
 
-static bool one_query(const cli_opts *o, const urbac_snapshot *s, bool need_user, urbac_query *q)
+static bool one_query(const ask_opts *o, const urbac_snapshot *s, bool need_user, urbac_query *q)
 {
   char why[1024];
   const char *user = o->user ? o->user : "";
-  if ((need_user && !cli_need(o->user, "user", NULL)) || !cli_need(o->permission, "permission", NULL) ||
-      !cli_need(o->workload, "workload", NULL))
+  if ((need_user && !cli_need(o->user, "user")) || !cli_need(o->permission, "permission") ||
+      !cli_need(o->workload, "workload"))
     return false;
   urbac_parser *p = urbac_parser_new(s);
   urbac_err err = p ? urbac_parse_query(p, user, strlen(user), o->permission, strlen(o->permission),
@@ -203,61 +210,62 @@ static bool one_query(const cli_opts *o, const urbac_snapshot *s, bool need_user
   return err == URBAC_OK;
 }
 
-static bool no_args(const cli_opts *o, const char *cmd)
+/* A user the tenant does not know is denied everything: said on stderr, as explain says it. */
+static void unknown_user(const ask_opts *o, const cli_source *src)
 {
-  if (o->nargs == 0)
-    return true;
-  cli_error("%s: unexpected argument '%s' (see --help)", cmd, o->args[0]);
-  return false;
+  if (urbac_snapshot_user_find(src->snapshot, o->user, strlen(o->user)) == URBAC_UNKNOWN_USER)
+    cli_error("'%s' is not a user of tenant %s: an unknown user is denied everything", o->user,
+              urbac_model_tenant(src->model));
 }
 
-int cmd_check(cli_opts *o)
+static int check(void *opts, const cli_args *a)
 {
-  urbac_model *m;
-  urbac_snapshot *s;
+  const ask_opts *o = opts;
+  cli_source src = {0};
   urbac_query q;
   int rc = EXIT_USAGE;
-  if (!no_args(o, "check"))
+  if (!cli_no_args(a, "check"))
     return EXIT_USAGE;
   if (o->queries && (o->user || o->permission || o->workload || o->scope)) {
     cli_error("check: give either --queries or --user/--permission/--workload, not both");
     return EXIT_USAGE;
   }
-  if (!cli_load(o, &m, &s))
+  if (!cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
     goto out;
   if (o->queries) {
-    rc = check_queries(o, s);
-  } else if (one_query(o, s, true, &q)) {
+    rc = check_queries(o, src.snapshot);
+  } else if (one_query(o, src.snapshot, true, &q)) {
     out w = {.len = 0};
-    bool allow = urbac_check(s, &q);
+    bool allow = urbac_check(src.snapshot, &q);
+    if (!allow)
+      unknown_user(o, &src);
     if (o->json)
-      answer_json(&w, s, &q, NULL);
+      answer_json(&w, src.snapshot, &q, NULL);
     else
       out_put(&w, allow ? "allow\n" : "deny\n", allow ? 6 : 5);
     out_flush(&w);
     rc = allow ? EXIT_ALLOW : EXIT_DENY;
   }
 out:
-  urbac_snapshot_free(s);
-  urbac_model_free(m);
+  cli_source_close(&src);
   return rc;
 }
 
-int cmd_explain(cli_opts *o)
+static int explain(void *opts, const cli_args *a)
 {
-  urbac_model *m;
-  urbac_snapshot *s;
+  const ask_opts *o = opts;
+  cli_source src = {0};
   urbac_query q;
   urbac_explanation *e = NULL;
   int rc = EXIT_USAGE;
-  if (!no_args(o, "explain") || !cli_load(o, &m, &s))
-    return EXIT_USAGE;
-  if (one_query(o, s, true, &q)) {
-    if (urbac_explain(s, &q, &e)) {
+  if (!cli_no_args(a, "explain") || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
+    goto out;
+  if (one_query(o, src.snapshot, true, &q)) {
+    if (urbac_explain(src.snapshot, &q, &e)) {
       cli_error("out of memory");
     } else if (o->json) {
       out w = {.len = 0};
-      answer_json(&w, s, &q, NULL);
+      answer_json(&w, src.snapshot, &q, NULL);
       out_flush(&w);
     } else {
       printf("%s\n", urbac_explanation_allowed(e) ? "allow" : "deny");
@@ -266,9 +274,9 @@ int cmd_explain(cli_opts *o)
     }
     rc = e ? (urbac_explanation_allowed(e) ? EXIT_ALLOW : EXIT_DENY) : EXIT_USAGE;
   }
+out:
   urbac_explanation_free(e);
-  urbac_snapshot_free(s);
-  urbac_model_free(m);
+  cli_source_close(&src);
   return rc;
 }
 
@@ -282,17 +290,17 @@ static int print_user(void *ctx, uint32_t user, const char *id)
   return 0;
 }
 
-int cmd_who_can(cli_opts *o)
+static int who_can(void *opts, const cli_args *a)
 {
-  urbac_model *m;
-  urbac_snapshot *s;
+  const ask_opts *o = opts;
+  cli_source src = {0};
   urbac_query q;
   int rc = EXIT_USAGE;
-  if (!no_args(o, "who-can") || !cli_load(o, &m, &s))
-    return EXIT_USAGE;
-  if (one_query(o, s, false, &q)) {
+  if (!cli_no_args(a, "who-can") || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
+    goto out;
+  if (one_query(o, src.snapshot, false, &q)) {
     json_t *users = o->json ? json_array() : NULL;
-    urbac_who_can(s, &q, print_user, users);
+    urbac_who_can(src.snapshot, &q, print_user, users);
     if (users) {
       json_dumpf(users, stdout, JSON_INDENT(2));
       fputc('\n', stdout);
@@ -300,7 +308,55 @@ int cmd_who_can(cli_opts *o)
     }
     rc = 0;
   }
-  urbac_snapshot_free(s);
-  urbac_model_free(m);
+out:
+  cli_source_close(&src);
   return rc;
 }
+
+/* ---------------------------------------------------------------- the commands */
+
+#define ROW(name, kind, field, arg, help)                                                                    \
+  {                                                                                                          \
+    name, 0, kind, offsetof(ask_opts, field), 0, arg, NULL, help                                             \
+  }
+#define PERMISSION                                                                                           \
+  ROW("permission", CLI_STRING, permission, "P", "a permission with its level (catalog name or id)")
+#define SCOPE                                                                                                \
+  ROW("scope", CLI_STRING, scope, "S", "empty or all, any, device:ID or devicegroup:ID (default: all)")
+#define USER ROW("user", CLI_STRING, user, "U", "the user's id")
+#define WORKLOAD ROW("workload", CLI_STRING, workload, "W", "mde, mdo or mdi")
+
+static const cli_opt check_opts[] = {
+    CLI_ROW_DB(ask_opts),
+    CLI_ROW_JSON(ask_opts),
+    PERMISSION,
+    ROW("queries", CLI_STRING, queries, "TSV",
+        "a file of questions, one a line (user, permission, workload, scope; "
+        "- for standard input)"),
+    SCOPE,
+    ROW("stats", CLI_FLAG, stats, NULL, "with --queries: lines answered and lines per second, on stderr"),
+    CLI_ROW_TENANT(ask_opts),
+    CLI_ROW_TENANT_ID(ask_opts),
+    USER,
+    WORKLOAD,
+};
+static const cli_opt explain_opts[] = {
+    CLI_ROW_DB(ask_opts),     CLI_ROW_JSON(ask_opts),      PERMISSION, SCOPE,
+    CLI_ROW_TENANT(ask_opts), CLI_ROW_TENANT_ID(ask_opts), USER,       WORKLOAD,
+};
+static const cli_opt who_can_opts[] = {
+    CLI_ROW_DB(ask_opts),     CLI_ROW_JSON(ask_opts),      PERMISSION, SCOPE,
+    CLI_ROW_TENANT(ask_opts), CLI_ROW_TENANT_ID(ask_opts), WORKLOAD,
+};
+
+const cli_command cli_check = CLI_COMMAND(
+    "check",
+    "urbac check --tenant FILE (--user U --permission P --workload W [--scope S] | --queries TSV [--stats]) "
+    "[--json]",
+    "Answer one question (exit 0 allow, 1 deny) or a file of them, in order", ask_opts, check_opts, check);
+const cli_command cli_explain = CLI_COMMAND(
+    "explain", "urbac explain --tenant FILE --user U --permission P --workload W [--scope S] [--json]",
+    "Say why a question is allowed (the chain) or denied (what is missing)", ask_opts, explain_opts, explain);
+const cli_command cli_who_can = CLI_COMMAND(
+    "who-can", "urbac who-can --tenant FILE --permission P --workload W [--scope S] [--json]",
+    "List every user allowed a permission on a workload and scope", ask_opts, who_can_opts, who_can);

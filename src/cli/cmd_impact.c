@@ -6,7 +6,7 @@
  * permission and per group, and sortable tables; see cli/impact_html.c).
  * --explain adds the reason before and after to every row.
  *
- * Depends on: the public API, cli/main.c, cli/common.c, cli/impact_html.c.
+ * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c, cli/impact_html.c.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -14,6 +14,12 @@
 
 #include "cli.h"
 #include "impact.h"
+
+typedef struct impact_opts {
+  cli_source_opts src;
+  const char *format, *output;
+  bool import, explain;
+} impact_opts;
 
 /* ---------------------------------------------------------------- summary */
 
@@ -197,16 +203,14 @@ static int row_json(void *ctx, const urbac_impact_row *r)
   return 0;
 }
 
-static uint32_t table_user = UINT32_MAX;
-
 static int row_table(void *ctx, const urbac_impact_row *r)
 {
   impact_out *o = ctx;
   impact_text t;
   impact_row_text(o, r, &t);
-  if (o->rows++ == 0 || r->user != table_user)
+  if (o->rows++ == 0 || r->user != o->last_user)
     fprintf(o->f, "\n%s\n", t.user);
-  table_user = r->user;
+  o->last_user = r->user;
   fprintf(o->f, "  %s %-70s %-26s %s -> %s\n", r->after > r->before ? "+" : "-", t.permission,
           t.scope[0] ? t.scope : t.workload, t.before, t.after);
   if (o->explain)
@@ -244,18 +248,19 @@ static void write_table(impact_out *o, const impact_summary *s)
       if (s->perm_gains[p] || s->perm_losses[p])
         fprintf(o->f, "  %-72s %8zu %8zu\n", urbac_catalog_perm(p)->name, s->perm_gains[p], s->perm_losses[p]);
   }
-  table_user = UINT32_MAX;
+  o->last_user = UINT32_MAX;
   urbac_impact_rows(o->im, row_table, o);
 }
 
-int cmd_impact(cli_opts *o)
+static int impact(void *opts, const cli_args *a)
 {
-  urbac_model *m = NULL;
+  const impact_opts *o = opts;
+  cli_source src = {0};
   urbac_impact *im = NULL;
   impact_summary s = {0};
   FILE *f = NULL;
-  int rc = EXIT_USAGE, w = cli_workload_arg(o, "impact");
-  const char *fmt = o->format ? o->format : "table";
+  int rc = EXIT_USAGE, w = cli_workload_arg(a, "impact");
+  const char *fmt = o->format;
   static const char *const formats[] = {"table", "tsv", "csv", "json", "html"};
   size_t k = 0;
   while (k < 5 && strcmp(fmt, formats[k]) != 0)
@@ -264,16 +269,16 @@ int cmd_impact(cli_opts *o)
     cli_error("impact: unknown format '%s' (table, tsv, csv, json or html)", fmt);
     return EXIT_USAGE;
   }
-  if (w < 0 || !cli_load_model(o, &m))
+  if (w < 0 || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false))
     goto out;
-  urbac_err err = urbac_impact_compute(m, (size_t)w, o->import, &im);
+  urbac_err err = urbac_impact_compute(src.model, (size_t)w, o->import, &im);
   if (err) {
-    cli_error("impact %s: %s", o->args[0], urbac_strerror(err));
+    cli_error("impact %s: %s", a->v[0], urbac_strerror(err));
     goto out;
   }
-  if (!summarize(im, &s, k == 4) || !(f = cli_open_output(o)))
+  if (!summarize(im, &s, k == 4) || !(f = cli_open_output(o->output)))
     goto out;
-  impact_out out = {im, f, o->explain, o->import, 0};
+  impact_out out = {im, f, o->explain, o->import, 0, UINT32_MAX};
   if (k == 0)
     write_table(&out, &s);
   else if (k == 1 && !o->explain)
@@ -289,10 +294,30 @@ int cmd_impact(cli_opts *o)
     impact_html(&out, &s);
   rc = 0;
 out:
-  cli_close_output(o, f);
+  cli_close_output(o->output, f);
   free(s.group_gains);
   free(s.group_losses);
   urbac_impact_free(im);
-  urbac_model_free(m);
+  cli_source_close(&src);
   return rc;
 }
+
+static const cli_opt impact_table[] = {
+    CLI_ROW_DB(impact_opts),
+    {"explain", 0, CLI_FLAG, offsetof(impact_opts, explain), 0, NULL, NULL,
+     "the reason before and after for every change"},
+    {"format", 0, CLI_STRING, offsetof(impact_opts, format), 0, "F", "table",
+     "table, tsv, csv, json or html"},
+    {"import", 0, CLI_FLAG, offsetof(impact_opts, import), 0, NULL, NULL,
+     "import the workload's legacy roles before activating it"},
+    CLI_ROW_OUTPUT(impact_opts, "write there instead of standard output"),
+    CLI_ROW_TENANT(impact_opts),
+    CLI_ROW_TENANT_ID(impact_opts),
+};
+
+const cli_command cli_impact = CLI_COMMAND(
+    "impact",
+    "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--explain] [--output "
+    "OUT]",
+    "Every change activating a workload would make: per user, permission and device group, before and after",
+    impact_opts, impact_table, impact);

@@ -2,13 +2,19 @@
  * cli/cmd_info.c - `urbac catalog` (what the catalog and the seed tables say)
  * and `urbac effective` (everything one user holds, with its source).
  *
- * Depends on: the public API, cli/main.c.
+ * Depends on: the public API, cli/main.c, cli/source.c.
  */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+typedef struct info_opts {
+  cli_source_opts src;
+  const char *user, *workload;
+  bool json;
+} info_opts;
 
 static const char *levels_text(unsigned levels)
 {
@@ -92,14 +98,12 @@ static void print_rows(json_t *rows, const char *title, const char *wl)
   }
 }
 
-int cmd_catalog(cli_opts *o)
+static int catalog(void *opts, const cli_args *a)
 {
-  json_t *c = catalog_json();
-  if (o->nargs) {
-    cli_error("catalog: unexpected argument '%s'", o->args[0]);
-    json_decref(c);
+  const info_opts *o = opts;
+  if (!cli_no_args(a, "catalog"))
     return EXIT_USAGE;
-  }
+  json_t *c = catalog_json();
   if (o->json) {
     json_dumpf(c, stdout, JSON_INDENT(2));
     fputc('\n', stdout);
@@ -150,33 +154,53 @@ static int effective_row(void *ctx, const urbac_effective_entry *e)
   return 0;
 }
 
-int cmd_effective(cli_opts *o)
+static int effective(void *opts, const cli_args *a)
 {
-  urbac_model *m;
-  urbac_snapshot *s;
+  const info_opts *o = opts;
+  cli_source src = {0};
   eff f = {NULL, -1};
   int rc = EXIT_USAGE;
-  if (o->nargs) {
-    cli_error("effective: unexpected argument '%s'", o->args[0]);
-    return EXIT_USAGE;
-  }
-  if (!cli_need(o->user, "user", NULL) || !cli_load(o, &m, &s))
-    return EXIT_USAGE;
-  uint32_t u = urbac_snapshot_user_find(s, o->user, strlen(o->user));
+  if (!cli_no_args(a, "effective") || !cli_need(o->user, "user") ||
+      !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
+    goto out;
+  uint32_t u = urbac_snapshot_user_find(src.snapshot, o->user, strlen(o->user));
   if (o->workload && (f.workload = urbac_catalog_workload_find(o->workload)) < 0) {
     cli_error("unknown workload '%s' (mde, mdo or mdi)", o->workload);
   } else if (u == URBAC_UNKNOWN_USER) {
-    cli_error("'%s' is not a user of tenant %s: an unknown user holds nothing", o->user, urbac_model_tenant(m));
+    cli_error("'%s' is not a user of tenant %s: an unknown user holds nothing", o->user,
+              urbac_model_tenant(src.model));
   } else {
     f.rows = o->json ? json_array() : NULL;
-    rc = urbac_effective(s, u, effective_row, &f) ? EXIT_USAGE : 0;
+    rc = urbac_effective(src.snapshot, u, effective_row, &f) ? EXIT_USAGE : 0;
     if (f.rows) {
       json_dumpf(f.rows, stdout, JSON_INDENT(2));
       fputc('\n', stdout);
       json_decref(f.rows);
     }
   }
-  urbac_snapshot_free(s);
-  urbac_model_free(m);
+out:
+  cli_source_close(&src);
   return rc;
 }
+
+/* ---------------------------------------------------------------- the commands */
+
+static const cli_opt catalog_opts[] = {CLI_ROW_JSON(info_opts)};
+static const cli_opt effective_opts[] = {
+    CLI_ROW_DB(info_opts),
+    CLI_ROW_JSON(info_opts),
+    CLI_ROW_TENANT(info_opts),
+    CLI_ROW_TENANT_ID(info_opts),
+    {"user", 0, CLI_STRING, offsetof(info_opts, user), 0, "U", NULL, "the user's id"},
+    {"workload", 0, CLI_STRING, offsetof(info_opts, workload), 0, "W", NULL,
+     "only this workload: mde, mdo or mdi"},
+};
+
+const cli_command cli_catalog =
+    CLI_COMMAND("catalog", "urbac catalog [--json]",
+                "List workloads, permissions (names, ids, levels) and the legacy tables", info_opts,
+                catalog_opts, catalog);
+const cli_command cli_effective =
+    CLI_COMMAND("effective", "urbac effective --tenant FILE --user U [--workload W] [--json]",
+                "List every grant a user holds, per workload and device group, with its source", info_opts,
+                effective_opts, effective);

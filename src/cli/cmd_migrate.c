@@ -4,13 +4,19 @@
  * a time. Each change is written back atomically (or to --output); nothing is
  * written when a command fails or changes nothing.
  *
- * Depends on: the public API, cli/main.c, cli/common.c.
+ * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c.
  */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+typedef struct migrate_opts {
+  cli_source_opts src;
+  const char *output, *actor, *format;
+  bool json, dry_run, force;
+} migrate_opts;
 
 static const char *const actions[] = {"created", "updated", "unchanged"};
 
@@ -54,39 +60,44 @@ static void import_text(const urbac_model *m, int w, const urbac_import_report *
          !dry && written ? written : "");
 }
 
-int cmd_import(cli_opts *o)
+static int import(void *opts, const cli_args *a)
 {
-  urbac_model *m = NULL;
+  const migrate_opts *o = opts;
+  cli_source src = {0};
   urbac_import_report *r = NULL;
-  const char *written = NULL;
-  int rc = EXIT_USAGE, w = cli_workload_arg(o, "import");
-  if (w < 0 || !cli_load_model(o, &m))
+  char command[64];
+  int rc = EXIT_USAGE, w = cli_workload_arg(a, "import");
+  urbac_store_mode mode = o->dry_run || o->output ? URBAC_STORE_READ : URBAC_STORE_WRITE;
+  if (w < 0 || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, mode, false))
     goto out;
-  urbac_err err = urbac_import(m, (size_t)w, &r);
+  urbac_err err = urbac_import(src.model, (size_t)w, &r);
   if (err) {
-    cli_error("import %s: %s", o->args[0], urbac_strerror(err));
+    cli_error("import %s: %s", a->v[0], urbac_strerror(err));
     goto out;
   }
+  snprintf(command, sizeof command, "urbac import %s", urbac_catalog_workload_id((size_t)w));
   bool write = !o->dry_run && (o->output || urbac_import_report_changed(r));
-  if (write && !cli_save(o, m, &written))
+  if (write && !cli_source_save(&src, o->output, o->actor, command))
     goto out;
-  (o->json ? import_json : import_text)(m, w, r, o->dry_run, written);
+  (o->json ? import_json : import_text)(src.model, w, r, o->dry_run, write ? src.written : NULL);
   rc = 0;
 out:
   urbac_import_report_free(r);
-  urbac_model_free(m);
+  cli_source_close(&src);
   return rc;
 }
 
 /* activate and deactivate: switch, write back, say so. */
-static int switch_mode(cli_opts *o, bool activate)
+static int switch_mode(const migrate_opts *o, const cli_args *a, bool activate)
 {
-  urbac_model *m = NULL;
-  const char *written = NULL, *cmd = activate ? "activate" : "deactivate";
-  char why[512] = "";
-  int rc = EXIT_USAGE, w = cli_workload_arg(o, cmd);
-  if (w < 0 || !cli_load_model(o, &m))
+  cli_source src = {0};
+  const char *cmd = activate ? "activate" : "deactivate";
+  char why[512] = "", command[64];
+  int rc = EXIT_USAGE, w = cli_workload_arg(a, cmd);
+  urbac_store_mode mode = o->output ? URBAC_STORE_READ : URBAC_STORE_WRITE;
+  if (w < 0 || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, mode, false))
     goto out;
+  urbac_model *m = src.model;
   urbac_err err = activate ? urbac_activate(m, (size_t)w, o->force, why, sizeof why) : urbac_deactivate(m, (size_t)w);
   if (err == URBAC_EREFUSED) {
     cli_error("%s refused: %s", cmd, why);
@@ -94,11 +105,13 @@ static int switch_mode(cli_opts *o, bool activate)
     goto out;
   }
   if (err) {
-    cli_error("%s %s: %s", cmd, o->args[0], urbac_strerror(err));
+    cli_error("%s %s: %s", cmd, a->v[0], urbac_strerror(err));
     goto out;
   }
-  if (!cli_save(o, m, &written))
+  snprintf(command, sizeof command, "urbac %s %s", cmd, urbac_catalog_workload_id((size_t)w));
+  if (!cli_source_save(&src, o->output, o->actor, command))
     goto out;
+  const char *written = src.written;
   if (o->json)
     printf("{\"workload\": \"%s\", \"mode\": \"%s\", \"written\": \"%s\"}\n", urbac_catalog_workload_id((size_t)w),
            activate ? "unified" : "legacy", written);
@@ -107,12 +120,12 @@ static int switch_mode(cli_opts *o, bool activate)
            activate ? "unified" : "legacy", urbac_model_tenant(m), written);
   rc = 0;
 out:
-  urbac_model_free(m);
+  cli_source_close(&src);
   return rc;
 }
 
-int cmd_activate(cli_opts *o) { return switch_mode(o, true); }
-int cmd_deactivate(cli_opts *o) { return switch_mode(o, false); }
+static int activate(void *opts, const cli_args *a) { return switch_mode(opts, a, true); }
+static int deactivate(void *opts, const cli_args *a) { return switch_mode(opts, a, false); }
 
 /* ---------------------------------------------------------------- export */
 
@@ -164,22 +177,23 @@ static void export_row(FILE *f, const urbac_model *m, size_t r, size_t a, const 
   fputs("\r\n", f);
 }
 
-int cmd_export(cli_opts *o)
+static int export(void *opts, const cli_args *a)
 {
-  urbac_model *m = NULL;
+  const migrate_opts *o = opts;
+  cli_source src = {0};
   FILE *f = NULL;
   char states[256] = "";
   int rc = EXIT_USAGE;
-  if (o->nargs) {
-    cli_error("export: unexpected argument '%s'", o->args[0]);
+  if (!cli_no_args(a, "export"))
     return EXIT_USAGE;
-  }
-  if (o->format && strcmp(o->format, "csv") != 0) {
+  if (strcmp(o->format, "csv") != 0) {
     cli_error("export: unknown format '%s' (csv)", o->format);
     return EXIT_USAGE;
   }
-  if (!cli_load_model(o, &m) || !(f = cli_open_output(o)))
+  if (!cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false) ||
+      !(f = cli_open_output(o->output)))
     goto out;
+  const urbac_model *m = src.model;
   fputs("Role name,Description,Permissions,Assignment name,Data sources,Users and groups,Device groups", f);
   for (size_t w = 0, len = 0; w < urbac_catalog_workload_count(); w++) {
     fprintf(f, ",%s", urbac_catalog_workload_id(w));
@@ -190,12 +204,63 @@ int cmd_export(cli_opts *o)
   for (size_t r = 0; r < urbac_model_count(m, URBAC_OBJ_ROLE); r++) {
     urbac_role_info ri;
     urbac_model_role(m, r, &ri);
-    for (size_t a = 0; a < (ri.assignments ? ri.assignments : 1); a++)
-      export_row(f, m, r, a, states);
+    for (size_t k = 0; k < (ri.assignments ? ri.assignments : 1); k++)
+      export_row(f, m, r, k, states);
   }
   rc = 0;
 out:
-  cli_close_output(o, f);
-  urbac_model_free(m);
+  cli_close_output(o->output, f);
+  cli_source_close(&src);
   return rc;
 }
+
+/* ---------------------------------------------------------------- the commands */
+
+#define ROW(name, kind, field, arg, def, help)                                                               \
+  {                                                                                                          \
+    name, 0, kind, offsetof(migrate_opts, field), 0, arg, def, help                                          \
+  }
+#define OUTPUT CLI_ROW_OUTPUT(migrate_opts, "write the tenant there (YAML, or JSON by .json) instead of back")
+
+/* The rows of the writing commands (sorted: each table puts its own between them). */
+#define WRITE_HEAD CLI_ROW_ACTOR(migrate_opts), CLI_ROW_AUDIT_KEY(migrate_opts), CLI_ROW_DB(migrate_opts)
+#define WRITE_TAIL                                                                                           \
+  CLI_ROW_JSON(migrate_opts), OUTPUT, CLI_ROW_TENANT(migrate_opts), CLI_ROW_TENANT_ID(migrate_opts),         \
+      CLI_ROW_WITNESS(migrate_opts), CLI_ROW_WITNESS_SYSLOG(migrate_opts)
+
+static const cli_opt import_opts[] = {
+    WRITE_HEAD,
+    ROW("dry-run", CLI_FLAG, dry_run, NULL, NULL, "report, write nothing"),
+    WRITE_TAIL,
+};
+static const cli_opt activate_opts[] = {
+    WRITE_HEAD,
+    ROW("force", CLI_FLAG, force, NULL, NULL,
+        "activate even if nobody could manage authorization afterwards"),
+    WRITE_TAIL,
+};
+static const cli_opt deactivate_opts[] = {WRITE_HEAD, WRITE_TAIL};
+static const cli_opt export_opts[] = {
+    CLI_ROW_DB(migrate_opts),
+    ROW("format", CLI_STRING, format, "F", "csv", "the output format: csv"),
+    CLI_ROW_OUTPUT(migrate_opts, "write there instead of standard output"),
+    CLI_ROW_TENANT(migrate_opts),
+    CLI_ROW_TENANT_ID(migrate_opts),
+};
+
+const cli_command cli_import =
+    CLI_COMMAND("import", "urbac import WORKLOAD --tenant FILE [--output OUT] [--dry-run] [--json]",
+                "Import a workload's legacy roles into unified roles through the seed's mapping tables",
+                migrate_opts, import_opts, import);
+const cli_command cli_activate = CLI_COMMAND(
+    "activate", "urbac activate WORKLOAD --tenant FILE [--force] [--output OUT] [--json]",
+    "Switch a workload to unified roles (refused if nobody could manage authorization, unless --force)",
+    migrate_opts, activate_opts, activate);
+const cli_command cli_deactivate =
+    CLI_COMMAND("deactivate", "urbac deactivate WORKLOAD --tenant FILE [--output OUT] [--json]",
+                "Switch a workload back to its legacy model (legacy configuration is always kept)",
+                migrate_opts, deactivate_opts, deactivate);
+const cli_command cli_export =
+    CLI_COMMAND("export", "urbac export --tenant FILE [--format csv] [--output OUT]",
+                "Write the unified roles as the Defender portal exports them: one CSV row per assignment",
+                migrate_opts, export_opts, export);

@@ -7,7 +7,7 @@
  * based on the revision that was read (or --if-revision), so a concurrent change
  * is a conflict (exit 1), never a lost update.
  *
- * Depends on: the public API, cli/main.c, cli/common.c, cli/cmd_store.c.
+ * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -16,30 +16,33 @@
 
 #include "cli.h"
 
+/* The options of every command here; each takes those in its table. */
+typedef struct edit_opts {
+  cli_source_opts src;
+  const char *actor, *body, *file, *description, *name;
+  cli_int if_revision, rank;
+  cli_list permissions, principals, sources, device_groups;
+  bool json;
+} edit_opts;
+
 typedef struct edit {
-  cli_opts *o;
+  const edit_opts *o;
+  cli_source src; /* the stored tenant as read */
   urbac_store *s;
   const char *tenant;
   uint64_t revision; /* of the read */
 } edit;
 
-/* Opens the store and picks the tenant; false (with a message) on failure. */
-static bool edit_open(cli_opts *o, edit *e)
+/* Opens the store and reads the tenant; false (with a message) on failure.
+ * edit_close() frees what it holds either way. */
+static bool edit_open(const edit_opts *o, edit *e)
 {
-  urbac_model *m = NULL;
   e->o = o;
-  e->s = cli_open_store(o);
-  if (!e->s || !cli_load_store(o, e->s, &m, &e->revision)) {
-    urbac_store_close(e->s);
-    e->s = NULL;
-    return false;
-  }
-  e->tenant = o->tenant_id; /* may be NULL: then the only tenant */
-  static char tenant[1024];
-  snprintf(tenant, sizeof tenant, "%s", urbac_model_tenant(m));
-  e->tenant = tenant;
-  urbac_model_free(m);
-  return true;
+  bool ok = cli_source_read(&e->src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE, false);
+  e->s = e->src.store;
+  e->tenant = e->src.tenant;
+  e->revision = e->src.revision;
+  return ok;
 }
 
 /* The object's JSON, or NULL (with a message when `must`). */
@@ -64,9 +67,9 @@ static int put(edit *e, const char *kind, const char *id, json_t *j, const char 
   char *text = j ? json_dumps(j, JSON_COMPACT) : NULL, cmd[512];
   uint64_t rev = 0;
   snprintf(cmd, sizeof cmd, "urbac %s %s %s", what, kind, id);
-  urbac_write w = {e->o->actor ? e->o->actor : getenv("USER") ? getenv("USER") : "cli", cmd, true, e->revision, NULL};
-  if (e->o->if_revision)
-    w.revision = strtoull(e->o->if_revision, NULL, 10);
+  urbac_write w = {cli_actor(e->o->actor), cmd, true, e->revision, NULL};
+  if (e->o->if_revision.set)
+    w.revision = e->o->if_revision.value;
   urbac_err err = urbac_store_put(e->s, e->tenant, kind, id, text, &w, &rev, d);
   if (err)
     cli_print_diag(d);
@@ -79,11 +82,11 @@ static int put(edit *e, const char *kind, const char *id, json_t *j, const char 
   return err == URBAC_OK ? 0 : err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
 }
 
-static void edit_close(edit *e) { urbac_store_close(e->s); }
+static void edit_close(edit *e) { cli_source_close(&e->src); }
 
-static bool args(const cli_opts *o, int n, const char *usage)
+static bool args(const cli_args *a, int n, const char *usage)
 {
-  if (o->nargs == n)
+  if (a->n == n)
     return true;
   cli_error("usage: %s", usage);
   return false;
@@ -101,7 +104,7 @@ static int print_object(void *ctx, const char *kind, const char *id, const char 
   return 0;
 }
 
-static int object_put(edit *e)
+static int object_put(edit *e, const char *kind, const char *id)
 {
   json_error_t jerr;
   json_t *j = e->o->body ? json_loads(e->o->body, 0, &jerr) : e->o->file ? json_load_file(e->o->file, 0, &jerr) : NULL;
@@ -113,18 +116,19 @@ static int object_put(edit *e)
     cli_error("%s:%d:%d: %s", e->o->body ? "--body" : e->o->file, jerr.line, jerr.column, jerr.text);
     return EXIT_USAGE;
   }
-  int rc = put(e, e->o->args[1], e->o->args[2], j, "put");
+  int rc = put(e, kind, id, j, "put");
   json_decref(j);
   return rc;
 }
 
-int cmd_object(cli_opts *o)
+static int object_cmd(void *opts, const cli_args *a)
 {
+  const edit_opts *o = opts;
   edit e;
   int rc = EXIT_USAGE;
-  const char *verb = o->nargs ? o->args[0] : "";
+  const char *verb = a->n ? a->v[0] : "";
   bool list = strcmp(verb, "list") == 0;
-  if (!list && !(o->nargs == 3 && (!strcmp(verb, "get") || !strcmp(verb, "put") || !strcmp(verb, "delete")))) {
+  if (!list && !(a->n == 3 && (!strcmp(verb, "get") || !strcmp(verb, "put") || !strcmp(verb, "delete")))) {
     cli_error("usage: urbac object (get KIND ID | list [KIND] | put KIND ID --body JSON | delete KIND ID)");
     return EXIT_USAGE;
   }
@@ -132,14 +136,14 @@ int cmd_object(cli_opts *o)
     return EXIT_USAGE;
   if (list) {
     json_t *rows = o->json ? json_array() : NULL;
-    rc = urbac_store_list(e.s, e.tenant, o->nargs > 1 ? o->args[1] : NULL, print_object, rows) ? EXIT_USAGE : 0;
+    rc = urbac_store_list(e.s, e.tenant, a->n > 1 ? a->v[1] : NULL, print_object, rows) ? EXIT_USAGE : 0;
     if (rows) {
       json_dumpf(rows, stdout, JSON_INDENT(2));
       fputc('\n', stdout);
       json_decref(rows);
     }
   } else if (!strcmp(verb, "get")) {
-    json_t *j = get(&e, o->args[1], o->args[2], true);
+    json_t *j = get(&e, a->v[1], a->v[2], true);
     if (j) {
       json_dumpf(j, stdout, JSON_INDENT(2));
       fputc('\n', stdout);
@@ -147,9 +151,9 @@ int cmd_object(cli_opts *o)
     }
     json_decref(j);
   } else if (!strcmp(verb, "put")) {
-    rc = object_put(&e);
+    rc = object_put(&e, a->v[1], a->v[2]);
   } else {
-    rc = put(&e, o->args[1], o->args[2], NULL, "deleted");
+    rc = put(&e, a->v[1], a->v[2], NULL, "deleted");
   }
   edit_close(&e);
   return rc;
@@ -172,7 +176,7 @@ static bool same_permission(const char *a, const char *b)
 }
 
 /* Adds (or removes) each --permission to a role's list; the count changed. */
-static size_t change_permissions(json_t *role, const cli_opts *o, bool add)
+static size_t change_permissions(json_t *role, const edit_opts *o, bool add)
 {
   json_t *perms = json_object_get(role, "permissions");
   size_t changed = 0, i;
@@ -181,10 +185,10 @@ static size_t change_permissions(json_t *role, const cli_opts *o, bool add)
     perms = json_array();
     json_object_set_new(role, "permissions", perms);
   }
-  for (int k = 0; k < o->npermissions; k++) {
+  for (size_t k = 0; k < o->permissions.n; k++) {
     bool found = false;
     json_array_foreach(perms, i, v) {
-      if (!same_permission(json_string_value(v), o->permissions[k]))
+      if (!same_permission(json_string_value(v), o->permissions.v[k]))
         continue;
       found = true;
       if (!add) {
@@ -194,7 +198,7 @@ static size_t change_permissions(json_t *role, const cli_opts *o, bool add)
       }
     }
     if (add && !found) {
-      json_array_append_new(perms, json_string(o->permissions[k]));
+      json_array_append_new(perms, json_string(o->permissions.v[k]));
       changed++;
     }
   }
@@ -229,7 +233,7 @@ static int role_verb(edit *e, const char *verb, const char *name)
   } else if (!strcmp(verb, "update") && e->o->description) {
     json_object_set_new(j, "description", json_string(e->o->description));
     rc = put(e, "role", name, j, "updated");
-  } else if ((!strcmp(verb, "add-permission") || !strcmp(verb, "remove-permission")) && e->o->npermissions) {
+  } else if ((!strcmp(verb, "add-permission") || !strcmp(verb, "remove-permission")) && e->o->permissions.n) {
     bool add = verb[0] == 'a';
     if (!change_permissions(j, e->o, add))
       cli_error("role '%s' %s", name, add ? "already has every permission given" : "has none of the permissions given");
@@ -255,68 +259,71 @@ static int list_ids(edit *e, const char *kind)
   return rc;
 }
 
-int cmd_role(cli_opts *o)
+static int role_cmd(void *opts, const cli_args *a)
 {
+  const edit_opts *o = opts;
   edit e;
-  bool list = o->nargs == 1 && !strcmp(o->args[0], "list");
-  if (!list && !args(o, 2, role_usage))
+  bool list = a->n == 1 && !strcmp(a->v[0], "list");
+  if (!list && !args(a, 2, role_usage))
     return EXIT_USAGE;
   if (!edit_open(o, &e))
     return EXIT_USAGE;
-  int rc = list ? list_ids(&e, "role") : role_verb(&e, o->args[0], o->args[1]);
+  int rc = list ? list_ids(&e, "role") : role_verb(&e, a->v[0], a->v[1]);
   edit_close(&e);
   return rc;
 }
 
 /* ---------------------------------------------------------------- assignment */
 
-static json_t *string_list(const char *const *v, int n)
+static json_t *string_list(const char *const *v, size_t n)
 {
   json_t *a = json_array();
-  for (int i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++)
     json_array_append_new(a, json_string(v[i]));
   return a;
 }
 
-int cmd_assignment(cli_opts *o)
+static int assignment_cmd(void *opts, const cli_args *a)
 {
+  const edit_opts *o = opts;
   edit e;
   json_t *role = NULL, *list, *v;
   size_t i;
   int rc = EXIT_USAGE;
   const char *usage = "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] | remove ROLE NAME)";
-  bool add = o->nargs == 3 && !strcmp(o->args[0], "add");
-  if (!add && !(o->nargs == 3 && !strcmp(o->args[0], "remove"))) {
+  bool add = a->n == 3 && !strcmp(a->v[0], "add");
+  if (!add && !(a->n == 3 && !strcmp(a->v[0], "remove"))) {
     cli_error("usage: %s", usage);
     return EXIT_USAGE;
   }
-  if (add && (!o->nprincipals || !o->nsources)) {
+  if (add && (!o->principals.n || !o->sources.n)) {
     cli_error("assignment add needs --principal and --data-source (mde, mdo, mdi or all)");
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))
     return EXIT_USAGE;
-  if (!(role = get(&e, "role", o->args[1], true)))
+  if (!(role = get(&e, "role", a->v[1], true)))
     goto out;
   if (!(list = json_object_get(role, "assignments")))
     json_object_set_new(role, "assignments", list = json_array());
-  json_array_foreach(list, i, v) if (!strcmp(json_string_value(json_object_get(v, "name")), o->args[2])) break;
+  json_array_foreach(list, i, v) if (!strcmp(json_string_value(json_object_get(v, "name")), a->v[2])) break;
   if (add && i < json_array_size(list)) {
-    cli_error("role '%s' already has an assignment '%s'", o->args[1], o->args[2]);
+    cli_error("role '%s' already has an assignment '%s'", a->v[1], a->v[2]);
   } else if (!add && i == json_array_size(list)) {
-    cli_error("role '%s' has no assignment '%s'", o->args[1], o->args[2]);
+    cli_error("role '%s' has no assignment '%s'", a->v[1], a->v[2]);
   } else {
     if (add) {
-      bool all = o->nsources == 1 && !strcmp(o->sources[0], "all");
-      json_t *a = json_pack("{s:s, s:o, s:o}", "name", o->args[2], "principals", string_list(o->principals, o->nprincipals),
-                            "dataSources", all ? json_string("all") : string_list(o->sources, o->nsources));
-      if (o->ndevice_groups)
-        json_object_set_new(a, "deviceGroups", string_list(o->device_groups, o->ndevice_groups));
-      json_array_append_new(list, a);
+      bool all = o->sources.n == 1 && !strcmp(o->sources.v[0], "all");
+      json_t *entry = json_pack("{s:s, s:o, s:o}", "name", a->v[2], "principals",
+                                string_list(o->principals.v, o->principals.n), "dataSources",
+                                all ? json_string("all") : string_list(o->sources.v, o->sources.n));
+      if (o->device_groups.n)
+        json_object_set_new(entry, "deviceGroups", string_list(o->device_groups.v, o->device_groups.n));
+      json_array_append_new(list, entry);
     } else {
       json_array_remove(list, i);
     }
-    rc = put(&e, "role", o->args[1], role, add ? "added an assignment to" : "removed an assignment from");
+    rc = put(&e, "role", a->v[1], role, add ? "added an assignment to" : "removed an assignment from");
   }
 out:
   json_decref(role);
@@ -340,7 +347,7 @@ static int principal_verb(edit *e, const char *kind, const char *verb, const cha
       if (e->o->name)
         json_object_set_new(j, "name", json_string(e->o->name));
       if (!strcmp(kind, "group"))
-        json_object_set_new(j, "members", string_list(e->o->principals, e->o->nprincipals));
+        json_object_set_new(j, "members", string_list(e->o->principals.v, e->o->principals.n));
       rc = put(e, kind, id, j, "added");
     }
   } else if (!strcmp(verb, "remove")) {
@@ -372,16 +379,16 @@ static int group_change(edit *e, json_t *j, const char *verb)
   bool add = !strcmp(verb, "add-member");
   json_t *members = json_object_get(j, "members"), *v;
   size_t i, changed = 0;
-  if ((!add && strcmp(verb, "remove-member")) || !e->o->nprincipals) {
+  if ((!add && strcmp(verb, "remove-member")) || !e->o->principals.n) {
     cli_error("usage: urbac group (add ID [--name N] | remove ID | add-member ID --principal P... | remove-member ID --principal P... | list)");
     return EXIT_USAGE;
   }
   if (!members)
     json_object_set_new(j, "members", members = json_array());
-  for (int k = 0; k < e->o->nprincipals; k++) {
-    json_array_foreach(members, i, v) if (!strcmp(json_string_value(v), e->o->principals[k])) break;
+  for (size_t k = 0; k < e->o->principals.n; k++) {
+    json_array_foreach(members, i, v) if (!strcmp(json_string_value(v), e->o->principals.v[k])) break;
     if (add && i == json_array_size(members))
-      changed += json_array_append_new(members, json_string(e->o->principals[k])) == 0;
+      changed += json_array_append_new(members, json_string(e->o->principals.v[k])) == 0;
     else if (!add && i < json_array_size(members))
       changed += json_array_remove(members, i) == 0;
   }
@@ -392,38 +399,40 @@ static int group_change(edit *e, json_t *j, const char *verb)
   return put(e, "group", json_string_value(json_object_get(j, "id")), j, "changed");
 }
 
-static int principals_cmd(cli_opts *o, const char *kind, int (*change)(edit *, json_t *, const char *))
+static int principals_cmd(const edit_opts *o, const cli_args *a, const char *kind,
+                          int (*change)(edit *, json_t *, const char *))
 {
   edit e;
-  bool list = o->nargs == 1 && !strcmp(o->args[0], "list");
-  if (!list && o->nargs != 2) {
+  bool list = a->n == 1 && !strcmp(a->v[0], "list");
+  if (!list && a->n != 2) {
     cli_error("%s takes a verb and an id (see --help)", kind);
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))
     return EXIT_USAGE;
-  int rc = list ? list_ids(&e, kind) : principal_verb(&e, kind, o->args[0], o->args[1], change);
+  int rc = list ? list_ids(&e, kind) : principal_verb(&e, kind, a->v[0], a->v[1], change);
   edit_close(&e);
   return rc;
 }
 
-int cmd_user(cli_opts *o) { return principals_cmd(o, "user", user_change); }
-int cmd_group(cli_opts *o) { return principals_cmd(o, "group", group_change); }
+static int user_cmd(void *opts, const cli_args *a) { return principals_cmd(opts, a, "user", user_change); }
+static int group_cmd(void *opts, const cli_args *a) { return principals_cmd(opts, a, "group", group_change); }
 
 /* ---------------------------------------------------------------- directory roles */
 
 /* assign|unassign ROLE --principal P...: the role in each user's or group's list. */
-int cmd_directory_role(cli_opts *o)
+static int directory_role_cmd(void *opts, const cli_args *a)
 {
+  const edit_opts *o = opts;
   edit e;
   int rc = 0;
-  bool assign = o->nargs == 2 && !strcmp(o->args[0], "assign");
-  if ((!assign && !(o->nargs == 2 && !strcmp(o->args[0], "unassign"))) || !o->nprincipals) {
+  bool assign = a->n == 2 && !strcmp(a->v[0], "assign");
+  if ((!assign && !(a->n == 2 && !strcmp(a->v[0], "unassign"))) || !o->principals.n) {
     cli_error("usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or group:ID)");
     return EXIT_USAGE;
   }
   char why[512];
-  int r = urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, o->args[1], strlen(o->args[1]), why, sizeof why);
+  int r = urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, a->v[1], strlen(a->v[1]), why, sizeof why);
   if (r < 0) {
     cli_error("%s", why);
     return EXIT_USAGE;
@@ -431,9 +440,9 @@ int cmd_directory_role(cli_opts *o)
   const char *role = urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, (size_t)r)->name;
   if (!edit_open(o, &e))
     return EXIT_USAGE;
-  for (int k = 0; k < o->nprincipals && rc == 0; k++) {
-    bool group = !strncmp(o->principals[k], "group:", 6);
-    const char *id = o->principals[k] + (group ? 6 : 0), *kind = group ? "group" : "user";
+  for (size_t k = 0; k < o->principals.n && rc == 0; k++) {
+    bool group = !strncmp(o->principals.v[k], "group:", 6);
+    const char *id = o->principals.v[k] + (group ? 6 : 0), *kind = group ? "group" : "user";
     json_t *j = get(&e, kind, id, true), *roles, *v;
     size_t i;
     if (!j) {
@@ -458,12 +467,13 @@ int cmd_directory_role(cli_opts *o)
 
 /* ---------------------------------------------------------------- devices, device groups */
 
-int cmd_device(cli_opts *o)
+static int device_cmd(void *opts, const cli_args *a)
 {
+  const edit_opts *o = opts;
   edit e;
   int rc = EXIT_USAGE;
-  bool add = o->nargs == 2 && !strcmp(o->args[0], "add");
-  if (!add && !(o->nargs == 2 && !strcmp(o->args[0], "remove"))) {
+  bool add = a->n == 2 && !strcmp(a->v[0], "add");
+  if (!add && !(a->n == 2 && !strcmp(a->v[0], "remove"))) {
     cli_error("usage: urbac device (add ID [--name N] [--body JSON] | remove ID)");
     return EXIT_USAGE;
   }
@@ -471,15 +481,15 @@ int cmd_device(cli_opts *o)
     return EXIT_USAGE;
   json_t *j = NULL;
   if (add) {
-    j = o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s}", "id", o->args[1]);
+    j = o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s}", "id", a->v[1]);
     if (j && !o->body && o->name)
       json_object_set_new(j, "name", json_string(o->name));
     if (j)
-      rc = put(&e, "device", o->args[1], j, "added");
+      rc = put(&e, "device", a->v[1], j, "added");
     else
       cli_error("--body: not JSON");
   } else {
-    rc = put(&e, "device", o->args[1], NULL, "removed");
+    rc = put(&e, "device", a->v[1], NULL, "removed");
   }
   json_decref(j);
   edit_close(&e);
@@ -518,7 +528,7 @@ static int dg_move(edit *e, const char *id, unsigned rank)
   }
   urbac_diag *d = urbac_diag_new();
   uint64_t rev = 0;
-  urbac_write w = {e->o->actor ? e->o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac device-group move", true, e->revision, NULL};
+  urbac_write w = {cli_actor(e->o->actor), "urbac device-group move", true, e->revision, NULL};
   urbac_err err = urbac_store_put_many(e->s, e->tenant, puts, n, &w, &rev, d);
   if (err)
     cli_print_diag(d);
@@ -544,8 +554,8 @@ static int dg_access(edit *e, const char *id, bool grant)
     return EXIT_USAGE;
   if (!(list = json_object_get(j, "userAccess")))
     json_object_set_new(j, "userAccess", list = json_array());
-  for (int k = 0; k < e->o->nprincipals; k++) {
-    const char *g = e->o->principals[k] + (strncmp(e->o->principals[k], "group:", 6) ? 0 : 6);
+  for (size_t k = 0; k < e->o->principals.n; k++) {
+    const char *g = e->o->principals.v[k] + (strncmp(e->o->principals.v[k], "group:", 6) ? 0 : 6);
     json_array_foreach(list, i, v) if (!strcmp(json_string_value(v), g)) break;
     if (grant && i == json_array_size(list))
       json_array_append_new(list, json_string(g));
@@ -559,32 +569,149 @@ static int dg_access(edit *e, const char *id, bool grant)
   return rc;
 }
 
-int cmd_device_group(cli_opts *o)
+static int device_group_cmd(void *opts, const cli_args *a)
 {
+  const edit_opts *o = opts;
   edit e;
   int rc = EXIT_USAGE;
   const char *usage = "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | grant ID --principal group:G... | revoke ID --principal group:G...)";
-  const char *verb = o->nargs == 2 ? o->args[0] : "";
-  if (o->nargs != 2) {
+  const char *verb = a->n == 2 ? a->v[0] : "";
+  if (a->n != 2) {
     cli_error("usage: %s", usage);
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))
     return EXIT_USAGE;
-  unsigned rank = o->rank ? (unsigned)strtoul(o->rank, NULL, 10) : 0;
+  unsigned rank = (unsigned)o->rank.value;
   if (!strcmp(verb, "add") && (rank || o->body)) {
-    json_t *j = o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s, s:i}", "id", o->args[1], "rank", (int)rank);
-    rc = j ? put(&e, "deviceGroup", o->args[1], j, "added") : (cli_error("--body: not JSON"), EXIT_USAGE);
+    json_t *j =
+        o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s, s:i}", "id", a->v[1], "rank", (int)rank);
+    rc = j ? put(&e, "deviceGroup", a->v[1], j, "added") : (cli_error("--body: not JSON"), EXIT_USAGE);
     json_decref(j);
   } else if (!strcmp(verb, "remove")) {
-    rc = put(&e, "deviceGroup", o->args[1], NULL, "removed");
+    rc = put(&e, "deviceGroup", a->v[1], NULL, "removed");
   } else if (!strcmp(verb, "move") && rank) {
-    rc = dg_move(&e, o->args[1], rank);
-  } else if ((!strcmp(verb, "grant") || !strcmp(verb, "revoke")) && o->nprincipals) {
-    rc = dg_access(&e, o->args[1], verb[0] == 'g');
+    rc = dg_move(&e, a->v[1], rank);
+  } else if ((!strcmp(verb, "grant") || !strcmp(verb, "revoke")) && o->principals.n) {
+    rc = dg_access(&e, a->v[1], verb[0] == 'g');
   } else {
     cli_error("usage: %s", usage);
   }
   edit_close(&e);
   return rc;
 }
+
+/* ---------------------------------------------------------------- the commands */
+
+#define ROW(name, kind, field, limit, arg, help)                                                             \
+  {                                                                                                          \
+    name, 0, kind, offsetof(edit_opts, field), limit, arg, NULL, help                                        \
+  }
+#define BODY ROW("body", CLI_STRING, body, 0, "JSON", "the object as JSON")
+#define NAME ROW("name", CLI_STRING, name, 0, "N", "a display name")
+#define PRINCIPAL(help) ROW("principal", CLI_LIST, principals, 64, "P", help)
+#define ACTOR CLI_ROW_ACTOR(edit_opts)
+#define DB CLI_ROW_DB(edit_opts)
+#define IF_REVISION CLI_ROW_IF_REVISION(edit_opts)
+#define JSON CLI_ROW_JSON(edit_opts)
+#define TENANT_ID CLI_ROW_TENANT_ID(edit_opts)
+/* every command here writes: its records are MACed and witnessed when asked */
+#define AUDIT_KEY CLI_ROW_AUDIT_KEY(edit_opts)
+#define WITNESS CLI_ROW_WITNESS(edit_opts), CLI_ROW_WITNESS_SYSLOG(edit_opts)
+
+static const cli_opt object_opts[] = {
+    ACTOR,
+    AUDIT_KEY,
+    BODY,
+    DB,
+    {"file", 'f', CLI_STRING, offsetof(edit_opts, file), 0, "FILE", NULL, "the object as a JSON file"},
+    IF_REVISION,
+    JSON,
+    TENANT_ID,
+    WITNESS,
+};
+static const cli_opt role_opts[] = {
+    ACTOR,
+    AUDIT_KEY,
+    DB,
+    ROW("description", CLI_STRING, description, 0, "D", "the role's description"),
+    IF_REVISION,
+    JSON,
+    ROW("permission", CLI_LIST, permissions, 64, "P", "a permission with its level"),
+    TENANT_ID,
+    WITNESS,
+};
+static const cli_opt assignment_opts[] = {
+    ACTOR,
+    AUDIT_KEY,
+    ROW("data-source", CLI_LIST, sources, 4, "W", "mde, mdo, mdi, or all"),
+    DB,
+    ROW("device-group", CLI_LIST, device_groups, 64, "DG", "an mde device group (default: all of them)"),
+    IF_REVISION,
+    JSON,
+    PRINCIPAL("a user id or group:ID"),
+    TENANT_ID,
+    WITNESS,
+};
+static const cli_opt user_opts[] = {ACTOR, AUDIT_KEY, DB, IF_REVISION, JSON, NAME, TENANT_ID, WITNESS};
+static const cli_opt group_opts[] = {
+    ACTOR,     AUDIT_KEY, DB, IF_REVISION, JSON, NAME, PRINCIPAL("a member: a user id or group:ID"),
+    TENANT_ID, WITNESS,
+};
+static const cli_opt directory_role_opts[] = {
+    ACTOR, AUDIT_KEY, DB, IF_REVISION, JSON, PRINCIPAL("a user id or group:ID"), TENANT_ID, WITNESS,
+};
+static const cli_opt device_opts[] = {ACTOR, AUDIT_KEY, BODY,      DB,     IF_REVISION,
+                                      JSON,  NAME,      TENANT_ID, WITNESS};
+static const cli_opt device_group_opts[] = {
+    ACTOR,
+    AUDIT_KEY,
+    BODY,
+    DB,
+    IF_REVISION,
+    JSON,
+    PRINCIPAL("a group given access: group:ID"),
+    {"rank", 0, CLI_INT, offsetof(edit_opts, rank), 65535, "N", NULL, "the rank (1 is matched first)"},
+    TENANT_ID,
+    WITNESS,
+};
+
+const cli_command cli_object =
+    CLI_COMMAND("object",
+                "urbac object (get KIND ID | list [KIND] | put KIND ID (--body JSON | -f FILE) | delete KIND "
+                "ID) [--db URL]",
+                "Read or write any object of a stored tenant as JSON (validated, audited)", edit_opts,
+                object_opts, object_cmd);
+const cli_command cli_role = CLI_COMMAND("role",
+                                         "urbac role (create NAME [--description D] [--permission P...] | "
+                                         "update NAME --description D | delete NAME | "
+                                         "list | show NAME | add-permission NAME --permission P... | "
+                                         "remove-permission NAME --permission P...) [--db URL]",
+                                         "Manage unified roles in a store", edit_opts, role_opts, role_cmd);
+const cli_command cli_assignment =
+    CLI_COMMAND("assignment",
+                "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] "
+                "| remove ROLE NAME) "
+                "[--db URL]",
+                "Add or remove a role assignment in a store", edit_opts, assignment_opts, assignment_cmd);
+const cli_command cli_user = CLI_COMMAND(
+    "user", "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
+    "Manage users in a store", edit_opts, user_opts, user_cmd);
+const cli_command cli_group =
+    CLI_COMMAND("group",
+                "urbac group (add ID [--name N] | remove ID | add-member ID --principal P... | remove-member "
+                "ID --principal P... "
+                "| list) [--db URL]",
+                "Manage groups and membership in a store", edit_opts, group_opts, group_cmd);
+const cli_command cli_directory_role =
+    CLI_COMMAND("directory-role", "urbac directory-role (assign | unassign) ROLE --principal P... [--db URL]",
+                "Give or take an Entra ID directory role from users or groups in a store", edit_opts,
+                directory_role_opts, directory_role_cmd);
+const cli_command cli_device =
+    CLI_COMMAND("device", "urbac device (add ID [--name N] [--body JSON] | remove ID) [--db URL]",
+                "Add or remove a device in a store", edit_opts, device_opts, device_cmd);
+const cli_command cli_device_group = CLI_COMMAND(
+    "device-group",
+    "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | grant ID --principal "
+    "group:G... | revoke ID --principal group:G...) [--db URL]",
+    "Manage device groups in a store: ranks, user access", edit_opts, device_group_opts, device_group_cmd);

@@ -2,7 +2,7 @@
  * cli/cmd_serve.c - the server's commands: `urbac serve` (the HTTP service,
  * urbac/server.h) and `urbac key` (the API keys callers present to it).
  *
- * Depends on: the public API (include/urbac) only.
+ * Depends on: the public API (include/urbac) only, cli/source.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,18 @@
 #include "cli.h"
 #include "urbac/server.h"
 
+typedef struct serve_opts {
+  cli_source_opts src;
+  const char *listen, *tls_cert, *tls_key, *preshared_key_file, *oidc, *access_log;
+  cli_int threads;
+  bool routes;
+} serve_opts;
+
+typedef struct key_opts {
+  cli_source_opts src;
+  const char *user, *name, *key_scope, *expires, *actor;
+} key_opts;
+
 static void ready(void *ctx, const char *address)
 {
   const urbac_server_config *cfg = ctx;
@@ -19,27 +31,26 @@ static void ready(void *ctx, const char *address)
   fflush(stdout);
 }
 
-int cmd_serve(cli_opts *o)
+static int serve(void *opts, const cli_args *a)
 {
+  const serve_opts *o = opts;
   urbac_server_config cfg = {
-      .db_url = cli_db_url(o),
-      .listen = o->listen ? o->listen : "127.0.0.1:8080",
-      .threads = o->threads ? (unsigned)strtoul(o->threads, NULL, 10) : 0,
+      .db_url = cli_db_url(&o->src),
+      .listen = o->listen,
+      .threads = (unsigned)o->threads.value,
       .tls_cert = o->tls_cert,
       .tls_key = o->tls_key,
       .preshared_key_file = o->preshared_key_file,
       .oidc_file = o->oidc,
       .access_log = o->access_log,
-      .audit_key_file = o->audit_key,
-      .witness_file = o->witness,
-      .witness_syslog = o->witness_syslog,
+      .audit_key_file = o->src.audit_key,
+      .witness_file = o->src.witness,
+      .witness_syslog = o->src.witness_syslog,
       .on_ready = ready,
   };
   cfg.ctx = &cfg;
-  if (o->nargs) {
-    cli_error("serve: unexpected argument '%s'", o->args[0]);
+  if (!cli_no_args(a, "serve"))
     return EXIT_USAGE;
-  }
   if (o->routes) { /* the route table, which docs/openapi.json must describe exactly */
     const char *method, *path;
     for (size_t i = 0; urbac_server_route(i, &method, &path); i++)
@@ -76,12 +87,12 @@ static bool expiry(const char *in, char *out, size_t size)
   return true;
 }
 
-static int key_create(cli_opts *o, urbac_store *s, const char *tenant, const urbac_write *w)
+static int key_create(const key_opts *o, urbac_store *s, const char *tenant, const urbac_write *w)
 {
   char expires[64];
   expiry(o->expires, expires, sizeof expires);
-  urbac_api_key k = {.user = o->user, .name = o->name ? o->name : "", .scope = o->key_scope ? o->key_scope : "all",
-                     .expires = expires};
+  urbac_api_key k = {
+      .user = o->user, .name = o->name ? o->name : "", .scope = o->key_scope, .expires = expires};
   char *token = NULL;
   urbac_diag *d = urbac_diag_new();
   urbac_err err = urbac_store_key_create(s, tenant, &k, w, &token, d);
@@ -104,33 +115,92 @@ static int key_print(void *ctx, const urbac_api_key *k)
   return 0;
 }
 
-int cmd_key(cli_opts *o)
+static int key(void *opts, const cli_args *a)
 {
-  const char *verb = o->nargs ? o->args[0] : "";
-  urbac_store *s = cli_open_store(o);
-  const char *tenant = s ? cli_tenant_id(o, s) : NULL;
-  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", "urbac key", false, 0, NULL};
+  const key_opts *o = opts;
+  const char *verb = a->n ? a->v[0] : "";
+  cli_source src = {0};
+  urbac_store *s = cli_source_open(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE) ? src.store : NULL;
+  const char *tenant = s ? cli_source_tenant(&src) : NULL;
+  urbac_write w = {cli_actor(o->actor), "urbac key", false, 0, NULL};
   int rc = EXIT_USAGE;
   urbac_diag *d = urbac_diag_new();
   if (!tenant)
     ;
-  else if (strcmp(verb, "create") == 0 && o->nargs == 1) {
+  else if (strcmp(verb, "create") == 0 && a->n == 1) {
     if (o->user)
       rc = key_create(o, s, tenant, &w);
     else
       cli_error("key create: --user is required (the tenant user the key acts as)");
-  } else if (strcmp(verb, "list") == 0 && o->nargs == 1) {
+  } else if (strcmp(verb, "list") == 0 && a->n == 1) {
     rc = urbac_store_keys(s, tenant, key_print, NULL, d) == URBAC_OK ? 0 : EXIT_USAGE;
-  } else if (strcmp(verb, "revoke") == 0 && o->nargs == 2) {
-    rc = urbac_store_key_revoke(s, tenant, o->args[1], &w, d) == URBAC_OK ? 0 : EXIT_USAGE;
+  } else if (strcmp(verb, "revoke") == 0 && a->n == 2) {
+    rc = urbac_store_key_revoke(s, tenant, a->v[1], &w, d) == URBAC_OK ? 0 : EXIT_USAGE;
     if (!rc)
-      fprintf(stderr, "urbac: key %s revoked\n", o->args[1]);
+      fprintf(stderr, "urbac: key %s revoked\n", a->v[1]);
   } else {
     cli_error("key: use create, list or revoke ID");
   }
   if (urbac_diag_count(d))
     cli_print_diag(d);
   urbac_diag_free(d);
-  urbac_store_close(s);
+  cli_source_close(&src);
   return rc;
 }
+
+/* ---------------------------------------------------------------- the commands */
+
+#define SERVE(name, kind, field, limit, arg, def, help)                                                      \
+  {                                                                                                          \
+    name, 0, kind, offsetof(serve_opts, field), limit, arg, def, help                                        \
+  }
+#define KEY(name, field, arg, def, help)                                                                     \
+  {                                                                                                          \
+    name, 0, CLI_STRING, offsetof(key_opts, field), 0, arg, def, help                                        \
+  }
+
+static const cli_opt serve_table[] = {
+    SERVE("access-log", CLI_STRING, access_log, 0, "FILE", NULL,
+          "one JSON line per request (-: standard error)"),
+    CLI_ROW_AUDIT_KEY(serve_opts),
+    CLI_ROW_DB(serve_opts),
+    SERVE("listen", CLI_STRING, listen, 0, "HOST:PORT", "127.0.0.1:8080",
+          "where to listen (port 0: a free one)"),
+    SERVE("oidc", CLI_STRING, oidc, 0, "FILE", NULL, "OIDC providers whose JWTs are accepted (docs/api.md)"),
+    SERVE("preshared-key-file", CLI_STRING, preshared_key_file, 0, "FILE", NULL,
+          "administrator keys, one a line; re-read on SIGHUP"),
+    SERVE("routes", CLI_FLAG, routes, 0, NULL, NULL, "print the route table and exit"),
+    SERVE("threads", CLI_INT, threads, 1024, "N", NULL, "worker threads (default: one per core)"),
+    SERVE("tls-cert", CLI_STRING, tls_cert, 0, "PEM", NULL,
+          "serve HTTPS with this certificate (and --tls-key)"),
+    SERVE("tls-key", CLI_STRING, tls_key, 0, "PEM", NULL, "the certificate's private key"),
+    CLI_ROW_WITNESS(serve_opts),
+    CLI_ROW_WITNESS_SYSLOG(serve_opts),
+};
+static const cli_opt key_table[] = {
+    CLI_ROW_ACTOR(key_opts),
+    CLI_ROW_AUDIT_KEY(key_opts),
+    CLI_ROW_DB(key_opts),
+    KEY("expires", expires, "TIME", NULL,
+        "create: UTC YYYY-MM-DDTHH:MM:SSZ, or 30d, 12h from now (default: never)"),
+    KEY("key-scope", key_scope, "S", "all", "create: all, or decisions (the decision routes only)"),
+    KEY("name", name, "N", NULL, "create: a name for people"),
+    CLI_ROW_TENANT_ID(key_opts),
+    KEY("user", user, "U", NULL, "create: the tenant user the key acts as"),
+    CLI_ROW_WITNESS(key_opts),
+    CLI_ROW_WITNESS_SYSLOG(key_opts),
+};
+
+const cli_command cli_serve = CLI_COMMAND(
+    "serve",
+    "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
+    "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] [--audit-key FILE] [--witness FILE] "
+    "[--witness-syslog] | urbac serve --routes",
+    "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts,
+    serve_table, serve);
+const cli_command cli_key = CLI_COMMAND("key",
+                                        "urbac key (create --user U [--name N] [--key-scope all|decisions] "
+                                        "[--expires TIME|30d] | list | revoke ID) "
+                                        "[--db URL] [--tenant-id T]",
+                                        "Create (shown once), list or revoke API keys of a tenant in a store",
+                                        key_opts, key_table, key);

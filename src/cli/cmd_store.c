@@ -4,7 +4,7 @@
  * SQLite file), else $URBAC_DB, else urbac.db; --audit-key and --witness give
  * it the audit protections of docs/operations.md.
  *
- * Depends on: the public API, cli/main.c, cli/common.c.
+ * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -12,105 +12,52 @@
 
 #include "cli.h"
 
-const char *cli_db_url(const cli_opts *o)
-{
-  return o->db ? o->db : getenv("URBAC_DB") ? getenv("URBAC_DB") : "urbac.db";
-}
+typedef struct store_opts {
+  cli_source_opts src;
+  const char *file, *actor, *output, *object, *since;
+  cli_int if_revision;
+  bool json;
+} store_opts;
 
-/* The store's URL as it may be shown: a password in it becomes "***". */
-static const char *shown(const cli_opts *o)
-{
-  static char buf[1024];
-  const char *url = cli_db_url(o), *scheme = strstr(url, "://"), *at = scheme ? strchr(scheme, '@') : NULL;
-  const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-  if (!at || !colon || colon > at)
-    return url;
-  snprintf(buf, sizeof buf, "%.*s:***%s", (int)(colon - url), url, at);
-  return buf;
-}
-
-/* Opens the store with the audit key and witness of --audit-key, --witness and
- * --witness-syslog (writes MAC and witness their records; `audit verify` checks). */
-urbac_store *cli_open_store(const cli_opts *o)
-{
-  urbac_store *s = NULL;
-  urbac_diag *d = urbac_diag_new();
-  urbac_audit_opts audit = {o->audit_key, o->witness, o->witness_syslog};
-  urbac_err err = urbac_store_open(cli_db_url(o), &s, d);
-  if (!err && (o->audit_key || o->witness || o->witness_syslog))
-    err = urbac_store_set_audit(s, &audit, d);
-  if (err) {
-    cli_print_diag(d);
-    urbac_store_close(s);
-    s = NULL;
-  }
-  urbac_diag_free(d);
-  return s;
-}
-
-/* --tenant-id, or the only tenant of the store. */
-const char *cli_tenant_id(const cli_opts *o, urbac_store *s)
-{
-  const char *const *ids;
-  size_t n;
-  if (o->tenant_id)
-    return o->tenant_id;
-  if (urbac_store_tenants(s, &ids, &n) != URBAC_OK) {
-    cli_error("%s: cannot list the tenants (run 'urbac init', or 'urbac migrate' after an upgrade?)",
-              shown(o));
-    return NULL;
-  }
-  if (n == 1)
-    return ids[0];
-  cli_error("%s holds %zu tenants: name one with --tenant-id", shown(o), n);
-  return NULL;
-}
-
-bool cli_load_store(const cli_opts *o, urbac_store *s, urbac_model **m, uint64_t *revision)
-{
-  const char *t = cli_tenant_id(o, s);
-  urbac_diag *d = urbac_diag_new();
-  bool ok = t && d && urbac_store_load(s, t, m, revision, d) == URBAC_OK;
-  if (!ok)
-    cli_print_diag(d);
-  urbac_diag_free(d);
-  return ok;
-}
-
-static int migrate(cli_opts *o, const char *what)
+static int migrate(const store_opts *o, const cli_args *a, const char *what, urbac_store_mode mode)
 {
   int from = 0, to = 0;
-  urbac_store *s = cli_open_store(o);
+  cli_source src = {0};
   urbac_diag *d = urbac_diag_new();
+  char shown[1024];
   int rc = EXIT_USAGE;
-  if (s && urbac_store_migrate(s, &from, &to, d) == URBAC_OK) {
+  if (!cli_no_args(a, what[0] == 'i' ? "init" : "migrate") || !d ||
+      !cli_source_open(&src, &o->src, CLI_SOURCE_STORE, mode)) {
+    /* said */
+  } else if (urbac_store_migrate(src.store, &from, &to, d) == URBAC_OK) {
     if (from == to)
-      printf("%s: the store is at schema version %d; nothing to do\n", shown(o), to);
+      printf("%s: the store is at schema version %d; nothing to do\n",
+             cli_source_shown(&o->src, shown, sizeof shown), to);
     else
-      printf("%s: %s, schema version %d -> %d\n", shown(o), what, from, to);
+      printf("%s: %s, schema version %d -> %d\n", cli_source_shown(&o->src, shown, sizeof shown), what, from,
+             to);
     rc = 0;
   } else {
     cli_print_diag(d);
   }
   urbac_diag_free(d);
-  urbac_store_close(s);
+  cli_source_close(&src);
   return rc;
 }
 
-int cmd_init(cli_opts *o) { return migrate(o, "initialized"); }
-int cmd_migrate(cli_opts *o) { return migrate(o, "migrated"); }
+static int init(void *opts, const cli_args *a) { return migrate(opts, a, "initialized", URBAC_STORE_CREATE); }
+static int migrate_cmd(void *opts, const cli_args *a) { return migrate(opts, a, "migrated", URBAC_STORE_WRITE); }
 
-static urbac_model *load_file(const cli_opts *o)
+/* -f FILE (plan, apply) as a source of its own, and the store it goes to. */
+static bool load_file(const store_opts *o, cli_source *file, cli_source *store, urbac_store_mode mode)
 {
-  cli_opts f = *o;
-  urbac_model *m = NULL;
+  cli_source_opts f = {.tenant = o->file};
   if (!o->file) {
     cli_error("missing -f FILE (a tenant file)");
-    return NULL;
+    return false;
   }
-  f.tenant = o->file;
-  f.db = NULL;
-  return cli_load_model(&f, &m) ? m : NULL;
+  return cli_source_read(file, &f, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false) &&
+         cli_source_open(store, &o->src, CLI_SOURCE_STORE, mode);
 }
 
 static const char *const op_names[] = {"create", "change", "delete"};
@@ -140,38 +87,41 @@ static void print_plan(const urbac_plan *p, const char *tenant, bool json)
   }
 }
 
-int cmd_plan(cli_opts *o)
+static int plan(void *opts, const cli_args *a)
 {
-  urbac_model *m = load_file(o);
-  urbac_store *s = m ? cli_open_store(o) : NULL;
+  const store_opts *o = opts;
+  cli_source file = {0}, store = {0};
   urbac_plan *p = NULL;
   urbac_diag *d = urbac_diag_new();
   int rc = EXIT_USAGE;
-  if (s && urbac_store_plan(s, m, &p, d) == URBAC_OK) {
-    print_plan(p, urbac_model_tenant(m), o->json);
+  if (!cli_no_args(a, "plan") || !d || !load_file(o, &file, &store, URBAC_STORE_READ)) {
+    /* said */
+  } else if (urbac_store_plan(store.store, file.model, &p, d) == URBAC_OK) {
+    print_plan(p, urbac_model_tenant(file.model), o->json);
     rc = 0;
-  } else if (s) {
+  } else {
     cli_print_diag(d);
   }
   urbac_plan_free(p);
   urbac_diag_free(d);
-  urbac_store_close(s);
-  urbac_model_free(m);
+  cli_source_close(&store);
+  cli_source_close(&file);
   return rc;
 }
 
-int cmd_apply(cli_opts *o)
+static int apply(void *opts, const cli_args *a)
 {
-  urbac_model *m = load_file(o);
-  urbac_store *s = m ? cli_open_store(o) : NULL;
+  const store_opts *o = opts;
+  cli_source file = {0}, store = {0};
   urbac_diag *d = urbac_diag_new();
   uint64_t before = 0, after = 0;
   char cmd[512];
   int rc = EXIT_USAGE;
+  bool loaded = cli_no_args(a, "apply") && d && load_file(o, &file, &store, URBAC_STORE_WRITE);
+  urbac_store *s = loaded ? store.store : NULL;
+  urbac_model *m = file.model;
   snprintf(cmd, sizeof cmd, "urbac apply -f %s", o->file ? o->file : "");
-  urbac_write w = {o->actor ? o->actor : getenv("USER") ? getenv("USER") : "cli", cmd, o->if_revision != NULL, 0, NULL};
-  if (o->if_revision) /* a whole number: checked with the options */
-    w.revision = strtoull(o->if_revision, NULL, 10);
+  urbac_write w = {cli_actor(o->actor), cmd, o->if_revision.set, o->if_revision.value, NULL};
   if (s)
     urbac_store_revision(s, urbac_model_tenant(m), &before);
   urbac_err err = s ? urbac_store_apply(s, m, &w, &after, d) : URBAC_EINVAL;
@@ -189,30 +139,29 @@ int cmd_apply(cli_opts *o)
     rc = err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
   }
   urbac_diag_free(d);
-  urbac_store_close(s);
-  urbac_model_free(m);
+  cli_source_close(&store);
+  cli_source_close(&file);
   return rc;
 }
 
-int cmd_dump(cli_opts *o)
+static int dump(void *opts, const cli_args *a)
 {
-  urbac_store *s = cli_open_store(o);
-  urbac_model *m = NULL;
+  const store_opts *o = opts;
+  cli_source src = {0};
   char *text = NULL;
   size_t len = 0;
   int rc = EXIT_USAGE;
-  if (s && cli_load_store(o, s, &m, NULL)) {
+  if (cli_no_args(a, "dump") && cli_source_read(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_READ, false)) {
     urbac_format f = o->output ? urbac_format_from_path(o->output) : URBAC_FORMAT_YAML;
-    FILE *out = cli_open_output(o);
-    if (out && urbac_tenant_save_buffer(m, f, &text, &len) == URBAC_OK) {
+    FILE *out = cli_open_output(o->output);
+    if (out && urbac_tenant_save_buffer(src.model, f, &text, &len) == URBAC_OK) {
       fwrite(text, 1, len, out);
       rc = 0;
     }
-    cli_close_output(o, out);
+    cli_close_output(o->output, out);
   }
   urbac_free(text);
-  urbac_model_free(m);
-  urbac_store_close(s);
+  cli_source_close(&src);
   return rc;
 }
 
@@ -235,12 +184,13 @@ static int print_record(void *ctx, const urbac_audit_record *r)
 }
 
 /* What `audit verify` checked, in one line. */
-static void print_verified(const char *t, const urbac_audit_report *r, const cli_opts *o)
+static void print_verified(const char *t, const urbac_audit_report *r, const store_opts *o)
 {
   if (o->json) {
-    json_t *j = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "tenant", t, "intact", 1, "records",
-                          (json_int_t)r->records, "stated", (json_int_t)r->stated, "keyed", (json_int_t)r->keyed,
-                          "objects", (json_int_t)r->objects, "witnessed", (json_int_t)r->witnessed);
+    json_t *j =
+        json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "tenant", t, "intact", 1, "records",
+                  (json_int_t)r->records, "stated", (json_int_t)r->stated, "keyed", (json_int_t)r->keyed,
+                  "objects", (json_int_t)r->objects, "witnessed", (json_int_t)r->witnessed);
     json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     json_decref(j);
@@ -252,18 +202,18 @@ static void print_verified(const char *t, const urbac_audit_report *r, const cli
   if (r->stated < r->records)
     printf(" (%llu records from before schema 2 carry no state digest)",
            (unsigned long long)(r->records - r->stated));
-  if (o->audit_key)
+  if (o->src.audit_key)
     printf("; %llu records MACed under the key%s", (unsigned long long)r->keyed,
            r->keyed < r->records ? ", the ones before them written before it was used" : "");
   else
     printf("; MACs not checked (no --audit-key)");
-  if (o->witness)
+  if (o->src.witness)
     printf("; agrees with the witness (%llu heads)", (unsigned long long)r->witnessed);
   printf("\n");
 }
 
 /* `audit verify`: 0 intact, 1 tampered (each problem on stderr), 2 damaged or unreadable. */
-static int audit_verify(const cli_opts *o, urbac_store *s, const char *t)
+static int audit_verify(const store_opts *o, urbac_store *s, const char *t)
 {
   urbac_audit_report r;
   urbac_diag *d = urbac_diag_new();
@@ -280,18 +230,21 @@ static int audit_verify(const cli_opts *o, urbac_store *s, const char *t)
   return rc;
 }
 
-int cmd_audit(cli_opts *o)
+static int audit(void *opts, const cli_args *a)
 {
+  const store_opts *o = opts;
+  cli_source src = {0};
   urbac_store *s = NULL;
   const char *t;
   int rc = EXIT_USAGE;
-  bool verify = o->nargs == 1 && strcmp(o->args[0], "verify") == 0;
-  if (o->nargs != 1 || (!verify && strcmp(o->args[0], "log") != 0)) {
+  bool verify = a->n == 1 && strcmp(a->v[0], "verify") == 0;
+  if (a->n != 1 || (!verify && strcmp(a->v[0], "log") != 0)) {
     cli_error("audit takes 'log' or 'verify' (see --help)");
     return EXIT_USAGE;
   }
-  if (!(s = cli_open_store(o)) || !(t = cli_tenant_id(o, s)))
+  if (!cli_source_open(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_READ) || !(t = cli_source_tenant(&src)))
     goto out;
+  s = src.store;
   if (verify) {
     rc = audit_verify(o, s, t);
     goto out;
@@ -309,6 +262,64 @@ int cmd_audit(cli_opts *o)
   }
   json_decref(rows);
 out:
-  urbac_store_close(s);
+  cli_source_close(&src);
   return rc;
 }
+
+/* ---------------------------------------------------------------- the commands */
+
+#define ROW(name, kind, field, arg, help)                                                                    \
+  {                                                                                                          \
+    name, 0, kind, offsetof(store_opts, field), 0, arg, NULL, help                                           \
+  }
+#define FILE_ROW                                                                                             \
+  {                                                                                                          \
+    "file", 'f', CLI_STRING, offsetof(store_opts, file), 0, "FILE", NULL, "the tenant file"                  \
+  }
+
+static const cli_opt db_only[] = {CLI_ROW_DB(store_opts)};
+static const cli_opt plan_opts[] = {CLI_ROW_DB(store_opts), FILE_ROW, CLI_ROW_JSON(store_opts)};
+static const cli_opt apply_opts[] = {
+    CLI_ROW_ACTOR(store_opts),       CLI_ROW_AUDIT_KEY(store_opts),
+    CLI_ROW_DB(store_opts),          FILE_ROW,
+    CLI_ROW_IF_REVISION(store_opts), CLI_ROW_JSON(store_opts),
+    CLI_ROW_WITNESS(store_opts),     CLI_ROW_WITNESS_SYSLOG(store_opts),
+};
+static const cli_opt dump_opts[] = {
+    CLI_ROW_DB(store_opts),
+    CLI_ROW_OUTPUT(store_opts, "write there (YAML, or JSON by .json) instead of standard output"),
+    CLI_ROW_TENANT_ID(store_opts),
+};
+static const cli_opt audit_opts[] = {
+    ROW("actor", CLI_STRING, actor, "A", "log: only records by this actor"),
+    CLI_ROW_AUDIT_KEY(store_opts),
+    CLI_ROW_DB(store_opts),
+    CLI_ROW_JSON(store_opts),
+    ROW("object", CLI_STRING, object, "ID", "log: only records about this object"),
+    ROW("since", CLI_STRING, since, "TIME", "log: only records at or after this UTC time (2026-11-22T10:00)"),
+    CLI_ROW_TENANT_ID(store_opts),
+    CLI_ROW_WITNESS(store_opts),
+};
+
+const cli_command cli_init =
+    CLI_COMMAND("init", "urbac init [--db URL]", "Create a store (or bring its schema up to date)",
+                store_opts, db_only, init);
+const cli_command cli_migrate =
+    CLI_COMMAND("migrate", "urbac migrate [--db URL]", "Apply the store's numbered schema migrations",
+                store_opts, db_only, migrate_cmd);
+const cli_command cli_plan = CLI_COMMAND("plan", "urbac plan -f FILE [--db URL] [--json]",
+                                         "Show what 'urbac apply -f FILE' would create, change and delete",
+                                         store_opts, plan_opts, plan);
+const cli_command cli_apply = CLI_COMMAND(
+    "apply", "urbac apply -f FILE [--db URL] [--if-revision N] [--actor NAME] [--json]",
+    "Make the stored tenant match a tenant file, in one audited transaction", store_opts, apply_opts, apply);
+const cli_command cli_dump =
+    CLI_COMMAND("dump", "urbac dump [--db URL] [--tenant-id T] [--output OUT]",
+                "Write a stored tenant back as a tenant file", store_opts, dump_opts, dump);
+const cli_command cli_audit = CLI_COMMAND(
+    "audit",
+    "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify [--audit-key FILE] [--witness FILE]) "
+    "[--db URL] [--tenant-id T] [--json]",
+    "List the audit log, or verify it: its chain, MACs, witness, and that the stored rows are what it "
+    "produced",
+    store_opts, audit_opts, audit);

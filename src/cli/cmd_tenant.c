@@ -9,11 +9,15 @@
 
 #include "cli.h"
 
-static bool one_file(const cli_opts *o, const char *cmd)
+typedef struct tenant_opts {
+  bool json, check;
+} tenant_opts;
+
+static bool one_file(const cli_args *a, const char *cmd)
 {
-  if (o->nargs == 1)
+  if (a->n == 1)
     return true;
-  cli_error("%s takes exactly one tenant file (got %d arguments)", cmd, o->nargs);
+  cli_error("%s takes exactly one tenant file (got %d arguments)", cmd, a->n);
   return false;
 }
 
@@ -34,27 +38,29 @@ static void diag_json(const urbac_diag *d, const char *path)
   json_decref(out);
 }
 
-int cmd_validate(cli_opts *o)
+static int validate(void *opts, const cli_args *a)
 {
+  const tenant_opts *o = opts;
   urbac_model *m = NULL;
   urbac_snapshot *s = NULL;
-  if (!one_file(o, "validate"))
+  if (!one_file(a, "validate"))
     return EXIT_USAGE;
+  const char *path = a->v[0];
   urbac_diag *d = urbac_diag_new();
-  urbac_err err = d ? urbac_tenant_load_file(o->args[0], &m, d) : URBAC_ENOMEM;
+  urbac_err err = d ? urbac_tenant_load_file(path, &m, d) : URBAC_ENOMEM;
   if (!err)
     err = urbac_snapshot_compile(m, &s, d);
   if (o->json)
-    diag_json(d, o->args[0]);
+    diag_json(d, path);
   else if (err)
     cli_print_diag(d);
   else
-    printf("%s: valid (tenant %s: %zu users, %zu groups, %zu device groups, %zu devices, %zu roles)\n",
-           o->args[0], urbac_model_tenant(m), urbac_model_count(m, URBAC_OBJ_USER),
-           urbac_model_count(m, URBAC_OBJ_GROUP), urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP),
-           urbac_model_count(m, URBAC_OBJ_DEVICE), urbac_model_count(m, URBAC_OBJ_ROLE));
+    printf("%s: valid (tenant %s: %zu users, %zu groups, %zu device groups, %zu devices, %zu roles)\n", path,
+           urbac_model_tenant(m), urbac_model_count(m, URBAC_OBJ_USER), urbac_model_count(m, URBAC_OBJ_GROUP),
+           urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP), urbac_model_count(m, URBAC_OBJ_DEVICE),
+           urbac_model_count(m, URBAC_OBJ_ROLE));
   if (err && !urbac_diag_count(d))
-    cli_error("%s: %s", o->args[0], urbac_strerror(err));
+    cli_error("%s: %s", path, urbac_strerror(err));
   urbac_snapshot_free(s);
   urbac_model_free(m);
   urbac_diag_free(d);
@@ -79,15 +85,16 @@ static char *slurp(const char *path, size_t *len)
   return buf;
 }
 
-int cmd_fmt(cli_opts *o)
+static int fmt(void *opts, const cli_args *a)
 {
+  const tenant_opts *o = opts;
   urbac_model *m = NULL;
   char *out = NULL, *old = NULL;
   size_t len = 0, oldlen = 0;
   int rc = EXIT_USAGE;
-  if (!one_file(o, "fmt"))
+  if (!one_file(a, "fmt"))
     return EXIT_USAGE;
-  const char *path = o->args[0];
+  const char *path = a->v[0];
   urbac_diag *d = urbac_diag_new();
   urbac_format fmt = urbac_format_from_path(path);
   if (!d || urbac_tenant_load_file(path, &m, d) || urbac_tenant_save_buffer(m, fmt, &out, &len)) {
@@ -113,3 +120,19 @@ out:
   urbac_diag_free(d);
   return rc;
 }
+
+/* ---------------------------------------------------------------- the commands */
+
+static const cli_opt validate_opts[] = {CLI_ROW_JSON(tenant_opts)};
+static const cli_opt fmt_opts[] = {
+    {"check", 0, CLI_FLAG, offsetof(tenant_opts, check), 0, NULL, NULL,
+     "print the canonical form; exit 1 (changing nothing) if the file differs"},
+};
+
+const cli_command cli_validate = CLI_COMMAND("validate", "urbac validate FILE [--json]",
+                                             "Check a tenant file; print every error with file:line:column",
+                                             tenant_opts, validate_opts, validate);
+const cli_command cli_fmt =
+    CLI_COMMAND("fmt", "urbac fmt [--check] FILE",
+                "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)",
+                tenant_opts, fmt_opts, fmt);

@@ -24,6 +24,7 @@ typedef struct impact_out {
   FILE *f;
   bool explain, import;
   size_t rows;
+  uint32_t last_user; /* the table's user so far, UINT32_MAX before the first */
 } impact_out;
 
 typedef struct impact_text {

@@ -121,6 +121,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *
   }
   if (r->status == 401)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+  if (r->retry_after) {
+    snprintf(num, sizeof num, "%u", r->retry_after);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
+  }
   x->status = r->status;
   x->bytes = r->body.len;
   enum MHD_Result ok = MHD_queue_response(mc, r->status, resp);
@@ -453,16 +457,17 @@ urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
     return URBAC_ENOMEM;
   const char *const *ids;
   size_t n;
-  char why[512];
+  char why[512], db[1024];
+  urbac_store_url_shown(cfg->db_url, db, sizeof db); /* never the password */
   urbac_audit_opts audit = {cfg->audit_key_file, cfg->witness_file, cfg->witness_syslog};
-  urbac_err err = urbac_store_open(cfg->db_url, &s->lookup_store, d);
+  urbac_err err = urbac_store_open(cfg->db_url, URBAC_STORE_WRITE, &s->lookup_store, d);
   if (!err) /* a bad audit key is refused before anything is served */
     err = urbac_store_set_audit(s->lookup_store, &audit, d);
   if (!err && (err = urbac_store_tenants(s->lookup_store, &ids, &n)) != URBAC_OK)
-    urbac_diag_add(d, err, cfg->db_url, 0, 0, NULL, "cannot list the store's tenants (run 'urbac init'?)");
+    urbac_diag_add(d, err, db, 0, 0, NULL, "cannot list the store's tenants (run 'urbac init'?)");
   for (size_t i = 0; !err && i < n && i < SRV_MAX_TENANTS; i++)
     if (!srv_tenant_get(s, ids[i], why, sizeof why))
-      err = urbac_diag_add(d, URBAC_ESTORE, cfg->db_url, 0, 0, NULL, "%s", why);
+      err = urbac_diag_add(d, URBAC_ESTORE, db, 0, 0, NULL, "%s", why);
   if (!err)
     err = srv_preshared_load(s, d);
   if (!err && cfg->oidc_file)

@@ -118,7 +118,8 @@ void srv_json(srv_resp *r, unsigned status, json_t *j)
 
 static void error_json(srv_resp *r, unsigned status, const char *code, const char *target, const char *message)
 {
-  json_t *e = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message", message, "target", target);
+  /* no target: the member is left out (the OpenAPI Error has it as a string, never null) */
+  json_t *e = json_pack("{s:{s:s, s:s, s:s*}}", "error", "code", code, "message", message, "target", target);
   srv_json(r, status, e);
 }
 
@@ -147,6 +148,8 @@ unsigned srv_status_of(urbac_err err)
     return 409;
   case URBAC_ELIMIT:
     return 413;
+  case URBAC_EUNAVAILABLE:
+    return 503;
   case URBAC_ENOMEM:
   case URBAC_EIO:
   case URBAC_ESTORE:
@@ -162,6 +165,8 @@ void srv_error_urbac(srv_resp *r, urbac_err err, const urbac_diag *d, const char
 {
   char line[1024];
   size_t n = urbac_diag_count(d);
+  if (err == URBAC_EUNAVAILABLE || (n && urbac_diag_get(d, 0)->code == URBAC_EUNAVAILABLE))
+    r->retry_after = 1; /* the store reconnects at most 5 s apart: a second is a fair first wait */
   if (n == 0) {
     error_json(r, srv_status_of(err), urbac_err_name(err), target, urbac_strerror(err));
     return;
@@ -177,7 +182,7 @@ void srv_error_urbac(srv_resp *r, urbac_err err, const urbac_diag *d, const char
                                              "target", e->path ? e->path : ""));
   }
   urbac_diag_format(d, 0, line, sizeof line);
-  json_t *e = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", urbac_err_name(first->code), "message", line,
+  json_t *e = json_pack("{s:{s:s, s:s, s:s*}}", "error", "code", urbac_err_name(first->code), "message", line,
                         "target", t);
   if (json_array_size(details))
     json_object_set(json_object_get(e, "error"), "details", details);
@@ -302,9 +307,10 @@ static bool size_arg(const char *v, size_t max, size_t *out)
   if (!v || !*v)
     return false;
   for (; *v; v++) {
-    if (*v < '0' || *v > '9' || n > max)
+    size_t digit = (size_t)(*v - '0');
+    if (*v < '0' || *v > '9' || n > (max - digit) / 10) /* checked before it could wrap around */
       return false;
-    n = n * 10 + (size_t)(*v - '0');
+    n = n * 10 + digit;
   }
   *out = n;
   return n <= max;

@@ -1,8 +1,9 @@
 /*
  * server/metrics.c - what an operator watches: /healthz, /readyz, /metrics
  * (Prometheus text: requests and latency histograms by route, decisions by
- * outcome, each tenant's revision, snapshot rebuilds and their time), the
- * access log (one JSON line per request) and the OpenAPI document.
+ * outcome, each tenant's revision, snapshot rebuilds and their time, whether
+ * the store is reachable, its reconnections and how far behind each tenant may
+ * be), the access log (one JSON line per request) and the OpenAPI document.
  *
  * Counters are relaxed atomics: a request costs a few uncontended increments.
  *
@@ -41,9 +42,46 @@ void srv_h_healthz(srv *s, srv_req *req, srv_resp *r)
 void srv_h_readyz(srv *s, srv_req *req, srv_resp *r)
 {
   (void)req;
-  bool stopping = atomic_load(&s->stopping);
-  srv_json(r, stopping ? 503 : 200, json_pack("{s:s, s:I}", "status", stopping ? "stopping" : "ready", "tenants",
-                                              (json_int_t)atomic_load(&s->ntenants)));
+  char why[600] = "";
+  bool stopping = atomic_load(&s->stopping), store = srv_store_ready(s, why, sizeof why);
+  const char *status = stopping ? "stopping" : store ? "ready" : "store unavailable";
+  srv_json(r, stopping || !store ? 503 : 200,
+           json_pack("{s:s, s:I, s:s?}", "status", status, "tenants", (json_int_t)atomic_load(&s->ntenants),
+                     "reason", store ? NULL : why));
+  if (!store)
+    r->retry_after = 1;
+}
+
+/* The store as each tenant's change feed sees it. */
+static void store_metrics(srv *s, srv_buf *b, size_t n)
+{
+  char why[8];
+  uint64_t reconnects = 0, now = srv_now_us();
+  for (size_t i = 0; i < n; i++)
+    reconnects += atomic_load(&s->tenants[i]->feed_reconnects);
+  srv_buf_printf(
+      b,
+      "# HELP urbac_store_up Whether every tenant's change feed reaches the store and is caught up.\n"
+      "# TYPE urbac_store_up gauge\nurbac_store_up %d\n"
+      "# HELP urbac_store_reconnects_total Connections to the store made again after one broke.\n"
+      "# TYPE urbac_store_reconnects_total counter\nurbac_store_reconnects_total %llu\n"
+      "# HELP urbac_store_lag_seconds Time since each tenant was last known to be the store's latest.\n"
+      "# TYPE urbac_store_lag_seconds gauge\n"
+      "# HELP urbac_store_lag_revisions Revisions the store was last seen ahead of what is served.\n"
+      "# TYPE urbac_store_lag_revisions gauge\n",
+      srv_store_ready(s, why, sizeof why) ? 1 : 0, (unsigned long long)reconnects);
+  for (size_t i = 0; i < n; i++) {
+    srv_tenant *t = s->tenants[i];
+    json_t *id = json_string(t->id); /* escaped as JSON, which Prometheus label values accept */
+    char *q = json_dumps(id, JSON_ENCODE_ANY);
+    uint64_t synced = atomic_load(&t->feed_synced_us), seen = atomic_load(&t->feed_seen);
+    uint64_t served = srv_tenant_snap(t)->revision;
+    srv_buf_printf(b, "urbac_store_lag_seconds{tenant=%s} %.3f\nurbac_store_lag_revisions{tenant=%s} %llu\n",
+                   q ? q : "\"?\"", now > synced ? (double)(now - synced) / 1e6 : 0.0, q ? q : "\"?\"",
+                   (unsigned long long)(seen > served ? seen - served : 0));
+    free(q);
+    json_decref(id);
+  }
 }
 
 static void route_metrics(srv *s, srv_buf *b, const char *method, const char *path, size_t i)
@@ -103,6 +141,7 @@ void srv_h_metrics(srv *s, srv_req *req, srv_resp *r)
     free(q);
     json_decref(id);
   }
+  store_metrics(s, b, n);
   srv_read_unlock();
   r->status = b->oom ? 500 : 200;
   r->content_type = "text/plain; version=0.0.4";

@@ -26,6 +26,7 @@
 
 #include "urbac/urbac.h"
 #include "urbac/server.h"
+#include "urbac/store.h"
 
 #define SRV_MAX_SEGS 12        /* path segments */
 #define SRV_MAX_ARGS 32        /* query arguments */
@@ -98,6 +99,7 @@ typedef struct srv_resp {
   uint64_t revision;
   bool etag;
   bool wait; /* minRevision not reached yet: no reply; the face parks the request and dispatches it again */
+  unsigned retry_after; /* seconds, for a Retry-After header (0: none): the store is unavailable */
 } srv_resp;
 
 /* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
@@ -150,6 +152,13 @@ struct srv_tenant {
   urbac_store *store;         /* used under write_lock */
   pthread_t watcher;
   bool watching;
+  /* the change feed's view of the store (tenants.c), for /readyz and /metrics */
+  _Atomic bool feed_down;           /* the last round did not reach the store, or could not catch up */
+  _Atomic uint64_t feed_synced_us;  /* when the snapshot was last known to be the store's latest */
+  _Atomic uint64_t feed_seen;       /* the store's revision, as last read */
+  _Atomic uint64_t feed_reconnects; /* times the feed's connection was made again */
+  pthread_mutex_t feed_lock;        /* guards feed_why */
+  char feed_why[256];               /* while down: why */
 };
 
 /* Finds tenant `id`, loading it from the store the first time; NULL when the
@@ -168,6 +177,9 @@ urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, u
 /* Re-reads the tenant's API keys from `st` and swaps them in (RCU). */
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st);
 void srv_tenants_stop(srv *s);
+/* Is every followed tenant's feed up to date with the store? When not, the first
+ * reason in `why` ("tenant contoso: store unavailable for 3.2 s: ..."). */
+bool srv_store_ready(srv *s, char *why, size_t why_size);
 
 /* ---------------------------------------------------------------- auth */
 

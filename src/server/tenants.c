@@ -10,7 +10,10 @@
  * One watcher thread per tenant follows the store's change feed
  * (urbac_store_watch: LISTEN/NOTIFY on PostgreSQL, polling on SQLite), so a
  * change committed by another process is served within a second, and re-reads
- * the tenant's API keys twice a second.
+ * the tenant's API keys twice a second. When the store goes away (a PostgreSQL
+ * restart) the watcher keeps the snapshot it has, says so (/readyz, /metrics),
+ * waits at the store's back-off pace (never spinning) and, once the store is
+ * back, reads the revision and catches up before it says ready again.
  *
  * Depends on: the public API, liburcu-bp.
  */
@@ -112,26 +115,81 @@ void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st)
   srv_keyset_free(old);
 }
 
+/* What the watcher's round found: up and caught up at `seen`, or down and why. */
+static void feed_report(srv_tenant *t, urbac_store *st, urbac_err err, uint64_t seen, const char *why)
+{
+  urbac_store_health h = {false, 0, ""};
+  if (st)
+    urbac_store_health_get(st, &h);
+  atomic_store(&t->feed_reconnects, h.reconnects);
+  if (!err) {
+    atomic_store(&t->feed_seen, seen);
+    atomic_store(&t->feed_synced_us, srv_now_us());
+    atomic_store(&t->feed_down, false);
+    return;
+  }
+  pthread_mutex_lock(&t->feed_lock);
+  snprintf(t->feed_why, sizeof t->feed_why, "%s", h.why[0] ? h.why : why);
+  pthread_mutex_unlock(&t->feed_lock);
+  atomic_store(&t->feed_down, true);
+}
+
 static void *watch(void *arg)
 {
   srv_tenant *t = arg;
   srv *s = t->server;
   urbac_store *st = NULL;
-  if (urbac_store_open(s->cfg->db_url, &st, NULL) != URBAC_OK)
+  urbac_diag *d = urbac_diag_new();
+  char why[256];
+  if (!d || urbac_store_open(s->cfg->db_url, URBAC_STORE_WRITE, &st, NULL) != URBAC_OK) {
+    feed_report(t, NULL, URBAC_ESTORE, 0, "the change feed cannot open the store");
+    urbac_diag_free(d);
     return NULL;
+  }
   while (!atomic_load(&s->stopping)) {
     srv_read_lock(); /* a writer may swap and free the snapshot meanwhile */
     uint64_t have = srv_tenant_snap(t)->revision, rev = have;
     srv_read_unlock();
-    if (urbac_store_watch(st, t->id, have, WATCH_MS, &rev) == URBAC_OK && rev > have) {
+    /* while the store is down this waits WATCH_MS too: the thread sleeps */
+    urbac_err err = urbac_store_watch(st, t->id, have, WATCH_MS, &rev);
+    snprintf(why, sizeof why, "%s", urbac_strerror(err));
+    if (!err && rev > have) { /* another writer, or what was written while the store was away */
       pthread_mutex_lock(&t->write_lock);
-      srv_tenant_refresh(t, NULL);
+      urbac_diag_clear(d);
+      err = srv_tenant_refresh(t, d);
       pthread_mutex_unlock(&t->write_lock);
+      if (err && urbac_diag_count(d))
+        urbac_diag_format(d, 0, why, sizeof why);
     }
-    srv_tenant_keys_refresh(t, st);
+    if (!err)
+      srv_tenant_keys_refresh(t, st);
+    feed_report(t, st, err, rev, why);
+    if (err && err != URBAC_EUNAVAILABLE) { /* not a connection that comes back: do not spin on it */
+      struct timespec pause = {0, WATCH_MS * 1000000L};
+      nanosleep(&pause, NULL);
+    }
   }
   urbac_store_close(st);
+  urbac_diag_free(d);
   return NULL;
+}
+
+bool srv_store_ready(srv *s, char *why, size_t why_size)
+{
+  size_t n = atomic_load_explicit(&s->ntenants, memory_order_acquire);
+  for (size_t i = 0; i < n; i++) {
+    srv_tenant *t = s->tenants[i];
+    if (!atomic_load(&t->feed_down))
+      continue;
+    double since = (double)(srv_now_us() - atomic_load(&t->feed_synced_us)) / 1e6;
+    pthread_mutex_lock(&t->feed_lock);
+    snprintf(why, why_size,
+             "tenant %s: the store is unavailable or not caught up (last in step %.1f s ago): %s", t->id,
+             since, t->feed_why);
+    pthread_mutex_unlock(&t->feed_lock);
+    return false;
+  }
+  return true;
 }
 
 static void tenant_free(srv_tenant *t)
@@ -142,6 +200,7 @@ static void tenant_free(srv_tenant *t)
   srv_keyset_free(t->keys);
   urbac_store_close(t->store);
   pthread_mutex_destroy(&t->write_lock);
+  pthread_mutex_destroy(&t->feed_lock);
   free(t->id);
   free(t);
 }
@@ -154,8 +213,10 @@ static srv_tenant *tenant_open(srv *s, const char *id, char *why, size_t why_siz
     goto fail;
   t->server = s;
   pthread_mutex_init(&t->write_lock, NULL);
+  pthread_mutex_init(&t->feed_lock, NULL);
+  atomic_store(&t->feed_synced_us, srv_now_us());
   urbac_audit_opts audit = {s->cfg->audit_key_file, s->cfg->witness_file, s->cfg->witness_syslog};
-  if (urbac_store_open(s->cfg->db_url, &t->store, d) != URBAC_OK ||
+  if (urbac_store_open(s->cfg->db_url, URBAC_STORE_WRITE, &t->store, d) != URBAC_OK ||
       urbac_store_set_audit(t->store, &audit, d) != URBAC_OK ||
       snap_build(s, t->store, id, &t->current, d) != URBAC_OK)
     goto fail;

@@ -9,19 +9,45 @@
  * by any process or server. Audit records keep their insertion order in a
  * serial column, so a reordered record shows.
  *
+ * A restart of the server is survived: a statement that fails on a broken
+ * connection (PQstatus CONNECTION_BAD) is URBAC_EUNAVAILABLE, and the next call
+ * outside a transaction connects again, at most once per back-off delay (100 ms
+ * doubling to 5 s, each drawn at random between half and all of it, so a fleet of
+ * servers does not reconnect in step); calls in between fail at once. A call that
+ * finds the connection broken before it started anything (the server restarted
+ * while this one was idle) reconnects and runs once more. Inside a transaction
+ * nothing is retried: the transaction is lost, and said so. A new connection runs
+ * the session settings again and LISTENs again (the watcher then re-reads the
+ * revision: nothing committed meanwhile is missed). Connections time out after 5 s
+ * and use TCP keepalives, so a server that vanished is noticed (URL parameters
+ * override both). Messages never show the URL's password.
+ *
  * Depends on: util, io/objects, libpq.
  */
 #include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "store/store.h"
+
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 5000
 
 typedef struct pg {
   PGconn *c;
   char *url;
+  urbac_store_mode mode;
   bool listening;
+  bool in_tx;           /* a transaction is open: a broken connection is not made again under it */
+  bool set_up;          /* db_setup ran: a new connection runs it again */
+  bool down;            /* the connection broke and is not made again yet */
+  unsigned failures;    /* connection attempts failed in a row */
+  uint64_t retry_at_ms; /* monotonic: no attempt before */
+  uint64_t reconnects;
+  unsigned seed; /* the jitter's */
+  char why[256]; /* why it is down, password removed */
 } pg;
 
 static const char *const steps[] = {
@@ -46,23 +72,135 @@ static bool accepts(const char *url)
   return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
 }
 
-/* The URL without its password, for messages. */
+static uint64_t now_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+static bool broken(const pg *b) { return !b->c || PQstatus(b->c) != CONNECTION_OK; }
+
+/* libpq's message, one line, without the URL's password. */
+static void message(const pg *b, const PGresult *r, char *out, size_t size)
+{
+  const char *msg = r ? PQresultErrorMessage(r) : b->c ? PQerrorMessage(b->c) : "out of memory";
+  snprintf(out, size, "%s", msg && *msg ? msg : "unknown error");
+  out[strcspn(out, "\n")] = '\0';
+  urbac__redact(out, size, b->url);
+}
+
+static urbac_err unavailable(const pg *b, urbac_diag *d, const char *what)
+{
+  uint64_t now = now_ms();
+  return urbac__diag_add(d, URBAC_EUNAVAILABLE, "postgres", 0, 0, NULL,
+                         "%s: the store is unavailable (%s); reconnecting, next attempt in %llu ms", what,
+                         b->why[0] ? b->why : "the connection broke",
+                         (unsigned long long)(b->retry_at_ms > now ? b->retry_at_ms - now : 0));
+}
+
+/* The connection just broke: say why, and allow a new one at once. */
+static void note_break(pg *b, const PGresult *r)
+{
+  if (b->down)
+    return;
+  b->down = true;
+  b->failures = 0;
+  b->retry_at_ms = now_ms();
+  b->listening = false;
+  message(b, r, b->why, sizeof b->why);
+}
+
 static urbac_err fail(pg *b, urbac_diag *d, const char *what, const PGresult *r)
 {
-  const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(b->c);
   char clean[1024];
-  snprintf(clean, sizeof clean, "%s", msg && *msg ? msg : "unknown error");
-  clean[strcspn(clean, "\n")] = '\0';
+  if (b->c && broken(b)) {
+    note_break(b, r);
+    return unavailable(b, d, what);
+  }
+  message(b, r, clean, sizeof clean);
   return urbac__diag_add(d, URBAC_ESTORE, "postgres", 0, 0, NULL, "%s: %s", what, clean);
+}
+
+/* Connects to `url`, with a connection timeout and keepalives the URL may override. */
+static PGconn *dial(const char *url)
+{
+  static const char *const keys[] = {"connect_timeout",  "keepalives_idle", "keepalives_interval",
+                                     "keepalives_count", "dbname",          NULL};
+  const char *const values[] = {"5", "30", "10", "3", url, NULL};
+  return PQconnectdbParams(keys, values, 1);
+}
+
+/* What every connection runs first. */
+static bool session(pg *b)
+{
+  char sql[200];
+  snprintf(sql, sizeof sql, "SET client_min_messages = warning;%s%s",
+           b->set_up ? " SET synchronous_commit = on;" : "",
+           b->mode == URBAC_STORE_READ ? " SET default_transaction_read_only = on;" : "");
+  PGresult *r = PQexec(b->c, sql);
+  bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  return ok;
+}
+
+/* A working connection: the one there is, or a new one when it broke, the back-off
+ * allows and no transaction is open; URBAC_EUNAVAILABLE otherwise. */
+static urbac_err connected(pg *b, urbac_diag *d, const char *what)
+{
+  if (!broken(b)) {
+    b->down = false;
+    return URBAC_OK;
+  }
+  if (!b->down)
+    note_break(b, NULL);
+  uint64_t now = now_ms();
+  if (b->in_tx || now < b->retry_at_ms)
+    return unavailable(b, d, what);
+  PQfinish(b->c);
+  b->c = dial(b->url);
+  if (b->c && PQstatus(b->c) == CONNECTION_OK && session(b)) {
+    b->down = false;
+    b->failures = 0;
+    b->why[0] = '\0';
+    b->reconnects++;
+    return URBAC_OK;
+  }
+  message(b, NULL, b->why, sizeof b->why);
+  unsigned shift = b->failures < 6 ? b->failures : 6;
+  uint64_t delay = (uint64_t)BACKOFF_FIRST_MS << shift;
+  delay = delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
+  b->retry_at_ms = now + delay / 2 + (uint64_t)rand_r(&b->seed) % (delay / 2 + 1);
+  b->failures++;
+  return unavailable(b, d, what);
+}
+
+/* Did `r` fail because the connection is gone, with nothing lost (no transaction
+ * open)? Then the statement may run again on a new connection. */
+static bool retry(pg *b, PGresult *r)
+{
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || b->in_tx || !broken(b) || b->down)
+    return false;
+  note_break(b, r);
+  PQclear(r);
+  return connected(b, NULL, "") == URBAC_OK;
 }
 
 /* Runs a statement with text parameters; *out (may be NULL) gets the result. */
 static urbac_err run(pg *b, const char *sql, int n, const char *const *params, PGresult **out, urbac_diag *d,
                      const char *what)
 {
+  urbac_err err = connected(b, d, what);
+  if (err)
+    return err;
   PGresult *r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
+  if (retry(b, r))
+    r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
+  else if (broken(b) && b->down)
+    return unavailable(b, d, what); /* r was freed by retry() */
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  urbac_err err = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? URBAC_OK : fail(b, d, what, r);
+  err = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? URBAC_OK : fail(b, d, what, r);
   if (out && !err)
     *out = r;
   else
@@ -70,7 +208,7 @@ static urbac_err run(pg *b, const char *sql, int n, const char *const *params, P
   return err;
 }
 
-/* Runs a script of several statements (no parameters). */
+/* Runs a script of several statements (no parameters), inside a transaction. */
 static urbac_err run_script(pg *b, const char *sql, urbac_diag *d, const char *what)
 {
   PGresult *r = PQexec(b->c, sql);
@@ -87,21 +225,30 @@ static void db_close(void *p)
   urbac__free(b);
 }
 
-static urbac_err db_open(const char *url, void **out, urbac_diag *d)
+static urbac_err db_open(const char *url, urbac_store_mode mode, void **out, urbac_diag *d)
 {
   pg *b = urbac__calloc(1, sizeof *b);
   if (!b || !(b->url = urbac__strdup(url))) {
     urbac__free(b);
     return URBAC_ENOMEM;
   }
-  b->c = PQconnectdb(url);
+  b->mode = mode;
+  b->seed = (unsigned)now_ms() ^ (unsigned)(uintptr_t)b;
+  b->c = dial(url);
+  urbac_err err = URBAC_OK;
   if (!b->c || PQstatus(b->c) != CONNECTION_OK) {
-    urbac_err err = b->c ? fail(b, d, "cannot connect to the store", NULL) : URBAC_ENOMEM;
+    char why[1024];
+    message(b, NULL, why, sizeof why);
+    err = b->c ? urbac__diag_add(d, URBAC_ESTORE, "postgres", 0, 0, NULL, "cannot connect to the store: %s",
+                                 why)
+               : URBAC_ENOMEM;
+  } else if (!session(b)) {
+    err = fail(b, d, "cannot set up the session", NULL);
+  }
+  if (err) {
     db_close(b);
     return err;
   }
-  PGresult *r = PQexec(b->c, "SET client_min_messages = warning");
-  PQclear(r);
   *out = b;
   return URBAC_OK;
 }
@@ -126,8 +273,38 @@ static urbac_err db_schema(void *p, int *version, urbac_diag *d)
 
 static urbac_err db_setup(void *p, urbac_diag *d)
 {
+  pg *b = p;
+  b->set_up = true; /* again on every new connection */
   /* synchronous_commit on: a commit is flushed before it is acknowledged */
-  return run(p, "SET synchronous_commit = on", 0, NULL, NULL, d, "cannot set up the store");
+  return run(b, "SET synchronous_commit = on", 0, NULL, NULL, d, "cannot set up the store");
+}
+
+static void db_rollback(void *p)
+{
+  pg *b = p;
+  if (!broken(b))
+    PQclear(PQexec(b->c, "ROLLBACK"));
+  b->in_tx = false;
+}
+
+static urbac_err db_begin(void *p, bool write, urbac_diag *d)
+{
+  pg *b = p;
+  urbac_err err = run(b, "BEGIN", 0, NULL, NULL, d, "cannot start a transaction");
+  b->in_tx = !err;
+  if (!err && write) /* writers take turns, across every process and server */
+    err = run(b, "SELECT pg_advisory_xact_lock(7365147322)", 0, NULL, NULL, d, "cannot lock the store");
+  if (err && b->in_tx) /* the caller rolls back only what began */
+    db_rollback(b);
+  return err;
+}
+
+static urbac_err db_commit(void *p, urbac_diag *d)
+{
+  pg *b = p;
+  urbac_err err = run(b, "COMMIT", 0, NULL, NULL, d, "commit failed");
+  b->in_tx = false;
+  return err;
 }
 
 static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
@@ -137,28 +314,18 @@ static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
   if (version < 1 || version > URBAC__SCHEMA_VERSION)
     return URBAC_EINVAL;
   snprintf(v, sizeof v, "%d", version);
-  urbac_err err = run(p, "BEGIN", 0, NULL, NULL, d, "cannot start the migration");
-  if (!err)
-    err = run_script(p, steps[version], d, "migration failed");
+  urbac_err err = db_begin(p, true, d);
+  if (err)
+    return err;
+  err = run_script(p, steps[version], d, "migration failed");
   if (!err)
     err = run(p, "INSERT INTO urbac_schema VALUES ($1, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
               1, params, NULL, d, "migration failed");
   if (!err)
-    return run(p, "COMMIT", 0, NULL, NULL, d, "migration failed");
-  PQclear(PQexec(((pg *)p)->c, "ROLLBACK"));
+    return db_commit(p, d);
+  db_rollback(p);
   return err;
 }
-
-static urbac_err db_begin(void *p, bool write, urbac_diag *d)
-{
-  urbac_err err = run(p, "BEGIN", 0, NULL, NULL, d, "cannot start a transaction");
-  if (!err && write) /* writers take turns, across every process and server */
-    err = run(p, "SELECT pg_advisory_xact_lock(7365147322)", 0, NULL, NULL, d, "cannot lock the store");
-  return err;
-}
-
-static urbac_err db_commit(void *p, urbac_diag *d) { return run(p, "COMMIT", 0, NULL, NULL, d, "commit failed"); }
-static void db_rollback(void *p) { PQclear(PQexec(((pg *)p)->c, "ROLLBACK")); }
 
 /* ---------------------------------------------------------------- rows */
 
@@ -359,22 +526,51 @@ static urbac_err db_notify(void *p, const char *tenant, urbac_diag *d)
   return run(p, "SELECT pg_notify('urbac', $1)", 1, params, NULL, d, "cannot notify");
 }
 
-/* LISTEN once, then sleep on the connection's socket until a notification or `ms`. */
+/* Sleeps `ms`, or till the next reconnection attempt when that is sooner. */
+static void nap(const pg *b, int ms)
+{
+  uint64_t now = now_ms(), until = now + (uint64_t)ms;
+  if (b->retry_at_ms > now && b->retry_at_ms < until)
+    until = b->retry_at_ms;
+  struct timespec t = {(time_t)((until - now) / 1000), (long)((until - now) % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+/* LISTEN (again, on a new connection: then back at once, so the caller reads the
+ * revision and misses nothing), then sleep on the socket until a notification or
+ * `ms`. While the store is down: sleep, never spin. */
 static urbac_err db_wait(void *p, int ms)
 {
   pg *b = p;
+  if (connected(b, NULL, "") != URBAC_OK) {
+    nap(b, ms);
+    return URBAC_EUNAVAILABLE;
+  }
   if (!b->listening) {
-    if (run(b, "LISTEN urbac", 0, NULL, NULL, NULL, "cannot listen"))
-      return URBAC_ESTORE;
-    b->listening = true;
+    urbac_err err = run(b, "LISTEN urbac", 0, NULL, NULL, NULL, "cannot listen");
+    if (err == URBAC_EUNAVAILABLE)
+      nap(b, ms);
+    b->listening = !err;
+    return err;
   }
   struct pollfd fd = {PQsocket(b->c), POLLIN, 0};
-  if (poll(&fd, 1, ms) < 0 || !PQconsumeInput(b->c))
+  if (poll(&fd, 1, ms) < 0)
     return URBAC_ESTORE;
+  if (!PQconsumeInput(b->c) || broken(b)) {
+    note_break(b, NULL);
+    return URBAC_EUNAVAILABLE;
+  }
   PGnotify *n;
   while ((n = PQnotifies(b->c)) != NULL)
     PQfreemem(n);
   return URBAC_OK;
+}
+
+static void db_health(const void *p, urbac_store_health *h)
+{
+  const pg *b = p;
+  *h = (urbac_store_health){!b->down, b->reconnects, ""};
+  snprintf(h->why, sizeof h->why, "%s", b->down ? b->why : "");
 }
 
 const urbac__store_ops urbac__postgres_ops = {
@@ -382,4 +578,5 @@ const urbac__store_ops urbac__postgres_ops = {
     db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
     db_objects,     db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
     db_audit_each,  db_wait,       db_notify,     NULL, /* damaged pages surface as errors of the reads */
+    db_health,
 };

@@ -7,10 +7,20 @@
  * start with BEGIN IMMEDIATE: the write lock is taken before the revision is
  * read, so two writers serialize and the second sees the first's revision.
  *
+ * A store is named by a file path, sqlite:///ABSOLUTE/PATH, sqlite:RELATIVE/PATH
+ * or a SQLite file: URI. Only URBAC_STORE_CREATE creates a missing file. A store
+ * opened for reading is opened read-only (SQLITE_OPEN_READONLY), so a file the
+ * caller may not write can be read. In WAL mode a reader needs the -wal and -shm
+ * files beside the database; when the folder does not let this user create them
+ * and no -wal file holds changes not yet in the database (a clean close leaves
+ * none), the file is read as immutable (docs/operations.md says what that means).
+ *
  * Depends on: util, io/objects, SQLite.
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "store/store.h"
@@ -18,6 +28,7 @@
 typedef struct db {
   sqlite3 *h;
   char *path;
+  urbac_store_mode mode;
 } db;
 
 /* One SQL script per schema version; step N takes version N-1 to N. */
@@ -43,7 +54,13 @@ static urbac_err fail(db *b, urbac_diag *d, const char *what)
   return urbac__diag_add(d, URBAC_ESTORE, b->path, 0, 0, NULL, "%s: %s", what, sqlite3_errmsg(b->h));
 }
 
-static bool accepts(const char *url) { return strstr(url, "://") == NULL || strncmp(url, "file:", 5) == 0; }
+/* Paths, sqlite: URLs and file: URIs; not another scheme's URL. */
+static bool accepts(const char *url)
+{
+  return strncmp(url, "sqlite:", 7) == 0 || strncmp(url, "file:", 5) == 0 ||
+         (strstr(url, "://") == NULL && strncmp(url, "postgres:", 9) != 0 &&
+          strncmp(url, "postgresql:", 11) != 0);
+}
 
 static void db_close(void *p)
 {
@@ -58,21 +75,109 @@ static urbac_err exec(db *b, const char *sql, urbac_diag *d, const char *what)
   return sqlite3_exec(b->h, sql, NULL, NULL, NULL) == SQLITE_OK ? URBAC_OK : fail(b, d, what);
 }
 
-static urbac_err db_open(const char *url, void **out, urbac_diag *d)
+/* The file `url` names (a copy), or the file: URI itself; NULL (with the reason) for a malformed
+ * sqlite: URL. */
+static char *url_path(const char *url, urbac_diag *d)
+{
+  const char *path = url;
+  if (strncmp(url, "sqlite://", 9) == 0)
+    path = url[9] == '/' ? url + 9 : NULL; /* sqlite:///abs/path: no host */
+  else if (strncmp(url, "sqlite:", 7) == 0)
+    path = url + 7; /* sqlite:relative/path, sqlite:/abs/path */
+  if (!path || !*path) {
+    urbac__diag_add(d, URBAC_EINVAL, url, 0, 0, NULL,
+                    "a SQLite store URL is sqlite:///ABSOLUTE/PATH or sqlite:RELATIVE/PATH (with no host)");
+    return NULL;
+  }
+  char *copy = urbac__strdup(path);
+  if (!copy)
+    urbac__diag_add(d, URBAC_ENOMEM, url, 0, 0, NULL, "out of memory");
+  return copy;
+}
+
+/* file:PATH?immutable=1, PATH percent-encoded. */
+static char *immutable_uri(const char *path)
+{
+  urbac__buf u = {0};
+  urbac__buf_puts(&u, "file:");
+  for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+        strchr("/._~-", *c))
+      urbac__buf_printf(&u, "%c", *c);
+    else
+      urbac__buf_printf(&u, "%%%02X", *c);
+  urbac__buf_puts(&u, "?immutable=1");
+  return urbac__buf_take(&u, NULL);
+}
+
+/* Are there changes beside the file not yet in it: a -wal file with something in
+ * it, or a rollback journal? */
+static bool pending(const char *path)
+{
+  char side[4200];
+  struct stat st;
+  snprintf(side, sizeof side, "%s-wal", path);
+  if (stat(side, &st) == 0 && st.st_size > 0)
+    return true;
+  snprintf(side, sizeof side, "%s-journal", path);
+  return stat(side, &st) == 0;
+}
+
+/* Opens `target` with `flags` and reads it once: a file that is not a database, or a WAL
+ * file this user cannot open, fails here. */
+static int first_read(db *b, const char *target, int flags)
+{
+  sqlite3_close(b->h);
+  b->h = NULL;
+  int rc = sqlite3_open_v2(target, &b->h, flags | SQLITE_OPEN_URI, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(b->h, 5000);
+    rc = sqlite3_exec(b->h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+  }
+  return rc;
+}
+
+/* Reading only: read-only, or, when the WAL files cannot be made here and none
+ * holds pending changes, immutable. */
+static int open_read(db *b)
+{
+  int rc = first_read(b, b->path, SQLITE_OPEN_READONLY);
+  int primary = rc & 0xff;
+  if ((primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) && strncmp(b->path, "file:", 5) != 0 &&
+      !pending(b->path)) {
+    char *uri = immutable_uri(b->path);
+    rc = uri ? first_read(b, uri, SQLITE_OPEN_READONLY) : SQLITE_NOMEM;
+    urbac__free(uri);
+  }
+  return rc;
+}
+
+static urbac_err db_open(const char *url, urbac_store_mode mode, void **out, urbac_diag *d)
 {
   db *b = urbac__calloc(1, sizeof *b);
-  if (!b || !(b->path = urbac__strdup(url))) {
-    urbac__free(b);
+  if (!b)
     return URBAC_ENOMEM;
-  }
   urbac_err err = URBAC_OK;
-  if (sqlite3_open_v2(url, &b->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
-    err = fail(b, d, "cannot open the store");
-  if (!err)
-    sqlite3_busy_timeout(b->h, 5000);
-  /* the first statement reads the file: a file that is not a database fails here */
-  if (!err && sqlite3_exec(b->h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
-    err = urbac__diag_add(d, URBAC_ESCHEMA, url, 0, 0, NULL, "not a urbac store: %s", sqlite3_errmsg(b->h));
+  struct stat st;
+  b->mode = mode;
+  if (!(b->path = url_path(url, d)))
+    err = URBAC_EINVAL;
+  else if (mode != URBAC_STORE_CREATE && strncmp(b->path, "file:", 5) != 0 && stat(b->path, &st) != 0)
+    err =
+        urbac__diag_add(d, errno == ENOENT ? URBAC_ENOTFOUND : URBAC_ESTORE, b->path, 0, 0, NULL,
+                        errno == ENOENT ? "no store here (nothing was created): run 'urbac init' to make one"
+                                        : "cannot open the store: %s",
+                        strerror(errno));
+  int rc = SQLITE_OK;
+  if (!err && mode == URBAC_STORE_READ)
+    rc = open_read(b);
+  else if (!err)
+    rc =
+        first_read(b, b->path, SQLITE_OPEN_READWRITE | (mode == URBAC_STORE_CREATE ? SQLITE_OPEN_CREATE : 0));
+  if (!err && rc != SQLITE_OK)
+    err = (rc & 0xff) == SQLITE_NOTADB ? urbac__diag_add(d, URBAC_ESCHEMA, b->path, 0, 0, NULL,
+                                                         "not a urbac store: %s", sqlite3_errmsg(b->h))
+                                       : fail(b, d, "cannot open the store");
   if (err) {
     db_close(b);
     return err;
@@ -129,7 +234,11 @@ static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
 /* Settings, once the schema is known to be ours (a refused file is never written). */
 static urbac_err db_setup(void *p, urbac_diag *d)
 {
-  return exec(p, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", d, "cannot set up the store");
+  db *b = p;
+  if (b->mode == URBAC_STORE_READ) /* the journal mode is the file's: a reader leaves it */
+    return exec(b, "PRAGMA foreign_keys=ON;", d, "cannot set up the store");
+  return exec(b, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", d,
+              "cannot set up the store");
 }
 
 static urbac_err db_begin(void *p, bool write, urbac_diag *d)
@@ -403,9 +512,15 @@ static urbac_err db_integrity(void *p, urbac_diag *d)
   return err;
 }
 
+static void db_health(const void *p, urbac_store_health *h)
+{
+  (void)p;
+  *h = (urbac_store_health){true, 0, ""};
+}
+
 const urbac__store_ops urbac__sqlite_ops = {
     "sqlite",       accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
     db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
     db_objects,     db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
-    db_audit_each,  db_wait,       db_notify,     db_integrity,
+    db_audit_each,  db_wait,       db_notify,     db_integrity,  db_health,
 };

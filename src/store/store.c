@@ -11,6 +11,7 @@
  *
  * Depends on: util, model, io/objects.c, store backends, store/audit.c.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -33,23 +34,113 @@ struct urbac_plan {
 
 int urbac_store_schema(void) { return URBAC__SCHEMA_VERSION; }
 
-urbac_err urbac_store_open(const char *url, urbac_store **out, urbac_diag *d)
+/* Where the password of `url` is, as written: the text between the first ':'
+ * after "://" and the last '@' (so an unescaped '@' or '/' in it is covered),
+ * or a password= parameter; false when there is none. */
+static bool password_span(const char *url, size_t *at, size_t *len)
+{
+  const char *auth = strstr(url, "://"), *last = strrchr(url, '@'), *colon = NULL, *p = url;
+  if (auth && last && last > auth + 3)
+    colon = memchr(auth + 3, ':', (size_t)(last - auth - 3));
+  if (colon) {
+    *at = (size_t)(colon + 1 - url);
+    *len = (size_t)(last - colon - 1);
+    return true;
+  }
+  for (; (p = strstr(p, "password=")) != NULL; p += 9)
+    if (p == url || strchr("?& \t", p[-1])) {
+      *at = (size_t)(p + 9 - url);
+      *len = strcspn(p + 9, "& \t#");
+      return true;
+    }
+  return false;
+}
+
+void urbac_store_url_shown(const char *url, char *buf, size_t size)
+{
+  size_t at = 0, len = 0;
+  if (!size)
+    return;
+  if (!url)
+    url = "";
+  if (password_span(url, &at, &len))
+    snprintf(buf, size, "%.*s***%s", (int)at, url, url + at + len);
+  else
+    snprintf(buf, size, "%s", url);
+}
+
+/* Replaces each `needle` in `msg` by "***". */
+static void replace_all(char *msg, size_t size, const char *needle, size_t n)
+{
+  urbac__buf b = {0};
+  const char *p = msg, *hit;
+  if (!n)
+    return;
+  while ((hit = strstr(p, needle)) != NULL) {
+    urbac__buf_printf(&b, "%.*s***", (int)(hit - p), p);
+    p = hit + n;
+  }
+  if (p == msg)
+    return;
+  urbac__buf_puts(&b, p);
+  char *out = urbac__buf_take(&b, NULL);
+  snprintf(msg, size, "%s", out ? out : "(message withheld: it held a password)");
+  urbac__free(out);
+}
+
+void urbac__redact(char *msg, size_t size, const char *url)
+{
+  size_t at = 0, len = 0;
+  char secret[512], decoded[512];
+  if (!url || !password_span(url, &at, &len) || len == 0 || len >= sizeof secret)
+    return;
+  memcpy(secret, url + at, len);
+  secret[len] = '\0';
+  size_t k = 0;
+  for (size_t i = 0; i < len; i++) { /* as libpq decodes it */
+    if (secret[i] == '%' && i + 2 < len && isxdigit((unsigned char)secret[i + 1]) &&
+        isxdigit((unsigned char)secret[i + 2])) {
+      char hex[3] = {secret[i + 1], secret[i + 2], '\0'};
+      decoded[k++] = (char)strtol(hex, NULL, 16);
+      i += 2;
+    } else {
+      decoded[k++] = secret[i];
+    }
+  }
+  decoded[k] = '\0';
+  replace_all(msg, size, secret, len);
+  replace_all(msg, size, decoded, k);
+}
+
+urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store **out, urbac_diag *d)
 {
   urbac_store *s;
   int version = 0;
+  char shown[1024];
   *out = NULL;
+  if (!url || !*url)
+    return urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, NULL,
+                           "no store given: a SQLite file path, sqlite:///PATH or postgresql://...");
+  urbac_store_url_shown(url, shown, sizeof shown);
+  if (mode != URBAC_STORE_READ && mode != URBAC_STORE_WRITE && mode != URBAC_STORE_CREATE)
+    return urbac__diag_add(d, URBAC_EINVAL, shown, 0, 0, NULL, "unknown store open mode %d", (int)mode);
   if (!(s = urbac__calloc(1, sizeof *s)))
     return URBAC_ENOMEM;
   for (size_t i = 0; i < sizeof backends / sizeof backends[0] && !s->ops; i++)
     if (backends[i]->accepts(url))
       s->ops = backends[i];
-  urbac_err err = s->ops->open(url, &s->db, d);
+  urbac_err err = s->ops ? s->ops->open(url, mode, &s->db, d)
+                         : urbac__diag_add(d, URBAC_EINVAL, shown, 0, 0, NULL,
+                                           "not a store URL this urbac knows: a SQLite file path, "
+                                           "sqlite:///ABSOLUTE/PATH, sqlite:RELATIVE/PATH, a file: URI, "
+                                           "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
   if (!err)
     err = s->ops->schema(s->db, &version, d);
   if (!err && version < 0)
-    err = urbac__diag_add(d, URBAC_ESCHEMA, url, 0, 0, NULL, "not a urbac store: the database holds other tables");
+    err = urbac__diag_add(d, URBAC_ESCHEMA, shown, 0, 0, NULL,
+                          "not a urbac store: the database holds other tables");
   if (!err && version > URBAC__SCHEMA_VERSION)
-    err = urbac__diag_add(d, URBAC_ESCHEMA, url, 0, 0, NULL,
+    err = urbac__diag_add(d, URBAC_ESCHEMA, shown, 0, 0, NULL,
                           "the store's schema is version %d, newer than this urbac knows (%d): upgrade urbac",
                           version, URBAC__SCHEMA_VERSION);
   if (!err)
@@ -61,6 +152,8 @@ urbac_err urbac_store_open(const char *url, urbac_store **out, urbac_diag *d)
   *out = s;
   return URBAC_OK;
 }
+
+void urbac_store_health_get(const urbac_store *s, urbac_store_health *h) { s->ops->health(s->db, h); }
 
 void urbac_store_close(urbac_store *s)
 {
@@ -147,17 +240,18 @@ urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, 
       *revision = 0;
       err = URBAC_OK;
     }
-    if (err || *revision > after)
+    if ((err && err != URBAC_EUNAVAILABLE) || (!err && *revision > after))
       return err;
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long waited = (now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000;
     if (waited >= timeout_ms) {
       *revision = after;
-      return URBAC_OK;
-    }
-    err = s->ops->wait(s->db, (int)(timeout_ms - waited));
-    if (err)
       return err;
+    }
+    /* the backend sleeps (till the next reconnection attempt, at most) when the store is down */
+    urbac_err werr = s->ops->wait(s->db, (int)(timeout_ms - waited));
+    if (werr && werr != URBAC_EUNAVAILABLE)
+      return werr;
   }
 }
 

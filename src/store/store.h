@@ -28,7 +28,8 @@ typedef struct urbac__tenant_row {
 typedef struct urbac__store_ops {
   const char *name;
   bool (*accepts)(const char *url);
-  urbac_err (*open)(const char *url, void **db, urbac_diag *d);
+  /* opens `url` in `mode`; messages must not show a password */
+  urbac_err (*open)(const char *url, urbac_store_mode mode, void **db, urbac_diag *d);
   void (*close)(void *db);
   /* 0 for an empty database, -1 for one that holds something else */
   urbac_err (*schema)(void *db, int *version, urbac_diag *d);
@@ -56,6 +57,8 @@ typedef struct urbac__store_ops {
   urbac_err (*notify)(void *db, const char *tenant, urbac_diag *d);
   /* checks the database's own pages (URBAC_ESTORE naming the damage); NULL: nothing to check */
   urbac_err (*integrity)(void *db, urbac_diag *d);
+  /* the connection's health (a file is always up) */
+  void (*health)(const void *db, urbac_store_health *h);
 } urbac__store_ops;
 
 extern const urbac__store_ops urbac__sqlite_ops;
@@ -95,6 +98,9 @@ urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__t
 urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tenant,
                                  const urbac__tenant_row *row, urbac_diag *d);
 void urbac__utc_now(char *buf, size_t size);
+/* Replaces every occurrence of the password of `url` (as written, and
+ * percent-decoded) in `msg` with "***", in place. */
+void urbac__redact(char *msg, size_t size, const char *url);
 
 /* The schema, as numbered steps; each backend has its SQL for every step.
  * 2: state digests and MACs in the audit log, the tenant's state and key id. */

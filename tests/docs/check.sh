@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/docs/check.sh - docs follow code: every error code is documented, every
-# CLI option is in docs/cli.md, every catalog id and legacy id is in docs/catalog.md.
+# CLI command and option is in docs/cli.md, every catalog id and legacy id is in docs/catalog.md.
 # Usage: check.sh path/to/urbac SOURCE_DIR
 set -u
 U=$1
@@ -12,11 +12,16 @@ need() { # need FILE WORD WHAT
 for name in $(sed -n 's/^ *X(\([A-Z]*\), [0-9]*, .*/\1/p' "$S/include/urbac/error.h"); do
   [ "$name" = OK ] || need docs/errors.md "URBAC_$name" "error code"
 done
-for opt in $(sed -n 's/.*{"\([a-z-]*\)", \(no\|required\)_argument.*/\1/p' "$S/src/cli/main.c"); do
-  need docs/cli.md "--$opt" "option"
-done
-for cmd in catalog check effective explain fmt validate who-can import activate impact export init plan apply dump audit object role assignment user group directory-role device device-group; do
+# The commands as `urbac --help` lists them, and each command's options as its
+# own `--help` prints them (both come from the CLI's tables, src/cli/cmd_*.c):
+# each command has a section, each option a row in the options table.
+cmds=$("$U" --help | awk '/^commands:/ {on = 1; next} on && !NF {exit} on {print $1}')
+[ "$(wc -w <<<"$cmds")" -ge 28 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: 'urbac --help' lists only: $cmds"; }
+for cmd in $cmds; do
   grep -qE "^## (.*[ ,])?$cmd([ ,:]|$)" "$S/docs/cli.md" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: command $cmd has no section in docs/cli.md"; }
+  for opt in $("$U" "$cmd" --help | sed -n 's/^  \(-[a-z], \|    \)--\([a-z0-9-]*\).*/\2/p'); do
+    if grep -qE "^\| \`--$opt[ \`]" "$S/docs/cli.md"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: option --$opt of $cmd has no row in the options table of docs/cli.md"; fi
+  done
 done
 for id in $("$U" catalog --json | sed -n 's/.*"\(id\|actions\)": "\([^"]*\)".*/\2/p'); do
   need docs/catalog.md "\`$id\`" "id"

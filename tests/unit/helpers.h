@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "urbac/store.h"
 #include "urbac/urbac.h"
 
 typedef struct tenant {

@@ -5,38 +5,8 @@
  * the Nth allocation, for every N until a run needs no failure: each run must
  * return URBAC_ENOMEM (or succeed) and leave no allocation of ours behind.
  */
+#include "failing_alloc.h"
 #include "helpers.h"
-
-static long live, fail_at, count;
-
-static void *t_malloc(size_t n)
-{
-  if (fail_at && ++count == fail_at)
-    return NULL;
-  size_t *p = malloc(n + sizeof(size_t) * 2);
-  if (!p)
-    return NULL;
-  live++;
-  return p + 2;
-}
-
-static void t_free(void *p)
-{
-  if (!p)
-    return;
-  live--;
-  free((size_t *)p - 2);
-}
-
-static void *t_realloc(void *p, size_t n)
-{
-  if (!p)
-    return t_malloc(n);
-  if (fail_at && ++count == fail_at)
-    return NULL;
-  size_t *q = realloc((size_t *)p - 2, n + sizeof(size_t) * 2);
-  return q ? q + 2 : NULL;
-}
 
 /* Impact with import, then import and activation, on a model loaded already. */
 static int copy_first(void *ctx, const urbac_impact_row *row)
@@ -106,19 +76,19 @@ static void test_every_allocation_fails(void **state)
   char yaml[65536];
   yaml[fread(yaml, 1, sizeof yaml - 1, f)] = '\0';
   fclose(f);
-  urbac_set_allocator(t_malloc, t_realloc, t_free);
+  failing_alloc_on();
   long n, only = getenv("URBAC_FAIL_AT") ? atol(getenv("URBAC_FAIL_AT")) : 0;
   for (n = only ? only : 1;; n++) {
-    fail_at = n;
-    count = 0;
-    live = 0;
+    alloc_fail_at = n;
+    alloc_calls = 0;
+    alloc_live = 0;
     urbac_err err = scenario(yaml);
-    if (live != 0)
-      print_error("allocation %ld failed: %ld allocations leaked\n", n, live);
-    assert_int_equal(live, 0);
+    if (alloc_live != 0)
+      print_error("allocation %ld failed: %ld allocations leaked\n", n, alloc_live);
+    assert_int_equal(alloc_live, 0);
     if (only)
       break;
-    if (count < n) { /* nothing failed: the scenario needs fewer allocations */
+    if (alloc_calls < n) { /* nothing failed: the scenario needs fewer allocations */
       assert_int_equal(err, URBAC_OK);
       break;
     }
@@ -126,7 +96,7 @@ static void test_every_allocation_fails(void **state)
       print_error("allocation %ld failed: got %s\n", n, urbac_err_name(err));
     assert_int_equal(err, URBAC_ENOMEM);
   }
-  urbac_set_allocator(NULL, NULL, NULL);
+  failing_alloc_off();
   print_message("failed each of %ld allocations in turn\n", n - 1);
 }
 

@@ -2,174 +2,22 @@
  * tests/unit/test_prop.c - the compiled engine against a deliberately naive
  * evaluator, on thousands of random tenants and every question about them.
  *
- * The naive evaluator walks the model the way semantics.md words the rules:
- * "u is a principal of A (directly or through any depth of group membership)"
- * becomes a fixpoint over all groups, "W is one of A's data sources" a bit test,
- * and so on, with no profiles, no interning and no precomputed closures. It
- * shares with the engine only the model, the resolved seed tables (checked row by
- * row in test_seed.c) and device-rule matching (checked in test_engine.c).
- * Explain's own conclusion is compared with the decision too.
+ * The naive evaluator (naive.c) walks the model the way semantics.md words the
+ * rules, independently of src/engine. Explain's own conclusion is compared with
+ * the decision too.
  */
 #include "helpers.h"
-#include "engine/engine.h"
+#include "model/model.h"
+#include "naive.h"
 
 bool urbac__explanation_found(const urbac_explanation *e);
-
-/* ---------------------------------------------------------------- naive */
-
-typedef struct naive {
-  const urbac_model *m;
-  urbac__tables t;
-  bool in[64]; /* groups containing the user, at any depth */
-} naive;
-
-static bool ref_is(const naive *n, const urbac__ref *r, uint32_t user)
-{
-  return r->kind == URBAC__REF_USER ? r->idx == user : n->in[r->idx];
-}
-
-static void containing_groups(naive *n, uint32_t user)
-{
-  bool changed = true;
-  memset(n->in, 0, sizeof n->in);
-  while (changed) {
-    changed = false;
-    for (size_t g = 0; g < n->m->n_groups; g++)
-      for (size_t i = 0; i < n->m->groups[g].members.n && !n->in[g]; i++)
-        if (ref_is(n, &n->m->groups[g].members.v[i], user))
-          n->in[g] = changed = true;
-  }
-}
-
-static bool dir_gives(const naive *n, uint32_t user, uint32_t roles_allowed, size_t w, unsigned g)
-{
-  uint32_t roles = n->m->users[user].dirroles;
-  for (size_t k = 0; k < n->m->n_groups; k++)
-    if (n->in[k])
-      roles |= n->m->groups[k].dirroles;
-  for (uint32_t r = 0; r < URBAC__NDIR; r++)
-    if ((roles & roles_allowed & (1u << r)) && urbac__gmask_has(&n->t.dir[r][w], g))
-      return true;
-  return false;
-}
-
-/* Does role entry list grant g? Levels: ALL every level; manage implies read. */
-static bool role_grants(const urbac__role *r, unsigned g)
-{
-  urbac_grant want = urbac__grant_of(g);
-  for (size_t i = 0; i < r->nperms; i++) {
-    const urbac__perm_entry *e = &r->perms[i];
-    if (e->wildcard) {
-      urbac__gmask m;
-      urbac__catalog_wildcard(e->wildcard, strlen(e->wildcard), &m);
-      if (urbac__gmask_has(&m, g))
-        return true;
-      continue;
-    }
-    if (e->grant.perm != want.perm)
-      continue;
-    if (e->grant.level == URBAC_LEVEL_ALL || e->grant.level == want.level ||
-        (e->grant.level == URBAC_LEVEL_MANAGE && want.level == URBAC_LEVEL_READ))
-      return true;
-  }
-  return false;
-}
-
-static bool naive_unified(const naive *n, const urbac_query *q)
-{
-  if (dir_gives(n, q->user, UINT32_MAX, q->workload, q->grant))
-    return true;
-  for (size_t r = 0; r < n->m->n_roles; r++) {
-    const urbac__role *role = &n->m->roles[r];
-    for (size_t a = 0; a < role->nasg; a++) {
-      const urbac__assignment *as = &role->asg[a];
-      bool principal = false, scope_ok = false;
-      for (size_t p = 0; p < as->principals.n; p++)
-        principal = principal || ref_is(n, &as->principals.v[p], q->user);
-      if (!principal || !(as->workloads & (1u << q->workload)) || !role_grants(role, q->grant))
-        continue;
-      if (q->workload != URBAC__WL_MDE || as->all_dgs)
-        scope_ok = true;
-      else if (q->scope == URBAC_SCOPE_ANY)
-        scope_ok = as->dgs.n > 0;
-      else if (q->scope == URBAC_SCOPE_DEVICE_GROUP)
-        for (size_t d = 0; d < as->dgs.n; d++)
-          scope_ok = scope_ok || as->dgs.v[d].idx == q->dg;
-      if (scope_ok)
-        return true;
-    }
-  }
-  return false;
-}
-
-static bool naive_legacy_mde(const naive *n, const urbac_query *q)
-{
-  uint32_t admins = (1u << URBAC__DIR_GLOBAL_ADMIN) | (1u << URBAC__DIR_SECURITY_ADMIN);
-  if (dir_gives(n, q->user, admins, URBAC__WL_MDE, q->grant))
-    return true;
-  bool holds_role = false, grant = false;
-  for (size_t r = 0; r < n->m->n_mde_roles; r++) {
-    const urbac__mde_role *role = &n->m->mde_roles[r];
-    bool mine = false;
-    for (size_t g = 0; g < role->groups.n; g++)
-      mine = mine || n->in[role->groups.v[g].idx];
-    if (!mine)
-      continue;
-    holds_role = true;
-    for (size_t p = 0; p < URBAC__NMDE; p++)
-      grant = grant || ((role->perms & (1u << p)) && urbac__gmask_has(&n->t.mde[p], q->grant));
-  }
-  if (!grant)
-    return false;
-  size_t accessible = 0;
-  bool dg_ok = false;
-  for (size_t d = 0; d < n->m->n_dgs; d++) {
-    const urbac__devgroup *dg = &n->m->dgs[d];
-    bool ok = dg->access.n == 0 && holds_role;
-    for (size_t i = 0; i < dg->access.n; i++)
-      ok = ok || n->in[dg->access.v[i].idx];
-    accessible += ok;
-    dg_ok = dg_ok || (ok && d == q->dg);
-  }
-  if (q->scope == URBAC_SCOPE_ANY)
-    return accessible > 0;
-  if (q->scope == URBAC_SCOPE_DEVICE_GROUP)
-    return dg_ok;
-  return accessible == n->m->n_dgs;
-}
-
-static bool naive_legacy_members(const naive *n, const urbac_query *q, const urbac__legacy_members *items,
-                                 size_t count, const urbac__gmask *table)
-{
-  if (dir_gives(n, q->user, UINT32_MAX, q->workload, q->grant))
-    return true;
-  for (size_t i = 0; i < count; i++)
-    for (size_t p = 0; p < items[i].members.n; p++)
-      if (ref_is(n, &items[i].members.v[p], q->user) && urbac__gmask_has(&table[items[i].which], q->grant))
-        return true;
-  return false;
-}
-
-static bool naive_decide(naive *n, const urbac_query *q)
-{
-  if (q->user == URBAC_UNKNOWN_USER || !n->m->users[q->user].enabled)
-    return false;
-  containing_groups(n, q->user);
-  if (n->m->modes[q->workload] == URBAC_MODE_UNIFIED)
-    return naive_unified(n, q);
-  if (q->workload == URBAC__WL_MDE)
-    return naive_legacy_mde(n, q);
-  if (q->workload == URBAC__WL_MDO)
-    return naive_legacy_members(n, q, n->m->eop, n->m->n_eop, n->t.eop);
-  return naive_legacy_members(n, q, n->m->mdi, n->m->n_mdi, n->t.mdi);
-}
 
 #include "random_tenant.h"
 
 static void compare_all(tenant *t, int nusers, int ndevices, size_t *checks)
 {
-  naive n = {.m = t->m};
-  assert_int_equal(urbac__tables_build(&n.t, NULL), URBAC_OK);
+  naive *n = naive_new(t->m);
+  assert_non_null(n);
   char scopes[16][32];
   size_t ns = 0;
   snprintf(scopes[ns++], 32, "all");
@@ -187,7 +35,7 @@ static void compare_all(tenant *t, int nusers, int ndevices, size_t *checks)
       for (size_t w = 0; w < 3; w++)
         for (size_t s = 0; s < (w == 0 ? ns : 2); s++) {
           urbac_query q = ask(t, user, perm, urbac_catalog_workload_id(w), scopes[s]);
-          bool engine = urbac_check(t->s, &q), expected = naive_decide(&n, &q);
+          bool engine = urbac_check(t->s, &q), expected = naive_decide(n, &q);
           if (engine != expected)
             print_error("%s %s %s %s: engine %d, naive %d\n", user, perm, urbac_catalog_workload_id(w), scopes[s], engine, expected);
           assert_int_equal(engine, expected);
@@ -201,6 +49,7 @@ static void compare_all(tenant *t, int nusers, int ndevices, size_t *checks)
         }
     }
   }
+  naive_free(n);
 }
 
 static void test_random_tenants(void **state)

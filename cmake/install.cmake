@@ -1,0 +1,46 @@
+# cmake/install.cmake - what `cmake --install build --prefix P` (and `make install
+# PREFIX=P`) puts in place, so that an embedder finds urbac through pkg-config
+# (`pkg-config --cflags --libs urbac`) or CMake (`find_package(urbac)`, targets
+# urbac::urbac and urbac::store):
+#   bin/urbac                                   the command (links the archives)
+#   lib/liburbac.so.X.Y.Z, liburbac-store.so.X.Y.Z (sonames .so.X), .so links
+#   include/urbac/*.h                           the engine's and the store's headers,
+#                                               and the generated version.h
+#   lib/pkgconfig/urbac.pc, urbac-store.pc      relocatable (${pcfiledir})
+#   lib/cmake/urbac/                            urbacConfig.cmake, its version file,
+#                                               the exported targets
+# urbac/server.h is not installed: the server is linked into the urbac binary only.
+#
+# Depends on: the targets of ../CMakeLists.txt (urbac, urbac_shared, urbac_store_shared).
+include(CMakePackageConfigHelpers)
+set(URBAC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/urbac)
+set(URBAC_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+install(TARGETS urbac RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS urbac_shared urbac_store_shared EXPORT urbacTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+
+# The engine's headers are every public header but the store's and the server's.
+file(GLOB URBAC_ENGINE_HEADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/include/urbac/*.h)
+list(REMOVE_ITEM URBAC_ENGINE_HEADERS ${CMAKE_SOURCE_DIR}/include/urbac/store.h
+     ${CMAKE_SOURCE_DIR}/include/urbac/server.h)
+install(FILES ${URBAC_ENGINE_HEADERS} ${URBAC_GENERATED_INCLUDE}/urbac/version.h
+              ${CMAKE_SOURCE_DIR}/include/urbac/store.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/urbac)
+
+# pkg-config files that find their prefix from where they are installed.
+file(RELATIVE_PATH URBAC_PC_TO_PREFIX /prefix/${URBAC_PC_DIR} /prefix)
+string(REGEX REPLACE "/$" "" URBAC_PC_TO_PREFIX "${URBAC_PC_TO_PREFIX}")
+foreach(pc urbac urbac-store)
+  configure_file(${CMAKE_SOURCE_DIR}/cmake/${pc}.pc.in ${CMAKE_BINARY_DIR}/${pc}.pc @ONLY)
+  install(FILES ${CMAKE_BINARY_DIR}/${pc}.pc DESTINATION ${URBAC_PC_DIR})
+endforeach()
+
+install(EXPORT urbacTargets NAMESPACE urbac:: DESTINATION ${URBAC_CMAKE_DIR})
+configure_package_config_file(${CMAKE_SOURCE_DIR}/cmake/urbacConfig.cmake.in
+  ${CMAKE_BINARY_DIR}/urbacConfig.cmake INSTALL_DESTINATION ${URBAC_CMAKE_DIR})
+# 0.x: a new minor version may break the API, so only the same minor matches.
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/urbacConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/urbacConfig.cmake ${CMAKE_BINARY_DIR}/urbacConfigVersion.cmake
+        DESTINATION ${URBAC_CMAKE_DIR})

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh - every libFuzzer driver in fuzz/ (fuzz_*.c), one after the
+# other, each from a copy of its seed corpus (fuzz/corpus/NAME), for a time or a
+# number of executions; prints executions per driver and fails on the first crash.
+#
+# Usage: scripts/fuzz.sh [--seconds N] [--runs N] [--report FILE] [NAME...]
+#   --seconds N   stop each driver after N seconds (default 20; with --runs, a cap)
+#   --runs N      stop each driver after N executions
+#   --report FILE also write the figures as a Markdown table (make fuzz:
+#                 bench/results/fuzz.md)
+#   NAME          only these drivers (tenant, query, request, ...); default all
+# Builds build-fuzz with clang (-DURBAC_FUZZ=ON). A crash leaves its input in
+# build-fuzz/ (crash-*) and the driver's log in build-fuzz/fuzz_NAME.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=20 runs= report= names=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
+    --runs) runs=${2:?--runs needs a number}; shift 2 ;;
+    --report) report=${2:?--report needs a file}; shift 2 ;;
+    -*) echo "fuzz.sh: unknown option '$1' (--seconds, --runs, --report)" >&2; exit 2 ;;
+    *) names+=("$1"); shift ;;
+  esac
+done
+for n in "$seconds" ${runs:+"$runs"}; do
+  [[ $n =~ ^[0-9]+$ ]] || { echo "fuzz.sh: '$n' is not a whole number" >&2; exit 2; }
+done
+if [ ${#names[@]} -eq 0 ]; then
+  for f in fuzz/fuzz_*.c; do names+=("$(basename "$f" .c | sed 's/^fuzz_//')"); done
+fi
+for n in "${names[@]}"; do
+  [ -f "fuzz/fuzz_$n.c" ] || { echo "fuzz.sh: no driver fuzz/fuzz_$n.c" >&2; exit 2; }
+  [ -d "fuzz/corpus/$n" ] || { echo "fuzz.sh: no seed corpus fuzz/corpus/$n" >&2; exit 2; }
+done
+
+CC=clang cmake -S . -B build-fuzz -DURBAC_FUZZ=ON -DURBAC_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target "${names[@]/#/fuzz_}" >/dev/null
+
+limits=(-max_total_time="$seconds")
+[ -n "$runs" ] && limits+=(-runs="$runs")
+rows=()
+for n in "${names[@]}"; do
+  work=$(mktemp -d)
+  cp "fuzz/corpus/$n"/* "$work/"
+  log=build-fuzz/fuzz_$n.log
+  start=$(date +%s)
+  if ! build-fuzz/fuzz/fuzz_"$n" "${limits[@]}" -max_len=8192 -print_final_stats=1 \
+      -artifact_prefix=build-fuzz/ "$work" > "$log" 2>&1; then
+    tail -40 "$log"
+    echo "fuzz_$n found a crash; the input is in build-fuzz/ (crash-*, leak-*, timeout-*)" >&2
+    exit 1
+  fi
+  took=$(( $(date +%s) - start ))
+  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+  corpus=$(ls "$work" | wc -l)
+  rm -rf "$work"
+  echo "fuzz_$n: $execs inputs in ${took}s, no crash"
+  rows+=("| fuzz_$n | $execs | $took | $(( execs / (took > 0 ? took : 1) )) | $corpus | none |")
+done
+
+if [ -n "$report" ]; then
+  {
+    echo "# Fuzzing"
+    echo
+    echo "\`make fuzz\` (scripts/fuzz.sh${runs:+ --runs $runs} --seconds $seconds): each libFuzzer driver in"
+    echo "fuzz/ from its seed corpus, built with clang, ASan and UBSan."
+    echo
+    echo "- when: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+    echo
+    echo "| driver | executions | seconds | executions/s | corpus after | crashes |"
+    echo "|---|---:|---:|---:|---:|---|"
+    printf '%s\n' "${rows[@]}"
+  } > "$report"
+  echo "fuzz: figures in $report"
+fi
