@@ -12,6 +12,8 @@
 #include <stddef.h>
 
 #include "urbac/error.h"
+#include <stdbool.h>
+
 #include "urbac/export.h"
 
 #ifdef __cplusplus
@@ -32,6 +34,9 @@ typedef struct urbac_server_config {
   unsigned max_connections;       /* open connections; 0: 10000, or fewer when file descriptors are short */
   unsigned max_connections_per_ip; /* open connections from one address; 0: 256 */
   int metrics_public;              /* nonzero: GET /metrics without a token (else a preshared key) */
+  /* the audit key file and witness every write uses (urbac_store_set_audit()), or NULL */
+  const char *audit_key_file, *witness_file;
+  bool witness_syslog;
   /* Called once the server listens, with its address ("127.0.0.1:8080"). */
   void (*on_ready)(void *ctx, const char *address);
   void *ctx;

@@ -1,7 +1,8 @@
 /*
  * urbac/store.h - where tenants live when a service runs: a database that never
  * loses an acknowledged change, numbers every change (the tenant's revision) and
- * records who changed what in a hash-chained audit log.
+ * records who changed what in a hash-chained audit log, with the state it left
+ * (optionally MACed under a key kept outside the database, and witnessed).
  *
  * A store is named by a URL: a SQLite file path (the embedded default). One
  * store holds many tenants. Each tenant is kept as one row per object (user,
@@ -222,6 +223,8 @@ typedef struct urbac_audit_record {
   const char *kind, *object;
   const char *before, *after; /* canonical JSON, or NULL */
   const char *prev_hash, *hash;
+  const char *state; /* the tenant's state digest after this change; NULL before schema 2 */
+  const char *mac;   /* HMAC-SHA256 of `hash` under the audit key, or NULL (an unkeyed record) */
 } urbac_audit_record;
 
 typedef struct urbac_audit_filter {
@@ -234,10 +237,43 @@ typedef int (*urbac_audit_cb)(void *ctx, const urbac_audit_record *r);
 /* Calls `cb` for each audit record of `tenant` that passes `f` (NULL: all), in order. */
 URBAC_EXTERN urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f,
                                          urbac_audit_cb cb, void *ctx);
-/* Recomputes the hash chain of `tenant`'s audit log. URBAC_ETAMPERED, with the
- * first bad record's sequence number in *bad and the reason in `why`, when a
- * record was edited, deleted, inserted or reordered; *count is how many records
- * were checked. */
+/* The audit protections of a store handle (docs/operations.md says what each proves). */
+typedef struct urbac_audit_opts {
+  /* a file holding the HMAC key (at least 32 bytes; a trailing newline is not
+   * part of it), readable by its owner only; NULL: records are not MACed */
+  const char *key_file;
+  /* a file each write appends the chain's new head to, as a JSON line; NULL: none */
+  const char *witness_file;
+  bool witness_syslog; /* the same line to syslog(3) (LOG_AUTHPRIV | LOG_NOTICE) */
+} urbac_audit_opts;
+/* Gives the handle an audit key and witness: every write through it then MACs
+ * its records and witnesses its head, and urbac_store_audit_check() checks the
+ * MACs and the witness file. A key file others may read, or one too short, is
+ * refused (URBAC_EREFUSED, URBAC_EVALUE). Nothing of `o` is retained. */
+URBAC_EXTERN urbac_err urbac_store_set_audit(urbac_store *s, const urbac_audit_opts *o, urbac_diag *d);
+
+typedef struct urbac_audit_report {
+  uint64_t records;   /* audit records checked */
+  uint64_t stated;    /* of which carry a state digest (written by schema 2 on) */
+  uint64_t keyed;     /* of which carry a MAC the key verified (0 without a key) */
+  uint64_t objects;   /* stored rows compared with what the log's changes produce */
+  uint64_t witnessed; /* witness lines of this tenant checked (0 without a witness) */
+  uint64_t bad;       /* the first bad record's sequence number, 0 when none is named */
+} urbac_audit_report;
+/*
+ * Checks `tenant`'s audit log against everything that can vouch for it: the
+ * store's pages (SQLite's integrity_check), the hash chain, the MACs (with a key
+ * from urbac_store_set_audit()), the witness file (when set), and that the
+ * stored objects and API keys are exactly what the log's changes produce (a
+ * replay, and the state digest of the last record). URBAC_ETAMPERED when
+ * anything disagrees, with one diagnostic per problem in `d` (a record by its
+ * sequence number, a row by its kind and id); URBAC_ESTORE when the store is
+ * damaged or cannot be read. `r` is filled either way.
+ */
+URBAC_EXTERN urbac_err urbac_store_audit_check(urbac_store *s, const char *tenant, urbac_audit_report *r,
+                                               urbac_diag *d);
+/* urbac_store_audit_check() with its first problem in `why` and the first bad
+ * record in *bad; *count is how many records were checked. */
 URBAC_EXTERN urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count,
                                                 uint64_t *bad, char *why, size_t why_size);
 

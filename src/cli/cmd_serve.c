@@ -47,6 +47,9 @@ static int serve(void *opts, const cli_args *a)
       .max_connections_per_ip = (unsigned)o->max_connections_per_ip.value,
       .max_body_memory = (size_t)o->max_body_memory.value,
       .metrics_public = o->metrics_public,
+      .audit_key_file = o->src.audit_key,
+      .witness_file = o->src.witness,
+      .witness_syslog = o->src.witness_syslog,
       .on_ready = ready,
   };
   cfg.ctx = &cfg;
@@ -163,6 +166,7 @@ static int key(void *opts, const cli_args *a)
 static const cli_opt serve_table[] = {
     SERVE("access-log", CLI_STRING, access_log, 0, "FILE", NULL,
           "one JSON line per request (-: standard error)"),
+    CLI_ROW_AUDIT_KEY(serve_opts),
     CLI_ROW_DB(serve_opts),
     SERVE("listen", CLI_STRING, listen, 0, "HOST:PORT", "127.0.0.1:8080",
           "where to listen (port 0: a free one)"),
@@ -182,9 +186,12 @@ static const cli_opt serve_table[] = {
     SERVE("tls-cert", CLI_STRING, tls_cert, 0, "PEM", NULL,
           "serve HTTPS with this certificate (and --tls-key)"),
     SERVE("tls-key", CLI_STRING, tls_key, 0, "PEM", NULL, "the certificate's private key"),
+    CLI_ROW_WITNESS(serve_opts),
+    CLI_ROW_WITNESS_SYSLOG(serve_opts),
 };
 static const cli_opt key_table[] = {
     CLI_ROW_ACTOR(key_opts),
+    CLI_ROW_AUDIT_KEY(key_opts),
     CLI_ROW_DB(key_opts),
     KEY("expires", expires, "TIME", NULL,
         "create: UTC YYYY-MM-DDTHH:MM:SSZ, or 30d, 12h from now (default: never)"),
@@ -192,14 +199,17 @@ static const cli_opt key_table[] = {
     KEY("name", name, "N", NULL, "create: a name for people"),
     CLI_ROW_TENANT_ID(key_opts),
     KEY("user", user, "U", NULL, "create: the tenant user the key acts as"),
+    CLI_ROW_WITNESS(key_opts),
+    CLI_ROW_WITNESS_SYSLOG(key_opts),
 };
 
-const cli_command cli_serve =
-    CLI_COMMAND("serve",
-                "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
-                "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] | urbac serve --routes",
-                "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts,
-                serve_table, serve);
+const cli_command cli_serve = CLI_COMMAND(
+    "serve",
+    "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
+    "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] [--audit-key FILE] [--witness FILE] "
+    "[--witness-syslog] | urbac serve --routes",
+    "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts,
+    serve_table, serve);
 const cli_command cli_key = CLI_COMMAND("key",
                                         "urbac key (create --user U [--name N] [--key-scope all|decisions] "
                                         "[--expires TIME|30d] | list | revoke ID) "

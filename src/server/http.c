@@ -666,7 +666,10 @@ urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
   size_t n;
   char why[512], db[1024];
   urbac_store_url_shown(cfg->db_url, db, sizeof db); /* never the password */
+  urbac_audit_opts audit = {cfg->audit_key_file, cfg->witness_file, cfg->witness_syslog};
   err = urbac_store_open(cfg->db_url, URBAC_STORE_WRITE, &s->lookup_store, d);
+  if (!err) /* a bad audit key is refused before anything is served */
+    err = urbac_store_set_audit(s->lookup_store, &audit, d);
   if (!err && (err = urbac_store_tenants(s->lookup_store, &ids, &n)) != URBAC_OK)
     urbac_diag_add(d, err, db, 0, 0, NULL, "cannot list the store's tenants (run 'urbac init'?)");
   for (size_t i = 0; !err && i < n && i < SRV_MAX_TENANTS; i++)
