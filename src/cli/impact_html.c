@@ -52,19 +52,20 @@ static const char style[] =
     ".cards{display:flex;gap:1rem;margin:1rem 0;flex-wrap:wrap}"
     ".card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem}"
     ".card b{display:block;font-size:1.6rem;font-variant-numeric:tabular-nums}"
-    ".gain{color:#2e7d32}.loss{color:#c62828}rect.gain{fill:#2e7d32}rect.loss{fill:#c62828}"
+    ".card.gain{color:#2e7d32}.card.loss{color:#c62828}rect.gain{fill:#2e7d32}rect.loss{fill:#c62828}"
     ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1rem 2rem}"
     "figure.chart{margin:0;min-width:0}figcaption{font-weight:600;margin-bottom:.3rem}"
     "figcaption span{font-weight:400;color:#666}"
-    ".bar-row{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,3fr) 6.5em;gap:.5rem;"
+    ".bar-row{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,6fr) 6.5em;gap:.5rem;"
     "align-items:center;height:22px}"
     ".label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;min-width:0}"
     ".track{display:block;width:100%;height:12px;background:#f3f3f3}"
     ".value{font-variant-numeric:tabular-nums;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
     ".more{color:#666;font-style:italic}"
     "table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}th,td{border-bottom:1px solid #e3e3e3;"
-    "padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#fafafa}"
-    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+    "padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}th{background:#fafafa}"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.level{white-space:nowrap}"
+    ".rows{overflow-x:auto}tr.loss td.level+td.level{color:#c62828}tr.gain td.level+td.level{color:#2e7d32}"
     "summary{cursor:pointer;margin:.5rem 0}.note{color:#666}";
 
 /* One chart: what it counts, and the names of its entries. */
@@ -89,14 +90,17 @@ static size_t side(const impact_count *c, bool losses) { return losses ? c->loss
 
 /* One bar: its label in its own column (truncated, the full text as tooltip), the
  * bar on the chart's own scale, its value after it. */
-static void bar_row(FILE *f, const char *label, size_t v, size_t max, bool losses)
+static void bar_row(FILE *f, const char *title, size_t v, size_t max, bool losses)
 {
+  const char *label = title, *sep;
+  while ((sep = strstr(label, " \\ ")) != NULL) /* a permission: its last part; the tooltip has it all */
+    label = sep + 3;
   char n[32];
   size_t w = max ? (size_t)((double)v * TRACK / (double)max) : 0;
   if (v && w < MIN_BAR)
     w = MIN_BAR;
   fputs("<div class=\"bar-row\"><span class=\"label\" title=\"", f);
-  esc(f, label);
+  esc(f, title);
   fputs("\">", f);
   esc(f, label);
   fprintf(
@@ -170,7 +174,7 @@ static int row_html(void *ctx, const urbac_impact_row *r)
                          t.why_before, t.why_after};
   fprintf(w->o->f, "<tr class=\"%s\">", w->losses ? "loss" : "gain");
   for (size_t i = 0; i < (w->o->explain ? 7u : 5u); i++) {
-    fputs("<td>", w->o->f);
+    fputs(i == 3 || i == 4 ? "<td class=\"level\">" : "<td>", w->o->f);
     esc(w->o->f, cells[i]);
     fputs("</td>", w->o->f);
   }
@@ -186,7 +190,7 @@ static void rows_table(impact_out *o, const char *id, bool losses, size_t limit)
           "<th>after</th>%s</tr></thead><tbody>\n",
           id, o->explain ? "<th>why before</th><th>why after</th>" : "");
   urbac_impact_rows(o->im, row_html, &w);
-  fputs("</tbody></table>\n", o->f);
+  fputs("</tbody></table></div>\n", o->f);
 }
 
 bool impact_html(impact_out *o, const impact_summary *s)
