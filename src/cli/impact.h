@@ -60,6 +60,8 @@ void impact_summary_free(impact_summary *s);
  * (or losses), largest first, ties in index order, zero counts left out: at most
  * `top` of them (0: all) into the caller's `out` (room for n); returns how many. */
 size_t impact_top(const impact_count *c, size_t n, bool losses, size_t top, size_t *out);
+/* Room for impact_top() over the summary's longest list; the caller frees it. NULL when out of memory. */
+size_t *impact_top_buffer(const impact_summary *s);
 /* `n` with thousands separators ("68,073,877") in `buf` (at least 32 bytes). */
 const char *impact_num(size_t n, char *buf);
 /* The summary for people (text) or tools (json), lists cut to o->top. */

@@ -64,7 +64,8 @@ static const char style[] =
     ".more{color:#666;font-style:italic}"
     "table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}th,td{border-bottom:1px solid #e3e3e3;"
     "padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}th{background:#fafafa}"
-    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.level{white-space:nowrap}"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.level{white-"
+    "space:nowrap}"
     ".rows{overflow-x:auto}tr.loss td.level+td.level{color:#c62828}tr.gain td.level+td.level{color:#2e7d32}"
     "summary{cursor:pointer;margin:.5rem 0}.note{color:#666}";
 
@@ -198,8 +199,7 @@ bool impact_html(impact_out *o, const impact_summary *s)
   FILE *f = o->f;
   const urbac_model *m = urbac_snapshot_model(urbac_impact_before(o->im));
   const char *wl = urbac_catalog_workload_id(urbac_impact_workload(o->im));
-  size_t most = s->ngroups > s->ndgs + 1 ? s->ngroups : s->ndgs + 1;
-  size_t *idx = malloc((most > IMPACT_MAX_PERMS ? most : IMPACT_MAX_PERMS) * sizeof *idx);
+  size_t *idx = impact_top_buffer(s);
   size_t np = urbac_catalog_perm_count() < IMPACT_MAX_PERMS ? urbac_catalog_perm_count() : IMPACT_MAX_PERMS;
   const chart_def charts[] = {
       {"permission", "permission", "permissions", s->perm, np, 0},

@@ -108,6 +108,13 @@ size_t impact_top(const impact_count *c, size_t n, bool losses, size_t top, size
   return top && k > top ? top : k;
 }
 
+size_t *impact_top_buffer(const impact_summary *s)
+{
+  size_t most = s->nusers > s->ngroups ? s->nusers : s->ngroups;
+  most = most > s->ndgs + 1 ? most : s->ndgs + 1;
+  return malloc((most > IMPACT_MAX_PERMS ? most : IMPACT_MAX_PERMS) * sizeof(size_t));
+}
+
 const char *impact_num(size_t n, char *buf)
 {
   char digits[24];
@@ -189,9 +196,7 @@ static bool text_list(FILE *f, const list *l, bool losses, size_t top, size_t *i
 bool impact_summary_text(const impact_out *o, const impact_summary *s, bool colour)
 {
   const urbac_model *m = urbac_snapshot_model(s->before);
-  size_t most = s->nusers > s->ngroups ? s->nusers : s->ngroups;
-  size_t *idx =
-      malloc((most > s->ndgs + 1 ? most : s->ndgs + 1) * sizeof *idx + IMPACT_MAX_PERMS * sizeof *idx);
+  size_t *idx = impact_top_buffer(s);
   char n1[32], n2[32], n3[32], n4[32];
   list lists[4];
   size_t nl = lists_of(s, lists);
@@ -232,9 +237,7 @@ static json_t *json_list(const list *l, bool losses, size_t top, size_t *idx)
 bool impact_summary_json(const impact_out *o, const impact_summary *s)
 {
   const urbac_model *m = urbac_snapshot_model(s->before);
-  size_t most = s->nusers > s->ngroups ? s->nusers : s->ngroups;
-  size_t *idx =
-      malloc((most > s->ndgs + 1 ? most : s->ndgs + 1) * sizeof *idx + IMPACT_MAX_PERMS * sizeof *idx);
+  size_t *idx = impact_top_buffer(s);
   list lists[4];
   size_t nl = lists_of(s, lists);
   json_t *root = json_pack(
