@@ -360,8 +360,7 @@ static const cli_opt impact_table[] = {
     {"rows", 0, CLI_FLAG, offsetof(impact_opts, rows), 0, NULL, NULL,
      "every change, even on a terminal with more than 1,000 of them"},
     {"summary", 0, CLI_FLAG, offsetof(impact_opts, summary), 0, NULL, NULL,
-     "only the counts: per direction (losses first), permission, device group, group, user (the default "
-     "for table and json on a terminal with more than 1,000 changes)"},
+     "only the counts, losses first (default for table and json on a terminal above 1,000 changes)"},
     CLI_ROW_TENANT(impact_opts),
     CLI_ROW_TENANT_ID(impact_opts),
     {"top", 0, CLI_INT, offsetof(impact_opts, top), 1000000, "N", "10",

@@ -27,6 +27,7 @@ typedef struct impact_summary {
   impact_count perm[IMPACT_MAX_PERMS];
   impact_count *dg, *group, *user;
   size_t ndgs, ngroups, nusers;
+  bool scoped; /* the workload has device groups (mde): else every change is on the whole workload */
 } impact_summary;
 
 /* The progress of a long run on standard error: drawn in place on a terminal,

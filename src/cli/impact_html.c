@@ -238,7 +238,8 @@ bool impact_html(impact_out *o, const impact_summary *s)
     fprintf(f, "<h2 id=\"%s-charts\">%s: %s</h2>\n<div class=\"charts\">\n", losses ? "losses" : "gains",
             losses ? "Losses" : "Gains", impact_num(losses ? s->losses : s->gains, n[0]));
     for (size_t c = 0; c < sizeof charts / sizeof charts[0]; c++)
-      chart(f, s, &charts[c], losses, o->top, idx);
+      if (charts[c].kind != 1 || s->scoped)
+        chart(f, s, &charts[c], losses, o->top, idx);
     fputs("</div>\n", f);
   }
   fputs("<p class=\"note\">A change counts for every group its user is a direct member of.</p>\n"

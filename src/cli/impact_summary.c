@@ -49,6 +49,7 @@ bool impact_summarize(const urbac_impact *im, impact_summary *s, impact_progress
   s->ndgs = urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP);
   s->ngroups = urbac_model_count(m, URBAC_OBJ_GROUP);
   s->nusers = urbac_model_count(m, URBAC_OBJ_USER);
+  s->scoped = (int)urbac_impact_workload(im) == urbac_catalog_workload_find("mde");
   s->dg = calloc(s->ndgs + 1, sizeof *s->dg);
   s->group = calloc(s->ngroups + 1, sizeof *s->group);
   s->user = calloc(s->nusers + 1, sizeof *s->user);
@@ -132,7 +133,7 @@ const char *impact_num(size_t n, char *buf)
 
 /* One list of the summary: what it counts, and the names of its entries. */
 typedef struct list {
-  const char *title, *key, *plural; /* "by device group", "deviceGroups", "device groups" */
+  const char *title, *key, *plural; /* "device group", "deviceGroups", "device groups" */
   const impact_count *c;
   size_t n;
   const urbac_snapshot *s;
@@ -152,23 +153,26 @@ static const char *entry_name(const list *l, size_t i)
   return urbac_model_id(m, l->kind, i);
 }
 
+/* One list of the summary ("by `title`"), of `n` counts at `c`, named like objects of `kind` (or
+ * permissions). */
+static list list_of(const impact_summary *s, const char *title, const char *many, const char *key,
+                    const impact_count *c, size_t n, bool perm, urbac_object_kind kind)
+{
+  list l = {title, key, many, c, n, s->before, perm, kind};
+  return l;
+}
+
 static size_t lists_of(const impact_summary *s, list *out)
 {
-  size_t n = 0;
-  size_t np = urbac_catalog_perm_count() < IMPACT_MAX_PERMS ? urbac_catalog_perm_count() : IMPACT_MAX_PERMS;
+  size_t n = 0,
+         np = urbac_catalog_perm_count() < IMPACT_MAX_PERMS ? urbac_catalog_perm_count() : IMPACT_MAX_PERMS;
+  out[n++] = list_of(s, "permission", "permissions", "permissions", s->perm, np, true, URBAC_OBJ_USER);
+  if (s->scoped)
+    out[n++] = list_of(s, "device group", "device groups", "deviceGroups", s->dg, s->ndgs + 1, false,
+                       URBAC_OBJ_DEVICE_GROUP);
   out[n++] =
-      (list){"by permission", "permissions", "permissions", s->perm, np, s->before, true, URBAC_OBJ_USER};
-  out[n++] = (list){"by device group", "deviceGroups", "device groups", s->dg,
-                    s->ndgs + 1,       s->before,      false,           URBAC_OBJ_DEVICE_GROUP};
-  out[n++] = (list){"by group (direct members)",
-                    "groups",
-                    "groups",
-                    s->group,
-                    s->ngroups,
-                    s->before,
-                    false,
-                    URBAC_OBJ_GROUP};
-  out[n++] = (list){"by user", "users", "users", s->user, s->nusers, s->before, false, URBAC_OBJ_USER};
+      list_of(s, "group (direct members)", "groups", "groups", s->group, s->ngroups, false, URBAC_OBJ_GROUP);
+  out[n++] = list_of(s, "user", "users", "users", s->user, s->nusers, false, URBAC_OBJ_USER);
   return n;
 }
 
@@ -183,9 +187,9 @@ static bool text_list(FILE *f, const list *l, bool losses, size_t top, size_t *i
   for (size_t i = shown; i < all; i++)
     rest += count_of(&l->c[idx[i]], losses);
   if (all > shown)
-    fprintf(f, "  %s (the %s largest of %s)\n", l->title, impact_num(shown, a), impact_num(all, b));
+    fprintf(f, "  by %s (the %s largest of %s)\n", l->title, impact_num(shown, a), impact_num(all, b));
   else
-    fprintf(f, "  %s\n", l->title);
+    fprintf(f, "  by %s\n", l->title);
   for (size_t i = 0; i < shown; i++)
     fprintf(f, "    %12s  %s\n", impact_num(count_of(&l->c[idx[i]], losses), a), entry_name(l, idx[i]));
   if (all > shown)
