@@ -303,7 +303,7 @@ if [ -n "$want" ] && [ "$want" = "$got" ]; then pass=$((pass + 1)); else fail=$(
 want=$(awk -F'\t' '$5 == "none" {n[$4]++} END {for (d in n) print n[d] "\t" d}' "$T/many.tsv" | sed 's/devicegroup://' | sort)
 got=$(jq -r '.gains.deviceGroups[] | "\(.gains)\t\(.name)"' "$T/sum.json" | sort)
 if [ -n "$want" ] && [ "$want" = "$got" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); printf 'FAIL impact summary gains per device group:\n%s\n--- want:\n%s\n' "$got" "$want"; fi
-expect "impact summary mdi: no device groups" '^0$' -- sh -c "'$U' impact mdi --tenant '$L' --summary | grep -c 'device group' || true"
+expect "impact summary mdi: no device groups" 0 '^0$' -- sh -c "'$U' impact mdi --tenant '$L' --summary | grep -c 'device group' || true"
 expect "impact summary mdi" 0 '^               5  identity-team$' -- "$U" impact mdi --tenant "$L" --summary
 expect "impact --summary --rows" 2 "impact: --summary and --rows: choose one" -- "$U" impact mde --tenant "$M" --summary --rows
 expect "impact --summary --format tsv" 2 "impact: --summary prints text or JSON \(--json\), not --format tsv" -- "$U" impact mde --tenant "$M" --summary --format tsv
