@@ -312,9 +312,12 @@ static int impact(void *opts, const cli_args *a)
   int rc = EXIT_USAGE, w = cli_workload_arg(a, "impact"), k = pick_format(o);
   if (w < 0 || k < 0)
     return EXIT_USAGE;
-  impact_progress_start(&progress, "loading the tenant", 0);
+  /* loading prints its own errors: a line drawn in place on a terminal would run into them */
+  impact_progress loading = progress;
+  loading.on = progress.on && !progress.tty;
+  impact_progress_start(&loading, "loading the tenant", 0);
   bool read = cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false);
-  impact_progress_end(&progress);
+  impact_progress_end(&loading);
   if (!read)
     goto out;
   impact_progress_start(&progress, "computing the changes", 0);

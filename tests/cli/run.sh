@@ -294,6 +294,7 @@ expect "impact summary into a file: no colour" 0 '^0$' -- colours < "$T/sum.txt"
 expect_exactly "impact: no progress into a pipe" 0 "" -- "$U" impact mde --tenant "$M" --import --format tsv -o "$T/many.tsv"
 expect "impact --progress" 0 'urbac impact: writing done: 3,612 changes in' -- "$U" impact mde --tenant "$M" --import --format tsv -o "$T/many.tsv" --progress
 expect "impact progress on a terminal" 0 $'\r\e\\[Kurbac impact: computing the changes' -- tty "$U" impact mde --tenant "$M" --import --format tsv -o "$T/many.tsv"
+expect "impact error on a terminal: no progress line in it" 2 '^urbac: [^ ]*/none.yaml: cannot open' -- tty "$U" impact mde --tenant "$T/none.yaml" --format tsv -o "$T/none.tsv"
 # the summary's counts against the rows, counted apart by awk
 "$U" impact mde --tenant "$M" --import --format tsv > "$T/many.tsv"
 "$U" impact mde --tenant "$M" --import --summary --json --top 0 > "$T/sum.json"
