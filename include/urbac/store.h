@@ -1,7 +1,8 @@
 /*
  * urbac/store.h - where tenants live when a service runs: a database that never
  * loses an acknowledged change, numbers every change (the tenant's revision) and
- * records who changed what in a hash-chained audit log.
+ * records who changed what in a hash-chained audit log, with the state it left
+ * (optionally MACed under a key kept outside the database, and witnessed).
  *
  * A store is named by a URL: a SQLite file path (the embedded default). One
  * store holds many tenants. Each tenant is kept as one row per object (user,
@@ -132,6 +133,17 @@ typedef struct urbac_write {
   urbac_model **written;
 } urbac_write;
 
+/* A write's last check: called inside the write's transaction with the tenant
+ * as it would be after the write, before anything is written, and only when
+ * something changes. A return other than URBAC_OK (with its reason in `d`)
+ * refuses the write, which then writes nothing. `after` is borrowed for the call.
+ * A server checks here that a caller gives nobody more than the caller holds. */
+typedef urbac_err (*urbac_write_check)(void *ctx, const urbac_model *after, urbac_diag *d);
+/* Every later urbac_store_apply(), urbac_store_put() and urbac_store_put_many()
+ * on `s` calls `check` (NULL: none, the default) with `ctx`, until it is set
+ * again. Like the handle, it belongs to one thread at a time. */
+URBAC_EXTERN void urbac_store_check_writes(urbac_store *s, urbac_write_check check, void *ctx);
+
 /* Makes the stored tenant equal `want` in one transaction: every object change,
  * the revision bump and the audit records commit together or not at all. When
  * nothing changes nothing is written and the revision stays. *revision is the
@@ -182,13 +194,15 @@ typedef struct urbac_api_key {
   const char *expires; /* UTC, ISO 8601, or "" for never */
   const char *revoked; /* UTC, ISO 8601, or "" while valid */
   const char *salt, *hash;
+  const char *created_by; /* the actor that created it; "" for keys made before it was kept */
 } urbac_api_key;
 
 /*
  * Creates a key for `key->user` (a user of the tenant) with `key->name`,
  * `key->scope` and `key->expires` ("" or NULL: never); the id, salt, hash and
- * times are made here. The token, shown once, is in *token (the caller frees it
- * with urbac_free()). Audited as `w->actor`; the tenant's revision is unchanged.
+ * times are made here, and `created_by` is `w->actor`. The token, shown once, is
+ * in *token (the caller frees it with urbac_free()). Audited as `w->actor`; the
+ * tenant's revision is unchanged.
  */
 URBAC_EXTERN urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac_api_key *key,
                                               const urbac_write *w, char **token, urbac_diag *d);
@@ -216,6 +230,8 @@ typedef struct urbac_audit_record {
   const char *kind, *object;
   const char *before, *after; /* canonical JSON, or NULL */
   const char *prev_hash, *hash;
+  const char *state; /* the tenant's state digest after this change; NULL before schema 2 */
+  const char *mac;   /* HMAC-SHA256 of `hash` under the audit key, or NULL (an unkeyed record) */
 } urbac_audit_record;
 
 typedef struct urbac_audit_filter {
@@ -229,10 +245,43 @@ typedef int (*urbac_audit_cb)(void *ctx, const urbac_audit_record *r);
  * order; the record's strings are valid during the call only. */
 URBAC_EXTERN urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f,
                                          urbac_audit_cb cb, void *ctx, urbac_diag *d);
-/* Recomputes the hash chain of `tenant`'s audit log. URBAC_ETAMPERED, with the
- * first bad record's sequence number in *bad and the reason in `d`, when a
- * record was edited, deleted, inserted or reordered; *count is how many records
- * were checked. */
+/* The audit protections of a store handle (docs/operations.md says what each proves). */
+typedef struct urbac_audit_opts {
+  /* a file holding the HMAC key (at least 32 bytes; a trailing newline is not
+   * part of it), readable by its owner only; NULL: records are not MACed */
+  const char *key_file;
+  /* a file each write appends the chain's new head to, as a JSON line; NULL: none */
+  const char *witness_file;
+  bool witness_syslog; /* the same line to syslog(3) (LOG_AUTHPRIV | LOG_NOTICE) */
+} urbac_audit_opts;
+/* Gives the handle an audit key and witness: every write through it then MACs
+ * its records and witnesses its head, and urbac_store_audit_check() checks the
+ * MACs and the witness file. A key file others may read, or one too short, is
+ * refused (URBAC_EREFUSED, URBAC_EVALUE). Nothing of `o` is retained. */
+URBAC_EXTERN urbac_err urbac_store_set_audit(urbac_store *s, const urbac_audit_opts *o, urbac_diag *d);
+
+typedef struct urbac_audit_report {
+  uint64_t records;   /* audit records checked */
+  uint64_t stated;    /* of which carry a state digest (written by schema 2 on) */
+  uint64_t keyed;     /* of which carry a MAC the key verified (0 without a key) */
+  uint64_t objects;   /* stored rows compared with what the log's changes produce */
+  uint64_t witnessed; /* witness lines of this tenant checked (0 without a witness) */
+  uint64_t bad;       /* the first bad record's sequence number, 0 when none is named */
+} urbac_audit_report;
+/*
+ * Checks `tenant`'s audit log against everything that can vouch for it: the
+ * store's pages (SQLite's integrity_check), the hash chain, the MACs (with a key
+ * from urbac_store_set_audit()), the witness file (when set), and that the
+ * stored objects and API keys are exactly what the log's changes produce (a
+ * replay, and the state digest of the last record). URBAC_ETAMPERED when
+ * anything disagrees, with one diagnostic per problem in `d` (a record by its
+ * sequence number, a row by its kind and id); URBAC_ESTORE when the store is
+ * damaged or cannot be read. `r` is filled either way.
+ */
+URBAC_EXTERN urbac_err urbac_store_audit_check(urbac_store *s, const char *tenant, urbac_audit_report *r,
+                                               urbac_diag *d);
+/* urbac_store_audit_check() with the first bad record in *bad; *count is how
+ * many records were checked. */
 URBAC_EXTERN urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count,
                                                 uint64_t *bad, urbac_diag *d);
 

@@ -47,9 +47,13 @@ extern const cli_command cli_activate, cli_apply, cli_assignment, cli_audit, cli
 /* ---------------------------------------------------------------- sources */
 
 /* Where a command's tenant lives: --tenant FILE (or $URBAC_TENANT), or --db URL
- * (or $URBAC_DB, or urbac.db) with --tenant-id T (or the store's only tenant). */
+ * (or $URBAC_DB, or urbac.db) with --tenant-id T (or the store's only tenant);
+ * and the store's audit protections (--audit-key, --witness, --witness-syslog:
+ * writes MAC and witness their records, `audit verify` checks them). */
 typedef struct cli_source_opts {
   const char *tenant, *db, *tenant_id;
+  const char *audit_key, *witness;
+  bool witness_syslog;
 } cli_source_opts;
 
 typedef enum cli_source_kind {
@@ -71,7 +75,8 @@ typedef struct cli_source {
 
 /* Opens the file's path or the store, the store in `mode` (URBAC_STORE_READ for a
  * command that only reads: it creates nothing and needs no write access; only
- * init creates); prints the problem and returns false.
+ * init creates) with the audit key and witness of `o` when given; prints the
+ * problem and returns false.
  * Call cli_source_close() either way; it frees what the source holds. */
 bool cli_source_open(cli_source *src, const cli_source_opts *o, cli_source_kind kind, urbac_store_mode mode);
 /* The tenant of a store: --tenant-id, or its only tenant; prints and returns NULL. */
@@ -108,6 +113,11 @@ const char *cli_actor(const char *actor);
     "actor", 0, CLI_STRING, offsetof(T, actor), 0, "NAME", NULL,                                             \
         "who makes the change, for the audit log (default: $USER)"                                           \
   }
+#define CLI_ROW_AUDIT_KEY(T)                                                                                 \
+  {                                                                                                          \
+    "audit-key", 0, CLI_STRING, offsetof(T, src.audit_key), 0, "FILE", NULL,                                 \
+        "the audit log's HMAC key (32+ bytes, mode 600): writes MAC, verify checks"                          \
+  }
 #define CLI_ROW_DB(T)                                                                                        \
   {                                                                                                          \
     "db", 0, CLI_STRING, offsetof(T, src.db), 0, "URL", NULL,                                                \
@@ -130,6 +140,16 @@ const char *cli_actor(const char *actor);
   {                                                                                                          \
     "tenant", 0, CLI_STRING, offsetof(T, src.tenant), 0, "FILE", NULL,                                       \
         "the tenant file (default: $URBAC_TENANT)"                                                           \
+  }
+#define CLI_ROW_WITNESS(T)                                                                                   \
+  {                                                                                                          \
+    "witness", 0, CLI_STRING, offsetof(T, src.witness), 0, "FILE", NULL,                                     \
+        "the audit witness: writes append each chain head, verify checks the log against it"                 \
+  }
+#define CLI_ROW_WITNESS_SYSLOG(T)                                                                            \
+  {                                                                                                          \
+    "witness-syslog", 0, CLI_FLAG, offsetof(T, src.witness_syslog), 0, NULL, NULL,                           \
+        "also send each write's new chain head to syslog (LOG_AUTHPRIV)"                                     \
   }
 #define CLI_ROW_TENANT_ID(T)                                                                                 \
   {                                                                                                          \

@@ -230,29 +230,24 @@ out:
   }
 #define OUTPUT CLI_ROW_OUTPUT(migrate_opts, "write the tenant there (YAML, or JSON by .json) instead of back")
 
+/* The rows of the writing commands (sorted: each table puts its own between them). */
+#define WRITE_HEAD CLI_ROW_ACTOR(migrate_opts), CLI_ROW_AUDIT_KEY(migrate_opts), CLI_ROW_DB(migrate_opts)
+#define WRITE_TAIL                                                                                           \
+  CLI_ROW_JSON(migrate_opts), OUTPUT, CLI_ROW_TENANT(migrate_opts), CLI_ROW_TENANT_ID(migrate_opts),         \
+      CLI_ROW_WITNESS(migrate_opts), CLI_ROW_WITNESS_SYSLOG(migrate_opts)
+
 static const cli_opt import_opts[] = {
-    CLI_ROW_ACTOR(migrate_opts),
-    CLI_ROW_DB(migrate_opts),
+    WRITE_HEAD,
     ROW("dry-run", CLI_FLAG, dry_run, NULL, NULL, "report, write nothing"),
-    CLI_ROW_JSON(migrate_opts),
-    OUTPUT,
-    CLI_ROW_TENANT(migrate_opts),
-    CLI_ROW_TENANT_ID(migrate_opts),
+    WRITE_TAIL,
 };
 static const cli_opt activate_opts[] = {
-    CLI_ROW_ACTOR(migrate_opts),
-    CLI_ROW_DB(migrate_opts),
+    WRITE_HEAD,
     ROW("force", CLI_FLAG, force, NULL, NULL,
         "activate even if nobody could manage authorization afterwards"),
-    CLI_ROW_JSON(migrate_opts),
-    OUTPUT,
-    CLI_ROW_TENANT(migrate_opts),
-    CLI_ROW_TENANT_ID(migrate_opts),
+    WRITE_TAIL,
 };
-static const cli_opt deactivate_opts[] = {
-    CLI_ROW_ACTOR(migrate_opts),  CLI_ROW_DB(migrate_opts),        CLI_ROW_JSON(migrate_opts), OUTPUT,
-    CLI_ROW_TENANT(migrate_opts), CLI_ROW_TENANT_ID(migrate_opts),
-};
+static const cli_opt deactivate_opts[] = {WRITE_HEAD, WRITE_TAIL};
 static const cli_opt export_opts[] = {
     CLI_ROW_DB(migrate_opts),
     ROW("format", CLI_STRING, format, "F", "csv", "the output format: csv"),

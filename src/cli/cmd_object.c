@@ -639,23 +639,35 @@ static int device_group_cmd(void *opts, const cli_args *a)
 #define IF_REVISION CLI_ROW_IF_REVISION(edit_opts)
 #define JSON CLI_ROW_JSON(edit_opts)
 #define TENANT_ID CLI_ROW_TENANT_ID(edit_opts)
+/* every command here writes: its records are MACed and witnessed when asked */
+#define AUDIT_KEY CLI_ROW_AUDIT_KEY(edit_opts)
+#define WITNESS CLI_ROW_WITNESS(edit_opts), CLI_ROW_WITNESS_SYSLOG(edit_opts)
 
 static const cli_opt object_opts[] = {
     ACTOR,
+    AUDIT_KEY,
     BODY,
     DB,
     {"file", 'f', CLI_STRING, offsetof(edit_opts, file), 0, "FILE", NULL, "the object as a JSON file"},
     IF_REVISION,
     JSON,
     TENANT_ID,
+    WITNESS,
 };
 static const cli_opt role_opts[] = {
-    ACTOR,       DB,   ROW("description", CLI_STRING, description, 0, "D", "the role's description"),
-    IF_REVISION, JSON, ROW("permission", CLI_LIST, permissions, 64, "P", "a permission with its level"),
+    ACTOR,
+    AUDIT_KEY,
+    DB,
+    ROW("description", CLI_STRING, description, 0, "D", "the role's description"),
+    IF_REVISION,
+    JSON,
+    ROW("permission", CLI_LIST, permissions, 64, "P", "a permission with its level"),
     TENANT_ID,
+    WITNESS,
 };
 static const cli_opt assignment_opts[] = {
     ACTOR,
+    AUDIT_KEY,
     ROW("data-source", CLI_LIST, sources, 4, "W", "mde, mdo, mdi, or all"),
     DB,
     ROW("device-group", CLI_LIST, device_groups, 64, "DG", "an mde device group (default: all of them)"),
@@ -663,17 +675,21 @@ static const cli_opt assignment_opts[] = {
     JSON,
     PRINCIPAL("a user id or group:ID"),
     TENANT_ID,
+    WITNESS,
 };
-static const cli_opt user_opts[] = {ACTOR, DB, IF_REVISION, JSON, NAME, TENANT_ID};
+static const cli_opt user_opts[] = {ACTOR, AUDIT_KEY, DB, IF_REVISION, JSON, NAME, TENANT_ID, WITNESS};
 static const cli_opt group_opts[] = {
-    ACTOR, DB, IF_REVISION, JSON, NAME, PRINCIPAL("a member: a user id or group:ID"), TENANT_ID,
+    ACTOR,     AUDIT_KEY, DB, IF_REVISION, JSON, NAME, PRINCIPAL("a member: a user id or group:ID"),
+    TENANT_ID, WITNESS,
 };
 static const cli_opt directory_role_opts[] = {
-    ACTOR, DB, IF_REVISION, JSON, PRINCIPAL("a user id or group:ID"), TENANT_ID,
+    ACTOR, AUDIT_KEY, DB, IF_REVISION, JSON, PRINCIPAL("a user id or group:ID"), TENANT_ID, WITNESS,
 };
-static const cli_opt device_opts[] = {ACTOR, BODY, DB, IF_REVISION, JSON, NAME, TENANT_ID};
+static const cli_opt device_opts[] = {ACTOR, AUDIT_KEY, BODY,      DB,     IF_REVISION,
+                                      JSON,  NAME,      TENANT_ID, WITNESS};
 static const cli_opt device_group_opts[] = {
     ACTOR,
+    AUDIT_KEY,
     BODY,
     DB,
     IF_REVISION,
@@ -681,6 +697,7 @@ static const cli_opt device_group_opts[] = {
     PRINCIPAL("a group given access: group:ID"),
     {"rank", 0, CLI_INT, offsetof(edit_opts, rank), 65535, "N", NULL, "the rank (1 is matched first)"},
     TENANT_ID,
+    WITNESS,
 };
 
 const cli_command cli_object =

@@ -16,8 +16,8 @@
 typedef struct serve_opts {
   cli_source_opts src;
   const char *listen, *tls_cert, *tls_key, *preshared_key_file, *oidc, *access_log;
-  cli_int threads;
-  bool routes;
+  cli_int threads, max_connections, max_connections_per_ip, max_body_memory;
+  bool routes, metrics_public;
 } serve_opts;
 
 typedef struct key_opts {
@@ -44,6 +44,13 @@ static int serve(void *opts, const cli_args *a)
       .preshared_key_file = o->preshared_key_file,
       .oidc_file = o->oidc,
       .access_log = o->access_log,
+      .max_connections = (unsigned)o->max_connections.value,
+      .max_connections_per_ip = (unsigned)o->max_connections_per_ip.value,
+      .max_body_memory = (size_t)o->max_body_memory.value,
+      .metrics_public = o->metrics_public,
+      .audit_key_file = o->src.audit_key,
+      .witness_file = o->src.witness,
+      .witness_syslog = o->src.witness_syslog,
       .on_ready = ready,
   };
   cfg.ctx = &cfg;
@@ -181,9 +188,18 @@ static int key(void *opts, const cli_args *a)
 static const cli_opt serve_table[] = {
     SERVE("access-log", CLI_STRING, access_log, 0, "FILE", NULL,
           "one JSON line per request (-: standard error)"),
+    CLI_ROW_AUDIT_KEY(serve_opts),
     CLI_ROW_DB(serve_opts),
     SERVE("listen", CLI_STRING, listen, 0, "HOST:PORT", "127.0.0.1:8080",
           "where to listen (port 0: a free one)"),
+    SERVE("max-body-memory", CLI_INT, max_body_memory, 1ull << 40, "BYTES", NULL,
+          "request bodies held in memory at once, all connections (default 64 MiB; over it: 503)"),
+    SERVE("max-connections", CLI_INT, max_connections, 1000000, "N", NULL,
+          "open connections at most (default 10000, or what the descriptor limit allows)"),
+    SERVE("max-connections-per-ip", CLI_INT, max_connections_per_ip, 1000000, "N", NULL,
+          "open connections from one address at most (default 256)"),
+    SERVE("metrics-public", CLI_FLAG, metrics_public, 0, NULL, NULL,
+          "serve /metrics without a key (it names every tenant)"),
     SERVE("oidc", CLI_STRING, oidc, 0, "FILE", NULL, "OIDC providers whose JWTs are accepted (docs/api.md)"),
     SERVE("preshared-key-file", CLI_STRING, preshared_key_file, 0, "FILE", NULL,
           "administrator keys, one a line; re-read on SIGHUP"),
@@ -192,9 +208,12 @@ static const cli_opt serve_table[] = {
     SERVE("tls-cert", CLI_STRING, tls_cert, 0, "PEM", NULL,
           "serve HTTPS with this certificate (and --tls-key)"),
     SERVE("tls-key", CLI_STRING, tls_key, 0, "PEM", NULL, "the certificate's private key"),
+    CLI_ROW_WITNESS(serve_opts),
+    CLI_ROW_WITNESS_SYSLOG(serve_opts),
 };
 static const cli_opt key_table[] = {
     CLI_ROW_ACTOR(key_opts),
+    CLI_ROW_AUDIT_KEY(key_opts),
     CLI_ROW_DB(key_opts),
     KEY("expires", expires, "TIME", NULL,
         "create: UTC YYYY-MM-DDTHH:MM:SSZ, or 30d, 12h from now (default: never)"),
@@ -202,14 +221,17 @@ static const cli_opt key_table[] = {
     KEY("name", name, "N", NULL, "create: a name for people"),
     CLI_ROW_TENANT_ID(key_opts),
     KEY("user", user, "U", NULL, "create: the tenant user the key acts as"),
+    CLI_ROW_WITNESS(key_opts),
+    CLI_ROW_WITNESS_SYSLOG(key_opts),
 };
 
-const cli_command cli_serve =
-    CLI_COMMAND("serve",
-                "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
-                "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] | urbac serve --routes",
-                "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts,
-                serve_table, serve);
+const cli_command cli_serve = CLI_COMMAND(
+    "serve",
+    "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
+    "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] [--audit-key FILE] [--witness FILE] "
+    "[--witness-syslog] | urbac serve --routes",
+    "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts,
+    serve_table, serve);
 const cli_command cli_key = CLI_COMMAND("key",
                                         "urbac key (create --user U [--name N] [--key-scope all|decisions] "
                                         "[--expires TIME|30d] | list | revoke ID) "

@@ -1,7 +1,8 @@
 /*
  * cli/cmd_store.c - the store from the command line: `init`, `migrate`,
  * `plan`, `apply`, `dump` and `audit log|verify`. The store is --db URL (a
- * SQLite file), else $URBAC_DB, else urbac.db.
+ * SQLite file), else $URBAC_DB, else urbac.db; --audit-key and --witness give
+ * it the audit protections of docs/operations.md.
  *
  * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c.
  */
@@ -182,6 +183,53 @@ static int print_record(void *ctx, const urbac_audit_record *r)
   return 0;
 }
 
+/* What `audit verify` checked, in one line. */
+static void print_verified(const char *t, const urbac_audit_report *r, const store_opts *o)
+{
+  if (o->json) {
+    json_t *j =
+        json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "tenant", t, "intact", 1, "records",
+                  (json_int_t)r->records, "stated", (json_int_t)r->stated, "keyed", (json_int_t)r->keyed,
+                  "objects", (json_int_t)r->objects, "witnessed", (json_int_t)r->witnessed);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(j);
+    return;
+  }
+  printf("audit log of tenant %s: %llu records, chain intact; the %llu stored rows are what the log's "
+         "changes produce",
+         t, (unsigned long long)r->records, (unsigned long long)r->objects);
+  if (r->stated < r->records)
+    printf(" (%llu records from before schema 2 carry no state digest)",
+           (unsigned long long)(r->records - r->stated));
+  if (o->src.audit_key)
+    printf("; %llu records MACed under the key%s", (unsigned long long)r->keyed,
+           r->keyed < r->records ? ", the ones before them written before it was used" : "");
+  else
+    printf("; MACs not checked (no --audit-key)");
+  if (o->src.witness)
+    printf("; agrees with the witness (%llu heads)", (unsigned long long)r->witnessed);
+  printf("\n");
+}
+
+/* `audit verify`: 0 intact, 1 tampered (each problem on stderr), 2 damaged or unreadable. */
+static int audit_verify(const store_opts *o, urbac_store *s, const char *t)
+{
+  urbac_audit_report r;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_store_audit_check(s, t, &r, d);
+  int rc = err == URBAC_OK ? 0 : err == URBAC_ETAMPERED ? EXIT_DENY : EXIT_USAGE;
+  if (err == URBAC_OK)
+    print_verified(t, &r, o);
+  else if (err == URBAC_ETAMPERED)
+    cli_error("audit log of tenant %s is broken (%llu records read):", t, (unsigned long long)r.records);
+  else if (!urbac_diag_count(d))
+    cli_error("audit verify: %s", urbac_strerror(err));
+  cli_print_diag(d);
+  urbac_diag_free(d);
+  return rc;
+}
+
 static int audit(void *opts, const cli_args *a)
 {
   const store_opts *o = opts;
@@ -198,19 +246,7 @@ static int audit(void *opts, const cli_args *a)
     goto out;
   s = src.store;
   if (verify) {
-    uint64_t count = 0, bad = 0;
-    urbac_diag *d = urbac_diag_new();
-    urbac_err err = d ? urbac_store_audit_verify(s, t, &count, &bad, d) : URBAC_ENOMEM;
-    if (err == URBAC_OK) {
-      printf("audit log of tenant %s: %llu records, chain intact\n", t, (unsigned long long)count);
-      rc = 0;
-    } else if (err == URBAC_ETAMPERED) {
-      cli_error("audit log of tenant %s is broken: %s", t, cli_diag_message(d, err));
-      rc = EXIT_DENY;
-    } else {
-      cli_error("audit verify: %s", cli_diag_message(d, err));
-    }
-    urbac_diag_free(d);
+    rc = audit_verify(o, s, t);
     goto out;
   }
   urbac_audit_filter f = {o->object, o->actor, o->since};
@@ -247,8 +283,10 @@ out:
 static const cli_opt db_only[] = {CLI_ROW_DB(store_opts)};
 static const cli_opt plan_opts[] = {CLI_ROW_DB(store_opts), FILE_ROW, CLI_ROW_JSON(store_opts)};
 static const cli_opt apply_opts[] = {
-    CLI_ROW_ACTOR(store_opts),       CLI_ROW_DB(store_opts),   FILE_ROW,
+    CLI_ROW_ACTOR(store_opts),       CLI_ROW_AUDIT_KEY(store_opts),
+    CLI_ROW_DB(store_opts),          FILE_ROW,
     CLI_ROW_IF_REVISION(store_opts), CLI_ROW_JSON(store_opts),
+    CLI_ROW_WITNESS(store_opts),     CLI_ROW_WITNESS_SYSLOG(store_opts),
 };
 static const cli_opt dump_opts[] = {
     CLI_ROW_DB(store_opts),
@@ -257,11 +295,13 @@ static const cli_opt dump_opts[] = {
 };
 static const cli_opt audit_opts[] = {
     ROW("actor", CLI_STRING, actor, "A", "log: only records by this actor"),
+    CLI_ROW_AUDIT_KEY(store_opts),
     CLI_ROW_DB(store_opts),
     CLI_ROW_JSON(store_opts),
     ROW("object", CLI_STRING, object, "ID", "log: only records about this object"),
     ROW("since", CLI_STRING, since, "TIME", "log: only records at or after this UTC time (2026-11-22T10:00)"),
     CLI_ROW_TENANT_ID(store_opts),
+    CLI_ROW_WITNESS(store_opts),
 };
 
 const cli_command cli_init =
@@ -281,5 +321,8 @@ const cli_command cli_dump =
                 "Write a stored tenant back as a tenant file", store_opts, dump_opts, dump);
 const cli_command cli_audit = CLI_COMMAND(
     "audit",
-    "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify) [--db URL] [--tenant-id T] [--json]",
-    "List the audit log, or verify its hash chain", store_opts, audit_opts, audit);
+    "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify [--audit-key FILE] [--witness FILE]) "
+    "[--db URL] [--tenant-id T] [--json]",
+    "List the audit log, or verify it: its chain, MACs, witness, and that the stored rows are what it "
+    "produced",
+    store_opts, audit_opts, audit);

@@ -5,8 +5,10 @@
  * loaded (remembering the store's revision), compiled when a command asks
  * questions, and saved back: to a file atomically, or to the store as one
  * audited write based on the revision it was read at, so a concurrent change is
- * a conflict rather than a lost update. Every command that reads or writes a
- * tenant goes through it; nothing here is global.
+ * a conflict rather than a lost update. A store is given the audit key and
+ * witness of --audit-key, --witness and --witness-syslog when they are given
+ * (writes MAC and witness their records; `audit verify` checks). Every command
+ * that reads or writes a tenant goes through it; nothing here is global.
  *
  * Depends on: the public API, cli/main.c (printing errors).
  */
@@ -40,9 +42,12 @@ bool cli_source_open(cli_source *src, const cli_source_opts *o, cli_source_kind 
       cli_error("missing --tenant FILE (or $URBAC_TENANT)");
     return src->path != NULL;
   }
+  urbac_audit_opts audit = {o->audit_key, o->witness, o->witness_syslog};
   if (!(d = urbac_diag_new()))
     cli_error("out of memory");
-  else if (urbac_store_open(cli_db_url(o), mode, &src->store, d) != URBAC_OK)
+  else if (urbac_store_open(cli_db_url(o), mode, &src->store, d) != URBAC_OK ||
+           ((o->audit_key || o->witness || o->witness_syslog) &&
+            urbac_store_set_audit(src->store, &audit, d) != URBAC_OK))
     cli_print_diag(d);
   else
     ok = true;
@@ -65,7 +70,7 @@ const char *cli_source_tenant(cli_source *src)
     cli_print_diag(d);
   urbac_diag_free(d);
   if (err)
-    cli_error("%s: cannot list the tenants (run 'urbac init'?)",
+    cli_error("%s: cannot list the tenants (run 'urbac init', or 'urbac migrate' after an upgrade?)",
               cli_source_shown(&src->opts, shown, sizeof shown));
   else if (n == 1)
     src->tenant = ids[0];

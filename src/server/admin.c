@@ -8,10 +8,12 @@
  *                     appScopeIds: "/" (all data sources), "Mde", "Mdo", "Mdi",
  *                     "/DeviceGroups/{id}"}
  *
+ * (both lists take OData's $filter: FIELD eq 'VALUE' [and ...], filter.c)
  * and, as tenant-file objects, users, groups, devices, device groups and the
  * legacy configuration (tenant-format.md). Every write goes through srv_run_write():
  * the tenant's write lock, If-Match, the store's validation and audit as the
- * caller, and the new snapshot published before the reply (read your writes).
+ * caller, the check that the caller gives nobody more than the caller holds
+ * (reach.c), and the new snapshot published before the reply (read your writes).
  *
  * Depends on: the public API, jansson.
  */
@@ -25,6 +27,34 @@
 
 /* ---------------------------------------------------------------- writes */
 
+/* The store's last check on a write by a caller who is not a preshared key:
+ * nobody may gain what the caller does not hold (reach.c). Runs inside the
+ * write's transaction with the tenant's write lock held, so t->current is the
+ * tenant as it is. */
+typedef struct write_guard {
+  srv_tenant *t;
+  const srv_identity *who;
+  bool refused;
+  char why[1600];
+} write_guard;
+
+static urbac_err guard_write(void *ctx, const urbac_model *after, urbac_diag *d)
+{
+  write_guard *g = ctx;
+  srv_gain gain;
+  char what[900];
+  bool within;
+  urbac_err err = srv_reach_write(g->t->current->snap, g->who->user, after, &within, &gain, d);
+  if (!err && !within) {
+    srv_gain_format(&gain, what, sizeof what);
+    snprintf(g->why, sizeof g->why, "this change would give %s %s, which %s does not hold", gain.user, what,
+             g->who->user);
+    g->refused = true;
+    err = urbac_diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL, "%s", g->why);
+  }
+  return err;
+}
+
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision)
 {
   bool has;
@@ -37,14 +67,23 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   urbac_write w = {req->who.actor, command, has, base, &written};
   urbac_diag *d = urbac_diag_new();
   srv_tenant *t = req->tenant;
+  write_guard guard = {t, &req->who, false, ""};
+  bool guarded = req->who.kind != SRV_PRESHARED;
   pthread_mutex_lock(&t->write_lock);
+  if (guarded) { /* compared with the tenant as the store has it */
+    srv_tenant_refresh(t, NULL);
+    urbac_store_check_writes(t->store, guard_write, &guard);
+  }
   urbac_err err = d ? fn(t, ctx, &w, revision, d) : URBAC_ENOMEM;
+  urbac_store_check_writes(t->store, NULL, NULL);
   if (!err && written) /* served before the reply: the caller reads its own write */
     srv_tenant_publish(t, written, *revision, NULL);
   else if (!err)
     srv_tenant_refresh(t, NULL);
   pthread_mutex_unlock(&t->write_lock);
-  if (err)
+  if (guard.refused)
+    srv_error(r, 403, "forbidden", NULL, "%s", guard.why);
+  else if (err)
     srv_error_urbac(r, err, d, NULL);
   urbac_diag_free(d);
   if (!err) {
@@ -232,10 +271,15 @@ static json_t *role_to_graph(json_t *role)
   return g;
 }
 
+static const srv_filter_field role_fields[] = {{"id", "id"}, {"displayName", "displayName"}};
+
 void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
 {
   (void)s;
   uint64_t revision;
+  srv_filter f;
+  if (!srv_filter_args(req, r, role_fields, sizeof role_fields / sizeof role_fields[0], &f))
+    return;
   json_t *roles = read_all(req->tenant, "role", &revision), *out = json_array(), *v;
   size_t i;
   if (!roles) {
@@ -244,7 +288,7 @@ void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
   }
   json_array_foreach(roles, i, v) json_array_append_new(out, role_to_graph(v));
   json_decref(roles);
-  srv_page_at(req, r, out, revision);
+  srv_page_at(req, r, srv_filter_apply(&f, out), revision);
 }
 
 void srv_h_role_get(srv *s, srv_req *req, srv_resp *r)
@@ -473,10 +517,19 @@ static json_t *find_assignment(srv_tenant *t, const char *id, size_t *index, uin
   return found;
 }
 
+static const srv_filter_field assignment_fields[] = {{"id", "id"},
+                                                     {"displayName", "displayName"},
+                                                     {"roleDefinitionId", "roleDefinitionId"},
+                                                     {"principalId", "principalIds"},
+                                                     {"appScopeId", "appScopeIds"}};
+
 void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
 {
   (void)s;
   uint64_t revision;
+  srv_filter f;
+  if (!srv_filter_args(req, r, assignment_fields, sizeof assignment_fields / sizeof assignment_fields[0], &f))
+    return;
   json_t *roles = read_all(req->tenant, "role", &revision), *out = json_array(), *role, *a;
   size_t i, k;
   const char *only = srv_arg_get(req, "roleDefinitionId");
@@ -492,7 +545,7 @@ void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
     json_array_foreach(json_object_get(role, "assignments"), k, a) json_array_append_new(out, assignment_to_graph(name, a));
   }
   json_decref(roles);
-  srv_page_at(req, r, out, revision);
+  srv_page_at(req, r, srv_filter_apply(&f, out), revision);
 }
 
 /* The role holding the assignment the path names, or NULL after replying 404. */

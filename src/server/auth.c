@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <urcu/urcu-bp.h>
 
@@ -55,8 +56,17 @@ typedef struct preshared {
 static urbac_err preshared_read(const char *path, preshared **out, urbac_diag *d)
 {
   FILE *f = fopen(path, "r");
+  struct stat st;
   if (!f)
     return urbac_diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot read the preshared key file: %s", strerror(errno));
+  if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077)) { /* refused as ssh refuses a private key */
+    urbac_err err = urbac_diag_add(d, URBAC_EINVAL, path, 0, 0, NULL,
+                                   "the preshared key file has mode %04o: group or others may use it; "
+                                   "'chmod 600 %s' and try again",
+                                   (unsigned)(st.st_mode & 07777), path);
+    fclose(f);
+    return err;
+  }
   preshared *p = calloc(1, sizeof *p + MAX_PRESHARED * sizeof p->keys[0]);
   char line[MAX_TOKEN + 2];
   uint32_t lineno = 0;
@@ -132,7 +142,7 @@ typedef struct key_entry {
   char id[17];
   bool decisions_only, revoked;
   char expires[24];
-  char *user, *salt, *hash;
+  char *user, *salt, *hash, *created_by;
 } key_entry;
 
 struct srv_keyset {
@@ -148,6 +158,7 @@ void srv_keyset_free(srv_keyset *k)
     free(k->k[i].user);
     free(k->k[i].salt);
     free(k->k[i].hash);
+    free(k->k[i].created_by);
   }
   free(k->k);
   free(k);
@@ -173,8 +184,9 @@ static int keyset_add(void *ctx, const urbac_api_key *key)
   e->user = strdup(key->user);
   e->salt = strdup(key->salt);
   e->hash = strdup(key->hash);
+  e->created_by = strdup(key->created_by);
   ks->n++;
-  return !e->user || !e->salt || !e->hash;
+  return !e->user || !e->salt || !e->hash || !e->created_by;
 }
 
 static int key_cmp(const void *a, const void *b) { return strcmp(((const key_entry *)a)->id, ((const key_entry *)b)->id); }
@@ -201,6 +213,11 @@ static void utc_now(char *buf, size_t size)
 
 typedef enum key_result { KEY_UNKNOWN, KEY_OK, KEY_BAD } key_result;
 
+/* Stands in for an unknown key id, so that it costs what a wrong secret costs
+ * and answers the same: no one learns which key ids exist. */
+static const char no_key_salt[] = "00000000000000000000000000000000",
+                  no_key_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
 /* Looks `id` up in every tenant; on a match with the right secret fills `who`
  * and *home. Call under the read lock. */
 static key_result key_find(srv *s, const char *id, const char *secret, size_t slen, srv_identity *who,
@@ -218,7 +235,7 @@ static key_result key_find(srv *s, const char *id, const char *secret, size_t sl
     utc_now(now, sizeof now);
     urbac_api_key k = {.salt = e->salt, .hash = e->hash};
     if (!urbac_key_matches(&k, secret, slen))
-      snprintf(why, why_size, "API key %s: wrong secret", id);
+      snprintf(why, why_size, "invalid API key %s", id);
     else if (e->revoked)
       snprintf(why, why_size, "API key %s was revoked", id);
     else if (e->expires[0] && strcmp(now, e->expires) >= 0)
@@ -227,13 +244,17 @@ static key_result key_find(srv *s, const char *id, const char *secret, size_t sl
       who->kind = SRV_API_KEY;
       who->decisions_only = e->decisions_only;
       snprintf(who->user, sizeof who->user, "%s", e->user);
-      snprintf(who->actor, sizeof who->actor, "key:%s (%s)", id, e->user);
+      snprintf(who->actor, sizeof who->actor, "key:%s (%s)%s%s", id, e->user, /* the audit names both */
+               e->created_by[0] ? " created by " : "", e->created_by);
       *home = s->tenants[t]->id;
       return KEY_OK;
     }
     return KEY_BAD;
   }
-  snprintf(why, why_size, "unknown API key %s", id);
+  urbac_api_key k = {.salt = no_key_salt, .hash = no_key_hash};
+  if (urbac_key_matches(&k, secret, slen)) /* never: the hash is no SHA-256 of anything known */
+    why[0] = '\0';
+  snprintf(why, why_size, "invalid API key %s", id);
   return KEY_UNKNOWN;
 }
 
@@ -273,11 +294,13 @@ static bool by_key(srv *s, srv_req *req, srv_resp *r, const char *id, const char
 {
   char why[160], load_error[512];
   const char *home = NULL;
+  size_t known = atomic_load(&s->ntenants);
   srv_read_lock();
   key_result k = key_find(s, id, secret, slen, &req->who, &home, why, sizeof why);
   srv_read_unlock();
-  if (k == KEY_UNKNOWN && tenant && srv_tenant_get(s, tenant, load_error, sizeof load_error)) {
-    srv_read_lock(); /* the tenant may have been loaded just now */
+  if (k == KEY_UNKNOWN && tenant && srv_tenant_get(s, tenant, load_error, sizeof load_error) &&
+      atomic_load(&s->ntenants) != known) {
+    srv_read_lock(); /* the tenant was loaded just now */
     k = key_find(s, id, secret, slen, &req->who, &home, why, sizeof why);
     srv_read_unlock();
   }

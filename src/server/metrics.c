@@ -131,6 +131,22 @@ void srv_h_metrics(srv *s, srv_req *req, srv_resp *r)
                     "# HELP urbac_tenant_revision The revision each tenant is served at.\n# TYPE urbac_tenant_revision gauge\n",
                  (unsigned long long)atomic_load(&s->metrics.rebuilds),
                  (double)atomic_load(&s->metrics.rebuild_us) / 1e6);
+  srv_buf_printf(
+      b,
+      "# HELP urbac_http_connections Connections open now.\n# TYPE urbac_http_connections gauge\n"
+      "urbac_http_connections %llu\n"
+      "# HELP urbac_http_connections_refused_total Connections closed on arrival: over --max-connections "
+      "or --max-connections-per-ip.\n# TYPE urbac_http_connections_refused_total counter\n"
+      "urbac_http_connections_refused_total %llu\n"
+      "# HELP urbac_http_bodies_refused_total Requests answered 503: the memory for bodies in flight "
+      "(--max-body-memory) was spent.\n# TYPE urbac_http_bodies_refused_total counter\n"
+      "urbac_http_bodies_refused_total %llu\n"
+      "# HELP urbac_tenant_lookups_total Tenants looked for in the store because they were not in memory.\n"
+      "# TYPE urbac_tenant_lookups_total counter\nurbac_tenant_lookups_total %llu\n",
+      (unsigned long long)atomic_load(&s->metrics.connections),
+      (unsigned long long)atomic_load(&s->metrics.connections_refused),
+      (unsigned long long)atomic_load(&s->metrics.bodies_refused),
+      (unsigned long long)atomic_load(&s->metrics.tenant_lookups));
   size_t n = atomic_load_explicit(&s->ntenants, memory_order_acquire);
   srv_read_lock();
   for (size_t i = 0; i < n; i++) {
@@ -160,11 +176,60 @@ void srv_h_openapi(srv *s, srv_req *req, srv_resp *r)
 
 /* ---------------------------------------------------------------- access log */
 
+/* The length of the UTF-8 sequence at `p` (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), or 0 when it is not one. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+  size_t n = p[0] < 0x80                    ? 1
+             : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+             : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+             : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                            : 0;
+  for (size_t i = 1; i < n; i++)
+    if ((p[i] & 0xC0) != 0x80)
+      return 0;
+  if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] > 0x9F) || (p[0] == 0xF0 && p[1] < 0x90) ||
+      (p[0] == 0xF4 && p[1] > 0x8F))
+    return 0;
+  return n;
+}
+
+/* `in` with every byte that is not UTF-8 written as %XX, so the line is
+ * always written: a request (a path cut short mid-character, or bytes made to
+ * hide it) never goes unlogged. `out` holds 3 * strlen(in) + 1. */
+static void utf8_escape(const char *in, char *out)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  const unsigned char *p = (const unsigned char *)in;
+  while (*p) {
+    size_t n = utf8_sequence(p);
+    if (n) {
+      memcpy(out, p, n);
+      out += n;
+      p += n;
+    } else {
+      *out++ = '%';
+      *out++ = hex[*p >> 4];
+      *out++ = hex[*p++ & 15];
+    }
+  }
+  *out = '\0';
+}
+
 void srv_access_log(srv *s, const srv_req *req, const char *method, const char *path, unsigned status, uint64_t us,
                     size_t bytes)
 {
   if (!s->log)
     return;
+  size_t plen = strlen(path), mlen = strlen(method);
+  char *clean = malloc(3 * (plen + mlen) + 2);
+  if (!clean)
+    return;
+  utf8_escape(path, clean);
+  char *clean_method = clean + strlen(clean) + 1;
+  utf8_escape(method, clean_method);
+  path = clean;
+  method = clean_method;
   char at[32];
   struct timespec ts;
   struct tm tm;
@@ -184,4 +249,5 @@ void srv_access_log(srv *s, const srv_req *req, const char *method, const char *
   }
   free(line);
   json_decref(j);
+  free(clean);
 }

@@ -12,6 +12,7 @@
 #ifndef URBAC_SERVER_SERVE_H
 #define URBAC_SERVER_SERVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "urbac/error.h"
@@ -30,6 +31,13 @@ typedef struct urbac_server_config {
   const char *access_log;         /* a path, "-" for stderr, or NULL for none */
   unsigned min_revision_wait_ms;  /* how long a read waits for minRevision; 0: 2000 */
   size_t max_body;                /* largest request body in bytes; 0: 16 MiB */
+  size_t max_body_memory;         /* all request bodies in memory at once; 0: 4 x max_body, at least 64 MiB */
+  unsigned max_connections;       /* open connections; 0: 10000, or fewer when file descriptors are short */
+  unsigned max_connections_per_ip; /* open connections from one address; 0: 256 */
+  int metrics_public;              /* nonzero: GET /metrics without a token (else a preshared key) */
+  /* the audit key file and witness every write uses (urbac_store_set_audit()), or NULL */
+  const char *audit_key_file, *witness_file;
+  bool witness_syslog;
   /* Called once the server listens, with its address ("127.0.0.1:8080"). */
   void (*on_ready)(void *ctx, const char *address);
   void *ctx;

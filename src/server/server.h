@@ -8,6 +8,8 @@
  *   auth.c     bearer tokens: preshared keys, API keys, OIDC JWTs (jwks.c)
  *   decide.c   check, checks, explain, effective permissions, who can
  *   admin.c    Graph-shaped roles and assignments, objects, workloads, import
+ *   reach.c    no escalation: a caller gives nobody more than the caller holds
+ *   filter.c   OData $filter on the Graph-shaped lists
  *   metrics.c  Prometheus counters and histograms, the access log
  *   json.c     buffers, replies and the one error shape
  *
@@ -89,6 +91,7 @@ typedef struct srv_req {
   srv_tenant *tenant;
   srv_identity who;
   uint64_t wait_until_us; /* minRevision: when waiting ends in a 409 (set the first time) */
+  bool admitted;          /* srv_admit() passed: route, caller and tenant are known */
 } srv_req;
 
 typedef struct srv_resp {
@@ -100,6 +103,8 @@ typedef struct srv_resp {
   bool etag;
   bool wait; /* minRevision not reached yet: no reply; the face parks the request and dispatches it again */
   unsigned retry_after; /* seconds, for a Retry-After header (0: none): the store is unavailable */
+  char allow[48]; /* a 405's Allow header: the methods the path has ("GET, POST") */
+  bool close;     /* close the connection after the reply (bad framing, an unread body) */
 } srv_resp;
 
 /* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
@@ -180,6 +185,11 @@ void srv_tenants_stop(srv *s);
 /* Is every followed tenant's feed up to date with the store? When not, the first
  * reason in `why` ("tenant contoso: store unavailable for 3.2 s: ..."). */
 bool srv_store_ready(srv *s, char *why, size_t why_size);
+/* The names of the store's tenants, in memory (directory.c): srv_tenant_get()
+ * asks the store only for a name listed there. */
+urbac_err srv_directory_start(srv *s, urbac_diag *d);
+bool srv_directory_has(srv *s, const char *tenant);
+void srv_directory_stop(srv *s);
 
 /* ---------------------------------------------------------------- auth */
 
@@ -201,10 +211,11 @@ void srv_oidc_free(void *providers);
 /* ---------------------------------------------------------------- routes */
 
 typedef enum srv_access {
-  SRV_PUBLIC,  /* no token: health, readiness, metrics, the OpenAPI document */
-  SRV_DECIDE,  /* any identity of the tenant, service keys included */
-  SRV_READ,    /* Configuration \ Authorization (read) */
-  SRV_MANAGE   /* Configuration \ Authorization (manage) */
+  SRV_PUBLIC,   /* no token: health, readiness, the OpenAPI document */
+  SRV_OPERATOR, /* a preshared key (or none with --metrics-public): /metrics, which names every tenant */
+  SRV_DECIDE,   /* any identity of the tenant, service keys included */
+  SRV_READ,     /* Configuration \ Authorization (read) */
+  SRV_MANAGE    /* Configuration \ Authorization (manage) */
 } srv_access;
 
 typedef void (*srv_handler)(srv *s, srv_req *req, srv_resp *r);
@@ -214,6 +225,7 @@ struct srv_route {
   srv_access access;
   srv_handler fn;
   const char *name;   /* the metrics label */
+  const char *args;   /* the query arguments it takes, space-separated; any other is a 400 */
 };
 
 extern const srv_route srv_routes[];
@@ -225,6 +237,12 @@ extern const size_t srv_nroutes;
  * little later (a worker thread never sleeps), until it is answered, with a 409
  * once the wait is over. */
 void srv_dispatch(srv *s, srv_req *req, srv_resp *r);
+/* The part of srv_dispatch() that needs only the request line and headers:
+ * the route (404, 405 with Allow), the caller (401, 403) and the tenant (404).
+ * The face calls it before reading a body, so no one unauthenticated makes the
+ * server hold a body; false after replying. srv_dispatch() calls it when the
+ * face has not. */
+bool srv_admit(srv *s, srv_req *req, srv_resp *r);
 
 /* decisions (decide.c) shared with the streaming POST /checks (checks.c) */
 typedef struct srv_question {
@@ -281,6 +299,60 @@ typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
 
+/* ---------------------------------------------------------------- $filter (filter.c) */
+
+#define SRV_FILTER_MAX_LEN 1024 /* bytes of one $filter */
+#define SRV_FILTER_MAX_TERMS 8  /* FIELD eq 'VALUE' conditions in one $filter */
+
+/* A field a list can be filtered on: its OData name and the member of each
+ * item it compares (a string, or a list of strings that must hold the value). */
+typedef struct srv_filter_field {
+  const char *name, *member;
+} srv_filter_field;
+
+typedef struct srv_filter {
+  size_t n;
+  const srv_filter_field *field[SRV_FILTER_MAX_TERMS];
+  const char *value[SRV_FILTER_MAX_TERMS]; /* in buf */
+  char buf[SRV_FILTER_MAX_LEN + 1];
+} srv_filter;
+
+/* Parses `text` (FIELD eq 'VALUE' [and ...], FIELD one of `fields`) into *f;
+ * false with the reason, and the character where it starts, in `why`. */
+bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t nfields, srv_filter *f,
+                      char *why, size_t why_size);
+/* Does JSON object `item` pass every condition? */
+bool srv_filter_match(const srv_filter *f, json_t *item);
+/* The request's $filter (f->n 0 when there is none); false after replying 400. */
+bool srv_filter_args(const srv_req *req, srv_resp *r, const srv_filter_field *fields, size_t nfields,
+                     srv_filter *f);
+/* The items of `items` (stolen) that pass; a new reference. */
+json_t *srv_filter_apply(const srv_filter *f, json_t *items);
+
+/* ---------------------------------------------------------------- reach (no escalation) */
+
+/* A grant someone would gain that the caller does not hold. */
+typedef struct srv_gain {
+  char user[256], grant[512], workload[8], dg[256]; /* dg "" : tenant-wide */
+  char when[48];                                    /* "" or " once mdo is activated" */
+} srv_gain;
+/* Does `caller` hold every grant of the catalog on every workload, tenant-wide, in `held`? */
+bool srv_reach_all(const urbac_snapshot *held, const char *caller);
+/* Does `caller` hold, in `held`, every grant `after` gives a user that `before`
+ * did not give that user (before NULL: every grant `after` gives)? Only user
+ * `only` when it is not NULL. false with the first grant that is not held in
+ * *gain. The snapshots are borrowed. */
+bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
+                      const urbac_snapshot *before, const char *only, srv_gain *gain);
+/* A write by `caller` that would leave the tenant as `after`, compared with the
+ * tenant as it is (`now`), with every workload activated, then deactivated (which
+ * covers the modes as they are): *within false with the first grant someone would
+ * gain that the caller does not hold in *gain. */
+urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after,
+                          bool *within, srv_gain *gain, urbac_diag *d);
+/* "'PERMISSION (level)' on WORKLOAD[, device group DG][ once WORKLOAD is activated]" */
+void srv_gain_format(const srv_gain *g, char *out, size_t size);
+
 /* ---------------------------------------------------------------- metrics */
 
 #define SRV_LATENCY_BUCKETS 12
@@ -294,6 +366,10 @@ typedef struct srv_metrics {
   srv_route_stats *routes; /* srv_nroutes + 1 (the last: unmatched) */
   _Atomic uint64_t allow, deny;
   _Atomic uint64_t rebuilds, rebuild_us;
+  _Atomic uint64_t connections;         /* open now (http.c) */
+  _Atomic uint64_t connections_refused; /* over --max-connections or --max-connections-per-ip */
+  _Atomic uint64_t bodies_refused;      /* 503: the memory for bodies in flight was spent */
+  _Atomic uint64_t tenant_lookups;      /* a tenant looked for in the store (not in memory) */
 } srv_metrics;
 
 void srv_metrics_observe(srv *s, const srv_route *route, unsigned status, uint64_t us);
@@ -310,6 +386,7 @@ struct srv {
   urbac_store *lookup_store; /* under tenants_lock: finding new tenants */
   void *preshared;           /* RCU-protected: the preshared key hashes */
   void *oidc;                /* OIDC providers; immutable once loaded */
+  void *directory;           /* directory.c: the store's tenant names */
   srv_metrics metrics;
   FILE *log;
   pthread_mutex_t log_lock;
@@ -318,6 +395,8 @@ struct srv {
   unsigned wait_ms;
   void *http; /* http.c's own state: the parked requests */
   size_t max_body;
+  size_t max_body_memory; /* every body in flight together */
+  unsigned max_connections, max_connections_per_ip;
 };
 
 uint64_t srv_now_us(void);

@@ -219,7 +219,9 @@ static srv_tenant *tenant_open(srv *s, const char *id, char *why, size_t why_siz
   pthread_mutex_init(&t->write_lock, NULL);
   pthread_mutex_init(&t->feed_lock, NULL);
   atomic_store(&t->feed_synced_us, srv_now_us());
+  urbac_audit_opts audit = {s->cfg->audit_key_file, s->cfg->witness_file, s->cfg->witness_syslog};
   if (urbac_store_open(s->cfg->db_url, URBAC_STORE_WRITE, &t->store, d) != URBAC_OK ||
+      urbac_store_set_audit(t->store, &audit, d) != URBAC_OK ||
       snap_build(s, t->store, id, &t->current, d) != URBAC_OK)
     goto fail;
   t->keys = srv_keyset_load(t->store, id);
@@ -253,9 +255,13 @@ srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size)
   if (t)
     return t;
   why[0] = '\0';
+  if (!srv_directory_has(s, id)) /* answered from memory: no store, no lock */
+    return NULL;
   pthread_mutex_lock(&s->tenants_lock);
   t = find(s, id);
   uint64_t rev;
+  if (!t)
+    atomic_fetch_add_explicit(&s->metrics.tenant_lookups, 1, memory_order_relaxed);
   if (!t && urbac_store_revision(s->lookup_store, id, &rev, NULL) == URBAC_OK) {
     size_t n = atomic_load(&s->ntenants);
     if (n == SRV_MAX_TENANTS)

@@ -5,21 +5,18 @@
  * A write is one transaction: the tenant row is read (and, for SQLite, the
  * database locked: BEGIN IMMEDIATE) first, so the revision check and the write
  * cannot interleave with another writer; then every object change, one audit
- * record per change, and the new revision and chain head. Audit record n's hash
- * is SHA-256 over record n-1's hash and every field of record n, each field
- * length-prefixed, so editing, deleting, inserting or reordering a record breaks
- * the chain at that record; the tenant row keeps the head, so cutting records off
- * the end shows too (docs/operations.md says what the chain does not prove).
+ * record per change, chained by store/audit.c (which also checks the chain),
+ * and the new revision, chain head and state digest; once committed, the head
+ * goes to the witness.
  *
- * Depends on: util, model, io/objects.c, store backends, OpenSSL (SHA-256).
+ * Depends on: util, model, io/objects.c, store backends, store/audit.c.
  */
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "store/store.h"
+#include "store/audit.h"
 
 static const urbac__store_ops *const backends[] = {&urbac__postgres_ops, &urbac__sqlite_ops};
 
@@ -166,6 +163,7 @@ void urbac_store_close(urbac_store *s)
     s->ops->close(s->db);
   urbac__strs_free(&s->tenants);
   urbac__free((void *)s->tenant_ids);
+  urbac__audit_forget(s);
   urbac__free(s);
 }
 
@@ -189,6 +187,11 @@ urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d)
   urbac_err err = s->ops->schema(s->db, &version, d);
   if (!err && version == 0)
     err = urbac__diag_add(d, URBAC_ESCHEMA, NULL, 0, 0, NULL, "the store is empty: run 'urbac init' first");
+  if (!err && version < URBAC__SCHEMA_VERSION)
+    err = urbac__diag_add(d, URBAC_ESCHEMA, NULL, 0, 0, NULL,
+                          "the store's schema is version %d, older than this urbac's (%d):"
+                          " run 'urbac migrate'",
+                          version, URBAC__SCHEMA_VERSION);
   return err;
 }
 
@@ -403,40 +406,6 @@ urbac_err urbac_store_plan(urbac_store *s, const urbac_model *want, urbac_plan *
   return URBAC_OK;
 }
 
-/* ---------------------------------------------------------------- audit chain */
-
-static void hash_field(EVP_MD_CTX *ctx, const char *s)
-{
-  uint64_t len = s ? strlen(s) : UINT64_MAX; /* NULL and "" hash differently */
-  EVP_DigestUpdate(ctx, &len, sizeof len);
-  if (s)
-    EVP_DigestUpdate(ctx, s, strlen(s));
-}
-
-/* The record's hash over the previous hash and each field, in hex. */
-static urbac_err record_hash(const urbac_audit_record *r, char out[URBAC__HASH_HEX])
-{
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  char num[64];
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-    EVP_MD_CTX_free(ctx);
-    return URBAC_ENOMEM;
-  }
-  snprintf(num, sizeof num, "%llu/%llu", (unsigned long long)r->seq, (unsigned long long)r->revision);
-  const char *fields[] = {r->prev_hash, num, r->at, r->actor, r->command, r->kind, r->object, r->before, r->after};
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-    hash_field(ctx, fields[i]);
-  int ok = EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  for (unsigned i = 0; ok && i < len && i < 32; i++)
-    snprintf(out + 2 * i, 3, "%02x", md[i]);
-  return ok ? URBAC_OK : URBAC_ENOMEM;
-}
-
-static const char zero_hash[URBAC__HASH_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
-
 /* ---------------------------------------------------------------- apply */
 
 void urbac__utc_now(char *buf, size_t size)
@@ -458,40 +427,40 @@ static urbac_err write_moves(urbac_store *s, const char *tenant, const urbac_pla
 }
 
 /* Writes every change, in bulk, and one audit record per change, chained;
- * advances the row's chain head. */
+ * advances the row's chain head and state digest. */
 static urbac_err write_changes(urbac_store *s, const char *tenant, const urbac_plan *p, const urbac_write *w,
                                urbac__tenant_row *row, urbac_diag *d)
 {
   char at[32];
   const urbac__object **puts = urbac__malloc((p->n + 1) * sizeof *puts);
   urbac_audit_record *recs = urbac__malloc((p->n + 1) * sizeof *recs);
-  char (*hashes)[URBAC__HASH_HEX] = urbac__malloc((p->n + 1) * sizeof *hashes);
+  urbac__audit_sums *sums = urbac__malloc((p->n + 1) * sizeof *sums);
   size_t nputs = 0;
-  urbac_err err = puts && recs && hashes ? URBAC_OK : URBAC_ENOMEM;
+  urbac_err err = puts && recs && sums ? URBAC_OK : URBAC_ENOMEM;
   urbac__utc_now(at, sizeof at);
+  if (!err)
+    err = urbac__audit_writer_key(s, tenant, row, d);
+  if (!err && !row->state_hash[0]) /* a tenant written before schema 2 (or a new one): counted once */
+    err = urbac__audit_state_of_rows(s, tenant, row->state_hash, d);
   for (size_t i = 0; i < p->n && !err; i++) {
     const urbac_change *c = &p->changes[i];
     if (c->op == URBAC_DELETE)
       err = s->ops->object_delete(s->db, tenant, c->kind, c->id, d);
     else
       puts[nputs++] = &p->want[p->want_of[i]];
-    recs[i] = (urbac_audit_record){row->audit_seq + 1 + i, row->revision + 1, at, w->actor ? w->actor : "unknown",
+    recs[i] = (urbac_audit_record){row->audit_seq + 1, row->revision + 1, at, w->actor ? w->actor : "unknown",
                                    w->command ? w->command : "", c->kind, c->id, c->before, c->after,
-                                   i ? hashes[i - 1] : row->audit_seq ? row->audit_hash : zero_hash, hashes[i]};
+                                   NULL, NULL, NULL, NULL};
     if (!err)
-      err = record_hash(&recs[i], hashes[i]);
+      err = urbac__audit_chain(s, row, &recs[i], &sums[i]);
   }
   if (!err && nputs)
     err = s->ops->objects_put(s->db, tenant, puts, nputs, d);
   if (!err && p->n)
     err = s->ops->audit_put_many(s->db, tenant, recs, p->n, d);
-  if (!err && p->n) {
-    row->audit_seq += p->n;
-    memcpy(row->audit_hash, hashes[p->n - 1], URBAC__HASH_HEX);
-  }
   urbac__free(puts);
   urbac__free(recs);
-  urbac__free(hashes);
+  urbac__free(sums);
   return err;
 }
 
@@ -499,19 +468,21 @@ urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__t
                                    const char *kind, const char *id, const char *before, const char *after,
                                    urbac_diag *d)
 {
-  char at[32], hash[URBAC__HASH_HEX];
+  char at[32];
+  urbac__audit_sums sums;
   urbac__utc_now(at, sizeof at);
   urbac_audit_record r = {row->audit_seq + 1, row->revision, at, w->actor ? w->actor : "unknown",
-                          w->command ? w->command : "", kind, id, before, after,
-                          row->audit_seq ? row->audit_hash : zero_hash, hash};
-  urbac_err err = record_hash(&r, hash);
+                          w->command ? w->command : "", kind, id, before, after, NULL, NULL, NULL, NULL};
+  urbac_err err = urbac__audit_writer_key(s, tenant, row, d);
+  if (!err && !row->state_hash[0])
+    err = urbac__audit_state_of_rows(s, tenant, row->state_hash, d);
+  if (!err)
+    err = urbac__audit_chain(s, row, &r, &sums);
   if (!err)
     err = s->ops->audit_put_many(s->db, tenant, &r, 1, d);
-  if (err)
-    return err;
-  row->audit_seq++;
-  memcpy(row->audit_hash, hash, URBAC__HASH_HEX);
-  return s->ops->tenant_put(s->db, tenant, row, d);
+  if (!err)
+    err = s->ops->tenant_put(s->db, tenant, row, d);
+  return err;
 }
 
 /* Plans and writes `want`, inside a write transaction the caller began. */
@@ -525,10 +496,12 @@ static urbac_err apply_locked(urbac_store *s, const urbac_model *want, const urb
     err = urbac__diag_add(d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
                           "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it again",
                           tenant, (unsigned long long)p->revision, (unsigned long long)w->revision);
+  if (!err && p->n && s->check) /* the caller's last word on what the tenant would become */
+    err = s->check(s->check_ctx, want, d);
   if (!err && p->n) {
     if (!row->exists) {
       /* a new tenant: its row first, which the objects and records refer to */
-      *row = (urbac__tenant_row){true, 0, 0, ""};
+      *row = (urbac__tenant_row){.exists = true};
       err = s->ops->tenant_put(s->db, tenant, row, d);
     }
     if (!err)
@@ -545,13 +518,30 @@ static urbac_err apply_locked(urbac_store *s, const urbac_model *want, const urb
   return err;
 }
 
-/* Commits after `err` is OK, rolls back otherwise; gives the revision. */
-static urbac_err finish(urbac_store *s, urbac_err err, const urbac__tenant_row *row, uint64_t *revision, urbac_diag *d)
+void urbac_store_check_writes(urbac_store *s, urbac_write_check check, void *ctx)
 {
-  if (!err)
-    err = s->ops->commit(s->db, d);
-  else
+  s->check = check;
+  s->check_ctx = ctx;
+}
+
+urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tenant,
+                                 const urbac__tenant_row *row, urbac_diag *d)
+{
+  if (err) {
     s->ops->rollback(s->db);
+    return err;
+  }
+  err = s->ops->commit(s->db, d);
+  if (!err) /* a head is witnessed once it is committed */
+    err = urbac__audit_witness(s, tenant, row, d);
+  return err;
+}
+
+/* Commits after `err` is OK, rolls back otherwise; gives the revision. */
+static urbac_err finish(urbac_store *s, urbac_err err, const char *tenant, const urbac__tenant_row *row,
+                        uint64_t *revision, urbac_diag *d)
+{
+  err = urbac__store_end_write(s, err, tenant, row, d);
   if (revision)
     *revision = err ? 0 : row->exists ? row->revision : 0;
   return err;
@@ -566,7 +556,7 @@ urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac
     err = s->ops->begin(s->db, true, d);
   if (err)
     return err;
-  return finish(s, apply_locked(s, want, w, &row, d), &row, revision, d);
+  return finish(s, apply_locked(s, want, w, &row, d), urbac_model_tenant(want), &row, revision, d);
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -575,6 +565,7 @@ typedef struct filter_ctx {
   const urbac_audit_filter *f;
   urbac_audit_cb cb;
   void *ctx;
+  bool failed; /* out of memory */
 } filter_ctx;
 
 static int filtered(void *ctx, const urbac_audit_record *r)
@@ -584,91 +575,36 @@ static int filtered(void *ctx, const urbac_audit_record *r)
   if (f && ((f->object && strcmp(f->object, r->object) != 0) || (f->actor && strcmp(f->actor, r->actor) != 0) ||
             (f->since && strcmp(r->at, f->since) < 0)))
     return 0;
-  return c->cb(c->ctx, r);
+  if (strcmp(r->kind, URBAC__KIND_API_KEY) != 0)
+    return c->cb(c->ctx, r);
+  /* an API key's record holds its salt and hash (so the check can replay it): never shown */
+  urbac_audit_record shown = *r;
+  char *before = r->before ? urbac__key_redact(r->before) : NULL;
+  char *after = r->after ? urbac__key_redact(r->after) : NULL;
+  shown.before = before;
+  shown.after = after;
+  int stop = (r->before && !before) || (r->after && !after) ? (c->failed = true) : c->cb(c->ctx, &shown);
+  free(before);
+  free(after);
+  return stop;
 }
 
 urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f,
                             urbac_audit_cb cb, void *ctx, urbac_diag *d)
 {
-  filter_ctx c = {f, cb, ctx};
+  filter_ctx c = {f, cb, ctx, false};
   urbac_err err = urbac__store_need_schema(s, d);
   if (!err)
     err = s->ops->begin(s->db, false, d);
   if (err)
     return err;
   err = s->ops->audit_each(s->db, tenant, filtered, &c, d);
+  if (!err && c.failed)
+    err = urbac__diag_code(d, URBAC_ENOMEM, "reading the audit log");
   if (!err)
     err = s->ops->commit(s->db, d);
   else
     s->ops->rollback(s->db);
-  return err;
-}
-
-typedef struct verify_ctx {
-  uint64_t count, bad;
-  char prev[URBAC__HASH_HEX];
-  char *why;
-  size_t why_size;
-  bool broken;
-} verify_ctx;
-
-static int verify_one(void *ctx, const urbac_audit_record *r)
-{
-  verify_ctx *v = ctx;
-  char hash[URBAC__HASH_HEX];
-  const char *problem = NULL;
-  if (r->seq != v->count + 1)
-    problem = "its sequence number is not the next one: records were deleted, inserted or reordered";
-  else if (strcmp(r->prev_hash, v->prev) != 0)
-    problem = "its link to the record before does not match (a record was deleted, inserted or reordered)";
-  else if (record_hash(r, hash) || strcmp(hash, r->hash) != 0)
-    problem = "its contents do not match its hash (the record was edited)";
-  if (problem) {
-    v->broken = true;
-    v->bad = r->seq;
-    if (v->why)
-      snprintf(v->why, v->why_size, "audit record %llu (revision %llu, %s %s): %s", (unsigned long long)r->seq,
-               (unsigned long long)r->revision, r->kind, r->object, problem);
-    return 1;
-  }
-  v->count++;
-  memcpy(v->prev, r->hash, sizeof v->prev);
-  v->prev[URBAC__HASH_HEX - 1] = '\0';
-  return 0;
-}
-
-urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count, uint64_t *bad,
-                                   urbac_diag *d)
-{
-  char why[512] = "";
-  size_t why_size = sizeof why;
-  verify_ctx v = {0, 0, "", why, why_size, false};
-  urbac__tenant_row row;
-  memcpy(v.prev, zero_hash, sizeof v.prev);
-  *count = *bad = 0;
-  urbac_err err = urbac__store_need_schema(s, d);
-  if (!err)
-    err = s->ops->begin(s->db, false, d);
-  if (err)
-    return err;
-  err = s->ops->tenant_get(s->db, tenant, &row, d);
-  if (!err && !row.exists)
-    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
-  if (!err)
-    err = s->ops->audit_each(s->db, tenant, verify_one, &v, d);
-  s->ops->rollback(s->db);
-  if (!err && !v.broken && (v.count != row.audit_seq || (v.count && strcmp(v.prev, row.audit_hash) != 0))) {
-    v.broken = true;
-    v.bad = v.count + 1;
-    snprintf(why, why_size,
-             "the log ends at record %llu but the tenant's chain head is record %llu: records were removed "
-             "from the end",
-             (unsigned long long)v.count, (unsigned long long)row.audit_seq);
-  }
-  *count = v.count;
-  *bad = v.bad;
-  if (!err && v.broken)
-    err = urbac__diag_add(d, URBAC_ETAMPERED, NULL, 0, 0, NULL, "%s", why);
   return err;
 }
 
@@ -826,7 +762,7 @@ urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_o
   if (!err)
     err = apply_locked(s, m, w, &row, d);
   urbac__objects_free(o, n);
-  err = finish(s, err, &row, revision, d);
+  err = finish(s, err, tenant, &row, revision, d);
   if (w->written) { /* handed over only once committed */
     *w->written = err ? NULL : m;
     m = err ? m : NULL;
