@@ -94,7 +94,7 @@ URBAC_EXTERN void urbac_store_health_get(const urbac_store *s, urbac_store_healt
 
 /* `url` as it may be shown: the password of a postgresql:// URL (user:PASSWORD@,
  * or password=...) becomes "***". Always NUL-terminates `buf` (cut if short). */
-URBAC_EXTERN void urbac_store_url_shown(const char *url, char *buf, size_t size);
+URBAC_EXTERN void urbac_store_url_redacted(const char *url, char *buf, size_t size);
 
 /* ---------------------------------------------------------------- changes */
 

@@ -99,7 +99,7 @@ bool cli_source_save(cli_source *src, const char *output, const char *actor, con
 void cli_source_close(cli_source *src);
 /* The store URL of --db, $URBAC_DB or urbac.db, as it may be shown: a password in
  * it becomes "***". Written into `buf`. */
-const char *cli_source_shown(const cli_source_opts *o, char *buf, size_t size);
+const char *cli_source_redacted(const cli_source_opts *o, char *buf, size_t size);
 /* --db, or $URBAC_DB, or urbac.db. */
 const char *cli_db_url(const cli_source_opts *o);
 /* --actor, or $USER, or "cli". */

@@ -60,13 +60,13 @@ static json_t *explanation_json(const urbac_explanation *e)
 }
 
 /* One JSON answer line: decision and explanation, or the error. */
-static void answer_json(out *w, const urbac_snapshot *s, const urbac_query *q, const char *error)
+static void answer_json(out *w, const urbac_snapshot *snap, const urbac_query *q, const char *error)
 {
   json_t *o;
   urbac_explanation *e = NULL;
   if (error) {
     o = json_pack("{s:s}", "error", error);
-  } else if (urbac_explain(s, q, &e, NULL) == URBAC_OK) {
+  } else if (urbac_explain(snap, q, &e, NULL) == URBAC_OK) {
     o = json_pack("{s:s, s:o}", "decision", urbac_explanation_allowed(e) ? "allow" : "deny", "explanation",
                   explanation_json(e));
   } else {
@@ -149,7 +149,7 @@ static bool answer_stream(stream *st, FILE *in)
   return ok;
 }
 
-static int check_queries(const ask_opts *o, const urbac_snapshot *s)
+static int check_queries(const ask_opts *o, const urbac_snapshot *snap)
 {
   stream *st = calloc(1, sizeof *st);
   bool stdin_ = strcmp(o->queries, "-") == 0;
@@ -160,11 +160,11 @@ static int check_queries(const ask_opts *o, const urbac_snapshot *s)
     free(st);
     return EXIT_USAGE;
   }
-  if (!st || !(st->p = urbac_parser_new(s)) || !(st->d = urbac_diag_new())) {
+  if (!st || !(st->p = urbac_parser_new(snap)) || !(st->d = urbac_diag_new())) {
     cli_error("out of memory");
     goto out;
   }
-  st->s = s;
+  st->s = snap;
   st->json = o->json;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -196,14 +196,14 @@ out:
 
 /* ---------------------------------------------------------------- one question */
 
-static bool one_query(const ask_opts *o, const urbac_snapshot *s, bool need_user, urbac_query *q)
+static bool one_query(const ask_opts *o, const urbac_snapshot *snap, bool need_user, urbac_query *q)
 {
   if ((need_user && !cli_need(o->user, "user")) || !cli_need(o->permission, "permission") ||
       !cli_need(o->workload, "workload"))
     return false;
   urbac_question question = {urbac_str_of(o->user), urbac_str_of(o->permission), urbac_str_of(o->workload),
                              urbac_str_of(o->scope)};
-  urbac_parser *p = urbac_parser_new(s);
+  urbac_parser *p = urbac_parser_new(snap);
   urbac_diag *d = urbac_diag_new();
   urbac_err err = p && d ? urbac_parse_query(p, &question, q, d) : URBAC_ENOMEM;
   if (err)

@@ -32,9 +32,9 @@ static int migrate(const store_opts *o, const cli_args *a, const char *what, urb
   } else if (urbac_store_migrate(src.store, &from, &to, d) == URBAC_OK) {
     if (from == to)
       printf("%s: the store is at schema version %d; nothing to do\n",
-             cli_source_shown(&o->src, shown, sizeof shown), to);
+             cli_source_redacted(&o->src, shown, sizeof shown), to);
     else
-      printf("%s: %s, schema version %d -> %d\n", cli_source_shown(&o->src, shown, sizeof shown), what, from,
+      printf("%s: %s, schema version %d -> %d\n", cli_source_redacted(&o->src, shown, sizeof shown), what, from,
              to);
     rc = 0;
   } else {
@@ -90,13 +90,13 @@ static void print_plan(const urbac_plan *p, const char *tenant, bool json)
 static int plan(void *opts, const cli_args *a)
 {
   const store_opts *o = opts;
-  cli_source file = {0}, store = {0};
+  cli_source file = {0}, target = {0};
   urbac_plan *p = NULL;
   urbac_diag *d = urbac_diag_new();
   int rc = EXIT_USAGE;
-  if (!cli_no_args(a, "plan") || !d || !load_file(o, &file, &store, URBAC_STORE_READ)) {
+  if (!cli_no_args(a, "plan") || !d || !load_file(o, &file, &target, URBAC_STORE_READ)) {
     /* said */
-  } else if (urbac_store_plan(store.store, file.model, &p, d) == URBAC_OK) {
+  } else if (urbac_store_plan(target.store, file.model, &p, d) == URBAC_OK) {
     print_plan(p, urbac_model_tenant(file.model), o->json);
     rc = 0;
   } else {
@@ -104,7 +104,7 @@ static int plan(void *opts, const cli_args *a)
   }
   urbac_plan_free(p);
   urbac_diag_free(d);
-  cli_source_close(&store);
+  cli_source_close(&target);
   cli_source_close(&file);
   return rc;
 }
@@ -112,19 +112,19 @@ static int plan(void *opts, const cli_args *a)
 static int apply(void *opts, const cli_args *a)
 {
   const store_opts *o = opts;
-  cli_source file = {0}, store = {0};
+  cli_source file = {0}, target = {0};
   urbac_diag *d = urbac_diag_new();
   uint64_t before = 0, after = 0;
   char cmd[512];
   int rc = EXIT_USAGE;
-  bool loaded = cli_no_args(a, "apply") && d && load_file(o, &file, &store, URBAC_STORE_WRITE);
-  urbac_store *s = loaded ? store.store : NULL;
+  bool loaded = cli_no_args(a, "apply") && d && load_file(o, &file, &target, URBAC_STORE_WRITE);
+  urbac_store *store = loaded ? target.store : NULL;
   urbac_model *m = file.model;
   snprintf(cmd, sizeof cmd, "urbac apply -f %s", o->file ? o->file : "");
   urbac_write w = {cli_actor(o->actor), cmd, o->if_revision.set, o->if_revision.value, NULL};
-  if (s)
-    urbac_store_revision(s, urbac_model_tenant(m), &before, NULL); /* 0 for a new tenant */
-  urbac_err err = s ? urbac_store_apply(s, m, &w, &after, d) : URBAC_EINVAL;
+  if (store)
+    urbac_store_revision(store, urbac_model_tenant(m), &before, NULL); /* 0 for a new tenant */
+  urbac_err err = store ? urbac_store_apply(store, m, &w, &after, d) : URBAC_EINVAL;
   if (!err) {
     if (o->json)
       printf("{\"tenant\": \"%s\", \"revision\": %llu, \"changed\": %s}\n", urbac_model_tenant(m), (unsigned long long)after,
@@ -134,12 +134,12 @@ static int apply(void *opts, const cli_args *a)
     else
       printf("tenant %s: applied, now at revision %llu\n", urbac_model_tenant(m), (unsigned long long)after);
     rc = 0;
-  } else if (s) {
+  } else if (store) {
     cli_print_diag(d);
     rc = err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
   }
   urbac_diag_free(d);
-  cli_source_close(&store);
+  cli_source_close(&target);
   cli_source_close(&file);
   return rc;
 }
@@ -213,11 +213,11 @@ static void print_verified(const char *t, const urbac_audit_report *r, const sto
 }
 
 /* `audit verify`: 0 intact, 1 tampered (each problem on stderr), 2 damaged or unreadable. */
-static int audit_verify(const store_opts *o, urbac_store *s, const char *t)
+static int audit_verify(const store_opts *o, urbac_store *store, const char *t)
 {
   urbac_audit_report r;
   urbac_diag *d = urbac_diag_new();
-  urbac_err err = urbac_store_audit_check(s, t, &r, d);
+  urbac_err err = urbac_store_audit_check(store, t, &r, d);
   int rc = err == URBAC_OK ? 0 : err == URBAC_ETAMPERED ? EXIT_DENY : EXIT_USAGE;
   if (err == URBAC_OK)
     print_verified(t, &r, o);
@@ -234,7 +234,7 @@ static int audit(void *opts, const cli_args *a)
 {
   const store_opts *o = opts;
   cli_source src = {0};
-  urbac_store *s = NULL;
+  urbac_store *store = NULL;
   const char *t;
   int rc = EXIT_USAGE;
   bool verify = a->n == 1 && strcmp(a->v[0], "verify") == 0;
@@ -244,15 +244,15 @@ static int audit(void *opts, const cli_args *a)
   }
   if (!cli_source_open(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_READ) || !(t = cli_source_tenant(&src)))
     goto out;
-  s = src.store;
+  store = src.store;
   if (verify) {
-    rc = audit_verify(o, s, t);
+    rc = audit_verify(o, store, t);
     goto out;
   }
   urbac_audit_filter f = {o->object, o->actor, o->since};
   json_t *rows = o->json ? json_array() : NULL;
   urbac_diag *d = urbac_diag_new();
-  urbac_err err = d ? urbac_store_audit(s, t, &f, print_record, rows, d) : URBAC_ENOMEM;
+  urbac_err err = d ? urbac_store_audit(store, t, &f, print_record, rows, d) : URBAC_ENOMEM;
   if (err == URBAC_OK) {
     rc = 0;
     if (rows) {

@@ -24,9 +24,9 @@ const char *cli_db_url(const cli_source_opts *o)
 
 const char *cli_actor(const char *actor) { return actor ? actor : getenv("USER") ? getenv("USER") : "cli"; }
 
-const char *cli_source_shown(const cli_source_opts *o, char *buf, size_t size)
+const char *cli_source_redacted(const cli_source_opts *o, char *buf, size_t size)
 {
-  urbac_store_url_shown(cli_db_url(o), buf, size);
+  urbac_store_url_redacted(cli_db_url(o), buf, size);
   return buf;
 }
 
@@ -71,12 +71,12 @@ const char *cli_source_tenant(cli_source *src)
   urbac_diag_free(d);
   if (err)
     cli_error("%s: cannot list the tenants (run 'urbac init', or 'urbac migrate' after an upgrade?)",
-              cli_source_shown(&src->opts, shown, sizeof shown));
+              cli_source_redacted(&src->opts, shown, sizeof shown));
   else if (n == 1)
     src->tenant = ids[0];
   else
     cli_error("%s holds %zu tenants: name one with --tenant-id",
-              cli_source_shown(&src->opts, shown, sizeof shown), n);
+              cli_source_redacted(&src->opts, shown, sizeof shown), n);
   return src->tenant;
 }
 

@@ -27,12 +27,12 @@ struct urbac_parser {
   size_t keys_len;
 };
 
-urbac_parser *urbac_parser_new(const urbac_snapshot *s)
+urbac_parser *urbac_parser_new(const urbac_snapshot *snap)
 {
   urbac_parser *p = urbac__calloc(1, sizeof *p);
   if (!p)
     return NULL;
-  p->s = s;
+  p->s = snap;
   p->keys = urbac__malloc(PARSER_CACHE_BYTES);
   if (!p->keys || urbac__strmap_init(&p->cache, PARSER_CACHE_MAX)) {
     urbac_parser_free(p);
@@ -103,10 +103,10 @@ static bool eq_ci(const char *s, size_t len, const char *lit)
   return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t len, bool mde, urbac_query *q,
+static urbac_err resolve_scope(const urbac_snapshot *snap, const char *sc, size_t len, bool mde, urbac_query *q,
                                urbac_diag *d, size_t col)
 {
-  const urbac_model *m = s->m;
+  const urbac_model *m = snap->m;
   uint32_t idx;
   q->scope = URBAC_SCOPE_ALL;
   q->device = URBAC_NO_DEVICE;
@@ -131,7 +131,7 @@ static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t l
       return fail(d, URBAC_EUNKNOWNDEVICE, "scope", col, "unknown device '%.*s'",
                   (int)(idlen > 200 ? 200 : idlen), id);
     q->device = idx;
-    q->dg = s->device_dg[idx];
+    q->dg = snap->device_dg[idx];
   } else if (!urbac__strmap_get(&m->dg_map, id, idlen, &q->dg)) {
     return fail(d, URBAC_EUNKNOWNDG, "scope", col, "unknown device group '%.*s'",
                 (int)(idlen > 200 ? 200 : idlen), id);
@@ -144,12 +144,12 @@ static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t l
 static urbac_err parse(urbac_parser *p, const urbac_question *qn, urbac_query *q, urbac_diag *d,
                        const char *line)
 {
-  const urbac_snapshot *s = p->s;
+  const urbac_snapshot *snap = p->s;
   urbac_str user = qn->user, perm = qn->perm, wl = qn->workload, scope = qn->scope;
   unsigned g = 0;
   int w = -1;
   memset(q, 0, sizeof *q);
-  q->user = urbac_snapshot_user_find(s, user.ptr ? user.ptr : "", user.ptr ? user.len : 0);
+  q->user = urbac_snapshot_user_find(snap, user.ptr ? user.ptr : "", user.ptr ? user.len : 0);
   for (int i = 0; i < URBAC__NWORKLOADS && w < 0 && wl.ptr; i++)
     if (eq_ci(wl.ptr, wl.len, urbac_catalog_workload_id((size_t)i)))
       w = i;
@@ -163,7 +163,7 @@ static urbac_err parse(urbac_parser *p, const urbac_question *qn, urbac_query *q
   if (err)
     return err;
   q->grant = (uint16_t)g;
-  return resolve_scope(s, scope.ptr ? scope.ptr : "", scope.ptr ? scope.len : 0, w == URBAC__WL_MDE, q, d,
+  return resolve_scope(snap, scope.ptr ? scope.ptr : "", scope.ptr ? scope.len : 0, w == URBAC__WL_MDE, q, d,
                        column(line, scope.ptr));
 }
 
@@ -200,47 +200,47 @@ urbac_err urbac_parse_query_line(urbac_parser *p, const char *line, size_t len, 
 
 /* ---------------------------------------------------------------- answers */
 
-bool urbac_check(const urbac_snapshot *s, const urbac_query *q) { return urbac__decide(s, q); }
+bool urbac_check(const urbac_snapshot *snap, const urbac_query *q) { return urbac__decide(snap, q); }
 
-void urbac_check_batch(const urbac_snapshot *s, const urbac_query *q, size_t n, uint8_t *out)
+void urbac_check_batch(const urbac_snapshot *snap, const urbac_query *q, size_t n, uint8_t *out)
 {
   for (size_t i = 0; i < n; i++)
-    out[i] = urbac__decide(s, &q[i]);
+    out[i] = urbac__decide(snap, &q[i]);
 }
 
-const char *urbac_snapshot_user_id(const urbac_snapshot *s, uint32_t i)
+const char *urbac_snapshot_user_id(const urbac_snapshot *snap, uint32_t i)
 {
-  return i < s->m->n_users ? s->m->users[i].id : NULL;
+  return i < snap->m->n_users ? snap->m->users[i].id : NULL;
 }
 
-uint32_t urbac_snapshot_user_find(const urbac_snapshot *s, const char *id, size_t len)
+uint32_t urbac_snapshot_user_find(const urbac_snapshot *snap, const char *id, size_t len)
 {
   uint32_t idx;
-  return urbac__strmap_get(&s->m->user_map, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
+  return urbac__strmap_get(&snap->m->user_map, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
 }
 
-int urbac_who_can(const urbac_snapshot *s, const urbac_query *q, urbac_user_cb cb, void *ctx)
+int urbac_who_can(const urbac_snapshot *snap, const urbac_query *q, urbac_user_cb cb, void *ctx)
 {
   urbac_query one = *q;
-  for (uint32_t u = 0; u < s->m->n_users; u++) {
+  for (uint32_t u = 0; u < snap->m->n_users; u++) {
     one.user = u;
-    if (!urbac__decide(s, &one))
+    if (!urbac__decide(snap, &one))
       continue;
-    int r = cb(ctx, u, s->m->users[u].id);
+    int r = cb(ctx, u, snap->m->users[u].id);
     if (r)
       return r;
   }
   return 0;
 }
 
-size_t urbac_snapshot_user_group_count(const urbac_snapshot *s, uint32_t i)
+size_t urbac_snapshot_user_group_count(const urbac_snapshot *snap, uint32_t i)
 {
-  return i < s->m->n_users ? s->user_groups.off[i + 1] - s->user_groups.off[i] : 0;
+  return i < snap->m->n_users ? snap->user_groups.off[i + 1] - snap->user_groups.off[i] : 0;
 }
 
-uint32_t urbac_snapshot_user_group(const urbac_snapshot *s, uint32_t i, size_t k)
+uint32_t urbac_snapshot_user_group(const urbac_snapshot *snap, uint32_t i, size_t k)
 {
-  if (k >= urbac_snapshot_user_group_count(s, i))
+  if (k >= urbac_snapshot_user_group_count(snap, i))
     return UINT32_MAX;
-  return s->user_groups.idx[s->user_groups.off[i] + k];
+  return snap->user_groups.idx[snap->user_groups.off[i] + k];
 }

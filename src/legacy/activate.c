@@ -26,15 +26,15 @@ static int count_user(void *ctx, uint32_t user, const char *id)
 /* How many users could manage authorization on `w` in `m` (0 or 1). */
 static urbac_err authorization_managers(const urbac_model *m, size_t w, size_t *n)
 {
-  urbac_snapshot *s = NULL;
-  urbac_err err = urbac_snapshot_compile(m, &s, NULL);
+  urbac_snapshot *snap = NULL;
+  urbac_err err = urbac_snapshot_compile(m, &snap, NULL);
   *n = 0;
   if (!err) {
     urbac_query q = {0, (uint16_t)urbac__grant_index(URBAC__P_AUTHORIZATION, URBAC_LEVEL_MANAGE), (uint8_t)w,
                      URBAC_SCOPE_ALL, 0, URBAC_NO_DEVICE};
-    urbac_who_can(s, &q, count_user, n);
+    urbac_who_can(snap, &q, count_user, n);
   }
-  urbac_snapshot_free(s);
+  urbac_snapshot_free(snap);
   return err;
 }
 

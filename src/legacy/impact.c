@@ -55,12 +55,12 @@ static uint8_t level_of(const urbac__gmask *m, unsigned p)
 }
 
 /* The grants a profile holds on device group `dg` of workload `w`. */
-static urbac__gmask grants_on(const urbac_snapshot *s, const urbac__wdec *d, uint32_t dg)
+static urbac__gmask grants_on(const urbac_snapshot *snap, const urbac__wdec *d, uint32_t dg)
 {
   urbac__gmask m = d->all;
   for (uint32_t i = 0; i < d->part_n; i++) {
-    const urbac__part *p = &s->parts[d->part_off + i];
-    if (urbac__bit_test(urbac__dgset(s, p->dgset), dg))
+    const urbac__part *p = &snap->parts[d->part_off + i];
+    if (urbac__bit_test(urbac__dgset(snap, p->dgset), dg))
       urbac__gmask_or(&m, &p->mask);
   }
   return m;
@@ -210,7 +210,7 @@ static void summary(const urbac_explanation *e, char *buf, size_t size)
 }
 
 /* Explains one side at its own level, or (when it has none) at the other side's. */
-static urbac_err explain_side(const urbac_impact *im, const urbac_snapshot *s, const urbac_impact_row *row,
+static urbac_err explain_side(const urbac_impact *im, const urbac_snapshot *snap, const urbac_impact_row *row,
                               uint8_t level, uint8_t other, char *buf, size_t size)
 {
   uint8_t ask = level != URBAC_IMPACT_NONE ? level : other;
@@ -220,7 +220,7 @@ static urbac_err explain_side(const urbac_impact *im, const urbac_snapshot *s, c
   urbac_query q = {row->user, (uint16_t)g, (uint8_t)im->w, row->dg == NO_DG ? URBAC_SCOPE_ALL : URBAC_SCOPE_DEVICE_GROUP,
                    row->dg == NO_DG ? 0 : row->dg, URBAC_NO_DEVICE};
   urbac_explanation *e;
-  urbac_err err = urbac_explain(s, &q, &e, NULL);
+  urbac_err err = urbac_explain(snap, &q, &e, NULL);
   if (err)
     return err;
   summary(e, buf, size);

@@ -51,7 +51,7 @@ typedef struct desired {
   uint64_t *dgs;                 /* mde: device-group bitset */
 } desired;
 
-typedef struct ictx {
+typedef struct importer {
   urbac_model *m;
   size_t w;
   urbac_import_report *r;
@@ -60,7 +60,7 @@ typedef struct ictx {
   uint8_t *seen;                   /* scratch, per group */
   uint32_t *stack;
   size_t dg_words;
-} ictx;
+} importer;
 
 /* ---------------------------------------------------------------- report */
 
@@ -99,7 +99,7 @@ bool urbac_import_report_changed(const urbac_import_report *r)
   return false;
 }
 
-static urbac_err report_unmapped(ictx *c, const char *perm, const char *source)
+static urbac_err report_unmapped(importer *c, const char *perm, const char *source)
 {
   urbac_import_report *r = c->r;
   if (URBAC_GROW(r->unm, r->capu, r->nu + 1))
@@ -113,7 +113,7 @@ static urbac_err report_unmapped(ictx *c, const char *perm, const char *source)
 }
 
 /* "all", or the device groups' ids separated by ", ". */
-static char *scope_text(const ictx *c, const urbac__role *role)
+static char *scope_text(const importer *c, const urbac__role *role)
 {
   urbac__buf b = {0};
   const urbac__assignment *a = role->nasg ? &role->asg[0] : NULL;
@@ -126,7 +126,7 @@ static char *scope_text(const ictx *c, const urbac__role *role)
   return urbac__buf_take(&b, NULL);
 }
 
-static urbac_err report_item(ictx *c, urbac_import_action action, const urbac__role *role)
+static urbac_err report_item(importer *c, urbac_import_action action, const urbac__role *role)
 {
   urbac_import_report *r = c->r;
   if (URBAC_GROW(r->items, r->cap, r->n + 1))
@@ -150,7 +150,7 @@ static urbac_err report_item(ictx *c, urbac_import_action action, const urbac__r
 /* ---------------------------------------------------------------- mde device access */
 
 /* group -> the groups that contain it directly, as compressed rows. */
-static urbac_err build_parents(ictx *c)
+static urbac_err build_parents(importer *c)
 {
   const urbac_model *m = c->m;
   size_t n = m->n_groups, edges = 0;
@@ -177,7 +177,7 @@ static urbac_err build_parents(ictx *c)
 }
 
 /* Marks in c->seen group `g` and every group containing it. */
-static void mark_ancestors(ictx *c, uint32_t g)
+static void mark_ancestors(importer *c, uint32_t g)
 {
   size_t top = 0;
   if (c->seen[g])
@@ -195,7 +195,7 @@ static void mark_ancestors(ictx *c, uint32_t g)
 }
 
 /* The device groups a legacy MDE role's groups may access, into d->dgs. */
-static void mde_access(ictx *c, const urbac__mde_role *role, desired *d)
+static void mde_access(importer *c, const urbac__mde_role *role, desired *d)
 {
   const urbac_model *m = c->m;
   memset(c->seen, 0, m->n_groups ? m->n_groups : 1);
@@ -246,7 +246,7 @@ static urbac_err copy_refs(const urbac__refs *src, urbac__refs *dst, bool as_gro
 }
 
 /* The assignment a desired role has. */
-static urbac_err make_assignment(const ictx *c, const desired *d, urbac__assignment *a)
+static urbac_err make_assignment(const importer *c, const desired *d, urbac__assignment *a)
 {
   memset(a, 0, sizeof *a);
   a->workloads = 1u << c->w;
@@ -318,7 +318,7 @@ static urbac__role *find_imported(urbac_model *m, size_t w, const char *source)
 }
 
 /* Creates, updates or leaves alone the unified role for one legacy role. */
-static urbac_err apply(ictx *c, const desired *d)
+static urbac_err apply(importer *c, const desired *d)
 {
   urbac__role want = {.imported_wl = (uint8_t)c->w};
   urbac_err err = perms_from(&d->grants, &want);
@@ -362,7 +362,7 @@ fail:
 
 /* ---------------------------------------------------------------- per workload */
 
-static urbac_err import_mde(ictx *c)
+static urbac_err import_mde(importer *c)
 {
   urbac_err err = build_parents(c);
   for (size_t i = 0; i < c->m->n_mde_roles && !err; i++) {
@@ -387,7 +387,7 @@ static urbac_err import_mde(ictx *c)
 }
 
 /* EOP role groups (mdo) or MDI roles (mdi): catalog rows with members. */
-static urbac_err import_members(ictx *c, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind,
+static urbac_err import_members(importer *c, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind,
                                 const urbac__gmask *table)
 {
   urbac_err err = URBAC_OK;
@@ -402,7 +402,7 @@ static urbac_err import_members(ictx *c, const urbac__legacy_members *items, siz
 urbac_err urbac_import(const urbac_model *m, size_t workload, urbac_model **out, urbac_import_report **report,
                        urbac_diag *d)
 {
-  ictx c = {.w = workload};
+  importer c = {.w = workload};
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;
   if (report)

@@ -187,9 +187,9 @@ static const char *route_kind(const srv_req *req)
 /* The object's id: "name" for legacy roles, "id" otherwise. */
 static const char *id_key(const char *kind) { return strncmp(kind, "legacy.", 7) == 0 ? "name" : "id"; }
 
-void srv_h_object_list(srv *s, srv_req *req, srv_resp *r)
+void srv_h_object_list(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *items = read_all(req->tenant, route_kind(req), &revision);
   if (!items)
@@ -197,9 +197,9 @@ void srv_h_object_list(srv *s, srv_req *req, srv_resp *r)
   srv_page_at(req, r, items, revision);
 }
 
-void srv_h_object_get(srv *s, srv_req *req, srv_resp *r)
+void srv_h_object_get(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *j = read_object(req->tenant, route_kind(req), req->params[1], &revision);
   if (!j)
@@ -207,9 +207,9 @@ void srv_h_object_get(srv *s, srv_req *req, srv_resp *r)
   reply_object(r, 200, j, revision);
 }
 
-void srv_h_object_put(srv *s, srv_req *req, srv_resp *r)
+void srv_h_object_put(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   const char *kind = route_kind(req), *id = req->params[1];
   json_t *body = srv_body_object(req, r);
   if (!body)
@@ -233,9 +233,9 @@ void srv_h_object_put(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_object_delete(srv *s, srv_req *req, srv_resp *r)
+void srv_h_object_delete(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   urbac_object_put put = {route_kind(req), req->params[1], NULL};
   put_ctx c = {&put, 1, false, false};
   uint64_t revision;
@@ -273,9 +273,9 @@ static json_t *role_to_graph(json_t *role)
 
 static const srv_filter_field role_fields[] = {{"id", "id"}, {"displayName", "displayName"}};
 
-void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_list(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   srv_filter f;
   if (!srv_filter_args(req, r, role_fields, sizeof role_fields / sizeof role_fields[0], &f))
@@ -291,9 +291,9 @@ void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
   srv_page_at(req, r, srv_filter_apply(&f, out), revision);
 }
 
-void srv_h_role_get(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_get(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *role = read_object(req->tenant, "role", req->params[1], &revision);
   if (!role)
@@ -355,9 +355,9 @@ static void write_role(srv_req *req, srv_resp *r, json_t *role, const char *old_
   free(text);
 }
 
-void srv_h_role_create(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_create(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   json_t *body = srv_body_object(req, r), *role = json_object();
   if (body && !json_is_string(json_object_get(body, "displayName")))
     srv_error(r, 400, "badRequest", "displayName", "a role definition needs a displayName");
@@ -371,9 +371,9 @@ void srv_h_role_create(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_role_update(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_update(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *body = srv_body_object(req, r);
   if (!body)
@@ -387,9 +387,9 @@ void srv_h_role_update(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_role_delete(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_delete(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   urbac_object_put put = {"role", req->params[1], NULL};
   put_ctx c = {&put, 1, false, false};
   uint64_t revision;
@@ -523,9 +523,9 @@ static const srv_filter_field assignment_fields[] = {{"id", "id"},
                                                      {"principalId", "principalIds"},
                                                      {"appScopeId", "appScopeIds"}};
 
-void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_list(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   srv_filter f;
   if (!srv_filter_args(req, r, assignment_fields, sizeof assignment_fields / sizeof assignment_fields[0], &f))
@@ -557,9 +557,9 @@ static json_t *path_assignment(srv_req *req, srv_resp *r, size_t *k, uint64_t *r
   return role;
 }
 
-void srv_h_assignment_get(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_get(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   size_t k;
   json_t *role = path_assignment(req, r, &k, &revision);
@@ -586,9 +586,9 @@ static void write_assignment(srv_req *req, srv_resp *r, json_t *role, size_t k, 
   free(text);
 }
 
-void srv_h_assignment_create(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_create(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *body = srv_body_object(req, r), *role = NULL, *a = json_object();
   const char *rid = json_string_value(json_object_get(body, "roleDefinitionId"));
@@ -617,9 +617,9 @@ out:
   json_decref(body);
 }
 
-void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_update(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   size_t k;
   json_t *body = srv_body_object(req, r);
@@ -634,9 +634,9 @@ void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_assignment_delete(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_delete(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   size_t k;
   json_t *role = path_assignment(req, r, &k, &revision);

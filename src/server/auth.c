@@ -103,32 +103,32 @@ static urbac_err preshared_read(const char *path, preshared **out, urbac_diag *d
 }
 
 /* Reads the file again and swaps it in; the old keys stay on failure. */
-urbac_err srv_preshared_load(srv *s, urbac_diag *d)
+urbac_err srv_preshared_load(srv *server, urbac_diag *d)
 {
-  if (!s->cfg->preshared_key_file)
+  if (!server->cfg->preshared_key_file)
     return URBAC_OK;
   preshared *p = NULL;
-  urbac_err err = preshared_read(s->cfg->preshared_key_file, &p, d);
+  urbac_err err = preshared_read(server->cfg->preshared_key_file, &p, d);
   if (err)
     return err;
-  preshared *old = rcu_xchg_pointer((preshared **)&s->preshared, p);
+  preshared *old = rcu_xchg_pointer((preshared **)&server->preshared, p);
   urcu_bp_synchronize_rcu();
   free(old);
   return URBAC_OK;
 }
 
-void srv_auth_free(srv *s)
+void srv_auth_free(srv *server)
 {
-  free(s->preshared);
-  s->preshared = NULL;
-  srv_oidc_free(s->oidc);
-  s->oidc = NULL;
+  free(server->preshared);
+  server->preshared = NULL;
+  srv_oidc_free(server->oidc);
+  server->oidc = NULL;
 }
 
 /* The 1-based line of the preshared key `t`, or 0. Call under the read lock. */
-static size_t preshared_find(const srv *s, const digest *t)
+static size_t preshared_find(const srv *server, const digest *t)
 {
-  const preshared *p = rcu_dereference(((srv *)(uintptr_t)s)->preshared);
+  const preshared *p = rcu_dereference(((srv *)(uintptr_t)server)->preshared);
   size_t found = 0;
   for (size_t i = 0; p && i < p->n; i++) /* every one compared: no early exit */
     if (CRYPTO_memcmp(p->keys[i].d.b, t->b, sizeof t->b) == 0)
@@ -220,12 +220,12 @@ static const char no_key_salt[] = "00000000000000000000000000000000",
 
 /* Looks `id` up in every tenant; on a match with the right secret fills `who`
  * and *home. Call under the read lock. */
-static key_result key_find(srv *s, const char *id, const char *secret, size_t slen, srv_identity *who,
+static key_result key_find(srv *server, const char *id, const char *secret, size_t slen, srv_identity *who,
                            const char **home, char *why, size_t why_size)
 {
-  size_t nt = atomic_load_explicit(&s->ntenants, memory_order_acquire);
+  size_t nt = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   for (size_t t = 0; t < nt; t++) {
-    const srv_keyset *ks = rcu_dereference(s->tenants[t]->keys);
+    const srv_keyset *ks = rcu_dereference(server->tenants[t]->keys);
     key_entry probe = {0};
     memcpy(probe.id, id, sizeof probe.id);
     const key_entry *e = ks && ks->n ? bsearch(&probe, ks->k, ks->n, sizeof *ks->k, key_cmp) : NULL;
@@ -246,7 +246,7 @@ static key_result key_find(srv *s, const char *id, const char *secret, size_t sl
       snprintf(who->user, sizeof who->user, "%s", e->user);
       snprintf(who->actor, sizeof who->actor, "key:%s (%s)%s%s", id, e->user, /* the audit names both */
                e->created_by[0] ? " created by " : "", e->created_by);
-      *home = s->tenants[t]->id;
+      *home = server->tenants[t]->id;
       return KEY_OK;
     }
     return KEY_BAD;
@@ -289,19 +289,19 @@ static bool same_tenant(srv_resp *r, const char *home, const char *tenant)
   return false;
 }
 
-static bool by_key(srv *s, srv_req *req, srv_resp *r, const char *id, const char *secret, size_t slen,
+static bool by_key(srv *server, srv_req *req, srv_resp *r, const char *id, const char *secret, size_t slen,
                    const char *tenant)
 {
   char why[160], load_error[512];
   const char *home = NULL;
-  size_t known = atomic_load(&s->ntenants);
+  size_t known = atomic_load(&server->ntenants);
   srv_read_lock();
-  key_result k = key_find(s, id, secret, slen, &req->who, &home, why, sizeof why);
+  key_result k = key_find(server, id, secret, slen, &req->who, &home, why, sizeof why);
   srv_read_unlock();
-  if (k == KEY_UNKNOWN && tenant && srv_tenant_get(s, tenant, load_error, sizeof load_error) &&
-      atomic_load(&s->ntenants) != known) {
+  if (k == KEY_UNKNOWN && tenant && srv_tenant_get(server, tenant, load_error, sizeof load_error) &&
+      atomic_load(&server->ntenants) != known) {
     srv_read_lock(); /* the tenant was loaded just now */
-    k = key_find(s, id, secret, slen, &req->who, &home, why, sizeof why);
+    k = key_find(server, id, secret, slen, &req->who, &home, why, sizeof why);
     srv_read_unlock();
   }
   if (k != KEY_OK)
@@ -309,7 +309,7 @@ static bool by_key(srv *s, srv_req *req, srv_resp *r, const char *id, const char
   return same_tenant(r, home, tenant);
 }
 
-bool srv_authenticate(srv *s, srv_req *req, srv_resp *r)
+bool srv_authenticate(srv *server, srv_req *req, srv_resp *r)
 {
   const char *tenant = req->route && strncmp(req->route->path, "/api/v1/tenants/{tenant}", 24) == 0
                            ? req->params[0] : NULL;
@@ -321,7 +321,7 @@ bool srv_authenticate(srv *s, srv_req *req, srv_resp *r)
   if (!sha256(tok, len, &d))
     return unauthorized(r, "cannot hash the token");
   srv_read_lock();
-  size_t line = preshared_find(s, &d);
+  size_t line = preshared_find(server, &d);
   srv_read_unlock();
   if (line) {
     req->who = (srv_identity){.kind = SRV_PRESHARED};
@@ -332,10 +332,10 @@ bool srv_authenticate(srv *s, srv_req *req, srv_resp *r)
   const char *secret;
   size_t slen;
   if (urbac_key_token_split(tok, len, id, &secret, &slen))
-    return by_key(s, req, r, id, secret, slen, tenant);
+    return by_key(server, req, r, id, secret, slen, tenant);
   char *copy = strndup(tok, len); /* libjwt wants a C string */
   const char *home = NULL;
-  bool ok = copy && srv_jwt_verify(s, tenant, copy, &req->who, &home, why, sizeof why);
+  bool ok = copy && srv_jwt_verify(server, tenant, copy, &req->who, &home, why, sizeof why);
   free(copy);
   return ok ? same_tenant(r, home, tenant) : unauthorized(r, why);
 }

@@ -131,7 +131,7 @@ static srv_question question_of_args(const srv_req *req)
 
 static void no_memory(srv_resp *r) { srv_error(r, 500, "internalError", NULL, "out of memory"); }
 
-void srv_h_check(srv *s, srv_req *req, srv_resp *r)
+void srv_h_check(srv *server, srv_req *req, srv_resp *r)
 {
   srv_question qn = question_of_args(req);
   urbac_query q;
@@ -142,7 +142,7 @@ void srv_h_check(srv *s, srv_req *req, srv_resp *r)
     no_memory(r);
   else if (srv_resolve(p, &qn, &q, -1, r)) {
     bool allow = urbac_check(sn->snap, &q);
-    atomic_fetch_add_explicit(allow ? &s->metrics.allow : &s->metrics.deny, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(allow ? &server->metrics.allow : &server->metrics.deny, 1, memory_order_relaxed);
     r->status = 200;
     srv_buf_puts(&r->body, allow ? "{\"decision\":\"allow\",\"revision\":" : "{\"decision\":\"deny\",\"revision\":");
     srv_buf_u64(&r->body, sn->revision);
@@ -161,7 +161,7 @@ static const char *string_member(json_t *o, const char *name, bool *bad)
   return json_string_value(v);
 }
 
-void srv_checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision)
+void srv_checks_reply(srv *server, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision)
 {
   uint64_t allow = 0;
   srv_buf_puts(&r->body, "{\"decisions\":[");
@@ -172,14 +172,14 @@ void srv_checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_
   srv_buf_puts(&r->body, "],\"revision\":");
   srv_buf_u64(&r->body, revision);
   srv_buf_put(&r->body, "}", 1);
-  atomic_fetch_add_explicit(&s->metrics.allow, allow, memory_order_relaxed);
-  atomic_fetch_add_explicit(&s->metrics.deny, n - allow, memory_order_relaxed);
+  atomic_fetch_add_explicit(&server->metrics.allow, allow, memory_order_relaxed);
+  atomic_fetch_add_explicit(&server->metrics.deny, n - allow, memory_order_relaxed);
   r->status = 200;
 }
 
-void srv_h_explain(srv *s, srv_req *req, srv_resp *r)
+void srv_h_explain(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   json_t *body = srv_body_object(req, r);
   if (!body)
     return;
@@ -229,9 +229,9 @@ static int effective_add(void *ctx, const urbac_effective_entry *e)
   return 0;
 }
 
-void srv_h_effective(srv *s, srv_req *req, srv_resp *r)
+void srv_h_effective(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   const char *user = req->params[1], *only = srv_arg_get(req, "workload");
   if (only && urbac_catalog_workload_find(only) < 0) {
     srv_error(r, 422, "EWORKLOAD", "workload", "unknown workload '%s' (mde, mdo or mdi)", only);
@@ -269,9 +269,9 @@ static int who_add(void *ctx, uint32_t user, const char *id)
   return json_array_append_new(ctx, json_string(id)) != 0;
 }
 
-void srv_h_who_can(srv *s, srv_req *req, srv_resp *r)
+void srv_h_who_can(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   srv_question qn = question_of_args(req);
   qn.user = "";
   qn.len[0] = 0;

@@ -75,12 +75,12 @@ static void names_publish(directory *dir, names *l)
 
 static void *refresh(void *arg)
 {
-  srv *s = arg;
-  directory *dir = s->directory;
+  srv *server = arg;
+  directory *dir = server->directory;
   urbac_store *st = NULL;
-  while (!atomic_load(&s->stopping)) {
+  while (!atomic_load(&server->stopping)) {
     usleep(REFRESH_US);
-    if (!st && urbac_store_open(s->cfg->db_url, URBAC_STORE_READ, &st, NULL) != URBAC_OK)
+    if (!st && urbac_store_open(server->cfg->db_url, URBAC_STORE_READ, &st, NULL) != URBAC_OK)
       continue; /* the store is away: the names we have stay */
     names *l = names_read(st);
     if (l) {
@@ -96,9 +96,9 @@ static void *refresh(void *arg)
 
 static int by_name(const void *key, const void *elem) { return strcmp(key, *(char *const *)elem); }
 
-bool srv_directory_has(srv *s, const char *tenant)
+bool srv_directory_has(srv *server, const char *tenant)
 {
-  directory *dir = s->directory;
+  directory *dir = server->directory;
   if (!dir)
     return true; /* no directory (a fuzzer's server): ask the store */
   srv_read_lock();
@@ -108,34 +108,34 @@ bool srv_directory_has(srv *s, const char *tenant)
   return found;
 }
 
-urbac_err srv_directory_start(srv *s, urbac_diag *d)
+urbac_err srv_directory_start(srv *server, urbac_diag *d)
 {
   directory *dir = calloc(1, sizeof *dir);
   urbac_err err = dir ? URBAC_OK : URBAC_ENOMEM;
-  if (!err && !(dir->current = names_read(s->lookup_store)))
-    err = urbac_diag_add(d, URBAC_ESTORE, s->cfg->db_url, 0, 0, NULL, "cannot list the store's tenants");
+  if (!err && !(dir->current = names_read(server->lookup_store)))
+    err = urbac_diag_add(d, URBAC_ESTORE, server->cfg->db_url, 0, 0, NULL, "cannot list the store's tenants");
   if (!err) {
-    s->directory = dir;
-    dir->running = pthread_create(&dir->thread, NULL, refresh, s) == 0;
+    server->directory = dir;
+    dir->running = pthread_create(&dir->thread, NULL, refresh, server) == 0;
     if (!dir->running)
       err = urbac_diag_add(d, URBAC_ENOMEM, NULL, 0, 0, NULL, "cannot start the tenant directory's thread");
   }
-  if (err && dir && !s->directory) {
+  if (err && dir && !server->directory) {
     names_free(dir->current);
     free(dir);
   }
   return err;
 }
 
-void srv_directory_stop(srv *s)
+void srv_directory_stop(srv *server)
 {
-  directory *dir = s->directory;
+  directory *dir = server->directory;
   if (!dir)
     return;
-  atomic_store(&s->stopping, true);
+  atomic_store(&server->stopping, true);
   if (dir->running)
     pthread_join(dir->thread, NULL);
   names_free(dir->current);
   free(dir);
-  s->directory = NULL;
+  server->directory = NULL;
 }

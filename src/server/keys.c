@@ -23,9 +23,9 @@ static json_t *key_json(const urbac_api_key *k)
 
 static int key_add(void *ctx, const urbac_api_key *k) { return json_array_append_new(ctx, key_json(k)) != 0; }
 
-void srv_h_key_list(srv *s, srv_req *req, srv_resp *r)
+void srv_h_key_list(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   srv_tenant *t = req->tenant;
   json_t *list = json_array();
   urbac_diag *d = urbac_diag_new();
@@ -72,9 +72,9 @@ static bool may_mint(srv_tenant *t, const srv_identity *who, const char *user, c
   return false;
 }
 
-void srv_h_key_create(srv *s, srv_req *req, srv_resp *r)
+void srv_h_key_create(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   json_t *body = srv_body_object(req, r);
   urbac_api_key k = {0};
   if (!body || !member(body, "user", &k.user, r) || !member(body, "name", &k.name, r) ||
@@ -117,9 +117,9 @@ void srv_h_key_create(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r)
+void srv_h_key_revoke(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   srv_tenant *t = req->tenant;
   urbac_diag *d = urbac_diag_new();
   urbac_write w = {req->who.actor, "DELETE /apiKeys/{id}", false, 0, NULL};

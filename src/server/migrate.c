@@ -25,9 +25,9 @@ static bool flag(const srv_req *req, const char *name)
 /* The {workload} of the route; authorize() has checked it is known. */
 static size_t workload(const srv_req *req) { return (size_t)urbac_catalog_workload_find(req->params[1]); }
 
-void srv_h_workloads(srv *s, srv_req *req, srv_resp *r)
+void srv_h_workloads(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   json_t *list = json_array();
   srv_read_lock();
   srv_snap *sn = srv_tenant_snap(req->tenant);
@@ -96,21 +96,21 @@ static void mode_change(srv_req *req, srv_resp *r, op what)
                                what == OP_ACTIVATE ? "unified" : "legacy", "revision", (json_int_t)c.revision));
 }
 
-void srv_h_activate(srv *s, srv_req *req, srv_resp *r)
+void srv_h_activate(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   mode_change(req, r, OP_ACTIVATE);
 }
 
-void srv_h_deactivate(srv *s, srv_req *req, srv_resp *r)
+void srv_h_deactivate(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   mode_change(req, r, OP_DEACTIVATE);
 }
 
-void srv_h_import(srv *s, srv_req *req, srv_resp *r)
+void srv_h_import(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   change_ctx c = {OP_IMPORT, workload(req), false, flag(req, "dryRun"), NULL, 0};
   run_change(req, r, &c);
   char *text = NULL;
@@ -151,9 +151,9 @@ static int impact_row(void *ctx, const urbac_impact_row *row)
   return 0;
 }
 
-void srv_h_impact(srv *s, srv_req *req, srv_resp *r)
+void srv_h_impact(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   size_t skip, top;
   if (!srv_page_args(req, r, &skip, &top))
     return;
@@ -219,9 +219,9 @@ static int audit_row(void *ctx, const urbac_audit_record *a)
   return 0;
 }
 
-void srv_h_audit(srv *s, srv_req *req, srv_resp *r)
+void srv_h_audit(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   audit_ctx c = {0, 0, 0, NULL, false};
   if (!srv_page_args(req, r, &c.skip, &c.top))
     return;

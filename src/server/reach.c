@@ -149,15 +149,15 @@ static bool user_covered(compare *c)
 }
 
 /* Maps each device group of `after` to its index in side `x`. */
-static bool side_open(side *x, const urbac_snapshot *s, const urbac_model *after, size_t ndgs)
+static bool side_open(side *x, const urbac_snapshot *snap, const urbac_model *after, size_t ndgs)
 {
-  urbac_parser *p = s ? urbac_parser_new(s) : NULL;
-  x->s = s;
+  urbac_parser *p = snap ? urbac_parser_new(snap) : NULL;
+  x->s = snap;
   x->dg = malloc((ndgs + 1) * sizeof *x->dg);
   for (size_t d = 0; x->dg && d < ndgs; d++)
     x->dg[d] = p ? dg_find(p, urbac_model_id(after, URBAC_OBJ_DEVICE_GROUP, d)) : UINT32_MAX;
   urbac_parser_free(p);
-  return x->dg && (p || !s);
+  return x->dg && (p || !snap);
 }
 
 bool srv_reach_all(const urbac_snapshot *held, const char *caller)

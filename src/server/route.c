@@ -242,7 +242,7 @@ static bool parse_u64(const char *s, uint64_t *out)
   return true;
 }
 
-static bool min_revision(srv *s, srv_req *req, srv_resp *r)
+static bool min_revision(srv *server, srv_req *req, srv_resp *r)
 {
   const char *arg = srv_arg_get(req, "minRevision");
   uint64_t want;
@@ -259,7 +259,7 @@ static bool min_revision(srv *s, srv_req *req, srv_resp *r)
     return true;
   uint64_t now = srv_now_us();
   if (!req->wait_until_us)
-    req->wait_until_us = now + (uint64_t)s->wait_ms * 1000u;
+    req->wait_until_us = now + (uint64_t)server->wait_ms * 1000u;
   if (now < req->wait_until_us) {
     r->wait = true; /* asked again shortly; see srv_dispatch() */
     return false;
@@ -269,7 +269,7 @@ static bool min_revision(srv *s, srv_req *req, srv_resp *r)
   return false;
 }
 
-bool srv_admit(srv *s, srv_req *req, srv_resp *r)
+bool srv_admit(srv *server, srv_req *req, srv_resp *r)
 {
   req->route = match(req, r->allow, sizeof r->allow);
   if (!req->route) {
@@ -283,9 +283,9 @@ bool srv_admit(srv *s, srv_req *req, srv_resp *r)
   if (!args_known(req, r))
     return false;
   srv_access access = req->route->access;
-  if (access == SRV_PUBLIC || (access == SRV_OPERATOR && s->cfg->metrics_public))
+  if (access == SRV_PUBLIC || (access == SRV_OPERATOR && server->cfg->metrics_public))
     return req->admitted = true;
-  if (!srv_authenticate(s, req, r))
+  if (!srv_authenticate(server, req, r))
     return false;
   if (access == SRV_OPERATOR) { /* it names every tenant: an administrator of them all */
     if (req->who.kind != SRV_PRESHARED)
@@ -294,7 +294,7 @@ bool srv_admit(srv *s, srv_req *req, srv_resp *r)
     return req->admitted = req->who.kind == SRV_PRESHARED;
   }
   char why[512];
-  req->tenant = srv_tenant_get(s, req->params[0], why, sizeof why);
+  req->tenant = srv_tenant_get(server, req->params[0], why, sizeof why);
   if (!req->tenant) {
     if (why[0])
       srv_error(r, 503, "unavailable", "tenant", "%s", why);
@@ -305,16 +305,16 @@ bool srv_admit(srv *s, srv_req *req, srv_resp *r)
   return req->admitted = true;
 }
 
-void srv_dispatch(srv *s, srv_req *req, srv_resp *r)
+void srv_dispatch(srv *server, srv_req *req, srv_resp *r)
 {
-  if (!req->admitted && !srv_admit(s, req, r))
+  if (!req->admitted && !srv_admit(server, req, r))
     return;
   if (!req->tenant) { /* a route outside tenants */
-    req->route->fn(s, req, r);
+    req->route->fn(server, req, r);
     return;
   }
-  if (authorize(req, r) && min_revision(s, req, r))
-    req->route->fn(s, req, r);
+  if (authorize(req, r) && min_revision(server, req, r))
+    req->route->fn(server, req, r);
   if (!r->has_revision && !r->wait) { /* every answer about a tenant says which revision it saw */
     srv_read_lock();
     r->revision = srv_tenant_snap(req->tenant)->revision;

@@ -168,7 +168,7 @@ struct srv_tenant {
 
 /* Finds tenant `id`, loading it from the store the first time; NULL when the
  * store has none (or on error, with the reason in `why`). */
-srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size);
+srv_tenant *srv_tenant_get(srv *server, const char *id, char *why, size_t why_size);
 /* Reads under RCU: srv_read_lock(), srv_tenant_snap(), use it, srv_read_unlock(). */
 void srv_read_lock(void);
 void srv_read_unlock(void);
@@ -181,30 +181,30 @@ urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d);
 urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, urbac_diag *d);
 /* Re-reads the tenant's API keys from `st` and swaps them in (RCU). */
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st);
-void srv_tenants_stop(srv *s);
+void srv_tenants_stop(srv *server);
 /* Is every followed tenant's feed up to date with the store? When not, the first
  * reason in `why` ("tenant contoso: store unavailable for 3.2 s: ..."). */
-bool srv_store_ready(srv *s, char *why, size_t why_size);
+bool srv_store_ready(srv *server, char *why, size_t why_size);
 /* The names of the store's tenants, in memory (directory.c): srv_tenant_get()
  * asks the store only for a name listed there. */
-urbac_err srv_directory_start(srv *s, urbac_diag *d);
-bool srv_directory_has(srv *s, const char *tenant);
-void srv_directory_stop(srv *s);
+urbac_err srv_directory_start(srv *server, urbac_diag *d);
+bool srv_directory_has(srv *server, const char *tenant);
+void srv_directory_stop(srv *server);
 
 /* ---------------------------------------------------------------- auth */
 
 /* Authenticates `req` for `tenant` (NULL: a route outside tenants). Fills
  * req->who, or replies 401/403 and returns false. */
-bool srv_authenticate(srv *s, srv_req *req, srv_resp *r);
-urbac_err srv_preshared_load(srv *s, urbac_diag *d);
-urbac_err srv_oidc_load(srv *s, const char *path, urbac_diag *d);
-void srv_auth_free(srv *s);
+bool srv_authenticate(srv *server, srv_req *req, srv_resp *r);
+urbac_err srv_preshared_load(srv *server, urbac_diag *d);
+urbac_err srv_oidc_load(srv *server, const char *path, urbac_diag *d);
+void srv_auth_free(srv *server);
 srv_keyset *srv_keyset_load(urbac_store *st, const char *tenant);
 void srv_keyset_free(srv_keyset *k);
 /* Verifies a JWT against the configured OIDC providers: signature (RS256 or
  * ES256, from the provider's JWKS), issuer, audience, expiry and not-before.
  * Fills `who` and *home (the tenant the provider is configured for). */
-bool srv_jwt_verify(const srv *s, const char *tenant, const char *token, srv_identity *who, const char **home,
+bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who, const char **home,
                     char *why, size_t why_size);
 void srv_oidc_free(void *providers);
 
@@ -218,7 +218,7 @@ typedef enum srv_access {
   SRV_MANAGE    /* Configuration \ Authorization (manage) */
 } srv_access;
 
-typedef void (*srv_handler)(srv *s, srv_req *req, srv_resp *r);
+typedef void (*srv_handler)(srv *server, srv_req *req, srv_resp *r);
 struct srv_route {
   srv_method method;
   const char *path;   /* "/api/v1/tenants/{tenant}/check" */
@@ -236,13 +236,13 @@ extern const size_t srv_nroutes;
  * r->wait instead of answering: the caller dispatches the same request again a
  * little later (a worker thread never sleeps), until it is answered, with a 409
  * once the wait is over. */
-void srv_dispatch(srv *s, srv_req *req, srv_resp *r);
+void srv_dispatch(srv *server, srv_req *req, srv_resp *r);
 /* The part of srv_dispatch() that needs only the request line and headers:
  * the route (404, 405 with Allow), the caller (401, 403) and the tenant (404).
  * The face calls it before reading a body, so no one unauthenticated makes the
  * server hold a body; false after replying. srv_dispatch() calls it when the
  * face has not. */
-bool srv_admit(srv *s, srv_req *req, srv_resp *r);
+bool srv_admit(srv *server, srv_req *req, srv_resp *r);
 
 /* decisions (decide.c) shared with the streaming POST /checks (checks.c) */
 typedef struct srv_question {
@@ -254,41 +254,41 @@ urbac_parser *srv_parser_for(const srv_snap *sn);
 /* Resolves a question; on failure replies 400 (missing) or 422 (unknown) with
  * the field as the target ("checks[3].permission" when `index` >= 0). */
 bool srv_resolve(urbac_parser *p, const srv_question *qn, urbac_query *q, long index, srv_resp *r);
-void srv_checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision);
+void srv_checks_reply(srv *server, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision);
 
 /* handlers */
-void srv_h_healthz(srv *s, srv_req *req, srv_resp *r);
-void srv_h_readyz(srv *s, srv_req *req, srv_resp *r);
-void srv_h_metrics(srv *s, srv_req *req, srv_resp *r);
-void srv_h_openapi(srv *s, srv_req *req, srv_resp *r);
-void srv_h_check(srv *s, srv_req *req, srv_resp *r);
-void srv_h_checks(srv *s, srv_req *req, srv_resp *r);
-void srv_h_explain(srv *s, srv_req *req, srv_resp *r);
-void srv_h_effective(srv *s, srv_req *req, srv_resp *r);
-void srv_h_who_can(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_list(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_get(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_create(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_update(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_delete(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_get(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_create(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_delete(srv *s, srv_req *req, srv_resp *r);
-void srv_h_object_list(srv *s, srv_req *req, srv_resp *r);
-void srv_h_object_get(srv *s, srv_req *req, srv_resp *r);
-void srv_h_object_put(srv *s, srv_req *req, srv_resp *r);
-void srv_h_object_delete(srv *s, srv_req *req, srv_resp *r);
-void srv_h_workloads(srv *s, srv_req *req, srv_resp *r);
-void srv_h_activate(srv *s, srv_req *req, srv_resp *r);
-void srv_h_deactivate(srv *s, srv_req *req, srv_resp *r);
-void srv_h_import(srv *s, srv_req *req, srv_resp *r);
-void srv_h_impact(srv *s, srv_req *req, srv_resp *r);
-void srv_h_audit(srv *s, srv_req *req, srv_resp *r);
-void srv_h_key_list(srv *s, srv_req *req, srv_resp *r);
-void srv_h_key_create(srv *s, srv_req *req, srv_resp *r);
-void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r);
+void srv_h_healthz(srv *server, srv_req *req, srv_resp *r);
+void srv_h_readyz(srv *server, srv_req *req, srv_resp *r);
+void srv_h_metrics(srv *server, srv_req *req, srv_resp *r);
+void srv_h_openapi(srv *server, srv_req *req, srv_resp *r);
+void srv_h_check(srv *server, srv_req *req, srv_resp *r);
+void srv_h_checks(srv *server, srv_req *req, srv_resp *r);
+void srv_h_explain(srv *server, srv_req *req, srv_resp *r);
+void srv_h_effective(srv *server, srv_req *req, srv_resp *r);
+void srv_h_who_can(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_list(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_get(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_create(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_update(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_delete(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_list(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_get(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_create(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_update(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_delete(srv *server, srv_req *req, srv_resp *r);
+void srv_h_object_list(srv *server, srv_req *req, srv_resp *r);
+void srv_h_object_get(srv *server, srv_req *req, srv_resp *r);
+void srv_h_object_put(srv *server, srv_req *req, srv_resp *r);
+void srv_h_object_delete(srv *server, srv_req *req, srv_resp *r);
+void srv_h_workloads(srv *server, srv_req *req, srv_resp *r);
+void srv_h_activate(srv *server, srv_req *req, srv_resp *r);
+void srv_h_deactivate(srv *server, srv_req *req, srv_resp *r);
+void srv_h_import(srv *server, srv_req *req, srv_resp *r);
+void srv_h_impact(srv *server, srv_req *req, srv_resp *r);
+void srv_h_audit(srv *server, srv_req *req, srv_resp *r);
+void srv_h_key_list(srv *server, srv_req *req, srv_resp *r);
+void srv_h_key_create(srv *server, srv_req *req, srv_resp *r);
+void srv_h_key_revoke(srv *server, srv_req *req, srv_resp *r);
 
 /* Writes (admin.c). srv_run_write() runs `fn` under the tenant's write lock with
  * the caller as the actor and If-Match as the base revision, then publishes the
@@ -372,8 +372,8 @@ typedef struct srv_metrics {
   _Atomic uint64_t tenant_lookups;      /* a tenant looked for in the store (not in memory) */
 } srv_metrics;
 
-void srv_metrics_observe(srv *s, const srv_route *route, unsigned status, uint64_t us);
-void srv_access_log(srv *s, const srv_req *req, const char *method, const char *path, unsigned status,
+void srv_metrics_observe(srv *server, const srv_route *route, unsigned status, uint64_t us);
+void srv_access_log(srv *server, const srv_req *req, const char *method, const char *path, unsigned status,
                     uint64_t us, size_t bytes);
 
 /* ---------------------------------------------------------------- the server */
@@ -402,7 +402,7 @@ struct srv {
 uint64_t srv_now_us(void);
 /* Opens the store, follows each of its tenants, loads the keys, the OIDC
  * providers and the access log: everything but the HTTP listener (http.c). */
-urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d);
-void srv_fini(srv *s);
+urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d);
+void srv_fini(srv *server);
 
 #endif

@@ -99,11 +99,11 @@ urbac_err urbac__audit_record_hash(const urbac_audit_record *r, char out[URBAC__
   return URBAC_OK;
 }
 
-bool urbac__audit_record_mac(const urbac_store *s, const char *hash, char out[URBAC__HASH_HEX])
+bool urbac__audit_record_mac(const urbac_store *store, const char *hash, char out[URBAC__HASH_HEX])
 {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), s->audit_key, (int)s->audit_key_len, (const unsigned char *)hash, strlen(hash), md,
+  if (!HMAC(EVP_sha256(), store->audit_key, (int)store->audit_key_len, (const unsigned char *)hash, strlen(hash), md,
             &len) ||
       len != 32)
     return false;
@@ -137,7 +137,7 @@ bool urbac__audit_digest_step(urbac__audit_digest *d, int sign, const char *kind
   return true;
 }
 
-urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char out[URBAC__HASH_HEX],
+urbac_err urbac__audit_state_of_rows(urbac_store *store, const char *tenant, char out[URBAC__HASH_HEX],
                                      urbac_diag *d)
 {
   urbac__audit_digest sum = {{0}};
@@ -145,7 +145,7 @@ urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char ou
   for (int keys = 0; keys < 2 && !err; keys++) {
     urbac__object *o = NULL;
     size_t n = 0;
-    err = s->ops->objects(s->db, tenant, keys, &o, &n, d);
+    err = store->ops->objects(store->db, tenant, keys, &o, &n, d);
     for (size_t i = 0; !err && i < n; i++)
       if (!urbac__audit_digest_step(&sum, 1, o[i].kind, o[i].id, o[i].body))
         err = URBAC_ENOMEM;
@@ -157,23 +157,23 @@ urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char ou
 
 /* ---------------------------------------------------------------- writing */
 
-urbac_err urbac__audit_writer_key(const urbac_store *s, const char *tenant, urbac__tenant_row *row,
+urbac_err urbac__audit_writer_key(const urbac_store *store, const char *tenant, urbac__tenant_row *row,
                                   urbac_diag *d)
 {
-  if (row->audit_key[0] && !s->audit_key_len)
+  if (row->audit_key[0] && !store->audit_key_len)
     return urbac__diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL,
                            "tenant '%s' has a keyed audit log (key id %s): give its key with --audit-key",
                            tenant, row->audit_key);
-  if (row->audit_key[0] && strcmp(row->audit_key, s->audit_key_id) != 0)
+  if (row->audit_key[0] && strcmp(row->audit_key, store->audit_key_id) != 0)
     return urbac__diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL,
                            "tenant '%s' has an audit log keyed with key id %s, but the key given has id %s",
-                           tenant, row->audit_key, s->audit_key_id);
-  if (s->audit_key_len)
-    memcpy(row->audit_key, s->audit_key_id, sizeof row->audit_key);
+                           tenant, row->audit_key, store->audit_key_id);
+  if (store->audit_key_len)
+    memcpy(row->audit_key, store->audit_key_id, sizeof row->audit_key);
   return URBAC_OK;
 }
 
-urbac_err urbac__audit_chain(const urbac_store *s, urbac__tenant_row *row, urbac_audit_record *r,
+urbac_err urbac__audit_chain(const urbac_store *store, urbac__tenant_row *row, urbac_audit_record *r,
                              urbac__audit_sums *sums)
 {
   urbac__audit_digest state = {{0}};
@@ -187,10 +187,10 @@ urbac_err urbac__audit_chain(const urbac_store *s, urbac__tenant_row *row, urbac
   r->prev_hash = sums->prev;
   r->state = sums->state;
   r->hash = sums->hash;
-  r->mac = s->audit_key_len ? sums->mac : NULL;
+  r->mac = store->audit_key_len ? sums->mac : NULL;
   if (!err)
     err = urbac__audit_record_hash(r, sums->hash);
-  if (!err && s->audit_key_len && !urbac__audit_record_mac(s, sums->hash, sums->mac))
+  if (!err && store->audit_key_len && !urbac__audit_record_mac(store, sums->hash, sums->mac))
     err = URBAC_ENOMEM;
   if (err)
     return err;
@@ -213,24 +213,24 @@ static char *head_line(const char *tenant, const urbac__tenant_row *row)
   return line;
 }
 
-urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row,
+urbac_err urbac__audit_witness(const urbac_store *store, const char *tenant, const urbac__tenant_row *row,
                                urbac_diag *d)
 {
-  if ((!s->witness && !s->witness_syslog) || !row->audit_seq)
+  if ((!store->witness && !store->witness_syslog) || !row->audit_seq)
     return URBAC_OK;
   char *line = head_line(tenant, row);
   urbac_err err = line ? URBAC_OK : URBAC_ENOMEM;
-  if (!err && s->witness_syslog)
+  if (!err && store->witness_syslog)
     syslog(LOG_AUTHPRIV | LOG_NOTICE, "urbac audit head %s", line);
-  if (!err && s->witness) {
-    int fd = open(s->witness, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (!err && store->witness) {
+    int fd = open(store->witness, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     size_t len = strlen(line);
     line[len] = '\n'; /* replaces the NUL: written by length */
     bool ok = fd >= 0 && write(fd, line, len + 1) == (ssize_t)(len + 1) && fsync(fd) == 0;
     line[len] = '\0';
     if (!ok)
       err = urbac__diag_add(
-          d, URBAC_EIO, s->witness, 0, 0, NULL,
+          d, URBAC_EIO, store->witness, 0, 0, NULL,
           "tenant '%s': the change is committed (record %llu) but its head could not be written to "
           "the witness: %s",
           tenant, (unsigned long long)row->audit_seq, strerror(errno));
@@ -244,7 +244,7 @@ urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const u
 /* ---------------------------------------------------------------- the key */
 
 /* Reads the key file: the owner's alone, a regular file, 32 bytes or more. */
-static urbac_err read_key(urbac_store *s, const char *path, urbac_diag *d)
+static urbac_err read_key(urbac_store *store, const char *path, urbac_diag *d)
 {
   unsigned char buf[URBAC__AUDIT_KEY_MAX + 2];
   struct stat st;
@@ -269,11 +269,11 @@ static urbac_err read_key(urbac_store *s, const char *path, urbac_diag *d)
                           URBAC__AUDIT_KEY_MAX);
   if (!err) { /* the key's id: a MAC of a constant, which tells nothing about the key */
     char id[URBAC__HASH_HEX];
-    memcpy(s->audit_key, buf, (size_t)n);
-    s->audit_key_len = (size_t)n;
-    if (!urbac__audit_record_mac(s, "urbac audit key id", id))
+    memcpy(store->audit_key, buf, (size_t)n);
+    store->audit_key_len = (size_t)n;
+    if (!urbac__audit_record_mac(store, "urbac audit key id", id))
       err = URBAC_ENOMEM;
-    snprintf(s->audit_key_id, sizeof s->audit_key_id, "%.16s", id);
+    snprintf(store->audit_key_id, sizeof store->audit_key_id, "%.16s", id);
   }
   OPENSSL_cleanse(buf, sizeof buf);
   if (fd >= 0)
@@ -281,24 +281,24 @@ static urbac_err read_key(urbac_store *s, const char *path, urbac_diag *d)
   return err;
 }
 
-void urbac__audit_forget(urbac_store *s)
+void urbac__audit_forget(urbac_store *store)
 {
-  OPENSSL_cleanse(s->audit_key, sizeof s->audit_key);
-  s->audit_key_len = 0;
-  s->audit_key_id[0] = '\0';
-  urbac__free(s->witness);
-  s->witness = NULL;
-  s->witness_syslog = false;
+  OPENSSL_cleanse(store->audit_key, sizeof store->audit_key);
+  store->audit_key_len = 0;
+  store->audit_key_id[0] = '\0';
+  urbac__free(store->witness);
+  store->witness = NULL;
+  store->witness_syslog = false;
 }
 
-urbac_err urbac_store_set_audit(urbac_store *s, const urbac_audit_opts *o, urbac_diag *d)
+urbac_err urbac_store_set_audit(urbac_store *store, const urbac_audit_opts *o, urbac_diag *d)
 {
   urbac_err err = URBAC_OK;
-  urbac__audit_forget(s);
-  s->witness_syslog = o->witness_syslog;
+  urbac__audit_forget(store);
+  store->witness_syslog = o->witness_syslog;
   if (o->key_file)
-    err = read_key(s, o->key_file, d);
-  if (!err && o->witness_file && !(s->witness = urbac__strdup(o->witness_file)))
+    err = read_key(store, o->key_file, d);
+  if (!err && o->witness_file && !(store->witness = urbac__strdup(o->witness_file)))
     err = URBAC_ENOMEM;
   return err;
 }

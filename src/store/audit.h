@@ -15,11 +15,11 @@
 /* Refuses a write to a tenant whose chain is keyed with another key, or with
  * none when the handle has one (and the other way round); a first keyed write
  * marks the tenant's chain keyed (row->audit_key). */
-urbac_err urbac__audit_writer_key(const urbac_store *s, const char *tenant, urbac__tenant_row *row,
+urbac_err urbac__audit_writer_key(const urbac_store *store, const char *tenant, urbac__tenant_row *row,
                                   urbac_diag *d);
 /* The state digest of `tenant`'s rows (objects and API keys), in hex; for a
  * tenant written before schema 2, once. */
-urbac_err urbac__audit_state_of_rows(urbac_store *s, const char *tenant, char out[URBAC__HASH_HEX],
+urbac_err urbac__audit_state_of_rows(urbac_store *store, const char *tenant, char out[URBAC__HASH_HEX],
                                      urbac_diag *d);
 /* Buffers for one chained record's hash, state digest and MAC. */
 typedef struct urbac__audit_sums {
@@ -28,13 +28,13 @@ typedef struct urbac__audit_sums {
 /* Chains `r` after the head in `row`: its prev_hash, the state digest after its
  * change (from row->state_hash), its hash and (with a key) MAC, all pointing
  * into `sums`; then advances row's head and state. */
-urbac_err urbac__audit_chain(const urbac_store *s, urbac__tenant_row *row, urbac_audit_record *r,
+urbac_err urbac__audit_chain(const urbac_store *store, urbac__tenant_row *row, urbac_audit_record *r,
                              urbac__audit_sums *sums);
 /* Wipes the handle's audit key and frees its witness path (urbac_store_close()). */
-void urbac__audit_forget(urbac_store *s);
+void urbac__audit_forget(urbac_store *store);
 /* Appends the head in `row` to the witness file and/or syslog (nothing when
  * the handle has no witness). */
-urbac_err urbac__audit_witness(const urbac_store *s, const char *tenant, const urbac__tenant_row *row,
+urbac_err urbac__audit_witness(const urbac_store *store, const char *tenant, const urbac__tenant_row *row,
                                urbac_diag *d);
 /* An API key row's body as the audit log shows it: without its salt and hash.
  * NULL on failure; the caller frees it with free(). (store/keys.c) */
@@ -52,7 +52,7 @@ bool urbac__audit_digest_step(urbac__audit_digest *d, int sign, const char *kind
 /* The record's chain hash over its prev_hash and fields, in hex. */
 urbac_err urbac__audit_record_hash(const urbac_audit_record *r, char out[URBAC__HASH_HEX]);
 /* HMAC-SHA256 of `hash` under the handle's key, in hex. */
-bool urbac__audit_record_mac(const urbac_store *s, const char *hash, char out[URBAC__HASH_HEX]);
+bool urbac__audit_record_mac(const urbac_store *store, const char *hash, char out[URBAC__HASH_HEX]);
 void urbac__audit_hex(const unsigned char *b, size_t n, char *out);
 /* 64 hex digits to 32 bytes; false when it is not that. */
 bool urbac__audit_unhex(const char *s, unsigned char out[32]);

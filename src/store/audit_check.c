@@ -427,27 +427,27 @@ static urbac_err check_in_tx(check *c)
   return err;
 }
 
-urbac_err urbac_store_audit_check(urbac_store *s, const char *tenant, urbac_audit_report *r, urbac_diag *d)
+urbac_err urbac_store_audit_check(urbac_store *store, const char *tenant, urbac_audit_report *r, urbac_diag *d)
 {
-  check c = {.s = s, .tenant = tenant, .r = r, .d = d};
+  check c = {.s = store, .tenant = tenant, .r = r, .d = d};
   memset(r, 0, sizeof *r);
   memcpy(c.prev, urbac__audit_zero_hash, sizeof c.prev);
-  urbac_err err = urbac__store_need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, false, d);
+    err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
   err = check_in_tx(&c);
-  s->ops->rollback(s->db);
+  store->ops->rollback(store->db);
   check_free(&c);
   return err ? err : c.tampered ? URBAC_ETAMPERED : URBAC_OK;
 }
 
-urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count, uint64_t *bad,
+urbac_err urbac_store_audit_verify(urbac_store *store, const char *tenant, uint64_t *count, uint64_t *bad,
                                    urbac_diag *d)
 {
   urbac_audit_report r = {0};
-  urbac_err err = urbac_store_audit_check(s, tenant, &r, d);
+  urbac_err err = urbac_store_audit_check(store, tenant, &r, d);
   *count = r.records;
   *bad = r.bad;
   return err;

@@ -140,20 +140,20 @@ static bool key_parse(json_t *j, urbac_api_key *k)
 
 /* ---------------------------------------------------------------- calls */
 
-static urbac_err begin_write(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
+static urbac_err begin_write(urbac_store *store, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
 {
-  urbac_err err = urbac__store_need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, true, d);
+    err = store->ops->begin(store->db, true, d);
   if (err)
     return err;
-  err = s->ops->tenant_get(s->db, tenant, row, d);
+  err = store->ops->tenant_get(store->db, tenant, row, d);
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   return err;
 }
 
-static urbac_err check_spec(urbac_store *s, const char *tenant, const urbac_api_key *k, urbac_diag *d)
+static urbac_err check_spec(urbac_store *store, const char *tenant, const urbac_api_key *k, urbac_diag *d)
 {
   if (!k->user || !k->user[0] || !k->name)
     return urbac__diag_add(d, URBAC_EMISSING, NULL, 0, 0, "user", "a key needs a user it acts as, and a name");
@@ -168,7 +168,7 @@ static urbac_err check_spec(urbac_store *s, const char *tenant, const urbac_api_
   urbac__object *o = NULL;
   size_t n = 0;
   bool found = false;
-  urbac_err err = urbac__store_objects(s, tenant, false, &o, &n, d);
+  urbac_err err = urbac__store_objects(store, tenant, false, &o, &n, d);
   for (size_t i = 0; !err && i < n && !found; i++)
     found = strcmp(o[i].kind, "user") == 0 && strcmp(o[i].id, k->user) == 0;
   urbac__objects_free(o, n);
@@ -180,14 +180,14 @@ static urbac_err check_spec(urbac_store *s, const char *tenant, const urbac_api_
 /* Writes the key's row and audits it with the row as it was (`before`, NULL
  * when new) and is: salt and hash too, so the audit check can replay the row
  * exactly; urbac_store_audit() never shows them (urbac__key_redact()). */
-static urbac_err key_write(urbac_store *s, const char *tenant, urbac__tenant_row *row, const urbac_api_key *k,
+static urbac_err key_write(urbac_store *store, const char *tenant, urbac__tenant_row *row, const urbac_api_key *k,
                            const urbac_write *w, const char *before, urbac_diag *d)
 {
   char *body = key_json(k, true);
   urbac__object o = {URBAC__KIND_API_KEY, (char *)(uintptr_t)k->id, body, 0};
-  urbac_err err = body ? s->ops->object_put(s->db, tenant, &o, -1, d) : URBAC_ENOMEM;
+  urbac_err err = body ? store->ops->object_put(store->db, tenant, &o, -1, d) : URBAC_ENOMEM;
   if (!err)
-    err = urbac__store_audit_append(s, tenant, row, w, URBAC__KIND_API_KEY, k->id, before, body, d);
+    err = urbac__store_audit_append(store, tenant, row, w, URBAC__KIND_API_KEY, k->id, before, body, d);
   free(body);
   return err;
 }
@@ -205,16 +205,16 @@ char *urbac__key_redact(const char *body)
   return out;
 }
 
-urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac_api_key *key,
+urbac_err urbac_store_key_create(urbac_store *store, const char *tenant, const urbac_api_key *key,
                                  const urbac_write *w, char **token, urbac_diag *d)
 {
   char id[2 * ID_BYTES + 1], secret[2 * SECRET_BYTES + 1], salt[2 * SALT_BYTES + 1], hash[URBAC__HASH_HEX];
   char now[32];
   urbac__tenant_row row = {0};
   *token = NULL;
-  urbac_err err = begin_write(s, tenant, &row, d);
+  urbac_err err = begin_write(store, tenant, &row, d);
   if (!err)
-    err = check_spec(s, tenant, key, d);
+    err = check_spec(store, tenant, key, d);
   if (!err && !(random_hex(ID_BYTES, id) && random_hex(SECRET_BYTES, secret) && random_hex(SALT_BYTES, salt) &&
                 key_hash(salt, secret, strlen(secret), hash)))
     err = urbac__diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "no random bytes for a key");
@@ -230,7 +230,7 @@ urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac
                      .hash = hash,
                      .created_by = w->actor ? w->actor : ""};
   if (!err)
-    err = key_write(s, tenant, &row, &k, w, NULL, d);
+    err = key_write(store, tenant, &row, &k, w, NULL, d);
   if (!err) {
     size_t n = sizeof TOKEN_PREFIX + sizeof id + sizeof secret;
     if (!(*token = urbac__malloc(n)))
@@ -238,7 +238,7 @@ urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac
     else
       snprintf(*token, n, TOKEN_PREFIX "%s_%s", id, secret);
   }
-  err = urbac__store_end_write(s, err, tenant, &row, d);
+  err = urbac__store_end_write(store, err, tenant, &row, d);
   if (err) {
     urbac__free(*token);
     *token = NULL;
@@ -247,7 +247,7 @@ urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac
   return err;
 }
 
-urbac_err urbac_store_key_revoke(urbac_store *s, const char *tenant, const char *id, const urbac_write *w,
+urbac_err urbac_store_key_revoke(urbac_store *store, const char *tenant, const char *id, const urbac_write *w,
                                  urbac_diag *d)
 {
   urbac__tenant_row row = {0};
@@ -256,9 +256,9 @@ urbac_err urbac_store_key_revoke(urbac_store *s, const char *tenant, const char 
   json_t *j = NULL;
   char now[32];
   const char *before = NULL;
-  urbac_err err = begin_write(s, tenant, &row, d);
+  urbac_err err = begin_write(store, tenant, &row, d);
   if (!err)
-    err = urbac__store_objects(s, tenant, true, &o, &n, d);
+    err = urbac__store_objects(store, tenant, true, &o, &n, d);
   urbac_api_key k = {0};
   for (size_t i = 0; !err && !j && i < n; i++)
     if (strcmp(o[i].id, id) == 0 && (j = json_loads(o[i].body, 0, NULL)) != NULL)
@@ -268,25 +268,25 @@ urbac_err urbac_store_key_revoke(urbac_store *s, const char *tenant, const char 
   if (!err && k.revoked[0] == '\0') {
     urbac__utc_now(now, sizeof now);
     k.revoked = now;
-    err = key_write(s, tenant, &row, &k, w, before, d);
+    err = key_write(store, tenant, &row, &k, w, before, d);
   }
   json_decref(j);
   urbac__objects_free(o, n);
-  return urbac__store_end_write(s, err, tenant, &row, d);
+  return urbac__store_end_write(store, err, tenant, &row, d);
 }
 
-urbac_err urbac_store_keys(urbac_store *s, const char *tenant, urbac_key_cb cb, void *ctx, urbac_diag *d)
+urbac_err urbac_store_keys(urbac_store *store, const char *tenant, urbac_key_cb cb, void *ctx, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
-  urbac_err err = urbac__store_need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, false, d);
+    err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
-  err = urbac__store_read(s, tenant, true, &row, &o, &n, d);
-  s->ops->rollback(s->db);
+  err = urbac__store_read(store, tenant, true, &row, &o, &n, d);
+  store->ops->rollback(store->db);
   for (size_t i = 0; !err && i < n; i++) {
     json_t *j = json_loads(o[i].body, 0, NULL);
     urbac_api_key k = {0};

@@ -80,24 +80,24 @@ struct urbac_store {
 };
 
 /* Refuses a store whose schema is not this urbac's. */
-urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d);
+urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d);
 /* The tenant's objects (keys false) or its API keys (keys true), read in the
  * caller's transaction. */
-urbac_err urbac__store_objects(urbac_store *s, const char *tenant, bool keys, urbac__object **o, size_t *n,
+urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o, size_t *n,
                               urbac_diag *d);
 /* Reads the tenant's row and its objects (or keys), in the caller's transaction;
  * URBAC_ENOTFOUND when the store has no such tenant. */
-urbac_err urbac__store_read(urbac_store *s, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
+urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
                            size_t *n, urbac_diag *d);
 /* Appends one audit record at the tenant's current revision (a change outside
  * the tenant itself, such as an API key) and advances the chain head in `row`
  * and in the store; inside the caller's write transaction. */
-urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
+urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
                                    const char *kind, const char *id, const char *before, const char *after,
                                    urbac_diag *d);
 /* Commits the write transaction after `err` is OK (then writes the chain's new
  * head to the witness), rolls it back otherwise. */
-urbac_err urbac__store_end_write(urbac_store *s, urbac_err err, const char *tenant,
+urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *tenant,
                                  const urbac__tenant_row *row, urbac_diag *d);
 void urbac__utc_now(char *buf, size_t size);
 /* Replaces every occurrence of the password of `url` (as written, and

@@ -905,11 +905,11 @@ static void test_password_redacted(void **state)
     assert_null(strstr(msg, "hunter2"));
     assert_non_null(strstr(msg, "cannot connect to the store"));
   }
-  urbac_store_url_shown("postgresql://u:s3cret@h:5432/db?sslmode=require", shown, sizeof shown);
+  urbac_store_url_redacted("postgresql://u:s3cret@h:5432/db?sslmode=require", shown, sizeof shown);
   assert_string_equal(shown, "postgresql://u:***@h:5432/db?sslmode=require");
-  urbac_store_url_shown("postgresql://u@h/db?sslmode=require&password=s3cret", shown, sizeof shown);
+  urbac_store_url_redacted("postgresql://u@h/db?sslmode=require&password=s3cret", shown, sizeof shown);
   assert_string_equal(shown, "postgresql://u@h/db?sslmode=require&password=***");
-  urbac_store_url_shown("/var/lib/urbac/a@b:c.db", shown, sizeof shown);
+  urbac_store_url_redacted("/var/lib/urbac/a@b:c.db", shown, sizeof shown);
   assert_string_equal(shown, "/var/lib/urbac/a@b:c.db");
 }
 
