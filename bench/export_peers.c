@@ -54,7 +54,8 @@ static json_t *dir_names(uint32_t bits)
 static json_t *world(const urbac_snapshot *s)
 {
   const urbac_model *m = s->m;
-  json_t *w = json_object(), *users = json_array(), *groups = json_array(), *roles = json_array(), *asg = json_array();
+  json_t *w = json_object(), *users = json_array(), *groups = json_array(), *roles = json_array(),
+         *asg = json_array();
   json_t *modes = json_object(), *dir = json_object(), *mdi = json_array(), *dgs = json_array();
   for (size_t k = 0; k < URBAC__NWORKLOADS; k++)
     json_object_set_new(modes, urbac_catalog_workload_id(k), json_string(m->modes[k] ? "unified" : "legacy"));
@@ -62,19 +63,21 @@ static json_t *world(const urbac_snapshot *s)
     json_t *gs = json_array();
     for (uint32_t i = s->user_groups.off[u]; i < s->user_groups.off[u + 1]; i++)
       json_array_append_new(gs, json_string(m->groups[s->user_groups.idx[i]].id));
-    json_array_append_new(users, json_pack("{s:s, s:b, s:o, s:o}", "id", m->users[u].id, "enabled", m->users[u].enabled,
-                                           "groups", gs, "dirRoles", dir_names(m->users[u].dirroles)));
+    json_array_append_new(users, json_pack("{s:s, s:b, s:o, s:o}", "id", m->users[u].id, "enabled",
+                                           m->users[u].enabled, "groups", gs, "dirRoles",
+                                           dir_names(m->users[u].dirroles)));
   }
   for (uint32_t g = 0; g < m->n_groups; g++) {
     json_t *ps = json_array();
     for (uint32_t i = s->group_parents.off[g]; i < s->group_parents.off[g + 1]; i++)
       json_array_append_new(ps, json_string(m->groups[s->group_parents.idx[i]].id));
-    json_array_append_new(groups, json_pack("{s:s, s:o, s:o}", "id", m->groups[g].id, "parents", ps, "dirRoles",
-                                            dir_names(m->groups[g].dirroles)));
+    json_array_append_new(groups, json_pack("{s:s, s:o, s:o}", "id", m->groups[g].id, "parents", ps,
+                                            "dirRoles", dir_names(m->groups[g].dirroles)));
   }
   for (size_t r = 0; r < m->n_roles; r++) {
     const urbac__role *role = &m->roles[r];
-    json_array_append_new(roles, json_pack("{s:s, s:o}", "name", role->name, "actions", actions_of(&role->grants)));
+    json_array_append_new(roles,
+                          json_pack("{s:s, s:o}", "name", role->name, "actions", actions_of(&role->grants)));
     for (size_t a = 0; a < role->nasg; a++) {
       const urbac__assignment *x = &role->asg[a];
       json_t *wl = json_array(), *scope = json_null();
@@ -87,8 +90,9 @@ static json_t *world(const urbac_snapshot *s)
           json_array_append_new(scope, json_string(x->dgs.v[i].name));
       }
       json_array_append_new(asg, json_pack("{s:I, s:o, s:o, s:o, s:o}", "role", (json_int_t)r, "users",
-                                           principals(&x->principals, false), "groups", principals(&x->principals, true),
-                                           "workloads", wl, "deviceGroups", scope));
+                                           principals(&x->principals, false), "groups",
+                                           principals(&x->principals, true), "workloads", wl, "deviceGroups",
+                                           scope));
     }
   }
   for (size_t r = 0; r < URBAC__NDIR; r++) {
@@ -98,9 +102,11 @@ static json_t *world(const urbac_snapshot *s)
     json_object_set_new(dir, urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, r)->name, per);
   }
   for (size_t i = 0; i < m->n_mdi; i++)
-    json_array_append_new(mdi, json_pack("{s:s, s:o, s:o, s:o}", "role", urbac_catalog_legacy(URBAC_LEGACY_MDI_ROLE, m->mdi[i].which)->name,
+    json_array_append_new(mdi, json_pack("{s:s, s:o, s:o, s:o}", "role",
+                                         urbac_catalog_legacy(URBAC_LEGACY_MDI_ROLE, m->mdi[i].which)->name,
                                          "users", principals(&m->mdi[i].members, false), "groups",
-                                         principals(&m->mdi[i].members, true), "actions", actions_of(&s->tables.mdi[m->mdi[i].which])));
+                                         principals(&m->mdi[i].members, true), "actions",
+                                         actions_of(&s->tables.mdi[m->mdi[i].which])));
   for (size_t d = 0; d < m->n_dgs; d++)
     json_array_append_new(dgs, json_string(m->dgs[d].id));
   json_object_set_new(w, "modes", modes);
@@ -124,7 +130,10 @@ int main(int argc, char **argv)
   }
   if (urbac_tenant_load_file(argv[1], &m, NULL) || urbac_snapshot_compile(m, &s, NULL) ||
       m->modes[URBAC__WL_MDE] == URBAC_MODE_LEGACY || m->modes[URBAC__WL_MDO] == URBAC_MODE_LEGACY) {
-    fprintf(stderr, "export_peers: %s must load, with mde and mdo activated (the peers model unified mde and mdo, legacy mdi)\n", argv[1]);
+    fprintf(stderr,
+            "export_peers: %s must load, with mde and mdo activated (the peers model unified mde and mdo, "
+            "legacy mdi)\n",
+            argv[1]);
     return 1;
   }
   size_t n = strtoul(argv[3], NULL, 10), k = 0;
@@ -149,10 +158,13 @@ int main(int argc, char **argv)
       return 1;
     }
     urbac_grant_action(urbac__grant_of(q.grant), act, sizeof act);
-    const char *scope = q.scope == URBAC_SCOPE_ANY ? "any" : q.scope == URBAC_SCOPE_DEVICE_GROUP ? "dg" : "all";
-    json_array_append_new(qs, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "user", strtok(line, "\t"), "action", act, "workload",
-                                        urbac_catalog_workload_id(q.workload), "scope", scope, "dg",
-                                        q.scope == URBAC_SCOPE_DEVICE_GROUP ? m->dgs[q.dg].id : NULL));
+    const char *scope = q.scope == URBAC_SCOPE_ANY            ? "any"
+                        : q.scope == URBAC_SCOPE_DEVICE_GROUP ? "dg"
+                                                              : "all";
+    json_array_append_new(qs,
+                          json_pack("{s:s, s:s, s:s, s:s, s:s?}", "user", strtok(line, "\t"), "action", act,
+                                    "workload", urbac_catalog_workload_id(q.workload), "scope", scope, "dg",
+                                    q.scope == URBAC_SCOPE_DEVICE_GROUP ? m->dgs[q.dg].id : NULL));
     fputc(urbac_check(s, &q) ? '1' : '0', ans);
     k++;
   }

@@ -24,7 +24,8 @@ static const char tenant_yaml[] =
     "groups: [{id: g, members: [ann]}]\n"
     "deviceGroups: [{id: servers, rank: 1, rules: {name: {startsWith: [srv-]}}, userAccess: [g]}]\n"
     "devices: [{id: d1, name: srv-1}]\n"
-    "roles: [{name: r, permissions: [Alerts (manage)], assignments: [{name: a, principals: [group:g], dataSources: all}]}]\n"
+    "roles: [{name: r, permissions: [Alerts (manage)], assignments: [{name: a, principals: [group:g], "
+    "dataSources: all}]}]\n"
     "legacy: {mde: {roles: [{name: m, permissions: [Alerts investigation], groups: [g]}]}}\n";
 static const char psk[] = "fuzz-preshared-key-0123456789";
 
@@ -62,8 +63,8 @@ static void setup(void)
     abort();
   urbac_store_close(st);
   urbac_model_free(m);
-  cfg = (urbac_server_config){.db_url = db, .preshared_key_file = keys, .min_revision_wait_ms = 1,
-                              .max_body = 1 << 16};
+  cfg = (urbac_server_config){
+      .db_url = db, .preshared_key_file = keys, .min_revision_wait_ms = 1, .max_body = 1 << 16};
   if (srv_init(&server, &cfg, NULL))
     abort();
   atexit(cleanup);

@@ -277,7 +277,7 @@ W
     : > "$T/acked"
     setsid "$T/writer.sh" & local pid=$!
     sleep "0.$((RANDOM % 9 + 1))"
-    kill -9 -- -"$pid" 2>/dev/null
+    kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null # before setsid ran, the group is not there yet
     wait "$pid" 2>/dev/null
     local last now
     last=$(tail -1 "$T/acked")

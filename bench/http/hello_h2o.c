@@ -41,7 +41,8 @@ static void *run(void *arg)
   (void)arg;
   h2o_context_t ctx;
   h2o_accept_ctx_t accept_ctx = {.ctx = &ctx, .hosts = config.hosts};
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(0x7f000001)};
+  struct sockaddr_in addr = {
+      .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(0x7f000001)};
   int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
       bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 1024) != 0) {

@@ -36,10 +36,10 @@ int main(int argc, char **argv)
   if (argc != 3)
     return 2;
   signal(SIGPIPE, SIG_IGN);
-  struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC,
-                                          (uint16_t)atoi(argv[1]), NULL, NULL, on_req, NULL,
-                                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[2]),
-                                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
+  struct MHD_Daemon *d =
+      MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, (uint16_t)atoi(argv[1]),
+                       NULL, NULL, on_req, NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[2]),
+                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
   if (!d)
     return 1;
   pause();

@@ -28,15 +28,15 @@ typedef enum urbac_level {
 
 /* One permission of the unified catalog. */
 typedef struct urbac_perm_info {
-  const char *name;  /* canonical display name: "Security operations \ Security data \ Alerts" */
-  const char *id;    /* Graph resource-action stem: "microsoft.xdr/secops/securitydata/alerts" */
-  unsigned levels;   /* URBAC_LEVEL_READ and/or URBAC_LEVEL_MANAGE */
+  const char *name; /* canonical display name: "Security operations \ Security data \ Alerts" */
+  const char *id;   /* Graph resource-action stem: "microsoft.xdr/secops/securitydata/alerts" */
+  unsigned levels;  /* URBAC_LEVEL_READ and/or URBAC_LEVEL_MANAGE */
 } urbac_perm_info;
 
 /* A grant: one permission at one level. */
 typedef struct urbac_grant {
-  uint16_t perm;     /* index into the catalog */
-  uint8_t level;     /* URBAC_LEVEL_READ or URBAC_LEVEL_MANAGE (or ALL in role definitions) */
+  uint16_t perm; /* index into the catalog */
+  uint8_t level; /* URBAC_LEVEL_READ or URBAC_LEVEL_MANAGE (or ALL in role definitions) */
 } urbac_grant;
 
 URBAC_EXTERN size_t urbac_catalog_perm_count(void);
@@ -59,8 +59,8 @@ typedef enum urbac_legacy_kind {
 } urbac_legacy_kind;
 
 typedef struct urbac_legacy_info {
-  const char *id;   /* stable id ("quarantine", "mdi-viewer", a role template id) */
-  const char *name; /* display name as the seed writes it */
+  const char *id;         /* stable id ("quarantine", "mdi-viewer", a role template id) */
+  const char *name;       /* display name as the seed writes it */
   const char *seed_table; /* the seed 003 table the row comes from */
 } urbac_legacy_info;
 

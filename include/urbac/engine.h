@@ -26,8 +26,7 @@ typedef struct urbac_snapshot urbac_snapshot;
 
 /* Compiles `m`. On success the caller frees *out with urbac_snapshot_free(); `m` is
  * borrowed and must outlive *out. */
-URBAC_EXTERN urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out,
-                                              urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urbac_diag *d);
 /* Frees `s`; accepts NULL. The model is not freed. */
 URBAC_EXTERN void urbac_snapshot_free(urbac_snapshot *s);
 /* Bytes a check reads: the snapshot, plus the model's id maps (and their keys)
@@ -42,19 +41,19 @@ URBAC_EXTERN const urbac_model *urbac_snapshot_model(const urbac_snapshot *s);
 #define URBAC_NO_DEVICE UINT32_MAX
 
 typedef enum urbac_scope {
-  URBAC_SCOPE_ALL = 0,          /* every device group (tenant-wide); the default */
-  URBAC_SCOPE_ANY = 1,          /* at least one device group */
-  URBAC_SCOPE_DEVICE_GROUP = 2  /* one device group (a device resolves to its group) */
+  URBAC_SCOPE_ALL = 0,         /* every device group (tenant-wide); the default */
+  URBAC_SCOPE_ANY = 1,         /* at least one device group */
+  URBAC_SCOPE_DEVICE_GROUP = 2 /* one device group (a device resolves to its group) */
 } urbac_scope;
 
 /* One question, resolved to indices. Small and plain: build it once, ask often. */
 typedef struct urbac_query {
-  uint32_t user;     /* user index, or URBAC_UNKNOWN_USER (denied) */
-  uint16_t grant;    /* dense grant index */
-  uint8_t workload;  /* workload index */
-  uint8_t scope;     /* urbac_scope */
-  uint32_t dg;       /* device group index for URBAC_SCOPE_DEVICE_GROUP */
-  uint32_t device;   /* the device asked about, or URBAC_NO_DEVICE */
+  uint32_t user;    /* user index, or URBAC_UNKNOWN_USER (denied) */
+  uint16_t grant;   /* dense grant index */
+  uint8_t workload; /* workload index */
+  uint8_t scope;    /* urbac_scope */
+  uint32_t dg;      /* device group index for URBAC_SCOPE_DEVICE_GROUP */
+  uint32_t device;  /* the device asked about, or URBAC_NO_DEVICE */
 } urbac_query;
 
 /* A string slice: `len` bytes at `ptr`, no NUL needed. {NULL, 0} is empty. */
@@ -106,8 +105,7 @@ URBAC_EXTERN urbac_err urbac_parse_query_line(urbac_parser *p, const char *line,
  * fails and never allocates. */
 URBAC_EXTERN bool urbac_check(const urbac_snapshot *s, const urbac_query *q);
 /* Answers `n` queries in order into out[i] (1 allow, 0 deny). */
-URBAC_EXTERN void urbac_check_batch(const urbac_snapshot *s, const urbac_query *q, size_t n,
-                                    uint8_t *out);
+URBAC_EXTERN void urbac_check_batch(const urbac_snapshot *s, const urbac_query *q, size_t n, uint8_t *out);
 
 /* Why a decision is what it is: for an allow every chain that grants it, for a
  * deny what is missing. */
@@ -133,13 +131,11 @@ typedef struct urbac_effective_entry {
  * A non-zero return from `cb` stops the walk and is returned. Strings in the
  * entry are valid during the call only. */
 typedef int (*urbac_effective_cb)(void *ctx, const urbac_effective_entry *e);
-URBAC_EXTERN int urbac_effective(const urbac_snapshot *s, uint32_t user, urbac_effective_cb cb,
-                                 void *ctx);
+URBAC_EXTERN int urbac_effective(const urbac_snapshot *s, uint32_t user, urbac_effective_cb cb, void *ctx);
 
 /* Calls `cb` with every user allowed `q` (its user field is ignored), in tenant order. */
 typedef int (*urbac_user_cb)(void *ctx, uint32_t user, const char *id);
-URBAC_EXTERN int urbac_who_can(const urbac_snapshot *s, const urbac_query *q, urbac_user_cb cb,
-                               void *ctx);
+URBAC_EXTERN int urbac_who_can(const urbac_snapshot *s, const urbac_query *q, urbac_user_cb cb, void *ctx);
 /* The id of user `i`, owned by the snapshot's model, valid while it lives; NULL when out of range. */
 URBAC_EXTERN const char *urbac_snapshot_user_id(const urbac_snapshot *s, uint32_t i);
 /* How many groups user `i` is a direct member of, and the index of the `k`th

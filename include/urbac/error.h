@@ -33,36 +33,36 @@ extern "C" {
 #endif
 
 /* X(NAME, value, "one-line description") */
-#define URBAC_ERRORS(X)                                                          \
-  X(OK, 0, "success")                                                            \
-  X(ENOMEM, 1, "out of memory")                                                  \
-  X(EINVAL, 2, "invalid argument")                                               \
-  X(EIO, 3, "input/output error")                                                \
-  X(ESYNTAX, 4, "syntax error")                                                  \
-  X(ETYPE, 5, "wrong type")                                                      \
-  X(EUNKNOWNKEY, 6, "unknown key")                                               \
-  X(EMISSING, 7, "required field missing")                                       \
-  X(EDUPLICATE, 8, "duplicate")                                                  \
-  X(EDANGLING, 9, "reference to an unknown object")                              \
-  X(EUNKNOWNPERM, 10, "unknown permission")                                      \
-  X(EUNKNOWNROLE, 11, "unknown role")                                            \
-  X(ELEVEL, 12, "level not supported by the permission")                         \
-  X(ECYCLE, 13, "group membership cycle")                                        \
-  X(ERANK, 14, "duplicate or invalid device group rank")                         \
-  X(EWORKLOAD, 15, "unknown workload")                                           \
-  X(ESCOPE, 16, "invalid scope")                                                 \
-  X(EUNKNOWNDEVICE, 17, "unknown device")                                        \
-  X(EUNKNOWNDG, 18, "unknown device group")                                      \
-  X(ELIMIT, 19, "limit exceeded")                                                \
-  X(EVERSION, 20, "unsupported format version")                                  \
-  X(EVALUE, 21, "invalid value")                                                 \
-  X(ERESERVED, 22, "reserved name")                                              \
-  X(EREFUSED, 23, "refused")                                                     \
-  X(ECONFLICT, 24, "the tenant changed since the revision the write was based on") \
-  X(ESTORE, 25, "store error")                                                   \
-  X(ESCHEMA, 26, "store schema not usable")                                      \
-  X(ETAMPERED, 27, "audit chain broken")                                         \
-  X(ENOTFOUND, 28, "not found")                                                  \
+#define URBAC_ERRORS(X)                                                                                      \
+  X(OK, 0, "success")                                                                                        \
+  X(ENOMEM, 1, "out of memory")                                                                              \
+  X(EINVAL, 2, "invalid argument")                                                                           \
+  X(EIO, 3, "input/output error")                                                                            \
+  X(ESYNTAX, 4, "syntax error")                                                                              \
+  X(ETYPE, 5, "wrong type")                                                                                  \
+  X(EUNKNOWNKEY, 6, "unknown key")                                                                           \
+  X(EMISSING, 7, "required field missing")                                                                   \
+  X(EDUPLICATE, 8, "duplicate")                                                                              \
+  X(EDANGLING, 9, "reference to an unknown object")                                                          \
+  X(EUNKNOWNPERM, 10, "unknown permission")                                                                  \
+  X(EUNKNOWNROLE, 11, "unknown role")                                                                        \
+  X(ELEVEL, 12, "level not supported by the permission")                                                     \
+  X(ECYCLE, 13, "group membership cycle")                                                                    \
+  X(ERANK, 14, "duplicate or invalid device group rank")                                                     \
+  X(EWORKLOAD, 15, "unknown workload")                                                                       \
+  X(ESCOPE, 16, "invalid scope")                                                                             \
+  X(EUNKNOWNDEVICE, 17, "unknown device")                                                                    \
+  X(EUNKNOWNDG, 18, "unknown device group")                                                                  \
+  X(ELIMIT, 19, "limit exceeded")                                                                            \
+  X(EVERSION, 20, "unsupported format version")                                                              \
+  X(EVALUE, 21, "invalid value")                                                                             \
+  X(ERESERVED, 22, "reserved name")                                                                          \
+  X(EREFUSED, 23, "refused")                                                                                 \
+  X(ECONFLICT, 24, "the tenant changed since the revision the write was based on")                           \
+  X(ESTORE, 25, "store error")                                                                               \
+  X(ESCHEMA, 26, "store schema not usable")                                                                  \
+  X(ETAMPERED, 27, "audit chain broken")                                                                     \
+  X(ENOTFOUND, 28, "not found")                                                                              \
   X(EUNAVAILABLE, 29, "store unavailable: try again later")
 
 typedef enum urbac_err {
@@ -101,8 +101,9 @@ URBAC_EXTERN size_t urbac_diag_count(const urbac_diag *d);
 URBAC_EXTERN const urbac_error *urbac_diag_get(const urbac_diag *d, size_t i);
 /* Adds an error (for faces built on the library: the CLI, the server); `file`,
  * `path` may be NULL, `line` and `col` 0. Returns `code`; accepts d NULL. */
-URBAC_EXTERN urbac_err urbac_diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line, uint32_t col,
-                                      const char *path, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+URBAC_EXTERN urbac_err urbac_diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line,
+                                      uint32_t col, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 /* Writes error `i` as "file:line:column: path: message" into `buf` (always
  * NUL-terminated, truncated to `size`); returns the full length it wanted. */
 URBAC_EXTERN size_t urbac_diag_format(const urbac_diag *d, size_t i, char *buf, size_t size);

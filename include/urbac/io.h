@@ -42,8 +42,8 @@ URBAC_EXTERN urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_form
                                                 size_t *len, urbac_diag *d);
 /* Writes `m` to `path` atomically (a temporary file beside it, fsync, rename):
  * a failed write leaves the old file as it was; the reason is in `d`. */
-URBAC_EXTERN urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path,
-                                              urbac_format fmt, urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_format fmt,
+                                              urbac_diag *d);
 
 /* Frees memory the library handed over (strings from save, explain, ...); accepts NULL. */
 URBAC_EXTERN void urbac_free(void *p);

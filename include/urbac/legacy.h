@@ -28,7 +28,7 @@ extern "C" {
 
 typedef enum urbac_import_action {
   URBAC_IMPORT_CREATED = 0,
-  URBAC_IMPORT_UPDATED = 1,  /* its legacy source changed since the last import */
+  URBAC_IMPORT_UPDATED = 1, /* its legacy source changed since the last import */
   URBAC_IMPORT_UNCHANGED = 2
 } urbac_import_action;
 
@@ -68,7 +68,8 @@ URBAC_EXTERN size_t urbac_import_report_count(const urbac_import_report *r);
 URBAC_EXTERN const urbac_import_item *urbac_import_report_item(const urbac_import_report *r, size_t i);
 URBAC_EXTERN size_t urbac_import_report_unmapped_count(const urbac_import_report *r);
 /* Unmapped permission `i` (NULL when out of range); owned by `r`, valid until urbac_import_report_free(r). */
-URBAC_EXTERN const urbac_import_unmapped *urbac_import_report_unmapped(const urbac_import_report *r, size_t i);
+URBAC_EXTERN const urbac_import_unmapped *urbac_import_report_unmapped(const urbac_import_report *r,
+                                                                       size_t i);
 /* Did the import create or update anything? */
 URBAC_EXTERN bool urbac_import_report_changed(const urbac_import_report *r);
 /* The report as compact JSON: {"roles": [{"action", "role", "source",
@@ -102,10 +103,10 @@ typedef enum urbac_impact_level {
 
 /* One change: what a user could do with a permission before and after. */
 typedef struct urbac_impact_row {
-  uint32_t user;       /* user index */
-  uint16_t permission; /* catalog index */
+  uint32_t user;         /* user index */
+  uint16_t permission;   /* catalog index */
   uint8_t before, after; /* urbac_impact_level */
-  uint32_t dg;         /* mde: the device group index; otherwise UINT32_MAX */
+  uint32_t dg;           /* mde: the device group index; otherwise UINT32_MAX */
 } urbac_impact_row;
 
 typedef struct urbac_impact urbac_impact;

@@ -52,8 +52,8 @@ URBAC_EXTERN const char *urbac_model_id(const urbac_model *m, urbac_object_kind 
  * by `m`, valid until urbac_model_free(m). */
 typedef struct urbac_role_info {
   const char *name;
-  const char *description;      /* "" when none */
-  size_t permissions;           /* entries, as written */
+  const char *description; /* "" when none */
+  size_t permissions;      /* entries, as written */
   size_t assignments;
   const char *imported_workload; /* "mde", ... or NULL when not imported */
   const char *imported_from;     /* the legacy role, or NULL */
@@ -61,22 +61,25 @@ typedef struct urbac_role_info {
 URBAC_EXTERN bool urbac_model_role(const urbac_model *m, size_t i, urbac_role_info *out);
 /* Permission entry `p` of role `r` in canonical form ("... \ Alerts (manage)", or
  * a wildcard as written) into `buf`; returns its length, 0 when out of range. */
-URBAC_EXTERN size_t urbac_model_role_permission(const urbac_model *m, size_t r, size_t p, char *buf, size_t size);
+URBAC_EXTERN size_t urbac_model_role_permission(const urbac_model *m, size_t r, size_t p, char *buf,
+                                                size_t size);
 
 typedef struct urbac_assignment_info {
   const char *name;
   size_t principals;
-  bool all_sources;         /* dataSources: all */
-  unsigned workloads;       /* bit per workload index */
-  bool all_device_groups;   /* deviceGroups: all */
+  bool all_sources;       /* dataSources: all */
+  unsigned workloads;     /* bit per workload index */
+  bool all_device_groups; /* deviceGroups: all */
   size_t device_groups;
 } urbac_assignment_info;
-URBAC_EXTERN bool urbac_model_assignment(const urbac_model *m, size_t r, size_t a, urbac_assignment_info *out);
+URBAC_EXTERN bool urbac_model_assignment(const urbac_model *m, size_t r, size_t a,
+                                         urbac_assignment_info *out);
 /* Principal `i` of assignment `a` of role `r`: its id (owned by `m`, valid until
  * urbac_model_free(m); NULL when out of range), and whether it is a group. */
 URBAC_EXTERN const char *urbac_model_assignment_principal(const urbac_model *m, size_t r, size_t a, size_t i,
                                                           bool *is_group);
-URBAC_EXTERN const char *urbac_model_assignment_device_group(const urbac_model *m, size_t r, size_t a, size_t i);
+URBAC_EXTERN const char *urbac_model_assignment_device_group(const urbac_model *m, size_t r, size_t a,
+                                                             size_t i);
 
 #ifdef __cplusplus
 }

@@ -102,7 +102,7 @@ typedef enum urbac_change_op { URBAC_CREATE = 0, URBAC_UPDATE = 1, URBAC_DELETE 
 
 typedef struct urbac_change {
   urbac_change_op op;
-  const char *kind;   /* "user", "group", "role", ..., "workloads" */
+  const char *kind; /* "user", "group", "role", ..., "workloads" */
   const char *id;
   const char *before; /* canonical JSON, NULL when created */
   const char *after;  /* canonical JSON, NULL when deleted */
@@ -170,7 +170,8 @@ URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, cons
  * refused with its reason) and the change is written and audited in one
  * transaction, like urbac_store_apply(). */
 URBAC_EXTERN urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id,
-                                       const char *json, const urbac_write *w, uint64_t *revision, urbac_diag *d);
+                                       const char *json, const urbac_write *w, uint64_t *revision,
+                                       urbac_diag *d);
 
 /* Several object changes in one transaction (json NULL: delete), validated
  * together: for changes that are only valid together, such as moving a device
@@ -178,8 +179,9 @@ URBAC_EXTERN urbac_err urbac_store_put(urbac_store *s, const char *tenant, const
 typedef struct urbac_object_put {
   const char *kind, *id, *json;
 } urbac_object_put;
-URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts, size_t n,
-                                            const urbac_write *w, uint64_t *revision, urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts,
+                                            size_t n, const urbac_write *w, uint64_t *revision,
+                                            urbac_diag *d);
 
 /* ---------------------------------------------------------------- API keys */
 
@@ -225,7 +227,7 @@ URBAC_EXTERN bool urbac_key_matches(const urbac_api_key *k, const char *secret, 
 
 typedef struct urbac_audit_record {
   uint64_t seq, revision;
-  const char *at;      /* UTC, ISO 8601 */
+  const char *at; /* UTC, ISO 8601 */
   const char *actor, *command;
   const char *kind, *object;
   const char *before, *after; /* canonical JSON, or NULL */

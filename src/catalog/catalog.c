@@ -9,8 +9,8 @@
  * Depends on: util, catalog/names.c.
  */
 #include <ctype.h>
-#include <strings.h>
 #include <stdio.h>
+#include <strings.h>
 
 #include "catalog/catalog.h"
 
@@ -72,7 +72,7 @@ static const struct {
   int same_as;
   const char *cells[5]; /* all workloads, then the four sections */
 } dir_rows[URBAC__NDIR] = {
-#define URBAC_DIR_ROLE(E, id, name, same, all, mde, mdo, mdi, mdomdi)                             \
+#define URBAC_DIR_ROLE(E, id, name, same, all, mde, mdo, mdi, mdomdi)                                        \
   {URBAC__DIR_SAME(same), {all, mde, mdo, mdi, mdomdi}},
 #include "catalog/defender.def"
 };
@@ -109,15 +109,9 @@ const urbac_perm_info *urbac_catalog_perm(size_t i) { return i < URBAC__NPERMS ?
 
 size_t urbac_catalog_workload_count(void) { return URBAC__NWORKLOADS; }
 
-const char *urbac_catalog_workload_id(size_t i)
-{
-  return i < URBAC__NWORKLOADS ? workloads[i].id : NULL;
-}
+const char *urbac_catalog_workload_id(size_t i) { return i < URBAC__NWORKLOADS ? workloads[i].id : NULL; }
 
-const char *urbac_catalog_workload_name(size_t i)
-{
-  return i < URBAC__NWORKLOADS ? workloads[i].name : NULL;
-}
+const char *urbac_catalog_workload_name(size_t i) { return i < URBAC__NWORKLOADS ? workloads[i].name : NULL; }
 
 int urbac_catalog_workload_find(const char *id)
 {
@@ -130,10 +124,14 @@ int urbac_catalog_workload_find(const char *id)
 size_t urbac_catalog_legacy_count(urbac_legacy_kind kind)
 {
   switch (kind) {
-  case URBAC_LEGACY_MDE_PERMISSION: return URBAC__NMDE;
-  case URBAC_LEGACY_EOP_ROLE_GROUP: return URBAC__NEOP;
-  case URBAC_LEGACY_MDI_ROLE: return URBAC__NMDI;
-  case URBAC_LEGACY_DIRECTORY_ROLE: return URBAC__NDIR;
+  case URBAC_LEGACY_MDE_PERMISSION:
+    return URBAC__NMDE;
+  case URBAC_LEGACY_EOP_ROLE_GROUP:
+    return URBAC__NEOP;
+  case URBAC_LEGACY_MDI_ROLE:
+    return URBAC__NMDI;
+  case URBAC_LEGACY_DIRECTORY_ROLE:
+    return URBAC__NDIR;
   }
   return 0;
 }
@@ -143,10 +141,14 @@ const urbac_legacy_info *urbac_catalog_legacy(urbac_legacy_kind kind, size_t i)
   if (i >= urbac_catalog_legacy_count(kind))
     return NULL;
   switch (kind) {
-  case URBAC_LEGACY_MDE_PERMISSION: return &mde_info[i];
-  case URBAC_LEGACY_EOP_ROLE_GROUP: return &eop_info[i];
-  case URBAC_LEGACY_MDI_ROLE: return &mdi_info[i];
-  case URBAC_LEGACY_DIRECTORY_ROLE: return &dir_info[i];
+  case URBAC_LEGACY_MDE_PERMISSION:
+    return &mde_info[i];
+  case URBAC_LEGACY_EOP_ROLE_GROUP:
+    return &eop_info[i];
+  case URBAC_LEGACY_MDI_ROLE:
+    return &mdi_info[i];
+  case URBAC_LEGACY_DIRECTORY_ROLE:
+    return &dir_info[i];
   }
   return NULL;
 }
@@ -156,9 +158,12 @@ const char *urbac__legacy_cell(urbac_legacy_kind kind, size_t i, size_t column)
   if (i >= urbac_catalog_legacy_count(kind))
     return NULL;
   switch (kind) {
-  case URBAC_LEGACY_MDE_PERMISSION: return column == 0 ? mde_cells[i] : NULL;
-  case URBAC_LEGACY_EOP_ROLE_GROUP: return column == 0 ? eop_cells[i] : NULL;
-  case URBAC_LEGACY_MDI_ROLE: return column == 0 ? mdi_cells[i] : NULL;
+  case URBAC_LEGACY_MDE_PERMISSION:
+    return column == 0 ? mde_cells[i] : NULL;
+  case URBAC_LEGACY_EOP_ROLE_GROUP:
+    return column == 0 ? eop_cells[i] : NULL;
+  case URBAC_LEGACY_MDI_ROLE:
+    return column == 0 ? mdi_cells[i] : NULL;
   case URBAC_LEGACY_DIRECTORY_ROLE:
     if (column == 5)
       return dir_rows[i].same_as == URBAC__DIR_SELF ? NULL : dir_info[dir_rows[i].same_as].name;
@@ -170,10 +175,14 @@ const char *urbac__legacy_cell(urbac_legacy_kind kind, size_t i, size_t column)
 const char *urbac_level_name(urbac_level level)
 {
   switch (level) {
-  case URBAC_LEVEL_READ: return "read";
-  case URBAC_LEVEL_MANAGE: return "manage";
-  case URBAC_LEVEL_ALL: return "All permissions";
-  case URBAC_LEVEL_NONE: break;
+  case URBAC_LEVEL_READ:
+    return "read";
+  case URBAC_LEVEL_MANAGE:
+    return "manage";
+  case URBAC_LEVEL_ALL:
+    return "All permissions";
+  case URBAC_LEVEL_NONE:
+    break;
   }
   return "none";
 }
@@ -265,20 +274,27 @@ size_t urbac__catalog_wildcard(const char *pattern, size_t len, urbac__gmask *ou
   return n;
 }
 
-size_t urbac_catalog_legacy_grants(urbac_legacy_kind kind, size_t i, size_t workload,
-                                   urbac_grant *out, size_t max)
+size_t urbac_catalog_legacy_grants(urbac_legacy_kind kind, size_t i, size_t workload, urbac_grant *out,
+                                   size_t max)
 {
   urbac__tables t;
   const urbac__gmask *m = NULL;
   size_t n = 0;
-  if (urbac__tables_build(&t, NULL) || i >= urbac_catalog_legacy_count(kind) ||
-      workload >= URBAC__NWORKLOADS)
+  if (urbac__tables_build(&t, NULL) || i >= urbac_catalog_legacy_count(kind) || workload >= URBAC__NWORKLOADS)
     return 0;
   switch (kind) {
-  case URBAC_LEGACY_MDE_PERMISSION: m = &t.mde[i]; break;
-  case URBAC_LEGACY_EOP_ROLE_GROUP: m = &t.eop[i]; break;
-  case URBAC_LEGACY_MDI_ROLE: m = &t.mdi[i]; break;
-  case URBAC_LEGACY_DIRECTORY_ROLE: m = &t.dir[i][workload]; break;
+  case URBAC_LEGACY_MDE_PERMISSION:
+    m = &t.mde[i];
+    break;
+  case URBAC_LEGACY_EOP_ROLE_GROUP:
+    m = &t.eop[i];
+    break;
+  case URBAC_LEGACY_MDI_ROLE:
+    m = &t.mdi[i];
+    break;
+  case URBAC_LEGACY_DIRECTORY_ROLE:
+    m = &t.dir[i][workload];
+    break;
   }
   for (unsigned g = 0; g < URBAC__NGRANTS; g++) {
     if (!urbac__gmask_has(m, g))

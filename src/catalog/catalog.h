@@ -76,10 +76,7 @@ static inline bool urbac__gmask_eq(const urbac__gmask *a, const urbac__gmask *b)
 {
   return memcmp(a, b, sizeof *a) == 0;
 }
-static inline bool urbac__gmask_has(const urbac__gmask *a, unsigned g)
-{
-  return urbac__bit_test(a->w, g);
-}
+static inline bool urbac__gmask_has(const urbac__gmask *a, unsigned g) { return urbac__bit_test(a->w, g); }
 
 /* The dense index of (perm, level), or URBAC__NO_GRANT when the level is unsupported. */
 unsigned urbac__grant_index(unsigned perm, unsigned level);

@@ -138,7 +138,7 @@ static const cand mdi_names[] = {
 #include "catalog/defender.def"
 };
 static const cand dir_names[] = {
-#define URBAC_DIR_ROLE(E, id, name, same, all, mde, mdo, mdi, mdomdi)                             \
+#define URBAC_DIR_ROLE(E, id, name, same, all, mde, mdo, mdi, mdomdi)                                        \
   {name, URBAC__DIR_##E}, {id, URBAC__DIR_##E},
 #include "catalog/defender.def"
 #define URBAC_DIR_ALIAS(E, name) {name, URBAC__DIR_##E},
@@ -172,9 +172,9 @@ static void histogram_of(const char *s, histogram *h)
  * hundreds of microseconds). The normalised texts live in a static arena sized for
  * the catalog, so nothing here allocates and nothing can fail at run time. */
 typedef struct cand_norm {
-  const char *norm; /* normalised text */
-  const char *leaf; /* its last " \ " segment */
-  uint16_t len;     /* strlen(norm) */
+  const char *norm;  /* normalised text */
+  const char *leaf;  /* its last " \ " segment */
+  uint16_t len;      /* strlen(norm) */
   histogram hist[2]; /* of norm and of leaf, for the bag distance */
 } cand_norm;
 
@@ -330,7 +330,10 @@ static void did_you_mean(size_t list, const char *kind, const char *text, size_t
   }
   int w = snprintf(why, size, "unknown %s '%.*s'", kind, (int)(len > 200 ? 200 : len), text);
   for (size_t k = 0; k < nb && w > 0 && (size_t)w < size; k++)
-    w += snprintf(why + w, size - (size_t)w, "%s'%s'", k == 0 ? "; did you mean " : k + 1 == nb ? " or " : ", ",
+    w += snprintf(why + w, size - (size_t)w, "%s'%s'",
+                  k == 0        ? "; did you mean "
+                  : k + 1 == nb ? " or "
+                                : ", ",
                   c[spelling[order[k]]].text);
   if (nb && w > 0 && (size_t)w < size)
     snprintf(why + w, size - (size_t)w, "?");
@@ -351,8 +354,10 @@ static urbac_level strip_level(const char *s, size_t *len)
   static const struct {
     const char *word;
     urbac_level level;
-  } words[] = {{"read", URBAC_LEVEL_READ}, {"manage", URBAC_LEVEL_MANAGE},
-               {"all permissions", URBAC_LEVEL_ALL}, {"all", URBAC_LEVEL_ALL}};
+  } words[] = {{"read", URBAC_LEVEL_READ},
+               {"manage", URBAC_LEVEL_MANAGE},
+               {"all permissions", URBAC_LEVEL_ALL},
+               {"all", URBAC_LEVEL_ALL}};
   size_t n = *len;
   if (ends_with_ci(s, n, ":read") || ends_with_ci(s, n, ":manage")) {
     bool read = ends_with_ci(s, n, ":read");
@@ -442,9 +447,10 @@ urbac_err urbac__catalog_resolve(const char *text, size_t len, urbac_grant *out,
   const urbac_perm_info *p = urbac_catalog_perm((size_t)perm);
   if (level != URBAC_LEVEL_NONE && level != URBAC_LEVEL_ALL && !(p->levels & level)) {
     if (why)
-      snprintf(why, why_size, "'%s' has no %s level (it supports %s)", p->name,
-               urbac_level_name(level),
-               p->levels == URBAC_LEVEL_READ ? "read only" : p->levels == URBAC_LEVEL_MANAGE ? "manage only" : "read and manage");
+      snprintf(why, why_size, "'%s' has no %s level (it supports %s)", p->name, urbac_level_name(level),
+               p->levels == URBAC_LEVEL_READ     ? "read only"
+               : p->levels == URBAC_LEVEL_MANAGE ? "manage only"
+                                                 : "read and manage");
     return URBAC_ELEVEL;
   }
   out->perm = (uint16_t)perm;

@@ -181,7 +181,8 @@ static int check_queries(const ask_opts *o, const urbac_snapshot *snap)
             st->lineno, secs, secs > 0 ? (double)st->lineno / secs : 0.0);
   }
   if (st->errors)
-    cli_error("%s: %zu line(s) could not be answered (first: line %zu)", o->queries, st->errors, st->first_error);
+    cli_error("%s: %zu line(s) could not be answered (first: line %zu)", o->queries, st->errors,
+              st->first_error);
   rc = st->errors ? EXIT_USAGE : 0;
 out:
   if (st) {
@@ -261,7 +262,8 @@ static int explain(void *opts, const cli_args *a)
   urbac_query q;
   urbac_explanation *e = NULL;
   int rc = EXIT_USAGE;
-  if (!cli_no_args(a, "explain") || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
+  if (!cli_no_args(a, "explain") ||
+      !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
     goto out;
   if (one_query(o, src.snapshot, true, &q)) {
     if (urbac_explain(src.snapshot, &q, &e, NULL)) {
@@ -299,7 +301,8 @@ static int who_can(void *opts, const cli_args *a)
   cli_source src = {0};
   urbac_query q;
   int rc = EXIT_USAGE;
-  if (!cli_no_args(a, "who-can") || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
+  if (!cli_no_args(a, "who-can") ||
+      !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
     goto out;
   if (one_query(o, src.snapshot, false, &q)) {
     json_t *users = o->json ? json_array() : NULL;

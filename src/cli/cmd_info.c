@@ -86,11 +86,13 @@ static void print_rows(json_t *rows, const char *title, const char *wl)
   size_t i;
   json_t *row, *g;
   printf("\n%s\n", title);
-  json_array_foreach(rows, i, row) {
+  json_array_foreach(rows, i, row)
+  {
     json_t *grants = json_object_get(row, "grants");
     if (wl)
       grants = json_object_get(grants, wl);
-    printf("  %-40s %s\n", json_string_value(json_object_get(row, "name")), json_string_value(json_object_get(row, "id")));
+    printf("  %-40s %s\n", json_string_value(json_object_get(row, "name")),
+           json_string_value(json_object_get(row, "id")));
     size_t k;
     json_array_foreach(grants, k, g) printf("      %s\n", json_string_value(g));
     if (!json_array_size(grants))
@@ -114,14 +116,16 @@ static int catalog(void *opts, const cli_args *a)
   json_t *v, *legacy = json_object_get(c, "legacy");
   printf("Workloads (data sources)\n");
   json_array_foreach(json_object_get(c, "workloads"), i, v)
-      printf("  %-5s %s\n", json_string_value(json_object_get(v, "id")), json_string_value(json_object_get(v, "name")));
+      printf("  %-5s %s\n", json_string_value(json_object_get(v, "id")),
+             json_string_value(json_object_get(v, "name")));
   printf("\nPermissions\n");
   for (i = 0; i < urbac_catalog_perm_count(); i++) {
     const urbac_perm_info *p = urbac_catalog_perm(i);
     printf("  %-80s %-14s %s\n", p->name, levels_text(p->levels), p->id);
   }
   print_rows(json_object_get(legacy, "mdePermissions"), "Defender for Endpoint permissions -> unified", NULL);
-  print_rows(json_object_get(legacy, "eopRoleGroups"), "Defender for Office (EOP) role groups -> unified", NULL);
+  print_rows(json_object_get(legacy, "eopRoleGroups"), "Defender for Office (EOP) role groups -> unified",
+             NULL);
   print_rows(json_object_get(legacy, "mdiRoles"), "Defender for Identity roles -> unified", NULL);
   for (size_t w = 0; w < urbac_catalog_workload_count(); w++) {
     char title[128];
@@ -147,8 +151,9 @@ static int effective_row(void *ctx, const urbac_effective_entry *e)
     return 0;
   urbac_grant_format(e->grant, grant, sizeof grant);
   if (f->rows)
-    json_array_append_new(f->rows, json_pack("{s:s, s:s, s:s, s:s}", "workload", urbac_catalog_workload_id(e->workload),
-                                             "permission", grant, "scope", e->scope, "source", e->source));
+    json_array_append_new(f->rows, json_pack("{s:s, s:s, s:s, s:s}", "workload",
+                                             urbac_catalog_workload_id(e->workload), "permission", grant,
+                                             "scope", e->scope, "source", e->source));
   else
     printf("%s\t%s\t%s\t%s\n", urbac_catalog_workload_id(e->workload), grant, e->scope, e->source);
   return 0;

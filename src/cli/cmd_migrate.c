@@ -20,7 +20,8 @@ typedef struct migrate_opts {
 
 static const char *const actions[] = {"created", "updated", "unchanged"};
 
-static void import_json(const urbac_model *m, int w, const urbac_import_report *r, bool dry, const char *written)
+static void import_json(const urbac_model *m, int w, const urbac_import_report *r, bool dry,
+                        const char *written)
 {
   char *text = NULL;
   json_t *o = urbac_import_report_json(r, &text, NULL) == URBAC_OK ? json_loads(text, 0, NULL) : NULL;
@@ -38,16 +39,17 @@ static void import_json(const urbac_model *m, int w, const urbac_import_report *
   json_decref(o);
 }
 
-static void import_text(const urbac_model *m, int w, const urbac_import_report *r, bool dry, const char *written)
+static void import_text(const urbac_model *m, int w, const urbac_import_report *r, bool dry,
+                        const char *written)
 {
   size_t counts[3] = {0};
   printf("import %s into tenant %s\n", urbac_catalog_workload_id((size_t)w), urbac_model_tenant(m));
   for (size_t i = 0; i < urbac_import_report_count(r); i++) {
     const urbac_import_item *it = urbac_import_report_item(r, i);
     counts[it->action]++;
-    printf("  %-9s  role \"%s\" from \"%s\": %zu permission%s, %zu principal%s%s%s\n", actions[it->action], it->role,
-           it->source, it->permissions, it->permissions == 1 ? "" : "s", it->principals, it->principals == 1 ? "" : "s",
-           it->scope[0] ? ", device groups: " : "", it->scope);
+    printf("  %-9s  role \"%s\" from \"%s\": %zu permission%s, %zu principal%s%s%s\n", actions[it->action],
+           it->role, it->source, it->permissions, it->permissions == 1 ? "" : "s", it->principals,
+           it->principals == 1 ? "" : "s", it->scope[0] ? ", device groups: " : "", it->scope);
   }
   if (urbac_import_report_unmapped_count(r))
     printf("legacy permissions that map to nothing (they grant nothing in urbac):\n");
@@ -56,7 +58,9 @@ static void import_text(const urbac_model *m, int w, const urbac_import_report *
     printf("  %s (role \"%s\")\n", u->permission, u->source);
   }
   printf("%zu created, %zu updated, %zu unchanged; %s%s\n", counts[0], counts[1], counts[2],
-         dry ? "dry run: nothing written" : written ? "written to " : "nothing changed, nothing written",
+         dry       ? "dry run: nothing written"
+         : written ? "written to "
+                   : "nothing changed, nothing written",
          !dry && written ? written : "");
 }
 
@@ -121,8 +125,8 @@ static int switch_mode(const migrate_opts *o, const cli_args *a, bool activate)
     goto out;
   const char *written = src.written;
   if (o->json)
-    printf("{\"workload\": \"%s\", \"mode\": \"%s\", \"written\": \"%s\"}\n", urbac_catalog_workload_id((size_t)w),
-           activate ? "unified" : "legacy", written);
+    printf("{\"workload\": \"%s\", \"mode\": \"%s\", \"written\": \"%s\"}\n",
+           urbac_catalog_workload_id((size_t)w), activate ? "unified" : "legacy", written);
   else
     printf("%s is now %s in tenant %s (%s)\n", urbac_catalog_workload_id((size_t)w),
            activate ? "unified" : "legacy", urbac_model_tenant(m), written);
@@ -169,14 +173,16 @@ static void export_row(FILE *f, const urbac_model *m, size_t r, size_t a, const 
     text[0] = '\0';
     for (size_t w = 0; w < urbac_catalog_workload_count() && !ai.all_sources; w++)
       if (ai.workloads & (1u << w))
-        len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", len ? "; " : "", urbac_catalog_workload_id(w));
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", len ? "; " : "",
+                                urbac_catalog_workload_id(w));
     cli_csv_field(f, ai.all_sources ? "all" : text, ',');
     join_principals(m, r, a, ai.principals, text, sizeof text);
     cli_csv_field(f, text, ',');
     len = 0;
     text[0] = '\0';
     for (size_t i = 0; i < ai.device_groups && len < sizeof text; i++)
-      len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", i ? "; " : "", urbac_model_assignment_device_group(m, r, a, i));
+      len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", i ? "; " : "",
+                              urbac_model_assignment_device_group(m, r, a, i));
     cli_csv_field(f, ai.all_device_groups ? "all" : text, ',');
   } else {
     fputs(",,,,", f);

@@ -92,9 +92,11 @@ static int put(edit *e, const char *kind, const char *id, json_t *j, const char 
   if (err)
     cli_print_diag(d);
   else if (e->o->json)
-    printf("{\"tenant\": \"%s\", \"%s\": \"%s\", \"revision\": %llu}\n", e->tenant, kind, id, (unsigned long long)rev);
+    printf("{\"tenant\": \"%s\", \"%s\": \"%s\", \"revision\": %llu}\n", e->tenant, kind, id,
+           (unsigned long long)rev);
   else
-    printf("%s %s '%s' in tenant %s: now at revision %llu\n", what, kind, id, e->tenant, (unsigned long long)rev);
+    printf("%s %s '%s' in tenant %s: now at revision %llu\n", what, kind, id, e->tenant,
+           (unsigned long long)rev);
   free(text);
   urbac_diag_free(d);
   return err == URBAC_OK ? 0 : err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
@@ -116,7 +118,8 @@ static int print_object(void *ctx, const char *kind, const char *id, const char 
 {
   json_t *rows = ctx;
   if (rows)
-    json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "kind", kind, "id", id, "object", json_loads(json, 0, NULL)));
+    json_array_append_new(
+        rows, json_pack("{s:s, s:s, s:o}", "kind", kind, "id", id, "object", json_loads(json, 0, NULL)));
   else
     printf("%s\t%s\n", kind, id);
   return 0;
@@ -125,7 +128,9 @@ static int print_object(void *ctx, const char *kind, const char *id, const char 
 static int object_put(edit *e, const char *kind, const char *id)
 {
   json_error_t jerr;
-  json_t *j = e->o->body ? json_loads(e->o->body, 0, &jerr) : e->o->file ? json_load_file(e->o->file, 0, &jerr) : NULL;
+  json_t *j = e->o->body   ? json_loads(e->o->body, 0, &jerr)
+              : e->o->file ? json_load_file(e->o->file, 0, &jerr)
+                           : NULL;
   if (!e->o->body && !e->o->file) {
     cli_error("object put needs --body JSON or -f FILE");
     return EXIT_USAGE;
@@ -205,7 +210,8 @@ static size_t change_permissions(json_t *role, const edit_opts *o, bool add)
   }
   for (size_t k = 0; k < o->permissions.n; k++) {
     bool found = false;
-    json_array_foreach(perms, i, v) {
+    json_array_foreach(perms, i, v)
+    {
       if (!same_permission(json_string_value(v), o->permissions.v[k]))
         continue;
       found = true;
@@ -223,8 +229,10 @@ static size_t change_permissions(json_t *role, const edit_opts *o, bool add)
   return changed;
 }
 
-static const char *const role_usage = "urbac role (create NAME [--description D] [--permission P...] | update NAME --description D | "
-                                      "delete NAME | list | show NAME | add-permission NAME --permission P... | remove-permission NAME --permission P...)";
+static const char *const role_usage =
+    "urbac role (create NAME [--description D] [--permission P...] | update NAME --description D | "
+    "delete NAME | list | show NAME | add-permission NAME --permission P... | remove-permission NAME "
+    "--permission P...)";
 
 static int role_verb(edit *e, const char *verb, const char *name)
 {
@@ -254,7 +262,8 @@ static int role_verb(edit *e, const char *verb, const char *name)
   } else if ((!strcmp(verb, "add-permission") || !strcmp(verb, "remove-permission")) && e->o->permissions.n) {
     bool add = verb[0] == 'a';
     if (!change_permissions(j, e->o, add))
-      cli_error("role '%s' %s", name, add ? "already has every permission given" : "has none of the permissions given");
+      cli_error("role '%s' %s", name,
+                add ? "already has every permission given" : "has none of the permissions given");
     else
       rc = put(e, "role", name, j, "updated");
   } else {
@@ -308,7 +317,8 @@ static int assignment_cmd(void *opts, const cli_args *a)
   json_t *role = NULL, *list, *v;
   size_t i;
   int rc = EXIT_USAGE;
-  const char *usage = "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] | remove ROLE NAME)";
+  const char *usage = "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group "
+                      "DG...] | remove ROLE NAME)";
   bool add = a->n == 3 && !strcmp(a->v[0], "add");
   if (!add && !(a->n == 3 && !strcmp(a->v[0], "remove"))) {
     cli_error("usage: %s", usage);
@@ -389,7 +399,8 @@ static int user_change(edit *e, json_t *j, const char *verb)
     json_object_del(j, "enabled");
   else
     json_object_set_new(j, "enabled", json_false());
-  return put(e, "user", json_string_value(json_object_get(j, "id")), j, verb[0] == 'e' ? "enabled" : "disabled");
+  return put(e, "user", json_string_value(json_object_get(j, "id")), j,
+             verb[0] == 'e' ? "enabled" : "disabled");
 }
 
 static int group_change(edit *e, json_t *j, const char *verb)
@@ -398,7 +409,8 @@ static int group_change(edit *e, json_t *j, const char *verb)
   json_t *members = json_object_get(j, "members"), *v;
   size_t i, changed = 0;
   if ((!add && strcmp(verb, "remove-member")) || !e->o->principals.n) {
-    cli_error("usage: urbac group (add ID [--name N] | remove ID | add-member ID --principal P... | remove-member ID --principal P... | list)");
+    cli_error("usage: urbac group (add ID [--name N] | remove ID | add-member ID --principal P... | "
+              "remove-member ID --principal P... | list)");
     return EXIT_USAGE;
   }
   if (!members)
@@ -446,7 +458,8 @@ static int directory_role_cmd(void *opts, const cli_args *a)
   int rc = 0;
   bool assign = a->n == 2 && !strcmp(a->v[0], "assign");
   if ((!assign && !(a->n == 2 && !strcmp(a->v[0], "unassign"))) || !o->principals.n) {
-    cli_error("usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or group:ID)");
+    cli_error(
+        "usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or group:ID)");
     return EXIT_USAGE;
   }
   size_t r = 0;
@@ -528,8 +541,8 @@ static int dg_move(edit *e, const char *id, unsigned rank)
     json_decref(all);
     return EXIT_USAGE;
   }
-  json_array_foreach(all, i, v) if (!strcmp(json_string_value(json_object_get(v, "id")), id))
-      from = (int)json_integer_value(json_object_get(json_object_get(v, "object"), "rank"));
+  json_array_foreach(all, i, v) if (!strcmp(json_string_value(json_object_get(v, "id")), id)) from =
+      (int)json_integer_value(json_object_get(json_object_get(v, "object"), "rank"));
   if (!from) {
     cli_error("device group '%s' does not exist or has no rank (ungrouped always ranks last)", id);
     json_decref(all);
@@ -538,7 +551,8 @@ static int dg_move(edit *e, const char *id, unsigned rank)
   urbac_object_put *puts = calloc(json_array_size(all) + 1, sizeof *puts);
   char **texts = calloc(json_array_size(all) + 1, sizeof *texts);
   int lo = from < (int)rank ? from : (int)rank, hi = from < (int)rank ? (int)rank : from;
-  json_array_foreach(all, i, v) {
+  json_array_foreach(all, i, v)
+  {
     json_t *obj = json_object_get(v, "object");
     int r = (int)json_integer_value(json_object_get(obj, "rank"));
     const char *gid = json_string_value(json_object_get(v, "id"));
@@ -557,7 +571,8 @@ static int dg_move(edit *e, const char *id, unsigned rank)
   if (err)
     cli_print_diag(d);
   else
-    printf("moved device group '%s' to rank %u in tenant %s: now at revision %llu\n", id, rank, e->tenant, (unsigned long long)rev);
+    printf("moved device group '%s' to rank %u in tenant %s: now at revision %llu\n", id, rank, e->tenant,
+           (unsigned long long)rev);
   rc = err == URBAC_OK ? 0 : err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
   for (size_t k = 0; k < n; k++)
     free(texts[k]);
@@ -598,7 +613,8 @@ static int device_group_cmd(void *opts, const cli_args *a)
   const edit_opts *o = opts;
   edit e;
   int rc = EXIT_USAGE;
-  const char *usage = "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | grant ID --principal group:G... | revoke ID --principal group:G...)";
+  const char *usage = "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | "
+                      "grant ID --principal group:G... | revoke ID --principal group:G...)";
   const char *verb = a->n == 2 ? a->v[0] : "";
   if (a->n != 2) {
     cli_error("usage: %s", usage);

@@ -34,8 +34,8 @@ static int migrate(const store_opts *o, const cli_args *a, const char *what, urb
       printf("%s: the store is at schema version %d; nothing to do\n",
              cli_source_redacted(&o->src, shown, sizeof shown), to);
     else
-      printf("%s: %s, schema version %d -> %d\n", cli_source_redacted(&o->src, shown, sizeof shown), what, from,
-             to);
+      printf("%s: %s, schema version %d -> %d\n", cli_source_redacted(&o->src, shown, sizeof shown), what,
+             from, to);
     rc = 0;
   } else {
     cli_print_diag(d);
@@ -46,7 +46,10 @@ static int migrate(const store_opts *o, const cli_args *a, const char *what, urb
 }
 
 static int init(void *opts, const cli_args *a) { return migrate(opts, a, "initialized", URBAC_STORE_CREATE); }
-static int migrate_cmd(void *opts, const cli_args *a) { return migrate(opts, a, "migrated", URBAC_STORE_WRITE); }
+static int migrate_cmd(void *opts, const cli_args *a)
+{
+  return migrate(opts, a, "migrated", URBAC_STORE_WRITE);
+}
 
 /* -f FILE (plan, apply) as a source of its own, and the store it goes to. */
 static bool load_file(const store_opts *o, cli_source *file, cli_source *store, urbac_store_mode mode)
@@ -71,13 +74,14 @@ static void print_plan(const urbac_plan *p, const char *tenant, bool json)
     const urbac_change *c = urbac_plan_change(p, i);
     counts[c->op]++;
     if (changes)
-      json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "op", op_names[c->op], "kind", c->kind,
-                                               "id", c->id, "before", c->before, "after", c->after));
+      json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "op", op_names[c->op], "kind",
+                                               c->kind, "id", c->id, "before", c->before, "after", c->after));
     else
       printf("%c %s %s\n", op_marks[c->op], c->kind, c->id);
   }
   if (changes) {
-    json_t *out = json_pack("{s:s, s:I, s:o}", "tenant", tenant, "revision", (json_int_t)urbac_plan_revision(p), "changes", changes);
+    json_t *out = json_pack("{s:s, s:I, s:o}", "tenant", tenant, "revision",
+                            (json_int_t)urbac_plan_revision(p), "changes", changes);
     json_dumpf(out, stdout, JSON_INDENT(2));
     fputc('\n', stdout);
     json_decref(out);
@@ -127,10 +131,11 @@ static int apply(void *opts, const cli_args *a)
   urbac_err err = store ? urbac_store_apply(store, m, &w, &after, d) : URBAC_EINVAL;
   if (!err) {
     if (o->json)
-      printf("{\"tenant\": \"%s\", \"revision\": %llu, \"changed\": %s}\n", urbac_model_tenant(m), (unsigned long long)after,
-             after != before ? "true" : "false");
+      printf("{\"tenant\": \"%s\", \"revision\": %llu, \"changed\": %s}\n", urbac_model_tenant(m),
+             (unsigned long long)after, after != before ? "true" : "false");
     else if (after == before)
-      printf("tenant %s is already as the file says (revision %llu): nothing written\n", urbac_model_tenant(m), (unsigned long long)after);
+      printf("tenant %s is already as the file says (revision %llu): nothing written\n",
+             urbac_model_tenant(m), (unsigned long long)after);
     else
       printf("tenant %s: applied, now at revision %llu\n", urbac_model_tenant(m), (unsigned long long)after);
     rc = 0;
@@ -171,15 +176,16 @@ static int print_record(void *ctx, const urbac_audit_record *r)
 {
   json_t *rows = ctx;
   if (rows) {
-    json_array_append_new(rows, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s}", "seq", (json_int_t)r->seq,
-                                          "revision", (json_int_t)r->revision, "at", r->at, "actor", r->actor, "command",
-                                          r->command, "kind", r->kind, "object", r->object, "before", r->before, "after",
-                                          r->after, "hash", r->hash));
+    json_array_append_new(rows,
+                          json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s}", "seq",
+                                    (json_int_t)r->seq, "revision", (json_int_t)r->revision, "at", r->at,
+                                    "actor", r->actor, "command", r->command, "kind", r->kind, "object",
+                                    r->object, "before", r->before, "after", r->after, "hash", r->hash));
     return 0;
   }
   const char *what = !r->before ? "created" : !r->after ? "deleted" : "changed";
-  printf("%llu\trevision %llu\t%s\t%s\t%s %s %s\t%s\n", (unsigned long long)r->seq, (unsigned long long)r->revision, r->at,
-         r->actor, what, r->kind, r->object, r->command);
+  printf("%llu\trevision %llu\t%s\t%s\t%s %s %s\t%s\n", (unsigned long long)r->seq,
+         (unsigned long long)r->revision, r->at, r->actor, what, r->kind, r->object, r->command);
   return 0;
 }
 

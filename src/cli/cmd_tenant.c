@@ -32,7 +32,8 @@ static void diag_json(const urbac_diag *d, const char *path)
                                           "message", e->message, "file", e->file, "line", (int)e->line,
                                           "column", (int)e->column, "path", e->path));
   }
-  json_t *out = json_pack("{s:s, s:b, s:o}", "file", path, "valid", json_array_size(errs) == 0, "errors", errs);
+  json_t *out =
+      json_pack("{s:s, s:b, s:o}", "file", path, "valid", json_array_size(errs) == 0, "errors", errs);
   json_dumpf(out, stdout, JSON_INDENT(2));
   fputc('\n', stdout);
   json_decref(out);

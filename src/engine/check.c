@@ -103,8 +103,8 @@ static bool eq_ci(const char *s, size_t len, const char *lit)
   return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-static urbac_err resolve_scope(const urbac_snapshot *snap, const char *sc, size_t len, bool mde, urbac_query *q,
-                               urbac_diag *d, size_t col)
+static urbac_err resolve_scope(const urbac_snapshot *snap, const char *sc, size_t len, bool mde,
+                               urbac_query *q, urbac_diag *d, size_t col)
 {
   const urbac_model *m = snap->m;
   uint32_t idx;

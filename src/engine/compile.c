@@ -39,16 +39,16 @@ typedef struct compiler {
   urbac_snapshot *s;
   const urbac_model *m;
   size_t ndg;
-  acc *groups;        /* per group */
-  acc **user_direct;  /* per user; NULL when nothing names the user directly */
+  acc *groups;       /* per group */
+  acc **user_direct; /* per user; NULL when nothing names the user directly */
   uint64_t *access_words;
-  uint64_t *open_dgs; /* device groups with an empty userAccess list */
+  uint64_t *open_dgs;  /* device groups with an empty userAccess list */
   uint32_t *asg_dgset; /* per assignment (flattened over roles): its device-group set */
   urbac__intern dgsets, profiles;
   urbac__buf key;
   urbac__part *scratch_parts; /* one workload's parts */
   size_t scratch_n, scratch_cap;
-  urbac__part *pparts;        /* one profile's parts, all workloads */
+  urbac__part *pparts; /* one profile's parts, all workloads */
   size_t pparts_n, pparts_cap;
   size_t parts_cap, profiles_cap;
 } compiler;
@@ -604,9 +604,10 @@ size_t urbac_snapshot_memory(const urbac_snapshot *snap)
   size_t uoff = (m->n_users + 2) * sizeof(uint32_t), goff = (m->n_groups + 2) * sizeof(uint32_t);
   /* the model's id maps are borrowed, but every check reads them: count them */
   size_t maps = map_bytes(&m->user_map) + map_bytes(&m->device_map) + map_bytes(&m->dg_map);
-  return maps + sizeof *snap + m->n_users * sizeof *snap->user_profile + snap->nprofiles * sizeof *snap->profiles +
-         snap->nparts * sizeof *snap->parts + snap->ndgsets * snap->dg_words * sizeof(uint64_t) +
-         m->n_devices * sizeof(uint32_t) + m->n_dgs * sizeof(uint32_t) + uoff + goff +
+  return maps + sizeof *snap + m->n_users * sizeof *snap->user_profile +
+         snap->nprofiles * sizeof *snap->profiles + snap->nparts * sizeof *snap->parts +
+         snap->ndgsets * snap->dg_words * sizeof(uint64_t) + m->n_devices * sizeof(uint32_t) +
+         m->n_dgs * sizeof(uint32_t) + uoff + goff +
          (snap->user_groups.off[m->n_users] + snap->group_parents.off[m->n_groups]) * sizeof(uint32_t);
 }
 

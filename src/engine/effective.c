@@ -21,7 +21,8 @@ static const char *first_chain(const urbac_explanation *e)
 }
 
 /* Calls `cb` with the entry for `q`, its source explained at exactly that scope. */
-static int report(const urbac_snapshot *snap, const urbac_query *q, const char *scope, urbac_effective_cb cb, void *ctx)
+static int report(const urbac_snapshot *snap, const urbac_query *q, const char *scope, urbac_effective_cb cb,
+                  void *ctx)
 {
   urbac_explanation *e = NULL;
   if (urbac_explain(snap, q, &e, NULL))

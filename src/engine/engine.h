@@ -47,7 +47,7 @@ struct urbac_snapshot {
   size_t nprofiles;
   urbac__part *parts;
   size_t nparts;
-  uint64_t *dgsets;         /* nsets x dg_words */
+  uint64_t *dgsets; /* nsets x dg_words */
   size_t ndgsets, dg_words;
   uint32_t *device_dg;      /* per device: its device group */
   uint32_t *dg_order;       /* device groups by rank, ungrouped last */

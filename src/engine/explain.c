@@ -20,8 +20,8 @@
 #define VIA_USER (UINT32_MAX - 1)
 
 struct urbac_explanation {
-  bool allowed;       /* the snapshot's decision */
-  bool found;         /* explain's own conclusion: a granting chain was found */
+  bool allowed; /* the snapshot's decision */
+  bool found;   /* explain's own conclusion: a granting chain was found */
   urbac__strs lines;
 };
 
@@ -30,9 +30,9 @@ typedef struct explainer {
   const urbac_model *m;
   const urbac_query *q;
   urbac_explanation *e;
-  uint32_t *pred;     /* per group: the group (or VIA_USER) it was reached from; NO_PRED if not */
-  char grant[256];    /* "Alerts (manage)" */
-  char where[256];    /* "on mde, device group servers" */
+  uint32_t *pred;  /* per group: the group (or VIA_USER) it was reached from; NO_PRED if not */
+  char grant[256]; /* "Alerts (manage)" */
+  char where[256]; /* "on mde, device group servers" */
   bool oom;
 } explainer;
 
@@ -109,11 +109,14 @@ static bool dir_roles(explainer *c, uint32_t only, const char *how)
   char path[1024];
   const urbac_model *m = c->m;
   for (uint32_t r = 0; r < URBAC__NDIR; r++) {
-    if (!(only & (1u << r)) || !urbac__gmask_has(&c->s->tables.dir[r][only == UINT32_MAX ? c->q->workload : URBAC__WL_MDE], c->q->grant))
+    if (!(only & (1u << r)) ||
+        !urbac__gmask_has(&c->s->tables.dir[r][only == UINT32_MAX ? c->q->workload : URBAC__WL_MDE],
+                          c->q->grant))
       continue;
     const char *role = urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, r)->name;
     if (m->users[c->q->user].dirroles & (1u << r)) {
-      line(c, "%s -> directory role %s -> %s -> %s %s", m->users[c->q->user].id, role, how, c->grant, c->where);
+      line(c, "%s -> directory role %s -> %s -> %s %s", m->users[c->q->user].id, role, how, c->grant,
+           c->where);
       any = true;
     }
     for (uint32_t g = 0; g < m->n_groups; g++) {
@@ -180,16 +183,20 @@ static bool unified(explainer *c, size_t *misses)
         continue;
       chain(c, p, path, sizeof path);
       if (!(a->workloads & (1u << c->q->workload))) {
-        line(c, "missing: %s -> assignment \"%s\" of role \"%s\" grants %s, but not on %s (its data sources do not include it)",
+        line(c,
+             "missing: %s -> assignment \"%s\" of role \"%s\" grants %s, but not on %s (its data sources do "
+             "not include it)",
              path, a->name, role->name, c->grant, wl);
         ++*misses;
       } else if (!covers(c, a)) {
         scope_list(c, a, dgs, sizeof dgs);
-        line(c, "missing: %s -> assignment \"%s\" of role \"%s\" grants %s on %s, but only for %s%s", path, a->name,
-             role->name, c->grant, wl, dgs, c->q->scope == URBAC_SCOPE_ALL ? " (scope all needs an assignment to all device groups)" : "");
+        line(c, "missing: %s -> assignment \"%s\" of role \"%s\" grants %s on %s, but only for %s%s", path,
+             a->name, role->name, c->grant, wl, dgs,
+             c->q->scope == URBAC_SCOPE_ALL ? " (scope all needs an assignment to all device groups)" : "");
         ++*misses;
       } else {
-        line(c, "%s -> assignment \"%s\" of role \"%s\" -> %s %s", path, a->name, role->name, c->grant, c->where);
+        line(c, "%s -> assignment \"%s\" of role \"%s\" -> %s %s", path, a->name, role->name, c->grant,
+             c->where);
         found = true;
       }
     }
@@ -213,14 +220,16 @@ static bool dg_access(const explainer *c, uint32_t d, char *why, size_t size)
 {
   const urbac__devgroup *g = &c->m->dgs[d];
   if (!g->access.n) {
-    snprintf(why, size, "device group %s has no user access list: open to every holder of a legacy MDE role", g->id);
+    snprintf(why, size, "device group %s has no user access list: open to every holder of a legacy MDE role",
+             g->id);
     return true;
   }
   for (size_t i = 0; i < g->access.n; i++)
     if (reached(c, &g->access.v[i])) {
       char path[1024];
       chain(c, &g->access.v[i], path, sizeof path);
-      snprintf(why, size, "device group %s: its user access list names group %s (%s)", g->id, g->access.v[i].name, path);
+      snprintf(why, size, "device group %s: its user access list names group %s (%s)", g->id,
+               g->access.v[i].name, path);
       return true;
     }
   int n = snprintf(why, size, "device group %s is open only to", g->id);
@@ -250,7 +259,8 @@ static bool legacy_access(explainer *c)
   if (c->q->scope == URBAC_SCOPE_ANY && !any)
     line(c, "missing: no device group is accessible to %s", m->users[c->q->user].id);
   if ((c->q->scope == URBAC_SCOPE_ANY) ? any : all)
-    line(c, "device access: legacy mde unions the device groups of every group of %s (%s)", m->users[c->q->user].id,
+    line(c, "device access: legacy mde unions the device groups of every group of %s (%s)",
+         m->users[c->q->user].id,
          c->q->scope == URBAC_SCOPE_ANY ? "at least one is accessible" : "all are accessible");
   return c->q->scope == URBAC_SCOPE_ANY ? any : all;
 }
@@ -260,7 +270,8 @@ static bool legacy_mde(explainer *c)
   const urbac_model *m = c->m;
   char path[1024];
   uint32_t admins = (1u << URBAC__DIR_GLOBAL_ADMIN) | (1u << URBAC__DIR_SECURITY_ADMIN);
-  bool found = dir_roles(c, admins, "Defender for Endpoint built-in administrator role (legacy mde, every device group)");
+  bool found = dir_roles(
+      c, admins, "Defender for Endpoint built-in administrator role (legacy mde, every device group)");
   bool granted = false;
   for (size_t r = 0; r < m->n_mde_roles; r++) {
     const urbac__mde_role *role = &m->mde_roles[r];
@@ -276,7 +287,8 @@ static bool legacy_mde(explainer *c)
   }
   if (!granted) {
     if (!found)
-      line(c, "missing: mde is in legacy mode and no Defender for Endpoint role reaching %s grants %s", m->users[c->q->user].id, c->grant);
+      line(c, "missing: mde is in legacy mode and no Defender for Endpoint role reaching %s grants %s",
+           m->users[c->q->user].id, c->grant);
     return found;
   }
   return legacy_access(c) || found;
@@ -323,7 +335,8 @@ static void describe_scope(explainer *c)
   else if (c->q->scope == URBAC_SCOPE_ALL)
     snprintf(c->where, sizeof c->where, "on %s, all device groups", wl);
   else if (c->q->device != URBAC_NO_DEVICE)
-    snprintf(c->where, sizeof c->where, "on %s, device %s (device group %s)", wl, c->m->devices[c->q->device].id, dg_id(c, c->q->dg));
+    snprintf(c->where, sizeof c->where, "on %s, device %s (device group %s)", wl,
+             c->m->devices[c->q->device].id, dg_id(c, c->q->dg));
   else
     snprintf(c->where, sizeof c->where, "on %s, device group %s", wl, dg_id(c, c->q->dg));
 }
@@ -335,20 +348,27 @@ static bool explain_user(explainer *c)
   if (m->modes[c->q->workload] == URBAC_MODE_UNIFIED) {
     bool found = unified(c, &misses);
     if (!found && !misses)
-      line(c, "missing: no unified role assigned to %s (directly or through a group) grants %s %s, and no directory role of %s gives it",
+      line(c,
+           "missing: no unified role assigned to %s (directly or through a group) grants %s %s, and no "
+           "directory role of %s gives it",
            m->users[c->q->user].id, c->grant, c->where, m->users[c->q->user].id);
     return found;
   }
   switch (c->q->workload) {
-  case URBAC__WL_MDE: return legacy_mde(c);
-  case URBAC__WL_MDO: return legacy_members(c, m->eop, m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP);
-  case URBAC__WL_MDI: return legacy_members(c, m->mdi, m->n_mdi, URBAC_LEGACY_MDI_ROLE);
-  default: break;
+  case URBAC__WL_MDE:
+    return legacy_mde(c);
+  case URBAC__WL_MDO:
+    return legacy_members(c, m->eop, m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP);
+  case URBAC__WL_MDI:
+    return legacy_members(c, m->mdi, m->n_mdi, URBAC_LEGACY_MDI_ROLE);
+  default:
+    break;
   }
   return dir_roles(c, UINT32_MAX, "seed table \"Azure Active Directory Global roles access\"");
 }
 
-urbac_err urbac_explain(const urbac_snapshot *snap, const urbac_query *q, urbac_explanation **out, urbac_diag *d)
+urbac_err urbac_explain(const urbac_snapshot *snap, const urbac_query *q, urbac_explanation **out,
+                        urbac_diag *d)
 {
   explainer c = {.s = snap, .m = snap->m, .q = q};
   urbac_err err = URBAC_ENOMEM;
@@ -360,7 +380,8 @@ urbac_err urbac_explain(const urbac_snapshot *snap, const urbac_query *q, urbac_
   if (q->user == URBAC_UNKNOWN_USER) {
     line(&c, "missing: the user is not a user of the tenant: an unknown user holds nothing");
   } else if (!snap->m->users[q->user].enabled) {
-    line(&c, "missing: user %s is disabled: a disabled user is denied everything", snap->m->users[q->user].id);
+    line(&c, "missing: user %s is disabled: a disabled user is denied everything",
+         snap->m->users[q->user].id);
   } else {
     if (reach(&c))
       goto out;

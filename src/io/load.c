@@ -91,13 +91,15 @@ static const char *get_str(loader *c, const urbac__node *n, size_t max, const ch
     return NULL;
   }
   if (n->len == 0 || n->len > max) {
-    lerr(c, n, n->len ? URBAC_ELIMIT : URBAC_EVALUE, n->len ? "%s is longer than the limit" : "%s is empty", what);
+    lerr(c, n, n->len ? URBAC_ELIMIT : URBAC_EVALUE, n->len ? "%s is longer than the limit" : "%s is empty",
+         what);
     return NULL;
   }
   for (size_t i = 0; i < n->len; i++)
     /* ids and names travel in tab-separated files: no tab or line break in them;
      * descriptions may hold both */
-    if ((unsigned char)n->str[i] < 0x20 && !(max > URBAC_MAX_NAME_BYTES && (n->str[i] == '\n' || n->str[i] == '\t'))) {
+    if ((unsigned char)n->str[i] < 0x20 &&
+        !(max > URBAC_MAX_NAME_BYTES && (n->str[i] == '\n' || n->str[i] == '\t'))) {
       lerr(c, n, URBAC_EVALUE, "%s contains a control character", what);
       return NULL;
     }
@@ -259,10 +261,12 @@ static void parse_list(loader *c, const urbac__node *n, void *owner, const list 
   }
 }
 
-#define LIST_OF(owner_t, arr, n_, cap_, type, fields_, what_, init_)                                 \
-  {offsetof(owner_t, arr), offsetof(owner_t, n_),  offsetof(owner_t, cap_), sizeof(type),           \
-   offsetof(type, loc), (fields_), sizeof(fields_) / sizeof((fields_)[0]), (what_), (init_)}
-#define LIST(owner_t, arr, type, fields_, what_, init_)                                             \
+#define LIST_OF(owner_t, arr, n_, cap_, type, fields_, what_, init_)                                         \
+  {                                                                                                          \
+    offsetof(owner_t, arr), offsetof(owner_t, n_), offsetof(owner_t, cap_), sizeof(type),                    \
+        offsetof(type, loc), (fields_), sizeof(fields_) / sizeof((fields_)[0]), (what_), (init_)             \
+  }
+#define LIST(owner_t, arr, type, fields_, what_, init_)                                                      \
   LIST_OF(owner_t, arr, n_##arr, cap_##arr, type, fields_, what_, init_)
 
 /* ---------------------------------------------------------------- references */
@@ -289,7 +293,8 @@ static void add_principal(loader *c, urbac__refs *r, const urbac__node *n, bool 
     lerr(c, n, err, "too many references");
 }
 
-static void parse_refs(loader *c, const urbac__node *n, urbac__refs *r, urbac__ref_kind kind, const char *what)
+static void parse_refs(loader *c, const urbac__node *n, urbac__refs *r, urbac__ref_kind kind,
+                       const char *what)
 {
   if (!expect_seq(c, n, what))
     return;
@@ -329,29 +334,79 @@ static void parse_dirroles(loader *c, const urbac__node *n, uint32_t *bits)
 
 #define OBJ(type, p) type *o = (type *)(p)
 
-static void user_id(loader *c, const urbac__node *n, void *p) { OBJ(urbac__user, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a user id"); }
-static void user_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__user, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
-static void user_enabled(loader *c, const urbac__node *n, void *p) { OBJ(urbac__user, p); get_bool(c, n, &o->enabled); }
-static void user_roles(loader *c, const urbac__node *n, void *p) { OBJ(urbac__user, p); parse_dirroles(c, n, &o->dirroles); }
+static void user_id(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__user, p);
+  set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a user id");
+}
+static void user_name(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__user, p);
+  set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name");
+}
+static void user_enabled(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__user, p);
+  get_bool(c, n, &o->enabled);
+}
+static void user_roles(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__user, p);
+  parse_dirroles(c, n, &o->dirroles);
+}
 static void user_init(void *p) { ((urbac__user *)p)->enabled = true; }
-static const field user_fields[] = {
-    {"id", true, user_id}, {"name", false, user_name}, {"enabled", false, user_enabled},
-    {"directoryRoles", false, user_roles}};
+static const field user_fields[] = {{"id", true, user_id},
+                                    {"name", false, user_name},
+                                    {"enabled", false, user_enabled},
+                                    {"directoryRoles", false, user_roles}};
 
-static void group_id(loader *c, const urbac__node *n, void *p) { OBJ(urbac__group, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a group id"); }
-static void group_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__group, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
-static void group_members(loader *c, const urbac__node *n, void *p) { OBJ(urbac__group, p); parse_refs(c, n, &o->members, URBAC__REF_USER, "members"); }
-static void group_roles(loader *c, const urbac__node *n, void *p) { OBJ(urbac__group, p); parse_dirroles(c, n, &o->dirroles); }
-static const field group_fields[] = {
-    {"id", true, group_id}, {"name", false, group_name}, {"members", false, group_members},
-    {"directoryRoles", false, group_roles}};
+static void group_id(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__group, p);
+  set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a group id");
+}
+static void group_name(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__group, p);
+  set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name");
+}
+static void group_members(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__group, p);
+  parse_refs(c, n, &o->members, URBAC__REF_USER, "members");
+}
+static void group_roles(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__group, p);
+  parse_dirroles(c, n, &o->dirroles);
+}
+static const field group_fields[] = {{"id", true, group_id},
+                                     {"name", false, group_name},
+                                     {"members", false, group_members},
+                                     {"directoryRoles", false, group_roles}};
 
 /* ---------------------------------------------------------------- devices */
 
-static void dev_id(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a device id"); }
-static void dev_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a device name"); }
-static void dev_domain(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->domain, URBAC_MAX_NAME_BYTES, "a domain"); }
-static void dev_os(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->os, URBAC_MAX_NAME_BYTES, "an OS"); }
+static void dev_id(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__device, p);
+  set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a device id");
+}
+static void dev_name(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__device, p);
+  set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a device name");
+}
+static void dev_domain(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__device, p);
+  set_str(c, n, &o->domain, URBAC_MAX_NAME_BYTES, "a domain");
+}
+static void dev_os(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__device, p);
+  set_str(c, n, &o->os, URBAC_MAX_NAME_BYTES, "an OS");
+}
 
 static void parse_strs(loader *c, const urbac__node *n, urbac__strs *out, const char *what)
 {
@@ -366,10 +421,16 @@ static void parse_strs(loader *c, const urbac__node *n, urbac__strs *out, const 
   }
 }
 
-static void dev_tags(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); parse_strs(c, n, &o->tags, "a tag"); }
-static const field device_fields[] = {
-    {"id", true, dev_id}, {"name", false, dev_name}, {"domain", false, dev_domain},
-    {"os", false, dev_os}, {"tags", false, dev_tags}};
+static void dev_tags(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__device, p);
+  parse_strs(c, n, &o->tags, "a tag");
+}
+static const field device_fields[] = {{"id", true, dev_id},
+                                      {"name", false, dev_name},
+                                      {"domain", false, dev_domain},
+                                      {"os", false, dev_os},
+                                      {"tags", false, dev_tags}};
 
 /* ---------------------------------------------------------------- device groups */
 
@@ -379,7 +440,11 @@ static void dg_id(loader *c, const urbac__node *n, void *p)
   set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a device group id");
   o->ungrouped = o->id && strcmp(o->id, URBAC__UNGROUPED_ID) == 0;
 }
-static void dg_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__devgroup, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
+static void dg_name(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__devgroup, p);
+  set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name");
+}
 static void dg_rank(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__devgroup, p);
@@ -423,14 +488,16 @@ static void dg_rules(loader *c, const urbac__node *n, void *p)
     o->rules[prop].present = true;
     size_t saved = push(c, ".%s", key->str);
     if (ops->type != URBAC__NODE_MAP || ops->n == 0)
-      lerr(c, ops, URBAC_ETYPE, "a rule must map an operator (equals, startsWith, endsWith, contains) to values");
+      lerr(c, ops, URBAC_ETYPE,
+           "a rule must map an operator (equals, startsWith, endsWith, contains) to values");
     for (size_t j = 0; ops->type == URBAC__NODE_MAP && j + 1 < ops->n; j += 2) {
       const urbac__node *opk = ops->kids[j];
       size_t op = 0;
       while (op < URBAC__NOPS && strcmp(opk->str, urbac__op_names[op]) != 0)
         op++;
       if (op == URBAC__NOPS) {
-        lerr(c, opk, URBAC_EUNKNOWNKEY, "unknown operator '%s' (equals, startsWith, endsWith or contains)", opk->str);
+        lerr(c, opk, URBAC_EUNKNOWNKEY, "unknown operator '%s' (equals, startsWith, endsWith or contains)",
+             opk->str);
         continue;
       }
       if (o->rules[prop].values[op].n) {
@@ -446,16 +513,28 @@ static void dg_rules(loader *c, const urbac__node *n, void *p)
     pop(c, saved);
   }
 }
-static void dg_access(loader *c, const urbac__node *n, void *p) { OBJ(urbac__devgroup, p); parse_refs(c, n, &o->access, URBAC__REF_GROUP, "userAccess"); }
+static void dg_access(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__devgroup, p);
+  parse_refs(c, n, &o->access, URBAC__REF_GROUP, "userAccess");
+}
 static void dg_init(void *p) { ((urbac__devgroup *)p)->listed = true; }
-static const field dg_fields[] = {
-    {"id", true, dg_id}, {"name", false, dg_name}, {"rank", false, dg_rank},
-    {"remediation", false, dg_remediation}, {"rules", false, dg_rules}, {"userAccess", false, dg_access}};
+static const field dg_fields[] = {{"id", true, dg_id},        {"name", false, dg_name},
+                                  {"rank", false, dg_rank},   {"remediation", false, dg_remediation},
+                                  {"rules", false, dg_rules}, {"userAccess", false, dg_access}};
 
 /* ---------------------------------------------------------------- roles */
 
-static void role_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name"); }
-static void role_desc(loader *c, const urbac__node *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description"); }
+static void role_name(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__role, p);
+  set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name");
+}
+static void role_desc(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__role, p);
+  set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description");
+}
 
 /* One permission entry: a catalog name or id (level optional: every level), or a
  * Graph wildcard that must match at least one grant. */
@@ -507,8 +586,16 @@ static void role_perms(loader *c, const urbac__node *n, void *p)
   }
 }
 
-static void asg_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__assignment, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "an assignment name"); }
-static void asg_principals(loader *c, const urbac__node *n, void *p) { OBJ(urbac__assignment, p); parse_refs(c, n, &o->principals, URBAC__REF_USER, "principals"); }
+static void asg_name(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__assignment, p);
+  set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "an assignment name");
+}
+static void asg_principals(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__assignment, p);
+  parse_refs(c, n, &o->principals, URBAC__REF_USER, "principals");
+}
 
 static bool is_all(const urbac__node *n)
 {
@@ -556,10 +643,12 @@ static void asg_dgs(loader *c, const urbac__node *n, void *p)
   parse_refs(c, n, &o->dgs, URBAC__REF_DG, "deviceGroups"); /* [] is a selection of none */
 }
 static void asg_init(void *p) { ((urbac__assignment *)p)->all_dgs = true; }
-static const field asg_fields[] = {
-    {"name", true, asg_name}, {"principals", false, asg_principals},
-    {"dataSources", true, asg_sources}, {"deviceGroups", false, asg_dgs}};
-static const list asg_list = LIST_OF(urbac__role, asg, nasg, cap_asg, urbac__assignment, asg_fields, "an assignment", asg_init);
+static const field asg_fields[] = {{"name", true, asg_name},
+                                   {"principals", false, asg_principals},
+                                   {"dataSources", true, asg_sources},
+                                   {"deviceGroups", false, asg_dgs}};
+static const list asg_list =
+    LIST_OF(urbac__role, asg, nasg, cap_asg, urbac__assignment, asg_fields, "an assignment", asg_init);
 
 static void role_asg(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &asg_list); }
 /* importedFrom: {workload: mde, role: Tier 1}: the legacy role a role was imported
@@ -574,19 +663,35 @@ static void imp_workload(loader *c, const urbac__node *n, void *p)
   else if (s)
     o->imported_wl = (uint8_t)w;
 }
-static void imp_role(loader *c, const urbac__node *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->imported_name, URBAC_MAX_NAME_BYTES, "a legacy role name"); }
+static void imp_role(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__role, p);
+  set_str(c, n, &o->imported_name, URBAC_MAX_NAME_BYTES, "a legacy role name");
+}
 static const field imported_fields[] = {{"workload", true, imp_workload}, {"role", true, imp_role}};
-static void role_imported(loader *c, const urbac__node *n, void *p) { walk_map(c, n, imported_fields, 2, p, "importedFrom"); }
+static void role_imported(loader *c, const urbac__node *n, void *p)
+{
+  walk_map(c, n, imported_fields, 2, p, "importedFrom");
+}
 static void role_init(void *p) { ((urbac__role *)p)->imported_wl = URBAC__NOT_IMPORTED; }
-static const field role_fields[] = {
-    {"name", true, role_name}, {"description", false, role_desc},
-    {"permissions", false, role_perms}, {"assignments", false, role_asg},
-    {"importedFrom", false, role_imported}};
+static const field role_fields[] = {{"name", true, role_name},
+                                    {"description", false, role_desc},
+                                    {"permissions", false, role_perms},
+                                    {"assignments", false, role_asg},
+                                    {"importedFrom", false, role_imported}};
 
 /* ---------------------------------------------------------------- legacy */
 
-static void mde_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__mde_role, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name"); }
-static void mde_desc(loader *c, const urbac__node *n, void *p) { OBJ(urbac__mde_role, p); set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description"); }
+static void mde_name(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__mde_role, p);
+  set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name");
+}
+static void mde_desc(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__mde_role, p);
+  set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description");
+}
 static void mde_perms(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__mde_role, p);
@@ -604,10 +709,15 @@ static void mde_perms(loader *c, const urbac__node *n, void *p)
     pop(c, saved);
   }
 }
-static void mde_groups(loader *c, const urbac__node *n, void *p) { OBJ(urbac__mde_role, p); parse_refs(c, n, &o->groups, URBAC__REF_GROUP, "groups"); }
-static const field mde_fields[] = {
-    {"name", true, mde_name}, {"description", false, mde_desc},
-    {"permissions", false, mde_perms}, {"groups", false, mde_groups}};
+static void mde_groups(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__mde_role, p);
+  parse_refs(c, n, &o->groups, URBAC__REF_GROUP, "groups");
+}
+static const field mde_fields[] = {{"name", true, mde_name},
+                                   {"description", false, mde_desc},
+                                   {"permissions", false, mde_perms},
+                                   {"groups", false, mde_groups}};
 
 /* EOP role groups and MDI roles: a catalog row by name, and members. */
 static void members_name(loader *c, const urbac__node *n, urbac__legacy_members *o, urbac_legacy_kind kind)
@@ -620,14 +730,26 @@ static void members_name(loader *c, const urbac__node *n, urbac__legacy_members 
   else if (s)
     o->which = (uint32_t)k;
 }
-static void eop_name(loader *c, const urbac__node *n, void *p) { members_name(c, n, p, URBAC_LEGACY_EOP_ROLE_GROUP); }
-static void mdi_name(loader *c, const urbac__node *n, void *p) { members_name(c, n, p, URBAC_LEGACY_MDI_ROLE); }
-static void lm_members(loader *c, const urbac__node *n, void *p) { OBJ(urbac__legacy_members, p); parse_refs(c, n, &o->members, URBAC__REF_USER, "members"); }
+static void eop_name(loader *c, const urbac__node *n, void *p)
+{
+  members_name(c, n, p, URBAC_LEGACY_EOP_ROLE_GROUP);
+}
+static void mdi_name(loader *c, const urbac__node *n, void *p)
+{
+  members_name(c, n, p, URBAC_LEGACY_MDI_ROLE);
+}
+static void lm_members(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac__legacy_members, p);
+  parse_refs(c, n, &o->members, URBAC__REF_USER, "members");
+}
 static const field eop_fields[] = {{"name", true, eop_name}, {"members", false, lm_members}};
 static const field mdi_fields[] = {{"name", true, mdi_name}, {"members", false, lm_members}};
 
-static const list mde_list = LIST(urbac_model, mde_roles, urbac__mde_role, mde_fields, "a Defender for Endpoint role", NULL);
-static const list eop_list = LIST(urbac_model, eop, urbac__legacy_members, eop_fields, "an EOP role group", NULL);
+static const list mde_list =
+    LIST(urbac_model, mde_roles, urbac__mde_role, mde_fields, "a Defender for Endpoint role", NULL);
+static const list eop_list =
+    LIST(urbac_model, eop, urbac__legacy_members, eop_fields, "an EOP role group", NULL);
 static const list mdi_list = LIST(urbac_model, mdi, urbac__legacy_members, mdi_fields, "an MDI role", NULL);
 
 static void legacy_mde_roles(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &mde_list); }
@@ -636,10 +758,20 @@ static void legacy_mdi_roles(loader *c, const urbac__node *n, void *p) { parse_l
 static const field legacy_mde_fields[] = {{"roles", false, legacy_mde_roles}};
 static const field legacy_mdo_fields[] = {{"roleGroups", false, legacy_eop_groups}};
 static const field legacy_mdi_fields[] = {{"roles", false, legacy_mdi_roles}};
-static void legacy_mde(loader *c, const urbac__node *n, void *p) { walk_map(c, n, legacy_mde_fields, 1, p, "legacy.mde"); }
-static void legacy_mdo(loader *c, const urbac__node *n, void *p) { walk_map(c, n, legacy_mdo_fields, 1, p, "legacy.mdo"); }
-static void legacy_mdi(loader *c, const urbac__node *n, void *p) { walk_map(c, n, legacy_mdi_fields, 1, p, "legacy.mdi"); }
-static const field legacy_fields[] = {{"mde", false, legacy_mde}, {"mdo", false, legacy_mdo}, {"mdi", false, legacy_mdi}};
+static void legacy_mde(loader *c, const urbac__node *n, void *p)
+{
+  walk_map(c, n, legacy_mde_fields, 1, p, "legacy.mde");
+}
+static void legacy_mdo(loader *c, const urbac__node *n, void *p)
+{
+  walk_map(c, n, legacy_mdo_fields, 1, p, "legacy.mdo");
+}
+static void legacy_mdi(loader *c, const urbac__node *n, void *p)
+{
+  walk_map(c, n, legacy_mdi_fields, 1, p, "legacy.mdi");
+}
+static const field legacy_fields[] = {
+    {"mde", false, legacy_mde}, {"mdo", false, legacy_mdo}, {"mdi", false, legacy_mdi}};
 
 /* ---------------------------------------------------------------- the top */
 
@@ -650,7 +782,11 @@ static void top_version(loader *c, const urbac__node *n, void *p)
   if (get_uint(c, n, 0, UINT32_MAX, &v) && v != 1)
     lerr(c, n, URBAC_EVERSION, "format version %u is not supported (this urbac reads version 1)", v);
 }
-static void top_tenant(loader *c, const urbac__node *n, void *p) { OBJ(urbac_model, p); set_str(c, n, &o->tenant, URBAC_MAX_NAME_BYTES, "the tenant id"); }
+static void top_tenant(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac_model, p);
+  set_str(c, n, &o->tenant, URBAC_MAX_NAME_BYTES, "the tenant id");
+}
 static void top_workloads(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac_model, p);
@@ -688,11 +824,14 @@ static void top_groups(loader *c, const urbac__node *n, void *p) { parse_list(c,
 static void top_dgs(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &dg_list); }
 static void top_devices(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &device_list); }
 static void top_roles(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &role_list); }
-static void top_legacy(loader *c, const urbac__node *n, void *p) { walk_map(c, n, legacy_fields, 3, p, "legacy"); }
+static void top_legacy(loader *c, const urbac__node *n, void *p)
+{
+  walk_map(c, n, legacy_fields, 3, p, "legacy");
+}
 static const field top_fields[] = {
-    {"urbac", true, top_version}, {"tenant", true, top_tenant}, {"workloads", false, top_workloads},
-    {"users", false, top_users}, {"groups", false, top_groups}, {"deviceGroups", false, top_dgs},
-    {"devices", false, top_devices}, {"roles", false, top_roles}, {"legacy", false, top_legacy}};
+    {"urbac", true, top_version},    {"tenant", true, top_tenant},  {"workloads", false, top_workloads},
+    {"users", false, top_users},     {"groups", false, top_groups}, {"deviceGroups", false, top_dgs},
+    {"devices", false, top_devices}, {"roles", false, top_roles},   {"legacy", false, top_legacy}};
 
 /* The reserved device group: listed or not, it exists, ranks last and has no rules. */
 static void finish_ungrouped(loader *c, const urbac__node *root)
@@ -737,7 +876,8 @@ urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name
   size_t had = urbac_diag_count(d);
   *out = NULL;
   if (len > URBAC_MAX_FILE_BYTES)
-    return urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
+    return urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "file larger than %u bytes",
+                           URBAC_MAX_FILE_BYTES);
   c.m = urbac__model_new();
   if (!c.m || !(c.m->source = urbac__strdup(name ? name : "<tenant>")))
     goto out;
@@ -774,7 +914,8 @@ urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag
     goto out;
   }
   if ((uint64_t)st.st_size > URBAC_MAX_FILE_BYTES) {
-    err = urbac__diag_add(d, URBAC_ELIMIT, path, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
+    err =
+        urbac__diag_add(d, URBAC_ELIMIT, path, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
     goto out;
   }
   size_t size = (size_t)st.st_size, got = 0;

@@ -81,7 +81,7 @@ urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t
     err = add(out, n, &cap, "workloads", "workloads", wl);
   for (size_t s = 0; s < NSECTIONS && !err; s++) {
     const urbac__node *list = sections[s].path[1] ? get(get(legacy, sections[s].path[0]), sections[s].path[1])
-                                                : get(root, sections[s].path[0]);
+                                                  : get(root, sections[s].path[0]);
     for (size_t i = 0; list && i < list->n && !err; i++) {
       const urbac__node *id = get(list->kids[i], sections[s].id_key);
       err = add(out, n, &cap, sections[s].kind, id ? id->str : "", list->kids[i]);
@@ -157,10 +157,11 @@ urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, 
 
 const char *urbac__object_kind(const char *kind)
 {
-  static const char *const kinds[] = {"workloads",       "user",           "group",
-                                      "deviceGroup",     "device",         "role",
-                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role",
-                                      URBAC__KIND_API_KEY};
+  static const char *const kinds[] = {"workloads",       "user",
+                                      "group",           "deviceGroup",
+                                      "device",          "role",
+                                      "legacy.mde.role", "legacy.mdo.roleGroup",
+                                      "legacy.mdi.role", URBAC__KIND_API_KEY};
   for (size_t k = 0; kind && k < sizeof kinds / sizeof kinds[0]; k++)
     if (strcmp(kind, kinds[k]) == 0)
       return kinds[k];

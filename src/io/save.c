@@ -339,7 +339,8 @@ urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char 
   urbac__node *root = document(&s, m);
   urbac_err err = URBAC_ENOMEM;
   if (!s.oom)
-    err = fmt == URBAC_FORMAT_JSON ? urbac__node_emit_json(root, out, &n) : urbac__node_emit_yaml(root, out, &n);
+    err = fmt == URBAC_FORMAT_JSON ? urbac__node_emit_json(root, out, &n)
+                                   : urbac__node_emit_yaml(root, out, &n);
   urbac__node_free(root);
   if (len)
     *len = n;

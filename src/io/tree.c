@@ -10,9 +10,9 @@
  * Depends on: util, libyaml, jansson.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
-#include <stdio.h>
 #include <yaml.h>
 
 #include "io/tree.h"
@@ -100,8 +100,8 @@ static urbac_err next_event(yaml_reader *p, yaml_event_t *ev)
   const char *ctx = p->parser.context ? p->parser.context : "";
   if (p->parser.error == YAML_MEMORY_ERROR)
     return URBAC_ENOMEM;
-  return perr(p, URBAC_ESYNTAX, mk->line, mk->column, "%s%s%s", p->parser.problem ? p->parser.problem : "syntax error",
-              ctx[0] ? " " : "", ctx);
+  return perr(p, URBAC_ESYNTAX, mk->line, mk->column, "%s%s%s",
+              p->parser.problem ? p->parser.problem : "syntax error", ctx[0] ? " " : "", ctx);
 }
 
 static urbac_err parse_node(yaml_reader *p, yaml_event_t *ev, unsigned depth, urbac__node **out);
@@ -138,11 +138,12 @@ static urbac_err parse_node(yaml_reader *p, yaml_event_t *ev, unsigned depth, ur
   urbac__node *n = NULL;
   const yaml_mark_t mk = ev->start_mark;
   if (depth > URBAC_MAX_DEPTH || ++p->nodes > URBAC_MAX_OBJECTS) {
-    err = perr(p, URBAC_ELIMIT, mk.line, mk.column, depth > URBAC_MAX_DEPTH ? "nesting deeper than %u levels" : "more than %u nodes",
+    err = perr(p, URBAC_ELIMIT, mk.line, mk.column,
+               depth > URBAC_MAX_DEPTH ? "nesting deeper than %u levels" : "more than %u nodes",
                depth > URBAC_MAX_DEPTH ? URBAC_MAX_DEPTH : URBAC_MAX_OBJECTS);
     goto out;
   }
-  const yaml_char_t *anchor = ev->type == YAML_SCALAR_EVENT         ? ev->data.scalar.anchor
+  const yaml_char_t *anchor = ev->type == YAML_SCALAR_EVENT           ? ev->data.scalar.anchor
                               : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
                               : ev->type == YAML_MAPPING_START_EVENT  ? ev->data.mapping_start.anchor
                                                                       : NULL;
@@ -207,8 +208,7 @@ static urbac_err expect(yaml_reader *p, yaml_event_type_t type, const char *what
   return err;
 }
 
-urbac_err urbac__node_parse(const char *buf, size_t len, const char *name, urbac__node **out,
-                          urbac_diag *d)
+urbac_err urbac__node_parse(const char *buf, size_t len, const char *name, urbac__node **out, urbac_diag *d)
 {
   yaml_reader p = {.name = name, .d = d};
   yaml_event_t ev;
@@ -278,8 +278,10 @@ static int emit_node(yaml_emitter_t *e, const urbac__node *n)
     return yaml_emitter_emit(e, &ev);
   }
   bool seq = n->type == URBAC__NODE_SEQ;
-  int ok = seq ? yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, n->flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE)
-               : yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, n->flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
+  int ok = seq ? yaml_sequence_start_event_initialize(
+                     &ev, NULL, NULL, 1, n->flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE)
+               : yaml_mapping_start_event_initialize(
+                     &ev, NULL, NULL, 1, n->flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
   if (!ok || !yaml_emitter_emit(e, &ev))
     return 0;
   for (size_t i = 0; i < n->n; i++)

@@ -28,9 +28,9 @@ typedef enum urbac__node_style {
 typedef struct urbac__node {
   uint8_t type;
   uint8_t style;
-  bool flow;            /* write on one line: [a, b] */
-  uint32_t line, col;   /* 1-based */
-  char *str;            /* scalars */
+  bool flow;          /* write on one line: [a, b] */
+  uint32_t line, col; /* 1-based */
+  char *str;          /* scalars */
   size_t len;
   struct urbac__node **kids; /* sequences: items; maps: key, value, key, value ... */
   size_t n, cap;
@@ -38,8 +38,7 @@ typedef struct urbac__node {
 
 /* Parses `len` bytes of YAML or JSON. On failure adds a located error to `d`
  * (named `name`) and returns non-zero. The caller frees *out with urbac__node_free(). */
-urbac_err urbac__node_parse(const char *buf, size_t len, const char *name, urbac__node **out,
-                          urbac_diag *d);
+urbac_err urbac__node_parse(const char *buf, size_t len, const char *name, urbac__node **out, urbac_diag *d);
 void urbac__node_free(urbac__node *n);
 
 /* Builders for saving; each returns NULL when out of memory (and frees nothing

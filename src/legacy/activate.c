@@ -30,8 +30,9 @@ static urbac_err authorization_managers(const urbac_model *m, size_t w, size_t *
   urbac_err err = urbac_snapshot_compile(m, &snap, NULL);
   *n = 0;
   if (!err) {
-    urbac_query q = {0, (uint16_t)urbac__grant_index(URBAC__P_AUTHORIZATION, URBAC_LEVEL_MANAGE), (uint8_t)w,
-                     URBAC_SCOPE_ALL, 0, URBAC_NO_DEVICE};
+    urbac_query q = {0,          (uint16_t)urbac__grant_index(URBAC__P_AUTHORIZATION, URBAC_LEVEL_MANAGE),
+                     (uint8_t)w, URBAC_SCOPE_ALL,
+                     0,          URBAC_NO_DEVICE};
     urbac_who_can(snap, &q, count_user, n);
   }
   urbac_snapshot_free(snap);

@@ -32,8 +32,8 @@ struct urbac_impact {
   urbac_snapshot *before, *after;
   size_t w;
   bool imported;
-  uint32_t *user_pair;  /* per user: index into pair_off */
-  size_t *pair_off;     /* pair k's diffs: diffs[pair_off[k] .. pair_off[k+1]) */
+  uint32_t *user_pair; /* per user: index into pair_off */
+  size_t *pair_off;    /* pair k's diffs: diffs[pair_off[k] .. pair_off[k+1]) */
   size_t npairs, cap_pairs;
   diff *diffs;
   size_t ndiffs, cap_diffs;
@@ -214,11 +214,16 @@ static urbac_err explain_side(const urbac_impact *im, const urbac_snapshot *snap
                               uint8_t level, uint8_t other, char *buf, size_t size)
 {
   uint8_t ask = level != URBAC_IMPACT_NONE ? level : other;
-  unsigned g = urbac__grant_index(row->permission, ask == URBAC_IMPACT_MANAGE ? URBAC_LEVEL_MANAGE : URBAC_LEVEL_READ);
+  unsigned g =
+      urbac__grant_index(row->permission, ask == URBAC_IMPACT_MANAGE ? URBAC_LEVEL_MANAGE : URBAC_LEVEL_READ);
   if (g == URBAC__NO_GRANT)
     g = urbac__grant_index(row->permission, URBAC_LEVEL_MANAGE);
-  urbac_query q = {row->user, (uint16_t)g, (uint8_t)im->w, row->dg == NO_DG ? URBAC_SCOPE_ALL : URBAC_SCOPE_DEVICE_GROUP,
-                   row->dg == NO_DG ? 0 : row->dg, URBAC_NO_DEVICE};
+  urbac_query q = {row->user,
+                   (uint16_t)g,
+                   (uint8_t)im->w,
+                   row->dg == NO_DG ? URBAC_SCOPE_ALL : URBAC_SCOPE_DEVICE_GROUP,
+                   row->dg == NO_DG ? 0 : row->dg,
+                   URBAC_NO_DEVICE};
   urbac_explanation *e;
   urbac_err err = urbac_explain(snap, &q, &e, NULL);
   if (err)
@@ -243,9 +248,11 @@ static void note(const urbac_impact *im, const urbac_impact_row *row, char *afte
       role[--n] = '\0';
     snprintf(text, sizeof text, "directory role %s now counts on mde: %s", role, after);
   } else if (im->imported && row->after < row->before) {
-    snprintf(text, sizeof text, "legacy device access was unioned across groups; the imported assignment pairs it: %s", after);
+    snprintf(text, sizeof text,
+             "legacy device access was unioned across groups; the imported assignment pairs it: %s", after);
   } else if (im->imported && row->after > row->before && strstr(after, "assignment \"imported\"")) {
-    snprintf(text, sizeof text, "the imported assignment gives the role on every device group its groups may access: %s", after);
+    snprintf(text, sizeof text,
+             "the imported assignment gives the role on every device group its groups may access: %s", after);
   } else {
     return;
   }

@@ -48,7 +48,7 @@ typedef struct desired {
   const urbac__refs *principals; /* borrowed from the legacy role */
   bool group_principals;         /* mde: the role's groups (refs of kind group) */
   bool all_dgs;
-  uint64_t *dgs;                 /* mde: device-group bitset */
+  uint64_t *dgs; /* mde: device-group bitset */
 } desired;
 
 typedef struct importer {
@@ -227,7 +227,8 @@ static urbac_err perms_from(const urbac__gmask *g, urbac__role *r)
       continue;
     if (URBAC_GROW(r->perms, r->cap_perms, r->nperms + 1))
       return URBAC_ENOMEM;
-    r->perms[r->nperms++] = (urbac__perm_entry){{(uint16_t)p, manage ? URBAC_LEVEL_ALL : URBAC_LEVEL_READ}, NULL, {0, 0}};
+    r->perms[r->nperms++] =
+        (urbac__perm_entry){{(uint16_t)p, manage ? URBAC_LEVEL_ALL : URBAC_LEVEL_READ}, NULL, {0, 0}};
   }
   r->grants = *g;
   return URBAC_OK;
@@ -237,7 +238,8 @@ static urbac_err copy_refs(const urbac__refs *src, urbac__refs *dst, bool as_gro
 {
   for (size_t i = 0; i < src->n; i++) {
     const urbac__ref *r = &src->v[i];
-    urbac_err err = urbac__refs_add(dst, r->name, strlen(r->name), as_groups ? URBAC__REF_GROUP : (urbac__ref_kind)r->kind, r->loc);
+    urbac_err err = urbac__refs_add(dst, r->name, strlen(r->name),
+                                    as_groups ? URBAC__REF_GROUP : (urbac__ref_kind)r->kind, r->loc);
     if (err)
       return err;
     dst->v[dst->n - 1].idx = r->idx;
@@ -256,7 +258,8 @@ static urbac_err make_assignment(const importer *c, const desired *d, urbac__ass
   urbac_err err = copy_refs(d->principals, &a->principals, d->group_principals);
   for (size_t g = 0; !err && !a->all_dgs && g < c->m->n_dgs; g++)
     if (urbac__bit_test(d->dgs, g)) {
-      err = urbac__refs_add(&a->dgs, c->m->dgs[g].id, strlen(c->m->dgs[g].id), URBAC__REF_DG, (urbac__loc){0, 0});
+      err = urbac__refs_add(&a->dgs, c->m->dgs[g].id, strlen(c->m->dgs[g].id), URBAC__REF_DG,
+                            (urbac__loc){0, 0});
       if (!err)
         a->dgs.v[a->dgs.n - 1].idx = (uint32_t)g;
     }
@@ -312,7 +315,8 @@ static char *unique_name(const urbac_model *m, const char *base, const char *wl)
 static urbac__role *find_imported(urbac_model *m, size_t w, const char *source)
 {
   for (size_t r = 0; r < m->n_roles; r++)
-    if (m->roles[r].imported_wl == w && m->roles[r].imported_name && strcmp(m->roles[r].imported_name, source) == 0)
+    if (m->roles[r].imported_wl == w && m->roles[r].imported_name &&
+        strcmp(m->roles[r].imported_name, source) == 0)
       return &m->roles[r];
   return NULL;
 }
@@ -346,7 +350,8 @@ static urbac_err apply(importer *c, const desired *d)
   want.description = urbac__buf_take(&desc, NULL);
   want.name = unique_name(c->m, d->source, urbac_catalog_workload_id(c->w));
   want.imported_name = urbac__strdup(d->source);
-  if (!want.description || !want.name || !want.imported_name || URBAC_GROW(c->m->roles, c->m->cap_roles, c->m->n_roles + 1)) {
+  if (!want.description || !want.name || !want.imported_name ||
+      URBAC_GROW(c->m->roles, c->m->cap_roles, c->m->n_roles + 1)) {
     err = URBAC_ENOMEM;
     goto fail;
   }
@@ -367,7 +372,9 @@ static urbac_err import_mde(importer *c)
   urbac_err err = build_parents(c);
   for (size_t i = 0; i < c->m->n_mde_roles && !err; i++) {
     const urbac__mde_role *role = &c->m->mde_roles[i];
-    desired d = {.source = role->name, .description = role->description, .principals = &role->groups,
+    desired d = {.source = role->name,
+                 .description = role->description,
+                 .principals = &role->groups,
                  .group_principals = true};
     if (!(d.dgs = urbac__calloc(c->dg_words, sizeof *d.dgs)))
       return URBAC_ENOMEM;
@@ -387,13 +394,15 @@ static urbac_err import_mde(importer *c)
 }
 
 /* EOP role groups (mdo) or MDI roles (mdi): catalog rows with members. */
-static urbac_err import_members(importer *c, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind,
-                                const urbac__gmask *table)
+static urbac_err import_members(importer *c, const urbac__legacy_members *items, size_t n,
+                                urbac_legacy_kind kind, const urbac__gmask *table)
 {
   urbac_err err = URBAC_OK;
   for (size_t i = 0; i < n && !err; i++) {
-    desired d = {.source = urbac_catalog_legacy(kind, items[i].which)->name, .principals = &items[i].members,
-                 .grants = table[items[i].which], .all_dgs = true};
+    desired d = {.source = urbac_catalog_legacy(kind, items[i].which)->name,
+                 .principals = &items[i].members,
+                 .grants = table[items[i].which],
+                 .all_dgs = true};
     err = apply(c, &d);
   }
   return err;
@@ -451,9 +460,10 @@ urbac_err urbac_import_report_json(const urbac_import_report *r, char **out, urb
   json_t *roles = json_array(), *missing = json_array();
   for (size_t i = 0; i < urbac_import_report_count(r); i++) {
     const urbac_import_item *it = urbac_import_report_item(r, i);
-    json_array_append_new(roles, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "action", actions[it->action], "role",
-                                           it->role, "source", it->source, "permissions", (json_int_t)it->permissions,
-                                           "principals", (json_int_t)it->principals, "deviceGroups", it->scope));
+    json_array_append_new(roles, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "action", actions[it->action],
+                                           "role", it->role, "source", it->source, "permissions",
+                                           (json_int_t)it->permissions, "principals",
+                                           (json_int_t)it->principals, "deviceGroups", it->scope));
   }
   for (size_t i = 0; i < urbac_import_report_unmapped_count(r); i++) {
     const urbac_import_unmapped *u = urbac_import_report_unmapped(r, i);

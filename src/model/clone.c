@@ -90,7 +90,8 @@ static void dup_dg(cloner *c, urbac__devgroup *g)
   dup_refs(c, &g->access);
 }
 
-#define DUP_ARRAY(c, dst, src, field) (dst)->field = dup_array(c, (src)->field, (src)->n_##field, sizeof *(src)->field, &(dst)->cap_##field)
+#define DUP_ARRAY(c, dst, src, field)                                                                        \
+  (dst)->field = dup_array(c, (src)->field, (src)->n_##field, sizeof *(src)->field, &(dst)->cap_##field)
 
 static void dup_objects(cloner *c, urbac_model *d, const urbac_model *m)
 {
@@ -141,7 +142,9 @@ static void dup_roles(cloner *c, urbac_model *d, const urbac_model *m)
 /* Arrays that failed to copy must read as empty, so freeing the copy is safe. */
 static void zero_missing(urbac_model *d)
 {
-#define ZERO_IF_NULL(f) if (!d->f) d->n_##f = 0
+#define ZERO_IF_NULL(f)                                                                                      \
+  if (!d->f)                                                                                                 \
+  d->n_##f = 0
   ZERO_IF_NULL(users);
   ZERO_IF_NULL(groups);
   ZERO_IF_NULL(dgs);

@@ -16,8 +16,7 @@ const char *const urbac__remediation_names[3] = {"none", "semi", "full"};
 
 urbac_model *urbac__model_new(void) { return urbac__calloc(1, sizeof(urbac_model)); }
 
-urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind,
-                          urbac__loc loc)
+urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind, urbac__loc loc)
 {
   if (r->n >= URBAC_MAX_OBJECTS)
     return URBAC_ELIMIT;
@@ -154,11 +153,16 @@ urbac_mode urbac_model_mode(const urbac_model *m, size_t w)
 size_t urbac_model_count(const urbac_model *m, urbac_object_kind kind)
 {
   switch (kind) {
-  case URBAC_OBJ_USER: return m->n_users;
-  case URBAC_OBJ_GROUP: return m->n_groups;
-  case URBAC_OBJ_DEVICE: return m->n_devices;
-  case URBAC_OBJ_DEVICE_GROUP: return m->n_dgs;
-  case URBAC_OBJ_ROLE: return m->n_roles;
+  case URBAC_OBJ_USER:
+    return m->n_users;
+  case URBAC_OBJ_GROUP:
+    return m->n_groups;
+  case URBAC_OBJ_DEVICE:
+    return m->n_devices;
+  case URBAC_OBJ_DEVICE_GROUP:
+    return m->n_dgs;
+  case URBAC_OBJ_ROLE:
+    return m->n_roles;
   }
   return 0;
 }
@@ -168,11 +172,16 @@ const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t 
   if (i >= urbac_model_count(m, kind))
     return NULL;
   switch (kind) {
-  case URBAC_OBJ_USER: return m->users[i].id;
-  case URBAC_OBJ_GROUP: return m->groups[i].id;
-  case URBAC_OBJ_DEVICE: return m->devices[i].id;
-  case URBAC_OBJ_DEVICE_GROUP: return m->dgs[i].id;
-  case URBAC_OBJ_ROLE: return m->roles[i].name;
+  case URBAC_OBJ_USER:
+    return m->users[i].id;
+  case URBAC_OBJ_GROUP:
+    return m->groups[i].id;
+  case URBAC_OBJ_DEVICE:
+    return m->devices[i].id;
+  case URBAC_OBJ_DEVICE_GROUP:
+    return m->dgs[i].id;
+  case URBAC_OBJ_ROLE:
+    return m->roles[i].name;
   }
   return NULL;
 }
@@ -183,9 +192,12 @@ static bool op_matches(unsigned op, const char *value, const char *pattern)
 {
   size_t lv = strlen(value), lp = strlen(pattern);
   switch (op) {
-  case URBAC__OP_EQUALS: return strcasecmp(value, pattern) == 0;
-  case URBAC__OP_STARTS: return lv >= lp && strncasecmp(value, pattern, lp) == 0;
-  case URBAC__OP_ENDS: return lv >= lp && strncasecmp(value + lv - lp, pattern, lp) == 0;
+  case URBAC__OP_EQUALS:
+    return strcasecmp(value, pattern) == 0;
+  case URBAC__OP_STARTS:
+    return lv >= lp && strncasecmp(value, pattern, lp) == 0;
+  case URBAC__OP_ENDS:
+    return lv >= lp && strncasecmp(value + lv - lp, pattern, lp) == 0;
   case URBAC__OP_CONTAINS:
     for (size_t i = 0; i + lp <= lv; i++)
       if (strncasecmp(value + i, pattern, lp) == 0)
@@ -219,7 +231,9 @@ bool urbac__dg_matches(const urbac__devgroup *dg, const urbac__device *dev)
       for (size_t t = 0; t < dev->tags.n && !ok; t++)
         ok = rule_matches_value(r, dev->tags.v[t]);
     } else {
-      const char *v = p == URBAC__PROP_NAME ? (dev->name ? dev->name : dev->id) : p == URBAC__PROP_DOMAIN ? dev->domain : dev->os;
+      const char *v = p == URBAC__PROP_NAME     ? (dev->name ? dev->name : dev->id)
+                      : p == URBAC__PROP_DOMAIN ? dev->domain
+                                                : dev->os;
       ok = rule_matches_value(r, v);
     }
     if (!ok)

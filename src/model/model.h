@@ -71,13 +71,13 @@ typedef struct urbac__rule {
 
 typedef struct urbac__devgroup {
   char *id, *name;
-  uint32_t rank;          /* 0 for ungrouped (always last) */
+  uint32_t rank; /* 0 for ungrouped (always last) */
   uint8_t remediation;
   bool has_remediation;
   bool ungrouped;
-  bool listed;            /* written in the file (ungrouped may be implicit) */
+  bool listed; /* written in the file (ungrouped may be implicit) */
   urbac__rule rules[URBAC__NPROPS];
-  urbac__refs access;     /* userAccess: groups */
+  urbac__refs access; /* userAccess: groups */
   urbac__loc loc;
 } urbac__devgroup;
 
@@ -89,8 +89,8 @@ typedef struct urbac__device {
 
 /* One entry of a role's permission list: a grant or a Graph wildcard. */
 typedef struct urbac__perm_entry {
-  urbac_grant grant;  /* level URBAC_LEVEL_ALL for "every level" */
-  char *wildcard;     /* non-NULL for a wildcard; then `grant` is unused */
+  urbac_grant grant; /* level URBAC_LEVEL_ALL for "every level" */
+  char *wildcard;    /* non-NULL for a wildcard; then `grant` is unused */
   urbac__loc loc;
 } urbac__perm_entry;
 
@@ -98,7 +98,7 @@ typedef struct urbac__assignment {
   char *name;
   urbac__refs principals;
   bool all_sources;
-  uint32_t workloads;  /* bit per workload; every bit when all_sources */
+  uint32_t workloads; /* bit per workload; every bit when all_sources */
   bool all_dgs;
   urbac__refs dgs;
   urbac__loc loc;
@@ -108,8 +108,8 @@ typedef struct urbac__assignment {
 
 typedef struct urbac__role {
   char *name, *description;
-  uint8_t imported_wl;   /* the workload it was imported from, or URBAC__NOT_IMPORTED */
-  char *imported_name;   /* the legacy role it was imported from (canonical name) */
+  uint8_t imported_wl; /* the workload it was imported from, or URBAC__NOT_IMPORTED */
+  char *imported_name; /* the legacy role it was imported from (canonical name) */
   urbac__perm_entry *perms;
   size_t nperms, cap_perms;
   urbac__gmask grants; /* everything the entries grant, implied levels included */
@@ -120,23 +120,25 @@ typedef struct urbac__role {
 
 typedef struct urbac__mde_role {
   char *name, *description;
-  uint32_t perms;      /* bit per legacy MDE permission (catalog order) */
+  uint32_t perms; /* bit per legacy MDE permission (catalog order) */
   urbac__refs groups;
   urbac__loc loc;
 } urbac__mde_role;
 
 /* An EOP role group or an MDI role: a catalog row and its members. */
 typedef struct urbac__legacy_members {
-  uint32_t which;      /* catalog index */
+  uint32_t which; /* catalog index */
   urbac__refs members;
   urbac__loc loc;
 } urbac__legacy_members;
 
-#define URBAC__ARRAY(type, name) type *name; size_t n_##name, cap_##name
+#define URBAC__ARRAY(type, name)                                                                             \
+  type *name;                                                                                                \
+  size_t n_##name, cap_##name
 
 struct urbac_model {
   char *tenant;
-  char *source;        /* file name for messages */
+  char *source; /* file name for messages */
   uint8_t modes[URBAC__NWORKLOADS];
   bool mode_listed[URBAC__NWORKLOADS];
   URBAC__ARRAY(urbac__user, users);
@@ -149,7 +151,7 @@ struct urbac_model {
   URBAC__ARRAY(urbac__legacy_members, mdi);
   /* Built by validation. */
   urbac__strmap user_map, group_map, dg_map, device_map;
-  uint32_t ungrouped;  /* index of the ungrouped device group */
+  uint32_t ungrouped; /* index of the ungrouped device group */
 };
 
 urbac_model *urbac__model_new(void);
@@ -158,8 +160,7 @@ urbac_model *urbac__model_new(void);
  * Adds each problem to `d`; returns URBAC_OK only when there were none. */
 urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d);
 
-urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind,
-                          urbac__loc loc);
+urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind, urbac__loc loc);
 urbac_err urbac__strs_add(urbac__strs *s, const char *v, size_t len);
 void urbac__refs_free(urbac__refs *r);
 /* Frees a role's permission entries and assignments (not its name), leaving it empty. */

@@ -49,7 +49,8 @@ static void index_names(validator *v, urbac__strmap *map, const void *base, size
     urbac_err err = urbac__strmap_put(map, name, strlen(name), (uint32_t)i, &first);
     if (err == URBAC_EDUPLICATE) {
       memcpy(&first_loc, (const char *)base + first * stride + loc_off, sizeof first_loc);
-      report(v, URBAC_EDUPLICATE, loc, "duplicate %s '%s' (first defined at line %u)", what, name, first_loc.line);
+      report(v, URBAC_EDUPLICATE, loc, "duplicate %s '%s' (first defined at line %u)", what, name,
+             first_loc.line);
     } else if (err) {
       v->oom = err;
       return;
@@ -57,7 +58,7 @@ static void index_names(validator *v, urbac__strmap *map, const void *base, size
   }
 }
 
-#define INDEX(v, map, arr, n, type, what)                                                          \
+#define INDEX(v, map, arr, n, type, what)                                                                    \
   index_names(v, map, arr, n, sizeof(type), offsetof(type, id), offsetof(type, loc), what " id")
 
 /* Resolves each reference of `r` against the users, groups or device groups. */
@@ -70,8 +71,8 @@ static void resolve_refs(validator *v, urbac__refs *r, const char *where)
                                : ref->kind == URBAC__REF_GROUP ? &v->m->group_map
                                                                : &v->m->dg_map;
     if (!urbac__strmap_get(map, ref->name, strlen(ref->name), &ref->idx)) {
-      const char *hint = ref->kind == URBAC__REF_USER && urbac__strmap_get(&v->m->group_map, ref->name,
-                                                                            strlen(ref->name), &ref->idx)
+      const char *hint = ref->kind == URBAC__REF_USER &&
+                                 urbac__strmap_get(&v->m->group_map, ref->name, strlen(ref->name), &ref->idx)
                              ? " (a group of that id exists: write group:"
                              : NULL;
       report(v, URBAC_EDANGLING, ref->loc, "%s names unknown %s '%s'%s%s%s", where, kinds[ref->kind],
@@ -89,7 +90,7 @@ static void unique_names(validator *v, const void *base, size_t n, size_t stride
   urbac__strmap_free(&seen);
 }
 
-#define UNIQUE(v, arr, n, type, field, what)                                                       \
+#define UNIQUE(v, arr, n, type, field, what)                                                                 \
   unique_names(v, arr, n, sizeof(type), offsetof(type, field), offsetof(type, loc), what)
 
 /* ---------------------------------------------------------------- group cycles */
@@ -171,8 +172,8 @@ static void check_ranks(validator *v)
     int len = snprintf(k, sizeof key, "%u", g->rank);
     uint32_t first;
     if (urbac__strmap_put(&ranks, k, (size_t)len, (uint32_t)i, &first) == URBAC_EDUPLICATE)
-      report(v, URBAC_ERANK, g->loc, "device group '%s' has rank %u, already held by '%s'", g->id,
-             g->rank, v->m->dgs[first].id);
+      report(v, URBAC_ERANK, g->loc, "device group '%s' has rank %u, already held by '%s'", g->id, g->rank,
+             v->m->dgs[first].id);
   }
 out:
   urbac__strmap_free(&ranks);
@@ -219,8 +220,7 @@ static void resolve_all(validator *v)
 }
 
 /* A legacy role group or MDI role listed twice. */
-static void unique_legacy(validator *v, const urbac__legacy_members *items, size_t n,
-                          urbac_legacy_kind kind)
+static void unique_legacy(validator *v, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind)
 {
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < i; j++)

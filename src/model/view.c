@@ -14,8 +14,12 @@ bool urbac_model_role(const urbac_model *m, size_t i, urbac_role_info *out)
     return false;
   const urbac__role *r = &m->roles[i];
   bool imp = r->imported_wl != URBAC__NOT_IMPORTED;
-  *out = (urbac_role_info){r->name, r->description ? r->description : "", r->nperms, r->nasg,
-                           imp ? urbac_catalog_workload_id(r->imported_wl) : NULL, imp ? r->imported_name : NULL};
+  *out = (urbac_role_info){r->name,
+                           r->description ? r->description : "",
+                           r->nperms,
+                           r->nasg,
+                           imp ? urbac_catalog_workload_id(r->imported_wl) : NULL,
+                           imp ? r->imported_name : NULL};
   return true;
 }
 
@@ -45,11 +49,13 @@ bool urbac_model_assignment(const urbac_model *m, size_t r, size_t a, urbac_assi
   const urbac__assignment *x = asg(m, r, a);
   if (!x)
     return false;
-  *out = (urbac_assignment_info){x->name, x->principals.n, x->all_sources, x->workloads, x->all_dgs, x->dgs.n};
+  *out =
+      (urbac_assignment_info){x->name, x->principals.n, x->all_sources, x->workloads, x->all_dgs, x->dgs.n};
   return true;
 }
 
-const char *urbac_model_assignment_principal(const urbac_model *m, size_t r, size_t a, size_t i, bool *is_group)
+const char *urbac_model_assignment_principal(const urbac_model *m, size_t r, size_t a, size_t i,
+                                             bool *is_group)
 {
   const urbac__assignment *x = asg(m, r, a);
   if (!x || i >= x->principals.n)

@@ -62,7 +62,8 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   if (!srv_if_match(req, r, &has, &base))
     return false;
   char command[200];
-  snprintf(command, sizeof command, "%s %s", srv_method_name(req->method), req->route->path + strlen(T_PREFIX));
+  snprintf(command, sizeof command, "%s %s", srv_method_name(req->method),
+           req->route->path + strlen(T_PREFIX));
   urbac_model *written = NULL;
   urbac_write w = {req->who.actor, command, has, base, &written};
   urbac_diag *d = urbac_diag_new();
@@ -152,7 +153,10 @@ static json_t *read_all(srv_tenant *t, const char *kind, uint64_t *revision)
   return c.items;
 }
 
-static void store_failed(srv_resp *r) { srv_error(r, 500, "internalError", NULL, "the store could not be read"); }
+static void store_failed(srv_resp *r)
+{
+  srv_error(r, 500, "internalError", NULL, "the store could not be read");
+}
 
 static void reply_object(srv_resp *r, unsigned status, json_t *j, uint64_t revision)
 {
@@ -219,7 +223,8 @@ void srv_h_object_put(srv *server, srv_req *req, srv_resp *r)
     json_object_set_new(body, id_key(kind), json_string(id));
   else if (!json_is_string(own) || strcmp(json_string_value(own), id) != 0) {
     json_decref(body);
-    return srv_error(r, 422, "EVALUE", id_key(kind), "the body's %s must be '%s', as in the path", id_key(kind), id);
+    return srv_error(r, 422, "EVALUE", id_key(kind), "the body's %s must be '%s', as in the path",
+                     id_key(kind), id);
   }
   char *text = json_dumps(body, JSON_COMPACT);
   urbac_object_put put = {kind, id, text};
@@ -333,7 +338,8 @@ static bool graph_to_role(json_t *body, json_t *role, srv_resp *r)
   }
   if (!ok) {
     json_decref(list);
-    srv_error(r, 400, "badRequest", "rolePermissions", "rolePermissions is a list of {allowedResourceActions: [strings]}");
+    srv_error(r, 400, "badRequest", "rolePermissions",
+              "rolePermissions is a list of {allowedResourceActions: [strings]}");
     return false;
   }
   json_object_set_new(role, "permissions", list);
@@ -403,7 +409,8 @@ static const char *const scope_names[] = {"Mde", "Mdo", "Mdi"};
 
 static json_t *app_scopes(json_t *a)
 {
-  json_t *out = json_array(), *sources = json_object_get(a, "dataSources"), *dgs = json_object_get(a, "deviceGroups");
+  json_t *out = json_array(), *sources = json_object_get(a, "dataSources"),
+         *dgs = json_object_get(a, "deviceGroups");
   json_t *v;
   size_t i;
   if (json_is_string(sources)) /* all */
@@ -427,9 +434,9 @@ static json_t *assignment_to_graph(const char *role, json_t *a)
   const char *name = json_string_value(json_object_get(a, "name"));
   char id[1200];
   snprintf(id, sizeof id, "%s/%s", role, name ? name : "");
-  return json_pack("{s:s, s:s, s:s, s:O, s:o, s:[s]}", "id", id, "displayName", name ? name : "", "roleDefinitionId",
-                   role, "principalIds", json_object_get(a, "principals"), "appScopeIds", app_scopes(a),
-                   "directoryScopeIds", "/");
+  return json_pack("{s:s, s:s, s:s, s:O, s:o, s:[s]}", "id", id, "displayName", name ? name : "",
+                   "roleDefinitionId", role, "principalIds", json_object_get(a, "principals"), "appScopeIds",
+                   app_scopes(a), "directoryScopeIds", "/");
 }
 
 /* The tenant-file assignment for Graph's appScopeIds; false after replying. */
@@ -463,7 +470,8 @@ static bool scopes_to_assignment(json_t *scopes, json_t *a, srv_resp *r)
     else
       json_object_del(a, "deviceGroups");
   } else {
-    srv_error(r, 400, "badRequest", target, "appScopeIds: \"/\", \"Mde\", \"Mdo\", \"Mdi\" or \"/DeviceGroups/ID\"");
+    srv_error(r, 400, "badRequest", target,
+              "appScopeIds: \"/\", \"Mde\", \"Mdo\", \"Mdi\" or \"/DeviceGroups/ID\"");
   }
   json_decref(sources);
   json_decref(dgs);
@@ -542,7 +550,8 @@ void srv_h_assignment_list(srv *server, srv_req *req, srv_resp *r)
     const char *name = json_string_value(json_object_get(role, "name"));
     if (only && strcmp(only, name) != 0)
       continue;
-    json_array_foreach(json_object_get(role, "assignments"), k, a) json_array_append_new(out, assignment_to_graph(name, a));
+    json_array_foreach(json_object_get(role, "assignments"), k, a)
+        json_array_append_new(out, assignment_to_graph(name, a));
   }
   json_decref(roles);
   srv_page_at(req, r, srv_filter_apply(&f, out), revision);
@@ -594,7 +603,8 @@ void srv_h_assignment_create(srv *server, srv_req *req, srv_resp *r)
   const char *rid = json_string_value(json_object_get(body, "roleDefinitionId"));
   if (!body)
     goto out;
-  if (!rid || !json_is_string(json_object_get(body, "displayName")) || !json_object_get(body, "appScopeIds")) {
+  if (!rid || !json_is_string(json_object_get(body, "displayName")) ||
+      !json_object_get(body, "appScopeIds")) {
     srv_error(r, 400, "badRequest", !rid ? "roleDefinitionId" : "displayName",
               "a role assignment needs roleDefinitionId, displayName, principalIds and appScopeIds");
     goto out;
@@ -627,7 +637,8 @@ void srv_h_assignment_update(srv *server, srv_req *req, srv_resp *r)
     return;
   json_t *role = path_assignment(req, r, &k, &revision);
   if (role && json_object_get(body, "roleDefinitionId"))
-    srv_error(r, 400, "badRequest", "roleDefinitionId", "an assignment cannot move to another role: delete and create");
+    srv_error(r, 400, "badRequest", "roleDefinitionId",
+              "an assignment cannot move to another role: delete and create");
   else if (role && graph_to_assignment(body, json_array_get(json_object_get(role, "assignments"), k), r))
     write_assignment(req, r, role, k, 200);
   json_decref(role);

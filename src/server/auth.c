@@ -58,7 +58,8 @@ static urbac_err preshared_read(const char *path, preshared **out, urbac_diag *d
   FILE *f = fopen(path, "r");
   struct stat st;
   if (!f)
-    return urbac_diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot read the preshared key file: %s", strerror(errno));
+    return urbac_diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot read the preshared key file: %s",
+                          strerror(errno));
   if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077)) { /* refused as ssh refuses a private key */
     urbac_err err = urbac_diag_add(d, URBAC_EINVAL, path, 0, 0, NULL,
                                    "the preshared key file has mode %04o: group or others may use it; "
@@ -178,7 +179,8 @@ static int keyset_add(void *ctx, const urbac_api_key *key)
     ks->cap = cap;
   }
   key_entry *e = &ks->k[ks->n];
-  *e = (key_entry){.decisions_only = strcmp(key->scope, "decisions") == 0, .revoked = key->revoked[0] != '\0'};
+  *e =
+      (key_entry){.decisions_only = strcmp(key->scope, "decisions") == 0, .revoked = key->revoked[0] != '\0'};
   snprintf(e->id, sizeof e->id, "%s", key->id);
   snprintf(e->expires, sizeof e->expires, "%s", key->expires);
   e->user = strdup(key->user);
@@ -189,12 +191,16 @@ static int keyset_add(void *ctx, const urbac_api_key *key)
   return !e->user || !e->salt || !e->hash || !e->created_by;
 }
 
-static int key_cmp(const void *a, const void *b) { return strcmp(((const key_entry *)a)->id, ((const key_entry *)b)->id); }
+static int key_cmp(const void *a, const void *b)
+{
+  return strcmp(((const key_entry *)a)->id, ((const key_entry *)b)->id);
+}
 
 srv_keyset *srv_keyset_load(urbac_store *st, const char *tenant)
 {
   srv_keyset *ks = calloc(1, sizeof *ks);
-  if (!ks || urbac_store_keys(st, tenant, keyset_add, ks, NULL) != URBAC_OK || (ks->n && !ks->k[ks->n - 1].hash)) {
+  if (!ks || urbac_store_keys(st, tenant, keyset_add, ks, NULL) != URBAC_OK ||
+      (ks->n && !ks->k[ks->n - 1].hash)) {
     srv_keyset_free(ks);
     return NULL;
   }
@@ -311,8 +317,8 @@ static bool by_key(srv *server, srv_req *req, srv_resp *r, const char *id, const
 
 bool srv_authenticate(srv *server, srv_req *req, srv_resp *r)
 {
-  const char *tenant = req->route && strncmp(req->route->path, "/api/v1/tenants/{tenant}", 24) == 0
-                           ? req->params[0] : NULL;
+  const char *tenant =
+      req->route && strncmp(req->route->path, "/api/v1/tenants/{tenant}", 24) == 0 ? req->params[0] : NULL;
   size_t len = 0;
   const char *tok = bearer(req, &len);
   if (!tok)

@@ -29,13 +29,13 @@ typedef struct stream {
   urbac_parser *parser;
   urbac_query *qs;
   size_t n, cap;
-  int depth;        /* 1: the body object, 2: the checks list, 3: one check */
-  int skip;         /* > 0: inside a value being ignored */
-  bool skip_next;   /* the next value is ignored */
-  bool want_list;   /* the next value is the checks list */
+  int depth;      /* 1: the body object, 2: the checks list, 3: one check */
+  int skip;       /* > 0: inside a value being ignored */
+  bool skip_next; /* the next value is ignored */
+  bool want_list; /* the next value is the checks list */
   bool seen_checks;
-  int field;        /* the member whose value comes next, or -1 */
-  unsigned have;    /* bit per field */
+  int field;     /* the member whose value comes next, or -1 */
+  unsigned have; /* bit per field */
   char f[NFIELDS][FIELD_MAX];
   size_t flen[NFIELDS];
 } stream;
@@ -113,7 +113,8 @@ static int on_start_map(void *ctx)
     return value(s, true, "a string, not an object");
   if (s->depth == 2) {
     if (s->n == SRV_MAX_CHECKS)
-      return stop(s, 413, "payloadTooLarge", "checks", "at most " STR(SRV_MAX_CHECKS) " checks in one request");
+      return stop(s, 413, "payloadTooLarge", "checks",
+                  "at most " STR(SRV_MAX_CHECKS) " checks in one request");
     if (s->n == s->cap) {
       size_t cap = s->cap ? 2 * s->cap : 1024;
       urbac_query *q = realloc(s->qs, cap * sizeof *q);
@@ -193,8 +194,9 @@ static int on_end_array(void *ctx)
   return 1;
 }
 
-static const yajl_callbacks callbacks = {on_null,      on_bool, NULL,      NULL,           on_number,    on_string,
-                                         on_start_map, on_key,  on_end_map, on_start_array, on_end_array};
+static const yajl_callbacks callbacks = {on_null,    on_bool,        NULL,         NULL,
+                                         on_number,  on_string,      on_start_map, on_key,
+                                         on_end_map, on_start_array, on_end_array};
 
 /* "body:LINE:COLUMN: what yajl says" at the byte where parsing stopped. */
 static void syntax_error(yajl_handle h, const srv_req *req, srv_resp *r)
@@ -204,7 +206,8 @@ static void syntax_error(yajl_handle h, const srv_req *req, srv_resp *r)
     if (req->body[i] == '\n')
       line++, col = 0;
   unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)req->body, req->body_len);
-  srv_error(r, 400, "badRequest", "body", "body:%zu:%zu: %s", line, col, msg ? (const char *)msg : "malformed JSON");
+  srv_error(r, 400, "badRequest", "body", "body:%zu:%zu: %s", line, col,
+            msg ? (const char *)msg : "malformed JSON");
   if (msg)
     yajl_free_error(h, msg);
 }

@@ -118,7 +118,10 @@ bool srv_resolve(urbac_parser *p, const srv_question *qn, urbac_query *q, long i
 /* A question from strings, lengths measured. */
 static srv_question question(const char *user, const char *perm, const char *workload, const char *scope)
 {
-  return (srv_question){user, perm, workload, scope,
+  return (srv_question){user,
+                        perm,
+                        workload,
+                        scope,
                         {user ? strlen(user) : 0, perm ? strlen(perm) : 0, workload ? strlen(workload) : 0,
                          scope ? strlen(scope) : 0}};
 }
@@ -142,9 +145,11 @@ void srv_h_check(srv *server, srv_req *req, srv_resp *r)
     no_memory(r);
   else if (srv_resolve(p, &qn, &q, -1, r)) {
     bool allow = urbac_check(sn->snap, &q);
-    atomic_fetch_add_explicit(allow ? &server->metrics.allow : &server->metrics.deny, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(allow ? &server->metrics.allow : &server->metrics.deny, 1,
+                              memory_order_relaxed);
     r->status = 200;
-    srv_buf_puts(&r->body, allow ? "{\"decision\":\"allow\",\"revision\":" : "{\"decision\":\"deny\",\"revision\":");
+    srv_buf_puts(&r->body,
+                 allow ? "{\"decision\":\"allow\",\"revision\":" : "{\"decision\":\"deny\",\"revision\":");
     srv_buf_u64(&r->body, sn->revision);
     srv_buf_put(&r->body, "}", 1);
   }
@@ -199,8 +204,9 @@ void srv_h_explain(srv *server, srv_req *req, srv_resp *r)
     json_t *lines = json_array();
     for (size_t i = 0; i < urbac_explanation_count(e); i++)
       json_array_append_new(lines, json_string(urbac_explanation_line(e, i)));
-    srv_json(r, 200, json_pack("{s:s, s:o, s:I}", "decision", urbac_explanation_allowed(e) ? "allow" : "deny",
-                               "reasons", lines, "revision", (json_int_t)sn->revision));
+    srv_json(r, 200,
+             json_pack("{s:s, s:o, s:I}", "decision", urbac_explanation_allowed(e) ? "allow" : "deny",
+                       "reasons", lines, "revision", (json_int_t)sn->revision));
   } else if (r->status == 0) {
     no_memory(r);
   }
@@ -222,10 +228,10 @@ static int effective_add(void *ctx, const urbac_effective_entry *e)
   urbac_grant_format(e->grant, name, sizeof name);
   urbac_grant_action(e->grant, action, sizeof action);
   json_array_append_new(c->list,
-                        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "workload", urbac_catalog_workload_id(e->workload),
-                                  "permission", name, "action", action, "level",
-                                  urbac_level_name((urbac_level)e->grant.level), "scope", e->scope, "source",
-                                  e->source ? e->source : ""));
+                        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "workload",
+                                  urbac_catalog_workload_id(e->workload), "permission", name, "action",
+                                  action, "level", urbac_level_name((urbac_level)e->grant.level), "scope",
+                                  e->scope, "source", e->source ? e->source : ""));
   return 0;
 }
 

@@ -361,7 +361,8 @@ out:
   return r.status ? send_reply(mc, x, &r) : MHD_YES;
 }
 
-static enum MHD_Result answer(srv *server, struct MHD_Connection *mc, conn *x, const char *url, const char *method)
+static enum MHD_Result answer(srv *server, struct MHD_Connection *mc, conn *x, const char *url,
+                              const char *method)
 {
   srv_resp r = {0};
   srv_req *req = &x->req;
@@ -434,7 +435,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
   return answer(server, mc, x, url, method);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode why)
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
 {
   (void)mc;
   (void)why;
@@ -477,7 +479,8 @@ static int listen_on(const char *address, char *bound, size_t size, urbac_diag *
   size_t digits = colon ? strspn(colon + 1, "0123456789") : 0;
   if (!colon || colon == address || (size_t)(colon - address) >= sizeof host || digits == 0 || digits > 5 ||
       colon[1 + digits] != '\0' || strtoul(colon + 1, NULL, 10) > 65535) {
-    urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--listen", "'%s': use HOST:PORT, the port 0 to 65535", address);
+    urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--listen", "'%s': use HOST:PORT, the port 0 to 65535",
+                   address);
     return -1;
   }
   snprintf(host, sizeof host, "%.*s", (int)(colon - address), address);
@@ -486,7 +489,8 @@ static int listen_on(const char *address, char *bound, size_t size, urbac_diag *
     memmove(host, host + 1, hl - 2);
     host[hl - 2] = '\0';
   }
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
   struct addrinfo *ai = NULL;
   int rc = getaddrinfo(host, colon + 1, &hints, &ai), fd = -1, one = 1;
   if (rc != 0) {
@@ -583,7 +587,8 @@ static void serve(srv *server, const sigset_t *set)
     if (srv_preshared_load(server, d) != URBAC_OK && server->log) {
       char line[512];
       urbac_diag_format(d, 0, line, sizeof line);
-      json_t *j = json_pack("{s:s, s:s, s:s}", "event", "sighup", "kept", "the previous preshared keys", "error", line);
+      json_t *j = json_pack("{s:s, s:s, s:s}", "event", "sighup", "kept", "the previous preshared keys",
+                            "error", line);
       char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
       pthread_mutex_lock(&server->log_lock);
       if (text)
@@ -631,8 +636,9 @@ static urbac_err connection_limit(srv *server, const urbac_server_config *cfg, u
       rl.rlim_cur = was;
   }
   rlim_t room = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : rl.rlim_cur / 2;
-  server->max_connections = cfg->max_connections ? cfg->max_connections
-                                            : (unsigned)(room < MAX_CONNECTIONS ? room : MAX_CONNECTIONS);
+  server->max_connections = cfg->max_connections
+                                ? cfg->max_connections
+                                : (unsigned)(room < MAX_CONNECTIONS ? room : MAX_CONNECTIONS);
   if (server->max_connections > room || server->max_connections > UINT_MAX / 256)
     err = urbac_diag_add(
         d, URBAC_ELIMIT, NULL, 0, 0, "--max-connections",
@@ -650,14 +656,16 @@ urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d)
             .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
             .max_body = cfg->max_body ? cfg->max_body : (16u << 20),
             .max_connections_per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip : MAX_PER_IP};
-  server->max_body_memory = cfg->max_body_memory ? cfg->max_body_memory
-                                            : (4 * server->max_body > (64u << 20) ? 4 * server->max_body : (64u << 20));
+  server->max_body_memory = cfg->max_body_memory
+                                ? cfg->max_body_memory
+                                : (4 * server->max_body > (64u << 20) ? 4 * server->max_body : (64u << 20));
   pthread_mutex_init(&server->tenants_lock, NULL);
   pthread_mutex_init(&server->log_lock, NULL);
   urbac_err err = connection_limit(server, cfg, d);
   if (!err && server->max_body_memory < server->max_body)
     err = urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--max-body-memory",
-                         "%zu bytes is less than one body may be (%zu)", server->max_body_memory, server->max_body);
+                         "%zu bytes is less than one body may be (%zu)", server->max_body_memory,
+                         server->max_body);
   if (!err && !(server->metrics.routes = calloc(srv_nroutes + 1, sizeof *server->metrics.routes)))
     err = URBAC_ENOMEM;
   if (err)
@@ -684,7 +692,8 @@ urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d)
   if (!err && cfg->access_log) {
     server->log = strcmp(cfg->access_log, "-") == 0 ? stderr : fopen(cfg->access_log, "a");
     if (!server->log)
-      err = urbac_diag_add(d, URBAC_EIO, cfg->access_log, 0, 0, NULL, "cannot open the access log: %s", strerror(errno));
+      err = urbac_diag_add(d, URBAC_EIO, cfg->access_log, 0, 0, NULL, "cannot open the access log: %s",
+                           strerror(errno));
   }
   return err;
 }
@@ -719,7 +728,8 @@ urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
   pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here on inherits it */
   urbac_err err = srv_init(&s, cfg, d);
   if (!err && (!cfg->tls_cert) != (!cfg->tls_key))
-    err = urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--tls-cert", "TLS needs both --tls-cert and --tls-key");
+    err =
+        urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--tls-cert", "TLS needs both --tls-cert and --tls-key");
   if (!err && cfg->tls_cert && (!(cert = read_file(cfg->tls_cert, d)) || !(key = read_file(cfg->tls_key, d))))
     err = URBAC_EIO;
   if (!err && !(s.http = parking_start()))

@@ -116,7 +116,8 @@ void srv_json(srv_resp *r, unsigned status, json_t *j)
   json_decref(j);
 }
 
-static void error_json(srv_resp *r, unsigned status, const char *code, const char *target, const char *message)
+static void error_json(srv_resp *r, unsigned status, const char *code, const char *target,
+                       const char *message)
 {
   /* no target: the member is left out (the OpenAPI Error has it as a string, never null) */
   json_t *e = json_pack("{s:{s:s, s:s, s:s*}}", "error", "code", code, "message", message, "target", target);
@@ -178,8 +179,8 @@ void srv_error_urbac(srv_resp *r, urbac_err err, const urbac_diag *d, const char
   for (size_t i = 1; i < n && i < 50; i++) {
     urbac_diag_format(d, i, line, sizeof line);
     const urbac_error *e = urbac_diag_get(d, i);
-    json_array_append_new(details, json_pack("{s:s, s:s, s:s}", "code", urbac_err_name(e->code), "message", line,
-                                             "target", e->path ? e->path : ""));
+    json_array_append_new(details, json_pack("{s:s, s:s, s:s}", "code", urbac_err_name(e->code), "message",
+                                             line, "target", e->path ? e->path : ""));
   }
   urbac_diag_format(d, 0, line, sizeof line);
   json_t *e = json_pack("{s:{s:s, s:s, s:s*}}", "error", "code", urbac_err_name(first->code), "message", line,

@@ -142,7 +142,8 @@ static bool jwk_pem(json_t *k, jwk *out)
 {
   const char *kty = json_string_value(json_object_get(k, "kty"));
   const char *crv = json_string_value(json_object_get(k, "crv"));
-  bool rsa = kty && strcmp(kty, "RSA") == 0, ec = kty && strcmp(kty, "EC") == 0 && crv && strcmp(crv, "P-256") == 0;
+  bool rsa = kty && strcmp(kty, "RSA") == 0,
+       ec = kty && strcmp(kty, "EC") == 0 && crv && strcmp(crv, "P-256") == 0;
   OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
   BIGNUM *n = NULL, *e = NULL;
   unsigned char point[65];
@@ -156,7 +157,8 @@ static bool jwk_pem(json_t *k, jwk *out)
          push_b64(b, OSSL_PKEY_PARAM_RSA_E, json_string_value(json_object_get(k, "e")), &e);
   else if (ok)
     ok = push_ec_point(b, k, point);
-  ok = ok && (params = OSSL_PARAM_BLD_to_param(b)) && (ctx = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL)) &&
+  ok = ok && (params = OSSL_PARAM_BLD_to_param(b)) &&
+       (ctx = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL)) &&
        EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1 &&
        (bio = BIO_new(BIO_s_mem())) && PEM_write_bio_PUBKEY(bio, pkey) == 1;
   char *mem = NULL;
@@ -215,7 +217,8 @@ static char *str_field(json_t *o, const char *name, const char *path, size_t i, 
   if (*err)
     return NULL;
   if (!v || !*v || strlen(v) > 1024) {
-    *err = urbac_diag_add(d, URBAC_EMISSING, path, 0, 0, NULL, "providers[%zu].%s: a string is required", i, name);
+    *err = urbac_diag_add(d, URBAC_EMISSING, path, 0, 0, NULL, "providers[%zu].%s: a string is required", i,
+                          name);
     return NULL;
   }
   char *s = strdup(v);
@@ -226,8 +229,9 @@ static char *str_field(json_t *o, const char *name, const char *path, size_t i, 
 
 static urbac_err load_provider(provider *p, json_t *o, const char *path, size_t i, urbac_diag *d)
 {
-  urbac_err err = json_is_object(o) ? URBAC_OK
-                                    : urbac_diag_add(d, URBAC_ETYPE, path, 0, 0, NULL, "providers[%zu]: an object", i);
+  urbac_err err = json_is_object(o)
+                      ? URBAC_OK
+                      : urbac_diag_add(d, URBAC_ETYPE, path, 0, 0, NULL, "providers[%zu]: an object", i);
   p->tenant = str_field(o, "tenant", path, i, &err, d);
   p->issuer = str_field(o, "issuer", path, i, &err, d);
   p->audience = str_field(o, "audience", path, i, &err, d);
@@ -255,9 +259,11 @@ urbac_err srv_oidc_load(srv *server, const char *path, urbac_diag *d)
     err = urbac_diag_add(d, URBAC_ESYNTAX, path, (uint32_t)(je.line < 0 ? 0 : je.line),
                          (uint32_t)(je.column < 0 ? 0 : je.column), NULL, "%s", je.text);
   else if (!err && (!json_is_array(list) || json_array_size(list) > MAX_PROVIDERS))
-    err = urbac_diag_add(d, URBAC_EVALUE, path, 0, 0, "providers", "a list of at most %d providers", MAX_PROVIDERS);
+    err = urbac_diag_add(d, URBAC_EVALUE, path, 0, 0, "providers", "a list of at most %d providers",
+                         MAX_PROVIDERS);
   for (size_t i = 0; !err && i < json_array_size(list); i++)
-    err = load_provider(&c->p[c->n++], json_array_get(list, i), path, i, d); /* counted: freed if half-loaded */
+    err =
+        load_provider(&c->p[c->n++], json_array_get(list, i), path, i, d); /* counted: freed if half-loaded */
   json_decref(j);
   if (err) {
     srv_oidc_free(c);
@@ -334,8 +340,8 @@ static bool signature_ok(const provider *p, const char *token, jwt_alg_t alg, co
   return false;
 }
 
-bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who, const char **home,
-                    char *why, size_t why_size)
+bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who,
+                    const char **home, char *why, size_t why_size)
 {
   const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
   if (!dot2 || strchr(dot2 + 1, '.')) {
@@ -353,7 +359,8 @@ bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, sr
   if (!header || !claims)
     snprintf(why, why_size, "the JWT is malformed");
   else if (alg == JWT_ALG_INVAL)
-    snprintf(why, why_size, "JWT algorithm '%s': only RS256 and ES256 are accepted", alg_name ? alg_name : "");
+    snprintf(why, why_size, "JWT algorithm '%s': only RS256 and ES256 are accepted",
+             alg_name ? alg_name : "");
   else if (!p)
     snprintf(why, why_size, "the JWT's issuer is not a configured provider");
   else if (!signature_ok(p, token, alg, json_string_value(json_object_get(header, "kid"))))

@@ -16,7 +16,7 @@
 #include "server/server.h"
 
 /* upper bounds in microseconds; the last bucket is +Inf */
-static const uint64_t bounds_us[SRV_LATENCY_BUCKETS] = {50,    100,   250,    500,    1000,   2500,
+static const uint64_t bounds_us[SRV_LATENCY_BUCKETS] = {50,   100,   250,   500,    1000,   2500,
                                                         5000, 10000, 25000, 100000, 500000, 2000000};
 
 void srv_metrics_observe(srv *server, const srv_route *route, unsigned status, uint64_t us)
@@ -46,8 +46,8 @@ void srv_h_readyz(srv *server, srv_req *req, srv_resp *r)
   bool stopping = atomic_load(&server->stopping), store = srv_store_ready(server, why, sizeof why);
   const char *status = stopping ? "stopping" : store ? "ready" : "store unavailable";
   srv_json(r, stopping || !store ? 503 : 200,
-           json_pack("{s:s, s:I, s:s?}", "status", status, "tenants", (json_int_t)atomic_load(&server->ntenants),
-                     "reason", store ? NULL : why));
+           json_pack("{s:s, s:I, s:s?}", "status", status, "tenants",
+                     (json_int_t)atomic_load(&server->ntenants), "reason", store ? NULL : why));
   if (!store)
     r->retry_after = 1;
 }
@@ -91,22 +91,24 @@ static void route_metrics(srv *server, srv_buf *b, const char *method, const cha
   for (unsigned c = 1; c < 6; c++) {
     uint64_t n = atomic_load_explicit(&st->status[c], memory_order_relaxed);
     if (n)
-      srv_buf_printf(b, "urbac_http_requests_total{method=\"%s\",route=\"%s\",code=\"%uxx\"} %llu\n", method, path, c,
-                     (unsigned long long)n);
+      srv_buf_printf(b, "urbac_http_requests_total{method=\"%s\",route=\"%s\",code=\"%uxx\"} %llu\n", method,
+                     path, c, (unsigned long long)n);
   }
   for (size_t k = 0; k <= SRV_LATENCY_BUCKETS; k++) {
     cum += atomic_load_explicit(&st->bucket[k], memory_order_relaxed);
     if (k < SRV_LATENCY_BUCKETS)
-      srv_buf_printf(b, "urbac_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
-                     method, path, (double)bounds_us[k] / 1e6, (unsigned long long)cum);
+      srv_buf_printf(
+          b, "urbac_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
+          method, path, (double)bounds_us[k] / 1e6, (unsigned long long)cum);
     else
-      srv_buf_printf(b, "urbac_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n",
-                     method, path, (unsigned long long)cum);
+      srv_buf_printf(
+          b, "urbac_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n",
+          method, path, (unsigned long long)cum);
   }
-  srv_buf_printf(b, "urbac_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n", method, path,
-                 (double)atomic_load_explicit(&st->sum_us, memory_order_relaxed) / 1e6);
-  srv_buf_printf(b, "urbac_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n", method, path,
-                 (unsigned long long)cum);
+  srv_buf_printf(b, "urbac_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n", method,
+                 path, (double)atomic_load_explicit(&st->sum_us, memory_order_relaxed) / 1e6);
+  srv_buf_printf(b, "urbac_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n", method,
+                 path, (unsigned long long)cum);
 }
 
 void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
@@ -120,17 +122,24 @@ void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
   for (size_t i = 0; i < srv_nroutes; i++)
     route_metrics(server, b, srv_method_name(srv_routes[i].method), srv_routes[i].path, i);
   route_metrics(server, b, "ANY", "unmatched", srv_nroutes);
-  srv_buf_printf(b, "# HELP urbac_decisions_total Decisions answered, by outcome.\n"
-                    "# TYPE urbac_decisions_total counter\n"
-                    "urbac_decisions_total{decision=\"allow\"} %llu\nurbac_decisions_total{decision=\"deny\"} %llu\n",
-                 (unsigned long long)atomic_load(&server->metrics.allow), (unsigned long long)atomic_load(&server->metrics.deny));
-  srv_buf_printf(b, "# HELP urbac_snapshot_rebuilds_total Snapshots compiled.\n# TYPE urbac_snapshot_rebuilds_total counter\n"
-                    "urbac_snapshot_rebuilds_total %llu\n"
-                    "# HELP urbac_snapshot_rebuild_seconds_total Time spent loading and compiling snapshots.\n"
-                    "# TYPE urbac_snapshot_rebuild_seconds_total counter\nurbac_snapshot_rebuild_seconds_total %.6f\n"
-                    "# HELP urbac_tenant_revision The revision each tenant is served at.\n# TYPE urbac_tenant_revision gauge\n",
-                 (unsigned long long)atomic_load(&server->metrics.rebuilds),
-                 (double)atomic_load(&server->metrics.rebuild_us) / 1e6);
+  srv_buf_printf(
+      b,
+      "# HELP urbac_decisions_total Decisions answered, by outcome.\n"
+      "# TYPE urbac_decisions_total counter\n"
+      "urbac_decisions_total{decision=\"allow\"} %llu\nurbac_decisions_total{decision=\"deny\"} %llu\n",
+      (unsigned long long)atomic_load(&server->metrics.allow),
+      (unsigned long long)atomic_load(&server->metrics.deny));
+  srv_buf_printf(
+      b,
+      "# HELP urbac_snapshot_rebuilds_total Snapshots compiled.\n# TYPE urbac_snapshot_rebuilds_total "
+      "counter\n"
+      "urbac_snapshot_rebuilds_total %llu\n"
+      "# HELP urbac_snapshot_rebuild_seconds_total Time spent loading and compiling snapshots.\n"
+      "# TYPE urbac_snapshot_rebuild_seconds_total counter\nurbac_snapshot_rebuild_seconds_total %.6f\n"
+      "# HELP urbac_tenant_revision The revision each tenant is served at.\n# TYPE urbac_tenant_revision "
+      "gauge\n",
+      (unsigned long long)atomic_load(&server->metrics.rebuilds),
+      (double)atomic_load(&server->metrics.rebuild_us) / 1e6);
   srv_buf_printf(
       b,
       "# HELP urbac_http_connections Connections open now.\n# TYPE urbac_http_connections gauge\n"
@@ -150,7 +159,8 @@ void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
   size_t n = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   srv_read_lock();
   for (size_t i = 0; i < n; i++) {
-    json_t *id = json_string(server->tenants[i]->id); /* escaped as JSON, which Prometheus label values accept */
+    json_t *id =
+        json_string(server->tenants[i]->id); /* escaped as JSON, which Prometheus label values accept */
     char *q = json_dumps(id, JSON_ENCODE_ANY);
     srv_buf_printf(b, "urbac_tenant_revision{tenant=%s} %llu\n", q ? q : "\"?\"",
                    (unsigned long long)srv_tenant_snap(server->tenants[i])->revision);
@@ -216,8 +226,8 @@ static void utf8_escape(const char *in, char *out)
   *out = '\0';
 }
 
-void srv_access_log(srv *server, const srv_req *req, const char *method, const char *path, unsigned status, uint64_t us,
-                    size_t bytes)
+void srv_access_log(srv *server, const srv_req *req, const char *method, const char *path, unsigned status,
+                    uint64_t us, size_t bytes)
 {
   if (!server->log)
     return;
@@ -236,10 +246,11 @@ void srv_access_log(srv *server, const srv_req *req, const char *method, const c
   clock_gettime(CLOCK_REALTIME, &ts);
   gmtime_r(&ts.tv_sec, &tm);
   strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S", &tm);
-  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:s?, s:s?, s:s?}", "time", at, "method", method, "path", path,
-                        "status", (int)status, "ms", (double)us / 1000.0, "bytes", (json_int_t)bytes, "route",
-                        req && req->route ? req->route->name : NULL, "tenant", req && req->tenant ? req->tenant->id : NULL,
-                        "actor", req && req->who.actor[0] ? req->who.actor : NULL);
+  json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:s?, s:s?, s:s?}", "time", at, "method", method,
+                        "path", path, "status", (int)status, "ms", (double)us / 1000.0, "bytes",
+                        (json_int_t)bytes, "route", req && req->route ? req->route->name : NULL, "tenant",
+                        req && req->tenant ? req->tenant->id : NULL, "actor",
+                        req && req->who.actor[0] ? req->who.actor : NULL);
   char *line = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
   if (line) {
     pthread_mutex_lock(&server->log_lock);

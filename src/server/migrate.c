@@ -32,9 +32,10 @@ void srv_h_workloads(srv *server, srv_req *req, srv_resp *r)
   srv_read_lock();
   srv_snap *sn = srv_tenant_snap(req->tenant);
   for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
-    json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id", urbac_catalog_workload_id(w), "displayName",
-                                          urbac_catalog_workload_name(w), "mode",
-                                          urbac_model_mode(sn->model, w) == URBAC_MODE_UNIFIED ? "unified" : "legacy"));
+    json_array_append_new(
+        list, json_pack("{s:s, s:s, s:s}", "id", urbac_catalog_workload_id(w), "displayName",
+                        urbac_catalog_workload_name(w), "mode",
+                        urbac_model_mode(sn->model, w) == URBAC_MODE_UNIFIED ? "unified" : "legacy"));
   r->revision = sn->revision;
   srv_read_unlock();
   srv_page(req, r, list, json_pack("{s:I}", "revision", (json_int_t)r->revision));
@@ -92,8 +93,9 @@ static void mode_change(srv_req *req, srv_resp *r, op what)
   change_ctx c = {what, workload(req), flag(req, "force"), false, NULL, 0};
   run_change(req, r, &c);
   if (r->status == 0)
-    srv_json(r, 200, json_pack("{s:s, s:s, s:I}", "id", req->params[1], "mode",
-                               what == OP_ACTIVATE ? "unified" : "legacy", "revision", (json_int_t)c.revision));
+    srv_json(r, 200,
+             json_pack("{s:s, s:s, s:I}", "id", req->params[1], "mode",
+                       what == OP_ACTIVATE ? "unified" : "legacy", "revision", (json_int_t)c.revision));
 }
 
 void srv_h_activate(srv *server, srv_req *req, srv_resp *r)
@@ -145,8 +147,8 @@ static int impact_row(void *ctx, const urbac_impact_row *row)
   const char *dg = row->dg == UINT32_MAX ? NULL : urbac_model_id(c->m, URBAC_OBJ_DEVICE_GROUP, row->dg);
   json_array_append_new(c->rows, json_pack("{s:s, s:s, s:s?, s:s, s:s}", "user",
                                            urbac_model_id(c->m, URBAC_OBJ_USER, row->user), "permission",
-                                           urbac_catalog_perm(row->permission)->name, "deviceGroup", dg, "before",
-                                           urbac_impact_level_name(row->before), "after",
+                                           urbac_catalog_perm(row->permission)->name, "deviceGroup", dg,
+                                           "before", urbac_impact_level_name(row->before), "after",
                                            urbac_impact_level_name(row->after)));
   return 0;
 }
@@ -174,8 +176,9 @@ void srv_h_impact(srv *server, srv_req *req, srv_resp *r)
   impact_ctx c = {m, skip, top, 0, json_array()};
   urbac_impact_rows(im, impact_row, &c);
   size_t total = urbac_impact_count(im);
-  json_t *out = json_pack("{s:s, s:b, s:I, s:I, s:o}", "workload", req->params[1], "import", flag(req, "import"),
-                          "count", (json_int_t)total, "revision", (json_int_t)revision, "value", c.rows);
+  json_t *out =
+      json_pack("{s:s, s:b, s:I, s:I, s:o}", "workload", req->params[1], "import", flag(req, "import"),
+                "count", (json_int_t)total, "revision", (json_int_t)revision, "value", c.rows);
   if (skip + top < total) {
     char *link = srv_next_link(req, skip + top, top);
     json_object_set_new(out, "@odata.nextLink", json_string(link));
@@ -212,9 +215,9 @@ static int audit_row(void *ctx, const urbac_audit_record *a)
     return 1;
   }
   json_array_append_new(c->rows, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "seq",
-                                           (json_int_t)a->seq, "revision", (json_int_t)a->revision, "at", a->at,
-                                           "actor", a->actor, "command", a->command, "kind", a->kind, "object",
-                                           a->object, "before", json_or_null(a->before), "after",
+                                           (json_int_t)a->seq, "revision", (json_int_t)a->revision, "at",
+                                           a->at, "actor", a->actor, "command", a->command, "kind", a->kind,
+                                           "object", a->object, "before", json_or_null(a->before), "after",
                                            json_or_null(a->after), "hash", a->hash));
   return 0;
 }

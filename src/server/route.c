@@ -24,11 +24,13 @@
 #define PAGE "$top $skiptoken"
 #define READ "minRevision"
 #define LIST READ " " PAGE
-#define OBJECT_ROUTES(path, label)                                                                        \
-  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST},                                             \
-      {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ},                                  \
-      {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label, ""},                                  \
-      {SRV_DELETE, T path "/{id}", SRV_MANAGE, srv_h_object_delete, label, ""}
+#define OBJECT_ROUTES(path, label)                                                                           \
+  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST},                                               \
+      {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ},                                    \
+      {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label, ""},                                    \
+  {                                                                                                          \
+    SRV_DELETE, T path "/{id}", SRV_MANAGE, srv_h_object_delete, label, ""                                   \
+  }
 
 const srv_route srv_routes[] = {
     {SRV_GET, "/healthz", SRV_PUBLIC, srv_h_healthz, "healthz", ""},
@@ -188,7 +190,7 @@ static const char *route_workload(const srv_req *req)
 static bool user_may(const srv_snap *sn, const srv_req *req)
 {
   const char *perm = req->route->access == SRV_READ ? "Configuration \\ Authorization (read)"
-                                                     : "Configuration \\ Authorization (manage)";
+                                                    : "Configuration \\ Authorization (manage)";
   const char *only = route_workload(req);
   urbac_parser *p = urbac_parser_new(sn->snap);
   bool ok = false;

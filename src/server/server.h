@@ -30,12 +30,12 @@
 #include "urbac/store.h"
 #include "urbac/urbac.h"
 
-#define SRV_MAX_SEGS 12        /* path segments */
-#define SRV_MAX_ARGS 32        /* query arguments */
-#define SRV_MAX_PARAMS 4       /* {placeholders} in one route */
-#define SRV_MAX_TENANTS 256    /* tenants one server follows */
-#define SRV_MAX_CHECKS 100000  /* questions in one POST /checks */
-#define SRV_PAGE_DEFAULT 100   /* list page size when $top is absent */
+#define SRV_MAX_SEGS 12       /* path segments */
+#define SRV_MAX_ARGS 32       /* query arguments */
+#define SRV_MAX_PARAMS 4      /* {placeholders} in one route */
+#define SRV_MAX_TENANTS 256   /* tenants one server follows */
+#define SRV_MAX_CHECKS 100000 /* questions in one POST /checks */
+#define SRV_PAGE_DEFAULT 100  /* list page size when $top is absent */
 #define SRV_PAGE_MAX 10000
 
 /* ---------------------------------------------------------------- buffers */
@@ -67,9 +67,9 @@ typedef struct srv_arg {
 typedef enum srv_caller { SRV_ANONYMOUS, SRV_PRESHARED, SRV_API_KEY, SRV_JWT } srv_caller;
 typedef struct srv_identity {
   srv_caller kind;
-  bool decisions_only;   /* a service key: the decision routes only */
-  char user[256];        /* the tenant user it acts as ("" for preshared keys) */
-  char actor[320];       /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
+  bool decisions_only; /* a service key: the decision routes only */
+  char user[256];      /* the tenant user it acts as ("" for preshared keys) */
+  char actor[320];     /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
 } srv_identity;
 
 typedef struct srv_route srv_route;
@@ -103,8 +103,8 @@ typedef struct srv_resp {
   bool etag;
   bool wait; /* minRevision not reached yet: no reply; the face parks the request and dispatches it again */
   unsigned retry_after; /* seconds, for a Retry-After header (0: none): the store is unavailable */
-  char allow[48]; /* a 405's Allow header: the methods the path has ("GET, POST") */
-  bool close;     /* close the connection after the reply (bad framing, an unread body) */
+  char allow[48];       /* a 405's Allow header: the methods the path has ("GET, POST") */
+  bool close;           /* close the connection after the reply (bad framing, an unread body) */
 } srv_resp;
 
 /* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
@@ -151,8 +151,8 @@ typedef struct srv srv;
 struct srv_tenant {
   char *id;
   srv *server;
-  srv_snap *current;   /* RCU-protected */
-  srv_keyset *keys;    /* RCU-protected: this tenant's API keys */
+  srv_snap *current;          /* RCU-protected */
+  srv_keyset *keys;           /* RCU-protected: this tenant's API keys */
   pthread_mutex_t write_lock; /* one writer (and reload) at a time */
   urbac_store *store;         /* used under write_lock */
   pthread_t watcher;
@@ -204,8 +204,8 @@ void srv_keyset_free(srv_keyset *k);
 /* Verifies a JWT against the configured OIDC providers: signature (RS256 or
  * ES256, from the provider's JWKS), issuer, audience, expiry and not-before.
  * Fills `who` and *home (the tenant the provider is configured for). */
-bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who, const char **home,
-                    char *why, size_t why_size);
+bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who,
+                    const char **home, char *why, size_t why_size);
 void srv_oidc_free(void *providers);
 
 /* ---------------------------------------------------------------- routes */
@@ -221,11 +221,11 @@ typedef enum srv_access {
 typedef void (*srv_handler)(srv *server, srv_req *req, srv_resp *r);
 struct srv_route {
   srv_method method;
-  const char *path;   /* "/api/v1/tenants/{tenant}/check" */
+  const char *path; /* "/api/v1/tenants/{tenant}/check" */
   srv_access access;
   srv_handler fn;
-  const char *name;   /* the metrics label */
-  const char *args;   /* the query arguments it takes, space-separated; any other is a 400 */
+  const char *name; /* the metrics label */
+  const char *args; /* the query arguments it takes, space-separated; any other is a 400 */
 };
 
 extern const srv_route srv_routes[];
@@ -295,7 +295,8 @@ void srv_h_key_revoke(srv *server, srv_req *req, srv_resp *r);
  * tenant as written (or re-reads it) before the reply, so the caller reads its
  * own write; false after replying with the error. A `fn` that is handed
  * w->written fills it; one that publishes itself leaves it NULL. */
-typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
+typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision,
+                                  urbac_diag *d);
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
 

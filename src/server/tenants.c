@@ -40,7 +40,8 @@ static void snap_free(srv_snap *sn)
 }
 
 /* A snapshot of `m` (taken, freed on failure) at `revision`. */
-static urbac_err snap_compile(srv *server, urbac_model *m, uint64_t revision, uint64_t t0, srv_snap **out, urbac_diag *d)
+static urbac_err snap_compile(srv *server, urbac_model *m, uint64_t revision, uint64_t t0, srv_snap **out,
+                              urbac_diag *d)
 {
   srv_snap *sn = calloc(1, sizeof *sn);
   if (!sn) {
@@ -219,7 +220,8 @@ static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t wh
   pthread_mutex_init(&t->write_lock, NULL);
   pthread_mutex_init(&t->feed_lock, NULL);
   atomic_store(&t->feed_synced_us, srv_now_us());
-  urbac_audit_opts audit = {server->cfg->audit_key_file, server->cfg->witness_file, server->cfg->witness_syslog};
+  urbac_audit_opts audit = {server->cfg->audit_key_file, server->cfg->witness_file,
+                            server->cfg->witness_syslog};
   if (urbac_store_open(server->cfg->db_url, URBAC_STORE_WRITE, &t->store, d) != URBAC_OK ||
       urbac_store_set_audit(t->store, &audit, d) != URBAC_OK ||
       snap_build(server, t->store, id, &t->current, d) != URBAC_OK)

@@ -103,8 +103,8 @@ bool urbac__audit_record_mac(const urbac_store *store, const char *hash, char ou
 {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), store->audit_key, (int)store->audit_key_len, (const unsigned char *)hash, strlen(hash), md,
-            &len) ||
+  if (!HMAC(EVP_sha256(), store->audit_key, (int)store->audit_key_len, (const unsigned char *)hash,
+            strlen(hash), md, &len) ||
       len != 32)
     return false;
   urbac__audit_hex(md, 32, out);

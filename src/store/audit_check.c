@@ -427,7 +427,8 @@ static urbac_err check_in_tx(check *c)
   return err;
 }
 
-urbac_err urbac_store_audit_check(urbac_store *store, const char *tenant, urbac_audit_report *r, urbac_diag *d)
+urbac_err urbac_store_audit_check(urbac_store *store, const char *tenant, urbac_audit_report *r,
+                                  urbac_diag *d)
 {
   check c = {.s = store, .tenant = tenant, .r = r, .d = d};
   memset(r, 0, sizeof *r);

@@ -71,7 +71,8 @@ static bool is_hex(const char *s, size_t n)
   return true;
 }
 
-bool urbac_key_token_split(const char *token, size_t len, char id[17], const char **secret, size_t *secret_len)
+bool urbac_key_token_split(const char *token, size_t len, char id[17], const char **secret,
+                           size_t *secret_len)
 {
   size_t pre = sizeof TOKEN_PREFIX - 1;
   if (len != pre + 2 * ID_BYTES + 1 + 2 * SECRET_BYTES || memcmp(token, TOKEN_PREFIX, pre) != 0 ||
@@ -156,9 +157,11 @@ static urbac_err begin_write(urbac_store *store, const char *tenant, urbac__tena
 static urbac_err check_spec(urbac_store *store, const char *tenant, const urbac_api_key *k, urbac_diag *d)
 {
   if (!k->user || !k->user[0] || !k->name)
-    return urbac__diag_add(d, URBAC_EMISSING, NULL, 0, 0, "user", "a key needs a user it acts as, and a name");
+    return urbac__diag_add(d, URBAC_EMISSING, NULL, 0, 0, "user",
+                           "a key needs a user it acts as, and a name");
   if (strlen(k->name) > 200 || strpbrk(k->name, "\t\n\r"))
-    return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "name", "a key name is one line of at most 200 bytes");
+    return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "name",
+                           "a key name is one line of at most 200 bytes");
   if (!k->scope || (strcmp(k->scope, "all") != 0 && strcmp(k->scope, "decisions") != 0))
     return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "scope", "scope '%s': use all or decisions",
                            k->scope ? k->scope : "");
@@ -173,15 +176,16 @@ static urbac_err check_spec(urbac_store *store, const char *tenant, const urbac_
     found = strcmp(o[i].kind, "user") == 0 && strcmp(o[i].id, k->user) == 0;
   urbac__objects_free(o, n);
   if (!err && !found)
-    err = urbac__diag_add(d, URBAC_EDANGLING, NULL, 0, 0, "user", "tenant '%s' has no user '%s'", tenant, k->user);
+    err = urbac__diag_add(d, URBAC_EDANGLING, NULL, 0, 0, "user", "tenant '%s' has no user '%s'", tenant,
+                          k->user);
   return err;
 }
 
 /* Writes the key's row and audits it with the row as it was (`before`, NULL
  * when new) and is: salt and hash too, so the audit check can replay the row
  * exactly; urbac_store_audit() never shows them (urbac__key_redact()). */
-static urbac_err key_write(urbac_store *store, const char *tenant, urbac__tenant_row *row, const urbac_api_key *k,
-                           const urbac_write *w, const char *before, urbac_diag *d)
+static urbac_err key_write(urbac_store *store, const char *tenant, urbac__tenant_row *row,
+                           const urbac_api_key *k, const urbac_write *w, const char *before, urbac_diag *d)
 {
   char *body = key_json(k, true);
   urbac__object o = {URBAC__KIND_API_KEY, (char *)(uintptr_t)k->id, body, 0};
@@ -215,8 +219,8 @@ urbac_err urbac_store_key_create(urbac_store *store, const char *tenant, const u
   urbac_err err = begin_write(store, tenant, &row, d);
   if (!err)
     err = check_spec(store, tenant, key, d);
-  if (!err && !(random_hex(ID_BYTES, id) && random_hex(SECRET_BYTES, secret) && random_hex(SALT_BYTES, salt) &&
-                key_hash(salt, secret, strlen(secret), hash)))
+  if (!err && !(random_hex(ID_BYTES, id) && random_hex(SECRET_BYTES, secret) &&
+                random_hex(SALT_BYTES, salt) && key_hash(salt, secret, strlen(secret), hash)))
     err = urbac__diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "no random bytes for a key");
   urbac__utc_now(now, sizeof now);
   urbac_api_key k = {.id = id,
@@ -264,7 +268,8 @@ urbac_err urbac_store_key_revoke(urbac_store *store, const char *tenant, const c
     if (strcmp(o[i].id, id) == 0 && (j = json_loads(o[i].body, 0, NULL)) != NULL)
       before = o[i].body;
   if (!err && (!j || !key_parse(j, &k)))
-    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "tenant '%s' has no API key '%s'", tenant, id);
+    err =
+        urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "tenant '%s' has no API key '%s'", tenant, id);
   if (!err && k.revoked[0] == '\0') {
     urbac__utc_now(now, sizeof now);
     k.revoked = now;
@@ -291,8 +296,8 @@ urbac_err urbac_store_keys(urbac_store *store, const char *tenant, urbac_key_cb 
     json_t *j = json_loads(o[i].body, 0, NULL);
     urbac_api_key k = {0};
     if (!j || !key_parse(j, &k) || strcmp(k.id, o[i].id) != 0)
-      err = urbac__diag_add(d, URBAC_ESTORE, NULL, 0, 0, NULL, "tenant '%s': API key row '%s' is malformed", tenant,
-                            o[i].id);
+      err = urbac__diag_add(d, URBAC_ESTORE, NULL, 0, 0, NULL, "tenant '%s': API key row '%s' is malformed",
+                            tenant, o[i].id);
     else if (cb(ctx, &k))
       i = n;
     json_decref(j);

@@ -57,8 +57,10 @@ static const char *const steps[] = {
     " audit_hash TEXT NOT NULL);"
     "CREATE TABLE objects (tenant TEXT NOT NULL REFERENCES tenants(id), kind TEXT NOT NULL, id TEXT NOT NULL,"
     " position BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant, kind, id));"
-    "CREATE TABLE audit (n BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), seq BIGINT NOT NULL,"
-    " revision BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT NULL,"
+    "CREATE TABLE audit (n BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), seq BIGINT "
+    "NOT NULL,"
+    " revision BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT "
+    "NULL,"
     " object TEXT NOT NULL, before TEXT, after TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
     "CREATE INDEX audit_tenant ON audit (tenant, n);",
     /* 2: the state digest and MAC of each record; the tenant's state digest and
@@ -257,14 +259,18 @@ static urbac_err db_schema(void *p, int *version, urbac_diag *d)
 {
   pg *b = p;
   PGresult *r = NULL;
-  urbac_err err = run(b, "SELECT count(*), count(*) FILTER (WHERE table_name = 'urbac_schema') FROM information_schema.tables"
-                         " WHERE table_schema = current_schema()", 0, NULL, &r, d, "cannot read the schema");
+  urbac_err err = run(
+      b,
+      "SELECT count(*), count(*) FILTER (WHERE table_name = 'urbac_schema') FROM information_schema.tables"
+      " WHERE table_schema = current_schema()",
+      0, NULL, &r, d, "cannot read the schema");
   if (err)
     return err;
   int tables = atoi(PQgetvalue(r, 0, 0)), ours = atoi(PQgetvalue(r, 0, 1));
   PQclear(r);
   *version = tables == 0 ? 0 : ours ? 0 : -1;
-  if (ours && !(err = run(b, "SELECT coalesce(max(version), 0) FROM urbac_schema", 0, NULL, &r, d, "cannot read the schema"))) {
+  if (ours && !(err = run(b, "SELECT coalesce(max(version), 0) FROM urbac_schema", 0, NULL, &r, d,
+                          "cannot read the schema"))) {
     *version = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
   }
@@ -319,7 +325,9 @@ static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
     return err;
   err = run_script(p, steps[version], d, "migration failed");
   if (!err)
-    err = run(p, "INSERT INTO urbac_schema VALUES ($1, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
+    err = run(p,
+              "INSERT INTO urbac_schema VALUES ($1, to_char(now() AT TIME ZONE 'UTC', "
+              "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
               1, params, NULL, d, "migration failed");
   if (!err)
     return db_commit(p, d);
@@ -344,8 +352,9 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
   PGresult *r = NULL;
   const char *params[] = {tenant};
   memset(row, 0, sizeof *row);
-  urbac_err err = run(p, "SELECT revision, audit_seq, audit_hash, coalesce(state_hash, ''),"
-                         " coalesce(audit_key, '') FROM tenants WHERE id = $1",
+  urbac_err err = run(p,
+                      "SELECT revision, audit_seq, audit_hash, coalesce(state_hash, ''),"
+                      " coalesce(audit_key, '') FROM tenants WHERE id = $1",
                       1, params, &r, d, "cannot read the tenant");
   if (!err && PQntuples(r) == 1) {
     row->exists = true;
@@ -364,32 +373,39 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
   char rev[32], seq[32];
   snprintf(rev, sizeof rev, "%llu", (unsigned long long)row->revision);
   snprintf(seq, sizeof seq, "%llu", (unsigned long long)row->audit_seq);
-  const char *params[] = {tenant, rev, seq, row->audit_hash, row->state_hash[0] ? row->state_hash : NULL,
+  const char *params[] = {tenant,
+                          rev,
+                          seq,
+                          row->audit_hash,
+                          row->state_hash[0] ? row->state_hash : NULL,
                           row->audit_key[0] ? row->audit_key : NULL};
-  return run(p, "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
-                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET revision = $2,"
-                " audit_seq = $3, audit_hash = $4, state_hash = $5, audit_key = $6", 6, params, NULL, d,
-             "cannot write the tenant");
+  return run(p,
+             "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
+             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET revision = $2,"
+             " audit_seq = $3, audit_hash = $4, state_hash = $5, audit_key = $6",
+             6, params, NULL, d, "cannot write the tenant");
 }
 
-static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n, urbac_diag *d)
+static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n,
+                            urbac_diag *d)
 {
   PGresult *r = NULL;
   const char *params[] = {tenant};
   size_t cap = 0;
   *out = NULL;
   *n = 0;
-  urbac_err err = run(p, keys ? "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind = 'apiKey'"
-                             " ORDER BY position, kind, id"
-                           : "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind <> 'apiKey'"
-                             " ORDER BY position, kind, id",
-                      1,
-                      params, &r, d, "cannot read the tenant's objects");
+  urbac_err err =
+      run(p,
+          keys ? "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind = 'apiKey'"
+                 " ORDER BY position, kind, id"
+               : "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind <> 'apiKey'"
+                 " ORDER BY position, kind, id",
+          1, params, &r, d, "cannot read the tenant's objects");
   for (int i = 0; !err && i < PQntuples(r); i++) {
     const char *kind = urbac__object_kind(PQgetvalue(r, i, 0));
     if (!kind) {
-      err = urbac__diag_add(d, URBAC_ESTORE, "postgres", 0, 0, NULL, "tenant '%s': a stored object of unknown kind '%s'",
-                            tenant, PQgetvalue(r, i, 0));
+      err = urbac__diag_add(d, URBAC_ESTORE, "postgres", 0, 0, NULL,
+                            "tenant '%s': a stored object of unknown kind '%s'", tenant, PQgetvalue(r, i, 0));
       break;
     }
     if (URBAC_GROW(*out, cap, *n + 1)) {
@@ -413,16 +429,20 @@ static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__objec
   return err;
 }
 
-static urbac_err db_object_put(void *p, const char *tenant, const urbac__object *o, int64_t position, urbac_diag *d)
+static urbac_err db_object_put(void *p, const char *tenant, const urbac__object *o, int64_t position,
+                               urbac_diag *d)
 {
   char pos[32];
   snprintf(pos, sizeof pos, "%lld", (long long)position);
   const char *params[] = {tenant, o->kind, o->id, pos, o->body};
-  return run(p, "INSERT INTO objects VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, kind, id) DO UPDATE SET"
-                " position = $4, body = $5", 5, params, NULL, d, "cannot write an object");
+  return run(p,
+             "INSERT INTO objects VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, kind, id) DO UPDATE SET"
+             " position = $4, body = $5",
+             5, params, NULL, d, "cannot write an object");
 }
 
-static urbac_err db_object_delete(void *p, const char *tenant, const char *kind, const char *id, urbac_diag *d)
+static urbac_err db_object_delete(void *p, const char *tenant, const char *kind, const char *id,
+                                  urbac_diag *d)
 {
   const char *params[] = {tenant, kind, id};
   return run(p, "DELETE FROM objects WHERE tenant = $1 AND kind = $2 AND id = $3", 3, params, NULL, d,
@@ -446,9 +466,10 @@ static char *values_sql(const char *head, const char *tail, size_t rows, size_t 
   return urbac__buf_take(&b, NULL);
 }
 
-static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object *const *o, size_t n, urbac_diag *d)
+static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object *const *o, size_t n,
+                                urbac_diag *d)
 {
-  char (*pos)[32] = urbac__malloc((n + 1) * sizeof *pos);
+  char(*pos)[32] = urbac__malloc((n + 1) * sizeof *pos);
   const char **params = urbac__malloc((BATCH * 5 + 1) * sizeof *params);
   urbac_err err = pos && params ? URBAC_OK : URBAC_ENOMEM;
   for (size_t at = 0; !err && at < n; at += BATCH) {
@@ -459,8 +480,10 @@ static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object
       const char *row[] = {tenant, x->kind, x->id, pos[at + i], x->body};
       memcpy(&params[i * 5], row, sizeof row);
     }
-    char *sql = values_sql("INSERT INTO objects VALUES", " ON CONFLICT (tenant, kind, id) DO UPDATE SET"
-                           " position = EXCLUDED.position, body = EXCLUDED.body", rows, 5);
+    char *sql = values_sql("INSERT INTO objects VALUES",
+                           " ON CONFLICT (tenant, kind, id) DO UPDATE SET"
+                           " position = EXCLUDED.position, body = EXCLUDED.body",
+                           rows, 5);
     err = sql ? run(p, sql, (int)(rows * 5), params, NULL, d, "cannot write the objects") : URBAC_ENOMEM;
     urbac__free(sql);
   }
@@ -469,9 +492,10 @@ static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object
   return err;
 }
 
-static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d)
+static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n,
+                                   urbac_diag *d)
 {
-  char (*nums)[2][32] = urbac__malloc((n + 1) * sizeof *nums);
+  char(*nums)[2][32] = urbac__malloc((n + 1) * sizeof *nums);
   const char **params = urbac__malloc((BATCH * 14 + 1) * sizeof *params);
   urbac_err err = nums && params ? URBAC_OK : URBAC_ENOMEM;
   for (size_t at = 0; !err && at < n; at += BATCH) {
@@ -480,12 +504,15 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
       const urbac_audit_record *x = &r[at + i];
       snprintf(nums[at + i][0], 32, "%llu", (unsigned long long)x->seq);
       snprintf(nums[at + i][1], 32, "%llu", (unsigned long long)x->revision);
-      const char *row[] = {tenant, nums[at + i][0], nums[at + i][1], x->at, x->actor, x->command, x->kind, x->object,
-                           x->before, x->after, x->prev_hash, x->hash, x->state, x->mac};
+      const char *row[] = {tenant,       nums[at + i][0], nums[at + i][1], x->at,     x->actor,
+                           x->command,   x->kind,         x->object,       x->before, x->after,
+                           x->prev_hash, x->hash,         x->state,        x->mac};
       memcpy(&params[i * 14], row, sizeof row);
     }
-    char *sql = values_sql("INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before, after,"
-                           " prev_hash, hash, state, mac) VALUES", "", rows, 14);
+    char *sql = values_sql(
+        "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before, after,"
+        " prev_hash, hash, state, mac) VALUES",
+        "", rows, 14);
     err = sql ? run(p, sql, (int)(rows * 14), params, NULL, d, "cannot write the audit log") : URBAC_ENOMEM;
     urbac__free(sql);
   }
@@ -503,14 +530,24 @@ static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, v
 {
   PGresult *r = NULL;
   const char *params[] = {tenant};
-  urbac_err err = run(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
-                         " hash, state, mac FROM audit WHERE tenant = $1 ORDER BY n", 1, params, &r, d,
-                      "cannot read the audit log");
+  urbac_err err = run(p,
+                      "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
+                      " hash, state, mac FROM audit WHERE tenant = $1 ORDER BY n",
+                      1, params, &r, d, "cannot read the audit log");
   for (int i = 0; !err && i < PQntuples(r); i++) {
-    urbac_audit_record a = {strtoull(PQgetvalue(r, i, 0), NULL, 10), strtoull(PQgetvalue(r, i, 1), NULL, 10),
-                            PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
-                            PQgetvalue(r, i, 6), value_or_null(r, i, 7), value_or_null(r, i, 8), PQgetvalue(r, i, 9),
-                            PQgetvalue(r, i, 10), value_or_null(r, i, 11), value_or_null(r, i, 12)};
+    urbac_audit_record a = {strtoull(PQgetvalue(r, i, 0), NULL, 10),
+                            strtoull(PQgetvalue(r, i, 1), NULL, 10),
+                            PQgetvalue(r, i, 2),
+                            PQgetvalue(r, i, 3),
+                            PQgetvalue(r, i, 4),
+                            PQgetvalue(r, i, 5),
+                            PQgetvalue(r, i, 6),
+                            value_or_null(r, i, 7),
+                            value_or_null(r, i, 8),
+                            PQgetvalue(r, i, 9),
+                            PQgetvalue(r, i, 10),
+                            value_or_null(r, i, 11),
+                            value_or_null(r, i, 12)};
     if (cb(ctx, &a))
       break;
   }
@@ -574,9 +611,9 @@ static void db_health(const void *p, urbac_store_health *h)
 }
 
 const urbac__store_ops urbac__postgres_ops = {
-    "postgres",     accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
-    db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
-    db_objects,     db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
-    db_audit_each,  db_wait,       db_notify,     NULL, /* damaged pages surface as errors of the reads */
+    "postgres",      accepts,    db_open,       db_close,       db_schema,         db_setup,
+    db_migrate_step, db_begin,   db_commit,     db_rollback,    db_tenants,        db_tenant_get,
+    db_tenant_put,   db_objects, db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
+    db_audit_each,   db_wait,    db_notify,     NULL, /* damaged pages surface as errors of the reads */
     db_health,
 };

@@ -40,7 +40,8 @@ static const char *const steps[] = {
     "CREATE TABLE objects (tenant TEXT NOT NULL REFERENCES tenants(id), kind TEXT NOT NULL, id TEXT NOT NULL,"
     " position INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant, kind, id));"
     "CREATE TABLE audit (tenant TEXT NOT NULL REFERENCES tenants(id), seq INTEGER NOT NULL,"
-    " revision INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT NULL,"
+    " revision INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT "
+    "NULL,"
     " object TEXT NOT NULL, before TEXT, after TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
     " PRIMARY KEY (tenant, seq));",
     /* 2: the state digest and MAC of each record; the tenant's state digest and
@@ -189,7 +190,8 @@ static urbac_err db_open(const char *url, urbac_store_mode mode, void **out, urb
 /* Prepares `sql`; on failure adds the error. */
 static urbac_err prep(db *b, const char *sql, sqlite3_stmt **st, urbac_diag *d)
 {
-  return sqlite3_prepare_v2(b->h, sql, -1, st, NULL) == SQLITE_OK ? URBAC_OK : fail(b, d, "store query failed");
+  return sqlite3_prepare_v2(b->h, sql, -1, st, NULL) == SQLITE_OK ? URBAC_OK
+                                                                  : fail(b, d, "store query failed");
 }
 
 static urbac_err db_schema(void *p, int *version, urbac_diag *d)
@@ -197,7 +199,8 @@ static urbac_err db_schema(void *p, int *version, urbac_diag *d)
   db *b = p;
   sqlite3_stmt *st = NULL;
   int tables = 0, ours = 0;
-  urbac_err err = prep(b, "SELECT count(*), sum(name = 'urbac_schema') FROM sqlite_master WHERE type = 'table'", &st, d);
+  urbac_err err =
+      prep(b, "SELECT count(*), sum(name = 'urbac_schema') FROM sqlite_master WHERE type = 'table'", &st, d);
   if (!err && sqlite3_step(st) == SQLITE_ROW) {
     tables = sqlite3_column_int(st, 0);
     ours = sqlite3_column_int(st, 1);
@@ -219,7 +222,8 @@ static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
   char record[128];
   if (version < 1 || version > URBAC__SCHEMA_VERSION)
     return URBAC_EINVAL;
-  snprintf(record, sizeof record, "INSERT INTO urbac_schema VALUES (%d, strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'));", version);
+  snprintf(record, sizeof record,
+           "INSERT INTO urbac_schema VALUES (%d, strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'));", version);
   urbac_err err = exec(b, "BEGIN IMMEDIATE", d, "cannot start the migration");
   if (!err)
     err = exec(b, steps[version], d, "migration failed");
@@ -288,8 +292,8 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
 {
   sqlite3_stmt *st = NULL;
   memset(row, 0, sizeof *row);
-  urbac_err err =
-      prep(p, "SELECT revision, audit_seq, audit_hash, state_hash, audit_key FROM tenants WHERE id = ?", &st, d);
+  urbac_err err = prep(
+      p, "SELECT revision, audit_seq, audit_hash, state_hash, audit_key FROM tenants WHERE id = ?", &st, d);
   if (!err) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -311,9 +315,10 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
 static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_row *row, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET revision = ?2,"
-                          " audit_seq = ?3, audit_hash = ?4, state_hash = ?5, audit_key = ?6",
+  urbac_err err = prep(p,
+                       "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET revision = ?2,"
+                       " audit_seq = ?3, audit_hash = ?4, state_hash = ?5, audit_key = ?6",
                        &st, d);
   if (!err) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
@@ -329,26 +334,30 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
   return err;
 }
 
-static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n, urbac_diag *d)
+static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n,
+                            urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
   size_t cap = 0;
   *out = NULL;
   *n = 0;
   /* the keys through the primary key's (tenant, kind) prefix */
-  urbac_err err = prep(p, keys ? "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind = 'apiKey'"
-                                 " ORDER BY position, kind, id"
-                               : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
-                                 " ORDER BY position, kind, id",
-                       &st, d);
+  urbac_err err =
+      prep(p,
+           keys ? "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind = 'apiKey'"
+                  " ORDER BY position, kind, id"
+                : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
+                  " ORDER BY position, kind, id",
+           &st, d);
   int rc = SQLITE_DONE;
   if (!err)
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
   while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *kind = col(st, 0), *known = urbac__object_kind(kind);
     if (!known || !col(st, 1) || !col(st, 2)) {
-      err = urbac__diag_add(d, URBAC_ESTORE, ((db *)p)->path, 0, 0, NULL, "tenant '%s': a stored object of unknown kind '%s' or without id or body",
-                            tenant, kind ? kind : "(null)");
+      err = urbac__diag_add(d, URBAC_ESTORE, ((db *)p)->path, 0, 0, NULL,
+                            "tenant '%s': a stored object of unknown kind '%s' or without id or body", tenant,
+                            kind ? kind : "(null)");
       break;
     }
     if (URBAC_GROW(*out, cap, *n + 1)) {
@@ -375,11 +384,15 @@ static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__objec
   return err;
 }
 
-static urbac_err db_object_put(void *p, const char *tenant, const urbac__object *o, int64_t position, urbac_diag *d)
+static urbac_err db_object_put(void *p, const char *tenant, const urbac__object *o, int64_t position,
+                               urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "INSERT INTO objects VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(tenant, kind, id) DO UPDATE SET"
-                          " position = ?4, body = ?5", &st, d);
+  urbac_err err =
+      prep(p,
+           "INSERT INTO objects VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(tenant, kind, id) DO UPDATE SET"
+           " position = ?4, body = ?5",
+           &st, d);
   if (!err) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
@@ -394,11 +407,15 @@ static urbac_err db_object_put(void *p, const char *tenant, const urbac__object 
 }
 
 /* One statement, prepared once, for every row. */
-static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object *const *o, size_t n, urbac_diag *d)
+static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object *const *o, size_t n,
+                                urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "INSERT INTO objects VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(tenant, kind, id) DO UPDATE SET"
-                          " position = ?4, body = ?5", &st, d);
+  urbac_err err =
+      prep(p,
+           "INSERT INTO objects VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(tenant, kind, id) DO UPDATE SET"
+           " position = ?4, body = ?5",
+           &st, d);
   for (size_t i = 0; !err && i < n; i++) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, o[i]->kind, -1, SQLITE_STATIC);
@@ -413,7 +430,8 @@ static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object
   return err;
 }
 
-static urbac_err db_object_delete(void *p, const char *tenant, const char *kind, const char *id, urbac_diag *d)
+static urbac_err db_object_delete(void *p, const char *tenant, const char *kind, const char *id,
+                                  urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
   urbac_err err = prep(p, "DELETE FROM objects WHERE tenant = ? AND kind = ? AND id = ?", &st, d);
@@ -428,14 +446,17 @@ static urbac_err db_object_delete(void *p, const char *tenant, const char *kind,
   return err;
 }
 
-static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d)
+static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n,
+                                   urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before,"
-                          " after, prev_hash, hash, state, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       &st, d);
+  urbac_err err =
+      prep(p,
+           "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before,"
+           " after, prev_hash, hash, state, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           &st, d);
   for (size_t k = 0; !err && k < n; k++) {
-    const char *text[] = {r[k].at,     r[k].actor,     r[k].command, r[k].kind,  r[k].object, r[k].before,
+    const char *text[] = {r[k].at,    r[k].actor,     r[k].command, r[k].kind,  r[k].object, r[k].before,
                           r[k].after, r[k].prev_hash, r[k].hash,    r[k].state, r[k].mac};
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)r[k].seq);
@@ -453,16 +474,27 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
 static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
-                          " hash, state, mac FROM audit WHERE tenant = ? ORDER BY rowid", &st, d);
+  urbac_err err = prep(p,
+                       "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
+                       " hash, state, mac FROM audit WHERE tenant = ? ORDER BY rowid",
+                       &st, d);
   int rc = SQLITE_DONE;
   if (!err)
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
   while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    urbac_audit_record r = {(uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1), col(st, 2) ? col(st, 2) : "",
-                            col(st, 3) ? col(st, 3) : "", col(st, 4) ? col(st, 4) : "", col(st, 5) ? col(st, 5) : "",
-                            col(st, 6) ? col(st, 6) : "", col(st, 7), col(st, 8), col(st, 9) ? col(st, 9) : "",
-                            col(st, 10) ? col(st, 10) : "", col(st, 11), col(st, 12)};
+    urbac_audit_record r = {(uint64_t)sqlite3_column_int64(st, 0),
+                            (uint64_t)sqlite3_column_int64(st, 1),
+                            col(st, 2) ? col(st, 2) : "",
+                            col(st, 3) ? col(st, 3) : "",
+                            col(st, 4) ? col(st, 4) : "",
+                            col(st, 5) ? col(st, 5) : "",
+                            col(st, 6) ? col(st, 6) : "",
+                            col(st, 7),
+                            col(st, 8),
+                            col(st, 9) ? col(st, 9) : "",
+                            col(st, 10) ? col(st, 10) : "",
+                            col(st, 11),
+                            col(st, 12)};
     if (cb(ctx, &r)) {
       rc = SQLITE_DONE;
       break;
@@ -519,8 +551,8 @@ static void db_health(const void *p, urbac_store_health *h)
 }
 
 const urbac__store_ops urbac__sqlite_ops = {
-    "sqlite",       accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
-    db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
-    db_objects,     db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
-    db_audit_each,  db_wait,       db_notify,     db_integrity,  db_health,
+    "sqlite",        accepts,    db_open,       db_close,       db_schema,         db_setup,
+    db_migrate_step, db_begin,   db_commit,     db_rollback,    db_tenants,        db_tenant_get,
+    db_tenant_put,   db_objects, db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
+    db_audit_each,   db_wait,    db_notify,     db_integrity,   db_health,
 };

@@ -20,7 +20,6 @@
 
 static const urbac__store_ops *const backends[] = {&urbac__postgres_ops, &urbac__sqlite_ops};
 
-
 struct urbac_plan {
   uint64_t revision;
   size_t *moved; /* unchanged objects (indices into want) whose place in the file changed */
@@ -130,10 +129,10 @@ urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store *
     if (backends[i]->accepts(url))
       store->ops = backends[i];
   urbac_err err = store->ops ? store->ops->open(url, mode, &store->db, d)
-                         : urbac__diag_add(d, URBAC_EINVAL, shown, 0, 0, NULL,
-                                           "not a store URL this urbac knows: a SQLite file path, "
-                                           "sqlite:///ABSOLUTE/PATH, sqlite:RELATIVE/PATH, a file: URI, "
-                                           "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
+                             : urbac__diag_add(d, URBAC_EINVAL, shown, 0, 0, NULL,
+                                               "not a store URL this urbac knows: a SQLite file path, "
+                                               "sqlite:///ABSOLUTE/PATH, sqlite:RELATIVE/PATH, a file: URI, "
+                                               "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
   if (!err)
     err = store->ops->schema(store->db, &version, d);
   if (!err && version < 0)
@@ -153,7 +152,10 @@ urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store *
   return URBAC_OK;
 }
 
-void urbac_store_health_get(const urbac_store *store, urbac_store_health *h) { store->ops->health(store->db, h); }
+void urbac_store_health_get(const urbac_store *store, urbac_store_health *h)
+{
+  store->ops->health(store->db, h);
+}
 
 void urbac_store_close(urbac_store *store)
 {
@@ -195,8 +197,8 @@ urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d)
   return err;
 }
 
-urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o, size_t *n,
-                              urbac_diag *d)
+urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o,
+                               size_t *n, urbac_diag *d)
 {
   return store->ops->objects(store->db, tenant, keys, o, n, d);
 }
@@ -302,7 +304,10 @@ void urbac_plan_free(urbac_plan *p)
 }
 
 size_t urbac_plan_count(const urbac_plan *p) { return p->n; }
-const urbac_change *urbac_plan_change(const urbac_plan *p, size_t i) { return i < p->n ? &p->changes[i] : NULL; }
+const urbac_change *urbac_plan_change(const urbac_plan *p, size_t i)
+{
+  return i < p->n ? &p->changes[i] : NULL;
+}
 uint64_t urbac_plan_revision(const urbac_plan *p) { return p->revision; }
 
 static urbac_err add_change(urbac_plan *p, urbac_change_op op, const urbac__object *o, const char *before,
@@ -351,7 +356,8 @@ static urbac_err diff(urbac_plan *p)
       err = add_change(p, URBAC_CREATE, &p->want[i], NULL, p->want[i].body);
     else if ((kept[h] = true, strcmp(p->have[h].body, p->want[i].body) != 0))
       err = add_change(p, URBAC_UPDATE, &p->want[i], p->have[h].body, p->want[i].body);
-    else if (p->have[h].position != p->want[i].position) { /* the same object in another place: not a change */
+    else if (p->have[h].position !=
+             p->want[i].position) { /* the same object in another place: not a change */
       if (URBAC_GROW(p->moved, p->cap_moved, p->nmoved + 1))
         err = URBAC_ENOMEM;
       else
@@ -368,8 +374,8 @@ static urbac_err diff(urbac_plan *p)
 }
 
 /* Reads the tenant and computes the plan, inside the caller's transaction. */
-static urbac_err plan_in_tx(urbac_store *store, const urbac_model *want, urbac_plan *p, urbac__tenant_row *row,
-                            urbac_diag *d)
+static urbac_err plan_in_tx(urbac_store *store, const urbac_model *want, urbac_plan *p,
+                            urbac__tenant_row *row, urbac_diag *d)
 {
   const char *tenant = urbac_model_tenant(want);
   urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
@@ -428,8 +434,8 @@ static urbac_err write_moves(urbac_store *store, const char *tenant, const urbac
 
 /* Writes every change, in bulk, and one audit record per change, chained;
  * advances the row's chain head and state digest. */
-static urbac_err write_changes(urbac_store *store, const char *tenant, const urbac_plan *p, const urbac_write *w,
-                               urbac__tenant_row *row, urbac_diag *d)
+static urbac_err write_changes(urbac_store *store, const char *tenant, const urbac_plan *p,
+                               const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
 {
   char at[32];
   const urbac__object **puts = urbac__malloc((p->n + 1) * sizeof *puts);
@@ -448,9 +454,19 @@ static urbac_err write_changes(urbac_store *store, const char *tenant, const urb
       err = store->ops->object_delete(store->db, tenant, c->kind, c->id, d);
     else
       puts[nputs++] = &p->want[p->want_of[i]];
-    recs[i] = (urbac_audit_record){row->audit_seq + 1, row->revision + 1, at, w->actor ? w->actor : "unknown",
-                                   w->command ? w->command : "", c->kind, c->id, c->before, c->after,
-                                   NULL, NULL, NULL, NULL};
+    recs[i] = (urbac_audit_record){row->audit_seq + 1,
+                                   row->revision + 1,
+                                   at,
+                                   w->actor ? w->actor : "unknown",
+                                   w->command ? w->command : "",
+                                   c->kind,
+                                   c->id,
+                                   c->before,
+                                   c->after,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL};
     if (!err)
       err = urbac__audit_chain(store, row, &recs[i], &sums[i]);
   }
@@ -464,15 +480,26 @@ static urbac_err write_changes(urbac_store *store, const char *tenant, const urb
   return err;
 }
 
-urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
-                                   const char *kind, const char *id, const char *before, const char *after,
-                                   urbac_diag *d)
+urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urbac__tenant_row *row,
+                                    const urbac_write *w, const char *kind, const char *id,
+                                    const char *before, const char *after, urbac_diag *d)
 {
   char at[32];
   urbac__audit_sums sums;
   urbac__utc_now(at, sizeof at);
-  urbac_audit_record r = {row->audit_seq + 1, row->revision, at, w->actor ? w->actor : "unknown",
-                          w->command ? w->command : "", kind, id, before, after, NULL, NULL, NULL, NULL};
+  urbac_audit_record r = {row->audit_seq + 1,
+                          row->revision,
+                          at,
+                          w->actor ? w->actor : "unknown",
+                          w->command ? w->command : "",
+                          kind,
+                          id,
+                          before,
+                          after,
+                          NULL,
+                          NULL,
+                          NULL,
+                          NULL};
   urbac_err err = urbac__audit_writer_key(store, tenant, row, d);
   if (!err && !row->state_hash[0])
     err = urbac__audit_state_of_rows(store, tenant, row->state_hash, d);
@@ -486,16 +513,17 @@ urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urba
 }
 
 /* Plans and writes `want`, inside a write transaction the caller began. */
-static urbac_err apply_locked(urbac_store *store, const urbac_model *want, const urbac_write *w, urbac__tenant_row *row,
-                              urbac_diag *d)
+static urbac_err apply_locked(urbac_store *store, const urbac_model *want, const urbac_write *w,
+                              urbac__tenant_row *row, urbac_diag *d)
 {
   const char *tenant = urbac_model_tenant(want);
   urbac_plan *p = urbac__calloc(1, sizeof *p);
   urbac_err err = p ? plan_in_tx(store, want, p, row, d) : URBAC_ENOMEM;
   if (!err && w->if_revision && p->revision != w->revision)
-    err = urbac__diag_add(d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
-                          "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it again",
-                          tenant, (unsigned long long)p->revision, (unsigned long long)w->revision);
+    err = urbac__diag_add(
+        d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
+        "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it again", tenant,
+        (unsigned long long)p->revision, (unsigned long long)w->revision);
   if (!err && p->n && store->check) /* the caller's last word on what the tenant would become */
     err = store->check(store->check_ctx, want, d);
   if (!err && p->n) {
@@ -547,8 +575,8 @@ static urbac_err finish(urbac_store *store, urbac_err err, const char *tenant, c
   return err;
 }
 
-urbac_err urbac_store_apply(urbac_store *store, const urbac_model *want, const urbac_write *w, uint64_t *revision,
-                            urbac_diag *d)
+urbac_err urbac_store_apply(urbac_store *store, const urbac_model *want, const urbac_write *w,
+                            uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac_err err = urbac__store_need_schema(store, d);
@@ -572,8 +600,8 @@ static int filtered(void *ctx, const urbac_audit_record *r)
 {
   filter_ctx *c = ctx;
   const urbac_audit_filter *f = c->f;
-  if (f && ((f->object && strcmp(f->object, r->object) != 0) || (f->actor && strcmp(f->actor, r->actor) != 0) ||
-            (f->since && strcmp(r->at, f->since) < 0)))
+  if (f && ((f->object && strcmp(f->object, r->object) != 0) ||
+            (f->actor && strcmp(f->actor, r->actor) != 0) || (f->since && strcmp(r->at, f->since) < 0)))
     return 0;
   if (strcmp(r->kind, URBAC__KIND_API_KEY) != 0)
     return c->cb(c->ctx, r);
@@ -610,8 +638,8 @@ urbac_err urbac_store_audit(urbac_store *store, const char *tenant, const urbac_
 
 /* ---------------------------------------------------------------- objects */
 
-urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
-                           size_t *n, urbac_diag *d)
+urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, urbac__tenant_row *row,
+                            urbac__object **o, size_t *n, urbac_diag *d)
 {
   urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
   if (!err && !row->exists)
@@ -635,8 +663,8 @@ static urbac_err snapshot_objects(urbac_store *store, const char *tenant, urbac_
   return err;
 }
 
-urbac_err urbac_store_get(urbac_store *store, const char *tenant, const char *kind, const char *id, char **json,
-                          uint64_t *revision, urbac_diag *d)
+urbac_err urbac_store_get(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                          char **json, uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
@@ -669,7 +697,8 @@ urbac_err urbac_store_list(urbac_store *store, const char *tenant, const char *k
 }
 
 /* The tenant's objects with one replaced, added or removed. */
-static urbac_err edit_objects(urbac__object **o, size_t *n, const char *kind, const char *id, const char *json)
+static urbac_err edit_objects(urbac__object **o, size_t *n, const char *kind, const char *id,
+                              const char *json)
 {
   size_t i = 0, cap = *n;
   int64_t last = -1;
@@ -724,21 +753,23 @@ static bool has_object(const urbac_model *m, const char *kind, const char *id, u
 }
 
 /* Applies each put to the object list; says which failed. */
-static urbac_err edit_all(urbac__object **o, size_t *n, const char *tenant, const urbac_object_put *puts, size_t np,
-                          urbac_diag *d)
+static urbac_err edit_all(urbac__object **o, size_t *n, const char *tenant, const urbac_object_put *puts,
+                          size_t np, urbac_diag *d)
 {
   for (size_t i = 0; i < np; i++) {
     urbac_err err = edit_objects(o, n, puts[i].kind, puts[i].id, puts[i].json);
     if (err == URBAC_ENOTFOUND)
-      return urbac__diag_add(d, err, NULL, 0, 0, NULL, "tenant '%s' has no %s '%s'", tenant, puts[i].kind, puts[i].id);
+      return urbac__diag_add(d, err, NULL, 0, 0, NULL, "tenant '%s' has no %s '%s'", tenant, puts[i].kind,
+                             puts[i].id);
     if (err)
-      return urbac__diag_add(d, err, NULL, 0, 0, NULL, "cannot change %s '%s' (unknown kind?)", puts[i].kind, puts[i].id);
+      return urbac__diag_add(d, err, NULL, 0, 0, NULL, "cannot change %s '%s' (unknown kind?)", puts[i].kind,
+                             puts[i].id);
   }
   return URBAC_OK;
 }
 
-urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urbac_object_put *puts, size_t np,
-                               const urbac_write *w, uint64_t *revision, urbac_diag *d)
+urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urbac_object_put *puts,
+                               size_t np, const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
@@ -753,12 +784,14 @@ urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urb
   err = urbac__store_read(store, tenant, false, &row, &o, &n, d);
   if (!err)
     err = edit_all(&o, &n, tenant, puts, np, d);
-  snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "", np ? puts[0].id : "");
+  snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "",
+           np ? puts[0].id : "");
   if (!err)
     err = urbac__model_from_objects(tenant, o, n, name, &m, d);
   for (size_t i = 0; i < np && !err; i++)
     if (puts[i].json && !has_object(m, puts[i].kind, puts[i].id, &err) && !err)
-      err = urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, NULL, "the %s given does not have the id '%s'", puts[i].kind, puts[i].id);
+      err = urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, NULL, "the %s given does not have the id '%s'",
+                            puts[i].kind, puts[i].id);
   if (!err)
     err = apply_locked(store, m, w, &row, d);
   urbac__objects_free(o, n);
@@ -771,8 +804,8 @@ urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urb
   return err;
 }
 
-urbac_err urbac_store_put(urbac_store *store, const char *tenant, const char *kind, const char *id, const char *json,
-                          const urbac_write *w, uint64_t *revision, urbac_diag *d)
+urbac_err urbac_store_put(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                          const char *json, const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   urbac_object_put one = {kind, id, json};
   return urbac_store_put_many(store, tenant, &one, 1, w, revision, d);

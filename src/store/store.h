@@ -18,7 +18,7 @@
 typedef struct urbac__tenant_row {
   bool exists;
   uint64_t revision;
-  uint64_t audit_seq;             /* the last audit record's sequence number */
+  uint64_t audit_seq;               /* the last audit record's sequence number */
   char audit_hash[URBAC__HASH_HEX]; /* and its hash: the chain's head */
   /* the digest of the tenant's rows as of the head ("": written before schema 2) */
   char state_hash[URBAC__HASH_HEX];
@@ -44,11 +44,15 @@ typedef struct urbac__store_ops {
   urbac_err (*tenant_get)(void *db, const char *tenant, urbac__tenant_row *row, urbac_diag *d);
   urbac_err (*tenant_put)(void *db, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
   /* the tenant's objects (keys false) or its API keys (keys true), in position order */
-  urbac_err (*objects)(void *db, const char *tenant, bool keys, urbac__object **out, size_t *n, urbac_diag *d);
-  urbac_err (*object_put)(void *db, const char *tenant, const urbac__object *o, int64_t position, urbac_diag *d);
+  urbac_err (*objects)(void *db, const char *tenant, bool keys, urbac__object **out, size_t *n,
+                       urbac_diag *d);
+  urbac_err (*object_put)(void *db, const char *tenant, const urbac__object *o, int64_t position,
+                          urbac_diag *d);
   /* many objects (each at its own position) and many audit records, in bulk */
-  urbac_err (*objects_put)(void *db, const char *tenant, const urbac__object *const *o, size_t n, urbac_diag *d);
-  urbac_err (*audit_put_many)(void *db, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d);
+  urbac_err (*objects_put)(void *db, const char *tenant, const urbac__object *const *o, size_t n,
+                           urbac_diag *d);
+  urbac_err (*audit_put_many)(void *db, const char *tenant, const urbac_audit_record *r, size_t n,
+                              urbac_diag *d);
   urbac_err (*object_delete)(void *db, const char *tenant, const char *kind, const char *id, urbac_diag *d);
   urbac_err (*audit_each)(void *db, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d);
   /* waits up to `ms` for a write to any tenant (SQLite: sleeps; PostgreSQL: LISTEN) */
@@ -83,18 +87,18 @@ struct urbac_store {
 urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d);
 /* The tenant's objects (keys false) or its API keys (keys true), read in the
  * caller's transaction. */
-urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o, size_t *n,
-                              urbac_diag *d);
+urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o,
+                               size_t *n, urbac_diag *d);
 /* Reads the tenant's row and its objects (or keys), in the caller's transaction;
  * URBAC_ENOTFOUND when the store has no such tenant. */
-urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
-                           size_t *n, urbac_diag *d);
+urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, urbac__tenant_row *row,
+                            urbac__object **o, size_t *n, urbac_diag *d);
 /* Appends one audit record at the tenant's current revision (a change outside
  * the tenant itself, such as an API key) and advances the chain head in `row`
  * and in the store; inside the caller's write transaction. */
-urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
-                                   const char *kind, const char *id, const char *before, const char *after,
-                                   urbac_diag *d);
+urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urbac__tenant_row *row,
+                                    const urbac_write *w, const char *kind, const char *id,
+                                    const char *before, const char *after, urbac_diag *d);
 /* Commits the write transaction after `err` is OK (then writes the chain's new
  * head to the witness), rolls it back otherwise. */
 urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *tenant,

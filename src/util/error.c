@@ -40,8 +40,8 @@ static entry *slot(urbac_diag *d, size_t i) { return i ? &d->items[i - 1] : &d->
 const char *urbac_strerror(urbac_err err)
 {
   switch (err) {
-#define URBAC__ERR_TEXT(name, value, text)                                                         \
-  case URBAC_##name:                                                                               \
+#define URBAC__ERR_TEXT(name, value, text)                                                                   \
+  case URBAC_##name:                                                                                         \
     return text;
     URBAC_ERRORS(URBAC__ERR_TEXT)
 #undef URBAC__ERR_TEXT
@@ -52,8 +52,8 @@ const char *urbac_strerror(urbac_err err)
 const char *urbac_err_name(urbac_err err)
 {
   switch (err) {
-#define URBAC__ERR_NAME(name, value, text)                                                         \
-  case URBAC_##name:                                                                               \
+#define URBAC__ERR_NAME(name, value, text)                                                                   \
+  case URBAC_##name:                                                                                         \
     return #name;
     URBAC_ERRORS(URBAC__ERR_NAME)
 #undef URBAC__ERR_NAME
@@ -124,8 +124,8 @@ static bool pack_first(urbac_diag *d, const char *msg, const char *file, const c
   return true;
 }
 
-urbac_err urbac__diag_vadd(urbac_diag *d, urbac_err code, const char *file, uint32_t line,
-                           uint32_t col, const char *path, const char *fmt, va_list ap)
+urbac_err urbac__diag_vadd(urbac_diag *d, urbac_err code, const char *file, uint32_t line, uint32_t col,
+                           const char *path, const char *fmt, va_list ap)
 {
   char msg[1024];
   if (!d)
@@ -156,8 +156,8 @@ urbac_err urbac__diag_vadd(urbac_diag *d, urbac_err code, const char *file, uint
   return code;
 }
 
-urbac_err urbac__diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line,
-                          uint32_t col, const char *path, const char *fmt, ...)
+urbac_err urbac__diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line, uint32_t col,
+                          const char *path, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -167,7 +167,7 @@ urbac_err urbac__diag_add(urbac_diag *d, urbac_err code, const char *file, uint3
 }
 
 urbac_err urbac_diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line, uint32_t col,
-                          const char *path, const char *fmt, ...)
+                         const char *path, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);

@@ -43,8 +43,7 @@ static size_t find(const urbac__intern *t, const void *p, size_t len, uint64_t h
   size_t i = h & t->mask;
   while (t->slots[i]) {
     uint32_t id = t->slots[i] - 1;
-    if (t->hashes[i] == h && t->off[id + 1] - t->off[id] == len &&
-        memcmp(t->arena + t->off[id], p, len) == 0)
+    if (t->hashes[i] == h && t->off[id + 1] - t->off[id] == len && memcmp(t->arena + t->off[id], p, len) == 0)
       return i;
     i = (i + 1) & t->mask;
   }

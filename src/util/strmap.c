@@ -65,8 +65,7 @@ static urbac_err rehash(urbac__strmap *m)
   return URBAC_OK;
 }
 
-urbac_err urbac__strmap_put(urbac__strmap *m, const char *key, size_t len, uint32_t value,
-                            uint32_t *existing)
+urbac_err urbac__strmap_put(urbac__strmap *m, const char *key, size_t len, uint32_t value, uint32_t *existing)
 {
   if (len > UINT32_MAX || value == UINT32_MAX)
     return URBAC_ELIMIT;

@@ -18,12 +18,12 @@
 /* ---------------------------------------------------------------- limits */
 /* Everything that grows from input is bounded here; hitting one is URBAC_ELIMIT. */
 #define URBAC_MAX_FILE_BYTES (256u * 1024u * 1024u)
-#define URBAC_MAX_NAME_BYTES 1024u   /* an id, a name, a permission string */
-#define URBAC_MAX_TEXT_BYTES 65536u  /* a description */
-#define URBAC_MAX_OBJECTS 10000000u  /* users, groups, devices, members, ... */
-#define URBAC_MAX_DEPTH 64u          /* YAML/JSON nesting */
+#define URBAC_MAX_NAME_BYTES 1024u  /* an id, a name, a permission string */
+#define URBAC_MAX_TEXT_BYTES 65536u /* a description */
+#define URBAC_MAX_OBJECTS 10000000u /* users, groups, devices, members, ... */
+#define URBAC_MAX_DEPTH 64u         /* YAML/JSON nesting */
 #define URBAC_MAX_DEVICE_GROUPS 65535u
-#define URBAC_MAX_ERRORS 1000u       /* diagnostics kept per load */
+#define URBAC_MAX_ERRORS 1000u /* diagnostics kept per load */
 #define URBAC_MAX_QUERY_LINE 8192u
 
 /* ---------------------------------------------------------------- assert */
@@ -55,11 +55,10 @@ urbac_err urbac__grow(void **items, size_t *cap, size_t need, size_t size);
 /* Adds one error to `d` (NULL: ignored). `file` and `path` may be NULL. Returns
  * `code` so callers can write `return urbac__diag_add(...)`. Never fails: when
  * memory runs out the message is dropped and the count still says an error happened. */
-urbac_err urbac__diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line,
-                          uint32_t col, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-urbac_err urbac__diag_vadd(urbac_diag *d, urbac_err code, const char *file, uint32_t line,
-                           uint32_t col, const char *path, const char *fmt, va_list ap)
+urbac_err urbac__diag_add(urbac_diag *d, urbac_err code, const char *file, uint32_t line, uint32_t col,
+                          const char *path, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+urbac_err urbac__diag_vadd(urbac_diag *d, urbac_err code, const char *file, uint32_t line, uint32_t col,
+                           const char *path, const char *fmt, va_list ap)
     __attribute__((format(printf, 7, 0)));
 /* Reports `code` (not URBAC_OK) from a step that has no message of its own, as
  * "WHAT: <code's description>" ("explaining: out of memory"). Returns `code`. */
@@ -114,11 +113,7 @@ bool urbac__strmap_get(const urbac__strmap *m, const char *key, size_t len, uint
 /* ---------------------------------------------------------------- bitsets */
 static inline size_t urbac__bits_words(size_t nbits) { return (nbits + 63u) / 64u; }
 static inline void urbac__bit_set(uint64_t *w, size_t i) { w[i >> 6] |= 1ull << (i & 63u); }
-static inline bool urbac__bit_test(const uint64_t *w, size_t i)
-{
-  return (w[i >> 6] >> (i & 63u)) & 1u;
-}
-
+static inline bool urbac__bit_test(const uint64_t *w, size_t i) { return (w[i >> 6] >> (i & 63u)) & 1u; }
 
 /* ---------------------------------------------------------------- interning */
 /* Gives equal byte strings one dense id (0, 1, 2, ...). Blobs are copied into an
@@ -126,7 +121,7 @@ static inline bool urbac__bit_test(const uint64_t *w, size_t i)
 typedef struct urbac__intern {
   char *arena;
   size_t arena_len, arena_cap;
-  size_t *off;      /* id -> offset; blob i spans off[i] .. off[i+1] */
+  size_t *off; /* id -> offset; blob i spans off[i] .. off[i+1] */
   size_t n, cap_off;
   uint32_t *slots;  /* id + 1; 0 is empty */
   uint64_t *hashes; /* hash per slot */

@@ -13,7 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "urbac/store.h"
 #include "urbac/urbac.h"
@@ -69,7 +70,8 @@ static inline const char *diag_msg(const urbac_diag *d)
 }
 
 /* Resolves a question; the test fails when it cannot be parsed. */
-static inline urbac_query ask(tenant *t, const char *user, const char *perm, const char *wl, const char *scope)
+static inline urbac_query ask(tenant *t, const char *user, const char *perm, const char *wl,
+                              const char *scope)
 {
   urbac_query q;
   urbac_question question = {urbac_str_of(user), urbac_str_of(perm), urbac_str_of(wl), urbac_str_of(scope)};
@@ -127,13 +129,13 @@ static inline char *load_errors(const char *yaml)
 }
 
 /* Asserts that the errors of `yaml` contain `needle`, printing them if not. */
-#define ASSERT_LOAD_ERROR(yaml, needle)                                                            \
-  do {                                                                                             \
-    char *errs_ = load_errors(yaml);                                                               \
-    if (!strstr(errs_, needle))                                                                    \
-      print_error("expected '%s' in:\n%s\n", needle, errs_);                                     \
-    assert_non_null(strstr(errs_, needle));                                                        \
-    free(errs_);                                                                                   \
+#define ASSERT_LOAD_ERROR(yaml, needle)                                                                      \
+  do {                                                                                                       \
+    char *errs_ = load_errors(yaml);                                                                         \
+    if (!strstr(errs_, needle))                                                                              \
+      print_error("expected '%s' in:\n%s\n", needle, errs_);                                                 \
+    assert_non_null(strstr(errs_, needle));                                                                  \
+    free(errs_);                                                                                             \
   } while (0)
 
 #endif

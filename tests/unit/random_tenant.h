@@ -10,13 +10,12 @@
 
 /* Knobs for tenants that avoid the documented differences between the models. */
 typedef struct tenant_shape {
-  bool no_roles;          /* no unified roles */
-  bool one_group;         /* each user in exactly one group, no nesting; MDE roles on one group each */
-  bool admin_dirroles;    /* directory roles only Global or Security administrator */
+  bool no_roles;       /* no unified roles */
+  bool one_group;      /* each user in exactly one group, no nesting; MDE roles on one group each */
+  bool admin_dirroles; /* directory roles only Global or Security administrator */
 } tenant_shape;
 
 static tenant_shape shape;
-
 
 static uint64_t rng;
 static uint32_t rnd(uint32_t n)
@@ -39,8 +38,14 @@ static void principal(char *y, size_t *plen, size_t cap, int nu, int ng)
   *plen = len;
 }
 
-static const char *const dirs[] = {"Global administrator", "Security administrator", "Global reader", "Security reader",
-                                   "Security operator", "Compliance administrator", "Compliance data administrator", "Billing admin"};
+static const char *const dirs[] = {"Global administrator",
+                                   "Security administrator",
+                                   "Global reader",
+                                   "Security reader",
+                                   "Security operator",
+                                   "Compliance administrator",
+                                   "Compliance data administrator",
+                                   "Billing admin"};
 static const char *const tags[] = {"a", "b", "c"};
 
 static void random_tenant(char *y, size_t cap, int *nusers, int *ndevices)
@@ -48,7 +53,8 @@ static void random_tenant(char *y, size_t cap, int *nusers, int *ndevices)
   size_t len = 0;
   int nu = 2 + (int)rnd(6), ng = 1 + (int)rnd(6), nd = (int)rnd(4), ndev = (int)rnd(6);
   static const char *const modes[] = {"legacy", "unified"};
-  OUT("urbac: 1\ntenant: r\nworkloads: {mde: %s, mdo: %s, mdi: %s}\nusers:\n", modes[rnd(2)], modes[rnd(2)], modes[rnd(2)]);
+  OUT("urbac: 1\ntenant: r\nworkloads: {mde: %s, mdo: %s, mdi: %s}\nusers:\n", modes[rnd(2)], modes[rnd(2)],
+      modes[rnd(2)]);
   for (int i = 0; i < nu; i++) {
     OUT("  - {id: u%d, enabled: %s, directoryRoles: [", i, rnd(8) ? "true" : "false");
     for (int k = 0, n = rnd(4) == 0 ? 1 : 0; k < n; k++)
@@ -57,7 +63,8 @@ static void random_tenant(char *y, size_t cap, int *nusers, int *ndevices)
   }
   OUT("groups:\n");
   for (int i = 0; i < ng; i++) {
-    OUT("  - {id: g%d, directoryRoles: [%s], members: [", i, rnd(6) ? "" : dirs[rnd(shape.admin_dirroles ? 2 : 8)]);
+    OUT("  - {id: g%d, directoryRoles: [%s], members: [", i,
+        rnd(6) ? "" : dirs[rnd(shape.admin_dirroles ? 2 : 8)]);
     for (int u = i, k = 0; shape.one_group && u < nu; u += ng, k++)
       OUT("%su%d", k ? ", " : "", u); /* user u is in group u mod ng only */
     for (int k = 0, n = shape.one_group ? 0 : (int)rnd(4); k < n; k++) {
@@ -113,10 +120,12 @@ static void random_tenant(char *y, size_t cap, int *nusers, int *ndevices)
     }
   }
   OUT("legacy:\n  mde:\n    roles:\n");
-  static const char *const mdeperms[] = {"View data - Security operations", "Alerts investigation", "Live response capabilities",
-                                         "Manage portal system settings", "Manage endpoint security settings in Microsoft Endpoint Manager"};
+  static const char *const mdeperms[] = {"View data - Security operations", "Alerts investigation",
+                                         "Live response capabilities", "Manage portal system settings",
+                                         "Manage endpoint security settings in Microsoft Endpoint Manager"};
   for (int r = 0, nr = (int)rnd(3); r < nr; r++)
-    OUT("      - {name: m%d, permissions: [%s, %s], groups: [g%u]}\n", r, mdeperms[rnd(5)], mdeperms[rnd(5)], rnd((uint32_t)ng));
+    OUT("      - {name: m%d, permissions: [%s, %s], groups: [g%u]}\n", r, mdeperms[rnd(5)], mdeperms[rnd(5)],
+        rnd((uint32_t)ng));
   OUT("      - {name: mx, groups: []}\n");
   OUT("  mdo:\n    roleGroups:\n      - {name: %s, members: [", rnd(2) ? "Quarantine" : "Security reader");
   principal(y, &len, cap, nu, ng);

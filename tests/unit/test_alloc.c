@@ -61,7 +61,8 @@ static urbac_err scenario(const char *yaml, bool *reported)
   if (!err && !(p = urbac_parser_new(s)))
     err = urbac_diag_add(d, URBAC_ENOMEM, NULL, 0, 0, NULL, "a parser: out of memory");
   urbac_query q;
-  const char *line = "ann\tSecurity operations \\ Security data \\ Basic live response (manage)\tmde\tdevice:d2";
+  const char *line =
+      "ann\tSecurity operations \\ Security data \\ Basic live response (manage)\tmde\tdevice:d2";
   if (!err)
     err = urbac_parse_query_line(p, line, strlen(line), &q, d);
   if (!err)

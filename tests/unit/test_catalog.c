@@ -4,8 +4,8 @@
  * variant the seeds use, levels inside names and on ids, Graph actions and
  * wildcards, and "did you mean" for unknown names.
  */
-#include "helpers.h"
 #include "catalog/catalog.h"
+#include "helpers.h"
 
 static int find(urbac_legacy_kind k, const char *text)
 {
@@ -24,7 +24,6 @@ static urbac_grant resolve_ok(const char *text)
   assert_int_equal(err, URBAC_OK);
   return g;
 }
-
 
 static void test_catalog_table(void **state)
 {
@@ -71,23 +70,32 @@ static void test_spelling_variants(void **state)
   (void)state;
   /* every pair semantics.md "Names" lists, and case / space / dash folding */
   static const char *const same[][2] = {
-      {"Security operations \\ Basic live response", "Security operations \\ Security data \\ Basic live response"},
-      {"Security operations \\ Advanced live response", "Security operations \\ Security data \\ Advanced live response"},
+      {"Security operations \\ Basic live response",
+       "Security operations \\ Security data \\ Basic live response"},
+      {"Security operations \\ Advanced live response",
+       "Security operations \\ Security data \\ Advanced live response"},
       {"Configuration \\ Security setting", "Configuration \\ Security settings"},
       {"Configuration \\ System setting", "Configuration \\ System settings"},
-      {"Security posture \\ Posture management \\ Security baseline assessment", "Security posture \\ Posture management \\ Security baselines assessment"},
-      {"Security operations\\ Security operations \\ Raw data (Email & collaboration) \\ Email content", "Security operations \\ Raw data (Email & collaboration) \\ Email content"},
+      {"Security posture \\ Posture management \\ Security baseline assessment",
+       "Security posture \\ Posture management \\ Security baselines assessment"},
+      {"Security operations\\ Security operations \\ Raw data (Email & collaboration) \\ Email content",
+       "Security operations \\ Raw data (Email & collaboration) \\ Email content"},
       {"security OPERATIONS \\security data\\    alerts", "Security operations \\ Security data \\ Alerts"},
-      {"Security posture \\ posture management \\ Remediation handling", "Security posture \\ Posture management \\ Remediation handling"},
-      {"Security operations \\ Security data \\Security data basics", "Security operations \\ Security data \\ Security data basics"},
+      {"Security posture \\ posture management \\ Remediation handling",
+       "Security posture \\ Posture management \\ Remediation handling"},
+      {"Security operations \\ Security data \\Security data basics",
+       "Security operations \\ Security data \\ Security data basics"},
       {"Alerts", "Security operations \\ Security data \\ Alerts"},
   };
   for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
     assert_int_equal(resolve_ok(same[i][0]).perm, resolve_ok(same[i][1]).perm);
   /* dash variants in legacy names: en dash, em dash and hyphen are one */
-  int a = find(URBAC_LEGACY_MDE_PERMISSION, "Vulnerability management \xe2\x80\x93 Manage security baselines assessment profiles");
-  int b = find(URBAC_LEGACY_MDE_PERMISSION, "vulnerability management - manage security baselines assessment profiles");
-  int c = find(URBAC_LEGACY_MDE_PERMISSION, "Vulnerability management \xe2\x80\x94 Manage security baselines assessment profiles");
+  int a = find(URBAC_LEGACY_MDE_PERMISSION,
+               "Vulnerability management \xe2\x80\x93 Manage security baselines assessment profiles");
+  int b = find(URBAC_LEGACY_MDE_PERMISSION,
+               "vulnerability management - manage security baselines assessment profiles");
+  int c = find(URBAC_LEGACY_MDE_PERMISSION,
+               "Vulnerability management \xe2\x80\x94 Manage security baselines assessment profiles");
   assert_true(a >= 0);
   assert_int_equal(a, b);
   assert_int_equal(a, c);
@@ -100,7 +108,8 @@ static void test_spelling_variants(void **state)
 static void test_levels(void **state)
 {
   (void)state;
-  assert_int_equal(resolve_ok("Security operations \\ Security data \\ Alerts (manage)").level, URBAC_LEVEL_MANAGE);
+  assert_int_equal(resolve_ok("Security operations \\ Security data \\ Alerts (manage)").level,
+                   URBAC_LEVEL_MANAGE);
   assert_int_equal(resolve_ok("Configuration \\ Authorization \\ (All permissions)").level, URBAC_LEVEL_ALL);
   assert_int_equal(resolve_ok("Configuration \\ Authorization (read)").level, URBAC_LEVEL_READ);
   assert_int_equal(resolve_ok("Configuration \\ Authorization").level, URBAC_LEVEL_NONE);

@@ -12,7 +12,8 @@
 
 #define HEAD "urbac: 1\ntenant: t\n"
 
-static bool explain_has(tenant *t, const char *user, const char *perm, const char *wl, const char *scope, const char *needle)
+static bool explain_has(tenant *t, const char *user, const char *perm, const char *wl, const char *scope,
+                        const char *needle)
 {
   urbac_query q = ask(t, user, perm, wl, scope);
   urbac_explanation *e = NULL;
@@ -58,22 +59,22 @@ static void test_worked_example(void **state)
 
 static const char *dg_tenant =
     HEAD "workloads: {mde: legacy}\nusers: [{id: u}]\ngroups: [{id: g, members: [u]}]\n"
-    "deviceGroups:\n"
-    "  - {id: eq, rank: 1, rules: {name: {equals: [EXACT-1]}}}\n"
-    "  - {id: sw, rank: 2, rules: {name: {startsWith: [web-]}}}\n"
-    "  - {id: ew, rank: 3, rules: {domain: {endsWith: [.lab.example]}}}\n"
-    "  - {id: co, rank: 4, rules: {os: {contains: [linux]}}}\n"
-    "  - {id: and, rank: 5, rules: {name: {startsWith: [db-]}, tags: {equals: [prod, stage]}}}\n"
-    "  - {id: empty, rank: 6}\n"
-    "  - {id: first, rank: 8, rules: {tags: {equals: [x]}}}\n"
-    "  - {id: second, rank: 7, rules: {tags: {equals: [x]}}}\n"
-    "devices:\n"
-    "  - {id: d-eq, name: exact-1}\n  - {id: d-eq2, name: exact-12}\n"
-    "  - {id: d-sw, name: WEB-01}\n  - {id: d-ew, name: n, domain: host.LAB.example}\n"
-    "  - {id: d-co, name: n, os: Ubuntu Linux 22.04}\n"
-    "  - {id: d-and, name: db-1, tags: [misc, Stage]}\n  - {id: d-and-no, name: db-2, tags: [misc]}\n"
-    "  - {id: d-rank, name: z, tags: [x]}\n  - {id: web-by-id}\n"
-    "legacy: {mde: {roles: [{name: r, permissions: [Alerts investigation], groups: [g]}]}}\n";
+         "deviceGroups:\n"
+         "  - {id: eq, rank: 1, rules: {name: {equals: [EXACT-1]}}}\n"
+         "  - {id: sw, rank: 2, rules: {name: {startsWith: [web-]}}}\n"
+         "  - {id: ew, rank: 3, rules: {domain: {endsWith: [.lab.example]}}}\n"
+         "  - {id: co, rank: 4, rules: {os: {contains: [linux]}}}\n"
+         "  - {id: and, rank: 5, rules: {name: {startsWith: [db-]}, tags: {equals: [prod, stage]}}}\n"
+         "  - {id: empty, rank: 6}\n"
+         "  - {id: first, rank: 8, rules: {tags: {equals: [x]}}}\n"
+         "  - {id: second, rank: 7, rules: {tags: {equals: [x]}}}\n"
+         "devices:\n"
+         "  - {id: d-eq, name: exact-1}\n  - {id: d-eq2, name: exact-12}\n"
+         "  - {id: d-sw, name: WEB-01}\n  - {id: d-ew, name: n, domain: host.LAB.example}\n"
+         "  - {id: d-co, name: n, os: Ubuntu Linux 22.04}\n"
+         "  - {id: d-and, name: db-1, tags: [misc, Stage]}\n  - {id: d-and-no, name: db-2, tags: [misc]}\n"
+         "  - {id: d-rank, name: z, tags: [x]}\n  - {id: web-by-id}\n"
+         "legacy: {mde: {roles: [{name: r, permissions: [Alerts investigation], groups: [g]}]}}\n";
 
 /* Which device group a device is in, found through explain's access line. */
 static void assert_in(tenant *t, const char *device, const char *dg)
@@ -102,23 +103,26 @@ static void test_device_group_matching(void **state)
   assert_in(&t, "d-co", "co");         /* contains */
   assert_in(&t, "d-and", "and");       /* AND of properties, OR of values, any tag */
   assert_in(&t, "d-and-no", "ungrouped");
-  assert_in(&t, "d-rank", "second");   /* the first by rank wins, not by file order */
-  assert_in(&t, "web-by-id", "sw");    /* a device without a name is matched by its id */
+  assert_in(&t, "d-rank", "second"); /* the first by rank wins, not by file order */
+  assert_in(&t, "web-by-id", "sw");  /* a device without a name is matched by its id */
   tenant_free(&t);
 }
 
 static const char *nest_tenant =
     HEAD "workloads: {mde: unified, mdo: unified, mdi: unified}\n"
-    "users: [{id: u}, {id: off, enabled: false, directoryRoles: [Global administrator]}, {id: v}]\n"
-    "groups:\n  - {id: g0, members: [u]}\n  - {id: g1, members: [group:g0]}\n  - {id: g2, members: [group:g1]}\n"
-    "  - {id: g3, members: [group:g2, off], directoryRoles: [Security reader]}\n  - {id: solo, members: [v]}\n"
-    "deviceGroups: [{id: a, rank: 1, rules: {tags: {equals: [a]}}}, {id: b, rank: 2, rules: {tags: {equals: [b]}}}]\n"
-    "devices: [{id: da, tags: [a]}, {id: db, tags: [b]}, {id: dx}]\n"
-    "roles:\n"
-    "  - name: Top\n    permissions: [Response]\n"
-    "    assignments: [{name: top, principals: [group:g3], dataSources: [mde], deviceGroups: [a]}]\n"
-    "  - name: Wild\n    permissions: ['microsoft.xdr/configuration/*']\n"
-    "    assignments: [{name: w, principals: [v], dataSources: all}]\n";
+         "users: [{id: u}, {id: off, enabled: false, directoryRoles: [Global administrator]}, {id: v}]\n"
+         "groups:\n  - {id: g0, members: [u]}\n  - {id: g1, members: [group:g0]}\n  - {id: g2, members: "
+         "[group:g1]}\n"
+         "  - {id: g3, members: [group:g2, off], directoryRoles: [Security reader]}\n  - {id: solo, members: "
+         "[v]}\n"
+         "deviceGroups: [{id: a, rank: 1, rules: {tags: {equals: [a]}}}, {id: b, rank: 2, rules: {tags: "
+         "{equals: [b]}}}]\n"
+         "devices: [{id: da, tags: [a]}, {id: db, tags: [b]}, {id: dx}]\n"
+         "roles:\n"
+         "  - name: Top\n    permissions: [Response]\n"
+         "    assignments: [{name: top, principals: [group:g3], dataSources: [mde], deviceGroups: [a]}]\n"
+         "  - name: Wild\n    permissions: ['microsoft.xdr/configuration/*']\n"
+         "    assignments: [{name: w, principals: [v], dataSources: all}]\n";
 
 static void test_nesting_and_directory_roles(void **state)
 {
@@ -126,10 +130,13 @@ static void test_nesting_and_directory_roles(void **state)
   tenant t = tenant_load(nest_tenant);
   /* a role assigned four levels up reaches u */
   ALLOW(&t, "u", "Response", "mde", "devicegroup:a");
-  assert_true(explain_has(&t, "u", "Response", "mde", "device:da", "u -> group g0 -> group g1 -> group g2 -> group g3 -> assignment \"top\" of role \"Top\""));
+  assert_true(
+      explain_has(&t, "u", "Response", "mde", "device:da",
+                  "u -> group g0 -> group g1 -> group g2 -> group g3 -> assignment \"top\" of role \"Top\""));
   /* directory role through a nested group */
   ALLOW(&t, "u", "Security data basics", "mdo", "");
-  assert_true(explain_has(&t, "u", "Security data basics", "mdo", "", "-> group g3 -> directory role Security reader"));
+  assert_true(explain_has(&t, "u", "Security data basics", "mdo", "",
+                          "-> group g3 -> directory role Security reader"));
   ALLOW(&t, "u", "Configuration \\ Security settings (read)", "mdi", "");
   DENY(&t, "u", "Configuration \\ Security settings (read)", "mde", "");
   /* disabled: nothing, Global administrator or not */
@@ -164,16 +171,20 @@ static void test_scopes(void **state)
   ALLOW(&t, "u", "Vulnerability management", "mde", "device:db");
   ALLOW(&t, "u", "Vulnerability management", "mde", "all");
   /* on other workloads all and any change nothing; a device is an error */
-  assert_int_equal(allowed(&t, "u", "Security data basics", "mdo", "any"), allowed(&t, "u", "Security data basics", "mdo", "all"));
+  assert_int_equal(allowed(&t, "u", "Security data basics", "mdo", "any"),
+                   allowed(&t, "u", "Security data basics", "mdo", "all"));
   urbac_query q;
   urbac_diag *d = urbac_diag_new();
-  const char *bad[][4] = {
-      {"u", "Response", "mdo", "device:da"}, {"u", "Response", "mde", "device:nope"},
-      {"u", "Response", "mde", "devicegroup:nope"}, {"u", "Response", "mde", "somewhere"},
-      {"u", "Nope", "mde", ""}, {"u", "Alerts (read)", "mde", ""}, {"u", "Response", "mdz", ""},
-      {"u", "Configuration \\ Authorization", "mde", ""}};
-  const urbac_err codes[] = {URBAC_ESCOPE, URBAC_EUNKNOWNDEVICE, URBAC_EUNKNOWNDG, URBAC_ESCOPE,
-                             URBAC_EUNKNOWNPERM, URBAC_ELEVEL, URBAC_EWORKLOAD, URBAC_ELEVEL};
+  const char *bad[][4] = {{"u", "Response", "mdo", "device:da"},
+                          {"u", "Response", "mde", "device:nope"},
+                          {"u", "Response", "mde", "devicegroup:nope"},
+                          {"u", "Response", "mde", "somewhere"},
+                          {"u", "Nope", "mde", ""},
+                          {"u", "Alerts (read)", "mde", ""},
+                          {"u", "Response", "mdz", ""},
+                          {"u", "Configuration \\ Authorization", "mde", ""}};
+  const urbac_err codes[] = {URBAC_ESCOPE,       URBAC_EUNKNOWNDEVICE, URBAC_EUNKNOWNDG, URBAC_ESCOPE,
+                             URBAC_EUNKNOWNPERM, URBAC_ELEVEL,         URBAC_EWORKLOAD,  URBAC_ELEVEL};
   const char *fields[] = {"scope",      "scope",      "scope",    "scope",
                           "permission", "permission", "workload", "permission"};
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -195,13 +206,15 @@ static void test_scopes(void **state)
 /* One tenant with a legacy and a unified configuration for each workload. */
 static const char *modes_fmt =
     HEAD "workloads: {mde: %s, mdo: %s, mdi: %s}\n"
-    "users: [{id: u}, {id: reader, directoryRoles: [Security reader]}, {id: admin, directoryRoles: [Security administrator]}]\n"
-    "groups: [{id: g, members: [u]}]\n"
-    "roles:\n  - name: Unified\n    permissions: [Email quarantine, Exception handling]\n"
-    "    assignments: [{name: a, principals: [group:g], dataSources: all}]\n"
-    "legacy:\n  mde: {roles: [{name: r, permissions: [Live response capabilities - advanced], groups: [g]}]}\n"
-    "  mdo: {roleGroups: [{name: Search and Purge, members: [u]}]}\n"
-    "  mdi: {roles: [{name: MDI viewer, members: [group:g]}]}\n";
+         "users: [{id: u}, {id: reader, directoryRoles: [Security reader]}, {id: admin, directoryRoles: "
+         "[Security administrator]}]\n"
+         "groups: [{id: g, members: [u]}]\n"
+         "roles:\n  - name: Unified\n    permissions: [Email quarantine, Exception handling]\n"
+         "    assignments: [{name: a, principals: [group:g], dataSources: all}]\n"
+         "legacy:\n  mde: {roles: [{name: r, permissions: [Live response capabilities - advanced], groups: "
+         "[g]}]}\n"
+         "  mdo: {roleGroups: [{name: Search and Purge, members: [u]}]}\n"
+         "  mdi: {roles: [{name: MDI viewer, members: [group:g]}]}\n";
 
 static tenant modes(const char *mde, const char *mdo, const char *mdi)
 {
@@ -222,7 +235,8 @@ static void test_legacy_against_unified(void **state)
   /* mde: Security reader counts only once mde is unified (the seed's note) */
   DENY(&l, "reader", "Vulnerability management", "mde", "");
   ALLOW(&u, "reader", "Vulnerability management", "mde", "");
-  assert_true(explain_has(&l, "reader", "Vulnerability management", "mde", "", "no Defender for Endpoint role"));
+  assert_true(
+      explain_has(&l, "reader", "Vulnerability management", "mde", "", "no Defender for Endpoint role"));
   /* ...while Security administrator counts in legacy mde too */
   ALLOW(&l, "admin", "Remediation handling", "mde", "any");
   ALLOW(&u, "admin", "Remediation handling", "mde", "");
@@ -255,7 +269,8 @@ static int collect_effective(void *ctx, const urbac_effective_entry *e)
   char g[256];
   urbac_grant_format(e->grant, g, sizeof g);
   size_t n = strlen(c->text);
-  snprintf(c->text + n, sizeof c->text - n, "%s|%s|%s\n", urbac_catalog_workload_id(e->workload), g, e->scope);
+  snprintf(c->text + n, sizeof c->text - n, "%s|%s|%s\n", urbac_catalog_workload_id(e->workload), g,
+           e->scope);
   return 0;
 }
 
@@ -276,7 +291,8 @@ static void test_effective_and_who_can(void **state)
   assert_int_equal(urbac_effective(t.s, urbac_snapshot_user_find(t.s, "u", 1), collect_effective, &c), 0);
   assert_non_null(strstr(c.text, "mde|Security operations \\ Security data \\ Response (manage)|a\n"));
   assert_null(strstr(c.text, "mde|Security operations \\ Security data \\ Response (manage)|all"));
-  assert_non_null(strstr(c.text, "mdo|Security operations \\ Security data \\ Security data basics (read)|all\n"));
+  assert_non_null(
+      strstr(c.text, "mdo|Security operations \\ Security data \\ Security data basics (read)|all\n"));
   collected w = {""};
   urbac_query q = ask(&t, "", "Configuration \\ Authorization (read)", "mdo", "");
   urbac_who_can(t.s, &q, collect_user, &w);
@@ -294,8 +310,8 @@ static void test_query_lines(void **state)
   tenant t = tenant_load(nest_tenant);
   urbac_query q;
   urbac_diag *d = urbac_diag_new();
-  const char *ok[] = {"u\tResponse\tmde\tdevicegroup:a", "u\tResponse\tmde\tdevicegroup:a\r", "u\tResponse\tmde",
-                      "u\tResponse\tmde\t", "zed\tResponse\tmde\tall"};
+  const char *ok[] = {"u\tResponse\tmde\tdevicegroup:a", "u\tResponse\tmde\tdevicegroup:a\r",
+                      "u\tResponse\tmde", "u\tResponse\tmde\t", "zed\tResponse\tmde\tall"};
   for (size_t i = 0; i < 5; i++)
     assert_int_equal(urbac_parse_query_line(t.p, ok[i], strlen(ok[i]), &q, d), URBAC_OK);
   assert_int_equal(urbac_diag_count(d), 0);
@@ -354,7 +370,8 @@ static void test_threads_and_batches(void **state)
           q[n++] = ask(&t, users[u], perm, urbac_catalog_workload_id(w), scopes[sc]);
         }
   /* the expected answers come from the naive evaluator, not from the engine */
-  uint8_t expected[sizeof q / sizeof q[0]], batch[sizeof q / sizeof q[0]], threaded[8][sizeof q / sizeof q[0]];
+  uint8_t expected[sizeof q / sizeof q[0]], batch[sizeof q / sizeof q[0]],
+      threaded[8][sizeof q / sizeof q[0]];
   naive *ref = naive_new(t.m);
   assert_non_null(ref);
   size_t allowed = 0;
@@ -385,10 +402,14 @@ static void test_threads_and_batches(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_worked_example),        cmocka_unit_test(test_device_group_matching),
-      cmocka_unit_test(test_nesting_and_directory_roles), cmocka_unit_test(test_scopes),
-      cmocka_unit_test(test_legacy_against_unified), cmocka_unit_test(test_effective_and_who_can),
-      cmocka_unit_test(test_query_lines),           cmocka_unit_test(test_threads_and_batches),
+      cmocka_unit_test(test_worked_example),
+      cmocka_unit_test(test_device_group_matching),
+      cmocka_unit_test(test_nesting_and_directory_roles),
+      cmocka_unit_test(test_scopes),
+      cmocka_unit_test(test_legacy_against_unified),
+      cmocka_unit_test(test_effective_and_who_can),
+      cmocka_unit_test(test_query_lines),
+      cmocka_unit_test(test_threads_and_batches),
   };
   return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

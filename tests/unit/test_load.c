@@ -34,8 +34,10 @@ static void test_syntax_and_shape(void **state)
   ASSERT_LOAD_ERROR("tenant: t\n", "EMISSING@1:1 the tenant file has no 'urbac' (required)");
   ASSERT_LOAD_ERROR("urbac: 2\ntenant: t\n", "EVERSION@1:8 format version 2 is not supported");
   ASSERT_LOAD_ERROR("urbac: one\ntenant: t\n", "ETYPE@1:8 expected a whole number");
-  ASSERT_LOAD_ERROR(HEAD "usres: []\n", "EUNKNOWNKEY@3:1 unknown key 'usres' in the tenant file; did you mean 'users'?");
-  ASSERT_LOAD_ERROR(HEAD "users:\n  - id: a\n    enabeld: true\n", "EUNKNOWNKEY@5:5 unknown key 'enabeld' in a user; did you mean 'enabled'? [users[0]]");
+  ASSERT_LOAD_ERROR(HEAD "usres: []\n",
+                    "EUNKNOWNKEY@3:1 unknown key 'usres' in the tenant file; did you mean 'users'?");
+  ASSERT_LOAD_ERROR(HEAD "users:\n  - id: a\n    enabeld: true\n",
+                    "EUNKNOWNKEY@5:5 unknown key 'enabeld' in a user; did you mean 'enabled'? [users[0]]");
   ASSERT_LOAD_ERROR(HEAD "tenant: u\n", "EDUPLICATE@3:1 key 'tenant' appears twice");
   ASSERT_LOAD_ERROR(HEAD "users: {id: a}\n", "ETYPE@3:8 a user must be a list");
   ASSERT_LOAD_ERROR(HEAD "users:\n  - id: a\n    enabled: \"true\"\n", "ETYPE@5:14 expected true or false");
@@ -54,50 +56,76 @@ static void test_syntax_and_shape(void **state)
 static void test_references(void **state)
 {
   (void)state;
-  ASSERT_LOAD_ERROR(HEAD "users: [{id: a}, {id: a}]\n", "EDUPLICATE@3:18 duplicate user id 'a' (first defined at line 3)");
-  ASSERT_LOAD_ERROR(HEAD "groups: [{id: g, members: [zz]}]\n", "EDANGLING@3:28 group 'g' names unknown user 'zz'");
-  ASSERT_LOAD_ERROR(HEAD "groups: [{id: g, members: [h]}, {id: h}]\n", "(a group of that id exists: write group:h)");
-  ASSERT_LOAD_ERROR(HEAD "groups: [{id: g, members: [group:nope]}]\n", "EDANGLING@3:28 group 'g' names unknown group 'nope'");
-  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: d, rank: 1, userAccess: [nope]}]\n", "userAccess of device group 'd' names unknown group 'nope'");
-  ASSERT_LOAD_ERROR(HEAD "roles:\n  - name: r\n    assignments:\n      - name: a\n        principals: [x]\n        dataSources: [mde]\n        deviceGroups: [dg9]\n",
+  ASSERT_LOAD_ERROR(HEAD "users: [{id: a}, {id: a}]\n",
+                    "EDUPLICATE@3:18 duplicate user id 'a' (first defined at line 3)");
+  ASSERT_LOAD_ERROR(HEAD "groups: [{id: g, members: [zz]}]\n",
+                    "EDANGLING@3:28 group 'g' names unknown user 'zz'");
+  ASSERT_LOAD_ERROR(HEAD "groups: [{id: g, members: [h]}, {id: h}]\n",
+                    "(a group of that id exists: write group:h)");
+  ASSERT_LOAD_ERROR(HEAD "groups: [{id: g, members: [group:nope]}]\n",
+                    "EDANGLING@3:28 group 'g' names unknown group 'nope'");
+  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: d, rank: 1, userAccess: [nope]}]\n",
+                    "userAccess of device group 'd' names unknown group 'nope'");
+  ASSERT_LOAD_ERROR(HEAD "roles:\n  - name: r\n    assignments:\n      - name: a\n        principals: [x]\n  "
+                         "      dataSources: [mde]\n        deviceGroups: [dg9]\n",
                     "EDANGLING@9:24 assignment 'a' of role 'r' names unknown device group 'dg9'");
-  ASSERT_LOAD_ERROR(HEAD "legacy: {mde: {roles: [{name: r, groups: [g]}]}}\n", "legacy mde role 'r' names unknown group 'g'");
-  ASSERT_LOAD_ERROR(HEAD "legacy: {mdo: {roleGroups: [{name: Quarantine, members: [u]}]}}\n", "EOP role group 'Quarantine' names unknown user 'u'");
+  ASSERT_LOAD_ERROR(HEAD "legacy: {mde: {roles: [{name: r, groups: [g]}]}}\n",
+                    "legacy mde role 'r' names unknown group 'g'");
+  ASSERT_LOAD_ERROR(HEAD "legacy: {mdo: {roleGroups: [{name: Quarantine, members: [u]}]}}\n",
+                    "EOP role group 'Quarantine' names unknown user 'u'");
   ASSERT_LOAD_ERROR(HEAD "roles: [{name: r}, {name: r}]\n", "EDUPLICATE@3:20 duplicate role name 'r'");
-  ASSERT_LOAD_ERROR(HEAD "legacy: {mdi: {roles: [{name: MDI user}, {name: mdi-user}]}}\n", "MDI role 'MDI user' is listed twice");
+  ASSERT_LOAD_ERROR(HEAD "legacy: {mdi: {roles: [{name: MDI user}, {name: mdi-user}]}}\n",
+                    "MDI role 'MDI user' is listed twice");
 }
 
 static void test_names_and_levels(void **state)
 {
   (void)state;
   ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, permissions: [Alertz (manage)]}]\n",
-                    "EUNKNOWNPERM@3:33 unknown permission 'Alertz'; did you mean 'Security operations \\ Security data \\ Alerts'");
-  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, permissions: [Alerts (read)]}]\n", "ELEVEL@3:33 'Security operations \\ Security data \\ Alerts' has no read level");
-  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, permissions: [microsoft.xdr/nope/*]}]\n", "EUNKNOWNPERM@3:33 wildcard 'microsoft.xdr/nope/*' matches no permission");
-  ASSERT_LOAD_ERROR(HEAD "users: [{id: a, directoryRoles: [Global admn]}]\n", "EUNKNOWNROLE@3:34 unknown directory role 'Global admn'; did you mean 'Global admin'");
-  ASSERT_LOAD_ERROR(HEAD "legacy: {mde: {roles: [{name: r, permissions: [Live response]}]}}\n", "EUNKNOWNPERM@3:48 unknown Defender for Endpoint permission 'Live response'");
-  ASSERT_LOAD_ERROR(HEAD "legacy: {mdo: {roleGroups: [{name: Quarantaine}]}}\n", "EUNKNOWNROLE@3:36 unknown Defender for Office role group 'Quarantaine'; did you mean 'Quarantine'");
-  ASSERT_LOAD_ERROR(HEAD "legacy: {mdi: {roles: [{name: MDI boss}]}}\n", "EUNKNOWNROLE@3:31 unknown Defender for Identity role 'MDI boss'");
-  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, assignments: [{name: a, dataSources: [mde, mdx]}]}]\n", "EWORKLOAD@3:62 unknown workload 'mdx'");
-  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, assignments: [{name: a}]}]\n", "EMISSING@3:33 an assignment has no 'dataSources' (required)");
-  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, assignments: [{name: a, dataSources: []}]}]\n", "EVALUE@3:56 dataSources is empty");
+                    "EUNKNOWNPERM@3:33 unknown permission 'Alertz'; did you mean 'Security operations \\ "
+                    "Security data \\ Alerts'");
+  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, permissions: [Alerts (read)]}]\n",
+                    "ELEVEL@3:33 'Security operations \\ Security data \\ Alerts' has no read level");
+  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, permissions: [microsoft.xdr/nope/*]}]\n",
+                    "EUNKNOWNPERM@3:33 wildcard 'microsoft.xdr/nope/*' matches no permission");
+  ASSERT_LOAD_ERROR(HEAD "users: [{id: a, directoryRoles: [Global admn]}]\n",
+                    "EUNKNOWNROLE@3:34 unknown directory role 'Global admn'; did you mean 'Global admin'");
+  ASSERT_LOAD_ERROR(HEAD "legacy: {mde: {roles: [{name: r, permissions: [Live response]}]}}\n",
+                    "EUNKNOWNPERM@3:48 unknown Defender for Endpoint permission 'Live response'");
+  ASSERT_LOAD_ERROR(
+      HEAD "legacy: {mdo: {roleGroups: [{name: Quarantaine}]}}\n",
+      "EUNKNOWNROLE@3:36 unknown Defender for Office role group 'Quarantaine'; did you mean 'Quarantine'");
+  ASSERT_LOAD_ERROR(HEAD "legacy: {mdi: {roles: [{name: MDI boss}]}}\n",
+                    "EUNKNOWNROLE@3:31 unknown Defender for Identity role 'MDI boss'");
+  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, assignments: [{name: a, dataSources: [mde, mdx]}]}]\n",
+                    "EWORKLOAD@3:62 unknown workload 'mdx'");
+  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, assignments: [{name: a}]}]\n",
+                    "EMISSING@3:33 an assignment has no 'dataSources' (required)");
+  ASSERT_LOAD_ERROR(HEAD "roles: [{name: r, assignments: [{name: a, dataSources: []}]}]\n",
+                    "EVALUE@3:56 dataSources is empty");
 }
 
 static void test_cycles_and_ranks(void **state)
 {
   (void)state;
-  ASSERT_LOAD_ERROR(HEAD "groups:\n  - {id: a, members: [group:b]}\n  - {id: b, members: [group:c]}\n  - {id: c, members: [group:a]}\n",
+  ASSERT_LOAD_ERROR(HEAD "groups:\n  - {id: a, members: [group:b]}\n  - {id: b, members: [group:c]}\n  - "
+                         "{id: c, members: [group:a]}\n",
                     "ECYCLE@6:23 group membership cycle: a -> b -> c -> a");
   ASSERT_LOAD_ERROR(HEAD "groups: [{id: a, members: [group:a]}]\n", "group membership cycle: a -> a");
-  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1}, {id: y, rank: 1}]\n", "ERANK@3:34 device group 'y' has rank 1, already held by 'x'");
+  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1}, {id: y, rank: 1}]\n",
+                    "ERANK@3:34 device group 'y' has rank 1, already held by 'x'");
   ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x}]\n", "EMISSING@3:16 device group 'x' has no 'rank'");
   ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 0}]\n", "EVALUE@3:30 0 is out of range");
   ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: ungrouped, rank: 3}]\n", "ERESERVED@3:16 'ungrouped'");
-  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, rules: {nmae: {equals: [a]}}}]\n", "EUNKNOWNKEY@3:41 unknown rule property 'nmae'");
-  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, rules: {name: {is: [a]}}}]\n", "unknown operator 'is'");
-  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, remediation: most}]\n", "remediation must be none, semi or full");
+  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, rules: {nmae: {equals: [a]}}}]\n",
+                    "EUNKNOWNKEY@3:41 unknown rule property 'nmae'");
+  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, rules: {name: {is: [a]}}}]\n",
+                    "unknown operator 'is'");
+  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, remediation: most}]\n",
+                    "remediation must be none, semi or full");
   /* the ungrouped group may be listed to set its user access */
-  tenant t = tenant_load(HEAD "groups: [{id: g}]\ndeviceGroups: [{id: ungrouped, userAccess: [g], remediation: semi}]\n");
+  tenant t = tenant_load(
+      HEAD "groups: [{id: g}]\ndeviceGroups: [{id: ungrouped, userAccess: [g], remediation: semi}]\n");
   assert_int_equal(urbac_model_count(t.m, URBAC_OBJ_DEVICE_GROUP), 1);
   tenant_free(&t);
 }
@@ -105,7 +133,8 @@ static void test_cycles_and_ranks(void **state)
 static void test_all_errors_at_once(void **state)
 {
   (void)state;
-  char *errs = load_errors(HEAD "users: [{id: a, bogus: 1}]\ngroups: [{id: g, members: [nobody]}]\nroles: [{name: r, permissions: [Nope]}]\n");
+  char *errs = load_errors(HEAD "users: [{id: a, bogus: 1}]\ngroups: [{id: g, members: [nobody]}]\nroles: "
+                                "[{name: r, permissions: [Nope]}]\n");
   /* all three problems, in one pass; nothing loaded */
   assert_non_null(strstr(errs, "EUNKNOWNKEY@3:17"));
   assert_non_null(strstr(errs, "EUNKNOWNPERM@5:33"));
@@ -118,19 +147,26 @@ static void test_all_errors_at_once(void **state)
 
 static const char *rich =
     "urbac: 1\ntenant: rich\nworkloads: {mde: unified, mdo: legacy, mdi: unified}\n"
-    "users:\n  - {id: alice, name: Alice Example, directoryRoles: [Security reader]}\n  - {id: bob, enabled: false}\n"
+    "users:\n  - {id: alice, name: Alice Example, directoryRoles: [Security reader]}\n  - {id: bob, enabled: "
+    "false}\n"
     "  - {id: \"true\"}\n  - {id: \"123\"}\n"
-    "groups:\n  - {id: soc, members: [alice, group:leads], directoryRoles: [Global reader]}\n  - {id: leads, members: [bob]}\n"
+    "groups:\n  - {id: soc, members: [alice, group:leads], directoryRoles: [Global reader]}\n  - {id: leads, "
+    "members: [bob]}\n"
     "deviceGroups:\n  - id: servers\n    name: Production servers\n    rank: 1\n    remediation: full\n"
-    "    rules: {name: {startsWith: [srv-], contains: [db]}, tags: {equals: [prod]}, os: {endsWith: ['2022']}}\n"
+    "    rules: {name: {startsWith: [srv-], contains: [db]}, tags: {equals: [prod]}, os: {endsWith: "
+    "['2022']}}\n"
     "    userAccess: [soc]\n  - {id: ungrouped, userAccess: [leads]}\n"
     "devices:\n  - {id: d1, name: srv-1, domain: corp, os: Windows Server 2022, tags: [prod, eu]}\n"
     "roles:\n  - name: SOC analyst\n    description: \"Triage: and respond\"\n"
-    "    permissions: [Alerts (manage), 'Configuration \\ Authorization \\ (All permissions)', microsoft.xdr/secops/*/read, Security data basics]\n"
-    "    assignments:\n      - {name: t1, principals: [group:soc, alice], dataSources: [mde, mdo], deviceGroups: [servers]}\n"
+    "    permissions: [Alerts (manage), 'Configuration \\ Authorization \\ (All permissions)', "
+    "microsoft.xdr/secops/*/read, Security data basics]\n"
+    "    assignments:\n      - {name: t1, principals: [group:soc, alice], dataSources: [mde, mdo], "
+    "deviceGroups: [servers]}\n"
     "      - {name: t2, principals: [bob], dataSources: all}\n"
-    "legacy:\n  mde:\n    roles: [{name: Tier 1, description: d, permissions: [Alerts investigation, View data - Security operations], groups: [soc]}]\n"
-    "  mdo: {roleGroups: [{name: quarantine, members: [group:soc]}]}\n  mdi: {roles: [{name: MDI viewer, members: [alice]}]}\n";
+    "legacy:\n  mde:\n    roles: [{name: Tier 1, description: d, permissions: [Alerts investigation, View "
+    "data - Security operations], groups: [soc]}]\n"
+    "  mdo: {roleGroups: [{name: quarantine, members: [group:soc]}]}\n  mdi: {roles: [{name: MDI viewer, "
+    "members: [alice]}]}\n";
 
 static char *save(const urbac_model *m, urbac_format f)
 {
@@ -183,7 +219,8 @@ static void test_objects_round_trip(void **state)
   urbac__object *o;
   size_t n;
   assert_int_equal(urbac__model_objects(a.m, &o, &n), URBAC_OK);
-  assert_int_equal(n, 1 + 4 + 2 + 2 + 1 + 1 + 1 + 1 + 1); /* workloads, users, groups, device groups, devices, ... */
+  assert_int_equal(n, 1 + 4 + 2 + 2 + 1 + 1 + 1 + 1 +
+                          1); /* workloads, users, groups, device groups, devices, ... */
   assert_string_equal(o[1].kind, "user");
   assert_string_equal(o[1].id, "alice");
   assert_non_null(strstr(o[1].body, "\"directoryRoles\":[\"Security reader\"]"));

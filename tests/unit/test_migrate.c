@@ -8,26 +8,33 @@
  * reports for them. Also: idempotency, update in place, the unmapped-permission
  * report, activation's refusal, rollback, and impact against a brute-force diff.
  */
-#include "helpers.h"
 #include "engine/engine.h"
+#include "helpers.h"
 #include "random_tenant.h"
 
 static const char *current_yaml;
 
 /* Every decision of two snapshots of the same tenant, compared on workload `w`. */
-static void assert_same_decisions(const urbac_snapshot *a, const urbac_snapshot *b, size_t w, const char *what)
+static void assert_same_decisions(const urbac_snapshot *a, const urbac_snapshot *b, size_t w,
+                                  const char *what)
 {
   const urbac_model *m = urbac_snapshot_model(a);
   size_t ndg = urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP);
   for (uint32_t u = 0; u < urbac_model_count(m, URBAC_OBJ_USER); u++)
     for (unsigned g = 0; g < URBAC__NGRANTS; g++)
       for (size_t sc = 0; sc < (w == URBAC__WL_MDE ? ndg + 2 : 1); sc++) {
-        urbac_query q = {u, (uint16_t)g, (uint8_t)w, sc == 0 ? URBAC_SCOPE_ALL : sc == 1 ? URBAC_SCOPE_ANY : URBAC_SCOPE_DEVICE_GROUP,
-                         sc >= 2 ? (uint32_t)(sc - 2) : 0, URBAC_NO_DEVICE};
+        urbac_query q = {u,
+                         (uint16_t)g,
+                         (uint8_t)w,
+                         sc == 0   ? URBAC_SCOPE_ALL
+                         : sc == 1 ? URBAC_SCOPE_ANY
+                                   : URBAC_SCOPE_DEVICE_GROUP,
+                         sc >= 2 ? (uint32_t)(sc - 2) : 0,
+                         URBAC_NO_DEVICE};
         bool x = urbac_check(a, &q), y = urbac_check(b, &q);
         if (x != y)
-          print_error("%s: user %s grant %u workload %zu scope %zu: %d then %d\n%s\n", what, urbac_snapshot_user_id(a, u), g, w, sc, x, y,
-                      current_yaml ? current_yaml : "");
+          print_error("%s: user %s grant %u workload %zu scope %zu: %d then %d\n%s\n", what,
+                      urbac_snapshot_user_id(a, u), g, w, sc, x, y, current_yaml ? current_yaml : "");
         assert_int_equal(x, y);
       }
 }
@@ -99,8 +106,10 @@ static int collect(void *ctx, const urbac_impact_row *r)
   const urbac_model *m = urbac_snapshot_model(urbac_impact_before(c->im));
   assert_int_equal(urbac_impact_explain(c->im, r, wb, wa, sizeof wb, NULL), URBAC_OK);
   size_t n = strlen(c->text);
-  snprintf(c->text + n, sizeof c->text - n, "%s|%s|%s|%s|%s|%s\n", urbac_snapshot_user_id(urbac_impact_before(c->im), r->user),
-           urbac_catalog_perm(r->permission)->name, r->dg == UINT32_MAX ? "" : urbac_model_id(m, URBAC_OBJ_DEVICE_GROUP, r->dg),
+  snprintf(c->text + n, sizeof c->text - n, "%s|%s|%s|%s|%s|%s\n",
+           urbac_snapshot_user_id(urbac_impact_before(c->im), r->user),
+           urbac_catalog_perm(r->permission)->name,
+           r->dg == UINT32_MAX ? "" : urbac_model_id(m, URBAC_OBJ_DEVICE_GROUP, r->dg),
            urbac_impact_level_name(r->before), urbac_impact_level_name(r->after), wa);
   return 0;
 }
@@ -115,11 +124,11 @@ static void impact_text(tenant *t, size_t w, bool import, rows *out)
   urbac_impact_free(im);
 }
 
-#define ASSERT_ROW(rows, needle)                                                                   \
-  do {                                                                                             \
-    if (!strstr((rows)->text, needle))                                                             \
-      print_error("expected '%s' in:\n%s\n", needle, (rows)->text);                              \
-    assert_non_null(strstr((rows)->text, needle));                                                 \
+#define ASSERT_ROW(rows, needle)                                                                             \
+  do {                                                                                                       \
+    if (!strstr((rows)->text, needle))                                                                       \
+      print_error("expected '%s' in:\n%s\n", needle, (rows)->text);                                          \
+    assert_non_null(strstr((rows)->text, needle));                                                           \
   } while (0)
 
 static const char *readers =
@@ -135,9 +144,11 @@ static void test_directory_role_difference(void **state)
   DENY(&t, "rita", "Vulnerability management", "mde", "");
   rows r;
   impact_text(&t, URBAC__WL_MDE, false, &r);
-  ASSERT_ROW(&r, "rita|Security posture \\ Posture management \\ Vulnerability management|ungrouped|none|read|"
-                 "directory role Security reader now counts on mde: rita -> directory role Security reader");
-  ASSERT_ROW(&r, "gary|Security posture \\ Posture management \\ Vulnerability management|ungrouped|none|read|");
+  ASSERT_ROW(&r,
+             "rita|Security posture \\ Posture management \\ Vulnerability management|ungrouped|none|read|"
+             "directory role Security reader now counts on mde: rita -> directory role Security reader");
+  ASSERT_ROW(&r,
+             "gary|Security posture \\ Posture management \\ Vulnerability management|ungrouped|none|read|");
   ASSERT_ROW(&r, "rita|Security operations \\ Security data \\ Security data basics|ungrouped|none|read|");
   assert_null(strstr(r.text, "adam|")); /* Global administrator counted before and after */
   tenant_free(&t);
@@ -146,7 +157,8 @@ static void test_directory_role_difference(void **state)
 static const char *pairing =
     "urbac: 1\ntenant: pairing\n"
     "users: [{id: una}, {id: gil}]\n"
-    "groups: [{id: responders, members: [una]}, {id: laptop-admins, members: [una]}, {id: g1, members: [gil]}, {id: g2}]\n"
+    "groups: [{id: responders, members: [una]}, {id: laptop-admins, members: [una]}, {id: g1, members: "
+    "[gil]}, {id: g2}]\n"
     "deviceGroups:\n"
     "  - {id: servers, rank: 1, rules: {tags: {equals: [server]}}, userAccess: [responders]}\n"
     "  - {id: laptops, rank: 2, rules: {tags: {equals: [laptop]}}, userAccess: [laptop-admins]}\n"
@@ -189,8 +201,10 @@ static const char *legacy_all =
     "groups: [{id: g, members: [a]}, {id: h, members: [b]}]\n"
     "deviceGroups: [{id: d1, rank: 1, rules: {tags: {equals: [x]}}, userAccess: [g]}]\n"
     "roles: [{name: Tier 1, permissions: [Response]}]\n"
-    "legacy:\n  mde: {roles: [{name: Tier 1, permissions: [Alerts investigation, Manage endpoint security settings in Microsoft Endpoint Manager], groups: [g]},"
-    " {name: Only EM, permissions: [Manage endpoint security settings in Microsoft Endpoint Manager], groups: [h]}]}\n"
+    "legacy:\n  mde: {roles: [{name: Tier 1, permissions: [Alerts investigation, Manage endpoint security "
+    "settings in Microsoft Endpoint Manager], groups: [g]},"
+    " {name: Only EM, permissions: [Manage endpoint security settings in Microsoft Endpoint Manager], "
+    "groups: [h]}]}\n"
     "  mdo: {roleGroups: [{name: Quarantine, members: [a, group:h]}]}\n"
     "  mdi: {roles: [{name: MDI viewer, members: [b]}]}\n";
 
@@ -283,7 +297,8 @@ static void test_activation_and_rollback(void **state)
   tenant_free(&t);
   urbac_diag_free(d);
   /* a Global administrator can: allowed */
-  tenant g = tenant_load("urbac: 1\ntenant: g\nusers: [{id: root, directoryRoles: [Global administrator]}]\n");
+  tenant g =
+      tenant_load("urbac: 1\ntenant: g\nusers: [{id: root, directoryRoles: [Global administrator]}]\n");
   assert_int_equal(urbac_activate(g.m, URBAC__WL_MDI, false, &next, NULL), URBAC_OK);
   urbac_model_free(next);
   tenant_free(&g);
@@ -339,7 +354,12 @@ static int match_row(void *ctx, const urbac_impact_row *r)
 
 static uint8_t level(const urbac_snapshot *s, uint32_t u, unsigned p, size_t w, uint32_t dg)
 {
-  urbac_query q = {u, 0, (uint8_t)w, dg == UINT32_MAX ? URBAC_SCOPE_ALL : URBAC_SCOPE_DEVICE_GROUP, dg == UINT32_MAX ? 0 : dg, URBAC_NO_DEVICE};
+  urbac_query q = {u,
+                   0,
+                   (uint8_t)w,
+                   dg == UINT32_MAX ? URBAC_SCOPE_ALL : URBAC_SCOPE_DEVICE_GROUP,
+                   dg == UINT32_MAX ? 0 : dg,
+                   URBAC_NO_DEVICE};
   unsigned gm = urbac__grant_index(p, URBAC_LEVEL_MANAGE), gr = urbac__grant_index(p, URBAC_LEVEL_READ);
   q.grant = (uint16_t)gm;
   if (gm != URBAC__NO_GRANT && urbac_check(s, &q))

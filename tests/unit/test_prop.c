@@ -37,7 +37,8 @@ static void compare_all(tenant *t, int nusers, int ndevices, size_t *checks)
           urbac_query q = ask(t, user, perm, urbac_catalog_workload_id(w), scopes[s]);
           bool engine = urbac_check(t->s, &q), expected = naive_decide(n, &q);
           if (engine != expected)
-            print_error("%s %s %s %s: engine %d, naive %d\n", user, perm, urbac_catalog_workload_id(w), scopes[s], engine, expected);
+            print_error("%s %s %s %s: engine %d, naive %d\n", user, perm, urbac_catalog_workload_id(w),
+                        scopes[s], engine, expected);
           assert_int_equal(engine, expected);
           if (rnd(16) == 0 && q.user != URBAC_UNKNOWN_USER && t->m->users[q.user].enabled) {
             urbac_explanation *e;

@@ -12,8 +12,8 @@
 #include <dirent.h>
 #include <strings.h>
 
-#include "helpers.h"
 #include "catalog/catalog.h"
+#include "helpers.h"
 
 #ifndef URBAC_SEEDS_DIR
 #error URBAC_SEEDS_DIR must name ../shared/seeds
@@ -183,7 +183,8 @@ static tenant one_row_tenant(const char *fmt, const char *name, const char *mode
 }
 
 /* A legacy table: name column and one mapping column, on workload `wl`. */
-static void legacy_table(const char *header, urbac_legacy_kind kind, size_t rows, const char *wl, const char *fmt)
+static void legacy_table(const char *header, urbac_legacy_kind kind, size_t rows, const char *wl,
+                         const char *fmt)
 {
   size_t n = table_cells(header, cells, 200, NULL);
   assert_int_equal(n, 2 * rows);
@@ -233,9 +234,10 @@ static void test_mdi_roles(void **state)
  * `wl`, judging each heading by the products it names. */
 static void expect_sections(expect *x, const char *cell, const char *wl)
 {
-  static const char *const headings[] = {
-      "Defender for Office and Defender for Identity only permissions", "Defender for Endpoint only permissions",
-      "Defender for Office only permissions", "Defender for Identity only permissions"};
+  static const char *const headings[] = {"Defender for Office and Defender for Identity only permissions",
+                                         "Defender for Endpoint only permissions",
+                                         "Defender for Office only permissions",
+                                         "Defender for Identity only permissions"};
   const char *p = cell;
   while (*p) {
     const char *best = NULL;
@@ -256,7 +258,8 @@ static void expect_sections(expect *x, const char *cell, const char *wl)
         next = hit;
     }
     const char *hd = headings[h];
-    bool applies = (strstr(hd, "Endpoint") && !strcmp(wl, "mde")) || (strstr(hd, "Office") && !strcmp(wl, "mdo")) ||
+    bool applies = (strstr(hd, "Endpoint") && !strcmp(wl, "mde")) ||
+                   (strstr(hd, "Office") && !strcmp(wl, "mdo")) ||
                    (strstr(hd, "Identity") && !strcmp(wl, "mdi"));
     char part[2048];
     snprintf(part, sizeof part, "%.*s", (int)(next ? (size_t)(next - body) : strlen(body)), body);
@@ -305,7 +308,7 @@ static void test_directory_roles(void **state)
     const char *same = urbac__legacy_cell(URBAC_LEGACY_DIRECTORY_ROLE, i, 5);
     const char *seed_same = strncmp(cells[3 * i + 1], "Same as ", 8) == 0   ? cells[3 * i + 1] + 8
                             : strncmp(cells[3 * i + 2], "Same as ", 8) == 0 ? cells[3 * i + 2] + 8
-                                                                             : NULL;
+                                                                            : NULL;
     if (seed_same) {
       assert_non_null(same);
       assert_string_equal(same, seed_same);
@@ -315,7 +318,8 @@ static void test_directory_roles(void **state)
                         strcmp(cells[3 * i + 1], "not applicable") ? cells[3 * i + 1] : "", name);
     }
     /* unified mode on every workload: the row's all-workloads and matching sections */
-    tenant t = one_row_tenant("users: [{id: u}, {id: d, directoryRoles: [\"%s\"]}]", name, "{mde: unified, mdo: unified, mdi: unified}");
+    tenant t = one_row_tenant("users: [{id: u}, {id: d, directoryRoles: [\"%s\"]}]", name,
+                              "{mde: unified, mdo: unified, mdi: unified}");
     for (size_t w = 0; w < urbac_catalog_workload_count(); w++) {
       expect x = {0};
       expect_dir(&x, rows, i, urbac_catalog_workload_id(w));
@@ -341,10 +345,12 @@ static void test_seed_000_names(void **state)
 {
   (void)state;
   /* seed 000 names MDE permissions its own way; each must resolve */
-  static const char *const names[] = {
-      "Alerts investigation", "Manage security settings in Security Center", "Live response capabilities",
-      "View data - Security operations", "View data - Threat and vulnerability management",
-      "Active remediation actions - Security operations"};
+  static const char *const names[] = {"Alerts investigation",
+                                      "Manage security settings in Security Center",
+                                      "Live response capabilities",
+                                      "View data - Security operations",
+                                      "View data - Threat and vulnerability management",
+                                      "Active remediation actions - Security operations"};
   char *text = read_seed("000_");
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     size_t k;
@@ -360,8 +366,8 @@ static void test_seed_000_names(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_mde_permissions),  cmocka_unit_test(test_eop_role_groups),
-      cmocka_unit_test(test_mdi_roles),        cmocka_unit_test(test_directory_roles),
+      cmocka_unit_test(test_mde_permissions), cmocka_unit_test(test_eop_role_groups),
+      cmocka_unit_test(test_mdi_roles),       cmocka_unit_test(test_directory_roles),
       cmocka_unit_test(test_seed_000_names),
   };
   return cmocka_run_group_tests_name("seed tables", tests, setup, teardown);

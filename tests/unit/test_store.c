@@ -128,8 +128,10 @@ static void test_round_trip(void **state)
   urbac_store_close(s);
 }
 
-static const char *t1 = "urbac: 1\ntenant: acme\nusers: [{id: a}, {id: b}]\ngroups: [{id: g, members: [a]}]\n";
-static const char *t2 = "urbac: 1\ntenant: acme\nusers: [{id: a, name: Ann}, {id: c}]\ngroups: [{id: g, members: [a, c]}]\n";
+static const char *t1 =
+    "urbac: 1\ntenant: acme\nusers: [{id: a}, {id: b}]\ngroups: [{id: g, members: [a]}]\n";
+static const char *t2 =
+    "urbac: 1\ntenant: acme\nusers: [{id: a, name: Ann}, {id: c}]\ngroups: [{id: g, members: [a, c]}]\n";
 
 static void test_changes_and_conflicts(void **state)
 {
@@ -221,7 +223,9 @@ static void test_tampering(void **state)
   assert_non_null(strstr(why, "records were deleted, inserted or reordered"));
   /* swapping two records' places */
   assert_int_equal(tampered("UPDATE audit SET seq = -1 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3;"
-                            "UPDATE audit SET seq = 3 WHERE seq = -1", why, sizeof why), 3);
+                            "UPDATE audit SET seq = 3 WHERE seq = -1",
+                            why, sizeof why),
+                   3);
   /* cutting the end off shows against the tenant's chain head */
   assert_int_equal(tampered("DELETE FROM audit WHERE seq >= 7", why, sizeof why), 7);
   assert_non_null(strstr(why, "removed from the end"));
@@ -514,8 +518,9 @@ static void test_written(void **state)
   urbac_write w = {"ann", "test_written", false, 0, &written};
   uint64_t rev, rev2;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
-  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\", \"name\": \"Zed\"}", &w, &rev, NULL),
-                   URBAC_OK);
+  assert_int_equal(
+      urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\", \"name\": \"Zed\"}", &w, &rev, NULL),
+      URBAC_OK);
   assert_non_null(written);
   assert_int_equal(urbac_store_load(s, "acme", &loaded, &rev2, NULL), URBAC_OK);
   assert_int_equal(rev, rev2);
@@ -527,9 +532,9 @@ static void test_written(void **state)
   urbac_model_free(loaded);
   written = (urbac_model *)1; /* a refused put leaves NULL */
   urbac_diag *d = urbac_diag_new();
-  assert_int_not_equal(urbac_store_put(s, "acme", "group", "g", "{\"id\": \"g\", \"members\": [\"nobody\"]}", &w,
-                                       &rev, d),
-                       URBAC_OK);
+  assert_int_not_equal(
+      urbac_store_put(s, "acme", "group", "g", "{\"id\": \"g\", \"members\": [\"nobody\"]}", &w, &rev, d),
+      URBAC_OK);
   assert_int_equal(urbac_diag_get(d, 0)->code, URBAC_EDANGLING);
   assert_null(written);
   urbac_diag_free(d);
@@ -653,8 +658,8 @@ static void test_keys(void **state)
   assert_string_equal(l.scope, "decisions");
   assert_string_equal(l.revoked, "");
   assert_string_equal(l.created_by, "ann"); /* who minted it, from the write */
-  assert_true(l.matches);        /* the secret hashes to the stored hash */
-  assert_false(l.matches_wrong); /* and nothing else does */
+  assert_true(l.matches);                   /* the secret hashes to the stored hash */
+  assert_false(l.matches_wrong);            /* and nothing else does */
   assert_null(strstr(l.hash, secret));
   /* a key is audited but is not part of the tenant: the revision stays, and
    * applying the tenant file (which has no keys) keeps it */
@@ -669,7 +674,8 @@ static void test_keys(void **state)
   /* bad requests change nothing */
   key_refused(s, (urbac_api_key){.user = "zz", .name = "x", .scope = "all"}, URBAC_EDANGLING, "no user 'zz'");
   key_refused(s, (urbac_api_key){.user = "a", .name = "x", .scope = "root"}, URBAC_EVALUE, "scope 'root'");
-  key_refused(s, (urbac_api_key){.user = "a", .name = "x", .scope = "all", .expires = "soon"}, URBAC_EVALUE, "expires");
+  key_refused(s, (urbac_api_key){.user = "a", .name = "x", .scope = "all", .expires = "soon"}, URBAC_EVALUE,
+              "expires");
   assert_int_equal(urbac_store_key_revoke(s, "acme", "0123456789abcdef", &w, NULL), URBAC_ENOTFOUND);
   urbac_write by_bob = {"bob", "revoke", false, 0, NULL};
   assert_int_equal(urbac_store_key_revoke(s, "acme", id, &by_bob, NULL), URBAC_OK);
@@ -733,7 +739,8 @@ static void test_hostile_files(void **state)
   (void)state;
   if (pg_url) {
     refused_at(getenv("URBAC_TEST_PG_BADPASS_URL"), URBAC_ESTORE, "password authentication failed");
-    refused_at("postgresql://postgres:x@127.0.0.1:1/postgres?connect_timeout=2", URBAC_ESTORE, "cannot connect to the store");
+    refused_at("postgresql://postgres:x@127.0.0.1:1/postgres?connect_timeout=2", URBAC_ESTORE,
+               "cannot connect to the store");
   }
   remove_db();
   FILE *f = pg_url ? NULL : fopen(dbpath, "wb");
@@ -1097,5 +1104,6 @@ int main(void)
       cmocka_unit_test(test_schema1_store),
       cmocka_unit_test(test_audit_across_reconnect),
   };
-  return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)", tests, setup, NULL);
+  return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store (PostgreSQL)" : "store (SQLite)",
+                                     tests, setup, NULL);
 }
