@@ -44,7 +44,7 @@ static void quoted(const char *s, bool brackets, FILE *out)
  * any word. */
 static void bash_command(const cli_command *cmd, FILE *out)
 {
-  fprintf(out, "    %s)\n      opts='--help", cmd->name);
+  fprintf(out, "    %s)\n      opts='--help -h", cmd->name);
   for (size_t i = 0; i < cmd->nopts; i++) {
     fprintf(out, " --%s", cmd->opts[i].name);
     if (cmd->opts[i].letter)
