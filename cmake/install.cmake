@@ -42,8 +42,10 @@ install(FILES ${URBAC_SHARE}/zsh/vendor-completions/_urbac
 
 # The systemd unit runs the installed binary; the options file is an example (the
 # unit reads /etc/urbac/urbac.env when it exists).
+# (Debian's package puts it in /lib/systemd/system, where its debhelper looks.)
+set(URBAC_SYSTEMD_UNIT_DIR lib/systemd/system CACHE STRING "Where the systemd unit goes (relative: in the prefix)")
 configure_file(${CMAKE_SOURCE_DIR}/contrib/systemd/urbac.service.in ${CMAKE_BINARY_DIR}/urbac.service @ONLY)
-install(FILES ${CMAKE_BINARY_DIR}/urbac.service DESTINATION lib/systemd/system)
+install(FILES ${CMAKE_BINARY_DIR}/urbac.service DESTINATION ${URBAC_SYSTEMD_UNIT_DIR})
 install(FILES ${CMAKE_SOURCE_DIR}/contrib/systemd/urbac.env DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(TARGETS urbac_shared urbac_store_shared EXPORT urbacTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
