@@ -142,18 +142,18 @@ static int completion(void *opts, const cli_args *a)
 {
   size_t n;
   const cli_command *const *cmds = cli_commands(&n);
+  int rc = 0;
   (void)opts;
   if (a->n == 1 && !strcmp(a->v[0], "bash")) {
     bash(cmds, n, stdout);
-    return 0;
-  }
-  if (a->n == 1 && !strcmp(a->v[0], "zsh")) {
+  } else if (a->n == 1 && !strcmp(a->v[0], "zsh")) {
     zsh(cmds, n, stdout);
-    return 0;
+  } else {
+    cli_error("completion takes one shell: bash or zsh (got %s%s)", a->n ? a->v[0] : "nothing",
+              a->n > 1 ? " and more" : "");
+    rc = EXIT_USAGE;
   }
-  cli_error("completion takes one shell: bash or zsh (got %s%s)", a->n ? a->v[0] : "nothing",
-            a->n > 1 ? " and more" : "");
-  return EXIT_USAGE;
+  return rc;
 }
 
 /* No options but --help (an empty table: its one row is not counted). */

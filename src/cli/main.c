@@ -15,11 +15,11 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-    &cli_activate,   &cli_apply,  &cli_assignment,   &cli_audit,          &cli_catalog, &cli_check,
-    &cli_completion, &cli_deactivate, &cli_device, &cli_device_group, &cli_directory_role, &cli_dump,    &cli_effective,
-    &cli_explain,    &cli_export, &cli_fmt,          &cli_group,          &cli_impact,  &cli_import,
-    &cli_init,       &cli_key,    &cli_migrate,      &cli_object,         &cli_plan,    &cli_role,
-    &cli_serve,      &cli_user,   &cli_validate,     &cli_who_can,
+    &cli_activate,   &cli_apply,      &cli_assignment, &cli_audit,        &cli_catalog,        &cli_check,
+    &cli_completion, &cli_deactivate, &cli_device,     &cli_device_group, &cli_directory_role, &cli_dump,
+    &cli_effective,  &cli_explain,    &cli_export,     &cli_fmt,          &cli_group,          &cli_impact,
+    &cli_import,     &cli_init,       &cli_key,        &cli_migrate,      &cli_object,         &cli_plan,
+    &cli_role,       &cli_serve,      &cli_user,       &cli_validate,     &cli_who_can,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -113,14 +113,14 @@ static const cli_command *find(const char *name)
 static int man(int argc, char **argv)
 {
   const cli_command *cmd = NULL;
+  int rc = EXIT_USAGE;
   if (argc > 1) {
     cli_error("help --man takes at most one COMMAND");
-    return EXIT_USAGE;
+  } else if (argc == 0 || (cmd = find(argv[0])) != NULL) {
+    cli_man(cmd, stdout);
+    rc = 0;
   }
-  if (argc == 1 && !(cmd = find(argv[0])))
-    return EXIT_USAGE;
-  cli_man(cmd, stdout);
-  return 0;
+  return rc;
 }
 
 /* ---------------------------------------------------------------- running */
