@@ -36,7 +36,8 @@ static void title(const char *name, FILE *out)
   fputs(name ? ".TH \"URBAC-" : ".TH \"URBAC", out);
   for (const char *p = name ? name : ""; *p; p++)
     fputc(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p, out);
-  fprintf(out, "\" 1 \"\" \"urbac %s\" \"urbac manual\"\n", URBAC_VERSION);
+  /* no hyphenation, ragged right: option names stay whole, and can be copied */
+  fprintf(out, "\" 1 \"\" \"urbac %s\" \"urbac manual\"\n.nh\n.ad l\n", URBAC_VERSION);
 }
 
 static const char *const exit_status =
@@ -95,9 +96,9 @@ static void command_page(const cli_command *cmd, FILE *out)
   roff(cmd->name, out);
   fputs(" \\- ", out);
   roff(cmd->summary, out);
-  fputs("\n.SH SYNOPSIS\n.nf\n", out);
+  fputs("\n.SH SYNOPSIS\n", out);
   roff(cmd->usage, out);
-  fputs("\n.fi\n.SH DESCRIPTION\n", out);
+  fputs("\n.SH DESCRIPTION\n", out);
   roff(cmd->summary, out);
   fputs(".\nOptions and other words may come in any order; \\fB\\-\\-name value\\fR, "
         "\\fB\\-\\-name=value\\fR, \\fB\\-o value\\fR and \\fB\\-ovalue\\fR are the same, "
