@@ -123,7 +123,7 @@ static void zsh(const cli_command *const *cmds, size_t n, FILE *out)
     quoted(cmds[i]->summary, false, out);
     fputs("'\n", out);
   }
-  fputs("  )\n  if (( CURRENT == 2 )); then\n    _describe -t commands 'urbac command' commands\n"
+  fputs("    'help:Print the usage and options of a command'\n  )\n  if (( CURRENT == 2 )); then\n    _describe -t commands 'urbac command' commands\n"
         "    return\n  fi\n  local cmd=${words[2]}\n  shift words\n  (( CURRENT-- ))\n  case $cmd in\n"
         "    help)\n      (( CURRENT == 2 )) && _describe -t commands 'urbac command' commands ;;\n",
         out);
