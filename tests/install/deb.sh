@@ -22,8 +22,21 @@ set -uo pipefail
 S=$1 version=$2
 W=$(mktemp -d)
 installed=false
+# dpkg ARGS...: dpkg, waiting up to a minute while another dpkg (apt) holds its lock;
+# its output on standard output, its exit status
+dpkg_locked() {
+  local out rc
+  for _ in $(seq 30); do
+    out=$(dpkg "$@" 2>&1) && { echo "$out"; return 0; }
+    rc=$?
+    grep -q 'lock' <<<"$out" || break
+    sleep 2
+  done
+  echo "$out"
+  return $rc
+}
 cleanup() {
-  if $installed; then dpkg --purge urbac liburbac-dev liburbac0 > /dev/null 2>&1; fi
+  if $installed; then dpkg_locked --purge urbac liburbac-dev liburbac0 > /dev/null; fi
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -95,12 +108,7 @@ if [ "$(id -u)" -ne 0 ] || [ "${URBAC_TEST_DPKG_INSTALL:-1}" = 0 ]; then
 elif dpkg-query -W -f='${Status}\n' urbac liburbac0 liburbac-dev 2> /dev/null | grep -q installed; then
   echo "deb: a urbac package is already installed: dpkg -i was not tried" >&2
 else
-  out=
-  for _ in $(seq 30); do # another dpkg (apt) may hold the lock for a while
-    out=$(dpkg -i "${debs[@]}" 2>&1) && break
-    grep -q 'lock' <<<"$out" || break
-    sleep 2
-  done
+  out=$(dpkg_locked -i "${debs[@]}")
   if dpkg-query -W -f='${Status}' urbac 2> /dev/null | grep -q 'install ok installed'; then
     installed=true
     ok
@@ -110,7 +118,7 @@ else
     files=$(dpkg -L urbac)
     grep -qx /usr/share/bash-completion/completions/urbac <<<"$files" && grep -qx /lib/systemd/system/urbac.service <<<"$files" \
       && ok || bad "dpkg -L urbac: $files"
-    dpkg --purge urbac liburbac-dev liburbac0 > "$W/purge.log" 2>&1 && installed=false
+    dpkg_locked --purge urbac liburbac-dev liburbac0 > "$W/purge.log" && installed=false
     [ ! -e /usr/bin/urbac ] && ! $installed && ok || bad "dpkg --purge left /usr/bin/urbac: $(cat "$W/purge.log")"
   else
     bad "dpkg -i: $out"
