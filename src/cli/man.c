@@ -3,7 +3,9 @@
  * lists the commands, urbac-COMMAND(1) gives a command's usage, summary and every
  * option with its value, limit and default. The build runs the hidden `urbac help
  * --man [COMMAND]` for each page (cmake/man.cmake), so a page cannot drift from the
- * command it describes.
+ * command it describes. The examples below are the one thing the tables do not
+ * hold: tests/install/man.sh runs every one of them, on examples/contoso.yaml and
+ * a store made from it, so they stay runnable.
  *
  * Depends on: cli/main.c (the command list), cli/opt.h.
  */
@@ -45,6 +47,77 @@ static const char *const exit_status =
     ".TP\n.B 0\nsuccess, or allow\n"
     ".TP\n.B 1\ndeny, a difference found (fmt \\-\\-check), or a write refused by \\-\\-if\\-revision\n"
     ".TP\n.B 2\nbad usage or bad input, with a message on standard error naming what and where\n";
+
+/* Examples for a page: a "# " line is a sentence, any other line a command run in a
+ * folder holding contoso.yaml (examples/) and urbac.db (that tenant, applied); a
+ * backslash-newline continues a command on the next line. */
+typedef struct man_example {
+  const char *command;
+  const char *lines[4];
+} man_example;
+
+static const man_example examples[] = {
+    {"activate",
+     {"# The tenant as it would be with Defender for Endpoint on unified roles, written aside:",
+      "urbac activate mde --tenant contoso.yaml --output activated.yaml"}},
+    {"apply",
+     {"# Make the stored tenant match the file, as one audited write:",
+      "urbac apply -f contoso.yaml --db urbac.db --actor alice"}},
+    {"audit", {"urbac audit log --db urbac.db --actor alice", "urbac audit verify --db urbac.db"}},
+    {"catalog", {"urbac catalog --json"}},
+    {"check",
+     {"# Allowed (exit 0) or denied (exit 1):",
+      "urbac check --tenant contoso.yaml --user alice@contoso.com \\\n"
+      "    --permission 'Alerts (manage)' --workload mde --scope device:lap-042"}},
+    {"completion",
+     {"# In ~/.bashrc, where the completion is not installed:", "source <(urbac completion bash)"}},
+    {"dump", {"urbac dump --db urbac.db --output backup.yaml"}},
+    {"effective", {"urbac effective --tenant contoso.yaml --user bob@contoso.com --workload mde"}},
+    {"explain",
+     {"# Why not, and what is missing:",
+      "urbac explain --tenant contoso.yaml --user alice@contoso.com \\\n"
+      "    --permission 'Alerts (manage)' --workload mde --scope device:srv-001"}},
+    {"export", {"urbac export --tenant contoso.yaml --format csv --output roles.csv"}},
+    {"fmt", {"# In CI: exit 1 when the file is not in canonical form:", "urbac fmt --check contoso.yaml"}},
+    {"impact",
+     {"# Who gains and who loses what if Defender for Endpoint moved to unified roles:",
+      "urbac impact mde --tenant contoso.yaml --import --explain"}},
+    {"import", {"urbac import mde --tenant contoso.yaml --dry-run"}},
+    {"init", {"urbac init --db urbac.db"}},
+    {"key",
+     {"# A key for a tool that only asks for decisions (shown once):",
+      "urbac key create --db urbac.db --user erin@contoso.com \\\n    --key-scope decisions --name siem",
+      "urbac key list --db urbac.db"}},
+    {"plan", {"# What apply would create, change and delete:", "urbac plan -f contoso.yaml --db urbac.db"}},
+    {"role", {"urbac role list --db urbac.db", "urbac role show 'SOC analyst' --db urbac.db"}},
+    {"serve",
+     {"urbac serve --routes",
+      "urbac serve --db urbac.db --listen 127.0.0.1:8080 \\\n    --preshared-key-file admin.key"}},
+    {"user",
+     {"urbac user add grace@contoso.com --name 'Grace Hopper' --db urbac.db",
+      "urbac user list --db urbac.db"}},
+    {"validate", {"urbac validate contoso.yaml"}},
+    {"who-can",
+     {"urbac who-can --tenant contoso.yaml --permission 'Alerts (manage)' \\\n"
+      "    --workload mde --scope devicegroup:servers"}},
+};
+
+/* EXAMPLES, when the command has some. */
+static void example_section(const cli_command *cmd, FILE *out)
+{
+  for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
+    if (strcmp(examples[i].command, cmd->name) != 0)
+      continue;
+    fputs(".SH EXAMPLES\n", out);
+    for (size_t j = 0; j < 4 && examples[i].lines[j]; j++) {
+      const char *line = examples[i].lines[j];
+      bool sentence = line[0] == '#';
+      fputs(sentence ? ".PP\n" : ".PP\n.RS 4\n.nf\n", out);
+      roff(sentence ? line + 2 : line, out);
+      fputs(sentence ? "\n" : "\n.fi\n.RE\n", out);
+    }
+  }
+}
 
 /* One option as a tagged paragraph: its forms, its value, then its help, limit
  * and default as `--help` prints them. */
@@ -109,6 +182,7 @@ static void command_page(const cli_command *cmd, FILE *out)
   fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nprint the command's usage and options, and exit.\n", out);
   fputs(exit_status, out);
   environment(cmd, out);
+  example_section(cmd, out);
   fputs(".SH SEE ALSO\n\\fBurbac\\fR(1)\n", out);
 }
 
