@@ -58,12 +58,12 @@ install:
 test:
 	@scripts/test.sh
 
-# Each fuzzer for FUZZ_SECONDS (default 600), or until FUZZ_RUNS executions;
-# the figures go to bench/results/fuzz.md.
-FUZZ_SECONDS ?= 600
+# Each fuzzer (or those named in FUZZERS) for FUZZ_SECONDS (default 600), or
+# until FUZZ_RUNS executions; the figures go to bench/results/fuzz.md.
+FUZZ_SECONDS ?= $(if $(FUZZ_RUNS),86400,600)
 fuzz:
 	@scripts/deps.sh test
-	@scripts/fuzz.sh --seconds $(FUZZ_SECONDS) $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS)) --report bench/results/fuzz.md
+	@scripts/fuzz.sh --seconds $(FUZZ_SECONDS) $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS)) --report bench/results/fuzz.md $(FUZZERS)
 
 release:
 	@scripts/deps.sh bench

@@ -93,6 +93,7 @@ static urbac_query *read_queries(const urbac_snapshot *s, const char *path, size
   size_t cap = 1 << 20, n = 0;
   urbac_query *q = malloc(cap * sizeof *q);
   urbac_parser *p = urbac_parser_new(s);
+  urbac_diag *d = urbac_diag_new();
   char *line = NULL, why[512];
   size_t lcap = 0;
   ssize_t len;
@@ -105,7 +106,9 @@ static urbac_query *read_queries(const urbac_snapshot *s, const char *path, size
       len--;
     if (n == cap && !(q = realloc(q, (cap *= 2) * sizeof *q)))
       exit(1);
-    if (urbac_parse_query_line(p, line, (size_t)len, &q[n], why, sizeof why)) {
+    urbac_diag_clear(d);
+    if (urbac_parse_query_line(p, line, (size_t)len, &q[n], d)) {
+      urbac_diag_format(d, 0, why, sizeof why);
       fprintf(stderr, "bench: %s:%zu: %s\n", path, n + 1, why);
       exit(1);
     }
@@ -114,6 +117,7 @@ static urbac_query *read_queries(const urbac_snapshot *s, const char *path, size
   free(line);
   fclose(f);
   urbac_parser_free(p);
+  urbac_diag_free(d);
   *count = n;
   return q;
 }
@@ -213,12 +217,17 @@ int main(int argc, char **argv)
     urbac_model *legacy;
     urbac_impact *im;
     size_t rows = 0;
-    if (urbac_model_clone(m, &legacy))
+    if (urbac_model_clone(m, &legacy, NULL))
       return 1;
-    for (size_t k = 0; k < urbac_catalog_workload_count(); k++)
-      urbac_deactivate(legacy, k);
+    for (size_t k = 0; k < urbac_catalog_workload_count(); k++) {
+      urbac_model *next;
+      if (urbac_deactivate(legacy, k, &next, NULL))
+        return 1;
+      urbac_model_free(legacy);
+      legacy = next;
+    }
     t0 = now();
-    if (urbac_impact_compute(legacy, w, true, &im))
+    if (urbac_impact_compute(legacy, w, true, &im, NULL))
       return 1;
     urbac_impact_rows(im, count_rows, &rows);
     printf("impact_%s_s\t%.3f\n", urbac_catalog_workload_id(w), now() - t0);

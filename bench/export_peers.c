@@ -138,10 +138,13 @@ int main(int argc, char **argv)
   FILE *ans = fopen(path, "w");
   json_t *qs = json_array();
   urbac_parser *p = urbac_parser_new(s);
+  urbac_diag *d = urbac_diag_new();
   while (in && ans && k < n && fgets(line, sizeof line, in)) {
     urbac_query q;
     line[strcspn(line, "\n")] = '\0';
-    if (urbac_parse_query_line(p, line, strlen(line), &q, why, sizeof why)) {
+    urbac_diag_clear(d);
+    if (urbac_parse_query_line(p, line, strlen(line), &q, d)) {
+      urbac_diag_format(d, 0, why, sizeof why);
       fprintf(stderr, "export_peers: line %zu: %s\n", k + 1, why);
       return 1;
     }
@@ -161,6 +164,7 @@ int main(int argc, char **argv)
   if (in)
     fclose(in);
   urbac_parser_free(p);
+  urbac_diag_free(d);
   urbac_snapshot_free(s);
   urbac_model_free(m);
   printf("export_peers: %zu queries\n", k);

@@ -15,7 +15,8 @@
 #   share/zsh/vendor-completions/_urbac
 #   lib/systemd/system/urbac.service            the hardened unit (contrib/systemd),
 #   share/doc/urbac/urbac.env                   and its options file, as an example
-# urbac/server.h is not installed: the server is linked into the urbac binary only.
+# The server's header (src/server/serve.h) is not installed: the server is linked
+# into the urbac binary only.
 #
 # Depends on: the targets of ../CMakeLists.txt (urbac, urbac_shared, urbac_store_shared),
 # cmake/man.cmake, contrib/systemd.
@@ -50,10 +51,9 @@ install(FILES ${CMAKE_SOURCE_DIR}/contrib/systemd/urbac.env DESTINATION ${CMAKE_
 install(TARGETS urbac_shared urbac_store_shared EXPORT urbacTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
-# The engine's headers are every public header but the store's and the server's.
+# The engine's headers are every public header but the store's.
 file(GLOB URBAC_ENGINE_HEADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/include/urbac/*.h)
-list(REMOVE_ITEM URBAC_ENGINE_HEADERS ${CMAKE_SOURCE_DIR}/include/urbac/store.h
-     ${CMAKE_SOURCE_DIR}/include/urbac/server.h)
+list(REMOVE_ITEM URBAC_ENGINE_HEADERS ${CMAKE_SOURCE_DIR}/include/urbac/store.h)
 install(FILES ${URBAC_ENGINE_HEADERS} ${URBAC_GENERATED_INCLUDE}/urbac/version.h
               ${CMAKE_SOURCE_DIR}/include/urbac/store.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/urbac)

@@ -52,27 +52,30 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
              urbac_snapshot_compile(m, &s, NULL) || !(ref = naive_new(m))))
     abort();
   urbac_parser *p = urbac_parser_new(s);
+  urbac_diag *d = urbac_diag_new();
   const char *text = (const char *)data;
   size_t start = 0, n = 0;
   for (size_t i = 0; i <= size; i++) {
     if (i < size && text[i] != '\n')
       continue;
     urbac_query q;
-    char why[512];
-    if (urbac_parse_query_line(p, text + start, i - start, &q, why, sizeof why) == URBAC_OK) {
+    if (urbac_parse_query_line(p, text + start, i - start, &q, NULL) == URBAC_OK) {
       urbac_explanation *e = NULL;
       bool allow = naive_decide(ref, &q);
       if (urbac_check(s, &q) != allow)
         abort(); /* the engine disagrees with the rules as written */
-      if (urbac_explain(s, &q, &e) != URBAC_OK || urbac_explanation_allowed(e) != allow)
+      if (urbac_explain(s, &q, &e, NULL) != URBAC_OK || urbac_explanation_allowed(e) != allow)
         abort();
       urbac_explanation_free(e);
       if (n < MAX_QUERIES) {
         queries[n] = q;
         expected[n++] = allow;
       }
-    } else if (!why[0]) {
-      abort(); /* a failure always says why */
+    } else {
+      urbac_diag_clear(d);
+      if (urbac_parse_query_line(p, text + start, i - start, &q, d) == URBAC_OK || !urbac_diag_count(d) ||
+          !urbac_diag_get(d, 0)->message[0])
+        abort(); /* a failure always says why */
     }
     start = i + 1;
   }
@@ -80,5 +83,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
   if (n && memcmp(batch, expected, n) != 0)
     abort();
   urbac_parser_free(p);
+  urbac_diag_free(d);
   return 0;
 }

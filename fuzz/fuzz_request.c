@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server/server.h"
@@ -54,6 +55,7 @@ static void setup(void)
   FILE *f = fopen(keys, "w");
   urbac_write w = {"fuzz", "setup", false, 0, NULL};
   if (!f || fprintf(f, "%s\n", psk) < 0 || fclose(f) != 0 ||
+      chmod(keys, 0600) != 0 || /* the server refuses others */
       urbac_tenant_load_buffer(tenant_yaml, sizeof tenant_yaml - 1, "f", &m, NULL) ||
       urbac_store_open(db, URBAC_STORE_CREATE, &st, NULL) || urbac_store_migrate(st, &from, &to, NULL) ||
       urbac_store_apply(st, m, &w, NULL, NULL))

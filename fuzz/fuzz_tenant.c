@@ -21,11 +21,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
   if (urbac_tenant_load_buffer((const char *)data, size, "fuzz", &m, d) == URBAC_OK) {
     if (urbac_snapshot_compile(m, &s, d) != URBAC_OK)
       abort();
-    if (urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &one, &l1) != URBAC_OK)
+    if (urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &one, &l1, d) != URBAC_OK)
       abort();
     if (urbac_tenant_load_buffer(one, l1, "saved", &again, d) != URBAC_OK)
       abort(); /* what we write, we must read */
-    if (urbac_tenant_save_buffer(again, URBAC_FORMAT_YAML, &two, &l2) != URBAC_OK || l1 != l2 || memcmp(one, two, l1))
+    if (urbac_tenant_save_buffer(again, URBAC_FORMAT_YAML, &two, &l2, d) != URBAC_OK || l1 != l2 ||
+        memcmp(one, two, l1))
       abort(); /* and the saved form is a fixed point */
   }
   urbac_free(one);

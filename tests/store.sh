@@ -24,9 +24,9 @@ C=$S/examples/contoso.yaml
 if [ -z "${URBAC_TEST_PG_URL:-}" ]; then
 
 # ---- the workflow
-expect "init" 0 "initialized, schema version 0 -> 1" -- "$U" init --db "$DB"
+expect "init" 0 "initialized, schema version 0 -> 2" -- "$U" init --db "$DB"
 expect "init again" 0 "nothing to do" -- "$U" init --db "$DB"
-expect "migrate" 0 "schema version 1; nothing to do" -- "$U" migrate --db "$DB"
+expect "migrate" 0 "schema version 2; nothing to do" -- "$U" migrate --db "$DB"
 expect "plan" 0 "23 to create, 0 to change, 0 to delete" -- "$U" plan -f "$C" --db "$DB"
 expect "plan json" 0 '"op": "create"' -- "$U" plan -f "$C" --db "$DB" --json
 expect "apply" 0 "tenant contoso: applied, now at revision 1" -- "$U" apply -f "$C" --db "$DB" --actor alice
@@ -117,6 +117,81 @@ cp "$DB" "$T/t.db"
 sqlite3 "$T/t.db" "DELETE FROM audit WHERE seq = 10"
 expect "deleted record" 1 "audit record 11 .*deleted, inserted or reordered" -- "$U" audit verify --db "$T/t.db"
 
+# ---- what the chain alone cannot see: rows edited directly, a key, a witness, damaged pages
+K=$T/audit.key W=$T/witness.jsonl A=$T/keyed.db
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$K"; chmod 644 "$K"
+printf 'short\n' > "$T/short.key"; chmod 600 "$T/short.key"
+"$U" init --db "$A" > /dev/null
+expect "open key refused" 2 "audit key may be read or written by others \(mode 0644\): chmod 600" -- "$U" apply -f "$C" --db "$A" --audit-key "$K"
+chmod 600 "$K"
+expect "short key refused" 2 "an audit key is 32 to 1024 bytes" -- "$U" apply -f "$C" --db "$A" --audit-key "$T/short.key"
+expect "keyed apply" 0 "now at revision 1" -- "$U" apply -f "$C" --db "$A" --audit-key "$K" --witness "$W"
+expect "keyed edit" 0 "now at revision 2" -- "$U" user add zoe@contoso.com --db "$A" --audit-key "$K" --witness "$W"
+expect "keyed key" 0 "^urbac_" -- "$U" key create --user zoe@contoso.com --db "$A" --audit-key "$K" --witness "$W"
+expect "unkeyed write refused" 2 "has a keyed audit log \(key id [0-9a-f]{16}\): give its key with --audit-key" -- "$U" user add yan@contoso.com --db "$A"
+expect "verify json" 0 '^\{"tenant":"contoso","intact":true,"records":25,"stated":25,"keyed":25,"objects":25,"witnessed":3\}$' -- "$U" audit verify --db "$A" --audit-key "$K" --witness "$W" --json
+expect "witness lines" 0 '^\{"at":"[0-9TZ:-]+","tenant":"contoso","seq":25,"revision":2,"hash":"[0-9a-f]{64}"\}$' -- tail -1 "$W"
+expect "keyed verify" 0 "25 records, chain intact; the 25 stored rows are what the log's changes produce; 25 records MACed under the key; agrees with the witness \\(3 heads\\)" -- "$U" audit verify --db "$A" --audit-key "$K" --witness "$W"
+KID=$(sqlite3 "$A" "SELECT id FROM objects WHERE kind = 'apiKey'")
+"$U" audit log --db "$A" --object "$KID" --json > "$T/keylog.json"
+grep -q '\\"salt\\"' "$T/keylog.json" && bad "a key's salt is shown by audit log" || ok
+expect "a key's record is shown" 0 '\\"user\\":\\"zoe@contoso.com\\"' -- cat "$T/keylog.json"
+# urbac serve MACs and witnesses its writes too
+chmod 644 "$K"
+expect "serve refuses an open key" 2 "audit key may be read or written by others" -- "$U" serve --db "$A" --listen 127.0.0.1:0 --audit-key "$K"
+chmod 600 "$K"
+cp "$A" "$T/served.db"; cp "$W" "$T/served.jsonl"
+printf 'storetestpresharedkey0123456789abcdef\n' > "$T/psk"; chmod 600 "$T/psk"
+"$U" serve --db "$T/served.db" --listen 127.0.0.1:0 --preshared-key-file "$T/psk" --audit-key "$K" --witness "$T/served.jsonl" > "$T/serve.out" 2>&1 &
+SP=$!
+for _ in $(seq 50); do grep -q "serving on" "$T/serve.out" && break; sleep 0.1; done
+ADDR=$(sed -n 's|.*serving on \(http://[0-9.:]*\).*|\1|p' "$T/serve.out")
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer storetestpresharedkey0123456789abcdef" -X PUT \
+  "$ADDR/api/v1/tenants/contoso/users/wes@contoso.com" -d '{"name": "Wes"}' > "$T/put.code"
+kill "$SP"; wait "$SP" 2> /dev/null
+expect "served write" 0 "^20[01]$" -- cat "$T/put.code"
+expect "served write keyed and witnessed" 0 "26 records, chain intact.*26 records MACed under the key; agrees with the witness \(4 heads\)" -- "$U" audit verify --db "$T/served.db" --audit-key "$K" --witness "$T/served.jsonl"
+# alice made a Security administrator in the objects table: the chain is intact, the state is not
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE objects SET body = '{\"directoryRoles\":[\"Security administrator\"],\"id\":\"alice@contoso.com\",\"name\":\"Alice Example\"}' WHERE id = 'alice@contoso.com'"
+expect "edited row works" 0 "^allow$" -- "$U" check --db "$T/t.db" --user alice@contoso.com --permission 'Alerts (manage)' --workload mde
+expect "edited row named" 1 "user alice@contoso.com: the stored row differs from what the log's changes produce" -- "$U" audit verify --db "$T/t.db"
+expect "a write over it names its record" 0 "now at revision 3" -- "$U" user add yan@contoso.com --db "$T/t.db" --audit-key "$K"
+sqlite3 "$T/t.db" "UPDATE objects SET body = '{\"id\":\"alice@contoso.com\",\"name\":\"Alice\"}' WHERE id = 'alice@contoso.com'"
+"$U" user add xia@contoso.com --db "$T/t.db" --audit-key "$K" > /dev/null
+expect "edited row under a later write" 1 "audit record 27 \(user alice@contoso.com\)|user alice@contoso.com: the stored row differs" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE objects SET body = replace(body, 'zoe@contoso.com', 'erin@contoso.com') WHERE kind = 'apiKey'"
+expect "edited key named" 1 "apiKey [0-9a-f]{16}: the stored row differs" -- "$U" audit verify --db "$T/t.db"
+# the last record deleted and the head fixed; then its change undone as well
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE tenants SET audit_seq = 24, audit_hash = (SELECT hash FROM audit WHERE seq = 24), state_hash = (SELECT state FROM audit WHERE seq = 24); DELETE FROM audit WHERE seq = 25"
+expect "cut log shows in the rows" 1 "apiKey [0-9a-f]{16}: a stored row that the log's changes never created" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+sqlite3 "$T/t.db" "DELETE FROM objects WHERE kind = 'apiKey'"
+expect "rollback unseen without a witness" 0 "24 records, chain intact" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+expect "rollback seen by the witness" 1 "the witness saw record 25 \(revision 2, line 3\), but the log ends at record 24" -- "$U" audit verify --db "$T/t.db" --audit-key "$K" --witness "$W"
+# a record appended or MACed without the key
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "UPDATE audit SET mac = NULL WHERE seq = 25"
+expect "stripped MAC" 1 "audit record 25 .*carries no MAC though records before it do" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/other.key"; chmod 600 "$T/other.key"
+expect "another key" 1 "keyed with key id [0-9a-f]{16}, but the key given has id" -- "$U" audit verify --db "$A" --audit-key "$T/other.key"
+# the tenant commands (import, activate, deactivate) on a store MAC and witness too
+cp "$A" "$T/m.db"; cp "$W" "$T/m.jsonl"
+expect "keyed import" 0 "written to the store, revision 3" -- "$U" import mdo --db "$T/m.db" --audit-key "$K" --witness "$T/m.jsonl"
+expect "unkeyed deactivate refused" 2 "give its key with --audit-key" -- "$U" deactivate mde --db "$T/m.db"
+expect "keyed deactivate" 0 "mde is now legacy .*revision 4" -- "$U" deactivate mde --db "$T/m.db" --audit-key "$K" --witness "$T/m.jsonl"
+expect "tenant commands keyed and witnessed" 0 "28 records, chain intact.*28 records MACed under the key; agrees with the witness \(5 heads\)" -- "$U" audit verify --db "$T/m.db" --audit-key "$K" --witness "$T/m.jsonl"
+# damaged pages: bytes in the middle of the objects table's page, then over its cell pointers
+PS=$(sqlite3 "$A" "PRAGMA page_size")
+R=$(sqlite3 "$A" "SELECT rootpage FROM sqlite_master WHERE name = 'objects'")
+cp "$A" "$T/t.db"
+printf '\377%.0s' $(seq 64) | dd of="$T/t.db" bs=1 seek=$(( (R - 1) * PS + PS / 2 )) conv=notrunc 2> /dev/null
+expect "damaged page" 1 "broken" -- "$U" audit verify --db "$T/t.db"
+cp "$A" "$T/t.db"
+printf '\377%.0s' $(seq 32) | dd of="$T/t.db" bs=1 seek=$(( (R - 1) * PS + 8 )) conv=notrunc 2> /dev/null
+expect "damaged page structure" 2 "the store file is damaged \(integrity_check\)" -- "$U" audit verify --db "$T/t.db"
+
 # ---- hostile files are refused and left as they were
 head -c 8192 /dev/urandom > "$T/junk.db"; cp "$T/junk.db" "$T/junk.orig"
 expect "not a database" 2 "not a urbac store" -- "$U" dump --db "$T/junk.db"
@@ -154,14 +229,21 @@ expect "sqlite URL with a host" 2 "no host" -- "$U" dump --db "sqlite://host/url
 # (as root, the reads run as 'nobody': root would write anyway; the folder is not
 # writable either, so SQLite cannot make its -wal and -shm files there)
 RO=$(mktemp -d /tmp/urbac-ro.XXXXXX)
-cp "$DB" "$RO/ro.db"; chmod 0444 "$RO/ro.db"; chmod 0555 "$RO"
+cp "$DB" "$RO/ro.db"; chmod 0444 "$RO/ro.db"
+# the keyed, witnessed store and its damaged copy, verified read-only (open READ) too
+cp "$A" "$RO/keyed.db"; cp "$W" "$RO/witness.jsonl"; cp "$K" "$RO/audit.key"; cp "$T/t.db" "$RO/damaged.db"
+chmod 0444 "$RO/keyed.db" "$RO/witness.jsonl" "$RO/damaged.db"; chmod 0400 "$RO/audit.key"
+[ "$(id -u)" -eq 0 ] && chown nobody "$RO/audit.key"
+chmod 0555 "$RO"
 as=(); [ "$(id -u)" -eq 0 ] && as=(runuser -u nobody --)
 if [ "$(id -u)" -eq 0 ] || ! touch "$RO/probe" 2>/dev/null; then
   expect "read-only store: check" 0 "^allow$" -- "${as[@]}" "$U" check --db "$RO/ro.db" --user bob@contoso.com --permission 'Alerts (manage)' --workload mde
   expect "read-only store: dump" 0 "tenant: contoso" -- "${as[@]}" "$U" dump --db "$RO/ro.db"
   expect "read-only store: audit verify" 0 "chain intact" -- "${as[@]}" "$U" audit verify --db "$RO/ro.db"
   expect "read-only store: a write is refused" 2 "readonly" -- "${as[@]}" "$U" user add zed@contoso.com --db "$RO/ro.db"
-  [ "$(ls "$RO")" = "ro.db" ] && ok || bad "files appeared beside a read-only store: $(ls "$RO")"
+  expect "read-only store: keyed verify" 0 "25 records, chain intact; the 25 stored rows are what the log's changes produce; 25 records MACed under the key; agrees with the witness \\(3 heads\\)" -- "${as[@]}" "$U" audit verify --db "$RO/keyed.db" --audit-key "$RO/audit.key" --witness "$RO/witness.jsonl"
+  expect "read-only store: damaged pages" 2 "the store file is damaged \(integrity_check\)" -- "${as[@]}" "$U" audit verify --db "$RO/damaged.db"
+  [ "$(ls "$RO" | tr '\n' ' ')" = "audit.key damaged.db keyed.db ro.db witness.jsonl " ] && ok || bad "files appeared beside a read-only store: $(ls "$RO")"
 else
   bad "cannot make a folder this user may not write"
 fi
@@ -172,9 +254,11 @@ fi
 # The tenant's revision in a store, read through urbac itself (any backend).
 revision() { "$U" plan -f "$C" --db "$1" --json 2>/dev/null | sed -n 's/.*"revision": \([0-9]*\).*/\1/p' | head -1; }
 
-# ---- crash safety: a writer killed with SIGKILL at random moments, many times
+# ---- crash safety: a writer killed with SIGKILL at random moments, many times;
+# it MACs and witnesses its records, and a kill never leaves the witness ahead of the log
 crash_test() { # crash_test DB_URL ROUNDS
-  local CR=$1 crashes=0
+  local CR=$1 crashes=0 CK=$T/crash.key CW=$T/crash-witness.jsonl
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$CK"; chmod 600 "$CK"
   "$U" init --db "$CR" > /dev/null
   sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml"
   cat > "$T/writer.sh" <<W
@@ -182,7 +266,7 @@ crash_test() { # crash_test DB_URL ROUNDS
 # applies two states in turn; after each acknowledged apply, logs its revision
 while true; do
   for f in "$C" "$T/b.yaml"; do
-    out=\$("$U" apply -f "\$f" --db "$CR" --json) || exit 1
+    out=\$("$U" apply -f "\$f" --db "$CR" --json --audit-key "$CK" --witness "$CW") || exit 1
     rev=\$(sed -E 's/.*"revision": ([0-9]+).*/\1/' <<<"\$out")
     echo "\$rev" >> "$T/acked"
   done
@@ -199,7 +283,7 @@ W
     last=$(tail -1 "$T/acked")
     now=$(revision "$CR")
     if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "crash $i: acknowledged revision $last lost (store at $now)"; fi
-    "$U" audit verify --db "$CR" > /dev/null || bad "crash $i: audit chain broken"
+    "$U" audit verify --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null || bad "crash $i: audit log broken"
     "$U" dump --db "$CR" > "$T/after.yaml" || bad "crash $i: the store does not load"
     if ! "$U" plan -f "$C" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$T/b.yaml" --db "$CR" | grep -q "0 to create, 0 to change"; then
       bad "crash $i: the store holds a half-applied state"
@@ -207,6 +291,7 @@ W
     crashes=$((crashes + 1))
   done
   [ "$crashes" -eq "$2" ] && ok
+  [ -s "$CW" ] && ok || bad "the crashing writer witnessed no head"
 }
 
 # ---- two writers on one tenant: every change applied or refused, none lost

@@ -12,7 +12,7 @@ data=$B/bench-data
 secs=${URBAC_BENCH_SECONDS:-10}
 out=$here/../results/http.md
 key=bench-preshared-key-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "$key" > "$data/psk"
+(umask 077 && echo "$key" > "$data/psk")
 node "$here/prepare.mjs" "$data/queries.tsv" bench "$data"
 if [ ! -s "$data/http.db" ]; then
   "$B/urbac" init --db "$data/http.db" >/dev/null

@@ -12,12 +12,15 @@
  * Who owns what: the model belongs to this program (urbac_model_free); the
  * snapshot borrows the model, so it is freed first (urbac_snapshot_free); the
  * parser borrows the snapshot (urbac_parser_free, first of all); the diagnostics
- * list is ours (urbac_diag_free) and owns its messages; a query is a plain value.
+ * list is ours (urbac_diag_free) and owns its messages; a question only points at
+ * argv's strings, which the library does not keep; a query is a plain value.
+ *
+ * Errors: every fallible call takes the diag as its last argument (NULL when the
+ * code alone will do) and, on failure, leaves there what went wrong and where.
  *
  * Depends on: liburbac (urbac/urbac.h).
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <urbac/urbac.h>
 
@@ -39,7 +42,7 @@ int main(int argc, char **argv)
   urbac_snapshot *s = NULL;
   urbac_parser *p = NULL;
   urbac_query q;
-  char why[256];
+  urbac_question question;
   const char *scope;
   bool allowed;
   urbac_err err;
@@ -71,9 +74,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "embed: out of memory\n");
     goto out;
   }
-  if ((err = urbac_parse_query(p, argv[2], strlen(argv[2]), argv[3], strlen(argv[3]), argv[4],
-                               strlen(argv[4]), scope, strlen(scope), &q, why, sizeof why))) {
-    fprintf(stderr, "embed: the question: %s (%s)\n", why, urbac_err_name(err));
+  question = (urbac_question){urbac_str_of(argv[2]), urbac_str_of(argv[3]), urbac_str_of(argv[4]),
+                              urbac_str_of(scope)};
+  if ((err = urbac_parse_query(p, &question, &q, d))) {
+    fprintf(stderr, "embed: the question: %s: %s (%s)\n", urbac_diag_get(d, 0)->path,
+            urbac_diag_get(d, 0)->message, urbac_err_name(err));
     goto out;
   }
   /* A check allocates nothing and cannot fail: allow or deny. */

@@ -3,7 +3,8 @@
  * the legacy roles and permissions, and name resolution.
  *
  * The catalog is constant data compiled into the library (src/catalog/defender.def);
- * nothing here allocates, and every returned string is static.
+ * nothing here allocates but a reason added to a caller's diag, and every
+ * returned string is static (valid for the life of the program).
  */
 #ifndef URBAC_CATALOG_H
 #define URBAC_CATALOG_H
@@ -39,11 +40,11 @@ typedef struct urbac_grant {
 } urbac_grant;
 
 URBAC_EXTERN size_t urbac_catalog_perm_count(void);
-/* Permission `i` (< count), or NULL. */
+/* Permission `i` (< count), static, or NULL. */
 URBAC_EXTERN const urbac_perm_info *urbac_catalog_perm(size_t i);
 
 URBAC_EXTERN size_t urbac_catalog_workload_count(void);
-/* Workload `i`'s short id ("mde") and display name; NULL when out of range. */
+/* Workload `i`'s short id ("mde") and display name, static strings; NULL when out of range. */
 URBAC_EXTERN const char *urbac_catalog_workload_id(size_t i);
 URBAC_EXTERN const char *urbac_catalog_workload_name(size_t i);
 /* The index of workload `id` (case-insensitive), or -1. */
@@ -64,6 +65,7 @@ typedef struct urbac_legacy_info {
 } urbac_legacy_info;
 
 URBAC_EXTERN size_t urbac_catalog_legacy_count(urbac_legacy_kind kind);
+/* Legacy item `i` of `kind`, static; NULL when out of range. */
 URBAC_EXTERN const urbac_legacy_info *urbac_catalog_legacy(urbac_legacy_kind kind, size_t i);
 /* The grants legacy item `i` gives on workload `workload` (for directory roles,
  * the default grants of the seed's table; for the others, the mapping), written
@@ -75,18 +77,23 @@ URBAC_EXTERN size_t urbac_catalog_legacy_grants(urbac_legacy_kind kind, size_t i
  * Resolves `text` (a display name in any of the seed's spellings, or an id; with
  * the level inside the name, "(manage)", "(All permissions)", or as ":read",
  * ":manage", "/read", "/manage" on an id) to a grant. A missing level is
- * URBAC_LEVEL_NONE. On failure returns URBAC_EUNKNOWNPERM or URBAC_ELEVEL and writes
- * a one-line reason (with the closest known names) into `why` (NULL allowed).
+ * URBAC_LEVEL_NONE. On failure returns URBAC_EUNKNOWNPERM or URBAC_ELEVEL, with a
+ * one-line reason (naming the closest known names) in `d`. `text` is not retained.
  */
-URBAC_EXTERN urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac_grant *out,
-                                             char *why, size_t why_size);
-/* Resolves a legacy item or directory role by name or id; -1 and a reason when unknown. */
-URBAC_EXTERN int urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len,
-                                           char *why, size_t why_size);
-/* Writes the canonical text of a grant ("... \ Alerts (manage)") into buf. */
+URBAC_EXTERN urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac_grant *out, urbac_diag *d);
+/* Resolves a legacy item or directory role by name or id into *index (for
+ * urbac_catalog_legacy()). When unknown returns URBAC_EUNKNOWNPERM (an MDE
+ * permission) or URBAC_EUNKNOWNROLE, with the closest names in `d`; URBAC_EINVAL
+ * for an unknown `kind`. `text` is not retained. */
+URBAC_EXTERN urbac_err urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len,
+                                                 size_t *index, urbac_diag *d);
+/* Writes the canonical text of a grant ("... \ Alerts (manage)") into `buf` (always
+ * NUL-terminated, cut to `size`); returns the full length it wanted. */
 URBAC_EXTERN size_t urbac_grant_format(urbac_grant g, char *buf, size_t size);
-/* Writes the Graph resource action of a grant ("microsoft.xdr/.../alerts/manage"). */
+/* Writes the Graph resource action of a grant ("microsoft.xdr/.../alerts/manage"),
+ * as urbac_grant_format() does. */
 URBAC_EXTERN size_t urbac_grant_action(urbac_grant g, char *buf, size_t size);
+/* "none", "read", "manage" or "All permissions"; a static string. */
 URBAC_EXTERN const char *urbac_level_name(urbac_level level);
 
 #ifdef __cplusplus

@@ -24,7 +24,8 @@ extern "C" {
 
 typedef struct urbac_snapshot urbac_snapshot;
 
-/* Compiles `m`. On success the caller frees *out with urbac_snapshot_free(). */
+/* Compiles `m`. On success the caller frees *out with urbac_snapshot_free(); `m` is
+ * borrowed and must outlive *out. */
 URBAC_EXTERN urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out,
                                               urbac_diag *d);
 /* Frees `s`; accepts NULL. The model is not freed. */
@@ -34,6 +35,7 @@ URBAC_EXTERN void urbac_snapshot_free(urbac_snapshot *s);
 URBAC_EXTERN size_t urbac_snapshot_memory(const urbac_snapshot *s);
 /* How many distinct decision profiles users share. */
 URBAC_EXTERN size_t urbac_snapshot_profiles(const urbac_snapshot *s);
+/* The model `s` borrows. */
 URBAC_EXTERN const urbac_model *urbac_snapshot_model(const urbac_snapshot *s);
 
 #define URBAC_UNKNOWN_USER UINT32_MAX
@@ -55,28 +57,53 @@ typedef struct urbac_query {
   uint32_t device;   /* the device asked about, or URBAC_NO_DEVICE */
 } urbac_query;
 
+/* A string slice: `len` bytes at `ptr`, no NUL needed. {NULL, 0} is empty. */
+typedef struct urbac_str {
+  const char *ptr;
+  size_t len;
+} urbac_str;
+/* The slice of a NUL-terminated string (NULL: empty). */
+static inline urbac_str urbac_str_of(const char *s)
+{
+  urbac_str r = {s, 0};
+  while (s && s[r.len])
+    r.len++;
+  return r;
+}
+
+/* The text of one question: `user` (an id; unknown ids are allowed and denied),
+ * `perm` (a name or id with its level), `workload` (mde, mdo, mdi), `scope` (empty,
+ * all, any, device:ID, devicegroup:ID). */
+typedef struct urbac_question {
+  urbac_str user, perm, workload, scope;
+} urbac_question;
+
 /* Turns the text of a question into a query. A per-thread handle: it caches
  * permission names, so a stream of questions resolves fast. */
 typedef struct urbac_parser urbac_parser;
-/* The caller frees it with urbac_parser_free(); `s` must outlive it. */
+/* A parser for `s`, or NULL when out of memory. The caller frees it with
+ * urbac_parser_free(); `s` is borrowed and must outlive it. */
 URBAC_EXTERN urbac_parser *urbac_parser_new(const urbac_snapshot *s);
+/* Frees `p`; accepts NULL. */
 URBAC_EXTERN void urbac_parser_free(urbac_parser *p);
 /*
- * Resolves one question: `user` (an id; unknown ids are allowed and denied),
- * `perm` (a name or id with its level), `workload` (mde, mdo, mdi), `scope` (empty,
- * all, any, device:ID, devicegroup:ID). Strings are not retained and need no NUL.
- * On failure returns the code and writes a one-line reason into `why`.
+ * Resolves `question` into *out. The question's strings are not retained. On
+ * success nothing is allocated. On failure returns the code (URBAC_EWORKLOAD,
+ * URBAC_EUNKNOWNPERM, URBAC_ELEVEL, URBAC_ESCOPE, URBAC_EUNKNOWNDEVICE,
+ * URBAC_EUNKNOWNDG) with a one-line reason in `d`, whose path names the field
+ * ("workload", "permission", "scope"); into a diag that holds no error yet (a new
+ * or cleared one) that allocates nothing either (urbac/error.h).
  */
-URBAC_EXTERN urbac_err urbac_parse_query(urbac_parser *p, const char *user, size_t ulen,
-                                         const char *perm, size_t plen, const char *workload,
-                                         size_t wlen, const char *scope, size_t slen,
-                                         urbac_query *q, char *why, size_t why_size);
+URBAC_EXTERN urbac_err urbac_parse_query(urbac_parser *p, const urbac_question *question, urbac_query *out,
+                                         urbac_diag *d);
 /* One line of a queries TSV (tenant-format.md "Queries"): user, permission,
- * workload, scope, tab-separated; the line ends at `len` (no newline). */
-URBAC_EXTERN urbac_err urbac_parse_query_line(urbac_parser *p, const char *line, size_t len,
-                                              urbac_query *q, char *why, size_t why_size);
+ * workload, scope, tab-separated; the line ends at `len` (no newline) and is not
+ * retained. As urbac_parse_query(); an error's column is where its field starts. */
+URBAC_EXTERN urbac_err urbac_parse_query_line(urbac_parser *p, const char *line, size_t len, urbac_query *out,
+                                              urbac_diag *d);
 
-/* true: allow; false: deny. `q` must come from urbac_parse_query() on `s`. */
+/* true: allow; false: deny. `q` must come from urbac_parse_query() on `s`. Never
+ * fails and never allocates. */
 URBAC_EXTERN bool urbac_check(const urbac_snapshot *s, const urbac_query *q);
 /* Answers `n` queries in order into out[i] (1 allow, 0 deny). */
 URBAC_EXTERN void urbac_check_batch(const urbac_snapshot *s, const urbac_query *q, size_t n,
@@ -85,13 +112,14 @@ URBAC_EXTERN void urbac_check_batch(const urbac_snapshot *s, const urbac_query *
 /* Why a decision is what it is: for an allow every chain that grants it, for a
  * deny what is missing. */
 typedef struct urbac_explanation urbac_explanation;
-/* The caller frees *out with urbac_explanation_free(). */
-URBAC_EXTERN urbac_err urbac_explain(const urbac_snapshot *s, const urbac_query *q,
-                                     urbac_explanation **out);
+/* The caller frees *out with urbac_explanation_free(); `q` is not retained. */
+URBAC_EXTERN urbac_err urbac_explain(const urbac_snapshot *s, const urbac_query *q, urbac_explanation **out,
+                                     urbac_diag *d);
+/* Frees `e`; accepts NULL. */
 URBAC_EXTERN void urbac_explanation_free(urbac_explanation *e);
 URBAC_EXTERN bool urbac_explanation_allowed(const urbac_explanation *e);
 URBAC_EXTERN size_t urbac_explanation_count(const urbac_explanation *e);
-/* Line `i`; owned by `e`. */
+/* Line `i`, owned by `e`, valid until urbac_explanation_free(e); NULL when out of range. */
 URBAC_EXTERN const char *urbac_explanation_line(const urbac_explanation *e, size_t i);
 
 /* One effective grant of a user: a permission at a level on a workload and scope. */
@@ -112,13 +140,13 @@ URBAC_EXTERN int urbac_effective(const urbac_snapshot *s, uint32_t user, urbac_e
 typedef int (*urbac_user_cb)(void *ctx, uint32_t user, const char *id);
 URBAC_EXTERN int urbac_who_can(const urbac_snapshot *s, const urbac_query *q, urbac_user_cb cb,
                                void *ctx);
-/* The id of user `i`, owned by the model; NULL when out of range. */
+/* The id of user `i`, owned by the snapshot's model, valid while it lives; NULL when out of range. */
 URBAC_EXTERN const char *urbac_snapshot_user_id(const urbac_snapshot *s, uint32_t i);
 /* How many groups user `i` is a direct member of, and the index of the `k`th
  * (its id: urbac_model_id(m, URBAC_OBJ_GROUP, index)). */
 URBAC_EXTERN size_t urbac_snapshot_user_group_count(const urbac_snapshot *s, uint32_t i);
 URBAC_EXTERN uint32_t urbac_snapshot_user_group(const urbac_snapshot *s, uint32_t i, size_t k);
-/* The index of user `id`, or URBAC_UNKNOWN_USER. */
+/* The index of user `id` (`len` bytes, not retained), or URBAC_UNKNOWN_USER. */
 URBAC_EXTERN uint32_t urbac_snapshot_user_find(const urbac_snapshot *s, const char *id, size_t len);
 
 #ifdef __cplusplus

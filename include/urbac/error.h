@@ -1,11 +1,24 @@
 /*
  * urbac/error.h - error codes and located diagnostics.
  *
- * Every fallible urbac function returns a urbac_err. The codes are generated from
- * one X-macro table below and are never renumbered: new codes go at the end.
- * Functions that can find several problems at once (loading a tenant file,
- * validating a model) also fill a urbac_diag with every error and where it was:
- * file:line:column, a field path, an object id. The library never prints.
+ * One contract for every fallible function of the API (liburbac and
+ * liburbac-store): it returns a urbac_err, and its last parameter is a
+ * `urbac_diag *d` that may be NULL. When `d` is given, a failure adds at least one
+ * error to it: the code, a one-line message (a store's says what the database
+ * said) and, where there is one, where: file:line:column, a field path, an object
+ * id. Functions that can find several problems at once (loading a tenant file,
+ * validating a model) add every one. Nothing is ever written to a caller's
+ * buffer instead, and the library never prints. Functions that cannot fail
+ * (urbac_check(), urbac_check_batch(), lookups that return NULL or -1 when out of
+ * range) take no diag.
+ *
+ * A diag keeps its first error inside itself, so a failure reported into a diag
+ * that holds no error yet (new, or emptied with urbac_diag_clear()) allocates
+ * nothing; a hot path (a server resolving questions) keeps one diag per thread
+ * and clears it. Only the second and later errors allocate.
+ *
+ * The codes are generated from one X-macro table below and are never
+ * renumbered: new codes go at the end.
  */
 #ifndef URBAC_ERROR_H
 #define URBAC_ERROR_H
@@ -75,11 +88,12 @@ typedef struct urbac_error {
 
 typedef struct urbac_diag urbac_diag;
 
-/* A new, empty diagnostics list; the caller frees it with urbac_diag_free(). */
+/* A new, empty diagnostics list, or NULL when out of memory; the caller frees it
+ * with urbac_diag_free(). */
 URBAC_EXTERN urbac_diag *urbac_diag_new(void);
 /* Frees `d` and every string it holds; accepts NULL. */
 URBAC_EXTERN void urbac_diag_free(urbac_diag *d);
-/* Empties `d` for reuse. */
+/* Empties `d` for reuse (its room for the first error stays); accepts NULL. */
 URBAC_EXTERN void urbac_diag_clear(urbac_diag *d);
 /* How many errors `d` holds. Accepts NULL (0). */
 URBAC_EXTERN size_t urbac_diag_count(const urbac_diag *d);

@@ -22,7 +22,7 @@ typedef enum urbac_format {
   URBAC_FORMAT_JSON = 2
 } urbac_format;
 
-/* The format a path's extension names (.json: JSON; anything else: YAML). */
+/* The format a path's extension names (.json: JSON; anything else: YAML). `path` is not retained. */
 URBAC_EXTERN urbac_format urbac_format_from_path(const char *path);
 
 /*
@@ -36,12 +36,12 @@ URBAC_EXTERN urbac_err urbac_tenant_load_file(const char *path, urbac_model **ou
 URBAC_EXTERN urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name,
                                                 urbac_model **out, urbac_diag *d);
 
-/* Writes `m` as a tenant file. *out is NUL-terminated; the caller frees it with
- * urbac_free(). */
+/* Writes `m` as a tenant file. *out is NUL-terminated, its length in *len (NULL
+ * allowed); the caller frees it with urbac_free(). */
 URBAC_EXTERN urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out,
-                                                size_t *len);
+                                                size_t *len, urbac_diag *d);
 /* Writes `m` to `path` atomically (a temporary file beside it, fsync, rename):
- * a failed write leaves the old file as it was. */
+ * a failed write leaves the old file as it was; the reason is in `d`. */
 URBAC_EXTERN urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path,
                                               urbac_format fmt, urbac_diag *d);
 

@@ -2,9 +2,12 @@
  * urbac/model.h - a tenant: people, devices, legacy role configuration, unified
  * roles and workload activation (../shared/spec/tenant-format.md).
  *
- * A urbac_model is created by loading a tenant file (urbac/io.h) and is immutable
- * afterwards, so any number of threads may read it. Snapshots compiled from it
- * (urbac/engine.h) borrow it: it must outlive them.
+ * A urbac_model is created by loading a tenant file (urbac/io.h) or a store
+ * (urbac/store.h) and no function of the API changes it afterwards: those that
+ * make a different tenant (urbac_import(), urbac_activate(), urbac_deactivate(),
+ * urbac_model_clone()) take a const model and return a new one. So any number of
+ * threads may read it. Snapshots compiled from it (urbac/engine.h) borrow it: it
+ * must outlive them, so free a model only after the snapshots compiled from it.
  */
 #ifndef URBAC_MODEL_H
 #define URBAC_MODEL_H
@@ -23,11 +26,11 @@ typedef struct urbac_model urbac_model;
 
 typedef enum urbac_mode { URBAC_MODE_LEGACY = 0, URBAC_MODE_UNIFIED = 1 } urbac_mode;
 
-/* A deep copy of `m`; the caller frees *out with urbac_model_free(). */
-URBAC_EXTERN urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out);
+/* A deep copy of `m`; the caller frees *out with urbac_model_free(). `m` is unchanged. */
+URBAC_EXTERN urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out, urbac_diag *d);
 /* Frees `m` and everything it owns; accepts NULL. */
 URBAC_EXTERN void urbac_model_free(urbac_model *m);
-/* The tenant id; owned by `m`. */
+/* The tenant id; owned by `m`, valid until urbac_model_free(m). */
 URBAC_EXTERN const char *urbac_model_tenant(const urbac_model *m);
 /* The mode of workload `w` (an index of urbac_catalog_workload_id()). */
 URBAC_EXTERN urbac_mode urbac_model_mode(const urbac_model *m, size_t w);
@@ -42,10 +45,11 @@ typedef enum urbac_object_kind {
 /* How many objects of `kind` the tenant has (device groups include `ungrouped`). */
 URBAC_EXTERN size_t urbac_model_count(const urbac_model *m, urbac_object_kind kind);
 /* The id (users, groups, devices, device groups) or name (roles) of object `i`;
- * owned by `m`; NULL when out of range. */
+ * owned by `m`, valid until urbac_model_free(m); NULL when out of range. */
 URBAC_EXTERN const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t i);
 
-/* A read-only view of unified role `i`; strings are owned by `m`. */
+/* A read-only view of unified role `i` (false when out of range); strings are owned
+ * by `m`, valid until urbac_model_free(m). */
 typedef struct urbac_role_info {
   const char *name;
   const char *description;      /* "" when none */
@@ -68,7 +72,8 @@ typedef struct urbac_assignment_info {
   size_t device_groups;
 } urbac_assignment_info;
 URBAC_EXTERN bool urbac_model_assignment(const urbac_model *m, size_t r, size_t a, urbac_assignment_info *out);
-/* Principal `i` of assignment `a` of role `r`: its id, and whether it is a group. */
+/* Principal `i` of assignment `a` of role `r`: its id (owned by `m`, valid until
+ * urbac_model_free(m); NULL when out of range), and whether it is a group. */
 URBAC_EXTERN const char *urbac_model_assignment_principal(const urbac_model *m, size_t r, size_t a, size_t i,
                                                           bool *is_group);
 URBAC_EXTERN const char *urbac_model_assignment_device_group(const urbac_model *m, size_t r, size_t a, size_t i);

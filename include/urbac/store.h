@@ -1,13 +1,16 @@
 /*
  * urbac/store.h - where tenants live when a service runs: a database that never
  * loses an acknowledged change, numbers every change (the tenant's revision) and
- * records who changed what in a hash-chained audit log.
+ * records who changed what in a hash-chained audit log, with the state it left
+ * (optionally MACed under a key kept outside the database, and witnessed).
  *
  * A store is named by a URL: a SQLite file path (the embedded default). One
  * store holds many tenants. Each tenant is kept as one row per object (user,
  * group, role, ...) with the object's canonical JSON, so a write touches only
  * what changed, and everything read back is validated as a tenant file is.
- * A urbac_store handle is used by one thread at a time.
+ * A urbac_store handle is used by one thread at a time. Every call that reaches the
+ * store reports a failure into its `d` (urbac/error.h) with what the database said
+ * (SQLite's or PostgreSQL's message, never a password).
  */
 #ifndef URBAC_STORE_H
 #define URBAC_STORE_H
@@ -53,19 +56,22 @@ typedef enum urbac_store_mode {
  */
 URBAC_EXTERN urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store **out,
                                         urbac_diag *d);
+/* Closes `s` and frees it; accepts NULL. */
 URBAC_EXTERN void urbac_store_close(urbac_store *s);
 /* Brings the schema up to date in one transaction per step; *from and *to say
  * which versions (equal when nothing was to do). A new, empty store starts at 0. */
 URBAC_EXTERN urbac_err urbac_store_migrate(urbac_store *s, int *from, int *to, urbac_diag *d);
 
-/* The ids of the tenants the store holds, sorted; strings are owned by the store
- * until the next call. */
-URBAC_EXTERN urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n);
+/* The ids of the tenants the store holds, sorted; the array and its strings are
+ * owned by `s`, valid until the next urbac_store_tenants(s) or urbac_store_close(s). */
+URBAC_EXTERN urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n, urbac_diag *d);
 /* Loads tenant `tenant` (validated like a tenant file) and its revision. The
  * caller frees *out with urbac_model_free(). URBAC_ENOTFOUND if there is none. */
 URBAC_EXTERN urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out,
                                         uint64_t *revision, urbac_diag *d);
-URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision);
+/* `tenant`'s revision; URBAC_ENOTFOUND if there is none. */
+URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision,
+                                            urbac_diag *d);
 
 /* Waits until `tenant`'s revision is past `after`, or `timeout_ms` passes; then
  * *revision is the revision (still `after` on a timeout). SQLite stores are
@@ -74,11 +80,11 @@ URBAC_EXTERN urbac_err urbac_store_revision(urbac_store *s, const char *tenant, 
  * (at the back-off pace, sleeping in between, never spinning) and returns
  * URBAC_EUNAVAILABLE when `timeout_ms` has passed without it coming back; once
  * it is back, it listens again and reads the revision, so nothing written
- * meanwhile is missed. */
+ * meanwhile is missed. Only the last attempt's error is added to `d`. */
 URBAC_EXTERN urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms,
-                                         uint64_t *revision);
+                                         uint64_t *revision, urbac_diag *d);
 
-/* How the store's connection fares, for health checks and metrics. */
+/* How the store's connection fares, for health checks and metrics; copied into `h`. */
 typedef struct urbac_store_health {
   bool up;             /* the last call reached the store */
   uint64_t reconnects; /* connections made again after one broke */
@@ -88,7 +94,7 @@ URBAC_EXTERN void urbac_store_health_get(const urbac_store *s, urbac_store_healt
 
 /* `url` as it may be shown: the password of a postgresql:// URL (user:PASSWORD@,
  * or password=...) becomes "***". Always NUL-terminates `buf` (cut if short). */
-URBAC_EXTERN void urbac_store_url_shown(const char *url, char *buf, size_t size);
+URBAC_EXTERN void urbac_store_url_redacted(const char *url, char *buf, size_t size);
 
 /* ---------------------------------------------------------------- changes */
 
@@ -107,9 +113,10 @@ typedef struct urbac_plan urbac_plan;
  * is now (tenant: want's id). The caller frees *out with urbac_plan_free(). */
 URBAC_EXTERN urbac_err urbac_store_plan(urbac_store *s, const urbac_model *want, urbac_plan **out,
                                         urbac_diag *d);
+/* Frees `p`; accepts NULL. */
 URBAC_EXTERN void urbac_plan_free(urbac_plan *p);
 URBAC_EXTERN size_t urbac_plan_count(const urbac_plan *p);
-/* Change `i`; strings are owned by the plan. */
+/* Change `i` (NULL when out of range); strings are owned by `p`, valid until urbac_plan_free(p). */
 URBAC_EXTERN const urbac_change *urbac_plan_change(const urbac_plan *p, size_t i);
 /* The revision the plan was computed against (0: a tenant not in the store yet). */
 URBAC_EXTERN uint64_t urbac_plan_revision(const urbac_plan *p);
@@ -126,6 +133,17 @@ typedef struct urbac_write {
   urbac_model **written;
 } urbac_write;
 
+/* A write's last check: called inside the write's transaction with the tenant
+ * as it would be after the write, before anything is written, and only when
+ * something changes. A return other than URBAC_OK (with its reason in `d`)
+ * refuses the write, which then writes nothing. `after` is borrowed for the call.
+ * A server checks here that a caller gives nobody more than the caller holds. */
+typedef urbac_err (*urbac_write_check)(void *ctx, const urbac_model *after, urbac_diag *d);
+/* Every later urbac_store_apply(), urbac_store_put() and urbac_store_put_many()
+ * on `s` calls `check` (NULL: none, the default) with `ctx`, until it is set
+ * again. Like the handle, it belongs to one thread at a time. */
+URBAC_EXTERN void urbac_store_check_writes(urbac_store *s, urbac_write_check check, void *ctx);
+
 /* Makes the stored tenant equal `want` in one transaction: every object change,
  * the revision bump and the audit records commit together or not at all. When
  * nothing changes nothing is written and the revision stays. *revision is the
@@ -140,11 +158,12 @@ URBAC_EXTERN urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want
  * "legacy.mdi.role"); the caller frees *json with urbac_free(). URBAC_ENOTFOUND
  * when there is no such object. */
 URBAC_EXTERN urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, const char *id,
-                                       char **json, uint64_t *revision);
-/* Calls `cb` with every object of `kind` (NULL: every object), in file order. */
+                                       char **json, uint64_t *revision, urbac_diag *d);
+/* Calls `cb` with every object of `kind` (NULL: every object), in file order; the
+ * strings are valid during the call only. A non-zero return from `cb` stops the walk. */
 typedef int (*urbac_object_cb)(void *ctx, const char *kind, const char *id, const char *json);
-URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb,
-                                        void *ctx);
+URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind,
+                                        urbac_object_cb cb, void *ctx, urbac_diag *d);
 /* Creates or replaces object (`kind`, `id`) with `json` (a tenant file's JSON for
  * that object, whose own id must be `id`), or deletes it when `json` is NULL; the
  * whole tenant is validated with the change (a dangling reference, say, is
@@ -175,13 +194,15 @@ typedef struct urbac_api_key {
   const char *expires; /* UTC, ISO 8601, or "" for never */
   const char *revoked; /* UTC, ISO 8601, or "" while valid */
   const char *salt, *hash;
+  const char *created_by; /* the actor that created it; "" for keys made before it was kept */
 } urbac_api_key;
 
 /*
  * Creates a key for `key->user` (a user of the tenant) with `key->name`,
  * `key->scope` and `key->expires` ("" or NULL: never); the id, salt, hash and
- * times are made here. The token, shown once, is in *token (the caller frees it
- * with urbac_free()). Audited as `w->actor`; the tenant's revision is unchanged.
+ * times are made here, and `created_by` is `w->actor`. The token, shown once, is
+ * in *token (the caller frees it with urbac_free()). Audited as `w->actor`; the
+ * tenant's revision is unchanged.
  */
 URBAC_EXTERN urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac_api_key *key,
                                               const urbac_write *w, char **token, urbac_diag *d);
@@ -209,6 +230,8 @@ typedef struct urbac_audit_record {
   const char *kind, *object;
   const char *before, *after; /* canonical JSON, or NULL */
   const char *prev_hash, *hash;
+  const char *state; /* the tenant's state digest after this change; NULL before schema 2 */
+  const char *mac;   /* HMAC-SHA256 of `hash` under the audit key, or NULL (an unkeyed record) */
 } urbac_audit_record;
 
 typedef struct urbac_audit_filter {
@@ -218,15 +241,49 @@ typedef struct urbac_audit_filter {
 } urbac_audit_filter;
 
 typedef int (*urbac_audit_cb)(void *ctx, const urbac_audit_record *r);
-/* Calls `cb` for each audit record of `tenant` that passes `f` (NULL: all), in order. */
+/* Calls `cb` for each audit record of `tenant` that passes `f` (NULL: all), in
+ * order; the record's strings are valid during the call only. */
 URBAC_EXTERN urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f,
-                                         urbac_audit_cb cb, void *ctx);
-/* Recomputes the hash chain of `tenant`'s audit log. URBAC_ETAMPERED, with the
- * first bad record's sequence number in *bad and the reason in `why`, when a
- * record was edited, deleted, inserted or reordered; *count is how many records
- * were checked. */
+                                         urbac_audit_cb cb, void *ctx, urbac_diag *d);
+/* The audit protections of a store handle (docs/operations.md says what each proves). */
+typedef struct urbac_audit_opts {
+  /* a file holding the HMAC key (at least 32 bytes; a trailing newline is not
+   * part of it), readable by its owner only; NULL: records are not MACed */
+  const char *key_file;
+  /* a file each write appends the chain's new head to, as a JSON line; NULL: none */
+  const char *witness_file;
+  bool witness_syslog; /* the same line to syslog(3) (LOG_AUTHPRIV | LOG_NOTICE) */
+} urbac_audit_opts;
+/* Gives the handle an audit key and witness: every write through it then MACs
+ * its records and witnesses its head, and urbac_store_audit_check() checks the
+ * MACs and the witness file. A key file others may read, or one too short, is
+ * refused (URBAC_EREFUSED, URBAC_EVALUE). Nothing of `o` is retained. */
+URBAC_EXTERN urbac_err urbac_store_set_audit(urbac_store *s, const urbac_audit_opts *o, urbac_diag *d);
+
+typedef struct urbac_audit_report {
+  uint64_t records;   /* audit records checked */
+  uint64_t stated;    /* of which carry a state digest (written by schema 2 on) */
+  uint64_t keyed;     /* of which carry a MAC the key verified (0 without a key) */
+  uint64_t objects;   /* stored rows compared with what the log's changes produce */
+  uint64_t witnessed; /* witness lines of this tenant checked (0 without a witness) */
+  uint64_t bad;       /* the first bad record's sequence number, 0 when none is named */
+} urbac_audit_report;
+/*
+ * Checks `tenant`'s audit log against everything that can vouch for it: the
+ * store's pages (SQLite's integrity_check), the hash chain, the MACs (with a key
+ * from urbac_store_set_audit()), the witness file (when set), and that the
+ * stored objects and API keys are exactly what the log's changes produce (a
+ * replay, and the state digest of the last record). URBAC_ETAMPERED when
+ * anything disagrees, with one diagnostic per problem in `d` (a record by its
+ * sequence number, a row by its kind and id); URBAC_ESTORE when the store is
+ * damaged or cannot be read. `r` is filled either way.
+ */
+URBAC_EXTERN urbac_err urbac_store_audit_check(urbac_store *s, const char *tenant, urbac_audit_report *r,
+                                               urbac_diag *d);
+/* urbac_store_audit_check() with the first bad record in *bad; *count is how
+ * many records were checked. */
 URBAC_EXTERN urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count,
-                                                uint64_t *bad, char *why, size_t why_size);
+                                                uint64_t *bad, urbac_diag *d);
 
 #ifdef __cplusplus
 }

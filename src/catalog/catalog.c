@@ -301,7 +301,7 @@ static urbac_err resolve_cell(const char *cell, urbac__gmask *m, urbac_diag *d, 
     size_t len = bar ? (size_t)(bar - p) : strlen(p);
     urbac_grant g;
     char why[256];
-    if (urbac_catalog_resolve(p, len, &g, why, sizeof why))
+    if (urbac__catalog_resolve(p, len, &g, why, sizeof why))
       return urbac__diag_add(d, URBAC_EUNKNOWNPERM, "defender.def", 0, 0, what, "%s", why);
     urbac__gmask_add(m, g.perm, g.level ? g.level : URBAC_LEVEL_ALL);
     p += len + (bar ? 1 : 0);

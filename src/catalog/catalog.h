@@ -89,6 +89,14 @@ urbac_grant urbac__grant_of(unsigned g);
  * level, MANAGE adds READ where the permission has it. */
 void urbac__gmask_add(urbac__gmask *m, unsigned perm, unsigned level);
 
+/* urbac_catalog_resolve() and urbac_catalog_legacy_find() with the reason written
+ * into `why` (NUL-terminated, cut to `why_size`) instead of a diag: for the tenant
+ * loader, which reports it at the node's file:line:column. legacy_find returns -1
+ * when unknown. */
+urbac_err urbac__catalog_resolve(const char *text, size_t len, urbac_grant *out, char *why, size_t why_size);
+int urbac__catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len, char *why,
+                               size_t why_size);
+
 /* Matches a Graph wildcard ("microsoft.xdr/secops/ * /read", no spaces) against every
  * grant's action; fills `out` and returns how many grants matched. */
 size_t urbac__catalog_wildcard(const char *pattern, size_t len, urbac__gmask *out);

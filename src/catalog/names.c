@@ -419,8 +419,7 @@ static int find_by_id(const char *s, size_t len, urbac_level *level)
   return -1;
 }
 
-urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac_grant *out, char *why,
-                                size_t why_size)
+urbac_err urbac__catalog_resolve(const char *text, size_t len, urbac_grant *out, char *why, size_t why_size)
 {
   char key[NORM_MAX];
   size_t n = len;
@@ -453,8 +452,8 @@ urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac_grant *out, 
   return URBAC_OK;
 }
 
-int urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len, char *why,
-                              size_t why_size)
+int urbac__catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len, char *why,
+                               size_t why_size)
 {
   static const struct {
     size_t list;
@@ -481,4 +480,28 @@ int urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t l
   if (i < 0)
     did_you_mean(kinds[kind].list, kinds[kind].what, s, n, key, why, why_size);
   return i;
+}
+
+/* The public faces: the reason goes into the caller's diag. */
+urbac_err urbac_catalog_resolve(const char *text, size_t len, urbac_grant *out, urbac_diag *d)
+{
+  char why[512] = "";
+  urbac_err err = urbac__catalog_resolve(text, len, out, why, sizeof why);
+  if (err)
+    urbac__diag_add(d, err, NULL, 0, 0, NULL, "%s", why);
+  return err;
+}
+
+urbac_err urbac_catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t len, size_t *index,
+                                    urbac_diag *d)
+{
+  char why[512] = "";
+  if ((unsigned)kind > URBAC_LEGACY_DIRECTORY_ROLE)
+    return urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, NULL, "unknown legacy kind %d", (int)kind);
+  int i = urbac__catalog_legacy_find(kind, text, len, why, sizeof why);
+  if (i < 0)
+    return urbac__diag_add(d, kind == URBAC_LEGACY_MDE_PERMISSION ? URBAC_EUNKNOWNPERM : URBAC_EUNKNOWNROLE,
+                           NULL, 0, 0, NULL, "%s", why);
+  *index = (size_t)i;
+  return URBAC_OK;
 }

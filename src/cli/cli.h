@@ -53,9 +53,13 @@ void cli_man(const cli_command *cmd, FILE *out);
 /* ---------------------------------------------------------------- sources */
 
 /* Where a command's tenant lives: --tenant FILE (or $URBAC_TENANT), or --db URL
- * (or $URBAC_DB, or urbac.db) with --tenant-id T (or the store's only tenant). */
+ * (or $URBAC_DB, or urbac.db) with --tenant-id T (or the store's only tenant);
+ * and the store's audit protections (--audit-key, --witness, --witness-syslog:
+ * writes MAC and witness their records, `audit verify` checks them). */
 typedef struct cli_source_opts {
   const char *tenant, *db, *tenant_id;
+  const char *audit_key, *witness;
+  bool witness_syslog;
 } cli_source_opts;
 
 typedef enum cli_source_kind {
@@ -77,13 +81,18 @@ typedef struct cli_source {
 
 /* Opens the file's path or the store, the store in `mode` (URBAC_STORE_READ for a
  * command that only reads: it creates nothing and needs no write access; only
- * init creates); prints the problem and returns false.
+ * init creates) with the audit key and witness of `o` when given; prints the
+ * problem and returns false.
  * Call cli_source_close() either way; it frees what the source holds. */
 bool cli_source_open(cli_source *src, const cli_source_opts *o, cli_source_kind kind, urbac_store_mode mode);
 /* The tenant of a store: --tenant-id, or its only tenant; prints and returns NULL. */
 const char *cli_source_tenant(cli_source *src);
 /* Loads the model (and, from a store, its revision); prints every error. */
 bool cli_source_load(cli_source *src);
+/* Makes `m` (taken: cli_source_close() frees it) the source's model, in place of
+ * the loaded one (from urbac_import(), urbac_activate(), ...), which is freed
+ * after the snapshot compiled from it, if any. */
+void cli_source_replace(cli_source *src, urbac_model *m);
 /* Compiles the loaded model into src->snapshot; prints every error. */
 bool cli_source_compile(cli_source *src);
 /* open + load (+ compile when `compile`), in one call for the read commands. */
@@ -96,7 +105,7 @@ bool cli_source_save(cli_source *src, const char *output, const char *actor, con
 void cli_source_close(cli_source *src);
 /* The store URL of --db, $URBAC_DB or urbac.db, as it may be shown: a password in
  * it becomes "***". Written into `buf`. */
-const char *cli_source_shown(const cli_source_opts *o, char *buf, size_t size);
+const char *cli_source_redacted(const cli_source_opts *o, char *buf, size_t size);
 /* --db, or $URBAC_DB, or urbac.db. */
 const char *cli_db_url(const cli_source_opts *o);
 /* --actor, or $USER, or "cli". */
@@ -109,6 +118,11 @@ const char *cli_actor(const char *actor);
   {                                                                                                          \
     "actor", 0, CLI_STRING, offsetof(T, actor), 0, "NAME", NULL,                                             \
         "who makes the change, for the audit log (default: $USER)"                                           \
+  }
+#define CLI_ROW_AUDIT_KEY(T)                                                                                 \
+  {                                                                                                          \
+    "audit-key", 0, CLI_STRING, offsetof(T, src.audit_key), 0, "FILE", NULL,                                 \
+        "the audit log's HMAC key (32+ bytes, mode 600): writes MAC, verify checks"                          \
   }
 #define CLI_ROW_DB(T)                                                                                        \
   {                                                                                                          \
@@ -133,6 +147,16 @@ const char *cli_actor(const char *actor);
     "tenant", 0, CLI_STRING, offsetof(T, src.tenant), 0, "FILE", NULL,                                       \
         "the tenant file (default: $URBAC_TENANT)"                                                           \
   }
+#define CLI_ROW_WITNESS(T)                                                                                   \
+  {                                                                                                          \
+    "witness", 0, CLI_STRING, offsetof(T, src.witness), 0, "FILE", NULL,                                     \
+        "the audit witness: writes append each chain head, verify checks the log against it"                 \
+  }
+#define CLI_ROW_WITNESS_SYSLOG(T)                                                                            \
+  {                                                                                                          \
+    "witness-syslog", 0, CLI_FLAG, offsetof(T, src.witness_syslog), 0, NULL, NULL,                           \
+        "also send each write's new chain head to syslog (LOG_AUTHPRIV)"                                     \
+  }
 #define CLI_ROW_TENANT_ID(T)                                                                                 \
   {                                                                                                          \
     "tenant-id", 0, CLI_STRING, offsetof(T, src.tenant_id), 0, "T", NULL,                                    \
@@ -143,6 +167,9 @@ const char *cli_actor(const char *actor);
 
 /* Prints every error of `d` to stderr, one a line. */
 void cli_print_diag(const urbac_diag *d);
+/* The message of `d`'s first error (without its location), or `err`'s description
+ * when `d` holds none (or is NULL); owned by `d` or static. */
+const char *cli_diag_message(const urbac_diag *d, urbac_err err);
 /* Requires an option; prints "missing --name" when absent. */
 bool cli_need(const char *value, const char *name);
 /* No words after the options; prints "CMD: unexpected argument" otherwise. */

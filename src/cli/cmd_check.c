@@ -60,13 +60,13 @@ static json_t *explanation_json(const urbac_explanation *e)
 }
 
 /* One JSON answer line: decision and explanation, or the error. */
-static void answer_json(out *w, const urbac_snapshot *s, const urbac_query *q, const char *error)
+static void answer_json(out *w, const urbac_snapshot *snap, const urbac_query *q, const char *error)
 {
   json_t *o;
   urbac_explanation *e = NULL;
   if (error) {
     o = json_pack("{s:s}", "error", error);
-  } else if (urbac_explain(s, q, &e) == URBAC_OK) {
+  } else if (urbac_explain(snap, q, &e, NULL) == URBAC_OK) {
     o = json_pack("{s:s, s:o}", "decision", urbac_explanation_allowed(e) ? "allow" : "deny", "explanation",
                   explanation_json(e));
   } else {
@@ -87,6 +87,7 @@ static void answer_json(out *w, const urbac_snapshot *s, const urbac_query *q, c
 typedef struct stream {
   const urbac_snapshot *s;
   urbac_parser *p;
+  urbac_diag *d; /* cleared for each line: a line that does not parse allocates nothing */
   out w;
   bool json;
   size_t lineno, errors, first_error;
@@ -95,9 +96,10 @@ typedef struct stream {
 static void answer_line(stream *st, const char *line, size_t len)
 {
   urbac_query q;
-  char why[1024];
   st->lineno++;
-  urbac_err err = urbac_parse_query_line(st->p, line, len, &q, why, sizeof why);
+  urbac_diag_clear(st->d);
+  urbac_err err = urbac_parse_query_line(st->p, line, len, &q, st->d);
+  const char *why = cli_diag_message(st->d, err);
   if (err) {
     if (!st->errors++)
       st->first_error = st->lineno;
@@ -147,7 +149,7 @@ static bool answer_stream(stream *st, FILE *in)
   return ok;
 }
 
-static int check_queries(const ask_opts *o, const urbac_snapshot *s)
+static int check_queries(const ask_opts *o, const urbac_snapshot *snap)
 {
   stream *st = calloc(1, sizeof *st);
   bool stdin_ = strcmp(o->queries, "-") == 0;
@@ -158,11 +160,11 @@ static int check_queries(const ask_opts *o, const urbac_snapshot *s)
     free(st);
     return EXIT_USAGE;
   }
-  if (!st || !(st->p = urbac_parser_new(s))) {
+  if (!st || !(st->p = urbac_parser_new(snap)) || !(st->d = urbac_diag_new())) {
     cli_error("out of memory");
     goto out;
   }
-  st->s = s;
+  st->s = snap;
   st->json = o->json;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -182,8 +184,10 @@ static int check_queries(const ask_opts *o, const urbac_snapshot *s)
     cli_error("%s: %zu line(s) could not be answered (first: line %zu)", o->queries, st->errors, st->first_error);
   rc = st->errors ? EXIT_USAGE : 0;
 out:
-  if (st)
+  if (st) {
     urbac_parser_free(st->p);
+    urbac_diag_free(st->d);
+  }
   free(st);
   if (!stdin_)
     fclose(in);
@@ -192,21 +196,20 @@ out:
 
 /* ---------------------------------------------------------------- one question */
 
-static bool one_query(const ask_opts *o, const urbac_snapshot *s, bool need_user, urbac_query *q)
+static bool one_query(const ask_opts *o, const urbac_snapshot *snap, bool need_user, urbac_query *q)
 {
-  char why[1024];
-  const char *user = o->user ? o->user : "";
   if ((need_user && !cli_need(o->user, "user")) || !cli_need(o->permission, "permission") ||
       !cli_need(o->workload, "workload"))
     return false;
-  urbac_parser *p = urbac_parser_new(s);
-  urbac_err err = p ? urbac_parse_query(p, user, strlen(user), o->permission, strlen(o->permission),
-                                        o->workload, strlen(o->workload), o->scope ? o->scope : "",
-                                        o->scope ? strlen(o->scope) : 0, q, why, sizeof why)
-                    : URBAC_ENOMEM;
-  urbac_parser_free(p);
+  urbac_question question = {urbac_str_of(o->user), urbac_str_of(o->permission), urbac_str_of(o->workload),
+                             urbac_str_of(o->scope)};
+  urbac_parser *p = urbac_parser_new(snap);
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = p && d ? urbac_parse_query(p, &question, q, d) : URBAC_ENOMEM;
   if (err)
-    cli_error("%s", p ? why : "out of memory");
+    cli_error("%s", cli_diag_message(d, err));
+  urbac_parser_free(p);
+  urbac_diag_free(d);
   return err == URBAC_OK;
 }
 
@@ -261,7 +264,7 @@ static int explain(void *opts, const cli_args *a)
   if (!cli_no_args(a, "explain") || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
     goto out;
   if (one_query(o, src.snapshot, true, &q)) {
-    if (urbac_explain(src.snapshot, &q, &e)) {
+    if (urbac_explain(src.snapshot, &q, &e, NULL)) {
       cli_error("out of memory");
     } else if (o->json) {
       out w = {.len = 0};

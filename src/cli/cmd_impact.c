@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "impact.h"
@@ -18,48 +19,9 @@
 typedef struct impact_opts {
   cli_source_opts src;
   const char *format, *output;
-  bool import, explain;
+  bool import, explain, json, progress, rows, summary;
+  cli_int top;
 } impact_opts;
-
-/* ---------------------------------------------------------------- summary */
-
-static int count_row(void *ctx, const urbac_impact_row *r)
-{
-  impact_summary *s = ctx;
-  bool gain = r->after > r->before;
-  s->rows++;
-  s->gains += gain;
-  s->losses += !gain;
-  if (s->last_user != r->user) {
-    s->users++;
-    s->last_user = r->user;
-    s->nuser_groups = urbac_snapshot_user_group_count(s->before, r->user);
-  }
-  s->perm_gains[r->permission] += gain;
-  s->perm_losses[r->permission] += !gain;
-  for (size_t k = 0; s->group_gains && k < s->nuser_groups; k++) {
-    uint32_t g = urbac_snapshot_user_group(s->before, r->user, k);
-    s->group_gains[g] += gain;
-    s->group_losses[g] += !gain;
-  }
-  return 0;
-}
-
-/* Counts gains and losses overall, per permission and (when `groups`) per group. */
-static bool summarize(const urbac_impact *im, impact_summary *s, bool groups)
-{
-  memset(s, 0, sizeof *s);
-  s->before = urbac_impact_before(im);
-  s->last_user = UINT32_MAX;
-  if (groups) {
-    s->ngroups = urbac_model_count(urbac_snapshot_model(s->before), URBAC_OBJ_GROUP);
-    s->group_gains = calloc(s->ngroups + 1, sizeof *s->group_gains);
-    s->group_losses = calloc(s->ngroups + 1, sizeof *s->group_losses);
-    if (!s->group_gains || !s->group_losses)
-      return false;
-  }
-  return urbac_impact_rows(im, count_row, s) == 0;
-}
 
 /* ---------------------------------------------------------------- rows */
 
@@ -77,7 +39,7 @@ void impact_row_text(const impact_out *out, const urbac_impact_row *r, impact_te
   t->after = urbac_impact_level_name(r->after);
   t->why_before[0] = t->why_after[0] = '\0';
   if (out->explain)
-    urbac_impact_explain(out->im, r, t->why_before, t->why_after, sizeof t->why_before);
+    urbac_impact_explain(out->im, r, t->why_before, t->why_after, sizeof t->why_before, NULL);
 }
 
 /* The tsv writer without --explain: every string is computed once and rows are
@@ -88,6 +50,7 @@ typedef struct fast_tsv {
   const char *perm[IMPACT_MAX_PERMS];
   char **scope; /* per device group index: "\tdevicegroup:ID\t"; [ndg]: "\t\t" */
   size_t ndg;
+  impact_progress *progress;
   char prefix[32]; /* "\tmde" */
   char buf[1 << 16];
   size_t len;
@@ -117,16 +80,18 @@ static int row_fast_tsv(void *ctx, const urbac_impact_row *r)
   fast_put(t, "\t", 1);
   fast_put(t, a, strlen(a));
   fast_put(t, "\n", 1);
+  impact_progress_step(t->progress);
   return 0;
 }
 
-static bool write_fast_tsv(const urbac_impact *im, FILE *f)
+static bool write_fast_tsv(const urbac_impact *im, FILE *f, impact_progress *progress)
 {
   fast_tsv *t = calloc(1, sizeof *t);
   const urbac_model *m = urbac_snapshot_model(urbac_impact_before(im));
   bool ok = t != NULL;
   if (ok) {
     t->f = f;
+    t->progress = progress;
     t->s = urbac_impact_before(im);
     t->ndg = urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP);
     snprintf(t->prefix, sizeof t->prefix, "\t%s", urbac_catalog_workload_id(urbac_impact_workload(im)));
@@ -159,7 +124,8 @@ static void row_fields(impact_out *o, const urbac_impact_row *r, bool csv)
 {
   impact_text t;
   impact_row_text(o, r, &t);
-  const char *fields[] = {t.user, t.permission, t.workload, t.scope, t.before, t.after, t.why_before, t.why_after};
+  const char *fields[] = {t.user,   t.permission, t.workload,   t.scope,
+                          t.before, t.after,      t.why_before, t.why_after};
   size_t n = o->explain ? 8 : 6;
   for (size_t i = 0; i < n; i++) {
     if (csv) {
@@ -172,6 +138,7 @@ static void row_fields(impact_out *o, const urbac_impact_row *r, bool csv)
       fputc('\t', o->f);
   }
   fputc('\n', o->f);
+  impact_progress_step(o->progress);
 }
 
 static int row_tsv(void *ctx, const urbac_impact_row *r)
@@ -191,8 +158,8 @@ static int row_json(void *ctx, const urbac_impact_row *r)
   impact_out *o = ctx;
   impact_text t;
   impact_row_text(o, r, &t);
-  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "user", t.user, "permission", t.permission, "workload",
-                        t.workload, "scope", t.scope, "before", t.before, "after", t.after);
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "user", t.user, "permission", t.permission,
+                        "workload", t.workload, "scope", t.scope, "before", t.before, "after", t.after);
   if (o->explain) {
     json_object_set_new(j, "whyBefore", json_string(t.why_before));
     json_object_set_new(j, "whyAfter", json_string(t.why_after));
@@ -200,6 +167,7 @@ static int row_json(void *ctx, const urbac_impact_row *r)
   fputs(o->rows++ ? ",\n    " : "\n    ", o->f);
   json_dumpf(j, o->f, JSON_COMPACT);
   json_decref(j);
+  impact_progress_step(o->progress);
   return 0;
 }
 
@@ -215,6 +183,7 @@ static int row_table(void *ctx, const urbac_impact_row *r)
           t.scope[0] ? t.scope : t.workload, t.before, t.after);
   if (o->explain)
     fprintf(o->f, "      before: %s\n      after:  %s\n", t.why_before, t.why_after);
+  impact_progress_step(o->progress);
   return 0;
 }
 
@@ -227,10 +196,11 @@ static void write_json(impact_out *o, const impact_summary *s)
   json_t *str = json_string(urbac_model_tenant(m));
   json_dumpf(str, o->f, JSON_ENCODE_ANY);
   json_decref(str);
-  fprintf(o->f, ",\n  \"workload\": \"%s\",\n  \"import\": %s,\n  \"summary\": {\"changes\": %zu, \"users\": %zu, "
-                "\"gains\": %zu, \"losses\": %zu},\n  \"rows\": [",
-          urbac_catalog_workload_id(urbac_impact_workload(o->im)), o->import ? "true" : "false", s->rows, s->users,
-          s->gains, s->losses);
+  fprintf(o->f,
+          ",\n  \"workload\": \"%s\",\n  \"import\": %s,\n  \"summary\": {\"changes\": %zu, \"users\": %zu, "
+          "\"gains\": %zu, \"losses\": %zu},\n  \"rows\": [",
+          urbac_catalog_workload_id(urbac_impact_workload(o->im)), o->import ? "true" : "false", s->rows,
+          s->users, s->gains, s->losses);
   urbac_impact_rows(o->im, row_json, o);
   fprintf(o->f, "%s]\n}\n", o->rows ? "\n  " : "");
 }
@@ -238,18 +208,96 @@ static void write_json(impact_out *o, const impact_summary *s)
 static void write_table(impact_out *o, const impact_summary *s)
 {
   const urbac_model *m = urbac_snapshot_model(urbac_impact_before(o->im));
-  fprintf(o->f, "Impact of activating %s on tenant %s%s: %zu change%s for %zu user%s (%zu gains, %zu losses)\n",
+  char n[4][32];
+  fprintf(o->f, "Impact of activating %s on tenant %s%s: %s change%s for %s user%s (%s gains, %s losses)\n",
           urbac_catalog_workload_id(urbac_impact_workload(o->im)), urbac_model_tenant(m),
-          o->import ? " after importing its legacy roles" : "", s->rows, s->rows == 1 ? "" : "s", s->users,
-          s->users == 1 ? "" : "s", s->gains, s->losses);
+          o->import ? " after importing its legacy roles" : "", impact_num(s->rows, n[0]),
+          s->rows == 1 ? "" : "s", impact_num(s->users, n[1]), s->users == 1 ? "" : "s",
+          impact_num(s->gains, n[2]), impact_num(s->losses, n[3]));
   if (s->rows) {
     fprintf(o->f, "\n%-74s %8s %8s\n", "by permission", "gains", "losses");
-    for (size_t p = 0; p < urbac_catalog_perm_count(); p++)
-      if (s->perm_gains[p] || s->perm_losses[p])
-        fprintf(o->f, "  %-72s %8zu %8zu\n", urbac_catalog_perm(p)->name, s->perm_gains[p], s->perm_losses[p]);
+    for (size_t p = 0; p < urbac_catalog_perm_count() && p < IMPACT_MAX_PERMS; p++)
+      if (s->perm[p].gains || s->perm[p].losses)
+        fprintf(o->f, "  %-72s %8s %8s\n", urbac_catalog_perm(p)->name, impact_num(s->perm[p].gains, n[0]),
+                impact_num(s->perm[p].losses, n[1]));
   }
   o->last_user = UINT32_MAX;
   urbac_impact_rows(o->im, row_table, o);
+}
+
+enum { F_TABLE, F_TSV, F_CSV, F_JSON, F_HTML, F_COUNT };
+
+/* The format asked for, checked against --json, --summary and --rows; -1 after saying why not. */
+static int pick_format(const impact_opts *o)
+{
+  static const char *const formats[F_COUNT] = {"table", "tsv", "csv", "json", "html"};
+  int k = 0;
+  while (k < F_COUNT && strcmp(o->format, formats[k]) != 0)
+    k++;
+  if (k == F_COUNT) {
+    cli_error("impact: unknown format '%s' (table, tsv, csv, json or html)", o->format);
+    return -1;
+  }
+  if (o->json && k != F_TABLE && k != F_JSON) {
+    cli_error("impact: --json and --format %s: choose one", o->format);
+    return -1;
+  }
+  if (o->summary && o->rows) {
+    cli_error("impact: --summary and --rows: choose one");
+    return -1;
+  }
+  k = o->json ? F_JSON : k;
+  if (o->summary && k != F_TABLE && k != F_JSON) {
+    cli_error("impact: --summary prints text or JSON (--json), not --format %s", o->format);
+    return -1;
+  }
+  return k;
+}
+
+/* Colour for a terminal only, and not when NO_COLOR is set (no-color.org) or TERM is dumb. */
+static bool want_colour(FILE *f)
+{
+  const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+  return isatty(fileno(f)) && !(no && *no) && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* Writes format `k`: the summary instead of every row when asked, or by default
+ * for a person (table or json on a terminal) when the rows are many. */
+static bool write_impact(const impact_opts *o, int k, impact_out *out, impact_summary *s)
+{
+  bool tty = isatty(fileno(out->f)), ok = true;
+  bool summary =
+      o->summary || (!o->rows && (k == F_TABLE || k == F_JSON) && tty && s->rows > IMPACT_SUMMARY_ROWS);
+  char n[32];
+  if (summary && k == F_JSON)
+    return impact_summary_json(out, s);
+  if (summary) {
+    ok = impact_summary_text(out, s, want_colour(out->f));
+    if (ok && !o->summary)
+      fprintf(out->f, "(A summary: %s changes are too many for a terminal; --rows lists them all.)\n",
+              impact_num(s->rows, n));
+    return ok;
+  }
+  /* progress of the rows when they go to a file or a pipe, not over them on the terminal */
+  impact_progress quiet = {0}, *p = tty ? &quiet : out->progress;
+  out->progress = p;
+  impact_progress_start(p, "writing", s->rows);
+  if (k == F_TABLE)
+    write_table(out, s);
+  else if (k == F_TSV && !o->explain)
+    ok = write_fast_tsv(out->im, out->f, p);
+  else if (k == F_TSV)
+    urbac_impact_rows(out->im, row_tsv, out);
+  else if (k == F_CSV) {
+    fprintf(out->f, "user,permission,workload,scope,before,after%s\r\n",
+            o->explain ? ",before_reason,after_reason" : "");
+    urbac_impact_rows(out->im, row_csv, out);
+  } else if (k == F_JSON)
+    write_json(out, s);
+  else
+    ok = impact_html(out, s);
+  impact_progress_end(p);
+  return ok;
 }
 
 static int impact(void *opts, const cli_args *a)
@@ -258,45 +306,44 @@ static int impact(void *opts, const cli_args *a)
   cli_source src = {0};
   urbac_impact *im = NULL;
   impact_summary s = {0};
+  impact_progress progress = {
+      isatty(STDERR_FILENO) || o->progress, isatty(STDERR_FILENO), 0, 0, 0, 0, 0, NULL};
   FILE *f = NULL;
-  int rc = EXIT_USAGE, w = cli_workload_arg(a, "impact");
-  const char *fmt = o->format;
-  static const char *const formats[] = {"table", "tsv", "csv", "json", "html"};
-  size_t k = 0;
-  while (k < 5 && strcmp(fmt, formats[k]) != 0)
-    k++;
-  if (k == 5) {
-    cli_error("impact: unknown format '%s' (table, tsv, csv, json or html)", fmt);
+  int rc = EXIT_USAGE, w = cli_workload_arg(a, "impact"), k = pick_format(o);
+  if (w < 0 || k < 0)
     return EXIT_USAGE;
+  /* loading prints its own errors: a line drawn in place on a terminal would run into them */
+  impact_progress loading = progress;
+  loading.on = progress.on && !progress.tty;
+  impact_progress_start(&loading, "loading the tenant", 0);
+  bool read = cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false);
+  impact_progress_end(&loading);
+  if (!read)
+    goto out;
+  impact_progress_start(&progress, "computing the changes", 0);
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_impact_compute(src.model, (size_t)w, o->import, &im, d) : URBAC_ENOMEM;
+  impact_progress_end(&progress);
+  if (err)
+    cli_error("impact %s: %s", a->v[0], cli_diag_message(d, err));
+  urbac_diag_free(d);
+  if (err)
+    goto out;
+  if (!impact_summarize(im, &s, &progress)) {
+    cli_error("impact %s: out of memory", a->v[0]);
+    goto out;
   }
-  if (w < 0 || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false))
+  if (!(f = cli_open_output(o->output)))
     goto out;
-  urbac_err err = urbac_impact_compute(src.model, (size_t)w, o->import, &im);
-  if (err) {
-    cli_error("impact %s: %s", a->v[0], urbac_strerror(err));
+  impact_out out = {im, f, o->explain, o->import, 0, (size_t)o->top.value, UINT32_MAX, &progress};
+  if (!write_impact(o, k, &out, &s)) {
+    cli_error("impact %s: out of memory", a->v[0]);
     goto out;
   }
-  if (!summarize(im, &s, k == 4) || !(f = cli_open_output(o->output)))
-    goto out;
-  impact_out out = {im, f, o->explain, o->import, 0, UINT32_MAX};
-  if (k == 0)
-    write_table(&out, &s);
-  else if (k == 1 && !o->explain)
-    write_fast_tsv(im, f);
-  else if (k == 1)
-    urbac_impact_rows(im, row_tsv, &out);
-  else if (k == 2) {
-    fprintf(f, "user,permission,workload,scope,before,after%s\r\n", o->explain ? ",before_reason,after_reason" : "");
-    urbac_impact_rows(im, row_csv, &out);
-  } else if (k == 3)
-    write_json(&out, &s);
-  else
-    impact_html(&out, &s);
   rc = 0;
 out:
   cli_close_output(o->output, f);
-  free(s.group_gains);
-  free(s.group_losses);
+  impact_summary_free(&s);
   urbac_impact_free(im);
   cli_source_close(&src);
   return rc;
@@ -310,14 +357,24 @@ static const cli_opt impact_table[] = {
      "table, tsv, csv, json or html"},
     {"import", 0, CLI_FLAG, offsetof(impact_opts, import), 0, NULL, NULL,
      "import the workload's legacy roles before activating it"},
+    {"json", 0, CLI_FLAG, offsetof(impact_opts, json), 0, NULL, NULL,
+     "JSON: the same as --format json (with --summary, the summary)"},
     CLI_ROW_OUTPUT(impact_opts, "write there instead of standard output"),
+    {"progress", 0, CLI_FLAG, offsetof(impact_opts, progress), 0, NULL, NULL,
+     "report progress on standard error even when it is not a terminal"},
+    {"rows", 0, CLI_FLAG, offsetof(impact_opts, rows), 0, NULL, NULL,
+     "every change, even on a terminal with more than 1,000 of them"},
+    {"summary", 0, CLI_FLAG, offsetof(impact_opts, summary), 0, NULL, NULL,
+     "only the counts, losses first (default for table and json on a terminal above 1,000 changes)"},
     CLI_ROW_TENANT(impact_opts),
     CLI_ROW_TENANT_ID(impact_opts),
+    {"top", 0, CLI_INT, offsetof(impact_opts, top), 1000000, "N", "10",
+     "the summary's lists and the page's charts: the N largest (0: all)"},
 };
 
 const cli_command cli_impact = CLI_COMMAND(
     "impact",
-    "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--explain] [--output "
-    "OUT]",
+    "urbac impact WORKLOAD --tenant FILE [--import] [--format table|tsv|csv|json|html] [--summary|--rows] "
+    "[--top N] [--json] [--explain] [--progress] [--output OUT]",
     "Every change activating a workload would make: per user, permission and device group, before and after",
     impact_opts, impact_table, impact);

@@ -23,7 +23,7 @@ static const char *const actions[] = {"created", "updated", "unchanged"};
 static void import_json(const urbac_model *m, int w, const urbac_import_report *r, bool dry, const char *written)
 {
   char *text = NULL;
-  json_t *o = urbac_import_report_json(r, &text) == URBAC_OK ? json_loads(text, 0, NULL) : NULL;
+  json_t *o = urbac_import_report_json(r, &text, NULL) == URBAC_OK ? json_loads(text, 0, NULL) : NULL;
   urbac_free(text);
   if (!o) {
     cli_error("out of memory");
@@ -70,11 +70,15 @@ static int import(void *opts, const cli_args *a)
   urbac_store_mode mode = o->dry_run || o->output ? URBAC_STORE_READ : URBAC_STORE_WRITE;
   if (w < 0 || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, mode, false))
     goto out;
-  urbac_err err = urbac_import(src.model, (size_t)w, &r);
-  if (err) {
-    cli_error("import %s: %s", a->v[0], urbac_strerror(err));
+  urbac_model *next = NULL;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_import(src.model, (size_t)w, &next, &r, d) : URBAC_ENOMEM;
+  if (err)
+    cli_error("import %s: %s", a->v[0], cli_diag_message(d, err));
+  urbac_diag_free(d);
+  if (err)
     goto out;
-  }
+  cli_source_replace(&src, next);
   snprintf(command, sizeof command, "urbac import %s", urbac_catalog_workload_id((size_t)w));
   bool write = !o->dry_run && (o->output || urbac_import_report_changed(r));
   if (write && !cli_source_save(&src, o->output, o->actor, command))
@@ -92,22 +96,26 @@ static int switch_mode(const migrate_opts *o, const cli_args *a, bool activate)
 {
   cli_source src = {0};
   const char *cmd = activate ? "activate" : "deactivate";
-  char why[512] = "", command[64];
+  char command[64];
   int rc = EXIT_USAGE, w = cli_workload_arg(a, cmd);
   urbac_store_mode mode = o->output ? URBAC_STORE_READ : URBAC_STORE_WRITE;
   if (w < 0 || !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, mode, false))
     goto out;
-  urbac_model *m = src.model;
-  urbac_err err = activate ? urbac_activate(m, (size_t)w, o->force, why, sizeof why) : urbac_deactivate(m, (size_t)w);
+  urbac_model *m = NULL;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = !d         ? URBAC_ENOMEM
+                  : activate ? urbac_activate(src.model, (size_t)w, o->force, &m, d)
+                             : urbac_deactivate(src.model, (size_t)w, &m, d);
   if (err == URBAC_EREFUSED) {
-    cli_error("%s refused: %s", cmd, why);
+    cli_error("%s refused: %s", cmd, cli_diag_message(d, err));
     rc = EXIT_DENY;
-    goto out;
+  } else if (err) {
+    cli_error("%s %s: %s", cmd, a->v[0], cli_diag_message(d, err));
   }
-  if (err) {
-    cli_error("%s %s: %s", cmd, a->v[0], urbac_strerror(err));
+  urbac_diag_free(d);
+  if (err)
     goto out;
-  }
+  cli_source_replace(&src, m);
   snprintf(command, sizeof command, "urbac %s %s", cmd, urbac_catalog_workload_id((size_t)w));
   if (!cli_source_save(&src, o->output, o->actor, command))
     goto out;
@@ -222,29 +230,24 @@ out:
   }
 #define OUTPUT CLI_ROW_OUTPUT(migrate_opts, "write the tenant there (YAML, or JSON by .json) instead of back")
 
+/* The rows of the writing commands (sorted: each table puts its own between them). */
+#define WRITE_HEAD CLI_ROW_ACTOR(migrate_opts), CLI_ROW_AUDIT_KEY(migrate_opts), CLI_ROW_DB(migrate_opts)
+#define WRITE_TAIL                                                                                           \
+  CLI_ROW_JSON(migrate_opts), OUTPUT, CLI_ROW_TENANT(migrate_opts), CLI_ROW_TENANT_ID(migrate_opts),         \
+      CLI_ROW_WITNESS(migrate_opts), CLI_ROW_WITNESS_SYSLOG(migrate_opts)
+
 static const cli_opt import_opts[] = {
-    CLI_ROW_ACTOR(migrate_opts),
-    CLI_ROW_DB(migrate_opts),
+    WRITE_HEAD,
     ROW("dry-run", CLI_FLAG, dry_run, NULL, NULL, "report, write nothing"),
-    CLI_ROW_JSON(migrate_opts),
-    OUTPUT,
-    CLI_ROW_TENANT(migrate_opts),
-    CLI_ROW_TENANT_ID(migrate_opts),
+    WRITE_TAIL,
 };
 static const cli_opt activate_opts[] = {
-    CLI_ROW_ACTOR(migrate_opts),
-    CLI_ROW_DB(migrate_opts),
+    WRITE_HEAD,
     ROW("force", CLI_FLAG, force, NULL, NULL,
         "activate even if nobody could manage authorization afterwards"),
-    CLI_ROW_JSON(migrate_opts),
-    OUTPUT,
-    CLI_ROW_TENANT(migrate_opts),
-    CLI_ROW_TENANT_ID(migrate_opts),
+    WRITE_TAIL,
 };
-static const cli_opt deactivate_opts[] = {
-    CLI_ROW_ACTOR(migrate_opts),  CLI_ROW_DB(migrate_opts),        CLI_ROW_JSON(migrate_opts), OUTPUT,
-    CLI_ROW_TENANT(migrate_opts), CLI_ROW_TENANT_ID(migrate_opts),
-};
+static const cli_opt deactivate_opts[] = {WRITE_HEAD, WRITE_TAIL};
 static const cli_opt export_opts[] = {
     CLI_ROW_DB(migrate_opts),
     ROW("format", CLI_STRING, format, "F", "csv", "the output format: csv"),

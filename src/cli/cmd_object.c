@@ -45,18 +45,36 @@ static bool edit_open(const edit_opts *o, edit *e)
   return ok;
 }
 
+static int print_object(void *ctx, const char *kind, const char *id, const char *json);
+
+/* Calls print_object with every object of `kind` (NULL: all) into `rows`;
+ * prints the store's problem and returns EXIT_USAGE on failure. */
+static int list_objects(edit *e, const char *kind, json_t *rows)
+{
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_store_list(e->s, e->tenant, kind, print_object, rows, d) : URBAC_ENOMEM;
+  if (err)
+    cli_error("%s", cli_diag_message(d, err));
+  urbac_diag_free(d);
+  return err ? EXIT_USAGE : 0;
+}
+
 /* The object's JSON, or NULL (with a message when `must`). */
 static json_t *get(edit *e, const char *kind, const char *id, bool must)
 {
   char *text = NULL;
   uint64_t rev = 0;
-  urbac_err err = urbac_store_get(e->s, e->tenant, kind, id, &text, &rev);
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_store_get(e->s, e->tenant, kind, id, &text, &rev, d) : URBAC_ENOMEM;
   json_t *j = err ? NULL : json_loads(text, 0, NULL);
   urbac_free(text);
   if (!err)
     e->revision = rev;
-  if (!j && must)
+  if (!j && must && (err == URBAC_OK || err == URBAC_ENOTFOUND))
     cli_error("tenant %s has no %s '%s'", e->tenant, kind, id);
+  else if (!j && must)
+    cli_error("%s", cli_diag_message(d, err));
+  urbac_diag_free(d);
   return j;
 }
 
@@ -136,7 +154,7 @@ static int object_cmd(void *opts, const cli_args *a)
     return EXIT_USAGE;
   if (list) {
     json_t *rows = o->json ? json_array() : NULL;
-    rc = urbac_store_list(e.s, e.tenant, a->n > 1 ? a->v[1] : NULL, print_object, rows) ? EXIT_USAGE : 0;
+    rc = list_objects(&e, a->n > 1 ? a->v[1] : NULL, rows);
     if (rows) {
       json_dumpf(rows, stdout, JSON_INDENT(2));
       fputc('\n', stdout);
@@ -167,7 +185,7 @@ static bool same_permission(const char *a, const char *b)
   urbac_grant ga, gb;
   if (strchr(a, '*') || strchr(b, '*'))
     return strcmp(a, b) == 0;
-  if (urbac_catalog_resolve(a, strlen(a), &ga, NULL, 0) || urbac_catalog_resolve(b, strlen(b), &gb, NULL, 0))
+  if (urbac_catalog_resolve(a, strlen(a), &ga, NULL) || urbac_catalog_resolve(b, strlen(b), &gb, NULL))
     return false;
   unsigned all = urbac_catalog_perm(ga.perm)->levels;
   unsigned la = ga.level == URBAC_LEVEL_NONE || ga.level == URBAC_LEVEL_ALL ? all : ga.level;
@@ -250,7 +268,7 @@ out:
 static int list_ids(edit *e, const char *kind)
 {
   json_t *rows = e->o->json ? json_array() : NULL;
-  int rc = urbac_store_list(e->s, e->tenant, kind, print_object, rows) ? EXIT_USAGE : 0;
+  int rc = list_objects(e, kind, rows);
   if (rows) {
     json_dumpf(rows, stdout, JSON_INDENT(2));
     fputc('\n', stdout);
@@ -431,13 +449,16 @@ static int directory_role_cmd(void *opts, const cli_args *a)
     cli_error("usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or group:ID)");
     return EXIT_USAGE;
   }
-  char why[512];
-  int r = urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, a->v[1], strlen(a->v[1]), why, sizeof why);
-  if (r < 0) {
-    cli_error("%s", why);
+  size_t r = 0;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, a->v[1], strlen(a->v[1]), &r, d)
+                    : URBAC_ENOMEM;
+  if (err)
+    cli_error("%s", cli_diag_message(d, err));
+  urbac_diag_free(d);
+  if (err)
     return EXIT_USAGE;
-  }
-  const char *role = urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, (size_t)r)->name;
+  const char *role = urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, r)->name;
   if (!edit_open(o, &e))
     return EXIT_USAGE;
   for (size_t k = 0; k < o->principals.n && rc == 0; k++) {
@@ -503,7 +524,10 @@ static int dg_move(edit *e, const char *id, unsigned rank)
   json_t *all = json_array(), *v;
   size_t i, n = 0;
   int rc = EXIT_USAGE, from = 0;
-  urbac_store_list(e->s, e->tenant, "deviceGroup", print_object, all);
+  if (list_objects(e, "deviceGroup", all)) {
+    json_decref(all);
+    return EXIT_USAGE;
+  }
   json_array_foreach(all, i, v) if (!strcmp(json_string_value(json_object_get(v, "id")), id))
       from = (int)json_integer_value(json_object_get(json_object_get(v, "object"), "rank"));
   if (!from) {
@@ -615,23 +639,35 @@ static int device_group_cmd(void *opts, const cli_args *a)
 #define IF_REVISION CLI_ROW_IF_REVISION(edit_opts)
 #define JSON CLI_ROW_JSON(edit_opts)
 #define TENANT_ID CLI_ROW_TENANT_ID(edit_opts)
+/* every command here writes: its records are MACed and witnessed when asked */
+#define AUDIT_KEY CLI_ROW_AUDIT_KEY(edit_opts)
+#define WITNESS CLI_ROW_WITNESS(edit_opts), CLI_ROW_WITNESS_SYSLOG(edit_opts)
 
 static const cli_opt object_opts[] = {
     ACTOR,
+    AUDIT_KEY,
     BODY,
     DB,
     {"file", 'f', CLI_STRING, offsetof(edit_opts, file), 0, "FILE", NULL, "the object as a JSON file"},
     IF_REVISION,
     JSON,
     TENANT_ID,
+    WITNESS,
 };
 static const cli_opt role_opts[] = {
-    ACTOR,       DB,   ROW("description", CLI_STRING, description, 0, "D", "the role's description"),
-    IF_REVISION, JSON, ROW("permission", CLI_LIST, permissions, 64, "P", "a permission with its level"),
+    ACTOR,
+    AUDIT_KEY,
+    DB,
+    ROW("description", CLI_STRING, description, 0, "D", "the role's description"),
+    IF_REVISION,
+    JSON,
+    ROW("permission", CLI_LIST, permissions, 64, "P", "a permission with its level"),
     TENANT_ID,
+    WITNESS,
 };
 static const cli_opt assignment_opts[] = {
     ACTOR,
+    AUDIT_KEY,
     ROW("data-source", CLI_LIST, sources, 4, "W", "mde, mdo, mdi, or all"),
     DB,
     ROW("device-group", CLI_LIST, device_groups, 64, "DG", "an mde device group (default: all of them)"),
@@ -639,17 +675,21 @@ static const cli_opt assignment_opts[] = {
     JSON,
     PRINCIPAL("a user id or group:ID"),
     TENANT_ID,
+    WITNESS,
 };
-static const cli_opt user_opts[] = {ACTOR, DB, IF_REVISION, JSON, NAME, TENANT_ID};
+static const cli_opt user_opts[] = {ACTOR, AUDIT_KEY, DB, IF_REVISION, JSON, NAME, TENANT_ID, WITNESS};
 static const cli_opt group_opts[] = {
-    ACTOR, DB, IF_REVISION, JSON, NAME, PRINCIPAL("a member: a user id or group:ID"), TENANT_ID,
+    ACTOR,     AUDIT_KEY, DB, IF_REVISION, JSON, NAME, PRINCIPAL("a member: a user id or group:ID"),
+    TENANT_ID, WITNESS,
 };
 static const cli_opt directory_role_opts[] = {
-    ACTOR, DB, IF_REVISION, JSON, PRINCIPAL("a user id or group:ID"), TENANT_ID,
+    ACTOR, AUDIT_KEY, DB, IF_REVISION, JSON, PRINCIPAL("a user id or group:ID"), TENANT_ID, WITNESS,
 };
-static const cli_opt device_opts[] = {ACTOR, BODY, DB, IF_REVISION, JSON, NAME, TENANT_ID};
+static const cli_opt device_opts[] = {ACTOR, AUDIT_KEY, BODY,      DB,     IF_REVISION,
+                                      JSON,  NAME,      TENANT_ID, WITNESS};
 static const cli_opt device_group_opts[] = {
     ACTOR,
+    AUDIT_KEY,
     BODY,
     DB,
     IF_REVISION,
@@ -657,6 +697,7 @@ static const cli_opt device_group_opts[] = {
     PRINCIPAL("a group given access: group:ID"),
     {"rank", 0, CLI_INT, offsetof(edit_opts, rank), 65535, "N", NULL, "the rank (1 is matched first)"},
     TENANT_ID,
+    WITNESS,
 };
 
 const cli_command cli_object =

@@ -1,28 +1,21 @@
 /*
- * cli/cmd_serve.c - the server's commands: `urbac serve` (the HTTP service,
- * urbac/server.h) and `urbac key` (the API keys callers present to it).
+ * cli/cmd_serve.c - `urbac serve`: the HTTP service (src/server/serve.h) on a
+ * store, configured from its options; `--routes` prints the route table.
  *
  * Depends on: the public API (include/urbac) only, cli/source.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "cli.h"
-#include "urbac/server.h"
+#include "serve.h"
 
 typedef struct serve_opts {
   cli_source_opts src;
   const char *listen, *tls_cert, *tls_key, *preshared_key_file, *oidc, *access_log;
-  cli_int threads;
-  bool routes;
+  cli_int threads, max_connections, max_connections_per_ip, max_body_memory;
+  bool routes, metrics_public;
 } serve_opts;
-
-typedef struct key_opts {
-  cli_source_opts src;
-  const char *user, *name, *key_scope, *expires, *actor;
-} key_opts;
 
 static void ready(void *ctx, const char *address)
 {
@@ -43,6 +36,13 @@ static int serve(void *opts, const cli_args *a)
       .preshared_key_file = o->preshared_key_file,
       .oidc_file = o->oidc,
       .access_log = o->access_log,
+      .max_connections = (unsigned)o->max_connections.value,
+      .max_connections_per_ip = (unsigned)o->max_connections_per_ip.value,
+      .max_body_memory = (size_t)o->max_body_memory.value,
+      .metrics_public = o->metrics_public,
+      .audit_key_file = o->src.audit_key,
+      .witness_file = o->src.witness,
+      .witness_syslog = o->src.witness_syslog,
       .on_ready = ready,
   };
   cfg.ctx = &cfg;
@@ -62,106 +62,27 @@ static int serve(void *opts, const cli_args *a)
   return err ? EXIT_USAGE : 0;
 }
 
-/* ---------------------------------------------------------------- keys */
-
-/* "30d", "12h" from now, or an ISO time as it is; false on anything else. */
-static bool expiry(const char *in, char *out, size_t size)
-{
-  if (!in || !*in) {
-    out[0] = '\0';
-    return true;
-  }
-  char *end;
-  unsigned long n = strtoul(in, &end, 10);
-  if (end != in && (strcmp(end, "d") == 0 || strcmp(end, "h") == 0) && n > 0 && n <= 36500) {
-    time_t t = time(NULL) + (time_t)n * (*end == 'd' ? 86400 : 3600);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return true;
-  }
-  snprintf(out, size, "%s", in); /* the store checks the shape */
-  return true;
-}
-
-static int key_create(const key_opts *o, urbac_store *s, const char *tenant, const urbac_write *w)
-{
-  char expires[64];
-  expiry(o->expires, expires, sizeof expires);
-  urbac_api_key k = {
-      .user = o->user, .name = o->name ? o->name : "", .scope = o->key_scope, .expires = expires};
-  char *token = NULL;
-  urbac_diag *d = urbac_diag_new();
-  urbac_err err = urbac_store_key_create(s, tenant, &k, w, &token, d);
-  if (err) {
-    cli_print_diag(d);
-  } else {
-    printf("%s\n", token);
-    fprintf(stderr, "urbac: key created for %s in tenant %s; it is shown only this once\n", o->user, tenant);
-  }
-  urbac_free(token);
-  urbac_diag_free(d);
-  return err ? EXIT_USAGE : 0;
-}
-
-static int key_print(void *ctx, const urbac_api_key *k)
-{
-  (void)ctx;
-  printf("%s\t%s\t%s\t%s\t%s\t%s\n", k->id, k->user, k->scope, k->expires[0] ? k->expires : "never",
-         k->revoked[0] ? "revoked" : "valid", k->name);
-  return 0;
-}
-
-static int key(void *opts, const cli_args *a)
-{
-  const key_opts *o = opts;
-  const char *verb = a->n ? a->v[0] : "";
-  cli_source src = {0};
-  urbac_store *s = cli_source_open(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE) ? src.store : NULL;
-  const char *tenant = s ? cli_source_tenant(&src) : NULL;
-  urbac_write w = {cli_actor(o->actor), "urbac key", false, 0, NULL};
-  int rc = EXIT_USAGE;
-  urbac_diag *d = urbac_diag_new();
-  if (!tenant)
-    ;
-  else if (strcmp(verb, "create") == 0 && a->n == 1) {
-    if (o->user)
-      rc = key_create(o, s, tenant, &w);
-    else
-      cli_error("key create: --user is required (the tenant user the key acts as)");
-  } else if (strcmp(verb, "list") == 0 && a->n == 1) {
-    rc = urbac_store_keys(s, tenant, key_print, NULL, d) == URBAC_OK ? 0 : EXIT_USAGE;
-  } else if (strcmp(verb, "revoke") == 0 && a->n == 2) {
-    rc = urbac_store_key_revoke(s, tenant, a->v[1], &w, d) == URBAC_OK ? 0 : EXIT_USAGE;
-    if (!rc)
-      fprintf(stderr, "urbac: key %s revoked\n", a->v[1]);
-  } else {
-    cli_error("key: use create, list or revoke ID");
-  }
-  if (urbac_diag_count(d))
-    cli_print_diag(d);
-  urbac_diag_free(d);
-  cli_source_close(&src);
-  return rc;
-}
-
 /* ---------------------------------------------------------------- the commands */
 
 #define SERVE(name, kind, field, limit, arg, def, help)                                                      \
   {                                                                                                          \
     name, 0, kind, offsetof(serve_opts, field), limit, arg, def, help                                        \
   }
-#define KEY(name, field, arg, def, help)                                                                     \
-  {                                                                                                          \
-    name, 0, CLI_STRING, offsetof(key_opts, field), 0, arg, def, help                                        \
-  }
-
 static const cli_opt serve_table[] = {
     SERVE("access-log", CLI_STRING, access_log, 0, "FILE", NULL,
           "one JSON line per request (-: standard error)"),
+    CLI_ROW_AUDIT_KEY(serve_opts),
     CLI_ROW_DB(serve_opts),
     SERVE("listen", CLI_STRING, listen, 0, "HOST:PORT", "127.0.0.1:8080",
           "where to listen (port 0: a free one)"),
+    SERVE("max-body-memory", CLI_INT, max_body_memory, 1ull << 40, "BYTES", NULL,
+          "request bodies held in memory at once, all connections (default 64 MiB; over it: 503)"),
+    SERVE("max-connections", CLI_INT, max_connections, 1000000, "N", NULL,
+          "open connections at most (default 10000, or what the descriptor limit allows)"),
+    SERVE("max-connections-per-ip", CLI_INT, max_connections_per_ip, 1000000, "N", NULL,
+          "open connections from one address at most (default 256)"),
+    SERVE("metrics-public", CLI_FLAG, metrics_public, 0, NULL, NULL,
+          "serve /metrics without a key (it names every tenant)"),
     SERVE("oidc", CLI_STRING, oidc, 0, "FILE", NULL, "OIDC providers whose JWTs are accepted (docs/api.md)"),
     SERVE("preshared-key-file", CLI_STRING, preshared_key_file, 0, "FILE", NULL,
           "administrator keys, one a line; re-read on SIGHUP"),
@@ -170,27 +91,13 @@ static const cli_opt serve_table[] = {
     SERVE("tls-cert", CLI_STRING, tls_cert, 0, "PEM", NULL,
           "serve HTTPS with this certificate (and --tls-key)"),
     SERVE("tls-key", CLI_STRING, tls_key, 0, "PEM", NULL, "the certificate's private key"),
+    CLI_ROW_WITNESS(serve_opts),
+    CLI_ROW_WITNESS_SYSLOG(serve_opts),
 };
-static const cli_opt key_table[] = {
-    CLI_ROW_ACTOR(key_opts),
-    CLI_ROW_DB(key_opts),
-    KEY("expires", expires, "TIME", NULL,
-        "create: UTC YYYY-MM-DDTHH:MM:SSZ, or 30d, 12h from now (default: never)"),
-    KEY("key-scope", key_scope, "S", "all", "create: all, or decisions (the decision routes only)"),
-    KEY("name", name, "N", NULL, "create: a name for people"),
-    CLI_ROW_TENANT_ID(key_opts),
-    KEY("user", user, "U", NULL, "create: the tenant user the key acts as"),
-};
-
-const cli_command cli_serve =
-    CLI_COMMAND("serve",
-                "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
-                "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] | urbac serve --routes",
-                "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts,
-                serve_table, serve);
-const cli_command cli_key = CLI_COMMAND("key",
-                                        "urbac key (create --user U [--name N] [--key-scope all|decisions] "
-                                        "[--expires TIME|30d] | list | revoke ID) "
-                                        "[--db URL] [--tenant-id T]",
-                                        "Create (shown once), list or revoke API keys of a tenant in a store",
-                                        key_opts, key_table, key);
+const cli_command cli_serve = CLI_COMMAND(
+    "serve",
+    "urbac serve [--db URL] [--listen HOST:PORT] [--threads N] [--tls-cert PEM --tls-key PEM] "
+    "[--preshared-key-file FILE] [--oidc FILE] [--access-log FILE|-] [--audit-key FILE] [--witness FILE] "
+    "[--witness-syslog] | urbac serve --routes",
+    "Serve the store's tenants over HTTP: decisions and administration (docs/api.md)", serve_opts,
+    serve_table, serve);

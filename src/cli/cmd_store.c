@@ -1,7 +1,8 @@
 /*
  * cli/cmd_store.c - the store from the command line: `init`, `migrate`,
  * `plan`, `apply`, `dump` and `audit log|verify`. The store is --db URL (a
- * SQLite file), else $URBAC_DB, else urbac.db.
+ * SQLite file), else $URBAC_DB, else urbac.db; --audit-key and --witness give
+ * it the audit protections of docs/operations.md.
  *
  * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c.
  */
@@ -31,9 +32,9 @@ static int migrate(const store_opts *o, const cli_args *a, const char *what, urb
   } else if (urbac_store_migrate(src.store, &from, &to, d) == URBAC_OK) {
     if (from == to)
       printf("%s: the store is at schema version %d; nothing to do\n",
-             cli_source_shown(&o->src, shown, sizeof shown), to);
+             cli_source_redacted(&o->src, shown, sizeof shown), to);
     else
-      printf("%s: %s, schema version %d -> %d\n", cli_source_shown(&o->src, shown, sizeof shown), what, from,
+      printf("%s: %s, schema version %d -> %d\n", cli_source_redacted(&o->src, shown, sizeof shown), what, from,
              to);
     rc = 0;
   } else {
@@ -89,13 +90,13 @@ static void print_plan(const urbac_plan *p, const char *tenant, bool json)
 static int plan(void *opts, const cli_args *a)
 {
   const store_opts *o = opts;
-  cli_source file = {0}, store = {0};
+  cli_source file = {0}, target = {0};
   urbac_plan *p = NULL;
   urbac_diag *d = urbac_diag_new();
   int rc = EXIT_USAGE;
-  if (!cli_no_args(a, "plan") || !d || !load_file(o, &file, &store, URBAC_STORE_READ)) {
+  if (!cli_no_args(a, "plan") || !d || !load_file(o, &file, &target, URBAC_STORE_READ)) {
     /* said */
-  } else if (urbac_store_plan(store.store, file.model, &p, d) == URBAC_OK) {
+  } else if (urbac_store_plan(target.store, file.model, &p, d) == URBAC_OK) {
     print_plan(p, urbac_model_tenant(file.model), o->json);
     rc = 0;
   } else {
@@ -103,7 +104,7 @@ static int plan(void *opts, const cli_args *a)
   }
   urbac_plan_free(p);
   urbac_diag_free(d);
-  cli_source_close(&store);
+  cli_source_close(&target);
   cli_source_close(&file);
   return rc;
 }
@@ -111,19 +112,19 @@ static int plan(void *opts, const cli_args *a)
 static int apply(void *opts, const cli_args *a)
 {
   const store_opts *o = opts;
-  cli_source file = {0}, store = {0};
+  cli_source file = {0}, target = {0};
   urbac_diag *d = urbac_diag_new();
   uint64_t before = 0, after = 0;
   char cmd[512];
   int rc = EXIT_USAGE;
-  bool loaded = cli_no_args(a, "apply") && d && load_file(o, &file, &store, URBAC_STORE_WRITE);
-  urbac_store *s = loaded ? store.store : NULL;
+  bool loaded = cli_no_args(a, "apply") && d && load_file(o, &file, &target, URBAC_STORE_WRITE);
+  urbac_store *store = loaded ? target.store : NULL;
   urbac_model *m = file.model;
   snprintf(cmd, sizeof cmd, "urbac apply -f %s", o->file ? o->file : "");
   urbac_write w = {cli_actor(o->actor), cmd, o->if_revision.set, o->if_revision.value, NULL};
-  if (s)
-    urbac_store_revision(s, urbac_model_tenant(m), &before);
-  urbac_err err = s ? urbac_store_apply(s, m, &w, &after, d) : URBAC_EINVAL;
+  if (store)
+    urbac_store_revision(store, urbac_model_tenant(m), &before, NULL); /* 0 for a new tenant */
+  urbac_err err = store ? urbac_store_apply(store, m, &w, &after, d) : URBAC_EINVAL;
   if (!err) {
     if (o->json)
       printf("{\"tenant\": \"%s\", \"revision\": %llu, \"changed\": %s}\n", urbac_model_tenant(m), (unsigned long long)after,
@@ -133,12 +134,12 @@ static int apply(void *opts, const cli_args *a)
     else
       printf("tenant %s: applied, now at revision %llu\n", urbac_model_tenant(m), (unsigned long long)after);
     rc = 0;
-  } else if (s) {
+  } else if (store) {
     cli_print_diag(d);
     rc = err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
   }
   urbac_diag_free(d);
-  cli_source_close(&store);
+  cli_source_close(&target);
   cli_source_close(&file);
   return rc;
 }
@@ -153,7 +154,7 @@ static int dump(void *opts, const cli_args *a)
   if (cli_no_args(a, "dump") && cli_source_read(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_READ, false)) {
     urbac_format f = o->output ? urbac_format_from_path(o->output) : URBAC_FORMAT_YAML;
     FILE *out = cli_open_output(o->output);
-    if (out && urbac_tenant_save_buffer(src.model, f, &text, &len) == URBAC_OK) {
+    if (out && urbac_tenant_save_buffer(src.model, f, &text, &len, NULL) == URBAC_OK) {
       fwrite(text, 1, len, out);
       rc = 0;
     }
@@ -182,11 +183,58 @@ static int print_record(void *ctx, const urbac_audit_record *r)
   return 0;
 }
 
+/* What `audit verify` checked, in one line. */
+static void print_verified(const char *t, const urbac_audit_report *r, const store_opts *o)
+{
+  if (o->json) {
+    json_t *j =
+        json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "tenant", t, "intact", 1, "records",
+                  (json_int_t)r->records, "stated", (json_int_t)r->stated, "keyed", (json_int_t)r->keyed,
+                  "objects", (json_int_t)r->objects, "witnessed", (json_int_t)r->witnessed);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(j);
+    return;
+  }
+  printf("audit log of tenant %s: %llu records, chain intact; the %llu stored rows are what the log's "
+         "changes produce",
+         t, (unsigned long long)r->records, (unsigned long long)r->objects);
+  if (r->stated < r->records)
+    printf(" (%llu records from before schema 2 carry no state digest)",
+           (unsigned long long)(r->records - r->stated));
+  if (o->src.audit_key)
+    printf("; %llu records MACed under the key%s", (unsigned long long)r->keyed,
+           r->keyed < r->records ? ", the ones before them written before it was used" : "");
+  else
+    printf("; MACs not checked (no --audit-key)");
+  if (o->src.witness)
+    printf("; agrees with the witness (%llu heads)", (unsigned long long)r->witnessed);
+  printf("\n");
+}
+
+/* `audit verify`: 0 intact, 1 tampered (each problem on stderr), 2 damaged or unreadable. */
+static int audit_verify(const store_opts *o, urbac_store *store, const char *t)
+{
+  urbac_audit_report r;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_store_audit_check(store, t, &r, d);
+  int rc = err == URBAC_OK ? 0 : err == URBAC_ETAMPERED ? EXIT_DENY : EXIT_USAGE;
+  if (err == URBAC_OK)
+    print_verified(t, &r, o);
+  else if (err == URBAC_ETAMPERED)
+    cli_error("audit log of tenant %s is broken (%llu records read):", t, (unsigned long long)r.records);
+  else if (!urbac_diag_count(d))
+    cli_error("audit verify: %s", urbac_strerror(err));
+  cli_print_diag(d);
+  urbac_diag_free(d);
+  return rc;
+}
+
 static int audit(void *opts, const cli_args *a)
 {
   const store_opts *o = opts;
   cli_source src = {0};
-  urbac_store *s = NULL;
+  urbac_store *store = NULL;
   const char *t;
   int rc = EXIT_USAGE;
   bool verify = a->n == 1 && strcmp(a->v[0], "verify") == 0;
@@ -196,33 +244,25 @@ static int audit(void *opts, const cli_args *a)
   }
   if (!cli_source_open(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_READ) || !(t = cli_source_tenant(&src)))
     goto out;
-  s = src.store;
+  store = src.store;
   if (verify) {
-    uint64_t count = 0, bad = 0;
-    char why[1024] = "";
-    urbac_err err = urbac_store_audit_verify(s, t, &count, &bad, why, sizeof why);
-    if (err == URBAC_OK) {
-      printf("audit log of tenant %s: %llu records, chain intact\n", t, (unsigned long long)count);
-      rc = 0;
-    } else if (err == URBAC_ETAMPERED) {
-      cli_error("audit log of tenant %s is broken: %s", t, why);
-      rc = EXIT_DENY;
-    } else {
-      cli_error("audit verify: %s", urbac_strerror(err));
-    }
+    rc = audit_verify(o, store, t);
     goto out;
   }
   urbac_audit_filter f = {o->object, o->actor, o->since};
   json_t *rows = o->json ? json_array() : NULL;
-  if (urbac_store_audit(s, t, &f, print_record, rows) == URBAC_OK) {
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_store_audit(store, t, &f, print_record, rows, d) : URBAC_ENOMEM;
+  if (err == URBAC_OK) {
     rc = 0;
     if (rows) {
       json_dumpf(rows, stdout, JSON_INDENT(2));
       fputc('\n', stdout);
     }
   } else {
-    cli_error("audit log: cannot read the store");
+    cli_error("audit log: cannot read the store: %s", cli_diag_message(d, err));
   }
+  urbac_diag_free(d);
   json_decref(rows);
 out:
   cli_source_close(&src);
@@ -243,8 +283,10 @@ out:
 static const cli_opt db_only[] = {CLI_ROW_DB(store_opts)};
 static const cli_opt plan_opts[] = {CLI_ROW_DB(store_opts), FILE_ROW, CLI_ROW_JSON(store_opts)};
 static const cli_opt apply_opts[] = {
-    CLI_ROW_ACTOR(store_opts),       CLI_ROW_DB(store_opts),   FILE_ROW,
+    CLI_ROW_ACTOR(store_opts),       CLI_ROW_AUDIT_KEY(store_opts),
+    CLI_ROW_DB(store_opts),          FILE_ROW,
     CLI_ROW_IF_REVISION(store_opts), CLI_ROW_JSON(store_opts),
+    CLI_ROW_WITNESS(store_opts),     CLI_ROW_WITNESS_SYSLOG(store_opts),
 };
 static const cli_opt dump_opts[] = {
     CLI_ROW_DB(store_opts),
@@ -253,11 +295,13 @@ static const cli_opt dump_opts[] = {
 };
 static const cli_opt audit_opts[] = {
     ROW("actor", CLI_STRING, actor, "A", "log: only records by this actor"),
+    CLI_ROW_AUDIT_KEY(store_opts),
     CLI_ROW_DB(store_opts),
     CLI_ROW_JSON(store_opts),
     ROW("object", CLI_STRING, object, "ID", "log: only records about this object"),
     ROW("since", CLI_STRING, since, "TIME", "log: only records at or after this UTC time (2026-11-22T10:00)"),
     CLI_ROW_TENANT_ID(store_opts),
+    CLI_ROW_WITNESS(store_opts),
 };
 
 const cli_command cli_init =
@@ -277,5 +321,8 @@ const cli_command cli_dump =
                 "Write a stored tenant back as a tenant file", store_opts, dump_opts, dump);
 const cli_command cli_audit = CLI_COMMAND(
     "audit",
-    "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify) [--db URL] [--tenant-id T] [--json]",
-    "List the audit log, or verify its hash chain", store_opts, audit_opts, audit);
+    "urbac audit (log [--object ID] [--actor A] [--since TIME] | verify [--audit-key FILE] [--witness FILE]) "
+    "[--db URL] [--tenant-id T] [--json]",
+    "List the audit log, or verify it: its chain, MACs, witness, and that the stored rows are what it "
+    "produced",
+    store_opts, audit_opts, audit);

@@ -42,14 +42,14 @@ static int validate(void *opts, const cli_args *a)
 {
   const tenant_opts *o = opts;
   urbac_model *m = NULL;
-  urbac_snapshot *s = NULL;
+  urbac_snapshot *snap = NULL;
   if (!one_file(a, "validate"))
     return EXIT_USAGE;
   const char *path = a->v[0];
   urbac_diag *d = urbac_diag_new();
   urbac_err err = d ? urbac_tenant_load_file(path, &m, d) : URBAC_ENOMEM;
   if (!err)
-    err = urbac_snapshot_compile(m, &s, d);
+    err = urbac_snapshot_compile(m, &snap, d);
   if (o->json)
     diag_json(d, path);
   else if (err)
@@ -61,7 +61,7 @@ static int validate(void *opts, const cli_args *a)
            urbac_model_count(m, URBAC_OBJ_ROLE));
   if (err && !urbac_diag_count(d))
     cli_error("%s: %s", path, urbac_strerror(err));
-  urbac_snapshot_free(s);
+  urbac_snapshot_free(snap);
   urbac_model_free(m);
   urbac_diag_free(d);
   return err ? EXIT_USAGE : 0;
@@ -97,7 +97,7 @@ static int fmt(void *opts, const cli_args *a)
   const char *path = a->v[0];
   urbac_diag *d = urbac_diag_new();
   urbac_format fmt = urbac_format_from_path(path);
-  if (!d || urbac_tenant_load_file(path, &m, d) || urbac_tenant_save_buffer(m, fmt, &out, &len)) {
+  if (!d || urbac_tenant_load_file(path, &m, d) || urbac_tenant_save_buffer(m, fmt, &out, &len, d)) {
     cli_print_diag(d);
     goto out;
   }

@@ -55,6 +55,12 @@ bool cli_no_args(const cli_args *a, const char *cmd)
   return false;
 }
 
+const char *cli_diag_message(const urbac_diag *d, urbac_err err)
+{
+  const urbac_error *e = urbac_diag_get(d, 0);
+  return e ? e->message : urbac_strerror(err);
+}
+
 void cli_print_diag(const urbac_diag *d)
 {
   char buf[2048];

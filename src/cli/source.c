@@ -5,8 +5,10 @@
  * loaded (remembering the store's revision), compiled when a command asks
  * questions, and saved back: to a file atomically, or to the store as one
  * audited write based on the revision it was read at, so a concurrent change is
- * a conflict rather than a lost update. Every command that reads or writes a
- * tenant goes through it; nothing here is global.
+ * a conflict rather than a lost update. A store is given the audit key and
+ * witness of --audit-key, --witness and --witness-syslog when they are given
+ * (writes MAC and witness their records; `audit verify` checks). Every command
+ * that reads or writes a tenant goes through it; nothing here is global.
  *
  * Depends on: the public API, cli/main.c (printing errors).
  */
@@ -22,9 +24,9 @@ const char *cli_db_url(const cli_source_opts *o)
 
 const char *cli_actor(const char *actor) { return actor ? actor : getenv("USER") ? getenv("USER") : "cli"; }
 
-const char *cli_source_shown(const cli_source_opts *o, char *buf, size_t size)
+const char *cli_source_redacted(const cli_source_opts *o, char *buf, size_t size)
 {
-  urbac_store_url_shown(cli_db_url(o), buf, size);
+  urbac_store_url_redacted(cli_db_url(o), buf, size);
   return buf;
 }
 
@@ -40,9 +42,12 @@ bool cli_source_open(cli_source *src, const cli_source_opts *o, cli_source_kind 
       cli_error("missing --tenant FILE (or $URBAC_TENANT)");
     return src->path != NULL;
   }
+  urbac_audit_opts audit = {o->audit_key, o->witness, o->witness_syslog};
   if (!(d = urbac_diag_new()))
     cli_error("out of memory");
-  else if (urbac_store_open(cli_db_url(o), mode, &src->store, d) != URBAC_OK)
+  else if (urbac_store_open(cli_db_url(o), mode, &src->store, d) != URBAC_OK ||
+           ((o->audit_key || o->witness || o->witness_syslog) &&
+            urbac_store_set_audit(src->store, &audit, d) != URBAC_OK))
     cli_print_diag(d);
   else
     ok = true;
@@ -59,14 +64,19 @@ const char *cli_source_tenant(cli_source *src)
     return src->tenant;
   if (src->opts.tenant_id)
     return src->tenant = src->opts.tenant_id;
-  if (urbac_store_tenants(src->store, &ids, &n) != URBAC_OK)
-    cli_error("%s: cannot list the tenants (run 'urbac init'?)",
-              cli_source_shown(&src->opts, shown, sizeof shown));
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_store_tenants(src->store, &ids, &n, d);
+  if (err)
+    cli_print_diag(d);
+  urbac_diag_free(d);
+  if (err)
+    cli_error("%s: cannot list the tenants (run 'urbac init', or 'urbac migrate' after an upgrade?)",
+              cli_source_redacted(&src->opts, shown, sizeof shown));
   else if (n == 1)
     src->tenant = ids[0];
   else
     cli_error("%s holds %zu tenants: name one with --tenant-id",
-              cli_source_shown(&src->opts, shown, sizeof shown), n);
+              cli_source_redacted(&src->opts, shown, sizeof shown), n);
   return src->tenant;
 }
 
@@ -93,6 +103,16 @@ bool cli_source_load(cli_source *src)
   }
   urbac_diag_free(d);
   return err == URBAC_OK;
+}
+
+void cli_source_replace(cli_source *src, urbac_model *m)
+{
+  urbac_snapshot_free(src->snapshot); /* it borrows the old model: it goes first */
+  src->snapshot = NULL;
+  if (src->store && src->tenant == urbac_model_tenant(src->model))
+    src->tenant = urbac_model_tenant(m);
+  urbac_model_free(src->model);
+  src->model = m;
 }
 
 bool cli_source_compile(cli_source *src)

@@ -9,6 +9,7 @@
  *
  * Depends on: util, catalog, model, engine/engine.h.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -26,12 +27,12 @@ struct urbac_parser {
   size_t keys_len;
 };
 
-urbac_parser *urbac_parser_new(const urbac_snapshot *s)
+urbac_parser *urbac_parser_new(const urbac_snapshot *snap)
 {
   urbac_parser *p = urbac__calloc(1, sizeof *p);
   if (!p)
     return NULL;
-  p->s = s;
+  p->s = snap;
   p->keys = urbac__malloc(PARSER_CACHE_BYTES);
   if (!p->keys || urbac__strmap_init(&p->cache, PARSER_CACHE_MAX)) {
     urbac_parser_free(p);
@@ -49,22 +50,27 @@ void urbac_parser_free(urbac_parser *p)
   urbac__free(p);
 }
 
-static urbac_err fail(char *why, size_t size, urbac_err code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static urbac_err fail(char *why, size_t size, urbac_err code, const char *fmt, ...)
+/* Reports a question that does not resolve: `field` ("permission", ...) is the
+ * error's path, `col` its 1-based column in a query line (0 outside one). */
+static urbac_err fail(urbac_diag *d, urbac_err code, const char *field, size_t col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static urbac_err fail(urbac_diag *d, urbac_err code, const char *field, size_t col, const char *fmt, ...)
 {
   va_list ap;
-  if (why && size) {
+  if (d) {
     va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
+    urbac__diag_vadd(d, code, NULL, 0, (uint32_t)col, field, fmt, ap);
     va_end(ap);
   }
   return code;
 }
 
+/* The column of `at` in `line` (0 when not parsing a line). */
+static size_t column(const char *line, const char *at) { return line && at ? (size_t)(at - line) + 1 : 0; }
+
 /* A permission with its level, to a dense grant index. */
-static urbac_err resolve_grant(urbac_parser *p, const char *s, size_t len, unsigned *g, char *why,
-                               size_t size)
+static urbac_err resolve_grant(urbac_parser *p, const char *s, size_t len, unsigned *g, urbac_diag *d,
+                               size_t col)
 {
   uint32_t hit;
   urbac_grant gr;
@@ -72,12 +78,13 @@ static urbac_err resolve_grant(urbac_parser *p, const char *s, size_t len, unsig
     *g = hit;
     return URBAC_OK;
   }
-  urbac_err err = urbac_catalog_resolve(s, len, &gr, why, size);
+  char why[512] = "";
+  urbac_err err = urbac__catalog_resolve(s, len, &gr, why, sizeof why);
   if (err)
-    return err;
+    return fail(d, err, "permission", col, "%s", why);
   unsigned levels = urbac_catalog_perm(gr.perm)->levels;
   if (gr.level == URBAC_LEVEL_NONE && levels == (URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE))
-    return fail(why, size, URBAC_ELEVEL, "say which level of '%s' to check: (read) or (manage)",
+    return fail(d, URBAC_ELEVEL, "permission", col, "say which level of '%s' to check: (read) or (manage)",
                 urbac_catalog_perm(gr.perm)->name);
   if (gr.level == URBAC_LEVEL_NONE || gr.level == URBAC_LEVEL_ALL)
     gr.level = (uint8_t)(levels & URBAC_LEVEL_MANAGE ? URBAC_LEVEL_MANAGE : URBAC_LEVEL_READ);
@@ -96,10 +103,10 @@ static bool eq_ci(const char *s, size_t len, const char *lit)
   return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t len, bool mde,
-                               urbac_query *q, char *why, size_t size)
+static urbac_err resolve_scope(const urbac_snapshot *snap, const char *sc, size_t len, bool mde, urbac_query *q,
+                               urbac_diag *d, size_t col)
 {
-  const urbac_model *m = s->m;
+  const urbac_model *m = snap->m;
   uint32_t idx;
   q->scope = URBAC_SCOPE_ALL;
   q->device = URBAC_NO_DEVICE;
@@ -112,115 +119,128 @@ static urbac_err resolve_scope(const urbac_snapshot *s, const char *sc, size_t l
   bool device = len > 7 && strncasecmp(sc, "device:", 7) == 0;
   bool group = len > 12 && strncasecmp(sc, "devicegroup:", 12) == 0;
   if (!device && !group)
-    return fail(why, size, URBAC_ESCOPE, "scope '%.*s' is not empty, all, any, device:ID or devicegroup:ID",
+    return fail(d, URBAC_ESCOPE, "scope", col,
+                "scope '%.*s' is not empty, all, any, device:ID or devicegroup:ID",
                 (int)(len > 200 ? 200 : len), sc);
   if (!mde)
-    return fail(why, size, URBAC_ESCOPE, "a device or device group scope applies to mde only");
+    return fail(d, URBAC_ESCOPE, "scope", col, "a device or device group scope applies to mde only");
   const char *id = sc + (device ? 7 : 12);
   size_t idlen = len - (device ? 7 : 12);
   if (device) {
     if (!urbac__strmap_get(&m->device_map, id, idlen, &idx))
-      return fail(why, size, URBAC_EUNKNOWNDEVICE, "unknown device '%.*s'", (int)(idlen > 200 ? 200 : idlen), id);
+      return fail(d, URBAC_EUNKNOWNDEVICE, "scope", col, "unknown device '%.*s'",
+                  (int)(idlen > 200 ? 200 : idlen), id);
     q->device = idx;
-    q->dg = s->device_dg[idx];
+    q->dg = snap->device_dg[idx];
   } else if (!urbac__strmap_get(&m->dg_map, id, idlen, &q->dg)) {
-    return fail(why, size, URBAC_EUNKNOWNDG, "unknown device group '%.*s'", (int)(idlen > 200 ? 200 : idlen), id);
+    return fail(d, URBAC_EUNKNOWNDG, "scope", col, "unknown device group '%.*s'",
+                (int)(idlen > 200 ? 200 : idlen), id);
   }
   q->scope = URBAC_SCOPE_DEVICE_GROUP;
   return URBAC_OK;
 }
 
-urbac_err urbac_parse_query(urbac_parser *p, const char *user, size_t ulen, const char *perm,
-                            size_t plen, const char *workload, size_t wlen, const char *scope,
-                            size_t slen, urbac_query *q, char *why, size_t why_size)
+/* Resolves `qn`; `line` is the query line its fields point into, or NULL. */
+static urbac_err parse(urbac_parser *p, const urbac_question *qn, urbac_query *q, urbac_diag *d,
+                       const char *line)
 {
-  const urbac_snapshot *s = p->s;
+  const urbac_snapshot *snap = p->s;
+  urbac_str user = qn->user, perm = qn->perm, wl = qn->workload, scope = qn->scope;
   unsigned g = 0;
   int w = -1;
   memset(q, 0, sizeof *q);
-  q->user = urbac_snapshot_user_find(s, user, ulen);
-  for (int i = 0; i < URBAC__NWORKLOADS && w < 0; i++)
-    if (eq_ci(workload, wlen, urbac_catalog_workload_id((size_t)i)))
+  q->user = urbac_snapshot_user_find(snap, user.ptr ? user.ptr : "", user.ptr ? user.len : 0);
+  for (int i = 0; i < URBAC__NWORKLOADS && w < 0 && wl.ptr; i++)
+    if (eq_ci(wl.ptr, wl.len, urbac_catalog_workload_id((size_t)i)))
       w = i;
   if (w < 0)
-    return fail(why, why_size, URBAC_EWORKLOAD, "unknown workload '%.*s' (mde, mdo or mdi)",
-                (int)(wlen > 200 ? 200 : wlen), workload);
+    return fail(d, URBAC_EWORKLOAD, "workload", column(line, wl.ptr),
+                "unknown workload '%.*s' (mde, mdo or mdi)", (int)(wl.len > 200 ? 200 : wl.len),
+                wl.ptr ? wl.ptr : "");
   q->workload = (uint8_t)w;
-  urbac_err err = resolve_grant(p, perm, plen, &g, why, why_size);
+  urbac_err err =
+      resolve_grant(p, perm.ptr ? perm.ptr : "", perm.ptr ? perm.len : 0, &g, d, column(line, perm.ptr));
   if (err)
     return err;
   q->grant = (uint16_t)g;
-  return resolve_scope(s, scope, slen, w == URBAC__WL_MDE, q, why, why_size);
+  return resolve_scope(snap, scope.ptr ? scope.ptr : "", scope.ptr ? scope.len : 0, w == URBAC__WL_MDE, q, d,
+                       column(line, scope.ptr));
 }
 
-urbac_err urbac_parse_query_line(urbac_parser *p, const char *line, size_t len, urbac_query *q,
-                                 char *why, size_t why_size)
+urbac_err urbac_parse_query(urbac_parser *p, const urbac_question *question, urbac_query *out, urbac_diag *d)
+{
+  return parse(p, question, out, d, NULL);
+}
+
+urbac_err urbac_parse_query_line(urbac_parser *p, const char *line, size_t len, urbac_query *out,
+                                 urbac_diag *d)
 {
   const char *f[4] = {0};
   size_t fl[4] = {0}, nf = 0, start = 0;
   if (len > URBAC_MAX_QUERY_LINE)
-    return fail(why, why_size, URBAC_ELIMIT, "query line longer than %u bytes", URBAC_MAX_QUERY_LINE);
+    return fail(d, URBAC_ELIMIT, "", 0, "query line longer than %u bytes", URBAC_MAX_QUERY_LINE);
   if (len && line[len - 1] == '\r')
     len--;
   for (size_t i = 0; i <= len; i++) {
     if (i < len && line[i] != '\t')
       continue;
     if (nf == 4)
-      return fail(why, why_size, URBAC_ESYNTAX, "more than 4 tab-separated columns");
+      return fail(d, URBAC_ESYNTAX, "", i + 1, "more than 4 tab-separated columns");
     f[nf] = line + start;
     fl[nf++] = i - start;
     start = i + 1;
   }
   if (nf < 3)
-    return fail(why, why_size, URBAC_ESYNTAX, "expected user, permission, workload and scope separated by tabs");
+    return fail(d, URBAC_ESYNTAX, "", 0, "expected user, permission, workload and scope separated by tabs");
   if (fl[0] == 0)
-    return fail(why, why_size, URBAC_ESYNTAX, "empty user column");
-  return urbac_parse_query(p, f[0], fl[0], f[1], fl[1], f[2], fl[2], nf == 4 ? f[3] : "", fl[3], q, why, why_size);
+    return fail(d, URBAC_ESYNTAX, "user", 1, "empty user column");
+  urbac_question qn = {{f[0], fl[0]}, {f[1], fl[1]}, {f[2], fl[2]}, {nf == 4 ? f[3] : NULL, fl[3]}};
+  return parse(p, &qn, out, d, line);
 }
 
 /* ---------------------------------------------------------------- answers */
 
-bool urbac_check(const urbac_snapshot *s, const urbac_query *q) { return urbac__decide(s, q); }
+bool urbac_check(const urbac_snapshot *snap, const urbac_query *q) { return urbac__decide(snap, q); }
 
-void urbac_check_batch(const urbac_snapshot *s, const urbac_query *q, size_t n, uint8_t *out)
+void urbac_check_batch(const urbac_snapshot *snap, const urbac_query *q, size_t n, uint8_t *out)
 {
   for (size_t i = 0; i < n; i++)
-    out[i] = urbac__decide(s, &q[i]);
+    out[i] = urbac__decide(snap, &q[i]);
 }
 
-const char *urbac_snapshot_user_id(const urbac_snapshot *s, uint32_t i)
+const char *urbac_snapshot_user_id(const urbac_snapshot *snap, uint32_t i)
 {
-  return i < s->m->n_users ? s->m->users[i].id : NULL;
+  return i < snap->m->n_users ? snap->m->users[i].id : NULL;
 }
 
-uint32_t urbac_snapshot_user_find(const urbac_snapshot *s, const char *id, size_t len)
+uint32_t urbac_snapshot_user_find(const urbac_snapshot *snap, const char *id, size_t len)
 {
   uint32_t idx;
-  return urbac__strmap_get(&s->m->user_map, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
+  return urbac__strmap_get(&snap->m->user_map, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
 }
 
-int urbac_who_can(const urbac_snapshot *s, const urbac_query *q, urbac_user_cb cb, void *ctx)
+int urbac_who_can(const urbac_snapshot *snap, const urbac_query *q, urbac_user_cb cb, void *ctx)
 {
   urbac_query one = *q;
-  for (uint32_t u = 0; u < s->m->n_users; u++) {
+  for (uint32_t u = 0; u < snap->m->n_users; u++) {
     one.user = u;
-    if (!urbac__decide(s, &one))
+    if (!urbac__decide(snap, &one))
       continue;
-    int r = cb(ctx, u, s->m->users[u].id);
+    int r = cb(ctx, u, snap->m->users[u].id);
     if (r)
       return r;
   }
   return 0;
 }
 
-size_t urbac_snapshot_user_group_count(const urbac_snapshot *s, uint32_t i)
+size_t urbac_snapshot_user_group_count(const urbac_snapshot *snap, uint32_t i)
 {
-  return i < s->m->n_users ? s->user_groups.off[i + 1] - s->user_groups.off[i] : 0;
+  return i < snap->m->n_users ? snap->user_groups.off[i + 1] - snap->user_groups.off[i] : 0;
 }
 
-uint32_t urbac_snapshot_user_group(const urbac_snapshot *s, uint32_t i, size_t k)
+uint32_t urbac_snapshot_user_group(const urbac_snapshot *snap, uint32_t i, size_t k)
 {
-  if (k >= urbac_snapshot_user_group_count(s, i))
+  if (k >= urbac_snapshot_user_group_count(snap, i))
     return UINT32_MAX;
-  return s->user_groups.idx[s->user_groups.off[i] + k];
+  return snap->user_groups.idx[snap->user_groups.off[i] + k];
 }

@@ -35,7 +35,7 @@ typedef struct acc {
   size_t n, cap;
 } acc;
 
-typedef struct cctx {
+typedef struct compiler {
   urbac_snapshot *s;
   const urbac_model *m;
   size_t ndg;
@@ -51,7 +51,7 @@ typedef struct cctx {
   urbac__part *pparts;        /* one profile's parts, all workloads */
   size_t pparts_n, pparts_cap;
   size_t parts_cap, profiles_cap;
-} cctx;
+} compiler;
 
 /* ---------------------------------------------------------------- accumulators */
 
@@ -84,7 +84,7 @@ static urbac_err acc_merge(acc *dst, const acc *src, size_t words)
 }
 
 /* The accumulator of a principal reference (a user one is made on first use). */
-static acc *principal_acc(cctx *c, const urbac__ref *r)
+static acc *principal_acc(compiler *c, const urbac__ref *r)
 {
   if (r->kind == URBAC__REF_GROUP)
     return &c->groups[r->idx];
@@ -104,12 +104,12 @@ static acc *principal_acc(cctx *c, const urbac__ref *r)
 
 /* ---------------------------------------------------------------- dg sets */
 
-static urbac_err intern_dgset(cctx *c, const uint64_t *words, uint32_t *id)
+static urbac_err intern_dgset(compiler *c, const uint64_t *words, uint32_t *id)
 {
   return urbac__intern_put(&c->dgsets, words, c->s->dg_words * sizeof *words, id, NULL);
 }
 
-static urbac_err assignment_sets(cctx *c)
+static urbac_err assignment_sets(compiler *c)
 {
   const urbac_model *m = c->m;
   size_t total = 0, k = 0;
@@ -138,7 +138,7 @@ static urbac_err assignment_sets(cctx *c)
 
 /* ---------------------------------------------------------------- direct contributions */
 
-static urbac_err direct_assignments(cctx *c)
+static urbac_err direct_assignments(compiler *c)
 {
   const urbac_model *m = c->m;
   size_t k = 0;
@@ -162,7 +162,7 @@ static urbac_err direct_assignments(cctx *c)
   return URBAC_OK;
 }
 
-static urbac_err direct_legacy(cctx *c)
+static urbac_err direct_legacy(compiler *c)
 {
   const urbac_model *m = c->m;
   for (size_t i = 0; i < m->n_mde_roles; i++)
@@ -195,11 +195,11 @@ static urbac_err direct_legacy(cctx *c)
 /* ---------------------------------------------------------------- membership graphs */
 
 /* Builds user -> groups and group -> parent groups from the groups' member lists. */
-static urbac_err build_csr(cctx *c)
+static urbac_err build_csr(compiler *c)
 {
   const urbac_model *m = c->m;
-  urbac_snapshot *s = c->s;
-  urbac__csr *ug = &s->user_groups, *gp = &s->group_parents;
+  urbac_snapshot *snap = c->s;
+  urbac__csr *ug = &snap->user_groups, *gp = &snap->group_parents;
   ug->off = urbac__calloc(m->n_users + 2, sizeof *ug->off);
   gp->off = urbac__calloc(m->n_groups + 2, sizeof *gp->off);
   if (!ug->off || !gp->off)
@@ -233,7 +233,7 @@ static urbac_err build_csr(cctx *c)
 
 /* Pushes each group's accumulator into its member groups, parents first (Kahn's
  * order; validation has ruled out cycles). */
-static urbac_err propagate(cctx *c)
+static urbac_err propagate(compiler *c)
 {
   const urbac_model *m = c->m;
   const urbac__csr *gp = &c->s->group_parents;
@@ -266,14 +266,14 @@ static urbac_err propagate(cctx *c)
 
 /* ---------------------------------------------------------------- decisions */
 
-static void dir_mask(const cctx *c, uint32_t roles, uint32_t w, urbac__gmask *out)
+static void dir_mask(const compiler *c, uint32_t roles, uint32_t w, urbac__gmask *out)
 {
   for (uint32_t r = 0; r < URBAC__NDIR; r++)
     if (roles & (1u << r))
       urbac__gmask_or(out, &c->s->tables.dir[r][w]);
 }
 
-static urbac_err add_part(cctx *c, uint32_t dgset, const urbac__gmask *mask)
+static urbac_err add_part(compiler *c, uint32_t dgset, const urbac__gmask *mask)
 {
   for (size_t i = 0; i < c->scratch_n; i++)
     if (c->scratch_parts[i].dgset == dgset) {
@@ -287,7 +287,7 @@ static urbac_err add_part(cctx *c, uint32_t dgset, const urbac__gmask *mask)
 }
 
 /* Legacy mde: role grants over the union of accessible device groups. */
-static urbac_err legacy_mde(cctx *c, const acc *a, urbac__gmask *all)
+static urbac_err legacy_mde(compiler *c, const acc *a, urbac__gmask *all)
 {
   urbac__gmask g = {0};
   size_t words = c->s->dg_words;
@@ -318,7 +318,7 @@ static urbac_err legacy_mde(cctx *c, const acc *a, urbac__gmask *all)
   return err ? err : add_part(c, id, &g);
 }
 
-static urbac_err workload_decision(cctx *c, const acc *a, uint32_t w, urbac__wdec *out)
+static urbac_err workload_decision(compiler *c, const acc *a, uint32_t w, urbac__wdec *out)
 {
   urbac_err err = URBAC_OK;
   memset(out, 0, sizeof *out);
@@ -368,9 +368,9 @@ static urbac_err workload_decision(cctx *c, const acc *a, uint32_t w, urbac__wde
 /* ---------------------------------------------------------------- profiles */
 
 /* Turns an accumulator into decisions and interns them; *id is the profile. */
-static urbac_err make_profile(cctx *c, const acc *a, uint32_t *id)
+static urbac_err make_profile(compiler *c, const acc *a, uint32_t *id)
 {
-  urbac_snapshot *s = c->s;
+  urbac_snapshot *snap = c->s;
   urbac__profile p;
   bool added = false;
   urbac_err err = URBAC_OK;
@@ -393,29 +393,29 @@ static urbac_err make_profile(cctx *c, const acc *a, uint32_t *id)
   err = urbac__intern_put(&c->profiles, c->key.s, c->key.len, id, &added);
   if (err || !added)
     return err;
-  if (URBAC_GROW(s->profiles, c->profiles_cap, s->nprofiles + 1) ||
-      URBAC_GROW(s->parts, c->parts_cap, s->nparts + c->pparts_n + 1))
+  if (URBAC_GROW(snap->profiles, c->profiles_cap, snap->nprofiles + 1) ||
+      URBAC_GROW(snap->parts, c->parts_cap, snap->nparts + c->pparts_n + 1))
     return URBAC_ENOMEM;
   for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++)
-    p.w[w].part_off += (uint32_t)s->nparts;
+    p.w[w].part_off += (uint32_t)snap->nparts;
   if (c->pparts_n)
-    memcpy(s->parts + s->nparts, c->pparts, c->pparts_n * sizeof *c->pparts);
-  s->nparts += c->pparts_n;
-  s->profiles[s->nprofiles++] = p;
-  URBAC_ASSERT(*id == s->nprofiles - 1);
+    memcpy(snap->parts + snap->nparts, c->pparts, c->pparts_n * sizeof *c->pparts);
+  snap->nparts += c->pparts_n;
+  snap->profiles[snap->nprofiles++] = p;
+  URBAC_ASSERT(*id == snap->nprofiles - 1);
   return URBAC_OK;
 }
 
-static urbac_err user_profiles(cctx *c)
+static urbac_err user_profiles(compiler *c)
 {
   const urbac_model *m = c->m;
-  urbac_snapshot *s = c->s;
+  urbac_snapshot *snap = c->s;
   acc a = {0};
   urbac_err err = URBAC_ENOMEM;
   uint32_t empty;
-  s->user_profile = urbac__calloc(m->n_users ? m->n_users : 1, sizeof *s->user_profile);
-  a.access = urbac__calloc(s->dg_words, sizeof *a.access);
-  if (!s->user_profile || !a.access)
+  snap->user_profile = urbac__calloc(m->n_users ? m->n_users : 1, sizeof *snap->user_profile);
+  a.access = urbac__calloc(snap->dg_words, sizeof *a.access);
+  if (!snap->user_profile || !a.access)
     goto out;
   err = make_profile(c, &a, &empty); /* profile 0: nothing (disabled users) */
   for (size_t u = 0; u < m->n_users && !err; u++) {
@@ -425,13 +425,13 @@ static urbac_err user_profiles(cctx *c)
     a.eop = a.mdi = a.mdeperms = 0;
     a.mde_role = false;
     a.n = 0;
-    memset(a.access, 0, s->dg_words * sizeof *a.access);
+    memset(a.access, 0, snap->dg_words * sizeof *a.access);
     if (c->user_direct[u])
-      err = acc_merge(&a, c->user_direct[u], s->dg_words);
-    for (uint32_t i = s->user_groups.off[u]; i < s->user_groups.off[u + 1] && !err; i++)
-      err = acc_merge(&a, &c->groups[s->user_groups.idx[i]], s->dg_words);
+      err = acc_merge(&a, c->user_direct[u], snap->dg_words);
+    for (uint32_t i = snap->user_groups.off[u]; i < snap->user_groups.off[u + 1] && !err; i++)
+      err = acc_merge(&a, &c->groups[snap->user_groups.idx[i]], snap->dg_words);
     if (!err)
-      err = make_profile(c, &a, &s->user_profile[u]);
+      err = make_profile(c, &a, &snap->user_profile[u]);
   }
 out:
   urbac__free(a.access);
@@ -445,32 +445,32 @@ static int by_rank(const urbac_model *m, uint32_t a, uint32_t b);
 
 /* Device groups by rank (ungrouped last), then each device's group: the first
  * whose rules all match, else ungrouped. */
-static urbac_err place_devices(cctx *c)
+static urbac_err place_devices(compiler *c)
 {
   const urbac_model *m = c->m;
-  urbac_snapshot *s = c->s;
-  s->dg_order = urbac__malloc((m->n_dgs ? m->n_dgs : 1) * sizeof *s->dg_order);
-  s->device_dg = urbac__malloc((m->n_devices ? m->n_devices : 1) * sizeof *s->device_dg);
-  if (!s->dg_order || !s->device_dg)
+  urbac_snapshot *snap = c->s;
+  snap->dg_order = urbac__malloc((m->n_dgs ? m->n_dgs : 1) * sizeof *snap->dg_order);
+  snap->device_dg = urbac__malloc((m->n_devices ? m->n_devices : 1) * sizeof *snap->device_dg);
+  if (!snap->dg_order || !snap->device_dg)
     return URBAC_ENOMEM;
   for (size_t i = 0; i < m->n_dgs; i++)
-    s->dg_order[i] = (uint32_t)i;
+    snap->dg_order[i] = (uint32_t)i;
   /* insertion sort: device groups are few (at most URBAC_MAX_DEVICE_GROUPS) */
   for (size_t i = 1; i < m->n_dgs; i++) {
-    uint32_t v = s->dg_order[i];
+    uint32_t v = snap->dg_order[i];
     size_t j = i;
-    while (j > 0 && by_rank(m, s->dg_order[j - 1], v) > 0) {
-      s->dg_order[j] = s->dg_order[j - 1];
+    while (j > 0 && by_rank(m, snap->dg_order[j - 1], v) > 0) {
+      snap->dg_order[j] = snap->dg_order[j - 1];
       j--;
     }
-    s->dg_order[j] = v;
+    snap->dg_order[j] = v;
   }
   for (size_t d = 0; d < m->n_devices; d++) {
-    s->device_dg[d] = m->ungrouped;
+    snap->device_dg[d] = m->ungrouped;
     for (size_t i = 0; i < m->n_dgs; i++) {
-      const urbac__devgroup *g = &m->dgs[s->dg_order[i]];
+      const urbac__devgroup *g = &m->dgs[snap->dg_order[i]];
       if (!g->ungrouped && urbac__dg_matches(g, &m->devices[d])) {
-        s->device_dg[d] = s->dg_order[i];
+        snap->device_dg[d] = snap->dg_order[i];
         break;
       }
     }
@@ -487,7 +487,7 @@ static int by_rank(const urbac_model *m, uint32_t ia, uint32_t ib)
 
 /* ---------------------------------------------------------------- the whole */
 
-static void cctx_free(cctx *c)
+static void cctx_free(compiler *c)
 {
   for (size_t g = 0; c->groups && g < c->m->n_groups; g++)
     urbac__free(c->groups[g].items);
@@ -510,7 +510,7 @@ static void cctx_free(cctx *c)
   urbac__buf_free(&c->key);
 }
 
-static urbac_err cctx_init(cctx *c)
+static urbac_err cctx_init(compiler *c)
 {
   const urbac_model *m = c->m;
   size_t words = c->s->dg_words;
@@ -530,13 +530,14 @@ static urbac_err cctx_init(cctx *c)
 
 urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urbac_diag *d)
 {
-  cctx c = {0};
+  compiler c = {0};
   urbac_err err = URBAC_ENOMEM;
+  size_t had = urbac_diag_count(d);
   *out = NULL;
   c.m = m;
   c.s = urbac__calloc(1, sizeof *c.s);
   if (!c.s)
-    return URBAC_ENOMEM;
+    return urbac__diag_code(d, URBAC_ENOMEM, "compiling the snapshot");
   c.s->m = m;
   c.s->dg_words = urbac__bits_words(m->n_dgs ? m->n_dgs : 1);
   err = urbac__tables_build(&c.s->tables, d);
@@ -565,27 +566,27 @@ urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urb
   cctx_free(&c);
   if (err) {
     urbac_snapshot_free(c.s);
-    return err;
+    return urbac__diag_code_since(d, had, err, "compiling the snapshot");
   }
   *out = c.s;
   return URBAC_OK;
 }
 
-void urbac_snapshot_free(urbac_snapshot *s)
+void urbac_snapshot_free(urbac_snapshot *snap)
 {
-  if (!s)
+  if (!snap)
     return;
-  urbac__free(s->user_profile);
-  urbac__free(s->profiles);
-  urbac__free(s->parts);
-  urbac__free(s->dgsets);
-  urbac__free(s->device_dg);
-  urbac__free(s->dg_order);
-  urbac__free(s->user_groups.off);
-  urbac__free(s->user_groups.idx);
-  urbac__free(s->group_parents.off);
-  urbac__free(s->group_parents.idx);
-  urbac__free(s);
+  urbac__free(snap->user_profile);
+  urbac__free(snap->profiles);
+  urbac__free(snap->parts);
+  urbac__free(snap->dgsets);
+  urbac__free(snap->device_dg);
+  urbac__free(snap->dg_order);
+  urbac__free(snap->user_groups.off);
+  urbac__free(snap->user_groups.idx);
+  urbac__free(snap->group_parents.off);
+  urbac__free(snap->group_parents.idx);
+  urbac__free(snap);
 }
 
 /* The bytes of a string map and its keys, as the check path reads them. */
@@ -597,17 +598,17 @@ static size_t map_bytes(const urbac__strmap *map)
   return (map->mask + 1) * sizeof *map->slots + keys;
 }
 
-size_t urbac_snapshot_memory(const urbac_snapshot *s)
+size_t urbac_snapshot_memory(const urbac_snapshot *snap)
 {
-  const urbac_model *m = s->m;
+  const urbac_model *m = snap->m;
   size_t uoff = (m->n_users + 2) * sizeof(uint32_t), goff = (m->n_groups + 2) * sizeof(uint32_t);
   /* the model's id maps are borrowed, but every check reads them: count them */
   size_t maps = map_bytes(&m->user_map) + map_bytes(&m->device_map) + map_bytes(&m->dg_map);
-  return maps + sizeof *s + m->n_users * sizeof *s->user_profile + s->nprofiles * sizeof *s->profiles +
-         s->nparts * sizeof *s->parts + s->ndgsets * s->dg_words * sizeof(uint64_t) +
+  return maps + sizeof *snap + m->n_users * sizeof *snap->user_profile + snap->nprofiles * sizeof *snap->profiles +
+         snap->nparts * sizeof *snap->parts + snap->ndgsets * snap->dg_words * sizeof(uint64_t) +
          m->n_devices * sizeof(uint32_t) + m->n_dgs * sizeof(uint32_t) + uoff + goff +
-         (s->user_groups.off[m->n_users] + s->group_parents.off[m->n_groups]) * sizeof(uint32_t);
+         (snap->user_groups.off[m->n_users] + snap->group_parents.off[m->n_groups]) * sizeof(uint32_t);
 }
 
-size_t urbac_snapshot_profiles(const urbac_snapshot *s) { return s->nprofiles; }
-const urbac_model *urbac_snapshot_model(const urbac_snapshot *s) { return s->m; }
+size_t urbac_snapshot_profiles(const urbac_snapshot *snap) { return snap->nprofiles; }
+const urbac_model *urbac_snapshot_model(const urbac_snapshot *snap) { return snap->m; }

@@ -21,10 +21,10 @@ static const char *first_chain(const urbac_explanation *e)
 }
 
 /* Calls `cb` with the entry for `q`, its source explained at exactly that scope. */
-static int report(const urbac_snapshot *s, const urbac_query *q, const char *scope, urbac_effective_cb cb, void *ctx)
+static int report(const urbac_snapshot *snap, const urbac_query *q, const char *scope, urbac_effective_cb cb, void *ctx)
 {
   urbac_explanation *e = NULL;
-  if (urbac_explain(s, q, &e))
+  if (urbac_explain(snap, q, &e, NULL))
     return URBAC_ENOMEM;
   urbac_effective_entry ent = {q->workload, urbac__grant_of(q->grant), scope, first_chain(e)};
   int r = cb(ctx, &ent);
@@ -33,29 +33,29 @@ static int report(const urbac_snapshot *s, const urbac_query *q, const char *sco
 }
 
 /* Reports grant `g` on workload `w` if held: tenant-wide, or per device group. */
-static int report_grant(const urbac_snapshot *s, uint32_t user, uint8_t w, uint16_t g,
+static int report_grant(const urbac_snapshot *snap, uint32_t user, uint8_t w, uint16_t g,
                         urbac_effective_cb cb, void *ctx)
 {
   urbac_query q = {user, g, w, URBAC_SCOPE_ALL, 0, URBAC_NO_DEVICE};
   int r = 0;
-  if (urbac__decide(s, &q))
-    return report(s, &q, "all", cb, ctx);
+  if (urbac__decide(snap, &q))
+    return report(snap, &q, "all", cb, ctx);
   q.scope = URBAC_SCOPE_DEVICE_GROUP;
-  for (size_t i = 0; w == URBAC__WL_MDE && i < s->m->n_dgs && !r; i++) {
-    q.dg = s->dg_order[i];
-    if (urbac__decide(s, &q))
-      r = report(s, &q, s->m->dgs[q.dg].id, cb, ctx);
+  for (size_t i = 0; w == URBAC__WL_MDE && i < snap->m->n_dgs && !r; i++) {
+    q.dg = snap->dg_order[i];
+    if (urbac__decide(snap, &q))
+      r = report(snap, &q, snap->m->dgs[q.dg].id, cb, ctx);
   }
   return r;
 }
 
-int urbac_effective(const urbac_snapshot *s, uint32_t user, urbac_effective_cb cb, void *ctx)
+int urbac_effective(const urbac_snapshot *snap, uint32_t user, urbac_effective_cb cb, void *ctx)
 {
-  if (user >= s->m->n_users)
+  if (user >= snap->m->n_users)
     return 0;
   for (uint8_t w = 0; w < URBAC__NWORKLOADS; w++)
     for (uint16_t g = 0; g < URBAC__NGRANTS; g++) {
-      int r = report_grant(s, user, w, g, cb, ctx);
+      int r = report_grant(snap, user, w, g, cb, ctx);
       if (r)
         return r;
     }

@@ -55,17 +55,17 @@ struct urbac_snapshot {
   urbac__csr group_parents; /* group -> groups it is a direct member of */
 };
 
-static inline const uint64_t *urbac__dgset(const urbac_snapshot *s, uint32_t id)
+static inline const uint64_t *urbac__dgset(const urbac_snapshot *snap, uint32_t id)
 {
-  return s->dgsets + (size_t)id * s->dg_words;
+  return snap->dgsets + (size_t)id * snap->dg_words;
 }
 
 /* The decision for a resolved query; the check path and explain's cross-check. */
-static inline bool urbac__decide(const urbac_snapshot *s, const urbac_query *q)
+static inline bool urbac__decide(const urbac_snapshot *snap, const urbac_query *q)
 {
   if (q->user == URBAC_UNKNOWN_USER)
     return false;
-  const urbac__wdec *d = &s->profiles[s->user_profile[q->user]].w[q->workload];
+  const urbac__wdec *d = &snap->profiles[snap->user_profile[q->user]].w[q->workload];
   if (urbac__gmask_has(&d->all, q->grant))
     return true;
   if (q->scope == URBAC_SCOPE_ANY)
@@ -73,8 +73,8 @@ static inline bool urbac__decide(const urbac_snapshot *s, const urbac_query *q)
   if (q->scope != URBAC_SCOPE_DEVICE_GROUP)
     return false;
   for (uint32_t i = 0; i < d->part_n; i++) {
-    const urbac__part *p = &s->parts[d->part_off + i];
-    if (urbac__gmask_has(&p->mask, q->grant) && urbac__bit_test(urbac__dgset(s, p->dgset), q->dg))
+    const urbac__part *p = &snap->parts[d->part_off + i];
+    if (urbac__gmask_has(&p->mask, q->grant) && urbac__bit_test(urbac__dgset(snap, p->dgset), q->dg))
       return true;
   }
   return false;

@@ -25,7 +25,7 @@ struct urbac_explanation {
   urbac__strs lines;
 };
 
-typedef struct ectx {
+typedef struct explainer {
   const urbac_snapshot *s;
   const urbac_model *m;
   const urbac_query *q;
@@ -34,10 +34,10 @@ typedef struct ectx {
   char grant[256];    /* "Alerts (manage)" */
   char where[256];    /* "on mde, device group servers" */
   bool oom;
-} ectx;
+} explainer;
 
-static void line(ectx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(ectx *c, const char *fmt, ...)
+static void line(explainer *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(explainer *c, const char *fmt, ...)
 {
   char buf[2048];
   va_list ap;
@@ -51,7 +51,7 @@ static void line(ectx *c, const char *fmt, ...)
 /* ---------------------------------------------------------------- principals */
 
 /* Breadth-first from the user through the groups containing it. */
-static urbac_err reach(ectx *c)
+static urbac_err reach(explainer *c)
 {
   size_t n = c->m->n_groups, head = 0, tail = 0;
   uint32_t *queue = urbac__malloc((n ? n : 1) * sizeof *queue);
@@ -80,13 +80,13 @@ static urbac_err reach(ectx *c)
   return URBAC_OK;
 }
 
-static bool reached(const ectx *c, const urbac__ref *r)
+static bool reached(const explainer *c, const urbac__ref *r)
 {
   return r->kind == URBAC__REF_USER ? r->idx == c->q->user : c->pred[r->idx] != NO_PRED;
 }
 
 /* "ann -> group lr-team -> group all-staff" for a reached principal. */
-static void chain(const ectx *c, const urbac__ref *r, char *buf, size_t size)
+static void chain(const explainer *c, const urbac__ref *r, char *buf, size_t size)
 {
   uint32_t stack[64];
   size_t depth = 0;
@@ -103,7 +103,7 @@ static void chain(const ectx *c, const urbac__ref *r, char *buf, size_t size)
 
 /* Each directory role the user holds (directly or through a group) that gives the
  * grant on the workload, by the seed table. `only` limits the roles (legacy mde). */
-static bool dir_roles(ectx *c, uint32_t only, const char *how)
+static bool dir_roles(explainer *c, uint32_t only, const char *how)
 {
   bool any = false;
   char path[1024];
@@ -130,10 +130,10 @@ static bool dir_roles(ectx *c, uint32_t only, const char *how)
 
 /* ---------------------------------------------------------------- unified */
 
-static const char *dg_id(const ectx *c, uint32_t dg) { return c->m->dgs[dg].id; }
+static const char *dg_id(const explainer *c, uint32_t dg) { return c->m->dgs[dg].id; }
 
 /* Does the assignment's device-group scope cover the question's scope? */
-static bool covers(const ectx *c, const urbac__assignment *a)
+static bool covers(const explainer *c, const urbac__assignment *a)
 {
   if (c->q->workload != URBAC__WL_MDE || a->all_dgs)
     return true;
@@ -147,7 +147,7 @@ static bool covers(const ectx *c, const urbac__assignment *a)
   return false;
 }
 
-static void scope_list(const ectx *c, const urbac__assignment *a, char *buf, size_t size)
+static void scope_list(const explainer *c, const urbac__assignment *a, char *buf, size_t size)
 {
   int n = snprintf(buf, size, "device groups");
   for (size_t i = 0; i < a->dgs.n && n > 0 && (size_t)n < size; i++)
@@ -155,7 +155,7 @@ static void scope_list(const ectx *c, const urbac__assignment *a, char *buf, siz
 }
 
 /* The assignment's first reached principal, or NULL. */
-static const urbac__ref *reached_principal(const ectx *c, const urbac__assignment *a)
+static const urbac__ref *reached_principal(const explainer *c, const urbac__assignment *a)
 {
   for (size_t p = 0; p < a->principals.n; p++)
     if (reached(c, &a->principals.v[p]))
@@ -163,7 +163,7 @@ static const urbac__ref *reached_principal(const ectx *c, const urbac__assignmen
   return NULL;
 }
 
-static bool unified(ectx *c, size_t *misses)
+static bool unified(explainer *c, size_t *misses)
 {
   const urbac_model *m = c->m;
   const char *wl = urbac_catalog_workload_id(c->q->workload);
@@ -200,7 +200,7 @@ static bool unified(ectx *c, size_t *misses)
 /* ---------------------------------------------------------------- legacy */
 
 /* A legacy role's path and the mapping row that gives the grant, if any. */
-static int mde_mapping(const ectx *c, uint32_t perms)
+static int mde_mapping(const explainer *c, uint32_t perms)
 {
   for (uint32_t p = 0; p < URBAC__NMDE; p++)
     if ((perms & (1u << p)) && urbac__gmask_has(&c->s->tables.mde[p], c->q->grant))
@@ -209,7 +209,7 @@ static int mde_mapping(const ectx *c, uint32_t perms)
 }
 
 /* Why user may access device group `d` in legacy mde ("" when not). */
-static bool dg_access(const ectx *c, uint32_t d, char *why, size_t size)
+static bool dg_access(const explainer *c, uint32_t d, char *why, size_t size)
 {
   const urbac__devgroup *g = &c->m->dgs[d];
   if (!g->access.n) {
@@ -230,7 +230,7 @@ static bool dg_access(const ectx *c, uint32_t d, char *why, size_t size)
 }
 
 /* Device access of the question's scope; lines say why, or what is missing. */
-static bool legacy_access(ectx *c)
+static bool legacy_access(explainer *c)
 {
   char why[2048];
   const urbac_model *m = c->m;
@@ -255,7 +255,7 @@ static bool legacy_access(ectx *c)
   return c->q->scope == URBAC_SCOPE_ANY ? any : all;
 }
 
-static bool legacy_mde(ectx *c)
+static bool legacy_mde(explainer *c)
 {
   const urbac_model *m = c->m;
   char path[1024];
@@ -283,7 +283,7 @@ static bool legacy_mde(ectx *c)
 }
 
 /* EOP role groups (mdo) or MDI roles (mdi) reaching the user. */
-static bool legacy_members(ectx *c, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind)
+static bool legacy_members(explainer *c, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind)
 {
   const urbac__gmask *table = kind == URBAC_LEGACY_EOP_ROLE_GROUP ? c->s->tables.eop : c->s->tables.mdi;
   const char *what = kind == URBAC_LEGACY_EOP_ROLE_GROUP ? "EOP role group" : "MDI role";
@@ -310,7 +310,7 @@ static bool legacy_members(ectx *c, const urbac__legacy_members *items, size_t n
 
 /* ---------------------------------------------------------------- the whole */
 
-static void describe_scope(ectx *c)
+static void describe_scope(explainer *c)
 {
   const char *wl = urbac_catalog_workload_id(c->q->workload);
   urbac_grant g = urbac__grant_of(c->q->grant);
@@ -328,7 +328,7 @@ static void describe_scope(ectx *c)
     snprintf(c->where, sizeof c->where, "on %s, device group %s", wl, dg_id(c, c->q->dg));
 }
 
-static bool explain_user(ectx *c)
+static bool explain_user(explainer *c)
 {
   const urbac_model *m = c->m;
   size_t misses = 0;
@@ -348,19 +348,19 @@ static bool explain_user(ectx *c)
   return dir_roles(c, UINT32_MAX, "seed table \"Azure Active Directory Global roles access\"");
 }
 
-urbac_err urbac_explain(const urbac_snapshot *s, const urbac_query *q, urbac_explanation **out)
+urbac_err urbac_explain(const urbac_snapshot *snap, const urbac_query *q, urbac_explanation **out, urbac_diag *d)
 {
-  ectx c = {.s = s, .m = s->m, .q = q};
+  explainer c = {.s = snap, .m = snap->m, .q = q};
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;
   if (!(c.e = urbac__calloc(1, sizeof *c.e)))
-    return URBAC_ENOMEM;
-  c.e->allowed = urbac__decide(s, q);
+    return urbac__diag_code(d, URBAC_ENOMEM, "explaining");
+  c.e->allowed = urbac__decide(snap, q);
   describe_scope(&c);
   if (q->user == URBAC_UNKNOWN_USER) {
     line(&c, "missing: the user is not a user of the tenant: an unknown user holds nothing");
-  } else if (!s->m->users[q->user].enabled) {
-    line(&c, "missing: user %s is disabled: a disabled user is denied everything", s->m->users[q->user].id);
+  } else if (!snap->m->users[q->user].enabled) {
+    line(&c, "missing: user %s is disabled: a disabled user is denied everything", snap->m->users[q->user].id);
   } else {
     if (reach(&c))
       goto out;
@@ -371,7 +371,7 @@ out:
   urbac__free(c.pred);
   if (err) {
     urbac_explanation_free(c.e);
-    return err;
+    return urbac__diag_code(d, err, "explaining");
   }
   *out = c.e;
   return URBAC_OK;

@@ -24,24 +24,24 @@
 #include "model/model.h"
 #include "urbac/io.h"
 
-typedef struct lctx {
+typedef struct loader {
   urbac_model *m;
   urbac_diag *d;
   char path[512];
   size_t plen;
   size_t errors;
   bool oom;
-} lctx;
+} loader;
 
 typedef struct field {
   const char *key;
   bool required;
-  void (*parse)(lctx *c, const urbac__tn *val, void *obj);
+  void (*parse)(loader *c, const urbac__node *val, void *obj);
 } field;
 
-static void lerr(lctx *c, const urbac__tn *n, urbac_err code, const char *fmt, ...)
+static void lerr(loader *c, const urbac__node *n, urbac_err code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static void lerr(lctx *c, const urbac__tn *n, urbac_err code, const char *fmt, ...)
+static void lerr(loader *c, const urbac__node *n, urbac_err code, const char *fmt, ...)
 {
   va_list ap;
   if (code == URBAC_ENOMEM) {
@@ -54,10 +54,10 @@ static void lerr(lctx *c, const urbac__tn *n, urbac_err code, const char *fmt, .
   va_end(ap);
 }
 
-static urbac__loc loc_of(const urbac__tn *n) { return (urbac__loc){n->line, n->col}; }
+static urbac__loc loc_of(const urbac__node *n) { return (urbac__loc){n->line, n->col}; }
 
-static size_t push(lctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t push(lctx *c, const char *fmt, ...)
+static size_t push(loader *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t push(loader *c, const char *fmt, ...)
 {
   size_t saved = c->plen;
   va_list ap;
@@ -69,7 +69,7 @@ static size_t push(lctx *c, const char *fmt, ...)
   return saved;
 }
 
-static void pop(lctx *c, size_t saved)
+static void pop(loader *c, size_t saved)
 {
   c->plen = saved;
   c->path[saved] = '\0';
@@ -77,16 +77,16 @@ static void pop(lctx *c, size_t saved)
 
 /* ---------------------------------------------------------------- scalars */
 
-static bool is_null(const urbac__tn *n)
+static bool is_null(const urbac__node *n)
 {
-  return n->type == URBAC__TN_SCALAR && n->style == URBAC__TS_PLAIN &&
+  return n->type == URBAC__NODE_SCALAR && n->style == URBAC__STYLE_PLAIN &&
          (n->len == 0 || strcmp(n->str, "~") == 0 || strcasecmp(n->str, "null") == 0);
 }
 
 /* A string value: any scalar but null, at most `max` bytes, no control bytes. */
-static const char *get_str(lctx *c, const urbac__tn *n, size_t max, const char *what)
+static const char *get_str(loader *c, const urbac__node *n, size_t max, const char *what)
 {
-  if (n->type != URBAC__TN_SCALAR || is_null(n)) {
+  if (n->type != URBAC__NODE_SCALAR || is_null(n)) {
     lerr(c, n, URBAC_ETYPE, "%s must be a string", what);
     return NULL;
   }
@@ -108,7 +108,7 @@ static const char *get_str(lctx *c, const urbac__tn *n, size_t max, const char *
   return n->str;
 }
 
-static char *dup_str(lctx *c, const urbac__tn *n, size_t max, const char *what)
+static char *dup_str(loader *c, const urbac__node *n, size_t max, const char *what)
 {
   const char *s = get_str(c, n, max, what);
   char *d = s ? urbac__strdup(s) : NULL;
@@ -117,15 +117,15 @@ static char *dup_str(lctx *c, const urbac__tn *n, size_t max, const char *what)
   return d;
 }
 
-static void set_str(lctx *c, const urbac__tn *n, char **dst, size_t max, const char *what)
+static void set_str(loader *c, const urbac__node *n, char **dst, size_t max, const char *what)
 {
   urbac__free(*dst);
   *dst = dup_str(c, n, max, what);
 }
 
-static bool get_bool(lctx *c, const urbac__tn *n, bool *out)
+static bool get_bool(loader *c, const urbac__node *n, bool *out)
 {
-  if (n->type == URBAC__TN_SCALAR && n->style == URBAC__TS_PLAIN) {
+  if (n->type == URBAC__NODE_SCALAR && n->style == URBAC__STYLE_PLAIN) {
     if (strcasecmp(n->str, "true") == 0 || strcasecmp(n->str, "false") == 0) {
       *out = strcasecmp(n->str, "true") == 0;
       return true;
@@ -135,10 +135,10 @@ static bool get_bool(lctx *c, const urbac__tn *n, bool *out)
   return false;
 }
 
-static bool get_uint(lctx *c, const urbac__tn *n, uint32_t min, uint32_t max, uint32_t *out)
+static bool get_uint(loader *c, const urbac__node *n, uint32_t min, uint32_t max, uint32_t *out)
 {
   char *end;
-  if (n->type != URBAC__TN_SCALAR || n->style != URBAC__TS_PLAIN || n->len == 0 || n->str[0] == '-' ||
+  if (n->type != URBAC__NODE_SCALAR || n->style != URBAC__STYLE_PLAIN || n->len == 0 || n->str[0] == '-' ||
       n->str[0] == '+') {
     lerr(c, n, URBAC_ETYPE, "expected a whole number");
     return false;
@@ -157,9 +157,9 @@ static bool get_uint(lctx *c, const urbac__tn *n, uint32_t min, uint32_t max, ui
   return true;
 }
 
-static bool expect_seq(lctx *c, const urbac__tn *n, const char *what)
+static bool expect_seq(loader *c, const urbac__node *n, const char *what)
 {
-  if (n->type == URBAC__TN_SEQ)
+  if (n->type == URBAC__NODE_SEQ)
     return true;
   if (!is_null(n))
     lerr(c, n, URBAC_ETYPE, "%s must be a list", what);
@@ -168,7 +168,7 @@ static bool expect_seq(lctx *c, const urbac__tn *n, const char *what)
 
 /* ---------------------------------------------------------------- maps */
 
-static void unknown_key(lctx *c, const urbac__tn *key, const field *f, size_t nf, const char *what)
+static void unknown_key(loader *c, const urbac__node *key, const field *f, size_t nf, const char *what)
 {
   size_t best = SIZE_MAX, bi = 0;
   for (size_t i = 0; i < nf; i++) {
@@ -191,16 +191,16 @@ static void unknown_key(lctx *c, const urbac__tn *key, const field *f, size_t nf
 
 /* Checks `n` is a map of known keys, each at most once, with every required key,
  * and hands each value to its field's parser. */
-static void walk_map(lctx *c, const urbac__tn *n, const field *f, size_t nf, void *obj, const char *what)
+static void walk_map(loader *c, const urbac__node *n, const field *f, size_t nf, void *obj, const char *what)
 {
   bool seen[16] = {0};
   URBAC_ASSERT(nf <= 16);
-  if (n->type != URBAC__TN_MAP) {
+  if (n->type != URBAC__NODE_MAP) {
     lerr(c, n, URBAC_ETYPE, "%s must be a mapping of keys to values", what);
     return;
   }
   for (size_t i = 0; i + 1 < n->n && !c->oom; i += 2) {
-    const urbac__tn *key = n->kids[i], *val = n->kids[i + 1];
+    const urbac__node *key = n->kids[i], *val = n->kids[i + 1];
     size_t k = 0;
     while (k < nf && strcmp(f[k].key, key->str) != 0)
       k++;
@@ -231,7 +231,7 @@ typedef struct list {
   void (*init)(void *obj);
 } list;
 
-static void parse_list(lctx *c, const urbac__tn *n, void *owner, const list *l)
+static void parse_list(loader *c, const urbac__node *n, void *owner, const list *l)
 {
   char *base = owner;
   void **items = (void **)(void *)(base + l->off_items);
@@ -268,7 +268,7 @@ static void parse_list(lctx *c, const urbac__tn *n, void *owner, const list *l)
 /* ---------------------------------------------------------------- references */
 
 /* "group:ID" is a group, "user:ID" or a bare id a user (tenant-format.md). */
-static void add_principal(lctx *c, urbac__refs *r, const urbac__tn *n, bool groups_only)
+static void add_principal(loader *c, urbac__refs *r, const urbac__node *n, bool groups_only)
 {
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a member");
   urbac__ref_kind kind = groups_only ? URBAC__REF_GROUP : URBAC__REF_USER;
@@ -289,7 +289,7 @@ static void add_principal(lctx *c, urbac__refs *r, const urbac__tn *n, bool grou
     lerr(c, n, err, "too many references");
 }
 
-static void parse_refs(lctx *c, const urbac__tn *n, urbac__refs *r, urbac__ref_kind kind, const char *what)
+static void parse_refs(loader *c, const urbac__node *n, urbac__refs *r, urbac__ref_kind kind, const char *what)
 {
   if (!expect_seq(c, n, what))
     return;
@@ -308,7 +308,7 @@ static void parse_refs(lctx *c, const urbac__tn *n, urbac__refs *r, urbac__ref_k
 }
 
 /* A list of directory role names into a bit set. */
-static void parse_dirroles(lctx *c, const urbac__tn *n, uint32_t *bits)
+static void parse_dirroles(loader *c, const urbac__node *n, uint32_t *bits)
 {
   char why[512];
   if (!expect_seq(c, n, "directoryRoles"))
@@ -316,7 +316,7 @@ static void parse_dirroles(lctx *c, const urbac__tn *n, uint32_t *bits)
   for (size_t i = 0; i < n->n; i++) {
     size_t saved = push(c, "[%zu]", i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a directory role");
-    int r = s ? urbac_catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, s, strlen(s), why, sizeof why) : 0;
+    int r = s ? urbac__catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, s, strlen(s), why, sizeof why) : 0;
     if (s && r < 0)
       lerr(c, n->kids[i], URBAC_EUNKNOWNROLE, "%s", why);
     else if (s)
@@ -329,31 +329,31 @@ static void parse_dirroles(lctx *c, const urbac__tn *n, uint32_t *bits)
 
 #define OBJ(type, p) type *o = (type *)(p)
 
-static void user_id(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__user, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a user id"); }
-static void user_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__user, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
-static void user_enabled(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__user, p); get_bool(c, n, &o->enabled); }
-static void user_roles(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__user, p); parse_dirroles(c, n, &o->dirroles); }
+static void user_id(loader *c, const urbac__node *n, void *p) { OBJ(urbac__user, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a user id"); }
+static void user_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__user, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
+static void user_enabled(loader *c, const urbac__node *n, void *p) { OBJ(urbac__user, p); get_bool(c, n, &o->enabled); }
+static void user_roles(loader *c, const urbac__node *n, void *p) { OBJ(urbac__user, p); parse_dirroles(c, n, &o->dirroles); }
 static void user_init(void *p) { ((urbac__user *)p)->enabled = true; }
 static const field user_fields[] = {
     {"id", true, user_id}, {"name", false, user_name}, {"enabled", false, user_enabled},
     {"directoryRoles", false, user_roles}};
 
-static void group_id(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__group, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a group id"); }
-static void group_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__group, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
-static void group_members(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__group, p); parse_refs(c, n, &o->members, URBAC__REF_USER, "members"); }
-static void group_roles(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__group, p); parse_dirroles(c, n, &o->dirroles); }
+static void group_id(loader *c, const urbac__node *n, void *p) { OBJ(urbac__group, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a group id"); }
+static void group_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__group, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
+static void group_members(loader *c, const urbac__node *n, void *p) { OBJ(urbac__group, p); parse_refs(c, n, &o->members, URBAC__REF_USER, "members"); }
+static void group_roles(loader *c, const urbac__node *n, void *p) { OBJ(urbac__group, p); parse_dirroles(c, n, &o->dirroles); }
 static const field group_fields[] = {
     {"id", true, group_id}, {"name", false, group_name}, {"members", false, group_members},
     {"directoryRoles", false, group_roles}};
 
 /* ---------------------------------------------------------------- devices */
 
-static void dev_id(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a device id"); }
-static void dev_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a device name"); }
-static void dev_domain(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->domain, URBAC_MAX_NAME_BYTES, "a domain"); }
-static void dev_os(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->os, URBAC_MAX_NAME_BYTES, "an OS"); }
+static void dev_id(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a device id"); }
+static void dev_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a device name"); }
+static void dev_domain(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->domain, URBAC_MAX_NAME_BYTES, "a domain"); }
+static void dev_os(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); set_str(c, n, &o->os, URBAC_MAX_NAME_BYTES, "an OS"); }
 
-static void parse_strs(lctx *c, const urbac__tn *n, urbac__strs *out, const char *what)
+static void parse_strs(loader *c, const urbac__node *n, urbac__strs *out, const char *what)
 {
   if (!expect_seq(c, n, what))
     return;
@@ -366,26 +366,26 @@ static void parse_strs(lctx *c, const urbac__tn *n, urbac__strs *out, const char
   }
 }
 
-static void dev_tags(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__device, p); parse_strs(c, n, &o->tags, "a tag"); }
+static void dev_tags(loader *c, const urbac__node *n, void *p) { OBJ(urbac__device, p); parse_strs(c, n, &o->tags, "a tag"); }
 static const field device_fields[] = {
     {"id", true, dev_id}, {"name", false, dev_name}, {"domain", false, dev_domain},
     {"os", false, dev_os}, {"tags", false, dev_tags}};
 
 /* ---------------------------------------------------------------- device groups */
 
-static void dg_id(lctx *c, const urbac__tn *n, void *p)
+static void dg_id(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__devgroup, p);
   set_str(c, n, &o->id, URBAC_MAX_NAME_BYTES, "a device group id");
   o->ungrouped = o->id && strcmp(o->id, URBAC__UNGROUPED_ID) == 0;
 }
-static void dg_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__devgroup, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
-static void dg_rank(lctx *c, const urbac__tn *n, void *p)
+static void dg_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__devgroup, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a name"); }
+static void dg_rank(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__devgroup, p);
   get_uint(c, n, 1, URBAC_MAX_DEVICE_GROUPS, &o->rank);
 }
-static void dg_remediation(lctx *c, const urbac__tn *n, void *p)
+static void dg_remediation(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__devgroup, p);
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "remediation");
@@ -400,15 +400,15 @@ static void dg_remediation(lctx *c, const urbac__tn *n, void *p)
 }
 
 /* rules: {property: {operator: [values]}} */
-static void dg_rules(lctx *c, const urbac__tn *n, void *p)
+static void dg_rules(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__devgroup, p);
-  if (n->type != URBAC__TN_MAP) {
+  if (n->type != URBAC__NODE_MAP) {
     lerr(c, n, URBAC_ETYPE, "rules must be a mapping of properties (name, domain, tags, os)");
     return;
   }
   for (size_t i = 0; i + 1 < n->n; i += 2) {
-    const urbac__tn *key = n->kids[i], *ops = n->kids[i + 1];
+    const urbac__node *key = n->kids[i], *ops = n->kids[i + 1];
     size_t prop = 0;
     while (prop < URBAC__NPROPS && strcmp(key->str, urbac__prop_names[prop]) != 0)
       prop++;
@@ -422,10 +422,10 @@ static void dg_rules(lctx *c, const urbac__tn *n, void *p)
     }
     o->rules[prop].present = true;
     size_t saved = push(c, ".%s", key->str);
-    if (ops->type != URBAC__TN_MAP || ops->n == 0)
+    if (ops->type != URBAC__NODE_MAP || ops->n == 0)
       lerr(c, ops, URBAC_ETYPE, "a rule must map an operator (equals, startsWith, endsWith, contains) to values");
-    for (size_t j = 0; ops->type == URBAC__TN_MAP && j + 1 < ops->n; j += 2) {
-      const urbac__tn *opk = ops->kids[j];
+    for (size_t j = 0; ops->type == URBAC__NODE_MAP && j + 1 < ops->n; j += 2) {
+      const urbac__node *opk = ops->kids[j];
       size_t op = 0;
       while (op < URBAC__NOPS && strcmp(opk->str, urbac__op_names[op]) != 0)
         op++;
@@ -439,14 +439,14 @@ static void dg_rules(lctx *c, const urbac__tn *n, void *p)
       }
       size_t s2 = push(c, ".%s", opk->str);
       parse_strs(c, ops->kids[j + 1], &o->rules[prop].values[op], "a rule value");
-      if (ops->kids[j + 1]->type == URBAC__TN_SEQ && ops->kids[j + 1]->n == 0)
+      if (ops->kids[j + 1]->type == URBAC__NODE_SEQ && ops->kids[j + 1]->n == 0)
         lerr(c, ops->kids[j + 1], URBAC_EVALUE, "a rule needs at least one value");
       pop(c, s2);
     }
     pop(c, saved);
   }
 }
-static void dg_access(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__devgroup, p); parse_refs(c, n, &o->access, URBAC__REF_GROUP, "userAccess"); }
+static void dg_access(loader *c, const urbac__node *n, void *p) { OBJ(urbac__devgroup, p); parse_refs(c, n, &o->access, URBAC__REF_GROUP, "userAccess"); }
 static void dg_init(void *p) { ((urbac__devgroup *)p)->listed = true; }
 static const field dg_fields[] = {
     {"id", true, dg_id}, {"name", false, dg_name}, {"rank", false, dg_rank},
@@ -454,12 +454,12 @@ static const field dg_fields[] = {
 
 /* ---------------------------------------------------------------- roles */
 
-static void role_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name"); }
-static void role_desc(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description"); }
+static void role_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name"); }
+static void role_desc(loader *c, const urbac__node *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description"); }
 
 /* One permission entry: a catalog name or id (level optional: every level), or a
  * Graph wildcard that must match at least one grant. */
-static void role_perm(lctx *c, const urbac__tn *n, urbac__role *o)
+static void role_perm(loader *c, const urbac__node *n, urbac__role *o)
 {
   char why[512];
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a permission");
@@ -478,7 +478,7 @@ static void role_perm(lctx *c, const urbac__tn *n, urbac__role *o)
       return;
     }
   } else {
-    urbac_err err = urbac_catalog_resolve(s, strlen(s), &e.grant, why, sizeof why);
+    urbac_err err = urbac__catalog_resolve(s, strlen(s), &e.grant, why, sizeof why);
     if (err) {
       lerr(c, n, err, "%s", why);
       return;
@@ -495,7 +495,7 @@ static void role_perm(lctx *c, const urbac__tn *n, urbac__role *o)
   o->perms[o->nperms++] = e;
 }
 
-static void role_perms(lctx *c, const urbac__tn *n, void *p)
+static void role_perms(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__role, p);
   if (!expect_seq(c, n, "permissions"))
@@ -507,15 +507,15 @@ static void role_perms(lctx *c, const urbac__tn *n, void *p)
   }
 }
 
-static void asg_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__assignment, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "an assignment name"); }
-static void asg_principals(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__assignment, p); parse_refs(c, n, &o->principals, URBAC__REF_USER, "principals"); }
+static void asg_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__assignment, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "an assignment name"); }
+static void asg_principals(loader *c, const urbac__node *n, void *p) { OBJ(urbac__assignment, p); parse_refs(c, n, &o->principals, URBAC__REF_USER, "principals"); }
 
-static bool is_all(const urbac__tn *n)
+static bool is_all(const urbac__node *n)
 {
-  return n->type == URBAC__TN_SCALAR && strcasecmp(n->str, "all") == 0;
+  return n->type == URBAC__NODE_SCALAR && strcasecmp(n->str, "all") == 0;
 }
 
-static void asg_sources(lctx *c, const urbac__tn *n, void *p)
+static void asg_sources(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__assignment, p);
   if (is_all(n)) {
@@ -523,7 +523,7 @@ static void asg_sources(lctx *c, const urbac__tn *n, void *p)
     o->workloads = (1u << URBAC__NWORKLOADS) - 1;
     return;
   }
-  if (n->type != URBAC__TN_SEQ) {
+  if (n->type != URBAC__NODE_SEQ) {
     lerr(c, n, URBAC_ETYPE, "dataSources must be a list of workloads (mde, mdo, mdi) or all");
     return;
   }
@@ -543,13 +543,13 @@ static void asg_sources(lctx *c, const urbac__tn *n, void *p)
     lerr(c, n, URBAC_EVALUE, "dataSources is empty: name at least one workload, or all");
 }
 
-static void asg_dgs(lctx *c, const urbac__tn *n, void *p)
+static void asg_dgs(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__assignment, p);
   o->all_dgs = is_all(n);
   if (o->all_dgs)
     return;
-  if (n->type != URBAC__TN_SEQ) {
+  if (n->type != URBAC__NODE_SEQ) {
     lerr(c, n, URBAC_ETYPE, "deviceGroups must be a list of device group ids or all");
     return;
   }
@@ -561,10 +561,10 @@ static const field asg_fields[] = {
     {"dataSources", true, asg_sources}, {"deviceGroups", false, asg_dgs}};
 static const list asg_list = LIST_OF(urbac__role, asg, nasg, cap_asg, urbac__assignment, asg_fields, "an assignment", asg_init);
 
-static void role_asg(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &asg_list); }
+static void role_asg(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &asg_list); }
 /* importedFrom: {workload: mde, role: Tier 1}: the legacy role a role was imported
  * from, so that importing again updates it instead of adding another. */
-static void imp_workload(lctx *c, const urbac__tn *n, void *p)
+static void imp_workload(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__role, p);
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a workload");
@@ -574,9 +574,9 @@ static void imp_workload(lctx *c, const urbac__tn *n, void *p)
   else if (s)
     o->imported_wl = (uint8_t)w;
 }
-static void imp_role(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->imported_name, URBAC_MAX_NAME_BYTES, "a legacy role name"); }
+static void imp_role(loader *c, const urbac__node *n, void *p) { OBJ(urbac__role, p); set_str(c, n, &o->imported_name, URBAC_MAX_NAME_BYTES, "a legacy role name"); }
 static const field imported_fields[] = {{"workload", true, imp_workload}, {"role", true, imp_role}};
-static void role_imported(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, imported_fields, 2, p, "importedFrom"); }
+static void role_imported(loader *c, const urbac__node *n, void *p) { walk_map(c, n, imported_fields, 2, p, "importedFrom"); }
 static void role_init(void *p) { ((urbac__role *)p)->imported_wl = URBAC__NOT_IMPORTED; }
 static const field role_fields[] = {
     {"name", true, role_name}, {"description", false, role_desc},
@@ -585,9 +585,9 @@ static const field role_fields[] = {
 
 /* ---------------------------------------------------------------- legacy */
 
-static void mde_name(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__mde_role, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name"); }
-static void mde_desc(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__mde_role, p); set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description"); }
-static void mde_perms(lctx *c, const urbac__tn *n, void *p)
+static void mde_name(loader *c, const urbac__node *n, void *p) { OBJ(urbac__mde_role, p); set_str(c, n, &o->name, URBAC_MAX_NAME_BYTES, "a role name"); }
+static void mde_desc(loader *c, const urbac__node *n, void *p) { OBJ(urbac__mde_role, p); set_str(c, n, &o->description, URBAC_MAX_TEXT_BYTES, "a description"); }
+static void mde_perms(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac__mde_role, p);
   char why[512];
@@ -596,7 +596,7 @@ static void mde_perms(lctx *c, const urbac__tn *n, void *p)
   for (size_t i = 0; i < n->n; i++) {
     size_t saved = push(c, "[%zu]", i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a permission");
-    int k = s ? urbac_catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, s, strlen(s), why, sizeof why) : 0;
+    int k = s ? urbac__catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, s, strlen(s), why, sizeof why) : 0;
     if (s && k < 0)
       lerr(c, n->kids[i], URBAC_EUNKNOWNPERM, "%s", why);
     else if (s)
@@ -604,25 +604,25 @@ static void mde_perms(lctx *c, const urbac__tn *n, void *p)
     pop(c, saved);
   }
 }
-static void mde_groups(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__mde_role, p); parse_refs(c, n, &o->groups, URBAC__REF_GROUP, "groups"); }
+static void mde_groups(loader *c, const urbac__node *n, void *p) { OBJ(urbac__mde_role, p); parse_refs(c, n, &o->groups, URBAC__REF_GROUP, "groups"); }
 static const field mde_fields[] = {
     {"name", true, mde_name}, {"description", false, mde_desc},
     {"permissions", false, mde_perms}, {"groups", false, mde_groups}};
 
 /* EOP role groups and MDI roles: a catalog row by name, and members. */
-static void members_name(lctx *c, const urbac__tn *n, urbac__legacy_members *o, urbac_legacy_kind kind)
+static void members_name(loader *c, const urbac__node *n, urbac__legacy_members *o, urbac_legacy_kind kind)
 {
   char why[512];
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a name");
-  int k = s ? urbac_catalog_legacy_find(kind, s, strlen(s), why, sizeof why) : 0;
+  int k = s ? urbac__catalog_legacy_find(kind, s, strlen(s), why, sizeof why) : 0;
   if (s && k < 0)
     lerr(c, n, URBAC_EUNKNOWNROLE, "%s", why);
   else if (s)
     o->which = (uint32_t)k;
 }
-static void eop_name(lctx *c, const urbac__tn *n, void *p) { members_name(c, n, p, URBAC_LEGACY_EOP_ROLE_GROUP); }
-static void mdi_name(lctx *c, const urbac__tn *n, void *p) { members_name(c, n, p, URBAC_LEGACY_MDI_ROLE); }
-static void lm_members(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac__legacy_members, p); parse_refs(c, n, &o->members, URBAC__REF_USER, "members"); }
+static void eop_name(loader *c, const urbac__node *n, void *p) { members_name(c, n, p, URBAC_LEGACY_EOP_ROLE_GROUP); }
+static void mdi_name(loader *c, const urbac__node *n, void *p) { members_name(c, n, p, URBAC_LEGACY_MDI_ROLE); }
+static void lm_members(loader *c, const urbac__node *n, void *p) { OBJ(urbac__legacy_members, p); parse_refs(c, n, &o->members, URBAC__REF_USER, "members"); }
 static const field eop_fields[] = {{"name", true, eop_name}, {"members", false, lm_members}};
 static const field mdi_fields[] = {{"name", true, mdi_name}, {"members", false, lm_members}};
 
@@ -630,36 +630,36 @@ static const list mde_list = LIST(urbac_model, mde_roles, urbac__mde_role, mde_f
 static const list eop_list = LIST(urbac_model, eop, urbac__legacy_members, eop_fields, "an EOP role group", NULL);
 static const list mdi_list = LIST(urbac_model, mdi, urbac__legacy_members, mdi_fields, "an MDI role", NULL);
 
-static void legacy_mde_roles(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &mde_list); }
-static void legacy_eop_groups(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &eop_list); }
-static void legacy_mdi_roles(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &mdi_list); }
+static void legacy_mde_roles(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &mde_list); }
+static void legacy_eop_groups(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &eop_list); }
+static void legacy_mdi_roles(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &mdi_list); }
 static const field legacy_mde_fields[] = {{"roles", false, legacy_mde_roles}};
 static const field legacy_mdo_fields[] = {{"roleGroups", false, legacy_eop_groups}};
 static const field legacy_mdi_fields[] = {{"roles", false, legacy_mdi_roles}};
-static void legacy_mde(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, legacy_mde_fields, 1, p, "legacy.mde"); }
-static void legacy_mdo(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, legacy_mdo_fields, 1, p, "legacy.mdo"); }
-static void legacy_mdi(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, legacy_mdi_fields, 1, p, "legacy.mdi"); }
+static void legacy_mde(loader *c, const urbac__node *n, void *p) { walk_map(c, n, legacy_mde_fields, 1, p, "legacy.mde"); }
+static void legacy_mdo(loader *c, const urbac__node *n, void *p) { walk_map(c, n, legacy_mdo_fields, 1, p, "legacy.mdo"); }
+static void legacy_mdi(loader *c, const urbac__node *n, void *p) { walk_map(c, n, legacy_mdi_fields, 1, p, "legacy.mdi"); }
 static const field legacy_fields[] = {{"mde", false, legacy_mde}, {"mdo", false, legacy_mdo}, {"mdi", false, legacy_mdi}};
 
 /* ---------------------------------------------------------------- the top */
 
-static void top_version(lctx *c, const urbac__tn *n, void *p)
+static void top_version(loader *c, const urbac__node *n, void *p)
 {
   uint32_t v = 0;
   (void)p;
   if (get_uint(c, n, 0, UINT32_MAX, &v) && v != 1)
     lerr(c, n, URBAC_EVERSION, "format version %u is not supported (this urbac reads version 1)", v);
 }
-static void top_tenant(lctx *c, const urbac__tn *n, void *p) { OBJ(urbac_model, p); set_str(c, n, &o->tenant, URBAC_MAX_NAME_BYTES, "the tenant id"); }
-static void top_workloads(lctx *c, const urbac__tn *n, void *p)
+static void top_tenant(loader *c, const urbac__node *n, void *p) { OBJ(urbac_model, p); set_str(c, n, &o->tenant, URBAC_MAX_NAME_BYTES, "the tenant id"); }
+static void top_workloads(loader *c, const urbac__node *n, void *p)
 {
   OBJ(urbac_model, p);
-  if (n->type != URBAC__TN_MAP) {
+  if (n->type != URBAC__NODE_MAP) {
     lerr(c, n, URBAC_ETYPE, "workloads must map each workload to unified or legacy");
     return;
   }
   for (size_t i = 0; i + 1 < n->n; i += 2) {
-    const urbac__tn *k = n->kids[i], *v = n->kids[i + 1];
+    const urbac__node *k = n->kids[i], *v = n->kids[i + 1];
     int w = urbac_catalog_workload_find(k->str);
     size_t saved = push(c, ".%s", k->str);
     const char *s = get_str(c, v, URBAC_MAX_NAME_BYTES, "a mode");
@@ -683,19 +683,19 @@ static const list dg_list = LIST(urbac_model, dgs, urbac__devgroup, dg_fields, "
 static const list device_list = LIST(urbac_model, devices, urbac__device, device_fields, "a device", NULL);
 static const list role_list = LIST(urbac_model, roles, urbac__role, role_fields, "a role", role_init);
 
-static void top_users(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &user_list); }
-static void top_groups(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &group_list); }
-static void top_dgs(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &dg_list); }
-static void top_devices(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &device_list); }
-static void top_roles(lctx *c, const urbac__tn *n, void *p) { parse_list(c, n, p, &role_list); }
-static void top_legacy(lctx *c, const urbac__tn *n, void *p) { walk_map(c, n, legacy_fields, 3, p, "legacy"); }
+static void top_users(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &user_list); }
+static void top_groups(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &group_list); }
+static void top_dgs(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &dg_list); }
+static void top_devices(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &device_list); }
+static void top_roles(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &role_list); }
+static void top_legacy(loader *c, const urbac__node *n, void *p) { walk_map(c, n, legacy_fields, 3, p, "legacy"); }
 static const field top_fields[] = {
     {"urbac", true, top_version}, {"tenant", true, top_tenant}, {"workloads", false, top_workloads},
     {"users", false, top_users}, {"groups", false, top_groups}, {"deviceGroups", false, top_dgs},
     {"devices", false, top_devices}, {"roles", false, top_roles}, {"legacy", false, top_legacy}};
 
 /* The reserved device group: listed or not, it exists, ranks last and has no rules. */
-static void finish_ungrouped(lctx *c, const urbac__tn *root)
+static void finish_ungrouped(loader *c, const urbac__node *root)
 {
   urbac_model *m = c->m;
   for (size_t i = 0; i < m->n_dgs; i++) {
@@ -731,16 +731,17 @@ static void finish_ungrouped(lctx *c, const urbac__tn *root)
 urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
                                    urbac_diag *d)
 {
-  urbac__tn *root = NULL;
+  urbac__node *root = NULL;
   urbac_err err = URBAC_ENOMEM;
-  lctx c = {.d = d};
+  loader c = {.d = d};
+  size_t had = urbac_diag_count(d);
   *out = NULL;
   if (len > URBAC_MAX_FILE_BYTES)
     return urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
   c.m = urbac__model_new();
   if (!c.m || !(c.m->source = urbac__strdup(name ? name : "<tenant>")))
     goto out;
-  err = urbac__tn_parse(buf, len, c.m->source, &root, d);
+  err = urbac__node_parse(buf, len, c.m->source, &root, d);
   if (err)
     goto out;
   walk_map(&c, root, top_fields, sizeof top_fields / sizeof top_fields[0], c.m, "the tenant file");
@@ -750,10 +751,10 @@ urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name
   if (!err)
     err = urbac__model_validate(c.m, d);
 out:
-  urbac__tn_free(root);
+  urbac__node_free(root);
   if (err) {
     urbac_model_free(c.m);
-    return err;
+    return urbac__diag_code_since(d, had, err, name ? name : "<tenant>");
   }
   *out = c.m;
   return URBAC_OK;
@@ -778,7 +779,7 @@ urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag
   }
   size_t size = (size_t)st.st_size, got = 0;
   if (!(buf = urbac__malloc(size + 1))) {
-    err = URBAC_ENOMEM;
+    err = urbac__diag_code(d, URBAC_ENOMEM, path);
     goto out;
   }
   while (got < size) {

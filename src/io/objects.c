@@ -35,9 +35,9 @@ static const struct section {
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
-static const urbac__tn *get(const urbac__tn *map, const char *key)
+static const urbac__node *get(const urbac__node *map, const char *key)
 {
-  for (size_t i = 0; map && map->type == URBAC__TN_MAP && i + 1 < map->n; i += 2)
+  for (size_t i = 0; map && map->type == URBAC__NODE_MAP && i + 1 < map->n; i += 2)
     if (strcmp(map->kids[i]->str, key) == 0)
       return map->kids[i + 1];
   return NULL;
@@ -53,7 +53,7 @@ void urbac__objects_free(urbac__object *o, size_t n)
 }
 
 static urbac_err add(urbac__object **o, size_t *n, size_t *cap, const char *kind, const char *id,
-                     const urbac__tn *body)
+                     const urbac__node *body)
 {
   if (URBAC_GROW(*o, *cap, *n + 1))
     return URBAC_ENOMEM;
@@ -61,7 +61,7 @@ static urbac_err add(urbac__object **o, size_t *n, size_t *cap, const char *kind
   x->kind = kind;
   x->body = NULL;
   x->position = (int64_t)*n;
-  if (!(x->id = urbac__strdup(id)) || urbac__tn_emit_json_compact(body, &x->body)) {
+  if (!(x->id = urbac__strdup(id)) || urbac__node_emit_json_compact(body, &x->body)) {
     urbac__free(x->id);
     return URBAC_ENOMEM;
   }
@@ -71,23 +71,23 @@ static urbac_err add(urbac__object **o, size_t *n, size_t *cap, const char *kind
 
 urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t *n)
 {
-  urbac__tn *root = NULL;
+  urbac__node *root = NULL;
   size_t cap = 0;
   *out = NULL;
   *n = 0;
   urbac_err err = urbac__tenant_tree(m, &root);
-  const urbac__tn *wl = err ? NULL : get(root, "workloads"), *legacy = err ? NULL : get(root, "legacy");
+  const urbac__node *wl = err ? NULL : get(root, "workloads"), *legacy = err ? NULL : get(root, "legacy");
   if (wl)
     err = add(out, n, &cap, "workloads", "workloads", wl);
   for (size_t s = 0; s < NSECTIONS && !err; s++) {
-    const urbac__tn *list = sections[s].path[1] ? get(get(legacy, sections[s].path[0]), sections[s].path[1])
+    const urbac__node *list = sections[s].path[1] ? get(get(legacy, sections[s].path[0]), sections[s].path[1])
                                                 : get(root, sections[s].path[0]);
     for (size_t i = 0; list && i < list->n && !err; i++) {
-      const urbac__tn *id = get(list->kids[i], sections[s].id_key);
+      const urbac__node *id = get(list->kids[i], sections[s].id_key);
       err = add(out, n, &cap, sections[s].kind, id ? id->str : "", list->kids[i]);
     }
   }
-  urbac__tn_free(root);
+  urbac__node_free(root);
   if (err) {
     urbac__objects_free(*out, *n);
     *out = NULL;

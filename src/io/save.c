@@ -18,20 +18,20 @@
 #include "urbac/io.h"
 
 /* A small builder that stops at the first allocation failure. */
-typedef struct sctx {
+typedef struct saver {
   bool oom;
-} sctx;
+} saver;
 
-static urbac__tn *str(sctx *s, const char *v)
+static urbac__node *str(saver *s, const char *v)
 {
-  urbac__tn *n = urbac__tn_str(v, URBAC__TS_PLAIN);
+  urbac__node *n = urbac__node_str(v, URBAC__STYLE_PLAIN);
   s->oom = s->oom || !n;
   return n;
 }
 
-static urbac__tn *node(sctx *s, urbac__tn_type t, bool flow)
+static urbac__node *node(saver *s, urbac__node_type t, bool flow)
 {
-  urbac__tn *n = urbac__tn_new(t);
+  urbac__node *n = urbac__node_new(t);
   if (n)
     n->flow = flow;
   s->oom = s->oom || !n;
@@ -39,42 +39,42 @@ static urbac__tn *node(sctx *s, urbac__tn_type t, bool flow)
 }
 
 /* set() and push() take `v` in every case: on failure it is freed. */
-static void set(sctx *s, urbac__tn *map, const char *key, urbac__tn *v)
+static void set(saver *s, urbac__node *map, const char *key, urbac__node *v)
 {
   if (!map) {
-    urbac__tn_free(v);
+    urbac__node_free(v);
     s->oom = true;
-  } else if (urbac__tn_set(map, key, v)) {
+  } else if (urbac__node_set(map, key, v)) {
     s->oom = true;
   }
 }
 
-static void push(sctx *s, urbac__tn *seq, urbac__tn *v)
+static void push(saver *s, urbac__node *seq, urbac__node *v)
 {
   if (!seq) {
-    urbac__tn_free(v);
+    urbac__node_free(v);
     s->oom = true;
-  } else if (urbac__tn_push(seq, v)) {
+  } else if (urbac__node_push(seq, v)) {
     s->oom = true;
   }
 }
 
-static void set_str(sctx *s, urbac__tn *map, const char *key, const char *v)
+static void set_str(saver *s, urbac__node *map, const char *key, const char *v)
 {
   if (v)
     set(s, map, key, str(s, v));
 }
 
-static void set_styled(sctx *s, urbac__tn *map, const char *key, const char *v, urbac__tn_style st)
+static void set_styled(saver *s, urbac__node *map, const char *key, const char *v, urbac__node_style st)
 {
-  urbac__tn *n = urbac__tn_str(v, st);
+  urbac__node *n = urbac__node_str(v, st);
   s->oom = s->oom || !n;
   set(s, map, key, n);
 }
 
-static urbac__tn *refs(sctx *s, const urbac__refs *r, bool prefix_groups)
+static urbac__node *refs(saver *s, const urbac__refs *r, bool prefix_groups)
 {
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, true);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, true);
   char buf[URBAC_MAX_NAME_BYTES + 16];
   for (size_t i = 0; i < r->n; i++) {
     bool g = prefix_groups && r->v[i].kind == URBAC__REF_GROUP;
@@ -84,19 +84,19 @@ static urbac__tn *refs(sctx *s, const urbac__refs *r, bool prefix_groups)
   return seq;
 }
 
-static urbac__tn *strs(sctx *s, const urbac__strs *v)
+static urbac__node *strs(saver *s, const urbac__strs *v)
 {
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, true);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, true);
   for (size_t i = 0; i < v->n; i++)
     push(s, seq, str(s, v->v[i]));
   return seq;
 }
 
-static void set_dirroles(sctx *s, urbac__tn *map, uint32_t bits, bool always)
+static void set_dirroles(saver *s, urbac__node *map, uint32_t bits, bool always)
 {
   if (!bits && !always)
     return;
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, true);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, true);
   for (size_t r = 0; r < URBAC__NDIR; r++)
     if (bits & (1u << r))
       push(s, seq, str(s, urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, r)->name));
@@ -105,28 +105,28 @@ static void set_dirroles(sctx *s, urbac__tn *map, uint32_t bits, bool always)
 
 /* ---------------------------------------------------------------- sections */
 
-static urbac__tn *users(sctx *s, const urbac_model *m)
+static urbac__node *users(saver *s, const urbac_model *m)
 {
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
   for (size_t i = 0; i < m->n_users; i++) {
     const urbac__user *u = &m->users[i];
-    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    urbac__node *o = node(s, URBAC__NODE_MAP, false);
     set_str(s, o, "id", u->id);
     set_str(s, o, "name", u->name);
     if (!u->enabled)
-      set_styled(s, o, "enabled", "false", URBAC__TS_BOOL);
+      set_styled(s, o, "enabled", "false", URBAC__STYLE_BOOL);
     set_dirroles(s, o, u->dirroles, false);
     push(s, seq, o);
   }
   return seq;
 }
 
-static urbac__tn *groups(sctx *s, const urbac_model *m)
+static urbac__node *groups(saver *s, const urbac_model *m)
 {
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
   for (size_t i = 0; i < m->n_groups; i++) {
     const urbac__group *g = &m->groups[i];
-    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    urbac__node *o = node(s, URBAC__NODE_MAP, false);
     set_str(s, o, "id", g->id);
     set_str(s, o, "name", g->name);
     set(s, o, "members", refs(s, &g->members, true));
@@ -136,13 +136,13 @@ static urbac__tn *groups(sctx *s, const urbac_model *m)
   return seq;
 }
 
-static urbac__tn *rules(sctx *s, const urbac__devgroup *g)
+static urbac__node *rules(saver *s, const urbac__devgroup *g)
 {
-  urbac__tn *map = node(s, URBAC__TN_MAP, false);
+  urbac__node *map = node(s, URBAC__NODE_MAP, false);
   for (size_t p = 0; p < URBAC__NPROPS; p++) {
     if (!g->rules[p].present)
       continue;
-    urbac__tn *ops = node(s, URBAC__TN_MAP, true);
+    urbac__node *ops = node(s, URBAC__NODE_MAP, true);
     for (size_t op = 0; op < URBAC__NOPS; op++)
       if (g->rules[p].values[op].n)
         set(s, ops, urbac__op_names[op], strs(s, &g->rules[p].values[op]));
@@ -151,21 +151,21 @@ static urbac__tn *rules(sctx *s, const urbac__devgroup *g)
   return map;
 }
 
-static urbac__tn *device_groups(sctx *s, const urbac_model *m)
+static urbac__node *device_groups(saver *s, const urbac_model *m)
 {
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
   char rank[16];
   for (size_t i = 0; i < m->n_dgs; i++) {
     const urbac__devgroup *g = &m->dgs[i];
     if (g->ungrouped && !g->listed && !g->access.n && !g->has_remediation && !g->name)
       continue;
-    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    urbac__node *o = node(s, URBAC__NODE_MAP, false);
     bool any_rule = false;
     set_str(s, o, "id", g->id);
     set_str(s, o, "name", g->name);
     if (!g->ungrouped) {
       snprintf(rank, sizeof rank, "%u", g->rank);
-      set_styled(s, o, "rank", rank, URBAC__TS_INT);
+      set_styled(s, o, "rank", rank, URBAC__STYLE_INT);
     }
     if (g->has_remediation)
       set_str(s, o, "remediation", urbac__remediation_names[g->remediation]);
@@ -180,12 +180,12 @@ static urbac__tn *device_groups(sctx *s, const urbac_model *m)
   return seq;
 }
 
-static urbac__tn *devices(sctx *s, const urbac_model *m)
+static urbac__node *devices(saver *s, const urbac_model *m)
 {
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
   for (size_t i = 0; i < m->n_devices; i++) {
     const urbac__device *d = &m->devices[i];
-    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    urbac__node *o = node(s, URBAC__NODE_MAP, false);
     set_str(s, o, "id", d->id);
     set_str(s, o, "name", d->name);
     set_str(s, o, "domain", d->domain);
@@ -197,15 +197,15 @@ static urbac__tn *devices(sctx *s, const urbac_model *m)
   return seq;
 }
 
-static urbac__tn *assignment(sctx *s, const urbac__assignment *a)
+static urbac__node *assignment(saver *s, const urbac__assignment *a)
 {
-  urbac__tn *o = node(s, URBAC__TN_MAP, false);
+  urbac__node *o = node(s, URBAC__NODE_MAP, false);
   set_str(s, o, "name", a->name);
   set(s, o, "principals", refs(s, &a->principals, true));
   if (a->all_sources) {
     set_str(s, o, "dataSources", "all");
   } else {
-    urbac__tn *seq = node(s, URBAC__TN_SEQ, true);
+    urbac__node *seq = node(s, URBAC__NODE_SEQ, true);
     for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
       if (a->workloads & (1u << w))
         push(s, seq, str(s, urbac_catalog_workload_id(w)));
@@ -216,18 +216,18 @@ static urbac__tn *assignment(sctx *s, const urbac__assignment *a)
   return o;
 }
 
-static urbac__tn *roles(sctx *s, const urbac_model *m)
+static urbac__node *roles(saver *s, const urbac_model *m)
 {
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
   char buf[URBAC_MAX_NAME_BYTES + 64];
   for (size_t i = 0; i < m->n_roles; i++) {
     const urbac__role *r = &m->roles[i];
-    urbac__tn *o = node(s, URBAC__TN_MAP, false);
-    urbac__tn *perms = node(s, URBAC__TN_SEQ, false);
+    urbac__node *o = node(s, URBAC__NODE_MAP, false);
+    urbac__node *perms = node(s, URBAC__NODE_SEQ, false);
     set_str(s, o, "name", r->name);
     set_str(s, o, "description", r->description);
     if (r->imported_wl != URBAC__NOT_IMPORTED) {
-      urbac__tn *imp = node(s, URBAC__TN_MAP, true);
+      urbac__node *imp = node(s, URBAC__NODE_MAP, true);
       set_str(s, imp, "workload", urbac_catalog_workload_id(r->imported_wl));
       set_str(s, imp, "role", r->imported_name);
       set(s, o, "importedFrom", imp);
@@ -237,7 +237,7 @@ static urbac__tn *roles(sctx *s, const urbac_model *m)
       push(s, perms, str(s, buf));
     }
     set(s, o, "permissions", perms);
-    urbac__tn *asg = node(s, URBAC__TN_SEQ, false);
+    urbac__node *asg = node(s, URBAC__NODE_SEQ, false);
     for (size_t a = 0; a < r->nasg; a++)
       push(s, asg, assignment(s, &r->asg[a]));
     set(s, o, "assignments", asg);
@@ -246,11 +246,11 @@ static urbac__tn *roles(sctx *s, const urbac_model *m)
   return seq;
 }
 
-static urbac__tn *legacy_members(sctx *s, const urbac__legacy_members *v, size_t n, urbac_legacy_kind k)
+static urbac__node *legacy_members(saver *s, const urbac__legacy_members *v, size_t n, urbac_legacy_kind k)
 {
-  urbac__tn *seq = node(s, URBAC__TN_SEQ, false);
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
   for (size_t i = 0; i < n; i++) {
-    urbac__tn *o = node(s, URBAC__TN_MAP, false);
+    urbac__node *o = node(s, URBAC__NODE_MAP, false);
     set_str(s, o, "name", urbac_catalog_legacy(k, v[i].which)->name);
     set(s, o, "members", refs(s, &v[i].members, true));
     push(s, seq, o);
@@ -258,14 +258,14 @@ static urbac__tn *legacy_members(sctx *s, const urbac__legacy_members *v, size_t
   return seq;
 }
 
-static urbac__tn *legacy(sctx *s, const urbac_model *m)
+static urbac__node *legacy(saver *s, const urbac_model *m)
 {
-  urbac__tn *o = node(s, URBAC__TN_MAP, false);
+  urbac__node *o = node(s, URBAC__NODE_MAP, false);
   if (m->n_mde_roles) {
-    urbac__tn *mde = node(s, URBAC__TN_MAP, false), *seq = node(s, URBAC__TN_SEQ, false);
+    urbac__node *mde = node(s, URBAC__NODE_MAP, false), *seq = node(s, URBAC__NODE_SEQ, false);
     for (size_t i = 0; i < m->n_mde_roles; i++) {
       const urbac__mde_role *r = &m->mde_roles[i];
-      urbac__tn *ro = node(s, URBAC__TN_MAP, false), *perms = node(s, URBAC__TN_SEQ, false);
+      urbac__node *ro = node(s, URBAC__NODE_MAP, false), *perms = node(s, URBAC__NODE_SEQ, false);
       set_str(s, ro, "name", r->name);
       set_str(s, ro, "description", r->description);
       for (size_t p = 0; p < URBAC__NMDE; p++)
@@ -279,23 +279,23 @@ static urbac__tn *legacy(sctx *s, const urbac_model *m)
     set(s, o, "mde", mde);
   }
   if (m->n_eop) {
-    urbac__tn *mdo = node(s, URBAC__TN_MAP, false);
+    urbac__node *mdo = node(s, URBAC__NODE_MAP, false);
     set(s, mdo, "roleGroups", legacy_members(s, m->eop, m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP));
     set(s, o, "mdo", mdo);
   }
   if (m->n_mdi) {
-    urbac__tn *mdi = node(s, URBAC__TN_MAP, false);
+    urbac__node *mdi = node(s, URBAC__NODE_MAP, false);
     set(s, mdi, "roles", legacy_members(s, m->mdi, m->n_mdi, URBAC_LEGACY_MDI_ROLE));
     set(s, o, "mdi", mdi);
   }
   return o;
 }
 
-static urbac__tn *document(sctx *s, const urbac_model *m)
+static urbac__node *document(saver *s, const urbac_model *m)
 {
-  urbac__tn *root = node(s, URBAC__TN_MAP, false);
-  urbac__tn *wl = node(s, URBAC__TN_MAP, true);
-  set_styled(s, root, "urbac", "1", URBAC__TS_INT);
+  urbac__node *root = node(s, URBAC__NODE_MAP, false);
+  urbac__node *wl = node(s, URBAC__NODE_MAP, true);
+  set_styled(s, root, "urbac", "1", URBAC__STYLE_INT);
   set_str(s, root, "tenant", m->tenant);
   for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
     set_str(s, wl, urbac_catalog_workload_id(w), m->modes[w] == URBAC_MODE_UNIFIED ? "unified" : "legacy");
@@ -304,11 +304,11 @@ static urbac__tn *document(sctx *s, const urbac_model *m)
     set(s, root, "users", users(s, m));
   if (m->n_groups)
     set(s, root, "groups", groups(s, m));
-  urbac__tn *dgs = device_groups(s, m);
+  urbac__node *dgs = device_groups(s, m);
   if (dgs && dgs->n)
     set(s, root, "deviceGroups", dgs);
   else
-    urbac__tn_free(dgs);
+    urbac__node_free(dgs);
   if (m->n_devices)
     set(s, root, "devices", devices(s, m));
   if (m->n_roles)
@@ -318,31 +318,32 @@ static urbac__tn *document(sctx *s, const urbac_model *m)
   return root;
 }
 
-urbac_err urbac__tenant_tree(const urbac_model *m, urbac__tn **out)
+urbac_err urbac__tenant_tree(const urbac_model *m, urbac__node **out)
 {
-  sctx s = {false};
+  saver s = {false};
   *out = document(&s, m);
   if (s.oom) {
-    urbac__tn_free(*out);
+    urbac__node_free(*out);
     *out = NULL;
     return URBAC_ENOMEM;
   }
   return URBAC_OK;
 }
 
-urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len)
+urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char **out, size_t *len,
+                                   urbac_diag *d)
 {
-  sctx s = {false};
+  saver s = {false};
   size_t n = 0;
   *out = NULL;
-  urbac__tn *root = document(&s, m);
+  urbac__node *root = document(&s, m);
   urbac_err err = URBAC_ENOMEM;
   if (!s.oom)
-    err = fmt == URBAC_FORMAT_JSON ? urbac__tn_emit_json(root, out, &n) : urbac__tn_emit_yaml(root, out, &n);
-  urbac__tn_free(root);
+    err = fmt == URBAC_FORMAT_JSON ? urbac__node_emit_json(root, out, &n) : urbac__node_emit_yaml(root, out, &n);
+  urbac__node_free(root);
   if (len)
     *len = n;
-  return err;
+  return err ? urbac__diag_code(d, err, "writing the tenant") : URBAC_OK;
 }
 
 urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_format fmt, urbac_diag *d)
@@ -350,13 +351,14 @@ urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_f
   char *buf = NULL, *tmp = NULL;
   size_t len = 0;
   int fd = -1;
-  urbac_err err = urbac_tenant_save_buffer(m, fmt == URBAC_FORMAT_AUTO ? urbac_format_from_path(path) : fmt, &buf, &len);
+  urbac_err err = urbac_tenant_save_buffer(m, fmt == URBAC_FORMAT_AUTO ? urbac_format_from_path(path) : fmt,
+                                           &buf, &len, d);
   if (err)
     goto out;
   urbac__buf tb = {0};
   urbac__buf_printf(&tb, "%s.tmp.%ld", path, (long)getpid());
   if (!(tmp = urbac__buf_take(&tb, NULL))) {
-    err = URBAC_ENOMEM;
+    err = urbac__diag_code(d, URBAC_ENOMEM, path);
     goto out;
   }
   err = URBAC_EIO;

@@ -17,28 +17,28 @@
 
 #include "io/tree.h"
 
-void urbac__tn_free(urbac__tn *n)
+void urbac__node_free(urbac__node *n)
 {
   if (!n)
     return;
   for (size_t i = 0; i < n->n; i++)
-    urbac__tn_free(n->kids[i]);
+    urbac__node_free(n->kids[i]);
   urbac__free(n->kids);
   urbac__free(n->str);
   urbac__free(n);
 }
 
-urbac__tn *urbac__tn_new(urbac__tn_type type)
+urbac__node *urbac__node_new(urbac__node_type type)
 {
-  urbac__tn *n = urbac__calloc(1, sizeof *n);
+  urbac__node *n = urbac__calloc(1, sizeof *n);
   if (n)
     n->type = (uint8_t)type;
   return n;
 }
 
-urbac__tn *urbac__tn_str(const char *s, urbac__tn_style style)
+urbac__node *urbac__node_str(const char *s, urbac__node_style style)
 {
-  urbac__tn *n = urbac__tn_new(URBAC__TN_SCALAR);
+  urbac__node *n = urbac__node_new(URBAC__NODE_SCALAR);
   if (!n)
     return NULL;
   n->len = strlen(s);
@@ -51,39 +51,39 @@ urbac__tn *urbac__tn_str(const char *s, urbac__tn_style style)
   return n;
 }
 
-urbac_err urbac__tn_push(urbac__tn *parent, urbac__tn *kid)
+urbac_err urbac__node_push(urbac__node *parent, urbac__node *kid)
 {
   if (!kid || URBAC_GROW(parent->kids, parent->cap, parent->n + 1)) {
-    urbac__tn_free(kid);
+    urbac__node_free(kid);
     return URBAC_ENOMEM;
   }
   parent->kids[parent->n++] = kid;
   return URBAC_OK;
 }
 
-urbac_err urbac__tn_set(urbac__tn *map, const char *key, urbac__tn *value)
+urbac_err urbac__node_set(urbac__node *map, const char *key, urbac__node *value)
 {
   if (!value)
     return URBAC_ENOMEM;
-  if (urbac__tn_push(map, urbac__tn_str(key, URBAC__TS_PLAIN))) {
-    urbac__tn_free(value);
+  if (urbac__node_push(map, urbac__node_str(key, URBAC__STYLE_PLAIN))) {
+    urbac__node_free(value);
     return URBAC_ENOMEM;
   }
-  return urbac__tn_push(map, value);
+  return urbac__node_push(map, value);
 }
 
 /* ---------------------------------------------------------------- parsing */
 
-typedef struct pctx {
+typedef struct yaml_reader {
   yaml_parser_t parser;
   const char *name;
   urbac_diag *d;
   size_t nodes;
-} pctx;
+} yaml_reader;
 
-static urbac_err perr(pctx *p, urbac_err code, size_t line, size_t col, const char *fmt, ...)
+static urbac_err perr(yaml_reader *p, urbac_err code, size_t line, size_t col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-static urbac_err perr(pctx *p, urbac_err code, size_t line, size_t col, const char *fmt, ...)
+static urbac_err perr(yaml_reader *p, urbac_err code, size_t line, size_t col, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -92,7 +92,7 @@ static urbac_err perr(pctx *p, urbac_err code, size_t line, size_t col, const ch
   return code;
 }
 
-static urbac_err next_event(pctx *p, yaml_event_t *ev)
+static urbac_err next_event(yaml_reader *p, yaml_event_t *ev)
 {
   if (yaml_parser_parse(&p->parser, ev))
     return URBAC_OK;
@@ -104,14 +104,14 @@ static urbac_err next_event(pctx *p, yaml_event_t *ev)
               ctx[0] ? " " : "", ctx);
 }
 
-static urbac_err parse_node(pctx *p, yaml_event_t *ev, unsigned depth, urbac__tn **out);
+static urbac_err parse_node(yaml_reader *p, yaml_event_t *ev, unsigned depth, urbac__node **out);
 
 /* Reads the items of a sequence or the pairs of a map until its end event. */
-static urbac_err parse_children(pctx *p, urbac__tn *n, unsigned depth, yaml_event_type_t end)
+static urbac_err parse_children(yaml_reader *p, urbac__node *n, unsigned depth, yaml_event_type_t end)
 {
   for (;;) {
     yaml_event_t ev;
-    urbac__tn *kid = NULL;
+    urbac__node *kid = NULL;
     urbac_err err = next_event(p, &ev);
     if (err)
       return err;
@@ -122,20 +122,20 @@ static urbac_err parse_children(pctx *p, urbac__tn *n, unsigned depth, yaml_even
     err = parse_node(p, &ev, depth + 1, &kid);
     if (err)
       return err;
-    if (n->type == URBAC__TN_MAP && n->n % 2 == 0 && kid->type != URBAC__TN_SCALAR) {
+    if (n->type == URBAC__NODE_MAP && n->n % 2 == 0 && kid->type != URBAC__NODE_SCALAR) {
       err = perr(p, URBAC_ESYNTAX, kid->line - 1, kid->col - 1, "a mapping key must be a plain string");
-      urbac__tn_free(kid);
+      urbac__node_free(kid);
       return err;
     }
-    if (urbac__tn_push(n, kid))
+    if (urbac__node_push(n, kid))
       return URBAC_ENOMEM;
   }
 }
 
-static urbac_err parse_node(pctx *p, yaml_event_t *ev, unsigned depth, urbac__tn **out)
+static urbac_err parse_node(yaml_reader *p, yaml_event_t *ev, unsigned depth, urbac__node **out)
 {
   urbac_err err = URBAC_OK;
-  urbac__tn *n = NULL;
+  urbac__node *n = NULL;
   const yaml_mark_t mk = ev->start_mark;
   if (depth > URBAC_MAX_DEPTH || ++p->nodes > URBAC_MAX_OBJECTS) {
     err = perr(p, URBAC_ELIMIT, mk.line, mk.column, depth > URBAC_MAX_DEPTH ? "nesting deeper than %u levels" : "more than %u nodes",
@@ -156,18 +156,18 @@ static urbac_err parse_node(pctx *p, yaml_event_t *ev, unsigned depth, urbac__tn
       err = perr(p, URBAC_ELIMIT, mk.line, mk.column, "a value longer than %u bytes", URBAC_MAX_TEXT_BYTES);
       goto out;
     }
-    n = urbac__tn_new(URBAC__TN_SCALAR);
+    n = urbac__node_new(URBAC__NODE_SCALAR);
     if (!n || !(n->str = urbac__strndup((const char *)ev->data.scalar.value, ev->data.scalar.length))) {
       err = URBAC_ENOMEM;
       goto out;
     }
     n->len = ev->data.scalar.length;
-    n->style = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? URBAC__TS_PLAIN : URBAC__TS_QUOTED;
+    n->style = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? URBAC__STYLE_PLAIN : URBAC__STYLE_QUOTED;
     break;
   case YAML_SEQUENCE_START_EVENT:
   case YAML_MAPPING_START_EVENT: {
     bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
-    n = urbac__tn_new(seq ? URBAC__TN_SEQ : URBAC__TN_MAP);
+    n = urbac__node_new(seq ? URBAC__NODE_SEQ : URBAC__NODE_MAP);
     if (!n) {
       err = URBAC_ENOMEM;
       goto out;
@@ -187,7 +187,7 @@ out:
   }
   yaml_event_delete(ev);
   if (err) {
-    urbac__tn_free(n);
+    urbac__node_free(n);
     n = NULL;
   }
   *out = n;
@@ -195,7 +195,7 @@ out:
 }
 
 /* Expects one event of `type`; anything else is a syntax error. */
-static urbac_err expect(pctx *p, yaml_event_type_t type, const char *what)
+static urbac_err expect(yaml_reader *p, yaml_event_type_t type, const char *what)
 {
   yaml_event_t ev;
   urbac_err err = next_event(p, &ev);
@@ -207,12 +207,12 @@ static urbac_err expect(pctx *p, yaml_event_type_t type, const char *what)
   return err;
 }
 
-urbac_err urbac__tn_parse(const char *buf, size_t len, const char *name, urbac__tn **out,
+urbac_err urbac__node_parse(const char *buf, size_t len, const char *name, urbac__node **out,
                           urbac_diag *d)
 {
-  pctx p = {.name = name, .d = d};
+  yaml_reader p = {.name = name, .d = d};
   yaml_event_t ev;
-  urbac__tn *root = NULL;
+  urbac__node *root = NULL;
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;
   if (!yaml_parser_initialize(&p.parser))
@@ -239,7 +239,7 @@ urbac_err urbac__tn_parse(const char *buf, size_t len, const char *name, urbac__
 out:
   yaml_parser_delete(&p.parser);
   if (err) {
-    urbac__tn_free(root);
+    urbac__node_free(root);
     return err;
   }
   *out = root;
@@ -267,17 +267,17 @@ static bool needs_quotes(const char *s)
   return *end == '\0' || s[0] == '.' || s[0] == '+';
 }
 
-static int emit_node(yaml_emitter_t *e, const urbac__tn *n)
+static int emit_node(yaml_emitter_t *e, const urbac__node *n)
 {
   yaml_event_t ev;
-  if (n->type == URBAC__TN_SCALAR) {
-    bool plain = n->style == URBAC__TS_INT || n->style == URBAC__TS_BOOL || !needs_quotes(n->str);
+  if (n->type == URBAC__NODE_SCALAR) {
+    bool plain = n->style == URBAC__STYLE_INT || n->style == URBAC__STYLE_BOOL || !needs_quotes(n->str);
     if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)n->str, (int)n->len, 1, 1,
                                       plain ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE))
       return 0;
     return yaml_emitter_emit(e, &ev);
   }
-  bool seq = n->type == URBAC__TN_SEQ;
+  bool seq = n->type == URBAC__NODE_SEQ;
   int ok = seq ? yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, n->flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE)
                : yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, n->flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
   if (!ok || !yaml_emitter_emit(e, &ev))
@@ -289,7 +289,7 @@ static int emit_node(yaml_emitter_t *e, const urbac__tn *n)
   return ok && yaml_emitter_emit(e, &ev);
 }
 
-urbac_err urbac__tn_emit_yaml(const urbac__tn *root, char **out, size_t *len)
+urbac_err urbac__node_emit_yaml(const urbac__node *root, char **out, size_t *len)
 {
   yaml_emitter_t e;
   yaml_event_t ev;
@@ -316,19 +316,19 @@ urbac_err urbac__tn_emit_yaml(const urbac__tn *root, char **out, size_t *len)
 
 /* ---------------------------------------------------------------- JSON out */
 
-static json_t *to_json(const urbac__tn *n)
+static json_t *to_json(const urbac__node *n)
 {
   json_t *j = NULL;
-  if (n->type == URBAC__TN_SCALAR) {
-    if (n->style == URBAC__TS_INT)
+  if (n->type == URBAC__NODE_SCALAR) {
+    if (n->style == URBAC__STYLE_INT)
       return json_integer(strtoll(n->str, NULL, 10));
-    if (n->style == URBAC__TS_BOOL)
+    if (n->style == URBAC__STYLE_BOOL)
       return json_boolean(strcmp(n->str, "true") == 0);
     return json_stringn(n->str, n->len);
   }
-  j = n->type == URBAC__TN_SEQ ? json_array() : json_object();
+  j = n->type == URBAC__NODE_SEQ ? json_array() : json_object();
   for (size_t i = 0; j && i < n->n; i++) {
-    if (n->type == URBAC__TN_SEQ) {
+    if (n->type == URBAC__NODE_SEQ) {
       if (json_array_append_new(j, to_json(n->kids[i])))
         goto fail;
     } else if (i % 2 == 1) {
@@ -342,7 +342,7 @@ fail:
   return NULL;
 }
 
-urbac_err urbac__tn_emit_json(const urbac__tn *root, char **out, size_t *len)
+urbac_err urbac__node_emit_json(const urbac__node *root, char **out, size_t *len)
 {
   json_t *j = to_json(root);
   char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
@@ -361,7 +361,7 @@ urbac_err urbac__tn_emit_json(const urbac__tn *root, char **out, size_t *len)
   return *out ? URBAC_OK : URBAC_ENOMEM;
 }
 
-urbac_err urbac__tn_emit_json_compact(const urbac__tn *node, char **out)
+urbac_err urbac__node_emit_json_compact(const urbac__node *node, char **out)
 {
   json_t *j = to_json(node);
   char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;

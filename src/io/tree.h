@@ -15,51 +15,51 @@
 
 #include "util/util.h"
 
-typedef enum urbac__tn_type { URBAC__TN_SCALAR, URBAC__TN_SEQ, URBAC__TN_MAP } urbac__tn_type;
+typedef enum urbac__node_type { URBAC__NODE_SCALAR, URBAC__NODE_SEQ, URBAC__NODE_MAP } urbac__node_type;
 /* How a scalar was written: a quoted string, or plain (which may read as a
  * number, boolean or null). When saving: what to write it as. */
-typedef enum urbac__tn_style {
-  URBAC__TS_PLAIN,
-  URBAC__TS_QUOTED,
-  URBAC__TS_INT,
-  URBAC__TS_BOOL
-} urbac__tn_style;
+typedef enum urbac__node_style {
+  URBAC__STYLE_PLAIN,
+  URBAC__STYLE_QUOTED,
+  URBAC__STYLE_INT,
+  URBAC__STYLE_BOOL
+} urbac__node_style;
 
-typedef struct urbac__tn {
+typedef struct urbac__node {
   uint8_t type;
   uint8_t style;
   bool flow;            /* write on one line: [a, b] */
   uint32_t line, col;   /* 1-based */
   char *str;            /* scalars */
   size_t len;
-  struct urbac__tn **kids; /* sequences: items; maps: key, value, key, value ... */
+  struct urbac__node **kids; /* sequences: items; maps: key, value, key, value ... */
   size_t n, cap;
-} urbac__tn;
+} urbac__node;
 
 /* Parses `len` bytes of YAML or JSON. On failure adds a located error to `d`
- * (named `name`) and returns non-zero. The caller frees *out with urbac__tn_free(). */
-urbac_err urbac__tn_parse(const char *buf, size_t len, const char *name, urbac__tn **out,
+ * (named `name`) and returns non-zero. The caller frees *out with urbac__node_free(). */
+urbac_err urbac__node_parse(const char *buf, size_t len, const char *name, urbac__node **out,
                           urbac_diag *d);
-void urbac__tn_free(urbac__tn *n);
+void urbac__node_free(urbac__node *n);
 
 /* Builders for saving; each returns NULL when out of memory (and frees nothing
  * it was not given). */
-urbac__tn *urbac__tn_new(urbac__tn_type type);
-urbac__tn *urbac__tn_str(const char *s, urbac__tn_style style);
+urbac__node *urbac__node_new(urbac__node_type type);
+urbac__node *urbac__node_str(const char *s, urbac__node_style style);
 /* Appends `kid` to `parent` (a sequence), or `key: kid` to a map. Takes `kid` in
  * every case (freed on failure); returns URBAC_ENOMEM when it could not. */
-urbac_err urbac__tn_push(urbac__tn *parent, urbac__tn *kid);
-urbac_err urbac__tn_set(urbac__tn *map, const char *key, urbac__tn *value);
+urbac_err urbac__node_push(urbac__node *parent, urbac__node *kid);
+urbac_err urbac__node_set(urbac__node *map, const char *key, urbac__node *value);
 
 /* Writes the tree as YAML (libyaml emitter) or JSON (jansson); the caller frees
  * *out with urbac__free(). */
-urbac_err urbac__tn_emit_yaml(const urbac__tn *root, char **out, size_t *len);
-urbac_err urbac__tn_emit_json(const urbac__tn *root, char **out, size_t *len);
+urbac_err urbac__node_emit_yaml(const urbac__node *root, char **out, size_t *len);
+urbac_err urbac__node_emit_json(const urbac__node *root, char **out, size_t *len);
 /* One line of compact JSON for a subtree; the caller frees *out with urbac__free(). */
-urbac_err urbac__tn_emit_json_compact(const urbac__tn *node, char **out);
+urbac_err urbac__node_emit_json_compact(const urbac__node *node, char **out);
 
 /* The tenant file's tree for a model (io/save.c); the caller frees it. */
 struct urbac_model;
-urbac_err urbac__tenant_tree(const struct urbac_model *m, urbac__tn **out);
+urbac_err urbac__tenant_tree(const struct urbac_model *m, urbac__node **out);
 
 #endif

@@ -55,12 +55,12 @@ static uint8_t level_of(const urbac__gmask *m, unsigned p)
 }
 
 /* The grants a profile holds on device group `dg` of workload `w`. */
-static urbac__gmask grants_on(const urbac_snapshot *s, const urbac__wdec *d, uint32_t dg)
+static urbac__gmask grants_on(const urbac_snapshot *snap, const urbac__wdec *d, uint32_t dg)
 {
   urbac__gmask m = d->all;
   for (uint32_t i = 0; i < d->part_n; i++) {
-    const urbac__part *p = &s->parts[d->part_off + i];
-    if (urbac__bit_test(urbac__dgset(s, p->dgset), dg))
+    const urbac__part *p = &snap->parts[d->part_off + i];
+    if (urbac__bit_test(urbac__dgset(snap, p->dgset), dg))
       urbac__gmask_or(&m, &p->mask);
   }
   return m;
@@ -129,31 +129,29 @@ static urbac_err compute(urbac_impact *im)
   return err;
 }
 
-urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool import, urbac_impact **out)
+urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool import, urbac_impact **out,
+                               urbac_diag *d)
 {
   urbac_impact *im = NULL;
-  urbac_import_report *rep = NULL;
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;
   if (workload >= URBAC__NWORKLOADS)
-    return URBAC_EWORKLOAD;
+    return urbac__diag_add(d, URBAC_EWORKLOAD, NULL, 0, 0, NULL, "unknown workload index %zu", workload);
   if (!(im = urbac__calloc(1, sizeof *im)))
-    return URBAC_ENOMEM;
+    return urbac__diag_code(d, URBAC_ENOMEM, "computing the impact");
   im->m = m;
   im->w = workload;
   im->imported = import;
-  err = urbac_model_clone(m, &im->after_model);
-  if (!err && import)
-    err = urbac_import(im->after_model, workload, &rep);
-  urbac_import_report_free(rep);
+  err = import ? urbac_import(m, workload, &im->after_model, NULL, d)
+               : urbac_model_clone(m, &im->after_model, d);
   if (!err) {
     im->after_model->modes[workload] = URBAC_MODE_UNIFIED;
-    err = urbac_snapshot_compile(m, &im->before, NULL);
+    err = urbac_snapshot_compile(m, &im->before, d);
   }
   if (!err)
-    err = urbac_snapshot_compile(im->after_model, &im->after, NULL);
-  if (!err)
-    err = compute(im);
+    err = urbac_snapshot_compile(im->after_model, &im->after, d);
+  if (!err && (err = compute(im)))
+    urbac__diag_code(d, err, "computing the impact");
   if (err) {
     urbac_impact_free(im);
     return err;
@@ -212,7 +210,7 @@ static void summary(const urbac_explanation *e, char *buf, size_t size)
 }
 
 /* Explains one side at its own level, or (when it has none) at the other side's. */
-static urbac_err explain_side(const urbac_impact *im, const urbac_snapshot *s, const urbac_impact_row *row,
+static urbac_err explain_side(const urbac_impact *im, const urbac_snapshot *snap, const urbac_impact_row *row,
                               uint8_t level, uint8_t other, char *buf, size_t size)
 {
   uint8_t ask = level != URBAC_IMPACT_NONE ? level : other;
@@ -222,7 +220,7 @@ static urbac_err explain_side(const urbac_impact *im, const urbac_snapshot *s, c
   urbac_query q = {row->user, (uint16_t)g, (uint8_t)im->w, row->dg == NO_DG ? URBAC_SCOPE_ALL : URBAC_SCOPE_DEVICE_GROUP,
                    row->dg == NO_DG ? 0 : row->dg, URBAC_NO_DEVICE};
   urbac_explanation *e;
-  urbac_err err = urbac_explain(s, &q, &e);
+  urbac_err err = urbac_explain(snap, &q, &e, NULL);
   if (err)
     return err;
   summary(e, buf, size);
@@ -255,12 +253,14 @@ static void note(const urbac_impact *im, const urbac_impact_row *row, char *afte
 }
 
 urbac_err urbac_impact_explain(const urbac_impact *im, const urbac_impact_row *row, char *before, char *after,
-                               size_t size)
+                               size_t size, urbac_diag *d)
 {
   urbac_err err = explain_side(im, im->before, row, row->before, row->after, before, size);
   if (!err)
     err = explain_side(im, im->after, row, row->after, row->before, after, size);
   if (!err)
     note(im, row, after, size);
+  else
+    urbac__diag_code(d, err, "explaining an impact row");
   return err;
 }

@@ -51,7 +51,7 @@ typedef struct desired {
   uint64_t *dgs;                 /* mde: device-group bitset */
 } desired;
 
-typedef struct ictx {
+typedef struct importer {
   urbac_model *m;
   size_t w;
   urbac_import_report *r;
@@ -60,7 +60,7 @@ typedef struct ictx {
   uint8_t *seen;                   /* scratch, per group */
   uint32_t *stack;
   size_t dg_words;
-} ictx;
+} importer;
 
 /* ---------------------------------------------------------------- report */
 
@@ -99,7 +99,7 @@ bool urbac_import_report_changed(const urbac_import_report *r)
   return false;
 }
 
-static urbac_err report_unmapped(ictx *c, const char *perm, const char *source)
+static urbac_err report_unmapped(importer *c, const char *perm, const char *source)
 {
   urbac_import_report *r = c->r;
   if (URBAC_GROW(r->unm, r->capu, r->nu + 1))
@@ -113,7 +113,7 @@ static urbac_err report_unmapped(ictx *c, const char *perm, const char *source)
 }
 
 /* "all", or the device groups' ids separated by ", ". */
-static char *scope_text(const ictx *c, const urbac__role *role)
+static char *scope_text(const importer *c, const urbac__role *role)
 {
   urbac__buf b = {0};
   const urbac__assignment *a = role->nasg ? &role->asg[0] : NULL;
@@ -126,7 +126,7 @@ static char *scope_text(const ictx *c, const urbac__role *role)
   return urbac__buf_take(&b, NULL);
 }
 
-static urbac_err report_item(ictx *c, urbac_import_action action, const urbac__role *role)
+static urbac_err report_item(importer *c, urbac_import_action action, const urbac__role *role)
 {
   urbac_import_report *r = c->r;
   if (URBAC_GROW(r->items, r->cap, r->n + 1))
@@ -150,7 +150,7 @@ static urbac_err report_item(ictx *c, urbac_import_action action, const urbac__r
 /* ---------------------------------------------------------------- mde device access */
 
 /* group -> the groups that contain it directly, as compressed rows. */
-static urbac_err build_parents(ictx *c)
+static urbac_err build_parents(importer *c)
 {
   const urbac_model *m = c->m;
   size_t n = m->n_groups, edges = 0;
@@ -177,7 +177,7 @@ static urbac_err build_parents(ictx *c)
 }
 
 /* Marks in c->seen group `g` and every group containing it. */
-static void mark_ancestors(ictx *c, uint32_t g)
+static void mark_ancestors(importer *c, uint32_t g)
 {
   size_t top = 0;
   if (c->seen[g])
@@ -195,7 +195,7 @@ static void mark_ancestors(ictx *c, uint32_t g)
 }
 
 /* The device groups a legacy MDE role's groups may access, into d->dgs. */
-static void mde_access(ictx *c, const urbac__mde_role *role, desired *d)
+static void mde_access(importer *c, const urbac__mde_role *role, desired *d)
 {
   const urbac_model *m = c->m;
   memset(c->seen, 0, m->n_groups ? m->n_groups : 1);
@@ -246,7 +246,7 @@ static urbac_err copy_refs(const urbac__refs *src, urbac__refs *dst, bool as_gro
 }
 
 /* The assignment a desired role has. */
-static urbac_err make_assignment(const ictx *c, const desired *d, urbac__assignment *a)
+static urbac_err make_assignment(const importer *c, const desired *d, urbac__assignment *a)
 {
   memset(a, 0, sizeof *a);
   a->workloads = 1u << c->w;
@@ -318,7 +318,7 @@ static urbac__role *find_imported(urbac_model *m, size_t w, const char *source)
 }
 
 /* Creates, updates or leaves alone the unified role for one legacy role. */
-static urbac_err apply(ictx *c, const desired *d)
+static urbac_err apply(importer *c, const desired *d)
 {
   urbac__role want = {.imported_wl = (uint8_t)c->w};
   urbac_err err = perms_from(&d->grants, &want);
@@ -362,7 +362,7 @@ fail:
 
 /* ---------------------------------------------------------------- per workload */
 
-static urbac_err import_mde(ictx *c)
+static urbac_err import_mde(importer *c)
 {
   urbac_err err = build_parents(c);
   for (size_t i = 0; i < c->m->n_mde_roles && !err; i++) {
@@ -387,7 +387,7 @@ static urbac_err import_mde(ictx *c)
 }
 
 /* EOP role groups (mdo) or MDI roles (mdi): catalog rows with members. */
-static urbac_err import_members(ictx *c, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind,
+static urbac_err import_members(importer *c, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind,
                                 const urbac__gmask *table)
 {
   urbac_err err = URBAC_OK;
@@ -399,24 +399,23 @@ static urbac_err import_members(ictx *c, const urbac__legacy_members *items, siz
   return err;
 }
 
-/* Swaps the contents of two models, so a change made on a copy lands at once. */
-static void swap_models(urbac_model *a, urbac_model *b)
+urbac_err urbac_import(const urbac_model *m, size_t workload, urbac_model **out, urbac_import_report **report,
+                       urbac_diag *d)
 {
-  urbac_model t = *a;
-  *a = *b;
-  *b = t;
-}
-
-urbac_err urbac_import(urbac_model *m, size_t workload, urbac_import_report **out)
-{
-  ictx c = {.w = workload};
+  importer c = {.w = workload};
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;
+  if (report)
+    *report = NULL;
   if (workload >= URBAC__NWORKLOADS)
-    return URBAC_EWORKLOAD;
-  /* all or nothing: work on a copy, swap it in when everything worked */
-  if (urbac_model_clone(m, &c.m) || !(c.r = urbac__calloc(1, sizeof *c.r)) || urbac__tables_build(&c.t, NULL))
+    return urbac__diag_add(d, URBAC_EWORKLOAD, NULL, 0, 0, NULL, "unknown workload index %zu", workload);
+  /* all or nothing: build the new model from a copy, hand it over when everything worked */
+  if (urbac_model_clone(m, &c.m, d))
     goto out;
+  if (!(c.r = urbac__calloc(1, sizeof *c.r)) || urbac__tables_build(&c.t, NULL)) {
+    urbac__diag_code(d, err, "importing");
+    goto out;
+  }
   c.dg_words = urbac__bits_words(c.m->n_dgs ? c.m->n_dgs : 1);
   if (workload == URBAC__WL_MDE)
     err = import_mde(&c);
@@ -426,23 +425,27 @@ urbac_err urbac_import(urbac_model *m, size_t workload, urbac_import_report **ou
     err = import_members(&c, c.m->mdi, c.m->n_mdi, URBAC_LEGACY_MDI_ROLE, c.t.mdi);
   else
     err = URBAC_OK; /* a workload without a legacy model: nothing to import */
-  if (!err)
-    swap_models(m, c.m);
+  if (err)
+    urbac__diag_code(d, err, "importing");
 out:
-  urbac_model_free(c.m);
   urbac__free(c.parents_off);
   urbac__free(c.parents);
   urbac__free(c.seen);
   urbac__free(c.stack);
   if (err) {
+    urbac_model_free(c.m);
     urbac_import_report_free(c.r);
     return err;
   }
-  *out = c.r;
+  *out = c.m;
+  if (report)
+    *report = c.r;
+  else
+    urbac_import_report_free(c.r);
   return URBAC_OK;
 }
 
-urbac_err urbac_import_report_json(const urbac_import_report *r, char **out)
+urbac_err urbac_import_report_json(const urbac_import_report *r, char **out, urbac_diag *d)
 {
   static const char *const actions[] = {"created", "updated", "unchanged"};
   json_t *roles = json_array(), *missing = json_array();
@@ -462,5 +465,5 @@ urbac_err urbac_import_report_json(const urbac_import_report *r, char **out)
   json_decref(o);
   *out = text ? urbac__strdup(text) : NULL;
   free(text);
-  return *out ? URBAC_OK : URBAC_ENOMEM;
+  return *out ? URBAC_OK : urbac__diag_code(d, URBAC_ENOMEM, "the import report as JSON");
 }

@@ -10,11 +10,11 @@
  */
 #include "model/model.h"
 
-typedef struct cctx {
+typedef struct cloner {
   bool oom;
-} cctx;
+} cloner;
 
-static char *dup(cctx *c, const char *s)
+static char *dup(cloner *c, const char *s)
 {
   if (!s)
     return NULL;
@@ -24,7 +24,7 @@ static char *dup(cctx *c, const char *s)
 }
 
 /* Copies `n` elements of `size` bytes; the caller then deep-copies each. */
-static void *dup_array(cctx *c, const void *src, size_t n, size_t size, size_t *cap)
+static void *dup_array(cloner *c, const void *src, size_t n, size_t size, size_t *cap)
 {
   void *d = urbac__calloc(n ? n : 1, size);
   if (!d) {
@@ -38,7 +38,7 @@ static void *dup_array(cctx *c, const void *src, size_t n, size_t size, size_t *
   return d;
 }
 
-static void dup_refs(cctx *c, urbac__refs *r)
+static void dup_refs(cloner *c, urbac__refs *r)
 {
   urbac__ref *v = dup_array(c, r->v, r->n, sizeof *r->v, &r->cap);
   for (size_t i = 0; v && i < r->n; i++)
@@ -48,7 +48,7 @@ static void dup_refs(cctx *c, urbac__refs *r)
   r->v = v;
 }
 
-static void dup_strs(cctx *c, urbac__strs *s)
+static void dup_strs(cloner *c, urbac__strs *s)
 {
   char **v = dup_array(c, s->v, s->n, sizeof *s->v, &s->cap);
   for (size_t i = 0; v && i < s->n; i++)
@@ -58,7 +58,7 @@ static void dup_strs(cctx *c, urbac__strs *s)
   s->v = v;
 }
 
-static void dup_role(cctx *c, urbac__role *r)
+static void dup_role(cloner *c, urbac__role *r)
 {
   r->name = dup(c, r->name);
   r->description = dup(c, r->description);
@@ -80,7 +80,7 @@ static void dup_role(cctx *c, urbac__role *r)
   r->imported_name = dup(c, r->imported_name);
 }
 
-static void dup_dg(cctx *c, urbac__devgroup *g)
+static void dup_dg(cloner *c, urbac__devgroup *g)
 {
   g->id = dup(c, g->id);
   g->name = dup(c, g->name);
@@ -92,7 +92,7 @@ static void dup_dg(cctx *c, urbac__devgroup *g)
 
 #define DUP_ARRAY(c, dst, src, field) (dst)->field = dup_array(c, (src)->field, (src)->n_##field, sizeof *(src)->field, &(dst)->cap_##field)
 
-static void dup_objects(cctx *c, urbac_model *d, const urbac_model *m)
+static void dup_objects(cloner *c, urbac_model *d, const urbac_model *m)
 {
   DUP_ARRAY(c, d, m, users);
   for (size_t i = 0; d->users && i < m->n_users; i++) {
@@ -119,7 +119,7 @@ static void dup_objects(cctx *c, urbac_model *d, const urbac_model *m)
   }
 }
 
-static void dup_roles(cctx *c, urbac_model *d, const urbac_model *m)
+static void dup_roles(cloner *c, urbac_model *d, const urbac_model *m)
 {
   DUP_ARRAY(c, d, m, roles);
   for (size_t i = 0; d->roles && i < m->n_roles; i++)
@@ -153,13 +153,13 @@ static void zero_missing(urbac_model *d)
 #undef ZERO_IF_NULL
 }
 
-urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out)
+urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out, urbac_diag *diag)
 {
-  cctx c = {false};
+  cloner c = {false};
   urbac_model *d = urbac__model_new();
   *out = NULL;
   if (!d)
-    return URBAC_ENOMEM;
+    return urbac__diag_code(diag, URBAC_ENOMEM, "copying the model");
   *d = *m;
   memset(&d->user_map, 0, sizeof d->user_map);
   memset(&d->group_map, 0, sizeof d->group_map);
@@ -173,7 +173,7 @@ urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out)
   urbac_err err = c.oom ? URBAC_ENOMEM : urbac__model_validate(d, NULL);
   if (err) {
     urbac_model_free(d);
-    return err == URBAC_EINVAL ? URBAC_ENOMEM : err;
+    return urbac__diag_code(diag, err == URBAC_EINVAL ? URBAC_ENOMEM : err, "copying the model");
   }
   *out = d;
   return URBAC_OK;

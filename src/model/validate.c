@@ -13,16 +13,16 @@
 
 #include "model/model.h"
 
-typedef struct vctx {
+typedef struct validator {
   urbac_model *m;
   urbac_diag *d;
   urbac_err oom; /* an allocation failed: stop, report ENOMEM */
   size_t errors;
-} vctx;
+} validator;
 
-static void report(vctx *v, urbac_err code, urbac__loc loc, const char *fmt, ...)
+static void report(validator *v, urbac_err code, urbac__loc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static void report(vctx *v, urbac_err code, urbac__loc loc, const char *fmt, ...)
+static void report(validator *v, urbac_err code, urbac__loc loc, const char *fmt, ...)
 {
   va_list ap;
   v->errors++;
@@ -33,7 +33,7 @@ static void report(vctx *v, urbac_err code, urbac__loc loc, const char *fmt, ...
 
 /* Indexes `n` names (at `stride` bytes apart) into `map`; a repeat is an error
  * that says where the first one is. */
-static void index_names(vctx *v, urbac__strmap *map, const void *base, size_t n, size_t stride,
+static void index_names(validator *v, urbac__strmap *map, const void *base, size_t n, size_t stride,
                         size_t name_off, size_t loc_off, const char *what)
 {
   if (urbac__strmap_init(map, n)) {
@@ -61,7 +61,7 @@ static void index_names(vctx *v, urbac__strmap *map, const void *base, size_t n,
   index_names(v, map, arr, n, sizeof(type), offsetof(type, id), offsetof(type, loc), what " id")
 
 /* Resolves each reference of `r` against the users, groups or device groups. */
-static void resolve_refs(vctx *v, urbac__refs *r, const char *where)
+static void resolve_refs(validator *v, urbac__refs *r, const char *where)
 {
   static const char *const kinds[] = {"user", "group", "device group"};
   for (size_t i = 0; i < r->n; i++) {
@@ -81,7 +81,7 @@ static void resolve_refs(vctx *v, urbac__refs *r, const char *where)
 }
 
 /* Each name of `n` objects unique (roles, legacy roles, assignments). */
-static void unique_names(vctx *v, const void *base, size_t n, size_t stride, size_t name_off,
+static void unique_names(validator *v, const void *base, size_t n, size_t stride, size_t name_off,
                          size_t loc_off, const char *what)
 {
   urbac__strmap seen;
@@ -96,7 +96,7 @@ static void unique_names(vctx *v, const void *base, size_t n, size_t stride, siz
 
 /* Iterative depth-first search over group -> member group edges; a grey node met
  * again closes a cycle, which is reported once with every group on it. */
-static void find_cycles(vctx *v)
+static void find_cycles(validator *v)
 {
   urbac_model *m = v->m;
   size_t n = m->n_groups;
@@ -149,7 +149,7 @@ out:
 
 /* ---------------------------------------------------------------- ranks */
 
-static void check_ranks(vctx *v)
+static void check_ranks(validator *v)
 {
   urbac__strmap ranks;
   char key[16];
@@ -181,7 +181,7 @@ out:
 
 /* ---------------------------------------------------------------- all of it */
 
-static void resolve_all(vctx *v)
+static void resolve_all(validator *v)
 {
   urbac_model *m = v->m;
   char where[160];
@@ -219,7 +219,7 @@ static void resolve_all(vctx *v)
 }
 
 /* A legacy role group or MDI role listed twice. */
-static void unique_legacy(vctx *v, const urbac__legacy_members *items, size_t n,
+static void unique_legacy(validator *v, const urbac__legacy_members *items, size_t n,
                           urbac_legacy_kind kind)
 {
   for (size_t i = 0; i < n; i++)
@@ -232,7 +232,7 @@ static void unique_legacy(vctx *v, const urbac__legacy_members *items, size_t n,
 
 urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d)
 {
-  vctx v = {m, d, URBAC_OK, 0};
+  validator v = {m, d, URBAC_OK, 0};
   INDEX(&v, &m->user_map, m->users, m->n_users, urbac__user, "user");
   INDEX(&v, &m->group_map, m->groups, m->n_groups, urbac__group, "group");
   INDEX(&v, &m->dg_map, m->dgs, m->n_dgs, urbac__devgroup, "device group");

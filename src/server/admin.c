@@ -8,10 +8,12 @@
  *                     appScopeIds: "/" (all data sources), "Mde", "Mdo", "Mdi",
  *                     "/DeviceGroups/{id}"}
  *
+ * (both lists take OData's $filter: FIELD eq 'VALUE' [and ...], filter.c)
  * and, as tenant-file objects, users, groups, devices, device groups and the
  * legacy configuration (tenant-format.md). Every write goes through srv_run_write():
  * the tenant's write lock, If-Match, the store's validation and audit as the
- * caller, and the new snapshot published before the reply (read your writes).
+ * caller, the check that the caller gives nobody more than the caller holds
+ * (reach.c), and the new snapshot published before the reply (read your writes).
  *
  * Depends on: the public API, jansson.
  */
@@ -25,6 +27,34 @@
 
 /* ---------------------------------------------------------------- writes */
 
+/* The store's last check on a write by a caller who is not a preshared key:
+ * nobody may gain what the caller does not hold (reach.c). Runs inside the
+ * write's transaction with the tenant's write lock held, so t->current is the
+ * tenant as it is. */
+typedef struct write_guard {
+  srv_tenant *t;
+  const srv_identity *who;
+  bool refused;
+  char why[1600];
+} write_guard;
+
+static urbac_err guard_write(void *ctx, const urbac_model *after, urbac_diag *d)
+{
+  write_guard *g = ctx;
+  srv_gain gain;
+  char what[900];
+  bool within;
+  urbac_err err = srv_reach_write(g->t->current->snap, g->who->user, after, &within, &gain, d);
+  if (!err && !within) {
+    srv_gain_format(&gain, what, sizeof what);
+    snprintf(g->why, sizeof g->why, "this change would give %s %s, which %s does not hold", gain.user, what,
+             g->who->user);
+    g->refused = true;
+    err = urbac_diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL, "%s", g->why);
+  }
+  return err;
+}
+
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision)
 {
   bool has;
@@ -37,14 +67,23 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   urbac_write w = {req->who.actor, command, has, base, &written};
   urbac_diag *d = urbac_diag_new();
   srv_tenant *t = req->tenant;
+  write_guard guard = {t, &req->who, false, ""};
+  bool guarded = req->who.kind != SRV_PRESHARED;
   pthread_mutex_lock(&t->write_lock);
+  if (guarded) { /* compared with the tenant as the store has it */
+    srv_tenant_refresh(t, NULL);
+    urbac_store_check_writes(t->store, guard_write, &guard);
+  }
   urbac_err err = d ? fn(t, ctx, &w, revision, d) : URBAC_ENOMEM;
+  urbac_store_check_writes(t->store, NULL, NULL);
   if (!err && written) /* served before the reply: the caller reads its own write */
     srv_tenant_publish(t, written, *revision, NULL);
   else if (!err)
     srv_tenant_refresh(t, NULL);
   pthread_mutex_unlock(&t->write_lock);
-  if (err)
+  if (guard.refused)
+    srv_error(r, 403, "forbidden", NULL, "%s", guard.why);
+  else if (err)
     srv_error_urbac(r, err, d, NULL);
   urbac_diag_free(d);
   if (!err) {
@@ -65,7 +104,7 @@ static urbac_err do_puts(srv_tenant *t, void *ctx, const urbac_write *w, uint64_
 {
   put_ctx *c = ctx;
   char *old = NULL;
-  c->existed = urbac_store_get(t->store, t->id, c->puts[0].kind, c->puts[0].id, &old, NULL) == URBAC_OK;
+  c->existed = urbac_store_get(t->store, t->id, c->puts[0].kind, c->puts[0].id, &old, NULL, NULL) == URBAC_OK;
   urbac_free(old);
   if (c->create_only && c->existed)
     return urbac_diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, "displayName", "a %s named '%s' exists already",
@@ -78,7 +117,7 @@ static json_t *read_object(srv_tenant *t, const char *kind, const char *id, uint
 {
   char *raw = NULL;
   pthread_mutex_lock(&t->write_lock);
-  urbac_err err = urbac_store_get(t->store, t->id, kind, id, &raw, revision);
+  urbac_err err = urbac_store_get(t->store, t->id, kind, id, &raw, revision, NULL);
   pthread_mutex_unlock(&t->write_lock);
   json_t *j = err == URBAC_OK ? json_loads(raw, 0, NULL) : NULL;
   urbac_free(raw);
@@ -102,9 +141,9 @@ static json_t *read_all(srv_tenant *t, const char *kind, uint64_t *revision)
 {
   list_ctx c = {json_array()};
   pthread_mutex_lock(&t->write_lock);
-  urbac_err err = urbac_store_revision(t->store, t->id, revision);
+  urbac_err err = urbac_store_revision(t->store, t->id, revision, NULL);
   if (!err)
-    err = urbac_store_list(t->store, t->id, kind, list_add, &c);
+    err = urbac_store_list(t->store, t->id, kind, list_add, &c, NULL);
   pthread_mutex_unlock(&t->write_lock);
   if (err) {
     json_decref(c.items);
@@ -148,9 +187,9 @@ static const char *route_kind(const srv_req *req)
 /* The object's id: "name" for legacy roles, "id" otherwise. */
 static const char *id_key(const char *kind) { return strncmp(kind, "legacy.", 7) == 0 ? "name" : "id"; }
 
-void srv_h_object_list(srv *s, srv_req *req, srv_resp *r)
+void srv_h_object_list(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *items = read_all(req->tenant, route_kind(req), &revision);
   if (!items)
@@ -158,9 +197,9 @@ void srv_h_object_list(srv *s, srv_req *req, srv_resp *r)
   srv_page_at(req, r, items, revision);
 }
 
-void srv_h_object_get(srv *s, srv_req *req, srv_resp *r)
+void srv_h_object_get(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *j = read_object(req->tenant, route_kind(req), req->params[1], &revision);
   if (!j)
@@ -168,9 +207,9 @@ void srv_h_object_get(srv *s, srv_req *req, srv_resp *r)
   reply_object(r, 200, j, revision);
 }
 
-void srv_h_object_put(srv *s, srv_req *req, srv_resp *r)
+void srv_h_object_put(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   const char *kind = route_kind(req), *id = req->params[1];
   json_t *body = srv_body_object(req, r);
   if (!body)
@@ -194,9 +233,9 @@ void srv_h_object_put(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_object_delete(srv *s, srv_req *req, srv_resp *r)
+void srv_h_object_delete(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   urbac_object_put put = {route_kind(req), req->params[1], NULL};
   put_ctx c = {&put, 1, false, false};
   uint64_t revision;
@@ -215,8 +254,9 @@ static json_t *role_to_graph(json_t *role)
     const char *text = json_string_value(v);
     urbac_grant g;
     char action[512];
-    if (text && urbac_catalog_resolve(text, strlen(text), &g, NULL, 0) == URBAC_OK && g.level != URBAC_LEVEL_ALL &&
-        g.level != URBAC_LEVEL_NONE && urbac_grant_action(g, action, sizeof action) < sizeof action)
+    if (text && urbac_catalog_resolve(text, strlen(text), &g, NULL) == URBAC_OK &&
+        g.level != URBAC_LEVEL_ALL && g.level != URBAC_LEVEL_NONE &&
+        urbac_grant_action(g, action, sizeof action) < sizeof action)
       json_array_append_new(actions, json_string(action));
     else
       json_array_append(actions, v); /* a wildcard or "All permissions": as written */
@@ -231,10 +271,15 @@ static json_t *role_to_graph(json_t *role)
   return g;
 }
 
-void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
+static const srv_filter_field role_fields[] = {{"id", "id"}, {"displayName", "displayName"}};
+
+void srv_h_role_list(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
+  srv_filter f;
+  if (!srv_filter_args(req, r, role_fields, sizeof role_fields / sizeof role_fields[0], &f))
+    return;
   json_t *roles = read_all(req->tenant, "role", &revision), *out = json_array(), *v;
   size_t i;
   if (!roles) {
@@ -243,12 +288,12 @@ void srv_h_role_list(srv *s, srv_req *req, srv_resp *r)
   }
   json_array_foreach(roles, i, v) json_array_append_new(out, role_to_graph(v));
   json_decref(roles);
-  srv_page_at(req, r, out, revision);
+  srv_page_at(req, r, srv_filter_apply(&f, out), revision);
 }
 
-void srv_h_role_get(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_get(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *role = read_object(req->tenant, "role", req->params[1], &revision);
   if (!role)
@@ -310,9 +355,9 @@ static void write_role(srv_req *req, srv_resp *r, json_t *role, const char *old_
   free(text);
 }
 
-void srv_h_role_create(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_create(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   json_t *body = srv_body_object(req, r), *role = json_object();
   if (body && !json_is_string(json_object_get(body, "displayName")))
     srv_error(r, 400, "badRequest", "displayName", "a role definition needs a displayName");
@@ -326,9 +371,9 @@ void srv_h_role_create(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_role_update(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_update(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *body = srv_body_object(req, r);
   if (!body)
@@ -342,9 +387,9 @@ void srv_h_role_update(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_role_delete(srv *s, srv_req *req, srv_resp *r)
+void srv_h_role_delete(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   urbac_object_put put = {"role", req->params[1], NULL};
   put_ctx c = {&put, 1, false, false};
   uint64_t revision;
@@ -472,10 +517,19 @@ static json_t *find_assignment(srv_tenant *t, const char *id, size_t *index, uin
   return found;
 }
 
-void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
+static const srv_filter_field assignment_fields[] = {{"id", "id"},
+                                                     {"displayName", "displayName"},
+                                                     {"roleDefinitionId", "roleDefinitionId"},
+                                                     {"principalId", "principalIds"},
+                                                     {"appScopeId", "appScopeIds"}};
+
+void srv_h_assignment_list(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
+  srv_filter f;
+  if (!srv_filter_args(req, r, assignment_fields, sizeof assignment_fields / sizeof assignment_fields[0], &f))
+    return;
   json_t *roles = read_all(req->tenant, "role", &revision), *out = json_array(), *role, *a;
   size_t i, k;
   const char *only = srv_arg_get(req, "roleDefinitionId");
@@ -491,7 +545,7 @@ void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r)
     json_array_foreach(json_object_get(role, "assignments"), k, a) json_array_append_new(out, assignment_to_graph(name, a));
   }
   json_decref(roles);
-  srv_page_at(req, r, out, revision);
+  srv_page_at(req, r, srv_filter_apply(&f, out), revision);
 }
 
 /* The role holding the assignment the path names, or NULL after replying 404. */
@@ -503,9 +557,9 @@ static json_t *path_assignment(srv_req *req, srv_resp *r, size_t *k, uint64_t *r
   return role;
 }
 
-void srv_h_assignment_get(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_get(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   size_t k;
   json_t *role = path_assignment(req, r, &k, &revision);
@@ -532,9 +586,9 @@ static void write_assignment(srv_req *req, srv_resp *r, json_t *role, size_t k, 
   free(text);
 }
 
-void srv_h_assignment_create(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_create(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   json_t *body = srv_body_object(req, r), *role = NULL, *a = json_object();
   const char *rid = json_string_value(json_object_get(body, "roleDefinitionId"));
@@ -563,9 +617,9 @@ out:
   json_decref(body);
 }
 
-void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_update(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   size_t k;
   json_t *body = srv_body_object(req, r);
@@ -580,9 +634,9 @@ void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r)
   json_decref(body);
 }
 
-void srv_h_assignment_delete(srv *s, srv_req *req, srv_resp *r)
+void srv_h_assignment_delete(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   uint64_t revision;
   size_t k;
   json_t *role = path_assignment(req, r, &k, &revision);

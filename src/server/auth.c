@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <urcu/urcu-bp.h>
 
@@ -55,8 +56,17 @@ typedef struct preshared {
 static urbac_err preshared_read(const char *path, preshared **out, urbac_diag *d)
 {
   FILE *f = fopen(path, "r");
+  struct stat st;
   if (!f)
     return urbac_diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot read the preshared key file: %s", strerror(errno));
+  if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077)) { /* refused as ssh refuses a private key */
+    urbac_err err = urbac_diag_add(d, URBAC_EINVAL, path, 0, 0, NULL,
+                                   "the preshared key file has mode %04o: group or others may use it; "
+                                   "'chmod 600 %s' and try again",
+                                   (unsigned)(st.st_mode & 07777), path);
+    fclose(f);
+    return err;
+  }
   preshared *p = calloc(1, sizeof *p + MAX_PRESHARED * sizeof p->keys[0]);
   char line[MAX_TOKEN + 2];
   uint32_t lineno = 0;
@@ -93,32 +103,32 @@ static urbac_err preshared_read(const char *path, preshared **out, urbac_diag *d
 }
 
 /* Reads the file again and swaps it in; the old keys stay on failure. */
-urbac_err srv_preshared_load(srv *s, urbac_diag *d)
+urbac_err srv_preshared_load(srv *server, urbac_diag *d)
 {
-  if (!s->cfg->preshared_key_file)
+  if (!server->cfg->preshared_key_file)
     return URBAC_OK;
   preshared *p = NULL;
-  urbac_err err = preshared_read(s->cfg->preshared_key_file, &p, d);
+  urbac_err err = preshared_read(server->cfg->preshared_key_file, &p, d);
   if (err)
     return err;
-  preshared *old = rcu_xchg_pointer((preshared **)&s->preshared, p);
+  preshared *old = rcu_xchg_pointer((preshared **)&server->preshared, p);
   urcu_bp_synchronize_rcu();
   free(old);
   return URBAC_OK;
 }
 
-void srv_auth_free(srv *s)
+void srv_auth_free(srv *server)
 {
-  free(s->preshared);
-  s->preshared = NULL;
-  srv_oidc_free(s->oidc);
-  s->oidc = NULL;
+  free(server->preshared);
+  server->preshared = NULL;
+  srv_oidc_free(server->oidc);
+  server->oidc = NULL;
 }
 
 /* The 1-based line of the preshared key `t`, or 0. Call under the read lock. */
-static size_t preshared_find(const srv *s, const digest *t)
+static size_t preshared_find(const srv *server, const digest *t)
 {
-  const preshared *p = rcu_dereference(((srv *)(uintptr_t)s)->preshared);
+  const preshared *p = rcu_dereference(((srv *)(uintptr_t)server)->preshared);
   size_t found = 0;
   for (size_t i = 0; p && i < p->n; i++) /* every one compared: no early exit */
     if (CRYPTO_memcmp(p->keys[i].d.b, t->b, sizeof t->b) == 0)
@@ -132,7 +142,7 @@ typedef struct key_entry {
   char id[17];
   bool decisions_only, revoked;
   char expires[24];
-  char *user, *salt, *hash;
+  char *user, *salt, *hash, *created_by;
 } key_entry;
 
 struct srv_keyset {
@@ -148,6 +158,7 @@ void srv_keyset_free(srv_keyset *k)
     free(k->k[i].user);
     free(k->k[i].salt);
     free(k->k[i].hash);
+    free(k->k[i].created_by);
   }
   free(k->k);
   free(k);
@@ -173,8 +184,9 @@ static int keyset_add(void *ctx, const urbac_api_key *key)
   e->user = strdup(key->user);
   e->salt = strdup(key->salt);
   e->hash = strdup(key->hash);
+  e->created_by = strdup(key->created_by);
   ks->n++;
-  return !e->user || !e->salt || !e->hash;
+  return !e->user || !e->salt || !e->hash || !e->created_by;
 }
 
 static int key_cmp(const void *a, const void *b) { return strcmp(((const key_entry *)a)->id, ((const key_entry *)b)->id); }
@@ -201,14 +213,19 @@ static void utc_now(char *buf, size_t size)
 
 typedef enum key_result { KEY_UNKNOWN, KEY_OK, KEY_BAD } key_result;
 
+/* Stands in for an unknown key id, so that it costs what a wrong secret costs
+ * and answers the same: no one learns which key ids exist. */
+static const char no_key_salt[] = "00000000000000000000000000000000",
+                  no_key_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
 /* Looks `id` up in every tenant; on a match with the right secret fills `who`
  * and *home. Call under the read lock. */
-static key_result key_find(srv *s, const char *id, const char *secret, size_t slen, srv_identity *who,
+static key_result key_find(srv *server, const char *id, const char *secret, size_t slen, srv_identity *who,
                            const char **home, char *why, size_t why_size)
 {
-  size_t nt = atomic_load_explicit(&s->ntenants, memory_order_acquire);
+  size_t nt = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   for (size_t t = 0; t < nt; t++) {
-    const srv_keyset *ks = rcu_dereference(s->tenants[t]->keys);
+    const srv_keyset *ks = rcu_dereference(server->tenants[t]->keys);
     key_entry probe = {0};
     memcpy(probe.id, id, sizeof probe.id);
     const key_entry *e = ks && ks->n ? bsearch(&probe, ks->k, ks->n, sizeof *ks->k, key_cmp) : NULL;
@@ -218,7 +235,7 @@ static key_result key_find(srv *s, const char *id, const char *secret, size_t sl
     utc_now(now, sizeof now);
     urbac_api_key k = {.salt = e->salt, .hash = e->hash};
     if (!urbac_key_matches(&k, secret, slen))
-      snprintf(why, why_size, "API key %s: wrong secret", id);
+      snprintf(why, why_size, "invalid API key %s", id);
     else if (e->revoked)
       snprintf(why, why_size, "API key %s was revoked", id);
     else if (e->expires[0] && strcmp(now, e->expires) >= 0)
@@ -227,13 +244,17 @@ static key_result key_find(srv *s, const char *id, const char *secret, size_t sl
       who->kind = SRV_API_KEY;
       who->decisions_only = e->decisions_only;
       snprintf(who->user, sizeof who->user, "%s", e->user);
-      snprintf(who->actor, sizeof who->actor, "key:%s (%s)", id, e->user);
-      *home = s->tenants[t]->id;
+      snprintf(who->actor, sizeof who->actor, "key:%s (%s)%s%s", id, e->user, /* the audit names both */
+               e->created_by[0] ? " created by " : "", e->created_by);
+      *home = server->tenants[t]->id;
       return KEY_OK;
     }
     return KEY_BAD;
   }
-  snprintf(why, why_size, "unknown API key %s", id);
+  urbac_api_key k = {.salt = no_key_salt, .hash = no_key_hash};
+  if (urbac_key_matches(&k, secret, slen)) /* never: the hash is no SHA-256 of anything known */
+    why[0] = '\0';
+  snprintf(why, why_size, "invalid API key %s", id);
   return KEY_UNKNOWN;
 }
 
@@ -268,17 +289,19 @@ static bool same_tenant(srv_resp *r, const char *home, const char *tenant)
   return false;
 }
 
-static bool by_key(srv *s, srv_req *req, srv_resp *r, const char *id, const char *secret, size_t slen,
+static bool by_key(srv *server, srv_req *req, srv_resp *r, const char *id, const char *secret, size_t slen,
                    const char *tenant)
 {
   char why[160], load_error[512];
   const char *home = NULL;
+  size_t known = atomic_load(&server->ntenants);
   srv_read_lock();
-  key_result k = key_find(s, id, secret, slen, &req->who, &home, why, sizeof why);
+  key_result k = key_find(server, id, secret, slen, &req->who, &home, why, sizeof why);
   srv_read_unlock();
-  if (k == KEY_UNKNOWN && tenant && srv_tenant_get(s, tenant, load_error, sizeof load_error)) {
-    srv_read_lock(); /* the tenant may have been loaded just now */
-    k = key_find(s, id, secret, slen, &req->who, &home, why, sizeof why);
+  if (k == KEY_UNKNOWN && tenant && srv_tenant_get(server, tenant, load_error, sizeof load_error) &&
+      atomic_load(&server->ntenants) != known) {
+    srv_read_lock(); /* the tenant was loaded just now */
+    k = key_find(server, id, secret, slen, &req->who, &home, why, sizeof why);
     srv_read_unlock();
   }
   if (k != KEY_OK)
@@ -286,7 +309,7 @@ static bool by_key(srv *s, srv_req *req, srv_resp *r, const char *id, const char
   return same_tenant(r, home, tenant);
 }
 
-bool srv_authenticate(srv *s, srv_req *req, srv_resp *r)
+bool srv_authenticate(srv *server, srv_req *req, srv_resp *r)
 {
   const char *tenant = req->route && strncmp(req->route->path, "/api/v1/tenants/{tenant}", 24) == 0
                            ? req->params[0] : NULL;
@@ -298,7 +321,7 @@ bool srv_authenticate(srv *s, srv_req *req, srv_resp *r)
   if (!sha256(tok, len, &d))
     return unauthorized(r, "cannot hash the token");
   srv_read_lock();
-  size_t line = preshared_find(s, &d);
+  size_t line = preshared_find(server, &d);
   srv_read_unlock();
   if (line) {
     req->who = (srv_identity){.kind = SRV_PRESHARED};
@@ -309,10 +332,10 @@ bool srv_authenticate(srv *s, srv_req *req, srv_resp *r)
   const char *secret;
   size_t slen;
   if (urbac_key_token_split(tok, len, id, &secret, &slen))
-    return by_key(s, req, r, id, secret, slen, tenant);
+    return by_key(server, req, r, id, secret, slen, tenant);
   char *copy = strndup(tok, len); /* libjwt wants a C string */
   const char *home = NULL;
-  bool ok = copy && srv_jwt_verify(s, tenant, copy, &req->who, &home, why, sizeof why);
+  bool ok = copy && srv_jwt_verify(server, tenant, copy, &req->who, &home, why, sizeof why);
   free(copy);
   return ok ? same_tenant(r, home, tenant) : unauthorized(r, why);
 }

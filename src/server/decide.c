@@ -20,6 +20,7 @@
 typedef struct thread_parser {
   uint64_t generation;
   urbac_parser *p;
+  urbac_diag *diag; /* kept and cleared: a question that does not parse allocates nothing */
 } thread_parser;
 
 static pthread_key_t parser_key;
@@ -29,6 +30,7 @@ static void parser_drop(void *v)
 {
   thread_parser *tp = v;
   urbac_parser_free(tp->p);
+  urbac_diag_free(tp->diag);
   free(tp);
 }
 
@@ -51,6 +53,16 @@ urbac_parser *srv_parser_for(const srv_snap *sn)
     tp->generation = tp->p ? sn->generation : 0;
   }
   return tp->p;
+}
+
+/* This thread's diag, emptied; NULL when out of memory (or before srv_parser_for()). */
+static urbac_diag *thread_diag(void)
+{
+  thread_parser *tp = pthread_getspecific(parser_key);
+  if (tp && !tp->diag)
+    tp->diag = urbac_diag_new();
+  urbac_diag_clear(tp ? tp->diag : NULL);
+  return tp ? tp->diag : NULL;
 }
 
 /* ---------------------------------------------------------------- questions */
@@ -83,19 +95,23 @@ static void target_of(char *out, size_t size, long index, const char *field)
 bool srv_resolve(urbac_parser *p, const srv_question *qn, urbac_query *q, long index, srv_resp *r)
 {
   const char *missing = !qn->user ? "user" : !qn->perm ? "permission" : !qn->workload ? "workload" : NULL;
-  char why[512], target[64];
+  char target[64];
   if (missing) {
     target_of(target, sizeof target, index, missing);
     srv_error(r, 400, "badRequest", target, "%s is required", missing);
     return false;
   }
-  const char *scope = qn->scope ? qn->scope : "";
-  urbac_err err = urbac_parse_query(p, qn->user, qn->len[0], qn->perm, qn->len[1], qn->workload, qn->len[2], scope,
-                                    qn->scope ? qn->len[3] : 0, q, why, sizeof why);
+  urbac_question question = {{qn->user, qn->len[0]},
+                             {qn->perm, qn->len[1]},
+                             {qn->workload, qn->len[2]},
+                             {qn->scope, qn->scope ? qn->len[3] : 0}};
+  urbac_diag *d = thread_diag();
+  urbac_err err = urbac_parse_query(p, &question, q, d);
   if (err == URBAC_OK)
     return true;
   target_of(target, sizeof target, index, field_of(err));
-  srv_error(r, 422, urbac_err_name(err), target, "%s", why);
+  srv_error(r, 422, urbac_err_name(err), target, "%s",
+            urbac_diag_count(d) ? urbac_diag_get(d, 0)->message : urbac_strerror(err));
   return false;
 }
 
@@ -115,7 +131,7 @@ static srv_question question_of_args(const srv_req *req)
 
 static void no_memory(srv_resp *r) { srv_error(r, 500, "internalError", NULL, "out of memory"); }
 
-void srv_h_check(srv *s, srv_req *req, srv_resp *r)
+void srv_h_check(srv *server, srv_req *req, srv_resp *r)
 {
   srv_question qn = question_of_args(req);
   urbac_query q;
@@ -126,7 +142,7 @@ void srv_h_check(srv *s, srv_req *req, srv_resp *r)
     no_memory(r);
   else if (srv_resolve(p, &qn, &q, -1, r)) {
     bool allow = urbac_check(sn->snap, &q);
-    atomic_fetch_add_explicit(allow ? &s->metrics.allow : &s->metrics.deny, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(allow ? &server->metrics.allow : &server->metrics.deny, 1, memory_order_relaxed);
     r->status = 200;
     srv_buf_puts(&r->body, allow ? "{\"decision\":\"allow\",\"revision\":" : "{\"decision\":\"deny\",\"revision\":");
     srv_buf_u64(&r->body, sn->revision);
@@ -145,7 +161,7 @@ static const char *string_member(json_t *o, const char *name, bool *bad)
   return json_string_value(v);
 }
 
-void srv_checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision)
+void srv_checks_reply(srv *server, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision)
 {
   uint64_t allow = 0;
   srv_buf_puts(&r->body, "{\"decisions\":[");
@@ -156,14 +172,14 @@ void srv_checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_
   srv_buf_puts(&r->body, "],\"revision\":");
   srv_buf_u64(&r->body, revision);
   srv_buf_put(&r->body, "}", 1);
-  atomic_fetch_add_explicit(&s->metrics.allow, allow, memory_order_relaxed);
-  atomic_fetch_add_explicit(&s->metrics.deny, n - allow, memory_order_relaxed);
+  atomic_fetch_add_explicit(&server->metrics.allow, allow, memory_order_relaxed);
+  atomic_fetch_add_explicit(&server->metrics.deny, n - allow, memory_order_relaxed);
   r->status = 200;
 }
 
-void srv_h_explain(srv *s, srv_req *req, srv_resp *r)
+void srv_h_explain(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   json_t *body = srv_body_object(req, r);
   if (!body)
     return;
@@ -179,7 +195,7 @@ void srv_h_explain(srv *s, srv_req *req, srv_resp *r)
     srv_error(r, 400, "badRequest", "body", "user, permission, workload and scope are strings");
   else if (!p)
     no_memory(r);
-  else if (srv_resolve(p, &qn, &q, -1, r) && urbac_explain(sn->snap, &q, &e) == URBAC_OK) {
+  else if (srv_resolve(p, &qn, &q, -1, r) && urbac_explain(sn->snap, &q, &e, NULL) == URBAC_OK) {
     json_t *lines = json_array();
     for (size_t i = 0; i < urbac_explanation_count(e); i++)
       json_array_append_new(lines, json_string(urbac_explanation_line(e, i)));
@@ -213,9 +229,9 @@ static int effective_add(void *ctx, const urbac_effective_entry *e)
   return 0;
 }
 
-void srv_h_effective(srv *s, srv_req *req, srv_resp *r)
+void srv_h_effective(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   const char *user = req->params[1], *only = srv_arg_get(req, "workload");
   if (only && urbac_catalog_workload_find(only) < 0) {
     srv_error(r, 422, "EWORKLOAD", "workload", "unknown workload '%s' (mde, mdo or mdi)", only);
@@ -253,9 +269,9 @@ static int who_add(void *ctx, uint32_t user, const char *id)
   return json_array_append_new(ctx, json_string(id)) != 0;
 }
 
-void srv_h_who_can(srv *s, srv_req *req, srv_resp *r)
+void srv_h_who_can(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   srv_question qn = question_of_args(req);
   qn.user = "";
   qn.len[0] = 0;

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -31,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,10 +42,15 @@
 #define SHUTDOWN_GRACE_MS 30000
 #define PARK_TICK_US 5000
 #define MAX_QUERY 8192
+#define IDLE_TIMEOUT_S 30u /* a connection silent this long is closed */
+#define FD_RESERVE 1100u   /* descriptors kept for the store (a few per tenant), logs, files */
+#define MAX_CONNECTIONS 10000u
+#define MAX_PER_IP 256u
 
 typedef struct conn {
   uint64_t start;
   srv_buf body;
+  size_t reserved; /* bytes of the body budget this request holds */
   bool too_big;
   srv_req req;
   char *scratch;
@@ -63,6 +71,9 @@ typedef struct parking {
 } parking;
 
 static _Atomic long inflight;
+
+/* Every request body in memory at once stays under this (srv.max_body_memory). */
+static _Atomic size_t body_bytes;
 
 /* ---------------------------------------------------------------- requests */
 
@@ -121,10 +132,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *
   }
   if (r->status == 401)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-  if (r->retry_after) {
-    snprintf(num, sizeof num, "%u", r->retry_after);
+  if (r->retry_after || r->status == 503) {
+    snprintf(num, sizeof num, "%u", r->retry_after ? r->retry_after : 1u);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
   }
+  if (r->allow[0])
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+  if (r->close)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   x->status = r->status;
   x->bytes = r->body.len;
   enum MHD_Result ok = MHD_queue_response(mc, r->status, resp);
@@ -133,9 +148,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *
 }
 
 /* Suspends `mc` until the waker's next round; false when out of memory. */
-static bool park(srv *s, struct MHD_Connection *mc)
+static bool park(srv *server, struct MHD_Connection *mc)
 {
-  parking *pk = s->http;
+  parking *pk = server->http;
   pthread_mutex_lock(&pk->lock);
   bool ok = pk->n < pk->cap;
   if (!ok) {
@@ -175,6 +190,7 @@ static void *wake(void *arg)
 /* The accept loop: our listening socket, connections handed to the pool. */
 typedef struct acceptor {
   int fd;
+  srv *s;
   struct MHD_Daemon *daemon;
   pthread_t thread;
   _Atomic bool stop;
@@ -183,6 +199,7 @@ typedef struct acceptor {
 static void *accept_loop(void *arg)
 {
   acceptor *a = arg;
+  srv_metrics *m = &a->s->metrics;
   while (!atomic_load(&a->stop)) {
     struct pollfd p = {.fd = a->fd, .events = POLLIN};
     if (poll(&p, 1, 100) <= 0)
@@ -190,8 +207,27 @@ static void *accept_loop(void *arg)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     int c = accept(a->fd, (struct sockaddr *)&ss, &len);
-    if (c >= 0 && fcntl(c, F_SETFD, FD_CLOEXEC) == 0)
-      MHD_add_connection(a->daemon, c, (struct sockaddr *)&ss, len); /* closes it on failure */
+    if (c >= 0 && fcntl(c, F_SETFD, FD_CLOEXEC) != 0) {
+      close(c);
+      continue;
+    }
+    if (c < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        usleep(10000); /* out of descriptors: the socket stays readable, so no spinning */
+      continue;
+    }
+    if (atomic_fetch_add(&m->connections, 1) >= a->s->max_connections) {
+      atomic_fetch_sub(&m->connections, 1);
+      atomic_fetch_add_explicit(&m->connections_refused, 1, memory_order_relaxed);
+      close(c);
+      continue;
+    }
+    /* counted back down when libmicrohttpd reports it closed; on failure it
+     * closes it itself (too many from this address) */
+    if (MHD_add_connection(a->daemon, c, (struct sockaddr *)&ss, len) != MHD_YES) {
+      atomic_fetch_sub(&m->connections, 1);
+      atomic_fetch_add_explicit(&m->connections_refused, 1, memory_order_relaxed);
+    }
   }
   return NULL;
 }
@@ -221,42 +257,162 @@ static void parking_stop(parking *pk)
   free(pk);
 }
 
-static enum MHD_Result answer(srv *s, struct MHD_Connection *mc, conn *x, const char *url, const char *method)
+/* Takes `n` bytes from the budget of bodies in flight; false when it is spent. */
+static bool budget_take(srv *server, size_t n)
+{
+  size_t have = atomic_load(&body_bytes);
+  do {
+    if (have > server->max_body_memory || n > server->max_body_memory - have)
+      return false;
+  } while (!atomic_compare_exchange_weak(&body_bytes, &have, have + n));
+  return true;
+}
+
+static void budget_give(conn *x)
+{
+  atomic_fetch_sub(&body_bytes, x->reserved);
+  x->reserved = 0;
+}
+
+/* How the request frames its body (RFC 9112 6): false after replying 400 when
+ * it is ambiguous, a way to smuggle a second request past a proxy. */
+typedef struct framing {
+  const char *length; /* the first Content-Length */
+  unsigned lengths;   /* Content-Length headers whose value differs from the first */
+  bool chunked;       /* Transfer-Encoding present */
+} framing;
+
+static enum MHD_Result frame_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  framing *f = cls;
+  if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+    f->chunked = true;
+  else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+    return MHD_YES;
+  else if (!f->length)
+    f->length = value ? value : "";
+  else if (!value || strcmp(value, f->length) != 0)
+    f->lengths++;
+  return MHD_YES;
+}
+
+static bool framed(struct MHD_Connection *mc, framing *f, srv_resp *r)
+{
+  MHD_get_connection_values(mc, MHD_HEADER_KIND, frame_header, f);
+  if (f->chunked && f->length)
+    srv_error(r, 400, "badRequest", "Transfer-Encoding",
+              "a request may not have both Content-Length and Transfer-Encoding (RFC 9112 6.1)");
+  else if (f->lengths)
+    srv_error(r, 400, "badRequest", "Content-Length", "conflicting Content-Length headers");
+  return r->status == 0;
+}
+
+/* The request line and headers: the target parsed once (a parked request comes back). */
+static bool target(struct MHD_Connection *mc, conn *x, const char *url, const char *method, srv_resp *r)
+{
+  srv_req *req = &x->req;
+  query_ctx q = {{0}};
+  req->method = srv_method_parse(method);
+  req->path = url;
+  req->authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  req->if_match = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+  MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+  x->parsed = !q.q.oom && q.q.len <= MAX_QUERY && srv_req_parse_target(req, url, q.q.p, &x->scratch);
+  srv_buf_free(&q.q);
+  if (!x->parsed)
+    srv_error(r, 400, "badRequest", "url",
+              "the URL is malformed or too long (bad escape, too many segments or arguments)");
+  return x->parsed;
+}
+
+/* The first call, on the headers alone: a request with a body is routed and
+ * its caller authenticated before a byte of the body is read, and the body's
+ * memory is taken from the budget (503 when it is spent). Any reply from here
+ * closes the connection, the body unread. */
+static enum MHD_Result headers(srv *server, struct MHD_Connection *mc, conn *x, const char *url,
+                               const char *method)
+{
+  srv_resp r = {.close = true};
+  framing f = {0};
+  unsigned long long length = 0;
+  if (framed(mc, &f, &r) && f.length) {
+    char *end;
+    errno = 0;
+    length = strtoull(f.length, &end, 10);
+    if (errno || *end || end == f.length)
+      srv_error(&r, 400, "badRequest", "Content-Length", "Content-Length '%.32s' is not a length", f.length);
+  }
+  if (!r.status && !length && !f.chunked) /* no body: everything happens once, at the end */
+    goto out;
+  if (r.status || !target(mc, x, url, method, &r) || !srv_admit(server, &x->req, &r))
+    goto out;
+  if (length > server->max_body) {
+    x->too_big = true;
+    srv_error(&r, 413, "payloadTooLarge", "body", "the body is larger than %zu bytes", server->max_body);
+  } else if (length && !budget_take(server, (size_t)length)) {
+    atomic_fetch_add_explicit(&server->metrics.bodies_refused, 1, memory_order_relaxed);
+    srv_error(&r, 503, "unavailable", "body", "the server holds as many request bodies as it may; try again");
+  } else {
+    x->reserved = (size_t)length;
+    srv_buf_reserve(&x->body, (size_t)length); /* the body in one allocation, not a chain of reallocations */
+  }
+out:
+  return r.status ? send_reply(mc, x, &r) : MHD_YES;
+}
+
+static enum MHD_Result answer(srv *server, struct MHD_Connection *mc, conn *x, const char *url, const char *method)
 {
   srv_resp r = {0};
   srv_req *req = &x->req;
-  query_ctx q = {{0}};
-  if (!x->parsed) {
-    req->method = srv_method_parse(method);
-    req->path = url;
-    MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &q);
-  }
   if (x->too_big)
-    srv_error(&r, 413, "payloadTooLarge", "body", "the body is larger than %zu bytes", s->max_body);
-  else if (!x->parsed &&
-           (q.q.oom || q.q.len > MAX_QUERY || !srv_req_parse_target(req, url, q.q.p, &x->scratch)))
-    srv_error(&r, 400, "badRequest", "url", "the URL is malformed or too long (bad escape, too many segments or arguments)");
-  else {
-    x->parsed = true;
+    srv_error(&r, 413, "payloadTooLarge", "body", "the body is larger than %zu bytes", server->max_body);
+  else if (x->body.oom)
+    srv_error(&r, 503, "unavailable", "body",
+              "out of memory for the body, or the server holds as many bodies as it may");
+  else if (x->parsed || target(mc, x, url, method, &r)) {
     req->body = x->body.p;
     req->body_len = x->body.len;
-    req->authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    req->if_match = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
-    srv_dispatch(s, req, &r);
+    srv_dispatch(server, req, &r);
   }
-  srv_buf_free(&q.q);
-  if (r.wait && park(s, mc))
+  if (r.wait && park(server, mc))
     return MHD_YES; /* dispatched again after the waker's next round */
   if (r.wait)
     srv_error(&r, 503, "unavailable", "minRevision", "out of memory to wait for a revision");
   return send_reply(mc, x, &r);
 }
 
+/* A chunk of the body: kept while it fits the request's limit and the budget. */
+static void upload(srv *server, conn *x, const char *data, size_t n)
+{
+  if (x->too_big || x->body.oom)
+    return; /* the rest is read and dropped; the reply says why */
+  if (x->body.len + n > server->max_body) {
+    x->too_big = true;
+  } else if (x->body.len + n > x->reserved) { /* chunked: the budget grows with the body */
+    size_t more = x->body.len + n - x->reserved;
+    if (budget_take(server, more))
+      x->reserved += more;
+    else {
+      atomic_fetch_add_explicit(&server->metrics.bodies_refused, 1, memory_order_relaxed);
+      x->body.oom = true;
+    }
+  }
+  if (!x->too_big && !x->body.oom)
+    srv_buf_put(&x->body, data, n);
+  if (x->too_big || x->body.oom) {
+    srv_buf_free(&x->body);
+    x->body.oom = !x->too_big;
+    budget_give(x);
+  }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+                                  const char *version, const char *upload_data, size_t *upload_size,
+                                  void **con_cls)
 {
   (void)version;
-  srv *s = cls;
+  srv *server = cls;
   conn *x = *con_cls;
   if (!x) {
     if (!(x = calloc(1, sizeof *x)))
@@ -266,47 +422,50 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     snprintf(x->method, sizeof x->method, "%s", method);
     *con_cls = x;
     atomic_fetch_add(&inflight, 1);
-    const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long length = cl ? strtoull(cl, NULL, 10) : 0;
-    if (length > s->max_body) {
-      x->too_big = true; /* answered before the body is read; the connection then closes */
-      return answer(s, mc, x, url, method);
-    }
-    if (length) /* the body in one allocation, not a chain of reallocations */
-      srv_buf_reserve(&x->body, (size_t)length);
-    return MHD_YES;
+    return headers(server, mc, x, url, method);
   }
   if (*upload_size) {
-    if (!x->too_big && x->body.len + *upload_size > s->max_body) {
-      x->too_big = true;
-      srv_buf_free(&x->body);
-    }
-    if (!x->too_big)
-      srv_buf_put(&x->body, upload, *upload_size);
+    upload(server, x, upload_data, *upload_size);
     *upload_size = 0;
     return MHD_YES;
   }
-  if (x->status) /* the early 413 */
+  if (x->status) /* answered on the headers */
     return MHD_YES;
-  return answer(s, mc, x, url, method);
+  return answer(server, mc, x, url, method);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode why)
 {
   (void)mc;
   (void)why;
-  srv *s = cls;
+  srv *server = cls;
   conn *x = *con_cls;
   if (!x)
     return;
   uint64_t us = srv_now_us() - x->start;
-  srv_metrics_observe(s, x->req.route, x->status ? x->status : 499, us);
-  srv_access_log(s, &x->req, x->method, x->path, x->status ? x->status : 499, us, x->bytes);
+  srv_metrics_observe(server, x->req.route, x->status ? x->status : 499, us);
+  srv_access_log(server, &x->req, x->method, x->path, x->status ? x->status : 499, us, x->bytes);
   srv_buf_free(&x->body);
+  budget_give(x);
   free(x->scratch);
   free(x);
   *con_cls = NULL;
   atomic_fetch_sub(&inflight, 1);
+}
+
+/* Open connections, counted so that libmicrohttpd's own limit is never met:
+ * 0.9.74 to 0.9.77 leave a worker's mutex locked when a connection handed to
+ * it with MHD_add_connection finds the worker full (new_connection_process_,
+ * fixed upstream in 1.0.0 by commit 67061d5c), and the worker then waits on
+ * itself for good. Ours refuses a connection before it is handed over. */
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  (void)mc;
+  (void)socket_context;
+  srv *server = cls;
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+    atomic_fetch_sub(&server->metrics.connections, 1);
 }
 
 /* ---------------------------------------------------------------- the daemon */
@@ -381,49 +540,55 @@ static char *read_file(const char *path, urbac_diag *d)
   return b.p;
 }
 
-static struct MHD_Daemon *start(srv *s, const char *cert, const char *key)
+static struct MHD_Daemon *start(srv *server, const char *cert, const char *key)
 {
   /* a pool of at least two: libmicrohttpd 0.9.75 with one thread stopped serving
    * a burst of more than about a hundred new connections when it accepted them
    * itself (bench/README.md); the pool is kept as it was measured */
-  unsigned threads = s->cfg->threads ? s->cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned threads = server->cfg->threads ? server->cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
   threads = threads < 2 ? 2 : threads;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_NO_LISTEN_SOCKET | (cert ? MHD_USE_TLS : 0);
   struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)cert},
                                  {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key},
                                  {MHD_OPTION_END, 0, NULL}};
-  return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
-                          on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-                          MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
-                          MHD_OPTION_ARRAY, cert ? tls : &tls[2], MHD_OPTION_END);
+  /* each worker may hold every connection: the accept loop's count, not
+   * libmicrohttpd's, is the limit (on_connection) */
+  unsigned limit = server->max_connections * threads;
+  return MHD_start_daemon(flags, 0, NULL, NULL, on_request, server, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_NOTIFY_CONNECTION,
+                          on_connection, server, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+                          MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                          server->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_ARRAY,
+                          cert ? tls : &tls[2], MHD_OPTION_END);
 }
 
 /* Waits for signals until SIGTERM or SIGINT; flushes the access log each second. */
-static void serve(srv *s, const sigset_t *set)
+static void serve(srv *server, const sigset_t *set)
 {
   struct timespec second = {1, 0};
   for (;;) {
     int sig = sigtimedwait(set, NULL, &second);
     if (sig < 0) { /* a second passed: the access log reaches its file */
-      pthread_mutex_lock(&s->log_lock);
-      if (s->log)
-        fflush(s->log);
-      pthread_mutex_unlock(&s->log_lock);
+      pthread_mutex_lock(&server->log_lock);
+      if (server->log)
+        fflush(server->log);
+      pthread_mutex_unlock(&server->log_lock);
       continue;
     }
     if (sig != SIGHUP)
       return;
     urbac_diag *d = urbac_diag_new();
-    if (srv_preshared_load(s, d) != URBAC_OK && s->log) {
+    if (srv_preshared_load(server, d) != URBAC_OK && server->log) {
       char line[512];
       urbac_diag_format(d, 0, line, sizeof line);
       json_t *j = json_pack("{s:s, s:s, s:s}", "event", "sighup", "kept", "the previous preshared keys", "error", line);
       char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-      pthread_mutex_lock(&s->log_lock);
+      pthread_mutex_lock(&server->log_lock);
       if (text)
-        fprintf(s->log, "%s\n", text);
-      pthread_mutex_unlock(&s->log_lock);
+        fprintf(server->log, "%s\n", text);
+      pthread_mutex_unlock(&server->log_lock);
       free(text);
       json_decref(j);
     }
@@ -431,9 +596,9 @@ static void serve(srv *s, const sigset_t *set)
   }
 }
 
-static void stop(srv *s, struct MHD_Daemon *daemon, acceptor *a)
+static void stop(srv *server, struct MHD_Daemon *daemon, acceptor *a)
 {
-  atomic_store(&s->stopping, true);
+  atomic_store(&server->stopping, true);
   atomic_store(&a->stop, true); /* no new connections */
   pthread_join(a->thread, NULL);
   close(a->fd);
@@ -447,49 +612,97 @@ static void stop(srv *s, struct MHD_Daemon *daemon, acceptor *a)
   MHD_stop_daemon(daemon);
 }
 
-urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d)
+/* Raises the descriptor limit to its hard limit (idle connections cost one
+ * each) and sets how many connections may be open: --max-connections, or as
+ * many as the descriptors allow, up to 10,000. */
+static urbac_err connection_limit(srv *server, const urbac_server_config *cfg, urbac_diag *d)
 {
-  *s = (srv){.cfg = cfg, .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
-             .max_body = cfg->max_body ? cfg->max_body : (16u << 20)};
-  pthread_mutex_init(&s->tenants_lock, NULL);
-  pthread_mutex_init(&s->log_lock, NULL);
-  if (!(s->metrics.routes = calloc(srv_nroutes + 1, sizeof *s->metrics.routes)))
-    return URBAC_ENOMEM;
+  struct rlimit rl;
+  urbac_err err = URBAC_OK;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    err = urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "cannot read the file descriptor limit: %s",
+                         strerror(errno));
+    goto out;
+  }
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+      rl.rlim_cur = was;
+  }
+  rlim_t room = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : rl.rlim_cur / 2;
+  server->max_connections = cfg->max_connections ? cfg->max_connections
+                                            : (unsigned)(room < MAX_CONNECTIONS ? room : MAX_CONNECTIONS);
+  if (server->max_connections > room || server->max_connections > UINT_MAX / 256)
+    err = urbac_diag_add(
+        d, URBAC_ELIMIT, NULL, 0, 0, "--max-connections",
+        "%u connections need more file descriptors than the limit of %llu allows (at most %llu: "
+        "raise 'ulimit -n')",
+        server->max_connections, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+out:
+  return err;
+}
+
+urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d)
+{
+  *server =
+      (srv){.cfg = cfg,
+            .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
+            .max_body = cfg->max_body ? cfg->max_body : (16u << 20),
+            .max_connections_per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip : MAX_PER_IP};
+  server->max_body_memory = cfg->max_body_memory ? cfg->max_body_memory
+                                            : (4 * server->max_body > (64u << 20) ? 4 * server->max_body : (64u << 20));
+  pthread_mutex_init(&server->tenants_lock, NULL);
+  pthread_mutex_init(&server->log_lock, NULL);
+  urbac_err err = connection_limit(server, cfg, d);
+  if (!err && server->max_body_memory < server->max_body)
+    err = urbac_diag_add(d, URBAC_EINVAL, NULL, 0, 0, "--max-body-memory",
+                         "%zu bytes is less than one body may be (%zu)", server->max_body_memory, server->max_body);
+  if (!err && !(server->metrics.routes = calloc(srv_nroutes + 1, sizeof *server->metrics.routes)))
+    err = URBAC_ENOMEM;
+  if (err)
+    return err;
   const char *const *ids;
   size_t n;
   char why[512], db[1024];
-  urbac_store_url_shown(cfg->db_url, db, sizeof db); /* never the password */
-  urbac_err err = urbac_store_open(cfg->db_url, URBAC_STORE_WRITE, &s->lookup_store, d);
-  if (!err && (err = urbac_store_tenants(s->lookup_store, &ids, &n)) != URBAC_OK)
+  urbac_store_url_redacted(cfg->db_url, db, sizeof db); /* never the password */
+  urbac_audit_opts audit = {cfg->audit_key_file, cfg->witness_file, cfg->witness_syslog};
+  err = urbac_store_open(cfg->db_url, URBAC_STORE_WRITE, &server->lookup_store, d);
+  if (!err) /* a bad audit key is refused before anything is served */
+    err = urbac_store_set_audit(server->lookup_store, &audit, d);
+  if (!err && (err = urbac_store_tenants(server->lookup_store, &ids, &n, d)) != URBAC_OK)
     urbac_diag_add(d, err, db, 0, 0, NULL, "cannot list the store's tenants (run 'urbac init'?)");
   for (size_t i = 0; !err && i < n && i < SRV_MAX_TENANTS; i++)
-    if (!srv_tenant_get(s, ids[i], why, sizeof why))
+    if (!srv_tenant_get(server, ids[i], why, sizeof why))
       err = urbac_diag_add(d, URBAC_ESTORE, db, 0, 0, NULL, "%s", why);
   if (!err)
-    err = srv_preshared_load(s, d);
+    err = srv_directory_start(server, d);
+  if (!err)
+    err = srv_preshared_load(server, d);
   if (!err && cfg->oidc_file)
-    err = srv_oidc_load(s, cfg->oidc_file, d);
+    err = srv_oidc_load(server, cfg->oidc_file, d);
   if (!err && cfg->access_log) {
-    s->log = strcmp(cfg->access_log, "-") == 0 ? stderr : fopen(cfg->access_log, "a");
-    if (!s->log)
+    server->log = strcmp(cfg->access_log, "-") == 0 ? stderr : fopen(cfg->access_log, "a");
+    if (!server->log)
       err = urbac_diag_add(d, URBAC_EIO, cfg->access_log, 0, 0, NULL, "cannot open the access log: %s", strerror(errno));
   }
   return err;
 }
 
-void srv_fini(srv *s)
+void srv_fini(srv *server)
 {
-  atomic_store(&s->stopping, true); /* the watchers end within a round */
-  srv_tenants_stop(s);
-  urbac_store_close(s->lookup_store);
-  srv_auth_free(s);
-  if (s->log && s->log != stderr)
-    fclose(s->log);
-  else if (s->log)
-    fflush(s->log);
-  free(s->metrics.routes);
-  pthread_mutex_destroy(&s->tenants_lock);
-  pthread_mutex_destroy(&s->log_lock);
+  atomic_store(&server->stopping, true); /* the watchers end within a round */
+  srv_directory_stop(server);
+  srv_tenants_stop(server);
+  urbac_store_close(server->lookup_store);
+  srv_auth_free(server);
+  if (server->log && server->log != stderr)
+    fclose(server->log);
+  else if (server->log)
+    fflush(server->log);
+  free(server->metrics.routes);
+  pthread_mutex_destroy(&server->tenants_lock);
+  pthread_mutex_destroy(&server->log_lock);
 }
 
 urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
@@ -515,7 +728,7 @@ urbac_err urbac_server_run(const urbac_server_config *cfg, urbac_diag *d)
   if (!err && fd < 0)
     err = URBAC_EIO;
   struct MHD_Daemon *daemon = err ? NULL : start(&s, cert, key);
-  acceptor a = {.fd = fd, .daemon = daemon};
+  acceptor a = {.fd = fd, .s = &s, .daemon = daemon};
   if (!err && (!daemon || pthread_create(&a.thread, NULL, accept_loop, &a) != 0)) {
     err = urbac_diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "cannot start the HTTP server on %s", address);
     if (daemon)

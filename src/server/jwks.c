@@ -245,7 +245,7 @@ static urbac_err load_provider(provider *p, json_t *o, const char *path, size_t 
   return err;
 }
 
-urbac_err srv_oidc_load(srv *s, const char *path, urbac_diag *d)
+urbac_err srv_oidc_load(srv *server, const char *path, urbac_diag *d)
 {
   json_error_t je;
   json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *list = json_object_get(j, "providers");
@@ -263,7 +263,7 @@ urbac_err srv_oidc_load(srv *s, const char *path, urbac_diag *d)
     srv_oidc_free(c);
     return err;
   }
-  s->oidc = c;
+  server->oidc = c;
   return URBAC_OK;
 }
 
@@ -334,7 +334,7 @@ static bool signature_ok(const provider *p, const char *token, jwt_alg_t alg, co
   return false;
 }
 
-bool srv_jwt_verify(const srv *s, const char *tenant, const char *token, srv_identity *who, const char **home,
+bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who, const char **home,
                     char *why, size_t why_size)
 {
   const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
@@ -348,7 +348,7 @@ bool srv_jwt_verify(const srv *s, const char *tenant, const char *token, srv_ide
   jwt_alg_t alg = alg_name && strcmp(alg_name, "RS256") == 0   ? JWT_ALG_RS256
                   : alg_name && strcmp(alg_name, "ES256") == 0 ? JWT_ALG_ES256
                                                                : JWT_ALG_INVAL;
-  const provider *p = provider_for(s->oidc, json_string_value(json_object_get(claims, "iss")), tenant);
+  const provider *p = provider_for(server->oidc, json_string_value(json_object_get(claims, "iss")), tenant);
   bool ok = false;
   if (!header || !claims)
     snprintf(why, why_size, "the JWT is malformed");

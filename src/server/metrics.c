@@ -19,10 +19,10 @@
 static const uint64_t bounds_us[SRV_LATENCY_BUCKETS] = {50,    100,   250,    500,    1000,   2500,
                                                         5000, 10000, 25000, 100000, 500000, 2000000};
 
-void srv_metrics_observe(srv *s, const srv_route *route, unsigned status, uint64_t us)
+void srv_metrics_observe(srv *server, const srv_route *route, unsigned status, uint64_t us)
 {
   size_t i = route ? (size_t)(route - srv_routes) : srv_nroutes;
-  srv_route_stats *st = &s->metrics.routes[i];
+  srv_route_stats *st = &server->metrics.routes[i];
   size_t b = 0;
   while (b < SRV_LATENCY_BUCKETS && us > bounds_us[b])
     b++;
@@ -32,33 +32,33 @@ void srv_metrics_observe(srv *s, const srv_route *route, unsigned status, uint64
   atomic_fetch_add_explicit(&st->sum_us, us, memory_order_relaxed);
 }
 
-void srv_h_healthz(srv *s, srv_req *req, srv_resp *r)
+void srv_h_healthz(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   (void)req;
   srv_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-void srv_h_readyz(srv *s, srv_req *req, srv_resp *r)
+void srv_h_readyz(srv *server, srv_req *req, srv_resp *r)
 {
   (void)req;
   char why[600] = "";
-  bool stopping = atomic_load(&s->stopping), store = srv_store_ready(s, why, sizeof why);
+  bool stopping = atomic_load(&server->stopping), store = srv_store_ready(server, why, sizeof why);
   const char *status = stopping ? "stopping" : store ? "ready" : "store unavailable";
   srv_json(r, stopping || !store ? 503 : 200,
-           json_pack("{s:s, s:I, s:s?}", "status", status, "tenants", (json_int_t)atomic_load(&s->ntenants),
+           json_pack("{s:s, s:I, s:s?}", "status", status, "tenants", (json_int_t)atomic_load(&server->ntenants),
                      "reason", store ? NULL : why));
   if (!store)
     r->retry_after = 1;
 }
 
 /* The store as each tenant's change feed sees it. */
-static void store_metrics(srv *s, srv_buf *b, size_t n)
+static void store_metrics(srv *server, srv_buf *b, size_t n)
 {
   char why[8];
   uint64_t reconnects = 0, now = srv_now_us();
   for (size_t i = 0; i < n; i++)
-    reconnects += atomic_load(&s->tenants[i]->feed_reconnects);
+    reconnects += atomic_load(&server->tenants[i]->feed_reconnects);
   srv_buf_printf(
       b,
       "# HELP urbac_store_up Whether every tenant's change feed reaches the store and is caught up.\n"
@@ -69,9 +69,9 @@ static void store_metrics(srv *s, srv_buf *b, size_t n)
       "# TYPE urbac_store_lag_seconds gauge\n"
       "# HELP urbac_store_lag_revisions Revisions the store was last seen ahead of what is served.\n"
       "# TYPE urbac_store_lag_revisions gauge\n",
-      srv_store_ready(s, why, sizeof why) ? 1 : 0, (unsigned long long)reconnects);
+      srv_store_ready(server, why, sizeof why) ? 1 : 0, (unsigned long long)reconnects);
   for (size_t i = 0; i < n; i++) {
-    srv_tenant *t = s->tenants[i];
+    srv_tenant *t = server->tenants[i];
     json_t *id = json_string(t->id); /* escaped as JSON, which Prometheus label values accept */
     char *q = json_dumps(id, JSON_ENCODE_ANY);
     uint64_t synced = atomic_load(&t->feed_synced_us), seen = atomic_load(&t->feed_seen);
@@ -84,9 +84,9 @@ static void store_metrics(srv *s, srv_buf *b, size_t n)
   }
 }
 
-static void route_metrics(srv *s, srv_buf *b, const char *method, const char *path, size_t i)
+static void route_metrics(srv *server, srv_buf *b, const char *method, const char *path, size_t i)
 {
-  srv_route_stats *st = &s->metrics.routes[i];
+  srv_route_stats *st = &server->metrics.routes[i];
   uint64_t cum = 0;
   for (unsigned c = 1; c < 6; c++) {
     uint64_t n = atomic_load_explicit(&st->status[c], memory_order_relaxed);
@@ -109,7 +109,7 @@ static void route_metrics(srv *s, srv_buf *b, const char *method, const char *pa
                  (unsigned long long)cum);
 }
 
-void srv_h_metrics(srv *s, srv_req *req, srv_resp *r)
+void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
 {
   (void)req;
   srv_buf *b = &r->body;
@@ -118,30 +118,46 @@ void srv_h_metrics(srv *s, srv_req *req, srv_resp *r)
                   "# HELP urbac_http_request_duration_seconds Time to answer, by route.\n"
                   "# TYPE urbac_http_request_duration_seconds histogram\n");
   for (size_t i = 0; i < srv_nroutes; i++)
-    route_metrics(s, b, srv_method_name(srv_routes[i].method), srv_routes[i].path, i);
-  route_metrics(s, b, "ANY", "unmatched", srv_nroutes);
+    route_metrics(server, b, srv_method_name(srv_routes[i].method), srv_routes[i].path, i);
+  route_metrics(server, b, "ANY", "unmatched", srv_nroutes);
   srv_buf_printf(b, "# HELP urbac_decisions_total Decisions answered, by outcome.\n"
                     "# TYPE urbac_decisions_total counter\n"
                     "urbac_decisions_total{decision=\"allow\"} %llu\nurbac_decisions_total{decision=\"deny\"} %llu\n",
-                 (unsigned long long)atomic_load(&s->metrics.allow), (unsigned long long)atomic_load(&s->metrics.deny));
+                 (unsigned long long)atomic_load(&server->metrics.allow), (unsigned long long)atomic_load(&server->metrics.deny));
   srv_buf_printf(b, "# HELP urbac_snapshot_rebuilds_total Snapshots compiled.\n# TYPE urbac_snapshot_rebuilds_total counter\n"
                     "urbac_snapshot_rebuilds_total %llu\n"
                     "# HELP urbac_snapshot_rebuild_seconds_total Time spent loading and compiling snapshots.\n"
                     "# TYPE urbac_snapshot_rebuild_seconds_total counter\nurbac_snapshot_rebuild_seconds_total %.6f\n"
                     "# HELP urbac_tenant_revision The revision each tenant is served at.\n# TYPE urbac_tenant_revision gauge\n",
-                 (unsigned long long)atomic_load(&s->metrics.rebuilds),
-                 (double)atomic_load(&s->metrics.rebuild_us) / 1e6);
-  size_t n = atomic_load_explicit(&s->ntenants, memory_order_acquire);
+                 (unsigned long long)atomic_load(&server->metrics.rebuilds),
+                 (double)atomic_load(&server->metrics.rebuild_us) / 1e6);
+  srv_buf_printf(
+      b,
+      "# HELP urbac_http_connections Connections open now.\n# TYPE urbac_http_connections gauge\n"
+      "urbac_http_connections %llu\n"
+      "# HELP urbac_http_connections_refused_total Connections closed on arrival: over --max-connections "
+      "or --max-connections-per-ip.\n# TYPE urbac_http_connections_refused_total counter\n"
+      "urbac_http_connections_refused_total %llu\n"
+      "# HELP urbac_http_bodies_refused_total Requests answered 503: the memory for bodies in flight "
+      "(--max-body-memory) was spent.\n# TYPE urbac_http_bodies_refused_total counter\n"
+      "urbac_http_bodies_refused_total %llu\n"
+      "# HELP urbac_tenant_lookups_total Tenants looked for in the store because they were not in memory.\n"
+      "# TYPE urbac_tenant_lookups_total counter\nurbac_tenant_lookups_total %llu\n",
+      (unsigned long long)atomic_load(&server->metrics.connections),
+      (unsigned long long)atomic_load(&server->metrics.connections_refused),
+      (unsigned long long)atomic_load(&server->metrics.bodies_refused),
+      (unsigned long long)atomic_load(&server->metrics.tenant_lookups));
+  size_t n = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   srv_read_lock();
   for (size_t i = 0; i < n; i++) {
-    json_t *id = json_string(s->tenants[i]->id); /* escaped as JSON, which Prometheus label values accept */
+    json_t *id = json_string(server->tenants[i]->id); /* escaped as JSON, which Prometheus label values accept */
     char *q = json_dumps(id, JSON_ENCODE_ANY);
     srv_buf_printf(b, "urbac_tenant_revision{tenant=%s} %llu\n", q ? q : "\"?\"",
-                   (unsigned long long)srv_tenant_snap(s->tenants[i])->revision);
+                   (unsigned long long)srv_tenant_snap(server->tenants[i])->revision);
     free(q);
     json_decref(id);
   }
-  store_metrics(s, b, n);
+  store_metrics(server, b, n);
   srv_read_unlock();
   r->status = b->oom ? 500 : 200;
   r->content_type = "text/plain; version=0.0.4";
@@ -150,9 +166,9 @@ void srv_h_metrics(srv *s, srv_req *req, srv_resp *r)
 extern const unsigned char srv_openapi_json[];
 extern const size_t srv_openapi_json_len;
 
-void srv_h_openapi(srv *s, srv_req *req, srv_resp *r)
+void srv_h_openapi(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   (void)req;
   srv_buf_put(&r->body, (const char *)srv_openapi_json, srv_openapi_json_len);
   r->status = 200;
@@ -160,11 +176,60 @@ void srv_h_openapi(srv *s, srv_req *req, srv_resp *r)
 
 /* ---------------------------------------------------------------- access log */
 
-void srv_access_log(srv *s, const srv_req *req, const char *method, const char *path, unsigned status, uint64_t us,
+/* The length of the UTF-8 sequence at `p` (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), or 0 when it is not one. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+  size_t n = p[0] < 0x80                    ? 1
+             : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+             : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+             : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                            : 0;
+  for (size_t i = 1; i < n; i++)
+    if ((p[i] & 0xC0) != 0x80)
+      return 0;
+  if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] > 0x9F) || (p[0] == 0xF0 && p[1] < 0x90) ||
+      (p[0] == 0xF4 && p[1] > 0x8F))
+    return 0;
+  return n;
+}
+
+/* `in` with every byte that is not UTF-8 written as %XX, so the line is
+ * always written: a request (a path cut short mid-character, or bytes made to
+ * hide it) never goes unlogged. `out` holds 3 * strlen(in) + 1. */
+static void utf8_escape(const char *in, char *out)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  const unsigned char *p = (const unsigned char *)in;
+  while (*p) {
+    size_t n = utf8_sequence(p);
+    if (n) {
+      memcpy(out, p, n);
+      out += n;
+      p += n;
+    } else {
+      *out++ = '%';
+      *out++ = hex[*p >> 4];
+      *out++ = hex[*p++ & 15];
+    }
+  }
+  *out = '\0';
+}
+
+void srv_access_log(srv *server, const srv_req *req, const char *method, const char *path, unsigned status, uint64_t us,
                     size_t bytes)
 {
-  if (!s->log)
+  if (!server->log)
     return;
+  size_t plen = strlen(path), mlen = strlen(method);
+  char *clean = malloc(3 * (plen + mlen) + 2);
+  if (!clean)
+    return;
+  utf8_escape(path, clean);
+  char *clean_method = clean + strlen(clean) + 1;
+  utf8_escape(method, clean_method);
+  path = clean;
+  method = clean_method;
   char at[32];
   struct timespec ts;
   struct tm tm;
@@ -177,11 +242,12 @@ void srv_access_log(srv *s, const srv_req *req, const char *method, const char *
                         "actor", req && req->who.actor[0] ? req->who.actor : NULL);
   char *line = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
   if (line) {
-    pthread_mutex_lock(&s->log_lock);
-    fputs(line, s->log);
-    fputc('\n', s->log);
-    pthread_mutex_unlock(&s->log_lock);
+    pthread_mutex_lock(&server->log_lock);
+    fputs(line, server->log);
+    fputc('\n', server->log);
+    pthread_mutex_unlock(&server->log_lock);
   }
   free(line);
   json_decref(j);
+  free(clean);
 }

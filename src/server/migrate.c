@@ -2,10 +2,12 @@
  * server/migrate.c - migration routes: workload modes, activate and deactivate,
  * import (dry run or applied), the impact of activating, and the audit log.
  *
- * Activation and import work on a copy of the tenant as the server serves it,
- * then make the store match the copy in one audited transaction based on that
+ * Activation and import build a new model from the tenant as the server serves
+ * it (the served model is never changed: readers' snapshots borrow it), then make
+ * the store match the new model in one audited transaction based on that
  * revision: a concurrent change elsewhere makes the write fail (412), never
- * lost.
+ * lost. The new model is then published with its snapshot; the old one is freed
+ * with its snapshot once no reader holds it (tenants.c, after an RCU grace period).
  *
  * Depends on: the public API, jansson.
  */
@@ -23,9 +25,9 @@ static bool flag(const srv_req *req, const char *name)
 /* The {workload} of the route; authorize() has checked it is known. */
 static size_t workload(const srv_req *req) { return (size_t)urbac_catalog_workload_find(req->params[1]); }
 
-void srv_h_workloads(srv *s, srv_req *req, srv_resp *r)
+void srv_h_workloads(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   json_t *list = json_array();
   srv_read_lock();
   srv_snap *sn = srv_tenant_snap(req->tenant);
@@ -54,19 +56,15 @@ typedef struct change_ctx {
 static urbac_err change(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   change_ctx *c = ctx;
-  urbac_err err = srv_tenant_refresh(t, d); /* the copy starts from the store's latest */
+  urbac_err err = srv_tenant_refresh(t, d); /* the new model starts from the store's latest */
   urbac_model *m = NULL;
-  char why[512] = "";
-  if (!err)
-    err = urbac_model_clone(t->current->model, &m);
+  const urbac_model *served = t->current->model; /* under the write lock: not swapped meanwhile */
   if (!err && c->what == OP_ACTIVATE)
-    err = urbac_activate(m, c->workload, c->force, why, sizeof why);
+    err = urbac_activate(served, c->workload, c->force, &m, d);
   else if (!err && c->what == OP_DEACTIVATE)
-    err = urbac_deactivate(m, c->workload);
+    err = urbac_deactivate(served, c->workload, &m, d);
   else if (!err)
-    err = urbac_import(m, c->workload, &c->report);
-  if (err == URBAC_EREFUSED)
-    urbac_diag_add(d, err, NULL, 0, 0, "workload", "%s", why);
+    err = urbac_import(served, c->workload, &m, &c->report, d);
   c->revision = t->current->revision;
   urbac_write based = *w;
   based.written = NULL; /* the copy itself is published below */
@@ -77,7 +75,7 @@ static urbac_err change(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t
   if (!err && !c->dry_run)
     err = urbac_store_apply(t->store, m, &based, &c->revision, d);
   *revision = c->revision;
-  if (!err && !c->dry_run) /* the copy is what the store now holds: served as it is */
+  if (!err && !c->dry_run) /* the new model is what the store now holds: served as it is */
     return srv_tenant_publish(t, m, c->revision, d);
   urbac_model_free(m);
   return err;
@@ -98,26 +96,26 @@ static void mode_change(srv_req *req, srv_resp *r, op what)
                                what == OP_ACTIVATE ? "unified" : "legacy", "revision", (json_int_t)c.revision));
 }
 
-void srv_h_activate(srv *s, srv_req *req, srv_resp *r)
+void srv_h_activate(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   mode_change(req, r, OP_ACTIVATE);
 }
 
-void srv_h_deactivate(srv *s, srv_req *req, srv_resp *r)
+void srv_h_deactivate(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   mode_change(req, r, OP_DEACTIVATE);
 }
 
-void srv_h_import(srv *s, srv_req *req, srv_resp *r)
+void srv_h_import(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   change_ctx c = {OP_IMPORT, workload(req), false, flag(req, "dryRun"), NULL, 0};
   run_change(req, r, &c);
   char *text = NULL;
   json_t *j = NULL;
-  if (r->status == 0 && c.report && urbac_import_report_json(c.report, &text) == URBAC_OK &&
+  if (r->status == 0 && c.report && urbac_import_report_json(c.report, &text, NULL) == URBAC_OK &&
       (j = json_loads(text, 0, NULL)) != NULL) {
     json_object_set_new(j, "dryRun", json_boolean(c.dry_run));
     json_object_set_new(j, "revision", json_integer((json_int_t)c.revision));
@@ -153,9 +151,9 @@ static int impact_row(void *ctx, const urbac_impact_row *row)
   return 0;
 }
 
-void srv_h_impact(srv *s, srv_req *req, srv_resp *r)
+void srv_h_impact(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   size_t skip, top;
   if (!srv_page_args(req, r, &skip, &top))
     return;
@@ -163,12 +161,12 @@ void srv_h_impact(srv *s, srv_req *req, srv_resp *r)
   uint64_t revision;
   srv_read_lock(); /* a copy, so a long computation holds no snapshot back */
   srv_snap *sn = srv_tenant_snap(req->tenant);
-  urbac_err err = urbac_model_clone(sn->model, &m);
+  urbac_err err = urbac_model_clone(sn->model, &m, NULL);
   revision = sn->revision;
   srv_read_unlock();
   urbac_impact *im = NULL;
   if (!err)
-    err = urbac_impact_compute(m, workload(req), flag(req, "import"), &im);
+    err = urbac_impact_compute(m, workload(req), flag(req, "import"), &im, NULL);
   if (err) {
     urbac_model_free(m);
     return srv_error_urbac(r, err, NULL, "workload");
@@ -221,22 +219,26 @@ static int audit_row(void *ctx, const urbac_audit_record *a)
   return 0;
 }
 
-void srv_h_audit(srv *s, srv_req *req, srv_resp *r)
+void srv_h_audit(srv *server, srv_req *req, srv_resp *r)
 {
-  (void)s;
+  (void)server;
   audit_ctx c = {0, 0, 0, NULL, false};
   if (!srv_page_args(req, r, &c.skip, &c.top))
     return;
   c.rows = json_array();
   urbac_audit_filter f = {srv_arg_get(req, "object"), srv_arg_get(req, "actor"), srv_arg_get(req, "since")};
   srv_tenant *t = req->tenant;
+  urbac_diag *d = urbac_diag_new();
   pthread_mutex_lock(&t->write_lock);
-  urbac_err err = urbac_store_audit(t->store, t->id, &f, audit_row, &c);
+  urbac_err err = urbac_store_audit(t->store, t->id, &f, audit_row, &c, d);
   pthread_mutex_unlock(&t->write_lock);
   if (err) {
     json_decref(c.rows);
-    return srv_error_urbac(r, err, NULL, NULL);
+    srv_error_urbac(r, err, d, NULL);
   }
+  urbac_diag_free(d);
+  if (err)
+    return;
   json_t *out = json_pack("{s:o}", "value", c.rows);
   if (c.more) {
     char *link = srv_next_link(req, c.skip + c.top, c.top);

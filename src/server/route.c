@@ -1,8 +1,9 @@
 /*
  * server/route.c - the route table (what docs/openapi.json describes, which a
  * test compares), path matching, and the order every request goes through:
- * match, authenticate, find the tenant, authorize with the tenant's own model,
- * wait for minRevision, run the handler.
+ * match, check the query arguments against the route's list, authenticate,
+ * find the tenant, authorize with the tenant's own model, wait for minRevision,
+ * run the handler.
  *
  * urbac authorizes its own API as the Defender portal does: reading the
  * configuration needs Configuration \ Authorization (read), changing it needs
@@ -18,33 +19,41 @@
 #include "server/server.h"
 
 #define T "/api/v1/tenants/{tenant}"
+/* The query arguments each route takes (space-separated): any other is a 400
+ * that names it, checked once in srv_dispatch() before anything else. */
+#define PAGE "$top $skiptoken"
+#define READ "minRevision"
+#define LIST READ " " PAGE
 #define OBJECT_ROUTES(path, label)                                                                        \
-  {SRV_GET, T path, SRV_READ, srv_h_object_list, label}, {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label}, \
-      {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label},                                         \
-      {SRV_DELETE, T path "/{id}", SRV_MANAGE, srv_h_object_delete, label}
+  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST},                                             \
+      {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ},                                  \
+      {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label, ""},                                  \
+      {SRV_DELETE, T path "/{id}", SRV_MANAGE, srv_h_object_delete, label, ""}
 
 const srv_route srv_routes[] = {
-    {SRV_GET, "/healthz", SRV_PUBLIC, srv_h_healthz, "healthz"},
-    {SRV_GET, "/readyz", SRV_PUBLIC, srv_h_readyz, "readyz"},
-    {SRV_GET, "/metrics", SRV_PUBLIC, srv_h_metrics, "metrics"},
-    {SRV_GET, "/api/v1/openapi.json", SRV_PUBLIC, srv_h_openapi, "openapi"},
+    {SRV_GET, "/healthz", SRV_PUBLIC, srv_h_healthz, "healthz", ""},
+    {SRV_GET, "/readyz", SRV_PUBLIC, srv_h_readyz, "readyz", ""},
+    {SRV_GET, "/metrics", SRV_OPERATOR, srv_h_metrics, "metrics", ""},
+    {SRV_GET, "/api/v1/openapi.json", SRV_PUBLIC, srv_h_openapi, "openapi", ""},
     /* decisions */
-    {SRV_GET, T "/check", SRV_DECIDE, srv_h_check, "check"},
-    {SRV_POST, T "/checks", SRV_DECIDE, srv_h_checks, "checks"},
-    {SRV_POST, T "/explain", SRV_DECIDE, srv_h_explain, "explain"},
-    {SRV_GET, T "/users/{id}/effectivePermissions", SRV_DECIDE, srv_h_effective, "effectivePermissions"},
-    {SRV_GET, T "/whoCan", SRV_DECIDE, srv_h_who_can, "whoCan"},
+    {SRV_GET, T "/check", SRV_DECIDE, srv_h_check, "check", "user permission workload scope " READ},
+    {SRV_POST, T "/checks", SRV_DECIDE, srv_h_checks, "checks", READ},
+    {SRV_POST, T "/explain", SRV_DECIDE, srv_h_explain, "explain", READ},
+    {SRV_GET, T "/users/{id}/effectivePermissions", SRV_DECIDE, srv_h_effective, "effectivePermissions",
+     "workload " LIST},
+    {SRV_GET, T "/whoCan", SRV_DECIDE, srv_h_who_can, "whoCan", "permission workload scope " LIST},
     /* unified roles, shaped like Graph's roleManagement/defender */
-    {SRV_GET, T "/roleDefinitions", SRV_READ, srv_h_role_list, "roleDefinitions"},
-    {SRV_POST, T "/roleDefinitions", SRV_MANAGE, srv_h_role_create, "roleDefinitions"},
-    {SRV_GET, T "/roleDefinitions/{id}", SRV_READ, srv_h_role_get, "roleDefinitions"},
-    {SRV_PATCH, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_update, "roleDefinitions"},
-    {SRV_DELETE, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_delete, "roleDefinitions"},
-    {SRV_GET, T "/roleAssignments", SRV_READ, srv_h_assignment_list, "roleAssignments"},
-    {SRV_POST, T "/roleAssignments", SRV_MANAGE, srv_h_assignment_create, "roleAssignments"},
-    {SRV_GET, T "/roleAssignments/{id}", SRV_READ, srv_h_assignment_get, "roleAssignments"},
-    {SRV_PATCH, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_update, "roleAssignments"},
-    {SRV_DELETE, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_delete, "roleAssignments"},
+    {SRV_GET, T "/roleDefinitions", SRV_READ, srv_h_role_list, "roleDefinitions", LIST " $filter"},
+    {SRV_POST, T "/roleDefinitions", SRV_MANAGE, srv_h_role_create, "roleDefinitions", ""},
+    {SRV_GET, T "/roleDefinitions/{id}", SRV_READ, srv_h_role_get, "roleDefinitions", READ},
+    {SRV_PATCH, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_update, "roleDefinitions", ""},
+    {SRV_DELETE, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_delete, "roleDefinitions", ""},
+    {SRV_GET, T "/roleAssignments", SRV_READ, srv_h_assignment_list, "roleAssignments",
+     "roleDefinitionId " LIST " $filter"},
+    {SRV_POST, T "/roleAssignments", SRV_MANAGE, srv_h_assignment_create, "roleAssignments", ""},
+    {SRV_GET, T "/roleAssignments/{id}", SRV_READ, srv_h_assignment_get, "roleAssignments", READ},
+    {SRV_PATCH, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_update, "roleAssignments", ""},
+    {SRV_DELETE, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_delete, "roleAssignments", ""},
     /* people, devices and the legacy configuration, as tenant-file objects */
     OBJECT_ROUTES("/users", "users"),
     OBJECT_ROUTES("/groups", "groups"),
@@ -54,16 +63,16 @@ const srv_route srv_routes[] = {
     OBJECT_ROUTES("/legacy/mdo/roleGroups", "legacy"),
     OBJECT_ROUTES("/legacy/mdi/roles", "legacy"),
     /* migration */
-    {SRV_GET, T "/workloads", SRV_READ, srv_h_workloads, "workloads"},
-    {SRV_POST, T "/workloads/{workload}/activate", SRV_MANAGE, srv_h_activate, "workloads"},
-    {SRV_POST, T "/workloads/{workload}/deactivate", SRV_MANAGE, srv_h_deactivate, "workloads"},
-    {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import"},
-    {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact"},
-    {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog"},
+    {SRV_GET, T "/workloads", SRV_READ, srv_h_workloads, "workloads", LIST},
+    {SRV_POST, T "/workloads/{workload}/activate", SRV_MANAGE, srv_h_activate, "workloads", "force"},
+    {SRV_POST, T "/workloads/{workload}/deactivate", SRV_MANAGE, srv_h_deactivate, "workloads", ""},
+    {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import", "dryRun"},
+    {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact", "import " LIST},
+    {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since " PAGE},
     /* API keys (the secret is shown once, at creation) */
-    {SRV_GET, T "/apiKeys", SRV_READ, srv_h_key_list, "apiKeys"},
-    {SRV_POST, T "/apiKeys", SRV_MANAGE, srv_h_key_create, "apiKeys"},
-    {SRV_DELETE, T "/apiKeys/{id}", SRV_MANAGE, srv_h_key_revoke, "apiKeys"},
+    {SRV_GET, T "/apiKeys", SRV_READ, srv_h_key_list, "apiKeys", PAGE},
+    {SRV_POST, T "/apiKeys", SRV_MANAGE, srv_h_key_create, "apiKeys", ""},
+    {SRV_DELETE, T "/apiKeys/{id}", SRV_MANAGE, srv_h_key_revoke, "apiKeys", ""},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 
@@ -101,17 +110,69 @@ static bool path_matches(const char *path, srv_req *req)
   return seg == req->nsegs;
 }
 
-static const srv_route *match(srv_req *req, bool *other_method)
+/* The route for the request's method and path; NULL, with the methods the path
+ * has in `allow` ("" when it has none), when there is none. */
+static const srv_route *match(srv_req *req, char *allow, size_t size)
 {
-  *other_method = false;
+  allow[0] = '\0';
   for (size_t i = 0; i < srv_nroutes; i++) {
     if (!path_matches(srv_routes[i].path, req))
       continue;
     if (srv_routes[i].method == req->method)
       return &srv_routes[i];
-    *other_method = true;
+    const char *m = srv_method_name(srv_routes[i].method);
+    size_t n = strlen(allow);
+    if (!strstr(allow, m)) /* each method once (no method name holds another) */
+      snprintf(allow + n, size - n, "%s%s", n ? ", " : "", m);
   }
   return NULL;
+}
+
+/* ---------------------------------------------------------------- query arguments */
+
+/* Is `key` one of the space-separated names of `list`? */
+static bool listed(const char *list, const char *key)
+{
+  size_t n = strlen(key);
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, " ");
+    if (len == n && memcmp(p, key, n) == 0)
+      return true;
+    p += len + (p[len] == ' ');
+  }
+  return false;
+}
+
+/* Every query argument is one the route takes, once: else 400 naming it and
+ * what the route takes (an OData option a route does not implement, such as
+ * $orderby, $expand, $search or $count, is refused the same way). */
+static bool args_known(const srv_req *req, srv_resp *r)
+{
+  const char *list = req->route->args;
+  for (size_t i = 0; i < req->nargs; i++) {
+    const char *key = req->args[i].key;
+    bool twice = false;
+    for (size_t k = 0; k < i && !twice; k++)
+      twice = strcmp(req->args[k].key, key) == 0;
+    if (twice) {
+      srv_error(r, 400, "badRequest", key, "query argument '%.100s' is given twice", key);
+      return false;
+    }
+    if (listed(list, key))
+      continue;
+    char takes[256] = "none";
+    size_t o = 0;
+    for (const char *c = list; *c && o + 3 < sizeof takes; c++) { /* "a b" -> "a, b" */
+      if (*c == ' ')
+        takes[o++] = ',';
+      takes[o++] = *c;
+      takes[o] = '\0';
+    }
+    srv_error(r, 400, "badRequest", key, "%s '%.100s' is not supported here (this route takes %s)",
+              key[0] == '$' ? "the OData option" : "unknown query argument", key, takes);
+    return false;
+  }
+  return true;
 }
 
 /* ---------------------------------------------------------------- authorization */
@@ -131,15 +192,13 @@ static bool user_may(const srv_snap *sn, const srv_req *req)
   const char *only = route_workload(req);
   urbac_parser *p = urbac_parser_new(sn->snap);
   bool ok = false;
-  char why[256];
   for (size_t w = 0; p && !ok && w < urbac_catalog_workload_count(); w++) {
     const char *wid = urbac_catalog_workload_id(w);
     if (only && strcmp(only, wid) != 0)
       continue;
     urbac_query q;
-    ok = urbac_parse_query(p, req->who.user, strlen(req->who.user), perm, strlen(perm), wid, strlen(wid), "", 0, &q,
-                           why, sizeof why) == URBAC_OK &&
-         urbac_check(sn->snap, &q);
+    urbac_question question = {urbac_str_of(req->who.user), urbac_str_of(perm), urbac_str_of(wid), {NULL, 0}};
+    ok = urbac_parse_query(p, &question, &q, NULL) == URBAC_OK && urbac_check(sn->snap, &q);
   }
   urbac_parser_free(p);
   return ok;
@@ -183,7 +242,7 @@ static bool parse_u64(const char *s, uint64_t *out)
   return true;
 }
 
-static bool min_revision(srv *s, srv_req *req, srv_resp *r)
+static bool min_revision(srv *server, srv_req *req, srv_resp *r)
 {
   const char *arg = srv_arg_get(req, "minRevision");
   uint64_t want;
@@ -200,7 +259,7 @@ static bool min_revision(srv *s, srv_req *req, srv_resp *r)
     return true;
   uint64_t now = srv_now_us();
   if (!req->wait_until_us)
-    req->wait_until_us = now + (uint64_t)s->wait_ms * 1000u;
+    req->wait_until_us = now + (uint64_t)server->wait_ms * 1000u;
   if (now < req->wait_until_us) {
     r->wait = true; /* asked again shortly; see srv_dispatch() */
     return false;
@@ -210,34 +269,52 @@ static bool min_revision(srv *s, srv_req *req, srv_resp *r)
   return false;
 }
 
-void srv_dispatch(srv *s, srv_req *req, srv_resp *r)
+bool srv_admit(srv *server, srv_req *req, srv_resp *r)
 {
-  bool other_method;
-  req->route = match(req, &other_method);
+  req->route = match(req, r->allow, sizeof r->allow);
   if (!req->route) {
-    if (other_method)
-      srv_error(r, 405, "methodNotAllowed", NULL, "%s is not allowed here", srv_method_name(req->method));
+    if (r->allow[0])
+      srv_error(r, 405, "methodNotAllowed", NULL, "%s is not allowed here; use %s",
+                srv_method_name(req->method), r->allow);
     else
       srv_error(r, 404, "notFound", NULL, "no such route");
-    return;
+    return false;
   }
-  if (req->route->access == SRV_PUBLIC) {
-    req->route->fn(s, req, r);
-    return;
+  if (!args_known(req, r))
+    return false;
+  srv_access access = req->route->access;
+  if (access == SRV_PUBLIC || (access == SRV_OPERATOR && server->cfg->metrics_public))
+    return req->admitted = true;
+  if (!srv_authenticate(server, req, r))
+    return false;
+  if (access == SRV_OPERATOR) { /* it names every tenant: an administrator of them all */
+    if (req->who.kind != SRV_PRESHARED)
+      srv_error(r, 403, "forbidden", NULL, "%s needs a preshared key (or the server's --metrics-public)",
+                req->route->path);
+    return req->admitted = req->who.kind == SRV_PRESHARED;
   }
-  if (!srv_authenticate(s, req, r))
-    return;
   char why[512];
-  req->tenant = srv_tenant_get(s, req->params[0], why, sizeof why);
+  req->tenant = srv_tenant_get(server, req->params[0], why, sizeof why);
   if (!req->tenant) {
     if (why[0])
       srv_error(r, 503, "unavailable", "tenant", "%s", why);
     else
       srv_error(r, 404, "notFound", "tenant", "no tenant '%s'", req->params[0]);
+    return false;
+  }
+  return req->admitted = true;
+}
+
+void srv_dispatch(srv *server, srv_req *req, srv_resp *r)
+{
+  if (!req->admitted && !srv_admit(server, req, r))
+    return;
+  if (!req->tenant) { /* a route outside tenants */
+    req->route->fn(server, req, r);
     return;
   }
-  if (authorize(req, r) && min_revision(s, req, r))
-    req->route->fn(s, req, r);
+  if (authorize(req, r) && min_revision(server, req, r))
+    req->route->fn(server, req, r);
   if (!r->has_revision && !r->wait) { /* every answer about a tenant says which revision it saw */
     srv_read_lock();
     r->revision = srv_tenant_snap(req->tenant)->revision;

@@ -8,6 +8,8 @@
  *   auth.c     bearer tokens: preshared keys, API keys, OIDC JWTs (jwks.c)
  *   decide.c   check, checks, explain, effective permissions, who can
  *   admin.c    Graph-shaped roles and assignments, objects, workloads, import
+ *   reach.c    no escalation: a caller gives nobody more than the caller holds
+ *   filter.c   OData $filter on the Graph-shaped lists
  *   metrics.c  Prometheus counters and histograms, the access log
  *   json.c     buffers, replies and the one error shape
  *
@@ -24,9 +26,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "urbac/urbac.h"
-#include "urbac/server.h"
+#include "server/serve.h"
 #include "urbac/store.h"
+#include "urbac/urbac.h"
 
 #define SRV_MAX_SEGS 12        /* path segments */
 #define SRV_MAX_ARGS 32        /* query arguments */
@@ -89,6 +91,7 @@ typedef struct srv_req {
   srv_tenant *tenant;
   srv_identity who;
   uint64_t wait_until_us; /* minRevision: when waiting ends in a 409 (set the first time) */
+  bool admitted;          /* srv_admit() passed: route, caller and tenant are known */
 } srv_req;
 
 typedef struct srv_resp {
@@ -100,6 +103,8 @@ typedef struct srv_resp {
   bool etag;
   bool wait; /* minRevision not reached yet: no reply; the face parks the request and dispatches it again */
   unsigned retry_after; /* seconds, for a Retry-After header (0: none): the store is unavailable */
+  char allow[48]; /* a 405's Allow header: the methods the path has ("GET, POST") */
+  bool close;     /* close the connection after the reply (bad framing, an unread body) */
 } srv_resp;
 
 /* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
@@ -163,7 +168,7 @@ struct srv_tenant {
 
 /* Finds tenant `id`, loading it from the store the first time; NULL when the
  * store has none (or on error, with the reason in `why`). */
-srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size);
+srv_tenant *srv_tenant_get(srv *server, const char *id, char *why, size_t why_size);
 /* Reads under RCU: srv_read_lock(), srv_tenant_snap(), use it, srv_read_unlock(). */
 void srv_read_lock(void);
 void srv_read_unlock(void);
@@ -176,44 +181,51 @@ urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d);
 urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, urbac_diag *d);
 /* Re-reads the tenant's API keys from `st` and swaps them in (RCU). */
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st);
-void srv_tenants_stop(srv *s);
+void srv_tenants_stop(srv *server);
 /* Is every followed tenant's feed up to date with the store? When not, the first
  * reason in `why` ("tenant contoso: store unavailable for 3.2 s: ..."). */
-bool srv_store_ready(srv *s, char *why, size_t why_size);
+bool srv_store_ready(srv *server, char *why, size_t why_size);
+/* The names of the store's tenants, in memory (directory.c): srv_tenant_get()
+ * asks the store only for a name listed there. */
+urbac_err srv_directory_start(srv *server, urbac_diag *d);
+bool srv_directory_has(srv *server, const char *tenant);
+void srv_directory_stop(srv *server);
 
 /* ---------------------------------------------------------------- auth */
 
 /* Authenticates `req` for `tenant` (NULL: a route outside tenants). Fills
  * req->who, or replies 401/403 and returns false. */
-bool srv_authenticate(srv *s, srv_req *req, srv_resp *r);
-urbac_err srv_preshared_load(srv *s, urbac_diag *d);
-urbac_err srv_oidc_load(srv *s, const char *path, urbac_diag *d);
-void srv_auth_free(srv *s);
+bool srv_authenticate(srv *server, srv_req *req, srv_resp *r);
+urbac_err srv_preshared_load(srv *server, urbac_diag *d);
+urbac_err srv_oidc_load(srv *server, const char *path, urbac_diag *d);
+void srv_auth_free(srv *server);
 srv_keyset *srv_keyset_load(urbac_store *st, const char *tenant);
 void srv_keyset_free(srv_keyset *k);
 /* Verifies a JWT against the configured OIDC providers: signature (RS256 or
  * ES256, from the provider's JWKS), issuer, audience, expiry and not-before.
  * Fills `who` and *home (the tenant the provider is configured for). */
-bool srv_jwt_verify(const srv *s, const char *tenant, const char *token, srv_identity *who, const char **home,
+bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who, const char **home,
                     char *why, size_t why_size);
 void srv_oidc_free(void *providers);
 
 /* ---------------------------------------------------------------- routes */
 
 typedef enum srv_access {
-  SRV_PUBLIC,  /* no token: health, readiness, metrics, the OpenAPI document */
-  SRV_DECIDE,  /* any identity of the tenant, service keys included */
-  SRV_READ,    /* Configuration \ Authorization (read) */
-  SRV_MANAGE   /* Configuration \ Authorization (manage) */
+  SRV_PUBLIC,   /* no token: health, readiness, the OpenAPI document */
+  SRV_OPERATOR, /* a preshared key (or none with --metrics-public): /metrics, which names every tenant */
+  SRV_DECIDE,   /* any identity of the tenant, service keys included */
+  SRV_READ,     /* Configuration \ Authorization (read) */
+  SRV_MANAGE    /* Configuration \ Authorization (manage) */
 } srv_access;
 
-typedef void (*srv_handler)(srv *s, srv_req *req, srv_resp *r);
+typedef void (*srv_handler)(srv *server, srv_req *req, srv_resp *r);
 struct srv_route {
   srv_method method;
   const char *path;   /* "/api/v1/tenants/{tenant}/check" */
   srv_access access;
   srv_handler fn;
   const char *name;   /* the metrics label */
+  const char *args;   /* the query arguments it takes, space-separated; any other is a 400 */
 };
 
 extern const srv_route srv_routes[];
@@ -224,7 +236,13 @@ extern const size_t srv_nroutes;
  * r->wait instead of answering: the caller dispatches the same request again a
  * little later (a worker thread never sleeps), until it is answered, with a 409
  * once the wait is over. */
-void srv_dispatch(srv *s, srv_req *req, srv_resp *r);
+void srv_dispatch(srv *server, srv_req *req, srv_resp *r);
+/* The part of srv_dispatch() that needs only the request line and headers:
+ * the route (404, 405 with Allow), the caller (401, 403) and the tenant (404).
+ * The face calls it before reading a body, so no one unauthenticated makes the
+ * server hold a body; false after replying. srv_dispatch() calls it when the
+ * face has not. */
+bool srv_admit(srv *server, srv_req *req, srv_resp *r);
 
 /* decisions (decide.c) shared with the streaming POST /checks (checks.c) */
 typedef struct srv_question {
@@ -236,41 +254,41 @@ urbac_parser *srv_parser_for(const srv_snap *sn);
 /* Resolves a question; on failure replies 400 (missing) or 422 (unknown) with
  * the field as the target ("checks[3].permission" when `index` >= 0). */
 bool srv_resolve(urbac_parser *p, const srv_question *qn, urbac_query *q, long index, srv_resp *r);
-void srv_checks_reply(srv *s, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision);
+void srv_checks_reply(srv *server, srv_resp *r, const uint8_t *out, size_t n, uint64_t revision);
 
 /* handlers */
-void srv_h_healthz(srv *s, srv_req *req, srv_resp *r);
-void srv_h_readyz(srv *s, srv_req *req, srv_resp *r);
-void srv_h_metrics(srv *s, srv_req *req, srv_resp *r);
-void srv_h_openapi(srv *s, srv_req *req, srv_resp *r);
-void srv_h_check(srv *s, srv_req *req, srv_resp *r);
-void srv_h_checks(srv *s, srv_req *req, srv_resp *r);
-void srv_h_explain(srv *s, srv_req *req, srv_resp *r);
-void srv_h_effective(srv *s, srv_req *req, srv_resp *r);
-void srv_h_who_can(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_list(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_get(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_create(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_update(srv *s, srv_req *req, srv_resp *r);
-void srv_h_role_delete(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_list(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_get(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_create(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_update(srv *s, srv_req *req, srv_resp *r);
-void srv_h_assignment_delete(srv *s, srv_req *req, srv_resp *r);
-void srv_h_object_list(srv *s, srv_req *req, srv_resp *r);
-void srv_h_object_get(srv *s, srv_req *req, srv_resp *r);
-void srv_h_object_put(srv *s, srv_req *req, srv_resp *r);
-void srv_h_object_delete(srv *s, srv_req *req, srv_resp *r);
-void srv_h_workloads(srv *s, srv_req *req, srv_resp *r);
-void srv_h_activate(srv *s, srv_req *req, srv_resp *r);
-void srv_h_deactivate(srv *s, srv_req *req, srv_resp *r);
-void srv_h_import(srv *s, srv_req *req, srv_resp *r);
-void srv_h_impact(srv *s, srv_req *req, srv_resp *r);
-void srv_h_audit(srv *s, srv_req *req, srv_resp *r);
-void srv_h_key_list(srv *s, srv_req *req, srv_resp *r);
-void srv_h_key_create(srv *s, srv_req *req, srv_resp *r);
-void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r);
+void srv_h_healthz(srv *server, srv_req *req, srv_resp *r);
+void srv_h_readyz(srv *server, srv_req *req, srv_resp *r);
+void srv_h_metrics(srv *server, srv_req *req, srv_resp *r);
+void srv_h_openapi(srv *server, srv_req *req, srv_resp *r);
+void srv_h_check(srv *server, srv_req *req, srv_resp *r);
+void srv_h_checks(srv *server, srv_req *req, srv_resp *r);
+void srv_h_explain(srv *server, srv_req *req, srv_resp *r);
+void srv_h_effective(srv *server, srv_req *req, srv_resp *r);
+void srv_h_who_can(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_list(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_get(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_create(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_update(srv *server, srv_req *req, srv_resp *r);
+void srv_h_role_delete(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_list(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_get(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_create(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_update(srv *server, srv_req *req, srv_resp *r);
+void srv_h_assignment_delete(srv *server, srv_req *req, srv_resp *r);
+void srv_h_object_list(srv *server, srv_req *req, srv_resp *r);
+void srv_h_object_get(srv *server, srv_req *req, srv_resp *r);
+void srv_h_object_put(srv *server, srv_req *req, srv_resp *r);
+void srv_h_object_delete(srv *server, srv_req *req, srv_resp *r);
+void srv_h_workloads(srv *server, srv_req *req, srv_resp *r);
+void srv_h_activate(srv *server, srv_req *req, srv_resp *r);
+void srv_h_deactivate(srv *server, srv_req *req, srv_resp *r);
+void srv_h_import(srv *server, srv_req *req, srv_resp *r);
+void srv_h_impact(srv *server, srv_req *req, srv_resp *r);
+void srv_h_audit(srv *server, srv_req *req, srv_resp *r);
+void srv_h_key_list(srv *server, srv_req *req, srv_resp *r);
+void srv_h_key_create(srv *server, srv_req *req, srv_resp *r);
+void srv_h_key_revoke(srv *server, srv_req *req, srv_resp *r);
 
 /* Writes (admin.c). srv_run_write() runs `fn` under the tenant's write lock with
  * the caller as the actor and If-Match as the base revision, then publishes the
@@ -280,6 +298,60 @@ void srv_h_key_revoke(srv *s, srv_req *req, srv_resp *r);
 typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
+
+/* ---------------------------------------------------------------- $filter (filter.c) */
+
+#define SRV_FILTER_MAX_LEN 1024 /* bytes of one $filter */
+#define SRV_FILTER_MAX_TERMS 8  /* FIELD eq 'VALUE' conditions in one $filter */
+
+/* A field a list can be filtered on: its OData name and the member of each
+ * item it compares (a string, or a list of strings that must hold the value). */
+typedef struct srv_filter_field {
+  const char *name, *member;
+} srv_filter_field;
+
+typedef struct srv_filter {
+  size_t n;
+  const srv_filter_field *field[SRV_FILTER_MAX_TERMS];
+  const char *value[SRV_FILTER_MAX_TERMS]; /* in buf */
+  char buf[SRV_FILTER_MAX_LEN + 1];
+} srv_filter;
+
+/* Parses `text` (FIELD eq 'VALUE' [and ...], FIELD one of `fields`) into *f;
+ * false with the reason, and the character where it starts, in `why`. */
+bool srv_filter_parse(const char *text, const srv_filter_field *fields, size_t nfields, srv_filter *f,
+                      char *why, size_t why_size);
+/* Does JSON object `item` pass every condition? */
+bool srv_filter_match(const srv_filter *f, json_t *item);
+/* The request's $filter (f->n 0 when there is none); false after replying 400. */
+bool srv_filter_args(const srv_req *req, srv_resp *r, const srv_filter_field *fields, size_t nfields,
+                     srv_filter *f);
+/* The items of `items` (stolen) that pass; a new reference. */
+json_t *srv_filter_apply(const srv_filter *f, json_t *items);
+
+/* ---------------------------------------------------------------- reach (no escalation) */
+
+/* A grant someone would gain that the caller does not hold. */
+typedef struct srv_gain {
+  char user[256], grant[512], workload[8], dg[256]; /* dg "" : tenant-wide */
+  char when[48];                                    /* "" or " once mdo is activated" */
+} srv_gain;
+/* Does `caller` hold every grant of the catalog on every workload, tenant-wide, in `held`? */
+bool srv_reach_all(const urbac_snapshot *held, const char *caller);
+/* Does `caller` hold, in `held`, every grant `after` gives a user that `before`
+ * did not give that user (before NULL: every grant `after` gives)? Only user
+ * `only` when it is not NULL. false with the first grant that is not held in
+ * *gain. The snapshots are borrowed. */
+bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
+                      const urbac_snapshot *before, const char *only, srv_gain *gain);
+/* A write by `caller` that would leave the tenant as `after`, compared with the
+ * tenant as it is (`now`), with every workload activated, then deactivated (which
+ * covers the modes as they are): *within false with the first grant someone would
+ * gain that the caller does not hold in *gain. */
+urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after,
+                          bool *within, srv_gain *gain, urbac_diag *d);
+/* "'PERMISSION (level)' on WORKLOAD[, device group DG][ once WORKLOAD is activated]" */
+void srv_gain_format(const srv_gain *g, char *out, size_t size);
 
 /* ---------------------------------------------------------------- metrics */
 
@@ -294,10 +366,14 @@ typedef struct srv_metrics {
   srv_route_stats *routes; /* srv_nroutes + 1 (the last: unmatched) */
   _Atomic uint64_t allow, deny;
   _Atomic uint64_t rebuilds, rebuild_us;
+  _Atomic uint64_t connections;         /* open now (http.c) */
+  _Atomic uint64_t connections_refused; /* over --max-connections or --max-connections-per-ip */
+  _Atomic uint64_t bodies_refused;      /* 503: the memory for bodies in flight was spent */
+  _Atomic uint64_t tenant_lookups;      /* a tenant looked for in the store (not in memory) */
 } srv_metrics;
 
-void srv_metrics_observe(srv *s, const srv_route *route, unsigned status, uint64_t us);
-void srv_access_log(srv *s, const srv_req *req, const char *method, const char *path, unsigned status,
+void srv_metrics_observe(srv *server, const srv_route *route, unsigned status, uint64_t us);
+void srv_access_log(srv *server, const srv_req *req, const char *method, const char *path, unsigned status,
                     uint64_t us, size_t bytes);
 
 /* ---------------------------------------------------------------- the server */
@@ -310,6 +386,7 @@ struct srv {
   urbac_store *lookup_store; /* under tenants_lock: finding new tenants */
   void *preshared;           /* RCU-protected: the preshared key hashes */
   void *oidc;                /* OIDC providers; immutable once loaded */
+  void *directory;           /* directory.c: the store's tenant names */
   srv_metrics metrics;
   FILE *log;
   pthread_mutex_t log_lock;
@@ -318,12 +395,14 @@ struct srv {
   unsigned wait_ms;
   void *http; /* http.c's own state: the parked requests */
   size_t max_body;
+  size_t max_body_memory; /* every body in flight together */
+  unsigned max_connections, max_connections_per_ip;
 };
 
 uint64_t srv_now_us(void);
 /* Opens the store, follows each of its tenants, loads the keys, the OIDC
  * providers and the access log: everything but the HTTP listener (http.c). */
-urbac_err srv_init(srv *s, const urbac_server_config *cfg, urbac_diag *d);
-void srv_fini(srv *s);
+urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d);
+void srv_fini(srv *server);
 
 #endif

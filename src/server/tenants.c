@@ -40,7 +40,7 @@ static void snap_free(srv_snap *sn)
 }
 
 /* A snapshot of `m` (taken, freed on failure) at `revision`. */
-static urbac_err snap_compile(srv *s, urbac_model *m, uint64_t revision, uint64_t t0, srv_snap **out, urbac_diag *d)
+static urbac_err snap_compile(srv *server, urbac_model *m, uint64_t revision, uint64_t t0, srv_snap **out, urbac_diag *d)
 {
   srv_snap *sn = calloc(1, sizeof *sn);
   if (!sn) {
@@ -54,20 +54,20 @@ static urbac_err snap_compile(srv *s, urbac_model *m, uint64_t revision, uint64_
     snap_free(sn);
     return err;
   }
-  sn->generation = atomic_fetch_add(&s->generation, 1) + 1;
-  atomic_fetch_add(&s->metrics.rebuilds, 1);
-  atomic_fetch_add(&s->metrics.rebuild_us, srv_now_us() - t0);
+  sn->generation = atomic_fetch_add(&server->generation, 1) + 1;
+  atomic_fetch_add(&server->metrics.rebuilds, 1);
+  atomic_fetch_add(&server->metrics.rebuild_us, srv_now_us() - t0);
   *out = sn;
   return URBAC_OK;
 }
 
 /* The tenant as the store has it now, compiled. */
-static urbac_err snap_build(srv *s, urbac_store *st, const char *tenant, srv_snap **out, urbac_diag *d)
+static urbac_err snap_build(srv *server, urbac_store *st, const char *tenant, srv_snap **out, urbac_diag *d)
 {
   uint64_t t0 = srv_now_us(), revision = 0;
   urbac_model *m = NULL;
   urbac_err err = urbac_store_load(st, tenant, &m, &revision, d);
-  return err ? err : snap_compile(s, m, revision, t0, out, d);
+  return err ? err : snap_compile(server, m, revision, t0, out, d);
 }
 
 static void publish(srv_tenant *t, srv_snap *sn)
@@ -80,7 +80,7 @@ static void publish(srv_tenant *t, srv_snap *sn)
 urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
 {
   uint64_t rev = 0;
-  urbac_err err = urbac_store_revision(t->store, t->id, &rev);
+  urbac_err err = urbac_store_revision(t->store, t->id, &rev, d);
   if (err != URBAC_OK)
     return err;
   if (t->current && rev <= t->current->revision)
@@ -137,22 +137,26 @@ static void feed_report(srv_tenant *t, urbac_store *st, urbac_err err, uint64_t 
 static void *watch(void *arg)
 {
   srv_tenant *t = arg;
-  srv *s = t->server;
+  srv *server = t->server;
   urbac_store *st = NULL;
   urbac_diag *d = urbac_diag_new();
   char why[256];
-  if (!d || urbac_store_open(s->cfg->db_url, URBAC_STORE_WRITE, &st, NULL) != URBAC_OK) {
+  if (!d || urbac_store_open(server->cfg->db_url, URBAC_STORE_WRITE, &st, NULL) != URBAC_OK) {
     feed_report(t, NULL, URBAC_ESTORE, 0, "the change feed cannot open the store");
     urbac_diag_free(d);
     return NULL;
   }
-  while (!atomic_load(&s->stopping)) {
+  while (!atomic_load(&server->stopping)) {
     srv_read_lock(); /* a writer may swap and free the snapshot meanwhile */
     uint64_t have = srv_tenant_snap(t)->revision, rev = have;
     srv_read_unlock();
     /* while the store is down this waits WATCH_MS too: the thread sleeps */
-    urbac_err err = urbac_store_watch(st, t->id, have, WATCH_MS, &rev);
-    snprintf(why, sizeof why, "%s", urbac_strerror(err));
+    urbac_diag_clear(d);
+    urbac_err err = urbac_store_watch(st, t->id, have, WATCH_MS, &rev, d);
+    if (err && urbac_diag_count(d))
+      urbac_diag_format(d, 0, why, sizeof why);
+    else
+      snprintf(why, sizeof why, "%s", urbac_strerror(err));
     if (!err && rev > have) { /* another writer, or what was written while the store was away */
       pthread_mutex_lock(&t->write_lock);
       urbac_diag_clear(d);
@@ -174,11 +178,11 @@ static void *watch(void *arg)
   return NULL;
 }
 
-bool srv_store_ready(srv *s, char *why, size_t why_size)
+bool srv_store_ready(srv *server, char *why, size_t why_size)
 {
-  size_t n = atomic_load_explicit(&s->ntenants, memory_order_acquire);
+  size_t n = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   for (size_t i = 0; i < n; i++) {
-    srv_tenant *t = s->tenants[i];
+    srv_tenant *t = server->tenants[i];
     if (!atomic_load(&t->feed_down))
       continue;
     double since = (double)(srv_now_us() - atomic_load(&t->feed_synced_us)) / 1e6;
@@ -205,18 +209,20 @@ static void tenant_free(srv_tenant *t)
   free(t);
 }
 
-static srv_tenant *tenant_open(srv *s, const char *id, char *why, size_t why_size)
+static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t why_size)
 {
   srv_tenant *t = calloc(1, sizeof *t);
   urbac_diag *d = urbac_diag_new();
   if (!t || !d || !(t->id = strdup(id)))
     goto fail;
-  t->server = s;
+  t->server = server;
   pthread_mutex_init(&t->write_lock, NULL);
   pthread_mutex_init(&t->feed_lock, NULL);
   atomic_store(&t->feed_synced_us, srv_now_us());
-  if (urbac_store_open(s->cfg->db_url, URBAC_STORE_WRITE, &t->store, d) != URBAC_OK ||
-      snap_build(s, t->store, id, &t->current, d) != URBAC_OK)
+  urbac_audit_opts audit = {server->cfg->audit_key_file, server->cfg->witness_file, server->cfg->witness_syslog};
+  if (urbac_store_open(server->cfg->db_url, URBAC_STORE_WRITE, &t->store, d) != URBAC_OK ||
+      urbac_store_set_audit(t->store, &audit, d) != URBAC_OK ||
+      snap_build(server, t->store, id, &t->current, d) != URBAC_OK)
     goto fail;
   t->keys = srv_keyset_load(t->store, id);
   if (!t->keys || pthread_create(&t->watcher, NULL, watch, t) != 0)
@@ -234,44 +240,48 @@ fail:
   return NULL;
 }
 
-static srv_tenant *find(srv *s, const char *id)
+static srv_tenant *find(srv *server, const char *id)
 {
-  size_t n = atomic_load_explicit(&s->ntenants, memory_order_acquire);
+  size_t n = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   for (size_t i = 0; i < n; i++)
-    if (strcmp(s->tenants[i]->id, id) == 0)
-      return s->tenants[i];
+    if (strcmp(server->tenants[i]->id, id) == 0)
+      return server->tenants[i];
   return NULL;
 }
 
-srv_tenant *srv_tenant_get(srv *s, const char *id, char *why, size_t why_size)
+srv_tenant *srv_tenant_get(srv *server, const char *id, char *why, size_t why_size)
 {
-  srv_tenant *t = find(s, id);
+  srv_tenant *t = find(server, id);
   if (t)
     return t;
   why[0] = '\0';
-  pthread_mutex_lock(&s->tenants_lock);
-  t = find(s, id);
+  if (!srv_directory_has(server, id)) /* answered from memory: no store, no lock */
+    return NULL;
+  pthread_mutex_lock(&server->tenants_lock);
+  t = find(server, id);
   uint64_t rev;
-  if (!t && urbac_store_revision(s->lookup_store, id, &rev) == URBAC_OK) {
-    size_t n = atomic_load(&s->ntenants);
+  if (!t)
+    atomic_fetch_add_explicit(&server->metrics.tenant_lookups, 1, memory_order_relaxed);
+  if (!t && urbac_store_revision(server->lookup_store, id, &rev, NULL) == URBAC_OK) {
+    size_t n = atomic_load(&server->ntenants);
     if (n == SRV_MAX_TENANTS)
       snprintf(why, why_size, "this server follows %d tenants already", SRV_MAX_TENANTS);
-    else if ((t = tenant_open(s, id, why, why_size)) != NULL) {
-      s->tenants[n] = t;
-      atomic_store_explicit(&s->ntenants, n + 1, memory_order_release);
+    else if ((t = tenant_open(server, id, why, why_size)) != NULL) {
+      server->tenants[n] = t;
+      atomic_store_explicit(&server->ntenants, n + 1, memory_order_release);
     }
   }
-  pthread_mutex_unlock(&s->tenants_lock);
+  pthread_mutex_unlock(&server->tenants_lock);
   return t;
 }
 
-void srv_tenants_stop(srv *s)
+void srv_tenants_stop(srv *server)
 {
-  size_t n = atomic_load(&s->ntenants);
+  size_t n = atomic_load(&server->ntenants);
   for (size_t i = 0; i < n; i++)
-    if (s->tenants[i]->watching)
-      pthread_join(s->tenants[i]->watcher, NULL);
+    if (server->tenants[i]->watching)
+      pthread_join(server->tenants[i]->watcher, NULL);
   for (size_t i = 0; i < n; i++)
-    tenant_free(s->tenants[i]);
-  atomic_store(&s->ntenants, 0);
+    tenant_free(server->tenants[i]);
+  atomic_store(&server->ntenants, 0);
 }

@@ -3,7 +3,11 @@
  * stored only as SHA-256(salt || secret), listed, revoked. A key is a row of
  * kind "apiKey" beside the tenant's objects (never part of the tenant file);
  * creating and revoking it is audited in the tenant's hash chain without
- * changing the tenant's revision.
+ * changing the tenant's revision. A key records the actor that created it, so
+ * what the key later does can be traced to whoever minted it. The audit record
+ * holds the row as stored (salt and hash too, so the audit check can replay it;
+ * neither is a secret that opens anything), and urbac_store_audit() shows it
+ * without them.
  *
  * Depends on: util, io/objects, store, OpenSSL (RAND_bytes, SHA-256), jansson.
  */
@@ -14,7 +18,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#include "store/store.h"
+#include "store/audit.h"
 
 #define ID_BYTES 8
 #define SECRET_BYTES 32
@@ -103,8 +107,9 @@ static bool is_time(const char *s)
 
 static char *key_json(const urbac_api_key *k, bool secret_parts)
 {
-  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", k->id, "name", k->name, "user", k->user,
-                        "scope", k->scope, "created", k->created, "expires", k->expires, "revoked", k->revoked);
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", k->id, "name", k->name, "user",
+                        k->user, "scope", k->scope, "created", k->created, "createdBy",
+                        k->created_by ? k->created_by : "", "expires", k->expires, "revoked", k->revoked);
   if (j && secret_parts) {
     json_object_set_new(j, "salt", json_string(k->salt));
     json_object_set_new(j, "hash", json_string(k->hash));
@@ -120,12 +125,14 @@ static const char *field(json_t *j, const char *name)
   return v ? v : NULL;
 }
 
-/* A stored key row, validated: every field present and well formed. */
+/* A stored key row, validated: every field present and well formed (createdBy
+ * may be absent: keys made before it was recorded). */
 static bool key_parse(json_t *j, urbac_api_key *k)
 {
-  *k = (urbac_api_key){field(j, "id"),      field(j, "name"),    field(j, "user"), field(j, "scope"),
+  const char *by = field(j, "createdBy");
+  *k = (urbac_api_key){field(j, "id"),      field(j, "name"),    field(j, "user"),    field(j, "scope"),
                        field(j, "created"), field(j, "expires"), field(j, "revoked"), field(j, "salt"),
-                       field(j, "hash")};
+                       field(j, "hash"),    by ? by : ""};
   return k->id && strlen(k->id) == 2 * ID_BYTES && is_hex(k->id, 2 * ID_BYTES) && k->name && k->user &&
          k->scope && (strcmp(k->scope, "all") == 0 || strcmp(k->scope, "decisions") == 0) && k->created &&
          k->expires && k->revoked && k->salt && k->hash && strlen(k->hash) == URBAC__HASH_HEX - 1;
@@ -133,28 +140,20 @@ static bool key_parse(json_t *j, urbac_api_key *k)
 
 /* ---------------------------------------------------------------- calls */
 
-static urbac_err begin_write(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
+static urbac_err begin_write(urbac_store *store, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
 {
-  urbac_err err = urbac__store_need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, true, d);
+    err = store->ops->begin(store->db, true, d);
   if (err)
     return err;
-  err = s->ops->tenant_get(s->db, tenant, row, d);
+  err = store->ops->tenant_get(store->db, tenant, row, d);
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   return err;
 }
 
-static urbac_err end_write(urbac_store *s, urbac_err err, urbac_diag *d)
-{
-  if (!err)
-    return s->ops->commit(s->db, d);
-  s->ops->rollback(s->db);
-  return err;
-}
-
-static urbac_err check_spec(urbac_store *s, const char *tenant, const urbac_api_key *k, urbac_diag *d)
+static urbac_err check_spec(urbac_store *store, const char *tenant, const urbac_api_key *k, urbac_diag *d)
 {
   if (!k->user || !k->user[0] || !k->name)
     return urbac__diag_add(d, URBAC_EMISSING, NULL, 0, 0, "user", "a key needs a user it acts as, and a name");
@@ -169,7 +168,7 @@ static urbac_err check_spec(urbac_store *s, const char *tenant, const urbac_api_
   urbac__object *o = NULL;
   size_t n = 0;
   bool found = false;
-  urbac_err err = urbac__store_objects(s, tenant, false, &o, &n, d);
+  urbac_err err = urbac__store_objects(store, tenant, false, &o, &n, d);
   for (size_t i = 0; !err && i < n && !found; i++)
     found = strcmp(o[i].kind, "user") == 0 && strcmp(o[i].id, k->user) == 0;
   urbac__objects_free(o, n);
@@ -178,36 +177,60 @@ static urbac_err check_spec(urbac_store *s, const char *tenant, const urbac_api_
   return err;
 }
 
-static urbac_err key_write(urbac_store *s, const char *tenant, urbac__tenant_row *row, const urbac_api_key *k,
+/* Writes the key's row and audits it with the row as it was (`before`, NULL
+ * when new) and is: salt and hash too, so the audit check can replay the row
+ * exactly; urbac_store_audit() never shows them (urbac__key_redact()). */
+static urbac_err key_write(urbac_store *store, const char *tenant, urbac__tenant_row *row, const urbac_api_key *k,
                            const urbac_write *w, const char *before, urbac_diag *d)
 {
-  char *body = key_json(k, true), *audit = key_json(k, false);
+  char *body = key_json(k, true);
   urbac__object o = {URBAC__KIND_API_KEY, (char *)(uintptr_t)k->id, body, 0};
-  urbac_err err = body && audit ? s->ops->object_put(s->db, tenant, &o, -1, d) : URBAC_ENOMEM;
+  urbac_err err = body ? store->ops->object_put(store->db, tenant, &o, -1, d) : URBAC_ENOMEM;
   if (!err)
-    err = urbac__store_audit_append(s, tenant, row, w, URBAC__KIND_API_KEY, k->id, before, audit, d);
+    err = urbac__store_audit_append(store, tenant, row, w, URBAC__KIND_API_KEY, k->id, before, body, d);
   free(body);
-  free(audit);
   return err;
 }
 
-urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac_api_key *key,
+char *urbac__key_redact(const char *body)
+{
+  json_t *j = json_loads(body, 0, NULL);
+  char *out = NULL;
+  if (json_is_object(j)) {
+    json_object_del(j, "salt");
+    json_object_del(j, "hash");
+    out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+  }
+  json_decref(j);
+  return out;
+}
+
+urbac_err urbac_store_key_create(urbac_store *store, const char *tenant, const urbac_api_key *key,
                                  const urbac_write *w, char **token, urbac_diag *d)
 {
   char id[2 * ID_BYTES + 1], secret[2 * SECRET_BYTES + 1], salt[2 * SALT_BYTES + 1], hash[URBAC__HASH_HEX];
   char now[32];
   urbac__tenant_row row = {0};
   *token = NULL;
-  urbac_err err = begin_write(s, tenant, &row, d);
+  urbac_err err = begin_write(store, tenant, &row, d);
   if (!err)
-    err = check_spec(s, tenant, key, d);
+    err = check_spec(store, tenant, key, d);
   if (!err && !(random_hex(ID_BYTES, id) && random_hex(SECRET_BYTES, secret) && random_hex(SALT_BYTES, salt) &&
                 key_hash(salt, secret, strlen(secret), hash)))
     err = urbac__diag_add(d, URBAC_EIO, NULL, 0, 0, NULL, "no random bytes for a key");
   urbac__utc_now(now, sizeof now);
-  urbac_api_key k = {id, key->name, key->user, key->scope, now, key->expires ? key->expires : "", "", salt, hash};
+  urbac_api_key k = {.id = id,
+                     .name = key->name,
+                     .user = key->user,
+                     .scope = key->scope,
+                     .created = now,
+                     .expires = key->expires ? key->expires : "",
+                     .revoked = "",
+                     .salt = salt,
+                     .hash = hash,
+                     .created_by = w->actor ? w->actor : ""};
   if (!err)
-    err = key_write(s, tenant, &row, &k, w, NULL, d);
+    err = key_write(store, tenant, &row, &k, w, NULL, d);
   if (!err) {
     size_t n = sizeof TOKEN_PREFIX + sizeof id + sizeof secret;
     if (!(*token = urbac__malloc(n)))
@@ -215,7 +238,7 @@ urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac
     else
       snprintf(*token, n, TOKEN_PREFIX "%s_%s", id, secret);
   }
-  err = end_write(s, err, d);
+  err = urbac__store_end_write(store, err, tenant, &row, d);
   if (err) {
     urbac__free(*token);
     *token = NULL;
@@ -224,47 +247,46 @@ urbac_err urbac_store_key_create(urbac_store *s, const char *tenant, const urbac
   return err;
 }
 
-urbac_err urbac_store_key_revoke(urbac_store *s, const char *tenant, const char *id, const urbac_write *w,
+urbac_err urbac_store_key_revoke(urbac_store *store, const char *tenant, const char *id, const urbac_write *w,
                                  urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
   json_t *j = NULL;
-  char now[32], *before = NULL;
-  urbac_err err = begin_write(s, tenant, &row, d);
+  char now[32];
+  const char *before = NULL;
+  urbac_err err = begin_write(store, tenant, &row, d);
   if (!err)
-    err = urbac__store_objects(s, tenant, true, &o, &n, d);
-  for (size_t i = 0; !err && !j && i < n; i++)
-    if (strcmp(o[i].id, id) == 0)
-      j = json_loads(o[i].body, 0, NULL);
+    err = urbac__store_objects(store, tenant, true, &o, &n, d);
   urbac_api_key k = {0};
+  for (size_t i = 0; !err && !j && i < n; i++)
+    if (strcmp(o[i].id, id) == 0 && (j = json_loads(o[i].body, 0, NULL)) != NULL)
+      before = o[i].body;
   if (!err && (!j || !key_parse(j, &k)))
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "tenant '%s' has no API key '%s'", tenant, id);
   if (!err && k.revoked[0] == '\0') {
-    before = key_json(&k, false);
     urbac__utc_now(now, sizeof now);
     k.revoked = now;
-    err = before ? key_write(s, tenant, &row, &k, w, before, d) : URBAC_ENOMEM;
+    err = key_write(store, tenant, &row, &k, w, before, d);
   }
-  free(before);
   json_decref(j);
   urbac__objects_free(o, n);
-  return end_write(s, err, d);
+  return urbac__store_end_write(store, err, tenant, &row, d);
 }
 
-urbac_err urbac_store_keys(urbac_store *s, const char *tenant, urbac_key_cb cb, void *ctx, urbac_diag *d)
+urbac_err urbac_store_keys(urbac_store *store, const char *tenant, urbac_key_cb cb, void *ctx, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
-  urbac_err err = urbac__store_need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, false, d);
+    err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
-  err = urbac__store_read(s, tenant, true, &row, &o, &n, d);
-  s->ops->rollback(s->db);
+  err = urbac__store_read(store, tenant, true, &row, &o, &n, d);
+  store->ops->rollback(store->db);
   for (size_t i = 0; !err && i < n; i++) {
     json_t *j = json_loads(o[i].body, 0, NULL);
     urbac_api_key k = {0};

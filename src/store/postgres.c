@@ -61,6 +61,10 @@ static const char *const steps[] = {
     " revision BIGINT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT NULL,"
     " object TEXT NOT NULL, before TEXT, after TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
     "CREATE INDEX audit_tenant ON audit (tenant, n);",
+    /* 2: the state digest and MAC of each record; the tenant's state digest and
+     * audit key id (NULL for what was written before) */
+    "ALTER TABLE tenants ADD COLUMN state_hash TEXT, ADD COLUMN audit_key TEXT;"
+    "ALTER TABLE audit ADD COLUMN state TEXT, ADD COLUMN mac TEXT;",
 };
 
 static bool accepts(const char *url)
@@ -340,13 +344,16 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
   PGresult *r = NULL;
   const char *params[] = {tenant};
   memset(row, 0, sizeof *row);
-  urbac_err err = run(p, "SELECT revision, audit_seq, audit_hash FROM tenants WHERE id = $1", 1, params, &r, d,
-                      "cannot read the tenant");
+  urbac_err err = run(p, "SELECT revision, audit_seq, audit_hash, coalesce(state_hash, ''),"
+                         " coalesce(audit_key, '') FROM tenants WHERE id = $1",
+                      1, params, &r, d, "cannot read the tenant");
   if (!err && PQntuples(r) == 1) {
     row->exists = true;
     row->revision = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     row->audit_seq = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
     snprintf(row->audit_hash, sizeof row->audit_hash, "%s", PQgetvalue(r, 0, 2));
+    snprintf(row->state_hash, sizeof row->state_hash, "%s", PQgetvalue(r, 0, 3));
+    snprintf(row->audit_key, sizeof row->audit_key, "%s", PQgetvalue(r, 0, 4));
   }
   PQclear(r);
   return err;
@@ -357,9 +364,12 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
   char rev[32], seq[32];
   snprintf(rev, sizeof rev, "%llu", (unsigned long long)row->revision);
   snprintf(seq, sizeof seq, "%llu", (unsigned long long)row->audit_seq);
-  const char *params[] = {tenant, rev, seq, row->audit_hash};
-  return run(p, "INSERT INTO tenants VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET revision = $2,"
-                " audit_seq = $3, audit_hash = $4", 4, params, NULL, d, "cannot write the tenant");
+  const char *params[] = {tenant, rev, seq, row->audit_hash, row->state_hash[0] ? row->state_hash : NULL,
+                          row->audit_key[0] ? row->audit_key : NULL};
+  return run(p, "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET revision = $2,"
+                " audit_seq = $3, audit_hash = $4, state_hash = $5, audit_key = $6", 6, params, NULL, d,
+             "cannot write the tenant");
 }
 
 static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n, urbac_diag *d)
@@ -462,7 +472,7 @@ static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object
 static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d)
 {
   char (*nums)[2][32] = urbac__malloc((n + 1) * sizeof *nums);
-  const char **params = urbac__malloc((BATCH * 12 + 1) * sizeof *params);
+  const char **params = urbac__malloc((BATCH * 14 + 1) * sizeof *params);
   urbac_err err = nums && params ? URBAC_OK : URBAC_ENOMEM;
   for (size_t at = 0; !err && at < n; at += BATCH) {
     size_t rows = n - at < BATCH ? n - at : BATCH;
@@ -471,12 +481,12 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
       snprintf(nums[at + i][0], 32, "%llu", (unsigned long long)x->seq);
       snprintf(nums[at + i][1], 32, "%llu", (unsigned long long)x->revision);
       const char *row[] = {tenant, nums[at + i][0], nums[at + i][1], x->at, x->actor, x->command, x->kind, x->object,
-                           x->before, x->after, x->prev_hash, x->hash};
-      memcpy(&params[i * 12], row, sizeof row);
+                           x->before, x->after, x->prev_hash, x->hash, x->state, x->mac};
+      memcpy(&params[i * 14], row, sizeof row);
     }
     char *sql = values_sql("INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before, after,"
-                           " prev_hash, hash) VALUES", "", rows, 12);
-    err = sql ? run(p, sql, (int)(rows * 12), params, NULL, d, "cannot write the audit log") : URBAC_ENOMEM;
+                           " prev_hash, hash, state, mac) VALUES", "", rows, 14);
+    err = sql ? run(p, sql, (int)(rows * 14), params, NULL, d, "cannot write the audit log") : URBAC_ENOMEM;
     urbac__free(sql);
   }
   urbac__free(nums);
@@ -493,13 +503,14 @@ static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, v
 {
   PGresult *r = NULL;
   const char *params[] = {tenant};
-  urbac_err err = run(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash"
-                         " FROM audit WHERE tenant = $1 ORDER BY n", 1, params, &r, d, "cannot read the audit log");
+  urbac_err err = run(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
+                         " hash, state, mac FROM audit WHERE tenant = $1 ORDER BY n", 1, params, &r, d,
+                      "cannot read the audit log");
   for (int i = 0; !err && i < PQntuples(r); i++) {
     urbac_audit_record a = {strtoull(PQgetvalue(r, i, 0), NULL, 10), strtoull(PQgetvalue(r, i, 1), NULL, 10),
                             PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
                             PQgetvalue(r, i, 6), value_or_null(r, i, 7), value_or_null(r, i, 8), PQgetvalue(r, i, 9),
-                            PQgetvalue(r, i, 10)};
+                            PQgetvalue(r, i, 10), value_or_null(r, i, 11), value_or_null(r, i, 12)};
     if (cb(ctx, &a))
       break;
   }
@@ -566,5 +577,6 @@ const urbac__store_ops urbac__postgres_ops = {
     "postgres",     accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
     db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
     db_objects,     db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
-    db_audit_each,  db_wait,       db_notify,   db_health,
+    db_audit_each,  db_wait,       db_notify,     NULL, /* damaged pages surface as errors of the reads */
+    db_health,
 };

@@ -43,6 +43,10 @@ static const char *const steps[] = {
     " revision INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, command TEXT NOT NULL, kind TEXT NOT NULL,"
     " object TEXT NOT NULL, before TEXT, after TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
     " PRIMARY KEY (tenant, seq));",
+    /* 2: the state digest and MAC of each record; the tenant's state digest and
+     * audit key id (NULL for what was written before) */
+    "ALTER TABLE tenants ADD COLUMN state_hash TEXT; ALTER TABLE tenants ADD COLUMN audit_key TEXT;"
+    "ALTER TABLE audit ADD COLUMN state TEXT; ALTER TABLE audit ADD COLUMN mac TEXT;",
 };
 
 static urbac_err fail(db *b, urbac_diag *d, const char *what)
@@ -253,13 +257,29 @@ static const char *col(sqlite3_stmt *st, int i)
   return t ? (const char *)t : NULL;
 }
 
+static void bind_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+  if (s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* The end of a step loop: SQLITE_DONE, or the error that stopped it (a damaged page, say). */
+static urbac_err done(void *p, int rc, urbac_diag *d, const char *what)
+{
+  return rc == SQLITE_DONE ? URBAC_OK : fail(p, d, what);
+}
+
 static urbac_err db_tenants(void *p, urbac__strs *out, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
   urbac_err err = prep(p, "SELECT id FROM tenants ORDER BY id", &st, d);
-  int rc;
+  int rc = SQLITE_DONE;
   while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
     err = urbac__strs_add(out, col(st, 0), strlen(col(st, 0)));
+  if (!err)
+    err = done(p, rc, d, "cannot list the tenants");
   sqlite3_finalize(st);
   return err;
 }
@@ -268,7 +288,8 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
 {
   sqlite3_stmt *st = NULL;
   memset(row, 0, sizeof *row);
-  urbac_err err = prep(p, "SELECT revision, audit_seq, audit_hash FROM tenants WHERE id = ?", &st, d);
+  urbac_err err =
+      prep(p, "SELECT revision, audit_seq, audit_hash, state_hash, audit_key FROM tenants WHERE id = ?", &st, d);
   if (!err) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -277,6 +298,8 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
       row->revision = (uint64_t)sqlite3_column_int64(st, 0);
       row->audit_seq = (uint64_t)sqlite3_column_int64(st, 1);
       snprintf(row->audit_hash, sizeof row->audit_hash, "%s", col(st, 2) ? col(st, 2) : "");
+      snprintf(row->state_hash, sizeof row->state_hash, "%s", col(st, 3) ? col(st, 3) : "");
+      snprintf(row->audit_key, sizeof row->audit_key, "%s", col(st, 4) ? col(st, 4) : "");
     } else if (rc != SQLITE_DONE) {
       err = fail(p, d, "cannot read the tenant");
     }
@@ -288,13 +311,17 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
 static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_row *row, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "INSERT INTO tenants VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"
-                          " revision = ?2, audit_seq = ?3, audit_hash = ?4", &st, d);
+  urbac_err err = prep(p, "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET revision = ?2,"
+                          " audit_seq = ?3, audit_hash = ?4, state_hash = ?5, audit_key = ?6",
+                       &st, d);
   if (!err) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)row->revision);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)row->audit_seq);
     sqlite3_bind_text(st, 4, row->audit_hash, -1, SQLITE_STATIC);
+    bind_or_null(st, 5, row->state_hash[0] ? row->state_hash : NULL);
+    bind_or_null(st, 6, row->audit_key[0] ? row->audit_key : NULL);
     if (sqlite3_step(st) != SQLITE_DONE)
       err = fail(p, d, "cannot write the tenant");
   }
@@ -314,9 +341,10 @@ static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__objec
                                : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
                                  " ORDER BY position, kind, id",
                        &st, d);
+  int rc = SQLITE_DONE;
   if (!err)
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-  while (!err && sqlite3_step(st) == SQLITE_ROW) {
+  while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *kind = col(st, 0), *known = urbac__object_kind(kind);
     if (!known || !col(st, 1) || !col(st, 2)) {
       err = urbac__diag_add(d, URBAC_ESTORE, ((db *)p)->path, 0, 0, NULL, "tenant '%s': a stored object of unknown kind '%s' or without id or body",
@@ -336,6 +364,8 @@ static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__objec
     if (!o->id || !o->body)
       err = URBAC_ENOMEM;
   }
+  if (!err)
+    err = done(p, rc, d, "cannot read the tenant's objects");
   sqlite3_finalize(st);
   if (err) {
     urbac__objects_free(*out, *n);
@@ -398,24 +428,19 @@ static urbac_err db_object_delete(void *p, const char *tenant, const char *kind,
   return err;
 }
 
-static void bind_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-  if (s)
-    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(st, i);
-}
-
 static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, d);
+  urbac_err err = prep(p, "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before,"
+                          " after, prev_hash, hash, state, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       &st, d);
   for (size_t k = 0; !err && k < n; k++) {
-    const char *text[] = {r[k].at, r[k].actor, r[k].command, r[k].kind, r[k].object, r[k].before, r[k].after, r[k].prev_hash, r[k].hash};
+    const char *text[] = {r[k].at,     r[k].actor,     r[k].command, r[k].kind,  r[k].object, r[k].before,
+                          r[k].after, r[k].prev_hash, r[k].hash,    r[k].state, r[k].mac};
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)r[k].seq);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)r[k].revision);
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 11; i++)
       bind_or_null(st, i + 4, text[i]);
     if (sqlite3_step(st) != SQLITE_DONE)
       err = fail(p, d, "cannot write the audit log");
@@ -428,18 +453,23 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
 static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash"
-                          " FROM audit WHERE tenant = ? ORDER BY rowid", &st, d);
+  urbac_err err = prep(p, "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
+                          " hash, state, mac FROM audit WHERE tenant = ? ORDER BY rowid", &st, d);
+  int rc = SQLITE_DONE;
   if (!err)
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-  while (!err && sqlite3_step(st) == SQLITE_ROW) {
+  while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     urbac_audit_record r = {(uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1), col(st, 2) ? col(st, 2) : "",
                             col(st, 3) ? col(st, 3) : "", col(st, 4) ? col(st, 4) : "", col(st, 5) ? col(st, 5) : "",
                             col(st, 6) ? col(st, 6) : "", col(st, 7), col(st, 8), col(st, 9) ? col(st, 9) : "",
-                            col(st, 10) ? col(st, 10) : ""};
-    if (cb(ctx, &r))
+                            col(st, 10) ? col(st, 10) : "", col(st, 11), col(st, 12)};
+    if (cb(ctx, &r)) {
+      rc = SQLITE_DONE;
       break;
+    }
   }
+  if (!err)
+    err = done(p, rc, d, "cannot read the audit log");
   sqlite3_finalize(st);
   return err;
 }
@@ -459,6 +489,29 @@ static urbac_err db_notify(void *p, const char *tenant, urbac_diag *d)
   return URBAC_OK;
 }
 
+/* The file's own pages: PRAGMA integrity_check, its first problems named. */
+static urbac_err db_integrity(void *p, urbac_diag *d)
+{
+  db *b = p;
+  sqlite3_stmt *st = NULL;
+  urbac__buf msg = {0};
+  int rc, lines = 0;
+  urbac_err err = prep(b, "PRAGMA integrity_check(5)", &st, d);
+  while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    if (!col(st, 0) || strcmp(col(st, 0), "ok") != 0)
+      for (const char *at = col(st, 0) ? col(st, 0) : "?"; *at; at += strcspn(at, "\n"), at += !!*at)
+        if (strncmp(at, "***", 3) != 0) /* "*** in database main ***": a heading */
+          urbac__buf_printf(&msg, "%s%.*s", lines++ ? "; " : "", (int)strcspn(at, "\n"), at);
+  if (!err && rc != SQLITE_DONE)
+    urbac__buf_printf(&msg, "%s%s", lines++ ? "; " : "", sqlite3_errmsg(b->h));
+  sqlite3_finalize(st);
+  if (!err && lines)
+    err = urbac__diag_add(d, URBAC_ESTORE, b->path, 0, 0, NULL,
+                          "the store file is damaged (integrity_check): %s", msg.s ? msg.s : "out of memory");
+  urbac__buf_free(&msg);
+  return err;
+}
+
 static void db_health(const void *p, urbac_store_health *h)
 {
   (void)p;
@@ -469,5 +522,5 @@ const urbac__store_ops urbac__sqlite_ops = {
     "sqlite",       accepts,       db_open,    db_close,         db_schema,        db_setup,     db_migrate_step,
     db_begin,       db_commit,     db_rollback, db_tenants,      db_tenant_get,    db_tenant_put,
     db_objects,     db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
-    db_audit_each,  db_wait,       db_notify,   db_health,
+    db_audit_each,  db_wait,       db_notify,     db_integrity,  db_health,
 };

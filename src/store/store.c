@@ -5,21 +5,18 @@
  * A write is one transaction: the tenant row is read (and, for SQLite, the
  * database locked: BEGIN IMMEDIATE) first, so the revision check and the write
  * cannot interleave with another writer; then every object change, one audit
- * record per change, and the new revision and chain head. Audit record n's hash
- * is SHA-256 over record n-1's hash and every field of record n, each field
- * length-prefixed, so editing, deleting, inserting or reordering a record breaks
- * the chain at that record; the tenant row keeps the head, so cutting records off
- * the end shows too (docs/operations.md says what the chain does not prove).
+ * record per change, chained by store/audit.c (which also checks the chain),
+ * and the new revision, chain head and state digest; once committed, the head
+ * goes to the witness.
  *
- * Depends on: util, model, io/objects.c, store backends, OpenSSL (SHA-256).
+ * Depends on: util, model, io/objects.c, store backends, store/audit.c.
  */
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "store/store.h"
+#include "store/audit.h"
 
 static const urbac__store_ops *const backends[] = {&urbac__postgres_ops, &urbac__sqlite_ops};
 
@@ -59,7 +56,7 @@ static bool password_span(const char *url, size_t *at, size_t *len)
   return false;
 }
 
-void urbac_store_url_shown(const char *url, char *buf, size_t size)
+void urbac_store_url_redacted(const char *url, char *buf, size_t size)
 {
   size_t at = 0, len = 0;
   if (!size)
@@ -117,28 +114,28 @@ void urbac__redact(char *msg, size_t size, const char *url)
 
 urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store **out, urbac_diag *d)
 {
-  urbac_store *s;
+  urbac_store *store;
   int version = 0;
   char shown[1024];
   *out = NULL;
   if (!url || !*url)
     return urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, NULL,
                            "no store given: a SQLite file path, sqlite:///PATH or postgresql://...");
-  urbac_store_url_shown(url, shown, sizeof shown);
+  urbac_store_url_redacted(url, shown, sizeof shown);
   if (mode != URBAC_STORE_READ && mode != URBAC_STORE_WRITE && mode != URBAC_STORE_CREATE)
     return urbac__diag_add(d, URBAC_EINVAL, shown, 0, 0, NULL, "unknown store open mode %d", (int)mode);
-  if (!(s = urbac__calloc(1, sizeof *s)))
+  if (!(store = urbac__calloc(1, sizeof *store)))
     return URBAC_ENOMEM;
-  for (size_t i = 0; i < sizeof backends / sizeof backends[0] && !s->ops; i++)
+  for (size_t i = 0; i < sizeof backends / sizeof backends[0] && !store->ops; i++)
     if (backends[i]->accepts(url))
-      s->ops = backends[i];
-  urbac_err err = s->ops ? s->ops->open(url, mode, &s->db, d)
+      store->ops = backends[i];
+  urbac_err err = store->ops ? store->ops->open(url, mode, &store->db, d)
                          : urbac__diag_add(d, URBAC_EINVAL, shown, 0, 0, NULL,
                                            "not a store URL this urbac knows: a SQLite file path, "
                                            "sqlite:///ABSOLUTE/PATH, sqlite:RELATIVE/PATH, a file: URI, "
                                            "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
   if (!err)
-    err = s->ops->schema(s->db, &version, d);
+    err = store->ops->schema(store->db, &version, d);
   if (!err && version < 0)
     err = urbac__diag_add(d, URBAC_ESCHEMA, shown, 0, 0, NULL,
                           "not a urbac store: the database holds other tables");
@@ -147,35 +144,36 @@ urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store *
                           "the store's schema is version %d, newer than this urbac knows (%d): upgrade urbac",
                           version, URBAC__SCHEMA_VERSION);
   if (!err)
-    err = s->ops->setup(s->db, d);
+    err = store->ops->setup(store->db, d);
   if (err) {
-    urbac_store_close(s);
+    urbac_store_close(store);
     return err;
   }
-  *out = s;
+  *out = store;
   return URBAC_OK;
 }
 
-void urbac_store_health_get(const urbac_store *s, urbac_store_health *h) { s->ops->health(s->db, h); }
+void urbac_store_health_get(const urbac_store *store, urbac_store_health *h) { store->ops->health(store->db, h); }
 
-void urbac_store_close(urbac_store *s)
+void urbac_store_close(urbac_store *store)
 {
-  if (!s)
+  if (!store)
     return;
-  if (s->db)
-    s->ops->close(s->db);
-  urbac__strs_free(&s->tenants);
-  urbac__free((void *)s->tenant_ids);
-  urbac__free(s);
+  if (store->db)
+    store->ops->close(store->db);
+  urbac__strs_free(&store->tenants);
+  urbac__free((void *)store->tenant_ids);
+  urbac__audit_forget(store);
+  urbac__free(store);
 }
 
-urbac_err urbac_store_migrate(urbac_store *s, int *from, int *to, urbac_diag *d)
+urbac_err urbac_store_migrate(urbac_store *store, int *from, int *to, urbac_diag *d)
 {
   int version = 0;
-  urbac_err err = s->ops->schema(s->db, &version, d);
+  urbac_err err = store->ops->schema(store->db, &version, d);
   *from = *to = version;
   for (int v = version + 1; !err && v <= URBAC__SCHEMA_VERSION; v++) {
-    err = s->ops->migrate_step(s->db, v, d);
+    err = store->ops->migrate_step(store->db, v, d);
     if (!err)
       *to = v;
   }
@@ -183,57 +181,67 @@ urbac_err urbac_store_migrate(urbac_store *s, int *from, int *to, urbac_diag *d)
 }
 
 /* Every read and write below needs a schema in place. */
-urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d)
+urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d)
 {
   int version = 0;
-  urbac_err err = s->ops->schema(s->db, &version, d);
+  urbac_err err = store->ops->schema(store->db, &version, d);
   if (!err && version == 0)
     err = urbac__diag_add(d, URBAC_ESCHEMA, NULL, 0, 0, NULL, "the store is empty: run 'urbac init' first");
+  if (!err && version < URBAC__SCHEMA_VERSION)
+    err = urbac__diag_add(d, URBAC_ESCHEMA, NULL, 0, 0, NULL,
+                          "the store's schema is version %d, older than this urbac's (%d):"
+                          " run 'urbac migrate'",
+                          version, URBAC__SCHEMA_VERSION);
   return err;
 }
 
-urbac_err urbac__store_objects(urbac_store *s, const char *tenant, bool keys, urbac__object **o, size_t *n,
+urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o, size_t *n,
                               urbac_diag *d)
 {
-  return s->ops->objects(s->db, tenant, keys, o, n, d);
+  return store->ops->objects(store->db, tenant, keys, o, n, d);
 }
 
-urbac_err urbac_store_tenants(urbac_store *s, const char *const **ids, size_t *n)
+urbac_err urbac_store_tenants(urbac_store *store, const char *const **ids, size_t *n, urbac_diag *d)
 {
-  urbac__strs_free(&s->tenants);
-  urbac__free((void *)s->tenant_ids);
-  s->tenant_ids = NULL;
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  urbac__strs_free(&store->tenants);
+  urbac__free((void *)store->tenant_ids);
+  store->tenant_ids = NULL;
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->tenants(s->db, &s->tenants, NULL);
-  if (!err && !(s->tenant_ids = urbac__calloc(s->tenants.n + 1, sizeof *s->tenant_ids)))
-    err = URBAC_ENOMEM;
-  for (size_t i = 0; !err && i < s->tenants.n; i++)
-    s->tenant_ids[i] = s->tenants.v[i];
-  *ids = s->tenant_ids;
-  *n = err ? 0 : s->tenants.n;
+    err = store->ops->tenants(store->db, &store->tenants, d);
+  if (!err && !(store->tenant_ids = urbac__calloc(store->tenants.n + 1, sizeof *store->tenant_ids)))
+    err = urbac__diag_code(d, URBAC_ENOMEM, "listing the tenants");
+  for (size_t i = 0; !err && i < store->tenants.n; i++)
+    store->tenant_ids[i] = store->tenants.v[i];
+  *ids = store->tenant_ids;
+  *n = err ? 0 : store->tenants.n;
   return err;
 }
 
-urbac_err urbac_store_revision(urbac_store *s, const char *tenant, uint64_t *revision)
+urbac_err urbac_store_revision(urbac_store *store, const char *tenant, uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row;
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->tenant_get(s->db, tenant, &row, NULL);
+    err = store->ops->tenant_get(store->db, tenant, &row, d);
   if (!err && !row.exists)
-    err = URBAC_ENOTFOUND;
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   *revision = err ? 0 : row.revision;
   return err;
 }
 
-urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, int timeout_ms, uint64_t *revision)
+urbac_err urbac_store_watch(urbac_store *store, const char *tenant, uint64_t after, int timeout_ms,
+                            uint64_t *revision, urbac_diag *d)
 {
   struct timespec start, now;
+  size_t had = urbac_diag_count(d);
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
-    urbac_err err = urbac_store_revision(s, tenant, revision);
+    /* only the last attempt's error is news */
+    urbac__diag_truncate(d, had);
+    urbac_err err = urbac_store_revision(store, tenant, revision, d);
     if (err == URBAC_ENOTFOUND) {
+      urbac__diag_truncate(d, had);
       *revision = 0;
       err = URBAC_OK;
     }
@@ -246,13 +254,13 @@ urbac_err urbac_store_watch(urbac_store *s, const char *tenant, uint64_t after, 
       return err;
     }
     /* the backend sleeps (till the next reconnection attempt, at most) when the store is down */
-    urbac_err werr = s->ops->wait(s->db, (int)(timeout_ms - waited));
+    urbac_err werr = store->ops->wait(store->db, (int)(timeout_ms - waited));
     if (werr && werr != URBAC_EUNAVAILABLE)
-      return werr;
+      return urbac__diag_code_since(d, had, werr, "waiting for a change");
   }
 }
 
-urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out, uint64_t *revision,
+urbac_err urbac_store_load(urbac_store *store, const char *tenant, urbac_model **out, uint64_t *revision,
                            urbac_diag *d)
 {
   urbac__tenant_row row;
@@ -260,16 +268,16 @@ urbac_err urbac_store_load(urbac_store *s, const char *tenant, urbac_model **out
   size_t n = 0;
   char name[512];
   *out = NULL;
-  urbac_err err = urbac__store_need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, false, d);
+    err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
-  err = urbac__store_read(s, tenant, false, &row, &o, &n, d);
+  err = urbac__store_read(store, tenant, false, &row, &o, &n, d);
   if (!err)
-    err = s->ops->commit(s->db, d);
+    err = store->ops->commit(store->db, d);
   else
-    s->ops->rollback(s->db);
+    store->ops->rollback(store->db);
   snprintf(name, sizeof name, "store:%s", tenant);
   if (!err)
     err = urbac__model_from_objects(tenant, o, n, name, out, d);
@@ -360,13 +368,13 @@ static urbac_err diff(urbac_plan *p)
 }
 
 /* Reads the tenant and computes the plan, inside the caller's transaction. */
-static urbac_err plan_in_tx(urbac_store *s, const urbac_model *want, urbac_plan *p, urbac__tenant_row *row,
+static urbac_err plan_in_tx(urbac_store *store, const urbac_model *want, urbac_plan *p, urbac__tenant_row *row,
                             urbac_diag *d)
 {
   const char *tenant = urbac_model_tenant(want);
-  urbac_err err = s->ops->tenant_get(s->db, tenant, row, d);
+  urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
   if (!err && row->exists)
-    err = urbac__store_objects(s, tenant, false, &p->have, &p->nhave, d);
+    err = urbac__store_objects(store, tenant, false, &p->have, &p->nhave, d);
   if (!err)
     err = urbac__model_objects(want, &p->want, &p->nwant);
   if (!err)
@@ -375,20 +383,20 @@ static urbac_err plan_in_tx(urbac_store *s, const urbac_model *want, urbac_plan 
   return err;
 }
 
-urbac_err urbac_store_plan(urbac_store *s, const urbac_model *want, urbac_plan **out, urbac_diag *d)
+urbac_err urbac_store_plan(urbac_store *store, const urbac_model *want, urbac_plan **out, urbac_diag *d)
 {
   urbac__tenant_row row;
   urbac_plan *p = urbac__calloc(1, sizeof *p);
-  urbac_err err = p ? urbac__store_need_schema(s, d) : URBAC_ENOMEM;
+  urbac_err err = p ? urbac__store_need_schema(store, d) : URBAC_ENOMEM;
   *out = NULL;
   if (!err)
-    err = s->ops->begin(s->db, false, d);
+    err = store->ops->begin(store->db, false, d);
   if (!err) {
-    err = plan_in_tx(s, want, p, &row, d);
+    err = plan_in_tx(store, want, p, &row, d);
     if (!err)
-      err = s->ops->commit(s->db, d);
+      err = store->ops->commit(store->db, d);
     else
-      s->ops->rollback(s->db);
+      store->ops->rollback(store->db);
   }
   if (err) {
     urbac_plan_free(p);
@@ -397,40 +405,6 @@ urbac_err urbac_store_plan(urbac_store *s, const urbac_model *want, urbac_plan *
   *out = p;
   return URBAC_OK;
 }
-
-/* ---------------------------------------------------------------- audit chain */
-
-static void hash_field(EVP_MD_CTX *ctx, const char *s)
-{
-  uint64_t len = s ? strlen(s) : UINT64_MAX; /* NULL and "" hash differently */
-  EVP_DigestUpdate(ctx, &len, sizeof len);
-  if (s)
-    EVP_DigestUpdate(ctx, s, strlen(s));
-}
-
-/* The record's hash over the previous hash and each field, in hex. */
-static urbac_err record_hash(const urbac_audit_record *r, char out[URBAC__HASH_HEX])
-{
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  char num[64];
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-    EVP_MD_CTX_free(ctx);
-    return URBAC_ENOMEM;
-  }
-  snprintf(num, sizeof num, "%llu/%llu", (unsigned long long)r->seq, (unsigned long long)r->revision);
-  const char *fields[] = {r->prev_hash, num, r->at, r->actor, r->command, r->kind, r->object, r->before, r->after};
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-    hash_field(ctx, fields[i]);
-  int ok = EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  for (unsigned i = 0; ok && i < len && i < 32; i++)
-    snprintf(out + 2 * i, 3, "%02x", md[i]);
-  return ok ? URBAC_OK : URBAC_ENOMEM;
-}
-
-static const char zero_hash[URBAC__HASH_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /* ---------------------------------------------------------------- apply */
 
@@ -444,124 +418,145 @@ void urbac__utc_now(char *buf, size_t size)
 
 /* Puts unchanged objects that moved in their new place (display order only: no
  * audit record), so a dump lists objects as the file applied last did. */
-static urbac_err write_moves(urbac_store *s, const char *tenant, const urbac_plan *p, urbac_diag *d)
+static urbac_err write_moves(urbac_store *store, const char *tenant, const urbac_plan *p, urbac_diag *d)
 {
   urbac_err err = URBAC_OK;
   for (size_t i = 0; i < p->nmoved && !err; i++)
-    err = s->ops->object_put(s->db, tenant, &p->want[p->moved[i]], p->want[p->moved[i]].position, d);
+    err = store->ops->object_put(store->db, tenant, &p->want[p->moved[i]], p->want[p->moved[i]].position, d);
   return err;
 }
 
 /* Writes every change, in bulk, and one audit record per change, chained;
- * advances the row's chain head. */
-static urbac_err write_changes(urbac_store *s, const char *tenant, const urbac_plan *p, const urbac_write *w,
+ * advances the row's chain head and state digest. */
+static urbac_err write_changes(urbac_store *store, const char *tenant, const urbac_plan *p, const urbac_write *w,
                                urbac__tenant_row *row, urbac_diag *d)
 {
   char at[32];
   const urbac__object **puts = urbac__malloc((p->n + 1) * sizeof *puts);
   urbac_audit_record *recs = urbac__malloc((p->n + 1) * sizeof *recs);
-  char (*hashes)[URBAC__HASH_HEX] = urbac__malloc((p->n + 1) * sizeof *hashes);
+  urbac__audit_sums *sums = urbac__malloc((p->n + 1) * sizeof *sums);
   size_t nputs = 0;
-  urbac_err err = puts && recs && hashes ? URBAC_OK : URBAC_ENOMEM;
+  urbac_err err = puts && recs && sums ? URBAC_OK : URBAC_ENOMEM;
   urbac__utc_now(at, sizeof at);
+  if (!err)
+    err = urbac__audit_writer_key(store, tenant, row, d);
+  if (!err && !row->state_hash[0]) /* a tenant written before schema 2 (or a new one): counted once */
+    err = urbac__audit_state_of_rows(store, tenant, row->state_hash, d);
   for (size_t i = 0; i < p->n && !err; i++) {
     const urbac_change *c = &p->changes[i];
     if (c->op == URBAC_DELETE)
-      err = s->ops->object_delete(s->db, tenant, c->kind, c->id, d);
+      err = store->ops->object_delete(store->db, tenant, c->kind, c->id, d);
     else
       puts[nputs++] = &p->want[p->want_of[i]];
-    recs[i] = (urbac_audit_record){row->audit_seq + 1 + i, row->revision + 1, at, w->actor ? w->actor : "unknown",
+    recs[i] = (urbac_audit_record){row->audit_seq + 1, row->revision + 1, at, w->actor ? w->actor : "unknown",
                                    w->command ? w->command : "", c->kind, c->id, c->before, c->after,
-                                   i ? hashes[i - 1] : row->audit_seq ? row->audit_hash : zero_hash, hashes[i]};
+                                   NULL, NULL, NULL, NULL};
     if (!err)
-      err = record_hash(&recs[i], hashes[i]);
+      err = urbac__audit_chain(store, row, &recs[i], &sums[i]);
   }
   if (!err && nputs)
-    err = s->ops->objects_put(s->db, tenant, puts, nputs, d);
+    err = store->ops->objects_put(store->db, tenant, puts, nputs, d);
   if (!err && p->n)
-    err = s->ops->audit_put_many(s->db, tenant, recs, p->n, d);
-  if (!err && p->n) {
-    row->audit_seq += p->n;
-    memcpy(row->audit_hash, hashes[p->n - 1], URBAC__HASH_HEX);
-  }
+    err = store->ops->audit_put_many(store->db, tenant, recs, p->n, d);
   urbac__free(puts);
   urbac__free(recs);
-  urbac__free(hashes);
+  urbac__free(sums);
   return err;
 }
 
-urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
+urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
                                    const char *kind, const char *id, const char *before, const char *after,
                                    urbac_diag *d)
 {
-  char at[32], hash[URBAC__HASH_HEX];
+  char at[32];
+  urbac__audit_sums sums;
   urbac__utc_now(at, sizeof at);
   urbac_audit_record r = {row->audit_seq + 1, row->revision, at, w->actor ? w->actor : "unknown",
-                          w->command ? w->command : "", kind, id, before, after,
-                          row->audit_seq ? row->audit_hash : zero_hash, hash};
-  urbac_err err = record_hash(&r, hash);
+                          w->command ? w->command : "", kind, id, before, after, NULL, NULL, NULL, NULL};
+  urbac_err err = urbac__audit_writer_key(store, tenant, row, d);
+  if (!err && !row->state_hash[0])
+    err = urbac__audit_state_of_rows(store, tenant, row->state_hash, d);
   if (!err)
-    err = s->ops->audit_put_many(s->db, tenant, &r, 1, d);
-  if (err)
-    return err;
-  row->audit_seq++;
-  memcpy(row->audit_hash, hash, URBAC__HASH_HEX);
-  return s->ops->tenant_put(s->db, tenant, row, d);
+    err = urbac__audit_chain(store, row, &r, &sums);
+  if (!err)
+    err = store->ops->audit_put_many(store->db, tenant, &r, 1, d);
+  if (!err)
+    err = store->ops->tenant_put(store->db, tenant, row, d);
+  return err;
 }
 
 /* Plans and writes `want`, inside a write transaction the caller began. */
-static urbac_err apply_locked(urbac_store *s, const urbac_model *want, const urbac_write *w, urbac__tenant_row *row,
+static urbac_err apply_locked(urbac_store *store, const urbac_model *want, const urbac_write *w, urbac__tenant_row *row,
                               urbac_diag *d)
 {
   const char *tenant = urbac_model_tenant(want);
   urbac_plan *p = urbac__calloc(1, sizeof *p);
-  urbac_err err = p ? plan_in_tx(s, want, p, row, d) : URBAC_ENOMEM;
+  urbac_err err = p ? plan_in_tx(store, want, p, row, d) : URBAC_ENOMEM;
   if (!err && w->if_revision && p->revision != w->revision)
     err = urbac__diag_add(d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
                           "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it again",
                           tenant, (unsigned long long)p->revision, (unsigned long long)w->revision);
+  if (!err && p->n && store->check) /* the caller's last word on what the tenant would become */
+    err = store->check(store->check_ctx, want, d);
   if (!err && p->n) {
     if (!row->exists) {
       /* a new tenant: its row first, which the objects and records refer to */
-      *row = (urbac__tenant_row){true, 0, 0, ""};
-      err = s->ops->tenant_put(s->db, tenant, row, d);
+      *row = (urbac__tenant_row){.exists = true};
+      err = store->ops->tenant_put(store->db, tenant, row, d);
     }
     if (!err)
-      err = write_changes(s, tenant, p, w, row, d);
+      err = write_changes(store, tenant, p, w, row, d);
     row->revision++;
     if (!err)
-      err = s->ops->tenant_put(s->db, tenant, row, d);
+      err = store->ops->tenant_put(store->db, tenant, row, d);
     if (!err)
-      err = write_moves(s, tenant, p, d);
+      err = write_moves(store, tenant, p, d);
     if (!err)
-      err = s->ops->notify(s->db, tenant, d);
+      err = store->ops->notify(store->db, tenant, d);
   }
   urbac_plan_free(p);
   return err;
 }
 
-/* Commits after `err` is OK, rolls back otherwise; gives the revision. */
-static urbac_err finish(urbac_store *s, urbac_err err, const urbac__tenant_row *row, uint64_t *revision, urbac_diag *d)
+void urbac_store_check_writes(urbac_store *store, urbac_write_check check, void *ctx)
 {
-  if (!err)
-    err = s->ops->commit(s->db, d);
-  else
-    s->ops->rollback(s->db);
+  store->check = check;
+  store->check_ctx = ctx;
+}
+
+urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *tenant,
+                                 const urbac__tenant_row *row, urbac_diag *d)
+{
+  if (err) {
+    store->ops->rollback(store->db);
+    return err;
+  }
+  err = store->ops->commit(store->db, d);
+  if (!err) /* a head is witnessed once it is committed */
+    err = urbac__audit_witness(store, tenant, row, d);
+  return err;
+}
+
+/* Commits after `err` is OK, rolls back otherwise; gives the revision. */
+static urbac_err finish(urbac_store *store, urbac_err err, const char *tenant, const urbac__tenant_row *row,
+                        uint64_t *revision, urbac_diag *d)
+{
+  err = urbac__store_end_write(store, err, tenant, row, d);
   if (revision)
     *revision = err ? 0 : row->exists ? row->revision : 0;
   return err;
 }
 
-urbac_err urbac_store_apply(urbac_store *s, const urbac_model *want, const urbac_write *w, uint64_t *revision,
+urbac_err urbac_store_apply(urbac_store *store, const urbac_model *want, const urbac_write *w, uint64_t *revision,
                             urbac_diag *d)
 {
   urbac__tenant_row row = {0};
-  urbac_err err = urbac__store_need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, true, d);
+    err = store->ops->begin(store->db, true, d);
   if (err)
     return err;
-  return finish(s, apply_locked(s, want, w, &row, d), &row, revision, d);
+  return finish(store, apply_locked(store, want, w, &row, d), urbac_model_tenant(want), &row, revision, d);
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -570,6 +565,7 @@ typedef struct filter_ctx {
   const urbac_audit_filter *f;
   urbac_audit_cb cb;
   void *ctx;
+  bool failed; /* out of memory */
 } filter_ctx;
 
 static int filtered(void *ctx, const urbac_audit_record *r)
@@ -579,140 +575,92 @@ static int filtered(void *ctx, const urbac_audit_record *r)
   if (f && ((f->object && strcmp(f->object, r->object) != 0) || (f->actor && strcmp(f->actor, r->actor) != 0) ||
             (f->since && strcmp(r->at, f->since) < 0)))
     return 0;
-  return c->cb(c->ctx, r);
+  if (strcmp(r->kind, URBAC__KIND_API_KEY) != 0)
+    return c->cb(c->ctx, r);
+  /* an API key's record holds its salt and hash (so the check can replay it): never shown */
+  urbac_audit_record shown = *r;
+  char *before = r->before ? urbac__key_redact(r->before) : NULL;
+  char *after = r->after ? urbac__key_redact(r->after) : NULL;
+  shown.before = before;
+  shown.after = after;
+  int stop = (r->before && !before) || (r->after && !after) ? (c->failed = true) : c->cb(c->ctx, &shown);
+  free(before);
+  free(after);
+  return stop;
 }
 
-urbac_err urbac_store_audit(urbac_store *s, const char *tenant, const urbac_audit_filter *f, urbac_audit_cb cb,
-                            void *ctx)
+urbac_err urbac_store_audit(urbac_store *store, const char *tenant, const urbac_audit_filter *f,
+                            urbac_audit_cb cb, void *ctx, urbac_diag *d)
 {
-  filter_ctx c = {f, cb, ctx};
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  filter_ctx c = {f, cb, ctx, false};
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, false, NULL);
+    err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
-  err = s->ops->audit_each(s->db, tenant, filtered, &c, NULL);
+  err = store->ops->audit_each(store->db, tenant, filtered, &c, d);
+  if (!err && c.failed)
+    err = urbac__diag_code(d, URBAC_ENOMEM, "reading the audit log");
   if (!err)
-    err = s->ops->commit(s->db, NULL);
+    err = store->ops->commit(store->db, d);
   else
-    s->ops->rollback(s->db);
+    store->ops->rollback(store->db);
   return err;
-}
-
-typedef struct verify_ctx {
-  uint64_t count, bad;
-  char prev[URBAC__HASH_HEX];
-  char *why;
-  size_t why_size;
-  bool broken;
-} verify_ctx;
-
-static int verify_one(void *ctx, const urbac_audit_record *r)
-{
-  verify_ctx *v = ctx;
-  char hash[URBAC__HASH_HEX];
-  const char *problem = NULL;
-  if (r->seq != v->count + 1)
-    problem = "its sequence number is not the next one: records were deleted, inserted or reordered";
-  else if (strcmp(r->prev_hash, v->prev) != 0)
-    problem = "its link to the record before does not match (a record was deleted, inserted or reordered)";
-  else if (record_hash(r, hash) || strcmp(hash, r->hash) != 0)
-    problem = "its contents do not match its hash (the record was edited)";
-  if (problem) {
-    v->broken = true;
-    v->bad = r->seq;
-    if (v->why)
-      snprintf(v->why, v->why_size, "audit record %llu (revision %llu, %s %s): %s", (unsigned long long)r->seq,
-               (unsigned long long)r->revision, r->kind, r->object, problem);
-    return 1;
-  }
-  v->count++;
-  memcpy(v->prev, r->hash, sizeof v->prev);
-  v->prev[URBAC__HASH_HEX - 1] = '\0';
-  return 0;
-}
-
-urbac_err urbac_store_audit_verify(urbac_store *s, const char *tenant, uint64_t *count, uint64_t *bad, char *why,
-                                   size_t why_size)
-{
-  verify_ctx v = {0, 0, "", why, why_size, false};
-  urbac__tenant_row row;
-  memcpy(v.prev, zero_hash, sizeof v.prev);
-  urbac_err err = urbac__store_need_schema(s, NULL);
-  if (!err)
-    err = s->ops->begin(s->db, false, NULL);
-  if (err)
-    return err;
-  err = s->ops->tenant_get(s->db, tenant, &row, NULL);
-  if (!err && !row.exists)
-    err = URBAC_ENOTFOUND;
-  if (!err)
-    err = s->ops->audit_each(s->db, tenant, verify_one, &v, NULL);
-  s->ops->rollback(s->db);
-  if (!err && !v.broken && (v.count != row.audit_seq || (v.count && strcmp(v.prev, row.audit_hash) != 0))) {
-    v.broken = true;
-    v.bad = v.count + 1;
-    if (why)
-      snprintf(why, why_size, "the log ends at record %llu but the tenant's chain head is record %llu: records were removed from the end",
-               (unsigned long long)v.count, (unsigned long long)row.audit_seq);
-  }
-  *count = v.count;
-  *bad = v.bad;
-  return err ? err : v.broken ? URBAC_ETAMPERED : URBAC_OK;
 }
 
 /* ---------------------------------------------------------------- objects */
 
-urbac_err urbac__store_read(urbac_store *s, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
+urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
                            size_t *n, urbac_diag *d)
 {
-  urbac_err err = s->ops->tenant_get(s->db, tenant, row, d);
+  urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (!err)
-    err = urbac__store_objects(s, tenant, keys, o, n, d);
+    err = urbac__store_objects(store, tenant, keys, o, n, d);
   return err;
 }
 
 /* The tenant's objects as of now, read in a transaction of their own. */
-static urbac_err snapshot_objects(urbac_store *s, const char *tenant, urbac__tenant_row *row, urbac__object **o,
-                                  size_t *n)
+static urbac_err snapshot_objects(urbac_store *store, const char *tenant, urbac__tenant_row *row,
+                                  urbac__object **o, size_t *n, urbac_diag *d)
 {
-  urbac_err err = urbac__store_need_schema(s, NULL);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, false, NULL);
+    err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
-  err = urbac__store_read(s, tenant, false, row, o, n, NULL);
-  s->ops->rollback(s->db);
+  err = urbac__store_read(store, tenant, false, row, o, n, d);
+  store->ops->rollback(store->db);
   return err;
 }
 
-urbac_err urbac_store_get(urbac_store *s, const char *tenant, const char *kind, const char *id, char **json,
-                          uint64_t *revision)
+urbac_err urbac_store_get(urbac_store *store, const char *tenant, const char *kind, const char *id, char **json,
+                          uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
   *json = NULL;
-  urbac_err err = snapshot_objects(s, tenant, &row, &o, &n);
+  urbac_err err = snapshot_objects(store, tenant, &row, &o, &n, d);
   for (size_t i = 0; !err && !*json && i < n; i++)
     if (strcmp(o[i].kind, kind) == 0 && strcmp(o[i].id, id) == 0 && !(*json = urbac__strdup(o[i].body)))
-      err = URBAC_ENOMEM;
+      err = urbac__diag_code(d, URBAC_ENOMEM, "reading an object");
   if (!err && !*json)
-    err = URBAC_ENOTFOUND;
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, id, "tenant '%s' has no %s '%s'", tenant, kind, id);
   if (revision)
     *revision = row.revision;
   urbac__objects_free(o, n);
   return err;
 }
 
-urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind, urbac_object_cb cb, void *ctx)
+urbac_err urbac_store_list(urbac_store *store, const char *tenant, const char *kind, urbac_object_cb cb,
+                           void *ctx, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
-  urbac_err err = snapshot_objects(s, tenant, &row, &o, &n);
+  urbac_err err = snapshot_objects(store, tenant, &row, &o, &n, d);
   for (size_t i = 0; !err && i < n; i++)
     if ((!kind || strcmp(o[i].kind, kind) == 0) && cb(ctx, o[i].kind, o[i].id, o[i].body))
       break;
@@ -789,7 +737,7 @@ static urbac_err edit_all(urbac__object **o, size_t *n, const char *tenant, cons
   return URBAC_OK;
 }
 
-urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts, size_t np,
+urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urbac_object_put *puts, size_t np,
                                const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
@@ -797,12 +745,12 @@ urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_o
   size_t n = 0;
   urbac_model *m = NULL;
   char name[600];
-  urbac_err err = urbac__store_need_schema(s, d);
+  urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = s->ops->begin(s->db, true, d);
+    err = store->ops->begin(store->db, true, d);
   if (err)
     return err;
-  err = urbac__store_read(s, tenant, false, &row, &o, &n, d);
+  err = urbac__store_read(store, tenant, false, &row, &o, &n, d);
   if (!err)
     err = edit_all(&o, &n, tenant, puts, np, d);
   snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "", np ? puts[0].id : "");
@@ -812,9 +760,9 @@ urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_o
     if (puts[i].json && !has_object(m, puts[i].kind, puts[i].id, &err) && !err)
       err = urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, NULL, "the %s given does not have the id '%s'", puts[i].kind, puts[i].id);
   if (!err)
-    err = apply_locked(s, m, w, &row, d);
+    err = apply_locked(store, m, w, &row, d);
   urbac__objects_free(o, n);
-  err = finish(s, err, &row, revision, d);
+  err = finish(store, err, tenant, &row, revision, d);
   if (w->written) { /* handed over only once committed */
     *w->written = err ? NULL : m;
     m = err ? m : NULL;
@@ -823,9 +771,9 @@ urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_o
   return err;
 }
 
-urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id, const char *json,
+urbac_err urbac_store_put(urbac_store *store, const char *tenant, const char *kind, const char *id, const char *json,
                           const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   urbac_object_put one = {kind, id, json};
-  return urbac_store_put_many(s, tenant, &one, 1, w, revision, d);
+  return urbac_store_put_many(store, tenant, &one, 1, w, revision, d);
 }

@@ -11,13 +11,18 @@
 #include "io/objects.h"
 #include "urbac/store.h"
 
-#define URBAC__HASH_HEX 65 /* SHA-256 in hex, NUL included */
+#define URBAC__HASH_HEX 65   /* SHA-256 in hex, NUL included */
+#define URBAC__KEY_ID_HEX 17 /* an audit key's id: 16 hex digits, NUL included */
+#define URBAC__AUDIT_KEY_MAX 1024
 
 typedef struct urbac__tenant_row {
   bool exists;
   uint64_t revision;
   uint64_t audit_seq;             /* the last audit record's sequence number */
   char audit_hash[URBAC__HASH_HEX]; /* and its hash: the chain's head */
+  /* the digest of the tenant's rows as of the head ("": written before schema 2) */
+  char state_hash[URBAC__HASH_HEX];
+  char audit_key[URBAC__KEY_ID_HEX]; /* the id of the key its records are MACed with, or "" */
 } urbac__tenant_row;
 
 typedef struct urbac__store_ops {
@@ -50,6 +55,8 @@ typedef struct urbac__store_ops {
   urbac_err (*wait)(void *db, int ms);
   /* tells waiters that `tenant` changed, inside the write transaction (or nothing) */
   urbac_err (*notify)(void *db, const char *tenant, urbac_diag *d);
+  /* checks the database's own pages (URBAC_ESTORE naming the damage); NULL: nothing to check */
+  urbac_err (*integrity)(void *db, urbac_diag *d);
   /* the connection's health (a file is always up) */
   void (*health)(const void *db, urbac_store_health *h);
 } urbac__store_ops;
@@ -62,30 +69,43 @@ struct urbac_store {
   void *db;
   urbac__strs tenants;
   const char **tenant_ids;
+  urbac_write_check check; /* urbac_store_check_writes() */
+  void *check_ctx;
+  /* urbac_store_set_audit(): the HMAC key, its id, and where heads are witnessed */
+  unsigned char audit_key[URBAC__AUDIT_KEY_MAX];
+  size_t audit_key_len;
+  char audit_key_id[URBAC__KEY_ID_HEX];
+  char *witness;
+  bool witness_syslog;
 };
 
 /* Refuses a store whose schema is not this urbac's. */
-urbac_err urbac__store_need_schema(urbac_store *s, urbac_diag *d);
+urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d);
 /* The tenant's objects (keys false) or its API keys (keys true), read in the
  * caller's transaction. */
-urbac_err urbac__store_objects(urbac_store *s, const char *tenant, bool keys, urbac__object **o, size_t *n,
+urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o, size_t *n,
                               urbac_diag *d);
 /* Reads the tenant's row and its objects (or keys), in the caller's transaction;
  * URBAC_ENOTFOUND when the store has no such tenant. */
-urbac_err urbac__store_read(urbac_store *s, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
+urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, urbac__tenant_row *row, urbac__object **o,
                            size_t *n, urbac_diag *d);
 /* Appends one audit record at the tenant's current revision (a change outside
  * the tenant itself, such as an API key) and advances the chain head in `row`
  * and in the store; inside the caller's write transaction. */
-urbac_err urbac__store_audit_append(urbac_store *s, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
+urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urbac__tenant_row *row, const urbac_write *w,
                                    const char *kind, const char *id, const char *before, const char *after,
                                    urbac_diag *d);
+/* Commits the write transaction after `err` is OK (then writes the chain's new
+ * head to the witness), rolls it back otherwise. */
+urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *tenant,
+                                 const urbac__tenant_row *row, urbac_diag *d);
 void urbac__utc_now(char *buf, size_t size);
 /* Replaces every occurrence of the password of `url` (as written, and
  * percent-decoded) in `msg` with "***", in place. */
 void urbac__redact(char *msg, size_t size, const char *url);
 
-/* The schema, as numbered steps; each backend has its SQL for every step. */
-#define URBAC__SCHEMA_VERSION 1
+/* The schema, as numbered steps; each backend has its SQL for every step.
+ * 2: state digests and MACs in the audit log, the tenant's state and key id. */
+#define URBAC__SCHEMA_VERSION 2
 
 #endif

@@ -61,6 +61,15 @@ urbac_err urbac__diag_add(urbac_diag *d, urbac_err code, const char *file, uint3
 urbac_err urbac__diag_vadd(urbac_diag *d, urbac_err code, const char *file, uint32_t line,
                            uint32_t col, const char *path, const char *fmt, va_list ap)
     __attribute__((format(printf, 7, 0)));
+/* Reports `code` (not URBAC_OK) from a step that has no message of its own, as
+ * "WHAT: <code's description>" ("explaining: out of memory"). Returns `code`. */
+urbac_err urbac__diag_code(urbac_diag *d, urbac_err code, const char *what);
+/* The same, unless `d` gained an error since it held `before` (urbac_diag_count()):
+ * for a step whose parts report some failures themselves and only return others. */
+urbac_err urbac__diag_code_since(urbac_diag *d, size_t before, urbac_err code, const char *what);
+/* Drops the errors after the first `keep` (for a retry loop whose earlier
+ * attempts' errors are moot). Accepts NULL. */
+void urbac__diag_truncate(urbac_diag *d, size_t keep);
 /* The first error's code, or URBAC_OK when `d` is empty or NULL. */
 urbac_err urbac__diag_first(const urbac_diag *d);
 

@@ -163,6 +163,17 @@ expect "explain on a store that does not open" 2 "junk.db: not a urbac store" --
 expect "who-can on a store that does not open" 2 "junk.db: not a urbac store" -- "${VG[@]}" "$U" who-can --db "$T/junk.db" "${ASK[@]}"
 expect "effective on a store that does not open" 2 "junk.db: not a urbac store" -- "${VG[@]}" "$U" effective --db "$T/junk.db" --user a
 expect "impact on a store that does not open" 2 "junk.db: not a urbac store" -- "${VG[@]}" "$U" impact mde --db "$T/junk.db"
+
+# key create --expires: a duration or a UTC time; anything else refused, naming the forms
+"$U" init --db "$T/keys.db" > /dev/null && "$U" apply --db "$T/keys.db" -f "$W" > /dev/null
+KEY=(key create --db "$T/keys.db" --user ann --name t)
+for bad in 30x 0d 36501d 2020-13 '2020-01-01 00:00:00' -5d 5 30dd; do
+  expect "key --expires '$bad' refused" 2 "^urbac: --expires '$bad': use a duration from now, 1d to 36500d or 1h to 876000h \\(30d, 12h\\), or a UTC time YYYY-MM-DDTHH:MM:SSZ" -- "$U" "${KEY[@]}" --expires "$bad"
+done
+expect "key --expires 30d" 0 "^urbac_[0-9a-f]+_" -- "$U" "${KEY[@]}" --expires 30d
+expect "key --expires 12h" 0 "^urbac_[0-9a-f]+_" -- "$U" "${KEY[@]}" --expires 12h
+expect "key --expires a UTC time" 0 "^urbac_[0-9a-f]+_" -- "$U" "${KEY[@]}" --expires 2030-01-01T00:00:00Z
+expect "key list shows the expiry computed from 30d" 0 "$(date -u -d '+30 days' +%Y-%m-%d)T" -- "$U" key list --db "$T/keys.db"
 expect "effective" 0 $'mdi\tSecurity operations \\\\ Security data \\\\ Alerts \\(manage\\)\tall\tann -> group idt -> assignment "idt"' -- "$U" effective --tenant "$W" --user ann
 expect "effective per device group" 0 $'mde\tSecurity operations \\\\ Security data \\\\ Security data basics \\(read\\)\tlaptops' -- "$U" effective --tenant "$W" --user dan --workload mde
 expect "effective json" 0 '"scope": "all"' -- "$U" effective --tenant "$W" --user ann --json
@@ -260,11 +271,56 @@ expect "impact json" 0 '"summary": \{"changes": 12, "users": 3, "gains": 6, "los
 expect "impact json rows" 0 '\{"user":"ana@litware.com","permission":"Security operations \\\\ Security data \\\\ Security data basics","workload":"mde","scope":"devicegroup:servers","before":"read","after":"none"\}' -- "$U" impact mde --tenant "$L" --import --format json
 expect "impact mdo parity" 0 "0 changes for 0 users" -- "$U" impact mdo --tenant "$L" --import
 expect "impact mdi without import" 0 "ida@litware.com" -- "$U" impact mdi --tenant "$L"
-expect "impact html" 0 '<svg id="chart-permissions"' -- "$U" impact mde --tenant "$L" --import --format html
+expect "impact html" 0 '<figure class="chart" id="chart-losses-permission">' -- "$U" impact mde --tenant "$L" --import --format html
 expect_exactly "impact html output" 0 "" -- "$U" impact mde --tenant "$L" --import --format html --explain --output "$T/impact.html"
 expect "impact html file" 0 '<td>ana@litware.com</td>' -- cat "$T/impact.html"
 expect "impact bad format" 2 "unknown format 'pdf'" -- "$U" impact mde --tenant "$L" --format pdf
 same "impact writes nothing" "$SRC/examples/litware.yaml" "$L"
+
+# ---- impact for a person: many gains, a few losses (600 more Security readers:
+# each gains 2 permissions on 3 device groups), on a terminal (script(1) gives a pty)
+M=$T/many.yaml
+{ sed -n '1,/^users:/p' "$SRC/examples/litware.yaml"
+  for i in $(seq -w 1 600); do echo "- {id: r$i@litware.com, directoryRoles: [Security reader]}"; done
+  sed -n '/^users:/,$p' "$SRC/examples/litware.yaml" | sed 1d; } > "$M"
+tty() { script -qefc "$(printf '%q ' "$@")" /dev/null; }
+expect "impact summary header" 0 '3,612 changes for 603 users \(3,606 gains, 6 losses\)' -- "$U" impact mde --tenant "$M" --import --summary
+expect "impact summary: losses first" 0 '^6 losses for 2 users$' -- sh -c "'$U' impact mde --tenant '$M' --import --summary | sed -n 3p"
+expect "impact summary: gains after" 0 '^3,606 gains for 601 users$' -- sh -c "'$U' impact mde --tenant '$M' --import --summary | grep -n gains | grep -v Impact | grep '^2[0-9]:' | cut -d: -f2-"
+expect "impact summary: no rows" 0 '^0$' -- sh -c "'$U' impact mde --tenant '$M' --import --summary | grep -c 'none -> read' || true"
+expect "impact summary --top" 0 'by user \(the 2 largest of 601\)' -- "$U" impact mde --tenant "$M" --import --summary --top 2
+expect "impact summary --top rest" 0 '3,594  in the other 599 users' -- "$U" impact mde --tenant "$M" --import --summary --top 2
+expect "impact on a terminal: the summary" 0 'A summary: 3,612 changes are too many for a terminal; --rows lists them all' -- tty "$U" impact mde --tenant "$M" --import
+expect "impact on a terminal: losses in colour" 0 $'\e\\[1;31m6 losses' -- tty "$U" impact mde --tenant "$M" --import
+colours() { grep -c $'\e\[[0-9;]*m' || true; }
+tty_colours() { tty "$@" | colours; }
+no_color_tty_colours() { NO_COLOR=1 tty_colours "$@"; }
+expect "impact on a terminal: NO_COLOR" 0 '^0$' -- no_color_tty_colours "$U" impact mde --tenant "$M" --import
+expect "impact on a terminal --rows" 0 '^3612$' -- sh -c "script -qefc \"'$U' impact mde --tenant '$M' --import --rows\" /dev/null | grep -c ' -> '"
+expect "impact on a terminal, few rows" 0 '^12$' -- sh -c "script -qefc \"'$U' impact mde --tenant '$L' --import\" /dev/null | grep -c ' -> '"
+expect "impact into a pipe: every row" 0 '^3612$' -- sh -c "'$U' impact mde --tenant '$M' --import | grep -c ' -> '"
+expect "impact on a terminal --json: the summary" 0 '"usersLosing": 2' -- tty "$U" impact mde --tenant "$M" --import --json
+tty "$U" impact mde --tenant "$M" --import --summary -o "$T/sum.txt" > /dev/null
+expect "impact summary into a file: no colour" 0 '^0$' -- colours < "$T/sum.txt"
+expect_exactly "impact: no progress into a pipe" 0 "" -- "$U" impact mde --tenant "$M" --import --format tsv -o "$T/many.tsv"
+expect "impact --progress" 0 'urbac impact: writing done: 3,612 changes in' -- "$U" impact mde --tenant "$M" --import --format tsv -o "$T/many.tsv" --progress
+expect "impact progress on a terminal" 0 $'\r\e\\[Kurbac impact: computing the changes' -- tty "$U" impact mde --tenant "$M" --import --format tsv -o "$T/many.tsv"
+expect "impact error on a terminal: no progress line in it" 2 '^urbac: [^ ]*/none.yaml: cannot open' -- tty "$U" impact mde --tenant "$T/none.yaml" --format tsv -o "$T/none.tsv"
+# the summary's counts against the rows, counted apart by awk
+"$U" impact mde --tenant "$M" --import --format tsv > "$T/many.tsv"
+"$U" impact mde --tenant "$M" --import --summary --json --top 0 > "$T/sum.json"
+want=$(awk -F'\t' '$6 == "none" {n[$2]++} END {for (p in n) print n[p] "\t" p}' "$T/many.tsv" | sort)
+got=$(jq -r '.losses.permissions[] | "\(.losses)\t\(.name)"' "$T/sum.json" | sort)
+if [ -n "$want" ] && [ "$want" = "$got" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); printf 'FAIL impact summary losses per permission:\n%s\n--- want:\n%s\n' "$got" "$want"; fi
+want=$(awk -F'\t' '$5 == "none" {n[$4]++} END {for (d in n) print n[d] "\t" d}' "$T/many.tsv" | sed 's/devicegroup://' | sort)
+got=$(jq -r '.gains.deviceGroups[] | "\(.gains)\t\(.name)"' "$T/sum.json" | sort)
+if [ -n "$want" ] && [ "$want" = "$got" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); printf 'FAIL impact summary gains per device group:\n%s\n--- want:\n%s\n' "$got" "$want"; fi
+expect "impact summary mdi: no device groups" 0 '^0$' -- sh -c "'$U' impact mdi --tenant '$L' --summary | grep -c 'device group' || true"
+expect "impact summary mdi" 0 '^               5  identity-team$' -- "$U" impact mdi --tenant "$L" --summary
+expect "impact --summary --rows" 2 "impact: --summary and --rows: choose one" -- "$U" impact mde --tenant "$M" --summary --rows
+expect "impact --summary --format tsv" 2 "impact: --summary prints text or JSON \(--json\), not --format tsv" -- "$U" impact mde --tenant "$M" --summary --format tsv
+expect "impact --json --format csv" 2 "impact: --json and --format csv: choose one" -- "$U" impact mde --tenant "$M" --json --format csv
+expect "impact --top too large" 2 "top" -- "$U" impact mde --tenant "$M" --summary --top 99999999
 
 expect "import before export" 0 "2 created, 0 updated, 0 unchanged; written to $L" -- "$U" import mde --tenant "$L"
 expect "export header" 0 $'^Role name,Description,Permissions,Assignment name,Data sources,Users and groups,Device groups,mde,mdo,mdi\r$' -- "$U" export --tenant "$L"

@@ -8,7 +8,7 @@ S=$2
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 "$U" init --db "$dir/db" >/dev/null && "$U" apply --db "$dir/db" -f "$S/examples/contoso.yaml" >/dev/null || exit 1
-echo "docs-api-preshared-key-0123456789" > "$dir/psk"
+(umask 077 && echo "docs-api-preshared-key-0123456789" > "$dir/psk")
 "$U" serve --db "$dir/db" --listen 127.0.0.1:0 --preshared-key-file "$dir/psk" > "$dir/out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q serving "$dir/out" && break; sleep 0.05; done

@@ -66,7 +66,7 @@ before(async () => {
   cli('init');
   cli('apply', '-f', join(SRC, 'examples/contoso.yaml'));
   cli('apply', '-f', join(SRC, 'examples/litware.yaml')); // two tenants: two change feeds
-  writeFileSync(join(dir, 'psk'), `${PSK}\n`);
+  writeFileSync(join(dir, 'psk'), `${PSK}\n`, { mode: 0o600 });
   server = await new Promise((resolve, reject) => {
     const p = spawn(URBAC, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--threads', '2', '--preshared-key-file',
       join(dir, 'psk')], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -109,7 +109,7 @@ test('a PostgreSQL restart under writes: 503 while it is down, the truth in /rea
   assert.equal(ready.json.status, 'store unavailable');
   assert.match(ready.json.reason, /^tenant (contoso|litware): the store is unavailable/);
   assert.doesNotMatch(ready.json.reason, new RegExp(new URL(db).password));
-  let m = (await call('GET', '/metrics', { token: null })).text;
+  let m = (await call('GET', '/metrics')).text;
   assert.equal(metric(m, 'urbac_store_up'), 0);
   // a write now fails cleanly: 503, Retry-After, the reason, fast
   const t0 = Date.now();
@@ -137,7 +137,7 @@ test('a PostgreSQL restart under writes: 503 while it is down, the truth in /rea
   await writer;
   const w2 = await call('PUT', `${T}/users/${encodeURIComponent('after@contoso.com')}`, { body: { id: 'after@contoso.com' } });
   assert.ok(w2.status < 300, w2.text);
-  m = (await call('GET', '/metrics', { token: null })).text;
+  m = (await call('GET', '/metrics')).text;
   assert.equal(metric(m, 'urbac_store_up'), 1);
   assert.ok(metric(m, 'urbac_store_reconnects_total') >= 1);
   assert.match(m, /^urbac_store_lag_revisions\{tenant="contoso"\} 0$/m);

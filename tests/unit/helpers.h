@@ -50,15 +50,34 @@ static inline void tenant_free(tenant *t)
   urbac_model_free(t->m);
 }
 
+/* Makes `m` (taken) the tenant's model, compiled, in place of the old one, which is
+ * freed after the snapshot and parser that borrow it. */
+static inline void tenant_replace(tenant *t, urbac_model *m)
+{
+  tenant_free(t);
+  t->m = m;
+  assert_int_equal(urbac_snapshot_compile(t->m, &t->s, NULL), URBAC_OK);
+  t->p = urbac_parser_new(t->s);
+  assert_non_null(t->p);
+}
+
+/* The message of `d`'s first error, or "" (so strstr() on it is always safe). */
+static inline const char *diag_msg(const urbac_diag *d)
+{
+  const urbac_error *e = urbac_diag_get(d, 0);
+  return e ? e->message : "";
+}
+
 /* Resolves a question; the test fails when it cannot be parsed. */
 static inline urbac_query ask(tenant *t, const char *user, const char *perm, const char *wl, const char *scope)
 {
   urbac_query q;
-  char why[512];
-  urbac_err err = urbac_parse_query(t->p, user, strlen(user), perm, strlen(perm), wl, strlen(wl), scope,
-                                    strlen(scope), &q, why, sizeof why);
+  urbac_question question = {urbac_str_of(user), urbac_str_of(perm), urbac_str_of(wl), urbac_str_of(scope)};
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_parse_query(t->p, &question, &q, d);
   if (err)
-    print_error("query (%s, %s, %s, %s): %s\n", user, perm, wl, scope, why);
+    print_error("query (%s, %s, %s, %s): %s\n", user, perm, wl, scope, diag_msg(d));
+  urbac_diag_free(d);
   assert_int_equal(err, URBAC_OK);
   return q;
 }

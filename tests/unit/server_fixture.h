@@ -9,6 +9,7 @@
 #ifndef URBAC_TEST_SERVER_FIXTURE_H
 #define URBAC_TEST_SERVER_FIXTURE_H
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -53,6 +54,7 @@ static inline fixture *fixture_new(void (*prepare)(fixture *fx, urbac_store *st)
   snprintf(fx->keys, sizeof fx->keys, "%s/keys", fx->dir);
   FILE *f = fopen(fx->keys, "w");
   assert_non_null(f);
+  assert_int_equal(fchmod(fileno(f), 0600), 0); /* the server refuses a key file others can read */
   fprintf(f, "%s\n", FIXTURE_PSK);
   fclose(f);
   assert_int_equal(urbac_store_open(fx->db, URBAC_STORE_CREATE, &st, NULL), URBAC_OK);

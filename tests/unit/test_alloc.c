@@ -15,50 +15,65 @@ static int copy_first(void *ctx, const urbac_impact_row *row)
   return 1;
 }
 
-static urbac_err migrate(urbac_model *m)
+/* Impact, import, activate, deactivate: each makes a new model from the one before. */
+static urbac_err migrate(const urbac_model *m, urbac_diag *d)
 {
   urbac_impact *im = NULL;
   urbac_import_report *r = NULL;
-  char before[512], after[512];
-  urbac_err err = urbac_impact_compute(m, 0, true, &im);
+  urbac_model *imported = NULL, *active = NULL, *legacy = NULL;
+  char before[512], after[512], *json = NULL;
+  urbac_err err = urbac_impact_compute(m, 0, true, &im, d);
   if (!err && urbac_impact_count(im)) {
     urbac_impact_row first = {0};
     urbac_impact_rows(im, copy_first, &first);
-    err = urbac_impact_explain(im, &first, before, after, sizeof before);
+    err = urbac_impact_explain(im, &first, before, after, sizeof before, d);
   }
   urbac_impact_free(im);
   if (!err)
-    err = urbac_import(m, 0, &r);
-  urbac_import_report_free(r);
+    err = urbac_import(m, 0, &imported, &r, d);
   if (!err)
-    err = urbac_activate(m, 0, false, NULL, 0);
+    err = urbac_import_report_json(r, &json, d);
+  if (!err)
+    err = urbac_activate(imported, 0, false, &active, d);
+  if (!err)
+    err = urbac_deactivate(active, 0, &legacy, d);
+  urbac_free(json);
+  urbac_import_report_free(r);
+  urbac_model_free(imported);
+  urbac_model_free(active);
+  urbac_model_free(legacy);
   return err;
 }
 
-static urbac_err scenario(const char *yaml)
+/* The scenario; *reported is false when it failed without saying so in its diag. */
+static urbac_err scenario(const char *yaml, bool *reported)
 {
-  urbac_model *m = NULL;
+  urbac_model *m = NULL, *copy = NULL;
   urbac_snapshot *s = NULL;
   urbac_parser *p = NULL;
   urbac_explanation *e = NULL;
-  char *out = NULL, why[256];
+  char *out = NULL;
   size_t len;
   urbac_diag *d = urbac_diag_new();
   urbac_err err = d ? urbac_tenant_load_buffer(yaml, strlen(yaml), "w.yaml", &m, d) : URBAC_ENOMEM;
   if (!err)
     err = urbac_snapshot_compile(m, &s, d);
   if (!err && !(p = urbac_parser_new(s)))
-    err = URBAC_ENOMEM;
+    err = urbac_diag_add(d, URBAC_ENOMEM, NULL, 0, 0, NULL, "a parser: out of memory");
   urbac_query q;
   const char *line = "ann\tSecurity operations \\ Security data \\ Basic live response (manage)\tmde\tdevice:d2";
   if (!err)
-    err = urbac_parse_query_line(p, line, strlen(line), &q, why, sizeof why);
+    err = urbac_parse_query_line(p, line, strlen(line), &q, d);
   if (!err)
-    err = urbac_explain(s, &q, &e);
+    err = urbac_explain(s, &q, &e, d);
   if (!err)
-    err = urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &out, &len);
+    err = urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &out, &len, d);
   if (!err)
-    err = migrate(m);
+    err = urbac_model_clone(m, &copy, d);
+  if (!err)
+    err = migrate(m, d);
+  *reported = !d || (err ? urbac_diag_count(d) > 0 : urbac_diag_count(d) == 0);
+  urbac_model_free(copy);
   urbac_free(out);
   urbac_explanation_free(e);
   urbac_parser_free(p);
@@ -82,7 +97,11 @@ static void test_every_allocation_fails(void **state)
     alloc_fail_at = n;
     alloc_calls = 0;
     alloc_live = 0;
-    urbac_err err = scenario(yaml);
+    bool reported = false;
+    urbac_err err = scenario(yaml, &reported);
+    if (!reported)
+      print_error("allocation %ld failed: %s, but the diag does not say so\n", n, urbac_err_name(err));
+    assert_true(reported);
     if (alloc_live != 0)
       print_error("allocation %ld failed: %ld allocations leaked\n", n, alloc_live);
     assert_int_equal(alloc_live, 0);

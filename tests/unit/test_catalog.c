@@ -9,17 +9,18 @@
 
 static int find(urbac_legacy_kind k, const char *text)
 {
-  char why[512];
-  return urbac_catalog_legacy_find(k, text, strlen(text), why, sizeof why);
+  size_t i = 0;
+  return urbac_catalog_legacy_find(k, text, strlen(text), &i, NULL) ? -1 : (int)i;
 }
 
 static urbac_grant resolve_ok(const char *text)
 {
   urbac_grant g;
-  char why[512] = "";
-  urbac_err err = urbac_catalog_resolve(text, strlen(text), &g, why, sizeof why);
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_catalog_resolve(text, strlen(text), &g, d);
   if (err)
-    print_error("'%s': %s\n", text, why);
+    print_error("'%s': %s\n", text, diag_msg(d));
+  urbac_diag_free(d);
   assert_int_equal(err, URBAC_OK);
   return g;
 }
@@ -116,29 +117,36 @@ static void test_levels(void **state)
                    resolve_ok("Configuration \\ System settings").perm);
   /* a level the permission does not have is an error, not a deny */
   urbac_grant g;
-  char why[512];
-  assert_int_equal(urbac_catalog_resolve("Alerts (read)", 13, &g, why, sizeof why), URBAC_ELEVEL);
-  assert_non_null(strstr(why, "manage only"));
-  assert_int_equal(urbac_catalog_resolve("Security data basics:manage", 27, &g, why, sizeof why), URBAC_ELEVEL);
+  urbac_diag *d = urbac_diag_new();
+  assert_int_equal(urbac_catalog_resolve("Alerts (read)", 13, &g, d), URBAC_ELEVEL);
+  assert_non_null(strstr(diag_msg(d), "manage only"));
+  assert_int_equal(urbac_catalog_resolve("Security data basics:manage", 27, &g, NULL), URBAC_ELEVEL);
+  urbac_diag_free(d);
 }
 
 static void test_unknown_names(void **state)
 {
   (void)state;
   urbac_grant g;
-  char why[512];
+  size_t i;
+  urbac_diag *d = urbac_diag_new();
   const char *t = "Security operations \\ Security data \\ Alert";
-  assert_int_equal(urbac_catalog_resolve(t, strlen(t), &g, why, sizeof why), URBAC_EUNKNOWNPERM);
-  assert_non_null(strstr(why, "did you mean 'Security operations \\ Security data \\ Alerts'"));
-  assert_int_equal(urbac_catalog_resolve("", 0, &g, why, sizeof why), URBAC_EUNKNOWNPERM);
-  assert_int_equal(urbac_catalog_resolve("   ", 3, &g, why, sizeof why), URBAC_EUNKNOWNPERM);
-  assert_true(urbac_catalog_legacy_find(URBAC_LEGACY_EOP_ROLE_GROUP, "Quarantin", 9, why, sizeof why) < 0);
-  assert_non_null(strstr(why, "'Quarantine'"));
-  assert_true(urbac_catalog_legacy_find(URBAC_LEGACY_MDI_ROLE, "MDI admn", 8, why, sizeof why) < 0);
-  assert_non_null(strstr(why, "'MDI admin'"));
+  assert_int_equal(urbac_catalog_resolve(t, strlen(t), &g, d), URBAC_EUNKNOWNPERM);
+  assert_non_null(strstr(diag_msg(d), "did you mean 'Security operations \\ Security data \\ Alerts'"));
+  assert_int_equal(urbac_catalog_resolve("", 0, &g, NULL), URBAC_EUNKNOWNPERM);
+  assert_int_equal(urbac_catalog_resolve("   ", 3, &g, NULL), URBAC_EUNKNOWNPERM);
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_catalog_legacy_find(URBAC_LEGACY_EOP_ROLE_GROUP, "Quarantin", 9, &i, d),
+                   URBAC_EUNKNOWNROLE);
+  assert_non_null(strstr(diag_msg(d), "'Quarantine'"));
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_catalog_legacy_find(URBAC_LEGACY_MDI_ROLE, "MDI admn", 8, &i, d),
+                   URBAC_EUNKNOWNROLE);
+  assert_non_null(strstr(diag_msg(d), "'MDI admin'"));
   char huge[5000];
   memset(huge, 'a', sizeof huge);
-  assert_int_equal(urbac_catalog_resolve(huge, sizeof huge, &g, why, sizeof why), URBAC_EUNKNOWNPERM);
+  assert_int_equal(urbac_catalog_resolve(huge, sizeof huge, &g, NULL), URBAC_EUNKNOWNPERM);
+  urbac_diag_free(d);
 }
 
 static void test_wildcards(void **state)

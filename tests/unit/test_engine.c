@@ -17,7 +17,7 @@ static bool explain_has(tenant *t, const char *user, const char *perm, const cha
   urbac_query q = ask(t, user, perm, wl, scope);
   urbac_explanation *e = NULL;
   bool found = false;
-  assert_int_equal(urbac_explain(t->s, &q, &e), URBAC_OK);
+  assert_int_equal(urbac_explain(t->s, &q, &e, NULL), URBAC_OK);
   for (size_t i = 0; i < urbac_explanation_count(e); i++)
     found = found || strstr(urbac_explanation_line(e, i), needle) != NULL;
   if (!found)
@@ -38,14 +38,13 @@ static void test_worked_example(void **state)
   size_t n = 0;
   for (char *ql, *al; (ql = strsep(&qs, "\n")) && (al = strsep(&as, "\n")) && *ql; n++) {
     urbac_query q;
-    char why[512];
-    assert_int_equal(urbac_parse_query_line(t.p, ql, strlen(ql), &q, why, sizeof why), URBAC_OK);
+    assert_int_equal(urbac_parse_query_line(t.p, ql, strlen(ql), &q, NULL), URBAC_OK);
     bool want = strncmp(al, "allow", 5) == 0;
     if (urbac_check(t.s, &q) != want)
       print_error("line %zu: %s -> expected %s\n", n + 1, ql, al);
     assert_int_equal(urbac_check(t.s, &q), want);
     urbac_explanation *e;
-    assert_int_equal(urbac_explain(t.s, &q, &e), URBAC_OK);
+    assert_int_equal(urbac_explain(t.s, &q, &e, NULL), URBAC_OK);
     assert_int_equal(urbac_explanation_allowed(e), want);
     assert_true(urbac_explanation_count(e) > 0);
     urbac_explanation_free(e);
@@ -167,7 +166,7 @@ static void test_scopes(void **state)
   /* on other workloads all and any change nothing; a device is an error */
   assert_int_equal(allowed(&t, "u", "Security data basics", "mdo", "any"), allowed(&t, "u", "Security data basics", "mdo", "all"));
   urbac_query q;
-  char why[256];
+  urbac_diag *d = urbac_diag_new();
   const char *bad[][4] = {
       {"u", "Response", "mdo", "device:da"}, {"u", "Response", "mde", "device:nope"},
       {"u", "Response", "mde", "devicegroup:nope"}, {"u", "Response", "mde", "somewhere"},
@@ -175,10 +174,21 @@ static void test_scopes(void **state)
       {"u", "Configuration \\ Authorization", "mde", ""}};
   const urbac_err codes[] = {URBAC_ESCOPE, URBAC_EUNKNOWNDEVICE, URBAC_EUNKNOWNDG, URBAC_ESCOPE,
                              URBAC_EUNKNOWNPERM, URBAC_ELEVEL, URBAC_EWORKLOAD, URBAC_ELEVEL};
-  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-    assert_int_equal(urbac_parse_query(t.p, bad[i][0], strlen(bad[i][0]), bad[i][1], strlen(bad[i][1]), bad[i][2],
-                                       strlen(bad[i][2]), bad[i][3], strlen(bad[i][3]), &q, why, sizeof why),
-                     codes[i]);
+  const char *fields[] = {"scope",      "scope",      "scope",    "scope",
+                          "permission", "permission", "workload", "permission"};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    urbac_question qn = {urbac_str_of(bad[i][0]), urbac_str_of(bad[i][1]), urbac_str_of(bad[i][2]),
+                         urbac_str_of(bad[i][3])};
+    urbac_diag_clear(d);
+    assert_int_equal(urbac_parse_query(t.p, &qn, &q, NULL), codes[i]); /* no diag: the code alone */
+    assert_int_equal(urbac_parse_query(t.p, &qn, &q, d), codes[i]);
+    /* one error, its code, the field it is about, a message naming what was wrong */
+    assert_int_equal(urbac_diag_count(d), 1);
+    assert_int_equal(urbac_diag_get(d, 0)->code, codes[i]);
+    assert_string_equal(urbac_diag_get(d, 0)->path, fields[i]);
+    assert_true(strlen(diag_msg(d)) > 10);
+  }
+  urbac_diag_free(d);
   tenant_free(&t);
 }
 
@@ -283,15 +293,28 @@ static void test_query_lines(void **state)
   (void)state;
   tenant t = tenant_load(nest_tenant);
   urbac_query q;
-  char why[256];
+  urbac_diag *d = urbac_diag_new();
   const char *ok[] = {"u\tResponse\tmde\tdevicegroup:a", "u\tResponse\tmde\tdevicegroup:a\r", "u\tResponse\tmde",
                       "u\tResponse\tmde\t", "zed\tResponse\tmde\tall"};
   for (size_t i = 0; i < 5; i++)
-    assert_int_equal(urbac_parse_query_line(t.p, ok[i], strlen(ok[i]), &q, why, sizeof why), URBAC_OK);
+    assert_int_equal(urbac_parse_query_line(t.p, ok[i], strlen(ok[i]), &q, d), URBAC_OK);
+  assert_int_equal(urbac_diag_count(d), 0);
   assert_int_equal(q.user, URBAC_UNKNOWN_USER);
   const char *bad[] = {"", "u", "u\tResponse", "u\tResponse\tmde\tall\textra", "\tResponse\tmde\t"};
-  for (size_t i = 0; i < 5; i++)
-    assert_int_not_equal(urbac_parse_query_line(t.p, bad[i], strlen(bad[i]), &q, why, sizeof why), URBAC_OK);
+  for (size_t i = 0; i < 5; i++) {
+    urbac_diag_clear(d);
+    assert_int_not_equal(urbac_parse_query_line(t.p, bad[i], strlen(bad[i]), &q, NULL), URBAC_OK);
+    assert_int_equal(urbac_parse_query_line(t.p, bad[i], strlen(bad[i]), &q, d), URBAC_ESYNTAX);
+    assert_int_equal(urbac_diag_count(d), 1);
+  }
+  /* an error in a field is located at the column where the field starts */
+  const char *scope = "u\tResponse\tmde\tdevice:nope";
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_parse_query_line(t.p, scope, strlen(scope), &q, d), URBAC_EUNKNOWNDEVICE);
+  assert_int_equal(urbac_diag_get(d, 0)->column, 16);
+  assert_string_equal(urbac_diag_get(d, 0)->path, "scope");
+  assert_non_null(strstr(diag_msg(d), "unknown device 'nope'"));
+  urbac_diag_free(d);
   tenant_free(&t);
 }
 

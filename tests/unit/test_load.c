@@ -136,7 +136,7 @@ static char *save(const urbac_model *m, urbac_format f)
 {
   char *out = NULL;
   size_t len = 0;
-  assert_int_equal(urbac_tenant_save_buffer(m, f, &out, &len), URBAC_OK);
+  assert_int_equal(urbac_tenant_save_buffer(m, f, &out, &len, NULL), URBAC_OK);
   assert_int_equal(strlen(out), len);
   return out;
 }

@@ -333,7 +333,7 @@ static char *save(const urbac_model *m)
 {
   char *out = NULL;
   size_t len;
-  assert_int_equal(urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &out, &len), URBAC_OK);
+  assert_int_equal(urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &out, &len, NULL), URBAC_OK);
   return out;
 }
 
@@ -342,7 +342,7 @@ static void test_clone_is_deep(void **state)
   (void)state;
   urbac_model *m = worked(), *c = NULL;
   char *before = save(m);
-  assert_int_equal(urbac_model_clone(m, &c), URBAC_OK);
+  assert_int_equal(urbac_model_clone(m, &c, NULL), URBAC_OK);
   /* nothing shared: every string and array is the copy's own */
   assert_ptr_not_equal(c->users, m->users);
   assert_ptr_not_equal(c->users[0].id, m->users[0].id);
@@ -378,7 +378,7 @@ static void test_clone_out_of_memory(void **state)
     urbac_model *c = (urbac_model *)&err; /* set to NULL on failure */
     alloc_live = alloc_calls = 0;
     alloc_fail_at = n;
-    err = urbac_model_clone(m, &c);
+    err = urbac_model_clone(m, &c, NULL);
     if (err) {
       assert_int_equal(err, URBAC_ENOMEM);
       assert_null(c);

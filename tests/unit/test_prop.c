@@ -41,7 +41,7 @@ static void compare_all(tenant *t, int nusers, int ndevices, size_t *checks)
           assert_int_equal(engine, expected);
           if (rnd(16) == 0 && q.user != URBAC_UNKNOWN_USER && t->m->users[q.user].enabled) {
             urbac_explanation *e;
-            assert_int_equal(urbac_explain(t->s, &q, &e), URBAC_OK);
+            assert_int_equal(urbac_explain(t->s, &q, &e, NULL), URBAC_OK);
             assert_int_equal(urbac__explanation_found(e), expected);
             urbac_explanation_free(e);
           }

@@ -336,21 +336,39 @@ static void test_diag_limits(void **state)
   urbac_diag_format(d, URBAC_MAX_ERRORS, buf, sizeof buf);
   assert_string_equal(buf, "5 more errors not shown");
   urbac_diag_clear(d);
-  /* out of memory while adding: the error still counts */
+  /* the first error lives in the diag itself: adding it allocates nothing, so it
+   * is kept even when memory has run out */
+  long calls = alloc_calls;
   alloc_fail_at = alloc_calls + 1;
-  urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, "p", "lost");
+  urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 2, "p", "first");
+  assert_int_equal(alloc_calls, calls);
   assert_int_equal(urbac_diag_count(d), 1);
-  assert_null(urbac_diag_get(d, 0));
-  for (long n = 2; n <= 3; n++) { /* the file and the path copies */
+  assert_string_equal(urbac_diag_get(d, 0)->message, "first");
+  assert_string_equal(urbac_diag_get(d, 0)->file, "f");
+  assert_string_equal(urbac_diag_get(d, 0)->path, "p");
+  assert_int_equal(urbac_diag_get(d, 0)->column, 2);
+  /* out of memory while adding a later one: the error still counts */
+  for (long n = 1; n <= 3; n++) { /* the array, then the message, then the path copy */
     alloc_fail_at = alloc_calls + n;
     urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, "p", "lost");
   }
   alloc_fail_at = 0;
-  assert_int_equal(urbac_diag_count(d), 3);
-  assert_null(urbac_diag_get(d, 0));
-  urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, "p", "kept");
   assert_int_equal(urbac_diag_count(d), 4);
-  assert_string_equal(urbac_diag_get(d, 0)->message, "kept");
+  assert_null(urbac_diag_get(d, 1));
+  urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, "p", "kept");
+  assert_int_equal(urbac_diag_count(d), 5);
+  assert_string_equal(urbac_diag_get(d, 1)->message, "kept");
+  /* a first error too long for the room inside the diag is copied to the heap */
+  urbac_diag_clear(d);
+  char path[3000];
+  memset(path, 'x', sizeof path - 1);
+  path[sizeof path - 1] = '\0';
+  urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, path, "long");
+  assert_string_equal(urbac_diag_get(d, 0)->path, path);
+  assert_string_equal(urbac_diag_get(d, 0)->message, "long");
+  urbac_diag_clear(d);
+  urbac__diag_add(d, URBAC_EDUPLICATE, "f", 1, 1, "p", "short again");
+  assert_string_equal(urbac_diag_get(d, 0)->path, "p");
   urbac_diag_free(d);
   assert_int_equal(alloc_live, 0);
 }

@@ -1,0 +1,163 @@
+// tests/server/authz.test.mjs - no escalation through the API (issue 15, item 5).
+// mia may manage authorization on Defender for Endpoint only, with a few mde
+// permissions. Every way she could give someone (herself included) more than
+// she holds is refused with 403, names the permission and workload, and writes
+// nothing; what stays within her reach still works, and a full administrator
+// may do all of it. The server is the real process on loopback, on a SQLite
+// file or (tests/pg.sh) PostgreSQL.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { store, serve, client, T } from './serve.mjs';
+
+const PSK = 'preshared-authz-key-0123456789';
+const MIA = 'mia@contoso.com';
+const AUTHZ = 'Configuration \\ Authorization';
+const DATA = 'Security operations \\ Security data';
+let s, server, call, keys = {};
+
+before(async () => {
+  s = store('urbac-authz-', PSK);
+  server = await serve(s.db, ['--preshared-key-file', join(s.dir, 'psk')]);
+  call = client(server.base, PSK);
+  const ok = async (method, path, body) => {
+    const r = await call(method, path, { body });
+    assert.ok(r.status < 300, `${method} ${path}: ${r.text}`);
+  };
+  await ok('PUT', `${T}/users/${MIA}`, { name: 'Mia, Endpoint authorization' });
+  await ok('PUT', `${T}/users/zed@contoso.com`, { name: 'Zed, holds nothing' });
+  await ok('POST', `${T}/roleDefinitions`, { displayName: 'Endpoint authorization', rolePermissions: [{ allowedResourceActions: [
+    `${AUTHZ} (manage)`, `${AUTHZ} (read)`, `${DATA} \\ Alerts (manage)`, `${DATA} \\ Security data basics (read)`] }] });
+  await ok('POST', `${T}/roleAssignments`, { displayName: 'mia', roleDefinitionId: 'Endpoint authorization',
+    principalIds: [MIA], appScopeIds: ['Mde'] });
+  const key = async (user) => (await call('POST', `${T}/apiKeys`, { body: { user, name: 'test' } })).json.token;
+  keys.mia = await key(MIA);
+  keys.erin = await key('erin@contoso.com');
+});
+
+after(() => {
+  if (server && server.p.exitCode === null) server.p.kill('SIGKILL');
+  rmSync(s.dir, { recursive: true, force: true });
+});
+
+// The tenant's revision and how many audit records it has: a refused request changes neither.
+async function state() {
+  const w = await call('GET', `${T}/workloads`);
+  const a = await call('GET', `${T}/auditLog?$top=10000`);
+  return { revision: w.headers.get('x-urbac-revision'), audited: a.json.value.length };
+}
+
+// `method path body` as mia is refused with 403, a reason matching `re`, and nothing written.
+async function refused(method, path, body, re) {
+  const was = await state();
+  const r = await call(method, path, { token: keys.mia, body });
+  assert.equal(r.status, 403, `${method} ${path}: ${r.text}`);
+  assert.equal(r.json.error.code, 'forbidden');
+  assert.match(r.json.error.message, re);
+  assert.deepEqual(await state(), was, `${method} ${path} wrote something`);
+  return r;
+}
+
+const names = (perm, workload) => new RegExp(`'${perm.replace(/[\\()]/g, '\\$&')}[^']*' on ${workload}`);
+
+test('a key acts as its user: minted only for oneself or for someone who holds nothing more', async () => {
+  let r = await refused('POST', `${T}/apiKeys`, { user: 'erin@contoso.com' }, /a key for erin@contoso\.com would act with '[^']+ \((read|manage)\)' on (mde|mdo|mdi)/);
+  assert.match(r.json.error.message, /which mia@contoso\.com does not hold/);
+  await refused('POST', `${T}/apiKeys`, { user: 'carol@contoso.com' }, /'[^']*Quarantine[^']*' on mdo|' on mdo/);
+  r = await call('POST', `${T}/apiKeys`, { token: keys.mia, body: { user: MIA, name: 'mine' } });
+  assert.equal(r.status, 201, r.text);
+  assert.match(r.json.createdBy, /^key:[0-9a-f]{16} \(mia@contoso\.com\)$/);
+  r = await call('POST', `${T}/apiKeys`, { token: keys.mia, body: { user: 'zed@contoso.com', name: 'less' } });
+  assert.equal(r.status, 201, r.text);
+  const listed = (await call('GET', `${T}/apiKeys?$top=1000`)).json.value.find((k) => k.id === r.json.id);
+  assert.equal(listed.createdBy, r.json.createdBy);
+  // a full administrator may mint a key for anyone
+  assert.equal((await call('POST', `${T}/apiKeys`, { token: keys.erin, body: { user: 'alice@contoso.com' } })).status, 201);
+});
+
+test('directory roles are given only by someone who holds what they grant', async () => {
+  const bob = (await call('GET', `${T}/users/bob@contoso.com`)).json;
+  await refused('PUT', `${T}/users/bob@contoso.com`, { ...bob, directoryRoles: ['Security administrator'] },
+    /would give bob@contoso\.com '[^']+' on (mde|mdo|mdi)/);
+  await refused('PUT', `${T}/users/${MIA}`, { name: 'Mia', directoryRoles: ['Security administrator'] }, /would give mia@contoso\.com/);
+  assert.deepEqual((await call('GET', `${T}/users/bob@contoso.com`)).json, bob);
+});
+
+test('role definitions, assignments, groups and legacy roles cannot widen anyone past the caller', async () => {
+  const soc = (await call('GET', `${T}/roleDefinitions/SOC%20analyst`)).json;
+  const perms = soc.rolePermissions[0].allowedResourceActions;
+  // editing a role's permissions: everyone assigned gains them
+  await refused('PATCH', `${T}/roleDefinitions/SOC%20analyst`,
+    { rolePermissions: [{ allowedResourceActions: [...perms, `${DATA} \\ Basic live response (manage)`] }] },
+    names(`${DATA} \\ Basic live response (manage)`, 'mde'));
+  // an assignment of a role with permissions she lacks
+  await refused('POST', `${T}/roleAssignments`, { displayName: 'zed', roleDefinitionId: 'Incident responder',
+    principalIds: ['zed@contoso.com'], appScopeIds: ['Mde'] }, / live response \(manage\)' on mde/);
+  // widening an assignment's scope: workstations -> every data source and device group
+  await refused('PATCH', `${T}/roleAssignments/${encodeURIComponent('SOC analyst/tier1')}`, { appScopeIds: ['/'] },
+    names(`${DATA} \\ Response (manage)`, 'mde'));
+  // group membership: soc-tier2 holds Incident responder
+  const tier2 = (await call('GET', `${T}/groups/soc-tier2`)).json;
+  await refused('PUT', `${T}/groups/soc-tier2`, { ...tier2, members: [...tier2.members, 'zed@contoso.com'] },
+    /would give zed@contoso\.com '[^']+ \((read|manage)\)' on mde(, device group (workstations|servers))?, which/);
+  // the legacy role groups and roles of workloads still on them
+  await refused('PUT', `${T}/legacy/mdo/roleGroups/Quarantine`, { members: ['group:mail-ops', 'zed@contoso.com'] },
+    /would give zed@contoso\.com '[^']+' on mdo/);
+  await refused('PUT', `${T}/legacy/mdi/roles/${encodeURIComponent('MDI user')}`, { members: ['group:identity-team', MIA] },
+    /would give mia@contoso\.com '[^']+' on mdi/);
+  // activation and import need authorization on the workload itself
+  await refused('POST', `${T}/workloads/mdo/activate`, undefined, /Authorization \(manage\) on mdo/);
+  await refused('POST', `${T}/workloads/mdi/import`, undefined, /Authorization \(manage\) on mdi/);
+});
+
+test('legacy roles and device-group access count on a workload that is on unified roles: they give at deactivation', async () => {
+  // mde runs on unified roles; its legacy Tier 1 role (soc-tier1 on the device groups soc reaches) waits
+  const TIER1 = `${T}/legacy/mde/roles/Tier%201`;
+  const tier1 = (await call('GET', TIER1)).json;
+  assert.equal((await call('PUT', TIER1, { body: { ...tier1, permissions: [...tier1.permissions, 'Live response capabilities'] } })).status, 200);
+  await refused('PUT', TIER1, { ...tier1, permissions: [...tier1.permissions, 'Live response capabilities - advanced'] },
+    /would give alice@contoso\.com 'Security operations \\ Security data \\ Advanced live response \(manage\)' on mde, device group workstations once mde is deactivated, which/);
+  const servers = (await call('GET', `${T}/deviceGroups/servers`)).json;
+  await refused('PUT', `${T}/deviceGroups/servers`, { ...servers, userAccess: [...servers.userAccess, 'soc'] },
+    /would give alice@contoso\.com 'Security operations \\ Security data \\ Basic live response \(manage\)' on mde(, device group servers)? once mde is deactivated/);
+  // within her reach (Alerts, Security data basics): allowed
+  const r = await call('PUT', TIER1, { token: keys.mia, body: { ...tier1, permissions: ['Alerts investigation'] } });
+  assert.equal(r.status, 200, r.text);
+});
+
+test('within her reach a delegated administrator still manages; a full administrator may do it all', async () => {
+  let r = await call('POST', `${T}/roleDefinitions`, { token: keys.mia, body: { displayName: 'Alert triage',
+    rolePermissions: [{ allowedResourceActions: [`${DATA} \\ Alerts (manage)`] }] } });
+  assert.equal(r.status, 201, r.text);
+  r = await call('POST', `${T}/roleAssignments`, { token: keys.mia, body: { displayName: 'zed', roleDefinitionId: 'Alert triage',
+    principalIds: ['zed@contoso.com'], appScopeIds: ['Mde'] } });
+  assert.equal(r.status, 201, r.text);
+  r = await call('GET', `${T}/users/zed@contoso.com/effectivePermissions?workload=mde`);
+  assert.ok(r.json.value.some((g) => g.permission === `${DATA} \\ Alerts (manage)`));
+  // the same role on a workload she does not hold is refused, by name
+  await refused('PATCH', `${T}/roleAssignments/${encodeURIComponent('Alert triage/zed')}`, { appScopeIds: ['Mde', 'Mdo'] },
+    names(`${DATA} \\ Alerts (manage)`, 'mdo'));
+  // erin, a Security administrator, may do what mia may not
+  const bob = (await call('GET', `${T}/users/bob@contoso.com`)).json;
+  r = await call('PUT', `${T}/users/bob@contoso.com`, { token: keys.erin, body: { ...bob, directoryRoles: ['Security administrator'] } });
+  assert.equal(r.status, 200, r.text);
+  r = await call('PUT', `${T}/legacy/mdo/roleGroups/Quarantine`, { token: keys.erin, body: { members: ['group:mail-ops', 'zed@contoso.com'] } });
+  assert.equal(r.status, 200, r.text);
+  r = await call('PATCH', `${T}/roleAssignments/${encodeURIComponent('Alert triage/zed')}`, { token: keys.erin, body: { appScopeIds: ['/'] } });
+  assert.equal(r.status, 200, r.text);
+  r = await call('POST', `${T}/workloads/mdi/import`, { token: keys.erin });
+  assert.equal(r.status, 200, r.text);
+});
+
+test('what a key does is audited with its user and with who created it', async () => {
+  const erinId = keys.erin.split('_')[1];
+  let r = await call('POST', `${T}/apiKeys`, { token: keys.erin, body: { user: MIA, name: 'for mia' } });
+  assert.equal(r.status, 201, r.text);
+  const token = r.json.token;
+  r = await call('PUT', `${T}/groups/triage`, { token, body: { name: 'Triage', members: ['zed@contoso.com'] } });
+  assert.equal(r.status, 201, r.text);
+  const records = (await call('GET', `${T}/auditLog?object=triage`)).json.value;
+  assert.equal(records.length, 1);
+  assert.equal(records[0].actor, `key:${token.split('_')[1]} (${MIA}) created by key:${erinId} (erin@contoso.com)`);
+});
