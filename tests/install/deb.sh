@@ -105,16 +105,18 @@ else bad "examples/embed on liburbac-dev and liburbac0: $(cat "$W/embed.log") $o
 # installed for real (root only; never over a urbac already there)
 if [ "$(id -u)" -ne 0 ] || [ "${URBAC_TEST_DPKG_INSTALL:-1}" = 0 ]; then
   echo "deb: not root (or URBAC_TEST_DPKG_INSTALL=0): dpkg -i was not tried" >&2
-elif dpkg-query -W -f='${Status}\n' urbac liburbac0 liburbac-dev 2> /dev/null | grep -q installed; then
+elif [[ $(dpkg-query -W -f='${Status}\n' urbac liburbac0 liburbac-dev 2> /dev/null) == *installed* ]]; then
   echo "deb: a urbac package is already installed: dpkg -i was not tried" >&2
 else
   out=$(dpkg_locked -i "${debs[@]}")
-  if dpkg-query -W -f='${Status}' urbac 2> /dev/null | grep -q 'install ok installed'; then
+  if [ "$(dpkg-query -W -f='${Status}' urbac 2> /dev/null)" = 'install ok installed' ]; then
     installed=true
     ok
     got=$(/usr/bin/urbac --version 2>&1)
     [ "$got" = "urbac $version" ] && ok || bad "/usr/bin/urbac --version after dpkg -i: $got"
-    MANWIDTH=200 man urbac 2>&1 | col -b | grep -q '^NAME' && ok || bad "man urbac after dpkg -i"
+    # (read whole, not piped into grep -q: with pipefail, man's SIGPIPE would fail it)
+    out=$(MANWIDTH=200 man urbac 2>&1 | col -b)
+    grep -q '^NAME' <<<"$out" && ok || bad "man urbac after dpkg -i: $out"
     files=$(dpkg -L urbac)
     grep -qx /usr/share/bash-completion/completions/urbac <<<"$files" && grep -qx /lib/systemd/system/urbac.service <<<"$files" \
       && ok || bad "dpkg -L urbac: $files"

@@ -36,7 +36,7 @@ render() { man --warnings=all "$1" 2> "$P/warn" | col -bx; }
 X=$P/examples
 mkdir -p "$X" && cp "$S/examples/contoso.yaml" "$X/"
 (cd "$X" && "$U" init --db urbac.db > /dev/null && "$U" apply -f contoso.yaml --db urbac.db --actor test > /dev/null \
-  && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > admin.key) || bad "the examples' store"
+  && (umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > admin.key)) || bad "the examples' store"
 # run_examples PAGE_TEXT COMMAND: each command of EXAMPLES (continuation lines
 # joined), run with the installed urbac first on PATH
 run_examples() {
