@@ -3,7 +3,8 @@
 #   make run    build, then serve the demo tenant over HTTP (SQLite store in run/)
 #   make demo   a guided tour of the CLI on examples/contoso.yaml
 #   make install PREFIX=/usr/local   the command, liburbac and liburbac-store, their
-#               headers, pkg-config files and CMake package (cmake --install)
+#               headers, pkg-config files and CMake package, the manual pages, bash
+#               and zsh completion, the systemd unit (cmake --install)
 #   make test   every test, again under ASan+UBSan, then each fuzzer for a while
 #   make fuzz   every fuzzer for FUZZ_SECONDS (or FUZZ_RUNS executions), figures in bench/results/fuzz.md
 #   make bench  the benchmark workload and urbac's figures (bench/results/core.md)

@@ -9,15 +9,45 @@
 #   lib/pkgconfig/urbac.pc, urbac-store.pc      relocatable (${pcfiledir})
 #   lib/cmake/urbac/                            urbacConfig.cmake, its version file,
 #                                               the exported targets
+#   share/man/man1/urbac.1, urbac-COMMAND.1     the manual, written at build time
+#                                               from the CLI's tables (cmake/man.cmake)
+#   share/bash-completion/completions/urbac,    shell completion, likewise
+#   share/zsh/vendor-completions/_urbac
+#   lib/systemd/system/urbac.service            the hardened unit (contrib/systemd),
+#   share/doc/urbac/urbac.env                   and its options file, as an example
 # The server's header (src/server/serve.h) is not installed: the server is linked
 # into the urbac binary only.
 #
-# Depends on: the targets of ../CMakeLists.txt (urbac, urbac_shared, urbac_store_shared).
+# Depends on: the targets of ../CMakeLists.txt (urbac, urbac_shared, urbac_store_shared),
+# cmake/man.cmake, contrib/systemd.
 include(CMakePackageConfigHelpers)
 set(URBAC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/urbac)
 set(URBAC_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 install(TARGETS urbac RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# The manual and the completion scripts, written by the urbac just built (part of
+# the default "all" target; `make` alone builds only urbac).
+set(URBAC_SHARE ${CMAKE_BINARY_DIR}/share)
+add_custom_command(OUTPUT ${URBAC_SHARE}/stamp
+  COMMAND ${CMAKE_COMMAND} -DURBAC=$<TARGET_FILE:urbac> -DOUT=${URBAC_SHARE} -P ${CMAKE_SOURCE_DIR}/cmake/man.cmake
+  COMMAND ${CMAKE_COMMAND} -E touch ${URBAC_SHARE}/stamp
+  DEPENDS urbac ${CMAKE_SOURCE_DIR}/cmake/man.cmake
+  COMMENT "Writing the manual pages and shell completion")
+add_custom_target(urbac_docs ALL DEPENDS ${URBAC_SHARE}/stamp)
+install(DIRECTORY ${URBAC_SHARE}/man/man1/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${URBAC_SHARE}/bash-completion/completions/urbac
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
+install(FILES ${URBAC_SHARE}/zsh/vendor-completions/_urbac
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/zsh/vendor-completions)
+
+# The systemd unit runs the installed binary; the options file is an example (the
+# unit reads /etc/urbac/urbac.env when it exists).
+# (Debian's package puts it in /lib/systemd/system, where its debhelper looks.)
+set(URBAC_SYSTEMD_UNIT_DIR lib/systemd/system CACHE STRING "Where the systemd unit goes (relative: in the prefix)")
+configure_file(${CMAKE_SOURCE_DIR}/contrib/systemd/urbac.service.in ${CMAKE_BINARY_DIR}/urbac.service @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/urbac.service DESTINATION ${URBAC_SYSTEMD_UNIT_DIR})
+install(FILES ${CMAKE_SOURCE_DIR}/contrib/systemd/urbac.env DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(TARGETS urbac_shared urbac_store_shared EXPORT urbacTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 

@@ -1,7 +1,8 @@
 /*
  * cli/main.c - the urbac command: the sorted list of subcommands (each defined
  * with its own options struct and option table next to its code, cli/cmd_*.c),
- * the general help, `urbac help COMMAND`, a suggestion for a mistyped command,
+ * the general help, `urbac help COMMAND` (and, for the build, `urbac help --man
+ * [COMMAND]`: cli/man.c), a suggestion for a mistyped command,
  * and the helpers every command uses to print errors. Options are read by the one
  * parser in cli/opt.c, by the command's table.
  *
@@ -14,13 +15,19 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-    &cli_activate,   &cli_apply,  &cli_assignment,   &cli_audit,          &cli_catalog, &cli_check,
-    &cli_deactivate, &cli_device, &cli_device_group, &cli_directory_role, &cli_dump,    &cli_effective,
-    &cli_explain,    &cli_export, &cli_fmt,          &cli_group,          &cli_impact,  &cli_import,
-    &cli_init,       &cli_key,    &cli_migrate,      &cli_object,         &cli_plan,    &cli_role,
-    &cli_serve,      &cli_user,   &cli_validate,     &cli_who_can,
+    &cli_activate,   &cli_apply,      &cli_assignment, &cli_audit,        &cli_catalog,        &cli_check,
+    &cli_completion, &cli_deactivate, &cli_device,     &cli_device_group, &cli_directory_role, &cli_dump,
+    &cli_effective,  &cli_explain,    &cli_export,     &cli_fmt,          &cli_group,          &cli_impact,
+    &cli_import,     &cli_init,       &cli_key,        &cli_migrate,      &cli_object,         &cli_plan,
+    &cli_role,       &cli_serve,      &cli_user,       &cli_validate,     &cli_who_can,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+const cli_command *const *cli_commands(size_t *n)
+{
+  *n = NCOMMANDS;
+  return commands;
+}
 
 void cli_error(const char *fmt, ...)
 {
@@ -108,6 +115,20 @@ static const cli_command *find(const char *name)
   return NULL;
 }
 
+/* `urbac help --man [COMMAND]` (not in the help: the build runs it): the page as roff. */
+static int man(int argc, char **argv)
+{
+  const cli_command *cmd = NULL;
+  int rc = EXIT_USAGE;
+  if (argc > 1) {
+    cli_error("help --man takes at most one COMMAND");
+  } else if (argc == 0 || (cmd = find(argv[0])) != NULL) {
+    cli_man(cmd, stdout);
+    rc = 0;
+  }
+  return rc;
+}
+
 /* ---------------------------------------------------------------- running */
 
 /* Parses the command's words into its own options struct and runs it. */
@@ -143,6 +164,8 @@ int main(int argc, char **argv)
     printf("urbac %s\n", URBAC_VERSION);
     return 0;
   }
+  if (strcmp(argv[1], "help") == 0 && strcmp(argv[2], "--man") == 0) /* the build's man pages */
+    return man(argc - 3, argv + 3);
   if (strcmp(argv[1], "help") == 0) { /* urbac help COMMAND */
     if (argc > 3) {
       cli_error("help takes one COMMAND");
