@@ -239,7 +239,7 @@ rc=$?
 if [ $rc -eq 2 ] && grep -q "write failed" "$T/atomic.out" && cmp -s "$SRC/examples/litware.yaml" "$T/atomic.yaml" \
    && [ -z "$(ls "$T" | grep 'atomic.yaml.tmp')" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL atomic write (exit $rc):"; cat "$T/atomic.out"; fi
 
-sed -e '/directoryRoles: \[Global administrator\]/d' -e '/Organization Management/d' "$SRC/examples/litware.yaml" \
+sed -e '/directoryRoles: \[Global administrator\]/d' -e '/Organization Management/{N;d}' "$SRC/examples/litware.yaml" \
   > "$T/nolock.yaml"
 cp "$T/nolock.yaml" "$T/nolock.before.yaml"
 expect "activate refused" 1 "activate refused: activating mdo would leave nobody able to manage authorization" -- "$U" activate mdo --tenant "$T/nolock.yaml"
