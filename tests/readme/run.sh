@@ -51,6 +51,10 @@ done
 want=$'allow\ndeny\nallow\nallow\ndeny\nallow'
 got=$("$U" check --tenant "$S/examples/contoso.yaml" --queries "$S/examples/questions.tsv" 2>&1)
 [ "$got" = "$want" ] && ok || bad "questions.tsv answers: got '$got', want '$want'"
+# the README shows lines of it, in order, with their answers
+shown=$(awk '/^```text$/{inb = 1; next} inb && /^```$/{exit} inb' "$S/README.md")
+if [ -n "$shown" ] && [ "$(grep -nxF -f <(printf '%s\n' "$shown") "$S/examples/questions.tsv" | wc -l)" -eq "$(wc -l <<<"$shown")" ]; then
+  ok; else bad "the README's query lines are not lines of examples/questions.tsv: $shown"; fi
 # and each line asked on its own gives the same answer
 n=0
 while IFS=$'\t' read -r user perm wl scope; do
