@@ -34,8 +34,10 @@ suite "tests" build
 suite "tests under ASan+UBSan" build-asan -DURBAC_SANITIZE=ON
 
 echo "== fuzzing, ${fuzz_seconds}s per driver"
-fuzz_out=$(scripts/fuzz.sh --seconds "$fuzz_seconds" | tee /dev/stderr)
-fuzzed=$(grep -c ', no crash$' <<<"$fuzz_out")
+fuzz_log=$(mktemp)
+scripts/fuzz.sh --seconds "$fuzz_seconds" | tee "$fuzz_log" # (tee /dev/stderr would truncate a log file)
+fuzzed=$(grep -c ', no crash$' "$fuzz_log")
+rm -f "$fuzz_log"
 
 count() { (cd "$1" && ctest -N | awk '/Total Tests:/ {print $3}'); }
 echo "make test: $(($(count build) + $(count build-asan) + fuzzed)) passed, 0 failed"
