@@ -310,6 +310,43 @@ static json_t *string_list(const char *const *v, size_t n)
   return a;
 }
 
+/* assignment list: every role's assignments, as "assignment ROLE NAME" lines or
+ * (--json) one array of {kind, role, name, object}, in the store's role order. */
+static int assignment_list(edit *e)
+{
+  json_t *roles = json_array(), *rows = e->o->json ? json_array() : NULL, *r, *v;
+  size_t i, k;
+  int rc = EXIT_USAGE;
+  bool oom = !roles || (e->o->json && !rows);
+  if (oom || (rc = list_objects(e, "role", roles)))
+    goto out;
+  json_array_foreach(roles, i, r)
+  {
+    const char *role = json_string_value(json_object_get(r, "id"));
+    json_array_foreach(json_object_get(json_object_get(r, "object"), "assignments"), k, v)
+    {
+      const char *name = json_string_value(json_object_get(v, "name"));
+      if (rows)
+        oom |= json_array_append_new(rows, json_pack("{s:s, s:s, s:s?, s:O}", "kind", "assignment", "role",
+                                                     role, "name", name, "object", v)) != 0;
+      else
+        printf("assignment\t%s\t%s\n", role, name ? name : "");
+    }
+  }
+  if (rows && !oom) {
+    json_dumpf(rows, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+  }
+out:
+  if (oom) {
+    cli_error("assignment list: out of memory");
+    rc = EXIT_USAGE;
+  }
+  json_decref(roles);
+  json_decref(rows);
+  return rc;
+}
+
 static int assignment_cmd(void *opts, const cli_args *a)
 {
   const edit_opts *o = opts;
@@ -318,8 +355,14 @@ static int assignment_cmd(void *opts, const cli_args *a)
   size_t i;
   int rc = EXIT_USAGE;
   const char *usage = "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group "
-                      "DG...] | remove ROLE NAME)";
-  bool add = a->n == 3 && !strcmp(a->v[0], "add");
+                      "DG...] | remove ROLE NAME | list)";
+  bool add = a->n == 3 && !strcmp(a->v[0], "add"), listing = a->n == 1 && !strcmp(a->v[0], "list");
+  if (listing) {
+    if (!edit_open(o, &e))
+      return EXIT_USAGE;
+    rc = assignment_list(&e);
+    goto out;
+  }
   if (!add && !(a->n == 3 && !strcmp(a->v[0], "remove"))) {
     cli_error("usage: %s", usage);
     return EXIT_USAGE;
@@ -506,15 +549,17 @@ static int device_cmd(void *opts, const cli_args *a)
   const edit_opts *o = opts;
   edit e;
   int rc = EXIT_USAGE;
-  bool add = a->n == 2 && !strcmp(a->v[0], "add");
-  if (!add && !(a->n == 2 && !strcmp(a->v[0], "remove"))) {
-    cli_error("usage: urbac device (add ID [--name N] [--body JSON] | remove ID)");
+  bool add = a->n == 2 && !strcmp(a->v[0], "add"), list = a->n == 1 && !strcmp(a->v[0], "list");
+  if (!add && !list && !(a->n == 2 && !strcmp(a->v[0], "remove"))) {
+    cli_error("usage: urbac device (add ID [--name N] [--body JSON] | remove ID | list)");
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))
     return EXIT_USAGE;
   json_t *j = NULL;
-  if (add) {
+  if (list) {
+    rc = list_ids(&e, "device");
+  } else if (add) {
     j = o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s}", "id", a->v[1]);
     if (j && !o->body && o->name)
       json_object_set_new(j, "name", json_string(o->name));
@@ -614,16 +659,19 @@ static int device_group_cmd(void *opts, const cli_args *a)
   edit e;
   int rc = EXIT_USAGE;
   const char *usage = "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | "
-                      "grant ID --principal group:G... | revoke ID --principal group:G...)";
-  const char *verb = a->n == 2 ? a->v[0] : "";
-  if (a->n != 2) {
+                      "grant ID --principal group:G... | revoke ID --principal group:G... | list)";
+  const char *verb = a->n ? a->v[0] : "";
+  bool list = a->n == 1 && !strcmp(verb, "list");
+  if (a->n != 2 && !list) {
     cli_error("usage: %s", usage);
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))
     return EXIT_USAGE;
   unsigned rank = (unsigned)o->rank.value;
-  if (!strcmp(verb, "add") && (rank || o->body)) {
+  if (list) {
+    rc = list_ids(&e, "deviceGroup");
+  } else if (!strcmp(verb, "add") && (rank || o->body)) {
     json_t *j =
         o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s, s:i}", "id", a->v[1], "rank", (int)rank);
     rc = j ? put(&e, "deviceGroup", a->v[1], j, "added") : (cli_error("--body: not JSON"), EXIT_USAGE);
@@ -731,9 +779,9 @@ const cli_command cli_role = CLI_COMMAND("role",
 const cli_command cli_assignment =
     CLI_COMMAND("assignment",
                 "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] "
-                "| remove ROLE NAME) "
+                "| remove ROLE NAME | list) "
                 "[--db URL]",
-                "Add or remove a role assignment in a store", edit_opts, assignment_opts, assignment_cmd);
+                "Add, remove or list the role assignments in a store", edit_opts, assignment_opts, assignment_cmd);
 const cli_command cli_user = CLI_COMMAND(
     "user", "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
     "Manage users in a store", edit_opts, user_opts, user_cmd);
@@ -748,10 +796,10 @@ const cli_command cli_directory_role =
                 "Give or take an Entra ID directory role from users or groups in a store", edit_opts,
                 directory_role_opts, directory_role_cmd);
 const cli_command cli_device =
-    CLI_COMMAND("device", "urbac device (add ID [--name N] [--body JSON] | remove ID) [--db URL]",
-                "Add or remove a device in a store", edit_opts, device_opts, device_cmd);
+    CLI_COMMAND("device", "urbac device (add ID [--name N] [--body JSON] | remove ID | list) [--db URL]",
+                "Add, remove or list the devices in a store", edit_opts, device_opts, device_cmd);
 const cli_command cli_device_group = CLI_COMMAND(
     "device-group",
     "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | grant ID --principal "
-    "group:G... | revoke ID --principal group:G...) [--db URL]",
+    "group:G... | revoke ID --principal group:G... | list) [--db URL]",
     "Manage device groups in a store: ranks, user access", edit_opts, device_group_opts, device_group_cmd);
