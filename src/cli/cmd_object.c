@@ -310,41 +310,54 @@ static json_t *string_list(const char *const *v, size_t n)
   return a;
 }
 
-/* assignment list: every role's assignments, as "assignment ROLE NAME" lines or
- * (--json) one array of {kind, role, name, object}, in the store's role order. */
-static int assignment_list(edit *e)
+/* One object's nested entries: printed as lines, or appended to `rows` (when
+ * not NULL) as JSON objects; false when memory ran out. */
+typedef bool (*nested_fn)(const char *kind, const char *id, json_t *object, json_t *rows);
+
+/* A listing of what objects hold (assignments in roles, directory roles in users
+ * and groups): every object of each of `kinds` (NULL-terminated) through `each`,
+ * then, with --json, the one array. 0 or EXIT_USAGE, having said why. */
+static int list_nested(edit *e, const char *const kinds[], nested_fn each)
 {
-  json_t *roles = json_array(), *rows = e->o->json ? json_array() : NULL, *r, *v;
-  size_t i, k;
-  int rc = EXIT_USAGE;
-  bool oom = !roles || (e->o->json && !rows);
-  if (oom || (rc = list_objects(e, "role", roles)))
-    goto out;
-  json_array_foreach(roles, i, r)
-  {
-    const char *role = json_string_value(json_object_get(r, "id"));
-    json_array_foreach(json_object_get(json_object_get(r, "object"), "assignments"), k, v)
-    {
-      const char *name = json_string_value(json_object_get(v, "name"));
-      if (rows)
-        oom |= json_array_append_new(rows, json_pack("{s:s, s:s, s:s?, s:O}", "kind", "assignment", "role",
-                                                     role, "name", name, "object", v)) != 0;
-      else
-        printf("assignment\t%s\t%s\n", role, name ? name : "");
-    }
-  }
-  if (rows && !oom) {
+  json_t *all = json_array(), *rows = e->o->json ? json_array() : NULL, *r;
+  size_t i;
+  int rc = 0;
+  bool oom = !all || (e->o->json && !rows);
+  for (size_t k = 0; !oom && !rc && kinds[k]; k++)
+    rc = list_objects(e, kinds[k], all);
+  if (!oom && !rc)
+    json_array_foreach(all, i, r) oom |= !each(json_string_value(json_object_get(r, "kind")),
+                                              json_string_value(json_object_get(r, "id")),
+                                              json_object_get(r, "object"), rows);
+  if (oom) {
+    cli_error("out of memory");
+    rc = EXIT_USAGE;
+  } else if (!rc && rows) {
     json_dumpf(rows, stdout, JSON_INDENT(2));
     fputc('\n', stdout);
   }
-out:
-  if (oom) {
-    cli_error("assignment list: out of memory");
-    rc = EXIT_USAGE;
-  }
-  json_decref(roles);
+  json_decref(all);
   json_decref(rows);
   return rc;
+}
+
+/* assignment list: "assignment ROLE NAME", or {kind, role, name, object}. */
+static bool assignment_each(const char *kind, const char *role, json_t *object, json_t *rows)
+{
+  json_t *v;
+  size_t i;
+  bool ok = true;
+  (void)kind;
+  json_array_foreach(json_object_get(object, "assignments"), i, v)
+  {
+    const char *name = json_string_value(json_object_get(v, "name"));
+    if (rows)
+      ok &= json_array_append_new(rows, json_pack("{s:s, s:s, s:s?, s:O}", "kind", "assignment", "role", role,
+                                                  "name", name, "object", v)) == 0;
+    else
+      printf("assignment\t%s\t%s\n", role, name ? name : "");
+  }
+  return ok;
 }
 
 static int assignment_cmd(void *opts, const cli_args *a)
@@ -360,7 +373,7 @@ static int assignment_cmd(void *opts, const cli_args *a)
   if (listing) {
     if (!edit_open(o, &e))
       return EXIT_USAGE;
-    rc = assignment_list(&e);
+    rc = list_nested(&e, (const char *const[]){"role", NULL}, assignment_each);
     goto out;
   }
   if (!add && !(a->n == 3 && !strcmp(a->v[0], "remove"))) {
@@ -493,6 +506,25 @@ static int group_cmd(void *opts, const cli_args *a) { return principals_cmd(opts
 
 /* ---------------------------------------------------------------- directory roles */
 
+/* directory-role list: "directory-role ROLE PRINCIPAL", or {kind, role, principal}
+ * (a user id, or group:ID), for each role a user or group holds. */
+static bool directory_role_each(const char *kind, const char *id, json_t *object, json_t *rows)
+{
+  json_t *v;
+  size_t i;
+  bool ok = true, group = !strcmp(kind, "group");
+  json_array_foreach(json_object_get(object, "directoryRoles"), i, v)
+  {
+    if (rows)
+      ok &= json_array_append_new(rows, json_pack("{s:s, s:s?, s:s+}", "kind", "directoryRole", "role",
+                                                  json_string_value(v), "principal", group ? "group:" : "",
+                                                  id)) == 0;
+    else
+      printf("directory-role\t%s\t%s%s\n", json_string_value(v), group ? "group:" : "", id);
+  }
+  return ok;
+}
+
 /* assign|unassign ROLE --principal P...: the role in each user's or group's list. */
 static int directory_role_cmd(void *opts, const cli_args *a)
 {
@@ -500,9 +532,16 @@ static int directory_role_cmd(void *opts, const cli_args *a)
   edit e;
   int rc = 0;
   bool assign = a->n == 2 && !strcmp(a->v[0], "assign");
+  if (a->n == 1 && !strcmp(a->v[0], "list")) {
+    if (!edit_open(o, &e))
+      return EXIT_USAGE;
+    rc = list_nested(&e, (const char *const[]){"user", "group", NULL}, directory_role_each);
+    edit_close(&e);
+    return rc;
+  }
   if ((!assign && !(a->n == 2 && !strcmp(a->v[0], "unassign"))) || !o->principals.n) {
-    cli_error(
-        "usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or group:ID)");
+    cli_error("usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or "
+              "group:ID) | list");
     return EXIT_USAGE;
   }
   size_t r = 0;
@@ -792,8 +831,8 @@ const cli_command cli_group =
                 "| list) [--db URL]",
                 "Manage groups and membership in a store", edit_opts, group_opts, group_cmd);
 const cli_command cli_directory_role =
-    CLI_COMMAND("directory-role", "urbac directory-role (assign | unassign) ROLE --principal P... [--db URL]",
-                "Give or take an Entra ID directory role from users or groups in a store", edit_opts,
+    CLI_COMMAND("directory-role", "urbac directory-role ((assign | unassign) ROLE --principal P... | list) [--db URL]",
+                "Give or take an Entra ID directory role from users or groups in a store, or list them", edit_opts,
                 directory_role_opts, directory_role_cmd);
 const cli_command cli_device =
     CLI_COMMAND("device", "urbac device (add ID [--name N] [--body JSON] | remove ID | list) [--db URL]",

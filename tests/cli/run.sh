@@ -372,8 +372,11 @@ expect "device list" 0 $'^device\tsrv-001$' -- "$U" device list --db "$LD"
 json_is "device-group list json" 'all(.[]; .kind == "deviceGroup" and (.object.rank | type) == "number")' -- "$U" device-group list --db "$LD" --json
 json_is "assignment list json" 'any(.[]; .role == "SOC analyst" and .name == "tier1") and all(.[]; .kind == "assignment" and .name == .object.name)' -- "$U" assignment list --db "$LD" --json
 expect "assignment list" 0 $'^assignment\tSOC analyst\ttier1$' -- "$U" assignment list --db "$LD"
+"$U" directory-role assign 'Security reader' --principal group:soc --db "$LD" >/dev/null 2>&1
+json_is "directory-role list json" '([.[] | select(.role == "Security reader") | .principal] | sort == ["dave@contoso.com", "group:soc"]) and all(.[]; .kind == "directoryRole")' -- "$U" directory-role list --db "$LD" --json
+expect "directory-role list" 0 $'^directory-role\tSecurity reader\tgroup:soc$' -- "$U" directory-role list --db "$LD"
 expect "device-group list takes no id" 2 "usage: urbac device-group" -- "$U" device-group list servers --db "$LD"
-for l in "user list" "group list" "role list" "device list" "device-group list" "assignment list" "key list"; do
+for l in "user list" "group list" "role list" "device list" "device-group list" "assignment list" "directory-role list" "key list"; do
   # shellcheck disable=SC2086
   counts "$l: as many objects as lines" -- $l
 done
