@@ -341,7 +341,7 @@ json_is() {
   local name=$1 filter=$2 out
   shift 3
   out=$("$@" 2>/dev/null)
-  if jq -e "$filter" <<<"$out" >/dev/null 2>&1; then
+  if [ -n "$out" ] && [ "$(jq "$filter" <<<"$out" 2>&1)" = true ]; then
     pass=$((pass + 1))
   else
     fail=$((fail + 1))
