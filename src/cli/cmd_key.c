@@ -94,10 +94,10 @@ static int key_print(void *ctx, const urbac_api_key *k)
            k->revoked[0] ? "revoked" : "valid", by ? by : "-", k->name);
     return 0;
   }
-  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?}", "id", k->id, "name", k->name, "user",
-                        k->user, "scope", k->scope, "created", k->created, "expires",
-                        k->expires[0] ? k->expires : NULL, "revoked", k->revoked[0] ? k->revoked : NULL, "state",
-                        k->revoked[0] ? "revoked" : "valid", "createdBy", by);
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?}", "id", k->id, "name", k->name,
+                        "user", k->user, "scope", k->scope, "created", k->created, "expires",
+                        k->expires[0] ? k->expires : NULL, "revoked", k->revoked[0] ? k->revoked : NULL,
+                        "state", k->revoked[0] ? "revoked" : "valid", "createdBy", by);
   return j && json_array_append_new(rows, j) == 0 ? 0 : -1;
 }
 

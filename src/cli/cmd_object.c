@@ -326,9 +326,9 @@ static int list_nested(edit *e, const char *const kinds[], nested_fn each)
   for (size_t k = 0; !oom && !rc && kinds[k]; k++)
     rc = list_objects(e, kinds[k], all);
   if (!oom && !rc)
-    json_array_foreach(all, i, r) oom |= !each(json_string_value(json_object_get(r, "kind")),
-                                              json_string_value(json_object_get(r, "id")),
-                                              json_object_get(r, "object"), rows);
+    json_array_foreach(all, i, r) oom |=
+        !each(json_string_value(json_object_get(r, "kind")), json_string_value(json_object_get(r, "id")),
+              json_object_get(r, "object"), rows);
   if (oom) {
     cli_error("out of memory");
     rc = EXIT_USAGE;
@@ -815,12 +815,12 @@ const cli_command cli_role = CLI_COMMAND("role",
                                          "list | show NAME | add-permission NAME --permission P... | "
                                          "remove-permission NAME --permission P...) [--db URL]",
                                          "Manage unified roles in a store", edit_opts, role_opts, role_cmd);
-const cli_command cli_assignment =
-    CLI_COMMAND("assignment",
-                "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] "
-                "| remove ROLE NAME | list) "
-                "[--db URL]",
-                "Add, remove or list the role assignments in a store", edit_opts, assignment_opts, assignment_cmd);
+const cli_command cli_assignment = CLI_COMMAND(
+    "assignment",
+    "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] "
+    "| remove ROLE NAME | list) "
+    "[--db URL]",
+    "Add, remove or list the role assignments in a store", edit_opts, assignment_opts, assignment_cmd);
 const cli_command cli_user = CLI_COMMAND(
     "user", "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
     "Manage users in a store", edit_opts, user_opts, user_cmd);
@@ -830,10 +830,10 @@ const cli_command cli_group =
                 "ID --principal P... "
                 "| list) [--db URL]",
                 "Manage groups and membership in a store", edit_opts, group_opts, group_cmd);
-const cli_command cli_directory_role =
-    CLI_COMMAND("directory-role", "urbac directory-role ((assign | unassign) ROLE --principal P... | list) [--db URL]",
-                "Give or take an Entra ID directory role from users or groups in a store, or list them", edit_opts,
-                directory_role_opts, directory_role_cmd);
+const cli_command cli_directory_role = CLI_COMMAND(
+    "directory-role", "urbac directory-role ((assign | unassign) ROLE --principal P... | list) [--db URL]",
+    "Give or take an Entra ID directory role from users or groups in a store, or list them", edit_opts,
+    directory_role_opts, directory_role_cmd);
 const cli_command cli_device =
     CLI_COMMAND("device", "urbac device (add ID [--name N] [--body JSON] | remove ID | list) [--db URL]",
                 "Add, remove or list the devices in a store", edit_opts, device_opts, device_cmd);
