@@ -18,9 +18,10 @@ else
 fi
 T=$DIR/$(basename -- "$T0")
 cp -- "$T0" "$T" || exit 2
-# Bold headings only on a terminal, and never with NO_COLOR set (https://no-color.org).
+# Bold headings only on a terminal, never with NO_COLOR set (https://no-color.org) or
+# TERM=dumb, as urbac impact does.
 bold='' plain=''
-if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-}" != dumb ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 # quote ARG: ARG as a shell reads it back: bare when it is plain, else in single quotes.
 quote() {
   if [[ $1 =~ ^[A-Za-z0-9@%+=:,./_-]+$ ]]; then

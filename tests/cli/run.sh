@@ -387,6 +387,15 @@ json_is "audit log json" 'length > 0 and all(.[]; (.seq | type) == "number" and 
 before=$(git -C "$SRC" status --porcelain 2>&1)
 demo=$(cd "$SRC" && URBAC_DEMO_DIR=$T/demo scripts/demo.sh "$U" examples/contoso.yaml 2>/dev/null)
 if [[ $demo == *$'\033'* ]]; then fail=$((fail + 1)); echo "FAIL demo prints colour off a terminal"; else pass=$((pass + 1)); fi
+# on a terminal (script(1) gives it one): bold headings, unless NO_COLOR or TERM=dumb
+tty_demo() {
+  (cd "$SRC" && env TERM=xterm "$@" script -qec "URBAC_DEMO_DIR=$(printf %q "$T/demo") scripts/demo.sh \
+    $(printf %q "$U") examples/contoso.yaml" /dev/null)
+}
+if [[ $(tty_demo) == *$'\033[1m== Validate'* ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL demo is not bold on a terminal"; fi
+for e in NO_COLOR=1 TERM=dumb; do
+  if [[ $(tty_demo "$e") == *$'\033'* ]]; then fail=$((fail + 1)); echo "FAIL demo prints colour on a terminal with $e"; else pass=$((pass + 1)); fi
+done
 n=0
 while IFS= read -r line; do
   cmd=${line#\$ }
