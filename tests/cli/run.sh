@@ -330,7 +330,6 @@ expect "export bad format" 2 "unknown format 'xml'" -- "$U" export --tenant "$L"
 
 # ---- --json on every listing: one JSON document, an array of objects with the
 # fields the text shows (jq parses it; a text line per object is counted apart)
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
 LD=$T/lists.db
 "$U" init --db "$LD" >/dev/null 2>&1
 "$U" apply --db "$LD" -f "$SRC/examples/contoso.yaml" >/dev/null 2>&1
