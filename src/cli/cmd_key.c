@@ -11,11 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 typedef struct key_opts {
   cli_source_opts src;
   const char *user, *name, *key_scope, *expires, *actor;
+  bool json;
 } key_opts;
 
 /* Has `s` the shape YYYY-MM-DDTHH:MM:SSZ? (The store checks the same before it writes.) */
@@ -79,12 +82,40 @@ static int key_create(const key_opts *o, urbac_store *store, const char *tenant,
   return err ? EXIT_USAGE : 0;
 }
 
+/* One key: a line of text (id, user, scope, expiry, state, creator, name: the
+ * name last, as it may hold spaces), or, with `ctx` a JSON array, an object
+ * appended to it (the same fields with the times as stored, null when none). */
 static int key_print(void *ctx, const urbac_api_key *k)
 {
-  (void)ctx;
-  printf("%s\t%s\t%s\t%s\t%s\t%s\n", k->id, k->user, k->scope, k->expires[0] ? k->expires : "never",
-         k->revoked[0] ? "revoked" : "valid", k->name);
-  return 0;
+  json_t *rows = ctx;
+  const char *by = k->created_by && k->created_by[0] ? k->created_by : NULL;
+  if (!rows) {
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k->id, k->user, k->scope, k->expires[0] ? k->expires : "never",
+           k->revoked[0] ? "revoked" : "valid", by ? by : "-", k->name);
+    return 0;
+  }
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?}", "id", k->id, "name", k->name,
+                        "user", k->user, "scope", k->scope, "created", k->created, "expires",
+                        k->expires[0] ? k->expires : NULL, "revoked", k->revoked[0] ? k->revoked : NULL,
+                        "state", k->revoked[0] ? "revoked" : "valid", "createdBy", by);
+  return j && json_array_append_new(rows, j) == 0 ? 0 : -1;
+}
+
+/* Every key of the tenant, as text or (`json`) one JSON array. */
+static int key_list(bool json, urbac_store *store, const char *tenant, urbac_diag *d)
+{
+  json_t *rows = json ? json_array() : NULL;
+  int rc = EXIT_USAGE;
+  if (json && !rows)
+    cli_error("key list: out of memory");
+  else if (urbac_store_keys(store, tenant, key_print, rows, d) == URBAC_OK)
+    rc = 0;
+  if (!rc && rows) {
+    json_dumpf(rows, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+  }
+  json_decref(rows);
+  return rc;
 }
 
 static int key(void *opts, const cli_args *a)
@@ -105,7 +136,7 @@ static int key(void *opts, const cli_args *a)
     else
       cli_error("key create: --user is required (the tenant user the key acts as)");
   } else if (strcmp(verb, "list") == 0 && a->n == 1) {
-    rc = urbac_store_keys(store, tenant, key_print, NULL, d) == URBAC_OK ? 0 : EXIT_USAGE;
+    rc = key_list(o->json, store, tenant, d);
   } else if (strcmp(verb, "revoke") == 0 && a->n == 2) {
     rc = urbac_store_key_revoke(store, tenant, a->v[1], &w, d) == URBAC_OK ? 0 : EXIT_USAGE;
     if (!rc)
@@ -133,6 +164,7 @@ static const cli_opt key_table[] = {
     CLI_ROW_DB(key_opts),
     KEY("expires", expires, "TIME", NULL,
         "create: UTC YYYY-MM-DDTHH:MM:SSZ, or 30d, 12h from now (default: never)"),
+    {"json", 0, CLI_FLAG, offsetof(key_opts, json), 0, NULL, NULL, "list: one JSON array of the keys"},
     KEY("key-scope", key_scope, "S", "all", "create: all, or decisions (the decision routes only)"),
     KEY("name", name, "N", NULL, "create: a name for people"),
     CLI_ROW_TENANT_ID(key_opts),
@@ -143,7 +175,7 @@ static const cli_opt key_table[] = {
 
 const cli_command cli_key = CLI_COMMAND("key",
                                         "urbac key (create --user U [--name N] [--key-scope all|decisions] "
-                                        "[--expires TIME|30d] | list | revoke ID) "
+                                        "[--expires TIME|30d] | list [--json] | revoke ID) "
                                         "[--db URL] [--tenant-id T]",
                                         "Create (shown once), list or revoke API keys of a tenant in a store",
                                         key_opts, key_table, key);

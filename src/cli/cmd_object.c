@@ -310,6 +310,56 @@ static json_t *string_list(const char *const *v, size_t n)
   return a;
 }
 
+/* One object's nested entries: printed as lines, or appended to `rows` (when
+ * not NULL) as JSON objects; false when memory ran out. */
+typedef bool (*nested_fn)(const char *kind, const char *id, json_t *object, json_t *rows);
+
+/* A listing of what objects hold (assignments in roles, directory roles in users
+ * and groups): every object of each of `kinds` (NULL-terminated) through `each`,
+ * then, with --json, the one array. 0 or EXIT_USAGE, having said why. */
+static int list_nested(edit *e, const char *const kinds[], nested_fn each)
+{
+  json_t *all = json_array(), *rows = e->o->json ? json_array() : NULL, *r;
+  size_t i;
+  int rc = 0;
+  bool oom = !all || (e->o->json && !rows);
+  for (size_t k = 0; !oom && !rc && kinds[k]; k++)
+    rc = list_objects(e, kinds[k], all);
+  if (!oom && !rc)
+    json_array_foreach(all, i, r) oom |=
+        !each(json_string_value(json_object_get(r, "kind")), json_string_value(json_object_get(r, "id")),
+              json_object_get(r, "object"), rows);
+  if (oom) {
+    cli_error("out of memory");
+    rc = EXIT_USAGE;
+  } else if (!rc && rows) {
+    json_dumpf(rows, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+  }
+  json_decref(all);
+  json_decref(rows);
+  return rc;
+}
+
+/* assignment list: "assignment ROLE NAME", or {kind, role, name, object}. */
+static bool assignment_each(const char *kind, const char *role, json_t *object, json_t *rows)
+{
+  json_t *v;
+  size_t i;
+  bool ok = true;
+  (void)kind;
+  json_array_foreach(json_object_get(object, "assignments"), i, v)
+  {
+    const char *name = json_string_value(json_object_get(v, "name"));
+    if (rows)
+      ok &= json_array_append_new(rows, json_pack("{s:s, s:s, s:s?, s:O}", "kind", "assignment", "role", role,
+                                                  "name", name, "object", v)) == 0;
+    else
+      printf("assignment\t%s\t%s\n", role, name ? name : "");
+  }
+  return ok;
+}
+
 static int assignment_cmd(void *opts, const cli_args *a)
 {
   const edit_opts *o = opts;
@@ -318,8 +368,14 @@ static int assignment_cmd(void *opts, const cli_args *a)
   size_t i;
   int rc = EXIT_USAGE;
   const char *usage = "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group "
-                      "DG...] | remove ROLE NAME)";
-  bool add = a->n == 3 && !strcmp(a->v[0], "add");
+                      "DG...] | remove ROLE NAME | list)";
+  bool add = a->n == 3 && !strcmp(a->v[0], "add"), listing = a->n == 1 && !strcmp(a->v[0], "list");
+  if (listing) {
+    if (!edit_open(o, &e))
+      return EXIT_USAGE;
+    rc = list_nested(&e, (const char *const[]){"role", NULL}, assignment_each);
+    goto out;
+  }
   if (!add && !(a->n == 3 && !strcmp(a->v[0], "remove"))) {
     cli_error("usage: %s", usage);
     return EXIT_USAGE;
@@ -450,6 +506,25 @@ static int group_cmd(void *opts, const cli_args *a) { return principals_cmd(opts
 
 /* ---------------------------------------------------------------- directory roles */
 
+/* directory-role list: "directory-role ROLE PRINCIPAL", or {kind, role, principal}
+ * (a user id, or group:ID), for each role a user or group holds. */
+static bool directory_role_each(const char *kind, const char *id, json_t *object, json_t *rows)
+{
+  json_t *v;
+  size_t i;
+  bool ok = true, group = !strcmp(kind, "group");
+  json_array_foreach(json_object_get(object, "directoryRoles"), i, v)
+  {
+    if (rows)
+      ok &= json_array_append_new(rows, json_pack("{s:s, s:s?, s:s+}", "kind", "directoryRole", "role",
+                                                  json_string_value(v), "principal", group ? "group:" : "",
+                                                  id)) == 0;
+    else
+      printf("directory-role\t%s\t%s%s\n", json_string_value(v), group ? "group:" : "", id);
+  }
+  return ok;
+}
+
 /* assign|unassign ROLE --principal P...: the role in each user's or group's list. */
 static int directory_role_cmd(void *opts, const cli_args *a)
 {
@@ -457,9 +532,16 @@ static int directory_role_cmd(void *opts, const cli_args *a)
   edit e;
   int rc = 0;
   bool assign = a->n == 2 && !strcmp(a->v[0], "assign");
+  if (a->n == 1 && !strcmp(a->v[0], "list")) {
+    if (!edit_open(o, &e))
+      return EXIT_USAGE;
+    rc = list_nested(&e, (const char *const[]){"user", "group", NULL}, directory_role_each);
+    edit_close(&e);
+    return rc;
+  }
   if ((!assign && !(a->n == 2 && !strcmp(a->v[0], "unassign"))) || !o->principals.n) {
-    cli_error(
-        "usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or group:ID)");
+    cli_error("usage: urbac directory-role (assign | unassign) ROLE --principal P... (a user id or "
+              "group:ID) | list");
     return EXIT_USAGE;
   }
   size_t r = 0;
@@ -506,15 +588,17 @@ static int device_cmd(void *opts, const cli_args *a)
   const edit_opts *o = opts;
   edit e;
   int rc = EXIT_USAGE;
-  bool add = a->n == 2 && !strcmp(a->v[0], "add");
-  if (!add && !(a->n == 2 && !strcmp(a->v[0], "remove"))) {
-    cli_error("usage: urbac device (add ID [--name N] [--body JSON] | remove ID)");
+  bool add = a->n == 2 && !strcmp(a->v[0], "add"), list = a->n == 1 && !strcmp(a->v[0], "list");
+  if (!add && !list && !(a->n == 2 && !strcmp(a->v[0], "remove"))) {
+    cli_error("usage: urbac device (add ID [--name N] [--body JSON] | remove ID | list)");
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))
     return EXIT_USAGE;
   json_t *j = NULL;
-  if (add) {
+  if (list) {
+    rc = list_ids(&e, "device");
+  } else if (add) {
     j = o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s}", "id", a->v[1]);
     if (j && !o->body && o->name)
       json_object_set_new(j, "name", json_string(o->name));
@@ -614,16 +698,19 @@ static int device_group_cmd(void *opts, const cli_args *a)
   edit e;
   int rc = EXIT_USAGE;
   const char *usage = "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | "
-                      "grant ID --principal group:G... | revoke ID --principal group:G...)";
-  const char *verb = a->n == 2 ? a->v[0] : "";
-  if (a->n != 2) {
+                      "grant ID --principal group:G... | revoke ID --principal group:G... | list)";
+  const char *verb = a->n ? a->v[0] : "";
+  bool list = a->n == 1 && !strcmp(verb, "list");
+  if (a->n != 2 && !list) {
     cli_error("usage: %s", usage);
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))
     return EXIT_USAGE;
   unsigned rank = (unsigned)o->rank.value;
-  if (!strcmp(verb, "add") && (rank || o->body)) {
+  if (list) {
+    rc = list_ids(&e, "deviceGroup");
+  } else if (!strcmp(verb, "add") && (rank || o->body)) {
     json_t *j =
         o->body ? json_loads(o->body, 0, NULL) : json_pack("{s:s, s:i}", "id", a->v[1], "rank", (int)rank);
     rc = j ? put(&e, "deviceGroup", a->v[1], j, "added") : (cli_error("--body: not JSON"), EXIT_USAGE);
@@ -728,12 +815,12 @@ const cli_command cli_role = CLI_COMMAND("role",
                                          "list | show NAME | add-permission NAME --permission P... | "
                                          "remove-permission NAME --permission P...) [--db URL]",
                                          "Manage unified roles in a store", edit_opts, role_opts, role_cmd);
-const cli_command cli_assignment =
-    CLI_COMMAND("assignment",
-                "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] "
-                "| remove ROLE NAME) "
-                "[--db URL]",
-                "Add or remove a role assignment in a store", edit_opts, assignment_opts, assignment_cmd);
+const cli_command cli_assignment = CLI_COMMAND(
+    "assignment",
+    "urbac assignment (add ROLE NAME --principal P... --data-source W... [--device-group DG...] "
+    "| remove ROLE NAME | list) "
+    "[--db URL]",
+    "Add, remove or list the role assignments in a store", edit_opts, assignment_opts, assignment_cmd);
 const cli_command cli_user = CLI_COMMAND(
     "user", "urbac user (add ID [--name N] | remove ID | enable ID | disable ID | list) [--db URL]",
     "Manage users in a store", edit_opts, user_opts, user_cmd);
@@ -743,15 +830,15 @@ const cli_command cli_group =
                 "ID --principal P... "
                 "| list) [--db URL]",
                 "Manage groups and membership in a store", edit_opts, group_opts, group_cmd);
-const cli_command cli_directory_role =
-    CLI_COMMAND("directory-role", "urbac directory-role (assign | unassign) ROLE --principal P... [--db URL]",
-                "Give or take an Entra ID directory role from users or groups in a store", edit_opts,
-                directory_role_opts, directory_role_cmd);
+const cli_command cli_directory_role = CLI_COMMAND(
+    "directory-role", "urbac directory-role ((assign | unassign) ROLE --principal P... | list) [--db URL]",
+    "Give or take an Entra ID directory role from users or groups in a store, or list them", edit_opts,
+    directory_role_opts, directory_role_cmd);
 const cli_command cli_device =
-    CLI_COMMAND("device", "urbac device (add ID [--name N] [--body JSON] | remove ID) [--db URL]",
-                "Add or remove a device in a store", edit_opts, device_opts, device_cmd);
+    CLI_COMMAND("device", "urbac device (add ID [--name N] [--body JSON] | remove ID | list) [--db URL]",
+                "Add, remove or list the devices in a store", edit_opts, device_opts, device_cmd);
 const cli_command cli_device_group = CLI_COMMAND(
     "device-group",
     "urbac device-group (add ID --rank N [--body JSON] | remove ID | move ID --rank N | grant ID --principal "
-    "group:G... | revoke ID --principal group:G...) [--db URL]",
+    "group:G... | revoke ID --principal group:G... | list) [--db URL]",
     "Manage device groups in a store: ranks, user access", edit_opts, device_group_opts, device_group_cmd);

@@ -327,5 +327,95 @@ expect "export header" 0 $'^Role name,Description,Permissions,Assignment name,Da
 expect "export row" 0 '^Live response,Imported from Microsoft Defender for Endpoint: Live response,Security operations \\ Security data \\ Basic live response \(manage\); Security operations \\ Security data \\ Advanced live response \(manage\),imported,mde,group:responders,servers; ungrouped,inactive,inactive,inactive' -- "$U" export --tenant "$L" --format csv
 expect "export bad format" 2 "unknown format 'xml'" -- "$U" export --tenant "$L" --format xml
 
+
+# ---- --json on every listing: one JSON document, an array of objects with the
+# fields the text shows (jq parses it; a text line per object is counted apart)
+LD=$T/lists.db
+"$U" init --db "$LD" >/dev/null 2>&1
+"$U" apply --db "$LD" -f "$SRC/examples/contoso.yaml" >/dev/null 2>&1
+"$U" key create --db "$LD" --user alice@contoso.com --name 'ci job' --actor keeper >/dev/null 2>&1
+"$U" key create --db "$LD" --user bob@contoso.com --actor other --key-scope decisions --expires 2031-01-01T00:00:00Z >/dev/null 2>&1
+# json_is NAME JQ-FILTER -- COMMAND...: COMMAND's stdout is valid JSON and the filter is true of it.
+json_is() {
+  local name=$1 filter=$2 out
+  shift 3
+  out=$("$@" 2>/dev/null)
+  if [ -n "$out" ] && [ "$(jq "$filter" <<<"$out" 2>&1)" = true ]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    printf 'FAIL %s: %s is not true of:\n%s\n---\n' "$name" "$filter" "$out" | head -30
+  fi
+}
+# counts NAME -- LIST...: `urbac LIST` has as many text lines as `urbac LIST --json` has objects.
+counts() {
+  local name=$1 text json
+  shift 2
+  text=$("$U" "$@" --db "$LD" | wc -l)
+  json=$("$U" "$@" --db "$LD" --json | jq length)
+  if [ "$text" -gt 0 ] && [ "$text" = "$json" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $name: $text lines, $json objects"; fi
+}
+json_is "key list json" '[.[] | {user, name, scope, expires, state, createdBy}] | sort_by(.user) == [
+  {"user": "alice@contoso.com", "name": "ci job", "scope": "all", "expires": null, "state": "valid", "createdBy": "keeper"},
+  {"user": "bob@contoso.com", "name": "", "scope": "decisions", "expires": "2031-01-01T00:00:00Z", "state": "valid", "createdBy": "other"}]' -- "$U" key list --db "$LD" --json
+json_is "key list json ids and times" 'all(.[]; (.id | test("^[0-9a-f]{16}$")) and (.created | test("^[0-9]{4}-")) and .revoked == null)' -- "$U" key list --db "$LD" --json
+expect "key list shows createdBy" 0 $'^[0-9a-f]{16}\talice@contoso.com\tall\tnever\tvalid\tkeeper\tci job$' -- "$U" key list --db "$LD"
+KID=$("$U" key list --db "$LD" --json | jq -r '.[] | select(.user == "bob@contoso.com") | .id')
+"$U" key revoke "$KID" --db "$LD" >/dev/null 2>&1
+json_is "key list json revoked" '.[] | select(.user == "bob@contoso.com") | .state == "revoked" and (.revoked | test("^[0-9]{4}-"))' -- "$U" key list --db "$LD" --json
+json_is "user list json" 'map(select(.kind == "user") | .id) | index("alice@contoso.com") != null' -- "$U" user list --db "$LD" --json
+json_is "group list json" 'all(.[]; .kind == "group" and .id == .object.id)' -- "$U" group list --db "$LD" --json
+json_is "role list json" 'map(.id) | index("SOC analyst") != null' -- "$U" role list --db "$LD" --json
+json_is "device list json" 'map(.id) | sort == ["kiosk-7", "lap-042", "srv-001"]' -- "$U" device list --db "$LD" --json
+expect "device list" 0 $'^device\tsrv-001$' -- "$U" device list --db "$LD"
+json_is "device-group list json" 'all(.[]; .kind == "deviceGroup" and (.object.rank | type) == "number")' -- "$U" device-group list --db "$LD" --json
+json_is "assignment list json" 'any(.[]; .role == "SOC analyst" and .name == "tier1") and all(.[]; .kind == "assignment" and .name == .object.name)' -- "$U" assignment list --db "$LD" --json
+expect "assignment list" 0 $'^assignment\tSOC analyst\ttier1$' -- "$U" assignment list --db "$LD"
+"$U" directory-role assign 'Security reader' --principal group:soc --db "$LD" >/dev/null 2>&1
+json_is "directory-role list json" '([.[] | select(.role == "Security reader") | .principal] | sort == ["dave@contoso.com", "group:soc"]) and all(.[]; .kind == "directoryRole")' -- "$U" directory-role list --db "$LD" --json
+expect "directory-role list" 0 $'^directory-role\tSecurity reader\tgroup:soc$' -- "$U" directory-role list --db "$LD"
+expect "device-group list takes no id" 2 "usage: urbac device-group" -- "$U" device-group list servers --db "$LD"
+for l in "user list" "group list" "role list" "device list" "device-group list" "assignment list" "directory-role list" "key list"; do
+  # shellcheck disable=SC2086
+  counts "$l: as many objects as lines" -- $l
+done
+json_is "audit log json" 'length > 0 and all(.[]; (.seq | type) == "number" and .actor != null)' -- "$U" audit log --db "$LD" --json
+
+# ---- make demo: every command it prints runs again as printed, from the
+# repository root, with the output and exit status it showed; nothing tracked changes.
+before=$(git -C "$SRC" status --porcelain 2>&1)
+demo=$(cd "$SRC" && URBAC_DEMO_DIR=$T/demo scripts/demo.sh "$U" examples/contoso.yaml 2>/dev/null)
+if [[ $demo == *$'\033'* ]]; then fail=$((fail + 1)); echo "FAIL demo prints colour off a terminal"; else pass=$((pass + 1)); fi
+# on a terminal (script(1) gives it one): bold headings, unless NO_COLOR or TERM=dumb
+tty_demo() {
+  (cd "$SRC" && env TERM=xterm "$@" script -qec "URBAC_DEMO_DIR=$(printf %q "$T/demo") scripts/demo.sh \
+    $(printf %q "$U") examples/contoso.yaml" /dev/null)
+}
+if [[ $(tty_demo) == *$'\033[1m== Validate'* ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL demo is not bold on a terminal"; fi
+for e in NO_COLOR=1 TERM=dumb; do
+  if [[ $(tty_demo "$e") == *$'\033'* ]]; then fail=$((fail + 1)); echo "FAIL demo prints colour on a terminal with $e"; else pass=$((pass + 1)); fi
+done
+n=0
+while IFS= read -r line; do
+  cmd=${line#\$ }
+  # what the demo showed for this command: its output up to "(exit status N)"
+  shown=$(awk -v c="$line" '$0 == c {on = 1; next} on && /^\(exit status [0-9]+\)$/ {print; exit} on {print}' <<<"$demo")
+  want=${shown##*(exit status }
+  want=${want%)}
+  got=$(cd "$SRC" && bash -c "$cmd" 2>/dev/null)
+  rc=$?
+  n=$((n + 1))
+  if [ "$rc" = "$want" ] && [ "$got" = "${shown%$'\n'(exit status*}" ]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    printf 'FAIL demo command %s: exit %s (demo showed %s)\n%s\n' "$n" "$rc" "$want" "$cmd"
+  fi
+done < <(grep '^\$ ' <<<"$demo")
+[ "$n" -ge 10 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL demo printed $n commands"; }
+expect "a demo command denies (exit 1)" 0 "^\(exit status 1\)$" -- echo "$demo"
+after=$(git -C "$SRC" status --porcelain 2>&1)
+if [ "$before" = "$after" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL demo changed the tree: $after"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
