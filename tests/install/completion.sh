@@ -13,9 +13,8 @@ set -uo pipefail
 B=$1
 P=$(mktemp -d)
 trap 'rm -rf "$P"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { echo "completion: FAILED: $*" >&2; failed=$((failed + 1)); }
+NAME=completion
+. "$(dirname "$0")/lib.sh"
 
 if ! out=$(cmake --install "$B" --prefix "$P" 2>&1); then
   echo "$out"
@@ -86,5 +85,4 @@ else
   echo "completion: zsh is not installed: its script was not checked" >&2
 fi
 
-echo "completion: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -40,9 +40,8 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { echo "deb: FAILED: $*" >&2; failed=$((failed + 1)); }
+NAME=deb
+. "$(dirname "$0")/lib.sh"
 if ! command -v dpkg-buildpackage > /dev/null || ! command -v dh > /dev/null; then
   echo "deb: dpkg-buildpackage or debhelper is not installed (scripts/deps.sh test): skipped" >&2
   exit 77
@@ -128,5 +127,4 @@ else
   fi
 fi
 
-echo "deb: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

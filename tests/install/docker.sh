@@ -20,9 +20,8 @@ D=$S/Dockerfile
 P=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$P"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { echo "docker: FAILED: $*" >&2; failed=$((failed + 1)); }
+NAME=docker
+. "$(dirname "$0")/lib.sh"
 
 lint=$S/tests/docker/node_modules/.bin/dockerfile-utils
 if [ -x "$lint" ]; then
@@ -80,12 +79,7 @@ else
   URBAC_DB=$P$db URBAC_LISTEN=127.0.0.1:0 URBAC_PRESHARED_KEY_FILE=$P$keys PATH=$P/usr/bin:$PATH \
     sh "$S/contrib/docker/entrypoint.sh" > "$P/serve.log" 2>&1 &
   pid=$!
-  url=
-  for _ in $(seq 100); do
-    url=$(sed -n 's|.*serving on \(http://[0-9.:]*\).*|\1|p' "$P/serve.log")
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
+  url=$(wait_serving "$P/serve.log")
   if [ -z "$url" ]; then
     bad "the entrypoint does not serve: $(cat "$P/serve.log")"
   else
@@ -103,5 +97,4 @@ else
   fi
 fi
 
-echo "docker: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -13,9 +13,8 @@ S=$1 B=$2 version=$3 extra=${4:-}
 P=$(mktemp -d)
 work=$(mktemp -d)
 trap 'rm -rf "$P" "$work"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { echo "install: FAILED: $*" >&2; failed=$((failed + 1)); }
+NAME=install
+. "$(dirname "$0")/lib.sh"
 
 if ! cmake --install "$B" --prefix "$P" > "$work/install.log"; then
   cat "$work/install.log"
@@ -96,5 +95,4 @@ else
   bad "a program on liburbac-store (pkg-config urbac-store)"
 fi
 
-echo "install: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

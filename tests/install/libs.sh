@@ -11,9 +11,8 @@
 set -uo pipefail
 lib=$1 store=$2 S=$3 version=$4
 major=${version%%.*}
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { echo "libs: FAILED: $*" >&2; failed=$((failed + 1)); }
+NAME=libs
+. "$(dirname "$0")/lib.sh"
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 soname() { readelf -d "$1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'; }
@@ -60,5 +59,4 @@ while read -r sym; do
     || bad "liburbac-store exports $sym, not in urbac/store.h"
 done < <(exports "$store")
 
-echo "libs: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

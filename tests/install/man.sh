@@ -15,9 +15,8 @@ set -uo pipefail
 S=$1 B=$2
 P=$(mktemp -d)
 trap 'rm -rf "$P"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { echo "man: FAILED: $*" >&2; failed=$((failed + 1)); }
+NAME=man
+. "$(dirname "$0")/lib.sh"
 
 if ! out=$(cmake --install "$B" --prefix "$P" 2>&1); then
   echo "$out"
@@ -82,5 +81,4 @@ n=$(ls "$M" | wc -l)
 # the hidden generator refuses what it does not know
 "$U" help --man chek > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "urbac help --man chek did not exit 2"
 
-echo "man: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -24,9 +24,8 @@ S=$1 B=$2 sanitized=${3:-}
 P=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$P"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { echo "systemd: FAILED: $*" >&2; failed=$((failed + 1)); }
+NAME=systemd
+. "$(dirname "$0")/lib.sh"
 
 if ! out=$(cmake --install "$B" --prefix "$P" 2>&1); then
   echo "$out"
@@ -105,12 +104,7 @@ traced $start > "$P/serve.log" 2>&1 &
 pid=$!
 # the server itself (under strace, its child): the one signals go to
 server() { pgrep -P "$(pgrep -P "$pid" -x strace || echo "$pid")" -x urbac || echo "$pid"; }
-url=
-for _ in $(seq 100); do
-  url=$(sed -n 's|.*serving on \(http://[0-9.:]*\).*|\1|p' "$P/serve.log")
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+url=$(wait_serving "$P/serve.log")
 if [ -z "$url" ]; then
   bad "ExecStart did not start serving: $(cat "$P/serve.log")"
 else
@@ -161,5 +155,4 @@ elif [ -z "$sanitized" ]; then
   echo "systemd: strace is not installed: the system calls were not checked" >&2
 fi
 
-echo "systemd: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
