@@ -600,8 +600,10 @@ void srv_log_event(srv *server, json_t *event)
 {
   char *text = event ? json_dumps(event, JSON_COMPACT) : NULL;
   pthread_mutex_lock(&server->log_lock);
-  if (text)
+  if (text) { /* rare, and wanted at once: flushed */
     fprintf(server->log ? server->log : stderr, "%s\n", text);
+    fflush(server->log ? server->log : stderr);
+  }
   pthread_mutex_unlock(&server->log_lock);
   free(text);
   json_decref(event);

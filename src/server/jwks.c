@@ -3,20 +3,20 @@
  * file, or fetched by oidc.c) becomes a key set: each RSA key, and each EC key
  * on P-256, as a PEM public key through OpenSSL; keys of other types, or marked
  * for encryption ("use": "enc"), are skipped, as a provider may publish them
- * beside its signing keys. libjwt checks the signature. Only RS256 and ES256
- * are accepted, and the algorithm must match the key's type, so an "HS256"
- * token can never be verified with a public key as its HMAC secret. Issuer,
+ * beside its signing keys. OpenSSL checks the signature over the token's first
+ * two parts (libjwt did, but the one Debian ships refuses any token whose "typ"
+ * is not "JWT", such as RFC 9068's "at+jwt" access tokens). Only RS256 and
+ * ES256 are accepted, and the algorithm must match the key's type, so an
+ * "HS256" token can never be verified with a public key as its HMAC secret. Issuer,
  * audience, expiry (required) and not-before are checked here, on the
  * verified payload; which provider a token belongs to is oidc.c's business.
  *
- * Depends on: the public API, jansson, libjwt, OpenSSL.
+ * Depends on: the public API, jansson, OpenSSL.
  */
-#include <jwt.h>
-#include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +28,8 @@
 
 typedef struct jwk {
   char kid[128];
-  jwt_alg_t alg; /* JWT_ALG_RS256 or JWT_ALG_ES256 */
-  char *pem;
-  size_t pem_len;
+  srv_alg alg;
+  EVP_PKEY *key; /* a public key; used by many threads at once, never changed */
 } jwk;
 
 struct srv_jwks {
@@ -41,7 +40,7 @@ struct srv_jwks {
 void srv_jwks_free(srv_jwks *k)
 {
   for (size_t i = 0; k && i < k->n; i++)
-    free(k->keys[i].pem);
+    EVP_PKEY_free(k->keys[i].key);
   free(k);
 }
 
@@ -118,8 +117,8 @@ static bool push_ec_point(OSSL_PARAM_BLD *b, json_t *k, unsigned char point[65])
   return ok;
 }
 
-/* One JWK as a PEM public key; false when it is not an RSA or P-256 key. */
-static bool jwk_pem(json_t *k, jwk *out)
+/* One JWK as an OpenSSL public key; false when it is not an RSA or P-256 key. */
+static bool jwk_key(json_t *k, jwk *out)
 {
   const char *kty = json_string_value(json_object_get(k, "kty"));
   const char *crv = json_string_value(json_object_get(k, "crv"));
@@ -131,7 +130,6 @@ static bool jwk_pem(json_t *k, jwk *out)
   OSSL_PARAM *params = NULL;
   EVP_PKEY_CTX *ctx = NULL;
   EVP_PKEY *pkey = NULL;
-  BIO *bio = NULL;
   bool ok = b && (rsa || ec);
   if (ok && rsa)
     ok = push_b64(b, OSSL_PKEY_PARAM_RSA_N, json_string_value(json_object_get(k, "n")), &n) &&
@@ -140,19 +138,14 @@ static bool jwk_pem(json_t *k, jwk *out)
     ok = push_ec_point(b, k, point);
   ok = ok && (params = OSSL_PARAM_BLD_to_param(b)) &&
        (ctx = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL)) &&
-       EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1 &&
-       (bio = BIO_new(BIO_s_mem())) && PEM_write_bio_PUBKEY(bio, pkey) == 1;
-  char *mem = NULL;
-  long len = ok ? BIO_get_mem_data(bio, &mem) : 0;
-  if (ok && len > 0 && (out->pem = strndup(mem, (size_t)len))) {
-    out->pem_len = (size_t)len;
-    out->alg = rsa ? JWT_ALG_RS256 : JWT_ALG_ES256;
+       EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  if (ok) {
+    out->key = pkey;
+    pkey = NULL;
+    out->alg = rsa ? SRV_ALG_RS256 : SRV_ALG_ES256;
     const char *kid = json_string_value(json_object_get(k, "kid"));
     snprintf(out->kid, sizeof out->kid, "%s", kid ? kid : "");
-  } else {
-    ok = false;
   }
-  BIO_free(bio);
   EVP_PKEY_free(pkey);
   EVP_PKEY_CTX_free(ctx);
   OSSL_PARAM_free(params);
@@ -189,7 +182,7 @@ urbac_err srv_jwks_parse(json_t *j, srv_jwks **out, char *why, size_t why_size)
     if (k->n == SRV_MAX_JWKS_KEYS) {
       snprintf(why, why_size, "more than %d signing keys", SRV_MAX_JWKS_KEYS);
       err = URBAC_ELIMIT;
-    } else if (!jwk_pem(key, &k->keys[k->n])) {
+    } else if (!jwk_key(key, &k->keys[k->n])) {
       snprintf(why, why_size, "keys[%zu]: not a valid RSA or P-256 public key", i);
       err = URBAC_EVALUE;
     } else {
@@ -214,6 +207,7 @@ void srv_jwt_clear(srv_jwt *t)
 {
   json_decref(t->header);
   json_decref(t->claims);
+  free(t->sig);
   *t = (srv_jwt){0};
 }
 
@@ -225,22 +219,57 @@ bool srv_jwt_parse(const char *token, srv_jwt *t, char *why, size_t why_size)
     snprintf(why, why_size, "the token is neither a key nor a JWT");
     return false;
   }
+  t->signed_len = (size_t)(dot2 - token);
   t->header = b64url_json(token, (size_t)(dot1 - token));
   t->claims = b64url_json(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+  t->sig = b64url(dot2 + 1, strlen(dot2 + 1), &t->sig_len);
   const char *alg = json_string_value(json_object_get(t->header, "alg"));
-  t->alg = alg && strcmp(alg, "RS256") == 0   ? JWT_ALG_RS256
-           : alg && strcmp(alg, "ES256") == 0 ? JWT_ALG_ES256
-                                              : -1;
+  t->alg = alg && strcmp(alg, "RS256") == 0   ? SRV_ALG_RS256
+           : alg && strcmp(alg, "ES256") == 0 ? SRV_ALG_ES256
+                                              : SRV_ALG_OTHER;
   t->kid = json_string_value(json_object_get(t->header, "kid"));
   t->iss = json_string_value(json_object_get(t->claims, "iss"));
-  if (!t->header || !t->claims)
+  if (!t->header || !t->claims || !t->sig)
     snprintf(why, why_size, "the JWT is malformed");
-  else if (t->alg < 0)
+  else if (t->alg == SRV_ALG_OTHER)
     snprintf(why, why_size, "JWT algorithm '%s': only RS256 and ES256 are accepted", alg ? alg : "");
   else
     return true;
   srv_jwt_clear(t);
   return false;
+}
+
+/* ES256 signs as r || s, 32 bytes each; OpenSSL verifies DER. */
+static unsigned char *es256_der(const unsigned char *sig, size_t len, size_t *der_len)
+{
+  ECDSA_SIG *es = ECDSA_SIG_new();
+  BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+  unsigned char *der = NULL;
+  int n = -1;
+  if (len == 64 && es && r && s && ECDSA_SIG_set0(es, r, s) == 1) {
+    r = s = NULL; /* the signature's now */
+    n = i2d_ECDSA_SIG(es, &der);
+  }
+  BN_free(r);
+  BN_free(s);
+  ECDSA_SIG_free(es);
+  *der_len = n > 0 ? (size_t)n : 0;
+  return n > 0 ? der : NULL;
+}
+
+static bool signature_ok(const jwk *key, const srv_jwt *t)
+{
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  size_t der_len = 0;
+  unsigned char *der = key->alg == SRV_ALG_ES256 ? es256_der(t->sig, t->sig_len, &der_len) : NULL;
+  const unsigned char *sig = der ? der : t->sig;
+  size_t len = der ? der_len : t->sig_len;
+  bool ok = ctx && (key->alg == SRV_ALG_RS256 || der) &&
+            EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, key->key, NULL) == 1 &&
+            EVP_DigestVerify(ctx, sig, len, (const unsigned char *)t->token, t->signed_len) == 1;
+  OPENSSL_free(der);
+  EVP_MD_CTX_free(ctx);
+  return ok;
 }
 
 srv_sig srv_jwks_check(const srv_jwks *k, const srv_jwt *t)
@@ -251,13 +280,7 @@ srv_sig srv_jwks_check(const srv_jwks *k, const srv_jwt *t)
     if (t->kid && key->kid[0] && strcmp(t->kid, key->kid) != 0)
       continue;
     kid_known = true;
-    if (key->alg != (jwt_alg_t)t->alg)
-      continue;
-    jwt_t *jwt = NULL;
-    bool ok = jwt_decode(&jwt, t->token, (const unsigned char *)key->pem, (int)key->pem_len) == 0 &&
-              jwt_get_alg(jwt) == key->alg;
-    jwt_free(jwt);
-    if (ok)
+    if (key->alg == t->alg && signature_ok(key, t))
       return SRV_SIG_OK;
   }
   return kid_known || !t->kid ? SRV_SIG_BAD : SRV_SIG_UNKNOWN_KID;

@@ -316,7 +316,7 @@ static urbac_err providers_read(const char *path, providers **out, urbac_diag *d
 
 static void log_keys(oidc *o, const char *event, const provider *p, const char *error)
 {
-  json_t *j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:I}", "event", event, "tenant", p->tenant, "issuer",
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:I}", "event", event, "tenant", p->tenant, "issuer",
                         p->issuer, "error", error, "kept", error ? "the previous keys" : NULL, "keys",
                         (json_int_t)srv_jwks_count(p->keys));
   srv_log_event(o->server, j);
@@ -329,8 +329,10 @@ static void refresh_one(oidc *o, provider *p)
   srv_jwks *keys = NULL;
   pthread_mutex_lock(&o->lock);
   int64_t now = mono_s();
-  bool due = !p->jwks_file &&
-             (p->wanted || (now - p->last_ok >= p->refresh_s && now - p->last_attempt >= p->min_refresh_s));
+  long retry_s = p->min_refresh_s < p->refresh_s ? p->min_refresh_s : p->refresh_s;
+  bool failed = p->last_attempt != p->last_ok, /* then try again sooner than refreshSeconds */
+      due = !p->jwks_file &&
+            (p->wanted || (failed ? now - p->last_attempt >= retry_s : now - p->last_ok >= p->refresh_s));
   if (due) {
     p->wanted = false;
     p->fetching = true;
@@ -367,7 +369,7 @@ static void reload(oidc *o)
   } else if (d) {
     urbac_diag_format(d, 0, line, sizeof line);
   }
-  json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:I}", "event", "oidc_reload", "file", o->path, "error",
+  json_t *j = json_pack("{s:s, s:s, s:s*, s:s*, s:I}", "event", "oidc_reload", "file", o->path, "error",
                         err ? line : NULL, "kept", err ? "the previous OIDC providers" : NULL, "providers",
                         (json_int_t)o->current->n);
   srv_log_event(o->server, j);

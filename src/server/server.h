@@ -221,12 +221,17 @@ void srv_oidc_free(srv *server);
 bool srv_jwt_verify(srv *server, const char *tenant, const char *token, srv_identity *who,
                     char home[SRV_MAX_TENANT_ID + 1], char *why, size_t why_size);
 
-/* A JWT taken apart, not yet verified: header and claims owned (srv_jwt_clear()
- * frees them); `token`, `kid` and `iss` point into the token and claims. */
+/* A JWT taken apart, not yet verified: header, claims and signature owned
+ * (srv_jwt_clear() frees them); `token`, `kid` and `iss` point into the token
+ * and claims. */
+typedef enum srv_alg { SRV_ALG_OTHER, SRV_ALG_RS256, SRV_ALG_ES256 } srv_alg;
 typedef struct srv_jwt {
   const char *token, *kid, *iss;
   json_t *header, *claims;
-  int alg; /* libjwt's JWT_ALG_RS256 or JWT_ALG_ES256 */
+  srv_alg alg;
+  size_t signed_len;  /* the signed part: header.payload */
+  unsigned char *sig; /* the signature, decoded; owned */
+  size_t sig_len;
 } srv_jwt;
 bool srv_jwt_parse(const char *token, srv_jwt *t, char *why, size_t why_size);
 void srv_jwt_clear(srv_jwt *t);
