@@ -389,13 +389,13 @@ static void *refresher(void *arg)
     }
     if (o->stop)
       break;
-    bool again = o->reload;
+    bool reloading = o->reload;
     o->reload = o->pending = false;
     o->round++;
     pthread_mutex_unlock(&o->lock);
-    if (again)
+    if (reloading)
       reload(o);
-    for (size_t i = 0; !again && i < o->current->n; i++) /* the refresher's own: no read lock */
+    for (size_t i = 0; !reloading && i < o->current->n; i++) /* the refresher's own: no read lock */
       refresh_one(o, &o->current->p[i]);
     pthread_mutex_lock(&o->lock);
     o->round++;
