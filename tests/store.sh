@@ -24,9 +24,9 @@ C=$S/examples/contoso.yaml
 if [ -z "${URBAC_TEST_PG_URL:-}" ]; then
 
 # ---- the workflow
-expect "init" 0 "initialized, schema version 0 -> 2" -- "$U" init --db "$DB"
+expect "init" 0 "initialized, schema version 0 -> 3" -- "$U" init --db "$DB"
 expect "init again" 0 "nothing to do" -- "$U" init --db "$DB"
-expect "migrate" 0 "schema version 2; nothing to do" -- "$U" migrate --db "$DB"
+expect "migrate" 0 "schema version 3; nothing to do" -- "$U" migrate --db "$DB"
 expect "plan" 0 "23 to create, 0 to change, 0 to delete" -- "$U" plan -f "$C" --db "$DB"
 expect "plan json" 0 '"op": "create"' -- "$U" plan -f "$C" --db "$DB" --json
 expect "apply" 0 "tenant contoso: applied, now at revision 1" -- "$U" apply -f "$C" --db "$DB" --actor alice
@@ -322,7 +322,7 @@ concurrency_test() { # concurrency_test DB_URL ROUNDS
 
 if [ -n "${URBAC_TEST_PG_URL:-}" ]; then
   # the same against PostgreSQL (tests/pg.sh started it); each test on a clean schema
-  psql_reset() { psql -q "$URBAC_TEST_PG_URL" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS audit, objects, tenants, urbac_schema" > /dev/null; }
+  psql_reset() { psql -q "$URBAC_TEST_PG_URL" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS refs, audit, objects, tenants, urbac_schema" > /dev/null; }
   psql_reset; crash_test "$URBAC_TEST_PG_URL" 15
   psql_reset; concurrency_test "$URBAC_TEST_PG_URL" 20
 else

@@ -354,7 +354,7 @@ static urbac_err check_rows(check *c, const urbac__tenant_row *row)
   for (int keys = 0; keys < 2 && !err; keys++) {
     urbac__object *o = NULL;
     size_t n = 0;
-    err = c->s->ops->objects(c->s->db, c->tenant, keys, &o, &n, c->d);
+    err = c->s->ops->objects(c->s->db, c->tenant, keys ? URBAC__KIND_API_KEY : NULL, &o, &n, c->d);
     for (size_t i = 0; !err && i < n; i++) {
       replayed *x = replay_slot(c, o[i].kind, o[i].id);
       c->r->objects++;

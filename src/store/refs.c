@@ -1,0 +1,111 @@
+/*
+ * store/refs.c - the reference index: one row per name an object gives another
+ * (a group's member, a device group's userAccess, an assignment's principal or
+ * device group, a legacy role's group or member), kept beside the objects so a
+ * write can ask "does what it names exist?" and "who names this?" with indexed
+ * queries instead of loading the tenant (store/write.c).
+ *
+ * An object's references are read from the object alone, parsed by the
+ * loader's own code (urbac__object_parse()), so the index names exactly what
+ * the loader resolves. Every write keeps the index in step with the rows it
+ * changes, in the same transaction (urbac__refs_write()); schema 3's migration
+ * fills it for the tenants already there (urbac__refs_fill()). The reserved
+ * device group 'ungrouped' always exists and is never indexed as a target.
+ *
+ * Depends on: util, model, io/objects.c, store.
+ */
+#include <stdio.h>
+
+#include "store/refs.h"
+
+static const char *const ref_kinds[] = {"user", "group", "deviceGroup"};
+
+bool urbac__refs_kind_names(const char *kind)
+{
+  static const char *const kinds[] = {"group", "deviceGroup", "role", "legacy.mde.role", "legacy.mdo.roleGroup",
+                                      "legacy.mdi.role"};
+  for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(kind, kinds[i]) == 0)
+      return true;
+  return false;
+}
+
+void urbac__ref_list_free(urbac__ref_list *l)
+{
+  urbac__free(l->v);
+  *l = (urbac__ref_list){0};
+}
+
+static urbac_err add_refs(urbac__ref_list *l, const char *kind, const char *id, const urbac__refs *r)
+{
+  for (size_t i = 0; i < r->n; i++) {
+    const char *to_kind = ref_kinds[r->v[i].kind];
+    if (r->v[i].kind == URBAC__REF_DG && strcmp(r->v[i].name, URBAC__UNGROUPED_ID) == 0)
+      continue; /* always there */
+    if (URBAC_GROW(l->v, l->cap, l->n + 1))
+      return URBAC_ENOMEM;
+    l->v[l->n++] = (urbac__ref_row){kind, id, to_kind, r->v[i].name};
+  }
+  return URBAC_OK;
+}
+
+urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; !err && i < m->n_groups; i++)
+    err = add_refs(out, kind, id, &m->groups[i].members);
+  for (size_t i = 0; !err && i < m->n_dgs; i++)
+    err = add_refs(out, kind, id, &m->dgs[i].access);
+  for (size_t i = 0; !err && i < m->n_roles; i++)
+    for (size_t a = 0; !err && a < m->roles[i].nasg; a++) {
+      err = add_refs(out, kind, id, &m->roles[i].asg[a].principals);
+      if (!err)
+        err = add_refs(out, kind, id, &m->roles[i].asg[a].dgs);
+    }
+  for (size_t i = 0; !err && i < m->n_mde_roles; i++)
+    err = add_refs(out, kind, id, &m->mde_roles[i].groups);
+  for (size_t i = 0; !err && i < m->n_eop; i++)
+    err = add_refs(out, kind, id, &m->eop[i].members);
+  for (size_t i = 0; !err && i < m->n_mdi; i++)
+    err = add_refs(out, kind, id, &m->mdi[i].members);
+  return err;
+}
+
+urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, urbac_diag *d)
+{
+  urbac_model *parsed = NULL;
+  urbac__ref_list l = {0};
+  char *canonical = NULL;
+  if (!urbac__refs_kind_names(kind))
+    return URBAC_OK;
+  urbac_err err = store->ops->refs_delete(store->db, tenant, kind, id, d);
+  if (!err && after && !alone) { /* a stored body: the loader's own parse says what it names */
+    err = urbac__object_parse(tenant, kind, id, after, "stored object", &parsed, &canonical, d);
+    alone = parsed;
+  }
+  if (!err && alone)
+    err = urbac__refs_of(alone, kind, id, &l);
+  if (!err && l.n)
+    err = store->ops->refs_put(store->db, tenant, l.v, l.n, d);
+  urbac__ref_list_free(&l);
+  urbac_model_free(parsed);
+  urbac__free(canonical);
+  return err;
+}
+
+urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d)
+{
+  urbac__strs tenants = {0};
+  urbac_err err = store->ops->tenants(store->db, &tenants, d);
+  for (size_t t = 0; !err && t < tenants.n; t++) {
+    urbac__object *o = NULL;
+    size_t n = 0;
+    err = store->ops->objects(store->db, tenants.v[t], NULL, &o, &n, d);
+    for (size_t i = 0; !err && i < n; i++)
+      err = urbac__refs_write(store, tenants.v[t], o[i].kind, o[i].id, o[i].body, NULL, d);
+    urbac__objects_free(o, n);
+  }
+  urbac__strs_free(&tenants);
+  return err;
+}
