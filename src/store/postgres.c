@@ -654,11 +654,31 @@ static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *
   return err;
 }
 
-static urbac_err db_refs_delete(void *p, const char *tenant, const char *kind, const char *id, urbac_diag *d)
+/* A batch of rows in one statement: DELETE ... WHERE (columns) IN (VALUES ...). */
+static urbac_err db_refs_remove(void *p, const char *tenant, const urbac__ref_row *rows, size_t n,
+                                urbac_diag *d)
 {
-  const char *params[] = {tenant, kind, id};
-  return run(p, "DELETE FROM refs WHERE tenant = $1 AND from_kind = $2 AND from_id = $3", 3, params, NULL, d,
-             "cannot write the reference index");
+  const char **params = urbac__malloc((BATCH * 4 + 2) * sizeof *params);
+  urbac_err err = params ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t at = 0; !err && at < n; at += BATCH) {
+    size_t k = n - at < BATCH ? n - at : BATCH;
+    urbac__buf b = {0};
+    params[0] = tenant;
+    urbac__buf_puts(&b, "DELETE FROM refs WHERE tenant = $1 AND (from_kind, from_id, to_kind, to_id) IN (");
+    for (size_t i = 0; i < k; i++) {
+      const urbac__ref_row *x = &rows[at + i];
+      const char *row[] = {x->from_kind, x->from_id, x->to_kind, x->to_id};
+      memcpy(&params[1 + i * 4], row, sizeof row);
+      urbac__buf_printf(&b, "%s($%zu, $%zu, $%zu, $%zu)", i ? ", " : "", i * 4 + 2, i * 4 + 3, i * 4 + 4,
+                        i * 4 + 5);
+    }
+    urbac__buf_puts(&b, ")");
+    char *sql = urbac__buf_take(&b, NULL);
+    err = sql ? run(p, sql, (int)(k * 4 + 1), params, NULL, d, "cannot write the reference index") : URBAC_ENOMEM;
+    urbac__free(sql);
+  }
+  urbac__free((void *)params);
+  return err;
 }
 
 static const char *value_or_null(const PGresult *r, int row, int col)
@@ -802,7 +822,7 @@ const urbac__store_ops urbac__postgres_ops = {
     .refs_from = db_refs_from,
     .refs_to = db_refs_to,
     .refs_put = db_refs_put,
-    .refs_delete = db_refs_delete,
+    .refs_remove = db_refs_remove,
     .audit_each = db_audit_each,
     .changes = db_changes,
     .wait = db_wait,

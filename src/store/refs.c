@@ -71,24 +71,98 @@ urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id,
   return err;
 }
 
+/* "kind\nid" for a map of pairs. */
+static char *pair_key(const char *kind, const char *id)
+{
+  urbac__buf b = {0};
+  urbac__buf_printf(&b, "%s\n%s", kind, id);
+  return urbac__buf_take(&b, NULL);
+}
+
+/* Indexes the pairs of `old` (to_kind, to_id) by "kind\nid" into `map` (keys kept in `keys`). */
+static urbac_err index_pairs(const urbac__strs *old, urbac__strmap *map, urbac__strs *keys)
+{
+  urbac_err err = urbac__strmap_init(map, old->n / 2 + 1);
+  for (size_t i = 0; !err && i + 1 < old->n; i += 2) {
+    char *k = pair_key(old->v[i], old->v[i + 1]);
+    err = !k || urbac__strs_add(keys, k, strlen(k)) ? URBAC_ENOMEM : URBAC_OK;
+    urbac__free(k);
+    if (!err) {
+      urbac_err put = urbac__strmap_put(map, keys->v[keys->n - 1], strlen(keys->v[keys->n - 1]),
+                                        (uint32_t)(i / 2), NULL);
+      err = put == URBAC_EDUPLICATE ? URBAC_OK : put;
+    }
+  }
+  return err;
+}
+
+/* The rows of `now` not in `old` go to *added; the pairs of `old` not in `now`, as rows, to *removed. */
+static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, const char *kind, const char *id,
+                           urbac__ref_list *added, urbac__ref_list *removed)
+{
+  urbac__strmap was = {0}, is = {0};
+  urbac__strs keys = {0};
+  bool *kept = urbac__calloc(old->n / 2 + 1, sizeof *kept);
+  urbac_err err = kept ? index_pairs(old, &was, &keys) : URBAC_ENOMEM;
+  if (!err)
+    err = urbac__strmap_init(&is, now->n + 1);
+  for (size_t i = 0; !err && i < now->n; i++) {
+    char *k = pair_key(now->v[i].to_kind, now->v[i].to_id);
+    uint32_t at;
+    err = k ? URBAC_OK : URBAC_ENOMEM;
+    if (!err && urbac__strmap_get(&was, k, strlen(k), &at))
+      kept[at] = true;
+    else if (!err && urbac__strs_add(&keys, k, strlen(k)))
+      err = URBAC_ENOMEM;
+    else if (!err && urbac__strmap_put(&is, keys.v[keys.n - 1], strlen(k), (uint32_t)i, NULL) == URBAC_EDUPLICATE)
+      ; /* named twice (in two assignments, say): one row */
+    else if (!err && !URBAC_GROW(added->v, added->cap, added->n + 1))
+      added->v[added->n++] = now->v[i];
+    else if (!err)
+      err = URBAC_ENOMEM;
+    urbac__free(k);
+  }
+  for (size_t i = 0; !err && i + 1 < old->n; i += 2)
+    if (!kept[i / 2] && !URBAC_GROW(removed->v, removed->cap, removed->n + 1))
+      removed->v[removed->n++] = (urbac__ref_row){kind, id, old->v[i], old->v[i + 1]};
+    else if (!kept[i / 2])
+      err = URBAC_ENOMEM;
+  urbac__strmap_free(&was);
+  urbac__strmap_free(&is);
+  urbac__strs_free(&keys);
+  urbac__free(kept);
+  return err;
+}
+
 urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *after, const urbac_model *alone, urbac_diag *d)
 {
   urbac_model *parsed = NULL;
-  urbac__ref_list l = {0};
+  urbac__ref_list now = {0}, added = {0}, removed = {0};
+  urbac__strs old = {0};
   char *canonical = NULL;
   if (!urbac__refs_kind_names(kind))
     return URBAC_OK;
-  urbac_err err = store->ops->refs_delete(store->db, tenant, kind, id, d);
-  if (!err && after && !alone) { /* a stored body: the loader's own parse says what it names */
+  urbac_err err = URBAC_OK;
+  if (after && !alone) { /* a stored body: the loader's own parse says what it names */
     err = urbac__object_parse(tenant, kind, id, after, "stored object", &parsed, &canonical, d);
     alone = parsed;
   }
   if (!err && alone)
-    err = urbac__refs_of(alone, kind, id, &l);
-  if (!err && l.n)
-    err = store->ops->refs_put(store->db, tenant, l.v, l.n, d);
-  urbac__ref_list_free(&l);
+    err = urbac__refs_of(alone, kind, id, &now);
+  /* only the rows that differ are written: a member added to a group of thousands is one row */
+  if (!err)
+    err = store->ops->refs_from(store->db, tenant, kind, id, NULL, &old, d);
+  if (!err)
+    err = diff_refs(&old, &now, kind, id, &added, &removed);
+  if (!err && removed.n)
+    err = store->ops->refs_remove(store->db, tenant, removed.v, removed.n, d);
+  if (!err && added.n)
+    err = store->ops->refs_put(store->db, tenant, added.v, added.n, d);
+  urbac__ref_list_free(&now);
+  urbac__ref_list_free(&added);
+  urbac__ref_list_free(&removed);
+  urbac__strs_free(&old);
   urbac_model_free(parsed);
   urbac__free(canonical);
   return err;

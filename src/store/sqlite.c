@@ -665,14 +665,21 @@ static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *
   return err;
 }
 
-static urbac_err db_refs_delete(void *p, const char *tenant, const char *kind, const char *id, urbac_diag *d)
+static urbac_err db_refs_remove(void *p, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  const char *params[] = {tenant, kind, id};
-  urbac_err err =
-      prep_bound(p, "DELETE FROM refs WHERE tenant = ?1 AND from_kind = ?2 AND from_id = ?3", params, 3, &st, d);
-  if (!err && sqlite3_step(st) != SQLITE_DONE)
-    err = fail(p, d, "cannot write the reference index");
+  urbac_err err = prep(p,
+                       "DELETE FROM refs WHERE tenant = ?1 AND from_kind = ?2 AND from_id = ?3 AND to_kind = ?4"
+                       " AND to_id = ?5",
+                       &st, d);
+  for (size_t i = 0; !err && i < n; i++) {
+    const char *params[] = {tenant, r[i].from_kind, r[i].from_id, r[i].to_kind, r[i].to_id};
+    for (int k = 0; k < 5; k++)
+      sqlite3_bind_text(st, k + 1, params[k], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      err = fail(p, d, "cannot write the reference index");
+    sqlite3_reset(st);
+  }
   sqlite3_finalize(st);
   return err;
 }
@@ -746,7 +753,7 @@ const urbac__store_ops urbac__sqlite_ops = {
     .refs_from = db_refs_from,
     .refs_to = db_refs_to,
     .refs_put = db_refs_put,
-    .refs_delete = db_refs_delete,
+    .refs_remove = db_refs_remove,
     .audit_each = db_audit_each,
     .changes = db_changes,
     .wait = db_wait,

@@ -74,9 +74,9 @@ typedef struct urbac__store_ops {
                          urbac__strs *out, urbac_diag *d);
   urbac_err (*refs_to)(void *db, const char *tenant, const char *kind, const char *id, size_t limit,
                        urbac__strs *out, urbac_diag *d);
-  /* adds rows (a row already there is kept); removes every row from (kind, id) */
+  /* adds rows (a row already there is kept); removes rows */
   urbac_err (*refs_put)(void *db, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d);
-  urbac_err (*refs_delete)(void *db, const char *tenant, const char *kind, const char *id, urbac_diag *d);
+  urbac_err (*refs_remove)(void *db, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d);
   urbac_err (*audit_each)(void *db, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d);
   /* the records of object changes (not API keys) after revision `after`, oldest first, at most `limit` */
   urbac_err (*changes)(void *db, const char *tenant, uint64_t after, size_t limit, urbac_audit_cb cb,

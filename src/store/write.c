@@ -44,8 +44,10 @@ typedef struct put {
   int64_t position;    /* its place (kept), or a new one */
   char *after;         /* canonical body, or NULL for a delete */
   urbac_model *alone;  /* `after` parsed alone */
-  urbac__strs groups;  /* for a group: its member groups before (the index) */
+  urbac__strs old;     /* what it named before the write (the index: to_kind, to_id pairs) */
   bool skip;           /* a later put of the same object replaces it */
+  size_t last;         /* the last put of the same object (its own index when it is) */
+  bool read, exists;   /* (on the last put) its row was read; it exists as of the put read last */
 } put;
 
 typedef struct writer {
@@ -55,8 +57,9 @@ typedef struct writer {
   char name[600]; /* the source errors name */
   put *v;
   size_t n;
-  urbac_err hard; /* a failure of the store or memory: stop at once */
-  size_t errors;  /* validation problems found */
+  urbac_err hard;  /* a failure of the store or memory: stop at once */
+  size_t errors;   /* validation problems found */
+  urbac_err first; /* the first one's return code, as the whole-tenant path returns it */
 } writer;
 
 /* A problem of validation (kept going to find the others), or of the store (stop). */
@@ -67,8 +70,8 @@ static void note(writer *x, urbac_err err)
   if (err == URBAC_ENOMEM || err == URBAC_ESTORE || err == URBAC_EUNAVAILABLE) {
     if (!x->hard)
       x->hard = err;
-  } else {
-    x->errors++;
+  } else if (!x->errors++) {
+    x->first = err;
   }
 }
 
@@ -81,8 +84,8 @@ static bool in_map(const urbac__strmap *map, const char *key, size_t len)
 
 /* ---------------------------------------------------------------- reading the puts */
 
-/* Marks each put that a later one of the same object replaces. */
-static urbac_err mark_replaced(writer *x)
+/* Points each put at the last put of the same object (`last`), the one written. */
+static urbac_err find_last(writer *x)
 {
   urbac__strmap seen = {0};
   urbac__strs keys = {0};
@@ -93,37 +96,48 @@ static urbac_err mark_replaced(writer *x)
     char *key = urbac__buf_take(&b, NULL);
     err = !key || urbac__strs_add(&keys, key, strlen(key)) ? URBAC_ENOMEM : URBAC_OK;
     urbac__free(key);
+    uint32_t last = (uint32_t)k;
     if (!err) {
       const char *kept = keys.v[keys.n - 1];
-      urbac_err put_err = urbac__strmap_put(&seen, kept, strlen(kept), (uint32_t)k, NULL);
-      x->v[k].skip = put_err == URBAC_EDUPLICATE;
+      urbac_err put_err = urbac__strmap_put(&seen, kept, strlen(kept), (uint32_t)k, &last);
       err = put_err == URBAC_EDUPLICATE ? URBAC_OK : put_err;
     }
+    x->v[k].last = last;
+    x->v[k].skip = last != k;
   }
   urbac__strmap_free(&seen);
   urbac__strs_free(&keys);
   return err;
 }
 
-/* Reads one put: its kind, its stored row, its body parsed alone. */
-static void read_put(writer *x, const urbac_object_put *in, put *p, int64_t *next_position)
+/* Reads put `i` in its turn, as if the puts before it were applied (a delete of what
+ * is not there is refused; a new object takes the next place); the last put of an
+ * object is the one written, its stored row read when the object first comes up. */
+static void read_put(writer *x, const urbac_object_put *in, size_t i, int64_t *next_position)
 {
   urbac_store *store = x->store;
+  put *p = &x->v[i], *last = &x->v[p->last];
+  urbac_err err = URBAC_OK;
   if (!p->kind) {
     note(x, urbac__diag_add(x->d, URBAC_EINVAL, NULL, 0, 0, NULL, "cannot change %s '%s' (unknown kind?)",
                             in->kind ? in->kind : "(null)", p->id));
     return;
   }
-  urbac_err err = store->ops->object_get(store->db, x->tenant, p->kind, p->id, &p->before, &p->position, x->d);
-  if (!err && !p->before)
-    p->position = (*next_position)++;
-  if (!err && !in->json && !p->before)
+  if (!last->read) {
+    err = store->ops->object_get(store->db, x->tenant, p->kind, p->id, &last->before, &last->position, x->d);
+    last->read = true;
+    last->exists = last->before != NULL;
+  }
+  if (!err && !in->json && !last->exists)
     err = urbac__diag_add(x->d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "tenant '%s' has no %s '%s'", x->tenant,
                           p->kind, p->id);
-  if (!err && in->json)
+  if (!err && in->json && !last->exists)
+    last->position = (*next_position)++;
+  last->exists = in->json != NULL;
+  if (!err && in->json && p == last)
     err = urbac__object_parse(x->tenant, p->kind, p->id, in->json, x->name, &p->alone, &p->after, x->d);
-  if (!err && p->before && strcmp(p->kind, "group") == 0) /* its member groups before the write */
-    err = store->ops->refs_from(store->db, x->tenant, p->kind, p->id, "group", &p->groups, x->d);
+  if (!err && p == last && p->before && urbac__refs_kind_names(p->kind)) /* what it named before */
+    err = store->ops->refs_from(store->db, x->tenant, p->kind, p->id, NULL, &p->old, x->d);
   note(x, err);
 }
 
@@ -138,10 +152,9 @@ static urbac_err read_puts(writer *x, const urbac_object_put *puts)
     x->v[i].id = puts[i].id ? puts[i].id : "";
   }
   if (!err)
-    err = mark_replaced(x);
+    err = find_last(x);
   for (size_t i = 0; !err && !x->hard && i < x->n; i++)
-    if (!x->v[i].skip)
-      read_put(x, &puts[i], &x->v[i], &next);
+    read_put(x, &puts[i], i, &next);
   return err ? err : x->hard;
 }
 
@@ -269,7 +282,8 @@ static urbac_err add_siblings(writer *x, small *s, const char *kind)
 
 /* Stubs for what `refs` name that exists now; a user that does not, but a group of
  * that id does, gets the group (so the loader's hint says "write group:"). */
-static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, bool *need_dgs)
+static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, const small *known,
+                             bool *need_dgs)
 {
   static const char *const kinds[] = {"user", "group", "deviceGroup"};
   const char **ids = urbac__calloc(refs->n + 1, sizeof *ids);
@@ -277,8 +291,12 @@ static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, b
   urbac_err err = ids && found ? URBAC_OK : URBAC_ENOMEM;
   for (size_t k = 0; !err && k < 3; k++) {
     size_t n = 0;
-    for (size_t i = 0; i < refs->n; i++)
-      if (strcmp(refs->v[i].to_kind, kinds[k]) == 0 && !small_has(s, kinds[k], refs->v[i].to_id))
+    for (size_t i = 0; !err && i < refs->n; i++)
+      if (strcmp(refs->v[i].to_kind, kinds[k]) != 0 || small_has(s, kinds[k], refs->v[i].to_id))
+        continue;
+      else if (k < 2 && known && small_has(known, kinds[k], refs->v[i].to_id)) /* named before: there */
+        err = add_stub(s, kinds[k], "id", refs->v[i].to_id, 0, INT64_MAX);
+      else
         ids[n++] = refs->v[i].to_id;
     if (k == 2 && n) {
       *need_dgs = true; /* device groups come as siblings, with their ranks */
@@ -312,7 +330,7 @@ static int by_position(const void *a, const void *b)
 
 /* The loader's full validation of the objects in `s` (as written) with stubs for
  * what they name and, where a rule spans their kind, their siblings. */
-static void validate_small(writer *x, small *s, const urbac__ref_list *refs)
+static void validate_small(writer *x, small *s, const urbac__ref_list *refs, const small *known)
 {
   bool need_dgs = false, sibling[3] = {false, false, false};
   static const char *const sibling_kinds[] = {"deviceGroup", "legacy.mdo.roleGroup", "legacy.mdi.role"};
@@ -321,7 +339,7 @@ static void validate_small(writer *x, small *s, const urbac__ref_list *refs)
   for (size_t i = 0; i < full; i++)
     for (size_t k = 0; k < 3; k++)
       sibling[k] = sibling[k] || strcmp(s->o[i].kind, sibling_kinds[k]) == 0;
-  urbac_err err = add_targets(x, s, refs, &need_dgs);
+  urbac_err err = add_targets(x, s, refs, known, &need_dgs);
   sibling[0] = sibling[0] || need_dgs;
   for (size_t k = 0; !err && k < 3; k++)
     if (sibling[k])
@@ -335,12 +353,29 @@ static void validate_small(writer *x, small *s, const urbac__ref_list *refs)
   urbac_model_free(m);
 }
 
+static const put *find_put(const writer *x, const char *kind, const char *id);
+
+/* What the changed objects named before the write and the write did not delete:
+ * there still, no need to look (a member added to a group of thousands looks up one). */
+static urbac_err known_targets(const writer *x, small *known)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; !err && i < x->n; i++)
+    for (size_t k = 0; !err && changed(&x->v[i]) && k + 1 < x->v[i].old.n; k += 2) {
+      const char *kind = urbac__object_kind(x->v[i].old.v[k]), *id = x->v[i].old.v[k + 1];
+      const put *p = kind ? find_put(x, kind, id) : NULL;
+      if (kind && !(p && changed(p) && !p->after))
+        err = small_add(known, kind, id, "", 0);
+    }
+  return err;
+}
+
 /* Every changed object, validated in one small tenant. */
 static void validate_changed(writer *x)
 {
-  small s = {0};
+  small s = {0}, known = {0};
   urbac__ref_list refs = {0};
-  urbac_err err = URBAC_OK;
+  urbac_err err = known_targets(x, &known);
   for (size_t i = 0; !err && i < x->n; i++)
     if (changed(&x->v[i]) && x->v[i].after) {
       err = small_add(&s, x->v[i].kind, x->v[i].id, x->v[i].after, x->v[i].position);
@@ -350,9 +385,10 @@ static void validate_changed(writer *x)
   if (err)
     note(x, err);
   else if (s.n)
-    validate_small(x, &s, &refs);
+    validate_small(x, &s, &refs, &known);
   urbac__ref_list_free(&refs);
   small_free(&s);
+  small_free(&known);
 }
 
 /* ---------------------------------------------------------------- what the batch did not change */
@@ -385,7 +421,7 @@ static void validate_stored(writer *x, const char *kind, const char *id)
   if (!err && alone)
     err = urbac__refs_of(alone, kind, id, &refs);
   if (!err && alone)
-    validate_small(x, &s, &refs);
+    validate_small(x, &s, &refs, NULL);
   note(x, err);
   urbac__ref_list_free(&refs);
   small_free(&s);
@@ -406,9 +442,11 @@ static void check_named(writer *x, const put *p)
   for (size_t i = 0; !err && i + 1 < from.n; i += 2)
     if (!find_put(x, from.v[i], from.v[i + 1]))
       validate_stored(x, from.v[i], from.v[i + 1]);
-  if (!err && from.n && x->errors == before) /* the index and the rows disagree: say so rather than pass */
-    err = urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'",
-                          p->kind, p->id, from.v[0], from.v[1]);
+  if (!err && from.n && x->errors == before) { /* the index and the rows disagree: say so rather than pass */
+    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", p->kind,
+                    p->id, from.v[0], from.v[1]);
+    err = URBAC_EINVAL;
+  }
   note(x, err);
   urbac__strs_free(&from);
 }
@@ -471,8 +509,8 @@ static void check_cycle(writer *x, const put *p)
   for (size_t i = 0; !err && !found && i < refs.n; i++) {
     bool had = false;
     const char *to = refs.v[i].to_id;
-    for (size_t k = 1; k < p->groups.n && !had; k += 2)
-      had = strcmp(p->groups.v[k], to) == 0;
+    for (size_t k = 0; k + 1 < p->old.n && !had; k += 2)
+      had = strcmp(p->old.v[k], "group") == 0 && strcmp(p->old.v[k + 1], to) == 0;
     if (strcmp(refs.v[i].to_kind, "group") != 0 || had)
       continue;
     urbac__strs path = {0};
@@ -482,8 +520,9 @@ static void check_cycle(writer *x, const put *p)
       urbac__buf_printf(&b, "%s", p->id);
       for (size_t k = path.n; k-- > 0;)
         urbac__buf_printf(&b, " -> %s", path.v[k]);
-      err = urbac__diag_add(x->d, URBAC_ECYCLE, x->name, 0, 0, NULL, "group membership cycle: %s",
-                            b.failed ? "(out of memory)" : b.s);
+      urbac__diag_add(x->d, URBAC_ECYCLE, x->name, 0, 0, NULL, "group membership cycle: %s",
+                      b.failed ? "(out of memory)" : b.s);
+      err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
       urbac__buf_free(&b);
     }
     urbac__strs_free(&path);
@@ -500,7 +539,7 @@ static void writer_free(writer *x)
     urbac__free(x->v[i].before);
     urbac__free(x->v[i].after);
     urbac_model_free(x->v[i].alone);
-    urbac__strs_free(&x->v[i].groups);
+    urbac__strs_free(&x->v[i].old);
   }
   urbac__free(x->v);
 }
@@ -508,7 +547,7 @@ static void writer_free(writer *x)
 urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, const urbac_object_put *puts,
                                        size_t np, const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
 {
-  writer x = {store, tenant, d, "", NULL, np, URBAC_OK, 0};
+  writer x = {store, tenant, d, "", NULL, np, URBAC_OK, 0, URBAC_OK};
   size_t written = 0;
   snprintf(x.name, sizeof x.name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "",
            np ? puts[0].id : "");
@@ -528,13 +567,13 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
     err = write_puts(&x, w, row, &written);
   if (!err && written) /* what only the tenant can say, asked of it as written */
     validate_changed(&x);
-  for (size_t i = 0; !err && !x.hard && !x.errors && i < np; i++)
+  for (size_t i = 0; !err && written && !x.hard && i < np; i++)
     if (changed(&x.v[i]) && !x.v[i].after)
       check_named(&x, &x.v[i]);
     else if (changed(&x.v[i]) && strcmp(x.v[i].kind, "group") == 0)
       check_cycle(&x, &x.v[i]);
   if (!err)
-    err = x.hard ? x.hard : x.errors ? URBAC_EINVAL : URBAC_OK;
+    err = x.hard ? x.hard : x.errors ? x.first : URBAC_OK;
   writer_free(&x);
   return err;
 }
