@@ -48,6 +48,7 @@ typedef struct put {
   bool skip;           /* a later put of the same object replaces it */
   size_t last;         /* the last put of the same object (its own index when it is) */
   bool read, exists;   /* (on the last put) its row was read; it exists as of the put read last */
+  bool change;         /* it changes its object: written, audited, validated */
 } put;
 
 typedef struct writer {
@@ -155,11 +156,16 @@ static urbac_err read_puts(writer *x, const urbac_object_put *puts)
     err = find_last(x);
   for (size_t i = 0; !err && !x->hard && i < x->n; i++)
     read_put(x, &puts[i], i, &next);
+  for (size_t i = 0; !err && i < x->n; i++) {
+    const put *p = &x->v[i];
+    x->v[i].change = !p->skip && p->kind && (p->before || p->after) &&
+                     (!p->before || !p->after || strcmp(p->before, p->after) != 0);
+  }
   return err ? err : x->hard;
 }
 
-static bool changed(const put *p) { return !p->skip && p->kind && (p->before || p->after) &&
-                                           (!p->before || !p->after || strcmp(p->before, p->after) != 0); }
+/* Does put `p` change its object? (Set once the puts are read.) */
+static bool changed(const put *p) { return p->change; }
 
 /* ---------------------------------------------------------------- writing */
 
@@ -504,14 +510,15 @@ static urbac_err reaches(writer *x, const char *start, const char *target, urbac
 static void check_cycle(writer *x, const put *p)
 {
   urbac__ref_list refs = {0};
+  small had = {0}; /* its member groups before: a cycle needs a new one */
   urbac_err err = urbac__refs_of(p->alone, p->kind, p->id, &refs);
   bool found = false;
+  for (size_t k = 0; !err && k + 1 < p->old.n; k += 2)
+    if (strcmp(p->old.v[k], "group") == 0)
+      err = small_add(&had, "group", p->old.v[k + 1], "", 0);
   for (size_t i = 0; !err && !found && i < refs.n; i++) {
-    bool had = false;
     const char *to = refs.v[i].to_id;
-    for (size_t k = 0; k + 1 < p->old.n && !had; k += 2)
-      had = strcmp(p->old.v[k], "group") == 0 && strcmp(p->old.v[k + 1], to) == 0;
-    if (strcmp(refs.v[i].to_kind, "group") != 0 || had)
+    if (strcmp(refs.v[i].to_kind, "group") != 0 || small_has(&had, "group", to))
       continue;
     urbac__strs path = {0};
     err = reaches(x, to, p->id, &path, &found);
@@ -529,6 +536,7 @@ static void check_cycle(writer *x, const put *p)
   }
   note(x, err);
   urbac__ref_list_free(&refs);
+  small_free(&had);
 }
 
 /* ---------------------------------------------------------------- the write */
