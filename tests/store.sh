@@ -160,6 +160,12 @@ expect "a write over it names its record" 0 "now at revision 3" -- "$U" user add
 sqlite3 "$T/t.db" "UPDATE objects SET body = '{\"id\":\"alice@contoso.com\",\"name\":\"Alice\"}' WHERE id = 'alice@contoso.com'"
 "$U" user add xia@contoso.com --db "$T/t.db" --audit-key "$K" > /dev/null
 expect "edited row under a later write" 1 "audit record 27 \(user alice@contoso.com\)|user alice@contoso.com: the stored row differs" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+# the reference index edited: a name taken out of it (a delete it should refuse would pass), one added
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "DELETE FROM refs WHERE from_id = 'soc-tier2' AND to_id = 'bob@contoso.com'"
+expect "index row removed named" 1 "group soc-tier2: the reference index differs from what the row names" -- "$U" audit verify --db "$T/t.db"
+sqlite3 "$T/t.db" "INSERT INTO refs VALUES ('contoso', 'group', 'soc-tier2', 'user', 'zoe@contoso.com')"
+expect "index row added named" 1 "group soc-tier2: the reference index differs" -- "$U" audit verify --db "$T/t.db"
 cp "$A" "$T/t.db"
 sqlite3 "$T/t.db" "UPDATE objects SET body = replace(body, 'zoe@contoso.com', 'erin@contoso.com') WHERE kind = 'apiKey'"
 expect "edited key named" 1 "apiKey [0-9a-f]{16}: the stored row differs" -- "$U" audit verify --db "$T/t.db"
@@ -320,14 +326,94 @@ concurrency_test() { # concurrency_test DB_URL ROUNDS
   "$U" audit verify --db "$CC" > /dev/null && ok || bad "concurrent writers broke the audit chain"
 }
 
+# ---- the same on the incremental path (user and group edits, never the whole tenant):
+# a writer killed at random moments while it adds a user, makes it a member, takes it
+# out and removes it again, keyed and witnessed; every kill leaves a store that loads
+# (so no dangling name was written), a log that checks, the reference index as the
+# rows say, and no acknowledged revision lost
+crash_put_test() { # crash_put_test DB_URL ROUNDS
+  local CR=$1 CK=$T/crashp.key CW=$T/crashp-witness.jsonl acked=0
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$CK"; chmod 600 "$CK"
+  "$U" init --db "$CR" > /dev/null
+  "$U" apply -f "$C" --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null
+  cat > "$T/putter.sh" <<W
+#!/usr/bin/env bash
+# putter.sh ROUND: four edits at a time, each logging the revision it was acknowledged at
+k=0
+while true; do
+  k=\$((k + 1)); z=z\$1-\$k@contoso.com
+  for cmd in "user add \$z" "group add-member mail-ops --principal \$z" "group remove-member mail-ops --principal \$z" \\
+             "user remove \$z"; do
+    out=\$("$U" \$cmd --db "$CR" --json --audit-key "$CK" --witness "$CW") || exit 1
+    sed -E 's/.*"revision": ([0-9]+).*/\\1/' <<<"\$out" >> "$T/packed"
+  done
+done
+W
+  chmod +x "$T/putter.sh"
+  for i in $(seq 1 "$2"); do
+    : > "$T/packed"
+    setsid "$T/putter.sh" "$i" & local pid=$!
+    sleep "0.$((RANDOM % 9 + 1))"
+    kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    local last now
+    last=$(tail -1 "$T/packed")
+    now=$(revision "$CR")
+    if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "put crash $i: acknowledged revision $last lost (store at $now)"; fi
+    "$U" audit verify --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null || bad "put crash $i: audit log broken"
+    "$U" dump --db "$CR" > /dev/null || bad "put crash $i: the store does not load"
+    acked=$((acked + $(wc -l < "$T/packed")))
+  done
+  [ "$acked" -gt 0 ] && ok || bad "the crashing putter acknowledged nothing"
+  # the index agrees with the rows: a user still named cannot be removed, one no longer named can
+  expect "put crash: named user kept" 2 "names unknown user 'carol@contoso.com'" -- "$U" user remove carol@contoso.com --db "$CR" --audit-key "$CK"
+  "$U" audit verify --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null && ok || bad "put crash: final audit"
+}
+
+# ---- two writers making members of one group at once, each based on the revision it
+# read: every edit applied or refused as a conflict, none lost (a lost update would
+# drop a member another writer added)
+concurrency_put_test() { # concurrency_put_test DB_URL ROUNDS
+  local CC=$1
+  "$U" init --db "$CC" > /dev/null
+  "$U" apply -f "$C" --db "$CC" > /dev/null
+  for w in p1 p2; do for k in $(seq 1 "$2"); do "$U" user add "$w-$k@contoso.com" --db "$CC" > /dev/null; done; done
+  putter() { # putter NAME N
+    local applied=0 refused=0
+    for k in $(seq 1 "$2"); do
+      if "$U" group add-member mail-ops --principal "$1-$k@contoso.com" --db "$CC" --actor "$1" > /dev/null 2>&1; then
+        applied=$((applied + 1)); echo "$1-$k@contoso.com" >> "$T/$1.added"
+      else refused=$((refused + 1)); fi
+    done
+    echo "$applied $refused" > "$T/$1.result"
+  }
+  local before a1 r1 a2 r2 final members
+  : > "$T/p1.added"; : > "$T/p2.added"
+  before=$(revision "$CC")
+  putter p1 "$2" & putter p2 "$2" & wait
+  read -r a1 r1 < "$T/p1.result"; read -r a2 r2 < "$T/p2.result"
+  final=$(revision "$CC")
+  "$U" object get group mail-ops --db "$CC" > "$T/mail-ops.json"
+  members=$(grep -c '@contoso.com' "$T/mail-ops.json")
+  [ $((a1 + r1)) -eq "$2" ] && [ $((a2 + r2)) -eq "$2" ] && ok || bad "putters did not finish: $a1/$r1 $a2/$r2"
+  [ "$final" -eq $((before + a1 + a2)) ] && ok || bad "revision $final after $((a1 + a2)) applied edits from $before"
+  [ "$members" -eq $((1 + a1 + a2)) ] && ok || bad "mail-ops has $members members after $((a1 + a2)) added to its 1"
+  for m in $(cat "$T/p1.added" "$T/p2.added"); do grep -q "\"$m\"" "$T/mail-ops.json" || bad "member $m lost"; done
+  "$U" audit verify --db "$CC" > /dev/null && ok || bad "concurrent edits broke the audit chain"
+}
+
 if [ -n "${URBAC_TEST_PG_URL:-}" ]; then
   # the same against PostgreSQL (tests/pg.sh started it); each test on a clean schema
   psql_reset() { psql -q "$URBAC_TEST_PG_URL" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS refs, audit, objects, tenants, urbac_schema" > /dev/null; }
   psql_reset; crash_test "$URBAC_TEST_PG_URL" 15
   psql_reset; concurrency_test "$URBAC_TEST_PG_URL" 20
+  psql_reset; crash_put_test "$URBAC_TEST_PG_URL" 15
+  psql_reset; concurrency_put_test "$URBAC_TEST_PG_URL" 20
 else
   crash_test "$T/crash.db" 25
   concurrency_test "$T/conc.db" 30
+  crash_put_test "$T/crashp.db" 25
+  concurrency_put_test "$T/concp.db" 30
 fi
 
 echo "store: $pass passed, $fail failed"

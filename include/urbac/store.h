@@ -304,9 +304,11 @@ typedef struct urbac_audit_report {
 /*
  * Checks `tenant`'s audit log against everything that can vouch for it: the
  * store's pages (SQLite's integrity_check), the hash chain, the MACs (with a key
- * from urbac_store_set_audit()), the witness file (when set), and that the
+ * from urbac_store_set_audit()), the witness file (when set), that the
  * stored objects and API keys are exactly what the log's changes produce (a
- * replay, and the state digest of the last record). URBAC_ETAMPERED when
+ * replay, and the state digest of the last record), and that the reference
+ * index a write checks names against names exactly what the stored objects
+ * name (a row removed from it would let a dangling name through). URBAC_ETAMPERED when
  * anything disagrees, with one diagnostic per problem in `d` (a record by its
  * sequence number, a row by its kind and id); URBAC_ESTORE when the store is
  * damaged or cannot be read. `r` is filled either way.

@@ -134,37 +134,67 @@ static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, c
   return err;
 }
 
+/* What an object names against the index rows from it. */
+typedef struct delta {
+  urbac_model *parsed; /* the object, when parsed here */
+  char *canonical;
+  urbac__ref_list now, added, removed; /* added and removed borrow from `now`, `old` and the model */
+  urbac__strs old;
+} delta;
+
+static void delta_free(delta *x)
+{
+  urbac__ref_list_free(&x->now);
+  urbac__ref_list_free(&x->added);
+  urbac__ref_list_free(&x->removed);
+  urbac__strs_free(&x->old);
+  urbac_model_free(x->parsed);
+  urbac__free(x->canonical);
+}
+
+/* The rows to add and to remove for (kind, id) to name what `after` names
+ * (`alone`: it parsed, or NULL to parse it here; `after` NULL: nothing). */
+static urbac_err delta_read(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, delta *x, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  if (after && !alone) { /* a stored body: the loader's own parse says what it names */
+    err = urbac__object_parse(tenant, kind, id, after, "stored object", &x->parsed, &x->canonical, d);
+    alone = x->parsed;
+  }
+  if (!err && alone)
+    err = urbac__refs_of(alone, kind, id, &x->now);
+  if (!err)
+    err = store->ops->refs_from(store->db, tenant, kind, id, NULL, &x->old, d);
+  if (!err)
+    err = diff_refs(&x->old, &x->now, kind, id, &x->added, &x->removed);
+  return err;
+}
+
 urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *after, const urbac_model *alone, urbac_diag *d)
 {
-  urbac_model *parsed = NULL;
-  urbac__ref_list now = {0}, added = {0}, removed = {0};
-  urbac__strs old = {0};
-  char *canonical = NULL;
+  delta x = {0};
   if (!urbac__refs_kind_names(kind))
     return URBAC_OK;
-  urbac_err err = URBAC_OK;
-  if (after && !alone) { /* a stored body: the loader's own parse says what it names */
-    err = urbac__object_parse(tenant, kind, id, after, "stored object", &parsed, &canonical, d);
-    alone = parsed;
-  }
-  if (!err && alone)
-    err = urbac__refs_of(alone, kind, id, &now);
   /* only the rows that differ are written: a member added to a group of thousands is one row */
-  if (!err)
-    err = store->ops->refs_from(store->db, tenant, kind, id, NULL, &old, d);
-  if (!err)
-    err = diff_refs(&old, &now, kind, id, &added, &removed);
-  if (!err && removed.n)
-    err = store->ops->refs_remove(store->db, tenant, removed.v, removed.n, d);
-  if (!err && added.n)
-    err = store->ops->refs_put(store->db, tenant, added.v, added.n, d);
-  urbac__ref_list_free(&now);
-  urbac__ref_list_free(&added);
-  urbac__ref_list_free(&removed);
-  urbac__strs_free(&old);
-  urbac_model_free(parsed);
-  urbac__free(canonical);
+  urbac_err err = delta_read(store, tenant, kind, id, after, alone, &x, d);
+  if (!err && x.removed.n)
+    err = store->ops->refs_remove(store->db, tenant, x.removed.v, x.removed.n, d);
+  if (!err && x.added.n)
+    err = store->ops->refs_put(store->db, tenant, x.added.v, x.added.n, d);
+  delta_free(&x);
+  return err;
+}
+
+urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *body, bool *agree, urbac_diag *d)
+{
+  delta x = {0};
+  urbac_err err =
+      urbac__refs_kind_names(kind) ? delta_read(store, tenant, kind, id, body, NULL, &x, d) : URBAC_OK;
+  *agree = !x.added.n && !x.removed.n;
+  delta_free(&x);
   return err;
 }
 

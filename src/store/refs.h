@@ -25,6 +25,10 @@ urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id,
  * (urbac__object_parse()), or NULL to parse it here. */
 urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *after, const urbac_model *alone, urbac_diag *d);
+/* *agree: do the index rows from (kind, id) name exactly what `body` names? (The
+ * audit check: an index edited by hand would let a dangling name be written.) */
+urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *body, bool *agree, urbac_diag *d);
 /* Fills the index from every stored object of every tenant (schema 3's migration). */
 urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d);
 
