@@ -260,6 +260,24 @@ fi
 # The tenant's revision in a store, read through urbac itself (any backend).
 revision() { "$U" plan -f "$C" --db "$1" --json 2>/dev/null | sed -n 's/.*"revision": \([0-9]*\).*/\1/p' | head -1; }
 
+# One crash: runs WRITER (a script and its arguments, logging each acknowledged
+# revision to ACKED) in its own process group, kills it with SIGKILL at a random
+# moment, and checks that no acknowledged revision was lost, that the log checks
+# under the key and witness, and that the store loads.
+crash_round() { # crash_round NAME "WRITER ARGS" ACKED DB KEY WITNESS
+  local name=$1 acked=$3 db=$4 key=$5 wit=$6 pid last now
+  : > "$acked"
+  setsid $2 & pid=$!
+  sleep "0.$((RANDOM % 9 + 1))"
+  kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null # before setsid ran, the group is not there yet
+  wait "$pid" 2>/dev/null
+  last=$(tail -1 "$acked")
+  now=$(revision "$db")
+  if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "$name: acknowledged revision $last lost (store at $now)"; fi
+  "$U" audit verify --db "$db" --audit-key "$key" --witness "$wit" > /dev/null || bad "$name: audit log broken"
+  "$U" dump --db "$db" > "$T/after.yaml" || bad "$name: the store does not load"
+}
+
 # ---- crash safety: a writer killed with SIGKILL at random moments, many times;
 # it MACs and witnesses its records, and a kill never leaves the witness ahead of the log
 crash_test() { # crash_test DB_URL ROUNDS
@@ -280,17 +298,7 @@ done
 W
   chmod +x "$T/writer.sh"
   for i in $(seq 1 "$2"); do
-    : > "$T/acked"
-    setsid "$T/writer.sh" & local pid=$!
-    sleep "0.$((RANDOM % 9 + 1))"
-    kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null # before setsid ran, the group is not there yet
-    wait "$pid" 2>/dev/null
-    local last now
-    last=$(tail -1 "$T/acked")
-    now=$(revision "$CR")
-    if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "crash $i: acknowledged revision $last lost (store at $now)"; fi
-    "$U" audit verify --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null || bad "crash $i: audit log broken"
-    "$U" dump --db "$CR" > "$T/after.yaml" || bad "crash $i: the store does not load"
+    crash_round "crash $i" "$T/writer.sh" "$T/acked" "$CR" "$CK" "$CW"
     if ! "$U" plan -f "$C" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$T/b.yaml" --db "$CR" | grep -q "0 to create, 0 to change"; then
       bad "crash $i: the store holds a half-applied state"
     fi
@@ -351,17 +359,7 @@ done
 W
   chmod +x "$T/putter.sh"
   for i in $(seq 1 "$2"); do
-    : > "$T/packed"
-    setsid "$T/putter.sh" "$i" & local pid=$!
-    sleep "0.$((RANDOM % 9 + 1))"
-    kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    local last now
-    last=$(tail -1 "$T/packed")
-    now=$(revision "$CR")
-    if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "put crash $i: acknowledged revision $last lost (store at $now)"; fi
-    "$U" audit verify --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null || bad "put crash $i: audit log broken"
-    "$U" dump --db "$CR" > /dev/null || bad "put crash $i: the store does not load"
+    crash_round "put crash $i" "$T/putter.sh $i" "$T/packed" "$CR" "$CK" "$CW"
     acked=$((acked + $(wc -l < "$T/packed")))
   done
   [ "$acked" -gt 0 ] && ok || bad "the crashing putter acknowledged nothing"

@@ -649,39 +649,35 @@ static urbac_err db_refs_to(void *p, const char *tenant, const char *kind, const
   return err;
 }
 
-static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d)
+/* Runs `sql` (its five parameters: the tenant and a row's columns) once per row. */
+static urbac_err refs_rows(db *b, const char *sql, const char *tenant, const urbac__ref_row *r, size_t n,
+                           urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p, "INSERT OR IGNORE INTO refs VALUES (?1, ?2, ?3, ?4, ?5)", &st, d);
+  urbac_err err = prep(b, sql, &st, d);
   for (size_t i = 0; !err && i < n; i++) {
     const char *params[] = {tenant, r[i].from_kind, r[i].from_id, r[i].to_kind, r[i].to_id};
     for (int k = 0; k < 5; k++)
       sqlite3_bind_text(st, k + 1, params[k], -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-      err = fail(p, d, "cannot write the reference index");
+      err = fail(b, d, "cannot write the reference index");
     sqlite3_reset(st);
   }
   sqlite3_finalize(st);
   return err;
 }
 
+static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d)
+{
+  return refs_rows(p, "INSERT OR IGNORE INTO refs VALUES (?1, ?2, ?3, ?4, ?5)", tenant, r, n, d);
+}
+
 static urbac_err db_refs_remove(void *p, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d)
 {
-  sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p,
-                       "DELETE FROM refs WHERE tenant = ?1 AND from_kind = ?2 AND from_id = ?3 AND to_kind = ?4"
-                       " AND to_id = ?5",
-                       &st, d);
-  for (size_t i = 0; !err && i < n; i++) {
-    const char *params[] = {tenant, r[i].from_kind, r[i].from_id, r[i].to_kind, r[i].to_id};
-    for (int k = 0; k < 5; k++)
-      sqlite3_bind_text(st, k + 1, params[k], -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-      err = fail(p, d, "cannot write the reference index");
-    sqlite3_reset(st);
-  }
-  sqlite3_finalize(st);
-  return err;
+  return refs_rows(p,
+                   "DELETE FROM refs WHERE tenant = ?1 AND from_kind = ?2 AND from_id = ?3 AND to_kind = ?4"
+                   " AND to_id = ?5",
+                   tenant, r, n, d);
 }
 
 /* SQLite has no notifications: the watcher polls the revision (50 ms). */

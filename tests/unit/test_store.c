@@ -9,51 +9,19 @@
  * API keys (hashed, audited, kept across applies, revoked, a bad row refused,
  * who created them), and a write's check refusing a change before it is written.
  */
-#include <libpq-fe.h>
 #include <openssl/evp.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "helpers.h"
+#include "store_fixture.h" /* first: helpers.h, which random_tenant.h needs */
 #include "random_tenant.h"
-
-static char dbpath[256];
-static const char *pg_url; /* set: the suite runs against PostgreSQL (tests/pg.sh) */
-
-static const char *target(void) { return pg_url ? pg_url : dbpath; }
-
-static void pg_exec(const char *stmt)
-{
-  PGconn *c = PQconnectdb(pg_url);
-  assert_int_equal(PQstatus(c), CONNECTION_OK);
-  PQclear(PQexec(c, "SET client_min_messages = warning"));
-  PGresult *r = PQexec(c, stmt);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-    print_error("%s: %s\n", stmt, PQerrorMessage(c));
-  assert_true(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
-  PQclear(r);
-  PQfinish(c);
-}
 
 static int setup(void **state)
 {
   (void)state;
-  snprintf(dbpath, sizeof dbpath, "/tmp/urbac-test-store-%d.db", (int)getpid());
-  pg_url = getenv("URBAC_TEST_PG_URL");
+  fixture_setup("store");
   return 0;
-}
-
-static void remove_file(void)
-{
-  char p[300];
-  unlink(dbpath);
-  snprintf(p, sizeof p, "%s-wal", dbpath);
-  unlink(p);
-  snprintf(p, sizeof p, "%s-shm", dbpath);
-  unlink(p);
 }
 
 static void remove_db(void)
@@ -176,18 +144,6 @@ static void test_changes_and_conflicts(void **state)
 }
 
 /* Runs SQL on the store file behind urbac's back. */
-static void sql(const char *stmt)
-{
-  sqlite3 *h;
-  if (pg_url) {
-    pg_exec(stmt);
-    return;
-  }
-  assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(h, stmt, NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(h);
-}
-
 static uint64_t tampered(const char *stmt, char *why, size_t size)
 {
   urbac_store *s = fresh();

@@ -14,60 +14,21 @@
  * revision, and URBAC_EBEHIND when its log cannot. Runs on SQLite, and on
  * PostgreSQL under tests/pg.sh.
  */
-#include <libpq-fe.h>
-#include <sqlite3.h>
-#include <unistd.h>
-
-#include "helpers.h"
-
-static char dbpath[256];
-static const char *pg_url;
-
-static const char *target(void) { return pg_url ? pg_url : dbpath; }
-
-static void sql(const char *stmt)
-{
-  if (pg_url) {
-    PGconn *c = PQconnectdb(pg_url);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PQclear(PQexec(c, "SET client_min_messages = warning"));
-    PGresult *r = PQexec(c, stmt);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-      print_error("%s: %s\n", stmt, PQerrorMessage(c));
-    assert_true(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
-    PQclear(r);
-    PQfinish(c);
-    return;
-  }
-  sqlite3 *h;
-  char *msg = NULL;
-  assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
-  if (sqlite3_exec(h, stmt, NULL, NULL, &msg) != SQLITE_OK)
-    print_error("%s: %s\n", stmt, msg);
-  assert_null(msg);
-  sqlite3_close(h);
-}
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
   (void)state;
-  snprintf(dbpath, sizeof dbpath, "/tmp/urbac-test-store-write-%d.db", (int)getpid());
-  pg_url = getenv("URBAC_TEST_PG_URL");
+  fixture_setup("store-write");
   return 0;
 }
 
 static void remove_db(void)
 {
-  char p[300];
-  if (pg_url) {
+  if (pg_url)
     sql("DROP TABLE IF EXISTS refs, audit, objects, tenants, urbac_schema");
-    return;
-  }
-  unlink(dbpath);
-  snprintf(p, sizeof p, "%s-wal", dbpath);
-  unlink(p);
-  snprintf(p, sizeof p, "%s-shm", dbpath);
-  unlink(p);
+  else
+    remove_file();
 }
 
 static int teardown(void **state)
