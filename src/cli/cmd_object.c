@@ -40,8 +40,8 @@ typedef struct edit {
 static bool edit_open(const edit_opts *o, edit *e)
 {
   e->o = o;
-  bool ok = cli_source_open(&e->src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE) &&
-            cli_source_revision(&e->src);
+  bool ok =
+      cli_source_open(&e->src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE) && cli_source_revision(&e->src);
   e->s = e->src.store;
   e->tenant = e->src.tenant;
   e->revision = e->src.revision;

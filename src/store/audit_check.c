@@ -367,7 +367,8 @@ static urbac_err check_rows(check *c, const urbac__tenant_row *row)
                  "a stored row that the log's changes never created (or deleted)");
       else if (!same_body(x, o[i].body))
         name_row(c, &named, o[i].kind, o[i].id, "the stored row differs from what the log's changes produce");
-      else if (!keys && !(err = urbac__refs_agree(c->s, c->tenant, o[i].kind, o[i].id, o[i].body, &agree, c->d)) &&
+      else if (!keys &&
+               !(err = urbac__refs_agree(c->s, c->tenant, o[i].kind, o[i].id, o[i].body, &agree, c->d)) &&
                !agree)
         name_row(c, &named, o[i].kind, o[i].id, "the reference index differs from what the row names");
       if (x)

@@ -388,8 +388,8 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
              6, params, NULL, d, "cannot write the tenant");
 }
 
-static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out, size_t *n,
-                            urbac_diag *d)
+static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,
+                            size_t *n, urbac_diag *d)
 {
   PGresult *r = NULL;
   const char *params[] = {tenant, kind_only};
@@ -452,7 +452,6 @@ static urbac_err db_object_delete(void *p, const char *tenant, const char *kind,
 }
 
 #define BATCH 1000 /* rows per INSERT: one round trip instead of a thousand */
-
 
 /* "($1, $2, ...), (...)" for `rows` rows of `cols` parameters, after `head`. */
 static char *values_sql(const char *head, const char *tail, size_t rows, size_t cols)
@@ -547,8 +546,8 @@ static urbac_err db_max_position(void *p, const char *tenant, int64_t *position,
 {
   PGresult *r = NULL;
   const char *params[] = {tenant};
-  urbac_err err = run(p, "SELECT coalesce(max(position), -1) FROM objects WHERE tenant = $1", 1, params, &r, d,
-                      "cannot read the objects' positions");
+  urbac_err err = run(p, "SELECT coalesce(max(position), -1) FROM objects WHERE tenant = $1", 1, params, &r,
+                      d, "cannot read the objects' positions");
   *position = err ? -1 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);
   return err;
@@ -577,7 +576,8 @@ static urbac_err db_exist(void *p, const char *tenant, const char *kind, const c
     params[0] = tenant;
     params[1] = kind;
     memcpy(&params[2], &ids[at], rows * sizeof *params);
-    char *sql = in_list_sql("SELECT id FROM objects WHERE tenant = $1 AND kind = $2 AND id IN (", ")", 3, rows);
+    char *sql =
+        in_list_sql("SELECT id FROM objects WHERE tenant = $1 AND kind = $2 AND id IN (", ")", 3, rows);
     err = sql ? run(p, sql, (int)rows + 2, params, &r, d, "cannot look up objects") : URBAC_ENOMEM;
     urbac__free(sql);
     for (size_t i = 0; !err && i < rows; i++) {
@@ -674,7 +674,8 @@ static urbac_err db_refs_remove(void *p, const char *tenant, const urbac__ref_ro
     }
     urbac__buf_puts(&b, ")");
     char *sql = urbac__buf_take(&b, NULL);
-    err = sql ? run(p, sql, (int)(k * 4 + 1), params, NULL, d, "cannot write the reference index") : URBAC_ENOMEM;
+    err = sql ? run(p, sql, (int)(k * 4 + 1), params, NULL, d, "cannot write the reference index")
+              : URBAC_ENOMEM;
     urbac__free(sql);
   }
   urbac__free((void *)params);
@@ -686,7 +687,8 @@ static const char *value_or_null(const PGresult *r, int row, int col)
   return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
-#define AUDIT_COLUMNS "seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash, state, mac"
+#define AUDIT_COLUMNS                                                                                        \
+  "seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash, state, mac"
 
 /* Calls `cb` with each record of `r` (AUDIT_COLUMNS); frees `r`. */
 static void audit_rows(PGresult *r, urbac_audit_cb cb, void *ctx);
@@ -797,36 +799,5 @@ static void db_health(const void *p, urbac_store_health *h)
   snprintf(h->why, sizeof h->why, "%s", b->down ? b->why : "");
 }
 
-const urbac__store_ops urbac__postgres_ops = {
-    .name = "postgres",
-    .accepts = accepts,
-    .open = db_open,
-    .close = db_close,
-    .schema = db_schema,
-    .setup = db_setup,
-    .migrate_step = db_migrate_step,
-    .begin = db_begin,
-    .commit = db_commit,
-    .rollback = db_rollback,
-    .tenants = db_tenants,
-    .tenant_get = db_tenant_get,
-    .tenant_put = db_tenant_put,
-    .objects = db_objects,
-    .object_get = db_object_get,
-    .max_position = db_max_position,
-    .exist = db_exist,
-    .object_put = db_object_put,
-    .objects_put = db_objects_put,
-    .audit_put_many = db_audit_put_many,
-    .object_delete = db_object_delete,
-    .refs_from = db_refs_from,
-    .refs_to = db_refs_to,
-    .refs_put = db_refs_put,
-    .refs_remove = db_refs_remove,
-    .audit_each = db_audit_each,
-    .changes = db_changes,
-    .wait = db_wait,
-    .notify = db_notify,
-    .integrity = NULL, /* damaged pages surface as errors of the reads */
-    .health = db_health,
-};
+const urbac__store_ops urbac__postgres_ops =
+    URBAC__STORE_OPS("postgres", NULL /* damaged pages surface as errors of the reads */);

@@ -22,8 +22,8 @@ static const char *const ref_kinds[] = {"user", "group", "deviceGroup"};
 
 bool urbac__refs_kind_names(const char *kind)
 {
-  static const char *const kinds[] = {"group", "deviceGroup", "role", "legacy.mde.role", "legacy.mdo.roleGroup",
-                                      "legacy.mdi.role"};
+  static const char *const kinds[] = {"group",           "deviceGroup",          "role",
+                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
   for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kind, kinds[i]) == 0)
       return true;
@@ -88,8 +88,8 @@ static urbac_err index_pairs(const urbac__strs *old, urbac__strmap *map, urbac__
     err = !k || urbac__strs_add(keys, k, strlen(k)) ? URBAC_ENOMEM : URBAC_OK;
     urbac__free(k);
     if (!err) {
-      urbac_err put = urbac__strmap_put(map, keys->v[keys->n - 1], strlen(keys->v[keys->n - 1]),
-                                        (uint32_t)(i / 2), NULL);
+      urbac_err put =
+          urbac__strmap_put(map, keys->v[keys->n - 1], strlen(keys->v[keys->n - 1]), (uint32_t)(i / 2), NULL);
       err = put == URBAC_EDUPLICATE ? URBAC_OK : put;
     }
   }
@@ -97,8 +97,8 @@ static urbac_err index_pairs(const urbac__strs *old, urbac__strmap *map, urbac__
 }
 
 /* The rows of `now` not in `old` go to *added; the pairs of `old` not in `now`, as rows, to *removed. */
-static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, const char *kind, const char *id,
-                           urbac__ref_list *added, urbac__ref_list *removed)
+static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, const char *kind,
+                           const char *id, urbac__ref_list *added, urbac__ref_list *removed)
 {
   urbac__strmap was = {0}, is = {0};
   urbac__strs keys = {0};
@@ -114,7 +114,8 @@ static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, c
       kept[at] = true;
     else if (!err && urbac__strs_add(&keys, k, strlen(k)))
       err = URBAC_ENOMEM;
-    else if (!err && urbac__strmap_put(&is, keys.v[keys.n - 1], strlen(k), (uint32_t)i, NULL) == URBAC_EDUPLICATE)
+    else if (!err &&
+             urbac__strmap_put(&is, keys.v[keys.n - 1], strlen(k), (uint32_t)i, NULL) == URBAC_EDUPLICATE)
       ; /* named twice (in two assignments, say): one row */
     else if (!err && !URBAC_GROW(added->v, added->cap, added->n + 1))
       added->v[added->n++] = now->v[i];

@@ -36,7 +36,8 @@ urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d);
  * what the puts touch, inside the write transaction the caller began; `row` is the
  * tenant's row, advanced when something is written. */
 urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, const urbac_object_put *puts,
-                                       size_t np, const urbac_write *w, urbac__tenant_row *row, urbac_diag *d);
+                                       size_t np, const urbac_write *w, urbac__tenant_row *row,
+                                       urbac_diag *d);
 
 /* Writes `n` changes (`after[i]`: the object as it will be stored, NULL for a
  * delete; `alone[i]`: it parsed, or NULL), the index rows, one chained audit

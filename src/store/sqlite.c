@@ -337,8 +337,8 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
   return err;
 }
 
-static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out, size_t *n,
-                            urbac_diag *d)
+static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,
+                            size_t *n, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
   size_t cap = 0;
@@ -476,7 +476,8 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
   return err;
 }
 
-#define AUDIT_COLUMNS "seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash, state, mac"
+#define AUDIT_COLUMNS                                                                                        \
+  "seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash, state, mac"
 
 /* Calls `cb` with each record `st` selects (AUDIT_COLUMNS). */
 static urbac_err audit_rows(void *p, sqlite3_stmt *st, urbac_audit_cb cb, void *ctx, urbac_diag *d);
@@ -724,36 +725,4 @@ static void db_health(const void *p, urbac_store_health *h)
   *h = (urbac_store_health){true, 0, ""};
 }
 
-const urbac__store_ops urbac__sqlite_ops = {
-    .name = "sqlite",
-    .accepts = accepts,
-    .open = db_open,
-    .close = db_close,
-    .schema = db_schema,
-    .setup = db_setup,
-    .migrate_step = db_migrate_step,
-    .begin = db_begin,
-    .commit = db_commit,
-    .rollback = db_rollback,
-    .tenants = db_tenants,
-    .tenant_get = db_tenant_get,
-    .tenant_put = db_tenant_put,
-    .objects = db_objects,
-    .object_get = db_object_get,
-    .max_position = db_max_position,
-    .exist = db_exist,
-    .object_put = db_object_put,
-    .objects_put = db_objects_put,
-    .audit_put_many = db_audit_put_many,
-    .object_delete = db_object_delete,
-    .refs_from = db_refs_from,
-    .refs_to = db_refs_to,
-    .refs_put = db_refs_put,
-    .refs_remove = db_refs_remove,
-    .audit_each = db_audit_each,
-    .changes = db_changes,
-    .wait = db_wait,
-    .notify = db_notify,
-    .integrity = db_integrity,
-    .health = db_health,
-};
+const urbac__store_ops urbac__sqlite_ops = URBAC__STORE_OPS("sqlite", db_integrity);

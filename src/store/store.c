@@ -875,7 +875,8 @@ static int collect(void *ctx, const urbac_audit_record *r)
 {
   feed *f = ctx;
   if (URBAC_GROW(f->json, f->cap, f->n + 1) || URBAC_GROW(f->revision, f->cap_rev, f->n + 1) ||
-      urbac__strs_add(&f->kinds, r->kind, strlen(r->kind)) || urbac__strs_add(&f->ids, r->object, strlen(r->object)))
+      urbac__strs_add(&f->kinds, r->kind, strlen(r->kind)) ||
+      urbac__strs_add(&f->ids, r->object, strlen(r->object)))
     return f->oom = true;
   f->revision[f->n] = r->revision;
   f->json[f->n] = r->after ? urbac__strdup(r->after) : NULL;

@@ -40,15 +40,15 @@
 typedef struct put {
   const char *kind; /* the static spelling */
   const char *id;
-  char *before;        /* the stored body, or NULL */
-  int64_t position;    /* its place (kept), or a new one */
-  char *after;         /* canonical body, or NULL for a delete */
-  urbac_model *alone;  /* `after` parsed alone */
-  urbac__strs old;     /* what it named before the write (the index: to_kind, to_id pairs) */
-  bool skip;           /* a later put of the same object replaces it */
-  size_t last;         /* the last put of the same object (its own index when it is) */
-  bool read, exists;   /* (on the last put) its row was read; it exists as of the put read last */
-  bool change;         /* it changes its object: written, audited, validated */
+  char *before;       /* the stored body, or NULL */
+  int64_t position;   /* its place (kept), or a new one */
+  char *after;        /* canonical body, or NULL for a delete */
+  urbac_model *alone; /* `after` parsed alone */
+  urbac__strs old;    /* what it named before the write (the index: to_kind, to_id pairs) */
+  bool skip;          /* a later put of the same object replaces it */
+  size_t last;        /* the last put of the same object (its own index when it is) */
+  bool read, exists;  /* (on the last put) its row was read; it exists as of the put read last */
+  bool change;        /* it changes its object: written, audited, validated */
 } put;
 
 typedef struct writer {
@@ -181,8 +181,10 @@ static urbac_err write_puts(writer *x, const urbac_write *w, urbac__tenant_row *
     put *p = &x->v[i];
     if (!changed(p))
       continue;
-    c[n] = (urbac_change){!p->after ? URBAC_DELETE : p->before ? URBAC_UPDATE : URBAC_CREATE, p->kind, p->id,
-                          p->before, p->after};
+    c[n] = (urbac_change){!p->after   ? URBAC_DELETE
+                          : p->before ? URBAC_UPDATE
+                                      : URBAC_CREATE,
+                          p->kind, p->id, p->before, p->after};
     objs[n] = (urbac__object){p->kind, (char *)(uintptr_t)p->id, p->after, p->position};
     after[n] = p->after ? &objs[n] : NULL;
     alone[n] = p->alone;
@@ -243,8 +245,7 @@ static bool small_has(const small *s, const char *kind, const char *id)
 {
   char key[1200];
   int len = snprintf(key, sizeof key, "%s\n%s", kind, id);
-  return s->have.slots && len > 0 && (size_t)len < sizeof key &&
-         in_map(&s->have, key, (size_t)len);
+  return s->have.slots && len > 0 && (size_t)len < sizeof key && in_map(&s->have, key, (size_t)len);
 }
 
 /* {"id": ID} or {"name": ID}, with "rank" when given; the caller frees it with free(). */
@@ -444,7 +445,8 @@ static void check_named(writer *x, const put *p)
       (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
     return;
   size_t before = x->errors;
-  urbac_err err = x->store->ops->refs_to(x->store->db, x->tenant, p->kind, p->id, NAMED_BY_SHOWN, &from, x->d);
+  urbac_err err =
+      x->store->ops->refs_to(x->store->db, x->tenant, p->kind, p->id, NAMED_BY_SHOWN, &from, x->d);
   for (size_t i = 0; !err && i + 1 < from.n; i += 2)
     if (!find_put(x, from.v[i], from.v[i + 1]))
       validate_stored(x, from.v[i], from.v[i + 1]);

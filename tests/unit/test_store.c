@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "store_fixture.h" /* first: helpers.h, which random_tenant.h needs */
 #include "random_tenant.h"
+#include "store_fixture.h" /* first: helpers.h, which random_tenant.h needs */
 
 static int setup(void **state)
 {

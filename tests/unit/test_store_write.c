@@ -85,66 +85,193 @@ typedef struct bad_case {
   const char *needle;
 } bad_case;
 
-#define P(kind, id, json) {kind, id, json}
+#define P(kind, id, json)                                                                                    \
+  {                                                                                                          \
+    kind, id, json                                                                                           \
+  }
 
 static const bad_case bad[] = {
     /* the shape of one object: the loader's own checks */
-    {"unknown key", {P("user", "z", "{\"id\": \"z\", \"enabeld\": true}")}, URBAC_EUNKNOWNKEY, "did you mean 'enabled'"},
-    {"wrong type", {P("user", "z", "{\"id\": \"z\", \"enabled\": \"true\"}")}, URBAC_ETYPE, "expected true or false"},
+    {"unknown key",
+     {P("user", "z", "{\"id\": \"z\", \"enabeld\": true}")},
+     URBAC_EUNKNOWNKEY,
+     "did you mean 'enabled'"},
+    {"wrong type",
+     {P("user", "z", "{\"id\": \"z\", \"enabled\": \"true\"}")},
+     URBAC_ETYPE,
+     "expected true or false"},
     {"id of a wrong type", {P("user", "z", "{\"id\": [\"z\"]}")}, URBAC_ETYPE, "a user id must be a string"},
     {"no id", {P("user", "z", "{\"name\": \"Zed\"}")}, URBAC_EMISSING, "a user has no 'id'"},
     {"control character", {P("user", "z\tz", "{\"id\": \"z\\tz\"}")}, URBAC_EVALUE, "control character"},
     {"another id", {P("user", "z", "{\"id\": \"y\"}")}, URBAC_EVALUE, "does not have the id 'z'"},
     {"not JSON", {P("group", "g", "{\"id\": ")}, URBAC_ESYNTAX, ""},
-    {"unknown workload", {P("workloads", "workloads", "{\"mdx\": \"unified\"}")}, URBAC_EWORKLOAD, "unknown workload 'mdx'"},
+    {"unknown workload",
+     {P("workloads", "workloads", "{\"mdx\": \"unified\"}")},
+     URBAC_EWORKLOAD,
+     "unknown workload 'mdx'"},
     {"bad mode", {P("workloads", "workloads", "{\"mde\": \"on\"}")}, URBAC_EVALUE, "unified or legacy"},
-    {"deep nesting", {P("user", "z", "{\"id\": \"z\", \"name\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}")}, URBAC_ELIMIT, ""},
-    {"unknown permission", {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"Alertz (manage)\"]}")}, URBAC_EUNKNOWNPERM, "unknown permission 'Alertz'"},
-    {"level", {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"Alerts (read)\"]}")}, URBAC_ELEVEL, "has no read level"},
-    {"wildcard", {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"microsoft.xdr/nope/*\"]}")}, URBAC_EUNKNOWNPERM, "matches no permission"},
-    {"directory role", {P("user", "z", "{\"id\": \"z\", \"directoryRoles\": [\"Global admn\"]}")}, URBAC_EUNKNOWNROLE, "did you mean 'Global admin'"},
-    {"legacy permission", {P("legacy.mde.role", "t2", "{\"name\": \"t2\", \"permissions\": [\"Live response\"]}")}, URBAC_EUNKNOWNPERM, "Defender for Endpoint permission"},
-    {"role group", {P("legacy.mdo.roleGroup", "Quarantaine", "{\"name\": \"Quarantaine\"}")}, URBAC_EUNKNOWNROLE, "did you mean 'Quarantine'"},
-    {"MDI role", {P("legacy.mdi.role", "MDI boss", "{\"name\": \"MDI boss\"}")}, URBAC_EUNKNOWNROLE, "unknown Defender for Identity role"},
-    {"assignment workload", {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": [\"mde\", \"mdx\"]}]}")}, URBAC_EWORKLOAD, "unknown workload 'mdx'"},
-    {"no dataSources", {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\"}]}")}, URBAC_EMISSING, "no 'dataSources'"},
-    {"empty dataSources", {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": []}]}")}, URBAC_EVALUE, "dataSources is empty"},
+    {"deep nesting",
+     {P("user", "z",
+        "{\"id\": \"z\", \"name\": "
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]"
+        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}")},
+     URBAC_ELIMIT,
+     ""},
+    {"unknown permission",
+     {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"Alertz (manage)\"]}")},
+     URBAC_EUNKNOWNPERM,
+     "unknown permission 'Alertz'"},
+    {"level",
+     {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"Alerts (read)\"]}")},
+     URBAC_ELEVEL,
+     "has no read level"},
+    {"wildcard",
+     {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"microsoft.xdr/nope/*\"]}")},
+     URBAC_EUNKNOWNPERM,
+     "matches no permission"},
+    {"directory role",
+     {P("user", "z", "{\"id\": \"z\", \"directoryRoles\": [\"Global admn\"]}")},
+     URBAC_EUNKNOWNROLE,
+     "did you mean 'Global admin'"},
+    {"legacy permission",
+     {P("legacy.mde.role", "t2", "{\"name\": \"t2\", \"permissions\": [\"Live response\"]}")},
+     URBAC_EUNKNOWNPERM,
+     "Defender for Endpoint permission"},
+    {"role group",
+     {P("legacy.mdo.roleGroup", "Quarantaine", "{\"name\": \"Quarantaine\"}")},
+     URBAC_EUNKNOWNROLE,
+     "did you mean 'Quarantine'"},
+    {"MDI role",
+     {P("legacy.mdi.role", "MDI boss", "{\"name\": \"MDI boss\"}")},
+     URBAC_EUNKNOWNROLE,
+     "unknown Defender for Identity role"},
+    {"assignment workload",
+     {P("role", "q",
+        "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": [\"mde\", \"mdx\"]}]}")},
+     URBAC_EWORKLOAD,
+     "unknown workload 'mdx'"},
+    {"no dataSources",
+     {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\"}]}")},
+     URBAC_EMISSING,
+     "no 'dataSources'"},
+    {"empty dataSources",
+     {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": []}]}")},
+     URBAC_EVALUE,
+     "dataSources is empty"},
     {"no rank", {P("deviceGroup", "d3", "{\"id\": \"d3\"}")}, URBAC_EMISSING, "has no 'rank'"},
     {"rank 0", {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 0}")}, URBAC_EVALUE, "0 is out of range"},
-    {"ungrouped ranked", {P("deviceGroup", "ungrouped", "{\"id\": \"ungrouped\", \"rank\": 3}")}, URBAC_ERESERVED, "'ungrouped'"},
-    {"rule property", {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"rules\": {\"nmae\": {\"equals\": [\"a\"]}}}")}, URBAC_EUNKNOWNKEY, "unknown rule property 'nmae'"},
-    {"rule operator", {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"rules\": {\"name\": {\"is\": [\"a\"]}}}")}, URBAC_EUNKNOWNKEY, "unknown operator 'is'"},
-    {"remediation", {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"remediation\": \"most\"}")}, URBAC_EVALUE, "remediation must be none, semi or full"},
+    {"ungrouped ranked",
+     {P("deviceGroup", "ungrouped", "{\"id\": \"ungrouped\", \"rank\": 3}")},
+     URBAC_ERESERVED,
+     "'ungrouped'"},
+    {"rule property",
+     {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"rules\": {\"nmae\": {\"equals\": [\"a\"]}}}")},
+     URBAC_EUNKNOWNKEY,
+     "unknown rule property 'nmae'"},
+    {"rule operator",
+     {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"rules\": {\"name\": {\"is\": [\"a\"]}}}")},
+     URBAC_EUNKNOWNKEY,
+     "unknown operator 'is'"},
+    {"remediation",
+     {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"remediation\": \"most\"}")},
+     URBAC_EVALUE,
+     "remediation must be none, semi or full"},
     {"unknown kind", {P("robot", "r2", "{\"id\": \"r2\"}")}, URBAC_EINVAL, "unknown kind"},
     /* one object's own duplicates */
-    {"assignment twice", {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": \"all\"}, {\"name\": \"a\", \"dataSources\": \"all\"}]}")}, URBAC_EDUPLICATE, "duplicate assignment name in the role 'a'"},
+    {"assignment twice",
+     {P("role", "q",
+        "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": \"all\"}, {\"name\": \"a\", "
+        "\"dataSources\": \"all\"}]}")},
+     URBAC_EDUPLICATE,
+     "duplicate assignment name in the role 'a'"},
     /* what it names */
-    {"unknown member", {P("group", "g", "{\"id\": \"g\", \"members\": [\"zz\"]}")}, URBAC_EDANGLING, "group 'g' names unknown user 'zz'"},
-    {"user that is a group", {P("group", "k", "{\"id\": \"k\", \"members\": [\"h\"]}")}, URBAC_EDANGLING, "(a group of that id exists: write group:h)"},
-    {"unknown member group", {P("group", "g", "{\"id\": \"g\", \"members\": [\"group:nope\"]}")}, URBAC_EDANGLING, "group 'g' names unknown group 'nope'"},
-    {"unknown userAccess", {P("deviceGroup", "d2", "{\"id\": \"d2\", \"rank\": 2, \"userAccess\": [\"nope\"]}")}, URBAC_EDANGLING, "userAccess of device group 'd2' names unknown group 'nope'"},
-    {"unknown device group", {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"principals\": [\"a\"], \"dataSources\": [\"mde\"], \"deviceGroups\": [\"dg9\"]}]}")}, URBAC_EDANGLING, "assignment 'a' of role 'q' names unknown device group 'dg9'"},
-    {"unknown principal", {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"principals\": [\"group:ghosts\"], \"dataSources\": [\"mde\"]}]}")}, URBAC_EDANGLING, "names unknown group 'ghosts'"},
-    {"legacy group", {P("legacy.mde.role", "t2", "{\"name\": \"t2\", \"groups\": [\"nope\"]}")}, URBAC_EDANGLING, "legacy mde role 't2' names unknown group 'nope'"},
-    {"role group member", {P("legacy.mdo.roleGroup", "Quarantine", "{\"name\": \"Quarantine\", \"members\": [\"u\"]}")}, URBAC_EDANGLING, "EOP role group 'Quarantine' names unknown user 'u'"},
+    {"unknown member",
+     {P("group", "g", "{\"id\": \"g\", \"members\": [\"zz\"]}")},
+     URBAC_EDANGLING,
+     "group 'g' names unknown user 'zz'"},
+    {"user that is a group",
+     {P("group", "k", "{\"id\": \"k\", \"members\": [\"h\"]}")},
+     URBAC_EDANGLING,
+     "(a group of that id exists: write group:h)"},
+    {"unknown member group",
+     {P("group", "g", "{\"id\": \"g\", \"members\": [\"group:nope\"]}")},
+     URBAC_EDANGLING,
+     "group 'g' names unknown group 'nope'"},
+    {"unknown userAccess",
+     {P("deviceGroup", "d2", "{\"id\": \"d2\", \"rank\": 2, \"userAccess\": [\"nope\"]}")},
+     URBAC_EDANGLING,
+     "userAccess of device group 'd2' names unknown group 'nope'"},
+    {"unknown device group",
+     {P("role", "q",
+        "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"principals\": [\"a\"], \"dataSources\": "
+        "[\"mde\"], \"deviceGroups\": [\"dg9\"]}]}")},
+     URBAC_EDANGLING,
+     "assignment 'a' of role 'q' names unknown device group 'dg9'"},
+    {"unknown principal",
+     {P("role", "q",
+        "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"principals\": [\"group:ghosts\"], "
+        "\"dataSources\": [\"mde\"]}]}")},
+     URBAC_EDANGLING,
+     "names unknown group 'ghosts'"},
+    {"legacy group",
+     {P("legacy.mde.role", "t2", "{\"name\": \"t2\", \"groups\": [\"nope\"]}")},
+     URBAC_EDANGLING,
+     "legacy mde role 't2' names unknown group 'nope'"},
+    {"role group member",
+     {P("legacy.mdo.roleGroup", "Quarantine", "{\"name\": \"Quarantine\", \"members\": [\"u\"]}")},
+     URBAC_EDANGLING,
+     "EOP role group 'Quarantine' names unknown user 'u'"},
     /* what spans every object of a kind */
-    {"rank held", {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 1}")}, URBAC_ERANK, "device group 'd3' has rank 1, already held by 'd1'"},
-    {"rank moved onto another", {P("deviceGroup", "d1", "{\"id\": \"d1\", \"rank\": 2, \"userAccess\": [\"g\"]}")}, URBAC_ERANK, "has rank 2, already held by"},
+    {"rank held",
+     {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 1}")},
+     URBAC_ERANK,
+     "device group 'd3' has rank 1, already held by 'd1'"},
+    {"rank moved onto another",
+     {P("deviceGroup", "d1", "{\"id\": \"d1\", \"rank\": 2, \"userAccess\": [\"g\"]}")},
+     URBAC_ERANK,
+     "has rank 2, already held by"},
     /* cycles: alone, through the batch, through groups the write does not change */
-    {"self", {P("group", "k", "{\"id\": \"k\", \"members\": [\"group:k\"]}")}, URBAC_ECYCLE, "group membership cycle: k -> k"},
-    {"through stored groups", {P("group", "h", "{\"id\": \"h\", \"members\": [\"b\", \"group:g\"]}")}, URBAC_ECYCLE, "group membership cycle: h -> g -> h"},
-    {"in one batch", {P("group", "x", "{\"id\": \"x\", \"members\": [\"group:y\"]}"), P("group", "y", "{\"id\": \"y\", \"members\": [\"group:k\"]}"), P("group", "k", "{\"id\": \"k\", \"members\": [\"group:x\"]}")}, URBAC_ECYCLE, "group membership cycle"},
-    {"two levels down", {P("group", "k", "{\"id\": \"k\", \"members\": [\"group:g\"]}"), P("group", "h", "{\"id\": \"h\", \"members\": [\"group:k\"]}")}, URBAC_ECYCLE, "group membership cycle"},
+    {"self",
+     {P("group", "k", "{\"id\": \"k\", \"members\": [\"group:k\"]}")},
+     URBAC_ECYCLE,
+     "group membership cycle: k -> k"},
+    {"through stored groups",
+     {P("group", "h", "{\"id\": \"h\", \"members\": [\"b\", \"group:g\"]}")},
+     URBAC_ECYCLE,
+     "group membership cycle: h -> g -> h"},
+    {"in one batch",
+     {P("group", "x", "{\"id\": \"x\", \"members\": [\"group:y\"]}"),
+      P("group", "y", "{\"id\": \"y\", \"members\": [\"group:k\"]}"),
+      P("group", "k", "{\"id\": \"k\", \"members\": [\"group:x\"]}")},
+     URBAC_ECYCLE,
+     "group membership cycle"},
+    {"two levels down",
+     {P("group", "k", "{\"id\": \"k\", \"members\": [\"group:g\"]}"),
+      P("group", "h", "{\"id\": \"h\", \"members\": [\"group:k\"]}")},
+     URBAC_ECYCLE,
+     "group membership cycle"},
     /* deletes of what is named, renames that leave a name behind */
     {"delete a member", {P("user", "b", NULL)}, URBAC_EDANGLING, "group 'h' names unknown user 'b'"},
     {"delete a principal", {P("user", "a", NULL)}, URBAC_EDANGLING, "names unknown user 'a'"},
     {"delete a member group", {P("group", "h", NULL)}, URBAC_EDANGLING, "group 'g' names unknown group 'h'"},
     {"delete a group with access", {P("group", "g", NULL)}, URBAC_EDANGLING, "names unknown group 'g'"},
-    {"delete a legacy role's group", {P("group", "k", NULL)}, URBAC_EDANGLING, "legacy mde role 't1' names unknown group 'k'"},
-    {"delete a scope", {P("deviceGroup", "d1", NULL)}, URBAC_EDANGLING, "assignment 'x' of role 'r' names unknown device group 'd1'"},
-    {"rename, name left", {P("user", "c", NULL), P("user", "c2", "{\"id\": \"c2\"}")}, URBAC_EDANGLING, "group 'k' names unknown user 'c'"},
+    {"delete a legacy role's group",
+     {P("group", "k", NULL)},
+     URBAC_EDANGLING,
+     "legacy mde role 't1' names unknown group 'k'"},
+    {"delete a scope",
+     {P("deviceGroup", "d1", NULL)},
+     URBAC_EDANGLING,
+     "assignment 'x' of role 'r' names unknown device group 'd1'"},
+    {"rename, name left",
+     {P("user", "c", NULL), P("user", "c2", "{\"id\": \"c2\"}")},
+     URBAC_EDANGLING,
+     "group 'k' names unknown user 'c'"},
     {"delete what is not there", {P("user", "nobody", NULL)}, URBAC_ENOTFOUND, "has no user 'nobody'"},
-    {"delete both ways", {P("group", "h", NULL), P("group", "g", "{\"id\": \"g\", \"members\": [\"group:h\"]}")}, URBAC_EDANGLING, "group 'g' names unknown group 'h'"},
+    {"delete both ways",
+     {P("group", "h", NULL), P("group", "g", "{\"id\": \"g\", \"members\": [\"group:h\"]}")},
+     URBAC_EDANGLING,
+     "group 'g' names unknown group 'h'"},
 };
 
 /* Does `d` hold `code`, and `needle` in some message? */
@@ -231,7 +358,9 @@ static void test_valid_batches(void **state)
   urbac_object_put swap[] = {{"deviceGroup", "d1", "{\"id\": \"d1\", \"rank\": 2, \"userAccess\": [\"g\"]}"},
                              {"deviceGroup", "d2", "{\"id\": \"d2\", \"rank\": 1}"}};
   assert_int_equal(urbac_store_put_many(s, "acme", swap, 2, &w, &rev, NULL), URBAC_OK);
-  urbac_object_put drop[] = {{"role", "r", NULL}, {"deviceGroup", "d1", NULL}, {"legacy.mde.role", "t1", NULL},
+  urbac_object_put drop[] = {{"role", "r", NULL},
+                             {"deviceGroup", "d1", NULL},
+                             {"legacy.mde.role", "t1", NULL},
                              {"group", "k", NULL}};
   assert_int_equal(urbac_store_put_many(s, "acme", drop, 4, &w, &rev, NULL), URBAC_OK);
   assert_int_equal(rev, rev0 + 3);
@@ -244,8 +373,9 @@ static void test_valid_batches(void **state)
   assert_non_null(strstr(json, "second"));
   urbac_free(json);
   /* nothing changes: nothing written */
-  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"name\": \"second\", \"id\": \"z\"}", &w, &rev, NULL),
-                   URBAC_OK);
+  assert_int_equal(
+      urbac_store_put(s, "acme", "user", "z", "{\"name\": \"second\", \"id\": \"z\"}", &w, &rev, NULL),
+      URBAC_OK);
   assert_int_equal(rev, rev0 + 4);
   /* the tenant as stored still loads, and the log replays to it */
   urbac_model *m = NULL;
@@ -292,16 +422,18 @@ static size_t random_puts(urbac_object_put *p, char bodies[][512], char ids[][16
     else if (kind[0] == 'g') {
       len = snprintf(b, 512, "{\"id\": \"%s\", \"members\": [", ids[i]);
       for (uint32_t m = 0, nm = rnd(4); m < nm; m++)
-        len += snprintf(b + len, 512 - (size_t)len, "%s\"%s%u\"", m ? ", " : "", rnd(3) ? "u" : "group:g", rnd(6));
+        len += snprintf(b + len, 512 - (size_t)len, "%s\"%s%u\"", m ? ", " : "", rnd(3) ? "u" : "group:g",
+                        rnd(6));
       len += snprintf(b + len, 512 - (size_t)len, "]}");
     } else if (kind[0] == 'd')
       len = snprintf(b, 512, "{\"id\": \"%s\", \"rank\": %u%s}", ids[i], 1 + rnd(5),
                      rnd(2) ? ", \"userAccess\": [\"g1\"]" : "");
     else if (kind[0] == 'r')
-      len = snprintf(b, 512,
-                     "{\"name\": \"%s\", \"permissions\": [\"Alerts (manage)\"], \"assignments\": [{\"name\": "
-                     "\"a\", \"principals\": [\"group:g%u\", \"u%u\"], \"dataSources\": [\"mde\"]%s}]}",
-                     ids[i], rnd(6), rnd(6), rnd(2) ? ", \"deviceGroups\": [\"d1\"]" : "");
+      len =
+          snprintf(b, 512,
+                   "{\"name\": \"%s\", \"permissions\": [\"Alerts (manage)\"], \"assignments\": [{\"name\": "
+                   "\"a\", \"principals\": [\"group:g%u\", \"u%u\"], \"dataSources\": [\"mde\"]%s}]}",
+                   ids[i], rnd(6), rnd(6), rnd(2) ? ", \"deviceGroups\": [\"d1\"]" : "");
     else
       len = snprintf(b, 512, "{\"name\": \"%s\", \"groups\": [\"g%u\"]}", ids[i], rnd(6));
     (void)len;
@@ -328,8 +460,9 @@ static int list_cb(void *ctx, const char *kind, const char *id, const char *json
  * within a kind is what a dump shows). */
 static char *objects_of(urbac_store *s, const char *id)
 {
-  static const char *const kinds[] = {"workloads", "user", "group", "deviceGroup", "device", "role",
-                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
+  static const char *const kinds[] = {"workloads",      "user", "group",           "deviceGroup",
+                                      "device",         "role", "legacy.mde.role", "legacy.mdo.roleGroup",
+                                      "legacy.mdi.role"};
   listing l = {calloc(1, 1), 0};
   for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
     assert_int_equal(urbac_store_list(s, id, kinds[k], list_cb, &l, NULL), URBAC_OK);
@@ -385,7 +518,8 @@ static void test_random_walk_both_paths(void **state)
       line += a[at++] == '\n';
     while (at > 0 && a[at - 1] != '\n')
       at--;
-    print_error("line %zu differs:\n  incremental: %.200s\n  whole:       %.200s\n", line + 1, a + at, b + at);
+    print_error("line %zu differs:\n  incremental: %.200s\n  whole:       %.200s\n", line + 1, a + at,
+                b + at);
   }
   assert_string_equal(a, b); /* the same objects, each kind in the same order */
   free(a);
@@ -426,10 +560,11 @@ static void test_migrate_from_schema2(void **state)
   assert_int_equal(urbac_store_put(s, "acme", "deviceGroup", "d1", NULL, &w, &rev, d), URBAC_EINVAL);
   assert_non_null(strstr(urbac_diag_get(d, 0)->message, "names unknown device group 'd1'"));
   assert_int_equal(urbac_store_put(s, "acme", "deviceGroup", "d2", NULL, &w, &rev, NULL), URBAC_OK);
-  assert_int_equal(urbac_store_put(s, "acme", "group", "g", "{\"id\": \"g\", \"members\": [\"group:k\"]}", &w,
-                                   &rev, NULL),
-                   URBAC_OK);
-  assert_int_equal(urbac_store_put(s, "acme", "user", "b", NULL, &w, &rev, d), URBAC_EINVAL); /* h still has b */
+  assert_int_equal(
+      urbac_store_put(s, "acme", "group", "g", "{\"id\": \"g\", \"members\": [\"group:k\"]}", &w, &rev, NULL),
+      URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "b", NULL, &w, &rev, d),
+                   URBAC_EINVAL); /* h still has b */
   /* and a new object goes after the others */
   assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &rev, NULL), URBAC_OK);
   char *objs = objects_of(s, "acme");
@@ -476,8 +611,9 @@ static void test_changes(void **state)
   uint64_t rev, now;
   char *token = NULL;
   urbac_diag *d = urbac_diag_new();
-  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\", \"name\": \"Zed\"}", &w, &rev, NULL),
-                   URBAC_OK); /* 2 */
+  assert_int_equal(
+      urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\", \"name\": \"Zed\"}", &w, &rev, NULL),
+      URBAC_OK);                                                                          /* 2 */
   assert_int_equal(urbac_store_key_create(s, "acme", &spec, &w, &token, NULL), URBAC_OK); /* not a change */
   urbac_object_put two[] = {{"group", "k", "{\"id\": \"k\", \"members\": [\"z\"]}"}, {"user", "c", NULL}};
   assert_int_equal(urbac_store_put_many(s, "acme", two, 2, &w, &rev, NULL), URBAC_OK); /* 3 */
