@@ -54,7 +54,7 @@ expect "audit verify" 0 "26 records, chain intact" -- "$U" audit verify --db "$D
 expect "audit wrong word" 2 "audit takes 'log' or 'verify'" -- "$U" audit list --db "$DB"
 expect "invalid file applies nothing" 2 "group membership cycle" -- "$U" apply -f "$S/fuzz/corpus/tenant/cycle.yaml" --db "$DB"
 
-# ---- day-to-day changes: each validated with the whole tenant, audited, based on the revision read
+# ---- day-to-day changes: each validated as a file is (without reading the tenant), audited, based on the revision read
 E=$T/edit.db
 "$U" init --db "$E" > /dev/null; "$U" apply -f "$C" --db "$E" > /dev/null
 expect "role create" 0 "created role 'Mail responders' in tenant contoso: now at revision 2" -- "$U" role create "Mail responders" --description Quarantine --permission "Email quarantine" --db "$E"

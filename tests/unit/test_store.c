@@ -14,8 +14,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "helpers.h"
 #include "random_tenant.h"
-#include "store_fixture.h" /* first: helpers.h, which random_tenant.h needs */
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
