@@ -268,6 +268,7 @@ static const bad_case bad[] = {
      URBAC_EDANGLING,
      "group 'k' names unknown user 'c'"},
     {"delete what is not there", {P("user", "nobody", NULL)}, URBAC_ENOTFOUND, "has no user 'nobody'"},
+    {"delete beside an unchanged put", {P("user", "b", NULL), P("group", "h", "{\"id\": \"h\", \"members\": [\"b\"]}")}, URBAC_EDANGLING, "group 'h' names unknown user 'b'"},
     {"delete both ways",
      {P("group", "h", NULL), P("group", "g", "{\"id\": \"g\", \"members\": [\"group:h\"]}")},
      URBAC_EDANGLING,
