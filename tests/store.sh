@@ -274,8 +274,9 @@ crash_round() { # crash_round NAME "WRITER ARGS" ACKED DB KEY WITNESS
   last=$(tail -1 "$acked")
   now=$(revision "$db")
   if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "$name: acknowledged revision $last lost (store at $now)"; fi
-  "$U" audit verify --db "$db" --audit-key "$key" --witness "$wit" > /dev/null || bad "$name: audit log broken"
-  "$U" dump --db "$db" > "$T/after.yaml" || bad "$name: the store does not load"
+  "$U" audit verify --db "$db" --audit-key "$key" --witness "$wit" > "$T/verify.out" 2>&1 ||
+    bad "$name: audit log broken: $(head -c 600 "$T/verify.out")"
+  "$U" dump --db "$db" > "$T/after.yaml" 2> "$T/dump.err" || bad "$name: the store does not load: $(head -c 300 "$T/dump.err")"
 }
 
 # ---- crash safety: a writer killed with SIGKILL at random moments, many times;
