@@ -13,10 +13,11 @@
  *  - a small tenant is assembled and given to the loader's full validation: the
  *    changed objects as written, a stub ({"id": ...}) for each user, group and
  *    device group they name that exists now (so what does not is the loader's
- *    EDANGLING, with its message and hint), and, for the kinds whose rule spans
- *    every object of the kind, a stub of each sibling (device groups with their
- *    ranks: ERANK; EOP role groups and MDI roles: EDUPLICATE). Cycles among the
- *    changed groups, duplicate assignment names and the rest are found there too;
+ *    EDANGLING, with its message and hint), and, when device groups are in it,
+ *    a stub of every other device group with its rank (ERANK). Cycles among the
+ *    changed groups, duplicate assignment names and the rest are found there too.
+ *    (EOP role groups and MDI roles cannot be listed twice: a put's id must be the
+ *    catalog's name, the row's key.);
  *  - a cycle through groups the write did not change: for each group given a new
  *    member group, a walk down the index's group -> group rows from it;
  *  - a deleted user, group or device group still named by an object the write
@@ -268,20 +269,19 @@ static urbac_err add_stub(small *s, const char *kind, const char *key, const cha
   return err;
 }
 
-/* Each stored object of `kind` not in `s` yet, as a stub (device groups with their rank). */
-static urbac_err add_siblings(writer *x, small *s, const char *kind)
+/* Each stored device group not in `s` yet, as a stub with its rank. */
+static urbac_err add_device_groups(writer *x, small *s)
 {
   urbac__object *o = NULL;
   size_t n = 0;
-  bool dg = strcmp(kind, "deviceGroup") == 0;
-  urbac_err err = x->store->ops->objects(x->store->db, x->tenant, kind, &o, &n, x->d);
+  urbac_err err = x->store->ops->objects(x->store->db, x->tenant, "deviceGroup", &o, &n, x->d);
   for (size_t i = 0; !err && i < n; i++) {
-    if (small_has(s, kind, o[i].id))
+    if (small_has(s, "deviceGroup", o[i].id))
       continue;
-    json_t *j = dg ? json_loads(o[i].body, 0, NULL) : NULL;
+    json_t *j = json_loads(o[i].body, 0, NULL);
     json_int_t rank = j ? json_integer_value(json_object_get(j, "rank")) : 0;
     json_decref(j);
-    err = add_stub(s, kind, dg ? "id" : "name", o[i].id, rank, o[i].position);
+    err = add_stub(s, "deviceGroup", "id", o[i].id, rank, o[i].position);
   }
   urbac__objects_free(o, n);
   return err;
@@ -306,7 +306,7 @@ static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, c
       else
         ids[n++] = refs->v[i].to_id;
     if (k == 2 && n) {
-      *need_dgs = true; /* device groups come as siblings, with their ranks */
+      *need_dgs = true; /* device groups come all together, with their ranks */
       continue;
     }
     if (n)
@@ -336,21 +336,17 @@ static int by_position(const void *a, const void *b)
 }
 
 /* The loader's full validation of the objects in `s` (as written) with stubs for
- * what they name and, where a rule spans their kind, their siblings. */
+ * what they name and, when a device group is among them or named, every device
+ * group with its rank (the one rule that spans a kind: a rank is held once). */
 static void validate_small(writer *x, small *s, const urbac__ref_list *refs, const small *known)
 {
-  bool need_dgs = false, sibling[3] = {false, false, false};
-  static const char *const sibling_kinds[] = {"deviceGroup", "legacy.mdo.roleGroup", "legacy.mdi.role"};
+  bool dgs = false;
   urbac_model *m = NULL;
-  size_t full = s->n;
-  for (size_t i = 0; i < full; i++)
-    for (size_t k = 0; k < 3; k++)
-      sibling[k] = sibling[k] || strcmp(s->o[i].kind, sibling_kinds[k]) == 0;
-  urbac_err err = add_targets(x, s, refs, known, &need_dgs);
-  sibling[0] = sibling[0] || need_dgs;
-  for (size_t k = 0; !err && k < 3; k++)
-    if (sibling[k])
-      err = add_siblings(x, s, sibling_kinds[k]);
+  for (size_t i = 0; i < s->n; i++)
+    dgs = dgs || strcmp(s->o[i].kind, "deviceGroup") == 0;
+  urbac_err err = add_targets(x, s, refs, known, &dgs);
+  if (!err && dgs)
+    err = add_device_groups(x, s);
   if (err) {
     note(x, err);
     return;
