@@ -45,7 +45,8 @@ typedef enum urbac_object_kind {
 /* How many objects of `kind` the tenant has (device groups include `ungrouped`). */
 URBAC_EXTERN size_t urbac_model_count(const urbac_model *m, urbac_object_kind kind);
 /* The id (users, groups, devices, device groups) or name (roles) of object `i`;
- * owned by `m`, valid until urbac_model_free(m); NULL when out of range. */
+ * owned by `m`, valid until urbac_model_free(m); NULL when out of range, "" for
+ * the slot of an object an edit deleted (indices never move: urbac_model_edit()). */
 URBAC_EXTERN const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t i);
 
 /* A read-only view of unified role `i` (false when out of range); strings are owned
