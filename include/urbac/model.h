@@ -82,6 +82,28 @@ URBAC_EXTERN const char *urbac_model_assignment_principal(const urbac_model *m, 
 URBAC_EXTERN const char *urbac_model_assignment_device_group(const urbac_model *m, size_t r, size_t a,
                                                              size_t i);
 
+/* One object change: `kind` "workloads", "user", "group", "deviceGroup", "device",
+ * "role", "legacy.mde.role", "legacy.mdo.roleGroup" or "legacy.mdi.role"; `id` its
+ * id (a role's name, a legacy row's catalog name); `json` the object as a tenant
+ * file's JSON form writes it, or NULL to delete it. */
+typedef struct urbac_object_put {
+  const char *kind, *id, *json;
+} urbac_object_put;
+
+/* A new model: `base` with the `n` puts applied, at the cost of the change. The
+ * new model shares every unchanged object, string and map page with `base`;
+ * `base` is not changed and stays usable by other threads meanwhile; either may
+ * be freed first. Indices of surviving objects do not move (a deleted one leaves
+ * a hole: urbac_model_id() gives ""; an added one is appended). Each object is
+ * parsed by the tenant-file loader, and what it names is checked against the
+ * new model with the loader's codes (EDANGLING, ECYCLE, ERANK, EDUPLICATE, ...);
+ * a delete of what something still names is EDANGLING, of an absent object
+ * ENOTFOUND. All or nothing: on error *out is NULL, `d` says why and the code
+ * returned is the first problem's (EINVAL only when `d` is NULL). The caller
+ * frees *out with urbac_model_free(); `puts` is not retained. */
+URBAC_EXTERN urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts, size_t n,
+                                        urbac_model **out, urbac_diag *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/objects.h"
 #include "io/tree.h"
 #include "model/model.h"
 #include "urbac/io.h"
@@ -31,6 +32,7 @@ typedef struct loader {
   size_t plen;
   size_t errors;
   bool oom;
+  bool parse_only; /* objects only: no implicit ungrouped, no validation (urbac__tenant_parse_buffer) */
 } loader;
 
 typedef struct field {
@@ -747,6 +749,7 @@ static void members_name(loader *c, const urbac__node *n, urbac__legacy_members 
   char why[512];
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a name");
   int k = s ? urbac__catalog_legacy_find(kind, s, strlen(s), why, sizeof why) : 0;
+  o->kind = (uint8_t)kind;
   if (s && k < 0)
     lerr(c, n, URBAC_EUNKNOWNROLE, "%s", why);
   else if (s)
@@ -877,7 +880,7 @@ static void finish_ungrouped(loader *c, const urbac__node *root)
                       "device group '%s' has no 'rank' (required: 1 is matched first)", g->id),
           c->errors++;
   }
-  if (have)
+  if (have || c->parse_only)
     return;
   urbac__devgroup *g = urbac__obj_new(URBAC__OBJ_DG);
   if (!g || urbac__model_push(&m->dgs, g) || !(g->id = urbac__strdup(URBAC__UNGROUPED_ID))) {
@@ -888,12 +891,12 @@ static void finish_ungrouped(loader *c, const urbac__node *root)
   g->loc = loc_of(root);
 }
 
-urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
-                                   urbac_diag *d)
+static urbac_err load(const char *buf, size_t len, const char *name, bool parse_only, urbac_model **out,
+                      urbac_diag *d)
 {
   urbac__node *root = NULL;
   urbac_err err = URBAC_ENOMEM;
-  loader c = {.d = d};
+  loader c = {.d = d, .parse_only = parse_only};
   size_t had = urbac_diag_count(d);
   *out = NULL;
   if (len > URBAC_MAX_FILE_BYTES)
@@ -909,7 +912,7 @@ urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name
   if (!c.oom)
     finish_ungrouped(&c, root);
   err = c.oom ? URBAC_ENOMEM : c.errors ? URBAC_EINVAL : URBAC_OK;
-  if (!err)
+  if (!err && !parse_only)
     err = urbac__model_validate(c.m, d);
 out:
   urbac__node_free(root);
@@ -919,6 +922,18 @@ out:
   }
   *out = c.m;
   return URBAC_OK;
+}
+
+urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
+                                   urbac_diag *d)
+{
+  return load(buf, len, name, false, out, d);
+}
+
+urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
+                                     urbac_diag *d)
+{
+  return load(buf, len, name, true, out, d);
 }
 
 urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag *d)

@@ -111,8 +111,8 @@ static void list(urbac__buf *b, const char *key, const char *kind, const urbac__
   urbac__buf_puts(b, "]");
 }
 
-urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
-                                    urbac_model **out, urbac_diag *d)
+static urbac_err from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
+                              bool parse_only, urbac_model **out, urbac_diag *d)
 {
   urbac__buf b = {0};
   json_t *t = json_string(tenant);
@@ -144,7 +144,9 @@ urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, 
   /* positions inside the assembled buffer mean nothing to anyone: report each
    * problem against the source name, with its field path, and no line:column */
   urbac_diag *local = urbac_diag_new();
-  urbac_err err = local ? urbac_tenant_load_buffer(b.s, b.len, name, out, local) : URBAC_ENOMEM;
+  urbac_err err = !local       ? URBAC_ENOMEM
+                  : parse_only ? urbac__tenant_parse_buffer(b.s, b.len, name, out, local)
+                               : urbac_tenant_load_buffer(b.s, b.len, name, out, local);
   for (size_t i = 0; i < urbac_diag_count(local); i++) {
     const urbac_error *e = urbac_diag_get(local, i);
     if (e)
@@ -153,6 +155,18 @@ urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, 
   urbac_diag_free(local);
   urbac__buf_free(&b);
   return err;
+}
+
+urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
+                                    urbac_model **out, urbac_diag *d)
+{
+  return from_objects(tenant, o, n, name, false, out, d);
+}
+
+urbac_err urbac__objects_parse(const char *tenant, const urbac__object *o, size_t n, const char *name,
+                               urbac_model **out, urbac_diag *d)
+{
+  return from_objects(tenant, o, n, name, true, out, d);
 }
 
 const char *urbac__object_kind(const char *kind)

@@ -49,6 +49,8 @@ urbac_model *urbac__model_new(void)
                           m ? &m->eop : NULL,     m ? &m->mdi : NULL};
   for (size_t i = 0; m && i < sizeof arrays / sizeof arrays[0]; i++)
     urbac__cow_init(arrays[i], &urbac__cow_objs);
+  for (size_t k = 0; m && k < 3; k++)
+    urbac__cow_init(&m->refs_in[k], &urbac__cow_u32);
   return m;
 }
 
@@ -199,6 +201,8 @@ void urbac_model_free(urbac_model *m)
   urbac__smap_free(&m->group_map);
   urbac__smap_free(&m->dg_map);
   urbac__smap_free(&m->device_map);
+  for (size_t k = 0; k < 3; k++)
+    urbac__cow_free(&m->refs_in[k]);
   urbac__free(m->tenant);
   urbac__free(m->source);
   urbac__free(m);

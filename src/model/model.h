@@ -155,6 +155,7 @@ typedef struct urbac__mde_role {
 typedef struct urbac__legacy_members {
   urbac__obj o;   /* first: the arrays reach the count through it */
   uint32_t which; /* catalog index */
+  uint8_t kind;   /* URBAC_LEGACY_EOP_ROLE_GROUP or URBAC_LEGACY_MDI_ROLE */
   urbac__refs members;
   urbac__loc loc;
 } urbac__legacy_members;
@@ -170,6 +171,9 @@ struct urbac_model {
   /* Built by validation. */
   urbac__smap user_map, group_map, dg_map, device_map;
   uint32_t ungrouped; /* index of the ungrouped device group */
+  /* Per user, group and device group (by urbac__ref_kind): how many references
+   * name it. Built by validation, kept by edits: a delete is refused while > 0. */
+  urbac__cow refs_in[3];
 };
 
 extern const urbac__cow_type urbac__cow_objs;
@@ -214,6 +218,18 @@ urbac_model *urbac__model_new(void);
  * references, group cycles, ranks; resolves every reference and builds the maps.
  * Adds each problem to `d`; returns URBAC_OK only when there were none. */
 urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d);
+
+/* Calls f with each reference list of object `o` and where it is, for messages. */
+void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, const char *what), void *ctx);
+/* Resolves the references of one object against `m`'s maps (and checks a role's
+ * assignment names are unique), with validation's messages. */
+urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac_diag *d);
+/* Device-group ranks unique, with validation's messages. */
+urbac_err urbac__model_check_ranks(urbac_model *m, urbac_diag *d);
+/* Adds `delta` (+1, -1) to the refs_in count of everything `o` names (resolved). */
+urbac_err urbac__obj_count_refs(urbac_model *m, urbac__obj *o, int delta);
+/* Counts every reference of `m` into refs_in from scratch. */
+urbac_err urbac__model_count_refs(urbac_model *m);
 
 urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind, urbac__loc loc);
 urbac_err urbac__strs_add(urbac__strs *s, const char *v, size_t len);

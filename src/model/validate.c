@@ -96,6 +96,8 @@ static void resolve_refs(validator *v, urbac__refs *r, const char *where)
   }
 }
 
+static void resolve_cb(void *ctx, urbac__refs *r, const char *what) { resolve_refs(ctx, r, what); }
+
 /* Each name of `s` unique (roles, legacy roles, assignments). */
 static void unique_names(validator *v, const seq *s, size_t name_off, size_t loc_off, const char *what)
 {
@@ -165,7 +167,7 @@ out:
 
 /* ---------------------------------------------------------------- ranks */
 
-static void check_ranks(validator *v)
+static void check_ranks_v(validator *v)
 {
   urbac__strmap ranks;
   char key[16];
@@ -198,57 +200,125 @@ out:
 
 /* ---------------------------------------------------------------- all of it */
 
-static void resolve_legacy(validator *v, const urbac__cow *arr, urbac_legacy_kind kind, const char *what)
+/* ---------------------------------------------------------------- one object */
+
+static void unique_asg(validator *v, urbac__role *r)
+{
+  UNIQUE(v, &((seq){NULL, (const char *)r->asg, r->nasg, sizeof *r->asg}), urbac__assignment, name,
+         "assignment name in the role");
+}
+
+void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, const char *what), void *ctx)
 {
   char where[160];
-  for (size_t i = 0; i < arr->n; i++) {
-    urbac__legacy_members *lm = URBAC__AT(*arr, i);
-    if (!lm)
-      continue;
-    snprintf(where, sizeof where, "%s '%s'", what, urbac_catalog_legacy(kind, lm->which)->name);
-    resolve_refs(v, &lm->members, where);
+  switch ((urbac__obj_kind)o->kind) {
+  case URBAC__OBJ_GROUP:
+    snprintf(where, sizeof where, "group '%.100s'", ((urbac__group *)o)->id);
+    f(ctx, &((urbac__group *)o)->members, where);
+    break;
+  case URBAC__OBJ_DG:
+    snprintf(where, sizeof where, "userAccess of device group '%.100s'", ((urbac__devgroup *)o)->id);
+    f(ctx, &((urbac__devgroup *)o)->access, where);
+    break;
+  case URBAC__OBJ_ROLE: {
+    urbac__role *r = (urbac__role *)o;
+    for (size_t a = 0; a < r->nasg; a++) {
+      snprintf(where, sizeof where, "assignment '%.60s' of role '%.60s'", r->asg[a].name, r->name);
+      f(ctx, &r->asg[a].principals, where);
+      f(ctx, &r->asg[a].dgs, where);
+    }
+    break;
   }
+  case URBAC__OBJ_MDE_ROLE:
+    snprintf(where, sizeof where, "legacy mde role '%.100s'", ((urbac__mde_role *)o)->name);
+    f(ctx, &((urbac__mde_role *)o)->groups, where);
+    break;
+  case URBAC__OBJ_LEGACY_MEMBERS: {
+    urbac__legacy_members *lm = (urbac__legacy_members *)o;
+    snprintf(where, sizeof where, "%s '%s'",
+             lm->kind == URBAC_LEGACY_MDI_ROLE ? "MDI role" : "EOP role group",
+             urbac_catalog_legacy((urbac_legacy_kind)lm->kind, lm->which)->name);
+    f(ctx, &lm->members, where);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac_diag *d)
+{
+  validator v = {m, d, URBAC_OK, 0};
+  if (o->kind == URBAC__OBJ_ROLE)
+    unique_asg(&v, (urbac__role *)o);
+  urbac__obj_visit_refs(o, resolve_cb, &v);
+  return v.oom ? v.oom : v.errors ? URBAC_EINVAL : URBAC_OK;
+}
+
+urbac_err urbac__model_check_ranks(urbac_model *m, urbac_diag *d)
+{
+  validator v = {m, d, URBAC_OK, 0};
+  check_ranks_v(&v);
+  return v.oom ? v.oom : v.errors ? URBAC_EINVAL : URBAC_OK;
+}
+
+/* ---------------------------------------------------------------- inbound references */
+
+typedef struct counter {
+  urbac_model *m;
+  int delta;
+  urbac_err err;
+} counter;
+
+static void count_cb(void *ctx, urbac__refs *r, const char *what)
+{
+  counter *c = ctx;
+  (void)what;
+  for (size_t i = 0; i < r->n && !c->err; i++) {
+    uint32_t *n = urbac__cow_mut(&c->m->refs_in[r->v[i].kind], r->v[i].idx);
+    if (!n)
+      c->err = URBAC_ENOMEM;
+    else
+      *n = (uint32_t)((int64_t)*n + c->delta);
+  }
+}
+
+urbac_err urbac__obj_count_refs(urbac_model *m, urbac__obj *o, int delta)
+{
+  counter c = {m, delta, URBAC_OK};
+  urbac__obj_visit_refs(o, count_cb, &c);
+  return c.err;
+}
+
+urbac_err urbac__model_count_refs(urbac_model *m)
+{
+  const urbac__cow *targets[3] = {&m->users, &m->groups, &m->dgs};
+  const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  urbac_err err = URBAC_OK;
+  for (size_t k = 0; k < 3 && !err; k++) {
+    urbac__cow_free(&m->refs_in[k]);
+    urbac__cow_init(&m->refs_in[k], &urbac__cow_u32);
+    err = urbac__cow_grow(&m->refs_in[k], targets[k]->n);
+  }
+  for (size_t k = 0; k < sizeof from / sizeof from[0] && !err; k++)
+    for (size_t i = 0; i < from[k]->n && !err; i++)
+      if (URBAC__AT(*from[k], i))
+        err = urbac__obj_count_refs(m, URBAC__AT(*from[k], i), 1);
+  return err;
 }
 
 static void resolve_all(validator *v)
 {
   urbac_model *m = v->m;
-  char where[160];
-  for (size_t i = 0; i < m->groups.n; i++) {
-    urbac__group *g = urbac__group_at(m, i);
-    if (!g)
-      continue;
-    snprintf(where, sizeof where, "group '%.100s'", g->id);
-    resolve_refs(v, &g->members, where);
-  }
-  for (size_t i = 0; i < m->dgs.n; i++) {
-    urbac__devgroup *g = urbac__dg_at(m, i);
-    if (!g)
-      continue;
-    snprintf(where, sizeof where, "userAccess of device group '%.100s'", g->id);
-    resolve_refs(v, &g->access, where);
-  }
-  for (size_t i = 0; i < m->roles.n; i++) {
-    urbac__role *r = urbac__role_at(m, i);
-    if (!r)
-      continue;
-    UNIQUE(v, &((seq){NULL, (const char *)r->asg, r->nasg, sizeof *r->asg}), urbac__assignment, name,
-           "assignment name in the role");
-    for (size_t a = 0; a < r->nasg; a++) {
-      snprintf(where, sizeof where, "assignment '%.60s' of role '%.60s'", r->asg[a].name, r->name);
-      resolve_refs(v, &r->asg[a].principals, where);
-      resolve_refs(v, &r->asg[a].dgs, where);
+  const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  for (size_t k = 0; k < sizeof from / sizeof from[0]; k++)
+    for (size_t i = 0; i < from[k]->n; i++) {
+      urbac__obj *o = URBAC__AT(*from[k], i);
+      if (o && o->kind == URBAC__OBJ_ROLE)
+        unique_asg(v, (urbac__role *)o);
+      if (o)
+        urbac__obj_visit_refs(o, resolve_cb, v);
     }
-  }
-  for (size_t i = 0; i < m->mde_roles.n; i++) {
-    urbac__mde_role *r = urbac__mde_at(m, i);
-    if (!r)
-      continue;
-    snprintf(where, sizeof where, "legacy mde role '%.100s'", r->name);
-    resolve_refs(v, &r->groups, where);
-  }
-  resolve_legacy(v, &m->eop, URBAC_LEGACY_EOP_ROLE_GROUP, "EOP role group");
-  resolve_legacy(v, &m->mdi, URBAC_LEGACY_MDI_ROLE, "MDI role");
 }
 
 /* A legacy role group or MDI role listed twice. */
@@ -284,7 +354,9 @@ urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d)
   if (!v.oom && v.errors == 0)
     find_cycles(&v);
   if (!v.oom)
-    check_ranks(&v);
+    check_ranks_v(&v);
+  if (!v.oom && v.errors == 0)
+    v.oom = urbac__model_count_refs(m);
   if (v.oom)
     return URBAC_ENOMEM;
   return v.errors == 0 ? URBAC_OK : URBAC_EINVAL;
