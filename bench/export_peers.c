@@ -59,23 +59,23 @@ static json_t *world(const urbac_snapshot *s)
   json_t *modes = json_object(), *dir = json_object(), *mdi = json_array(), *dgs = json_array();
   for (size_t k = 0; k < URBAC__NWORKLOADS; k++)
     json_object_set_new(modes, urbac_catalog_workload_id(k), json_string(m->modes[k] ? "unified" : "legacy"));
-  for (uint32_t u = 0; u < m->n_users; u++) {
+  for (uint32_t u = 0; u < m->users.n; u++) {
     json_t *gs = json_array();
     for (uint32_t i = s->user_groups.off[u]; i < s->user_groups.off[u + 1]; i++)
-      json_array_append_new(gs, json_string(m->groups[s->user_groups.idx[i]].id));
-    json_array_append_new(users, json_pack("{s:s, s:b, s:o, s:o}", "id", m->users[u].id, "enabled",
-                                           m->users[u].enabled, "groups", gs, "dirRoles",
-                                           dir_names(m->users[u].dirroles)));
+      json_array_append_new(gs, json_string(urbac__group_at(m, s->user_groups.idx[i])->id));
+    json_array_append_new(users, json_pack("{s:s, s:b, s:o, s:o}", "id", urbac__user_at(m, u)->id, "enabled",
+                                           urbac__user_at(m, u)->enabled, "groups", gs, "dirRoles",
+                                           dir_names(urbac__user_at(m, u)->dirroles)));
   }
-  for (uint32_t g = 0; g < m->n_groups; g++) {
+  for (uint32_t g = 0; g < m->groups.n; g++) {
     json_t *ps = json_array();
     for (uint32_t i = s->group_parents.off[g]; i < s->group_parents.off[g + 1]; i++)
-      json_array_append_new(ps, json_string(m->groups[s->group_parents.idx[i]].id));
-    json_array_append_new(groups, json_pack("{s:s, s:o, s:o}", "id", m->groups[g].id, "parents", ps,
-                                            "dirRoles", dir_names(m->groups[g].dirroles)));
+      json_array_append_new(ps, json_string(urbac__group_at(m, s->group_parents.idx[i])->id));
+    json_array_append_new(groups, json_pack("{s:s, s:o, s:o}", "id", urbac__group_at(m, g)->id, "parents", ps,
+                                            "dirRoles", dir_names(urbac__group_at(m, g)->dirroles)));
   }
-  for (size_t r = 0; r < m->n_roles; r++) {
-    const urbac__role *role = &m->roles[r];
+  for (size_t r = 0; r < m->roles.n; r++) {
+    const urbac__role *role = urbac__role_at(m, r);
     json_array_append_new(roles,
                           json_pack("{s:s, s:o}", "name", role->name, "actions", actions_of(&role->grants)));
     for (size_t a = 0; a < role->nasg; a++) {
@@ -101,14 +101,15 @@ static json_t *world(const urbac_snapshot *s)
       json_object_set_new(per, urbac_catalog_workload_id(k), actions_of(&s->tables.dir[r][k]));
     json_object_set_new(dir, urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, r)->name, per);
   }
-  for (size_t i = 0; i < m->n_mdi; i++)
-    json_array_append_new(mdi, json_pack("{s:s, s:o, s:o, s:o}", "role",
-                                         urbac_catalog_legacy(URBAC_LEGACY_MDI_ROLE, m->mdi[i].which)->name,
-                                         "users", principals(&m->mdi[i].members, false), "groups",
-                                         principals(&m->mdi[i].members, true), "actions",
-                                         actions_of(&s->tables.mdi[m->mdi[i].which])));
-  for (size_t d = 0; d < m->n_dgs; d++)
-    json_array_append_new(dgs, json_string(m->dgs[d].id));
+  for (size_t i = 0; i < m->mdi.n; i++)
+    json_array_append_new(
+        mdi, json_pack("{s:s, s:o, s:o, s:o}", "role",
+                       urbac_catalog_legacy(URBAC_LEGACY_MDI_ROLE, urbac__mdi_at(m, i)->which)->name, "users",
+                       principals(&urbac__mdi_at(m, i)->members, false), "groups",
+                       principals(&urbac__mdi_at(m, i)->members, true), "actions",
+                       actions_of(&s->tables.mdi[urbac__mdi_at(m, i)->which])));
+  for (size_t d = 0; d < m->dgs.n; d++)
+    json_array_append_new(dgs, json_string(urbac__dg_at(m, d)->id));
   json_object_set_new(w, "modes", modes);
   json_object_set_new(w, "users", users);
   json_object_set_new(w, "groups", groups);
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
     json_array_append_new(qs,
                           json_pack("{s:s, s:s, s:s, s:s, s:s?}", "user", strtok(line, "\t"), "action", act,
                                     "workload", urbac_catalog_workload_id(q.workload), "scope", scope, "dg",
-                                    q.scope == URBAC_SCOPE_DEVICE_GROUP ? m->dgs[q.dg].id : NULL));
+                                    q.scope == URBAC_SCOPE_DEVICE_GROUP ? urbac__dg_at(m, q.dg)->id : NULL));
     fputc(urbac_check(s, &q) ? '1' : '0', ans);
     k++;
   }

@@ -136,7 +136,8 @@ URBAC_EXTERN int urbac_effective(const urbac_snapshot *s, uint32_t user, urbac_e
 /* Calls `cb` with every user allowed `q` (its user field is ignored), in tenant order. */
 typedef int (*urbac_user_cb)(void *ctx, uint32_t user, const char *id);
 URBAC_EXTERN int urbac_who_can(const urbac_snapshot *s, const urbac_query *q, urbac_user_cb cb, void *ctx);
-/* The id of user `i`, owned by the snapshot's model, valid while it lives; NULL when out of range. */
+/* The id of user `i`, owned by the snapshot's model, valid while it lives; NULL when out of range,
+ * "" for a deleted user's slot. */
 URBAC_EXTERN const char *urbac_snapshot_user_id(const urbac_snapshot *s, uint32_t i);
 /* How many groups user `i` is a direct member of, and the index of the `k`th
  * (its id: urbac_model_id(m, URBAC_OBJ_GROUP, index)). */

@@ -45,7 +45,8 @@ typedef enum urbac_object_kind {
 /* How many objects of `kind` the tenant has (device groups include `ungrouped`). */
 URBAC_EXTERN size_t urbac_model_count(const urbac_model *m, urbac_object_kind kind);
 /* The id (users, groups, devices, device groups) or name (roles) of object `i`;
- * owned by `m`, valid until urbac_model_free(m); NULL when out of range. */
+ * owned by `m`, valid until urbac_model_free(m); NULL when out of range, "" for
+ * the slot of an object an edit deleted (indices never move: urbac_model_edit()). */
 URBAC_EXTERN const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t i);
 
 /* A read-only view of unified role `i` (false when out of range); strings are owned
@@ -80,6 +81,28 @@ URBAC_EXTERN const char *urbac_model_assignment_principal(const urbac_model *m, 
                                                           bool *is_group);
 URBAC_EXTERN const char *urbac_model_assignment_device_group(const urbac_model *m, size_t r, size_t a,
                                                              size_t i);
+
+/* One object change: `kind` "workloads", "user", "group", "deviceGroup", "device",
+ * "role", "legacy.mde.role", "legacy.mdo.roleGroup" or "legacy.mdi.role"; `id` its
+ * id (a role's name, a legacy row's catalog name); `json` the object as a tenant
+ * file's JSON form writes it, or NULL to delete it. */
+typedef struct urbac_object_put {
+  const char *kind, *id, *json;
+} urbac_object_put;
+
+/* A new model: `base` with the `n` puts applied, at the cost of the change. The
+ * new model shares every unchanged object, string and map page with `base`;
+ * `base` is not changed and stays usable by other threads meanwhile; either may
+ * be freed first. Indices of surviving objects do not move (a deleted one leaves
+ * a hole: urbac_model_id() gives ""; an added one is appended). Each object is
+ * parsed by the tenant-file loader, and what it names is checked against the
+ * new model with the loader's codes (EDANGLING, ECYCLE, ERANK, EDUPLICATE, ...);
+ * a delete of what something still names is EDANGLING, of an absent object
+ * ENOTFOUND. All or nothing: on error *out is NULL, `d` says why and the code
+ * returned is the first problem's (EINVAL only when `d` is NULL). The caller
+ * frees *out with urbac_model_free(); `puts` is not retained. */
+URBAC_EXTERN urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts, size_t n,
+                                        urbac_model **out, urbac_diag *d);
 
 #ifdef __cplusplus
 }

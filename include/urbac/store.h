@@ -182,9 +182,7 @@ URBAC_EXTERN urbac_err urbac_store_put(urbac_store *s, const char *tenant, const
 /* Several object changes in one transaction (json NULL: delete), validated
  * together: for changes that are only valid together, such as moving a device
  * group's rank past others. */
-typedef struct urbac_object_put {
-  const char *kind, *id, *json;
-} urbac_object_put;
+/* (urbac_object_put: urbac/model.h) */
 URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts,
                                             size_t n, const urbac_write *w, uint64_t *revision,
                                             urbac_diag *d);

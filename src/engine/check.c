@@ -127,12 +127,12 @@ static urbac_err resolve_scope(const urbac_snapshot *snap, const char *sc, size_
   const char *id = sc + (device ? 7 : 12);
   size_t idlen = len - (device ? 7 : 12);
   if (device) {
-    if (!urbac__strmap_get(&m->device_map, id, idlen, &idx))
+    if (!urbac__smap_get(&m->device_map, id, idlen, &idx))
       return fail(d, URBAC_EUNKNOWNDEVICE, "scope", col, "unknown device '%.*s'",
                   (int)(idlen > 200 ? 200 : idlen), id);
     q->device = idx;
-    q->dg = snap->device_dg[idx];
-  } else if (!urbac__strmap_get(&m->dg_map, id, idlen, &q->dg)) {
+    q->dg = urbac__cow_u32_at(&snap->device_dg, idx);
+  } else if (!urbac__smap_get(&m->dg_map, id, idlen, &q->dg)) {
     return fail(d, URBAC_EUNKNOWNDG, "scope", col, "unknown device group '%.*s'",
                 (int)(idlen > 200 ? 200 : idlen), id);
   }
@@ -210,23 +210,23 @@ void urbac_check_batch(const urbac_snapshot *snap, const urbac_query *q, size_t 
 
 const char *urbac_snapshot_user_id(const urbac_snapshot *snap, uint32_t i)
 {
-  return i < snap->m->n_users ? snap->m->users[i].id : NULL;
+  return urbac_model_id(snap->m, URBAC_OBJ_USER, i);
 }
 
 uint32_t urbac_snapshot_user_find(const urbac_snapshot *snap, const char *id, size_t len)
 {
   uint32_t idx;
-  return urbac__strmap_get(&snap->m->user_map, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
+  return urbac__smap_get(&snap->m->user_map, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
 }
 
 int urbac_who_can(const urbac_snapshot *snap, const urbac_query *q, urbac_user_cb cb, void *ctx)
 {
   urbac_query one = *q;
-  for (uint32_t u = 0; u < snap->m->n_users; u++) {
+  for (uint32_t u = 0; u < snap->m->users.n; u++) {
     one.user = u;
     if (!urbac__decide(snap, &one))
-      continue;
-    int r = cb(ctx, u, snap->m->users[u].id);
+      continue; /* a deleted user's slot holds profile 0: nothing */
+    int r = cb(ctx, u, urbac__user_at(snap->m, u)->id);
     if (r)
       return r;
   }
@@ -235,7 +235,7 @@ int urbac_who_can(const urbac_snapshot *snap, const urbac_query *q, urbac_user_c
 
 size_t urbac_snapshot_user_group_count(const urbac_snapshot *snap, uint32_t i)
 {
-  return i < snap->m->n_users ? snap->user_groups.off[i + 1] - snap->user_groups.off[i] : 0;
+  return i < snap->m->users.n ? snap->user_groups.off[i + 1] - snap->user_groups.off[i] : 0;
 }
 
 uint32_t urbac_snapshot_user_group(const urbac_snapshot *snap, uint32_t i, size_t k)

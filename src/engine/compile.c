@@ -38,11 +38,11 @@ typedef struct acc {
 typedef struct compiler {
   urbac_snapshot *s;
   const urbac_model *m;
-  size_t ndg;
   acc *groups;       /* per group */
   acc **user_direct; /* per user; NULL when nothing names the user directly */
   uint64_t *access_words;
   uint64_t *open_dgs;  /* device groups with an empty userAccess list */
+  uint64_t *live_dgs;  /* every device group (an edited model may have holes) */
   uint32_t *asg_dgset; /* per assignment (flattened over roles): its device-group set */
   urbac__intern dgsets, profiles;
   urbac__buf key;
@@ -113,14 +113,14 @@ static urbac_err assignment_sets(compiler *c)
 {
   const urbac_model *m = c->m;
   size_t total = 0, k = 0;
-  for (size_t r = 0; r < m->n_roles; r++)
-    total += m->roles[r].nasg;
+  for (size_t r = 0; r < m->roles.n; r++)
+    total += urbac__role_at(m, r) ? urbac__role_at(m, r)->nasg : 0;
   c->asg_dgset = urbac__calloc(total ? total : 1, sizeof *c->asg_dgset);
   uint64_t *w = urbac__calloc(c->s->dg_words, sizeof *w);
   urbac_err err = (!c->asg_dgset || !w) ? URBAC_ENOMEM : URBAC_OK;
-  for (size_t r = 0; r < m->n_roles && !err; r++)
-    for (size_t a = 0; a < m->roles[r].nasg && !err; a++, k++) {
-      const urbac__assignment *as = &m->roles[r].asg[a];
+  for (size_t r = 0; r < m->roles.n && !err; r++)
+    for (size_t a = 0; urbac__role_at(m, r) && a < urbac__role_at(m, r)->nasg && !err; a++, k++) {
+      const urbac__assignment *as = &urbac__role_at(m, r)->asg[a];
       c->asg_dgset[k] = ALL_DGS;
       if (as->all_dgs)
         continue;
@@ -142,9 +142,10 @@ static urbac_err direct_assignments(compiler *c)
 {
   const urbac_model *m = c->m;
   size_t k = 0;
-  for (size_t r = 0; r < m->n_roles; r++)
-    for (size_t a = 0; a < m->roles[r].nasg; a++, k++) {
-      const urbac__assignment *as = &m->roles[r].asg[a];
+  for (size_t r = 0; r < m->roles.n; r++) {
+    const urbac__role *role = urbac__role_at(m, r);
+    for (size_t a = 0; role && a < role->nasg; a++, k++) {
+      const urbac__assignment *as = &role->asg[a];
       for (size_t p = 0; p < as->principals.n; p++) {
         acc *ac = principal_acc(c, &as->principals.v[p]);
         if (!ac)
@@ -154,41 +155,47 @@ static urbac_err direct_assignments(compiler *c)
             continue;
           /* device-group scope matters on mde only */
           uint32_t set = w == URBAC__WL_MDE ? c->asg_dgset[k] : ALL_DGS;
-          if (set != NO_DGS && acc_item(ac, w, set, &m->roles[r].grants))
+          if (set != NO_DGS && acc_item(ac, w, set, &role->grants))
             return URBAC_ENOMEM;
         }
       }
     }
+  }
   return URBAC_OK;
 }
 
 static urbac_err direct_legacy(compiler *c)
 {
   const urbac_model *m = c->m;
-  for (size_t i = 0; i < m->n_mde_roles; i++)
-    for (size_t g = 0; g < m->mde_roles[i].groups.n; g++) {
-      acc *a = &c->groups[m->mde_roles[i].groups.v[g].idx];
-      a->mdeperms |= m->mde_roles[i].perms;
+  for (size_t i = 0; i < m->mde_roles.n; i++) {
+    const urbac__mde_role *role = urbac__mde_at(m, i);
+    for (size_t g = 0; role && g < role->groups.n; g++) {
+      acc *a = &c->groups[role->groups.v[g].idx];
+      a->mdeperms |= role->perms;
       a->mde_role = true;
     }
-  for (size_t i = 0; i < m->n_eop + m->n_mdi; i++) {
-    bool eop = i < m->n_eop;
-    const urbac__legacy_members *lm = eop ? &m->eop[i] : &m->mdi[i - m->n_eop];
-    for (size_t p = 0; p < lm->members.n; p++) {
+  }
+  for (size_t i = 0; i < m->eop.n + m->mdi.n; i++) {
+    bool eop = i < m->eop.n;
+    const urbac__legacy_members *lm = eop ? urbac__eop_at(m, i) : urbac__mdi_at(m, i - m->eop.n);
+    for (size_t p = 0; lm && p < lm->members.n; p++) {
       acc *a = principal_acc(c, &lm->members.v[p]);
       if (!a)
         return URBAC_ENOMEM;
       *(eop ? &a->eop : &a->mdi) |= 1u << lm->which;
     }
   }
-  for (size_t d = 0; d < m->n_dgs; d++) {
-    if (!m->dgs[d].access.n)
+  for (size_t d = 0; d < m->dgs.n; d++) {
+    const urbac__devgroup *dg = urbac__dg_at(m, d);
+    if (dg)
+      urbac__bit_set(c->live_dgs, d);
+    if (dg && !dg->access.n)
       urbac__bit_set(c->open_dgs, d);
-    for (size_t g = 0; g < m->dgs[d].access.n; g++)
-      urbac__bit_set(c->groups[m->dgs[d].access.v[g].idx].access, d);
+    for (size_t g = 0; dg && g < dg->access.n; g++)
+      urbac__bit_set(c->groups[dg->access.v[g].idx].access, d);
   }
-  for (size_t g = 0; g < m->n_groups; g++)
-    c->groups[g].dirroles |= m->groups[g].dirroles;
+  for (size_t g = 0; g < m->groups.n; g++)
+    c->groups[g].dirroles |= urbac__group_at(m, g) ? urbac__group_at(m, g)->dirroles : 0;
   return URBAC_OK;
 }
 
@@ -200,14 +207,15 @@ static urbac_err build_csr(compiler *c)
   const urbac_model *m = c->m;
   urbac_snapshot *snap = c->s;
   urbac__csr *ug = &snap->user_groups, *gp = &snap->group_parents;
-  ug->off = urbac__calloc(m->n_users + 2, sizeof *ug->off);
-  gp->off = urbac__calloc(m->n_groups + 2, sizeof *gp->off);
+  size_t nusers = m->users.n, ngroups = m->groups.n;
+  ug->off = urbac__calloc(nusers + 2, sizeof *ug->off);
+  gp->off = urbac__calloc(ngroups + 2, sizeof *gp->off);
   if (!ug->off || !gp->off)
     return URBAC_ENOMEM;
   size_t nu = 0, ng = 0;
-  for (size_t g = 0; g < m->n_groups; g++)
-    for (size_t i = 0; i < m->groups[g].members.n; i++) {
-      const urbac__ref *r = &m->groups[g].members.v[i];
+  for (size_t g = 0; g < ngroups; g++)
+    for (size_t i = 0; urbac__group_at(m, g) && i < urbac__group_at(m, g)->members.n; i++) {
+      const urbac__ref *r = &urbac__group_at(m, g)->members.v[i];
       (r->kind == URBAC__REF_USER ? ug : gp)->off[r->idx + 2]++;
       *(r->kind == URBAC__REF_USER ? &nu : &ng) += 1;
     }
@@ -218,13 +226,13 @@ static urbac_err build_csr(compiler *c)
   if (!ug->idx || !gp->idx)
     return URBAC_ENOMEM;
   /* prefix sums shifted by one, then fill: off[i+1] is the write cursor of row i */
-  for (size_t i = 2; i < m->n_users + 2; i++)
+  for (size_t i = 2; i < nusers + 2; i++)
     ug->off[i] += ug->off[i - 1];
-  for (size_t i = 2; i < m->n_groups + 2; i++)
+  for (size_t i = 2; i < ngroups + 2; i++)
     gp->off[i] += gp->off[i - 1];
-  for (size_t g = 0; g < m->n_groups; g++)
-    for (size_t i = 0; i < m->groups[g].members.n; i++) {
-      const urbac__ref *r = &m->groups[g].members.v[i];
+  for (size_t g = 0; g < ngroups; g++)
+    for (size_t i = 0; urbac__group_at(m, g) && i < urbac__group_at(m, g)->members.n; i++) {
+      const urbac__ref *r = &urbac__group_at(m, g)->members.v[i];
       urbac__csr *t = r->kind == URBAC__REF_USER ? ug : gp;
       t->idx[t->off[r->idx + 1]++] = (uint32_t)g;
     }
@@ -237,7 +245,7 @@ static urbac_err propagate(compiler *c)
 {
   const urbac_model *m = c->m;
   const urbac__csr *gp = &c->s->group_parents;
-  size_t n = m->n_groups, head = 0, tail = 0;
+  size_t n = m->groups.n, head = 0, tail = 0;
   uint32_t *indeg = urbac__calloc(n ? n : 1, sizeof *indeg);
   uint32_t *queue = urbac__malloc((n ? n : 1) * sizeof *queue);
   urbac_err err = (!indeg || !queue) ? URBAC_ENOMEM : URBAC_OK;
@@ -248,8 +256,9 @@ static urbac_err propagate(compiler *c)
   }
   while (head < tail && !err) {
     uint32_t g = queue[head++];
-    const urbac__refs *mem = &m->groups[g].members;
-    for (size_t i = 0; i < mem->n && !err; i++) {
+    const urbac__group *grp = urbac__group_at(m, g);
+    for (size_t i = 0; grp && i < grp->members.n && !err; i++) {
+      const urbac__refs *mem = &grp->members;
       const urbac__ref *r = &mem->v[i];
       if (r->kind != URBAC__REF_GROUP)
         continue;
@@ -303,8 +312,7 @@ static urbac_err legacy_mde(compiler *c, const acc *a, urbac__gmask *all)
   uint64_t *d = c->access_words;
   for (size_t i = 0; i < words; i++) {
     d[i] = a->access[i] | (a->mde_role ? c->open_dgs[i] : 0);
-    uint64_t want = i + 1 < words || c->ndg % 64 == 0 ? ~0ull : (1ull << (c->ndg % 64)) - 1;
-    full = full && d[i] == want;
+    full = full && d[i] == c->live_dgs[i];
     none = none && d[i] == 0;
   }
   if (full) {
@@ -413,15 +421,15 @@ static urbac_err user_profiles(compiler *c)
   acc a = {0};
   urbac_err err = URBAC_ENOMEM;
   uint32_t empty;
-  snap->user_profile = urbac__calloc(m->n_users ? m->n_users : 1, sizeof *snap->user_profile);
   a.access = urbac__calloc(snap->dg_words, sizeof *a.access);
-  if (!snap->user_profile || !a.access)
+  if (!a.access || urbac__cow_grow(&snap->user_profile, m->users.n))
     goto out;
-  err = make_profile(c, &a, &empty); /* profile 0: nothing (disabled users) */
-  for (size_t u = 0; u < m->n_users && !err; u++) {
-    if (!m->users[u].enabled)
+  err = make_profile(c, &a, &empty); /* profile 0: nothing (disabled or deleted users) */
+  for (size_t u = 0; u < m->users.n && !err; u++) {
+    const urbac__user *user = urbac__user_at(m, u);
+    if (!user || !user->enabled)
       continue;
-    a.dirroles = m->users[u].dirroles;
+    a.dirroles = user->dirroles;
     a.eop = a.mdi = a.mdeperms = 0;
     a.mde_role = false;
     a.n = 0;
@@ -431,7 +439,7 @@ static urbac_err user_profiles(compiler *c)
     for (uint32_t i = snap->user_groups.off[u]; i < snap->user_groups.off[u + 1] && !err; i++)
       err = acc_merge(&a, &c->groups[snap->user_groups.idx[i]], snap->dg_words);
     if (!err)
-      err = make_profile(c, &a, &snap->user_profile[u]);
+      err = make_profile(c, &a, urbac__cow_mut(&snap->user_profile, u));
   }
 out:
   urbac__free(a.access);
@@ -443,20 +451,31 @@ out:
 
 static int by_rank(const urbac_model *m, uint32_t a, uint32_t b);
 
+uint32_t urbac__device_place(const urbac_snapshot *snap, const urbac__device *dev)
+{
+  const urbac_model *m = snap->m;
+  for (size_t i = 0; dev && i < snap->ndg_order; i++) {
+    const urbac__devgroup *g = urbac__dg_at(m, snap->dg_order[i]);
+    if (!g->ungrouped && urbac__dg_matches(g, dev))
+      return snap->dg_order[i];
+  }
+  return m->ungrouped;
+}
+
 /* Device groups by rank (ungrouped last), then each device's group: the first
  * whose rules all match, else ungrouped. */
 static urbac_err place_devices(compiler *c)
 {
   const urbac_model *m = c->m;
   urbac_snapshot *snap = c->s;
-  snap->dg_order = urbac__malloc((m->n_dgs ? m->n_dgs : 1) * sizeof *snap->dg_order);
-  snap->device_dg = urbac__malloc((m->n_devices ? m->n_devices : 1) * sizeof *snap->device_dg);
-  if (!snap->dg_order || !snap->device_dg)
+  snap->dg_order = urbac__malloc((m->dgs.n ? m->dgs.n : 1) * sizeof *snap->dg_order);
+  if (!snap->dg_order || urbac__cow_grow(&snap->device_dg, m->devices.n))
     return URBAC_ENOMEM;
-  for (size_t i = 0; i < m->n_dgs; i++)
-    snap->dg_order[i] = (uint32_t)i;
+  for (size_t i = 0; i < m->dgs.n; i++)
+    if (urbac__dg_at(m, i))
+      snap->dg_order[snap->ndg_order++] = (uint32_t)i;
   /* insertion sort: device groups are few (at most URBAC_MAX_DEVICE_GROUPS) */
-  for (size_t i = 1; i < m->n_dgs; i++) {
+  for (size_t i = 1; i < snap->ndg_order; i++) {
     uint32_t v = snap->dg_order[i];
     size_t j = i;
     while (j > 0 && by_rank(m, snap->dg_order[j - 1], v) > 0) {
@@ -465,22 +484,14 @@ static urbac_err place_devices(compiler *c)
     }
     snap->dg_order[j] = v;
   }
-  for (size_t d = 0; d < m->n_devices; d++) {
-    snap->device_dg[d] = m->ungrouped;
-    for (size_t i = 0; i < m->n_dgs; i++) {
-      const urbac__devgroup *g = &m->dgs[snap->dg_order[i]];
-      if (!g->ungrouped && urbac__dg_matches(g, &m->devices[d])) {
-        snap->device_dg[d] = snap->dg_order[i];
-        break;
-      }
-    }
-  }
+  for (size_t d = 0; d < m->devices.n; d++)
+    *(uint32_t *)urbac__cow_mut(&snap->device_dg, d) = urbac__device_place(snap, urbac__device_at(m, d));
   return URBAC_OK;
 }
 
 static int by_rank(const urbac_model *m, uint32_t ia, uint32_t ib)
 {
-  const urbac__devgroup *a = &m->dgs[ia], *b = &m->dgs[ib];
+  const urbac__devgroup *a = urbac__dg_at(m, ia), *b = urbac__dg_at(m, ib);
   uint64_t ra = a->ungrouped ? UINT64_MAX : a->rank, rb = b->ungrouped ? UINT64_MAX : b->rank;
   return ra < rb ? -1 : ra > rb;
 }
@@ -489,9 +500,9 @@ static int by_rank(const urbac_model *m, uint32_t ia, uint32_t ib)
 
 static void cctx_free(compiler *c)
 {
-  for (size_t g = 0; c->groups && g < c->m->n_groups; g++)
+  for (size_t g = 0; c->groups && g < c->m->groups.n; g++)
     urbac__free(c->groups[g].items);
-  for (size_t u = 0; c->user_direct && u < c->m->n_users; u++) {
+  for (size_t u = 0; c->user_direct && u < c->m->users.n; u++) {
     if (c->user_direct[u]) {
       urbac__free(c->user_direct[u]->items);
       urbac__free(c->user_direct[u]->access);
@@ -502,6 +513,7 @@ static void cctx_free(compiler *c)
   urbac__free(c->user_direct);
   urbac__free(c->access_words);
   urbac__free(c->open_dgs);
+  urbac__free(c->live_dgs);
   urbac__free(c->asg_dgset);
   urbac__free(c->scratch_parts);
   urbac__free(c->pparts);
@@ -514,16 +526,16 @@ static urbac_err cctx_init(compiler *c)
 {
   const urbac_model *m = c->m;
   size_t words = c->s->dg_words;
-  c->ndg = m->n_dgs;
-  c->groups = urbac__calloc(m->n_groups ? m->n_groups : 1, sizeof *c->groups);
-  c->user_direct = urbac__calloc(m->n_users ? m->n_users : 1, sizeof *c->user_direct);
-  c->access_words = urbac__calloc(words * (m->n_groups + 2), sizeof *c->access_words);
+  c->groups = urbac__calloc(m->groups.n ? m->groups.n : 1, sizeof *c->groups);
+  c->user_direct = urbac__calloc(m->users.n ? m->users.n : 1, sizeof *c->user_direct);
+  c->access_words = urbac__calloc(words * (m->groups.n + 2), sizeof *c->access_words);
   c->open_dgs = urbac__calloc(words, sizeof *c->open_dgs);
-  if (!c->groups || !c->user_direct || !c->access_words || !c->open_dgs)
+  c->live_dgs = urbac__calloc(words, sizeof *c->live_dgs);
+  if (!c->groups || !c->user_direct || !c->access_words || !c->open_dgs || !c->live_dgs)
     return URBAC_ENOMEM;
-  for (size_t g = 0; g < m->n_groups; g++)
+  for (size_t g = 0; g < m->groups.n; g++)
     c->groups[g].access = c->access_words + words * (g + 1);
-  if (urbac__intern_init(&c->dgsets, 64) || urbac__intern_init(&c->profiles, m->n_users / 4 + 16))
+  if (urbac__intern_init(&c->dgsets, 64) || urbac__intern_init(&c->profiles, m->users.n / 4 + 16))
     return URBAC_ENOMEM;
   return URBAC_OK;
 }
@@ -539,7 +551,9 @@ urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urb
   if (!c.s)
     return urbac__diag_code(d, URBAC_ENOMEM, "compiling the snapshot");
   c.s->m = m;
-  c.s->dg_words = urbac__bits_words(m->n_dgs ? m->n_dgs : 1);
+  urbac__cow_init(&c.s->user_profile, &urbac__cow_u32);
+  urbac__cow_init(&c.s->device_dg, &urbac__cow_u32);
+  c.s->dg_words = urbac__bits_words(m->dgs.n ? m->dgs.n : 1);
   err = urbac__tables_build(&c.s->tables, d);
   if (!err)
     err = cctx_init(&c);
@@ -576,11 +590,11 @@ void urbac_snapshot_free(urbac_snapshot *snap)
 {
   if (!snap)
     return;
-  urbac__free(snap->user_profile);
+  urbac__cow_free(&snap->user_profile);
   urbac__free(snap->profiles);
   urbac__free(snap->parts);
   urbac__free(snap->dgsets);
-  urbac__free(snap->device_dg);
+  urbac__cow_free(&snap->device_dg);
   urbac__free(snap->dg_order);
   urbac__free(snap->user_groups.off);
   urbac__free(snap->user_groups.idx);
@@ -589,26 +603,18 @@ void urbac_snapshot_free(urbac_snapshot *snap)
   urbac__free(snap);
 }
 
-/* The bytes of a string map and its keys, as the check path reads them. */
-static size_t map_bytes(const urbac__strmap *map)
-{
-  size_t keys = 0;
-  for (size_t i = 0; map->slots && i <= map->mask; i++)
-    keys += map->slots[i].value1 ? map->slots[i].len + 1 : 0;
-  return (map->mask + 1) * sizeof *map->slots + keys;
-}
-
 size_t urbac_snapshot_memory(const urbac_snapshot *snap)
 {
   const urbac_model *m = snap->m;
-  size_t uoff = (m->n_users + 2) * sizeof(uint32_t), goff = (m->n_groups + 2) * sizeof(uint32_t);
+  size_t uoff = (m->users.n + 2) * sizeof(uint32_t), goff = (m->groups.n + 2) * sizeof(uint32_t);
   /* the model's id maps are borrowed, but every check reads them: count them */
-  size_t maps = map_bytes(&m->user_map) + map_bytes(&m->device_map) + map_bytes(&m->dg_map);
-  return maps + sizeof *snap + m->n_users * sizeof *snap->user_profile +
+  size_t maps =
+      urbac__smap_bytes(&m->user_map) + urbac__smap_bytes(&m->device_map) + urbac__smap_bytes(&m->dg_map);
+  return maps + sizeof *snap + urbac__cow_bytes(&snap->user_profile) +
          snap->nprofiles * sizeof *snap->profiles + snap->nparts * sizeof *snap->parts +
-         snap->ndgsets * snap->dg_words * sizeof(uint64_t) + m->n_devices * sizeof(uint32_t) +
-         m->n_dgs * sizeof(uint32_t) + uoff + goff +
-         (snap->user_groups.off[m->n_users] + snap->group_parents.off[m->n_groups]) * sizeof(uint32_t);
+         snap->ndgsets * snap->dg_words * sizeof(uint64_t) + urbac__cow_bytes(&snap->device_dg) +
+         m->dgs.n * sizeof(uint32_t) + uoff + goff +
+         (snap->user_groups.off[m->users.n] + snap->group_parents.off[m->groups.n]) * sizeof(uint32_t);
 }
 
 size_t urbac_snapshot_profiles(const urbac_snapshot *snap) { return snap->nprofiles; }

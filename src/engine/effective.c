@@ -42,17 +42,17 @@ static int report_grant(const urbac_snapshot *snap, uint32_t user, uint8_t w, ui
   if (urbac__decide(snap, &q))
     return report(snap, &q, "all", cb, ctx);
   q.scope = URBAC_SCOPE_DEVICE_GROUP;
-  for (size_t i = 0; w == URBAC__WL_MDE && i < snap->m->n_dgs && !r; i++) {
+  for (size_t i = 0; w == URBAC__WL_MDE && i < snap->ndg_order && !r; i++) {
     q.dg = snap->dg_order[i];
     if (urbac__decide(snap, &q))
-      r = report(snap, &q, snap->m->dgs[q.dg].id, cb, ctx);
+      r = report(snap, &q, urbac__dg_at(snap->m, q.dg)->id, cb, ctx);
   }
   return r;
 }
 
 int urbac_effective(const urbac_snapshot *snap, uint32_t user, urbac_effective_cb cb, void *ctx)
 {
-  if (user >= snap->m->n_users)
+  if (user >= snap->m->users.n)
     return 0;
   for (uint8_t w = 0; w < URBAC__NWORKLOADS; w++)
     for (uint16_t g = 0; g < URBAC__NGRANTS; g++) {

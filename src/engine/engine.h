@@ -42,30 +42,40 @@ typedef struct urbac__csr {
 struct urbac_snapshot {
   const urbac_model *m;
   urbac__tables tables;
-  uint32_t *user_profile;   /* per user */
+  urbac__cow user_profile;  /* per user (uint32; paged, shared by updates) */
   urbac__profile *profiles; /* profile 0: holds nothing (disabled users) */
   size_t nprofiles;
   urbac__part *parts;
   size_t nparts;
   uint64_t *dgsets; /* nsets x dg_words */
   size_t ndgsets, dg_words;
-  uint32_t *device_dg;      /* per device: its device group */
-  uint32_t *dg_order;       /* device groups by rank, ungrouped last */
+  urbac__cow device_dg; /* per device (uint32): its device group */
+  uint32_t *dg_order;   /* device groups by rank, ungrouped last (live ones only) */
+  size_t ndg_order;
   urbac__csr user_groups;   /* user -> groups it is a direct member of */
   urbac__csr group_parents; /* group -> groups it is a direct member of */
 };
+
+static inline uint32_t urbac__user_profile(const urbac_snapshot *snap, uint32_t u)
+{
+  return urbac__cow_u32_at(&snap->user_profile, u);
+}
 
 static inline const uint64_t *urbac__dgset(const urbac_snapshot *snap, uint32_t id)
 {
   return snap->dgsets + (size_t)id * snap->dg_words;
 }
 
+/* The device group of `dev` (NULL: a deleted device) by `snap`'s ranking: the first
+ * whose rules all match, else ungrouped. */
+uint32_t urbac__device_place(const urbac_snapshot *snap, const urbac__device *dev);
+
 /* The decision for a resolved query; the check path and explain's cross-check. */
 static inline bool urbac__decide(const urbac_snapshot *snap, const urbac_query *q)
 {
   if (q->user == URBAC_UNKNOWN_USER)
     return false;
-  const urbac__wdec *d = &snap->profiles[snap->user_profile[q->user]].w[q->workload];
+  const urbac__wdec *d = &snap->profiles[urbac__cow_u32_at(&snap->user_profile, q->user)].w[q->workload];
   if (urbac__gmask_has(&d->all, q->grant))
     return true;
   if (q->scope == URBAC_SCOPE_ANY)

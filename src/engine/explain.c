@@ -29,6 +29,7 @@ typedef struct explainer {
   const urbac_snapshot *s;
   const urbac_model *m;
   const urbac_query *q;
+  const char *uid; /* the user's id */
   urbac_explanation *e;
   uint32_t *pred;  /* per group: the group (or VIA_USER) it was reached from; NO_PRED if not */
   char grant[256]; /* "Alerts (manage)" */
@@ -53,7 +54,7 @@ static void line(explainer *c, const char *fmt, ...)
 /* Breadth-first from the user through the groups containing it. */
 static urbac_err reach(explainer *c)
 {
-  size_t n = c->m->n_groups, head = 0, tail = 0;
+  size_t n = c->m->groups.n, head = 0, tail = 0;
   uint32_t *queue = urbac__malloc((n ? n : 1) * sizeof *queue);
   c->pred = urbac__malloc((n ? n : 1) * sizeof *c->pred);
   if (!queue || !c->pred) {
@@ -90,13 +91,13 @@ static void chain(const explainer *c, const urbac__ref *r, char *buf, size_t siz
 {
   uint32_t stack[64];
   size_t depth = 0;
-  int n = snprintf(buf, size, "%s", c->m->users[c->q->user].id);
+  int n = snprintf(buf, size, "%s", c->uid);
   if (r->kind == URBAC__REF_USER)
     return;
   for (uint32_t g = r->idx; g != VIA_USER && depth < 64; g = c->pred[g])
     stack[depth++] = g;
   while (depth-- > 0 && n > 0 && (size_t)n < size)
-    n += snprintf(buf + n, size - (size_t)n, " -> group %s", c->m->groups[stack[depth]].id);
+    n += snprintf(buf + n, size - (size_t)n, " -> group %s", urbac__group_at(c->m, stack[depth])->id);
 }
 
 /* ---------------------------------------------------------------- directory roles */
@@ -114,13 +115,12 @@ static bool dir_roles(explainer *c, uint32_t only, const char *how)
                           c->q->grant))
       continue;
     const char *role = urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, r)->name;
-    if (m->users[c->q->user].dirroles & (1u << r)) {
-      line(c, "%s -> directory role %s -> %s -> %s %s", m->users[c->q->user].id, role, how, c->grant,
-           c->where);
+    if (urbac__user_at(m, c->q->user)->dirroles & (1u << r)) {
+      line(c, "%s -> directory role %s -> %s -> %s %s", c->uid, role, how, c->grant, c->where);
       any = true;
     }
-    for (uint32_t g = 0; g < m->n_groups; g++) {
-      if (c->pred[g] == NO_PRED || !(m->groups[g].dirroles & (1u << r)))
+    for (uint32_t g = 0; g < m->groups.n; g++) {
+      if (c->pred[g] == NO_PRED || !(urbac__group_at(m, g)->dirroles & (1u << r)))
         continue;
       urbac__ref ref = {.kind = URBAC__REF_GROUP, .idx = g};
       chain(c, &ref, path, sizeof path);
@@ -133,7 +133,7 @@ static bool dir_roles(explainer *c, uint32_t only, const char *how)
 
 /* ---------------------------------------------------------------- unified */
 
-static const char *dg_id(const explainer *c, uint32_t dg) { return c->m->dgs[dg].id; }
+static const char *dg_id(const explainer *c, uint32_t dg) { return urbac__dg_at(c->m, dg)->id; }
 
 /* Does the assignment's device-group scope cover the question's scope? */
 static bool covers(const explainer *c, const urbac__assignment *a)
@@ -172,9 +172,9 @@ static bool unified(explainer *c, size_t *misses)
   const char *wl = urbac_catalog_workload_id(c->q->workload);
   char path[1024], dgs[1024];
   bool found = dir_roles(c, UINT32_MAX, "seed table \"Azure Active Directory Global roles access\"");
-  for (size_t r = 0; r < m->n_roles; r++) {
-    const urbac__role *role = &m->roles[r];
-    if (!urbac__gmask_has(&role->grants, c->q->grant))
+  for (size_t r = 0; r < m->roles.n; r++) {
+    const urbac__role *role = urbac__role_at(m, r);
+    if (!role || !urbac__gmask_has(&role->grants, c->q->grant))
       continue;
     for (size_t i = 0; i < role->nasg; i++) {
       const urbac__assignment *a = &role->asg[i];
@@ -218,7 +218,7 @@ static int mde_mapping(const explainer *c, uint32_t perms)
 /* Why user may access device group `d` in legacy mde ("" when not). */
 static bool dg_access(const explainer *c, uint32_t d, char *why, size_t size)
 {
-  const urbac__devgroup *g = &c->m->dgs[d];
+  const urbac__devgroup *g = urbac__dg_at(c->m, d);
   if (!g->access.n) {
     snprintf(why, size, "device group %s has no user access list: open to every holder of a legacy MDE role",
              g->id);
@@ -249,7 +249,9 @@ static bool legacy_access(explainer *c)
     return ok;
   }
   bool any = false, all = true;
-  for (uint32_t d = 0; d < m->n_dgs; d++) {
+  for (uint32_t d = 0; d < m->dgs.n; d++) {
+    if (!urbac__dg_at(m, d))
+      continue;
     bool ok = dg_access(c, d, why, sizeof why);
     any = any || ok;
     all = all && ok;
@@ -257,10 +259,9 @@ static bool legacy_access(explainer *c)
       line(c, "missing: %s (scope all needs access to every device group)", why);
   }
   if (c->q->scope == URBAC_SCOPE_ANY && !any)
-    line(c, "missing: no device group is accessible to %s", m->users[c->q->user].id);
+    line(c, "missing: no device group is accessible to %s", c->uid);
   if ((c->q->scope == URBAC_SCOPE_ANY) ? any : all)
-    line(c, "device access: legacy mde unions the device groups of every group of %s (%s)",
-         m->users[c->q->user].id,
+    line(c, "device access: legacy mde unions the device groups of every group of %s (%s)", c->uid,
          c->q->scope == URBAC_SCOPE_ANY ? "at least one is accessible" : "all are accessible");
   return c->q->scope == URBAC_SCOPE_ANY ? any : all;
 }
@@ -273,9 +274,9 @@ static bool legacy_mde(explainer *c)
   bool found = dir_roles(
       c, admins, "Defender for Endpoint built-in administrator role (legacy mde, every device group)");
   bool granted = false;
-  for (size_t r = 0; r < m->n_mde_roles; r++) {
-    const urbac__mde_role *role = &m->mde_roles[r];
-    int p = mde_mapping(c, role->perms);
+  for (size_t r = 0; r < m->mde_roles.n; r++) {
+    const urbac__mde_role *role = urbac__mde_at(m, r);
+    int p = role ? mde_mapping(c, role->perms) : -1;
     for (size_t g = 0; p >= 0 && g < role->groups.n; g++) {
       if (!reached(c, &role->groups.v[g]))
         continue;
@@ -288,27 +289,28 @@ static bool legacy_mde(explainer *c)
   if (!granted) {
     if (!found)
       line(c, "missing: mde is in legacy mode and no Defender for Endpoint role reaching %s grants %s",
-           m->users[c->q->user].id, c->grant);
+           c->uid, c->grant);
     return found;
   }
   return legacy_access(c) || found;
 }
 
 /* EOP role groups (mdo) or MDI roles (mdi) reaching the user. */
-static bool legacy_members(explainer *c, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind)
+static bool legacy_members(explainer *c, const urbac__cow *arr, urbac_legacy_kind kind)
 {
   const urbac__gmask *table = kind == URBAC_LEGACY_EOP_ROLE_GROUP ? c->s->tables.eop : c->s->tables.mdi;
   const char *what = kind == URBAC_LEGACY_EOP_ROLE_GROUP ? "EOP role group" : "MDI role";
   char path[1024];
   bool found = dir_roles(c, UINT32_MAX, "seed table \"Azure Active Directory Global roles access\"");
-  for (size_t i = 0; i < n; i++) {
-    if (!urbac__gmask_has(&table[items[i].which], c->q->grant))
+  for (size_t i = 0; i < arr->n; i++) {
+    const urbac__legacy_members *lm = URBAC__AT(*arr, i);
+    if (!lm || !urbac__gmask_has(&table[lm->which], c->q->grant))
       continue;
-    const char *name = urbac_catalog_legacy(kind, items[i].which)->name;
-    for (size_t p = 0; p < items[i].members.n; p++) {
-      if (!reached(c, &items[i].members.v[p]))
+    const char *name = urbac_catalog_legacy(kind, lm->which)->name;
+    for (size_t p = 0; p < lm->members.n; p++) {
+      if (!reached(c, &lm->members.v[p]))
         continue;
-      chain(c, &items[i].members.v[p], path, sizeof path);
+      chain(c, &lm->members.v[p], path, sizeof path);
       line(c, "%s -> %s \"%s\" -> mapping \"%s\" -> %s %s", path, what, name, name, c->grant, c->where);
       found = true;
       break;
@@ -316,7 +318,7 @@ static bool legacy_members(explainer *c, const urbac__legacy_members *items, siz
   }
   if (!found)
     line(c, "missing: %s is in legacy mode and no %s reaching %s grants %s, nor does a directory role",
-         urbac_catalog_workload_id(c->q->workload), what, c->m->users[c->q->user].id, c->grant);
+         urbac_catalog_workload_id(c->q->workload), what, c->uid, c->grant);
   return found;
 }
 
@@ -336,7 +338,7 @@ static void describe_scope(explainer *c)
     snprintf(c->where, sizeof c->where, "on %s, all device groups", wl);
   else if (c->q->device != URBAC_NO_DEVICE)
     snprintf(c->where, sizeof c->where, "on %s, device %s (device group %s)", wl,
-             c->m->devices[c->q->device].id, dg_id(c, c->q->dg));
+             urbac__device_at(c->m, c->q->device)->id, dg_id(c, c->q->dg));
   else
     snprintf(c->where, sizeof c->where, "on %s, device group %s", wl, dg_id(c, c->q->dg));
 }
@@ -351,16 +353,16 @@ static bool explain_user(explainer *c)
       line(c,
            "missing: no unified role assigned to %s (directly or through a group) grants %s %s, and no "
            "directory role of %s gives it",
-           m->users[c->q->user].id, c->grant, c->where, m->users[c->q->user].id);
+           c->uid, c->grant, c->where, c->uid);
     return found;
   }
   switch (c->q->workload) {
   case URBAC__WL_MDE:
     return legacy_mde(c);
   case URBAC__WL_MDO:
-    return legacy_members(c, m->eop, m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP);
+    return legacy_members(c, &m->eop, URBAC_LEGACY_EOP_ROLE_GROUP);
   case URBAC__WL_MDI:
-    return legacy_members(c, m->mdi, m->n_mdi, URBAC_LEGACY_MDI_ROLE);
+    return legacy_members(c, &m->mdi, URBAC_LEGACY_MDI_ROLE);
   default:
     break;
   }
@@ -377,11 +379,12 @@ urbac_err urbac_explain(const urbac_snapshot *snap, const urbac_query *q, urbac_
     return urbac__diag_code(d, URBAC_ENOMEM, "explaining");
   c.e->allowed = urbac__decide(snap, q);
   describe_scope(&c);
-  if (q->user == URBAC_UNKNOWN_USER) {
+  const urbac__user *u = q->user == URBAC_UNKNOWN_USER ? NULL : urbac__user_at(snap->m, q->user);
+  c.uid = u ? u->id : NULL;
+  if (!u) {
     line(&c, "missing: the user is not a user of the tenant: an unknown user holds nothing");
-  } else if (!snap->m->users[q->user].enabled) {
-    line(&c, "missing: user %s is disabled: a disabled user is denied everything",
-         snap->m->users[q->user].id);
+  } else if (!u->enabled) {
+    line(&c, "missing: user %s is disabled: a disabled user is denied everything", u->id);
   } else {
     if (reach(&c))
       goto out;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/objects.h"
 #include "io/tree.h"
 #include "model/model.h"
 #include "urbac/io.h"
@@ -31,6 +32,7 @@ typedef struct loader {
   size_t plen;
   size_t errors;
   bool oom;
+  bool parse_only; /* objects only: no implicit ungrouped, no validation (urbac__tenant_parse_buffer) */
 } loader;
 
 typedef struct field {
@@ -224,33 +226,52 @@ static void walk_map(loader *c, const urbac__node *n, const field *f, size_t nf,
       lerr(c, n, URBAC_EMISSING, "%s has no '%s' (required)", what, f[k].key);
 }
 
-/* A list of objects: grows the array and walks each item. */
+/* A list of objects: grows the array and walks each item. The model's lists are
+ * arrays of objects (kind >= 0: off_items is the urbac__cow); a role's
+ * assignments a plain array (off_items, off_n, off_cap). */
 typedef struct list {
   size_t off_items, off_n, off_cap, size, off_loc;
   const field *fields;
   size_t nfields;
   const char *what;
   void (*init)(void *obj);
+  int kind;
 } list;
+
+/* Room for one more item of `l` in `owner`: the new item, zeroed, or NULL. */
+static char *list_add(void *owner, const list *l)
+{
+  char *base = owner;
+  if (l->kind >= 0) {
+    void *obj = urbac__obj_new((urbac__obj_kind)l->kind);
+    return obj && !urbac__model_push((urbac__cow *)(void *)(base + l->off_items), obj) ? obj : NULL;
+  }
+  void **items = (void **)(void *)(base + l->off_items);
+  size_t *count = (size_t *)(void *)(base + l->off_n), *cap = (size_t *)(void *)(base + l->off_cap);
+  if (urbac__grow(items, cap, *count + 1, l->size))
+    return NULL;
+  char *obj = (char *)*items + (*count)++ * l->size;
+  memset(obj, 0, l->size);
+  return obj;
+}
 
 static void parse_list(loader *c, const urbac__node *n, void *owner, const list *l)
 {
   char *base = owner;
-  void **items = (void **)(void *)(base + l->off_items);
-  size_t *count = (size_t *)(void *)(base + l->off_n), *cap = (size_t *)(void *)(base + l->off_cap);
+  size_t have =
+      l->kind >= 0 ? ((urbac__cow *)(void *)(base + l->off_items))->n : *(size_t *)(void *)(base + l->off_n);
   if (!expect_seq(c, n, l->what))
     return;
-  if (*count + n->n > URBAC_MAX_OBJECTS) {
+  if (have + n->n > URBAC_MAX_OBJECTS) {
     lerr(c, n, URBAC_ELIMIT, "more than %u entries", URBAC_MAX_OBJECTS);
     return;
   }
-  if (urbac__grow(items, cap, *count + n->n, l->size)) {
-    c->oom = true;
-    return;
-  }
   for (size_t i = 0; i < n->n && !c->oom; i++) {
-    char *obj = (char *)*items + (*count)++ * l->size;
-    memset(obj, 0, l->size);
+    char *obj = list_add(owner, l);
+    if (!obj) {
+      c->oom = true;
+      return;
+    }
     if (l->init)
       l->init(obj);
     urbac__loc loc = loc_of(n->kids[i]);
@@ -264,10 +285,13 @@ static void parse_list(loader *c, const urbac__node *n, void *owner, const list 
 #define LIST_OF(owner_t, arr, n_, cap_, type, fields_, what_, init_)                                         \
   {                                                                                                          \
     offsetof(owner_t, arr), offsetof(owner_t, n_), offsetof(owner_t, cap_), sizeof(type),                    \
-        offsetof(type, loc), (fields_), sizeof(fields_) / sizeof((fields_)[0]), (what_), (init_)             \
+        offsetof(type, loc), (fields_), sizeof(fields_) / sizeof((fields_)[0]), (what_), (init_), -1         \
   }
-#define LIST(owner_t, arr, type, fields_, what_, init_)                                                      \
-  LIST_OF(owner_t, arr, n_##arr, cap_##arr, type, fields_, what_, init_)
+#define LIST(arr, kind, type, fields_, what_, init_)                                                         \
+  {                                                                                                          \
+    offsetof(urbac_model, arr), 0, 0, sizeof(type), offsetof(type, loc), (fields_),                          \
+        sizeof(fields_) / sizeof((fields_)[0]), (what_), (init_), (kind)                                     \
+  }
 
 /* ---------------------------------------------------------------- references */
 
@@ -725,6 +749,7 @@ static void members_name(loader *c, const urbac__node *n, urbac__legacy_members 
   char why[512];
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a name");
   int k = s ? urbac__catalog_legacy_find(kind, s, strlen(s), why, sizeof why) : 0;
+  o->kind = (uint8_t)kind;
   if (s && k < 0)
     lerr(c, n, URBAC_EUNKNOWNROLE, "%s", why);
   else if (s)
@@ -747,10 +772,11 @@ static const field eop_fields[] = {{"name", true, eop_name}, {"members", false, 
 static const field mdi_fields[] = {{"name", true, mdi_name}, {"members", false, lm_members}};
 
 static const list mde_list =
-    LIST(urbac_model, mde_roles, urbac__mde_role, mde_fields, "a Defender for Endpoint role", NULL);
+    LIST(mde_roles, URBAC__OBJ_MDE_ROLE, urbac__mde_role, mde_fields, "a Defender for Endpoint role", NULL);
 static const list eop_list =
-    LIST(urbac_model, eop, urbac__legacy_members, eop_fields, "an EOP role group", NULL);
-static const list mdi_list = LIST(urbac_model, mdi, urbac__legacy_members, mdi_fields, "an MDI role", NULL);
+    LIST(eop, URBAC__OBJ_LEGACY_MEMBERS, urbac__legacy_members, eop_fields, "an EOP role group", NULL);
+static const list mdi_list =
+    LIST(mdi, URBAC__OBJ_LEGACY_MEMBERS, urbac__legacy_members, mdi_fields, "an MDI role", NULL);
 
 static void legacy_mde_roles(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &mde_list); }
 static void legacy_eop_groups(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &eop_list); }
@@ -813,11 +839,12 @@ static void top_workloads(loader *c, const urbac__node *n, void *p)
   }
 }
 
-static const list user_list = LIST(urbac_model, users, urbac__user, user_fields, "a user", user_init);
-static const list group_list = LIST(urbac_model, groups, urbac__group, group_fields, "a group", NULL);
-static const list dg_list = LIST(urbac_model, dgs, urbac__devgroup, dg_fields, "a device group", dg_init);
-static const list device_list = LIST(urbac_model, devices, urbac__device, device_fields, "a device", NULL);
-static const list role_list = LIST(urbac_model, roles, urbac__role, role_fields, "a role", role_init);
+static const list user_list = LIST(users, URBAC__OBJ_USER, urbac__user, user_fields, "a user", user_init);
+static const list group_list = LIST(groups, URBAC__OBJ_GROUP, urbac__group, group_fields, "a group", NULL);
+static const list dg_list = LIST(dgs, URBAC__OBJ_DG, urbac__devgroup, dg_fields, "a device group", dg_init);
+static const list device_list =
+    LIST(devices, URBAC__OBJ_DEVICE, urbac__device, device_fields, "a device", NULL);
+static const list role_list = LIST(roles, URBAC__OBJ_ROLE, urbac__role, role_fields, "a role", role_init);
 
 static void top_users(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &user_list); }
 static void top_groups(loader *c, const urbac__node *n, void *p) { parse_list(c, n, p, &group_list); }
@@ -837,11 +864,13 @@ static const field top_fields[] = {
 static void finish_ungrouped(loader *c, const urbac__node *root)
 {
   urbac_model *m = c->m;
-  for (size_t i = 0; i < m->n_dgs; i++) {
-    urbac__devgroup *g = &m->dgs[i];
+  bool have = false;
+  for (size_t i = 0; i < m->dgs.n; i++) {
+    urbac__devgroup *g = urbac__dg_at(m, i);
     bool rules = false;
     for (size_t p = 0; p < URBAC__NPROPS; p++)
       rules = rules || g->rules[p].present;
+    have = have || g->ungrouped;
     if (g->ungrouped && (g->rank || rules))
       urbac__diag_add(c->d, URBAC_ERESERVED, m->source, g->loc.line, g->loc.col, NULL,
                       "'ungrouped' (Ungrouped devices (default)) always ranks last and has no rules"),
@@ -851,30 +880,23 @@ static void finish_ungrouped(loader *c, const urbac__node *root)
                       "device group '%s' has no 'rank' (required: 1 is matched first)", g->id),
           c->errors++;
   }
-  for (size_t i = 0; i < m->n_dgs; i++)
-    if (m->dgs[i].ungrouped)
-      return;
-  if (URBAC_GROW(m->dgs, m->cap_dgs, m->n_dgs + 1)) {
+  if (have || c->parse_only)
+    return;
+  urbac__devgroup *g = urbac__obj_new(URBAC__OBJ_DG);
+  if (!g || urbac__model_push(&m->dgs, g) || !(g->id = urbac__strdup(URBAC__UNGROUPED_ID))) {
     c->oom = true;
     return;
   }
-  urbac__devgroup *g = &m->dgs[m->n_dgs++];
-  memset(g, 0, sizeof *g);
-  g->id = urbac__strdup(URBAC__UNGROUPED_ID);
   g->ungrouped = true;
   g->loc = loc_of(root);
-  if (!g->id)
-    c->oom = true;
 }
 
-/* Loads a tenant buffer; `validate` false keeps only what the file's shape says
- * (references are not resolved: a store checks them against its rows). */
-static urbac_err load_buffer(const char *buf, size_t len, const char *name, bool validate, urbac_model **out,
-                             urbac_diag *d)
+static urbac_err load(const char *buf, size_t len, const char *name, bool parse_only, urbac_model **out,
+                      urbac_diag *d)
 {
   urbac__node *root = NULL;
   urbac_err err = URBAC_ENOMEM;
-  loader c = {.d = d};
+  loader c = {.d = d, .parse_only = parse_only};
   size_t had = urbac_diag_count(d);
   *out = NULL;
   if (len > URBAC_MAX_FILE_BYTES)
@@ -890,7 +912,7 @@ static urbac_err load_buffer(const char *buf, size_t len, const char *name, bool
   if (!c.oom)
     finish_ungrouped(&c, root);
   err = c.oom ? URBAC_ENOMEM : c.errors ? URBAC_EINVAL : URBAC_OK;
-  if (!err && validate)
+  if (!err && !parse_only)
     err = urbac__model_validate(c.m, d);
 out:
   urbac__node_free(root);
@@ -905,13 +927,13 @@ out:
 urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
                                    urbac_diag *d)
 {
-  return load_buffer(buf, len, name, true, out, d);
+  return load(buf, len, name, false, out, d);
 }
 
 urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
                                      urbac_diag *d)
 {
-  return load_buffer(buf, len, name, false, out, d);
+  return load(buf, len, name, true, out, d);
 }
 
 urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag *d)

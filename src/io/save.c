@@ -108,8 +108,10 @@ static void set_dirroles(saver *s, urbac__node *map, uint32_t bits, bool always)
 static urbac__node *users(saver *s, const urbac_model *m)
 {
   urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
-  for (size_t i = 0; i < m->n_users; i++) {
-    const urbac__user *u = &m->users[i];
+  for (size_t i = 0; i < m->users.n; i++) {
+    const urbac__user *u = urbac__user_at(m, i);
+    if (!u)
+      continue;
     urbac__node *o = node(s, URBAC__NODE_MAP, false);
     set_str(s, o, "id", u->id);
     set_str(s, o, "name", u->name);
@@ -124,8 +126,10 @@ static urbac__node *users(saver *s, const urbac_model *m)
 static urbac__node *groups(saver *s, const urbac_model *m)
 {
   urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
-  for (size_t i = 0; i < m->n_groups; i++) {
-    const urbac__group *g = &m->groups[i];
+  for (size_t i = 0; i < m->groups.n; i++) {
+    const urbac__group *g = urbac__group_at(m, i);
+    if (!g)
+      continue;
     urbac__node *o = node(s, URBAC__NODE_MAP, false);
     set_str(s, o, "id", g->id);
     set_str(s, o, "name", g->name);
@@ -155,9 +159,9 @@ static urbac__node *device_groups(saver *s, const urbac_model *m)
 {
   urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
   char rank[16];
-  for (size_t i = 0; i < m->n_dgs; i++) {
-    const urbac__devgroup *g = &m->dgs[i];
-    if (g->ungrouped && !g->listed && !g->access.n && !g->has_remediation && !g->name)
+  for (size_t i = 0; i < m->dgs.n; i++) {
+    const urbac__devgroup *g = urbac__dg_at(m, i);
+    if (!g || (g->ungrouped && !g->listed && !g->access.n && !g->has_remediation && !g->name))
       continue;
     urbac__node *o = node(s, URBAC__NODE_MAP, false);
     bool any_rule = false;
@@ -183,8 +187,10 @@ static urbac__node *device_groups(saver *s, const urbac_model *m)
 static urbac__node *devices(saver *s, const urbac_model *m)
 {
   urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
-  for (size_t i = 0; i < m->n_devices; i++) {
-    const urbac__device *d = &m->devices[i];
+  for (size_t i = 0; i < m->devices.n; i++) {
+    const urbac__device *d = urbac__device_at(m, i);
+    if (!d)
+      continue;
     urbac__node *o = node(s, URBAC__NODE_MAP, false);
     set_str(s, o, "id", d->id);
     set_str(s, o, "name", d->name);
@@ -220,8 +226,10 @@ static urbac__node *roles(saver *s, const urbac_model *m)
 {
   urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
   char buf[URBAC_MAX_NAME_BYTES + 64];
-  for (size_t i = 0; i < m->n_roles; i++) {
-    const urbac__role *r = &m->roles[i];
+  for (size_t i = 0; i < m->roles.n; i++) {
+    const urbac__role *r = urbac__role_at(m, i);
+    if (!r)
+      continue;
     urbac__node *o = node(s, URBAC__NODE_MAP, false);
     urbac__node *perms = node(s, URBAC__NODE_SEQ, false);
     set_str(s, o, "name", r->name);
@@ -246,25 +254,37 @@ static urbac__node *roles(saver *s, const urbac_model *m)
   return seq;
 }
 
-static urbac__node *legacy_members(saver *s, const urbac__legacy_members *v, size_t n, urbac_legacy_kind k)
+static urbac__node *legacy_members(saver *s, const urbac__cow *v, urbac_legacy_kind k)
 {
   urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < v->n; i++) {
+    const urbac__legacy_members *lm = URBAC__AT(*v, i);
+    if (!lm)
+      continue;
     urbac__node *o = node(s, URBAC__NODE_MAP, false);
-    set_str(s, o, "name", urbac_catalog_legacy(k, v[i].which)->name);
-    set(s, o, "members", refs(s, &v[i].members, true));
+    set_str(s, o, "name", urbac_catalog_legacy(k, lm->which)->name);
+    set(s, o, "members", refs(s, &lm->members, true));
     push(s, seq, o);
   }
   return seq;
 }
 
+/* Sets key to a list, or drops the list when it is empty (holes only). */
+static void set_list(saver *s, urbac__node *map, const char *key, urbac__node *seq)
+{
+  if (seq && seq->n)
+    set(s, map, key, seq);
+  else
+    urbac__node_free(seq);
+}
+
 static urbac__node *legacy(saver *s, const urbac_model *m)
 {
   urbac__node *o = node(s, URBAC__NODE_MAP, false);
-  if (m->n_mde_roles) {
-    urbac__node *mde = node(s, URBAC__NODE_MAP, false), *seq = node(s, URBAC__NODE_SEQ, false);
-    for (size_t i = 0; i < m->n_mde_roles; i++) {
-      const urbac__mde_role *r = &m->mde_roles[i];
+  urbac__node *seq = node(s, URBAC__NODE_SEQ, false);
+  for (size_t i = 0; i < m->mde_roles.n; i++) {
+    const urbac__mde_role *r = urbac__mde_at(m, i);
+    if (r) {
       urbac__node *ro = node(s, URBAC__NODE_MAP, false), *perms = node(s, URBAC__NODE_SEQ, false);
       set_str(s, ro, "name", r->name);
       set_str(s, ro, "description", r->description);
@@ -275,18 +295,18 @@ static urbac__node *legacy(saver *s, const urbac_model *m)
       set(s, ro, "groups", refs(s, &r->groups, false));
       push(s, seq, ro);
     }
-    set(s, mde, "roles", seq);
-    set(s, o, "mde", mde);
   }
-  if (m->n_eop) {
-    urbac__node *mdo = node(s, URBAC__NODE_MAP, false);
-    set(s, mdo, "roleGroups", legacy_members(s, m->eop, m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP));
-    set(s, o, "mdo", mdo);
-  }
-  if (m->n_mdi) {
-    urbac__node *mdi = node(s, URBAC__NODE_MAP, false);
-    set(s, mdi, "roles", legacy_members(s, m->mdi, m->n_mdi, URBAC_LEGACY_MDI_ROLE));
-    set(s, o, "mdi", mdi);
+  const char *const wl[] = {"mde", "mdo", "mdi"}, *const key[] = {"roles", "roleGroups", "roles"};
+  urbac__node *lists[] = {seq, legacy_members(s, &m->eop, URBAC_LEGACY_EOP_ROLE_GROUP),
+                          legacy_members(s, &m->mdi, URBAC_LEGACY_MDI_ROLE)};
+  for (size_t i = 0; i < 3; i++) {
+    if (lists[i] && lists[i]->n) {
+      urbac__node *w = node(s, URBAC__NODE_MAP, false);
+      set(s, w, key[i], lists[i]);
+      set(s, o, wl[i], w);
+    } else {
+      urbac__node_free(lists[i]);
+    }
   }
   return o;
 }
@@ -300,21 +320,12 @@ static urbac__node *document(saver *s, const urbac_model *m)
   for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
     set_str(s, wl, urbac_catalog_workload_id(w), m->modes[w] == URBAC_MODE_UNIFIED ? "unified" : "legacy");
   set(s, root, "workloads", wl);
-  if (m->n_users)
-    set(s, root, "users", users(s, m));
-  if (m->n_groups)
-    set(s, root, "groups", groups(s, m));
-  urbac__node *dgs = device_groups(s, m);
-  if (dgs && dgs->n)
-    set(s, root, "deviceGroups", dgs);
-  else
-    urbac__node_free(dgs);
-  if (m->n_devices)
-    set(s, root, "devices", devices(s, m));
-  if (m->n_roles)
-    set(s, root, "roles", roles(s, m));
-  if (m->n_mde_roles || m->n_eop || m->n_mdi)
-    set(s, root, "legacy", legacy(s, m));
+  set_list(s, root, "users", users(s, m));
+  set_list(s, root, "groups", groups(s, m));
+  set_list(s, root, "deviceGroups", device_groups(s, m));
+  set_list(s, root, "devices", devices(s, m));
+  set_list(s, root, "roles", roles(s, m));
+  set_list(s, root, "legacy", legacy(s, m));
   return root;
 }
 

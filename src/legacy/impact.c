@@ -79,7 +79,7 @@ static urbac_err pair_diffs(urbac_impact *im, uint32_t pb, uint32_t pa, urbac__g
 {
   const urbac__wdec *db = &im->before->profiles[pb].w[im->w], *da = &im->after->profiles[pa].w[im->w];
   bool mde = im->w == URBAC__WL_MDE;
-  size_t ndg = mde ? im->m->n_dgs : 1;
+  size_t ndg = mde ? im->before->ndg_order : 1;
   urbac_err err = URBAC_OK;
   for (size_t i = 0; i < ndg; i++) {
     uint32_t dg = mde ? im->before->dg_order[i] : NO_DG;
@@ -100,14 +100,16 @@ static urbac_err pair_diffs(urbac_impact *im, uint32_t pb, uint32_t pa, urbac__g
 static urbac_err compute(urbac_impact *im)
 {
   urbac__intern pairs = {0};
-  size_t n = im->m->n_users, ndg = im->m->n_dgs ? im->m->n_dgs : 1;
+  size_t n = im->m->users.n, ndg = im->m->dgs.n ? im->m->dgs.n : 1;
   urbac__gmask *mb = urbac__malloc(ndg * sizeof *mb), *ma = urbac__malloc(ndg * sizeof *ma);
   urbac_err err = (!mb || !ma) ? URBAC_ENOMEM : urbac__intern_init(&pairs, 1024);
   im->user_pair = urbac__malloc((n ? n : 1) * sizeof *im->user_pair);
   if (!err && (!im->user_pair || URBAC_GROW(im->pair_off, im->cap_pairs, 1)))
     err = URBAC_ENOMEM;
   for (size_t u = 0; u < n && !err; u++) {
-    uint32_t key[2] = {im->before->user_profile[u], im->after->user_profile[u]}, id;
+    uint32_t key[2] = {urbac__user_profile(im->before, (uint32_t)u),
+                       urbac__user_profile(im->after, (uint32_t)u)},
+             id;
     bool added;
     err = urbac__intern_put(&pairs, key, sizeof key, &id, &added);
     if (!err && added) {
@@ -175,7 +177,7 @@ void urbac_impact_free(urbac_impact *im)
 
 int urbac_impact_rows(const urbac_impact *im, urbac_impact_cb cb, void *ctx)
 {
-  for (size_t u = 0; u < im->m->n_users; u++) {
+  for (size_t u = 0; u < im->m->users.n; u++) {
     uint32_t k = im->user_pair[u];
     for (size_t i = im->pair_off[k]; i < im->pair_off[k + 1]; i++) {
       const diff *d = &im->diffs[i];

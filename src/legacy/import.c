@@ -153,26 +153,30 @@ static urbac_err report_item(importer *c, urbac_import_action action, const urba
 static urbac_err build_parents(importer *c)
 {
   const urbac_model *m = c->m;
-  size_t n = m->n_groups, edges = 0;
+  size_t n = m->groups.n, edges = 0;
   c->parents_off = urbac__calloc(n + 2, sizeof *c->parents_off);
   c->seen = urbac__calloc(n ? n : 1, 1);
   c->stack = urbac__malloc((n ? n : 1) * sizeof *c->stack);
   if (!c->parents_off || !c->seen || !c->stack)
     return URBAC_ENOMEM;
-  for (size_t g = 0; g < n; g++)
-    for (size_t i = 0; i < m->groups[g].members.n; i++)
-      if (m->groups[g].members.v[i].kind == URBAC__REF_GROUP) {
-        c->parents_off[m->groups[g].members.v[i].idx + 2]++;
+  for (size_t g = 0; g < n; g++) {
+    const urbac__refs *mem = urbac__group_at(m, g) ? &urbac__group_at(m, g)->members : &(urbac__refs){0};
+    for (size_t i = 0; i < mem->n; i++)
+      if (mem->v[i].kind == URBAC__REF_GROUP) {
+        c->parents_off[mem->v[i].idx + 2]++;
         edges++;
       }
+  }
   for (size_t i = 2; i < n + 2; i++)
     c->parents_off[i] += c->parents_off[i - 1];
   if (!(c->parents = urbac__malloc((edges ? edges : 1) * sizeof *c->parents)))
     return URBAC_ENOMEM;
-  for (size_t g = 0; g < n; g++)
-    for (size_t i = 0; i < m->groups[g].members.n; i++)
-      if (m->groups[g].members.v[i].kind == URBAC__REF_GROUP)
-        c->parents[c->parents_off[m->groups[g].members.v[i].idx + 1]++] = (uint32_t)g;
+  for (size_t g = 0; g < n; g++) {
+    const urbac__refs *mem = urbac__group_at(m, g) ? &urbac__group_at(m, g)->members : &(urbac__refs){0};
+    for (size_t i = 0; i < mem->n; i++)
+      if (mem->v[i].kind == URBAC__REF_GROUP)
+        c->parents[c->parents_off[mem->v[i].idx + 1]++] = (uint32_t)g;
+  }
   return URBAC_OK;
 }
 
@@ -198,12 +202,14 @@ static void mark_ancestors(importer *c, uint32_t g)
 static void mde_access(importer *c, const urbac__mde_role *role, desired *d)
 {
   const urbac_model *m = c->m;
-  memset(c->seen, 0, m->n_groups ? m->n_groups : 1);
+  memset(c->seen, 0, m->groups.n ? m->groups.n : 1);
   for (size_t i = 0; i < role->groups.n; i++)
     mark_ancestors(c, role->groups.v[i].idx);
   d->all_dgs = true;
-  for (size_t g = 0; g < m->n_dgs; g++) {
-    const urbac__refs *acc = &m->dgs[g].access;
+  for (size_t g = 0; g < m->dgs.n; g++) {
+    if (!urbac__dg_at(m, g))
+      continue; /* a deleted device group's slot */
+    const urbac__refs *acc = &urbac__dg_at(m, g)->access;
     bool ok = acc->n == 0;
     for (size_t i = 0; i < acc->n && !ok; i++)
       ok = c->seen[acc->v[i].idx] != 0;
@@ -256,10 +262,10 @@ static urbac_err make_assignment(const importer *c, const desired *d, urbac__ass
   if (!(a->name = urbac__strdup(ASSIGNMENT_NAME)))
     return URBAC_ENOMEM;
   urbac_err err = copy_refs(d->principals, &a->principals, d->group_principals);
-  for (size_t g = 0; !err && !a->all_dgs && g < c->m->n_dgs; g++)
+  for (size_t g = 0; !err && !a->all_dgs && g < c->m->dgs.n; g++)
     if (urbac__bit_test(d->dgs, g)) {
-      err = urbac__refs_add(&a->dgs, c->m->dgs[g].id, strlen(c->m->dgs[g].id), URBAC__REF_DG,
-                            (urbac__loc){0, 0});
+      const char *id = urbac__dg_at(c->m, g)->id;
+      err = urbac__refs_add(&a->dgs, id, strlen(id), URBAC__REF_DG, (urbac__loc){0, 0});
       if (!err)
         a->dgs.v[a->dgs.n - 1].idx = (uint32_t)g;
     }
@@ -303,8 +309,8 @@ static char *unique_name(const urbac_model *m, const char *base, const char *wl)
     if (b.failed)
       return NULL;
     bool taken = false;
-    for (size_t r = 0; r < m->n_roles && !taken; r++)
-      taken = strcmp(m->roles[r].name, b.s) == 0;
+    for (size_t r = 0; r < m->roles.n && !taken; r++)
+      taken = urbac__role_at(m, r) && strcmp(urbac__role_at(m, r)->name, b.s) == 0;
     if (!taken)
       return urbac__buf_take(&b, NULL);
     urbac__buf_free(&b);
@@ -314,17 +320,18 @@ static char *unique_name(const urbac_model *m, const char *base, const char *wl)
 
 static urbac__role *find_imported(urbac_model *m, size_t w, const char *source)
 {
-  for (size_t r = 0; r < m->n_roles; r++)
-    if (m->roles[r].imported_wl == w && m->roles[r].imported_name &&
-        strcmp(m->roles[r].imported_name, source) == 0)
-      return &m->roles[r];
+  for (size_t r = 0; r < m->roles.n; r++) {
+    urbac__role *role = urbac__role_at(m, r);
+    if (role && role->imported_wl == w && role->imported_name && strcmp(role->imported_name, source) == 0)
+      return role;
+  }
   return NULL;
 }
 
 /* Creates, updates or leaves alone the unified role for one legacy role. */
 static urbac_err apply(importer *c, const desired *d)
 {
-  urbac__role want = {.imported_wl = (uint8_t)c->w};
+  urbac__role want = {.o = {1, URBAC__OBJ_ROLE}, .imported_wl = (uint8_t)c->w};
   urbac_err err = perms_from(&d->grants, &want);
   if (!err && (URBAC_GROW(want.asg, want.cap_asg, 1) || (want.nasg = 1, make_assignment(c, d, &want.asg[0]))))
     err = URBAC_ENOMEM;
@@ -350,13 +357,16 @@ static urbac_err apply(importer *c, const desired *d)
   want.description = urbac__buf_take(&desc, NULL);
   want.name = unique_name(c->m, d->source, urbac_catalog_workload_id(c->w));
   want.imported_name = urbac__strdup(d->source);
-  if (!want.description || !want.name || !want.imported_name ||
-      URBAC_GROW(c->m->roles, c->m->cap_roles, c->m->n_roles + 1)) {
+  urbac__role *made = urbac__obj_new(URBAC__OBJ_ROLE);
+  if (!want.description || !want.name || !want.imported_name || !made) {
+    urbac__free(made);
     err = URBAC_ENOMEM;
     goto fail;
   }
-  c->m->roles[c->m->n_roles++] = want;
-  return report_item(c, URBAC_IMPORT_CREATED, &c->m->roles[c->m->n_roles - 1]);
+  *made = want;
+  if (urbac__model_push(&c->m->roles, made)) /* releases `made` and what it owns */
+    return URBAC_ENOMEM;
+  return report_item(c, URBAC_IMPORT_CREATED, made);
 fail:
   urbac__role_contents_free(&want);
   urbac__free(want.name);
@@ -370,8 +380,10 @@ fail:
 static urbac_err import_mde(importer *c)
 {
   urbac_err err = build_parents(c);
-  for (size_t i = 0; i < c->m->n_mde_roles && !err; i++) {
-    const urbac__mde_role *role = &c->m->mde_roles[i];
+  for (size_t i = 0; i < c->m->mde_roles.n && !err; i++) {
+    const urbac__mde_role *role = urbac__mde_at(c->m, i);
+    if (!role)
+      continue;
     desired d = {.source = role->name,
                  .description = role->description,
                  .principals = &role->groups,
@@ -394,14 +406,17 @@ static urbac_err import_mde(importer *c)
 }
 
 /* EOP role groups (mdo) or MDI roles (mdi): catalog rows with members. */
-static urbac_err import_members(importer *c, const urbac__legacy_members *items, size_t n,
-                                urbac_legacy_kind kind, const urbac__gmask *table)
+static urbac_err import_members(importer *c, const urbac__cow *items, urbac_legacy_kind kind,
+                                const urbac__gmask *table)
 {
   urbac_err err = URBAC_OK;
-  for (size_t i = 0; i < n && !err; i++) {
-    desired d = {.source = urbac_catalog_legacy(kind, items[i].which)->name,
-                 .principals = &items[i].members,
-                 .grants = table[items[i].which],
+  for (size_t i = 0; i < items->n && !err; i++) {
+    const urbac__legacy_members *lm = URBAC__AT(*items, i);
+    if (!lm)
+      continue;
+    desired d = {.source = urbac_catalog_legacy(kind, lm->which)->name,
+                 .principals = &lm->members,
+                 .grants = table[lm->which],
                  .all_dgs = true};
     err = apply(c, &d);
   }
@@ -425,13 +440,13 @@ urbac_err urbac_import(const urbac_model *m, size_t workload, urbac_model **out,
     urbac__diag_code(d, err, "importing");
     goto out;
   }
-  c.dg_words = urbac__bits_words(c.m->n_dgs ? c.m->n_dgs : 1);
+  c.dg_words = urbac__bits_words(c.m->dgs.n ? c.m->dgs.n : 1);
   if (workload == URBAC__WL_MDE)
     err = import_mde(&c);
   else if (workload == URBAC__WL_MDO)
-    err = import_members(&c, c.m->eop, c.m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP, c.t.eop);
+    err = import_members(&c, &c.m->eop, URBAC_LEGACY_EOP_ROLE_GROUP, c.t.eop);
   else if (workload == URBAC__WL_MDI)
-    err = import_members(&c, c.m->mdi, c.m->n_mdi, URBAC_LEGACY_MDI_ROLE, c.t.mdi);
+    err = import_members(&c, &c.m->mdi, URBAC_LEGACY_MDI_ROLE, c.t.mdi);
   else
     err = URBAC_OK; /* a workload without a legacy model: nothing to import */
   if (err)

@@ -90,70 +90,63 @@ static void dup_dg(cloner *c, urbac__devgroup *g)
   dup_refs(c, &g->access);
 }
 
-#define DUP_ARRAY(c, dst, src, field)                                                                        \
-  (dst)->field = dup_array(c, (src)->field, (src)->n_##field, sizeof *(src)->field, &(dst)->cap_##field)
-
-static void dup_objects(cloner *c, urbac_model *d, const urbac_model *m)
+/* Deep-copies the contents of object `o` (a shallow copy of the original). */
+static void dup_contents(cloner *c, urbac__obj *o)
 {
-  DUP_ARRAY(c, d, m, users);
-  for (size_t i = 0; d->users && i < m->n_users; i++) {
-    d->users[i].id = dup(c, m->users[i].id);
-    d->users[i].name = dup(c, m->users[i].name);
-  }
-  DUP_ARRAY(c, d, m, groups);
-  for (size_t i = 0; d->groups && i < m->n_groups; i++) {
-    d->groups[i].id = dup(c, m->groups[i].id);
-    d->groups[i].name = dup(c, m->groups[i].name);
-    dup_refs(c, &d->groups[i].members);
-  }
-  DUP_ARRAY(c, d, m, dgs);
-  for (size_t i = 0; d->dgs && i < m->n_dgs; i++)
-    dup_dg(c, &d->dgs[i]);
-  DUP_ARRAY(c, d, m, devices);
-  for (size_t i = 0; d->devices && i < m->n_devices; i++) {
-    urbac__device *v = &d->devices[i];
+  switch ((urbac__obj_kind)o->kind) {
+  case URBAC__OBJ_USER:
+    ((urbac__user *)o)->id = dup(c, ((urbac__user *)o)->id);
+    ((urbac__user *)o)->name = dup(c, ((urbac__user *)o)->name);
+    break;
+  case URBAC__OBJ_GROUP:
+    ((urbac__group *)o)->id = dup(c, ((urbac__group *)o)->id);
+    ((urbac__group *)o)->name = dup(c, ((urbac__group *)o)->name);
+    dup_refs(c, &((urbac__group *)o)->members);
+    break;
+  case URBAC__OBJ_DG:
+    dup_dg(c, (urbac__devgroup *)o);
+    break;
+  case URBAC__OBJ_DEVICE: {
+    urbac__device *v = (urbac__device *)o;
     v->id = dup(c, v->id);
     v->name = dup(c, v->name);
     v->domain = dup(c, v->domain);
     v->os = dup(c, v->os);
     dup_strs(c, &v->tags);
+    break;
+  }
+  case URBAC__OBJ_ROLE:
+    dup_role(c, (urbac__role *)o);
+    break;
+  case URBAC__OBJ_MDE_ROLE:
+    ((urbac__mde_role *)o)->name = dup(c, ((urbac__mde_role *)o)->name);
+    ((urbac__mde_role *)o)->description = dup(c, ((urbac__mde_role *)o)->description);
+    dup_refs(c, &((urbac__mde_role *)o)->groups);
+    break;
+  case URBAC__OBJ_LEGACY_MEMBERS:
+  case URBAC__NOBJ:
+    dup_refs(c, &((urbac__legacy_members *)o)->members);
+    break;
   }
 }
 
-static void dup_roles(cloner *c, urbac_model *d, const urbac_model *m)
+/* A copy of a model array whose objects are copies too (holes stay holes). */
+static void dup_objects(cloner *c, urbac__cow *dst, const urbac__cow *src)
 {
-  DUP_ARRAY(c, d, m, roles);
-  for (size_t i = 0; d->roles && i < m->n_roles; i++)
-    dup_role(c, &d->roles[i]);
-  DUP_ARRAY(c, d, m, mde_roles);
-  for (size_t i = 0; d->mde_roles && i < m->n_mde_roles; i++) {
-    d->mde_roles[i].name = dup(c, m->mde_roles[i].name);
-    d->mde_roles[i].description = dup(c, m->mde_roles[i].description);
-    dup_refs(c, &d->mde_roles[i].groups);
+  for (size_t i = 0; i < src->n && !c->oom; i++) {
+    const urbac__obj *o = URBAC__AT(*src, i);
+    urbac__obj *d = o ? urbac__malloc(urbac__obj_size((urbac__obj_kind)o->kind)) : NULL;
+    if (o && !d) {
+      c->oom = true;
+      break;
+    }
+    if (d) {
+      memcpy(d, o, urbac__obj_size((urbac__obj_kind)o->kind));
+      d->refs = 1;
+      dup_contents(c, d); /* on failure d is freeable: its missing parts are NULL */
+    }
+    c->oom = urbac__model_push(dst, d) || c->oom;
   }
-  DUP_ARRAY(c, d, m, eop);
-  for (size_t i = 0; d->eop && i < m->n_eop; i++)
-    dup_refs(c, &d->eop[i].members);
-  DUP_ARRAY(c, d, m, mdi);
-  for (size_t i = 0; d->mdi && i < m->n_mdi; i++)
-    dup_refs(c, &d->mdi[i].members);
-}
-
-/* Arrays that failed to copy must read as empty, so freeing the copy is safe. */
-static void zero_missing(urbac_model *d)
-{
-#define ZERO_IF_NULL(f)                                                                                      \
-  if (!d->f)                                                                                                 \
-  d->n_##f = 0
-  ZERO_IF_NULL(users);
-  ZERO_IF_NULL(groups);
-  ZERO_IF_NULL(dgs);
-  ZERO_IF_NULL(devices);
-  ZERO_IF_NULL(roles);
-  ZERO_IF_NULL(mde_roles);
-  ZERO_IF_NULL(eop);
-  ZERO_IF_NULL(mdi);
-#undef ZERO_IF_NULL
 }
 
 urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out, urbac_diag *diag)
@@ -163,16 +156,18 @@ urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out, urbac_diag 
   *out = NULL;
   if (!d)
     return urbac__diag_code(diag, URBAC_ENOMEM, "copying the model");
-  *d = *m;
-  memset(&d->user_map, 0, sizeof d->user_map);
-  memset(&d->group_map, 0, sizeof d->group_map);
-  memset(&d->dg_map, 0, sizeof d->dg_map);
-  memset(&d->device_map, 0, sizeof d->device_map);
+  memcpy(d->modes, m->modes, sizeof d->modes);
+  memcpy(d->mode_listed, m->mode_listed, sizeof d->mode_listed);
   d->tenant = dup(&c, m->tenant);
   d->source = dup(&c, m->source);
-  dup_objects(&c, d, m);
-  dup_roles(&c, d, m);
-  zero_missing(d);
+  dup_objects(&c, &d->users, &m->users);
+  dup_objects(&c, &d->groups, &m->groups);
+  dup_objects(&c, &d->dgs, &m->dgs);
+  dup_objects(&c, &d->devices, &m->devices);
+  dup_objects(&c, &d->roles, &m->roles);
+  dup_objects(&c, &d->mde_roles, &m->mde_roles);
+  dup_objects(&c, &d->eop, &m->eop);
+  dup_objects(&c, &d->mdi, &m->mdi);
   urbac_err err = c.oom ? URBAC_ENOMEM : urbac__model_validate(d, NULL);
   if (err) {
     urbac_model_free(d);

@@ -14,7 +14,54 @@ const char *const urbac__prop_names[URBAC__NPROPS] = {"name", "domain", "tags", 
 const char *const urbac__op_names[URBAC__NOPS] = {"equals", "startsWith", "endsWith", "contains"};
 const char *const urbac__remediation_names[3] = {"none", "semi", "full"};
 
-urbac_model *urbac__model_new(void) { return urbac__calloc(1, sizeof(urbac_model)); }
+/* ---------------------------------------------------------------- objects */
+
+static const size_t obj_size[URBAC__NOBJ] = {
+    sizeof(urbac__user), sizeof(urbac__group),    sizeof(urbac__devgroup),      sizeof(urbac__device),
+    sizeof(urbac__role), sizeof(urbac__mde_role), sizeof(urbac__legacy_members)};
+
+size_t urbac__obj_size(urbac__obj_kind kind) { return obj_size[kind]; }
+
+void *urbac__obj_new(urbac__obj_kind kind)
+{
+  urbac__obj *o = urbac__calloc(1, obj_size[kind]);
+  if (o)
+    *o = (urbac__obj){1, (uint8_t)kind};
+  return o;
+}
+
+static void obj_retain(void *elem)
+{
+  urbac__obj *o = *(urbac__obj **)elem;
+  if (o)
+    __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void obj_release_elem(void *elem) { urbac__obj_release(*(void **)elem); }
+
+const urbac__cow_type urbac__cow_objs = {sizeof(void *), obj_retain, obj_release_elem};
+
+urbac_model *urbac__model_new(void)
+{
+  urbac_model *m = urbac__calloc(1, sizeof(urbac_model));
+  urbac__cow *arrays[] = {m ? &m->users : NULL,   m ? &m->groups : NULL, m ? &m->dgs : NULL,
+                          m ? &m->devices : NULL, m ? &m->roles : NULL,  m ? &m->mde_roles : NULL,
+                          m ? &m->eop : NULL,     m ? &m->mdi : NULL};
+  for (size_t i = 0; m && i < sizeof arrays / sizeof arrays[0]; i++)
+    urbac__cow_init(arrays[i], &urbac__cow_objs);
+  for (size_t k = 0; m && k < 3; k++)
+    urbac__cow_init(&m->refs_in[k], &urbac__cow_u32);
+  return m;
+}
+
+urbac_err urbac__model_push(urbac__cow *arr, void *obj)
+{
+  if (urbac__cow_push(arr, &obj)) {
+    urbac__obj_release(obj);
+    return URBAC_ENOMEM;
+  }
+  return URBAC_OK;
+}
 
 urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind, urbac__loc loc)
 {
@@ -92,52 +139,70 @@ static void role_free(urbac__role *r)
   urbac__role_contents_free(r);
 }
 
+static void device_free(urbac__device *d)
+{
+  urbac__free(d->id);
+  urbac__free(d->name);
+  urbac__free(d->domain);
+  urbac__free(d->os);
+  urbac__strs_free(&d->tags);
+}
+
+void urbac__obj_release(void *obj)
+{
+  urbac__obj *o = obj;
+  if (!o || __atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
+  switch ((urbac__obj_kind)o->kind) {
+  case URBAC__OBJ_USER:
+    urbac__free(((urbac__user *)obj)->id);
+    urbac__free(((urbac__user *)obj)->name);
+    break;
+  case URBAC__OBJ_GROUP:
+    urbac__free(((urbac__group *)obj)->id);
+    urbac__free(((urbac__group *)obj)->name);
+    urbac__refs_free(&((urbac__group *)obj)->members);
+    break;
+  case URBAC__OBJ_DG:
+    devgroup_free(obj);
+    break;
+  case URBAC__OBJ_DEVICE:
+    device_free(obj);
+    break;
+  case URBAC__OBJ_ROLE:
+    role_free(obj);
+    break;
+  case URBAC__OBJ_MDE_ROLE:
+    urbac__free(((urbac__mde_role *)obj)->name);
+    urbac__free(((urbac__mde_role *)obj)->description);
+    urbac__refs_free(&((urbac__mde_role *)obj)->groups);
+    break;
+  case URBAC__OBJ_LEGACY_MEMBERS:
+  case URBAC__NOBJ:
+    urbac__refs_free(&((urbac__legacy_members *)obj)->members);
+    break;
+  }
+  urbac__free(obj);
+}
+
 void urbac_model_free(urbac_model *m)
 {
   if (!m)
     return;
-  for (size_t i = 0; i < m->n_users; i++) {
-    urbac__free(m->users[i].id);
-    urbac__free(m->users[i].name);
-  }
-  for (size_t i = 0; i < m->n_groups; i++) {
-    urbac__free(m->groups[i].id);
-    urbac__free(m->groups[i].name);
-    urbac__refs_free(&m->groups[i].members);
-  }
-  for (size_t i = 0; i < m->n_dgs; i++)
-    devgroup_free(&m->dgs[i]);
-  for (size_t i = 0; i < m->n_devices; i++) {
-    urbac__device *d = &m->devices[i];
-    urbac__free(d->id);
-    urbac__free(d->name);
-    urbac__free(d->domain);
-    urbac__free(d->os);
-    urbac__strs_free(&d->tags);
-  }
-  for (size_t i = 0; i < m->n_roles; i++)
-    role_free(&m->roles[i]);
-  for (size_t i = 0; i < m->n_mde_roles; i++) {
-    urbac__free(m->mde_roles[i].name);
-    urbac__free(m->mde_roles[i].description);
-    urbac__refs_free(&m->mde_roles[i].groups);
-  }
-  for (size_t i = 0; i < m->n_eop; i++)
-    urbac__refs_free(&m->eop[i].members);
-  for (size_t i = 0; i < m->n_mdi; i++)
-    urbac__refs_free(&m->mdi[i].members);
-  urbac__free(m->users);
-  urbac__free(m->groups);
-  urbac__free(m->dgs);
-  urbac__free(m->devices);
-  urbac__free(m->roles);
-  urbac__free(m->mde_roles);
-  urbac__free(m->eop);
-  urbac__free(m->mdi);
-  urbac__strmap_free(&m->user_map);
-  urbac__strmap_free(&m->group_map);
-  urbac__strmap_free(&m->dg_map);
-  urbac__strmap_free(&m->device_map);
+  urbac__cow_free(&m->users);
+  urbac__cow_free(&m->groups);
+  urbac__cow_free(&m->dgs);
+  urbac__cow_free(&m->devices);
+  urbac__cow_free(&m->roles);
+  urbac__cow_free(&m->mde_roles);
+  urbac__cow_free(&m->eop);
+  urbac__cow_free(&m->mdi);
+  urbac__smap_free(&m->user_map);
+  urbac__smap_free(&m->group_map);
+  urbac__smap_free(&m->dg_map);
+  urbac__smap_free(&m->device_map);
+  for (size_t k = 0; k < 3; k++)
+    urbac__cow_free(&m->refs_in[k]);
   urbac__free(m->tenant);
   urbac__free(m->source);
   urbac__free(m);
@@ -154,15 +219,15 @@ size_t urbac_model_count(const urbac_model *m, urbac_object_kind kind)
 {
   switch (kind) {
   case URBAC_OBJ_USER:
-    return m->n_users;
+    return m->users.n;
   case URBAC_OBJ_GROUP:
-    return m->n_groups;
+    return m->groups.n;
   case URBAC_OBJ_DEVICE:
-    return m->n_devices;
+    return m->devices.n;
   case URBAC_OBJ_DEVICE_GROUP:
-    return m->n_dgs;
+    return m->dgs.n;
   case URBAC_OBJ_ROLE:
-    return m->n_roles;
+    return m->roles.n;
   }
   return 0;
 }
@@ -171,19 +236,25 @@ const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t 
 {
   if (i >= urbac_model_count(m, kind))
     return NULL;
+  const char *id = NULL;
   switch (kind) {
   case URBAC_OBJ_USER:
-    return m->users[i].id;
+    id = urbac__user_at(m, i) ? urbac__user_at(m, i)->id : NULL;
+    break;
   case URBAC_OBJ_GROUP:
-    return m->groups[i].id;
+    id = urbac__group_at(m, i) ? urbac__group_at(m, i)->id : NULL;
+    break;
   case URBAC_OBJ_DEVICE:
-    return m->devices[i].id;
+    id = urbac__device_at(m, i) ? urbac__device_at(m, i)->id : NULL;
+    break;
   case URBAC_OBJ_DEVICE_GROUP:
-    return m->dgs[i].id;
+    id = urbac__dg_at(m, i) ? urbac__dg_at(m, i)->id : NULL;
+    break;
   case URBAC_OBJ_ROLE:
-    return m->roles[i].name;
+    id = urbac__role_at(m, i) ? urbac__role_at(m, i)->name : NULL;
+    break;
   }
-  return NULL;
+  return id ? id : ""; /* a deleted object's slot */
 }
 
 /* ---------------------------------------------------------------- device rules */

@@ -12,8 +12,28 @@
 #define URBAC_MODEL_INTERNAL_H
 
 #include "catalog/catalog.h"
+#include "model/persist.h"
 #include "urbac/model.h"
 #include "util/util.h"
+
+/* Every object of a model is allocated on its own and reference counted: models
+ * made by urbac_model_edit() share the objects they did not change. An object is
+ * written only while one model holds it (loading, validating, importing). */
+typedef enum urbac__obj_kind {
+  URBAC__OBJ_USER,
+  URBAC__OBJ_GROUP,
+  URBAC__OBJ_DG,
+  URBAC__OBJ_DEVICE,
+  URBAC__OBJ_ROLE,
+  URBAC__OBJ_MDE_ROLE,
+  URBAC__OBJ_LEGACY_MEMBERS,
+  URBAC__NOBJ
+} urbac__obj_kind;
+
+typedef struct urbac__obj {
+  uint32_t refs;
+  uint8_t kind;
+} urbac__obj;
 
 typedef struct urbac__loc {
   uint32_t line, col;
@@ -40,6 +60,7 @@ typedef struct urbac__strs {
 } urbac__strs;
 
 typedef struct urbac__user {
+  urbac__obj o; /* first: the arrays reach the count through it */
   char *id, *name;
   bool enabled;
   uint32_t dirroles; /* bit per directory role (catalog order) */
@@ -47,6 +68,7 @@ typedef struct urbac__user {
 } urbac__user;
 
 typedef struct urbac__group {
+  urbac__obj o; /* first: the arrays reach the count through it */
   char *id, *name;
   urbac__refs members;
   uint32_t dirroles;
@@ -70,6 +92,7 @@ typedef struct urbac__rule {
 #define URBAC__UNGROUPED_NAME "Ungrouped devices (default)"
 
 typedef struct urbac__devgroup {
+  urbac__obj o; /* first: the arrays reach the count through it */
   char *id, *name;
   uint32_t rank; /* 0 for ungrouped (always last) */
   uint8_t remediation;
@@ -82,6 +105,7 @@ typedef struct urbac__devgroup {
 } urbac__devgroup;
 
 typedef struct urbac__device {
+  urbac__obj o; /* first: the arrays reach the count through it */
   char *id, *name, *domain, *os;
   urbac__strs tags;
   urbac__loc loc;
@@ -107,6 +131,7 @@ typedef struct urbac__assignment {
 #define URBAC__NOT_IMPORTED 0xffu
 
 typedef struct urbac__role {
+  urbac__obj o; /* first: the arrays reach the count through it */
   char *name, *description;
   uint8_t imported_wl; /* the workload it was imported from, or URBAC__NOT_IMPORTED */
   char *imported_name; /* the legacy role it was imported from (canonical name) */
@@ -119,6 +144,7 @@ typedef struct urbac__role {
 } urbac__role;
 
 typedef struct urbac__mde_role {
+  urbac__obj o; /* first: the arrays reach the count through it */
   char *name, *description;
   uint32_t perms; /* bit per legacy MDE permission (catalog order) */
   urbac__refs groups;
@@ -127,38 +153,83 @@ typedef struct urbac__mde_role {
 
 /* An EOP role group or an MDI role: a catalog row and its members. */
 typedef struct urbac__legacy_members {
+  urbac__obj o;   /* first: the arrays reach the count through it */
   uint32_t which; /* catalog index */
+  uint8_t kind;   /* URBAC_LEGACY_EOP_ROLE_GROUP or URBAC_LEGACY_MDI_ROLE */
   urbac__refs members;
   urbac__loc loc;
 } urbac__legacy_members;
-
-#define URBAC__ARRAY(type, name)                                                                             \
-  type *name;                                                                                                \
-  size_t n_##name, cap_##name
 
 struct urbac_model {
   char *tenant;
   char *source; /* file name for messages */
   uint8_t modes[URBAC__NWORKLOADS];
   bool mode_listed[URBAC__NWORKLOADS];
-  URBAC__ARRAY(urbac__user, users);
-  URBAC__ARRAY(urbac__group, groups);
-  URBAC__ARRAY(urbac__devgroup, dgs);
-  URBAC__ARRAY(urbac__device, devices);
-  URBAC__ARRAY(urbac__role, roles);
-  URBAC__ARRAY(urbac__mde_role, mde_roles);
-  URBAC__ARRAY(urbac__legacy_members, eop);
-  URBAC__ARRAY(urbac__legacy_members, mdi);
+  /* Object pointers (urbac__cow_objs); NULL where an edit deleted one: indices of
+   * objects never move, so references and snapshots keep them. */
+  urbac__cow users, groups, dgs, devices, roles, mde_roles, eop, mdi;
   /* Built by validation. */
-  urbac__strmap user_map, group_map, dg_map, device_map;
+  urbac__smap user_map, group_map, dg_map, device_map;
   uint32_t ungrouped; /* index of the ungrouped device group */
+  /* Per user, group and device group (by urbac__ref_kind): how many references
+   * name it. Built by validation, kept by edits: a delete is refused while > 0. */
+  urbac__cow refs_in[3];
 };
+
+extern const urbac__cow_type urbac__cow_objs;
+
+/* The object at index i (< the array's n) of a model array; NULL for a hole. */
+#define URBAC__AT(arr, i) (*(void *const *)urbac__cow_at(&(arr), (i)))
+static inline urbac__user *urbac__user_at(const urbac_model *m, size_t i) { return URBAC__AT(m->users, i); }
+static inline urbac__group *urbac__group_at(const urbac_model *m, size_t i)
+{
+  return URBAC__AT(m->groups, i);
+}
+static inline urbac__devgroup *urbac__dg_at(const urbac_model *m, size_t i) { return URBAC__AT(m->dgs, i); }
+static inline urbac__device *urbac__device_at(const urbac_model *m, size_t i)
+{
+  return URBAC__AT(m->devices, i);
+}
+static inline urbac__role *urbac__role_at(const urbac_model *m, size_t i) { return URBAC__AT(m->roles, i); }
+static inline urbac__mde_role *urbac__mde_at(const urbac_model *m, size_t i)
+{
+  return URBAC__AT(m->mde_roles, i);
+}
+static inline urbac__legacy_members *urbac__eop_at(const urbac_model *m, size_t i)
+{
+  return URBAC__AT(m->eop, i);
+}
+static inline urbac__legacy_members *urbac__mdi_at(const urbac_model *m, size_t i)
+{
+  return URBAC__AT(m->mdi, i);
+}
+
+size_t urbac__obj_size(urbac__obj_kind kind);
+/* A new object of `kind` (all zero but its count, 1), or NULL. */
+void *urbac__obj_new(urbac__obj_kind kind);
+/* Drops one reference; the last frees the object and what it owns. Accepts NULL. */
+void urbac__obj_release(void *obj);
+/* Appends `obj` to a model array, which takes over the caller's reference (also on
+ * failure: the object is released then). */
+urbac_err urbac__model_push(urbac__cow *arr, void *obj);
 
 urbac_model *urbac__model_new(void);
 /* Checks everything a file cannot show by its shape: duplicate ids, dangling
  * references, group cycles, ranks; resolves every reference and builds the maps.
  * Adds each problem to `d`; returns URBAC_OK only when there were none. */
 urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d);
+
+/* Calls f with each reference list of object `o` and where it is, for messages. */
+void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, const char *what), void *ctx);
+/* Resolves the references of one object against `m`'s maps (and checks a role's
+ * assignment names are unique), with validation's messages. */
+urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac_diag *d);
+/* Device-group ranks unique, with validation's messages. */
+urbac_err urbac__model_check_ranks(urbac_model *m, urbac_diag *d);
+/* Adds `delta` (+1, -1) to the refs_in count of everything `o` names (resolved). */
+urbac_err urbac__obj_count_refs(urbac_model *m, urbac__obj *o, int delta);
+/* Counts every reference of `m` into refs_in from scratch. */
+urbac_err urbac__model_count_refs(urbac_model *m);
 
 urbac_err urbac__refs_add(urbac__refs *r, const char *name, size_t len, urbac__ref_kind kind, urbac__loc loc);
 urbac_err urbac__strs_add(urbac__strs *s, const char *v, size_t len);

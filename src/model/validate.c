@@ -31,24 +31,39 @@ static void report(validator *v, urbac_err code, urbac__loc loc, const char *fmt
   va_end(ap);
 }
 
-/* Indexes `n` names (at `stride` bytes apart) into `map`; a repeat is an error
- * that says where the first one is. */
-static void index_names(validator *v, urbac__strmap *map, const void *base, size_t n, size_t stride,
-                        size_t name_off, size_t loc_off, const char *what)
+/* A list of objects to index: a model array of object pointers, or a plain
+ * array of structs (a role's assignments). */
+typedef struct seq {
+  const urbac__cow *cow;
+  const char *base;
+  size_t n, stride;
+} seq;
+
+static const char *seq_at(const seq *s, size_t i)
 {
-  if (urbac__strmap_init(map, n)) {
+  return s->cow ? URBAC__AT(*s->cow, i) : s->base + i * s->stride;
+}
+
+/* Indexes the names of `s` into `map`; a repeat is an error that says where the
+ * first one is. */
+static void index_names(validator *v, urbac__smap *map, const seq *s, size_t name_off, size_t loc_off,
+                        const char *what)
+{
+  if (urbac__smap_init(map, s->n)) {
     v->oom = URBAC_ENOMEM;
     return;
   }
-  for (size_t i = 0; i < n; i++) {
-    const char *obj = (const char *)base + i * stride;
+  for (size_t i = 0; i < s->n; i++) {
+    const char *obj = seq_at(s, i);
+    if (!obj)
+      continue;
     const char *name = *(char *const *)(const void *)(obj + name_off);
     urbac__loc loc, first_loc;
     uint32_t first = 0;
     memcpy(&loc, obj + loc_off, sizeof loc);
-    urbac_err err = urbac__strmap_put(map, name, strlen(name), (uint32_t)i, &first);
+    urbac_err err = urbac__smap_put(map, name, strlen(name), (uint32_t)i, &first);
     if (err == URBAC_EDUPLICATE) {
-      memcpy(&first_loc, (const char *)base + first * stride + loc_off, sizeof first_loc);
+      memcpy(&first_loc, seq_at(s, first) + loc_off, sizeof first_loc);
       report(v, URBAC_EDUPLICATE, loc, "duplicate %s '%s' (first defined at line %u)", what, name,
              first_loc.line);
     } else if (err) {
@@ -58,8 +73,8 @@ static void index_names(validator *v, urbac__strmap *map, const void *base, size
   }
 }
 
-#define INDEX(v, map, arr, n, type, what)                                                                    \
-  index_names(v, map, arr, n, sizeof(type), offsetof(type, id), offsetof(type, loc), what " id")
+#define INDEX(v, map, arr, type, what)                                                                       \
+  index_names(v, map, &(seq){&(arr), NULL, (arr).n, 0}, offsetof(type, id), offsetof(type, loc), what " id")
 
 /* Resolves each reference of `r` against the users, groups or device groups. */
 static void resolve_refs(validator *v, urbac__refs *r, const char *where)
@@ -67,12 +82,12 @@ static void resolve_refs(validator *v, urbac__refs *r, const char *where)
   static const char *const kinds[] = {"user", "group", "device group"};
   for (size_t i = 0; i < r->n; i++) {
     urbac__ref *ref = &r->v[i];
-    const urbac__strmap *map = ref->kind == URBAC__REF_USER    ? &v->m->user_map
-                               : ref->kind == URBAC__REF_GROUP ? &v->m->group_map
-                                                               : &v->m->dg_map;
-    if (!urbac__strmap_get(map, ref->name, strlen(ref->name), &ref->idx)) {
+    const urbac__smap *map = ref->kind == URBAC__REF_USER    ? &v->m->user_map
+                             : ref->kind == URBAC__REF_GROUP ? &v->m->group_map
+                                                             : &v->m->dg_map;
+    if (!urbac__smap_get(map, ref->name, strlen(ref->name), &ref->idx)) {
       const char *hint = ref->kind == URBAC__REF_USER &&
-                                 urbac__strmap_get(&v->m->group_map, ref->name, strlen(ref->name), &ref->idx)
+                                 urbac__smap_get(&v->m->group_map, ref->name, strlen(ref->name), &ref->idx)
                              ? " (a group of that id exists: write group:"
                              : NULL;
       report(v, URBAC_EDANGLING, ref->loc, "%s names unknown %s '%s'%s%s%s", where, kinds[ref->kind],
@@ -81,17 +96,18 @@ static void resolve_refs(validator *v, urbac__refs *r, const char *where)
   }
 }
 
-/* Each name of `n` objects unique (roles, legacy roles, assignments). */
-static void unique_names(validator *v, const void *base, size_t n, size_t stride, size_t name_off,
-                         size_t loc_off, const char *what)
+static void resolve_cb(void *ctx, urbac__refs *r, const char *what) { resolve_refs(ctx, r, what); }
+
+/* Each name of `s` unique (roles, legacy roles, assignments). */
+static void unique_names(validator *v, const seq *s, size_t name_off, size_t loc_off, const char *what)
 {
-  urbac__strmap seen;
-  index_names(v, &seen, base, n, stride, name_off, loc_off, what);
-  urbac__strmap_free(&seen);
+  urbac__smap seen;
+  index_names(v, &seen, s, name_off, loc_off, what);
+  urbac__smap_free(&seen);
 }
 
-#define UNIQUE(v, arr, n, type, field, what)                                                                 \
-  unique_names(v, arr, n, sizeof(type), offsetof(type, field), offsetof(type, loc), what)
+#define UNIQUE(v, seq_, type, field, what)                                                                   \
+  unique_names(v, seq_, offsetof(type, field), offsetof(type, loc), what)
 
 /* ---------------------------------------------------------------- group cycles */
 
@@ -100,7 +116,7 @@ static void unique_names(validator *v, const void *base, size_t n, size_t stride
 static void find_cycles(validator *v)
 {
   urbac_model *m = v->m;
-  size_t n = m->n_groups;
+  size_t n = m->groups.n;
   uint8_t *color = urbac__calloc(n ? n : 1, 1); /* 0 white, 1 grey, 2 black */
   uint32_t *stack = urbac__malloc((n ? n : 1) * sizeof *stack);
   size_t *next = urbac__calloc(n ? n : 1, sizeof *next);
@@ -116,7 +132,8 @@ static void find_cycles(validator *v)
     color[root] = 1;
     while (top) {
       uint32_t g = stack[top - 1];
-      urbac__refs *mem = &m->groups[g].members;
+      urbac__group *grp = urbac__group_at(m, g);
+      urbac__refs *mem = grp ? &grp->members : &(urbac__refs){0};
       if (next[g] == mem->n) {
         color[g] = 2;
         top--;
@@ -134,8 +151,8 @@ static void find_cycles(validator *v)
         while (k > 0 && stack[k - 1] != r->idx)
           k--;
         for (size_t j = k - 1; j < top; j++)
-          urbac__buf_printf(&path, "%s -> ", m->groups[stack[j]].id);
-        urbac__buf_puts(&path, m->groups[r->idx].id);
+          urbac__buf_printf(&path, "%s -> ", urbac__group_at(m, stack[j])->id);
+        urbac__buf_puts(&path, urbac__group_at(m, r->idx)->id);
         report(v, URBAC_ECYCLE, r->loc, "group membership cycle: %s",
                path.failed ? "(out of memory)" : path.s);
         urbac__buf_free(&path);
@@ -150,30 +167,31 @@ out:
 
 /* ---------------------------------------------------------------- ranks */
 
-static void check_ranks(validator *v)
+static void check_ranks_v(validator *v)
 {
   urbac__strmap ranks;
   char key[16];
-  if (urbac__strmap_init(&ranks, v->m->n_dgs)) {
+  size_t ndg = v->m->dgs.n;
+  if (urbac__strmap_init(&ranks, ndg)) {
     v->oom = URBAC_ENOMEM;
     return;
   }
   /* keys must outlive the map: keep them in one buffer */
-  char *keys = urbac__calloc(v->m->n_dgs ? v->m->n_dgs : 1, sizeof key);
+  char *keys = urbac__calloc(ndg ? ndg : 1, sizeof key);
   if (!keys) {
     v->oom = URBAC_ENOMEM;
     goto out;
   }
-  for (size_t i = 0; i < v->m->n_dgs; i++) {
-    urbac__devgroup *g = &v->m->dgs[i];
-    if (g->ungrouped)
+  for (size_t i = 0; i < ndg; i++) {
+    urbac__devgroup *g = urbac__dg_at(v->m, i);
+    if (!g || g->ungrouped)
       continue;
     char *k = keys + i * sizeof key;
     int len = snprintf(k, sizeof key, "%u", g->rank);
     uint32_t first;
     if (urbac__strmap_put(&ranks, k, (size_t)len, (uint32_t)i, &first) == URBAC_EDUPLICATE)
       report(v, URBAC_ERANK, g->loc, "device group '%s' has rank %u, already held by '%s'", g->id, g->rank,
-             v->m->dgs[first].id);
+             urbac__dg_at(v->m, first)->id);
   }
 out:
   urbac__strmap_free(&ranks);
@@ -182,75 +200,163 @@ out:
 
 /* ---------------------------------------------------------------- all of it */
 
-static void resolve_all(validator *v)
+/* ---------------------------------------------------------------- one object */
+
+static void unique_asg(validator *v, urbac__role *r)
 {
-  urbac_model *m = v->m;
+  UNIQUE(v, &((seq){NULL, (const char *)r->asg, r->nasg, sizeof *r->asg}), urbac__assignment, name,
+         "assignment name in the role");
+}
+
+void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, const char *what), void *ctx)
+{
   char where[160];
-  for (size_t i = 0; i < m->n_groups; i++) {
-    snprintf(where, sizeof where, "group '%.100s'", m->groups[i].id);
-    resolve_refs(v, &m->groups[i].members, where);
-  }
-  for (size_t i = 0; i < m->n_dgs; i++) {
-    snprintf(where, sizeof where, "userAccess of device group '%.100s'", m->dgs[i].id);
-    resolve_refs(v, &m->dgs[i].access, where);
-  }
-  for (size_t i = 0; i < m->n_roles; i++) {
-    urbac__role *r = &m->roles[i];
-    UNIQUE(v, r->asg, r->nasg, urbac__assignment, name, "assignment name in the role");
+  switch ((urbac__obj_kind)o->kind) {
+  case URBAC__OBJ_GROUP:
+    snprintf(where, sizeof where, "group '%.100s'", ((urbac__group *)o)->id);
+    f(ctx, &((urbac__group *)o)->members, where);
+    break;
+  case URBAC__OBJ_DG:
+    snprintf(where, sizeof where, "userAccess of device group '%.100s'", ((urbac__devgroup *)o)->id);
+    f(ctx, &((urbac__devgroup *)o)->access, where);
+    break;
+  case URBAC__OBJ_ROLE: {
+    urbac__role *r = (urbac__role *)o;
     for (size_t a = 0; a < r->nasg; a++) {
       snprintf(where, sizeof where, "assignment '%.60s' of role '%.60s'", r->asg[a].name, r->name);
-      resolve_refs(v, &r->asg[a].principals, where);
-      resolve_refs(v, &r->asg[a].dgs, where);
+      f(ctx, &r->asg[a].principals, where);
+      f(ctx, &r->asg[a].dgs, where);
     }
+    break;
   }
-  for (size_t i = 0; i < m->n_mde_roles; i++) {
-    snprintf(where, sizeof where, "legacy mde role '%.100s'", m->mde_roles[i].name);
-    resolve_refs(v, &m->mde_roles[i].groups, where);
+  case URBAC__OBJ_MDE_ROLE:
+    snprintf(where, sizeof where, "legacy mde role '%.100s'", ((urbac__mde_role *)o)->name);
+    f(ctx, &((urbac__mde_role *)o)->groups, where);
+    break;
+  case URBAC__OBJ_LEGACY_MEMBERS: {
+    urbac__legacy_members *lm = (urbac__legacy_members *)o;
+    snprintf(where, sizeof where, "%s '%s'",
+             lm->kind == URBAC_LEGACY_MDI_ROLE ? "MDI role" : "EOP role group",
+             urbac_catalog_legacy((urbac_legacy_kind)lm->kind, lm->which)->name);
+    f(ctx, &lm->members, where);
+    break;
   }
-  for (size_t i = 0; i < m->n_eop; i++) {
-    snprintf(where, sizeof where, "EOP role group '%s'",
-             urbac_catalog_legacy(URBAC_LEGACY_EOP_ROLE_GROUP, m->eop[i].which)->name);
-    resolve_refs(v, &m->eop[i].members, where);
-  }
-  for (size_t i = 0; i < m->n_mdi; i++) {
-    snprintf(where, sizeof where, "MDI role '%s'",
-             urbac_catalog_legacy(URBAC_LEGACY_MDI_ROLE, m->mdi[i].which)->name);
-    resolve_refs(v, &m->mdi[i].members, where);
+  default:
+    break;
   }
 }
 
-/* A legacy role group or MDI role listed twice. */
-static void unique_legacy(validator *v, const urbac__legacy_members *items, size_t n, urbac_legacy_kind kind)
+urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac_diag *d)
 {
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < i; j++)
-      if (items[i].which == items[j].which)
-        report(v, URBAC_EDUPLICATE, items[i].loc, "%s '%s' is listed twice (first at line %u)",
+  validator v = {m, d, URBAC_OK, 0};
+  if (o->kind == URBAC__OBJ_ROLE)
+    unique_asg(&v, (urbac__role *)o);
+  urbac__obj_visit_refs(o, resolve_cb, &v);
+  return v.oom ? v.oom : v.errors ? URBAC_EINVAL : URBAC_OK;
+}
+
+urbac_err urbac__model_check_ranks(urbac_model *m, urbac_diag *d)
+{
+  validator v = {m, d, URBAC_OK, 0};
+  check_ranks_v(&v);
+  return v.oom ? v.oom : v.errors ? URBAC_EINVAL : URBAC_OK;
+}
+
+/* ---------------------------------------------------------------- inbound references */
+
+typedef struct counter {
+  urbac_model *m;
+  int delta;
+  urbac_err err;
+} counter;
+
+static void count_cb(void *ctx, urbac__refs *r, const char *what)
+{
+  counter *c = ctx;
+  (void)what;
+  for (size_t i = 0; i < r->n && !c->err; i++) {
+    uint32_t *n = urbac__cow_mut(&c->m->refs_in[r->v[i].kind], r->v[i].idx);
+    if (!n)
+      c->err = URBAC_ENOMEM;
+    else
+      *n = (uint32_t)((int64_t)*n + c->delta);
+  }
+}
+
+urbac_err urbac__obj_count_refs(urbac_model *m, urbac__obj *o, int delta)
+{
+  counter c = {m, delta, URBAC_OK};
+  urbac__obj_visit_refs(o, count_cb, &c);
+  return c.err;
+}
+
+urbac_err urbac__model_count_refs(urbac_model *m)
+{
+  const urbac__cow *targets[3] = {&m->users, &m->groups, &m->dgs};
+  const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  urbac_err err = URBAC_OK;
+  for (size_t k = 0; k < 3 && !err; k++) {
+    urbac__cow_free(&m->refs_in[k]);
+    urbac__cow_init(&m->refs_in[k], &urbac__cow_u32);
+    err = urbac__cow_grow(&m->refs_in[k], targets[k]->n);
+  }
+  for (size_t k = 0; k < sizeof from / sizeof from[0] && !err; k++)
+    for (size_t i = 0; i < from[k]->n && !err; i++)
+      if (URBAC__AT(*from[k], i))
+        err = urbac__obj_count_refs(m, URBAC__AT(*from[k], i), 1);
+  return err;
+}
+
+static void resolve_all(validator *v)
+{
+  urbac_model *m = v->m;
+  const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  for (size_t k = 0; k < sizeof from / sizeof from[0]; k++)
+    for (size_t i = 0; i < from[k]->n; i++) {
+      urbac__obj *o = URBAC__AT(*from[k], i);
+      if (o && o->kind == URBAC__OBJ_ROLE)
+        unique_asg(v, (urbac__role *)o);
+      if (o)
+        urbac__obj_visit_refs(o, resolve_cb, v);
+    }
+}
+
+/* A legacy role group or MDI role listed twice. */
+static void unique_legacy(validator *v, const urbac__cow *items, urbac_legacy_kind kind)
+{
+  for (size_t i = 0; i < items->n; i++)
+    for (size_t j = 0; j < i; j++) {
+      const urbac__legacy_members *a = URBAC__AT(*items, i), *b = URBAC__AT(*items, j);
+      if (a && b && a->which == b->which)
+        report(v, URBAC_EDUPLICATE, a->loc, "%s '%s' is listed twice (first at line %u)",
                kind == URBAC_LEGACY_MDI_ROLE ? "MDI role" : "EOP role group",
-               urbac_catalog_legacy(kind, items[i].which)->name, items[j].loc.line);
+               urbac_catalog_legacy(kind, a->which)->name, b->loc.line);
+    }
 }
 
 urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d)
 {
   validator v = {m, d, URBAC_OK, 0};
-  INDEX(&v, &m->user_map, m->users, m->n_users, urbac__user, "user");
-  INDEX(&v, &m->group_map, m->groups, m->n_groups, urbac__group, "group");
-  INDEX(&v, &m->dg_map, m->dgs, m->n_dgs, urbac__devgroup, "device group");
-  INDEX(&v, &m->device_map, m->devices, m->n_devices, urbac__device, "device");
+  INDEX(&v, &m->user_map, m->users, urbac__user, "user");
+  INDEX(&v, &m->group_map, m->groups, urbac__group, "group");
+  INDEX(&v, &m->dg_map, m->dgs, urbac__devgroup, "device group");
+  INDEX(&v, &m->device_map, m->devices, urbac__device, "device");
   if (v.oom)
     return URBAC_ENOMEM;
-  for (size_t i = 0; i < m->n_dgs; i++)
-    if (m->dgs[i].ungrouped)
+  for (size_t i = 0; i < m->dgs.n; i++)
+    if (urbac__dg_at(m, i) && urbac__dg_at(m, i)->ungrouped)
       m->ungrouped = (uint32_t)i;
-  UNIQUE(&v, m->roles, m->n_roles, urbac__role, name, "role name");
-  UNIQUE(&v, m->mde_roles, m->n_mde_roles, urbac__mde_role, name, "legacy mde role name");
-  unique_legacy(&v, m->eop, m->n_eop, URBAC_LEGACY_EOP_ROLE_GROUP);
-  unique_legacy(&v, m->mdi, m->n_mdi, URBAC_LEGACY_MDI_ROLE);
+  UNIQUE(&v, &((seq){&m->roles, NULL, m->roles.n, 0}), urbac__role, name, "role name");
+  UNIQUE(&v, &((seq){&m->mde_roles, NULL, m->mde_roles.n, 0}), urbac__mde_role, name, "legacy mde role name");
+  unique_legacy(&v, &m->eop, URBAC_LEGACY_EOP_ROLE_GROUP);
+  unique_legacy(&v, &m->mdi, URBAC_LEGACY_MDI_ROLE);
   resolve_all(&v);
   if (!v.oom && v.errors == 0)
     find_cycles(&v);
   if (!v.oom)
-    check_ranks(&v);
+    check_ranks_v(&v);
+  if (!v.oom && v.errors == 0)
+    v.oom = urbac__model_count_refs(m);
   if (v.oom)
     return URBAC_ENOMEM;
   return v.errors == 0 ? URBAC_OK : URBAC_EINVAL;

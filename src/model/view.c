@@ -10,9 +10,9 @@
 
 bool urbac_model_role(const urbac_model *m, size_t i, urbac_role_info *out)
 {
-  if (i >= m->n_roles)
+  const urbac__role *r = i < m->roles.n ? urbac__role_at(m, i) : NULL;
+  if (!r)
     return false;
-  const urbac__role *r = &m->roles[i];
   bool imp = r->imported_wl != URBAC__NOT_IMPORTED;
   *out = (urbac_role_info){r->name,
                            r->description ? r->description : "",
@@ -25,9 +25,10 @@ bool urbac_model_role(const urbac_model *m, size_t i, urbac_role_info *out)
 
 size_t urbac_model_role_permission(const urbac_model *m, size_t r, size_t p, char *buf, size_t size)
 {
-  if (r >= m->n_roles || p >= m->roles[r].nperms || !size)
+  const urbac__role *role = r < m->roles.n ? urbac__role_at(m, r) : NULL;
+  if (!role || p >= role->nperms || !size)
     return 0;
-  const urbac__perm_entry *e = &m->roles[r].perms[p];
+  const urbac__perm_entry *e = &role->perms[p];
   if (e->wildcard) {
     snprintf(buf, size, "%s", e->wildcard);
     return strlen(buf);
@@ -41,7 +42,8 @@ size_t urbac_model_role_permission(const urbac_model *m, size_t r, size_t p, cha
 
 static const urbac__assignment *asg(const urbac_model *m, size_t r, size_t a)
 {
-  return r < m->n_roles && a < m->roles[r].nasg ? &m->roles[r].asg[a] : NULL;
+  const urbac__role *role = r < m->roles.n ? urbac__role_at(m, r) : NULL;
+  return role && a < role->nasg ? &role->asg[a] : NULL;
 }
 
 bool urbac_model_assignment(const urbac_model *m, size_t r, size_t a, urbac_assignment_info *out)

@@ -24,7 +24,7 @@ naive *naive_new(const urbac_model *m)
   if (!n)
     return NULL;
   n->m = m;
-  n->in = calloc(m->n_groups + 1, sizeof *n->in);
+  n->in = calloc(m->groups.n + 1, sizeof *n->in);
   if (!n->in || urbac__tables_build(&n->t, NULL) != URBAC_OK) {
     naive_free(n);
     return NULL;
@@ -47,22 +47,23 @@ static bool ref_is(const naive *n, const urbac__ref *r, uint32_t user)
 static void containing_groups(naive *n, uint32_t user)
 {
   bool changed = true;
-  memset(n->in, 0, n->m->n_groups * sizeof *n->in);
+  memset(n->in, 0, n->m->groups.n * sizeof *n->in);
   while (changed) {
     changed = false;
-    for (size_t g = 0; g < n->m->n_groups; g++)
-      for (size_t i = 0; i < n->m->groups[g].members.n && !n->in[g]; i++)
-        if (ref_is(n, &n->m->groups[g].members.v[i], user))
+    for (size_t g = 0; g < n->m->groups.n; g++)
+      for (size_t i = 0; urbac__group_at(n->m, g) && i < urbac__group_at(n->m, g)->members.n && !n->in[g];
+           i++)
+        if (ref_is(n, &urbac__group_at(n->m, g)->members.v[i], user))
           n->in[g] = changed = true;
   }
 }
 
 static bool dir_gives(const naive *n, uint32_t user, uint32_t roles_allowed, size_t w, unsigned g)
 {
-  uint32_t roles = n->m->users[user].dirroles;
-  for (size_t k = 0; k < n->m->n_groups; k++)
+  uint32_t roles = urbac__user_at(n->m, user)->dirroles;
+  for (size_t k = 0; k < n->m->groups.n; k++)
     if (n->in[k])
-      roles |= n->m->groups[k].dirroles;
+      roles |= urbac__group_at(n->m, k)->dirroles;
   for (uint32_t r = 0; r < URBAC__NDIR; r++)
     if ((roles & roles_allowed & (1u << r)) && urbac__gmask_has(&n->t.dir[r][w], g))
       return true;
@@ -95,9 +96,9 @@ static bool naive_unified(const naive *n, const urbac_query *q)
 {
   if (dir_gives(n, q->user, UINT32_MAX, q->workload, q->grant))
     return true;
-  for (size_t r = 0; r < n->m->n_roles; r++) {
-    const urbac__role *role = &n->m->roles[r];
-    for (size_t a = 0; a < role->nasg; a++) {
+  for (size_t r = 0; r < n->m->roles.n; r++) {
+    const urbac__role *role = urbac__role_at(n->m, r);
+    for (size_t a = 0; role && a < role->nasg; a++) {
       const urbac__assignment *as = &role->asg[a];
       bool principal = false, scope_ok = false;
       for (size_t p = 0; p < as->principals.n; p++)
@@ -124,8 +125,10 @@ static bool naive_legacy_mde(const naive *n, const urbac_query *q)
   if (dir_gives(n, q->user, admins, URBAC__WL_MDE, q->grant))
     return true;
   bool holds_role = false, grant = false;
-  for (size_t r = 0; r < n->m->n_mde_roles; r++) {
-    const urbac__mde_role *role = &n->m->mde_roles[r];
+  for (size_t r = 0; r < n->m->mde_roles.n; r++) {
+    const urbac__mde_role *role = urbac__mde_at(n->m, r);
+    if (!role)
+      continue;
     bool mine = false;
     for (size_t g = 0; g < role->groups.n; g++)
       mine = mine || n->in[role->groups.v[g].idx];
@@ -137,10 +140,13 @@ static bool naive_legacy_mde(const naive *n, const urbac_query *q)
   }
   if (!grant)
     return false;
-  size_t accessible = 0;
+  size_t accessible = 0, live = 0;
   bool dg_ok = false;
-  for (size_t d = 0; d < n->m->n_dgs; d++) {
-    const urbac__devgroup *dg = &n->m->dgs[d];
+  for (size_t d = 0; d < n->m->dgs.n; d++) {
+    const urbac__devgroup *dg = urbac__dg_at(n->m, d);
+    if (!dg)
+      continue;
+    live++;
     bool ok = dg->access.n == 0 && holds_role;
     for (size_t i = 0; i < dg->access.n; i++)
       ok = ok || n->in[dg->access.v[i].idx];
@@ -151,24 +157,27 @@ static bool naive_legacy_mde(const naive *n, const urbac_query *q)
     return accessible > 0;
   if (q->scope == URBAC_SCOPE_DEVICE_GROUP)
     return dg_ok;
-  return accessible == n->m->n_dgs;
+  return accessible == live;
 }
 
-static bool naive_legacy_members(const naive *n, const urbac_query *q, const urbac__legacy_members *items,
-                                 size_t count, const urbac__gmask *table)
+static bool naive_legacy_members(const naive *n, const urbac_query *q, const urbac__cow *items,
+                                 const urbac__gmask *table)
 {
   if (dir_gives(n, q->user, UINT32_MAX, q->workload, q->grant))
     return true;
-  for (size_t i = 0; i < count; i++)
-    for (size_t p = 0; p < items[i].members.n; p++)
-      if (ref_is(n, &items[i].members.v[p], q->user) && urbac__gmask_has(&table[items[i].which], q->grant))
+  for (size_t i = 0; i < items->n; i++) {
+    const urbac__legacy_members *lm = URBAC__AT(*items, i);
+    for (size_t p = 0; lm && p < lm->members.n; p++)
+      if (ref_is(n, &lm->members.v[p], q->user) && urbac__gmask_has(&table[lm->which], q->grant))
         return true;
+  }
   return false;
 }
 
 bool naive_decide(naive *n, const urbac_query *q)
 {
-  if (q->user == URBAC_UNKNOWN_USER || !n->m->users[q->user].enabled)
+  if (q->user == URBAC_UNKNOWN_USER || !urbac__user_at(n->m, q->user) ||
+      !urbac__user_at(n->m, q->user)->enabled)
     return false;
   containing_groups(n, q->user);
   if (n->m->modes[q->workload] == URBAC_MODE_UNIFIED)
@@ -176,6 +185,6 @@ bool naive_decide(naive *n, const urbac_query *q)
   if (q->workload == URBAC__WL_MDE)
     return naive_legacy_mde(n, q);
   if (q->workload == URBAC__WL_MDO)
-    return naive_legacy_members(n, q, n->m->eop, n->m->n_eop, n->t.eop);
-  return naive_legacy_members(n, q, n->m->mdi, n->m->n_mdi, n->t.mdi);
+    return naive_legacy_members(n, q, &n->m->eop, n->t.eop);
+  return naive_legacy_members(n, q, &n->m->mdi, n->t.mdi);
 }

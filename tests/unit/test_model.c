@@ -22,15 +22,20 @@ static urbac_model *hand_model(void)
   return m;
 }
 
-#define PUSH(m, arr)                                                                                         \
-  (assert_int_equal(URBAC_GROW((m)->arr, (m)->cap_##arr, (m)->n_##arr + 1), URBAC_OK),                       \
-   memset(&(m)->arr[(m)->n_##arr], 0, sizeof *(m)->arr), &(m)->arr[(m)->n_##arr++])
+static void *push_obj(urbac__cow *arr, urbac__obj_kind kind)
+{
+  void *o = urbac__obj_new(kind);
+  assert_non_null(o);
+  assert_int_equal(urbac__model_push(arr, o), URBAC_OK);
+  return o;
+}
+#define PUSH(m, arr, kind) push_obj(&(m)->arr, kind)
 
 static urbac__loc at(uint32_t line) { return (urbac__loc){line, 5}; }
 
 static void add_user(urbac_model *m, const char *id, uint32_t line)
 {
-  urbac__user *u = PUSH(m, users);
+  urbac__user *u = PUSH(m, users, URBAC__OBJ_USER);
   u->id = urbac__strdup(id);
   u->enabled = true;
   u->loc = at(line);
@@ -38,7 +43,7 @@ static void add_user(urbac_model *m, const char *id, uint32_t line)
 
 static urbac__group *add_group(urbac_model *m, const char *id, uint32_t line)
 {
-  urbac__group *g = PUSH(m, groups);
+  urbac__group *g = PUSH(m, groups, URBAC__OBJ_GROUP);
   g->id = urbac__strdup(id);
   g->loc = at(line);
   return g;
@@ -51,7 +56,7 @@ static void member(urbac__refs *r, const char *name, urbac__ref_kind kind, uint3
 
 static urbac__devgroup *add_dg(urbac_model *m, const char *id, uint32_t rank, uint32_t line)
 {
-  urbac__devgroup *g = PUSH(m, dgs);
+  urbac__devgroup *g = PUSH(m, dgs, URBAC__OBJ_DG);
   g->id = urbac__strdup(id);
   g->rank = rank;
   g->ungrouped = strcmp(id, URBAC__UNGROUPED_ID) == 0;
@@ -71,7 +76,7 @@ static urbac__assignment *add_assignment(urbac__role *r, const char *name, uint3
 
 static urbac__assignment *add_role(urbac_model *m, const char *name, const char *asg, uint32_t line)
 {
-  urbac__role *r = PUSH(m, roles);
+  urbac__role *r = PUSH(m, roles, URBAC__OBJ_ROLE);
   r->name = urbac__strdup(name);
   r->imported_wl = URBAC__NOT_IMPORTED;
   r->loc = at(line);
@@ -125,18 +130,18 @@ static void test_valid_model_resolves(void **state)
   member(&a->dgs, "servers", URBAC__REF_DG, 13, 40);
   assert_verdict(m, URBAC_OK, "");
   /* every reference holds the index it names; the maps answer by id */
-  assert_int_equal(m->groups[0].members.v[0].idx, 1);
-  assert_int_equal(m->groups[0].members.v[1].idx, 0);
-  assert_int_equal(m->groups[1].members.v[0].idx, 1);
-  assert_int_equal(m->dgs[1].access.v[0].idx, 0);
-  assert_int_equal(m->roles[0].asg[0].principals.v[0].idx, 1);
-  assert_int_equal(m->roles[0].asg[0].dgs.v[0].idx, 0);
+  assert_int_equal(urbac__group_at(m, 0)->members.v[0].idx, 1);
+  assert_int_equal(urbac__group_at(m, 0)->members.v[1].idx, 0);
+  assert_int_equal(urbac__group_at(m, 1)->members.v[0].idx, 1);
+  assert_int_equal(urbac__dg_at(m, 1)->access.v[0].idx, 0);
+  assert_int_equal(urbac__role_at(m, 0)->asg[0].principals.v[0].idx, 1);
+  assert_int_equal(urbac__role_at(m, 0)->asg[0].dgs.v[0].idx, 0);
   assert_int_equal(m->ungrouped, 1);
   uint32_t idx;
-  assert_true(urbac__strmap_get(&m->user_map, "ben", 3, &idx));
+  assert_true(urbac__smap_get(&m->user_map, "ben", 3, &idx));
   assert_int_equal(idx, 1);
-  assert_false(urbac__strmap_get(&m->group_map, "ann", 3, &idx));
-  assert_true(urbac__strmap_get(&m->dg_map, "ungrouped", 9, &idx));
+  assert_false(urbac__smap_get(&m->group_map, "ann", 3, &idx));
+  assert_true(urbac__smap_get(&m->dg_map, "ungrouped", 9, &idx));
   assert_int_equal(idx, 1);
   urbac_model_free(m);
 }
@@ -158,9 +163,10 @@ static void test_every_error_at_once(void **state)
   urbac__assignment *a = add_role(m, "r", "x", 13);
   member(&a->principals, "ann", URBAC__REF_USER, 14, 20);
   member(&a->dgs, "lab", URBAC__REF_DG, 14, 40);
-  add_assignment(&m->roles[0], "x", 15);
+  add_assignment(urbac__role_at(m, 0), "x", 15);
   add_role(m, "r", "y", 17);
-  urbac__legacy_members *q1 = PUSH(m, eop), *q2 = PUSH(m, eop);
+  urbac__legacy_members *q1 = PUSH(m, eop, URBAC__OBJ_LEGACY_MEMBERS),
+                        *q2 = PUSH(m, eop, URBAC__OBJ_LEGACY_MEMBERS);
   q1->loc = at(20);
   q2->loc = at(21); /* both row 0 of the catalog */
   assert_verdict(
@@ -187,7 +193,7 @@ static void test_cycles_named_in_full(void **state)
   for (uint32_t i = 0; i < 4; i++)
     add_group(m, ids[i], 3 + i);
   for (uint32_t i = 0; i < 4; i++)
-    member(&m->groups[i].members, next[i], URBAC__REF_GROUP, 3 + i, 30);
+    member(&urbac__group_at(m, i)->members, next[i], URBAC__REF_GROUP, 3 + i, 30);
   assert_verdict(m, URBAC_EINVAL,
                  "ECYCLE@5:30 group membership cycle: a -> b -> c -> a\n"
                  "ECYCLE@6:30 group membership cycle: d -> d\n");
@@ -344,24 +350,25 @@ static void test_clone_is_deep(void **state)
   char *before = save(m);
   assert_int_equal(urbac_model_clone(m, &c, NULL), URBAC_OK);
   /* nothing shared: every string and array is the copy's own */
-  assert_ptr_not_equal(c->users, m->users);
-  assert_ptr_not_equal(c->users[0].id, m->users[0].id);
-  assert_ptr_not_equal(c->groups[1].members.v, m->groups[1].members.v);
-  assert_ptr_not_equal(c->roles[0].asg[0].principals.v[0].name, m->roles[0].asg[0].principals.v[0].name);
-  assert_ptr_not_equal(c->dgs[0].rules[URBAC__PROP_NAME].values[URBAC__OP_STARTS].v,
-                       m->dgs[0].rules[URBAC__PROP_NAME].values[URBAC__OP_STARTS].v);
-  assert_ptr_not_equal(c->user_map.slots, m->user_map.slots);
+  assert_ptr_not_equal(c->users.pages[0], m->users.pages[0]);
+  assert_ptr_not_equal(urbac__user_at(c, 0)->id, urbac__user_at(m, 0)->id);
+  assert_ptr_not_equal(urbac__group_at(c, 1)->members.v, urbac__group_at(m, 1)->members.v);
+  assert_ptr_not_equal(urbac__role_at(c, 0)->asg[0].principals.v[0].name,
+                       urbac__role_at(m, 0)->asg[0].principals.v[0].name);
+  assert_ptr_not_equal(urbac__dg_at(c, 0)->rules[URBAC__PROP_NAME].values[URBAC__OP_STARTS].v,
+                       urbac__dg_at(m, 0)->rules[URBAC__PROP_NAME].values[URBAC__OP_STARTS].v);
+  assert_ptr_not_equal(c->user_map.slots.pages[0], m->user_map.slots.pages[0]);
   /* changing the copy leaves the original */
-  c->users[0].id[0] = 'X';
-  assert_string_equal(m->users[0].id, "ann");
-  c->users[0].id[0] = 'a';
+  urbac__user_at(c, 0)->id[0] = 'X';
+  assert_string_equal(urbac__user_at(m, 0)->id, "ann");
+  urbac__user_at(c, 0)->id[0] = 'a';
   /* the copy outlives its original (ASan would see a shared pointer) and saves the same */
   urbac_model_free(m);
   char *after = save(c);
   assert_string_equal(after, before);
   uint32_t idx;
-  assert_true(urbac__strmap_get(&c->user_map, "dan", 3, &idx)); /* its maps point into its own strings */
-  assert_string_equal(c->users[idx].id, "dan");
+  assert_true(urbac__smap_get(&c->user_map, "dan", 3, &idx)); /* its maps point into its own strings */
+  assert_string_equal(urbac__user_at(c, idx)->id, "dan");
   urbac_free(before);
   urbac_free(after);
   urbac_model_free(c);

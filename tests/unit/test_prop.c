@@ -40,7 +40,7 @@ static void compare_all(tenant *t, int nusers, int ndevices, size_t *checks)
             print_error("%s %s %s %s: engine %d, naive %d\n", user, perm, urbac_catalog_workload_id(w),
                         scopes[s], engine, expected);
           assert_int_equal(engine, expected);
-          if (rnd(16) == 0 && q.user != URBAC_UNKNOWN_USER && t->m->users[q.user].enabled) {
+          if (rnd(16) == 0 && q.user != URBAC_UNKNOWN_USER && urbac__user_at(t->m, q.user)->enabled) {
             urbac_explanation *e;
             assert_int_equal(urbac_explain(t->s, &q, &e, NULL), URBAC_OK);
             assert_int_equal(urbac__explanation_found(e), expected);

@@ -1,0 +1,424 @@
+/*
+ * io/edit.c - a new model from a base model and a few object changes, at the cost
+ * of the change (issue 10): urbac_model_edit().
+ *
+ * The new model shares the base's object arrays and id maps (model/persist.h):
+ * each put replaces, adds or deletes one object pointer, which copies one page of
+ * the array and one page of the map. Each object is parsed alone by the
+ * tenant-file loader (every shape and name rule, the same codes), then checked
+ * against the new model only where the tenant matters: the names it uses resolve
+ * (EDANGLING), a group does not lead back to itself (ECYCLE, a walk down from the
+ * group), device-group ranks stay unique (ERANK; device groups are few), and a
+ * deleted user, group or device group is named by nothing (the model's counts of
+ * inbound references, kept per edit). Indices never move: a delete leaves a hole,
+ * an add is appended. The base is only read, so other threads may use it.
+ *
+ * Depends on: util, catalog, model, io/objects.c, io/load.c.
+ */
+#include <stdio.h>
+
+#include "io/objects.h"
+
+typedef struct editor {
+  urbac_model *m; /* the new model */
+  urbac_diag *d;
+  urbac__obj **added;   /* objects put (one reference each, also held by m) */
+  urbac__obj **removed; /* objects replaced or deleted (one reference each) */
+  size_t nadded, nremoved, cap_added, cap_removed;
+  uint32_t *deleted[3]; /* indices deleted, per urbac__ref_kind (users, groups, dgs) */
+  const char **deleted_id[3];
+  size_t ndeleted[3], cap_deleted[3], cap_deleted_id[3];
+  bool dgs_changed;
+} editor;
+
+static urbac__cow *array_of(urbac_model *m, urbac__obj_kind k)
+{
+  urbac__cow *a[] = {&m->users, &m->groups, &m->dgs, &m->devices, &m->roles, &m->mde_roles, &m->eop};
+  return a[k];
+}
+
+static urbac__smap *map_of(urbac_model *m, urbac__obj_kind k)
+{
+  return k == URBAC__OBJ_USER     ? &m->user_map
+         : k == URBAC__OBJ_GROUP  ? &m->group_map
+         : k == URBAC__OBJ_DG     ? &m->dg_map
+         : k == URBAC__OBJ_DEVICE ? &m->device_map
+                                  : NULL;
+}
+
+/* The id an object is put and found by: its id, its name (roles), its catalog row. */
+static const char *obj_id(const urbac__obj *o)
+{
+  switch ((urbac__obj_kind)o->kind) {
+  case URBAC__OBJ_USER:
+    return ((const urbac__user *)o)->id;
+  case URBAC__OBJ_GROUP:
+    return ((const urbac__group *)o)->id;
+  case URBAC__OBJ_DG:
+    return ((const urbac__devgroup *)o)->id;
+  case URBAC__OBJ_DEVICE:
+    return ((const urbac__device *)o)->id;
+  case URBAC__OBJ_ROLE:
+    return ((const urbac__role *)o)->name;
+  case URBAC__OBJ_MDE_ROLE:
+    return ((const urbac__mde_role *)o)->name;
+  default: {
+    const urbac__legacy_members *lm = (const urbac__legacy_members *)o;
+    return urbac_catalog_legacy((urbac_legacy_kind)lm->kind, lm->which)->name;
+  }
+  }
+}
+
+/* The index of (kind, id) in the new model, or SIZE_MAX. Roles and legacy rows
+ * are few: a scan. */
+static size_t find(urbac_model *m, urbac__obj_kind k, const char *kind, const char *id)
+{
+  uint32_t idx;
+  urbac__smap *map = map_of(m, k);
+  if (map)
+    return urbac__smap_get(map, id, strlen(id), &idx) ? idx : SIZE_MAX;
+  const urbac__cow *a =
+      k == URBAC__OBJ_LEGACY_MEMBERS && strcmp(kind, "legacy.mdi.role") == 0 ? &m->mdi : array_of(m, k);
+  for (size_t i = 0; i < a->n; i++) {
+    const urbac__obj *o = URBAC__AT(*a, i);
+    if (o && strcmp(obj_id(o), id) == 0)
+      return i;
+  }
+  return SIZE_MAX;
+}
+
+static urbac_err keep(urbac__obj ***v, size_t *n, size_t *cap, urbac__obj *o)
+{
+  if (URBAC_GROW(*v, *cap, *n + 1))
+    return URBAC_ENOMEM;
+  __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+  (*v)[(*n)++] = o;
+  return URBAC_OK;
+}
+
+/* ---------------------------------------------------------------- one put */
+
+/* Replaces slot `i` of `arr` (with `obj`, or NULL to delete), remembering the old. */
+static urbac_err set_slot(editor *e, urbac__cow *arr, size_t i, urbac__obj *obj)
+{
+  void **slot = urbac__cow_mut(arr, i);
+  if (!slot)
+    return URBAC_ENOMEM;
+  urbac__obj *old = *slot;
+  urbac_err err = keep(&e->removed, &e->nremoved, &e->cap_removed, old);
+  if (err)
+    return err;
+  *slot = obj;
+  urbac__obj_release(old); /* the slot's reference; `removed` holds one */
+  return URBAC_OK;
+}
+
+/* The reserved device group always exists: deleting it makes it implicit again
+ * (no name, no user access, not written), as a file that does not list it. */
+static urbac_err reset_ungrouped(editor *e, urbac__cow *arr, size_t at)
+{
+  urbac__devgroup *g = urbac__obj_new(URBAC__OBJ_DG);
+  urbac_err err = !g || !(g->id = urbac__strdup(URBAC__UNGROUPED_ID)) ? URBAC_ENOMEM : URBAC_OK;
+  if (!err) {
+    g->ungrouped = true;
+    err = keep(&e->added, &e->nadded, &e->cap_added, &g->o);
+  }
+  if (!err && !(err = set_slot(e, arr, at, &g->o))) {
+    e->dgs_changed = true;
+    return urbac__smap_rekey(&e->m->dg_map, g->id, strlen(g->id)); /* the slot holds the reference */
+  }
+  urbac__obj_release(g);
+  return err;
+}
+
+static urbac_err delete_one(editor *e, urbac__obj_kind k, const urbac_object_put *p, size_t at)
+{
+  urbac__cow *arr = k == URBAC__OBJ_LEGACY_MEMBERS && strcmp(p->kind, "legacy.mdi.role") == 0
+                        ? &e->m->mdi
+                        : array_of(e->m, k);
+  urbac__smap *map = map_of(e->m, k);
+  if (k == URBAC__OBJ_DG && at == e->m->ungrouped)
+    return reset_ungrouped(e, arr, at);
+  urbac_err err = set_slot(e, arr, at, NULL);
+  if (!err && map)
+    err = urbac__smap_del(map, p->id, strlen(p->id));
+  if (!err && k <= URBAC__OBJ_DG) {
+    if (URBAC_GROW(e->deleted[k], e->cap_deleted[k], e->ndeleted[k] + 1) ||
+        URBAC_GROW(e->deleted_id[k], e->cap_deleted_id[k], e->ndeleted[k] + 1))
+      return URBAC_ENOMEM;
+    e->deleted_id[k][e->ndeleted[k]] = p->id;
+    e->deleted[k][e->ndeleted[k]++] = (uint32_t)at;
+  }
+  e->dgs_changed = e->dgs_changed || k == URBAC__OBJ_DG;
+  return err == URBAC_ENOTFOUND ? URBAC_ENOMEM : err;
+}
+
+/* Puts the parsed object `o` (one reference of the caller's) in place of `at`, or appends it. */
+static urbac_err put_one(editor *e, const char *kind, urbac__obj *o, size_t at)
+{
+  urbac__obj_kind k = (urbac__obj_kind)o->kind;
+  urbac__cow *arr =
+      k == URBAC__OBJ_LEGACY_MEMBERS && strcmp(kind, "legacy.mdi.role") == 0 ? &e->m->mdi : array_of(e->m, k);
+  urbac__smap *map = map_of(e->m, k);
+  const char *id = obj_id(o);
+  urbac_err err = keep(&e->added, &e->nadded, &e->cap_added, o);
+  if (err)
+    return err;
+  e->dgs_changed = e->dgs_changed || k == URBAC__OBJ_DG;
+  if (at != SIZE_MAX) {
+    if ((err = set_slot(e, arr, at, o)))
+      return err;
+    __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+    return map ? urbac__smap_rekey(map, id, strlen(id)) : URBAC_OK;
+  }
+  if (arr->n >= URBAC_MAX_OBJECTS)
+    return urbac__diag_add(e->d, URBAC_ELIMIT, NULL, 0, 0, id, "more than %u entries", URBAC_MAX_OBJECTS);
+  __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
+  if ((err = urbac__model_push(arr, o)))
+    return err;
+  if (k == URBAC__OBJ_DG && ((urbac__devgroup *)o)->ungrouped)
+    e->m->ungrouped = (uint32_t)(arr->n - 1);
+  return map ? urbac__smap_put(map, id, strlen(id), (uint32_t)(arr->n - 1), NULL) : URBAC_OK;
+}
+
+/* The one object of a parsed single-object model, or NULL (workloads). */
+static urbac__obj *only_object(urbac_model *p)
+{
+  urbac__cow *all[] = {&p->users, &p->groups,    &p->dgs, &p->devices,
+                       &p->roles, &p->mde_roles, &p->eop, &p->mdi};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (all[i]->n)
+      return URBAC__AT(*all[i], 0);
+  return NULL;
+}
+
+static const struct {
+  const char *kind;
+  urbac__obj_kind k;
+} kinds[] = {{"user", URBAC__OBJ_USER},
+             {"group", URBAC__OBJ_GROUP},
+             {"deviceGroup", URBAC__OBJ_DG},
+             {"device", URBAC__OBJ_DEVICE},
+             {"role", URBAC__OBJ_ROLE},
+             {"legacy.mde.role", URBAC__OBJ_MDE_ROLE},
+             {"legacy.mdo.roleGroup", URBAC__OBJ_LEGACY_MEMBERS},
+             {"legacy.mdi.role", URBAC__OBJ_LEGACY_MEMBERS}};
+
+static urbac_err apply_workloads(editor *e, const urbac_object_put *p)
+{
+  urbac_model *parsed = NULL;
+  urbac__object o = {"workloads", (char *)(uintptr_t) "workloads", (char *)(uintptr_t)p->json, 0};
+  if (!p->json) {
+    memset(e->m->modes, 0, sizeof e->m->modes);
+    memset(e->m->mode_listed, 0, sizeof e->m->mode_listed);
+    return URBAC_OK;
+  }
+  urbac_err err = urbac__objects_parse(e->m->tenant, &o, 1, "workloads", &parsed, e->d);
+  if (!err) {
+    memcpy(e->m->modes, parsed->modes, sizeof e->m->modes);
+    memcpy(e->m->mode_listed, parsed->mode_listed, sizeof e->m->mode_listed);
+  }
+  urbac_model_free(parsed);
+  return err;
+}
+
+static urbac_err apply(editor *e, const urbac_object_put *p)
+{
+  size_t k = 0;
+  urbac_model *parsed = NULL;
+  urbac_err err;
+  if (!p->kind || !p->id || !*p->id)
+    return urbac__diag_add(e->d, URBAC_EINVAL, NULL, 0, 0, NULL, "a put needs a kind and an id");
+  if (strcmp(p->kind, "workloads") == 0)
+    return apply_workloads(e, p);
+  while (k < sizeof kinds / sizeof kinds[0] && strcmp(kinds[k].kind, p->kind) != 0)
+    k++;
+  if (k == sizeof kinds / sizeof kinds[0])
+    return urbac__diag_add(e->d, URBAC_EINVAL, NULL, 0, 0, p->id, "unknown object kind '%.60s'", p->kind);
+  size_t at = find(e->m, kinds[k].k, p->kind, p->id);
+  if (!p->json)
+    return at == SIZE_MAX ? urbac__diag_add(e->d, URBAC_ENOTFOUND, NULL, 0, 0, p->id,
+                                            "no %s '%.100s' to delete", p->kind, p->id)
+                          : delete_one(e, kinds[k].k, p, at);
+  urbac__object o = {kinds[k].kind, (char *)(uintptr_t)p->id, (char *)(uintptr_t)p->json, 0};
+  if ((err = urbac__objects_parse(e->m->tenant, &o, 1, p->id, &parsed, e->d)))
+    return err;
+  urbac__obj *obj = only_object(parsed);
+  if (!obj || strcmp(obj_id(obj), p->id) != 0)
+    err = urbac__diag_add(e->d, URBAC_EINVAL, NULL, 0, 0, p->id, "the %s's own id is '%.100s', not '%.100s'",
+                          p->kind, obj ? obj_id(obj) : "", p->id);
+  else
+    err = put_one(e, p->kind, obj, at);
+  urbac_model_free(parsed);
+  return err;
+}
+
+/* ---------------------------------------------------------------- the tenant's rules */
+
+/* Does group `g` lead back to itself through member groups? A walk down from it. */
+static urbac_err check_cycle(editor *e, uint32_t g)
+{
+  const urbac_model *m = e->m;
+  uint64_t *seen = urbac__calloc(urbac__bits_words(m->groups.n + 1), sizeof *seen);
+  uint32_t *stack = urbac__malloc((m->groups.n + 1) * sizeof *stack);
+  urbac_err err = (!seen || !stack) ? URBAC_ENOMEM : URBAC_OK;
+  size_t top = 0;
+  if (!err)
+    stack[top++] = g;
+  while (top && !err) {
+    const urbac__group *grp = urbac__group_at(m, stack[--top]);
+    for (size_t i = 0; grp && i < grp->members.n && !err; i++) {
+      const urbac__ref *r = &grp->members.v[i];
+      if (r->kind != URBAC__REF_GROUP || urbac__bit_test(seen, r->idx))
+        continue;
+      if (r->idx == g)
+        err = urbac__diag_add(e->d, URBAC_ECYCLE, NULL, 0, 0, urbac__group_at(m, g)->id,
+                              "group membership cycle: group '%s' contains itself through group '%s'",
+                              urbac__group_at(m, g)->id, grp->id);
+      urbac__bit_set(seen, r->idx);
+      stack[top++] = r->idx;
+    }
+  }
+  urbac__free(seen);
+  urbac__free(stack);
+  return err;
+}
+
+/* Who names deleted object `idx` of ref kind `k` (the error path: a scan). */
+typedef struct namer {
+  uint8_t kind;
+  uint32_t idx;
+  char where[160];
+} namer;
+
+static void find_namer(void *ctx, urbac__refs *r, const char *what)
+{
+  namer *n = ctx;
+  for (size_t i = 0; i < r->n && !n->where[0]; i++)
+    if (r->v[i].kind == n->kind && r->v[i].idx == n->idx)
+      snprintf(n->where, sizeof n->where, "%s", what);
+}
+
+static urbac_err check_deleted(editor *e, uint8_t k, size_t which)
+{
+  uint32_t idx = e->deleted[k][which];
+  static const char *const what[] = {"user", "group", "device group"};
+  urbac_model *m = e->m;
+  if (urbac__cow_u32_at(&m->refs_in[k], idx) == 0)
+    return URBAC_OK;
+  namer n = {k, idx, ""};
+  const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  for (size_t a = 0; a < sizeof from / sizeof from[0] && !n.where[0]; a++)
+    for (size_t i = 0; i < from[a]->n && !n.where[0]; i++)
+      if (URBAC__AT(*from[a], i))
+        urbac__obj_visit_refs(URBAC__AT(*from[a], i), find_namer, &n);
+  return urbac__diag_add(e->d, URBAC_EDANGLING, NULL, 0, 0, e->deleted_id[k][which],
+                         "%s names %s '%.100s': it cannot be deleted while named",
+                         n.where[0] ? n.where : "an object", what[k], e->deleted_id[k][which]);
+}
+
+static urbac_err check_all(editor *e)
+{
+  urbac_model *m = e->m;
+  urbac_err err = URBAC_OK;
+  size_t had = urbac_diag_count(e->d);
+  const urbac__cow *targets[3] = {&m->users, &m->groups, &m->dgs};
+  for (size_t k = 0; k < 3 && !err; k++)
+    err = urbac__cow_grow(&m->refs_in[k], targets[k]->n);
+  for (size_t i = 0; i < e->nremoved && !err; i++)
+    if (e->removed[i])
+      err = urbac__obj_count_refs(m, e->removed[i], -1);
+  for (size_t i = 0; i < e->nadded && !err; i++) {
+    urbac_err r = urbac__obj_resolve(m, e->added[i], e->d);
+    err = r == URBAC_ENOMEM ? r : err;
+  }
+  if (err || urbac_diag_count(e->d) > had)
+    return err ? err : URBAC_EINVAL;
+  for (size_t i = 0; i < e->nadded && !err; i++)
+    err = urbac__obj_count_refs(m, e->added[i], 1);
+  for (size_t k = 0; k < 3; k++)
+    for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++)
+      err = check_deleted(e, (uint8_t)k, i);
+  for (size_t i = 0; i < e->nadded && !err; i++)
+    if (e->added[i]->kind == URBAC__OBJ_GROUP)
+      err = check_cycle(e, (uint32_t)find(m, URBAC__OBJ_GROUP, "group", obj_id(e->added[i])));
+  if (!err && e->dgs_changed)
+    err = urbac__model_check_ranks(m, e->d);
+  return err;
+}
+
+/* ---------------------------------------------------------------- the whole */
+
+static urbac_err share(urbac_model *m, const urbac_model *base)
+{
+  urbac_err err = URBAC_OK;
+  const urbac__cow *from[] = {&base->users,      &base->groups,     &base->dgs,       &base->devices,
+                              &base->roles,      &base->mde_roles,  &base->eop,       &base->mdi,
+                              &base->refs_in[0], &base->refs_in[1], &base->refs_in[2]};
+  urbac__cow *to[] = {&m->users, &m->groups, &m->dgs,        &m->devices,    &m->roles,     &m->mde_roles,
+                      &m->eop,   &m->mdi,    &m->refs_in[0], &m->refs_in[1], &m->refs_in[2]};
+  memcpy(m->modes, base->modes, sizeof m->modes);
+  memcpy(m->mode_listed, base->mode_listed, sizeof m->mode_listed);
+  m->ungrouped = base->ungrouped;
+  for (size_t i = 0; i < sizeof to / sizeof to[0]; i++) {
+    urbac__cow_free(to[i]);
+    err = err ? err : urbac__cow_share(to[i], from[i]);
+  }
+  urbac__smap *maps[] = {&m->user_map, &m->group_map, &m->dg_map, &m->device_map};
+  const urbac__smap *bmaps[] = {&base->user_map, &base->group_map, &base->dg_map, &base->device_map};
+  for (size_t i = 0; i < 4; i++)
+    err = err ? err : urbac__smap_share(maps[i], bmaps[i]);
+  if (!(m->tenant = urbac__strdup(base->tenant)) ||
+      !(m->source = urbac__strdup(base->source ? base->source : "<tenant>")))
+    err = URBAC_ENOMEM;
+  return err;
+}
+
+static void editor_free(editor *e)
+{
+  for (size_t i = 0; i < e->nadded; i++)
+    urbac__obj_release(e->added[i]);
+  for (size_t i = 0; i < e->nremoved; i++)
+    urbac__obj_release(e->removed[i]);
+  urbac__free(e->added);
+  urbac__free(e->removed);
+  for (size_t k = 0; k < 3; k++) {
+    urbac__free(e->deleted[k]);
+    urbac__free(e->deleted_id[k]);
+  }
+}
+
+urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts, size_t n, urbac_model **out,
+                           urbac_diag *d)
+{
+  editor e = {.d = d};
+  size_t had = urbac_diag_count(d);
+  urbac_err err = URBAC_ENOMEM;
+  *out = NULL;
+  if (n > URBAC_MAX_OBJECTS)
+    return urbac__diag_add(d, URBAC_ELIMIT, NULL, 0, 0, NULL, "more than %u changes in one edit",
+                           URBAC_MAX_OBJECTS);
+  if (!(e.m = urbac__model_new()) || (err = share(e.m, base)))
+    goto out;
+  for (size_t i = 0; i < n && !err; i++) {
+    for (size_t j = 0; j < i && !err; j++)
+      if (puts[j].kind && puts[i].kind && puts[j].id && puts[i].id &&
+          strcmp(puts[i].kind, puts[j].kind) == 0 && strcmp(puts[i].id, puts[j].id) == 0)
+        err = urbac__diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, puts[i].id, "%s '%.100s' is changed twice",
+                              puts[i].kind, puts[i].id);
+    if (!err)
+      err = apply(&e, &puts[i]);
+  }
+  if (!err)
+    err = check_all(&e);
+out:
+  editor_free(&e);
+  if (err && err != URBAC_ENOMEM && urbac_diag_count(d) > had && urbac_diag_get(d, had))
+    err = urbac_diag_get(d, had)->code; /* the first problem's own code, not EINVAL */
+  if (err) {
+    urbac_model_free(e.m);
+    return urbac__diag_code_since(d, had, err, "editing the model");
+  }
+  *out = e.m;
+  return URBAC_OK;
+}

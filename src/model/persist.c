@@ -1,0 +1,283 @@
+/*
+ * model/persist.c - the copy-on-write paged array and the string map over it
+ * (model/persist.h says why and how).
+ *
+ * A page is written in place only while its count is 1 (this array holds the only
+ * reference); otherwise urbac__cow_mut() copies it, retaining its elements, and
+ * drops one reference to the old page. The string map probes, inserts and deletes
+ * through those two calls, so a change to one key copies one page of slots.
+ *
+ * Depends on: util.
+ */
+#include "model/persist.h"
+
+const urbac__cow_type urbac__cow_u32 = {sizeof(uint32_t), NULL, NULL};
+
+static size_t page_bytes(const urbac__cow *c) { return sizeof(urbac__page) + URBAC__PAGE_N * c->type->esize; }
+
+static void page_release(const urbac__cow_type *t, urbac__page *p, size_t used)
+{
+  if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
+  for (size_t i = 0; t->release && i < used; i++)
+    t->release((char *)p->data + i * t->esize);
+  urbac__free(p);
+}
+
+/* Elements held by page `k` (the last one may be partly filled). */
+static size_t page_used(const urbac__cow *c, size_t k)
+{
+  size_t first = k << URBAC__PAGE_BITS;
+  return c->n - first < URBAC__PAGE_N ? c->n - first : URBAC__PAGE_N;
+}
+
+void urbac__cow_init(urbac__cow *c, const urbac__cow_type *type)
+{
+  memset(c, 0, sizeof *c);
+  c->type = type;
+}
+
+void urbac__cow_free(urbac__cow *c)
+{
+  for (size_t k = 0; k < c->npages; k++)
+    page_release(c->type, c->pages[k], page_used(c, k));
+  urbac__free(c->pages);
+  urbac__cow_init(c, c->type);
+}
+
+urbac_err urbac__cow_share(urbac__cow *dst, const urbac__cow *src)
+{
+  urbac__cow_init(dst, src->type);
+  if (!src->npages)
+    return URBAC_OK;
+  dst->pages = urbac__malloc(src->npages * sizeof *dst->pages);
+  if (!dst->pages)
+    return URBAC_ENOMEM;
+  memcpy(dst->pages, src->pages, src->npages * sizeof *dst->pages);
+  for (size_t k = 0; k < src->npages; k++)
+    __atomic_add_fetch(&src->pages[k]->refs, 1, __ATOMIC_RELAXED);
+  dst->n = src->n;
+  dst->npages = dst->cap_pages = src->npages;
+  return URBAC_OK;
+}
+
+/* Makes page `k` this array's own; NULL when out of memory. */
+static urbac__page *own_page(urbac__cow *c, size_t k)
+{
+  urbac__page *p = c->pages[k];
+  if (__atomic_load_n(&p->refs, __ATOMIC_ACQUIRE) == 1)
+    return p;
+  urbac__page *q = urbac__malloc(page_bytes(c));
+  if (!q)
+    return NULL;
+  memcpy(q, p, page_bytes(c));
+  q->refs = 1;
+  size_t used = page_used(c, k);
+  for (size_t i = 0; c->type->retain && i < used; i++)
+    c->type->retain((char *)q->data + i * c->type->esize);
+  page_release(c->type, p, used);
+  c->pages[k] = q;
+  return q;
+}
+
+void *urbac__cow_mut(urbac__cow *c, size_t i)
+{
+  URBAC_ASSERT(i < c->n);
+  urbac__page *p = own_page(c, i >> URBAC__PAGE_BITS);
+  return p ? (char *)p->data + (i & URBAC__PAGE_MASK) * c->type->esize : NULL;
+}
+
+urbac_err urbac__cow_grow(urbac__cow *c, size_t n)
+{
+  while (c->n < n) {
+    size_t k = c->n >> URBAC__PAGE_BITS, at = c->n & URBAC__PAGE_MASK;
+    if (k == c->npages) {
+      if (URBAC_GROW(c->pages, c->cap_pages, c->npages + 1))
+        return URBAC_ENOMEM;
+      urbac__page *p = urbac__calloc(1, page_bytes(c));
+      if (!p)
+        return URBAC_ENOMEM;
+      p->refs = 1;
+      c->pages[c->npages++] = p;
+    } else if (!own_page(c, k)) {
+      return URBAC_ENOMEM;
+    }
+    size_t take = URBAC__PAGE_N - at < n - c->n ? URBAC__PAGE_N - at : n - c->n;
+    memset((char *)c->pages[k]->data + at * c->type->esize, 0, take * c->type->esize);
+    c->n += take;
+  }
+  return URBAC_OK;
+}
+
+urbac_err urbac__cow_push(urbac__cow *c, const void *elem)
+{
+  if (urbac__cow_grow(c, c->n + 1))
+    return URBAC_ENOMEM;
+  if (elem)
+    memcpy(urbac__cow_at(c, c->n - 1), elem, c->type->esize);
+  return URBAC_OK;
+}
+
+size_t urbac__cow_bytes(const urbac__cow *c) { return c->npages * (page_bytes(c) + sizeof *c->pages); }
+
+/* ---------------------------------------------------------------- string map */
+
+static const urbac__cow_type slot_type = {sizeof(urbac__smap_slot), NULL, NULL};
+#define DELETED UINT32_MAX
+
+static const urbac__smap_slot *slot_at(const urbac__smap *m, size_t i)
+{
+  return (const urbac__smap_slot *)urbac__cow_at(&m->slots, i);
+}
+
+urbac_err urbac__smap_init(urbac__smap *m, size_t expected)
+{
+  size_t n = URBAC__PAGE_N;
+  memset(m, 0, sizeof *m);
+  urbac__cow_init(&m->slots, &slot_type);
+  while (n < expected * 2) {
+    if (n > (SIZE_MAX >> 6))
+      return URBAC_ENOMEM;
+    n <<= 1;
+  }
+  if (urbac__cow_grow(&m->slots, n)) {
+    urbac__cow_free(&m->slots);
+    return URBAC_ENOMEM;
+  }
+  m->mask = n - 1;
+  return URBAC_OK;
+}
+
+void urbac__smap_free(urbac__smap *m)
+{
+  urbac__cow_free(&m->slots);
+  m->mask = m->count = m->tombs = 0;
+}
+
+urbac_err urbac__smap_share(urbac__smap *dst, const urbac__smap *src)
+{
+  *dst = *src;
+  return urbac__cow_share(&dst->slots, &src->slots);
+}
+
+/* The slot holding key, or else the first free one (empty or deleted) on its probe. */
+static size_t probe(const urbac__smap *m, const char *key, size_t len, uint32_t h, bool *found)
+{
+  size_t i = h & m->mask, free_at = SIZE_MAX;
+  const urbac__smap_slot *e;
+  *found = false;
+  while ((e = slot_at(m, i))->value1) {
+    if (e->value1 == DELETED) {
+      if (free_at == SIZE_MAX)
+        free_at = i;
+    } else if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0) {
+      *found = true;
+      return i;
+    }
+    i = (i + 1) & m->mask;
+  }
+  return free_at != SIZE_MAX ? free_at : i;
+}
+
+/* A fresh table twice the live count (or the same size, when deletions filled it). */
+static urbac_err rehash(urbac__smap *m)
+{
+  urbac__smap bigger;
+  urbac_err err = urbac__smap_init(&bigger, m->count + 1 > (m->mask + 1) / 4 ? m->mask + 1 : m->count + 1);
+  for (size_t i = 0; !err && i <= m->mask; i++) {
+    const urbac__smap_slot *e = slot_at(m, i);
+    if (!e->value1 || e->value1 == DELETED)
+      continue;
+    size_t j = e->hash & bigger.mask;
+    while (slot_at(&bigger, j)->value1)
+      j = (j + 1) & bigger.mask;
+    *(urbac__smap_slot *)urbac__cow_at(&bigger.slots, j) = *e; /* pages of `bigger` are its own */
+  }
+  if (err) {
+    urbac__smap_free(&bigger);
+    return err;
+  }
+  bigger.count = m->count;
+  urbac__smap_free(m);
+  *m = bigger;
+  return URBAC_OK;
+}
+
+urbac_err urbac__smap_put(urbac__smap *m, const char *key, size_t len, uint32_t value, uint32_t *existing)
+{
+  bool found;
+  if (len > UINT32_MAX || value >= DELETED - 1)
+    return URBAC_ELIMIT;
+  if ((m->count + m->tombs + 1) * 2 > m->mask + 1) {
+    urbac_err err = rehash(m);
+    if (err)
+      return err;
+  }
+  uint32_t h = (uint32_t)urbac__hash(key, len);
+  size_t i = probe(m, key, len, h, &found);
+  if (found) {
+    if (existing)
+      *existing = slot_at(m, i)->value1 - 1;
+    return URBAC_EDUPLICATE;
+  }
+  urbac__smap_slot *s = urbac__cow_mut(&m->slots, i);
+  if (!s)
+    return URBAC_ENOMEM;
+  m->tombs -= s->value1 == DELETED;
+  *s = (urbac__smap_slot){key, (uint32_t)len, h, value + 1, 0};
+  m->count++;
+  return URBAC_OK;
+}
+
+/* The writable slot of key: URBAC_ENOTFOUND when absent. */
+static urbac_err slot_mut(urbac__smap *m, const char *key, size_t len, urbac__smap_slot **out)
+{
+  bool found;
+  size_t i = probe(m, key, len, (uint32_t)urbac__hash(key, len), &found);
+  if (!found)
+    return URBAC_ENOTFOUND;
+  *out = urbac__cow_mut(&m->slots, i);
+  return *out ? URBAC_OK : URBAC_ENOMEM;
+}
+
+urbac_err urbac__smap_rekey(urbac__smap *m, const char *key, size_t len)
+{
+  urbac__smap_slot *s = NULL;
+  urbac_err err = slot_mut(m, key, len, &s);
+  if (!err)
+    s->key = key;
+  return err;
+}
+
+urbac_err urbac__smap_del(urbac__smap *m, const char *key, size_t len)
+{
+  urbac__smap_slot *s = NULL;
+  urbac_err err = slot_mut(m, key, len, &s);
+  if (err)
+    return err;
+  *s = (urbac__smap_slot){NULL, 0, 0, DELETED, 0};
+  m->count--;
+  m->tombs++;
+  return URBAC_OK;
+}
+
+bool urbac__smap_get(const urbac__smap *m, const char *key, size_t len, uint32_t *value)
+{
+  bool found;
+  if (!m->mask)
+    return false;
+  size_t i = probe(m, key, len, (uint32_t)urbac__hash(key, len), &found);
+  if (found)
+    *value = slot_at(m, i)->value1 - 1;
+  return found;
+}
+
+size_t urbac__smap_bytes(const urbac__smap *m)
+{
+  size_t keys = 0;
+  for (size_t i = 0; m->mask && i <= m->mask; i++) {
+    const urbac__smap_slot *e = slot_at(m, i);
+    keys += e->value1 && e->value1 != DELETED ? e->len + 1 : 0;
+  }
+  return urbac__cow_bytes(&m->slots) + keys;
+}

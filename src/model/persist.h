@@ -1,0 +1,109 @@
+/*
+ * model/persist.h - persistent (copy-on-write) containers for the model and the
+ * snapshot: a paged array and a string map built on it.
+ *
+ * A write to a tenant of a million users must not copy the tenant. So the big
+ * arrays are a page table of fixed-size pages, each page reference counted:
+ * sharing an array copies only its page table (n / 256 pointers); changing an
+ * element copies only that element's page, and only when another array still
+ * shares it. An array of object pointers (the model's users, groups, ...) also
+ * retains every object of a page it copies, so objects are shared, never copied.
+ * Reads are two loads (page, element): this is the check path.
+ *
+ * Counts are changed with atomic operations: two arrays sharing a page may live in
+ * different threads, and either may be freed first. An array itself is not
+ * thread-safe to write; one thread builds it, then any number read it.
+ *
+ * Depends on: util.
+ */
+#ifndef URBAC_MODEL_PERSIST_H
+#define URBAC_MODEL_PERSIST_H
+
+#include "util/util.h"
+
+#define URBAC__PAGE_BITS 8u
+#define URBAC__PAGE_N (1u << URBAC__PAGE_BITS)
+#define URBAC__PAGE_MASK (URBAC__PAGE_N - 1u)
+
+typedef struct urbac__page {
+  uint32_t refs;
+  uint32_t pad;
+  uint64_t data[]; /* URBAC__PAGE_N elements of the array's esize bytes */
+} urbac__page;
+
+/* What an array holds: its element size and, for object pointers, how an element
+ * is retained and released when a page is copied or freed. */
+typedef struct urbac__cow_type {
+  size_t esize;
+  void (*retain)(void *elem);
+  void (*release)(void *elem);
+} urbac__cow_type;
+
+typedef struct urbac__cow {
+  urbac__page **pages;
+  size_t n, npages, cap_pages;
+  const urbac__cow_type *type;
+} urbac__cow;
+
+/* Plain value arrays. */
+extern const urbac__cow_type urbac__cow_u32;
+
+static inline void *urbac__cow_at(const urbac__cow *c, size_t i)
+{
+  return (char *)c->pages[i >> URBAC__PAGE_BITS]->data + (i & URBAC__PAGE_MASK) * c->type->esize;
+}
+static inline uint32_t urbac__cow_u32_at(const urbac__cow *c, size_t i)
+{
+  return ((const uint32_t *)(const void *)c->pages[i >> URBAC__PAGE_BITS]->data)[i & URBAC__PAGE_MASK];
+}
+
+/* An empty array of `type`. */
+void urbac__cow_init(urbac__cow *c, const urbac__cow_type *type);
+/* Frees the page table and releases every page (and, with the last reference to a
+ * page, its elements); leaves `c` empty. Accepts an empty array. */
+void urbac__cow_free(urbac__cow *c);
+/* `dst` (uninitialised) shares every page of `src`; costs the page table. */
+urbac_err urbac__cow_share(urbac__cow *dst, const urbac__cow *src);
+/* Element `i` (< n), writable: its page is copied first when it is shared. */
+void *urbac__cow_mut(urbac__cow *c, size_t i);
+/* Appends one element (copied from `elem`; zeroes when NULL); with an object
+ * pointer array the array takes over the caller's reference. */
+urbac_err urbac__cow_push(urbac__cow *c, const void *elem);
+/* Grows to `n` elements, the new ones zero. */
+urbac_err urbac__cow_grow(urbac__cow *c, size_t n);
+/* The bytes of the pages and page table `c` holds (shared pages counted in full). */
+size_t urbac__cow_bytes(const urbac__cow *c);
+
+/* ---------------------------------------------------------------- string map */
+
+/* A persistent open-addressing map from a byte string to a uint32, as
+ * urbac__strmap (linear probing, at most half full, the hash beside the key) but
+ * over a urbac__cow of slots, with deletion (a tombstone). Keys are not copied:
+ * they must outlive every map that shares the slot (the model points them at its
+ * objects' ids, and re-points a slot when it replaces the object). */
+typedef struct urbac__smap_slot {
+  const char *key;
+  uint32_t len;
+  uint32_t hash;
+  uint32_t value1; /* value + 1; 0 empty; UINT32_MAX a deleted entry */
+  uint32_t pad;
+} urbac__smap_slot;
+
+typedef struct urbac__smap {
+  urbac__cow slots;
+  size_t mask, count, tombs;
+} urbac__smap;
+
+urbac_err urbac__smap_init(urbac__smap *m, size_t expected);
+void urbac__smap_free(urbac__smap *m);
+urbac_err urbac__smap_share(urbac__smap *dst, const urbac__smap *src);
+/* Inserts key -> value. Returns URBAC_EDUPLICATE (and *existing) if present. */
+urbac_err urbac__smap_put(urbac__smap *m, const char *key, size_t len, uint32_t value, uint32_t *existing);
+/* Points the entry of an existing key at `key` (same bytes, new storage). */
+urbac_err urbac__smap_rekey(urbac__smap *m, const char *key, size_t len);
+/* Removes key; URBAC_ENOTFOUND when absent. */
+urbac_err urbac__smap_del(urbac__smap *m, const char *key, size_t len);
+bool urbac__smap_get(const urbac__smap *m, const char *key, size_t len, uint32_t *value);
+size_t urbac__smap_bytes(const urbac__smap *m);
+
+#endif
