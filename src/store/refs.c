@@ -52,22 +52,29 @@ static urbac_err add_refs(urbac__ref_list *l, const char *kind, const char *id, 
 urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out)
 {
   urbac_err err = URBAC_OK;
-  for (size_t i = 0; !err && i < m->n_groups; i++)
-    err = add_refs(out, kind, id, &m->groups[i].members);
-  for (size_t i = 0; !err && i < m->n_dgs; i++)
-    err = add_refs(out, kind, id, &m->dgs[i].access);
-  for (size_t i = 0; !err && i < m->n_roles; i++)
-    for (size_t a = 0; !err && a < m->roles[i].nasg; a++) {
-      err = add_refs(out, kind, id, &m->roles[i].asg[a].principals);
+  for (size_t i = 0; !err && i < m->groups.n; i++)
+    if (urbac__group_at(m, i))
+      err = add_refs(out, kind, id, &urbac__group_at(m, i)->members);
+  for (size_t i = 0; !err && i < m->dgs.n; i++)
+    if (urbac__dg_at(m, i))
+      err = add_refs(out, kind, id, &urbac__dg_at(m, i)->access);
+  for (size_t i = 0; !err && i < m->roles.n; i++) {
+    const urbac__role *r = urbac__role_at(m, i);
+    for (size_t a = 0; !err && r && a < r->nasg; a++) {
+      err = add_refs(out, kind, id, &r->asg[a].principals);
       if (!err)
-        err = add_refs(out, kind, id, &m->roles[i].asg[a].dgs);
+        err = add_refs(out, kind, id, &r->asg[a].dgs);
     }
-  for (size_t i = 0; !err && i < m->n_mde_roles; i++)
-    err = add_refs(out, kind, id, &m->mde_roles[i].groups);
-  for (size_t i = 0; !err && i < m->n_eop; i++)
-    err = add_refs(out, kind, id, &m->eop[i].members);
-  for (size_t i = 0; !err && i < m->n_mdi; i++)
-    err = add_refs(out, kind, id, &m->mdi[i].members);
+  }
+  for (size_t i = 0; !err && i < m->mde_roles.n; i++)
+    if (urbac__mde_at(m, i))
+      err = add_refs(out, kind, id, &urbac__mde_at(m, i)->groups);
+  for (size_t i = 0; !err && i < m->eop.n; i++)
+    if (urbac__eop_at(m, i))
+      err = add_refs(out, kind, id, &urbac__eop_at(m, i)->members);
+  for (size_t i = 0; !err && i < m->mdi.n; i++)
+    if (urbac__mdi_at(m, i))
+      err = add_refs(out, kind, id, &urbac__mdi_at(m, i)->members);
   return err;
 }
 
