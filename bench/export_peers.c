@@ -61,16 +61,18 @@ static json_t *world(const urbac_snapshot *s)
     json_object_set_new(modes, urbac_catalog_workload_id(k), json_string(m->modes[k] ? "unified" : "legacy"));
   for (uint32_t u = 0; u < m->users.n; u++) {
     json_t *gs = json_array();
-    for (uint32_t i = s->user_groups.off[u]; i < s->user_groups.off[u + 1]; i++)
-      json_array_append_new(gs, json_string(urbac__group_at(m, s->user_groups.idx[i])->id));
+    const urbac__ulist *ug = urbac__ulist_at(&s->user_groups, u);
+    for (uint32_t i = 0; ug && i < ug->n; i++)
+      json_array_append_new(gs, json_string(urbac__group_at(m, ug->v[i])->id));
     json_array_append_new(users, json_pack("{s:s, s:b, s:o, s:o}", "id", urbac__user_at(m, u)->id, "enabled",
                                            urbac__user_at(m, u)->enabled, "groups", gs, "dirRoles",
                                            dir_names(urbac__user_at(m, u)->dirroles)));
   }
   for (uint32_t g = 0; g < m->groups.n; g++) {
     json_t *ps = json_array();
-    for (uint32_t i = s->group_parents.off[g]; i < s->group_parents.off[g + 1]; i++)
-      json_array_append_new(ps, json_string(urbac__group_at(m, s->group_parents.idx[i])->id));
+    const urbac__ulist *gp = urbac__ulist_at(&s->group_parents, g);
+    for (uint32_t i = 0; gp && i < gp->n; i++)
+      json_array_append_new(ps, json_string(urbac__group_at(m, gp->v[i])->id));
     json_array_append_new(groups, json_pack("{s:s, s:o, s:o}", "id", urbac__group_at(m, g)->id, "parents", ps,
                                             "dirRoles", dir_names(urbac__group_at(m, g)->dirroles)));
   }

@@ -29,6 +29,22 @@ typedef struct urbac_snapshot urbac_snapshot;
 URBAC_EXTERN urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urbac_diag *d);
 /* Frees `s`; accepts NULL. The model is not freed. */
 URBAC_EXTERN void urbac_snapshot_free(urbac_snapshot *s);
+/* The snapshot of `m`, an edit of `base`'s model (urbac_model_edit()), made by
+ * recompiling only what the edit reaches: the users whose decisions it may change
+ * (through their own object, their groups at any depth, the roles, legacy roles
+ * and legacy rows naming them or their groups) and changed devices; everything
+ * else is shared with `base`, which stays valid and unchanged (other threads may
+ * check against it meanwhile); either may be freed first. A change of device
+ * groups or workload modes, an edit reaching most users, or a model that is not
+ * an edit of base's model compiles `m` whole instead (same result). On success
+ * the caller frees *out with urbac_snapshot_free(); `m` is borrowed and must
+ * outlive *out; `base` is not retained. */
+URBAC_EXTERN urbac_err urbac_snapshot_update(const urbac_snapshot *base, const urbac_model *m,
+                                             urbac_snapshot **out, urbac_diag *d);
+/* The users (indices, ascending) whose decisions may differ between `s` and the
+ * snapshot it was updated from; owned by `s`. False (and none) when `s` was
+ * compiled whole: then every user may differ. */
+URBAC_EXTERN bool urbac_snapshot_changed_users(const urbac_snapshot *s, const uint32_t **users, size_t *n);
 /* Bytes a check reads: the snapshot, plus the model's id maps (and their keys)
  * that it borrows for resolving users, devices and device groups. */
 URBAC_EXTERN size_t urbac_snapshot_memory(const urbac_snapshot *s);

@@ -235,12 +235,13 @@ int urbac_who_can(const urbac_snapshot *snap, const urbac_query *q, urbac_user_c
 
 size_t urbac_snapshot_user_group_count(const urbac_snapshot *snap, uint32_t i)
 {
-  return i < snap->m->users.n ? snap->user_groups.off[i + 1] - snap->user_groups.off[i] : 0;
+  const urbac__ulist *l = urbac__ulist_at(&snap->user_groups, i);
+  return l ? l->n : 0;
 }
 
 uint32_t urbac_snapshot_user_group(const urbac_snapshot *snap, uint32_t i, size_t k)
 {
   if (k >= urbac_snapshot_user_group_count(snap, i))
     return UINT32_MAX;
-  return snap->user_groups.idx[snap->user_groups.off[i] + k];
+  return urbac__ulist_at(&snap->user_groups, i)->v[k];
 }

@@ -10,52 +10,69 @@
  * workload, by that workload's mode (semantics.md "Unified mode", "Legacy mode"),
  * and interned: users whose decisions are identical share one profile.
  *
- * Depends on: util, catalog, model, engine/engine.h.
+ * The snapshot keeps the groups' accumulators, what names each user directly,
+ * the membership lists both ways and the interning indexes, all in paged
+ * copy-on-write arrays, so that engine/update.c can recompile only what an edit
+ * reaches and share the rest.
+ *
+ * Depends on: util, catalog, model, engine/engine.h, engine/compiler.h.
  */
 #include <stdlib.h>
 
-#include "engine/engine.h"
+#include "engine/compiler.h"
 
-#define ALL_DGS UINT32_MAX
-#define NO_DGS (UINT32_MAX - 1) /* an assignment scoped to an empty list: nothing on mde */
+/* ---------------------------------------------------------------- kept objects */
 
-/* A unified assignment's contribution: grants on a workload over a device-group
- * set (ALL_DGS: all device groups). */
-typedef struct uitem {
-  uint32_t dgset;
-  uint32_t w;
-  urbac__gmask mask;
-} uitem;
+static void ulist_retain(void *elem)
+{
+  urbac__ulist *l = *(urbac__ulist **)elem;
+  if (l)
+    __atomic_add_fetch(&l->refs, 1, __ATOMIC_RELAXED);
+}
 
-typedef struct acc {
-  uint32_t dirroles, eop, mdi, mdeperms;
-  bool mde_role;
-  uint64_t *access; /* legacy mde userAccess: device groups, dg_words words */
-  uitem *items;
-  size_t n, cap;
-} acc;
+static void ulist_release(void *elem)
+{
+  urbac__ulist *l = *(urbac__ulist **)elem;
+  if (l && __atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) == 0)
+    urbac__free(l);
+}
 
-typedef struct compiler {
-  urbac_snapshot *s;
-  const urbac_model *m;
-  acc *groups;       /* per group */
-  acc **user_direct; /* per user; NULL when nothing names the user directly */
-  uint64_t *access_words;
-  uint64_t *open_dgs;  /* device groups with an empty userAccess list */
-  uint64_t *live_dgs;  /* every device group (an edited model may have holes) */
-  uint32_t *asg_dgset; /* per assignment (flattened over roles): its device-group set */
-  urbac__intern dgsets, profiles;
-  urbac__buf key;
-  urbac__part *scratch_parts; /* one workload's parts */
-  size_t scratch_n, scratch_cap;
-  urbac__part *pparts; /* one profile's parts, all workloads */
-  size_t pparts_n, pparts_cap;
-  size_t parts_cap, profiles_cap;
-} compiler;
+const urbac__cow_type urbac__cow_ulists = {sizeof(void *), ulist_retain, ulist_release};
+
+static void pacc_retain(void *elem)
+{
+  urbac__pacc *p = *(urbac__pacc **)elem;
+  if (p)
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void pacc_release(void *elem)
+{
+  urbac__pacc *p = *(urbac__pacc **)elem;
+  if (p && __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+    urbac__free(p->a.items);
+    urbac__free(p->a.access);
+    urbac__free(p);
+  }
+}
+
+const urbac__cow_type urbac__cow_paccs = {sizeof(void *), pacc_retain, pacc_release};
+
+urbac__pacc *urbac__pacc_new(size_t words)
+{
+  urbac__pacc *p = urbac__calloc(1, sizeof *p);
+  if (p && !(p->a.access = urbac__calloc(words, sizeof *p->a.access))) {
+    urbac__free(p);
+    return NULL;
+  }
+  if (p)
+    p->refs = 1;
+  return p;
+}
 
 /* ---------------------------------------------------------------- accumulators */
 
-static urbac_err acc_item(acc *a, uint32_t w, uint32_t dgset, const urbac__gmask *mask)
+urbac_err urbac__acc_item(urbac__acc *a, uint32_t w, uint32_t dgset, const urbac__gmask *mask)
 {
   for (size_t i = 0; i < a->n; i++)
     if (a->items[i].w == w && a->items[i].dgset == dgset) {
@@ -64,11 +81,11 @@ static urbac_err acc_item(acc *a, uint32_t w, uint32_t dgset, const urbac__gmask
     }
   if (URBAC_GROW(a->items, a->cap, a->n + 1))
     return URBAC_ENOMEM;
-  a->items[a->n++] = (uitem){dgset, w, *mask};
+  a->items[a->n++] = (urbac__uitem){dgset, w, *mask};
   return URBAC_OK;
 }
 
-static urbac_err acc_merge(acc *dst, const acc *src, size_t words)
+urbac_err urbac__acc_merge(urbac__acc *dst, const urbac__acc *src, size_t words)
 {
   dst->dirroles |= src->dirroles;
   dst->eop |= src->eop;
@@ -78,211 +95,78 @@ static urbac_err acc_merge(acc *dst, const acc *src, size_t words)
   for (size_t i = 0; i < words; i++)
     dst->access[i] |= src->access[i];
   for (size_t i = 0; i < src->n; i++)
-    if (acc_item(dst, src->items[i].w, src->items[i].dgset, &src->items[i].mask))
+    if (urbac__acc_item(dst, src->items[i].w, src->items[i].dgset, &src->items[i].mask))
       return URBAC_ENOMEM;
   return URBAC_OK;
 }
 
-/* The accumulator of a principal reference (a user one is made on first use). */
-static acc *principal_acc(compiler *c, const urbac__ref *r)
+urbac_err urbac__acc_assignment(urbac__acc *a, const urbac__role *role, const urbac__assignment *as,
+                                uint32_t set)
 {
-  if (r->kind == URBAC__REF_GROUP)
-    return &c->groups[r->idx];
-  if (!c->user_direct[r->idx]) {
-    acc *a = urbac__calloc(1, sizeof *a);
-    if (!a)
-      return NULL;
-    a->access = urbac__calloc(c->s->dg_words, sizeof *a->access);
-    if (!a->access) {
-      urbac__free(a);
-      return NULL;
-    }
-    c->user_direct[r->idx] = a;
-  }
-  return c->user_direct[r->idx];
-}
-
-/* ---------------------------------------------------------------- dg sets */
-
-static urbac_err intern_dgset(compiler *c, const uint64_t *words, uint32_t *id)
-{
-  return urbac__intern_put(&c->dgsets, words, c->s->dg_words * sizeof *words, id, NULL);
-}
-
-static urbac_err assignment_sets(compiler *c)
-{
-  const urbac_model *m = c->m;
-  size_t total = 0, k = 0;
-  for (size_t r = 0; r < m->roles.n; r++)
-    total += urbac__role_at(m, r) ? urbac__role_at(m, r)->nasg : 0;
-  c->asg_dgset = urbac__calloc(total ? total : 1, sizeof *c->asg_dgset);
-  uint64_t *w = urbac__calloc(c->s->dg_words, sizeof *w);
-  urbac_err err = (!c->asg_dgset || !w) ? URBAC_ENOMEM : URBAC_OK;
-  for (size_t r = 0; r < m->roles.n && !err; r++)
-    for (size_t a = 0; urbac__role_at(m, r) && a < urbac__role_at(m, r)->nasg && !err; a++, k++) {
-      const urbac__assignment *as = &urbac__role_at(m, r)->asg[a];
-      c->asg_dgset[k] = ALL_DGS;
-      if (as->all_dgs)
-        continue;
-      memset(w, 0, c->s->dg_words * sizeof *w);
-      for (size_t i = 0; i < as->dgs.n; i++)
-        urbac__bit_set(w, as->dgs.v[i].idx);
-      if (as->dgs.n == 0)
-        c->asg_dgset[k] = NO_DGS;
-      else
-        err = intern_dgset(c, w, &c->asg_dgset[k]);
-    }
-  urbac__free(w);
-  return err;
-}
-
-/* ---------------------------------------------------------------- direct contributions */
-
-static urbac_err direct_assignments(compiler *c)
-{
-  const urbac_model *m = c->m;
-  size_t k = 0;
-  for (size_t r = 0; r < m->roles.n; r++) {
-    const urbac__role *role = urbac__role_at(m, r);
-    for (size_t a = 0; role && a < role->nasg; a++, k++) {
-      const urbac__assignment *as = &role->asg[a];
-      for (size_t p = 0; p < as->principals.n; p++) {
-        acc *ac = principal_acc(c, &as->principals.v[p]);
-        if (!ac)
-          return URBAC_ENOMEM;
-        for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++) {
-          if (!(as->workloads & (1u << w)))
-            continue;
-          /* device-group scope matters on mde only */
-          uint32_t set = w == URBAC__WL_MDE ? c->asg_dgset[k] : ALL_DGS;
-          if (set != NO_DGS && acc_item(ac, w, set, &role->grants))
-            return URBAC_ENOMEM;
-        }
-      }
-    }
+  for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++) {
+    if (!(as->workloads & (1u << w)))
+      continue;
+    /* device-group scope matters on mde only */
+    uint32_t s = w == URBAC__WL_MDE ? set : URBAC__ALL_DGS;
+    if (s != URBAC__NO_DGS && urbac__acc_item(a, w, s, &role->grants))
+      return URBAC_ENOMEM;
   }
   return URBAC_OK;
 }
 
-static urbac_err direct_legacy(compiler *c)
+/* ---------------------------------------------------------------- interning */
+
+typedef struct dgset_key {
+  const urbac_snapshot *s;
+  const uint64_t *words;
+} dgset_key;
+
+static bool dgset_eq(const void *ctx, uint32_t id)
 {
-  const urbac_model *m = c->m;
-  for (size_t i = 0; i < m->mde_roles.n; i++) {
-    const urbac__mde_role *role = urbac__mde_at(m, i);
-    for (size_t g = 0; role && g < role->groups.n; g++) {
-      acc *a = &c->groups[role->groups.v[g].idx];
-      a->mdeperms |= role->perms;
-      a->mde_role = true;
-    }
-  }
-  for (size_t i = 0; i < m->eop.n + m->mdi.n; i++) {
-    bool eop = i < m->eop.n;
-    const urbac__legacy_members *lm = eop ? urbac__eop_at(m, i) : urbac__mdi_at(m, i - m->eop.n);
-    for (size_t p = 0; lm && p < lm->members.n; p++) {
-      acc *a = principal_acc(c, &lm->members.v[p]);
-      if (!a)
-        return URBAC_ENOMEM;
-      *(eop ? &a->eop : &a->mdi) |= 1u << lm->which;
-    }
-  }
-  for (size_t d = 0; d < m->dgs.n; d++) {
-    const urbac__devgroup *dg = urbac__dg_at(m, d);
-    if (dg)
-      urbac__bit_set(c->live_dgs, d);
-    if (dg && !dg->access.n)
-      urbac__bit_set(c->open_dgs, d);
-    for (size_t g = 0; dg && g < dg->access.n; g++)
-      urbac__bit_set(c->groups[dg->access.v[g].idx].access, d);
-  }
-  for (size_t g = 0; g < m->groups.n; g++)
-    c->groups[g].dirroles |= urbac__group_at(m, g) ? urbac__group_at(m, g)->dirroles : 0;
-  return URBAC_OK;
+  const dgset_key *k = ctx;
+  return memcmp(urbac__dgset(k->s, id), k->words, k->s->dg_words * sizeof *k->words) == 0;
 }
 
-/* ---------------------------------------------------------------- membership graphs */
-
-/* Builds user -> groups and group -> parent groups from the groups' member lists. */
-static urbac_err build_csr(compiler *c)
+static urbac_err intern_dgset(urbac__compiler *c, const uint64_t *words, uint32_t *id)
 {
-  const urbac_model *m = c->m;
-  urbac_snapshot *snap = c->s;
-  urbac__csr *ug = &snap->user_groups, *gp = &snap->group_parents;
-  size_t nusers = m->users.n, ngroups = m->groups.n;
-  ug->off = urbac__calloc(nusers + 2, sizeof *ug->off);
-  gp->off = urbac__calloc(ngroups + 2, sizeof *gp->off);
-  if (!ug->off || !gp->off)
-    return URBAC_ENOMEM;
-  size_t nu = 0, ng = 0;
-  for (size_t g = 0; g < ngroups; g++)
-    for (size_t i = 0; urbac__group_at(m, g) && i < urbac__group_at(m, g)->members.n; i++) {
-      const urbac__ref *r = &urbac__group_at(m, g)->members.v[i];
-      (r->kind == URBAC__REF_USER ? ug : gp)->off[r->idx + 2]++;
-      *(r->kind == URBAC__REF_USER ? &nu : &ng) += 1;
-    }
-  if (nu >= UINT32_MAX || ng >= UINT32_MAX)
+  urbac_snapshot *s = c->s;
+  dgset_key k = {s, words};
+  uint64_t h = urbac__hash(words, s->dg_words * sizeof *words);
+  if (urbac__hmap_find(&s->dgset_index, h, dgset_eq, &k, id))
+    return URBAC_OK;
+  if (s->dgsets.n >= URBAC__NO_DGS - 1)
     return URBAC_ELIMIT;
-  ug->idx = urbac__malloc((nu ? nu : 1) * sizeof *ug->idx);
-  gp->idx = urbac__malloc((ng ? ng : 1) * sizeof *gp->idx);
-  if (!ug->idx || !gp->idx)
+  *id = (uint32_t)s->dgsets.n;
+  if (urbac__cow_push(&s->dgsets, words))
     return URBAC_ENOMEM;
-  /* prefix sums shifted by one, then fill: off[i+1] is the write cursor of row i */
-  for (size_t i = 2; i < nusers + 2; i++)
-    ug->off[i] += ug->off[i - 1];
-  for (size_t i = 2; i < ngroups + 2; i++)
-    gp->off[i] += gp->off[i - 1];
-  for (size_t g = 0; g < ngroups; g++)
-    for (size_t i = 0; urbac__group_at(m, g) && i < urbac__group_at(m, g)->members.n; i++) {
-      const urbac__ref *r = &urbac__group_at(m, g)->members.v[i];
-      urbac__csr *t = r->kind == URBAC__REF_USER ? ug : gp;
-      t->idx[t->off[r->idx + 1]++] = (uint32_t)g;
-    }
-  return URBAC_OK;
+  return urbac__hmap_put(&s->dgset_index, h, *id);
 }
 
-/* Pushes each group's accumulator into its member groups, parents first (Kahn's
- * order; validation has ruled out cycles). */
-static urbac_err propagate(compiler *c)
+urbac_err urbac__asg_dgset(urbac__compiler *c, const urbac__assignment *as, uint32_t *set)
 {
-  const urbac_model *m = c->m;
-  const urbac__csr *gp = &c->s->group_parents;
-  size_t n = m->groups.n, head = 0, tail = 0;
-  uint32_t *indeg = urbac__calloc(n ? n : 1, sizeof *indeg);
-  uint32_t *queue = urbac__malloc((n ? n : 1) * sizeof *queue);
-  urbac_err err = (!indeg || !queue) ? URBAC_ENOMEM : URBAC_OK;
-  for (size_t g = 0; g < n && !err; g++) {
-    indeg[g] = gp->off[g + 1] - gp->off[g];
-    if (!indeg[g])
-      queue[tail++] = (uint32_t)g;
+  *set = URBAC__ALL_DGS;
+  if (as->all_dgs)
+    return URBAC_OK;
+  if (as->dgs.n == 0) {
+    *set = URBAC__NO_DGS;
+    return URBAC_OK;
   }
-  while (head < tail && !err) {
-    uint32_t g = queue[head++];
-    const urbac__group *grp = urbac__group_at(m, g);
-    for (size_t i = 0; grp && i < grp->members.n && !err; i++) {
-      const urbac__refs *mem = &grp->members;
-      const urbac__ref *r = &mem->v[i];
-      if (r->kind != URBAC__REF_GROUP)
-        continue;
-      err = acc_merge(&c->groups[r->idx], &c->groups[g], c->s->dg_words);
-      if (--indeg[r->idx] == 0)
-        queue[tail++] = r->idx;
-    }
-  }
-  URBAC_ASSERT(err || tail == n);
-  urbac__free(indeg);
-  urbac__free(queue);
-  return err;
+  memset(c->access_words, 0, c->s->dg_words * sizeof *c->access_words);
+  for (size_t i = 0; i < as->dgs.n; i++)
+    urbac__bit_set(c->access_words, as->dgs.v[i].idx);
+  return intern_dgset(c, c->access_words, set);
 }
 
 /* ---------------------------------------------------------------- decisions */
 
-static void dir_mask(const compiler *c, uint32_t roles, uint32_t w, urbac__gmask *out)
+static void dir_mask(const urbac__compiler *c, uint32_t roles, uint32_t w, urbac__gmask *out)
 {
   for (uint32_t r = 0; r < URBAC__NDIR; r++)
     if (roles & (1u << r))
       urbac__gmask_or(out, &c->s->tables.dir[r][w]);
 }
 
-static urbac_err add_part(compiler *c, uint32_t dgset, const urbac__gmask *mask)
+static urbac_err add_part(urbac__compiler *c, uint32_t dgset, const urbac__gmask *mask)
 {
   for (size_t i = 0; i < c->scratch_n; i++)
     if (c->scratch_parts[i].dgset == dgset) {
@@ -296,7 +180,7 @@ static urbac_err add_part(compiler *c, uint32_t dgset, const urbac__gmask *mask)
 }
 
 /* Legacy mde: role grants over the union of accessible device groups. */
-static urbac_err legacy_mde(compiler *c, const acc *a, urbac__gmask *all)
+static urbac_err legacy_mde(urbac__compiler *c, const urbac__acc *a, urbac__gmask *all)
 {
   urbac__gmask g = {0};
   size_t words = c->s->dg_words;
@@ -311,7 +195,7 @@ static urbac_err legacy_mde(compiler *c, const acc *a, urbac__gmask *all)
     return URBAC_OK;
   uint64_t *d = c->access_words;
   for (size_t i = 0; i < words; i++) {
-    d[i] = a->access[i] | (a->mde_role ? c->open_dgs[i] : 0);
+    d[i] = (a->access[i] | (a->mde_role ? c->open_dgs[i] : 0)) & c->live_dgs[i];
     full = full && d[i] == c->live_dgs[i];
     none = none && d[i] == 0;
   }
@@ -326,7 +210,7 @@ static urbac_err legacy_mde(compiler *c, const acc *a, urbac__gmask *all)
   return err ? err : add_part(c, id, &g);
 }
 
-static urbac_err workload_decision(compiler *c, const acc *a, uint32_t w, urbac__wdec *out)
+static urbac_err workload_decision(urbac__compiler *c, const urbac__acc *a, uint32_t w, urbac__wdec *out)
 {
   urbac_err err = URBAC_OK;
   memset(out, 0, sizeof *out);
@@ -336,7 +220,7 @@ static urbac_err workload_decision(compiler *c, const acc *a, uint32_t w, urbac_
     for (size_t i = 0; i < a->n && !err; i++) {
       if (a->items[i].w != w)
         continue;
-      if (a->items[i].dgset == ALL_DGS)
+      if (a->items[i].dgset == URBAC__ALL_DGS)
         urbac__gmask_or(&out->all, &a->items[i].mask);
       else
         err = add_part(c, a->items[i].dgset, &a->items[i].mask);
@@ -375,12 +259,34 @@ static urbac_err workload_decision(compiler *c, const acc *a, uint32_t w, urbac_
 
 /* ---------------------------------------------------------------- profiles */
 
+typedef struct profile_key {
+  const urbac_snapshot *s;
+  const urbac__profile *p;
+  const urbac__part *parts; /* p's parts, at p->w[w].part_off */
+} profile_key;
+
+static bool profile_eq(const void *ctx, uint32_t id)
+{
+  const profile_key *k = ctx;
+  const urbac__profile *have = urbac__profile_at(k->s, id);
+  for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++) {
+    const urbac__wdec *a = &have->w[w], *b = &k->p->w[w];
+    if (!urbac__gmask_eq(&a->all, &b->all) || a->part_n != b->part_n)
+      return false;
+    for (uint32_t i = 0; i < a->part_n; i++) {
+      const urbac__part *x = urbac__part_at(k->s, a->part_off + i), *y = &k->parts[b->part_off + i];
+      if (x->dgset != y->dgset || !urbac__gmask_eq(&x->mask, &y->mask))
+        return false;
+    }
+  }
+  return true;
+}
+
 /* Turns an accumulator into decisions and interns them; *id is the profile. */
-static urbac_err make_profile(compiler *c, const acc *a, uint32_t *id)
+static urbac_err make_profile(urbac__compiler *c, const urbac__acc *a, uint32_t *id)
 {
   urbac_snapshot *snap = c->s;
   urbac__profile p;
-  bool added = false;
   urbac_err err = URBAC_OK;
   c->key.len = 0;
   c->pparts_n = 0;
@@ -398,58 +304,298 @@ static urbac_err make_profile(compiler *c, const acc *a, uint32_t *id)
   }
   if (c->key.failed)
     return URBAC_ENOMEM;
-  err = urbac__intern_put(&c->profiles, c->key.s, c->key.len, id, &added);
-  if (err || !added)
-    return err;
-  if (URBAC_GROW(snap->profiles, c->profiles_cap, snap->nprofiles + 1) ||
-      URBAC_GROW(snap->parts, c->parts_cap, snap->nparts + c->pparts_n + 1))
-    return URBAC_ENOMEM;
+  uint64_t h = urbac__hash(c->key.s, c->key.len);
+  profile_key k = {snap, &p, c->pparts};
+  if (urbac__hmap_find(&snap->profile_index, h, profile_eq, &k, id))
+    return URBAC_OK;
+  if (snap->profiles.n >= UINT32_MAX - 1 || snap->parts.n + c->pparts_n >= UINT32_MAX)
+    return URBAC_ELIMIT;
   for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++)
-    p.w[w].part_off += (uint32_t)snap->nparts;
-  if (c->pparts_n)
-    memcpy(snap->parts + snap->nparts, c->pparts, c->pparts_n * sizeof *c->pparts);
-  snap->nparts += c->pparts_n;
-  snap->profiles[snap->nprofiles++] = p;
-  URBAC_ASSERT(*id == snap->nprofiles - 1);
+    p.w[w].part_off += (uint32_t)snap->parts.n;
+  for (size_t i = 0; i < c->pparts_n; i++)
+    if (urbac__cow_push(&snap->parts, &c->pparts[i]))
+      return URBAC_ENOMEM;
+  *id = (uint32_t)snap->profiles.n;
+  if (urbac__cow_push(&snap->profiles, &p) || urbac__cow_push(&snap->profile_uses, NULL))
+    return URBAC_ENOMEM;
+  return urbac__hmap_put(&snap->profile_index, h, *id);
+}
+
+/* Sets user u's profile, keeping the counts of users per profile. */
+static urbac_err set_profile(urbac__compiler *c, uint32_t u, uint32_t id)
+{
+  urbac_snapshot *s = c->s;
+  uint32_t *slot = urbac__cow_mut(&s->user_profile, u);
+  if (!slot)
+    return URBAC_ENOMEM;
+  uint32_t old = *slot;
+  uint32_t *before = urbac__cow_mut(&s->profile_uses, old), *after = urbac__cow_mut(&s->profile_uses, id);
+  if (!before || !after)
+    return URBAC_ENOMEM;
+  s->live_profiles -= --*before == 0;
+  s->live_profiles += (*after)++ == 0;
+  *slot = id;
   return URBAC_OK;
 }
 
-static urbac_err user_profiles(compiler *c)
+urbac_err urbac__user_refresh(urbac__compiler *c, uint32_t u)
+{
+  urbac_snapshot *s = c->s;
+  const urbac__user *user = urbac__user_at(c->m, u);
+  urbac__acc *a = &c->scratch;
+  urbac_err err = URBAC_OK;
+  uint32_t id = 0;
+  if (user && user->enabled) {
+    a->dirroles = user->dirroles;
+    a->eop = a->mdi = a->mdeperms = 0;
+    a->mde_role = false;
+    a->n = 0;
+    memset(a->access, 0, s->dg_words * sizeof *a->access);
+    const urbac__pacc *direct = u < s->user_direct.n ? URBAC__AT(s->user_direct, u) : NULL;
+    if (direct)
+      err = urbac__acc_merge(a, &direct->a, s->dg_words);
+    const urbac__ulist *groups = urbac__ulist_at(&s->user_groups, u);
+    for (uint32_t i = 0; groups && i < groups->n && !err; i++)
+      err =
+          urbac__acc_merge(a, &((const urbac__pacc *)URBAC__AT(s->group_acc, groups->v[i]))->a, s->dg_words);
+    if (!err)
+      err = make_profile(c, a, &id);
+  }
+  return err ? err : set_profile(c, u, id);
+}
+
+/* ---------------------------------------------------------------- the compiler */
+
+void urbac__snapshot_init(urbac_snapshot *s, const urbac_model *m)
+{
+  s->m = m;
+  s->dg_words = urbac__bits_words(m->dgs.n ? m->dgs.n : 1);
+  s->dgset_type = (urbac__cow_type){s->dg_words * sizeof(uint64_t), NULL, NULL};
+  static const urbac__cow_type profile_type = {sizeof(urbac__profile), NULL, NULL};
+  static const urbac__cow_type part_type = {sizeof(urbac__part), NULL, NULL};
+  urbac__cow_init(&s->user_profile, &urbac__cow_u32);
+  urbac__cow_init(&s->profiles, &profile_type);
+  urbac__cow_init(&s->parts, &part_type);
+  urbac__cow_init(&s->dgsets, &s->dgset_type);
+  urbac__cow_init(&s->device_dg, &urbac__cow_u32);
+  urbac__cow_init(&s->user_groups, &urbac__cow_ulists);
+  urbac__cow_init(&s->group_parents, &urbac__cow_ulists);
+  urbac__cow_init(&s->group_acc, &urbac__cow_paccs);
+  urbac__cow_init(&s->user_direct, &urbac__cow_paccs);
+  urbac__cow_init(&s->profile_uses, &urbac__cow_u32);
+}
+
+urbac_err urbac__compiler_init(urbac__compiler *c, urbac_snapshot *s, const urbac_model *m)
+{
+  size_t words = s->dg_words;
+  memset(c, 0, sizeof *c);
+  c->s = s;
+  c->m = m;
+  c->access_words = urbac__calloc(words, sizeof *c->access_words);
+  c->open_dgs = urbac__calloc(words, sizeof *c->open_dgs);
+  c->live_dgs = urbac__calloc(words, sizeof *c->live_dgs);
+  c->scratch.access = urbac__calloc(words, sizeof *c->scratch.access);
+  if (!c->access_words || !c->open_dgs || !c->live_dgs || !c->scratch.access)
+    return URBAC_ENOMEM;
+  for (size_t d = 0; d < m->dgs.n; d++) {
+    const urbac__devgroup *dg = urbac__dg_at(m, d);
+    if (dg)
+      urbac__bit_set(c->live_dgs, d);
+    if (dg && !dg->access.n)
+      urbac__bit_set(c->open_dgs, d);
+  }
+  return URBAC_OK;
+}
+
+void urbac__compiler_free(urbac__compiler *c)
+{
+  urbac__free(c->access_words);
+  urbac__free(c->open_dgs);
+  urbac__free(c->live_dgs);
+  urbac__free(c->scratch.access);
+  urbac__free(c->scratch.items);
+  urbac__free(c->scratch_parts);
+  urbac__free(c->pparts);
+  urbac__buf_free(&c->key);
+}
+
+/* ---------------------------------------------------------------- whole: membership lists */
+
+/* Room for `n` indices in slot i of a list array (n > 0). */
+static urbac_err list_alloc(urbac__cow *arr, size_t i, uint32_t n)
+{
+  urbac__ulist **l = urbac__cow_mut(arr, i);
+  if (l)
+    *l = urbac__malloc(sizeof **l + n * sizeof(uint32_t));
+  if (!l || !*l)
+    return URBAC_ENOMEM;
+  (*l)->refs = 1;
+  (*l)->n = 0;
+  return URBAC_OK;
+}
+
+/* Builds user -> groups and group -> parent groups from the groups' member lists:
+ * a pass to count, then one to fill. */
+static urbac_err build_lists(urbac__compiler *c)
 {
   const urbac_model *m = c->m;
-  urbac_snapshot *snap = c->s;
-  acc a = {0};
-  urbac_err err = URBAC_ENOMEM;
-  uint32_t empty;
-  a.access = urbac__calloc(snap->dg_words, sizeof *a.access);
-  if (!a.access || urbac__cow_grow(&snap->user_profile, m->users.n))
-    goto out;
-  err = make_profile(c, &a, &empty); /* profile 0: nothing (disabled or deleted users) */
-  for (size_t u = 0; u < m->users.n && !err; u++) {
-    const urbac__user *user = urbac__user_at(m, u);
-    if (!user || !user->enabled)
-      continue;
-    a.dirroles = user->dirroles;
-    a.eop = a.mdi = a.mdeperms = 0;
-    a.mde_role = false;
-    a.n = 0;
-    memset(a.access, 0, snap->dg_words * sizeof *a.access);
-    if (c->user_direct[u])
-      err = acc_merge(&a, c->user_direct[u], snap->dg_words);
-    for (uint32_t i = snap->user_groups.off[u]; i < snap->user_groups.off[u + 1] && !err; i++)
-      err = acc_merge(&a, &c->groups[snap->user_groups.idx[i]], snap->dg_words);
-    if (!err)
-      err = make_profile(c, &a, urbac__cow_mut(&snap->user_profile, u));
+  urbac_snapshot *s = c->s;
+  uint32_t *nu = urbac__calloc(m->users.n + 1, sizeof *nu), *ng = urbac__calloc(m->groups.n + 1, sizeof *ng);
+  urbac_err err = (!nu || !ng || urbac__cow_grow(&s->user_groups, m->users.n) ||
+                   urbac__cow_grow(&s->group_parents, m->groups.n))
+                      ? URBAC_ENOMEM
+                      : URBAC_OK;
+  for (size_t g = 0; g < m->groups.n && !err; g++) {
+    const urbac__group *grp = urbac__group_at(m, g);
+    for (size_t i = 0; grp && i < grp->members.n; i++)
+      (grp->members.v[i].kind == URBAC__REF_USER ? nu : ng)[grp->members.v[i].idx]++;
   }
-out:
-  urbac__free(a.access);
-  urbac__free(a.items);
+  for (size_t u = 0; u < m->users.n && !err; u++)
+    err = nu[u] ? list_alloc(&s->user_groups, u, nu[u]) : URBAC_OK;
+  for (size_t g = 0; g < m->groups.n && !err; g++)
+    err = ng[g] ? list_alloc(&s->group_parents, g, ng[g]) : URBAC_OK;
+  for (size_t g = 0; g < m->groups.n && !err; g++) {
+    const urbac__group *grp = urbac__group_at(m, g);
+    for (size_t i = 0; grp && i < grp->members.n; i++) {
+      const urbac__ref *r = &grp->members.v[i];
+      const urbac__cow *arr = r->kind == URBAC__REF_USER ? &s->user_groups : &s->group_parents;
+      urbac__ulist *l = URBAC__AT(*arr, r->idx);
+      l->v[l->n++] = (uint32_t)g;
+    }
+  }
+  urbac__free(nu);
+  urbac__free(ng);
   return err;
 }
 
-/* ---------------------------------------------------------------- devices */
+/* ---------------------------------------------------------------- whole: accumulators */
 
-static int by_rank(const urbac_model *m, uint32_t a, uint32_t b);
+/* The accumulator of a principal reference (a user's is made on first use). */
+static urbac_err principal_acc(urbac__compiler *c, const urbac__ref *r, urbac__acc **out)
+{
+  urbac__cow *arr = r->kind == URBAC__REF_GROUP ? &c->s->group_acc : &c->s->user_direct;
+  urbac__pacc **p = urbac__cow_mut(arr, r->idx);
+  if (p && !*p)
+    *p = urbac__pacc_new(c->s->dg_words);
+  *out = p && *p ? &(*p)->a : NULL;
+  return *out ? URBAC_OK : URBAC_ENOMEM;
+}
+
+static urbac_err direct_assignments(urbac__compiler *c)
+{
+  const urbac_model *m = c->m;
+  urbac_err err = URBAC_OK;
+  for (size_t r = 0; r < m->roles.n && !err; r++) {
+    const urbac__role *role = urbac__role_at(m, r);
+    for (size_t a = 0; role && a < role->nasg && !err; a++) {
+      const urbac__assignment *as = &role->asg[a];
+      uint32_t set;
+      err = urbac__asg_dgset(c, as, &set);
+      for (size_t p = 0; p < as->principals.n && !err; p++) {
+        urbac__acc *ac;
+        if (!(err = principal_acc(c, &as->principals.v[p], &ac)))
+          err = urbac__acc_assignment(ac, role, as, set);
+      }
+    }
+  }
+  return err;
+}
+
+static urbac_err direct_legacy(urbac__compiler *c)
+{
+  const urbac_model *m = c->m;
+  urbac_err err = URBAC_OK;
+  urbac__acc *a;
+  for (size_t i = 0; i < m->mde_roles.n && !err; i++) {
+    const urbac__mde_role *role = urbac__mde_at(m, i);
+    for (size_t g = 0; role && g < role->groups.n && !err; g++)
+      if (!(err = principal_acc(c, &role->groups.v[g], &a))) {
+        a->mdeperms |= role->perms;
+        a->mde_role = true;
+      }
+  }
+  for (size_t i = 0; i < m->eop.n + m->mdi.n && !err; i++) {
+    bool eop = i < m->eop.n;
+    const urbac__legacy_members *lm = eop ? urbac__eop_at(m, i) : urbac__mdi_at(m, i - m->eop.n);
+    for (size_t p = 0; lm && p < lm->members.n && !err; p++)
+      if (!(err = principal_acc(c, &lm->members.v[p], &a)))
+        *(eop ? &a->eop : &a->mdi) |= 1u << lm->which;
+  }
+  for (size_t d = 0; d < m->dgs.n && !err; d++) {
+    const urbac__devgroup *dg = urbac__dg_at(m, d);
+    for (size_t g = 0; dg && g < dg->access.n && !err; g++)
+      if (!(err = principal_acc(c, &dg->access.v[g], &a)))
+        urbac__bit_set(a->access, d);
+  }
+  return err;
+}
+
+/* Every group's accumulator: its own, then its parents' pushed into it, parents
+ * first (Kahn's order; validation has ruled out cycles). */
+static urbac_err group_accs(urbac__compiler *c)
+{
+  const urbac_model *m = c->m;
+  urbac_snapshot *s = c->s;
+  size_t n = m->groups.n, head = 0, tail = 0;
+  uint32_t *indeg = urbac__calloc(n ? n : 1, sizeof *indeg);
+  uint32_t *queue = urbac__malloc((n ? n : 1) * sizeof *queue);
+  urbac_err err =
+      (!indeg || !queue || urbac__cow_grow(&s->group_acc, n) || urbac__cow_grow(&s->user_direct, m->users.n))
+          ? URBAC_ENOMEM
+          : URBAC_OK;
+  for (size_t g = 0; g < n && !err; g++) {
+    const urbac__group *grp = urbac__group_at(m, g);
+    urbac__acc *a;
+    if (grp && !(err = principal_acc(c, &(urbac__ref){.kind = URBAC__REF_GROUP, .idx = (uint32_t)g}, &a)))
+      a->dirroles |= grp->dirroles;
+  }
+  if (!err)
+    err = direct_assignments(c);
+  if (!err)
+    err = direct_legacy(c);
+  for (size_t g = 0; g < n && !err; g++) {
+    const urbac__ulist *parents = urbac__ulist_at(&s->group_parents, g);
+    indeg[g] = parents ? parents->n : 0;
+    if (!indeg[g] && urbac__group_at(m, g))
+      queue[tail++] = (uint32_t)g;
+  }
+  while (head < tail && !err) {
+    uint32_t g = queue[head++];
+    const urbac__group *grp = urbac__group_at(m, g);
+    for (size_t i = 0; i < grp->members.n && !err; i++) {
+      const urbac__ref *r = &grp->members.v[i];
+      if (r->kind != URBAC__REF_GROUP)
+        continue;
+      urbac__pacc *child = URBAC__AT(s->group_acc, r->idx), *parent = URBAC__AT(s->group_acc, g);
+      err = urbac__acc_merge(&child->a, &parent->a, s->dg_words);
+      if (--indeg[r->idx] == 0)
+        queue[tail++] = r->idx;
+    }
+  }
+  urbac__free(indeg);
+  urbac__free(queue);
+  return err;
+}
+
+/* ---------------------------------------------------------------- whole: users and devices */
+
+static urbac_err user_profiles(urbac__compiler *c)
+{
+  urbac_snapshot *s = c->s;
+  uint32_t empty;
+  urbac__acc *none = &c->scratch;
+  if (urbac__cow_grow(&s->user_profile, c->m->users.n))
+    return URBAC_ENOMEM;
+  urbac_err err = make_profile(c, none, &empty); /* profile 0: nothing (disabled or deleted users) */
+  uint32_t *uses = err ? NULL : urbac__cow_mut(&s->profile_uses, 0);
+  if (!uses)
+    return err ? err : URBAC_ENOMEM;
+  *uses = (uint32_t)c->m->users.n;
+  s->live_profiles = c->m->users.n > 0;
+  for (size_t u = 0; u < c->m->users.n && !err; u++)
+    err = urbac__user_refresh(c, (uint32_t)u);
+  return err;
+}
 
 uint32_t urbac__device_place(const urbac_snapshot *snap, const urbac__device *dev)
 {
@@ -462,9 +608,16 @@ uint32_t urbac__device_place(const urbac_snapshot *snap, const urbac__device *de
   return m->ungrouped;
 }
 
+static int by_rank(const urbac_model *m, uint32_t ia, uint32_t ib)
+{
+  const urbac__devgroup *a = urbac__dg_at(m, ia), *b = urbac__dg_at(m, ib);
+  uint64_t ra = a->ungrouped ? UINT64_MAX : a->rank, rb = b->ungrouped ? UINT64_MAX : b->rank;
+  return ra < rb ? -1 : ra > rb;
+}
+
 /* Device groups by rank (ungrouped last), then each device's group: the first
  * whose rules all match, else ungrouped. */
-static urbac_err place_devices(compiler *c)
+static urbac_err place_devices(urbac__compiler *c)
 {
   const urbac_model *m = c->m;
   urbac_snapshot *snap = c->s;
@@ -489,100 +642,38 @@ static urbac_err place_devices(compiler *c)
   return URBAC_OK;
 }
 
-static int by_rank(const urbac_model *m, uint32_t ia, uint32_t ib)
-{
-  const urbac__devgroup *a = urbac__dg_at(m, ia), *b = urbac__dg_at(m, ib);
-  uint64_t ra = a->ungrouped ? UINT64_MAX : a->rank, rb = b->ungrouped ? UINT64_MAX : b->rank;
-  return ra < rb ? -1 : ra > rb;
-}
-
 /* ---------------------------------------------------------------- the whole */
-
-static void cctx_free(compiler *c)
-{
-  for (size_t g = 0; c->groups && g < c->m->groups.n; g++)
-    urbac__free(c->groups[g].items);
-  for (size_t u = 0; c->user_direct && u < c->m->users.n; u++) {
-    if (c->user_direct[u]) {
-      urbac__free(c->user_direct[u]->items);
-      urbac__free(c->user_direct[u]->access);
-      urbac__free(c->user_direct[u]);
-    }
-  }
-  urbac__free(c->groups);
-  urbac__free(c->user_direct);
-  urbac__free(c->access_words);
-  urbac__free(c->open_dgs);
-  urbac__free(c->live_dgs);
-  urbac__free(c->asg_dgset);
-  urbac__free(c->scratch_parts);
-  urbac__free(c->pparts);
-  urbac__intern_free(&c->dgsets);
-  urbac__intern_free(&c->profiles);
-  urbac__buf_free(&c->key);
-}
-
-static urbac_err cctx_init(compiler *c)
-{
-  const urbac_model *m = c->m;
-  size_t words = c->s->dg_words;
-  c->groups = urbac__calloc(m->groups.n ? m->groups.n : 1, sizeof *c->groups);
-  c->user_direct = urbac__calloc(m->users.n ? m->users.n : 1, sizeof *c->user_direct);
-  c->access_words = urbac__calloc(words * (m->groups.n + 2), sizeof *c->access_words);
-  c->open_dgs = urbac__calloc(words, sizeof *c->open_dgs);
-  c->live_dgs = urbac__calloc(words, sizeof *c->live_dgs);
-  if (!c->groups || !c->user_direct || !c->access_words || !c->open_dgs || !c->live_dgs)
-    return URBAC_ENOMEM;
-  for (size_t g = 0; g < m->groups.n; g++)
-    c->groups[g].access = c->access_words + words * (g + 1);
-  if (urbac__intern_init(&c->dgsets, 64) || urbac__intern_init(&c->profiles, m->users.n / 4 + 16))
-    return URBAC_ENOMEM;
-  return URBAC_OK;
-}
 
 urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urbac_diag *d)
 {
-  compiler c = {0};
+  urbac__compiler c = {0};
   urbac_err err = URBAC_ENOMEM;
   size_t had = urbac_diag_count(d);
+  urbac_snapshot *s = urbac__calloc(1, sizeof *s);
   *out = NULL;
-  c.m = m;
-  c.s = urbac__calloc(1, sizeof *c.s);
-  if (!c.s)
+  if (!s)
     return urbac__diag_code(d, URBAC_ENOMEM, "compiling the snapshot");
-  c.s->m = m;
-  urbac__cow_init(&c.s->user_profile, &urbac__cow_u32);
-  urbac__cow_init(&c.s->device_dg, &urbac__cow_u32);
-  c.s->dg_words = urbac__bits_words(m->dgs.n ? m->dgs.n : 1);
-  err = urbac__tables_build(&c.s->tables, d);
+  urbac__snapshot_init(s, m);
+  err = urbac__tables_build(&s->tables, d);
+  if (!err &&
+      (urbac__hmap_init(&s->dgset_index, 64) || urbac__hmap_init(&s->profile_index, m->users.n / 4 + 16)))
+    err = URBAC_ENOMEM;
   if (!err)
-    err = cctx_init(&c);
+    err = urbac__compiler_init(&c, s, m);
   if (!err)
-    err = build_csr(&c);
+    err = build_lists(&c);
   if (!err)
-    err = assignment_sets(&c);
-  if (!err)
-    err = direct_assignments(&c);
-  if (!err)
-    err = direct_legacy(&c);
-  if (!err)
-    err = propagate(&c);
+    err = group_accs(&c);
   if (!err)
     err = user_profiles(&c);
   if (!err)
     err = place_devices(&c);
-  if (!err) {
-    /* keep the interned device-group sets: the arena is exactly nsets x words */
-    c.s->ndgsets = c.dgsets.n;
-    c.s->dgsets = (uint64_t *)(void *)c.dgsets.arena;
-    c.dgsets.arena = NULL;
-  }
-  cctx_free(&c);
+  urbac__compiler_free(&c);
   if (err) {
-    urbac_snapshot_free(c.s);
+    urbac_snapshot_free(s);
     return urbac__diag_code_since(d, had, err, "compiling the snapshot");
   }
-  *out = c.s;
+  *out = s;
   return URBAC_OK;
 }
 
@@ -590,32 +681,29 @@ void urbac_snapshot_free(urbac_snapshot *snap)
 {
   if (!snap)
     return;
-  urbac__cow_free(&snap->user_profile);
-  urbac__free(snap->profiles);
-  urbac__free(snap->parts);
-  urbac__free(snap->dgsets);
-  urbac__cow_free(&snap->device_dg);
+  urbac__cow *all[] = {&snap->user_profile, &snap->profiles,    &snap->parts,         &snap->dgsets,
+                       &snap->device_dg,    &snap->user_groups, &snap->group_parents, &snap->group_acc,
+                       &snap->user_direct,  &snap->profile_uses};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    urbac__cow_free(all[i]);
+  urbac__hmap_free(&snap->profile_index);
+  urbac__hmap_free(&snap->dgset_index);
   urbac__free(snap->dg_order);
-  urbac__free(snap->user_groups.off);
-  urbac__free(snap->user_groups.idx);
-  urbac__free(snap->group_parents.off);
-  urbac__free(snap->group_parents.idx);
+  urbac__free(snap->changed);
   urbac__free(snap);
 }
 
+/* The bytes of what the check path reads: the user's profile, the profile, its
+ * parts and device-group sets, and the model's id maps it resolves names with. */
 size_t urbac_snapshot_memory(const urbac_snapshot *snap)
 {
   const urbac_model *m = snap->m;
-  size_t uoff = (m->users.n + 2) * sizeof(uint32_t), goff = (m->groups.n + 2) * sizeof(uint32_t);
-  /* the model's id maps are borrowed, but every check reads them: count them */
   size_t maps =
       urbac__smap_bytes(&m->user_map) + urbac__smap_bytes(&m->device_map) + urbac__smap_bytes(&m->dg_map);
-  return maps + sizeof *snap + urbac__cow_bytes(&snap->user_profile) +
-         snap->nprofiles * sizeof *snap->profiles + snap->nparts * sizeof *snap->parts +
-         snap->ndgsets * snap->dg_words * sizeof(uint64_t) + urbac__cow_bytes(&snap->device_dg) +
-         m->dgs.n * sizeof(uint32_t) + uoff + goff +
-         (snap->user_groups.off[m->users.n] + snap->group_parents.off[m->groups.n]) * sizeof(uint32_t);
+  return maps + sizeof *snap + urbac__cow_bytes(&snap->user_profile) + urbac__cow_bytes(&snap->profiles) +
+         urbac__cow_bytes(&snap->parts) + urbac__cow_bytes(&snap->dgsets) +
+         urbac__cow_bytes(&snap->device_dg) + snap->ndg_order * sizeof(uint32_t);
 }
 
-size_t urbac_snapshot_profiles(const urbac_snapshot *snap) { return snap->nprofiles; }
+size_t urbac_snapshot_profiles(const urbac_snapshot *snap) { return snap->profiles.n; }
 const urbac_model *urbac_snapshot_model(const urbac_snapshot *snap) { return snap->m; }

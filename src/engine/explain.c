@@ -63,18 +63,19 @@ static urbac_err reach(explainer *c)
   }
   for (size_t g = 0; g < n; g++)
     c->pred[g] = NO_PRED;
-  const urbac__csr *ug = &c->s->user_groups, *gp = &c->s->group_parents;
-  for (uint32_t i = ug->off[c->q->user]; i < ug->off[c->q->user + 1]; i++)
-    if (c->pred[ug->idx[i]] == NO_PRED) {
-      c->pred[ug->idx[i]] = VIA_USER;
-      queue[tail++] = ug->idx[i];
+  const urbac__ulist *ug = urbac__ulist_at(&c->s->user_groups, c->q->user);
+  for (uint32_t i = 0; ug && i < ug->n; i++)
+    if (c->pred[ug->v[i]] == NO_PRED) {
+      c->pred[ug->v[i]] = VIA_USER;
+      queue[tail++] = ug->v[i];
     }
   while (head < tail) {
     uint32_t g = queue[head++];
-    for (uint32_t i = gp->off[g]; i < gp->off[g + 1]; i++)
-      if (c->pred[gp->idx[i]] == NO_PRED) {
-        c->pred[gp->idx[i]] = g;
-        queue[tail++] = gp->idx[i];
+    const urbac__ulist *gp = urbac__ulist_at(&c->s->group_parents, g);
+    for (uint32_t i = 0; gp && i < gp->n; i++)
+      if (c->pred[gp->v[i]] == NO_PRED) {
+        c->pred[gp->v[i]] = g;
+        queue[tail++] = gp->v[i];
       }
   }
   urbac__free(queue);

@@ -98,6 +98,20 @@ static urbac_err keep(urbac__obj ***v, size_t *n, size_t *cap, urbac__obj *o)
 
 /* ---------------------------------------------------------------- one put */
 
+/* Records in the new model that slot `i` went from `before` to `after`. */
+static urbac_err record(editor *e, size_t i, urbac__obj *before, urbac__obj *after)
+{
+  urbac_model *m = e->m;
+  if (URBAC_GROW(m->changes, m->cap_changes, m->nchanges + 1))
+    return URBAC_ENOMEM;
+  if (before)
+    __atomic_add_fetch(&before->refs, 1, __ATOMIC_RELAXED);
+  if (after)
+    __atomic_add_fetch(&after->refs, 1, __ATOMIC_RELAXED);
+  m->changes[m->nchanges++] = (urbac__change){before, after, (uint32_t)i, (before ? before : after)->kind};
+  return URBAC_OK;
+}
+
 /* Replaces slot `i` of `arr` (with `obj`, or NULL to delete), remembering the old. */
 static urbac_err set_slot(editor *e, urbac__cow *arr, size_t i, urbac__obj *obj)
 {
@@ -106,6 +120,8 @@ static urbac_err set_slot(editor *e, urbac__cow *arr, size_t i, urbac__obj *obj)
     return URBAC_ENOMEM;
   urbac__obj *old = *slot;
   urbac_err err = keep(&e->removed, &e->nremoved, &e->cap_removed, old);
+  if (!err)
+    err = record(e, i, old, obj);
   if (err)
     return err;
   *slot = obj;
@@ -174,7 +190,7 @@ static urbac_err put_one(editor *e, const char *kind, urbac__obj *o, size_t at)
   if (arr->n >= URBAC_MAX_OBJECTS)
     return urbac__diag_add(e->d, URBAC_ELIMIT, NULL, 0, 0, id, "more than %u entries", URBAC_MAX_OBJECTS);
   __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
-  if ((err = urbac__model_push(arr, o)))
+  if ((err = urbac__model_push(arr, o)) || (err = record(e, arr->n - 1, NULL, o)))
     return err;
   if (k == URBAC__OBJ_DG && ((urbac__devgroup *)o)->ungrouped)
     e->m->ungrouped = (uint32_t)(arr->n - 1);
@@ -208,6 +224,7 @@ static urbac_err apply_workloads(editor *e, const urbac_object_put *p)
 {
   urbac_model *parsed = NULL;
   urbac__object o = {"workloads", (char *)(uintptr_t) "workloads", (char *)(uintptr_t)p->json, 0};
+  e->m->modes_changed = true;
   if (!p->json) {
     memset(e->m->modes, 0, sizeof e->m->modes);
     memset(e->m->mode_listed, 0, sizeof e->m->mode_listed);
@@ -357,6 +374,7 @@ static urbac_err share(urbac_model *m, const urbac_model *base)
                               &base->refs_in[0], &base->refs_in[1], &base->refs_in[2]};
   urbac__cow *to[] = {&m->users, &m->groups, &m->dgs,        &m->devices,    &m->roles,     &m->mde_roles,
                       &m->eop,   &m->mdi,    &m->refs_in[0], &m->refs_in[1], &m->refs_in[2]};
+  m->base_serial = base->serial;
   memcpy(m->modes, base->modes, sizeof m->modes);
   memcpy(m->mode_listed, base->mode_listed, sizeof m->mode_listed);
   m->ungrouped = base->ungrouped;

@@ -59,7 +59,7 @@ static urbac__gmask grants_on(const urbac_snapshot *snap, const urbac__wdec *d, 
 {
   urbac__gmask m = d->all;
   for (uint32_t i = 0; i < d->part_n; i++) {
-    const urbac__part *p = &snap->parts[d->part_off + i];
+    const urbac__part *p = urbac__part_at(snap, d->part_off + i);
     if (urbac__bit_test(urbac__dgset(snap, p->dgset), dg))
       urbac__gmask_or(&m, &p->mask);
   }
@@ -77,7 +77,8 @@ static urbac_err add_diff(urbac_impact *im, unsigned perm, uint8_t before, uint8
 /* The diffs of one (before profile, after profile) pair, by permission then rank. */
 static urbac_err pair_diffs(urbac_impact *im, uint32_t pb, uint32_t pa, urbac__gmask *mb, urbac__gmask *ma)
 {
-  const urbac__wdec *db = &im->before->profiles[pb].w[im->w], *da = &im->after->profiles[pa].w[im->w];
+  const urbac__wdec *db = &urbac__profile_at(im->before, pb)->w[im->w];
+  const urbac__wdec *da = &urbac__profile_at(im->after, pa)->w[im->w];
   bool mde = im->w == URBAC__WL_MDE;
   size_t ndg = mde ? im->before->ndg_order : 1;
   urbac_err err = URBAC_OK;

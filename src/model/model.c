@@ -51,6 +51,9 @@ urbac_model *urbac__model_new(void)
     urbac__cow_init(arrays[i], &urbac__cow_objs);
   for (size_t k = 0; m && k < 3; k++)
     urbac__cow_init(&m->refs_in[k], &urbac__cow_u32);
+  static uint64_t serials;
+  if (m)
+    m->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
   return m;
 }
 
@@ -203,6 +206,11 @@ void urbac_model_free(urbac_model *m)
   urbac__smap_free(&m->device_map);
   for (size_t k = 0; k < 3; k++)
     urbac__cow_free(&m->refs_in[k]);
+  for (size_t i = 0; i < m->nchanges; i++) {
+    urbac__obj_release(m->changes[i].before);
+    urbac__obj_release(m->changes[i].after);
+  }
+  urbac__free(m->changes);
   urbac__free(m->tenant);
   urbac__free(m->source);
   urbac__free(m);

@@ -174,7 +174,21 @@ struct urbac_model {
   /* Per user, group and device group (by urbac__ref_kind): how many references
    * name it. Built by validation, kept by edits: a delete is refused while > 0. */
   urbac__cow refs_in[3];
+  /* What urbac_model_edit() changed, for urbac_snapshot_update(). */
+  uint64_t serial;      /* unique to this model in the process */
+  uint64_t base_serial; /* the model it was edited from; 0 when none */
+  bool modes_changed;
+  struct urbac__change *changes;
+  size_t nchanges, cap_changes;
 };
+
+/* One object replaced, added (before NULL) or deleted (after NULL) by an edit;
+ * each holds a reference. */
+typedef struct urbac__change {
+  urbac__obj *before, *after;
+  uint32_t idx;
+  uint8_t kind; /* urbac__obj_kind */
+} urbac__change;
 
 extern const urbac__cow_type urbac__cow_objs;
 

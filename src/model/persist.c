@@ -130,22 +130,29 @@ static const urbac__smap_slot *slot_at(const urbac__smap *m, size_t i)
   return (const urbac__smap_slot *)urbac__cow_at(&m->slots, i);
 }
 
-urbac_err urbac__smap_init(urbac__smap *m, size_t expected)
+/* A table of zeroed slots, a power of two at least twice `expected`: *mask. */
+static urbac_err table_init(urbac__cow *slots, const urbac__cow_type *type, size_t expected, size_t *mask)
 {
   size_t n = URBAC__PAGE_N;
-  memset(m, 0, sizeof *m);
-  urbac__cow_init(&m->slots, &slot_type);
+  urbac__cow_init(slots, type);
+  *mask = 0;
   while (n < expected * 2) {
     if (n > (SIZE_MAX >> 6))
       return URBAC_ENOMEM;
     n <<= 1;
   }
-  if (urbac__cow_grow(&m->slots, n)) {
-    urbac__cow_free(&m->slots);
+  if (urbac__cow_grow(slots, n)) {
+    urbac__cow_free(slots);
     return URBAC_ENOMEM;
   }
-  m->mask = n - 1;
+  *mask = n - 1;
   return URBAC_OK;
+}
+
+urbac_err urbac__smap_init(urbac__smap *m, size_t expected)
+{
+  memset(m, 0, sizeof *m);
+  return table_init(&m->slots, &slot_type, expected, &m->mask);
 }
 
 void urbac__smap_free(urbac__smap *m)
@@ -280,4 +287,83 @@ size_t urbac__smap_bytes(const urbac__smap *m)
     keys += e->value1 && e->value1 != DELETED ? e->len + 1 : 0;
   }
   return urbac__cow_bytes(&m->slots) + keys;
+}
+
+/* ---------------------------------------------------------------- hash index */
+
+static const urbac__cow_type hslot_type = {sizeof(urbac__hmap_slot), NULL, NULL};
+
+urbac_err urbac__hmap_init(urbac__hmap *m, size_t expected)
+{
+  memset(m, 0, sizeof *m);
+  return table_init(&m->slots, &hslot_type, expected, &m->mask);
+}
+
+void urbac__hmap_free(urbac__hmap *m)
+{
+  urbac__cow_free(&m->slots);
+  m->mask = m->count = 0;
+}
+
+urbac_err urbac__hmap_share(urbac__hmap *dst, const urbac__hmap *src)
+{
+  *dst = *src;
+  return urbac__cow_share(&dst->slots, &src->slots);
+}
+
+static const urbac__hmap_slot *hslot(const urbac__hmap *m, size_t i)
+{
+  return (const urbac__hmap_slot *)urbac__cow_at(&m->slots, i);
+}
+
+static urbac_err hmap_grow(urbac__hmap *m)
+{
+  urbac__hmap bigger;
+  urbac_err err = urbac__hmap_init(&bigger, m->mask + 1);
+  for (size_t i = 0; !err && i <= m->mask; i++) {
+    const urbac__hmap_slot *e = hslot(m, i);
+    size_t j = e->hash & bigger.mask;
+    while (e->value1 && hslot(&bigger, j)->value1)
+      j = (j + 1) & bigger.mask;
+    if (e->value1)
+      *(urbac__hmap_slot *)urbac__cow_at(&bigger.slots, j) = *e; /* pages of `bigger` are its own */
+  }
+  if (err) {
+    urbac__hmap_free(&bigger);
+    return err;
+  }
+  bigger.count = m->count;
+  urbac__hmap_free(m);
+  *m = bigger;
+  return URBAC_OK;
+}
+
+urbac_err urbac__hmap_put(urbac__hmap *m, uint64_t hash, uint32_t value)
+{
+  if (value == UINT32_MAX)
+    return URBAC_ELIMIT;
+  if ((m->count + 1) * 2 > m->mask + 1 && hmap_grow(m))
+    return URBAC_ENOMEM;
+  size_t i = hash & m->mask;
+  while (hslot(m, i)->value1)
+    i = (i + 1) & m->mask;
+  urbac__hmap_slot *s = urbac__cow_mut(&m->slots, i);
+  if (!s)
+    return URBAC_ENOMEM;
+  *s = (urbac__hmap_slot){hash, value + 1, 0};
+  m->count++;
+  return URBAC_OK;
+}
+
+bool urbac__hmap_find(const urbac__hmap *m, uint64_t hash, bool (*eq)(const void *ctx, uint32_t value),
+                      const void *ctx, uint32_t *value)
+{
+  for (size_t i = hash & m->mask; m->mask && hslot(m, i)->value1; i = (i + 1) & m->mask) {
+    const urbac__hmap_slot *e = hslot(m, i);
+    if (e->hash == hash && eq(ctx, e->value1 - 1)) {
+      *value = e->value1 - 1;
+      return true;
+    }
+  }
+  return false;
 }

@@ -106,4 +106,27 @@ urbac_err urbac__smap_del(urbac__smap *m, const char *key, size_t len);
 bool urbac__smap_get(const urbac__smap *m, const char *key, size_t len, uint32_t *value);
 size_t urbac__smap_bytes(const urbac__smap *m);
 
+/* ---------------------------------------------------------------- hash index */
+
+/* A persistent multimap from a 64-bit hash to uint32 values, for interning: the
+ * caller keeps the content and says which candidate equals its key. No deletion. */
+typedef struct urbac__hmap_slot {
+  uint64_t hash;
+  uint32_t value1; /* value + 1; 0 empty */
+  uint32_t pad;
+} urbac__hmap_slot;
+
+typedef struct urbac__hmap {
+  urbac__cow slots;
+  size_t mask, count;
+} urbac__hmap;
+
+urbac_err urbac__hmap_init(urbac__hmap *m, size_t expected);
+void urbac__hmap_free(urbac__hmap *m);
+urbac_err urbac__hmap_share(urbac__hmap *dst, const urbac__hmap *src);
+urbac_err urbac__hmap_put(urbac__hmap *m, uint64_t hash, uint32_t value);
+/* The first value under `hash` for which eq(ctx, value) holds: true and *value. */
+bool urbac__hmap_find(const urbac__hmap *m, uint64_t hash, bool (*eq)(const void *ctx, uint32_t value),
+                      const void *ctx, uint32_t *value);
+
 #endif

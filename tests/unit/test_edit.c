@@ -1,5 +1,6 @@
 /*
- * tests/unit/test_edit.c - urbac_model_edit() against the full loader.
+ * tests/unit/test_edit.c - urbac_model_edit() against the full loader, and
+ * urbac_snapshot_update() against the whole compile.
  *
  * Random tenants (random_tenant.h) take thousands of random small changes of
  * every kind of object: a reference added (to something that exists, or not, or
@@ -9,8 +10,12 @@
  * objects (replace in place, delete, append) loaded whole by the tenant-file
  * loader. Both must agree on whether the change is valid; when it is, both models
  * save to the same text and compile to the same effective permissions for every
- * user, and the base model saves as before (unchanged). The base is freed first
- * or the edit is dropped first, at random: both orders are run (under ASan too).
+ * user, and the base model saves as before (unchanged). The snapshot is carried
+ * along by urbac_snapshot_update() only, edit after edit: its every user's
+ * effective permissions equal those of a whole compile of the loaded tenant, and
+ * users it does not list as changed have the same permissions as before. The
+ * base is freed first or the edit is dropped first, at random: both orders are
+ * run (under ASan too).
  */
 #include <jansson.h>
 
@@ -36,22 +41,55 @@ static int effective_line(void *ctx, const urbac_effective_entry *e)
   return 0;
 }
 
+/* User u's effective permissions in `s`, as JSON. */
+static json_t *user_lines(const urbac_snapshot *s, uint32_t u)
+{
+  json_t *lines = json_array();
+  urbac_effective(s, u, effective_line, lines);
+  return lines;
+}
+
 /* Every user's effective permissions, by user id, as JSON text. */
+static char *snapshot_decisions(const urbac_snapshot *s)
+{
+  const urbac_model *m = urbac_snapshot_model(s);
+  json_t *all = json_object();
+  for (uint32_t u = 0; u < urbac_model_count(m, URBAC_OBJ_USER); u++) {
+    const char *id = urbac_snapshot_user_id(s, u);
+    if (*id) /* not a deleted user's slot */
+      json_object_set_new(all, id, user_lines(s, u));
+  }
+  char *text = json_dumps(all, JSON_SORT_KEYS);
+  json_decref(all);
+  return text;
+}
+
+/* Users `next` does not list as changed decide as in `prev` (same model indices). */
+static void unchanged_alike(const urbac_snapshot *prev, const urbac_snapshot *next)
+{
+  const uint32_t *changed;
+  size_t n, k = 0;
+  if (!urbac_snapshot_changed_users(next, &changed, &n))
+    return; /* compiled whole: every user may differ */
+  size_t before = urbac_model_count(urbac_snapshot_model(prev), URBAC_OBJ_USER);
+  for (uint32_t u = 0; u < before; u++) {
+    while (k < n && changed[k] < u)
+      k++;
+    if (k < n && changed[k] == u)
+      continue;
+    json_t *a = user_lines(prev, u), *b = user_lines(next, u);
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+  }
+}
+
+/* Every user's effective permissions of a whole compile of `m`. */
 static char *decisions(const urbac_model *m)
 {
   urbac_snapshot *s = NULL;
   assert_int_equal(urbac_snapshot_compile(m, &s, NULL), URBAC_OK);
-  json_t *all = json_object();
-  for (uint32_t u = 0; u < urbac_model_count(m, URBAC_OBJ_USER); u++) {
-    const char *id = urbac_snapshot_user_id(s, u);
-    if (!*id)
-      continue; /* a deleted user's slot */
-    json_t *lines = json_array();
-    urbac_effective(s, u, effective_line, lines);
-    json_object_set_new(all, id, lines);
-  }
-  char *text = json_dumps(all, JSON_SORT_KEYS);
-  json_decref(all);
+  char *text = snapshot_decisions(s);
   urbac_snapshot_free(s);
   return text;
 }
@@ -177,7 +215,8 @@ static urbac__object *apply_to_list(const urbac__object *o, size_t n, const chan
 
 /* ---------------------------------------------------------------- the property */
 
-static void one_step(urbac_model **cur, unsigned *fresh, size_t *valid, size_t *invalid)
+static void one_step(urbac_model **cur, urbac_snapshot **snap, unsigned *fresh, size_t *valid,
+                     size_t *invalid)
 {
   urbac__object *o = NULL;
   size_t n = 0, fn = 0;
@@ -199,19 +238,30 @@ static void one_step(urbac_model **cur, unsigned *fresh, size_t *valid, size_t *
     char *a = save(got), *b = save(want), *base_after = save(*cur);
     assert_string_equal(a, b);
     assert_string_equal(base_after, base_before);
-    char *da = decisions(got), *db = decisions(want);
+    urbac_snapshot *next = NULL;
+    assert_int_equal(urbac_snapshot_update(*snap, got, &next, NULL), URBAC_OK);
+    char *da = decisions(got), *db = decisions(want), *dn = snapshot_decisions(next);
     assert_string_equal(da, db);
+    if (strcmp(dn, db) != 0)
+      print_error("puts %s %s (%s):\nupdated %s\nwhole   %s\n", c.puts[0].kind, c.puts[0].id,
+                  c.json[0] ? c.json[0] : "delete", dn, db);
+    assert_string_equal(dn, db);
+    unchanged_alike(*snap, next);
     free(da);
     free(db);
+    free(dn);
     urbac_free(a);
     urbac_free(b);
     urbac_free(base_after);
     ++*valid;
     if (rnd(8) == 0) {
-      urbac_model_free(got); /* the edit first: the base must not notice */
+      urbac_snapshot_free(next); /* the edit first: the base must not notice */
+      urbac_model_free(got);
     } else {
-      urbac_model_free(*cur); /* the base first: the edit keeps what it shares */
+      urbac_snapshot_free(*snap); /* the base first: the edit keeps what it shares */
+      urbac_model_free(*cur);
       *cur = got;
+      *snap = next;
     }
   } else {
     ++*invalid;
@@ -235,9 +285,12 @@ static void test_edit_matches_load(void **state)
     urbac_model *m = NULL;
     random_tenant(y, sizeof y, &nusers, &ndevices);
     assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "r.yaml", &m, NULL), URBAC_OK);
+    urbac_snapshot *snap = NULL;
+    assert_int_equal(urbac_snapshot_compile(m, &snap, NULL), URBAC_OK);
     unsigned fresh = 0;
     for (int s = 0; s < 30; s++)
-      one_step(&m, &fresh, &valid, &invalid);
+      one_step(&m, &snap, &fresh, &valid, &invalid);
+    urbac_snapshot_free(snap);
     urbac_model_free(m);
   }
   print_message("edits: %zu valid, %zu refused (as the loader refused them)\n", valid, invalid);

@@ -1,0 +1,45 @@
+/*
+ * engine/compiler.h - what the whole compile (engine/compile.c) and the
+ * incremental one (engine/update.c) share: accumulators, interning of
+ * device-group sets and profiles into a snapshot, and a user's profile from the
+ * snapshot's kept accumulators.
+ *
+ * Depends on: util, catalog, model, engine/engine.h.
+ */
+#ifndef URBAC_ENGINE_COMPILER_H
+#define URBAC_ENGINE_COMPILER_H
+
+#include "engine/engine.h"
+
+typedef struct urbac__compiler {
+  urbac_snapshot *s;
+  const urbac_model *m;
+  uint64_t *access_words; /* scratch: dg_words */
+  uint64_t *open_dgs;     /* device groups with an empty userAccess list */
+  uint64_t *live_dgs;     /* every device group (an edited model may have holes) */
+  urbac__acc scratch;     /* one user's accumulator */
+  urbac__buf key;
+  urbac__part *scratch_parts; /* one workload's parts */
+  size_t scratch_n, scratch_cap;
+  urbac__part *pparts; /* one profile's parts, all workloads */
+  size_t pparts_n, pparts_cap;
+} urbac__compiler;
+
+urbac_err urbac__compiler_init(urbac__compiler *c, urbac_snapshot *s, const urbac_model *m);
+void urbac__compiler_free(urbac__compiler *c);
+
+urbac_err urbac__acc_item(urbac__acc *a, uint32_t w, uint32_t dgset, const urbac__gmask *mask);
+urbac_err urbac__acc_merge(urbac__acc *dst, const urbac__acc *src, size_t words);
+/* A new empty accumulator kept by a snapshot (count 1), or NULL. */
+urbac__pacc *urbac__pacc_new(size_t words);
+/* The device-group set of an assignment: URBAC__ALL_DGS, URBAC__NO_DGS or an interned set. */
+urbac_err urbac__asg_dgset(urbac__compiler *c, const urbac__assignment *as, uint32_t *set);
+/* Adds what assignment `as` of `role` (set: its urbac__asg_dgset()) gives to `a`. */
+urbac_err urbac__acc_assignment(urbac__acc *a, const urbac__role *role, const urbac__assignment *as,
+                                uint32_t set);
+/* Recomputes the profile of user u from the kept accumulators and sets it. */
+urbac_err urbac__user_refresh(urbac__compiler *c, uint32_t u);
+/* The snapshot's empty containers, for a compile or an update to fill. */
+void urbac__snapshot_init(urbac_snapshot *s, const urbac_model *m);
+
+#endif
