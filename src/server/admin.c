@@ -65,11 +65,14 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   snprintf(command, sizeof command, "%s %s", srv_method_name(req->method),
            req->route->path + strlen(T_PREFIX));
   urbac_model *written = NULL;
-  urbac_write w = {req->who.actor, command, has, base, &written};
   urbac_diag *d = urbac_diag_new();
   srv_tenant *t = req->tenant;
   write_guard guard = {t, &req->who, false, ""};
   bool guarded = req->who.kind != SRV_PRESHARED;
+  /* the guard judges the whole tenant as written, which the store then hands
+   * over; any other write is caught up with from the change feed, at the cost
+   * of the change (srv_tenant_refresh) */
+  urbac_write w = {req->who.actor, command, has, base, guarded ? &written : NULL};
   pthread_mutex_lock(&t->write_lock);
   if (guarded) { /* compared with the tenant as the store has it */
     srv_tenant_refresh(t, NULL);

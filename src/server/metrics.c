@@ -131,15 +131,21 @@ void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
       (unsigned long long)atomic_load(&server->metrics.deny));
   srv_buf_printf(
       b,
-      "# HELP urbac_snapshot_rebuilds_total Snapshots compiled.\n# TYPE urbac_snapshot_rebuilds_total "
-      "counter\n"
+      "# HELP urbac_snapshot_rebuilds_total Snapshots of a whole tenant loaded and compiled.\n"
+      "# TYPE urbac_snapshot_rebuilds_total counter\n"
       "urbac_snapshot_rebuilds_total %llu\n"
-      "# HELP urbac_snapshot_rebuild_seconds_total Time spent loading and compiling snapshots.\n"
+      "# HELP urbac_snapshot_rebuild_seconds_total Time spent loading and compiling whole snapshots.\n"
       "# TYPE urbac_snapshot_rebuild_seconds_total counter\nurbac_snapshot_rebuild_seconds_total %.6f\n"
+      "# HELP urbac_snapshot_updates_total Snapshots made from the last by the change feed's changes.\n"
+      "# TYPE urbac_snapshot_updates_total counter\nurbac_snapshot_updates_total %llu\n"
+      "# HELP urbac_snapshot_update_seconds_total Time spent reading the feed, editing and updating.\n"
+      "# TYPE urbac_snapshot_update_seconds_total counter\nurbac_snapshot_update_seconds_total %.6f\n"
       "# HELP urbac_tenant_revision The revision each tenant is served at.\n# TYPE urbac_tenant_revision "
       "gauge\n",
       (unsigned long long)atomic_load(&server->metrics.rebuilds),
-      (double)atomic_load(&server->metrics.rebuild_us) / 1e6);
+      (double)atomic_load(&server->metrics.rebuild_us) / 1e6,
+      (unsigned long long)atomic_load(&server->metrics.updates),
+      (double)atomic_load(&server->metrics.update_us) / 1e6);
   srv_buf_printf(
       b,
       "# HELP urbac_http_connections Connections open now.\n# TYPE urbac_http_connections gauge\n"

@@ -17,6 +17,7 @@
  *
  * Depends on: the public API, liburcu-bp.
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <urcu/urcu-bp.h>
@@ -78,17 +79,131 @@ static void publish(srv_tenant *t, srv_snap *sn)
   snap_free(old);
 }
 
+/* ---------------------------------------------------------------- catching up */
+
+/* What the store's change feed gave since the snapshot's revision: the last
+ * change of each object (urbac_model_edit() takes each object once), in the order
+ * first seen. `seen` maps "kind\nid" to the change's index. */
+typedef struct feed_item {
+  char *kind, *id, *json; /* json NULL: deleted */
+} feed_item;
+
+typedef struct feed {
+  feed_item *v;
+  size_t n, cap;
+  json_t *seen;
+  bool oom;
+} feed;
+
+static int feed_add(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json)
+{
+  feed *f = ctx;
+  (void)revision;
+  size_t kl = strlen(kind), il = strlen(id);
+  char *key = malloc(kl + il + 2), *body = json ? strdup(json) : NULL;
+  json_t *at = key ? (memcpy(key, kind, kl), key[kl] = '\n', memcpy(key + kl + 1, id, il + 1),
+                      json_object_get(f->seen, key))
+                   : NULL;
+  if (!key || (json && !body))
+    goto oom;
+  if (at) { /* changed again: only its last state counts */
+    free(f->v[json_integer_value(at)].json);
+    f->v[json_integer_value(at)].json = body;
+    free(key);
+    return 0;
+  }
+  if (f->n == f->cap) {
+    size_t cap = f->cap ? 2 * f->cap : 16;
+    feed_item *v = realloc(f->v, cap * sizeof *v);
+    if (!v)
+      goto oom;
+    f->v = v;
+    f->cap = cap;
+  }
+  f->v[f->n] = (feed_item){strdup(kind), strdup(id), body};
+  if (!f->v[f->n].kind || !f->v[f->n].id ||
+      json_object_set_new(f->seen, key, json_integer((json_int_t)f->n))) {
+    free(f->v[f->n].kind);
+    free(f->v[f->n].id);
+    goto oom;
+  }
+  f->n++;
+  free(key);
+  return 0;
+oom:
+  free(key);
+  free(body);
+  f->oom = true;
+  return 1;
+}
+
+static void feed_free(feed *f)
+{
+  for (size_t i = 0; i < f->n; i++) {
+    free(f->v[i].kind);
+    free(f->v[i].id);
+    free(f->v[i].json);
+  }
+  free(f->v);
+  json_decref(f->seen);
+}
+
+/* The next snapshot: `cur`'s model with the feed's changes applied and compiled
+ * incrementally, at `revision`. Fails (and the caller reloads) when the edit does
+ * not apply to this model. */
+static urbac_err snap_edit(srv *server, const srv_snap *cur, const feed *f, uint64_t revision, uint64_t t0,
+                           srv_snap **out, urbac_diag *d)
+{
+  urbac_object_put *puts = calloc(f->n + 1, sizeof *puts);
+  srv_snap *sn = calloc(1, sizeof *sn);
+  urbac_err err = puts && sn ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t i = 0; i < f->n && !err; i++)
+    puts[i] = (urbac_object_put){f->v[i].kind, f->v[i].id, f->v[i].json};
+  if (!err)
+    err = urbac_model_edit(cur->model, puts, f->n, &sn->model, d);
+  if (!err)
+    err = urbac_snapshot_update(cur->snap, sn->model, &sn->snap, d);
+  free(puts);
+  if (err) {
+    snap_free(sn);
+    return err;
+  }
+  sn->revision = revision;
+  sn->generation = atomic_fetch_add(&server->generation, 1) + 1;
+  atomic_fetch_add(&server->metrics.updates, 1);
+  atomic_fetch_add(&server->metrics.update_us, srv_now_us() - t0);
+  *out = sn;
+  return URBAC_OK;
+}
+
 urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
 {
-  uint64_t rev = 0;
-  urbac_err err = urbac_store_revision(t->store, t->id, &rev, d);
-  if (err != URBAC_OK)
-    return err;
-  if (t->current && rev <= t->current->revision)
+  uint64_t t0 = srv_now_us(), rev = 0;
+  srv_snap *cur = t->current, *sn = NULL;
+  feed f = {NULL, 0, 0, json_object(), false};
+  urbac_err err = f.seen ? URBAC_OK : URBAC_ENOMEM;
+  if (!err && cur)
+    err = urbac_store_changes(t->store, t->id, cur->revision, feed_add, &f, &rev, d);
+  if (!err && f.oom)
+    err = URBAC_ENOMEM;
+  if (!err && cur && rev <= cur->revision) {
+    feed_free(&f);
     return URBAC_OK;
-  srv_snap *sn = NULL;
-  err = snap_build(t->server, t->store, t->id, &sn, d);
-  if (err == URBAC_OK)
+  }
+  /* the feed's changes at the cost of the change; the whole tenant when the feed
+   * cannot answer (too far behind: URBAC_EBEHIND) or the edit does not apply */
+  if (!err && cur) {
+    urbac_diag *local = urbac_diag_new();
+    if (local && snap_edit(t->server, cur, &f, rev, t0, &sn, local) != URBAC_OK)
+      sn = NULL;
+    urbac_diag_free(local);
+  }
+  feed_free(&f);
+  if (!sn && (!err || err == URBAC_EBEHIND)) {
+    urbac_diag_clear(d);
+    err = snap_build(t->server, t->store, t->id, &sn, d);
+  }
+  if (!err)
     publish(t, sn);
   return err;
 }

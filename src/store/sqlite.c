@@ -347,8 +347,11 @@ static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, 
   /* one kind through the primary key's (tenant, kind) prefix */
   urbac_err err =
       prep(p,
+           /* "+position": ordered after the primary key finds the kind's rows, not by
+            * walking objects_position through every row of the tenant (API keys are
+            * read twice a second) */
            kind_only ? "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind = ?2"
-                       " ORDER BY position, kind, id"
+                       " ORDER BY +position, kind, id"
                      : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
                        " ORDER BY position, kind, id",
            &st, d);

@@ -196,6 +196,8 @@ urbac_err urbac_store_migrate(urbac_store *store, int *from, int *to, urbac_diag
 urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d)
 {
   int version = 0;
+  if (store->schema_ok) /* a schema only moves forward: once recent enough, always */
+    return URBAC_OK;
   urbac_err err = store->ops->schema(store->db, &version, d);
   if (!err && version == 0)
     err = urbac__diag_add(d, URBAC_ESCHEMA, NULL, 0, 0, NULL, "the store is empty: run 'urbac init' first");
@@ -204,6 +206,7 @@ urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d)
                           "the store's schema is version %d, older than this urbac's (%d):"
                           " run 'urbac migrate'",
                           version, URBAC__SCHEMA_VERSION);
+  store->schema_ok = !err;
   return err;
 }
 

@@ -112,6 +112,7 @@ extern const urbac__store_ops urbac__postgres_ops;
 struct urbac_store {
   const urbac__store_ops *ops;
   void *db;
+  bool schema_ok; /* urbac__store_need_schema() passed once (schemas never go back) */
   urbac__strs tenants;
   const char **tenant_ids;
   urbac_write_check check; /* urbac_store_check_writes() */
