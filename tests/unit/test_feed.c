@@ -1,0 +1,229 @@
+/*
+ * tests/unit/test_feed.c - how a server follows a tenant (issue 10), on a real
+ * store: random small writes go through urbac_store_put_many() (refused or
+ * written, as the store decides), and a follower that loaded the tenant once
+ * catches up every few writes as `urbac serve` does: the changes since its
+ * revision from urbac_store_changes(), the last one per object, applied with
+ * urbac_model_edit() and compiled with urbac_snapshot_update(). After each
+ * catch-up the follower must be exactly the tenant as the store has it: its
+ * model saves to the same text as urbac_store_load()'s, every user's effective
+ * permissions equal a whole compile of that load, and users its update does not
+ * list as changed decide as before. Then a follower too far behind is told so
+ * (URBAC_EBEHIND) rather than given part of the story.
+ *
+ * The collapsing of changes is the test's own (a list scan), not the server's.
+ * SQLite by default; PostgreSQL when URBAC_TEST_PG_URL is set (tests/pg.sh); under
+ * the sanitizers in the ASan build.
+ */
+#include "helpers.h"
+#include "model/model.h"
+#include "store_fixture.h"
+
+#include "random_change.h"
+#include "random_tenant.h"
+
+/* The changes since a revision, the last state of each object. */
+typedef struct caught {
+  urbac_object_put *v;
+  size_t n, cap;
+} caught;
+
+static int collect(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json)
+{
+  caught *c = ctx;
+  (void)revision;
+  size_t at = 0;
+  while (at < c->n && !(strcmp(c->v[at].kind, kind) == 0 && strcmp(c->v[at].id, id) == 0))
+    at++;
+  if (at == c->n) {
+    if (c->n == c->cap) {
+      c->cap = c->cap ? 2 * c->cap : 8;
+      c->v = realloc(c->v, c->cap * sizeof *c->v);
+      assert_non_null(c->v);
+    }
+    c->v[c->n++] = (urbac_object_put){strdup(kind), strdup(id), NULL};
+  } else {
+    free((char *)(uintptr_t)c->v[at].json);
+  }
+  c->v[at].json = json ? strdup(json) : NULL;
+  return 0;
+}
+
+static void caught_free(caught *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    free((char *)(uintptr_t)c->v[i].kind);
+    free((char *)(uintptr_t)c->v[i].id);
+    free((char *)(uintptr_t)c->v[i].json);
+  }
+  free(c->v);
+}
+
+typedef struct follower {
+  urbac_model *m;
+  urbac_snapshot *s;
+  uint64_t revision;
+} follower;
+
+/* Catches `f` up with the store and compares it with a whole load of the tenant. */
+static void catch_up(urbac_store *st, const char *tid, follower *f, size_t *updates)
+{
+  caught c = {0};
+  uint64_t to = 0;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_store_changes(st, tid, f->revision, collect, &c, &to, d);
+  if (err)
+    print_error("changes after %llu: %s\n", (unsigned long long)f->revision, diag_msg(d));
+  assert_int_equal(err, URBAC_OK);
+  urbac_model *m = NULL, *whole = NULL;
+  urbac_snapshot *s = NULL;
+  err = urbac_model_edit(f->m, c.v, c.n, &m, d);
+  if (err)
+    print_error("edit of %zu changes: %s\n", c.n, diag_msg(d));
+  assert_int_equal(err, URBAC_OK);
+  assert_int_equal(urbac_snapshot_update(f->s, m, &s, NULL), URBAC_OK);
+  unchanged_alike(f->s, s);
+  uint64_t rev = 0;
+  assert_int_equal(urbac_store_load(st, tid, &whole, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, to);
+  char *a = save(m), *b = save(whole), *da = snapshot_decisions(s), *db = decisions(whole);
+  if (strcmp(a, b) != 0)
+    print_error("followed:\n%s\nloaded:\n%s\n", a, b);
+  assert_string_equal(a, b);
+  assert_string_equal(da, db);
+  urbac_free(a);
+  urbac_free(b);
+  free(da);
+  free(db);
+  urbac_model_free(whole);
+  urbac_snapshot_free(f->s);
+  urbac_model_free(f->m);
+  *f = (follower){m, s, to};
+  *updates += c.n > 0;
+  caught_free(&c);
+  urbac_diag_free(d);
+}
+
+/* One random write (one or two puts) against the tenant as the store has it. */
+static bool random_write(urbac_store *st, const char *tid, unsigned *fresh)
+{
+  urbac_model *now = NULL;
+  urbac__object *o = NULL;
+  size_t n = 0;
+  change c;
+  assert_int_equal(urbac_store_load(st, tid, &now, NULL, NULL), URBAC_OK);
+  assert_int_equal(urbac__model_objects(now, &o, &n), URBAC_OK);
+  random_change(o, n, &c, fresh);
+  urbac_write w = {"test", "test_feed", false, 0, NULL};
+  bool ok = urbac_store_put_many(st, tid, c.puts, c.n, &w, NULL, NULL) == URBAC_OK;
+  change_free(&c);
+  urbac__objects_free(o, n);
+  urbac_model_free(now);
+  return ok;
+}
+
+static void test_feed_follows(void **state)
+{
+  (void)state;
+  static char y[1 << 16];
+  size_t written = 0, refused = 0, updates = 0;
+  urbac_store *st = NULL;
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
+  int from, to_v;
+  assert_int_equal(urbac_store_migrate(st, &from, &to_v, NULL), URBAC_OK);
+  rng = 0x2545f4914f6cdd1dull;
+  for (int t = 0; t < 12; t++) {
+    int nusers, ndevices;
+    char tid[32];
+    urbac_model *m = NULL;
+    snprintf(tid, sizeof tid, "feed%d", t);
+    random_tenant(y, sizeof y, &nusers, &ndevices);
+    char *line = strstr(y, "tenant: r\n");
+    assert_non_null(line);
+    char rest[1 << 16];
+    snprintf(rest, sizeof rest, "%s", line + strlen("tenant: r\n"));
+    snprintf(line, sizeof y - (size_t)(line - y), "tenant: %s\n%s", tid, rest);
+    assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "r.yaml", &m, NULL), URBAC_OK);
+    urbac_write w = {"test", "test_feed", false, 0, NULL};
+    assert_int_equal(urbac_store_apply(st, m, &w, NULL, NULL), URBAC_OK);
+    urbac_model_free(m);
+    follower f = {0};
+    assert_int_equal(urbac_store_load(st, tid, &f.m, &f.revision, NULL), URBAC_OK);
+    assert_int_equal(urbac_snapshot_compile(f.m, &f.s, NULL), URBAC_OK);
+    unsigned fresh = 0;
+    for (int step = 0; step < 60;) {
+      for (uint32_t k = 1 + rnd(4); k > 0; k--, step++)
+        *(random_write(st, tid, &fresh) ? &written : &refused) += 1;
+      catch_up(st, tid, &f, &updates);
+    }
+    urbac_snapshot_free(f.s);
+    urbac_model_free(f.m);
+  }
+  urbac_store_close(st);
+  print_message("feed: %zu writes, %zu refused, %zu catch-ups with changes\n", written, refused, updates);
+  assert_true(written > 300 && refused > 50 && updates > 100);
+}
+
+/* A follower more than URBAC_STORE_CHANGES_MAX changes behind reloads: the feed
+ * says so and gives nothing. */
+static void test_feed_behind(void **state)
+{
+  (void)state;
+  urbac_store *st = NULL;
+  urbac_model *m = NULL;
+  static const char y[] = "urbac: 1\ntenant: behind\nusers: [{id: ann}]\n";
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
+  int from, to_v;
+  assert_int_equal(urbac_store_migrate(st, &from, &to_v, NULL), URBAC_OK);
+  assert_int_equal(urbac_tenant_load_buffer(y, sizeof y - 1, "b.yaml", &m, NULL), URBAC_OK);
+  urbac_write w = {"test", "test_feed", false, 0, NULL};
+  uint64_t start = 0;
+  assert_int_equal(urbac_store_apply(st, m, &w, &start, NULL), URBAC_OK);
+  urbac_model_free(m);
+  enum { N = URBAC_STORE_CHANGES_MAX + 1 };
+  static urbac_object_put puts[N];
+  static char ids[N][16], json[N][48];
+  for (int i = 0; i < N; i++) {
+    snprintf(ids[i], sizeof ids[i], "u%d", i);
+    snprintf(json[i], sizeof json[i], "{\"id\":\"u%d\"}", i);
+    puts[i] = (urbac_object_put){"user", ids[i], json[i]};
+  }
+  assert_int_equal(urbac_store_put_many(st, "behind", puts, N, &w, NULL, NULL), URBAC_OK);
+  caught c = {0};
+  uint64_t to = 0;
+  assert_int_equal(urbac_store_changes(st, "behind", start, collect, &c, &to, NULL), URBAC_EBEHIND);
+  assert_int_equal(c.n, 0);
+  assert_int_equal(urbac_store_changes(st, "behind", start + 1, collect, &c, &to, NULL), URBAC_OK);
+  assert_int_equal(c.n, 0);
+  assert_int_equal(to, start + 1);
+  /* a log that lost records (pruned, or tampered with) cannot answer either */
+  assert_int_equal(urbac_store_put(st, "behind", "user", "zed", "{\"id\":\"zed\"}", &w, NULL, NULL),
+                   URBAC_OK);
+  assert_int_equal(urbac_store_put(st, "behind", "user", "yan", "{\"id\":\"yan\"}", &w, NULL, NULL),
+                   URBAC_OK);
+  char stmt[200];
+  snprintf(stmt, sizeof stmt, "DELETE FROM audit WHERE tenant = 'behind' AND revision = %llu",
+           (unsigned long long)(start + 2));
+  sql(stmt);
+  assert_int_equal(urbac_store_changes(st, "behind", start + 1, collect, &c, &to, NULL), URBAC_EBEHIND);
+  assert_int_equal(c.n, 0);
+  urbac_store_close(st);
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  if (!pg_url)
+    remove_file();
+  return 0;
+}
+
+int main(void)
+{
+  fixture_setup("feed");
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_feed_follows),
+      cmocka_unit_test(test_feed_behind),
+  };
+  return cmocka_run_group_tests(tests, NULL, teardown);
+}
