@@ -269,14 +269,15 @@ static bool wanted_of(const plan_opts *o, const cli_args *a, cli_source *file, w
   return true;
 }
 
-static void print_applied(const plan_opts *o, const char *tenant, uint64_t before, uint64_t after)
+static void print_applied(const plan_opts *o, const wanted *w, const char *tenant, uint64_t before,
+                          uint64_t after)
 {
   if (o->json)
     printf("{\"tenant\": \"%s\", \"revision\": %llu, \"changed\": %s}\n", tenant, (unsigned long long)after,
            after != before ? "true" : "false");
   else if (after == before)
-    printf("tenant %s is already as planned (revision %llu): nothing written\n", tenant,
-           (unsigned long long)after);
+    printf("tenant %s is already as the %s says (revision %llu): nothing written\n", tenant,
+           w->plan ? "plan" : "file", (unsigned long long)after);
   else
     printf("tenant %s: applied, now at revision %llu\n", tenant, (unsigned long long)after);
 }
@@ -305,7 +306,7 @@ static int apply(void *opts, const cli_args *a)
     rc = err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
     goto out;
   }
-  print_applied(o, tenant, before, after);
+  print_applied(o, &w, tenant, before, after);
   rc = 0;
 out:
   if (w.plan)

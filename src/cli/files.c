@@ -140,7 +140,8 @@ char *cli_read_input(const char *name, size_t *len)
 {
   bool std = !strcmp(name, "-");
   const char *shown = std ? "standard input" : name;
-  int fd = std ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO named as a file is refused below, not waited on */
+  int fd = std ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   struct stat st;
   char *buf = NULL;
   size_t cap = 0;

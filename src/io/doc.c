@@ -221,7 +221,8 @@ typedef struct comment {
   const char *text;   /* from '#' to the end of its line, trailing blanks cut */
   size_t len;
   bool trailing;     /* something precedes it on its line */
-  bool blank_before; /* a blank line right above it */
+  bool blank_before; /* a blank line right above it (head comments) */
+  bool blank_after;  /* a blank line right below it (head comments) */
   uint32_t at;       /* the new document's line it goes on (or above); UINT32_MAX: the end */
   size_t seq;
 } comment;
@@ -284,7 +285,7 @@ static bool gap_comments(const text_lines *t, size_t from, size_t to, comment **
         hi = mid;
     }
     line = lo - 1;
-    comment c = {(uint32_t)line + 1, 1, t->s + i, end - i, false, false, 0, *n};
+    comment c = {(uint32_t)line + 1, 1, t->s + i, end - i, false, false, false, 0, *n};
     for (size_t k = t->start[line]; k < i; k++) {
       c.trailing = c.trailing || (t->s[k] != ' ' && t->s[k] != '\t');
       c.col += ((unsigned char)t->s[k] & 0xC0) != 0x80;
@@ -292,6 +293,7 @@ static bool gap_comments(const text_lines *t, size_t from, size_t to, comment **
     while (c.len && (c.text[c.len - 1] == ' ' || c.text[c.len - 1] == '\t' || c.text[c.len - 1] == '\r'))
       c.len--;
     c.blank_before = !c.trailing && line > 0 && blank_line(t, line - 1);
+    c.blank_after = !c.trailing && line + 1 < t->n && t->start[line + 1] < t->len && blank_line(t, line + 1);
     if (URBAC_GROW(*v, *cap, *n + 1))
       return false;
     (*v)[(*n)++] = c;
@@ -377,22 +379,33 @@ static size_t chars(const char *s, size_t len)
   return n;
 }
 
+/* Writes head comment `k` (indented by `indent`), with the blank lines around it
+ * that the old file had: at most one between two things, none at the start. */
+static void head(urbac__buf *b, const comment *k, size_t indent, bool *blank)
+{
+  if ((k->blank_before || *blank) && b->len)
+    urbac__buf_puts(b, "\n");
+  urbac__buf_printf(b, "%*s%.*s\n", (int)indent, "", (int)k->len, k->text);
+  *blank = k->blank_after;
+}
+
 /* Writes the new document's lines with the comments, sorted by place, in between. */
 static void merge(urbac__buf *b, const text_lines *t, const comment *v, size_t n)
 {
   size_t k = 0;
+  bool blank = false; /* a blank line is owed before the next line */
   for (size_t line = 1; line <= t->n; line++) {
     size_t s = t->start[line - 1], e = line < t->n ? t->start[line] : t->len;
     size_t indent = 0, stop = e;
-    if (s == t->len && k == n)
+    if (s == t->len)
       break;
     while (s + indent < e && t->s[s + indent] == ' ')
       indent++;
-    for (; k < n && v[k].at <= line && !v[k].trailing; k++) {
-      if (v[k].blank_before && b->len)
-        urbac__buf_puts(b, "\n");
-      urbac__buf_printf(b, "%*s%.*s\n", v[k].at == line ? (int)indent : 0, "", (int)v[k].len, v[k].text);
-    }
+    for (; k < n && v[k].at <= line && !v[k].trailing; k++)
+      head(b, &v[k], v[k].at == line ? indent : 0, &blank);
+    if (blank)
+      urbac__buf_puts(b, "\n");
+    blank = false;
     while (stop > s && t->s[stop - 1] == '\n')
       stop--;
     urbac__buf_add(b, t->s + s, stop - s);
@@ -401,11 +414,10 @@ static void merge(urbac__buf *b, const text_lines *t, const comment *v, size_t n
       urbac__buf_printf(b, "%*s%.*s", (int)pad, "", (int)v[k].len, v[k].text);
       width += pad + chars(v[k].text, v[k].len);
     }
-    if (stop < e || s < t->len)
-      urbac__buf_puts(b, "\n");
+    urbac__buf_puts(b, "\n");
   }
-  for (; k < n; k++) /* after the last node */
-    urbac__buf_printf(b, "%s%.*s\n", v[k].blank_before ? "\n" : "", (int)v[k].len, v[k].text);
+  for (blank = false; k < n; k++) /* after the last node */
+    head(b, &v[k], 0, &blank);
 }
 
 /* The new document `now` (`len` bytes, YAML) with the comments of the old one. */
