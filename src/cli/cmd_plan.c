@@ -39,10 +39,7 @@ static const char *const op_names[] = {"create", "change", "delete"};
 static const char op_marks[] = {'+', '~', '-'};
 
 /* A change's before or after: its canonical JSON as a JSON value (null when absent). */
-static json_t *object_of(const char *text)
-{
-  return text ? json_loads(text, 0, NULL) : json_null();
-}
+static json_t *object_of(const char *text) { return text ? json_loads(text, 0, NULL) : json_null(); }
 
 /* The plan as JSON: what `plan --json` prints and the start of a saved plan. */
 static json_t *plan_json(const urbac_plan *p, const char *tenant)
@@ -77,7 +74,8 @@ static bool save_plan(json_t *j, const urbac_model *m, const char *path)
   char *text = NULL;
   json_t *tenant = NULL;
   bool ok = false;
-  if (urbac_tenant_save_buffer(m, URBAC_FORMAT_JSON, &text, NULL, NULL) || !(tenant = json_loads(text, 0, NULL)))
+  if (urbac_tenant_save_buffer(m, URBAC_FORMAT_JSON, &text, NULL, NULL) ||
+      !(tenant = json_loads(text, 0, NULL)))
     cli_error("%s: out of memory", path);
   else if (json_object_set_new(j, "planned", tenant) == 0 && json_dump_file(j, path, JSON_INDENT(2)) == 0)
     ok = true;
@@ -169,8 +167,8 @@ static bool read_plan(const char *path, wanted *w)
     cli_error("%s:%d:%d: not a saved plan: %s", path, je.line, je.column, je.text);
     goto out;
   }
-  if (json_unpack_ex(w->plan, &je, 0, "{s:s, s:i, s:s, s:I, s:o, s:o}", "format", &format, "version", &version,
-                     "tenant", &tenant, "revision", &rev, "changes", &changes, "planned", &t) ||
+  if (json_unpack_ex(w->plan, &je, 0, "{s:s, s:i, s:s, s:I, s:o, s:o}", "format", &format, "version",
+                     &version, "tenant", &tenant, "revision", &rev, "changes", &changes, "planned", &t) ||
       strcmp(format, PLAN_FORMAT) || version != PLAN_VERSION || rev < 0 || !json_is_array(changes) ||
       !json_is_object(t)) {
     cli_error("%s: not a saved plan of this urbac (format \"%s\" version %d, revision, changes, planned): %s",
@@ -206,8 +204,9 @@ static bool same_change(const urbac_change *c, const json_t *j)
   const char *op = json_string_value(json_object_get(j, "op"));
   const char *kind = json_string_value(json_object_get(j, "kind"));
   const char *id = json_string_value(json_object_get(j, "id"));
-  bool same = op && kind && id && !strcmp(op, op_names[c->op]) && !strcmp(kind, c->kind) && !strcmp(id, c->id) &&
-              json_equal(before, json_object_get(j, "before")) && json_equal(after, json_object_get(j, "after"));
+  bool same = op && kind && id && !strcmp(op, op_names[c->op]) && !strcmp(kind, c->kind) &&
+              !strcmp(id, c->id) && json_equal(before, json_object_get(j, "before")) &&
+              json_equal(after, json_object_get(j, "after"));
   json_decref(before);
   json_decref(after);
   return same;
@@ -291,7 +290,8 @@ static int apply(void *opts, const cli_args *a)
   uint64_t before = 0, after = 0;
   char cmd[4200];
   int rc = EXIT_USAGE;
-  if (!d || !wanted_of(o, a, &file, &w) || !cli_source_open(&target, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE))
+  if (!d || !wanted_of(o, a, &file, &w) ||
+      !cli_source_open(&target, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE))
     goto out;
   if (w.plan && (rc = still_planned(target.store, &w, a->v[0])) != 0)
     goto out;
@@ -331,7 +331,8 @@ static const cli_opt plan_table[] = {
     ROW("detailed-exitcode", 0, CLI_FLAG, detailed, NULL, "exit 0: no changes, 2: changes pending, 1: error"),
     FILE_ROW,
     CLI_ROW_JSON(plan_opts),
-    ROW("out", 0, CLI_STRING, out, "PLAN", "also save the plan there, for 'urbac apply PLAN' (also -out PLAN)"),
+    ROW("out", 0, CLI_STRING, out, "PLAN",
+        "also save the plan there, for 'urbac apply PLAN' (also -out PLAN)"),
 };
 static const cli_opt apply_table[] = {
     CLI_ROW_ACTOR(plan_opts),       CLI_ROW_AUDIT_KEY(plan_opts),

@@ -166,10 +166,9 @@ static const cli_opt fmt_opts[] = {
      "change nothing: print a unified diff of what fmt would change; exit 1 if anything would"},
 };
 
-const cli_command cli_validate =
-    CLI_COMMAND("validate", "urbac validate [--json] FILE|DIR|-...",
-                "Check tenant files; print every error with file:line:column", tenant_opts, validate_opts,
-                validate);
+const cli_command cli_validate = CLI_COMMAND("validate", "urbac validate [--json] FILE|DIR|-...",
+                                             "Check tenant files; print every error with file:line:column",
+                                             tenant_opts, validate_opts, validate);
 const cli_command cli_fmt = CLI_COMMAND(
     "fmt", "urbac fmt [--check] FILE|DIR|-...",
     "Rewrite tenant files in canonical form, keeping comments and key order (--check: print the diff)",

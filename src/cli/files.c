@@ -58,10 +58,7 @@ static bool tenant_name(const char *name)
   return dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml") || !strcmp(dot, ".json"));
 }
 
-static int by_name(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Adds the tenant files under directory `dir`, in name order. */
 static bool walk(cli_inputs *in, const char *dir, int depth)

@@ -469,7 +469,7 @@ urbac_err urbac_tenant_save_buffer_like(const urbac_model *m, urbac_format fmt, 
   if ((err = urbac__tenant_tree(m, &tree)) != URBAC_OK)
     goto out;
   reorder(&c.mt, old, tree);
-  err = c.mt.oom                    ? URBAC_ENOMEM
+  err = c.mt.oom                   ? URBAC_ENOMEM
         : fmt == URBAC_FORMAT_JSON ? urbac__node_emit_json(tree, &text, &n)
                                    : urbac__node_emit_yaml(tree, &text, &n);
   if (!err && fmt != URBAC_FORMAT_JSON) {

@@ -318,13 +318,19 @@ static void test_suggest_commands(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_every_kind),       cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_every_kind),
+      cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_words_and_dashes),
-      cmocka_unit_test(test_single_dash_names), cmocka_unit_test(test_help),
-      cmocka_unit_test(test_list_limit),       cmocka_unit_test(test_numbers),
-      cmocka_unit_test(test_repeated),         cmocka_unit_test(test_unknown),
-      cmocka_unit_test(test_missing_values),   cmocka_unit_test(test_tables_checked),
-      cmocka_unit_test(test_help_text),        cmocka_unit_test(test_edit_distance),
+      cmocka_unit_test(test_single_dash_names),
+      cmocka_unit_test(test_help),
+      cmocka_unit_test(test_list_limit),
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_repeated),
+      cmocka_unit_test(test_unknown),
+      cmocka_unit_test(test_missing_values),
+      cmocka_unit_test(test_tables_checked),
+      cmocka_unit_test(test_help_text),
+      cmocka_unit_test(test_edit_distance),
       cmocka_unit_test(test_suggest_commands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
