@@ -175,6 +175,7 @@ typedef struct doc {
   matcher mt;
   entry *e;
   size_t n, cap;
+  bool *open; /* per line of the new document: a token goes on to the next line */
 } doc;
 
 static size_t add_entry(doc *c, const urbac__node *node, const urbac__node *now, size_t parent)
@@ -302,8 +303,10 @@ static bool gap_comments(const text_lines *t, size_t from, size_t to, comment **
   return true;
 }
 
-/* Every comment of the old file, in order, by libyaml's tokens. */
-static urbac_err find_comments(const text_lines *t, comment **v, size_t *n)
+/* Scans `t` with libyaml: collects its comments into `v` (when given), and marks
+ * in `open` (when given; one per line, 0-based) each line a token goes on from,
+ * such as a quoted value over several lines, where nothing may be added. */
+static urbac_err scan(const text_lines *t, comment **v, size_t *n, bool *open)
 {
   yaml_parser_t p;
   size_t cap = 0, pos = 0;
@@ -318,10 +321,21 @@ static urbac_err find_comments(const text_lines *t, comment **v, size_t *n)
     done = tok.type == YAML_STREAM_END_TOKEN;
     size_t a = offset_of(t, tok.start_mark.line, tok.start_mark.column);
     size_t b = offset_of(t, tok.end_mark.line, tok.end_mark.column);
+    for (size_t l = tok.start_mark.line; open && !done && l < tok.end_mark.line && l < t->n; l++)
+      open[l] = true;
+    bool block = tok.type == YAML_SCALAR_TOKEN && (tok.data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+                                                   tok.data.scalar.style == YAML_FOLDED_SCALAR_STYLE);
+    size_t header = a; /* a block scalar's token holds its first line: `|  # a comment` */
+    while (block && header < t->len && t->s[header] != '\n')
+      header++;
     yaml_token_delete(&tok);
+    if (v && block && !gap_comments(t, a, header, v, n, &cap)) {
+      err = URBAC_ENOMEM;
+      goto out;
+    }
     if (done)
       a = b = t->len;
-    if (a > pos && !gap_comments(t, pos, a, v, n, &cap)) {
+    if (v && a > pos && !gap_comments(t, pos, a, v, n, &cap)) {
       err = URBAC_ENOMEM;
       goto out;
     }
@@ -339,7 +353,7 @@ static bool before(const urbac__node *x, uint32_t line, uint32_t col)
 }
 
 /* The new line comment `k` goes on: see the file's opening comment. */
-static uint32_t place(const doc *c, const comment *k)
+static uint32_t place(const doc *c, comment *k)
 {
   size_t lo = 0, hi = c->n; /* the first entry at or after the comment */
   while (lo < hi) {
@@ -350,15 +364,21 @@ static uint32_t place(const doc *c, const comment *k)
       hi = mid;
   }
   size_t e = lo;
+  uint32_t at = UINT32_MAX;
   if (k->trailing) {
-    e = lo ? lo - 1 : NONE;
-    while (e != NONE && !c->e[e].now)
+    for (e = lo ? lo - 1 : NONE; e != NONE && !c->e[e].now;)
       e = c->e[e].parent;
-    return e == NONE ? UINT32_MAX : c->e[e].now->line;
+    at = e == NONE ? UINT32_MAX : c->e[e].now->line;
+  } else {
+    while (e < c->n && !c->e[e].now)
+      e++;
+    at = e < c->n ? c->e[e].now->line : UINT32_MAX;
   }
-  while (e < c->n && !c->e[e].now)
-    e++;
-  return e < c->n ? c->e[e].now->line : UINT32_MAX;
+  if (at != UINT32_MAX && k->trailing && c->open[at - 1])
+    k->trailing = false; /* the line goes on (a quoted value): above it instead */
+  while (at != UINT32_MAX && at > 1 && c->open[at - 2])
+    at--; /* never inside what goes on from the line above */
+  return at;
 }
 
 static int by_place(const void *a, const void *b)
@@ -432,7 +452,10 @@ static urbac_err keep_comments(doc *c, const char *old, size_t oldlen, const urb
   urbac_err err = URBAC_ENOMEM;
   if (!split_lines(&lo, old, oldlen) || !split_lines(&ln, now, len))
     goto out;
-  if ((err = find_comments(&lo, &v, &n)) != URBAC_OK || (err = urbac__node_parse(now, len, "", &tree, NULL)))
+  if (!(c->open = urbac__calloc(ln.n, sizeof *c->open)))
+    goto out;
+  if ((err = scan(&lo, &v, &n, NULL)) != URBAC_OK || (err = scan(&ln, NULL, NULL, c->open)) != URBAC_OK ||
+      (err = urbac__node_parse(now, len, "", &tree, NULL)))
     goto out;
   walk(c, oldtree, tree, NONE);
   err = URBAC_ENOMEM;
@@ -461,12 +484,16 @@ urbac_err urbac_tenant_save_buffer_like(const urbac_model *m, urbac_format fmt, 
   urbac__node *tree = NULL, *old = NULL;
   char *text = NULL;
   size_t n = 0;
-  doc c = {{URBAC__DOC_SEARCH, false}, NULL, 0, 0};
+  doc c = {{URBAC__DOC_SEARCH, false}, NULL, 0, 0, NULL};
   urbac_err err;
   *out = NULL;
-  if (!like || like_len > URBAC_MAX_FILE_BYTES || urbac__node_parse(like, like_len, "", &old, NULL))
+  err = like && like_len <= URBAC_MAX_FILE_BYTES ? urbac__node_parse(like, like_len, "", &old, NULL)
+                                                 : URBAC_EINVAL;
+  if (err && err != URBAC_ENOMEM)
     return urbac_tenant_save_buffer(m, fmt, out, len, d); /* nothing to keep */
-  if ((err = urbac__tenant_tree(m, &tree)) != URBAC_OK)
+  if (!err)
+    err = urbac__tenant_tree(m, &tree);
+  if (err)
     goto out;
   reorder(&c.mt, old, tree);
   err = c.mt.oom                   ? URBAC_ENOMEM
@@ -482,6 +509,7 @@ urbac_err urbac_tenant_save_buffer_like(const urbac_model *m, urbac_format fmt, 
     *len = err ? 0 : n;
 out:
   urbac__free(c.e);
+  urbac__free(c.open);
   urbac__free(text);
   urbac__node_free(tree);
   urbac__node_free(old);
