@@ -66,7 +66,7 @@ static bool validate_one(const char *name, json_t *all)
   urbac_err err = d ? load(name, &buf, &len, &m, d) : URBAC_ENOMEM;
   if (!err)
     err = urbac_snapshot_compile(m, &snap, d);
-  if (err && !buf && d && !urbac_diag_count(d))
+  if (err && !buf && d && all) /* said on stderr already; the JSON says it too */
     urbac_diag_add(d, err, shown(name), 0, 0, NULL, "cannot read the file");
   if (all)
     json_array_append_new(all, diag_json(d, shown(name)));
@@ -77,7 +77,7 @@ static bool validate_one(const char *name, json_t *all)
            shown(name), urbac_model_tenant(m), urbac_model_count(m, URBAC_OBJ_USER),
            urbac_model_count(m, URBAC_OBJ_GROUP), urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP),
            urbac_model_count(m, URBAC_OBJ_DEVICE), urbac_model_count(m, URBAC_OBJ_ROLE));
-  if (err && d && !urbac_diag_count(d))
+  if (err && buf && d && !urbac_diag_count(d))
     cli_error("%s: %s", shown(name), urbac_strerror(err));
   free(buf);
   urbac_snapshot_free(snap);

@@ -127,7 +127,8 @@ static void reorder_map(matcher *mt, const urbac__node *old, urbac__node *out)
       kids[k++] = out->kids[j];
       kids[k++] = out->kids[j + 1];
     }
-  memcpy(out->kids, kids, k * sizeof *kids);
+  if (k)
+    memcpy(out->kids, kids, k * sizeof *kids);
 out:
   urbac__free(kids);
   urbac__free(taken);
@@ -235,18 +236,40 @@ typedef struct text_lines {
   size_t n;
 } text_lines;
 
+/* The length of the line break at byte `i` of `t`, or 0: every break libyaml
+ * counts a line by (LF, CRLF, CR, NEL, LS, PS), so lines here are its lines. */
+static size_t break_at(const text_lines *t, size_t i)
+{
+  const unsigned char *u = (const unsigned char *)t->s;
+  size_t left = t->len - i;
+  if (u[i] == '\n' || u[i] == '\r')
+    return u[i] == '\r' && left > 1 && u[i + 1] == '\n' ? 2 : 1;
+  if (u[i] == 0xC2 && left > 1 && u[i + 1] == 0x85)
+    return 2;
+  return u[i] == 0xE2 && left > 2 && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9) ? 3 : 0;
+}
+
+/* Where the line from `i` ends: its break, or the end of the text. */
+static size_t line_end(const text_lines *t, size_t i)
+{
+  while (i < t->len && !break_at(t, i))
+    i++;
+  return i;
+}
+
 static bool split_lines(text_lines *t, const char *s, size_t len)
 {
   size_t cap = 0;
   t->s = s;
   t->len = len;
-  for (size_t i = 0; i <= len; i++)
-    if (i == 0 || s[i - 1] == '\n') {
-      if (URBAC_GROW(t->start, cap, t->n + 1))
-        return false;
-      t->start[t->n++] = i;
-    }
-  return true;
+  for (size_t i = 0;;) {
+    if (URBAC_GROW(t->start, cap, t->n + 1))
+      return false;
+    t->start[t->n++] = i;
+    if ((i = line_end(t, i)) == len)
+      return true;
+    i += break_at(t, i);
+  }
 }
 
 /* The byte offset of 0-based `line`, 0-based `col` (characters, as libyaml counts). */
@@ -255,7 +278,7 @@ static size_t offset_of(const text_lines *t, size_t line, size_t col)
   if (line >= t->n)
     return t->len;
   size_t i = t->start[line];
-  for (size_t k = 0; k < col && i < t->len && t->s[i] != '\n'; k++)
+  for (size_t k = 0; k < col && i < t->len && !break_at(t, i); k++)
     for (i++; i < t->len && ((unsigned char)t->s[i] & 0xC0) == 0x80; i++)
       ;
   return i;
@@ -263,8 +286,8 @@ static size_t offset_of(const text_lines *t, size_t line, size_t col)
 
 static bool blank_line(const text_lines *t, size_t line)
 {
-  for (size_t i = t->start[line]; i < t->len && t->s[i] != '\n'; i++)
-    if (t->s[i] != ' ' && t->s[i] != '\t' && t->s[i] != '\r')
+  for (size_t i = t->start[line]; i < t->len && !break_at(t, i); i++)
+    if (t->s[i] != ' ' && t->s[i] != '\t')
       return false;
   return true;
 }
@@ -273,11 +296,9 @@ static bool blank_line(const text_lines *t, size_t line)
 static bool gap_comments(const text_lines *t, size_t from, size_t to, comment **v, size_t *n, size_t *cap)
 {
   for (size_t i = from; i < to; i++) {
-    if (t->s[i] != '#' || (i > 0 && t->s[i - 1] != ' ' && t->s[i - 1] != '\t' && t->s[i - 1] != '\n'))
+    if (t->s[i] != '#')
       continue;
-    size_t end = i, line = 0, lo = 0, hi = t->n;
-    while (end < t->len && t->s[end] != '\n')
-      end++;
+    size_t end = line_end(t, i), line = 0, lo = 0, hi = t->n;
     while (lo < hi) { /* the last line starting at or before i */
       size_t mid = lo + (hi - lo) / 2;
       if (t->start[mid] <= i)
@@ -286,12 +307,14 @@ static bool gap_comments(const text_lines *t, size_t from, size_t to, comment **
         hi = mid;
     }
     line = lo - 1;
+    if (i > t->start[line] && t->s[i - 1] != ' ' && t->s[i - 1] != '\t')
+      continue; /* '#' starts a comment only after white space */
     comment c = {(uint32_t)line + 1, 1, t->s + i, end - i, false, false, false, 0, *n};
     for (size_t k = t->start[line]; k < i; k++) {
       c.trailing = c.trailing || (t->s[k] != ' ' && t->s[k] != '\t');
       c.col += ((unsigned char)t->s[k] & 0xC0) != 0x80;
     }
-    while (c.len && (c.text[c.len - 1] == ' ' || c.text[c.len - 1] == '\t' || c.text[c.len - 1] == '\r'))
+    while (c.len && (c.text[c.len - 1] == ' ' || c.text[c.len - 1] == '\t'))
       c.len--;
     c.blank_before = !c.trailing && line > 0 && blank_line(t, line - 1);
     c.blank_after = !c.trailing && line + 1 < t->n && t->start[line + 1] < t->len && blank_line(t, line + 1);
@@ -416,7 +439,7 @@ static void merge(urbac__buf *b, const text_lines *t, const comment *v, size_t n
   bool blank = false; /* a blank line is owed before the next line */
   for (size_t line = 1; line <= t->n; line++) {
     size_t s = t->start[line - 1], e = line < t->n ? t->start[line] : t->len;
-    size_t indent = 0, stop = e;
+    size_t indent = 0, stop = line_end(t, s);
     if (s == t->len)
       break;
     while (s + indent < e && t->s[s + indent] == ' ')
@@ -426,15 +449,16 @@ static void merge(urbac__buf *b, const text_lines *t, const comment *v, size_t n
     if (blank)
       urbac__buf_puts(b, "\n");
     blank = false;
-    while (stop > s && t->s[stop - 1] == '\n')
-      stop--;
     urbac__buf_add(b, t->s + s, stop - s);
     for (size_t width = chars(t->s + s, stop - s); k < n && v[k].at == line && v[k].trailing; k++) {
       size_t pad = v[k].col - 1 > width ? v[k].col - 1 - width : 1;
       urbac__buf_printf(b, "%*s%.*s", (int)pad, "", (int)v[k].len, v[k].text);
       width += pad + chars(v[k].text, v[k].len);
     }
-    urbac__buf_puts(b, "\n");
+    if (stop < e)
+      urbac__buf_add(b, t->s + stop, e - stop); /* the line's own break */
+    else
+      urbac__buf_puts(b, "\n");
   }
   for (blank = false; k < n; k++) /* after the last node */
     head(b, &v[k], 0, &blank);
@@ -463,7 +487,8 @@ static urbac_err keep_comments(doc *c, const char *old, size_t oldlen, const urb
     goto out;
   for (size_t i = 0; i < n; i++)
     v[i].at = place(c, &v[i]);
-  qsort(v, n, sizeof *v, by_place);
+  if (n)
+    qsort(v, n, sizeof *v, by_place);
   merge(&b, &ln, v, n);
   if ((*out = urbac__buf_take(&b, outlen)) != NULL)
     err = URBAC_OK;

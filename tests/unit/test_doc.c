@@ -116,6 +116,10 @@ static void test_edges(void **state)
       URBAC_FORMAT_YAML,
       "# head\nurbac: 1\ntenant: t # tab\nusers:\n- id: a\n  name: Zo\xc3\xab    # col 16\n"
       "workloads: {mde: legacy, mdo: legacy, mdi: legacy}\n");
+  /* lone CR and NEL are line breaks too, as libyaml counts them */
+  same_after_save("urbac: 1\r# above\rtenant: t  # cr\xc2\x85users: [{id: a}]\r", URBAC_FORMAT_YAML,
+                  "urbac: 1\n# above\ntenant: t  # cr\nusers:\n- id: a\n"
+                  "workloads: {mde: legacy, mdo: legacy, mdi: legacy}\n");
   /* no newline at the end; a comment after the last node; blank lines around comments */
   same_after_save("urbac: 1\n\n\n# the id\n\ntenant: t\nusers: [{id: a}]  # one\n\n# end", URBAC_FORMAT_YAML,
                   "urbac: 1\n\n# the id\n\ntenant: t\nusers:\n- id: a           # one\n"
