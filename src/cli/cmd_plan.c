@@ -19,14 +19,18 @@
  *
  * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c, cli/files.c.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 #define PLAN_FORMAT "urbac-plan"
 #define PLAN_VERSION 1
+/* plan --detailed-exitcode, as terraform's: 0 no changes, 1 an error, 2 changes pending */
+enum { DETAILED_ERROR = 1, DETAILED_CHANGES = 2 };
 
 typedef struct plan_opts {
   cli_source_opts src;
@@ -67,20 +71,23 @@ static void print_plan(const urbac_plan *p, const char *tenant)
          (unsigned long long)urbac_plan_revision(p), counts[0], counts[1], counts[2]);
 }
 
-/* Saves the plan with the tenant as planned to `path`, atomically enough for a
- * file a person hands to apply: written whole, then closed; false when said. */
+/* Saves the plan with the tenant as planned to `path`: written whole beside it,
+ * then renamed over it, so apply never reads half a plan; false when said. */
 static bool save_plan(json_t *j, const urbac_model *m, const char *path)
 {
-  char *text = NULL;
+  char *text = NULL, tmp[4200];
   json_t *tenant = NULL;
   bool ok = false;
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
   if (urbac_tenant_save_buffer(m, URBAC_FORMAT_JSON, &text, NULL, NULL) ||
-      !(tenant = json_loads(text, 0, NULL)))
+      !(tenant = json_loads(text, 0, NULL)) || json_object_set_new(j, "planned", tenant))
     cli_error("%s: out of memory", path);
-  else if (json_object_set_new(j, "planned", tenant) == 0 && json_dump_file(j, path, JSON_INDENT(2)) == 0)
-    ok = true;
+  else if (json_dump_file(j, tmp, JSON_INDENT(2)) || rename(tmp, path))
+    cli_error("%s: cannot write the plan: %s", path, strerror(errno));
   else
-    cli_error("%s: cannot write the plan", path);
+    ok = true;
+  if (!ok)
+    unlink(tmp);
   urbac_free(text);
   return ok;
 }
@@ -104,7 +111,7 @@ static int plan(void *opts, const cli_args *a)
   urbac_plan *p = NULL;
   json_t *j = NULL;
   urbac_diag *d = urbac_diag_new();
-  int rc = o->detailed ? EXIT_DENY : EXIT_USAGE; /* an error: terraform's 1 with --detailed-exitcode */
+  int rc = o->detailed ? DETAILED_ERROR : EXIT_USAGE;
   if (!cli_no_args(a, "plan") || !d || !open_both(o, &file, &target, URBAC_STORE_READ))
     goto out;
   if (urbac_store_plan(target.store, file.model, &p, d)) {
@@ -128,7 +135,7 @@ static int plan(void *opts, const cli_args *a)
       printf("plan saved to %s: 'urbac apply %s' applies exactly this, while the store is at revision %llu\n",
              o->out, o->out, (unsigned long long)urbac_plan_revision(p));
   }
-  rc = o->detailed && urbac_plan_count(p) ? EXIT_USAGE : 0;
+  rc = o->detailed && urbac_plan_count(p) ? DETAILED_CHANGES : 0;
 out:
   json_decref(j);
   urbac_plan_free(p);
@@ -163,7 +170,7 @@ static bool read_plan(const char *path, wanted *w)
   char *buf = cli_read_input(path, &len);
   if (!buf || !d)
     goto out;
-  if (!(w->plan = json_loadb(buf, len, 0, &je))) {
+  if (!(w->plan = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je))) {
     cli_error("%s:%d:%d: not a saved plan: %s", path, je.line, je.column, je.text);
     goto out;
   }

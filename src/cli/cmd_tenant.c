@@ -30,7 +30,8 @@ static urbac_format format_of(const char *name, const char *buf)
   return buf[strspn(buf, " \t\r\n")] == '{' ? URBAC_FORMAT_JSON : URBAC_FORMAT_YAML;
 }
 
-/* Reads and loads one tenant file; prints why not unless `quiet`. *buf: the caller frees it. */
+/* Reads and loads one tenant file: a read error is said, load errors are in `d`.
+ * The caller frees *buf with free() and *m with urbac_model_free(). */
 static urbac_err load(const char *name, char **buf, size_t *len, urbac_model **m, urbac_diag *d)
 {
   *m = NULL;
