@@ -27,9 +27,10 @@
  * line is kept before a comment that had blank lines above it. The result is a
  * fixed point: saving it like itself gives it back.
  *
- * Limits: the trees are those of io/tree.c (depth, node count); matching a
- * sequence item that moved searches at most URBAC__DOC_SEARCH items in all, then
- * falls back to position.
+ * Limits: the trees are those of io/tree.c (depth, node count); matching keys
+ * and sequence items that moved makes at most URBAC__DOC_SEARCH comparisons in
+ * all (then items fall back to position and keys to the canonical order), and an
+ * item's "id" or "name" is looked for among its first URBAC__DOC_KEYS keys.
  *
  * Depends on: util, io/tree.c, io/file.c, io/save.c, libyaml.
  */
@@ -41,7 +42,8 @@
 #include "io/tree.h"
 #include "urbac/io.h"
 
-#define URBAC__DOC_SEARCH 4000000u /* item comparisons per document, for items that moved */
+#define URBAC__DOC_SEARCH 4000000u /* key and item comparisons per document, beyond the first */
+#define URBAC__DOC_KEYS 16u        /* an item's "id" or "name" is among its first keys */
 #define NONE SIZE_MAX
 
 /* ---------------------------------------------------------------- matching */
@@ -51,10 +53,10 @@ typedef struct matcher {
   bool oom;
 } matcher;
 
-/* The value of key `key` in map `n`, or NULL. */
+/* The value of key `key` among the first keys of map `n`, or NULL. */
 static const urbac__node *map_get(const urbac__node *n, const char *key)
 {
-  for (size_t i = 0; n->type == URBAC__NODE_MAP && i + 1 < n->n; i += 2)
+  for (size_t i = 0; n->type == URBAC__NODE_MAP && i + 1 < n->n && i < 2 * URBAC__DOC_KEYS; i += 2)
     if (strcmp(n->kids[i]->str, key) == 0)
       return n->kids[i + 1];
   return NULL;
@@ -94,11 +96,19 @@ static size_t find_item(matcher *mt, const urbac__node *item, const urbac__node 
   return NONE;
 }
 
-/* The key of map `n` equal to `key`, as an index of n->kids; NONE if none. */
-static size_t find_key(const urbac__node *n, const urbac__node *key)
+static bool same_key(const urbac__node *a, const urbac__node *b)
 {
-  for (size_t i = 0; i + 1 < n->n; i += 2)
-    if (n->kids[i]->len == key->len && memcmp(n->kids[i]->str, key->str, key->len) == 0)
+  return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+}
+
+/* The key of map `n` equal to `key`, as an index of n->kids (the one at `at`
+ * first); NONE if none, or when the comparisons allowed are spent. */
+static size_t find_key(matcher *mt, const urbac__node *n, const urbac__node *key, size_t at)
+{
+  if (at + 1 < n->n && same_key(n->kids[at], key))
+    return at;
+  for (size_t i = 0; i + 1 < n->n && mt->budget; i += 2, mt->budget--)
+    if (same_key(n->kids[i], key))
       return i;
   return NONE;
 }
@@ -115,7 +125,7 @@ static void reorder_map(matcher *mt, const urbac__node *old, urbac__node *out)
     goto out;
   }
   for (size_t i = 0; i + 1 < old->n; i += 2) {
-    size_t j = find_key(out, old->kids[i]);
+    size_t j = find_key(mt, out, old->kids[i], i);
     if (j != NONE && !taken[j]) {
       taken[j] = true;
       kids[k++] = out->kids[j];
@@ -142,7 +152,7 @@ static void reorder(matcher *mt, const urbac__node *old, urbac__node *out)
   if (old->type == URBAC__NODE_MAP) {
     reorder_map(mt, old, out);
     for (size_t i = 0; i + 1 < old->n; i += 2) {
-      size_t j = find_key(out, old->kids[i]);
+      size_t j = find_key(mt, out, old->kids[i], i);
       if (j != NONE)
         reorder(mt, old->kids[i + 1], out->kids[j + 1]);
     }
@@ -203,7 +213,7 @@ static void walk(doc *c, const urbac__node *old, const urbac__node *now, size_t 
   for (size_t i = 0; i < old->n && !c->mt.oom; i++) {
     const urbac__node *kid = NULL;
     if (now && old->type == URBAC__NODE_MAP) {
-      size_t j = find_key(now, old->kids[i - i % 2]);
+      size_t j = find_key(&c->mt, now, old->kids[i - i % 2], i - i % 2);
       kid = j == NONE ? NULL : now->kids[j + i % 2];
     } else if (now) {
       size_t j = find_item(&c->mt, old->kids[i], now, i, used);
@@ -272,15 +282,26 @@ static bool split_lines(text_lines *t, const char *s, size_t len)
   }
 }
 
-/* The byte offset of 0-based `line`, 0-based `col` (characters, as libyaml counts). */
-static size_t offset_of(const text_lines *t, size_t line, size_t col)
+/* A place in the text: 0-based line and column (characters, as libyaml counts
+ * them) and its byte offset. */
+typedef struct cursor {
+  size_t line, col, off;
+} cursor;
+
+/* The byte offset of `line`, `col`, counted on from `at` when that is earlier on
+ * the same line (tokens come in order: a long line is walked once, not once per
+ * token), which is then moved there. */
+static size_t offset_of(const text_lines *t, cursor *at, size_t line, size_t col)
 {
   if (line >= t->n)
     return t->len;
-  size_t i = t->start[line];
-  for (size_t k = 0; k < col && i < t->len && !break_at(t, i); k++)
+  if (at->line != line || at->col > col)
+    *at = (cursor){line, 0, t->start[line]};
+  size_t i = at->off;
+  for (size_t k = at->col; k < col && i < t->len && !break_at(t, i); k++)
     for (i++; i < t->len && ((unsigned char)t->s[i] & 0xC0) == 0x80; i++)
       ;
+  *at = (cursor){line, col, i};
   return i;
 }
 
@@ -333,6 +354,7 @@ static urbac_err scan(const text_lines *t, comment **v, size_t *n, bool *open)
 {
   yaml_parser_t p;
   size_t cap = 0, pos = 0;
+  cursor at = {0, 0, 0};
   urbac_err err = URBAC_ESYNTAX;
   if (!yaml_parser_initialize(&p))
     return URBAC_ENOMEM;
@@ -342,8 +364,8 @@ static urbac_err scan(const text_lines *t, comment **v, size_t *n, bool *open)
     if (!yaml_parser_scan(&p, &tok))
       goto out;
     done = tok.type == YAML_STREAM_END_TOKEN;
-    size_t a = offset_of(t, tok.start_mark.line, tok.start_mark.column);
-    size_t b = offset_of(t, tok.end_mark.line, tok.end_mark.column);
+    size_t a = offset_of(t, &at, tok.start_mark.line, tok.start_mark.column);
+    size_t b = offset_of(t, &at, tok.end_mark.line, tok.end_mark.column);
     for (size_t l = tok.start_mark.line; open && !done && l < tok.end_mark.line && l < t->n; l++)
       open[l] = true;
     bool block = tok.type == YAML_SCALAR_TOKEN && (tok.data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
@@ -524,7 +546,7 @@ urbac_err urbac_tenant_save_buffer_like(const urbac_model *m, urbac_format fmt, 
   err = c.mt.oom                   ? URBAC_ENOMEM
         : fmt == URBAC_FORMAT_JSON ? urbac__node_emit_json(tree, &text, &n)
                                    : urbac__node_emit_yaml(tree, &text, &n);
-  if (!err && fmt != URBAC_FORMAT_JSON) {
+  if (!err && fmt != URBAC_FORMAT_JSON && memchr(like, '#', like_len)) { /* no '#': no comment */
     err = keep_comments(&c, like, like_len, old, text, n, out, &n);
   } else if (!err) {
     *out = text;
