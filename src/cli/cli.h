@@ -87,6 +87,9 @@ typedef struct cli_source {
 bool cli_source_open(cli_source *src, const cli_source_opts *o, cli_source_kind kind, urbac_store_mode mode);
 /* The tenant of a store: --tenant-id, or its only tenant; prints and returns NULL. */
 const char *cli_source_tenant(cli_source *src);
+/* A store's tenant and its revision, without reading the tenant (a write that
+ * names what it changes); prints every error. */
+bool cli_source_revision(cli_source *src);
 /* Loads the model (and, from a store, its revision); prints every error. */
 bool cli_source_load(cli_source *src);
 /* Makes `m` (taken: cli_source_close() frees it) the source's model, in place of

@@ -105,6 +105,20 @@ bool cli_source_load(cli_source *src)
   return err == URBAC_OK;
 }
 
+bool cli_source_revision(cli_source *src)
+{
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = URBAC_ENOMEM;
+  if (!d)
+    cli_error("out of memory");
+  else if (!cli_source_tenant(src))
+    err = URBAC_ENOTFOUND; /* already said */
+  else if ((err = urbac_store_revision(src->store, src->tenant, &src->revision, d)) != URBAC_OK)
+    cli_print_diag(d);
+  urbac_diag_free(d);
+  return err == URBAC_OK;
+}
+
 void cli_source_replace(cli_source *src, urbac_model *m)
 {
   urbac_snapshot_free(src->snapshot); /* it borrows the old model: it goes first */

@@ -867,8 +867,10 @@ static void finish_ungrouped(loader *c, const urbac__node *root)
     c->oom = true;
 }
 
-urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
-                                   urbac_diag *d)
+/* Loads a tenant buffer; `validate` false keeps only what the file's shape says
+ * (references are not resolved: a store checks them against its rows). */
+static urbac_err load_buffer(const char *buf, size_t len, const char *name, bool validate, urbac_model **out,
+                             urbac_diag *d)
 {
   urbac__node *root = NULL;
   urbac_err err = URBAC_ENOMEM;
@@ -888,7 +890,7 @@ urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name
   if (!c.oom)
     finish_ungrouped(&c, root);
   err = c.oom ? URBAC_ENOMEM : c.errors ? URBAC_EINVAL : URBAC_OK;
-  if (!err)
+  if (!err && validate)
     err = urbac__model_validate(c.m, d);
 out:
   urbac__node_free(root);
@@ -898,6 +900,18 @@ out:
   }
   *out = c.m;
   return URBAC_OK;
+}
+
+urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
+                                   urbac_diag *d)
+{
+  return load_buffer(buf, len, name, true, out, d);
+}
+
+urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
+                                     urbac_diag *d)
+{
+  return load_buffer(buf, len, name, false, out, d);
 }
 
 urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag *d)

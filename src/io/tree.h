@@ -67,5 +67,9 @@ urbac_err urbac__file_replace(const char *path, const char *buf, size_t len, urb
 /* The tenant file's tree for a model (io/save.c); the caller frees it. */
 struct urbac_model;
 urbac_err urbac__tenant_tree(const struct urbac_model *m, urbac__node **out);
+/* urbac_tenant_load_buffer() without the tenant-wide validation (io/load.c): the
+ * shape of every object is checked, references are left unresolved. */
+urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, struct urbac_model **out,
+                                     urbac_diag *d);
 
 #endif
