@@ -199,6 +199,9 @@ void cli_inputs_free(cli_inputs *in);
 /* The whole of `name` ("-": standard input), NUL-terminated, at most 256 MiB;
  * the caller frees it with free(). Prints the problem and returns NULL. */
 char *cli_read_input(const char *name, size_t *len);
+/* Replaces `path` with `len` bytes of `s`: a new file beside it (with its mode),
+ * synced, renamed over it; a failure (said) leaves the old file as it was. */
+bool cli_replace_file(const char *path, const char *s, size_t len);
 /* Prints to stdout the unified diff (diff -u, by diff(1)) from `a` (labelled
  * NAME.orig) to `b` (labelled NAME); false (said) when diff could not run. */
 bool cli_diff(const char *name, const char *a, size_t alen, const char *b, size_t blen);

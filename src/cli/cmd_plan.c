@@ -19,11 +19,9 @@
  *
  * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c, cli/files.c.
  */
-#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -71,23 +69,20 @@ static void print_plan(const urbac_plan *p, const char *tenant)
          (unsigned long long)urbac_plan_revision(p), counts[0], counts[1], counts[2]);
 }
 
-/* Saves the plan with the tenant as planned to `path`: written whole beside it,
- * then renamed over it, so apply never reads half a plan; false when said. */
+/* Saves the plan with the tenant as planned to `path`, atomically (apply never
+ * reads half a plan); false when said. */
 static bool save_plan(json_t *j, const urbac_model *m, const char *path)
 {
-  char *text = NULL, tmp[4200];
+  char *text = NULL, *plan = NULL;
   json_t *tenant = NULL;
   bool ok = false;
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
   if (urbac_tenant_save_buffer(m, URBAC_FORMAT_JSON, &text, NULL, NULL) ||
-      !(tenant = json_loads(text, 0, NULL)) || json_object_set_new(j, "planned", tenant))
+      !(tenant = json_loads(text, 0, NULL)) || json_object_set_new(j, "planned", tenant) ||
+      !(plan = json_dumps(j, JSON_INDENT(2))))
     cli_error("%s: out of memory", path);
-  else if (json_dump_file(j, tmp, JSON_INDENT(2)) || rename(tmp, path))
-    cli_error("%s: cannot write the plan: %s", path, strerror(errno));
   else
-    ok = true;
-  if (!ok)
-    unlink(tmp);
+    ok = cli_replace_file(path, plan, strlen(plan));
+  free(plan);
   urbac_free(text);
   return ok;
 }

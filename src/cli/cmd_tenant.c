@@ -132,8 +132,7 @@ static fmt_result fmt_one(const tenant_opts *o, const char *name)
       cli_error("%s is not in canonical form (run 'urbac fmt %s')", shown(name), name);
   } else if (!strcmp(name, "-")) {
     fwrite(out, 1, len, stdout);
-  } else if (!same && urbac_tenant_save_file_like(m, name, URBAC_FORMAT_AUTO, name, d)) {
-    cli_print_diag(d);
+  } else if (!same && !cli_replace_file(name, out, len)) {
     goto out;
   }
   rc = same ? FMT_SAME : FMT_CHANGED;

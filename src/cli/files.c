@@ -3,7 +3,8 @@
  * directories (every *.yaml, *.yml and *.json in them and below, in name order,
  * dot-files skipped) and "-" for standard input; reading one whole; and the
  * unified diff `fmt --check` prints, made by diff(1) from diffutils (Essential in
- * Debian, so on every machine that has urbac) in its `diff -u` format.
+ * Debian, so on every machine that has urbac) in its `diff -u` format; and
+ * replacing a file atomically (`fmt`, `plan -out`).
  *
  * Limits: CLI_INPUTS_MAX files, CLI_DIR_DEPTH levels of directories, and a file
  * of at most 256 MiB, as the library reads.
@@ -185,26 +186,43 @@ out:
   return buf;
 }
 
-/* A temporary file holding `len` bytes of `s`; its name in `path`. */
-static bool temp_with(char *path, size_t size, const char *s, size_t len)
+/* A new file named `prefix` and six random characters, holding `len` bytes of
+ * `s`, with `mode`, synced; its name in `path` ("" when none was made). */
+static bool temp_with(char *path, size_t size, const char *prefix, mode_t mode, const char *s, size_t len)
 {
-  const char *dir = getenv("TMPDIR");
-  snprintf(path, size, "%s/urbac-fmt.XXXXXX", dir && *dir ? dir : "/tmp");
-  int fd = mkstemp(path);
+  bool ok = (size_t)snprintf(path, size, "%s.XXXXXX", prefix) < size;
+  int fd = ok ? mkstemp(path) : -1;
   if (fd < 0) {
-    cli_error("cannot make a temporary file in %s: %s", dir && *dir ? dir : "/tmp", strerror(errno));
+    cli_error("%s: cannot make a file beside it: %s", prefix, ok ? strerror(errno) : "name too long");
     path[0] = '\0';
     return false;
   }
-  bool ok = true;
   for (size_t done = 0; ok && done < len;) {
     ssize_t w = write(fd, s + done, len - done);
     ok = w > 0 || (w < 0 && errno == EINTR);
     done += w > 0 ? (size_t)w : 0;
   }
-  if (!ok)
+  ok = ok && fchmod(fd, mode) == 0 && fsync(fd) == 0;
+  if (close(fd) != 0 || !ok) {
     cli_error("%s: write failed: %s", path, strerror(errno));
-  return close(fd) == 0 && ok;
+    ok = false;
+  }
+  return ok;
+}
+
+bool cli_replace_file(const char *path, const char *s, size_t len)
+{
+  struct stat st;
+  char tmp[4200];
+  mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
+  bool ok = temp_with(tmp, sizeof tmp, path, mode, s, len);
+  if (ok && rename(tmp, path) != 0) {
+    cli_error("%s: cannot replace the file: %s", path, strerror(errno));
+    ok = false;
+  }
+  if (!ok && tmp[0])
+    unlink(tmp);
+  return ok;
 }
 
 bool cli_diff(const char *name, const char *a, size_t alen, const char *b, size_t blen)
@@ -216,7 +234,11 @@ bool cli_diff(const char *name, const char *a, size_t alen, const char *b, size_
   snprintf(la, sizeof la, "%s.orig", name);
   snprintf(lb, sizeof lb, "%s", name);
   char *argv[] = {diff, u, label, la, label, lb, old, now, NULL};
-  if (!temp_with(old, sizeof old, a, alen) || !temp_with(now, sizeof now, b, blen))
+  const char *dir = getenv("TMPDIR");
+  char prefix[4096];
+  snprintf(prefix, sizeof prefix, "%s/urbac-fmt", dir && *dir ? dir : "/tmp");
+  if (!temp_with(old, sizeof old, prefix, 0600, a, alen) ||
+      !temp_with(now, sizeof now, prefix, 0600, b, blen))
     goto out;
   fflush(stdout);
   int e = posix_spawnp(&pid, "diff", NULL, NULL, argv, environ);

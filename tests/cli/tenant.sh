@@ -85,6 +85,9 @@ expect_exactly "fmt says nothing" 0 "" -- "$U" fmt f.yaml
 same "fmt keeps comments, key order and blank lines around comments" fab.want f.yaml
 cp f.yaml f2.yaml && "$U" fmt f2.yaml
 same "fmt is a fixed point with comments" f.yaml f2.yaml
+cp fab.yaml mode.yaml && chmod 640 mode.yaml && "$U" fmt mode.yaml
+expect_exactly "fmt keeps the file's mode" 0 "640" -- stat -c %a mode.yaml
+same "and writes what it formats" fab.want mode.yaml
 expect_exactly "fmt --check on its own output" 0 "" -- "$U" fmt --check f.yaml
 "$U" import mdi --tenant f.yaml --output v.json > /dev/null
 expect_exactly "the values are the file's: no comment in them" 0 $'Cat # not a comment\nReads alerts. # a hash in a block scalar is text' -- jq -r '.users[2].name, .roles[0].description' v.json
