@@ -23,7 +23,7 @@ urbac_err urbac__file_read(const char *path, char **out, size_t *len, urbac_diag
   urbac_err err = URBAC_EIO;
   *out = NULL;
   *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO is refused below, not waited on */
   if (fd < 0)
     return urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
   if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

@@ -130,6 +130,8 @@ expect "validate - names stdin in errors" 2 "^urbac: <stdin>:5:3: duplicate user
 expect "validate - - refused" 2 "standard input \(-\) given twice" -- "$U" validate - -
 expect "validate nothing" 2 "validate takes tenant files, directories or -" -- "$U" validate
 expect "validate a missing file" 2 "nope.yaml: cannot open" -- "$U" validate nope.yaml
+mkfifo fifo.yaml # refused at once by the library too, not waited on (the old code hung)
+expect_exactly "--tenant FIFO" 2 "urbac: fifo.yaml: not a regular file" -- timeout 10 "$U" effective --tenant fifo.yaml --user a
 expect_exactly "fmt - prints the file formatted" 0 "$(cat fab.want)" -- sh -c "'$U' fmt - < fab.yaml"
 expect "fmt - reads JSON" 0 '^  "tenant": "j",$' -- sh -c "printf '{\"tenant\": \"j\", \"urbac\": 1}' | '$U' fmt -"
 expect "fmt --check - : a diff" 1 '^\+\+\+ <stdin>$' -- sh -c "'$U' fmt --check - < fab.yaml"
