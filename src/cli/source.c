@@ -162,7 +162,8 @@ bool cli_source_save(cli_source *src, const char *output, const char *actor, con
       snprintf(src->written, sizeof src->written, "the store, revision %llu", (unsigned long long)rev);
     }
   } else if (d) {
-    if ((err = urbac_tenant_save_file(src->model, path, URBAC_FORMAT_AUTO, d)) == URBAC_OK)
+    /* shaped like the file read: its comments and key order kept */
+    if ((err = urbac_tenant_save_file_like(src->model, path, URBAC_FORMAT_AUTO, src->path, d)) == URBAC_OK)
       snprintf(src->written, sizeof src->written, "%s", path);
   }
   if (err) {

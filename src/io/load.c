@@ -938,41 +938,13 @@ urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *na
 
 urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag *d)
 {
-  struct stat st;
   char *buf = NULL;
-  urbac_err err = URBAC_EIO;
+  size_t size = 0;
+  urbac_err err = urbac__file_read(path, &buf, &size, d);
   *out = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
-  if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "not a regular file");
-    goto out;
-  }
-  if ((uint64_t)st.st_size > URBAC_MAX_FILE_BYTES) {
-    err =
-        urbac__diag_add(d, URBAC_ELIMIT, path, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
-    goto out;
-  }
-  size_t size = (size_t)st.st_size, got = 0;
-  if (!(buf = urbac__malloc(size + 1))) {
-    err = urbac__diag_code(d, URBAC_ENOMEM, path);
-    goto out;
-  }
-  while (got < size) {
-    ssize_t r = read(fd, buf + got, size - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "read failed: %s", r ? strerror(errno) : "file shrank");
-      goto out;
-    }
-    got += (size_t)r;
-  }
-  err = urbac_tenant_load_buffer(buf, size, path, out, d);
-out:
+  if (!err)
+    err = urbac_tenant_load_buffer(buf, size, path, out, d);
   urbac__free(buf);
-  close(fd);
   return err;
 }
 
