@@ -4,7 +4,7 @@
  * or not or making a cycle, or removed; a user disabled; an object added,
  * replaced or deleted; a workload switched), and every user's effective
  * permissions as text, to compare a snapshot with a whole compile.
- * Include after helpers.h and random_tenant.h (its rnd()).
+ * Include after helpers.h; brings random_tenant.h (its rnd()).
  */
 #ifndef URBAC_TEST_RANDOM_CHANGE_H
 #define URBAC_TEST_RANDOM_CHANGE_H
@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "io/objects.h"
+#include "random_tenant.h"
 
 static char *save(const urbac_model *m)
 {

@@ -24,7 +24,6 @@
 #include "model/model.h"
 
 #include "random_change.h"
-#include "random_tenant.h"
 
 /* The objects after change `c`, as a list: what a store would hold. */
 static urbac__object *apply_to_list(const urbac__object *o, size_t n, const change *c, size_t *out_n)

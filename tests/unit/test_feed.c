@@ -20,7 +20,6 @@
 #include "store_fixture.h"
 
 #include "random_change.h"
-#include "random_tenant.h"
 
 /* The changes since a revision, the last state of each object. */
 typedef struct caught {
