@@ -507,24 +507,28 @@ static bool graph_to_assignment(json_t *body, json_t *a, srv_resp *r)
 /* Finds assignment `id` ("ROLE/NAME"): its role (a new reference) and index. */
 static json_t *find_assignment(srv_tenant *t, const char *id, size_t *index, uint64_t *revision)
 {
-  json_t *roles = read_all(t, "role", revision), *role, *a, *found = NULL;
-  size_t i, k;
-  json_array_foreach(roles, i, role)
-  {
-    const char *name = json_string_value(json_object_get(role, "name"));
-    size_t n = name ? strlen(name) : 0;
-    if (!name || strncmp(id, name, n) != 0 || id[n] != '/')
+  /* "ROLE/NAME", where either may hold a '/': each split is one role looked up by
+   * its name (a point lookup in the store), the shortest role name first */
+  json_t *found = NULL;
+  for (const char *slash = strchr(id, '/'); slash && !found; slash = strchr(slash + 1, '/')) {
+    size_t k;
+    json_t *role = NULL, *a;
+    char *name = slash > id ? strndup(id, (size_t)(slash - id)) : NULL;
+    if (name)
+      role = read_object(t, "role", name, revision);
+    free(name);
+    if (!role)
       continue;
     json_array_foreach(json_object_get(role, "assignments"), k, a)
     {
       const char *an = json_string_value(json_object_get(a, "name"));
-      if (!found && an && strcmp(an, id + n + 1) == 0) {
+      if (!found && an && strcmp(an, slash + 1) == 0) {
         found = json_incref(role);
         *index = k;
       }
     }
+    json_decref(role);
   }
-  json_decref(roles);
   return found;
 }
 

@@ -201,6 +201,17 @@ test('role definitions and assignments, Graph-shaped, and their effect on decisi
   const cur = (await call('GET', `${T}/roleDefinitions/${encodeURIComponent('Mail triage 2')}`)).headers.get('etag');
   assert.equal((await call('DELETE', `${T}/roleAssignments/${encodeURIComponent('Mail triage 2/mail')}`, { headers: { 'if-match': cur } })).status, 204);
   assert.equal((await call('DELETE', `${T}/roleDefinitions/${encodeURIComponent('Mail triage 2')}`)).status, 204);
+  // an id "ROLE/NAME" where both hold a '/': found by trying each split
+  assert.equal((await call('POST', `${T}/roleDefinitions`, { body: { displayName: 'Tier 1/2',
+    rolePermissions: [{ allowedResourceActions: ['microsoft.xdr/secops/securitydata/basics/read'] }] } })).status, 201);
+  assert.equal((await call('POST', `${T}/roleAssignments`, { body: { displayName: 'ops/night', roleDefinitionId: 'Tier 1/2',
+    principalIds: ['group:mail-ops'], appScopeIds: ['Mdo'] } })).status, 201);
+  r = await call('GET', `${T}/roleAssignments/${encodeURIComponent('Tier 1/2/ops/night')}`);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.roleDefinitionId, 'Tier 1/2');
+  assert.equal((await call('GET', `${T}/roleAssignments/${encodeURIComponent('Tier 1/2/ops/day')}`)).status, 404);
+  assert.equal((await call('GET', `${T}/roleAssignments/${encodeURIComponent('Tier/2/ops/night')}`)).status, 404);
+  assert.equal((await call('DELETE', `${T}/roleDefinitions/${encodeURIComponent('Tier 1/2')}`)).status, 204);
   // invalid: an unknown permission is 422 and names it
   r = await call('POST', `${T}/roleDefinitions`, { body: { displayName: 'Bad', rolePermissions: [{ allowedResourceActions: ['Nope (read)'] }] } });
   assert.equal(r.status, 422);
