@@ -424,6 +424,10 @@ static void test_edit_refusals(void **state)
                    URBAC_EUNKNOWNKEY);
   assert_int_equal(edit1(m, "user", "nobody", NULL, msg, sizeof msg), URBAC_ENOTFOUND);
   assert_int_equal(edit1(m, "gadget", "x", "{}", msg, sizeof msg), URBAC_EINVAL);
+  urbac_object_put twice[2] = {{"user", "cat", "{\"id\":\"cat\"}"}, {"user", "cat", NULL}};
+  urbac_model *none = NULL;
+  assert_int_equal(urbac_model_edit(m, twice, 2, &none, NULL), URBAC_EDUPLICATE);
+  assert_null(none);
   /* a valid delete: ben leaves g2, then may go */
   urbac_object_put two[2] = {{"group", "g2", "{\"id\":\"g2\",\"members\":[]}"}, {"user", "ben", NULL}};
   urbac_model *out = NULL;
