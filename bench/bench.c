@@ -14,21 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/common.h"
 #include "urbac/store.h"
 #include "urbac/urbac.h"
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static double median(double *v, int n)
 {
@@ -66,18 +54,6 @@ static double throughput(const urbac_snapshot *s, const urbac_query *q, size_t n
   for (int t = 0; t < threads; t++)
     pthread_join(tid[t], NULL);
   return (double)n * (double)reps * threads / (now() - t0);
-}
-
-/* Resident memory now, in MiB (/proc/self/statm). */
-static double rss_mib(void)
-{
-  long pages = 0, resident = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (f && fscanf(f, "%ld %ld", &pages, &resident) != 2)
-    resident = 0;
-  if (f)
-    fclose(f);
-  return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
 }
 
 static int count_rows(void *ctx, const urbac_impact_row *r)

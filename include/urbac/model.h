@@ -99,7 +99,8 @@ typedef struct urbac_object_put {
  * new model with the loader's codes (EDANGLING, ECYCLE, ERANK, EDUPLICATE, ...);
  * a delete of what something still names is EDANGLING, of an absent object
  * ENOTFOUND. All or nothing: on error *out is NULL, `d` says why and the code
- * returned is the first problem's (EINVAL only when `d` is NULL). The caller
+ * returned is the first problem's (with `d` NULL, a shape error of the object
+ * gives the loader's EINVAL). The caller
  * frees *out with urbac_model_free(); `puts` is not retained. */
 URBAC_EXTERN urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts, size_t n,
                                         urbac_model **out, urbac_diag *d);

@@ -137,7 +137,7 @@ static urbac_err intern_dgset(urbac__compiler *c, const uint64_t *words, uint32_
   if (s->dgsets.n >= URBAC__NO_DGS - 1)
     return URBAC_ELIMIT;
   *id = (uint32_t)s->dgsets.n;
-  if (urbac__cow_push(&s->dgsets, words))
+  if (urbac__log_push(&s->dgsets, s->dg_words * sizeof *words, words))
     return URBAC_ENOMEM;
   return urbac__hmap_put(&s->dgset_index, h, *id);
 }
@@ -313,10 +313,10 @@ static urbac_err make_profile(urbac__compiler *c, const urbac__acc *a, uint32_t 
   for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++)
     p.w[w].part_off += (uint32_t)snap->parts.n;
   for (size_t i = 0; i < c->pparts_n; i++)
-    if (urbac__cow_push(&snap->parts, &c->pparts[i]))
+    if (urbac__log_push(&snap->parts, sizeof *c->pparts, &c->pparts[i]))
       return URBAC_ENOMEM;
   *id = (uint32_t)snap->profiles.n;
-  if (urbac__cow_push(&snap->profiles, &p) || urbac__cow_push(&snap->profile_uses, NULL))
+  if (urbac__log_push(&snap->profiles, sizeof p, &p) || urbac__cow_push(&snap->profile_uses, NULL))
     return URBAC_ENOMEM;
   return urbac__hmap_put(&snap->profile_index, h, *id);
 }
@@ -370,13 +370,7 @@ void urbac__snapshot_init(urbac_snapshot *s, const urbac_model *m)
 {
   s->m = m;
   s->dg_words = urbac__bits_words(m->dgs.n ? m->dgs.n : 1);
-  s->dgset_type = (urbac__cow_type){s->dg_words * sizeof(uint64_t), NULL, NULL};
-  static const urbac__cow_type profile_type = {sizeof(urbac__profile), NULL, NULL};
-  static const urbac__cow_type part_type = {sizeof(urbac__part), NULL, NULL};
   urbac__cow_init(&s->user_profile, &urbac__cow_u32);
-  urbac__cow_init(&s->profiles, &profile_type);
-  urbac__cow_init(&s->parts, &part_type);
-  urbac__cow_init(&s->dgsets, &s->dgset_type);
   urbac__cow_init(&s->device_dg, &urbac__cow_u32);
   urbac__cow_init(&s->user_groups, &urbac__cow_ulists);
   urbac__cow_init(&s->group_parents, &urbac__cow_ulists);
@@ -681,11 +675,13 @@ void urbac_snapshot_free(urbac_snapshot *snap)
 {
   if (!snap)
     return;
-  urbac__cow *all[] = {&snap->user_profile, &snap->profiles,    &snap->parts,         &snap->dgsets,
-                       &snap->device_dg,    &snap->user_groups, &snap->group_parents, &snap->group_acc,
-                       &snap->user_direct,  &snap->profile_uses};
+  urbac__cow *all[] = {&snap->user_profile, &snap->device_dg,   &snap->user_groups, &snap->group_parents,
+                       &snap->group_acc,    &snap->user_direct, &snap->profile_uses};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     urbac__cow_free(all[i]);
+  urbac__log_free(&snap->profiles);
+  urbac__log_free(&snap->parts);
+  urbac__log_free(&snap->dgsets);
   urbac__hmap_free(&snap->profile_index);
   urbac__hmap_free(&snap->dgset_index);
   urbac__free(snap->dg_order);
@@ -700,8 +696,8 @@ size_t urbac_snapshot_memory(const urbac_snapshot *snap)
   const urbac_model *m = snap->m;
   size_t maps =
       urbac__smap_bytes(&m->user_map) + urbac__smap_bytes(&m->device_map) + urbac__smap_bytes(&m->dg_map);
-  return maps + sizeof *snap + urbac__cow_bytes(&snap->user_profile) + urbac__cow_bytes(&snap->profiles) +
-         urbac__cow_bytes(&snap->parts) + urbac__cow_bytes(&snap->dgsets) +
+  return maps + sizeof *snap + urbac__cow_bytes(&snap->user_profile) + urbac__log_bytes(&snap->profiles) +
+         urbac__log_bytes(&snap->parts) + urbac__log_bytes(&snap->dgsets) +
          urbac__cow_bytes(&snap->device_dg) + snap->ndg_order * sizeof(uint32_t);
 }
 

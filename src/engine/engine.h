@@ -73,10 +73,9 @@ struct urbac_snapshot {
   urbac__tables tables;
   /* Every array is paged (model/persist.h): an update shares what it does not change. */
   urbac__cow user_profile; /* uint32 per user */
-  urbac__cow profiles;     /* urbac__profile; profile 0 holds nothing (disabled, deleted users) */
-  urbac__cow parts;        /* urbac__part */
-  urbac__cow dgsets;       /* dg_words uint64 each (dgset_type) */
-  urbac__cow_type dgset_type;
+  urbac__log profiles;     /* urbac__profile; profile 0 holds nothing (disabled, deleted users) */
+  urbac__log parts;        /* urbac__part */
+  urbac__log dgsets;       /* dg_words uint64 each */
   size_t dg_words;
   urbac__cow device_dg; /* uint32 per device: its device group */
   uint32_t *dg_order;   /* device groups by rank, ungrouped last (live ones only) */
@@ -96,14 +95,12 @@ struct urbac_snapshot {
 
 static inline const urbac__profile *urbac__profile_at(const urbac_snapshot *snap, uint32_t id)
 {
-  return (const urbac__profile *)(const void *)snap->profiles.pages[id >> URBAC__PAGE_BITS]->data +
-         (id & URBAC__PAGE_MASK);
+  return (const urbac__profile *)snap->profiles.v + id;
 }
 
 static inline const urbac__part *urbac__part_at(const urbac_snapshot *snap, uint32_t i)
 {
-  return (const urbac__part *)(const void *)snap->parts.pages[i >> URBAC__PAGE_BITS]->data +
-         (i & URBAC__PAGE_MASK);
+  return (const urbac__part *)snap->parts.v + i;
 }
 
 static inline uint32_t urbac__user_profile(const urbac_snapshot *snap, uint32_t u)
@@ -113,8 +110,7 @@ static inline uint32_t urbac__user_profile(const urbac_snapshot *snap, uint32_t 
 
 static inline const uint64_t *urbac__dgset(const urbac_snapshot *snap, uint32_t id)
 {
-  return (const uint64_t *)(const void *)snap->dgsets.pages[id >> URBAC__PAGE_BITS]->data +
-         (size_t)(id & URBAC__PAGE_MASK) * snap->dg_words;
+  return (const uint64_t *)snap->dgsets.v + (size_t)id * snap->dg_words;
 }
 
 /* The direct groups of user (or group) i: a list, or NULL when none. */

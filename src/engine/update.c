@@ -22,6 +22,8 @@
  *
  * Depends on: util, catalog, model, engine/engine.h, engine/compiler.h.
  */
+#include <stdlib.h>
+
 #include "engine/compiler.h"
 
 /* A set of indices: a bitset for membership, a list for the walk. */
@@ -91,21 +93,58 @@ static urbac_err list_edit(urbac__cow *arr, size_t i, uint32_t drop, uint32_t ad
   return URBAC_OK;
 }
 
-/* Group g's members went from `before` to `after` (either may be NULL). */
+static int by_key(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* A group's members as sorted distinct keys (kind << 32 | index); *n of them. */
+static uint64_t *member_keys(const urbac__group *g, size_t *n)
+{
+  *n = g ? g->members.n : 0;
+  uint64_t *k = urbac__malloc((*n + 1) * sizeof *k);
+  for (size_t i = 0; k && i < *n; i++)
+    k[i] = (uint64_t)g->members.v[i].kind << 32 | g->members.v[i].idx;
+  if (k)
+    qsort(k, *n, sizeof *k, by_key);
+  size_t u = 0; /* a member listed twice is one membership */
+  for (size_t i = 0; k && i < *n; i++)
+    if (u == 0 || k[u - 1] != k[i])
+      k[u++] = k[i];
+  *n = u;
+  return k;
+}
+
+/* Member `key` of group g was lost (drop) or gained: its list of groups changes,
+ * and it is reached (a user's profile, a group's accumulator). */
+static urbac_err member_moved(updater *u, uint32_t g, uint64_t key, bool drop)
+{
+  uint32_t idx = (uint32_t)key;
+  bool user = key >> 32 == URBAC__REF_USER;
+  urbac_err err = list_edit(user ? &u->s->user_groups : &u->s->group_parents, idx, drop ? g : UINT32_MAX,
+                            drop ? UINT32_MAX : g);
+  return err ? err : set_add(user ? &u->users : &u->groups, idx);
+}
+
+/* Group g's members went from `before` to `after` (either may be NULL): only the
+ * members gained or lost are touched (a merge of the two sorted lists). */
 static urbac_err members_changed(updater *u, uint32_t g, const urbac__group *before,
                                  const urbac__group *after)
 {
-  urbac_err err = URBAC_OK;
-  const urbac__group *both[2] = {before, after};
-  for (int k = 0; k < 2 && !err; k++)
-    for (size_t i = 0; both[k] && i < both[k]->members.n && !err; i++) {
-      const urbac__ref *r = &both[k]->members.v[i];
-      bool user = r->kind == URBAC__REF_USER;
-      err = list_edit(user ? &u->s->user_groups : &u->s->group_parents, r->idx, k == 0 ? g : UINT32_MAX,
-                      k == 1 ? g : UINT32_MAX);
-      if (!err)
-        err = user ? set_add(&u->users, r->idx) : set_add(&u->groups, r->idx);
-    }
+  size_t nb, na, i = 0, j = 0;
+  uint64_t *b = member_keys(before, &nb), *a = member_keys(after, &na);
+  urbac_err err = (!b || !a) ? URBAC_ENOMEM : URBAC_OK;
+  while (!err && (i < nb || j < na)) {
+    if (j == na || (i < nb && b[i] < a[j]))
+      err = member_moved(u, g, b[i++], true);
+    else if (i == nb || a[j] < b[i])
+      err = member_moved(u, g, a[j++], false);
+    else
+      i++, j++; /* kept */
+  }
+  urbac__free(b);
+  urbac__free(a);
   return err;
 }
 
@@ -137,11 +176,14 @@ static urbac_err one_change(updater *u, const urbac__change *ch)
   switch ((urbac__obj_kind)ch->kind) {
   case URBAC__OBJ_USER:
     return set_add(&u->users, ch->idx);
-  case URBAC__OBJ_GROUP:
-    err = set_add(&u->groups, ch->idx);
-    return err ? err
-               : members_changed(u, ch->idx, (const urbac__group *)ch->before,
-                                 (const urbac__group *)ch->after);
+  case URBAC__OBJ_GROUP: {
+    const urbac__group *before = (const urbac__group *)ch->before, *after = (const urbac__group *)ch->after;
+    /* its own accumulator changes with its directory roles (or its existence) only:
+     * a change of members reaches the members gained and lost, not the others */
+    if (!before || !after || before->dirroles != after->dirroles)
+      err = set_add(&u->groups, ch->idx);
+    return err ? err : members_changed(u, ch->idx, before, after);
+  }
   case URBAC__OBJ_DEVICE: {
     uint32_t *d = urbac__cow_mut(&u->s->device_dg, ch->idx);
     if (d)
@@ -336,20 +378,20 @@ static bool incremental(const urbac_snapshot *base, const urbac_model *m)
 
 static urbac_err share_base(urbac_snapshot *s, const urbac_snapshot *base, const urbac_model *m)
 {
-  urbac__cow *to[] = {&s->user_profile, &s->profiles,      &s->parts,     &s->dgsets,      &s->device_dg,
-                      &s->user_groups,  &s->group_parents, &s->group_acc, &s->user_direct, &s->profile_uses};
-  const urbac__cow *from[] = {&base->user_profile, &base->profiles,    &base->parts,         &base->dgsets,
-                              &base->device_dg,    &base->user_groups, &base->group_parents, &base->group_acc,
-                              &base->user_direct,  &base->profile_uses};
+  urbac__cow *to[] = {&s->user_profile, &s->device_dg,   &s->user_groups, &s->group_parents,
+                      &s->group_acc,    &s->user_direct, &s->profile_uses};
+  const urbac__cow *from[] = {&base->user_profile,  &base->device_dg, &base->user_groups,
+                              &base->group_parents, &base->group_acc, &base->user_direct,
+                              &base->profile_uses};
   urbac_err err = URBAC_OK;
   urbac__snapshot_init(s, m);
   s->tables = base->tables;
   s->live_profiles = base->live_profiles;
-  for (size_t i = 0; i < sizeof to / sizeof to[0] && !err; i++) {
-    const urbac__cow_type *type = to[i]->type;
+  for (size_t i = 0; i < sizeof to / sizeof to[0] && !err; i++)
     err = urbac__cow_share(to[i], from[i]);
-    to[i]->type = type; /* the dgset type lives in each snapshot */
-  }
+  urbac__log_share(&s->profiles, &base->profiles);
+  urbac__log_share(&s->parts, &base->parts);
+  urbac__log_share(&s->dgsets, &base->dgsets);
   if (!err && (urbac__hmap_share(&s->profile_index, &base->profile_index) ||
                urbac__hmap_share(&s->dgset_index, &base->dgset_index)))
     err = URBAC_ENOMEM;

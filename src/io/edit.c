@@ -406,6 +406,32 @@ static void editor_free(editor *e)
   }
 }
 
+/* No object changed twice in one edit (a hash of "kind id" per put). */
+static urbac_err distinct(const urbac_object_put *puts, size_t n, urbac_diag *d)
+{
+  urbac__strmap seen;
+  char **keys = urbac__calloc(n + 1, sizeof *keys);
+  urbac_err err = !keys || urbac__strmap_init(&seen, n) ? URBAC_ENOMEM : URBAC_OK;
+  for (size_t i = 0; i < n && !err; i++) {
+    urbac__buf b = {0};
+    if (!puts[i].kind || !puts[i].id)
+      continue; /* apply() says what is missing */
+    urbac__buf_printf(&b, "%s %s", puts[i].kind, puts[i].id);
+    size_t len = 0;
+    if (!(keys[i] = urbac__buf_take(&b, &len)))
+      err = URBAC_ENOMEM;
+    else if ((err = urbac__strmap_put(&seen, keys[i], len, (uint32_t)i, NULL)) == URBAC_EDUPLICATE)
+      err = urbac__diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, puts[i].id, "%s '%.100s' is changed twice",
+                            puts[i].kind, puts[i].id);
+  }
+  if (keys)
+    urbac__strmap_free(&seen);
+  for (size_t i = 0; keys && i < n; i++)
+    urbac__free(keys[i]);
+  urbac__free(keys);
+  return err;
+}
+
 urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts, size_t n, urbac_model **out,
                            urbac_diag *d)
 {
@@ -418,15 +444,9 @@ urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts
                            URBAC_MAX_OBJECTS);
   if (!(e.m = urbac__model_new()) || (err = share(e.m, base)))
     goto out;
-  for (size_t i = 0; i < n && !err; i++) {
-    for (size_t j = 0; j < i && !err; j++)
-      if (puts[j].kind && puts[i].kind && puts[j].id && puts[i].id &&
-          strcmp(puts[i].kind, puts[j].kind) == 0 && strcmp(puts[i].id, puts[j].id) == 0)
-        err = urbac__diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, puts[i].id, "%s '%.100s' is changed twice",
-                              puts[i].kind, puts[i].id);
-    if (!err)
-      err = apply(&e, &puts[i]);
-  }
+  err = distinct(puts, n, d);
+  for (size_t i = 0; i < n && !err; i++)
+    err = apply(&e, &puts[i]);
   if (!err)
     err = check_all(&e);
 out:

@@ -289,6 +289,58 @@ size_t urbac__smap_bytes(const urbac__smap *m)
   return urbac__cow_bytes(&m->slots) + keys;
 }
 
+/* ---------------------------------------------------------------- append-only log */
+
+static void arena_release(urbac__arena *a)
+{
+  if (a && __atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL) == 0)
+    urbac__free(a);
+}
+
+void urbac__log_free(urbac__log *l)
+{
+  arena_release(l->a);
+  memset(l, 0, sizeof *l);
+}
+
+void urbac__log_share(urbac__log *dst, const urbac__log *src)
+{
+  *dst = *src;
+  if (dst->a)
+    __atomic_add_fetch(&dst->a->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* Claims slot l->n of the arena for this holder: true when nobody else has it. */
+static bool claim(urbac__log *l)
+{
+  size_t want = l->n;
+  return l->a && l->n < l->a->cap &&
+         __atomic_compare_exchange_n(&l->a->len, &want, l->n + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+urbac_err urbac__log_push(urbac__log *l, size_t esize, const void *elem)
+{
+  if (!claim(l)) {
+    size_t cap = l->n < 32 ? 64 : l->n * 2;
+    if (cap > SIZE_MAX / 2 / esize)
+      return URBAC_ENOMEM;
+    urbac__arena *a = urbac__malloc(sizeof *a + cap * esize);
+    if (!a)
+      return URBAC_ENOMEM;
+    *a = (urbac__arena){1, 0, l->n + 1, cap, esize};
+    if (l->n)
+      memcpy(a->data, l->a->data, l->n * esize);
+    arena_release(l->a);
+    l->a = a;
+    l->v = a->data;
+  }
+  memcpy((char *)l->v + l->n * esize, elem, esize);
+  l->n++;
+  return URBAC_OK;
+}
+
+size_t urbac__log_bytes(const urbac__log *l) { return l->a ? sizeof *l->a + l->a->cap * l->a->esize : 0; }
+
 /* ---------------------------------------------------------------- hash index */
 
 static const urbac__cow_type hslot_type = {sizeof(urbac__hmap_slot), NULL, NULL};

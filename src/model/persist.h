@@ -106,6 +106,35 @@ urbac_err urbac__smap_del(urbac__smap *m, const char *key, size_t len);
 bool urbac__smap_get(const urbac__smap *m, const char *key, size_t len, uint32_t *value);
 size_t urbac__smap_bytes(const urbac__smap *m);
 
+/* ---------------------------------------------------------------- append-only log */
+
+/* An append-only array that successive snapshots share without a page table, so
+ * that reading element i is one load as in a plain array (the check path reads
+ * profiles this way). Each holder keeps its own length over a shared, reference
+ * counted arena; a holder may append in place only while nobody appended past its
+ * length (a compare-and-swap on the arena's length claims the slot), otherwise,
+ * or when the arena is full, it copies into a new arena (twice the size). Readers
+ * never look past their own length, so appends by a successor do not disturb them. */
+typedef struct urbac__arena {
+  uint32_t refs;
+  uint32_t pad;
+  size_t len, cap, esize;
+  uint64_t data[];
+} urbac__arena;
+
+typedef struct urbac__log {
+  urbac__arena *a;
+  void *v; /* a->data: elements 0 .. n-1 are this holder's */
+  size_t n;
+} urbac__log;
+
+void urbac__log_free(urbac__log *l);
+/* `dst` (uninitialised) shares `src`'s arena and length. */
+void urbac__log_share(urbac__log *dst, const urbac__log *src);
+/* Appends one element of `esize` bytes (the same for every push to a log). */
+urbac_err urbac__log_push(urbac__log *l, size_t esize, const void *elem);
+size_t urbac__log_bytes(const urbac__log *l);
+
 /* ---------------------------------------------------------------- hash index */
 
 /* A persistent multimap from a 64-bit hash to uint32 values, for interning: the

@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_alloc.c - out of memory, everywhere (curl's torture mode).
  *
- * Loads, compiles, checks, explains and saves the worked example (also keeping
- * its comments) while failing
+ * Loads, compiles, checks, explains, saves (also keeping its comments), edits
+ * (urbac_model_edit() and urbac_snapshot_update()) and migrates the worked example
+ * while failing
  * the Nth allocation, for every N until a run needs no failure: each run must
  * return URBAC_ENOMEM (or succeed) and leave no allocation of ours behind.
  */
@@ -46,6 +47,23 @@ static urbac_err migrate(const urbac_model *m, urbac_diag *d)
   return err;
 }
 
+/* An edit of several kinds, and the snapshot updated to it. */
+static urbac_err edit(const urbac_model *m, const urbac_snapshot *s, urbac_diag *d)
+{
+  urbac_object_put puts[] = {
+      {"group", "contractors", "{\"id\":\"contractors\",\"members\":[\"dan\",\"fay\"]}"},
+      {"user", "gil", "{\"id\":\"gil\"}"},
+      {"user", "eve", "{\"id\":\"eve\",\"enabled\":false}"}};
+  urbac_model *next = NULL;
+  urbac_snapshot *snap = NULL;
+  urbac_err err = urbac_model_edit(m, puts, 3, &next, d);
+  if (!err)
+    err = urbac_snapshot_update(s, next, &snap, d);
+  urbac_snapshot_free(snap);
+  urbac_model_free(next);
+  return err;
+}
+
 /* The scenario; *reported is false when it failed without saying so in its diag. */
 static urbac_err scenario(const char *yaml, bool *reported)
 {
@@ -77,6 +95,8 @@ static urbac_err scenario(const char *yaml, bool *reported)
   }
   if (!err)
     err = urbac_model_clone(m, &copy, d);
+  if (!err)
+    err = edit(m, s, d);
   if (!err)
     err = migrate(m, d);
   *reported = !d || (err ? urbac_diag_count(d) > 0 : urbac_diag_count(d) == 0);

@@ -13,15 +13,19 @@
  * user, and the base model saves as before (unchanged). The snapshot is carried
  * along by urbac_snapshot_update() only, edit after edit: its every user's
  * effective permissions equal those of a whole compile of the loaded tenant, and
- * users it does not list as changed have the same permissions as before. The
+ * users it does not list as changed have the same permissions as before; after
+ * the last edit of each tenant, every decision of the carried snapshot (every
+ * user slot, grant, workload and scope) equals the naive evaluator's. The
  * base is freed first or the edit is dropped first, at random: both orders are
  * run (under ASan too).
  */
 #include <jansson.h>
+#include <pthread.h>
 
 #include "helpers.h"
 #include "io/objects.h"
 #include "model/model.h"
+#include "naive.h"
 
 #include "random_change.h"
 
@@ -111,6 +115,29 @@ static void one_step(urbac_model **cur, urbac_snapshot **snap, unsigned *fresh, 
   urbac__objects_free(o, n);
 }
 
+/* Every decision of `s` against the naive evaluator (naive.c) on its model. */
+static void naive_alike(const urbac_snapshot *s)
+{
+  const urbac_model *m = urbac_snapshot_model(s);
+  naive *n = naive_new(m);
+  assert_non_null(n);
+  for (uint32_t u = 0; u < m->users.n; u++) /* deleted users' slots too: nothing */
+    for (uint16_t g = 0; g < URBAC__NGRANTS; g++)
+      for (uint8_t w = 0; w < URBAC__NWORKLOADS; w++)
+        for (size_t d = 0; d < (w == URBAC__WL_MDE ? m->dgs.n + 2 : 1); d++) {
+          uint8_t scope = d == 0 ? URBAC_SCOPE_ALL : d == 1 ? URBAC_SCOPE_ANY : URBAC_SCOPE_DEVICE_GROUP;
+          if (d >= 2 && !urbac__dg_at(m, d - 2))
+            continue;
+          urbac_query q = {u, g, w, scope, d >= 2 ? (uint32_t)(d - 2) : 0, URBAC_NO_DEVICE};
+          bool engine = urbac_check(s, &q), expected = naive_decide(n, &q);
+          if (engine != expected)
+            print_error("user %u grant %u workload %u scope %zu: updated %d, naive %d\n", u, g, w, d, engine,
+                        expected);
+          assert_int_equal(engine, expected);
+        }
+  naive_free(n);
+}
+
 static void test_edit_matches_load(void **state)
 {
   (void)state;
@@ -127,11 +154,71 @@ static void test_edit_matches_load(void **state)
     unsigned fresh = 0;
     for (int s = 0; s < 30; s++)
       one_step(&m, &snap, &fresh, &valid, &invalid);
+    naive_alike(snap);
     urbac_snapshot_free(snap);
     urbac_model_free(m);
   }
   print_message("edits: %zu valid, %zu refused (as the loader refused them)\n", valid, invalid);
   assert_true(valid > 1000 && invalid > 100);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+typedef struct reader {
+  const urbac_snapshot *s;
+  size_t rounds, allowed;
+  int stop; /* rounds 0: until set */
+} reader;
+
+/* How many of every (user, grant, workload) questions `s` allows, round after round. */
+static void *read_all(void *p)
+{
+  reader *r = p;
+  const urbac_model *m = urbac_snapshot_model(r->s);
+  size_t want = r->rounds;
+  r->rounds = 0;
+  for (; want ? r->rounds < want : !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE); r->rounds++)
+    for (uint32_t u = 0; u < m->users.n; u++)
+      for (uint16_t g = 0; g < URBAC__NGRANTS; g++)
+        for (uint8_t w = 0; w < URBAC__NWORKLOADS; w++) {
+          urbac_query q = {u, g, w, URBAC_SCOPE_ALL, 0, URBAC_NO_DEVICE};
+          r->allowed += urbac_check(r->s, &q);
+        }
+  return NULL;
+}
+
+/* A thread checks against the base while this one edits, updates and frees the
+ * models and snapshots made from it: the base answers as before (ASan watches). */
+static void test_edit_beside_readers(void **state)
+{
+  (void)state;
+  static char y[1 << 16];
+  int nusers, ndevices;
+  urbac_model *m0 = NULL, *m = NULL;
+  urbac_snapshot *s0 = NULL, *s = NULL;
+  rng = 42;
+  random_tenant(y, sizeof y, &nusers, &ndevices);
+  assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "r.yaml", &m0, NULL), URBAC_OK);
+  assert_int_equal(urbac_snapshot_compile(m0, &s0, NULL), URBAC_OK);
+  reader once = {s0, 1, 0, 0}, many = {s0, 0, 0, 0};
+  read_all(&once);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, read_all, &many), 0);
+  unsigned fresh = 0;
+  size_t valid = 0, invalid = 0;
+  assert_int_equal(urbac_model_edit(m0, NULL, 0, &m, NULL), URBAC_OK); /* an empty edit: a copy */
+  assert_int_equal(urbac_snapshot_update(s0, m, &s, NULL), URBAC_OK);
+  for (int k = 0; k < 300; k++)
+    one_step(&m, &s, &fresh, &valid, &invalid);
+  urbac_snapshot_free(s);
+  urbac_model_free(m);
+  __atomic_store_n(&many.stop, 1, __ATOMIC_RELEASE);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  print_message("%zu rounds of checks beside %zu edits\n", many.rounds, valid);
+  assert_true(many.rounds > 0);
+  assert_int_equal(many.allowed, once.allowed * many.rounds);
+  urbac_snapshot_free(s0);
+  urbac_model_free(m0);
 }
 
 /* ---------------------------------------------------------------- named cases */
@@ -174,6 +261,10 @@ static void test_edit_refusals(void **state)
                    URBAC_EUNKNOWNKEY);
   assert_int_equal(edit1(m, "user", "nobody", NULL, msg, sizeof msg), URBAC_ENOTFOUND);
   assert_int_equal(edit1(m, "gadget", "x", "{}", msg, sizeof msg), URBAC_EINVAL);
+  urbac_object_put twice[2] = {{"user", "cat", "{\"id\":\"cat\"}"}, {"user", "cat", NULL}};
+  urbac_model *none = NULL;
+  assert_int_equal(urbac_model_edit(m, twice, 2, &none, NULL), URBAC_EDUPLICATE);
+  assert_null(none);
   /* a valid delete: ben leaves g2, then may go */
   urbac_object_put two[2] = {{"group", "g2", "{\"id\":\"g2\",\"members\":[]}"}, {"user", "ben", NULL}};
   urbac_model *out = NULL;
@@ -213,6 +304,7 @@ int main(void)
       cmocka_unit_test(test_edit_refusals),
       cmocka_unit_test(test_edit_shares_pages),
       cmocka_unit_test(test_edit_matches_load),
+      cmocka_unit_test(test_edit_beside_readers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
