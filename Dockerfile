@@ -22,7 +22,7 @@ FROM debian:12-slim
 COPY --from=build /debs/ /tmp/debs/
 COPY contrib/docker/entrypoint.sh /usr/local/bin/urbac-entrypoint
 RUN apt-get update \
- && apt-get install -y --no-install-recommends /tmp/debs/urbac_*.deb curl \
+ && apt-get install -y --no-install-recommends /tmp/debs/urbac_*.deb curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* /tmp/debs \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/urbac --create-home urbac
 USER urbac

@@ -2,7 +2,9 @@
  * fuzz/fuzz_tenant.c - libFuzzer driver for the tenant loader (YAML and JSON).
  *
  * Whatever the bytes, loading must either fail cleanly or give a model that
- * compiles, saves, and loads again to the same saved text.
+ * compiles, saves, and loads again to the same saved text; saved like the input
+ * (its comments kept, io/doc.c) it must load as the same tenant, and be a fixed
+ * point.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,27 @@
 #include "urbac/urbac.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+/* Saved like the input (its comments and key order kept): the same tenant as
+ * `canonical` says, and a fixed point. */
+static void kept_comments(const urbac_model *m, const char *like, size_t size, const char *canonical,
+                          size_t len)
+{
+  urbac_model *back = NULL;
+  char *kept = NULL, *again = NULL, *plain = NULL;
+  size_t lk = 0, la = 0, lp = 0;
+  if (urbac_tenant_save_buffer_like(m, URBAC_FORMAT_YAML, like, size, &kept, &lk, NULL) != URBAC_OK ||
+      urbac_tenant_load_buffer(kept, lk, "kept", &back, NULL) != URBAC_OK ||
+      urbac_tenant_save_buffer_like(back, URBAC_FORMAT_YAML, kept, lk, &again, &la, NULL) != URBAC_OK ||
+      la != lk || memcmp(kept, again, lk) ||
+      urbac_tenant_save_buffer(back, URBAC_FORMAT_YAML, &plain, &lp, NULL) != URBAC_OK || lp != len ||
+      memcmp(plain, canonical, len))
+    abort();
+  urbac_free(kept);
+  urbac_free(again);
+  urbac_free(plain);
+  urbac_model_free(back);
+}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -28,6 +51,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     if (urbac_tenant_save_buffer(again, URBAC_FORMAT_YAML, &two, &l2, d) != URBAC_OK || l1 != l2 ||
         memcmp(one, two, l1))
       abort(); /* and the saved form is a fixed point */
+    kept_comments(m, (const char *)data, size, one, l1);
   }
   urbac_free(one);
   urbac_free(two);

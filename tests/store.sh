@@ -24,9 +24,9 @@ C=$S/examples/contoso.yaml
 if [ -z "${URBAC_TEST_PG_URL:-}" ]; then
 
 # ---- the workflow
-expect "init" 0 "initialized, schema version 0 -> 2" -- "$U" init --db "$DB"
+expect "init" 0 "initialized, schema version 0 -> 3" -- "$U" init --db "$DB"
 expect "init again" 0 "nothing to do" -- "$U" init --db "$DB"
-expect "migrate" 0 "schema version 2; nothing to do" -- "$U" migrate --db "$DB"
+expect "migrate" 0 "schema version 3; nothing to do" -- "$U" migrate --db "$DB"
 expect "plan" 0 "23 to create, 0 to change, 0 to delete" -- "$U" plan -f "$C" --db "$DB"
 expect "plan json" 0 '"op": "create"' -- "$U" plan -f "$C" --db "$DB" --json
 expect "apply" 0 "tenant contoso: applied, now at revision 1" -- "$U" apply -f "$C" --db "$DB" --actor alice
@@ -54,7 +54,7 @@ expect "audit verify" 0 "26 records, chain intact" -- "$U" audit verify --db "$D
 expect "audit wrong word" 2 "audit takes 'log' or 'verify'" -- "$U" audit list --db "$DB"
 expect "invalid file applies nothing" 2 "group membership cycle" -- "$U" apply -f "$S/fuzz/corpus/tenant/cycle.yaml" --db "$DB"
 
-# ---- day-to-day changes: each validated with the whole tenant, audited, based on the revision read
+# ---- day-to-day changes: each validated as a file is (without reading the tenant), audited, based on the revision read
 E=$T/edit.db
 "$U" init --db "$E" > /dev/null; "$U" apply -f "$C" --db "$E" > /dev/null
 expect "role create" 0 "created role 'Mail responders' in tenant contoso: now at revision 2" -- "$U" role create "Mail responders" --description Quarantine --permission "Email quarantine" --db "$E"
@@ -160,6 +160,12 @@ expect "a write over it names its record" 0 "now at revision 3" -- "$U" user add
 sqlite3 "$T/t.db" "UPDATE objects SET body = '{\"id\":\"alice@contoso.com\",\"name\":\"Alice\"}' WHERE id = 'alice@contoso.com'"
 "$U" user add xia@contoso.com --db "$T/t.db" --audit-key "$K" > /dev/null
 expect "edited row under a later write" 1 "audit record 27 \(user alice@contoso.com\)|user alice@contoso.com: the stored row differs" -- "$U" audit verify --db "$T/t.db" --audit-key "$K"
+# the reference index edited: a name taken out of it (a delete it should refuse would pass), one added
+cp "$A" "$T/t.db"
+sqlite3 "$T/t.db" "DELETE FROM refs WHERE from_id = 'soc-tier2' AND to_id = 'bob@contoso.com'"
+expect "index row removed named" 1 "group soc-tier2: the reference index differs from what the row names" -- "$U" audit verify --db "$T/t.db"
+sqlite3 "$T/t.db" "INSERT INTO refs VALUES ('contoso', 'group', 'soc-tier2', 'user', 'zoe@contoso.com')"
+expect "index row added named" 1 "group soc-tier2: the reference index differs" -- "$U" audit verify --db "$T/t.db"
 cp "$A" "$T/t.db"
 sqlite3 "$T/t.db" "UPDATE objects SET body = replace(body, 'zoe@contoso.com', 'erin@contoso.com') WHERE kind = 'apiKey'"
 expect "edited key named" 1 "apiKey [0-9a-f]{16}: the stored row differs" -- "$U" audit verify --db "$T/t.db"
@@ -254,6 +260,25 @@ fi
 # The tenant's revision in a store, read through urbac itself (any backend).
 revision() { "$U" plan -f "$C" --db "$1" --json 2>/dev/null | sed -n 's/.*"revision": \([0-9]*\).*/\1/p' | head -1; }
 
+# One crash: runs WRITER (a script and its arguments, logging each acknowledged
+# revision to ACKED) in its own process group, kills it with SIGKILL at a random
+# moment, and checks that no acknowledged revision was lost, that the log checks
+# under the key and witness, and that the store loads.
+crash_round() { # crash_round NAME "WRITER ARGS" ACKED DB KEY WITNESS
+  local name=$1 acked=$3 db=$4 key=$5 wit=$6 pid last now
+  : > "$acked"
+  setsid $2 & pid=$!
+  sleep "0.$((RANDOM % 9 + 1))"
+  kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null # before setsid ran, the group is not there yet
+  wait "$pid" 2>/dev/null
+  last=$(tail -1 "$acked")
+  now=$(revision "$db")
+  if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "$name: acknowledged revision $last lost (store at $now)"; fi
+  "$U" audit verify --db "$db" --audit-key "$key" --witness "$wit" > "$T/verify.out" 2>&1 ||
+    bad "$name: audit log broken: $(head -c 600 "$T/verify.out")"
+  "$U" dump --db "$db" > "$T/after.yaml" 2> "$T/dump.err" || bad "$name: the store does not load: $(head -c 300 "$T/dump.err")"
+}
+
 # ---- crash safety: a writer killed with SIGKILL at random moments, many times;
 # it MACs and witnesses its records, and a kill never leaves the witness ahead of the log
 crash_test() { # crash_test DB_URL ROUNDS
@@ -274,17 +299,7 @@ done
 W
   chmod +x "$T/writer.sh"
   for i in $(seq 1 "$2"); do
-    : > "$T/acked"
-    setsid "$T/writer.sh" & local pid=$!
-    sleep "0.$((RANDOM % 9 + 1))"
-    kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null # before setsid ran, the group is not there yet
-    wait "$pid" 2>/dev/null
-    local last now
-    last=$(tail -1 "$T/acked")
-    now=$(revision "$CR")
-    if [ -n "$last" ] && [ "${now:-0}" -lt "$last" ]; then bad "crash $i: acknowledged revision $last lost (store at $now)"; fi
-    "$U" audit verify --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null || bad "crash $i: audit log broken"
-    "$U" dump --db "$CR" > "$T/after.yaml" || bad "crash $i: the store does not load"
+    crash_round "crash $i" "$T/writer.sh" "$T/acked" "$CR" "$CK" "$CW"
     if ! "$U" plan -f "$C" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$T/b.yaml" --db "$CR" | grep -q "0 to create, 0 to change"; then
       bad "crash $i: the store holds a half-applied state"
     fi
@@ -320,14 +335,84 @@ concurrency_test() { # concurrency_test DB_URL ROUNDS
   "$U" audit verify --db "$CC" > /dev/null && ok || bad "concurrent writers broke the audit chain"
 }
 
+# ---- the same on the incremental path (user and group edits, never the whole tenant):
+# a writer killed at random moments while it adds a user, makes it a member, takes it
+# out and removes it again, keyed and witnessed; every kill leaves a store that loads
+# (so no dangling name was written), a log that checks, the reference index as the
+# rows say, and no acknowledged revision lost
+crash_put_test() { # crash_put_test DB_URL ROUNDS
+  local CR=$1 CK=$T/crashp.key CW=$T/crashp-witness.jsonl acked=0
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$CK"; chmod 600 "$CK"
+  "$U" init --db "$CR" > /dev/null
+  "$U" apply -f "$C" --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null
+  cat > "$T/putter.sh" <<W
+#!/usr/bin/env bash
+# putter.sh ROUND: four edits at a time, each logging the revision it was acknowledged at
+k=0
+while true; do
+  k=\$((k + 1)); z=z\$1-\$k@contoso.com
+  for cmd in "user add \$z" "group add-member mail-ops --principal \$z" "group remove-member mail-ops --principal \$z" \\
+             "user remove \$z"; do
+    out=\$("$U" \$cmd --db "$CR" --json --audit-key "$CK" --witness "$CW") || exit 1
+    sed -E 's/.*"revision": ([0-9]+).*/\\1/' <<<"\$out" >> "$T/packed"
+  done
+done
+W
+  chmod +x "$T/putter.sh"
+  for i in $(seq 1 "$2"); do
+    crash_round "put crash $i" "$T/putter.sh $i" "$T/packed" "$CR" "$CK" "$CW"
+    acked=$((acked + $(wc -l < "$T/packed")))
+  done
+  [ "$acked" -gt 0 ] && ok || bad "the crashing putter acknowledged nothing"
+  # the index agrees with the rows: a user still named cannot be removed, one no longer named can
+  expect "put crash: named user kept" 2 "names unknown user 'carol@contoso.com'" -- "$U" user remove carol@contoso.com --db "$CR" --audit-key "$CK"
+  "$U" audit verify --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null && ok || bad "put crash: final audit"
+}
+
+# ---- two writers making members of one group at once, each based on the revision it
+# read: every edit applied or refused as a conflict, none lost (a lost update would
+# drop a member another writer added)
+concurrency_put_test() { # concurrency_put_test DB_URL ROUNDS
+  local CC=$1
+  "$U" init --db "$CC" > /dev/null
+  "$U" apply -f "$C" --db "$CC" > /dev/null
+  for w in p1 p2; do for k in $(seq 1 "$2"); do "$U" user add "$w-$k@contoso.com" --db "$CC" > /dev/null; done; done
+  putter() { # putter NAME N
+    local applied=0 refused=0
+    for k in $(seq 1 "$2"); do
+      if "$U" group add-member mail-ops --principal "$1-$k@contoso.com" --db "$CC" --actor "$1" > /dev/null 2>&1; then
+        applied=$((applied + 1)); echo "$1-$k@contoso.com" >> "$T/$1.added"
+      else refused=$((refused + 1)); fi
+    done
+    echo "$applied $refused" > "$T/$1.result"
+  }
+  local before a1 r1 a2 r2 final members
+  : > "$T/p1.added"; : > "$T/p2.added"
+  before=$(revision "$CC")
+  putter p1 "$2" & putter p2 "$2" & wait
+  read -r a1 r1 < "$T/p1.result"; read -r a2 r2 < "$T/p2.result"
+  final=$(revision "$CC")
+  "$U" object get group mail-ops --db "$CC" > "$T/mail-ops.json"
+  members=$(grep -c '@contoso.com' "$T/mail-ops.json")
+  [ $((a1 + r1)) -eq "$2" ] && [ $((a2 + r2)) -eq "$2" ] && ok || bad "putters did not finish: $a1/$r1 $a2/$r2"
+  [ "$final" -eq $((before + a1 + a2)) ] && ok || bad "revision $final after $((a1 + a2)) applied edits from $before"
+  [ "$members" -eq $((1 + a1 + a2)) ] && ok || bad "mail-ops has $members members after $((a1 + a2)) added to its 1"
+  for m in $(cat "$T/p1.added" "$T/p2.added"); do grep -q "\"$m\"" "$T/mail-ops.json" || bad "member $m lost"; done
+  "$U" audit verify --db "$CC" > /dev/null && ok || bad "concurrent edits broke the audit chain"
+}
+
 if [ -n "${URBAC_TEST_PG_URL:-}" ]; then
   # the same against PostgreSQL (tests/pg.sh started it); each test on a clean schema
-  psql_reset() { psql -q "$URBAC_TEST_PG_URL" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS audit, objects, tenants, urbac_schema" > /dev/null; }
+  psql_reset() { psql -q "$URBAC_TEST_PG_URL" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS refs, audit, objects, tenants, urbac_schema" > /dev/null; }
   psql_reset; crash_test "$URBAC_TEST_PG_URL" 15
   psql_reset; concurrency_test "$URBAC_TEST_PG_URL" 20
+  psql_reset; crash_put_test "$URBAC_TEST_PG_URL" 15
+  psql_reset; concurrency_put_test "$URBAC_TEST_PG_URL" 20
 else
   crash_test "$T/crash.db" 25
   concurrency_test "$T/conc.db" 30
+  crash_put_test "$T/crashp.db" 25
+  concurrency_put_test "$T/concp.db" 30
 fi
 
 echo "store: $pass passed, $fail failed"

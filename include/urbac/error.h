@@ -63,7 +63,8 @@ extern "C" {
   X(ESCHEMA, 26, "store schema not usable")                                                                  \
   X(ETAMPERED, 27, "audit chain broken")                                                                     \
   X(ENOTFOUND, 28, "not found")                                                                              \
-  X(EUNAVAILABLE, 29, "store unavailable: try again later")
+  X(EUNAVAILABLE, 29, "store unavailable: try again later")                                                  \
+  X(EBEHIND, 30, "too far behind for the change log: reload the tenant")
 
 typedef enum urbac_err {
 #define URBAC__ERR_ENUM(name, value, text) URBAC_##name = value,

@@ -45,6 +45,23 @@ URBAC_EXTERN urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_form
 URBAC_EXTERN urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_format fmt,
                                               urbac_diag *d);
 
+/*
+ * Writes `m` as a tenant file shaped like `like` (`like_len` bytes of a tenant
+ * file, usually the one `m` was read from and is about to replace; not retained):
+ * the layout of urbac_tenant_save_buffer(), but each map's keys in the order
+ * `like` has them (keys it lacks after them, in the canonical order) and, in
+ * YAML, every comment of `like` beside the key, value or object it was beside
+ * there (docs/tenant-format.md, "Comments"). `like` NULL, or not a YAML or JSON
+ * document, gives urbac_tenant_save_buffer()'s output. The caller frees *out with
+ * urbac_free().
+ */
+URBAC_EXTERN urbac_err urbac_tenant_save_buffer_like(const urbac_model *m, urbac_format fmt, const char *like,
+                                                     size_t like_len, char **out, size_t *len, urbac_diag *d);
+/* urbac_tenant_save_file(), shaped like the file at `like_path` (`path` itself to
+ * rewrite a file in place) when that file exists; `like_path` may be NULL. */
+URBAC_EXTERN urbac_err urbac_tenant_save_file_like(const urbac_model *m, const char *path, urbac_format fmt,
+                                                   const char *like_path, urbac_diag *d);
+
 /* Frees memory the library handed over (strings from save, explain, ...); accepts NULL. */
 URBAC_EXTERN void urbac_free(void *p);
 

@@ -166,9 +166,15 @@ URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, cons
                                         urbac_object_cb cb, void *ctx, urbac_diag *d);
 /* Creates or replaces object (`kind`, `id`) with `json` (a tenant file's JSON for
  * that object, whose own id must be `id`), or deletes it when `json` is NULL; the
- * whole tenant is validated with the change (a dangling reference, say, is
- * refused with its reason) and the change is written and audited in one
- * transaction, like urbac_store_apply(). */
+ * tenant with the change is valid as the loader says (a dangling reference, say,
+ * is refused with its reason and the loader's code) and the change is written and
+ * audited in one transaction, like urbac_store_apply(). It costs what it changes:
+ * the object is parsed alone, and what it names (and, for a delete, what names
+ * it), a cycle through its member groups and a device group's rank are checked
+ * with indexed queries inside the write transaction; only its row, its reference
+ * index rows, one audit record and the tenant's row are written. Only when a
+ * write check is set (urbac_store_check_writes()) or `w->written` is asked for
+ * is the whole tenant read and rebuilt, to hand it over. */
 URBAC_EXTERN urbac_err urbac_store_put(urbac_store *s, const char *tenant, const char *kind, const char *id,
                                        const char *json, const urbac_write *w, uint64_t *revision,
                                        urbac_diag *d);
@@ -180,6 +186,31 @@ URBAC_EXTERN urbac_err urbac_store_put(urbac_store *s, const char *tenant, const
 URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts,
                                             size_t n, const urbac_write *w, uint64_t *revision,
                                             urbac_diag *d);
+
+/* ---------------------------------------------------------------- the change feed */
+
+/* One object change committed after the caller's revision: `json` is the
+ * object's canonical JSON after it (NULL: deleted). The strings are valid
+ * during the call only. A non-zero return stops the walk. */
+typedef int (*urbac_change_cb)(void *ctx, uint64_t revision, const char *kind, const char *id,
+                               const char *json);
+/* The most changes urbac_store_changes() gives in one call. */
+#define URBAC_STORE_CHANGES_MAX 10000
+/*
+ * Calls `cb` with every object change of `tenant` committed after revision
+ * `after`, oldest first (within a revision, in the order it was written), and
+ * sets *revision to the revision they bring the tenant to (`after` when nothing
+ * changed). The changes are read from the audit log (API key records are not
+ * changes of the tenant), through its revision index, in one read transaction.
+ * When the log cannot answer - more than URBAC_STORE_CHANGES_MAX changes behind,
+ * records missing (pruned), or `after` past the tenant's revision (another
+ * store, a restored backup) - it fails with URBAC_EBEHIND, calls `cb` never, and
+ * the caller reloads the tenant once (urbac_store_load()). URBAC_ENOTFOUND when
+ * there is no such tenant; URBAC_EREFUSED when `cb` stopped the walk (then
+ * *revision is `after`).
+ */
+URBAC_EXTERN urbac_err urbac_store_changes(urbac_store *s, const char *tenant, uint64_t after,
+                                           urbac_change_cb cb, void *ctx, uint64_t *revision, urbac_diag *d);
 
 /* ---------------------------------------------------------------- API keys */
 
@@ -271,9 +302,11 @@ typedef struct urbac_audit_report {
 /*
  * Checks `tenant`'s audit log against everything that can vouch for it: the
  * store's pages (SQLite's integrity_check), the hash chain, the MACs (with a key
- * from urbac_store_set_audit()), the witness file (when set), and that the
+ * from urbac_store_set_audit()), the witness file (when set), that the
  * stored objects and API keys are exactly what the log's changes produce (a
- * replay, and the state digest of the last record). URBAC_ETAMPERED when
+ * replay, and the state digest of the last record), and that the reference
+ * index a write checks names against names exactly what the stored objects
+ * name (a row removed from it would let a dangling name through). URBAC_ETAMPERED when
  * anything disagrees, with one diagnostic per problem in `d` (a record by its
  * sequence number, a row by its kind and id); URBAC_ESTORE when the store is
  * damaged or cannot be read. `r` is filled either way.

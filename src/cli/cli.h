@@ -87,6 +87,9 @@ typedef struct cli_source {
 bool cli_source_open(cli_source *src, const cli_source_opts *o, cli_source_kind kind, urbac_store_mode mode);
 /* The tenant of a store: --tenant-id, or its only tenant; prints and returns NULL. */
 const char *cli_source_tenant(cli_source *src);
+/* A store's tenant and its revision, without reading the tenant (a write that
+ * names what it changes); prints every error. */
+bool cli_source_revision(cli_source *src);
 /* Loads the model (and, from a store, its revision); prints every error. */
 bool cli_source_load(cli_source *src);
 /* Makes `m` (taken: cli_source_close() frees it) the source's model, in place of
@@ -100,7 +103,8 @@ bool cli_source_read(cli_source *src, const cli_source_opts *o, cli_source_kind 
                      bool compile);
 /* Writes src->model back: to `output` (a tenant file, by its extension) when given,
  * else to the store as one audited write based on the revision read (by `actor`,
- * recording `command`), else to the tenant file, atomically. src->written says where. */
+ * recording `command`), else to the tenant file, atomically, keeping the comments
+ * and key order of the file read (a file from --output too). src->written says where. */
 bool cli_source_save(cli_source *src, const char *output, const char *actor, const char *command);
 void cli_source_close(cli_source *src);
 /* The store URL of --db, $URBAC_DB or urbac.db, as it may be shown: a password in
@@ -180,6 +184,28 @@ int cli_workload_arg(const cli_args *a, const char *cmd);
 /* Opens `path` for writing, or stdout for NULL or "-"; prints the problem and returns NULL. */
 FILE *cli_open_output(const char *path);
 void cli_close_output(const char *path, FILE *f);
+/* ---------------------------------------------------------------- tenant files (cli/files.c) */
+
+/* The tenant files a command line names: each FILE, every *.yaml, *.yml and
+ * *.json under each DIR (name order), and "-" (standard input, once). */
+typedef struct cli_inputs {
+  char **names; /* owned */
+  size_t n, cap;
+} cli_inputs;
+/* Adds the files `a` names to `in`; prints the problem and returns false.
+ * Free `in` with cli_inputs_free() either way. */
+bool cli_inputs_collect(cli_inputs *in, const cli_args *a, const char *cmd);
+void cli_inputs_free(cli_inputs *in);
+/* The whole of `name` ("-": standard input), NUL-terminated, at most 256 MiB;
+ * the caller frees it with free(). Prints the problem and returns NULL. */
+char *cli_read_input(const char *name, size_t *len);
+/* Replaces `path` with `len` bytes of `s`: a new file beside it (with its mode),
+ * synced, renamed over it; a failure (said) leaves the old file as it was. */
+bool cli_replace_file(const char *path, const char *s, size_t len);
+/* Prints to stdout the unified diff (diff -u, by diff(1)) from `a` (labelled
+ * NAME.orig) to `b` (labelled NAME); false (said) when diff could not run. */
+bool cli_diff(const char *name, const char *a, size_t alen, const char *b, size_t blen);
+
 /* Writes one CSV field (RFC 4180 quoting) followed by `sep`. */
 void cli_csv_field(FILE *f, const char *s, char sep);
 

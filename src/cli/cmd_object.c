@@ -3,7 +3,8 @@
  * writes any object as JSON; `role`, `assignment`, `user` and `group` are the
  * common edits spelt out. Each is read, change, write: the object's JSON is read,
  * changed with jansson and written back with urbac_store_put(), which validates
- * the whole tenant with the change and audits it in one transaction. The write is
+ * the change against the store's index (never reading the whole tenant) and
+ * audits it in one transaction; nothing here reads the tenant either. The write is
  * based on the revision that was read (or --if-revision), so a concurrent change
  * is a conflict (exit 1), never a lost update.
  *
@@ -33,12 +34,14 @@ typedef struct edit {
   uint64_t revision; /* of the read */
 } edit;
 
-/* Opens the store and reads the tenant; false (with a message) on failure.
- * edit_close() frees what it holds either way. */
+/* Opens the store and finds the tenant and its revision (the tenant itself is not
+ * read: what a command changes is read and written by itself); false (with a
+ * message) on failure. edit_close() frees what it holds either way. */
 static bool edit_open(const edit_opts *o, edit *e)
 {
   e->o = o;
-  bool ok = cli_source_read(&e->src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE, false);
+  bool ok =
+      cli_source_open(&e->src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE) && cli_source_revision(&e->src);
   e->s = e->src.store;
   e->tenant = e->src.tenant;
   e->revision = e->src.revision;

@@ -83,7 +83,9 @@ static const cli_opt serve_table[] = {
           "open connections from one address at most (default 256)"),
     SERVE("metrics-public", CLI_FLAG, metrics_public, 0, NULL, NULL,
           "serve /metrics without a key (it names every tenant)"),
-    SERVE("oidc", CLI_STRING, oidc, 0, "FILE", NULL, "OIDC providers whose JWTs are accepted (docs/api.md)"),
+    SERVE("oidc", CLI_STRING, oidc, 0, "FILE", NULL,
+          "OIDC providers whose JWTs are accepted, keys by discovery or from a file; re-read on SIGHUP "
+          "(docs/oidc.md)"),
     SERVE("preshared-key-file", CLI_STRING, preshared_key_file, 0, "FILE", NULL,
           "administrator keys, one a line; re-read on SIGHUP"),
     SERVE("routes", CLI_FLAG, routes, 0, NULL, NULL, "print the route table and exit"),

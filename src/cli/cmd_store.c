@@ -1,8 +1,8 @@
 /*
  * cli/cmd_store.c - the store from the command line: `init`, `migrate`,
- * `plan`, `apply`, `dump` and `audit log|verify`. The store is --db URL (a
- * SQLite file), else $URBAC_DB, else urbac.db; --audit-key and --witness give
- * it the audit protections of docs/operations.md.
+ * `dump` and `audit log|verify` (`plan` and `apply` are in cli/cmd_plan.c). The
+ * store is --db URL (a SQLite file), else $URBAC_DB, else urbac.db; --audit-key
+ * and --witness give it the audit protections of docs/operations.md.
  *
  * Depends on: the public API, cli/main.c, cli/common.c, cli/source.c.
  */
@@ -14,8 +14,7 @@
 
 typedef struct store_opts {
   cli_source_opts src;
-  const char *file, *actor, *output, *object, *since;
-  cli_int if_revision;
+  const char *actor, *output, *object, *since;
   bool json;
 } store_opts;
 
@@ -49,104 +48,6 @@ static int init(void *opts, const cli_args *a) { return migrate(opts, a, "initia
 static int migrate_cmd(void *opts, const cli_args *a)
 {
   return migrate(opts, a, "migrated", URBAC_STORE_WRITE);
-}
-
-/* -f FILE (plan, apply) as a source of its own, and the store it goes to. */
-static bool load_file(const store_opts *o, cli_source *file, cli_source *store, urbac_store_mode mode)
-{
-  cli_source_opts f = {.tenant = o->file};
-  if (!o->file) {
-    cli_error("missing -f FILE (a tenant file)");
-    return false;
-  }
-  return cli_source_read(file, &f, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false) &&
-         cli_source_open(store, &o->src, CLI_SOURCE_STORE, mode);
-}
-
-static const char *const op_names[] = {"create", "change", "delete"};
-static const char op_marks[] = {'+', '~', '-'};
-
-static void print_plan(const urbac_plan *p, const char *tenant, bool json)
-{
-  size_t counts[3] = {0};
-  json_t *changes = json ? json_array() : NULL;
-  for (size_t i = 0; i < urbac_plan_count(p); i++) {
-    const urbac_change *c = urbac_plan_change(p, i);
-    counts[c->op]++;
-    if (changes)
-      json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "op", op_names[c->op], "kind",
-                                               c->kind, "id", c->id, "before", c->before, "after", c->after));
-    else
-      printf("%c %s %s\n", op_marks[c->op], c->kind, c->id);
-  }
-  if (changes) {
-    json_t *out = json_pack("{s:s, s:I, s:o}", "tenant", tenant, "revision",
-                            (json_int_t)urbac_plan_revision(p), "changes", changes);
-    json_dumpf(out, stdout, JSON_INDENT(2));
-    fputc('\n', stdout);
-    json_decref(out);
-  } else {
-    printf("tenant %s (revision %llu): %zu to create, %zu to change, %zu to delete\n", tenant,
-           (unsigned long long)urbac_plan_revision(p), counts[0], counts[1], counts[2]);
-  }
-}
-
-static int plan(void *opts, const cli_args *a)
-{
-  const store_opts *o = opts;
-  cli_source file = {0}, target = {0};
-  urbac_plan *p = NULL;
-  urbac_diag *d = urbac_diag_new();
-  int rc = EXIT_USAGE;
-  if (!cli_no_args(a, "plan") || !d || !load_file(o, &file, &target, URBAC_STORE_READ)) {
-    /* said */
-  } else if (urbac_store_plan(target.store, file.model, &p, d) == URBAC_OK) {
-    print_plan(p, urbac_model_tenant(file.model), o->json);
-    rc = 0;
-  } else {
-    cli_print_diag(d);
-  }
-  urbac_plan_free(p);
-  urbac_diag_free(d);
-  cli_source_close(&target);
-  cli_source_close(&file);
-  return rc;
-}
-
-static int apply(void *opts, const cli_args *a)
-{
-  const store_opts *o = opts;
-  cli_source file = {0}, target = {0};
-  urbac_diag *d = urbac_diag_new();
-  uint64_t before = 0, after = 0;
-  char cmd[512];
-  int rc = EXIT_USAGE;
-  bool loaded = cli_no_args(a, "apply") && d && load_file(o, &file, &target, URBAC_STORE_WRITE);
-  urbac_store *store = loaded ? target.store : NULL;
-  urbac_model *m = file.model;
-  snprintf(cmd, sizeof cmd, "urbac apply -f %s", o->file ? o->file : "");
-  urbac_write w = {cli_actor(o->actor), cmd, o->if_revision.set, o->if_revision.value, NULL};
-  if (store)
-    urbac_store_revision(store, urbac_model_tenant(m), &before, NULL); /* 0 for a new tenant */
-  urbac_err err = store ? urbac_store_apply(store, m, &w, &after, d) : URBAC_EINVAL;
-  if (!err) {
-    if (o->json)
-      printf("{\"tenant\": \"%s\", \"revision\": %llu, \"changed\": %s}\n", urbac_model_tenant(m),
-             (unsigned long long)after, after != before ? "true" : "false");
-    else if (after == before)
-      printf("tenant %s is already as the file says (revision %llu): nothing written\n",
-             urbac_model_tenant(m), (unsigned long long)after);
-    else
-      printf("tenant %s: applied, now at revision %llu\n", urbac_model_tenant(m), (unsigned long long)after);
-    rc = 0;
-  } else if (store) {
-    cli_print_diag(d);
-    rc = err == URBAC_ECONFLICT ? EXIT_DENY : EXIT_USAGE;
-  }
-  urbac_diag_free(d);
-  cli_source_close(&target);
-  cli_source_close(&file);
-  return rc;
 }
 
 static int dump(void *opts, const cli_args *a)
@@ -281,19 +182,7 @@ out:
   {                                                                                                          \
     name, 0, kind, offsetof(store_opts, field), 0, arg, NULL, help                                           \
   }
-#define FILE_ROW                                                                                             \
-  {                                                                                                          \
-    "file", 'f', CLI_STRING, offsetof(store_opts, file), 0, "FILE", NULL, "the tenant file"                  \
-  }
-
 static const cli_opt db_only[] = {CLI_ROW_DB(store_opts)};
-static const cli_opt plan_opts[] = {CLI_ROW_DB(store_opts), FILE_ROW, CLI_ROW_JSON(store_opts)};
-static const cli_opt apply_opts[] = {
-    CLI_ROW_ACTOR(store_opts),       CLI_ROW_AUDIT_KEY(store_opts),
-    CLI_ROW_DB(store_opts),          FILE_ROW,
-    CLI_ROW_IF_REVISION(store_opts), CLI_ROW_JSON(store_opts),
-    CLI_ROW_WITNESS(store_opts),     CLI_ROW_WITNESS_SYSLOG(store_opts),
-};
 static const cli_opt dump_opts[] = {
     CLI_ROW_DB(store_opts),
     CLI_ROW_OUTPUT(store_opts, "write there (YAML, or JSON by .json) instead of standard output"),
@@ -316,12 +205,6 @@ const cli_command cli_init =
 const cli_command cli_migrate =
     CLI_COMMAND("migrate", "urbac migrate [--db URL]", "Apply the store's numbered schema migrations",
                 store_opts, db_only, migrate_cmd);
-const cli_command cli_plan = CLI_COMMAND("plan", "urbac plan -f FILE [--db URL] [--json]",
-                                         "Show what 'urbac apply -f FILE' would create, change and delete",
-                                         store_opts, plan_opts, plan);
-const cli_command cli_apply = CLI_COMMAND(
-    "apply", "urbac apply -f FILE [--db URL] [--if-revision N] [--actor NAME] [--json]",
-    "Make the stored tenant match a tenant file, in one audited transaction", store_opts, apply_opts, apply);
 const cli_command cli_dump =
     CLI_COMMAND("dump", "urbac dump [--db URL] [--tenant-id T] [--output OUT]",
                 "Write a stored tenant back as a tenant file", store_opts, dump_opts, dump);

@@ -1,7 +1,15 @@
 /*
- * cli/cmd_tenant.c - `urbac validate` and `urbac fmt`: tenant files as code.
+ * cli/cmd_tenant.c - `urbac validate` and `urbac fmt`: tenant files as code, for
+ * a repository's CI. Both take files, directories (every *.yaml, *.yml and
+ * *.json tenant file in them and below) and "-" for standard input (cli/files.c).
+ * `fmt` keeps each file's comments and key order (urbac_tenant_save_buffer_like);
+ * `fmt --check` changes nothing and prints a unified diff of what `fmt` would
+ * change. Plans and applies are in cli/cmd_plan.c.
  *
- * Depends on: the public API, cli/main.c.
+ * Exit codes: 0 every file valid (and canonical); 1 (fmt --check) some file is
+ * not in canonical form; 2 some file could not be read or is invalid.
+ *
+ * Depends on: the public API, cli/main.c, cli/files.c, diff(1) for fmt --check.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -13,15 +21,28 @@ typedef struct tenant_opts {
   bool json, check;
 } tenant_opts;
 
-static bool one_file(const cli_args *a, const char *cmd)
+/* How a name is shown, and its format: standard input is JSON when it starts as an object. */
+static const char *shown(const char *name) { return strcmp(name, "-") ? name : "<stdin>"; }
+static urbac_format format_of(const char *name, const char *buf)
 {
-  if (a->n == 1)
-    return true;
-  cli_error("%s takes exactly one tenant file (got %d arguments)", cmd, a->n);
-  return false;
+  if (strcmp(name, "-"))
+    return urbac_format_from_path(name);
+  return buf[strspn(buf, " \t\r\n")] == '{' ? URBAC_FORMAT_JSON : URBAC_FORMAT_YAML;
 }
 
-static void diag_json(const urbac_diag *d, const char *path)
+/* Reads and loads one tenant file: a read error is said, load errors are in `d`.
+ * The caller frees *buf with free() and *m with urbac_model_free(). */
+static urbac_err load(const char *name, char **buf, size_t *len, urbac_model **m, urbac_diag *d)
+{
+  *m = NULL;
+  if (!(*buf = cli_read_input(name, len)))
+    return URBAC_EIO;
+  return urbac_tenant_load_buffer(*buf, *len, shown(name), m, d);
+}
+
+/* ---------------------------------------------------------------- validate */
+
+static json_t *diag_json(const urbac_diag *d, const char *path)
 {
   json_t *errs = json_array();
   for (size_t i = 0; i < urbac_diag_count(d); i++) {
@@ -32,88 +53,89 @@ static void diag_json(const urbac_diag *d, const char *path)
                                           "message", e->message, "file", e->file, "line", (int)e->line,
                                           "column", (int)e->column, "path", e->path));
   }
-  json_t *out =
-      json_pack("{s:s, s:b, s:o}", "file", path, "valid", json_array_size(errs) == 0, "errors", errs);
-  json_dumpf(out, stdout, JSON_INDENT(2));
-  fputc('\n', stdout);
-  json_decref(out);
+  return json_pack("{s:s, s:b, s:o}", "file", path, "valid", json_array_size(errs) == 0, "errors", errs);
+}
+
+/* Validates one file; prints its line (or adds its object to `all`). True when valid. */
+static bool validate_one(const char *name, json_t *all)
+{
+  urbac_model *m = NULL;
+  urbac_snapshot *snap = NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? load(name, &buf, &len, &m, d) : URBAC_ENOMEM;
+  if (!err)
+    err = urbac_snapshot_compile(m, &snap, d);
+  if (err && !buf && d && all) /* said on stderr already; the JSON says it too */
+    urbac_diag_add(d, err, shown(name), 0, 0, NULL, "cannot read the file");
+  if (all)
+    json_array_append_new(all, diag_json(d, shown(name)));
+  else if (err)
+    cli_print_diag(d);
+  else
+    printf("%s: valid (tenant %s: %zu users, %zu groups, %zu device groups, %zu devices, %zu roles)\n",
+           shown(name), urbac_model_tenant(m), urbac_model_count(m, URBAC_OBJ_USER),
+           urbac_model_count(m, URBAC_OBJ_GROUP), urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP),
+           urbac_model_count(m, URBAC_OBJ_DEVICE), urbac_model_count(m, URBAC_OBJ_ROLE));
+  if (err && buf && d && !urbac_diag_count(d))
+    cli_error("%s: %s", shown(name), urbac_strerror(err));
+  free(buf);
+  urbac_snapshot_free(snap);
+  urbac_model_free(m);
+  urbac_diag_free(d);
+  return err == URBAC_OK;
 }
 
 static int validate(void *opts, const cli_args *a)
 {
   const tenant_opts *o = opts;
-  urbac_model *m = NULL;
-  urbac_snapshot *snap = NULL;
-  if (!one_file(a, "validate"))
-    return EXIT_USAGE;
-  const char *path = a->v[0];
-  urbac_diag *d = urbac_diag_new();
-  urbac_err err = d ? urbac_tenant_load_file(path, &m, d) : URBAC_ENOMEM;
-  if (!err)
-    err = urbac_snapshot_compile(m, &snap, d);
-  if (o->json)
-    diag_json(d, path);
-  else if (err)
-    cli_print_diag(d);
-  else
-    printf("%s: valid (tenant %s: %zu users, %zu groups, %zu device groups, %zu devices, %zu roles)\n", path,
-           urbac_model_tenant(m), urbac_model_count(m, URBAC_OBJ_USER), urbac_model_count(m, URBAC_OBJ_GROUP),
-           urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP), urbac_model_count(m, URBAC_OBJ_DEVICE),
-           urbac_model_count(m, URBAC_OBJ_ROLE));
-  if (err && !urbac_diag_count(d))
-    cli_error("%s: %s", path, urbac_strerror(err));
-  urbac_snapshot_free(snap);
-  urbac_model_free(m);
-  urbac_diag_free(d);
-  return err ? EXIT_USAGE : 0;
-}
-
-/* The file's current bytes, to compare with the canonical form. */
-static char *slurp(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  if (!f)
-    return NULL;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long n = ftell(f);
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
-      *len = fread(buf, 1, (size_t)n, f);
-      buf[*len] = '\0';
-    }
+  cli_inputs in = {0};
+  json_t *all = o->json ? json_array() : NULL;
+  bool collected = cli_inputs_collect(&in, a, "validate"), ok = collected;
+  for (size_t i = 0; collected && i < in.n; i++) /* every file, each said */
+    ok = validate_one(in.names[i], all) && ok;
+  if (all && json_array_size(all)) {
+    /* one file named alone: its object; several, or a directory: an array of them */
+    bool one = a->n == 1 && in.n == 1 && strcmp(in.names[0], a->v[0]) == 0;
+    json_dumpf(one ? json_array_get(all, 0) : all, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
   }
-  fclose(f);
-  return buf;
+  json_decref(all);
+  cli_inputs_free(&in);
+  return ok ? 0 : EXIT_USAGE;
 }
 
-static int fmt(void *opts, const cli_args *a)
+/* ---------------------------------------------------------------- fmt */
+
+typedef enum fmt_result { FMT_SAME, FMT_CHANGED, FMT_FAILED } fmt_result;
+
+/* Formats one file: rewrites it (standard input: prints it), or with --check
+ * prints the diff of what would change. */
+static fmt_result fmt_one(const tenant_opts *o, const char *name)
 {
-  const tenant_opts *o = opts;
   urbac_model *m = NULL;
-  char *out = NULL, *old = NULL;
-  size_t len = 0, oldlen = 0;
-  int rc = EXIT_USAGE;
-  if (!one_file(a, "fmt"))
-    return EXIT_USAGE;
-  const char *path = a->v[0];
+  char *old = NULL, *out = NULL;
+  size_t oldlen = 0, len = 0;
+  fmt_result rc = FMT_FAILED;
   urbac_diag *d = urbac_diag_new();
-  urbac_format fmt = urbac_format_from_path(path);
-  if (!d || urbac_tenant_load_file(path, &m, d) || urbac_tenant_save_buffer(m, fmt, &out, &len, d)) {
+  if (!d || load(name, &old, &oldlen, &m, d) ||
+      urbac_tenant_save_buffer_like(m, format_of(name, old), old, oldlen, &out, &len, d)) {
     cli_print_diag(d);
     goto out;
   }
-  old = slurp(path, &oldlen);
-  bool same = old && oldlen == len && memcmp(old, out, len) == 0;
+  bool same = oldlen == len && memcmp(old, out, len) == 0;
   if (o->check) {
-    fwrite(out, 1, len, stdout);
+    if (!same && !cli_diff(shown(name), old, oldlen, out, len))
+      goto out;
     if (!same)
-      cli_error("%s is not in canonical form (run 'urbac fmt %s')", path, path);
-    rc = same ? 0 : EXIT_DENY;
-  } else if (same || urbac_tenant_save_file(m, path, fmt, d) == URBAC_OK) {
-    rc = 0;
-  } else {
-    cli_print_diag(d);
+      cli_error("%s is not in canonical form (run 'urbac fmt %s')", shown(name), name);
+  } else if (!strcmp(name, "-")) {
+    fwrite(out, 1, len, stdout);
+  } else if (!same && !cli_replace_file(name, out, len)) {
+    goto out;
   }
+  rc = same ? FMT_SAME : FMT_CHANGED;
 out:
   free(old);
   urbac_free(out);
@@ -122,18 +144,32 @@ out:
   return rc;
 }
 
+static int fmt(void *opts, const cli_args *a)
+{
+  const tenant_opts *o = opts;
+  cli_inputs in = {0};
+  bool collected = cli_inputs_collect(&in, a, "fmt"), failed = !collected, changed = false;
+  for (size_t i = 0; collected && i < in.n; i++) { /* every file, each said */
+    fmt_result r = fmt_one(o, in.names[i]);
+    failed = failed || r == FMT_FAILED;
+    changed = changed || r == FMT_CHANGED;
+  }
+  cli_inputs_free(&in);
+  return failed ? EXIT_USAGE : o->check && changed ? EXIT_DENY : 0;
+}
+
 /* ---------------------------------------------------------------- the commands */
 
 static const cli_opt validate_opts[] = {CLI_ROW_JSON(tenant_opts)};
 static const cli_opt fmt_opts[] = {
     {"check", 0, CLI_FLAG, offsetof(tenant_opts, check), 0, NULL, NULL,
-     "print the canonical form; exit 1 (changing nothing) if the file differs"},
+     "change nothing: print a unified diff of what fmt would change; exit 1 if anything would"},
 };
 
-const cli_command cli_validate = CLI_COMMAND("validate", "urbac validate FILE [--json]",
-                                             "Check a tenant file; print every error with file:line:column",
+const cli_command cli_validate = CLI_COMMAND("validate", "urbac validate [--json] FILE|DIR|-...",
+                                             "Check tenant files; print every error with file:line:column",
                                              tenant_opts, validate_opts, validate);
-const cli_command cli_fmt =
-    CLI_COMMAND("fmt", "urbac fmt [--check] FILE",
-                "Rewrite a tenant file in canonical form (--check: print it, exit 1 if it differs)",
-                tenant_opts, fmt_opts, fmt);
+const cli_command cli_fmt = CLI_COMMAND(
+    "fmt", "urbac fmt [--check] FILE|DIR|-...",
+    "Rewrite tenant files in canonical form, keeping comments and key order (--check: print the diff)",
+    tenant_opts, fmt_opts, fmt);

@@ -195,11 +195,12 @@ static bool unknown(reader *r, const char *w, size_t len)
   return fail(r->why, r->size, "unknown option '%.*s' (see --help)", (int)len, w);
 }
 
-static bool long_option(reader *r, const char *w)
+/* --name, or -name (`dashes` 1) as terraform spells its options. */
+static bool long_option(reader *r, const char *w, size_t dashes)
 {
   const char *eq = strchr(w, '=');
   size_t len = eq ? (size_t)(eq - w) : strlen(w);
-  const cli_opt *o = cli_opt_find(r->opts, r->n, w + 2, len - 2);
+  const cli_opt *o = cli_opt_find(r->opts, r->n, w + dashes, len - dashes);
   if (!o)
     return unknown(r, w, len);
   char spelt[WORD_MAX + 3];
@@ -209,6 +210,9 @@ static bool long_option(reader *r, const char *w)
 
 static bool short_option(reader *r, const char *w)
 {
+  size_t len = strcspn(w, "=");
+  if (len > 2 && cli_opt_find(r->opts, r->n, w + 1, len - 1)) /* -out FILE: a whole name wins */
+    return long_option(r, w, 1);
   const cli_opt *o = find_letter(r->opts, r->n, w[1]);
   char spelt[3] = {'-', w[1], '\0'};
   if (!o)
@@ -237,7 +241,7 @@ bool cli_opt_parse(const cli_opt *opts, size_t n, int argc, char **argv, void *d
       break;
     }
     if (w[0] == '-' && w[1] == '-')
-      ok = long_option(&r, w);
+      ok = long_option(&r, w, 2);
     else if (w[0] == '-' && w[1])
       ok = short_option(&r, w);
     else

@@ -66,7 +66,9 @@ bool cli_opt_table_ok(const cli_opt *opts, size_t n, char *why, size_t size);
  * Parses argv[0..argc) (the words after the command's name) by `opts` into `dest`,
  * the command's options struct: zeroes nothing, applies the defaults, then every
  * option. Options and other words may come in any order; "--" ends the options;
- * "--name=value", "--name value", "-o value" and "-ovalue" are accepted. argv is
+ * "--name=value", "--name value", "-o value" and "-ovalue" are accepted, and so
+ * are "-name value" and "-name=value" when `name` is a whole option name (as
+ * terraform writes `plan -out FILE`; the whole name wins over a letter). argv is
  * reordered in place so that the other words come first: `args` points at them.
  * Returns false with one message in `why` (naming the option, with a suggestion
  * for a mistyped name) on an unknown option, a missing or unexpected value, a bad

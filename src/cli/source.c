@@ -105,6 +105,20 @@ bool cli_source_load(cli_source *src)
   return err == URBAC_OK;
 }
 
+bool cli_source_revision(cli_source *src)
+{
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = URBAC_ENOMEM;
+  if (!d)
+    cli_error("out of memory");
+  else if (!cli_source_tenant(src))
+    err = URBAC_ENOTFOUND; /* already said */
+  else if ((err = urbac_store_revision(src->store, src->tenant, &src->revision, d)) != URBAC_OK)
+    cli_print_diag(d);
+  urbac_diag_free(d);
+  return err == URBAC_OK;
+}
+
 void cli_source_replace(cli_source *src, urbac_model *m)
 {
   urbac_snapshot_free(src->snapshot); /* it borrows the old model: it goes first */
@@ -148,7 +162,8 @@ bool cli_source_save(cli_source *src, const char *output, const char *actor, con
       snprintf(src->written, sizeof src->written, "the store, revision %llu", (unsigned long long)rev);
     }
   } else if (d) {
-    if ((err = urbac_tenant_save_file(src->model, path, URBAC_FORMAT_AUTO, d)) == URBAC_OK)
+    /* shaped like the file read: its comments and key order kept */
+    if ((err = urbac_tenant_save_file_like(src->model, path, URBAC_FORMAT_AUTO, src->path, d)) == URBAC_OK)
       snprintf(src->written, sizeof src->written, "%s", path);
   }
   if (err) {

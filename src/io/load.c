@@ -891,12 +891,14 @@ static void finish_ungrouped(loader *c, const urbac__node *root)
   g->loc = loc_of(root);
 }
 
-static urbac_err load(const char *buf, size_t len, const char *name, bool parse_only, urbac_model **out,
-                      urbac_diag *d)
+/* Loads a tenant buffer; `validate` false keeps only what the file's shape says
+ * (references are not resolved: a store checks them against its rows). */
+static urbac_err load_buffer(const char *buf, size_t len, const char *name, bool validate, urbac_model **out,
+                             urbac_diag *d)
 {
   urbac__node *root = NULL;
   urbac_err err = URBAC_ENOMEM;
-  loader c = {.d = d, .parse_only = parse_only};
+  loader c = {.d = d, .parse_only = !validate};
   size_t had = urbac_diag_count(d);
   *out = NULL;
   if (len > URBAC_MAX_FILE_BYTES)
@@ -912,7 +914,7 @@ static urbac_err load(const char *buf, size_t len, const char *name, bool parse_
   if (!c.oom)
     finish_ungrouped(&c, root);
   err = c.oom ? URBAC_ENOMEM : c.errors ? URBAC_EINVAL : URBAC_OK;
-  if (!err && !parse_only)
+  if (!err && validate)
     err = urbac__model_validate(c.m, d);
 out:
   urbac__node_free(root);
@@ -927,52 +929,24 @@ out:
 urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
                                    urbac_diag *d)
 {
-  return load(buf, len, name, false, out, d);
+  return load_buffer(buf, len, name, true, out, d);
 }
 
 urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
                                      urbac_diag *d)
 {
-  return load(buf, len, name, true, out, d);
+  return load_buffer(buf, len, name, false, out, d);
 }
 
 urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag *d)
 {
-  struct stat st;
   char *buf = NULL;
-  urbac_err err = URBAC_EIO;
+  size_t size = 0;
+  urbac_err err = urbac__file_read(path, &buf, &size, d);
   *out = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
-  if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "not a regular file");
-    goto out;
-  }
-  if ((uint64_t)st.st_size > URBAC_MAX_FILE_BYTES) {
-    err =
-        urbac__diag_add(d, URBAC_ELIMIT, path, 0, 0, NULL, "file larger than %u bytes", URBAC_MAX_FILE_BYTES);
-    goto out;
-  }
-  size_t size = (size_t)st.st_size, got = 0;
-  if (!(buf = urbac__malloc(size + 1))) {
-    err = urbac__diag_code(d, URBAC_ENOMEM, path);
-    goto out;
-  }
-  while (got < size) {
-    ssize_t r = read(fd, buf + got, size - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "read failed: %s", r ? strerror(errno) : "file shrank");
-      goto out;
-    }
-    got += (size_t)r;
-  }
-  err = urbac_tenant_load_buffer(buf, size, path, out, d);
-out:
+  if (!err)
+    err = urbac_tenant_load_buffer(buf, size, path, out, d);
   urbac__free(buf);
-  close(fd);
   return err;
 }
 

@@ -360,52 +360,5 @@ urbac_err urbac_tenant_save_buffer(const urbac_model *m, urbac_format fmt, char 
 
 urbac_err urbac_tenant_save_file(const urbac_model *m, const char *path, urbac_format fmt, urbac_diag *d)
 {
-  char *buf = NULL, *tmp = NULL;
-  size_t len = 0;
-  int fd = -1;
-  urbac_err err = urbac_tenant_save_buffer(m, fmt == URBAC_FORMAT_AUTO ? urbac_format_from_path(path) : fmt,
-                                           &buf, &len, d);
-  if (err)
-    goto out;
-  urbac__buf tb = {0};
-  urbac__buf_printf(&tb, "%s.tmp.%ld", path, (long)getpid());
-  if (!(tmp = urbac__buf_take(&tb, NULL))) {
-    err = urbac__diag_code(d, URBAC_ENOMEM, path);
-    goto out;
-  }
-  err = URBAC_EIO;
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot write: %s", strerror(errno));
-    goto out;
-  }
-  for (size_t done = 0; done < len;) {
-    ssize_t w = write(fd, buf + done, len - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0) {
-      urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "write failed: %s", strerror(errno));
-      goto out;
-    }
-    done += (size_t)w;
-  }
-  if (fsync(fd) || close(fd)) {
-    fd = -1;
-    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "write failed: %s", strerror(errno));
-    goto out;
-  }
-  fd = -1;
-  if (rename(tmp, path)) {
-    urbac__diag_add(d, URBAC_EIO, path, 0, 0, NULL, "cannot replace the file: %s", strerror(errno));
-    goto out;
-  }
-  err = URBAC_OK;
-out:
-  if (fd >= 0)
-    close(fd);
-  if (err && tmp)
-    unlink(tmp);
-  urbac__free(tmp);
-  urbac__free(buf);
-  return err;
+  return urbac_tenant_save_file_like(m, path, fmt, NULL, d);
 }

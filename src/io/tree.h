@@ -57,8 +57,19 @@ urbac_err urbac__node_emit_json(const urbac__node *root, char **out, size_t *len
 /* One line of compact JSON for a subtree; the caller frees *out with urbac__free(). */
 urbac_err urbac__node_emit_json_compact(const urbac__node *node, char **out);
 
+/* A whole file (at most URBAC_MAX_FILE_BYTES), NUL-terminated; the caller frees
+ * *out with urbac__free(). Problems go to `d`, named by `path` (io/file.c). */
+urbac_err urbac__file_read(const char *path, char **out, size_t *len, urbac_diag *d);
+/* Replaces `path` with `len` bytes of `buf` atomically: a temporary file beside it,
+ * fsync, rename; a failed write leaves the old file (io/file.c). */
+urbac_err urbac__file_replace(const char *path, const char *buf, size_t len, urbac_diag *d);
+
 /* The tenant file's tree for a model (io/save.c); the caller frees it. */
 struct urbac_model;
 urbac_err urbac__tenant_tree(const struct urbac_model *m, urbac__node **out);
+/* urbac_tenant_load_buffer() without the tenant-wide validation (io/load.c): the
+ * shape of every object is checked, references are left unresolved. */
+urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, struct urbac_model **out,
+                                     urbac_diag *d);
 
 #endif

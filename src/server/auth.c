@@ -4,7 +4,8 @@
  *     every tenant; the file is re-read on SIGHUP;
  *   - an API key ("urbac_ID_SECRET", made by `urbac key create`): a user of the
  *     tenant that holds it, perhaps limited to the decision routes;
- *   - an OIDC JWT (jwks.c): a user of the tenant its issuer is configured for.
+ *   - an OIDC JWT (oidc.c, jwks.c): a user of the tenant its issuer is
+ *     configured for; the providers file is re-read on SIGHUP.
  * Secrets are compared as SHA-256 digests in constant time.
  *
  * Depends on: the public API, liburcu-bp, OpenSSL.
@@ -122,8 +123,7 @@ void srv_auth_free(srv *server)
 {
   free(server->preshared);
   server->preshared = NULL;
-  srv_oidc_free(server->oidc);
-  server->oidc = NULL;
+  srv_oidc_free(server);
 }
 
 /* The 1-based line of the preshared key `t`, or 0. Call under the read lock. */
@@ -340,8 +340,8 @@ bool srv_authenticate(srv *server, srv_req *req, srv_resp *r)
   if (urbac_key_token_split(tok, len, id, &secret, &slen))
     return by_key(server, req, r, id, secret, slen, tenant);
   char *copy = strndup(tok, len); /* libjwt wants a C string */
-  const char *home = NULL;
-  bool ok = copy && srv_jwt_verify(server, tenant, copy, &req->who, &home, why, sizeof why);
+  char home[SRV_MAX_TENANT_ID + 1] = "";
+  bool ok = copy && srv_jwt_verify(server, tenant, copy, &req->who, home, why, sizeof why);
   free(copy);
   return ok ? same_tenant(r, home, tenant) : unauthorized(r, why);
 }

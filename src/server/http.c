@@ -4,7 +4,8 @@
  * epoll, HTTP/1.1 keep-alive, optional TLS; request bodies gathered up to a
  * limit; a srv_req handed to route.c; the reply, its revision and ETag headers;
  * metrics and the access log when the request completes; and the process's
- * signals: SIGTERM or SIGINT stop gracefully, SIGHUP re-reads the preshared keys.
+ * signals: SIGTERM or SIGINT stop gracefully, SIGHUP re-reads the preshared keys
+ * and the OIDC providers.
  *
  * URLs reach us undecoded (MHD_OPTION_UNESCAPE_CALLBACK), so an id holding an
  * escaped "/" stays one path segment.
@@ -584,21 +585,28 @@ static void serve(srv *server, const sigset_t *set)
     if (sig != SIGHUP)
       return;
     urbac_diag *d = urbac_diag_new();
-    if (srv_preshared_load(server, d) != URBAC_OK && server->log) {
+    if (srv_preshared_load(server, d) != URBAC_OK) {
       char line[512];
       urbac_diag_format(d, 0, line, sizeof line);
-      json_t *j = json_pack("{s:s, s:s, s:s}", "event", "sighup", "kept", "the previous preshared keys",
-                            "error", line);
-      char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-      pthread_mutex_lock(&server->log_lock);
-      if (text)
-        fprintf(server->log, "%s\n", text);
-      pthread_mutex_unlock(&server->log_lock);
-      free(text);
-      json_decref(j);
+      srv_log_event(server, json_pack("{s:s, s:s, s:s}", "event", "sighup", "kept",
+                                      "the previous preshared keys", "error", line));
     }
     urbac_diag_free(d);
+    srv_oidc_reload(server); /* done by its own thread: it fetches keys */
   }
+}
+
+void srv_log_event(srv *server, json_t *event)
+{
+  char *text = event ? json_dumps(event, JSON_COMPACT) : NULL;
+  pthread_mutex_lock(&server->log_lock);
+  if (text) { /* rare, and wanted at once: flushed */
+    fprintf(server->log ? server->log : stderr, "%s\n", text);
+    fflush(server->log ? server->log : stderr);
+  }
+  pthread_mutex_unlock(&server->log_lock);
+  free(text);
+  json_decref(event);
 }
 
 static void stop(srv *server, struct MHD_Daemon *daemon, acceptor *a)
@@ -687,14 +695,14 @@ urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d)
     err = srv_directory_start(server, d);
   if (!err)
     err = srv_preshared_load(server, d);
-  if (!err && cfg->oidc_file)
-    err = srv_oidc_load(server, cfg->oidc_file, d);
-  if (!err && cfg->access_log) {
+  if (!err && cfg->access_log) { /* before the OIDC refresher, which logs to it */
     server->log = strcmp(cfg->access_log, "-") == 0 ? stderr : fopen(cfg->access_log, "a");
     if (!server->log)
       err = urbac_diag_add(d, URBAC_EIO, cfg->access_log, 0, 0, NULL, "cannot open the access log: %s",
                            strerror(errno));
   }
+  if (!err && cfg->oidc_file)
+    err = srv_oidc_load(server, cfg->oidc_file, d);
   return err;
 }
 

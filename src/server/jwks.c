@@ -1,26 +1,22 @@
 /*
- * server/jwks.c - OIDC bearer tokens. The providers file (--oidc FILE) names,
- * per tenant, an issuer, an audience, a JWKS file and the claim that holds the
- * tenant user's id:
+ * server/jwks.c - JSON Web Key Sets and the JWTs they verify. A JWKS (from a
+ * file, or fetched by oidc.c) becomes a key set: each RSA key, and each EC key
+ * on P-256, as a PEM public key through OpenSSL; keys of other types, or marked
+ * for encryption ("use": "enc"), are skipped, as a provider may publish them
+ * beside its signing keys. OpenSSL checks the signature over the token's first
+ * two parts (libjwt did, but the one Debian ships refuses any token whose "typ"
+ * is not "JWT", such as RFC 9068's "at+jwt" access tokens). Only RS256 and
+ * ES256 are accepted, and the algorithm must match the key's type, so an
+ * "HS256" token can never be verified with a public key as its HMAC secret. Issuer,
+ * audience, expiry (required) and not-before are checked here, on the
+ * verified payload; which provider a token belongs to is oidc.c's business.
  *
- *   {"providers": [{"tenant": "contoso", "issuer": "https://idp.example/contoso",
- *                   "audience": "urbac", "jwksFile": "jwks.json",
- *                   "userClaim": "preferred_username", "leewaySeconds": 60}]}
- *
- * JWKS keys (RSA, and EC on P-256) become PEM public keys through OpenSSL;
- * libjwt checks the signature. Only RS256 and ES256 are accepted, and the
- * algorithm must match the key's type, so an "HS256" token can never be verified
- * with a public key as its HMAC secret. Issuer, audience, expiry (required) and
- * not-before are checked here, on the verified payload.
- *
- * Depends on: the public API, jansson, libjwt, OpenSSL.
+ * Depends on: the public API, jansson, OpenSSL.
  */
-#include <jwt.h>
-#include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,43 +24,27 @@
 
 #include "server/server.h"
 
-#define MAX_PROVIDERS 64
-#define MAX_JWKS_KEYS 32
 #define MAX_SEGMENT 16384
 
 typedef struct jwk {
   char kid[128];
-  jwt_alg_t alg; /* JWT_ALG_RS256 or JWT_ALG_ES256 */
-  char *pem;
-  size_t pem_len;
+  srv_alg alg;
+  EVP_PKEY *key; /* a public key; used by many threads at once, never changed */
 } jwk;
 
-typedef struct provider {
-  char *tenant, *issuer, *audience, *claim;
-  long leeway;
-  jwk keys[MAX_JWKS_KEYS];
-  size_t nkeys;
-} provider;
-
-typedef struct oidc {
+struct srv_jwks {
   size_t n;
-  provider p[MAX_PROVIDERS];
-} oidc;
+  jwk keys[SRV_MAX_JWKS_KEYS];
+};
 
-void srv_oidc_free(void *o)
+void srv_jwks_free(srv_jwks *k)
 {
-  oidc *c = o;
-  for (size_t i = 0; c && i < c->n; i++) {
-    provider *p = &c->p[i];
-    free(p->tenant);
-    free(p->issuer);
-    free(p->audience);
-    free(p->claim);
-    for (size_t k = 0; k < p->nkeys; k++)
-      free(p->keys[k].pem);
-  }
-  free(c);
+  for (size_t i = 0; k && i < k->n; i++)
+    EVP_PKEY_free(k->keys[i].key);
+  free(k);
 }
+
+size_t srv_jwks_count(const srv_jwks *k) { return k ? k->n : 0; }
 
 /* ---------------------------------------------------------------- base64url */
 
@@ -137,8 +117,8 @@ static bool push_ec_point(OSSL_PARAM_BLD *b, json_t *k, unsigned char point[65])
   return ok;
 }
 
-/* One JWK as a PEM public key; false when it is not an RSA or P-256 key. */
-static bool jwk_pem(json_t *k, jwk *out)
+/* One JWK as an OpenSSL public key; false when it is not an RSA or P-256 key. */
+static bool jwk_key(json_t *k, jwk *out)
 {
   const char *kty = json_string_value(json_object_get(k, "kty"));
   const char *crv = json_string_value(json_object_get(k, "crv"));
@@ -150,7 +130,6 @@ static bool jwk_pem(json_t *k, jwk *out)
   OSSL_PARAM *params = NULL;
   EVP_PKEY_CTX *ctx = NULL;
   EVP_PKEY *pkey = NULL;
-  BIO *bio = NULL;
   bool ok = b && (rsa || ec);
   if (ok && rsa)
     ok = push_b64(b, OSSL_PKEY_PARAM_RSA_N, json_string_value(json_object_get(k, "n")), &n) &&
@@ -159,19 +138,14 @@ static bool jwk_pem(json_t *k, jwk *out)
     ok = push_ec_point(b, k, point);
   ok = ok && (params = OSSL_PARAM_BLD_to_param(b)) &&
        (ctx = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL)) &&
-       EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1 &&
-       (bio = BIO_new(BIO_s_mem())) && PEM_write_bio_PUBKEY(bio, pkey) == 1;
-  char *mem = NULL;
-  long len = ok ? BIO_get_mem_data(bio, &mem) : 0;
-  if (ok && len > 0 && (out->pem = strndup(mem, (size_t)len))) {
-    out->pem_len = (size_t)len;
-    out->alg = rsa ? JWT_ALG_RS256 : JWT_ALG_ES256;
+       EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  if (ok) {
+    out->key = pkey;
+    pkey = NULL;
+    out->alg = rsa ? SRV_ALG_RS256 : SRV_ALG_ES256;
     const char *kid = json_string_value(json_object_get(k, "kid"));
     snprintf(out->kid, sizeof out->kid, "%s", kid ? kid : "");
-  } else {
-    ok = false;
   }
-  BIO_free(bio);
   EVP_PKEY_free(pkey);
   EVP_PKEY_CTX_free(ctx);
   OSSL_PARAM_free(params);
@@ -181,99 +155,136 @@ static bool jwk_pem(json_t *k, jwk *out)
   return ok;
 }
 
-/* A path relative to the directory of `base`. */
-static void relative(char *out, size_t size, const char *base, const char *path)
+/* Is `k` a key we verify with: RSA or EC on P-256, not marked for encryption? */
+static bool jwk_wanted(json_t *k)
 {
-  const char *slash = strrchr(base, '/');
-  if (path[0] == '/' || !slash)
-    snprintf(out, size, "%s", path);
-  else
-    snprintf(out, size, "%.*s/%s", (int)(slash - base), base, path);
+  const char *kty = json_string_value(json_object_get(k, "kty"));
+  const char *crv = json_string_value(json_object_get(k, "crv"));
+  const char *use = json_string_value(json_object_get(k, "use"));
+  bool rsa = kty && strcmp(kty, "RSA") == 0,
+       ec = kty && strcmp(kty, "EC") == 0 && crv && strcmp(crv, "P-256") == 0;
+  return (rsa || ec) && (!use || strcmp(use, "sig") == 0);
 }
 
-static urbac_err load_jwks(provider *p, const char *path, urbac_diag *d)
+urbac_err srv_jwks_parse(json_t *j, srv_jwks **out, char *why, size_t why_size)
 {
-  json_error_t je;
-  json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *keys = json_object_get(j, "keys");
-  urbac_err err = URBAC_OK;
-  if (!j)
-    err = urbac_diag_add(d, URBAC_ESYNTAX, path, (uint32_t)(je.line < 0 ? 0 : je.line),
-                         (uint32_t)(je.column < 0 ? 0 : je.column), NULL, "%s", je.text);
-  else if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > MAX_JWKS_KEYS)
-    err = urbac_diag_add(d, URBAC_EVALUE, path, 0, 0, "keys", "a JWKS needs 1 to %d keys", MAX_JWKS_KEYS);
+  json_t *keys = json_object_get(j, "keys");
+  srv_jwks *k = calloc(1, sizeof *k);
+  urbac_err err = k ? URBAC_OK : URBAC_ENOMEM;
+  if (!err && !json_is_array(keys)) {
+    snprintf(why, why_size, "a JWKS is an object with a \"keys\" list");
+    err = URBAC_EVALUE;
+  }
   for (size_t i = 0; !err && i < json_array_size(keys); i++) {
-    if (!jwk_pem(json_array_get(keys, i), &p->keys[p->nkeys]))
-      err = urbac_diag_add(d, URBAC_EVALUE, path, 0, 0, NULL, "keys[%zu]: not an RSA or P-256 public key", i);
-    else
-      p->nkeys++;
+    json_t *key = json_array_get(keys, i);
+    if (!jwk_wanted(key))
+      continue;
+    if (k->n == SRV_MAX_JWKS_KEYS) {
+      snprintf(why, why_size, "more than %d signing keys", SRV_MAX_JWKS_KEYS);
+      err = URBAC_ELIMIT;
+    } else if (!jwk_key(key, &k->keys[k->n])) {
+      snprintf(why, why_size, "keys[%zu]: not a valid RSA or P-256 public key", i);
+      err = URBAC_EVALUE;
+    } else {
+      k->n++;
+    }
   }
-  json_decref(j);
-  return err;
-}
-
-static char *str_field(json_t *o, const char *name, const char *path, size_t i, urbac_err *err, urbac_diag *d)
-{
-  const char *v = json_string_value(json_object_get(o, name));
-  if (*err)
-    return NULL;
-  if (!v || !*v || strlen(v) > 1024) {
-    *err = urbac_diag_add(d, URBAC_EMISSING, path, 0, 0, NULL, "providers[%zu].%s: a string is required", i,
-                          name);
-    return NULL;
+  if (!err && k->n == 0) {
+    snprintf(why, why_size, "no RSA or P-256 signing key among its %zu keys", json_array_size(keys));
+    err = URBAC_EVALUE;
   }
-  char *s = strdup(v);
-  if (!s)
-    *err = URBAC_ENOMEM;
-  return s;
-}
-
-static urbac_err load_provider(provider *p, json_t *o, const char *path, size_t i, urbac_diag *d)
-{
-  urbac_err err = json_is_object(o)
-                      ? URBAC_OK
-                      : urbac_diag_add(d, URBAC_ETYPE, path, 0, 0, NULL, "providers[%zu]: an object", i);
-  p->tenant = str_field(o, "tenant", path, i, &err, d);
-  p->issuer = str_field(o, "issuer", path, i, &err, d);
-  p->audience = str_field(o, "audience", path, i, &err, d);
-  p->claim = str_field(o, "userClaim", path, i, &err, d);
-  char *jwks = str_field(o, "jwksFile", path, i, &err, d), full[4096];
-  json_t *leeway = json_object_get(o, "leewaySeconds");
-  p->leeway = leeway ? (long)json_integer_value(leeway) : 60;
-  if (!err && (leeway && (!json_is_integer(leeway) || p->leeway < 0 || p->leeway > 600)))
-    err = urbac_diag_add(d, URBAC_EVALUE, path, 0, 0, NULL, "providers[%zu].leewaySeconds: 0 to 600", i);
-  if (!err) {
-    relative(full, sizeof full, path, jwks);
-    err = load_jwks(p, full, d);
-  }
-  free(jwks);
-  return err;
-}
-
-urbac_err srv_oidc_load(srv *server, const char *path, urbac_diag *d)
-{
-  json_error_t je;
-  json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *list = json_object_get(j, "providers");
-  oidc *c = calloc(1, sizeof *c);
-  urbac_err err = c ? URBAC_OK : URBAC_ENOMEM;
-  if (!err && !j)
-    err = urbac_diag_add(d, URBAC_ESYNTAX, path, (uint32_t)(je.line < 0 ? 0 : je.line),
-                         (uint32_t)(je.column < 0 ? 0 : je.column), NULL, "%s", je.text);
-  else if (!err && (!json_is_array(list) || json_array_size(list) > MAX_PROVIDERS))
-    err = urbac_diag_add(d, URBAC_EVALUE, path, 0, 0, "providers", "a list of at most %d providers",
-                         MAX_PROVIDERS);
-  for (size_t i = 0; !err && i < json_array_size(list); i++)
-    err =
-        load_provider(&c->p[c->n++], json_array_get(list, i), path, i, d); /* counted: freed if half-loaded */
-  json_decref(j);
   if (err) {
-    srv_oidc_free(c);
+    srv_jwks_free(k);
     return err;
   }
-  server->oidc = c;
+  *out = k;
   return URBAC_OK;
 }
 
 /* ---------------------------------------------------------------- tokens */
+
+void srv_jwt_clear(srv_jwt *t)
+{
+  json_decref(t->header);
+  json_decref(t->claims);
+  free(t->sig);
+  *t = (srv_jwt){0};
+}
+
+bool srv_jwt_parse(const char *token, srv_jwt *t, char *why, size_t why_size)
+{
+  const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+  *t = (srv_jwt){.token = token};
+  if (!dot2 || strchr(dot2 + 1, '.')) {
+    snprintf(why, why_size, "the token is neither a key nor a JWT");
+    return false;
+  }
+  t->signed_len = (size_t)(dot2 - token);
+  t->header = b64url_json(token, (size_t)(dot1 - token));
+  t->claims = b64url_json(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+  t->sig = b64url(dot2 + 1, strlen(dot2 + 1), &t->sig_len);
+  const char *alg = json_string_value(json_object_get(t->header, "alg"));
+  t->alg = alg && strcmp(alg, "RS256") == 0   ? SRV_ALG_RS256
+           : alg && strcmp(alg, "ES256") == 0 ? SRV_ALG_ES256
+                                              : SRV_ALG_OTHER;
+  t->kid = json_string_value(json_object_get(t->header, "kid"));
+  t->iss = json_string_value(json_object_get(t->claims, "iss"));
+  if (!t->header || !t->claims || !t->sig)
+    snprintf(why, why_size, "the JWT is malformed");
+  else if (t->alg == SRV_ALG_OTHER)
+    snprintf(why, why_size, "JWT algorithm '%s': only RS256 and ES256 are accepted", alg ? alg : "");
+  else
+    return true;
+  srv_jwt_clear(t);
+  return false;
+}
+
+/* ES256 signs as r || s, 32 bytes each; OpenSSL verifies DER. */
+static unsigned char *es256_der(const unsigned char *sig, size_t len, size_t *der_len)
+{
+  ECDSA_SIG *es = ECDSA_SIG_new();
+  BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+  unsigned char *der = NULL;
+  int n = -1;
+  if (len == 64 && es && r && s && ECDSA_SIG_set0(es, r, s) == 1) {
+    r = s = NULL; /* the signature's now */
+    n = i2d_ECDSA_SIG(es, &der);
+  }
+  BN_free(r);
+  BN_free(s);
+  ECDSA_SIG_free(es);
+  *der_len = n > 0 ? (size_t)n : 0;
+  return n > 0 ? der : NULL;
+}
+
+static bool signature_ok(const jwk *key, const srv_jwt *t)
+{
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  size_t der_len = 0;
+  unsigned char *der = key->alg == SRV_ALG_ES256 ? es256_der(t->sig, t->sig_len, &der_len) : NULL;
+  const unsigned char *sig = der ? der : t->sig;
+  size_t len = der ? der_len : t->sig_len;
+  bool ok = ctx && (key->alg == SRV_ALG_RS256 || der) &&
+            EVP_DigestVerifyInit_ex(ctx, NULL, "SHA256", NULL, NULL, key->key, NULL) == 1 &&
+            EVP_DigestVerify(ctx, sig, len, (const unsigned char *)t->token, t->signed_len) == 1;
+  OPENSSL_free(der);
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+srv_sig srv_jwks_check(const srv_jwks *k, const srv_jwt *t)
+{
+  bool kid_known = false;
+  for (size_t i = 0; k && i < k->n; i++) {
+    const jwk *key = &k->keys[i];
+    if (t->kid && key->kid[0] && strcmp(t->kid, key->kid) != 0)
+      continue;
+    kid_known = true;
+    if (key->alg == t->alg && signature_ok(key, t))
+      return SRV_SIG_OK;
+  }
+  return kid_known || !t->kid ? SRV_SIG_BAD : SRV_SIG_UNKNOWN_KID;
+}
 
 static bool audience_ok(json_t *aud, const char *want)
 {
@@ -285,22 +296,23 @@ static bool audience_ok(json_t *aud, const char *want)
   return false;
 }
 
-static bool claims_ok(const provider *p, json_t *claims, srv_identity *who, char *why, size_t size)
+bool srv_jwt_claims_ok(const srv_jwt *t, const char *audience, const char *claim, long leeway,
+                       srv_identity *who, char *why, size_t size)
 {
   time_t now = time(NULL);
-  json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf");
-  const char *user = json_string_value(json_object_get(claims, p->claim));
-  const char *sub = json_string_value(json_object_get(claims, "sub"));
-  if (!audience_ok(json_object_get(claims, "aud"), p->audience))
-    snprintf(why, size, "the token's audience is not '%s'", p->audience);
+  json_t *exp = json_object_get(t->claims, "exp"), *nbf = json_object_get(t->claims, "nbf");
+  const char *user = json_string_value(json_object_get(t->claims, claim));
+  const char *sub = json_string_value(json_object_get(t->claims, "sub"));
+  if (!audience_ok(json_object_get(t->claims, "aud"), audience))
+    snprintf(why, size, "the token's audience is not '%s'", audience);
   else if (!json_is_number(exp))
     snprintf(why, size, "the token has no expiry (exp)");
-  else if ((double)now >= json_number_value(exp) + (double)p->leeway)
+  else if ((double)now >= json_number_value(exp) + (double)leeway)
     snprintf(why, size, "the token expired");
-  else if (nbf && (!json_is_number(nbf) || (double)now + (double)p->leeway < json_number_value(nbf)))
+  else if (nbf && (!json_is_number(nbf) || (double)now + (double)leeway < json_number_value(nbf)))
     snprintf(why, size, "the token is not valid yet (nbf)");
   else if (!user || !*user || strlen(user) >= sizeof who->user)
-    snprintf(why, size, "the token has no '%s' claim naming a user", p->claim);
+    snprintf(why, size, "the token has no '%s' claim naming a user", claim);
   else {
     who->kind = SRV_JWT;
     who->decisions_only = false;
@@ -309,65 +321,4 @@ static bool claims_ok(const provider *p, json_t *claims, srv_identity *who, char
     return true;
   }
   return false;
-}
-
-/* The provider for `iss`, preferring one configured for `tenant`. */
-static const provider *provider_for(const oidc *c, const char *iss, const char *tenant)
-{
-  const provider *any = NULL;
-  for (size_t i = 0; c && iss && i < c->n; i++)
-    if (strcmp(c->p[i].issuer, iss) == 0) {
-      if (!tenant || strcmp(c->p[i].tenant, tenant) == 0)
-        return &c->p[i];
-      any = any ? any : &c->p[i];
-    }
-  return any;
-}
-
-static bool signature_ok(const provider *p, const char *token, jwt_alg_t alg, const char *kid)
-{
-  for (size_t k = 0; k < p->nkeys; k++) {
-    const jwk *key = &p->keys[k];
-    if (key->alg != alg || (kid && key->kid[0] && strcmp(kid, key->kid) != 0))
-      continue;
-    jwt_t *jwt = NULL;
-    bool ok = jwt_decode(&jwt, token, (const unsigned char *)key->pem, (int)key->pem_len) == 0 &&
-              jwt_get_alg(jwt) == alg;
-    jwt_free(jwt);
-    if (ok)
-      return true;
-  }
-  return false;
-}
-
-bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who,
-                    const char **home, char *why, size_t why_size)
-{
-  const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
-  if (!dot2 || strchr(dot2 + 1, '.')) {
-    snprintf(why, why_size, "the token is neither a key nor a JWT");
-    return false;
-  }
-  json_t *header = b64url_json(token, (size_t)(dot1 - token));
-  json_t *claims = b64url_json(dot1 + 1, (size_t)(dot2 - dot1 - 1));
-  const char *alg_name = json_string_value(json_object_get(header, "alg"));
-  jwt_alg_t alg = alg_name && strcmp(alg_name, "RS256") == 0   ? JWT_ALG_RS256
-                  : alg_name && strcmp(alg_name, "ES256") == 0 ? JWT_ALG_ES256
-                                                               : JWT_ALG_INVAL;
-  const provider *p = provider_for(server->oidc, json_string_value(json_object_get(claims, "iss")), tenant);
-  bool ok = false;
-  if (!header || !claims)
-    snprintf(why, why_size, "the JWT is malformed");
-  else if (alg == JWT_ALG_INVAL)
-    snprintf(why, why_size, "JWT algorithm '%s': only RS256 and ES256 are accepted",
-             alg_name ? alg_name : "");
-  else if (!p)
-    snprintf(why, why_size, "the JWT's issuer is not a configured provider");
-  else if (!signature_ok(p, token, alg, json_string_value(json_object_get(header, "kid"))))
-    snprintf(why, why_size, "the JWT's signature does not verify with the issuer's keys");
-  else if ((ok = claims_ok(p, claims, who, why, why_size)))
-    *home = p->tenant;
-  json_decref(header);
-  json_decref(claims);
-  return ok;
 }

@@ -6,7 +6,8 @@
  * this config struct is no stable ABI, so it is not installed.
  *
  * urbac_server_run() serves until SIGTERM or SIGINT (in-flight requests finish
- * first); SIGHUP re-reads the preshared key file. It blocks those signals in
+ * first); SIGHUP re-reads the preshared key file and the OIDC providers file
+ * (fetching their keys again, on a thread of its own). It blocks those signals in
  * the calling thread, so call it from the main thread before starting others.
  */
 #ifndef URBAC_SERVER_SERVE_H
@@ -27,7 +28,7 @@ typedef struct urbac_server_config {
   unsigned threads;               /* worker threads; 0: one per core */
   const char *tls_cert, *tls_key; /* PEM files; both or neither */
   const char *preshared_key_file; /* one admin key per non-empty line, or NULL */
-  const char *oidc_file;          /* OIDC providers (JSON, docs/api.md), or NULL */
+  const char *oidc_file;          /* OIDC providers (JSON, docs/oidc.md), or NULL */
   const char *access_log;         /* a path, "-" for stderr, or NULL for none */
   unsigned min_revision_wait_ms;  /* how long a read waits for minRevision; 0: 2000 */
   size_t max_body;                /* largest request body in bytes; 0: 16 MiB */

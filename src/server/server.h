@@ -197,16 +197,68 @@ void srv_directory_stop(srv *server);
  * req->who, or replies 401/403 and returns false. */
 bool srv_authenticate(srv *server, srv_req *req, srv_resp *r);
 urbac_err srv_preshared_load(srv *server, urbac_diag *d);
-urbac_err srv_oidc_load(srv *server, const char *path, urbac_diag *d);
 void srv_auth_free(srv *server);
 srv_keyset *srv_keyset_load(urbac_store *st, const char *tenant);
 void srv_keyset_free(srv_keyset *k);
+
+/* ---------------------------------------------------------------- OIDC (oidc.c, jwks.c, fetch.c) */
+
+#define SRV_MAX_JWKS_KEYS 32
+#define SRV_MAX_TENANT_ID 256
+
+/* Reads the providers file (cfg->oidc_file), fetching each provider's keys,
+ * and starts the thread that refreshes them; all or nothing. */
+urbac_err srv_oidc_load(srv *server, const char *path, urbac_diag *d);
+/* Asks for the providers file to be read again (SIGHUP); done by the refresh
+ * thread, which keeps the previous providers when the new file fails. */
+void srv_oidc_reload(srv *server);
+/* Stops the refresh thread and frees the providers. */
+void srv_oidc_free(srv *server);
 /* Verifies a JWT against the configured OIDC providers: signature (RS256 or
- * ES256, from the provider's JWKS), issuer, audience, expiry and not-before.
- * Fills `who` and *home (the tenant the provider is configured for). */
-bool srv_jwt_verify(const srv *server, const char *tenant, const char *token, srv_identity *who,
-                    const char **home, char *why, size_t why_size);
-void srv_oidc_free(void *providers);
+ * ES256, from the provider's keys, fetched again once when the token names an
+ * unknown key), issuer, audience, expiry and not-before. Fills `who` and
+ * `home` (the tenant the provider is configured for). */
+bool srv_jwt_verify(srv *server, const char *tenant, const char *token, srv_identity *who,
+                    char home[SRV_MAX_TENANT_ID + 1], char *why, size_t why_size);
+
+/* A JWT taken apart, not yet verified: header, claims and signature owned
+ * (srv_jwt_clear() frees them); `token`, `kid` and `iss` point into the token
+ * and claims. */
+typedef enum srv_alg { SRV_ALG_OTHER, SRV_ALG_RS256, SRV_ALG_ES256 } srv_alg;
+typedef struct srv_jwt {
+  const char *token, *kid, *iss;
+  json_t *header, *claims;
+  srv_alg alg;
+  size_t signed_len;  /* the signed part: header.payload */
+  unsigned char *sig; /* the signature, decoded; owned */
+  size_t sig_len;
+} srv_jwt;
+bool srv_jwt_parse(const char *token, srv_jwt *t, char *why, size_t why_size);
+void srv_jwt_clear(srv_jwt *t);
+bool srv_jwt_claims_ok(const srv_jwt *t, const char *audience, const char *claim, long leeway,
+                       srv_identity *who, char *why, size_t size);
+
+/* A key set: immutable once made; the caller frees it with srv_jwks_free(). */
+typedef struct srv_jwks srv_jwks;
+typedef enum srv_sig { SRV_SIG_OK, SRV_SIG_BAD, SRV_SIG_UNKNOWN_KID } srv_sig;
+/* The signing keys of JWKS `j` (not retained) in *out; `why` says what is wrong. */
+urbac_err srv_jwks_parse(json_t *j, srv_jwks **out, char *why, size_t why_size);
+srv_sig srv_jwks_check(const srv_jwks *k, const srv_jwt *t);
+size_t srv_jwks_count(const srv_jwks *k);
+void srv_jwks_free(srv_jwks *k);
+
+/* One HTTPS GET of a small document (fetch.c): *out (NUL-terminated) is the
+ * caller's to free; false with `why` naming the URL and what went wrong. */
+typedef struct srv_fetch_opts {
+  const char *ca_file; /* NULL: the system's CAs */
+  unsigned timeout_s;
+  size_t max_bytes;
+} srv_fetch_opts;
+bool srv_fetch(const char *url, const srv_fetch_opts *o, char **out, size_t *len, char *why, size_t why_size);
+
+/* Writes one JSON event line (taken) to the access log, or to standard error
+ * when there is none (http.c). */
+void srv_log_event(srv *server, json_t *event);
 
 /* ---------------------------------------------------------------- routes */
 
@@ -386,7 +438,7 @@ struct srv {
   pthread_mutex_t tenants_lock;
   urbac_store *lookup_store; /* under tenants_lock: finding new tenants */
   void *preshared;           /* RCU-protected: the preshared key hashes */
-  void *oidc;                /* OIDC providers; immutable once loaded */
+  void *oidc;                /* oidc.c: the OIDC providers and their refresh thread */
   void *directory;           /* directory.c: the store's tenant names */
   srv_metrics metrics;
   FILE *log;

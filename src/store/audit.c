@@ -145,7 +145,7 @@ urbac_err urbac__audit_state_of_rows(urbac_store *store, const char *tenant, cha
   for (int keys = 0; keys < 2 && !err; keys++) {
     urbac__object *o = NULL;
     size_t n = 0;
-    err = store->ops->objects(store->db, tenant, keys, &o, &n, d);
+    err = store->ops->objects(store->db, tenant, keys ? URBAC__KIND_API_KEY : NULL, &o, &n, d);
     for (size_t i = 0; !err && i < n; i++)
       if (!urbac__audit_digest_step(&sum, 1, o[i].kind, o[i].id, o[i].body))
         err = URBAC_ENOMEM;

@@ -12,7 +12,7 @@
  * that differs named by kind and id. Every problem found is reported, the
  * first of each kind.
  *
- * Depends on: util, io/objects, store, store/audit.c, jansson.
+ * Depends on: util, io/objects, store, store/audit.c, store/refs.c (the reference index), jansson.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "store/audit.h"
+#include "store/refs.h"
 
 #define MAX_NAMED 20          /* rows named by a check before "and N more" */
 #define WITNESS_LINE_MAX 4096 /* bytes per witness line */
@@ -348,13 +349,14 @@ static void name_row(check *c, int *named, const char *kind, const char *id, con
 static urbac_err check_rows(check *c, const urbac__tenant_row *row)
 {
   int named = 0;
+  bool agree = true;
   char rows_state[URBAC__HASH_HEX];
   urbac__audit_digest sum = {{0}};
   urbac_err err = URBAC_OK;
   for (int keys = 0; keys < 2 && !err; keys++) {
     urbac__object *o = NULL;
     size_t n = 0;
-    err = c->s->ops->objects(c->s->db, c->tenant, keys, &o, &n, c->d);
+    err = c->s->ops->objects(c->s->db, c->tenant, keys ? URBAC__KIND_API_KEY : NULL, &o, &n, c->d);
     for (size_t i = 0; !err && i < n; i++) {
       replayed *x = replay_slot(c, o[i].kind, o[i].id);
       c->r->objects++;
@@ -365,6 +367,10 @@ static urbac_err check_rows(check *c, const urbac__tenant_row *row)
                  "a stored row that the log's changes never created (or deleted)");
       else if (!same_body(x, o[i].body))
         name_row(c, &named, o[i].kind, o[i].id, "the stored row differs from what the log's changes produce");
+      else if (!keys &&
+               !(err = urbac__refs_agree(c->s, c->tenant, o[i].kind, o[i].id, o[i].body, &agree, c->d)) &&
+               !agree)
+        name_row(c, &named, o[i].kind, o[i].id, "the reference index differs from what the row names");
       if (x)
         x->stored = true;
     }

@@ -168,13 +168,9 @@ static urbac_err check_spec(urbac_store *store, const char *tenant, const urbac_
   if (k->expires && k->expires[0] && !is_time(k->expires))
     return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "expires",
                            "expires '%s': use UTC as YYYY-MM-DDTHH:MM:SSZ", k->expires);
-  urbac__object *o = NULL;
-  size_t n = 0;
   bool found = false;
-  urbac_err err = urbac__store_objects(store, tenant, false, &o, &n, d);
-  for (size_t i = 0; !err && i < n && !found; i++)
-    found = strcmp(o[i].kind, "user") == 0 && strcmp(o[i].id, k->user) == 0;
-  urbac__objects_free(o, n);
+  const char *user = k->user;
+  urbac_err err = store->ops->exist(store->db, tenant, "user", &user, 1, &found, d);
   if (!err && !found)
     err = urbac__diag_add(d, URBAC_EDANGLING, NULL, 0, 0, "user", "tenant '%s' has no user '%s'", tenant,
                           k->user);

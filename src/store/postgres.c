@@ -67,6 +67,14 @@ static const char *const steps[] = {
      * audit key id (NULL for what was written before) */
     "ALTER TABLE tenants ADD COLUMN state_hash TEXT, ADD COLUMN audit_key TEXT;"
     "ALTER TABLE audit ADD COLUMN state TEXT, ADD COLUMN mac TEXT;",
+    /* 3: the reference index (filled by store.c in the same transaction), objects by
+     * position (a new object's place), the audit log by revision (the change feed) */
+    "CREATE TABLE refs (tenant TEXT NOT NULL REFERENCES tenants(id), from_kind TEXT NOT NULL,"
+    " from_id TEXT NOT NULL, to_kind TEXT NOT NULL, to_id TEXT NOT NULL,"
+    " PRIMARY KEY (tenant, from_kind, from_id, to_kind, to_id));"
+    "CREATE INDEX refs_to ON refs (tenant, to_kind, to_id);"
+    "CREATE INDEX objects_position ON objects (tenant, position);"
+    "CREATE INDEX audit_revision ON audit (tenant, revision);",
 };
 
 static bool accepts(const char *url)
@@ -320,18 +328,12 @@ static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
   if (version < 1 || version > URBAC__SCHEMA_VERSION)
     return URBAC_EINVAL;
   snprintf(v, sizeof v, "%d", version);
-  urbac_err err = db_begin(p, true, d);
-  if (err)
-    return err;
-  err = run_script(p, steps[version], d, "migration failed");
+  urbac_err err = run_script(p, steps[version], d, "migration failed");
   if (!err)
     err = run(p,
               "INSERT INTO urbac_schema VALUES ($1, to_char(now() AT TIME ZONE 'UTC', "
               "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
               1, params, NULL, d, "migration failed");
-  if (!err)
-    return db_commit(p, d);
-  db_rollback(p);
   return err;
 }
 
@@ -386,21 +388,21 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
              6, params, NULL, d, "cannot write the tenant");
 }
 
-static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n,
-                            urbac_diag *d)
+static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,
+                            size_t *n, urbac_diag *d)
 {
   PGresult *r = NULL;
-  const char *params[] = {tenant};
+  const char *params[] = {tenant, kind_only};
   size_t cap = 0;
   *out = NULL;
   *n = 0;
   urbac_err err =
       run(p,
-          keys ? "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind = 'apiKey'"
-                 " ORDER BY position, kind, id"
-               : "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind <> 'apiKey'"
-                 " ORDER BY position, kind, id",
-          1, params, &r, d, "cannot read the tenant's objects");
+          kind_only ? "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind = $2"
+                      " ORDER BY position, kind, id"
+                    : "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind <> 'apiKey'"
+                      " ORDER BY position, kind, id",
+          kind_only ? 2 : 1, params, &r, d, "cannot read the tenant's objects");
   for (int i = 0; !err && i < PQntuples(r); i++) {
     const char *kind = urbac__object_kind(PQgetvalue(r, i, 0));
     if (!kind) {
@@ -521,20 +523,208 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
   return err;
 }
 
+/* ---------------------------------------------------------------- one object, the reference index */
+
+static urbac_err db_object_get(void *p, const char *tenant, const char *kind, const char *id, char **body,
+                               int64_t *position, urbac_diag *d)
+{
+  PGresult *r = NULL;
+  const char *params[] = {tenant, kind, id};
+  *body = NULL;
+  urbac_err err = run(p, "SELECT body, position FROM objects WHERE tenant = $1 AND kind = $2 AND id = $3", 3,
+                      params, &r, d, "cannot read an object");
+  if (!err && PQntuples(r) == 1) {
+    *position = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    if (!(*body = urbac__strdup(PQgetvalue(r, 0, 0))))
+      err = URBAC_ENOMEM;
+  }
+  PQclear(r);
+  return err;
+}
+
+static urbac_err db_max_position(void *p, const char *tenant, int64_t *position, urbac_diag *d)
+{
+  PGresult *r = NULL;
+  const char *params[] = {tenant};
+  urbac_err err = run(p, "SELECT coalesce(max(position), -1) FROM objects WHERE tenant = $1", 1, params, &r,
+                      d, "cannot read the objects' positions");
+  *position = err ? -1 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return err;
+}
+
+/* "$3, $4, ..." for `n` parameters from `first`, inside `head` ... `tail`. */
+static char *in_list_sql(const char *head, const char *tail, size_t first, size_t n)
+{
+  urbac__buf b = {0};
+  urbac__buf_puts(&b, head);
+  for (size_t i = 0; i < n; i++)
+    urbac__buf_printf(&b, "%s$%zu", i ? ", " : "", first + i);
+  urbac__buf_puts(&b, tail);
+  return urbac__buf_take(&b, NULL);
+}
+
+/* One round trip per BATCH ids. */
+static urbac_err db_exist(void *p, const char *tenant, const char *kind, const char *const *ids, size_t n,
+                          bool *found, urbac_diag *d)
+{
+  const char **params = urbac__malloc((BATCH + 3) * sizeof *params);
+  urbac_err err = params ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t at = 0; !err && at < n; at += BATCH) {
+    size_t rows = n - at < BATCH ? n - at : BATCH;
+    PGresult *r = NULL;
+    params[0] = tenant;
+    params[1] = kind;
+    memcpy(&params[2], &ids[at], rows * sizeof *params);
+    char *sql =
+        in_list_sql("SELECT id FROM objects WHERE tenant = $1 AND kind = $2 AND id IN (", ")", 3, rows);
+    err = sql ? run(p, sql, (int)rows + 2, params, &r, d, "cannot look up objects") : URBAC_ENOMEM;
+    urbac__free(sql);
+    for (size_t i = 0; !err && i < rows; i++) {
+      found[at + i] = false;
+      for (int k = 0; k < PQntuples(r) && !found[at + i]; k++)
+        found[at + i] = strcmp(PQgetvalue(r, k, 0), ids[at + i]) == 0;
+    }
+    PQclear(r);
+  }
+  urbac__free((void *)params);
+  return err;
+}
+
+/* Every row's two columns into `out`, in pairs. */
+static urbac_err pairs(const PGresult *r, urbac__strs *out)
+{
+  urbac_err err = URBAC_OK;
+  for (int i = 0; !err && i < PQntuples(r); i++)
+    for (int c = 0; !err && c < 2; c++)
+      err = urbac__strs_add(out, PQgetvalue(r, i, c), strlen(PQgetvalue(r, i, c)));
+  return err;
+}
+
+static urbac_err db_refs_from(void *p, const char *tenant, const char *kind, const char *id,
+                              const char *to_kind, urbac__strs *out, urbac_diag *d)
+{
+  PGresult *r = NULL;
+  const char *params[] = {tenant, kind, id, to_kind};
+  urbac_err err = run(p,
+                      to_kind ? "SELECT to_kind, to_id FROM refs WHERE tenant = $1 AND from_kind = $2"
+                                " AND from_id = $3 AND to_kind = $4"
+                              : "SELECT to_kind, to_id FROM refs WHERE tenant = $1 AND from_kind = $2"
+                                " AND from_id = $3",
+                      to_kind ? 4 : 3, params, &r, d, "cannot read the reference index");
+  if (!err)
+    err = pairs(r, out);
+  PQclear(r);
+  return err;
+}
+
+static urbac_err db_refs_to(void *p, const char *tenant, const char *kind, const char *id, size_t limit,
+                            urbac__strs *out, urbac_diag *d)
+{
+  PGresult *r = NULL;
+  char lim[32];
+  snprintf(lim, sizeof lim, "%zu", limit);
+  const char *params[] = {tenant, kind, id, lim};
+  urbac_err err = run(p,
+                      "SELECT from_kind, from_id FROM refs WHERE tenant = $1 AND to_kind = $2 AND to_id = $3"
+                      " ORDER BY from_kind, from_id LIMIT $4",
+                      4, params, &r, d, "cannot read the reference index");
+  if (!err)
+    err = pairs(r, out);
+  PQclear(r);
+  return err;
+}
+
+static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *rows, size_t n, urbac_diag *d)
+{
+  const char **params = urbac__malloc((BATCH * 5 + 1) * sizeof *params);
+  urbac_err err = params ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t at = 0; !err && at < n; at += BATCH) {
+    size_t k = n - at < BATCH ? n - at : BATCH;
+    for (size_t i = 0; i < k; i++) {
+      const urbac__ref_row *x = &rows[at + i];
+      const char *row[] = {tenant, x->from_kind, x->from_id, x->to_kind, x->to_id};
+      memcpy(&params[i * 5], row, sizeof row);
+    }
+    char *sql = values_sql("INSERT INTO refs VALUES", " ON CONFLICT DO NOTHING", k, 5);
+    err = sql ? run(p, sql, (int)(k * 5), params, NULL, d, "cannot write the reference index") : URBAC_ENOMEM;
+    urbac__free(sql);
+  }
+  urbac__free((void *)params);
+  return err;
+}
+
+/* A batch of rows in one statement: DELETE ... WHERE (columns) IN (VALUES ...). */
+static urbac_err db_refs_remove(void *p, const char *tenant, const urbac__ref_row *rows, size_t n,
+                                urbac_diag *d)
+{
+  const char **params = urbac__malloc((BATCH * 4 + 2) * sizeof *params);
+  urbac_err err = params ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t at = 0; !err && at < n; at += BATCH) {
+    size_t k = n - at < BATCH ? n - at : BATCH;
+    urbac__buf b = {0};
+    params[0] = tenant;
+    urbac__buf_puts(&b, "DELETE FROM refs WHERE tenant = $1 AND (from_kind, from_id, to_kind, to_id) IN (");
+    for (size_t i = 0; i < k; i++) {
+      const urbac__ref_row *x = &rows[at + i];
+      const char *row[] = {x->from_kind, x->from_id, x->to_kind, x->to_id};
+      memcpy(&params[1 + i * 4], row, sizeof row);
+      urbac__buf_printf(&b, "%s($%zu, $%zu, $%zu, $%zu)", i ? ", " : "", i * 4 + 2, i * 4 + 3, i * 4 + 4,
+                        i * 4 + 5);
+    }
+    urbac__buf_puts(&b, ")");
+    char *sql = urbac__buf_take(&b, NULL);
+    err = sql ? run(p, sql, (int)(k * 4 + 1), params, NULL, d, "cannot write the reference index")
+              : URBAC_ENOMEM;
+    urbac__free(sql);
+  }
+  urbac__free((void *)params);
+  return err;
+}
+
 static const char *value_or_null(const PGresult *r, int row, int col)
 {
   return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
+#define AUDIT_COLUMNS                                                                                        \
+  "seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash, state, mac"
+
+/* Calls `cb` with each record of `r` (AUDIT_COLUMNS); frees `r`. */
+static void audit_rows(PGresult *r, urbac_audit_cb cb, void *ctx);
+
 static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d)
 {
   PGresult *r = NULL;
   const char *params[] = {tenant};
+  urbac_err err = run(p, "SELECT " AUDIT_COLUMNS " FROM audit WHERE tenant = $1 ORDER BY n", 1, params, &r, d,
+                      "cannot read the audit log");
+  if (!err)
+    audit_rows(r, cb, ctx);
+  return err;
+}
+
+/* Through the (tenant, revision) index; API key records are not changes of the tenant. */
+static urbac_err db_changes(void *p, const char *tenant, uint64_t after, size_t limit, urbac_audit_cb cb,
+                            void *ctx, urbac_diag *d)
+{
+  PGresult *r = NULL;
+  char rev[32], lim[32];
+  snprintf(rev, sizeof rev, "%llu", (unsigned long long)after);
+  snprintf(lim, sizeof lim, "%zu", limit);
+  const char *params[] = {tenant, rev, lim};
   urbac_err err = run(p,
-                      "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
-                      " hash, state, mac FROM audit WHERE tenant = $1 ORDER BY n",
-                      1, params, &r, d, "cannot read the audit log");
-  for (int i = 0; !err && i < PQntuples(r); i++) {
+                      "SELECT " AUDIT_COLUMNS " FROM audit WHERE tenant = $1 AND revision > $2"
+                      " AND kind <> 'apiKey' ORDER BY revision, n LIMIT $3",
+                      3, params, &r, d, "cannot read the change log");
+  if (!err)
+    audit_rows(r, cb, ctx);
+  return err;
+}
+
+static void audit_rows(PGresult *r, urbac_audit_cb cb, void *ctx)
+{
+  for (int i = 0; i < PQntuples(r); i++) {
     urbac_audit_record a = {strtoull(PQgetvalue(r, i, 0), NULL, 10),
                             strtoull(PQgetvalue(r, i, 1), NULL, 10),
                             PQgetvalue(r, i, 2),
@@ -552,7 +742,6 @@ static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, v
       break;
   }
   PQclear(r);
-  return err;
 }
 
 /* ---------------------------------------------------------------- the change feed */
@@ -610,10 +799,5 @@ static void db_health(const void *p, urbac_store_health *h)
   snprintf(h->why, sizeof h->why, "%s", b->down ? b->why : "");
 }
 
-const urbac__store_ops urbac__postgres_ops = {
-    "postgres",      accepts,    db_open,       db_close,       db_schema,         db_setup,
-    db_migrate_step, db_begin,   db_commit,     db_rollback,    db_tenants,        db_tenant_get,
-    db_tenant_put,   db_objects, db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
-    db_audit_each,   db_wait,    db_notify,     NULL, /* damaged pages surface as errors of the reads */
-    db_health,
-};
+const urbac__store_ops urbac__postgres_ops =
+    URBAC__STORE_OPS("postgres", NULL /* damaged pages surface as errors of the reads */);

@@ -48,6 +48,14 @@ static const char *const steps[] = {
      * audit key id (NULL for what was written before) */
     "ALTER TABLE tenants ADD COLUMN state_hash TEXT; ALTER TABLE tenants ADD COLUMN audit_key TEXT;"
     "ALTER TABLE audit ADD COLUMN state TEXT; ALTER TABLE audit ADD COLUMN mac TEXT;",
+    /* 3: the reference index (filled by store.c in the same transaction), objects by
+     * position (a new object's place), the audit log by revision (the change feed) */
+    "CREATE TABLE refs (tenant TEXT NOT NULL REFERENCES tenants(id), from_kind TEXT NOT NULL,"
+    " from_id TEXT NOT NULL, to_kind TEXT NOT NULL, to_id TEXT NOT NULL,"
+    " PRIMARY KEY (tenant, from_kind, from_id, to_kind, to_id)) WITHOUT ROWID;"
+    "CREATE INDEX refs_to ON refs (tenant, to_kind, to_id);"
+    "CREATE INDEX objects_position ON objects (tenant, position);"
+    "CREATE INDEX audit_revision ON audit (tenant, revision);",
 };
 
 static urbac_err fail(db *b, urbac_diag *d, const char *what)
@@ -224,14 +232,9 @@ static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
     return URBAC_EINVAL;
   snprintf(record, sizeof record,
            "INSERT INTO urbac_schema VALUES (%d, strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'));", version);
-  urbac_err err = exec(b, "BEGIN IMMEDIATE", d, "cannot start the migration");
-  if (!err)
-    err = exec(b, steps[version], d, "migration failed");
+  urbac_err err = exec(b, steps[version], d, "migration failed");
   if (!err)
     err = exec(b, record, d, "migration failed");
-  if (!err)
-    return exec(b, "COMMIT", d, "migration failed");
-  sqlite3_exec(b->h, "ROLLBACK", NULL, NULL, NULL);
   return err;
 }
 
@@ -334,24 +337,26 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
   return err;
 }
 
-static urbac_err db_objects(void *p, const char *tenant, bool keys, urbac__object **out, size_t *n,
-                            urbac_diag *d)
+static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,
+                            size_t *n, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
   size_t cap = 0;
   *out = NULL;
   *n = 0;
-  /* the keys through the primary key's (tenant, kind) prefix */
+  /* one kind through the primary key's (tenant, kind) prefix */
   urbac_err err =
       prep(p,
-           keys ? "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind = 'apiKey'"
-                  " ORDER BY position, kind, id"
-                : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
-                  " ORDER BY position, kind, id",
+           kind_only ? "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind = ?2"
+                       " ORDER BY position, kind, id"
+                     : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
+                       " ORDER BY position, kind, id",
            &st, d);
   int rc = SQLITE_DONE;
   if (!err)
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  if (!err && kind_only)
+    sqlite3_bind_text(st, 2, kind_only, -1, SQLITE_STATIC);
   while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *kind = col(st, 0), *known = urbac__object_kind(kind);
     if (!known || !col(st, 1) || !col(st, 2)) {
@@ -471,16 +476,47 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
   return err;
 }
 
+#define AUDIT_COLUMNS                                                                                        \
+  "seq, revision, at, actor, command, kind, object, before, after, prev_hash, hash, state, mac"
+
+/* Calls `cb` with each record `st` selects (AUDIT_COLUMNS). */
+static urbac_err audit_rows(void *p, sqlite3_stmt *st, urbac_audit_cb cb, void *ctx, urbac_diag *d);
+
 static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d)
 {
   sqlite3_stmt *st = NULL;
-  urbac_err err = prep(p,
-                       "SELECT seq, revision, at, actor, command, kind, object, before, after, prev_hash,"
-                       " hash, state, mac FROM audit WHERE tenant = ? ORDER BY rowid",
-                       &st, d);
-  int rc = SQLITE_DONE;
-  if (!err)
+  urbac_err err = prep(p, "SELECT " AUDIT_COLUMNS " FROM audit WHERE tenant = ? ORDER BY rowid", &st, d);
+  if (!err) {
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    err = audit_rows(p, st, cb, ctx, d);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+/* Through the (tenant, revision) index; API key records are not changes of the tenant. */
+static urbac_err db_changes(void *p, const char *tenant, uint64_t after, size_t limit, urbac_audit_cb cb,
+                            void *ctx, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p,
+                       "SELECT " AUDIT_COLUMNS " FROM audit WHERE tenant = ?1 AND revision > ?2"
+                       " AND kind <> 'apiKey' ORDER BY revision, seq LIMIT ?3",
+                       &st, d);
+  if (!err) {
+    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    err = audit_rows(p, st, cb, ctx, d);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err audit_rows(void *p, sqlite3_stmt *st, urbac_audit_cb cb, void *ctx, urbac_diag *d)
+{
+  int rc = SQLITE_DONE;
+  urbac_err err = URBAC_OK;
   while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     urbac_audit_record r = {(uint64_t)sqlite3_column_int64(st, 0),
                             (uint64_t)sqlite3_column_int64(st, 1),
@@ -502,8 +538,147 @@ static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, v
   }
   if (!err)
     err = done(p, rc, d, "cannot read the audit log");
+  return err;
+}
+
+/* ---------------------------------------------------------------- one object, the reference index */
+
+/* Prepares `sql` and binds `params` (text) in order. */
+static urbac_err prep_bound(db *b, const char *sql, const char *const *params, int n, sqlite3_stmt **st,
+                            urbac_diag *d)
+{
+  urbac_err err = prep(b, sql, st, d);
+  for (int i = 0; !err && i < n; i++)
+    sqlite3_bind_text(*st, i + 1, params[i], -1, SQLITE_STATIC);
+  return err;
+}
+
+static urbac_err db_object_get(void *p, const char *tenant, const char *kind, const char *id, char **body,
+                               int64_t *position, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  const char *params[] = {tenant, kind, id};
+  *body = NULL;
+  urbac_err err = prep_bound(
+      p, "SELECT body, position FROM objects WHERE tenant = ?1 AND kind = ?2 AND id = ?3", params, 3, &st, d);
+  int rc = err ? SQLITE_DONE : sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *position = sqlite3_column_int64(st, 1);
+    if (!(*body = urbac__strdup(col(st, 0) ? col(st, 0) : "")))
+      err = URBAC_ENOMEM;
+  } else if (!err) {
+    err = done(p, rc, d, "cannot read an object");
+  }
   sqlite3_finalize(st);
   return err;
+}
+
+static urbac_err db_max_position(void *p, const char *tenant, int64_t *pos, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  const char *params[] = {tenant};
+  urbac_err err = prep_bound(p, "SELECT max(position) FROM objects WHERE tenant = ?1", params, 1, &st, d);
+  int rc = err ? SQLITE_DONE : sqlite3_step(st);
+  *pos = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL ? sqlite3_column_int64(st, 0) : -1;
+  if (!err && rc != SQLITE_ROW)
+    err = fail(p, d, "cannot read the objects' positions");
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err db_exist(void *p, const char *tenant, const char *kind, const char *const *ids, size_t n,
+                          bool *found, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(p, "SELECT 1 FROM objects WHERE tenant = ?1 AND kind = ?2 AND id = ?3", &st, d);
+  for (size_t i = 0; !err && i < n; i++) {
+    const char *params[] = {tenant, kind, ids[i]};
+    for (int k = 0; k < 3; k++)
+      sqlite3_bind_text(st, k + 1, params[k], -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    found[i] = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      err = fail(p, d, "cannot look up an object");
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+/* Every row's two text columns into `out`, in pairs. */
+static urbac_err pairs(db *b, sqlite3_stmt *st, urbac__strs *out, urbac_diag *d)
+{
+  int rc;
+  urbac_err err = URBAC_OK;
+  while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    for (int c = 0; !err && c < 2; c++)
+      err = urbac__strs_add(out, col(st, c) ? col(st, c) : "", strlen(col(st, c) ? col(st, c) : ""));
+  return err ? err : done(b, rc, d, "cannot read the reference index");
+}
+
+static urbac_err db_refs_from(void *p, const char *tenant, const char *kind, const char *id,
+                              const char *to_kind, urbac__strs *out, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  const char *params[] = {tenant, kind, id, to_kind};
+  urbac_err err = prep_bound(p,
+                             to_kind ? "SELECT to_kind, to_id FROM refs WHERE tenant = ?1 AND from_kind = ?2"
+                                       " AND from_id = ?3 AND to_kind = ?4"
+                                     : "SELECT to_kind, to_id FROM refs WHERE tenant = ?1 AND from_kind = ?2"
+                                       " AND from_id = ?3",
+                             params, to_kind ? 4 : 3, &st, d);
+  if (!err)
+    err = pairs(p, st, out, d);
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err db_refs_to(void *p, const char *tenant, const char *kind, const char *id, size_t limit,
+                            urbac__strs *out, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  const char *params[] = {tenant, kind, id};
+  urbac_err err = prep_bound(p,
+                             "SELECT from_kind, from_id FROM refs WHERE tenant = ?1 AND to_kind = ?2"
+                             " AND to_id = ?3 ORDER BY from_kind, from_id LIMIT ?4",
+                             params, 3, &st, d);
+  if (!err) {
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+    err = pairs(p, st, out, d);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+/* Runs `sql` (its five parameters: the tenant and a row's columns) once per row. */
+static urbac_err refs_rows(db *b, const char *sql, const char *tenant, const urbac__ref_row *r, size_t n,
+                           urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(b, sql, &st, d);
+  for (size_t i = 0; !err && i < n; i++) {
+    const char *params[] = {tenant, r[i].from_kind, r[i].from_id, r[i].to_kind, r[i].to_id};
+    for (int k = 0; k < 5; k++)
+      sqlite3_bind_text(st, k + 1, params[k], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      err = fail(b, d, "cannot write the reference index");
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return err;
+}
+
+static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d)
+{
+  return refs_rows(p, "INSERT OR IGNORE INTO refs VALUES (?1, ?2, ?3, ?4, ?5)", tenant, r, n, d);
+}
+
+static urbac_err db_refs_remove(void *p, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d)
+{
+  return refs_rows(p,
+                   "DELETE FROM refs WHERE tenant = ?1 AND from_kind = ?2 AND from_id = ?3 AND to_kind = ?4"
+                   " AND to_id = ?5",
+                   tenant, r, n, d);
 }
 
 /* SQLite has no notifications: the watcher polls the revision (50 ms). */
@@ -550,9 +725,4 @@ static void db_health(const void *p, urbac_store_health *h)
   *h = (urbac_store_health){true, 0, ""};
 }
 
-const urbac__store_ops urbac__sqlite_ops = {
-    "sqlite",        accepts,    db_open,       db_close,       db_schema,         db_setup,
-    db_migrate_step, db_begin,   db_commit,     db_rollback,    db_tenants,        db_tenant_get,
-    db_tenant_put,   db_objects, db_object_put, db_objects_put, db_audit_put_many, db_object_delete,
-    db_audit_each,   db_wait,    db_notify,     db_integrity,   db_health,
-};
+const urbac__store_ops urbac__sqlite_ops = URBAC__STORE_OPS("sqlite", db_integrity);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "store/audit.h"
+#include "store/refs.h"
 
 static const urbac__store_ops *const backends[] = {&urbac__postgres_ops, &urbac__sqlite_ops};
 
@@ -175,7 +176,16 @@ urbac_err urbac_store_migrate(urbac_store *store, int *from, int *to, urbac_diag
   urbac_err err = store->ops->schema(store->db, &version, d);
   *from = *to = version;
   for (int v = version + 1; !err && v <= URBAC__SCHEMA_VERSION; v++) {
+    err = store->ops->begin(store->db, true, d);
+    if (err)
+      break;
     err = store->ops->migrate_step(store->db, v, d);
+    if (!err && v == 3) /* the reference index of the tenants already there */
+      err = urbac__refs_fill(store, d);
+    if (!err)
+      err = store->ops->commit(store->db, d);
+    else
+      store->ops->rollback(store->db);
     if (!err)
       *to = v;
   }
@@ -200,7 +210,7 @@ urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d)
 urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o,
                                size_t *n, urbac_diag *d)
 {
-  return store->ops->objects(store->db, tenant, keys, o, n, d);
+  return store->ops->objects(store->db, tenant, keys ? URBAC__KIND_API_KEY : NULL, o, n, d);
 }
 
 urbac_err urbac_store_tenants(urbac_store *store, const char *const **ids, size_t *n, urbac_diag *d)
@@ -432,15 +442,14 @@ static urbac_err write_moves(urbac_store *store, const char *tenant, const urbac
   return err;
 }
 
-/* Writes every change, in bulk, and one audit record per change, chained;
- * advances the row's chain head and state digest. */
-static urbac_err write_changes(urbac_store *store, const char *tenant, const urbac_plan *p,
-                               const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
+urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
+                                     const urbac__object *const *after, const urbac_model *const *alone,
+                                     size_t n, const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
 {
   char at[32];
-  const urbac__object **puts = urbac__malloc((p->n + 1) * sizeof *puts);
-  urbac_audit_record *recs = urbac__malloc((p->n + 1) * sizeof *recs);
-  urbac__audit_sums *sums = urbac__malloc((p->n + 1) * sizeof *sums);
+  const urbac__object **puts = urbac__malloc((n + 1) * sizeof *puts);
+  urbac_audit_record *recs = urbac__malloc((n + 1) * sizeof *recs);
+  urbac__audit_sums *sums = urbac__malloc((n + 1) * sizeof *sums);
   size_t nputs = 0;
   urbac_err err = puts && recs && sums ? URBAC_OK : URBAC_ENOMEM;
   urbac__utc_now(at, sizeof at);
@@ -448,12 +457,14 @@ static urbac_err write_changes(urbac_store *store, const char *tenant, const urb
     err = urbac__audit_writer_key(store, tenant, row, d);
   if (!err && !row->state_hash[0]) /* a tenant written before schema 2 (or a new one): counted once */
     err = urbac__audit_state_of_rows(store, tenant, row->state_hash, d);
-  for (size_t i = 0; i < p->n && !err; i++) {
-    const urbac_change *c = &p->changes[i];
+  for (size_t i = 0; i < n && !err; i++) {
+    const urbac_change *c = &changes[i];
     if (c->op == URBAC_DELETE)
       err = store->ops->object_delete(store->db, tenant, c->kind, c->id, d);
     else
-      puts[nputs++] = &p->want[p->want_of[i]];
+      puts[nputs++] = after[i];
+    if (!err)
+      err = urbac__refs_write(store, tenant, c->kind, c->id, c->after, alone ? alone[i] : NULL, d);
     recs[i] = (urbac_audit_record){row->audit_seq + 1,
                                    row->revision + 1,
                                    at,
@@ -472,11 +483,30 @@ static urbac_err write_changes(urbac_store *store, const char *tenant, const urb
   }
   if (!err && nputs)
     err = store->ops->objects_put(store->db, tenant, puts, nputs, d);
-  if (!err && p->n)
-    err = store->ops->audit_put_many(store->db, tenant, recs, p->n, d);
+  if (!err && n)
+    err = store->ops->audit_put_many(store->db, tenant, recs, n, d);
+  row->revision++;
+  if (!err)
+    err = store->ops->tenant_put(store->db, tenant, row, d);
+  if (!err)
+    err = store->ops->notify(store->db, tenant, d);
   urbac__free(puts);
   urbac__free(recs);
   urbac__free(sums);
+  return err;
+}
+
+/* Writes the plan's changes (store/refs.h says how). */
+static urbac_err write_changes(urbac_store *store, const char *tenant, const urbac_plan *p,
+                               const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
+{
+  const urbac__object **after = urbac__calloc(p->n + 1, sizeof *after);
+  urbac_err err = after ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < p->n; i++)
+    after[i] = p->changes[i].op == URBAC_DELETE ? NULL : &p->want[p->want_of[i]];
+  if (!err)
+    err = urbac__store_write_changes(store, tenant, p->changes, after, NULL, p->n, w, row, d);
+  urbac__free(after);
   return err;
 }
 
@@ -534,13 +564,8 @@ static urbac_err apply_locked(urbac_store *store, const urbac_model *want, const
     }
     if (!err)
       err = write_changes(store, tenant, p, w, row, d);
-    row->revision++;
-    if (!err)
-      err = store->ops->tenant_put(store->db, tenant, row, d);
     if (!err)
       err = write_moves(store, tenant, p, d);
-    if (!err)
-      err = store->ops->notify(store->db, tenant, d);
   }
   urbac_plan_free(p);
   return err;
@@ -649,17 +674,20 @@ urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, u
   return err;
 }
 
-/* The tenant's objects as of now, read in a transaction of their own. */
-static urbac_err snapshot_objects(urbac_store *store, const char *tenant, urbac__tenant_row *row,
-                                  urbac__object **o, size_t *n, urbac_diag *d)
+/* Begins a read transaction on an existing tenant (its row in *row); nothing to
+ * end on failure. */
+static urbac_err begin_read(urbac_store *store, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
 {
   urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
     err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
-  err = urbac__store_read(store, tenant, false, row, o, n, d);
-  store->ops->rollback(store->db);
+  err = store->ops->tenant_get(store->db, tenant, row, d);
+  if (!err && !row->exists)
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
+  if (err)
+    store->ops->rollback(store->db);
   return err;
 }
 
@@ -667,18 +695,17 @@ urbac_err urbac_store_get(urbac_store *store, const char *tenant, const char *ki
                           char **json, uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
-  urbac__object *o = NULL;
-  size_t n = 0;
+  int64_t position = 0;
   *json = NULL;
-  urbac_err err = snapshot_objects(store, tenant, &row, &o, &n, d);
-  for (size_t i = 0; !err && !*json && i < n; i++)
-    if (strcmp(o[i].kind, kind) == 0 && strcmp(o[i].id, id) == 0 && !(*json = urbac__strdup(o[i].body)))
-      err = urbac__diag_code(d, URBAC_ENOMEM, "reading an object");
+  urbac_err err = begin_read(store, tenant, &row, d);
+  if (err)
+    return err;
+  err = store->ops->object_get(store->db, tenant, kind, id, json, &position, d); /* by its primary key */
+  store->ops->rollback(store->db);
   if (!err && !*json)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, id, "tenant '%s' has no %s '%s'", tenant, kind, id);
   if (revision)
     *revision = row.revision;
-  urbac__objects_free(o, n);
   return err;
 }
 
@@ -688,9 +715,16 @@ urbac_err urbac_store_list(urbac_store *store, const char *tenant, const char *k
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
   size_t n = 0;
-  urbac_err err = snapshot_objects(store, tenant, &row, &o, &n, d);
+  const char *known = urbac__object_kind(kind);
+  if (kind && (!known || strcmp(known, URBAC__KIND_API_KEY) == 0))
+    known = "none"; /* no such objects: an empty list, as before */
+  urbac_err err = begin_read(store, tenant, &row, d);
+  if (err)
+    return err;
+  err = store->ops->objects(store->db, tenant, kind ? known : NULL, &o, &n, d);
+  store->ops->rollback(store->db);
   for (size_t i = 0; !err && i < n; i++)
-    if ((!kind || strcmp(o[i].kind, kind) == 0) && cb(ctx, o[i].kind, o[i].id, o[i].body))
+    if (cb(ctx, o[i].kind, o[i].id, o[i].body))
       break;
   urbac__objects_free(o, n);
   return err;
@@ -768,8 +802,9 @@ static urbac_err edit_all(urbac__object **o, size_t *n, const char *tenant, cons
   return URBAC_OK;
 }
 
-urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urbac_object_put *puts,
-                               size_t np, const urbac_write *w, uint64_t *revision, urbac_diag *d)
+/* The whole tenant read, edited and validated: for a write check and w->written. */
+static urbac_err put_many_whole(urbac_store *store, const char *tenant, const urbac_object_put *puts,
+                                size_t np, const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
@@ -804,9 +839,98 @@ urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urb
   return err;
 }
 
+urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urbac_object_put *puts,
+                               size_t np, const urbac_write *w, uint64_t *revision, urbac_diag *d)
+{
+  urbac__tenant_row row = {0};
+  if (store->check || w->written) /* they need the tenant as it will be: the old path, O(tenant) */
+    return put_many_whole(store, tenant, puts, np, w, revision, d);
+  urbac_err err = urbac__store_need_schema(store, d);
+  if (!err)
+    err = store->ops->begin(store->db, true, d);
+  if (err)
+    return err;
+  err = urbac__store_put_incremental(store, tenant, puts, np, w, &row, d);
+  return finish(store, err, tenant, &row, revision, d);
+}
+
 urbac_err urbac_store_put(urbac_store *store, const char *tenant, const char *kind, const char *id,
                           const char *json, const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   urbac_object_put one = {kind, id, json};
   return urbac_store_put_many(store, tenant, &one, 1, w, revision, d);
+}
+
+/* ---------------------------------------------------------------- the change feed */
+
+typedef struct feed {
+  urbac__strs kinds, ids; /* per change */
+  char **json;            /* per change: its after, or NULL */
+  uint64_t *revision;
+  size_t n, cap, cap_rev;
+  bool oom;
+} feed;
+
+static int collect(void *ctx, const urbac_audit_record *r)
+{
+  feed *f = ctx;
+  if (URBAC_GROW(f->json, f->cap, f->n + 1) || URBAC_GROW(f->revision, f->cap_rev, f->n + 1) ||
+      urbac__strs_add(&f->kinds, r->kind, strlen(r->kind)) ||
+      urbac__strs_add(&f->ids, r->object, strlen(r->object)))
+    return f->oom = true;
+  f->revision[f->n] = r->revision;
+  f->json[f->n] = r->after ? urbac__strdup(r->after) : NULL;
+  if (r->after && !f->json[f->n])
+    return f->oom = true;
+  f->n++;
+  return 0;
+}
+
+/* Reads the changes after `after` (at most the limit, and one more to tell). */
+static urbac_err read_changes(urbac_store *store, const char *tenant, uint64_t after, feed *f, uint64_t *now,
+                              urbac_diag *d)
+{
+  urbac__tenant_row row = {0};
+  urbac_err err = begin_read(store, tenant, &row, d);
+  if (err)
+    return err;
+  *now = row.revision;
+  if (after > row.revision)
+    err = urbac__diag_add(d, URBAC_EBEHIND, NULL, 0, 0, NULL,
+                          "tenant '%s' is at revision %llu, before the %llu asked after: reload it", tenant,
+                          (unsigned long long)row.revision, (unsigned long long)after);
+  else if (after < row.revision)
+    err = store->ops->changes(store->db, tenant, after, URBAC_STORE_CHANGES_MAX + 1, collect, f, d);
+  store->ops->rollback(store->db);
+  if (!err && f->oom)
+    err = urbac__diag_code(d, URBAC_ENOMEM, "reading the change log");
+  if (!err && f->n > URBAC_STORE_CHANGES_MAX)
+    err = urbac__diag_add(d, URBAC_EBEHIND, NULL, 0, 0, NULL,
+                          "tenant '%s' changed more than %d times since revision %llu: reload it", tenant,
+                          URBAC_STORE_CHANGES_MAX, (unsigned long long)after);
+  else if (!err && after < row.revision &&
+           (!f->n || f->revision[0] != after + 1 || f->revision[f->n - 1] != row.revision))
+    err = urbac__diag_add(d, URBAC_EBEHIND, NULL, 0, 0, NULL,
+                          "the change log of tenant '%s' no longer holds revisions %llu to %llu: reload it",
+                          tenant, (unsigned long long)after + 1, (unsigned long long)row.revision);
+  return err;
+}
+
+urbac_err urbac_store_changes(urbac_store *store, const char *tenant, uint64_t after, urbac_change_cb cb,
+                              void *ctx, uint64_t *revision, urbac_diag *d)
+{
+  feed f = {0};
+  uint64_t now = after;
+  urbac_err err = read_changes(store, tenant, after, &f, &now, d);
+  for (size_t i = 0; !err && i < f.n; i++)
+    if (cb(ctx, f.revision[i], f.kinds.v[i], f.ids.v[i], f.json[i]))
+      err = urbac__diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL, "the change feed was stopped by its caller");
+  *revision = err ? after : now;
+  for (size_t i = 0; i < f.n; i++)
+    urbac__free(f.json[i]);
+  urbac__free(f.json);
+  urbac__free(f.revision);
+  urbac__strs_free(&f.kinds);
+  urbac__strs_free(&f.ids);
+  return err;
 }

@@ -25,6 +25,11 @@ typedef struct urbac__tenant_row {
   char audit_key[URBAC__KEY_ID_HEX]; /* the id of the key its records are MACed with, or "" */
 } urbac__tenant_row;
 
+/* One row of the reference index: object (from_kind, from_id) names (to_kind, to_id). */
+typedef struct urbac__ref_row {
+  const char *from_kind, *from_id, *to_kind, *to_id;
+} urbac__ref_row;
+
 typedef struct urbac__store_ops {
   const char *name;
   bool (*accepts)(const char *url);
@@ -35,7 +40,7 @@ typedef struct urbac__store_ops {
   urbac_err (*schema)(void *db, int *version, urbac_diag *d);
   /* durability settings; called once the schema is known to be usable */
   urbac_err (*setup)(void *db, urbac_diag *d);
-  /* runs migration step `version` and records it, in one transaction */
+  /* runs migration step `version` and records it, inside the caller's write transaction */
   urbac_err (*migrate_step)(void *db, int version, urbac_diag *d);
   urbac_err (*begin)(void *db, bool write, urbac_diag *d);
   urbac_err (*commit)(void *db, urbac_diag *d);
@@ -43,9 +48,18 @@ typedef struct urbac__store_ops {
   urbac_err (*tenants)(void *db, urbac__strs *out, urbac_diag *d);
   urbac_err (*tenant_get)(void *db, const char *tenant, urbac__tenant_row *row, urbac_diag *d);
   urbac_err (*tenant_put)(void *db, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
-  /* the tenant's objects (keys false) or its API keys (keys true), in position order */
-  urbac_err (*objects)(void *db, const char *tenant, bool keys, urbac__object **out, size_t *n,
+  /* the tenant's objects of `kind` ("apiKey": its API keys), or every object but its API
+   * keys (kind NULL), in position order */
+  urbac_err (*objects)(void *db, const char *tenant, const char *kind, urbac__object **out, size_t *n,
                        urbac_diag *d);
+  /* one object's body (the caller frees it with urbac__free()) and position; *body NULL: none */
+  urbac_err (*object_get)(void *db, const char *tenant, const char *kind, const char *id, char **body,
+                          int64_t *position, urbac_diag *d);
+  /* the highest position of the tenant's objects, -1 when it has none */
+  urbac_err (*max_position)(void *db, const char *tenant, int64_t *position, urbac_diag *d);
+  /* found[i]: does object (kind, ids[i]) exist? */
+  urbac_err (*exist)(void *db, const char *tenant, const char *kind, const char *const *ids, size_t n,
+                     bool *found, urbac_diag *d);
   urbac_err (*object_put)(void *db, const char *tenant, const urbac__object *o, int64_t position,
                           urbac_diag *d);
   /* many objects (each at its own position) and many audit records, in bulk */
@@ -54,7 +68,19 @@ typedef struct urbac__store_ops {
   urbac_err (*audit_put_many)(void *db, const char *tenant, const urbac_audit_record *r, size_t n,
                               urbac_diag *d);
   urbac_err (*object_delete)(void *db, const char *tenant, const char *kind, const char *id, urbac_diag *d);
+  /* the reference index: what (kind, id) names (to_kind, to_id pairs added to *out; only
+   * `to_kind` unless NULL), and who names it (from_kind, from_id pairs, at most `limit`) */
+  urbac_err (*refs_from)(void *db, const char *tenant, const char *kind, const char *id, const char *to_kind,
+                         urbac__strs *out, urbac_diag *d);
+  urbac_err (*refs_to)(void *db, const char *tenant, const char *kind, const char *id, size_t limit,
+                       urbac__strs *out, urbac_diag *d);
+  /* adds rows (a row already there is kept); removes rows */
+  urbac_err (*refs_put)(void *db, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d);
+  urbac_err (*refs_remove)(void *db, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d);
   urbac_err (*audit_each)(void *db, const char *tenant, urbac_audit_cb cb, void *ctx, urbac_diag *d);
+  /* the records of object changes (not API keys) after revision `after`, oldest first, at most `limit` */
+  urbac_err (*changes)(void *db, const char *tenant, uint64_t after, size_t limit, urbac_audit_cb cb,
+                       void *ctx, urbac_diag *d);
   /* waits up to `ms` for a write to any tenant (SQLite: sleeps; PostgreSQL: LISTEN) */
   urbac_err (*wait)(void *db, int ms);
   /* tells waiters that `tenant` changed, inside the write transaction (or nothing) */
@@ -64,6 +90,21 @@ typedef struct urbac__store_ops {
   /* the connection's health (a file is always up) */
   void (*health)(const void *db, urbac_store_health *h);
 } urbac__store_ops;
+
+/* A backend's table, from its functions named db_<operation> (and accepts()); each
+ * backend defines them all, so one list serves both and none is left out. */
+#define URBAC__STORE_OPS(backend, integrity_fn)                                                              \
+  {                                                                                                          \
+    .name = backend, .accepts = accepts, .open = db_open, .close = db_close, .schema = db_schema,            \
+    .setup = db_setup, .migrate_step = db_migrate_step, .begin = db_begin, .commit = db_commit,              \
+    .rollback = db_rollback, .tenants = db_tenants, .tenant_get = db_tenant_get,                             \
+    .tenant_put = db_tenant_put, .objects = db_objects, .object_get = db_object_get,                         \
+    .max_position = db_max_position, .exist = db_exist, .object_put = db_object_put,                         \
+    .objects_put = db_objects_put, .audit_put_many = db_audit_put_many, .object_delete = db_object_delete,   \
+    .refs_from = db_refs_from, .refs_to = db_refs_to, .refs_put = db_refs_put,                               \
+    .refs_remove = db_refs_remove, .audit_each = db_audit_each, .changes = db_changes, .wait = db_wait,      \
+    .notify = db_notify, .integrity = integrity_fn, .health = db_health                                      \
+  }
 
 extern const urbac__store_ops urbac__sqlite_ops;
 extern const urbac__store_ops urbac__postgres_ops;
@@ -109,7 +150,8 @@ void urbac__utc_now(char *buf, size_t size);
 void urbac__redact(char *msg, size_t size, const char *url);
 
 /* The schema, as numbered steps; each backend has its SQL for every step.
- * 2: state digests and MACs in the audit log, the tenant's state and key id. */
-#define URBAC__SCHEMA_VERSION 2
+ * 2: state digests and MACs in the audit log, the tenant's state and key id.
+ * 3: the reference index (refs), objects by position, the audit log by revision. */
+#define URBAC__SCHEMA_VERSION 3
 
 #endif

@@ -10,45 +10,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
 
-# expect NAME STATUS PATTERN -- COMMAND...: runs COMMAND, checks its exit status
-# and that stdout+stderr matches the extended regex PATTERN (never empty: an
-# empty pattern matches anything; say what the output is with expect_exactly).
-expect() {
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local out rc
-  [ -n "$pattern" ] || { echo "run.sh: '$name' has an empty pattern"; exit 2; }
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    printf 'FAIL %s: exit %s (want %s), output:\n%s\n---\n' "$name" "$rc" "$want" "$out" | head -30
-  fi
-}
-
-# expect_exactly NAME STATUS TEXT -- COMMAND...: as expect, but stdout+stderr must
-# be TEXT exactly (trailing newlines aside).
-expect_exactly() {
-  local name=$1 want=$2 text=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$want" ] && [ "$out" = "$text" ]; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    printf 'FAIL %s: exit %s (want %s), output:\n%s\n--- wanted:\n%s\n---\n' "$name" "$rc" "$want" "$out" "$text" |
-      head -40
-  fi
-}
-
-# same NAME FILE1 FILE2: the two files are equal byte for byte.
-same() {
-  if cmp -s "$2" "$3"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2 and $3 differ"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cp "$EX/worked.yaml" "$T/w.yaml"
 W=$T/w.yaml
@@ -92,7 +54,9 @@ expect "stray argument" 2 "unexpected argument 'extra'" -- "$U" check --tenant "
 expect "validate ok" 0 "valid \(tenant worked: 6 users, 5 groups, 4 device groups, 4 devices, 1 roles\)" -- "$U" validate "$W"
 expect "validate json" 0 '"valid": true' -- "$U" validate --json "$W"
 expect "validate missing file" 2 "cannot open" -- "$U" validate "$T/nope.yaml"
-expect "validate directory" 2 "not a regular file" -- "$U" validate "$T"
+mkfifo "$T/fifo.yaml" && # refused at once, not waited on (timeout: the old code hung)
+  expect_exactly "validate a fifo" 2 "urbac: $T/fifo.yaml: not a regular file" -- timeout 10 "$U" validate "$T/fifo.yaml"
+rm -f "$T/fifo.yaml"
 printf 'urbac: 1\ntenant: t\nusers:\n  - id: a\n  - id: a\ngroups:\n  - {id: g, members: [b, group:x]}\n' > "$T/bad.yaml"
 expect "validate duplicate" 2 "bad.yaml:5:5: duplicate user id 'a'" -- "$U" validate "$T/bad.yaml"
 expect "validate dangling" 2 "bad.yaml:7:23: group 'g' names unknown user 'b'" -- "$U" validate "$T/bad.yaml"
@@ -190,12 +154,13 @@ expect "catalog legacy" 0 "Quarantine +quarantine" -- "$U" catalog
 # ---- fmt
 cp "$EX/worked.yaml" "$T/f.yaml"
 expect "fmt --check on a raw file" 1 "not in canonical form" -- "$U" fmt --check "$T/f.yaml"
-"$U" fmt --check "$T/f.yaml" > "$T/canonical.yaml" 2>/dev/null
+"$U" fmt --check "$T/f.yaml" > "$T/f.diff" 2>/dev/null
 same "fmt --check changes nothing" "$EX/worked.yaml" "$T/f.yaml"
-expect "fmt --check prints the canonical form" 0 "^urbac: 1$" -- head -1 "$T/canonical.yaml"
+expect "fmt --check prints a diff" 0 "^\+\+\+ $T/f.yaml$" -- cat "$T/f.diff"
 expect_exactly "fmt says nothing" 0 "" -- "$U" fmt "$T/f.yaml"
-same "fmt writes what fmt --check printed" "$T/canonical.yaml" "$T/f.yaml"
-expect_exactly "fmt --check after fmt prints the file" 0 "$(cat "$T/f.yaml")" -- "$U" fmt --check "$T/f.yaml"
+cp "$EX/worked.yaml" "$T/patched.yaml" && patch -s "$T/patched.yaml" "$T/f.diff"
+same "fmt writes what fmt --check's diff makes" "$T/patched.yaml" "$T/f.yaml"
+expect_exactly "fmt --check after fmt prints nothing" 0 "" -- "$U" fmt --check "$T/f.yaml"
 cp "$T/f.yaml" "$T/f2.yaml"
 expect_exactly "fmt again" 0 "" -- "$U" fmt "$T/f2.yaml"
 same "fmt is idempotent" "$T/f.yaml" "$T/f2.yaml"

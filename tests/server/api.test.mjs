@@ -1,7 +1,8 @@
 // tests/server/api.test.mjs - `urbac serve` as a whole process, over loopback, with
 // a real HTTP client (Node's fetch): every route, every way authentication can
 // fail, malformed requests, read-your-writes, changes from another process,
-// SIGHUP, TLS and a graceful SIGTERM.
+// SIGHUP (preshared keys, OIDC providers), TLS and a graceful SIGTERM.
+// OIDC discovery against a real provider: oidc.test.mjs.
 //
 // Env: URBAC (the binary), URBAC_SRC (the repository), URBAC_TEST_PG_URL (when
 // set, the store is that PostgreSQL database instead of a SQLite file).
@@ -284,6 +285,9 @@ test('authentication: every way a credential fails', async () => {
   await expect(keys.litware, 403, /another tenant/);
   await expect(jwt(claims()), 200);
   await expect(jwt(claims(), { alg: 'ES256', key: ec.privateKey, kid: 'ec1' }), 200);
+  // RFC 9068 access tokens (typ at+jwt), and tokens with no typ: the typ is not the signature's business
+  await expect(jwt(claims(), { header: { typ: 'at+jwt' } }), 200);
+  await expect(jwt(claims(), { alg: 'ES256', key: ec.privateKey, kid: 'ec1', header: { typ: undefined } }), 200);
   await expect(jwt(claims(), { key: keys.otherRsa }), 401, /signature/);
   await expect(jwt(claims({ exp: now() - 3600 })), 401, /expired/);
   await expect(jwt(claims({ aud: 'someone-else' })), 401, /audience/);
@@ -451,6 +455,23 @@ test('SIGHUP re-reads the preshared key file', async () => {
   writeFileSync(join(dir, 'psk'), `${PSK}\n`);
   server.p.kill('SIGHUP');
   for (let i = 0; i < 50 && (await call('GET', `${T}/users`)).status !== 200; i++) await new Promise((res) => setTimeout(res, 20));
+});
+
+test('SIGHUP re-reads the OIDC providers file and its JWKS file (static keys rotated by hand)', async () => {
+  const rotated = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const token = jwt(claims(), { key: rotated.privateKey, kid: 'rsa2' });
+  const r = await call('GET', `${T}/users`, { token });
+  assert.equal(r.status, 401);
+  assert.match(r.json.error.message, /key id is not among the issuer's keys/); // a file is not fetched again
+  const jwk = (k, kid) => ({ ...k.publicKey.export({ format: 'jwk' }), kid });
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk(rotated, 'rsa2'), jwk(rsa, 'rsa1'), jwk(ec, 'ec1')] }));
+  server.p.kill('SIGHUP');
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 200; i++) {
+    status = (await call('GET', `${T}/check?user=erin@contoso.com&permission=Alerts%20(manage)&workload=mde`, { token })).status;
+    if (status !== 200) await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.equal(status, 200);
 });
 
 test('the access log has one JSON line per request, with the caller', async () => {

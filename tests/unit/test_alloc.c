@@ -1,9 +1,10 @@
 /*
  * tests/unit/test_alloc.c - out of memory, everywhere (curl's torture mode).
  *
- * Loads, compiles, checks, explains, saves, edits (urbac_model_edit() and
- * urbac_snapshot_update()) and migrates the worked example while failing
- * the Nth allocation, for every N until a run needs no failure: each run must
+ * Loads, compiles, checks, explains, saves (also keeping its comments), edits
+ * (urbac_model_edit() and urbac_snapshot_update()) and migrates the worked
+ * example while failing the Nth allocation, for every N until a run needs no
+ * failure: each run must
  * return URBAC_ENOMEM (or succeed) and leave no allocation of ours behind.
  */
 #include "failing_alloc.h"
@@ -87,6 +88,11 @@ static urbac_err scenario(const char *yaml, bool *reported)
     err = urbac_explain(s, &q, &e, d);
   if (!err)
     err = urbac_tenant_save_buffer(m, URBAC_FORMAT_YAML, &out, &len, d);
+  if (!err) { /* like the file read: its comments kept (io/doc.c) */
+    urbac_free(out);
+    out = NULL;
+    err = urbac_tenant_save_buffer_like(m, URBAC_FORMAT_YAML, yaml, strlen(yaml), &out, &len, d);
+  }
   if (!err)
     err = urbac_model_clone(m, &copy, d);
   if (!err)

@@ -125,6 +125,24 @@ static void test_words_and_dashes(void **state)
   assert_string_equal(r.o.user, "--");
 }
 
+/* -name value, as terraform writes `plan -out FILE`: a whole name wins over a letter. */
+static void test_single_dash_names(void **state)
+{
+  (void)state;
+  run r;
+  parse(&r, "-output", "plan.json", "-user=ann", "-json", NULL);
+  assert_true(r.ok);
+  assert_string_equal(r.o.output, "plan.json");
+  assert_string_equal(r.o.user, "ann");
+  assert_true(r.o.json);
+  assert_int_equal(r.a.n, 0);
+  parse(&r, "-outp", NULL); /* not a whole name: the letter -o with the value "utp" */
+  assert_true(r.ok);
+  assert_string_equal(r.o.output, "utp");
+  parse(&r, "-userx", "a", NULL);
+  refused(&r, "unknown option '-userx' (see --help)");
+}
+
 static void test_help(void **state)
 {
   (void)state;
@@ -300,12 +318,19 @@ static void test_suggest_commands(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_every_kind),       cmocka_unit_test(test_defaults),
-      cmocka_unit_test(test_words_and_dashes), cmocka_unit_test(test_help),
-      cmocka_unit_test(test_list_limit),       cmocka_unit_test(test_numbers),
-      cmocka_unit_test(test_repeated),         cmocka_unit_test(test_unknown),
-      cmocka_unit_test(test_missing_values),   cmocka_unit_test(test_tables_checked),
-      cmocka_unit_test(test_help_text),        cmocka_unit_test(test_edit_distance),
+      cmocka_unit_test(test_every_kind),
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_words_and_dashes),
+      cmocka_unit_test(test_single_dash_names),
+      cmocka_unit_test(test_help),
+      cmocka_unit_test(test_list_limit),
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_repeated),
+      cmocka_unit_test(test_unknown),
+      cmocka_unit_test(test_missing_values),
+      cmocka_unit_test(test_tables_checked),
+      cmocka_unit_test(test_help_text),
+      cmocka_unit_test(test_edit_distance),
       cmocka_unit_test(test_suggest_commands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

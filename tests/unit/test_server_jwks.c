@@ -1,6 +1,6 @@
 /*
- * tests/unit/test_server_jwks.c - src/server/jwks.c: the OIDC providers file and
- * the JWKS documents it names (RSA and P-256 keys made here with OpenSSL; every
+ * tests/unit/test_server_jwks.c - src/server/jwks.c and oidc.c: the OIDC providers
+ * file and the JWKS files it names (RSA and P-256 keys made here with OpenSSL; every
  * malformed file refused with where and what), then tokens signed here with
  * libjwt checked by srv_jwt_verify(): signature, algorithm, key id, issuer,
  * audience, expiry, not-before and the user claim.
@@ -165,9 +165,9 @@ static void test_providers_file(void **state)
   srv s;
   char first[512];
   assert_int_equal(load(&s, PROVIDER(", \"leewaySeconds\": 0"), first, sizeof first), URBAC_OK);
-  srv_oidc_free(s.oidc);
+  srv_oidc_free(&s);
   assert_int_equal(load(&s, "{\"providers\": []}", first, sizeof first), URBAC_OK);
-  srv_oidc_free(s.oidc);
+  srv_oidc_free(&s);
   expect_refused("{\"providers\": [\n  {\"tenant\": }]}", URBAC_ESYNTAX, "2:14 : unexpected token near '}'");
   expect_refused("{\"providers\": [], \"providers\": []}", URBAC_ESYNTAX, "duplicate object key");
   expect_refused("{\"providers\": {}}", URBAC_EVALUE, "providers: a list of at most 64 providers");
@@ -198,32 +198,72 @@ static void expect_jwks_refused(const char *jwks, urbac_err code, const char *ne
 static void test_jwks_documents(void **state)
 {
   (void)state;
-  expect_jwks_refused("{\"keys\": [", URBAC_ESYNTAX, "1:10 : ");
-  expect_jwks_refused("{\"keys\": []}", URBAC_EVALUE, "keys: a JWKS needs 1 to 32 keys");
-  expect_jwks_refused("{\"keys\": {}}", URBAC_EVALUE, "keys: a JWKS needs 1 to 32 keys");
+  expect_jwks_refused("{\"keys\": [", URBAC_ESYNTAX, "bad-jwks.json:1:10: ");
+  expect_jwks_refused("{\"keys\": []}", URBAC_EVALUE,
+                      "bad-jwks.json: no RSA or P-256 signing key among its 0");
+  expect_jwks_refused("{\"keys\": {}}", URBAC_EVALUE, "a JWKS is an object with a \"keys\" list");
+  /* keys of other types are skipped (providers publish them beside their signing keys), but one must remain
+   */
   expect_jwks_refused("{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2VjcmV0\"}]}", URBAC_EVALUE,
-                      "keys[0]: not an RSA or P-256 public key");
-  expect_jwks_refused("{\"keys\": [{\"kty\": \"RSA\", \"n\": \"!!!\", \"e\": \"AQAB\"}]}", URBAC_EVALUE,
-                      "keys[0]: not an RSA or P-256 public key");
-  expect_jwks_refused("{\"keys\": [{\"kty\": \"RSA\", \"e\": \"AQAB\"}]}", URBAC_EVALUE, "keys[0]:");
+                      "no RSA or P-256 signing key among its 1 keys");
   expect_jwks_refused("{\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-384\", \"x\": \"AA\", \"y\": \"AA\"}]}",
-                      URBAC_EVALUE, "keys[0]:");
+                      URBAC_EVALUE, "no RSA or P-256 signing key");
+  expect_jwks_refused("{\"keys\": [{\"kty\": \"RSA\", \"n\": \"!!!\", \"e\": \"AQAB\"}]}", URBAC_EVALUE,
+                      "keys[0]: not a valid RSA or P-256 public key");
+  expect_jwks_refused("{\"keys\": [{\"kty\": \"RSA\", \"e\": \"AQAB\"}]}", URBAC_EVALUE, "keys[0]:");
   expect_jwks_refused("{\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\", \"x\": \"AAAA\", \"y\": \"AAAA\"}]}",
                       URBAC_EVALUE, "keys[0]:");
   char r[2048], doc[4096];
   jwk(rsa, "r1", r, sizeof r);
   snprintf(doc, sizeof doc, "{\"keys\": [%s, {\"kty\": \"RSA\"}]}", r);
-  expect_jwks_refused(doc, URBAC_EVALUE, "keys[1]: not an RSA or P-256 public key");
+  expect_jwks_refused(doc, URBAC_EVALUE, "keys[1]: not a valid RSA or P-256 public key");
   char big[40 * 2100] = "{\"keys\": [";
   for (int i = 0; i < 33; i++) {
     strcat(big, i ? ", " : "");
     strcat(big, r);
   }
   strcat(big, "]}");
-  expect_jwks_refused(big, URBAC_EVALUE, "a JWKS needs 1 to 32 keys");
+  expect_jwks_refused(big, URBAC_ELIMIT, "more than 32 signing keys");
   expect_refused("{\"providers\": [{\"tenant\": \"f\", \"issuer\": \"i\", \"audience\": \"a\", "
                  "\"jwksFile\": \"missing.json\", \"userClaim\": \"upn\"}]}",
                  URBAC_ESYNTAX, "missing.json");
+  /* an encryption key and an HMAC secret beside a signing key: skipped, the signing key kept */
+  srv s;
+  char first[512];
+  snprintf(doc, sizeof doc,
+           "{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2VjcmV0\"}, %.*s, \"use\": \"enc\"}, %s]}",
+           (int)strlen(r) - 1, r, r);
+  write_file("mixed.json", doc);
+  assert_int_equal(load(&s,
+                        "{\"providers\": [{\"tenant\": \"f\", \"issuer\": \"i\", \"audience\": \"a\", "
+                        "\"jwksFile\": \"mixed.json\", \"userClaim\": \"upn\"}]}",
+                        first, sizeof first),
+                   URBAC_OK);
+  srv_oidc_free(&s);
+}
+
+/* The fields that say where keys come from and how often they are fetched. */
+static void test_key_sources(void **state)
+{
+  (void)state;
+  expect_refused(PROVIDER(", \"jwks_file\": \"x\""), URBAC_EVALUE,
+                 "providers[0].jwks_file: unknown field (tenant, issuer,");
+  expect_refused(PROVIDER(", \"caFile\": \"ca.pem\""), URBAC_EINVAL,
+                 "providers[0].caFile: only for keys fetched over HTTPS, not with jwksFile");
+  expect_refused(
+      "{\"providers\": [{\"tenant\": \"f\", \"issuer\": \"http://idp.example/f\", \"audience\": \"a\", "
+      "\"userClaim\": \"upn\"}]}",
+      URBAC_EVALUE, "providers[0].issuer: 'http://idp.example/f' is not an https:// URL");
+  expect_refused(PROVIDER(", \"refreshSeconds\": 0"), URBAC_EVALUE,
+                 "providers[0].refreshSeconds: 1 to 604800");
+  expect_refused(PROVIDER(", \"minRefreshSeconds\": 3601"), URBAC_EVALUE, "minRefreshSeconds: 1 to 3600");
+  expect_refused(PROVIDER(", \"timeoutSeconds\": 61"), URBAC_EVALUE, "timeoutSeconds: 1 to 60");
+  /* discovery that cannot reach its provider: refused, naming the provider and the URL */
+  expect_refused("{\"providers\": [{\"tenant\": \"f\", \"issuer\": \"https://127.0.0.1:1/f\", \"audience\": "
+                 "\"a\", \"userClaim\": \"upn\", \"timeoutSeconds\": 2}]}",
+                 URBAC_EIO,
+                 "providers[0] (tenant f, issuer https://127.0.0.1:1/f): GET "
+                 "https://127.0.0.1:1/f/.well-known/openid-configuration: ");
 }
 
 /* ---------------------------------------------------------------- tokens */
@@ -253,18 +293,18 @@ static void claims(char *out, size_t size, const char *extra)
            now + 3600, now - 10, extra);
 }
 
-static bool verify(const srv *s, const char *token, srv_identity *who, char *why, size_t size)
+static bool verify(srv *s, const char *token, srv_identity *who, char *why, size_t size)
 {
-  const char *home = NULL;
+  char home[SRV_MAX_TENANT_ID + 1] = "";
   *who = (srv_identity){0};
   why[0] = '\0';
-  bool ok = srv_jwt_verify(s, "f", token, who, &home, why, size);
+  bool ok = srv_jwt_verify(s, "f", token, who, home, why, size);
   if (ok)
     assert_string_equal(home, "f");
   return ok;
 }
 
-static void expect_token(const srv *s, char *token, bool ok, const char *needle)
+static void expect_token(srv *s, char *token, bool ok, const char *needle)
 {
   srv_identity who;
   char why[256];
@@ -300,6 +340,7 @@ static void test_tokens(void **state)
   /* the signature: another key, the wrong kid, an algorithm that does not fit the key, a changed payload */
   expect_token(&s, sign(JWT_ALG_RS256, other_pem, "r1", c), false, "signature does not verify");
   expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "e1", c), false, "signature does not verify");
+  expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r2", c), false, "key id is not among the issuer's keys");
   expect_token(&s, sign(JWT_ALG_HS256, "a-shared-secret-of-enough-length", "r1", c), false,
                "JWT algorithm 'HS256': only RS256 and ES256 are accepted");
   expect_token(&s, sign(JWT_ALG_RS512, rsa_pem, "r1", c), false, "JWT algorithm 'RS512'");
@@ -348,14 +389,14 @@ static void test_tokens(void **state)
            "\"nbf\": %ld}",
            now + 3600, now + 600);
   expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r1", c), false, "not valid yet (nbf)");
-  srv_oidc_free(s.oidc);
+  srv_oidc_free(&s);
   /* leeway: a token expired 30 s ago passes with 60 s of it */
   assert_int_equal(load(&s, PROVIDER(", \"leewaySeconds\": 60"), first, sizeof first), URBAC_OK);
   snprintf(c, sizeof c,
            "{\"iss\": \"https://idp.example/f\", \"aud\": \"urbac\", \"upn\": \"ann\", \"exp\": %ld}",
            now - 30);
   expect_token(&s, sign(JWT_ALG_RS256, rsa_pem, "r1", c), true, "ann");
-  srv_oidc_free(s.oidc);
+  srv_oidc_free(&s);
 }
 
 int main(void)
@@ -363,6 +404,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_providers_file),
       cmocka_unit_test(test_jwks_documents),
+      cmocka_unit_test(test_key_sources),
       cmocka_unit_test(test_tokens),
   };
   return cmocka_run_group_tests_name("server/jwks.c", tests, setup, teardown);

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# bench/writes/run.sh - what a write costs, at 100,000 and at 1,000,000 users, on
+# SQLite and on PostgreSQL: `urbac user add --db` as a whole command, and through
+# `urbac serve` (bench/writes/run.mjs: PUT of a user, a 1,000-member group's
+# membership, a role assignment; 16 writers with checks beside them; a second
+# server's view). Writes bench/results/writes.md.
+# Usage: bench/writes/run.sh BUILD_DIR [SIZES]   (SIZES: "100k 1m", the default)
+# Env: WRITES, SECONDS (run.mjs), URBAC_BENCH_PG=0 to skip PostgreSQL.
+set -euo pipefail
+B=$(cd "${1:-build-release}" && pwd)
+sizes=${2:-100k 1m}
+here=$(cd "$(dirname "$0")" && pwd)
+data=$B/bench-data/writes
+out=$here/../results/writes.md
+mkdir -p "$data"
+
+gen() { # gen SIZE: the tenant and questions of that size, once
+  local s=$1
+  [ -s "$data/t$s.yaml" ] && return
+  case $s in
+    100k) "$B/bench/urbac_gen" -s 42 -q 100000 "$data/t$s.yaml" "$data/q$s.tsv" ;;
+    1m) "$B/bench/urbac_gen" -s 42 -u 1000000 -g 100000 -r 2000 -q 100000 "$data/t$s.yaml" "$data/q$s.tsv" ;;
+    *) echo "writes: unknown size '$s' (100k or 1m)" >&2; exit 2 ;;
+  esac
+}
+
+# sqlite SIZE: a fresh copy of the size's store (made once, copied per run)
+sqlite_db() {
+  local s=$1
+  if [ ! -s "$data/s$s.db" ]; then
+    "$B/urbac" init --db "$data/s$s.db.tmp" >/dev/null
+    "$B/urbac" apply --db "$data/s$s.db.tmp" -f "$data/t$s.yaml" >/dev/null
+    mv "$data/s$s.db.tmp" "$data/s$s.db"
+  fi
+  cp "$data/s$s.db" "$data/run.db"
+  echo "$data/run.db"
+}
+
+# ms COMMAND...: the wall time of one run, in milliseconds
+ms() {
+  local t0 t1
+  t0=$(date +%s%N)
+  "$@" >/dev/null
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000000))
+}
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+# cli DB: `urbac user add` and `urbac group add-member` whole commands, median of 9
+cli() {
+  local db=$1 i a=() g=()
+  for i in 1 2 3 4 5 6 7 8 9; do
+    a+=("$(ms "$B/urbac" user add "bw-cli-$i@bench" --db "$db")")
+    g+=("$(ms "$B/urbac" group add-member grp00500 --principal "bw-cli-$i@bench" --db "$db")")
+  done
+  echo "$(printf '%s\n' "${a[@]}" | median) $(printf '%s\n' "${g[@]}" | median)"
+}
+
+export B
+export -f ms median cli
+rows=()
+# shellcheck disable=SC2016
+row() { # row SIZE BACKEND CLI_ADD CLI_MEMBER JSON
+  rows+=("$(node -e '
+const [size, backend, add, member, j] = process.argv.slice(1);
+const r = JSON.parse(j);
+const f = (x) => x ? `${x.p50} / ${x.p99}` : "-";
+console.log(`| ${size} | ${backend} | ${add} ms | ${member} ms | ${f(r.put_user_ms)} | ${f(r.group_membership_ms)} | ${f(r.role_assignment_ms)} | ${r.sustained.writes_per_s}${r.sustained.failed ? ` (${r.sustained.failed} failed)` : ""} | ${f(r.sustained.check_ms)}${r.sustained.check_failed ? ` (${r.sustained.check_failed} failed)` : ""} | ${f(r.second_server_visible_ms)} | ${r.rss_start_mib} -> ${r.rss_end_mib} |`);
+' "$@")")
+}
+
+for s in $sizes; do
+  gen "$s"
+  echo "writes: $s users, SQLite" >&2
+  db=$(sqlite_db "$s")
+  read -r add member <<<"$(cli "$db")"
+  j=$(node "$here/run.mjs" "$B/urbac" "$db" "$data/t$s.yaml" "$data/q$s.tsv" bench)
+  row "$s" SQLite "$add" "$member" "$j"
+  if [ "${URBAC_BENCH_PG:-1}" != 0 ] && ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+    echo "writes: $s users, PostgreSQL" >&2
+    # shellcheck disable=SC2016
+    line=$("$here/../../tests/pg.sh" bash -c '
+      set -e
+      "$0" init --db "$URBAC_TEST_PG_URL" >/dev/null
+      "$0" apply --db "$URBAC_TEST_PG_URL" -f "$1" >/dev/null
+      read -r add member <<<"$(cli "$URBAC_TEST_PG_URL")"
+      j=$(SECOND=1 node "$2/run.mjs" "$0" "$URBAC_TEST_PG_URL" "$1" "$3" bench)
+      echo "$add $member $j"' "$B/urbac" "$data/t$s.yaml" "$here" "$data/q$s.tsv")
+    read -r add member j <<<"$line"
+    row "$s" PostgreSQL "$add" "$member" "$j"
+  fi
+done
+
+cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+cat > "$out" <<MD
+# urbac writes benchmark
+
+Machine: $cpu, $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo). Date: $(date -u +%Y-%m-%d). Release build.
+Data: bench/gen.c, seed 42: 100k = 100,000 users, 10,000 groups, 500 roles;
+1m = 1,000,000 users, 100,000 groups, 2,000 roles; 200 device groups, 5,000 devices.
+Stores: a SQLite file; a PostgreSQL 15 server on loopback (tests/pg.sh).
+\`bench/writes/run.sh\`; every latency is p50 / p99 in milliseconds over ${WRITES:-200} writes
+of each kind, one at a time, through \`urbac serve --threads 2\`.
+
+- **CLI**: \`urbac user add ID --db\` and \`urbac group add-member grp00500 --principal ID --db\`,
+  whole command, median of 9.
+- **user**: \`PUT /users/{id}\` of a new user. **membership**: \`PUT /groups/{id}\` of a
+  1,000-member group with one member swapped. **assignment**: \`PATCH /roleAssignments/{id}\`
+  changing its data sources.
+- **sustained**: 16 clients writing users for ${SECONDS:-10} s, while 2 others send \`GET /check\`
+  (writes/s, and the checks' p50 / p99).
+- **second server**: a second \`urbac serve\` on the same PostgreSQL store; from the start
+  of a write on the first to the first check on the second that answers as the write
+  says (p50 / p99 of 100).
+- **RSS**: the first server's resident memory before and after, MiB.
+
+Targets at 1m: writes p50 <= 5 ms and p99 <= 50 ms on SQLite (10 and 100 on
+PostgreSQL); >= 1,000 writes/s sustained with checks' p99 < 5 ms; second server
+p99 <= 100 ms; the CLI < 50 ms.
+
+| users | store | CLI user add | CLI add-member | user | membership | assignment | sustained writes/s | checks meanwhile | second server | RSS MiB |
+|---|---|---|---|---|---|---|---|---|---|---|
+$(printf '%s\n' "${rows[@]}")
+MD
+echo "writes: bench/results/writes.md" >&2

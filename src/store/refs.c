@@ -1,0 +1,219 @@
+/*
+ * store/refs.c - the reference index: one row per name an object gives another
+ * (a group's member, a device group's userAccess, an assignment's principal or
+ * device group, a legacy role's group or member), kept beside the objects so a
+ * write can ask "does what it names exist?" and "who names this?" with indexed
+ * queries instead of loading the tenant (store/write.c).
+ *
+ * An object's references are read from the object alone, parsed by the
+ * loader's own code (urbac__object_parse()), so the index names exactly what
+ * the loader resolves. Every write keeps the index in step with the rows it
+ * changes, in the same transaction (urbac__refs_write()); schema 3's migration
+ * fills it for the tenants already there (urbac__refs_fill()). The reserved
+ * device group 'ungrouped' always exists and is never indexed as a target.
+ *
+ * Depends on: util, model, io/objects.c, store.
+ */
+#include <stdio.h>
+
+#include "store/refs.h"
+
+static const char *const ref_kinds[] = {"user", "group", "deviceGroup"};
+
+bool urbac__refs_kind_names(const char *kind)
+{
+  static const char *const kinds[] = {"group",           "deviceGroup",          "role",
+                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
+  for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(kind, kinds[i]) == 0)
+      return true;
+  return false;
+}
+
+void urbac__ref_list_free(urbac__ref_list *l)
+{
+  urbac__free(l->v);
+  *l = (urbac__ref_list){0};
+}
+
+static urbac_err add_refs(urbac__ref_list *l, const char *kind, const char *id, const urbac__refs *r)
+{
+  for (size_t i = 0; i < r->n; i++) {
+    const char *to_kind = ref_kinds[r->v[i].kind];
+    if (r->v[i].kind == URBAC__REF_DG && strcmp(r->v[i].name, URBAC__UNGROUPED_ID) == 0)
+      continue; /* always there */
+    if (URBAC_GROW(l->v, l->cap, l->n + 1))
+      return URBAC_ENOMEM;
+    l->v[l->n++] = (urbac__ref_row){kind, id, to_kind, r->v[i].name};
+  }
+  return URBAC_OK;
+}
+
+typedef struct refs_ctx {
+  urbac__ref_list *out;
+  const char *kind, *id;
+  urbac_err err;
+} refs_ctx;
+
+static void refs_cb(void *p, urbac__refs *r, const char *what)
+{
+  refs_ctx *c = p;
+  (void)what;
+  if (!c->err)
+    c->err = add_refs(c->out, c->kind, c->id, r);
+}
+
+urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out)
+{
+  refs_ctx c = {out, kind, id, URBAC_OK};
+  const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  for (size_t k = 0; k < sizeof from / sizeof from[0] && !c.err; k++)
+    for (size_t i = 0; i < from[k]->n && !c.err; i++)
+      if (URBAC__AT(*from[k], i)) /* a deleted object's slot names nothing */
+        urbac__obj_visit_refs(URBAC__AT(*from[k], i), refs_cb, &c);
+  return c.err;
+}
+
+/* "kind\nid" for a map of pairs. */
+static char *pair_key(const char *kind, const char *id)
+{
+  urbac__buf b = {0};
+  urbac__buf_printf(&b, "%s\n%s", kind, id);
+  return urbac__buf_take(&b, NULL);
+}
+
+/* Indexes the pairs of `old` (to_kind, to_id) by "kind\nid" into `map` (keys kept in `keys`). */
+static urbac_err index_pairs(const urbac__strs *old, urbac__strmap *map, urbac__strs *keys)
+{
+  urbac_err err = urbac__strmap_init(map, old->n / 2 + 1);
+  for (size_t i = 0; !err && i + 1 < old->n; i += 2) {
+    char *k = pair_key(old->v[i], old->v[i + 1]);
+    err = !k || urbac__strs_add(keys, k, strlen(k)) ? URBAC_ENOMEM : URBAC_OK;
+    urbac__free(k);
+    if (!err) {
+      urbac_err put =
+          urbac__strmap_put(map, keys->v[keys->n - 1], strlen(keys->v[keys->n - 1]), (uint32_t)(i / 2), NULL);
+      err = put == URBAC_EDUPLICATE ? URBAC_OK : put;
+    }
+  }
+  return err;
+}
+
+/* The rows of `now` not in `old` go to *added; the pairs of `old` not in `now`, as rows, to *removed. */
+static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, const char *kind,
+                           const char *id, urbac__ref_list *added, urbac__ref_list *removed)
+{
+  urbac__strmap was = {0}, is = {0};
+  urbac__strs keys = {0};
+  bool *kept = urbac__calloc(old->n / 2 + 1, sizeof *kept);
+  urbac_err err = kept ? index_pairs(old, &was, &keys) : URBAC_ENOMEM;
+  if (!err)
+    err = urbac__strmap_init(&is, now->n + 1);
+  for (size_t i = 0; !err && i < now->n; i++) {
+    char *k = pair_key(now->v[i].to_kind, now->v[i].to_id);
+    uint32_t at;
+    err = k ? URBAC_OK : URBAC_ENOMEM;
+    if (!err && urbac__strmap_get(&was, k, strlen(k), &at))
+      kept[at] = true;
+    else if (!err && urbac__strs_add(&keys, k, strlen(k)))
+      err = URBAC_ENOMEM;
+    else if (!err &&
+             urbac__strmap_put(&is, keys.v[keys.n - 1], strlen(k), (uint32_t)i, NULL) == URBAC_EDUPLICATE)
+      ; /* named twice (in two assignments, say): one row */
+    else if (!err && !URBAC_GROW(added->v, added->cap, added->n + 1))
+      added->v[added->n++] = now->v[i];
+    else if (!err)
+      err = URBAC_ENOMEM;
+    urbac__free(k);
+  }
+  for (size_t i = 0; !err && i + 1 < old->n; i += 2)
+    if (!kept[i / 2] && !URBAC_GROW(removed->v, removed->cap, removed->n + 1))
+      removed->v[removed->n++] = (urbac__ref_row){kind, id, old->v[i], old->v[i + 1]};
+    else if (!kept[i / 2])
+      err = URBAC_ENOMEM;
+  urbac__strmap_free(&was);
+  urbac__strmap_free(&is);
+  urbac__strs_free(&keys);
+  urbac__free(kept);
+  return err;
+}
+
+/* What an object names against the index rows from it. */
+typedef struct delta {
+  urbac_model *parsed; /* the object, when parsed here */
+  char *canonical;
+  urbac__ref_list now, added, removed; /* added and removed borrow from `now`, `old` and the model */
+  urbac__strs old;
+} delta;
+
+static void delta_free(delta *x)
+{
+  urbac__ref_list_free(&x->now);
+  urbac__ref_list_free(&x->added);
+  urbac__ref_list_free(&x->removed);
+  urbac__strs_free(&x->old);
+  urbac_model_free(x->parsed);
+  urbac__free(x->canonical);
+}
+
+/* The rows to add and to remove for (kind, id) to name what `after` names
+ * (`alone`: it parsed, or NULL to parse it here; `after` NULL: nothing). */
+static urbac_err delta_read(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, delta *x, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  if (after && !alone) { /* a stored body: the loader's own parse says what it names */
+    err = urbac__object_parse(tenant, kind, id, after, "stored object", &x->parsed, &x->canonical, d);
+    alone = x->parsed;
+  }
+  if (!err && alone)
+    err = urbac__refs_of(alone, kind, id, &x->now);
+  if (!err)
+    err = store->ops->refs_from(store->db, tenant, kind, id, NULL, &x->old, d);
+  if (!err)
+    err = diff_refs(&x->old, &x->now, kind, id, &x->added, &x->removed);
+  return err;
+}
+
+urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, urbac_diag *d)
+{
+  delta x = {0};
+  if (!urbac__refs_kind_names(kind))
+    return URBAC_OK;
+  /* only the rows that differ are written: a member added to a group of thousands is one row */
+  urbac_err err = delta_read(store, tenant, kind, id, after, alone, &x, d);
+  if (!err && x.removed.n)
+    err = store->ops->refs_remove(store->db, tenant, x.removed.v, x.removed.n, d);
+  if (!err && x.added.n)
+    err = store->ops->refs_put(store->db, tenant, x.added.v, x.added.n, d);
+  delta_free(&x);
+  return err;
+}
+
+urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *body, bool *agree, urbac_diag *d)
+{
+  delta x = {0};
+  urbac_err err =
+      urbac__refs_kind_names(kind) ? delta_read(store, tenant, kind, id, body, NULL, &x, d) : URBAC_OK;
+  *agree = !x.added.n && !x.removed.n;
+  delta_free(&x);
+  return err;
+}
+
+urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d)
+{
+  urbac__strs tenants = {0};
+  urbac_err err = store->ops->tenants(store->db, &tenants, d);
+  for (size_t t = 0; !err && t < tenants.n; t++) {
+    urbac__object *o = NULL;
+    size_t n = 0;
+    err = store->ops->objects(store->db, tenants.v[t], NULL, &o, &n, d);
+    for (size_t i = 0; !err && i < n; i++)
+      err = urbac__refs_write(store, tenants.v[t], o[i].kind, o[i].id, o[i].body, NULL, d);
+    urbac__objects_free(o, n);
+  }
+  urbac__strs_free(&tenants);
+  return err;
+}

@@ -1,0 +1,50 @@
+/*
+ * store/refs.h - the reference index (store/refs.c) and the write path that
+ * uses it (store/write.c).
+ *
+ * Depends on: store/store.h.
+ */
+#ifndef URBAC_STORE_REFS_H
+#define URBAC_STORE_REFS_H
+
+#include "store/store.h"
+
+typedef struct urbac__ref_list {
+  urbac__ref_row *v;
+  size_t n, cap;
+} urbac__ref_list;
+void urbac__ref_list_free(urbac__ref_list *l);
+
+/* Can an object of `kind` name others? (groups, device groups, roles, legacy roles) */
+bool urbac__refs_kind_names(const char *kind);
+/* Adds every name the objects of `m` give (a model of one object: its own) to
+ * `out` as rows from (kind, id); the strings are borrowed from `m`, `kind` and `id`. */
+urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out);
+/* Makes the index rows from (kind, id) those of `after` (NULL: none, a delete),
+ * inside the caller's write transaction; `alone` is `after` parsed already
+ * (urbac__object_parse()), or NULL to parse it here. */
+urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, urbac_diag *d);
+/* *agree: do the index rows from (kind, id) name exactly what `body` names? (The
+ * audit check: an index edited by hand would let a dangling name be written.) */
+urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *body, bool *agree, urbac_diag *d);
+/* Fills the index from every stored object of every tenant (schema 3's migration). */
+urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d);
+
+/* The incremental urbac_store_put_many() (store/write.c): validates and writes only
+ * what the puts touch, inside the write transaction the caller began; `row` is the
+ * tenant's row, advanced when something is written. */
+urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, const urbac_object_put *puts,
+                                       size_t np, const urbac_write *w, urbac__tenant_row *row,
+                                       urbac_diag *d);
+
+/* Writes `n` changes (`after[i]`: the object as it will be stored, NULL for a
+ * delete; `alone[i]`: it parsed, or NULL), the index rows, one chained audit
+ * record per change, the tenant's row (revision + 1) and the notify; inside the
+ * caller's write transaction (store/store.c). */
+urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
+                                     const urbac__object *const *after, const urbac_model *const *alone,
+                                     size_t n, const urbac_write *w, urbac__tenant_row *row, urbac_diag *d);
+
+#endif

@@ -1,0 +1,589 @@
+/*
+ * store/write.c - urbac_store_put_many() at the cost of the change: the store is
+ * the authority on validity, and answers it without loading the tenant.
+ *
+ * Inside the write transaction (the tenant's row read and the store locked
+ * first, as for every write), each put is parsed alone by the loader's own code
+ * (urbac__object_parse(): every shape rule, the same codes and messages), its
+ * stored row is read by primary key, and only what differs is written: the rows,
+ * their reference index rows (store/refs.c), one audit record per changed
+ * object, the revision. Then, still inside the transaction, what only the tenant
+ * can answer is asked of the index, and any problem rolls everything back:
+ *
+ *  - a small tenant is assembled and given to the loader's full validation: the
+ *    changed objects as written, a stub ({"id": ...}) for each user, group and
+ *    device group they name that exists now (so what does not is the loader's
+ *    EDANGLING, with its message and hint), and, when device groups are in it,
+ *    a stub of every other device group with its rank (ERANK). Cycles among the
+ *    changed groups, duplicate assignment names and the rest are found there too.
+ *    (EOP role groups and MDI roles cannot be listed twice: a put's id must be the
+ *    catalog's name, the row's key.);
+ *  - a cycle through groups the write did not change: for each group given a new
+ *    member group, a walk down the index's group -> group rows from it;
+ *  - a deleted user, group or device group still named by an object the write
+ *    did not change: the index's rows to it; that object is then validated the
+ *    same way, so its EDANGLING reads as the loader's.
+ *
+ * Batches stay all or nothing; every problem found is reported before the
+ * rollback. A put that changes nothing writes nothing.
+ *
+ * Depends on: util, model, io/objects.c, store, store/refs.c, jansson.
+ */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "store/refs.h"
+
+#define NAMED_BY_SHOWN 5        /* referrers of a deleted object shown */
+#define CYCLE_WALK_MAX 1000000u /* groups a cycle walk visits at most */
+
+/* One put as it will be written. */
+typedef struct put {
+  const char *kind; /* the static spelling */
+  const char *id;
+  char *before;       /* the stored body, or NULL */
+  int64_t position;   /* its place (kept), or a new one */
+  char *after;        /* canonical body, or NULL for a delete */
+  urbac_model *alone; /* `after` parsed alone */
+  urbac__strs old;    /* what it named before the write (the index: to_kind, to_id pairs) */
+  bool skip;          /* a later put of the same object replaces it */
+  size_t last;        /* the last put of the same object (its own index when it is) */
+  bool read, exists;  /* (on the last put) its row was read; it exists as of the put read last */
+  bool change;        /* it changes its object: written, audited, validated */
+} put;
+
+typedef struct writer {
+  urbac_store *store;
+  const char *tenant;
+  urbac_diag *d;
+  char name[600]; /* the source errors name */
+  put *v;
+  size_t n;
+  urbac_err hard;  /* a failure of the store or memory: stop at once */
+  size_t errors;   /* validation problems found */
+  urbac_err first; /* the first one's return code, as the whole-tenant path returns it */
+} writer;
+
+/* A problem of validation (kept going to find the others), or of the store (stop). */
+static void note(writer *x, urbac_err err)
+{
+  if (!err)
+    return;
+  if (err == URBAC_ENOMEM || err == URBAC_ESTORE || err == URBAC_EUNAVAILABLE) {
+    if (!x->hard)
+      x->hard = err;
+  } else if (!x->errors++) {
+    x->first = err;
+  }
+}
+
+/* Is `key` in `map`? */
+static bool in_map(const urbac__strmap *map, const char *key, size_t len)
+{
+  uint32_t unused;
+  return urbac__strmap_get(map, key, len, &unused);
+}
+
+/* ---------------------------------------------------------------- reading the puts */
+
+/* Points each put at the last put of the same object (`last`), the one written. */
+static urbac_err find_last(writer *x)
+{
+  urbac__strmap seen = {0};
+  urbac__strs keys = {0};
+  urbac_err err = urbac__strmap_init(&seen, x->n);
+  for (size_t k = x->n; !err && k-- > 0;) {
+    urbac__buf b = {0};
+    urbac__buf_printf(&b, "%s\n%s", x->v[k].kind ? x->v[k].kind : "?", x->v[k].id);
+    char *key = urbac__buf_take(&b, NULL);
+    err = !key || urbac__strs_add(&keys, key, strlen(key)) ? URBAC_ENOMEM : URBAC_OK;
+    urbac__free(key);
+    uint32_t last = (uint32_t)k;
+    if (!err) {
+      const char *kept = keys.v[keys.n - 1];
+      urbac_err put_err = urbac__strmap_put(&seen, kept, strlen(kept), (uint32_t)k, &last);
+      err = put_err == URBAC_EDUPLICATE ? URBAC_OK : put_err;
+    }
+    x->v[k].last = last;
+    x->v[k].skip = last != k;
+  }
+  urbac__strmap_free(&seen);
+  urbac__strs_free(&keys);
+  return err;
+}
+
+/* Reads put `i` in its turn, as if the puts before it were applied (a delete of what
+ * is not there is refused; a new object takes the next place); the last put of an
+ * object is the one written, its stored row read when the object first comes up. */
+static void read_put(writer *x, const urbac_object_put *in, size_t i, int64_t *next_position)
+{
+  urbac_store *store = x->store;
+  put *p = &x->v[i], *last = &x->v[p->last];
+  urbac_err err = URBAC_OK;
+  if (!p->kind) {
+    note(x, urbac__diag_add(x->d, URBAC_EINVAL, NULL, 0, 0, NULL, "cannot change %s '%s' (unknown kind?)",
+                            in->kind ? in->kind : "(null)", p->id));
+    return;
+  }
+  if (!last->read) {
+    err = store->ops->object_get(store->db, x->tenant, p->kind, p->id, &last->before, &last->position, x->d);
+    last->read = true;
+    last->exists = last->before != NULL;
+  }
+  if (!err && !in->json && !last->exists)
+    err = urbac__diag_add(x->d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "tenant '%s' has no %s '%s'", x->tenant,
+                          p->kind, p->id);
+  if (!err && in->json && !last->exists)
+    last->position = (*next_position)++;
+  last->exists = in->json != NULL;
+  if (!err && in->json && p == last)
+    err = urbac__object_parse(x->tenant, p->kind, p->id, in->json, x->name, &p->alone, &p->after, x->d);
+  if (!err && p == last && p->before && urbac__refs_kind_names(p->kind)) /* what it named before */
+    err = store->ops->refs_from(store->db, x->tenant, p->kind, p->id, NULL, &p->old, x->d);
+  note(x, err);
+}
+
+static urbac_err read_puts(writer *x, const urbac_object_put *puts)
+{
+  int64_t next = 0;
+  urbac_err err = x->store->ops->max_position(x->store->db, x->tenant, &next, x->d);
+  next++;
+  for (size_t i = 0; !err && i < x->n; i++) {
+    const char *kind = urbac__object_kind(puts[i].kind);
+    x->v[i].kind = kind && strcmp(kind, URBAC__KIND_API_KEY) != 0 ? kind : NULL; /* keys have their calls */
+    x->v[i].id = puts[i].id ? puts[i].id : "";
+  }
+  if (!err)
+    err = find_last(x);
+  for (size_t i = 0; !err && !x->hard && i < x->n; i++)
+    read_put(x, &puts[i], i, &next);
+  for (size_t i = 0; !err && i < x->n; i++) {
+    const put *p = &x->v[i];
+    x->v[i].change = !p->skip && p->kind && (p->before || p->after) &&
+                     (!p->before || !p->after || strcmp(p->before, p->after) != 0);
+  }
+  return err ? err : x->hard;
+}
+
+/* Does put `p` change its object? (Set once the puts are read.) */
+static bool changed(const put *p) { return p->change; }
+
+/* ---------------------------------------------------------------- writing */
+
+static urbac_err write_puts(writer *x, const urbac_write *w, urbac__tenant_row *row, size_t *written)
+{
+  size_t n = 0;
+  urbac_change *c = urbac__calloc(x->n + 1, sizeof *c);
+  urbac__object *objs = urbac__calloc(x->n + 1, sizeof *objs);
+  const urbac__object **after = urbac__calloc(x->n + 1, sizeof *after);
+  const urbac_model **alone = urbac__calloc(x->n + 1, sizeof *alone);
+  urbac_err err = c && objs && after && alone ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < x->n; i++) {
+    put *p = &x->v[i];
+    if (!changed(p))
+      continue;
+    c[n] = (urbac_change){!p->after   ? URBAC_DELETE
+                          : p->before ? URBAC_UPDATE
+                                      : URBAC_CREATE,
+                          p->kind, p->id, p->before, p->after};
+    objs[n] = (urbac__object){p->kind, (char *)(uintptr_t)p->id, p->after, p->position};
+    after[n] = p->after ? &objs[n] : NULL;
+    alone[n] = p->alone;
+    n++;
+  }
+  if (!err && n)
+    err = urbac__store_write_changes(x->store, x->tenant, c, after, alone, n, w, row, x->d);
+  *written = n;
+  urbac__free(c);
+  urbac__free(objs);
+  urbac__free((void *)after);
+  urbac__free((void *)alone);
+  return err;
+}
+
+/* ---------------------------------------------------------------- the small tenant */
+
+typedef struct small {
+  urbac__object *o;
+  size_t n, cap;
+  urbac__strmap have; /* "kind\nid" of what is in it */
+  urbac__strs keys;
+} small;
+
+static void small_free(small *s)
+{
+  urbac__objects_free(s->o, s->n);
+  urbac__strmap_free(&s->have);
+  urbac__strs_free(&s->keys);
+}
+
+/* Adds an object (its body copied) unless one of that kind and id is there. */
+static urbac_err small_add(small *s, const char *kind, const char *id, const char *body, int64_t position)
+{
+  urbac__buf b = {0};
+  urbac__buf_printf(&b, "%s\n%s", kind, id);
+  char *key = urbac__buf_take(&b, NULL);
+  urbac_err err = !key || urbac__strs_add(&s->keys, key, strlen(key)) ? URBAC_ENOMEM : URBAC_OK;
+  urbac__free(key);
+  const char *kept = err ? NULL : s->keys.v[s->keys.n - 1];
+  if (!err && !s->have.slots)
+    err = urbac__strmap_init(&s->have, 16);
+  if (!err && in_map(&s->have, kept, strlen(kept)))
+    return URBAC_OK;
+  if (!err)
+    err = urbac__strmap_put(&s->have, kept, strlen(kept), (uint32_t)s->n, NULL);
+  if (!err && URBAC_GROW(s->o, s->cap, s->n + 1))
+    err = URBAC_ENOMEM;
+  if (err)
+    return err;
+  urbac__object *o = &s->o[s->n];
+  *o = (urbac__object){kind, urbac__strdup(id), urbac__strdup(body), position};
+  s->n++;
+  return o->id && o->body ? URBAC_OK : URBAC_ENOMEM;
+}
+
+static bool small_has(const small *s, const char *kind, const char *id)
+{
+  char key[1200];
+  int len = snprintf(key, sizeof key, "%s\n%s", kind, id);
+  return s->have.slots && len > 0 && (size_t)len < sizeof key && in_map(&s->have, key, (size_t)len);
+}
+
+/* {"id": ID} or {"name": ID}, with "rank" when given; the caller frees it with free(). */
+static char *stub(const char *key, const char *id, json_int_t rank)
+{
+  json_t *j = json_pack("{s:s}", key, id);
+  if (j && rank > 0)
+    json_object_set_new(j, "rank", json_integer(rank));
+  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  return text;
+}
+
+static urbac_err add_stub(small *s, const char *kind, const char *key, const char *id, json_int_t rank,
+                          int64_t position)
+{
+  char *body = stub(key, id, rank);
+  urbac_err err = body ? small_add(s, kind, id, body, position) : URBAC_ENOMEM;
+  free(body);
+  return err;
+}
+
+/* Each stored device group not in `s` yet, as a stub with its rank. */
+static urbac_err add_device_groups(writer *x, small *s)
+{
+  urbac__object *o = NULL;
+  size_t n = 0;
+  urbac_err err = x->store->ops->objects(x->store->db, x->tenant, "deviceGroup", &o, &n, x->d);
+  for (size_t i = 0; !err && i < n; i++) {
+    if (small_has(s, "deviceGroup", o[i].id))
+      continue;
+    json_t *j = json_loads(o[i].body, 0, NULL);
+    json_int_t rank = j ? json_integer_value(json_object_get(j, "rank")) : 0;
+    json_decref(j);
+    err = add_stub(s, "deviceGroup", "id", o[i].id, rank, o[i].position);
+  }
+  urbac__objects_free(o, n);
+  return err;
+}
+
+/* Stubs for what `refs` name that exists now; a user that does not, but a group of
+ * that id does, gets the group (so the loader's hint says "write group:"). */
+static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, const small *known,
+                             bool *need_dgs)
+{
+  static const char *const kinds[] = {"user", "group", "deviceGroup"};
+  const char **ids = urbac__calloc(refs->n + 1, sizeof *ids);
+  bool *found = urbac__calloc(refs->n + 1, sizeof *found);
+  urbac_err err = ids && found ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t k = 0; !err && k < 3; k++) {
+    size_t n = 0;
+    for (size_t i = 0; !err && i < refs->n; i++)
+      if (strcmp(refs->v[i].to_kind, kinds[k]) != 0 || small_has(s, kinds[k], refs->v[i].to_id))
+        continue;
+      else if (k < 2 && known && small_has(known, kinds[k], refs->v[i].to_id)) /* named before: there */
+        err = add_stub(s, kinds[k], "id", refs->v[i].to_id, 0, INT64_MAX);
+      else
+        ids[n++] = refs->v[i].to_id;
+    if (k == 2 && n) {
+      *need_dgs = true; /* device groups come all together, with their ranks */
+      continue;
+    }
+    if (n)
+      err = x->store->ops->exist(x->store->db, x->tenant, kinds[k], ids, n, found, x->d);
+    for (size_t i = 0; !err && i < n; i++)
+      if (found[i])
+        err = add_stub(s, kinds[k], "id", ids[i], 0, INT64_MAX);
+    size_t missing = 0;
+    for (size_t i = 0; !err && k == 0 && i < n; i++)
+      if (!found[i])
+        ids[missing++] = ids[i];
+    if (!err && missing)
+      err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, missing, found, x->d);
+    for (size_t i = 0; !err && i < missing; i++)
+      if (found[i])
+        err = add_stub(s, "group", "id", ids[i], 0, INT64_MAX);
+  }
+  urbac__free((void *)ids);
+  urbac__free(found);
+  return err;
+}
+
+static int by_position(const void *a, const void *b)
+{
+  const urbac__object *x = a, *y = b;
+  return (x->position > y->position) - (x->position < y->position);
+}
+
+/* The loader's full validation of the objects in `s` (as written) with stubs for
+ * what they name and, when a device group is among them or named, every device
+ * group with its rank (the one rule that spans a kind: a rank is held once). */
+static void validate_small(writer *x, small *s, const urbac__ref_list *refs, const small *known)
+{
+  bool dgs = false;
+  urbac_model *m = NULL;
+  for (size_t i = 0; i < s->n; i++)
+    dgs = dgs || strcmp(s->o[i].kind, "deviceGroup") == 0;
+  urbac_err err = add_targets(x, s, refs, known, &dgs);
+  if (!err && dgs)
+    err = add_device_groups(x, s);
+  if (err) {
+    note(x, err);
+    return;
+  }
+  qsort(s->o, s->n, sizeof *s->o, by_position); /* file order: the later of two is the one named */
+  note(x, urbac__model_from_objects(x->tenant, s->o, s->n, x->name, &m, x->d));
+  urbac_model_free(m);
+}
+
+static const put *find_put(const writer *x, const char *kind, const char *id);
+
+/* What the changed objects named before the write and the write did not delete:
+ * there still, no need to look (a member added to a group of thousands looks up one). */
+static urbac_err known_targets(const writer *x, small *known)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; !err && i < x->n; i++)
+    for (size_t k = 0; !err && changed(&x->v[i]) && k + 1 < x->v[i].old.n; k += 2) {
+      const char *kind = urbac__object_kind(x->v[i].old.v[k]), *id = x->v[i].old.v[k + 1];
+      const put *p = kind ? find_put(x, kind, id) : NULL;
+      if (kind && !(p && changed(p) && !p->after))
+        err = small_add(known, kind, id, "", 0);
+    }
+  return err;
+}
+
+/* Every changed object, validated in one small tenant. */
+static void validate_changed(writer *x)
+{
+  small s = {0}, known = {0};
+  urbac__ref_list refs = {0};
+  urbac_err err = known_targets(x, &known);
+  for (size_t i = 0; !err && i < x->n; i++)
+    if (changed(&x->v[i]) && x->v[i].after) {
+      err = small_add(&s, x->v[i].kind, x->v[i].id, x->v[i].after, x->v[i].position);
+      if (!err)
+        err = urbac__refs_of(x->v[i].alone, x->v[i].kind, x->v[i].id, &refs);
+    }
+  if (err)
+    note(x, err);
+  else if (s.n)
+    validate_small(x, &s, &refs, &known);
+  urbac__ref_list_free(&refs);
+  small_free(&s);
+  small_free(&known);
+}
+
+/* ---------------------------------------------------------------- what the batch did not change */
+
+/* Is group `id` among the puts? */
+static const put *find_put(const writer *x, const char *kind, const char *id)
+{
+  for (size_t i = 0; i < x->n; i++)
+    if (!x->v[i].skip && x->v[i].kind && strcmp(x->v[i].kind, kind) == 0 && strcmp(x->v[i].id, id) == 0)
+      return &x->v[i];
+  return NULL;
+}
+
+/* An object that names what a delete removed: validated as stored, so the loader says what it names. */
+static void validate_stored(writer *x, const char *kind, const char *id)
+{
+  char *body = NULL;
+  int64_t position = 0;
+  urbac_model *alone = NULL;
+  char *canonical = NULL;
+  small s = {0};
+  urbac__ref_list refs = {0};
+  urbac_err err = x->store->ops->object_get(x->store->db, x->tenant, kind, id, &body, &position, x->d);
+  if (!err && body)
+    err = urbac__object_parse(x->tenant, kind, id, body, x->name, &alone, &canonical, x->d);
+  if (!err && alone && !urbac__object_kind(kind))
+    err = urbac__diag_add(x->d, URBAC_ESTORE, x->name, 0, 0, NULL, "the reference index names a '%s'", kind);
+  if (!err && alone)
+    err = small_add(&s, urbac__object_kind(kind), id, body, position);
+  if (!err && alone)
+    err = urbac__refs_of(alone, kind, id, &refs);
+  if (!err && alone)
+    validate_small(x, &s, &refs, NULL);
+  note(x, err);
+  urbac__ref_list_free(&refs);
+  small_free(&s);
+  urbac_model_free(alone);
+  urbac__free(canonical);
+  urbac__free(body);
+}
+
+/* A deleted user, group or device group that something the batch did not change still names. */
+static void check_named(writer *x, const put *p)
+{
+  urbac__strs from = {0};
+  if (strcmp(p->kind, "user") && strcmp(p->kind, "group") &&
+      (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
+    return;
+  size_t before = x->errors, asked = 0;
+  urbac_err err =
+      x->store->ops->refs_to(x->store->db, x->tenant, p->kind, p->id, NAMED_BY_SHOWN, &from, x->d);
+  for (size_t i = 0; !err && i + 1 < from.n; i += 2) {
+    const put *q = find_put(x, from.v[i], from.v[i + 1]);
+    if (!(q && changed(q) && q->after)) { /* one the batch changed was validated with it already */
+      validate_stored(x, from.v[i], from.v[i + 1]);
+      asked++;
+    }
+  }
+  if (!err && asked && x->errors == before) { /* the index and the rows disagree: say so rather than pass */
+    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", p->kind,
+                    p->id, from.v[0], from.v[1]);
+    err = URBAC_EINVAL;
+  }
+  note(x, err);
+  urbac__strs_free(&from);
+}
+
+/* Does a walk down member groups from `start` reach `target`? Then *path holds
+ * the way back, from `target` to `start`. Breadth first: the shortest cycle. */
+static urbac_err reaches(writer *x, const char *start, const char *target, urbac__strs *path, bool *found)
+{
+  urbac__strs queue = {0}, below = {0};
+  size_t *from = NULL, cap = 0; /* from[k]: the queue entry entry k was reached from */
+  urbac__strmap seen = {0};
+  urbac_err err = urbac__strmap_init(&seen, 64);
+  *found = false;
+  if (!err)
+    err = urbac__strs_add(&queue, start, strlen(start));
+  if (!err && URBAC_GROW(from, cap, 1))
+    err = URBAC_ENOMEM;
+  if (!err)
+    from[0] = SIZE_MAX;
+  for (size_t at = 0; !err && !*found && at < queue.n; at++) {
+    const char *g = queue.v[at];
+    if (urbac__strmap_put(&seen, g, strlen(g), (uint32_t)at, NULL) == URBAC_EDUPLICATE)
+      continue;
+    if (at >= CYCLE_WALK_MAX) {
+      err = urbac__diag_add(x->d, URBAC_ELIMIT, x->name, 0, 0, NULL,
+                            "group '%s': more than %u groups below it to check for a cycle", start,
+                            CYCLE_WALK_MAX);
+      break;
+    }
+    if (strcmp(g, target) == 0) {
+      *found = true;
+      for (size_t k = at; !err && k != SIZE_MAX; k = from[k])
+        err = urbac__strs_add(path, queue.v[k], strlen(queue.v[k]));
+      break;
+    }
+    urbac__strs_free(&below);
+    err = x->store->ops->refs_from(x->store->db, x->tenant, "group", g, "group", &below, x->d);
+    for (size_t i = 1; !err && i < below.n; i += 2)
+      if (!in_map(&seen, below.v[i], strlen(below.v[i]))) {
+        err = urbac__strs_add(&queue, below.v[i], strlen(below.v[i]));
+        if (!err && URBAC_GROW(from, cap, queue.n))
+          err = URBAC_ENOMEM;
+        if (!err)
+          from[queue.n - 1] = at;
+      }
+  }
+  urbac__strs_free(&queue);
+  urbac__strs_free(&below);
+  urbac__strmap_free(&seen);
+  urbac__free(from);
+  return err;
+}
+
+/* A cycle through a group given a new member group: the walk from that member back to it. */
+static void check_cycle(writer *x, const put *p)
+{
+  urbac__ref_list refs = {0};
+  small had = {0}; /* its member groups before: a cycle needs a new one */
+  urbac_err err = urbac__refs_of(p->alone, p->kind, p->id, &refs);
+  bool found = false;
+  for (size_t k = 0; !err && k + 1 < p->old.n; k += 2)
+    if (strcmp(p->old.v[k], "group") == 0)
+      err = small_add(&had, "group", p->old.v[k + 1], "", 0);
+  for (size_t i = 0; !err && !found && i < refs.n; i++) {
+    const char *to = refs.v[i].to_id;
+    if (strcmp(refs.v[i].to_kind, "group") != 0 || small_has(&had, "group", to))
+      continue;
+    urbac__strs path = {0};
+    err = reaches(x, to, p->id, &path, &found);
+    if (!err && found) {
+      urbac__buf b = {0};
+      urbac__buf_printf(&b, "%s", p->id);
+      for (size_t k = path.n; k-- > 0;)
+        urbac__buf_printf(&b, " -> %s", path.v[k]);
+      urbac__diag_add(x->d, URBAC_ECYCLE, x->name, 0, 0, NULL, "group membership cycle: %s",
+                      b.failed ? "(out of memory)" : b.s);
+      err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
+      urbac__buf_free(&b);
+    }
+    urbac__strs_free(&path);
+  }
+  note(x, err);
+  urbac__ref_list_free(&refs);
+  small_free(&had);
+}
+
+/* ---------------------------------------------------------------- the write */
+
+static void writer_free(writer *x)
+{
+  for (size_t i = 0; x->v && i < x->n; i++) {
+    urbac__free(x->v[i].before);
+    urbac__free(x->v[i].after);
+    urbac_model_free(x->v[i].alone);
+    urbac__strs_free(&x->v[i].old);
+  }
+  urbac__free(x->v);
+}
+
+urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, const urbac_object_put *puts,
+                                       size_t np, const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
+{
+  writer x = {store, tenant, d, "", NULL, np, URBAC_OK, 0, URBAC_OK};
+  size_t written = 0;
+  snprintf(x.name, sizeof x.name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "",
+           np ? puts[0].id : "");
+  urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
+  if (!err && !row->exists)
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
+  if (!err && w->if_revision && row->revision != w->revision)
+    err = urbac__diag_add(
+        d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
+        "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it again", tenant,
+        (unsigned long long)row->revision, (unsigned long long)w->revision);
+  if (!err && !(x.v = urbac__calloc(np + 1, sizeof *x.v)))
+    err = URBAC_ENOMEM;
+  if (!err)
+    err = read_puts(&x, puts);
+  if (!err && !x.errors)
+    err = write_puts(&x, w, row, &written);
+  if (!err && written) /* what only the tenant can say, asked of it as written */
+    validate_changed(&x);
+  for (size_t i = 0; !err && written && !x.hard && i < np; i++)
+    if (changed(&x.v[i]) && !x.v[i].after)
+      check_named(&x, &x.v[i]);
+    else if (changed(&x.v[i]) && strcmp(x.v[i].kind, "group") == 0)
+      check_cycle(&x, &x.v[i]);
+  if (!err)
+    err = x.hard ? x.hard : x.errors ? x.first : URBAC_OK;
+  writer_free(&x);
+  return err;
+}

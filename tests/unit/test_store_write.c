@@ -1,0 +1,695 @@
+/*
+ * tests/unit/test_store_write.c - the store's incremental write path (a put
+ * validated and written at the cost of what it touches) against the whole-tenant
+ * path it replaces, which stays as the independent oracle: with `w->written` asked
+ * for, a put reads, rebuilds and validates the whole tenant with the full loader.
+ *
+ * Every validation error the loader knows is sent through both paths and must be
+ * refused by both with the same code (the incremental one with the loader's
+ * message); deletes of named objects, renames, cycles through nesting and ranks
+ * too. A random walk of small writes (valid and not) on two tenants, one written
+ * incrementally and one the whole-tenant way, must be accepted and refused alike
+ * and leave the same objects. Schema 3's migration from a schema-2 store with
+ * data fills the reference index; the change feed gives the changes since a
+ * revision, and URBAC_EBEHIND when its log cannot. Runs on SQLite, and on
+ * PostgreSQL under tests/pg.sh.
+ */
+#include "store_fixture.h"
+
+static int setup(void **state)
+{
+  (void)state;
+  fixture_setup("store-write");
+  return 0;
+}
+
+static void remove_db(void)
+{
+  if (pg_url)
+    sql("DROP TABLE IF EXISTS refs, audit, objects, tenants, urbac_schema");
+  else
+    remove_file();
+}
+
+static int teardown(void **state)
+{
+  (void)state;
+  remove_db();
+  return 0;
+}
+
+static urbac_store *fresh(void)
+{
+  urbac_store *s;
+  int from, to;
+  remove_db();
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_migrate(s, &from, &to, NULL), URBAC_OK);
+  return s;
+}
+
+/* The base tenant, as `id`. */
+static const char *base_yaml =
+    "urbac: 1\ntenant: %s\n"
+    "users: [{id: a}, {id: b}, {id: c}]\n"
+    "groups:\n  - {id: g, members: [a, group:h]}\n  - {id: h, members: [b]}\n  - {id: k, members: [c]}\n"
+    "deviceGroups:\n  - {id: d1, rank: 1, userAccess: [g]}\n  - {id: d2, rank: 2}\n"
+    "devices: [{id: dev1, name: srv-1}]\n"
+    "roles:\n  - name: r\n    permissions: [Alerts (manage)]\n    assignments:\n"
+    "      - {name: x, principals: [group:g, a], dataSources: [mde], deviceGroups: [d1]}\n"
+    "legacy:\n  mde: {roles: [{name: t1, permissions: [Alerts investigation], groups: [k]}]}\n"
+    "  mdo: {roleGroups: [{name: Quarantine, members: [a]}]}\n"
+    "  mdi: {roles: [{name: MDI viewer, members: [a]}]}\n";
+
+static void apply_base(urbac_store *s, const char *id)
+{
+  char y[2048];
+  snprintf(y, sizeof y, base_yaml, id);
+  tenant t = tenant_load(y);
+  urbac_write w = {"test", "base", false, 0, NULL};
+  uint64_t rev;
+  assert_int_equal(urbac_store_apply(s, t.m, &w, &rev, NULL), URBAC_OK);
+  tenant_free(&t);
+}
+
+/* ---------------------------------------------------------------- every error, both paths */
+
+typedef struct put3 {
+  const char *kind, *id, *json;
+} put3;
+
+typedef struct bad_case {
+  const char *what;
+  put3 puts[3];
+  urbac_err code; /* the first problem's code, as the loader says it */
+  const char *needle;
+} bad_case;
+
+#define P(kind, id, json)                                                                                    \
+  {                                                                                                          \
+    kind, id, json                                                                                           \
+  }
+
+static const bad_case bad[] = {
+    /* the shape of one object: the loader's own checks */
+    {"unknown key",
+     {P("user", "z", "{\"id\": \"z\", \"enabeld\": true}")},
+     URBAC_EUNKNOWNKEY,
+     "did you mean 'enabled'"},
+    {"wrong type",
+     {P("user", "z", "{\"id\": \"z\", \"enabled\": \"true\"}")},
+     URBAC_ETYPE,
+     "expected true or false"},
+    {"id of a wrong type", {P("user", "z", "{\"id\": [\"z\"]}")}, URBAC_ETYPE, "a user id must be a string"},
+    {"no id", {P("user", "z", "{\"name\": \"Zed\"}")}, URBAC_EMISSING, "a user has no 'id'"},
+    {"control character", {P("user", "z\tz", "{\"id\": \"z\\tz\"}")}, URBAC_EVALUE, "control character"},
+    {"another id", {P("user", "z", "{\"id\": \"y\"}")}, URBAC_EVALUE, "does not have the id 'z'"},
+    {"not JSON", {P("group", "g", "{\"id\": ")}, URBAC_ESYNTAX, ""},
+    {"unknown workload",
+     {P("workloads", "workloads", "{\"mdx\": \"unified\"}")},
+     URBAC_EWORKLOAD,
+     "unknown workload 'mdx'"},
+    {"bad mode", {P("workloads", "workloads", "{\"mde\": \"on\"}")}, URBAC_EVALUE, "unified or legacy"},
+    {"deep nesting",
+     {P("user", "z",
+        "{\"id\": \"z\", \"name\": "
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]"
+        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}")},
+     URBAC_ELIMIT,
+     ""},
+    {"unknown permission",
+     {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"Alertz (manage)\"]}")},
+     URBAC_EUNKNOWNPERM,
+     "unknown permission 'Alertz'"},
+    {"level",
+     {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"Alerts (read)\"]}")},
+     URBAC_ELEVEL,
+     "has no read level"},
+    {"wildcard",
+     {P("role", "q", "{\"name\": \"q\", \"permissions\": [\"microsoft.xdr/nope/*\"]}")},
+     URBAC_EUNKNOWNPERM,
+     "matches no permission"},
+    {"directory role",
+     {P("user", "z", "{\"id\": \"z\", \"directoryRoles\": [\"Global admn\"]}")},
+     URBAC_EUNKNOWNROLE,
+     "did you mean 'Global admin'"},
+    {"legacy permission",
+     {P("legacy.mde.role", "t2", "{\"name\": \"t2\", \"permissions\": [\"Live response\"]}")},
+     URBAC_EUNKNOWNPERM,
+     "Defender for Endpoint permission"},
+    {"role group",
+     {P("legacy.mdo.roleGroup", "Quarantaine", "{\"name\": \"Quarantaine\"}")},
+     URBAC_EUNKNOWNROLE,
+     "did you mean 'Quarantine'"},
+    {"MDI role",
+     {P("legacy.mdi.role", "MDI boss", "{\"name\": \"MDI boss\"}")},
+     URBAC_EUNKNOWNROLE,
+     "unknown Defender for Identity role"},
+    {"assignment workload",
+     {P("role", "q",
+        "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": [\"mde\", \"mdx\"]}]}")},
+     URBAC_EWORKLOAD,
+     "unknown workload 'mdx'"},
+    {"no dataSources",
+     {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\"}]}")},
+     URBAC_EMISSING,
+     "no 'dataSources'"},
+    {"empty dataSources",
+     {P("role", "q", "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": []}]}")},
+     URBAC_EVALUE,
+     "dataSources is empty"},
+    {"no rank", {P("deviceGroup", "d3", "{\"id\": \"d3\"}")}, URBAC_EMISSING, "has no 'rank'"},
+    {"rank 0", {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 0}")}, URBAC_EVALUE, "0 is out of range"},
+    {"ungrouped ranked",
+     {P("deviceGroup", "ungrouped", "{\"id\": \"ungrouped\", \"rank\": 3}")},
+     URBAC_ERESERVED,
+     "'ungrouped'"},
+    {"rule property",
+     {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"rules\": {\"nmae\": {\"equals\": [\"a\"]}}}")},
+     URBAC_EUNKNOWNKEY,
+     "unknown rule property 'nmae'"},
+    {"rule operator",
+     {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"rules\": {\"name\": {\"is\": [\"a\"]}}}")},
+     URBAC_EUNKNOWNKEY,
+     "unknown operator 'is'"},
+    {"remediation",
+     {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 3, \"remediation\": \"most\"}")},
+     URBAC_EVALUE,
+     "remediation must be none, semi or full"},
+    {"unknown kind", {P("robot", "r2", "{\"id\": \"r2\"}")}, URBAC_EINVAL, "unknown kind"},
+    /* one object's own duplicates */
+    {"assignment twice",
+     {P("role", "q",
+        "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"dataSources\": \"all\"}, {\"name\": \"a\", "
+        "\"dataSources\": \"all\"}]}")},
+     URBAC_EDUPLICATE,
+     "duplicate assignment name in the role 'a'"},
+    /* what it names */
+    {"unknown member",
+     {P("group", "g", "{\"id\": \"g\", \"members\": [\"zz\"]}")},
+     URBAC_EDANGLING,
+     "group 'g' names unknown user 'zz'"},
+    {"user that is a group",
+     {P("group", "k", "{\"id\": \"k\", \"members\": [\"h\"]}")},
+     URBAC_EDANGLING,
+     "(a group of that id exists: write group:h)"},
+    {"unknown member group",
+     {P("group", "g", "{\"id\": \"g\", \"members\": [\"group:nope\"]}")},
+     URBAC_EDANGLING,
+     "group 'g' names unknown group 'nope'"},
+    {"unknown userAccess",
+     {P("deviceGroup", "d2", "{\"id\": \"d2\", \"rank\": 2, \"userAccess\": [\"nope\"]}")},
+     URBAC_EDANGLING,
+     "userAccess of device group 'd2' names unknown group 'nope'"},
+    {"unknown device group",
+     {P("role", "q",
+        "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"principals\": [\"a\"], \"dataSources\": "
+        "[\"mde\"], \"deviceGroups\": [\"dg9\"]}]}")},
+     URBAC_EDANGLING,
+     "assignment 'a' of role 'q' names unknown device group 'dg9'"},
+    {"unknown principal",
+     {P("role", "q",
+        "{\"name\": \"q\", \"assignments\": [{\"name\": \"a\", \"principals\": [\"group:ghosts\"], "
+        "\"dataSources\": [\"mde\"]}]}")},
+     URBAC_EDANGLING,
+     "names unknown group 'ghosts'"},
+    {"legacy group",
+     {P("legacy.mde.role", "t2", "{\"name\": \"t2\", \"groups\": [\"nope\"]}")},
+     URBAC_EDANGLING,
+     "legacy mde role 't2' names unknown group 'nope'"},
+    {"role group member",
+     {P("legacy.mdo.roleGroup", "Quarantine", "{\"name\": \"Quarantine\", \"members\": [\"u\"]}")},
+     URBAC_EDANGLING,
+     "EOP role group 'Quarantine' names unknown user 'u'"},
+    /* what spans every object of a kind */
+    {"rank held",
+     {P("deviceGroup", "d3", "{\"id\": \"d3\", \"rank\": 1}")},
+     URBAC_ERANK,
+     "device group 'd3' has rank 1, already held by 'd1'"},
+    {"rank moved onto another",
+     {P("deviceGroup", "d1", "{\"id\": \"d1\", \"rank\": 2, \"userAccess\": [\"g\"]}")},
+     URBAC_ERANK,
+     "has rank 2, already held by"},
+    /* cycles: alone, through the batch, through groups the write does not change */
+    {"self",
+     {P("group", "k", "{\"id\": \"k\", \"members\": [\"group:k\"]}")},
+     URBAC_ECYCLE,
+     "group membership cycle: k -> k"},
+    {"through stored groups",
+     {P("group", "h", "{\"id\": \"h\", \"members\": [\"b\", \"group:g\"]}")},
+     URBAC_ECYCLE,
+     "group membership cycle: h -> g -> h"},
+    {"in one batch",
+     {P("group", "x", "{\"id\": \"x\", \"members\": [\"group:y\"]}"),
+      P("group", "y", "{\"id\": \"y\", \"members\": [\"group:k\"]}"),
+      P("group", "k", "{\"id\": \"k\", \"members\": [\"group:x\"]}")},
+     URBAC_ECYCLE,
+     "group membership cycle"},
+    {"two levels down",
+     {P("group", "k", "{\"id\": \"k\", \"members\": [\"group:g\"]}"),
+      P("group", "h", "{\"id\": \"h\", \"members\": [\"group:k\"]}")},
+     URBAC_ECYCLE,
+     "group membership cycle"},
+    /* deletes of what is named, renames that leave a name behind */
+    {"delete a member", {P("user", "b", NULL)}, URBAC_EDANGLING, "group 'h' names unknown user 'b'"},
+    {"delete a principal", {P("user", "a", NULL)}, URBAC_EDANGLING, "names unknown user 'a'"},
+    {"delete a member group", {P("group", "h", NULL)}, URBAC_EDANGLING, "group 'g' names unknown group 'h'"},
+    {"delete a group with access", {P("group", "g", NULL)}, URBAC_EDANGLING, "names unknown group 'g'"},
+    {"delete a legacy role's group",
+     {P("group", "k", NULL)},
+     URBAC_EDANGLING,
+     "legacy mde role 't1' names unknown group 'k'"},
+    {"delete a scope",
+     {P("deviceGroup", "d1", NULL)},
+     URBAC_EDANGLING,
+     "assignment 'x' of role 'r' names unknown device group 'd1'"},
+    {"rename, name left",
+     {P("user", "c", NULL), P("user", "c2", "{\"id\": \"c2\"}")},
+     URBAC_EDANGLING,
+     "group 'k' names unknown user 'c'"},
+    {"delete what is not there", {P("user", "nobody", NULL)}, URBAC_ENOTFOUND, "has no user 'nobody'"},
+    {"delete beside an unchanged put",
+     {P("user", "b", NULL), P("group", "h", "{\"id\": \"h\", \"members\": [\"b\"]}")},
+     URBAC_EDANGLING,
+     "group 'h' names unknown user 'b'"},
+    {"delete both ways",
+     {P("group", "h", NULL), P("group", "g", "{\"id\": \"g\", \"members\": [\"group:h\"]}")},
+     URBAC_EDANGLING,
+     "group 'g' names unknown group 'h'"},
+};
+
+/* Does `d` hold `code`, and `needle` in some message? */
+static bool holds(const urbac_diag *d, urbac_err code, const char *needle)
+{
+  bool has_code = false, has_needle = false;
+  for (size_t i = 0; i < urbac_diag_count(d); i++) {
+    has_code = has_code || urbac_diag_get(d, i)->code == code;
+    has_needle = has_needle || strstr(urbac_diag_get(d, i)->message, needle);
+  }
+  return has_code && has_needle;
+}
+
+static void print_diag(const char *what, const urbac_diag *d)
+{
+  char buf[1024];
+  for (size_t i = 0; i < urbac_diag_count(d); i++) {
+    urbac_diag_format(d, i, buf, sizeof buf);
+    print_error("%s: %s %s\n", what, urbac_err_name(urbac_diag_get(d, i)->code), buf);
+  }
+}
+
+static size_t count_puts(const put3 *p)
+{
+  size_t n = 0;
+  while (n < 3 && p[n].kind)
+    n++;
+  return n;
+}
+
+static void test_every_error_both_paths(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  apply_base(s, "acme");
+  uint64_t rev0, rev, count, bad_seq;
+  assert_int_equal(urbac_store_revision(s, "acme", &rev0, NULL), URBAC_OK);
+  for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
+    const bad_case *k = &bad[c];
+    urbac_object_put puts[3];
+    size_t n = count_puts(k->puts);
+    for (size_t i = 0; i < n; i++)
+      puts[i] = (urbac_object_put){k->puts[i].kind, k->puts[i].id, k->puts[i].json};
+    urbac_model *written = NULL;
+    urbac_write inc = {"test", k->what, false, 0, NULL}, whole = {"test", k->what, false, 0, &written};
+    urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
+    urbac_err ei = urbac_store_put_many(s, "acme", puts, n, &inc, &rev, di);
+    urbac_err ew = urbac_store_put_many(s, "acme", puts, n, &whole, &rev, dw);
+    bool ok = ei != URBAC_OK && ei == ew && urbac_diag_count(di) && urbac_diag_count(dw) &&
+              holds(di, k->code, k->needle) && holds(dw, k->code, "");
+    if (!ok) {
+      print_error("case '%s': incremental %s, whole tenant %s, want %s '%s'\n", k->what, urbac_err_name(ei),
+                  urbac_err_name(ew), urbac_err_name(k->code), k->needle);
+      print_diag("incremental", di);
+      print_diag("whole", dw);
+    }
+    assert_true(ok);
+    assert_null(written);
+    urbac_diag_free(di);
+    urbac_diag_free(dw);
+    assert_int_equal(urbac_store_revision(s, "acme", &rev, NULL), URBAC_OK);
+    assert_int_equal(rev, rev0); /* nothing written */
+  }
+  /* what the refusals above left: the same tenant, the chain intact */
+  assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad_seq, NULL), URBAC_OK);
+  urbac_store_close(s);
+}
+
+/* Renames that move every name along, a rank moved past others, a group emptied
+ * then deleted: valid in one batch only, and accepted as one change each. */
+static void test_valid_batches(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  apply_base(s, "acme");
+  urbac_write w = {"test", "batch", false, 0, NULL};
+  uint64_t rev0, rev, count, bad_seq;
+  assert_int_equal(urbac_store_revision(s, "acme", &rev0, NULL), URBAC_OK);
+  urbac_object_put rename[] = {{"user", "c", NULL},
+                               {"user", "c2", "{\"id\": \"c2\", \"name\": \"C\"}"},
+                               {"group", "k", "{\"id\": \"k\", \"members\": [\"c2\"]}"}};
+  assert_int_equal(urbac_store_put_many(s, "acme", rename, 3, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, rev0 + 1);
+  urbac_object_put swap[] = {{"deviceGroup", "d1", "{\"id\": \"d1\", \"rank\": 2, \"userAccess\": [\"g\"]}"},
+                             {"deviceGroup", "d2", "{\"id\": \"d2\", \"rank\": 1}"}};
+  assert_int_equal(urbac_store_put_many(s, "acme", swap, 2, &w, &rev, NULL), URBAC_OK);
+  urbac_object_put drop[] = {{"role", "r", NULL},
+                             {"deviceGroup", "d1", NULL},
+                             {"legacy.mde.role", "t1", NULL},
+                             {"group", "k", NULL}};
+  assert_int_equal(urbac_store_put_many(s, "acme", drop, 4, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, rev0 + 3);
+  /* the same object twice in a batch: the last one counts, one change */
+  urbac_object_put twice[] = {{"user", "z", "{\"id\": \"z\", \"name\": \"first\"}"},
+                              {"user", "z", "{\"id\": \"z\", \"name\": \"second\"}"}};
+  assert_int_equal(urbac_store_put_many(s, "acme", twice, 2, &w, &rev, NULL), URBAC_OK);
+  char *json = NULL;
+  assert_int_equal(urbac_store_get(s, "acme", "user", "z", &json, NULL, NULL), URBAC_OK);
+  assert_non_null(strstr(json, "second"));
+  urbac_free(json);
+  /* nothing changes: nothing written */
+  assert_int_equal(
+      urbac_store_put(s, "acme", "user", "z", "{\"name\": \"second\", \"id\": \"z\"}", &w, &rev, NULL),
+      URBAC_OK);
+  assert_int_equal(rev, rev0 + 4);
+  /* the tenant as stored still loads, and the log replays to it */
+  urbac_model *m = NULL;
+  assert_int_equal(urbac_store_load(s, "acme", &m, &rev, NULL), URBAC_OK);
+  urbac_model_free(m);
+  assert_int_equal(urbac_store_audit_verify(s, "acme", &count, &bad_seq, NULL), URBAC_OK);
+  urbac_store_close(s);
+}
+
+/* ---------------------------------------------------------------- a random walk, both paths */
+
+static uint64_t seed = 0x5EEDull;
+static uint32_t rnd(uint32_t n)
+{
+  seed ^= seed << 13;
+  seed ^= seed >> 7;
+  seed ^= seed << 17;
+  return (uint32_t)(seed % n);
+}
+
+/* A random small write: ids from small pools, so names dangle, cycle and collide. */
+static size_t random_puts(urbac_object_put *p, char bodies[][512], char ids[][16])
+{
+  static const char *const kinds[] = {"user", "group", "deviceGroup", "role", "legacy.mde.role"};
+  size_t n = 1 + (rnd(4) == 0 ? rnd(3) : 0);
+  for (size_t i = 0; i < n; i++) {
+    const char *kind = kinds[rnd(5)];
+    char *b = bodies[i];
+    int len = 0;
+    bool again = true;
+    while (again) { /* one put per object: the whole-tenant path refuses a put then delete of one object */
+      snprintf(ids[i], 16, "%c%u", kind[0] == 'l' ? 't' : kind[0], rnd(6));
+      again = false;
+      for (size_t k = 0; k < i; k++)
+        again = again || (!strcmp(p[k].kind, kind) && !strcmp(ids[k], ids[i]));
+    }
+    p[i] = (urbac_object_put){kind, ids[i], b};
+    if (rnd(5) == 0) {
+      p[i].json = NULL; /* a delete */
+      continue;
+    }
+    if (kind[0] == 'u')
+      len = snprintf(b, 512, "{\"id\": \"%s\"%s}", ids[i], rnd(3) ? "" : ", \"enabled\": false");
+    else if (kind[0] == 'g') {
+      len = snprintf(b, 512, "{\"id\": \"%s\", \"members\": [", ids[i]);
+      for (uint32_t m = 0, nm = rnd(4); m < nm; m++)
+        len += snprintf(b + len, 512 - (size_t)len, "%s\"%s%u\"", m ? ", " : "", rnd(3) ? "u" : "group:g",
+                        rnd(6));
+      len += snprintf(b + len, 512 - (size_t)len, "]}");
+    } else if (kind[0] == 'd')
+      len = snprintf(b, 512, "{\"id\": \"%s\", \"rank\": %u%s}", ids[i], 1 + rnd(5),
+                     rnd(2) ? ", \"userAccess\": [\"g1\"]" : "");
+    else if (kind[0] == 'r')
+      len =
+          snprintf(b, 512,
+                   "{\"name\": \"%s\", \"permissions\": [\"Alerts (manage)\"], \"assignments\": [{\"name\": "
+                   "\"a\", \"principals\": [\"group:g%u\", \"u%u\"], \"dataSources\": [\"mde\"]%s}]}",
+                   ids[i], rnd(6), rnd(6), rnd(2) ? ", \"deviceGroups\": [\"d1\"]" : "");
+    else
+      len = snprintf(b, 512, "{\"name\": \"%s\", \"groups\": [\"g%u\"]}", ids[i], rnd(6));
+    (void)len;
+  }
+  return n;
+}
+
+typedef struct listing {
+  char *text;
+  size_t len;
+} listing;
+
+static int list_cb(void *ctx, const char *kind, const char *id, const char *json)
+{
+  listing *l = ctx;
+  size_t more = strlen(kind) + strlen(id) + strlen(json) + 4;
+  l->text = realloc(l->text, l->len + more + 1);
+  l->len += (size_t)snprintf(l->text + l->len, more + 1, "%s\t%s\t%s\n", kind, id, json);
+  return 0;
+}
+
+/* The tenant's objects kind by kind, each kind in stored order (the whole-tenant
+ * path also renumbers the places of every object into file order; the order
+ * within a kind is what a dump shows). */
+static char *objects_of(urbac_store *s, const char *id)
+{
+  static const char *const kinds[] = {"workloads",      "user", "group",           "deviceGroup",
+                                      "device",         "role", "legacy.mde.role", "legacy.mdo.roleGroup",
+                                      "legacy.mdi.role"};
+  listing l = {calloc(1, 1), 0};
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+    assert_int_equal(urbac_store_list(s, id, kinds[k], list_cb, &l, NULL), URBAC_OK);
+  return l.text;
+}
+
+static void test_random_walk_both_paths(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  const char *yaml = "urbac: 1\ntenant: %s\nusers: [{id: u1}, {id: u2}]\ngroups: [{id: g1, members: [u1]}]\n"
+                     "deviceGroups: [{id: d1, rank: 1}]\n";
+  char y[512];
+  urbac_write w = {"test", "walk", false, 0, NULL};
+  uint64_t rev, count, bad_seq;
+  for (int t = 0; t < 2; t++) {
+    snprintf(y, sizeof y, yaml, t ? "whole" : "inc");
+    tenant base = tenant_load(y);
+    assert_int_equal(urbac_store_apply(s, base.m, &w, &rev, NULL), URBAC_OK);
+    tenant_free(&base);
+  }
+  int accepted = 0, refused = 0;
+  for (int step = 0; step < (pg_url ? 300 : 600); step++) {
+    urbac_object_put puts[3];
+    char bodies[3][512], ids[3][16];
+    size_t n = random_puts(puts, bodies, ids);
+    urbac_model *written = NULL;
+    urbac_write whole = {"test", "walk", false, 0, &written};
+    urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
+    urbac_err ei = urbac_store_put_many(s, "inc", puts, n, &w, &rev, di);
+    urbac_err ew = urbac_store_put_many(s, "whole", puts, n, &whole, &rev, dw);
+    urbac_model_free(written);
+    /* accepted alike; refused alike, the first problem of the same kind */
+    bool same = ei == ew && (ei == URBAC_OK || holds(di, urbac_diag_get(dw, 0)->code, "") ||
+                             holds(dw, urbac_diag_get(di, 0)->code, ""));
+    if (!same) {
+      print_error("step %d: incremental %s, whole tenant %s\n", step, urbac_err_name(ei), urbac_err_name(ew));
+      for (size_t i = 0; i < n; i++)
+        print_error("  put %s %s %s\n", puts[i].kind, puts[i].id, puts[i].json ? puts[i].json : "(delete)");
+      print_diag("incremental", di);
+      print_diag("whole", dw);
+    }
+    assert_true(same);
+    ei == URBAC_OK ? accepted++ : refused++;
+    urbac_diag_free(di);
+    urbac_diag_free(dw);
+  }
+  assert_true(accepted > 50 && refused > 50);
+  char *a = objects_of(s, "inc"), *b = objects_of(s, "whole");
+  if (strcmp(a, b) != 0) { /* name the first line that differs */
+    size_t at = 0, line = 0;
+    while (a[at] == b[at])
+      line += a[at++] == '\n';
+    while (at > 0 && a[at - 1] != '\n')
+      at--;
+    print_error("line %zu differs:\n  incremental: %.200s\n  whole:       %.200s\n", line + 1, a + at,
+                b + at);
+  }
+  assert_string_equal(a, b); /* the same objects, each kind in the same order */
+  free(a);
+  free(b);
+  assert_int_equal(urbac_store_audit_verify(s, "inc", &count, &bad_seq, NULL), URBAC_OK);
+  urbac_model *m = NULL;
+  assert_int_equal(urbac_store_load(s, "inc", &m, &rev, NULL), URBAC_OK);
+  urbac_model_free(m);
+  urbac_store_close(s);
+}
+
+/* ---------------------------------------------------------------- schema 2 -> 3 */
+
+static void test_migrate_from_schema2(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  apply_base(s, "acme");
+  urbac_store_close(s);
+  /* the store as schema 2 left it: no index, no positions or revisions indexed */
+  sql("DROP TABLE refs; DROP INDEX objects_position; DROP INDEX audit_revision;"
+      "DELETE FROM urbac_schema WHERE version = 3");
+  urbac_diag *d = urbac_diag_new();
+  urbac_write w = {"test", "after migrate", false, 0, NULL};
+  uint64_t rev;
+  int from, to;
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &rev, d), URBAC_ESCHEMA);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "run 'urbac migrate'"));
+  assert_int_equal(urbac_store_migrate(s, &from, &to, NULL), URBAC_OK);
+  assert_int_equal(from, 2);
+  assert_int_equal(to, 3);
+  /* the index was filled: what the base names cannot be deleted, what it does not can */
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "b", NULL, &w, &rev, d), URBAC_EINVAL);
+  assert_int_equal(urbac_diag_get(d, 0)->code, URBAC_EDANGLING);
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_store_put(s, "acme", "deviceGroup", "d1", NULL, &w, &rev, d), URBAC_EINVAL);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "names unknown device group 'd1'"));
+  assert_int_equal(urbac_store_put(s, "acme", "deviceGroup", "d2", NULL, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(
+      urbac_store_put(s, "acme", "group", "g", "{\"id\": \"g\", \"members\": [\"group:k\"]}", &w, &rev, NULL),
+      URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "b", NULL, &w, &rev, d),
+                   URBAC_EINVAL); /* h still has b */
+  /* and a new object goes after the others */
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &rev, NULL), URBAC_OK);
+  char *objs = objects_of(s, "acme");
+  assert_non_null(strstr(objs, "user\tz\t{\"id\":\"z\"}\n"));
+  assert_true(strstr(objs, "user\tz\t") > strstr(objs, "user\tc\t"));
+  free(objs);
+  urbac_diag_free(d);
+  urbac_store_close(s);
+}
+
+/* ---------------------------------------------------------------- the change feed */
+
+typedef struct feed_log {
+  int n;
+  uint64_t first, last;
+  char text[8192];
+} feed_log;
+
+static int feed_cb(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json)
+{
+  feed_log *f = ctx;
+  if (!f->n++)
+    f->first = revision;
+  f->last = revision;
+  size_t at = strlen(f->text);
+  snprintf(f->text + at, sizeof f->text - at, "%llu %s %s %s\n", (unsigned long long)revision, kind, id,
+           json ? json : "-");
+  return 0;
+}
+
+static int stop_cb(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json)
+{
+  (void)ctx, (void)revision, (void)kind, (void)id, (void)json;
+  return 1;
+}
+
+static void test_changes(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  apply_base(s, "acme"); /* revision 1 */
+  urbac_write w = {"test", "feed", false, 0, NULL};
+  urbac_api_key spec = {.user = "a", .name = "ci", .scope = "all"};
+  uint64_t rev, now;
+  char *token = NULL;
+  urbac_diag *d = urbac_diag_new();
+  assert_int_equal(
+      urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\", \"name\": \"Zed\"}", &w, &rev, NULL),
+      URBAC_OK);                                                                          /* 2 */
+  assert_int_equal(urbac_store_key_create(s, "acme", &spec, &w, &token, NULL), URBAC_OK); /* not a change */
+  urbac_object_put two[] = {{"group", "k", "{\"id\": \"k\", \"members\": [\"z\"]}"}, {"user", "c", NULL}};
+  assert_int_equal(urbac_store_put_many(s, "acme", two, 2, &w, &rev, NULL), URBAC_OK); /* 3 */
+  assert_int_equal(rev, 3);
+  feed_log f = {0};
+  assert_int_equal(urbac_store_changes(s, "acme", 1, feed_cb, &f, &now, NULL), URBAC_OK);
+  assert_int_equal(now, 3);
+  assert_string_equal(f.text, "2 user z {\"id\":\"z\",\"name\":\"Zed\"}\n"
+                              "3 group k {\"id\":\"k\",\"members\":[\"z\"]}\n"
+                              "3 user c -\n");
+  /* from the start: every object of the base at revision 1, then the rest */
+  memset(&f, 0, sizeof f);
+  assert_int_equal(urbac_store_changes(s, "acme", 0, feed_cb, &f, &now, NULL), URBAC_OK);
+  assert_int_equal(f.first, 1);
+  assert_int_equal(f.last, 3);
+  assert_int_equal(f.n, 14 + 3); /* workloads, 3 users, 3 groups, 2 dgs, a device, a role, 3 legacy; 3 more */
+  /* up to date: nothing, the revision stays */
+  memset(&f, 0, sizeof f);
+  assert_int_equal(urbac_store_changes(s, "acme", 3, feed_cb, &f, &now, NULL), URBAC_OK);
+  assert_int_equal(f.n, 0);
+  assert_int_equal(now, 3);
+  /* the caller stops it */
+  assert_int_equal(urbac_store_changes(s, "acme", 1, stop_cb, NULL, &now, d), URBAC_EREFUSED);
+  assert_int_equal(now, 1);
+  /* cannot answer: ahead of the store, no such tenant, records pruned, too far behind */
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_store_changes(s, "acme", 4, feed_cb, &f, &now, d), URBAC_EBEHIND);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "at revision 3, before the 4 asked after"));
+  assert_int_equal(urbac_store_changes(s, "nope", 0, feed_cb, &f, &now, NULL), URBAC_ENOTFOUND);
+  urbac_store_close(s);
+  sql("DELETE FROM audit WHERE revision = 2");
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_READ, &s, NULL), URBAC_OK);
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_store_changes(s, "acme", 1, feed_cb, &f, &now, d), URBAC_EBEHIND);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "no longer holds revisions 2 to 3"));
+  memset(&f, 0, sizeof f);
+  assert_int_equal(urbac_store_changes(s, "acme", 2, feed_cb, &f, &now, NULL), URBAC_OK);
+  assert_int_equal(f.n, 2);
+  urbac_store_close(s);
+  /* more changes than the feed gives: a reload */
+  size_t cap = 64 + (URBAC_STORE_CHANGES_MAX + 1) * 24;
+  char *big = malloc(cap);
+  size_t len = (size_t)snprintf(big, cap, "urbac: 1\ntenant: big\nusers:\n");
+  for (int i = 0; i < URBAC_STORE_CHANGES_MAX; i++) /* with workloads: one more than the limit */
+    len += (size_t)snprintf(big + len, cap - len, "  - {id: u%d}\n", i);
+  tenant t = tenant_load(big);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_apply(s, t.m, &w, &rev, NULL), URBAC_OK);
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_store_changes(s, "big", 0, feed_cb, &f, &now, d), URBAC_EBEHIND);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "changed more than 10000 times"));
+  assert_int_equal(urbac_store_put(s, "big", "user", "u0", NULL, &w, &rev, NULL), URBAC_OK);
+  memset(&f, 0, sizeof f);
+  assert_int_equal(urbac_store_changes(s, "big", 1, feed_cb, &f, &now, NULL), URBAC_OK);
+  assert_string_equal(f.text, "2 user u0 -\n");
+  tenant_free(&t);
+  free(big);
+  free(token);
+  urbac_diag_free(d);
+  urbac_store_close(s);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_error_both_paths),
+      cmocka_unit_test(test_valid_batches),
+      cmocka_unit_test(test_random_walk_both_paths),
+      cmocka_unit_test(test_migrate_from_schema2),
+      cmocka_unit_test(test_changes),
+  };
+  return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store writes (PostgreSQL)"
+                                                                 : "store writes (SQLite)",
+                                     tests, setup, teardown);
+}
