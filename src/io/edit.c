@@ -220,17 +220,25 @@ static const struct {
              {"legacy.mdo.roleGroup", URBAC__OBJ_LEGACY_MEMBERS},
              {"legacy.mdi.role", URBAC__OBJ_LEGACY_MEMBERS}};
 
+/* Put `p` parsed alone by the loader (urbac__object_parse(): its shape, its own id). */
+static urbac_err parse_one(editor *e, const urbac_object_put *p, urbac_model **parsed)
+{
+  char *body = NULL;
+  urbac_err err = urbac__object_parse(e->m->tenant, p->kind, p->id, p->json, p->id, parsed, &body, e->d);
+  urbac__free(body);
+  return err;
+}
+
 static urbac_err apply_workloads(editor *e, const urbac_object_put *p)
 {
   urbac_model *parsed = NULL;
-  urbac__object o = {"workloads", (char *)(uintptr_t) "workloads", (char *)(uintptr_t)p->json, 0};
   e->m->modes_changed = true;
   if (!p->json) {
     memset(e->m->modes, 0, sizeof e->m->modes);
     memset(e->m->mode_listed, 0, sizeof e->m->mode_listed);
     return URBAC_OK;
   }
-  urbac_err err = urbac__objects_parse(e->m->tenant, &o, 1, "workloads", &parsed, e->d);
+  urbac_err err = parse_one(e, p, &parsed);
   if (!err) {
     memcpy(e->m->modes, parsed->modes, sizeof e->m->modes);
     memcpy(e->m->mode_listed, parsed->mode_listed, sizeof e->m->mode_listed);
@@ -257,15 +265,11 @@ static urbac_err apply(editor *e, const urbac_object_put *p)
     return at == SIZE_MAX ? urbac__diag_add(e->d, URBAC_ENOTFOUND, NULL, 0, 0, p->id,
                                             "no %s '%.100s' to delete", p->kind, p->id)
                           : delete_one(e, kinds[k].k, p, at);
-  urbac__object o = {kinds[k].kind, (char *)(uintptr_t)p->id, (char *)(uintptr_t)p->json, 0};
-  if ((err = urbac__objects_parse(e->m->tenant, &o, 1, p->id, &parsed, e->d)))
+  if ((err = parse_one(e, p, &parsed)))
     return err;
   urbac__obj *obj = only_object(parsed);
-  if (!obj || strcmp(obj_id(obj), p->id) != 0)
-    err = urbac__diag_add(e->d, URBAC_EINVAL, NULL, 0, 0, p->id, "the %s's own id is '%.100s', not '%.100s'",
-                          p->kind, obj ? obj_id(obj) : "", p->id);
-  else
-    err = put_one(e, p->kind, obj, at);
+  URBAC_ASSERT(obj && strcmp(obj_id(obj), p->id) == 0); /* urbac__object_parse() checked its id */
+  err = put_one(e, p->kind, obj, at);
   urbac_model_free(parsed);
   return err;
 }

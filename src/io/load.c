@@ -891,12 +891,14 @@ static void finish_ungrouped(loader *c, const urbac__node *root)
   g->loc = loc_of(root);
 }
 
-static urbac_err load(const char *buf, size_t len, const char *name, bool parse_only, urbac_model **out,
-                      urbac_diag *d)
+/* Loads a tenant buffer; `validate` false keeps only what the file's shape says
+ * (references are not resolved: a store checks them against its rows). */
+static urbac_err load_buffer(const char *buf, size_t len, const char *name, bool validate, urbac_model **out,
+                             urbac_diag *d)
 {
   urbac__node *root = NULL;
   urbac_err err = URBAC_ENOMEM;
-  loader c = {.d = d, .parse_only = parse_only};
+  loader c = {.d = d, .parse_only = !validate};
   size_t had = urbac_diag_count(d);
   *out = NULL;
   if (len > URBAC_MAX_FILE_BYTES)
@@ -912,7 +914,7 @@ static urbac_err load(const char *buf, size_t len, const char *name, bool parse_
   if (!c.oom)
     finish_ungrouped(&c, root);
   err = c.oom ? URBAC_ENOMEM : c.errors ? URBAC_EINVAL : URBAC_OK;
-  if (!err && !parse_only)
+  if (!err && validate)
     err = urbac__model_validate(c.m, d);
 out:
   urbac__node_free(root);
@@ -927,13 +929,13 @@ out:
 urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
                                    urbac_diag *d)
 {
-  return load(buf, len, name, false, out, d);
+  return load_buffer(buf, len, name, true, out, d);
 }
 
 urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
                                      urbac_diag *d)
 {
-  return load(buf, len, name, true, out, d);
+  return load_buffer(buf, len, name, false, out, d);
 }
 
 urbac_err urbac_tenant_load_file(const char *path, urbac_model **out, urbac_diag *d)

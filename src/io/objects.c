@@ -111,8 +111,9 @@ static void list(urbac__buf *b, const char *key, const char *kind, const urbac__
   urbac__buf_puts(b, "]");
 }
 
+/* The tenant file made of objects, loaded (validated when `validate`). */
 static urbac_err from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
-                              bool parse_only, urbac_model **out, urbac_diag *d)
+                              bool validate, urbac_model **out, urbac_diag *d)
 {
   urbac__buf b = {0};
   json_t *t = json_string(tenant);
@@ -144,9 +145,9 @@ static urbac_err from_objects(const char *tenant, const urbac__object *o, size_t
   /* positions inside the assembled buffer mean nothing to anyone: report each
    * problem against the source name, with its field path, and no line:column */
   urbac_diag *local = urbac_diag_new();
-  urbac_err err = !local       ? URBAC_ENOMEM
-                  : parse_only ? urbac__tenant_parse_buffer(b.s, b.len, name, out, local)
-                               : urbac_tenant_load_buffer(b.s, b.len, name, out, local);
+  urbac_err err = !local     ? URBAC_ENOMEM
+                  : validate ? urbac_tenant_load_buffer(b.s, b.len, name, out, local)
+                             : urbac__tenant_parse_buffer(b.s, b.len, name, out, local);
   for (size_t i = 0; i < urbac_diag_count(local); i++) {
     const urbac_error *e = urbac_diag_get(local, i);
     if (e)
@@ -160,7 +161,7 @@ static urbac_err from_objects(const char *tenant, const urbac__object *o, size_t
 urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
                                     urbac_model **out, urbac_diag *d)
 {
-  return from_objects(tenant, o, n, name, false, out, d);
+  return from_objects(tenant, o, n, name, true, out, d);
 }
 
 urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *id, const char *json,
@@ -171,7 +172,7 @@ urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *
   json_error_t jerr;
   *out = NULL;
   *body = NULL;
-  urbac_err err = from_objects(tenant, &one, 1, name, true, out, d);
+  urbac_err err = from_objects(tenant, &one, 1, name, false, out, d);
   json_t *alone = err ? NULL : json_loads(json, JSON_DECODE_ANY, &jerr);
   if (!err && !alone) /* one value, nothing around it: a body cannot smuggle in other objects */
     err = urbac__diag_add(d, URBAC_ESYNTAX, name, 0, 0, NULL, "the %s given is not one JSON value: %s", kind,
@@ -199,12 +200,6 @@ urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *
     *body = NULL;
   }
   return err;
-}
-
-urbac_err urbac__objects_parse(const char *tenant, const urbac__object *o, size_t n, const char *name,
-                               urbac_model **out, urbac_diag *d)
-{
-  return from_objects(tenant, o, n, name, true, out, d);
 }
 
 const char *urbac__object_kind(const char *kind)

@@ -37,13 +37,5 @@ urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, 
  * id is not `id`, is refused. */
 urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *id, const char *json,
                               const char *name, urbac_model **out, char **body, urbac_diag *d);
-/* The objects of `o` parsed by the tenant-file loader, each shape and name rule
- * applied, but nothing resolved or validated across objects (edits do that
- * against the model they change); no implicit ungrouped device group. */
-urbac_err urbac__objects_parse(const char *tenant, const urbac__object *o, size_t n, const char *name,
-                               urbac_model **out, urbac_diag *d);
-/* The loader without validation (see urbac__objects_parse()). */
-urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, urbac_model **out,
-                                     urbac_diag *d);
 
 #endif

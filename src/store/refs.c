@@ -49,33 +49,29 @@ static urbac_err add_refs(urbac__ref_list *l, const char *kind, const char *id, 
   return URBAC_OK;
 }
 
+typedef struct refs_ctx {
+  urbac__ref_list *out;
+  const char *kind, *id;
+  urbac_err err;
+} refs_ctx;
+
+static void refs_cb(void *p, urbac__refs *r, const char *what)
+{
+  refs_ctx *c = p;
+  (void)what;
+  if (!c->err)
+    c->err = add_refs(c->out, c->kind, c->id, r);
+}
+
 urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out)
 {
-  urbac_err err = URBAC_OK;
-  for (size_t i = 0; !err && i < m->groups.n; i++)
-    if (urbac__group_at(m, i))
-      err = add_refs(out, kind, id, &urbac__group_at(m, i)->members);
-  for (size_t i = 0; !err && i < m->dgs.n; i++)
-    if (urbac__dg_at(m, i))
-      err = add_refs(out, kind, id, &urbac__dg_at(m, i)->access);
-  for (size_t i = 0; !err && i < m->roles.n; i++) {
-    const urbac__role *r = urbac__role_at(m, i);
-    for (size_t a = 0; !err && r && a < r->nasg; a++) {
-      err = add_refs(out, kind, id, &r->asg[a].principals);
-      if (!err)
-        err = add_refs(out, kind, id, &r->asg[a].dgs);
-    }
-  }
-  for (size_t i = 0; !err && i < m->mde_roles.n; i++)
-    if (urbac__mde_at(m, i))
-      err = add_refs(out, kind, id, &urbac__mde_at(m, i)->groups);
-  for (size_t i = 0; !err && i < m->eop.n; i++)
-    if (urbac__eop_at(m, i))
-      err = add_refs(out, kind, id, &urbac__eop_at(m, i)->members);
-  for (size_t i = 0; !err && i < m->mdi.n; i++)
-    if (urbac__mdi_at(m, i))
-      err = add_refs(out, kind, id, &urbac__mdi_at(m, i)->members);
-  return err;
+  refs_ctx c = {out, kind, id, URBAC_OK};
+  const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  for (size_t k = 0; k < sizeof from / sizeof from[0] && !c.err; k++)
+    for (size_t i = 0; i < from[k]->n && !c.err; i++)
+      if (URBAC__AT(*from[k], i)) /* a deleted object's slot names nothing */
+        urbac__obj_visit_refs(URBAC__AT(*from[k], i), refs_cb, &c);
+  return c.err;
 }
 
 /* "kind\nid" for a map of pairs. */

@@ -2,9 +2,9 @@
  * tests/unit/test_alloc.c - out of memory, everywhere (curl's torture mode).
  *
  * Loads, compiles, checks, explains, saves (also keeping its comments), edits
- * (urbac_model_edit() and urbac_snapshot_update()) and migrates the worked example
- * while failing
- * the Nth allocation, for every N until a run needs no failure: each run must
+ * (urbac_model_edit() and urbac_snapshot_update()) and migrates the worked
+ * example while failing the Nth allocation, for every N until a run needs no
+ * failure: each run must
  * return URBAC_ENOMEM (or succeed) and leave no allocation of ours behind.
  */
 #include "failing_alloc.h"

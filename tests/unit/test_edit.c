@@ -256,7 +256,7 @@ static void test_edit_refusals(void **state)
   assert_int_equal(edit1(m, "group", "g3", "{\"id\":\"g3\",\"members\":[\"zed\"]}", msg, sizeof msg),
                    URBAC_EDANGLING);
   assert_non_null(strstr(msg, "unknown user 'zed'"));
-  assert_int_equal(edit1(m, "user", "cat", "{\"id\":\"dog\"}", msg, sizeof msg), URBAC_EINVAL);
+  assert_int_equal(edit1(m, "user", "cat", "{\"id\":\"dog\"}", msg, sizeof msg), URBAC_EVALUE);
   assert_int_equal(edit1(m, "user", "cat", "{\"id\":\"cat\",\"colour\":1}", msg, sizeof msg),
                    URBAC_EUNKNOWNKEY);
   assert_int_equal(edit1(m, "user", "nobody", NULL, msg, sizeof msg), URBAC_ENOTFOUND);
