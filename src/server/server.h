@@ -5,6 +5,7 @@
  *   http.c     libmicrohttpd: sockets, bodies, headers; hands a srv_req to route.c
  *   route.c    the route table, path matching, authentication and authorization
  *   tenants.c  per-tenant snapshots swapped with RCU, the store's change feed
+ *   writer.c   per-tenant writer threads: administration off the HTTP workers, group commit
  *   auth.c     bearer tokens: preshared keys, API keys, OIDC JWTs (jwks.c)
  *   decide.c   check, checks, explain, effective permissions, who can
  *   admin.c    Graph-shaped roles and assignments, objects, workloads, import
