@@ -87,14 +87,26 @@ void srv_batch_flush(srv_batch *b)
   urbac_diag_free(d);
 }
 
+/* A request that writes the store without srv_run_write() (an API key created
+ * or revoked, swapped into the key set at once): the open batch commits first,
+ * so it never rides on writes that might not. A read run while a batch is open
+ * sees the batch's writes, which commit before its reply is sent. */
+static bool writes_alone(const srv_req *req)
+{
+  return req->route && (req->route->fn == srv_h_key_create || req->route->fn == srv_h_key_revoke);
+}
+
 /* Runs `n` jobs as one batch and answers them once it is published. */
 static void run_batch(srv_tenant *t, srv_job *jobs, size_t n)
 {
   srv_batch b = {.t = t, .jobs = jobs, .n = n};
   running = &b;
   pthread_mutex_lock(&t->write_lock);
-  for (b.cur = 0; b.cur < n; b.cur++)
+  for (b.cur = 0; b.cur < n; b.cur++) {
+    if (writes_alone(jobs[b.cur].req))
+      srv_batch_flush(&b);
     srv_dispatch(t->server, jobs[b.cur].req, jobs[b.cur].r);
+  }
   srv_batch_flush(&b);
   pthread_mutex_unlock(&t->write_lock);
   running = NULL;
