@@ -187,6 +187,25 @@ URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, 
                                             size_t n, const urbac_write *w, uint64_t *revision,
                                             urbac_diag *d);
 
+/* ---------------------------------------------------------------- group commit */
+
+/* Opens a batch on `s`: until urbac_store_batch_end(), every write made through
+ * `s` (put, put_many, apply, API keys) runs inside ONE write transaction, each
+ * write in its own savepoint. A write that fails is rolled back to its savepoint
+ * and returns its error as it would alone; the writes before and after it stay.
+ * Each write still gets its own revision and audit records. Reads through `s`
+ * see the batch's writes; nothing is visible to other handles, nor durable,
+ * before the batch commits: one commit, one fsync, one witness of the last
+ * chain head. Meanwhile `s` holds the store's write lock (SQLite: the database;
+ * PostgreSQL: the writers' advisory lock): keep batches short. A batch writes to
+ * one tenant; batches do not nest (URBAC_EINVAL). */
+URBAC_EXTERN urbac_err urbac_store_batch_begin(urbac_store *s, urbac_diag *d);
+/* Ends the batch: commits every write that succeeded inside it (commit true),
+ * or rolls them all back (false). When the commit fails none of them holds, and
+ * the error is returned: the caller must not report any of them as done.
+ * URBAC_EINVAL when no batch is open. */
+URBAC_EXTERN urbac_err urbac_store_batch_end(urbac_store *s, bool commit, urbac_diag *d);
+
 /* ---------------------------------------------------------------- the change feed */
 
 /* One object change committed after the caller's revision: `json` is the

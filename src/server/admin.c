@@ -55,6 +55,8 @@ static urbac_err guard_write(void *ctx, const urbac_model *after, urbac_diag *d)
   return err;
 }
 
+static urbac_err do_puts(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
+
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision)
 {
   bool has;
@@ -73,14 +75,25 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
    * over; any other write is caught up with from the change feed, at the cost
    * of the change (srv_tenant_refresh) */
   urbac_write w = {req->who.actor, command, has, base, guarded ? &written : NULL};
+  /* on the tenant's writer (writer.c), a plain put joins the batch it runs: a
+   * savepoint of the batch's transaction, published with the batch before any
+   * reply; any other write commits and publishes what is open first */
+  srv_batch *batch = srv_batch_current(t);
+  bool grouped = batch && !guarded && fn == do_puts;
   pthread_mutex_lock(&t->write_lock);
+  if (batch && !grouped)
+    srv_batch_flush(batch);
   if (guarded) { /* compared with the tenant as the store has it */
     srv_tenant_refresh(t, NULL);
     urbac_store_check_writes(t->store, guard_write, &guard);
   }
-  urbac_err err = d ? fn(t, ctx, &w, revision, d) : URBAC_ENOMEM;
+  urbac_err err = !d ? URBAC_ENOMEM : grouped ? srv_batch_join(batch, d) : URBAC_OK;
+  if (!err)
+    err = fn(t, ctx, &w, revision, d);
   urbac_store_check_writes(t->store, NULL, NULL);
-  if (!err && written) /* served before the reply: the caller reads its own write */
+  if (!err && grouped)
+    srv_batch_wrote(batch);
+  else if (!err && written) /* served before the reply: the caller reads its own write */
     srv_tenant_publish(t, written, *revision, NULL);
   else if (!err)
     srv_tenant_refresh(t, NULL);

@@ -18,6 +18,9 @@
  * A request waiting for a revision (minRevision) never holds a worker thread:
  * it is parked (MHD_suspend_connection) and a waker thread resumes the parked
  * requests every 5 ms, so each is dispatched again until it is answered.
+ * Nor does a write: a request that reads or writes the store is handed to its
+ * tenant's writer (writer.c) with its connection suspended, and resumed with
+ * the reply; the workers answer decisions.
  *
  * Depends on: the public API, libmicrohttpd.
  */
@@ -60,6 +63,9 @@ typedef struct conn {
   char path[256];
   char method[8];
   bool parsed; /* req holds the target already (a parked request comes back) */
+  struct MHD_Connection *mc;
+  _Atomic bool answered; /* the tenant's writer ran it: its reply is in `reply` */
+  srv_resp reply;
 } conn;
 
 /* Requests parked until the revision they asked for (http state, srv.http). */
@@ -362,12 +368,42 @@ out:
   return r.status ? send_reply(mc, x, &r) : MHD_YES;
 }
 
+/* The tenant's writer (writer.c) runs a request with its connection suspended. */
+static void held(void *ctx)
+{
+  conn *x = ctx;
+  MHD_suspend_connection(x->mc);
+}
+
+static void answered(void *ctx)
+{
+  conn *x = ctx;
+  atomic_store(&x->answered, true);
+  MHD_resume_connection(x->mc); /* on_request is called again: answer() sends the reply */
+}
+
+/* Hands `x` to its tenant's writer; false when it takes no more (replied 503). */
+static bool hand_over(struct MHD_Connection *mc, conn *x, srv_resp *r)
+{
+  x->mc = mc;
+  x->reply = (srv_resp){0};
+  srv_job job = {&x->req, &x->reply, held, answered, x};
+  if (srv_writer_submit(x->req.tenant, &job))
+    return true;
+  srv_error(r, 503, "unavailable", NULL,
+            "tenant %s has as many administration requests waiting as it may (%d); try again", x->req.tenant->id,
+            SRV_WRITE_QUEUE);
+  return false;
+}
+
 static enum MHD_Result answer(srv *server, struct MHD_Connection *mc, conn *x, const char *url,
                               const char *method)
 {
   srv_resp r = {0};
   srv_req *req = &x->req;
-  if (x->too_big)
+  if (atomic_exchange(&x->answered, false)) /* back from the tenant's writer */
+    r = x->reply;
+  else if (x->too_big)
     srv_error(&r, 413, "payloadTooLarge", "body", "the body is larger than %zu bytes", server->max_body);
   else if (x->body.oom)
     srv_error(&r, 503, "unavailable", "body",
@@ -375,7 +411,12 @@ static enum MHD_Result answer(srv *server, struct MHD_Connection *mc, conn *x, c
   else if (x->parsed || target(mc, x, url, method, &r)) {
     req->body = x->body.p;
     req->body_len = x->body.len;
-    srv_dispatch(server, req, &r);
+    /* decisions are answered here; what reads or writes the store, by the tenant's writer */
+    if ((req->admitted || srv_admit(server, req, &r)) && srv_writer_takes(req)) {
+      if (hand_over(mc, x, &r))
+        return MHD_YES;
+    } else if (!r.status)
+      srv_dispatch(server, req, &r);
   }
   if (r.wait && park(server, mc))
     return MHD_YES; /* dispatched again after the waker's next round */
@@ -622,6 +663,7 @@ static void stop(srv *server, struct MHD_Daemon *daemon, acceptor *a)
     quiet = atomic_load(&inflight) > 0 ? 0 : quiet + 10;
     usleep(10000);
   }
+  srv_writers_stop(server); /* what they hold is answered while the daemon runs; later requests get 503 */
   MHD_stop_daemon(daemon);
 }
 

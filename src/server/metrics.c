@@ -157,11 +157,17 @@ void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
       "(--max-body-memory) was spent.\n# TYPE urbac_http_bodies_refused_total counter\n"
       "urbac_http_bodies_refused_total %llu\n"
       "# HELP urbac_tenant_lookups_total Tenants looked for in the store because they were not in memory.\n"
-      "# TYPE urbac_tenant_lookups_total counter\nurbac_tenant_lookups_total %llu\n",
+      "# TYPE urbac_tenant_lookups_total counter\nurbac_tenant_lookups_total %llu\n"
+      "# HELP urbac_write_batches_total Batches the tenants' writers ran: the puts in one are committed "
+      "together.\n# TYPE urbac_write_batches_total counter\nurbac_write_batches_total %llu\n"
+      "# HELP urbac_write_batch_requests_total Requests the tenants' writers ran, in those batches.\n"
+      "# TYPE urbac_write_batch_requests_total counter\nurbac_write_batch_requests_total %llu\n",
       (unsigned long long)atomic_load(&server->metrics.connections),
       (unsigned long long)atomic_load(&server->metrics.connections_refused),
       (unsigned long long)atomic_load(&server->metrics.bodies_refused),
-      (unsigned long long)atomic_load(&server->metrics.tenant_lookups));
+      (unsigned long long)atomic_load(&server->metrics.tenant_lookups),
+      (unsigned long long)atomic_load(&server->metrics.write_batches),
+      (unsigned long long)atomic_load(&server->metrics.write_jobs));
   size_t n = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   srv_read_lock();
   for (size_t i = 0; i < n; i++) {

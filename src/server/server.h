@@ -5,6 +5,7 @@
  *   http.c     libmicrohttpd: sockets, bodies, headers; hands a srv_req to route.c
  *   route.c    the route table, path matching, authentication and authorization
  *   tenants.c  per-tenant snapshots swapped with RCU, the store's change feed
+ *   writer.c   per-tenant writer threads: administration off the HTTP workers, group commit
  *   auth.c     bearer tokens: preshared keys, API keys, OIDC JWTs (jwks.c)
  *   decide.c   check, checks, explain, effective permissions, who can
  *   admin.c    Graph-shaped roles and assignments, objects, workloads, import
@@ -147,13 +148,15 @@ typedef struct srv_snap {
 
 typedef struct srv_keyset srv_keyset;
 typedef struct srv srv;
+typedef struct srv_writer srv_writer;
 
 struct srv_tenant {
   char *id;
   srv *server;
   srv_snap *current;          /* RCU-protected */
   srv_keyset *keys;           /* RCU-protected: this tenant's API keys */
-  pthread_mutex_t write_lock; /* one writer (and reload) at a time */
+  pthread_mutex_t write_lock; /* one writer (and reload) at a time; recursive: a batch holds it (writer.c) */
+  srv_writer *writer;         /* writer.c: the thread that runs the tenant's administration requests */
   urbac_store *store;         /* used under write_lock */
   pthread_t watcher;
   bool watching;
@@ -352,6 +355,42 @@ typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
 
+/* ---------------------------------------------------------------- the writer (writer.c) */
+
+#define SRV_WRITE_QUEUE 1024 /* requests waiting for one tenant's writer; more are answered 503 */
+#define SRV_WRITE_BATCH 64   /* requests one batch runs, their writes committed together */
+
+/* A request handed to a tenant's writer: it runs srv_dispatch(req, r) on the
+ * writer's thread. `hold` is called once it is queued, under the queue's lock
+ * (the face suspends the connection there); `done` once *r is final and, for a
+ * write, published. req and r stay the face's, valid until `done`. */
+typedef struct srv_job {
+  srv_req *req;
+  srv_resp *r;
+  void (*hold)(void *ctx);
+  void (*done)(void *ctx);
+  void *ctx;
+} srv_job;
+/* Is `req` (admitted) for its tenant's writer: a route that reads or writes the store? */
+bool srv_writer_takes(const srv_req *req);
+/* Queues `job` (copied) for the tenant's writer; false when the queue is full
+ * or the writer stopped (the caller answers 503), `hold` not called then. */
+bool srv_writer_submit(srv_tenant *t, const srv_job *job);
+urbac_err srv_writer_start(srv_tenant *t);
+/* Stops taking requests, runs and answers every one queued, ends the thread. */
+void srv_writer_stop(srv_tenant *t);
+void srv_writer_free(srv_tenant *t);
+void srv_writers_stop(srv *server);
+/* The batch the writer runs on this thread for `t` (NULL on any other thread):
+ * srv_run_write() joins it (srv_batch_join(): the store's batch opened once),
+ * says that its write succeeded in it (srv_batch_wrote()), or, for a write that
+ * cannot join, commits and publishes what is open first (srv_batch_flush()). */
+typedef struct srv_batch srv_batch;
+srv_batch *srv_batch_current(const srv_tenant *t);
+urbac_err srv_batch_join(srv_batch *b, urbac_diag *d);
+void srv_batch_wrote(srv_batch *b);
+void srv_batch_flush(srv_batch *b);
+
 /* ---------------------------------------------------------------- $filter (filter.c) */
 
 #define SRV_FILTER_MAX_LEN 1024 /* bytes of one $filter */
@@ -424,6 +463,7 @@ typedef struct srv_metrics {
   _Atomic uint64_t connections_refused;  /* over --max-connections or --max-connections-per-ip */
   _Atomic uint64_t bodies_refused;       /* 503: the memory for bodies in flight was spent */
   _Atomic uint64_t tenant_lookups;       /* a tenant looked for in the store (not in memory) */
+  _Atomic uint64_t write_batches, write_jobs; /* writer.c: batches run, and the requests in them */
 } srv_metrics;
 
 void srv_metrics_observe(srv *server, const srv_route *route, unsigned status, uint64_t us);

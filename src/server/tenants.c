@@ -322,6 +322,7 @@ static void tenant_free(srv_tenant *t)
 {
   if (!t)
     return;
+  srv_writer_free(t); /* first: it runs what is queued, with the store */
   snap_free(t->current);
   srv_keyset_free(t->keys);
   urbac_store_close(t->store);
@@ -338,7 +339,11 @@ static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t wh
   if (!t || !d || !(t->id = strdup(id)))
     goto fail;
   t->server = server;
-  pthread_mutex_init(&t->write_lock, NULL);
+  pthread_mutexattr_t recursive; /* a writer's batch holds it while its requests take it (writer.c) */
+  pthread_mutexattr_init(&recursive);
+  pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&t->write_lock, &recursive);
+  pthread_mutexattr_destroy(&recursive);
   pthread_mutex_init(&t->feed_lock, NULL);
   atomic_store(&t->feed_synced_us, srv_now_us());
   urbac_audit_opts audit = {server->cfg->audit_key_file, server->cfg->witness_file,
@@ -348,7 +353,7 @@ static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t wh
       snap_build(server, t->store, id, &t->current, d) != URBAC_OK)
     goto fail;
   t->keys = srv_keyset_load(t->store, id);
-  if (!t->keys || pthread_create(&t->watcher, NULL, watch, t) != 0)
+  if (!t->keys || srv_writer_start(t) != URBAC_OK || pthread_create(&t->watcher, NULL, watch, t) != 0)
     goto fail;
   t->watching = true;
   urbac_diag_free(d);
@@ -401,6 +406,8 @@ srv_tenant *srv_tenant_get(srv *server, const char *id, char *why, size_t why_si
 void srv_tenants_stop(srv *server)
 {
   size_t n = atomic_load(&server->ntenants);
+  for (size_t i = 0; i < n; i++)
+    srv_writer_stop(server->tenants[i]); /* what is queued is answered (no face: a test's srv) */
   for (size_t i = 0; i < n; i++)
     if (server->tenants[i]->watching)
       pthread_join(server->tenants[i]->watcher, NULL);

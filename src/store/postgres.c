@@ -41,6 +41,7 @@ typedef struct pg {
   urbac_store_mode mode;
   bool listening;
   bool in_tx;           /* a transaction is open: a broken connection is not made again under it */
+  bool batch;           /* urbac_store_batch_begin(): a write is a savepoint inside the batch's transaction */
   bool set_up;          /* db_setup ran: a new connection runs it again */
   bool down;            /* the connection broke and is not made again yet */
   unsigned failures;    /* connection attempts failed in a row */
@@ -297,18 +298,27 @@ static void db_rollback(void *p)
 {
   pg *b = p;
   if (!broken(b))
-    PQclear(PQexec(b->c, "ROLLBACK"));
-  b->in_tx = false;
+    PQclear(PQexec(b->c, b->batch ? "ROLLBACK TO SAVEPOINT urbac_write; RELEASE SAVEPOINT urbac_write"
+                                  : "ROLLBACK"));
+  b->in_tx = b->batch && !broken(b);
+}
+
+/* Opens a transaction, the writers' lock taken for a write. */
+static urbac_err begin_tx(pg *b, bool write, urbac_diag *d)
+{
+  urbac_err err = run(b, "BEGIN", 0, NULL, NULL, d, "cannot start a transaction");
+  b->in_tx = !err;
+  if (!err && write) /* writers take turns, across every process and server */
+    err = run(b, "SELECT pg_advisory_xact_lock(7365147322)", 0, NULL, NULL, d, "cannot lock the store");
+  return err;
 }
 
 static urbac_err db_begin(void *p, bool write, urbac_diag *d)
 {
   pg *b = p;
-  urbac_err err = run(b, "BEGIN", 0, NULL, NULL, d, "cannot start a transaction");
-  b->in_tx = !err;
-  if (!err && write) /* writers take turns, across every process and server */
-    err = run(b, "SELECT pg_advisory_xact_lock(7365147322)", 0, NULL, NULL, d, "cannot lock the store");
-  if (err && b->in_tx) /* the caller rolls back only what began */
+  urbac_err err = b->batch ? run(b, "SAVEPOINT urbac_write", 0, NULL, NULL, d, "cannot start a transaction")
+                           : begin_tx(b, write, d);
+  if (err && b->in_tx && !b->batch) /* the caller rolls back only what began */
     db_rollback(b);
   return err;
 }
@@ -316,8 +326,32 @@ static urbac_err db_begin(void *p, bool write, urbac_diag *d)
 static urbac_err db_commit(void *p, urbac_diag *d)
 {
   pg *b = p;
+  if (b->batch)
+    return run(b, "RELEASE SAVEPOINT urbac_write", 0, NULL, NULL, d, "commit failed");
   urbac_err err = run(b, "COMMIT", 0, NULL, NULL, d, "commit failed");
   b->in_tx = false;
+  return err;
+}
+
+static urbac_err db_batch_begin(void *p, urbac_diag *d)
+{
+  pg *b = p;
+  urbac_err err = begin_tx(b, true, d);
+  if (err && b->in_tx)
+    db_rollback(b);
+  b->batch = !err;
+  return err;
+}
+
+static urbac_err db_batch_end(void *p, bool commit, urbac_diag *d)
+{
+  pg *b = p;
+  urbac_err err = URBAC_OK;
+  b->batch = false;
+  if (commit)
+    err = db_commit(b, d);
+  if (!commit || err)
+    db_rollback(b);
   return err;
 }
 

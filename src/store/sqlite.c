@@ -29,6 +29,7 @@ typedef struct db {
   sqlite3 *h;
   char *path;
   urbac_store_mode mode;
+  bool batch; /* urbac_store_batch_begin(): a write is a savepoint inside the batch's transaction */
 } db;
 
 /* One SQL script per schema version; step N takes version N-1 to N. */
@@ -250,11 +251,40 @@ static urbac_err db_setup(void *p, urbac_diag *d)
 
 static urbac_err db_begin(void *p, bool write, urbac_diag *d)
 {
-  return exec(p, write ? "BEGIN IMMEDIATE" : "BEGIN", d, "cannot start a transaction");
+  const char *sql = ((db *)p)->batch ? "SAVEPOINT urbac_write" : write ? "BEGIN IMMEDIATE" : "BEGIN";
+  return exec(p, sql, d, "cannot start a transaction");
 }
 
-static urbac_err db_commit(void *p, urbac_diag *d) { return exec(p, "COMMIT", d, "commit failed"); }
-static void db_rollback(void *p) { sqlite3_exec(((db *)p)->h, "ROLLBACK", NULL, NULL, NULL); }
+static urbac_err db_commit(void *p, urbac_diag *d)
+{
+  return exec(p, ((db *)p)->batch ? "RELEASE urbac_write" : "COMMIT", d, "commit failed");
+}
+
+static void db_rollback(void *p)
+{
+  db *b = p;
+  sqlite3_exec(b->h, b->batch ? "ROLLBACK TO urbac_write; RELEASE urbac_write" : "ROLLBACK", NULL, NULL, NULL);
+}
+
+static urbac_err db_batch_begin(void *p, urbac_diag *d)
+{
+  db *b = p;
+  urbac_err err = exec(b, "BEGIN IMMEDIATE", d, "cannot start a transaction");
+  b->batch = !err;
+  return err;
+}
+
+static urbac_err db_batch_end(void *p, bool commit, urbac_diag *d)
+{
+  db *b = p;
+  urbac_err err = URBAC_OK;
+  b->batch = false;
+  if (commit)
+    err = exec(b, "COMMIT", d, "commit failed");
+  if (!commit || err)
+    sqlite3_exec(b->h, "ROLLBACK", NULL, NULL, NULL);
+  return err;
+}
 
 /* ---------------------------------------------------------------- rows */
 

@@ -158,6 +158,8 @@ void urbac_store_health_get(const urbac_store *store, urbac_store_health *h)
   store->ops->health(store->db, h);
 }
 
+static urbac_err batch_heads_end(urbac_store *store, bool witness, urbac_diag *d);
+
 void urbac_store_close(urbac_store *store)
 {
   if (!store)
@@ -166,6 +168,7 @@ void urbac_store_close(urbac_store *store)
     store->ops->close(store->db);
   urbac__strs_free(&store->tenants);
   urbac__free((void *)store->tenant_ids);
+  batch_heads_end(store, false, NULL); /* a batch left open is rolled back with the connection */
   urbac__audit_forget(store);
   urbac__free(store);
 }
@@ -580,6 +583,44 @@ void urbac_store_check_writes(urbac_store *store, urbac_write_check check, void 
   store->check_ctx = ctx;
 }
 
+/* Remembers the head a write inside a batch committed to its savepoint: each
+ * tenant's last one is witnessed when the batch commits. */
+static urbac_err batch_head(urbac_store *store, const char *tenant, const urbac__tenant_row *row,
+                            urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  size_t i = 0;
+  while (i < store->nheads && strcmp(store->heads[i].tenant, tenant) != 0)
+    i++;
+  if (i == store->nheads) {
+    char *copy = urbac__strdup(tenant);
+    if (!copy || URBAC_GROW(store->heads, store->cap_heads, i + 1)) {
+      free(copy);
+      err = urbac__diag_code(d, URBAC_ENOMEM, "remembering a batch's chain head");
+      goto out;
+    }
+    store->heads[store->nheads++].tenant = copy;
+  }
+  store->heads[i].row = *row;
+out:
+  return err;
+}
+
+/* Witnesses (commit) or forgets the heads the batch wrote. */
+static urbac_err batch_heads_end(urbac_store *store, bool witness, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; i < store->nheads; i++) {
+    if (witness && !err)
+      err = urbac__audit_witness(store, store->heads[i].tenant, &store->heads[i].row, d);
+    free(store->heads[i].tenant);
+  }
+  free(store->heads);
+  store->heads = NULL;
+  store->nheads = store->cap_heads = 0;
+  return err;
+}
+
 urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *tenant,
                                  const urbac__tenant_row *row, urbac_diag *d)
 {
@@ -588,8 +629,36 @@ urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *
     return err;
   }
   err = store->ops->commit(store->db, d);
-  if (!err) /* a head is witnessed once it is committed */
+  if (!err && store->batch && row->exists) /* witnessed when the batch commits */
+    err = batch_head(store, tenant, row, d);
+  else if (!err) /* a head is witnessed once it is committed */
     err = urbac__audit_witness(store, tenant, row, d);
+  return err;
+}
+
+urbac_err urbac_store_batch_begin(urbac_store *store, urbac_diag *d)
+{
+  urbac_err err = urbac__store_need_schema(store, d);
+  if (!err && store->batch)
+    err = urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, NULL, "a batch is open already: batches do not nest");
+  if (!err && (err = store->ops->batch_begin(store->db, d)) == URBAC_OK)
+    store->batch = true;
+  return err;
+}
+
+urbac_err urbac_store_batch_end(urbac_store *store, bool commit, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  if (!store->batch) {
+    err = urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, NULL, "no batch is open");
+    goto out;
+  }
+  store->batch = false;
+  err = store->ops->batch_end(store->db, commit, d);
+  urbac_err witnessed = batch_heads_end(store, commit && !err, d); /* each head, now committed */
+  if (!err)
+    err = witnessed;
+out:
   return err;
 }
 

@@ -45,6 +45,10 @@ typedef struct urbac__store_ops {
   urbac_err (*begin)(void *db, bool write, urbac_diag *d);
   urbac_err (*commit)(void *db, urbac_diag *d);
   void (*rollback)(void *db);
+  /* a batch (urbac_store_batch_begin): one write transaction; while it is open, begin, commit
+   * and rollback make, release and roll back to a savepoint inside it */
+  urbac_err (*batch_begin)(void *db, urbac_diag *d);
+  urbac_err (*batch_end)(void *db, bool commit, urbac_diag *d);
   urbac_err (*tenants)(void *db, urbac__strs *out, urbac_diag *d);
   urbac_err (*tenant_get)(void *db, const char *tenant, urbac__tenant_row *row, urbac_diag *d);
   urbac_err (*tenant_put)(void *db, const char *tenant, const urbac__tenant_row *row, urbac_diag *d);
@@ -97,8 +101,9 @@ typedef struct urbac__store_ops {
   {                                                                                                          \
     .name = backend, .accepts = accepts, .open = db_open, .close = db_close, .schema = db_schema,            \
     .setup = db_setup, .migrate_step = db_migrate_step, .begin = db_begin, .commit = db_commit,              \
-    .rollback = db_rollback, .tenants = db_tenants, .tenant_get = db_tenant_get,                             \
-    .tenant_put = db_tenant_put, .objects = db_objects, .object_get = db_object_get,                         \
+    .rollback = db_rollback, .batch_begin = db_batch_begin, .batch_end = db_batch_end,                       \
+    .tenants = db_tenants, .tenant_get = db_tenant_get, .tenant_put = db_tenant_put, .objects = db_objects,  \
+    .object_get = db_object_get,                                                                             \
     .max_position = db_max_position, .exist = db_exist, .object_put = db_object_put,                         \
     .objects_put = db_objects_put, .audit_put_many = db_audit_put_many, .object_delete = db_object_delete,   \
     .refs_from = db_refs_from, .refs_to = db_refs_to, .refs_put = db_refs_put,                               \
@@ -123,6 +128,14 @@ struct urbac_store {
   char audit_key_id[URBAC__KEY_ID_HEX];
   char *witness;
   bool witness_syslog;
+  /* urbac_store_batch_begin(): open, and per tenant written the last head committed inside it,
+   * witnessed at its end */
+  bool batch;
+  struct urbac__batch_head {
+    char *tenant;
+    urbac__tenant_row row;
+  } *heads;
+  size_t nheads, cap_heads;
 };
 
 /* Refuses a store whose schema is not this urbac's. */

@@ -11,7 +11,8 @@
  * incrementally and one the whole-tenant way, must be accepted and refused alike
  * and leave the same objects. Schema 3's migration from a schema-2 store with
  * data fills the reference index; the change feed gives the changes since a
- * revision, and URBAC_EBEHIND when its log cannot. Runs on SQLite, and on
+ * revision, and URBAC_EBEHIND when its log cannot. A batch (group commit): one
+ * transaction, a savepoint per write. Runs on SQLite, and on
  * PostgreSQL under tests/pg.sh.
  */
 #include "store_fixture.h"
@@ -680,6 +681,102 @@ static void test_changes(void **state)
   urbac_store_close(s);
 }
 
+/* ---------------------------------------------------------------- group commit */
+
+static size_t lines_of(const char *path)
+{
+  FILE *f = fopen(path, "r");
+  size_t n = 0;
+  int c;
+  while (f && (c = fgetc(f)) != EOF)
+    n += c == '\n';
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* A batch: every write a savepoint of one transaction, a failed one rolled back
+ * alone, each with its revision and audit record, invisible to another handle
+ * until the batch commits, one witness line for it; a batch rolled back leaves
+ * nothing; the chain and the rows check out afterwards. */
+static void test_batch(void **state)
+{
+  (void)state;
+  char witness[64];
+  snprintf(witness, sizeof witness, "/tmp/urbac-test-batch-witness-%d", (int)getpid());
+  remove(witness);
+  urbac_store *s = fresh(), *other;
+  apply_base(s, "acme"); /* revision 1 */
+  urbac_audit_opts audit = {NULL, witness, false};
+  assert_int_equal(urbac_store_set_audit(s, &audit, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_READ, &other, NULL), URBAC_OK);
+  urbac_write w = {"test", "batch", false, 0, NULL}, stale = {"test", "batch", true, 1, NULL};
+  urbac_diag *d = urbac_diag_new();
+  uint64_t rev = 0, now = 0;
+  char *json = NULL;
+
+  assert_int_equal(urbac_store_batch_end(s, true, d), URBAC_EINVAL); /* none open */
+  assert_int_equal(urbac_store_batch_begin(s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_batch_begin(s, d), URBAC_EINVAL); /* no nesting */
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z1", "{\"id\": \"z1\"}", &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 2);
+  /* refused alone: a dangling member, then a write based on a revision gone by */
+  urbac_diag_clear(d);
+  assert_int_not_equal(
+      urbac_store_put(s, "acme", "group", "k", "{\"id\": \"k\", \"members\": [\"nobody\"]}", &w, &rev, d),
+      URBAC_OK);
+  assert_true(holds(d, URBAC_EDANGLING, "names unknown user 'nobody'"));
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z9", "{\"id\": \"z9\"}", &stale, &rev, NULL),
+                   URBAC_ECONFLICT);
+  urbac_object_put two[] = {{"group", "k", "{\"id\": \"k\", \"members\": [\"z1\", \"z2\"]}"},
+                            {"user", "z2", "{\"id\": \"z2\"}"}};
+  assert_int_equal(urbac_store_put_many(s, "acme", two, 2, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 3);
+  /* the batch reads its own writes; another handle sees none of them yet */
+  assert_int_equal(urbac_store_get(s, "acme", "user", "z2", &json, &now, NULL), URBAC_OK);
+  assert_int_equal(now, 3);
+  urbac_free(json);
+  assert_int_equal(urbac_store_revision(other, "acme", &now, NULL), URBAC_OK);
+  assert_int_equal(now, 1);
+  assert_int_equal(urbac_store_get(other, "acme", "user", "z1", &json, NULL, NULL), URBAC_ENOTFOUND);
+  assert_int_equal(lines_of(witness), 0); /* nothing committed yet */
+  assert_int_equal(urbac_store_batch_end(s, true, NULL), URBAC_OK);
+  assert_int_equal(lines_of(witness), 1); /* one head for the batch */
+
+  assert_int_equal(urbac_store_revision(other, "acme", &now, NULL), URBAC_OK);
+  assert_int_equal(now, 3);
+  feed_log f = {0};
+  assert_int_equal(urbac_store_changes(other, "acme", 1, feed_cb, &f, &now, NULL), URBAC_OK);
+  assert_string_equal(f.text, "2 user z1 {\"id\":\"z1\"}\n"
+                              "3 group k {\"id\":\"k\",\"members\":[\"z1\",\"z2\"]}\n"
+                              "3 user z2 {\"id\":\"z2\"}\n");
+
+  /* rolled back: nothing of it holds, nothing witnessed */
+  assert_int_equal(urbac_store_batch_begin(s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z3", "{\"id\": \"z3\"}", &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 4);
+  assert_int_equal(urbac_store_batch_end(s, false, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_get(s, "acme", "user", "z3", &json, &now, NULL), URBAC_ENOTFOUND);
+  assert_int_equal(urbac_store_revision(s, "acme", &now, NULL), URBAC_OK);
+  assert_int_equal(now, 3);
+  assert_int_equal(lines_of(witness), 1);
+
+  /* outside a batch, writes are their own transactions again */
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z4", "{\"id\": \"z4\"}", &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 4);
+  assert_int_equal(urbac_store_revision(other, "acme", &now, NULL), URBAC_OK);
+  assert_int_equal(now, 4);
+  assert_int_equal(lines_of(witness), 2);
+  urbac_audit_report r;
+  urbac_diag_clear(d);
+  assert_int_equal(urbac_store_audit_check(other, "acme", &r, d), URBAC_OK);
+  assert_int_equal(r.witnessed, 0); /* `other` has no witness set: the chain and the rows only */
+  urbac_diag_free(d);
+  urbac_store_close(other);
+  urbac_store_close(s);
+  remove(witness);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -688,6 +785,7 @@ int main(void)
       cmocka_unit_test(test_random_walk_both_paths),
       cmocka_unit_test(test_migrate_from_schema2),
       cmocka_unit_test(test_changes),
+      cmocka_unit_test(test_batch),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store writes (PostgreSQL)"
                                                                  : "store writes (SQLite)",
