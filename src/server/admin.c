@@ -117,7 +117,8 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
  * based on the revision judged (URBAC_ECONFLICT when another server wrote since).
  * Puts the served model cannot take are judged by the store's hook instead, on
  * the whole tenant: never written unjudged. */
-static urbac_err judged_puts(srv_tenant *t, put_ctx *c, const urbac_write *w, uint64_t *revision, urbac_diag *d)
+static urbac_err judged_puts(srv_tenant *t, put_ctx *c, const urbac_write *w, uint64_t *revision,
+                             urbac_diag *d)
 {
   uint64_t t0 = srv_now_us(), judged = t->current->revision;
   srv_snap *next = NULL, *twin = NULL;
@@ -125,9 +126,9 @@ static urbac_err judged_puts(srv_tenant *t, put_ctx *c, const urbac_write *w, ui
   bool within = false;
   urbac_write based = *w;
   urbac_diag *local = urbac_diag_new();
-  urbac_err err = local ? srv_reach_puts(t, c->guard->who->user, c->puts, c->n, &within, &gain, &next, &twin,
-                                         local)
-                        : URBAC_ENOMEM;
+  urbac_err err =
+      local ? srv_reach_puts(t, c->guard->who->user, c->puts, c->n, &within, &gain, &next, &twin, local)
+            : URBAC_ENOMEM;
   urbac_diag_free(local);
   based.if_revision = true;
   based.revision = judged;

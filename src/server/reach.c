@@ -236,8 +236,9 @@ static urbac_err with_modes(const urbac_model *m, int mode, urbac_model **out, u
   urbac_err err = urbac_model_clone(m, out, NULL);
   for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++) {
     urbac_model *next = NULL; /* each step makes a new model */
-    int to = mode != FLIP ? mode : urbac_model_mode(m, w) == URBAC_MODE_UNIFIED ? URBAC_MODE_LEGACY
-                                                                                : URBAC_MODE_UNIFIED;
+    int to = mode != FLIP                                   ? mode
+             : urbac_model_mode(m, w) == URBAC_MODE_UNIFIED ? URBAC_MODE_LEGACY
+                                                            : URBAC_MODE_UNIFIED;
     err = to == URBAC_MODE_UNIFIED ? urbac_activate(*out, w, true, &next, NULL)
                                    : urbac_deactivate(*out, w, &next, NULL);
     urbac_model_free(*out);

@@ -152,10 +152,10 @@ struct srv_tenant {
   char *id;
   srv *server;
   srv_snap *current;          /* RCU-protected */
-  srv_snap *flipped; /* under write_lock: current with every workload in the other mode (reach.c), or NULL */
   srv_keyset *keys;           /* RCU-protected: this tenant's API keys */
   pthread_mutex_t write_lock; /* one writer (and reload) at a time */
   urbac_store *store;         /* used under write_lock */
+  srv_snap *flipped;          /* under write_lock: current, every workload in the other mode (reach.c) */
   pthread_t watcher;
   bool watching;
   /* the change feed's view of the store (tenants.c), for /readyz and /metrics */
