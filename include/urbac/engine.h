@@ -42,7 +42,8 @@ URBAC_EXTERN void urbac_snapshot_free(urbac_snapshot *s);
 URBAC_EXTERN urbac_err urbac_snapshot_update(const urbac_snapshot *base, const urbac_model *m,
                                              urbac_snapshot **out, urbac_diag *d);
 /* The users (indices, ascending) whose decisions may differ between `s` and the
- * snapshot it was updated from; owned by `s`. False (and none) when `s` was
+ * snapshot it was updated from (a user the edit reached whose decisions came out
+ * the same is left out, when the update was not a whole compile); owned by `s`. False (and none) when `s` was
  * compiled whole: then every user may differ. */
 URBAC_EXTERN bool urbac_snapshot_changed_users(const urbac_snapshot *s, const uint32_t **users, size_t *n);
 /* Bytes a check reads: the snapshot, plus the model's id maps (and their keys)

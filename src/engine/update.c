@@ -439,11 +439,20 @@ static urbac_err update(updater *u, const urbac_snapshot *base)
   return err;
 }
 
-/* Keeps the users reached (sorted) as the snapshot's changed users. */
-static urbac_err keep_changed(urbac_snapshot *s, idxset *users)
+/* Keeps the users reached (sorted) as the snapshot's changed users. With `base`
+ * (s updated from it, not compiled whole), a user whose profile is the one it had
+ * there decides alike (profiles are interned against the base's and never change
+ * once made) and is left out. */
+static urbac_err keep_changed(urbac_snapshot *s, idxset *users, const urbac_snapshot *base)
 {
+  size_t n = 0;
+  for (size_t i = 0; i < users->n; i++) {
+    uint32_t u = users->v[i];
+    if (!base || u >= base->user_profile.n || urbac__user_profile(base, u) != urbac__user_profile(s, u))
+      users->v[n++] = u;
+  }
   s->changed = users->v;
-  s->nchanged = users->n;
+  s->nchanged = n;
   users->v = NULL;
   s->changed_known = true;
   for (size_t i = 1; i < s->nchanged; i++) { /* insertion sort: the list is short */
@@ -477,9 +486,9 @@ urbac_err urbac_snapshot_update(const urbac_snapshot *base, const urbac_model *m
     u.s = NULL;
     err = urbac_snapshot_compile(m, &u.s, d);
     if (!err && garbage) /* the users reached are still known */
-      err = keep_changed(u.s, &u.users);
+      err = keep_changed(u.s, &u.users, NULL);
   } else if (!err) {
-    err = keep_changed(u.s, &u.users);
+    err = keep_changed(u.s, &u.users, base);
   }
   urbac__compiler_free(&u.c);
   set_free(&u.users);

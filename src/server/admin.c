@@ -38,22 +38,35 @@ typedef struct write_guard {
   char why[1600];
 } write_guard;
 
+/* Refuses the write for `gain`, which the caller does not hold. */
+static urbac_err guard_refuse(write_guard *g, const srv_gain *gain, urbac_diag *d)
+{
+  char what[900];
+  srv_gain_format(gain, what, sizeof what);
+  snprintf(g->why, sizeof g->why, "this change would give %s %s, which %s does not hold", gain->user, what,
+           g->who->user);
+  g->refused = true;
+  return urbac_diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL, "%s", g->why);
+}
+
+/* The store's hook (the whole tenant as written): imports, activations, and
+ * puts the served model cannot take (put_ctx). */
 static urbac_err guard_write(void *ctx, const urbac_model *after, urbac_diag *d)
 {
   write_guard *g = ctx;
   srv_gain gain;
-  char what[900];
   bool within;
   urbac_err err = srv_reach_write(g->t->current->snap, g->who->user, after, &within, &gain, d);
-  if (!err && !within) {
-    srv_gain_format(&gain, what, sizeof what);
-    snprintf(g->why, sizeof g->why, "this change would give %s %s, which %s does not hold", gain.user, what,
-             g->who->user);
-    g->refused = true;
-    err = urbac_diag_add(d, URBAC_EREFUSED, NULL, 0, 0, NULL, "%s", g->why);
-  }
-  return err;
+  return !err && !within ? guard_refuse(g, &gain, d) : err;
 }
+
+typedef struct put_ctx {
+  const urbac_object_put *puts;
+  size_t n;
+  bool create_only; /* refuse when the first object exists */
+  bool existed;
+  write_guard *guard; /* set by srv_run_write() for a guarded caller: judged before writing */
+} put_ctx;
 
 static urbac_err do_puts(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d);
 
@@ -66,15 +79,13 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   char command[200];
   snprintf(command, sizeof command, "%s %s", srv_method_name(req->method),
            req->route->path + strlen(T_PREFIX));
-  urbac_model *written = NULL;
   urbac_diag *d = urbac_diag_new();
   srv_tenant *t = req->tenant;
   write_guard guard = {t, &req->who, false, ""};
   bool guarded = req->who.kind != SRV_PRESHARED;
-  /* the guard judges the whole tenant as written, which the store then hands
-   * over; any other write is caught up with from the change feed, at the cost
-   * of the change (srv_tenant_refresh) */
-  urbac_write w = {req->who.actor, command, has, base, guarded ? &written : NULL};
+  /* a write is caught up with from the change feed, at the cost of the change
+   * (srv_tenant_refresh), unless it published itself */
+  urbac_write w = {req->who.actor, command, has, base, NULL};
   /* on the tenant's writer (writer.c), a plain put joins the batch it runs: a
    * savepoint of the batch's transaction, published with the batch before any
    * reply; any other write commits and publishes what is open first */
@@ -85,7 +96,10 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
     srv_batch_flush(batch);
   if (guarded) { /* compared with the tenant as the store has it */
     srv_tenant_refresh(t, NULL);
-    urbac_store_check_writes(t->store, guard_write, &guard);
+    if (fn == do_puts) /* judged before it is written, at the cost of the change */
+      ((put_ctx *)ctx)->guard = &guard;
+    else /* judged by the store's hook, on the whole tenant as written */
+      urbac_store_check_writes(t->store, guard_write, &guard);
   }
   urbac_err err = !d ? URBAC_ENOMEM : grouped ? srv_batch_join(batch, d) : URBAC_OK;
   if (!err)
@@ -93,9 +107,7 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   urbac_store_check_writes(t->store, NULL, NULL);
   if (!err && grouped)
     srv_batch_wrote(batch);
-  else if (!err && written) /* served before the reply: the caller reads its own write */
-    srv_tenant_publish(t, written, *revision, NULL);
-  else if (!err)
+  else if (!err) /* served before the reply: the caller reads its own write */
     srv_tenant_refresh(t, NULL);
   pthread_mutex_unlock(&t->write_lock);
   if (guard.refused)
@@ -110,23 +122,72 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   return !err;
 }
 
-typedef struct put_ctx {
-  const urbac_object_put *puts;
-  size_t n;
-  bool create_only; /* refuse when the first object exists */
-  bool existed;
-} put_ctx;
+#define JUDGE_TRIES 4 /* judgements of one write that raced another server's */
+
+/* One judgement of a guarded caller's puts and, when within reach, the write
+ * based on the revision judged (URBAC_ECONFLICT when another server wrote since).
+ * Puts the served model cannot take are judged by the store's hook instead, on
+ * the whole tenant: never written unjudged. */
+static urbac_err judged_puts(srv_tenant *t, put_ctx *c, const urbac_write *w, uint64_t *revision,
+                             urbac_diag *d)
+{
+  uint64_t t0 = srv_now_us(), judged = t->current->revision;
+  srv_snap *next = NULL, *twin = NULL;
+  srv_gain gain;
+  bool within = false;
+  urbac_write based = *w;
+  urbac_diag *local = urbac_diag_new();
+  urbac_err err =
+      local ? srv_reach_puts(t, c->guard->who->user, c->puts, c->n, &within, &gain, &next, &twin, local)
+            : URBAC_ENOMEM;
+  urbac_diag_free(local);
+  based.if_revision = true;
+  based.revision = judged;
+  if (err) { /* the store says why, or judges it whole */
+    urbac_store_check_writes(t->store, guard_write, c->guard);
+    err = urbac_store_put_many(t->store, t->id, c->puts, c->n, &based, revision, d);
+    urbac_store_check_writes(t->store, NULL, NULL);
+  } else if (!within) {
+    err = guard_refuse(c->guard, &gain, d);
+  } else if (w->if_revision && w->revision != judged) {
+    err = urbac_diag_add(d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
+                         "tenant '%s' is at revision %llu, but the write was based on revision %llu: read it "
+                         "again",
+                         t->id, (unsigned long long)judged, (unsigned long long)w->revision);
+  } else if (!(err = urbac_store_put_many(t->store, t->id, c->puts, c->n, &based, revision, d))) {
+    next->revision = *revision; /* judged + 1, or judged when nothing changed: then not published */
+    if (twin)
+      twin->revision = *revision;
+    srv_tenant_publish_edit(t, next, twin, t0);
+    next = twin = NULL;
+  }
+  srv_snap_free(next);
+  srv_snap_free(twin);
+  return err;
+}
 
 static urbac_err do_puts(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision, urbac_diag *d)
 {
   put_ctx *c = ctx;
   char *old = NULL;
+  urbac_err err = URBAC_OK;
   c->existed = urbac_store_get(t->store, t->id, c->puts[0].kind, c->puts[0].id, &old, NULL, NULL) == URBAC_OK;
   urbac_free(old);
   if (c->create_only && c->existed)
-    return urbac_diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, "displayName", "a %s named '%s' exists already",
-                          c->puts[0].kind, c->puts[0].id);
-  return urbac_store_put_many(t->store, t->id, c->puts, c->n, w, revision, d);
+    err = urbac_diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, "displayName", "a %s named '%s' exists already",
+                         c->puts[0].kind, c->puts[0].id);
+  else if (!c->guard)
+    err = urbac_store_put_many(t->store, t->id, c->puts, c->n, w, revision, d);
+  for (int tries = 0; c->guard && !err && tries < JUDGE_TRIES; tries++) {
+    err = judged_puts(t, c, w, revision, d);
+    if (err == URBAC_ECONFLICT && !w->if_revision && tries + 1 < JUDGE_TRIES) {
+      urbac_diag_clear(d); /* another server wrote first: catch up and judge again */
+      err = srv_tenant_refresh(t, d);
+    } else {
+      tries = JUDGE_TRIES;
+    }
+  }
+  return err;
 }
 
 /* One object (kind, id), read from the store under the write lock. */
@@ -244,7 +305,7 @@ void srv_h_object_put(srv *server, srv_req *req, srv_resp *r)
   }
   char *text = json_dumps(body, JSON_COMPACT);
   urbac_object_put put = {kind, id, text};
-  put_ctx c = {&put, 1, false, false};
+  put_ctx c = {&put, 1, false, false, NULL};
   uint64_t revision;
   if (text && srv_run_write(req, r, do_puts, &c, &revision))
     reply_object(r, c.existed ? 200 : 201, json_incref(body), revision);
@@ -258,7 +319,7 @@ void srv_h_object_delete(srv *server, srv_req *req, srv_resp *r)
 {
   (void)server;
   urbac_object_put put = {route_kind(req), req->params[1], NULL};
-  put_ctx c = {&put, 1, false, false};
+  put_ctx c = {&put, 1, false, false, NULL};
   uint64_t revision;
   if (srv_run_write(req, r, do_puts, &c, &revision))
     r->status = 204;
@@ -368,7 +429,7 @@ static void write_role(srv_req *req, srv_resp *r, json_t *role, const char *old_
   char *text = json_dumps(role, JSON_COMPACT);
   urbac_object_put puts[2] = {{"role", name, text}, {"role", old_name, NULL}};
   bool renamed = old_name && strcmp(old_name, name) != 0;
-  put_ctx c = {puts, renamed ? 2 : 1, create || renamed, false};
+  put_ctx c = {puts, renamed ? 2 : 1, create || renamed, false, NULL};
   uint64_t revision;
   if (!text)
     srv_error(r, 500, "internalError", NULL, "out of memory");
@@ -413,7 +474,7 @@ void srv_h_role_delete(srv *server, srv_req *req, srv_resp *r)
 {
   (void)server;
   urbac_object_put put = {"role", req->params[1], NULL};
-  put_ctx c = {&put, 1, false, false};
+  put_ctx c = {&put, 1, false, false, NULL};
   uint64_t revision;
   if (srv_run_write(req, r, do_puts, &c, &revision))
     r->status = 204;
@@ -605,7 +666,7 @@ static void write_assignment(srv_req *req, srv_resp *r, json_t *role, size_t k, 
   const char *name = json_string_value(json_object_get(role, "name"));
   char *text = json_dumps(role, JSON_COMPACT);
   urbac_object_put put = {"role", name, text};
-  put_ctx c = {&put, 1, false, false};
+  put_ctx c = {&put, 1, false, false, NULL};
   uint64_t revision;
   json_t *a = json_array_get(json_object_get(role, "assignments"), k);
   if (!text)

@@ -176,8 +176,10 @@ bool srv_reach_all(const urbac_snapshot *held, const char *caller)
   return ok;
 }
 
-bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
-                      const urbac_snapshot *before, const char *only, srv_gain *gain)
+/* Compares the users `users` of `after` (n of them; NULL: every user) with what
+ * they had in `before`, against what `caller` holds in `held`. */
+static bool within_users(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
+                         const urbac_snapshot *before, const uint32_t *users, size_t n, srv_gain *gain)
 {
   const urbac_model *am = urbac_snapshot_model(after);
   compare c = {{after, 0, NULL}, {NULL, 0, NULL}, {NULL, 0, NULL}, {NULL, 0}, 0, gain};
@@ -191,15 +193,16 @@ bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urba
   if (!ok)
     snprintf(gain->grant, sizeof gain->grant, "(out of memory)");
   c.caller.user = urbac_snapshot_user_find(held, caller, strlen(caller));
-  uint32_t u = 0, last = UINT32_MAX;
-  if (only) /* an unknown user (URBAC_UNKNOWN_USER) has no id: nothing to compare */
-    u = last = urbac_snapshot_user_find(after, only, strlen(only));
-  for (const char *id; ok && (id = urbac_snapshot_user_id(after, u)) != NULL; u++) {
+  for (size_t i = 0; ok && (users ? i < n : true); i++) {
+    uint32_t u = users ? users[i] : (uint32_t)i;
+    const char *id = urbac_snapshot_user_id(after, u);
+    if (!id && !users)
+      break;
+    if (!id || !id[0]) /* a deleted user's slot holds nothing */
+      continue;
     c.after.user = u;
     c.before.user = before ? urbac_snapshot_user_find(before, id, strlen(id)) : URBAC_UNKNOWN_USER;
     ok = user_covered(&c);
-    if (u == last)
-      break;
   }
   urbac_parser_free(p);
   free(c.g.row);
@@ -207,6 +210,14 @@ bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urba
   free(c.before.dg);
   free(c.caller.dg);
   return ok;
+}
+
+bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
+                      const urbac_snapshot *before, const char *only, srv_gain *gain)
+{
+  /* an unknown user (URBAC_UNKNOWN_USER) has no id: nothing to compare */
+  uint32_t u = only ? urbac_snapshot_user_find(after, only, strlen(only)) : 0;
+  return within_users(held, caller, after, before, only ? &u : NULL, only && u != URBAC_UNKNOWN_USER, gain);
 }
 
 void srv_gain_format(const srv_gain *g, char *out, size_t size)
@@ -217,14 +228,19 @@ void srv_gain_format(const srv_gain *g, char *out, size_t size)
 
 /* ---------------------------------------------------------------- writes */
 
-/* `m` with every workload in `mode` (modes as they are: URBAC_MODE_LEGACY + 1). */
+#define FLIP (URBAC_MODE_UNIFIED + 1) /* every workload in the mode it is not in */
+
+/* `m` with every workload in `mode` (or FLIP). */
 static urbac_err with_modes(const urbac_model *m, int mode, urbac_model **out, urbac_diag *d)
 {
   urbac_err err = urbac_model_clone(m, out, NULL);
-  for (size_t w = 0; !err && mode <= URBAC_MODE_UNIFIED && w < urbac_catalog_workload_count(); w++) {
+  for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++) {
     urbac_model *next = NULL; /* each step makes a new model */
-    err = mode == URBAC_MODE_UNIFIED ? urbac_activate(*out, w, true, &next, NULL)
-                                     : urbac_deactivate(*out, w, &next, NULL);
+    int to = mode != FLIP                                   ? mode
+             : urbac_model_mode(m, w) == URBAC_MODE_UNIFIED ? URBAC_MODE_LEGACY
+                                                            : URBAC_MODE_UNIFIED;
+    err = to == URBAC_MODE_UNIFIED ? urbac_activate(*out, w, true, &next, NULL)
+                                   : urbac_deactivate(*out, w, &next, NULL);
     urbac_model_free(*out);
     *out = next;
   }
@@ -270,4 +286,89 @@ urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const u
     urbac_model_free(b);
   }
   return err;
+}
+
+/* ---------------------------------------------------------------- puts, judged before they are written */
+
+/* Is t->flipped the twin of t->current: at its revision, every workload in the other mode? */
+static bool twin_fits(const srv_tenant *t)
+{
+  bool ok = t->flipped && t->flipped->revision == t->current->revision;
+  for (size_t w = 0; ok && w < urbac_catalog_workload_count(); w++)
+    ok = urbac_model_mode(t->flipped->model, w) != urbac_model_mode(t->current->model, w);
+  return ok;
+}
+
+/* Makes t->flipped (whole: the first judgement, or after a reload or a mode change). */
+static urbac_err twin_make(srv_tenant *t, urbac_diag *d)
+{
+  srv_snap *sn = NULL;
+  urbac_err err = URBAC_OK;
+  if (!twin_fits(t)) {
+    sn = calloc(1, sizeof *sn);
+    err = sn ? with_modes(t->current->model, FLIP, &sn->model, d) : URBAC_ENOMEM;
+    if (!err)
+      err = urbac_snapshot_compile(sn->model, &sn->snap, d);
+    if (!err) {
+      sn->revision = t->current->revision;
+      srv_snap_free(t->flipped);
+      t->flipped = sn;
+      sn = NULL;
+    }
+    srv_snap_free(sn);
+  }
+  return err;
+}
+
+/* Does `caller` (in `held`) hold all `after` gives the users its update reached
+ * (every user when it was compiled whole) beyond what they had in `before`? */
+static bool within_changed(const urbac_snapshot *held, const char *caller, const urbac_snapshot *after,
+                           const urbac_snapshot *before, srv_gain *gain)
+{
+  const uint32_t *users = NULL;
+  size_t n = 0;
+  if (!urbac_snapshot_changed_users(after, &users, &n))
+    users = NULL;
+  return within_users(held, caller, after, before, users, n, gain);
+}
+
+urbac_err srv_reach_puts(srv_tenant *t, const char *caller, const urbac_object_put *puts, size_t n,
+                         bool *within, srv_gain *gain, srv_snap **next, srv_snap **twin, urbac_diag *d)
+{
+  const srv_snap *now = t->current;
+  *twin = NULL;
+  *within = srv_reach_all(now->snap, caller);
+  urbac_err err = srv_snap_edit(now, puts, n, now->revision, next, d);
+  if (!err && !*within)
+    err = twin_make(t, d);
+  if (!err && !*within)
+    err = srv_snap_edit(t->flipped, puts, n, now->revision, twin, d);
+  /* the modes as they are first, then what the other modes give at an activation or deactivation */
+  if (!err && !*within && within_changed(now->snap, caller, (*next)->snap, now->snap, gain)) {
+    *within = within_changed(now->snap, caller, (*twin)->snap, t->flipped->snap, gain);
+    int w = urbac_catalog_workload_find(gain->workload);
+    if (!*within && w >= 0)
+      snprintf(gain->when, sizeof gain->when, " once %s is %s", gain->workload,
+               urbac_model_mode(now->model, (size_t)w) == URBAC_MODE_LEGACY ? "activated" : "deactivated");
+  }
+  if (err) {
+    srv_snap_free(*next);
+    srv_snap_free(*twin);
+    *next = *twin = NULL;
+  }
+  return err;
+}
+
+void srv_reach_follow(srv_tenant *t, const urbac_object_put *puts, size_t n, uint64_t revision)
+{
+  srv_snap *sn = NULL;
+  bool modes = false; /* a change of modes: the twin is made again when needed */
+  for (size_t i = 0; i < n; i++)
+    modes = modes || strcmp(puts[i].kind, "workloads") == 0;
+  urbac_diag *d = t->flipped && !modes && twin_fits(t) ? urbac_diag_new() : NULL;
+  if (d && srv_snap_edit(t->flipped, puts, n, revision, &sn, d) != URBAC_OK)
+    sn = NULL;
+  urbac_diag_free(d);
+  srv_snap_free(t->flipped); /* NULL when it could not follow: publish() would drop it */
+  t->flipped = sn;
 }

@@ -158,6 +158,7 @@ struct srv_tenant {
   pthread_mutex_t write_lock; /* one writer (and reload) at a time; recursive: a batch holds it (writer.c) */
   srv_writer *writer;         /* writer.c: the thread that runs the tenant's administration requests */
   urbac_store *store;         /* used under write_lock */
+  srv_snap *flipped;          /* under write_lock: current, every workload in the other mode (reach.c) */
   pthread_t watcher;
   bool watching;
   /* the change feed's view of the store (tenants.c), for /readyz and /metrics */
@@ -182,6 +183,18 @@ urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d);
 /* Publishes `m` (taken), the tenant as a write just committed it at `revision`,
  * without reading it back. Call with write_lock held. */
 urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, urbac_diag *d);
+/* Publishes `sn` (taken), an edit of the current snapshot (srv_snap_edit()) that a
+ * write just committed at sn->revision, and keeps `twin` (taken; may be NULL) as
+ * the tenant's twin with the other modes when it is at that revision too. Call
+ * with write_lock held; `t0` (srv_now_us()) is when the edit began, for /metrics. */
+void srv_tenant_publish_edit(srv_tenant *t, srv_snap *sn, srv_snap *twin, uint64_t t0);
+/* `base` with `n` puts applied (urbac_model_edit() + urbac_snapshot_update()), at
+ * `revision`, in *out (the caller frees it with srv_snap_free(); NULL on failure);
+ * `base` is unchanged and may be freed first. */
+urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size_t n, uint64_t revision,
+                        srv_snap **out, urbac_diag *d);
+/* Frees a snapshot no reader can hold any more, and its model; accepts NULL. */
+void srv_snap_free(srv_snap *sn);
 /* Re-reads the tenant's API keys from `st` and swaps them in (RCU). */
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st);
 void srv_tenants_stop(srv *server);
@@ -442,6 +455,24 @@ bool srv_reach_within(const urbac_snapshot *held, const char *caller, const urba
  * gain that the caller does not hold in *gain. */
 urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const urbac_model *after,
                           bool *within, srv_gain *gain, urbac_diag *d);
+/* Judges `n` puts by `caller` before they are written, at the cost of the change:
+ * t->current with the puts applied (srv_snap_edit(), the modes as they are) and
+ * t->flipped with the same puts (every workload in the other mode: made whole at
+ * the first judgement, then kept by the same edits, srv_reach_follow()), each
+ * compared with what it was for the users the edit reaches only
+ * (urbac_snapshot_changed_users()), against what `caller` holds in t->current.
+ * *within false with the first gain in *gain. On success *next is t->current
+ * after the puts, and *twin t->flipped after them (NULL when the caller holds
+ * everything: nothing compared), at t->current's revision, for
+ * srv_tenant_publish_edit() once written (the caller frees them otherwise).
+ * Call with write_lock held. An error (a put the model cannot take, no memory)
+ * leaves the write unjudged: the caller must not write it this way. */
+urbac_err srv_reach_puts(srv_tenant *t, const char *caller, const urbac_object_put *puts, size_t n,
+                         bool *within, srv_gain *gain, srv_snap **next, srv_snap **twin, urbac_diag *d);
+/* t->current is being replaced by its edit with `puts` at `revision` (tenants.c):
+ * t->flipped follows by the same edit, or is dropped (made again when needed).
+ * Call with write_lock held. */
+void srv_reach_follow(srv_tenant *t, const urbac_object_put *puts, size_t n, uint64_t revision);
 /* "'PERMISSION (level)' on WORKLOAD[, device group DG][ once WORKLOAD is activated]" */
 void srv_gain_format(const srv_gain *g, char *out, size_t size);
 

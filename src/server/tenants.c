@@ -32,7 +32,7 @@ void srv_read_unlock(void) { urcu_bp_read_unlock(); }
 
 srv_snap *srv_tenant_snap(srv_tenant *t) { return rcu_dereference(t->current); }
 
-static void snap_free(srv_snap *sn)
+void srv_snap_free(srv_snap *sn)
 {
   if (!sn)
     return;
@@ -54,7 +54,7 @@ static urbac_err snap_compile(srv *server, urbac_model *m, uint64_t revision, ui
   sn->revision = revision;
   urbac_err err = urbac_snapshot_compile(m, &sn->snap, d);
   if (err != URBAC_OK) {
-    snap_free(sn);
+    srv_snap_free(sn);
     return err;
   }
   sn->generation = atomic_fetch_add(&server->generation, 1) + 1;
@@ -78,11 +78,17 @@ static urbac_err snap_build(srv *server, urbac_store *st, const char *tenant, sr
   return err;
 }
 
+/* Serves `sn`. The twin with the other modes (reach.c) stays only when it has
+ * followed to the same revision. */
 static void publish(srv_tenant *t, srv_snap *sn)
 {
+  if (t->flipped && t->flipped->revision != sn->revision) {
+    srv_snap_free(t->flipped);
+    t->flipped = NULL;
+  }
   srv_snap *old = rcu_xchg_pointer(&t->current, sn);
   urcu_bp_synchronize_rcu();
-  snap_free(old);
+  srv_snap_free(old);
 }
 
 /* ---------------------------------------------------------------- catching up */
@@ -154,31 +160,44 @@ static void feed_free(feed *f)
   json_decref(f->seen);
 }
 
-/* The next snapshot: `cur`'s model with the feed's changes applied and compiled
- * incrementally, at `revision`. Fails (and the caller reloads) when the edit does
- * not apply to this model. */
-static urbac_err snap_edit(srv *server, const srv_snap *cur, const feed *f, uint64_t revision, uint64_t t0,
-                           srv_snap **out, urbac_diag *d)
+urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size_t n, uint64_t revision,
+                        srv_snap **out, urbac_diag *d)
+{
+  srv_snap *sn = calloc(1, sizeof *sn);
+  urbac_err err = sn ? urbac_model_edit(base->model, puts, n, &sn->model, d) : URBAC_ENOMEM;
+  if (!err)
+    err = urbac_snapshot_update(base->snap, sn->model, &sn->snap, d);
+  if (err) {
+    srv_snap_free(sn);
+    sn = NULL;
+  } else {
+    sn->revision = revision;
+  }
+  *out = sn;
+  return err;
+}
+
+/* The next snapshot: `t`'s current model with the feed's changes applied and
+ * compiled incrementally, at `revision` (the twin with the other modes follows,
+ * reach.c). Fails (and the caller reloads) when the edit does not apply to this
+ * model. */
+static urbac_err snap_edit(srv_tenant *t, const feed *f, uint64_t revision, uint64_t t0, srv_snap **out,
+                           urbac_diag *d)
 {
   urbac_object_put *puts = calloc(f->n + 1, sizeof *puts);
-  srv_snap *sn = calloc(1, sizeof *sn);
-  urbac_err err = puts && sn ? URBAC_OK : URBAC_ENOMEM;
+  urbac_err err = puts ? URBAC_OK : URBAC_ENOMEM;
   for (size_t i = 0; i < f->n && !err; i++)
     puts[i] = (urbac_object_put){f->v[i].kind, f->v[i].id, f->v[i].json};
   if (!err)
-    err = urbac_model_edit(cur->model, puts, f->n, &sn->model, d);
+    err = srv_snap_edit(t->current, puts, f->n, revision, out, d);
   if (!err)
-    err = urbac_snapshot_update(cur->snap, sn->model, &sn->snap, d);
+    srv_reach_follow(t, puts, f->n, revision);
   free(puts);
-  if (err) {
-    snap_free(sn);
+  if (err)
     return err;
-  }
-  sn->revision = revision;
-  sn->generation = atomic_fetch_add(&server->generation, 1) + 1;
-  atomic_fetch_add(&server->metrics.updates, 1);
-  atomic_fetch_add(&server->metrics.update_us, srv_now_us() - t0);
-  *out = sn;
+  (*out)->generation = atomic_fetch_add(&t->server->generation, 1) + 1;
+  atomic_fetch_add(&t->server->metrics.updates, 1);
+  atomic_fetch_add(&t->server->metrics.update_us, srv_now_us() - t0);
   return URBAC_OK;
 }
 
@@ -200,7 +219,7 @@ urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
    * cannot answer (too far behind: URBAC_EBEHIND) or the edit does not apply */
   if (!err && cur) {
     urbac_diag *local = urbac_diag_new();
-    if (local && snap_edit(t->server, cur, &f, rev, t0, &sn, local) != URBAC_OK)
+    if (local && snap_edit(t, &f, rev, t0, &sn, local) != URBAC_OK)
       sn = NULL;
     urbac_diag_free(local);
   }
@@ -225,6 +244,25 @@ urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, u
   if (err == URBAC_OK)
     publish(t, sn);
   return err;
+}
+
+void srv_tenant_publish_edit(srv_tenant *t, srv_snap *sn, srv_snap *twin, uint64_t t0)
+{
+  if (t->current && sn->revision <= t->current->revision) { /* nothing new */
+    srv_snap_free(sn);
+    srv_snap_free(twin);
+    return;
+  }
+  sn->generation = atomic_fetch_add(&t->server->generation, 1) + 1;
+  atomic_fetch_add(&t->server->metrics.updates, 1);
+  atomic_fetch_add(&t->server->metrics.update_us, srv_now_us() - t0);
+  publish(t, sn);
+  if (twin && twin->revision == sn->revision) {
+    srv_snap_free(t->flipped);
+    t->flipped = twin;
+  } else {
+    srv_snap_free(twin);
+  }
 }
 
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st)
@@ -323,7 +361,8 @@ static void tenant_free(srv_tenant *t)
   if (!t)
     return;
   srv_writer_free(t); /* first: it runs what is queued, with the store */
-  snap_free(t->current);
+  srv_snap_free(t->current);
+  srv_snap_free(t->flipped);
   srv_keyset_free(t->keys);
   urbac_store_close(t->store);
   pthread_mutex_destroy(&t->write_lock);

@@ -298,11 +298,54 @@ static void test_edit_shares_pages(void **state)
   urbac_model_free(e);
 }
 
+/* A member swapped in a group that holds a role reaches every member of the group
+ * (its accumulators are recomputed), but only the two whose decisions changed are
+ * listed: the rest come out with the profile they had. */
+static void test_update_lists_only_changed(void **state)
+{
+  (void)state;
+  static char y[1 << 16];
+  size_t len = (size_t)snprintf(y, sizeof y, "urbac: 1\ntenant: t\nworkloads: {mde: unified}\nusers:\n");
+  for (int i = 0; i < 1000; i++) /* most outside the group: an update, not a whole compile */
+    len += (size_t)snprintf(y + len, sizeof y - len, "  - {id: u%d}\n", i);
+  len += (size_t)snprintf(y + len, sizeof y - len, "groups:\n  - id: g\n    members: [");
+  for (int i = 0; i < 200; i++)
+    len += (size_t)snprintf(y + len, sizeof y - len, "%su%d", i ? ", " : "", i);
+  len += (size_t)snprintf(y + len, sizeof y - len,
+                          "]\nroles:\n  - name: r\n    permissions: ['Security operations \\ Security data \\ "
+                          "Alerts (manage)']\n    assignments: [{name: a, principals: ['group:g'], "
+                          "dataSources: [mde]}]\n");
+  urbac_model *m = NULL, *e = NULL;
+  urbac_snapshot *s = NULL, *next = NULL;
+  assert_int_equal(urbac_tenant_load_buffer(y, len, "t.yaml", &m, NULL), URBAC_OK);
+  assert_int_equal(urbac_snapshot_compile(m, &s, NULL), URBAC_OK);
+  /* u0 leaves, u200 joins */
+  len = (size_t)snprintf(y, sizeof y, "{\"id\":\"g\",\"members\":[");
+  for (int i = 1; i <= 200; i++)
+    len += (size_t)snprintf(y + len, sizeof y - len, "%s\"u%d\"", i > 1 ? "," : "", i);
+  snprintf(y + len, sizeof y - len, "]}");
+  urbac_object_put p = {"group", "g", y};
+  assert_int_equal(urbac_model_edit(m, &p, 1, &e, NULL), URBAC_OK);
+  assert_int_equal(urbac_snapshot_update(s, e, &next, NULL), URBAC_OK);
+  const uint32_t *changed;
+  size_t n;
+  assert_true(urbac_snapshot_changed_users(next, &changed, &n));
+  assert_int_equal(n, 2);
+  assert_string_equal(urbac_snapshot_user_id(next, changed[0]), "u0");
+  assert_string_equal(urbac_snapshot_user_id(next, changed[1]), "u200");
+  unchanged_alike(s, next);
+  urbac_snapshot_free(next);
+  urbac_snapshot_free(s);
+  urbac_model_free(e);
+  urbac_model_free(m);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_edit_refusals),
       cmocka_unit_test(test_edit_shares_pages),
+      cmocka_unit_test(test_update_lists_only_changed),
       cmocka_unit_test(test_edit_matches_load),
       cmocka_unit_test(test_edit_beside_readers),
   };
