@@ -391,8 +391,8 @@ static bool hand_over(struct MHD_Connection *mc, conn *x, srv_resp *r)
   if (srv_writer_submit(x->req.tenant, &job))
     return true;
   srv_error(r, 503, "unavailable", NULL,
-            "tenant %s has as many administration requests waiting as it may (%d); try again", x->req.tenant->id,
-            SRV_WRITE_QUEUE);
+            "tenant %s has as many administration requests waiting as it may (%d); try again",
+            x->req.tenant->id, SRV_WRITE_QUEUE);
   return false;
 }
 

@@ -488,12 +488,12 @@ typedef struct srv_route_stats {
 typedef struct srv_metrics {
   srv_route_stats *routes; /* srv_nroutes + 1 (the last: unmatched) */
   _Atomic uint64_t allow, deny;
-  _Atomic uint64_t rebuilds, rebuild_us; /* whole: loaded and compiled */
-  _Atomic uint64_t updates, update_us;   /* by the change feed, at the cost of the change */
-  _Atomic uint64_t connections;          /* open now (http.c) */
-  _Atomic uint64_t connections_refused;  /* over --max-connections or --max-connections-per-ip */
-  _Atomic uint64_t bodies_refused;       /* 503: the memory for bodies in flight was spent */
-  _Atomic uint64_t tenant_lookups;       /* a tenant looked for in the store (not in memory) */
+  _Atomic uint64_t rebuilds, rebuild_us;      /* whole: loaded and compiled */
+  _Atomic uint64_t updates, update_us;        /* by the change feed, at the cost of the change */
+  _Atomic uint64_t connections;               /* open now (http.c) */
+  _Atomic uint64_t connections_refused;       /* over --max-connections or --max-connections-per-ip */
+  _Atomic uint64_t bodies_refused;            /* 503: the memory for bodies in flight was spent */
+  _Atomic uint64_t tenant_lookups;            /* a tenant looked for in the store (not in memory) */
   _Atomic uint64_t write_batches, write_jobs; /* writer.c: batches run, and the requests in them */
 } srv_metrics;
 

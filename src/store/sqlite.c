@@ -263,7 +263,8 @@ static urbac_err db_commit(void *p, urbac_diag *d)
 static void db_rollback(void *p)
 {
   db *b = p;
-  sqlite3_exec(b->h, b->batch ? "ROLLBACK TO urbac_write; RELEASE urbac_write" : "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_exec(b->h, b->batch ? "ROLLBACK TO urbac_write; RELEASE urbac_write" : "ROLLBACK", NULL, NULL,
+               NULL);
 }
 
 static urbac_err db_batch_begin(void *p, urbac_diag *d)

@@ -103,12 +103,12 @@ typedef struct urbac__store_ops {
     .setup = db_setup, .migrate_step = db_migrate_step, .begin = db_begin, .commit = db_commit,              \
     .rollback = db_rollback, .batch_begin = db_batch_begin, .batch_end = db_batch_end,                       \
     .tenants = db_tenants, .tenant_get = db_tenant_get, .tenant_put = db_tenant_put, .objects = db_objects,  \
-    .object_get = db_object_get,                                                                             \
-    .max_position = db_max_position, .exist = db_exist, .object_put = db_object_put,                         \
-    .objects_put = db_objects_put, .audit_put_many = db_audit_put_many, .object_delete = db_object_delete,   \
-    .refs_from = db_refs_from, .refs_to = db_refs_to, .refs_put = db_refs_put,                               \
-    .refs_remove = db_refs_remove, .audit_each = db_audit_each, .changes = db_changes, .wait = db_wait,      \
-    .notify = db_notify, .integrity = integrity_fn, .health = db_health                                      \
+    .object_get = db_object_get, .max_position = db_max_position, .exist = db_exist,                         \
+    .object_put = db_object_put, .objects_put = db_objects_put, .audit_put_many = db_audit_put_many,         \
+    .object_delete = db_object_delete, .refs_from = db_refs_from, .refs_to = db_refs_to,                     \
+    .refs_put = db_refs_put, .refs_remove = db_refs_remove, .audit_each = db_audit_each,                     \
+    .changes = db_changes, .wait = db_wait, .notify = db_notify, .integrity = integrity_fn,                  \
+    .health = db_health                                                                                      \
   }
 
 extern const urbac__store_ops urbac__sqlite_ops;
@@ -134,7 +134,7 @@ struct urbac_store {
   struct urbac__batch_head {
     char *tenant;
     urbac__tenant_row row;
-  } *heads;
+  } * heads;
   size_t nheads, cap_heads;
 };
 

@@ -311,10 +311,11 @@ static void test_update_lists_only_changed(void **state)
   len += (size_t)snprintf(y + len, sizeof y - len, "groups:\n  - id: g\n    members: [");
   for (int i = 0; i < 200; i++)
     len += (size_t)snprintf(y + len, sizeof y - len, "%su%d", i ? ", " : "", i);
-  len += (size_t)snprintf(y + len, sizeof y - len,
-                          "]\nroles:\n  - name: r\n    permissions: ['Security operations \\ Security data \\ "
-                          "Alerts (manage)']\n    assignments: [{name: a, principals: ['group:g'], "
-                          "dataSources: [mde]}]\n");
+  len +=
+      (size_t)snprintf(y + len, sizeof y - len,
+                       "]\nroles:\n  - name: r\n    permissions: ['Security operations \\ Security data \\ "
+                       "Alerts (manage)']\n    assignments: [{name: a, principals: ['group:g'], "
+                       "dataSources: [mde]}]\n");
   urbac_model *m = NULL, *e = NULL;
   urbac_snapshot *s = NULL, *next = NULL;
   assert_int_equal(urbac_tenant_load_buffer(y, len, "t.yaml", &m, NULL), URBAC_OK);
