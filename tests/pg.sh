@@ -20,6 +20,7 @@ cleanup() { run_as "$bin/pg_ctl" -D "$dir/data" -m immediate stop > /dev/null 2>
 trap cleanup EXIT
 run_as "$bin/initdb" -D "$dir/data" -U postgres --auth=scram-sha-256 --pwfile="$dir/pw" > "$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log"; exit 2; }
+make_ctl() { # writes ctl.sh for $port
 cat > "$dir/ctl.sh" <<EOF
 #!/usr/bin/env bash
 # stop | start the cluster of tests/pg.sh
@@ -32,7 +33,14 @@ case "\${1:-}" in
 esac
 EOF
 chmod 755 "$dir/ctl.sh"
-"$dir/ctl.sh" start || { cat "$dir/server.log"; exit 2; }
+}
+# a port another cluster (a test running beside this one) took: try another
+for try in 1 2 3; do
+  make_ctl
+  "$dir/ctl.sh" start && break
+  [ "$try" = 3 ] && { cat "$dir/server.log"; exit 2; }
+  port=$((20000 + RANDOM % 20000))
+done
 export URBAC_TEST_PG_CTL="$dir/ctl.sh"
 export URBAC_TEST_PG_URL="postgresql://postgres:$pass@127.0.0.1:$port/postgres"
 export URBAC_TEST_PG_BADPASS_URL="postgresql://postgres:wrong@127.0.0.1:$port/postgres"
