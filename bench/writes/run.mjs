@@ -4,7 +4,7 @@
 // second server on the same PostgreSQL store) how soon a write is visible there.
 //
 // Usage: node run.mjs URBAC DB TENANT.YAML QUERIES.TSV TENANT_ID
-// Env: WRITES (per kind, default 200), SECONDS (sustained phase, default 10),
+// Env: WRITES (per kind, default 200), WRITES_SECONDS (sustained phase, default 10),
 //      SECOND (any value: start a second server on DB and measure visibility).
 // Prints one JSON object with every figure (milliseconds, writes per second).
 import { spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ if (!TENANT) {
   process.exit(2);
 }
 const WRITES = Number(process.env.WRITES || 200);
-const SECONDS = Number(process.env.SECONDS || 10);
+const SECONDS = Number(process.env.WRITES_SECONDS || 10);
 const PSK = 'bench-writes-preshared-key-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'urbac-writes-'));
 writeFileSync(join(dir, 'psk'), `${PSK}\n`, { mode: 0o600 });

@@ -5,7 +5,7 @@
 # membership, a role assignment; 16 writers with checks beside them; a second
 # server's view). Writes bench/results/writes.md.
 # Usage: bench/writes/run.sh BUILD_DIR [SIZES]   (SIZES: "100k 1m", the default)
-# Env: WRITES, SECONDS (run.mjs), URBAC_BENCH_PG=0 to skip PostgreSQL.
+# Env: WRITES, WRITES_SECONDS (run.mjs; not SECONDS: bash counts its own), URBAC_BENCH_PG=0 to skip PostgreSQL.
 set -euo pipefail
 B=$(cd "${1:-build-release}" && pwd)
 sizes=${2:-100k 1m}
@@ -77,7 +77,7 @@ for s in $sizes; do
   j=$(node "$here/run.mjs" "$B/urbac" "$db" "$data/t$s.yaml" "$data/q$s.tsv" bench)
   row "$s" SQLite "$add" "$member" "$j"
   if command -v wrk >/dev/null; then # the sustained phase again, with a client that is not the bottleneck
-    w=$("$here/wrk.sh" "$B/urbac" "$data/s$s.db" "$data/q$s.tsv" bench "${SECONDS:-10}")
+    w=$("$here/wrk.sh" "$B/urbac" "$data/s$s.db" "$data/q$s.tsv" bench "${WRITES_SECONDS:-10}")
     # shellcheck disable=SC2016
     ms='{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) sub(/ms/,"",v); else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'
     wrows+=("| $s | SQLite | $(awk '/== 16 writers/ {f=1} f && /Requests\/sec/ {printf "%d", $2; exit}' <<<"$w") \
@@ -115,7 +115,7 @@ of each kind, one at a time, through \`urbac serve --threads 2\`.
 - **user**: \`PUT /users/{id}\` of a new user. **membership**: \`PUT /groups/{id}\` of a
   1,000-member group with one member swapped. **assignment**: \`PATCH /roleAssignments/{id}\`
   changing its data sources.
-- **sustained**: 16 clients writing users for ${SECONDS:-10} s, while 2 others send \`GET /check\`
+- **sustained**: 16 clients writing users for ${WRITES_SECONDS:-10} s, while 2 others send \`GET /check\`
   (writes/s, and the checks' p50 / p99).
 - **second server**: a second \`urbac serve\` on the same PostgreSQL store; from the start
   of a write on the first to the first check on the second that answers as the write
@@ -133,7 +133,7 @@ $(printf '%s\n' "${rows[@]}")
 The sustained phase again with wrk as the client (\`bench/writes/wrk.sh\`): run.mjs's
 Node client takes a whole core of this machine at a few hundred writes/s, so its
 figure above measures the client too. 16 connections write new users, 2 others ask
-\`GET /check\`, ${SECONDS:-10} s; the server commits the writes it finds queued as one
+\`GET /check\`, ${WRITES_SECONDS:-10} s; the server commits the writes it finds queued as one
 batch (one transaction, one fsync, one publish).
 
 | users | store | writes/s | checks meanwhile p50 / p99 ms | writes per batch |
