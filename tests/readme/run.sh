@@ -64,6 +64,13 @@ while IFS=$'\t' read -r user perm wl scope; do
   [ "$one" = "$(sed -n "${n}p" <<<"$want")" ] && ok || bad "questions.tsv line $n asked alone: '$one'"
 done < "$S/examples/questions.tsv"
 
+# ---- a clone has no `urbac` on its PATH: outside "## Installing", a README command
+# runs build/urbac (or $U), never a bare `urbac`
+bare=$(awk '/^## /{inst = ($0 ~ /^## Installing/)}
+            /^```sh$/{inb = 1; next} inb && /^```$/{inb = 0; next}
+            inb && !inst && /^[ \t]*urbac /' "$S/README.md")
+[ -z "$bare" ] && ok || bad "README commands that a clone cannot run (no urbac on PATH; build/urbac): $bare"
+
 # ---- the README's commands, from a fresh copy
 R=$tmp/repo
 mkdir "$R"
