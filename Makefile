@@ -33,8 +33,9 @@ all: build
 
 # the product only (the tests and the benchmark tools are configured by their own
 # targets): what tests/install/fresh_build.sh checks against the build list
+# (the install prefix too: the systemd unit names the binary by its installed path)
 configure:
-	@cmake -S . -B $(BUILD) -DURBAC_TESTS=OFF -DURBAC_BENCH=OFF $(QUIET)
+	@cmake -S . -B $(BUILD) -DURBAC_TESTS=OFF -DURBAC_BENCH=OFF -DCMAKE_INSTALL_PREFIX=$(abspath $(PREFIX)) $(QUIET)
 
 build:
 	@scripts/deps.sh build
@@ -52,7 +53,7 @@ install:
 	@scripts/deps.sh build
 	@$(MAKE) configure
 	@cmake --build $(BUILD) -j$(JOBS) $(BUILD_FLAGS) $(QUIET)
-	@cmake --install $(BUILD) --prefix $(PREFIX) $(QUIET)
+	@cmake --install $(BUILD) --prefix $(abspath $(PREFIX)) $(QUIET)
 	@echo "installed urbac into $(PREFIX)"
 
 test:

@@ -50,7 +50,14 @@ configure() {
   fi
 }
 unset MAKEFLAGS MFLAGS MAKELEVEL  # not the jobs of a make that runs the tests
-configure "make configure" make make -s -C "$S" BUILD="$work/make" V=1 configure
+configure "make configure" make make -s -C "$S" BUILD="$work/make" PREFIX="$work/prefix" V=1 configure
 configure "cmake's default configuration" cmake cmake -S "$S" -B "$work/cmake"
+# `make install PREFIX=P` configures for P: the unit it installs runs P's binary
+unit=$(grep '^ExecStart=' "$work/make/urbac.service")
+if [ "$unit" = "${unit#"ExecStart=$work/prefix/bin/urbac serve "}" ]; then
+  echo "fresh_build: FAILED: make configure PREFIX=$work/prefix writes a unit that runs another binary: $unit" >&2
+  exit 1
+fi
 echo "fresh_build: make's and cmake's default configurations find everything with the ${#build[@]} build" \
-     "packages (${#seen[@]} with their dependencies, $n pkg-config modules): 2 passed, 0 failed"
+     "packages (${#seen[@]} with their dependencies, $n pkg-config modules), and make's unit runs PREFIX's" \
+     "binary: 3 passed, 0 failed"

@@ -6,7 +6,8 @@
 # the answers worked out by hand from examples/contoso.yaml; and the README's CLI
 # tour and store block, run as written in a copy of the working tree (build/urbac
 # linked to the binary under test), all succeed (or exit as their comment says:
-# "(exit N)") and leave the copy exactly as it was (`git status` clean).
+# "(exit N)"), each `activate W`/`deactivate W` finds W in the other model, and they
+# leave the copy exactly as it was (`git status` clean); none runs a bare `urbac`.
 # Depends on: git, tar, bash, the urbac binary.
 # Usage: run.sh path/to/urbac SOURCE_DIR
 set -u
@@ -64,6 +65,13 @@ while IFS=$'\t' read -r user perm wl scope; do
   [ "$one" = "$(sed -n "${n}p" <<<"$want")" ] && ok || bad "questions.tsv line $n asked alone: '$one'"
 done < "$S/examples/questions.tsv"
 
+# ---- a clone has no `urbac` on its PATH: outside "## Installing", a README command
+# runs build/urbac (or $U), never a bare `urbac`
+bare=$(awk '/^## /{inst = ($0 ~ /^## Installing/)}
+            /^```sh$/{inb = 1; next} inb && /^```$/{inb = 0; next}
+            inb && !inst && /^[ \t]*urbac /' "$S/README.md")
+[ -z "$bare" ] && ok || bad "README commands that a clone cannot run (no urbac on PATH; build/urbac): $bare"
+
 # ---- the README's commands, from a fresh copy
 R=$tmp/repo
 mkdir "$R"
@@ -87,6 +95,14 @@ ncmd=$(grep -c . "$tmp/cmds")
     st=$(sed -nE 's/.*#.*\(exit ([0-9]+)\).*/\1/p' <<<"$c")
     # a comment that opens with the answer ("# allow", "# prints allow") is checked too
     ans=$(sed -nE 's/.*  # (prints )?(allow|deny)([ ,;]|$).*/\2/p' <<<"$c")
+    # `activate W` / `deactivate W` on the tour's tenant copy must change W's model
+    # (activating a workload already unified would show nothing of a migration)
+    if [[ $c =~ ^\$U\ (activate|deactivate)\ ([a-z]+)\ --tenant\ \$T ]]; then
+      from=legacy; [ "${BASH_REMATCH[1]}" = activate ] || from=unified
+      printf 'grep -Eq "^workloads:.*[{ ]%s: %s[,}]" "$T" || { fail=1; echo "FAIL: README runs %s %s on a tenant where %s is not %s: %s"; }\n' \
+        "${BASH_REMATCH[2]}" "$from" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[2]}" "$from" \
+        "$(printf '%q' "$c")"
+    fi
     printf '{\n%s\n} > "$2/out.%d" 2>&1\n' "$c" "$i"
     printf 'rc=$?; [ $rc -eq %d ] || { fail=1; echo "FAIL: README command exits $rc, not %d: %s"; cat "$2/out.%d"; }\n' \
       "${st:-0}" "${st:-0}" "$(printf '%q' "$c")" "$i"
