@@ -46,7 +46,20 @@ install(FILES ${URBAC_SHARE}/zsh/vendor-completions/_urbac
 # (Debian's package puts it in /lib/systemd/system, where its debhelper looks.)
 set(URBAC_SYSTEMD_UNIT_DIR lib/systemd/system CACHE STRING "Where the systemd unit goes (relative: in the prefix)")
 configure_file(${CMAKE_SOURCE_DIR}/contrib/systemd/urbac.service.in ${CMAKE_BINARY_DIR}/urbac.service @ONLY)
-install(FILES ${CMAKE_BINARY_DIR}/urbac.service DESTINATION ${URBAC_SYSTEMD_UNIT_DIR})
+# The unit names the binary by where it is installed, which `cmake --install
+# --prefix P` says only at install time: the configured path is replaced then.
+install(CODE "
+  file(READ \"${CMAKE_BINARY_DIR}/urbac.service\" unit)
+  if(IS_ABSOLUTE \"${CMAKE_INSTALL_BINDIR}\")
+    set(bindir \"${CMAKE_INSTALL_BINDIR}\")
+  else()
+    set(bindir \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  endif()
+  string(REPLACE \"${CMAKE_INSTALL_FULL_BINDIR}/urbac \" \"\${bindir}/urbac \" unit \"\${unit}\")
+  file(WRITE \"${CMAKE_BINARY_DIR}/urbac.service.installed\" \"\${unit}\")
+")
+install(FILES ${CMAKE_BINARY_DIR}/urbac.service.installed DESTINATION ${URBAC_SYSTEMD_UNIT_DIR}
+        RENAME urbac.service)
 install(FILES ${CMAKE_SOURCE_DIR}/contrib/systemd/urbac.env DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(TARGETS urbac_shared urbac_store_shared EXPORT urbacTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})

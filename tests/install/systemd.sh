@@ -37,6 +37,8 @@ installed=$P/lib/systemd/system/urbac.service
 [ -f "$P/share/doc/urbac/urbac.env" ] && ok || bad "share/doc/urbac/urbac.env is not installed"
 bindir=$(sed -n 's|^ExecStart=\(/.*\)/urbac serve .*|\1|p' "$installed")
 [ -n "$bindir" ] && ok || bad "ExecStart does not run an absolute .../urbac serve"
+# the prefix given to `cmake --install`, not the one the build was set up with
+[ "$bindir" = "$P/bin" ] && ok || bad "ExecStart runs $bindir/urbac, not the installed $P/bin/urbac"
 unit=$P/unit/urbac.service
 mkdir -p "$P/unit" && sed "s|$bindir/urbac|$P/bin/urbac|g" "$installed" > "$unit"
 
