@@ -7,7 +7,6 @@
 // Env: WRITES (per kind, default 200), WRITES_SECONDS (sustained phase, default 10),
 //      SECOND (any value: start a second server on DB and measure visibility).
 // Prints one JSON object with every figure (milliseconds, writes per second).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,20 +22,10 @@ const PSK = 'bench-writes-preshared-key-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'urbac-writes-'));
 writeFileSync(join(dir, 'psk'), `${PSK}\n`, { mode: 0o600 });
 
-function serve() {
-  return new Promise((resolve, reject) => {
-    const p = spawn(URBAC, ['serve', '--db', DB, '--listen', '127.0.0.1:0', '--threads', '2',
-      '--preshared-key-file', join(dir, 'psk'), '--max-connections', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/serving on (https?:\/\/[^ ]+)/);
-      if (m) resolve({ p, base: m[1] });
-    });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
+// the servers: tests/server/serve.mjs's starter (it reads the binary from $URBAC)
+process.env.URBAC = URBAC;
+const { serve: start } = await import('../../tests/server/serve.mjs');
+const serve = () => start(DB, ['--preshared-key-file', join(dir, 'psk'), '--max-connections', '256']);
 
 const rss = (pid) => {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
