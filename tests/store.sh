@@ -242,18 +242,21 @@ chmod 0444 "$RO/keyed.db" "$RO/witness.jsonl" "$RO/damaged.db"; chmod 0400 "$RO/
 [ "$(id -u)" -eq 0 ] && chown nobody "$RO/audit.key"
 chmod 0555 "$RO"
 as=(); [ "$(id -u)" -eq 0 ] && as=(runuser -u nobody --)
+# 'nobody' runs a copy of the binary: the clone it was built in may be in a folder
+# only its owner may enter (a clone into `mktemp -d`)
+BIN=$(mktemp -d /tmp/urbac-bin.XXXXXX); chmod 0755 "$BIN"; cp "$U" "$BIN/urbac"
 if [ "$(id -u)" -eq 0 ] || ! touch "$RO/probe" 2>/dev/null; then
-  expect "read-only store: check" 0 "^allow$" -- "${as[@]}" "$U" check --db "$RO/ro.db" --user bob@contoso.com --permission 'Alerts (manage)' --workload mde
-  expect "read-only store: dump" 0 "tenant: contoso" -- "${as[@]}" "$U" dump --db "$RO/ro.db"
-  expect "read-only store: audit verify" 0 "chain intact" -- "${as[@]}" "$U" audit verify --db "$RO/ro.db"
-  expect "read-only store: a write is refused" 2 "readonly" -- "${as[@]}" "$U" user add zed@contoso.com --db "$RO/ro.db"
-  expect "read-only store: keyed verify" 0 "25 records, chain intact; the 25 stored rows are what the log's changes produce; 25 records MACed under the key; agrees with the witness \\(3 heads\\)" -- "${as[@]}" "$U" audit verify --db "$RO/keyed.db" --audit-key "$RO/audit.key" --witness "$RO/witness.jsonl"
-  expect "read-only store: damaged pages" 2 "the store file is damaged \(integrity_check\)" -- "${as[@]}" "$U" audit verify --db "$RO/damaged.db"
+  expect "read-only store: check" 0 "^allow$" -- "${as[@]}" "$BIN/urbac" check --db "$RO/ro.db" --user bob@contoso.com --permission 'Alerts (manage)' --workload mde
+  expect "read-only store: dump" 0 "tenant: contoso" -- "${as[@]}" "$BIN/urbac" dump --db "$RO/ro.db"
+  expect "read-only store: audit verify" 0 "chain intact" -- "${as[@]}" "$BIN/urbac" audit verify --db "$RO/ro.db"
+  expect "read-only store: a write is refused" 2 "readonly" -- "${as[@]}" "$BIN/urbac" user add zed@contoso.com --db "$RO/ro.db"
+  expect "read-only store: keyed verify" 0 "25 records, chain intact; the 25 stored rows are what the log's changes produce; 25 records MACed under the key; agrees with the witness \\(3 heads\\)" -- "${as[@]}" "$BIN/urbac" audit verify --db "$RO/keyed.db" --audit-key "$RO/audit.key" --witness "$RO/witness.jsonl"
+  expect "read-only store: damaged pages" 2 "the store file is damaged \(integrity_check\)" -- "${as[@]}" "$BIN/urbac" audit verify --db "$RO/damaged.db"
   [ "$(ls "$RO" | tr '\n' ' ')" = "audit.key damaged.db keyed.db ro.db witness.jsonl " ] && ok || bad "files appeared beside a read-only store: $(ls "$RO")"
 else
   bad "cannot make a folder this user may not write"
 fi
-chmod 0755 "$RO"; rm -rf "$RO"
+chmod 0755 "$RO"; rm -rf "$RO" "$BIN"
 
 fi
 

@@ -101,7 +101,8 @@ fi
 traced() { if $trace; then "${asuser[@]}" strace -f -qq -A -o "$P/trace/t" "$@"; else "${asuser[@]}" "$@"; fi; }
 # shellcheck disable=SC2086 # the unit's words, as systemd splits them
 traced $pre > "$P/pre.log" 2>&1 && [ -f "$state/urbac.db" ] && ok || bad "ExecStartPre: $(cat "$P/pre.log")"
-"${asuser[@]}" "$P/bin/urbac" apply -f "$S/examples/contoso.yaml" --actor test > "$P/apply.log" 2>&1 || bad "apply: $(cat "$P/apply.log")"
+cp "$S/examples/contoso.yaml" "$P/contoso.yaml" # readable by the unit's user wherever the clone is
+"${asuser[@]}" "$P/bin/urbac" apply -f "$P/contoso.yaml" --actor test > "$P/apply.log" 2>&1 || bad "apply: $(cat "$P/apply.log")"
 traced $start > "$P/serve.log" 2>&1 &
 pid=$!
 # the server itself (under strace, its child): the one signals go to
