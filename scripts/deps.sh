@@ -20,8 +20,10 @@ test_pkgs=(libcmocka-dev libjwt-dev clang clang-format libclang-rt-14-dev clang-
 bench_pkgs=(postgresql golang-go golang-github-casbin-casbin-dev wrk libh2o-evloop-dev)
 
 want=("${build_pkgs[@]}")
-# the browser tests and the peer benchmarks need node and npm (the machine's own, else Debian's)
-if [ "${1:-build}" != build ] && ! command -v npm >/dev/null; then
+# the web portal (web/: npm ci, esbuild) is built into the binary by `make`, and
+# the browser tests and the peer benchmarks need node and npm too: the machine's
+# own, else Debian's (a plain cmake build without them serves a page saying so)
+if ! command -v npm >/dev/null; then
   want+=(nodejs npm)
 fi
 case "${1:-build}" in

@@ -253,6 +253,7 @@ static key_result key_find(srv *server, const char *id, const char *secret, size
       snprintf(who->actor, sizeof who->actor, "key:%s (%s)%s%s", id, e->user, /* the audit names both */
                e->created_by[0] ? " created by " : "", e->created_by);
       *home = server->tenants[t]->id;
+      snprintf(who->home, sizeof who->home, "%s", *home);
       return KEY_OK;
     }
     return KEY_BAD;
@@ -315,14 +316,9 @@ static bool by_key(srv *server, srv_req *req, srv_resp *r, const char *id, const
   return same_tenant(r, home, tenant);
 }
 
-bool srv_authenticate(srv *server, srv_req *req, srv_resp *r)
+bool srv_authenticate_token(srv *server, srv_req *req, srv_resp *r, const char *tok, size_t len,
+                            const char *tenant)
 {
-  const char *tenant =
-      req->route && strncmp(req->route->path, "/api/v1/tenants/{tenant}", 24) == 0 ? req->params[0] : NULL;
-  size_t len = 0;
-  const char *tok = bearer(req, &len);
-  if (!tok)
-    return unauthorized(r, "an Authorization: Bearer token is required");
   digest d;
   if (!sha256(tok, len, &d))
     return unauthorized(r, "cannot hash the token");
@@ -343,5 +339,36 @@ bool srv_authenticate(srv *server, srv_req *req, srv_resp *r)
   char home[SRV_MAX_TENANT_ID + 1] = "";
   bool ok = copy && srv_jwt_verify(server, tenant, copy, &req->who, home, why, sizeof why);
   free(copy);
+  if (ok)
+    snprintf(req->who.home, sizeof req->who.home, "%s", home);
   return ok ? same_tenant(r, home, tenant) : unauthorized(r, why);
+}
+
+/* A request without a bearer token but with the portal's session cookie: the
+ * session's credential, authenticated again (session.c), or the identity an
+ * OIDC sign-in proved. */
+static bool by_session(srv *server, srv_req *req, srv_resp *r, const char *tenant)
+{
+  char *token = NULL;
+  if (!srv_session_lookup(server, req, r, &token, &req->who, NULL))
+    return false;
+  if (!token)
+    return same_tenant(r, req->who.home, tenant);
+  bool ok = srv_authenticate_token(server, req, r, token, strlen(token), tenant);
+  OPENSSL_cleanse(token, strlen(token));
+  free(token);
+  return ok;
+}
+
+bool srv_authenticate(srv *server, srv_req *req, srv_resp *r)
+{
+  const char *tenant =
+      req->route && strncmp(req->route->path, "/api/v1/tenants/{tenant}", 24) == 0 ? req->params[0] : NULL;
+  size_t len = 0;
+  const char *tok = bearer(req, &len);
+  if (!tok && !req->authorization && req->session)
+    return by_session(server, req, r, tenant);
+  if (!tok)
+    return unauthorized(r, "an Authorization: Bearer token is required");
+  return srv_authenticate_token(server, req, r, tok, len, tenant);
 }

@@ -139,3 +139,15 @@ void srv_directory_stop(srv *server)
   free(dir);
   server->directory = NULL;
 }
+
+json_t *srv_directory_list(srv *server, size_t max)
+{
+  directory *dir = server->directory;
+  json_t *out = json_array();
+  srv_read_lock();
+  const names *l = dir ? rcu_dereference(dir->current) : NULL;
+  for (size_t i = 0; out && l && i < l->n && i < max; i++)
+    json_array_append_new(out, json_string(l->id[i]));
+  srv_read_unlock();
+  return out;
+}

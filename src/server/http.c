@@ -63,6 +63,7 @@ typedef struct conn {
   char path[256];
   char method[8];
   bool parsed; /* req holds the target already (a parked request comes back) */
+  bool tls;    /* the server serves HTTPS */
   struct MHD_Connection *mc;
   _Atomic bool answered; /* the tenant's writer ran it: its reply is in `reply` */
   srv_resp reply;
@@ -109,6 +110,31 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
   return strlen(s);
 }
 
+/* Every response, API and portal alike: no script but the portal's own, no
+ * framing, no sniffing, no referrer, not cached unless the route says so; the
+ * session cookie and a redirect's Location when the route set them. */
+static void security_headers(struct MHD_Response *resp, srv_resp *r, bool tls)
+{
+  MHD_add_response_header(resp, "Content-Security-Policy",
+                          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                          "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+                          "frame-ancestors 'none'");
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+  MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+  MHD_add_response_header(resp, "Cache-Control", r->cache ? r->cache : "no-store");
+  if (tls)
+    MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+  if (r->cookie[0])
+    MHD_add_response_header(resp, "Set-Cookie", r->cookie);
+  if (r->location) {
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    free(r->location);
+    r->location = NULL;
+  }
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *r)
 {
   if (r->body.oom || r->status == 0) {
@@ -116,15 +142,19 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *
     srv_error(r, 500, "internalError", NULL, r->body.oom ? "out of memory" : "no reply");
   }
   struct MHD_Response *resp =
-      r->body.len ? MHD_create_response_from_buffer(r->body.len, r->body.p, MHD_RESPMEM_MUST_FREE)
-                  : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+      r->static_body ? MHD_create_response_from_buffer(r->static_len, (void *)(uintptr_t)r->static_body,
+                                                       MHD_RESPMEM_PERSISTENT)
+      : r->body.len  ? MHD_create_response_from_buffer(r->body.len, r->body.p, MHD_RESPMEM_MUST_FREE)
+                     : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
   if (!resp) {
     srv_buf_free(&r->body);
+    free(r->location);
     return MHD_NO;
   }
-  if (!r->body.len)
+  if (!r->body.len || r->static_body)
     srv_buf_free(&r->body);
   r->body.p = NULL; /* owned by the response now */
+  security_headers(resp, r, x->req.tls);
   if (r->status != 204)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type ? r->content_type : "application/json");
@@ -148,7 +178,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *
   if (r->close)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   x->status = r->status;
-  x->bytes = r->body.len;
+  x->bytes = r->static_body ? r->static_len : r->body.len;
   enum MHD_Result ok = MHD_queue_response(mc, r->status, resp);
   MHD_destroy_response(resp);
   return ok;
@@ -324,6 +354,9 @@ static bool target(struct MHD_Connection *mc, conn *x, const char *url, const ch
   req->path = url;
   req->authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   req->if_match = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
+  req->session = MHD_lookup_connection_value(mc, MHD_COOKIE_KIND, SRV_SESSION_COOKIE);
+  req->csrf = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-CSRF-Token");
+  req->tls = x->tls;
   MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &q);
   x->parsed = !q.q.oom && q.q.len <= MAX_QUERY && srv_req_parse_target(req, url, q.q.p, &x->scratch);
   srv_buf_free(&q.q);
@@ -461,6 +494,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     if (!(x = calloc(1, sizeof *x)))
       return MHD_NO;
     x->start = srv_now_us();
+    x->tls = server->cfg->tls_cert != NULL;
     snprintf(x->path, sizeof x->path, "%s", url);
     snprintf(x->method, sizeof x->method, "%s", method);
     *con_cls = x;
@@ -745,6 +779,8 @@ urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d)
   }
   if (!err && cfg->oidc_file)
     err = srv_oidc_load(server, cfg->oidc_file, d);
+  if (!err)
+    err = srv_sessions_init(server);
   return err;
 }
 
@@ -755,6 +791,7 @@ void srv_fini(srv *server)
   srv_tenants_stop(server);
   urbac_store_close(server->lookup_store);
   srv_auth_free(server);
+  srv_sessions_free(server);
   if (server->log && server->log != stderr)
     fclose(server->log);
   else if (server->log)

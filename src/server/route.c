@@ -37,6 +37,13 @@ const srv_route srv_routes[] = {
     {SRV_GET, "/readyz", SRV_PUBLIC, srv_h_readyz, "readyz", ""},
     {SRV_GET, "/metrics", SRV_OPERATOR, srv_h_metrics, "metrics", ""},
     {SRV_GET, "/api/v1/openapi.json", SRV_PUBLIC, srv_h_openapi, "openapi", ""},
+    /* the portal (portal.c): its files, the catalog it shows, its sessions (session.c) */
+    {SRV_GET, "/", SRV_PUBLIC, srv_h_portal, "portal", "tenant"},
+    {SRV_GET, "/portal/{file}", SRV_PUBLIC, srv_h_portal, "portal", ""},
+    {SRV_GET, "/api/v1/catalog", SRV_PUBLIC, srv_h_catalog, "catalog", ""},
+    {SRV_POST, "/api/v1/session", SRV_PUBLIC, srv_h_session_create, "session", ""},
+    {SRV_GET, "/api/v1/session", SRV_PUBLIC, srv_h_session_get, "session", ""},
+    {SRV_DELETE, "/api/v1/session", SRV_PUBLIC, srv_h_session_delete, "session", ""},
     /* decisions */
     {SRV_GET, T "/check", SRV_DECIDE, srv_h_check, "check", "user permission workload scope " READ},
     {SRV_POST, T "/checks", SRV_DECIDE, srv_h_checks, "checks", READ},
@@ -93,6 +100,8 @@ int urbac_server_route(size_t i, const char **method, const char **path)
 static bool path_matches(const char *path, srv_req *req)
 {
   size_t seg = 0, np = 0;
+  if (strcmp(path, "/") == 0) /* the portal's page */
+    return req->nsegs == 0;
   const char *p = path;
   while (*p == '/') {
     const char *end = strchr(p + 1, '/');
@@ -186,12 +195,10 @@ static const char *route_workload(const srv_req *req)
   return w ? req->params[1] : NULL;
 }
 
-/* Is the caller's user allowed Configuration \ Authorization at the route's level? */
-static bool user_may(const srv_snap *sn, const srv_req *req)
+bool srv_user_may(const srv_snap *sn, const char *user, srv_access level, const char *only)
 {
-  const char *perm = req->route->access == SRV_READ ? "Configuration \\ Authorization (read)"
-                                                    : "Configuration \\ Authorization (manage)";
-  const char *only = route_workload(req);
+  const char *perm = level == SRV_READ ? "Configuration \\ Authorization (read)"
+                                       : "Configuration \\ Authorization (manage)";
   urbac_parser *p = urbac_parser_new(sn->snap);
   bool ok = false;
   for (size_t w = 0; p && !ok && w < urbac_catalog_workload_count(); w++) {
@@ -199,7 +206,7 @@ static bool user_may(const srv_snap *sn, const srv_req *req)
     if (only && strcmp(only, wid) != 0)
       continue;
     urbac_query q;
-    urbac_question question = {urbac_str_of(req->who.user), urbac_str_of(perm), urbac_str_of(wid), {NULL, 0}};
+    urbac_question question = {urbac_str_of(user), urbac_str_of(perm), urbac_str_of(wid), {NULL, 0}};
     ok = urbac_parse_query(p, &question, &q, NULL) == URBAC_OK && urbac_check(sn->snap, &q);
   }
   urbac_parser_free(p);
@@ -221,7 +228,7 @@ static bool authorize(srv_req *req, srv_resp *r)
     return false;
   }
   srv_read_lock();
-  bool ok = user_may(srv_tenant_snap(req->tenant), req);
+  bool ok = srv_user_may(srv_tenant_snap(req->tenant), req->who.user, rt->access, w);
   srv_read_unlock();
   if (!ok)
     srv_error(r, 403, "forbidden", NULL, "%s needs Configuration \\ Authorization (%s)%s%s", req->who.user,

@@ -71,6 +71,7 @@ typedef struct srv_identity {
   bool decisions_only; /* a service key: the decision routes only */
   char user[256];      /* the tenant user it acts as ("" for preshared keys) */
   char actor[320];     /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
+  char home[256];      /* the tenant the credential belongs to ("" for preshared keys: every tenant) */
 } srv_identity;
 
 typedef struct srv_route srv_route;
@@ -86,6 +87,9 @@ typedef struct srv_req {
   const char *body;
   size_t body_len;
   const char *authorization, *if_match;
+  const char *session; /* the portal's session cookie (session.c), or NULL */
+  const char *csrf;    /* its X-CSRF-Token header, or NULL */
+  bool tls;            /* the request came over HTTPS */
   /* set while routing */
   const srv_route *route;
   const char *params[SRV_MAX_PARAMS]; /* the {placeholders}, in order */
@@ -106,6 +110,12 @@ typedef struct srv_resp {
   unsigned retry_after; /* seconds, for a Retry-After header (0: none): the store is unavailable */
   char allow[48];       /* a 405's Allow header: the methods the path has ("GET, POST") */
   bool close;           /* close the connection after the reply (bad framing, an unread body) */
+  /* the portal (portal.c, session.c) */
+  const unsigned char *static_body; /* served as it is instead of `body` (static data) */
+  size_t static_len;
+  const char *cache;  /* Cache-Control; NULL: no-store */
+  char cookie[256];   /* a Set-Cookie header, or "" */
+  char *location;     /* a redirect's Location (malloc'd; the face frees it), or NULL */
 } srv_resp;
 
 /* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
@@ -205,6 +215,8 @@ bool srv_store_ready(srv *server, char *why, size_t why_size);
  * asks the store only for a name listed there. */
 urbac_err srv_directory_start(srv *server, urbac_diag *d);
 bool srv_directory_has(srv *server, const char *tenant);
+/* The first `max` names of the store's tenants, sorted: a new JSON array (NULL: no memory). */
+json_t *srv_directory_list(srv *server, size_t max);
 void srv_directory_stop(srv *server);
 
 /* ---------------------------------------------------------------- auth */
@@ -212,6 +224,10 @@ void srv_directory_stop(srv *server);
 /* Authenticates `req` for `tenant` (NULL: a route outside tenants). Fills
  * req->who, or replies 401/403 and returns false. */
 bool srv_authenticate(srv *server, srv_req *req, srv_resp *r);
+/* Authenticates bearer token `tok` (`len` bytes, not retained) for `tenant`
+ * (NULL: any), as srv_authenticate() does a request's. */
+bool srv_authenticate_token(srv *server, srv_req *req, srv_resp *r, const char *tok, size_t len,
+                            const char *tenant);
 urbac_err srv_preshared_load(srv *server, urbac_diag *d);
 void srv_auth_free(srv *server);
 srv_keyset *srv_keyset_load(urbac_store *st, const char *tenant);
@@ -276,6 +292,38 @@ bool srv_fetch(const char *url, const srv_fetch_opts *o, char **out, size_t *len
  * when there is none (http.c). */
 void srv_log_event(srv *server, json_t *event);
 
+/* ---------------------------------------------------------------- the portal (portal.c, session.c) */
+
+#define SRV_MAX_SESSIONS 1024      /* sessions held; the least recently used makes room */
+#define SRV_SESSION_IDLE_S 1800    /* a session unused this long ends */
+#define SRV_SESSION_LIFE_S 28800   /* and every session ends this long after sign-in */
+#define SRV_SESSION_COOKIE "urbac_session"
+
+urbac_err srv_sessions_init(srv *server);
+void srv_sessions_free(srv *server);
+/* Makes a session for `who`, holding a copy of `token` (re-authenticated on each
+ * request; NULL: `who` as it is, for `lifetime_s` seconds at most, 0: no limit
+ * of its own); sets r->cookie and the CSRF token in `csrf`. false after
+ * replying 500. */
+bool srv_session_open(srv *server, const srv_req *req, srv_resp *r, const char *token, const srv_identity *who,
+                      uint64_t lifetime_s, char csrf[65]);
+/* The session of the request's cookie: its credential in *token (the caller
+ * frees it; NULL for an OIDC session, whose identity is in *who) and its CSRF
+ * token in `csrf` (may be NULL). A write (any method but GET) must carry the
+ * CSRF token in X-CSRF-Token. false after replying 401 or 403. */
+bool srv_session_lookup(srv *server, const srv_req *req, srv_resp *r, char **token, srv_identity *who,
+                        char csrf[65]);
+/* The portal's files (generated at build time from web/ by web/build.mjs, or
+ * cmake/portal-none.c when the build had no npm). */
+typedef struct srv_asset {
+  const char *name; /* "index.html", "portal-HASH.js" */
+  const char *type; /* Content-Type */
+  const unsigned char *data;
+  size_t len;
+} srv_asset;
+extern const srv_asset srv_portal_assets[];
+extern const size_t srv_portal_nassets;
+
 /* ---------------------------------------------------------------- routes */
 
 typedef enum srv_access {
@@ -296,6 +344,10 @@ struct srv_route {
   const char *args; /* the query arguments it takes, space-separated; any other is a 400 */
 };
 
+/* Does `user` hold Configuration \ Authorization at `level` (SRV_READ or
+ * SRV_MANAGE) on workload `only` (NULL: on any)? The one decision the API's
+ * authorization and the portal's session both ask (route.c). Call under the read lock. */
+bool srv_user_may(const srv_snap *sn, const char *user, srv_access level, const char *only);
 extern const srv_route srv_routes[];
 extern const size_t srv_nroutes;
 
@@ -357,6 +409,11 @@ void srv_h_audit(srv *server, srv_req *req, srv_resp *r);
 void srv_h_key_list(srv *server, srv_req *req, srv_resp *r);
 void srv_h_key_create(srv *server, srv_req *req, srv_resp *r);
 void srv_h_key_revoke(srv *server, srv_req *req, srv_resp *r);
+void srv_h_session_create(srv *server, srv_req *req, srv_resp *r);
+void srv_h_session_get(srv *server, srv_req *req, srv_resp *r);
+void srv_h_session_delete(srv *server, srv_req *req, srv_resp *r);
+void srv_h_portal(srv *server, srv_req *req, srv_resp *r);
+void srv_h_catalog(srv *server, srv_req *req, srv_resp *r);
 
 /* Writes (admin.c). srv_run_write() runs `fn` under the tenant's write lock with
  * the caller as the actor and If-Match as the base revision, then publishes the
@@ -512,6 +569,7 @@ struct srv {
   void *preshared;           /* RCU-protected: the preshared key hashes */
   void *oidc;                /* oidc.c: the OIDC providers and their refresh thread */
   void *directory;           /* directory.c: the store's tenant names */
+  void *sessions;            /* session.c: the portal's sessions */
   srv_metrics metrics;
   FILE *log;
   pthread_mutex_t log_lock;

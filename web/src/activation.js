@@ -1,0 +1,96 @@
+// web/src/activation.js - Activation: each workload on its legacy model or on
+// unified roles; Import roles (a dry run first: the roles it would create and
+// each permission it cannot map, then the import); Impact (who gains and who
+// loses what: counts by permission and by device group over the rows read so
+// far, and the rows, paged); Activate and Deactivate, with the safety check's
+// reason when the server refuses.
+// Depends on: lit, base.js, api.js.
+import { html, nothing } from 'lit';
+import { Page } from './base.js';
+import { api, page } from './api.js';
+
+const count = (rows, key) => {
+  const m = new Map();
+  for (const r of rows) m.set(r[key] || 'tenant-wide', (m.get(r[key] || 'tenant-wide') || 0) + 1);
+  return [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+};
+
+class Activation extends Page {
+  static properties = { ...Page.properties, workloads: { state: true }, dry: { state: true }, impact: { state: true }, done: { state: true } };
+
+  willUpdate(changed) {
+    if (changed.has('ctx')) this.load();
+  }
+
+  async load() {
+    await this.run(async () => {
+      this.workloads = (await api('GET', `${this.base}/workloads`)).json.value;
+    });
+  }
+
+  async importRoles(w, dryRun) {
+    this.done = null;
+    const r = await this.run(() => api('POST', `${this.base}/workloads/${w}/import${dryRun ? '?dryRun=true' : ''}`));
+    if (r) this.dry = { w, dryRun, ...r.json };
+  }
+
+  async showImpact(w, next) {
+    const url = next || `${this.base}/workloads/${w}/impact?import=true`;
+    const r = await this.run(() => page(url, 1000));
+    if (r) {
+      const rows = next && this.impact?.w === w ? [...this.impact.rows, ...r.items] : r.items;
+      this.impact = { w, rows, next: r.next, shown: r.items };
+    }
+  }
+
+  async switchMode(w, on) {
+    this.done = null;
+    const r = await this.run(() => api('POST', `${this.base}/workloads/${w}/${on ? 'activate' : 'deactivate'}`));
+    if (r) {
+      this.done = `${w}: ${on ? 'activated' : 'deactivated'}`;
+      this.load();
+    }
+  }
+
+  chart(title, rows) {
+    const max = Math.max(1, ...rows.map((r) => r[1]));
+    return html`<figure><figcaption>${title}</figcaption><table class="chart"><tbody>${rows.map(([k, n]) => html`<tr>
+      <th scope="row">${k}</th><td><progress max=${max} value=${n} aria-label="${k}: ${n}"></progress></td><td>${n.toLocaleString()}</td></tr>`)}</tbody></table></figure>`;
+  }
+
+  impactView() {
+    const im = this.impact;
+    if (!im) return nothing;
+    const gains = im.rows.filter((r) => r.after !== 'none' && (r.before === 'none' || r.after === 'manage'));
+    const losses = im.rows.filter((r) => !gains.includes(r));
+    return html`<section aria-label="Impact"><h2>Impact of activating ${im.w}</h2>
+      <p>${im.rows.length.toLocaleString()} changed rows read${im.next ? ' so far' : ''}: ${gains.length.toLocaleString()} gains, ${losses.length.toLocaleString()} losses.</p>
+      <div class="charts">${this.chart('By permission', count(im.rows, 'permission'))}${this.chart('By device group', count(im.rows, 'deviceGroup'))}</div>
+      ${im.next ? html`<fluent-button role="button" @click=${() => this.showImpact(im.w, im.next)}>Read more rows</fluent-button>` : nothing}
+      <table><caption>The rows behind them (last page read)</caption><thead><tr><th scope="col">User</th><th scope="col">Permission</th><th scope="col">Device group</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
+      <tbody>${im.shown.slice(0, 200).map((r) => html`<tr><td>${r.user}</td><td>${r.permission}</td><td>${r.deviceGroup || ''}</td><td>${r.before}</td><td>${r.after}</td></tr>`)}</tbody></table></section>`;
+  }
+
+  dryView() {
+    const d = this.dry;
+    if (!d) return nothing;
+    return html`<section aria-label="Import roles"><h2>Import roles for ${d.w}${d.dryRun ? ' (dry run: nothing written)' : ''}</h2>
+      <ul>${d.roles.map((r) => html`<li>${r.action}: ${r.role} (from ${r.source}; ${r.permissions} permissions, ${r.principals} principals${r.deviceGroups ? `, device groups ${r.deviceGroups}` : ''})</li>`)}</ul>
+      ${d.unmapped?.length ? html`<h3>Permissions that cannot be mapped</h3><ul>${d.unmapped.map((u) => html`<li>${u.permission} (in ${u.source})</li>`)}</ul>` : nothing}
+      ${d.dryRun && this.canManage ? html`<fluent-button role="button" appearance="primary" @click=${() => this.importRoles(d.w, false)}>Import</fluent-button>` : nothing}</section>`;
+  }
+
+  render() {
+    const m = this.canManage;
+    return html`<h1>Activation</h1><p class="crumbs">Permissions > Microsoft Defender XDR > Workload settings</p>
+      ${this.pageError()}${this.done ? html`<div class="message info" role="status">${this.done}</div>` : nothing}
+      ${this.busy ? html`<fluent-spinner aria-label="Working"></fluent-spinner>` : nothing}
+      <table><caption>Workloads</caption><thead><tr><th scope="col">Workload</th><th scope="col">Permissions model</th><th scope="col">Actions</th></tr></thead>
+      <tbody>${(this.workloads || []).map((w) => html`<tr><td>${w.displayName}</td><td>${w.mode === 'unified' ? 'Unified roles (active)' : 'Legacy roles'}</td>
+        <td>${m ? html`<fluent-button role="button" size="small" @click=${() => this.importRoles(w.id, true)}>Import roles<span class="visually-hidden"> ${w.id}</span></fluent-button>` : nothing}
+          <fluent-button role="button" size="small" @click=${() => this.showImpact(w.id)}>Impact<span class="visually-hidden"> ${w.id}</span></fluent-button>
+          ${m ? html`<fluent-button role="button" size="small" @click=${() => this.switchMode(w.id, w.mode !== 'unified')}>${w.mode === 'unified' ? 'Deactivate' : 'Activate'}<span class="visually-hidden"> ${w.id}</span></fluent-button>` : nothing}</td></tr>`)}</tbody></table>
+      ${this.dryView()}${this.impactView()}`;
+  }
+}
+customElements.define('urbac-activation', Activation);
