@@ -76,7 +76,7 @@ class DeviceGroups extends Page {
     this.load();
   }
 
-  async remove(g) {
+  async deleteItem(g) {
     if (!confirm(`Delete the device group ${g.id}?`)) return;
     if (await this.run(() => api('DELETE', `${this.base}/deviceGroups/${enc(g.id)}`))) this.load();
   }
@@ -131,9 +131,9 @@ class DeviceGroups extends Page {
           <td>${g.remediation || ''}</td><td>${(g.userAccess || []).join(', ')}</td>
           <td><fluent-button role="button" size="small" @click=${() => this.open(g)}>${this.canManage ? 'Edit' : 'View'}<span class="visually-hidden"> ${g.id}</span></fluent-button>
           ${this.canManage ? html`
-          <fluent-button role="button" size="small" ?disabled=${i === 0} @click=${() => this.move(i, -1)}>Move up<span class="visually-hidden"> ${g.id}</span></fluent-button>
-          <fluent-button role="button" size="small" ?disabled=${i === ranked.length - 1} @click=${() => this.move(i, 1)}>Move down<span class="visually-hidden"> ${g.id}</span></fluent-button>
-          <fluent-button role="button" size="small" @click=${() => this.remove(g)}>Delete<span class="visually-hidden"> ${g.id}</span></fluent-button>` : nothing}</td></tr>`)}
+          <fluent-button role="button" size="small" ?disabled=${i === 0} aria-disabled=${String(i === 0)} @click=${() => this.move(i, -1)}>Move up<span class="visually-hidden"> ${g.id}</span></fluent-button>
+          <fluent-button role="button" size="small" ?disabled=${i === ranked.length - 1} aria-disabled=${String(i === ranked.length - 1)} @click=${() => this.move(i, 1)}>Move down<span class="visually-hidden"> ${g.id}</span></fluent-button>
+          <fluent-button role="button" size="small" @click=${() => this.deleteItem(g)}>Delete<span class="visually-hidden"> ${g.id}</span></fluent-button>` : nothing}</td></tr>`)}
           <tr><td>Last</td><td>Ungrouped devices (default)</td><td></td><td>${(ungrouped.userAccess || []).join(', ')}</td>
           <td><fluent-button role="button" size="small" @click=${() => this.open(ungrouped)}>${this.canManage ? 'Edit' : 'View'}<span class="visually-hidden"> Ungrouped devices</span></fluent-button></td></tr>
         </tbody></table>`}`;

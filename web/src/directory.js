@@ -32,8 +32,8 @@ class List extends Page {
 
   pager() {
     return html`<div class="actions">
-      <fluent-button role="button" ?disabled=${!this.pages.length} @click=${() => this.show(this.pages.pop())}>Previous page</fluent-button>
-      <fluent-button role="button" ?disabled=${!this.next} @click=${() => { this.pages = [...this.pages, this.current]; this.show(this.next); }}>Next page</fluent-button></div>`;
+      <fluent-button role="button" ?disabled=${!this.pages.length} aria-disabled=${String(!this.pages.length)} @click=${() => this.show(this.pages.pop())}>Previous page</fluent-button>
+      <fluent-button role="button" ?disabled=${!this.next} aria-disabled=${String(!this.next)} @click=${() => { this.pages = [...this.pages, this.current]; this.show(this.next); }}>Next page</fluent-button></div>`;
   }
 
   table(caption, heads, rows) {

@@ -52,7 +52,7 @@ class LegacyRoles extends Page {
     this.form = { step: 1, isNew: false, name: role.name, description: role.description || '', permissions: picked, groups: [...(role.groups || [])] };
   }
 
-  async remove(role) {
+  async deleteItem(role) {
     if (!confirm(`Delete the role ${role.name}?`)) return;
     if (await this.run(() => api('DELETE', `${this.base}/legacy/mde/roles/${enc(role.name)}`))) this.load();
   }
@@ -141,7 +141,7 @@ class LegacyRoles extends Page {
         <tbody>${(this.roles || []).map((r) => html`<tr><td>${r.name}</td><td>${r.description || ''}</td>
           <td>${(r.permissions || []).join('; ')}</td><td>${(r.groups || []).join(', ')}</td>
           <td><fluent-button role="button" size="small" @click=${() => this.edit(r)}>${this.canManage ? 'Edit' : 'View'}<span class="visually-hidden"> ${r.name}</span></fluent-button>
-          ${this.canManage ? html`<fluent-button role="button" size="small" @click=${() => this.remove(r)}>Delete<span class="visually-hidden"> ${r.name}</span></fluent-button>` : nothing}</td></tr>`)}
+          ${this.canManage ? html`<fluent-button role="button" size="small" @click=${() => this.deleteItem(r)}>Delete<span class="visually-hidden"> ${r.name}</span></fluent-button>` : nothing}</td></tr>`)}
         </tbody></table>`}`;
   }
 }

@@ -116,7 +116,7 @@ class Roles extends Page {
     if (ok) this.load();
   }
 
-  async remove(role) {
+  async deleteItem(role) {
     if (!confirm(`Delete the role ${role.displayName}?`)) return;
     if (await this.run(() => api('DELETE', `${this.base}/roleDefinitions/${enc(role.id)}`))) this.load();
   }
@@ -218,7 +218,7 @@ class Roles extends Page {
           <td>${r.rolePermissions.flatMap((p) => p.allowedResourceActions).length}</td>
           <td>${(this.assignments || []).filter((a) => a.roleDefinitionId === r.id).map((a) => a.displayName).join(', ')}</td>
           <td>${m ? html`<fluent-button role="button" size="small" @click=${() => this.start(r)}>Edit<span class="visually-hidden"> ${r.displayName}</span></fluent-button>
-            <fluent-button role="button" size="small" @click=${() => this.remove(r)}>Delete<span class="visually-hidden"> ${r.displayName}</span></fluent-button>` : nothing}</td></tr>`)}
+            <fluent-button role="button" size="small" @click=${() => this.deleteItem(r)}>Delete<span class="visually-hidden"> ${r.displayName}</span></fluent-button>` : nothing}</td></tr>`)}
         </tbody></table>`}`;
   }
 }

@@ -1,0 +1,394 @@
+// tests/web/portal.test.mjs - the portal as a person uses it: a real `urbac
+// serve` on loopback (tests/server/serve.mjs), Debian's chromium driven by
+// playwright-core. Seed 000's walk step by step on a tenant whose Defender for
+// Endpoint still runs on legacy roles (+ Add item, the seed's permission
+// options, Next, the group filter, Save; a device group with user access; the
+// access checker's decision changing); the Create custom role wizard, by
+// keyboard only; import, impact, activate, deactivate; a reader who cannot
+// write; someone without Configuration \ Authorization who sees only the access
+// checker; a write without the CSRF token refused; sign-out and a revoked key
+// ending the session. axe-core checks every page (no serious or critical
+// violation), and no page may break its Content-Security-Policy. Screenshots of
+// each page go to URBAC_OUT/portal.
+// Environment: URBAC (the binary), URBAC_SRC (the source tree), URBAC_OUT (a folder).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { store, serve, client } from '../server/serve.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const PSK = 'portal-test-preshared-key-0123456789';
+const out = path.join(process.env.URBAC_OUT || '/tmp/urbac-web', 'portal');
+mkdirSync(out, { recursive: true });
+
+let s, server, browser, call, keys = {};
+
+before(async () => {
+  s = store('urbac-portal-', PSK);
+  s.cli('apply', '-f', path.join(process.env.URBAC_SRC, 'examples/litware.yaml'));
+  server = await serve(s.db, ['--preshared-key-file', path.join(s.dir, 'psk')]);
+  call = client(server.base, PSK);
+  // a reader of contoso: a unified role with Configuration \ Authorization (read) only
+  const C = '/api/v1/tenants/contoso';
+  let r = await call('POST', `${C}/roleDefinitions`, { body: { displayName: 'Auth readers', rolePermissions: [{ allowedResourceActions: ['Configuration \\ Authorization (read)', 'Security operations \\ Security data \\ Security data basics (read)'] }] } });
+  assert.equal(r.status, 201, r.text);
+  r = await call('POST', `${C}/roleAssignments`, { body: { displayName: 'readers', roleDefinitionId: 'Auth readers', principalIds: ['dave@contoso.com'], appScopeIds: ['/'] } });
+  assert.equal(r.status, 201, r.text);
+  // a device for seed 000's device group, and a group to give the role to
+  const L = '/api/v1/tenants/litware';
+  assert.equal((await call('PUT', `${L}/devices/lab-01`, { body: { name: 'lab-01', tags: ['lab'] } })).status < 300, true);
+  assert.equal((await call('PUT', `${L}/groups/lab-responders`, { body: { name: 'Lab responders', members: ['cleo@litware.com'] } })).status < 300, true);
+  const key = (tenant, user) => s.cli('key', 'create', '--tenant-id', tenant, '--user', user).trim().split(/\s+/).find((w) => w.startsWith('urbac_'));
+  keys = { reader: key('contoso', 'dave@contoso.com'), plain: key('litware', 'ana@litware.com'), admin: key('contoso', 'erin@contoso.com') };
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.p.kill('SIGTERM');
+  if (s) rmSync(s.dir, { recursive: true, force: true });
+});
+
+// A new browser context (its own cookies), a page on the portal, and every CSP
+// violation and script error it reports.
+async function open(tenant) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  page.problems = [];
+  page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) page.problems.push(m.text()); });
+  page.on('pageerror', (e) => page.problems.push(e.stack || e.message));
+  page.on('dialog', (d) => d.accept());
+  await page.goto(`${server.base}/${tenant ? `?tenant=${tenant}` : ''}`);
+  return page;
+}
+
+async function signIn(page, key) {
+  await page.getByLabel('API key or preshared admin key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+// axe-core on the page as it is: no serious or critical violation; a screenshot.
+async function checkPage(page, name) {
+  await page.waitForLoadState('networkidle');
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
+  assert.deepEqual(found, [], `axe on ${name}`);
+  assert.deepEqual(page.problems, [], `no CSP violation or script error on ${name}`);
+  await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
+}
+
+const nav = (page, label) => page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: label, exact: true }).click();
+
+async function decide(page, user, permission, scope) {
+  await nav(page, 'Access checker');
+  await page.getByLabel('User', { exact: true }).fill(user);
+  await page.getByLabel('Permission', { exact: true }).fill(permission);
+  await page.getByLabel('Workload').selectOption('mde');
+  await page.getByLabel('Device or device group (mde)').fill(scope);
+  await page.getByRole('button', { name: 'Check access' }).click();
+  const answer = page.getByRole('region', { name: 'Decision' });
+  await answer.waitFor();
+  return answer.innerText();
+}
+
+test('the page and the API carry the security headers; the portal is compiled in', async () => {
+  for (const p of ['/', '/api/v1/tenants/contoso/workloads']) {
+    const r = await fetch(server.base + p);
+    const csp = r.headers.get('content-security-policy');
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+  }
+  const html = await (await fetch(server.base + '/')).text();
+  const js = html.match(/src="(\/portal\/portal-[0-9a-f]+\.js)"/);
+  assert.ok(js, 'the page names its hashed script');
+  assert.doesNotMatch(html, /<script>[^<]/, 'no inline script');
+  const r = await fetch(server.base + js[1]);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /javascript/);
+  assert.match(r.headers.get('cache-control'), /immutable/);
+});
+
+test('seed 000: Settings > Endpoints > Roles, + Add item, the seed\'s permissions, Next, filter, Save; then a device group with user access', async () => {
+  const page = await open('litware');
+  await checkPage(page, 'signin');
+  await signIn(page, PSK);
+  assert.match(await decide(page, 'cleo@litware.com', 'Alerts (manage)', 'device:lab-01'), /Denied/);
+  await checkPage(page, 'access-checker');
+  // 1-2. Settings, then Endpoints, then Roles
+  await nav(page, 'Settings > Endpoints > Roles');
+  await page.getByRole('table', { name: 'Defender for Endpoint roles' }).waitFor();
+  await checkPage(page, 'settings-endpoints-roles');
+  // 3. + Add item
+  await page.getByRole('button', { name: '+ Add item' }).click();
+  // 4. the role name, description and permissions, in the seed's words
+  await page.getByLabel('Role name').fill('Lab responders');
+  await page.getByLabel('Description').fill('Investigate alerts and run live response on lab devices');
+  const perms = page.getByRole('group', { name: 'Permissions' });
+  await perms.getByRole('group', { name: 'View data' }).getByLabel('Security operations').check();
+  await perms.getByLabel('Alerts investigation').check();
+  await perms.getByRole('group', { name: 'Live response capabilities' }).getByLabel('Basic').check();
+  await checkPage(page, 'settings-endpoints-roles-add');
+  // 5. Next
+  await page.getByRole('button', { name: 'Next' }).click();
+  // 6. the filter, then the group
+  await page.getByLabel('Filter user groups').fill('lab');
+  const groups = page.getByRole('group', { name: 'Azure AD user groups' });
+  assert.equal(await groups.getByRole('checkbox').count(), 1, 'the filter leaves the matching group');
+  await groups.getByLabel('Lab responders (lab-responders)').check();
+  await checkPage(page, 'settings-endpoints-roles-groups');
+  // 7. Save
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('cell', { name: 'Lab responders', exact: true }).waitFor();
+  const role = (await call('GET', '/api/v1/tenants/litware/legacy/mde/roles/Lab%20responders')).json;
+  assert.deepEqual(role.groups, ['lab-responders']);
+  // the server keeps each permission by its catalog name (the seed's "Basic commands" is "Live response capabilities")
+  const mde = (await call('GET', '/api/v1/catalog')).json.legacy.mdePermissions;
+  const named = (id) => mde.find((p) => p.id === id).name;
+  assert.deepEqual(role.permissions.sort(), [named('alerts-investigation'), named('live-response'), named('view-secops')].sort());
+  // then a device group, and the role's group given access to it
+  await nav(page, 'Settings > Endpoints > Device groups');
+  await page.getByRole('button', { name: '+ Add device group' }).click();
+  await page.getByLabel('Device group name').fill('labs');
+  await page.getByLabel('Rank').fill('3');
+  await page.getByLabel('Rule 1 field').selectOption('tags');
+  await page.getByLabel('Rule 1 operator').selectOption('equals');
+  await page.getByLabel('Rule 1 values (comma separated)').fill('lab');
+  await page.getByRole('group', { name: /User access/ }).getByLabel('Lab responders (lab-responders)').check();
+  await checkPage(page, 'settings-endpoints-device-groups-add');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('cell', { name: 'labs', exact: true }).waitFor();
+  await checkPage(page, 'settings-endpoints-device-groups');
+  const dg = (await call('GET', '/api/v1/tenants/litware/deviceGroups/labs')).json;
+  assert.deepEqual(dg.userAccess, ['lab-responders']);
+  assert.deepEqual(dg.rules, { tags: { equals: ['lab'] } });
+  // the decision changed, and the checker shows the chain
+  const answer = await decide(page, 'cleo@litware.com', 'Alerts (manage)', 'device:lab-01');
+  assert.match(answer, /Allowed/);
+  assert.match(answer, /lab-responders/);
+  assert.match(answer, /Lab responders/);
+  const api = (await call('GET', `/api/v1/tenants/litware/check?user=cleo%40litware.com&permission=Alerts%20(manage)&workload=mde&scope=device:lab-01`)).json;
+  assert.equal(api.decision, 'allow', 'the API agrees');
+  await page.context().close();
+});
+
+// Presses Tab until the focused element is the one `name` labels (a keyboard
+// user's way), the first of that name inside `within` (a locator) when given.
+async function tabTo(page, role, name, within = page) {
+  const target = within.getByRole(role, { name, exact: true }).first();
+  for (let i = 0; i < 120; i++) {
+    await page.keyboard.press('Tab');
+    if (await target.evaluate((el) => el === document.activeElement || el.contains(document.activeElement)).catch(() => false)) return;
+  }
+  assert.fail(`Tab never reached the ${role} '${name}'`);
+}
+
+test('Permissions > Microsoft Defender XDR > Roles: the Create custom role wizard, by keyboard only', async () => {
+  const page = await open('contoso');
+  await signIn(page, PSK);
+  await nav(page, 'Permissions > Microsoft Defender XDR > Roles');
+  await page.getByRole('table', { name: 'Microsoft Defender XDR roles' }).waitFor();
+  await checkPage(page, 'permissions-roles');
+  await tabTo(page, 'button', 'Create custom role');
+  await page.keyboard.press('Enter');
+  // Basics
+  await tabTo(page, 'textbox', 'Role name');
+  await page.keyboard.type('Mail triage');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('Release quarantined mail');
+  await checkPage(page, 'wizard-basics');
+  await tabTo(page, 'button', 'Next');
+  await page.keyboard.press('Enter');
+  // Permissions: all read-only permissions of Security operations, and one custom permission of Authorization and settings
+  // (Tab enters a radio group at its checked option, "No permissions"; the arrows choose)
+  const secops = page.getByRole('group', { name: 'Security operations' });
+  await tabTo(page, 'radio', 'No permissions', secops);
+  await page.keyboard.press('ArrowDown');
+  assert.ok(await secops.getByLabel('All read-only permissions').isChecked());
+  const settings = page.getByRole('group', { name: 'Authorization and settings' });
+  await tabTo(page, 'radio', 'No permissions', settings);
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  assert.ok(await settings.getByLabel('Select custom permissions').isChecked());
+  await tabTo(page, 'combobox', 'System settings');
+  await page.keyboard.press('ArrowDown'); // None -> Read
+  await checkPage(page, 'wizard-permissions');
+  await tabTo(page, 'button', 'Next');
+  await page.keyboard.press('Enter');
+  // Assignments
+  await tabTo(page, 'button', 'Add assignment');
+  await page.keyboard.press('Enter');
+  await tabTo(page, 'textbox', 'Assignment name');
+  await page.keyboard.type('mail-ops');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('group:soc, carol@contoso.com');
+  await checkPage(page, 'wizard-assignments');
+  await tabTo(page, 'button', 'Next');
+  await page.keyboard.press('Enter');
+  // Review and finish
+  await page.getByRole('heading', { name: 'Review and finish' }).waitFor();
+  await checkPage(page, 'wizard-review');
+  await tabTo(page, 'button', 'Submit');
+  await page.keyboard.press('Enter');
+  await page.getByRole('cell', { name: 'Mail triage', exact: true }).waitFor();
+  const role = (await call('GET', '/api/v1/tenants/contoso/roleDefinitions/Mail%20triage')).json;
+  const actions = role.rolePermissions[0].allowedResourceActions;
+  const catalog = (await call('GET', '/api/v1/catalog')).json;
+  const readOnly = catalog.permissions.filter((p) => p.name.startsWith('Security operations \\') && p.levels.includes('read')).map((p) => `${p.id}/read`);
+  const settingsPerm = catalog.permissions.find((p) => p.name.startsWith('Configuration \\') && /System settings$/.test(p.name));
+  assert.deepEqual(actions.sort(), [...readOnly, `${settingsPerm.id}/read`].sort());
+  const as = (await call('GET', '/api/v1/tenants/contoso/roleAssignments?roleDefinitionId=Mail%20triage')).json.value;
+  assert.equal(as.length, 1);
+  assert.deepEqual(as[0].principalIds.sort(), ['carol@contoso.com', 'group:soc']);
+  assert.deepEqual(as[0].appScopeIds, ['/']);
+  // export as CSV: the file holds the new role
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.match(csv, /^Role name,Description,Permissions/);
+  assert.match(csv, /Mail triage,Release quarantined mail,.*,mail-ops,group:soc; carol@contoso.com,\//);
+  // delete
+  await page.getByRole('button', { name: 'Delete Mail triage' }).click();
+  await page.getByRole('cell', { name: 'Mail triage', exact: true }).waitFor({ state: 'detached' });
+  assert.equal((await call('GET', '/api/v1/tenants/contoso/roleDefinitions/Mail%20triage')).status, 404);
+  await page.context().close();
+});
+
+test('Activation: import (dry run first), impact, activate, deactivate', async () => {
+  const page = await open('litware');
+  await signIn(page, PSK);
+  await nav(page, 'Activation');
+  await checkPage(page, 'activation');
+  await page.getByRole('button', { name: 'Import roles mdo' }).click();
+  const imp = page.getByRole('region', { name: 'Import roles' });
+  await imp.getByText('dry run').waitFor();
+  assert.match(await imp.innerText(), /created: /);
+  assert.equal((await call('GET', '/api/v1/tenants/litware/roleDefinitions')).json.value.length, 0, 'a dry run writes nothing');
+  await imp.getByRole('button', { name: 'Import' }).click();
+  await imp.getByText('dry run').waitFor({ state: 'detached' });
+  assert.ok((await call('GET', '/api/v1/tenants/litware/roleDefinitions')).json.value.length > 0);
+  await page.getByRole('button', { name: 'Impact mdo' }).click();
+  await page.getByRole('region', { name: 'Impact' }).waitFor();
+  await checkPage(page, 'activation-impact');
+  await page.getByRole('button', { name: 'Activate mdo' }).click();
+  await page.getByRole('status').getByText('mdo: activated').waitFor();
+  const mode = async () => (await call('GET', '/api/v1/tenants/litware/workloads')).json.value.find((w) => w.id === 'mdo').mode;
+  assert.equal(await mode(), 'unified');
+  await page.getByRole('button', { name: 'Deactivate mdo' }).click();
+  await page.getByRole('status').getByText('mdo: deactivated').waitFor();
+  assert.equal(await mode(), 'legacy');
+  await page.context().close();
+});
+
+test('the other pages: users and groups, devices, audit log, API keys', async () => {
+  const page = await open('contoso');
+  await signIn(page, PSK);
+  for (const [label, name, heading] of [['Users and groups', 'users-and-groups', 'Users'], ['Devices', 'devices', 'Devices'], ['Audit log', 'audit-log', 'Audit log'], ['API keys', 'api-keys', 'API keys']]) {
+    await nav(page, label);
+    await page.getByRole('table', { name: heading }).waitFor();
+    await checkPage(page, name);
+  }
+  await nav(page, 'API keys');
+  await page.getByLabel('User', { exact: true }).fill('alice@contoso.com');
+  await page.getByLabel('Name', { exact: true }).fill('siem');
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  const token = await page.getByLabel('Token').inputValue();
+  assert.match(token, /^urbac_/);
+  assert.equal((await client(server.base, token)('GET', '/api/v1/tenants/contoso/check?user=alice%40contoso.com&permission=Alerts%20(manage)&workload=mde')).status, 200, 'the key shown once works');
+  await page.context().close();
+});
+
+test('a reader sees the pages read-only, and the server refuses their writes', async () => {
+  const page = await open('contoso');
+  await signIn(page, keys.reader);
+  await page.getByText('read-only').waitFor();
+  await nav(page, 'Permissions > Microsoft Defender XDR > Roles');
+  await page.getByRole('table', { name: 'Microsoft Defender XDR roles' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Create custom role' }).count(), 0);
+  await checkPage(page, 'reader-roles');
+  await nav(page, 'Settings > Endpoints > Device groups');
+  await page.getByRole('table', { name: /Device groups/ }).waitFor();
+  assert.equal(await page.getByRole('button', { name: '+ Add device group' }).count(), 0);
+  // the same write the portal would make, from the page with the session's CSRF token: 403
+  const status = await page.evaluate(async () => {
+    const s = await (await fetch('/api/v1/session')).json();
+    const r = await fetch('/api/v1/tenants/contoso/groups/x', { method: 'PUT', headers: { 'x-csrf-token': s.csrfToken, 'content-type': 'application/json' }, body: '{}' });
+    return r.status;
+  });
+  assert.equal(status, 403);
+  await page.context().close();
+});
+
+test('without Configuration \\ Authorization: only the access checker, for oneself', async () => {
+  const page = await open('litware');
+  await signIn(page, keys.plain);
+  const links = await page.getByRole('navigation', { name: 'Portal' }).getByRole('link').allInnerTexts();
+  assert.deepEqual(links, ['Access checker']);
+  assert.equal(await page.getByLabel('User', { exact: true }).count(), 0, 'no user to choose');
+  await page.getByLabel('Permission', { exact: true }).fill('Alerts (manage)');
+  await page.getByRole('button', { name: 'Check access' }).click();
+  const answer = await page.getByRole('region', { name: 'Decision' }).innerText();
+  assert.match(answer, /ana@litware\.com/);
+  await checkPage(page, 'checker-for-oneself');
+  await page.context().close();
+});
+
+test('sessions: HttpOnly SameSite=Strict cookie, CSRF token on every write, sign-out, a revoked key ends them', async () => {
+  let r = await fetch(`${server.base}/api/v1/session`, { method: 'POST', body: JSON.stringify({ key: keys.admin }) });
+  assert.equal(r.status, 201);
+  const setCookie = r.headers.get('set-cookie');
+  assert.match(setCookie, /^urbac_session=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Strict/);
+  assert.doesNotMatch(setCookie, /Secure/, 'not over plain HTTP');
+  const cookie = setCookie.split(';')[0];
+  const { csrfToken, user, access } = await r.json();
+  assert.equal(user, 'erin@contoso.com');
+  assert.deepEqual(access, { contoso: 'manage' });
+  const put = (headers) => fetch(`${server.base}/api/v1/tenants/contoso/groups/csrf-test`, { method: 'PUT', headers: { cookie, ...headers }, body: '{"members":[]}' });
+  r = await put({});
+  assert.equal(r.status, 403);
+  assert.equal((await r.json()).error.target, 'X-CSRF-Token');
+  assert.equal((await put({ 'x-csrf-token': 'f'.repeat(64) })).status, 403);
+  assert.equal((await call('GET', '/api/v1/tenants/contoso/groups/csrf-test')).status, 404, 'nothing written');
+  assert.equal((await put({ 'x-csrf-token': csrfToken })).status < 300, true);
+  // reads need no token; another tenant is not the key's
+  assert.equal((await fetch(`${server.base}/api/v1/tenants/contoso/groups`, { headers: { cookie } })).status, 200);
+  assert.equal((await fetch(`${server.base}/api/v1/tenants/litware/groups`, { headers: { cookie } })).status, 403);
+  // a bad key: 401, no cookie
+  r = await fetch(`${server.base}/api/v1/session`, { method: 'POST', body: JSON.stringify({ key: 'urbac_0000000000000000_nope' }) });
+  assert.equal(r.status, 401);
+  assert.equal(r.headers.get('set-cookie'), null);
+  // sign-out needs the token too, then the session is gone
+  assert.equal((await fetch(`${server.base}/api/v1/session`, { method: 'DELETE', headers: { cookie } })).status, 403);
+  r = await fetch(`${server.base}/api/v1/session`, { method: 'DELETE', headers: { cookie, 'x-csrf-token': csrfToken } });
+  assert.equal(r.status, 204);
+  assert.match(r.headers.get('set-cookie'), /Max-Age=0/);
+  assert.equal((await fetch(`${server.base}/api/v1/session`, { headers: { cookie } })).status, 401);
+  // a revoked key ends its sessions at once
+  r = await fetch(`${server.base}/api/v1/session`, { method: 'POST', body: JSON.stringify({ key: keys.admin }) });
+  const cookie2 = r.headers.get('set-cookie').split(';')[0];
+  const id = keys.admin.split('_')[1];
+  assert.equal((await call('DELETE', `/api/v1/tenants/contoso/apiKeys/${id}`)).status < 300, true);
+  assert.equal((await fetch(`${server.base}/api/v1/tenants/contoso/groups`, { headers: { cookie: cookie2 } })).status, 401);
+});
+
+test('the browser keeps no token: nothing in localStorage or sessionStorage, the cookie is HttpOnly', async () => {
+  const page = await open('contoso');
+  await signIn(page, PSK);
+  const seen = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
+  assert.deepEqual(seen, { local: 0, session: 0, cookie: '' });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API key or preshared admin key').waitFor();
+  await page.reload();
+  await page.getByLabel('API key or preshared admin key').waitFor();
+  await page.context().close();
+});
