@@ -16,7 +16,7 @@ if [ ! -d ../shared/seeds ]; then
   exit 2
 fi
 
-echo "== npm ci (tests/web: playwright-core; tests/server: oidc-provider; tests/docker: the Dockerfile's linter; bench/peers: the peer engines)"
+echo "== npm ci (tests/web: playwright-core, axe-core, oidc-provider; tests/server: oidc-provider; tests/docker: the Dockerfile's linter; bench/peers: the peer engines)"
 (cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/server && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/docker && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,7 +1,8 @@
 /*
  * server/fetch.c - the server's one outgoing request: an HTTPS GET of a small
- * JSON document (an OpenID provider's discovery document or its JWKS), through
- * libcurl. Everything about it is bounded: HTTPS only (no other scheme, no
+ * JSON document (an OpenID provider's discovery document or its JWKS), or the
+ * POST of a form that gets one (the portal's OIDC sign-in exchanging its
+ * authorization code at the token endpoint, signin.c), through libcurl. Everything about it is bounded: HTTPS only (no other scheme, no
  * redirect), a connect and a total timeout, and a largest body (refused as it
  * arrives, and before when the provider announces its length). The peer's
  * certificate is checked against the system's CAs, or a CA file of the
@@ -60,7 +61,8 @@ static bool configure(CURL *c, const char *url, const srv_fetch_opts *o, body *b
          curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK &&
          curl_easy_setopt(c, CURLOPT_USERAGENT, "urbac/" URBAC_VERSION_STRING) == CURLE_OK &&
          curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK &&
-         (!o->ca_file || curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file) == CURLE_OK);
+         (!o->ca_file || curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file) == CURLE_OK) &&
+         (!o->post || curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, o->post) == CURLE_OK);
 }
 
 bool srv_fetch(const char *url, const srv_fetch_opts *o, char **out, size_t *len, char *why, size_t why_size)
@@ -70,25 +72,27 @@ bool srv_fetch(const char *url, const srv_fetch_opts *o, char **out, size_t *len
   long status = 0;
   bool ok = false;
   CURL *c = NULL;
+  const char *verb = o->post ? "POST" : "GET";
   pthread_once(&curl_once, curl_start);
   if (strncmp(url, "https://", 8) != 0) {
-    snprintf(why, why_size, "GET %s: only https:// URLs are fetched", url);
+    snprintf(why, why_size, "%s %s: only https:// URLs are fetched", verb, url);
     goto out;
   }
   if (curl_ready != CURLE_OK || !(c = curl_easy_init()) || !configure(c, url, o, &b, errbuf)) {
-    snprintf(why, why_size, "GET %s: cannot set up libcurl", url);
+    snprintf(why, why_size, "%s %s: cannot set up libcurl", verb, url);
     goto out;
   }
   CURLcode rc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (b.too_big || rc == CURLE_FILESIZE_EXCEEDED)
-    snprintf(why, why_size, "GET %s: the response is larger than %zu bytes", url, o->max_bytes);
+    snprintf(why, why_size, "%s %s: the response is larger than %zu bytes", verb, url, o->max_bytes);
   else if (rc != CURLE_OK)
-    snprintf(why, why_size, "GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    snprintf(why, why_size, "%s %s: %s", verb, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
   else if (status != 200)
-    snprintf(why, why_size, "GET %s: HTTP status %ld", url, status);
+    snprintf(why, why_size, "%s %s: HTTP status %ld%s%.200s", verb, url, status, b.data ? ": " : "",
+             b.data ? b.data : "");
   else if (!b.data)
-    snprintf(why, why_size, "GET %s: an empty response", url);
+    snprintf(why, why_size, "%s %s: an empty response", verb, url);
   else {
     *out = b.data;
     *len = b.len;

@@ -40,6 +40,8 @@ typedef struct provider {
   char *tenant, *issuer, *audience, *claim;
   char *jwks_file; /* its full path; NULL: discovery from the issuer */
   char *ca_file;   /* its full path; NULL: the system's CAs */
+  /* the portal's sign-in (signin.c), when the file gives "portal"; else NULL */
+  char *client_id, *client_secret, *redirect_uri, *authorize_url, *token_url;
   long leeway, refresh_s, min_refresh_s, timeout_s;
   srv_jwks *keys; /* RCU-protected; replaced by the refresher only */
   /* under the oidc lock */
@@ -80,6 +82,11 @@ static void providers_free(providers *ps)
     free(p->claim);
     free(p->jwks_file);
     free(p->ca_file);
+    free(p->client_id);
+    free(p->client_secret);
+    free(p->redirect_uri);
+    free(p->authorize_url);
+    free(p->token_url);
     srv_jwks_free(p->keys);
   }
   free(ps);
@@ -170,7 +177,7 @@ static urbac_err provider_keys(const provider *p, srv_jwks **out, char *why, siz
 
 static const char *const known_fields[] = {
     "tenant",        "issuer",         "audience",          "userClaim",      "jwksFile", "caFile",
-    "leewaySeconds", "refreshSeconds", "minRefreshSeconds", "timeoutSeconds", NULL};
+    "leewaySeconds", "refreshSeconds", "minRefreshSeconds", "timeoutSeconds", "portal", NULL};
 
 /* A path relative to the directory of `base`. */
 static char *relative(const char *base, const char *path)
@@ -230,7 +237,7 @@ static void unknown_fields(reader *r, json_t *o)
       r->err =
           urbac_diag_add(r->d, URBAC_EVALUE, r->path, 0, 0, NULL,
                          "providers[%zu].%s: unknown field (tenant, issuer, audience, userClaim, jwksFile, "
-                         "caFile, leewaySeconds, refreshSeconds, minRefreshSeconds, timeoutSeconds)",
+                         "caFile, leewaySeconds, refreshSeconds, minRefreshSeconds, timeoutSeconds, portal)",
                          r->i, key);
   }
 }
@@ -270,6 +277,47 @@ out:
   free(ca);
 }
 
+/* The portal's client ("portal": {"clientId", "clientSecret", "redirectUri"}) and
+ * the issuer's authorization and token endpoints, from its discovery document. */
+static void portal_fields(reader *r, provider *p, json_t *o)
+{
+  json_t *c = json_object_get(o, "portal");
+  char why[2048];
+  if (!c || r->err)
+    return;
+  if (!json_is_object(c) || json_object_size(c) > 3 - !json_object_get(c, "clientSecret")) {
+    r->err = urbac_diag_add(r->d, URBAC_EVALUE, r->path, 0, 0, NULL,
+                            "providers[%zu].portal: an object of clientId, redirectUri and clientSecret", r->i);
+    return;
+  }
+  p->client_id = str_field(r, c, "clientId", true);
+  p->redirect_uri = str_field(r, c, "redirectUri", true);
+  p->client_secret = str_field(r, c, "clientSecret", false);
+  if (r->err)
+    return;
+  if (p->jwks_file) {
+    r->err = urbac_diag_add(r->d, URBAC_EINVAL, r->path, 0, 0, NULL,
+                            "providers[%zu].portal: needs discovery (the endpoints), not a jwksFile", r->i);
+    return;
+  }
+  char url[MAX_URL];
+  size_t n = strlen(p->issuer);
+  snprintf(url, sizeof url, "%.*s/.well-known/openid-configuration",
+           (int)(n && p->issuer[n - 1] == '/' ? n - 1 : n), p->issuer);
+  json_t *doc = fetch_json(p, url, why, sizeof why);
+  const char *a = json_string_value(json_object_get(doc, "authorization_endpoint"));
+  const char *t = json_string_value(json_object_get(doc, "token_endpoint"));
+  if (!doc)
+    r->err = urbac_diag_add(r->d, URBAC_EIO, r->path, 0, 0, NULL, "providers[%zu].portal: %s", r->i, why);
+  else if (!a || !t || strncmp(a, "https://", 8) != 0 || strncmp(t, "https://", 8) != 0)
+    r->err = urbac_diag_add(r->d, URBAC_EVALUE, r->path, 0, 0, NULL,
+                            "providers[%zu].portal: %s names no https:// authorization_endpoint and token_endpoint",
+                            r->i, url);
+  else if (!(p->authorize_url = strdup(a)) || !(p->token_url = strdup(t)))
+    r->err = URBAC_ENOMEM;
+  json_decref(doc);
+}
+
 static void load_provider(reader *r, provider *p, json_t *o)
 {
   char why[4096];
@@ -282,6 +330,7 @@ static void load_provider(reader *r, provider *p, json_t *o)
   if (!r->err && (r->err = provider_keys(p, &p->keys, why, sizeof why)) != URBAC_OK)
     r->err = urbac_diag_add(r->d, r->err, r->path, 0, 0, NULL, "providers[%zu] (tenant %s, issuer %s): %s",
                             r->i, p->tenant, p->issuer, why);
+  portal_fields(r, p, o);
   p->last_attempt = p->last_ok = mono_s();
 }
 
@@ -505,8 +554,9 @@ typedef enum attempt { VERIFIED, REFUSED, FETCHED_AGAIN } attempt;
 
 /* One try at `t`, under the read lock; FETCHED_AGAIN when its key id is unknown
  * and the keys are to be fetched (wait for *round, then try once more). */
-static attempt verify_once(oidc *o, const srv_jwt *t, const char *tenant, bool may_fetch, srv_identity *who,
-                           char *home, char *why, size_t why_size, uint64_t *round, long *timeout_s)
+static attempt verify_once(oidc *o, const srv_jwt *t, const char *tenant, const char *audience, bool may_fetch,
+                           srv_identity *who, char *home, char *why, size_t why_size, uint64_t *round,
+                           long *timeout_s)
 {
   attempt a = REFUSED;
   srv_read_lock();
@@ -523,7 +573,7 @@ static attempt verify_once(oidc *o, const srv_jwt *t, const char *tenant, bool m
              p->min_refresh_s);
   else if (sig != SRV_SIG_OK)
     snprintf(why, why_size, "the JWT's signature does not verify with the issuer's keys");
-  else if (srv_jwt_claims_ok(t, p->audience, p->claim, p->leeway, who, why, why_size)) {
+  else if (srv_jwt_claims_ok(t, audience ? audience : p->audience, p->claim, p->leeway, who, why, why_size)) {
     snprintf(home, SRV_MAX_TENANT_ID + 1, "%s", p->tenant);
     a = VERIFIED;
   }
@@ -533,6 +583,38 @@ static attempt verify_once(oidc *o, const srv_jwt *t, const char *tenant, bool m
 
 bool srv_jwt_verify(srv *server, const char *tenant, const char *token, srv_identity *who,
                     char home[SRV_MAX_TENANT_ID + 1], char *why, size_t why_size)
+{
+  return srv_jwt_verify_for(server, tenant, token, NULL, who, home, why, why_size);
+}
+
+bool srv_oidc_client_for(srv *server, const char *tenant, srv_oidc_client *out)
+{
+  oidc *o = server->oidc;
+  bool found = false;
+  if (!o)
+    return false;
+  srv_read_lock();
+  providers *ps = rcu_dereference(o->current);
+  for (size_t i = 0; ps && !found && i < ps->n; i++) {
+    const provider *p = &ps->p[i];
+    if (!p->client_id || (tenant && *tenant && strcmp(p->tenant, tenant) != 0))
+      continue;
+    *out = (srv_oidc_client){.timeout_s = (unsigned)p->timeout_s};
+    snprintf(out->tenant, sizeof out->tenant, "%s", p->tenant);
+    snprintf(out->client_id, sizeof out->client_id, "%s", p->client_id);
+    snprintf(out->client_secret, sizeof out->client_secret, "%s", p->client_secret ? p->client_secret : "");
+    snprintf(out->redirect_uri, sizeof out->redirect_uri, "%s", p->redirect_uri);
+    snprintf(out->authorize_url, sizeof out->authorize_url, "%s", p->authorize_url);
+    snprintf(out->token_url, sizeof out->token_url, "%s", p->token_url);
+    snprintf(out->ca_file, sizeof out->ca_file, "%s", p->ca_file ? p->ca_file : "");
+    found = true;
+  }
+  srv_read_unlock();
+  return found;
+}
+
+bool srv_jwt_verify_for(srv *server, const char *tenant, const char *token, const char *audience,
+                        srv_identity *who, char home[SRV_MAX_TENANT_ID + 1], char *why, size_t why_size)
 {
   oidc *o = server->oidc;
   srv_jwt t;
@@ -544,10 +626,10 @@ bool srv_jwt_verify(srv *server, const char *tenant, const char *token, srv_iden
   if (!o)
     snprintf(why, why_size, "the JWT's issuer is not a configured provider");
   else
-    a = verify_once(o, &t, tenant, true, who, home, why, why_size, &round, &timeout_s);
+    a = verify_once(o, &t, tenant, audience, true, who, home, why, why_size, &round, &timeout_s);
   if (o && a == FETCHED_AGAIN) {
     wait_round(o, round, timeout_s);
-    a = verify_once(o, &t, tenant, false, who, home, why, why_size, &round, &timeout_s);
+    a = verify_once(o, &t, tenant, audience, false, who, home, why, why_size, &round, &timeout_s);
   }
   srv_jwt_clear(&t);
   return a == VERIFIED;

@@ -44,6 +44,9 @@ const srv_route srv_routes[] = {
     {SRV_POST, "/api/v1/session", SRV_PUBLIC, srv_h_session_create, "session", ""},
     {SRV_GET, "/api/v1/session", SRV_PUBLIC, srv_h_session_get, "session", ""},
     {SRV_DELETE, "/api/v1/session", SRV_PUBLIC, srv_h_session_delete, "session", ""},
+    {SRV_GET, "/api/v1/session/oidc", SRV_PUBLIC, srv_h_oidc_start, "session", "tenant"},
+    {SRV_GET, "/api/v1/session/oidc/callback", SRV_PUBLIC, srv_h_oidc_callback, "session",
+     "code state iss error error_description session_state"},
     /* decisions */
     {SRV_GET, T "/check", SRV_DECIDE, srv_h_check, "check", "user permission workload scope " READ},
     {SRV_POST, T "/checks", SRV_DECIDE, srv_h_checks, "checks", READ},

@@ -252,6 +252,20 @@ void srv_oidc_free(srv *server);
  * `home` (the tenant the provider is configured for). */
 bool srv_jwt_verify(srv *server, const char *tenant, const char *token, srv_identity *who,
                     char home[SRV_MAX_TENANT_ID + 1], char *why, size_t why_size);
+/* srv_jwt_verify() with `audience` in place of the provider's (an ID token's
+ * audience is the portal's client id); NULL: the provider's. */
+bool srv_jwt_verify_for(srv *server, const char *tenant, const char *token, const char *audience,
+                        srv_identity *who, char home[SRV_MAX_TENANT_ID + 1], char *why, size_t why_size);
+/* The portal's OIDC client of a provider (the providers file's "portal"), copied out. */
+typedef struct srv_oidc_client {
+  char tenant[SRV_MAX_TENANT_ID + 1];
+  char client_id[1025], client_secret[1025], redirect_uri[1025];
+  char authorize_url[1025], token_url[1025]; /* from the issuer's discovery document */
+  char ca_file[4096];                        /* "" : the system's CAs */
+  unsigned timeout_s;
+} srv_oidc_client;
+/* The portal client of the provider for `tenant` (NULL or "": the first that has one). */
+bool srv_oidc_client_for(srv *server, const char *tenant, srv_oidc_client *out);
 
 /* A JWT taken apart, not yet verified: header, claims and signature owned
  * (srv_jwt_clear() frees them); `token`, `kid` and `iss` point into the token
@@ -285,6 +299,7 @@ typedef struct srv_fetch_opts {
   const char *ca_file; /* NULL: the system's CAs */
   unsigned timeout_s;
   size_t max_bytes;
+  const char *post; /* NULL: a GET; else a POST of this form body (application/x-www-form-urlencoded) */
 } srv_fetch_opts;
 bool srv_fetch(const char *url, const srv_fetch_opts *o, char **out, size_t *len, char *why, size_t why_size);
 
@@ -412,6 +427,8 @@ void srv_h_key_revoke(srv *server, srv_req *req, srv_resp *r);
 void srv_h_session_create(srv *server, srv_req *req, srv_resp *r);
 void srv_h_session_get(srv *server, srv_req *req, srv_resp *r);
 void srv_h_session_delete(srv *server, srv_req *req, srv_resp *r);
+void srv_h_oidc_start(srv *server, srv_req *req, srv_resp *r);
+void srv_h_oidc_callback(srv *server, srv_req *req, srv_resp *r);
 void srv_h_portal(srv *server, srv_req *req, srv_resp *r);
 void srv_h_catalog(srv *server, srv_req *req, srv_resp *r);
 

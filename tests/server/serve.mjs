@@ -25,10 +25,11 @@ export function store(prefix, psk) {
   return { dir, db, cli };
 }
 
-// Starts `urbac serve` on the store; resolves once it listens.
-export function serve(db, args = []) {
+// Starts `urbac serve` on the store (on `listen`: a free port unless given);
+// resolves once it listens.
+export function serve(db, args = [], listen = '127.0.0.1:0') {
   return new Promise((resolve, reject) => {
-    const p = spawn(URBAC, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--threads', '2', ...args],
+    const p = spawn(URBAC, ['serve', '--db', db, '--listen', listen, '--threads', '2', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (d) => {
