@@ -17,6 +17,7 @@ key=$(head -1 "$dir/admin.key")
 cat <<MSG
 urbac: store $db, tenant contoso (examples/contoso.yaml)
 urbac: bootstrap admin key (a preshared key, in $dir/admin.key): $key
+urbac: the portal: http://$listen/ (sign in with the admin key above)
 urbac: try
   curl -s -H 'Authorization: Bearer $key' \\
     'http://$listen/api/v1/tenants/contoso/check?user=alice@contoso.com&permission=Alerts%20(manage)&workload=mde&scope=device:lap-042'

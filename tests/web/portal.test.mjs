@@ -269,6 +269,15 @@ test('Activation: import (dry run first), impact, activate, deactivate', async (
   await signIn(page, PSK);
   await nav(page, 'Activation');
   await checkPage(page, 'activation');
+  // impact before anything changes: the count the API gives, and its rows
+  await page.getByRole('button', { name: 'Impact mde' }).click();
+  const impact = page.getByRole('region', { name: 'Impact' });
+  await impact.waitFor();
+  const want = (await call('GET', '/api/v1/tenants/litware/workloads/mde/impact?import=true&$top=1')).json.count;
+  assert.ok(want > 0);
+  assert.match(await impact.innerText(), new RegExp(`^${want.toLocaleString('en-US')} changed rows in all`, 'm'));
+  assert.equal(await impact.getByRole('table', { name: 'The rows behind them (last page read)' }).getByRole('row').count(), Math.min(want, 200) + 1);
+  await checkPage(page, 'activation-impact');
   await page.getByRole('button', { name: 'Import roles mdo' }).click();
   const imp = page.getByRole('region', { name: 'Import roles' });
   await imp.getByText('dry run').waitFor();
@@ -278,8 +287,7 @@ test('Activation: import (dry run first), impact, activate, deactivate', async (
   await imp.getByText('dry run').waitFor({ state: 'detached' });
   assert.ok((await call('GET', '/api/v1/tenants/litware/roleDefinitions')).json.value.length > 0);
   await page.getByRole('button', { name: 'Impact mdo' }).click();
-  await page.getByRole('region', { name: 'Impact' }).waitFor();
-  await checkPage(page, 'activation-impact');
+  await page.getByRole('region', { name: 'Impact' }).getByText('0 changed rows in all').waitFor(); // the import maps mdo exactly
   await page.getByRole('button', { name: 'Activate mdo' }).click();
   await page.getByRole('status').getByText('mdo: activated').waitFor();
   const mode = async () => (await call('GET', '/api/v1/tenants/litware/workloads')).json.value.find((w) => w.id === 'mdo').mode;

@@ -39,7 +39,7 @@ class Activation extends Page {
     const r = await this.run(() => page(url, 1000));
     if (r) {
       const rows = next && this.impact?.w === w ? [...this.impact.rows, ...r.items] : r.items;
-      this.impact = { w, rows, next: r.next, shown: r.items };
+      this.impact = { w, rows, next: r.next, shown: r.items, count: r.count ?? rows.length };
     }
   }
 
@@ -64,7 +64,8 @@ class Activation extends Page {
     const gains = im.rows.filter((r) => r.after !== 'none' && (r.before === 'none' || r.after === 'manage'));
     const losses = im.rows.filter((r) => !gains.includes(r));
     return html`<section aria-label="Impact"><h2>Impact of activating ${im.w}</h2>
-      <p>${im.rows.length.toLocaleString()} changed rows read${im.next ? ' so far' : ''}: ${gains.length.toLocaleString()} gains, ${losses.length.toLocaleString()} losses.</p>
+      <p>${im.count.toLocaleString()} changed rows in all${im.next ? `; ${im.rows.length.toLocaleString()} read so far` : ''}:
+        ${gains.length.toLocaleString()} gains and ${losses.length.toLocaleString()} losses among them.</p>
       <div class="charts">${this.chart('By permission', count(im.rows, 'permission'))}${this.chart('By device group', count(im.rows, 'deviceGroup'))}</div>
       ${im.next ? html`<fluent-button role="button" @click=${() => this.showImpact(im.w, im.next)}>Read more rows</fluent-button>` : nothing}
       <table><caption>The rows behind them (last page read)</caption><thead><tr><th scope="col">User</th><th scope="col">Permission</th><th scope="col">Device group</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
