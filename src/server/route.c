@@ -25,7 +25,7 @@
 #define READ "minRevision"
 #define LIST READ " " PAGE
 #define OBJECT_ROUTES(path, label)                                                                           \
-  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST},                                               \
+  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST " search"},                                     \
       {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ},                                    \
       {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label, ""},                                    \
   {                                                                                                          \

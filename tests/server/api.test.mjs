@@ -247,6 +247,25 @@ test('users, groups, devices, device groups and legacy configuration as objects'
   assert.equal((await call('GET', `${T}/legacy/mdi/roles/${encodeURIComponent('MDI user')}`)).status, 200);
 });
 
+test('lists take search (id or name, any case); the catalog is public (for the portal: its pickers and forms)', async () => {
+  const all = (await call('GET', `${T}/groups?$top=10000`)).json.value;
+  const want = all.filter((g) => g.id.toLowerCase().includes('soc') || (g.name || '').toLowerCase().includes('soc')).map((g) => g.id);
+  assert.ok(want.length > 1 && want.length < all.length);
+  const got = (await call('GET', `${T}/groups?search=SoC&$top=10000`)).json.value.map((g) => g.id);
+  assert.deepEqual(got, want);
+  assert.deepEqual((await call('GET', `${T}/users?search=${encodeURIComponent('Alice')}`)).json.value.map((u) => u.id), ['alice@contoso.com']);
+  assert.deepEqual((await call('GET', `${T}/groups?search=no-such-group`)).json.value, []);
+  let r = await call('GET', `${T}/groups?search=${'x'.repeat(257)}`);
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.target, 'search');
+  r = await call('GET', '/api/v1/catalog', { token: null });
+  assert.equal(r.status, 200);
+  const alerts = r.json.permissions.find((p) => p.name === 'Security operations \\ Security data \\ Alerts');
+  assert.deepEqual(alerts, { name: 'Security operations \\ Security data \\ Alerts', id: 'microsoft.xdr/secops/securitydata/alerts', levels: ['manage'] });
+  assert.deepEqual(r.json.workloads.map((w) => w.id), ['mde', 'mdo', 'mdi']);
+  assert.ok(r.json.legacy.mdePermissions.some((p) => p.name === 'Alerts investigation'));
+});
+
 test('migration: workloads, import (dry run and applied), impact, activate, deactivate', async () => {
   const L = '/api/v1/tenants/litware';
   let r = await call('GET', `${L}/workloads`);

@@ -87,6 +87,12 @@ async function checkPage(page, name) {
   await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
 }
 
+// Waits (at most 10 s) until `cond()` holds.
+async function until(cond, what) {
+  for (let t0 = Date.now(); Date.now() - t0 < 10000; await new Promise((r) => setTimeout(r, 50))) if (await cond()) return;
+  assert.fail(`never: ${what}`);
+}
+
 const nav = (page, label) => page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: label, exact: true }).click();
 
 async function decide(page, user, permission, scope) {
@@ -144,9 +150,9 @@ test('seed 000: Settings > Endpoints > Roles, + Add item, the seed\'s permission
   // 5. Next
   await page.getByRole('button', { name: 'Next' }).click();
   // 6. the filter, then the group
-  await page.getByLabel('Filter user groups').fill('lab');
   const groups = page.getByRole('group', { name: 'Azure AD user groups' });
-  assert.equal(await groups.getByRole('checkbox').count(), 1, 'the filter leaves the matching group');
+  await groups.getByLabel('Filter user groups').fill('lab');
+  await until(async () => (await groups.getByRole('checkbox').count()) === 1, 'the filter leaves the matching group');
   await groups.getByLabel('Lab responders (lab-responders)').check();
   await checkPage(page, 'settings-endpoints-roles-groups');
   // 7. Save

@@ -3,17 +3,18 @@
 // automation level, the rules a device must match, and user access: the Azure
 // AD groups that may see it); move a group up or down a rank. The groups are
 // /deviceGroups objects (docs/api.md).
-// Depends on: lit, base.js, api.js.
+// Depends on: lit, base.js, api.js, picker.js.
 import { html, nothing } from 'lit';
 import { Page, lines } from './base.js';
 import { api, all, enc } from './api.js';
+import './picker.js';
 
 const RULES = [['name', 'Device name'], ['domain', 'Domain'], ['os', 'OS'], ['tags', 'Tag']];
 const OPS = ['equals', 'startsWith', 'endsWith', 'contains'];
 const LEVELS = [['full', 'Full - remediate threats automatically'], ['semi', 'Semi - require approval'], ['none', 'No automated response']];
 
 class DeviceGroups extends Page {
-  static properties = { ...Page.properties, items: { state: true }, form: { state: true }, groups: { state: true } };
+  static properties = { ...Page.properties, items: { state: true }, form: { state: true } };
 
   willUpdate(changed) {
     if (changed.has('ctx')) this.load();
@@ -27,8 +28,7 @@ class DeviceGroups extends Page {
     });
   }
 
-  async open(g) {
-    this.groups = (await this.run(() => all(`${this.base}/groups`))) || [];
+  open(g) {
     const rules = Object.entries(g?.rules || {}).map(([field, cond]) => {
       const [op, values] = Object.entries(cond)[0] || ['equals', []];
       return { field, op, values: values.join(', ') };
@@ -108,10 +108,8 @@ class DeviceGroups extends Page {
           <input id="rule-values-${i}" .value=${r.values} ?readonly=${ro} @input=${(e) => this.setRule(i, 'values', e.target.value)}></div>`)}
         ${ro ? nothing : html`<fluent-button role="button" @click=${() => { this.form = { ...f, rules: [...f.rules, { field: 'tags', op: 'equals', values: '' }] }; }}>Add rule</fluent-button>`}
       </fieldset>${this.fieldError('rules')}`}
-      <fieldset><legend>User access: Azure AD user groups with access to this device group</legend><ul class="groups">
-        ${this.groups.map((g) => html`<li><label><input type="checkbox" ?disabled=${ro} .checked=${f.userAccess.includes(g.id)}
-          @change=${(e) => { const s = new Set(f.userAccess); e.target.checked ? s.add(g.id) : s.delete(g.id); f.userAccess = [...s]; }}> ${g.name ? `${g.name} (${g.id})` : g.id}</label></li>`)}
-      </ul></fieldset>${this.fieldError('userAccess')}
+      <urbac-group-picker id="dg-access" legend="User access: Azure AD user groups with access to this device group" .base=${this.base}
+        .selected=${f.userAccess} ?readonly=${ro} @select-groups=${(e) => { f.userAccess = e.detail; }}></urbac-group-picker>${this.fieldError('userAccess')}
       <div class="actions">${ro ? nothing : html`<fluent-button role="button" appearance="primary" type="submit">Save</fluent-button>`}
         <fluent-button role="button" @click=${() => { this.form = null; }}>Cancel</fluent-button></div>
     </form>`;

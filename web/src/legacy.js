@@ -4,10 +4,11 @@
 // the Azure AD groups it matches; Save. Edit and delete. When Defender for
 // Endpoint already runs on unified roles, the page says so and links there.
 // The roles are /legacy/mde/roles objects (docs/api.md), groups /groups.
-// Depends on: lit, base.js, api.js.
+// Depends on: lit, base.js, api.js, picker.js.
 import { html, nothing } from 'lit';
 import { Page } from './base.js';
 import { api, all, enc } from './api.js';
+import './picker.js';
 
 // The seed's permission options: [heading, [[label, value sent, other spellings]]].
 export const MDE_OPTIONS = [
@@ -28,7 +29,7 @@ const spellings = (o) => [o[1], ...o.slice(2)].map((s) => s.toLowerCase());
 const SEED = MDE_OPTIONS.flatMap(([, opts]) => opts);
 
 class LegacyRoles extends Page {
-  static properties = { ...Page.properties, roles: { state: true }, mode: { state: true }, form: { state: true }, groups: { state: true }, filter: { state: true } };
+  static properties = { ...Page.properties, roles: { state: true }, mode: { state: true }, form: { state: true } };
 
   willUpdate(changed) {
     if (changed.has('ctx')) this.load();
@@ -68,16 +69,7 @@ class LegacyRoles extends Page {
       this.error = { message: 'Enter a role name', target: 'name' };
       return;
     }
-    this.filter = '';
-    this.groups = (await this.run(() => all(`${this.base}/groups`))) || [];
     this.form = { ...f, step: 2 };
-  }
-
-  toggleGroup(id, on) {
-    const g = new Set(this.form.groups);
-    if (on) g.add(id);
-    else g.delete(id);
-    this.form = { ...this.form, groups: [...g] };
   }
 
   async save(ev) {
@@ -110,17 +102,11 @@ class LegacyRoles extends Page {
 
   groupsStep() {
     const f = this.form;
-    const needle = (this.filter || '').toLowerCase();
-    const shown = this.groups.filter((g) => !needle || g.id.toLowerCase().includes(needle) || (g.name || '').toLowerCase().includes(needle)).slice(0, 200);
     return html`<form @submit=${this.save} aria-label="Assigned user groups">
       <h2>Assigned user groups: ${f.name}</h2>
-      <label for="group-filter">Filter user groups</label>
-      <input id="group-filter" type="search" .value=${this.filter} @input=${(e) => { this.filter = e.target.value; }}>
-      <fieldset><legend>Azure AD user groups</legend><ul class="groups">
-        ${shown.map((g) => html`<li><label><input type="checkbox" .checked=${f.groups.includes(g.id)} ?disabled=${!this.canManage}
-          @change=${(e) => this.toggleGroup(g.id, e.target.checked)}> ${g.name ? `${g.name} (${g.id})` : g.id}</label></li>`)}
-      </ul></fieldset>${this.fieldError('groups')}
-      <p>Selected: ${f.groups.join(', ') || 'none'}</p>
+      <urbac-group-picker id="role-groups" legend="Azure AD user groups" .base=${this.base} .selected=${f.groups}
+        ?readonly=${!this.canManage} @select-groups=${(e) => { this.form = { ...this.form, groups: e.detail }; }}></urbac-group-picker>
+      ${this.fieldError('groups')}
       <div class="actions">
         <fluent-button role="button" @click=${() => { this.form = { ...f, step: 1 }; }}>Back</fluent-button>
         ${this.canManage ? html`<fluent-button role="button" appearance="primary" type="submit">Save</fluent-button>` : nothing}
