@@ -58,8 +58,8 @@ const steps = [
   ['Audit log (first page)', nav('Audit log'), rows('Audit log')],
   ['API keys', nav('API keys'), () => page.getByRole('table', { name: 'API keys' }).waitFor()],
   ['Users: next page', () => page.getByRole('button', { name: 'Next page' }).click(), rows('Users')],
-  ['Create custom role wizard: open (lists 200 device groups)', async () => { await nav('Permissions > Microsoft Defender XDR > Roles')(); await rows('Microsoft Defender XDR roles')(); }, null, () => page.getByRole('button', { name: 'Create custom role' }).click(), () => page.getByLabel('Role name').waitFor()],
-  ['Device groups: + Add device group (lists 10,000 groups)', async () => { await nav('Settings > Endpoints > Device groups')(); await rows('Device groups, in rank order')(); }, null, () => page.getByRole('button', { name: '+ Add device group' }).click(), () => page.getByLabel('Device group name').waitFor()],
+  ['Create custom role wizard: open (reads the 200 device groups)', async () => { await nav('Permissions > Microsoft Defender XDR > Roles')(); await rows('Microsoft Defender XDR roles')(); }, null, () => page.getByRole('button', { name: 'Create custom role' }).click(), () => page.getByLabel('Role name').waitFor()],
+  ['Device groups: + Add device group (the group picker: the first 50 of 10,000 groups)', async () => { await nav('Settings > Endpoints > Device groups')(); await rows('Device groups, in rank order')(); }, null, () => page.getByRole('button', { name: '+ Add device group' }).click(), () => page.getByLabel('Device group name').waitFor()],
   ['Activation: Impact mde (first 1,000 rows and the count)', async () => { await nav('Activation')(); await rows('Workloads')(); }, null, () => page.getByRole('button', { name: 'Impact mde' }).click(), () => page.getByRole('region', { name: 'Impact' }).waitFor({ timeout: 120000 })],
 ];
 
@@ -109,8 +109,14 @@ its form), ${RUNS} runs, best and median.
 ${results.map(([w, b, m]) => `| ${w} | ${ms(b)} | ${ms(m)} |`).join('\n')}
 
 Every list is read from the API a page at a time (100 rows, the next on
-demand), so the size of the tenant shows only where a form lists every group
-(the legacy role's groups step and a device group's user access read all 10,000
-groups, 1,000 a request) and in Impact, which the server computes whole for each
-page it serves.
+demand); the tables of what is read whole (500 roles, 200 device groups) are
+drawn 50 rows at a time (a Fluent button costs about a millisecond to make: 500
+rows of them took 2 to 3 s before); the group pickers ask the API for the groups
+matching the filter (\`?search=\`), 50 at a time, instead of reading all 10,000.
+What stays near or over a second is the server's work, not the page's: each
+page of users is cut from all 100,000 read from the store (about 0.4 s of the
+figure), the audit log's first page holds the record of the \`urbac apply\` that
+wrote the whole tenant (the bench tenant's 11 MB), and Impact computes the
+whole comparison (tens of millions of changed rows on mde) for each page it
+serves: the page shows a spinner meanwhile and stays usable.
 `);

@@ -5,8 +5,10 @@
 import { LitElement, html, nothing } from 'lit';
 import { ApiError } from './api.js';
 
+export const ROWS = 50;
+
 export class Page extends LitElement {
-  static properties = { ctx: { attribute: false }, error: { state: true }, busy: { state: true } };
+  static properties = { ctx: { attribute: false }, error: { state: true }, busy: { state: true }, offset: { state: true } };
 
   createRenderRoot() {
     return this;
@@ -18,6 +20,23 @@ export class Page extends LitElement {
 
   get canManage() {
     return this.ctx.access === 'manage';
+  }
+
+  // The rows of `items` shown now: ROWS at a time (a table of 500 roles, each
+  // with its buttons, would take seconds to draw), from this.offset.
+  shown(items) {
+    const o = Math.min(this.offset || 0, Math.max(0, items.length - 1));
+    return items.slice(o - (o % ROWS), o - (o % ROWS) + ROWS);
+  }
+
+  rowsPager(items) {
+    if (items.length <= ROWS) return nothing;
+    const o = (this.offset || 0) - ((this.offset || 0) % ROWS);
+    const last = o + ROWS >= items.length;
+    return html`<div class="actions">
+      <fluent-button role="button" ?disabled=${o === 0} aria-disabled=${String(o === 0)} @click=${() => { this.offset = o - ROWS; }}>Previous rows</fluent-button>
+      <span role="status">Rows ${o + 1} to ${Math.min(o + ROWS, items.length)} of ${items.length}</span>
+      <fluent-button role="button" ?disabled=${last} aria-disabled=${String(last)} @click=${() => { this.offset = o + ROWS; }}>Next rows</fluent-button></div>`;
   }
 
   // Runs `fn`, showing its error; returns its result, or undefined on error.

@@ -125,16 +125,16 @@ class DeviceGroups extends Page {
       ${this.canManage ? html`<fluent-button role="button" appearance="primary" @click=${() => this.open(null)}>+ Add device group</fluent-button>` : nothing}
       <table><caption>Device groups, in rank order</caption>
         <thead><tr><th scope="col">Rank</th><th scope="col">Device group</th><th scope="col">Automation level</th><th scope="col">User access</th><th scope="col">Actions</th></tr></thead>
-        <tbody>${ranked.map((g, i) => html`<tr><td>${g.rank}</td><td>${g.id}${g.name ? html`<br><small>${g.name}</small>` : nothing}</td>
+        <tbody>${this.shown(ranked).map((g) => { const i = ranked.indexOf(g); return html`<tr><td>${g.rank}</td><td>${g.id}${g.name ? html`<br><small>${g.name}</small>` : nothing}</td>
           <td>${g.remediation || ''}</td><td>${(g.userAccess || []).join(', ')}</td>
           <td><fluent-button role="button" size="small" @click=${() => this.open(g)}>${this.canManage ? 'Edit' : 'View'}<span class="visually-hidden"> ${g.id}</span></fluent-button>
           ${this.canManage ? html`
           <fluent-button role="button" size="small" ?disabled=${i === 0} aria-disabled=${String(i === 0)} @click=${() => this.move(i, -1)}>Move up<span class="visually-hidden"> ${g.id}</span></fluent-button>
           <fluent-button role="button" size="small" ?disabled=${i === ranked.length - 1} aria-disabled=${String(i === ranked.length - 1)} @click=${() => this.move(i, 1)}>Move down<span class="visually-hidden"> ${g.id}</span></fluent-button>
-          <fluent-button role="button" size="small" @click=${() => this.deleteItem(g)}>Delete<span class="visually-hidden"> ${g.id}</span></fluent-button>` : nothing}</td></tr>`)}
+          <fluent-button role="button" size="small" @click=${() => this.deleteItem(g)}>Delete<span class="visually-hidden"> ${g.id}</span></fluent-button>` : nothing}</td></tr>`; })}
           <tr><td>Last</td><td>Ungrouped devices (default)</td><td></td><td>${(ungrouped.userAccess || []).join(', ')}</td>
           <td><fluent-button role="button" size="small" @click=${() => this.open(ungrouped)}>${this.canManage ? 'Edit' : 'View'}<span class="visually-hidden"> Ungrouped devices</span></fluent-button></td></tr>
-        </tbody></table>`}`;
+        </tbody></table>${this.rowsPager(ranked)}`}`;
   }
 }
 customElements.define('urbac-device-groups', DeviceGroups);

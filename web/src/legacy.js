@@ -124,11 +124,11 @@ class LegacyRoles extends Page {
         ${this.canManage ? html`<fluent-button role="button" appearance="primary" @click=${this.add}>+ Add item</fluent-button>` : nothing}
         <table><caption>Defender for Endpoint roles</caption>
         <thead><tr><th scope="col">Role</th><th scope="col">Description</th><th scope="col">Permissions</th><th scope="col">Assigned user groups</th><th scope="col">Actions</th></tr></thead>
-        <tbody>${(this.roles || []).map((r) => html`<tr><td>${r.name}</td><td>${r.description || ''}</td>
+        <tbody>${this.shown(this.roles || []).map((r) => html`<tr><td>${r.name}</td><td>${r.description || ''}</td>
           <td>${(r.permissions || []).join('; ')}</td><td>${(r.groups || []).join(', ')}</td>
           <td><fluent-button role="button" size="small" @click=${() => this.edit(r)}>${this.canManage ? 'Edit' : 'View'}<span class="visually-hidden"> ${r.name}</span></fluent-button>
           ${this.canManage ? html`<fluent-button role="button" size="small" @click=${() => this.deleteItem(r)}>Delete<span class="visually-hidden"> ${r.name}</span></fluent-button>` : nothing}</td></tr>`)}
-        </tbody></table>`}`;
+        </tbody></table>${this.rowsPager(this.roles || [])}`}`;
   }
 }
 customElements.define('urbac-legacy-roles', LegacyRoles);

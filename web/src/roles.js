@@ -26,9 +26,12 @@ class Roles extends Page {
 
   async load() {
     this.w = null;
+    this.byRole = this.byRole || new Map();
     await this.run(async () => {
       catalog = catalog || (await api('GET', '/api/v1/catalog')).json;
       [this.roles, this.assignments] = await Promise.all([all(`${this.base}/roleDefinitions`), all(`${this.base}/roleAssignments`)]);
+      this.byRole = new Map();
+      for (const a of this.assignments) this.byRole.set(a.roleDefinitionId, [...(this.byRole.get(a.roleDefinitionId) || []), a]);
     });
   }
 
@@ -214,12 +217,12 @@ class Roles extends Page {
         <fluent-button role="button" @click=${this.exportCsv}>Export</fluent-button></div>
       <table><caption>Microsoft Defender XDR roles</caption>
         <thead><tr><th scope="col">Role name</th><th scope="col">Description</th><th scope="col">Permissions</th><th scope="col">Assignments</th><th scope="col">Actions</th></tr></thead>
-        <tbody>${(this.roles || []).map((r) => html`<tr><td>${r.displayName}</td><td>${r.description || ''}</td>
+        <tbody>${this.shown(this.roles || []).map((r) => html`<tr><td>${r.displayName}</td><td>${r.description || ''}</td>
           <td>${r.rolePermissions.flatMap((p) => p.allowedResourceActions).length}</td>
-          <td>${(this.assignments || []).filter((a) => a.roleDefinitionId === r.id).map((a) => a.displayName).join(', ')}</td>
+          <td>${(this.byRole.get(r.id) || []).map((a) => a.displayName).join(', ')}</td>
           <td>${m ? html`<fluent-button role="button" size="small" @click=${() => this.start(r)}>Edit<span class="visually-hidden"> ${r.displayName}</span></fluent-button>
             <fluent-button role="button" size="small" @click=${() => this.deleteItem(r)}>Delete<span class="visually-hidden"> ${r.displayName}</span></fluent-button>` : nothing}</td></tr>`)}
-        </tbody></table>`}`;
+        </tbody></table>${this.rowsPager(this.roles || [])}`}`;
   }
 }
 customElements.define('urbac-roles', Roles);
