@@ -2,8 +2,8 @@
  * server/fetch.c - the server's one outgoing request: an HTTPS GET of a small
  * JSON document (an OpenID provider's discovery document or its JWKS), or the
  * POST of a form that gets one (the portal's OIDC sign-in exchanging its
- * authorization code at the token endpoint, signin.c), through libcurl. Everything about it is bounded: HTTPS only (no other scheme, no
- * redirect), a connect and a total timeout, and a largest body (refused as it
+ * authorization code at the token endpoint, signin.c), through libcurl. Everything about it is bounded: HTTPS
+ * only (no other scheme, no redirect), a connect and a total timeout, and a largest body (refused as it
  * arrives, and before when the provider announces its length). The peer's
  * certificate is checked against the system's CAs, or a CA file of the
  * operator's (a private PKI, or a test CA).

@@ -177,7 +177,7 @@ static urbac_err provider_keys(const provider *p, srv_jwks **out, char *why, siz
 
 static const char *const known_fields[] = {
     "tenant",        "issuer",         "audience",          "userClaim",      "jwksFile", "caFile",
-    "leewaySeconds", "refreshSeconds", "minRefreshSeconds", "timeoutSeconds", "portal", NULL};
+    "leewaySeconds", "refreshSeconds", "minRefreshSeconds", "timeoutSeconds", "portal",   NULL};
 
 /* A path relative to the directory of `base`. */
 static char *relative(const char *base, const char *path)
@@ -286,8 +286,9 @@ static void portal_fields(reader *r, provider *p, json_t *o)
   if (!c || r->err)
     return;
   if (!json_is_object(c) || json_object_size(c) > 3 - !json_object_get(c, "clientSecret")) {
-    r->err = urbac_diag_add(r->d, URBAC_EVALUE, r->path, 0, 0, NULL,
-                            "providers[%zu].portal: an object of clientId, redirectUri and clientSecret", r->i);
+    r->err =
+        urbac_diag_add(r->d, URBAC_EVALUE, r->path, 0, 0, NULL,
+                       "providers[%zu].portal: an object of clientId, redirectUri and clientSecret", r->i);
     return;
   }
   p->client_id = str_field(r, c, "clientId", true);
@@ -310,9 +311,9 @@ static void portal_fields(reader *r, provider *p, json_t *o)
   if (!doc)
     r->err = urbac_diag_add(r->d, URBAC_EIO, r->path, 0, 0, NULL, "providers[%zu].portal: %s", r->i, why);
   else if (!a || !t || strncmp(a, "https://", 8) != 0 || strncmp(t, "https://", 8) != 0)
-    r->err = urbac_diag_add(r->d, URBAC_EVALUE, r->path, 0, 0, NULL,
-                            "providers[%zu].portal: %s names no https:// authorization_endpoint and token_endpoint",
-                            r->i, url);
+    r->err = urbac_diag_add(
+        r->d, URBAC_EVALUE, r->path, 0, 0, NULL,
+        "providers[%zu].portal: %s names no https:// authorization_endpoint and token_endpoint", r->i, url);
   else if (!(p->authorize_url = strdup(a)) || !(p->token_url = strdup(t)))
     r->err = URBAC_ENOMEM;
   json_decref(doc);
@@ -554,9 +555,9 @@ typedef enum attempt { VERIFIED, REFUSED, FETCHED_AGAIN } attempt;
 
 /* One try at `t`, under the read lock; FETCHED_AGAIN when its key id is unknown
  * and the keys are to be fetched (wait for *round, then try once more). */
-static attempt verify_once(oidc *o, const srv_jwt *t, const char *tenant, const char *audience, bool may_fetch,
-                           srv_identity *who, char *home, char *why, size_t why_size, uint64_t *round,
-                           long *timeout_s)
+static attempt verify_once(oidc *o, const srv_jwt *t, const char *tenant, const char *audience,
+                           bool may_fetch, srv_identity *who, char *home, char *why, size_t why_size,
+                           uint64_t *round, long *timeout_s)
 {
   attempt a = REFUSED;
   srv_read_lock();

@@ -66,16 +66,17 @@ void srv_h_catalog(srv *server, srv_req *req, srv_resp *r)
   json_t *perms = json_array(), *workloads = json_array();
   for (size_t i = 0; perms && i < urbac_catalog_perm_count(); i++) {
     const urbac_perm_info *p = urbac_catalog_perm(i);
-    json_array_append_new(perms, json_pack("{s:s, s:s, s:o}", "name", p->name, "id", p->id, "levels",
-                                           levels_of(p->levels)));
+    json_array_append_new(
+        perms, json_pack("{s:s, s:s, s:o}", "name", p->name, "id", p->id, "levels", levels_of(p->levels)));
   }
   for (size_t w = 0; workloads && w < urbac_catalog_workload_count(); w++)
     json_array_append_new(workloads, json_pack("{s:s, s:s}", "id", urbac_catalog_workload_id(w), "name",
                                                urbac_catalog_workload_name(w)));
-  json_t *j = json_pack("{s:o*, s:o*, s:{s:o*, s:o*, s:o*, s:o*}}", "permissions", perms, "workloads", workloads,
-                        "legacy", "mdePermissions", legacy_list(URBAC_LEGACY_MDE_PERMISSION), "mdoRoleGroups",
-                        legacy_list(URBAC_LEGACY_EOP_ROLE_GROUP), "mdiRoles", legacy_list(URBAC_LEGACY_MDI_ROLE),
-                        "directoryRoles", legacy_list(URBAC_LEGACY_DIRECTORY_ROLE));
+  json_t *j =
+      json_pack("{s:o*, s:o*, s:{s:o*, s:o*, s:o*, s:o*}}", "permissions", perms, "workloads", workloads,
+                "legacy", "mdePermissions", legacy_list(URBAC_LEGACY_MDE_PERMISSION), "mdoRoleGroups",
+                legacy_list(URBAC_LEGACY_EOP_ROLE_GROUP), "mdiRoles", legacy_list(URBAC_LEGACY_MDI_ROLE),
+                "directoryRoles", legacy_list(URBAC_LEGACY_DIRECTORY_ROLE));
   if (!j)
     srv_error(r, 500, "internalError", NULL, "out of memory");
   else

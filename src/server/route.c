@@ -200,8 +200,8 @@ static const char *route_workload(const srv_req *req)
 
 bool srv_user_may(const srv_snap *sn, const char *user, srv_access level, const char *only)
 {
-  const char *perm = level == SRV_READ ? "Configuration \\ Authorization (read)"
-                                       : "Configuration \\ Authorization (manage)";
+  const char *perm =
+      level == SRV_READ ? "Configuration \\ Authorization (read)" : "Configuration \\ Authorization (manage)";
   urbac_parser *p = urbac_parser_new(sn->snap);
   bool ok = false;
   for (size_t w = 0; p && !ok && w < urbac_catalog_workload_count(); w++) {

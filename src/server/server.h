@@ -113,9 +113,9 @@ typedef struct srv_resp {
   /* the portal (portal.c, session.c) */
   const unsigned char *static_body; /* served as it is instead of `body` (static data) */
   size_t static_len;
-  const char *cache;  /* Cache-Control; NULL: no-store */
-  char cookie[256];   /* a Set-Cookie header, or "" */
-  char *location;     /* a redirect's Location (malloc'd; the face frees it), or NULL */
+  const char *cache; /* Cache-Control; NULL: no-store */
+  char cookie[256];  /* a Set-Cookie header, or "" */
+  char *location;    /* a redirect's Location (malloc'd; the face frees it), or NULL */
 } srv_resp;
 
 /* Splits `path` (escaped) and `query` (escaped; may be NULL) into req's segments
@@ -309,9 +309,9 @@ void srv_log_event(srv *server, json_t *event);
 
 /* ---------------------------------------------------------------- the portal (portal.c, session.c) */
 
-#define SRV_MAX_SESSIONS 1024      /* sessions held; the least recently used makes room */
-#define SRV_SESSION_IDLE_S 1800    /* a session unused this long ends */
-#define SRV_SESSION_LIFE_S 28800   /* and every session ends this long after sign-in */
+#define SRV_MAX_SESSIONS 1024    /* sessions held; the least recently used makes room */
+#define SRV_SESSION_IDLE_S 1800  /* a session unused this long ends */
+#define SRV_SESSION_LIFE_S 28800 /* and every session ends this long after sign-in */
 #define SRV_SESSION_COOKIE "urbac_session"
 
 urbac_err srv_sessions_init(srv *server);
@@ -320,8 +320,8 @@ void srv_sessions_free(srv *server);
  * request; NULL: `who` as it is, for `lifetime_s` seconds at most, 0: no limit
  * of its own); sets r->cookie and the CSRF token in `csrf`. false after
  * replying 500. */
-bool srv_session_open(srv *server, const srv_req *req, srv_resp *r, const char *token, const srv_identity *who,
-                      uint64_t lifetime_s, char csrf[65]);
+bool srv_session_open(srv *server, const srv_req *req, srv_resp *r, const char *token,
+                      const srv_identity *who, uint64_t lifetime_s, char csrf[65]);
 /* The session of the request's cookie: its credential in *token (the caller
  * frees it; NULL for an OIDC session, whose identity is in *who) and its CSRF
  * token in `csrf` (may be NULL). A write (any method but GET) must carry the

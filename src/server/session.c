@@ -33,8 +33,8 @@ typedef struct session {
   bool live;
   unsigned char id[32]; /* SHA-256 of the cookie's value */
   char csrf[65];
-  char *token;     /* the credential (a key): authenticated again on each request; or NULL */
-  srv_identity who; /* without a token: the identity an OIDC sign-in proved */
+  char *token;                  /* the credential (a key): authenticated again on each request; or NULL */
+  srv_identity who;             /* without a token: the identity an OIDC sign-in proved */
   uint64_t created, used, ends; /* seconds (monotonic); ends: the credential's own expiry, or 0 */
 } session;
 
@@ -143,8 +143,8 @@ static void cookie_header(const srv_req *req, srv_resp *r, const char *value, un
            SRV_SESSION_COOKIE, value, max_age, req->tls ? "; Secure" : "");
 }
 
-bool srv_session_open(srv *server, const srv_req *req, srv_resp *r, const char *token, const srv_identity *who,
-                      uint64_t lifetime_s, char csrf[65])
+bool srv_session_open(srv *server, const srv_req *req, srv_resp *r, const char *token,
+                      const srv_identity *who, uint64_t lifetime_s, char csrf[65])
 {
   sessions *all = server->sessions;
   unsigned char raw[32], id[32], c[32];
@@ -192,7 +192,8 @@ bool srv_session_lookup(srv *server, const srv_req *req, srv_resp *r, char **tok
   bool writes = req->method != SRV_GET;
   if (!s) {
     srv_error(r, 401, "unauthenticated", "Cookie", "the session has ended; sign in again");
-  } else if (writes && (!req->csrf || strlen(req->csrf) != 64 || CRYPTO_memcmp(req->csrf, s->csrf, 64) != 0)) {
+  } else if (writes &&
+             (!req->csrf || strlen(req->csrf) != 64 || CRYPTO_memcmp(req->csrf, s->csrf, 64) != 0)) {
     srv_error(r, 403, "forbidden", "X-CSRF-Token",
               "a change made with a session needs its CSRF token in the X-CSRF-Token header");
   } else if (s->token && !(*token = strdup(s->token))) {
@@ -234,16 +235,17 @@ static const char *access_on(srv *server, const srv_identity *who, const char *t
     return "decide";
   srv_read_lock();
   srv_snap *sn = srv_tenant_snap(t);
-  const char *level = srv_user_may(sn, who->user, SRV_MANAGE, NULL)  ? "manage"
+  const char *level = srv_user_may(sn, who->user, SRV_MANAGE, NULL) ? "manage"
                       : srv_user_may(sn, who->user, SRV_READ, NULL) ? "read"
-                                                                     : "decide";
+                                                                    : "decide";
   srv_read_unlock();
   return level;
 }
 
 /* The session as the portal reads it: who, which tenants, the CSRF token, and
  * what the identity may do on each tenant. */
-static void session_reply(srv *server, srv_resp *r, unsigned status, const srv_identity *who, const char *csrf)
+static void session_reply(srv *server, srv_resp *r, unsigned status, const srv_identity *who,
+                          const char *csrf)
 {
   json_t *tenants = who->kind == SRV_PRESHARED ? srv_directory_list(server, 1000) : json_array();
   if (tenants && who->kind != SRV_PRESHARED)
@@ -256,10 +258,11 @@ static void session_reply(srv *server, srv_resp *r, unsigned status, const srv_i
     const char *level = access_on(server, who, json_string_value(t));
     json_object_set_new(access, json_string_value(t), level ? json_string(level) : json_null());
   }
-  json_t *j = json_pack("{s:s?, s:s, s:s, s:o, s:o, s:s, s:i, s:i}", "user", who->user[0] ? who->user : NULL,
-                        "actor", who->actor, "kind", kind_name(who->kind), "tenants", tenants ? tenants : json_array(),
-                        "access", access ? access : json_object(), "csrfToken", csrf, "idleSeconds",
-                        SRV_SESSION_IDLE_S, "lifetimeSeconds", SRV_SESSION_LIFE_S);
+  json_t *j =
+      json_pack("{s:s?, s:s, s:s, s:o, s:o, s:s, s:i, s:i}", "user", who->user[0] ? who->user : NULL, "actor",
+                who->actor, "kind", kind_name(who->kind), "tenants", tenants ? tenants : json_array(),
+                "access", access ? access : json_object(), "csrfToken", csrf, "idleSeconds",
+                SRV_SESSION_IDLE_S, "lifetimeSeconds", SRV_SESSION_LIFE_S);
   srv_json(r, status, j);
 }
 

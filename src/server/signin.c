@@ -182,8 +182,10 @@ static char *exchange(const srv_oidc_client *c, const pending *p, const char *co
   param(&form, "code_verifier", p->verifier);
   if (c->client_secret[0])
     param(&form, "client_secret", c->client_secret);
-  srv_fetch_opts o = {.ca_file = c->ca_file[0] ? c->ca_file : NULL, .timeout_s = c->timeout_s,
-                      .max_bytes = MAX_TOKEN_REPLY, .post = form.p};
+  srv_fetch_opts o = {.ca_file = c->ca_file[0] ? c->ca_file : NULL,
+                      .timeout_s = c->timeout_s,
+                      .max_bytes = MAX_TOKEN_REPLY,
+                      .post = form.p};
   if (form.oom)
     snprintf(why, size, "out of memory");
   else if (srv_fetch(c->token_url, &o, &text, &len, why, size)) {
@@ -232,11 +234,13 @@ void srv_h_oidc_callback(srv *server, srv_req *req, srv_resp *r)
   }
   if (error || !code) {
     srv_error(r, 401, "unauthenticated", "code", "the provider refused the sign-in: %.200s %.300s",
-              error ? error : "no code", srv_arg_get(req, "error_description") ? srv_arg_get(req, "error_description") : "");
+              error ? error : "no code",
+              srv_arg_get(req, "error_description") ? srv_arg_get(req, "error_description") : "");
     goto out;
   }
   if (!srv_oidc_client_for(server, p.tenant, &c)) {
-    srv_error(r, 404, "notFound", "tenant", "the OIDC provider of tenant %s is no longer configured", p.tenant);
+    srv_error(r, 404, "notFound", "tenant", "the OIDC provider of tenant %s is no longer configured",
+              p.tenant);
     goto out;
   }
   if (!(id_token = exchange(&c, &p, code, why, sizeof why)) ||

@@ -120,7 +120,8 @@ static inline answer fixture_send(fixture *fx, srv_method method, const char *ta
     }
     a.status = r.status;
   }
-  a.body = r.static_body ? strndup((const char *)r.static_body, r.static_len) : strdup(r.body.p ? r.body.p : "");
+  a.body =
+      r.static_body ? strndup((const char *)r.static_body, r.static_len) : strdup(r.body.p ? r.body.p : "");
   srv_buf_free(&r.body);
   free(scratch);
   free(path);
