@@ -356,6 +356,8 @@ static bool target(struct MHD_Connection *mc, conn *x, const char *url, const ch
   req->if_match = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
   req->session = MHD_lookup_connection_value(mc, MHD_COOKIE_KIND, SRV_SESSION_COOKIE);
   req->csrf = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-CSRF-Token");
+  req->origin = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Origin");
+  req->host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
   req->tls = x->tls;
   MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &q);
   x->parsed = !q.q.oom && q.q.len <= MAX_QUERY && srv_req_parse_target(req, url, q.q.p, &x->scratch);

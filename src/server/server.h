@@ -87,9 +87,10 @@ typedef struct srv_req {
   const char *body;
   size_t body_len;
   const char *authorization, *if_match;
-  const char *session; /* the portal's session cookie (session.c), or NULL */
-  const char *csrf;    /* its X-CSRF-Token header, or NULL */
-  bool tls;            /* the request came over HTTPS */
+  const char *session;       /* the portal's session cookie (session.c), or NULL */
+  const char *csrf;          /* its X-CSRF-Token header, or NULL */
+  const char *origin, *host; /* the Origin and Host headers, or NULL (signing in from another site) */
+  bool tls;                  /* the request came over HTTPS */
   /* set while routing */
   const srv_route *route;
   const char *params[SRV_MAX_PARAMS]; /* the {placeholders}, in order */

@@ -266,8 +266,23 @@ static void session_reply(srv *server, srv_resp *r, unsigned status, const srv_i
   srv_json(r, status, j);
 }
 
+/* A browser's sign-in comes from the portal's own origin: a page of another
+ * site posting a key of its own (login CSRF) names that site in Origin. */
+static bool same_origin(const srv_req *req)
+{
+  const char *o = req->origin;
+  if (!o)
+    return true; /* not a browser's cross-site request (browsers send Origin on every POST) */
+  const char *rest = strncmp(o, "https://", 8) == 0 ? o + 8 : strncmp(o, "http://", 7) == 0 ? o + 7 : NULL;
+  return rest && req->host && strcmp(rest, req->host) == 0;
+}
+
 void srv_h_session_create(srv *server, srv_req *req, srv_resp *r)
 {
+  if (!same_origin(req)) {
+    srv_error(r, 403, "forbidden", "Origin", "a sign-in must come from this server's own pages");
+    return;
+  }
   json_t *body = srv_body_object(req, r);
   if (!body)
     return;

@@ -377,6 +377,12 @@ test('sessions: HttpOnly SameSite=Strict cookie, CSRF token on every write, sign
   // reads need no token; another tenant is not the key's
   assert.equal((await fetch(`${server.base}/api/v1/tenants/contoso/groups`, { headers: { cookie } })).status, 200);
   assert.equal((await fetch(`${server.base}/api/v1/tenants/litware/groups`, { headers: { cookie } })).status, 403);
+  // signing in from another site's page (login CSRF) is refused; from the portal's own origin it is not
+  r = await fetch(`${server.base}/api/v1/session`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: JSON.stringify({ key: keys.reader }) });
+  assert.equal(r.status, 403);
+  assert.equal(r.headers.get('set-cookie'), null);
+  r = await fetch(`${server.base}/api/v1/session`, { method: 'POST', headers: { origin: server.base }, body: JSON.stringify({ key: keys.reader }) });
+  assert.equal(r.status, 201);
   // a bad key: 401, no cookie
   r = await fetch(`${server.base}/api/v1/session`, { method: 'POST', body: JSON.stringify({ key: 'urbac_0000000000000000_nope' }) });
   assert.equal(r.status, 401);
