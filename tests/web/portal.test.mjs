@@ -304,6 +304,41 @@ test('Activation: import (dry run first), impact, activate, deactivate', async (
   await page.context().close();
 });
 
+test('Access checker: effective permissions and who can, as the API answers; an error next to its field', async () => {
+  const page = await open('contoso');
+  await signIn(page, PSK);
+  await page.getByRole('tab', { name: 'Effective permissions' }).click();
+  await page.getByLabel('User', { exact: true }).fill('bob@contoso.com');
+  await page.getByLabel('Workload').selectOption('mde');
+  await page.getByRole('button', { name: 'Show effective permissions' }).click();
+  const table = page.getByRole('table', { name: 'Effective permissions of bob@contoso.com' });
+  await table.waitFor();
+  const api = (await call('GET', '/api/v1/tenants/contoso/users/bob%40contoso.com/effectivePermissions?workload=mde')).json.value;
+  const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
+  assert.deepEqual(rows, api.map((g) => [g.workload, g.permission, g.scope, g.source]));
+  await checkPage(page, 'effective-permissions');
+  await page.getByRole('tab', { name: 'Who can' }).click();
+  await page.getByLabel('Permission', { exact: true }).fill('Alerts (manage)');
+  await page.getByLabel('Workload').selectOption('mde');
+  await page.getByLabel('Device or device group (mde)').fill('devicegroup:servers');
+  await page.getByRole('button', { name: 'Who can' }).click();
+  const who = page.getByRole('list', { name: 'Users who can' });
+  await who.waitFor();
+  const want = (await call('GET', '/api/v1/tenants/contoso/whoCan?permission=Alerts%20(manage)&workload=mde&scope=devicegroup:servers')).json.value;
+  assert.deepEqual(await who.getByRole('listitem').allInnerTexts(), want);
+  await checkPage(page, 'who-can');
+  // an unknown permission: the API's message, next to the Permission field
+  await page.getByRole('tab', { name: 'Check access' }).click();
+  await page.getByLabel('User', { exact: true }).fill('alice@contoso.com');
+  await page.getByLabel('Permission', { exact: true }).fill('Alerts (mange)');
+  await page.getByRole('button', { name: 'Check access' }).click();
+  const err = page.locator('#ck-perm + .field-error');
+  await err.waitFor();
+  const apiErr = (await call('POST', '/api/v1/tenants/contoso/explain', { body: { user: 'alice@contoso.com', permission: 'Alerts (mange)', workload: 'mde' } })).json.error;
+  assert.equal(await err.innerText(), apiErr.message);
+  await page.context().close();
+});
+
 test('the other pages: users and groups, devices, audit log, API keys', async () => {
   const page = await open('contoso');
   await signIn(page, PSK);
