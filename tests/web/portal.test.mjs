@@ -347,6 +347,11 @@ test('the other pages: users and groups, devices, audit log, API keys', async ()
     await page.getByRole('table', { name: heading }).waitFor();
     await checkPage(page, name);
   }
+  // contoso's Defender for Endpoint runs on unified roles: its legacy roles page says so and links there
+  await nav(page, 'Settings > Endpoints > Roles');
+  const note = page.getByRole('status').filter({ hasText: 'unified roles' });
+  await note.getByRole('link', { name: 'Permissions > Microsoft Defender XDR > Roles' }).click();
+  await page.getByRole('table', { name: 'Microsoft Defender XDR roles' }).waitFor();
   await nav(page, 'API keys');
   await page.getByLabel('User', { exact: true }).fill('alice@contoso.com');
   await page.getByLabel('Name', { exact: true }).fill('siem');
