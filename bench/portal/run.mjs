@@ -37,6 +37,9 @@ const base = await new Promise((resolve) => {
   });
 });
 
+// a failed step leaves no server behind
+process.on('exit', () => server.kill('SIGTERM'));
+
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 await page.goto(`${base}/?tenant=${tenant}`);
