@@ -688,8 +688,11 @@ static void imp_workload(loader *c, const urbac__node *n, void *p)
   OBJ(urbac__role, p);
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a workload");
   int w = s ? urbac_catalog_workload_find(s) : -1;
-  if (s && w < 0)
-    lerr(c, n, URBAC_EWORKLOAD, "unknown workload '%s' (mde, mdo or mdi)", s);
+  char known[256];
+  urbac_catalog_workload_list(known, sizeof known, true);
+  if (s && (w < 0 || !urbac_catalog_workload_has_legacy((size_t)w)))
+    lerr(c, n, URBAC_EWORKLOAD, "%s workload '%s' (a role is imported from %s)",
+         w < 0 ? "unknown" : "no legacy model on", s, known);
   else if (s)
     o->imported_wl = (uint8_t)w;
 }
