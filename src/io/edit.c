@@ -360,7 +360,7 @@ static urbac_err check_all(editor *e)
   for (size_t k = 0; k < 3; k++)
     for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++) {
       urbac_err one = check_deleted(e, (uint8_t)k, i); /* every named one is reported; */
-      err = err ? err : one;                             /* a later free one must not clear it */
+      err = err ? err : one;                           /* a later free one must not clear it */
     }
   for (size_t i = 0; i < e->nadded && !err; i++)
     if (e->added[i]->kind == URBAC__OBJ_GROUP)

@@ -878,11 +878,11 @@ static void top_catalog(loader *c, const urbac__node *n, void *p)
   else if (s)
     o->edition = strcasecmp(s, "current") == 0 ? URBAC__EDITION_CURRENT : URBAC__EDITION_SEEDS;
 }
-static const field top_fields[] = {
-    {"urbac", true, top_version},     {"tenant", true, top_tenant},  {"catalog", false, top_catalog},
-    {"workloads", false, top_workloads}, {"users", false, top_users}, {"groups", false, top_groups},
-    {"deviceGroups", false, top_dgs}, {"devices", false, top_devices}, {"roles", false, top_roles},
-    {"legacy", false, top_legacy}};
+static const field top_fields[] = {{"urbac", true, top_version},     {"tenant", true, top_tenant},
+                                   {"catalog", false, top_catalog},  {"workloads", false, top_workloads},
+                                   {"users", false, top_users},      {"groups", false, top_groups},
+                                   {"deviceGroups", false, top_dgs}, {"devices", false, top_devices},
+                                   {"roles", false, top_roles},      {"legacy", false, top_legacy}};
 
 /* The reserved device group: listed or not, it exists, ranks last and has no rules. */
 static void finish_ungrouped(loader *c, const urbac__node *root)

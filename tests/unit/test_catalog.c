@@ -61,7 +61,8 @@ static void test_catalog_table(void **state)
       {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine "
        "Emails",
        URBAC_LEVEL_READ},
-      {"Security posture \\ Posture management \\ Exposure Management", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
+      {"Security posture \\ Posture management \\ Exposure Management",
+       URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
       {"Security posture \\ AI code scan \\ Run scan", URBAC_LEVEL_MANAGE},
       {"Security posture \\ AI code scan \\ Upload results", URBAC_LEVEL_MANAGE},
       {"Security posture \\ AI code scan \\ Scan results", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
@@ -231,10 +232,7 @@ static urbac_err resolve_err(const char *text)
 }
 
 /* How many grants wildcard `p` gives, and that `perm` at `level` is one of them. */
-static size_t wild(const char *p, urbac__gmask *m)
-{
-  return urbac__catalog_wildcard(p, strlen(p), m);
-}
+static size_t wild(const char *p, urbac__gmask *m) { return urbac__catalog_wildcard(p, strlen(p), m); }
 
 static bool wild_has(const char *p, const char *grant)
 {
@@ -259,9 +257,11 @@ static void test_new_permissions(void **state)
        "Security operations \\ Security data \\ File collection", URBAC_LEVEL_MANAGE},
       {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine "
        "Emails (read)",
-       "Email & collaboration content: Quarantine Emails", "microsoft.xdr/secops/rawdata/quarantineemailcontent/read",
+       "Email & collaboration content: Quarantine Emails",
+       "microsoft.xdr/secops/rawdata/quarantineemailcontent/read",
        "Email & collaboration content: Quarantine Emails (manage)",
-       "Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine Emails",
+       "Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine "
+       "Emails",
        URBAC_LEVEL_READ},
       {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Emails "
        "associated with alerts (read)",
@@ -271,14 +271,15 @@ static void test_new_permissions(void **state)
        "Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Emails "
        "associated with alerts",
        URBAC_LEVEL_READ},
-      {"Security posture \\ Posture management \\ Exposure Management (manage)", "Exposure Management (manage)",
-       "microsoft.xdr/securityposture/posturemanagement/securescore/manage", NULL,
-       "Security posture \\ Posture management \\ Secure Score (manage)", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ Posture management \\ Exposure Management (manage)",
+       "Exposure Management (manage)", "microsoft.xdr/securityposture/posturemanagement/securescore/manage",
+       NULL, "Security posture \\ Posture management \\ Secure Score (manage)", URBAC_LEVEL_MANAGE},
       {"Security posture \\ Posture management \\ Exposure Management (read)", "exposure management (READ)",
        "microsoft.xdr/securityposture/posturemanagement/securescore/read", NULL,
        "Security posture \\ Posture management \\ Exposure Management (Read-only)", URBAC_LEVEL_READ},
-      {"Security posture \\ AI code scan \\ Run scan (manage)", "Run scan", "microsoft.xdr/securityposture/aicodescan/runscan/manage",
-       "Run scan (read)", "Security posture \\ AI code scan \\ Run scan", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ AI code scan \\ Run scan (manage)", "Run scan",
+       "microsoft.xdr/securityposture/aicodescan/runscan/manage", "Run scan (read)",
+       "Security posture \\ AI code scan \\ Run scan", URBAC_LEVEL_MANAGE},
       {"Security posture \\ AI code scan \\ Upload results (manage)", "Upload results",
        "microsoft.xdr/securityposture/aicodescan/uploadresults/manage", "Upload results (read)",
        "Security posture \\ AI code scan \\ Upload results", URBAC_LEVEL_MANAGE},
@@ -288,17 +289,19 @@ static void test_new_permissions(void **state)
       {"Security posture \\ AI code scan \\ Scan results (manage)", "Scan results (manage)",
        "microsoft.xdr/securityposture/aicodescan/scanresults/manage", NULL,
        "Security posture \\ AI code scan \\ Scan results (manage)", URBAC_LEVEL_MANAGE},
-      {"Configuration \\ Security settings \\ Core security settings (manage)", "Core security settings (manage)",
-       "microsoft.xdr/configuration/security/core/manage", NULL,
-       "Authorization and settings \\ Security settings \\ Core security settings (manage)", URBAC_LEVEL_MANAGE},
+      {"Configuration \\ Security settings \\ Core security settings (manage)",
+       "Core security settings (manage)", "microsoft.xdr/configuration/security/core/manage", NULL,
+       "Authorization and settings \\ Security settings \\ Core security settings (manage)",
+       URBAC_LEVEL_MANAGE},
       {"Configuration \\ Security settings \\ Core security settings (read)", "Core security settings (read)",
        "microsoft.xdr/configuration/security/core/read", NULL,
        "Authorization and settings \\ Security settings \\ Core security settings (read)", URBAC_LEVEL_READ},
       {"Configuration \\ Security settings \\ Detection tuning (manage)", "Detection tuning",
        "microsoft.xdr/configuration/security/detectiontuning/manage", "Detection tuning (read)",
        "Authorization and settings\\Security settings \\ Detection tuning (manage)", URBAC_LEVEL_MANAGE},
-      {"Data operations \\ Data (manage)", "Data (manage)", "microsoft.xdr/dataops/datamanagement/data/manage",
-       "Data (read)", "Data operations \\ Data", URBAC_LEVEL_MANAGE},
+      {"Data operations \\ Data (manage)", "Data (manage)",
+       "microsoft.xdr/dataops/datamanagement/data/manage", "Data (read)", "Data operations \\ Data",
+       URBAC_LEVEL_MANAGE},
       {"Data operations \\ Analytics jobs schedule (read)", "Analytics Jobs Schedule (read)",
        "microsoft.xdr/dataops/datamanagement/analyticsjobsschedule/read", NULL,
        "Data operations \\ Analytics Jobs Schedule (Read-only)", URBAC_LEVEL_READ},
@@ -332,10 +335,12 @@ static void test_new_permissions(void **state)
   /* Microsoft's current names for the seed's permissions resolve to them */
   static const char *const renamed[][2] = {
       {"Security operations \\ Security data \\ Email & collaboration quarantine", "Email quarantine"},
-      {"Security operations \\ Security data \\ Email & collaboration advanced actions", "Email advanced actions"},
+      {"Security operations \\ Security data \\ Email & collaboration advanced actions",
+       "Email advanced actions"},
       {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration metadata",
        "Email message headers"},
-      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content", "Email content"},
+      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content",
+       "Email content"},
       {"Authorization and settings \\ Authorization", "Configuration \\ Authorization"},
       {"Authorization and settings \\ System setting (read)", "Configuration \\ System settings (read)"},
       {"Authorization and settings \\ Security settings", "Configuration \\ Security settings"},
@@ -361,7 +366,8 @@ static void test_graph_ids(void **state)
        "Security baselines assessment (manage)"},
       {"microsoft.xdr/securityposture/posturemanagement/vulnerabilitymanagement/read",
        "Vulnerability management (read)"},
-      {"microsoft.xdr/secposture/posturemanagement/vulnerabilitymanagement/read", "Vulnerability management (read)"},
+      {"microsoft.xdr/secposture/posturemanagement/vulnerabilitymanagement/read",
+       "Vulnerability management (read)"},
       {"secposture/posturemanagement/exceptionhandling:manage", "Exception handling (manage)"},
       {"basicliveresponse:manage", "Basic live response (manage)"},
       {"liveresponse-basic:manage", "Basic live response (manage)"},
@@ -405,7 +411,8 @@ static void test_graph_ids(void **state)
 static void test_current_words(void **state)
 {
   (void)state;
-  assert_int_equal(resolve_ok("Authorization and settings \\ Authorization (Read and manage)").level, URBAC_LEVEL_ALL);
+  assert_int_equal(resolve_ok("Authorization and settings \\ Authorization (Read and manage)").level,
+                   URBAC_LEVEL_ALL);
   assert_int_equal(resolve_ok("Configuration \\ System settings (Read-only)").level, URBAC_LEVEL_READ);
   assert_int_equal(resolve_ok("Configuration \\ System settings (read only)").level, URBAC_LEVEL_READ);
   assert_int_equal(resolve_ok("Exposure Management (Read / Manage)").level, URBAC_LEVEL_ALL);
@@ -470,8 +477,8 @@ static void test_new_workloads(void **state)
 static void test_security_settings(void **state)
 {
   (void)state;
-  urbac_grant ss = resolve_ok("Configuration \\ Security settings"), core = resolve_ok("Core security settings"),
-              tune = resolve_ok("Detection tuning");
+  urbac_grant ss = resolve_ok("Configuration \\ Security settings"),
+              core = resolve_ok("Core security settings"), tune = resolve_ok("Detection tuning");
   unsigned core_r = urbac__grant_index(core.perm, URBAC_LEVEL_READ),
            core_m = urbac__grant_index(core.perm, URBAC_LEVEL_MANAGE),
            tune_m = urbac__grant_index(tune.perm, URBAC_LEVEL_MANAGE);
