@@ -9,6 +9,7 @@
  */
 #include "catalog/catalog.h"
 #include "helpers.h"
+#include "urbac/legacy.h"
 
 static int find(urbac_legacy_kind k, const char *text)
 {
@@ -513,6 +514,60 @@ static void test_security_settings(void **state)
   assert_true(urbac__gmask_eq(&seeds.mdi[user], &current.mdi[user]));
 }
 
+/* Whether the explanation of `perm` for `user` on `wl` allows, as the check does. */
+static bool explained(tenant *t, const char *user, const char *perm, const char *wl)
+{
+  urbac_query q = ask(t, user, perm, wl, "");
+  urbac_explanation *e = NULL;
+  assert_int_equal(urbac_explain(t->s, &q, &e, NULL), URBAC_OK);
+  bool allow = urbac_explanation_allowed(e);
+  urbac_explanation_free(e);
+  return allow;
+}
+
+/* The two editions through the engine: a role, a legacy MDI role and a directory
+ * role holding Security settings; on the current catalog each grants both of
+ * today's permissions, on the seeds' none does; explain agrees with check; and
+ * importing and activating mdi changes nothing in either. */
+static void test_editions(void **state)
+{
+  (void)state;
+  static const char body[] =
+      "users: [{id: r}, {id: l}, {id: d, directoryRoles: [Security operator]}, {id: n}]\n"
+      "roles:\n"
+      "  - name: settings\n"
+      "    permissions: ['Configuration \\ Security settings (manage)']\n"
+      "    assignments: [{name: a, principals: [r], dataSources: [mda, mdo]}]\n"
+      "legacy: {mdi: {roles: [{name: MDI user, members: [l]}]}}\n";
+  for (int current = 0; current < 2; current++) {
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "urbac: 1\ntenant: e\n%sworkloads: {mdo: unified}\n%s",
+             current ? "catalog: current\n" : "", body);
+    tenant t = tenant_load(yaml);
+    static const struct {
+      const char *user, *wl;
+    } who[] = {{"r", "mda"}, {"r", "mdo"}, {"l", "mdi"}, {"d", "mdo"}, {"d", "exposure"}};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+      assert_true(allowed(&t, who[i].user, "Configuration \\ Security settings (manage)", who[i].wl, ""));
+      bool tune = allowed(&t, who[i].user, "Detection tuning", who[i].wl, "");
+      bool core = allowed(&t, who[i].user, "Core security settings (manage)", who[i].wl, "");
+      assert_int_equal(tune, current);
+      assert_int_equal(core, current);
+      assert_int_equal(explained(&t, who[i].user, "Detection tuning", who[i].wl), current);
+      assert_int_equal(explained(&t, who[i].user, "Core security settings (read)", who[i].wl), current);
+    }
+    /* not assigned there, and nobody else */
+    assert_false(allowed(&t, "r", "Detection tuning", "mde", ""));
+    assert_false(allowed(&t, "n", "Core security settings (read)", "mdi", ""));
+    /* import and activation keep the decisions exactly */
+    urbac_impact *im = NULL;
+    assert_int_equal(urbac_impact_compute(t.m, 2, true, &im, NULL), URBAC_OK);
+    assert_int_equal(urbac_impact_count(im), 0);
+    urbac_impact_free(im);
+    tenant_free(&t);
+  }
+}
+
 static void test_error_table(void **state)
 {
   (void)state;
@@ -541,6 +596,7 @@ int main(void)
       cmocka_unit_test(test_error_table),   cmocka_unit_test(test_new_permissions),
       cmocka_unit_test(test_graph_ids),     cmocka_unit_test(test_current_words),
       cmocka_unit_test(test_new_workloads), cmocka_unit_test(test_security_settings),
+      cmocka_unit_test(test_editions),
   };
   return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
