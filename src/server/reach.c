@@ -366,9 +366,9 @@ urbac_err srv_reach_puts(srv_tenant *t, const char *caller, const urbac_object_p
 void srv_reach_follow(srv_tenant *t, const urbac_object_put *puts, size_t n, uint64_t revision)
 {
   srv_snap *sn = NULL;
-  bool modes = false; /* a change of modes: the twin is made again when needed */
+  bool modes = false; /* a change of modes or catalog: the twin is made again when needed */
   for (size_t i = 0; i < n; i++)
-    modes = modes || strcmp(puts[i].kind, "workloads") == 0;
+    modes = modes || strcmp(puts[i].kind, "workloads") == 0 || strcmp(puts[i].kind, "catalog") == 0;
   urbac_diag *d = t->flipped && !modes && twin_fits(t) ? urbac_diag_new() : NULL;
   if (d && srv_snap_edit(t->flipped, puts, n, revision, &sn, d) != URBAC_OK)
     sn = NULL;

@@ -7,8 +7,11 @@
  * seeds, Microsoft's spelling of the ids with urbac's older ones as aliases, group
  * actions, current level words and legacy names, and "Security settings".
  */
+#include <unistd.h>
+
 #include "catalog/catalog.h"
 #include "helpers.h"
+#include "io/objects.h"
 #include "urbac/legacy.h"
 
 static int find(urbac_legacy_kind k, const char *text)
@@ -568,6 +571,76 @@ static void test_editions(void **state)
   }
 }
 
+/* `catalog: current` is part of the tenant wherever a tenant goes: as objects, in a
+ * real SQLite store and back, and through an edit (put and delete of the "catalog"
+ * object), the decisions following it. */
+static void test_catalog_kept(void **state)
+{
+  (void)state;
+  static const char yaml[] = "urbac: 1\ntenant: kept\ncatalog: current\nusers: [{id: u}]\n"
+                             "roles: [{name: r, permissions: ['Configuration \\ Security settings'],\n"
+                             "  assignments: [{name: a, principals: [u], dataSources: [mdc]}]}]\n";
+  tenant t = tenant_load(yaml);
+  assert_true(allowed(&t, "u", "Detection tuning", "mdc", ""));
+  urbac__object *o = NULL;
+  size_t n = 0;
+  urbac_model *back = NULL;
+  assert_int_equal(urbac__model_objects(t.m, &o, &n), URBAC_OK);
+  assert_string_equal(o[0].kind, "catalog");
+  assert_string_equal(o[0].body, "\"current\"");
+  assert_int_equal(urbac__model_from_objects("kept", o, n, "objects", &back, NULL), URBAC_OK);
+  assert_int_equal(back->edition, URBAC__EDITION_CURRENT);
+  urbac_model_free(back);
+  urbac__objects_free(o, n);
+  /* a real SQLite store */
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/urbac-test-catalog-%d.db", (int)getpid());
+  urbac_store *st = NULL;
+  int from, to;
+  assert_int_equal(urbac_store_open(path, URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_migrate(st, &from, &to, NULL), URBAC_OK);
+  urbac_write w = {"test", "test_catalog", false, 0, NULL};
+  assert_int_equal(urbac_store_apply(st, t.m, &w, NULL, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_load(st, "kept", &back, NULL, NULL), URBAC_OK);
+  assert_int_equal(back->edition, URBAC__EDITION_CURRENT);
+  urbac_model_free(back);
+  urbac_store_close(st);
+  unlink(path);
+  char side[160];
+  snprintf(side, sizeof side, "%s-wal", path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", path);
+  unlink(side);
+  /* edits: back to the seeds' catalog, and to the current one again */
+  static const char *const bodies[] = {NULL, "\"current\"", "\"latest\""};
+  for (size_t i = 0; i < 3; i++) {
+    urbac_object_put put = {"catalog", "catalog", bodies[i]};
+    urbac_model *next = NULL;
+    urbac_snapshot *s = NULL;
+    urbac_diag *d = urbac_diag_new();
+    urbac_err err = urbac_model_edit(t.m, &put, 1, &next, d);
+    if (i == 2) { /* refused, with the reason */
+      assert_int_not_equal(err, URBAC_OK);
+      assert_non_null(strstr(diag_msg(d), "catalog is seeds or current, not 'latest'"));
+      urbac_diag_free(d);
+      continue;
+    }
+    urbac_diag_free(d);
+    assert_int_equal(err, URBAC_OK);
+    assert_int_equal(urbac_snapshot_update(t.s, next, &s, NULL), URBAC_OK);
+    urbac_parser *p = urbac_parser_new(s);
+    urbac_query q;
+    urbac_question question = {
+        urbac_str_of("u"), urbac_str_of("Detection tuning"), urbac_str_of("mdc"), {NULL, 0}};
+    assert_int_equal(urbac_parse_query(p, &question, &q, NULL), URBAC_OK);
+    assert_int_equal(urbac_check(s, &q), bodies[i] != NULL);
+    urbac_parser_free(p);
+    urbac_snapshot_free(s);
+    tenant_replace(&t, next);
+  }
+  tenant_free(&t);
+}
+
 static void test_error_table(void **state)
 {
   (void)state;
@@ -596,7 +669,7 @@ int main(void)
       cmocka_unit_test(test_error_table),   cmocka_unit_test(test_new_permissions),
       cmocka_unit_test(test_graph_ids),     cmocka_unit_test(test_current_words),
       cmocka_unit_test(test_new_workloads), cmocka_unit_test(test_security_settings),
-      cmocka_unit_test(test_editions),
+      cmocka_unit_test(test_editions),      cmocka_unit_test(test_catalog_kept),
   };
   return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
