@@ -97,8 +97,11 @@ typedef struct urbac_object_put {
  * a hole: urbac_model_id() gives ""; an added one is appended). Each object is
  * parsed by the tenant-file loader, and what it names is checked against the
  * new model with the loader's codes (EDANGLING, ECYCLE, ERANK, EDUPLICATE, ...);
- * a delete of what something still names is EDANGLING, of an absent object
- * ENOTFOUND. All or nothing: on error *out is NULL, `d` says why and the code
+ * a delete of what something still names is EDANGLING; a delete of an absent
+ * object changes nothing (a change feed may name an object made and deleted
+ * since the base). Puts apply in order: a delete then a put of the same id
+ * appends the object anew, as a store gives a re-created object a new place.
+ * All or nothing: on error *out is NULL, `d` says why and the code
  * returned is the first problem's (with `d` NULL, a shape error of the object
  * gives the loader's EINVAL). The caller
  * frees *out with urbac_model_free(); `puts` is not retained. */

@@ -277,10 +277,8 @@ static urbac_err apply(editor *e, const urbac_object_put *p)
   if (k == sizeof kinds / sizeof kinds[0])
     return urbac__diag_add(e->d, URBAC_EINVAL, NULL, 0, 0, p->id, "unknown object kind '%.60s'", p->kind);
   size_t at = find(e->m, kinds[k].k, p->kind, p->id);
-  if (!p->json)
-    return at == SIZE_MAX ? urbac__diag_add(e->d, URBAC_ENOTFOUND, NULL, 0, 0, p->id,
-                                            "no %s '%.100s' to delete", p->kind, p->id)
-                          : delete_one(e, kinds[k].k, p, at);
+  if (!p->json) /* absent already: the feed may name one made and deleted since */
+    return at == SIZE_MAX ? URBAC_OK : delete_one(e, kinds[k].k, p, at);
   if ((err = parse_one(e, p, &parsed)))
     return err;
   urbac__obj *obj = only_object(parsed);
@@ -429,26 +427,32 @@ static void editor_free(editor *e)
   }
 }
 
-/* No object changed twice in one edit (a hash of "kind id" per put). */
+/* No object changed twice in one edit (a hash of "kind id" per put), but for a
+ * delete then a put: an object deleted and made anew, which takes a new place. */
 static urbac_err distinct(const urbac_object_put *puts, size_t n, urbac_diag *d)
 {
-  urbac__strmap seen;
+  urbac__strmap seen = {0}, again = {0}; /* free of a zeroed map is a no-op */
   char **keys = urbac__calloc(n + 1, sizeof *keys);
-  urbac_err err = !keys || urbac__strmap_init(&seen, n) ? URBAC_ENOMEM : URBAC_OK;
+  urbac_err err =
+      !keys || urbac__strmap_init(&seen, n) || urbac__strmap_init(&again, 1) ? URBAC_ENOMEM : URBAC_OK;
   for (size_t i = 0; i < n && !err; i++) {
     urbac__buf b = {0};
+    uint32_t first = 0;
     if (!puts[i].kind || !puts[i].id)
       continue; /* apply() says what is missing */
     urbac__buf_printf(&b, "%s %s", puts[i].kind, puts[i].id);
     size_t len = 0;
     if (!(keys[i] = urbac__buf_take(&b, &len)))
       err = URBAC_ENOMEM;
-    else if ((err = urbac__strmap_put(&seen, keys[i], len, (uint32_t)i, NULL)) == URBAC_EDUPLICATE)
+    else if ((err = urbac__strmap_put(&seen, keys[i], len, (uint32_t)i, &first)) == URBAC_EDUPLICATE &&
+             !puts[first].json && puts[i].json)
+      err = urbac__strmap_put(&again, keys[i], len, (uint32_t)i, NULL);
+    if (err == URBAC_EDUPLICATE)
       err = urbac__diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, puts[i].id, "%s '%.100s' is changed twice",
                             puts[i].kind, puts[i].id);
   }
-  if (keys)
-    urbac__strmap_free(&seen);
+  urbac__strmap_free(&seen);
+  urbac__strmap_free(&again);
   for (size_t i = 0; keys && i < n; i++)
     urbac__free(keys[i]);
   urbac__free(keys);

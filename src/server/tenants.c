@@ -94,8 +94,10 @@ static void publish(srv_tenant *t, srv_snap *sn)
 /* ---------------------------------------------------------------- catching up */
 
 /* What the store's change feed gave since the snapshot's revision: the last
- * change of each object (urbac_model_edit() takes each object once), in the order
- * first seen. `seen` maps "kind\nid" to the change's index. */
+ * state of each object, in the order first seen, except that an object deleted
+ * and then made anew is a delete and, later, a put (the store gives it a new
+ * place, last, and so does urbac_model_edit()). `seen` maps "kind\nid" to the
+ * index of the object's latest change. */
 typedef struct feed_item {
   char *kind, *id, *json; /* json NULL: deleted */
 } feed_item;
@@ -118,7 +120,7 @@ static int feed_add(void *ctx, uint64_t revision, const char *kind, const char *
                    : NULL;
   if (!key || (json && !body))
     goto oom;
-  if (at) { /* changed again: only its last state counts */
+  if (at && (f->v[json_integer_value(at)].json || !json)) { /* changed again: its last state */
     free(f->v[json_integer_value(at)].json);
     f->v[json_integer_value(at)].json = body;
     free(key);

@@ -113,8 +113,10 @@ static urbac_err find_last(writer *x)
 }
 
 /* Reads put `i` in its turn, as if the puts before it were applied (a delete of what
- * is not there is refused; a new object takes the next place); the last put of an
- * object is the one written, its stored row read when the object first comes up. */
+ * is not there is refused; a new object takes the next place, but one deleted and
+ * put again in this write keeps its own: the write records it as one change, so
+ * the change feed says "replaced"); the last put of an object is the one written,
+ * its stored row read when the object first comes up. */
 static void read_put(writer *x, const urbac_object_put *in, size_t i, int64_t *next_position)
 {
   urbac_store *store = x->store;
@@ -133,7 +135,7 @@ static void read_put(writer *x, const urbac_object_put *in, size_t i, int64_t *n
   if (!err && !in->json && !last->exists)
     err = urbac__diag_add(x->d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "tenant '%s' has no %s '%s'", x->tenant,
                           p->kind, p->id);
-  if (!err && in->json && !last->exists)
+  if (!err && in->json && !last->exists && !last->before)
     last->position = (*next_position)++;
   last->exists = in->json != NULL;
   if (!err && in->json && p == last)

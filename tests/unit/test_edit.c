@@ -259,7 +259,7 @@ static void test_edit_refusals(void **state)
   assert_int_equal(edit1(m, "user", "cat", "{\"id\":\"dog\"}", msg, sizeof msg), URBAC_EVALUE);
   assert_int_equal(edit1(m, "user", "cat", "{\"id\":\"cat\",\"colour\":1}", msg, sizeof msg),
                    URBAC_EUNKNOWNKEY);
-  assert_int_equal(edit1(m, "user", "nobody", NULL, msg, sizeof msg), URBAC_ENOTFOUND);
+  assert_int_equal(edit1(m, "user", "nobody", NULL, msg, sizeof msg), URBAC_OK); /* absent already */
   assert_int_equal(edit1(m, "gadget", "x", "{}", msg, sizeof msg), URBAC_EINVAL);
   urbac_object_put twice[2] = {{"user", "cat", "{\"id\":\"cat\"}"}, {"user", "cat", NULL}};
   urbac_model *none = NULL;
@@ -271,6 +271,20 @@ static void test_edit_refusals(void **state)
   assert_int_equal(urbac_model_edit(m, two, 2, &out, NULL), URBAC_OK);
   assert_string_equal(urbac_model_id(out, URBAC_OBJ_USER, 1), ""); /* a hole: indices do not move */
   assert_string_equal(urbac_model_id(m, URBAC_OBJ_USER, 1), "ben");
+  /* a delete then a put of one object: made anew, last, as a store places it;
+   * a third change of it is one too many */
+  urbac_object_put again[2] = {{"user", "ann", NULL}, {"user", "ann", "{\"id\":\"ann\",\"name\":\"Ann\"}"}};
+  urbac_object_put thrice[3] = {again[0], again[1], {"user", "ann", NULL}};
+  urbac_model *remade = NULL;
+  assert_int_equal(urbac_model_edit(out, thrice, 3, &remade, NULL), URBAC_EDUPLICATE);
+  urbac_object_put free_ann[1] = {{"group", "g1", /* g1 names ann */ "{\"id\":\"g1\",\"members\":[]}"}};
+  urbac_model *freed = NULL;
+  assert_int_equal(urbac_model_edit(out, free_ann, 1, &freed, NULL), URBAC_OK);
+  assert_int_equal(urbac_model_edit(freed, again, 2, &remade, NULL), URBAC_OK);
+  assert_string_equal(urbac_model_id(remade, URBAC_OBJ_USER, 0), "");
+  assert_string_equal(urbac_model_id(remade, URBAC_OBJ_USER, 2), "ann"); /* after ben's hole */
+  urbac_model_free(freed);
+  urbac_model_free(remade);
   urbac_model_free(m);
   urbac_model_free(out);
 }

@@ -21,7 +21,8 @@
 
 #include "random_change.h"
 
-/* The changes since a revision, the last state of each object. */
+/* The changes since a revision, the last state of each object; an object deleted
+ * and made again is a delete and a later put (the store gives it a new place). */
 typedef struct caught {
   urbac_object_put *v;
   size_t n, cap;
@@ -31,9 +32,10 @@ static int collect(void *ctx, uint64_t revision, const char *kind, const char *i
 {
   caught *c = ctx;
   (void)revision;
-  size_t at = 0;
-  while (at < c->n && !(strcmp(c->v[at].kind, kind) == 0 && strcmp(c->v[at].id, id) == 0))
-    at++;
+  size_t at = c->n;
+  while (at > 0 && !(strcmp(c->v[at - 1].kind, kind) == 0 && strcmp(c->v[at - 1].id, id) == 0))
+    at--;
+  at = at == 0 || (json && !c->v[at - 1].json) ? c->n : at - 1; /* none, or made again */
   if (at == c->n) {
     if (c->n == c->cap) {
       c->cap = c->cap ? 2 * c->cap : 8;
@@ -130,7 +132,8 @@ static void test_feed_follows(void **state)
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
   int from, to_v;
   assert_int_equal(urbac_store_migrate(st, &from, &to_v, NULL), URBAC_OK);
-  rng = 0x2545f4914f6cdd1dull;
+  const char *seed = getenv("URBAC_TEST_SEED"); /* another random stream, to look further */
+  rng = seed && strtoull(seed, NULL, 0) ? strtoull(seed, NULL, 0) : 0x2545f4914f6cdd1dull;
   for (int t = 0; t < 12; t++) {
     int nusers, ndevices;
     char tid[32];
