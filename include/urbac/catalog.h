@@ -47,6 +47,8 @@ URBAC_EXTERN size_t urbac_catalog_workload_count(void);
 /* Workload `i`'s short id ("mde") and display name, static strings; NULL when out of range. */
 URBAC_EXTERN const char *urbac_catalog_workload_id(size_t i);
 URBAC_EXTERN const char *urbac_catalog_workload_name(size_t i);
+/* Workload `i`'s Graph appScopeId ("Mde"), a static string; NULL when out of range. */
+URBAC_EXTERN const char *urbac_catalog_workload_scope(size_t i);
 /* The index of workload `id` (case-insensitive), or -1. */
 URBAC_EXTERN int urbac_catalog_workload_find(const char *id);
 

@@ -4,6 +4,7 @@
 #define URBAC_URBAC_H
 #include "urbac/catalog.h"
 #include "urbac/engine.h"
+#include "urbac/graph.h"
 #include "urbac/error.h"
 #include "urbac/io.h"
 #include "urbac/legacy.h"

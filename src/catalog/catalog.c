@@ -113,6 +113,8 @@ const char *urbac_catalog_workload_id(size_t i) { return i < URBAC__NWORKLOADS ?
 
 const char *urbac_catalog_workload_name(size_t i) { return i < URBAC__NWORKLOADS ? workloads[i].name : NULL; }
 
+const char *urbac_catalog_workload_scope(size_t i) { return i < URBAC__NWORKLOADS ? workloads[i].app : NULL; }
+
 int urbac_catalog_workload_find(const char *id)
 {
   for (int i = 0; i < URBAC__NWORKLOADS; i++)
