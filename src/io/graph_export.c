@@ -28,6 +28,7 @@ typedef struct gx {
   json_t *requests;   /* the document's requests */
   json_t *unresolved; /* principals without an object id */
   json_t *notes;      /* what Graph cannot say */
+  size_t roles;       /* roles written so far */
 } gx;
 
 /* A permission entry of the tenant as Graph's resource action: a wildcard as
@@ -102,7 +103,7 @@ static void add_role(gx *x, json_t *role)
   const char *name = json_string_value(json_object_get(role, "name"));
   json_t *a;
   size_t i;
-  snprintf(rid, sizeof rid, "role-%zu", json_array_size(x->requests) + 1);
+  snprintf(rid, sizeof rid, "role-%zu", ++x->roles);
   json_array_append_new(x->requests, json_pack("{s:s, s:s, s:s, s:o}", "id", rid, "method", "POST", "url",
                                                URBAC__GRAPH_ROLES_URL, "body", role_body(role)));
   json_array_foreach(json_object_get(role, "assignments"), i, a)
@@ -139,7 +140,7 @@ urbac_err urbac_graph_export(const urbac_model *m, char **out, size_t *len, urba
 {
   urbac__object *o = NULL;
   size_t n = 0;
-  gx x = {json_object(), json_array(), json_array(), json_array()};
+  gx x = {json_object(), json_array(), json_array(), json_array(), 0};
   json_t *doc = NULL;
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;

@@ -84,6 +84,7 @@ typedef struct gi {
   json_t *members;                /* group id -> members */
   json_t *seen;                   /* principals a users/groups file named */
   json_t *assigned;               /* role name -> true: its assignments are Graph's */
+  json_t *asg_ids;                /* Graph assignment id -> the assignment made of it */
 } gi;
 
 /* ---------------------------------------------------------------- notes */
@@ -389,8 +390,9 @@ static void import_member(gi *g, const gfile *f, json_t *item, const char *path)
   const char *ref = known(g, json_object_get(item, "id"), &is_group);
   bool want_group = type && strcmp(type, "#microsoft.graph.group") == 0;
   if (type && !want_group && strcmp(type, "#microsoft.graph.user") != 0) {
+    const char *what = starts(type, "#microsoft.graph.") ? type + 17 : type;
     note(g, f, path, URBAC_EVALUE, "member '%s' is a %s: urbac's groups hold users and groups only",
-         str_of(item, "displayName") ? str_of(item, "displayName") : str_of(item, "id"), type + 16);
+         str_of(item, "displayName") ? str_of(item, "displayName") : str_of(item, "id"), what);
     return;
   }
   if (!ref || (type && want_group != is_group)) {
@@ -624,6 +626,14 @@ static void import_assignment(gi *g, const gfile *f, json_t *item, const char *p
     note(g, f, path, URBAC_ESCOPE, "directoryScopeIds other than '/' are not scopes urbac models: left out");
   } else if (app_scopes(g, f, json_object_get(item, "appScopeIds"), a, path)) {
     json_t *role = json_object_get(g->roles, role_name), *list = json_object_get(role, "assignments");
+    json_t *same = str_of(item, "id") ? json_object_get(g->asg_ids, str_of(item, "id")) : NULL;
+    if (same) { /* one assignment in several files (a page and a get): the later one */
+      json_object_set_new(a, "principals", principals(g, f, json_object_get(item, "principalIds"), path));
+      json_object_del(same, "deviceGroups");
+      json_object_update(same, a);
+      json_decref(a);
+      return;
+    }
     if (!json_object_get(g->assigned, role_name)) { /* the first of the import: Graph's replace the old */
       json_array_clear(list);
       json_object_set_new(g->assigned, role_name, json_true());
@@ -635,6 +645,8 @@ static void import_assignment(gi *g, const gfile *f, json_t *item, const char *p
     json_object_set_new(a, "name", json_string(name));
     json_object_set_new(a, "principals", principals(g, f, json_object_get(item, "principalIds"), path));
     json_array_append(list, a);
+    if (str_of(item, "id"))
+      json_object_set(g->asg_ids, str_of(item, "id"), a);
   }
   json_decref(a);
 }
@@ -834,7 +846,7 @@ static void gi_free(gi *g)
   urbac__free(g->f);
   urbac__objects_free(g->base, g->nbase);
   json_t *all[] = {g->users, g->groups, g->roles, g->new_ids[0], g->new_ids[1], g->new_ids[2], g->oids, g->dgs,
-                   g->role_ids, g->dir_defs, g->dir_roles, g->members, g->seen, g->assigned};
+                   g->role_ids, g->dir_defs, g->dir_roles, g->members, g->seen, g->assigned, g->asg_ids};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     json_decref(all[i]);
 }
@@ -854,7 +866,7 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
     return urbac__diag_add(d, URBAC_ELIMIT, NULL, 0, 0, NULL, "more than %u files", MAX_FILES);
   g.r = urbac__calloc(1, sizeof *g.r);
   json_t **maps[] = {&g.users, &g.groups, &g.roles, &g.new_ids[0], &g.new_ids[1], &g.new_ids[2], &g.oids, &g.dgs,
-                     &g.role_ids, &g.dir_defs, &g.dir_roles, &g.members, &g.seen, &g.assigned};
+                     &g.role_ids, &g.dir_defs, &g.dir_roles, &g.members, &g.seen, &g.assigned, &g.asg_ids};
   bool ok = g.r && (g.r->notes = urbac_diag_new());
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
     ok = (*maps[i] = (i >= 3 && i <= 5) ? json_array() : json_object()) && ok;
