@@ -882,8 +882,12 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
   if ((err = assemble(&g, base, &objs, &nobjs)))
     goto out;
   err = urbac__model_from_objects(base ? urbac_model_tenant(base) : tenant, objs, nobjs, "import-graph", out, d);
-  if (!err)
+  if (!err && base)
     err = compare(&g, *out);
+  for (int k = 0; !err && !base && k < 3; k++) { /* a new tenant: everything is created */
+    g.r->counts[k].created = json_array_size(g.new_ids[k]);
+    g.r->changed = true;
+  }
 out:
   urbac__objects_free(objs, nobjs);
   gi_free(&g);
