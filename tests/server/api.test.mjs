@@ -222,6 +222,54 @@ test('role definitions and assignments, Graph-shaped, and their effect on decisi
   assert.equal(r.json.error.target, 'appScopeIds[0]');
 });
 
+test('Graph-shaped routes take the bodies of Graph\'s documentation, with object ids', async () => {
+  const fx = (f) => JSON.parse(readFileSync(join(SRC, 'tests/fixtures/graph/docs', f), 'utf8'));
+  const MEGAN = '8e811502-ebda-4782-8f81-071d17f0f892', ADELE = '87d349ed-44d7-43e1-9a83-5f2406dee5bd';
+  const SOC = '30e3492f-964c-4d73-88c6-986a53c6e2a0';
+  assert.equal((await call('PUT', `${T}/users/megan@contoso.com`, { body: { name: 'Megan Bowen', externalId: MEGAN } })).status, 201);
+  assert.equal((await call('PUT', `${T}/users/adele@contoso.com`, { body: { name: 'Adele Vance', externalId: ADELE } })).status, 201);
+  assert.equal((await call('PUT', `${T}/groups/${SOC}`, { body: { name: 'SOC analysts', externalId: SOC, members: ['megan@contoso.com'] } })).status, 201);
+  // the documented get response, posted back as a create body
+  const { ['@odata.context']: _c, id: _id, ...def } = fx('defender-roleDefinitions-get.json');
+  let r = await call('POST', `${T}/roleDefinitions`, { body: { ...def, displayName: 'Graph SOC analyst' } });
+  assert.equal(r.status, 201);
+  assert.deepEqual(r.json.rolePermissions[0].allowedResourceActions, def.rolePermissions[0].allowedResourceActions);
+  const role = encodeURIComponent('Graph SOC analyst');
+  const upd = fx('defender-roleDefinitions-update.request.json');
+  r = await call('PATCH', `${T}/roleDefinitions/${role}`, { body: upd });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.description, upd.description);
+  assert.deepEqual(r.json.rolePermissions[0].allowedResourceActions, upd.rolePermissions[0].allowedResourceActions);
+  // the documented create body: its CloudSet scope is not one urbac models
+  const create = { ...fx('defender-roleAssignments-create.request.json'), roleDefinitionId: 'Graph SOC analyst' };
+  r = await call('POST', `${T}/roleAssignments`, { body: create });
+  assert.equal(r.status, 400);
+  assert.match(r.json.error.target, /^appScopeIds\[[01]\]$/);
+  r = await call('POST', `${T}/roleAssignments`, { body: { ...create, appScopeIds: ['Mde', 'Mdo'] } });
+  assert.equal(r.status, 201);
+  assert.deepEqual(r.json.principalIds, create.principalIds); // object ids in, object ids out
+  assert.deepEqual(r.json.appScopeIds, ['Mde', 'Mdo']);
+  const id = encodeURIComponent(r.json.id);
+  assert.deepEqual((await call('GET', `${T}/roleAssignments/${id}`)).json.principalIds, create.principalIds);
+  // stored as the tenant names them, so decisions see them
+  const rev = Number(r.headers.get('x-urbac-revision'));
+  r = await call('GET', `${T}/check?${q({ user: 'megan@contoso.com', permission: ALERTS, workload: 'mde', minRevision: rev })}`);
+  assert.equal(r.json.decision, 'allow');
+  r = await call('GET', `${T}/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${MEGAN}'`)}`);
+  assert.equal(r.json.value.length, 1);
+  const patch = fx('defender-roleAssignments-update.request.json');
+  r = await call('PATCH', `${T}/roleAssignments/${id}`, { body: patch });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.principalIds, patch.principalIds);
+  assert.deepEqual(r.json.appScopeIds, patch.appScopeIds);
+  r = await call('GET', `${T}/check?${q({ user: 'adele@contoso.com', permission: ALERTS, workload: 'mde', minRevision: Number(r.headers.get('x-urbac-revision')) })}`);
+  assert.equal(r.json.decision, 'allow');
+  assert.equal((await call('DELETE', `${T}/roleDefinitions/${role}`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/groups/${SOC}`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/users/megan@contoso.com`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/users/adele@contoso.com`)).status, 204);
+});
+
 test('users, groups, devices, device groups and legacy configuration as objects', async () => {
   for (const [coll, id, body] of [['users', 'zed@contoso.com', { name: 'Zed' }], ['groups', 'auditors', { members: ['zed@contoso.com'] }],
     ['devices', 'srv-900', { name: 'srv-900', domain: 'corp.contoso.com' }],
