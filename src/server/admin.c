@@ -4,9 +4,10 @@
  *
  *   roleDefinitions  {id, displayName, description, isBuiltIn, rolePermissions:
  *                     [{allowedResourceActions: [action ids or names, wildcards]}]}
- *   roleAssignments  {id: "ROLE/NAME", displayName, roleDefinitionId, principalIds,
- *                     appScopeIds: "/" (all data sources), "Mde", "Mdo", "Mdi",
- *                     "/DeviceGroups/{id}"}
+ *   roleAssignments  {id: "ROLE/NAME", displayName, roleDefinitionId, principalIds:
+ *                     object ids (a user's or group's externalId) in and out, or user ids
+ *                     and group:ID, appScopeIds: "/" (all data sources), each workload's
+ *                     Graph id ("Mde", "Mdo", ...), "/DeviceGroups/{id}"}
  *
  * (both lists take OData's $filter: FIELD eq 'VALUE' [and ...], filter.c)
  * and, as tenant-file objects, users, groups, devices, device groups and the
