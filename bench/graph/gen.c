@@ -241,7 +241,7 @@ static void role_assignments(const cfg *c)
         for (uint32_t k = 0, nw = 1 + below(3), w0 = below((uint32_t)urbac_catalog_workload_count()); k < nw &&
                                                                                               k < urbac_catalog_workload_count(); k++)
           fprintf(f, "%s\"%s\"", k ? ", " : "",
-                  urbac_catalog_workload_scope((w0 + k) % urbac_catalog_workload_count()));
+                  urbac_catalog_workload_app((w0 + k) % urbac_catalog_workload_count()));
       fputs("]}", f);
       done(&p);
     }

@@ -9,6 +9,7 @@
 #ifndef URBAC_CATALOG_H
 #define URBAC_CATALOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ typedef struct urbac_perm_info {
   const char *name; /* canonical display name: "Security operations \ Security data \ Alerts" */
   const char *id;   /* Graph resource-action stem: "microsoft.xdr/secops/securitydata/alerts" */
   unsigned levels;  /* URBAC_LEVEL_READ and/or URBAC_LEVEL_MANAGE */
+  const char *applies; /* the data sources Microsoft says it applies to: "all", "mde", "mdo", or a
+                        * sentence; informative (assignments decide) */
 } urbac_perm_info;
 
 /* A grant: one permission at one level. */
@@ -47,10 +50,21 @@ URBAC_EXTERN size_t urbac_catalog_workload_count(void);
 /* Workload `i`'s short id ("mde") and display name, static strings; NULL when out of range. */
 URBAC_EXTERN const char *urbac_catalog_workload_id(size_t i);
 URBAC_EXTERN const char *urbac_catalog_workload_name(size_t i);
-/* Workload `i`'s Graph appScopeId ("Mde"), a static string; NULL when out of range. */
-URBAC_EXTERN const char *urbac_catalog_workload_scope(size_t i);
-/* The index of workload `id` (case-insensitive), or -1. */
+/* Workload `i`'s Graph appScopeId ("Mde", "SecureScoreExternal"), static; NULL when out of range. */
+URBAC_EXTERN const char *urbac_catalog_workload_app(size_t i);
+/* Whether workload `i` has a legacy model (mde, mdo, mdi). One without is always in
+ * unified mode: it cannot be imported, activated or deactivated. */
+URBAC_EXTERN bool urbac_catalog_workload_has_legacy(size_t i);
+/* Writes the short ids of every workload ("mde, mdo, ... or exposure"), or of those
+ * with a legacy model only ("mde, mdo or mdi"), into `buf` (always NUL-terminated,
+ * cut to `size`); returns the length written. */
+URBAC_EXTERN size_t urbac_catalog_workload_list(char *buf, size_t size, bool legacy_only);
+/* The index of workload `id` (its short id or its Graph appScopeId, case-insensitive), or -1. */
 URBAC_EXTERN int urbac_catalog_workload_find(const char *id);
+/* The `k`th other Graph resource-action stem permission `perm` is accepted by (urbac's
+ * ids from before Microsoft's spelling was known: "microsoft.xdr/secposture/..."),
+ * static; NULL past the last. */
+URBAC_EXTERN const char *urbac_catalog_perm_alias_id(size_t perm, size_t k);
 
 /* The legacy catalogs and the directory roles. */
 typedef enum urbac_legacy_kind {

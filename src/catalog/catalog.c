@@ -19,7 +19,7 @@
 #define RM (URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE)
 
 static const urbac_perm_info perms[URBAC__NPERMS] = {
-#define URBAC_PERM(E, name, id, lv) {name, "microsoft.xdr/" id, lv},
+#define URBAC_PERM(E, name, id, lv, applies) {name, "microsoft.xdr/" id, lv, applies},
 #include "catalog/defender.def"
 };
 #undef R
@@ -28,8 +28,27 @@ static const urbac_perm_info perms[URBAC__NPERMS] = {
 
 static const struct {
   const char *id, *name, *app;
+  bool legacy;
 } workloads[URBAC__NWORKLOADS] = {
-#define URBAC_WORKLOAD(E, id, name, app) {id, name, app},
+#define URBAC_WORKLOAD(E, id, name, app, legacy) {id, name, app, legacy},
+#include "catalog/defender.def"
+};
+
+/* Other Graph stems, as whole actions' stems ("microsoft.xdr/" included). */
+static const struct {
+  unsigned perm;
+  const char *stem;
+} perm_ids[] = {
+#define URBAC_PERM_ID(E, stem) {URBAC__P_##E, "microsoft.xdr/" stem},
+#include "catalog/defender.def"
+};
+#define NPERM_IDS (sizeof perm_ids / sizeof perm_ids[0])
+
+/* The current catalog's implications (defender.def, URBAC_PERM_IMPLIES). */
+static const struct {
+  unsigned perm, level, implied, implied_level;
+} implies[] = {
+#define URBAC_PERM_IMPLIES(E, lv, I, ilv) {URBAC__P_##E, URBAC_LEVEL_##lv, URBAC__P_##I, URBAC_LEVEL_##ilv},
 #include "catalog/defender.def"
 };
 
@@ -97,7 +116,7 @@ static const urbac_grant grants[URBAC__NGRANTS] = {
 #define URBAC__GR_R(E) {URBAC__P_##E, URBAC_LEVEL_READ},
 #define URBAC__GR_M(E) {URBAC__P_##E, URBAC_LEVEL_MANAGE},
 #define URBAC__GR_RM(E) URBAC__GR_R(E) URBAC__GR_M(E)
-#define URBAC_PERM(E, name, id, lv) URBAC__GR_##lv(E)
+#define URBAC_PERM(E, name, id, lv, applies) URBAC__GR_##lv(E)
 #include "catalog/defender.def"
 };
 
@@ -113,7 +132,35 @@ const char *urbac_catalog_workload_id(size_t i) { return i < URBAC__NWORKLOADS ?
 
 const char *urbac_catalog_workload_name(size_t i) { return i < URBAC__NWORKLOADS ? workloads[i].name : NULL; }
 
-const char *urbac_catalog_workload_scope(size_t i) { return i < URBAC__NWORKLOADS ? workloads[i].app : NULL; }
+const char *urbac_catalog_workload_app(size_t i) { return i < URBAC__NWORKLOADS ? workloads[i].app : NULL; }
+
+bool urbac_catalog_workload_has_legacy(size_t i) { return i < URBAC__NWORKLOADS && workloads[i].legacy; }
+
+const char *urbac_catalog_perm_alias_id(size_t perm, size_t k)
+{
+  for (size_t i = 0; i < NPERM_IDS; i++)
+    if (perm_ids[i].perm == perm && k-- == 0)
+      return perm_ids[i].stem;
+  return NULL;
+}
+
+size_t urbac_catalog_workload_list(char *buf, size_t size, bool legacy_only)
+{
+  size_t used = 0, listed = 0, total = 0;
+  for (size_t i = 0; i < URBAC__NWORKLOADS; i++)
+    total += !legacy_only || workloads[i].legacy;
+  if (size)
+    buf[0] = '\0';
+  for (size_t i = 0; i < URBAC__NWORKLOADS && used < size; i++) {
+    if (legacy_only && !workloads[i].legacy)
+      continue;
+    listed++;
+    int n = snprintf(buf + used, size - used, "%s%s", listed == 1 ? "" : listed == total ? " or " : ", ",
+                     workloads[i].id);
+    used += n > 0 ? (size_t)n : 0;
+  }
+  return used < size ? used : (size ? size - 1 : 0);
+}
 
 int urbac_catalog_workload_find(const char *id)
 {
@@ -214,6 +261,17 @@ void urbac__gmask_add(urbac__gmask *m, unsigned perm, unsigned level)
   }
 }
 
+void urbac__gmask_imply(urbac__gmask *m)
+{
+  urbac__gmask add = {{0}};
+  for (size_t i = 0; i < sizeof implies / sizeof implies[0]; i++) {
+    unsigned g = urbac__grant_index(implies[i].perm, implies[i].level);
+    if (g != URBAC__NO_GRANT && urbac__gmask_has(m, g))
+      urbac__gmask_add(&add, implies[i].implied, implies[i].implied_level);
+  }
+  urbac__gmask_or(m, &add);
+}
+
 size_t urbac_grant_format(urbac_grant g, char *buf, size_t size)
 {
   if (g.perm >= URBAC__NPERMS)
@@ -261,14 +319,60 @@ static bool glob_match(const char *p, size_t plen, const char *s)
   return pi == plen;
 }
 
-size_t urbac__catalog_wildcard(const char *pattern, size_t len, urbac__gmask *out)
+/* The action of grant `g` spelled with `stem` ("microsoft.xdr/..."). */
+static void action_of(const char *stem, unsigned level, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s/%s", stem, level == URBAC_LEVEL_READ ? "read" : "manage");
+}
+
+/* Whether `pattern` matches grant `g` under its action or any other spelling of it. */
+static bool grant_matches(const char *pattern, size_t len, unsigned g)
 {
   char action[256];
+  urbac_grant_action(grants[g], action, sizeof action);
+  bool hit = glob_match(pattern, len, action);
+  for (size_t i = 0; !hit && i < NPERM_IDS; i++) {
+    if (perm_ids[i].perm != grants[g].perm)
+      continue;
+    action_of(perm_ids[i].stem, grants[g].level, action, sizeof action);
+    hit = glob_match(pattern, len, action);
+  }
+  return hit;
+}
+
+/* A group action, "microsoft.xdr/securityposture/read": a level after a path that is
+ * a whole-segment prefix of permission ids. Rewrites it as the wildcard it stands for
+ * ("microsoft.xdr/securityposture/ * /read", without the spaces) into `out`; false
+ * when `p` is not one. */
+static bool group_pattern(const char *p, size_t len, char *out, size_t size)
+{
+  static const char prefix[] = "microsoft.xdr/";
+  const char *slash = NULL;
+  for (size_t i = 0; i < len; i++)
+    slash = p[i] == '/' ? p + i : slash;
+  if (!slash || memchr(p, '*', len))
+    return false;
+  size_t head = (size_t)(slash - p), tail = len - head - 1;
+  bool read = tail == 4 && strncasecmp(slash + 1, "read", 4) == 0;
+  bool manage = tail == 6 && strncasecmp(slash + 1, "manage", 6) == 0;
+  bool bare = head < sizeof prefix - 1 || strncasecmp(p, prefix, sizeof prefix - 1) != 0;
+  int n = (read || manage) && head > 0
+              ? snprintf(out, size, "%s%.*s/*/%s", bare ? prefix : "", (int)head, p, read ? "read" : "manage")
+              : -1;
+  return n > 0 && (size_t)n < size;
+}
+
+size_t urbac__catalog_wildcard(const char *pattern, size_t len, urbac__gmask *out)
+{
+  char group[512];
   size_t n = 0;
   memset(out, 0, sizeof *out);
-  for (unsigned g = 0; g < URBAC__NGRANTS; g++) {
-    urbac_grant_action(grants[g], action, sizeof action);
-    if (glob_match(pattern, len, action)) {
+  if (group_pattern(pattern, len, group, sizeof group)) {
+    pattern = group;
+    len = strlen(group);
+  }
+  for (unsigned g = 0; g < URBAC__NGRANTS && memchr(pattern, '*', len); g++) {
+    if (grant_matches(pattern, len, g)) {
       urbac__bit_set(out->w, g);
       n++;
     }
@@ -343,7 +447,26 @@ static urbac_err build_dir_row(urbac__tables *t, size_t i, urbac_diag *d)
   return err;
 }
 
+/* Every cell with the current catalog's implications. */
+static void tables_imply(urbac__tables *t)
+{
+  for (size_t i = 0; i < URBAC__NMDE; i++)
+    urbac__gmask_imply(&t->mde[i]);
+  for (size_t i = 0; i < URBAC__NEOP; i++)
+    urbac__gmask_imply(&t->eop[i]);
+  for (size_t i = 0; i < URBAC__NMDI; i++)
+    urbac__gmask_imply(&t->mdi[i]);
+  for (size_t i = 0; i < URBAC__NDIR; i++)
+    for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
+      urbac__gmask_imply(&t->dir[i][w]);
+}
+
 urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d)
+{
+  return urbac__tables_build_edition(t, URBAC__EDITION_SEEDS, d);
+}
+
+urbac_err urbac__tables_build_edition(urbac__tables *t, urbac__edition edition, urbac_diag *d)
 {
   urbac_err err = URBAC_OK;
   memset(t, 0, sizeof *t);
@@ -360,6 +483,8 @@ urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d)
   for (size_t i = 0; i < URBAC__NDIR && !err; i++)
     if (dir_rows[i].same_as != URBAC__DIR_SELF)
       memcpy(t->dir[i], t->dir[dir_rows[i].same_as], sizeof t->dir[i]);
+  if (edition == URBAC__EDITION_CURRENT)
+    tables_imply(t);
   return err;
 }
 

@@ -15,12 +15,12 @@
 #include "util/util.h"
 
 enum {
-#define URBAC_WORKLOAD(E, id, name, app) URBAC__WL_##E,
+#define URBAC_WORKLOAD(E, id, name, app, legacy) URBAC__WL_##E,
 #include "catalog/defender.def"
   URBAC__NWORKLOADS
 };
 enum {
-#define URBAC_PERM(E, name, id, lv) URBAC__P_##E,
+#define URBAC_PERM(E, name, id, lv, applies) URBAC__P_##E,
 #include "catalog/defender.def"
   URBAC__NPERMS
 };
@@ -28,7 +28,7 @@ enum {
 #define URBAC__GRANTS_M(E) URBAC__G_##E##_MANAGE,
 #define URBAC__GRANTS_RM(E) URBAC__G_##E##_READ, URBAC__G_##E##_MANAGE,
 enum {
-#define URBAC_PERM(E, name, id, lv) URBAC__GRANTS_##lv(E)
+#define URBAC_PERM(E, name, id, lv, applies) URBAC__GRANTS_##lv(E)
 #include "catalog/defender.def"
   URBAC__NGRANTS
 };
@@ -95,8 +95,22 @@ int urbac__catalog_legacy_find(urbac_legacy_kind kind, const char *text, size_t 
                                size_t why_size);
 
 /* Matches a Graph wildcard ("microsoft.xdr/secops/ * /read", no spaces) against every
- * grant's action; fills `out` and returns how many grants matched. */
+ * grant's action, under Microsoft's spelling and urbac's older ids; fills `out` and
+ * returns how many grants matched. A group action without '*'
+ * ("microsoft.xdr/securityposture/read": a level after a path shorter than the ids)
+ * stands for the wildcard "<path>/ * /<level>". Anything else matches nothing. */
 size_t urbac__catalog_wildcard(const char *pattern, size_t len, urbac__gmask *out);
+
+/* Which catalog a tenant decides on (tenant-format.md, `catalog`): the seeds' (the
+ * default), or Microsoft's current one, where a grant of the seeds' "Security
+ * settings" also grants the two permissions Microsoft split it into. */
+typedef enum urbac__edition { URBAC__EDITION_SEEDS = 0, URBAC__EDITION_CURRENT = 1 } urbac__edition;
+
+/* Adds to `m` what its grants imply in the current catalog (defender.def,
+ * URBAC_PERM_IMPLIES). Idempotent. */
+void urbac__gmask_imply(urbac__gmask *m);
+
+
 
 /* The seed tables with every cell resolved to grants. */
 typedef struct urbac__tables {
@@ -105,8 +119,10 @@ typedef struct urbac__tables {
   urbac__gmask mdi[URBAC__NMDI];
   urbac__gmask dir[URBAC__NDIR][URBAC__NWORKLOADS];
 } urbac__tables;
-/* Resolves every cell; fails (with the cell in `d`) only if the data is broken,
- * which tests/unit/test_catalog.c rules out. */
+/* Resolves every cell, with the implications of `edition`; fails (with the cell in
+ * `d`) only if the data is broken, which tests/unit/test_catalog.c rules out. */
+urbac_err urbac__tables_build_edition(urbac__tables *t, urbac__edition edition, urbac_diag *d);
+/* The seeds' edition. */
 urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d);
 
 /* The heading of workload-specific section `s` (0..3) of the directory-role table. */

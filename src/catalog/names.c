@@ -117,7 +117,7 @@ typedef struct cand {
 } cand;
 
 static const cand perm_names[] = {
-#define URBAC_PERM(E, name, id, lv) {name, URBAC__P_##E},
+#define URBAC_PERM(E, name, id, lv, applies) {name, URBAC__P_##E},
 #include "catalog/defender.def"
 #define URBAC_PERM_ALIAS(E, name) {name, URBAC__P_##E},
 #include "catalog/defender.def"
@@ -357,7 +357,12 @@ static urbac_level strip_level(const char *s, size_t *len)
   } words[] = {{"read", URBAC_LEVEL_READ},
                {"manage", URBAC_LEVEL_MANAGE},
                {"all permissions", URBAC_LEVEL_ALL},
-               {"all", URBAC_LEVEL_ALL}};
+               {"all", URBAC_LEVEL_ALL},
+               /* Microsoft's current pages: "(Read and manage)", "(Read-only)" */
+               {"read and manage", URBAC_LEVEL_ALL},
+               {"read / manage", URBAC_LEVEL_ALL},
+               {"read-only", URBAC_LEVEL_READ},
+               {"read only", URBAC_LEVEL_READ}};
   size_t n = *len;
   if (ends_with_ci(s, n, ":read") || ends_with_ci(s, n, ":manage")) {
     bool read = ends_with_ci(s, n, ":read");
@@ -399,29 +404,60 @@ static void trim(const char **s, size_t *len)
     (*len)--;
 }
 
-/* An id: "microsoft.xdr/<stem>[/read|/manage]" or the stem alone. */
+/* Whether `id` (a stem after "microsoft.xdr/") is [s, s+len), or, when `s` has no
+ * '/', ends in the segment [s, s+len). */
+static bool id_is(const char *id, const char *s, size_t len)
+{
+  const char *last = strrchr(id, '/');
+  return (strlen(id) == len && strncasecmp(id, s, len) == 0) ||
+         (!memchr(s, '/', len) && last && strlen(last + 1) == len && strncasecmp(last + 1, s, len) == 0);
+}
+
+/* An id: "microsoft.xdr/<stem>[/read|/manage]" or the stem alone, under Microsoft's
+ * spelling or one of urbac's older ids. */
 static int find_by_id(const char *s, size_t len, urbac_level *level)
 {
   static const char prefix[] = "microsoft.xdr/";
   size_t plen = sizeof prefix - 1;
+  urbac_level lv = *level;
+  int found = -1;
   if (len >= plen && strncasecmp(s, prefix, plen) == 0) {
     s += plen;
     len -= plen;
   }
-  if (ends_with_ci(s, len, "/read") && *level == URBAC_LEVEL_NONE) {
-    *level = URBAC_LEVEL_READ;
+  if (ends_with_ci(s, len, "/read") && lv == URBAC_LEVEL_NONE) {
+    lv = URBAC_LEVEL_READ;
     len -= 5;
-  } else if (ends_with_ci(s, len, "/manage") && *level == URBAC_LEVEL_NONE) {
-    *level = URBAC_LEVEL_MANAGE;
+  } else if (ends_with_ci(s, len, "/manage") && lv == URBAC_LEVEL_NONE) {
+    lv = URBAC_LEVEL_MANAGE;
     len -= 7;
   }
-  for (size_t i = 0; i < URBAC__NPERMS; i++) {
-    const char *id = urbac_catalog_perm(i)->id + plen, *last = strrchr(id, '/');
-    if ((strlen(id) == len && strncasecmp(id, s, len) == 0) ||
-        (!memchr(s, '/', len) && strlen(last + 1) == len && strncasecmp(last + 1, s, len) == 0))
-      return (int)i;
-  }
-  return -1;
+  for (size_t i = 0; i < URBAC__NPERMS && found < 0; i++)
+    if (id_is(urbac_catalog_perm(i)->id + plen, s, len))
+      found = (int)i;
+  for (size_t i = 0; i < URBAC__NPERMS && found < 0; i++)
+    for (size_t k = 0; urbac_catalog_perm_alias_id(i, k) && found < 0; k++)
+      if (id_is(urbac_catalog_perm_alias_id(i, k) + plen, s, len))
+        found = (int)i;
+  if (found >= 0)
+    *level = lv;
+  return found;
+}
+
+/* A group action that stands for exactly one grant ("microsoft.xdr/secops/securitydata/read",
+ * as Defender for Identity's documentation writes Security data basics (read)); -1 otherwise. */
+static int find_by_group(const char *s, size_t len, urbac_level *level)
+{
+  urbac__gmask m;
+  int found = -1;
+  if (*level != URBAC_LEVEL_NONE || urbac__catalog_wildcard(s, len, &m) != 1)
+    return -1;
+  for (unsigned g = 0; g < URBAC__NGRANTS && found < 0; g++)
+    if (urbac__gmask_has(&m, g)) {
+      found = urbac__grant_of(g).perm;
+      *level = (urbac_level)urbac__grant_of(g).level;
+    }
+  return found;
 }
 
 urbac_err urbac__catalog_resolve(const char *text, size_t len, urbac_grant *out, char *why, size_t why_size)
@@ -437,6 +473,8 @@ urbac_err urbac__catalog_resolve(const char *text, size_t len, urbac_grant *out,
   }
   urbac_level level = strip_level(s, &n);
   int perm = find_by_id(s, n, &level);
+  if (perm < 0 && !memchr(s, '*', n))
+    perm = find_by_group(s, n, &level);
   urbac__name_norm(s, n, key, sizeof key);
   if (perm < 0)
     perm = cand_find(LIST_PERM, key, true);

@@ -41,11 +41,14 @@ static json_t *catalog_json(void)
   json_t *root = json_object(), *wl = json_array(), *perms = json_array(), *legacy = json_object();
   char action[256];
   for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
-    json_array_append_new(wl, json_pack("{s:s, s:s}", "id", urbac_catalog_workload_id(w), "name",
-                                        urbac_catalog_workload_name(w)));
+    json_array_append_new(wl, json_pack("{s:s, s:s, s:s, s:b}", "id", urbac_catalog_workload_id(w), "name",
+                                        urbac_catalog_workload_name(w), "appScopeId", urbac_catalog_workload_app(w),
+                                        "legacyModel", urbac_catalog_workload_has_legacy(w)));
   for (size_t i = 0; i < urbac_catalog_perm_count(); i++) {
     const urbac_perm_info *p = urbac_catalog_perm(i);
-    json_t *actions = json_array(), *lv = json_array();
+    json_t *actions = json_array(), *lv = json_array(), *aliases = json_array();
+    for (size_t k = 0; urbac_catalog_perm_alias_id(i, k); k++)
+      json_array_append_new(aliases, json_string(urbac_catalog_perm_alias_id(i, k)));
     for (uint8_t l = URBAC_LEVEL_READ; l <= URBAC_LEVEL_MANAGE; l++) {
       if (!(p->levels & l))
         continue;
@@ -53,8 +56,9 @@ static json_t *catalog_json(void)
       json_array_append_new(actions, json_string(action));
       json_array_append_new(lv, json_string(urbac_level_name((urbac_level)l)));
     }
-    json_array_append_new(perms, json_pack("{s:s, s:s, s:o, s:o}", "name", p->name, "id", p->id, "levels", lv,
-                                           "actions", actions));
+    json_array_append_new(perms, json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "name", p->name, "id", p->id,
+                                           "levels", lv, "actions", actions, "otherIds", aliases, "appliesTo",
+                                           p->applies));
   }
   static const char *const keys[] = {"mdePermissions", "eopRoleGroups", "mdiRoles", "directoryRoles"};
   static const size_t wl_of[] = {0, 1, 2, 0};
@@ -116,8 +120,9 @@ static int catalog(void *opts, const cli_args *a)
   json_t *v, *legacy = json_object_get(c, "legacy");
   printf("Workloads (data sources)\n");
   json_array_foreach(json_object_get(c, "workloads"), i, v)
-      printf("  %-5s %s\n", json_string_value(json_object_get(v, "id")),
-             json_string_value(json_object_get(v, "name")));
+      printf("  %-9s %-20s %s%s\n", json_string_value(json_object_get(v, "id")),
+             json_string_value(json_object_get(v, "appScopeId")), json_string_value(json_object_get(v, "name")),
+             json_is_true(json_object_get(v, "legacyModel")) ? "" : " (no legacy model: always unified)");
   printf("\nPermissions\n");
   for (i = 0; i < urbac_catalog_perm_count(); i++) {
     const urbac_perm_info *p = urbac_catalog_perm(i);
@@ -169,8 +174,10 @@ static int effective(void *opts, const cli_args *a)
       !cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, true))
     goto out;
   uint32_t u = urbac_snapshot_user_find(src.snapshot, o->user, strlen(o->user));
+  char known[256];
+  urbac_catalog_workload_list(known, sizeof known, false);
   if (o->workload && (f.workload = urbac_catalog_workload_find(o->workload)) < 0) {
-    cli_error("unknown workload '%s' (mde, mdo or mdi)", o->workload);
+    cli_error("unknown workload '%s' (%s)", o->workload, known);
   } else if (u == URBAC_UNKNOWN_USER) {
     cli_error("'%s' is not a user of tenant %s: an unknown user holds nothing", o->user,
               urbac_model_tenant(src.model));
@@ -198,7 +205,7 @@ static const cli_opt effective_opts[] = {
     CLI_ROW_TENANT_ID(info_opts),
     {"user", 0, CLI_STRING, offsetof(info_opts, user), 0, "U", NULL, "the user's id"},
     {"workload", 0, CLI_STRING, offsetof(info_opts, workload), 0, "W", NULL,
-     "only this workload: mde, mdo or mdi"},
+     "only this workload: mde, mdo, mdi, mda, mdc or exposure"},
 };
 
 const cli_command cli_catalog =

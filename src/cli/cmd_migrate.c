@@ -230,8 +230,10 @@ static int export(void *opts, const cli_args *a)
   }
   fputs("Role name,Description,Permissions,Assignment name,Data sources,Users and groups,Device groups", f);
   for (size_t w = 0, len = 0; w < urbac_catalog_workload_count(); w++) {
+    if (!urbac_catalog_workload_has_legacy(w))
+      continue; /* always unified: no activation state to export */
     fprintf(f, ",%s", urbac_catalog_workload_id(w));
-    len += (size_t)snprintf(states + len, sizeof states - len, "%s%s", w ? "," : "",
+    len += (size_t)snprintf(states + len, sizeof states - len, "%s%s", len ? "," : "",
                             urbac_model_mode(m, w) == URBAC_MODE_UNIFIED ? "active" : "inactive");
   }
   fputs("\r\n", f);

@@ -384,7 +384,7 @@ static int assignment_cmd(void *opts, const cli_args *a)
     return EXIT_USAGE;
   }
   if (add && (!o->principals.n || !o->sources.n)) {
-    cli_error("assignment add needs --principal and --data-source (mde, mdo, mdi or all)");
+    cli_error("assignment add needs --principal and --data-source (mde, mdo, mdi, mda, mdc, exposure or all)");
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))
@@ -774,7 +774,7 @@ static const cli_opt role_opts[] = {
 static const cli_opt assignment_opts[] = {
     ACTOR,
     AUDIT_KEY,
-    ROW("data-source", CLI_LIST, sources, 4, "W", "mde, mdo, mdi, or all"),
+    ROW("data-source", CLI_LIST, sources, 4, "W", "mde, mdo, mdi, mda, mdc, exposure, or all"),
     DB,
     ROW("device-group", CLI_LIST, device_groups, 64, "DG", "an mde device group (default: all of them)"),
     IF_REVISION,

@@ -12,13 +12,15 @@
 
 int cli_workload_arg(const cli_args *a, const char *cmd)
 {
+  char known[256];
+  urbac_catalog_workload_list(known, sizeof known, true);
   if (a->n != 1) {
-    cli_error("%s takes one WORKLOAD (mde, mdo or mdi), got %d arguments (see --help)", cmd, a->n);
+    cli_error("%s takes one WORKLOAD (%s), got %d arguments (see --help)", cmd, known, a->n);
     return -1;
   }
   int w = urbac_catalog_workload_find(a->v[0]);
   if (w < 0)
-    cli_error("unknown workload '%s' (mde, mdo or mdi)", a->v[0]);
+    cli_error("unknown workload '%s' (%s)", a->v[0], known);
   return w;
 }
 

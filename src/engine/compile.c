@@ -100,15 +100,24 @@ urbac_err urbac__acc_merge(urbac__acc *dst, const urbac__acc *src, size_t words)
   return URBAC_OK;
 }
 
-urbac_err urbac__acc_assignment(urbac__acc *a, const urbac__role *role, const urbac__assignment *as,
-                                uint32_t set)
+urbac__gmask urbac__role_grants(const urbac_model *m, const urbac__role *role)
 {
+  urbac__gmask g = role->grants;
+  if (m->edition == URBAC__EDITION_CURRENT)
+    urbac__gmask_imply(&g);
+  return g;
+}
+
+urbac_err urbac__acc_assignment(urbac__acc *a, const urbac_model *m, const urbac__role *role,
+                                const urbac__assignment *as, uint32_t set)
+{
+  urbac__gmask grants = urbac__role_grants(m, role);
   for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++) {
     if (!(as->workloads & (1u << w)))
       continue;
     /* device-group scope matters on mde only */
     uint32_t s = w == URBAC__WL_MDE ? set : URBAC__ALL_DGS;
-    if (s != URBAC__NO_DGS && urbac__acc_item(a, w, s, &role->grants))
+    if (s != URBAC__NO_DGS && urbac__acc_item(a, w, s, &grants))
       return URBAC_ENOMEM;
   }
   return URBAC_OK;
@@ -215,7 +224,7 @@ static urbac_err workload_decision(urbac__compiler *c, const urbac__acc *a, uint
   urbac_err err = URBAC_OK;
   memset(out, 0, sizeof *out);
   c->scratch_n = 0;
-  if (c->m->modes[w] == URBAC_MODE_UNIFIED) {
+  if (urbac__mode(c->m, w) == URBAC_MODE_UNIFIED) {
     dir_mask(c, a->dirroles, w, &out->all);
     for (size_t i = 0; i < a->n && !err; i++) {
       if (a->items[i].w != w)
@@ -488,7 +497,7 @@ static urbac_err direct_assignments(urbac__compiler *c)
       for (size_t p = 0; p < as->principals.n && !err; p++) {
         urbac__acc *ac;
         if (!(err = principal_acc(c, &as->principals.v[p], &ac)))
-          err = urbac__acc_assignment(ac, role, as, set);
+          err = urbac__acc_assignment(ac, c->m, role, as, set);
       }
     }
   }
@@ -648,7 +657,7 @@ urbac_err urbac_snapshot_compile(const urbac_model *m, urbac_snapshot **out, urb
   if (!s)
     return urbac__diag_code(d, URBAC_ENOMEM, "compiling the snapshot");
   urbac__snapshot_init(s, m);
-  err = urbac__tables_build(&s->tables, d);
+  err = urbac__tables_build_edition(&s->tables, (urbac__edition)m->edition, d);
   if (!err &&
       (urbac__hmap_init(&s->dgset_index, 64) || urbac__hmap_init(&s->profile_index, m->users.n / 4 + 16)))
     err = URBAC_ENOMEM;

@@ -34,9 +34,9 @@ urbac_err urbac__acc_merge(urbac__acc *dst, const urbac__acc *src, size_t words)
 urbac__pacc *urbac__pacc_new(size_t words);
 /* The device-group set of an assignment: URBAC__ALL_DGS, URBAC__NO_DGS or an interned set. */
 urbac_err urbac__asg_dgset(urbac__compiler *c, const urbac__assignment *as, uint32_t *set);
-/* Adds what assignment `as` of `role` (set: its urbac__asg_dgset()) gives to `a`. */
-urbac_err urbac__acc_assignment(urbac__acc *a, const urbac__role *role, const urbac__assignment *as,
-                                uint32_t set);
+/* Adds what assignment `as` of `role` in `m` (set: its urbac__asg_dgset()) gives to `a`. */
+urbac_err urbac__acc_assignment(urbac__acc *a, const urbac_model *m, const urbac__role *role,
+                                const urbac__assignment *as, uint32_t set);
 /* Recomputes the profile of user u from the kept accumulators and sets it. */
 urbac_err urbac__user_refresh(urbac__compiler *c, uint32_t u);
 /* The snapshot's empty containers, for a compile or an update to fill. */

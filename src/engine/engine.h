@@ -143,4 +143,8 @@ static inline bool urbac__decide(const urbac_snapshot *snap, const urbac_query *
   return false;
 }
 
+/* What `role` grants in model `m`: its grants, with the current catalog's
+ * implications when `m` is on it (`catalog: current`). */
+urbac__gmask urbac__role_grants(const urbac_model *m, const urbac__role *role);
+
 #endif

@@ -175,7 +175,10 @@ static bool unified(explainer *c, size_t *misses)
   bool found = dir_roles(c, UINT32_MAX, "seed table \"Azure Active Directory Global roles access\"");
   for (size_t r = 0; r < m->roles.n; r++) {
     const urbac__role *role = urbac__role_at(m, r);
-    if (!role || !urbac__gmask_has(&role->grants, c->q->grant))
+    if (!role)
+      continue;
+    urbac__gmask grants = urbac__role_grants(m, role);
+    if (!urbac__gmask_has(&grants, c->q->grant))
       continue;
     for (size_t i = 0; i < role->nasg; i++) {
       const urbac__assignment *a = &role->asg[i];
@@ -348,7 +351,7 @@ static bool explain_user(explainer *c)
 {
   const urbac_model *m = c->m;
   size_t misses = 0;
-  if (m->modes[c->q->workload] == URBAC_MODE_UNIFIED) {
+  if (urbac__mode(m, c->q->workload) == URBAC_MODE_UNIFIED) {
     bool found = unified(c, &misses);
     if (!found && !misses)
       line(c,

@@ -268,7 +268,7 @@ static urbac_err scan_roles(updater *u)
           if (!computed && !(err = urbac__asg_dgset(&u->c, as, &set)))
             computed = true;
           if (!err)
-            err = urbac__acc_assignment(a, role, as, set);
+            err = urbac__acc_assignment(a, m, role, as, set);
         }
     }
   }

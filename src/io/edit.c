@@ -272,7 +272,7 @@ static urbac_err apply_workloads(editor *e, const urbac_object_put *p)
   urbac_model *parsed = NULL;
   e->m->modes_changed = true;
   if (!p->json) {
-    memset(e->m->modes, 0, sizeof e->m->modes);
+    urbac__model_modes_reset(e->m);
     memset(e->m->mode_listed, 0, sizeof e->m->mode_listed);
     return URBAC_OK;
   }
@@ -443,8 +443,10 @@ static urbac_err check_all(editor *e)
   for (size_t i = 0; i < e->nadded && !err; i++)
     err = urbac__obj_count_refs(m, e->added[i], 1);
   for (size_t k = 0; k < 3; k++)
-    for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++)
-      err = check_deleted(e, (uint8_t)k, i);
+    for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++) {
+      urbac_err one = check_deleted(e, (uint8_t)k, i); /* every named one is reported; */
+      err = err ? err : one;                             /* a later free one must not clear it */
+    }
   for (size_t i = 0; i < e->nadded && !err; i++)
     if (e->added[i]->kind == URBAC__OBJ_GROUP)
       err = check_cycle(e, (uint32_t)find(m, URBAC__OBJ_GROUP, "group", obj_id(e->added[i])));

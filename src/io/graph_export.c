@@ -72,7 +72,7 @@ static json_t *scopes(gx *x, const char *role, json_t *a)
       json_array_append_new(x->notes, json_pack("{s:s, s:O, s:s}", "role", role, "assignment", json_object_get(a, "name"),
                                                 "note", "on no device group: Mde left out of appScopeIds"));
     else if (w >= 0)
-      json_array_append_new(out, json_string(urbac_catalog_workload_scope((size_t)w)));
+      json_array_append_new(out, json_string(urbac_catalog_workload_app((size_t)w)));
   }
   json_array_foreach(dgs, i, v)
   {

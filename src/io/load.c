@@ -685,9 +685,13 @@ static void role_perm(loader *c, const urbac__node *n, urbac__role *o)
   char why[512];
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a permission");
   urbac__perm_entry e = {.loc = loc_of(n)};
+  urbac__gmask group;
   if (!s)
     return;
-  if (strchr(s, '*')) {
+  /* a group action ("microsoft.xdr/securityposture/read") is a wildcard without '*' */
+  bool wild = strchr(s, '*') || (urbac__catalog_resolve(s, strlen(s), &e.grant, NULL, 0) != URBAC_OK &&
+                                 urbac__catalog_wildcard(s, strlen(s), &group) > 0);
+  if (wild) {
     urbac__gmask m;
     if (urbac__catalog_wildcard(s, strlen(s), &m) == 0) {
       lerr(c, n, URBAC_EUNKNOWNPERM, "wildcard '%s' matches no permission of the catalog", s);
@@ -753,15 +757,17 @@ static void asg_sources(loader *c, const urbac__node *n, void *p)
     return;
   }
   if (n->type != URBAC__NODE_SEQ) {
-    lerr(c, n, URBAC_ETYPE, "dataSources must be a list of workloads (mde, mdo, mdi) or all");
+    lerr(c, n, URBAC_ETYPE, "dataSources must be a list of workloads (mde, mdo, mdi, ...) or all");
     return;
   }
   for (size_t i = 0; i < n->n; i++) {
     size_t saved = push(c, "[%zu]", i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a workload");
     int w = s ? urbac_catalog_workload_find(s) : -1;
+    char known[256];
+    urbac_catalog_workload_list(known, sizeof known, false);
     if (s && w < 0)
-      lerr(c, n->kids[i], URBAC_EWORKLOAD, "unknown workload '%s' (mde, mdo or mdi)", s);
+      lerr(c, n->kids[i], URBAC_EWORKLOAD, "unknown workload '%s' (%s)", s, known);
     else if (s && (o->workloads & (1u << w)))
       lerr(c, n->kids[i], URBAC_EDUPLICATE, "workload '%s' listed twice", s);
     else if (s)
@@ -943,12 +949,16 @@ static void top_workloads(loader *c, const urbac__node *n, void *p)
     int w = urbac_catalog_workload_find(k->str);
     size_t saved = push(c, ".%s", k->str);
     const char *s = get_str(c, v, URBAC_MAX_NAME_BYTES, "a mode");
+    char known[256];
+    urbac_catalog_workload_list(known, sizeof known, false);
     if (w < 0)
-      lerr(c, k, URBAC_EWORKLOAD, "unknown workload '%s' (mde, mdo or mdi)", k->str);
+      lerr(c, k, URBAC_EWORKLOAD, "unknown workload '%s' (%s)", k->str, known);
     else if (o->mode_listed[w])
       lerr(c, k, URBAC_EDUPLICATE, "workload '%s' appears twice", k->str);
     else if (s && strcasecmp(s, "unified") && strcasecmp(s, "legacy"))
       lerr(c, v, URBAC_EVALUE, "a workload is unified or legacy, not '%s'", s);
+    else if (s && !urbac_catalog_workload_has_legacy((size_t)w) && strcasecmp(s, "unified"))
+      lerr(c, v, URBAC_EVALUE, "workload '%s' has no legacy model: it is always unified", k->str);
     else if (s) {
       o->modes[w] = strcasecmp(s, "unified") == 0 ? URBAC_MODE_UNIFIED : URBAC_MODE_LEGACY;
       o->mode_listed[w] = true;
@@ -973,10 +983,21 @@ static void top_legacy(loader *c, const urbac__node *n, void *p)
 {
   walk_map(c, n, legacy_fields, 3, p, "legacy");
 }
+/* catalog: seeds (the default) | current (semantics.md, "Editions of the catalog") */
+static void top_catalog(loader *c, const urbac__node *n, void *p)
+{
+  OBJ(urbac_model, p);
+  const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a catalog");
+  if (s && strcasecmp(s, "seeds") && strcasecmp(s, "current"))
+    lerr(c, n, URBAC_EVALUE, "catalog is seeds or current, not '%s'", s);
+  else if (s)
+    o->edition = strcasecmp(s, "current") == 0 ? URBAC__EDITION_CURRENT : URBAC__EDITION_SEEDS;
+}
 static const field top_fields[] = {
-    {"urbac", true, top_version},    {"tenant", true, top_tenant},  {"workloads", false, top_workloads},
-    {"users", false, top_users},     {"groups", false, top_groups}, {"deviceGroups", false, top_dgs},
-    {"devices", false, top_devices}, {"roles", false, top_roles},   {"legacy", false, top_legacy}};
+    {"urbac", true, top_version},     {"tenant", true, top_tenant},  {"catalog", false, top_catalog},
+    {"workloads", false, top_workloads}, {"users", false, top_users}, {"groups", false, top_groups},
+    {"deviceGroups", false, top_dgs}, {"devices", false, top_devices}, {"roles", false, top_roles},
+    {"legacy", false, top_legacy}};
 
 /* The reserved device group: listed or not, it exists, ranks last and has no rules. */
 static void finish_ungrouped(loader *c, const urbac__node *root)

@@ -371,8 +371,12 @@ static urbac__node *document(saver *s, const urbac_model *m)
   urbac__node *wl = node(s, URBAC__NODE_MAP, true);
   set_styled(s, root, "urbac", "1", URBAC__STYLE_INT);
   set_str(s, root, "tenant", m->tenant);
+  if (m->edition == URBAC__EDITION_CURRENT)
+    set_str(s, root, "catalog", "current");
+  /* a workload without a legacy model is always unified: nothing to write */
   for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
-    set_str(s, wl, urbac_catalog_workload_id(w), m->modes[w] == URBAC_MODE_UNIFIED ? "unified" : "legacy");
+    if (urbac_catalog_workload_has_legacy(w))
+      set_str(s, wl, urbac_catalog_workload_id(w), m->modes[w] == URBAC_MODE_UNIFIED ? "unified" : "legacy");
   set(s, root, "workloads", wl);
   set_list(s, root, "users", users(s, m));
   set_list(s, root, "groups", groups(s, m));

@@ -140,6 +140,10 @@ urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool impor
   *out = NULL;
   if (workload >= URBAC__NWORKLOADS)
     return urbac__diag_add(d, URBAC_EWORKLOAD, NULL, 0, 0, NULL, "unknown workload index %zu", workload);
+  if (!urbac_catalog_workload_has_legacy(workload))
+    return urbac__diag_add(d, URBAC_EREFUSED, NULL, 0, 0, "workload",
+                           "%s has no legacy model: it is always in unified mode (no activation to measure)",
+                           urbac_catalog_workload_id(workload));
   if (!(im = urbac__calloc(1, sizeof *im)))
     return urbac__diag_code(d, URBAC_ENOMEM, "computing the impact");
   im->m = m;

@@ -167,6 +167,7 @@ urbac_err urbac_model_clone(const urbac_model *m, urbac_model **out, urbac_diag 
     return urbac__diag_code(diag, URBAC_ENOMEM, "copying the model");
   memcpy(d->modes, m->modes, sizeof d->modes);
   memcpy(d->mode_listed, m->mode_listed, sizeof d->mode_listed);
+  d->edition = m->edition;
   d->tenant = dup(&c, m->tenant);
   d->source = dup(&c, m->source);
   dup_objects(&c, &d->users, &m->users);

@@ -51,6 +51,8 @@ urbac_model *urbac__model_new(void)
     urbac__cow_init(arrays[i], &urbac__cow_objs);
   for (size_t k = 0; m && k < 3; k++)
     urbac__cow_init(&m->refs_in[k], &urbac__cow_u32);
+  if (m)
+    urbac__model_modes_reset(m);
   static uint64_t serials;
   if (m)
     m->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
@@ -222,10 +224,13 @@ void urbac_model_free(urbac_model *m)
 
 const char *urbac_model_tenant(const urbac_model *m) { return m->tenant; }
 
-urbac_mode urbac_model_mode(const urbac_model *m, size_t w)
+void urbac__model_modes_reset(urbac_model *m)
 {
-  return w < URBAC__NWORKLOADS ? (urbac_mode)m->modes[w] : URBAC_MODE_LEGACY;
+  for (size_t w = 0; w < URBAC__NWORKLOADS; w++)
+    m->modes[w] = urbac_catalog_workload_has_legacy(w) ? URBAC_MODE_LEGACY : URBAC_MODE_UNIFIED;
 }
+
+urbac_mode urbac_model_mode(const urbac_model *m, size_t w) { return urbac__mode(m, w); }
 
 size_t urbac_model_count(const urbac_model *m, urbac_object_kind kind)
 {

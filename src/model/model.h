@@ -175,11 +175,19 @@ typedef struct urbac__legacy_members {
   urbac__loc loc;
 } urbac__legacy_members;
 
+/* Sets every workload to its default mode: legacy where it has a legacy model,
+ * unified where it has none (it is always unified). */
+void urbac__model_modes_reset(urbac_model *m);
+/* The mode workload `w` decides in: unified for a workload without a legacy model,
+ * whatever m->modes says. */
+static inline urbac_mode urbac__mode(const urbac_model *m, size_t w);
+
 struct urbac_model {
   char *tenant;
   char *source; /* file name for messages */
-  uint8_t modes[URBAC__NWORKLOADS];
+  uint8_t modes[URBAC__NWORKLOADS]; /* a workload without a legacy model is always unified */
   bool mode_listed[URBAC__NWORKLOADS];
+  uint8_t edition; /* urbac__edition: `catalog: current` in the tenant file */
   /* Object pointers (urbac__cow_objs); NULL where an edit deleted one: indices of
    * objects never move, so references and snapshots keep them. */
   urbac__cow users, groups, dgs, devices, roles, mde_roles, eop, mdi;
@@ -282,5 +290,12 @@ bool urbac__group_find(const urbac_model *m, const char *name, size_t len, uint3
 
 /* Does device `dev` satisfy every rule of `dg`? (A group with no rules matches none.) */
 bool urbac__dg_matches(const urbac__devgroup *dg, const urbac__device *dev);
+
+static inline urbac_mode urbac__mode(const urbac_model *m, size_t w)
+{
+  return w < URBAC__NWORKLOADS && urbac_catalog_workload_has_legacy(w) ? (urbac_mode)m->modes[w]
+         : w < URBAC__NWORKLOADS                                       ? URBAC_MODE_UNIFIED
+                                                                       : URBAC_MODE_LEGACY;
+}
 
 #endif

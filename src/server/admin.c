@@ -534,7 +534,7 @@ static json_t *app_scopes(json_t *a)
   json_array_foreach(sources, i, v)
   {
     int w = urbac_catalog_workload_find(json_string_value(v));
-    json_array_append_new(out, json_string(w >= 0 ? urbac_catalog_workload_scope((size_t)w) : json_string_value(v)));
+    json_array_append_new(out, json_string(w >= 0 ? urbac_catalog_workload_app((size_t)w) : json_string_value(v)));
   }
   json_array_foreach(dgs, i, v)
   {
@@ -589,7 +589,7 @@ static bool scopes_to_assignment(json_t *scopes, json_t *a, srv_resp *r)
   } else {
     char known[200] = "";
     for (size_t k = 0, len = 0; k < urbac_catalog_workload_count() && len < sizeof known; k++)
-      len += (size_t)snprintf(known + len, sizeof known - len, "\"%s\", ", urbac_catalog_workload_scope(k));
+      len += (size_t)snprintf(known + len, sizeof known - len, "\"%s\", ", urbac_catalog_workload_app(k));
     srv_error(r, 400, "badRequest", target, "appScopeIds: \"/\", %sor \"/DeviceGroups/ID\"", known);
   }
   json_decref(sources);

@@ -240,7 +240,9 @@ void srv_h_effective(srv *server, srv_req *req, srv_resp *r)
   (void)server;
   const char *user = req->params[1], *only = srv_arg_get(req, "workload");
   if (only && urbac_catalog_workload_find(only) < 0) {
-    srv_error(r, 422, "EWORKLOAD", "workload", "unknown workload '%s' (mde, mdo or mdi)", only);
+    char known[256];
+    urbac_catalog_workload_list(known, sizeof known, false);
+    srv_error(r, 422, "EWORKLOAD", "workload", "unknown workload '%s' (%s)", only, known);
     return;
   }
   srv_read_lock();

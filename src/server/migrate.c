@@ -31,8 +31,10 @@ void srv_h_workloads(srv *server, srv_req *req, srv_resp *r)
   json_t *list = json_array();
   srv_read_lock();
   srv_snap *sn = srv_tenant_snap(req->tenant);
+  /* the workloads with a mode to switch: one without a legacy model is always unified */
   for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
-    json_array_append_new(
+    if (urbac_catalog_workload_has_legacy(w))
+      json_array_append_new(
         list, json_pack("{s:s, s:s, s:s}", "id", urbac_catalog_workload_id(w), "displayName",
                         urbac_catalog_workload_name(w), "mode",
                         urbac_model_mode(sn->model, w) == URBAC_MODE_UNIFIED ? "unified" : "legacy"));

@@ -210,8 +210,10 @@ static bool authorize(srv_req *req, srv_resp *r)
 {
   const srv_route *rt = req->route;
   const char *w = route_workload(req);
+  char known[256];
+  urbac_catalog_workload_list(known, sizeof known, true);
   if (w && urbac_catalog_workload_find(w) < 0) {
-    srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (mde, mdo or mdi)", w);
+    srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (%s)", w, known);
     return false;
   }
   if (rt->access == SRV_DECIDE || req->who.kind == SRV_PRESHARED)

@@ -2,7 +2,10 @@
  * tests/unit/test_catalog.c - the catalog and name resolution (semantics.md
  * "The catalog", "Names"): every canonical name and level, every spelling
  * variant the seeds use, levels inside names and on ids, Graph actions and
- * wildcards, and "did you mean" for unknown names.
+ * wildcards, and "did you mean" for unknown names; and the catalog as Microsoft
+ * ships it now (docs/catalog.md): each permission and data source added since the
+ * seeds, Microsoft's spelling of the ids with urbac's older ones as aliases, group
+ * actions, current level words and legacy names, and "Security settings".
  */
 #include "catalog/catalog.h"
 #include "helpers.h"
@@ -50,6 +53,22 @@ static void test_catalog_table(void **state)
       {"Configuration \\ Authorization", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
       {"Configuration \\ Security settings", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
       {"Configuration \\ System settings", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
+      /* added since the seeds: Microsoft's "Permissions in Microsoft Defender unified RBAC" page */
+      {"Security operations \\ Security data \\ File collection", URBAC_LEVEL_MANAGE},
+      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Emails "
+       "associated with alerts",
+       URBAC_LEVEL_READ},
+      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine "
+       "Emails",
+       URBAC_LEVEL_READ},
+      {"Security posture \\ Posture management \\ Exposure Management", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
+      {"Security posture \\ AI code scan \\ Run scan", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ AI code scan \\ Upload results", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ AI code scan \\ Scan results", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
+      {"Configuration \\ Security settings \\ Core security settings", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
+      {"Configuration \\ Security settings \\ Detection tuning", URBAC_LEVEL_MANAGE},
+      {"Data operations \\ Data", URBAC_LEVEL_MANAGE},
+      {"Data operations \\ Analytics jobs schedule", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
   };
   assert_int_equal(urbac_catalog_perm_count(), sizeof spec / sizeof spec[0]);
   for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
@@ -58,7 +77,7 @@ static void test_catalog_table(void **state)
     assert_int_equal(resolve_ok(spec[i].name).perm, i);
     assert_int_equal(resolve_ok(urbac_catalog_perm(i)->id).perm, i);
   }
-  assert_int_equal(urbac_catalog_workload_count(), 3);
+  assert_int_equal(urbac_catalog_workload_count(), 6);
   assert_string_equal(urbac_catalog_workload_id(0), "mde");
   assert_int_equal(urbac_catalog_workload_find("MDO"), 1);
   assert_int_equal(urbac_catalog_workload_find("Mdi"), 2);
@@ -164,17 +183,17 @@ static void test_wildcards(void **state)
   urbac__gmask m;
   const char *p = "microsoft.xdr/secops/*/read";
   size_t n = urbac__catalog_wildcard(p, strlen(p), &m);
-  /* secops read grants: basics, headers, content */
-  assert_int_equal(n, 3);
+  /* secops read grants: basics, headers, content, and the two email contents added since */
+  assert_int_equal(n, 5);
   p = "microsoft.xdr/*/manage";
   n = urbac__catalog_wildcard(p, strlen(p), &m);
-  assert_int_equal(n, 13); /* 10 manage-only permissions and 3 with both levels */
+  assert_int_equal(n, 22); /* 15 manage-only permissions and 7 with both levels */
   p = "microsoft.xdr/*";
   assert_int_equal(urbac__catalog_wildcard(p, strlen(p), &m), URBAC__NGRANTS);
   p = "microsoft.xdr/nothing/*";
   assert_int_equal(urbac__catalog_wildcard(p, strlen(p), &m), 0);
   p = "MICROSOFT.XDR/Configuration/*";
-  assert_int_equal(urbac__catalog_wildcard(p, strlen(p), &m), 6);
+  assert_int_equal(urbac__catalog_wildcard(p, strlen(p), &m), 9); /* 4 with both levels, detection tuning */
 }
 
 static void test_grant_arithmetic(void **state)
@@ -203,6 +222,290 @@ static void test_grant_arithmetic(void **state)
   }
 }
 
+/* ---------------------------------------------------------------- the catalog as Microsoft ships it now */
+
+static urbac_err resolve_err(const char *text)
+{
+  urbac_grant g;
+  return urbac_catalog_resolve(text, strlen(text), &g, NULL);
+}
+
+/* How many grants wildcard `p` gives, and that `perm` at `level` is one of them. */
+static size_t wild(const char *p, urbac__gmask *m)
+{
+  return urbac__catalog_wildcard(p, strlen(p), m);
+}
+
+static bool wild_has(const char *p, const char *grant)
+{
+  urbac__gmask m;
+  urbac_grant g = resolve_ok(grant);
+  wild(p, &m);
+  return urbac__gmask_has(&m, urbac__grant_index(g.perm, g.level));
+}
+
+/* Each permission added since the seeds, by every name Microsoft gives it: canonical
+ * name, last segment, Microsoft's own spelling, its Graph action (observed in tenants
+ * or urbac's own), with its levels; and a wildcard at each level of its id. */
+static void test_new_permissions(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *name, *leaf, *action, *wrong_level, *microsoft;
+    unsigned level;
+  } rows[] = {
+      {"Security operations \\ Security data \\ File collection (manage)", "File collection (manage)",
+       "microsoft.xdr/secops/securitydata/filecollection/manage", "File collection (read)",
+       "Security operations \\ Security data \\ File collection", URBAC_LEVEL_MANAGE},
+      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine "
+       "Emails (read)",
+       "Email & collaboration content: Quarantine Emails", "microsoft.xdr/secops/rawdata/quarantineemailcontent/read",
+       "Email & collaboration content: Quarantine Emails (manage)",
+       "Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine Emails",
+       URBAC_LEVEL_READ},
+      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Emails "
+       "associated with alerts (read)",
+       "Email & collaboration content: Emails associated with alerts (read)",
+       "microsoft.xdr/secops/rawdata/alertemailcontent/read",
+       "Email & collaboration content: Emails associated with alerts (manage)",
+       "Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Emails "
+       "associated with alerts",
+       URBAC_LEVEL_READ},
+      {"Security posture \\ Posture management \\ Exposure Management (manage)", "Exposure Management (manage)",
+       "microsoft.xdr/securityposture/posturemanagement/securescore/manage", NULL,
+       "Security posture \\ Posture management \\ Secure Score (manage)", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ Posture management \\ Exposure Management (read)", "exposure management (READ)",
+       "microsoft.xdr/securityposture/posturemanagement/securescore/read", NULL,
+       "Security posture \\ Posture management \\ Exposure Management (Read-only)", URBAC_LEVEL_READ},
+      {"Security posture \\ AI code scan \\ Run scan (manage)", "Run scan", "microsoft.xdr/securityposture/aicodescan/runscan/manage",
+       "Run scan (read)", "Security posture \\ AI code scan \\ Run scan", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ AI code scan \\ Upload results (manage)", "Upload results",
+       "microsoft.xdr/securityposture/aicodescan/uploadresults/manage", "Upload results (read)",
+       "Security posture \\ AI code scan \\ Upload results", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ AI code scan \\ Scan results (read)", "Scan results (read)",
+       "microsoft.xdr/securityposture/aicodescan/scanresults/read", NULL,
+       "Security posture \\ AI code scan \\ Scan results (Read-only)", URBAC_LEVEL_READ},
+      {"Security posture \\ AI code scan \\ Scan results (manage)", "Scan results (manage)",
+       "microsoft.xdr/securityposture/aicodescan/scanresults/manage", NULL,
+       "Security posture \\ AI code scan \\ Scan results (manage)", URBAC_LEVEL_MANAGE},
+      {"Configuration \\ Security settings \\ Core security settings (manage)", "Core security settings (manage)",
+       "microsoft.xdr/configuration/security/core/manage", NULL,
+       "Authorization and settings \\ Security settings \\ Core security settings (manage)", URBAC_LEVEL_MANAGE},
+      {"Configuration \\ Security settings \\ Core security settings (read)", "Core security settings (read)",
+       "microsoft.xdr/configuration/security/core/read", NULL,
+       "Authorization and settings \\ Security settings \\ Core security settings (read)", URBAC_LEVEL_READ},
+      {"Configuration \\ Security settings \\ Detection tuning (manage)", "Detection tuning",
+       "microsoft.xdr/configuration/security/detectiontuning/manage", "Detection tuning (read)",
+       "Authorization and settings\\Security settings \\ Detection tuning (manage)", URBAC_LEVEL_MANAGE},
+      {"Data operations \\ Data (manage)", "Data (manage)", "microsoft.xdr/dataops/datamanagement/data/manage",
+       "Data (read)", "Data operations \\ Data", URBAC_LEVEL_MANAGE},
+      {"Data operations \\ Analytics jobs schedule (read)", "Analytics Jobs Schedule (read)",
+       "microsoft.xdr/dataops/datamanagement/analyticsjobsschedule/read", NULL,
+       "Data operations \\ Analytics Jobs Schedule (Read-only)", URBAC_LEVEL_READ},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    urbac_grant g = resolve_ok(rows[i].name);
+    assert_true(g.perm >= 17); /* after the seed's seventeen */
+    assert_int_equal(resolve_ok(rows[i].leaf).perm, g.perm);
+    assert_int_equal(resolve_ok(rows[i].microsoft).perm, g.perm);
+    urbac_grant a = resolve_ok(rows[i].action);
+    assert_int_equal(a.perm, g.perm);
+    assert_int_equal(a.level, rows[i].level);
+    if (g.level != URBAC_LEVEL_NONE)
+      assert_int_equal(g.level, rows[i].level);
+    if (rows[i].wrong_level)
+      assert_int_equal(resolve_err(rows[i].wrong_level), URBAC_ELEVEL);
+    /* its action is what urbac_grant_action() writes for it */
+    char buf[256];
+    urbac_grant_action((urbac_grant){g.perm, (uint8_t)rows[i].level}, buf, sizeof buf);
+    assert_string_equal(buf, rows[i].action);
+    /* a wildcard at every level of the id matches it */
+    char pat[256];
+    snprintf(pat, sizeof pat, "%s", rows[i].action);
+    for (char *slash = strrchr(pat, '/'); slash && slash > pat + 13; slash = strrchr(pat, '/')) {
+      strcpy(slash, "/*");
+      assert_true(wild_has(pat, rows[i].action));
+      *slash = '\0';
+    }
+    assert_true(wild_has("microsoft.xdr/*", rows[i].action));
+  }
+  /* Microsoft's current names for the seed's permissions resolve to them */
+  static const char *const renamed[][2] = {
+      {"Security operations \\ Security data \\ Email & collaboration quarantine", "Email quarantine"},
+      {"Security operations \\ Security data \\ Email & collaboration advanced actions", "Email advanced actions"},
+      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration metadata",
+       "Email message headers"},
+      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content", "Email content"},
+      {"Authorization and settings \\ Authorization", "Configuration \\ Authorization"},
+      {"Authorization and settings \\ System setting (read)", "Configuration \\ System settings (read)"},
+      {"Authorization and settings \\ Security settings", "Configuration \\ Security settings"},
+      {"Security operations \\ Security data \\ Security data basic", "Security data basics"},
+  };
+  for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+    assert_int_equal(resolve_ok(renamed[i][0]).perm, resolve_ok(renamed[i][1]).perm);
+}
+
+/* Microsoft's spelling of the seeds' ids (Graph's create example, tenants), urbac's
+ * older ids kept as aliases, group actions and wildcards at every level. */
+static void test_graph_ids(void **state)
+{
+  (void)state;
+  static const char *const same[][2] = {
+      {"microsoft.xdr/secops/securitydata/liveresponse-basic/manage", "Basic live response (manage)"},
+      {"microsoft.xdr/secops/securitydata/basicliveresponse/manage", "Basic live response (manage)"},
+      {"microsoft.xdr/secops/securitydata/liveresponse-advanced/manage", "Advanced live response (manage)"},
+      {"microsoft.xdr/secops/securitydata/advancedliveresponse:manage", "Advanced live response (manage)"},
+      {"microsoft.xdr/securityposture/posturemanagement/baselineassessmentprofiles/manage",
+       "Security baselines assessment (manage)"},
+      {"microsoft.xdr/secposture/posturemanagement/securitybaselinesassessment/manage",
+       "Security baselines assessment (manage)"},
+      {"microsoft.xdr/securityposture/posturemanagement/vulnerabilitymanagement/read",
+       "Vulnerability management (read)"},
+      {"microsoft.xdr/secposture/posturemanagement/vulnerabilitymanagement/read", "Vulnerability management (read)"},
+      {"secposture/posturemanagement/exceptionhandling:manage", "Exception handling (manage)"},
+      {"basicliveresponse:manage", "Basic live response (manage)"},
+      {"liveresponse-basic:manage", "Basic live response (manage)"},
+      {"microsoft.xdr/configuration/security/core/manage", "Core security settings (manage)"},
+      {"microsoft.xdr/configuration/security/manage", "Configuration \\ Security settings (manage)"},
+      /* a group action standing for one grant, as Defender for Identity's documentation writes it */
+      {"microsoft.xdr/secops/securitydata/read", "Security data basics (read)"},
+  };
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+    urbac_grant a = resolve_ok(same[i][0]), b = resolve_ok(same[i][1]);
+    assert_int_equal(a.perm, b.perm);
+    assert_int_equal(a.level, b.level);
+  }
+  urbac__gmask m, w;
+  /* Graph's create example: a group action, every read grant of Security posture */
+  assert_int_equal(wild("microsoft.xdr/securityposture/read", &m), 3);
+  assert_int_equal(wild("microsoft.xdr/securityposture/*/read", &w), 3);
+  assert_true(urbac__gmask_eq(&m, &w));
+  assert_true(wild_has("microsoft.xdr/securityposture/read", "Vulnerability management (read)"));
+  assert_true(wild_has("microsoft.xdr/securityposture/read", "Exposure Management (read)"));
+  assert_true(wild_has("microsoft.xdr/securityposture/read", "Scan results (read)"));
+  /* in a check it is no one permission */
+  assert_int_equal(resolve_err("microsoft.xdr/securityposture/read"), URBAC_EUNKNOWNPERM);
+  /* wildcards at every level, and the old spellings keep their meaning */
+  assert_int_equal(wild("microsoft.xdr/securityposture/*/manage", &m), 8); /* 4 + exposure + 3 AI */
+  assert_int_equal(wild("microsoft.xdr/securityposture/posturemanagement/*", &m), 7);
+  assert_int_equal(wild("microsoft.xdr/secposture/*/manage", &m), 4); /* the seeds' four, as before */
+  assert_int_equal(wild("microsoft.xdr/configuration/security/*/manage", &m), 2);
+  assert_true(wild_has("microsoft.xdr/configuration/security/*/manage", "Detection tuning (manage)"));
+  assert_int_equal(wild("microsoft.xdr/dataops/*", &m), 3);
+  assert_int_equal(wild("microsoft.xdr/dataops/manage", &m), 2);
+  assert_int_equal(wild("microsoft.xdr/secops/securitydata/*/manage", &m), 7);
+  assert_int_equal(wild("microsoft.xdr/*/read", &w), URBAC__NGRANTS - 22);
+  /* what is not a group action matches nothing */
+  assert_int_equal(wild("microsoft.xdr/securityposture", &m), 0);
+  assert_int_equal(wild("microsoft.xdr/nothing/read", &m), 0);
+  assert_int_equal(wild("read", &m), 0);
+}
+
+/* Level words of Microsoft's current pages, and its current legacy names. */
+static void test_current_words(void **state)
+{
+  (void)state;
+  assert_int_equal(resolve_ok("Authorization and settings \\ Authorization (Read and manage)").level, URBAC_LEVEL_ALL);
+  assert_int_equal(resolve_ok("Configuration \\ System settings (Read-only)").level, URBAC_LEVEL_READ);
+  assert_int_equal(resolve_ok("Configuration \\ System settings (read only)").level, URBAC_LEVEL_READ);
+  assert_int_equal(resolve_ok("Exposure Management (Read / Manage)").level, URBAC_LEVEL_ALL);
+  assert_int_equal(resolve_err("Alerts (Read-only)"), URBAC_ELEVEL);
+  static const char *const mde[][2] = {
+      {"Live response capabilities \xe2\x80\x93 Basic", "Live response capabilities"},
+      {"Live response capabilities - Basic", "Live response capabilities"},
+      {"Live response capabilities \xe2\x80\x93 Advanced", "Live response capabilities - advanced"},
+      {"live response capabilities - advanced", "Live response capabilities - advanced"},
+      {"View data - Defender Vulnerability Management", "View data - Threat and vulnerability management"},
+      {"Active remediation actions - Defender Vulnerability Management - Exception handling",
+       "remediate-tvm-exceptions"},
+      {"Defender Vulnerability management - Manage security baselines assessment profiles", "tvm-baselines"},
+      {"Manage endpoint security settings in Microsoft Intune", "endpoint-manager"},
+  };
+  for (size_t i = 0; i < sizeof mde / sizeof mde[0]; i++) {
+    int a = find(URBAC_LEGACY_MDE_PERMISSION, mde[i][0]);
+    assert_true(a >= 0);
+    assert_int_equal(a, find(URBAC_LEGACY_MDE_PERMISSION, mde[i][1]));
+  }
+}
+
+/* The data sources beyond the seeds' three: unified only, by id and appScopeId. */
+static void test_new_workloads(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *id, *app, *name;
+    bool legacy;
+  } rows[] = {
+      {"mde", "Mde", "Microsoft Defender for Endpoint", true},
+      {"mdo", "Mdo", "Microsoft Defender for Office 365", true},
+      {"mdi", "Mdi", "Microsoft Defender for Identity", true},
+      {"mda", "Mda", "Microsoft Defender for Cloud Apps", false},
+      {"mdc", "Mdc", "Microsoft Defender for Cloud", false},
+      {"exposure", "SecureScoreExternal", "Microsoft Security Exposure Management", false},
+  };
+  assert_int_equal(urbac_catalog_workload_count(), sizeof rows / sizeof rows[0]);
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    assert_string_equal(urbac_catalog_workload_id(i), rows[i].id);
+    assert_string_equal(urbac_catalog_workload_app(i), rows[i].app);
+    assert_string_equal(urbac_catalog_workload_name(i), rows[i].name);
+    assert_int_equal(urbac_catalog_workload_has_legacy(i), rows[i].legacy);
+    assert_int_equal(urbac_catalog_workload_find(rows[i].id), (int)i);
+    assert_int_equal(urbac_catalog_workload_find(rows[i].app), (int)i);
+  }
+  assert_int_equal(urbac_catalog_workload_find("securescoreexternal"), 5);
+  assert_null(urbac_catalog_workload_app(6));
+  assert_false(urbac_catalog_workload_has_legacy(6));
+  char buf[128];
+  assert_int_equal(urbac_catalog_workload_list(buf, sizeof buf, false), 35);
+  assert_string_equal(buf, "mde, mdo, mdi, mda, mdc or exposure");
+  urbac_catalog_workload_list(buf, sizeof buf, true);
+  assert_string_equal(buf, "mde, mdo or mdi");
+  assert_int_equal(urbac_catalog_workload_list(buf, 8, false), 7);
+  assert_string_equal(buf, "mde, md");
+}
+
+/* "Security settings" keeps its meaning on the current catalog: it grants both
+ * permissions Microsoft split it into (read: Core security settings (read)); on the
+ * seeds' catalog, and in the seeds' tables as written, it is the seeds' permission. */
+static void test_security_settings(void **state)
+{
+  (void)state;
+  urbac_grant ss = resolve_ok("Configuration \\ Security settings"), core = resolve_ok("Core security settings"),
+              tune = resolve_ok("Detection tuning");
+  unsigned core_r = urbac__grant_index(core.perm, URBAC_LEVEL_READ),
+           core_m = urbac__grant_index(core.perm, URBAC_LEVEL_MANAGE),
+           tune_m = urbac__grant_index(tune.perm, URBAC_LEVEL_MANAGE);
+  urbac__gmask m = {0};
+  urbac__gmask_add(&m, ss.perm, URBAC_LEVEL_ALL);
+  assert_false(urbac__gmask_has(&m, core_r)); /* adding is not implying */
+  urbac__gmask_imply(&m);
+  assert_true(urbac__gmask_has(&m, core_r) && urbac__gmask_has(&m, core_m) && urbac__gmask_has(&m, tune_m));
+  urbac__gmask again = m;
+  urbac__gmask_imply(&again);
+  assert_true(urbac__gmask_eq(&again, &m)); /* idempotent */
+  memset(&m, 0, sizeof m);
+  urbac__gmask_add(&m, ss.perm, URBAC_LEVEL_READ);
+  urbac__gmask_imply(&m);
+  assert_true(urbac__gmask_has(&m, core_r));
+  assert_false(urbac__gmask_has(&m, core_m) || urbac__gmask_has(&m, tune_m));
+  /* the other way round nothing is implied: today's two do not make the seeds' one */
+  memset(&m, 0, sizeof m);
+  urbac__gmask_add(&m, core.perm, URBAC_LEVEL_ALL);
+  urbac__gmask_add(&m, tune.perm, URBAC_LEVEL_ALL);
+  urbac__gmask_imply(&m);
+  assert_false(urbac__gmask_has(&m, urbac__grant_index(ss.perm, URBAC_LEVEL_READ)));
+  /* the tables: MDI user holds Security settings (All permissions) in the seed */
+  urbac__tables seeds, current;
+  assert_int_equal(urbac__tables_build(&seeds, NULL), URBAC_OK);
+  assert_int_equal(urbac__tables_build_edition(&current, URBAC__EDITION_CURRENT, NULL), URBAC_OK);
+  size_t user = 0;
+  assert_int_equal(urbac_catalog_legacy_find(URBAC_LEGACY_MDI_ROLE, "MDI user", 8, &user, NULL), URBAC_OK);
+  assert_false(urbac__gmask_has(&seeds.mdi[user], tune_m));
+  assert_true(urbac__gmask_has(&current.mdi[user], tune_m) && urbac__gmask_has(&current.mdi[user], core_m));
+  urbac__gmask_imply(&seeds.mdi[user]);
+  assert_true(urbac__gmask_eq(&seeds.mdi[user], &current.mdi[user]));
+}
+
 static void test_error_table(void **state)
 {
   (void)state;
@@ -228,7 +531,9 @@ int main(void)
       cmocka_unit_test(test_catalog_table), cmocka_unit_test(test_spelling_variants),
       cmocka_unit_test(test_levels),        cmocka_unit_test(test_unknown_names),
       cmocka_unit_test(test_wildcards),     cmocka_unit_test(test_grant_arithmetic),
-      cmocka_unit_test(test_error_table),
+      cmocka_unit_test(test_error_table),   cmocka_unit_test(test_new_permissions),
+      cmocka_unit_test(test_graph_ids),     cmocka_unit_test(test_current_words),
+      cmocka_unit_test(test_new_workloads), cmocka_unit_test(test_security_settings),
   };
   return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
