@@ -235,6 +235,8 @@ static urbac_err with_modes(const urbac_model *m, int mode, urbac_model **out, u
 {
   urbac_err err = urbac_model_clone(m, out, NULL);
   for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++) {
+    if (!urbac_catalog_workload_has_legacy(w)) /* always unified: no other mode */
+      continue;
     urbac_model *next = NULL; /* each step makes a new model */
     int to = mode != FLIP                                   ? mode
              : urbac_model_mode(m, w) == URBAC_MODE_UNIFIED ? URBAC_MODE_LEGACY
@@ -295,7 +297,8 @@ static bool twin_fits(const srv_tenant *t)
 {
   bool ok = t->flipped && t->flipped->revision == t->current->revision;
   for (size_t w = 0; ok && w < urbac_catalog_workload_count(); w++)
-    ok = urbac_model_mode(t->flipped->model, w) != urbac_model_mode(t->current->model, w);
+    ok = !urbac_catalog_workload_has_legacy(w) ||
+         urbac_model_mode(t->flipped->model, w) != urbac_model_mode(t->current->model, w);
   return ok;
 }
 

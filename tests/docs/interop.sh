@@ -70,19 +70,19 @@ W=$T/work
 # the tenant
 grep -q "users: 2000 created, 0 updated, 0 unchanged" "$T/out.txt" && ok || bad "import-graph output: $(head -5 "$T/out.txt")"
 grep -qx "user7@contoso.example" "$T/out.txt" && ok || bad "who-can lists user7"
-# the what-if: user2 could not before, can after, and comm said so
-who() { "$U" who-can --db "$W/$1" --permission 'Alerts (manage)' --workload mde | grep -cx user2@contoso.example; }
-[ "$(who urbac.db)" = 0 ] && [ "$(who whatif.db)" = 1 ] && ok || bad "user2 before/after: $(who urbac.db)/$(who whatif.db)"
-grep -qx 'user2@contoso.example' "$T/out.txt" && ok || bad "comm did not print user2"
+# the what-if: user3 could not before, can after, and comm said so
+who() { "$U" who-can --db "$W/$1" --permission 'Alerts (manage)' --workload mde | grep -cx user3@contoso.example; }
+[ "$(who urbac.db)" = 0 ] && [ "$(who whatif.db)" = 1 ] && ok || bad "user3 before/after: $(who urbac.db)/$(who whatif.db)"
+grep -qx 'user3@contoso.example' "$T/out.txt" && ok || bad "comm did not print user3"
 # the change: two requests, replayed as two POSTs
 [ "$(jq '.requests | length' "$W/change.json")" -eq 2 ] && ok || bad "change.json: $(jq -c '.requests[].id' "$W/change.json")"
 posts=$(grep -c '^post ' "$T/az.log")
 [ "$posts" -eq 2 ] && ok || bad "$posts POSTs replayed"
-user2=$(cat "$T"/data/users-*.json | jq -rs '[.[].value[]] | map(select(.userPrincipalName == "user2@contoso.example"))[0].id')
+user3=$(cat "$T"/data/users-*.json | jq -rs '[.[].value[]] | map(select(.userPrincipalName == "user3@contoso.example"))[0].id')
 grep '^post https://graph.microsoft.com/beta/roleManagement/defender/roleDefinitions ' "$T/az.log" | grep -q '"displayName":"Alert triage"' &&
   ok || bad "the role was not POSTed: $(cat "$T/az.log" | grep '^post')"
 asg=$(grep '^post https://graph.microsoft.com/beta/roleManagement/defender/roleAssignments ' "$T/az.log" | cut -d' ' -f3-)
-[ "$(jq -c '[.roleDefinitionId, .principalIds, .appScopeIds]' <<<"$asg")" = "[\"new-1\",[\"$user2\"],[\"Mde\"]]" ] &&
-  ok || bad "the assignment POSTed: $asg (want role new-1, principal $user2)"
+[ "$(jq -c '[.roleDefinitionId, .principalIds, .appScopeIds]' <<<"$asg")" = "[\"new-1\",[\"$user3\"],[\"Mde\"]]" ] &&
+  ok || bad "the assignment POSTed: $asg (want role new-1, principal $user3)"
 echo "docs interop: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -378,10 +378,10 @@ test('authorization: the API is authorized by the tenant model itself', async ()
   // dave reads once a role grants him Authorization (read), but may not change anything
   r = await call('POST', `${T}/roleDefinitions`, { token: keys.erin, body: { displayName: 'Auditors',
     rolePermissions: [{ allowedResourceActions: ['Configuration \\ Authorization (read)'] }] } });
-  assert.equal(r.status, 201);
+  assert.equal(r.status, 201, r.text);
   r = await call('POST', `${T}/roleAssignments`, { token: keys.erin, body: { displayName: 'dave', roleDefinitionId: 'Auditors',
     principalIds: ['dave@contoso.com'], appScopeIds: ['/'] } });
-  assert.equal(r.status, 201);
+  assert.equal(r.status, 201, r.text);
   assert.equal((await call('GET', `${T}/roleDefinitions`, { token: keys.dave })).status, 200);
   assert.equal((await call('PUT', `${T}/users/x`, { token: keys.dave, body: {} })).status, 403);
   // writes are audited as the caller
