@@ -476,14 +476,14 @@ static void apply_dir_roles(gi *g)
 
 /* ---------------------------------------------------------------- roles */
 
-/* Whether `action` is a permission or wildcard the catalog knows. */
+/* Whether `action` is a permission, a group action or a wildcard the catalog knows
+ * (as the loader takes a role's permission: io/load.c). */
 static bool known_action(const char *action)
 {
   urbac_grant gr;
   urbac__gmask m;
-  if (strchr(action, '*'))
-    return urbac__catalog_wildcard(action, strlen(action), &m) > 0;
-  return urbac__catalog_resolve(action, strlen(action), &gr, NULL, 0) == URBAC_OK;
+  return (!strchr(action, '*') && urbac__catalog_resolve(action, strlen(action), &gr, NULL, 0) == URBAC_OK) ||
+         urbac__catalog_wildcard(action, strlen(action), &m) > 0;
 }
 
 static json_t *role_permissions(gi *g, const gfile *f, json_t *perms, const char *path)

@@ -43,7 +43,7 @@ expect "an administrative unit scope" 0 \
   "directory-roleAssignments.json: \\\$.value\[3\]: directory scope '/administrativeUnits/" -- \
   "$U" import-graph "$F" --tenant-id contoso -o t.yaml --dry-run
 expect "the CloudSet assignment is left out whole" 0 \
-  "defender-roleAssignments-list.json: \\\$.value\[2\].appScopeIds\[[01]\]: scope '[^']+' is not one urbac models: the assignment is left out" -- \
+  "defender-roleAssignments-list.json: \\\$.value\[2\].appScopeIds\[1\]: scope '/CloudSet/123' is not one urbac models: the assignment is left out" -- \
   "$U" import-graph "$F" --tenant-id contoso -o t.yaml --dry-run
 expect "a PATCH body names no role" 0 "defender-roleDefinitions-update.request.json: \\\$: a role definition needs a displayName" -- \
   "$U" import-graph "$F" --tenant-id contoso -o t.yaml --dry-run
@@ -64,6 +64,12 @@ expect "an assignment over all data sources" 0 "name: SOC tier 1 everywhere
     principals: \['group:$SOC'\]
     dataSources: all" -- cat t.yaml
 expect "an assignment read twice is one" 1 "^0$" -- grep -c "Endpoint and mail responders (2)" t.yaml
+expect "the documentation's group action, kept as written" 0 "name: Role 1
+  description: Role 1 description
+  permissions:
+  - microsoft.xdr/securityposture/read" -- cat t.yaml
+expect "and granting every posture read" 0 "^allow$" -- \
+  "$U" check --tenant t.yaml --user AdeleV@contoso.com --permission 'Vulnerability management (read)' --workload mde
 expect "Adele through HR Taskforce in SOC analysts" 0 "^allow$" -- \
   "$U" check --tenant t.yaml --user AdeleV@contoso.com --permission 'Alerts (manage)' --workload mdi
 expect "Adele by her object id" 0 "^allow$" -- \
@@ -153,7 +159,9 @@ cat > dg-asg.json <<EOF
  "value": [{"id": "a1", "displayName": "servers only", "roleDefinitionId": "r1", "principalIds": ["$ADELE"],
             "appScopeIds": ["Mde", "/DeviceGroups/servers"]},
            {"id": "a2", "displayName": "unknown group", "roleDefinitionId": "r1", "principalIds": ["$ADELE"],
-            "appScopeIds": ["/DeviceGroups/42"]}]}
+            "appScopeIds": ["/DeviceGroups/42"]},
+           {"id": "a3", "displayName": "cloud and exposure", "roleDefinitionId": "r1", "principalIds": ["$ADELE"],
+            "appScopeIds": ["Mda", "Mdc", "SecureScoreExternal"]}]}
 EOF
 expect "an unknown device group leaves its assignment out" 0 \
   "dg-asg.json: \\\$.value\[1\].appScopeIds\[0\]: scope '/DeviceGroups/42' is no device group of the tenant" -- \
@@ -164,6 +172,11 @@ expect "a known one scopes it" 0 "name: servers only
     deviceGroups: \[servers\]" -- cat dg.yaml
 expect "and exports as an appScopeId" 0 '^\["Mde","/DeviceGroups/servers"\]$' -- \
   sh -c "\"$U\" export --tenant dg.yaml --format graph | jq -c '.requests[1].body.appScopeIds'"
+expect "the data sources beyond the seeds' three" 0 "name: cloud and exposure
+    principals: \[AdeleV@contoso.com\]
+    dataSources: \[mda, mdc, exposure\]" -- cat dg.yaml
+expect "and back to their appScopeIds" 0 '^\["Mda","Mdc","SecureScoreExternal"\]$' -- \
+  sh -c "\"$U\" export --tenant dg.yaml --format graph | jq -c '.requests[2].body.appScopeIds'"
 
 # ---- a generated export, paged
 "$GEN" -u 2500 -g 300 -r 40 -s 7 big > /dev/null

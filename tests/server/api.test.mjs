@@ -244,7 +244,7 @@ test('Graph-shaped routes take the bodies of Graph\'s documentation, with object
   const create = { ...fx('defender-roleAssignments-create.request.json'), roleDefinitionId: 'Graph SOC analyst' };
   r = await call('POST', `${T}/roleAssignments`, { body: create });
   assert.equal(r.status, 400);
-  assert.match(r.json.error.target, /^appScopeIds\[[01]\]$/);
+  assert.equal(r.json.error.target, 'appScopeIds[1]');
   r = await call('POST', `${T}/roleAssignments`, { body: { ...create, appScopeIds: ['Mde', 'Mdo'] } });
   assert.equal(r.status, 201);
   assert.deepEqual(r.json.principalIds, create.principalIds); // object ids in, object ids out
