@@ -359,8 +359,10 @@ static void import_user(gi *g, const gfile *f, json_t *item, const char *path)
   json_t *u = object_for(g, 0, g->users, "id", id);
   set_or_drop(u, "name", str_of(item, "displayName"));
   json_object_set_new(u, "externalId", json_string(oid));
-  if (json_is_boolean(enabled))
+  if (json_is_false(enabled))
     json_object_set(u, "enabled", enabled);
+  else if (json_is_true(enabled)) /* the default, which the canonical form leaves out */
+    json_object_del(u, "enabled");
   json_object_set_new(g->oids, key, json_string(id));
   json_object_set_new(g->seen, id, json_true());
 }
@@ -761,32 +763,22 @@ static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
   return URBAC_OK;
 }
 
-/* The tenant's objects: the base's, with the bodies the import changed, then the
- * new ones; *n set to their number. The bodies are owned by `o`. */
-static urbac_err assemble(gi *g, const urbac_model *base, urbac__object **out, size_t *n)
+/* A new tenant's objects (every workload activated: Graph does not say which
+ * are), *n set to their number; the bodies are owned by `o`. */
+static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
 {
-  json_t *maps[3] = {g->users, g->groups, g->roles};
+  json_t *maps[3] = {g->users, g->groups, g->roles}, *wl = json_object();
   static const char *const kinds[3] = {"user", "group", "role"};
-  size_t cap = g->nbase + 1, k = 0;
+  size_t cap = 1, k = 0;
   for (int m = 0; m < 3; m++)
     cap += json_array_size(g->new_ids[m]);
   urbac__object *o = urbac__calloc(cap, sizeof *o);
-  urbac_err err = o ? URBAC_OK : URBAC_ENOMEM;
-  if (!err && !base) { /* Graph does not say which workloads are activated: every one */
-    json_t *wl = json_object();
-    for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
-      json_object_set_new(wl, urbac_catalog_workload_id(w), json_string("unified"));
-    o[k] = (urbac__object){"workloads", urbac__strdup("workloads"), json_dumps(wl, JSON_COMPACT), 0};
-    k++;
-    json_decref(wl);
-  }
-  for (size_t i = 0; i < g->nbase && !err; i++, k++) {
-    const urbac__object *b = &g->base[i];
-    int m = strcmp(b->kind, "user") == 0 ? 0 : strcmp(b->kind, "group") == 0 ? 1 : strcmp(b->kind, "role") == 0 ? 2 : -1;
-    o[k] = (urbac__object){b->kind, urbac__strdup(b->id),
-                           m >= 0 ? json_dumps(json_object_get(maps[m], b->id), JSON_COMPACT) : urbac__strdup(b->body),
-                           (int64_t)k};
-  }
+  urbac_err err = o && wl ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++)
+    json_object_set_new(wl, urbac_catalog_workload_id(w), json_string("unified"));
+  if (!err)
+    o[k++] = (urbac__object){"workloads", urbac__strdup("workloads"), json_dumps(wl, JSON_COMPACT), 0};
+  json_decref(wl);
   for (int m = 0; m < 3 && !err; m++) {
     size_t i;
     json_t *id;
@@ -806,33 +798,63 @@ static urbac_err assemble(gi *g, const urbac_model *base, urbac__object **out, s
   return err;
 }
 
-/* Counts what changed, comparing the canonical bodies of both models. */
-static urbac_err compare(gi *g, const urbac_model *made)
+/* The puts that make `base` the imported tenant: each user, group and role whose
+ * body differs from the base's canonical one (a body that differs only in form is
+ * put through the loader to compare canonical forms), and the new ones; counts
+ * them. The puts' bodies are owned by `texts`. */
+static urbac_err changes(gi *g, const urbac_model *base, urbac_object_put **puts, size_t *n, json_t *texts,
+                         urbac_diag *d)
 {
+  json_t *maps[3] = {g->users, g->groups, g->roles};
   static const char *const kinds[3] = {"user", "group", "role"};
-  urbac__object *after = NULL;
-  size_t n = 0;
-  json_t *before = json_object();
-  urbac_err err = urbac__model_objects(made, &after, &n);
-  char key[2048];
-  for (size_t i = 0; i < g->nbase; i++) {
-    snprintf(key, sizeof key, "%s\x1f%s", g->base[i].kind, g->base[i].id);
-    json_object_set_new(before, key, json_string(g->base[i].body));
+  size_t cap = g->nbase + 1;
+  for (int m = 0; m < 3; m++)
+    cap += json_array_size(g->new_ids[m]);
+  urbac_object_put *p = urbac__calloc(cap, sizeof *p);
+  urbac_err err = p ? URBAC_OK : URBAC_ENOMEM;
+  *n = 0;
+  for (size_t i = 0; i < g->nbase && !err; i++) {
+    const urbac__object *b = &g->base[i];
+    int m = strcmp(b->kind, "user") == 0 ? 0 : strcmp(b->kind, "group") == 0 ? 1 : strcmp(b->kind, "role") == 0 ? 2 : -1;
+    char *text = m >= 0 ? json_dumps(json_object_get(maps[m], b->id), JSON_COMPACT) : NULL, *canon = NULL;
+    urbac_model *one = NULL;
+    if (m < 0)
+      continue;
+    if (!text)
+      err = URBAC_ENOMEM;
+    else if (strcmp(text, b->body) != 0)
+      err = urbac__object_parse(urbac_model_tenant(base), b->kind, b->id, text, "import-graph", &one, &canon, d);
+    urbac_model_free(one);
+    bool same = !err && (!canon || strcmp(canon, b->body) == 0);
+    if (!err && !same) {
+      p[(*n)++] = (urbac_object_put){b->kind, b->id, canon};
+      json_array_append_new(texts, json_string(canon));
+      p[*n - 1].json = json_string_value(json_array_get(texts, json_array_size(texts) - 1));
+    }
+    urbac__free(canon);
+    free(text);
+    if (!err)
+      (*(same ? &g->r->counts[m].unchanged : &g->r->counts[m].updated))++;
   }
-  g->r->changed = !g->nbase || n != g->nbase;
-  for (size_t i = 0; i < n && !err; i++) {
-    snprintf(key, sizeof key, "%s\x1f%s", after[i].kind, after[i].id);
-    const char *was = json_string_value(json_object_get(before, key));
-    bool same = was && strcmp(was, after[i].body) == 0;
-    g->r->changed = g->r->changed || !same;
-    for (int m = 0; m < 3; m++)
-      if (strcmp(after[i].kind, kinds[m]) == 0) {
-        urbac_graph_counts *c = &g->r->counts[m];
-        (*(!was ? &c->created : same ? &c->unchanged : &c->updated))++;
+  for (int m = 0; m < 3 && !err; m++) {
+    size_t i;
+    json_t *id;
+    json_array_foreach(g->new_ids[m], i, id)
+    {
+      char *text = json_dumps(json_object_get(maps[m], json_string_value(id)), JSON_COMPACT);
+      if (!text || json_array_append_new(texts, json_string(text))) {
+        free(text);
+        err = URBAC_ENOMEM;
+        break;
       }
+      free(text);
+      p[(*n)++] = (urbac_object_put){kinds[m], json_string_value(id),
+                                     json_string_value(json_array_get(texts, json_array_size(texts) - 1))};
+      g->r->counts[m].created++;
+    }
   }
-  urbac__objects_free(after, n);
-  json_decref(before);
+  g->r->changed = *n > 0;
+  *puts = p;
   return err;
 }
 
@@ -879,12 +901,21 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
     urbac__diag_add(g.r->notes, URBAC_ELIMIT, NULL, 0, 0, NULL, "%zu more notes, not kept", g.r->unkept);
   if ((err = g.failed))
     goto out;
-  if ((err = assemble(&g, base, &objs, &nobjs)))
+  if (base) { /* at the cost of the change: what differs, put through the loader's edit */
+    urbac_object_put *puts = NULL;
+    size_t nputs = 0;
+    json_t *texts = json_array();
+    err = texts ? changes(&g, base, &puts, &nputs, texts, d) : URBAC_ENOMEM;
+    if (!err)
+      err = nputs ? urbac_model_edit(base, puts, nputs, out, d) : urbac_model_clone(base, out, d);
+    urbac__free(puts);
+    json_decref(texts);
     goto out;
-  err = urbac__model_from_objects(base ? urbac_model_tenant(base) : tenant, objs, nobjs, "import-graph", out, d);
-  if (!err && base)
-    err = compare(&g, *out);
-  for (int k = 0; !err && !base && k < 3; k++) { /* a new tenant: everything is created */
+  }
+  if ((err = assemble(&g, &objs, &nobjs)))
+    goto out;
+  err = urbac__model_from_objects(tenant, objs, nobjs, "import-graph", out, d);
+  for (int k = 0; !err && k < 3; k++) { /* a new tenant: everything is created */
     g.r->counts[k].created = json_array_size(g.new_ids[k]);
     g.r->changed = true;
   }
