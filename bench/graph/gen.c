@@ -23,26 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/rng.h"
 #include "urbac/urbac.h"
 
 #define PAGE 999u
 #define SMALL_PAGE 100u
 
-static uint64_t state;
-
-static uint64_t next(void)
-{
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static uint32_t below(uint32_t n) { return (uint32_t)(next() % n); }
-static uint32_t skewed(uint32_t n)
-{
-  double r = (double)(next() >> 11) / 9007199254740992.0;
-  return (uint32_t)(r * r * r * n);
-}
 
 /* Object id `i` of kind `k` (1 user, 2 group, 3 role, 4 assignment): GUID-shaped, stable. */
 static void guid(char out[37], unsigned k, uint32_t i)
@@ -104,15 +90,23 @@ typedef struct cfg {
 
 static void users(const cfg *c)
 {
-  page p = {NULL, c->dir, "users", "https://graph.microsoft.com/v1.0/$metadata#users(id,displayName,userPrincipalName,accountEnabled)",
-            "https://graph.microsoft.com/v1.0/users?$select=id,displayName,userPrincipalName,accountEnabled&$top=999",
-            PAGE, 0, 0, c->users};
+  page p = {
+      NULL,
+      c->dir,
+      "users",
+      "https://graph.microsoft.com/v1.0/$metadata#users(id,displayName,userPrincipalName,accountEnabled)",
+      "https://graph.microsoft.com/v1.0/"
+      "users?$select=id,displayName,userPrincipalName,accountEnabled&$top=999",
+      PAGE,
+      0,
+      0,
+      c->users};
   for (uint32_t i = 0; i < c->users; i++) {
     char id[37];
     guid(id, 1, i);
     fprintf(item(&p),
-            "    {\"id\": \"%s\", \"displayName\": \"User %" PRIu32 "\", \"userPrincipalName\": \"user%" PRIu32
-            "@contoso.example\", \"accountEnabled\": %s}",
+            "    {\"id\": \"%s\", \"displayName\": \"User %" PRIu32
+            "\", \"userPrincipalName\": \"user%" PRIu32 "@contoso.example\", \"accountEnabled\": %s}",
             id, i, i, below(50) ? "true" : "false");
     done(&p);
   }
@@ -120,8 +114,15 @@ static void users(const cfg *c)
 
 static void groups(const cfg *c)
 {
-  page p = {NULL, c->dir, "groups", "https://graph.microsoft.com/v1.0/$metadata#groups(id,displayName)",
-            "https://graph.microsoft.com/v1.0/groups?$select=id,displayName&$top=999", PAGE, 0, 0, c->groups};
+  page p = {NULL,
+            c->dir,
+            "groups",
+            "https://graph.microsoft.com/v1.0/$metadata#groups(id,displayName)",
+            "https://graph.microsoft.com/v1.0/groups?$select=id,displayName&$top=999",
+            PAGE,
+            0,
+            0,
+            c->groups};
   for (uint32_t i = 0; i < c->groups; i++) {
     char id[37];
     guid(id, 2, i);
@@ -164,15 +165,16 @@ static void members(const cfg *c)
     guid(gid, 2, g);
     snprintf(stem, sizeof stem, "group-members-%s", gid);
     snprintf(link, sizeof link, "https://graph.microsoft.com/v1.0/groups/%s/members?$top=100", gid);
-    page p = {NULL, c->dir, stem, "https://graph.microsoft.com/v1.0/$metadata#directoryObjects", link,
-              SMALL_PAGE, 0, 0, fill[g]};
+    page p = {NULL,   c->dir,     stem, "https://graph.microsoft.com/v1.0/$metadata#directoryObjects",
+              link,   SMALL_PAGE, 0,    0,
+              fill[g]};
     for (uint32_t i = 0; i < fill[g]; i++) {
       char id[37];
       uint32_t who = (uint32_t)(list[g][i] >> 1);
       bool group = list[g][i] & 1;
       guid(id, group ? 2 : 1, who);
-      fprintf(item(&p), "    {\"@odata.type\": \"#microsoft.graph.%s\", \"id\": \"%s\"}", group ? "group" : "user",
-              id);
+      fprintf(item(&p), "    {\"@odata.type\": \"#microsoft.graph.%s\", \"id\": \"%s\"}",
+              group ? "group" : "user", id);
       done(&p);
     }
     free(list[g]);
@@ -186,17 +188,25 @@ static void members(const cfg *c)
 
 static void role_definitions(const cfg *c)
 {
-  page p = {NULL, c->dir, "defender-roleDefinitions",
+  page p = {NULL,
+            c->dir,
+            "defender-roleDefinitions",
             "https://graph.microsoft.com/beta/$metadata#roleManagement/defender/roleDefinitions",
-            "https://graph.microsoft.com/beta/roleManagement/defender/roleDefinitions?$top=100", SMALL_PAGE, 0, 0,
+            "https://graph.microsoft.com/beta/roleManagement/defender/roleDefinitions?$top=100",
+            SMALL_PAGE,
+            0,
+            0,
             c->roles};
   size_t nperms = urbac_catalog_perm_count();
   for (uint32_t r = 0; r < c->roles; r++) {
     char id[37];
     guid(id, 3, r);
     FILE *f = item(&p);
-    fprintf(f, "    {\"id\": \"%s\", \"displayName\": \"Role %" PRIu32 "\", \"description\": \"Generated role\", "
-               "\"isBuiltIn\": false, \"rolePermissions\": [{\"allowedResourceActions\": [", id, r);
+    fprintf(f,
+            "    {\"id\": \"%s\", \"displayName\": \"Role %" PRIu32
+            "\", \"description\": \"Generated role\", "
+            "\"isBuiltIn\": false, \"rolePermissions\": [{\"allowedResourceActions\": [",
+            id, r);
     for (uint32_t k = 0, n = 1 + below(6); k < n; k++) {
       const urbac_perm_info *pi = urbac_catalog_perm(below((uint32_t)nperms));
       bool manage = (pi->levels & URBAC_LEVEL_MANAGE) && (!(pi->levels & URBAC_LEVEL_READ) || below(2));
@@ -214,9 +224,14 @@ static void role_assignments(const cfg *c)
     exit(2);
   for (uint32_t r = 0; r < c->roles; r++)
     total += per[r] = 1 + below(3);
-  page p = {NULL, c->dir, "defender-roleAssignments",
+  page p = {NULL,
+            c->dir,
+            "defender-roleAssignments",
             "https://graph.microsoft.com/beta/$metadata#roleManagement/defender/roleAssignments",
-            "https://graph.microsoft.com/beta/roleManagement/defender/roleAssignments?$top=100", SMALL_PAGE, 0, 0,
+            "https://graph.microsoft.com/beta/roleManagement/defender/roleAssignments?$top=100",
+            SMALL_PAGE,
+            0,
+            0,
             total};
   for (uint32_t r = 0, n = 0; r < c->roles; r++)
     for (uint32_t a = 0; a < per[r]; a++, n++) {
@@ -224,8 +239,11 @@ static void role_assignments(const cfg *c)
       guid(id, 4, n);
       guid(rid, 3, r);
       FILE *f = item(&p);
-      fprintf(f, "    {\"id\": \"%s\", \"displayName\": \"Assignment %" PRIu32 "\", \"roleDefinitionId\": \"%s\", "
-                 "\"principalIds\": [", id, a, rid);
+      fprintf(f,
+              "    {\"id\": \"%s\", \"displayName\": \"Assignment %" PRIu32
+              "\", \"roleDefinitionId\": \"%s\", "
+              "\"principalIds\": [",
+              id, a, rid);
       for (uint32_t k = 0, np = 1 + below(3); k < np; k++) {
         guid(pid, 2, skewed(c->groups));
         fprintf(f, "%s\"%s\"", k ? ", " : "", pid);
@@ -238,8 +256,8 @@ static void role_assignments(const cfg *c)
       if (below(3) == 0)
         fputs("\"/\"", f);
       else
-        for (uint32_t k = 0, nw = 1 + below(3), w0 = below((uint32_t)urbac_catalog_workload_count()); k < nw &&
-                                                                                              k < urbac_catalog_workload_count(); k++)
+        for (uint32_t k = 0, nw = 1 + below(3), w0 = below((uint32_t)urbac_catalog_workload_count());
+             k < nw && k < urbac_catalog_workload_count(); k++)
           fprintf(f, "%s\"%s\"", k ? ", " : "",
                   urbac_catalog_workload_app((w0 + k) % urbac_catalog_workload_count()));
       fputs("]}", f);

@@ -4,8 +4,8 @@
 #define URBAC_URBAC_H
 #include "urbac/catalog.h"
 #include "urbac/engine.h"
-#include "urbac/graph.h"
 #include "urbac/error.h"
+#include "urbac/graph.h"
 #include "urbac/io.h"
 #include "urbac/legacy.h"
 #include "urbac/model.h"

@@ -102,18 +102,18 @@ static void print_json(const urbac_model *m, const urbac_graph_report *r, bool d
   }
   for (int k = 0; k < 3; k++) {
     urbac_graph_counts c = urbac_graph_report_counts(r, kinds[k]);
-    json_object_set_new(counts, kinds[k], json_pack("{s:I, s:I, s:I}", "created", (json_int_t)c.created,
-                                                    "updated", (json_int_t)c.updated, "unchanged",
-                                                    (json_int_t)c.unchanged));
+    json_object_set_new(counts, kinds[k],
+                        json_pack("{s:I, s:I, s:I}", "created", (json_int_t)c.created, "updated",
+                                  (json_int_t)c.updated, "unchanged", (json_int_t)c.unchanged));
   }
   for (size_t i = 0; i < urbac_diag_count(notes); i++) {
     const urbac_error *e = urbac_diag_get(notes, i);
     json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "file", e->file, "path", e->path, "code",
                                           urbac_err_name(e->code), "message", e->message));
   }
-  json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b, s:s?}", "tenant", urbac_model_tenant(m), "files", files,
-                        "counts", counts, "notes", list, "changed", urbac_graph_report_changed(r), "dryRun", dry,
-                        "written", written);
+  json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b, s:s?}", "tenant", urbac_model_tenant(m), "files",
+                        files, "counts", counts, "notes", list, "changed", urbac_graph_report_changed(r),
+                        "dryRun", dry, "written", written);
   json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   fputc('\n', stdout);
   json_decref(o);
@@ -130,7 +130,8 @@ static bool open_base(cli_source *src, const graph_opts *o, bool *fresh)
   if (!*fresh)
     return cli_source_read(src, &o->src, CLI_SOURCE_FILE_OR_STORE, mode, false);
   if (!o->src.tenant_id || (!path && !o->output)) {
-    cli_error("import-graph: a new tenant needs --tenant-id T and where to write it (--tenant FILE or --output)");
+    cli_error(
+        "import-graph: a new tenant needs --tenant-id T and where to write it (--tenant FILE or --output)");
     return false;
   }
   src->path = path;
@@ -150,9 +151,10 @@ static int import_graph(void *opts, const cli_args *a)
   int rc = EXIT_USAGE;
   if (!collect(&in, a) || !(files = read_all(&in)) || !open_base(&src, o, &fresh))
     goto out;
-  urbac_err err = (d = urbac_diag_new()) ? urbac_graph_import(src.model, o->src.tenant_id, files, in.n,
-                                                              o->strict ? URBAC_GRAPH_STRICT : 0, &next, &r, d)
-                                         : URBAC_ENOMEM;
+  urbac_err err = (d = urbac_diag_new())
+                      ? urbac_graph_import(src.model, o->src.tenant_id, files, in.n,
+                                           o->strict ? URBAC_GRAPH_STRICT : 0, &next, &r, d)
+                      : URBAC_ENOMEM;
   if (err) {
     cli_print_diag(d);
     cli_error("import-graph: %s", cli_diag_message(d, err));
@@ -192,9 +194,9 @@ static const cli_opt graph_table[] = {
     CLI_ROW_WITNESS_SYSLOG(graph_opts),
 };
 
-const cli_command cli_import_graph =
-    CLI_COMMAND("import-graph",
-                "urbac import-graph FILE|DIR... (--tenant FILE | --db URL) [--tenant-id T] [--output OUT] [--strict] "
-                "[--dry-run] [--json]",
-                "Build or update a tenant from saved Microsoft Graph responses (roles, assignments, users, groups)",
-                graph_opts, graph_table, import_graph);
+const cli_command cli_import_graph = CLI_COMMAND(
+    "import-graph",
+    "urbac import-graph FILE|DIR... (--tenant FILE | --db URL) [--tenant-id T] [--output OUT] [--strict] "
+    "[--dry-run] [--json]",
+    "Build or update a tenant from saved Microsoft Graph responses (roles, assignments, users, groups)",
+    graph_opts, graph_table, import_graph);

@@ -50,7 +50,8 @@ static json_t *role_body(json_t *role)
 {
   json_t *actions = json_array(), *v;
   size_t i;
-  json_array_foreach(json_object_get(role, "permissions"), i, v) json_array_append_new(actions, action(json_string_value(v)));
+  json_array_foreach(json_object_get(role, "permissions"), i, v)
+      json_array_append_new(actions, action(json_string_value(v)));
   json_t *desc = json_object_get(role, "description");
   return json_pack("{s:O, s:o, s:[{s:o}]}", "displayName", json_object_get(role, "name"), "description",
                    desc ? json_incref(desc) : json_string(""), "rolePermissions", "allowedResourceActions",
@@ -60,7 +61,8 @@ static json_t *role_body(json_t *role)
 /* appScopeIds of an assignment; "Mde" left out (and noted) when it is on no device group. */
 static json_t *scopes(gx *x, const char *role, json_t *a)
 {
-  json_t *out = json_array(), *sources = json_object_get(a, "dataSources"), *dgs = json_object_get(a, "deviceGroups"), *v;
+  json_t *out = json_array(), *sources = json_object_get(a, "dataSources"),
+         *dgs = json_object_get(a, "deviceGroups"), *v;
   size_t i;
   bool none = dgs && json_array_size(dgs) == 0;
   if (json_is_string(sources))
@@ -69,8 +71,9 @@ static json_t *scopes(gx *x, const char *role, json_t *a)
   {
     int w = urbac_catalog_workload_find(json_string_value(v));
     if (w == 0 && none)
-      json_array_append_new(x->notes, json_pack("{s:s, s:O, s:s}", "role", role, "assignment", json_object_get(a, "name"),
-                                                "note", "on no device group: Mde left out of appScopeIds"));
+      json_array_append_new(x->notes, json_pack("{s:s, s:O, s:s}", "role", role, "assignment",
+                                                json_object_get(a, "name"), "note",
+                                                "on no device group: Mde left out of appScopeIds"));
     else if (w >= 0)
       json_array_append_new(out, json_string(urbac_catalog_workload_app((size_t)w)));
   }
@@ -111,11 +114,13 @@ static void add_role(gx *x, json_t *role)
     char ref[40];
     snprintf(aid, sizeof aid, "%s-assignment-%zu", rid, i + 1);
     snprintf(ref, sizeof ref, "{%s}", rid);
-    json_t *body = json_pack("{s:O, s:s, s:o, s:o}", "displayName", json_object_get(a, "name"), "roleDefinitionId",
-                             ref, "principalIds", principal_ids(x, json_object_get(a, "principals")),
-                             "appScopeIds", scopes(x, name, a));
-    json_array_append_new(x->requests, json_pack("{s:s, s:s, s:s, s:o, s:[s]}", "id", aid, "method", "POST", "url",
-                                                 URBAC__GRAPH_ASSIGNMENTS_URL, "body", body, "dependsOn", rid));
+    json_t *body =
+        json_pack("{s:O, s:s, s:o, s:o}", "displayName", json_object_get(a, "name"), "roleDefinitionId", ref,
+                  "principalIds", principal_ids(x, json_object_get(a, "principals")), "appScopeIds",
+                  scopes(x, name, a));
+    json_array_append_new(x->requests,
+                          json_pack("{s:s, s:s, s:s, s:o, s:[s]}", "id", aid, "method", "POST", "url",
+                                    URBAC__GRAPH_ASSIGNMENTS_URL, "body", body, "dependsOn", rid));
   }
 }
 
@@ -155,8 +160,8 @@ urbac_err urbac_graph_export(const urbac_model *m, char **out, size_t *len, urba
       json_decref(role);
     }
   doc = json_pack("{s:s, s:s, s:O, s:O, s:O}", "tenant", urbac_model_tenant(m), "baseUrl",
-                  "https://graph.microsoft.com/beta", "requests", x.requests, "unresolved", x.unresolved, "notes",
-                  x.notes);
+                  "https://graph.microsoft.com/beta", "requests", x.requests, "unresolved", x.unresolved,
+                  "notes", x.notes);
   char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
   if (text && (*out = urbac__strdup(text))) {
     if (len)

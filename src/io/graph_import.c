@@ -34,22 +34,37 @@
 #include "urbac/graph.h"
 #include "urbac/io.h"
 
-#define MAX_FILES 1000000u              /* files in one import */
-#define MAX_FILE_BYTES (256u << 20)     /* one file, as a tenant file */
-#define MAX_NOTES 10000u                /* notes kept; the rest are counted */
-#define MAX_OID 128u                    /* an object id's length */
+#define MAX_FILES 1000000u          /* files in one import */
+#define MAX_FILE_BYTES (256u << 20) /* one file, as a tenant file */
+#define MAX_NOTES 10000u            /* notes kept; the rest are counted */
+#define MAX_OID 128u                /* an object id's length */
 
-enum kind { K_USERS, K_GROUPS, K_MEMBERS, K_ROLEDEFS, K_ASSIGNMENTS, K_DIRDEFS, K_DIRASSIGN, K_EXPORT, NKINDS };
-static const char *const kind_names[NKINDS] = {
-    "users",    "groups", "groupMembers", "defenderRoleDefinitions", "defenderRoleAssignments",
-    "directoryRoleDefinitions", "directoryRoleAssignments", "urbacGraphExport"};
+enum kind {
+  K_USERS,
+  K_GROUPS,
+  K_MEMBERS,
+  K_ROLEDEFS,
+  K_ASSIGNMENTS,
+  K_DIRDEFS,
+  K_DIRASSIGN,
+  K_EXPORT,
+  NKINDS
+};
+static const char *const kind_names[NKINDS] = {"users",
+                                               "groups",
+                                               "groupMembers",
+                                               "defenderRoleDefinitions",
+                                               "defenderRoleAssignments",
+                                               "directoryRoleDefinitions",
+                                               "directoryRoleAssignments",
+                                               "urbacGraphExport"};
 
 struct urbac_graph_report {
   size_t nfiles;
   char **names;
   int *kinds; /* enum kind, or -1 */
   urbac_diag *notes;
-  size_t unkept; /* notes past MAX_NOTES */
+  size_t unkept;                /* notes past MAX_NOTES */
   urbac_graph_counts counts[3]; /* user, group, role */
   bool changed;
 };
@@ -59,9 +74,9 @@ typedef struct gfile {
   const char *name;
   json_t *root;
   int kind;
-  json_t *items;   /* the value array, the entity alone, or the export's bodies */
-  json_t *paths;   /* JSON path of each item, or NULL: "$.value[i]" / "$" */
-  char group[40];  /* members: the group's object id */
+  json_t *items;      /* the value array, the entity alone, or the export's bodies */
+  json_t *paths;      /* JSON path of each item, or NULL: "$.value[i]" / "$" */
+  char group[40];     /* members: the group's object id */
   const char *target; /* members: the tenant's group, once users and groups are in */
 } gfile;
 
@@ -121,28 +136,11 @@ static void item_path(const gfile *f, size_t i, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- small helpers */
 
-bool urbac__graph_is_guid(const char *s, size_t len)
-{
-  static const size_t dash[] = {8, 13, 18, 23};
-  if (len != 36)
-    return false;
-  for (size_t i = 0, k = 0; i < 36; i++) {
-    if (k < 4 && i == dash[k]) {
-      if (s[i] != '-')
-        return false;
-      k++;
-    } else if (!isxdigit((unsigned char)s[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 /* The first object id in `s`, lower-cased into `out` (40 bytes); false when none. */
 static bool find_guid(const char *s, char *out)
 {
   for (size_t i = 0, n = s ? strlen(s) : 0; i + 36 <= n; i++)
-    if (urbac__graph_is_guid(s + i, 36)) {
+    if (urbac__is_guid(s + i, 36)) {
       for (size_t k = 0; k < 36; k++)
         out[k] = (char)tolower((unsigned char)s[i + k]);
       out[36] = '\0';
@@ -418,9 +416,9 @@ static void import_dir_def(gi *g, const gfile *f, json_t *item, const char *path
       k = urbac__catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, names[i], strlen(names[i]), NULL, 0);
   (void)f;
   if (id)
-    json_object_set_new(g->dir_defs, id, k >= 0 ? json_integer(k) : json_string(str_of(item, "displayName")
-                                                                                   ? str_of(item, "displayName")
-                                                                                   : id));
+    json_object_set_new(g->dir_defs, id,
+                        k >= 0 ? json_integer(k)
+                               : json_string(str_of(item, "displayName") ? str_of(item, "displayName") : id));
 }
 
 static void import_dir_assignment(gi *g, const gfile *f, json_t *item, const char *path)
@@ -434,12 +432,15 @@ static void import_dir_assignment(gi *g, const gfile *f, json_t *item, const cha
   if (k < 0) {
     note(g, f, path, URBAC_EUNKNOWNROLE,
          "directory role %s is not one urbac models (docs/catalog.md): it grants nothing in Defender",
-         json_is_string(def) ? json_string_value(def) : rid ? rid : "without a roleDefinitionId");
+         json_is_string(def) ? json_string_value(def)
+         : rid               ? rid
+                             : "without a roleDefinitionId");
   } else if (scope && strcmp(scope, "/") != 0) {
     note(g, f, path, URBAC_ESCOPE, "directory scope '%s' is not one urbac models (only the tenant, '/')",
          scope);
   } else if (!ref) {
-    note(g, f, path, URBAC_EDANGLING, "principal %s is not among the users and groups imported or in the tenant",
+    note(g, f, path, URBAC_EDANGLING,
+         "principal %s is not among the users and groups imported or in the tenant",
          str_of(item, "principalId") ? str_of(item, "principalId") : "(none)");
   } else {
     json_t *list = json_object_get(g->dir_roles, ref);
@@ -498,8 +499,9 @@ static json_t *role_permissions(gi *g, const gfile *f, json_t *perms, const char
     json_t *excluded = json_object_get(p, "excludedResourceActions"), *cond = json_object_get(p, "condition");
     snprintf(at, sizeof at, "%s.rolePermissions[%zu]", path, i);
     if ((cond && !json_is_null(cond)) || json_array_size(excluded)) {
-      note(g, f, at, URBAC_EVALUE, "a permission with a condition or excluded actions is not one urbac models: "
-                                   "left out (it would grant more without them)");
+      note(g, f, at, URBAC_EVALUE,
+           "a permission with a condition or excluded actions is not one urbac models: "
+           "left out (it would grant more without them)");
       continue;
     }
     json_array_foreach(json_object_get(p, "allowedResourceActions"), k, a)
@@ -525,7 +527,8 @@ static void import_role(gi *g, const gfile *f, json_t *item, const char *path)
   }
   json_t *role = object_for(g, 2, g->roles, "name", name);
   set_or_drop(role, "description", str_of(item, "description"));
-  json_object_set_new(role, "permissions", role_permissions(g, f, json_object_get(item, "rolePermissions"), path));
+  json_object_set_new(role, "permissions",
+                      role_permissions(g, f, json_object_get(item, "rolePermissions"), path));
   if (!json_object_get(role, "assignments"))
     json_object_set_new(role, "assignments", json_array());
   if (gid)
@@ -558,11 +561,12 @@ static bool app_scopes(gi *g, const gfile *f, json_t *ids, json_t *a, const char
     else if (s && strncasecmp(s, URBAC__GRAPH_DEVICE_GROUPS, n) == 0 && json_object_get(g->dgs, s + n))
       json_array_append_new(dgs, json_string(s + n));
     else {
-      note(g, f, at, s && strncasecmp(s, URBAC__GRAPH_DEVICE_GROUPS, n) == 0 ? URBAC_EUNKNOWNDG : URBAC_ESCOPE,
+      note(g, f, at,
+           s && strncasecmp(s, URBAC__GRAPH_DEVICE_GROUPS, n) == 0 ? URBAC_EUNKNOWNDG : URBAC_ESCOPE,
            "scope '%s' is %s: the assignment is left out (it would grant more without it)",
            s ? s : "(not a string)",
            s && strncasecmp(s, URBAC__GRAPH_DEVICE_GROUPS, n) == 0 ? "no device group of the tenant"
-                                                                    : "not one urbac models");
+                                                                   : "not one urbac models");
       ok = false;
     }
   }
@@ -589,8 +593,9 @@ static json_t *principals(gi *g, const gfile *f, json_t *ids, const char *path)
     if (ref)
       json_array_append_new(out, json_string(ref));
     else
-      note(g, f, at, URBAC_EDANGLING, "principal %s is not among the users and groups imported or in the "
-                                      "tenant: left out of the assignment",
+      note(g, f, at, URBAC_EDANGLING,
+           "principal %s is not among the users and groups imported or in the "
+           "tenant: left out of the assignment",
            json_string_value(v) ? json_string_value(v) : "(not a string)");
   }
   return out;
@@ -620,11 +625,11 @@ static void import_assignment(gi *g, const gfile *f, json_t *item, const char *p
   if (!role_name) {
     note(g, f, path, URBAC_EUNKNOWNROLE, "role definition %s is not among the role definitions imported",
          rid ? rid : "(none)");
-  } else if (json_array_size(dirs) > 1 || (json_array_size(dirs) == 1 && strcmp(json_string_value(
-                                                                             json_array_get(dirs, 0))
-                                                                             ? json_string_value(json_array_get(dirs, 0))
-                                                                             : "",
-                                                                         "/") != 0)) {
+  } else if (json_array_size(dirs) > 1 ||
+             (json_array_size(dirs) == 1 &&
+              strcmp(json_string_value(json_array_get(dirs, 0)) ? json_string_value(json_array_get(dirs, 0))
+                                                                : "",
+                     "/") != 0)) {
     note(g, f, path, URBAC_ESCOPE, "directoryScopeIds other than '/' are not scopes urbac models: left out");
   } else if (app_scopes(g, f, json_object_get(item, "appScopeIds"), a, path)) {
     json_t *role = json_object_get(g->roles, role_name), *list = json_object_get(role, "assignments");
@@ -640,7 +645,11 @@ static void import_assignment(gi *g, const gfile *f, json_t *item, const char *p
       json_array_clear(list);
       json_object_set_new(g->assigned, role_name, json_true());
     }
-    unique_name(list, dn && *dn ? dn : str_of(item, "id") ? str_of(item, "id") : "assignment", name, sizeof name);
+    unique_name(list,
+                dn && *dn            ? dn
+                : str_of(item, "id") ? str_of(item, "id")
+                                     : "assignment",
+                name, sizeof name);
     if (strcmp(name, dn ? dn : "") != 0 && dn && *dn)
       note(g, f, path, URBAC_EDUPLICATE, "role '%s' has another assignment named '%s': this one is '%s'",
            role_name, dn, name);
@@ -692,8 +701,9 @@ static void import_members(gi *g)
     const char *ref = f->kind == K_MEMBERS ? known(g, oid, &is_group) : NULL;
     json_decref(oid);
     if (f->kind == K_MEMBERS && (!ref || !is_group)) {
-      note(g, f, "$", URBAC_EDANGLING, "the members of group %s, which is not among the groups imported or in "
-                                       "the tenant",
+      note(g, f, "$", URBAC_EDANGLING,
+           "the members of group %s, which is not among the groups imported or in "
+           "the tenant",
            f->group);
       f->kind = -1;
     } else if (ref) {
@@ -740,7 +750,8 @@ static void phases(gi *g)
 static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
 {
   urbac_graph_report *r = g->r;
-  if (!(g->f = urbac__calloc(2 * n + 1, sizeof *g->f)) || !(r->names = urbac__calloc(n + 1, sizeof *r->names)) ||
+  if (!(g->f = urbac__calloc(2 * n + 1, sizeof *g->f)) ||
+      !(r->names = urbac__calloc(n + 1, sizeof *r->names)) ||
       !(r->kinds = urbac__calloc(n + 1, sizeof *r->kinds)))
     return URBAC_ENOMEM;
   for (size_t i = 0; i < n; i++) {
@@ -751,7 +762,8 @@ static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
       return URBAC_ENOMEM;
     r->kinds[r->nfiles++] = -1;
     if (files[i].len > MAX_FILE_BYTES)
-      return urbac__diag_add(g->d, URBAC_ELIMIT, f->name, 0, 0, NULL, "larger than %u MiB", MAX_FILE_BYTES >> 20);
+      return urbac__diag_add(g->d, URBAC_ELIMIT, f->name, 0, 0, NULL, "larger than %u MiB",
+                             MAX_FILE_BYTES >> 20);
     if (!(f->root = json_loadb(files[i].data, files[i].len, JSON_REJECT_DUPLICATES, &je)))
       return urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
                              "not JSON: %s", je.text);
@@ -785,8 +797,8 @@ static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
     json_array_foreach(g->new_ids[m], i, id)
     {
       const char *s = json_string_value(id);
-      o[k] = (urbac__object){kinds[m], urbac__strdup(s), json_dumps(json_object_get(maps[m], s), JSON_COMPACT),
-                             (int64_t)k};
+      o[k] = (urbac__object){kinds[m], urbac__strdup(s),
+                             json_dumps(json_object_get(maps[m], s), JSON_COMPACT), (int64_t)k};
       k++;
     }
   }
@@ -815,7 +827,10 @@ static urbac_err changes(gi *g, const urbac_model *base, urbac_object_put **puts
   *n = 0;
   for (size_t i = 0; i < g->nbase && !err; i++) {
     const urbac__object *b = &g->base[i];
-    int m = strcmp(b->kind, "user") == 0 ? 0 : strcmp(b->kind, "group") == 0 ? 1 : strcmp(b->kind, "role") == 0 ? 2 : -1;
+    int m = strcmp(b->kind, "user") == 0    ? 0
+            : strcmp(b->kind, "group") == 0 ? 1
+            : strcmp(b->kind, "role") == 0  ? 2
+                                            : -1;
     char *text = m >= 0 ? json_dumps(json_object_get(maps[m], b->id), JSON_COMPACT) : NULL, *canon = NULL;
     urbac_model *one = NULL;
     if (m < 0)
@@ -823,7 +838,8 @@ static urbac_err changes(gi *g, const urbac_model *base, urbac_object_put **puts
     if (!text)
       err = URBAC_ENOMEM;
     else if (strcmp(text, b->body) != 0)
-      err = urbac__object_parse(urbac_model_tenant(base), b->kind, b->id, text, "import-graph", &one, &canon, d);
+      err = urbac__object_parse(urbac_model_tenant(base), b->kind, b->id, text, "import-graph", &one, &canon,
+                                d);
     urbac_model_free(one);
     bool same = !err && (!canon || strcmp(canon, b->body) == 0);
     if (!err && !same) {
@@ -867,14 +883,16 @@ static void gi_free(gi *g)
   }
   urbac__free(g->f);
   urbac__objects_free(g->base, g->nbase);
-  json_t *all[] = {g->users, g->groups, g->roles, g->new_ids[0], g->new_ids[1], g->new_ids[2], g->oids, g->dgs,
-                   g->role_ids, g->dir_defs, g->dir_roles, g->members, g->seen, g->assigned, g->asg_ids};
+  json_t *all[] = {g->users,      g->groups,  g->roles, g->new_ids[0], g->new_ids[1],
+                   g->new_ids[2], g->oids,    g->dgs,   g->role_ids,   g->dir_defs,
+                   g->dir_roles,  g->members, g->seen,  g->assigned,   g->asg_ids};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     json_decref(all[i]);
 }
 
-urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const urbac_graph_file *files, size_t n,
-                             unsigned flags, urbac_model **out, urbac_graph_report **report, urbac_diag *d)
+urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const urbac_graph_file *files,
+                             size_t n, unsigned flags, urbac_model **out, urbac_graph_report **report,
+                             urbac_diag *d)
 {
   gi g = {.flags = flags, .d = d};
   urbac__object *objs = NULL;
@@ -887,8 +905,9 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
   if (n > MAX_FILES)
     return urbac__diag_add(d, URBAC_ELIMIT, NULL, 0, 0, NULL, "more than %u files", MAX_FILES);
   g.r = urbac__calloc(1, sizeof *g.r);
-  json_t **maps[] = {&g.users, &g.groups, &g.roles, &g.new_ids[0], &g.new_ids[1], &g.new_ids[2], &g.oids, &g.dgs,
-                     &g.role_ids, &g.dir_defs, &g.dir_roles, &g.members, &g.seen, &g.assigned, &g.asg_ids};
+  json_t **maps[] = {&g.users,      &g.groups,  &g.roles, &g.new_ids[0], &g.new_ids[1],
+                     &g.new_ids[2], &g.oids,    &g.dgs,   &g.role_ids,   &g.dir_defs,
+                     &g.dir_roles,  &g.members, &g.seen,  &g.assigned,   &g.asg_ids};
   bool ok = g.r && (g.r->notes = urbac_diag_new());
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
     ok = (*maps[i] = (i >= 3 && i <= 5) ? json_array() : json_object()) && ok;

@@ -534,7 +534,8 @@ static json_t *app_scopes(json_t *a)
   json_array_foreach(sources, i, v)
   {
     int w = urbac_catalog_workload_find(json_string_value(v));
-    json_array_append_new(out, json_string(w >= 0 ? urbac_catalog_workload_app((size_t)w) : json_string_value(v)));
+    json_array_append_new(out,
+                          json_string(w >= 0 ? urbac_catalog_workload_app((size_t)w) : json_string_value(v)));
   }
   json_array_foreach(dgs, i, v)
   {
@@ -702,7 +703,8 @@ void srv_h_assignment_get(srv *server, srv_req *req, srv_resp *r)
   if (!role)
     return;
   json_t *a = json_array_get(json_object_get(role, "assignments"), k);
-  reply_object(r, 200, assignment_to_graph(req->tenant, json_string_value(json_object_get(role, "name")), a), revision);
+  reply_object(r, 200, assignment_to_graph(req->tenant, json_string_value(json_object_get(role, "name")), a),
+               revision);
   json_decref(role);
 }
 
@@ -766,7 +768,8 @@ void srv_h_assignment_update(srv *server, srv_req *req, srv_resp *r)
   if (role && json_object_get(body, "roleDefinitionId"))
     srv_error(r, 400, "badRequest", "roleDefinitionId",
               "an assignment cannot move to another role: delete and create");
-  else if (role && graph_to_assignment(req->tenant, body, json_array_get(json_object_get(role, "assignments"), k), r))
+  else if (role &&
+           graph_to_assignment(req->tenant, body, json_array_get(json_object_get(role, "assignments"), k), r))
     write_assignment(req, r, role, k, 200);
   json_decref(role);
   json_decref(body);
