@@ -775,6 +775,14 @@ static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
   return URBAC_OK;
 }
 
+/* `j` as compact JSON, allocated by the library (urbac__free() frees it), or NULL. */
+static char *dump(const json_t *j)
+{
+  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL, *copy = text ? urbac__strdup(text) : NULL;
+  free(text);
+  return copy;
+}
+
 /* A new tenant's objects (every workload activated: Graph does not say which
  * are), *n set to their number; the bodies are owned by `o`. */
 static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
@@ -789,7 +797,7 @@ static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
   for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++)
     json_object_set_new(wl, urbac_catalog_workload_id(w), json_string("unified"));
   if (!err)
-    o[k++] = (urbac__object){"workloads", urbac__strdup("workloads"), json_dumps(wl, JSON_COMPACT), 0};
+    o[k++] = (urbac__object){"workloads", urbac__strdup("workloads"), dump(wl), 0};
   json_decref(wl);
   for (int m = 0; m < 3 && !err; m++) {
     size_t i;
@@ -797,8 +805,7 @@ static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
     json_array_foreach(g->new_ids[m], i, id)
     {
       const char *s = json_string_value(id);
-      o[k] = (urbac__object){kinds[m], urbac__strdup(s),
-                             json_dumps(json_object_get(maps[m], s), JSON_COMPACT), (int64_t)k};
+      o[k] = (urbac__object){kinds[m], urbac__strdup(s), dump(json_object_get(maps[m], s)), (int64_t)k};
       k++;
     }
   }

@@ -2,7 +2,8 @@
  * tests/unit/test_alloc.c - out of memory, everywhere (curl's torture mode).
  *
  * Loads, compiles, checks, explains, saves (also keeping its comments), edits
- * (urbac_model_edit() and urbac_snapshot_update()) and migrates the worked
+ * (urbac_model_edit() and urbac_snapshot_update()), exports and imports Microsoft
+ * Graph requests and responses (urbac_graph_export(), urbac_graph_import()) and migrates the worked
  * example while failing the Nth allocation, for every N until a run needs no
  * failure: each run must
  * return URBAC_ENOMEM (or succeed) and leave no allocation of ours behind.
@@ -64,6 +65,30 @@ static urbac_err edit(const urbac_model *m, const urbac_snapshot *s, urbac_diag 
   return err;
 }
 
+/* The Graph requests of `m`, read back onto it and into a new tenant with users. */
+static urbac_err graph(const urbac_model *m, urbac_diag *d)
+{
+  static const char users[] = "{\"@odata.context\": \"https://graph.microsoft.com/v1.0/$metadata#users\", "
+                              "\"value\": [{\"id\": \"87d349ed-44d7-43e1-9a83-5f2406dee5bd\", "
+                              "\"userPrincipalName\": \"ann\", \"accountEnabled\": false}]}";
+  char *doc = NULL;
+  size_t len = 0;
+  urbac_model *onto = NULL, *fresh = NULL;
+  urbac_graph_report *r1 = NULL, *r2 = NULL;
+  urbac_err err = urbac_graph_export(m, &doc, &len, d);
+  urbac_graph_file files[] = {{"export.json", doc, len}, {"users.json", users, sizeof users - 1}};
+  if (!err)
+    err = urbac_graph_import(m, NULL, files, 2, 0, &onto, &r1, d);
+  if (!err)
+    err = urbac_graph_import(NULL, "fresh", files, 2, 0, &fresh, &r2, d);
+  urbac_graph_report_free(r1);
+  urbac_graph_report_free(r2);
+  urbac_model_free(onto);
+  urbac_model_free(fresh);
+  urbac_free(doc);
+  return err;
+}
+
 /* The scenario; *reported is false when it failed without saying so in its diag. */
 static urbac_err scenario(const char *yaml, bool *reported)
 {
@@ -97,6 +122,8 @@ static urbac_err scenario(const char *yaml, bool *reported)
     err = urbac_model_clone(m, &copy, d);
   if (!err)
     err = edit(m, s, d);
+  if (!err)
+    err = graph(m, d);
   if (!err)
     err = migrate(m, d);
   *reported = !d || (err ? urbac_diag_count(d) > 0 : urbac_diag_count(d) == 0);
