@@ -188,15 +188,20 @@ int main(int argc, char **argv)
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
   }
-  /* impact of each workload from all-legacy, with import: compute and walk every row */
+  /* impact of each workload from all-legacy, with import: compute and walk every row
+   * (a workload without a legacy model has no activation to measure) */
   for (size_t w = 0; w < urbac_catalog_workload_count(); w++) {
     urbac_model *legacy;
     urbac_impact *im;
     size_t rows = 0;
+    if (!urbac_catalog_workload_has_legacy(w))
+      continue;
     if (urbac_model_clone(m, &legacy, NULL))
       return 1;
     for (size_t k = 0; k < urbac_catalog_workload_count(); k++) {
       urbac_model *next;
+      if (!urbac_catalog_workload_has_legacy(k))
+        continue;
       if (urbac_deactivate(legacy, k, &next, NULL))
         return 1;
       urbac_model_free(legacy);

@@ -29,9 +29,9 @@ typedef enum urbac_level {
 
 /* One permission of the unified catalog. */
 typedef struct urbac_perm_info {
-  const char *name; /* canonical display name: "Security operations \ Security data \ Alerts" */
-  const char *id;   /* Graph resource-action stem: "microsoft.xdr/secops/securitydata/alerts" */
-  unsigned levels;  /* URBAC_LEVEL_READ and/or URBAC_LEVEL_MANAGE */
+  const char *name;    /* canonical display name: "Security operations \ Security data \ Alerts" */
+  const char *id;      /* Graph resource-action stem: "microsoft.xdr/secops/securitydata/alerts" */
+  unsigned levels;     /* URBAC_LEVEL_READ and/or URBAC_LEVEL_MANAGE */
   const char *applies; /* the data sources Microsoft says it applies to: "all", "mde", "mdo", or a
                         * sentence; informative (assignments decide) */
 } urbac_perm_info;

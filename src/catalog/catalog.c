@@ -155,7 +155,10 @@ size_t urbac_catalog_workload_list(char *buf, size_t size, bool legacy_only)
     if (legacy_only && !workloads[i].legacy)
       continue;
     listed++;
-    int n = snprintf(buf + used, size - used, "%s%s", listed == 1 ? "" : listed == total ? " or " : ", ",
+    int n = snprintf(buf + used, size - used, "%s%s",
+                     listed == 1       ? ""
+                     : listed == total ? " or "
+                                       : ", ",
                      workloads[i].id);
     used += n > 0 ? (size_t)n : 0;
   }

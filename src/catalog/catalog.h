@@ -110,8 +110,6 @@ typedef enum urbac__edition { URBAC__EDITION_SEEDS = 0, URBAC__EDITION_CURRENT =
  * URBAC_PERM_IMPLIES). Idempotent. */
 void urbac__gmask_imply(urbac__gmask *m);
 
-
-
 /* The seed tables with every cell resolved to grants. */
 typedef struct urbac__tables {
   urbac__gmask mde[URBAC__NMDE];

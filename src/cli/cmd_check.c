@@ -330,7 +330,8 @@ out:
 #define SCOPE                                                                                                \
   ROW("scope", CLI_STRING, scope, "S", "empty or all, any, device:ID or devicegroup:ID (default: all)")
 #define USER ROW("user", CLI_STRING, user, "U", "the user's id")
-#define WORKLOAD ROW("workload", CLI_STRING, workload, "W", "mde, mdo, mdi, mda, mdc or exposure (or its Graph appScopeId)")
+#define WORKLOAD                                                                                             \
+  ROW("workload", CLI_STRING, workload, "W", "mde, mdo, mdi, mda, mdc or exposure (or its Graph appScopeId)")
 
 static const cli_opt check_opts[] = {
     CLI_ROW_DB(ask_opts),

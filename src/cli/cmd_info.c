@@ -42,8 +42,9 @@ static json_t *catalog_json(void)
   char action[256];
   for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
     json_array_append_new(wl, json_pack("{s:s, s:s, s:s, s:b}", "id", urbac_catalog_workload_id(w), "name",
-                                        urbac_catalog_workload_name(w), "appScopeId", urbac_catalog_workload_app(w),
-                                        "legacyModel", urbac_catalog_workload_has_legacy(w)));
+                                        urbac_catalog_workload_name(w), "appScopeId",
+                                        urbac_catalog_workload_app(w), "legacyModel",
+                                        urbac_catalog_workload_has_legacy(w)));
   for (size_t i = 0; i < urbac_catalog_perm_count(); i++) {
     const urbac_perm_info *p = urbac_catalog_perm(i);
     json_t *actions = json_array(), *lv = json_array(), *aliases = json_array();
@@ -56,9 +57,9 @@ static json_t *catalog_json(void)
       json_array_append_new(actions, json_string(action));
       json_array_append_new(lv, json_string(urbac_level_name((urbac_level)l)));
     }
-    json_array_append_new(perms, json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "name", p->name, "id", p->id,
-                                           "levels", lv, "actions", actions, "otherIds", aliases, "appliesTo",
-                                           p->applies));
+    json_array_append_new(perms,
+                          json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "name", p->name, "id", p->id, "levels",
+                                    lv, "actions", actions, "otherIds", aliases, "appliesTo", p->applies));
   }
   static const char *const keys[] = {"mdePermissions", "eopRoleGroups", "mdiRoles", "directoryRoles"};
   static const size_t wl_of[] = {0, 1, 2, 0};
@@ -119,10 +120,10 @@ static int catalog(void *opts, const cli_args *a)
   size_t i;
   json_t *v, *legacy = json_object_get(c, "legacy");
   printf("Workloads (data sources)\n");
-  json_array_foreach(json_object_get(c, "workloads"), i, v)
-      printf("  %-9s %-20s %s%s\n", json_string_value(json_object_get(v, "id")),
-             json_string_value(json_object_get(v, "appScopeId")), json_string_value(json_object_get(v, "name")),
-             json_is_true(json_object_get(v, "legacyModel")) ? "" : " (no legacy model: always unified)");
+  json_array_foreach(json_object_get(c, "workloads"), i, v) printf(
+      "  %-9s %-20s %s%s\n", json_string_value(json_object_get(v, "id")),
+      json_string_value(json_object_get(v, "appScopeId")), json_string_value(json_object_get(v, "name")),
+      json_is_true(json_object_get(v, "legacyModel")) ? "" : " (no legacy model: always unified)");
   printf("\nPermissions\n");
   for (i = 0; i < urbac_catalog_perm_count(); i++) {
     const urbac_perm_info *p = urbac_catalog_perm(i);

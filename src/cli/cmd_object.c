@@ -384,7 +384,8 @@ static int assignment_cmd(void *opts, const cli_args *a)
     return EXIT_USAGE;
   }
   if (add && (!o->principals.n || !o->sources.n)) {
-    cli_error("assignment add needs --principal and --data-source (mde, mdo, mdi, mda, mdc, exposure or all)");
+    cli_error(
+        "assignment add needs --principal and --data-source (mde, mdo, mdi, mda, mdc, exposure or all)");
     return EXIT_USAGE;
   }
   if (!edit_open(o, &e))

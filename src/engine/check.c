@@ -151,12 +151,15 @@ static urbac_err parse(urbac_parser *p, const urbac_question *qn, urbac_query *q
   memset(q, 0, sizeof *q);
   q->user = urbac_snapshot_user_find(snap, user.ptr ? user.ptr : "", user.ptr ? user.len : 0);
   for (int i = 0; i < URBAC__NWORKLOADS && w < 0 && wl.ptr; i++)
-    if (eq_ci(wl.ptr, wl.len, urbac_catalog_workload_id((size_t)i)))
+    if (eq_ci(wl.ptr, wl.len, urbac_catalog_workload_id((size_t)i)) ||
+        eq_ci(wl.ptr, wl.len, urbac_catalog_workload_app((size_t)i)))
       w = i;
-  if (w < 0)
-    return fail(d, URBAC_EWORKLOAD, "workload", column(line, wl.ptr),
-                "unknown workload '%.*s' (mde, mdo or mdi)", (int)(wl.len > 200 ? 200 : wl.len),
-                wl.ptr ? wl.ptr : "");
+  if (w < 0) {
+    char known[256];
+    urbac_catalog_workload_list(known, sizeof known, false);
+    return fail(d, URBAC_EWORKLOAD, "workload", column(line, wl.ptr), "unknown workload '%.*s' (%s)",
+                (int)(wl.len > 200 ? 200 : wl.len), wl.ptr ? wl.ptr : "", known);
+  }
   q->workload = (uint8_t)w;
   urbac_err err =
       resolve_grant(p, perm.ptr ? perm.ptr : "", perm.ptr ? perm.len : 0, &g, d, column(line, perm.ptr));

@@ -285,6 +285,20 @@ static urbac_err apply_workloads(editor *e, const urbac_object_put *p)
   return err;
 }
 
+/* The catalog the tenant decides on: a put of "current" or "seeds", a delete the
+ * default. Every decision may change: the next snapshot is compiled whole. */
+static urbac_err apply_catalog(editor *e, const urbac_object_put *p)
+{
+  urbac_model *parsed = NULL;
+  urbac_err err = p->json ? parse_one(e, p, &parsed) : URBAC_OK;
+  if (!err) {
+    e->m->edition = parsed ? parsed->edition : URBAC__EDITION_SEEDS;
+    e->m->modes_changed = true;
+  }
+  urbac_model_free(parsed);
+  return err;
+}
+
 static urbac_err apply(editor *e, const urbac_object_put *p)
 {
   size_t k = 0;
@@ -294,6 +308,8 @@ static urbac_err apply(editor *e, const urbac_object_put *p)
     return urbac__diag_add(e->d, URBAC_EINVAL, NULL, 0, 0, NULL, "a put needs a kind and an id");
   if (strcmp(p->kind, "workloads") == 0)
     return apply_workloads(e, p);
+  if (strcmp(p->kind, "catalog") == 0)
+    return apply_catalog(e, p);
   while (k < sizeof kinds / sizeof kinds[0] && strcmp(kinds[k].kind, p->kind) != 0)
     k++;
   if (k == sizeof kinds / sizeof kinds[0])
@@ -445,7 +461,7 @@ static urbac_err check_all(editor *e)
   for (size_t k = 0; k < 3; k++)
     for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++) {
       urbac_err one = check_deleted(e, (uint8_t)k, i); /* every named one is reported; */
-      err = err ? err : one;                             /* a later free one must not clear it */
+      err = err ? err : one;                           /* a later free one must not clear it */
     }
   for (size_t i = 0; i < e->nadded && !err; i++)
     if (e->added[i]->kind == URBAC__OBJ_GROUP)
@@ -470,6 +486,7 @@ static urbac_err share(urbac_model *m, const urbac_model *base)
   m->base_serial = base->serial;
   memcpy(m->modes, base->modes, sizeof m->modes);
   memcpy(m->mode_listed, base->mode_listed, sizeof m->mode_listed);
+  m->edition = base->edition;
   m->ungrouped = base->ungrouped;
   for (size_t i = 0; i < sizeof to / sizeof to[0]; i++) {
     urbac__cow_free(to[i]);

@@ -806,8 +806,11 @@ static void imp_workload(loader *c, const urbac__node *n, void *p)
   OBJ(urbac__role, p);
   const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "a workload");
   int w = s ? urbac_catalog_workload_find(s) : -1;
-  if (s && w < 0)
-    lerr(c, n, URBAC_EWORKLOAD, "unknown workload '%s' (mde, mdo or mdi)", s);
+  char known[256];
+  urbac_catalog_workload_list(known, sizeof known, true);
+  if (s && (w < 0 || !urbac_catalog_workload_has_legacy((size_t)w)))
+    lerr(c, n, URBAC_EWORKLOAD, "%s workload '%s' (a role is imported from %s)",
+         w < 0 ? "unknown" : "no legacy model on", s, known);
   else if (s)
     o->imported_wl = (uint8_t)w;
 }
@@ -993,11 +996,11 @@ static void top_catalog(loader *c, const urbac__node *n, void *p)
   else if (s)
     o->edition = strcasecmp(s, "current") == 0 ? URBAC__EDITION_CURRENT : URBAC__EDITION_SEEDS;
 }
-static const field top_fields[] = {
-    {"urbac", true, top_version},     {"tenant", true, top_tenant},  {"catalog", false, top_catalog},
-    {"workloads", false, top_workloads}, {"users", false, top_users}, {"groups", false, top_groups},
-    {"deviceGroups", false, top_dgs}, {"devices", false, top_devices}, {"roles", false, top_roles},
-    {"legacy", false, top_legacy}};
+static const field top_fields[] = {{"urbac", true, top_version},     {"tenant", true, top_tenant},
+                                   {"catalog", false, top_catalog},  {"workloads", false, top_workloads},
+                                   {"users", false, top_users},      {"groups", false, top_groups},
+                                   {"deviceGroups", false, top_dgs}, {"devices", false, top_devices},
+                                   {"roles", false, top_roles},      {"legacy", false, top_legacy}};
 
 /* The reserved device group: listed or not, it exists, ranks last and has no rules. */
 static void finish_ungrouped(loader *c, const urbac__node *root)

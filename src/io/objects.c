@@ -77,7 +77,10 @@ urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t
   *n = 0;
   urbac_err err = urbac__tenant_tree(m, &root);
   const urbac__node *wl = err ? NULL : get(root, "workloads"), *legacy = err ? NULL : get(root, "legacy");
-  if (wl)
+  const urbac__node *catalog = err ? NULL : get(root, "catalog");
+  if (catalog)
+    err = add(out, n, &cap, "catalog", "catalog", catalog);
+  if (wl && !err)
     err = add(out, n, &cap, "workloads", "workloads", wl);
   for (size_t s = 0; s < NSECTIONS && !err; s++) {
     const urbac__node *list = sections[s].path[1] ? get(get(legacy, sections[s].path[0]), sections[s].path[1])
@@ -125,8 +128,8 @@ static urbac_err from_objects(const char *tenant, const urbac__object *o, size_t
   urbac__buf_printf(&b, "{\"urbac\": 1, \"tenant\": %s", tj);
   free(tj);
   for (size_t i = 0; i < n; i++)
-    if (strcmp(o[i].kind, "workloads") == 0)
-      urbac__buf_printf(&b, ", \"workloads\": %s", o[i].body);
+    if (strcmp(o[i].kind, "catalog") == 0 || strcmp(o[i].kind, "workloads") == 0)
+      urbac__buf_printf(&b, ", \"%s\": %s", o[i].kind, o[i].body);
   for (size_t s = 0; s < 5; s++) {
     urbac__buf_puts(&b, ", ");
     list(&b, sections[s].path[0], sections[s].kind, o, n);
@@ -204,11 +207,17 @@ urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *
 
 const char *urbac__object_kind(const char *kind)
 {
-  static const char *const kinds[] = {"workloads",       "user",
-                                      "group",           "deviceGroup",
-                                      "device",          "role",
-                                      "legacy.mde.role", "legacy.mdo.roleGroup",
-                                      "legacy.mdi.role", URBAC__KIND_API_KEY};
+  static const char *const kinds[] = {"catalog",
+                                      "workloads",
+                                      "user",
+                                      "group",
+                                      "deviceGroup",
+                                      "device",
+                                      "role",
+                                      "legacy.mde.role",
+                                      "legacy.mdo.roleGroup",
+                                      "legacy.mdi.role",
+                                      URBAC__KIND_API_KEY};
   for (size_t k = 0; kind && k < sizeof kinds / sizeof kinds[0]; k++)
     if (strcmp(kind, kinds[k]) == 0)
       return kinds[k];

@@ -48,7 +48,8 @@ static urbac_err with_mode(const urbac_model *m, size_t w, urbac_mode mode, urba
   if (!urbac_catalog_workload_has_legacy(w))
     return urbac__diag_add(d, URBAC_EREFUSED, NULL, 0, 0, "workload",
                            "%s has no legacy model: it is always in unified mode (nothing to %s)",
-                           urbac_catalog_workload_id(w), mode == URBAC_MODE_UNIFIED ? "activate" : "deactivate");
+                           urbac_catalog_workload_id(w),
+                           mode == URBAC_MODE_UNIFIED ? "activate" : "deactivate");
   urbac_err err = urbac_model_clone(m, out, d);
   if (err)
     return err;

@@ -184,7 +184,7 @@ static inline urbac_mode urbac__mode(const urbac_model *m, size_t w);
 
 struct urbac_model {
   char *tenant;
-  char *source; /* file name for messages */
+  char *source;                     /* file name for messages */
   uint8_t modes[URBAC__NWORKLOADS]; /* a workload without a legacy model is always unified */
   bool mode_listed[URBAC__NWORKLOADS];
   uint8_t edition; /* urbac__edition: `catalog: current` in the tenant file */

@@ -35,9 +35,9 @@ void srv_h_workloads(srv *server, srv_req *req, srv_resp *r)
   for (size_t w = 0; w < urbac_catalog_workload_count(); w++)
     if (urbac_catalog_workload_has_legacy(w))
       json_array_append_new(
-        list, json_pack("{s:s, s:s, s:s}", "id", urbac_catalog_workload_id(w), "displayName",
-                        urbac_catalog_workload_name(w), "mode",
-                        urbac_model_mode(sn->model, w) == URBAC_MODE_UNIFIED ? "unified" : "legacy"));
+          list, json_pack("{s:s, s:s, s:s}", "id", urbac_catalog_workload_id(w), "displayName",
+                          urbac_catalog_workload_name(w), "mode",
+                          urbac_model_mode(sn->model, w) == URBAC_MODE_UNIFIED ? "unified" : "legacy"));
   r->revision = sn->revision;
   srv_read_unlock();
   srv_page(req, r, list, json_pack("{s:I}", "revision", (json_int_t)r->revision));

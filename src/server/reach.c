@@ -230,12 +230,13 @@ void srv_gain_format(const srv_gain *g, char *out, size_t size)
 
 #define FLIP (URBAC_MODE_UNIFIED + 1) /* every workload in the mode it is not in */
 
-/* `m` with every workload in `mode` (or FLIP). */
+/* `m` with every workload in `mode` (or FLIP); one without a legacy model is
+ * always unified and stays so. */
 static urbac_err with_modes(const urbac_model *m, int mode, urbac_model **out, urbac_diag *d)
 {
   urbac_err err = urbac_model_clone(m, out, NULL);
   for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++) {
-    if (!urbac_catalog_workload_has_legacy(w)) /* always unified: no other mode */
+    if (!urbac_catalog_workload_has_legacy(w))
       continue;
     urbac_model *next = NULL; /* each step makes a new model */
     int to = mode != FLIP                                   ? mode
@@ -365,9 +366,9 @@ urbac_err srv_reach_puts(srv_tenant *t, const char *caller, const urbac_object_p
 void srv_reach_follow(srv_tenant *t, const urbac_object_put *puts, size_t n, uint64_t revision)
 {
   srv_snap *sn = NULL;
-  bool modes = false; /* a change of modes: the twin is made again when needed */
+  bool modes = false; /* a change of modes or catalog: the twin is made again when needed */
   for (size_t i = 0; i < n; i++)
-    modes = modes || strcmp(puts[i].kind, "workloads") == 0;
+    modes = modes || strcmp(puts[i].kind, "workloads") == 0 || strcmp(puts[i].kind, "catalog") == 0;
   urbac_diag *d = t->flipped && !modes && twin_fits(t) ? urbac_diag_new() : NULL;
   if (d && srv_snap_edit(t->flipped, puts, n, revision, &sn, d) != URBAC_OK)
     sn = NULL;

@@ -346,6 +346,91 @@ for l in "user list" "group list" "role list" "device list" "device-group list" 
 done
 json_is "audit log json" 'length > 0 and all(.[]; (.seq | type) == "number" and .actor != null)' -- "$U" audit log --db "$LD" --json
 
+# ---- the catalog as Microsoft ships it now (issue 13): a tenant written with Graph's
+# ids (observed in tenants), a group action, wildcards, today's names and level words,
+# the data sources without a legacy model, and `catalog: current`
+cat > "$T/now.yaml" <<'YAML'
+urbac: 1
+tenant: now
+workloads: {mde: unified, mda: unified}
+users: [{id: ann}, {id: bob}, {id: cat}, {id: dan}]
+roles:
+  - name: responders
+    permissions:
+      - microsoft.xdr/secops/securitydata/liveresponse-basic/manage
+      - microsoft.xdr/secops/securitydata/filecollection/manage
+      - microsoft.xdr/securityposture/read
+      - microsoft.xdr/configuration/security/core/manage
+    assignments: [{name: a, principals: [ann], dataSources: [mde, Mda]}]
+  - name: exposure
+    permissions: ['Security posture \ Posture management \ Exposure Management (Read and manage)', Detection tuning]
+    assignments: [{name: a, principals: [bob], dataSources: [SecureScoreExternal]}]
+  - name: settings
+    permissions: ['Authorization and settings \ Security settings (All permissions)', 'microsoft.xdr/dataops/*']
+    assignments: [{name: a, principals: [cat], dataSources: [mdc]}]
+  - name: old ids
+    permissions: [microsoft.xdr/secops/securitydata/basicliveresponse/manage, 'microsoft.xdr/secposture/*/manage']
+    assignments: [{name: a, principals: [dan], dataSources: [mde]}]
+YAML
+N=$T/now.yaml
+now() { "$U" check --tenant "$N" "$@"; }
+expect "now: validate" 0 "valid \(tenant now: 4 users" -- "$U" validate "$N"
+expect "now: Graph id of basic live response" 0 "^allow$" -- now --user ann --permission "$BLR" --workload mde
+expect "now: the issue's id" 0 "^allow$" -- now --user ann \
+  --permission microsoft.xdr/secops/securitydata/liveresponse-basic/manage --workload mde
+expect "now: file collection" 0 "^allow$" -- now --user ann --permission 'File collection' --workload mda
+expect "now: group action reads posture" 0 "^allow$" -- now --user ann --permission 'Vulnerability management' \
+  --workload mde
+expect "now: group action reads exposure" 0 "^allow$" -- now --user ann \
+  --permission 'microsoft.xdr/securityposture/posturemanagement/securescore/read' --workload mde
+expect "now: group action manages nothing" 1 "^deny$" -- now --user ann --permission 'Exposure Management (manage)' \
+  --workload mde
+expect "now: core security settings" 0 "^allow$" -- now --user ann \
+  --permission 'Authorization and settings \ Security settings \ Core security settings (Read-only)' --workload mda
+expect "now: not on an unassigned data source" 1 "^deny$" -- now --user ann --permission 'File collection' \
+  --workload mdc
+expect "now: exposure by appScopeId" 0 "^allow$" -- now --user bob --permission 'Secure Score (manage)' \
+  --workload exposure
+expect "now: detection tuning" 0 "^allow$" -- now --user bob \
+  --permission microsoft.xdr/configuration/security/detectiontuning/manage --workload SecureScoreExternal
+expect "now: data operations wildcard" 0 "^allow$" -- now --user cat \
+  --permission 'Data operations \ Analytics jobs schedule (manage)' --workload mdc
+expect "now: seeds catalog, security settings alone" 1 "^deny$" -- now --user cat --permission 'Detection tuning' \
+  --workload mdc
+expect "now: old ids still grant" 0 "^allow$" -- now --user dan \
+  --permission 'microsoft.xdr/securityposture/posturemanagement/baselineassessmentprofiles/manage' --workload mde
+expect "now: old wildcard keeps its meaning" 1 "^deny$" -- now --user dan \
+  --permission 'Exposure Management (manage)' --workload mde
+expect "now: a level the permission lacks" 2 "Detection tuning' has no read level" -- now --user bob \
+  --permission 'Detection tuning (read)' --workload exposure
+expect "now: a group action is no check" 2 "unknown permission 'microsoft.xdr/securityposture/read'" -- now \
+  --user ann --permission microsoft.xdr/securityposture/read --workload mde
+sed 's/^tenant: now$/tenant: now\ncatalog: current/' "$N" > "$T/current.yaml"
+C=$T/current.yaml
+expect "current: security settings grants detection tuning" 0 "^allow$" -- "$U" check --tenant "$C" --user cat \
+  --permission 'Detection tuning' --workload mdc
+expect "current: and core security settings" 0 "^allow$" -- "$U" check --tenant "$C" --user cat \
+  --permission 'Core security settings (manage)' --workload mdc
+expect "current: explain names the role" 0 "role \"settings\"" -- "$U" explain --tenant "$C" --user cat \
+  --permission 'Detection tuning' --workload mdc
+expect "current: not the other way" 1 "^deny$" -- "$U" check --tenant "$C" --user bob \
+  --permission 'Configuration \ Security settings (manage)' --workload exposure
+cp "$C" "$T/current.fmt" && "$U" fmt "$T/current.fmt" > /dev/null 2>&1
+expect "current: fmt keeps the catalog" 0 "^catalog: current$" -- cat "$T/current.fmt"
+expect_exactly "current: fmt writes no always-unified workload" 1 "" -- grep -E "^ *(mda|mdc|exposure):" "$T/current.fmt"
+printf 'urbac: 1\ntenant: x\nworkloads: {mda: legacy}\n' > "$T/l.yaml"
+expect "now: no legacy mda" 2 "workload 'mda' has no legacy model: it is always unified" -- "$U" validate "$T/l.yaml"
+printf 'urbac: 1\ntenant: x\ncatalog: latest\n' > "$T/c.yaml"
+expect "now: an unknown catalog" 2 "catalog is seeds or current, not 'latest'" -- "$U" validate "$T/c.yaml"
+expect "now: mda cannot be activated" 1 "mda has no legacy model: it is always in unified mode \(nothing to activate\)" \
+  -- "$U" activate mda --tenant "$N"
+expect "now: nor deactivated" 1 "nothing to deactivate" -- "$U" deactivate mda --tenant "$N"
+expect "now: no impact to measure" 2 "mda has no legacy model" -- "$U" impact mda --tenant "$N"
+expect "now: unknown workload lists them all" 2 "unknown workload 'mdz' \(mde, mdo, mdi, mda, mdc or exposure\)" \
+  -- now --user ann --permission Alerts --workload mdz
+expect "now: catalog lists the new workloads" 0 "exposure +SecureScoreExternal +Microsoft Security Exposure Management" \
+  -- "$U" catalog
+
 # ---- make demo: every command it prints runs again as printed, from the
 # repository root, with the output and exit status it showed; nothing tracked changes.
 before=$(git -C "$SRC" status --porcelain 2>&1)

@@ -7,8 +7,12 @@
  * seeds, Microsoft's spelling of the ids with urbac's older ones as aliases, group
  * actions, current level words and legacy names, and "Security settings".
  */
+#include <unistd.h>
+
 #include "catalog/catalog.h"
 #include "helpers.h"
+#include "io/objects.h"
+#include "urbac/legacy.h"
 
 static int find(urbac_legacy_kind k, const char *text)
 {
@@ -61,7 +65,8 @@ static void test_catalog_table(void **state)
       {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine "
        "Emails",
        URBAC_LEVEL_READ},
-      {"Security posture \\ Posture management \\ Exposure Management", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
+      {"Security posture \\ Posture management \\ Exposure Management",
+       URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
       {"Security posture \\ AI code scan \\ Run scan", URBAC_LEVEL_MANAGE},
       {"Security posture \\ AI code scan \\ Upload results", URBAC_LEVEL_MANAGE},
       {"Security posture \\ AI code scan \\ Scan results", URBAC_LEVEL_READ | URBAC_LEVEL_MANAGE},
@@ -231,10 +236,7 @@ static urbac_err resolve_err(const char *text)
 }
 
 /* How many grants wildcard `p` gives, and that `perm` at `level` is one of them. */
-static size_t wild(const char *p, urbac__gmask *m)
-{
-  return urbac__catalog_wildcard(p, strlen(p), m);
-}
+static size_t wild(const char *p, urbac__gmask *m) { return urbac__catalog_wildcard(p, strlen(p), m); }
 
 static bool wild_has(const char *p, const char *grant)
 {
@@ -259,9 +261,11 @@ static void test_new_permissions(void **state)
        "Security operations \\ Security data \\ File collection", URBAC_LEVEL_MANAGE},
       {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine "
        "Emails (read)",
-       "Email & collaboration content: Quarantine Emails", "microsoft.xdr/secops/rawdata/quarantineemailcontent/read",
+       "Email & collaboration content: Quarantine Emails",
+       "microsoft.xdr/secops/rawdata/quarantineemailcontent/read",
        "Email & collaboration content: Quarantine Emails (manage)",
-       "Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine Emails",
+       "Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Quarantine "
+       "Emails",
        URBAC_LEVEL_READ},
       {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Emails "
        "associated with alerts (read)",
@@ -271,14 +275,15 @@ static void test_new_permissions(void **state)
        "Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content: Emails "
        "associated with alerts",
        URBAC_LEVEL_READ},
-      {"Security posture \\ Posture management \\ Exposure Management (manage)", "Exposure Management (manage)",
-       "microsoft.xdr/securityposture/posturemanagement/securescore/manage", NULL,
-       "Security posture \\ Posture management \\ Secure Score (manage)", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ Posture management \\ Exposure Management (manage)",
+       "Exposure Management (manage)", "microsoft.xdr/securityposture/posturemanagement/securescore/manage",
+       NULL, "Security posture \\ Posture management \\ Secure Score (manage)", URBAC_LEVEL_MANAGE},
       {"Security posture \\ Posture management \\ Exposure Management (read)", "exposure management (READ)",
        "microsoft.xdr/securityposture/posturemanagement/securescore/read", NULL,
        "Security posture \\ Posture management \\ Exposure Management (Read-only)", URBAC_LEVEL_READ},
-      {"Security posture \\ AI code scan \\ Run scan (manage)", "Run scan", "microsoft.xdr/securityposture/aicodescan/runscan/manage",
-       "Run scan (read)", "Security posture \\ AI code scan \\ Run scan", URBAC_LEVEL_MANAGE},
+      {"Security posture \\ AI code scan \\ Run scan (manage)", "Run scan",
+       "microsoft.xdr/securityposture/aicodescan/runscan/manage", "Run scan (read)",
+       "Security posture \\ AI code scan \\ Run scan", URBAC_LEVEL_MANAGE},
       {"Security posture \\ AI code scan \\ Upload results (manage)", "Upload results",
        "microsoft.xdr/securityposture/aicodescan/uploadresults/manage", "Upload results (read)",
        "Security posture \\ AI code scan \\ Upload results", URBAC_LEVEL_MANAGE},
@@ -288,17 +293,19 @@ static void test_new_permissions(void **state)
       {"Security posture \\ AI code scan \\ Scan results (manage)", "Scan results (manage)",
        "microsoft.xdr/securityposture/aicodescan/scanresults/manage", NULL,
        "Security posture \\ AI code scan \\ Scan results (manage)", URBAC_LEVEL_MANAGE},
-      {"Configuration \\ Security settings \\ Core security settings (manage)", "Core security settings (manage)",
-       "microsoft.xdr/configuration/security/core/manage", NULL,
-       "Authorization and settings \\ Security settings \\ Core security settings (manage)", URBAC_LEVEL_MANAGE},
+      {"Configuration \\ Security settings \\ Core security settings (manage)",
+       "Core security settings (manage)", "microsoft.xdr/configuration/security/core/manage", NULL,
+       "Authorization and settings \\ Security settings \\ Core security settings (manage)",
+       URBAC_LEVEL_MANAGE},
       {"Configuration \\ Security settings \\ Core security settings (read)", "Core security settings (read)",
        "microsoft.xdr/configuration/security/core/read", NULL,
        "Authorization and settings \\ Security settings \\ Core security settings (read)", URBAC_LEVEL_READ},
       {"Configuration \\ Security settings \\ Detection tuning (manage)", "Detection tuning",
        "microsoft.xdr/configuration/security/detectiontuning/manage", "Detection tuning (read)",
        "Authorization and settings\\Security settings \\ Detection tuning (manage)", URBAC_LEVEL_MANAGE},
-      {"Data operations \\ Data (manage)", "Data (manage)", "microsoft.xdr/dataops/datamanagement/data/manage",
-       "Data (read)", "Data operations \\ Data", URBAC_LEVEL_MANAGE},
+      {"Data operations \\ Data (manage)", "Data (manage)",
+       "microsoft.xdr/dataops/datamanagement/data/manage", "Data (read)", "Data operations \\ Data",
+       URBAC_LEVEL_MANAGE},
       {"Data operations \\ Analytics jobs schedule (read)", "Analytics Jobs Schedule (read)",
        "microsoft.xdr/dataops/datamanagement/analyticsjobsschedule/read", NULL,
        "Data operations \\ Analytics Jobs Schedule (Read-only)", URBAC_LEVEL_READ},
@@ -332,10 +339,12 @@ static void test_new_permissions(void **state)
   /* Microsoft's current names for the seed's permissions resolve to them */
   static const char *const renamed[][2] = {
       {"Security operations \\ Security data \\ Email & collaboration quarantine", "Email quarantine"},
-      {"Security operations \\ Security data \\ Email & collaboration advanced actions", "Email advanced actions"},
+      {"Security operations \\ Security data \\ Email & collaboration advanced actions",
+       "Email advanced actions"},
       {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration metadata",
        "Email message headers"},
-      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content", "Email content"},
+      {"Security operations \\ Raw data (Email & collaboration) \\ Email & collaboration content",
+       "Email content"},
       {"Authorization and settings \\ Authorization", "Configuration \\ Authorization"},
       {"Authorization and settings \\ System setting (read)", "Configuration \\ System settings (read)"},
       {"Authorization and settings \\ Security settings", "Configuration \\ Security settings"},
@@ -361,7 +370,8 @@ static void test_graph_ids(void **state)
        "Security baselines assessment (manage)"},
       {"microsoft.xdr/securityposture/posturemanagement/vulnerabilitymanagement/read",
        "Vulnerability management (read)"},
-      {"microsoft.xdr/secposture/posturemanagement/vulnerabilitymanagement/read", "Vulnerability management (read)"},
+      {"microsoft.xdr/secposture/posturemanagement/vulnerabilitymanagement/read",
+       "Vulnerability management (read)"},
       {"secposture/posturemanagement/exceptionhandling:manage", "Exception handling (manage)"},
       {"basicliveresponse:manage", "Basic live response (manage)"},
       {"liveresponse-basic:manage", "Basic live response (manage)"},
@@ -405,7 +415,8 @@ static void test_graph_ids(void **state)
 static void test_current_words(void **state)
 {
   (void)state;
-  assert_int_equal(resolve_ok("Authorization and settings \\ Authorization (Read and manage)").level, URBAC_LEVEL_ALL);
+  assert_int_equal(resolve_ok("Authorization and settings \\ Authorization (Read and manage)").level,
+                   URBAC_LEVEL_ALL);
   assert_int_equal(resolve_ok("Configuration \\ System settings (Read-only)").level, URBAC_LEVEL_READ);
   assert_int_equal(resolve_ok("Configuration \\ System settings (read only)").level, URBAC_LEVEL_READ);
   assert_int_equal(resolve_ok("Exposure Management (Read / Manage)").level, URBAC_LEVEL_ALL);
@@ -470,8 +481,8 @@ static void test_new_workloads(void **state)
 static void test_security_settings(void **state)
 {
   (void)state;
-  urbac_grant ss = resolve_ok("Configuration \\ Security settings"), core = resolve_ok("Core security settings"),
-              tune = resolve_ok("Detection tuning");
+  urbac_grant ss = resolve_ok("Configuration \\ Security settings"),
+              core = resolve_ok("Core security settings"), tune = resolve_ok("Detection tuning");
   unsigned core_r = urbac__grant_index(core.perm, URBAC_LEVEL_READ),
            core_m = urbac__grant_index(core.perm, URBAC_LEVEL_MANAGE),
            tune_m = urbac__grant_index(tune.perm, URBAC_LEVEL_MANAGE);
@@ -506,6 +517,130 @@ static void test_security_settings(void **state)
   assert_true(urbac__gmask_eq(&seeds.mdi[user], &current.mdi[user]));
 }
 
+/* Whether the explanation of `perm` for `user` on `wl` allows, as the check does. */
+static bool explained(tenant *t, const char *user, const char *perm, const char *wl)
+{
+  urbac_query q = ask(t, user, perm, wl, "");
+  urbac_explanation *e = NULL;
+  assert_int_equal(urbac_explain(t->s, &q, &e, NULL), URBAC_OK);
+  bool allow = urbac_explanation_allowed(e);
+  urbac_explanation_free(e);
+  return allow;
+}
+
+/* The two editions through the engine: a role, a legacy MDI role and a directory
+ * role holding Security settings; on the current catalog each grants both of
+ * today's permissions, on the seeds' none does; explain agrees with check; and
+ * importing and activating mdi changes nothing in either. */
+static void test_editions(void **state)
+{
+  (void)state;
+  static const char body[] =
+      "users: [{id: r}, {id: l}, {id: d, directoryRoles: [Security operator]}, {id: n}]\n"
+      "roles:\n"
+      "  - name: settings\n"
+      "    permissions: ['Configuration \\ Security settings (manage)']\n"
+      "    assignments: [{name: a, principals: [r], dataSources: [mda, mdo]}]\n"
+      "legacy: {mdi: {roles: [{name: MDI user, members: [l]}]}}\n";
+  for (int current = 0; current < 2; current++) {
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "urbac: 1\ntenant: e\n%sworkloads: {mdo: unified}\n%s",
+             current ? "catalog: current\n" : "", body);
+    tenant t = tenant_load(yaml);
+    static const struct {
+      const char *user, *wl;
+    } who[] = {{"r", "mda"}, {"r", "mdo"}, {"l", "mdi"}, {"d", "mdo"}, {"d", "exposure"}};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+      assert_true(allowed(&t, who[i].user, "Configuration \\ Security settings (manage)", who[i].wl, ""));
+      bool tune = allowed(&t, who[i].user, "Detection tuning", who[i].wl, "");
+      bool core = allowed(&t, who[i].user, "Core security settings (manage)", who[i].wl, "");
+      assert_int_equal(tune, current);
+      assert_int_equal(core, current);
+      assert_int_equal(explained(&t, who[i].user, "Detection tuning", who[i].wl), current);
+      assert_int_equal(explained(&t, who[i].user, "Core security settings (read)", who[i].wl), current);
+    }
+    /* not assigned there, and nobody else */
+    assert_false(allowed(&t, "r", "Detection tuning", "mde", ""));
+    assert_false(allowed(&t, "n", "Core security settings (read)", "mdi", ""));
+    /* import and activation keep the decisions exactly */
+    urbac_impact *im = NULL;
+    assert_int_equal(urbac_impact_compute(t.m, 2, true, &im, NULL), URBAC_OK);
+    assert_int_equal(urbac_impact_count(im), 0);
+    urbac_impact_free(im);
+    tenant_free(&t);
+  }
+}
+
+/* `catalog: current` is part of the tenant wherever a tenant goes: as objects, in a
+ * real SQLite store and back, and through an edit (put and delete of the "catalog"
+ * object), the decisions following it. */
+static void test_catalog_kept(void **state)
+{
+  (void)state;
+  static const char yaml[] = "urbac: 1\ntenant: kept\ncatalog: current\nusers: [{id: u}]\n"
+                             "roles: [{name: r, permissions: ['Configuration \\ Security settings'],\n"
+                             "  assignments: [{name: a, principals: [u], dataSources: [mdc]}]}]\n";
+  tenant t = tenant_load(yaml);
+  assert_true(allowed(&t, "u", "Detection tuning", "mdc", ""));
+  urbac__object *o = NULL;
+  size_t n = 0;
+  urbac_model *back = NULL;
+  assert_int_equal(urbac__model_objects(t.m, &o, &n), URBAC_OK);
+  assert_string_equal(o[0].kind, "catalog");
+  assert_string_equal(o[0].body, "\"current\"");
+  assert_int_equal(urbac__model_from_objects("kept", o, n, "objects", &back, NULL), URBAC_OK);
+  assert_int_equal(back->edition, URBAC__EDITION_CURRENT);
+  urbac_model_free(back);
+  urbac__objects_free(o, n);
+  /* a real SQLite store */
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/urbac-test-catalog-%d.db", (int)getpid());
+  urbac_store *st = NULL;
+  int from, to;
+  assert_int_equal(urbac_store_open(path, URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_migrate(st, &from, &to, NULL), URBAC_OK);
+  urbac_write w = {"test", "test_catalog", false, 0, NULL};
+  assert_int_equal(urbac_store_apply(st, t.m, &w, NULL, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_load(st, "kept", &back, NULL, NULL), URBAC_OK);
+  assert_int_equal(back->edition, URBAC__EDITION_CURRENT);
+  urbac_model_free(back);
+  urbac_store_close(st);
+  unlink(path);
+  char side[160];
+  snprintf(side, sizeof side, "%s-wal", path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", path);
+  unlink(side);
+  /* edits: back to the seeds' catalog, and to the current one again */
+  static const char *const bodies[] = {NULL, "\"current\"", "\"latest\""};
+  for (size_t i = 0; i < 3; i++) {
+    urbac_object_put put = {"catalog", "catalog", bodies[i]};
+    urbac_model *next = NULL;
+    urbac_snapshot *s = NULL;
+    urbac_diag *d = urbac_diag_new();
+    urbac_err err = urbac_model_edit(t.m, &put, 1, &next, d);
+    if (i == 2) { /* refused, with the reason */
+      assert_int_not_equal(err, URBAC_OK);
+      assert_non_null(strstr(diag_msg(d), "catalog is seeds or current, not 'latest'"));
+      urbac_diag_free(d);
+      continue;
+    }
+    urbac_diag_free(d);
+    assert_int_equal(err, URBAC_OK);
+    assert_int_equal(urbac_snapshot_update(t.s, next, &s, NULL), URBAC_OK);
+    urbac_parser *p = urbac_parser_new(s);
+    urbac_query q;
+    urbac_question question = {
+        urbac_str_of("u"), urbac_str_of("Detection tuning"), urbac_str_of("mdc"), {NULL, 0}};
+    assert_int_equal(urbac_parse_query(p, &question, &q, NULL), URBAC_OK);
+    assert_int_equal(urbac_check(s, &q), bodies[i] != NULL);
+    urbac_parser_free(p);
+    urbac_snapshot_free(s);
+    tenant_replace(&t, next);
+  }
+  tenant_free(&t);
+}
+
 static void test_error_table(void **state)
 {
   (void)state;
@@ -534,6 +669,7 @@ int main(void)
       cmocka_unit_test(test_error_table),   cmocka_unit_test(test_new_permissions),
       cmocka_unit_test(test_graph_ids),     cmocka_unit_test(test_current_words),
       cmocka_unit_test(test_new_workloads), cmocka_unit_test(test_security_settings),
+      cmocka_unit_test(test_editions),      cmocka_unit_test(test_catalog_kept),
   };
   return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
