@@ -34,7 +34,7 @@ typedef struct urbac_graph_report urbac_graph_report;
 /*
  * Builds a tenant from `files` (any order; pages of one list as several files),
  * on `base` (NULL: a new tenant named `tenant`, every workload activated, since
- * Graph does not say which are). Users by userPrincipalName, groups by object id,
+ * Graph does not say which are, deciding with today's catalog: `catalog: current`). Users by userPrincipalName, groups by object id,
  * roles by displayName, each also matched by its externalId (the object id) in
  * `base`; what the files do not mention is kept as it is. Each file's kind comes
  * from its @odata.context and shape. What cannot be represented (an unknown

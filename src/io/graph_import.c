@@ -784,20 +784,22 @@ static char *dump(const json_t *j)
 }
 
 /* A new tenant's objects (every workload activated: Graph does not say which
- * are), *n set to their number; the bodies are owned by `o`. */
+ * are; today's catalog), *n set to their number; the bodies are owned by `o`. */
 static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
 {
   json_t *maps[3] = {g->users, g->groups, g->roles}, *wl = json_object();
   static const char *const kinds[3] = {"user", "group", "role"};
-  size_t cap = 1, k = 0;
+  size_t cap = 2, k = 0;
   for (int m = 0; m < 3; m++)
     cap += json_array_size(g->new_ids[m]);
   urbac__object *o = urbac__calloc(cap, sizeof *o);
   urbac_err err = o && wl ? URBAC_OK : URBAC_ENOMEM;
   for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++)
     json_object_set_new(wl, urbac_catalog_workload_id(w), json_string("unified"));
-  if (!err)
+  if (!err) { /* and a real tenant decides with today's catalog */
     o[k++] = (urbac__object){"workloads", urbac__strdup("workloads"), dump(wl), 0};
+    o[k++] = (urbac__object){"catalog", urbac__strdup("catalog"), urbac__strdup("\"current\""), 1};
+  }
   json_decref(wl);
   for (int m = 0; m < 3 && !err; m++) {
     size_t i;

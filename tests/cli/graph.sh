@@ -48,6 +48,7 @@ expect "the CloudSet assignment is left out whole" 0 \
 expect "a PATCH body names no role" 0 "defender-roleDefinitions-update.request.json: \\\$: a role definition needs a displayName" -- \
   "$U" import-graph "$F" --tenant-id contoso -o t.yaml --dry-run
 "$U" import-graph "$F" --tenant-id contoso -o t.yaml > /dev/null
+expect "a new tenant decides with today's catalog" 0 "^catalog: current$" -- cat t.yaml
 expect "users by UPN, with their object ids" 0 "id: AdeleV@contoso.com
   name: Adele Vance
   externalId: $ADELE
