@@ -259,6 +259,7 @@ static void split_export(gfile *f, gfile *second)
       json_decref(copy);
     }
   }
+  json_decref(f->items); /* the requests themselves: replaced by their bodies */
   *second = *f;
   f->kind = K_ROLEDEFS;
   f->items = roles;
@@ -361,8 +362,8 @@ static void import_user(gi *g, const gfile *f, json_t *item, const char *path)
     json_object_set(u, "enabled", enabled);
   else if (json_is_true(enabled)) /* the default, which the canonical form leaves out */
     json_object_del(u, "enabled");
-  json_object_set_new(g->oids, key, json_string(id));
   json_object_set_new(g->seen, id, json_true());
+  json_object_set_new(g->oids, key, json_string(id)); /* last: `id` may be the value it replaces */
 }
 
 static void import_group(gi *g, const gfile *f, json_t *item, const char *path)
