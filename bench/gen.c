@@ -131,7 +131,8 @@ static void write_roles(FILE *f, world *w)
       uint32_t p = below((uint32_t)nperms);
       const urbac_perm_info *pi = urbac_catalog_perm(p);
       uint32_t level = pi->levels == 3 ? 1 + below(2) : pi->levels;
-      fprintf(f, "      - %s (%s)\n", pi->name, level == 1 ? "read" : "manage");
+      /* quoted: a name may hold ": " (Microsoft's "Email & collaboration content: ...") */
+      fprintf(f, "      - '%s (%s)'\n", pi->name, level == 1 ? "read" : "manage");
       w->role_grants[r * 8 + w->role_ngrants[r]++] = p << 2 | level;
     }
     fprintf(f, "    assignments:\n");

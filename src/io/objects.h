@@ -9,8 +9,9 @@
 #include "model/model.h"
 
 typedef struct urbac__object {
-  const char *kind; /* static: "catalog" (only when not the default), "workloads", "user", "group", "deviceGroup", "device", "role",
-                       "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role" */
+  const char
+      *kind; /* static: "catalog" (only when not the default), "workloads", "user", "group", "deviceGroup",
+                "device", "role", "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role" */
   char *id;
   char *body;       /* compact JSON, as the tenant file's JSON form writes the object */
   int64_t position; /* its place in the file: display order only, never compared */
