@@ -187,6 +187,24 @@ URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, 
                                             size_t n, const urbac_write *w, uint64_t *revision,
                                             urbac_diag *d);
 
+/* Renames user or group (`kind` "user" or "group") `old_id` to `new_id` in one
+ * write: the object under its new id, and every object naming it by its id
+ * (a group's members, an assignment's principals, a device group's userAccess, a
+ * legacy role's groups or members) rewritten to the new id, each audited; names
+ * given by its externalId stay (it keeps its externalId). Costs the objects that
+ * name it (the reference index), not the tenant. URBAC_ENOTFOUND when there is no
+ * such object, URBAC_EDUPLICATE when `new_id` is taken; validated as any write. */
+URBAC_EXTERN urbac_err urbac_store_rename(urbac_store *s, const char *tenant, const char *kind, const char *old_id,
+                                          const char *new_id, const urbac_write *w, uint64_t *revision,
+                                          urbac_diag *d);
+/* Deletes user or group `id` and every name given to it (by id or externalId) in
+ * one write: it leaves every group, assignment, device group's userAccess and
+ * legacy role that names it, each change audited (urbac_store_put() of a delete
+ * refuses while it is named). Costs the objects that name it. */
+URBAC_EXTERN urbac_err urbac_store_delete_cascade(urbac_store *s, const char *tenant, const char *kind,
+                                                  const char *id, const urbac_write *w, uint64_t *revision,
+                                                  urbac_diag *d);
+
 /* ---------------------------------------------------------------- group commit */
 
 /* Opens a batch on `s`: until urbac_store_batch_end(), every write made through

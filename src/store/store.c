@@ -874,9 +874,11 @@ static urbac_err edit_all(urbac__object **o, size_t *n, const char *tenant, cons
   return URBAC_OK;
 }
 
-/* The whole tenant read, edited and validated: for a write check and w->written. */
+/* The whole tenant read, edited and validated: for a write check and w->written.
+ * With `build`, the puts are built inside the write transaction. */
 static urbac_err put_many_whole(urbac_store *store, const char *tenant, const urbac_object_put *puts,
-                                size_t np, const urbac_write *w, uint64_t *revision, urbac_diag *d)
+                                size_t np, const urbac_write *w, uint64_t *revision, urbac_diag *d,
+                                urbac__puts_fn build, void *ctx)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
@@ -889,6 +891,8 @@ static urbac_err put_many_whole(urbac_store *store, const char *tenant, const ur
   if (err)
     return err;
   err = urbac__store_read(store, tenant, false, &row, &o, &n, d);
+  if (!err && build)
+    err = build(store, tenant, ctx, &puts, &np, d);
   if (!err)
     err = edit_all(&o, &n, tenant, puts, np, d);
   snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "",
@@ -916,13 +920,32 @@ urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urb
 {
   urbac__tenant_row row = {0};
   if (store->check || w->written) /* they need the tenant as it will be: the old path, O(tenant) */
-    return put_many_whole(store, tenant, puts, np, w, revision, d);
+    return put_many_whole(store, tenant, puts, np, w, revision, d, NULL, NULL);
   urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
     err = store->ops->begin(store->db, true, d);
   if (err)
     return err;
   err = urbac__store_put_incremental(store, tenant, puts, np, w, &row, d);
+  return finish(store, err, tenant, &row, revision, d);
+}
+
+urbac_err urbac__store_put_built(urbac_store *store, const char *tenant, urbac__puts_fn build, void *ctx,
+                                 const urbac_write *w, uint64_t *revision, urbac_diag *d)
+{
+  urbac__tenant_row row = {0};
+  const urbac_object_put *puts = NULL;
+  size_t np = 0;
+  if (store->check || w->written)
+    return put_many_whole(store, tenant, NULL, 0, w, revision, d, build, ctx);
+  urbac_err err = urbac__store_need_schema(store, d);
+  if (!err)
+    err = store->ops->begin(store->db, true, d);
+  if (err)
+    return err;
+  err = build(store, tenant, ctx, &puts, &np, d);
+  if (!err)
+    err = urbac__store_put_incremental(store, tenant, puts, np, w, &row, d);
   return finish(store, err, tenant, &row, revision, d);
 }
 
