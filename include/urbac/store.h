@@ -118,6 +118,17 @@ URBAC_EXTERN void urbac_plan_free(urbac_plan *p);
 URBAC_EXTERN size_t urbac_plan_count(const urbac_plan *p);
 /* Change `i` (NULL when out of range); strings are owned by `p`, valid until urbac_plan_free(p). */
 URBAC_EXTERN const urbac_change *urbac_plan_change(const urbac_plan *p, size_t i);
+/* The users and groups managed by the identity provider (managedBy: scim) that
+ * `want` lacks: kept, not deleted, unless urbac_store_prune_provisioned(s, true).
+ * Each as a change with op URBAC_DELETE and `before` (what it would delete);
+ * NULL when out of range; owned by `p`. urbac_store_apply() keeps them too, and
+ * refuses a tenant that is not valid with them (a kept group naming a user the
+ * file deletes). */
+URBAC_EXTERN size_t urbac_plan_kept_count(const urbac_plan *p);
+URBAC_EXTERN const urbac_change *urbac_plan_kept(const urbac_plan *p, size_t i);
+/* Later plans and applies on `s` delete the objects managed by scim that the
+ * tenant lacks (`prune` true), or keep them (false, the default). */
+URBAC_EXTERN void urbac_store_prune_provisioned(urbac_store *s, bool prune);
 /* The revision the plan was computed against (0: a tenant not in the store yet). */
 URBAC_EXTERN uint64_t urbac_plan_revision(const urbac_plan *p);
 
