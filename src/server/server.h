@@ -70,8 +70,8 @@ typedef struct srv_identity {
   srv_caller kind;
   bool decisions_only;    /* a service key: the decision routes only */
   bool provisioning_only; /* a provisioning key: the tenant's SCIM routes only */
-  char user[256];      /* the tenant user it acts as ("" for preshared keys) */
-  char actor[320];     /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
+  char user[256];         /* the tenant user it acts as ("" for preshared keys) */
+  char actor[320];        /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
 } srv_identity;
 
 typedef struct srv_route srv_route;
