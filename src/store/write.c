@@ -293,10 +293,11 @@ static urbac_err add_xid_target(writer *x, small *s, const char *kind, const cha
 {
   urbac__strs from = {0};
   char *key = urbac__xid_key(name);
-  urbac_err err = key ? x->store->ops->refs_to(x->store->db, x->tenant,
-                                               strcmp(kind, "user") == 0 ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
-                                               key, 1, &from, x->d)
-                      : URBAC_ENOMEM;
+  urbac_err err =
+      key ? x->store->ops->refs_to(x->store->db, x->tenant,
+                                   strcmp(kind, "user") == 0 ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
+                                   key, 1, &from, x->d)
+          : URBAC_ENOMEM;
   *found = !err && from.n >= 2;
   if (*found && !small_has(s, kind, from.v[1])) {
     json_t *j = json_pack("{s:s, s:s}", "id", from.v[1], "externalId", name);
@@ -422,12 +423,13 @@ static void check_xid_unique(writer *x, const put *p)
   urbac__strs from = {0};
   if (!id || !id->xkey)
     return;
-  urbac_err err = x->store->ops->refs_to(x->store->db, x->tenant, user ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
-                                         id->xkey, 2, &from, x->d);
+  urbac_err err = x->store->ops->refs_to(
+      x->store->db, x->tenant, user ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP, id->xkey, 2, &from, x->d);
   for (size_t i = 0; !err && i + 1 < from.n; i += 2)
     if (strcmp(from.v[i + 1], p->id) != 0) {
-      urbac__diag_add(x->d, URBAC_EDUPLICATE, x->name, 0, 0, NULL, "duplicate %s externalId '%s' (held by %s '%s')",
-                      p->kind, id->xid, p->kind, from.v[i + 1]);
+      urbac__diag_add(x->d, URBAC_EDUPLICATE, x->name, 0, 0, NULL,
+                      "duplicate %s externalId '%s' (held by %s '%s')", p->kind, id->xid, p->kind,
+                      from.v[i + 1]);
       err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
     }
   note(x, err);
@@ -511,8 +513,8 @@ static void named_by(writer *x, const char *kind, const char *name, bool strict)
     }
   }
   if (!err && strict && asked && x->errors == before) { /* the index and the rows disagree: say so */
-    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", kind, name,
-                    from.v[0], from.v[1]);
+    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", kind,
+                    name, from.v[0], from.v[1]);
     err = URBAC_EINVAL;
   }
   note(x, err);
