@@ -25,7 +25,6 @@
 #include "bench/rng.h"
 #include "urbac/urbac.h"
 
-
 typedef struct cfg {
   uint32_t users, groups, roles, dgs, devices, queries;
 } cfg;

@@ -29,7 +29,6 @@
 #define PAGE 999u
 #define SMALL_PAGE 100u
 
-
 /* Object id `i` of kind `k` (1 user, 2 group, 3 role, 4 assignment): GUID-shaped, stable. */
 static void guid(char out[37], unsigned k, uint32_t i)
 {

@@ -34,17 +34,15 @@ typedef struct urbac_graph_report urbac_graph_report;
 /*
  * Builds a tenant from `files` (any order; pages of one list as several files),
  * on `base` (NULL: a new tenant named `tenant`, every workload activated, since
- * Graph does not say which are, deciding with today's catalog: `catalog: current`). Users by userPrincipalName, groups by object id,
- * roles by displayName, each also matched by its externalId (the object id) in
- * `base`; what the files do not mention is kept as it is. Each file's kind comes
- * from its @odata.context and shape. What cannot be represented (an unknown
- * action, a scope urbac does not model, a member that is a device, a file of no
- * known kind, ...) is left out and noted in the report with the file and JSON
- * path; with URBAC_GRAPH_STRICT the first such note fails the import instead.
- * On success *out is the new model (the caller frees it with urbac_model_free())
- * and *report what was read, noted and changed (the caller frees it with
- * urbac_graph_report_free()). All or nothing: on failure both are NULL, `d` says
- * why. `base` is not changed.
+ * Graph does not say which are, deciding with today's catalog: `catalog: current`). Users by
+ * userPrincipalName, groups by object id, roles by displayName, each also matched by its externalId (the
+ * object id) in `base`; what the files do not mention is kept as it is. Each file's kind comes from its
+ * @odata.context and shape. What cannot be represented (an unknown action, a scope urbac does not model, a
+ * member that is a device, a file of no known kind, ...) is left out and noted in the report with the file
+ * and JSON path; with URBAC_GRAPH_STRICT the first such note fails the import instead. On success *out is the
+ * new model (the caller frees it with urbac_model_free()) and *report what was read, noted and changed (the
+ * caller frees it with urbac_graph_report_free()). All or nothing: on failure both are NULL, `d` says why.
+ * `base` is not changed.
  */
 URBAC_EXTERN urbac_err urbac_graph_import(const urbac_model *base, const char *tenant,
                                           const urbac_graph_file *files, size_t n, unsigned flags,
