@@ -22,26 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/rng.h"
 #include "urbac/urbac.h"
-
-static uint64_t state;
-
-static uint64_t next(void)
-{
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static uint32_t below(uint32_t n) { return (uint32_t)(next() % n); }
-static double unit(void) { return (double)(next() >> 11) / 9007199254740992.0; }
-/* Skewed pick: small indices (large groups) much more often. */
-static uint32_t skewed(uint32_t n)
-{
-  double r = unit();
-  return (uint32_t)(r * r * r * n);
-}
 
 typedef struct cfg {
   uint32_t users, groups, roles, dgs, devices, queries;

@@ -5,6 +5,7 @@
 #include "urbac/catalog.h"
 #include "urbac/engine.h"
 #include "urbac/error.h"
+#include "urbac/graph.h"
 #include "urbac/io.h"
 #include "urbac/legacy.h"
 #include "urbac/model.h"

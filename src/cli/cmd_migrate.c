@@ -191,6 +191,21 @@ static void export_row(FILE *f, const urbac_model *m, size_t r, size_t a, const 
   fputs("\r\n", f);
 }
 
+/* The Graph requests that create the tenant's unified roles and assignments. */
+static int export_graph(const urbac_model *m, FILE *f)
+{
+  char *text = NULL;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = d ? urbac_graph_export(m, &text, NULL, d) : URBAC_ENOMEM;
+  if (err)
+    cli_error("export: %s", cli_diag_message(d, err));
+  else
+    fprintf(f, "%s\n", text);
+  urbac_free(text);
+  urbac_diag_free(d);
+  return err ? EXIT_USAGE : 0;
+}
+
 static int export(void *opts, const cli_args *a)
 {
   const migrate_opts *o = opts;
@@ -200,14 +215,19 @@ static int export(void *opts, const cli_args *a)
   int rc = EXIT_USAGE;
   if (!cli_no_args(a, "export"))
     return EXIT_USAGE;
-  if (strcmp(o->format, "csv") != 0) {
-    cli_error("export: unknown format '%s' (csv)", o->format);
+  bool graph = strcmp(o->format, "graph") == 0;
+  if (!graph && strcmp(o->format, "csv") != 0) {
+    cli_error("export: unknown format '%s' (csv or graph)", o->format);
     return EXIT_USAGE;
   }
   if (!cli_source_read(&src, &o->src, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false) ||
       !(f = cli_open_output(o->output)))
     goto out;
   const urbac_model *m = src.model;
+  if (graph) {
+    rc = export_graph(m, f);
+    goto out;
+  }
   fputs("Role name,Description,Permissions,Assignment name,Data sources,Users and groups,Device groups", f);
   for (size_t w = 0, len = 0; w < urbac_catalog_workload_count(); w++) {
     if (!urbac_catalog_workload_has_legacy(w))
@@ -258,7 +278,7 @@ static const cli_opt activate_opts[] = {
 static const cli_opt deactivate_opts[] = {WRITE_HEAD, WRITE_TAIL};
 static const cli_opt export_opts[] = {
     CLI_ROW_DB(migrate_opts),
-    ROW("format", CLI_STRING, format, "F", "csv", "the output format: csv"),
+    ROW("format", CLI_STRING, format, "F", "csv", "the output format: csv, or graph (docs/interop.md)"),
     CLI_ROW_OUTPUT(migrate_opts, "write there instead of standard output"),
     CLI_ROW_TENANT(migrate_opts),
     CLI_ROW_TENANT_ID(migrate_opts),
@@ -277,6 +297,6 @@ const cli_command cli_deactivate =
                 "Switch a workload back to its legacy model (legacy configuration is always kept)",
                 migrate_opts, deactivate_opts, deactivate);
 const cli_command cli_export =
-    CLI_COMMAND("export", "urbac export --tenant FILE [--format csv] [--output OUT]",
-                "Write the unified roles as the Defender portal exports them: one CSV row per assignment",
+    CLI_COMMAND("export", "urbac export --tenant FILE [--format csv|graph] [--output OUT]",
+                "Write the unified roles as the Defender portal exports them (CSV), or as Graph requests",
                 migrate_opts, export_opts, export);

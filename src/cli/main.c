@@ -15,11 +15,11 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-    &cli_activate,   &cli_apply,      &cli_assignment, &cli_audit,        &cli_catalog,        &cli_check,
-    &cli_completion, &cli_deactivate, &cli_device,     &cli_device_group, &cli_directory_role, &cli_dump,
-    &cli_effective,  &cli_explain,    &cli_export,     &cli_fmt,          &cli_group,          &cli_impact,
-    &cli_import,     &cli_init,       &cli_key,        &cli_migrate,      &cli_object,         &cli_plan,
-    &cli_role,       &cli_serve,      &cli_user,       &cli_validate,     &cli_who_can,
+    &cli_activate,   &cli_apply,        &cli_assignment, &cli_audit,        &cli_catalog,        &cli_check,
+    &cli_completion, &cli_deactivate,   &cli_device,     &cli_device_group, &cli_directory_role, &cli_dump,
+    &cli_effective,  &cli_explain,      &cli_export,     &cli_fmt,          &cli_group,          &cli_impact,
+    &cli_import,     &cli_import_graph, &cli_init,       &cli_key,          &cli_migrate,        &cli_object,
+    &cli_plan,       &cli_role,         &cli_serve,      &cli_user,         &cli_validate,       &cli_who_can,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -59,9 +59,23 @@ typedef struct urbac__strs {
   size_t n, cap;
 } urbac__strs;
 
+/* What an identity provider (SCIM) keeps on a user or a group (tenant-format.md
+ * "externalId, managedBy, scim"): never used by decisions but through `xkey`. */
+typedef struct urbac__ident {
+  char *xid;    /* externalId as written, or NULL */
+  char *xkey;   /* its lookup key: lower case when GUID-shaped; NULL with xid */
+  char *scim;   /* the SCIM attributes as one canonical JSON text, or NULL */
+  bool managed; /* managedBy: scim */
+} urbac__ident;
+
+#define URBAC__MAX_XID_BYTES 256u    /* an externalId */
+#define URBAC__MAX_SCIM_BYTES 16384u /* a scim mapping, as compact JSON */
+#define URBAC__PENDING UINT32_MAX    /* a reference's idx while what it names does not exist */
+
 typedef struct urbac__user {
   urbac__obj o; /* first: the arrays reach the count through it */
   char *id, *name;
+  urbac__ident ident;
   bool enabled;
   uint32_t dirroles; /* bit per directory role (catalog order) */
   urbac__loc loc;
@@ -70,6 +84,7 @@ typedef struct urbac__user {
 typedef struct urbac__group {
   urbac__obj o; /* first: the arrays reach the count through it */
   char *id, *name;
+  urbac__ident ident;
   urbac__refs members;
   uint32_t dirroles;
   urbac__loc loc;
@@ -178,6 +193,11 @@ struct urbac_model {
   urbac__cow users, groups, dgs, devices, roles, mde_roles, eop, mdi;
   /* Built by validation. */
   urbac__smap user_map, group_map, dg_map, device_map;
+  urbac__smap user_xmap, group_xmap; /* by externalId's key (urbac__ident.xkey) */
+  /* The objects holding a pending reference (one naming a GUID nothing has yet):
+   * few, so an edit copies the list and scans it when a user or group appears. */
+  struct urbac__pend *pend;
+  size_t npend, cap_pend;
   uint32_t ungrouped; /* index of the ungrouped device group */
   /* Per user, group and device group (by urbac__ref_kind): how many references
    * name it. Built by validation, kept by edits: a delete is refused while > 0. */
@@ -189,6 +209,22 @@ struct urbac_model {
   struct urbac__change *changes;
   size_t nchanges, cap_changes;
 };
+
+/* Which model array an object holding references lives in. */
+typedef enum urbac__ref_arr {
+  URBAC__ARR_GROUPS,
+  URBAC__ARR_DGS,
+  URBAC__ARR_ROLES,
+  URBAC__ARR_MDE,
+  URBAC__ARR_EOP,
+  URBAC__ARR_MDI,
+  URBAC__NARR
+} urbac__ref_arr;
+
+typedef struct urbac__pend {
+  uint32_t idx;
+  uint8_t arr; /* urbac__ref_arr */
+} urbac__pend;
 
 /* One object replaced, added (before NULL) or deleted (after NULL) by an edit;
  * each holds a reference. */
@@ -241,6 +277,15 @@ urbac_model *urbac__model_new(void);
  * Adds each problem to `d`; returns URBAC_OK only when there were none. */
 urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d);
 
+/* The array of `m` that objects holding references live in (urbac__ref_arr). */
+urbac__cow *urbac__ref_array(urbac_model *m, urbac__ref_arr a);
+/* Does object `o` hold a reference that names nothing yet (URBAC__PENDING)? */
+bool urbac__obj_has_pending(urbac__obj *o);
+/* Rebuilds m->pend from every object holding references. */
+urbac_err urbac__model_index_pending(urbac_model *m);
+/* A deep copy of object `o` (count 1), or NULL when out of memory (model/clone.c). */
+urbac__obj *urbac__obj_dup(const urbac__obj *o);
+
 /* Calls f with each reference list of object `o` and where it is, for messages. */
 void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, const char *what), void *ctx);
 /* Resolves the references of one object against `m`'s maps (and checks a role's
@@ -259,6 +304,18 @@ void urbac__refs_free(urbac__refs *r);
 /* Frees a role's permission entries and assignments (not its name), leaving it empty. */
 void urbac__role_contents_free(urbac__role *r);
 void urbac__strs_free(urbac__strs *s);
+
+/* Is `s` (`len` bytes) shaped as a GUID, 8-4-4-4-12 hex digits? */
+bool urbac__is_guid(const char *s, size_t len);
+/* The lookup key of externalId `xid`: a copy, in lower case when GUID-shaped; the
+ * caller frees it with urbac__free(). NULL when out of memory. */
+char *urbac__xid_key(const char *xid);
+/* Frees what `id` owns, leaving it empty. */
+void urbac__ident_free(urbac__ident *id);
+/* The user or group named `name` (`len` bytes): by id, else by externalId (its key
+ * folded as urbac__xid_key() does); true and *idx when found. */
+bool urbac__user_find(const urbac_model *m, const char *name, size_t len, uint32_t *idx);
+bool urbac__group_find(const urbac_model *m, const char *name, size_t len, uint32_t *idx);
 
 /* Does device `dev` satisfy every rule of `dg`? (A group with no rules matches none.) */
 bool urbac__dg_matches(const urbac__devgroup *dg, const urbac__device *dev);

@@ -4,9 +4,10 @@
  *
  *   roleDefinitions  {id, displayName, description, isBuiltIn, rolePermissions:
  *                     [{allowedResourceActions: [action ids or names, wildcards]}]}
- *   roleAssignments  {id: "ROLE/NAME", displayName, roleDefinitionId, principalIds,
- *                     appScopeIds: "/" (all data sources), "Mde", "Mdo", "Mdi",
- *                     "/DeviceGroups/{id}"}
+ *   roleAssignments  {id: "ROLE/NAME", displayName, roleDefinitionId, principalIds:
+ *                     object ids (a user's or group's externalId) in and out, or user ids
+ *                     and group:ID, appScopeIds: "/" (all data sources), each workload's
+ *                     Graph id ("Mde", "Mdo", ...), "/DeviceGroups/{id}"}
  *
  * (both lists take OData's $filter: FIELD eq 'VALUE' [and ...], filter.c)
  * and, as tenant-file objects, users, groups, devices, device groups and the
@@ -524,7 +525,45 @@ void srv_h_role_delete(srv *server, srv_req *req, srv_resp *r)
 
 /* ---------------------------------------------------------------- role assignments */
 
-static const char *const scope_names[] = {"Mde", "Mdo", "Mdi"};
+/* A principal as Graph names it: the object id (externalId) of the user or group
+ * when it has one, else as the tenant names it ("ID", "group:ID"). */
+static json_t *principal_out(srv_tenant *t, json_t *p)
+{
+  const char *s = json_string_value(p);
+  bool group = s && strncmp(s, "group:", 6) == 0;
+  uint64_t revision;
+  json_t *o = s ? read_object(t, group ? "group" : "user", group ? s + 6 : s, &revision) : NULL;
+  const char *ext = json_string_value(json_object_get(o, "externalId"));
+  json_t *out = ext ? json_string(ext) : json_incref(p);
+  json_decref(o);
+  return out;
+}
+
+/* A principal Graph names by object id, as the tenant names it: the user whose id
+ * or externalId it is, else the group whose id it is ("group:ID"), else as given
+ * ("group:ID" and user ids pass; an unknown object id is a pending principal). */
+static json_t *principal_in(srv_tenant *t, const char *p)
+{
+  char *user = NULL;
+  uint64_t revision;
+  if (strncmp(p, "group:", 6) == 0)
+    return json_string(p);
+  pthread_mutex_lock(&t->write_lock); /* the served snapshot is not swapped meanwhile */
+  const urbac_snapshot *snap = t->current->snap;
+  uint32_t i = urbac_snapshot_user_find(snap, p, strlen(p));
+  if (i != URBAC_UNKNOWN_USER)
+    user = strdup(urbac_snapshot_user_id(snap, i));
+  pthread_mutex_unlock(&t->write_lock);
+  json_t *out = user ? json_string(user) : NULL, *g = out ? NULL : read_object(t, "group", p, &revision);
+  free(user);
+  if (!out && g) {
+    char ref[600];
+    snprintf(ref, sizeof ref, "group:%s", p);
+    out = json_string(ref);
+  }
+  json_decref(g);
+  return out ? out : json_string(p);
+}
 
 static json_t *app_scopes(json_t *a)
 {
@@ -537,7 +576,8 @@ static json_t *app_scopes(json_t *a)
   json_array_foreach(sources, i, v)
   {
     int w = urbac_catalog_workload_find(json_string_value(v));
-    json_array_append_new(out, json_string(w >= 0 && w < 3 ? scope_names[w] : json_string_value(v)));
+    json_array_append_new(out,
+                          json_string(w >= 0 ? urbac_catalog_workload_app((size_t)w) : json_string_value(v)));
   }
   json_array_foreach(dgs, i, v)
   {
@@ -548,14 +588,17 @@ static json_t *app_scopes(json_t *a)
   return out;
 }
 
-static json_t *assignment_to_graph(const char *role, json_t *a)
+static json_t *assignment_to_graph(srv_tenant *t, const char *role, json_t *a)
 {
   const char *name = json_string_value(json_object_get(a, "name"));
   char id[1200];
+  json_t *ids = json_array(), *p;
+  size_t i;
+  json_array_foreach(json_object_get(a, "principals"), i, p) json_array_append_new(ids, principal_out(t, p));
   snprintf(id, sizeof id, "%s/%s", role, name ? name : "");
-  return json_pack("{s:s, s:s, s:s, s:O, s:o, s:[s]}", "id", id, "displayName", name ? name : "",
-                   "roleDefinitionId", role, "principalIds", json_object_get(a, "principals"), "appScopeIds",
-                   app_scopes(a), "directoryScopeIds", "/");
+  return json_pack("{s:s, s:s, s:s, s:o, s:o, s:[s]}", "id", id, "displayName", name ? name : "",
+                   "roleDefinitionId", role, "principalIds", ids, "appScopeIds", app_scopes(a),
+                   "directoryScopeIds", "/");
 }
 
 /* The tenant-file assignment for Graph's appScopeIds; false after replying. */
@@ -568,13 +611,11 @@ static bool scopes_to_assignment(json_t *scopes, json_t *a, srv_resp *r)
   json_array_foreach(scopes, i, v)
   {
     const char *s = json_string_value(v);
-    size_t w = 0;
-    while (s && w < 3 && strcasecmp(s, scope_names[w]) != 0)
-      w++;
+    int w = s && s[0] != '/' ? urbac_catalog_workload_find(s) : -1;
     if (s && strcmp(s, "/") == 0)
       all = true;
-    else if (s && w < 3)
-      json_array_append_new(sources, json_string(urbac_catalog_workload_id(w)));
+    else if (w >= 0)
+      json_array_append_new(sources, json_string(urbac_catalog_workload_id((size_t)w)));
     else if (s && strncmp(s, "/DeviceGroups/", 14) == 0 && s[14])
       json_array_append_new(dgs, json_string(s + 14));
     else if (ok) {
@@ -589,8 +630,10 @@ static bool scopes_to_assignment(json_t *scopes, json_t *a, srv_resp *r)
     else
       json_object_del(a, "deviceGroups");
   } else {
-    srv_error(r, 400, "badRequest", target,
-              "appScopeIds: \"/\", \"Mde\", \"Mdo\", \"Mdi\" or \"/DeviceGroups/ID\"");
+    char known[200] = "";
+    for (size_t k = 0, len = 0; k < urbac_catalog_workload_count() && len < sizeof known; k++)
+      len += (size_t)snprintf(known + len, sizeof known - len, "\"%s\", ", urbac_catalog_workload_app(k));
+    srv_error(r, 400, "badRequest", target, "appScopeIds: \"/\", %sor \"/DeviceGroups/ID\"", known);
   }
   json_decref(sources);
   json_decref(dgs);
@@ -598,7 +641,7 @@ static bool scopes_to_assignment(json_t *scopes, json_t *a, srv_resp *r)
 }
 
 /* Applies a Graph assignment body to `a`; false after replying. */
-static bool graph_to_assignment(json_t *body, json_t *a, srv_resp *r)
+static bool graph_to_assignment(srv_tenant *t, json_t *body, json_t *a, srv_resp *r)
 {
   json_t *name = json_object_get(body, "displayName"), *principals = json_object_get(body, "principalIds");
   json_t *scopes = json_object_get(body, "appScopeIds"), *v;
@@ -610,13 +653,17 @@ static bool graph_to_assignment(json_t *body, json_t *a, srv_resp *r)
   bool ok = !principals || json_is_array(principals);
   json_array_foreach(principals, i, v) ok = ok && json_is_string(v);
   if (!ok) {
-    srv_error(r, 400, "badRequest", "principalIds", "principalIds is a list of user ids and group:ID");
+    srv_error(r, 400, "badRequest", "principalIds",
+              "principalIds is a list of object ids (users' and groups' externalId), user ids and group:ID");
     return false;
   }
   if (name)
     json_object_set(a, "name", name);
-  if (principals)
-    json_object_set(a, "principals", principals);
+  if (principals) {
+    json_t *list = json_array();
+    json_array_foreach(principals, i, v) json_array_append_new(list, principal_in(t, json_string_value(v)));
+    json_object_set_new(a, "principals", list);
+  }
   return !scopes || scopes_to_assignment(scopes, a, r);
 }
 
@@ -674,7 +721,7 @@ void srv_h_assignment_list(srv *server, srv_req *req, srv_resp *r)
     if (only && strcmp(only, name) != 0)
       continue;
     json_array_foreach(json_object_get(role, "assignments"), k, a)
-        json_array_append_new(out, assignment_to_graph(name, a));
+        json_array_append_new(out, assignment_to_graph(req->tenant, name, a));
   }
   json_decref(roles);
   srv_page_at(req, r, srv_filter_apply(&f, out), revision);
@@ -698,7 +745,8 @@ void srv_h_assignment_get(srv *server, srv_req *req, srv_resp *r)
   if (!role)
     return;
   json_t *a = json_array_get(json_object_get(role, "assignments"), k);
-  reply_object(r, 200, assignment_to_graph(json_string_value(json_object_get(role, "name")), a), revision);
+  reply_object(r, 200, assignment_to_graph(req->tenant, json_string_value(json_object_get(role, "name")), a),
+               revision);
   json_decref(role);
 }
 
@@ -714,7 +762,7 @@ static void write_assignment(srv_req *req, srv_resp *r, json_t *role, size_t k, 
   if (!text)
     srv_error(r, 500, "internalError", NULL, "out of memory");
   else if (srv_run_write(req, r, do_puts, &c, &revision))
-    reply_object(r, status, a ? assignment_to_graph(name, a) : json_null(), revision);
+    reply_object(r, status, a ? assignment_to_graph(req->tenant, name, a) : json_null(), revision);
   free(text);
 }
 
@@ -737,7 +785,7 @@ void srv_h_assignment_create(srv *server, srv_req *req, srv_resp *r)
     goto out;
   }
   json_object_set_new(a, "principals", json_array());
-  if (graph_to_assignment(body, a, r)) {
+  if (graph_to_assignment(req->tenant, body, a, r)) {
     json_t *list = json_object_get(role, "assignments");
     if (!list)
       json_object_set_new(role, "assignments", list = json_array());
@@ -762,7 +810,8 @@ void srv_h_assignment_update(srv *server, srv_req *req, srv_resp *r)
   if (role && json_object_get(body, "roleDefinitionId"))
     srv_error(r, 400, "badRequest", "roleDefinitionId",
               "an assignment cannot move to another role: delete and create");
-  else if (role && graph_to_assignment(body, json_array_get(json_object_get(role, "assignments"), k), r))
+  else if (role &&
+           graph_to_assignment(req->tenant, body, json_array_get(json_object_get(role, "assignments"), k), r))
     write_assignment(req, r, role, k, 200);
   json_decref(role);
   json_decref(body);

@@ -198,10 +198,9 @@ static const char *route_workload(const srv_req *req)
   return w ? req->params[1] : NULL;
 }
 
-bool srv_user_may(const srv_snap *sn, const char *user, srv_access level, const char *only)
+/* Does `user` hold `perm` on some workload (on workload `only` when given)? */
+static bool holds(const srv_snap *sn, const char *user, const char *perm, const char *only)
 {
-  const char *perm =
-      level == SRV_READ ? "Configuration \\ Authorization (read)" : "Configuration \\ Authorization (manage)";
   urbac_parser *p = urbac_parser_new(sn->snap);
   bool ok = false;
   for (size_t w = 0; p && !ok && w < urbac_catalog_workload_count(); w++) {
@@ -216,6 +215,13 @@ bool srv_user_may(const srv_snap *sn, const char *user, srv_access level, const 
   return ok;
 }
 
+bool srv_user_may(const srv_snap *sn, const char *user, srv_access level, const char *only)
+{
+  return holds(sn, user,
+               level == SRV_READ ? "Configuration \\ Authorization (read)" : "Configuration \\ Authorization (manage)",
+               only);
+}
+
 static bool authorize(srv_req *req, srv_resp *r)
 {
   const srv_route *rt = req->route;
@@ -224,6 +230,10 @@ static bool authorize(srv_req *req, srv_resp *r)
   urbac_catalog_workload_list(known, sizeof known, true);
   if (w && urbac_catalog_workload_find(w) < 0) {
     srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (%s)", w, known);
+    return false;
+  }
+  if (req->who.provisioning_only) {
+    srv_error(r, 403, "forbidden", NULL, "this key may only provision users and groups (SCIM)");
     return false;
   }
   if (rt->access == SRV_DECIDE || req->who.kind == SRV_PRESHARED)
@@ -238,6 +248,24 @@ static bool authorize(srv_req *req, srv_resp *r)
   if (!ok)
     srv_error(r, 403, "forbidden", NULL, "%s needs Configuration \\ Authorization (%s)%s%s", req->who.user,
               rt->access == SRV_READ ? "read" : "manage", w ? " on " : "", w ? w : "");
+  return ok;
+}
+
+bool srv_auth_may_scim(srv_req *req, srv_resp *r)
+{
+  if (req->who.kind == SRV_PRESHARED || req->who.provisioning_only)
+    return true; /* a key of another tenant was refused at authentication */
+  if (req->who.decisions_only) {
+    srv_error(r, 403, "forbidden", NULL, "this key may only ask for decisions");
+    return false;
+  }
+  srv_read_lock();
+  bool ok =
+      srv_user_may(srv_tenant_snap(req->tenant), req->who.user, SRV_MANAGE, NULL);
+  srv_read_unlock();
+  if (!ok)
+    srv_error(r, 403, "forbidden", NULL,
+              "%s needs Configuration \\ Authorization (manage) to provision users", req->who.user);
   return ok;
 }
 

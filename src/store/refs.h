@@ -15,7 +15,12 @@ typedef struct urbac__ref_list {
 } urbac__ref_list;
 void urbac__ref_list_free(urbac__ref_list *l);
 
-/* Can an object of `kind` name others? (groups, device groups, roles, legacy roles) */
+/* The pseudo kinds of the rows that index externalIds (from the user or group to its key). */
+#define URBAC__REF_XID_USER "user.externalId"
+#define URBAC__REF_XID_GROUP "group.externalId"
+
+/* Can an object of `kind` name others? (groups, device groups, roles, legacy roles;
+ * users and groups name their externalId) */
 bool urbac__refs_kind_names(const char *kind);
 /* Adds every name the objects of `m` give (a model of one object: its own) to
  * `out` as rows from (kind, id); the strings are borrowed from `m`, `kind` and `id`. */
@@ -38,6 +43,15 @@ urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d);
 urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, const urbac_object_put *puts,
                                        size_t np, const urbac_write *w, urbac__tenant_row *row,
                                        urbac_diag *d);
+
+/* Builds the puts of one write inside its transaction (reads through `s` see the
+ * store as the write will find it); *puts stays owned by `ctx`. */
+typedef urbac_err (*urbac__puts_fn)(urbac_store *s, const char *tenant, void *ctx,
+                                    const urbac_object_put **puts, size_t *n, urbac_diag *d);
+/* urbac_store_put_many() of the puts `build` makes inside the write transaction
+ * (store/store.c): a rename, a delete with its names (store/rename.c). */
+urbac_err urbac__store_put_built(urbac_store *s, const char *tenant, urbac__puts_fn build, void *ctx,
+                                 const urbac_write *w, uint64_t *revision, urbac_diag *d);
 
 /* Writes `n` changes (`after[i]`: the object as it will be stored, NULL for a
  * delete; `alone[i]`: it parsed, or NULL), the index rows, one chained audit

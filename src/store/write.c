@@ -289,6 +289,30 @@ static urbac_err add_device_groups(writer *x, small *s)
   return err;
 }
 
+/* The user or group (`kind`) whose externalId is `name`, from the index: *found,
+ * and a stub {"id": ..., "externalId": name} in `s` for the loader to resolve it. */
+static urbac_err add_xid_target(writer *x, small *s, const char *kind, const char *name, bool *found)
+{
+  urbac__strs from = {0};
+  char *key = urbac__xid_key(name);
+  urbac_err err =
+      key ? x->store->ops->refs_to(x->store->db, x->tenant,
+                                   strcmp(kind, "user") == 0 ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
+                                   key, 1, &from, x->d)
+          : URBAC_ENOMEM;
+  *found = !err && from.n >= 2;
+  if (*found && !small_has(s, kind, from.v[1])) {
+    json_t *j = json_pack("{s:s, s:s}", "id", from.v[1], "externalId", name);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    err = body ? small_add(s, kind, from.v[1], body, INT64_MAX) : URBAC_ENOMEM;
+    json_decref(j);
+    free(body);
+  }
+  urbac__free(key);
+  urbac__strs_free(&from);
+  return err;
+}
+
 /* Stubs for what `refs` name that exists now; a user that does not, but a group of
  * that id does, gets the group (so the loader's hint says "write group:"). */
 static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, const small *known,
@@ -317,12 +341,18 @@ static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, c
       if (found[i])
         err = add_stub(s, kinds[k], "id", ids[i], 0, INT64_MAX);
     size_t missing = 0;
-    for (size_t i = 0; !err && k == 0 && i < n; i++)
+    for (size_t i = 0; !err && k < 2 && i < n; i++)
       if (!found[i])
         ids[missing++] = ids[i];
-    if (!err && missing)
-      err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, missing, found, x->d);
-    for (size_t i = 0; !err && i < missing; i++)
+    for (size_t i = 0; !err && i < missing; i++) /* named by externalId? */
+      err = add_xid_target(x, s, k == 0 ? "user" : "group", ids[i], &found[i]);
+    size_t left = 0;
+    for (size_t i = 0; !err && k == 0 && i < missing; i++)
+      if (!found[i])
+        ids[left++] = ids[i];
+    if (!err && left)
+      err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, left, found, x->d);
+    for (size_t i = 0; !err && i < left; i++)
       if (found[i])
         err = add_stub(s, "group", "id", ids[i], 0, INT64_MAX);
   }
@@ -375,6 +405,39 @@ static urbac_err known_targets(const writer *x, small *known)
   return err;
 }
 
+/* The externalId part of a put user or group, as parsed; NULL for other kinds. */
+static const urbac__ident *alone_ident(const put *p)
+{
+  const urbac_model *m = p->alone;
+  if (m && m->users.n && strcmp(p->kind, "user") == 0)
+    return &urbac__user_at(m, 0)->ident;
+  if (m && m->groups.n && strcmp(p->kind, "group") == 0)
+    return &urbac__group_at(m, 0)->ident;
+  return NULL;
+}
+
+/* A changed user's or group's externalId held by no other (the index: the batch's
+ * rows are written already). */
+static void check_xid_unique(writer *x, const put *p)
+{
+  bool user = strcmp(p->kind, "user") == 0;
+  const urbac__ident *id = alone_ident(p);
+  urbac__strs from = {0};
+  if (!id || !id->xkey)
+    return;
+  urbac_err err = x->store->ops->refs_to(
+      x->store->db, x->tenant, user ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP, id->xkey, 2, &from, x->d);
+  for (size_t i = 0; !err && i + 1 < from.n; i += 2)
+    if (strcmp(from.v[i + 1], p->id) != 0) {
+      urbac__diag_add(x->d, URBAC_EDUPLICATE, x->name, 0, 0, NULL,
+                      "duplicate %s externalId '%s' (held by %s '%s')", p->kind, id->xid, p->kind,
+                      from.v[i + 1]);
+      err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
+    }
+  note(x, err);
+  urbac__strs_free(&from);
+}
+
 /* Every changed object, validated in one small tenant. */
 static void validate_changed(writer *x)
 {
@@ -383,6 +446,7 @@ static void validate_changed(writer *x)
   urbac_err err = known_targets(x, &known);
   for (size_t i = 0; !err && i < x->n; i++)
     if (changed(&x->v[i]) && x->v[i].after) {
+      check_xid_unique(x, &x->v[i]);
       err = small_add(&s, x->v[i].kind, x->v[i].id, x->v[i].after, x->v[i].position);
       if (!err)
         err = urbac__refs_of(x->v[i].alone, x->v[i].kind, x->v[i].id, &refs);
@@ -435,16 +499,14 @@ static void validate_stored(writer *x, const char *kind, const char *id)
   urbac__free(body);
 }
 
-/* A deleted user, group or device group that something the batch did not change still names. */
-static void check_named(writer *x, const put *p)
+/* The objects the batch did not change that name `name` (of `kind`), validated as
+ * stored. `strict`: they must fail (the name is gone), or the index and the rows
+ * disagree; a name by externalId may instead have passed to another holder. */
+static void named_by(writer *x, const char *kind, const char *name, bool strict)
 {
   urbac__strs from = {0};
-  if (strcmp(p->kind, "user") && strcmp(p->kind, "group") &&
-      (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
-    return;
   size_t before = x->errors, asked = 0;
-  urbac_err err =
-      x->store->ops->refs_to(x->store->db, x->tenant, p->kind, p->id, NAMED_BY_SHOWN, &from, x->d);
+  urbac_err err = x->store->ops->refs_to(x->store->db, x->tenant, kind, name, NAMED_BY_SHOWN, &from, x->d);
   for (size_t i = 0; !err && i + 1 < from.n; i += 2) {
     const put *q = find_put(x, from.v[i], from.v[i + 1]);
     if (!(q && changed(q) && q->after)) { /* one the batch changed was validated with it already */
@@ -452,13 +514,73 @@ static void check_named(writer *x, const put *p)
       asked++;
     }
   }
-  if (!err && asked && x->errors == before) { /* the index and the rows disagree: say so rather than pass */
-    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", p->kind,
-                    p->id, from.v[0], from.v[1]);
+  if (!err && strict && asked && x->errors == before) { /* the index and the rows disagree: say so */
+    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", kind,
+                    name, from.v[0], from.v[1]);
     err = URBAC_EINVAL;
   }
   note(x, err);
   urbac__strs_free(&from);
+}
+
+/* What named the externalId a user or group had before the write (from its stored
+ * body), when `now` (its key after the write, or NULL) is not the same: as written
+ * and as its key. */
+static void named_by_xid(writer *x, const put *p, const char *now)
+{
+  json_t *was = p->before ? json_loads(p->before, 0, NULL) : NULL;
+  const char *xid = json_string_value(json_object_get(was, "externalId"));
+  char *xkey = xid ? urbac__xid_key(xid) : NULL;
+  if (xid && !xkey)
+    note(x, URBAC_ENOMEM);
+  else if (xid && (!now || strcmp(now, xkey) != 0)) {
+    named_by(x, p->kind, xid, false);
+    if (strcmp(xid, xkey) != 0)
+      named_by(x, p->kind, xkey, false);
+  }
+  json_decref(was);
+  urbac__free(xkey);
+}
+
+/* A deleted user, group or device group that something the batch did not change still names. */
+static void check_named(writer *x, const put *p)
+{
+  if (strcmp(p->kind, "user") && strcmp(p->kind, "group") &&
+      (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
+    return;
+  named_by(x, p->kind, p->id, true);
+  if (strcmp(p->kind, "deviceGroup") != 0)
+    named_by_xid(x, p, NULL);
+}
+
+/* A user or group whose externalId changed, while something names the old one. */
+static void check_xid_left(writer *x, const put *p)
+{
+  const urbac__ident *id = alone_ident(p);
+  if (id && p->before)
+    named_by_xid(x, p, id->xkey);
+}
+
+/* The id of the group `name` names (its id, else its externalId), or NULL when
+ * it names none (pending); the caller frees it with urbac__free(). */
+static urbac_err group_named(writer *x, const char *name, char **id)
+{
+  bool found = false;
+  urbac__strs from = {0};
+  char *key = NULL;
+  *id = NULL;
+  urbac_err err = x->store->ops->exist(x->store->db, x->tenant, "group", &name, 1, &found, x->d);
+  if (!err && found)
+    err = (*id = urbac__strdup(name)) ? URBAC_OK : URBAC_ENOMEM;
+  else if (!err && !(key = urbac__xid_key(name)))
+    err = URBAC_ENOMEM;
+  else if (!err)
+    err = x->store->ops->refs_to(x->store->db, x->tenant, URBAC__REF_XID_GROUP, key, 1, &from, x->d);
+  if (!err && !found && from.n >= 2 && !(*id = urbac__strdup(from.v[1])))
+    err = URBAC_ENOMEM;
+  urbac__free(key);
+  urbac__strs_free(&from);
+  return err;
 }
 
 /* Does a walk down member groups from `start` reach `target`? Then *path holds
@@ -494,14 +616,18 @@ static urbac_err reaches(writer *x, const char *start, const char *target, urbac
     }
     urbac__strs_free(&below);
     err = x->store->ops->refs_from(x->store->db, x->tenant, "group", g, "group", &below, x->d);
-    for (size_t i = 1; !err && i < below.n; i += 2)
-      if (!in_map(&seen, below.v[i], strlen(below.v[i]))) {
-        err = urbac__strs_add(&queue, below.v[i], strlen(below.v[i]));
+    for (size_t i = 1; !err && i < below.n; i += 2) {
+      char *id = NULL; /* a member may be named by its externalId, or be pending */
+      err = group_named(x, below.v[i], &id);
+      if (!err && id && !in_map(&seen, id, strlen(id))) {
+        err = urbac__strs_add(&queue, id, strlen(id));
         if (!err && URBAC_GROW(from, cap, queue.n))
           err = URBAC_ENOMEM;
         if (!err)
           from[queue.n - 1] = at;
       }
+      urbac__free(id);
+    }
   }
   urbac__strs_free(&queue);
   urbac__strs_free(&below);
@@ -510,36 +636,78 @@ static urbac_err reaches(writer *x, const char *start, const char *target, urbac
   return err;
 }
 
-/* A cycle through a group given a new member group: the walk from that member back to it. */
+/* Does group `from` (a name) lead down to group `to` (an id)? Then a cycle through
+ * `top` (the changed group), reported with the way. */
+static urbac_err cycle_via(writer *x, const char *top, const char *from, const char *to, bool *found)
+{
+  urbac__strs path = {0};
+  char *start = NULL;
+  urbac_err err = group_named(x, from, &start);
+  if (!err && start)
+    err = reaches(x, start, to, &path, found);
+  if (!err && *found) {
+    urbac__buf b = {0};
+    urbac__buf_printf(&b, "%s", top);
+    for (size_t k = path.n; k-- > 0;)
+      urbac__buf_printf(&b, " -> %s", path.v[k]);
+    if (strcmp(to, top) != 0) /* the walk went down from the group to a parent that names it */
+      urbac__buf_printf(&b, " -> %s", top);
+    urbac__diag_add(x->d, URBAC_ECYCLE, x->name, 0, 0, NULL, "group membership cycle: %s",
+                    b.failed ? "(out of memory)" : b.s);
+    err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
+    urbac__buf_free(&b);
+  }
+  urbac__free(start);
+  urbac__strs_free(&path);
+  return err;
+}
+
+/* Groups that name group `p` pending by a GUID it now answers to (a new group's
+ * id, an externalId it did not have): each a new parent of it. */
+static urbac_err woken_parents(writer *x, const put *p, urbac__strs *parents)
+{
+  const urbac__ident *id = alone_ident(p);
+  json_t *was = p->before ? json_loads(p->before, 0, NULL) : NULL;
+  const char *old = json_string_value(json_object_get(was, "externalId"));
+  char *oldkey = old ? urbac__xid_key(old) : NULL;
+  const char *names[3] = {!p->before ? p->id : NULL, NULL, NULL};
+  urbac_err err = old && !oldkey ? URBAC_ENOMEM : URBAC_OK;
+  if (id && id->xkey && !(oldkey && strcmp(oldkey, id->xkey) == 0)) {
+    names[1] = id->xkey;
+    names[2] = strcmp(id->xid, id->xkey) != 0 ? id->xid : NULL;
+  }
+  for (size_t k = 0; !err && k < 3; k++)
+    if (names[k] && urbac__is_guid(names[k], strlen(names[k])))
+      err = x->store->ops->refs_to(x->store->db, x->tenant, "group", names[k], CYCLE_WALK_MAX, parents, x->d);
+  json_decref(was);
+  urbac__free(oldkey);
+  return err;
+}
+
+/* A cycle through a group given a new member group (the walk from that member back
+ * to it), or a new parent (a group naming it pending by the GUID it now answers
+ * to: the walk from it down to that parent). */
 static void check_cycle(writer *x, const put *p)
 {
   urbac__ref_list refs = {0};
+  urbac__strs parents = {0};
   small had = {0}; /* its member groups before: a cycle needs a new one */
   urbac_err err = urbac__refs_of(p->alone, p->kind, p->id, &refs);
   bool found = false;
   for (size_t k = 0; !err && k + 1 < p->old.n; k += 2)
     if (strcmp(p->old.v[k], "group") == 0)
       err = small_add(&had, "group", p->old.v[k + 1], "", 0);
-  for (size_t i = 0; !err && !found && i < refs.n; i++) {
-    const char *to = refs.v[i].to_id;
-    if (strcmp(refs.v[i].to_kind, "group") != 0 || small_has(&had, "group", to))
-      continue;
-    urbac__strs path = {0};
-    err = reaches(x, to, p->id, &path, &found);
-    if (!err && found) {
-      urbac__buf b = {0};
-      urbac__buf_printf(&b, "%s", p->id);
-      for (size_t k = path.n; k-- > 0;)
-        urbac__buf_printf(&b, " -> %s", path.v[k]);
-      urbac__diag_add(x->d, URBAC_ECYCLE, x->name, 0, 0, NULL, "group membership cycle: %s",
-                      b.failed ? "(out of memory)" : b.s);
-      err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
-      urbac__buf_free(&b);
-    }
-    urbac__strs_free(&path);
-  }
+  for (size_t i = 0; !err && !found && i < refs.n; i++)
+    if (strcmp(refs.v[i].to_kind, "group") == 0 && !small_has(&had, "group", refs.v[i].to_id))
+      err = cycle_via(x, p->id, refs.v[i].to_id, p->id, &found);
+  if (!err && !found)
+    err = woken_parents(x, p, &parents);
+  for (size_t i = 0; !err && !found && i + 1 < parents.n; i += 2)
+    if (strcmp(parents.v[i], "group") == 0)
+      err = cycle_via(x, p->id, p->id, parents.v[i + 1], &found);
   note(x, err);
   urbac__ref_list_free(&refs);
+  urbac__strs_free(&parents);
   small_free(&had);
 }
 
@@ -582,8 +750,11 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
   for (size_t i = 0; !err && written && !x.hard && i < np; i++)
     if (changed(&x.v[i]) && !x.v[i].after)
       check_named(&x, &x.v[i]);
-    else if (changed(&x.v[i]) && strcmp(x.v[i].kind, "group") == 0)
-      check_cycle(&x, &x.v[i]);
+    else if (changed(&x.v[i])) {
+      if (strcmp(x.v[i].kind, "group") == 0)
+        check_cycle(&x, &x.v[i]);
+      check_xid_left(&x, &x.v[i]); /* users and groups */
+    }
   if (!err)
     err = x.hard ? x.hard : x.errors ? x.first : URBAC_OK;
   writer_free(&x);

@@ -76,6 +76,7 @@ before(async () => {
   keys.alice = key('contoso', 'alice@contoso.com');
   keys.dave = key('contoso', 'dave@contoso.com');
   keys.service = key('contoso', 'erin@contoso.com', '--key-scope', 'decisions');
+  keys.provisioning = key('contoso', 'erin@contoso.com', '--key-scope', 'provisioning');
   keys.expired = key('contoso', 'erin@contoso.com', '--expires', '2020-01-01T00:00:00Z');
   keys.revoked = key('contoso', 'erin@contoso.com');
   cli('key', 'revoke', '--tenant-id', 'contoso', keys.revoked.split('_')[1]);
@@ -222,6 +223,54 @@ test('role definitions and assignments, Graph-shaped, and their effect on decisi
   assert.equal(r.json.error.target, 'appScopeIds[0]');
 });
 
+test('Graph-shaped routes take the bodies of Graph\'s documentation, with object ids', async () => {
+  const fx = (f) => JSON.parse(readFileSync(join(SRC, 'tests/fixtures/graph/docs', f), 'utf8'));
+  const MEGAN = '8e811502-ebda-4782-8f81-071d17f0f892', ADELE = '87d349ed-44d7-43e1-9a83-5f2406dee5bd';
+  const SOC = '30e3492f-964c-4d73-88c6-986a53c6e2a0';
+  assert.equal((await call('PUT', `${T}/users/megan@contoso.com`, { body: { name: 'Megan Bowen', externalId: MEGAN } })).status, 201);
+  assert.equal((await call('PUT', `${T}/users/adele@contoso.com`, { body: { name: 'Adele Vance', externalId: ADELE } })).status, 201);
+  assert.equal((await call('PUT', `${T}/groups/${SOC}`, { body: { name: 'SOC analysts', externalId: SOC, members: ['megan@contoso.com'] } })).status, 201);
+  // the documented get response, posted back as a create body
+  const { ['@odata.context']: _c, id: _id, ...def } = fx('defender-roleDefinitions-get.json');
+  let r = await call('POST', `${T}/roleDefinitions`, { body: { ...def, displayName: 'Graph SOC analyst' } });
+  assert.equal(r.status, 201);
+  assert.deepEqual(r.json.rolePermissions[0].allowedResourceActions, def.rolePermissions[0].allowedResourceActions);
+  const role = encodeURIComponent('Graph SOC analyst');
+  const upd = fx('defender-roleDefinitions-update.request.json');
+  r = await call('PATCH', `${T}/roleDefinitions/${role}`, { body: upd });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.description, upd.description);
+  assert.deepEqual(r.json.rolePermissions[0].allowedResourceActions, upd.rolePermissions[0].allowedResourceActions);
+  // the documented create body: its CloudSet scope is not one urbac models
+  const create = { ...fx('defender-roleAssignments-create.request.json'), roleDefinitionId: 'Graph SOC analyst' };
+  r = await call('POST', `${T}/roleAssignments`, { body: create });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.target, 'appScopeIds[1]');
+  r = await call('POST', `${T}/roleAssignments`, { body: { ...create, appScopeIds: ['Mde', 'Mdo'] } });
+  assert.equal(r.status, 201);
+  assert.deepEqual(r.json.principalIds, create.principalIds); // object ids in, object ids out
+  assert.deepEqual(r.json.appScopeIds, ['Mde', 'Mdo']);
+  const id = encodeURIComponent(r.json.id);
+  assert.deepEqual((await call('GET', `${T}/roleAssignments/${id}`)).json.principalIds, create.principalIds);
+  // stored as the tenant names them, so decisions see them
+  const rev = Number(r.headers.get('x-urbac-revision'));
+  r = await call('GET', `${T}/check?${q({ user: 'megan@contoso.com', permission: ALERTS, workload: 'mde', minRevision: rev })}`);
+  assert.equal(r.json.decision, 'allow');
+  r = await call('GET', `${T}/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${MEGAN}'`)}`);
+  assert.equal(r.json.value.length, 1);
+  const patch = fx('defender-roleAssignments-update.request.json');
+  r = await call('PATCH', `${T}/roleAssignments/${id}`, { body: patch });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.principalIds, patch.principalIds);
+  assert.deepEqual(r.json.appScopeIds, patch.appScopeIds);
+  r = await call('GET', `${T}/check?${q({ user: 'adele@contoso.com', permission: ALERTS, workload: 'mde', minRevision: Number(r.headers.get('x-urbac-revision')) })}`);
+  assert.equal(r.json.decision, 'allow');
+  assert.equal((await call('DELETE', `${T}/roleDefinitions/${role}`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/groups/${SOC}`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/users/megan@contoso.com`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/users/adele@contoso.com`)).status, 204);
+});
+
 test('users, groups, devices, device groups and legacy configuration as objects', async () => {
   for (const [coll, id, body] of [['users', 'zed@contoso.com', { name: 'Zed' }], ['groups', 'auditors', { members: ['zed@contoso.com'] }],
     ['devices', 'srv-900', { name: 'srv-900', domain: 'corp.contoso.com' }],
@@ -264,6 +313,62 @@ test('lists take search (id or name, any case); the catalog is public (for the p
   assert.deepEqual(alerts, { name: 'Security operations \\ Security data \\ Alerts', id: 'microsoft.xdr/secops/securitydata/alerts', levels: ['manage'] });
   assert.deepEqual(r.json.workloads.map((w) => w.id), ['mde', 'mdo', 'mdi']);
   assert.ok(r.json.legacy.mdePermissions.some((p) => p.name === 'Alerts investigation'));
+});
+
+test('identities from Entra ID: externalId and managedBy over the admin API; decisions name users by externalId', async () => {
+  const XU = '5e1a0000-aaaa-4bbb-8ccc-000000000001', XG = '6e1a0000-aaaa-4bbb-8ccc-000000000001';
+  let r = await call('PUT', `${T}/users/${encodeURIComponent('xena@contoso.com')}`, { body: { name: 'Xena',
+    externalId: XU.toUpperCase(), managedBy: 'scim', scim: { name: { givenName: 'Xena' }, emails: [{ value: 'x@c.com', primary: true }] } } });
+  assert.equal(r.status, 201, r.text);
+  r = await call('GET', `${T}/users/${encodeURIComponent('xena@contoso.com')}`);
+  assert.equal(r.json.externalId, XU.toUpperCase());
+  assert.equal(r.json.managedBy, 'scim');
+  assert.deepEqual(r.json.scim, { emails: [{ primary: true, value: 'x@c.com' }], name: { givenName: 'Xena' } });
+  // a second holder of the object id is refused; a group may name her by it
+  r = await call('PUT', `${T}/users/${encodeURIComponent('yann@contoso.com')}`, { body: { externalId: XU } });
+  assert.equal(r.status, 409, r.text);
+  assert.match(r.text, /duplicate user externalId/);
+  r = await call('PUT', `${T}/groups/entra-soc`, { body: { externalId: XG, managedBy: 'scim', members: [XU] } });
+  assert.equal(r.status, 201, r.text);
+  r = await call('POST', `${T}/roleAssignments`, { body: { displayName: 'entra', roleDefinitionId: 'SOC analyst',
+    principalIds: [`group:${XG.toUpperCase()}`], appScopeIds: ['Mde'] } });
+  assert.equal(r.status, 201, r.text);
+  const rev = Number(r.headers.get('x-urbac-revision'));
+  for (const user of ['xena@contoso.com', XU, XU.toUpperCase()]) {
+    r = await call('GET', `${T}/check?${q({ user, permission: ALERTS, workload: 'mde', scope: 'device:srv-001', minRevision: rev })}`);
+    assert.equal(r.json.decision, 'allow', user);
+  }
+  r = await call('GET', `${T}/users/${XU}/effectivePermissions?workload=mde`);
+  assert.ok(r.json.value.some((g) => g.permission === ALERTS), r.text);
+  r = await call('POST', `${T}/explain`, { body: { user: XU, permission: ALERTS, workload: 'mde', scope: 'device:srv-001' } });
+  assert.match(r.json.reasons[0], /xena@contoso.com -> group entra-soc/);
+  // her object id taken away: the group's name for her (a GUID) is pending, and grants her nothing
+  r = await call('PUT', `${T}/users/${encodeURIComponent('xena@contoso.com')}`, { body: { name: 'Xena' } });
+  assert.equal(r.status, 200, r.text);
+  r = await call('GET', `${T}/check?${q({ user: 'xena@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:srv-001', minRevision: Number(r.headers.get('x-urbac-revision')) })}`);
+  assert.equal(r.json.decision, 'deny');
+  // given back, it names her again
+  r = await call('PUT', `${T}/users/${encodeURIComponent('xena@contoso.com')}`, { body: { name: 'Xena', externalId: XU } });
+  assert.equal(r.status, 200, r.text);
+  r = await call('GET', `${T}/check?${q({ user: 'xena@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:srv-001', minRevision: Number(r.headers.get('x-urbac-revision')) })}`);
+  assert.equal(r.json.decision, 'allow');
+  assert.equal((await call('DELETE', `${T}/roleAssignments/${encodeURIComponent('SOC analyst/entra')}`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/groups/entra-soc`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/users/${encodeURIComponent('xena@contoso.com')}`)).status, 204);
+  r = await call('GET', `${T}/check?${q({ user: XU, permission: ALERTS, workload: 'mde', scope: 'device:srv-001' })}`);
+  assert.equal(r.json.decision, 'deny');
+});
+
+test('a provisioning key may use nothing but its tenant\'s SCIM endpoint', async () => {
+  const yes = { user: 'alice@contoso.com', permission: ALERTS, workload: 'mde' };
+  for (const [method, path] of [['GET', `${T}/check?${q(yes)}`], ['GET', `${T}/users`], ['GET', `${T}/roleDefinitions`],
+    ['PUT', `${T}/users/${encodeURIComponent('p@contoso.com')}`]]) {
+    const r = await call(method, path, { token: keys.provisioning, body: method === 'PUT' ? {} : undefined });
+    assert.equal(r.status, 403, `${method} ${path}: ${r.text}`);
+    assert.match(r.text, /may only provision users and groups \(SCIM\)/);
+  }
+  assert.equal((await call('GET', `/api/v1/tenants/litware/users`, { token: keys.provisioning })).status, 403);
+  assert.equal((await call('GET', `${T}/users`, { token: keys.erin })).status, 200); // scope all: as before
 });
 
 test('migration: workloads, import (dry run and applied), impact, activate, deactivate', async () => {
@@ -349,10 +454,10 @@ test('authorization: the API is authorized by the tenant model itself', async ()
   // dave reads once a role grants him Authorization (read), but may not change anything
   r = await call('POST', `${T}/roleDefinitions`, { token: keys.erin, body: { displayName: 'Auditors',
     rolePermissions: [{ allowedResourceActions: ['Configuration \\ Authorization (read)'] }] } });
-  assert.equal(r.status, 201);
+  assert.equal(r.status, 201, r.text);
   r = await call('POST', `${T}/roleAssignments`, { token: keys.erin, body: { displayName: 'dave', roleDefinitionId: 'Auditors',
     principalIds: ['dave@contoso.com'], appScopeIds: ['/'] } });
-  assert.equal(r.status, 201);
+  assert.equal(r.status, 201, r.text);
   assert.equal((await call('GET', `${T}/roleDefinitions`, { token: keys.dave })).status, 200);
   assert.equal((await call('PUT', `${T}/users/x`, { token: keys.dave, body: {} })).status, 403);
   // writes are audited as the caller

@@ -4,7 +4,9 @@
  * Loads, compiles, checks, explains, saves (also keeping its comments), edits
  * (urbac_model_edit() and urbac_snapshot_update()) and migrates the worked
  * example while failing the Nth allocation, for every N until a run needs no
- * failure: each run must
+ * failure; then, on the example loaded once, exports and imports Microsoft Graph
+ * requests and responses (urbac_graph_export(), urbac_graph_import()) the same
+ * way (a test of its own, so each stays quick under ASan): each run must
  * return URBAC_ENOMEM (or succeed) and leave no allocation of ours behind.
  */
 #include "failing_alloc.h"
@@ -61,6 +63,30 @@ static urbac_err edit(const urbac_model *m, const urbac_snapshot *s, urbac_diag 
     err = urbac_snapshot_update(s, next, &snap, d);
   urbac_snapshot_free(snap);
   urbac_model_free(next);
+  return err;
+}
+
+/* The Graph requests of `m`, read back onto it and into a new tenant with users. */
+static urbac_err graph(const urbac_model *m, urbac_diag *d)
+{
+  static const char users[] = "{\"@odata.context\": \"https://graph.microsoft.com/v1.0/$metadata#users\", "
+                              "\"value\": [{\"id\": \"87d349ed-44d7-43e1-9a83-5f2406dee5bd\", "
+                              "\"userPrincipalName\": \"ann\", \"accountEnabled\": false}]}";
+  char *doc = NULL;
+  size_t len = 0;
+  urbac_model *onto = NULL, *fresh = NULL;
+  urbac_graph_report *r1 = NULL, *r2 = NULL;
+  urbac_err err = urbac_graph_export(m, &doc, &len, d);
+  urbac_graph_file files[] = {{"export.json", doc, len}, {"users.json", users, sizeof users - 1}};
+  if (!err)
+    err = urbac_graph_import(m, NULL, files, 2, 0, &onto, &r1, d);
+  if (!err)
+    err = urbac_graph_import(NULL, "fresh", files, 2, 0, &fresh, &r2, d);
+  urbac_graph_report_free(r1);
+  urbac_graph_report_free(r2);
+  urbac_model_free(onto);
+  urbac_model_free(fresh);
+  urbac_free(doc);
   return err;
 }
 
@@ -146,8 +172,45 @@ static void test_every_allocation_fails(void **state)
   print_message("failed each of %ld allocations in turn\n", n - 1);
 }
 
+/* The Graph export and imports alone, on the example loaded before failing starts. */
+static void test_graph_allocation_fails(void **state)
+{
+  (void)state;
+  FILE *f = fopen(URBAC_EXAMPLES_DIR "/worked.yaml", "rb");
+  assert_non_null(f);
+  char yaml[65536];
+  yaml[fread(yaml, 1, sizeof yaml - 1, f)] = '\0';
+  fclose(f);
+  urbac_model *m = NULL;
+  assert_int_equal(urbac_tenant_load_buffer(yaml, strlen(yaml), "w.yaml", &m, NULL), URBAC_OK);
+  long n;
+  for (n = 1;; n++) {
+    failing_alloc_on();
+    alloc_fail_at = n;
+    urbac_diag *d = urbac_diag_new();
+    urbac_err err = d ? graph(m, d) : URBAC_ENOMEM;
+    bool reported = !d || (err ? urbac_diag_count(d) > 0 : urbac_diag_count(d) == 0);
+    urbac_diag_free(d);
+    long calls = alloc_calls, live = alloc_live;
+    failing_alloc_off();
+    if (!reported || live != 0)
+      print_error("allocation %ld failed: %s, reported %d, %ld leaked\n", n, urbac_err_name(err), reported,
+                  live);
+    assert_true(reported);
+    assert_int_equal(live, 0);
+    if (calls < n) {
+      assert_int_equal(err, URBAC_OK);
+      break;
+    }
+    assert_int_equal(err, URBAC_ENOMEM);
+  }
+  urbac_model_free(m);
+  print_message("graph: failed each of %ld allocations in turn\n", n - 1);
+}
+
 int main(void)
 {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_allocation_fails)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_allocation_fails),
+                                     cmocka_unit_test(test_graph_allocation_fails)};
   return cmocka_run_group_tests_name("out of memory", tests, NULL, NULL);
 }

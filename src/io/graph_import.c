@@ -1,0 +1,1002 @@
+/*
+ * io/graph_import.c - a tenant from what Microsoft Graph returns (urbac
+ * import-graph): users, groups and group members from Entra ID, unified roles
+ * and their assignments from roleManagement/defender (beta), directory roles
+ * from roleManagement/directory, as saved by az rest, Graph PowerShell or any
+ * script, one response (one page) a file.
+ *
+ * How: every file is parsed with jansson and given a kind by its @odata.context
+ * (else by the shape of its items). The base tenant is taken apart into its
+ * objects (io/objects.c: kind, id, canonical JSON body); Graph's items update
+ * those bodies or add new ones, in a fixed order of kinds (users and groups
+ * before the members and assignments that name them by object id), and the
+ * tenant is put back together through the tenant-file loader, so it is validated
+ * exactly as a file is. What urbac cannot represent is left out and noted with
+ * its file and JSON path (never dropped silently; URBAC_GRAPH_STRICT makes a
+ * note an error). Leaving out never widens: an assignment with a scope urbac does
+ * not model is left out whole, a role permission with a condition likewise.
+ * Objects are matched by id (a user's userPrincipalName, a group's object id, a
+ * role's displayName) or by their externalId (the Entra object id), so a second
+ * import of the same files changes nothing.
+ *
+ * Depends on: util, catalog, io/objects.c, jansson.
+ */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "catalog/catalog.h"
+#include "io/graph.h"
+#include "io/objects.h"
+#include "urbac/graph.h"
+#include "urbac/io.h"
+
+#define MAX_FILES 1000000u          /* files in one import */
+#define MAX_FILE_BYTES (256u << 20) /* one file, as a tenant file */
+#define MAX_NOTES 10000u            /* notes kept; the rest are counted */
+#define MAX_OID 128u                /* an object id's length */
+
+enum kind {
+  K_USERS,
+  K_GROUPS,
+  K_MEMBERS,
+  K_ROLEDEFS,
+  K_ASSIGNMENTS,
+  K_DIRDEFS,
+  K_DIRASSIGN,
+  K_EXPORT,
+  NKINDS
+};
+static const char *const kind_names[NKINDS] = {"users",
+                                               "groups",
+                                               "groupMembers",
+                                               "defenderRoleDefinitions",
+                                               "defenderRoleAssignments",
+                                               "directoryRoleDefinitions",
+                                               "directoryRoleAssignments",
+                                               "urbacGraphExport"};
+
+struct urbac_graph_report {
+  size_t nfiles;
+  char **names;
+  int *kinds; /* enum kind, or -1 */
+  urbac_diag *notes;
+  size_t unkept;                /* notes past MAX_NOTES */
+  urbac_graph_counts counts[3]; /* user, group, role */
+  bool changed;
+};
+
+/* One file: its items and, for an export document, the request each came from. */
+typedef struct gfile {
+  const char *name;
+  json_t *root;
+  int kind;
+  json_t *items;      /* the value array, the entity alone, or the export's bodies */
+  json_t *paths;      /* JSON path of each item, or NULL: "$.value[i]" / "$" */
+  char group[40];     /* members: the group's object id */
+  const char *target; /* members: the tenant's group, once users and groups are in */
+} gfile;
+
+typedef struct gi {
+  urbac_graph_report *r;
+  unsigned flags;
+  urbac_err failed; /* strict: the first note's code */
+  urbac_diag *d;
+  gfile *f;
+  size_t nf;
+  urbac__object *base;
+  size_t nbase;
+  json_t *users, *groups, *roles; /* id (roles: name) -> body */
+  json_t *new_ids[3];             /* ids added, in order, per kind */
+  json_t *oids;                   /* lower-case object id -> "ID" or "group:ID" */
+  json_t *dgs;                    /* device group ids of the tenant */
+  json_t *role_ids;               /* Graph role definition id -> role name */
+  json_t *dir_defs;               /* directory role definition id -> catalog index */
+  json_t *dir_roles;              /* principal -> array of catalog indices */
+  json_t *members;                /* group id -> members */
+  json_t *seen;                   /* principals a users/groups file named */
+  json_t *assigned;               /* role name -> true: its assignments are Graph's */
+  json_t *asg_ids;                /* Graph assignment id -> the assignment made of it */
+} gi;
+
+/* ---------------------------------------------------------------- notes */
+
+static void note(gi *g, const gfile *f, const char *path, urbac_err code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void note(gi *g, const gfile *f, const char *path, urbac_err code, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if ((g->flags & URBAC_GRAPH_STRICT) && !g->failed) {
+    g->failed = code;
+    urbac__diag_add(g->d, code, f ? f->name : NULL, 0, 0, path, "%s (--strict)", msg);
+  }
+  if (urbac_diag_count(g->r->notes) >= MAX_NOTES)
+    g->r->unkept++;
+  else
+    urbac__diag_add(g->r->notes, code, f ? f->name : NULL, 0, 0, path, "%s", msg);
+}
+
+static void item_path(const gfile *f, size_t i, char *buf, size_t size)
+{
+  const char *p = f->paths ? json_string_value(json_array_get(f->paths, i)) : NULL;
+  if (p)
+    snprintf(buf, size, "%s", p);
+  else if (json_is_array(json_object_get(f->root, "value")))
+    snprintf(buf, size, "$.value[%zu]", i);
+  else
+    snprintf(buf, size, "$");
+}
+
+/* ---------------------------------------------------------------- small helpers */
+
+/* The first object id in `s`, lower-cased into `out` (40 bytes); false when none. */
+static bool find_guid(const char *s, char *out)
+{
+  for (size_t i = 0, n = s ? strlen(s) : 0; i + 36 <= n; i++)
+    if (urbac__is_guid(s + i, 36)) {
+      for (size_t k = 0; k < 36; k++)
+        out[k] = (char)tolower((unsigned char)s[i + k]);
+      out[36] = '\0';
+      return true;
+    }
+  return false;
+}
+
+/* `oid` lower-cased into `buf` (MAX_OID + 1 bytes); NULL when not a string or too long. */
+static const char *oid_key(json_t *oid, char *buf)
+{
+  const char *s = json_string_value(oid);
+  size_t n = s ? strlen(s) : 0;
+  if (!n || n > MAX_OID)
+    return NULL;
+  for (size_t i = 0; i <= n; i++)
+    buf[i] = (char)tolower((unsigned char)s[i]);
+  return buf;
+}
+
+static const char *str_of(json_t *o, const char *key) { return json_string_value(json_object_get(o, key)); }
+
+/* Sets o[key] to a string, or removes it when `s` is NULL or empty. */
+static void set_or_drop(json_t *o, const char *key, const char *s)
+{
+  if (s && *s)
+    json_object_set_new(o, key, json_string(s));
+  else
+    json_object_del(o, key);
+}
+
+/* The body of object `id` in `map`, made when absent (then its id is recorded as new). */
+static json_t *object_for(gi *g, int k, json_t *map, const char *id_key, const char *id)
+{
+  json_t *o = json_object_get(map, id);
+  if (!o) {
+    o = json_pack("{s:s}", id_key, id);
+    json_object_set_new(map, id, o);
+    json_array_append_new(g->new_ids[k], json_string(id));
+  }
+  return o;
+}
+
+/* ---------------------------------------------------------------- kinds */
+
+static bool starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+/* A kind from "...$metadata#KIND..." */
+static int kind_of_context(const char *ctx)
+{
+  static const struct {
+    const char *prefix;
+    int kind;
+  } table[] = {{"roleManagement/defender/roleDefinitions", K_ROLEDEFS},
+               {"roleManagement/defender/roleAssignments", K_ASSIGNMENTS},
+               {"roleManagement/directory/roleDefinitions", K_DIRDEFS},
+               {"roleManagement/directory/roleAssignments", K_DIRASSIGN},
+               {"directoryObjects", K_MEMBERS},
+               {"users", K_USERS},
+               {"groups", K_GROUPS}};
+  const char *h = strchr(ctx, '#');
+  h = h ? h + 1 : ctx;
+  if (strstr(h, "/members"))
+    return K_MEMBERS;
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    size_t n = strlen(table[i].prefix);
+    if (strncmp(h, table[i].prefix, n) == 0 && strchr("(/", h[n] ? h[n] : '/'))
+      return table[i].kind;
+  }
+  return -1;
+}
+
+/* A kind from the first item's keys, for a file with no @odata.context (a request body). */
+static int kind_of_shape(json_t *item)
+{
+  const char *type = str_of(item, "@odata.type");
+  if (json_object_get(item, "rolePermissions"))
+    return K_ROLEDEFS;
+  if (json_object_get(item, "principalIds") || json_object_get(item, "appScopeIds"))
+    return K_ASSIGNMENTS;
+  if (json_object_get(item, "principalId") && json_object_get(item, "roleDefinitionId"))
+    return K_DIRASSIGN;
+  if (json_object_get(item, "userPrincipalName") && !(type && strcmp(type, "#microsoft.graph.user") == 0))
+    return K_USERS;
+  return -1;
+}
+
+/* An export document's requests as role and assignment items of two virtual
+ * files (the second written into `second`). */
+static void split_export(gfile *f, gfile *second)
+{
+  json_t *req, *roles = json_array(), *asg = json_array(), *rp = json_array(), *ap = json_array();
+  size_t i;
+  json_array_foreach(json_object_get(f->root, "requests"), i, req)
+  {
+    const char *url = str_of(req, "url"), *id = str_of(req, "id");
+    json_t *body = json_object_get(req, "body");
+    char path[64];
+    snprintf(path, sizeof path, "$.requests[%zu].body", i);
+    if (!url || !json_is_object(body))
+      continue;
+    json_t *copy = json_deep_copy(body);
+    size_t n = strlen(url), r = strlen(URBAC__GRAPH_ROLES_URL), a = strlen(URBAC__GRAPH_ASSIGNMENTS_URL);
+    if (n >= r && strcmp(url + n - r, URBAC__GRAPH_ROLES_URL) == 0) {
+      if (id)
+        json_object_set_new(copy, "id", json_string(id));
+      json_array_append_new(roles, copy);
+      json_array_append_new(rp, json_string(path));
+    } else if (n >= a && strcmp(url + n - a, URBAC__GRAPH_ASSIGNMENTS_URL) == 0) {
+      const char *rid = str_of(copy, "roleDefinitionId");
+      if (rid && rid[0] == '{' && strlen(rid) > 2) /* "{role-N}": the role request's id */
+        json_object_set_new(copy, "roleDefinitionId", json_stringn(rid + 1, strlen(rid) - 2));
+      json_array_append_new(asg, copy);
+      json_array_append_new(ap, json_string(path));
+    } else {
+      json_decref(copy);
+    }
+  }
+  json_decref(f->items); /* the requests themselves: replaced by their bodies */
+  *second = *f;
+  f->kind = K_ROLEDEFS;
+  f->items = roles;
+  f->paths = rp;
+  second->kind = K_ASSIGNMENTS;
+  second->items = asg;
+  second->paths = ap;
+  second->root = json_incref(f->root);
+}
+
+/* Gives `f` its kind and items; notes a file it cannot recognise. */
+static void classify(gi *g, gfile *f)
+{
+  json_t *root = f->root, *value = json_object_get(root, "value");
+  const char *ctx = str_of(root, "@odata.context");
+  f->kind = -1;
+  if (!json_is_object(root)) {
+    note(g, f, "$", URBAC_ETYPE, "not a Graph response: a JSON object was expected");
+    return;
+  }
+  f->items = json_is_array(value) ? json_incref(value) : json_pack("[O]", root);
+  if (json_is_array(json_object_get(root, "requests")) && str_of(root, "tenant")) {
+    f->kind = K_EXPORT;
+    return;
+  }
+  f->kind = ctx ? kind_of_context(ctx) : kind_of_shape(json_array_get(f->items, 0));
+  if (f->kind == K_MEMBERS) { /* the response does not name the group: its context, link or file name does */
+    const char *link = str_of(root, "@odata.nextLink"), *g1 = ctx ? strstr(ctx, "groups(") : NULL;
+    const char *g2 = link ? strstr(link, "/groups/") : NULL, *base = strrchr(f->name, '/');
+    if (!find_guid(g1, f->group) && !find_guid(g2, f->group) && !find_guid(base ? base : f->name, f->group)) {
+      note(g, f, "$", URBAC_EMISSING,
+           "group members, but of which group? Name the file after the group's object id "
+           "(group-members-<id>.json)");
+      f->kind = -1;
+    }
+  } else if (f->kind < 0) {
+    note(g, f, "$", URBAC_EVALUE,
+         "not a Graph response urbac reads (@odata.context %s%s%s): users, groups, group members, "
+         "roleManagement/defender or roleManagement/directory",
+         ctx ? "'" : "", ctx ? ctx : "missing", ctx ? "'" : "");
+  }
+}
+
+/* ---------------------------------------------------------------- the base tenant */
+
+static urbac_err index_base(gi *g, const urbac_model *base)
+{
+  urbac_err err = base ? urbac__model_objects(base, &g->base, &g->nbase) : URBAC_OK;
+  char key[MAX_OID + 1];
+  for (size_t i = 0; i < g->nbase && !err; i++) {
+    const urbac__object *o = &g->base[i];
+    bool user = strcmp(o->kind, "user") == 0, group = strcmp(o->kind, "group") == 0;
+    if (strcmp(o->kind, "deviceGroup") == 0)
+      json_object_set_new(g->dgs, o->id, json_true());
+    if (!user && !group && strcmp(o->kind, "role") != 0)
+      continue;
+    json_t *body = json_loads(o->body, 0, NULL);
+    if (!body)
+      return URBAC_ENOMEM;
+    json_object_set_new(user ? g->users : group ? g->groups : g->roles, o->id, body);
+    const char *ext = oid_key(json_object_get(body, "externalId"), key);
+    if (ext && !user && !group)
+      continue;
+    char ref[MAX_OID + 16];
+    snprintf(ref, sizeof ref, "%s%s", group ? "group:" : "", o->id);
+    if (ext)
+      json_object_set_new(g->oids, ext, json_string(ref));
+  }
+  return err;
+}
+
+/* ---------------------------------------------------------------- users and groups */
+
+/* The tenant's id for object id `oid` of `kind` ("user"/"group"), or NULL. */
+static const char *known(gi *g, json_t *oid, bool *is_group)
+{
+  char key[MAX_OID + 1];
+  const char *k = oid_key(oid, key);
+  const char *ref = k ? json_string_value(json_object_get(g->oids, k)) : NULL;
+  if (ref && is_group)
+    *is_group = starts(ref, "group:");
+  return ref;
+}
+
+static void import_user(gi *g, const gfile *f, json_t *item, const char *path)
+{
+  const char *upn = str_of(item, "userPrincipalName"), *oid = str_of(item, "id");
+  char key[MAX_OID + 1];
+  json_t *enabled = json_object_get(item, "accountEnabled");
+  if (!upn || !*upn || !oid || !oid_key(json_object_get(item, "id"), key)) {
+    note(g, f, path, URBAC_EMISSING, "a user needs an id and a userPrincipalName");
+    return;
+  }
+  const char *ref = json_string_value(json_object_get(g->oids, key));
+  const char *id = ref && !starts(ref, "group:") ? ref : upn; /* matched by externalId first */
+  json_t *u = object_for(g, 0, g->users, "id", id);
+  set_or_drop(u, "name", str_of(item, "displayName"));
+  json_object_set_new(u, "externalId", json_string(oid));
+  if (json_is_false(enabled))
+    json_object_set(u, "enabled", enabled);
+  else if (json_is_true(enabled)) /* the default, which the canonical form leaves out */
+    json_object_del(u, "enabled");
+  json_object_set_new(g->seen, id, json_true());
+  json_object_set_new(g->oids, key, json_string(id)); /* last: `id` may be the value it replaces */
+}
+
+static void import_group(gi *g, const gfile *f, json_t *item, const char *path)
+{
+  const char *oid = str_of(item, "id");
+  char key[MAX_OID + 1], ref[MAX_OID + 16];
+  if (!oid || !oid_key(json_object_get(item, "id"), key)) {
+    note(g, f, path, URBAC_EMISSING, "a group needs an id");
+    return;
+  }
+  const char *was = json_string_value(json_object_get(g->oids, key));
+  const char *id = was && starts(was, "group:") ? was + 6 : oid;
+  json_t *o = object_for(g, 1, g->groups, "id", id);
+  set_or_drop(o, "name", str_of(item, "displayName"));
+  json_object_set_new(o, "externalId", json_string(oid));
+  snprintf(ref, sizeof ref, "group:%s", id);
+  json_object_set_new(g->oids, key, json_string(ref));
+  json_object_set_new(g->seen, ref, json_true());
+}
+
+static void import_member(gi *g, const gfile *f, json_t *item, const char *path)
+{
+  const char *type = str_of(item, "@odata.type");
+  bool is_group = false;
+  const char *ref = known(g, json_object_get(item, "id"), &is_group);
+  bool want_group = type && strcmp(type, "#microsoft.graph.group") == 0;
+  if (type && !want_group && strcmp(type, "#microsoft.graph.user") != 0) {
+    const char *what = starts(type, "#microsoft.graph.") ? type + 17 : type;
+    note(g, f, path, URBAC_EVALUE, "member '%s' is a %s: urbac's groups hold users and groups only",
+         str_of(item, "displayName") ? str_of(item, "displayName") : str_of(item, "id"), what);
+    return;
+  }
+  if (!ref || (type && want_group != is_group)) {
+    note(g, f, path, URBAC_EDANGLING, "member %s is not among the %s imported or in the tenant",
+         str_of(item, "id") ? str_of(item, "id") : "without an id", want_group ? "groups" : "users");
+    return;
+  }
+  json_array_append_new(json_object_get(g->members, f->target), json_string(ref));
+}
+
+/* ---------------------------------------------------------------- directory roles */
+
+static void import_dir_def(gi *g, const gfile *f, json_t *item, const char *path)
+{
+  const char *id = str_of(item, "id");
+  int k = -1;
+  const char *names[] = {str_of(item, "templateId"), id, str_of(item, "displayName")};
+  (void)path;
+  for (size_t i = 0; i < 3 && k < 0; i++)
+    if (names[i])
+      k = urbac__catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, names[i], strlen(names[i]), NULL, 0);
+  (void)f;
+  if (id)
+    json_object_set_new(g->dir_defs, id,
+                        k >= 0 ? json_integer(k)
+                               : json_string(str_of(item, "displayName") ? str_of(item, "displayName") : id));
+}
+
+static void import_dir_assignment(gi *g, const gfile *f, json_t *item, const char *path)
+{
+  const char *rid = str_of(item, "roleDefinitionId"), *scope = str_of(item, "directoryScopeId");
+  json_t *def = rid ? json_object_get(g->dir_defs, rid) : NULL;
+  int k = json_is_integer(def) ? (int)json_integer_value(def)
+          : rid ? urbac__catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, rid, strlen(rid), NULL, 0)
+                : -1;
+  const char *ref = known(g, json_object_get(item, "principalId"), NULL);
+  if (k < 0) {
+    note(g, f, path, URBAC_EUNKNOWNROLE,
+         "directory role %s is not one urbac models (docs/catalog.md): it grants nothing in Defender",
+         json_is_string(def) ? json_string_value(def)
+         : rid               ? rid
+                             : "without a roleDefinitionId");
+  } else if (scope && strcmp(scope, "/") != 0) {
+    note(g, f, path, URBAC_ESCOPE, "directory scope '%s' is not one urbac models (only the tenant, '/')",
+         scope);
+  } else if (!ref) {
+    note(g, f, path, URBAC_EDANGLING,
+         "principal %s is not among the users and groups imported or in the tenant",
+         str_of(item, "principalId") ? str_of(item, "principalId") : "(none)");
+  } else {
+    json_t *list = json_object_get(g->dir_roles, ref);
+    json_object_set_new(g->seen, ref, json_true());
+    if (!list)
+      json_object_set_new(g->dir_roles, ref, list = json_array());
+    json_array_append_new(list, json_integer(k));
+  }
+}
+
+/* Each user and group of the import (or named by an assignment) gets exactly the
+ * directory roles the assignments give it, in catalog order. */
+static void apply_dir_roles(gi *g)
+{
+  const char *ref;
+  json_t *v;
+  json_object_foreach(g->seen, ref, v)
+  {
+    bool group = starts(ref, "group:");
+    json_t *o = json_object_get(group ? g->groups : g->users, group ? ref + 6 : ref);
+    json_t *list = json_object_get(g->dir_roles, ref), *names = json_array(), *k;
+    for (size_t r = 0; o && r < urbac_catalog_legacy_count(URBAC_LEGACY_DIRECTORY_ROLE); r++) {
+      bool has = false;
+      size_t i;
+      json_array_foreach(list, i, k) has = has || (size_t)json_integer_value(k) == r;
+      if (has)
+        json_array_append_new(names, json_string(urbac_catalog_legacy(URBAC_LEGACY_DIRECTORY_ROLE, r)->name));
+    }
+    if (o && json_array_size(names))
+      json_object_set(o, "directoryRoles", names);
+    else if (o)
+      json_object_del(o, "directoryRoles");
+    json_decref(names);
+  }
+}
+
+/* ---------------------------------------------------------------- roles */
+
+/* Whether `action` is a permission, a group action or a wildcard the catalog knows
+ * (as the loader takes a role's permission: io/load.c). */
+static bool known_action(const char *action)
+{
+  urbac_grant gr;
+  urbac__gmask m;
+  return (!strchr(action, '*') && urbac__catalog_resolve(action, strlen(action), &gr, NULL, 0) == URBAC_OK) ||
+         urbac__catalog_wildcard(action, strlen(action), &m) > 0;
+}
+
+static json_t *role_permissions(gi *g, const gfile *f, json_t *perms, const char *path)
+{
+  json_t *out = json_array(), *p, *a;
+  size_t i, k;
+  char at[512];
+  json_array_foreach(perms, i, p)
+  {
+    json_t *excluded = json_object_get(p, "excludedResourceActions"), *cond = json_object_get(p, "condition");
+    snprintf(at, sizeof at, "%s.rolePermissions[%zu]", path, i);
+    if ((cond && !json_is_null(cond)) || json_array_size(excluded)) {
+      note(g, f, at, URBAC_EVALUE,
+           "a permission with a condition or excluded actions is not one urbac models: "
+           "left out (it would grant more without them)");
+      continue;
+    }
+    json_array_foreach(json_object_get(p, "allowedResourceActions"), k, a)
+    {
+      const char *s = json_string_value(a);
+      snprintf(at, sizeof at, "%s.rolePermissions[%zu].allowedResourceActions[%zu]", path, i, k);
+      if (s && known_action(s))
+        json_array_append(out, a);
+      else
+        note(g, f, at, URBAC_EUNKNOWNPERM, "action '%s' is no permission of the catalog: left out",
+             s ? s : "(not a string)");
+    }
+  }
+  return out;
+}
+
+static void import_role(gi *g, const gfile *f, json_t *item, const char *path)
+{
+  const char *name = str_of(item, "displayName"), *gid = str_of(item, "id");
+  if (!name || !*name) {
+    note(g, f, path, URBAC_EMISSING, "a role definition needs a displayName");
+    return;
+  }
+  json_t *role = object_for(g, 2, g->roles, "name", name);
+  set_or_drop(role, "description", str_of(item, "description"));
+  json_object_set_new(role, "permissions",
+                      role_permissions(g, f, json_object_get(item, "rolePermissions"), path));
+  if (!json_object_get(role, "assignments"))
+    json_object_set_new(role, "assignments", json_array());
+  if (gid)
+    json_object_set_new(g->role_ids, gid, json_string(name));
+}
+
+/* ---------------------------------------------------------------- assignments */
+
+/* appScopeIds into `a`'s dataSources and deviceGroups; false (noted) when a scope
+ * cannot be represented. */
+static bool app_scopes(gi *g, const gfile *f, json_t *ids, json_t *a, const char *path)
+{
+  json_t *sources = json_array(), *dgs = json_array(), *v;
+  bool all = false, ok = json_array_size(ids) > 0;
+  size_t i, n = strlen(URBAC__GRAPH_DEVICE_GROUPS);
+  char at[512];
+  if (!ok)
+    note(g, f, path, URBAC_EMISSING, "an assignment with no appScopeIds");
+  json_array_foreach(ids, i, v)
+  {
+    const char *s = json_string_value(v);
+    int w = s ? urbac_catalog_workload_find(s) : -1;
+    snprintf(at, sizeof at, "%s.appScopeIds[%zu]", path, i);
+    if (!ok)
+      break;
+    if (s && strcmp(s, "/") == 0)
+      all = true;
+    else if (w >= 0)
+      json_array_append_new(sources, json_string(urbac_catalog_workload_id((size_t)w)));
+    else if (s && strncasecmp(s, URBAC__GRAPH_DEVICE_GROUPS, n) == 0 && json_object_get(g->dgs, s + n))
+      json_array_append_new(dgs, json_string(s + n));
+    else {
+      note(g, f, at,
+           s && strncasecmp(s, URBAC__GRAPH_DEVICE_GROUPS, n) == 0 ? URBAC_EUNKNOWNDG : URBAC_ESCOPE,
+           "scope '%s' is %s: the assignment is left out (it would grant more without it)",
+           s ? s : "(not a string)",
+           s && strncasecmp(s, URBAC__GRAPH_DEVICE_GROUPS, n) == 0 ? "no device group of the tenant"
+                                                                   : "not one urbac models");
+      ok = false;
+    }
+  }
+  if (ok && !all && !json_array_size(sources))
+    json_array_append_new(sources, json_string(urbac_catalog_workload_id(0))); /* device groups: mde */
+  if (ok)
+    json_object_set_new(a, "dataSources", all ? json_string("all") : json_incref(sources));
+  if (ok && json_array_size(dgs))
+    json_object_set(a, "deviceGroups", dgs);
+  json_decref(sources);
+  json_decref(dgs);
+  return ok;
+}
+
+static json_t *principals(gi *g, const gfile *f, json_t *ids, const char *path)
+{
+  json_t *out = json_array(), *v;
+  size_t i;
+  char at[512];
+  json_array_foreach(ids, i, v)
+  {
+    const char *ref = known(g, v, NULL);
+    snprintf(at, sizeof at, "%s.principalIds[%zu]", path, i);
+    if (ref)
+      json_array_append_new(out, json_string(ref));
+    else
+      note(g, f, at, URBAC_EDANGLING,
+           "principal %s is not among the users and groups imported or in the "
+           "tenant: left out of the assignment",
+           json_string_value(v) ? json_string_value(v) : "(not a string)");
+  }
+  return out;
+}
+
+/* A name for the assignment unique within its role ("NAME (2)", ... after the first). */
+static void unique_name(json_t *list, const char *want, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s", want);
+  for (unsigned k = 2;; k++) {
+    bool taken = false;
+    size_t i;
+    json_t *a;
+    json_array_foreach(list, i, a) taken = taken || strcmp(str_of(a, "name"), buf) == 0;
+    if (!taken)
+      return;
+    snprintf(buf, size, "%s (%u)", want, k);
+  }
+}
+
+static void import_assignment(gi *g, const gfile *f, json_t *item, const char *path)
+{
+  const char *rid = str_of(item, "roleDefinitionId"), *dn = str_of(item, "displayName");
+  const char *role_name = rid ? str_of(g->role_ids, rid) : NULL;
+  json_t *dirs = json_object_get(item, "directoryScopeIds"), *a = json_object();
+  char name[1024];
+  if (!role_name) {
+    note(g, f, path, URBAC_EUNKNOWNROLE, "role definition %s is not among the role definitions imported",
+         rid ? rid : "(none)");
+  } else if (json_array_size(dirs) > 1 ||
+             (json_array_size(dirs) == 1 &&
+              strcmp(json_string_value(json_array_get(dirs, 0)) ? json_string_value(json_array_get(dirs, 0))
+                                                                : "",
+                     "/") != 0)) {
+    note(g, f, path, URBAC_ESCOPE, "directoryScopeIds other than '/' are not scopes urbac models: left out");
+  } else if (app_scopes(g, f, json_object_get(item, "appScopeIds"), a, path)) {
+    json_t *role = json_object_get(g->roles, role_name), *list = json_object_get(role, "assignments");
+    json_t *same = str_of(item, "id") ? json_object_get(g->asg_ids, str_of(item, "id")) : NULL;
+    if (same) { /* one assignment in several files (a page and a get): the later one */
+      json_object_set_new(a, "principals", principals(g, f, json_object_get(item, "principalIds"), path));
+      json_object_del(same, "deviceGroups");
+      json_object_update(same, a);
+      json_decref(a);
+      return;
+    }
+    if (!json_object_get(g->assigned, role_name)) { /* the first of the import: Graph's replace the old */
+      json_array_clear(list);
+      json_object_set_new(g->assigned, role_name, json_true());
+    }
+    unique_name(list,
+                dn && *dn            ? dn
+                : str_of(item, "id") ? str_of(item, "id")
+                                     : "assignment",
+                name, sizeof name);
+    if (strcmp(name, dn ? dn : "") != 0 && dn && *dn)
+      note(g, f, path, URBAC_EDUPLICATE, "role '%s' has another assignment named '%s': this one is '%s'",
+           role_name, dn, name);
+    json_object_set_new(a, "name", json_string(name));
+    json_object_set_new(a, "principals", principals(g, f, json_object_get(item, "principalIds"), path));
+    json_array_append(list, a);
+    if (str_of(item, "id"))
+      json_object_set(g->asg_ids, str_of(item, "id"), a);
+  }
+  json_decref(a);
+}
+
+/* ---------------------------------------------------------------- the import */
+
+typedef void (*item_fn)(gi *g, const gfile *f, json_t *item, const char *path);
+
+/* `fn` on every item of every file of `kind`, in file order. */
+static bool each(gi *g, int kind, item_fn fn)
+{
+  char path[96];
+  bool any = false;
+  for (size_t i = 0; i < g->nf; i++) {
+    gfile *f = &g->f[i];
+    json_t *item;
+    size_t k;
+    if (f->kind != kind)
+      continue;
+    any = true;
+    json_array_foreach(f->items, k, item)
+    {
+      item_path(f, k, path, sizeof path);
+      if (json_is_object(item))
+        fn(g, f, item, path);
+      else
+        note(g, f, path, URBAC_ETYPE, "an item that is not a JSON object");
+    }
+  }
+  return any;
+}
+
+/* Each members file's group, as the tenant names it; the members it lists replace
+ * the group's (pages of one group add up). */
+static void import_members(gi *g)
+{
+  for (size_t i = 0; i < g->nf; i++) {
+    gfile *f = &g->f[i];
+    json_t *oid = json_string(f->group);
+    bool is_group = false;
+    const char *ref = f->kind == K_MEMBERS ? known(g, oid, &is_group) : NULL;
+    json_decref(oid);
+    if (f->kind == K_MEMBERS && (!ref || !is_group)) {
+      note(g, f, "$", URBAC_EDANGLING,
+           "the members of group %s, which is not among the groups imported or in "
+           "the tenant",
+           f->group);
+      f->kind = -1;
+    } else if (ref) {
+      f->target = ref + 6;
+      if (!json_object_get(g->members, f->target))
+        json_object_set_new(g->members, f->target, json_array());
+    }
+  }
+  each(g, K_MEMBERS, import_member);
+  const char *id;
+  json_t *list;
+  json_object_foreach(g->members, id, list) json_object_set(json_object_get(g->groups, id), "members", list);
+}
+
+/* Roles whose definitions the import read but no assignment named: Graph gives
+ * them none (when the import read assignments at all). */
+static void clear_unassigned(gi *g)
+{
+  const char *gid;
+  json_t *name;
+  json_object_foreach(g->role_ids, gid, name)
+  {
+    const char *n = json_string_value(name);
+    if (!json_object_get(g->assigned, n))
+      json_array_clear(json_object_get(json_object_get(g->roles, n), "assignments"));
+  }
+}
+
+static void phases(gi *g)
+{
+  each(g, K_USERS, import_user);
+  each(g, K_GROUPS, import_group);
+  import_members(g);
+  each(g, K_DIRDEFS, import_dir_def);
+  if (each(g, K_DIRASSIGN, import_dir_assignment))
+    apply_dir_roles(g);
+  each(g, K_ROLEDEFS, import_role);
+  if (each(g, K_ASSIGNMENTS, import_assignment))
+    clear_unassigned(g);
+}
+
+/* Parses and classifies every file (an export document makes two); a file that
+ * is not JSON, or too large, fails the import. */
+static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
+{
+  urbac_graph_report *r = g->r;
+  if (!(g->f = urbac__calloc(2 * n + 1, sizeof *g->f)) ||
+      !(r->names = urbac__calloc(n + 1, sizeof *r->names)) ||
+      !(r->kinds = urbac__calloc(n + 1, sizeof *r->kinds)))
+    return URBAC_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    gfile *f = &g->f[g->nf++];
+    json_error_t je;
+    f->name = files[i].name ? files[i].name : "(unnamed)";
+    if (!(r->names[r->nfiles] = urbac__strdup(f->name)))
+      return URBAC_ENOMEM;
+    r->kinds[r->nfiles++] = -1;
+    if (files[i].len > MAX_FILE_BYTES)
+      return urbac__diag_add(g->d, URBAC_ELIMIT, f->name, 0, 0, NULL, "larger than %u MiB",
+                             MAX_FILE_BYTES >> 20);
+    if (!(f->root = json_loadb(files[i].data, files[i].len, JSON_REJECT_DUPLICATES, &je)))
+      return urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
+                             "not JSON: %s", je.text);
+    classify(g, f);
+    r->kinds[r->nfiles - 1] = f->kind;
+    if (f->kind == K_EXPORT)
+      split_export(f, &g->f[g->nf++]);
+  }
+  return URBAC_OK;
+}
+
+/* `j` as compact JSON, allocated by the library (urbac__free() frees it), or NULL. */
+static char *dump(const json_t *j)
+{
+  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL, *copy = text ? urbac__strdup(text) : NULL;
+  free(text);
+  return copy;
+}
+
+/* A new tenant's objects (every workload activated: Graph does not say which
+ * are; today's catalog), *n set to their number; the bodies are owned by `o`. */
+static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
+{
+  json_t *maps[3] = {g->users, g->groups, g->roles}, *wl = json_object();
+  static const char *const kinds[3] = {"user", "group", "role"};
+  size_t cap = 2, k = 0;
+  for (int m = 0; m < 3; m++)
+    cap += json_array_size(g->new_ids[m]);
+  urbac__object *o = urbac__calloc(cap, sizeof *o);
+  urbac_err err = o && wl ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++)
+    json_object_set_new(wl, urbac_catalog_workload_id(w), json_string("unified"));
+  if (!err) { /* and a real tenant decides with today's catalog */
+    o[k++] = (urbac__object){"workloads", urbac__strdup("workloads"), dump(wl), 0};
+    o[k++] = (urbac__object){"catalog", urbac__strdup("catalog"), urbac__strdup("\"current\""), 1};
+  }
+  json_decref(wl);
+  for (int m = 0; m < 3 && !err; m++) {
+    size_t i;
+    json_t *id;
+    json_array_foreach(g->new_ids[m], i, id)
+    {
+      const char *s = json_string_value(id);
+      o[k] = (urbac__object){kinds[m], urbac__strdup(s), dump(json_object_get(maps[m], s)), (int64_t)k};
+      k++;
+    }
+  }
+  for (size_t i = 0; i < k && !err; i++)
+    if (!o[i].id || !o[i].body)
+      err = URBAC_ENOMEM;
+  *out = o;
+  *n = k;
+  return err;
+}
+
+/* The puts that make `base` the imported tenant: each user, group and role whose
+ * body differs from the base's canonical one (a body that differs only in form is
+ * put through the loader to compare canonical forms), and the new ones; counts
+ * them. The puts' bodies are owned by `texts`. */
+static urbac_err changes(gi *g, const urbac_model *base, urbac_object_put **puts, size_t *n, json_t *texts,
+                         urbac_diag *d)
+{
+  json_t *maps[3] = {g->users, g->groups, g->roles};
+  static const char *const kinds[3] = {"user", "group", "role"};
+  size_t cap = g->nbase + 1;
+  for (int m = 0; m < 3; m++)
+    cap += json_array_size(g->new_ids[m]);
+  urbac_object_put *p = urbac__calloc(cap, sizeof *p);
+  urbac_err err = p ? URBAC_OK : URBAC_ENOMEM;
+  *n = 0;
+  for (size_t i = 0; i < g->nbase && !err; i++) {
+    const urbac__object *b = &g->base[i];
+    int m = strcmp(b->kind, "user") == 0    ? 0
+            : strcmp(b->kind, "group") == 0 ? 1
+            : strcmp(b->kind, "role") == 0  ? 2
+                                            : -1;
+    char *text = m >= 0 ? json_dumps(json_object_get(maps[m], b->id), JSON_COMPACT) : NULL, *canon = NULL;
+    urbac_model *one = NULL;
+    if (m < 0)
+      continue;
+    if (!text)
+      err = URBAC_ENOMEM;
+    else if (strcmp(text, b->body) != 0)
+      err = urbac__object_parse(urbac_model_tenant(base), b->kind, b->id, text, "import-graph", &one, &canon,
+                                d);
+    urbac_model_free(one);
+    bool same = !err && (!canon || strcmp(canon, b->body) == 0);
+    if (!err && !same) {
+      p[(*n)++] = (urbac_object_put){b->kind, b->id, canon};
+      json_array_append_new(texts, json_string(canon));
+      p[*n - 1].json = json_string_value(json_array_get(texts, json_array_size(texts) - 1));
+    }
+    urbac__free(canon);
+    free(text);
+    if (!err)
+      (*(same ? &g->r->counts[m].unchanged : &g->r->counts[m].updated))++;
+  }
+  for (int m = 0; m < 3 && !err; m++) {
+    size_t i;
+    json_t *id;
+    json_array_foreach(g->new_ids[m], i, id)
+    {
+      char *text = json_dumps(json_object_get(maps[m], json_string_value(id)), JSON_COMPACT);
+      if (!text || json_array_append_new(texts, json_string(text))) {
+        free(text);
+        err = URBAC_ENOMEM;
+        break;
+      }
+      free(text);
+      p[(*n)++] = (urbac_object_put){kinds[m], json_string_value(id),
+                                     json_string_value(json_array_get(texts, json_array_size(texts) - 1))};
+      g->r->counts[m].created++;
+    }
+  }
+  g->r->changed = *n > 0;
+  *puts = p;
+  return err;
+}
+
+static void gi_free(gi *g)
+{
+  for (size_t i = 0; g->f && i < g->nf; i++) {
+    json_decref(g->f[i].root);
+    json_decref(g->f[i].items);
+    json_decref(g->f[i].paths);
+  }
+  urbac__free(g->f);
+  urbac__objects_free(g->base, g->nbase);
+  json_t *all[] = {g->users,      g->groups,  g->roles, g->new_ids[0], g->new_ids[1],
+                   g->new_ids[2], g->oids,    g->dgs,   g->role_ids,   g->dir_defs,
+                   g->dir_roles,  g->members, g->seen,  g->assigned,   g->asg_ids};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    json_decref(all[i]);
+}
+
+urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const urbac_graph_file *files,
+                             size_t n, unsigned flags, urbac_model **out, urbac_graph_report **report,
+                             urbac_diag *d)
+{
+  gi g = {.flags = flags, .d = d};
+  urbac__object *objs = NULL;
+  size_t nobjs = 0;
+  urbac_err err = URBAC_ENOMEM;
+  *out = NULL;
+  *report = NULL;
+  if ((!base && (!tenant || !*tenant)) || (n && !files))
+    return urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, NULL, "a new tenant needs an id (--tenant-id)");
+  if (n > MAX_FILES)
+    return urbac__diag_add(d, URBAC_ELIMIT, NULL, 0, 0, NULL, "more than %u files", MAX_FILES);
+  g.r = urbac__calloc(1, sizeof *g.r);
+  json_t **maps[] = {&g.users,      &g.groups,  &g.roles, &g.new_ids[0], &g.new_ids[1],
+                     &g.new_ids[2], &g.oids,    &g.dgs,   &g.role_ids,   &g.dir_defs,
+                     &g.dir_roles,  &g.members, &g.seen,  &g.assigned,   &g.asg_ids};
+  bool ok = g.r && (g.r->notes = urbac_diag_new());
+  for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+    ok = (*maps[i] = (i >= 3 && i <= 5) ? json_array() : json_object()) && ok;
+  if (!ok)
+    goto out;
+  if ((err = read_files(&g, files, n)) || (err = index_base(&g, base)))
+    goto out;
+  phases(&g);
+  if (g.r->unkept)
+    urbac__diag_add(g.r->notes, URBAC_ELIMIT, NULL, 0, 0, NULL, "%zu more notes, not kept", g.r->unkept);
+  if ((err = g.failed))
+    goto out;
+  if (base) { /* at the cost of the change: what differs, put through the loader's edit */
+    urbac_object_put *puts = NULL;
+    size_t nputs = 0;
+    json_t *texts = json_array();
+    err = texts ? changes(&g, base, &puts, &nputs, texts, d) : URBAC_ENOMEM;
+    if (!err)
+      err = nputs ? urbac_model_edit(base, puts, nputs, out, d) : urbac_model_clone(base, out, d);
+    urbac__free(puts);
+    json_decref(texts);
+    goto out;
+  }
+  if ((err = assemble(&g, &objs, &nobjs)))
+    goto out;
+  err = urbac__model_from_objects(tenant, objs, nobjs, "import-graph", out, d);
+  for (int k = 0; !err && k < 3; k++) { /* a new tenant: everything is created */
+    g.r->counts[k].created = json_array_size(g.new_ids[k]);
+    g.r->changed = true;
+  }
+out:
+  urbac__objects_free(objs, nobjs);
+  gi_free(&g);
+  if (err) {
+    urbac_model_free(*out);
+    *out = NULL;
+    urbac_graph_report_free(g.r);
+    if (err == URBAC_ENOMEM)
+      urbac__diag_add(d, err, NULL, 0, 0, NULL, "out of memory");
+  } else {
+    *report = g.r;
+  }
+  return err;
+}
+
+/* ---------------------------------------------------------------- the report */
+
+void urbac_graph_report_free(urbac_graph_report *r)
+{
+  if (!r)
+    return;
+  for (size_t i = 0; i < r->nfiles; i++)
+    urbac__free(r->names[i]);
+  urbac__free(r->names);
+  urbac__free(r->kinds);
+  urbac_diag_free(r->notes);
+  urbac__free(r);
+}
+
+size_t urbac_graph_report_files(const urbac_graph_report *r) { return r ? r->nfiles : 0; }
+
+const char *urbac_graph_report_file(const urbac_graph_report *r, size_t i, const char **kind)
+{
+  if (!r || i >= r->nfiles)
+    return NULL;
+  if (kind)
+    *kind = r->kinds[i] >= 0 ? kind_names[r->kinds[i]] : NULL;
+  return r->names[i];
+}
+
+const urbac_diag *urbac_graph_report_notes(const urbac_graph_report *r) { return r ? r->notes : NULL; }
+
+urbac_graph_counts urbac_graph_report_counts(const urbac_graph_report *r, const char *kind)
+{
+  static const char *const kinds[3] = {"user", "group", "role"};
+  for (int m = 0; r && kind && m < 3; m++)
+    if (strcmp(kind, kinds[m]) == 0)
+      return r->counts[m];
+  return (urbac_graph_counts){0, 0, 0};
+}
+
+bool urbac_graph_report_changed(const urbac_graph_report *r) { return r && r->changed; }
