@@ -496,38 +496,57 @@ static urbac_err demote_all(editor *e)
   return err;
 }
 
+/* The array a changed object holding references lives in, or -1 (users, devices). */
+static int ref_arr_of(const urbac__change *ch)
+{
+  const urbac__obj *o = ch->before ? ch->before : ch->after;
+  switch ((urbac__obj_kind)ch->kind) {
+  case URBAC__OBJ_GROUP:
+    return URBAC__ARR_GROUPS;
+  case URBAC__OBJ_DG:
+    return URBAC__ARR_DGS;
+  case URBAC__OBJ_ROLE:
+    return URBAC__ARR_ROLES;
+  case URBAC__OBJ_MDE_ROLE:
+    return URBAC__ARR_MDE;
+  case URBAC__OBJ_LEGACY_MEMBERS:
+    return ((const urbac__legacy_members *)o)->kind == URBAC_LEGACY_MDI_ROLE ? URBAC__ARR_MDI
+                                                                             : URBAC__ARR_EOP;
+  default:
+    return -1;
+  }
+}
+
+/* Slot `idx` of array `a` in m->pend exactly when its object holds a pending reference. */
+static urbac_err pend_set(urbac_model *m, urbac__ref_arr a, uint32_t idx)
+{
+  size_t k = 0;
+  for (size_t p = 0; p < m->npend; p++)
+    if (!(m->pend[p].arr == a && m->pend[p].idx == idx))
+      m->pend[k++] = m->pend[p];
+  m->npend = k;
+  urbac__obj *now = URBAC__AT(*urbac__ref_array(m, a), idx);
+  if (!now || !urbac__obj_has_pending(now))
+    return URBAC_OK;
+  if (URBAC_GROW(m->pend, m->cap_pend, m->npend + 1))
+    return URBAC_ENOMEM;
+  m->pend[m->npend++] = (urbac__pend){idx, (uint8_t)a};
+  return URBAC_OK;
+}
+
 /* m->pend after the edit: the slots it changed leave it, or come back when they
  * hold a pending reference still. */
 static urbac_err repend(editor *e)
 {
   urbac_model *m = e->m;
-  for (size_t c = 0; c < m->nchanges; c++) {
+  urbac_err err = URBAC_OK;
+  for (size_t c = 0; c < m->nchanges && !err; c++) {
     const urbac__change *ch = &m->changes[c];
-    const urbac__obj *o = ch->before ? ch->before : ch->after;
-    int a = ch->kind == URBAC__OBJ_GROUP      ? URBAC__ARR_GROUPS
-            : ch->kind == URBAC__OBJ_DG       ? URBAC__ARR_DGS
-            : ch->kind == URBAC__OBJ_ROLE     ? URBAC__ARR_ROLES
-            : ch->kind == URBAC__OBJ_MDE_ROLE ? URBAC__ARR_MDE
-            : ch->kind == URBAC__OBJ_LEGACY_MEMBERS &&
-                    ((const urbac__legacy_members *)o)->kind == URBAC_LEGACY_MDI_ROLE
-                ? URBAC__ARR_MDI
-            : ch->kind == URBAC__OBJ_LEGACY_MEMBERS ? URBAC__ARR_EOP
-                                                    : -1;
-    if (a < 0)
-      continue;
-    size_t k = 0;
-    for (size_t p = 0; p < m->npend; p++)
-      if (!(m->pend[p].arr == a && m->pend[p].idx == ch->idx))
-        m->pend[k++] = m->pend[p];
-    m->npend = k;
-    urbac__obj *now = URBAC__AT(*urbac__ref_array(m, (urbac__ref_arr)a), ch->idx);
-    if (!now || !urbac__obj_has_pending(now))
-      continue;
-    if (URBAC_GROW(m->pend, m->cap_pend, m->npend + 1))
-      return URBAC_ENOMEM;
-    m->pend[m->npend++] = (urbac__pend){ch->idx, (uint8_t)a};
+    int a = ref_arr_of(ch);
+    if (a >= 0)
+      err = pend_set(m, (urbac__ref_arr)a, ch->idx);
   }
-  return URBAC_OK;
+  return err;
 }
 
 /* ---------------------------------------------------------------- the tenant's rules */

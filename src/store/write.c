@@ -313,6 +313,29 @@ static urbac_err add_xid_target(writer *x, small *s, const char *kind, const cha
   return err;
 }
 
+/* The names of `ids` (`n`, found[i] by id) that no user (`user`) or group has as
+ * its id: by externalId, else (a user's name) a group of that id, for the
+ * loader's hint "write group:". */
+static urbac_err add_missing(writer *x, small *s, bool user, const char **ids, size_t n, bool *found)
+{
+  size_t missing = 0, left = 0;
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; i < n; i++)
+    if (!found[i])
+      ids[missing++] = ids[i];
+  for (size_t i = 0; !err && i < missing; i++) /* named by externalId? */
+    err = add_xid_target(x, s, user ? "user" : "group", ids[i], &found[i]);
+  for (size_t i = 0; !err && user && i < missing; i++)
+    if (!found[i])
+      ids[left++] = ids[i];
+  if (!err && left)
+    err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, left, found, x->d);
+  for (size_t i = 0; !err && i < left; i++)
+    if (found[i])
+      err = add_stub(s, "group", "id", ids[i], 0, INT64_MAX);
+  return err;
+}
+
 /* Stubs for what `refs` name that exists now; a user that does not, but a group of
  * that id does, gets the group (so the loader's hint says "write group:"). */
 static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, const small *known,
@@ -340,21 +363,8 @@ static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, c
     for (size_t i = 0; !err && i < n; i++)
       if (found[i])
         err = add_stub(s, kinds[k], "id", ids[i], 0, INT64_MAX);
-    size_t missing = 0;
-    for (size_t i = 0; !err && k < 2 && i < n; i++)
-      if (!found[i])
-        ids[missing++] = ids[i];
-    for (size_t i = 0; !err && i < missing; i++) /* named by externalId? */
-      err = add_xid_target(x, s, k == 0 ? "user" : "group", ids[i], &found[i]);
-    size_t left = 0;
-    for (size_t i = 0; !err && k == 0 && i < missing; i++)
-      if (!found[i])
-        ids[left++] = ids[i];
-    if (!err && left)
-      err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, left, found, x->d);
-    for (size_t i = 0; !err && i < left; i++)
-      if (found[i])
-        err = add_stub(s, "group", "id", ids[i], 0, INT64_MAX);
+    if (!err && k < 2)
+      err = add_missing(x, s, k == 0, ids, n, found);
   }
   urbac__free((void *)ids);
   urbac__free(found);
