@@ -143,7 +143,8 @@ typedef struct delta {
   urbac_model *parsed; /* the object, when parsed here */
   char *canonical;
   urbac__ref_list now, added, removed; /* added and removed borrow from `now`, `old` and the model */
-  urbac__strs old;
+  urbac__strs read;                    /* the index's rows from the object, when read here */
+  const urbac__strs *old;              /* them: `read`, or the caller's */
 } delta;
 
 static void delta_free(delta *x)
@@ -151,15 +152,17 @@ static void delta_free(delta *x)
   urbac__ref_list_free(&x->now);
   urbac__ref_list_free(&x->added);
   urbac__ref_list_free(&x->removed);
-  urbac__strs_free(&x->old);
+  urbac__strs_free(&x->read);
   urbac_model_free(x->parsed);
   urbac__free(x->canonical);
 }
 
 /* The rows to add and to remove for (kind, id) to name what `after` names
- * (`alone`: it parsed, or NULL to parse it here; `after` NULL: nothing). */
+ * (`alone`: it parsed, or NULL to parse it here; `after` NULL: nothing; `old`: the
+ * rows from it, or NULL to read them). */
 static urbac_err delta_read(urbac_store *store, const char *tenant, const char *kind, const char *id,
-                            const char *after, const urbac_model *alone, delta *x, urbac_diag *d)
+                            const char *after, const urbac_model *alone, const urbac__strs *old, delta *x,
+                            urbac_diag *d)
 {
   urbac_err err = URBAC_OK;
   if (after && !alone) { /* a stored body: the loader's own parse says what it names */
@@ -168,21 +171,23 @@ static urbac_err delta_read(urbac_store *store, const char *tenant, const char *
   }
   if (!err && alone)
     err = urbac__refs_of(alone, kind, id, &x->now);
+  x->old = old ? old : &x->read;
+  if (!err && !old)
+    err = store->ops->refs_from(store->db, tenant, kind, id, NULL, &x->read, d);
   if (!err)
-    err = store->ops->refs_from(store->db, tenant, kind, id, NULL, &x->old, d);
-  if (!err)
-    err = diff_refs(&x->old, &x->now, kind, id, &x->added, &x->removed);
+    err = diff_refs(x->old, &x->now, kind, id, &x->added, &x->removed);
   return err;
 }
 
 urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
-                            const char *after, const urbac_model *alone, urbac_diag *d)
+                            const char *after, const urbac_model *alone, const urbac__strs *old,
+                            urbac_diag *d)
 {
   delta x = {0};
   if (!urbac__refs_kind_names(kind))
     return URBAC_OK;
   /* only the rows that differ are written: a member added to a group of thousands is one row */
-  urbac_err err = delta_read(store, tenant, kind, id, after, alone, &x, d);
+  urbac_err err = delta_read(store, tenant, kind, id, after, alone, old, &x, d);
   if (!err && x.removed.n)
     err = store->ops->refs_remove(store->db, tenant, x.removed.v, x.removed.n, d);
   if (!err && x.added.n)
@@ -196,7 +201,7 @@ urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *
 {
   delta x = {0};
   urbac_err err =
-      urbac__refs_kind_names(kind) ? delta_read(store, tenant, kind, id, body, NULL, &x, d) : URBAC_OK;
+      urbac__refs_kind_names(kind) ? delta_read(store, tenant, kind, id, body, NULL, NULL, &x, d) : URBAC_OK;
   *agree = !x.added.n && !x.removed.n;
   delta_free(&x);
   return err;
@@ -211,7 +216,7 @@ urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d)
     size_t n = 0;
     err = store->ops->objects(store->db, tenants.v[t], NULL, &o, &n, d);
     for (size_t i = 0; !err && i < n; i++)
-      err = urbac__refs_write(store, tenants.v[t], o[i].kind, o[i].id, o[i].body, NULL, d);
+      err = urbac__refs_write(store, tenants.v[t], o[i].kind, o[i].id, o[i].body, NULL, NULL, d);
     urbac__objects_free(o, n);
   }
   urbac__strs_free(&tenants);

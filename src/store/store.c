@@ -450,7 +450,8 @@ static urbac_err write_moves(urbac_store *store, const char *tenant, const urbac
 
 urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
                                      const urbac__object *const *after, const urbac_model *const *alone,
-                                     size_t n, const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
+                                     const urbac__strs *const *old, size_t n, const urbac_write *w,
+                                     urbac__tenant_row *row, urbac_diag *d)
 {
   char at[32];
   const urbac__object **puts = urbac__malloc((n + 1) * sizeof *puts);
@@ -470,7 +471,8 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
     else
       puts[nputs++] = after[i];
     if (!err)
-      err = urbac__refs_write(store, tenant, c->kind, c->id, c->after, alone ? alone[i] : NULL, d);
+      err = urbac__refs_write(store, tenant, c->kind, c->id, c->after, alone ? alone[i] : NULL,
+                              old ? old[i] : NULL, d);
     recs[i] = (urbac_audit_record){row->audit_seq + 1,
                                    row->revision + 1,
                                    at,
@@ -506,12 +508,17 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
 static urbac_err write_changes(urbac_store *store, const char *tenant, const urbac_plan *p,
                                const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
 {
+  static const urbac__strs none = {0}; /* an object created names nothing yet: no index rows to read */
   const urbac__object **after = urbac__calloc(p->n + 1, sizeof *after);
-  urbac_err err = after ? URBAC_OK : URBAC_ENOMEM;
-  for (size_t i = 0; !err && i < p->n; i++)
+  const urbac__strs **old = urbac__calloc(p->n + 1, sizeof *old);
+  urbac_err err = after && old ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < p->n; i++) {
     after[i] = p->changes[i].op == URBAC_DELETE ? NULL : &p->want[p->want_of[i]];
+    old[i] = p->changes[i].op == URBAC_CREATE ? &none : NULL;
+  }
   if (!err)
-    err = urbac__store_write_changes(store, tenant, p->changes, after, NULL, p->n, w, row, d);
+    err = urbac__store_write_changes(store, tenant, p->changes, after, NULL, old, p->n, w, row, d);
+  urbac__free((void *)old);
   urbac__free(after);
   return err;
 }
