@@ -307,9 +307,13 @@ void srv_h_object_put(srv *server, srv_req *req, srv_resp *r)
   urbac_object_put put = {kind, id, text};
   put_ctx c = {&put, 1, false, false, NULL};
   uint64_t revision;
-  if (text && srv_run_write(req, r, do_puts, &c, &revision))
-    reply_object(r, c.existed ? 200 : 201, json_incref(body), revision);
-  else if (!text)
+  if (text && srv_run_write(req, r, do_puts, &c, &revision)) { /* the body as put is the reply */
+    r->status = c.existed ? 200 : 201;
+    r->body.len = 0;
+    srv_buf_puts(&r->body, text);
+    r->revision = revision;
+    r->has_revision = r->etag = true;
+  } else if (!text)
     srv_error(r, 500, "internalError", NULL, "out of memory");
   free(text);
   json_decref(body);

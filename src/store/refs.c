@@ -74,12 +74,16 @@ urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id,
   return c.err;
 }
 
-/* "kind\nid" for a map of pairs. */
-static char *pair_key(const char *kind, const char *id)
+char *urbac__pair_key(const char *kind, const char *id)
 {
-  urbac__buf b = {0};
-  urbac__buf_printf(&b, "%s\n%s", kind, id);
-  return urbac__buf_take(&b, NULL);
+  size_t k = strlen(kind), n = strlen(id); /* no printf: a write of a big group makes thousands */
+  char *s = urbac__malloc(k + n + 2);
+  if (s) {
+    memcpy(s, kind, k);
+    s[k] = '\n';
+    memcpy(s + k + 1, id, n + 1);
+  }
+  return s;
 }
 
 /* Indexes the pairs of `old` (to_kind, to_id) by "kind\nid" into `map` (keys kept in `keys`). */
@@ -87,7 +91,7 @@ static urbac_err index_pairs(const urbac__strs *old, urbac__strmap *map, urbac__
 {
   urbac_err err = urbac__strmap_init(map, old->n / 2 + 1);
   for (size_t i = 0; !err && i + 1 < old->n; i += 2) {
-    char *k = pair_key(old->v[i], old->v[i + 1]);
+    char *k = urbac__pair_key(old->v[i], old->v[i + 1]);
     err = !k || urbac__strs_add(keys, k, strlen(k)) ? URBAC_ENOMEM : URBAC_OK;
     urbac__free(k);
     if (!err) {
@@ -110,7 +114,7 @@ static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, c
   if (!err)
     err = urbac__strmap_init(&is, now->n + 1);
   for (size_t i = 0; !err && i < now->n; i++) {
-    char *k = pair_key(now->v[i].to_kind, now->v[i].to_id);
+    char *k = urbac__pair_key(now->v[i].to_kind, now->v[i].to_id);
     uint32_t at;
     err = k ? URBAC_OK : URBAC_ENOMEM;
     if (!err && urbac__strmap_get(&was, k, strlen(k), &at))

@@ -15,6 +15,8 @@ typedef struct urbac__ref_list {
 } urbac__ref_list;
 void urbac__ref_list_free(urbac__ref_list *l);
 
+/* "kind\nid", the key of an object in a map; the caller frees it with urbac__free(). */
+char *urbac__pair_key(const char *kind, const char *id);
 /* Can an object of `kind` name others? (groups, device groups, roles, legacy roles) */
 bool urbac__refs_kind_names(const char *kind);
 /* Adds every name the objects of `m` give (a model of one object: its own) to

@@ -94,9 +94,7 @@ static urbac_err find_last(writer *x)
   urbac__strs keys = {0};
   urbac_err err = urbac__strmap_init(&seen, x->n);
   for (size_t k = x->n; !err && k-- > 0;) {
-    urbac__buf b = {0};
-    urbac__buf_printf(&b, "%s\n%s", x->v[k].kind ? x->v[k].kind : "?", x->v[k].id);
-    char *key = urbac__buf_take(&b, NULL);
+    char *key = urbac__pair_key(x->v[k].kind ? x->v[k].kind : "?", x->v[k].id);
     err = !key || urbac__strs_add(&keys, key, strlen(key)) ? URBAC_ENOMEM : URBAC_OK;
     urbac__free(key);
     uint32_t last = (uint32_t)k;
@@ -224,9 +222,7 @@ static void small_free(small *s)
 /* Adds an object (its body copied) unless one of that kind and id is there. */
 static urbac_err small_add(small *s, const char *kind, const char *id, const char *body, int64_t position)
 {
-  urbac__buf b = {0};
-  urbac__buf_printf(&b, "%s\n%s", kind, id);
-  char *key = urbac__buf_take(&b, NULL);
+  char *key = urbac__pair_key(kind, id);
   urbac_err err = !key || urbac__strs_add(&s->keys, key, strlen(key)) ? URBAC_ENOMEM : URBAC_OK;
   urbac__free(key);
   const char *kept = err ? NULL : s->keys.v[s->keys.n - 1];
@@ -249,8 +245,13 @@ static urbac_err small_add(small *s, const char *kind, const char *id, const cha
 static bool small_has(const small *s, const char *kind, const char *id)
 {
   char key[1200];
-  int len = snprintf(key, sizeof key, "%s\n%s", kind, id);
-  return s->have.slots && len > 0 && (size_t)len < sizeof key && in_map(&s->have, key, (size_t)len);
+  size_t k = strlen(kind), n = strlen(id);
+  if (!s->have.slots || k + 1 + n >= sizeof key)
+    return false;
+  memcpy(key, kind, k);
+  key[k] = '\n';
+  memcpy(key + k + 1, id, n);
+  return in_map(&s->have, key, k + 1 + n);
 }
 
 /* {"id": ID} or {"name": ID}, with "rank" when given, into `b`; false when the id is not UTF-8. */
