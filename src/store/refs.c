@@ -15,6 +15,7 @@
  * Depends on: util, model, io/objects.c, store.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "store/refs.h"
 
@@ -183,21 +184,77 @@ static urbac_err delta_read(urbac_store *store, const char *tenant, const char *
   return err;
 }
 
-urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
+/* A copy of `s` kept in `pool`, or NULL. */
+static const char *pooled(urbac__strs *pool, const char *s)
+{
+  return urbac__strs_add(pool, s, strlen(s)) ? NULL : pool->v[pool->n - 1];
+}
+
+/* Appends the rows of `from` to `to`, their names copied into `pool`. */
+static urbac_err keep_rows(urbac__ref_list *to, const urbac__ref_list *from, urbac__strs *pool)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; !err && i < from->n; i++) {
+    urbac__ref_row r = from->v[i];
+    r.to_kind = pooled(pool, r.to_kind);
+    r.to_id = pooled(pool, r.to_id);
+    if (!r.to_kind || !r.to_id || URBAC_GROW(to->v, to->cap, to->n + 1))
+      err = URBAC_ENOMEM;
+    else
+      to->v[to->n++] = r;
+  }
+  return err;
+}
+
+urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *after, const urbac_model *alone, const urbac__strs *old,
-                            urbac_diag *d)
+                            urbac__refs_batch *b, urbac_diag *d)
 {
   delta x = {0};
   if (!urbac__refs_kind_names(kind))
     return URBAC_OK;
   /* only the rows that differ are written: a member added to a group of thousands is one row */
   urbac_err err = delta_read(store, tenant, kind, id, after, alone, old, &x, d);
-  if (!err && x.removed.n)
-    err = store->ops->refs_remove(store->db, tenant, x.removed.v, x.removed.n, d);
-  if (!err && x.added.n)
-    err = store->ops->refs_put(store->db, tenant, x.added.v, x.added.n, d);
+  if (!err)
+    err = keep_rows(&b->removed, &x.removed, &b->pool);
+  if (!err)
+    err = keep_rows(&b->added, &x.added, &b->pool);
   delta_free(&x);
   return err;
+}
+
+static int row_order(const void *pa, const void *pb)
+{
+  const urbac__ref_row *a = pa, *b = pb;
+  int c = strcmp(a->from_kind, b->from_kind);
+  c = c ? c : strcmp(a->from_id, b->from_id);
+  c = c ? c : strcmp(a->to_kind, b->to_kind);
+  return c ? c : strcmp(a->to_id, b->to_id);
+}
+
+urbac_err urbac__refs_flush(urbac_store *store, const char *tenant, urbac__refs_batch *b, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  if (b->added.n > 1) /* key order: the index's pages filled one after another */
+    qsort(b->added.v, b->added.n, sizeof *b->added.v, row_order);
+  if (b->removed.n)
+    err = store->ops->refs_remove(store->db, tenant, b->removed.v, b->removed.n, d);
+  if (!err && b->added.n)
+    err = store->ops->refs_put(store->db, tenant, b->added.v, b->added.n, d);
+  urbac__ref_list_free(&b->added);
+  urbac__ref_list_free(&b->removed);
+  urbac__strs_free(&b->pool);
+  return err;
+}
+
+urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, const urbac__strs *old,
+                            urbac_diag *d)
+{
+  urbac__refs_batch b = {0};
+  urbac_err err = urbac__refs_stage(store, tenant, kind, id, after, alone, old, &b, d);
+  urbac_err flushed = urbac__refs_flush(store, tenant, &b, d);
+  return err ? err : flushed;
 }
 
 urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,
@@ -219,8 +276,11 @@ urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d)
     urbac__object *o = NULL;
     size_t n = 0;
     err = store->ops->objects(store->db, tenants.v[t], NULL, &o, &n, d);
+    urbac__refs_batch b = {0};
     for (size_t i = 0; !err && i < n; i++)
-      err = urbac__refs_write(store, tenants.v[t], o[i].kind, o[i].id, o[i].body, NULL, NULL, d);
+      err = urbac__refs_stage(store, tenants.v[t], o[i].kind, o[i].id, o[i].body, NULL, NULL, &b, d);
+    urbac_err flushed = urbac__refs_flush(store, tenants.v[t], &b, d);
+    err = err ? err : flushed;
     urbac__objects_free(o, n);
   }
   urbac__strs_free(&tenants);

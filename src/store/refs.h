@@ -30,6 +30,20 @@ urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id,
 urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *after, const urbac_model *alone, const urbac__strs *old,
                             urbac_diag *d);
+/* The index rows of many objects' writes, staged (urbac__refs_stage(), what
+ * urbac__refs_write() takes) and written together (urbac__refs_flush()): one
+ * statement for the rows removed and one for those added, in key order, so a
+ * whole new tenant's index costs a bulk insert, not a round trip per object. */
+typedef struct urbac__refs_batch {
+  urbac__ref_list added, removed;
+  urbac__strs pool; /* the rows' names, copied */
+} urbac__refs_batch;
+urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, const urbac__strs *old,
+                            urbac__refs_batch *b, urbac_diag *d);
+/* Writes what `b` holds and empties it (also on failure). `kind` and `id` of the
+ * objects staged must outlive this call. */
+urbac_err urbac__refs_flush(urbac_store *store, const char *tenant, urbac__refs_batch *b, urbac_diag *d);
 /* *agree: do the index rows from (kind, id) name exactly what `body` names? (The
  * audit check: an index edited by hand would let a dangling name be written.) */
 urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,

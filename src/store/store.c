@@ -458,6 +458,7 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
   urbac_audit_record *recs = urbac__malloc((n + 1) * sizeof *recs);
   urbac__audit_sums *sums = urbac__malloc((n + 1) * sizeof *sums);
   size_t nputs = 0;
+  urbac__refs_batch refs = {0};
   urbac_err err = puts && recs && sums ? URBAC_OK : URBAC_ENOMEM;
   urbac__utc_now(at, sizeof at);
   if (!err)
@@ -471,8 +472,8 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
     else
       puts[nputs++] = after[i];
     if (!err)
-      err = urbac__refs_write(store, tenant, c->kind, c->id, c->after, alone ? alone[i] : NULL,
-                              old ? old[i] : NULL, d);
+      err = urbac__refs_stage(store, tenant, c->kind, c->id, c->after, alone ? alone[i] : NULL,
+                              old ? old[i] : NULL, &refs, d);
     recs[i] = (urbac_audit_record){row->audit_seq + 1,
                                    row->revision + 1,
                                    at,
@@ -489,6 +490,8 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
     if (!err)
       err = urbac__audit_chain(store, row, &recs[i], &sums[i]);
   }
+  urbac_err flushed = urbac__refs_flush(store, tenant, &refs, d); /* the index rows, all at once */
+  err = err ? err : flushed;
   if (!err && nputs)
     err = store->ops->objects_put(store->db, tenant, puts, nputs, d);
   if (!err && n)
