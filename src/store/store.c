@@ -756,12 +756,20 @@ urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, u
   return err;
 }
 
+/* Ends what begin_read() began. */
+static void end_read(urbac_store *store)
+{
+  if (!store->batch)
+    store->ops->rollback(store->db);
+}
+
 /* Begins a read transaction on an existing tenant (its row in *row); nothing to
- * end on failure. */
+ * end on failure. Inside a batch the read is the batch's (it sees the batch's
+ * writes): no savepoint of its own, two round trips fewer on PostgreSQL. */
 static urbac_err begin_read(urbac_store *store, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
 {
   urbac_err err = urbac__store_need_schema(store, d);
-  if (!err)
+  if (!err && !store->batch)
     err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
@@ -769,7 +777,7 @@ static urbac_err begin_read(urbac_store *store, const char *tenant, urbac__tenan
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (err)
-    store->ops->rollback(store->db);
+    end_read(store);
   return err;
 }
 
@@ -783,7 +791,7 @@ urbac_err urbac_store_get(urbac_store *store, const char *tenant, const char *ki
   if (err)
     return err;
   err = store->ops->object_get(store->db, tenant, kind, id, json, &position, d); /* by its primary key */
-  store->ops->rollback(store->db);
+  end_read(store);
   if (!err && !*json)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, id, "tenant '%s' has no %s '%s'", tenant, kind, id);
   if (revision)
@@ -804,7 +812,7 @@ urbac_err urbac_store_list(urbac_store *store, const char *tenant, const char *k
   if (err)
     return err;
   err = store->ops->objects(store->db, tenant, kind ? known : NULL, &o, &n, d);
-  store->ops->rollback(store->db);
+  end_read(store);
   for (size_t i = 0; !err && i < n; i++)
     if (cb(ctx, o[i].kind, o[i].id, o[i].body))
       break;
@@ -983,7 +991,7 @@ static urbac_err read_changes(urbac_store *store, const char *tenant, uint64_t a
                           (unsigned long long)row.revision, (unsigned long long)after);
   else if (after < row.revision)
     err = store->ops->changes(store->db, tenant, after, URBAC_STORE_CHANGES_MAX + 1, collect, f, d);
-  store->ops->rollback(store->db);
+  end_read(store);
   if (!err && f->oom)
     err = urbac__diag_code(d, URBAC_ENOMEM, "reading the change log");
   if (!err && f->n > URBAC_STORE_CHANGES_MAX)
