@@ -286,6 +286,16 @@ typedef enum srv_access {
   SRV_MANAGE    /* Configuration \ Authorization (manage) */
 } srv_access;
 
+/* How a route's writes meet the tenant's writer (writer.c). */
+enum {
+  /* plain puts (srv_run_write() with the object puts): join the batch the writer
+   * has open, a savepoint of its transaction, published with it */
+  SRV_BATCHED = 1,
+  /* writes the store outside srv_run_write() (API keys, swapped into the key set
+   * at once): the open batch commits first, so it never rides on writes that might not */
+  SRV_ALONE = 2,
+};
+
 typedef void (*srv_handler)(srv *server, srv_req *req, srv_resp *r);
 struct srv_route {
   srv_method method;
@@ -294,6 +304,7 @@ struct srv_route {
   srv_handler fn;
   const char *name; /* the metrics label */
   const char *args; /* the query arguments it takes, space-separated; any other is a 400 */
+  unsigned flags;   /* SRV_BATCHED, SRV_ALONE */
 };
 
 extern const srv_route srv_routes[];
@@ -370,7 +381,8 @@ bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision
 
 /* ---------------------------------------------------------------- the writer (writer.c) */
 
-#define SRV_WRITE_QUEUE 1024 /* requests waiting for one tenant's writer; more are answered 503 */
+#define SRV_WRITE_QUEUE                                                                                      \
+  1024 /* requests waiting for one tenant's writer (--max-write-queue at most); more: 503 */
 #define SRV_WRITE_BATCH 64   /* requests one batch runs, their writes committed together */
 
 /* A request handed to a tenant's writer: it runs srv_dispatch(req, r) on the
@@ -522,6 +534,7 @@ struct srv {
   size_t max_body;
   size_t max_body_memory; /* every body in flight together */
   unsigned max_connections, max_connections_per_ip;
+  unsigned max_write_queue; /* at most SRV_WRITE_QUEUE */
 };
 
 uint64_t srv_now_us(void);
