@@ -271,6 +271,13 @@ static void test_edit_refusals(void **state)
   assert_int_equal(urbac_model_edit(m, two, 2, &out, NULL), URBAC_OK);
   assert_string_equal(urbac_model_id(out, URBAC_OBJ_USER, 1), ""); /* a hole: indices do not move */
   assert_string_equal(urbac_model_id(m, URBAC_OBJ_USER, 1), "ben");
+  /* urbac_model_count() counts slots, the hole with them (model.h): an index bound */
+  size_t slots = urbac_model_count(out, URBAC_OBJ_USER), users = 0;
+  assert_int_equal(slots, urbac_model_count(m, URBAC_OBJ_USER));
+  for (size_t i = 0; i < slots; i++)
+    users += urbac_model_id(out, URBAC_OBJ_USER, i)[0] != '\0';
+  assert_int_equal(users, slots - 1);
+  assert_null(urbac_model_id(out, URBAC_OBJ_USER, slots));
   urbac_model_free(m);
   urbac_model_free(out);
 }
