@@ -159,6 +159,7 @@ struct srv_tenant {
   srv_writer *writer;         /* writer.c: the thread that runs the tenant's administration requests */
   urbac_store *store;         /* used under write_lock */
   srv_snap *flipped;          /* under write_lock: current, every workload in the other mode (reach.c) */
+  struct srv_twin_lag *lag;   /* under write_lock: the changes `flipped` has yet to take (reach.c) */
   pthread_t watcher;
   bool watching;
   /* the change feed's view of the store (tenants.c), for /readyz and /metrics */
@@ -482,9 +483,14 @@ urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const u
 urbac_err srv_reach_puts(srv_tenant *t, const char *caller, const urbac_object_put *puts, size_t n,
                          bool *within, srv_gain *gain, srv_snap **next, srv_snap **twin, urbac_diag *d);
 /* t->current is being replaced by its edit with `puts` at `revision` (tenants.c):
- * t->flipped follows by the same edit, or is dropped (made again when needed).
- * Call with write_lock held. */
+ * t->flipped follows by the same edit, lazily (the puts wait in t->lag until the
+ * next judgement needs the twin, then go in as one edit), or is dropped (made
+ * again when needed). Call with write_lock held. */
 void srv_reach_follow(srv_tenant *t, const urbac_object_put *puts, size_t n, uint64_t revision);
+/* The revision t->flipped stands for, its lag counted (0: none). */
+uint64_t srv_reach_twin_revision(const srv_tenant *t);
+/* Makes `twin` (taken; NULL: none) t->flipped, with no lag. Call with write_lock held. */
+void srv_reach_twin_set(srv_tenant *t, srv_snap *twin);
 /* "'PERMISSION (level)' on WORKLOAD[, device group DG][ once WORKLOAD is activated]" */
 void srv_gain_format(const srv_gain *g, char *out, size_t size);
 
