@@ -61,8 +61,8 @@ export -f ms median cli
 rows=() mrows=() wrows=()
 # shellcheck disable=SC2016
 row() { # row SIZE BACKEND CLI_ADD CLI_MEMBER JSON: a row of the main table and one of the memory table
-  local out
-  out="$(node -e '
+  local line
+  line="$(node -e '
 const [size, backend, add, member, j] = process.argv.slice(1);
 const r = JSON.parse(j);
 const f = (x) => x ? `${x.p50} / ${x.p99}` : "-";
@@ -70,8 +70,8 @@ console.log(`| ${size} | ${backend} | ${add} ms | ${member} ms | ${f(r.put_user_
 const m = r.memory;
 console.log(`| ${size} | ${backend} | ${m.writes}${m.failed ? ` (${m.failed} failed)` : ""} | ${m.warm_mib} | ${m.samples_mib.join(", ")} | ${m.end_mib} | ${m.growth_mib >= 0 ? "+" : ""}${m.growth_mib} |`);
 ' "$@")"
-  rows+=("$(head -1 <<<"$out")")
-  mrows+=("$(tail -1 <<<"$out")")
+  rows+=("$(head -1 <<<"$line")")
+  mrows+=("$(tail -1 <<<"$line")")
 }
 
 # wrow SIZE BACKEND WRK_OUTPUT: a row of the wrk table
@@ -97,7 +97,7 @@ for s in $sizes; do
   if [ "${URBAC_BENCH_PG:-1}" != 0 ] && ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
     echo "writes: $s users, PostgreSQL" >&2
     # shellcheck disable=SC2016
-    out=$("$here/../../tests/pg.sh" bash -c '
+    pgout=$("$here/../../tests/pg.sh" bash -c '
       set -e
       "$0" init --db "$URBAC_TEST_PG_URL" >/dev/null
       t0=$(date +%s%N)
@@ -108,9 +108,9 @@ for s in $sizes; do
       echo "$add $member $j"
       if command -v wrk >/dev/null; then "$2/wrk.sh" "$0" "$URBAC_TEST_PG_URL" "$3" bench "${WRITES_SECONDS:-10}"; fi
       ' "$B/urbac" "$data/t$s.yaml" "$here" "$data/q$s.tsv")
-    read -r add member j <<<"$(head -1 <<<"$out")"
+    read -r add member j <<<"$(head -1 <<<"$pgout")"
     row "$s" PostgreSQL "$add" "$member" "$j"
-    if command -v wrk >/dev/null; then wrow "$s" PostgreSQL "$(tail -n +2 <<<"$out")"; fi
+    if command -v wrk >/dev/null; then wrow "$s" PostgreSQL "$(tail -n +2 <<<"$pgout")"; fi
   fi
 done
 
