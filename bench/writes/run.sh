@@ -58,15 +58,30 @@ cli() {
 
 export B
 export -f ms median cli
-rows=()
+rows=() mrows=() wrows=()
 # shellcheck disable=SC2016
-row() { # row SIZE BACKEND CLI_ADD CLI_MEMBER JSON
-  rows+=("$(node -e '
+row() { # row SIZE BACKEND CLI_ADD CLI_MEMBER JSON: a row of the main table and one of the memory table
+  local line
+  line="$(node -e '
 const [size, backend, add, member, j] = process.argv.slice(1);
 const r = JSON.parse(j);
 const f = (x) => x ? `${x.p50} / ${x.p99}` : "-";
 console.log(`| ${size} | ${backend} | ${add} ms | ${member} ms | ${f(r.put_user_ms)} | ${f(r.group_membership_ms)} | ${f(r.role_assignment_ms)} | ${r.sustained.writes_per_s}${r.sustained.failed ? ` (${r.sustained.failed} failed)` : ""} | ${f(r.sustained.check_ms)}${r.sustained.check_failed ? ` (${r.sustained.check_failed} failed)` : ""} | ${f(r.second_server_visible_ms)} | ${r.rss_start_mib} -> ${r.rss_end_mib} |`);
-' "$@")")
+const m = r.memory;
+console.log(`| ${size} | ${backend} | ${m.writes}${m.failed ? ` (${m.failed} failed)` : ""} | ${m.warm_mib} | ${m.samples_mib.join(", ")} | ${m.end_mib} | ${m.growth_mib >= 0 ? "+" : ""}${m.growth_mib} |`);
+' "$@")"
+  rows+=("$(head -1 <<<"$line")")
+  mrows+=("$(tail -1 <<<"$line")")
+}
+
+# wrow SIZE BACKEND WRK_OUTPUT: a row of the wrk table
+wrow() {
+  local w=$3
+  # shellcheck disable=SC2016
+  local ms='{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) sub(/ms/,"",v); else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'
+  wrows+=("| $1 | $2 | $(awk '/== 16 writers/ {f=1} f && /Requests\/sec/ {printf "%d", $2; exit}' <<<"$w") \
+| $(awk "/== 2 checkers/ {f=1} f && / 50%/ $ms" <<<"$w") / $(awk "/== 2 checkers/ {f=1} f && / 99%/ $ms" <<<"$w") \
+| $(awk '/^urbac_write_batch_requests_total/ {r=$2} /^urbac_write_batches_total/ {b=$2} END {if (b) printf "%.1f", r / b}' <<<"$w") |")
 }
 
 for s in $sizes; do
@@ -77,25 +92,25 @@ for s in $sizes; do
   j=$(node "$here/run.mjs" "$B/urbac" "$db" "$data/t$s.yaml" "$data/q$s.tsv" bench)
   row "$s" SQLite "$add" "$member" "$j"
   if command -v wrk >/dev/null; then # the sustained phase again, with a client that is not the bottleneck
-    w=$("$here/wrk.sh" "$B/urbac" "$data/s$s.db" "$data/q$s.tsv" bench "${WRITES_SECONDS:-10}")
-    # shellcheck disable=SC2016
-    ms='{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) sub(/ms/,"",v); else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'
-    wrows+=("| $s | SQLite | $(awk '/== 16 writers/ {f=1} f && /Requests\/sec/ {printf "%d", $2; exit}' <<<"$w") \
-| $(awk "/== 2 checkers/ {f=1} f && / 50%/ $ms" <<<"$w") / $(awk "/== 2 checkers/ {f=1} f && / 99%/ $ms" <<<"$w") \
-| $(awk '/^urbac_write_batch_requests_total/ {r=$2} /^urbac_write_batches_total/ {b=$2} END {if (b) printf "%.1f", r / b}' <<<"$w") |")
+    wrow "$s" SQLite "$("$here/wrk.sh" "$B/urbac" "$data/s$s.db" "$data/q$s.tsv" bench "${WRITES_SECONDS:-10}")"
   fi
   if [ "${URBAC_BENCH_PG:-1}" != 0 ] && ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
     echo "writes: $s users, PostgreSQL" >&2
     # shellcheck disable=SC2016
-    line=$("$here/../../tests/pg.sh" bash -c '
+    pgout=$("$here/../../tests/pg.sh" bash -c '
       set -e
       "$0" init --db "$URBAC_TEST_PG_URL" >/dev/null
+      t0=$(date +%s%N)
       "$0" apply --db "$URBAC_TEST_PG_URL" -f "$1" >/dev/null
+      echo "applied in $((($(date +%s%N) - t0) / 1000000)) ms" >&2
       read -r add member <<<"$(cli "$URBAC_TEST_PG_URL")"
       j=$(SECOND=1 node "$2/run.mjs" "$0" "$URBAC_TEST_PG_URL" "$1" "$3" bench)
-      echo "$add $member $j"' "$B/urbac" "$data/t$s.yaml" "$here" "$data/q$s.tsv")
-    read -r add member j <<<"$line"
+      echo "$add $member $j"
+      if command -v wrk >/dev/null; then "$2/wrk.sh" "$0" "$URBAC_TEST_PG_URL" "$3" bench "${WRITES_SECONDS:-10}"; fi
+      ' "$B/urbac" "$data/t$s.yaml" "$here" "$data/q$s.tsv")
+    read -r add member j <<<"$(head -1 <<<"$pgout")"
     row "$s" PostgreSQL "$add" "$member" "$j"
+    if command -v wrk >/dev/null; then wrow "$s" PostgreSQL "$(tail -n +2 <<<"$pgout")"; fi
   fi
 done
 
@@ -139,5 +154,15 @@ batch (one transaction, one fsync, one publish).
 | users | store | writes/s | checks meanwhile p50 / p99 ms | writes per batch |
 |---|---|---|---|---|
 $(printf '%s\n' "${wrows[@]}")
+
+Memory across ${MEMORY_WRITES:-10000} writes through one server (run.mjs, after the phases above): a third
+new users, a third member swaps in the 1,000-member group, a third assignment
+changes, from 8 clients. RSS in MiB after the first 1,000 (warm-up), after each
+1,000 more, and at the end; growth is end minus warm-up. Target: flat, within 5%
+of the warm-up figure (the new users themselves add well under 1 MiB).
+
+| users | store | writes | after warm-up | every 1,000 writes | end | growth |
+|---|---|---|---|---|---|---|
+$(printf '%s\n' "${mrows[@]}")
 MD
 echo "writes: bench/results/writes.md" >&2

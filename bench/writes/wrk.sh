@@ -2,28 +2,33 @@
 # bench/writes/wrk.sh - the sustained phase of bench/writes/run.sh with wrk as the
 # client: 16 connections writing new users (PUT /users/{id}) and 2 connections
 # asking GET /check (the bench questions) for SECONDS, against `urbac serve
-# --threads 2` on a copy of a SQLite store. run.mjs's Node client saturates a
+# --threads 2` on a copy of a SQLite store, or on a PostgreSQL store given by URL
+# (written to as it is: give it one the run may change). run.mjs's Node client saturates a
 # core of a 2-core machine at a few hundred writes/s, so its sustained figure
 # measures the client as much as the server; wrk (C, bench_pkgs in
 # scripts/deps.sh) does not.
-# Usage: bench/writes/wrk.sh URBAC STORE.db QUESTIONS.tsv [TENANT] [SECONDS]
+# Usage: bench/writes/wrk.sh URBAC STORE.db|postgresql://... QUESTIONS.tsv [TENANT] [SECONDS]
 # Prints wrk's summaries and the server's write batch counters.
 set -euo pipefail
 urbac=$1 store=$2 questions=$3 tenant=${4:-bench} seconds=${5:-10}
 dir=$(mktemp -d)
 pid=
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; fi; rm -rf "$dir"' EXIT
+run=$(date +%s%N) # new users each run: a PostgreSQL store is written as it is
 key=bench-writes-preshared-key-0123456789
 printf '%s\n' "$key" >"$dir/psk"
 chmod 600 "$dir/psk"
-cp "$store" "$dir/store.db"
+case $store in
+  postgres://* | postgresql://*) db=$store ;;
+  *) cp "$store" "$dir/store.db" && db=$dir/store.db ;;
+esac
 cat >"$dir/put.lua" <<LUA
 local n, me = 0, 0
 local threads = 0
 setup = function(thread) threads = threads + 1; thread:set("me", threads) end
 request = function()
   n = n + 1
-  return wrk.format("PUT", "/api/v1/tenants/$tenant/users/wrk-" .. me .. "-" .. n .. "@bench",
+  return wrk.format("PUT", "/api/v1/tenants/$tenant/users/wrk-$run-" .. me .. "-" .. n .. "@bench",
     {["Authorization"] = "Bearer $key", ["Content-Type"] = "application/json"}, '{"name":"W"}')
 end
 LUA
@@ -43,7 +48,7 @@ request = function()
   return wrk.format("GET", paths[i % #paths + 1], {["Authorization"] = "Bearer $key"})
 end
 LUA
-"$urbac" serve --db "$dir/store.db" --listen 127.0.0.1:0 --threads 2 --preshared-key-file "$dir/psk" \
+"$urbac" serve --db "$db" --listen 127.0.0.1:0 --threads 2 --preshared-key-file "$dir/psk" \
   >"$dir/out" 2>"$dir/err" &
 pid=$!
 for _ in $(seq 600); do grep -q "serving on" "$dir/out" && break; sleep 0.1; done

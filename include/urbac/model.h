@@ -42,7 +42,12 @@ typedef enum urbac_object_kind {
   URBAC_OBJ_DEVICE_GROUP,
   URBAC_OBJ_ROLE
 } urbac_object_kind;
-/* How many objects of `kind` the tenant has (device groups include `ungrouped`). */
+/* How many slots of `kind` the model has (device groups include `ungrouped`): the
+ * bound of the index urbac_model_id() and the other per-object calls take. A
+ * loaded model has one slot per object; a model made by urbac_model_edit() keeps
+ * the slot of each object the edit deleted (a hole: urbac_model_id() gives "")
+ * so indices never move, and counts those holes too. To count objects, skip the
+ * slots whose id is "". */
 URBAC_EXTERN size_t urbac_model_count(const urbac_model *m, urbac_object_kind kind);
 /* The id (users, groups, devices, device groups) or name (roles) of object `i`;
  * owned by `m`, valid until urbac_model_free(m); NULL when out of range, "" for

@@ -13,7 +13,7 @@
 typedef struct serve_opts {
   cli_source_opts src;
   const char *listen, *tls_cert, *tls_key, *preshared_key_file, *oidc, *access_log;
-  cli_int threads, max_connections, max_connections_per_ip, max_body_memory;
+  cli_int threads, max_connections, max_connections_per_ip, max_body_memory, max_write_queue;
   bool routes, metrics_public;
 } serve_opts;
 
@@ -39,6 +39,7 @@ static int serve(void *opts, const cli_args *a)
       .max_connections = (unsigned)o->max_connections.value,
       .max_connections_per_ip = (unsigned)o->max_connections_per_ip.value,
       .max_body_memory = (size_t)o->max_body_memory.value,
+      .max_write_queue = (unsigned)o->max_write_queue.value,
       .metrics_public = o->metrics_public,
       .audit_key_file = o->src.audit_key,
       .witness_file = o->src.witness,
@@ -81,6 +82,8 @@ static const cli_opt serve_table[] = {
           "open connections at most (default 10000, or what the descriptor limit allows)"),
     SERVE("max-connections-per-ip", CLI_INT, max_connections_per_ip, 1000000, "N", NULL,
           "open connections from one address at most (default 256)"),
+    SERVE("max-write-queue", CLI_INT, max_write_queue, 1024, "N", NULL,
+          "administration requests waiting for one tenant's writer at most (default 1024; over it: 503)"),
     SERVE("metrics-public", CLI_FLAG, metrics_public, 0, NULL, NULL,
           "serve /metrics without a key (it names every tenant)"),
     SERVE("oidc", CLI_STRING, oidc, 0, "FILE", NULL,

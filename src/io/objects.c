@@ -175,11 +175,16 @@ urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *
   json_error_t jerr;
   *out = NULL;
   *body = NULL;
+  bool unsure = true;
   urbac_err err = from_objects(tenant, &one, 1, name, false, out, d);
-  json_t *alone = err ? NULL : json_loads(json, JSON_DECODE_ANY, &jerr);
-  if (!err && !alone) /* one value, nothing around it: a body cannot smuggle in other objects */
+  /* one value, nothing around it: a body cannot smuggle in other objects (the
+   * quick reader is sure of most; jansson judges, and words, the rest) */
+  urbac__node *tree = err ? NULL : urbac__node_parse_json(json, strlen(json), &unsure);
+  json_t *alone = err || tree ? NULL : json_loads(json, JSON_DECODE_ANY, &jerr);
+  if (!err && !tree && !alone)
     err = urbac__diag_add(d, URBAC_ESYNTAX, name, 0, 0, NULL, "the %s given is not one JSON value: %s", kind,
                           jerr.text);
+  urbac__node_free(tree);
   json_decref(alone);
   if (!err)
     err = urbac__model_objects(*out, &all, &n);

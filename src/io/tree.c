@@ -9,6 +9,7 @@
  *
  * Depends on: util, libyaml, jansson.
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,7 +209,308 @@ static urbac_err expect(yaml_reader *p, yaml_event_type_t type, const char *what
   return err;
 }
 
+/* ---------------------------------------------------------------- JSON, the quick way */
+
+/* A tenant file's JSON form, the bodies a store keeps and the bodies of API
+ * requests are JSON; libyaml reads them as YAML's flow style at several times
+ * the cost of a JSON reader. This reader takes strict JSON only and gives
+ * exactly the tree libyaml would (the same scalars and styles, lines and
+ * columns counted in characters as libyaml counts them). Whenever it is not
+ * sure of that, it gives up (`json_rd.unsure`) and libyaml reads the input
+ * instead, so every error, and every corner where YAML and JSON part ways (a
+ * character YAML does not print or reads as a line break, a key whose ':' is
+ * on another line, NUL or a surrogate written as an escape, the limits), is
+ * libyaml's. */
+typedef struct json_rd {
+  const unsigned char *s, *end;
+  uint32_t line, col; /* 0-based, libyaml's marks */
+  size_t nodes;
+  bool unsure;
+} json_rd;
+
+static bool jr_unsure(json_rd *r)
+{
+  r->unsure = true;
+  return false;
+}
+
+static void jr_space(json_rd *r)
+{
+  while (r->s < r->end) {
+    if (*r->s == ' ') {
+      r->col++;
+    } else if (*r->s == '\n' || *r->s == '\r') {
+      if (*r->s == '\r' && r->s + 1 < r->end && r->s[1] == '\n')
+        r->s++;
+      r->line++;
+      r->col = 0;
+    } else {
+      return; /* a tab is JSON's but not always YAML's: unsure, where it stops */
+    }
+    r->s++;
+  }
+}
+
+/* The code point of the UTF-8 sequence at r->s (its length in *n), or -1 when it
+ * is not one YAML prints in a quoted scalar as itself. */
+static long jr_utf8(const json_rd *r, size_t *n)
+{
+  const unsigned char *s = r->s;
+  size_t left = (size_t)(r->end - s);
+  long cp;
+  if (s[0] < 0xC2 || s[0] > 0xF4)
+    return -1;
+  *n = s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
+  if (left < *n)
+    return -1;
+  cp = s[0] & (0x3F >> (*n - 1));
+  for (size_t i = 1; i < *n; i++) {
+    if ((s[i] & 0xC0) != 0x80)
+      return -1;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  static const long least[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < least[*n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return -1;
+  bool printed =
+      (cp >= 0xA0 && cp <= 0xFFFD && cp != 0xFEFF && cp != 0x2028 && cp != 0x2029) || cp >= 0x10000;
+  return printed ? cp : -1;
+}
+
+static void jr_put_utf8(urbac__buf *b, unsigned long cp)
+{
+  char u[4];
+  size_t n = 0;
+  if (cp < 0x80) {
+    u[n++] = (char)cp;
+  } else if (cp < 0x800) {
+    u[n++] = (char)(0xC0 | (cp >> 6));
+    u[n++] = (char)(0x80 | (cp & 0x3F));
+  } else {
+    u[n++] = (char)(0xE0 | (cp >> 12));
+    u[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[n++] = (char)(0x80 | (cp & 0x3F));
+  }
+  urbac__buf_add(b, u, n);
+}
+
+/* A quoted string at r->s, into `b`. */
+static bool jr_string(json_rd *r, urbac__buf *b)
+{
+  r->s++;
+  r->col++;
+  for (;;) {
+    const unsigned char *run = r->s;
+    while (r->s < r->end && *r->s >= 0x20 && *r->s < 0x7F && *r->s != '"' && *r->s != '\\')
+      r->s++;
+    urbac__buf_add(b, (const char *)run, (size_t)(r->s - run));
+    r->col += (uint32_t)(r->s - run);
+    if (r->s >= r->end)
+      return jr_unsure(r);
+    if (*r->s == '"') {
+      r->s++;
+      r->col++;
+      return !b->failed;
+    }
+    if (*r->s >= 0x80) {
+      size_t n = 0;
+      if (jr_utf8(r, &n) < 0)
+        return jr_unsure(r);
+      urbac__buf_add(b, (const char *)r->s, n);
+      r->s += n;
+      r->col++;
+      continue;
+    }
+    if (*r->s != '\\' || r->s + 1 >= r->end)
+      return jr_unsure(r); /* a control character, or DEL */
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *e = r->s[1] ? strchr(from, r->s[1]) : NULL;
+    if (e) {
+      urbac__buf_add(b, &to[e - from], 1);
+      r->s += 2;
+      r->col += 2;
+      continue;
+    }
+    unsigned long cp = 0;
+    if (r->s[1] != 'u' || r->end - r->s < 6)
+      return jr_unsure(r);
+    for (int i = 2; i < 6; i++) {
+      int c = r->s[i], v = c >= '0' && c <= '9'   ? c - '0'
+                           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                  : -1;
+      if (v < 0)
+        return jr_unsure(r);
+      cp = cp << 4 | (unsigned long)v;
+    }
+    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) /* libyaml's own reading of these */
+      return jr_unsure(r);
+    jr_put_utf8(b, cp);
+    r->s += 6;
+    r->col += 6;
+  }
+}
+
+/* Is s[0..len) a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool jr_number(const unsigned char *s, size_t len)
+{
+  size_t i = 0, digits;
+  i += i < len && s[i] == '-';
+  if (i < len && s[i] == '0')
+    i++;
+  else if (i < len && s[i] >= '1' && s[i] <= '9')
+    while (i < len && isdigit(s[i]))
+      i++;
+  else
+    return false;
+  if (i < len && s[i] == '.') {
+    for (digits = 0, i++; i < len && isdigit(s[i]); i++)
+      digits++;
+    if (!digits)
+      return false;
+  }
+  if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    i += i < len && (s[i] == '+' || s[i] == '-');
+    for (digits = 0; i < len && isdigit(s[i]); i++)
+      digits++;
+    if (!digits)
+      return false;
+  }
+  return i == len;
+}
+
+static bool jr_value(json_rd *r, unsigned depth, urbac__node **out);
+
+/* The items of a sequence, or the pairs of a map, after its opening bracket. */
+static bool jr_children(json_rd *r, urbac__node *n, unsigned depth)
+{
+  bool map = n->type == URBAC__NODE_MAP;
+  unsigned char close = map ? '}' : ']';
+  jr_space(r);
+  if (r->s < r->end && *r->s == close)
+    goto closed;
+  for (;;) {
+    urbac__node *kid = NULL;
+    const unsigned char *key_at = r->s;
+    uint32_t key_line = r->line;
+    if (map && (r->s >= r->end || *r->s != '"'))
+      return jr_unsure(r);
+    if (!jr_value(r, depth + 1, &kid) || urbac__node_push(n, kid))
+      return false;
+    jr_space(r);
+    if (map) { /* YAML finds a key's ':' on its line, within 1,024 characters */
+      if (r->s >= r->end || *r->s != ':' || r->line != key_line || r->s - key_at > 1000)
+        return jr_unsure(r);
+      r->s++;
+      r->col++;
+      jr_space(r);
+      if (!jr_value(r, depth + 1, &kid) || urbac__node_push(n, kid))
+        return false;
+      jr_space(r);
+    }
+    if (r->s < r->end && *r->s == ',') {
+      r->s++;
+      r->col++;
+      jr_space(r);
+      continue;
+    }
+    if (r->s < r->end && *r->s == close)
+      goto closed;
+    return jr_unsure(r);
+  }
+closed:
+  r->s++;
+  r->col++;
+  return true;
+}
+
+/* One value at r->s (blanks skipped before it). false: out of memory, or unsure. */
+static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
+{
+  urbac__node *n = NULL;
+  bool ok = false;
+  *out = NULL;
+  if (r->s >= r->end || depth > URBAC_MAX_DEPTH || ++r->nodes > URBAC_MAX_OBJECTS)
+    return jr_unsure(r);
+  uint32_t line = r->line, col = r->col;
+  unsigned char c = *r->s;
+  if (c == '{' || c == '[') {
+    n = urbac__node_new(c == '{' ? URBAC__NODE_MAP : URBAC__NODE_SEQ);
+    r->s++;
+    r->col++;
+    ok = n && jr_children(r, n, depth);
+  } else if (c == '"') {
+    urbac__buf b = {0};
+    n = urbac__node_new(URBAC__NODE_SCALAR);
+    ok = n && jr_string(r, &b);
+    if (ok && b.len > URBAC_MAX_TEXT_BYTES)
+      ok = jr_unsure(r);
+    size_t len = b.len;
+    if (ok) {
+      n->str = urbac__buf_take(&b, NULL);
+      n->len = len;
+      n->style = URBAC__STYLE_QUOTED;
+      ok = n->str != NULL;
+    }
+    urbac__buf_free(&b);
+  } else { /* a number, true, false or null: a plain scalar, as written */
+    const unsigned char *at = r->s;
+    while (r->s < r->end && (isalnum(*r->s) || *r->s == '-' || *r->s == '+' || *r->s == '.'))
+      r->s++;
+    size_t len = (size_t)(r->s - at);
+    r->col += (uint32_t)len;
+    bool word = (len == 4 && (!memcmp(at, "true", 4) || !memcmp(at, "null", 4))) ||
+                (len == 5 && !memcmp(at, "false", 5));
+    if (!word && !jr_number(at, len))
+      return jr_unsure(r);
+    n = urbac__node_new(URBAC__NODE_SCALAR);
+    ok = n && (n->str = urbac__strndup((const char *)at, len)) != NULL;
+    if (ok)
+      n->len = len;
+  }
+  if (n) {
+    n->line = line + 1;
+    n->col = col + 1;
+  }
+  if (!ok) {
+    urbac__node_free(n);
+    return false;
+  }
+  *out = n;
+  return true;
+}
+
+urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure)
+{
+  json_rd r = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0, 0, 0, false};
+  urbac__node *root = NULL;
+  jr_space(&r);
+  if (r.s >= r.end || (*r.s != '{' && *r.s != '['))
+    r.unsure = true;
+  else if (jr_value(&r, 0, &root))
+    jr_space(&r);
+  if (root && r.s != r.end)
+    r.unsure = true; /* junk after it: libyaml says what */
+  if (r.unsure) {
+    urbac__node_free(root);
+    root = NULL;
+  }
+  *unsure = r.unsure;
+  return root;
+}
+
 urbac_err urbac__node_parse(const char *buf, size_t len, const char *name, urbac__node **out, urbac_diag *d)
+{
+  bool unsure = false;
+  *out = urbac__node_parse_json(buf, len, &unsure);
+  if (*out || !unsure)
+    return *out ? URBAC_OK : URBAC_ENOMEM;
+  return urbac__node_parse_yaml(buf, len, name, out, d);
+}
+
+urbac_err urbac__node_parse_yaml(const char *buf, size_t len, const char *name, urbac__node **out,
+                                 urbac_diag *d)
 {
   yaml_reader p = {.name = name, .d = d};
   yaml_event_t ev;
@@ -366,7 +668,110 @@ urbac_err urbac__node_emit_json(const urbac__node *root, char **out, size_t *len
   return *out ? URBAC_OK : URBAC_ENOMEM;
 }
 
+/* Is s[0..len) UTF-8 as jansson takes it (no overlong form, surrogate, or code
+ * point past U+10FFFF)? */
+static bool utf8_ok(const unsigned char *s, size_t len)
+{
+  for (size_t i = 0; i < len;) {
+    if (s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    size_t n = s[i] >= 0xC2 && s[i] < 0xE0    ? 2
+               : s[i] >= 0xE0 && s[i] < 0xF0  ? 3
+               : s[i] >= 0xF0 && s[i] <= 0xF4 ? 4
+                                              : 0;
+    if (!n || len - i < n)
+      return false;
+    unsigned long cp = s[i] & (0x3Fu >> (n - 1));
+    for (size_t k = 1; k < n; k++) {
+      if ((s[i + k] & 0xC0) != 0x80)
+        return false;
+      cp = cp << 6 | (s[i + k] & 0x3Fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+bool urbac__json_string(urbac__buf *b, const char *str, size_t len)
+{
+  const unsigned char *s = (const unsigned char *)str;
+  if (!utf8_ok(s, len))
+    return false;
+  urbac__buf_add(b, "\"", 1);
+  for (size_t i = 0, run = 0; i <= len; i++) {
+    if (i < len && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+      continue;
+    urbac__buf_add(b, str + run, i - run);
+    run = i + 1;
+    if (i == len)
+      break;
+    static const char from[] = "\"\\\b\f\n\r\t", *const to[] = {"\\\"", "\\\\", "\\b", "\\f",
+                                                                "\\n",  "\\r",  "\\t"};
+    const char *e = s[i] ? memchr(from, s[i], sizeof from - 1) : NULL;
+    char u[8];
+    if (e)
+      urbac__buf_puts(b, to[e - from]);
+    else
+      urbac__buf_add(b, u, (size_t)snprintf(u, sizeof u, "\\u%04X", s[i]));
+  }
+  urbac__buf_add(b, "\"", 1);
+  return true;
+}
+
+/* The compact JSON of `n` into `b`, byte for byte as jansson writes to_json(n)
+ * (JSON_COMPACT); false when unsure (a map key twice or holding NUL, text that is
+ * not UTF-8), and the caller asks jansson. */
+static bool compact(urbac__buf *b, const urbac__node *n)
+{
+  char num[32];
+  if (n->type == URBAC__NODE_SCALAR && n->style == URBAC__STYLE_INT) {
+    urbac__buf_add(b, num, (size_t)snprintf(num, sizeof num, "%lld", strtoll(n->str, NULL, 10)));
+    return true;
+  }
+  if (n->type == URBAC__NODE_SCALAR && n->style == URBAC__STYLE_BOOL) {
+    urbac__buf_puts(b, strcmp(n->str, "true") == 0 ? "true" : "false");
+    return true;
+  }
+  if (n->type == URBAC__NODE_SCALAR)
+    return urbac__json_string(b, n->str, n->len);
+  bool map = n->type == URBAC__NODE_MAP;
+  urbac__buf_add(b, map ? "{" : "[", 1);
+  for (size_t i = 0; i < n->n; i++) {
+    if (map && i % 2 == 0) {
+      const urbac__node *k = n->kids[i];
+      if (i + 1 >= n->n || strlen(k->str) != k->len)
+        return false;
+      for (size_t j = 0; j < i; j += 2)
+        if (strcmp(n->kids[j]->str, k->str) == 0)
+          return false;
+    }
+    if (i && (!map || i % 2 == 0))
+      urbac__buf_add(b, ",", 1);
+    if (!compact(b, n->kids[i]))
+      return false;
+    if (map && i % 2 == 0)
+      urbac__buf_add(b, ":", 1);
+  }
+  urbac__buf_add(b, map ? "}" : "]", 1);
+  return true;
+}
+
 urbac_err urbac__node_emit_json_compact(const urbac__node *node, char **out)
+{
+  urbac__buf b = {0};
+  if (compact(&b, node) && !b.failed) {
+    *out = urbac__buf_take(&b, NULL);
+    return *out ? URBAC_OK : URBAC_ENOMEM;
+  }
+  urbac__buf_free(&b);
+  return urbac__node_emit_json_compact_jansson(node, out);
+}
+
+urbac_err urbac__node_emit_json_compact_jansson(const urbac__node *node, char **out)
 {
   json_t *j = to_json(node);
   char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;

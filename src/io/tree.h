@@ -40,6 +40,14 @@ typedef struct urbac__node {
 /* Parses `len` bytes of YAML or JSON. On failure adds a located error to `d`
  * (named `name`) and returns non-zero. The caller frees *out with urbac__node_free(). */
 urbac_err urbac__node_parse(const char *buf, size_t len, const char *name, urbac__node **out, urbac_diag *d);
+/* The same, always through libyaml: urbac__node_parse() reads plain JSON with a
+ * quicker reader that gives the same tree (io/tree.c), or hands it here. */
+urbac_err urbac__node_parse_yaml(const char *buf, size_t len, const char *name, urbac__node **out,
+                                 urbac_diag *d);
+/* The quicker reader alone: the tree of `buf` when it is JSON it is sure of,
+ * else NULL, with *unsure set when libyaml should read it instead (clear: out of
+ * memory). The caller frees the tree with urbac__node_free(). */
+urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure);
 void urbac__node_free(urbac__node *n);
 
 /* Builders for saving; each returns NULL when out of memory (and frees nothing
@@ -57,6 +65,12 @@ urbac_err urbac__node_emit_yaml(const urbac__node *root, char **out, size_t *len
 urbac_err urbac__node_emit_json(const urbac__node *root, char **out, size_t *len);
 /* One line of compact JSON for a subtree; the caller frees *out with urbac__free(). */
 urbac_err urbac__node_emit_json_compact(const urbac__node *node, char **out);
+/* The same through jansson (urbac__node_emit_json_compact() writes its bytes
+ * itself, and asks jansson where it is unsure). */
+urbac_err urbac__node_emit_json_compact_jansson(const urbac__node *node, char **out);
+/* `len` bytes of `s` as a JSON string (quoted, escaped as jansson escapes), into
+ * `b`; false (nothing written) when they are not UTF-8. */
+bool urbac__json_string(urbac__buf *b, const char *s, size_t len);
 
 /* A whole file (at most URBAC_MAX_FILE_BYTES), NUL-terminated; the caller frees
  * *out with urbac__free(). Problems go to `d`, named by `path` (io/file.c). */

@@ -88,11 +88,12 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   /* a write is caught up with from the change feed, at the cost of the change
    * (srv_tenant_refresh), unless it published itself */
   urbac_write w = {req->who.actor, command, has, base, NULL};
-  /* on the tenant's writer (writer.c), a plain put joins the batch it runs: a
-   * savepoint of the batch's transaction, published with the batch before any
-   * reply; any other write commits and publishes what is open first */
+  /* on the tenant's writer (writer.c), a plain put (its route marked SRV_BATCHED)
+   * joins the batch it runs: a savepoint of the batch's transaction, published
+   * with the batch before any reply; any other write commits and publishes what
+   * is open first */
   srv_batch *batch = srv_batch_current(t);
-  bool grouped = batch && !guarded && fn == do_puts;
+  bool grouped = batch && !guarded && (req->route->flags & SRV_BATCHED);
   pthread_mutex_lock(&t->write_lock);
   if (batch && !grouped)
     srv_batch_flush(batch);
@@ -350,9 +351,13 @@ void srv_h_object_put(srv *server, srv_req *req, srv_resp *r)
   urbac_object_put put = {kind, id, text};
   put_ctx c = {&put, 1, false, false, NULL};
   uint64_t revision;
-  if (text && srv_run_write(req, r, do_puts, &c, &revision))
-    reply_object(r, c.existed ? 200 : 201, json_incref(body), revision);
-  else if (!text)
+  if (text && srv_run_write(req, r, do_puts, &c, &revision)) { /* the body as put is the reply */
+    r->status = c.existed ? 200 : 201;
+    r->body.len = 0;
+    srv_buf_puts(&r->body, text);
+    r->revision = revision;
+    r->has_revision = r->etag = true;
+  } else if (!text)
     srv_error(r, 500, "internalError", NULL, "out of memory");
   free(text);
   json_decref(body);

@@ -427,7 +427,7 @@ static bool hand_over(struct MHD_Connection *mc, conn *x, srv_resp *r)
     return true;
   srv_error(r, 503, "unavailable", NULL,
             "tenant %s has as many administration requests waiting as it may (%d); try again",
-            x->req.tenant->id, SRV_WRITE_QUEUE);
+            x->req.tenant->id, x->req.tenant->server->max_write_queue);
   return false;
 }
 
@@ -741,7 +741,8 @@ urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d)
       (srv){.cfg = cfg,
             .wait_ms = cfg->min_revision_wait_ms ? cfg->min_revision_wait_ms : 2000,
             .max_body = cfg->max_body ? cfg->max_body : (16u << 20),
-            .max_connections_per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip : MAX_PER_IP};
+            .max_connections_per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip : MAX_PER_IP,
+            .max_write_queue = cfg->max_write_queue ? cfg->max_write_queue : SRV_WRITE_QUEUE};
   server->max_body_memory = cfg->max_body_memory
                                 ? cfg->max_body_memory
                                 : (4 * server->max_body > (64u << 20) ? 4 * server->max_body : (64u << 20));

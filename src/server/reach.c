@@ -293,6 +293,98 @@ urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const u
 
 /* ---------------------------------------------------------------- puts, judged before they are written */
 
+#define TWIN_LAG_MAX 4096 /* objects the twin may lag behind by; past it, it is dropped and made again */
+
+/* The changes the twin has yet to take: the last put of each object, in the order
+ * first seen (urbac_model_edit() takes each object once), up to `revision`. */
+struct srv_twin_lag {
+  urbac_object_put *v;
+  size_t n, cap;
+  json_t *seen; /* "kind\nid" -> index */
+  uint64_t revision;
+};
+
+static void lag_free(struct srv_twin_lag *l)
+{
+  for (size_t i = 0; l && i < l->n; i++) {
+    free((void *)(uintptr_t)l->v[i].kind);
+    free((void *)(uintptr_t)l->v[i].id);
+    free((void *)(uintptr_t)l->v[i].json);
+  }
+  if (l) {
+    free(l->v);
+    json_decref(l->seen);
+    free(l);
+  }
+}
+
+void srv_reach_twin_set(srv_tenant *t, srv_snap *twin)
+{
+  if (t->flipped != twin)
+    srv_snap_free(t->flipped);
+  t->flipped = twin;
+  lag_free(t->lag);
+  t->lag = NULL;
+}
+
+uint64_t srv_reach_twin_revision(const srv_tenant *t)
+{
+  return !t->flipped ? 0 : t->lag && t->lag->n ? t->lag->revision : t->flipped->revision;
+}
+
+/* Adds one put to the lag (its last state replaces an earlier one); false when out of memory. */
+static bool lag_add(struct srv_twin_lag *l, const urbac_object_put *p)
+{
+  size_t kl = strlen(p->kind), il = strlen(p->id);
+  char *key = malloc(kl + il + 2), *json = p->json ? strdup(p->json) : NULL;
+  bool ok = key && (!p->json || json);
+  if (ok) {
+    memcpy(key, p->kind, kl);
+    key[kl] = '\n';
+    memcpy(key + kl + 1, p->id, il + 1);
+  }
+  json_t *at = ok ? json_object_get(l->seen, key) : NULL;
+  if (at) { /* changed again: only its last state counts */
+    free((void *)(uintptr_t)l->v[json_integer_value(at)].json);
+    l->v[json_integer_value(at)].json = json;
+    json = NULL;
+  } else if (ok && l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    urbac_object_put *v = realloc(l->v, cap * sizeof *v);
+    ok = v != NULL;
+    l->v = ok ? v : l->v;
+    l->cap = ok ? cap : l->cap;
+  }
+  if (ok && !at) {
+    l->v[l->n] = (urbac_object_put){strdup(p->kind), strdup(p->id), json};
+    ok = l->v[l->n].kind && l->v[l->n].id &&
+         !json_object_set_new(l->seen, key, json_integer((json_int_t)l->n));
+    if (!ok) {
+      free((void *)(uintptr_t)l->v[l->n].kind);
+      free((void *)(uintptr_t)l->v[l->n].id);
+    } else {
+      l->n++;
+      json = NULL;
+    }
+  }
+  free(key);
+  free(json);
+  return ok;
+}
+
+/* t->flipped with its lag taken, as one edit; dropped when it cannot take it. */
+static void lag_apply(srv_tenant *t)
+{
+  srv_snap *sn = NULL;
+  if (!t->flipped || !t->lag || !t->lag->n)
+    return;
+  urbac_diag *d = urbac_diag_new();
+  if (!d || srv_snap_edit(t->flipped, t->lag->v, t->lag->n, t->lag->revision, &sn, d) != URBAC_OK)
+    sn = NULL;
+  urbac_diag_free(d);
+  srv_reach_twin_set(t, sn);
+}
+
 /* Is t->flipped the twin of t->current: at its revision, every workload in the other mode? */
 static bool twin_fits(const srv_tenant *t)
 {
@@ -308,6 +400,7 @@ static urbac_err twin_make(srv_tenant *t, urbac_diag *d)
 {
   srv_snap *sn = NULL;
   urbac_err err = URBAC_OK;
+  lag_apply(t); /* the changes it has followed lazily */
   if (!twin_fits(t)) {
     sn = calloc(1, sizeof *sn);
     err = sn ? with_modes(t->current->model, FLIP, &sn->model, d) : URBAC_ENOMEM;
@@ -315,8 +408,7 @@ static urbac_err twin_make(srv_tenant *t, urbac_diag *d)
       err = urbac_snapshot_compile(sn->model, &sn->snap, d);
     if (!err) {
       sn->revision = t->current->revision;
-      srv_snap_free(t->flipped);
-      t->flipped = sn;
+      srv_reach_twin_set(t, sn);
       sn = NULL;
     }
     srv_snap_free(sn);
@@ -365,14 +457,17 @@ urbac_err srv_reach_puts(srv_tenant *t, const char *caller, const urbac_object_p
 
 void srv_reach_follow(srv_tenant *t, const urbac_object_put *puts, size_t n, uint64_t revision)
 {
-  srv_snap *sn = NULL;
-  bool modes = false; /* a change of modes or catalog: the twin is made again when needed */
-  for (size_t i = 0; i < n; i++)
-    modes = modes || strcmp(puts[i].kind, "workloads") == 0 || strcmp(puts[i].kind, "catalog") == 0;
-  urbac_diag *d = t->flipped && !modes && twin_fits(t) ? urbac_diag_new() : NULL;
-  if (d && srv_snap_edit(t->flipped, puts, n, revision, &sn, d) != URBAC_OK)
-    sn = NULL;
-  urbac_diag_free(d);
-  srv_snap_free(t->flipped); /* NULL when it could not follow: publish() would drop it */
-  t->flipped = sn;
+  bool keep = t->flipped && srv_reach_twin_revision(t) == t->current->revision;
+  for (size_t i = 0; keep && i < n; i++) /* a change of modes or catalog: the twin is made again when needed */
+    keep = strcmp(puts[i].kind, "workloads") != 0 && strcmp(puts[i].kind, "catalog") != 0;
+  if (keep && !t->lag) {
+    t->lag = calloc(1, sizeof *t->lag);
+    keep = t->lag && (t->lag->seen = json_object()) != NULL;
+  }
+  for (size_t i = 0; keep && i < n; i++)
+    keep = lag_add(t->lag, &puts[i]) && t->lag->n <= TWIN_LAG_MAX;
+  if (keep)
+    t->lag->revision = revision; /* taken at the next judgement (twin_make) */
+  else
+    srv_reach_twin_set(t, NULL); /* publish() would drop it */
 }

@@ -25,47 +25,50 @@
 #define READ "minRevision"
 #define LIST READ " " PAGE
 #define OBJECT_ROUTES(path, label)                                                                           \
-  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST " search"},                                     \
-      {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ},                                    \
-      {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label, ""},                                    \
+  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST " search", 0},                                            \
+      {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ, 0},                                 \
+      {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label, "", SRV_BATCHED},                       \
   {                                                                                                          \
-    SRV_DELETE, T path "/{id}", SRV_MANAGE, srv_h_object_delete, label, ""                                   \
+    SRV_DELETE, T path "/{id}", SRV_MANAGE, srv_h_object_delete, label, "", SRV_BATCHED                      \
   }
 
 const srv_route srv_routes[] = {
-    {SRV_GET, "/healthz", SRV_PUBLIC, srv_h_healthz, "healthz", ""},
-    {SRV_GET, "/readyz", SRV_PUBLIC, srv_h_readyz, "readyz", ""},
-    {SRV_GET, "/metrics", SRV_OPERATOR, srv_h_metrics, "metrics", ""},
-    {SRV_GET, "/api/v1/openapi.json", SRV_PUBLIC, srv_h_openapi, "openapi", ""},
+    {SRV_GET, "/healthz", SRV_PUBLIC, srv_h_healthz, "healthz", "", 0},
+    {SRV_GET, "/readyz", SRV_PUBLIC, srv_h_readyz, "readyz", "", 0},
+    {SRV_GET, "/metrics", SRV_OPERATOR, srv_h_metrics, "metrics", "", 0},
+    {SRV_GET, "/api/v1/openapi.json", SRV_PUBLIC, srv_h_openapi, "openapi", "", 0},
     /* the portal (portal.c): its files, the catalog it shows, its sessions (session.c) */
-    {SRV_GET, "/", SRV_PUBLIC, srv_h_portal, "portal", "tenant"},
-    {SRV_GET, "/portal/{file}", SRV_PUBLIC, srv_h_portal, "portal", ""},
-    {SRV_GET, "/api/v1/catalog", SRV_PUBLIC, srv_h_catalog, "catalog", ""},
-    {SRV_POST, "/api/v1/session", SRV_PUBLIC, srv_h_session_create, "session", ""},
-    {SRV_GET, "/api/v1/session", SRV_PUBLIC, srv_h_session_get, "session", ""},
-    {SRV_DELETE, "/api/v1/session", SRV_PUBLIC, srv_h_session_delete, "session", ""},
-    {SRV_GET, "/api/v1/session/oidc", SRV_PUBLIC, srv_h_oidc_start, "session", "tenant"},
+    {SRV_GET, "/", SRV_PUBLIC, srv_h_portal, "portal", "tenant", 0},
+    {SRV_GET, "/portal/{file}", SRV_PUBLIC, srv_h_portal, "portal", "", 0},
+    {SRV_GET, "/api/v1/catalog", SRV_PUBLIC, srv_h_catalog, "catalog", "", 0},
+    {SRV_POST, "/api/v1/session", SRV_PUBLIC, srv_h_session_create, "session", "", 0},
+    {SRV_GET, "/api/v1/session", SRV_PUBLIC, srv_h_session_get, "session", "", 0},
+    {SRV_DELETE, "/api/v1/session", SRV_PUBLIC, srv_h_session_delete, "session", "", 0},
+    {SRV_GET, "/api/v1/session/oidc", SRV_PUBLIC, srv_h_oidc_start, "session", "tenant", 0},
     {SRV_GET, "/api/v1/session/oidc/callback", SRV_PUBLIC, srv_h_oidc_callback, "session",
-     "code state iss error error_description session_state"},
+     "code state iss error error_description session_state", 0},
     /* decisions */
-    {SRV_GET, T "/check", SRV_DECIDE, srv_h_check, "check", "user permission workload scope " READ},
-    {SRV_POST, T "/checks", SRV_DECIDE, srv_h_checks, "checks", READ},
-    {SRV_POST, T "/explain", SRV_DECIDE, srv_h_explain, "explain", READ},
+    {SRV_GET, T "/check", SRV_DECIDE, srv_h_check, "check", "user permission workload scope " READ, 0},
+    {SRV_POST, T "/checks", SRV_DECIDE, srv_h_checks, "checks", READ, 0},
+    {SRV_POST, T "/explain", SRV_DECIDE, srv_h_explain, "explain", READ, 0},
     {SRV_GET, T "/users/{id}/effectivePermissions", SRV_DECIDE, srv_h_effective, "effectivePermissions",
-     "workload " LIST},
-    {SRV_GET, T "/whoCan", SRV_DECIDE, srv_h_who_can, "whoCan", "permission workload scope " LIST},
+     "workload " LIST, 0},
+    {SRV_GET, T "/whoCan", SRV_DECIDE, srv_h_who_can, "whoCan", "permission workload scope " LIST, 0},
     /* unified roles, shaped like Graph's roleManagement/defender */
-    {SRV_GET, T "/roleDefinitions", SRV_READ, srv_h_role_list, "roleDefinitions", LIST " $filter"},
-    {SRV_POST, T "/roleDefinitions", SRV_MANAGE, srv_h_role_create, "roleDefinitions", ""},
-    {SRV_GET, T "/roleDefinitions/{id}", SRV_READ, srv_h_role_get, "roleDefinitions", READ},
-    {SRV_PATCH, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_update, "roleDefinitions", ""},
-    {SRV_DELETE, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_delete, "roleDefinitions", ""},
+    {SRV_GET, T "/roleDefinitions", SRV_READ, srv_h_role_list, "roleDefinitions", LIST " $filter", 0},
+    {SRV_POST, T "/roleDefinitions", SRV_MANAGE, srv_h_role_create, "roleDefinitions", "", SRV_BATCHED},
+    {SRV_GET, T "/roleDefinitions/{id}", SRV_READ, srv_h_role_get, "roleDefinitions", READ, 0},
+    {SRV_PATCH, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_update, "roleDefinitions", "", SRV_BATCHED},
+    {SRV_DELETE, T "/roleDefinitions/{id}", SRV_MANAGE, srv_h_role_delete, "roleDefinitions", "",
+     SRV_BATCHED},
     {SRV_GET, T "/roleAssignments", SRV_READ, srv_h_assignment_list, "roleAssignments",
-     "roleDefinitionId " LIST " $filter"},
-    {SRV_POST, T "/roleAssignments", SRV_MANAGE, srv_h_assignment_create, "roleAssignments", ""},
-    {SRV_GET, T "/roleAssignments/{id}", SRV_READ, srv_h_assignment_get, "roleAssignments", READ},
-    {SRV_PATCH, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_update, "roleAssignments", ""},
-    {SRV_DELETE, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_delete, "roleAssignments", ""},
+     "roleDefinitionId " LIST " $filter", 0},
+    {SRV_POST, T "/roleAssignments", SRV_MANAGE, srv_h_assignment_create, "roleAssignments", "", SRV_BATCHED},
+    {SRV_GET, T "/roleAssignments/{id}", SRV_READ, srv_h_assignment_get, "roleAssignments", READ, 0},
+    {SRV_PATCH, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_update, "roleAssignments", "",
+     SRV_BATCHED},
+    {SRV_DELETE, T "/roleAssignments/{id}", SRV_MANAGE, srv_h_assignment_delete, "roleAssignments", "",
+     SRV_BATCHED},
     /* people, devices and the legacy configuration, as tenant-file objects */
     OBJECT_ROUTES("/users", "users"),
     OBJECT_ROUTES("/groups", "groups"),
@@ -75,16 +78,16 @@ const srv_route srv_routes[] = {
     OBJECT_ROUTES("/legacy/mdo/roleGroups", "legacy"),
     OBJECT_ROUTES("/legacy/mdi/roles", "legacy"),
     /* migration */
-    {SRV_GET, T "/workloads", SRV_READ, srv_h_workloads, "workloads", LIST},
-    {SRV_POST, T "/workloads/{workload}/activate", SRV_MANAGE, srv_h_activate, "workloads", "force"},
-    {SRV_POST, T "/workloads/{workload}/deactivate", SRV_MANAGE, srv_h_deactivate, "workloads", ""},
-    {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import", "dryRun"},
-    {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact", "import " LIST},
-    {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since " PAGE},
+    {SRV_GET, T "/workloads", SRV_READ, srv_h_workloads, "workloads", LIST, 0},
+    {SRV_POST, T "/workloads/{workload}/activate", SRV_MANAGE, srv_h_activate, "workloads", "force", 0},
+    {SRV_POST, T "/workloads/{workload}/deactivate", SRV_MANAGE, srv_h_deactivate, "workloads", "", 0},
+    {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import", "dryRun", 0},
+    {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact", "import " LIST, 0},
+    {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since " PAGE, 0},
     /* API keys (the secret is shown once, at creation) */
-    {SRV_GET, T "/apiKeys", SRV_READ, srv_h_key_list, "apiKeys", PAGE},
-    {SRV_POST, T "/apiKeys", SRV_MANAGE, srv_h_key_create, "apiKeys", ""},
-    {SRV_DELETE, T "/apiKeys/{id}", SRV_MANAGE, srv_h_key_revoke, "apiKeys", ""},
+    {SRV_GET, T "/apiKeys", SRV_READ, srv_h_key_list, "apiKeys", PAGE, 0},
+    {SRV_POST, T "/apiKeys", SRV_MANAGE, srv_h_key_create, "apiKeys", "", SRV_ALONE},
+    {SRV_DELETE, T "/apiKeys/{id}", SRV_MANAGE, srv_h_key_revoke, "apiKeys", "", SRV_ALONE},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 

@@ -35,6 +35,7 @@ typedef struct urbac_server_config {
   size_t max_body_memory;         /* all request bodies in memory at once; 0: 4 x max_body, at least 64 MiB */
   unsigned max_connections;       /* open connections; 0: 10000, or fewer when file descriptors are short */
   unsigned max_connections_per_ip; /* open connections from one address; 0: 256 */
+  unsigned max_write_queue;        /* administration requests waiting for one tenant's writer; 0: 1024 */
   int metrics_public;              /* nonzero: GET /metrics without a token (else a preshared key) */
   /* the audit key file and witness every write uses (urbac_store_set_audit()), or NULL */
   const char *audit_key_file, *witness_file;

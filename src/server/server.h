@@ -171,6 +171,7 @@ struct srv_tenant {
   srv_writer *writer;         /* writer.c: the thread that runs the tenant's administration requests */
   urbac_store *store;         /* used under write_lock */
   srv_snap *flipped;          /* under write_lock: current, every workload in the other mode (reach.c) */
+  struct srv_twin_lag *lag;   /* under write_lock: the changes `flipped` has yet to take (reach.c) */
   pthread_t watcher;
   bool watching;
   /* the change feed's view of the store (tenants.c), for /readyz and /metrics */
@@ -358,6 +359,16 @@ typedef enum srv_access {
   SRV_MANAGE    /* Configuration \ Authorization (manage) */
 } srv_access;
 
+/* How a route's writes meet the tenant's writer (writer.c). */
+enum {
+  /* plain puts (srv_run_write() with the object puts): join the batch the writer
+   * has open, a savepoint of its transaction, published with it */
+  SRV_BATCHED = 1,
+  /* writes the store outside srv_run_write() (API keys, swapped into the key set
+   * at once): the open batch commits first, so it never rides on writes that might not */
+  SRV_ALONE = 2,
+};
+
 typedef void (*srv_handler)(srv *server, srv_req *req, srv_resp *r);
 struct srv_route {
   srv_method method;
@@ -366,6 +377,7 @@ struct srv_route {
   srv_handler fn;
   const char *name; /* the metrics label */
   const char *args; /* the query arguments it takes, space-separated; any other is a 400 */
+  unsigned flags;   /* SRV_BATCHED, SRV_ALONE */
 };
 
 /* Does `user` hold Configuration \ Authorization at `level` (SRV_READ or
@@ -453,7 +465,8 @@ bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision
 
 /* ---------------------------------------------------------------- the writer (writer.c) */
 
-#define SRV_WRITE_QUEUE 1024 /* requests waiting for one tenant's writer; more are answered 503 */
+#define SRV_WRITE_QUEUE                                                                                      \
+  1024 /* requests waiting for one tenant's writer (--max-write-queue at most); more: 503 */
 #define SRV_WRITE_BATCH 64   /* requests one batch runs, their writes committed together */
 
 /* A request handed to a tenant's writer: it runs srv_dispatch(req, r) on the
@@ -553,9 +566,14 @@ urbac_err srv_reach_write(const urbac_snapshot *now, const char *caller, const u
 urbac_err srv_reach_puts(srv_tenant *t, const char *caller, const urbac_object_put *puts, size_t n,
                          bool *within, srv_gain *gain, srv_snap **next, srv_snap **twin, urbac_diag *d);
 /* t->current is being replaced by its edit with `puts` at `revision` (tenants.c):
- * t->flipped follows by the same edit, or is dropped (made again when needed).
- * Call with write_lock held. */
+ * t->flipped follows by the same edit, lazily (the puts wait in t->lag until the
+ * next judgement needs the twin, then go in as one edit), or is dropped (made
+ * again when needed). Call with write_lock held. */
 void srv_reach_follow(srv_tenant *t, const urbac_object_put *puts, size_t n, uint64_t revision);
+/* The revision t->flipped stands for, its lag counted (0: none). */
+uint64_t srv_reach_twin_revision(const srv_tenant *t);
+/* Makes `twin` (taken; NULL: none) t->flipped, with no lag. Call with write_lock held. */
+void srv_reach_twin_set(srv_tenant *t, srv_snap *twin);
 /* "'PERMISSION (level)' on WORKLOAD[, device group DG][ once WORKLOAD is activated]" */
 void srv_gain_format(const srv_gain *g, char *out, size_t size);
 
@@ -606,6 +624,7 @@ struct srv {
   size_t max_body;
   size_t max_body_memory; /* every body in flight together */
   unsigned max_connections, max_connections_per_ip;
+  unsigned max_write_queue; /* at most SRV_WRITE_QUEUE */
 };
 
 uint64_t srv_now_us(void);

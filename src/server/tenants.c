@@ -82,10 +82,8 @@ static urbac_err snap_build(srv *server, urbac_store *st, const char *tenant, sr
  * followed to the same revision. */
 static void publish(srv_tenant *t, srv_snap *sn)
 {
-  if (t->flipped && t->flipped->revision != sn->revision) {
-    srv_snap_free(t->flipped);
-    t->flipped = NULL;
-  }
+  if (t->flipped && srv_reach_twin_revision(t) != sn->revision)
+    srv_reach_twin_set(t, NULL);
   srv_snap *old = rcu_xchg_pointer(&t->current, sn);
   urcu_bp_synchronize_rcu();
   srv_snap_free(old);
@@ -181,7 +179,7 @@ urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size
 
 /* The next snapshot: `t`'s current model with the feed's changes applied and
  * compiled incrementally, at `revision` (the twin with the other modes follows,
- * reach.c). Fails (and the caller reloads) when the edit does not apply to this
+ * lazily, reach.c). Fails (and the caller reloads) when the edit does not apply to this
  * model. */
 static urbac_err snap_edit(srv_tenant *t, const feed *f, uint64_t revision, uint64_t t0, srv_snap **out,
                            urbac_diag *d)
@@ -259,12 +257,10 @@ void srv_tenant_publish_edit(srv_tenant *t, srv_snap *sn, srv_snap *twin, uint64
   atomic_fetch_add(&t->server->metrics.updates, 1);
   atomic_fetch_add(&t->server->metrics.update_us, srv_now_us() - t0);
   publish(t, sn);
-  if (twin && twin->revision == sn->revision) {
-    srv_snap_free(t->flipped);
-    t->flipped = twin;
-  } else {
+  if (twin && twin->revision == sn->revision)
+    srv_reach_twin_set(t, twin);
+  else
     srv_snap_free(twin);
-  }
 }
 
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st)
@@ -364,7 +360,7 @@ static void tenant_free(srv_tenant *t)
     return;
   srv_writer_free(t); /* first: it runs what is queued, with the store */
   srv_snap_free(t->current);
-  srv_snap_free(t->flipped);
+  srv_reach_twin_set(t, NULL);
   srv_keyset_free(t->keys);
   urbac_store_close(t->store);
   pthread_mutex_destroy(&t->write_lock);

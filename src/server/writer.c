@@ -18,8 +18,8 @@
  * or activation) first commits and publishes what is open, then runs alone
  * (srv_run_write, admin.c).
  *
- * The queue is bounded (SRV_WRITE_QUEUE): a full queue is answered 503 with
- * Retry-After by the face. Stopping drains it: every request queued is run and
+ * The queue is bounded (--max-write-queue, at most SRV_WRITE_QUEUE): a full
+ * queue is answered 503 with Retry-After by the face. Stopping drains it: every request queued is run and
  * answered before the thread ends.
  *
  * Depends on: the public API (store batches), server.h.
@@ -87,14 +87,12 @@ void srv_batch_flush(srv_batch *b)
   urbac_diag_free(d);
 }
 
-/* A request that writes the store without srv_run_write() (an API key created
- * or revoked, swapped into the key set at once): the open batch commits first,
- * so it never rides on writes that might not. A read run while a batch is open
- * sees the batch's writes, which commit before its reply is sent. */
-static bool writes_alone(const srv_req *req)
-{
-  return req->route && (req->route->fn == srv_h_key_create || req->route->fn == srv_h_key_revoke);
-}
+/* A request that writes the store without srv_run_write() (a route marked
+ * SRV_ALONE: an API key created or revoked, swapped into the key set at once):
+ * the open batch commits first, so it never rides on writes that might not. A
+ * read run while a batch is open sees the batch's writes, which commit before
+ * its reply is sent. */
+static bool writes_alone(const srv_req *req) { return req->route && (req->route->flags & SRV_ALONE); }
 
 /* Runs `n` jobs as one batch and answers them once it is published. */
 static void run_batch(srv_tenant *t, srv_job *jobs, size_t n)
@@ -145,7 +143,7 @@ bool srv_writer_submit(srv_tenant *t, const srv_job *job)
   if (!w)
     return false;
   pthread_mutex_lock(&w->lock);
-  if (!w->stop && w->n < SRV_WRITE_QUEUE) {
+  if (!w->stop && w->n < t->server->max_write_queue && w->n < SRV_WRITE_QUEUE) {
     job->hold(job->ctx); /* before the writer can see it: it resumes only what is held */
     w->q[(w->head + w->n) % SRV_WRITE_QUEUE] = *job;
     w->n++;

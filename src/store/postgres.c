@@ -26,6 +26,7 @@
  */
 #include <libpq-fe.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -34,6 +35,9 @@
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
+
+#define PREPARED_MAX 96    /* statements kept prepared per connection; the rest are parsed each time */
+#define PREPARED_PARAMS 16 /* statements of more parameters (lists of ids) are planned for their values */
 
 typedef struct pg {
   PGconn *c;
@@ -49,6 +53,16 @@ typedef struct pg {
   uint64_t reconnects;
   unsigned seed; /* the jitter's */
   char why[256]; /* why it is down, password removed */
+  /* statements prepared on this connection (named "u0", "u1", ...): parsed once,
+   * not on every write (planned each time: session()); forgotten with the connection */
+  struct {
+    uint64_t hash;
+    char *sql;
+  } prepared[PREPARED_MAX];
+  size_t nprepared;
+  bool batch_notified; /* a notify of `notify_tenant` is in the open batch (a savepoint released) */
+  bool notified;       /* the open savepoint notified */
+  char notify_tenant[256];
 } pg;
 
 static const char *const steps[] = {
@@ -145,14 +159,25 @@ static PGconn *dial(const char *url)
 /* What every connection runs first. */
 static bool session(pg *b)
 {
-  char sql[200];
-  snprintf(sql, sizeof sql, "SET client_min_messages = warning;%s%s",
+  char sql[300];
+  /* statements are prepared once (run_prepared()) but planned for their values each
+   * time: a generic plan of "revision > $2" (the change feed) scans a third of the
+   * audit log in parallel, where the values' plan reads the few rows after it */
+  snprintf(sql, sizeof sql, "SET client_min_messages = warning;%s%s%s",
+           PQserverVersion(b->c) >= 120000 ? " SET plan_cache_mode = force_custom_plan;" : "",
            b->set_up ? " SET synchronous_commit = on;" : "",
            b->mode == URBAC_STORE_READ ? " SET default_transaction_read_only = on;" : "");
   PGresult *r = PQexec(b->c, sql);
   bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
   return ok;
+}
+
+static void forget_prepared(pg *b)
+{
+  for (size_t i = 0; i < b->nprepared; i++)
+    urbac__free(b->prepared[i].sql);
+  b->nprepared = 0;
 }
 
 /* A working connection: the one there is, or a new one when it broke, the back-off
@@ -169,6 +194,7 @@ static urbac_err connected(pg *b, urbac_diag *d, const char *what)
   if (b->in_tx || now < b->retry_at_ms)
     return unavailable(b, d, what);
   PQfinish(b->c);
+  forget_prepared(b);
   b->c = dial(b->url);
   if (b->c && PQstatus(b->c) == CONNECTION_OK && session(b)) {
     b->down = false;
@@ -198,6 +224,34 @@ static bool retry(pg *b, PGresult *r)
   return connected(b, NULL, "") == URBAC_OK;
 }
 
+/* Runs `sql` as a statement prepared on this connection (prepared now, when there
+ * is room: one round trip, once); NULL when it is not, and is to run unprepared. */
+static PGresult *run_prepared(pg *b, const char *sql, int n, const char *const *params)
+{
+  char name[16];
+  size_t len = strlen(sql), i;
+  uint64_t h = urbac__hash(sql, len);
+  if (n > PREPARED_PARAMS) /* a long IN list: its text changes with its length */
+    return NULL;
+  for (i = 0; i < b->nprepared; i++)
+    if (b->prepared[i].hash == h && strcmp(b->prepared[i].sql, sql) == 0)
+      break;
+  snprintf(name, sizeof name, "u%zu", i);
+  if (i == b->nprepared) {
+    char *copy = i < PREPARED_MAX && !b->down ? urbac__strndup(sql, len) : NULL;
+    PGresult *r = copy ? PQprepare(b->c, name, sql, n, NULL) : NULL;
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) { /* no room, or not now (a failed transaction): the caller runs it as it always did */
+      urbac__free(copy);
+      return NULL;
+    }
+    b->prepared[b->nprepared].hash = h;
+    b->prepared[b->nprepared++].sql = copy;
+  }
+  return PQexecPrepared(b->c, name, n, params, NULL, NULL, 0);
+}
+
 /* Runs a statement with text parameters; *out (may be NULL) gets the result. */
 static urbac_err run(pg *b, const char *sql, int n, const char *const *params, PGresult **out, urbac_diag *d,
                      const char *what)
@@ -205,7 +259,9 @@ static urbac_err run(pg *b, const char *sql, int n, const char *const *params, P
   urbac_err err = connected(b, d, what);
   if (err)
     return err;
-  PGresult *r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
+  PGresult *r = run_prepared(b, sql, n, params);
+  if (!r)
+    r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
   if (retry(b, r))
     r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
   else if (broken(b) && b->down)
@@ -232,6 +288,7 @@ static void db_close(void *p)
 {
   pg *b = p;
   PQfinish(b->c);
+  forget_prepared(b);
   urbac__free(b->url);
   urbac__free(b);
 }
@@ -300,6 +357,7 @@ static void db_rollback(void *p)
   if (!broken(b))
     PQclear(PQexec(b->c, b->batch ? "ROLLBACK TO SAVEPOINT urbac_write; RELEASE SAVEPOINT urbac_write"
                                   : "ROLLBACK"));
+  b->notified = false; /* rolled back with it */
   b->in_tx = b->batch && !broken(b);
 }
 
@@ -326,8 +384,12 @@ static urbac_err db_begin(void *p, bool write, urbac_diag *d)
 static urbac_err db_commit(void *p, urbac_diag *d)
 {
   pg *b = p;
-  if (b->batch)
-    return run(b, "RELEASE SAVEPOINT urbac_write", 0, NULL, NULL, d, "commit failed");
+  if (b->batch) { /* a notify in the savepoint stays in the batch once it is released */
+    urbac_err err = run(b, "RELEASE SAVEPOINT urbac_write", 0, NULL, NULL, d, "commit failed");
+    b->batch_notified = b->batch_notified || (b->notified && !err);
+    b->notified = false;
+    return err;
+  }
   urbac_err err = run(b, "COMMIT", 0, NULL, NULL, d, "commit failed");
   b->in_tx = false;
   return err;
@@ -340,6 +402,7 @@ static urbac_err db_batch_begin(void *p, urbac_diag *d)
   if (err && b->in_tx)
     db_rollback(b);
   b->batch = !err;
+  b->batch_notified = b->notified = false;
   return err;
 }
 
@@ -363,6 +426,10 @@ static urbac_err db_migrate_step(void *p, int version, urbac_diag *d)
     return URBAC_EINVAL;
   snprintf(v, sizeof v, "%d", version);
   urbac_err err = run_script(p, steps[version], d, "migration failed");
+  if (!err) /* the tables changed: what was prepared against them is prepared again */
+    err = run_script(p, "DEALLOCATE ALL", d, "migration failed");
+  if (!err)
+    forget_prepared(p);
   if (!err)
     err = run(p,
               "INSERT INTO urbac_schema VALUES ($1, to_char(now() AT TIME ZONE 'UTC', "
@@ -669,51 +736,67 @@ static urbac_err db_refs_to(void *p, const char *tenant, const char *kind, const
   return err;
 }
 
-static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *rows, size_t n, urbac_diag *d)
+#define ARRAY_ROWS 10000 /* index rows per statement: four text arrays, one round trip */
+
+/* `n` strings (the field at `offset` of each row) as a PostgreSQL array literal into `b`. */
+static void array_literal(urbac__buf *b, const urbac__ref_row *rows, size_t n, size_t offset)
 {
-  const char **params = urbac__malloc((BATCH * 5 + 1) * sizeof *params);
-  urbac_err err = params ? URBAC_OK : URBAC_ENOMEM;
-  for (size_t at = 0; !err && at < n; at += BATCH) {
-    size_t k = n - at < BATCH ? n - at : BATCH;
-    for (size_t i = 0; i < k; i++) {
-      const urbac__ref_row *x = &rows[at + i];
-      const char *row[] = {tenant, x->from_kind, x->from_id, x->to_kind, x->to_id};
-      memcpy(&params[i * 5], row, sizeof row);
+  urbac__buf_puts(b, "{");
+  for (size_t i = 0; i < n; i++) {
+    const char *v = *(const char *const *)((const char *)&rows[i] + offset);
+    urbac__buf_puts(b, i ? ",\"" : "\"");
+    for (const char *c = v; *c; c++) {
+      if (*c == '"' || *c == '\\')
+        urbac__buf_add(b, "\\", 1);
+      urbac__buf_add(b, c, 1);
     }
-    char *sql = values_sql("INSERT INTO refs VALUES", " ON CONFLICT DO NOTHING", k, 5);
-    err = sql ? run(p, sql, (int)(k * 5), params, NULL, d, "cannot write the reference index") : URBAC_ENOMEM;
-    urbac__free(sql);
+    urbac__buf_puts(b, "\"");
   }
-  urbac__free((void *)params);
+  urbac__buf_puts(b, "}");
+}
+
+/* Runs `sql` ($1 the tenant, $2..$5 the rows' columns as arrays) for the rows, ARRAY_ROWS at a time:
+ * one statement of constant text (prepared once) however many rows, no planner on a long IN list. */
+static urbac_err refs_arrays(pg *b, const char *sql, const char *tenant, const urbac__ref_row *rows, size_t n,
+                             urbac_diag *d)
+{
+  static const size_t cols[] = {offsetof(urbac__ref_row, from_kind), offsetof(urbac__ref_row, from_id),
+                                offsetof(urbac__ref_row, to_kind), offsetof(urbac__ref_row, to_id)};
+  urbac_err err = URBAC_OK;
+  for (size_t at = 0; !err && at < n; at += ARRAY_ROWS) {
+    size_t k = n - at < ARRAY_ROWS ? n - at : ARRAY_ROWS;
+    urbac__buf a[4] = {{0}};
+    const char *params[5] = {tenant};
+    for (int c = 0; c < 4; c++) {
+      array_literal(&a[c], rows + at, k, cols[c]);
+      params[c + 1] = a[c].failed ? NULL : a[c].s;
+      err = params[c + 1] ? err : URBAC_ENOMEM;
+    }
+    if (!err)
+      err = run(b, sql, 5, params, NULL, d, "cannot write the reference index");
+    for (int c = 0; c < 4; c++)
+      urbac__buf_free(&a[c]);
+  }
   return err;
 }
 
-/* A batch of rows in one statement: DELETE ... WHERE (columns) IN (VALUES ...). */
+static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *rows, size_t n, urbac_diag *d)
+{
+  return refs_arrays(
+      p,
+      "INSERT INTO refs SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])"
+      " ON CONFLICT DO NOTHING",
+      tenant, rows, n, d);
+}
+
 static urbac_err db_refs_remove(void *p, const char *tenant, const urbac__ref_row *rows, size_t n,
                                 urbac_diag *d)
 {
-  const char **params = urbac__malloc((BATCH * 4 + 2) * sizeof *params);
-  urbac_err err = params ? URBAC_OK : URBAC_ENOMEM;
-  for (size_t at = 0; !err && at < n; at += BATCH) {
-    size_t k = n - at < BATCH ? n - at : BATCH;
-    urbac__buf b = {0};
-    params[0] = tenant;
-    urbac__buf_puts(&b, "DELETE FROM refs WHERE tenant = $1 AND (from_kind, from_id, to_kind, to_id) IN (");
-    for (size_t i = 0; i < k; i++) {
-      const urbac__ref_row *x = &rows[at + i];
-      const char *row[] = {x->from_kind, x->from_id, x->to_kind, x->to_id};
-      memcpy(&params[1 + i * 4], row, sizeof row);
-      urbac__buf_printf(&b, "%s($%zu, $%zu, $%zu, $%zu)", i ? ", " : "", i * 4 + 2, i * 4 + 3, i * 4 + 4,
-                        i * 4 + 5);
-    }
-    urbac__buf_puts(&b, ")");
-    char *sql = urbac__buf_take(&b, NULL);
-    err = sql ? run(p, sql, (int)(k * 4 + 1), params, NULL, d, "cannot write the reference index")
-              : URBAC_ENOMEM;
-    urbac__free(sql);
-  }
-  urbac__free((void *)params);
-  return err;
+  return refs_arrays(p,
+                     "DELETE FROM refs r USING unnest($2::text[], $3::text[], $4::text[], $5::text[])"
+                     " AS x(fk, fi, tk, ti) WHERE r.tenant = $1 AND r.from_kind = x.fk AND r.from_id = x.fi"
+                     " AND r.to_kind = x.tk AND r.to_id = x.ti",
+                     tenant, rows, n, d);
 }
 
 static const char *value_or_null(const PGresult *r, int row, int col)
@@ -782,8 +865,18 @@ static void audit_rows(PGresult *r, urbac_audit_cb cb, void *ctx)
 
 static urbac_err db_notify(void *p, const char *tenant, urbac_diag *d)
 {
+  pg *b = p;
   const char *params[] = {tenant};
-  return run(p, "SELECT pg_notify('urbac', $1)", 1, params, NULL, d, "cannot notify");
+  /* once per batch: PostgreSQL folds the same notify of one commit anyway */
+  if (b->batch && b->batch_notified && strcmp(b->notify_tenant, tenant) == 0)
+    return URBAC_OK;
+  urbac_err err = run(p, "SELECT pg_notify('urbac', $1)", 1, params, NULL, d, "cannot notify");
+  b->notified = b->batch && !err && strlen(tenant) < sizeof b->notify_tenant;
+  if (b->notified) {
+    strcpy(b->notify_tenant, tenant);
+    b->batch_notified = false; /* until this savepoint is released */
+  }
+  return err;
 }
 
 /* Sleeps `ms`, or till the next reconnection attempt when that is sooner. */

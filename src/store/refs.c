@@ -18,6 +18,7 @@
  * Depends on: util, model, io/objects.c, store.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "store/refs.h"
 
@@ -96,12 +97,16 @@ urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id,
   return c.err;
 }
 
-/* "kind\nid" for a map of pairs. */
-static char *pair_key(const char *kind, const char *id)
+char *urbac__pair_key(const char *kind, const char *id)
 {
-  urbac__buf b = {0};
-  urbac__buf_printf(&b, "%s\n%s", kind, id);
-  return urbac__buf_take(&b, NULL);
+  size_t k = strlen(kind), n = strlen(id); /* no printf: a write of a big group makes thousands */
+  char *s = urbac__malloc(k + n + 2);
+  if (s) {
+    memcpy(s, kind, k);
+    s[k] = '\n';
+    memcpy(s + k + 1, id, n + 1);
+  }
+  return s;
 }
 
 /* Indexes the pairs of `old` (to_kind, to_id) by "kind\nid" into `map` (keys kept in `keys`). */
@@ -109,7 +114,7 @@ static urbac_err index_pairs(const urbac__strs *old, urbac__strmap *map, urbac__
 {
   urbac_err err = urbac__strmap_init(map, old->n / 2 + 1);
   for (size_t i = 0; !err && i + 1 < old->n; i += 2) {
-    char *k = pair_key(old->v[i], old->v[i + 1]);
+    char *k = urbac__pair_key(old->v[i], old->v[i + 1]);
     err = !k || urbac__strs_add(keys, k, strlen(k)) ? URBAC_ENOMEM : URBAC_OK;
     urbac__free(k);
     if (!err) {
@@ -132,7 +137,7 @@ static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, c
   if (!err)
     err = urbac__strmap_init(&is, now->n + 1);
   for (size_t i = 0; !err && i < now->n; i++) {
-    char *k = pair_key(now->v[i].to_kind, now->v[i].to_id);
+    char *k = urbac__pair_key(now->v[i].to_kind, now->v[i].to_id);
     uint32_t at;
     err = k ? URBAC_OK : URBAC_ENOMEM;
     if (!err && urbac__strmap_get(&was, k, strlen(k), &at))
@@ -165,7 +170,8 @@ typedef struct delta {
   urbac_model *parsed; /* the object, when parsed here */
   char *canonical;
   urbac__ref_list now, added, removed; /* added and removed borrow from `now`, `old` and the model */
-  urbac__strs old;
+  urbac__strs read;                    /* the index's rows from the object, when read here */
+  const urbac__strs *old;              /* them: `read`, or the caller's */
 } delta;
 
 static void delta_free(delta *x)
@@ -173,15 +179,17 @@ static void delta_free(delta *x)
   urbac__ref_list_free(&x->now);
   urbac__ref_list_free(&x->added);
   urbac__ref_list_free(&x->removed);
-  urbac__strs_free(&x->old);
+  urbac__strs_free(&x->read);
   urbac_model_free(x->parsed);
   urbac__free(x->canonical);
 }
 
 /* The rows to add and to remove for (kind, id) to name what `after` names
- * (`alone`: it parsed, or NULL to parse it here; `after` NULL: nothing). */
+ * (`alone`: it parsed, or NULL to parse it here; `after` NULL: nothing; `old`: the
+ * rows from it, or NULL to read them). */
 static urbac_err delta_read(urbac_store *store, const char *tenant, const char *kind, const char *id,
-                            const char *after, const urbac_model *alone, delta *x, urbac_diag *d)
+                            const char *after, const urbac_model *alone, const urbac__strs *old, delta *x,
+                            urbac_diag *d)
 {
   urbac_err err = URBAC_OK;
   if (after && !alone) { /* a stored body: the loader's own parse says what it names */
@@ -190,27 +198,85 @@ static urbac_err delta_read(urbac_store *store, const char *tenant, const char *
   }
   if (!err && alone)
     err = urbac__refs_of(alone, kind, id, &x->now);
+  x->old = old ? old : &x->read;
+  if (!err && !old)
+    err = store->ops->refs_from(store->db, tenant, kind, id, NULL, &x->read, d);
   if (!err)
-    err = store->ops->refs_from(store->db, tenant, kind, id, NULL, &x->old, d);
-  if (!err)
-    err = diff_refs(&x->old, &x->now, kind, id, &x->added, &x->removed);
+    err = diff_refs(x->old, &x->now, kind, id, &x->added, &x->removed);
   return err;
 }
 
-urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
-                            const char *after, const urbac_model *alone, urbac_diag *d)
+/* A copy of `s` kept in `pool`, or NULL. */
+static const char *pooled(urbac__strs *pool, const char *s)
+{
+  return urbac__strs_add(pool, s, strlen(s)) ? NULL : pool->v[pool->n - 1];
+}
+
+/* Appends the rows of `from` to `to`, their names copied into `pool`. */
+static urbac_err keep_rows(urbac__ref_list *to, const urbac__ref_list *from, urbac__strs *pool)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; !err && i < from->n; i++) {
+    urbac__ref_row r = from->v[i];
+    r.to_kind = pooled(pool, r.to_kind);
+    r.to_id = pooled(pool, r.to_id);
+    if (!r.to_kind || !r.to_id || URBAC_GROW(to->v, to->cap, to->n + 1))
+      err = URBAC_ENOMEM;
+    else
+      to->v[to->n++] = r;
+  }
+  return err;
+}
+
+urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, const urbac__strs *old,
+                            urbac__refs_batch *b, urbac_diag *d)
 {
   delta x = {0};
   if (!urbac__refs_kind_names(kind))
     return URBAC_OK;
   /* only the rows that differ are written: a member added to a group of thousands is one row */
-  urbac_err err = delta_read(store, tenant, kind, id, after, alone, &x, d);
-  if (!err && x.removed.n)
-    err = store->ops->refs_remove(store->db, tenant, x.removed.v, x.removed.n, d);
-  if (!err && x.added.n)
-    err = store->ops->refs_put(store->db, tenant, x.added.v, x.added.n, d);
+  urbac_err err = delta_read(store, tenant, kind, id, after, alone, old, &x, d);
+  if (!err)
+    err = keep_rows(&b->removed, &x.removed, &b->pool);
+  if (!err)
+    err = keep_rows(&b->added, &x.added, &b->pool);
   delta_free(&x);
   return err;
+}
+
+static int row_order(const void *pa, const void *pb)
+{
+  const urbac__ref_row *a = pa, *b = pb;
+  int c = strcmp(a->from_kind, b->from_kind);
+  c = c ? c : strcmp(a->from_id, b->from_id);
+  c = c ? c : strcmp(a->to_kind, b->to_kind);
+  return c ? c : strcmp(a->to_id, b->to_id);
+}
+
+urbac_err urbac__refs_flush(urbac_store *store, const char *tenant, urbac__refs_batch *b, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  if (b->added.n > 1) /* key order: the index's pages filled one after another */
+    qsort(b->added.v, b->added.n, sizeof *b->added.v, row_order);
+  if (b->removed.n)
+    err = store->ops->refs_remove(store->db, tenant, b->removed.v, b->removed.n, d);
+  if (!err && b->added.n)
+    err = store->ops->refs_put(store->db, tenant, b->added.v, b->added.n, d);
+  urbac__ref_list_free(&b->added);
+  urbac__ref_list_free(&b->removed);
+  urbac__strs_free(&b->pool);
+  return err;
+}
+
+urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, const urbac__strs *old,
+                            urbac_diag *d)
+{
+  urbac__refs_batch b = {0};
+  urbac_err err = urbac__refs_stage(store, tenant, kind, id, after, alone, old, &b, d);
+  urbac_err flushed = urbac__refs_flush(store, tenant, &b, d);
+  return err ? err : flushed;
 }
 
 urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,
@@ -218,7 +284,7 @@ urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *
 {
   delta x = {0};
   urbac_err err =
-      urbac__refs_kind_names(kind) ? delta_read(store, tenant, kind, id, body, NULL, &x, d) : URBAC_OK;
+      urbac__refs_kind_names(kind) ? delta_read(store, tenant, kind, id, body, NULL, NULL, &x, d) : URBAC_OK;
   *agree = !x.added.n && !x.removed.n;
   delta_free(&x);
   return err;
@@ -232,8 +298,11 @@ urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d)
     urbac__object *o = NULL;
     size_t n = 0;
     err = store->ops->objects(store->db, tenants.v[t], NULL, &o, &n, d);
+    urbac__refs_batch b = {0};
     for (size_t i = 0; !err && i < n; i++)
-      err = urbac__refs_write(store, tenants.v[t], o[i].kind, o[i].id, o[i].body, NULL, d);
+      err = urbac__refs_stage(store, tenants.v[t], o[i].kind, o[i].id, o[i].body, NULL, NULL, &b, d);
+    urbac_err flushed = urbac__refs_flush(store, tenants.v[t], &b, d);
+    err = err ? err : flushed;
     urbac__objects_free(o, n);
   }
   urbac__strs_free(&tenants);

@@ -19,6 +19,8 @@ void urbac__ref_list_free(urbac__ref_list *l);
 #define URBAC__REF_XID_USER "user.externalId"
 #define URBAC__REF_XID_GROUP "group.externalId"
 
+/* "kind\nid", the key of an object in a map; the caller frees it with urbac__free(). */
+char *urbac__pair_key(const char *kind, const char *id);
 /* Can an object of `kind` name others? (groups, device groups, roles, legacy roles;
  * users and groups name their externalId) */
 bool urbac__refs_kind_names(const char *kind);
@@ -27,9 +29,26 @@ bool urbac__refs_kind_names(const char *kind);
 urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out);
 /* Makes the index rows from (kind, id) those of `after` (NULL: none, a delete),
  * inside the caller's write transaction; `alone` is `after` parsed already
- * (urbac__object_parse()), or NULL to parse it here. */
+ * (urbac__object_parse()), or NULL to parse it here; `old` the index's rows from
+ * it as (to_kind, to_id) pairs, when the caller read them already (or knows
+ * there are none: an object created), or NULL to read them here. */
 urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *kind, const char *id,
-                            const char *after, const urbac_model *alone, urbac_diag *d);
+                            const char *after, const urbac_model *alone, const urbac__strs *old,
+                            urbac_diag *d);
+/* The index rows of many objects' writes, staged (urbac__refs_stage(), what
+ * urbac__refs_write() takes) and written together (urbac__refs_flush()): one
+ * statement for the rows removed and one for those added, in key order, so a
+ * whole new tenant's index costs a bulk insert, not a round trip per object. */
+typedef struct urbac__refs_batch {
+  urbac__ref_list added, removed;
+  urbac__strs pool; /* the rows' names, copied */
+} urbac__refs_batch;
+urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *kind, const char *id,
+                            const char *after, const urbac_model *alone, const urbac__strs *old,
+                            urbac__refs_batch *b, urbac_diag *d);
+/* Writes what `b` holds and empties it (also on failure). `kind` and `id` of the
+ * objects staged must outlive this call. */
+urbac_err urbac__refs_flush(urbac_store *store, const char *tenant, urbac__refs_batch *b, urbac_diag *d);
 /* *agree: do the index rows from (kind, id) name exactly what `body` names? (The
  * audit check: an index edited by hand would let a dangling name be written.) */
 urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,
@@ -54,11 +73,13 @@ urbac_err urbac__store_put_built(urbac_store *s, const char *tenant, urbac__puts
                                  const urbac_write *w, uint64_t *revision, urbac_diag *d);
 
 /* Writes `n` changes (`after[i]`: the object as it will be stored, NULL for a
- * delete; `alone[i]`: it parsed, or NULL), the index rows, one chained audit
+ * delete; `alone[i]`: it parsed, or NULL; `old[i]`: the index's rows from it, or
+ * NULL: urbac__refs_write()), the index rows, one chained audit
  * record per change, the tenant's row (revision + 1) and the notify; inside the
  * caller's write transaction (store/store.c). */
 urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
                                      const urbac__object *const *after, const urbac_model *const *alone,
-                                     size_t n, const urbac_write *w, urbac__tenant_row *row, urbac_diag *d);
+                                     const urbac__strs *const *old, size_t n, const urbac_write *w,
+                                     urbac__tenant_row *row, urbac_diag *d);
 
 #endif

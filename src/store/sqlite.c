@@ -702,9 +702,22 @@ static urbac_err refs_rows(db *b, const char *sql, const char *tenant, const urb
   return err;
 }
 
+#define REFS_BULK 20000 /* rows added at once past which the index by target is built after them */
+
+/* Many rows (a whole tenant applied): the index by target (random order) is
+ * dropped and built again after them, a sort instead of a page cache thrashed
+ * by random inserts; all inside the write's transaction, rolled back with it. */
 static urbac_err db_refs_put(void *p, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d)
 {
-  return refs_rows(p, "INSERT OR IGNORE INTO refs VALUES (?1, ?2, ?3, ?4, ?5)", tenant, r, n, d);
+  db *b = p;
+  bool bulk = n >= REFS_BULK;
+  urbac_err err = bulk ? exec(b, "DROP INDEX refs_to;", d, "cannot write the reference index") : URBAC_OK;
+  if (!err)
+    err = refs_rows(b, "INSERT OR IGNORE INTO refs VALUES (?1, ?2, ?3, ?4, ?5)", tenant, r, n, d);
+  if (!err && bulk)
+    err = exec(b, "CREATE INDEX refs_to ON refs (tenant, to_kind, to_id);", d,
+               "cannot write the reference index");
+  return err;
 }
 
 static urbac_err db_refs_remove(void *p, const char *tenant, const urbac__ref_row *r, size_t n, urbac_diag *d)

@@ -483,13 +483,15 @@ static urbac_err write_moves(urbac_store *store, const char *tenant, const urbac
 
 urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
                                      const urbac__object *const *after, const urbac_model *const *alone,
-                                     size_t n, const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
+                                     const urbac__strs *const *old, size_t n, const urbac_write *w,
+                                     urbac__tenant_row *row, urbac_diag *d)
 {
   char at[32];
   const urbac__object **puts = urbac__malloc((n + 1) * sizeof *puts);
   urbac_audit_record *recs = urbac__malloc((n + 1) * sizeof *recs);
   urbac__audit_sums *sums = urbac__malloc((n + 1) * sizeof *sums);
   size_t nputs = 0;
+  urbac__refs_batch refs = {0};
   urbac_err err = puts && recs && sums ? URBAC_OK : URBAC_ENOMEM;
   urbac__utc_now(at, sizeof at);
   if (!err)
@@ -503,7 +505,8 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
     else
       puts[nputs++] = after[i];
     if (!err)
-      err = urbac__refs_write(store, tenant, c->kind, c->id, c->after, alone ? alone[i] : NULL, d);
+      err = urbac__refs_stage(store, tenant, c->kind, c->id, c->after, alone ? alone[i] : NULL,
+                              old ? old[i] : NULL, &refs, d);
     recs[i] = (urbac_audit_record){row->audit_seq + 1,
                                    row->revision + 1,
                                    at,
@@ -520,6 +523,8 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
     if (!err)
       err = urbac__audit_chain(store, row, &recs[i], &sums[i]);
   }
+  urbac_err flushed = urbac__refs_flush(store, tenant, &refs, d); /* the index rows, all at once */
+  err = err ? err : flushed;
   if (!err && nputs)
     err = store->ops->objects_put(store->db, tenant, puts, nputs, d);
   if (!err && n)
@@ -539,12 +544,17 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
 static urbac_err write_changes(urbac_store *store, const char *tenant, const urbac_plan *p,
                                const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
 {
+  static const urbac__strs none = {0}; /* an object created names nothing yet: no index rows to read */
   const urbac__object **after = urbac__calloc(p->n + 1, sizeof *after);
-  urbac_err err = after ? URBAC_OK : URBAC_ENOMEM;
-  for (size_t i = 0; !err && i < p->n; i++)
+  const urbac__strs **old = urbac__calloc(p->n + 1, sizeof *old);
+  urbac_err err = after && old ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < p->n; i++) {
     after[i] = p->changes[i].op == URBAC_DELETE ? NULL : &p->want[p->want_of[i]];
+    old[i] = p->changes[i].op == URBAC_CREATE ? &none : NULL;
+  }
   if (!err)
-    err = urbac__store_write_changes(store, tenant, p->changes, after, NULL, p->n, w, row, d);
+    err = urbac__store_write_changes(store, tenant, p->changes, after, NULL, old, p->n, w, row, d);
+  urbac__free((void *)old);
   urbac__free(after);
   return err;
 }
@@ -802,12 +812,20 @@ urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, u
   return err;
 }
 
+/* Ends what begin_read() began. */
+static void end_read(urbac_store *store)
+{
+  if (!store->batch)
+    store->ops->rollback(store->db);
+}
+
 /* Begins a read transaction on an existing tenant (its row in *row); nothing to
- * end on failure. */
+ * end on failure. Inside a batch the read is the batch's (it sees the batch's
+ * writes): no savepoint of its own, two round trips fewer on PostgreSQL. */
 static urbac_err begin_read(urbac_store *store, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
 {
   urbac_err err = urbac__store_need_schema(store, d);
-  if (!err)
+  if (!err && !store->batch)
     err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
@@ -815,7 +833,7 @@ static urbac_err begin_read(urbac_store *store, const char *tenant, urbac__tenan
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (err)
-    store->ops->rollback(store->db);
+    end_read(store);
   return err;
 }
 
@@ -829,7 +847,7 @@ urbac_err urbac_store_get(urbac_store *store, const char *tenant, const char *ki
   if (err)
     return err;
   err = store->ops->object_get(store->db, tenant, kind, id, json, &position, d); /* by its primary key */
-  store->ops->rollback(store->db);
+  end_read(store);
   if (!err && !*json)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, id, "tenant '%s' has no %s '%s'", tenant, kind, id);
   if (revision)
@@ -850,7 +868,7 @@ urbac_err urbac_store_list(urbac_store *store, const char *tenant, const char *k
   if (err)
     return err;
   err = store->ops->objects(store->db, tenant, kind ? known : NULL, &o, &n, d);
-  store->ops->rollback(store->db);
+  end_read(store);
   for (size_t i = 0; !err && i < n; i++)
     if (cb(ctx, o[i].kind, o[i].id, o[i].body))
       break;
@@ -1052,7 +1070,7 @@ static urbac_err read_changes(urbac_store *store, const char *tenant, uint64_t a
                           (unsigned long long)row.revision, (unsigned long long)after);
   else if (after < row.revision)
     err = store->ops->changes(store->db, tenant, after, URBAC_STORE_CHANGES_MAX + 1, collect, f, d);
-  store->ops->rollback(store->db);
+  end_read(store);
   if (!err && f->oom)
     err = urbac__diag_code(d, URBAC_ENOMEM, "reading the change log");
   if (!err && f->n > URBAC_STORE_CHANGES_MAX)

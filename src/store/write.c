@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "io/tree.h"
 #include "store/refs.h"
 
 #define NAMED_BY_SHOWN 5        /* referrers of a deleted object shown */
@@ -93,9 +94,7 @@ static urbac_err find_last(writer *x)
   urbac__strs keys = {0};
   urbac_err err = urbac__strmap_init(&seen, x->n);
   for (size_t k = x->n; !err && k-- > 0;) {
-    urbac__buf b = {0};
-    urbac__buf_printf(&b, "%s\n%s", x->v[k].kind ? x->v[k].kind : "?", x->v[k].id);
-    char *key = urbac__buf_take(&b, NULL);
+    char *key = urbac__pair_key(x->v[k].kind ? x->v[k].kind : "?", x->v[k].id);
     err = !key || urbac__strs_add(&keys, key, strlen(key)) ? URBAC_ENOMEM : URBAC_OK;
     urbac__free(key);
     uint32_t last = (uint32_t)k;
@@ -179,7 +178,8 @@ static urbac_err write_puts(writer *x, const urbac_write *w, urbac__tenant_row *
   urbac__object *objs = urbac__calloc(x->n + 1, sizeof *objs);
   const urbac__object **after = urbac__calloc(x->n + 1, sizeof *after);
   const urbac_model **alone = urbac__calloc(x->n + 1, sizeof *alone);
-  urbac_err err = c && objs && after && alone ? URBAC_OK : URBAC_ENOMEM;
+  const urbac__strs **old = urbac__calloc(x->n + 1, sizeof *old);
+  urbac_err err = c && objs && after && alone && old ? URBAC_OK : URBAC_ENOMEM;
   for (size_t i = 0; !err && i < x->n; i++) {
     put *p = &x->v[i];
     if (!changed(p))
@@ -191,15 +191,17 @@ static urbac_err write_puts(writer *x, const urbac_write *w, urbac__tenant_row *
     objs[n] = (urbac__object){p->kind, (char *)(uintptr_t)p->id, p->after, p->position};
     after[n] = p->after ? &objs[n] : NULL;
     alone[n] = p->alone;
+    old[n] = &p->old; /* read with the row (read_put); none when the object is new */
     n++;
   }
   if (!err && n)
-    err = urbac__store_write_changes(x->store, x->tenant, c, after, alone, n, w, row, x->d);
+    err = urbac__store_write_changes(x->store, x->tenant, c, after, alone, old, n, w, row, x->d);
   *written = n;
   urbac__free(c);
   urbac__free(objs);
   urbac__free((void *)after);
   urbac__free((void *)alone);
+  urbac__free((void *)old);
   return err;
 }
 
@@ -222,9 +224,7 @@ static void small_free(small *s)
 /* Adds an object (its body copied) unless one of that kind and id is there. */
 static urbac_err small_add(small *s, const char *kind, const char *id, const char *body, int64_t position)
 {
-  urbac__buf b = {0};
-  urbac__buf_printf(&b, "%s\n%s", kind, id);
-  char *key = urbac__buf_take(&b, NULL);
+  char *key = urbac__pair_key(kind, id);
   urbac_err err = !key || urbac__strs_add(&s->keys, key, strlen(key)) ? URBAC_ENOMEM : URBAC_OK;
   urbac__free(key);
   const char *kept = err ? NULL : s->keys.v[s->keys.n - 1];
@@ -247,27 +247,35 @@ static urbac_err small_add(small *s, const char *kind, const char *id, const cha
 static bool small_has(const small *s, const char *kind, const char *id)
 {
   char key[1200];
-  int len = snprintf(key, sizeof key, "%s\n%s", kind, id);
-  return s->have.slots && len > 0 && (size_t)len < sizeof key && in_map(&s->have, key, (size_t)len);
+  size_t k = strlen(kind), n = strlen(id);
+  if (!s->have.slots || k + 1 + n >= sizeof key)
+    return false;
+  memcpy(key, kind, k);
+  key[k] = '\n';
+  memcpy(key + k + 1, id, n);
+  return in_map(&s->have, key, k + 1 + n);
 }
 
-/* {"id": ID} or {"name": ID}, with "rank" when given; the caller frees it with free(). */
-static char *stub(const char *key, const char *id, json_int_t rank)
+/* {"id": ID} or {"name": ID}, with "rank" when given, into `b`; false when the id is not UTF-8. */
+static bool stub(urbac__buf *b, const char *key, const char *id, json_int_t rank)
 {
-  json_t *j = json_pack("{s:s}", key, id);
-  if (j && rank > 0)
-    json_object_set_new(j, "rank", json_integer(rank));
-  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-  json_decref(j);
-  return text;
+  urbac__buf_printf(b, "{\"%s\":", key);
+  bool ok = urbac__json_string(b, id, strlen(id));
+  if (rank > 0)
+    urbac__buf_printf(b, ",\"rank\":%lld", (long long)rank);
+  urbac__buf_puts(b, "}");
+  return ok;
 }
 
 static urbac_err add_stub(small *s, const char *kind, const char *key, const char *id, json_int_t rank,
                           int64_t position)
 {
-  char *body = stub(key, id, rank);
-  urbac_err err = body ? small_add(s, kind, id, body, position) : URBAC_ENOMEM;
-  free(body);
+  urbac__buf b = {0};
+  bool ok = stub(&b, key, id, rank);
+  char *body = urbac__buf_take(&b, NULL);
+  /* (ids come from the loader, UTF-8 always; jansson's stub failed the same way) */
+  urbac_err err = body && ok ? small_add(s, kind, id, body, position) : URBAC_ENOMEM;
+  urbac__free(body);
   return err;
 }
 

@@ -127,6 +127,23 @@ test('legacy roles and device-group access count on a workload that is on unifie
   assert.equal(r.status, 200, r.text);
 });
 
+test('the twin with the other modes takes the writes made meanwhile before it judges (it follows them lazily)', async () => {
+  const TIER1 = `${T}/legacy/mde/roles/Tier%201`;
+  const tier1 = (await call('GET', TIER1)).json;
+  const base = tier1.permissions.filter((p) => p !== 'Live response capabilities - advanced' && p !== 'Alerts investigation');
+  // a judged write first: the twin exists from here on
+  let r = await call('PUT', TIER1, { token: keys.mia, body: { ...tier1, permissions: base } });
+  assert.equal(r.status, 200, r.text);
+  // a full administrator gives Tier 1 advanced live response (and more) while mde is on unified roles
+  r = await call('PUT', TIER1, { body: { ...tier1, permissions: [...base, 'Live response capabilities - advanced', 'Alerts investigation'] } });
+  assert.equal(r.status, 200, r.text);
+  // mia takes away what she may; advanced live response stays, given by someone else: hers is no gain.
+  // A twin that had not taken the write above would see her giving it, and refuse.
+  r = await call('PUT', TIER1, { token: keys.mia, body: { ...tier1, permissions: [...base, 'Live response capabilities - advanced'] } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await call('PUT', TIER1, { body: { ...tier1, permissions: base } })).status, 200);
+});
+
 test('within her reach a delegated administrator still manages; a full administrator may do it all', async () => {
   let r = await call('POST', `${T}/roleDefinitions`, { token: keys.mia, body: { displayName: 'Alert triage',
     rolePermissions: [{ allowedResourceActions: [`${DATA} \\ Alerts (manage)`] }] } });

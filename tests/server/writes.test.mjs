@@ -79,6 +79,36 @@ test('writes waiting on the store hold up no check', async () => {
   for (const w of await Promise.all(writes)) assert.equal(w.status, 201, w.text);
 });
 
+test('a full writer queue is answered 503 with Retry-After, and the writes queued still succeed', async () => {
+  // a second server on the same store, its queue two requests long (--max-write-queue)
+  const small = await serve(s.db, ['--preshared-key-file', join(s.dir, 'psk'), '--max-write-queue', '2']);
+  const put = client(small.base, PSK);
+  const release = await holdStoreLock();
+  let writes;
+  try {
+    // one at a time, so the writer is stuck on the first before the rest arrive
+    writes = [put('PUT', `${T}/users/queued-0@contoso.com`, { body: user('queued-0@contoso.com') })];
+    await new Promise((res) => setTimeout(res, 300));
+    for (let i = 1; i < 6; i++) {
+      writes.push(put('PUT', `${T}/users/queued-${i}@contoso.com`, { body: user(`queued-${i}@contoso.com`) }));
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    await new Promise((res) => setTimeout(res, 200));
+  } finally {
+    await release();
+  }
+  const answers = await Promise.all(writes);
+  small.p.kill();
+  // the writer runs the first (waiting on the store); two wait in the queue; the other three are refused
+  assert.deepEqual(answers.map((a) => a.status), [201, 201, 201, 503, 503, 503], answers.map((a) => a.text).join('\n'));
+  for (const a of answers.slice(3)) {
+    assert.equal(a.headers.get('retry-after'), '1');
+    assert.match(a.json.error.message, /as many administration requests waiting as it may \(2\)/);
+  }
+  const after = await call('GET', `${T}/users/queued-3@contoso.com`);
+  assert.equal(after.status, 404); /* refused, not written */
+});
+
 test('16 concurrent writers: every write succeeds with its own revision and is visible once answered', async () => {
   const ask = (id) => ({ user: id, permission: ALERTS, workload: 'mde' });
   const revisions = [];

@@ -299,6 +299,13 @@ static void test_edit_refusals(void **state)
   assert_int_equal(urbac_model_edit(with_g3, both, 2, &none2, NULL), URBAC_EDANGLING);
   assert_null(none2);
   urbac_model_free(with_g3);
+  /* urbac_model_count() counts slots, the hole with them (model.h): an index bound */
+  size_t slots = urbac_model_count(out, URBAC_OBJ_USER), users = 0;
+  assert_int_equal(slots, urbac_model_count(m, URBAC_OBJ_USER));
+  for (size_t i = 0; i < slots; i++)
+    users += urbac_model_id(out, URBAC_OBJ_USER, i)[0] != '\0';
+  assert_int_equal(users, slots - 1);
+  assert_null(urbac_model_id(out, URBAC_OBJ_USER, slots));
   urbac_model_free(m);
   urbac_model_free(out);
 }

@@ -1,0 +1,257 @@
+/*
+ * tests/unit/test_tree.c - the quick JSON reader (io/tree.c) gives exactly the
+ * tree libyaml gives: every scalar, style, line and column, on handwritten edge
+ * cases, on the example tenants written as JSON (pretty and compact), and on
+ * thousands of random mutations of them; where it is unsure, libyaml's answer
+ * (errors and all) is what urbac__node_parse() returns.
+ */
+#include "helpers.h"
+#include "io/tree.h"
+
+/* Are two trees the same, node for node? (`where` names the input on failure.) */
+static void same_tree(const urbac__node *a, const urbac__node *b, const char *where)
+{
+  if (!a || !b) {
+    if (a != b)
+      fail_msg("%s: one tree is empty", where);
+    return;
+  }
+  if (a->type != b->type || a->style != b->style || a->line != b->line || a->col != b->col || a->n != b->n ||
+      a->len != b->len || (a->str && memcmp(a->str, b->str, a->len) != 0) || !a->str != !b->str)
+    fail_msg("%s: nodes differ at %u:%u (type %d/%d style %d/%d at %u:%u/%u:%u, '%s'/'%s', %zu/%zu kids)",
+             where, a->line, a->col, a->type, b->type, a->style, b->style, a->line, a->col, b->line, b->col,
+             a->str ? a->str : "", b->str ? b->str : "", a->n, b->n);
+  for (size_t i = 0; i < a->n; i++)
+    same_tree(a->kids[i], b->kids[i], where);
+}
+
+/* The compact JSON written directly is jansson's, byte for byte (or both fail). */
+static void same_compact(const urbac__node *n, const char *where)
+{
+  char *a = NULL, *b = NULL;
+  urbac_err e1 = urbac__node_emit_json_compact(n, &a), e2 = urbac__node_emit_json_compact_jansson(n, &b);
+  assert_int_equal(e1, e2);
+  if (a && strcmp(a, b) != 0)
+    fail_msg("%s: compact JSON differs:\n%s\n%s", where, a, b);
+  urbac__free(a);
+  urbac__free(b);
+}
+
+/* urbac__node_parse() and libyaml alone agree on `text`: the same code, errors and
+ * tree. Returns whether the quick reader took it. */
+static bool agree(const char *text, size_t len, const char *where)
+{
+  urbac_diag *d1 = urbac_diag_new(), *d2 = urbac_diag_new();
+  urbac__node *a = NULL, *b = NULL;
+  urbac_err e1 = urbac__node_parse(text, len, "t", &a, d1);
+  urbac_err e2 = urbac__node_parse_yaml(text, len, "t", &b, d2);
+  if (e1 != e2)
+    fail_msg("%s: %d (quick reader) vs %d (libyaml): '%.*s'", where, e1, e2, (int)(len > 200 ? 200 : len),
+             text);
+  assert_int_equal(urbac_diag_count(d1), urbac_diag_count(d2));
+  char m1[600], m2[600];
+  for (size_t i = 0; i < urbac_diag_count(d1); i++) {
+    urbac_diag_format(d1, i, m1, sizeof m1);
+    urbac_diag_format(d2, i, m2, sizeof m2);
+    assert_string_equal(m1, m2);
+  }
+  same_tree(a, b, where);
+  if (b)
+    same_compact(b, where);
+  bool unsure = false;
+  urbac__node *q = urbac__node_parse_json(text, len, &unsure);
+  if (q)
+    same_tree(q, b, where);
+  urbac__node_free(q);
+  urbac__node_free(a);
+  urbac__node_free(b);
+  urbac_diag_free(d1);
+  urbac_diag_free(d2);
+  return q != NULL;
+}
+
+static bool agree_s(const char *text) { return agree(text, strlen(text), text); }
+
+static void test_edge_cases(void **state)
+{
+  (void)state;
+  /* taken by the quick reader, and the same tree as libyaml's */
+  static const char *const taken[] = {
+      "{}",
+      "[]",
+      " {\"a\": 1}\n",
+      "{\"a\":1,\"b\":[true,false,null,-0,0.5,1e5,-2.5E-3,12]}",
+      "{\"urbac\": 1, \"tenant\": \"t\", \"users\": [{\"id\": \"a@b\", \"enabled\": false}]}",
+      "[\n  {\"x\": \"y\"},\r\n  [\"\\u00e9t\\u00e9\", \"\\\"q\\\" \\\\ \\/ \\b\\f\\n\\r\\t\"]\r\n]",
+      "{\"caf\xc3\xa9\": \"\xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0\", \"n\": 3}",
+      "{\"a\": \"\\u20ac\\u0085\\u2028x\", \"b\": {\"c\": [[], {}]}}",
+      "{\"a\" :  [ 1 , 2 ] , \"b\" : { } }",
+      "{\"dup\": 1, \"dup\": 2}",
+  };
+  for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+    if (!agree_s(taken[i]))
+      fail_msg("the quick reader did not take '%s'", taken[i]);
+  /* left to libyaml (YAML reads these differently, or they are not JSON): same answer */
+  static const char *const left[] = {
+      "",
+      "   ",
+      "a: 1",
+      "{a: 1}",
+      "{\"a\"\n: 1}",
+      "{\"a\": 1,}",
+      "[1 2]",
+      "{\"a\": 01}",
+      "{\"a\": 1.}",
+      "{\"a\": .5}",
+      "{\"a\": +1}",
+      "{\"a\": 0x10}",
+      "{\"a\": True}",
+      "{\"a\": \"\\u0000\"}",
+      "{\"a\": \"\\ud83d\\ude00\"}",
+      "{\"a\": \"\\x41\"}",
+      "{\"a\": \"tab\there\"}",
+      "{\"a\":\t1}",
+      "{\"a\": \"\xc2\x85\"}",
+      "{\"a\": \"\xe2\x80\xa8\"}",
+      "{\"a\": \"\xef\xbb\xbf\"}",
+      "{\"a\": \"\xc3\"}",
+      "{\"a\": \"\xed\xa0\x80\"}",
+      "{\"a\": 1} x",
+      "{\"a\": 1}\n---\n{}",
+      "{\"a\": 1} # c",
+      "[1, [2, [3",
+      "{\"a\": \"open",
+  };
+  for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
+    if (agree_s(left[i]))
+      fail_msg("the quick reader took '%s', which it should leave to libyaml", left[i]);
+  /* a key longer than YAML looks back for its ':' */
+  char key[3000] = "{\"";
+  memset(key + 2, 'k', 1500);
+  strcpy(key + 1502, "\": 1}");
+  assert_false(agree_s(key));
+  /* deeper than the limit: libyaml's ELIMIT */
+  char deep[200] = "";
+  for (int i = 0; i < 80; i++)
+    strcat(deep, "[");
+  assert_false(agree_s(deep));
+}
+
+/* A file's tree, as JSON: pretty (urbac__node_emit_json) and compact. */
+static void json_forms(const char *path, char **pretty, char **compact)
+{
+  char *text = NULL;
+  size_t len = 0;
+  urbac__node *root = NULL;
+  assert_int_equal(urbac__file_read(path, &text, &len, NULL), URBAC_OK);
+  assert_int_equal(urbac__node_parse_yaml(text, len, path, &root, NULL), URBAC_OK);
+  assert_int_equal(urbac__node_emit_json(root, pretty, &len), URBAC_OK);
+  assert_int_equal(urbac__node_emit_json_compact(root, compact), URBAC_OK);
+  urbac__node_free(root);
+  urbac__free(text);
+}
+
+static const char *const files[] = {
+    URBAC_SOURCE_DIR "/examples/contoso.yaml", URBAC_SOURCE_DIR "/examples/litware.yaml",
+    URBAC_SOURCE_DIR "/fuzz/corpus/tenant/worked.yaml", URBAC_SOURCE_DIR "/fuzz/corpus/tenant/comments.yaml"};
+
+static void test_tenants_as_json(void **state)
+{
+  (void)state;
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    char *pretty = NULL, *compact = NULL;
+    json_forms(files[f], &pretty, &compact);
+    if (!agree(pretty, strlen(pretty), files[f]) || !agree(compact, strlen(compact), files[f]))
+      fail_msg("%s: the quick reader did not take its JSON", files[f]);
+    urbac__free(pretty);
+    urbac__free(compact);
+  }
+}
+
+/* Trees a model is saved as (integers, booleans) and scalars jansson escapes. */
+static void test_compact_json(void **state)
+{
+  (void)state;
+  for (size_t f = 0; f < 2; f++) {
+    urbac_model *m = NULL;
+    urbac__node *root = NULL;
+    assert_int_equal(urbac_tenant_load_file(files[f], &m, NULL), URBAC_OK);
+    assert_int_equal(urbac__tenant_tree(m, &root), URBAC_OK);
+    same_compact(root, files[f]);
+    urbac__node_free(root);
+    urbac_model_free(m);
+  }
+  static const char *const texts[] = {"",
+                                      "plain",
+                                      "q\"uote\\back/slash",
+                                      "\b\f\n\r\t\x01\x1f\x7f",
+                                      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                                      "\xc3",
+                                      "\xed\xa0\x80",
+                                      "\xc0\xaf",
+                                      "\xf4\x90\x80\x80",
+                                      "\xe2\x80\xa8"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    urbac__node *map = urbac__node_new(URBAC__NODE_MAP), *seq = urbac__node_new(URBAC__NODE_SEQ);
+    assert_int_equal(urbac__node_set(map, texts[i], urbac__node_str(texts[i], URBAC__STYLE_QUOTED)),
+                     URBAC_OK);
+    assert_int_equal(urbac__node_push(seq, urbac__node_str(texts[i], URBAC__STYLE_PLAIN)), URBAC_OK);
+    assert_int_equal(urbac__node_push(seq, urbac__node_str("-42", URBAC__STYLE_INT)), URBAC_OK);
+    assert_int_equal(urbac__node_push(seq, urbac__node_str("false", URBAC__STYLE_BOOL)), URBAC_OK);
+    assert_int_equal(urbac__node_push(seq, urbac__node_new(URBAC__NODE_MAP)), URBAC_OK);
+    assert_int_equal(urbac__node_set(map, "list", seq), URBAC_OK);
+    same_compact(map, texts[i]);
+    assert_int_equal(urbac__node_set(map, "list", urbac__node_str("again", URBAC__STYLE_QUOTED)), URBAC_OK);
+    same_compact(map, texts[i]); /* a key twice: jansson keeps the place, takes the last value */
+    urbac__node_free(map);
+  }
+  urbac__node *nul = urbac__node_str("a", URBAC__STYLE_QUOTED);
+  nul->str[0] = '\0'; /* NUL inside: \u0000 */
+  same_compact(nul, "NUL");
+  urbac__node_free(nul);
+}
+
+/* Random damage to JSON tenants: whatever either reader makes of it, they agree. */
+static void test_mutations(void **state)
+{
+  (void)state;
+  static const char bytes[] = "{}[],:\" \n\r\t\\u0e.-+1aZ\x80\xc3\xe2";
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  size_t taken = 0, runs = 0;
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    char *pretty = NULL, *compact = NULL;
+    json_forms(files[f], &pretty, &compact);
+    for (int form = 0; form < 2; form++) {
+      const char *src = form ? compact : pretty;
+      size_t len = strlen(src);
+      char *buf = malloc(len + 1);
+      assert_non_null(buf);
+      for (int k = 0; k < 300; k++, runs++) {
+        memcpy(buf, src, len);
+        size_t n = len;
+        for (int m = 0; m < 1 + k % 3; m++) {
+          x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+          size_t at = (size_t)(x % n);
+          if (x >> 60 == 0)
+            n = at + 1; /* cut it short */
+          else
+            buf[at] = bytes[(x >> 20) % (sizeof bytes - 1)];
+        }
+        buf[n] = '\0';
+        taken += agree(buf, n, files[f]);
+      }
+      free(buf);
+    }
+    urbac__free(pretty);
+    urbac__free(compact);
+  }
+  print_message("%zu of %zu damaged inputs read by the quick reader\n", taken, runs);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_edge_cases),
+                                     cmocka_unit_test(test_tenants_as_json),
+                                     cmocka_unit_test(test_compact_json), cmocka_unit_test(test_mutations)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
