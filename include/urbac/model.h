@@ -54,6 +54,14 @@ URBAC_EXTERN size_t urbac_model_count(const urbac_model *m, urbac_object_kind ki
  * the slot of an object an edit deleted (indices never move: urbac_model_edit()). */
 URBAC_EXTERN const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t i);
 
+/* The rank of device group `dg` (1 is matched first; 0 for `ungrouped` or a
+ * deleted slot, or when out of range). */
+URBAC_EXTERN size_t urbac_model_device_group_rank(const urbac_model *m, size_t dg);
+/* Whether device `dev` matches the rules of device group `dg`, whatever its rank
+ * (the engine's own matching: every rule, any value, ignoring case; a group
+ * without rules matches nothing); false when either is out of range or deleted. */
+URBAC_EXTERN bool urbac_model_device_matches(const urbac_model *m, size_t dg, size_t dev);
+
 /* A read-only view of unified role `i` (false when out of range); strings are owned
  * by `m`, valid until urbac_model_free(m). */
 typedef struct urbac_role_info {

@@ -330,3 +330,16 @@ bool urbac__dg_matches(const urbac__devgroup *dg, const urbac__device *dev)
   }
   return any_rule;
 }
+
+size_t urbac_model_device_group_rank(const urbac_model *m, size_t dg)
+{
+  const urbac__devgroup *g = dg < m->dgs.n ? urbac__dg_at(m, dg) : NULL;
+  return g && g->id ? g->rank : 0;
+}
+
+bool urbac_model_device_matches(const urbac_model *m, size_t dg, size_t dev)
+{
+  const urbac__devgroup *g = dg < m->dgs.n ? urbac__dg_at(m, dg) : NULL;
+  const urbac__device *d = dev < m->devices.n ? urbac__device_at(m, dev) : NULL;
+  return g && d && g->id && d->id && urbac__dg_matches(g, d);
+}

@@ -133,19 +133,60 @@ void srv_h_import(srv *server, srv_req *req, srv_resp *r)
 
 /* ---------------------------------------------------------------- impact */
 
+/* Rows, gains (after above before) and losses of one permission or device group. */
+typedef struct impact_tally {
+  size_t rows, gains, losses;
+} impact_tally;
+
 typedef struct impact_ctx {
   const urbac_model *m;
   size_t skip, top, seen;
   json_t *rows;
+  impact_tally *by_perm; /* one per catalog permission */
+  impact_tally *by_dg;   /* one per device group, then one for rows of no device group */
+  size_t ndg;
 } impact_ctx;
 
+static void tally(impact_tally *t, const urbac_impact_row *row)
+{
+  t->rows++;
+  t->gains += row->after > row->before;
+  t->losses += row->after < row->before;
+}
+
+/* The tallies of `n` entries that have rows, as [{key: name, rows, gains, losses}]. */
+static json_t *tallies_json(const impact_tally *t, size_t n, const char *key,
+                            const char *(*name)(void *, size_t), void *ctx)
+{
+  json_t *out = json_array();
+  for (size_t i = 0; out && i < n; i++)
+    if (t[i].rows)
+      json_array_append_new(out, json_pack("{s:s?, s:I, s:I, s:I}", key, name(ctx, i), "rows",
+                                           (json_int_t)t[i].rows, "gains", (json_int_t)t[i].gains, "losses",
+                                           (json_int_t)t[i].losses));
+  return out;
+}
+
+static const char *perm_name(void *ctx, size_t i)
+{
+  (void)ctx;
+  return urbac_catalog_perm(i)->name;
+}
+
+static const char *dg_name(void *ctx, size_t i)
+{
+  impact_ctx *c = ctx;
+  return i < c->ndg ? urbac_model_id(c->m, URBAC_OBJ_DEVICE_GROUP, i) : NULL;
+}
+
+/* Every row counts in the tallies (the whole population); the page's rows are kept. */
 static int impact_row(void *ctx, const urbac_impact_row *row)
 {
   impact_ctx *c = ctx;
-  if (c->seen++ < c->skip)
+  tally(&c->by_perm[row->permission], row);
+  tally(&c->by_dg[row->dg < c->ndg ? row->dg : c->ndg], row);
+  if (c->seen++ < c->skip || json_array_size(c->rows) == c->top)
     return 0;
-  if (json_array_size(c->rows) == c->top)
-    return 1;
   const char *dg = row->dg == UINT32_MAX ? NULL : urbac_model_id(c->m, URBAC_OBJ_DEVICE_GROUP, row->dg);
   json_array_append_new(c->rows, json_pack("{s:s, s:s, s:s?, s:s, s:s}", "user",
                                            urbac_model_id(c->m, URBAC_OBJ_USER, row->user), "permission",
@@ -175,12 +216,27 @@ void srv_h_impact(srv *server, srv_req *req, srv_resp *r)
     urbac_model_free(m);
     return srv_error_urbac(r, err, NULL, "workload");
   }
-  impact_ctx c = {m, skip, top, 0, json_array()};
+  size_t ndg = urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP);
+  impact_ctx c = {.m = m, .skip = skip, .top = top, .rows = json_array(), .ndg = ndg};
+  c.by_perm = calloc(urbac_catalog_perm_count(), sizeof(impact_tally));
+  c.by_dg = calloc(ndg + 1, sizeof(impact_tally));
+  if (!c.rows || !c.by_perm || !c.by_dg) {
+    json_decref(c.rows);
+    free(c.by_perm);
+    free(c.by_dg);
+    urbac_impact_free(im);
+    urbac_model_free(m);
+    return srv_error(r, 500, "internalError", NULL, "out of memory");
+  }
   urbac_impact_rows(im, impact_row, &c);
   size_t total = urbac_impact_count(im);
-  json_t *out =
-      json_pack("{s:s, s:b, s:I, s:I, s:o}", "workload", req->params[1], "import", flag(req, "import"),
-                "count", (json_int_t)total, "revision", (json_int_t)revision, "value", c.rows);
+  json_t *out = json_pack(
+      "{s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "workload", req->params[1], "import", flag(req, "import"),
+      "count", (json_int_t)total, "revision", (json_int_t)revision, "byPermission",
+      tallies_json(c.by_perm, urbac_catalog_perm_count(), "permission", perm_name, &c), "byDeviceGroup",
+      tallies_json(c.by_dg, ndg + 1, "deviceGroup", dg_name, &c), "value", c.rows);
+  free(c.by_perm);
+  free(c.by_dg);
   if (skip + top < total) {
     char *link = srv_next_link(req, skip + top, top);
     json_object_set_new(out, "@odata.nextLink", json_string(link));

@@ -44,6 +44,7 @@ const srv_route srv_routes[] = {
     {SRV_POST, "/api/v1/session", SRV_PUBLIC, srv_h_session_create, "session", "", 0},
     {SRV_GET, "/api/v1/session", SRV_PUBLIC, srv_h_session_get, "session", "", 0},
     {SRV_DELETE, "/api/v1/session", SRV_PUBLIC, srv_h_session_delete, "session", "", 0},
+    {SRV_GET, "/api/v1/session/methods", SRV_PUBLIC, srv_h_session_methods, "session", "tenant", 0},
     {SRV_GET, "/api/v1/session/oidc", SRV_PUBLIC, srv_h_oidc_start, "session", "tenant", 0},
     {SRV_GET, "/api/v1/session/oidc/callback", SRV_PUBLIC, srv_h_oidc_callback, "session",
      "code state iss error error_description session_state", 0},
@@ -74,6 +75,7 @@ const srv_route srv_routes[] = {
     OBJECT_ROUTES("/groups", "groups"),
     OBJECT_ROUTES("/devices", "devices"),
     OBJECT_ROUTES("/deviceGroups", "deviceGroups"),
+    {SRV_POST, T "/deviceGroups/preview", SRV_READ, srv_h_device_group_preview, "deviceGroups", PAGE},
     OBJECT_ROUTES("/legacy/mde/roles", "legacy"),
     OBJECT_ROUTES("/legacy/mdo/roleGroups", "legacy"),
     OBJECT_ROUTES("/legacy/mdi/roles", "legacy"),
@@ -84,6 +86,7 @@ const srv_route srv_routes[] = {
     {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import", "dryRun", 0},
     {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact", "import " LIST, 0},
     {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since " PAGE, 0},
+    {SRV_GET, T "/auditLog/verify", SRV_READ, srv_h_audit_verify, "auditLog", "", 0},
     /* API keys (the secret is shown once, at creation) */
     {SRV_GET, T "/apiKeys", SRV_READ, srv_h_key_list, "apiKeys", PAGE, 0},
     {SRV_POST, T "/apiKeys", SRV_MANAGE, srv_h_key_create, "apiKeys", "", SRV_ALONE},

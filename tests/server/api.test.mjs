@@ -371,6 +371,73 @@ test('a provisioning key may use nothing but its tenant\'s SCIM endpoint', async
   assert.equal((await call('GET', `${T}/users`, { token: keys.erin })).status, 200); // scope all: as before
 });
 
+test('device group preview: the devices rules match, unsaved, paged, with the engine matching', async () => {
+  const devices = (await call('GET', `${T}/devices?$top=10000`)).json.value;
+  const rev = (await call('GET', `${T}/deviceGroups`)).json.revision;
+  // expected by a filter of the test's own: a name starting with either prefix, any case
+  const want = devices.filter((d) => /^(srv-|lap)/i.test(d.name || d.id)).map((d) => d.id).sort();
+  assert.ok(want.length >= 2 && want.length < devices.length);
+  let r = await call('POST', `${T}/deviceGroups/preview`, { body: { rules: { name: { startsWith: ['SRV-', 'lap'] } } } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.count, want.length);
+  assert.deepEqual(r.json.value.map((d) => d.id).sort(), want);
+  // paged: the count is the whole list's; the next page holds the rest
+  r = await call('POST', `${T}/deviceGroups/preview?$top=1`, { body: { rules: { name: { startsWith: ['srv-', 'LAP'] } } } });
+  assert.equal(r.json.value.length, 1);
+  assert.equal(r.json.count, want.length);
+  assert.match(r.json['@odata.nextLink'], /\$skiptoken=1/);
+  // an existing group's id: its rules replaced in the preview only, its rank kept
+  r = await call('POST', `${T}/deviceGroups/preview`, { body: { id: 'servers', rules: { tags: { equals: ['LOBBY'] } } } });
+  assert.deepEqual(r.json.value.map((d) => d.id), devices.filter((d) => (d.tags || []).includes('lobby')).map((d) => d.id));
+  assert.equal((await call('GET', `${T}/deviceGroups`)).json.revision, rev, 'a preview writes nothing');
+  assert.equal((await call('GET', `${T}/deviceGroups/servers`)).json.rules.name.startsWith[0], 'srv-');
+  assert.equal((await call('POST', `${T}/deviceGroups/preview`, { body: { rules: {} } })).json.count, 0);
+  r = await call('POST', `${T}/deviceGroups/preview`, { body: { rules: { nam: { equals: ['x'] } } } });
+  assert.equal(r.status, 422);
+  assert.match(r.json.error.message, /unknown rule property 'nam'/);
+  r = await call('POST', `${T}/deviceGroups/preview`, { body: { rules: 'srv-*' } });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.target, 'rules');
+  assert.equal((await call('POST', `${T}/deviceGroups/preview`, { body: { id: 'ungrouped', rules: {} } })).json.error.target, 'id');
+  // a reader may preview; a decisions-only key may not
+  assert.equal((await call('POST', `${T}/deviceGroups/preview`, { token: keys.service, body: { rules: {} } })).status, 403);
+});
+
+test('audit log verify: intact with its count; a tampered record is named', async () => {
+  let r = await call('GET', `${T}/auditLog/verify`);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.intact, true);
+  assert.deepEqual(r.json.problems, []);
+  let n = 0;
+  for (let next = `${T}/auditLog?$top=1000`; next;) {
+    const page = (await call('GET', next)).json;
+    n += page.value.length;
+    next = page['@odata.nextLink'];
+  }
+  assert.equal(r.json.records, n);
+  const third = (await call('GET', `${T}/auditLog?$top=1&$skiptoken=2`)).json.value[0];
+  const sql = (set) => `UPDATE audit SET actor = '${set}' WHERE tenant = 'contoso' AND seq = ${third.seq}`;
+  const run = (s) => (process.env.URBAC_TEST_PG_URL ? execFileSync('psql', [db, '-qc', s]) : execFileSync('sqlite3', [db, s]));
+  run(sql('mallory'));
+  try {
+    r = await call('GET', `${T}/auditLog/verify`);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.intact, false);
+    assert.equal(r.json.firstBadRecord, third.seq);
+    assert.ok(r.json.problems.length > 0);
+  } finally {
+    run(sql(third.actor));
+  }
+  assert.equal((await call('GET', `${T}/auditLog/verify`)).json.intact, true);
+  assert.equal((await call('GET', `${T}/auditLog/verify`, { token: keys.dave })).status, 403);
+});
+
+test('session methods: a key always; OIDC only with a portal client', async () => {
+  const r = await call('GET', '/api/v1/session/methods?tenant=contoso', { token: null });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json, { key: true, oidc: false }); // the providers here have no portal client
+});
+
 test('migration: workloads, import (dry run and applied), impact, activate, deactivate', async () => {
   const L = '/api/v1/tenants/litware';
   let r = await call('GET', `${L}/workloads`);
@@ -378,6 +445,33 @@ test('migration: workloads, import (dry run and applied), impact, activate, deac
   r = await call('GET', `${L}/workloads/mdo/impact?import=true&$top=5`);
   assert.equal(r.status, 200);
   assert.ok(r.json.count >= 0);
+  // the tallies cover every row, whatever the page: counted here from all the pages
+  for (const [t, w] of [[L, 'mdo'], [L, 'mde'], [T, 'mde']]) {
+    const first = (await call('GET', `${t}/workloads/${w}/impact?import=true&$top=1`)).json;
+    const rows = [];
+    for (let next = `${t}/workloads/${w}/impact?import=true&$top=1`; next;) {
+      const p = (await call('GET', next)).json;
+      rows.push(...p.value);
+      next = p['@odata.nextLink'];
+    }
+    assert.equal(rows.length, first.count);
+    const rank = { none: 0, read: 1, manage: 2 };
+    const tallies = (key) => {
+      const m = new Map();
+      for (const row of rows) {
+        const e = m.get(row[key]) || { [key]: row[key], rows: 0, gains: 0, losses: 0 };
+        e.rows++;
+        e.gains += rank[row.after] > rank[row.before];
+        e.losses += rank[row.after] < rank[row.before];
+        m.set(row[key], e);
+      }
+      return [...m.values()].sort((a, b) => String(a[key]).localeCompare(String(b[key])));
+    };
+    const sorted = (a, key) => [...a].sort((x, y) => String(x[key]).localeCompare(String(y[key])));
+    assert.deepEqual(sorted(first.byPermission, 'permission'), tallies('permission'), `${t} ${w}`);
+    assert.deepEqual(sorted(first.byDeviceGroup, 'deviceGroup'), tallies('deviceGroup'), `${t} ${w}`);
+    if (t === T) assert.ok(rows.length > 1, 'contoso mde changes more than one row');
+  }
   const dry = await call('POST', `${L}/workloads/mdo/import?dryRun=true`);
   assert.equal(dry.status, 200);
   assert.equal(dry.json.dryRun, true);

@@ -305,6 +305,17 @@ static void test_views(void **state)
   assert_string_equal(urbac_model_id(m, URBAC_OBJ_ROLE, 0), "Identity responders");
   assert_null(urbac_model_id(m, URBAC_OBJ_GROUP, 5));
   assert_int_equal(urbac_model_count(m, (urbac_object_kind)42), 0);
+  /* device groups' ranks, and which devices their rules match, whatever the rank */
+  assert_int_equal(urbac_model_device_group_rank(m, 0), 1);
+  assert_int_equal(urbac_model_device_group_rank(m, 3), 0); /* ungrouped */
+  assert_int_equal(urbac_model_device_group_rank(m, 4), 0); /* out of range */
+  assert_true(urbac_model_device_matches(m, 0, 0));         /* servers: srv-01 */
+  assert_true(urbac_model_device_matches(m, 2, 0));         /* lab: srv-01 too (rank 1 wins there) */
+  assert_true(urbac_model_device_matches(m, 1, 1));         /* laptops: lap-07, tagged corp */
+  assert_false(urbac_model_device_matches(m, 1, 2));        /* lap-08 lacks the tag */
+  assert_false(urbac_model_device_matches(m, 3, 2));        /* ungrouped has no rules */
+  assert_false(urbac_model_device_matches(m, 0, 4));
+  assert_false(urbac_model_device_matches(m, 4, 0));
   urbac_role_info r;
   assert_true(urbac_model_role(m, 0, &r));
   assert_string_equal(r.description, "");

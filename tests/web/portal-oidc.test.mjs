@@ -104,6 +104,17 @@ test('sign in with OIDC: authorization code with PKCE, the session acts as the I
   await ctx.close();
 });
 
+test('"Sign in with your organization" shows only for a tenant with an OIDC portal client', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/?tenant=litware`);
+  await page.getByLabel('API key or preshared admin key').waitFor();
+  await page.waitForLoadState('networkidle');
+  assert.equal(await page.getByRole('link', { name: /Sign in with your organization/ }).count(), 0);
+  await page.goto(`${base}/?tenant=contoso`);
+  await page.getByRole('link', { name: 'Sign in with your organization (OpenID Connect)' }).waitFor();
+  await page.close();
+});
+
 test('a made-up state, or no provider for the tenant, is refused', async () => {
   let r = await fetch(`${base}/api/v1/session/oidc/callback?code=x&state=${'A'.repeat(43)}`, { redirect: 'manual' });
   assert.equal(r.status, 400);

@@ -13,7 +13,8 @@
 // Environment: URBAC (the binary), URBAC_SRC (the source tree), URBAC_OUT (a folder).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -30,6 +31,12 @@ let s, server, browser, call, keys = {};
 before(async () => {
   s = store('urbac-portal-', PSK);
   s.cli('apply', '-f', path.join(process.env.URBAC_SRC, 'examples/litware.yaml'));
+  // fabrikam: litware with 1,200 more security readers, so activating mde changes thousands of rows
+  const fab = readFileSync(path.join(process.env.URBAC_SRC, 'examples/litware.yaml'), 'utf8')
+    .replace('tenant: litware', 'tenant: fabrikam').replaceAll('litware.com', 'fabrikam.com')
+    .replace('users:\n', `users:\n${Array.from({ length: 1200 }, (_, i) => `- id: r${i}@fabrikam.com\n  directoryRoles: [Security reader]\n`).join('')}`);
+  writeFileSync(path.join(s.dir, 'fabrikam.yaml'), fab);
+  s.cli('apply', '-f', path.join(s.dir, 'fabrikam.yaml'));
   server = await serve(s.db, ['--preshared-key-file', path.join(s.dir, 'psk')]);
   call = client(server.base, PSK);
   // a reader of contoso: a unified role with Configuration \ Authorization (read) only
@@ -70,6 +77,9 @@ async function open(tenant) {
 }
 
 async function signIn(page, key) {
+  // this server has no OIDC portal client: the sign-in page offers none (tests/web/portal-oidc.test.mjs: with one)
+  await page.getByLabel('API key or preshared admin key').waitFor();
+  assert.equal(await page.getByRole('link', { name: /Sign in with your organization/ }).count(), 0);
   await page.getByLabel('API key or preshared admin key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
@@ -171,7 +181,20 @@ test('seed 000: Settings > Endpoints > Roles, + Add item, the seed\'s permission
   await page.getByLabel('Rank').fill('3');
   await page.getByLabel('Rule 1 field').selectOption('tags');
   await page.getByLabel('Rule 1 operator').selectOption('equals');
+  // the preview follows the rules as they are typed: the devices the test finds by itself
+  const preview = page.getByRole('region', { name: 'Preview of matching devices' });
+  const devices = (await call('GET', '/api/v1/tenants/litware/devices?$top=10000')).json.value;
+  const tagged = (t) => devices.filter((d) => (d.tags || []).some((x) => x.toLowerCase() === t)).map((d) => d.id);
+  assert.deepEqual(tagged('workstation'), ['ws-17']);
+  await page.getByLabel('Rule 1 values (comma separated)').fill('Workstation');
+  await preview.getByText('1 device matches these rules').waitFor();
+  assert.deepEqual(await preview.getByRole('listitem').allInnerTexts(), tagged('workstation'));
+  await page.getByLabel('Rule 1 values (comma separated)').fill('nothing-has-this-tag');
+  await preview.getByText('0 devices match these rules').waitFor();
   await page.getByLabel('Rule 1 values (comma separated)').fill('lab');
+  await preview.getByText(`${tagged('lab').length} device matches these rules`).waitFor();
+  assert.deepEqual(await preview.getByRole('listitem').allInnerTexts(), tagged('lab'));
+  assert.equal((await call('GET', '/api/v1/tenants/litware/deviceGroups/labs')).status, 404, 'a preview saves nothing');
   await page.getByRole('group', { name: /User access/ }).getByLabel('Lab responders (lab-responders)').check();
   await checkPage(page, 'settings-endpoints-device-groups-add');
   await page.getByRole('button', { name: 'Save' }).click();
@@ -304,6 +327,39 @@ test('Activation: import (dry run first), impact, activate, deactivate', async (
   await page.context().close();
 });
 
+test('Activation: the impact charts count every row, not only the rows read so far', async () => {
+  const F = '/api/v1/tenants/fabrikam';
+  // the whole impact, page by page, counted here
+  const rows = [];
+  for (let next = `${F}/workloads/mde/impact?import=true&$top=5000`; next;) {
+    const p = (await call('GET', next)).json;
+    rows.push(...p.value);
+    next = p['@odata.nextLink'];
+  }
+  assert.ok(rows.length > 3000, `fabrikam's impact has thousands of rows (${rows.length})`);
+  const tally = (key) => {
+    const m = new Map();
+    for (const r of rows) m.set(r[key] || 'tenant-wide', (m.get(r[key] || 'tenant-wide') || 0) + 1);
+    return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
+  };
+  const page = await open('fabrikam');
+  await signIn(page, PSK);
+  await nav(page, 'Activation');
+  await page.getByRole('button', { name: 'Impact mde' }).click();
+  const impact = page.getByRole('region', { name: 'Impact' });
+  await impact.waitFor();
+  assert.match(await impact.innerText(), /rows read so far/, 'the portal has not read every row');
+  const shown = async (caption) => (await impact.getByRole('figure', { name: caption }).getByRole('row').allInnerTexts())
+    .map((t) => t.split('\t').map((x) => x.trim()).filter(Boolean)).map(([k, n]) => [k, Number(n.replaceAll(',', ''))])
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  assert.deepEqual(await shown('By permission'), tally('permission'));
+  assert.deepEqual(await shown('By device group'), tally('deviceGroup'));
+  const gains = rows.filter((r) => ['none', 'read', 'manage'].indexOf(r.after) > ['none', 'read', 'manage'].indexOf(r.before)).length;
+  assert.match(await impact.innerText(), new RegExp(`${gains.toLocaleString('en-US')} gains and ${(rows.length - gains).toLocaleString('en-US')} losses`));
+  await checkPage(page, 'activation-impact-charts');
+  await page.context().close();
+});
+
 test('Access checker: effective permissions and who can, as the API answers; an error next to its field', async () => {
   const page = await open('contoso');
   await signIn(page, PSK);
@@ -346,6 +402,26 @@ test('the other pages: users and groups, devices, audit log, API keys', async ()
     await nav(page, label);
     await page.getByRole('table', { name: heading }).waitFor();
     await checkPage(page, name);
+  }
+  // the audit log's chain, verified by the store: OK with the count the log has; a tampered record named
+  await nav(page, 'Audit log');
+  let records = 0;
+  for (let next = '/api/v1/tenants/contoso/auditLog?$top=1000'; next;) {
+    const p = (await call('GET', next)).json;
+    records += p.value.length;
+    next = p['@odata.nextLink'];
+  }
+  await page.getByRole('button', { name: 'Verify the chain' }).click();
+  await page.getByRole('status').getByText(`Audit log verified: OK, ${records.toLocaleString('en-US')} records, chain intact.`).waitFor();
+  await checkPage(page, 'audit-log-verified');
+  const sql = (actor) => `UPDATE audit SET actor = '${actor}' WHERE tenant = 'contoso' AND seq = 2`;
+  const actor = execFileSync('sqlite3', [s.db, "SELECT actor FROM audit WHERE tenant = 'contoso' AND seq = 2"], { encoding: 'utf8' }).trim();
+  execFileSync('sqlite3', [s.db, sql('mallory')]);
+  try {
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await page.getByRole('alert').getByText(/Audit log broken: first bad record #2/).waitFor();
+  } finally {
+    execFileSync('sqlite3', [s.db, sql(actor)]);
   }
   // contoso's Defender for Endpoint runs on unified roles: its legacy roles page says so and links there
   await nav(page, 'Settings > Endpoints > Roles');

@@ -1,19 +1,20 @@
 // web/src/activation.js - Activation: each workload on its legacy model or on
 // unified roles; Import roles (a dry run first: the roles it would create and
 // each permission it cannot map, then the import); Impact (who gains and who
-// loses what: counts by permission and by device group over the rows read so
-// far, and the rows, paged); Activate and Deactivate, with the safety check's
-// reason when the server refuses.
+// loses what: charts by permission and by device group of every row, from
+// the server's tallies, and the rows, paged); Activate and Deactivate, with
+// the safety check's reason when the server refuses. Import and impact are one
+// request each, so they show a spinner, not a measured progress.
 // Depends on: lit, base.js, api.js.
 import { html, nothing } from 'lit';
 import { Page } from './base.js';
 import { api, page } from './api.js';
 
-const count = (rows, key) => {
-  const m = new Map();
-  for (const r of rows) m.set(r[key] || 'tenant-wide', (m.get(r[key] || 'tenant-wide') || 0) + 1);
-  return [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
-};
+// The ten largest of the server's tallies (every row of the impact, not only those
+// read), as [label, rows] for a chart.
+const top10 = (tallies, key) => (tallies || []).map((t) => [t[key] || 'tenant-wide', t.rows])
+  .sort((a, b) => b[1] - a[1]).slice(0, 10);
+const sum = (tallies, field) => (tallies || []).reduce((n, t) => n + t[field], 0);
 
 class Activation extends Page {
   static properties = { ...Page.properties, workloads: { state: true }, dry: { state: true }, impact: { state: true }, done: { state: true } };
@@ -39,7 +40,7 @@ class Activation extends Page {
     const r = await this.run(() => page(url, 1000));
     if (r) {
       const rows = next && this.impact?.w === w ? [...this.impact.rows, ...r.items] : r.items;
-      this.impact = { w, rows, next: r.next, shown: r.items, count: r.count ?? rows.length };
+      this.impact = { w, rows, next: r.next, shown: r.items, count: r.count ?? rows.length, tallies: r.json };
     }
   }
 
@@ -61,12 +62,11 @@ class Activation extends Page {
   impactView() {
     const im = this.impact;
     if (!im) return nothing;
-    const gains = im.rows.filter((r) => r.after !== 'none' && (r.before === 'none' || r.after === 'manage'));
-    const losses = im.rows.filter((r) => !gains.includes(r));
+    const t = im.tallies;
     return html`<section aria-label="Impact"><h2>Impact of activating ${im.w}</h2>
-      <p>${im.count.toLocaleString()} changed rows in all${im.next ? `; ${im.rows.length.toLocaleString()} read so far` : ''}:
-        ${gains.length.toLocaleString()} gains and ${losses.length.toLocaleString()} losses among them.</p>
-      <div class="charts">${this.chart('By permission', count(im.rows, 'permission'))}${this.chart('By device group', count(im.rows, 'deviceGroup'))}</div>
+      <p>${im.count.toLocaleString()} changed rows in all: ${sum(t.byPermission, 'gains').toLocaleString()} gains and
+        ${sum(t.byPermission, 'losses').toLocaleString()} losses${im.next ? `; ${im.rows.length.toLocaleString()} rows read so far` : ''}.</p>
+      <div class="charts">${this.chart('By permission', top10(t.byPermission, 'permission'))}${this.chart('By device group', top10(t.byDeviceGroup, 'deviceGroup'))}</div>
       ${im.next ? html`<fluent-button role="button" @click=${() => this.showImpact(im.w, im.next)}>Read more rows</fluent-button>` : nothing}
       <table><caption>The rows behind them (last page read)</caption><thead><tr><th scope="col">User</th><th scope="col">Permission</th><th scope="col">Device group</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
       <tbody>${im.shown.slice(0, 200).map((r) => html`<tr><td>${r.user}</td><td>${r.permission}</td><td>${r.deviceGroup || ''}</td><td>${r.before}</td><td>${r.after}</td></tr>`)}</tbody></table></section>`;

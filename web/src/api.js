@@ -39,13 +39,14 @@ export async function api(method, path, body, headers = {}) {
 export const enc = encodeURIComponent;
 export const qs = (o) => new URLSearchParams(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')).toString();
 
-// One page of a list: {items, next, count} (next: the API's @odata.nextLink, or
-// null; count: the whole list's length when the route gives it).
+// One page of a list: {items, next, count, json} (next: the API's @odata.nextLink,
+// or null; count: the whole list's length when the route gives it; json: the
+// whole answer, for what else the route gives with the page).
 export async function page(path, top = 100) {
   const sep = path.includes('?') ? '&' : '?';
   const url = path.includes('$skiptoken') ? path : `${path}${sep}$top=${top}`;
   const { json } = await api('GET', url);
-  return { items: json.value || [], next: json['@odata.nextLink'] || null, count: json.count };
+  return { items: json.value || [], next: json['@odata.nextLink'] || null, count: json.count, json };
 }
 
 // Every item of a list, page by page, at most `max` items.

@@ -1,7 +1,9 @@
 // web/src/devicegroups.js - Settings > Endpoints > Device groups: the device
 // groups in rank order and the Ungrouped devices row; add and edit (name, rank,
 // automation level, the rules a device must match, and user access: the Azure
-// AD groups that may see it); move a group up or down a rank. The groups are
+// AD groups that may see it), with a live preview of the devices the rules
+// match as they are edited (POST /deviceGroups/preview: the server's own
+// matching, nothing saved); move a group up or down a rank. The groups are
 // /deviceGroups objects (docs/api.md).
 // Depends on: lit, base.js, api.js, picker.js.
 import { html, nothing } from 'lit';
@@ -11,10 +13,12 @@ import './picker.js';
 
 const RULES = [['name', 'Device name'], ['domain', 'Domain'], ['os', 'OS'], ['tags', 'Tag']];
 const OPS = ['equals', 'startsWith', 'endsWith', 'contains'];
+const PREVIEW_ROWS = 20;
+const PREVIEW_DELAY_MS = 300; // the preview waits for typing to pause
 const LEVELS = [['full', 'Full - remediate threats automatically'], ['semi', 'Semi - require approval'], ['none', 'No automated response']];
 
 class DeviceGroups extends Page {
-  static properties = { ...Page.properties, items: { state: true }, form: { state: true } };
+  static properties = { ...Page.properties, items: { state: true }, form: { state: true }, preview: { state: true } };
 
   willUpdate(changed) {
     if (changed.has('ctx')) this.load();
@@ -36,6 +40,42 @@ class DeviceGroups extends Page {
     const ranks = (this.items || []).map((x) => x.rank || 0);
     this.form = g ? { ...g, isNew: false, rules, userAccess: [...(g.userAccess || [])] }
       : { isNew: true, id: '', name: '', rank: Math.max(0, ...ranks) + 1, remediation: 'full', rules: [{ field: 'name', op: 'startsWith', values: '' }], userAccess: [] };
+    this.preview = null;
+    this.schedulePreview();
+  }
+
+  // The preview follows the rules: asked PREVIEW_DELAY_MS after the last change;
+  // an answer to older rules than the latest is dropped.
+  schedulePreview() {
+    clearTimeout(this.previewTimer);
+    if (!this.form || this.form.id === 'ungrouped') return;
+    this.previewTimer = setTimeout(() => this.loadPreview(), PREVIEW_DELAY_MS);
+  }
+
+  async loadPreview(more) {
+    const f = this.form;
+    const body = { rules: this.body(f).rules, ...(f.isNew ? {} : { id: f.id }) };
+    const url = more || `${this.base}/deviceGroups/preview?$top=${PREVIEW_ROWS}`;
+    const seq = (this.previewSeq = (this.previewSeq || 0) + 1);
+    let p;
+    try {
+      const { json } = await api('POST', url, body);
+      const devices = more ? [...this.preview.devices, ...json.value] : json.value;
+      p = { count: json.count, devices, next: json['@odata.nextLink'] || null };
+    } catch (e) {
+      p = { error: e };
+    }
+    if (seq === this.previewSeq && this.form === f) this.preview = p;
+  }
+
+  previewView() {
+    const p = this.preview;
+    if (!p) return html`<section class="preview" aria-label="Preview of matching devices"><h3>Matching devices</h3><p role="status">Checking the rules…</p></section>`;
+    if (p.error) return html`<section class="preview" aria-label="Preview of matching devices"><h3>Matching devices</h3><p class="field-error" role="alert">${p.error.message}</p></section>`;
+    return html`<section class="preview" aria-label="Preview of matching devices"><h3>Matching devices</h3>
+      <p role="status">${p.count.toLocaleString()} ${p.count === 1 ? 'device matches' : 'devices match'} these rules</p>
+      ${p.devices.length ? html`<ul>${p.devices.map((d) => html`<li>${d.id}</li>`)}</ul>` : nothing}
+      ${p.next ? html`<fluent-button role="button" size="small" @click=${() => this.loadPreview(p.next)}>Show more devices</fluent-button>` : nothing}</section>`;
   }
 
   body(f) {
@@ -84,6 +124,7 @@ class DeviceGroups extends Page {
   setRule(i, key, value) {
     const rules = this.form.rules.map((r, k) => (k === i ? { ...r, [key]: value } : r));
     this.form = { ...this.form, rules };
+    this.schedulePreview();
   }
 
   formView() {
@@ -107,11 +148,11 @@ class DeviceGroups extends Page {
           <label for="rule-values-${i}">Rule ${i + 1} values (comma separated)</label>
           <input id="rule-values-${i}" .value=${r.values} ?readonly=${ro} @input=${(e) => this.setRule(i, 'values', e.target.value)}></div>`)}
         ${ro ? nothing : html`<fluent-button role="button" @click=${() => { this.form = { ...f, rules: [...f.rules, { field: 'tags', op: 'equals', values: '' }] }; }}>Add rule</fluent-button>`}
-      </fieldset>${this.fieldError('rules')}`}
+      </fieldset>${this.fieldError('rules')}${this.previewView()}`}
       <urbac-group-picker id="dg-access" legend="User access: Azure AD user groups with access to this device group" .base=${this.base}
         .selected=${f.userAccess} ?readonly=${ro} @select-groups=${(e) => { f.userAccess = e.detail; }}></urbac-group-picker>${this.fieldError('userAccess')}
       <div class="actions">${ro ? nothing : html`<fluent-button role="button" appearance="primary" type="submit">Save</fluent-button>`}
-        <fluent-button role="button" @click=${() => { this.form = null; }}>Cancel</fluent-button></div>
+        <fluent-button role="button" @click=${() => { this.form = null; clearTimeout(this.previewTimer); }}>Cancel</fluent-button></div>
     </form>`;
   }
 

@@ -1,6 +1,6 @@
 // web/src/directory.js - the lists: Users and groups (members, nesting,
 // directory roles), Devices, the Audit log (filtered by actor, object and
-// time) and API keys (create, the token shown once; revoke). Every list is
+// time; its chain verified by the store on request) and API keys (create, the token shown once; revoke). Every list is
 // read a page at a time from the API ($top, @odata.nextLink), so a tenant of
 // 100,000 users shows its first page at once.
 // Depends on: lit, base.js, api.js.
@@ -94,6 +94,21 @@ class Devices extends List {
 customElements.define('urbac-devices', Devices);
 
 class Audit extends List {
+  static properties = { ...List.properties, verdict: { state: true } };
+
+  // The store's own check of the chain (GET /auditLog/verify, as `urbac audit verify`).
+  async verify() {
+    this.verdict = null;
+    const r = await this.run(() => api('GET', `${this.base}/auditLog/verify`));
+    if (r) this.verdict = r.json;
+  }
+
+  verdictView(v) {
+    if (v.intact) return html`<div class="message info" role="status">Audit log verified: OK, ${v.records.toLocaleString()} records, chain intact.</div>`;
+    return html`<div class="message error" role="alert">Audit log broken${v.firstBadRecord ? html`: first bad record #${v.firstBadRecord}` : nothing} (${v.records.toLocaleString()} records read).
+      <ul>${v.problems.map((p) => html`<li>${p}</li>`)}</ul></div>`;
+  }
+
   path() {
     const v = (id) => this.querySelector(id)?.value.trim();
     return `${this.base}/auditLog?${qs({ actor: v('#au-actor'), object: v('#au-object'), since: v('#au-since') })}`;
@@ -106,7 +121,8 @@ class Audit extends List {
         <label for="au-object">Object</label><input id="au-object">${this.fieldError('object')}
         <label for="au-since">Since (date or time, UTC)</label><input id="au-since" placeholder="2026-11-30">${this.fieldError('since')}
         <fluent-button role="button" appearance="primary" type="submit">Filter</fluent-button></form>
-      <p class="help">The chain of hashes is verified with <code>urbac audit verify</code> on the store.</p>
+      <div class="actions"><fluent-button role="button" @click=${this.verify}>Verify the chain</fluent-button></div>
+      ${this.verdict ? this.verdictView(this.verdict) : nothing}
       ${this.pageError('actor', 'object', 'since')}
       ${this.table('Audit log', ['#', 'Time', 'Actor', 'Command', 'Object', 'Hash'], (this.items || []).map((a) => html`<tr><td>${a.seq}</td><td>${a.at}</td><td>${a.actor}</td><td>${a.command}</td><td>${a.object}</td><td class="hash">${a.hash.slice(0, 16)}…</td></tr>`))}`;
   }

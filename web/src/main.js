@@ -11,7 +11,7 @@ import { webLightTheme } from '@fluentui/tokens';
 import '@fluentui/web-components/button.js';
 import '@fluentui/web-components/spinner.js';
 import '@fluentui/web-components/divider.js';
-import { api, setCsrf, ApiError } from './api.js';
+import { api, qs, setCsrf, ApiError } from './api.js';
 import './checker.js';
 import './legacy.js';
 import './devicegroups.js';
@@ -35,7 +35,7 @@ const PAGES = [
 const RANK = { decide: 0, read: 1, manage: 2 };
 
 class App extends LitElement {
-  static properties = { session: { state: true }, tenant: { state: true }, hash: { state: true }, error: { state: true }, loading: { state: true } };
+  static properties = { session: { state: true }, tenant: { state: true }, hash: { state: true }, error: { state: true }, loading: { state: true }, oidc: { state: true } };
 
   createRenderRoot() {
     return this;
@@ -57,8 +57,20 @@ class App extends LitElement {
     } catch (e) {
       this.session = null;
       if (e instanceof ApiError && e.status !== 401) this.error = e;
+      await this.loadMethods();
     }
     this.loading = false;
+  }
+
+  // Whether "Sign in with your organization" leads anywhere: only when the
+  // server has an OIDC portal client for the tenant (GET /api/v1/session/methods).
+  async loadMethods() {
+    try {
+      const tenant = new URLSearchParams(location.search).get('tenant') || '';
+      this.oidc = (await api('GET', `/api/v1/session/methods?${qs({ tenant })}`)).json.oidc;
+    } catch {
+      this.oidc = false;
+    }
   }
 
   adopt(s) {
@@ -86,6 +98,7 @@ class App extends LitElement {
     } finally {
       setCsrf(null);
       this.session = null;
+      this.loadMethods();
     }
   }
 
@@ -99,7 +112,7 @@ class App extends LitElement {
         ${this.error ? html`<p class="field-error" role="alert">${this.error.message}</p>` : nothing}
         <fluent-button role="button" appearance="primary" type="submit">Sign in</fluent-button>
       </form>
-      <p><a href="/api/v1/session/oidc?tenant=${new URLSearchParams(location.search).get('tenant') || ''}">Sign in with your organization (OpenID Connect)</a></p>
+      ${this.oidc ? html`<p><a href="/api/v1/session/oidc?tenant=${new URLSearchParams(location.search).get('tenant') || ''}">Sign in with your organization (OpenID Connect)</a></p>` : nothing}
     </main>`;
   }
 
