@@ -160,7 +160,8 @@ URBAC_EXTERN const char *urbac_snapshot_user_id(const urbac_snapshot *s, uint32_
  * (its id: urbac_model_id(m, URBAC_OBJ_GROUP, index)). */
 URBAC_EXTERN size_t urbac_snapshot_user_group_count(const urbac_snapshot *s, uint32_t i);
 URBAC_EXTERN uint32_t urbac_snapshot_user_group(const urbac_snapshot *s, uint32_t i, size_t k);
-/* The index of user `id` (`len` bytes, not retained), or URBAC_UNKNOWN_USER. */
+/* The index of user `id` (`len` bytes, not retained), or URBAC_UNKNOWN_USER. A user is
+ * named by its id or its externalId (a GUID in any case); the id wins when both match. */
 URBAC_EXTERN uint32_t urbac_snapshot_user_find(const urbac_snapshot *s, const char *id, size_t len);
 
 #ifdef __cplusplus

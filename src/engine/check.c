@@ -216,7 +216,7 @@ const char *urbac_snapshot_user_id(const urbac_snapshot *snap, uint32_t i)
 uint32_t urbac_snapshot_user_find(const urbac_snapshot *snap, const char *id, size_t len)
 {
   uint32_t idx;
-  return urbac__smap_get(&snap->m->user_map, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
+  return urbac__user_find(snap->m, id, len, &idx) ? idx : URBAC_UNKNOWN_USER;
 }
 
 int urbac_who_can(const urbac_snapshot *snap, const urbac_query *q, urbac_user_cb cb, void *ctx)

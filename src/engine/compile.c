@@ -694,8 +694,8 @@ void urbac_snapshot_free(urbac_snapshot *snap)
 size_t urbac_snapshot_memory(const urbac_snapshot *snap)
 {
   const urbac_model *m = snap->m;
-  size_t maps =
-      urbac__smap_bytes(&m->user_map) + urbac__smap_bytes(&m->device_map) + urbac__smap_bytes(&m->dg_map);
+  size_t maps = urbac__smap_bytes(&m->user_map) + urbac__smap_bytes(&m->user_xmap) +
+                urbac__smap_bytes(&m->device_map) + urbac__smap_bytes(&m->dg_map);
   return maps + sizeof *snap + urbac__cow_bytes(&snap->user_profile) + urbac__log_bytes(&snap->profiles) +
          urbac__log_bytes(&snap->parts) + urbac__log_bytes(&snap->dgsets) +
          urbac__cow_bytes(&snap->device_dg) + snap->ndg_order * sizeof(uint32_t);

@@ -87,6 +87,40 @@ static size_t find(urbac_model *m, urbac__obj_kind k, const char *kind, const ch
   return SIZE_MAX;
 }
 
+/* The externalId part of a user or group, or NULL for other objects. */
+static const urbac__ident *ident_of(const urbac__obj *o)
+{
+  return !o                              ? NULL
+         : o->kind == URBAC__OBJ_USER  ? &((const urbac__user *)o)->ident
+         : o->kind == URBAC__OBJ_GROUP ? &((const urbac__group *)o)->ident
+                                       : NULL;
+}
+
+/* Slot `at` of users or groups goes from `before` to `after` (either NULL): the
+ * externalId map follows; an externalId another object holds is EDUPLICATE. */
+static urbac_err xid_swap(editor *e, const urbac__obj *before, const urbac__obj *after, size_t at)
+{
+  const urbac__ident *b = ident_of(before), *a = ident_of(after);
+  const char *old = b ? b->xkey : NULL, *now = a ? a->xkey : NULL;
+  bool group = (before ? before : after)->kind == URBAC__OBJ_GROUP;
+  urbac__smap *map = group ? &e->m->group_xmap : &e->m->user_xmap;
+  uint32_t first = 0;
+  urbac_err err = URBAC_OK;
+  if (old && (!now || strcmp(old, now) != 0))
+    err = urbac__smap_del(map, old, strlen(old));
+  if (err || !now)
+    return err == URBAC_ENOTFOUND ? URBAC_ENOMEM : err;
+  if (old && strcmp(old, now) == 0)
+    return urbac__smap_rekey(map, now, strlen(now));
+  err = urbac__smap_put(map, now, strlen(now), (uint32_t)at, &first);
+  if (err == URBAC_EDUPLICATE) {
+    const char *holder = group ? urbac__group_at(e->m, first)->id : urbac__user_at(e->m, first)->id;
+    err = urbac__diag_add(e->d, URBAC_EDUPLICATE, NULL, 0, 0, a->xid, "duplicate %s externalId '%.100s' (held by %s '%.100s')",
+                          group ? "group" : "user", a->xid, group ? "group" : "user", holder);
+  }
+  return err;
+}
+
 static urbac_err keep(urbac__obj ***v, size_t *n, size_t *cap, urbac__obj *o)
 {
   if (URBAC_GROW(*v, *cap, *n + 1))
@@ -155,7 +189,9 @@ static urbac_err delete_one(editor *e, urbac__obj_kind k, const urbac_object_put
   urbac__smap *map = map_of(e->m, k);
   if (k == URBAC__OBJ_DG && at == e->m->ungrouped)
     return reset_ungrouped(e, arr, at);
-  urbac_err err = set_slot(e, arr, at, NULL);
+  urbac_err err = ident_of(URBAC__AT(*arr, at)) ? xid_swap(e, URBAC__AT(*arr, at), NULL, at) : URBAC_OK;
+  if (!err)
+    err = set_slot(e, arr, at, NULL);
   if (!err && map)
     err = urbac__smap_del(map, p->id, strlen(p->id));
   if (!err && k <= URBAC__OBJ_DG) {
@@ -182,7 +218,7 @@ static urbac_err put_one(editor *e, const char *kind, urbac__obj *o, size_t at)
     return err;
   e->dgs_changed = e->dgs_changed || k == URBAC__OBJ_DG;
   if (at != SIZE_MAX) {
-    if ((err = set_slot(e, arr, at, o)))
+    if ((ident_of(o) && (err = xid_swap(e, URBAC__AT(*arr, at), o, at))) || (err = set_slot(e, arr, at, o)))
       return err;
     __atomic_add_fetch(&o->refs, 1, __ATOMIC_RELAXED);
     return map ? urbac__smap_rekey(map, id, strlen(id)) : URBAC_OK;
@@ -194,6 +230,8 @@ static urbac_err put_one(editor *e, const char *kind, urbac__obj *o, size_t at)
     return err;
   if (k == URBAC__OBJ_DG && ((urbac__devgroup *)o)->ungrouped)
     e->m->ungrouped = (uint32_t)(arr->n - 1);
+  if (ident_of(o) && (err = xid_swap(e, NULL, o, arr->n - 1)))
+    return err;
   return map ? urbac__smap_put(map, id, strlen(id), (uint32_t)(arr->n - 1), NULL) : URBAC_OK;
 }
 
@@ -338,6 +376,53 @@ static urbac_err check_deleted(editor *e, uint8_t k, size_t which)
                          n.where[0] ? n.where : "an object", what[k], e->deleted_id[k][which]);
 }
 
+/* A reference that names user or group `idx` by its externalId, not its id. */
+typedef struct xnamer {
+  uint8_t kind;
+  uint32_t idx;
+  const char *id;
+  const urbac__ref *found;
+  char where[160];
+} xnamer;
+
+static void find_xnamer(void *ctx, urbac__refs *r, const char *what)
+{
+  xnamer *n = ctx;
+  for (size_t i = 0; i < r->n && !n->found; i++)
+    if (r->v[i].kind == n->kind && r->v[i].idx == n->idx && strcmp(r->v[i].name, n->id) != 0) {
+      n->found = &r->v[i];
+      snprintf(n->where, sizeof n->where, "%s", what);
+    }
+}
+
+/* A user or group whose externalId changed while something names it by the old
+ * one: that name would dangle (a scan, only for named objects whose externalId
+ * changed). */
+static urbac_err check_xid_changes(editor *e)
+{
+  urbac_model *m = e->m;
+  const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  for (size_t c = 0; c < m->nchanges; c++) {
+    const urbac__change *ch = &m->changes[c];
+    const urbac__ident *b = ident_of(ch->before), *a = ident_of(ch->after);
+    uint8_t k = ch->kind == URBAC__OBJ_USER ? URBAC__REF_USER : URBAC__REF_GROUP;
+    if (!a || !b || !b->xkey || (a->xkey && strcmp(a->xkey, b->xkey) == 0) ||
+        urbac__cow_u32_at(&m->refs_in[k], ch->idx) == 0)
+      continue;
+    xnamer n = {k, ch->idx, k == URBAC__REF_USER ? ((urbac__user *)ch->after)->id : ((urbac__group *)ch->after)->id,
+                NULL, ""};
+    for (size_t f = 0; f < sizeof from / sizeof from[0] && !n.found; f++)
+      for (size_t i = 0; i < from[f]->n && !n.found; i++)
+        if (URBAC__AT(*from[f], i))
+          urbac__obj_visit_refs(URBAC__AT(*from[f], i), find_xnamer, &n);
+    if (n.found)
+      return urbac__diag_add(e->d, URBAC_EDANGLING, NULL, 0, 0, n.id,
+                             "%s names %s '%.100s' by its externalId '%.100s': it cannot change while named",
+                             n.where, k == URBAC__REF_USER ? "user" : "group", n.id, b->xid);
+  }
+  return URBAC_OK;
+}
+
 static urbac_err check_all(editor *e)
 {
   urbac_model *m = e->m;
@@ -365,6 +450,8 @@ static urbac_err check_all(editor *e)
       err = check_cycle(e, (uint32_t)find(m, URBAC__OBJ_GROUP, "group", obj_id(e->added[i])));
   if (!err && e->dgs_changed)
     err = urbac__model_check_ranks(m, e->d);
+  if (!err)
+    err = check_xid_changes(e);
   return err;
 }
 
@@ -386,9 +473,11 @@ static urbac_err share(urbac_model *m, const urbac_model *base)
     urbac__cow_free(to[i]);
     err = err ? err : urbac__cow_share(to[i], from[i]);
   }
-  urbac__smap *maps[] = {&m->user_map, &m->group_map, &m->dg_map, &m->device_map};
-  const urbac__smap *bmaps[] = {&base->user_map, &base->group_map, &base->dg_map, &base->device_map};
-  for (size_t i = 0; i < 4; i++)
+  urbac__smap *maps[] = {&m->user_map, &m->group_map,  &m->dg_map,
+                         &m->device_map, &m->user_xmap, &m->group_xmap};
+  const urbac__smap *bmaps[] = {&base->user_map,   &base->group_map, &base->dg_map,
+                                &base->device_map, &base->user_xmap, &base->group_xmap};
+  for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
     err = err ? err : urbac__smap_share(maps[i], bmaps[i]);
   if (!(m->tenant = urbac__strdup(base->tenant)) ||
       !(m->source = urbac__strdup(base->source ? base->source : "<tenant>")))

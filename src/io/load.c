@@ -12,8 +12,11 @@
  *
  * Depends on: util, catalog, model, io/tree.c.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -379,9 +382,112 @@ static void user_roles(loader *c, const urbac__node *n, void *p)
   parse_dirroles(c, n, &o->dirroles);
 }
 static void user_init(void *p) { ((urbac__user *)p)->enabled = true; }
+
+/* ---------------------------------------------------------------- externalId, managedBy, scim */
+
+static void ident_xid(loader *c, const urbac__node *n, urbac__ident *id)
+{
+  if (n->type == URBAC__NODE_SCALAR && n->len > URBAC__MAX_XID_BYTES) {
+    lerr(c, n, URBAC_ELIMIT, "an externalId is longer than %u bytes", URBAC__MAX_XID_BYTES);
+    return;
+  }
+  set_str(c, n, &id->xid, URBAC__MAX_XID_BYTES, "an externalId");
+  urbac__free(id->xkey);
+  id->xkey = id->xid ? urbac__xid_key(id->xid) : NULL;
+  c->oom = c->oom || (id->xid && !id->xkey);
+}
+
+static void ident_managed(loader *c, const urbac__node *n, urbac__ident *id)
+{
+  const char *s = get_str(c, n, URBAC_MAX_NAME_BYTES, "managedBy");
+  if (s && strcmp(s, "scim") != 0)
+    lerr(c, n, URBAC_EVALUE, "managedBy is '%s'; the only value is 'scim'", s);
+  id->managed = s && strcmp(s, "scim") == 0;
+}
+
+/* A plain scalar as YAML's core schema reads it (null, a boolean, a number), else a string. */
+static json_t *scalar_json(const urbac__node *n)
+{
+  char *end;
+  if (n->style != URBAC__STYLE_PLAIN)
+    return json_stringn(n->str, n->len);
+  if (is_null(n))
+    return json_null();
+  if (strcasecmp(n->str, "true") == 0 || strcasecmp(n->str, "false") == 0)
+    return json_boolean(strcasecmp(n->str, "true") == 0);
+  if (n->len && (isdigit((unsigned char)n->str[0]) || n->str[0] == '-')) {
+    errno = 0;
+    long long i = strtoll(n->str, &end, 10);
+    if (!*end && !errno)
+      return json_integer(i);
+    double d = strtod(n->str, &end);
+    if (!*end && !errno && isfinite(d))
+      return json_real(d);
+  }
+  return json_stringn(n->str, n->len);
+}
+
+/* The JSON of a free-form value; NULL and an error at the node when it cannot be one. */
+static json_t *node_json(loader *c, const urbac__node *n)
+{
+  if (n->type == URBAC__NODE_SCALAR) {
+    json_t *j = scalar_json(n); /* libyaml read it as UTF-8: NULL is out of memory */
+    c->oom = c->oom || !j;
+    return j;
+  }
+  json_t *j = n->type == URBAC__NODE_SEQ ? json_array() : json_object();
+  for (size_t i = 0; j && i < n->n; i++) {
+    if (n->type == URBAC__NODE_MAP && i % 2 == 0) {
+      if (json_object_get(j, n->kids[i]->str)) {
+        lerr(c, n->kids[i], URBAC_EDUPLICATE, "key '%s' appears twice in scim", n->kids[i]->str);
+        goto fail;
+      }
+      continue;
+    }
+    json_t *kid = node_json(c, n->kids[i]);
+    if (!kid || (n->type == URBAC__NODE_SEQ ? json_array_append_new(j, kid)
+                                            : json_object_set_new(j, n->kids[i - 1]->str, kid)))
+      goto fail;
+  }
+  return j;
+fail:
+  json_decref(j);
+  return NULL;
+}
+
+static void ident_scim(loader *c, const urbac__node *n, urbac__ident *id)
+{
+  if (n->type != URBAC__NODE_MAP) {
+    lerr(c, n, URBAC_ETYPE, "scim must be a mapping of SCIM attributes");
+    return;
+  }
+  size_t errors = c->errors;
+  json_t *j = node_json(c, n);
+  char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(j);
+  if (!s) {
+    c->oom = c->oom || c->errors == errors;
+    return;
+  }
+  if (strlen(s) > URBAC__MAX_SCIM_BYTES)
+    lerr(c, n, URBAC_ELIMIT, "scim is %zu bytes as JSON; the limit is %u", strlen(s), URBAC__MAX_SCIM_BYTES);
+  else if (!(id->scim = urbac__strdup(s)))
+    c->oom = true;
+  free(s);
+}
+
+static void user_xid(loader *c, const urbac__node *n, void *p) { ident_xid(c, n, &((urbac__user *)p)->ident); }
+static void user_managed(loader *c, const urbac__node *n, void *p)
+{
+  ident_managed(c, n, &((urbac__user *)p)->ident);
+}
+static void user_scim(loader *c, const urbac__node *n, void *p) { ident_scim(c, n, &((urbac__user *)p)->ident); }
 static const field user_fields[] = {{"id", true, user_id},
                                     {"name", false, user_name},
                                     {"enabled", false, user_enabled},
+                                    {"externalId", false, user_xid},
+                                    {"managedBy", false, user_managed},
+                                    {"scim", false, user_scim},
                                     {"directoryRoles", false, user_roles}};
 
 static void group_id(loader *c, const urbac__node *n, void *p)
@@ -404,8 +510,20 @@ static void group_roles(loader *c, const urbac__node *n, void *p)
   OBJ(urbac__group, p);
   parse_dirroles(c, n, &o->dirroles);
 }
+static void group_xid(loader *c, const urbac__node *n, void *p) { ident_xid(c, n, &((urbac__group *)p)->ident); }
+static void group_managed(loader *c, const urbac__node *n, void *p)
+{
+  ident_managed(c, n, &((urbac__group *)p)->ident);
+}
+static void group_scim(loader *c, const urbac__node *n, void *p)
+{
+  ident_scim(c, n, &((urbac__group *)p)->ident);
+}
 static const field group_fields[] = {{"id", true, group_id},
                                      {"name", false, group_name},
+                                     {"externalId", false, group_xid},
+                                     {"managedBy", false, group_managed},
+                                     {"scim", false, group_scim},
                                      {"members", false, group_members},
                                      {"directoryRoles", false, group_roles}};
 

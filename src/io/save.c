@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -103,6 +104,57 @@ static void set_dirroles(saver *s, urbac__node *map, uint32_t bits, bool always)
   set(s, map, "directoryRoles", seq);
 }
 
+/* A JSON value as a flow node: strings written plain where they read back as
+ * strings, numbers and null as they are, booleans as booleans. */
+static urbac__node *json_node(saver *s, const json_t *j)
+{
+  char *text;
+  urbac__node *n;
+  switch (json_typeof(j)) {
+  case JSON_OBJECT: {
+    const char *key;
+    json_t *v;
+    n = node(s, URBAC__NODE_MAP, true);
+    json_object_foreach ((json_t *)(uintptr_t)j, key, v)
+      set(s, n, key, json_node(s, v));
+    return n;
+  }
+  case JSON_ARRAY:
+    n = node(s, URBAC__NODE_SEQ, true);
+    for (size_t i = 0; i < json_array_size(j); i++)
+      push(s, n, json_node(s, json_array_get(j, i)));
+    return n;
+  case JSON_STRING:
+    return str(s, json_string_value(j));
+  case JSON_TRUE:
+  case JSON_FALSE:
+    n = urbac__node_str(json_is_true(j) ? "true" : "false", URBAC__STYLE_BOOL);
+    break;
+  default:
+    text = json_dumps(j, JSON_ENCODE_ANY);
+    n = text ? urbac__node_str(text, URBAC__STYLE_JSON) : NULL;
+    free(text);
+  }
+  s->oom = s->oom || !n;
+  return n;
+}
+
+/* externalId, managedBy and scim, as the loader reads them. */
+static void set_ident(saver *s, urbac__node *o, const urbac__ident *id)
+{
+  set_str(s, o, "externalId", id->xid);
+  if (id->managed)
+    set_str(s, o, "managedBy", "scim");
+  if (id->scim) {
+    json_t *j = json_loads(id->scim, 0, NULL); /* the loader's own canonical JSON */
+    if (!j)
+      s->oom = true;
+    else
+      set(s, o, "scim", json_node(s, j));
+    json_decref(j);
+  }
+}
+
 /* ---------------------------------------------------------------- sections */
 
 static urbac__node *users(saver *s, const urbac_model *m)
@@ -117,6 +169,7 @@ static urbac__node *users(saver *s, const urbac_model *m)
     set_str(s, o, "name", u->name);
     if (!u->enabled)
       set_styled(s, o, "enabled", "false", URBAC__STYLE_BOOL);
+    set_ident(s, o, &u->ident);
     set_dirroles(s, o, u->dirroles, false);
     push(s, seq, o);
   }
@@ -133,6 +186,7 @@ static urbac__node *groups(saver *s, const urbac_model *m)
     urbac__node *o = node(s, URBAC__NODE_MAP, false);
     set_str(s, o, "id", g->id);
     set_str(s, o, "name", g->name);
+    set_ident(s, o, &g->ident);
     set(s, o, "members", refs(s, &g->members, true));
     set_dirroles(s, o, g->dirroles, false);
     push(s, seq, o);

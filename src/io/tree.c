@@ -271,7 +271,8 @@ static int emit_node(yaml_emitter_t *e, const urbac__node *n)
 {
   yaml_event_t ev;
   if (n->type == URBAC__NODE_SCALAR) {
-    bool plain = n->style == URBAC__STYLE_INT || n->style == URBAC__STYLE_BOOL || !needs_quotes(n->str);
+    bool plain = n->style == URBAC__STYLE_INT || n->style == URBAC__STYLE_BOOL ||
+                 n->style == URBAC__STYLE_JSON || !needs_quotes(n->str);
     if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)n->str, (int)n->len, 1, 1,
                                       plain ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE))
       return 0;
@@ -326,6 +327,8 @@ static json_t *to_json(const urbac__node *n)
       return json_integer(strtoll(n->str, NULL, 10));
     if (n->style == URBAC__STYLE_BOOL)
       return json_boolean(strcmp(n->str, "true") == 0);
+    if (n->style == URBAC__STYLE_JSON)
+      return json_loadb(n->str, n->len, JSON_DECODE_ANY, NULL);
     return json_stringn(n->str, n->len);
   }
   j = n->type == URBAC__NODE_SEQ ? json_array() : json_object();

@@ -22,7 +22,8 @@ typedef enum urbac__node_style {
   URBAC__STYLE_PLAIN,
   URBAC__STYLE_QUOTED,
   URBAC__STYLE_INT,
-  URBAC__STYLE_BOOL
+  URBAC__STYLE_BOOL,
+  URBAC__STYLE_JSON /* a JSON number or null, written as it is in both formats */
 } urbac__node_style;
 
 typedef struct urbac__node {

@@ -90,6 +90,13 @@ static void dup_dg(cloner *c, urbac__devgroup *g)
   dup_refs(c, &g->access);
 }
 
+static void dup_ident(cloner *c, urbac__ident *id)
+{
+  id->xid = dup(c, id->xid);
+  id->xkey = dup(c, id->xkey);
+  id->scim = dup(c, id->scim);
+}
+
 /* Deep-copies the contents of object `o` (a shallow copy of the original). */
 static void dup_contents(cloner *c, urbac__obj *o)
 {
@@ -97,10 +104,12 @@ static void dup_contents(cloner *c, urbac__obj *o)
   case URBAC__OBJ_USER:
     ((urbac__user *)o)->id = dup(c, ((urbac__user *)o)->id);
     ((urbac__user *)o)->name = dup(c, ((urbac__user *)o)->name);
+    dup_ident(c, &((urbac__user *)o)->ident);
     break;
   case URBAC__OBJ_GROUP:
     ((urbac__group *)o)->id = dup(c, ((urbac__group *)o)->id);
     ((urbac__group *)o)->name = dup(c, ((urbac__group *)o)->name);
+    dup_ident(c, &((urbac__group *)o)->ident);
     dup_refs(c, &((urbac__group *)o)->members);
     break;
   case URBAC__OBJ_DG:

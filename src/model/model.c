@@ -160,10 +160,12 @@ void urbac__obj_release(void *obj)
   case URBAC__OBJ_USER:
     urbac__free(((urbac__user *)obj)->id);
     urbac__free(((urbac__user *)obj)->name);
+    urbac__ident_free(&((urbac__user *)obj)->ident);
     break;
   case URBAC__OBJ_GROUP:
     urbac__free(((urbac__group *)obj)->id);
     urbac__free(((urbac__group *)obj)->name);
+    urbac__ident_free(&((urbac__group *)obj)->ident);
     urbac__refs_free(&((urbac__group *)obj)->members);
     break;
   case URBAC__OBJ_DG:
@@ -204,6 +206,8 @@ void urbac_model_free(urbac_model *m)
   urbac__smap_free(&m->group_map);
   urbac__smap_free(&m->dg_map);
   urbac__smap_free(&m->device_map);
+  urbac__smap_free(&m->user_xmap);
+  urbac__smap_free(&m->group_xmap);
   for (size_t k = 0; k < 3; k++)
     urbac__cow_free(&m->refs_in[k]);
   for (size_t i = 0; i < m->nchanges; i++) {

@@ -59,9 +59,23 @@ typedef struct urbac__strs {
   size_t n, cap;
 } urbac__strs;
 
+/* What an identity provider (SCIM) keeps on a user or a group (tenant-format.md
+ * "externalId, managedBy, scim"): never used by decisions but through `xkey`. */
+typedef struct urbac__ident {
+  char *xid;    /* externalId as written, or NULL */
+  char *xkey;   /* its lookup key: lower case when GUID-shaped; NULL with xid */
+  char *scim;   /* the SCIM attributes as one canonical JSON text, or NULL */
+  bool managed; /* managedBy: scim */
+} urbac__ident;
+
+#define URBAC__MAX_XID_BYTES 256u    /* an externalId */
+#define URBAC__MAX_SCIM_BYTES 16384u /* a scim mapping, as compact JSON */
+#define URBAC__PENDING UINT32_MAX    /* a reference's idx while what it names does not exist */
+
 typedef struct urbac__user {
   urbac__obj o; /* first: the arrays reach the count through it */
   char *id, *name;
+  urbac__ident ident;
   bool enabled;
   uint32_t dirroles; /* bit per directory role (catalog order) */
   urbac__loc loc;
@@ -70,6 +84,7 @@ typedef struct urbac__user {
 typedef struct urbac__group {
   urbac__obj o; /* first: the arrays reach the count through it */
   char *id, *name;
+  urbac__ident ident;
   urbac__refs members;
   uint32_t dirroles;
   urbac__loc loc;
@@ -170,6 +185,7 @@ struct urbac_model {
   urbac__cow users, groups, dgs, devices, roles, mde_roles, eop, mdi;
   /* Built by validation. */
   urbac__smap user_map, group_map, dg_map, device_map;
+  urbac__smap user_xmap, group_xmap; /* by externalId's key (urbac__ident.xkey) */
   uint32_t ungrouped; /* index of the ungrouped device group */
   /* Per user, group and device group (by urbac__ref_kind): how many references
    * name it. Built by validation, kept by edits: a delete is refused while > 0. */
@@ -251,6 +267,18 @@ void urbac__refs_free(urbac__refs *r);
 /* Frees a role's permission entries and assignments (not its name), leaving it empty. */
 void urbac__role_contents_free(urbac__role *r);
 void urbac__strs_free(urbac__strs *s);
+
+/* Is `s` (`len` bytes) shaped as a GUID, 8-4-4-4-12 hex digits? */
+bool urbac__is_guid(const char *s, size_t len);
+/* The lookup key of externalId `xid`: a copy, in lower case when GUID-shaped; the
+ * caller frees it with urbac__free(). NULL when out of memory. */
+char *urbac__xid_key(const char *xid);
+/* Frees what `id` owns, leaving it empty. */
+void urbac__ident_free(urbac__ident *id);
+/* The user or group named `name` (`len` bytes): by id, else by externalId (its key
+ * folded as urbac__xid_key() does); true and *idx when found. */
+bool urbac__user_find(const urbac_model *m, const char *name, size_t len, uint32_t *idx);
+bool urbac__group_find(const urbac_model *m, const char *name, size_t len, uint32_t *idx);
 
 /* Does device `dev` satisfy every rule of `dg`? (A group with no rules matches none.) */
 bool urbac__dg_matches(const urbac__devgroup *dg, const urbac__device *dev);

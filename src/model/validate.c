@@ -58,6 +58,8 @@ static void index_names(validator *v, urbac__smap *map, const seq *s, size_t nam
     if (!obj)
       continue;
     const char *name = *(char *const *)(const void *)(obj + name_off);
+    if (!name)
+      continue; /* an optional key not given (externalId) */
     urbac__loc loc, first_loc;
     uint32_t first = 0;
     memcpy(&loc, obj + loc_off, sizeof loc);
@@ -75,6 +77,9 @@ static void index_names(validator *v, urbac__smap *map, const seq *s, size_t nam
 
 #define INDEX(v, map, arr, type, what)                                                                       \
   index_names(v, map, &(seq){&(arr), NULL, (arr).n, 0}, offsetof(type, id), offsetof(type, loc), what " id")
+#define INDEX_XID(v, map, arr, type, what)                                                                   \
+  index_names(v, map, &(seq){&(arr), NULL, (arr).n, 0}, offsetof(type, ident.xkey), offsetof(type, loc),     \
+              what " externalId")
 
 /* Resolves each reference of `r` against the users, groups or device groups. */
 static void resolve_refs(validator *v, urbac__refs *r, const char *where)
@@ -82,12 +87,13 @@ static void resolve_refs(validator *v, urbac__refs *r, const char *where)
   static const char *const kinds[] = {"user", "group", "device group"};
   for (size_t i = 0; i < r->n; i++) {
     urbac__ref *ref = &r->v[i];
-    const urbac__smap *map = ref->kind == URBAC__REF_USER    ? &v->m->user_map
-                             : ref->kind == URBAC__REF_GROUP ? &v->m->group_map
-                                                             : &v->m->dg_map;
-    if (!urbac__smap_get(map, ref->name, strlen(ref->name), &ref->idx)) {
-      const char *hint = ref->kind == URBAC__REF_USER &&
-                                 urbac__smap_get(&v->m->group_map, ref->name, strlen(ref->name), &ref->idx)
+    size_t len = strlen(ref->name);
+    bool found = ref->kind == URBAC__REF_USER    ? urbac__user_find(v->m, ref->name, len, &ref->idx)
+                 : ref->kind == URBAC__REF_GROUP ? urbac__group_find(v->m, ref->name, len, &ref->idx)
+                                                 : urbac__smap_get(&v->m->dg_map, ref->name, len, &ref->idx);
+    if (!found) {
+      uint32_t other;
+      const char *hint = ref->kind == URBAC__REF_USER && urbac__group_find(v->m, ref->name, len, &other)
                              ? " (a group of that id exists: write group:"
                              : NULL;
       report(v, URBAC_EDANGLING, ref->loc, "%s names unknown %s '%s'%s%s%s", where, kinds[ref->kind],
@@ -341,6 +347,8 @@ urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d)
   INDEX(&v, &m->group_map, m->groups, urbac__group, "group");
   INDEX(&v, &m->dg_map, m->dgs, urbac__devgroup, "device group");
   INDEX(&v, &m->device_map, m->devices, urbac__device, "device");
+  INDEX_XID(&v, &m->user_xmap, m->users, urbac__user, "user");
+  INDEX_XID(&v, &m->group_xmap, m->groups, urbac__group, "group");
   if (v.oom)
     return URBAC_ENOMEM;
   for (size_t i = 0; i < m->dgs.n; i++)

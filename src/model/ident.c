@@ -1,0 +1,77 @@
+/*
+ * model/ident.c - what an identity provider adds to users and groups: the
+ * externalId (Entra ID's object id) that names a user or group as well as its id
+ * does, and the GUID shape that lets a principal name an object not provisioned
+ * yet (a pending reference, semantics.md "Names").
+ *
+ * An externalId is found through the model's user_xmap and group_xmap, keyed by
+ * urbac__xid_key(): GUIDs compare without regard to case (Entra writes them in
+ * lower case, Graph and PowerShell users sometimes do not), anything else exactly.
+ * One lookup, urbac__user_find() / urbac__group_find(), serves every caller: the
+ * validator resolving references, the snapshot's user lookup behind checks,
+ * explain, effective permissions and who-can.
+ *
+ * Depends on: util, model/model.c, model/persist.c.
+ */
+#include <ctype.h>
+
+#include "model/model.h"
+
+bool urbac__is_guid(const char *s, size_t len)
+{
+  static const size_t dash[] = {8, 13, 18, 23};
+  size_t k = 0;
+  if (len != 36)
+    return false;
+  for (size_t i = 0; i < len; i++) {
+    if (k < 4 && i == dash[k]) {
+      if (s[i] != '-')
+        return false;
+      k++;
+    } else if (!isxdigit((unsigned char)s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+char *urbac__xid_key(const char *xid)
+{
+  char *k = urbac__strdup(xid);
+  if (k && urbac__is_guid(k, strlen(k)))
+    for (char *p = k; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
+  return k;
+}
+
+void urbac__ident_free(urbac__ident *id)
+{
+  urbac__free(id->xid);
+  urbac__free(id->xkey);
+  urbac__free(id->scim);
+  memset(id, 0, sizeof *id);
+}
+
+/* By id, else by externalId: a GUID is folded to lower case first (36 bytes). */
+static bool find(const urbac__smap *ids, const urbac__smap *xids, const char *name, size_t len, uint32_t *idx)
+{
+  char folded[36];
+  if (urbac__smap_get(ids, name, len, idx))
+    return true;
+  if (urbac__is_guid(name, len)) {
+    for (size_t i = 0; i < len; i++)
+      folded[i] = (char)tolower((unsigned char)name[i]);
+    name = folded;
+  }
+  return urbac__smap_get(xids, name, len, idx);
+}
+
+bool urbac__user_find(const urbac_model *m, const char *name, size_t len, uint32_t *idx)
+{
+  return find(&m->user_map, &m->user_xmap, name, len, idx);
+}
+
+bool urbac__group_find(const urbac_model *m, const char *name, size_t len, uint32_t *idx)
+{
+  return find(&m->group_map, &m->group_xmap, name, len, idx);
+}
