@@ -115,6 +115,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *
     srv_buf_free(&r->body);
     srv_error(r, 500, "internalError", NULL, r->body.oom ? "out of memory" : "no reply");
   }
+  srv_scim_reply(&x->req, r);
   struct MHD_Response *resp =
       r->body.len ? MHD_create_response_from_buffer(r->body.len, r->body.p, MHD_RESPMEM_MUST_FREE)
                   : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);

@@ -24,6 +24,9 @@
 #define PAGE "$top $skiptoken"
 #define READ "minRevision"
 #define LIST READ " " PAGE
+#define SCIM T "/scim/v2"
+#define SCIM_ONE "attributes excludedAttributes"
+#define SCIM_LIST "filter startIndex count sortBy sortOrder " SCIM_ONE
 #define OBJECT_ROUTES(path, label)                                                                           \
   {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST},                                               \
       {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ},                                    \
@@ -71,6 +74,25 @@ const srv_route srv_routes[] = {
     {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import", "dryRun"},
     {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact", "import " LIST},
     {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since " PAGE},
+    /* SCIM 2.0 provisioning (scim.c): Microsoft Entra ID's "Tenant URL" is T "/scim/v2" */
+    {SRV_GET, SCIM "/Users", SRV_SCIM, srv_h_scim, "scim", SCIM_LIST},
+    {SRV_POST, SCIM "/Users", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
+    {SRV_GET, SCIM "/Users/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
+    {SRV_PUT, SCIM "/Users/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
+    {SRV_PATCH, SCIM "/Users/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
+    {SRV_DELETE, SCIM "/Users/{id}", SRV_SCIM, srv_h_scim, "scim", ""},
+    {SRV_GET, SCIM "/Groups", SRV_SCIM, srv_h_scim, "scim", SCIM_LIST},
+    {SRV_POST, SCIM "/Groups", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
+    {SRV_GET, SCIM "/Groups/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
+    {SRV_PUT, SCIM "/Groups/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
+    {SRV_PATCH, SCIM "/Groups/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
+    {SRV_DELETE, SCIM "/Groups/{id}", SRV_SCIM, srv_h_scim, "scim", ""},
+    {SRV_GET, SCIM "/Schemas", SRV_SCIM, srv_h_scim, "scim", ""},
+    {SRV_GET, SCIM "/Schemas/{id}", SRV_SCIM, srv_h_scim, "scim", ""},
+    {SRV_GET, SCIM "/ResourceTypes", SRV_SCIM, srv_h_scim, "scim", ""},
+    {SRV_GET, SCIM "/ResourceTypes/{id}", SRV_SCIM, srv_h_scim, "scim", ""},
+    {SRV_GET, SCIM "/ServiceProviderConfig", SRV_SCIM, srv_h_scim, "scim", ""},
+    {SRV_POST, SCIM "/Bulk", SRV_SCIM, srv_h_scim, "scim", ""},
     /* API keys (the secret is shown once, at creation) */
     {SRV_GET, T "/apiKeys", SRV_READ, srv_h_key_list, "apiKeys", PAGE},
     {SRV_POST, T "/apiKeys", SRV_MANAGE, srv_h_key_create, "apiKeys", ""},
@@ -214,7 +236,11 @@ static bool authorize(srv_req *req, srv_resp *r)
     srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (mde, mdo or mdi)", w);
     return false;
   }
-  if (rt->access == SRV_DECIDE || req->who.kind == SRV_PRESHARED)
+  if (req->who.provisioning && rt->access != SRV_SCIM) {
+    srv_error(r, 403, "forbidden", NULL, "a provisioning key may only use the tenant's SCIM endpoint");
+    return false;
+  }
+  if (rt->access == SRV_DECIDE || req->who.kind == SRV_PRESHARED || req->who.provisioning)
     return true;
   if (req->who.decisions_only) {
     srv_error(r, 403, "forbidden", NULL, "this key may only ask for decisions");
