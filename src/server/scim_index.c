@@ -71,17 +71,24 @@ void srv_scim_forget(srv_tenant *t)
 
 /* ---------------------------------------------------------------- keeping it */
 
+/* Deletes map[key] when it is `id`. */
+static void del_if(json_t *map, const char *key, const char *id)
+{
+  const char *v = key ? json_string_value(json_object_get(map, key)) : NULL;
+  if (v && strcmp(v, id) == 0)
+    json_object_del(map, key);
+}
+
 static void user_drop(scim_index *x, const char *id)
 {
   json_t *known = json_object_get(x->users, id);
   char buf[512];
   if (!known)
     return;
-  json_object_del(x->user_scim, json_string_value(json_array_get(known, 0)));
-  const char *ext = json_string_value(json_array_get(known, 1));
-  if (ext)
-    json_object_del(x->user_ext, ext);
-  json_object_del(x->user_lower, lower(id, buf, sizeof buf));
+  /* each only while it still names this user: a rename adds the new user first */
+  del_if(x->user_scim, json_string_value(json_array_get(known, 0)), id);
+  del_if(x->user_ext, json_string_value(json_array_get(known, 1)), id);
+  del_if(x->user_lower, lower(id, buf, sizeof buf), id);
   json_object_del(x->users, id);
 }
 
@@ -114,8 +121,7 @@ static void group_drop(scim_index *x, const char *id)
   }
   if (ids && !json_array_size(ids))
     json_object_del(x->group_name, name);
-  if (ext)
-    json_object_del(x->group_ext, ext);
+  del_if(x->group_ext, ext, id);
   json_object_del(x->groups, id);
 }
 
