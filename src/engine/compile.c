@@ -454,7 +454,8 @@ static urbac_err build_lists(urbac__compiler *c)
       const urbac__ref *r = &grp->members.v[i];
       const urbac__cow *arr = r->kind == URBAC__REF_USER ? &s->user_groups : &s->group_parents;
       urbac__ulist *l = URBAC__AT(*arr, r->idx);
-      l->v[l->n++] = (uint32_t)g;
+      if (!l->n || l->v[l->n - 1] != (uint32_t)g) /* listed twice in g: one membership (groups in order) */
+        l->v[l->n++] = (uint32_t)g;
     }
   }
   urbac__free(nu);

@@ -443,8 +443,10 @@ static urbac_err check_all(editor *e)
   for (size_t i = 0; i < e->nadded && !err; i++)
     err = urbac__obj_count_refs(m, e->added[i], 1);
   for (size_t k = 0; k < 3; k++)
-    for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++)
-      err = check_deleted(e, (uint8_t)k, i);
+    for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++) {
+      urbac_err r = check_deleted(e, (uint8_t)k, i); /* every one said; the first refusal kept */
+      err = r && (!err || r == URBAC_ENOMEM) ? r : err;
+    }
   for (size_t i = 0; i < e->nadded && !err; i++)
     if (e->added[i]->kind == URBAC__OBJ_GROUP)
       err = check_cycle(e, (uint32_t)find(m, URBAC__OBJ_GROUP, "group", obj_id(e->added[i])));

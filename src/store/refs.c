@@ -10,7 +10,10 @@
  * the loader resolves. Every write keeps the index in step with the rows it
  * changes, in the same transaction (urbac__refs_write()); schema 3's migration
  * fills it for the tenants already there (urbac__refs_fill()). The reserved
- * device group 'ungrouped' always exists and is never indexed as a target.
+ * device group 'ungrouped' always exists and is never indexed as a target. A
+ * user's or group's externalId is a row too, from the object to the pseudo kind
+ * "user.externalId" or "group.externalId" and its key (model/ident.c), so that
+ * uniqueness and names given by externalId are indexed queries as well.
  *
  * Depends on: util, model, io/objects.c, store.
  */
@@ -22,7 +25,7 @@ static const char *const ref_kinds[] = {"user", "group", "deviceGroup"};
 
 bool urbac__refs_kind_names(const char *kind)
 {
-  static const char *const kinds[] = {"group",           "deviceGroup",          "role",
+  static const char *const kinds[] = {"user",           "group",           "deviceGroup",         "role",
                                       "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
   for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kind, kinds[i]) == 0)
@@ -63,9 +66,28 @@ static void refs_cb(void *p, urbac__refs *r, const char *what)
     c->err = add_refs(c->out, c->kind, c->id, r);
 }
 
+/* A user's or group's externalId, as a row to URBAC__REF_XID_USER or _GROUP: the
+ * index answers "who holds this externalId?" as "who names this?". */
+static urbac_err add_xid(urbac__ref_list *l, const char *kind, const char *id, const char *to_kind,
+                         const urbac__ident *ident)
+{
+  if (!ident->xkey)
+    return URBAC_OK;
+  if (URBAC_GROW(l->v, l->cap, l->n + 1))
+    return URBAC_ENOMEM;
+  l->v[l->n++] = (urbac__ref_row){kind, id, to_kind, ident->xkey};
+  return URBAC_OK;
+}
+
 urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out)
 {
   refs_ctx c = {out, kind, id, URBAC_OK};
+  for (size_t i = 0; i < m->users.n && !c.err; i++)
+    if (urbac__user_at(m, i))
+      c.err = add_xid(out, kind, id, URBAC__REF_XID_USER, &urbac__user_at(m, i)->ident);
+  for (size_t i = 0; i < m->groups.n && !c.err; i++)
+    if (urbac__group_at(m, i))
+      c.err = add_xid(out, kind, id, URBAC__REF_XID_GROUP, &urbac__group_at(m, i)->ident);
   const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
   for (size_t k = 0; k < sizeof from / sizeof from[0] && !c.err; k++)
     for (size_t i = 0; i < from[k]->n && !c.err; i++)

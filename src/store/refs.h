@@ -15,7 +15,12 @@ typedef struct urbac__ref_list {
 } urbac__ref_list;
 void urbac__ref_list_free(urbac__ref_list *l);
 
-/* Can an object of `kind` name others? (groups, device groups, roles, legacy roles) */
+/* The pseudo kinds of the rows that index externalIds (from the user or group to its key). */
+#define URBAC__REF_XID_USER "user.externalId"
+#define URBAC__REF_XID_GROUP "group.externalId"
+
+/* Can an object of `kind` name others? (groups, device groups, roles, legacy roles;
+ * users and groups name their externalId) */
 bool urbac__refs_kind_names(const char *kind);
 /* Adds every name the objects of `m` give (a model of one object: its own) to
  * `out` as rows from (kind, id); the strings are borrowed from `m`, `kind` and `id`. */

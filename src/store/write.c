@@ -287,6 +287,29 @@ static urbac_err add_device_groups(writer *x, small *s)
   return err;
 }
 
+/* The user or group (`kind`) whose externalId is `name`, from the index: *found,
+ * and a stub {"id": ..., "externalId": name} in `s` for the loader to resolve it. */
+static urbac_err add_xid_target(writer *x, small *s, const char *kind, const char *name, bool *found)
+{
+  urbac__strs from = {0};
+  char *key = urbac__xid_key(name);
+  urbac_err err = key ? x->store->ops->refs_to(x->store->db, x->tenant,
+                                               strcmp(kind, "user") == 0 ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
+                                               key, 1, &from, x->d)
+                      : URBAC_ENOMEM;
+  *found = !err && from.n >= 2;
+  if (*found && !small_has(s, kind, from.v[1])) {
+    json_t *j = json_pack("{s:s, s:s}", "id", from.v[1], "externalId", name);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    err = body ? small_add(s, kind, from.v[1], body, INT64_MAX) : URBAC_ENOMEM;
+    json_decref(j);
+    free(body);
+  }
+  urbac__free(key);
+  urbac__strs_free(&from);
+  return err;
+}
+
 /* Stubs for what `refs` name that exists now; a user that does not, but a group of
  * that id does, gets the group (so the loader's hint says "write group:"). */
 static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, const small *known,
@@ -315,12 +338,18 @@ static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, c
       if (found[i])
         err = add_stub(s, kinds[k], "id", ids[i], 0, INT64_MAX);
     size_t missing = 0;
-    for (size_t i = 0; !err && k == 0 && i < n; i++)
+    for (size_t i = 0; !err && k < 2 && i < n; i++)
       if (!found[i])
         ids[missing++] = ids[i];
-    if (!err && missing)
-      err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, missing, found, x->d);
-    for (size_t i = 0; !err && i < missing; i++)
+    for (size_t i = 0; !err && i < missing; i++) /* named by externalId? */
+      err = add_xid_target(x, s, k == 0 ? "user" : "group", ids[i], &found[i]);
+    size_t left = 0;
+    for (size_t i = 0; !err && k == 0 && i < missing; i++)
+      if (!found[i])
+        ids[left++] = ids[i];
+    if (!err && left)
+      err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, left, found, x->d);
+    for (size_t i = 0; !err && i < left; i++)
       if (found[i])
         err = add_stub(s, "group", "id", ids[i], 0, INT64_MAX);
   }
@@ -373,6 +402,38 @@ static urbac_err known_targets(const writer *x, small *known)
   return err;
 }
 
+/* The externalId part of a put user or group, as parsed; NULL for other kinds. */
+static const urbac__ident *alone_ident(const put *p)
+{
+  const urbac_model *m = p->alone;
+  if (m && m->users.n && strcmp(p->kind, "user") == 0)
+    return &urbac__user_at(m, 0)->ident;
+  if (m && m->groups.n && strcmp(p->kind, "group") == 0)
+    return &urbac__group_at(m, 0)->ident;
+  return NULL;
+}
+
+/* A changed user's or group's externalId held by no other (the index: the batch's
+ * rows are written already). */
+static void check_xid_unique(writer *x, const put *p)
+{
+  bool user = strcmp(p->kind, "user") == 0;
+  const urbac__ident *id = alone_ident(p);
+  urbac__strs from = {0};
+  if (!id || !id->xkey)
+    return;
+  urbac_err err = x->store->ops->refs_to(x->store->db, x->tenant, user ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
+                                         id->xkey, 2, &from, x->d);
+  for (size_t i = 0; !err && i + 1 < from.n; i += 2)
+    if (strcmp(from.v[i + 1], p->id) != 0) {
+      urbac__diag_add(x->d, URBAC_EDUPLICATE, x->name, 0, 0, NULL, "duplicate %s externalId '%s' (held by %s '%s')",
+                      p->kind, id->xid, p->kind, from.v[i + 1]);
+      err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
+    }
+  note(x, err);
+  urbac__strs_free(&from);
+}
+
 /* Every changed object, validated in one small tenant. */
 static void validate_changed(writer *x)
 {
@@ -381,6 +442,7 @@ static void validate_changed(writer *x)
   urbac_err err = known_targets(x, &known);
   for (size_t i = 0; !err && i < x->n; i++)
     if (changed(&x->v[i]) && x->v[i].after) {
+      check_xid_unique(x, &x->v[i]);
       err = small_add(&s, x->v[i].kind, x->v[i].id, x->v[i].after, x->v[i].position);
       if (!err)
         err = urbac__refs_of(x->v[i].alone, x->v[i].kind, x->v[i].id, &refs);
@@ -433,16 +495,14 @@ static void validate_stored(writer *x, const char *kind, const char *id)
   urbac__free(body);
 }
 
-/* A deleted user, group or device group that something the batch did not change still names. */
-static void check_named(writer *x, const put *p)
+/* The objects the batch did not change that name `name` (of `kind`), validated as
+ * stored. `strict`: they must fail (the name is gone), or the index and the rows
+ * disagree; a name by externalId may instead have passed to another holder. */
+static void named_by(writer *x, const char *kind, const char *name, bool strict)
 {
   urbac__strs from = {0};
-  if (strcmp(p->kind, "user") && strcmp(p->kind, "group") &&
-      (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
-    return;
   size_t before = x->errors, asked = 0;
-  urbac_err err =
-      x->store->ops->refs_to(x->store->db, x->tenant, p->kind, p->id, NAMED_BY_SHOWN, &from, x->d);
+  urbac_err err = x->store->ops->refs_to(x->store->db, x->tenant, kind, name, NAMED_BY_SHOWN, &from, x->d);
   for (size_t i = 0; !err && i + 1 < from.n; i += 2) {
     const put *q = find_put(x, from.v[i], from.v[i + 1]);
     if (!(q && changed(q) && q->after)) { /* one the batch changed was validated with it already */
@@ -450,13 +510,51 @@ static void check_named(writer *x, const put *p)
       asked++;
     }
   }
-  if (!err && asked && x->errors == before) { /* the index and the rows disagree: say so rather than pass */
-    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", p->kind,
-                    p->id, from.v[0], from.v[1]);
+  if (!err && strict && asked && x->errors == before) { /* the index and the rows disagree: say so */
+    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", kind, name,
+                    from.v[0], from.v[1]);
     err = URBAC_EINVAL;
   }
   note(x, err);
   urbac__strs_free(&from);
+}
+
+/* What named the externalId a user or group had before the write (from its stored
+ * body), when `now` (its key after the write, or NULL) is not the same: as written
+ * and as its key. */
+static void named_by_xid(writer *x, const put *p, const char *now)
+{
+  json_t *was = p->before ? json_loads(p->before, 0, NULL) : NULL;
+  const char *xid = json_string_value(json_object_get(was, "externalId"));
+  char *xkey = xid ? urbac__xid_key(xid) : NULL;
+  if (xid && !xkey)
+    note(x, URBAC_ENOMEM);
+  else if (xid && (!now || strcmp(now, xkey) != 0)) {
+    named_by(x, p->kind, xid, false);
+    if (strcmp(xid, xkey) != 0)
+      named_by(x, p->kind, xkey, false);
+  }
+  json_decref(was);
+  urbac__free(xkey);
+}
+
+/* A deleted user, group or device group that something the batch did not change still names. */
+static void check_named(writer *x, const put *p)
+{
+  if (strcmp(p->kind, "user") && strcmp(p->kind, "group") &&
+      (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
+    return;
+  named_by(x, p->kind, p->id, true);
+  if (strcmp(p->kind, "deviceGroup") != 0)
+    named_by_xid(x, p, NULL);
+}
+
+/* A user or group whose externalId changed, while something names the old one. */
+static void check_xid_left(writer *x, const put *p)
+{
+  const urbac__ident *id = alone_ident(p);
+  if (id && p->before)
+    named_by_xid(x, p, id->xkey);
 }
 
 /* Does a walk down member groups from `start` reach `target`? Then *path holds
@@ -580,8 +678,11 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
   for (size_t i = 0; !err && written && !x.hard && i < np; i++)
     if (changed(&x.v[i]) && !x.v[i].after)
       check_named(&x, &x.v[i]);
-    else if (changed(&x.v[i]) && strcmp(x.v[i].kind, "group") == 0)
-      check_cycle(&x, &x.v[i]);
+    else if (changed(&x.v[i])) {
+      if (strcmp(x.v[i].kind, "group") == 0)
+        check_cycle(&x, &x.v[i]);
+      check_xid_left(&x, &x.v[i]); /* users and groups */
+    }
   if (!err)
     err = x.hard ? x.hard : x.errors ? x.first : URBAC_OK;
   writer_free(&x);

@@ -146,6 +146,50 @@ expect_exactly "who-can" 0 $'ann\ncat' -- "$U" who-can --tenant "$W" --permissio
 expect_exactly "who-can json" 0 $'[\n  "cat",\n  "dan"\n]' -- \
   "$U" who-can --tenant "$W" --permission 'Email quarantine' --workload mdo --json
 
+# ---- identities from Entra ID: a user or group named by its externalId (object id)
+X=$T/entra.yaml
+cat > "$X" <<'YAML'
+urbac: 1
+tenant: entra
+workloads: {mde: unified}
+users:
+  - id: alice@contoso.com
+    externalId: 0B9F0000-AAAA-4BBB-8CCC-000000000001
+    managedBy: scim
+    scim: {name: {givenName: Alice}}
+  - id: bob@contoso.com
+    enabled: false
+    externalId: 0b9f0000-aaaa-4bbb-8ccc-000000000002
+groups:
+  - id: soc
+    externalId: 7e0c0000-aaaa-4bbb-8ccc-000000000001
+    members: [0b9f0000-aaaa-4bbb-8ccc-000000000001, bob@contoso.com]
+roles:
+  - name: Analyst
+    permissions: [Alerts (manage)]
+    assignments:
+      - {name: a, principals: ['group:7E0C0000-AAAA-4BBB-8CCC-000000000001'], dataSources: [mde]}
+YAML
+AM=(--permission 'Alerts (manage)' --workload mde)
+expect "validate with externalIds" 0 "valid \(tenant entra: 2 users, 1 groups" -- "$U" validate "$X"
+expect_exactly "check by id" 0 "allow" -- "$U" check --tenant "$X" --user alice@contoso.com "${AM[@]}"
+expect_exactly "check by externalId" 0 "allow" -- "$U" check --tenant "$X" --user 0b9f0000-aaaa-4bbb-8ccc-000000000001 "${AM[@]}"
+expect_exactly "check by externalId, upper case" 0 "allow" -- "$U" check --tenant "$X" --user 0B9F0000-AAAA-4BBB-8CCC-000000000001 "${AM[@]}"
+expect "a disabled user named by externalId" 1 "^deny" -- "$U" check --tenant "$X" --user 0b9f0000-aaaa-4bbb-8ccc-000000000002 "${AM[@]}"
+expect "explain a disabled user" 1 "disabled" -- "$U" explain --tenant "$X" --user 0b9f0000-aaaa-4bbb-8ccc-000000000002 "${AM[@]}"
+expect "explain by externalId" 0 "alice@contoso.com -> group soc -> assignment \"a\" of role \"Analyst\"" -- "$U" explain --tenant "$X" --user 0b9f0000-aaaa-4bbb-8ccc-000000000001 "${AM[@]}"
+expect "effective by externalId" 0 "Alerts \(manage\)" -- "$U" effective --tenant "$X" --user 0B9F0000-aaaa-4bbb-8ccc-000000000001
+expect_exactly "who-can names the id" 0 "alice@contoso.com" -- "$U" who-can --tenant "$X" "${AM[@]}"
+expect "an unknown object id is an unknown user" 1 "not a user of tenant entra" -- "$U" check --tenant "$X" --user 0b9f0000-aaaa-4bbb-8ccc-000000000009 "${AM[@]}"
+sed 's/0b9f0000-aaaa-4bbb-8ccc-000000000002/0B9F0000-aaaa-4bbb-8ccc-000000000001/' "$X" > "$T/dup.yaml"
+expect "an externalId held twice" 2 "dup.yaml:9:5: duplicate user externalId '0b9f0000-aaaa-4bbb-8ccc-000000000001' \(first defined at line 5\)" -- "$U" validate "$T/dup.yaml"
+sed 's/managedBy: scim/managedBy: entra/' "$X" > "$T/by.yaml"
+expect "managedBy is scim or nothing" 2 "by.yaml:7:16: users\[0\].managedBy: managedBy is 'entra'; the only value is 'scim'" -- "$U" validate "$T/by.yaml"
+cp "$X" "$T/fmt.yaml"
+"$U" fmt "$T/fmt.yaml" > /dev/null
+expect "fmt keeps what SCIM gave" 0 "scim: \{name: \{givenName: Alice\}\}" -- cat "$T/fmt.yaml"
+expect_exactly "fmt is a fixed point with them" 0 "" -- "$U" fmt --check "$T/fmt.yaml"
+
 # ---- catalog
 expect "catalog" 0 "Configuration \\\\ Authorization +read, manage +microsoft.xdr/configuration/authorization" -- "$U" catalog
 expect "catalog json" 0 '"microsoft.xdr/secops/securitydata/alerts/manage"' -- "$U" catalog --json

@@ -247,6 +247,44 @@ test('users, groups, devices, device groups and legacy configuration as objects'
   assert.equal((await call('GET', `${T}/legacy/mdi/roles/${encodeURIComponent('MDI user')}`)).status, 200);
 });
 
+test('identities from Entra ID: externalId and managedBy over the admin API; decisions name users by externalId', async () => {
+  const XU = '5e1a0000-aaaa-4bbb-8ccc-000000000001', XG = '6e1a0000-aaaa-4bbb-8ccc-000000000001';
+  let r = await call('PUT', `${T}/users/${encodeURIComponent('xena@contoso.com')}`, { body: { name: 'Xena',
+    externalId: XU.toUpperCase(), managedBy: 'scim', scim: { name: { givenName: 'Xena' }, emails: [{ value: 'x@c.com', primary: true }] } } });
+  assert.equal(r.status, 201, r.text);
+  r = await call('GET', `${T}/users/${encodeURIComponent('xena@contoso.com')}`);
+  assert.equal(r.json.externalId, XU.toUpperCase());
+  assert.equal(r.json.managedBy, 'scim');
+  assert.deepEqual(r.json.scim, { emails: [{ primary: true, value: 'x@c.com' }], name: { givenName: 'Xena' } });
+  // a second holder of the object id is refused; a group may name her by it
+  r = await call('PUT', `${T}/users/${encodeURIComponent('yann@contoso.com')}`, { body: { externalId: XU } });
+  assert.equal(r.status, 409, r.text);
+  assert.match(r.text, /duplicate user externalId/);
+  r = await call('PUT', `${T}/groups/entra-soc`, { body: { externalId: XG, managedBy: 'scim', members: [XU] } });
+  assert.equal(r.status, 201, r.text);
+  r = await call('POST', `${T}/roleAssignments`, { body: { displayName: 'entra', roleDefinitionId: 'SOC analyst',
+    principalIds: [`group:${XG.toUpperCase()}`], appScopeIds: ['Mde'] } });
+  assert.equal(r.status, 201, r.text);
+  const rev = Number(r.headers.get('x-urbac-revision'));
+  for (const user of ['xena@contoso.com', XU, XU.toUpperCase()]) {
+    r = await call('GET', `${T}/check?${q({ user, permission: ALERTS, workload: 'mde', scope: 'device:srv-001', minRevision: rev })}`);
+    assert.equal(r.json.decision, 'allow', user);
+  }
+  r = await call('GET', `${T}/users/${XU}/effectivePermissions?workload=mde`);
+  assert.ok(r.json.value.some((g) => g.permission === ALERTS), r.text);
+  r = await call('POST', `${T}/explain`, { body: { user: XU, permission: ALERTS, workload: 'mde', scope: 'device:srv-001' } });
+  assert.match(r.json.reasons[0], /xena@contoso.com -> group entra-soc/);
+  // the object id cannot go while a group names her by it; deleting the assignment and group first frees her
+  r = await call('PUT', `${T}/users/${encodeURIComponent('xena@contoso.com')}`, { body: { name: 'Xena' } });
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.json.error.code, 'EDANGLING');
+  assert.equal((await call('DELETE', `${T}/roleAssignments/${encodeURIComponent('SOC analyst/entra')}`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/groups/entra-soc`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/users/${encodeURIComponent('xena@contoso.com')}`)).status, 204);
+  r = await call('GET', `${T}/check?${q({ user: XU, permission: ALERTS, workload: 'mde', scope: 'device:srv-001' })}`);
+  assert.equal(r.json.decision, 'deny');
+});
+
 test('migration: workloads, import (dry run and applied), impact, activate, deactivate', async () => {
   const L = '/api/v1/tenants/litware';
   let r = await call('GET', `${L}/workloads`);

@@ -1,7 +1,8 @@
 /*
  * tests/unit/random_change.h - what the property tests of issue 10 share: random
  * small changes of a tenant's objects (a reference added, to something that exists
- * or not or making a cycle, or removed; a user disabled; an object added,
+ * or not or making a cycle, by id or externalId, or removed; a user disabled; an
+ * externalId given, moved or taken away; an object added,
  * replaced or deleted; a workload switched), and every user's effective
  * permissions as text, to compare a snapshot with a whole compile.
  * Include after helpers.h; brings random_tenant.h (its rnd()).
@@ -93,12 +94,17 @@ typedef struct change {
 static const char *random_ref(void)
 {
   static char buf[32];
-  uint32_t r = rnd(10);
+  static char xid[64];
+  uint32_t r = rnd(12);
   if (r < 4)
     snprintf(buf, sizeof buf, "u%u", rnd(9));
   else if (r < 8)
     snprintf(buf, sizeof buf, "group:g%u", rnd(7));
-  else if (r < 9)
+  else if (r < 10) { /* by externalId (random_tenant.h's pool), in either case */
+    snprintf(xid, sizeof xid, "%s%u-0000-0000-0000-00000000000%c", r == 8 ? "0000000" : "group:1000000", rnd(9),
+             rnd(2) ? 'a' : 'A');
+    return xid;
+  } else if (r < 11)
     snprintf(buf, sizeof buf, "new%u", rnd(4));
   else
     snprintf(buf, sizeof buf, "ghost");
@@ -131,6 +137,25 @@ static void mutate_lists(json_t *o)
     json_object_set_new(o, "mde", json_string(rnd(2) ? "unified" : "legacy"));
 }
 
+/* Gives a user or group another externalId from the pool (it may be held), takes
+ * it away, or changes what SCIM keeps (managedBy, scim). */
+static void mutate_ident(json_t *o, bool group)
+{
+  char xid[64];
+  uint32_t r = rnd(5);
+  snprintf(xid, sizeof xid, "%s%u-0000-0000-0000-00000000000%c", group ? "1000000" : "0000000", rnd(9),
+           rnd(2) ? 'a' : 'A');
+  if (r < 2)
+    json_object_set_new(o, "externalId", json_string(xid));
+  else if (r < 3)
+    json_object_del(o, "externalId");
+  else if (r < 4)
+    json_object_set_new(o, "managedBy", json_string("scim"));
+  else
+    json_object_set_new(o, "scim", json_pack("{s:s, s:[{s:s, s:b}], s:f, s:n}", "displayName", xid, "emails",
+                                             "value", "a@example.com", "primary", rnd(2), "weight", 1.5, "z"));
+}
+
 static void put(change *c, const char *kind, const char *id, json_t *body)
 {
   size_t i = c->n++;
@@ -150,7 +175,11 @@ static void random_change(const urbac__object *o, size_t n, change *c, unsigned 
     json_t *body = json_loads(x->body, 0, NULL);
     assert_non_null(body);
     uint32_t what = rnd(10);
-    if (what < 6) {
+    bool ident = strcmp(x->kind, "user") == 0 || strcmp(x->kind, "group") == 0;
+    if (what < 6 && ident && rnd(3) == 0) {
+      mutate_ident(body, x->kind[0] == 'g');
+      put(c, x->kind, x->id, body);
+    } else if (what < 6) {
       mutate_lists(body);
       put(c, x->kind, x->id, body);
     } else if (what < 8 && strcmp(x->kind, "workloads") != 0 && strncmp(x->kind, "legacy.", 7) != 0) {

@@ -1,6 +1,6 @@
 /*
  * tests/unit/random_tenant.h - random tenants as YAML text, for property tests:
- * users (some disabled, some with directory roles), nested groups (a group only
+ * users (some disabled, some with directory roles, some with an externalId), nested groups (a group only
  * contains later groups: no cycles), device groups with rules and user access,
  * devices, unified roles (levels, wildcards, data sources, device-group scopes)
  * and legacy configuration for every workload. Deterministic from `rng`.
@@ -56,15 +56,20 @@ static void random_tenant(char *y, size_t cap, int *nusers, int *ndevices)
   OUT("urbac: 1\ntenant: r\nworkloads: {mde: %s, mdo: %s, mdi: %s}\nusers:\n", modes[rnd(2)], modes[rnd(2)],
       modes[rnd(2)]);
   for (int i = 0; i < nu; i++) {
-    OUT("  - {id: u%d, enabled: %s, directoryRoles: [", i, rnd(8) ? "true" : "false");
+    OUT("  - {id: u%d, enabled: %s, ", i, rnd(8) ? "true" : "false");
+    if (rnd(2)) /* an externalId, GUID-shaped, in either case */
+      OUT("externalId: 0000000%d-0000-0000-0000-00000000000%c, ", i, rnd(2) ? 'a' : 'A');
+    OUT("directoryRoles: [");
     for (int k = 0, n = rnd(4) == 0 ? 1 : 0; k < n; k++)
       OUT("%s", dirs[rnd(shape.admin_dirroles ? 2 : 8)]);
     OUT("]}\n");
   }
   OUT("groups:\n");
   for (int i = 0; i < ng; i++) {
-    OUT("  - {id: g%d, directoryRoles: [%s], members: [", i,
-        rnd(6) ? "" : dirs[rnd(shape.admin_dirroles ? 2 : 8)]);
+    OUT("  - {id: g%d, directoryRoles: [%s], ", i, rnd(6) ? "" : dirs[rnd(shape.admin_dirroles ? 2 : 8)]);
+    if (rnd(2))
+      OUT("externalId: 1000000%d-0000-0000-0000-00000000000%c, managedBy: scim, ", i, rnd(2) ? 'a' : 'A');
+    OUT("members: [");
     for (int u = i, k = 0; shape.one_group && u < nu; u += ng, k++)
       OUT("%su%d", k ? ", " : "", u); /* user u is in group u mod ng only */
     for (int k = 0, n = shape.one_group ? 0 : (int)rnd(4); k < n; k++) {

@@ -52,8 +52,10 @@ static urbac_store *fresh(void)
 /* The base tenant, as `id`. */
 static const char *base_yaml =
     "urbac: 1\ntenant: %s\n"
-    "users: [{id: a}, {id: b}, {id: c}]\n"
-    "groups:\n  - {id: g, members: [a, group:h]}\n  - {id: h, members: [b]}\n  - {id: k, members: [c]}\n"
+    "users: [{id: a}, {id: b}, {id: c}, {id: e, externalId: 0000000E-0000-0000-0000-000000000001}]\n"
+    "groups:\n  - {id: g, members: [a, group:h]}\n"
+    "  - {id: h, members: [b], externalId: 1000000h-0000-0000-0000-000000000001}\n"
+    "  - {id: k, members: [c, 0000000e-0000-0000-0000-000000000001]}\n"
     "deviceGroups:\n  - {id: d1, rank: 1, userAccess: [g]}\n  - {id: d2, rank: 2}\n"
     "devices: [{id: dev1, name: srv-1}]\n"
     "roles:\n  - name: r\n    permissions: [Alerts (manage)]\n    assignments:\n"
@@ -91,6 +93,8 @@ typedef struct bad_case {
     kind, id, json                                                                                           \
   }
 
+#define XS30 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define XS300 XS30 XS30 XS30 XS30 XS30 XS30 XS30 XS30 XS30 XS30
 static const bad_case bad[] = {
     /* the shape of one object: the loader's own checks */
     {"unknown key",
@@ -269,6 +273,33 @@ static const bad_case bad[] = {
      URBAC_EDANGLING,
      "group 'k' names unknown user 'c'"},
     {"delete what is not there", {P("user", "nobody", NULL)}, URBAC_ENOTFOUND, "has no user 'nobody'"},
+    /* externalIds: unique per kind, and a name given by one must keep naming something */
+    {"externalId held",
+     {P("user", "z", "{\"id\": \"z\", \"externalId\": \"0000000e-0000-0000-0000-000000000001\"}")},
+     URBAC_EDUPLICATE,
+     "duplicate user externalId '0000000e-0000-0000-0000-000000000001'"},
+    {"group externalId held",
+     {P("group", "z", "{\"id\": \"z\", \"externalId\": \"1000000h-0000-0000-0000-000000000001\"}")},
+     URBAC_EDUPLICATE,
+     "duplicate group externalId"},
+    {"delete a member named by externalId",
+     {P("user", "e", NULL)},
+     URBAC_EDANGLING,
+     "group 'k' names unknown user '0000000e-0000-0000-0000-000000000001'"},
+    {"externalId changed while named",
+     {P("user", "e", "{\"id\": \"e\", \"externalId\": \"other\"}")},
+     URBAC_EDANGLING,
+     "group 'k' names unknown user '0000000e-0000-0000-0000-000000000001'"},
+    {"unknown externalId",
+     {P("group", "k", "{\"id\": \"k\", \"members\": [\"group:1000000h-0000-0000-0000-000000000002\"]}")},
+     URBAC_EDANGLING,
+     "names unknown group '1000000h-0000-0000-0000-000000000002'"},
+    {"managedBy", {P("user", "z", "{\"id\": \"z\", \"managedBy\": \"entra\"}")}, URBAC_EVALUE, "only value is 'scim'"},
+    {"scim not a mapping", {P("user", "z", "{\"id\": \"z\", \"scim\": [1]}")}, URBAC_ETYPE, "scim must be a mapping"},
+    {"externalId too long",
+     {P("group", "z", "{\"id\": \"z\", \"externalId\": \"" XS300 "\"}")},
+     URBAC_ELIMIT,
+     "longer than 256 bytes"},
     {"delete beside an unchanged put",
      {P("user", "b", NULL), P("group", "h", "{\"id\": \"h\", \"members\": [\"b\"]}")},
      URBAC_EDANGLING,
@@ -401,6 +432,19 @@ static uint32_t rnd(uint32_t n)
   return (uint32_t)(seed % n);
 }
 
+/* Half the time an externalId from a small pool, GUID-shaped in either case (users
+ * 0000000N-..., groups 1000000N-...): they collide, are named, change and go. */
+#define XID_TAIL "-0000-0000-0000-00000000000"
+static const char *random_xid(int group)
+{
+  static char buf[2][80];
+  buf[group][0] = '\0';
+  if (rnd(2))
+    snprintf(buf[group], sizeof buf[group], ", \"externalId\": \"%s%u" XID_TAIL "%c\"", group ? "1000000" : "0000000",
+             rnd(4), rnd(2) ? 'a' : 'A');
+  return buf[group];
+}
+
 /* A random small write: ids from small pools, so names dangle, cycle and collide. */
 static size_t random_puts(urbac_object_put *p, char bodies[][512], char ids[][16])
 {
@@ -423,12 +467,17 @@ static size_t random_puts(urbac_object_put *p, char bodies[][512], char ids[][16
       continue;
     }
     if (kind[0] == 'u')
-      len = snprintf(b, 512, "{\"id\": \"%s\"%s}", ids[i], rnd(3) ? "" : ", \"enabled\": false");
+      len = snprintf(b, 512, "{\"id\": \"%s\"%s%s}", ids[i], rnd(3) ? "" : ", \"enabled\": false",
+                     random_xid(0));
     else if (kind[0] == 'g') {
-      len = snprintf(b, 512, "{\"id\": \"%s\", \"members\": [", ids[i]);
-      for (uint32_t m = 0, nm = rnd(4); m < nm; m++)
-        len += snprintf(b + len, 512 - (size_t)len, "%s\"%s%u\"", m ? ", " : "", rnd(3) ? "u" : "group:g",
-                        rnd(6));
+      len = snprintf(b, 512, "{\"id\": \"%s\"%s, \"members\": [", ids[i], random_xid(1));
+      for (uint32_t m = 0, nm = rnd(4); m < nm; m++) {
+        uint32_t which = rnd(8);
+        len += which < 6 ? snprintf(b + len, 512 - (size_t)len, "%s\"%s%u\"", m ? ", " : "",
+                                    which < 4 ? "u" : "group:g", rnd(6))
+                         : snprintf(b + len, 512 - (size_t)len, "%s\"%s%u" XID_TAIL "a\"", m ? ", " : "",
+                                    which == 6 ? "0000000" : "group:1000000", rnd(4));
+      }
       len += snprintf(b + len, 512 - (size_t)len, "]}");
     } else if (kind[0] == 'd')
       len = snprintf(b, 512, "{\"id\": \"%s\", \"rank\": %u%s}", ids[i], 1 + rnd(5),
@@ -634,7 +683,7 @@ static void test_changes(void **state)
   assert_int_equal(urbac_store_changes(s, "acme", 0, feed_cb, &f, &now, NULL), URBAC_OK);
   assert_int_equal(f.first, 1);
   assert_int_equal(f.last, 3);
-  assert_int_equal(f.n, 14 + 3); /* workloads, 3 users, 3 groups, 2 dgs, a device, a role, 3 legacy; 3 more */
+  assert_int_equal(f.n, 15 + 3); /* workloads, 4 users, 3 groups, 2 dgs, a device, a role, 3 legacy; 3 more */
   /* up to date: nothing, the revision stays */
   memset(&f, 0, sizeof f);
   assert_int_equal(urbac_store_changes(s, "acme", 3, feed_cb, &f, &now, NULL), URBAC_OK);
