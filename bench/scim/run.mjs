@@ -32,6 +32,12 @@ const { serve } = await import('../../tests/server/serve.mjs');
 const S = '/api/v1/tenants/bench/scim/v2';
 const PATCHOP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
+// CPU seconds (user + system) a process has used: what the cycle costs the server,
+// whatever else the machine runs meanwhile.
+const cpu = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100 Hz)
+};
 const rss = (pid) => Math.round(Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)[1]) / 1024);
 function pct(xs, p) {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,7 +88,7 @@ const checker = fork(join(here, 'checker.mjs'), [base, PSK], { stdio: ['ignore',
 const result = { users: USERS, groups: GROUPS, clients: CLIENTS, rss_start_mib: rss(server.p.pid) };
 try {
   await new Promise((res) => checker.once('message', res)); // the checker runs
-  const t0 = Date.now();
+  const t0 = Date.now(), cpu0 = cpu(server.p.pid);
   result.users_s = await phase(USERS, async (i) => {
     const u = await scim('POST', '/Users', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], externalId: guid('a', i), userName: `user${i}@bench.example`,
@@ -103,6 +109,8 @@ try {
       Operations: [{ op: 'Add', path: 'members', value: members.map((u) => ({ $ref: null, value: userIds[u] })) }] }, 204);
   });
   result.total_s = (Date.now() - t0) / 1000;
+  result.server_cpu_s = Number((cpu(server.p.pid) - cpu0).toFixed(1));
+  result.load_average = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 } finally {
   checker.send('stop');
   const checks = await new Promise((res) => checker.once('message', res));
