@@ -27,6 +27,15 @@
 #define SCIM T "/scim/v2"
 #define SCIM_ONE "attributes excludedAttributes"
 #define SCIM_LIST "filter startIndex count sortBy sortOrder " SCIM_ONE
+#define SCIM_RESOURCE_ROUTES(path)                                                                           \
+  {SRV_GET, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_LIST},                                             \
+      {SRV_POST, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                         \
+      {SRV_GET, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                  \
+      {SRV_PUT, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                  \
+      {SRV_PATCH, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                \
+  {                                                                                                          \
+    SRV_DELETE, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", ""                                          \
+  }
 #define OBJECT_ROUTES(path, label)                                                                           \
   {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST},                                               \
       {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ},                                    \
@@ -75,18 +84,8 @@ const srv_route srv_routes[] = {
     {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact", "import " LIST},
     {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since " PAGE},
     /* SCIM 2.0 provisioning (scim.c): Microsoft Entra ID's "Tenant URL" is T "/scim/v2" */
-    {SRV_GET, SCIM "/Users", SRV_SCIM, srv_h_scim, "scim", SCIM_LIST},
-    {SRV_POST, SCIM "/Users", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
-    {SRV_GET, SCIM "/Users/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
-    {SRV_PUT, SCIM "/Users/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
-    {SRV_PATCH, SCIM "/Users/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
-    {SRV_DELETE, SCIM "/Users/{id}", SRV_SCIM, srv_h_scim, "scim", ""},
-    {SRV_GET, SCIM "/Groups", SRV_SCIM, srv_h_scim, "scim", SCIM_LIST},
-    {SRV_POST, SCIM "/Groups", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
-    {SRV_GET, SCIM "/Groups/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
-    {SRV_PUT, SCIM "/Groups/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
-    {SRV_PATCH, SCIM "/Groups/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},
-    {SRV_DELETE, SCIM "/Groups/{id}", SRV_SCIM, srv_h_scim, "scim", ""},
+    SCIM_RESOURCE_ROUTES("/Users"),
+    SCIM_RESOURCE_ROUTES("/Groups"),
     {SRV_GET, SCIM "/Schemas", SRV_SCIM, srv_h_scim, "scim", ""},
     {SRV_GET, SCIM "/Schemas/{id}", SRV_SCIM, srv_h_scim, "scim", ""},
     {SRV_GET, SCIM "/ResourceTypes", SRV_SCIM, srv_h_scim, "scim", ""},
