@@ -333,6 +333,21 @@ test('lists: paging, attributes=, excludedAttributes=, filters beyond eq', async
   assert.equal((await call('GET', `${T}/users?$top=10000`)).json.value.length, total);
 });
 
+test('the index follows writes made outside SCIM: the admin API, and another process on the store', async () => {
+  const find = async (name) => (await scim('GET', `/Users${filter(`userName eq "${name}"`)}`)).json.totalResults;
+  assert.equal(await find('admin-made@contoso.com'), 0);
+  assert.equal((await call('PUT', `${T}/users/admin-made@contoso.com`, { body: { name: 'Admin made', externalId: 'ext-admin-made' } })).status, 201);
+  assert.equal(await find('ADMIN-made@contoso.com'), 1);
+  let r = await scim('GET', `/Users${filter('externalId eq "ext-admin-made"')}`);
+  assert.equal(listOf(r, 1)[0].id, 'admin-made@contoso.com', 'a user SCIM did not make has its id as SCIM id');
+  s.cli('user', 'add', 'cli-made@contoso.com'); // another process, straight to the store
+  assert.equal(await find('cli-made@contoso.com'), 1);
+  scimError(await scim('POST', '/Users', { userName: 'Cli-Made@contoso.com' }), 409, 'uniqueness');
+  assert.equal((await call('DELETE', `${T}/users/admin-made@contoso.com`)).status, 204);
+  assert.equal(await find('admin-made@contoso.com'), 0);
+  scimError(await scim('GET', '/Users/admin-made@contoso.com'), 404);
+});
+
 // ---------------------------------------------------------------- a provisioning lifecycle, with checks
 
 test('lifecycle: what each provisioning step does to decisions', async () => {
