@@ -76,8 +76,11 @@ void srv_scim_reply(const srv_req *req, srv_resp *r)
   for (size_t i = 0; code && i < sizeof scim_types / sizeof scim_types[0]; i++)
     if (strcmp(code, scim_types[i]) == 0)
       type = scim_types[i];
+  const char *target = json_string_value(json_object_get(err, "target"));
   if (code && (strcmp(code, "EDUPLICATE") == 0 || strcmp(code, "EUNIQUE") == 0))
     type = "uniqueness";
+  else if (code && strcmp(code, "badRequest") == 0 && target && strcmp(target, "body") == 0)
+    type = "invalidSyntax"; /* a body that is not a JSON object: the message says line:column */
   char status[8];
   snprintf(status, sizeof status, "%u", r->status);
   json_t *scim = json_pack("{s:[s], s:s, s:s*, s:O}", "schemas", SCIM_ERROR, "status", status, "scimType", type,

@@ -298,6 +298,11 @@ test('errors: SCIM schema for 400, 401, 404, 405, 409', async () => {
   scimError(e, 400, 'invalidFilter');
   assert.match(e.json.detail, /column 12/);
   scimError(await scim('POST', '/Users', { displayName: 'no userName' }), 400, 'invalidValue');
+  scimError(await call('POST', `${S}/Users`, { headers: { 'content-type': 'application/scim+json' } }), 400, 'invalidSyntax');
+  e = await fetch(server.base + S + '/Users', { method: 'POST', headers: { authorization: `Bearer ${PSK}` }, body: '{"userName": "x",\n "active": tru}' });
+  const bad = { status: e.status, headers: e.headers, json: await e.json() };
+  scimError(bad, 400, 'invalidSyntax');
+  assert.match(bad.json.detail, /body:2:/);
   scimError(await scim('GET', '/Users?count=many'), 400, 'invalidValue');
   scimError(await scim('GET', '/Users?nope=1'), 400);
   // uniqueness: userName in any case, externalId, a SCIM group's displayName
@@ -331,6 +336,20 @@ test('lists: paging, attributes=, excludedAttributes=, filters beyond eq', async
   r = await scim('GET', `/Users?${q({ count: 0 })}`); // the total, from the index
   const total = r.json.totalResults;
   assert.equal((await call('GET', `${T}/users?$top=10000`)).json.value.length, total);
+});
+
+test('authorization: a key whose user may manage the tenant may use SCIM; others, and decision keys, may not', async () => {
+  const key = async (user, scope) => (await call('POST', `${T}/apiKeys`, { body: { user, name: `scim-${user}-${scope}`, scope } })).json.token;
+  const admin = await key('erin@contoso.com', 'all'), analyst = await key('alice@contoso.com', 'all');
+  const decisions = await key('erin@contoso.com', 'decisions');
+  let r = await call('GET', `${S}/Users?count=1`, { token: admin });
+  listOf(r, r.json.totalResults);
+  r = await call('POST', `${S}/Users`, { token: admin, body: { userName: 'by-admin-key@contoso.com' } });
+  assert.equal(r.status, 201, r.text);
+  const audit = await call('GET', `${T}/auditLog?${q({ object: 'by-admin-key@contoso.com' })}`);
+  assert.match(audit.json.value[0].actor, /^key:/, 'audited as the key');
+  scimError(await call('GET', `${S}/Users`, { token: analyst }), 403);
+  scimError(await call('GET', `${S}/Users`, { token: decisions }), 403);
 });
 
 test('the index follows writes made outside SCIM: the admin API, and another process on the store', async () => {
