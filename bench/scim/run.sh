@@ -14,25 +14,17 @@ mkdir -p "$data"
 rm -f "$data"/s.db*
 "$B/urbac" init --db "$data/s.db" >/dev/null
 "$B/urbac" apply --db "$data/s.db" -f "$here/tenant.yaml" >/dev/null
-echo "scim: SQLite" >&2
-rows=("$(node "$here/run.mjs" "$B/urbac" "$data/s.db")")
-if [ "${URBAC_BENCH_PG:-1}" != 0 ] && ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
-  echo "scim: PostgreSQL" >&2
-  # shellcheck disable=SC2016
-  rows+=("$("$here/../../tests/pg.sh" bash -c '
-    "$0" init --db "$URBAC_TEST_PG_URL" >/dev/null
-    "$0" apply --db "$URBAC_TEST_PG_URL" -f "$1/tenant.yaml" >/dev/null
-    node "$1/run.mjs" "$0" "$URBAC_TEST_PG_URL"' "$B/urbac" "$here" | tail -1)")
-fi
-table=$(node -e '
-const names = ["SQLite", "PostgreSQL"];
-process.argv.slice(1).forEach((j, i) => {
-  const r = JSON.parse(j);
-  const c = r.check_ms;
-  console.log(`| ${names[i]} | ${r.users.toLocaleString("en")} / ${r.groups.toLocaleString("en")} / ${r.memberships.toLocaleString("en")} in ${r.member_patches.toLocaleString("en")} PATCHes | ${r.users_s.toFixed(1)} | ${r.groups_s.toFixed(1)} | ${r.members_s.toFixed(1)} | **${r.total_s.toFixed(1)}** | ${r.server_cpu_s} | ${r.load_average} | ${c.p50} / ${c.p99} / ${c.max} (${c.n}) | ${r.failed} | ${r.rss_start_mib} -> ${r.rss_end_mib} |`);
-});' "${rows[@]}")
-cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-cat > "$out" <<MD
+# report: (re)writes bench/results/scim.md from the rows so far
+report() {
+  table=$(node -e '
+  const names = ["SQLite", "PostgreSQL"];
+  process.argv.slice(1).forEach((j, i) => {
+    const r = JSON.parse(j);
+    const c = r.check_ms;
+    console.log(`| ${names[i]} | ${r.users.toLocaleString("en")} / ${r.groups.toLocaleString("en")} / ${r.memberships.toLocaleString("en")} in ${r.member_patches.toLocaleString("en")} PATCHes | ${r.users_s.toFixed(1)} | ${r.groups_s.toFixed(1)} | ${r.members_s.toFixed(1)} | **${r.total_s.toFixed(1)}** | ${r.server_cpu_s} | ${r.load_average} | ${c.p50} / ${c.p99} / ${c.max} (${c.n}) | ${r.failed} | ${r.rss_start_mib} -> ${r.rss_end_mib} |`);
+  });' "${rows[@]}")
+  cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+  cat > "$out" <<MD
 # urbac SCIM provisioning benchmark
 
 Machine: $cpu, $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo). Date: $(date -u +%Y-%m-%d). Release build.
@@ -56,4 +48,17 @@ load (the load average at the end of the cycle is given).
 |---|---|---|---|---|---|---|---|---|---|---|
 $table
 MD
+}
+echo "scim: SQLite" >&2
+rows=("$(node "$here/run.mjs" "$B/urbac" "$data/s.db")")
+report
+if [ "${URBAC_BENCH_PG:-1}" != 0 ] && ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+  echo "scim: PostgreSQL" >&2
+  # shellcheck disable=SC2016
+  rows+=("$("$here/../../tests/pg.sh" bash -c '
+    "$0" init --db "$URBAC_TEST_PG_URL" >/dev/null
+    "$0" apply --db "$URBAC_TEST_PG_URL" -f "$1/tenant.yaml" >/dev/null
+    node "$1/run.mjs" "$0" "$URBAC_TEST_PG_URL"' "$B/urbac" "$here" | tail -1)")
+  report
+fi
 echo "scim: bench/results/scim.md" >&2
