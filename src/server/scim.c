@@ -83,8 +83,8 @@ void srv_scim_reply(const srv_req *req, srv_resp *r)
     type = "invalidSyntax"; /* a body that is not a JSON object: the message says line:column */
   char status[8];
   snprintf(status, sizeof status, "%u", r->status);
-  json_t *scim = json_pack("{s:[s], s:s, s:s*, s:O}", "schemas", SCIM_ERROR, "status", status, "scimType", type,
-                           "detail", json_object_get(err, "message"));
+  json_t *scim = json_pack("{s:[s], s:s, s:s*, s:O}", "schemas", SCIM_ERROR, "status", status, "scimType",
+                           type, "detail", json_object_get(err, "message"));
   srv_buf_free(&r->body);
   unsigned st = r->status;
   srv_json(r, st, scim);
@@ -186,7 +186,8 @@ static json_t *bag_of(const call *c, json_t *res, const char *const *mapped, con
   now_iso(now);
   if (scim_id)
     json_object_set_new(bag, "id", json_string(scim_id));
-  json_object_set_new(bag, "meta", json_pack("{s:s, s:s}", "created", created ? created : now, "lastModified", now));
+  json_object_set_new(bag, "meta",
+                      json_pack("{s:s, s:s}", "created", created ? created : now, "lastModified", now));
   char *text = json_dumps(bag, JSON_COMPACT);
   size_t n = text ? strlen(text) : SIZE_MAX;
   free(text);
@@ -205,7 +206,8 @@ static bool string_attr(const call *c, json_t *res, const char *name, bool requi
   json_t *v = json_object_get(res, name);
   *out = json_string_value(v);
   if ((v && !json_is_null(v) && !json_is_string(v)) || (required && (!*out || !**out))) {
-    fail(c->r, 400, "invalidValue", "%s %s", name, required ? "is required: a non-empty string" : "is a string");
+    fail(c->r, 400, "invalidValue", "%s %s", name,
+         required ? "is required: a non-empty string" : "is a string");
     return false;
   }
   if (*out && strlen(*out) > 256) {
@@ -217,8 +219,8 @@ static bool string_attr(const call *c, json_t *res, const char *name, bool requi
 
 /* ---------------------------------------------------------------- users */
 
-static const char *const user_mapped[] = {"schemas", "id", "userName", "displayName", "active", "externalId",
-                                          "meta", "groups", NULL};
+static const char *const user_mapped[] = {"schemas",    "id",   "userName", "displayName", "active",
+                                          "externalId", "meta", "groups",   NULL};
 
 /* The SCIM resource of tenant user `obj`. */
 static json_t *user_resource(json_t *obj)
@@ -255,8 +257,8 @@ static json_t *user_object(const call *c, json_t *res, const char *scim_id, cons
   const char *user_name, *display, *ext;
   bool active = true;
   json_t *a = json_object_get(res, "active");
-  if (!string_attr(c, res, "userName", true, &user_name) || !string_attr(c, res, "displayName", false, &display) ||
-      !string_attr(c, res, "externalId", false, &ext))
+  if (!string_attr(c, res, "userName", true, &user_name) ||
+      !string_attr(c, res, "displayName", false, &display) || !string_attr(c, res, "externalId", false, &ext))
     return NULL;
   if (a && !json_is_null(a) && !active_of(a, &active)) {
     fail(c->r, 400, "invalidValue", "active is a boolean (or \"True\"/\"False\")");
@@ -265,7 +267,8 @@ static json_t *user_object(const call *c, json_t *res, const char *scim_id, cons
   json_t *bag = bag_of(c, res, user_mapped, scim_id, created);
   if (!bag)
     return NULL;
-  json_t *obj = json_pack("{s:s, s:b, s:s, s:o}", "id", user_name, "enabled", active, "managedBy", "scim", "scim", bag);
+  json_t *obj =
+      json_pack("{s:s, s:b, s:s, s:o}", "id", user_name, "enabled", active, "managedBy", "scim", "scim", bag);
   if (display)
     json_object_set_new(obj, "name", json_string(display));
   if (ext)
@@ -275,14 +278,16 @@ static json_t *user_object(const call *c, json_t *res, const char *scim_id, cons
 
 /* ---------------------------------------------------------------- groups */
 
-static const char *const group_mapped[] = {"schemas", "id", "displayName", "externalId", "members", "meta", NULL};
+static const char *const group_mapped[] = {"schemas", "id",   "displayName", "externalId",
+                                           "members", "meta", NULL};
 
 /* The SCIM resource of tenant group `obj` (its members unless `members` is false). */
 static json_t *group_resource(const scim_index *x, json_t *obj, bool members)
 {
   json_t *bag = json_object_get(obj, "scim");
   json_t *res = json_is_object(bag) ? json_deep_copy(bag) : json_object(), *meta, *v;
-  const char *id = json_string_value(json_object_get(obj, "id")), *name = json_string_value(json_object_get(obj, "name"));
+  const char *id = json_string_value(json_object_get(obj, "id")),
+             *name = json_string_value(json_object_get(obj, "name"));
   json_object_set_new(res, "schemas", json_pack("[s]", SCIM_CORE_GROUP));
   json_object_set_new(res, "id", json_string(id));
   json_object_set_new(res, "displayName", json_string(name ? name : id));
@@ -299,8 +304,8 @@ static json_t *group_resource(const scim_index *x, json_t *obj, bool members)
       if (strncmp(m, "group:", 6) == 0)
         json_array_append_new(list, json_pack("{s:s, s:s}", "value", m + 6, "type", "Group"));
       else
-        json_array_append_new(list, json_pack("{s:s, s:s}", "value", (sid = scim_index_scim_id(x, m)) ? sid : m,
-                                              "display", m));
+        json_array_append_new(
+            list, json_pack("{s:s, s:s}", "value", (sid = scim_index_scim_id(x, m)) ? sid : m, "display", m));
     }
     json_object_set_new(res, "members", list);
   }
@@ -333,7 +338,8 @@ static const char *member_name(const scim_index *x, const char *value, char *buf
 }
 
 /* The tenant group for SCIM resource `res` with id `id`; NULL after replying. */
-static json_t *group_object(const call *c, const scim_index *x, json_t *res, const char *id, const char *created)
+static json_t *group_object(const call *c, const scim_index *x, json_t *res, const char *id,
+                            const char *created)
 {
   const char *name, *ext;
   json_t *members = json_object_get(res, "members"), *v;
@@ -372,8 +378,8 @@ static json_t *group_object(const call *c, const scim_index *x, json_t *res, con
     json_decref(names);
     return NULL;
   }
-  json_t *obj = json_pack("{s:s, s:s, s:o, s:s, s:o}", "id", id, "name", name, "members", names, "managedBy", "scim",
-                          "scim", bag);
+  json_t *obj = json_pack("{s:s, s:s, s:o, s:s, s:o}", "id", id, "name", name, "members", names, "managedBy",
+                          "scim", "scim", bag);
   if (ext)
     json_object_set_new(obj, "externalId", json_string(ext));
   return obj;
@@ -400,7 +406,8 @@ static bool named_in(const char *list, const char *key)
       return true; /* the extension itself, or one of its attributes */
     if (colon)
       name = colon + 1;
-    if ((size_t)(end - name) >= kn && strncasecmp(name, key, kn) == 0 && (name + kn == end || name[kn] == '.'))
+    if ((size_t)(end - name) >= kn && strncasecmp(name, key, kn) == 0 &&
+        (name + kn == end || name[kn] == '.'))
       return true;
     p = end + (*end == ',');
   }
@@ -570,9 +577,9 @@ static void list(const call *c)
     return;
   }
   reply(c, 200,
-        json_pack("{s:[s], s:I, s:I, s:I, s:o}", "schemas", SCIM_LIST_RESPONSE, "totalResults", (json_int_t)l.total,
-                  "startIndex", (json_int_t)start, "itemsPerPage", (json_int_t)json_array_size(l.out), "Resources",
-                  l.out));
+        json_pack("{s:[s], s:I, s:I, s:I, s:o}", "schemas", SCIM_LIST_RESPONSE, "totalResults",
+                  (json_int_t)l.total, "startIndex", (json_int_t)start, "itemsPerPage",
+                  (json_int_t)json_array_size(l.out), "Resources", l.out));
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -651,9 +658,9 @@ static bool referrer_puts(const call *c, const char *old_id, const char *new_id,
   size_t i;
   if (json_array_size(keep) > room)
     return false;
-  json_array_foreach(keep, i, v) puts[(*n)++] = (urbac_object_put){
-      json_string_value(json_array_get(v, 0)), json_string_value(json_array_get(v, 1)),
-      json_string_value(json_array_get(v, 2))};
+  json_array_foreach(keep, i, v) puts[(*n)++] =
+      (urbac_object_put){json_string_value(json_array_get(v, 0)), json_string_value(json_array_get(v, 1)),
+                         json_string_value(json_array_get(v, 2))};
   return true;
 }
 
@@ -745,7 +752,8 @@ static void create(const call *c, json_t *body)
   if (!x)
     return;
   const char *ext = json_string_value(json_object_get(body, "externalId"));
-  bool ext_id = ext && (c->groups ? !scim_index_group(x, ext) : scim_is_guid(ext) && !scim_index_user(x, ext));
+  bool ext_id =
+      ext && (c->groups ? !scim_index_group(x, ext) : scim_is_guid(ext) && !scim_index_user(x, ext));
   if (!ext_id && !new_uuid(uuid))
     return fail(c->r, 500, NULL, "no random id");
   const char *sid = ext_id ? ext : uuid;
@@ -769,7 +777,8 @@ static void update(const call *c, json_t *body, bool patch)
     fail(c->r, 404, NULL, "Resource %s not found", c->req->params[1]);
     goto out;
   }
-  const char *created = json_string_value(json_object_get(json_object_get(json_object_get(old, "scim"), "meta"), "created"));
+  const char *created =
+      json_string_value(json_object_get(json_object_get(json_object_get(old, "scim"), "meta"), "created"));
   res = c->groups ? group_resource(x, old, true) : user_resource(old);
   if (patch && !scim_patch_apply(res, body, &e)) {
     fail_with(c->r, &e);
@@ -793,7 +802,7 @@ out:
   json_decref(old);
 }
 
-static void delete(const call *c)
+static void delete (const call *c)
 {
   const scim_index *x = index_of(c);
   const char *id = x ? path_object(c, x) : NULL;
@@ -848,7 +857,7 @@ static void resources(const call *c)
   else if (m == SRV_POST)
     create(c, body);
   else if (m == SRV_DELETE)
-    delete(c);
+    delete (c);
   else
     update(c, body, m == SRV_PATCH);
   json_decref(body);
@@ -860,7 +869,8 @@ void srv_h_scim(srv *server, srv_req *req, srv_resp *r)
   const char *what = req->segs[6];
   call c = {req, r, req->tenant, strcmp(what, "Groups") == 0, strcmp(what, "Groups") == 0 ? "group" : "user"};
   if (strcmp(what, "Bulk") == 0)
-    return fail(r, 501, NULL, "bulk operations are not supported (ServiceProviderConfig: bulk.supported is false)");
+    return fail(r, 501, NULL,
+                "bulk operations are not supported (ServiceProviderConfig: bulk.supported is false)");
   if (strcmp(what, "Users") != 0 && strcmp(what, "Groups") != 0)
     return discovery(&c, what, req->nsegs == 8 ? req->params[1] : NULL);
   pthread_mutex_lock(&c.t->write_lock); /* the index and the store's handle: the writer's */

@@ -192,7 +192,8 @@ static bool split_name(parser *ps, size_t start, size_t len, scim_path *p)
   size_t alen = dot ? (size_t)(dot - name) : nlen;
   bool bad_sub = dot && (dot + 1 == name + nlen || memchr(dot + 1, '.', (size_t)(name + nlen - dot - 1)));
   if (!alen || !isalpha((unsigned char)name[0]) || bad_sub) {
-    fail(ps, (size_t)(name - ps->s), "%s", "expected ATTRIBUTE or ATTRIBUTE.SUB (after a schema URN and ':')");
+    fail(ps, (size_t)(name - ps->s), "%s",
+         "expected ATTRIBUTE or ATTRIBUTE.SUB (after a schema URN and ':')");
     return false;
   }
   p->attr = strndup(name, alen);
@@ -534,11 +535,16 @@ static bool contains(const char *hay, const char *needle, bool exact)
 static bool order_holds(cmp_op op, int c)
 {
   switch (op) {
-  case OP_GT: return c > 0;
-  case OP_GE: return c >= 0;
-  case OP_LT: return c < 0;
-  case OP_LE: return c <= 0;
-  default: return c == 0;
+  case OP_GT:
+    return c > 0;
+  case OP_GE:
+    return c >= 0;
+  case OP_LT:
+    return c < 0;
+  case OP_LE:
+    return c <= 0;
+  default:
+    return c == 0;
   }
 }
 
@@ -549,10 +555,14 @@ static bool compare_one(const node *n, json_t *have, bool exact)
     const char *a = json_string_value(have), *b = json_string_value(want);
     size_t la = strlen(a), lb = strlen(b);
     switch (n->op) {
-    case OP_CO: return contains(a, b, exact);
-    case OP_SW: return la >= lb && (exact ? strncmp(a, b, lb) : strncasecmp(a, b, lb)) == 0;
-    case OP_EW: return la >= lb && (exact ? strcmp(a + la - lb, b) : strcasecmp(a + la - lb, b)) == 0;
-    default: return order_holds(n->op, exact ? strcmp(a, b) : strcasecmp(a, b));
+    case OP_CO:
+      return contains(a, b, exact);
+    case OP_SW:
+      return la >= lb && (exact ? strncmp(a, b, lb) : strncasecmp(a, b, lb)) == 0;
+    case OP_EW:
+      return la >= lb && (exact ? strcmp(a + la - lb, b) : strcasecmp(a + la - lb, b)) == 0;
+    default:
+      return order_holds(n->op, exact ? strcmp(a, b) : strcasecmp(a, b));
     }
   }
   if (json_is_number(want) && json_is_number(have)) {
@@ -590,11 +600,16 @@ static bool present(json_t *v)
 static bool node_match(const node *n, json_t *resource)
 {
   switch (n->kind) {
-  case N_OR: return node_match(n->l, resource) || node_match(n->r, resource);
-  case N_AND: return node_match(n->l, resource) && node_match(n->r, resource);
-  case N_NOT: return !node_match(n->l, resource);
-  case N_CMP: return cmp_match(n, resource);
-  default: break;
+  case N_OR:
+    return node_match(n->l, resource) || node_match(n->r, resource);
+  case N_AND:
+    return node_match(n->l, resource) && node_match(n->r, resource);
+  case N_NOT:
+    return !node_match(n->l, resource);
+  case N_CMP:
+    return cmp_match(n, resource);
+  default:
+    break;
   }
   values *vs = malloc(sizeof *vs);
   bool any = false;
@@ -683,7 +698,8 @@ static json_t *element_from(const node *vf, const char *sub, json_t *value)
     if (x->kind == N_AND) {
       stack[n++] = x->l;
       stack[n++] = x->r;
-    } else if (x->kind == N_CMP && x->op == OP_EQ && !x->path.sub && !x->path.vf && !get_ci(o, x->path.attr, NULL)) {
+    } else if (x->kind == N_CMP && x->op == OP_EQ && !x->path.sub && !x->path.vf &&
+               !get_ci(o, x->path.attr, NULL)) {
       json_object_set(o, x->path.attr, x->value);
     }
   }
@@ -857,7 +873,8 @@ static bool schemas_ok(json_t *body)
   size_t i;
   if (!schemas)
     return true;
-  json_array_foreach(schemas, i, s) if (json_is_string(s) && strcmp(json_string_value(s), PATCH_OP) == 0) return true;
+  json_array_foreach(schemas, i,
+                     s) if (json_is_string(s) && strcmp(json_string_value(s), PATCH_OP) == 0) return true;
   return false;
 }
 

@@ -111,7 +111,8 @@ static void group_drop(scim_index *x, const char *id)
   json_t *known = json_object_get(x->groups, id);
   if (!known)
     return;
-  const char *name = json_string_value(json_array_get(known, 0)), *ext = json_string_value(json_array_get(known, 1));
+  const char *name = json_string_value(json_array_get(known, 0)),
+             *ext = json_string_value(json_array_get(known, 1));
   json_t *ids = json_object_get(x->group_name, name), *v;
   size_t i;
   json_array_foreach(ids, i, v) if (strcmp(json_string_value(v), id) == 0)
@@ -260,4 +261,7 @@ json_t *scim_index_group_name(const scim_index *x, const char *name)
   return json_object_get(x->group_name, lower(name, buf, sizeof buf));
 }
 
-size_t scim_index_count(const scim_index *x, bool groups) { return json_object_size(groups ? x->groups : x->users); }
+size_t scim_index_count(const scim_index *x, bool groups)
+{
+  return json_object_size(groups ? x->groups : x->users);
+}

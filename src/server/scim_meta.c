@@ -21,10 +21,11 @@ json_t *scim_meta_service_provider_config(void)
       "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:i}, s:{s:b}, s:{s:b}, s:{s:b}, s:[{s:s, s:s, s:s, "
       "s:b}], s:{s:s, s:s}}",
       "schemas", SPC, "documentationUri", "https://github.com/urbac/urbac/blob/main/docs/scim.md", "patch",
-      "supported", 1, "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize", 0, "filter", "supported", 1,
-      "maxResults", 1000, "changePassword", "supported", 0, "sort", "supported", 0, "etag", "supported", 0,
+      "supported", 1, "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize", 0, "filter", "supported",
+      1, "maxResults", 1000, "changePassword", "supported", 0, "sort", "supported", 0, "etag", "supported", 0,
       "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token", "description",
-      "A provisioning key (urbac key create --key-scope provisioning), or a token from a configured OIDC issuer",
+      "A provisioning key (urbac key create --key-scope provisioning), or a token from a configured OIDC "
+      "issuer",
       "primary", 1, "meta", "resourceType", "ServiceProviderConfig", "location", "/ServiceProviderConfig");
 }
 
@@ -34,7 +35,8 @@ static json_t *resource_type(const char *name, const char *endpoint, const char 
                          name, "endpoint", endpoint, "description", name, "schema", schema, "meta",
                          "resourceType", "ResourceType", "location", name);
   if (rt && enterprise)
-    json_object_set_new(rt, "schemaExtensions", json_pack("[{s:s, s:b}]", "schema", SCIM_ENTERPRISE, "required", 0));
+    json_object_set_new(rt, "schemaExtensions",
+                        json_pack("[{s:s, s:b}]", "schema", SCIM_ENTERPRISE, "required", 0));
   return rt;
 }
 
@@ -81,7 +83,10 @@ static const attr_row enterprise_attrs[] = {
 static json_t *attr_json(const char *name, char type, bool multi, bool required, bool exact,
                          const char *mutability, const char *uniqueness)
 {
-  const char *types = type == 'b' ? "boolean" : type == 'c' ? "complex" : type == 'r' ? "reference" : "string";
+  const char *types = type == 'b'   ? "boolean"
+                      : type == 'c' ? "complex"
+                      : type == 'r' ? "reference"
+                                    : "string";
   return json_pack("{s:s, s:s, s:b, s:s, s:b, s:b, s:s, s:s, s:s}", "name", name, "type", types,
                    "multiValued", multi, "description", name, "required", required, "caseExact", exact,
                    "mutability", mutability, "returned", "default", "uniqueness", uniqueness);
@@ -99,8 +104,12 @@ static json_t *schema(const char *id, const char *name, const attr_row *rows, si
         size_t len = strcspn(p, " ");
         char sub[32];
         snprintf(sub, sizeof sub, "%.*s", (int)len, p);
-        json_array_append_new(subs, attr_json(sub, strcmp(sub, "primary") == 0 ? 'b' : sub[0] == '$' ? 'r' : 's',
-                                              false, false, strcmp(sub, "value") == 0 && strcmp(a->name, "members") == 0,
+        json_array_append_new(subs, attr_json(sub,
+                                              strcmp(sub, "primary") == 0 ? 'b'
+                                              : sub[0] == '$'             ? 'r'
+                                                                          : 's',
+                                              false, false,
+                                              strcmp(sub, "value") == 0 && strcmp(a->name, "members") == 0,
                                               "readWrite", "none"));
         p += len + (p[len] == ' ');
       }
@@ -115,7 +124,7 @@ static json_t *schema(const char *id, const char *name, const attr_row *rows, si
                    location);
 }
 
-#define N(a) (sizeof a / sizeof a[0])
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every document of `all` (stolen), or the one whose id is `only` (NULL when none). */
 static json_t *pick(json_t *all, const char *only)
@@ -124,8 +133,8 @@ static json_t *pick(json_t *all, const char *only)
   size_t i;
   if (!only)
     return all;
-  json_array_foreach(all, i, v) if (!found && strcmp(json_string_value(json_object_get(v, "id")), only) == 0) found =
-      json_incref(v);
+  json_array_foreach(all, i, v) if (!found && strcmp(json_string_value(json_object_get(v, "id")), only) == 0)
+      found = json_incref(v);
   json_decref(all);
   return found;
 }

@@ -52,7 +52,8 @@ static _Thread_local srv_batch *running;
 bool srv_writer_takes(const srv_req *req)
 {
   return req->tenant && req->route &&
-         (req->route->access == SRV_READ || req->route->access == SRV_MANAGE || req->route->access == SRV_SCIM);
+         (req->route->access == SRV_READ || req->route->access == SRV_MANAGE ||
+          req->route->access == SRV_SCIM);
 }
 
 srv_batch *srv_batch_current(const srv_tenant *t) { return running && running->t == t ? running : NULL; }

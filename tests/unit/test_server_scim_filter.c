@@ -11,7 +11,8 @@
 
 static const char user_json[] =
     "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
-    "\"id\":\"6c5b\",\"externalId\":\"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\",\"userName\":\"Test_User_ab6490ee\","
+    "\"id\":\"6c5b\",\"externalId\":\"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\",\"userName\":\"Test_User_"
+    "ab6490ee\","
     "\"active\":true,\"displayName\":\"Alice\",\"nickName\":\"\",\"age\":41,"
     "\"emails\":[{\"primary\":true,\"type\":\"work\",\"value\":\"Test_User_fd0ea19b@testuser.com\"},"
     "{\"type\":\"home\",\"value\":\"alice@home.example\"}],"
@@ -44,7 +45,7 @@ static bool matches(const char *text)
 static void test_operators(void **state)
 {
   (void)state;
-  assert_true(matches("userName eq \"test_user_ab6490ee\"")); /* userName: any case */
+  assert_true(matches("userName eq \"test_user_ab6490ee\""));                      /* userName: any case */
   assert_false(matches("externalId eq \"0A21F0F2-8D2A-4F8E-BF98-7363C4AED4EF\"")); /* externalId: exact */
   assert_true(matches("externalId eq \"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\""));
   assert_true(matches("USERNAME Eq \"Test_User_ab6490ee\""));
@@ -84,7 +85,8 @@ static void test_logic_and_paths(void **state)
   assert_true(matches("name.familyName eq \"example\""));
   assert_true(matches("urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"Test\""));
   assert_true(matches("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"soc\""));
-  assert_true(matches("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq \"boss\""));
+  assert_true(
+      matches("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq \"boss\""));
   assert_true(matches("userName eq \"a \\\"quoted\\\" one\" or age eq 41"));
 }
 
@@ -180,17 +182,19 @@ static void assert_json(json_t *got, const char *want)
   json_decref(got);
 }
 
-#define OPS(...) "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[" __VA_ARGS__ "]}"
+#define OPS(...)                                                                                             \
+  "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[" __VA_ARGS__ "]}"
 
 static void test_patch_user(void **state)
 {
   (void)state;
   scim_error e;
   /* Microsoft's tutorial: replace with a path-less value of paths, op in any case */
-  json_t *r = patched("{\"userName\":\"a\",\"active\":true,\"emails\":[{\"type\":\"work\",\"value\":\"a@x\"}]}",
-                      OPS("{\"op\":\"Replace\",\"value\":{\"emails[type eq \\\"work\\\"].value\":\"b@x\","
-                          "\"name.familyName\":\"F\",\"active\":false}}"),
-                      &e);
+  json_t *r =
+      patched("{\"userName\":\"a\",\"active\":true,\"emails\":[{\"type\":\"work\",\"value\":\"a@x\"}]}",
+              OPS("{\"op\":\"Replace\",\"value\":{\"emails[type eq \\\"work\\\"].value\":\"b@x\","
+                  "\"name.familyName\":\"F\",\"active\":false}}"),
+              &e);
   assert_json(r, "{\"userName\":\"a\",\"active\":false,\"emails\":[{\"type\":\"work\",\"value\":\"b@x\"}],"
                  "\"name\":{\"familyName\":\"F\"}}");
   /* add of a filtered path with no element yet creates it from the filter */
@@ -199,7 +203,8 @@ static void test_patch_user(void **state)
                   "{\"op\":\"add\",\"path\":\"name.givenName\",\"value\":\"G\"},"
                   "{\"op\":\"replace\",\"path\":\"userName\",\"value\":\"b\"}"),
               &e);
-  assert_json(r, "{\"userName\":\"b\",\"emails\":[{\"type\":\"work\",\"value\":\"w@x\"}],\"name\":{\"givenName\":\"G\"}}");
+  assert_json(r, "{\"userName\":\"b\",\"emails\":[{\"type\":\"work\",\"value\":\"w@x\"}],\"name\":{"
+                 "\"givenName\":\"G\"}}");
   /* the enterprise extension, by path and path-less; remove */
   r = patched("{\"userName\":\"a\",\"title\":\"t\"}",
               OPS("{\"op\":\"add\",\"value\":{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":"
@@ -220,7 +225,8 @@ static void test_patch_members(void **state)
                           "{\"$ref\":null,\"value\":\"u2\"}]},"
                           "{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"u1\"}]}"),
                       &e);
-  assert_json(r, "{\"displayName\":\"g\",\"members\":[{\"$ref\":null,\"value\":\"u1\"},{\"$ref\":null,\"value\":\"u2\"}]}");
+  assert_json(r, "{\"displayName\":\"g\",\"members\":[{\"$ref\":null,\"value\":\"u1\"},{\"$ref\":null,"
+                 "\"value\":\"u2\"}]}");
   r = patched("{\"members\":[{\"value\":\"u1\"},{\"value\":\"u2\"},{\"value\":\"u3\"}]}",
               OPS("{\"op\":\"Remove\",\"path\":\"members[value eq \\\"u2\\\"]\"},"
                   "{\"op\":\"remove\",\"path\":\"members\",\"value\":[{\"value\":\"u3\"}]}"),
@@ -255,7 +261,8 @@ static void test_patch_errors(void **state)
   patch_refused(OPS("{\"op\":\"add\",\"value\":3}"), "invalidValue", "must be an object");
   patch_refused(OPS("{\"op\":\"add\",\"path\":\"emails[type eq\",\"value\":3}"), "invalidPath",
                 "Operations[0]: path column 15");
-  patch_refused(OPS("{\"op\":\"add\",\"path\":\"title.x\",\"value\":3}"), "invalidPath", "not a complex attribute");
+  patch_refused(OPS("{\"op\":\"add\",\"path\":\"title.x\",\"value\":3}"), "invalidPath",
+                "not a complex attribute");
   patch_refused(OPS("{\"op\":\"add\",\"path\":\"title[type eq \\\"a\\\"]\",\"value\":3}"), "invalidPath",
                 "not multi-valued");
   patch_refused(OPS("{\"op\":\"add\",\"path\":7,\"value\":3}"), "invalidPath", "path is a string");
@@ -275,8 +282,9 @@ static void test_guid(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_operators),   cmocka_unit_test(test_logic_and_paths), cmocka_unit_test(test_eq_term),
-      cmocka_unit_test(test_errors),      cmocka_unit_test(test_patch_user),      cmocka_unit_test(test_patch_members),
+      cmocka_unit_test(test_operators),    cmocka_unit_test(test_logic_and_paths),
+      cmocka_unit_test(test_eq_term),      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_patch_user),   cmocka_unit_test(test_patch_members),
       cmocka_unit_test(test_patch_errors), cmocka_unit_test(test_guid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
