@@ -227,6 +227,11 @@ static void test_patch_members(void **state)
                       &e);
   assert_json(r, "{\"displayName\":\"g\",\"members\":[{\"$ref\":null,\"value\":\"u1\"},{\"$ref\":null,"
                  "\"value\":\"u2\"}]}");
+  r = patched("{\"members\":[{\"value\":\"u1\"}]}", /* repeats, in the list and against the group, once */
+              OPS("{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"u3\"},{\"value\":\"u1\"},"
+                  "{\"Value\":\"u3\"},{\"display\":\"no value\"},{\"display\":\"no value\"}]}"),
+              &e);
+  assert_json(r, "{\"members\":[{\"value\":\"u1\"},{\"value\":\"u3\"},{\"display\":\"no value\"}]}");
   r = patched("{\"members\":[{\"value\":\"u1\"},{\"value\":\"u2\"},{\"value\":\"u3\"}]}",
               OPS("{\"op\":\"Remove\",\"path\":\"members[value eq \\\"u2\\\"]\"},"
                   "{\"op\":\"remove\",\"path\":\"members\",\"value\":[{\"value\":\"u3\"}]}"),
