@@ -82,6 +82,16 @@ URBAC_EXTERN const char *urbac_model_assignment_principal(const urbac_model *m, 
 URBAC_EXTERN const char *urbac_model_assignment_device_group(const urbac_model *m, size_t r, size_t a,
                                                              size_t i);
 
+/* Each principal that names nothing yet: a user or `group:` id shaped as a GUID
+ * (an Entra object id) that no user or group has as its id or externalId. It
+ * grants nothing until such an object appears (docs/semantics.md "Identities from
+ * Entra ID"). Calls cb(ctx, where, name, group) for each, `where` saying which
+ * object names it ("assignment 'a' of role 'R'"); stops at the first non-zero
+ * return, and returns it (0 when every one was seen). The strings are valid during
+ * the call only. */
+typedef int (*urbac_pending_cb)(void *ctx, const char *where, const char *name, bool group);
+URBAC_EXTERN int urbac_model_pending(const urbac_model *m, urbac_pending_cb cb, void *ctx);
+
 /* One object change: `kind` "workloads", "user", "group", "deviceGroup", "device",
  * "role", "legacy.mde.role", "legacy.mdo.roleGroup" or "legacy.mdi.role"; `id` its
  * id (a role's name, a legacy row's catalog name); `json` the object as a tenant

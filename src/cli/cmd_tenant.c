@@ -56,6 +56,20 @@ static json_t *diag_json(const urbac_diag *d, const char *path)
   return json_pack("{s:s, s:b, s:o}", "file", path, "valid", json_array_size(errs) == 0, "errors", errs);
 }
 
+static int warn_pending(void *ctx, const char *where, const char *name, bool group)
+{
+  json_t *warnings = ((void **)ctx)[1];
+  const char *file = ((void **)ctx)[0];
+  char text[1400];
+  snprintf(text, sizeof text, "%s names %s '%s', which no %s has as its id or externalId yet: it grants nothing "
+           "until one is provisioned", where, group ? "group" : "user", name, group ? "group" : "user");
+  if (warnings)
+    json_array_append_new(warnings, json_string(text));
+  else
+    fprintf(stderr, "urbac: %s: warning: %s\n", file, text);
+  return 0;
+}
+
 /* Validates one file; prints its line (or adds its object to `all`). True when valid. */
 static bool validate_one(const char *name, json_t *all)
 {
@@ -69,9 +83,15 @@ static bool validate_one(const char *name, json_t *all)
     err = urbac_snapshot_compile(m, &snap, d);
   if (err && !buf && d && all) /* said on stderr already; the JSON says it too */
     urbac_diag_add(d, err, shown(name), 0, 0, NULL, "cannot read the file");
-  if (all)
-    json_array_append_new(all, diag_json(d, shown(name)));
-  else if (err)
+  json_t *warnings = all ? json_array() : NULL;
+  void *wctx[2] = {(void *)(uintptr_t)shown(name), warnings};
+  if (!err) /* pending principals: valid, but said */
+    urbac_model_pending(m, warn_pending, wctx);
+  if (all) {
+    json_t *one = diag_json(d, shown(name));
+    json_object_set_new(one, "warnings", warnings);
+    json_array_append_new(all, one);
+  } else if (err)
     cli_print_diag(d);
   else
     printf("%s: valid (tenant %s: %zu users, %zu groups, %zu device groups, %zu devices, %zu roles)\n",

@@ -442,7 +442,8 @@ static urbac_err build_lists(urbac__compiler *c)
   for (size_t g = 0; g < m->groups.n && !err; g++) {
     const urbac__group *grp = urbac__group_at(m, g);
     for (size_t i = 0; grp && i < grp->members.n; i++)
-      (grp->members.v[i].kind == URBAC__REF_USER ? nu : ng)[grp->members.v[i].idx]++;
+      if (grp->members.v[i].idx != URBAC__PENDING)
+        (grp->members.v[i].kind == URBAC__REF_USER ? nu : ng)[grp->members.v[i].idx]++;
   }
   for (size_t u = 0; u < m->users.n && !err; u++)
     err = nu[u] ? list_alloc(&s->user_groups, u, nu[u]) : URBAC_OK;
@@ -452,6 +453,8 @@ static urbac_err build_lists(urbac__compiler *c)
     const urbac__group *grp = urbac__group_at(m, g);
     for (size_t i = 0; grp && i < grp->members.n; i++) {
       const urbac__ref *r = &grp->members.v[i];
+      if (r->idx == URBAC__PENDING)
+        continue;
       const urbac__cow *arr = r->kind == URBAC__REF_USER ? &s->user_groups : &s->group_parents;
       urbac__ulist *l = URBAC__AT(*arr, r->idx);
       if (!l->n || l->v[l->n - 1] != (uint32_t)g) /* listed twice in g: one membership (groups in order) */
@@ -488,6 +491,8 @@ static urbac_err direct_assignments(urbac__compiler *c)
       err = urbac__asg_dgset(c, as, &set);
       for (size_t p = 0; p < as->principals.n && !err; p++) {
         urbac__acc *ac;
+        if (as->principals.v[p].idx == URBAC__PENDING)
+          continue; /* names nothing yet */
         if (!(err = principal_acc(c, &as->principals.v[p], &ac)))
           err = urbac__acc_assignment(ac, role, as, set);
       }
@@ -504,7 +509,7 @@ static urbac_err direct_legacy(urbac__compiler *c)
   for (size_t i = 0; i < m->mde_roles.n && !err; i++) {
     const urbac__mde_role *role = urbac__mde_at(m, i);
     for (size_t g = 0; role && g < role->groups.n && !err; g++)
-      if (!(err = principal_acc(c, &role->groups.v[g], &a))) {
+      if (role->groups.v[g].idx != URBAC__PENDING && !(err = principal_acc(c, &role->groups.v[g], &a))) {
         a->mdeperms |= role->perms;
         a->mde_role = true;
       }
@@ -513,13 +518,13 @@ static urbac_err direct_legacy(urbac__compiler *c)
     bool eop = i < m->eop.n;
     const urbac__legacy_members *lm = eop ? urbac__eop_at(m, i) : urbac__mdi_at(m, i - m->eop.n);
     for (size_t p = 0; lm && p < lm->members.n && !err; p++)
-      if (!(err = principal_acc(c, &lm->members.v[p], &a)))
+      if (lm->members.v[p].idx != URBAC__PENDING && !(err = principal_acc(c, &lm->members.v[p], &a)))
         *(eop ? &a->eop : &a->mdi) |= 1u << lm->which;
   }
   for (size_t d = 0; d < m->dgs.n && !err; d++) {
     const urbac__devgroup *dg = urbac__dg_at(m, d);
     for (size_t g = 0; dg && g < dg->access.n && !err; g++)
-      if (!(err = principal_acc(c, &dg->access.v[g], &a)))
+      if (dg->access.v[g].idx != URBAC__PENDING && !(err = principal_acc(c, &dg->access.v[g], &a)))
         urbac__bit_set(a->access, d);
   }
   return err;
@@ -559,7 +564,7 @@ static urbac_err group_accs(urbac__compiler *c)
     const urbac__group *grp = urbac__group_at(m, g);
     for (size_t i = 0; i < grp->members.n && !err; i++) {
       const urbac__ref *r = &grp->members.v[i];
-      if (r->kind != URBAC__REF_GROUP)
+      if (r->kind != URBAC__REF_GROUP || r->idx == URBAC__PENDING)
         continue;
       urbac__pacc *child = URBAC__AT(s->group_acc, r->idx), *parent = URBAC__AT(s->group_acc, g);
       err = urbac__acc_merge(&child->a, &parent->a, s->dg_words);

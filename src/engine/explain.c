@@ -84,6 +84,8 @@ static urbac_err reach(explainer *c)
 
 static bool reached(const explainer *c, const urbac__ref *r)
 {
+  if (r->idx == URBAC__PENDING) /* names nothing yet */
+    return false;
   return r->kind == URBAC__REF_USER ? r->idx == c->q->user : c->pred[r->idx] != NO_PRED;
 }
 

@@ -102,10 +102,12 @@ static int by_key(const void *a, const void *b)
 /* A group's members as sorted distinct keys (kind << 32 | index); *n of them. */
 static uint64_t *member_keys(const urbac__group *g, size_t *n)
 {
-  *n = g ? g->members.n : 0;
-  uint64_t *k = urbac__malloc((*n + 1) * sizeof *k);
-  for (size_t i = 0; k && i < *n; i++)
-    k[i] = (uint64_t)g->members.v[i].kind << 32 | g->members.v[i].idx;
+  size_t all = g ? g->members.n : 0;
+  uint64_t *k = urbac__malloc((all + 1) * sizeof *k);
+  *n = 0;
+  for (size_t i = 0; k && i < all; i++)
+    if (g->members.v[i].idx != URBAC__PENDING) /* names nothing yet */
+      k[(*n)++] = (uint64_t)g->members.v[i].kind << 32 | g->members.v[i].idx;
   if (k)
     qsort(k, *n, sizeof *k, by_key);
   size_t u = 0; /* a member listed twice is one membership */
@@ -154,6 +156,8 @@ static urbac_err mark_refs(updater *u, const urbac__refs *r)
 {
   urbac_err err = URBAC_OK;
   for (size_t i = 0; i < r->n && !err; i++) {
+    if (r->v[i].idx == URBAC__PENDING)
+      continue;
     if (r->v[i].kind == URBAC__REF_GROUP)
       err = set_add(&u->groups, r->v[i].idx);
     else if (r->v[i].kind == URBAC__REF_USER && !(err = set_add(&u->direct, r->v[i].idx)))
@@ -207,7 +211,7 @@ static urbac_err close_down(updater *u)
   for (size_t k = 0; k < u->groups.n && !err; k++) {
     const urbac__group *g = urbac__group_at(u->m, u->groups.v[k]);
     for (size_t i = 0; g && i < g->members.n && !err; i++)
-      if (g->members.v[i].kind == URBAC__REF_GROUP)
+      if (g->members.v[i].kind == URBAC__REF_GROUP && g->members.v[i].idx != URBAC__PENDING)
         err = set_add(&u->groups, g->members.v[i].idx);
   }
   return err;
@@ -244,7 +248,7 @@ static urbac_err fresh_accs(updater *u)
 static urbac__acc *target(updater *u, const urbac__ref *r)
 {
   bool group = r->kind == URBAC__REF_GROUP;
-  if (!urbac__bit_test(group ? u->groups.bits : u->direct.bits, r->idx))
+  if (r->idx == URBAC__PENDING || !urbac__bit_test(group ? u->groups.bits : u->direct.bits, r->idx))
     return NULL;
   const urbac__cow *arr = group ? &u->s->group_acc : &u->s->user_direct;
   urbac__pacc *p = URBAC__AT(*arr, r->idx);
@@ -332,7 +336,7 @@ static urbac_err propagate(updater *u)
     const urbac__group *grp = urbac__group_at(u->m, g);
     for (size_t i = 0; grp && i < grp->members.n && !err; i++) {
       const urbac__ref *r = &grp->members.v[i];
-      if (r->kind != URBAC__REF_GROUP)
+      if (r->kind != URBAC__REF_GROUP || r->idx == URBAC__PENDING)
         continue;
       err = urbac__acc_merge(&((urbac__pacc *)URBAC__AT(s->group_acc, r->idx))->a,
                              &((const urbac__pacc *)URBAC__AT(s->group_acc, g))->a, s->dg_words);
@@ -355,7 +359,7 @@ static urbac_err refresh_users(updater *u)
   for (size_t k = 0; k < u->groups.n && !err; k++) { /* direct members of dirty groups */
     const urbac__group *g = urbac__group_at(u->m, u->groups.v[k]);
     for (size_t i = 0; g && i < g->members.n && !err; i++)
-      if (g->members.v[i].kind == URBAC__REF_USER)
+      if (g->members.v[i].kind == URBAC__REF_USER && g->members.v[i].idx != URBAC__PENDING)
         err = set_add(&u->users, g->members.v[i].idx);
   }
   for (size_t k = 0; k < u->users.n && !err; k++)

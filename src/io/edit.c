@@ -16,11 +16,20 @@
  * Depends on: util, catalog, model, io/objects.c, io/load.c.
  */
 #include <stdio.h>
+#include <strings.h>
 
 #include "io/objects.h"
 
+typedef struct xadd_t {
+  const char *xid, *xkey; /* the externalId a user or group put takes (its strings) */
+  uint32_t idx;
+  bool group;
+} xadd_t;
+
 typedef struct editor {
   urbac_model *m; /* the new model */
+  xadd_t *xadd;
+  size_t nxadd, cap_xadd;
   urbac_diag *d;
   urbac__obj **added;   /* objects put (one reference each, also held by m) */
   urbac__obj **removed; /* objects replaced or deleted (one reference each) */
@@ -97,14 +106,13 @@ static const urbac__ident *ident_of(const urbac__obj *o)
 }
 
 /* Slot `at` of users or groups goes from `before` to `after` (either NULL): the
- * externalId map follows; an externalId another object holds is EDUPLICATE. */
+ * externalId map lets go of the old key now and takes the new one in xid_take(). */
 static urbac_err xid_swap(editor *e, const urbac__obj *before, const urbac__obj *after, size_t at)
 {
   const urbac__ident *b = ident_of(before), *a = ident_of(after);
   const char *old = b ? b->xkey : NULL, *now = a ? a->xkey : NULL;
   bool group = (before ? before : after)->kind == URBAC__OBJ_GROUP;
   urbac__smap *map = group ? &e->m->group_xmap : &e->m->user_xmap;
-  uint32_t first = 0;
   urbac_err err = URBAC_OK;
   if (old && (!now || strcmp(old, now) != 0))
     err = urbac__smap_del(map, old, strlen(old));
@@ -112,11 +120,29 @@ static urbac_err xid_swap(editor *e, const urbac__obj *before, const urbac__obj 
     return err == URBAC_ENOTFOUND ? URBAC_ENOMEM : err;
   if (old && strcmp(old, now) == 0)
     return urbac__smap_rekey(map, now, strlen(now));
-  err = urbac__smap_put(map, now, strlen(now), (uint32_t)at, &first);
-  if (err == URBAC_EDUPLICATE) {
-    const char *holder = group ? urbac__group_at(e->m, first)->id : urbac__user_at(e->m, first)->id;
-    err = urbac__diag_add(e->d, URBAC_EDUPLICATE, NULL, 0, 0, a->xid, "duplicate %s externalId '%.100s' (held by %s '%.100s')",
-                          group ? "group" : "user", a->xid, group ? "group" : "user", holder);
+  if (URBAC_GROW(e->xadd, e->cap_xadd, e->nxadd + 1))
+    return URBAC_ENOMEM;
+  e->xadd[e->nxadd++] = (xadd_t){a->xid, now, (uint32_t)at, group}; /* once every put let go of its own */
+  return URBAC_OK;
+}
+
+/* The externalIds the puts took, once every put has let go of the ones it had (so
+ * two objects may swap theirs in one edit): one held by another is EDUPLICATE. */
+static urbac_err xid_take(editor *e)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; i < e->nxadd && !err; i++) {
+    const xadd_t *a = &e->xadd[i];
+    bool group = a->group;
+    urbac__smap *map = group ? &e->m->group_xmap : &e->m->user_xmap;
+    uint32_t first = 0;
+    err = urbac__smap_put(map, a->xkey, strlen(a->xkey), a->idx, &first);
+    if (err == URBAC_EDUPLICATE) {
+      const char *holder = group ? urbac__group_at(e->m, first)->id : urbac__user_at(e->m, first)->id;
+      err = urbac__diag_add(e->d, URBAC_EDUPLICATE, NULL, 0, 0, a->xid,
+                            "duplicate %s externalId '%.100s' (held by %s '%.100s')", group ? "group" : "user",
+                            a->xid, group ? "group" : "user", holder);
+    }
   }
   return err;
 }
@@ -312,6 +338,182 @@ static urbac_err apply(editor *e, const urbac_object_put *p)
   return err;
 }
 
+/* ---------------------------------------------------------------- pending references */
+
+/* Has this edit put a new object in slot `i` of `arr` already (a put, a copy)? */
+static bool put_here(const editor *e, const urbac__cow *arr, size_t i)
+{
+  const urbac__obj *now = URBAC__AT(*arr, i);
+  for (size_t k = 0; now && k < e->nadded; k++)
+    if (e->added[k] == now)
+      return true;
+  return false;
+}
+
+/* Puts a copy of the object in slot `i` of `arr` among the edit's own, so that
+ * check_all() resolves its references again against the new model. */
+static urbac_err reresolve(editor *e, urbac__cow *arr, size_t i)
+{
+  if (!URBAC__AT(*arr, i) || put_here(e, arr, i))
+    return URBAC_OK;
+  urbac__obj *copy = urbac__obj_dup(URBAC__AT(*arr, i));
+  urbac_err err = copy ? keep(&e->added, &e->nadded, &e->cap_added, copy) : URBAC_ENOMEM;
+  if (err) {
+    urbac__obj_release(copy);
+    return err;
+  }
+  if ((err = set_slot(e, arr, i, copy))) /* the slot takes the copy's first reference */
+    return err;
+  /* the maps' keys point at the ids they index: the copy's from now on */
+  const char *id = obj_id(copy);
+  urbac__smap *map = map_of(e->m, (urbac__obj_kind)copy->kind);
+  const urbac__ident *x = ident_of(copy);
+  if (map && (err = urbac__smap_rekey(map, id, strlen(id))))
+    return err;
+  return x && x->xkey ? urbac__smap_rekey(&e->m->group_xmap, x->xkey, strlen(x->xkey)) : URBAC_OK;
+}
+
+/* Does reference list `r` name, pending, one of the GUIDs in `names` (`n`, folded
+ * to lower case), of ref kind `kind`? */
+typedef struct waker {
+  const char *const *names;
+  const uint8_t *kinds;
+  size_t n;
+  bool hit;
+} waker;
+
+static void wake_cb(void *ctx, urbac__refs *r, const char *what)
+{
+  waker *w = ctx;
+  (void)what;
+  for (size_t i = 0; i < r->n && !w->hit; i++)
+    for (size_t k = 0; k < w->n && r->v[i].idx == URBAC__PENDING && !w->hit; k++)
+      w->hit = r->v[i].kind == w->kinds[k] && strcasecmp(r->v[i].name, w->names[k]) == 0;
+}
+
+/* A user or group put by this edit whose id or externalId is a GUID some object
+ * names pending: that object is resolved again, and the name grants. A scan of
+ * the objects holding pending references only (m->pend). */
+static urbac_err wake_pending(editor *e)
+{
+  urbac_model *m = e->m;
+  const char **names = urbac__calloc(2 * e->nadded + 1, sizeof *names);
+  uint8_t *refkinds = urbac__calloc(2 * e->nadded + 1, 1);
+  waker w = {names, refkinds, 0, false};
+  urbac_err err = names && refkinds ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t i = 0; !err && m->npend && i < e->nadded; i++) {
+    const urbac__ident *id = ident_of(e->added[i]);
+    const char *own = !id                                    ? NULL
+                      : e->added[i]->kind == URBAC__OBJ_USER ? ((urbac__user *)e->added[i])->id
+                                                             : ((urbac__group *)e->added[i])->id;
+    uint8_t kind = e->added[i] && e->added[i]->kind == URBAC__OBJ_USER ? URBAC__REF_USER : URBAC__REF_GROUP;
+    const char *guids[2] = {own && urbac__is_guid(own, strlen(own)) ? own : NULL,
+                            id && id->xkey && urbac__is_guid(id->xkey, strlen(id->xkey)) ? id->xkey : NULL};
+    for (size_t g = 0; g < 2; g++)
+      if (guids[g]) {
+        refkinds[w.n] = kind;
+        names[w.n++] = guids[g];
+      }
+  }
+  for (size_t p = 0; !err && w.n && p < m->npend; p++) {
+    urbac__cow *arr = urbac__ref_array(m, (urbac__ref_arr)m->pend[p].arr);
+    urbac__obj *o = m->pend[p].idx < arr->n ? URBAC__AT(*arr, m->pend[p].idx) : NULL;
+    w.hit = false;
+    if (o)
+      urbac__obj_visit_refs(o, wake_cb, &w);
+    if (w.hit)
+      err = reresolve(e, arr, m->pend[p].idx);
+  }
+  urbac__free((void *)names);
+  urbac__free(refkinds);
+  return err;
+}
+
+/* A reference to ref kind `kind`, index `idx`, written as a GUID (it would turn pending). */
+typedef struct demoter {
+  uint8_t kind;
+  uint32_t idx;
+  bool hit;
+} demoter;
+
+static void demote_cb(void *ctx, urbac__refs *r, const char *what)
+{
+  demoter *d = ctx;
+  (void)what;
+  for (size_t i = 0; i < r->n && !d->hit; i++)
+    d->hit = r->v[i].kind == d->kind && r->v[i].idx == d->idx && urbac__is_guid(r->v[i].name, strlen(r->v[i].name));
+}
+
+/* The objects naming user or group `idx` by a GUID, resolved again: the name
+ * turns pending when nothing holds it any more (a scan: only for a named object). */
+static urbac_err demote(editor *e, uint8_t kind, uint32_t idx)
+{
+  urbac_model *m = e->m;
+  urbac_err err = URBAC_OK;
+  if (idx >= m->refs_in[kind].n || urbac__cow_u32_at(&m->refs_in[kind], idx) == 0)
+    return URBAC_OK;
+  for (size_t a = 0; a < URBAC__NARR && !err; a++) {
+    urbac__cow *arr = urbac__ref_array(m, (urbac__ref_arr)a);
+    for (size_t i = 0; i < arr->n && !err; i++) {
+      demoter d = {kind, idx, false};
+      if (URBAC__AT(*arr, i))
+        urbac__obj_visit_refs(URBAC__AT(*arr, i), demote_cb, &d);
+      if (d.hit)
+        err = reresolve(e, arr, i);
+    }
+  }
+  return err;
+}
+
+/* Users and groups deleted, or whose externalId changed, named by a GUID. */
+static urbac_err demote_all(editor *e)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t k = 0; k < 2 && !err; k++)
+    for (size_t i = 0; i < e->ndeleted[k] && !err; i++)
+      err = demote(e, (uint8_t)k, e->deleted[k][i]);
+  for (size_t c = 0; c < e->m->nchanges && !err; c++) {
+    const urbac__change *ch = &e->m->changes[c];
+    const urbac__ident *b = ident_of(ch->before), *a = ident_of(ch->after);
+    if (a && b && b->xkey && !(a->xkey && strcmp(a->xkey, b->xkey) == 0))
+      err = demote(e, ch->kind == URBAC__OBJ_USER ? URBAC__REF_USER : URBAC__REF_GROUP, ch->idx);
+  }
+  return err;
+}
+
+/* m->pend after the edit: the slots it changed leave it, or come back when they
+ * hold a pending reference still. */
+static urbac_err repend(editor *e)
+{
+  urbac_model *m = e->m;
+  for (size_t c = 0; c < m->nchanges; c++) {
+    const urbac__change *ch = &m->changes[c];
+    const urbac__obj *o = ch->before ? ch->before : ch->after;
+    int a = ch->kind == URBAC__OBJ_GROUP  ? URBAC__ARR_GROUPS
+            : ch->kind == URBAC__OBJ_DG   ? URBAC__ARR_DGS
+            : ch->kind == URBAC__OBJ_ROLE ? URBAC__ARR_ROLES
+            : ch->kind == URBAC__OBJ_MDE_ROLE
+                ? URBAC__ARR_MDE
+                : ch->kind == URBAC__OBJ_LEGACY_MEMBERS && ((const urbac__legacy_members *)o)->kind == URBAC_LEGACY_MDI_ROLE
+                ? URBAC__ARR_MDI
+                : ch->kind == URBAC__OBJ_LEGACY_MEMBERS ? URBAC__ARR_EOP : -1;
+    if (a < 0)
+      continue;
+    size_t k = 0;
+    for (size_t p = 0; p < m->npend; p++)
+      if (!(m->pend[p].arr == a && m->pend[p].idx == ch->idx))
+        m->pend[k++] = m->pend[p];
+    m->npend = k;
+    urbac__obj *now = URBAC__AT(*urbac__ref_array(m, (urbac__ref_arr)a), ch->idx);
+    if (!now || !urbac__obj_has_pending(now))
+      continue;
+    if (URBAC_GROW(m->pend, m->cap_pend, m->npend + 1))
+      return URBAC_ENOMEM;
+    m->pend[m->npend++] = (urbac__pend){ch->idx, (uint8_t)a};
+  }
+  return URBAC_OK;
+}
+
 /* ---------------------------------------------------------------- the tenant's rules */
 
 /* Does group `g` lead back to itself through member groups? A walk down from it. */
@@ -328,7 +530,7 @@ static urbac_err check_cycle(editor *e, uint32_t g)
     const urbac__group *grp = urbac__group_at(m, stack[--top]);
     for (size_t i = 0; grp && i < grp->members.n && !err; i++) {
       const urbac__ref *r = &grp->members.v[i];
-      if (r->kind != URBAC__REF_GROUP || urbac__bit_test(seen, r->idx))
+      if (r->kind != URBAC__REF_GROUP || r->idx == URBAC__PENDING || urbac__bit_test(seen, r->idx))
         continue;
       if (r->idx == g)
         err = urbac__diag_add(e->d, URBAC_ECYCLE, NULL, 0, 0, urbac__group_at(m, g)->id,
@@ -380,7 +582,7 @@ static urbac_err check_deleted(editor *e, uint8_t k, size_t which)
 typedef struct xnamer {
   uint8_t kind;
   uint32_t idx;
-  const char *id;
+  const char *id, *old; /* its id, the key of the externalId it had */
   const urbac__ref *found;
   char where[160];
 } xnamer;
@@ -389,15 +591,17 @@ static void find_xnamer(void *ctx, urbac__refs *r, const char *what)
 {
   xnamer *n = ctx;
   for (size_t i = 0; i < r->n && !n->found; i++)
-    if (r->v[i].kind == n->kind && r->v[i].idx == n->idx && strcmp(r->v[i].name, n->id) != 0) {
+    if (r->v[i].kind == n->kind && r->v[i].idx == n->idx && strcmp(r->v[i].name, n->id) != 0 &&
+        (urbac__is_guid(r->v[i].name, strlen(r->v[i].name)) ? strcasecmp(r->v[i].name, n->old) == 0
+                                                               : strcmp(r->v[i].name, n->old) == 0)) {
       n->found = &r->v[i];
       snprintf(n->where, sizeof n->where, "%s", what);
     }
 }
 
 /* A user or group whose externalId changed while something names it by the old
- * one: that name would dangle (a scan, only for named objects whose externalId
- * changed). */
+ * one, not a GUID (a GUID turns pending: demote_all()): that name would dangle (a
+ * scan, only for named objects whose externalId changed). */
 static urbac_err check_xid_changes(editor *e)
 {
   urbac_model *m = e->m;
@@ -410,7 +614,7 @@ static urbac_err check_xid_changes(editor *e)
         urbac__cow_u32_at(&m->refs_in[k], ch->idx) == 0)
       continue;
     xnamer n = {k, ch->idx, k == URBAC__REF_USER ? ((urbac__user *)ch->after)->id : ((urbac__group *)ch->after)->id,
-                NULL, ""};
+                b->xkey, NULL, ""};
     for (size_t f = 0; f < sizeof from / sizeof from[0] && !n.found; f++)
       for (size_t i = 0; i < from[f]->n && !n.found; i++)
         if (URBAC__AT(*from[f], i))
@@ -481,6 +685,13 @@ static urbac_err share(urbac_model *m, const urbac_model *base)
                                 &base->device_map, &base->user_xmap, &base->group_xmap};
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
     err = err ? err : urbac__smap_share(maps[i], bmaps[i]);
+  if (base->npend && !err) {
+    m->pend = urbac__malloc(base->npend * sizeof *m->pend);
+    if (m->pend)
+      memcpy(m->pend, base->pend, base->npend * sizeof *m->pend);
+    m->npend = m->cap_pend = m->pend ? base->npend : 0;
+    err = m->pend ? err : URBAC_ENOMEM;
+  }
   if (!(m->tenant = urbac__strdup(base->tenant)) ||
       !(m->source = urbac__strdup(base->source ? base->source : "<tenant>")))
     err = URBAC_ENOMEM;
@@ -495,6 +706,7 @@ static void editor_free(editor *e)
     urbac__obj_release(e->removed[i]);
   urbac__free(e->added);
   urbac__free(e->removed);
+  urbac__free(e->xadd);
   for (size_t k = 0; k < 3; k++) {
     urbac__free(e->deleted[k]);
     urbac__free(e->deleted_id[k]);
@@ -543,7 +755,15 @@ urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts
   for (size_t i = 0; i < n && !err; i++)
     err = apply(&e, &puts[i]);
   if (!err)
+    err = xid_take(&e);
+  if (!err)
+    err = wake_pending(&e);
+  if (!err)
+    err = demote_all(&e);
+  if (!err)
     err = check_all(&e);
+  if (!err)
+    err = repend(&e);
 out:
   editor_free(&e);
   if (err && err != URBAC_ENOMEM && urbac_diag_count(d) > had && urbac_diag_get(d, had))

@@ -162,7 +162,7 @@ static urbac_err build_parents(importer *c)
   for (size_t g = 0; g < n; g++) {
     const urbac__refs *mem = urbac__group_at(m, g) ? &urbac__group_at(m, g)->members : &(urbac__refs){0};
     for (size_t i = 0; i < mem->n; i++)
-      if (mem->v[i].kind == URBAC__REF_GROUP) {
+      if (mem->v[i].kind == URBAC__REF_GROUP && mem->v[i].idx != URBAC__PENDING) {
         c->parents_off[mem->v[i].idx + 2]++;
         edges++;
       }
@@ -174,7 +174,7 @@ static urbac_err build_parents(importer *c)
   for (size_t g = 0; g < n; g++) {
     const urbac__refs *mem = urbac__group_at(m, g) ? &urbac__group_at(m, g)->members : &(urbac__refs){0};
     for (size_t i = 0; i < mem->n; i++)
-      if (mem->v[i].kind == URBAC__REF_GROUP)
+      if (mem->v[i].kind == URBAC__REF_GROUP && mem->v[i].idx != URBAC__PENDING)
         c->parents[c->parents_off[mem->v[i].idx + 1]++] = (uint32_t)g;
   }
   return URBAC_OK;
@@ -204,7 +204,8 @@ static void mde_access(importer *c, const urbac__mde_role *role, desired *d)
   const urbac_model *m = c->m;
   memset(c->seen, 0, m->groups.n ? m->groups.n : 1);
   for (size_t i = 0; i < role->groups.n; i++)
-    mark_ancestors(c, role->groups.v[i].idx);
+    if (role->groups.v[i].idx != URBAC__PENDING) /* names nothing yet */
+      mark_ancestors(c, role->groups.v[i].idx);
   d->all_dgs = true;
   for (size_t g = 0; g < m->dgs.n; g++) {
     if (!urbac__dg_at(m, g))
@@ -212,7 +213,7 @@ static void mde_access(importer *c, const urbac__mde_role *role, desired *d)
     const urbac__refs *acc = &urbac__dg_at(m, g)->access;
     bool ok = acc->n == 0;
     for (size_t i = 0; i < acc->n && !ok; i++)
-      ok = c->seen[acc->v[i].idx] != 0;
+      ok = acc->v[i].idx != URBAC__PENDING && c->seen[acc->v[i].idx] != 0;
     if (ok)
       urbac__bit_set(d->dgs, g);
     d->all_dgs = d->all_dgs && ok;

@@ -139,21 +139,38 @@ static void dup_contents(cloner *c, urbac__obj *o)
   }
 }
 
+static urbac__obj *obj_dup(cloner *c, const urbac__obj *o)
+{
+  urbac__obj *d = urbac__malloc(urbac__obj_size((urbac__obj_kind)o->kind));
+  if (!d) {
+    c->oom = true;
+    return NULL;
+  }
+  memcpy(d, o, urbac__obj_size((urbac__obj_kind)o->kind));
+  d->refs = 1;
+  dup_contents(c, d); /* on failure d is freeable: its missing parts are NULL */
+  return d;
+}
+
+urbac__obj *urbac__obj_dup(const urbac__obj *o)
+{
+  cloner c = {false};
+  urbac__obj *d = obj_dup(&c, o);
+  if (c.oom) {
+    urbac__obj_release(d);
+    return NULL;
+  }
+  return d;
+}
+
 /* A copy of a model array whose objects are copies too (holes stay holes). */
 static void dup_objects(cloner *c, urbac__cow *dst, const urbac__cow *src)
 {
   for (size_t i = 0; i < src->n && !c->oom; i++) {
     const urbac__obj *o = URBAC__AT(*src, i);
-    urbac__obj *d = o ? urbac__malloc(urbac__obj_size((urbac__obj_kind)o->kind)) : NULL;
-    if (o && !d) {
-      c->oom = true;
+    urbac__obj *d = o ? obj_dup(c, o) : NULL;
+    if (o && !d)
       break;
-    }
-    if (d) {
-      memcpy(d, o, urbac__obj_size((urbac__obj_kind)o->kind));
-      d->refs = 1;
-      dup_contents(c, d); /* on failure d is freeable: its missing parts are NULL */
-    }
     c->oom = urbac__model_push(dst, d) || c->oom;
   }
 }

@@ -66,6 +66,32 @@ static bool find(const urbac__smap *ids, const urbac__smap *xids, const char *na
   return urbac__smap_get(xids, name, len, idx);
 }
 
+typedef struct pending_walk {
+  urbac_pending_cb cb;
+  void *ctx;
+  int stop;
+} pending_walk;
+
+static void pending_refs(void *ctx, urbac__refs *r, const char *what)
+{
+  pending_walk *w = ctx;
+  for (size_t i = 0; i < r->n && !w->stop; i++)
+    if (r->v[i].idx == URBAC__PENDING)
+      w->stop = w->cb(w->ctx, what, r->v[i].name, r->v[i].kind == URBAC__REF_GROUP);
+}
+
+int urbac_model_pending(const urbac_model *m, urbac_pending_cb cb, void *ctx)
+{
+  pending_walk w = {cb, ctx, 0};
+  for (size_t p = 0; p < m->npend && !w.stop; p++) {
+    urbac__cow *arr = urbac__ref_array((urbac_model *)(uintptr_t)m, (urbac__ref_arr)m->pend[p].arr);
+    urbac__obj *o = m->pend[p].idx < arr->n ? URBAC__AT(*arr, m->pend[p].idx) : NULL;
+    if (o)
+      urbac__obj_visit_refs(o, pending_refs, &w);
+  }
+  return w.stop;
+}
+
 bool urbac__user_find(const urbac_model *m, const char *name, size_t len, uint32_t *idx)
 {
   return find(&m->user_map, &m->user_xmap, name, len, idx);

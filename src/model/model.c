@@ -207,6 +207,7 @@ void urbac_model_free(urbac_model *m)
   urbac__smap_free(&m->dg_map);
   urbac__smap_free(&m->device_map);
   urbac__smap_free(&m->user_xmap);
+  urbac__free(m->pend);
   urbac__smap_free(&m->group_xmap);
   for (size_t k = 0; k < 3; k++)
     urbac__cow_free(&m->refs_in[k]);

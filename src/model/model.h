@@ -186,6 +186,10 @@ struct urbac_model {
   /* Built by validation. */
   urbac__smap user_map, group_map, dg_map, device_map;
   urbac__smap user_xmap, group_xmap; /* by externalId's key (urbac__ident.xkey) */
+  /* The objects holding a pending reference (one naming a GUID nothing has yet):
+   * few, so an edit copies the list and scans it when a user or group appears. */
+  struct urbac__pend *pend;
+  size_t npend, cap_pend;
   uint32_t ungrouped; /* index of the ungrouped device group */
   /* Per user, group and device group (by urbac__ref_kind): how many references
    * name it. Built by validation, kept by edits: a delete is refused while > 0. */
@@ -197,6 +201,22 @@ struct urbac_model {
   struct urbac__change *changes;
   size_t nchanges, cap_changes;
 };
+
+/* Which model array an object holding references lives in. */
+typedef enum urbac__ref_arr {
+  URBAC__ARR_GROUPS,
+  URBAC__ARR_DGS,
+  URBAC__ARR_ROLES,
+  URBAC__ARR_MDE,
+  URBAC__ARR_EOP,
+  URBAC__ARR_MDI,
+  URBAC__NARR
+} urbac__ref_arr;
+
+typedef struct urbac__pend {
+  uint32_t idx;
+  uint8_t arr; /* urbac__ref_arr */
+} urbac__pend;
 
 /* One object replaced, added (before NULL) or deleted (after NULL) by an edit;
  * each holds a reference. */
@@ -248,6 +268,15 @@ urbac_model *urbac__model_new(void);
  * references, group cycles, ranks; resolves every reference and builds the maps.
  * Adds each problem to `d`; returns URBAC_OK only when there were none. */
 urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d);
+
+/* The array of `m` that objects holding references live in (urbac__ref_arr). */
+urbac__cow *urbac__ref_array(urbac_model *m, urbac__ref_arr a);
+/* Does object `o` hold a reference that names nothing yet (URBAC__PENDING)? */
+bool urbac__obj_has_pending(urbac__obj *o);
+/* Rebuilds m->pend from every object holding references. */
+urbac_err urbac__model_index_pending(urbac_model *m);
+/* A deep copy of object `o` (count 1), or NULL when out of memory (model/clone.c). */
+urbac__obj *urbac__obj_dup(const urbac__obj *o);
 
 /* Calls f with each reference list of object `o` and where it is, for messages. */
 void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, const char *what), void *ctx);

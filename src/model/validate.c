@@ -91,7 +91,9 @@ static void resolve_refs(validator *v, urbac__refs *r, const char *where)
     bool found = ref->kind == URBAC__REF_USER    ? urbac__user_find(v->m, ref->name, len, &ref->idx)
                  : ref->kind == URBAC__REF_GROUP ? urbac__group_find(v->m, ref->name, len, &ref->idx)
                                                  : urbac__smap_get(&v->m->dg_map, ref->name, len, &ref->idx);
-    if (!found) {
+    if (!found && ref->kind != URBAC__REF_DG && urbac__is_guid(ref->name, len)) {
+      ref->idx = URBAC__PENDING; /* an object id not provisioned yet: grants nothing until it is */
+    } else if (!found) {
       uint32_t other;
       const char *hint = ref->kind == URBAC__REF_USER && urbac__group_find(v->m, ref->name, len, &other)
                              ? " (a group of that id exists: write group:"
@@ -281,6 +283,8 @@ static void count_cb(void *ctx, urbac__refs *r, const char *what)
   counter *c = ctx;
   (void)what;
   for (size_t i = 0; i < r->n && !c->err; i++) {
+    if (r->v[i].idx == URBAC__PENDING)
+      continue; /* counted nowhere: it names nothing yet */
     uint32_t *n = urbac__cow_mut(&c->m->refs_in[r->v[i].kind], r->v[i].idx);
     if (!n)
       c->err = URBAC_ENOMEM;
@@ -311,6 +315,43 @@ urbac_err urbac__model_count_refs(urbac_model *m)
       if (URBAC__AT(*from[k], i))
         err = urbac__obj_count_refs(m, URBAC__AT(*from[k], i), 1);
   return err;
+}
+
+urbac__cow *urbac__ref_array(urbac_model *m, urbac__ref_arr a)
+{
+  urbac__cow *arrs[URBAC__NARR] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
+  return arrs[a];
+}
+
+static void pending_cb(void *ctx, urbac__refs *r, const char *what)
+{
+  (void)what;
+  for (size_t i = 0; i < r->n; i++)
+    *(bool *)ctx = *(bool *)ctx || r->v[i].idx == URBAC__PENDING;
+}
+
+bool urbac__obj_has_pending(urbac__obj *o)
+{
+  bool any = false;
+  urbac__obj_visit_refs(o, pending_cb, &any);
+  return any;
+}
+
+urbac_err urbac__model_index_pending(urbac_model *m)
+{
+  m->npend = 0;
+  for (size_t a = 0; a < URBAC__NARR; a++) {
+    const urbac__cow *arr = urbac__ref_array(m, (urbac__ref_arr)a);
+    for (size_t i = 0; i < arr->n; i++) {
+      urbac__obj *o = URBAC__AT(*arr, i);
+      if (!o || !urbac__obj_has_pending(o))
+        continue;
+      if (URBAC_GROW(m->pend, m->cap_pend, m->npend + 1))
+        return URBAC_ENOMEM;
+      m->pend[m->npend++] = (urbac__pend){(uint32_t)i, (uint8_t)a};
+    }
+  }
+  return URBAC_OK;
 }
 
 static void resolve_all(validator *v)
@@ -365,6 +406,8 @@ urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d)
     check_ranks_v(&v);
   if (!v.oom && v.errors == 0)
     v.oom = urbac__model_count_refs(m);
+  if (!v.oom && v.errors == 0)
+    v.oom = urbac__model_index_pending(m);
   if (v.oom)
     return URBAC_ENOMEM;
   return v.errors == 0 ? URBAC_OK : URBAC_EINVAL;

@@ -557,6 +557,28 @@ static void check_xid_left(writer *x, const put *p)
     named_by_xid(x, p, id->xkey);
 }
 
+/* The id of the group `name` names (its id, else its externalId), or NULL when
+ * it names none (pending); the caller frees it with urbac__free(). */
+static urbac_err group_named(writer *x, const char *name, char **id)
+{
+  bool found = false;
+  urbac__strs from = {0};
+  char *key = NULL;
+  *id = NULL;
+  urbac_err err = x->store->ops->exist(x->store->db, x->tenant, "group", &name, 1, &found, x->d);
+  if (!err && found)
+    err = (*id = urbac__strdup(name)) ? URBAC_OK : URBAC_ENOMEM;
+  else if (!err && !(key = urbac__xid_key(name)))
+    err = URBAC_ENOMEM;
+  else if (!err)
+    err = x->store->ops->refs_to(x->store->db, x->tenant, URBAC__REF_XID_GROUP, key, 1, &from, x->d);
+  if (!err && !found && from.n >= 2 && !(*id = urbac__strdup(from.v[1])))
+    err = URBAC_ENOMEM;
+  urbac__free(key);
+  urbac__strs_free(&from);
+  return err;
+}
+
 /* Does a walk down member groups from `start` reach `target`? Then *path holds
  * the way back, from `target` to `start`. Breadth first: the shortest cycle. */
 static urbac_err reaches(writer *x, const char *start, const char *target, urbac__strs *path, bool *found)
@@ -590,14 +612,18 @@ static urbac_err reaches(writer *x, const char *start, const char *target, urbac
     }
     urbac__strs_free(&below);
     err = x->store->ops->refs_from(x->store->db, x->tenant, "group", g, "group", &below, x->d);
-    for (size_t i = 1; !err && i < below.n; i += 2)
-      if (!in_map(&seen, below.v[i], strlen(below.v[i]))) {
-        err = urbac__strs_add(&queue, below.v[i], strlen(below.v[i]));
+    for (size_t i = 1; !err && i < below.n; i += 2) {
+      char *id = NULL; /* a member may be named by its externalId, or be pending */
+      err = group_named(x, below.v[i], &id);
+      if (!err && id && !in_map(&seen, id, strlen(id))) {
+        err = urbac__strs_add(&queue, id, strlen(id));
         if (!err && URBAC_GROW(from, cap, queue.n))
           err = URBAC_ENOMEM;
         if (!err)
           from[queue.n - 1] = at;
       }
+      urbac__free(id);
+    }
   }
   urbac__strs_free(&queue);
   urbac__strs_free(&below);
@@ -606,36 +632,78 @@ static urbac_err reaches(writer *x, const char *start, const char *target, urbac
   return err;
 }
 
-/* A cycle through a group given a new member group: the walk from that member back to it. */
+/* Does group `from` (a name) lead down to group `to` (an id)? Then a cycle through
+ * `top` (the changed group), reported with the way. */
+static urbac_err cycle_via(writer *x, const char *top, const char *from, const char *to, bool *found)
+{
+  urbac__strs path = {0};
+  char *start = NULL;
+  urbac_err err = group_named(x, from, &start);
+  if (!err && start)
+    err = reaches(x, start, to, &path, found);
+  if (!err && *found) {
+    urbac__buf b = {0};
+    urbac__buf_printf(&b, "%s", top);
+    for (size_t k = path.n; k-- > 0;)
+      urbac__buf_printf(&b, " -> %s", path.v[k]);
+    if (strcmp(to, top) != 0) /* the walk went down from the group to a parent that names it */
+      urbac__buf_printf(&b, " -> %s", top);
+    urbac__diag_add(x->d, URBAC_ECYCLE, x->name, 0, 0, NULL, "group membership cycle: %s",
+                    b.failed ? "(out of memory)" : b.s);
+    err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
+    urbac__buf_free(&b);
+  }
+  urbac__free(start);
+  urbac__strs_free(&path);
+  return err;
+}
+
+/* Groups that name group `p` pending by a GUID it now answers to (a new group's
+ * id, an externalId it did not have): each a new parent of it. */
+static urbac_err woken_parents(writer *x, const put *p, urbac__strs *parents)
+{
+  const urbac__ident *id = alone_ident(p);
+  json_t *was = p->before ? json_loads(p->before, 0, NULL) : NULL;
+  const char *old = json_string_value(json_object_get(was, "externalId"));
+  char *oldkey = old ? urbac__xid_key(old) : NULL;
+  const char *names[3] = {!p->before ? p->id : NULL, NULL, NULL};
+  urbac_err err = old && !oldkey ? URBAC_ENOMEM : URBAC_OK;
+  if (id && id->xkey && !(oldkey && strcmp(oldkey, id->xkey) == 0)) {
+    names[1] = id->xkey;
+    names[2] = strcmp(id->xid, id->xkey) != 0 ? id->xid : NULL;
+  }
+  for (size_t k = 0; !err && k < 3; k++)
+    if (names[k] && urbac__is_guid(names[k], strlen(names[k])))
+      err = x->store->ops->refs_to(x->store->db, x->tenant, "group", names[k], CYCLE_WALK_MAX, parents, x->d);
+  json_decref(was);
+  urbac__free(oldkey);
+  return err;
+}
+
+/* A cycle through a group given a new member group (the walk from that member back
+ * to it), or a new parent (a group naming it pending by the GUID it now answers
+ * to: the walk from it down to that parent). */
 static void check_cycle(writer *x, const put *p)
 {
   urbac__ref_list refs = {0};
+  urbac__strs parents = {0};
   small had = {0}; /* its member groups before: a cycle needs a new one */
   urbac_err err = urbac__refs_of(p->alone, p->kind, p->id, &refs);
   bool found = false;
   for (size_t k = 0; !err && k + 1 < p->old.n; k += 2)
     if (strcmp(p->old.v[k], "group") == 0)
       err = small_add(&had, "group", p->old.v[k + 1], "", 0);
-  for (size_t i = 0; !err && !found && i < refs.n; i++) {
-    const char *to = refs.v[i].to_id;
-    if (strcmp(refs.v[i].to_kind, "group") != 0 || small_has(&had, "group", to))
-      continue;
-    urbac__strs path = {0};
-    err = reaches(x, to, p->id, &path, &found);
-    if (!err && found) {
-      urbac__buf b = {0};
-      urbac__buf_printf(&b, "%s", p->id);
-      for (size_t k = path.n; k-- > 0;)
-        urbac__buf_printf(&b, " -> %s", path.v[k]);
-      urbac__diag_add(x->d, URBAC_ECYCLE, x->name, 0, 0, NULL, "group membership cycle: %s",
-                      b.failed ? "(out of memory)" : b.s);
-      err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
-      urbac__buf_free(&b);
-    }
-    urbac__strs_free(&path);
-  }
+  for (size_t i = 0; !err && !found && i < refs.n; i++)
+    if (strcmp(refs.v[i].to_kind, "group") == 0 && !small_has(&had, "group", refs.v[i].to_id))
+      err = cycle_via(x, p->id, refs.v[i].to_id, p->id, &found);
+  if (!err && !found)
+    err = woken_parents(x, p, &parents);
+  for (size_t i = 0; !err && !found && i + 1 < parents.n; i += 2)
+    if (strcmp(parents.v[i], "group") == 0)
+      err = cycle_via(x, p->id, p->id, parents.v[i + 1], &found);
   note(x, err);
   urbac__ref_list_free(&refs);
+  urbac__strs_free(&parents);
   small_free(&had);
 }
 

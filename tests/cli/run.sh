@@ -190,6 +190,13 @@ cp "$X" "$T/fmt.yaml"
 expect "fmt keeps what SCIM gave" 0 "scim: \{name: \{givenName: Alice\}\}" -- cat "$T/fmt.yaml"
 expect_exactly "fmt is a fixed point with them" 0 "" -- "$U" fmt --check "$T/fmt.yaml"
 
+sed 's/group:7E0C0000-AAAA-4BBB-8CCC-000000000001/group:7E0C0000-AAAA-4BBB-8CCC-00000000000F/' "$X" > "$T/pend.yaml"
+expect "a pending principal is valid, with a warning" 0 "pend.yaml: warning: assignment 'a' of role 'Analyst' names group '7E0C0000-AAAA-4BBB-8CCC-00000000000F', which no group has as its id or externalId yet" -- "$U" validate "$T/pend.yaml"
+expect "validate --json lists the warning" 0 '"warnings": \[$' -- "$U" validate --json "$T/pend.yaml"
+expect "a pending principal grants nothing" 1 "^deny" -- "$U" check --tenant "$T/pend.yaml" --user alice@contoso.com "${AM[@]}"
+sed 's/group:7E0C0000-AAAA-4BBB-8CCC-000000000001/group:nope/' "$X" > "$T/dangle.yaml"
+expect "an unknown name that is no GUID is an error" 2 "names unknown group 'nope'" -- "$U" validate "$T/dangle.yaml"
+
 # ---- catalog
 expect "catalog" 0 "Configuration \\\\ Authorization +read, manage +microsoft.xdr/configuration/authorization" -- "$U" catalog
 expect "catalog json" 0 '"microsoft.xdr/secops/securitydata/alerts/manage"' -- "$U" catalog --json

@@ -41,6 +41,8 @@ void naive_free(naive *n)
 
 static bool ref_is(const naive *n, const urbac__ref *r, uint32_t user)
 {
+  if (r->idx == URBAC__PENDING) /* names nothing yet: grants nothing */
+    return false;
   return r->kind == URBAC__REF_USER ? r->idx == user : n->in[r->idx];
 }
 
@@ -131,7 +133,7 @@ static bool naive_legacy_mde(const naive *n, const urbac_query *q)
       continue;
     bool mine = false;
     for (size_t g = 0; g < role->groups.n; g++)
-      mine = mine || n->in[role->groups.v[g].idx];
+      mine = mine || ref_is(n, &role->groups.v[g], UINT32_MAX);
     if (!mine)
       continue;
     holds_role = true;
@@ -149,7 +151,7 @@ static bool naive_legacy_mde(const naive *n, const urbac_query *q)
     live++;
     bool ok = dg->access.n == 0 && holds_role;
     for (size_t i = 0; i < dg->access.n; i++)
-      ok = ok || n->in[dg->access.v[i].idx];
+      ok = ok || ref_is(n, &dg->access.v[i], UINT32_MAX);
     accessible += ok;
     dg_ok = dg_ok || (ok && d == q->dg);
   }

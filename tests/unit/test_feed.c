@@ -240,12 +240,67 @@ static int teardown(void **state)
   return 0;
 }
 
+/* A role assigned to a group by its Entra object id before the group exists (a
+ * pending principal: nothing granted), then the group provisioned with that
+ * externalId and a member named by hers: the follower (urbac_store_put ->
+ * urbac_model_edit -> urbac_snapshot_update) decides as a whole compile of the
+ * same final tenant, and she holds the role. Then the group goes: pending again. */
+static void test_pending_wakes(void **state)
+{
+  (void)state;
+  static const char *const y = "urbac: 1\ntenant: pend\nworkloads: {mde: unified}\n"
+                               "users: [{id: ann, externalId: 0B9F0000-AAAA-4BBB-8CCC-000000000001}, {id: ben}]\n"
+                               "groups: [{id: staff, members: [ben]}]\n";
+  const char *const role = "{\"name\": \"R\", \"permissions\": [\"Alerts (manage)\"], \"assignments\": "
+                           "[{\"name\": \"a\", \"principals\": [\"group:7e0c0000-aaaa-4bbb-8ccc-000000000001\"], "
+                           "\"dataSources\": [\"mde\"]}]}";
+  const char *const group = "{\"id\": \"soc\", \"externalId\": \"7E0C0000-AAAA-4BBB-8CCC-000000000001\", "
+                            "\"managedBy\": \"scim\", \"members\": [\"0b9f0000-aaaa-4bbb-8ccc-000000000001\"]}";
+  urbac_store *st = NULL;
+  int from, to_v;
+  size_t updates = 0;
+  urbac_model *m = NULL;
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_migrate(st, &from, &to_v, NULL), URBAC_OK);
+  assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "pend.yaml", &m, NULL), URBAC_OK);
+  urbac_write w = {"test", "pending", false, 0, NULL};
+  assert_int_equal(urbac_store_apply(st, m, &w, NULL, NULL), URBAC_OK);
+  urbac_model_free(m);
+  follower f = {0};
+  assert_int_equal(urbac_store_load(st, "pend", &f.m, &f.revision, NULL), URBAC_OK);
+  assert_int_equal(urbac_snapshot_compile(f.m, &f.s, NULL), URBAC_OK);
+  const char *steps[][3] = {{"role", "R", role}, {"group", "soc", group}, {"role", "R", NULL}, {"role", "R", role},
+                            {"group", "soc", NULL}};
+  const bool holds[] = {false, true, false, true, false};
+  for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+    urbac_diag *d = urbac_diag_new();
+    urbac_err err = urbac_store_put(st, "pend", steps[k][0], steps[k][1], steps[k][2], &w, NULL, d);
+    if (err)
+      print_error("step %zu: %s\n", k, diag_msg(d));
+    assert_int_equal(err, URBAC_OK);
+    urbac_diag_free(d);
+    catch_up(st, "pend", &f, &updates); /* compares with the whole load and compile */
+    urbac_query q;
+    urbac_parser *p = urbac_parser_new(f.s);
+    const char *ann = "0B9F0000-aaaa-4bbb-8ccc-000000000001", *perm = "Alerts (manage)";
+    urbac_question qn = {{ann, strlen(ann)}, {perm, strlen(perm)}, {"mde", 3}, {NULL, 0}};
+    assert_int_equal(urbac_parse_query(p, &qn, &q, NULL), URBAC_OK);
+    assert_int_equal(urbac_check(f.s, &q), holds[k]);
+    urbac_parser_free(p);
+  }
+  assert_int_equal(updates, 5);
+  urbac_snapshot_free(f.s);
+  urbac_model_free(f.m);
+  urbac_store_close(st);
+}
+
 int main(void)
 {
   fixture_setup("feed");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_feed_follows),
       cmocka_unit_test(test_feed_behind),
+      cmocka_unit_test(test_pending_wakes),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
