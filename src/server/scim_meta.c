@@ -18,12 +18,12 @@
 json_t *scim_meta_service_provider_config(void)
 {
   return json_pack(
-      "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:i}, s:{s:b}, s:{s:b}, s:{s:b}, s:[{s:s, s:s, s:s, "
+      "{s:[s], s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:i}, s:{s:b}, s:{s:b}, s:{s:b}, s:[{s:s, s:s, s:s, "
       "s:b}], s:{s:s, s:s}}",
-      "schemas", SPC, "documentationUri", "https://github.com/urbac/urbac/blob/main/docs/scim.md", "patch",
-      "supported", 1, "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize", 0, "filter", "supported",
-      1, "maxResults", 1000, "changePassword", "supported", 0, "sort", "supported", 0, "etag", "supported", 0,
-      "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token", "description",
+      "schemas", SPC, "patch", "supported", 1, "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize",
+      0, "filter", "supported", 1, "maxResults", 1000, "changePassword", "supported", 0, "sort", "supported",
+      0, "etag", "supported", 0, "authenticationSchemes", "type", "oauthbearertoken", "name",
+      "OAuth Bearer Token", "description",
       "A provisioning key (urbac key create --key-scope provisioning), or a token from a configured OIDC "
       "issuer",
       "primary", 1, "meta", "resourceType", "ServiceProviderConfig", "location", "/ServiceProviderConfig");
