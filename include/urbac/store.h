@@ -118,6 +118,17 @@ URBAC_EXTERN void urbac_plan_free(urbac_plan *p);
 URBAC_EXTERN size_t urbac_plan_count(const urbac_plan *p);
 /* Change `i` (NULL when out of range); strings are owned by `p`, valid until urbac_plan_free(p). */
 URBAC_EXTERN const urbac_change *urbac_plan_change(const urbac_plan *p, size_t i);
+/* The users and groups managed by the identity provider (managedBy: scim) that
+ * `want` lacks: kept, not deleted, unless urbac_store_prune_provisioned(s, true).
+ * Each as a change with op URBAC_DELETE and `before` (what it would delete);
+ * NULL when out of range; owned by `p`. urbac_store_apply() keeps them too, and
+ * refuses a tenant that is not valid with them (a kept group naming a user the
+ * file deletes). */
+URBAC_EXTERN size_t urbac_plan_kept_count(const urbac_plan *p);
+URBAC_EXTERN const urbac_change *urbac_plan_kept(const urbac_plan *p, size_t i);
+/* Later plans and applies on `s` delete the objects managed by scim that the
+ * tenant lacks (`prune` true), or keep them (false, the default). */
+URBAC_EXTERN void urbac_store_prune_provisioned(urbac_store *s, bool prune);
 /* The revision the plan was computed against (0: a tenant not in the store yet). */
 URBAC_EXTERN uint64_t urbac_plan_revision(const urbac_plan *p);
 
@@ -186,6 +197,24 @@ URBAC_EXTERN urbac_err urbac_store_put(urbac_store *s, const char *tenant, const
 URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, const urbac_object_put *puts,
                                             size_t n, const urbac_write *w, uint64_t *revision,
                                             urbac_diag *d);
+
+/* Renames user or group (`kind` "user" or "group") `old_id` to `new_id` in one
+ * write: the object under its new id, and every object naming it by its id
+ * (a group's members, an assignment's principals, a device group's userAccess, a
+ * legacy role's groups or members) rewritten to the new id, each audited; names
+ * given by its externalId stay (it keeps its externalId). Costs the objects that
+ * name it (the reference index), not the tenant. URBAC_ENOTFOUND when there is no
+ * such object, URBAC_EDUPLICATE when `new_id` is taken; validated as any write. */
+URBAC_EXTERN urbac_err urbac_store_rename(urbac_store *s, const char *tenant, const char *kind, const char *old_id,
+                                          const char *new_id, const urbac_write *w, uint64_t *revision,
+                                          urbac_diag *d);
+/* Deletes user or group `id` and every name given to it (by id or externalId) in
+ * one write: it leaves every group, assignment, device group's userAccess and
+ * legacy role that names it, each change audited (urbac_store_put() of a delete
+ * refuses while it is named). Costs the objects that name it. */
+URBAC_EXTERN urbac_err urbac_store_delete_cascade(urbac_store *s, const char *tenant, const char *kind,
+                                                  const char *id, const urbac_write *w, uint64_t *revision,
+                                                  urbac_diag *d);
 
 /* ---------------------------------------------------------------- group commit */
 

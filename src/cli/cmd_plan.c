@@ -34,7 +34,7 @@ typedef struct plan_opts {
   cli_source_opts src;
   const char *file, *actor, *out;
   cli_int if_revision;
-  bool json, detailed;
+  bool json, detailed, prune;
 } plan_opts;
 
 static const char *const op_names[] = {"create", "change", "delete"};
@@ -53,8 +53,12 @@ static json_t *plan_json(const urbac_plan *p, const char *tenant)
                                              c->kind, "id", c->id, "before", object_of(c->before), "after",
                                              object_of(c->after)));
   }
-  return json_pack("{s:s, s:i, s:s, s:I, s:o}", "format", PLAN_FORMAT, "version", PLAN_VERSION, "tenant",
-                   tenant, "revision", (json_int_t)urbac_plan_revision(p), "changes", changes);
+  json_t *kept = json_array();
+  for (size_t i = 0; kept && i < urbac_plan_kept_count(p); i++)
+    json_array_append_new(kept, json_pack("{s:s, s:s}", "kind", urbac_plan_kept(p, i)->kind, "id",
+                                          urbac_plan_kept(p, i)->id));
+  return json_pack("{s:s, s:i, s:s, s:I, s:o, s:o}", "format", PLAN_FORMAT, "version", PLAN_VERSION, "tenant",
+                   tenant, "revision", (json_int_t)urbac_plan_revision(p), "changes", changes, "kept", kept);
 }
 
 static void print_plan(const urbac_plan *p, const char *tenant)
@@ -65,6 +69,9 @@ static void print_plan(const urbac_plan *p, const char *tenant)
     counts[c->op]++;
     printf("%c %s %s\n", op_marks[c->op], c->kind, c->id);
   }
+  for (size_t i = 0; i < urbac_plan_kept_count(p); i++)
+    printf("= %s %s kept (managed by scim; --prune-provisioned deletes it)\n", urbac_plan_kept(p, i)->kind,
+           urbac_plan_kept(p, i)->id);
   printf("tenant %s (revision %llu): %zu to create, %zu to change, %zu to delete\n", tenant,
          (unsigned long long)urbac_plan_revision(p), counts[0], counts[1], counts[2]);
 }
@@ -95,8 +102,11 @@ static bool open_both(const plan_opts *o, cli_source *file, cli_source *store, u
     cli_error("missing -f FILE (a tenant file)");
     return false;
   }
-  return cli_source_read(file, &f, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false) &&
-         cli_source_open(store, &o->src, CLI_SOURCE_STORE, mode);
+  bool ok = cli_source_read(file, &f, CLI_SOURCE_FILE_OR_STORE, URBAC_STORE_READ, false) &&
+            cli_source_open(store, &o->src, CLI_SOURCE_STORE, mode);
+  if (ok)
+    urbac_store_prune_provisioned(store->store, o->prune);
+  return ok;
 }
 
 static int plan(void *opts, const cli_args *a)
@@ -295,6 +305,7 @@ static int apply(void *opts, const cli_args *a)
   if (!d || !wanted_of(o, a, &file, &w) ||
       !cli_source_open(&target, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE))
     goto out;
+  urbac_store_prune_provisioned(target.store, o->prune);
   if (w.plan && (rc = still_planned(target.store, &w, a->v[0])) != 0)
     goto out;
   rc = EXIT_USAGE;
@@ -327,6 +338,9 @@ out:
     name, letter, kind, offsetof(plan_opts, field), 0, arg, NULL, help                                       \
   }
 #define FILE_ROW ROW("file", 'f', CLI_STRING, file, "FILE", "the tenant file")
+#define PRUNE_ROW                                                                                            \
+  ROW("prune-provisioned", 0, CLI_FLAG, prune, NULL,                                                         \
+      "also delete the users and groups managed by scim that the file lacks (kept otherwise)")
 
 static const cli_opt plan_table[] = {
     CLI_ROW_DB(plan_opts),
@@ -335,12 +349,14 @@ static const cli_opt plan_table[] = {
     CLI_ROW_JSON(plan_opts),
     ROW("out", 0, CLI_STRING, out, "PLAN",
         "also save the plan there, for 'urbac apply PLAN' (also -out PLAN)"),
+    PRUNE_ROW,
 };
 static const cli_opt apply_table[] = {
     CLI_ROW_ACTOR(plan_opts),       CLI_ROW_AUDIT_KEY(plan_opts),
     CLI_ROW_DB(plan_opts),          FILE_ROW,
     CLI_ROW_IF_REVISION(plan_opts), CLI_ROW_JSON(plan_opts),
-    CLI_ROW_WITNESS(plan_opts),     CLI_ROW_WITNESS_SYSLOG(plan_opts),
+    PRUNE_ROW,                      CLI_ROW_WITNESS(plan_opts),
+    CLI_ROW_WITNESS_SYSLOG(plan_opts),
 };
 
 const cli_command cli_plan =

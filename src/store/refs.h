@@ -44,6 +44,15 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
                                        size_t np, const urbac_write *w, urbac__tenant_row *row,
                                        urbac_diag *d);
 
+/* Builds the puts of one write inside its transaction (reads through `s` see the
+ * store as the write will find it); *puts stays owned by `ctx`. */
+typedef urbac_err (*urbac__puts_fn)(urbac_store *s, const char *tenant, void *ctx, const urbac_object_put **puts,
+                                    size_t *n, urbac_diag *d);
+/* urbac_store_put_many() of the puts `build` makes inside the write transaction
+ * (store/store.c): a rename, a delete with its names (store/rename.c). */
+urbac_err urbac__store_put_built(urbac_store *s, const char *tenant, urbac__puts_fn build, void *ctx,
+                                 const urbac_write *w, uint64_t *revision, urbac_diag *d);
+
 /* Writes `n` changes (`after[i]`: the object as it will be stored, NULL for a
  * delete; `alone[i]`: it parsed, or NULL), the index rows, one chained audit
  * record per change, the tenant's row (revision + 1) and the notify; inside the

@@ -9,7 +9,7 @@
  * and the new revision, chain head and state digest; once committed, the head
  * goes to the witness.
  *
- * Depends on: util, model, io/objects.c, store backends, store/audit.c.
+ * Depends on: util, model, io/objects.c, store backends, store/audit.c, jansson.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "store/audit.h"
+#include <jansson.h>
+
 #include "store/refs.h"
 
 static const urbac__store_ops *const backends[] = {&urbac__postgres_ops, &urbac__sqlite_ops};
@@ -30,7 +32,26 @@ struct urbac_plan {
   size_t n, cap, cap_of;
   urbac__object *want, *have; /* the changes point into these */
   size_t nwant, nhave;
+  urbac_change *kept; /* objects managed by scim the tenant lacks, kept (not deleted) */
+  size_t nkept, cap_kept;
+  bool prune;
 };
+
+void urbac_store_prune_provisioned(urbac_store *s, bool prune) { s->prune = prune; }
+size_t urbac_plan_kept_count(const urbac_plan *p) { return p->nkept; }
+const urbac_change *urbac_plan_kept(const urbac_plan *p, size_t i) { return i < p->nkept ? &p->kept[i] : NULL; }
+
+/* Is stored object `o` a user or group the identity provider manages (managedBy: scim)? */
+static bool provisioned(const urbac__object *o)
+{
+  if (strcmp(o->kind, "user") != 0 && strcmp(o->kind, "group") != 0)
+    return false;
+  json_t *j = json_loads(o->body, 0, NULL);
+  const char *by = json_string_value(json_object_get(j, "managedBy"));
+  bool yes = by && strcmp(by, "scim") == 0;
+  json_decref(j);
+  return yes;
+}
 
 int urbac_store_schema(void) { return URBAC__SCHEMA_VERSION; }
 
@@ -316,6 +337,7 @@ void urbac_plan_free(urbac_plan *p)
   urbac__free(p->changes);
   urbac__free(p->want_of);
   urbac__free(p->moved);
+  urbac__free(p->kept);
   urbac__free(p);
 }
 
@@ -381,8 +403,14 @@ static urbac_err diff(urbac_plan *p)
     }
   }
   for (size_t i = 0; !err && i < p->nhave; i++)
-    if (!kept[i])
+    if (!kept[i] && !p->prune && provisioned(&p->have[i])) { /* the identity provider's: kept */
+      if (URBAC_GROW(p->kept, p->cap_kept, p->nkept + 1))
+        err = URBAC_ENOMEM;
+      else
+        p->kept[p->nkept++] = (urbac_change){URBAC_DELETE, p->have[i].kind, p->have[i].id, p->have[i].body, NULL};
+    } else if (!kept[i]) {
       err = add_change(p, URBAC_DELETE, &p->have[i], p->have[i].body, NULL);
+    }
   urbac__strmap_free(&have);
   urbac__strs_free(&keys);
   urbac__free(kept);
@@ -391,10 +419,11 @@ static urbac_err diff(urbac_plan *p)
 
 /* Reads the tenant and computes the plan, inside the caller's transaction. */
 static urbac_err plan_in_tx(urbac_store *store, const urbac_model *want, urbac_plan *p,
-                            urbac__tenant_row *row, urbac_diag *d)
+                            urbac__tenant_row *row, bool keep, urbac_diag *d)
 {
   const char *tenant = urbac_model_tenant(want);
   urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
+  p->prune = !keep;
   if (!err && row->exists)
     err = urbac__store_objects(store, tenant, false, &p->have, &p->nhave, d);
   if (!err)
@@ -414,7 +443,7 @@ urbac_err urbac_store_plan(urbac_store *store, const urbac_model *want, urbac_pl
   if (!err)
     err = store->ops->begin(store->db, false, d);
   if (!err) {
-    err = plan_in_tx(store, want, p, &row, d);
+    err = plan_in_tx(store, want, p, &row, !store->prune, d);
     if (!err)
       err = store->ops->commit(store->db, d);
     else
@@ -549,12 +578,34 @@ urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urba
 }
 
 /* Plans and writes `want`, inside a write transaction the caller began. */
+/* The tenant a plan leaves: `want` and the objects it keeps, validated together
+ * (a kept group naming a user the file deletes is EDANGLING). */
+static urbac_err check_kept(const urbac_plan *p, const char *tenant, urbac_diag *d)
+{
+  urbac__object *all = urbac__calloc(p->nwant + p->nkept + 1, sizeof *all);
+  urbac_model *m = NULL;
+  char name[600];
+  if (!all)
+    return URBAC_ENOMEM;
+  memcpy(all, p->want, p->nwant * sizeof *all);
+  for (size_t i = 0; i < p->nkept; i++)
+    all[p->nwant + i] = (urbac__object){p->kept[i].kind, (char *)(uintptr_t)p->kept[i].id,
+                                        (char *)(uintptr_t)p->kept[i].before, INT64_MAX};
+  snprintf(name, sizeof name, "store:%s, with the objects managed by scim it keeps", tenant);
+  urbac_err err = urbac__model_from_objects(tenant, all, p->nwant + p->nkept, name, &m, d);
+  urbac_model_free(m);
+  urbac__free(all);
+  return err;
+}
+
 static urbac_err apply_locked(urbac_store *store, const urbac_model *want, const urbac_write *w,
-                              urbac__tenant_row *row, urbac_diag *d)
+                              urbac__tenant_row *row, bool keep, urbac_diag *d)
 {
   const char *tenant = urbac_model_tenant(want);
   urbac_plan *p = urbac__calloc(1, sizeof *p);
-  urbac_err err = p ? plan_in_tx(store, want, p, row, d) : URBAC_ENOMEM;
+  urbac_err err = p ? plan_in_tx(store, want, p, row, keep, d) : URBAC_ENOMEM;
+  if (!err && p->nkept && p->n)
+    err = check_kept(p, tenant, d);
   if (!err && w->if_revision && p->revision != w->revision)
     err = urbac__diag_add(
         d, URBAC_ECONFLICT, NULL, 0, 0, NULL,
@@ -681,7 +732,8 @@ urbac_err urbac_store_apply(urbac_store *store, const urbac_model *want, const u
     err = store->ops->begin(store->db, true, d);
   if (err)
     return err;
-  return finish(store, apply_locked(store, want, w, &row, d), urbac_model_tenant(want), &row, revision, d);
+  return finish(store, apply_locked(store, want, w, &row, !store->prune, d), urbac_model_tenant(want), &row,
+                revision, d);
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -874,9 +926,11 @@ static urbac_err edit_all(urbac__object **o, size_t *n, const char *tenant, cons
   return URBAC_OK;
 }
 
-/* The whole tenant read, edited and validated: for a write check and w->written. */
+/* The whole tenant read, edited and validated: for a write check and w->written.
+ * With `build`, the puts are built inside the write transaction. */
 static urbac_err put_many_whole(urbac_store *store, const char *tenant, const urbac_object_put *puts,
-                                size_t np, const urbac_write *w, uint64_t *revision, urbac_diag *d)
+                                size_t np, const urbac_write *w, uint64_t *revision, urbac_diag *d,
+                                urbac__puts_fn build, void *ctx)
 {
   urbac__tenant_row row = {0};
   urbac__object *o = NULL;
@@ -889,6 +943,8 @@ static urbac_err put_many_whole(urbac_store *store, const char *tenant, const ur
   if (err)
     return err;
   err = urbac__store_read(store, tenant, false, &row, &o, &n, d);
+  if (!err && build)
+    err = build(store, tenant, ctx, &puts, &np, d);
   if (!err)
     err = edit_all(&o, &n, tenant, puts, np, d);
   snprintf(name, sizeof name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "",
@@ -900,7 +956,7 @@ static urbac_err put_many_whole(urbac_store *store, const char *tenant, const ur
       err = urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, NULL, "the %s given does not have the id '%s'",
                             puts[i].kind, puts[i].id);
   if (!err)
-    err = apply_locked(store, m, w, &row, d);
+    err = apply_locked(store, m, w, &row, false, d); /* the tenant as edited: every delete is meant */
   urbac__objects_free(o, n);
   err = finish(store, err, tenant, &row, revision, d);
   if (w->written) { /* handed over only once committed */
@@ -916,13 +972,32 @@ urbac_err urbac_store_put_many(urbac_store *store, const char *tenant, const urb
 {
   urbac__tenant_row row = {0};
   if (store->check || w->written) /* they need the tenant as it will be: the old path, O(tenant) */
-    return put_many_whole(store, tenant, puts, np, w, revision, d);
+    return put_many_whole(store, tenant, puts, np, w, revision, d, NULL, NULL);
   urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
     err = store->ops->begin(store->db, true, d);
   if (err)
     return err;
   err = urbac__store_put_incremental(store, tenant, puts, np, w, &row, d);
+  return finish(store, err, tenant, &row, revision, d);
+}
+
+urbac_err urbac__store_put_built(urbac_store *store, const char *tenant, urbac__puts_fn build, void *ctx,
+                                 const urbac_write *w, uint64_t *revision, urbac_diag *d)
+{
+  urbac__tenant_row row = {0};
+  const urbac_object_put *puts = NULL;
+  size_t np = 0;
+  if (store->check || w->written)
+    return put_many_whole(store, tenant, NULL, 0, w, revision, d, build, ctx);
+  urbac_err err = urbac__store_need_schema(store, d);
+  if (!err)
+    err = store->ops->begin(store->db, true, d);
+  if (err)
+    return err;
+  err = build(store, tenant, ctx, &puts, &np, d);
+  if (!err)
+    err = urbac__store_put_incremental(store, tenant, puts, np, w, &row, d);
   return finish(store, err, tenant, &row, revision, d);
 }
 

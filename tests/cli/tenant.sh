@@ -192,5 +192,25 @@ printf 'urbac: 1\n' > notjson.json
 expect "not JSON" 2 "notjson.json:1:5: not a saved plan" -- "$U" apply notjson.json --db "$DB"
 jq '.planned.users[0].id = "x y"' p3.json | jq '.planned.groups[0].members = ["nobody"]' > bad-plan.json
 expect "a plan whose tenant is invalid" 2 "bad-plan.json \(planned\):[0-9]+:[0-9]+: .*nobody" -- "$U" apply bad-plan.json --db "$DB"
+# ---- users and groups the identity provider manages: apply keeps them unless --prune-provisioned
+cat > prov.yaml <<'YAML'
+urbac: 1
+tenant: prov
+users: [{id: a}, {id: s1, managedBy: scim, externalId: 0b9f0000-aaaa-4bbb-8ccc-000000000001}, {id: b}]
+groups: [{id: sg, managedBy: scim, members: [s1, b]}]
+YAML
+printf 'urbac: 1\ntenant: prov\nusers: [{id: a}, {id: b}]\n' > prov2.yaml
+printf 'urbac: 1\ntenant: prov\nusers: [{id: a}]\n' > prov3.yaml
+expect "apply provisioned" 0 "applied, now at revision 1" -- "$U" apply -f prov.yaml --db "$DB"
+expect "plan keeps what scim manages" 0 "^= user s1 kept \(managed by scim; --prune-provisioned deletes it\)" -- "$U" plan -f prov2.yaml --db "$DB"
+expect "plan deletes nothing of it" 0 "0 to create, 0 to change, 0 to delete" -- "$U" plan -f prov2.yaml --db "$DB"
+expect "plan --json lists it as kept" 0 '"kind": "group",' -- "$U" plan --json -f prov2.yaml --db "$DB"
+expect "plan --prune-provisioned deletes it" 0 "^- group sg$" -- "$U" plan -f prov2.yaml --prune-provisioned --db "$DB"
+expect "a kept group still names a user the file deletes" 2 "group 'sg' names unknown user 'b'" -- "$U" apply -f prov3.yaml --db "$DB"
+expect "apply keeps them" 0 "tenant prov is already as the file says" -- "$U" apply -f prov2.yaml --db "$DB"
+expect "still there" 0 "managedBy: scim" -- "$U" dump --tenant-id prov --db "$DB"
+expect "apply --prune-provisioned deletes them" 0 "applied, now at revision 2" -- "$U" apply -f prov3.yaml --prune-provisioned --db "$DB"
+expect_exactly "gone" 0 "$(printf 'urbac: 1\ntenant: prov\nworkloads: {mde: legacy, mdo: legacy, mdi: legacy}\nusers:\n- id: a')" -- "$U" dump --tenant-id prov --db "$DB"
+
 echo "cli tenant files: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

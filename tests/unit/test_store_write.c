@@ -823,6 +823,78 @@ static void test_batch(void **state)
   remove(witness);
 }
 
+/* One rename or cascade delete on tenant `t`, by the incremental path or (`whole`)
+ * the whole-tenant one; the changes it made, as the feed gives them. */
+static urbac_err recast(urbac_store *s, const char *t, bool whole, const char *kind, const char *old_id,
+                        const char *new_id, feed_log *f)
+{
+  urbac_model *written = NULL;
+  urbac_write w = {"test", "recast", false, 0, whole ? &written : NULL};
+  uint64_t before, rev;
+  assert_int_equal(urbac_store_revision(s, t, &before, NULL), URBAC_OK);
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = new_id ? urbac_store_rename(s, t, kind, old_id, new_id, &w, &rev, d)
+                         : urbac_store_delete_cascade(s, t, kind, old_id, &w, &rev, d);
+  if (err && err != URBAC_EDUPLICATE && err != URBAC_ENOTFOUND)
+    print_diag(t, d);
+  urbac_diag_free(d);
+  urbac_model_free(written);
+  memset(f, 0, sizeof *f);
+  if (!err) {
+    assert_int_equal(rev, before + 1); /* one write */
+    assert_int_equal(urbac_store_changes(s, t, before, feed_cb, f, &rev, NULL), URBAC_OK);
+  }
+  return err;
+}
+
+/* Renames and deletes with every name, both paths: the same objects after, one
+ * audited change per object, the names by externalId kept by a rename and
+ * removed by a delete. */
+static void test_rename_and_cascade(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  apply_base(s, "inc");
+  apply_base(s, "whole");
+  feed_log f;
+  for (int whole = 0; whole < 2; whole++) {
+    const char *t = whole ? "whole" : "inc";
+    assert_int_equal(recast(s, t, whole, "user", "a", "a2", &f), URBAC_OK);
+    assert_int_equal(f.n, 6); /* a, a2, group g, role r, Quarantine, MDI viewer */
+    assert_non_null(strstr(f.text, "group g {\"id\":\"g\",\"members\":[\"a2\",\"group:h\"]}"));
+    assert_non_null(strstr(f.text, "\"principals\":[\"group:g\",\"a2\"]"));
+    assert_non_null(strstr(f.text, " user a -\n"));
+    assert_int_equal(recast(s, t, whole, "group", "h", "h2", &f), URBAC_OK);
+    assert_int_equal(f.n, 3); /* h, h2, g */
+    assert_non_null(strstr(f.text, "\"externalId\":\"1000000h-0000-0000-0000-000000000001\""));
+    assert_int_equal(recast(s, t, whole, "user", "b", "c", &f), URBAC_EDUPLICATE);
+    assert_int_equal(recast(s, t, whole, "user", "nobody", "x", &f), URBAC_ENOTFOUND);
+    assert_int_equal(recast(s, t, whole, "role", "r", "r2", &f), URBAC_EINVAL);
+    /* a rename keeps the name k gives e by its externalId; a delete takes it */
+    assert_int_equal(recast(s, t, whole, "user", "e", "e2", &f), URBAC_OK);
+    assert_int_equal(f.n, 2);
+    assert_int_equal(recast(s, t, whole, "user", "e2", NULL, &f), URBAC_OK);
+    assert_int_equal(f.n, 2); /* e2, and k without it */
+    assert_non_null(strstr(f.text, "group k {\"id\":\"k\",\"members\":[\"c\"]}"));
+    assert_int_equal(recast(s, t, whole, "group", "g", NULL, &f), URBAC_OK);
+    assert_int_equal(f.n, 3); /* g, d1's userAccess, r's principals */
+    assert_non_null(strstr(f.text, "\"principals\":[\"a2\"]"));
+    /* the plain delete still refuses while named */
+    urbac_write w = {"test", "delete", false, 0, NULL};
+    assert_int_equal(urbac_store_put(s, t, "user", "a2", NULL, &w, NULL, NULL), URBAC_EINVAL); /* EDANGLING said */
+    uint64_t count, bad_seq;
+    assert_int_equal(urbac_store_audit_verify(s, t, &count, &bad_seq, NULL), URBAC_OK);
+  }
+  char *a = objects_of(s, "inc"), *b = objects_of(s, "whole");
+  assert_string_equal(a, b);
+  free(a);
+  free(b);
+  urbac_model *m = NULL;
+  assert_int_equal(urbac_store_load(s, "inc", &m, NULL, NULL), URBAC_OK);
+  urbac_model_free(m);
+  urbac_store_close(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -832,6 +904,7 @@ int main(void)
       cmocka_unit_test(test_migrate_from_schema2),
       cmocka_unit_test(test_changes),
       cmocka_unit_test(test_batch),
+      cmocka_unit_test(test_rename_and_cascade),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store writes (PostgreSQL)"
                                                                  : "store writes (SQLite)",
