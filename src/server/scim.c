@@ -584,128 +584,63 @@ static void list(const call *c)
 
 /* ---------------------------------------------------------------- writing */
 
-/* ---------------------------------------------------------------- referrers of a renamed or deleted user */
-
-/*
- * A user renamed or deleted takes its references with it: every group member,
- * assignment principal and legacy role-group member naming its old id is
- * rewritten to the new id (NULL: removed), in the same write. The contract with
- * the model/store side (scimcore) gives this to the store, O(referrers) through
- * its refs index (urbac_store_rename, a cascade delete); until that lands, the
- * referrers are found here by reading the kinds that can name a user: O(groups
- * + roles + legacy roles) per rename or delete, which Entra sends rarely.
- */
-static const char *const referrer_kinds[] = {"group", "role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
-
-typedef struct referrers {
-  const char *old_id, *new_id;
-  const char *kind;
-  json_t *found; /* [[kind, id, json text]] */
-} referrers;
-
-/* Rewrites, in every array under `j`, the strings equal to old_id; true when any was. */
-static bool rewrite(json_t *j, const char *old_id, const char *new_id)
-{
-  bool changed = false;
-  const char *k;
-  json_t *v;
-  size_t i;
-  if (json_is_object(j)) {
-    json_object_foreach(j, k, v) changed |= rewrite(v, old_id, new_id);
-    return changed;
-  }
-  for (i = 0; json_is_array(j) && i < json_array_size(j);) {
-    v = json_array_get(j, i);
-    if (json_is_string(v) && strcmp(json_string_value(v), old_id) == 0) {
-      changed = true;
-      if (new_id)
-        json_array_set_new(j, i++, json_string(new_id));
-      else
-        json_array_remove(j, i);
-    } else {
-      changed |= rewrite(v, old_id, new_id);
-      i++;
-    }
-  }
-  return changed;
-}
-
-static int referrer(void *ctx, const char *kind, const char *id, const char *json)
-{
-  referrers *rf = ctx;
-  (void)kind;
-  json_t *obj = strstr(json, rf->old_id) ? json_loads(json, 0, NULL) : NULL; /* most name it not at all */
-  if (obj && rewrite(obj, rf->old_id, rf->new_id)) {
-    char *text = json_dumps(obj, JSON_COMPACT);
-    json_array_append_new(rf->found, json_pack("[s,s,s]", rf->kind, id, text ? text : ""));
-    free(text);
-  }
-  json_decref(obj);
-  return 0;
-}
-
-/* The objects naming user `old_id`, rewritten to name `new_id` (NULL: not at all),
- * as puts appended to `puts` (room for `room` more); *n grows. false: too many. */
-static bool referrer_puts(const call *c, const char *old_id, const char *new_id, json_t *keep,
-                          urbac_object_put *puts, size_t *n, size_t room)
-{
-  referrers rf = {old_id, new_id, NULL, keep};
-  for (size_t k = 0; k < sizeof referrer_kinds / sizeof referrer_kinds[0]; k++) {
-    rf.kind = referrer_kinds[k];
-    urbac_store_list(c->t->store, c->t->id, rf.kind, referrer, &rf, NULL);
-  }
-  json_t *v;
-  size_t i;
-  if (json_array_size(keep) > room)
-    return false;
-  json_array_foreach(keep, i, v) puts[(*n)++] =
-      (urbac_object_put){json_string_value(json_array_get(v, 0)), json_string_value(json_array_get(v, 1)),
-                         json_string_value(json_array_get(v, 2))};
-  return true;
-}
-
-#define SCIM_MAX_REFERRERS 4096 /* objects one rename or delete rewrites */
-
 /* ---------------------------------------------------------------- writing */
 
-/* Writes `obj` (stolen) as (kind, its id), and `old_id` renamed to it when the
- * id changed; replies with its resource (`status`; 204: no body). */
+/*
+ * A rename (PATCH or PUT of userName) or a delete takes the object's references
+ * with it: urbac_store_rename() rewrites every object naming the old id, and
+ * urbac_store_delete_cascade() takes the deleted user or group out of every group,
+ * assignment and legacy role naming it, each found through the store's reference
+ * index (the cost of the referrers, not of the tenant) and audited. A rename with
+ * other changes is the rename and then the put, in one store batch: both or
+ * neither.
+ */
+typedef struct refs_write {
+  const char *kind, *old_id, *new_id; /* new_id NULL: delete */
+  const char *json;                   /* the object after a rename */
+} refs_write;
+
+static urbac_err do_refs_write(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision,
+                               urbac_diag *d)
+{
+  refs_write *c = ctx;
+  urbac_err err = urbac_store_batch_begin(t->store, d);
+  if (err)
+    return err;
+  if (!c->new_id)
+    err = urbac_store_delete_cascade(t->store, t->id, c->kind, c->old_id, w, revision, d);
+  else if (!(err = urbac_store_rename(t->store, t->id, c->kind, c->old_id, c->new_id, w, revision, d)))
+    err = urbac_store_put(t->store, t->id, c->kind, c->new_id, c->json, w, revision, d);
+  urbac_err end = urbac_store_batch_end(t->store, !err, d);
+  return err ? err : end;
+}
+
+/* Writes `obj` (stolen) as (kind, its id), renamed from `old_id` when the id
+ * changed; replies with its resource (`status`; 204: no body). */
 static void write_object(const call *c, json_t *obj, const char *old_id, bool create, unsigned status)
 {
   const char *id = json_string_value(json_object_get(obj, "id"));
   char *text = json_dumps(obj, JSON_COMPACT);
-  bool renamed = old_id && strcmp(old_id, id) != 0, existed;
+  bool existed, ok = false;
   uint64_t revision;
-  urbac_object_put *puts = calloc(SCIM_MAX_REFERRERS + 2, sizeof *puts);
-  json_t *keep = json_array();
-  size_t n = 0;
-  if (!text || !puts || !keep) {
+  urbac_object_put put = {c->kind, id, text};
+  refs_write rw = {c->kind, old_id, id, text};
+  if (!text)
     fail(c->r, 500, NULL, "out of memory");
-    goto out;
+  else if (old_id && strcmp(old_id, id) != 0)
+    ok = srv_run_write(c->req, c->r, do_refs_write, &rw, &revision);
+  else
+    ok = srv_write_puts(c->req, c->r, &put, 1, create, &existed, &revision);
+  const scim_index *x = ok ? index_of(c) : NULL;
+  json_t *res = !x ? NULL : c->groups ? group_resource(x, obj, members_wanted(c->req)) : user_resource(obj);
+  if (res && status == 204) {
+    json_decref(res);
+    c->r->status = 204;
+    srv_buf_free(&c->r->body);
+  } else if (res) {
+    project(c->req, res);
+    srv_json(c->r, status, res);
   }
-  puts[n++] = (urbac_object_put){c->kind, id, text};
-  if (renamed && !referrer_puts(c, old_id, id, keep, puts, &n, SCIM_MAX_REFERRERS)) {
-    fail(c->r, 400, "tooMany", "'%s' is named by more than %d objects: rename it with the admin API", old_id,
-         SCIM_MAX_REFERRERS);
-    goto out;
-  }
-  if (renamed)
-    puts[n++] = (urbac_object_put){c->kind, old_id, NULL};
-  if (srv_write_puts(c->req, c->r, puts, n, create, &existed, &revision)) {
-    const scim_index *x = index_of(c);
-    json_t *res = !x ? NULL : c->groups ? group_resource(x, obj, members_wanted(c->req)) : user_resource(obj);
-    if (res && status == 204) {
-      json_decref(res);
-      c->r->status = 204;
-      srv_buf_free(&c->r->body);
-    } else if (res) {
-      project(c->req, res);
-      srv_json(c->r, status, res);
-    }
-  }
-out:
-  json_decref(keep);
-  free(puts);
   free(text);
   json_decref(obj);
 }
@@ -802,29 +737,15 @@ out:
   json_decref(old);
 }
 
-static void delete (const call *c)
+static void delete_one(const call *c)
 {
   const scim_index *x = index_of(c);
-  const char *id = x ? path_object(c, x) : NULL;
-  urbac_object_put *puts = id ? calloc(SCIM_MAX_REFERRERS + 1, sizeof *puts) : NULL;
-  json_t *keep = json_array();
-  size_t n = 0;
-  bool existed;
+  refs_write rw = {c->kind, x ? path_object(c, x) : NULL, NULL, NULL};
   uint64_t revision;
-  if (id && !puts)
-    fail(c->r, 500, NULL, "out of memory");
-  else if (id && !c->groups && !referrer_puts(c, id, NULL, keep, puts, &n, SCIM_MAX_REFERRERS))
-    fail(c->r, 400, "tooMany", "'%s' is named by more than %d objects: delete it with the admin API", id,
-         SCIM_MAX_REFERRERS);
-  else if (id) {
-    puts[n++] = (urbac_object_put){c->kind, id, NULL};
-    if (srv_write_puts(c->req, c->r, puts, n, false, &existed, &revision)) {
-      c->r->status = 204;
-      srv_buf_free(&c->r->body);
-    }
+  if (rw.old_id && srv_run_write(c->req, c->r, do_refs_write, &rw, &revision)) {
+    c->r->status = 204;
+    srv_buf_free(&c->r->body);
   }
-  json_decref(keep);
-  free(puts);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -857,7 +778,7 @@ static void resources(const call *c)
   else if (m == SRV_POST)
     create(c, body);
   else if (m == SRV_DELETE)
-    delete (c);
+    delete_one(c);
   else
     update(c, body, m == SRV_PATCH);
   json_decref(body);
