@@ -14,10 +14,14 @@ process.on('message', () => { stop = true; });
 process.send('running');
 for (let i = 0; !stop; i++) {
   const t0 = process.hrtime.bigint();
-  const res = await fetch(questions[i % questions.length], { headers: { authorization: `Bearer ${psk}` } });
-  await res.text();
+  try { // a refused or reset connection is a failed check, not the end of the checker
+    const res = await fetch(questions[i % questions.length], { headers: { authorization: `Bearer ${psk}` } });
+    await res.text();
+    if (res.status !== 200) failed++;
+  } catch {
+    failed++;
+  }
   ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  if (res.status !== 200) failed++;
   await new Promise((r) => setTimeout(r, 2)); // about 400 checks a second: a steady reader, not a flood
 }
 process.send({ ms, failed });

@@ -112,8 +112,12 @@ try {
   result.server_cpu_s = Number((cpu(server.p.pid) - cpu0).toFixed(1));
   result.load_average = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 } finally {
-  checker.send('stop');
-  const checks = await new Promise((res) => checker.once('message', res));
+  // the checker's figures; if it died, say so rather than wait for them forever
+  const checks = await new Promise((res) => {
+    checker.once('message', res);
+    checker.once('exit', (code) => res({ ms: [], failed: `checker exited ${code}` }));
+    try { checker.send('stop'); } catch { res({ ms: [], failed: 'checker gone' }); }
+  });
   result.check_ms = { n: checks.ms.length, p50: pct(checks.ms, 50), p99: pct(checks.ms, 99), max: pct(checks.ms, 100) };
   result.check_failed = checks.failed;
   result.rss_end_mib = rss(server.p.pid);
