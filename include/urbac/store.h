@@ -268,7 +268,8 @@ typedef struct urbac_api_key {
   const char *id;      /* public: the token is "urbac_" ID "_" SECRET */
   const char *name;    /* what it is for */
   const char *user;    /* the tenant user it acts as */
-  const char *scope;   /* "all", or "decisions": the decision endpoints only */
+  const char *scope;   /* "all", "decisions" (the decision endpoints only) or "provisioning" (the
+                          tenant's SCIM endpoint only) */
   const char *created; /* UTC, ISO 8601 */
   const char *expires; /* UTC, ISO 8601, or "" for never */
   const char *revoked; /* UTC, ISO 8601, or "" while valid */

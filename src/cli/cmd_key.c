@@ -165,7 +165,8 @@ static const cli_opt key_table[] = {
     KEY("expires", expires, "TIME", NULL,
         "create: UTC YYYY-MM-DDTHH:MM:SSZ, or 30d, 12h from now (default: never)"),
     {"json", 0, CLI_FLAG, offsetof(key_opts, json), 0, NULL, NULL, "list: one JSON array of the keys"},
-    KEY("key-scope", key_scope, "S", "all", "create: all, or decisions (the decision routes only)"),
+    KEY("key-scope", key_scope, "S", "all",
+        "create: all, decisions (the decision routes only) or provisioning (the tenant's SCIM routes only)"),
     KEY("name", name, "N", NULL, "create: a name for people"),
     CLI_ROW_TENANT_ID(key_opts),
     KEY("user", user, "U", NULL, "create: the tenant user the key acts as"),
@@ -174,7 +175,7 @@ static const cli_opt key_table[] = {
 };
 
 const cli_command cli_key = CLI_COMMAND("key",
-                                        "urbac key (create --user U [--name N] [--key-scope all|decisions] "
+                                        "urbac key (create --user U [--name N] [--key-scope all|decisions|provisioning] "
                                         "[--expires TIME|30d] | list [--json] | revoke ID) "
                                         "[--db URL] [--tenant-id T]",
                                         "Create (shown once), list or revoke API keys of a tenant in a store",

@@ -82,7 +82,7 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   urbac_diag *d = urbac_diag_new();
   srv_tenant *t = req->tenant;
   write_guard guard = {t, &req->who, false, ""};
-  bool guarded = req->who.kind != SRV_PRESHARED && !req->who.provisioning;
+  bool guarded = req->who.kind != SRV_PRESHARED && !req->who.provisioning_only;
   /* a write is caught up with from the change feed, at the cost of the change
    * (srv_tenant_refresh), unless it published itself */
   urbac_write w = {req->who.actor, command, has, base, NULL};

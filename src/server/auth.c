@@ -141,7 +141,7 @@ static size_t preshared_find(const srv *server, const digest *t)
 
 typedef struct key_entry {
   char id[17];
-  bool decisions_only, revoked;
+  bool decisions_only, provisioning_only, revoked;
   char expires[24];
   char *user, *salt, *hash, *created_by;
 } key_entry;
@@ -180,7 +180,9 @@ static int keyset_add(void *ctx, const urbac_api_key *key)
   }
   key_entry *e = &ks->k[ks->n];
   *e =
-      (key_entry){.decisions_only = strcmp(key->scope, "decisions") == 0, .revoked = key->revoked[0] != '\0'};
+      (key_entry){.decisions_only = strcmp(key->scope, "decisions") == 0,
+                  .provisioning_only = strcmp(key->scope, "provisioning") == 0,
+                  .revoked = key->revoked[0] != '\0'};
   snprintf(e->id, sizeof e->id, "%s", key->id);
   snprintf(e->expires, sizeof e->expires, "%s", key->expires);
   e->user = strdup(key->user);
@@ -249,6 +251,7 @@ static key_result key_find(srv *server, const char *id, const char *secret, size
     else {
       who->kind = SRV_API_KEY;
       who->decisions_only = e->decisions_only;
+      who->provisioning_only = e->provisioning_only;
       snprintf(who->user, sizeof who->user, "%s", e->user);
       snprintf(who->actor, sizeof who->actor, "key:%s (%s)%s%s", id, e->user, /* the audit names both */
                e->created_by[0] ? " created by " : "", e->created_by);

@@ -207,12 +207,9 @@ static const char *route_workload(const srv_req *req)
   return w ? req->params[1] : NULL;
 }
 
-/* Is the caller's user allowed Configuration \ Authorization at the route's level? */
-static bool user_may(const srv_snap *sn, const srv_req *req)
+/* Does `user` hold `perm` on some workload (on workload `only` when given)? */
+static bool holds(const srv_snap *sn, const char *user, const char *perm, const char *only)
 {
-  const char *perm = req->route->access == SRV_READ ? "Configuration \\ Authorization (read)"
-                                                    : "Configuration \\ Authorization (manage)";
-  const char *only = route_workload(req);
   urbac_parser *p = urbac_parser_new(sn->snap);
   bool ok = false;
   for (size_t w = 0; p && !ok && w < urbac_catalog_workload_count(); w++) {
@@ -220,11 +217,19 @@ static bool user_may(const srv_snap *sn, const srv_req *req)
     if (only && strcmp(only, wid) != 0)
       continue;
     urbac_query q;
-    urbac_question question = {urbac_str_of(req->who.user), urbac_str_of(perm), urbac_str_of(wid), {NULL, 0}};
+    urbac_question question = {urbac_str_of(user), urbac_str_of(perm), urbac_str_of(wid), {NULL, 0}};
     ok = urbac_parse_query(p, &question, &q, NULL) == URBAC_OK && urbac_check(sn->snap, &q);
   }
   urbac_parser_free(p);
   return ok;
+}
+
+/* Is the caller's user allowed Configuration \ Authorization at the route's level? */
+static bool user_may(const srv_snap *sn, const srv_req *req)
+{
+  const char *perm = req->route->access == SRV_READ ? "Configuration \\ Authorization (read)"
+                                                    : "Configuration \\ Authorization (manage)";
+  return holds(sn, req->who.user, perm, route_workload(req));
 }
 
 static bool authorize(srv_req *req, srv_resp *r)
@@ -235,11 +240,13 @@ static bool authorize(srv_req *req, srv_resp *r)
     srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (mde, mdo or mdi)", w);
     return false;
   }
-  if (req->who.provisioning && rt->access != SRV_SCIM) {
-    srv_error(r, 403, "forbidden", NULL, "a provisioning key may only use the tenant's SCIM endpoint");
+  if (rt->access == SRV_SCIM) /* the SCIM endpoint's own rule */
+    return srv_auth_may_scim(req, r);
+  if (req->who.provisioning_only) {
+    srv_error(r, 403, "forbidden", NULL, "this key may only provision users and groups (SCIM)");
     return false;
   }
-  if (rt->access == SRV_DECIDE || req->who.kind == SRV_PRESHARED || req->who.provisioning)
+  if (rt->access == SRV_DECIDE || req->who.kind == SRV_PRESHARED)
     return true;
   if (req->who.decisions_only) {
     srv_error(r, 403, "forbidden", NULL, "this key may only ask for decisions");
@@ -251,6 +258,23 @@ static bool authorize(srv_req *req, srv_resp *r)
   if (!ok)
     srv_error(r, 403, "forbidden", NULL, "%s needs Configuration \\ Authorization (%s)%s%s", req->who.user,
               rt->access == SRV_READ ? "read" : "manage", w ? " on " : "", w ? w : "");
+  return ok;
+}
+
+bool srv_auth_may_scim(srv_req *req, srv_resp *r)
+{
+  if (req->who.kind == SRV_PRESHARED || req->who.provisioning_only)
+    return true; /* a key of another tenant was refused at authentication */
+  if (req->who.decisions_only) {
+    srv_error(r, 403, "forbidden", NULL, "this key may only ask for decisions");
+    return false;
+  }
+  srv_read_lock();
+  bool ok = holds(srv_tenant_snap(req->tenant), req->who.user, "Configuration \\ Authorization (manage)", NULL);
+  srv_read_unlock();
+  if (!ok)
+    srv_error(r, 403, "forbidden", NULL, "%s needs Configuration \\ Authorization (manage) to provision users",
+              req->who.user);
   return ok;
 }
 

@@ -68,10 +68,11 @@ typedef struct srv_arg {
 typedef enum srv_caller { SRV_ANONYMOUS, SRV_PRESHARED, SRV_API_KEY, SRV_JWT } srv_caller;
 typedef struct srv_identity {
   srv_caller kind;
-  bool decisions_only; /* a service key: the decision routes only */
-  bool provisioning;   /* the identity provider (a provisioning key): its SCIM writes are not reach-guarded */
-  char user[256];      /* the tenant user it acts as ("" for preshared keys) */
-  char actor[320];     /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
+  bool decisions_only;    /* a service key: the decision routes only */
+  bool provisioning_only; /* a provisioning key: the tenant's SCIM routes only; its SCIM writes are not
+                           * held to the no-escalation rule (the identity provider's) */
+  char user[256];         /* the tenant user it acts as ("" for preshared keys) */
+  char actor[320];        /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
 } srv_identity;
 
 typedef struct srv_route srv_route;
@@ -214,6 +215,13 @@ void srv_directory_stop(srv *server);
 /* Authenticates `req` for `tenant` (NULL: a route outside tenants). Fills
  * req->who, or replies 401/403 and returns false. */
 bool srv_authenticate(srv *server, srv_req *req, srv_resp *r);
+/* May the authenticated caller of `req` use its tenant's SCIM endpoint
+ * (/api/v1/tenants/{t}/scim/v2/...)? A preshared key and a provisioning key of
+ * the tenant may; a decisions key may not; any other identity may if its user
+ * holds Configuration \ Authorization (manage), as the admin user routes ask.
+ * Otherwise false with a 403 in `r`. The SCIM router calls it instead of the
+ * routes' own authorization (which refuses provisioning keys everywhere). */
+bool srv_auth_may_scim(srv_req *req, srv_resp *r);
 urbac_err srv_preshared_load(srv *server, urbac_diag *d);
 void srv_auth_free(srv *server);
 srv_keyset *srv_keyset_load(urbac_store *st, const char *tenant);

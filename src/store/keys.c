@@ -126,6 +126,12 @@ static const char *field(json_t *j, const char *name)
   return v ? v : NULL;
 }
 
+/* all, decisions (the decision routes), provisioning (the tenant's SCIM routes). */
+static bool scope_known(const char *scope)
+{
+  return strcmp(scope, "all") == 0 || strcmp(scope, "decisions") == 0 || strcmp(scope, "provisioning") == 0;
+}
+
 /* A stored key row, validated: every field present and well formed (createdBy
  * may be absent: keys made before it was recorded). */
 static bool key_parse(json_t *j, urbac_api_key *k)
@@ -135,7 +141,7 @@ static bool key_parse(json_t *j, urbac_api_key *k)
                        field(j, "created"), field(j, "expires"), field(j, "revoked"), field(j, "salt"),
                        field(j, "hash"),    by ? by : ""};
   return k->id && strlen(k->id) == 2 * ID_BYTES && is_hex(k->id, 2 * ID_BYTES) && k->name && k->user &&
-         k->scope && (strcmp(k->scope, "all") == 0 || strcmp(k->scope, "decisions") == 0) && k->created &&
+         k->scope && scope_known(k->scope) && k->created &&
          k->expires && k->revoked && k->salt && k->hash && strlen(k->hash) == URBAC__HASH_HEX - 1;
 }
 
@@ -162,8 +168,8 @@ static urbac_err check_spec(urbac_store *store, const char *tenant, const urbac_
   if (strlen(k->name) > 200 || strpbrk(k->name, "\t\n\r"))
     return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "name",
                            "a key name is one line of at most 200 bytes");
-  if (!k->scope || (strcmp(k->scope, "all") != 0 && strcmp(k->scope, "decisions") != 0))
-    return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "scope", "scope '%s': use all or decisions",
+  if (!k->scope || !scope_known(k->scope))
+    return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "scope", "scope '%s': use all, decisions or provisioning",
                            k->scope ? k->scope : "");
   if (k->expires && k->expires[0] && !is_time(k->expires))
     return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "expires",

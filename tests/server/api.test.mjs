@@ -76,6 +76,7 @@ before(async () => {
   keys.alice = key('contoso', 'alice@contoso.com');
   keys.dave = key('contoso', 'dave@contoso.com');
   keys.service = key('contoso', 'erin@contoso.com', '--key-scope', 'decisions');
+  keys.provisioning = key('contoso', 'erin@contoso.com', '--key-scope', 'provisioning');
   keys.expired = key('contoso', 'erin@contoso.com', '--expires', '2020-01-01T00:00:00Z');
   keys.revoked = key('contoso', 'erin@contoso.com');
   cli('key', 'revoke', '--tenant-id', 'contoso', keys.revoked.split('_')[1]);
@@ -274,15 +275,33 @@ test('identities from Entra ID: externalId and managedBy over the admin API; dec
   assert.ok(r.json.value.some((g) => g.permission === ALERTS), r.text);
   r = await call('POST', `${T}/explain`, { body: { user: XU, permission: ALERTS, workload: 'mde', scope: 'device:srv-001' } });
   assert.match(r.json.reasons[0], /xena@contoso.com -> group entra-soc/);
-  // the object id cannot go while a group names her by it; deleting the assignment and group first frees her
+  // her object id taken away: the group's name for her (a GUID) is pending, and grants her nothing
   r = await call('PUT', `${T}/users/${encodeURIComponent('xena@contoso.com')}`, { body: { name: 'Xena' } });
-  assert.equal(r.status, 422, r.text);
-  assert.equal(r.json.error.code, 'EDANGLING');
+  assert.equal(r.status, 200, r.text);
+  r = await call('GET', `${T}/check?${q({ user: 'xena@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:srv-001', minRevision: Number(r.headers.get('x-urbac-revision')) })}`);
+  assert.equal(r.json.decision, 'deny');
+  // given back, it names her again
+  r = await call('PUT', `${T}/users/${encodeURIComponent('xena@contoso.com')}`, { body: { name: 'Xena', externalId: XU } });
+  assert.equal(r.status, 200, r.text);
+  r = await call('GET', `${T}/check?${q({ user: 'xena@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:srv-001', minRevision: Number(r.headers.get('x-urbac-revision')) })}`);
+  assert.equal(r.json.decision, 'allow');
   assert.equal((await call('DELETE', `${T}/roleAssignments/${encodeURIComponent('SOC analyst/entra')}`)).status, 204);
   assert.equal((await call('DELETE', `${T}/groups/entra-soc`)).status, 204);
   assert.equal((await call('DELETE', `${T}/users/${encodeURIComponent('xena@contoso.com')}`)).status, 204);
   r = await call('GET', `${T}/check?${q({ user: XU, permission: ALERTS, workload: 'mde', scope: 'device:srv-001' })}`);
   assert.equal(r.json.decision, 'deny');
+});
+
+test('a provisioning key may use nothing but its tenant\'s SCIM endpoint', async () => {
+  const yes = { user: 'alice@contoso.com', permission: ALERTS, workload: 'mde' };
+  for (const [method, path] of [['GET', `${T}/check?${q(yes)}`], ['GET', `${T}/users`], ['GET', `${T}/roleDefinitions`],
+    ['PUT', `${T}/users/${encodeURIComponent('p@contoso.com')}`]]) {
+    const r = await call(method, path, { token: keys.provisioning, body: method === 'PUT' ? {} : undefined });
+    assert.equal(r.status, 403, `${method} ${path}: ${r.text}`);
+    assert.match(r.text, /may only provision users and groups \(SCIM\)/);
+  }
+  assert.equal((await call('GET', `/api/v1/tenants/litware/users`, { token: keys.provisioning })).status, 403);
+  assert.equal((await call('GET', `${T}/users`, { token: keys.erin })).status, 200); // scope all: as before
 });
 
 test('migration: workloads, import (dry run and applied), impact, activate, deactivate', async () => {
