@@ -352,6 +352,30 @@ test('authorization: a key whose user may manage the tenant may use SCIM; others
   scimError(await call('GET', `${S}/Users`, { token: decisions }), 403);
 });
 
+test('a provisioning key: the whole SCIM endpoint, audited as the key, and nothing else', async () => {
+  const token = s.cli('key', 'create', '--tenant-id', 'contoso', '--user', 'alice@contoso.com', '--name', 'entra',
+    '--key-scope', 'provisioning').trim();
+  const as = (method, path, body) => call(method, S + path, { token, body });
+  // made by another process: this server's key set catches up within a second or so
+  for (let i = 0; i < 50 && (await as('GET', '/ServiceProviderConfig')).status === 401; i++) await new Promise((res) => setTimeout(res, 100));
+  const u = await as('POST', '/Users', { userName: 'by-entra@contoso.com', externalId: '3c0c7a55-3333-4d2e-9c1b-5f0c2d3e4a5b' });
+  assert.equal(u.status, 201, u.text);
+  // into a group whose role alice (the key's user) does not hold: the identity provider
+  // decides membership; the no-escalation rule is for administrators' keys
+  const g = (await as('GET', `/Groups${filter('displayName eq "SOC tier 2"')}`)).json.Resources[0];
+  assert.equal(g.id, 'soc-tier2');
+  let r = await as('PATCH', '/Groups/soc-tier2', patch({ op: 'add', path: 'members', value: [{ value: u.json.id }] }));
+  assert.equal(r.status, 204, r.text);
+  r = await call('GET', `${T}/check?${q({ user: 'by-entra@contoso.com', permission: 'Basic live response (manage)', workload: 'mde', scope: 'device:srv-001' })}`);
+  assert.equal(r.json.decision, 'allow');
+  const audit = await call('GET', `${T}/auditLog?${q({ object: 'soc-tier2' })}`);
+  const last = audit.json.value.at(-1);
+  assert.match(last.actor, /^key:.*alice@contoso\.com/);
+  assert.equal(last.command, 'PATCH /scim/v2/Groups/{id}');
+  for (const path of [`${T}/check?${q({ user: 'alice@contoso.com', permission: ALERTS, workload: 'mde' })}`, `${T}/users`])
+    assert.equal((await call('GET', path, { token })).status, 403, path);
+});
+
 test('the index follows writes made outside SCIM: the admin API, and another process on the store', async () => {
   const find = async (name) => (await scim('GET', `/Users${filter(`userName eq "${name}"`)}`)).json.totalResults;
   assert.equal(await find('admin-made@contoso.com'), 0);
