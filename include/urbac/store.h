@@ -205,9 +205,9 @@ URBAC_EXTERN urbac_err urbac_store_put_many(urbac_store *s, const char *tenant, 
  * given by its externalId stay (it keeps its externalId). Costs the objects that
  * name it (the reference index), not the tenant. URBAC_ENOTFOUND when there is no
  * such object, URBAC_EDUPLICATE when `new_id` is taken; validated as any write. */
-URBAC_EXTERN urbac_err urbac_store_rename(urbac_store *s, const char *tenant, const char *kind, const char *old_id,
-                                          const char *new_id, const urbac_write *w, uint64_t *revision,
-                                          urbac_diag *d);
+URBAC_EXTERN urbac_err urbac_store_rename(urbac_store *s, const char *tenant, const char *kind,
+                                          const char *old_id, const char *new_id, const urbac_write *w,
+                                          uint64_t *revision, urbac_diag *d);
 /* Deletes user or group `id` and every name given to it (by id or externalId) in
  * one write: it leaves every group, assignment, device group's userAccess and
  * legacy role that names it, each change audited (urbac_store_put() of a delete

@@ -174,9 +174,9 @@ static const cli_opt key_table[] = {
     CLI_ROW_WITNESS_SYSLOG(key_opts),
 };
 
-const cli_command cli_key = CLI_COMMAND("key",
-                                        "urbac key (create --user U [--name N] [--key-scope all|decisions|provisioning] "
-                                        "[--expires TIME|30d] | list [--json] | revoke ID) "
-                                        "[--db URL] [--tenant-id T]",
-                                        "Create (shown once), list or revoke API keys of a tenant in a store",
-                                        key_opts, key_table, key);
+const cli_command cli_key = CLI_COMMAND(
+    "key",
+    "urbac key (create --user U [--name N] [--key-scope all|decisions|provisioning] "
+    "[--expires TIME|30d] | list [--json] | revoke ID) "
+    "[--db URL] [--tenant-id T]",
+    "Create (shown once), list or revoke API keys of a tenant in a store", key_opts, key_table, key);

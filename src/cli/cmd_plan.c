@@ -55,8 +55,8 @@ static json_t *plan_json(const urbac_plan *p, const char *tenant)
   }
   json_t *kept = json_array();
   for (size_t i = 0; kept && i < urbac_plan_kept_count(p); i++)
-    json_array_append_new(kept, json_pack("{s:s, s:s}", "kind", urbac_plan_kept(p, i)->kind, "id",
-                                          urbac_plan_kept(p, i)->id));
+    json_array_append_new(
+        kept, json_pack("{s:s, s:s}", "kind", urbac_plan_kept(p, i)->kind, "id", urbac_plan_kept(p, i)->id));
   return json_pack("{s:s, s:i, s:s, s:I, s:o, s:o}", "format", PLAN_FORMAT, "version", PLAN_VERSION, "tenant",
                    tenant, "revision", (json_int_t)urbac_plan_revision(p), "changes", changes, "kept", kept);
 }
@@ -352,10 +352,14 @@ static const cli_opt plan_table[] = {
     PRUNE_ROW,
 };
 static const cli_opt apply_table[] = {
-    CLI_ROW_ACTOR(plan_opts),       CLI_ROW_AUDIT_KEY(plan_opts),
-    CLI_ROW_DB(plan_opts),          FILE_ROW,
-    CLI_ROW_IF_REVISION(plan_opts), CLI_ROW_JSON(plan_opts),
-    PRUNE_ROW,                      CLI_ROW_WITNESS(plan_opts),
+    CLI_ROW_ACTOR(plan_opts),
+    CLI_ROW_AUDIT_KEY(plan_opts),
+    CLI_ROW_DB(plan_opts),
+    FILE_ROW,
+    CLI_ROW_IF_REVISION(plan_opts),
+    CLI_ROW_JSON(plan_opts),
+    PRUNE_ROW,
+    CLI_ROW_WITNESS(plan_opts),
     CLI_ROW_WITNESS_SYSLOG(plan_opts),
 };
 

@@ -61,8 +61,10 @@ static int warn_pending(void *ctx, const char *where, const char *name, bool gro
   json_t *warnings = ((void **)ctx)[1];
   const char *file = ((void **)ctx)[0];
   char text[1400];
-  snprintf(text, sizeof text, "%s names %s '%s', which no %s has as its id or externalId yet: it grants nothing "
-           "until one is provisioned", where, group ? "group" : "user", name, group ? "group" : "user");
+  snprintf(text, sizeof text,
+           "%s names %s '%s', which no %s has as its id or externalId yet: it grants nothing "
+           "until one is provisioned",
+           where, group ? "group" : "user", name, group ? "group" : "user");
   if (warnings)
     json_array_append_new(warnings, json_string(text));
   else

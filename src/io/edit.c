@@ -99,7 +99,7 @@ static size_t find(urbac_model *m, urbac__obj_kind k, const char *kind, const ch
 /* The externalId part of a user or group, or NULL for other objects. */
 static const urbac__ident *ident_of(const urbac__obj *o)
 {
-  return !o                              ? NULL
+  return !o                            ? NULL
          : o->kind == URBAC__OBJ_USER  ? &((const urbac__user *)o)->ident
          : o->kind == URBAC__OBJ_GROUP ? &((const urbac__group *)o)->ident
                                        : NULL;
@@ -140,8 +140,8 @@ static urbac_err xid_take(editor *e)
     if (err == URBAC_EDUPLICATE) {
       const char *holder = group ? urbac__group_at(e->m, first)->id : urbac__user_at(e->m, first)->id;
       err = urbac__diag_add(e->d, URBAC_EDUPLICATE, NULL, 0, 0, a->xid,
-                            "duplicate %s externalId '%.100s' (held by %s '%.100s')", group ? "group" : "user",
-                            a->xid, group ? "group" : "user", holder);
+                            "duplicate %s externalId '%.100s' (held by %s '%.100s')",
+                            group ? "group" : "user", a->xid, group ? "group" : "user", holder);
     }
   }
   return err;
@@ -441,7 +441,8 @@ static void demote_cb(void *ctx, urbac__refs *r, const char *what)
   demoter *d = ctx;
   (void)what;
   for (size_t i = 0; i < r->n && !d->hit; i++)
-    d->hit = r->v[i].kind == d->kind && r->v[i].idx == d->idx && urbac__is_guid(r->v[i].name, strlen(r->v[i].name));
+    d->hit = r->v[i].kind == d->kind && r->v[i].idx == d->idx &&
+             urbac__is_guid(r->v[i].name, strlen(r->v[i].name));
 }
 
 /* The objects naming user or group `idx` by a GUID, resolved again: the name
@@ -481,37 +482,57 @@ static urbac_err demote_all(editor *e)
   return err;
 }
 
+/* The array a changed object holding references lives in, or -1 (users, devices). */
+static int ref_arr_of(const urbac__change *ch)
+{
+  const urbac__obj *o = ch->before ? ch->before : ch->after;
+  switch ((urbac__obj_kind)ch->kind) {
+  case URBAC__OBJ_GROUP:
+    return URBAC__ARR_GROUPS;
+  case URBAC__OBJ_DG:
+    return URBAC__ARR_DGS;
+  case URBAC__OBJ_ROLE:
+    return URBAC__ARR_ROLES;
+  case URBAC__OBJ_MDE_ROLE:
+    return URBAC__ARR_MDE;
+  case URBAC__OBJ_LEGACY_MEMBERS:
+    return ((const urbac__legacy_members *)o)->kind == URBAC_LEGACY_MDI_ROLE ? URBAC__ARR_MDI
+                                                                             : URBAC__ARR_EOP;
+  default:
+    return -1;
+  }
+}
+
+/* Slot `idx` of array `a` in m->pend exactly when its object holds a pending reference. */
+static urbac_err pend_set(urbac_model *m, urbac__ref_arr a, uint32_t idx)
+{
+  size_t k = 0;
+  for (size_t p = 0; p < m->npend; p++)
+    if (!(m->pend[p].arr == a && m->pend[p].idx == idx))
+      m->pend[k++] = m->pend[p];
+  m->npend = k;
+  urbac__obj *now = URBAC__AT(*urbac__ref_array(m, a), idx);
+  if (!now || !urbac__obj_has_pending(now))
+    return URBAC_OK;
+  if (URBAC_GROW(m->pend, m->cap_pend, m->npend + 1))
+    return URBAC_ENOMEM;
+  m->pend[m->npend++] = (urbac__pend){idx, (uint8_t)a};
+  return URBAC_OK;
+}
+
 /* m->pend after the edit: the slots it changed leave it, or come back when they
  * hold a pending reference still. */
 static urbac_err repend(editor *e)
 {
   urbac_model *m = e->m;
-  for (size_t c = 0; c < m->nchanges; c++) {
+  urbac_err err = URBAC_OK;
+  for (size_t c = 0; c < m->nchanges && !err; c++) {
     const urbac__change *ch = &m->changes[c];
-    const urbac__obj *o = ch->before ? ch->before : ch->after;
-    int a = ch->kind == URBAC__OBJ_GROUP  ? URBAC__ARR_GROUPS
-            : ch->kind == URBAC__OBJ_DG   ? URBAC__ARR_DGS
-            : ch->kind == URBAC__OBJ_ROLE ? URBAC__ARR_ROLES
-            : ch->kind == URBAC__OBJ_MDE_ROLE
-                ? URBAC__ARR_MDE
-                : ch->kind == URBAC__OBJ_LEGACY_MEMBERS && ((const urbac__legacy_members *)o)->kind == URBAC_LEGACY_MDI_ROLE
-                ? URBAC__ARR_MDI
-                : ch->kind == URBAC__OBJ_LEGACY_MEMBERS ? URBAC__ARR_EOP : -1;
-    if (a < 0)
-      continue;
-    size_t k = 0;
-    for (size_t p = 0; p < m->npend; p++)
-      if (!(m->pend[p].arr == a && m->pend[p].idx == ch->idx))
-        m->pend[k++] = m->pend[p];
-    m->npend = k;
-    urbac__obj *now = URBAC__AT(*urbac__ref_array(m, (urbac__ref_arr)a), ch->idx);
-    if (!now || !urbac__obj_has_pending(now))
-      continue;
-    if (URBAC_GROW(m->pend, m->cap_pend, m->npend + 1))
-      return URBAC_ENOMEM;
-    m->pend[m->npend++] = (urbac__pend){ch->idx, (uint8_t)a};
+    int a = ref_arr_of(ch);
+    if (a >= 0)
+      err = pend_set(m, (urbac__ref_arr)a, ch->idx);
   }
-  return URBAC_OK;
+  return err;
 }
 
 /* ---------------------------------------------------------------- the tenant's rules */
@@ -593,7 +614,7 @@ static void find_xnamer(void *ctx, urbac__refs *r, const char *what)
   for (size_t i = 0; i < r->n && !n->found; i++)
     if (r->v[i].kind == n->kind && r->v[i].idx == n->idx && strcmp(r->v[i].name, n->id) != 0 &&
         (urbac__is_guid(r->v[i].name, strlen(r->v[i].name)) ? strcasecmp(r->v[i].name, n->old) == 0
-                                                               : strcmp(r->v[i].name, n->old) == 0)) {
+                                                            : strcmp(r->v[i].name, n->old) == 0)) {
       n->found = &r->v[i];
       snprintf(n->where, sizeof n->where, "%s", what);
     }
@@ -613,8 +634,12 @@ static urbac_err check_xid_changes(editor *e)
     if (!a || !b || !b->xkey || (a->xkey && strcmp(a->xkey, b->xkey) == 0) ||
         urbac__cow_u32_at(&m->refs_in[k], ch->idx) == 0)
       continue;
-    xnamer n = {k, ch->idx, k == URBAC__REF_USER ? ((urbac__user *)ch->after)->id : ((urbac__group *)ch->after)->id,
-                b->xkey, NULL, ""};
+    xnamer n = {k,
+                ch->idx,
+                k == URBAC__REF_USER ? ((urbac__user *)ch->after)->id : ((urbac__group *)ch->after)->id,
+                b->xkey,
+                NULL,
+                ""};
     for (size_t f = 0; f < sizeof from / sizeof from[0] && !n.found; f++)
       for (size_t i = 0; i < from[f]->n && !n.found; i++)
         if (URBAC__AT(*from[f], i))
@@ -679,7 +704,7 @@ static urbac_err share(urbac_model *m, const urbac_model *base)
     urbac__cow_free(to[i]);
     err = err ? err : urbac__cow_share(to[i], from[i]);
   }
-  urbac__smap *maps[] = {&m->user_map, &m->group_map,  &m->dg_map,
+  urbac__smap *maps[] = {&m->user_map,   &m->group_map, &m->dg_map,
                          &m->device_map, &m->user_xmap, &m->group_xmap};
   const urbac__smap *bmaps[] = {&base->user_map,   &base->group_map, &base->dg_map,
                                 &base->device_map, &base->user_xmap, &base->group_xmap};

@@ -476,12 +476,18 @@ static void ident_scim(loader *c, const urbac__node *n, urbac__ident *id)
   free(s);
 }
 
-static void user_xid(loader *c, const urbac__node *n, void *p) { ident_xid(c, n, &((urbac__user *)p)->ident); }
+static void user_xid(loader *c, const urbac__node *n, void *p)
+{
+  ident_xid(c, n, &((urbac__user *)p)->ident);
+}
 static void user_managed(loader *c, const urbac__node *n, void *p)
 {
   ident_managed(c, n, &((urbac__user *)p)->ident);
 }
-static void user_scim(loader *c, const urbac__node *n, void *p) { ident_scim(c, n, &((urbac__user *)p)->ident); }
+static void user_scim(loader *c, const urbac__node *n, void *p)
+{
+  ident_scim(c, n, &((urbac__user *)p)->ident);
+}
 static const field user_fields[] = {{"id", true, user_id},
                                     {"name", false, user_name},
                                     {"enabled", false, user_enabled},
@@ -510,7 +516,10 @@ static void group_roles(loader *c, const urbac__node *n, void *p)
   OBJ(urbac__group, p);
   parse_dirroles(c, n, &o->dirroles);
 }
-static void group_xid(loader *c, const urbac__node *n, void *p) { ident_xid(c, n, &((urbac__group *)p)->ident); }
+static void group_xid(loader *c, const urbac__node *n, void *p)
+{
+  ident_xid(c, n, &((urbac__group *)p)->ident);
+}
 static void group_managed(loader *c, const urbac__node *n, void *p)
 {
   ident_managed(c, n, &((urbac__group *)p)->ident);

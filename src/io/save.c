@@ -115,8 +115,7 @@ static urbac__node *json_node(saver *s, const json_t *j)
     const char *key;
     json_t *v;
     n = node(s, URBAC__NODE_MAP, true);
-    json_object_foreach ((json_t *)(uintptr_t)j, key, v)
-      set(s, n, key, json_node(s, v));
+    json_object_foreach((json_t *)(uintptr_t)j, key, v) set(s, n, key, json_node(s, v));
     return n;
   }
   case JSON_ARRAY:

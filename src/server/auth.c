@@ -179,10 +179,9 @@ static int keyset_add(void *ctx, const urbac_api_key *key)
     ks->cap = cap;
   }
   key_entry *e = &ks->k[ks->n];
-  *e =
-      (key_entry){.decisions_only = strcmp(key->scope, "decisions") == 0,
-                  .provisioning_only = strcmp(key->scope, "provisioning") == 0,
-                  .revoked = key->revoked[0] != '\0'};
+  *e = (key_entry){.decisions_only = strcmp(key->scope, "decisions") == 0,
+                   .provisioning_only = strcmp(key->scope, "provisioning") == 0,
+                   .revoked = key->revoked[0] != '\0'};
   snprintf(e->id, sizeof e->id, "%s", key->id);
   snprintf(e->expires, sizeof e->expires, "%s", key->expires);
   e->user = strdup(key->user);

@@ -270,11 +270,12 @@ bool srv_auth_may_scim(srv_req *req, srv_resp *r)
     return false;
   }
   srv_read_lock();
-  bool ok = holds(srv_tenant_snap(req->tenant), req->who.user, "Configuration \\ Authorization (manage)", NULL);
+  bool ok =
+      holds(srv_tenant_snap(req->tenant), req->who.user, "Configuration \\ Authorization (manage)", NULL);
   srv_read_unlock();
   if (!ok)
-    srv_error(r, 403, "forbidden", NULL, "%s needs Configuration \\ Authorization (manage) to provision users",
-              req->who.user);
+    srv_error(r, 403, "forbidden", NULL,
+              "%s needs Configuration \\ Authorization (manage) to provision users", req->who.user);
   return ok;
 }
 

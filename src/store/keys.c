@@ -141,8 +141,8 @@ static bool key_parse(json_t *j, urbac_api_key *k)
                        field(j, "created"), field(j, "expires"), field(j, "revoked"), field(j, "salt"),
                        field(j, "hash"),    by ? by : ""};
   return k->id && strlen(k->id) == 2 * ID_BYTES && is_hex(k->id, 2 * ID_BYTES) && k->name && k->user &&
-         k->scope && scope_known(k->scope) && k->created &&
-         k->expires && k->revoked && k->salt && k->hash && strlen(k->hash) == URBAC__HASH_HEX - 1;
+         k->scope && scope_known(k->scope) && k->created && k->expires && k->revoked && k->salt && k->hash &&
+         strlen(k->hash) == URBAC__HASH_HEX - 1;
 }
 
 /* ---------------------------------------------------------------- calls */
@@ -169,8 +169,8 @@ static urbac_err check_spec(urbac_store *store, const char *tenant, const urbac_
     return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "name",
                            "a key name is one line of at most 200 bytes");
   if (!k->scope || !scope_known(k->scope))
-    return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "scope", "scope '%s': use all, decisions or provisioning",
-                           k->scope ? k->scope : "");
+    return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "scope",
+                           "scope '%s': use all, decisions or provisioning", k->scope ? k->scope : "");
   if (k->expires && k->expires[0] && !is_time(k->expires))
     return urbac__diag_add(d, URBAC_EVALUE, NULL, 0, 0, "expires",
                            "expires '%s': use UTC as YYYY-MM-DDTHH:MM:SSZ", k->expires);

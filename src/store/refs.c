@@ -25,8 +25,8 @@ static const char *const ref_kinds[] = {"user", "group", "deviceGroup"};
 
 bool urbac__refs_kind_names(const char *kind)
 {
-  static const char *const kinds[] = {"user",           "group",           "deviceGroup",         "role",
-                                      "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
+  static const char *const kinds[] = {
+      "user", "group", "deviceGroup", "role", "legacy.mde.role", "legacy.mdo.roleGroup", "legacy.mdi.role"};
   for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kind, kinds[i]) == 0)
       return true;

@@ -46,8 +46,8 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
 
 /* Builds the puts of one write inside its transaction (reads through `s` see the
  * store as the write will find it); *puts stays owned by `ctx`. */
-typedef urbac_err (*urbac__puts_fn)(urbac_store *s, const char *tenant, void *ctx, const urbac_object_put **puts,
-                                    size_t *n, urbac_diag *d);
+typedef urbac_err (*urbac__puts_fn)(urbac_store *s, const char *tenant, void *ctx,
+                                    const urbac_object_put **puts, size_t *n, urbac_diag *d);
 /* urbac_store_put_many() of the puts `build` makes inside the write transaction
  * (store/store.c): a rename, a delete with its names (store/rename.c). */
 urbac_err urbac__store_put_built(urbac_store *s, const char *tenant, urbac__puts_fn build, void *ctx,

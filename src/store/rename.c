@@ -104,9 +104,10 @@ static char *rewrite(const recast *r, const char *kind, const char *body)
     changed = rewrite_list(r, json_object_get(o, "groups"), true);
   else if (strcmp(kind, "role") == 0)
     for (size_t a = 0; a < json_array_size(json_object_get(o, "assignments")); a++)
-      changed = rewrite_list(r, json_object_get(json_array_get(json_object_get(o, "assignments"), a), "principals"),
-                             false) ||
-                changed;
+      changed =
+          rewrite_list(r, json_object_get(json_array_get(json_object_get(o, "assignments"), a), "principals"),
+                       false) ||
+          changed;
   char *text = changed ? json_dumps(o, JSON_COMPACT) : NULL;
   json_decref(o);
   return text;
@@ -142,19 +143,20 @@ static urbac_err referrers(urbac_store *s, const char *tenant, recast *r, const 
 }
 
 /* The puts of a rename or delete, read inside the write transaction. */
-static urbac_err build(urbac_store *s, const char *tenant, void *ctx, const urbac_object_put **puts, size_t *n,
-                       urbac_diag *d)
+static urbac_err build(urbac_store *s, const char *tenant, void *ctx, const urbac_object_put **puts,
+                       size_t *n, urbac_diag *d)
 {
   recast *r = ctx;
   char *body = NULL, *taken = NULL;
   int64_t position;
   urbac_err err = s->ops->object_get(s->db, tenant, r->kind, r->old_id, &body, &position, d);
   if (!err && !body)
-    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, r->old_id, "tenant '%s' has no %s '%s'", tenant, r->kind,
-                          r->old_id);
-  if (!err && r->new_id && !(err = s->ops->object_get(s->db, tenant, r->kind, r->new_id, &taken, &position, d)) && taken)
-    err = urbac__diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, r->new_id, "tenant '%s' has a %s '%s' already", tenant,
-                          r->kind, r->new_id);
+    err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, r->old_id, "tenant '%s' has no %s '%s'", tenant,
+                          r->kind, r->old_id);
+  if (!err && r->new_id &&
+      !(err = s->ops->object_get(s->db, tenant, r->kind, r->new_id, &taken, &position, d)) && taken)
+    err = urbac__diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, r->new_id, "tenant '%s' has a %s '%s' already",
+                          tenant, r->kind, r->new_id);
   json_t *o = !err ? json_loads(body, 0, NULL) : NULL;
   const char *xid = json_string_value(json_object_get(o, "externalId"));
   if (!err && xid && !(r->xid = urbac__strdup(xid)))
@@ -168,7 +170,8 @@ static urbac_err build(urbac_store *s, const char *tenant, void *ctx, const urba
   }
   if (!err)
     err = referrers(s, tenant, r, r->old_id, d);
-  if (!err && !r->new_id && r->xid) { /* a delete: the names by externalId go too, as written and as its key */
+  if (!err && !r->new_id &&
+      r->xid) { /* a delete: the names by externalId go too, as written and as its key */
     char *key = urbac__xid_key(r->xid);
     err = key ? referrers(s, tenant, r, r->xid, d) : URBAC_ENOMEM;
     if (!err && strcmp(key, r->xid) != 0)

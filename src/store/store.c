@@ -39,7 +39,10 @@ struct urbac_plan {
 
 void urbac_store_prune_provisioned(urbac_store *s, bool prune) { s->prune = prune; }
 size_t urbac_plan_kept_count(const urbac_plan *p) { return p->nkept; }
-const urbac_change *urbac_plan_kept(const urbac_plan *p, size_t i) { return i < p->nkept ? &p->kept[i] : NULL; }
+const urbac_change *urbac_plan_kept(const urbac_plan *p, size_t i)
+{
+  return i < p->nkept ? &p->kept[i] : NULL;
+}
 
 /* Is stored object `o` a user or group the identity provider manages (managedBy: scim)? */
 static bool provisioned(const urbac__object *o)
@@ -407,7 +410,8 @@ static urbac_err diff(urbac_plan *p)
       if (URBAC_GROW(p->kept, p->cap_kept, p->nkept + 1))
         err = URBAC_ENOMEM;
       else
-        p->kept[p->nkept++] = (urbac_change){URBAC_DELETE, p->have[i].kind, p->have[i].id, p->have[i].body, NULL};
+        p->kept[p->nkept++] =
+            (urbac_change){URBAC_DELETE, p->have[i].kind, p->have[i].id, p->have[i].body, NULL};
     } else if (!kept[i]) {
       err = add_change(p, URBAC_DELETE, &p->have[i], p->have[i].body, NULL);
     }

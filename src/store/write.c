@@ -293,10 +293,11 @@ static urbac_err add_xid_target(writer *x, small *s, const char *kind, const cha
 {
   urbac__strs from = {0};
   char *key = urbac__xid_key(name);
-  urbac_err err = key ? x->store->ops->refs_to(x->store->db, x->tenant,
-                                               strcmp(kind, "user") == 0 ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
-                                               key, 1, &from, x->d)
-                      : URBAC_ENOMEM;
+  urbac_err err =
+      key ? x->store->ops->refs_to(x->store->db, x->tenant,
+                                   strcmp(kind, "user") == 0 ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
+                                   key, 1, &from, x->d)
+          : URBAC_ENOMEM;
   *found = !err && from.n >= 2;
   if (*found && !small_has(s, kind, from.v[1])) {
     json_t *j = json_pack("{s:s, s:s}", "id", from.v[1], "externalId", name);
@@ -307,6 +308,29 @@ static urbac_err add_xid_target(writer *x, small *s, const char *kind, const cha
   }
   urbac__free(key);
   urbac__strs_free(&from);
+  return err;
+}
+
+/* The names of `ids` (`n`, found[i] by id) that no user (`user`) or group has as
+ * its id: by externalId, else (a user's name) a group of that id, for the
+ * loader's hint "write group:". */
+static urbac_err add_missing(writer *x, small *s, bool user, const char **ids, size_t n, bool *found)
+{
+  size_t missing = 0, left = 0;
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; i < n; i++)
+    if (!found[i])
+      ids[missing++] = ids[i];
+  for (size_t i = 0; !err && i < missing; i++) /* named by externalId? */
+    err = add_xid_target(x, s, user ? "user" : "group", ids[i], &found[i]);
+  for (size_t i = 0; !err && user && i < missing; i++)
+    if (!found[i])
+      ids[left++] = ids[i];
+  if (!err && left)
+    err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, left, found, x->d);
+  for (size_t i = 0; !err && i < left; i++)
+    if (found[i])
+      err = add_stub(s, "group", "id", ids[i], 0, INT64_MAX);
   return err;
 }
 
@@ -337,21 +361,8 @@ static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, c
     for (size_t i = 0; !err && i < n; i++)
       if (found[i])
         err = add_stub(s, kinds[k], "id", ids[i], 0, INT64_MAX);
-    size_t missing = 0;
-    for (size_t i = 0; !err && k < 2 && i < n; i++)
-      if (!found[i])
-        ids[missing++] = ids[i];
-    for (size_t i = 0; !err && i < missing; i++) /* named by externalId? */
-      err = add_xid_target(x, s, k == 0 ? "user" : "group", ids[i], &found[i]);
-    size_t left = 0;
-    for (size_t i = 0; !err && k == 0 && i < missing; i++)
-      if (!found[i])
-        ids[left++] = ids[i];
-    if (!err && left)
-      err = x->store->ops->exist(x->store->db, x->tenant, "group", ids, left, found, x->d);
-    for (size_t i = 0; !err && i < left; i++)
-      if (found[i])
-        err = add_stub(s, "group", "id", ids[i], 0, INT64_MAX);
+    if (!err && k < 2)
+      err = add_missing(x, s, k == 0, ids, n, found);
   }
   urbac__free((void *)ids);
   urbac__free(found);
@@ -422,12 +433,13 @@ static void check_xid_unique(writer *x, const put *p)
   urbac__strs from = {0};
   if (!id || !id->xkey)
     return;
-  urbac_err err = x->store->ops->refs_to(x->store->db, x->tenant, user ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
-                                         id->xkey, 2, &from, x->d);
+  urbac_err err = x->store->ops->refs_to(
+      x->store->db, x->tenant, user ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP, id->xkey, 2, &from, x->d);
   for (size_t i = 0; !err && i + 1 < from.n; i += 2)
     if (strcmp(from.v[i + 1], p->id) != 0) {
-      urbac__diag_add(x->d, URBAC_EDUPLICATE, x->name, 0, 0, NULL, "duplicate %s externalId '%s' (held by %s '%s')",
-                      p->kind, id->xid, p->kind, from.v[i + 1]);
+      urbac__diag_add(x->d, URBAC_EDUPLICATE, x->name, 0, 0, NULL,
+                      "duplicate %s externalId '%s' (held by %s '%s')", p->kind, id->xid, p->kind,
+                      from.v[i + 1]);
       err = URBAC_EINVAL; /* a validation failure, as the loader returns it */
     }
   note(x, err);
@@ -511,8 +523,8 @@ static void named_by(writer *x, const char *kind, const char *name, bool strict)
     }
   }
   if (!err && strict && asked && x->errors == before) { /* the index and the rows disagree: say so */
-    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", kind, name,
-                    from.v[0], from.v[1]);
+    urbac__diag_add(x->d, URBAC_EDANGLING, x->name, 0, 0, NULL, "%s '%s' is still named by %s '%s'", kind,
+                    name, from.v[0], from.v[1]);
     err = URBAC_EINVAL;
   }
   note(x, err);

@@ -101,8 +101,8 @@ static const char *random_ref(void)
   else if (r < 8)
     snprintf(buf, sizeof buf, "group:g%u", rnd(7));
   else if (r < 10) { /* by externalId (random_tenant.h's pool), in either case */
-    snprintf(xid, sizeof xid, "%s%u-0000-0000-0000-00000000000%c", r == 8 ? "0000000" : "group:1000000", rnd(9),
-             rnd(2) ? 'a' : 'A');
+    snprintf(xid, sizeof xid, "%s%u-0000-0000-0000-00000000000%c", r == 8 ? "0000000" : "group:1000000",
+             rnd(9), rnd(2) ? 'a' : 'A');
     return xid;
   } else if (r < 11)
     snprintf(buf, sizeof buf, "new%u", rnd(4));
@@ -152,8 +152,9 @@ static void mutate_ident(json_t *o, bool group)
   else if (r < 4)
     json_object_set_new(o, "managedBy", json_string("scim"));
   else
-    json_object_set_new(o, "scim", json_pack("{s:s, s:[{s:s, s:b}], s:f, s:n}", "displayName", xid, "emails",
-                                             "value", "a@example.com", "primary", rnd(2), "weight", 1.5, "z"));
+    json_object_set_new(o, "scim",
+                        json_pack("{s:s, s:[{s:s, s:b}], s:f, s:n}", "displayName", xid, "emails", "value",
+                                  "a@example.com", "primary", rnd(2), "weight", 1.5, "z"));
 }
 
 static void put(change *c, const char *kind, const char *id, json_t *body)

@@ -142,12 +142,13 @@ static void test_edges(void **state)
                   "    two'\n  permissions:\n  - Configuration \\ System settings (read)\n"
                   "  assignments: []\nworkloads: {mde: legacy, mdo: legacy, mdi: legacy}\n");
   /* the identity provider's keys: comments kept, the scim mapping's keys in the file's order */
-  same_after_save("urbac: 1\ntenant: t\nusers:\n# the provisioned\n- id: a\n  managedBy: scim   # by Entra\n"
-                  "  externalId: X1    # object id\n  scim: {name: {b: 1, a: \"x\"}, emails: [{value: v}]}  # attrs\n",
-                  URBAC_FORMAT_YAML,
-                  "urbac: 1\ntenant: t\nusers:\n# the provisioned\n- id: a\n  managedBy: scim   # by Entra\n"
-                  "  externalId: X1    # object id\n  scim: {name: {b: 1, a: x}, emails: [{value: v}]}    # attrs\n"
-                  "workloads: {mde: legacy, mdo: legacy, mdi: legacy}\n");
+  same_after_save(
+      "urbac: 1\ntenant: t\nusers:\n# the provisioned\n- id: a\n  managedBy: scim   # by Entra\n"
+      "  externalId: X1    # object id\n  scim: {name: {b: 1, a: \"x\"}, emails: [{value: v}]}  # attrs\n",
+      URBAC_FORMAT_YAML,
+      "urbac: 1\ntenant: t\nusers:\n# the provisioned\n- id: a\n  managedBy: scim   # by Entra\n"
+      "  externalId: X1    # object id\n  scim: {name: {b: 1, a: x}, emails: [{value: v}]}    # attrs\n"
+      "workloads: {mde: legacy, mdo: legacy, mdi: legacy}\n");
   /* JSON: key order only */
   same_after_save("{\"tenant\": \"t\", \"urbac\": 1}", URBAC_FORMAT_JSON,
                   "{\n  \"tenant\": \"t\",\n  \"urbac\": 1,\n  \"workloads\": {\n    \"mde\": \"legacy\",\n"

@@ -296,9 +296,10 @@ static void test_edit_refusals(void **state)
 static void test_member_listed_twice(void **state)
 {
   (void)state;
-  static const char *const y = "urbac: 1\ntenant: t\nworkloads: {mde: unified}\nusers: [{id: ann}, {id: ben}]\n"
-                               "groups: [{id: g0, members: [ann, group:g2, group:g2]}, {id: g2, members: [ben]}]\n"
-                               "roles: [{name: r, permissions: [Alerts (manage)], assignments: []}]\n";
+  static const char *const y =
+      "urbac: 1\ntenant: t\nworkloads: {mde: unified}\nusers: [{id: ann}, {id: ben}]\n"
+      "groups: [{id: g0, members: [ann, group:g2, group:g2]}, {id: g2, members: [ben]}]\n"
+      "roles: [{name: r, permissions: [Alerts (manage)], assignments: []}]\n";
   urbac_model *m = NULL, *m1 = NULL, *m2 = NULL;
   urbac_snapshot *s = NULL, *s1 = NULL, *s2 = NULL;
   assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "t.yaml", &m, NULL), URBAC_OK);
@@ -393,12 +394,9 @@ static void test_update_lists_only_changed(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_edit_refusals),
-      cmocka_unit_test(test_member_listed_twice),
-      cmocka_unit_test(test_edit_shares_pages),
-      cmocka_unit_test(test_update_lists_only_changed),
-      cmocka_unit_test(test_edit_matches_load),
-      cmocka_unit_test(test_edit_beside_readers),
+      cmocka_unit_test(test_edit_refusals),     cmocka_unit_test(test_member_listed_twice),
+      cmocka_unit_test(test_edit_shares_pages), cmocka_unit_test(test_update_lists_only_changed),
+      cmocka_unit_test(test_edit_matches_load), cmocka_unit_test(test_edit_beside_readers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

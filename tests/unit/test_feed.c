@@ -248,14 +248,17 @@ static int teardown(void **state)
 static void test_pending_wakes(void **state)
 {
   (void)state;
-  static const char *const y = "urbac: 1\ntenant: pend\nworkloads: {mde: unified}\n"
-                               "users: [{id: ann, externalId: 0B9F0000-AAAA-4BBB-8CCC-000000000001}, {id: ben}]\n"
-                               "groups: [{id: staff, members: [ben]}]\n";
-  const char *const role = "{\"name\": \"R\", \"permissions\": [\"Alerts (manage)\"], \"assignments\": "
-                           "[{\"name\": \"a\", \"principals\": [\"group:7e0c0000-aaaa-4bbb-8ccc-000000000001\"], "
-                           "\"dataSources\": [\"mde\"]}]}";
-  const char *const group = "{\"id\": \"soc\", \"externalId\": \"7E0C0000-AAAA-4BBB-8CCC-000000000001\", "
-                            "\"managedBy\": \"scim\", \"members\": [\"0b9f0000-aaaa-4bbb-8ccc-000000000001\"]}";
+  static const char *const y =
+      "urbac: 1\ntenant: pend\nworkloads: {mde: unified}\n"
+      "users: [{id: ann, externalId: 0B9F0000-AAAA-4BBB-8CCC-000000000001}, {id: ben}]\n"
+      "groups: [{id: staff, members: [ben]}]\n";
+  const char *const role =
+      "{\"name\": \"R\", \"permissions\": [\"Alerts (manage)\"], \"assignments\": "
+      "[{\"name\": \"a\", \"principals\": [\"group:7e0c0000-aaaa-4bbb-8ccc-000000000001\"], "
+      "\"dataSources\": [\"mde\"]}]}";
+  const char *const group =
+      "{\"id\": \"soc\", \"externalId\": \"7E0C0000-AAAA-4BBB-8CCC-000000000001\", "
+      "\"managedBy\": \"scim\", \"members\": [\"0b9f0000-aaaa-4bbb-8ccc-000000000001\"]}";
   urbac_store *st = NULL;
   int from, to_v;
   size_t updates = 0;
@@ -269,7 +272,10 @@ static void test_pending_wakes(void **state)
   follower f = {0};
   assert_int_equal(urbac_store_load(st, "pend", &f.m, &f.revision, NULL), URBAC_OK);
   assert_int_equal(urbac_snapshot_compile(f.m, &f.s, NULL), URBAC_OK);
-  const char *steps[][3] = {{"role", "R", role}, {"group", "soc", group}, {"role", "R", NULL}, {"role", "R", role},
+  const char *steps[][3] = {{"role", "R", role},
+                            {"group", "soc", group},
+                            {"role", "R", NULL},
+                            {"role", "R", role},
                             {"group", "soc", NULL}};
   const bool holds[] = {false, true, false, true, false};
   for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {

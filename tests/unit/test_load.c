@@ -251,7 +251,8 @@ static void test_identity_keys(void **state)
   (void)state;
   ASSERT_LOAD_ERROR(HEAD "users:\n  - id: a\n    managedBy: entra\n",
                     "EVALUE@5:16 managedBy is 'entra'; the only value is 'scim' [users[0].managedBy]");
-  ASSERT_LOAD_ERROR(HEAD "users:\n  - id: a\n    externalId: [x]\n", "ETYPE@5:17 an externalId must be a string");
+  ASSERT_LOAD_ERROR(HEAD "users:\n  - id: a\n    externalId: [x]\n",
+                    "ETYPE@5:17 an externalId must be a string");
   ASSERT_LOAD_ERROR(HEAD "groups:\n  - id: g\n    scim: [1, 2]\n", "ETYPE@5:11 scim must be a mapping");
   ASSERT_LOAD_ERROR(HEAD "users:\n  - id: a\n    scim: {name: {a: 1, a: 2}}\n",
                     "EDUPLICATE@5:25 key 'a' appears twice in scim");
@@ -271,14 +272,15 @@ static void test_identity_keys(void **state)
   ASSERT_LOAD_ERROR(HEAD "users: [{id: a, externalId: x1}]\ngroups: [{id: g, members: [X1]}]\n",
                     "EDANGLING@4:28 group 'g' names unknown user 'X1'"); /* not a GUID: exact */
   /* a user and a group may share an externalId; each kind is unique by itself */
-  const char *y = HEAD "workloads: {mde: unified}\n"
-                       "users:\n  - id: alice\n    externalId: 0B9F0000-0000-0000-0000-000000000001\n"
-                       "    managedBy: scim\n    scim: {name: {givenName: Alice}, emails: [{type: work, primary: true, "
-                       "value: a@c.com}], rank: 3, weight: 1.5, gone: null, s: \"true\"}\n"
-                       "  - id: bob\ngroups:\n  - id: g\n    externalId: 0b9f0000-0000-0000-0000-000000000001\n"
-                       "    members: [0b9f0000-0000-0000-0000-000000000001]\n"
-                       "roles:\n  - name: r\n    permissions: [Alerts (manage)]\n    assignments:\n"
-                       "      - {name: a, principals: ['group:0B9F0000-0000-0000-0000-000000000001'], dataSources: [mde]}\n";
+  const char *y = HEAD
+      "workloads: {mde: unified}\n"
+      "users:\n  - id: alice\n    externalId: 0B9F0000-0000-0000-0000-000000000001\n"
+      "    managedBy: scim\n    scim: {name: {givenName: Alice}, emails: [{type: work, primary: true, "
+      "value: a@c.com}], rank: 3, weight: 1.5, gone: null, s: \"true\"}\n"
+      "  - id: bob\ngroups:\n  - id: g\n    externalId: 0b9f0000-0000-0000-0000-000000000001\n"
+      "    members: [0b9f0000-0000-0000-0000-000000000001]\n"
+      "roles:\n  - name: r\n    permissions: [Alerts (manage)]\n    assignments:\n"
+      "      - {name: a, principals: ['group:0B9F0000-0000-0000-0000-000000000001'], dataSources: [mde]}\n";
   for (int f = URBAC_FORMAT_YAML; f <= URBAC_FORMAT_JSON; f++) {
     tenant t = tenant_load(y);
     assert_true(allowed(&t, "alice", "Alerts (manage)", "mde", ""));
@@ -290,11 +292,13 @@ static void test_identity_keys(void **state)
     char *two = save(u.m, (urbac_format)f);
     assert_string_equal(one, two);
     if (f == URBAC_FORMAT_YAML) {
-      assert_non_null(strstr(one, "  externalId: 0B9F0000-0000-0000-0000-000000000001\n  managedBy: scim\n"
-                                  "  scim: {emails: [{primary: true, type: work, value: a@c.com}], gone: null, "
-                                  "name: {givenName: Alice}, rank: 3, s: \"true\", weight: 1.5}\n"));
+      assert_non_null(strstr(one,
+                             "  externalId: 0B9F0000-0000-0000-0000-000000000001\n  managedBy: scim\n"
+                             "  scim: {emails: [{primary: true, type: work, value: a@c.com}], gone: null, "
+                             "name: {givenName: Alice}, rank: 3, s: \"true\", weight: 1.5}\n"));
     } else {
-      assert_non_null(strstr(one, "\"scim\": {\n        \"emails\": [\n          {\n            \"primary\": true"));
+      assert_non_null(
+          strstr(one, "\"scim\": {\n        \"emails\": [\n          {\n            \"primary\": true"));
       assert_non_null(strstr(one, "\"rank\": 3,\n        \"s\": \"true\",\n        \"weight\": 1.5"));
     }
     free(one);

@@ -282,7 +282,10 @@ static const bad_case bad[] = {
      {P("group", "z", "{\"id\": \"z\", \"externalId\": \"1000000h-0000-0000-0000-000000000001\"}")},
      URBAC_EDUPLICATE,
      "duplicate group externalId"},
-    {"delete a member named by externalId", {P("user", "e", NULL)}, URBAC_EDANGLING, "group 'k' names unknown user 'e-object'"},
+    {"delete a member named by externalId",
+     {P("user", "e", NULL)},
+     URBAC_EDANGLING,
+     "group 'k' names unknown user 'e-object'"},
     {"externalId changed while named",
      {P("user", "e", "{\"id\": \"e\", \"externalId\": \"other\"}")},
      URBAC_EDANGLING,
@@ -291,8 +294,14 @@ static const bad_case bad[] = {
      {P("group", "k", "{\"id\": \"k\", \"members\": [\"group:1000000h-0000-0000-0000-000000000002\"]}")},
      URBAC_EDANGLING,
      "names unknown group '1000000h-0000-0000-0000-000000000002'"}, /* 'h' is no hex digit */
-    {"managedBy", {P("user", "z", "{\"id\": \"z\", \"managedBy\": \"entra\"}")}, URBAC_EVALUE, "only value is 'scim'"},
-    {"scim not a mapping", {P("user", "z", "{\"id\": \"z\", \"scim\": [1]}")}, URBAC_ETYPE, "scim must be a mapping"},
+    {"managedBy",
+     {P("user", "z", "{\"id\": \"z\", \"managedBy\": \"entra\"}")},
+     URBAC_EVALUE,
+     "only value is 'scim'"},
+    {"scim not a mapping",
+     {P("user", "z", "{\"id\": \"z\", \"scim\": [1]}")},
+     URBAC_ETYPE,
+     "scim must be a mapping"},
     {"externalId too long",
      {P("group", "z", "{\"id\": \"z\", \"externalId\": \"" XS300 "\"}")},
      URBAC_ELIMIT,
@@ -437,8 +446,8 @@ static const char *random_xid(int group)
   static char buf[2][80];
   buf[group][0] = '\0';
   if (rnd(2))
-    snprintf(buf[group], sizeof buf[group], ", \"externalId\": \"%s%u" XID_TAIL "%c\"", group ? "1000000" : "0000000",
-             rnd(4), rnd(2) ? 'a' : 'A');
+    snprintf(buf[group], sizeof buf[group], ", \"externalId\": \"%s%u" XID_TAIL "%c\"",
+             group ? "1000000" : "0000000", rnd(4), rnd(2) ? 'a' : 'A');
   return buf[group];
 }
 
@@ -881,7 +890,8 @@ static void test_rename_and_cascade(void **state)
     assert_non_null(strstr(f.text, "\"principals\":[\"a2\"]"));
     /* the plain delete still refuses while named */
     urbac_write w = {"test", "delete", false, 0, NULL};
-    assert_int_equal(urbac_store_put(s, t, "user", "a2", NULL, &w, NULL, NULL), URBAC_EINVAL); /* EDANGLING said */
+    assert_int_equal(urbac_store_put(s, t, "user", "a2", NULL, &w, NULL, NULL),
+                     URBAC_EINVAL); /* EDANGLING said */
     uint64_t count, bad_seq;
     assert_int_equal(urbac_store_audit_verify(s, t, &count, &bad_seq, NULL), URBAC_OK);
   }
