@@ -7,7 +7,7 @@
 #               and zsh completion, the systemd unit (cmake --install)
 #   make test   every test, again under ASan+UBSan, then each fuzzer for a while
 #   make fuzz   every fuzzer for FUZZ_SECONDS (or FUZZ_RUNS executions), figures in bench/results/fuzz.md
-#   make bench  the benchmark workload and urbac's figures (bench/results/core.md, http.md, writes.md, graph.md)
+#   make bench  the benchmark workload and urbac's figures (bench/results/core.md, http.md, writes.md, graph.md, scim.md)
 #   make bench-peers  the same workload through CASL, Cedar and Casbin (bench/RESULTS.md)
 # Each target installs the Debian packages it needs when they are missing: make,
 # run, demo and install need only scripts/deps.sh's build list. Builds are quiet
@@ -76,6 +76,7 @@ bench: release
 	@bench/http/run.sh $(BUILD)-release
 	@bench/writes/run.sh $(BUILD)-release
 	@bench/graph/run.sh $(BUILD)-release
+	@bench/scim/run.sh $(BUILD)-release
 
 bench-peers: release
 	@bench/peers/run.sh $(BUILD)-release

@@ -84,7 +84,7 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   urbac_diag *d = urbac_diag_new();
   srv_tenant *t = req->tenant;
   write_guard guard = {t, &req->who, false, ""};
-  bool guarded = req->who.kind != SRV_PRESHARED;
+  bool guarded = req->who.kind != SRV_PRESHARED && !req->who.provisioning_only;
   /* a write is caught up with from the change feed, at the cost of the change
    * (srv_tenant_refresh), unless it published itself */
   urbac_write w = {req->who.actor, command, has, base, NULL};
@@ -191,6 +191,15 @@ static urbac_err do_puts(srv_tenant *t, void *ctx, const urbac_write *w, uint64_
     }
   }
   return err;
+}
+
+bool srv_write_puts(srv_req *req, srv_resp *r, const urbac_object_put *puts, size_t n, bool create_only,
+                    bool *existed, uint64_t *revision)
+{
+  put_ctx c = {puts, n, create_only, false, NULL};
+  bool ok = srv_run_write(req, r, do_puts, &c, revision);
+  *existed = c.existed;
+  return ok;
 }
 
 /* One object (kind, id), read from the store under the write lock. */

@@ -141,6 +141,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, conn *x, srv_resp *
     srv_buf_free(&r->body);
     srv_error(r, 500, "internalError", NULL, r->body.oom ? "out of memory" : "no reply");
   }
+  srv_scim_reply(&x->req, r);
   struct MHD_Response *resp =
       r->static_body ? MHD_create_response_from_buffer(r->static_len, (void *)(uintptr_t)r->static_body,
                                                        MHD_RESPMEM_PERSISTENT)

@@ -24,6 +24,18 @@
 #define PAGE "$top $skiptoken"
 #define READ "minRevision"
 #define LIST READ " " PAGE
+#define SCIM T "/scim/v2"
+#define SCIM_ONE "attributes excludedAttributes"
+#define SCIM_LIST "filter startIndex count sortBy sortOrder " SCIM_ONE
+#define SCIM_RESOURCE_ROUTES(path)                                                                           \
+  {SRV_GET, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_LIST},                                             \
+      {SRV_POST, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                         \
+      {SRV_GET, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                  \
+      {SRV_PUT, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                  \
+      {SRV_PATCH, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                \
+  {                                                                                                          \
+    SRV_DELETE, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", ""                                          \
+  }
 #define OBJECT_ROUTES(path, label)                                                                           \
   {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST " search", 0},                                            \
       {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ, 0},                                 \
@@ -75,7 +87,7 @@ const srv_route srv_routes[] = {
     OBJECT_ROUTES("/groups", "groups"),
     OBJECT_ROUTES("/devices", "devices"),
     OBJECT_ROUTES("/deviceGroups", "deviceGroups"),
-    {SRV_POST, T "/deviceGroups/preview", SRV_READ, srv_h_device_group_preview, "deviceGroups", PAGE},
+    {SRV_POST, T "/deviceGroups/preview", SRV_READ, srv_h_device_group_preview, "deviceGroups", PAGE, 0},
     OBJECT_ROUTES("/legacy/mde/roles", "legacy"),
     OBJECT_ROUTES("/legacy/mdo/roleGroups", "legacy"),
     OBJECT_ROUTES("/legacy/mdi/roles", "legacy"),
@@ -87,6 +99,15 @@ const srv_route srv_routes[] = {
     {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact", "import " LIST, 0},
     {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since " PAGE, 0},
     {SRV_GET, T "/auditLog/verify", SRV_READ, srv_h_audit_verify, "auditLog", "", 0},
+    /* SCIM 2.0 provisioning (scim.c): Microsoft Entra ID's "Tenant URL" is T "/scim/v2" */
+    SCIM_RESOURCE_ROUTES("/Users"),
+    SCIM_RESOURCE_ROUTES("/Groups"),
+    {SRV_GET, SCIM "/Schemas", SRV_SCIM, srv_h_scim, "scim", "", 0},
+    {SRV_GET, SCIM "/Schemas/{id}", SRV_SCIM, srv_h_scim, "scim", "", 0},
+    {SRV_GET, SCIM "/ResourceTypes", SRV_SCIM, srv_h_scim, "scim", "", 0},
+    {SRV_GET, SCIM "/ResourceTypes/{id}", SRV_SCIM, srv_h_scim, "scim", "", 0},
+    {SRV_GET, SCIM "/ServiceProviderConfig", SRV_SCIM, srv_h_scim, "scim", "", 0},
+    {SRV_POST, SCIM "/Bulk", SRV_SCIM, srv_h_scim, "scim", "", 0},
     /* API keys (the secret is shown once, at creation) */
     {SRV_GET, T "/apiKeys", SRV_READ, srv_h_key_list, "apiKeys", PAGE, 0},
     {SRV_POST, T "/apiKeys", SRV_MANAGE, srv_h_key_create, "apiKeys", "", SRV_ALONE},
@@ -238,6 +259,8 @@ static bool authorize(srv_req *req, srv_resp *r)
     srv_error(r, 404, "notFound", "workload", "unknown workload '%s' (%s)", w, known);
     return false;
   }
+  if (rt->access == SRV_SCIM) /* the SCIM endpoint's own rule */
+    return srv_auth_may_scim(req, r);
   if (req->who.provisioning_only) {
     srv_error(r, 403, "forbidden", NULL, "this key may only provision users and groups (SCIM)");
     return false;

@@ -69,7 +69,8 @@ typedef enum srv_caller { SRV_ANONYMOUS, SRV_PRESHARED, SRV_API_KEY, SRV_JWT } s
 typedef struct srv_identity {
   srv_caller kind;
   bool decisions_only;    /* a service key: the decision routes only */
-  bool provisioning_only; /* a provisioning key: the tenant's SCIM routes only */
+  bool provisioning_only; /* a provisioning key: the tenant's SCIM routes only; its SCIM writes are not
+                           * held to the no-escalation rule (the identity provider's) */
   char user[256];         /* the tenant user it acts as ("" for preshared keys) */
   char actor[320];        /* recorded in the audit log: "key:ID (user)", "jwt:SUB", ... */
   char home[256];         /* the tenant the credential belongs to ("" for preshared keys: every tenant) */
@@ -169,6 +170,7 @@ struct srv_tenant {
   srv_keyset *keys;           /* RCU-protected: this tenant's API keys */
   pthread_mutex_t write_lock; /* one writer (and reload) at a time; recursive: a batch holds it (writer.c) */
   srv_writer *writer;         /* writer.c: the thread that runs the tenant's administration requests */
+  struct scim_index *scim;    /* scim_index.c: SCIM's lookups, kept by the writer; NULL until used */
   urbac_store *store;         /* used under write_lock */
   srv_snap *flipped;          /* under write_lock: current, every workload in the other mode (reach.c) */
   struct srv_twin_lag *lag;   /* under write_lock: the changes `flipped` has yet to take (reach.c) */
@@ -356,7 +358,8 @@ typedef enum srv_access {
   SRV_OPERATOR, /* a preshared key (or none with --metrics-public): /metrics, which names every tenant */
   SRV_DECIDE,   /* any identity of the tenant, service keys included */
   SRV_READ,     /* Configuration \ Authorization (read) */
-  SRV_MANAGE    /* Configuration \ Authorization (manage) */
+  SRV_MANAGE,   /* Configuration \ Authorization (manage) */
+  SRV_SCIM      /* the SCIM endpoint: a provisioning identity, or one that may manage (scim.c) */
 } srv_access;
 
 /* How a route's writes meet the tenant's writer (writer.c). */
@@ -464,6 +467,11 @@ void srv_h_catalog(srv *server, srv_req *req, srv_resp *r);
 typedef urbac_err (*srv_write_fn)(srv_tenant *t, void *ctx, const urbac_write *w, uint64_t *revision,
                                   urbac_diag *d);
 bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64_t *revision);
+/* srv_run_write() of `n` object puts (json NULL: delete), joining the writer's
+ * batch when it may; `create_only` refuses (409) when the first object exists;
+ * *existed says whether it did. false after replying with the error. */
+bool srv_write_puts(srv_req *req, srv_resp *r, const urbac_object_put *puts, size_t n, bool create_only,
+                    bool *existed, uint64_t *revision);
 bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision);
 
 /* ---------------------------------------------------------------- the writer (writer.c) */
@@ -502,6 +510,17 @@ srv_batch *srv_batch_current(const srv_tenant *t);
 urbac_err srv_batch_join(srv_batch *b, urbac_diag *d);
 void srv_batch_wrote(srv_batch *b);
 void srv_batch_flush(srv_batch *b);
+
+/* ---------------------------------------------------------------- SCIM (scim*.c) */
+
+void srv_h_scim(srv *server, srv_req *req, srv_resp *r);
+/* Is `req` for a tenant's SCIM endpoint (/api/v1/tenants/T/scim/v2/...)? */
+bool srv_scim_path(const srv_req *req);
+/* A SCIM request's reply as SCIM has it: application/scim+json, and any error
+ * in SCIM's error schema. The face calls it on every reply. */
+void srv_scim_reply(const srv_req *req, srv_resp *r);
+/* Drops the tenant's SCIM index (a batch that did not commit): made again when used. */
+void srv_scim_forget(srv_tenant *t);
 
 /* ---------------------------------------------------------------- $filter (filter.c) */
 

@@ -359,6 +359,7 @@ static void tenant_free(srv_tenant *t)
   if (!t)
     return;
   srv_writer_free(t); /* first: it runs what is queued, with the store */
+  srv_scim_forget(t);
   srv_snap_free(t->current);
   srv_reach_twin_set(t, NULL);
   srv_keyset_free(t->keys);

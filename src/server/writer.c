@@ -51,7 +51,9 @@ static _Thread_local srv_batch *running;
 
 bool srv_writer_takes(const srv_req *req)
 {
-  return req->tenant && req->route && (req->route->access == SRV_READ || req->route->access == SRV_MANAGE);
+  return req->tenant && req->route &&
+         (req->route->access == SRV_READ || req->route->access == SRV_MANAGE ||
+          req->route->access == SRV_SCIM);
 }
 
 srv_batch *srv_batch_current(const srv_tenant *t) { return running && running->t == t ? running : NULL; }
@@ -83,6 +85,8 @@ void srv_batch_flush(srv_batch *b)
     }
     b->joined[i] = false;
   }
+  if (err) /* its lookups may name what did not commit */
+    srv_scim_forget(b->t);
   srv_tenant_refresh(b->t, NULL); /* one catch-up and one publish for the batch */
   urbac_diag_free(d);
 }
