@@ -458,7 +458,8 @@ urbac_err srv_reach_puts(srv_tenant *t, const char *caller, const urbac_object_p
 void srv_reach_follow(srv_tenant *t, const urbac_object_put *puts, size_t n, uint64_t revision)
 {
   bool keep = t->flipped && srv_reach_twin_revision(t) == t->current->revision;
-  for (size_t i = 0; keep && i < n; i++) /* a change of modes or catalog: the twin is made again when needed */
+  for (size_t i = 0; keep && i < n;
+       i++) /* a change of modes or catalog: the twin is made again when needed */
     keep = strcmp(puts[i].kind, "workloads") != 0 && strcmp(puts[i].kind, "catalog") != 0;
   if (keep && !t->lag) {
     t->lag = calloc(1, sizeof *t->lag);

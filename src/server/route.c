@@ -28,16 +28,16 @@
 #define SCIM_ONE "attributes excludedAttributes"
 #define SCIM_LIST "filter startIndex count sortBy sortOrder " SCIM_ONE
 #define SCIM_RESOURCE_ROUTES(path)                                                                           \
-  {SRV_GET, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_LIST},                                             \
-      {SRV_POST, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                         \
-      {SRV_GET, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                  \
-      {SRV_PUT, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                  \
-      {SRV_PATCH, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE},                                \
+  {SRV_GET, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_LIST, 0},                                          \
+      {SRV_POST, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, 0},                                      \
+      {SRV_GET, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, 0},                               \
+      {SRV_PUT, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, 0},                               \
+      {SRV_PATCH, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, 0},                             \
   {                                                                                                          \
-    SRV_DELETE, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", ""                                          \
+    SRV_DELETE, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", "", 0                                       \
   }
 #define OBJECT_ROUTES(path, label)                                                                           \
-  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST " search", 0},                                            \
+  {SRV_GET, T path, SRV_READ, srv_h_object_list, label, LIST " search", 0},                                  \
       {SRV_GET, T path "/{id}", SRV_READ, srv_h_object_get, label, READ, 0},                                 \
       {SRV_PUT, T path "/{id}", SRV_MANAGE, srv_h_object_put, label, "", SRV_BATCHED},                       \
   {                                                                                                          \
@@ -245,7 +245,8 @@ static bool holds(const srv_snap *sn, const char *user, const char *perm, const 
 bool srv_user_may(const srv_snap *sn, const char *user, srv_access level, const char *only)
 {
   return holds(sn, user,
-               level == SRV_READ ? "Configuration \\ Authorization (read)" : "Configuration \\ Authorization (manage)",
+               level == SRV_READ ? "Configuration \\ Authorization (read)"
+                                 : "Configuration \\ Authorization (manage)",
                only);
 }
 
@@ -289,8 +290,7 @@ bool srv_auth_may_scim(srv_req *req, srv_resp *r)
     return false;
   }
   srv_read_lock();
-  bool ok =
-      srv_user_may(srv_tenant_snap(req->tenant), req->who.user, SRV_MANAGE, NULL);
+  bool ok = srv_user_may(srv_tenant_snap(req->tenant), req->who.user, SRV_MANAGE, NULL);
   srv_read_unlock();
   if (!ok)
     srv_error(r, 403, "forbidden", NULL,

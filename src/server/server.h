@@ -478,7 +478,7 @@ bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision
 
 #define SRV_WRITE_QUEUE                                                                                      \
   1024 /* requests waiting for one tenant's writer (--max-write-queue at most); more: 503 */
-#define SRV_WRITE_BATCH 64   /* requests one batch runs, their writes committed together */
+#define SRV_WRITE_BATCH 64 /* requests one batch runs, their writes committed together */
 
 /* A request handed to a tenant's writer: it runs srv_dispatch(req, r) on the
  * writer's thread. `hold` is called once it is queued, under the queue's lock
