@@ -405,11 +405,12 @@ static void ident_managed(loader *c, const urbac__node *n, urbac__ident *id)
   id->managed = s && strcmp(s, "scim") == 0;
 }
 
-/* A plain scalar as YAML's core schema reads it (null, a boolean, a number), else a string. */
+/* A plain scalar as YAML's core schema reads it (null, a boolean, a number), else a
+ * string. Scalars made from JSON (URBAC__STYLE_JSON, _INT, _BOOL) are plain too. */
 static json_t *scalar_json(const urbac__node *n)
 {
   char *end;
-  if (n->style != URBAC__STYLE_PLAIN)
+  if (n->style == URBAC__STYLE_QUOTED)
     return json_stringn(n->str, n->len);
   if (is_null(n))
     return json_null();

@@ -180,6 +180,8 @@ urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *
   /* one value, nothing around it: a body cannot smuggle in other objects (the
    * quick reader is sure of most; jansson judges, and words, the rest) */
   urbac__node *tree = err ? NULL : urbac__node_parse_json(json, strlen(json), &unsure);
+  if (!err && !tree && !unsure)
+    err = urbac__diag_add(d, URBAC_ENOMEM, name, 0, 0, NULL, "out of memory reading the %s given", kind);
   json_t *alone = err || tree ? NULL : json_loads(json, JSON_DECODE_ANY, &jerr);
   if (!err && !tree && !alone)
     err = urbac__diag_add(d, URBAC_ESYNTAX, name, 0, 0, NULL, "the %s given is not one JSON value: %s", kind,

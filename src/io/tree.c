@@ -736,6 +736,8 @@ static bool compact(urbac__buf *b, const urbac__node *n)
     urbac__buf_puts(b, strcmp(n->str, "true") == 0 ? "true" : "false");
     return true;
   }
+  if (n->type == URBAC__NODE_SCALAR && n->style == URBAC__STYLE_JSON)
+    return false; /* a number or null of a free-form value (scim): jansson writes it */
   if (n->type == URBAC__NODE_SCALAR)
     return urbac__json_string(b, n->str, n->len);
   bool map = n->type == URBAC__NODE_MAP;
@@ -763,7 +765,13 @@ static bool compact(urbac__buf *b, const urbac__node *n)
 urbac_err urbac__node_emit_json_compact(const urbac__node *node, char **out)
 {
   urbac__buf b = {0};
-  if (compact(&b, node) && !b.failed) {
+  bool sure = compact(&b, node);
+  if (b.failed) { /* out of memory: said, not hidden behind jansson */
+    urbac__buf_free(&b);
+    *out = NULL;
+    return URBAC_ENOMEM;
+  }
+  if (sure) {
     *out = urbac__buf_take(&b, NULL);
     return *out ? URBAC_OK : URBAC_ENOMEM;
   }
