@@ -311,7 +311,7 @@ test('lists take search (id or name, any case); the catalog is public (for the p
   assert.equal(r.status, 200);
   const alerts = r.json.permissions.find((p) => p.name === 'Security operations \\ Security data \\ Alerts');
   assert.deepEqual(alerts, { name: 'Security operations \\ Security data \\ Alerts', id: 'microsoft.xdr/secops/securitydata/alerts', levels: ['manage'] });
-  assert.deepEqual(r.json.workloads.map((w) => w.id), ['mde', 'mdo', 'mdi']);
+  assert.deepEqual(r.json.workloads.map((w) => w.id), ['mde', 'mdo', 'mdi', 'mda', 'mdc', 'exposure']);
   assert.ok(r.json.legacy.mdePermissions.some((p) => p.name === 'Alerts investigation'));
 });
 
