@@ -25,7 +25,11 @@
 
 #include "server/server.h"
 
+#ifdef URBAC_FUZZING /* fuzz/fuzz_request.c stops the server every few thousand inputs */
+#define WATCH_MS 10
+#else
 #define WATCH_MS 500
+#endif
 
 void srv_read_lock(void) { urcu_bp_read_lock(); }
 void srv_read_unlock(void) { urcu_bp_read_unlock(); }
