@@ -4,11 +4,12 @@
  *
  * The tables are small (tens of rows) and constant. Mapping cells stay as the
  * seed's text here; urbac__tables_build() resolves them through catalog/names.c,
- * once per compiled snapshot, so the text in defender.def is the single source.
+ * once per process, so the text in defender.def is the single source.
  *
- * Depends on: util, catalog/names.c.
+ * Depends on: util, catalog/names.c, pthreads.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -341,7 +342,7 @@ static urbac_err build_dir_row(urbac__tables *t, size_t i, urbac_diag *d)
   return err;
 }
 
-urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d)
+static urbac_err tables_resolve(urbac__tables *t, urbac_diag *d)
 {
   urbac_err err = URBAC_OK;
   memset(t, 0, sizeof *t);
@@ -359,6 +360,24 @@ urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d)
     if (dir_rows[i].same_as != URBAC__DIR_SELF)
       memcpy(t->dir[i], t->dir[dir_rows[i].same_as], sizeof t->dir[i]);
   return err;
+}
+
+/* The tables are constant: resolved once per process (every snapshot compiled
+ * resolved its 200-odd cells again, by name, "did you mean" ready: most of the
+ * compile time of a small tenant). */
+static urbac__tables resolved;
+static urbac_err resolved_err;
+static pthread_once_t resolved_once = PTHREAD_ONCE_INIT;
+
+static void tables_resolve_once(void) { resolved_err = tables_resolve(&resolved, NULL); }
+
+urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d)
+{
+  pthread_once(&resolved_once, tables_resolve_once);
+  if (resolved_err) /* broken data: again, to say which cell */
+    return tables_resolve(t, d);
+  *t = resolved;
+  return URBAC_OK;
 }
 
 const char *urbac__dir_section_heading(size_t s) { return s < 4 ? dir_sections[s].heading : NULL; }
