@@ -74,7 +74,7 @@ for n in "${names[@]}"; do
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
   corpus=$(ls "$work" | wc -l)
   rm -rf "$work"
-  echo "fuzz_$n: $execs inputs in ${took}s, no crash${must_reach:+, reached ${must_reach[*]}}"
+  echo "fuzz_$n: $execs inputs in ${took}s${must_reach:+, reached ${must_reach[*]}}, no crash"
   rows+=("| fuzz_$n | $execs | $took | $(( execs / (took > 0 ? took : 1) )) | $corpus | none |"\
 " ${runs:-} | $(git rev-parse --short HEAD 2>/dev/null || echo unknown) | $(date -u '+%Y-%m-%d %H:%M') |")
 done
