@@ -44,7 +44,8 @@ cmake --build build-fuzz -j"$(nproc)" --target "${names[@]/#/fuzz_}" >/dev/null
 
 limits=(-max_total_time="$seconds")
 [ -n "$runs" ] && limits+=(-runs="$runs")
-rows=()
+rows=() work=
+trap 'rm -rf "$work"' EXIT # a driver's copy of its corpus, also when it fails
 for n in "${names[@]}"; do
   work=$(mktemp -d)
   cp "fuzz/corpus/$n"/* "$work/"
