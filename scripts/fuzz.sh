@@ -12,6 +12,10 @@
 #   NAME          only these drivers (tenant, query, request, ...); default all
 # Builds build-fuzz with clang (-DURBAC_FUZZ=ON). A crash leaves its input in
 # build-fuzz/ (crash-*) and the driver's log in build-fuzz/fuzz_NAME.log.
+# A driver may name functions its run must reach (must_reach below: the query
+# parser's "did you mean", the slow path issue 15 asks to keep fuzzed); the log
+# ends with libFuzzer's coverage (-print_coverage) and a run that did not reach
+# one of them fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=20 runs= report= names=()
@@ -40,7 +44,8 @@ cmake --build build-fuzz -j"$(nproc)" --target "${names[@]/#/fuzz_}" >/dev/null
 
 limits=(-max_total_time="$seconds")
 [ -n "$runs" ] && limits+=(-runs="$runs")
-rows=()
+rows=() work=
+trap 'rm -rf "$work"' EXIT # a driver's copy of its corpus, also when it fails
 for n in "${names[@]}"; do
   work=$(mktemp -d)
   cp "fuzz/corpus/$n"/* "$work/"
@@ -51,22 +56,26 @@ for n in "${names[@]}"; do
   # directory) that allocate between inputs, which would make libFuzzer run a
   # leak check after nearly every input (five times slower): its leaks are
   # found by LeakSanitizer when the run ends instead, which fails the run too.
-  opts=(-max_len=8192)
+  opts=(-max_len=8192) must_reach=()
   case $n in
-    query) opts=(-max_len=1024) ;;
+    query) opts=(-max_len=1024) must_reach=(did_you_mean) ;; # seeded by corpus/query/did-you-mean.tsv
     request) opts+=(-detect_leaks=0) ;;
   esac
-  if ! build-fuzz/fuzz/fuzz_"$n" "${limits[@]}" "${opts[@]}" -print_final_stats=1 \
+  if ! build-fuzz/fuzz/fuzz_"$n" "${limits[@]}" "${opts[@]}" -print_final_stats=1 -print_coverage=1 \
       -artifact_prefix=build-fuzz/ "$work" > "$log" 2>&1; then
-    tail -40 "$log"
+    grep -v '^\(UN\)\?COVERED_\|^COVERAGE:' "$log" | tail -40
     echo "fuzz_$n found a crash; the input is in build-fuzz/ (crash-*, leak-*, timeout-*)" >&2
     exit 1
   fi
+  for f in "${must_reach[@]}"; do
+    grep -q "^COVERED_FUNC: .* $f " "$log" ||
+      { echo "fuzz_$n never reached $f (see the coverage at the end of $log)" >&2; exit 1; }
+  done
   took=$(( $(date +%s) - start ))
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
   corpus=$(ls "$work" | wc -l)
   rm -rf "$work"
-  echo "fuzz_$n: $execs inputs in ${took}s, no crash"
+  echo "fuzz_$n: $execs inputs in ${took}s${must_reach:+, reached ${must_reach[*]}}, no crash"
   rows+=("| fuzz_$n | $execs | $took | $(( execs / (took > 0 ? took : 1) )) | $corpus | none |"\
 " ${runs:-} | $(git rev-parse --short HEAD 2>/dev/null || echo unknown) | $(date -u '+%Y-%m-%d %H:%M') |")
 done
@@ -86,7 +95,9 @@ if [ -n "$report" ]; then
     echo
     echo "\`make fuzz\` (scripts/fuzz.sh): each libFuzzer driver in fuzz/ from its seed corpus, built"
     echo "with clang, ASan and UBSan, until it has run the number of executions asked for"
-    echo "(\`FUZZ_RUNS\`) or for \`FUZZ_SECONDS\`. A row is the last run of that driver."
+    echo "(\`FUZZ_RUNS\`) or for \`FUZZ_SECONDS\`. A row is the last run of that driver. A run fails"
+    echo "unless it reached the functions its driver names (fuzz_query: did_you_mean, the \"did you"
+    echo "mean\" of an unknown permission), read from libFuzzer's coverage at the end of its log."
     echo
     echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo),"\
       "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)."

@@ -4,11 +4,12 @@
  *
  * The tables are small (tens of rows) and constant. Mapping cells stay as the
  * seed's text here; urbac__tables_build() resolves them through catalog/names.c,
- * once per compiled snapshot, so the text in defender.def is the single source.
+ * once per process, so the text in defender.def is the single source.
  *
- * Depends on: util, catalog/names.c.
+ * Depends on: util, catalog/names.c, pthreads.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -464,12 +465,7 @@ static void tables_imply(urbac__tables *t)
       urbac__gmask_imply(&t->dir[i][w]);
 }
 
-urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d)
-{
-  return urbac__tables_build_edition(t, URBAC__EDITION_SEEDS, d);
-}
-
-urbac_err urbac__tables_build_edition(urbac__tables *t, urbac__edition edition, urbac_diag *d)
+static urbac_err tables_resolve(urbac__tables *t, urbac__edition edition, urbac_diag *d)
 {
   urbac_err err = URBAC_OK;
   memset(t, 0, sizeof *t);
@@ -489,6 +485,39 @@ urbac_err urbac__tables_build_edition(urbac__tables *t, urbac__edition edition, 
   if (edition == URBAC__EDITION_CURRENT)
     tables_imply(t);
   return err;
+}
+
+/* The tables are constant: resolved once per process and edition (every
+ * snapshot compiled resolved its 200-odd cells again, by name, "did you mean"
+ * ready: most of the compile time of a small tenant). */
+static urbac__tables resolved[2];
+static urbac_err resolved_err[2];
+static pthread_once_t resolved_once[2] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
+
+static void resolve_seeds(void)
+{
+  resolved_err[URBAC__EDITION_SEEDS] =
+      tables_resolve(&resolved[URBAC__EDITION_SEEDS], URBAC__EDITION_SEEDS, NULL);
+}
+static void resolve_current(void)
+{
+  resolved_err[URBAC__EDITION_CURRENT] =
+      tables_resolve(&resolved[URBAC__EDITION_CURRENT], URBAC__EDITION_CURRENT, NULL);
+}
+
+urbac_err urbac__tables_build_edition(urbac__tables *t, urbac__edition edition, urbac_diag *d)
+{
+  size_t e = edition == URBAC__EDITION_CURRENT ? URBAC__EDITION_CURRENT : URBAC__EDITION_SEEDS;
+  pthread_once(&resolved_once[e], e == URBAC__EDITION_CURRENT ? resolve_current : resolve_seeds);
+  if (resolved_err[e]) /* broken data: again, to say which cell */
+    return tables_resolve(t, (urbac__edition)e, d);
+  *t = resolved[e];
+  return URBAC_OK;
+}
+
+urbac_err urbac__tables_build(urbac__tables *t, urbac_diag *d)
+{
+  return urbac__tables_build_edition(t, URBAC__EDITION_SEEDS, d);
 }
 
 const char *urbac__dir_section_heading(size_t s) { return s < 4 ? dir_sections[s].heading : NULL; }

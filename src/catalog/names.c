@@ -72,40 +72,60 @@ size_t urbac__name_norm(const char *src, size_t len, char *out, size_t size)
   return o;
 }
 
-/* Levenshtein within a band: only cells with |i - j| < cap can hold a distance
- * under `cap`, so each row costs at most 2 * cap cells (Ukkonen's cut-off). */
+/* Levenshtein by Myers' bit-vector algorithm (Hyyro's blocked form, as in edlib):
+ * the shorter text is the pattern, one bit per character in 64-bit blocks, and
+ * each character of the longer text updates a column of the matrix in a few word
+ * operations per block. A fuzzer's garbage names made the former banded table
+ * (two lines of cells per character) the query parser's hot spot. Stops as soon
+ * as the distance cannot come under `cap`. */
+enum { EDIT_BLOCKS = (NORM_MAX + 63) / 64 };
 URBAC_NO_COVERAGE size_t urbac__edit_distance(const char *a, const char *b, size_t cap)
 {
   size_t la = strlen(a), lb = strlen(b);
-  size_t row[NORM_MAX + 1];
   if (la > NORM_MAX || lb > NORM_MAX || (la > lb ? la - lb : lb - la) >= cap)
     return cap; /* the length difference alone is already too far */
-  for (size_t j = 0; j <= lb; j++)
-    row[j] = j < cap ? j : cap;
-  for (size_t i = 1; i <= la; i++) {
-    size_t lo = i >= cap ? i - cap + 1 : 1, hi = i + cap - 1 < lb ? i + cap - 1 : lb;
-    size_t diag = row[lo - 1], best = cap;
-    row[lo - 1] = lo == 1 ? (i < cap ? i : cap) : cap; /* left of the band: out of reach */
-    if (lo == 1)
-      best = row[0];
-    for (size_t j = lo; j <= hi; j++) {
-      size_t up = row[j];
-      size_t v = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
-      if (up + 1 < v)
-        v = up + 1;
-      if (row[j - 1] + 1 < v)
-        v = row[j - 1] + 1;
-      row[j] = v < cap ? v : cap;
-      diag = up;
-      if (v < best)
-        best = v;
+  const unsigned char *p = (const unsigned char *)(la <= lb ? a : b),
+                      *t = (const unsigned char *)(la <= lb ? b : a);
+  size_t m = la <= lb ? la : lb, n = la <= lb ? lb : la;
+  if (m == 0)
+    return n < cap ? n : cap;
+  /* peq[slot[c]][k]: the rows of block k where the pattern holds c (slot 0: none) */
+  uint8_t slot[256] = {0};
+  uint64_t peq[256][EDIT_BLOCKS], pv[EDIT_BLOCKS], mv[EDIT_BLOCKS];
+  size_t nslots = 1, blocks = (m + 63) / 64, last = (m - 1) % 64;
+  memset(peq[0], 0, sizeof peq[0]);
+  for (size_t i = 0; i < m; i++) {
+    if (!slot[p[i]]) {
+      slot[p[i]] = (uint8_t)nslots;
+      memset(peq[nslots++], 0, sizeof peq[0]);
     }
-    if (hi < lb)
-      row[hi + 1] = cap; /* right of the band */
-    if (best >= cap)
+    peq[slot[p[i]]][i / 64] |= (uint64_t)1 << (i % 64);
+  }
+  for (size_t k = 0; k < blocks; k++)
+    pv[k] = ~(uint64_t)0, mv[k] = 0;
+  size_t score = m; /* D[m][j], column by column */
+  for (size_t j = 0; j < n; j++) {
+    const uint64_t *eqs = peq[slot[t[j]]];
+    int hin = 1; /* the top row is D[0][j] = j: it always steps up by one */
+    for (size_t k = 0; k < blocks; k++) {
+      uint64_t eq = eqs[k], hneg = hin < 0 ? 1u : 0u, hpos = hin > 0 ? 1u : 0u;
+      uint64_t xv = eq | mv[k];
+      eq |= hneg;
+      uint64_t xh = (((eq & pv[k]) + pv[k]) ^ pv[k]) | eq;
+      uint64_t ph = mv[k] | ~(xh | pv[k]), mh = pv[k] & xh;
+      unsigned bit = k + 1 < blocks ? 63 : (unsigned)last; /* the block's last row */
+      hin = (int)((ph >> bit) & 1) - (int)((mh >> bit) & 1);
+      ph = (ph << 1) | hpos;
+      mh = (mh << 1) | hneg;
+      pv[k] = mh | ~(xv | ph);
+      mv[k] = ph & xv;
+    }
+    score = hin < 0 ? score - 1 : score + (size_t)hin;
+    /* each column left can lower the distance by one at most */
+    if (score >= cap + (n - j - 1))
       return cap;
   }
-  return row[lb] < cap ? row[lb] : cap;
+  return score < cap ? score : cap;
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -156,7 +176,7 @@ typedef struct histogram {
   uint8_t count[NBUCKETS];
 } histogram;
 
-static void histogram_of(const char *s, histogram *h)
+URBAC_NO_COVERAGE static void histogram_of(const char *s, histogram *h)
 {
   memset(h, 0, sizeof *h);
   for (; *s; s++) {
@@ -240,7 +260,7 @@ static int cand_find(size_t list, const char *key, bool leaves)
 
 /* The bag distance of two histograms: a lower bound of the edit distance
  * between the texts they count, in one pass over the buckets. */
-static size_t bag_distance(const histogram *a, const histogram *b)
+URBAC_NO_COVERAGE static size_t bag_distance(const histogram *a, const histogram *b)
 {
   size_t extra = 0, missing = 0;
   for (size_t i = 0; i < NBUCKETS; i++) {
@@ -254,7 +274,8 @@ static size_t bag_distance(const histogram *a, const histogram *b)
 
 /* The distance of `key` to candidate `nm` (whole name or last segment), capped at
  * `cap`; the cheap bound first, so most candidates never reach Levenshtein. */
-static size_t cand_distance(const char *key, const histogram *kh, const cand_norm *nm, size_t cap)
+URBAC_NO_COVERAGE static size_t cand_distance(const char *key, const histogram *kh, const cand_norm *nm,
+                                              size_t cap)
 {
   size_t best = cap;
   for (size_t t = 0; t < 2; t++) {
@@ -270,7 +291,7 @@ static size_t cand_distance(const char *key, const histogram *kh, const cand_nor
 }
 
 /* The third smallest of dist[0..n) (SIZE_MAX while fewer than three are set). */
-static size_t third_best(const size_t *dist, size_t n)
+URBAC_NO_COVERAGE static size_t third_best(const size_t *dist, size_t n)
 {
   size_t top[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
   for (size_t i = 0; i < n; i++) {

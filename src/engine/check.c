@@ -79,7 +79,8 @@ static urbac_err resolve_grant(urbac_parser *p, const char *s, size_t len, unsig
     return URBAC_OK;
   }
   char why[512] = "";
-  urbac_err err = urbac__catalog_resolve(s, len, &gr, why, sizeof why);
+  /* with no diag to take it, no reason (its "did you mean" is the costly part) */
+  urbac_err err = urbac__catalog_resolve(s, len, &gr, d ? why : NULL, d ? sizeof why : 0);
   if (err)
     return fail(d, err, "permission", col, "%s", why);
   unsigned levels = urbac_catalog_perm(gr.perm)->levels;

@@ -20,7 +20,11 @@
 
 #include "server/server.h"
 
+#ifdef URBAC_FUZZING /* fuzz/fuzz_request.c stops the server every few thousand inputs */
+#define REFRESH_US 10000
+#else
 #define REFRESH_US 500000
+#endif
 #define MAX_NAMES 100000 /* names held; a store with more is followed on its first 100,000 */
 
 typedef struct names {

@@ -156,7 +156,7 @@ typedef struct srv_snap {
   urbac_model *model;
   urbac_snapshot *snap;
   uint64_t revision;
-  uint64_t generation; /* unique per snap: per-thread caches key on it */
+  uint64_t generation; /* unique per snap in the process: per-thread caches key on it */
 } srv_snap;
 
 typedef struct srv_keyset srv_keyset;
@@ -639,7 +639,6 @@ struct srv {
   srv_metrics metrics;
   FILE *log;
   pthread_mutex_t log_lock;
-  _Atomic uint64_t generation;
   _Atomic bool stopping;
   unsigned wait_ms;
   void *http; /* http.c's own state: the parked requests */

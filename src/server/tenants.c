@@ -25,12 +25,26 @@
 
 #include "server/server.h"
 
+#ifdef URBAC_FUZZING /* fuzz/fuzz_request.c stops the server every few thousand inputs */
+#define WATCH_MS 10
+#else
 #define WATCH_MS 500
+#endif
 
 void srv_read_lock(void) { urcu_bp_read_lock(); }
 void srv_read_unlock(void) { urcu_bp_read_unlock(); }
 
 srv_snap *srv_tenant_snap(srv_tenant *t) { return rcu_dereference(t->current); }
+
+/* A new snap's generation. Counted for the process, not for a server: the
+ * per-thread parsers (decide.c) are the process's and key on it, and a second
+ * server, or one started again (fuzz/fuzz_request.c), counted from 1 again and
+ * handed out a parser of another server's snapshot, freed or not. */
+static uint64_t srv_snap_generation(void)
+{
+  static _Atomic uint64_t generations;
+  return atomic_fetch_add(&generations, 1) + 1;
+}
 
 void srv_snap_free(srv_snap *sn)
 {
@@ -57,7 +71,7 @@ static urbac_err snap_compile(srv *server, urbac_model *m, uint64_t revision, ui
     srv_snap_free(sn);
     return err;
   }
-  sn->generation = atomic_fetch_add(&server->generation, 1) + 1;
+  sn->generation = srv_snap_generation();
   atomic_fetch_add(&server->metrics.rebuilds, 1);
   atomic_fetch_add(&server->metrics.rebuild_us, srv_now_us() - t0);
   *out = sn;
@@ -195,7 +209,7 @@ static urbac_err snap_edit(srv_tenant *t, const feed *f, uint64_t revision, uint
   free(puts);
   if (err)
     return err;
-  (*out)->generation = atomic_fetch_add(&t->server->generation, 1) + 1;
+  (*out)->generation = srv_snap_generation();
   atomic_fetch_add(&t->server->metrics.updates, 1);
   atomic_fetch_add(&t->server->metrics.update_us, srv_now_us() - t0);
   return URBAC_OK;
@@ -253,7 +267,7 @@ void srv_tenant_publish_edit(srv_tenant *t, srv_snap *sn, srv_snap *twin, uint64
     srv_snap_free(twin);
     return;
   }
-  sn->generation = atomic_fetch_add(&t->server->generation, 1) + 1;
+  sn->generation = srv_snap_generation();
   atomic_fetch_add(&t->server->metrics.updates, 1);
   atomic_fetch_add(&t->server->metrics.update_us, srv_now_us() - t0);
   publish(t, sn);

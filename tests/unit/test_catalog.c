@@ -182,6 +182,62 @@ static void test_unknown_names(void **state)
   urbac_diag_free(d);
 }
 
+/* The textbook full table (Wagner-Fischer), written apart from the library's
+ * bit-vector form: one row of at most 513 cells. */
+static size_t levenshtein(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b), row[513];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j], v = diag + (a[i - 1] != b[j - 1]);
+      v = up + 1 < v ? up + 1 : v;
+      v = row[j - 1] + 1 < v ? row[j - 1] + 1 : v;
+      row[j] = v;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+/* urbac__edit_distance against the full table: random texts from a small
+ * alphabet (so they share much) of every length up to NORM_MAX, across the
+ * 64-character blocks, each cap, and either text the longer. */
+static void test_edit_distance(void **state)
+{
+  (void)state;
+  static const char alphabet[] = "ab \\c-";
+  char a[513], b[513];
+  unsigned seed = 15;
+  assert_int_equal(urbac__edit_distance("kitten", "sitting", 64), 3);
+  assert_int_equal(urbac__edit_distance("", "json", 64), 4);
+  assert_int_equal(urbac__edit_distance("alerts", "alerts", 64), 0);
+  assert_int_equal(urbac__edit_distance("kitten", "sitting", 3), 3);
+  assert_int_equal(urbac__edit_distance("kitten", "sitting", 2), 2);
+  for (int round = 0; round < 3000; round++) {
+    size_t la = (size_t)rand_r(&seed) % (round < 2000 ? 140 : 513),
+           lb = round % 3 ? la + (size_t)rand_r(&seed) % 9 - 4 : (size_t)rand_r(&seed) % 513;
+    lb = lb > 512 ? 512 : lb;
+    for (size_t i = 0; i < la; i++)
+      a[i] = alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
+    a[la] = '\0';
+    for (size_t i = 0; i < lb; i++) /* mostly a copy of `a` with edits */
+      b[i] = i < la && rand_r(&seed) % 5 ? a[i] : alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
+    b[lb] = '\0';
+    size_t want = levenshtein(a, b), cap = round % 2 ? 600 : (size_t)rand_r(&seed) % 80 + 1;
+    size_t got = urbac__edit_distance(a, b, cap);
+    if (got != (want < cap ? want : cap))
+      fail_msg("round %d: |a| %zu |b| %zu cap %zu: %zu, the table says %zu", round, la, lb, cap, got, want);
+    assert_int_equal(urbac__edit_distance(b, a, cap), got);
+  }
+  memset(a, 'x', 512);
+  a[512] = '\0';
+  assert_int_equal(urbac__edit_distance(a, "x", 1000), 511);
+}
+
 static void test_wildcards(void **state)
 {
   (void)state;
@@ -663,13 +719,21 @@ static void test_error_table(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_catalog_table), cmocka_unit_test(test_spelling_variants),
-      cmocka_unit_test(test_levels),        cmocka_unit_test(test_unknown_names),
-      cmocka_unit_test(test_wildcards),     cmocka_unit_test(test_grant_arithmetic),
-      cmocka_unit_test(test_error_table),   cmocka_unit_test(test_new_permissions),
-      cmocka_unit_test(test_graph_ids),     cmocka_unit_test(test_current_words),
-      cmocka_unit_test(test_new_workloads), cmocka_unit_test(test_security_settings),
-      cmocka_unit_test(test_editions),      cmocka_unit_test(test_catalog_kept),
+      cmocka_unit_test(test_catalog_table),
+      cmocka_unit_test(test_spelling_variants),
+      cmocka_unit_test(test_levels),
+      cmocka_unit_test(test_unknown_names),
+      cmocka_unit_test(test_wildcards),
+      cmocka_unit_test(test_grant_arithmetic),
+      cmocka_unit_test(test_error_table),
+      cmocka_unit_test(test_edit_distance),
+      cmocka_unit_test(test_new_permissions),
+      cmocka_unit_test(test_graph_ids),
+      cmocka_unit_test(test_current_words),
+      cmocka_unit_test(test_new_workloads),
+      cmocka_unit_test(test_security_settings),
+      cmocka_unit_test(test_editions),
+      cmocka_unit_test(test_catalog_kept),
   };
   return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }

@@ -172,6 +172,43 @@ static void test_limits(void **state)
   free(big);
 }
 
+/* The same tenant as the fixture's with user zed, whom role r reaches. */
+static void store_zed(fixture *f, urbac_store *st)
+{
+  (void)f;
+  char yaml[sizeof fixture_tenant + 64];
+  const char *users = strstr(fixture_tenant, "{id: cat}");
+  assert_non_null(users);
+  snprintf(yaml, sizeof yaml, "%.*s{id: cat}, {id: zed}%s", (int)(users - fixture_tenant), fixture_tenant,
+           users + strlen("{id: cat}"));
+  char *members = strstr(yaml, "members: [ann]");
+  assert_non_null(members);
+  memmove(members + strlen("members: [ann, zed]"), members + strlen("members: [ann]"),
+          strlen(members + strlen("members: [ann]")) + 1);
+  memcpy(members, "members: [ann, zed]", strlen("members: [ann, zed]"));
+  fixture_store_tenant(st, yaml);
+}
+
+/* Two servers in one process, each with its own snapshot of tenant f: a thread's
+ * cached parser is for one snapshot only. Their snapshots' generations were
+ * counted per server, both 1, and the second server resolved zed with the first
+ * one's parser (deny: zed is unknown there; once that server was gone, a use after free). */
+static void test_two_servers(void **state)
+{
+  (void)state;
+  const char *zed =
+      "{\"checks\":[{\"user\":\"zed\",\"permission\":\"Alerts (manage)\",\"workload\":\"mdi\"}]}";
+  expect_post("{\"checks\":[{\"user\":\"ann\",\"permission\":\"Alerts (manage)\",\"workload\":\"mdi\"}]}",
+              200, "[\"allow\"]");
+  fixture *other = fixture_new(store_zed);
+  answer a = fixture_send(other, SRV_POST, CHECKS, PSK_AUTH, zed);
+  EXPECT(a, 200, "[\"allow\"]");
+  answer_free(&a);
+  expect_post(zed, 200, "[\"deny\"]"); /* not in the first server's tenant */
+  fixture_free(other);
+  expect_post(zed, 200, "[\"deny\"]");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -179,6 +216,7 @@ int main(void)
       cmocka_unit_test(test_members_skipped),
       cmocka_unit_test(test_errors_name_their_target),
       cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_two_servers),
   };
   return cmocka_run_group_tests_name("server/checks.c", tests, setup, teardown);
 }
