@@ -132,8 +132,7 @@ static void test_feed_follows(void **state)
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
   int from, to_v;
   assert_int_equal(urbac_store_migrate(st, &from, &to_v, NULL), URBAC_OK);
-  const char *seed = getenv("URBAC_TEST_SEED"); /* another random stream, to look further */
-  rng = seed && strtoull(seed, NULL, 0) ? strtoull(seed, NULL, 0) : 0x2545f4914f6cdd1dull;
+  seed_rng(0x2545f4914f6cdd1dull);
   for (int t = 0; t < 12; t++) {
     int nusers, ndevices;
     char tid[32];
