@@ -22,7 +22,8 @@
 #include "random_change.h"
 
 /* The changes since a revision, the last state of each object; an object deleted
- * and made again is a delete and a later put (the store gives it a new place). */
+ * and made again is a delete and a later put (the store gives it a new place),
+ * and deleted once more, the first delete only. */
 typedef struct caught {
   urbac_object_put *v;
   size_t n, cap;
@@ -35,6 +36,17 @@ static int collect(void *ctx, uint64_t revision, const char *kind, const char *i
   size_t at = c->n;
   while (at > 0 && !(strcmp(c->v[at - 1].kind, kind) == 0 && strcmp(c->v[at - 1].id, id) == 0))
     at--;
+  size_t first = at > 0 ? at - 1 : 0; /* an earlier entry of the object: it was made again */
+  while (first > 0 && !(strcmp(c->v[first - 1].kind, kind) == 0 && strcmp(c->v[first - 1].id, id) == 0))
+    first--;
+  if (!json && at > 0 && c->v[at - 1].json && first > 0) { /* made again, deleted again: one delete */
+    free((char *)(uintptr_t)c->v[at - 1].kind);
+    free((char *)(uintptr_t)c->v[at - 1].id);
+    free((char *)(uintptr_t)c->v[at - 1].json);
+    memmove(&c->v[at - 1], &c->v[at], (c->n - at) * sizeof *c->v);
+    c->n--;
+    return 0;
+  }
   at = at == 0 || (json && !c->v[at - 1].json) ? c->n : at - 1; /* none, or made again */
   if (at == c->n) {
     if (c->n == c->cap) {
