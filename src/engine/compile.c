@@ -438,7 +438,9 @@ static urbac_err list_alloc(urbac__cow *arr, size_t i, uint32_t n)
 }
 
 /* Builds user -> groups and group -> parent groups from the groups' member lists:
- * a pass to count, then one to fill. */
+ * a pass to count, then one to fill. A member listed twice is one membership: a
+ * list holds each group once (filled group by group, a repeat is its last entry),
+ * as urbac_snapshot_update() keeps them. */
 static urbac_err build_lists(urbac__compiler *c)
 {
   const urbac_model *m = c->m;
@@ -548,10 +550,11 @@ static urbac_err group_accs(urbac__compiler *c)
   size_t n = m->groups.n, head = 0, tail = 0;
   uint32_t *indeg = urbac__calloc(n ? n : 1, sizeof *indeg);
   uint32_t *queue = urbac__malloc((n ? n : 1) * sizeof *queue);
-  urbac_err err =
-      (!indeg || !queue || urbac__cow_grow(&s->group_acc, n) || urbac__cow_grow(&s->user_direct, m->users.n))
-          ? URBAC_ENOMEM
-          : URBAC_OK;
+  uint32_t *seen = urbac__calloc(n ? n : 1, sizeof *seen); /* walked from the group at queue[head - 1] */
+  urbac_err err = (!indeg || !queue || !seen || urbac__cow_grow(&s->group_acc, n) ||
+                   urbac__cow_grow(&s->user_direct, m->users.n))
+                      ? URBAC_ENOMEM
+                      : URBAC_OK;
   for (size_t g = 0; g < n && !err; g++) {
     const urbac__group *grp = urbac__group_at(m, g);
     urbac__acc *a;
@@ -573,8 +576,10 @@ static urbac_err group_accs(urbac__compiler *c)
     const urbac__group *grp = urbac__group_at(m, g);
     for (size_t i = 0; i < grp->members.n && !err; i++) {
       const urbac__ref *r = &grp->members.v[i];
-      if (r->kind != URBAC__REF_GROUP || r->idx == URBAC__PENDING)
+      if (r->kind != URBAC__REF_GROUP || r->idx == URBAC__PENDING ||
+          seen[r->idx] == head) /* pending; a repeat is one parent */
         continue;
+      seen[r->idx] = (uint32_t)head;
       urbac__pacc *child = URBAC__AT(s->group_acc, r->idx), *parent = URBAC__AT(s->group_acc, g);
       err = urbac__acc_merge(&child->a, &parent->a, s->dg_words);
       if (--indeg[r->idx] == 0)
@@ -583,6 +588,7 @@ static urbac_err group_accs(urbac__compiler *c)
   }
   urbac__free(indeg);
   urbac__free(queue);
+  urbac__free(seen);
   return err;
 }
 

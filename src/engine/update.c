@@ -308,14 +308,17 @@ static void scan_legacy(updater *u)
 }
 
 /* Parents' accumulators into the dirty groups', parents first (Kahn's order over
- * the dirty groups; a parent that is not dirty is the base's, final already). */
+ * the dirty groups; a parent that is not dirty is the base's, final already). A
+ * group's parents are counted from its list (each parent once) and taken off as
+ * each parent is walked, so a member listed twice is taken off once. */
 static urbac_err propagate(updater *u)
 {
   urbac_snapshot *s = u->s;
   size_t n = u->groups.n, head = 0, tail = 0;
   uint32_t *indeg = urbac__calloc(n + 1, sizeof *indeg), *queue = urbac__malloc((n + 1) * sizeof *queue);
   uint32_t *pos = urbac__malloc((u->m->groups.n + 1) * sizeof *pos);
-  urbac_err err = (!indeg || !queue || !pos) ? URBAC_ENOMEM : URBAC_OK;
+  uint32_t *seen = urbac__calloc(n + 1, sizeof *seen); /* walked from the group at queue[head - 1] */
+  urbac_err err = (!indeg || !queue || !pos || !seen) ? URBAC_ENOMEM : URBAC_OK;
   for (size_t k = 0; k < n && !err; k++)
     pos[u->groups.v[k]] = (uint32_t)k;
   for (size_t k = 0; k < n && !err; k++) {
@@ -336,8 +339,10 @@ static urbac_err propagate(updater *u)
     const urbac__group *grp = urbac__group_at(u->m, g);
     for (size_t i = 0; grp && i < grp->members.n && !err; i++) {
       const urbac__ref *r = &grp->members.v[i];
-      if (r->kind != URBAC__REF_GROUP || r->idx == URBAC__PENDING)
+      if (r->kind != URBAC__REF_GROUP || r->idx == URBAC__PENDING ||
+          seen[pos[r->idx]] == head) /* pending; a repeat is one parent */
         continue;
+      seen[pos[r->idx]] = (uint32_t)head;
       err = urbac__acc_merge(&((urbac__pacc *)URBAC__AT(s->group_acc, r->idx))->a,
                              &((const urbac__pacc *)URBAC__AT(s->group_acc, g))->a, s->dg_words);
       if (--indeg[pos[r->idx]] == 0)
@@ -348,6 +353,7 @@ static urbac_err propagate(updater *u)
   urbac__free(indeg);
   urbac__free(queue);
   urbac__free(pos);
+  urbac__free(seen);
   return err;
 }
 

@@ -203,6 +203,34 @@ urbac_err srv_tenant_publish(srv_tenant *t, urbac_model *m, uint64_t revision, u
  * the tenant's twin with the other modes when it is at that revision too. Call
  * with write_lock held; `t0` (srv_now_us()) is when the edit began, for /metrics. */
 void srv_tenant_publish_edit(srv_tenant *t, srv_snap *sn, srv_snap *twin, uint64_t t0);
+/* What the store's change feed gave since the snapshot's revision: the last
+ * state of each object, in the order first seen, except that an object deleted
+ * and then made anew is a delete and, later, a put (the store gives it a new
+ * place, last, and so does urbac_model_edit()); deleted once more, the put is
+ * dropped and the one delete stays. `seen` maps "kind\nid" to the index of the
+ * object's latest change. */
+typedef struct srv_feed_item {
+  char *kind, *id, *json; /* json NULL: deleted */
+  size_t before;          /* made again: the index of its delete; else SIZE_MAX */
+  bool dropped;           /* made again and deleted again: not given to the edit */
+} srv_feed_item;
+
+typedef struct srv_feed {
+  srv_feed_item *v;
+  size_t n, cap;
+  json_t *seen;
+  bool oom;
+} srv_feed;
+
+/* An urbac_store_changes() callback adding one change to `ctx` (a srv_feed whose
+ * `seen` is a json_object()); 1 when out of memory (f->oom). */
+int srv_feed_add(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json);
+/* The changes to give urbac_model_edit(), in order, borrowed from `f`: the caller
+ * frees the array (not its strings) with free(); NULL when out of memory. */
+urbac_object_put *srv_feed_puts(const srv_feed *f, size_t *n);
+/* Frees what `f` holds. */
+void srv_feed_free(srv_feed *f);
+
 /* `base` with `n` puts applied (urbac_model_edit() + urbac_snapshot_update()), at
  * `revision`, in *out (the caller frees it with srv_snap_free(); NULL on failure);
  * `base` is unchanged and may be freed first. */

@@ -105,25 +105,9 @@ static void publish(srv_tenant *t, srv_snap *sn)
 
 /* ---------------------------------------------------------------- catching up */
 
-/* What the store's change feed gave since the snapshot's revision: the last
- * state of each object, in the order first seen, except that an object deleted
- * and then made anew is a delete and, later, a put (the store gives it a new
- * place, last, and so does urbac_model_edit()). `seen` maps "kind\nid" to the
- * index of the object's latest change. */
-typedef struct feed_item {
-  char *kind, *id, *json; /* json NULL: deleted */
-} feed_item;
-
-typedef struct feed {
-  feed_item *v;
-  size_t n, cap;
-  json_t *seen;
-  bool oom;
-} feed;
-
-static int feed_add(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json)
+int srv_feed_add(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json)
 {
-  feed *f = ctx;
+  srv_feed *f = ctx;
   (void)revision;
   size_t kl = strlen(kind), il = strlen(id);
   char *key = malloc(kl + il + 2), *body = json ? strdup(json) : NULL;
@@ -132,21 +116,30 @@ static int feed_add(void *ctx, uint64_t revision, const char *kind, const char *
                    : NULL;
   if (!key || (json && !body))
     goto oom;
-  if (at && (f->v[json_integer_value(at)].json || !json)) { /* changed again: its last state */
-    free(f->v[json_integer_value(at)].json);
-    f->v[json_integer_value(at)].json = body;
+  srv_feed_item *last = at ? &f->v[json_integer_value(at)] : NULL;
+  if (last && !json && last->json && last->before != SIZE_MAX) { /* made again, deleted again */
+    last->dropped = true; /* its delete, earlier, is the object's latest change again */
+    int failed = json_object_set_new(f->seen, key, json_integer((json_int_t)last->before)) != 0;
+    free(key);
+    f->oom = f->oom || failed;
+    return failed;
+  }
+  if (last && (last->json || !json)) { /* changed again: its last state */
+    free(last->json);
+    last->json = body;
     free(key);
     return 0;
   }
   if (f->n == f->cap) {
     size_t cap = f->cap ? 2 * f->cap : 16;
-    feed_item *v = realloc(f->v, cap * sizeof *v);
+    srv_feed_item *v = realloc(f->v, cap * sizeof *v);
     if (!v)
       goto oom;
     f->v = v;
     f->cap = cap;
   }
-  f->v[f->n] = (feed_item){strdup(kind), strdup(id), body};
+  f->v[f->n] =
+      (srv_feed_item){strdup(kind), strdup(id), body, at ? (size_t)json_integer_value(at) : SIZE_MAX, false};
   if (!f->v[f->n].kind || !f->v[f->n].id ||
       json_object_set_new(f->seen, key, json_integer((json_int_t)f->n))) {
     free(f->v[f->n].kind);
@@ -163,7 +156,17 @@ oom:
   return 1;
 }
 
-static void feed_free(feed *f)
+urbac_object_put *srv_feed_puts(const srv_feed *f, size_t *n)
+{
+  urbac_object_put *puts = calloc(f->n + 1, sizeof *puts);
+  *n = 0;
+  for (size_t i = 0; puts && i < f->n; i++)
+    if (!f->v[i].dropped)
+      puts[(*n)++] = (urbac_object_put){f->v[i].kind, f->v[i].id, f->v[i].json};
+  return puts;
+}
+
+void srv_feed_free(srv_feed *f)
 {
   for (size_t i = 0; i < f->n; i++) {
     free(f->v[i].kind);
@@ -195,17 +198,16 @@ urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size
  * compiled incrementally, at `revision` (the twin with the other modes follows,
  * lazily, reach.c). Fails (and the caller reloads) when the edit does not apply to this
  * model. */
-static urbac_err snap_edit(srv_tenant *t, const feed *f, uint64_t revision, uint64_t t0, srv_snap **out,
+static urbac_err snap_edit(srv_tenant *t, const srv_feed *f, uint64_t revision, uint64_t t0, srv_snap **out,
                            urbac_diag *d)
 {
-  urbac_object_put *puts = calloc(f->n + 1, sizeof *puts);
+  size_t n = 0;
+  urbac_object_put *puts = srv_feed_puts(f, &n);
   urbac_err err = puts ? URBAC_OK : URBAC_ENOMEM;
-  for (size_t i = 0; i < f->n && !err; i++)
-    puts[i] = (urbac_object_put){f->v[i].kind, f->v[i].id, f->v[i].json};
   if (!err)
-    err = srv_snap_edit(t->current, puts, f->n, revision, out, d);
+    err = srv_snap_edit(t->current, puts, n, revision, out, d);
   if (!err)
-    srv_reach_follow(t, puts, f->n, revision);
+    srv_reach_follow(t, puts, n, revision);
   free(puts);
   if (err)
     return err;
@@ -219,14 +221,14 @@ urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
 {
   uint64_t t0 = srv_now_us(), rev = 0;
   srv_snap *cur = t->current, *sn = NULL;
-  feed f = {NULL, 0, 0, json_object(), false};
+  srv_feed f = {NULL, 0, 0, json_object(), false};
   urbac_err err = f.seen ? URBAC_OK : URBAC_ENOMEM;
   if (!err && cur)
-    err = urbac_store_changes(t->store, t->id, cur->revision, feed_add, &f, &rev, d);
+    err = urbac_store_changes(t->store, t->id, cur->revision, srv_feed_add, &f, &rev, d);
   if (!err && f.oom)
     err = URBAC_ENOMEM;
   if (!err && cur && rev <= cur->revision) {
-    feed_free(&f);
+    srv_feed_free(&f);
     return URBAC_OK;
   }
   /* the feed's changes at the cost of the change; the whole tenant when the feed
@@ -237,7 +239,7 @@ urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
       sn = NULL;
     urbac_diag_free(local);
   }
-  feed_free(&f);
+  srv_feed_free(&f);
   if (!sn && (!err || err == URBAC_EBEHIND)) {
     urbac_diag_clear(d);
     err = snap_build(t->server, t->store, t->id, &sn, d);

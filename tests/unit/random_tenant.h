@@ -18,6 +18,14 @@ typedef struct tenant_shape {
 static tenant_shape shape;
 
 static uint64_t rng;
+
+/* The stream URBAC_TEST_SEED names (not 0), else `fallback`: another one looks further. */
+static inline void seed_rng(uint64_t fallback)
+{
+  const char *seed = getenv("URBAC_TEST_SEED");
+  rng = seed && strtoull(seed, NULL, 0) ? strtoull(seed, NULL, 0) : fallback;
+}
+
 static uint32_t rnd(uint32_t n)
 {
   rng ^= rng << 13;

@@ -22,7 +22,8 @@
 #include "random_change.h"
 
 /* The changes since a revision, the last state of each object; an object deleted
- * and made again is a delete and a later put (the store gives it a new place). */
+ * and made again is a delete and a later put (the store gives it a new place),
+ * and deleted once more, the first delete only. */
 typedef struct caught {
   urbac_object_put *v;
   size_t n, cap;
@@ -35,6 +36,17 @@ static int collect(void *ctx, uint64_t revision, const char *kind, const char *i
   size_t at = c->n;
   while (at > 0 && !(strcmp(c->v[at - 1].kind, kind) == 0 && strcmp(c->v[at - 1].id, id) == 0))
     at--;
+  size_t first = at > 0 ? at - 1 : 0; /* an earlier entry of the object: it was made again */
+  while (first > 0 && !(strcmp(c->v[first - 1].kind, kind) == 0 && strcmp(c->v[first - 1].id, id) == 0))
+    first--;
+  if (!json && at > 0 && c->v[at - 1].json && first > 0) { /* made again, deleted again: one delete */
+    free((char *)(uintptr_t)c->v[at - 1].kind);
+    free((char *)(uintptr_t)c->v[at - 1].id);
+    free((char *)(uintptr_t)c->v[at - 1].json);
+    memmove(&c->v[at - 1], &c->v[at], (c->n - at) * sizeof *c->v);
+    c->n--;
+    return 0;
+  }
   at = at == 0 || (json && !c->v[at - 1].json) ? c->n : at - 1; /* none, or made again */
   if (at == c->n) {
     if (c->n == c->cap) {
@@ -155,8 +167,7 @@ static void test_feed_follows(void **state)
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
   int from, to_v;
   assert_int_equal(urbac_store_migrate(st, &from, &to_v, NULL), URBAC_OK);
-  const char *seed = getenv("URBAC_TEST_SEED"); /* another random stream, to look further */
-  rng = seed && strtoull(seed, NULL, 0) ? strtoull(seed, NULL, 0) : 0x2545f4914f6cdd1dull;
+  seed_rng(0x2545f4914f6cdd1dull);
   for (int t = 0; t < 12; t++) {
     int nusers, ndevices;
     char tid[32];

@@ -209,6 +209,52 @@ static void test_two_servers(void **state)
   expect_post(zed, 200, "[\"deny\"]");
 }
 
+/* The change feed as the server collapses it (srv_feed_*): the last state of each
+ * object, an object made again a delete then a put, and one made again and
+ * deleted again a single delete; what it gives urbac_model_edit() applies. */
+static void test_feed_collapse(void **state)
+{
+  (void)state;
+  static const char *const changes[][3] = {
+      {"user", "b", "{\"id\":\"b\"}"},                /* new */
+      {"user", "a", NULL},                            /* deleted ... */
+      {"user", "b", "{\"id\":\"b\",\"name\":\"B\"}"}, /* changed again: its last state */
+      {"user", "a", "{\"id\":\"a\"}"},                /* ... made again: a delete, then a put */
+      {"user", "c", NULL},                            /* deleted ... */
+      {"user", "c", "{\"id\":\"c\"}"},                /* ... made again ... */
+      {"user", "c", NULL},                            /* ... and deleted again: one delete */
+  };
+  static const char *const want[][2] = {
+      {"b", "{\"id\":\"b\",\"name\":\"B\"}"}, {"a", NULL}, {"a", "{\"id\":\"a\"}"}, {"c", NULL}};
+  srv_feed f = {NULL, 0, 0, json_object(), false};
+  for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++)
+    assert_int_equal(srv_feed_add(&f, i + 1, changes[i][0], changes[i][1], changes[i][2]), 0);
+  size_t n = 0;
+  urbac_object_put *puts = srv_feed_puts(&f, &n);
+  assert_non_null(puts);
+  assert_int_equal(n, sizeof want / sizeof want[0]);
+  for (size_t i = 0; i < n; i++) {
+    assert_string_equal(puts[i].id, want[i][0]);
+    if (want[i][1])
+      assert_string_equal(puts[i].json, want[i][1]);
+    else
+      assert_null(puts[i].json);
+  }
+  urbac_model *base = NULL, *next = NULL;
+  const char *yaml = "urbac: 1\ntenant: t\nusers: [{id: a}, {id: c}]\n";
+  assert_int_equal(urbac_tenant_load_buffer(yaml, strlen(yaml), "t.yaml", &base, NULL), URBAC_OK);
+  assert_int_equal(urbac_model_edit(base, puts, n, &next, NULL), URBAC_OK);
+  /* a and b remain, a made anew after b; c is gone */
+  assert_string_equal(urbac_model_id(next, URBAC_OBJ_USER, 0), "");
+  assert_string_equal(urbac_model_id(next, URBAC_OBJ_USER, 1), "");
+  assert_string_equal(urbac_model_id(next, URBAC_OBJ_USER, 2), "b");
+  assert_string_equal(urbac_model_id(next, URBAC_OBJ_USER, 3), "a");
+  urbac_model_free(next);
+  urbac_model_free(base);
+  free(puts);
+  srv_feed_free(&f);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -217,6 +263,7 @@ int main(void)
       cmocka_unit_test(test_errors_name_their_target),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_two_servers),
+      cmocka_unit_test(test_feed_collapse),
   };
   return cmocka_run_group_tests_name("server/checks.c", tests, setup, teardown);
 }
