@@ -136,14 +136,20 @@ static urbac_err scenario(const char *yaml, bool *reported)
   return err;
 }
 
+/* examples/worked.yaml into `yaml` (`size` bytes), NUL-terminated. */
+static void read_example(char *yaml, size_t size)
+{
+  FILE *f = fopen(URBAC_EXAMPLES_DIR "/worked.yaml", "rb");
+  assert_non_null(f);
+  yaml[fread(yaml, 1, size - 1, f)] = '\0';
+  fclose(f);
+}
+
 static void test_every_allocation_fails(void **state)
 {
   (void)state;
-  FILE *f = fopen(URBAC_EXAMPLES_DIR "/worked.yaml", "rb");
-  assert_non_null(f);
   char yaml[65536];
-  yaml[fread(yaml, 1, sizeof yaml - 1, f)] = '\0';
-  fclose(f);
+  read_example(yaml, sizeof yaml);
   failing_alloc_on();
   long n, only = getenv("URBAC_FAIL_AT") ? atol(getenv("URBAC_FAIL_AT")) : 0;
   for (n = only ? only : 1;; n++) {
@@ -176,11 +182,8 @@ static void test_every_allocation_fails(void **state)
 static void test_graph_allocation_fails(void **state)
 {
   (void)state;
-  FILE *f = fopen(URBAC_EXAMPLES_DIR "/worked.yaml", "rb");
-  assert_non_null(f);
   char yaml[65536];
-  yaml[fread(yaml, 1, sizeof yaml - 1, f)] = '\0';
-  fclose(f);
+  read_example(yaml, sizeof yaml);
   urbac_model *m = NULL;
   assert_int_equal(urbac_tenant_load_buffer(yaml, strlen(yaml), "w.yaml", &m, NULL), URBAC_OK);
   long n;
