@@ -31,9 +31,13 @@ import { store, serve, client, T, q } from './serve.mjs';
 const AUDIENCE = 'urn:urbac';
 const CLIENT = { client_id: 'soc-tool', client_secret: 'a-client-secret-for-the-test' };
 const USER = 'alice@contoso.com';
+// A second client, as Entra ID's provisioning service: its tokens name erin, who may
+// manage contoso's configuration, so they may use contoso's SCIM endpoint.
+const PROVISIONER = { client_id: 'entra-provisioning', client_secret: 'another-client-secret-for-the-test' };
+const ADMIN = 'erin@contoso.com';
 const CHECK = `${T}/check?${q({ user: USER, permission: 'Alerts (manage)', workload: 'mde', scope: 'device:lap-042' })}`;
 
-let dir, db, idp, issuer, ca, urbac, call, accessLog;
+let dir, db, cli, idp, issuer, ca, urbac, call, accessLog;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- the test CA
@@ -63,7 +67,8 @@ function signingKey(kid) {
 // An oidc-provider for `issuer` signing with keys[0] and publishing them all.
 function provider(keys) {
   return new Provider(issuer, {
-    clients: [{ ...CLIENT, grant_types: ['client_credentials'], redirect_uris: [], response_types: [] }],
+    clients: [CLIENT, PROVISIONER].map((c) => ({ ...c, grant_types: ['client_credentials'], redirect_uris: [],
+      response_types: [] })),
     jwks: { keys: keys.map((k) => k.jwk) },
     features: {
       devInteractions: { enabled: false },
@@ -77,7 +82,8 @@ function provider(keys) {
       },
     },
     // as Entra ID's access tokens carry them: the user's object id and sign-in name
-    extraTokenClaims: () => ({ preferred_username: USER, oid: '00000000-0000-0000-0000-00000000a11c' }),
+    extraTokenClaims: (ctx, t) => (t.clientId === PROVISIONER.client_id ? { preferred_username: ADMIN }
+      : { preferred_username: USER, oid: '00000000-0000-0000-0000-00000000a11c' }),
   });
 }
 
@@ -106,11 +112,11 @@ function startIdp() {
 }
 
 // An access token from the provider by client_credentials (over HTTPS, trusting the test CA).
-function token() {
+function token(c = CLIENT) {
   const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'check', resource: AUDIENCE }).toString();
   return new Promise((resolve, reject) => {
     const req = request(`${issuer}/token`, {
-      method: 'POST', ca: readFileSync(ca), auth: `${CLIENT.client_id}:${CLIENT.client_secret}`,
+      method: 'POST', ca: readFileSync(ca), auth: `${c.client_id}:${c.client_secret}`,
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
     }, (res) => {
       let text = '';
@@ -170,7 +176,7 @@ function refused(oidcFile) {
 const k1 = signingKey('k1'), k2 = signingKey('k2'), k3 = signingKey('k3'), never = signingKey('never');
 
 before(async () => {
-  ({ dir, db } = store('urbac-oidc-', 'a-preshared-key-long-enough'));
+  ({ dir, db, cli } = store('urbac-oidc-', 'a-preshared-key-long-enough'));
   ca = makeCertificates();
   idp = await startIdp();
   issuer = `https://127.0.0.1:${idp.port}`;
@@ -195,6 +201,32 @@ test('a token of the provider is accepted; its keys were discovered from the iss
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.decision, 'allow');
 });
+
+// Issue 11: "Or an Entra-issued token: ... verified like any OIDC JWT"; "Every SCIM
+// write is audited as the provisioning identity".
+test('a provider token may provision through SCIM when its user may manage the tenant, audited as that user',
+  async () => {
+    const S = `${T}/scim/v2`;
+    const scimError = (r, status) => {
+      assert.equal(r.status, status, r.text);
+      assert.match(r.headers.get('content-type'), /^application\/scim\+json/);
+      assert.deepEqual(r.json.schemas, ['urn:ietf:params:scim:api:messages:2.0:Error']);
+      assert.equal(r.json.status, String(status));
+    };
+    scimError(await call('GET', `${S}/Users`, { token: await token() }), 403); // alice may not
+    const t = await token(PROVISIONER);
+    const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'oidc-made@contoso.com',
+      externalId: randomUUID(), active: true };
+    const made = await call('POST', `${S}/Users`, { token: t, body: user });
+    assert.equal(made.status, 201, made.text);
+    const found = await call('GET', `${S}/Users?${q({ filter: `userName eq "${user.userName}"` })}`, { token: t });
+    assert.equal(found.status, 200, found.text);
+    assert.equal(found.json.totalResults, 1);
+    const audit = JSON.parse(cli('audit', 'log', '--object', user.userName, '--json'));
+    const last = (audit.value ?? audit).at(-1);
+    assert.equal(last.actor, `jwt:${PROVISIONER.client_id}`, JSON.stringify(audit)); // the token's subject
+    assert.equal(last.command, 'POST /scim/v2/Users');
+  });
 
 test('tokens of a key never published are refused; a burst of made-up kids costs one fetch at most', async () => {
   await sleep(2100); // minRefreshSeconds since the startup fetch
