@@ -657,9 +657,10 @@ static void dg_rules(loader *c, const urbac__node *n, void *p)
         continue;
       }
       size_t s2 = push(c, ".%s", opk->str);
-      parse_strs(c, ops->kids[j + 1], &o->rules[prop].values[op], "a rule value");
-      if (ops->kids[j + 1]->type == URBAC__NODE_SEQ && ops->kids[j + 1]->n == 0)
-        lerr(c, ops->kids[j + 1], URBAC_EVALUE, "a rule needs at least one value");
+      const urbac__node *values = ops->kids[j + 1];
+      parse_strs(c, values, &o->rules[prop].values[op], "a rule value");
+      if ((values->type == URBAC__NODE_SEQ && values->n == 0) || is_null(values))
+        lerr(c, is_null(values) ? opk : values, URBAC_EVALUE, "a rule needs at least one value");
       pop(c, s2);
     }
     pop(c, saved);

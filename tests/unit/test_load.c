@@ -121,6 +121,12 @@ static void test_cycles_and_ranks(void **state)
                     "EUNKNOWNKEY@3:41 unknown rule property 'nmae'");
   ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, rules: {name: {is: [a]}}}]\n",
                     "unknown operator 'is'");
+  /* an operator with no values matches nothing: refused, empty or null (fuzz_tenant: `{equals}`
+   * loaded, was saved as `{}`, which does not load) */
+  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, rules: {tags: {equals: []}}}]\n",
+                    "EVALUE@3:56 a rule needs at least one value");
+  ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, rules: {tags: {equals}}}]\n",
+                    "EVALUE@3:48 a rule needs at least one value");
   ASSERT_LOAD_ERROR(HEAD "deviceGroups: [{id: x, rank: 1, remediation: most}]\n",
                     "remediation must be none, semi or full");
   /* the ungrouped group may be listed to set its user access */
