@@ -601,8 +601,8 @@ static void test_migrate_from_schema2(void **state)
   apply_base(s, "acme");
   urbac_store_close(s);
   /* the store as schema 2 left it: no index, no positions or revisions indexed */
-  sql("DROP TABLE refs; DROP INDEX objects_position; DROP INDEX audit_revision;"
-      "DELETE FROM urbac_schema WHERE version = 3");
+  sql("DROP TABLE refs; DROP INDEX objects_position; DROP INDEX audit_revision; DROP INDEX objects_kind;"
+      "DELETE FROM urbac_schema WHERE version >= 3");
   urbac_diag *d = urbac_diag_new();
   urbac_write w = {"test", "after migrate", false, 0, NULL};
   uint64_t rev;
@@ -612,7 +612,7 @@ static void test_migrate_from_schema2(void **state)
   assert_non_null(strstr(urbac_diag_get(d, 0)->message, "run 'urbac migrate'"));
   assert_int_equal(urbac_store_migrate(s, &from, &to, NULL), URBAC_OK);
   assert_int_equal(from, 2);
-  assert_int_equal(to, 3);
+  assert_int_equal(to, urbac_store_schema());
   /* the index was filled: what the base names cannot be deleted, what it does not can */
   urbac_diag_clear(d);
   assert_int_equal(urbac_store_put(s, "acme", "user", "b", NULL, &w, &rev, d), URBAC_EINVAL);
