@@ -24,9 +24,9 @@ C=$S/examples/contoso.yaml
 if [ -z "${URBAC_TEST_PG_URL:-}" ]; then
 
 # ---- the workflow
-expect "init" 0 "initialized, schema version 0 -> 3" -- "$U" init --db "$DB"
+expect "init" 0 "initialized, schema version 0 -> 4" -- "$U" init --db "$DB"
 expect "init again" 0 "nothing to do" -- "$U" init --db "$DB"
-expect "migrate" 0 "schema version 3; nothing to do" -- "$U" migrate --db "$DB"
+expect "migrate" 0 "schema version 4; nothing to do" -- "$U" migrate --db "$DB"
 expect "plan" 0 "23 to create, 0 to change, 0 to delete" -- "$U" plan -f "$C" --db "$DB"
 expect "plan json" 0 '"op": "create"' -- "$U" plan -f "$C" --db "$DB" --json
 expect "apply" 0 "tenant contoso: applied, now at revision 1" -- "$U" apply -f "$C" --db "$DB" --actor alice

@@ -116,10 +116,15 @@ demand); the tables of what is read whole (500 roles, 200 device groups) are
 drawn 50 rows at a time (a Fluent button costs about a millisecond to make: 500
 rows of them took 2 to 3 s before); the group pickers ask the API for the groups
 matching the filter (\`?search=\`), 50 at a time, instead of reading all 10,000.
-What stays near or over a second is the server's work, not the page's: each
-page of users is cut from all 100,000 read from the store (about 0.4 s of the
-figure), the audit log's first page holds the record of the \`urbac apply\` that
-wrote the whole tenant (the bench tenant's 11 MB), and Impact computes the
-whole comparison (tens of millions of changed rows on mde) for each page it
-serves: the page shows a spinner meanwhile and stays usable.
+The object lists (users, groups, devices, the legacy lists) are read from the
+store a page at a time after a key (\`urbac_store_list_page()\`, schema 4's
+index of each kind in list order): a page of users costs the page, not the
+100,000 (before, each page was cut from all of them read and parsed, about
+0.4 s of the figure; bench/results/pages.md has a page at 100,000 and at
+1,000,000 users). What stays near or over a second is still the server's: the
+audit log's first page holds the record of the \`urbac apply\` that wrote the
+whole tenant (the bench tenant's 11 MB), and Impact computes the whole
+comparison (tens of millions of changed rows on mde) for each page it serves,
+with a spinner meanwhile: keeping one computation per tenant revision and
+workload, and a progress bar with a real figure, are still open (issue 12).
 `);

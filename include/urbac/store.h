@@ -175,6 +175,28 @@ URBAC_EXTERN urbac_err urbac_store_get(urbac_store *s, const char *tenant, const
 typedef int (*urbac_object_cb)(void *ctx, const char *kind, const char *id, const char *json);
 URBAC_EXTERN urbac_err urbac_store_list(urbac_store *s, const char *tenant, const char *kind,
                                         urbac_object_cb cb, void *ctx, urbac_diag *d);
+/* One page of the objects of one kind, read after a key (keyset paging): it costs the page,
+ * not the tenant (an index on the kind in list order), so a page of users is as cheap at a
+ * million users as at a thousand, and a page read after objects were added or deleted neither
+ * repeats nor skips one that stayed. */
+#define URBAC_STORE_PAGE_MAX 100000 /* objects in one page */
+#define URBAC_STORE_SEARCH_MAX 256  /* bytes of search text */
+typedef struct urbac_page_query {
+  const char *kind;   /* one kind, as urbac_store_get() names them */
+  const char *after;  /* NULL or "": from the first; else a previous page's *next */
+  const char *search; /* NULL: every object; else those whose id or "name" holds it, ignoring
+                       * (ASCII) case; the scan stops once it has the page */
+  size_t limit;       /* 1 to URBAC_STORE_PAGE_MAX */
+} urbac_page_query;
+/* Calls `cb` with at most q->limit objects of q->kind after q->after, in urbac_store_list()'s
+ * order, all read in one read transaction at *revision (NULL: not asked). *next is the key to
+ * read the next page after (an opaque string the caller frees with urbac_free()), or NULL when
+ * this page is the last. URBAC_EINVAL naming "after", "limit", "search" or "kind" for a bad
+ * query (a malformed key: one not made by this call); URBAC_ENOTFOUND for no such tenant.
+ * A non-zero return from `cb` stops the calls (*next is still set). */
+URBAC_EXTERN urbac_err urbac_store_list_page(urbac_store *s, const char *tenant, const urbac_page_query *q,
+                                             urbac_object_cb cb, void *ctx, char **next, uint64_t *revision,
+                                             urbac_diag *d);
 /* Creates or replaces object (`kind`, `id`) with `json` (a tenant file's JSON for
  * that object, whose own id must be `id`), or deletes it when `json` is NULL; the
  * tenant with the change is valid as the loader says (a dangling reference, say,

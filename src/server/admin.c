@@ -18,7 +18,6 @@
  *
  * Depends on: the public API, jansson.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -280,55 +279,40 @@ static const char *route_kind(const srv_req *req)
 /* The object's id: "name" for legacy roles, "id" otherwise. */
 static const char *id_key(const char *kind) { return strncmp(kind, "legacy.", 7) == 0 ? "name" : "id"; }
 
-#define MAX_SEARCH 256
-
-/* Does `hay` hold `needle` (lower case), ignoring ASCII case? */
-static bool holds(const char *hay, const char *needle)
-{
-  size_t n = strlen(needle);
-  for (; hay && *hay; hay++) {
-    size_t i = 0;
-    while (i < n && hay[i] && tolower((unsigned char)hay[i]) == needle[i])
-      i++;
-    if (i == n)
-      return true;
-  }
-  return n == 0;
-}
-
-/* ?search=TEXT: the items (stolen) whose id or name holds TEXT, ignoring case
- * (the portal's pickers, on lists of 10,000 groups); a new reference. */
-static json_t *search(json_t *items, const char *kind, const char *text)
-{
-  char needle[MAX_SEARCH + 1];
-  size_t n = strlen(text), i;
-  for (i = 0; i < n; i++)
-    needle[i] = (char)tolower((unsigned char)text[i]);
-  needle[n] = '\0';
-  json_t *out = json_array(), *item;
-  json_array_foreach(items, i, item)
-  {
-    if (holds(json_string_value(json_object_get(item, id_key(kind))), needle) ||
-        holds(json_string_value(json_object_get(item, "name")), needle))
-      json_array_append(out, item);
-  }
-  json_decref(items);
-  return out;
-}
-
+/* One page of `kind` after $skiptoken (a key the store made; keyset paging), of the objects
+ * whose id or name holds ?search= when given: read from the store at the page's cost. */
 void srv_h_object_list(srv *server, srv_req *req, srv_resp *r)
 {
   (void)server;
-  uint64_t revision;
-  const char *text = srv_arg_get(req, "search");
-  if (text && strlen(text) > MAX_SEARCH)
-    return srv_error(r, 400, "badRequest", "search", "search is longer than %d bytes", MAX_SEARCH);
-  json_t *items = read_all(req->tenant, route_kind(req), &revision);
-  if (!items)
-    return store_failed(r);
-  if (text && !(items = search(items, route_kind(req), text)))
-    return srv_error(r, 500, "internalError", NULL, "out of memory");
-  srv_page_at(req, r, items, revision);
+  uint64_t revision = 0;
+  size_t top;
+  const char *text = srv_arg_get(req, "search"), *after = srv_arg_get(req, "$skiptoken");
+  if (text && strlen(text) > URBAC_STORE_SEARCH_MAX)
+    return srv_error(r, 400, "badRequest", "search", "search is longer than %d bytes",
+                     URBAC_STORE_SEARCH_MAX);
+  if (!srv_top_arg(req, r, &top))
+    return;
+  if (after && !*after)
+    return srv_error(r, 400, "badRequest", "$skiptoken", "$skiptoken must come from an @odata.nextLink");
+  srv_tenant *t = req->tenant;
+  list_ctx c = {json_array()};
+  urbac_page_query q = {route_kind(req), after, text, top};
+  char *next = NULL;
+  urbac_diag *d = urbac_diag_new();
+  pthread_mutex_lock(&t->write_lock);
+  urbac_err err =
+      !d ? URBAC_ENOMEM : urbac_store_list_page(t->store, t->id, &q, list_add, &c, &next, &revision, d);
+  pthread_mutex_unlock(&t->write_lock);
+  if (err == URBAC_EINVAL) /* the query is checked above but for the key */
+    srv_error(r, 400, "badRequest", "$skiptoken", "$skiptoken must come from an @odata.nextLink: %s",
+              urbac_diag_count(d) ? urbac_diag_get(d, 0)->message : "malformed");
+  else if (err)
+    store_failed(r);
+  else
+    srv_page_keyed(req, r, json_incref(c.items), revision, next, top);
+  json_decref(c.items);
+  urbac_free(next);
+  urbac_diag_free(d);
 }
 
 void srv_h_object_get(srv *server, srv_req *req, srv_resp *r)

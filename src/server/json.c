@@ -317,15 +317,23 @@ static bool size_arg(const char *v, size_t max, size_t *out)
   return n <= max;
 }
 
-bool srv_page_args(const srv_req *req, srv_resp *r, size_t *skip, size_t *top)
+bool srv_top_arg(const srv_req *req, srv_resp *r, size_t *top)
 {
-  const char *t = srv_arg_get(req, "$top"), *k = srv_arg_get(req, "$skiptoken");
+  const char *t = srv_arg_get(req, "$top");
   *top = SRV_PAGE_DEFAULT;
-  *skip = 0;
   if (t && (!size_arg(t, SRV_PAGE_MAX, top) || *top == 0)) {
     srv_error(r, 400, "badRequest", "$top", "$top must be 1 to %d", SRV_PAGE_MAX);
     return false;
   }
+  return true;
+}
+
+bool srv_page_args(const srv_req *req, srv_resp *r, size_t *skip, size_t *top)
+{
+  const char *k = srv_arg_get(req, "$skiptoken");
+  *skip = 0;
+  if (!srv_top_arg(req, r, top))
+    return false;
   if (k && !size_arg(k, SIZE_MAX / 4, skip)) {
     srv_error(r, 400, "badRequest", "$skiptoken", "$skiptoken must come from an @odata.nextLink");
     return false;
@@ -349,6 +357,13 @@ static void encode(srv_buf *b, const char *s)
 
 char *srv_next_link(const srv_req *req, size_t next, size_t top)
 {
+  char token[32];
+  snprintf(token, sizeof token, "%zu", next);
+  return srv_next_link_key(req, token, top);
+}
+
+char *srv_next_link_key(const srv_req *req, const char *token, size_t top)
+{
   srv_buf b = {0};
   srv_buf_puts(&b, req->path);
   char sep = '?';
@@ -361,7 +376,8 @@ char *srv_next_link(const srv_req *req, size_t next, size_t top)
     encode(&b, req->args[i].val);
     sep = '&';
   }
-  srv_buf_printf(&b, "%c$top=%zu&$skiptoken=%zu", sep, top, next);
+  srv_buf_printf(&b, "%c$top=%zu&$skiptoken=", sep, top);
+  encode(&b, token);
   if (b.oom) {
     srv_buf_free(&b);
     return NULL;
@@ -389,6 +405,22 @@ void srv_page(const srv_req *req, srv_resp *r, json_t *items, json_t *extra)
   }
   json_decref(items);
   srv_json(r, 200, out);
+}
+
+void srv_page_keyed(const srv_req *req, srv_resp *r, json_t *items, uint64_t revision, const char *next,
+                    size_t top)
+{
+  json_t *out = json_pack("{s:I, s:o}", "revision", (json_int_t)revision, "value", items);
+  char *link = next ? srv_next_link_key(req, next, top) : NULL;
+  if (link)
+    json_object_set_new(out, "@odata.nextLink", json_string(link));
+  free(link);
+  if (!out || (next && !link))
+    srv_error(r, 500, "internalError", NULL, "out of memory");
+  else
+    srv_json(r, 200, out);
+  r->revision = revision;
+  r->has_revision = true;
 }
 
 void srv_page_at(const srv_req *req, srv_resp *r, json_t *items, uint64_t revision)

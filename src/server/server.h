@@ -144,10 +144,17 @@ unsigned srv_status_of(urbac_err err);
 void srv_page(const srv_req *req, srv_resp *r, json_t *items, json_t *extra);
 /* srv_page() of a list read at `revision`: "revision" in the body and the header. */
 void srv_page_at(const srv_req *req, srv_resp *r, json_t *items, uint64_t revision);
+/* A page read after a key (the store's keyset pages): {"revision", "value": items (stolen),
+ * "@odata.nextLink" whose $skiptoken is `next`, when not NULL}. */
+void srv_page_keyed(const srv_req *req, srv_resp *r, json_t *items, uint64_t revision, const char *next,
+                    size_t top);
 /* Reads $top and $skiptoken; replies 400 and returns false when malformed. */
 bool srv_page_args(const srv_req *req, srv_resp *r, size_t *skip, size_t *top);
-/* The next-page link for a list cut after `next` items. */
+/* Reads $top alone (default 100); replies 400 and returns false when malformed. */
+bool srv_top_arg(const srv_req *req, srv_resp *r, size_t *top);
+/* The next-page link for a list cut after `next` items; with `token` as its $skiptoken. */
 char *srv_next_link(const srv_req *req, size_t next, size_t top);
+char *srv_next_link_key(const srv_req *req, const char *token, size_t top);
 
 /* ---------------------------------------------------------------- tenants */
 

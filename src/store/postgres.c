@@ -90,6 +90,8 @@ static const char *const steps[] = {
     "CREATE INDEX refs_to ON refs (tenant, to_kind, to_id);"
     "CREATE INDEX objects_position ON objects (tenant, position);"
     "CREATE INDEX audit_revision ON audit (tenant, revision);",
+    /* 4: one kind's objects in list order, for pages read after a key (urbac_store_list_page) */
+    "CREATE INDEX objects_kind ON objects (tenant, kind, position, id);",
 };
 
 static bool accepts(const char *url)
@@ -489,21 +491,11 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
              6, params, NULL, d, "cannot write the tenant");
 }
 
-static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,
-                            size_t *n, urbac_diag *d)
+/* The rows of `r` (kind, id, body, position) into *out, and clears `r`; on failure *out is empty. */
+static urbac_err read_objects(PGresult *r, const char *tenant, urbac__object **out, size_t *n, urbac_diag *d)
 {
-  PGresult *r = NULL;
-  const char *params[] = {tenant, kind_only};
   size_t cap = 0;
-  *out = NULL;
-  *n = 0;
-  urbac_err err =
-      run(p,
-          kind_only ? "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind = $2"
-                      " ORDER BY position, kind, id"
-                    : "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind <> 'apiKey'"
-                      " ORDER BY position, kind, id",
-          kind_only ? 2 : 1, params, &r, d, "cannot read the tenant's objects");
+  urbac_err err = URBAC_OK;
   for (int i = 0; !err && i < PQntuples(r); i++) {
     const char *kind = urbac__object_kind(PQgetvalue(r, i, 0));
     if (!kind) {
@@ -530,6 +522,51 @@ static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, 
     *n = 0;
   }
   return err;
+}
+
+static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,
+                            size_t *n, urbac_diag *d)
+{
+  PGresult *r = NULL;
+  const char *params[] = {tenant, kind_only};
+  *out = NULL;
+  *n = 0;
+  urbac_err err =
+      run(p,
+          kind_only ? "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind = $2"
+                      " ORDER BY position, kind, id"
+                    : "SELECT kind, id, body, position FROM objects WHERE tenant = $1 AND kind <> 'apiKey'"
+                      " ORDER BY position, kind, id",
+          kind_only ? 2 : 1, params, &r, d, "cannot read the tenant's objects");
+  return err ? err : read_objects(r, tenant, out, n, d);
+}
+
+/* A page through objects_kind (tenant, kind, position, id): the rows it returns, or, with a
+ * needle, the rows it tests until it has `limit`; the name is read from the body by the server
+ * (->>), not handed up row by row. lower() folds as the database's locale does (beyond ASCII
+ * too). */
+static urbac_err db_objects_page(void *p, const char *tenant, const char *kind, int64_t after_position,
+                                 const char *after_id, const char *needle, size_t limit, urbac__object **out,
+                                 size_t *n, urbac_diag *d)
+{
+  PGresult *r = NULL;
+  char pos[32], lim[32];
+  snprintf(pos, sizeof pos, "%lld", (long long)after_position);
+  snprintf(lim, sizeof lim, "%zu", limit);
+  const char *params[] = {tenant, kind, pos, after_id, lim, needle};
+  *out = NULL;
+  *n = 0;
+  urbac_err err =
+      run(p,
+          needle ? "SELECT kind, id, body, position FROM objects"
+                   " WHERE tenant = $1 AND kind = $2 AND (position, id) > ($3::bigint, $4)"
+                   " AND (strpos(lower(id), $6) > 0 OR strpos(lower(body::json ->> 'name'), $6) > 0)"
+                   " ORDER BY position, id LIMIT $5::bigint"
+                 : "SELECT kind, id, body, position FROM objects"
+                   " WHERE tenant = $1 AND kind = $2 AND (position, id) > ($3::bigint, $4)"
+                   " ORDER BY position, id LIMIT $5::bigint",
+          needle ? 6 : 5, params, &r, d, "cannot read a page of the tenant's objects");
+  return err ? err : read_objects(r, tenant, out, n, d);
 }
 
 static urbac_err db_object_put(void *p, const char *tenant, const urbac__object *o, int64_t position,

@@ -57,6 +57,8 @@ static const char *const steps[] = {
     "CREATE INDEX refs_to ON refs (tenant, to_kind, to_id);"
     "CREATE INDEX objects_position ON objects (tenant, position);"
     "CREATE INDEX audit_revision ON audit (tenant, revision);",
+    /* 4: one kind's objects in list order, for pages read after a key (urbac_store_list_page) */
+    "CREATE INDEX objects_kind ON objects (tenant, kind, position, id);",
 };
 
 static urbac_err fail(db *b, urbac_diag *d, const char *what)
@@ -368,30 +370,15 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
   return err;
 }
 
-static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,
-                            size_t *n, urbac_diag *d)
+/* Reads the rows of `st` (kind, id, body, position) into *out and finalizes it; on failure *out
+ * is empty. */
+static urbac_err read_objects(void *p, sqlite3_stmt *st, const char *tenant, urbac__object **out, size_t *n,
+                              urbac_diag *d)
 {
-  sqlite3_stmt *st = NULL;
   size_t cap = 0;
-  *out = NULL;
-  *n = 0;
-  /* one kind through the primary key's (tenant, kind) prefix */
-  urbac_err err =
-      prep(p,
-           /* "+position": ordered after the primary key finds the kind's rows, not by
-            * walking objects_position through every row of the tenant (API keys are
-            * read twice a second) */
-           kind_only ? "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind = ?2"
-                       " ORDER BY +position, kind, id"
-                     : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
-                       " ORDER BY position, kind, id",
-           &st, d);
   int rc = SQLITE_DONE;
-  if (!err)
-    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-  if (!err && kind_only)
-    sqlite3_bind_text(st, 2, kind_only, -1, SQLITE_STATIC);
-  while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+  urbac_err err = URBAC_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *kind = col(st, 0), *known = urbac__object_kind(kind);
     if (!known || !col(st, 1) || !col(st, 2)) {
       err = urbac__diag_add(d, URBAC_ESTORE, ((db *)p)->path, 0, 0, NULL,
@@ -409,8 +396,10 @@ static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, 
     o->body = urbac__strdup(col(st, 2));
     o->position = sqlite3_column_int64(st, 3);
     (*n)++;
-    if (!o->id || !o->body)
+    if (!o->id || !o->body) {
       err = URBAC_ENOMEM;
+      break;
+    }
   }
   if (!err)
     err = done(p, rc, d, "cannot read the tenant's objects");
@@ -421,6 +410,63 @@ static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, 
     *n = 0;
   }
   return err;
+}
+
+static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,
+                            size_t *n, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  *out = NULL;
+  *n = 0;
+  /* one kind through the primary key's (tenant, kind) prefix */
+  urbac_err err =
+      prep(p,
+           /* "+position": ordered after the primary key finds the kind's rows, not by
+            * walking objects_position through every row of the tenant (API keys are
+            * read twice a second) */
+           kind_only ? "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind = ?2"
+                       " ORDER BY +position, kind, id"
+                     : "SELECT kind, id, body, position FROM objects WHERE tenant = ?1 AND kind <> 'apiKey'"
+                       " ORDER BY position, kind, id",
+           &st, d);
+  if (err)
+    return err;
+  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  if (kind_only)
+    sqlite3_bind_text(st, 2, kind_only, -1, SQLITE_STATIC);
+  return read_objects(p, st, tenant, out, n, d);
+}
+
+/* A page through objects_kind (tenant, kind, position, id): it walks only the rows it returns,
+ * or, with a needle, the rows it tests until it has `limit`. The name is searched in the body's
+ * JSON by SQLite's own parser (json_extract), not handed up row by row. */
+static urbac_err db_objects_page(void *p, const char *tenant, const char *kind, int64_t after_position,
+                                 const char *after_id, const char *needle, size_t limit, urbac__object **out,
+                                 size_t *n, urbac_diag *d)
+{
+  sqlite3_stmt *st = NULL;
+  *out = NULL;
+  *n = 0;
+  urbac_err err = prep(p,
+                       needle ? "SELECT kind, id, body, position FROM objects INDEXED BY objects_kind"
+                                " WHERE tenant = ?1 AND kind = ?2 AND (position, id) > (?3, ?4)"
+                                " AND (instr(lower(id), ?6) > 0"
+                                " OR instr(lower(json_extract(body, '$.name')), ?6) > 0)"
+                                " ORDER BY position, id LIMIT ?5"
+                              : "SELECT kind, id, body, position FROM objects INDEXED BY objects_kind"
+                                " WHERE tenant = ?1 AND kind = ?2 AND (position, id) > (?3, ?4)"
+                                " ORDER BY position, id LIMIT ?5",
+                       &st, d);
+  if (err)
+    return err;
+  sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, after_position);
+  sqlite3_bind_text(st, 4, after_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, (sqlite3_int64)limit);
+  if (needle)
+    sqlite3_bind_text(st, 6, needle, -1, SQLITE_STATIC);
+  return read_objects(p, st, tenant, out, n, d);
 }
 
 static urbac_err db_object_put(void *p, const char *tenant, const urbac__object *o, int64_t position,

@@ -12,6 +12,7 @@
  * Depends on: util, model, io/objects.c, store backends, store/audit.c, jansson.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -873,6 +874,84 @@ urbac_err urbac_store_list(urbac_store *store, const char *tenant, const char *k
     if (cb(ctx, o[i].kind, o[i].id, o[i].body))
       break;
   urbac__objects_free(o, n);
+  return err;
+}
+
+/* A page key, "POSITION.ID" (the last object of a page), read back; false when malformed. */
+static bool page_key(const char *key, int64_t *position, const char **id)
+{
+  char *end = NULL;
+  if (!key || !*key) {
+    *position = INT64_MIN;
+    *id = "";
+    return true;
+  }
+  if (*key < '0' || *key > '9')
+    return false;
+  errno = 0;
+  long long v = strtoll(key, &end, 10);
+  *position = (int64_t)v;
+  *id = end + 1;
+  return errno == 0 && *end == '.' && end[1] != '\0';
+}
+
+/* Checks a page query; *needle: its search in lower case (in `buf`), or NULL for none. */
+static urbac_err page_query_check(const urbac_page_query *q, const char **kind, int64_t *position,
+                                  const char **after_id, char *buf, const char **needle, urbac_diag *d)
+{
+  *kind = q && q->kind ? urbac__object_kind(q->kind) : NULL;
+  size_t n = q && q->search ? strlen(q->search) : 0;
+  if (!*kind || strcmp(*kind, URBAC__KIND_API_KEY) == 0)
+    return urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, "kind", "'%s' is not a kind of object to list",
+                           q && q->kind ? q->kind : "(none)");
+  if (q->limit < 1 || q->limit > URBAC_STORE_PAGE_MAX)
+    return urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, "limit", "a page holds 1 to %d objects, not %zu",
+                           URBAC_STORE_PAGE_MAX, q->limit);
+  if (n > URBAC_STORE_SEARCH_MAX)
+    return urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, "search", "the search text is longer than %d bytes",
+                           URBAC_STORE_SEARCH_MAX);
+  if (!page_key(q->after, position, after_id))
+    return urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, "after",
+                           "'%.80s' is not a page key: it must be one a previous page gave", q->after);
+  for (size_t i = 0; i < n; i++)
+    buf[i] = (char)tolower((unsigned char)q->search[i]);
+  buf[n] = '\0';
+  *needle = q->search ? buf : NULL;
+  return URBAC_OK;
+}
+
+urbac_err urbac_store_list_page(urbac_store *store, const char *tenant, const urbac_page_query *q,
+                                urbac_object_cb cb, void *ctx, char **next, uint64_t *revision, urbac_diag *d)
+{
+  urbac__tenant_row row = {0};
+  urbac__object *o = NULL;
+  size_t n = 0;
+  int64_t position = 0;
+  const char *kind = NULL, *after_id = NULL, *needle = NULL;
+  char buf[URBAC_STORE_SEARCH_MAX + 1];
+  *next = NULL;
+  urbac_err err = page_query_check(q, &kind, &position, &after_id, buf, &needle, d);
+  if (!err)
+    err = begin_read(store, tenant, &row, d);
+  if (err)
+    return err;
+  /* one more than the page: is there a next? */
+  err =
+      store->ops->objects_page(store->db, tenant, kind, position, after_id, needle, q->limit + 1, &o, &n, d);
+  end_read(store);
+  size_t shown = n > q->limit ? q->limit : n;
+  if (!err && n > q->limit) {
+    urbac__buf key = {0};
+    urbac__buf_printf(&key, "%lld.%s", (long long)o[shown - 1].position, o[shown - 1].id);
+    if (!(*next = urbac__buf_take(&key, NULL)))
+      err = URBAC_ENOMEM;
+  }
+  for (size_t i = 0; !err && i < shown; i++)
+    if (cb(ctx, o[i].kind, o[i].id, o[i].body))
+      break;
+  urbac__objects_free(o, n);
+  if (revision)
+    *revision = row.revision;
   return err;
 }
 

@@ -56,6 +56,11 @@ typedef struct urbac__store_ops {
    * keys (kind NULL), in position order */
   urbac_err (*objects)(void *db, const char *tenant, const char *kind, urbac__object **out, size_t *n,
                        urbac_diag *d);
+  /* at most `limit` objects of `kind` after (after_position, after_id) in (position, id) order,
+   * the list's order; `needle` (lower case) or NULL: only those whose id or body's "name" holds it */
+  urbac_err (*objects_page)(void *db, const char *tenant, const char *kind, int64_t after_position,
+                            const char *after_id, const char *needle, size_t limit, urbac__object **out,
+                            size_t *n, urbac_diag *d);
   /* one object's body (the caller frees it with urbac__free()) and position; *body NULL: none */
   urbac_err (*object_get)(void *db, const char *tenant, const char *kind, const char *id, char **body,
                           int64_t *position, urbac_diag *d);
@@ -103,12 +108,12 @@ typedef struct urbac__store_ops {
     .setup = db_setup, .migrate_step = db_migrate_step, .begin = db_begin, .commit = db_commit,              \
     .rollback = db_rollback, .batch_begin = db_batch_begin, .batch_end = db_batch_end,                       \
     .tenants = db_tenants, .tenant_get = db_tenant_get, .tenant_put = db_tenant_put, .objects = db_objects,  \
-    .object_get = db_object_get, .max_position = db_max_position, .exist = db_exist,                         \
-    .object_put = db_object_put, .objects_put = db_objects_put, .audit_put_many = db_audit_put_many,         \
-    .object_delete = db_object_delete, .refs_from = db_refs_from, .refs_to = db_refs_to,                     \
-    .refs_put = db_refs_put, .refs_remove = db_refs_remove, .audit_each = db_audit_each,                     \
-    .changes = db_changes, .wait = db_wait, .notify = db_notify, .integrity = integrity_fn,                  \
-    .health = db_health                                                                                      \
+    .objects_page = db_objects_page, .object_get = db_object_get, .max_position = db_max_position,           \
+    .exist = db_exist, .object_put = db_object_put, .objects_put = db_objects_put,                           \
+    .audit_put_many = db_audit_put_many, .object_delete = db_object_delete, .refs_from = db_refs_from,       \
+    .refs_to = db_refs_to, .refs_put = db_refs_put, .refs_remove = db_refs_remove,                           \
+    .audit_each = db_audit_each, .changes = db_changes, .wait = db_wait, .notify = db_notify,                \
+    .integrity = integrity_fn, .health = db_health                                                           \
   }
 
 extern const urbac__store_ops urbac__sqlite_ops;
@@ -167,6 +172,6 @@ void urbac__redact(char *msg, size_t size, const char *url);
 /* The schema, as numbered steps; each backend has its SQL for every step.
  * 2: state digests and MACs in the audit log, the tenant's state and key id.
  * 3: the reference index (refs), objects by position, the audit log by revision. */
-#define URBAC__SCHEMA_VERSION 3
+#define URBAC__SCHEMA_VERSION 4
 
 #endif

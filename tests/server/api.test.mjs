@@ -166,6 +166,55 @@ test('paging: $top and @odata.nextLink walk every item once', async () => {
   assert.equal((await call('GET', `${T}/users?$skiptoken=x`)).status, 400);
 });
 
+test('object lists page after a key: deletes and inserts between pages neither repeat nor skip an item', async () => {
+  const D = `${T}/devices`;
+  const put = async (id) => assert.equal((await call('PUT', `${D}/${id}`, { body: { name: `Paged ${id}` } })).status, 201);
+  for (const id of ['pg-0', 'pg-1', 'pg-2', 'pg-3', 'pg-4']) await put(id);
+  const ids = async (path) => (await call('GET', path)).json.value.map((d) => d.id);
+  const before = await ids(`${D}?$top=10000`);
+  // walks `first` a page at a time; once `pg-1` has been seen, deletes pg-0 and pg-2 and adds pg-9
+  const walk = async (first) => {
+    const seen = [];
+    let changed = false;
+    for (let next = first; next;) {
+      const r = await call('GET', next);
+      assert.equal(r.status, 200, r.text);
+      seen.push(...r.json.value.map((d) => d.id));
+      next = r.json['@odata.nextLink'];
+      if (!changed && seen.includes('pg-1')) {
+        changed = true;
+        assert.equal((await call('DELETE', `${D}/pg-0`)).status, 204);
+        assert.equal((await call('DELETE', `${D}/pg-2`)).status, 204);
+        await put('pg-9');
+      }
+    }
+    return seen;
+  };
+  // what a reader should see: everything up to pg-1 as it was, then the rest as it is
+  const expect = (list) => {
+    const cut = list.indexOf('pg-1') + 1;
+    return [...list.slice(0, cut), ...list.slice(cut).filter((id) => id !== 'pg-2'), 'pg-9'];
+  };
+  const restore = async () => {
+    assert.equal((await call('DELETE', `${D}/pg-9`)).status, 204);
+    await put('pg-0');
+    await put('pg-2');
+  };
+  assert.deepEqual(await walk(`${D}?$top=1`), expect(before));
+  await restore();
+  const found = (await ids(`${D}?search=PAGED&$top=10000`));
+  assert.deepEqual(found, ['pg-1', 'pg-3', 'pg-4', 'pg-0', 'pg-2']);
+  assert.deepEqual(await walk(`${D}?search=paged&$top=2`), ['pg-1', 'pg-3', 'pg-4', 'pg-9']);
+  for (const id of ['pg-1', 'pg-3', 'pg-4', 'pg-9']) assert.equal((await call('DELETE', `${D}/${id}`)).status, 204);
+  // a $skiptoken this server did not make is refused, naming it
+  for (const token of ['x', '12', '', '12.', '.pg-1', '-1.pg-1']) {
+    const r = await call('GET', `${D}?$skiptoken=${encodeURIComponent(token)}`);
+    assert.equal(r.status, 400, `$skiptoken=${token}: ${r.text}`);
+    assert.equal(r.json.error.target, '$skiptoken');
+    assert.match(r.json.error.message, /\$skiptoken must come from an @odata\.nextLink/);
+  }
+});
+
 test('role definitions and assignments, Graph-shaped, and their effect on decisions', async () => {
   const action = 'microsoft.xdr/secops/securitydata/emailquarantine/manage';
   let r = await call('POST', `${T}/roleDefinitions`, { body: { displayName: 'Mail triage', description: 'quarantine',
