@@ -14,7 +14,10 @@
  * exactly as a file is. What urbac cannot represent is left out and noted with
  * its file and JSON path (never dropped silently; URBAC_GRAPH_STRICT makes a
  * note an error). Leaving out never widens: an assignment with a scope urbac does
- * not model is left out whole, a role permission with a condition likewise.
+ * not model is left out whole, a role permission with a condition likewise. An
+ * assignment's object id among no users or groups is kept as a pending principal
+ * (`group:OID`, which the model lets grant nothing until the group appears) and
+ * reported apart (urbac_graph_report_pending()).
  * Objects are matched by id (a user's userPrincipalName, a group's object id, a
  * role's displayName) or by their externalId (the Entra object id), so a second
  * import of the same files changes nothing.
@@ -64,7 +67,8 @@ struct urbac_graph_report {
   char **names;
   int *kinds; /* enum kind, or -1 */
   urbac_diag *notes;
-  size_t unkept;                /* notes past MAX_NOTES */
+  urbac_diag *pending;          /* principals kept pending (an object id not imported) */
+  size_t unkept;                /* notes past MAX_NOTES (both lists) */
   urbac_graph_counts counts[3]; /* user, group, role */
   bool changed;
 };
@@ -121,6 +125,25 @@ static void note(gi *g, const gfile *f, const char *path, urbac_err code, const 
     g->r->unkept++;
   else
     urbac__diag_add(g->r->notes, code, f ? f->name : NULL, 0, 0, path, "%s", msg);
+}
+
+/* A principal kept pending: reported apart from what was left out; a note
+ * under URBAC_GRAPH_STRICT (which refuses pending principals too). */
+static void pending(gi *g, const gfile *f, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void pending(gi *g, const gfile *f, const char *path, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (g->flags & URBAC_GRAPH_STRICT)
+    note(g, f, path, URBAC_EDANGLING, "%s", msg);
+  else if (urbac_diag_count(g->r->pending) >= MAX_NOTES)
+    g->r->unkept++;
+  else
+    urbac__diag_add(g->r->pending, URBAC_EDANGLING, f ? f->name : NULL, 0, 0, path, "%s", msg);
 }
 
 static void item_path(const gfile *f, size_t i, char *buf, size_t size)
@@ -582,22 +605,36 @@ static bool app_scopes(gi *g, const gfile *f, json_t *ids, json_t *a, const char
   return ok;
 }
 
+/* An assignment's principalIds as the tenant names them. An object id among no
+ * users or groups imported or in the tenant is kept pending, as the group with
+ * that object id (`group:OID`, lower case: Defender assigns roles to groups; the
+ * model lets it grant nothing until such a group appears, docs/semantics.md) and
+ * reported; with URBAC_GRAPH_STRICT it fails the import. Anything else unknown
+ * is left out. */
 static json_t *principals(gi *g, const gfile *f, json_t *ids, const char *path)
 {
   json_t *out = json_array(), *v;
   size_t i;
-  char at[512];
+  char at[512], oid[40], ref[48];
   json_array_foreach(ids, i, v)
   {
-    const char *ref = known(g, v, NULL);
+    const char *ref_of = known(g, v, NULL), *s = json_string_value(v);
     snprintf(at, sizeof at, "%s.principalIds[%zu]", path, i);
-    if (ref)
+    if (ref_of) {
+      json_array_append_new(out, json_string(ref_of));
+    } else if (s && strlen(s) == 36 && find_guid(s, oid)) {
+      snprintf(ref, sizeof ref, "group:%s", oid);
       json_array_append_new(out, json_string(ref));
-    else
+      pending(g, f, at,
+              "principal %s is among no users and groups imported or in the tenant: kept as '%s', "
+              "pending (it grants nothing until a group with that object id is imported)",
+              s, ref);
+    } else {
       note(g, f, at, URBAC_EDANGLING,
-           "principal %s is not among the users and groups imported or in the "
+           "principal %s is not an object id, nor among the users and groups imported or in the "
            "tenant: left out of the assignment",
-           json_string_value(v) ? json_string_value(v) : "(not a string)");
+           s ? s : "(not a string)");
+    }
   }
   return out;
 }
@@ -918,7 +955,7 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
   json_t **maps[] = {&g.users,      &g.groups,  &g.roles, &g.new_ids[0], &g.new_ids[1],
                      &g.new_ids[2], &g.oids,    &g.dgs,   &g.role_ids,   &g.dir_defs,
                      &g.dir_roles,  &g.members, &g.seen,  &g.assigned,   &g.asg_ids};
-  bool ok = g.r && (g.r->notes = urbac_diag_new());
+  bool ok = g.r && (g.r->notes = urbac_diag_new()) && (g.r->pending = urbac_diag_new());
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
     ok = (*maps[i] = (i >= 3 && i <= 5) ? json_array() : json_object()) && ok;
   if (!ok)
@@ -974,6 +1011,7 @@ void urbac_graph_report_free(urbac_graph_report *r)
   urbac__free(r->names);
   urbac__free(r->kinds);
   urbac_diag_free(r->notes);
+  urbac_diag_free(r->pending);
   urbac__free(r);
 }
 
@@ -989,6 +1027,8 @@ const char *urbac_graph_report_file(const urbac_graph_report *r, size_t i, const
 }
 
 const urbac_diag *urbac_graph_report_notes(const urbac_graph_report *r) { return r ? r->notes : NULL; }
+
+const urbac_diag *urbac_graph_report_pending(const urbac_graph_report *r) { return r ? r->pending : NULL; }
 
 urbac_graph_counts urbac_graph_report_counts(const urbac_graph_report *r, const char *kind)
 {
