@@ -6,16 +6,16 @@
  * script, one response (one page) a file.
  *
  * How: every file is parsed with jansson and given a kind by its @odata.context
- * (else by the shape of its items). The base tenant is taken apart into its
- * objects (io/objects.c: kind, id, canonical JSON body); Graph's items update
- * those bodies or add new ones, in a fixed order of kinds (users and groups
- * before the members and assignments that name them by object id), and the
- * tenant is put back together through the tenant-file loader, so it is validated
- * exactly as a file is. What urbac cannot represent is left out and noted with
- * its file and JSON path (never dropped silently; URBAC_GRAPH_STRICT makes a
- * note an error). Leaving out never widens: an assignment with a scope urbac does
- * not model is left out whole, a role permission with a condition likewise. An
- * assignment's object id among no users or groups is kept as a pending principal
+ * (else by the shape of its items). A file that opens with its @odata.context,
+ * as Graph writes them, is parsed only when its kind's turn comes and freed
+ * right after, so one page's tree is held at a time, not the whole export's. The base tenant is taken apart
+ * into its objects (io/objects.c: kind, id, canonical JSON body); Graph's items update those bodies or add
+ * new ones, in a fixed order of kinds (users and groups before the members and assignments that name them by
+ * object id), and the tenant is put back together through the tenant-file loader, so it is validated exactly
+ * as a file is. What urbac cannot represent is left out and noted with its file and JSON path (never dropped
+ * silently; URBAC_GRAPH_STRICT makes a note an error). Leaving out never widens: an assignment with a scope
+ * urbac does not model is left out whole, a role permission with a condition likewise. An assignment's object
+ * id among no users or groups is kept as a pending principal
  * (`group:OID`, which the model lets grant nothing until the group appears) and
  * reported apart (urbac_graph_report_pending()).
  * Objects are matched by id (a user's userPrincipalName, a group's object id, a
@@ -82,12 +82,17 @@ typedef struct gfile {
   json_t *paths;      /* JSON path of each item, or NULL: "$.value[i]" / "$" */
   char group[40];     /* members: the group's object id */
   const char *target; /* members: the tenant's group, once users and groups are in */
+  const char *data;   /* deferred: the text, parsed when its kind's turn comes */
+  size_t len;
+  size_t report; /* its entry in the report */
+  bool deferred; /* kind read from the text's first key; parsed in its phase, freed after */
 } gfile;
 
 typedef struct gi {
   urbac_graph_report *r;
   unsigned flags;
   urbac_err failed; /* strict: the first note's code */
+  urbac_err err;    /* a deferred file that is not JSON (all or nothing: nothing is made) */
   urbac_diag *d;
   gfile *f;
   size_t nf;
@@ -324,6 +329,63 @@ static void classify(gi *g, gfile *f)
          "roleManagement/defender or roleManagement/directory",
          ctx ? "'" : "", ctx ? ctx : "missing", ctx ? "'" : "");
   }
+}
+
+/* The kind a file's first key, "@odata.context", gives (kind_of_context(), as
+ * classify() reads it), found without parsing the file; -1 when the text does not
+ * open so (then it is parsed at once). */
+static int kind_at_start(const char *data, size_t len)
+{
+  static const char key[] = "\"@odata.context\"";
+  char ctx[512];
+  size_t i = 0, n = 0;
+  bool ok = true;
+  const char *expect[] = {"{", key, ":", "\""};
+  for (size_t k = 0; k < 4 && ok; k++) {
+    while (i < len && isspace((unsigned char)data[i]))
+      i++;
+    size_t m = strlen(expect[k]);
+    ok = len - i >= m && memcmp(data + i, expect[k], m) == 0;
+    i += ok ? m : 0;
+  }
+  while (ok && i < len && data[i] != '"' && data[i] != '\\' && (unsigned char)data[i] >= 0x20 &&
+         n + 1 < sizeof ctx)
+    ctx[n++] = data[i++];
+  ctx[n] = '\0';
+  return ok && i < len && data[i] == '"' ? kind_of_context(ctx) : -1;
+}
+
+/* Parses deferred file `f` in its phase and classifies it as read_files() does
+ * others; false when it is not JSON (g->err), or not of its phase's kind after all
+ * (noted, left out). */
+static bool load(gi *g, gfile *f)
+{
+  json_error_t je;
+  int want = f->kind;
+  if (!(f->root = json_loadb(f->data, f->len, JSON_REJECT_DUPLICATES, &je))) {
+    g->err = urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
+                             "not JSON: %s", je.text);
+    return false;
+  }
+  classify(g, f);
+  if (f->kind >= 0 && f->kind != want) {
+    note(g, f, "$", URBAC_EVALUE, "its @odata.context says %s, but it is %s: left out", kind_names[want],
+         kind_names[f->kind]);
+    f->kind = -1;
+  }
+  g->r->kinds[f->report] = f->kind;
+  return f->kind == want;
+}
+
+/* Frees a deferred file's tree once its phase is done with it. */
+static void release(gfile *f)
+{
+  if (!f->deferred)
+    return;
+  json_decref(f->root);
+  json_decref(f->items);
+  json_decref(f->paths);
+  f->root = f->items = f->paths = NULL;
 }
 
 /* ---------------------------------------------------------------- the base tenant */
@@ -704,18 +766,45 @@ static void import_assignment(gi *g, const gfile *f, json_t *item, const char *p
 
 typedef void (*item_fn)(gi *g, const gfile *f, json_t *item, const char *path);
 
-/* `fn` on every item of every file of `kind`, in file order. */
+/* A members file's group, as the tenant names it (f->target); false (noted) when
+ * it is among no groups imported or in the tenant. The members it lists replace
+ * the group's (pages of one group add up). */
+static bool member_target(gi *g, gfile *f)
+{
+  json_t *oid = json_string(f->group);
+  bool is_group = false;
+  const char *ref = known(g, oid, &is_group);
+  json_decref(oid);
+  if (!ref || !is_group) {
+    note(g, f, "$", URBAC_EDANGLING,
+         "the members of group %s, which is not among the groups imported or in the tenant", f->group);
+    f->kind = -1;
+    g->r->kinds[f->report] = -1;
+    return false;
+  }
+  f->target = ref + 6;
+  if (!json_object_get(g->members, f->target))
+    json_object_set_new(g->members, f->target, json_array());
+  return true;
+}
+
+/* `fn` on every item of every file of `kind`, in file order (a deferred file
+ * parsed first and freed after); true when there was such a file. */
 static bool each(gi *g, int kind, item_fn fn)
 {
   char path[96];
   bool any = false;
-  for (size_t i = 0; i < g->nf; i++) {
+  for (size_t i = 0; i < g->nf && !g->err; i++) {
     gfile *f = &g->f[i];
     json_t *item;
     size_t k;
     if (f->kind != kind)
       continue;
     any = true;
+    if ((f->deferred && !load(g, f)) || (kind == K_MEMBERS && !member_target(g, f))) {
+      release(f);
+      continue;
+    }
     json_array_foreach(f->items, k, item)
     {
       item_path(f, k, path, sizeof path);
@@ -724,32 +813,14 @@ static bool each(gi *g, int kind, item_fn fn)
       else
         note(g, f, path, URBAC_ETYPE, "an item that is not a JSON object");
     }
+    release(f);
   }
   return any;
 }
 
-/* Each members file's group, as the tenant names it; the members it lists replace
- * the group's (pages of one group add up). */
+/* Every members file's members, onto their groups. */
 static void import_members(gi *g)
 {
-  for (size_t i = 0; i < g->nf; i++) {
-    gfile *f = &g->f[i];
-    json_t *oid = json_string(f->group);
-    bool is_group = false;
-    const char *ref = f->kind == K_MEMBERS ? known(g, oid, &is_group) : NULL;
-    json_decref(oid);
-    if (f->kind == K_MEMBERS && (!ref || !is_group)) {
-      note(g, f, "$", URBAC_EDANGLING,
-           "the members of group %s, which is not among the groups imported or in "
-           "the tenant",
-           f->group);
-      f->kind = -1;
-    } else if (ref) {
-      f->target = ref + 6;
-      if (!json_object_get(g->members, f->target))
-        json_object_set_new(g->members, f->target, json_array());
-    }
-  }
   each(g, K_MEMBERS, import_member);
   const char *id;
   json_t *list;
@@ -798,10 +869,21 @@ static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
     f->name = files[i].name ? files[i].name : "(unnamed)";
     if (!(r->names[r->nfiles] = urbac__strdup(f->name)))
       return URBAC_ENOMEM;
+    f->report = r->nfiles;
     r->kinds[r->nfiles++] = -1;
     if (files[i].len > MAX_FILE_BYTES)
       return urbac__diag_add(g->d, URBAC_ELIMIT, f->name, 0, 0, NULL, "larger than %u MiB",
                              MAX_FILE_BYTES >> 20);
+    if (files[i].data && (f->kind = kind_at_start(files[i].data, files[i].len)) >= 0) {
+      *f = (gfile){.name = f->name,
+                   .kind = f->kind,
+                   .data = files[i].data,
+                   .len = files[i].len,
+                   .report = f->report,
+                   .deferred = true};
+      r->kinds[f->report] = f->kind;
+      continue;
+    }
     if (!(f->root = json_loadb(files[i].data, files[i].len, JSON_REJECT_DUPLICATES, &je)))
       return urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
                              "not JSON: %s", je.text);
@@ -963,6 +1045,8 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
   if ((err = read_files(&g, files, n)) || (err = index_base(&g, base)))
     goto out;
   phases(&g);
+  if ((err = g.err))
+    goto out;
   if (g.r->unkept)
     urbac__diag_add(g.r->notes, URBAC_ELIMIT, NULL, 0, 0, NULL, "%zu more notes, not kept", g.r->unkept);
   if ((err = g.failed))
