@@ -131,6 +131,10 @@ expect "a file of no known kind is named" 0 "other.json: \\\$: not a Graph respo
 printf '{"value": [1,\n  }' > broken.json
 expect "a file that is not JSON: refused, located" 2 "broken.json:2:3: not JSON" -- \
   "$U" import-graph broken.json --tenant-id c -o b.yaml
+printf '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", "value": [1,\n  }' > broken2.json
+expect "not JSON past its @odata.context (parsed in its turn): refused, located" 2 "broken2.json:2:3: not JSON" -- \
+  "$U" import-graph "$F/groups.json" broken2.json --tenant-id c -o b.yaml
+expect "and nothing written" 0 "^absent$" -- sh -c 'test -e b.yaml || echo absent'
 jq '.value' "$F/group-members-$SOC.json" | jq '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects", value: .}' > members.json
 expect "members of an unnamed group" 0 "members.json: \\\$: group members, but of which group\?" -- \
   "$U" import-graph members.json "$F/users.json" --tenant-id c -o m.yaml
