@@ -57,6 +57,11 @@ URBAC_EXTERN size_t urbac_graph_report_files(const urbac_graph_report *r);
 URBAC_EXTERN const char *urbac_graph_report_file(const urbac_graph_report *r, size_t i, const char **kind);
 /* What was left out, one located note each (file, JSON path, message); owned by `r`. */
 URBAC_EXTERN const urbac_diag *urbac_graph_report_notes(const urbac_graph_report *r);
+/* The principals kept pending, one located note each: an assignment's object id
+ * that is among no users or groups imported or in `base`, kept as `group:OID`,
+ * which grants nothing until a group with that object id appears; owned by `r`.
+ * (URBAC_GRAPH_STRICT refuses them instead, as notes.) */
+URBAC_EXTERN const urbac_diag *urbac_graph_report_pending(const urbac_graph_report *r);
 
 /* Objects created, updated and unchanged, per kind of tenant object. */
 typedef struct urbac_graph_counts {

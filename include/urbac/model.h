@@ -54,6 +54,17 @@ URBAC_EXTERN size_t urbac_model_count(const urbac_model *m, urbac_object_kind ki
  * the slot of an object an edit deleted (indices never move: urbac_model_edit()). */
 URBAC_EXTERN const char *urbac_model_id(const urbac_model *m, urbac_object_kind kind, size_t i);
 
+/* The user (`kind` URBAC_OBJ_USER) or group (URBAC_OBJ_GROUP) that `name` (`len`
+ * bytes) names, as every reference resolves it: by id, else by externalId (a GUID
+ * in any case). Its index (for urbac_model_id()), or SIZE_MAX when none, or for
+ * any other kind. *external_id, when not NULL, is set to its externalId as
+ * written (owned by `m`, valid until urbac_model_free(m)) or NULL. */
+URBAC_EXTERN size_t urbac_model_identity_find(const urbac_model *m, urbac_object_kind kind, const char *name,
+                                              size_t len, const char **external_id);
+/* Whether `s` (`len` bytes) is shaped as a GUID (8-4-4-4-12 hex digits), as an
+ * Entra object id is: such a principal naming nothing yet is pending. */
+URBAC_EXTERN bool urbac_guid_shaped(const char *s, size_t len);
+
 /* The rank of device group `dg` (1 is matched first; 0 for `ungrouped` or a
  * deleted slot, or when out of range). */
 URBAC_EXTERN size_t urbac_model_device_group_rank(const urbac_model *m, size_t dg);

@@ -65,6 +65,18 @@ static urbac_graph_file *read_all(const cli_inputs *in)
   return f;
 }
 
+/* "WHAT (N), WHY:" and each note, located; nothing when there is none. */
+static void print_notes(const urbac_diag *notes, const char *what, const char *why)
+{
+  if (urbac_diag_count(notes))
+    printf("%s (%zu), %s:\n", what, urbac_diag_count(notes), why);
+  for (size_t i = 0; i < urbac_diag_count(notes); i++) {
+    char line[2048];
+    urbac_diag_format(notes, i, line, sizeof line);
+    printf("  %s\n", line);
+  }
+}
+
 static void print_text(const urbac_model *m, const urbac_graph_report *r, bool dry, const char *written)
 {
   const urbac_diag *notes = urbac_graph_report_notes(r);
@@ -78,13 +90,9 @@ static void print_text(const urbac_model *m, const urbac_graph_report *r, bool d
     urbac_graph_counts c = urbac_graph_report_counts(r, kinds[k]);
     printf("%ss: %zu created, %zu updated, %zu unchanged\n", kinds[k], c.created, c.updated, c.unchanged);
   }
-  if (urbac_diag_count(notes))
-    printf("left out (%zu), urbac cannot represent them:\n", urbac_diag_count(notes));
-  for (size_t i = 0; i < urbac_diag_count(notes); i++) {
-    char line[2048];
-    urbac_diag_format(notes, i, line, sizeof line);
-    printf("  %s\n", line);
-  }
+  print_notes(notes, "left out", "urbac cannot represent them");
+  print_notes(urbac_graph_report_pending(r), "pending",
+              "kept, granting nothing until a group with that object id is imported");
   printf("%s%s\n",
          dry       ? "dry run: nothing written"
          : written ? "written to "
@@ -92,10 +100,21 @@ static void print_text(const urbac_model *m, const urbac_graph_report *r, bool d
          !dry && written ? written : "");
 }
 
+static json_t *notes_json(const urbac_diag *notes)
+{
+  json_t *list = json_array();
+  for (size_t i = 0; i < urbac_diag_count(notes); i++) {
+    const urbac_error *e = urbac_diag_get(notes, i);
+    json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "file", e->file, "path", e->path, "code",
+                                          urbac_err_name(e->code), "message", e->message));
+  }
+  return list;
+}
+
 static void print_json(const urbac_model *m, const urbac_graph_report *r, bool dry, const char *written)
 {
   const urbac_diag *notes = urbac_graph_report_notes(r);
-  json_t *files = json_array(), *list = json_array(), *counts = json_object();
+  json_t *files = json_array(), *counts = json_object();
   for (size_t i = 0; i < urbac_graph_report_files(r); i++) {
     const char *kind = NULL, *name = urbac_graph_report_file(r, i, &kind);
     json_array_append_new(files, json_pack("{s:s, s:s?}", "name", name, "kind", kind));
@@ -106,32 +125,39 @@ static void print_json(const urbac_model *m, const urbac_graph_report *r, bool d
                         json_pack("{s:I, s:I, s:I}", "created", (json_int_t)c.created, "updated",
                                   (json_int_t)c.updated, "unchanged", (json_int_t)c.unchanged));
   }
-  for (size_t i = 0; i < urbac_diag_count(notes); i++) {
-    const urbac_error *e = urbac_diag_get(notes, i);
-    json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "file", e->file, "path", e->path, "code",
-                                          urbac_err_name(e->code), "message", e->message));
-  }
-  json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b, s:s?}", "tenant", urbac_model_tenant(m), "files",
-                        files, "counts", counts, "notes", list, "changed", urbac_graph_report_changed(r),
+  json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:s?}", "tenant", urbac_model_tenant(m), "files",
+                        files, "counts", counts, "notes", notes_json(notes), "pending",
+                        notes_json(urbac_graph_report_pending(r)), "changed", urbac_graph_report_changed(r),
                         "dryRun", dry, "written", written);
   json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   fputc('\n', stdout);
   json_decref(o);
 }
 
-/* The tenant to update: --db's, --tenant FILE's when it exists; else none (a new
+/* The tenant to update: --db's (a tenant --tenant-id names that the store does
+ * not hold yet is a new one), --tenant FILE's when it exists; else none (a new
  * one, named by --tenant-id, written to --tenant FILE or --output). */
 static bool open_base(cli_source *src, const graph_opts *o, bool *fresh)
 {
   struct stat st;
+  uint64_t rev = 0;
   const char *path = o->src.tenant ? o->src.tenant : getenv("URBAC_TENANT");
   urbac_store_mode mode = o->dry_run || o->output ? URBAC_STORE_READ : URBAC_STORE_WRITE;
-  *fresh = !o->src.db && (!path || stat(path, &st) != 0);
+  if (o->src.db) {
+    if (!cli_source_open(src, &o->src, CLI_SOURCE_STORE, mode))
+      return false;
+    *fresh =
+        o->src.tenant_id && urbac_store_revision(src->store, o->src.tenant_id, &rev, NULL) == URBAC_ENOTFOUND;
+    if (*fresh)
+      src->tenant = o->src.tenant_id;
+    return *fresh || cli_source_load(src);
+  }
+  *fresh = !path || stat(path, &st) != 0;
   if (!*fresh)
     return cli_source_read(src, &o->src, CLI_SOURCE_FILE_OR_STORE, mode, false);
   if (!o->src.tenant_id || (!path && !o->output)) {
-    cli_error(
-        "import-graph: a new tenant needs --tenant-id T and where to write it (--tenant FILE or --output)");
+    cli_error("import-graph: a new tenant needs --tenant-id T and where to write it (--tenant FILE, --db or "
+              "--output)");
     return false;
   }
   src->path = path;
@@ -187,7 +213,8 @@ static const cli_opt graph_table[] = {
     ROW("dry-run", CLI_FLAG, dry_run, "report, write nothing"),
     CLI_ROW_JSON(graph_opts),
     CLI_ROW_OUTPUT(graph_opts, "write the tenant there (YAML, or JSON by .json) instead of back"),
-    ROW("strict", CLI_FLAG, strict, "refuse (exit 2) instead of leaving out what urbac cannot represent"),
+    ROW("strict", CLI_FLAG, strict,
+        "refuse (exit 2) instead of leaving out what urbac cannot represent or keeping a principal pending"),
     CLI_ROW_TENANT(graph_opts),
     CLI_ROW_TENANT_ID(graph_opts),
     CLI_ROW_WITNESS(graph_opts),

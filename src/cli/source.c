@@ -123,7 +123,7 @@ void cli_source_replace(cli_source *src, urbac_model *m)
 {
   urbac_snapshot_free(src->snapshot); /* it borrows the old model: it goes first */
   src->snapshot = NULL;
-  if (src->store && src->tenant == urbac_model_tenant(src->model))
+  if (src->store && (!src->model || src->tenant == urbac_model_tenant(src->model))) /* none: a new tenant */
     src->tenant = urbac_model_tenant(m);
   urbac_model_free(src->model);
   src->model = m;

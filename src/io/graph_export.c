@@ -5,7 +5,8 @@
  * roleAssignments per assignment, which names its role by the id of the request
  * that creates it ("{role-3}", replaced by the id Graph answered). Permissions
  * become Graph resource actions (wildcards as written); principals become object
- * ids (the user's or group's externalId, a group's id when it has none); data
+ * ids (the user's or group's externalId, a group's id when it has none, a
+ * pending principal's own object id); data
  * sources and device groups become appScopeIds. What has no object id, or a
  * scope Graph cannot say, is listed in the document rather than guessed.
  * `urbac import-graph` reads the document back (io/graph_import.c), so a round
@@ -92,10 +93,16 @@ static json_t *principal_ids(gx *x, json_t *list)
   size_t i;
   json_array_foreach(list, i, v)
   {
-    json_t *oid = json_object_get(x->oids, json_string_value(v));
-    json_array_append(out, oid ? oid : v);
-    if (!oid)
+    const char *name = json_string_value(v), *bare = strncmp(name, "group:", 6) == 0 ? name + 6 : name;
+    json_t *oid = json_object_get(x->oids, name);
+    if (oid) {
+      json_array_append(out, oid);
+    } else if (urbac__is_guid(bare, strlen(bare))) { /* pending: already the object id */
+      json_array_append_new(out, json_string(bare));
+    } else {
+      json_array_append(out, v);
       json_array_append(x->unresolved, v);
+    }
   }
   return out;
 }

@@ -6,15 +6,18 @@
  * script, one response (one page) a file.
  *
  * How: every file is parsed with jansson and given a kind by its @odata.context
- * (else by the shape of its items). The base tenant is taken apart into its
- * objects (io/objects.c: kind, id, canonical JSON body); Graph's items update
- * those bodies or add new ones, in a fixed order of kinds (users and groups
- * before the members and assignments that name them by object id), and the
- * tenant is put back together through the tenant-file loader, so it is validated
- * exactly as a file is. What urbac cannot represent is left out and noted with
- * its file and JSON path (never dropped silently; URBAC_GRAPH_STRICT makes a
- * note an error). Leaving out never widens: an assignment with a scope urbac does
- * not model is left out whole, a role permission with a condition likewise.
+ * (else by the shape of its items). A file that opens with its @odata.context,
+ * as Graph writes them, is parsed only when its kind's turn comes and freed
+ * right after, so one page's tree is held at a time, not the whole export's. The base tenant is taken apart
+ * into its objects (io/objects.c: kind, id, canonical JSON body); Graph's items update those bodies or add
+ * new ones, in a fixed order of kinds (users and groups before the members and assignments that name them by
+ * object id), and the tenant is put back together through the tenant-file loader, so it is validated exactly
+ * as a file is. What urbac cannot represent is left out and noted with its file and JSON path (never dropped
+ * silently; URBAC_GRAPH_STRICT makes a note an error). Leaving out never widens: an assignment with a scope
+ * urbac does not model is left out whole, a role permission with a condition likewise. An assignment's object
+ * id among no users or groups is kept as a pending principal
+ * (`group:OID`, which the model lets grant nothing until the group appears) and
+ * reported apart (urbac_graph_report_pending()).
  * Objects are matched by id (a user's userPrincipalName, a group's object id, a
  * role's displayName) or by their externalId (the Entra object id), so a second
  * import of the same files changes nothing.
@@ -64,7 +67,8 @@ struct urbac_graph_report {
   char **names;
   int *kinds; /* enum kind, or -1 */
   urbac_diag *notes;
-  size_t unkept;                /* notes past MAX_NOTES */
+  urbac_diag *pending;          /* principals kept pending (an object id not imported) */
+  size_t unkept;                /* notes past MAX_NOTES (both lists) */
   urbac_graph_counts counts[3]; /* user, group, role */
   bool changed;
 };
@@ -78,12 +82,17 @@ typedef struct gfile {
   json_t *paths;      /* JSON path of each item, or NULL: "$.value[i]" / "$" */
   char group[40];     /* members: the group's object id */
   const char *target; /* members: the tenant's group, once users and groups are in */
+  const char *data;   /* deferred: the text, parsed when its kind's turn comes */
+  size_t len;
+  size_t report; /* its entry in the report */
+  bool deferred; /* kind read from the text's first key; parsed in its phase, freed after */
 } gfile;
 
 typedef struct gi {
   urbac_graph_report *r;
   unsigned flags;
   urbac_err failed; /* strict: the first note's code */
+  urbac_err err;    /* a deferred file that is not JSON (all or nothing: nothing is made) */
   urbac_diag *d;
   gfile *f;
   size_t nf;
@@ -121,6 +130,25 @@ static void note(gi *g, const gfile *f, const char *path, urbac_err code, const 
     g->r->unkept++;
   else
     urbac__diag_add(g->r->notes, code, f ? f->name : NULL, 0, 0, path, "%s", msg);
+}
+
+/* A principal kept pending: reported apart from what was left out; a note
+ * under URBAC_GRAPH_STRICT (which refuses pending principals too). */
+static void pending(gi *g, const gfile *f, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void pending(gi *g, const gfile *f, const char *path, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (g->flags & URBAC_GRAPH_STRICT)
+    note(g, f, path, URBAC_EDANGLING, "%s", msg);
+  else if (urbac_diag_count(g->r->pending) >= MAX_NOTES)
+    g->r->unkept++;
+  else
+    urbac__diag_add(g->r->pending, URBAC_EDANGLING, f ? f->name : NULL, 0, 0, path, "%s", msg);
 }
 
 static void item_path(const gfile *f, size_t i, char *buf, size_t size)
@@ -301,6 +329,63 @@ static void classify(gi *g, gfile *f)
          "roleManagement/defender or roleManagement/directory",
          ctx ? "'" : "", ctx ? ctx : "missing", ctx ? "'" : "");
   }
+}
+
+/* The kind a file's first key, "@odata.context", gives (kind_of_context(), as
+ * classify() reads it), found without parsing the file; -1 when the text does not
+ * open so (then it is parsed at once). */
+static int kind_at_start(const char *data, size_t len)
+{
+  static const char key[] = "\"@odata.context\"";
+  char ctx[512];
+  size_t i = 0, n = 0;
+  bool ok = true;
+  const char *expect[] = {"{", key, ":", "\""};
+  for (size_t k = 0; k < 4 && ok; k++) {
+    while (i < len && isspace((unsigned char)data[i]))
+      i++;
+    size_t m = strlen(expect[k]);
+    ok = len - i >= m && memcmp(data + i, expect[k], m) == 0;
+    i += ok ? m : 0;
+  }
+  while (ok && i < len && data[i] != '"' && data[i] != '\\' && (unsigned char)data[i] >= 0x20 &&
+         n + 1 < sizeof ctx)
+    ctx[n++] = data[i++];
+  ctx[n] = '\0';
+  return ok && i < len && data[i] == '"' ? kind_of_context(ctx) : -1;
+}
+
+/* Parses deferred file `f` in its phase and classifies it as read_files() does
+ * others; false when it is not JSON (g->err), or not of its phase's kind after all
+ * (noted, left out). */
+static bool load(gi *g, gfile *f)
+{
+  json_error_t je;
+  int want = f->kind;
+  if (!(f->root = json_loadb(f->data, f->len, JSON_REJECT_DUPLICATES, &je))) {
+    g->err = urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
+                             "not JSON: %s", je.text);
+    return false;
+  }
+  classify(g, f);
+  if (f->kind >= 0 && f->kind != want) {
+    note(g, f, "$", URBAC_EVALUE, "its @odata.context says %s, but it is %s: left out", kind_names[want],
+         kind_names[f->kind]);
+    f->kind = -1;
+  }
+  g->r->kinds[f->report] = f->kind;
+  return f->kind == want;
+}
+
+/* Frees a deferred file's tree once its phase is done with it. */
+static void release(gfile *f)
+{
+  if (!f->deferred)
+    return;
+  json_decref(f->root);
+  json_decref(f->items);
+  json_decref(f->paths);
+  f->root = f->items = f->paths = NULL;
 }
 
 /* ---------------------------------------------------------------- the base tenant */
@@ -582,22 +667,36 @@ static bool app_scopes(gi *g, const gfile *f, json_t *ids, json_t *a, const char
   return ok;
 }
 
+/* An assignment's principalIds as the tenant names them. An object id among no
+ * users or groups imported or in the tenant is kept pending, as the group with
+ * that object id (`group:OID`, lower case: Defender assigns roles to groups; the
+ * model lets it grant nothing until such a group appears, docs/semantics.md) and
+ * reported; with URBAC_GRAPH_STRICT it fails the import. Anything else unknown
+ * is left out. */
 static json_t *principals(gi *g, const gfile *f, json_t *ids, const char *path)
 {
   json_t *out = json_array(), *v;
   size_t i;
-  char at[512];
+  char at[512], oid[40], ref[48];
   json_array_foreach(ids, i, v)
   {
-    const char *ref = known(g, v, NULL);
+    const char *ref_of = known(g, v, NULL), *s = json_string_value(v);
     snprintf(at, sizeof at, "%s.principalIds[%zu]", path, i);
-    if (ref)
+    if (ref_of) {
+      json_array_append_new(out, json_string(ref_of));
+    } else if (s && strlen(s) == 36 && find_guid(s, oid)) {
+      snprintf(ref, sizeof ref, "group:%s", oid);
       json_array_append_new(out, json_string(ref));
-    else
+      pending(g, f, at,
+              "principal %s is among no users and groups imported or in the tenant: kept as '%s', "
+              "pending (it grants nothing until a group with that object id is imported)",
+              s, ref);
+    } else {
       note(g, f, at, URBAC_EDANGLING,
-           "principal %s is not among the users and groups imported or in the "
+           "principal %s is not an object id, nor among the users and groups imported or in the "
            "tenant: left out of the assignment",
-           json_string_value(v) ? json_string_value(v) : "(not a string)");
+           s ? s : "(not a string)");
+    }
   }
   return out;
 }
@@ -667,18 +766,45 @@ static void import_assignment(gi *g, const gfile *f, json_t *item, const char *p
 
 typedef void (*item_fn)(gi *g, const gfile *f, json_t *item, const char *path);
 
-/* `fn` on every item of every file of `kind`, in file order. */
+/* A members file's group, as the tenant names it (f->target); false (noted) when
+ * it is among no groups imported or in the tenant. The members it lists replace
+ * the group's (pages of one group add up). */
+static bool member_target(gi *g, gfile *f)
+{
+  json_t *oid = json_string(f->group);
+  bool is_group = false;
+  const char *ref = known(g, oid, &is_group);
+  json_decref(oid);
+  if (!ref || !is_group) {
+    note(g, f, "$", URBAC_EDANGLING,
+         "the members of group %s, which is not among the groups imported or in the tenant", f->group);
+    f->kind = -1;
+    g->r->kinds[f->report] = -1;
+    return false;
+  }
+  f->target = ref + 6;
+  if (!json_object_get(g->members, f->target))
+    json_object_set_new(g->members, f->target, json_array());
+  return true;
+}
+
+/* `fn` on every item of every file of `kind`, in file order (a deferred file
+ * parsed first and freed after); true when there was such a file. */
 static bool each(gi *g, int kind, item_fn fn)
 {
   char path[96];
   bool any = false;
-  for (size_t i = 0; i < g->nf; i++) {
+  for (size_t i = 0; i < g->nf && !g->err; i++) {
     gfile *f = &g->f[i];
     json_t *item;
     size_t k;
     if (f->kind != kind)
       continue;
     any = true;
+    if ((f->deferred && !load(g, f)) || (kind == K_MEMBERS && !member_target(g, f))) {
+      release(f);
+      continue;
+    }
     json_array_foreach(f->items, k, item)
     {
       item_path(f, k, path, sizeof path);
@@ -687,32 +813,14 @@ static bool each(gi *g, int kind, item_fn fn)
       else
         note(g, f, path, URBAC_ETYPE, "an item that is not a JSON object");
     }
+    release(f);
   }
   return any;
 }
 
-/* Each members file's group, as the tenant names it; the members it lists replace
- * the group's (pages of one group add up). */
+/* Every members file's members, onto their groups. */
 static void import_members(gi *g)
 {
-  for (size_t i = 0; i < g->nf; i++) {
-    gfile *f = &g->f[i];
-    json_t *oid = json_string(f->group);
-    bool is_group = false;
-    const char *ref = f->kind == K_MEMBERS ? known(g, oid, &is_group) : NULL;
-    json_decref(oid);
-    if (f->kind == K_MEMBERS && (!ref || !is_group)) {
-      note(g, f, "$", URBAC_EDANGLING,
-           "the members of group %s, which is not among the groups imported or in "
-           "the tenant",
-           f->group);
-      f->kind = -1;
-    } else if (ref) {
-      f->target = ref + 6;
-      if (!json_object_get(g->members, f->target))
-        json_object_set_new(g->members, f->target, json_array());
-    }
-  }
   each(g, K_MEMBERS, import_member);
   const char *id;
   json_t *list;
@@ -761,10 +869,21 @@ static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
     f->name = files[i].name ? files[i].name : "(unnamed)";
     if (!(r->names[r->nfiles] = urbac__strdup(f->name)))
       return URBAC_ENOMEM;
+    f->report = r->nfiles;
     r->kinds[r->nfiles++] = -1;
     if (files[i].len > MAX_FILE_BYTES)
       return urbac__diag_add(g->d, URBAC_ELIMIT, f->name, 0, 0, NULL, "larger than %u MiB",
                              MAX_FILE_BYTES >> 20);
+    if (files[i].data && (f->kind = kind_at_start(files[i].data, files[i].len)) >= 0) {
+      *f = (gfile){.name = f->name,
+                   .kind = f->kind,
+                   .data = files[i].data,
+                   .len = files[i].len,
+                   .report = f->report,
+                   .deferred = true};
+      r->kinds[f->report] = f->kind;
+      continue;
+    }
     if (!(f->root = json_loadb(files[i].data, files[i].len, JSON_REJECT_DUPLICATES, &je)))
       return urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
                              "not JSON: %s", je.text);
@@ -918,7 +1037,7 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
   json_t **maps[] = {&g.users,      &g.groups,  &g.roles, &g.new_ids[0], &g.new_ids[1],
                      &g.new_ids[2], &g.oids,    &g.dgs,   &g.role_ids,   &g.dir_defs,
                      &g.dir_roles,  &g.members, &g.seen,  &g.assigned,   &g.asg_ids};
-  bool ok = g.r && (g.r->notes = urbac_diag_new());
+  bool ok = g.r && (g.r->notes = urbac_diag_new()) && (g.r->pending = urbac_diag_new());
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
     ok = (*maps[i] = (i >= 3 && i <= 5) ? json_array() : json_object()) && ok;
   if (!ok)
@@ -926,6 +1045,8 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
   if ((err = read_files(&g, files, n)) || (err = index_base(&g, base)))
     goto out;
   phases(&g);
+  if ((err = g.err))
+    goto out;
   if (g.r->unkept)
     urbac__diag_add(g.r->notes, URBAC_ELIMIT, NULL, 0, 0, NULL, "%zu more notes, not kept", g.r->unkept);
   if ((err = g.failed))
@@ -974,6 +1095,7 @@ void urbac_graph_report_free(urbac_graph_report *r)
   urbac__free(r->names);
   urbac__free(r->kinds);
   urbac_diag_free(r->notes);
+  urbac_diag_free(r->pending);
   urbac__free(r);
 }
 
@@ -989,6 +1111,8 @@ const char *urbac_graph_report_file(const urbac_graph_report *r, size_t i, const
 }
 
 const urbac_diag *urbac_graph_report_notes(const urbac_graph_report *r) { return r ? r->notes : NULL; }
+
+const urbac_diag *urbac_graph_report_pending(const urbac_graph_report *r) { return r ? r->pending : NULL; }
 
 urbac_graph_counts urbac_graph_report_counts(const urbac_graph_report *r, const char *kind)
 {

@@ -66,6 +66,22 @@ static bool find(const urbac__smap *ids, const urbac__smap *xids, const char *na
   return urbac__smap_get(xids, name, len, idx);
 }
 
+size_t urbac_model_identity_find(const urbac_model *m, urbac_object_kind kind, const char *name, size_t len,
+                                 const char **external_id)
+{
+  uint32_t i;
+  const urbac__ident *ident = NULL;
+  if (kind == URBAC_OBJ_USER && name && urbac__user_find(m, name, len, &i))
+    ident = &urbac__user_at(m, i)->ident;
+  else if (kind == URBAC_OBJ_GROUP && name && urbac__group_find(m, name, len, &i))
+    ident = &urbac__group_at(m, i)->ident;
+  if (external_id)
+    *external_id = ident ? ident->xid : NULL;
+  return ident ? i : SIZE_MAX;
+}
+
+bool urbac_guid_shaped(const char *s, size_t len) { return s && urbac__is_guid(s, len); }
+
 typedef struct pending_walk {
   urbac_pending_cb cb;
   void *ctx;

@@ -6,7 +6,8 @@
  *                     [{allowedResourceActions: [action ids or names, wildcards]}]}
  *   roleAssignments  {id: "ROLE/NAME", displayName, roleDefinitionId, principalIds:
  *                     object ids (a user's or group's externalId) in and out, or user ids
- *                     and group:ID, appScopeIds: "/" (all data sources), each workload's
+ *                     and group:ID (an unknown object id is kept pending as group:OID,
+ *                     as import-graph keeps one), appScopeIds: "/" (all data sources), each workload's
  *                     Graph id ("Mde", "Mdo", ...), "/DeviceGroups/{id}"}
  *
  * (both lists take OData's $filter: FIELD eq 'VALUE' [and ...], filter.c)
@@ -523,43 +524,67 @@ void srv_h_role_delete(srv *server, srv_req *req, srv_resp *r)
 
 /* ---------------------------------------------------------------- role assignments */
 
+/* The principal `p` ("ID": a user, else a group; "group:ID": a group) as the
+ * served tenant resolves it (by id, else by externalId:
+ * urbac_model_identity_find()): the user's id, or "group:" and the group's id,
+ * in *ref, and its object id (externalId) in *oid (NULL when it has none); both
+ * NULL when it names nothing. The caller frees both with free(). */
+static void principal_find(srv_tenant *t, const char *p, char **ref, char **oid)
+{
+  bool group = strncmp(p, "group:", 6) == 0;
+  const char *name = group ? p + 6 : p, *ext = NULL;
+  urbac_object_kind kind = URBAC_OBJ_USER;
+  srv_read_lock(); /* the served model is not freed meanwhile */
+  const urbac_model *m = srv_tenant_snap(t)->model;
+  size_t i = group ? SIZE_MAX : urbac_model_identity_find(m, kind, name, strlen(name), &ext);
+  if (i == SIZE_MAX)
+    i = urbac_model_identity_find(m, kind = URBAC_OBJ_GROUP, name, strlen(name), &ext);
+  const char *id = i == SIZE_MAX ? NULL : urbac_model_id(m, kind, i);
+  size_t size = id ? strlen(id) + 7 : 0;
+  *ref = id ? malloc(size) : NULL;
+  if (*ref)
+    snprintf(*ref, size, "%s%s", kind == URBAC_OBJ_GROUP ? "group:" : "", id);
+  *oid = id && ext ? strdup(ext) : NULL;
+  srv_read_unlock();
+}
+
 /* A principal as Graph names it: the object id (externalId) of the user or group
- * when it has one, else as the tenant names it ("ID", "group:ID"). */
+ * when it has one; a pending principal's own object id (a GUID that names nothing
+ * yet); else as the tenant names it ("ID", "group:ID": an object with no object id). */
 static json_t *principal_out(srv_tenant *t, json_t *p)
 {
-  const char *s = json_string_value(p);
-  bool group = s && strncmp(s, "group:", 6) == 0;
-  uint64_t revision;
-  json_t *o = s ? read_object(t, group ? "group" : "user", group ? s + 6 : s, &revision) : NULL;
-  const char *ext = json_string_value(json_object_get(o, "externalId"));
-  json_t *out = ext ? json_string(ext) : json_incref(p);
-  json_decref(o);
+  const char *s = json_string_value(p), *name = s && strncmp(s, "group:", 6) == 0 ? s + 6 : s;
+  char *ref = NULL, *oid = NULL;
+  if (s)
+    principal_find(t, s, &ref, &oid);
+  json_t *out = oid                                                     ? json_string(oid)
+                : !ref && name && urbac_guid_shaped(name, strlen(name)) ? json_string(name)
+                                                                        : json_incref(p);
+  free(ref);
+  free(oid);
   return out;
 }
 
 /* A principal Graph names by object id, as the tenant names it: the user whose id
- * or externalId it is, else the group whose id it is ("group:ID"), else as given
- * ("group:ID" and user ids pass; an unknown object id is a pending principal). */
+ * or externalId it is, else the group whose id or externalId it is ("group:ID");
+ * "group:X" names a group only. An object id that names nothing yet is kept
+ * pending as the group it will be ("group:OID", lower case, as import-graph keeps
+ * one: Defender assigns roles to groups); anything else passes as given, for the
+ * store's validation to name. */
 static json_t *principal_in(srv_tenant *t, const char *p)
 {
-  char *user = NULL;
-  uint64_t revision;
-  if (strncmp(p, "group:", 6) == 0)
-    return json_string(p);
-  pthread_mutex_lock(&t->write_lock); /* the served snapshot is not swapped meanwhile */
-  const urbac_snapshot *snap = t->current->snap;
-  uint32_t i = urbac_snapshot_user_find(snap, p, strlen(p));
-  if (i != URBAC_UNKNOWN_USER)
-    user = strdup(urbac_snapshot_user_id(snap, i));
-  pthread_mutex_unlock(&t->write_lock);
-  json_t *out = user ? json_string(user) : NULL, *g = out ? NULL : read_object(t, "group", p, &revision);
-  free(user);
-  if (!out && g) {
-    char ref[600];
-    snprintf(ref, sizeof ref, "group:%s", p);
-    out = json_string(ref);
+  char *ref = NULL, *oid = NULL, pending[48];
+  const char *name = strncmp(p, "group:", 6) == 0 ? p + 6 : p;
+  principal_find(t, p, &ref, &oid);
+  json_t *out = ref ? json_string(ref) : NULL;
+  if (!out && urbac_guid_shaped(name, strlen(name))) {
+    snprintf(pending, sizeof pending, "group:%s", name);
+    for (char *c = pending; *c; c++)
+      *c = (char)tolower((unsigned char)*c);
+    out = json_string(pending);
   }
-  json_decref(g);
+  free(ref);
+  free(oid);
   return out ? out : json_string(p);
 }
 

@@ -131,6 +131,10 @@ expect "a file of no known kind is named" 0 "other.json: \\\$: not a Graph respo
 printf '{"value": [1,\n  }' > broken.json
 expect "a file that is not JSON: refused, located" 2 "broken.json:2:3: not JSON" -- \
   "$U" import-graph broken.json --tenant-id c -o b.yaml
+printf '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", "value": [1,\n  }' > broken2.json
+expect "not JSON past its @odata.context (parsed in its turn): refused, located" 2 "broken2.json:2:3: not JSON" -- \
+  "$U" import-graph "$F/groups.json" broken2.json --tenant-id c -o b.yaml
+expect "and nothing written" 0 "^absent$" -- sh -c 'test -e b.yaml || echo absent'
 jq '.value' "$F/group-members-$SOC.json" | jq '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects", value: .}' > members.json
 expect "members of an unnamed group" 0 "members.json: \\\$: group members, but of which group\?" -- \
   "$U" import-graph members.json "$F/users.json" --tenant-id c -o m.yaml
@@ -179,6 +183,49 @@ expect "the data sources beyond the seeds' three" 0 "name: cloud and exposure
 expect "and back to their appScopeIds" 0 '^\["Mda","Mdc","SecureScoreExternal"\]$' -- \
   sh -c "\"$U\" export --tenant dg.yaml --format graph | jq -c '.requests[2].body.appScopeIds'"
 
+# ---- an assignment's object id that names nothing imported: kept pending, granting once the group comes
+NIGHT=6F1D2C3B-4A5E-4F60-8172-93A4B5C6D7E8
+night=$(echo "$NIGHT" | tr 'A-F' 'a-f')
+cat > pend-asg.json <<EOF
+{"@odata.context": "https://graph.microsoft.com/beta/\$metadata#roleManagement/defender/roleAssignments",
+ "value": [{"id": "p1", "displayName": "night shift", "roleDefinitionId": "b5c08161-a7af-481c-ace2-a20a69a48fb1",
+            "principalIds": ["$NIGHT", "not-an-object-id"], "appScopeIds": ["Mde"]}]}
+EOF
+pend=(pend-asg.json "$F/defender-roleDefinitions-list.json" "$F/users.json" --tenant-id p)
+expect "an unknown object id is kept pending, located" 0 "pending \(1\), kept.*
+  pend-asg.json: \\\$.value\[0\].principalIds\[0\]: principal $NIGHT is among no users and groups.*kept as 'group:$night', pending" -- \
+  "$U" import-graph "${pend[@]}" -o p.yaml
+expect "a name that is no object id is still left out" 0 \
+  "principalIds\[1\]: principal not-an-object-id is not an object id.*left out of the assignment" -- \
+  "$U" import-graph "${pend[@]}" -o p.yaml --dry-run
+expect "--json lists it under pending" 0 '^\$.value\[0\].principalIds\[0\] EDANGLING$' -- \
+  sh -c '"$0" import-graph "$@" -o x.yaml --json --dry-run | jq -r ".pending[] | \"\(.path) \(.code)\""' "$U" "${pend[@]}"
+expect "in the tenant as the group it will be" 0 "name: night shift
+    principals: \['group:$night'\]
+    dataSources: \[mde\]" -- cat p.yaml
+expect "valid, with a warning" 0 "names group '$night', which no group has as its id or externalId yet" -- \
+  "$U" validate p.yaml
+expect "granting nothing yet" 1 "^deny$" -- \
+  "$U" check --tenant p.yaml --user AdeleV@contoso.com --permission 'Alerts (manage)' --workload mde
+"$U" export --tenant p.yaml --format graph -o p-export.json
+expect "exported as the object id it is" 0 "^\[\"$night\"\]$" -- \
+  jq -c '.requests[] | select(.body.displayName == "night shift") | .body.principalIds' p-export.json
+expect "not as unresolved" 0 '^0$' -- jq '.unresolved | length' p-export.json
+cat > pend-groups.json <<EOF
+{"@odata.context": "https://graph.microsoft.com/v1.0/\$metadata#groups(id,displayName)",
+ "value": [{"id": "$NIGHT", "displayName": "Night shift"}]}
+EOF
+cat > "pend-members-$NIGHT.json" <<EOF
+{"@odata.context": "https://graph.microsoft.com/v1.0/\$metadata#directoryObjects",
+ "value": [{"@odata.type": "#microsoft.graph.user", "id": "$ADELE", "displayName": "Adele Vance"}]}
+EOF
+expect "the group comes later" 0 "groups: 1 created" -- \
+  "$U" import-graph pend-groups.json "pend-members-$NIGHT.json" --tenant p.yaml
+expect "and the assignment grants" 0 "^allow$" -- \
+  "$U" check --tenant p.yaml --user AdeleV@contoso.com --permission 'Alerts (manage)' --workload mde
+expect "--strict refuses a pending principal" 2 "principal $NIGHT is among no users.*\(--strict\)" -- \
+  "$U" import-graph "${pend[@]}" -o strict-p.yaml --strict
+
 # ---- a generated export, paged
 "$GEN" -u 2500 -g 300 -r 40 -s 7 big > /dev/null
 expect "pages link to the next" 0 'skiptoken=page3' -- jq -r '.["@odata.nextLink"]' big/users-0002.json
@@ -202,6 +249,13 @@ expect "into the store" 0 "written to the store, revision 2" -- \
   "$U" import-graph users.json --db "$DB" --actor tester
 expect "again: nothing written" 0 "nothing changed, nothing written" -- "$U" import-graph users.json --db "$DB"
 expect "audited as import-graph" 0 "urbac import-graph" -- "$U" audit log --db "$DB"
+expect "a tenant the store does not hold yet: made there" 0 "users: 3 created.*
+.*
+.*written to the store, revision 1" -- "$U" import-graph "$F" --db "$DB" --tenant-id fresh
+expect "with every object" 0 "^allow$" -- "$U" check --db "$DB" --tenant-id fresh --user AdeleV@contoso.com \
+  --permission 'Alerts (manage)' --workload mdi
+expect "the same files again: nothing written" 0 "users: 0 created, 0 updated, 3 unchanged" -- \
+  "$U" import-graph "$F" --db "$DB" --tenant-id fresh
 
 echo "cli graph: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -320,6 +320,45 @@ test('Graph-shaped routes take the bodies of Graph\'s documentation, with object
   assert.equal((await call('DELETE', `${T}/users/adele@contoso.com`)).status, 204);
 });
 
+test('Graph-shaped routes take principals as Graph names them: a group by its object id, an unknown object id pending until the group comes', async () => {
+  const UMA = '7a1b0000-aaaa-4bbb-8ccc-000000000001', NG = '7a1b0000-aaaa-4bbb-8ccc-000000000002';
+  const LATER = '7a1b0000-aaaa-4bbb-8ccc-000000000003';
+  const uma = encodeURIComponent('uma@contoso.com'), A = `${T}/roleAssignments/${encodeURIComponent('SOC analyst/night')}`;
+  const decide = async (r) => (await call('GET', `${T}/check?${q({ user: 'uma@contoso.com', permission: ALERTS, workload: 'mde',
+    scope: 'device:srv-001', minRevision: Number(r.headers.get('x-urbac-revision')) })}`)).json.decision;
+  assert.equal((await call('PUT', `${T}/users/${uma}`, { body: { name: 'Uma', externalId: UMA } })).status, 201);
+  // a group whose id is not its object id
+  let r = await call('PUT', `${T}/groups/night-ops`, { body: { name: 'Night ops', externalId: NG, members: ['uma@contoso.com'] } });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(await decide(r), 'deny');
+  r = await call('POST', `${T}/roleAssignments`, { body: { displayName: 'night', roleDefinitionId: 'SOC analyst',
+    principalIds: [NG.toUpperCase()], appScopeIds: ['Mde'] } });
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual(r.json.principalIds, [NG]); // the group's object id, as Graph gives it
+  assert.equal(await decide(r), 'allow'); // the group, found by its externalId
+  assert.deepEqual((await call('GET', A)).json.principalIds, [NG]);
+  r = await call('GET', `${T}/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${NG}'`)}`);
+  assert.deepEqual(r.json.value.map((a) => a.id), ['SOC analyst/night']);
+  // group:OID and group:ID, and a user by object id: object ids out
+  r = await call('PATCH', A, { body: { principalIds: [`group:${NG.toUpperCase()}`, UMA] } });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.principalIds, [NG, UMA]);
+  r = await call('PATCH', A, { body: { principalIds: ['group:night-ops'] } });
+  assert.deepEqual(r.json.principalIds, [NG]);
+  // an object id nothing has yet: kept pending, given back as the object id, granting once the group comes
+  r = await call('PATCH', A, { body: { principalIds: [LATER.toUpperCase()] } });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.principalIds, [LATER]);
+  assert.equal(await decide(r), 'deny');
+  r = await call('PUT', `${T}/groups/later-ops`, { body: { externalId: LATER, members: ['uma@contoso.com'] } });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(await decide(r), 'allow');
+  assert.deepEqual((await call('GET', A)).json.principalIds, [LATER]);
+  assert.equal((await call('DELETE', A)).status, 204);
+  for (const g of ['night-ops', 'later-ops']) assert.equal((await call('DELETE', `${T}/groups/${g}`)).status, 204);
+  assert.equal((await call('DELETE', `${T}/users/${uma}`)).status, 204);
+});
+
 test('users, groups, devices, device groups and legacy configuration as objects', async () => {
   for (const [coll, id, body] of [['users', 'zed@contoso.com', { name: 'Zed' }], ['groups', 'auditors', { members: ['zed@contoso.com'] }],
     ['devices', 'srv-900', { name: 'srv-900', domain: 'corp.contoso.com' }],
