@@ -323,7 +323,8 @@ static void trim_freed(srv_tenant *t, uint64_t *trimmed_rev)
   srv_read_lock();
   uint64_t rev = srv_tenant_snap(t)->revision;
   srv_read_unlock();
-  if (rev == *trimmed_rev || now - last < TRIM_EVERY_US || !atomic_compare_exchange_strong(&last_us, &last, now))
+  if (rev == *trimmed_rev || now - last < TRIM_EVERY_US ||
+      !atomic_compare_exchange_strong(&last_us, &last, now))
     return;
   *trimmed_rev = rev;
   malloc_trim(0);
