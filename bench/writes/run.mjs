@@ -1,8 +1,8 @@
 // bench/writes/run.mjs - what a write costs through `urbac serve`, as an identity
 // provider, a portal or a script would see it: sequential latency of three kinds of
 // write, sustained writes from 16 clients with checks beside them, the server's
-// memory across 10,000 mixed writes, and (given a second server on the same
-// PostgreSQL store) how soon a write is visible there.
+// memory across 10,000 mixed writes and 10,000 that add nothing, and (given a
+// second server on the same PostgreSQL store) how soon a write is visible there.
 //
 // Usage: node run.mjs URBAC DB TENANT.YAML QUERIES.TSV TENANT_ID
 // Env: WRITES (per kind, default 200), WRITES_SECONDS (sustained phase, default 10),
@@ -136,34 +136,45 @@ try {
   result.sustained = { writes_per_s: Number((writes / ((Date.now() - t0) / 1000)).toFixed(1)), failed, check_ms: summary(checks), check_failed: checkFailed };
   result.rss_end_mib = rss(a.p.pid);
 
-  // 5. Memory across MEMORY_WRITES writes (a third new users, a third swaps in the
-  // 1,000-member group, a third assignment changes), 8 clients: the server's RSS
-  // after the first 1,000 (warm-up), every 1,000 after, and at the end.
+  // 5. Memory across MEMORY_WRITES writes from 8 clients: the server's RSS after
+  // the first 1,000 (warm-up), every 1,000 after, and at the end. Twice: writes
+  // that add users (a third new users, a third swaps in the 1,000-member group, a
+  // third assignment changes), then writes that add nothing (half swaps, half
+  // assignment changes), which must leave it flat: what the first phase grows
+  // beyond that is the new objects themselves.
   const MEMORY_WRITES = Number(process.env.MEMORY_WRITES || 10000);
-  const samples = [];
-  let done = 0, memFailed = 0;
-  const mixed = async (c) => {
-    for (let i = c; i < MEMORY_WRITES; i += 8) {
-      try {
-        if (i % 3 === 0)
-          await call(a.base, 'PUT', `${T}/users/bw-${run}-m${i}@bench`, { name: `M ${i}` });
-        else if (i % 3 === 1) {
-          const m = [...members];
-          m[i % 1000] = users[1000 + (i % 100)];
-          await call(a.base, 'PUT', `${T}/groups/${gid}`, { name: 'Bench 1,000', members: m });
-        } else
-          await call(a.base, 'PATCH', asgPath, { appScopeIds: i % 2 ? ['Mdo'] : ['Mdo', 'Mdi'] });
-      } catch {
-        memFailed++;
+  const memoryPhase = async (adds) => {
+    const samples = [];
+    let done = 0, failed = 0;
+    const one = (i) => {
+      const k = adds ? i % 3 : 1 + (i % 2);
+      if (k === 0)
+        return call(a.base, 'PUT', `${T}/users/bw-${run}-m${i}@bench`, { name: `M ${i}` });
+      if (k === 1) {
+        const m = [...members];
+        m[i % 1000] = users[1000 + (i % 100)];
+        return call(a.base, 'PUT', `${T}/groups/${gid}`, { name: 'Bench 1,000', members: m });
       }
-      if (++done % 1000 === 0)
-        samples.push(rss(a.p.pid));
-    }
+      return call(a.base, 'PATCH', asgPath, { appScopeIds: (i >> 1) % 2 ? ['Mdo'] : ['Mdo', 'Mdi'] });
+    };
+    const client = async (c) => {
+      for (let i = c; i < MEMORY_WRITES; i += 8) {
+        try {
+          await one(i);
+        } catch {
+          failed++;
+        }
+        if (++done % 1000 === 0)
+          samples.push(rss(a.p.pid));
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, c) => client(c)));
+    const warm = samples[0], after = rss(a.p.pid);
+    return { writes: MEMORY_WRITES, failed, warm_mib: warm, samples_mib: samples, end_mib: after,
+      growth_mib: after - warm, max_mib: Math.max(...samples, after) };
   };
-  await Promise.all(Array.from({ length: 8 }, (_, c) => mixed(c)));
-  const warm = samples[0], after = rss(a.p.pid);
-  result.memory = { writes: MEMORY_WRITES, failed: memFailed, warm_mib: warm, samples_mib: samples, end_mib: after,
-    growth_mib: after - warm, max_mib: Math.max(...samples, after) };
+  result.memory = await memoryPhase(true);
+  result.memory_no_new = await memoryPhase(false);
 
   // 6. A second server on the same store: how soon a decision written through the
   // first is served by checks on the second. A user alone in a group that the role

@@ -3,7 +3,8 @@
 # SQLite and on PostgreSQL: `urbac user add --db` as a whole command, and through
 # `urbac serve` (bench/writes/run.mjs: PUT of a user, a 1,000-member group's
 # membership, a role assignment; 16 writers with checks beside them; a second
-# server's view). Writes bench/results/writes.md.
+# server's view). Writes its tables into bench/results/writes.md between two markers;
+# the history written below them stays.
 # Usage: bench/writes/run.sh BUILD_DIR [SIZES]   (SIZES: "100k 1m", the default)
 # Env: WRITES, WRITES_SECONDS (run.mjs; not SECONDS: bash counts its own), URBAC_BENCH_PG=0 to skip PostgreSQL.
 set -euo pipefail
@@ -67,11 +68,11 @@ const [size, backend, add, member, j] = process.argv.slice(1);
 const r = JSON.parse(j);
 const f = (x) => x ? `${x.p50} / ${x.p99}` : "-";
 console.log(`| ${size} | ${backend} | ${add} ms | ${member} ms | ${f(r.put_user_ms)} | ${f(r.group_membership_ms)} | ${f(r.role_assignment_ms)} | ${r.sustained.writes_per_s}${r.sustained.failed ? ` (${r.sustained.failed} failed)` : ""} | ${f(r.sustained.check_ms)}${r.sustained.check_failed ? ` (${r.sustained.check_failed} failed)` : ""} | ${f(r.second_server_visible_ms)} | ${r.rss_start_mib} -> ${r.rss_end_mib} |`);
-const m = r.memory;
-console.log(`| ${size} | ${backend} | ${m.writes}${m.failed ? ` (${m.failed} failed)` : ""} | ${m.warm_mib} | ${m.samples_mib.join(", ")} | ${m.end_mib} | ${m.growth_mib >= 0 ? "+" : ""}${m.growth_mib} |`);
+for (const [what, m] of [["a third new users", r.memory], ["nothing new", r.memory_no_new]])
+  console.log(`| ${size} | ${backend} | ${what} | ${m.writes}${m.failed ? ` (${m.failed} failed)` : ""} | ${m.warm_mib} | ${m.samples_mib.join(", ")} | ${m.end_mib} | ${m.growth_mib >= 0 ? "+" : ""}${m.growth_mib} |`);
 ' "$@")"
   rows+=("$(head -1 <<<"$line")")
-  mrows+=("$(tail -1 <<<"$line")")
+  mrows+=("$(tail -n +2 <<<"$line")")
 }
 
 # wrow SIZE BACKEND WRK_OUTPUT: a row of the wrk table
@@ -115,10 +116,14 @@ for s in $sizes; do
 done
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-cat > "$out" <<MD
+block=$(mktemp)
+trap 'rm -f "$block"' EXIT
+cat > "$block" <<MD
+<!-- bench/writes/run.sh writes from here to its end marker; what follows that is kept -->
 # urbac writes benchmark
 
 Machine: $cpu, $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo). Date: $(date -u +%Y-%m-%d). Release build.
+Load average at the end of the run: $(cut -d' ' -f1-3 /proc/loadavg) (sizes: $sizes).
 Data: bench/gen.c, seed 42: 100k = 100,000 users, 10,000 groups, 500 roles;
 1m = 1,000,000 users, 100,000 groups, 2,000 roles; 200 device groups, 5,000 devices.
 Stores: a SQLite file; a PostgreSQL 15 server on loopback (tests/pg.sh).
@@ -155,14 +160,26 @@ batch (one transaction, one fsync, one publish).
 |---|---|---|---|---|
 $(printf '%s\n' "${wrows[@]}")
 
-Memory across ${MEMORY_WRITES:-10000} writes through one server (run.mjs, after the phases above): a third
-new users, a third member swaps in the 1,000-member group, a third assignment
-changes, from 8 clients. RSS in MiB after the first 1,000 (warm-up), after each
+Memory across ${MEMORY_WRITES:-10000} writes through one server (run.mjs, after the phases above), from 8
+clients, twice: first a third new users, a third member swaps in the 1,000-member
+group, a third assignment changes; then ${MEMORY_WRITES:-10000} more that add nothing (half swaps,
+half assignment changes). RSS in MiB after the first 1,000 (warm-up), after each
 1,000 more, and at the end; growth is end minus warm-up. Target: flat, within 5%
-of the warm-up figure (the new users themselves add well under 1 MiB).
+of the warm-up figure; the second phase shows what is left once no object is added.
 
-| users | store | writes | after warm-up | every 1,000 writes | end | growth |
-|---|---|---|---|---|---|---|
+| users | store | writes adding | writes | after warm-up | every 1,000 writes | end | growth |
+|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${mrows[@]}")
+<!-- bench/writes/run.sh: end of what it writes -->
 MD
+# Only the part between the markers is replaced: the history written below it stays.
+if [ -f "$out" ] && grep -q '^<!-- bench/writes/run.sh writes from here' "$out"; then
+  awk -v block="$block" '
+    /^<!-- bench\/writes\/run.sh writes from here/ {while ((getline l < block) > 0) print l; skip = 1; next}
+    /^<!-- bench\/writes\/run.sh: end of what it writes/ {skip = 0; next}
+    !skip' "$out" >"$out.tmp"
+else # no markers yet: the new tables on top, whatever the file held below them
+  { cat "$block"; if [ -f "$out" ]; then echo; cat "$out"; fi; } >"$out.tmp"
+fi
+mv "$out.tmp" "$out"
 echo "writes: bench/results/writes.md" >&2

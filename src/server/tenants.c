@@ -308,6 +308,28 @@ static void feed_report(srv_tenant *t, urbac_store *st, urbac_err err, uint64_t 
   atomic_store(&t->feed_down, true);
 }
 
+#define TRIM_EVERY_US 2000000 /* at most one malloc_trim() a process every 2 s */
+
+/* Gives the heap's free pages back to the system once a write was published since
+ * the last time (at most every TRIM_EVERY_US for the whole process, from whichever
+ * watcher comes first): each write frees the pages and objects of the revision
+ * before it, and glibc keeps what is freed and dirty. At a million users the
+ * resident memory rose about 5 MiB per 1,000 writes that added users while the
+ * memory in use grew 0.2 MiB (malloc_stats()): freed pages, not data. */
+static void trim_freed(srv_tenant *t, uint64_t *trimmed_rev)
+{
+  static _Atomic uint64_t last_us;
+  uint64_t now = srv_now_us(), last = atomic_load(&last_us);
+  srv_read_lock();
+  uint64_t rev = srv_tenant_snap(t)->revision;
+  srv_read_unlock();
+  if (rev == *trimmed_rev || now - last < TRIM_EVERY_US ||
+      !atomic_compare_exchange_strong(&last_us, &last, now))
+    return;
+  *trimmed_rev = rev;
+  malloc_trim(0);
+}
+
 static void *watch(void *arg)
 {
   srv_tenant *t = arg;
@@ -315,6 +337,7 @@ static void *watch(void *arg)
   urbac_store *st = NULL;
   urbac_diag *d = urbac_diag_new();
   char why[256];
+  uint64_t trimmed_rev = 0;
   if (!d || urbac_store_open(server->cfg->db_url, URBAC_STORE_WRITE, &st, NULL) != URBAC_OK) {
     feed_report(t, NULL, URBAC_ESTORE, 0, "the change feed cannot open the store");
     urbac_diag_free(d);
@@ -341,6 +364,7 @@ static void *watch(void *arg)
     }
     if (!err)
       srv_tenant_keys_refresh(t, st);
+    trim_freed(t, &trimmed_rev);
     feed_report(t, st, err, rev, why);
     if (err && err != URBAC_EUNAVAILABLE) { /* not a connection that comes back: do not spin on it */
       struct timespec pause = {0, WATCH_MS * 1000000L};

@@ -541,12 +541,23 @@ static void named_by(writer *x, const char *kind, const char *name, bool strict)
   urbac__strs_free(&from);
 }
 
+/* The stored body of a user or group that had an externalId before the write,
+ * parsed; NULL when it had none: the index's rows from it (read with the row)
+ * say so, and a body of a thousand members is not parsed to find nothing. */
+static json_t *before_with_xid(const put *p)
+{
+  bool had = false;
+  for (size_t k = 0; !had && k + 1 < p->old.n; k += 2)
+    had = strcmp(p->old.v[k], URBAC__REF_XID_USER) == 0 || strcmp(p->old.v[k], URBAC__REF_XID_GROUP) == 0;
+  return had && p->before ? json_loads(p->before, 0, NULL) : NULL;
+}
+
 /* What named the externalId a user or group had before the write (from its stored
  * body), when `now` (its key after the write, or NULL) is not the same: as written
  * and as its key. */
 static void named_by_xid(writer *x, const put *p, const char *now)
 {
-  json_t *was = p->before ? json_loads(p->before, 0, NULL) : NULL;
+  json_t *was = before_with_xid(p);
   const char *xid = json_string_value(json_object_get(was, "externalId"));
   char *xkey = xid ? urbac__xid_key(xid) : NULL;
   if (xid && !xkey)
@@ -685,7 +696,7 @@ static urbac_err cycle_via(writer *x, const char *top, const char *from, const c
 static urbac_err woken_parents(writer *x, const put *p, urbac__strs *parents)
 {
   const urbac__ident *id = alone_ident(p);
-  json_t *was = p->before ? json_loads(p->before, 0, NULL) : NULL;
+  json_t *was = before_with_xid(p);
   const char *old = json_string_value(json_object_get(was, "externalId"));
   char *oldkey = old ? urbac__xid_key(old) : NULL;
   const char *names[3] = {!p->before ? p->id : NULL, NULL, NULL};
