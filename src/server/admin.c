@@ -19,6 +19,7 @@
  *
  * Depends on: the public API, jansson.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

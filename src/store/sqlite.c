@@ -439,7 +439,7 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
   return err;
 }
 
-/* Reads the rows of `st` (kind, id, body, position) into *out and finalizes it; on failure *out
+/* Reads the rows of `st` (kind, id, body, position) into *out and gives it back (unprep); on failure *out
  * is empty. */
 static urbac_err read_objects(void *p, sqlite3_stmt *st, const char *tenant, urbac__object **out, size_t *n,
                               urbac_diag *d)
