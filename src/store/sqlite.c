@@ -25,11 +25,23 @@
 
 #include "store/store.h"
 
+/* The connection's prepared statements: the store's SQL is a fixed set of string
+ * literals (about thirty), each compiled once per connection, not on every call. */
+#define STMT_CACHE 48
+
+typedef struct cached_stmt {
+  const char *sql; /* the literal, known by its address (every caller passes a literal) */
+  sqlite3_stmt *st;
+  bool in_use; /* handed out and not given back: a nested use of the same SQL gets its own */
+} cached_stmt;
+
 typedef struct db {
   sqlite3 *h;
   char *path;
   urbac_store_mode mode;
   bool batch; /* urbac_store_batch_begin(): a write is a savepoint inside the batch's transaction */
+  cached_stmt stmts[STMT_CACHE];
+  size_t nstmts;
 } db;
 
 /* One SQL script per schema version; step N takes version N-1 to N. */
@@ -72,9 +84,19 @@ static bool accepts(const char *url)
           strncmp(url, "postgresql:", 11) != 0);
 }
 
+/* Finalizes every cached statement (before the connection closes: SQLite will not
+ * close one with statements left). */
+static void stmts_free(db *b)
+{
+  for (size_t i = 0; i < b->nstmts; i++)
+    sqlite3_finalize(b->stmts[i].st);
+  b->nstmts = 0;
+}
+
 static void db_close(void *p)
 {
   db *b = p;
+  stmts_free(b);
   sqlite3_close(b->h);
   urbac__free(b->path);
   urbac__free(b);
@@ -137,6 +159,7 @@ static bool pending(const char *path)
  * file this user cannot open, fails here. */
 static int first_read(db *b, const char *target, int flags)
 {
+  stmts_free(b);
   sqlite3_close(b->h);
   b->h = NULL;
   int rc = sqlite3_open_v2(target, &b->h, flags | SQLITE_OPEN_URI, NULL);
@@ -196,11 +219,57 @@ static urbac_err db_open(const char *url, urbac_store_mode mode, void **out, urb
   return URBAC_OK;
 }
 
-/* Prepares `sql`; on failure adds the error. */
+/* ---------------------------------------------------------------- statements */
+
+/* The statement for `sql` (a string literal, which the cache keeps by address: never a
+ * buffer; one statement), ready to bind and step;
+ * on failure adds the error. The first use on a connection compiles it and keeps it
+ * (SQLITE_PREPARE_PERSISTENT); later uses get it back, reset. Each use ends with
+ * unprep(). A statement already handed out (a use nested in another's loop) and
+ * SQL past the cache's size get a statement of their own, finalized by unprep(). */
 static urbac_err prep(db *b, const char *sql, sqlite3_stmt **st, urbac_diag *d)
 {
-  return sqlite3_prepare_v2(b->h, sql, -1, st, NULL) == SQLITE_OK ? URBAC_OK
-                                                                  : fail(b, d, "store query failed");
+  cached_stmt *c = NULL;
+  for (size_t i = 0; !c && i < b->nstmts; i++)
+    if (b->stmts[i].sql == sql)
+      c = &b->stmts[i];
+  if (c && !c->in_use) {
+    c->in_use = true;
+    *st = c->st;
+    return URBAC_OK;
+  }
+  bool keep = !c && b->nstmts < STMT_CACHE;
+  *st = NULL;
+  if (sqlite3_prepare_v3(b->h, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, st, NULL) != SQLITE_OK)
+    return fail(b, d, "store query failed");
+  if (keep)
+    b->stmts[b->nstmts++] = (cached_stmt){sql, *st, true};
+  return URBAC_OK;
+}
+
+/* Gives back a statement prep() handed out: a cached one is reset and its
+ * bindings cleared, another finalized. Accepts NULL. */
+static void unprep(db *b, sqlite3_stmt *st)
+{
+  for (size_t i = 0; st && i < b->nstmts; i++)
+    if (b->stmts[i].st == st) {
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      b->stmts[i].in_use = false;
+      return;
+    }
+  sqlite3_finalize(st);
+}
+
+/* Runs one statement of no parameters (a transaction's begin or end) through the cache. */
+static urbac_err run(db *b, const char *sql, urbac_diag *d, const char *what)
+{
+  sqlite3_stmt *st = NULL;
+  urbac_err err = prep(b, sql, &st, d);
+  if (!err && sqlite3_step(st) != SQLITE_DONE)
+    err = fail(b, d, what);
+  unprep(b, st);
+  return err;
 }
 
 static urbac_err db_schema(void *p, int *version, urbac_diag *d)
@@ -214,13 +283,13 @@ static urbac_err db_schema(void *p, int *version, urbac_diag *d)
     tables = sqlite3_column_int(st, 0);
     ours = sqlite3_column_int(st, 1);
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   *version = tables == 0 ? 0 : ours ? 0 : -1;
   if (!err && ours) {
     err = prep(b, "SELECT max(version) FROM urbac_schema", &st, d);
     if (!err && sqlite3_step(st) == SQLITE_ROW)
       *version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    unprep(p, st);
   }
   return err;
 }
@@ -252,12 +321,12 @@ static urbac_err db_setup(void *p, urbac_diag *d)
 static urbac_err db_begin(void *p, bool write, urbac_diag *d)
 {
   const char *sql = ((db *)p)->batch ? "SAVEPOINT urbac_write" : write ? "BEGIN IMMEDIATE" : "BEGIN";
-  return exec(p, sql, d, "cannot start a transaction");
+  return run(p, sql, d, "cannot start a transaction");
 }
 
 static urbac_err db_commit(void *p, urbac_diag *d)
 {
-  return exec(p, ((db *)p)->batch ? "RELEASE urbac_write" : "COMMIT", d, "commit failed");
+  return run(p, ((db *)p)->batch ? "RELEASE urbac_write" : "COMMIT", d, "commit failed");
 }
 
 static void db_rollback(void *p)
@@ -270,7 +339,7 @@ static void db_rollback(void *p)
 static urbac_err db_batch_begin(void *p, urbac_diag *d)
 {
   db *b = p;
-  urbac_err err = exec(b, "BEGIN IMMEDIATE", d, "cannot start a transaction");
+  urbac_err err = run(b, "BEGIN IMMEDIATE", d, "cannot start a transaction");
   b->batch = !err;
   return err;
 }
@@ -281,7 +350,7 @@ static urbac_err db_batch_end(void *p, bool commit, urbac_diag *d)
   urbac_err err = URBAC_OK;
   b->batch = false;
   if (commit)
-    err = exec(b, "COMMIT", d, "commit failed");
+    err = run(b, "COMMIT", d, "commit failed");
   if (!commit || err)
     sqlite3_exec(b->h, "ROLLBACK", NULL, NULL, NULL);
   return err;
@@ -318,7 +387,7 @@ static urbac_err db_tenants(void *p, urbac__strs *out, urbac_diag *d)
     err = urbac__strs_add(out, col(st, 0), strlen(col(st, 0)));
   if (!err)
     err = done(p, rc, d, "cannot list the tenants");
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -342,7 +411,7 @@ static urbac_err db_tenant_get(void *p, const char *tenant, urbac__tenant_row *r
       err = fail(p, d, "cannot read the tenant");
     }
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -364,7 +433,7 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
     if (sqlite3_step(st) != SQLITE_DONE)
       err = fail(p, d, "cannot write the tenant");
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -414,7 +483,7 @@ static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, 
   }
   if (!err)
     err = done(p, rc, d, "cannot read the tenant's objects");
-  sqlite3_finalize(st);
+  unprep(p, st);
   if (err) {
     urbac__objects_free(*out, *n);
     *out = NULL;
@@ -441,7 +510,7 @@ static urbac_err db_object_put(void *p, const char *tenant, const urbac__object 
     if (sqlite3_step(st) != SQLITE_DONE)
       err = fail(p, d, "cannot write an object");
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -465,7 +534,7 @@ static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object
       err = fail(p, d, "cannot write an object");
     sqlite3_reset(st);
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -481,7 +550,7 @@ static urbac_err db_object_delete(void *p, const char *tenant, const char *kind,
     if (sqlite3_step(st) != SQLITE_DONE)
       err = fail(p, d, "cannot delete an object");
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -506,7 +575,7 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
       err = fail(p, d, "cannot write the audit log");
     sqlite3_reset(st);
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -524,7 +593,7 @@ static urbac_err db_audit_each(void *p, const char *tenant, urbac_audit_cb cb, v
     sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
     err = audit_rows(p, st, cb, ctx, d);
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -543,7 +612,7 @@ static urbac_err db_changes(void *p, const char *tenant, uint64_t after, size_t 
     sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
     err = audit_rows(p, st, cb, ctx, d);
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -603,7 +672,7 @@ static urbac_err db_object_get(void *p, const char *tenant, const char *kind, co
   } else if (!err) {
     err = done(p, rc, d, "cannot read an object");
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -616,7 +685,7 @@ static urbac_err db_max_position(void *p, const char *tenant, int64_t *pos, urba
   *pos = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL ? sqlite3_column_int64(st, 0) : -1;
   if (!err && rc != SQLITE_ROW)
     err = fail(p, d, "cannot read the objects' positions");
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -635,7 +704,7 @@ static urbac_err db_exist(void *p, const char *tenant, const char *kind, const c
       err = fail(p, d, "cannot look up an object");
     sqlite3_reset(st);
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -663,7 +732,7 @@ static urbac_err db_refs_from(void *p, const char *tenant, const char *kind, con
                              params, to_kind ? 4 : 3, &st, d);
   if (!err)
     err = pairs(p, st, out, d);
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -680,7 +749,7 @@ static urbac_err db_refs_to(void *p, const char *tenant, const char *kind, const
     sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
     err = pairs(p, st, out, d);
   }
-  sqlite3_finalize(st);
+  unprep(p, st);
   return err;
 }
 
@@ -698,7 +767,7 @@ static urbac_err refs_rows(db *b, const char *sql, const char *tenant, const urb
       err = fail(b, d, "cannot write the reference index");
     sqlite3_reset(st);
   }
-  sqlite3_finalize(st);
+  unprep(b, st);
   return err;
 }
 
@@ -758,7 +827,7 @@ static urbac_err db_integrity(void *p, urbac_diag *d)
           urbac__buf_printf(&msg, "%s%.*s", lines++ ? "; " : "", (int)strcspn(at, "\n"), at);
   if (!err && rc != SQLITE_DONE)
     urbac__buf_printf(&msg, "%s%s", lines++ ? "; " : "", sqlite3_errmsg(b->h));
-  sqlite3_finalize(st);
+  unprep(b, st);
   if (!err && lines)
     err = urbac__diag_add(d, URBAC_ESTORE, b->path, 0, 0, NULL,
                           "the store file is damaged (integrity_check): %s", msg.s ? msg.s : "out of memory");
