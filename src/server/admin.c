@@ -89,12 +89,13 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   /* a write is caught up with from the change feed, at the cost of the change
    * (srv_tenant_refresh), unless it published itself */
   urbac_write w = {req->who.actor, command, has, base, NULL};
-  /* on the tenant's writer (writer.c), a plain put (its route marked SRV_BATCHED)
-   * joins the batch it runs: a savepoint of the batch's transaction, published
-   * with the batch before any reply; any other write commits and publishes what
-   * is open first */
+  /* on the tenant's writer (writer.c), a plain put (do_puts, its route marked
+   * SRV_BATCHED) joins the batch it runs: a savepoint of the batch's transaction,
+   * published with the batch before any reply; any other write (a SCIM rename or
+   * delete, say: a batch of its own in the store) commits and publishes what is
+   * open first */
   srv_batch *batch = srv_batch_current(t);
-  bool grouped = batch && !guarded && (req->route->flags & SRV_BATCHED);
+  bool grouped = batch && !guarded && (req->route->flags & SRV_BATCHED) && fn == do_puts;
   pthread_mutex_lock(&t->write_lock);
   if (batch && !grouped)
     srv_batch_flush(batch);

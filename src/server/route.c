@@ -29,10 +29,10 @@
 #define SCIM_LIST "filter startIndex count sortBy sortOrder " SCIM_ONE
 #define SCIM_RESOURCE_ROUTES(path)                                                                           \
   {SRV_GET, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_LIST, 0},                                          \
-      {SRV_POST, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, 0},                                      \
+      {SRV_POST, SCIM path, SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, SRV_BATCHED},                            \
       {SRV_GET, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, 0},                               \
-      {SRV_PUT, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, 0},                               \
-      {SRV_PATCH, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, 0},                             \
+      {SRV_PUT, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, SRV_BATCHED},                     \
+      {SRV_PATCH, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", SCIM_ONE, SRV_BATCHED},                   \
   {                                                                                                          \
     SRV_DELETE, SCIM path "/{id}", SRV_SCIM, srv_h_scim, "scim", "", 0                                       \
   }

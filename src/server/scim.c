@@ -621,20 +621,23 @@ static void write_object(const call *c, json_t *obj, const char *old_id, bool cr
 {
   const char *id = json_string_value(json_object_get(obj, "id"));
   char *text = json_dumps(obj, JSON_COMPACT);
-  bool existed, ok = false;
+  bool existed, ok = false, renamed = old_id && strcmp(old_id, id) != 0;
   uint64_t revision;
   urbac_object_put put = {c->kind, id, text};
   refs_write rw = {c->kind, old_id, id, text};
   if (!text)
     fail(c->r, 500, NULL, "out of memory");
-  else if (old_id && strcmp(old_id, id) != 0)
+  else if (renamed)
     ok = srv_run_write(c->req, c->r, do_refs_write, &rw, &revision);
   else
     ok = srv_write_puts(c->req, c->r, &put, 1, create, &existed, &revision);
-  const scim_index *x = ok ? index_of(c) : NULL;
-  json_t *res = !x ? NULL : c->groups ? group_resource(x, obj, members_wanted(c->req)) : user_resource(obj);
-  if (res && status == 204) {
-    json_decref(res);
+  /* a plain put is the store's next revision: the index learns it as written */
+  bool known = ok && !renamed && scim_index_wrote(c->t, c->kind, id, obj, revision);
+  const scim_index *x = !ok ? NULL : known ? c->t->scim : index_of(c);
+  json_t *res = !x || status == 204 ? NULL
+                : c->groups         ? group_resource(x, obj, members_wanted(c->req))
+                                    : user_resource(obj);
+  if (x && status == 204) { /* no body: none made */
     c->r->status = 204;
     srv_buf_free(&c->r->body);
   } else if (res) {

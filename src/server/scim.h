@@ -29,6 +29,12 @@ typedef struct scim_index scim_index;
 /* Brings t->scim up to the store's revision; call with t->write_lock held. */
 urbac_err scim_index_sync(srv_tenant *t, urbac_diag *d);
 void scim_index_free(scim_index *x);
+/* Tells t->scim of a put of (kind, id) as `obj` (borrowed) that the store made
+ * `revision` (the index's own revision: a put that changed nothing). Applied at
+ * once when it is the store's next revision after the index's, without reading
+ * the change feed back: true; else false, and scim_index_sync() reads the feed.
+ * Call with t->write_lock held, right after the put. */
+bool scim_index_wrote(srv_tenant *t, const char *kind, const char *id, json_t *obj, uint64_t revision);
 /* Lookups: the user's (group's) id, or NULL; strings owned by the index. */
 const char *scim_index_user(const scim_index *x, const char *scim_id);
 const char *scim_index_user_name(const scim_index *x, const char *user_name); /* any case */

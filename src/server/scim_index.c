@@ -141,24 +141,29 @@ static void group_add(scim_index *x, const char *id, json_t *obj)
     json_object_set_new(x->group_ext, ext, json_string(id));
 }
 
-/* One object as the store has it now (json NULL: deleted). */
-static int follow(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json)
+/* Object (kind, id) as the store has it now (obj NULL: deleted). */
+static void apply(scim_index *x, const char *kind, const char *id, json_t *obj)
 {
-  (void)revision;
-  scim_index *x = ctx;
-  bool user = strcmp(kind, "user") == 0;
-  if (!user && strcmp(kind, "group") != 0)
-    return 0;
-  json_t *obj = json ? json_loads(json, 0, NULL) : NULL;
-  if (user) {
+  if (strcmp(kind, "user") == 0) {
     user_drop(x, id);
     if (obj)
       user_add(x, id, obj);
-  } else {
+  } else if (strcmp(kind, "group") == 0) {
     group_drop(x, id);
     if (obj)
       group_add(x, id, obj);
   }
+}
+
+/* One change of the feed (json NULL: deleted). */
+static int follow(void *ctx, uint64_t revision, const char *kind, const char *id, const char *json)
+{
+  (void)revision;
+  scim_index *x = ctx;
+  if (strcmp(kind, "user") != 0 && strcmp(kind, "group") != 0)
+    return 0;
+  json_t *obj = json ? json_loads(json, 0, NULL) : NULL;
+  apply(x, kind, id, obj);
   json_decref(obj);
   return json && !obj; /* a row that is not JSON: stop, and make the index again */
 }
@@ -221,6 +226,17 @@ urbac_err scim_index_sync(srv_tenant *t, urbac_diag *d)
   if (!t->scim && !err)
     err = index_make(t, &t->scim, d);
   return err;
+}
+
+bool scim_index_wrote(srv_tenant *t, const char *kind, const char *id, json_t *obj, uint64_t revision)
+{
+  scim_index *x = t->scim;
+  if (!x || (revision != x->revision && revision != x->revision + 1))
+    return false;
+  if (revision == x->revision + 1) /* the store's one change since the index's revision: this put */
+    apply(x, kind, id, obj);
+  x->revision = revision;
+  return true;
 }
 
 /* ---------------------------------------------------------------- lookups */

@@ -76,6 +76,8 @@ void srv_batch_flush(srv_batch *b)
   urbac_diag *d = urbac_diag_new();
   urbac_err err = urbac_store_batch_end(b->t->store, true, d);
   b->open = false;
+  if (!err)
+    atomic_fetch_add_explicit(&b->t->server->metrics.write_commits, 1, memory_order_relaxed);
   for (size_t i = 0; i < b->n; i++) {
     if (err && b->joined[i]) { /* committed with the batch, or not at all: the reply says so */
       srv_resp *r = b->jobs[i].r;

@@ -16,7 +16,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { store, serve, client, T, q } from './serve.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { store, serve, client, holdStoreLock, metricOf, T, q } from './serve.mjs';
 
 const PSK = 'scim-test-preshared-key-0123456789';
 const S = `${T}/scim/v2`;
@@ -317,6 +318,63 @@ test('errors: SCIM schema for 400, 401, 404, 405, 409', async () => {
   scimError(e, 400, 'mutability');
   e = await scim('PATCH', '/Users/unique@contoso.com', { Operations: [{ op: 'jump' }] });
   scimError(e, 404);
+});
+
+// Writes found queued together are one batch of the tenant's writer (one store
+// transaction, one commit): a create in it must see the creates before it in the
+// batch, not only what is committed. The store's write lock is held from outside
+// so that the first write takes the writer and the others queue behind it.
+async function heldBatch(firstWrite, queued) {
+  const release = await holdStoreLock(s.db);
+  let first, rest;
+  try {
+    first = firstWrite();
+    await sleep(200);
+    rest = queued.map((w) => w());
+    await sleep(300);
+  } finally {
+    await release();
+  }
+  return [await first, await Promise.all(rest)];
+}
+
+test('group commit: SCIM writes queued together are one commit, uniqueness exact inside it', async () => {
+  const commits = () => metricOf(call, 'urbac_write_batch_commits_total');
+  const c0 = await commits();
+  const [f, [u1, u2, g1, g2]] = await heldBatch(() => scim('POST', '/Users', { userName: 'gc-first@contoso.com' }), [
+    () => scim('POST', '/Users', { userName: 'gc-dup@contoso.com', externalId: 'gc-ext-1' }),
+    () => scim('POST', '/Users', { userName: 'GC-Dup@contoso.com', externalId: 'gc-ext-2' }),
+    () => scim('POST', '/Groups', { displayName: 'GC group' }),
+    () => scim('POST', '/Groups', { displayName: 'gc GROUP' }),
+  ]);
+  assert.equal(f.status, 201, f.text);
+  for (const pair of [[u1, u2], [g1, g2]]) {
+    assert.deepEqual(pair.map((r) => r.status).sort(), [201, 409], pair.map((r) => r.text).join('\n'));
+    scimError(pair.find((r) => r.status === 409), 409, 'uniqueness');
+  }
+  // two commits: the first create's, then one for the other creates together
+  assert.equal((await commits()) - c0, 2);
+  // the store holds one of each, as the admin API lists it
+  const users = (await call('GET', `${T}/users?$top=10000`)).json.value.map((u) => u.id.toLowerCase());
+  assert.equal(users.filter((id) => id === 'gc-dup@contoso.com').length, 1, users.join(' '));
+  const groups = (await call('GET', `${T}/groups?$top=10000`)).json.value;
+  assert.equal(groups.filter((g) => (g.name || '').toLowerCase() === 'gc group').length, 1);
+
+  // a rename is a store batch of its own: what is open commits first, in either order
+  const old = (await scim('GET', `/Users${filter('userName eq "gc-first@contoso.com"')}`)).json.Resources[0];
+  const c1 = await commits();
+  const [g, [rename, made]] = await heldBatch(() => scim('POST', '/Groups', { displayName: 'GC second' }), [
+    () => scim('PATCH', `/Users/${old.id}`, patch({ op: 'replace', path: 'userName', value: 'gc-renamed@contoso.com' })),
+    () => scim('POST', '/Users', { userName: 'gc-other@contoso.com' }),
+  ]);
+  assert.equal(g.status, 201, g.text);
+  assert.equal(rename.status, 200, rename.text);
+  assert.equal(rename.json.userName, 'gc-renamed@contoso.com');
+  assert.equal(made.status, 201, made.text);
+  assert.equal((await commits()) - c1, 2);
+  const now = (await call('GET', `${T}/users?$top=10000`)).json.value.map((u) => u.id);
+  assert.ok(now.includes('gc-renamed@contoso.com') && now.includes('gc-other@contoso.com'));
+  assert.ok(!now.includes('gc-first@contoso.com'));
 });
 
 test('lists: paging, attributes=, excludedAttributes=, filters beyond eq', async () => {

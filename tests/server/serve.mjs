@@ -54,3 +54,33 @@ export function client(base, defaultToken) {
     return { status: res.status, json, text, headers: res.headers };
   };
 }
+
+// Holds the store's write lock from outside (the sqlite3 shell's BEGIN IMMEDIATE
+// on the SQLite file `db`, or psql holding the writers' advisory lock under
+// URBAC_TEST_PG_URL), so that writes wait for certain; resolves to release().
+export async function holdStoreLock(db) {
+  const PG = process.env.URBAC_TEST_PG_URL;
+  const p = PG ? spawn('psql', ['-X', '-q', '-A', '-t', PG], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const locked = new Promise((res, rej) => {
+    p.stdout.on('data', (d) => { out += d; if (out.includes('locked')) res(); });
+    p.on('exit', (code) => rej(new Error(`lock holder exited ${code}`)));
+  });
+  p.stdin.write(PG ? "BEGIN; SELECT pg_advisory_xact_lock(7365147322); SELECT 'locked';\n"
+    : "BEGIN IMMEDIATE; SELECT 'locked';\n");
+  await locked;
+  return () => new Promise((res) => {
+    p.removeAllListeners('exit');
+    p.on('exit', res);
+    p.stdin.end(PG ? 'ROLLBACK;\n\\q\n' : 'ROLLBACK;\n.quit\n');
+  });
+}
+
+// The value of counter `name` in /metrics, asked with client `call`.
+export async function metricOf(call, name) {
+  const m = await call('GET', '/metrics');
+  const line = m.status === 200 ? m.text.split('\n').find((l) => l.startsWith(`${name} `)) : undefined;
+  if (!line) throw new Error(`${name} not in /metrics (${m.status})`);
+  return Number(line.split(' ')[1]);
+}

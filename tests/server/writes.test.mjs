@@ -9,13 +9,11 @@
 // Runs on a SQLite file, and on PostgreSQL under tests/pg.sh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { store, serve, client, T, q } from './serve.mjs';
+import { store, serve, client, holdStoreLock, metricOf, T, q } from './serve.mjs';
 
 const PSK = 'writes-test-preshared-key-0123456789';
-const PG = process.env.URBAC_TEST_PG_URL;
 const ALERTS = 'Security operations \\ Security data \\ Alerts (manage)';
 let s, server, call;
 
@@ -30,37 +28,10 @@ after(() => {
   rmSync(s.dir, { recursive: true, force: true });
 });
 
-// Holds the store's write lock until release() is called.
-async function holdStoreLock() {
-  const p = PG ? spawn('psql', ['-X', '-q', '-A', '-t', PG], { stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn('sqlite3', [s.db], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  const locked = new Promise((res, rej) => {
-    p.stdout.on('data', (d) => { out += d; if (out.includes('locked')) res(); });
-    p.on('exit', (code) => rej(new Error(`lock holder exited ${code}`)));
-  });
-  p.stdin.write(PG ? "BEGIN; SELECT pg_advisory_xact_lock(7365147322); SELECT 'locked';\n"
-    : "BEGIN IMMEDIATE; SELECT 'locked';\n");
-  await locked;
-  return () => new Promise((res) => {
-    p.removeAllListeners('exit');
-    p.on('exit', res);
-    p.stdin.end(PG ? 'ROLLBACK;\n\\q\n' : 'ROLLBACK;\n.quit\n');
-  });
-}
-
-async function metric(name) {
-  const m = await call('GET', '/metrics');
-  assert.equal(m.status, 200);
-  const line = m.text.split('\n').find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `${name} in /metrics`);
-  return Number(line.split(' ')[1]);
-}
-
 const user = (id) => ({ id, name: `Writer ${id}` });
 
 test('writes waiting on the store hold up no check', async () => {
-  const release = await holdStoreLock();
+  const release = await holdStoreLock(s.db);
   let writes;
   try {
     // more writes than the server has worker threads (2), each on its own connection
@@ -83,7 +54,7 @@ test('a full writer queue is answered 503 with Retry-After, and the writes queue
   // a second server on the same store, its queue two requests long (--max-write-queue)
   const small = await serve(s.db, ['--preshared-key-file', join(s.dir, 'psk'), '--max-write-queue', '2']);
   const put = client(small.base, PSK);
-  const release = await holdStoreLock();
+  const release = await holdStoreLock(s.db);
   let writes;
   try {
     // one at a time, so the writer is stuck on the first before the rest arrive
@@ -125,8 +96,8 @@ test('16 concurrent writers: every write succeeds with its own revision and is v
       assert.ok(r.json.revision >= rev);
     }
   };
-  const batches = await metric('urbac_write_batches_total');
-  const requests = await metric('urbac_write_batch_requests_total');
+  const batches = await metricOf(call, 'urbac_write_batches_total');
+  const requests = await metricOf(call, 'urbac_write_batch_requests_total');
   await Promise.all(Array.from({ length: 16 }, (_, k) => writer(k)));
   assert.equal(new Set(revisions).size, 16 * 8, 'each write its own revision');
   const sorted = [...revisions].sort((a, b) => a - b);
@@ -135,15 +106,15 @@ test('16 concurrent writers: every write succeeds with its own revision and is v
   const ids = new Set(users.json.value.map((u) => u.id));
   for (let k = 0; k < 16; k++) for (let i = 0; i < 8; i++) assert.ok(ids.has(`w${k}-${i}@contoso.com`));
   // the writes and the list above ran on the tenant's writer (/metrics and checks did not)
-  const ran = (await metric('urbac_write_batch_requests_total')) - requests;
-  const grouped = (await metric('urbac_write_batches_total')) - batches;
+  const ran = (await metricOf(call, 'urbac_write_batch_requests_total')) - requests;
+  const grouped = (await metricOf(call, 'urbac_write_batches_total')) - batches;
   assert.ok(ran >= 16 * 8, `${ran} requests ran`);
   assert.ok(grouped < ran, `${grouped} batches for ${ran} requests: writes were grouped`);
 });
 
 test('a failing write in a batch is refused alone; the others commit', async () => {
-  const batches = await metric('urbac_write_batches_total');
-  const release = await holdStoreLock();
+  const batches = await metricOf(call, 'urbac_write_batches_total');
+  const release = await holdStoreLock(s.db);
   let first, rest;
   try {
     // the first write takes the writer (it waits on the lock); the next 15 queue behind it
@@ -169,7 +140,7 @@ test('a failing write in a batch is refused alone; the others commit', async () 
   assert.equal(revs[0], Number(f.headers.get('x-urbac-revision')) + 1);
   assert.equal(revs.at(-1) - revs[0], 13, 'the refused write took no revision');
   // two batches: the first write alone, then the 15 together
-  assert.equal((await metric('urbac_write_batches_total')) - batches, 2);
+  assert.equal((await metricOf(call, 'urbac_write_batches_total')) - batches, 2);
   assert.equal((await call('GET', `${T}/groups/b-bad`)).status, 404);
   for (let i = 0; i < 15; i++) {
     if (i === 7) continue;
