@@ -53,6 +53,7 @@ typedef struct pg {
   unsigned failures;    /* connection attempts failed in a row */
   uint64_t retry_at_ms; /* monotonic: no attempt before */
   uint64_t reconnects;
+  uint64_t round_trips; /* exchanges with the server, for urbac_store_health */
   unsigned seed; /* the jitter's */
   char why[256]; /* why it is down, password removed */
   /* statements prepared on this connection (named "u0", "u1", ...): parsed once,
@@ -273,7 +274,11 @@ static PGresult *run_prepared(pg *b, const char *sql, int n, const char *const *
   snprintf(name, sizeof name, "u%zu", i);
   if (i == b->nprepared) {
     char *copy = i < PREPARED_MAX && !b->down ? urbac__strndup(sql, len) : NULL;
-    PGresult *r = copy ? PQprepare(b->c, name, sql, n, NULL) : NULL;
+    PGresult *r = NULL;
+    if (copy) {
+      b->round_trips++;
+      r = PQprepare(b->c, name, sql, n, NULL);
+    }
     bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok) { /* no room, or not now (a failed transaction): the caller runs it as it always did */
@@ -324,6 +329,7 @@ static urbac_err pipeline(pg *b, const char *sql, int n, const char *const *para
   int prepares[QUEUE_MAX + 1] = {0};
   size_t first_new = b->nprepared;
   bool ok = PQenterPipelineMode(b->c);
+  b->round_trips++;
   for (size_t i = 0; ok && i < b->nqueue; i++)
     ok = send_one(b, b->queue[i].sql, b->queue[i].n, (const char *const *)b->queue[i].params, &prepares[i]);
   if (ok && sql)
@@ -413,12 +419,14 @@ static urbac_err run(pg *b, const char *sql, int n, const char *const *params, P
   urbac_err err = connected(b, d, what);
   if (err)
     return err;
+  b->round_trips++;
   PGresult *r = run_prepared(b, sql, n, params);
   if (!r)
     r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
-  if (retry(b, r))
+  if (retry(b, r)) {
+    b->round_trips++;
     r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
-  else if (broken(b) && b->down)
+  } else if (broken(b) && b->down)
     return unavailable(b, d, what); /* r was freed by retry() */
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   err = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? URBAC_OK : fail(b, d, what, r);
@@ -462,6 +470,7 @@ static urbac_err run_script(pg *b, const char *sql, urbac_diag *d, const char *w
   urbac_err err = b->nqueue ? exchange(b, NULL, 0, NULL, NULL, d, what) : URBAC_OK;
   if (err)
     return err;
+  b->round_trips++;
   PGresult *r = PQexec(b->c, sql);
   err = r && PQresultStatus(r) == PGRES_COMMAND_OK ? URBAC_OK : fail(b, d, what, r);
   PQclear(r);
@@ -544,6 +553,7 @@ static void db_rollback(void *p)
    * transaction's BEGIN or the write's SAVEPOINT, nothing is to be undone there */
   bool sent = !b->queue_fresh && !(b->batch && b->savepoint_queued);
   drop_queue_from(b, b->batch && b->savepoint_queued ? b->savepoint_at : 0);
+  b->round_trips += sent && !broken(b);
   if (sent && !broken(b))
     PQclear(PQexec(b->c, b->batch ? "ROLLBACK TO SAVEPOINT urbac_write; RELEASE SAVEPOINT urbac_write"
                                   : "ROLLBACK"));
@@ -558,7 +568,7 @@ static urbac_err begin_tx(pg *b, bool write, urbac_diag *d)
   drop_queue(b);
   b->in_tx = true;
   urbac_err err = later(b, "BEGIN", 0, NULL, d, "cannot start a transaction");
-  b->queue_fresh = !err;
+  b->queue_fresh = !err && b->nqueue > 0; /* queued, not sent */
   if (!err && write) /* writers take turns, across every process and server */
     err = later(b, "SELECT pg_advisory_xact_lock(7365147322)", 0, NULL, d, "cannot lock the store");
   return err;
@@ -1120,6 +1130,8 @@ static void db_health(const void *p, urbac_store_health *h)
   *h = (urbac_store_health){!b->down, b->reconnects, ""};
   snprintf(h->why, sizeof h->why, "%s", b->down ? b->why : "");
 }
+
+uint64_t urbac__postgres_round_trips(const void *p) { return ((const pg *)p)->round_trips; }
 
 const urbac__store_ops urbac__postgres_ops =
     URBAC__STORE_OPS("postgres", NULL /* damaged pages surface as errors of the reads */);
