@@ -4,10 +4,13 @@
  *
  * Writers serialize on a transaction-level advisory lock taken when the write
  * transaction begins (before the revision is read), the same guarantee SQLite's
- * BEGIN IMMEDIATE gives. Each committed write sends NOTIFY urbac with the
- * tenant's id, so a watcher (LISTEN urbac) wakes within milliseconds of a write
- * by any process or server. Audit records keep their insertion order in a
- * serial column, so a reordered record shows.
+ * BEGIN IMMEDIATE gives. Inside a transaction, statements whose answers nothing
+ * waits for (BEGIN, the lock, SAVEPOINT, the writes) queue and go with the next
+ * statement that is waited for, in one libpq pipeline (one round trip). Each
+ * committed write sends NOTIFY urbac with the tenant's id, so a watcher (LISTEN
+ * urbac) wakes within milliseconds of a write by any process or server. Audit
+ * records keep their insertion order in a serial column, so a reordered record
+ * shows.
  *
  * A restart of the server is survived: a statement that fails on a broken
  * connection (PQstatus CONNECTION_BAD) is URBAC_EUNAVAILABLE, and the next call
@@ -36,10 +39,10 @@
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
 
-#define QUEUE_MAX 64             /* statements held back for the next round trip, at most */
-#define QUEUE_BYTES (4u << 20)   /* and their parameters' bytes */
-#define PREPARED_MAX 96    /* statements kept prepared per connection; the rest are parsed each time */
-#define PREPARED_PARAMS 16 /* statements of more parameters (lists of ids) are planned for their values */
+#define QUEUE_MAX 64           /* statements held back for the next round trip, at most */
+#define QUEUE_BYTES (4u << 20) /* and their parameters' bytes */
+#define PREPARED_MAX 96        /* statements kept prepared per connection; the rest are parsed each time */
+#define PREPARED_PARAMS 16     /* statements of more parameters (lists of ids) are planned for their values */
 
 typedef struct pg {
   PGconn *c;
@@ -54,8 +57,8 @@ typedef struct pg {
   uint64_t retry_at_ms; /* monotonic: no attempt before */
   uint64_t reconnects;
   uint64_t round_trips; /* exchanges with the server, for urbac_store_health */
-  unsigned seed; /* the jitter's */
-  char why[256]; /* why it is down, password removed */
+  unsigned seed;        /* the jitter's */
+  char why[256];        /* why it is down, password removed */
   /* statements prepared on this connection (named "u0", "u1", ...): parsed once,
    * not on every write (planned each time: session()); forgotten with the connection */
   struct {
@@ -73,9 +76,9 @@ typedef struct pg {
     char **params;
     const char *what; /* static */
     size_t bytes;
-  } *queue;
+  } * queue;
   size_t nqueue, queue_cap, queue_bytes;
-  bool queue_fresh;     /* the queue opens the transaction: nothing of it reached the server yet */
+  bool queue_fresh;      /* the queue opens the transaction: nothing of it reached the server yet */
   bool savepoint_queued; /* the open write's SAVEPOINT is still in the queue, at `savepoint_at` */
   size_t savepoint_at;
   bool batch_notified; /* a notify of `notify_tenant` is in the open batch (a savepoint released) */
@@ -455,7 +458,8 @@ static urbac_err later(pg *b, const char *sql, int n, const char *const *params,
   if (URBAC_GROW(b->queue, b->queue_cap, b->nqueue + 1))
     return URBAC_ENOMEM;
   struct queued *q = &b->queue[b->nqueue];
-  *q = (struct queued){urbac__strdup(sql), n, n ? urbac__calloc((size_t)n, sizeof(char *)) : NULL, what, bytes};
+  *q = (struct queued){urbac__strdup(sql), n, n ? urbac__calloc((size_t)n, sizeof(char *)) : NULL, what,
+                       bytes};
   bool ok = q->sql && (!n || q->params);
   for (int k = 0; ok && k < n; k++)
     ok = !params[k] || (q->params[k] = urbac__strdup(params[k])) != NULL;
@@ -569,7 +573,7 @@ static urbac_err begin_tx(pg *b, bool write, urbac_diag *d)
   b->in_tx = true;
   urbac_err err = later(b, "BEGIN", 0, NULL, d, "cannot start a transaction");
   b->queue_fresh = !err && b->nqueue > 0; /* queued, not sent */
-  if (!err && write) /* writers take turns, across every process and server */
+  if (!err && write)                      /* writers take turns, across every process and server */
     err = later(b, "SELECT pg_advisory_xact_lock(7365147322)", 0, NULL, d, "cannot lock the store");
   return err;
 }
@@ -688,10 +692,10 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
                           row->state_hash[0] ? row->state_hash : NULL,
                           row->audit_key[0] ? row->audit_key : NULL};
   return later(p,
-             "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
-             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET revision = $2,"
-             " audit_seq = $3, audit_hash = $4, state_hash = $5, audit_key = $6",
-             6, params, d, "cannot write the tenant");
+               "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
+               " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET revision = $2,"
+               " audit_seq = $3, audit_hash = $4, state_hash = $5, audit_key = $6",
+               6, params, d, "cannot write the tenant");
 }
 
 static urbac_err db_objects(void *p, const char *tenant, const char *kind_only, urbac__object **out,

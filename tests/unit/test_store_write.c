@@ -15,8 +15,8 @@
  * transaction, a savepoint per write. On PostgreSQL, a write's round trips. Runs on SQLite, and on
  * PostgreSQL under tests/pg.sh.
  */
-#include "store_fixture.h"
 #include "store/store.h"
+#include "store_fixture.h"
 #include "util/util.h"
 
 static int setup(void **state)
