@@ -4,10 +4,13 @@
  *
  * Writers serialize on a transaction-level advisory lock taken when the write
  * transaction begins (before the revision is read), the same guarantee SQLite's
- * BEGIN IMMEDIATE gives. Each committed write sends NOTIFY urbac with the
- * tenant's id, so a watcher (LISTEN urbac) wakes within milliseconds of a write
- * by any process or server. Audit records keep their insertion order in a
- * serial column, so a reordered record shows.
+ * BEGIN IMMEDIATE gives. Inside a transaction, statements whose answers nothing
+ * waits for (BEGIN, the lock, SAVEPOINT, the writes) queue and go with the next
+ * statement that is waited for, in one libpq pipeline (one round trip). Each
+ * committed write sends NOTIFY urbac with the tenant's id, so a watcher (LISTEN
+ * urbac) wakes within milliseconds of a write by any process or server. Audit
+ * records keep their insertion order in a serial column, so a reordered record
+ * shows.
  *
  * A restart of the server is survived: a statement that fails on a broken
  * connection (PQstatus CONNECTION_BAD) is URBAC_EUNAVAILABLE, and the next call
@@ -36,8 +39,10 @@
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
 
-#define PREPARED_MAX 96    /* statements kept prepared per connection; the rest are parsed each time */
-#define PREPARED_PARAMS 16 /* statements of more parameters (lists of ids) are planned for their values */
+#define QUEUE_MAX 64           /* statements held back for the next round trip, at most */
+#define QUEUE_BYTES (4u << 20) /* and their parameters' bytes */
+#define PREPARED_MAX 96        /* statements kept prepared per connection; the rest are parsed each time */
+#define PREPARED_PARAMS 16     /* statements of more parameters (lists of ids) are planned for their values */
 
 typedef struct pg {
   PGconn *c;
@@ -51,8 +56,9 @@ typedef struct pg {
   unsigned failures;    /* connection attempts failed in a row */
   uint64_t retry_at_ms; /* monotonic: no attempt before */
   uint64_t reconnects;
-  unsigned seed; /* the jitter's */
-  char why[256]; /* why it is down, password removed */
+  uint64_t round_trips; /* exchanges with the server, for urbac_store_health */
+  unsigned seed;        /* the jitter's */
+  char why[256];        /* why it is down, password removed */
   /* statements prepared on this connection (named "u0", "u1", ...): parsed once,
    * not on every write (planned each time: session()); forgotten with the connection */
   struct {
@@ -60,6 +66,21 @@ typedef struct pg {
     char *sql;
   } prepared[PREPARED_MAX];
   size_t nprepared;
+  /* statements of the open transaction whose answers nobody waits for (BEGIN, the
+   * writers' lock, SAVEPOINT, the writes): sent with the next statement that is
+   * waited for, in one pipeline (one round trip); a failure among them is that
+   * statement's error, named by its own `what` */
+  struct queued {
+    char *sql;
+    int n;
+    char **params;
+    const char *what; /* static */
+    size_t bytes;
+  } * queue;
+  size_t nqueue, queue_cap, queue_bytes;
+  bool queue_fresh;      /* the queue opens the transaction: nothing of it reached the server yet */
+  bool savepoint_queued; /* the open write's SAVEPOINT is still in the queue, at `savepoint_at` */
+  size_t savepoint_at;
   bool batch_notified; /* a notify of `notify_tenant` is in the open batch (a savepoint released) */
   bool notified;       /* the open savepoint notified */
   char notify_tenant[256];
@@ -182,6 +203,23 @@ static void forget_prepared(pg *b)
   b->nprepared = 0;
 }
 
+/* Forgets the queue from its statement `from` on. */
+static void drop_queue_from(pg *b, size_t from)
+{
+  for (size_t i = from; i < b->nqueue; i++) {
+    b->queue_bytes -= b->queue[i].bytes;
+    for (int k = 0; k < b->queue[i].n; k++)
+      urbac__free(b->queue[i].params[k]);
+    urbac__free((void *)b->queue[i].params);
+    urbac__free(b->queue[i].sql);
+  }
+  b->nqueue = from < b->nqueue ? from : b->nqueue;
+  b->queue_fresh = b->queue_fresh && b->nqueue;
+  b->savepoint_queued = b->savepoint_queued && b->savepoint_at < b->nqueue;
+}
+
+static void drop_queue(pg *b) { drop_queue_from(b, 0); }
+
 /* A working connection: the one there is, or a new one when it broke, the back-off
  * allows and no transaction is open; URBAC_EUNAVAILABLE otherwise. */
 static urbac_err connected(pg *b, urbac_diag *d, const char *what)
@@ -241,7 +279,11 @@ static PGresult *run_prepared(pg *b, const char *sql, int n, const char *const *
   snprintf(name, sizeof name, "u%zu", i);
   if (i == b->nprepared) {
     char *copy = i < PREPARED_MAX && !b->down ? urbac__strndup(sql, len) : NULL;
-    PGresult *r = copy ? PQprepare(b->c, name, sql, n, NULL) : NULL;
+    PGresult *r = NULL;
+    if (copy) {
+      b->round_trips++;
+      r = PQprepare(b->c, name, sql, n, NULL);
+    }
     bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok) { /* no room, or not now (a failed transaction): the caller runs it as it always did */
@@ -254,19 +296,142 @@ static PGresult *run_prepared(pg *b, const char *sql, int n, const char *const *
   return PQexecPrepared(b->c, name, n, params, NULL, NULL, 0);
 }
 
+/* Sends `sql` in the pipeline, prepared on this connection when there is room
+ * (the PQsendPrepare's answer comes first: *prepares counts it); 0 on failure. */
+static int send_one(pg *b, const char *sql, int n, const char *const *params, int *prepares)
+{
+  char name[16];
+  size_t len = strlen(sql), i;
+  uint64_t h = urbac__hash(sql, len);
+  if (n > PREPARED_PARAMS)
+    return PQsendQueryParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
+  for (i = 0; i < b->nprepared; i++)
+    if (b->prepared[i].hash == h && strcmp(b->prepared[i].sql, sql) == 0)
+      break;
+  snprintf(name, sizeof name, "u%zu", i);
+  if (i == b->nprepared) {
+    char *copy = i < PREPARED_MAX ? urbac__strndup(sql, len) : NULL;
+    if (!copy)
+      return PQsendQueryParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
+    if (!PQsendPrepare(b->c, name, sql, n, NULL)) {
+      urbac__free(copy);
+      return 0;
+    }
+    b->prepared[b->nprepared].hash = h; /* forgotten again if the prepare fails */
+    b->prepared[b->nprepared++].sql = copy;
+    (*prepares)++;
+  }
+  return PQsendQueryPrepared(b->c, name, n, params, NULL, NULL, 0);
+}
+
+/* The queue, then `sql` (NULL: the queue alone), in one pipeline: one round trip.
+ * *out gets the last statement's result; *bad the first failure's (or NULL, when
+ * the connection failed), *bad_what its statement's `what`. */
+static urbac_err pipeline(pg *b, const char *sql, int n, const char *const *params, PGresult **out,
+                          PGresult **bad, const char **bad_what, const char *what)
+{
+  size_t total = b->nqueue + (sql ? 1 : 0), got = 0;
+  int prepares[QUEUE_MAX + 1] = {0};
+  size_t first_new = b->nprepared;
+  bool ok = PQenterPipelineMode(b->c);
+  b->round_trips++;
+  for (size_t i = 0; ok && i < b->nqueue; i++)
+    ok = send_one(b, b->queue[i].sql, b->queue[i].n, (const char *const *)b->queue[i].params, &prepares[i]);
+  if (ok && sql)
+    ok = send_one(b, sql, n, params, &prepares[b->nqueue]);
+  ok = ok && PQpipelineSync(b->c);
+  *bad = NULL;
+  *bad_what = what;
+  for (size_t i = 0; ok && i < total; i++) { /* each statement: its prepare's result, then its own */
+    const char *w = i < b->nqueue ? b->queue[i].what : what;
+    for (int k = 0; ok && k <= prepares[i]; k++) {
+      PGresult *r = PQgetResult(b->c);
+      ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+      ok = r != NULL;
+      if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !*bad) {
+        *bad = r; /* the first failure; the rest of the pipeline is aborted */
+        *bad_what = w;
+      } else if (k == prepares[i] && i == total - 1 && out && sql && !*bad) {
+        *out = r;
+      } else if (r != *bad) {
+        PQclear(r);
+      }
+      while (ok && (r = PQgetResult(b->c)) != NULL) /* the NULL after each statement's results */
+        PQclear(r);
+    }
+    got++;
+  }
+  for (PGresult *r; ok && (r = PQgetResult(b->c)) != NULL;) { /* the sync */
+    bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (sync)
+      break;
+  }
+  ok = ok && got == total && PQexitPipelineMode(b->c);
+  if (*bad || !ok) { /* what was prepared in a failed pipeline may not be: prepared again next time */
+    for (size_t i = first_new; i < b->nprepared; i++)
+      urbac__free(b->prepared[i].sql);
+    b->nprepared = first_new;
+    if (out && *out) {
+      PQclear(*out);
+      *out = NULL;
+    }
+  }
+  if (!ok && !broken(b)) { /* out of step with the server: the connection is not used again */
+    PQfinish(b->c);
+    b->c = NULL;
+    forget_prepared(b);
+  }
+  return *bad || !ok ? URBAC_ESTORE : URBAC_OK;
+}
+
+/* The queue and `sql` (NULL: the queue alone) in one round trip; a queue that opens
+ * the transaction is sent again once on a new connection when the old one turns
+ * out broken, as a lone statement outside a transaction is. */
+static urbac_err exchange(pg *b, const char *sql, int n, const char *const *params, PGresult **out,
+                          urbac_diag *d, const char *what)
+{
+  PGresult *bad = NULL;
+  const char *bad_what = what;
+  bool fresh = b->queue_fresh;
+  b->in_tx = !fresh;
+  urbac_err err = connected(b, d, what);
+  b->in_tx = true;
+  if (!err && (err = pipeline(b, sql, n, params, out, &bad, &bad_what, what)) && fresh && broken(b) &&
+      !b->down) {
+    note_break(b, bad);
+    PQclear(bad);
+    bad = NULL;
+    b->in_tx = false;
+    err = connected(b, d, what);
+    b->in_tx = true;
+    if (!err)
+      err = pipeline(b, sql, n, params, out, &bad, &bad_what, what);
+  }
+  if (err && err != URBAC_EUNAVAILABLE)
+    err = fail(b, d, bad_what, bad);
+  PQclear(bad);
+  drop_queue(b);
+  return err;
+}
+
 /* Runs a statement with text parameters; *out (may be NULL) gets the result. */
 static urbac_err run(pg *b, const char *sql, int n, const char *const *params, PGresult **out, urbac_diag *d,
                      const char *what)
 {
+  if (b->nqueue)
+    return exchange(b, sql, n, params, out, d, what);
   urbac_err err = connected(b, d, what);
   if (err)
     return err;
+  b->round_trips++;
   PGresult *r = run_prepared(b, sql, n, params);
   if (!r)
     r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
-  if (retry(b, r))
+  if (retry(b, r)) {
+    b->round_trips++;
     r = PQexecParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
-  else if (broken(b) && b->down)
+  } else if (broken(b) && b->down)
     return unavailable(b, d, what); /* r was freed by retry() */
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   err = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? URBAC_OK : fail(b, d, what, r);
@@ -277,11 +442,43 @@ static urbac_err run(pg *b, const char *sql, int n, const char *const *params, P
   return err;
 }
 
+/* Runs a statement whose answer is not waited for: inside a transaction it waits
+ * in the queue for the next statement that is (or for room). */
+static urbac_err later(pg *b, const char *sql, int n, const char *const *params, urbac_diag *d,
+                       const char *what)
+{
+  size_t bytes = strlen(sql);
+  for (int k = 0; k < n; k++)
+    bytes += params[k] ? strlen(params[k]) : 0;
+  if (!b->in_tx || bytes > QUEUE_BYTES)
+    return run(b, sql, n, params, NULL, d, what);
+  if (b->nqueue == QUEUE_MAX || b->queue_bytes + bytes > QUEUE_BYTES) {
+    urbac_err err = exchange(b, NULL, 0, NULL, NULL, d, what);
+    if (err)
+      return err;
+  }
+  if (URBAC_GROW(b->queue, b->queue_cap, b->nqueue + 1))
+    return URBAC_ENOMEM;
+  struct queued *q = &b->queue[b->nqueue];
+  *q = (struct queued){urbac__strdup(sql), n, n ? urbac__calloc((size_t)n, sizeof(char *)) : NULL, what,
+                       bytes};
+  bool ok = q->sql && (!n || q->params);
+  for (int k = 0; ok && k < n; k++)
+    ok = !params[k] || (q->params[k] = urbac__strdup(params[k])) != NULL;
+  b->nqueue++; /* freed with the queue, whole or not */
+  b->queue_bytes += bytes;
+  return ok ? URBAC_OK : URBAC_ENOMEM;
+}
+
 /* Runs a script of several statements (no parameters), inside a transaction. */
 static urbac_err run_script(pg *b, const char *sql, urbac_diag *d, const char *what)
 {
+  urbac_err err = b->nqueue ? exchange(b, NULL, 0, NULL, NULL, d, what) : URBAC_OK;
+  if (err)
+    return err;
+  b->round_trips++;
   PGresult *r = PQexec(b->c, sql);
-  urbac_err err = r && PQresultStatus(r) == PGRES_COMMAND_OK ? URBAC_OK : fail(b, d, what, r);
+  err = r && PQresultStatus(r) == PGRES_COMMAND_OK ? URBAC_OK : fail(b, d, what, r);
   PQclear(r);
   return err;
 }
@@ -291,6 +488,8 @@ static void db_close(void *p)
   pg *b = p;
   PQfinish(b->c);
   forget_prepared(b);
+  drop_queue(b);
+  urbac__free(b->queue);
   urbac__free(b->url);
   urbac__free(b);
 }
@@ -356,28 +555,38 @@ static urbac_err db_setup(void *p, urbac_diag *d)
 static void db_rollback(void *p)
 {
   pg *b = p;
-  if (!broken(b))
+  /* what is still queued never reached the server: when that includes the
+   * transaction's BEGIN or the write's SAVEPOINT, nothing is to be undone there */
+  bool sent = !b->queue_fresh && !(b->batch && b->savepoint_queued);
+  drop_queue_from(b, b->batch && b->savepoint_queued ? b->savepoint_at : 0);
+  b->round_trips += sent && !broken(b);
+  if (sent && !broken(b))
     PQclear(PQexec(b->c, b->batch ? "ROLLBACK TO SAVEPOINT urbac_write; RELEASE SAVEPOINT urbac_write"
                                   : "ROLLBACK"));
   b->notified = false; /* rolled back with it */
   b->in_tx = b->batch && !broken(b);
 }
 
-/* Opens a transaction, the writers' lock taken for a write. */
+/* Opens a transaction, the writers' lock taken for a write: both queued, sent
+ * with the transaction's first read. */
 static urbac_err begin_tx(pg *b, bool write, urbac_diag *d)
 {
-  urbac_err err = run(b, "BEGIN", 0, NULL, NULL, d, "cannot start a transaction");
-  b->in_tx = !err;
-  if (!err && write) /* writers take turns, across every process and server */
-    err = run(b, "SELECT pg_advisory_xact_lock(7365147322)", 0, NULL, NULL, d, "cannot lock the store");
+  drop_queue(b);
+  b->in_tx = true;
+  urbac_err err = later(b, "BEGIN", 0, NULL, d, "cannot start a transaction");
+  b->queue_fresh = !err && b->nqueue > 0; /* queued, not sent */
+  if (!err && write)                      /* writers take turns, across every process and server */
+    err = later(b, "SELECT pg_advisory_xact_lock(7365147322)", 0, NULL, d, "cannot lock the store");
   return err;
 }
 
 static urbac_err db_begin(void *p, bool write, urbac_diag *d)
 {
   pg *b = p;
-  urbac_err err = b->batch ? run(b, "SAVEPOINT urbac_write", 0, NULL, NULL, d, "cannot start a transaction")
+  urbac_err err = b->batch ? later(b, "SAVEPOINT urbac_write", 0, NULL, d, "cannot start a transaction")
                            : begin_tx(b, write, d);
+  b->savepoint_queued = b->batch && !err && b->nqueue > 0;
+  b->savepoint_at = b->nqueue - 1;
   if (err && b->in_tx && !b->batch) /* the caller rolls back only what began */
     db_rollback(b);
   return err;
@@ -484,11 +693,11 @@ static urbac_err db_tenant_put(void *p, const char *tenant, const urbac__tenant_
                           row->audit_hash,
                           row->state_hash[0] ? row->state_hash : NULL,
                           row->audit_key[0] ? row->audit_key : NULL};
-  return run(p,
-             "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
-             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET revision = $2,"
-             " audit_seq = $3, audit_hash = $4, state_hash = $5, audit_key = $6",
-             6, params, NULL, d, "cannot write the tenant");
+  return later(p,
+               "INSERT INTO tenants (id, revision, audit_seq, audit_hash, state_hash, audit_key)"
+               " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET revision = $2,"
+               " audit_seq = $3, audit_hash = $4, state_hash = $5, audit_key = $6",
+               6, params, d, "cannot write the tenant");
 }
 
 /* The rows of `r` (kind, id, body, position) into *out, and clears `r`; on failure *out is empty. */
@@ -575,18 +784,18 @@ static urbac_err db_object_put(void *p, const char *tenant, const urbac__object 
   char pos[32];
   snprintf(pos, sizeof pos, "%lld", (long long)position);
   const char *params[] = {tenant, o->kind, o->id, pos, o->body};
-  return run(p,
-             "INSERT INTO objects VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, kind, id) DO UPDATE SET"
-             " position = $4, body = $5",
-             5, params, NULL, d, "cannot write an object");
+  return later(p,
+               "INSERT INTO objects VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, kind, id) DO UPDATE SET"
+               " position = $4, body = $5",
+               5, params, d, "cannot write an object");
 }
 
 static urbac_err db_object_delete(void *p, const char *tenant, const char *kind, const char *id,
                                   urbac_diag *d)
 {
   const char *params[] = {tenant, kind, id};
-  return run(p, "DELETE FROM objects WHERE tenant = $1 AND kind = $2 AND id = $3", 3, params, NULL, d,
-             "cannot delete an object");
+  return later(p, "DELETE FROM objects WHERE tenant = $1 AND kind = $2 AND id = $3", 3, params, d,
+               "cannot delete an object");
 }
 
 #define BATCH 1000 /* rows per INSERT: one round trip instead of a thousand */
@@ -624,7 +833,7 @@ static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object
                            " ON CONFLICT (tenant, kind, id) DO UPDATE SET"
                            " position = EXCLUDED.position, body = EXCLUDED.body",
                            rows, 5);
-    err = sql ? run(p, sql, (int)(rows * 5), params, NULL, d, "cannot write the objects") : URBAC_ENOMEM;
+    err = sql ? later(p, sql, (int)(rows * 5), params, d, "cannot write the objects") : URBAC_ENOMEM;
     urbac__free(sql);
   }
   urbac__free(pos);
@@ -653,7 +862,7 @@ static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audi
         "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before, after,"
         " prev_hash, hash, state, mac) VALUES",
         "", rows, 14);
-    err = sql ? run(p, sql, (int)(rows * 14), params, NULL, d, "cannot write the audit log") : URBAC_ENOMEM;
+    err = sql ? later(p, sql, (int)(rows * 14), params, d, "cannot write the audit log") : URBAC_ENOMEM;
     urbac__free(sql);
   }
   urbac__free(nums);
@@ -810,7 +1019,7 @@ static urbac_err refs_arrays(pg *b, const char *sql, const char *tenant, const u
       err = params[c + 1] ? err : URBAC_ENOMEM;
     }
     if (!err)
-      err = run(b, sql, 5, params, NULL, d, "cannot write the reference index");
+      err = later(b, sql, 5, params, d, "cannot write the reference index");
     for (int c = 0; c < 4; c++)
       urbac__buf_free(&a[c]);
   }
@@ -907,7 +1116,7 @@ static urbac_err db_notify(void *p, const char *tenant, urbac_diag *d)
   /* once per batch: PostgreSQL folds the same notify of one commit anyway */
   if (b->batch && b->batch_notified && strcmp(b->notify_tenant, tenant) == 0)
     return URBAC_OK;
-  urbac_err err = run(p, "SELECT pg_notify('urbac', $1)", 1, params, NULL, d, "cannot notify");
+  urbac_err err = later(p, "SELECT pg_notify('urbac', $1)", 1, params, d, "cannot notify");
   b->notified = b->batch && !err && strlen(tenant) < sizeof b->notify_tenant;
   if (b->notified) {
     strcpy(b->notify_tenant, tenant);
@@ -962,6 +1171,8 @@ static void db_health(const void *p, urbac_store_health *h)
   *h = (urbac_store_health){!b->down, b->reconnects, ""};
   snprintf(h->why, sizeof h->why, "%s", b->down ? b->why : "");
 }
+
+uint64_t urbac__postgres_round_trips(const void *p) { return ((const pg *)p)->round_trips; }
 
 const urbac__store_ops urbac__postgres_ops =
     URBAC__STORE_OPS("postgres", NULL /* damaged pages surface as errors of the reads */);

@@ -183,6 +183,11 @@ void urbac_store_health_get(const urbac_store *store, urbac_store_health *h)
   store->ops->health(store->db, h);
 }
 
+uint64_t urbac__store_round_trips(const urbac_store *store)
+{
+  return store->ops == &urbac__postgres_ops ? urbac__postgres_round_trips(store->db) : 0;
+}
+
 static urbac_err batch_heads_end(urbac_store *store, bool witness, urbac_diag *d);
 
 void urbac_store_close(urbac_store *store)

@@ -118,6 +118,10 @@ typedef struct urbac__store_ops {
 
 extern const urbac__store_ops urbac__sqlite_ops;
 extern const urbac__store_ops urbac__postgres_ops;
+/* PostgreSQL: the exchanges with the server a handle made so far (a pipeline of
+ * several statements is one); for the tests of the write path's round trips */
+uint64_t urbac__postgres_round_trips(const void *db);
+uint64_t urbac__store_round_trips(const urbac_store *s); /* 0 on SQLite */
 
 struct urbac_store {
   const urbac__store_ops *ops;

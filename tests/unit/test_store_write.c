@@ -12,11 +12,12 @@
  * and leave the same objects. Schema 3's migration from a schema-2 store with
  * data fills the reference index; the change feed gives the changes since a
  * revision, and URBAC_EBEHIND when its log cannot. A batch (group commit): one
- * transaction, a savepoint per write. Runs on SQLite, and on
+ * transaction, a savepoint per write. On PostgreSQL, a write's round trips. Runs on SQLite, and on
  * PostgreSQL under tests/pg.sh.
  */
 #include <ctype.h>
 
+#include "store/store.h"
 #include "store_fixture.h"
 #include "util/util.h"
 
@@ -963,6 +964,64 @@ static void test_batch(void **state)
   remove(witness);
 }
 
+/* The exchanges with the store (PostgreSQL: what libpq pipelines as one round trip
+ * counts once) that `n` puts of a new user take, one by one or in one batch. */
+static uint64_t trips_of_puts(urbac_store *s, const char *prefix, int n, bool batch)
+{
+  urbac_write w = {"test", "trips", false, 0, NULL};
+  uint64_t rev = 0, before = urbac__store_round_trips(s);
+  char id[64], body[128];
+  if (batch)
+    assert_int_equal(urbac_store_batch_begin(s, NULL), URBAC_OK);
+  for (int i = 0; i < n; i++) {
+    snprintf(id, sizeof id, "%s%d", prefix, i);
+    snprintf(body, sizeof body, "{\"id\": \"%s\"}", id);
+    assert_int_equal(urbac_store_put(s, "acme", "user", id, body, &w, &rev, NULL), URBAC_OK);
+  }
+  if (batch)
+    assert_int_equal(urbac_store_batch_end(s, true, NULL), URBAC_OK);
+  return urbac__store_round_trips(s) - before;
+}
+
+/* PostgreSQL: a write sends what it does not wait for (BEGIN, the writers' lock,
+ * its savepoint, its rows, the audit record, the revision, the notify) with the
+ * next statement it waits for, so a put of a user is a handful of round trips, not
+ * one per statement; and a write of a batch refused before it read anything rolls
+ * back to a savepoint the server never saw, without losing the batch. */
+static void test_round_trips(void **state)
+{
+  (void)state;
+  if (!pg_url)
+    skip();
+  urbac_store *s = fresh();
+  apply_base(s, "acme");
+  urbac_write w = {"test", "trips", false, 0, NULL};
+  uint64_t rev = 0, now = 0;
+  char *json = NULL;
+  trips_of_puts(s, "warm", 1, false); /* statements prepared once per connection */
+  uint64_t one = trips_of_puts(s, "one", 1, false), many = trips_of_puts(s, "batch", 10, true);
+  print_message("round trips: one put %llu, a batch of 10 puts %llu\n", (unsigned long long)one,
+                (unsigned long long)many);
+  assert_true(one <= 6);       /* statement by statement: 10 */
+  assert_true(many <= 2 + 40); /* statement by statement: 86 */
+
+  assert_int_equal(urbac_store_revision(s, "acme", &rev, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_batch_begin(s, NULL), URBAC_OK);
+  urbac_diag *d = urbac_diag_new();
+  assert_int_not_equal(urbac_store_put(s, "acme", "user", "bad", "{\"id\": ", &w, &now, d), URBAC_OK);
+  assert_true(urbac_diag_count(d) > 0);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "after", "{\"id\": \"after\"}", &w, &now, NULL),
+                   URBAC_OK);
+  assert_int_equal(now, rev + 1);
+  assert_int_equal(urbac_store_batch_end(s, true, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_get(s, "acme", "user", "after", &json, &now, NULL), URBAC_OK);
+  assert_int_equal(now, rev + 1);
+  urbac_free(json);
+  assert_int_equal(urbac_store_get(s, "acme", "user", "bad", &json, &now, NULL), URBAC_ENOTFOUND);
+  urbac_diag_free(d);
+  urbac_store_close(s);
+}
+
 /* One rename or cascade delete on tenant `t`, by the incremental path or (`whole`)
  * the whole-tenant one; the changes it made, as the feed gives them. */
 static urbac_err recast(urbac_store *s, const char *t, bool whole, const char *kind, const char *old_id,
@@ -1048,6 +1107,7 @@ int main(void)
       cmocka_unit_test(test_batch),
       cmocka_unit_test(test_rename_and_cascade),
       cmocka_unit_test(test_list_page),
+      cmocka_unit_test(test_round_trips),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store writes (PostgreSQL)"
                                                                  : "store writes (SQLite)",
