@@ -324,13 +324,49 @@ static int send_one(pg *b, const char *sql, int n, const char *const *params, in
   return PQsendQueryPrepared(b->c, name, n, params, NULL, NULL, 0);
 }
 
+/* Reads the answers of a pipeline of `total` statements (each first its
+ * prepares[i] prepares' results, then its own) up to its sync. *out (may be NULL)
+ * gets the last statement's result when all went well; *bad the first failure's,
+ * *bad_what its statement's `what`. False when the connection failed. */
+static bool pipeline_results(pg *b, size_t total, const int *prepares, const char *what, PGresult **out,
+                             PGresult **bad, const char **bad_what)
+{
+  bool ok = true;
+  size_t got = 0;
+  for (size_t i = 0; ok && i < total; i++, got++) {
+    const char *w = i < b->nqueue ? b->queue[i].what : what;
+    for (int k = 0; ok && k <= prepares[i]; k++) {
+      PGresult *r = PQgetResult(b->c);
+      ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+      ok = r != NULL;
+      if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !*bad) {
+        *bad = r; /* the first failure; the rest of the pipeline is aborted */
+        *bad_what = w;
+      } else if (k == prepares[i] && i == total - 1 && out && !*bad) {
+        *out = r;
+      } else if (r != *bad) {
+        PQclear(r);
+      }
+      while (ok && (r = PQgetResult(b->c)) != NULL) /* the NULL after each statement's results */
+        PQclear(r);
+    }
+  }
+  for (PGresult *r; ok && (r = PQgetResult(b->c)) != NULL;) { /* the sync */
+    bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (sync)
+      break;
+  }
+  return ok && got == total;
+}
+
 /* The queue, then `sql` (NULL: the queue alone), in one pipeline: one round trip.
  * *out gets the last statement's result; *bad the first failure's (or NULL, when
  * the connection failed), *bad_what its statement's `what`. */
 static urbac_err pipeline(pg *b, const char *sql, int n, const char *const *params, PGresult **out,
                           PGresult **bad, const char **bad_what, const char *what)
 {
-  size_t total = b->nqueue + (sql ? 1 : 0), got = 0;
+  size_t total = b->nqueue + (sql ? 1 : 0);
   int prepares[QUEUE_MAX + 1] = {0};
   size_t first_new = b->nprepared;
   bool ok = PQenterPipelineMode(b->c);
@@ -342,32 +378,8 @@ static urbac_err pipeline(pg *b, const char *sql, int n, const char *const *para
   ok = ok && PQpipelineSync(b->c);
   *bad = NULL;
   *bad_what = what;
-  for (size_t i = 0; ok && i < total; i++) { /* each statement: its prepare's result, then its own */
-    const char *w = i < b->nqueue ? b->queue[i].what : what;
-    for (int k = 0; ok && k <= prepares[i]; k++) {
-      PGresult *r = PQgetResult(b->c);
-      ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-      ok = r != NULL;
-      if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !*bad) {
-        *bad = r; /* the first failure; the rest of the pipeline is aborted */
-        *bad_what = w;
-      } else if (k == prepares[i] && i == total - 1 && out && sql && !*bad) {
-        *out = r;
-      } else if (r != *bad) {
-        PQclear(r);
-      }
-      while (ok && (r = PQgetResult(b->c)) != NULL) /* the NULL after each statement's results */
-        PQclear(r);
-    }
-    got++;
-  }
-  for (PGresult *r; ok && (r = PQgetResult(b->c)) != NULL;) { /* the sync */
-    bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-    PQclear(r);
-    if (sync)
-      break;
-  }
-  ok = ok && got == total && PQexitPipelineMode(b->c);
+  ok = ok && pipeline_results(b, total, prepares, what, sql ? out : NULL, bad, bad_what);
+  ok = ok && PQexitPipelineMode(b->c);
   if (*bad || !ok) { /* what was prepared in a failed pipeline may not be: prepared again next time */
     for (size_t i = first_new; i < b->nprepared; i++)
       urbac__free(b->prepared[i].sql);
