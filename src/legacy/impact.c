@@ -98,7 +98,7 @@ static urbac_err pair_diffs(urbac_impact *im, uint32_t pb, uint32_t pa, urbac__g
   return err;
 }
 
-static urbac_err compute(urbac_impact *im)
+static urbac_err compute(urbac_impact *im, urbac_impact_progress_cb cb, void *ctx)
 {
   urbac__intern pairs = {0};
   size_t n = im->m->users.n, ndg = im->m->dgs.n ? im->m->dgs.n : 1;
@@ -125,6 +125,8 @@ static urbac_err compute(urbac_impact *im)
       im->user_pair[u] = id;
       im->count += im->pair_off[id + 1] - im->pair_off[id];
     }
+    if (!err && cb && ((u + 1) % 256 == 0 || u + 1 == n) && !cb(ctx, u + 1, n))
+      err = URBAC_EREFUSED;
   }
   urbac__intern_free(&pairs);
   urbac__free(mb);
@@ -134,6 +136,13 @@ static urbac_err compute(urbac_impact *im)
 
 urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool import, urbac_impact **out,
                                urbac_diag *d)
+{
+  return urbac_impact_compute_progress(m, workload, import, NULL, NULL, out, d);
+}
+
+urbac_err urbac_impact_compute_progress(const urbac_model *m, size_t workload, bool import,
+                                        urbac_impact_progress_cb cb, void *ctx, urbac_impact **out,
+                                        urbac_diag *d)
 {
   urbac_impact *im = NULL;
   urbac_err err = URBAC_ENOMEM;
@@ -157,8 +166,10 @@ urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool impor
   }
   if (!err)
     err = urbac_snapshot_compile(im->after_model, &im->after, d);
-  if (!err && (err = compute(im)))
-    urbac__diag_code(d, err, "computing the impact");
+  if (!err && cb && !cb(ctx, 0, m->users.n))
+    err = URBAC_EREFUSED;
+  if (!err && (err = compute(im, cb, ctx)))
+    urbac__diag_code(d, err, err == URBAC_EREFUSED ? "computing the impact: stopped" : "computing the impact");
   if (err) {
     urbac_impact_free(im);
     return err;
