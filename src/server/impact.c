@@ -96,8 +96,9 @@ static void unlist(impacts *all, job *j)
     }
 }
 
-/* Drops the least recently used finished results other than `keep` while over the bounds. */
-static void evict(impacts *all, const job *keep)
+/* Drops the least recently used finished results other than `keep` while over the
+ * bounds, with room for `room` more. */
+static void evict(impacts *all, const job *keep, size_t room)
 {
   for (;;) {
     size_t bytes = 0;
@@ -108,7 +109,7 @@ static void evict(impacts *all, const job *keep)
         if (j != keep && (!lru || j->used < lru->used))
           lru = j;
       }
-    if (!lru || (bytes <= IMPACT_MAX_BYTES && all->n <= IMPACT_MAX_JOBS))
+    if (!lru || (bytes <= IMPACT_MAX_BYTES && all->n + room <= IMPACT_MAX_JOBS))
       return;
     unlist(all, lru);
   }
@@ -204,7 +205,7 @@ static void *compute(void *arg)
   if (err && j->listed) /* not kept: the next request tries again */
     unlist(all, j);
   else if (j->listed)
-    evict(all, j);
+    evict(all, j, 0);
   job_put(j);
   all->running--;
   pthread_cond_broadcast(&all->changed);
@@ -223,12 +224,12 @@ static job *find_or_start(srv *server, impacts *all, srv_req *req, srv_resp *r, 
       break;
   if (j)
     goto out;
-  evict(all, NULL);
   for (job *o = all->list; o; o = o->next) /* a newer revision replaces the older's result */
     if (o->tenant == req->tenant && o->workload == w && o->import == import && o->finished)
       older = o;
   if (older)
     unlist(all, older);
+  evict(all, NULL, 1);
   if (all->n >= IMPACT_MAX_JOBS) {
     r->retry_after = 1;
     srv_error(r, 503, "serviceUnavailable", NULL,
@@ -254,6 +255,7 @@ static job *find_or_start(srv *server, impacts *all, srv_req *req, srv_resp *r, 
   if (failed)
     goto oom;
   all->running++;
+  atomic_fetch_add(&server->metrics.impacts, 1);
   j->listed = true;
   j->next = all->list;
   all->list = j;

@@ -657,6 +657,7 @@ typedef struct srv_metrics {
   _Atomic uint64_t bodies_refused;            /* 503: the memory for bodies in flight was spent */
   _Atomic uint64_t tenant_lookups;            /* a tenant looked for in the store (not in memory) */
   _Atomic uint64_t write_batches, write_jobs; /* writer.c: batches run, and the requests in them */
+  _Atomic uint64_t impacts;                   /* impact.c: computations started */
 } srv_metrics;
 
 void srv_metrics_observe(srv *server, const srv_route *route, unsigned status, uint64_t us);
