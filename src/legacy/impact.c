@@ -166,10 +166,11 @@ urbac_err urbac_impact_compute_progress(const urbac_model *m, size_t workload, b
   }
   if (!err)
     err = urbac_snapshot_compile(im->after_model, &im->after, d);
+  static const char stopped[] = "the impact's computation was stopped";
   if (!err && cb && !cb(ctx, 0, m->users.n))
-    err = URBAC_EREFUSED;
+    err = urbac__diag_code(d, URBAC_EREFUSED, stopped);
   if (!err && (err = compute(im, cb, ctx)))
-    urbac__diag_code(d, err, err == URBAC_EREFUSED ? "computing the impact: stopped" : "computing the impact");
+    urbac__diag_code(d, err, err == URBAC_EREFUSED ? stopped : "computing the impact");
   if (err) {
     urbac_impact_free(im);
     return err;

@@ -39,10 +39,10 @@ typedef struct job {
   uint64_t revision;
   size_t workload;
   bool import;
-  unsigned refs;   /* under the lock: the list's, the thread's and each request's */
-  bool listed;     /* under the lock: in the list */
-  bool finished;   /* under the lock */
-  uint64_t used;   /* under the lock: the clock when last served */
+  unsigned refs; /* under the lock: the list's, the thread's and each request's */
+  bool listed;   /* under the lock: in the list */
+  bool finished; /* under the lock */
+  uint64_t used; /* under the lock: the clock when last served */
   _Atomic size_t done, total;
   /* set by the thread before `finished` */
   urbac_err err;
@@ -173,7 +173,8 @@ static urbac_err take(job *j, const urbac_impact *im)
     goto out;
   j->names = names.p;
   names.p = NULL;
-  j->bytes = sizeof *j + count * sizeof *j->rows + (urbac_catalog_perm_count() + j->ndg + 1) * sizeof(impact_tally) +
+  j->bytes = sizeof *j + count * sizeof *j->rows +
+             (urbac_catalog_perm_count() + j->ndg + 1) * sizeof(impact_tally) +
              (j->nusers + j->ndg + 2) * sizeof(uint32_t) + names.len;
   err = URBAC_OK;
 out:
@@ -187,8 +188,8 @@ static void *compute(void *arg)
   impacts *all = j->server->impacts;
   urbac_diag *d = urbac_diag_new();
   urbac_impact *im = NULL;
-  urbac_err err = d ? urbac_impact_compute_progress(j->m, j->workload, j->import, progress, j, &im, d)
-                    : URBAC_ENOMEM;
+  urbac_err err =
+      d ? urbac_impact_compute_progress(j->m, j->workload, j->import, progress, j, &im, d) : URBAC_ENOMEM;
   if (!err)
     err = take(j, im);
   if (err && d && urbac_diag_count(d) > 0)
@@ -216,7 +217,8 @@ static void *compute(void *arg)
 /* The job of the key, listed and started when new; a reference for the caller, or
  * NULL with the reply set (too many computations, out of memory). Call with the
  * lock held and inside srv_read_lock(). */
-static job *find_or_start(srv *server, impacts *all, srv_req *req, srv_resp *r, const srv_snap *sn, size_t w, bool import)
+static job *find_or_start(srv *server, impacts *all, srv_req *req, srv_resp *r, const srv_snap *sn, size_t w,
+                          bool import)
 {
   job *j = NULL, *older = NULL;
   for (j = all->list; j; j = j->next)
@@ -294,18 +296,17 @@ static void reply_rows(const job *j, srv_req *req, srv_resp *r, size_t skip, siz
   json_t *rows = json_array();
   for (size_t i = skip; rows && i < j->count && i - skip < top; i++) {
     const urbac_impact_row *row = &j->rows[i];
-    json_array_append_new(rows, json_pack("{s:s, s:s, s:s?, s:s, s:s}", "user", user_name(j, row->user),
-                                          "permission", urbac_catalog_perm(row->permission)->name,
-                                          "deviceGroup", dg_name(j, row->dg), "before",
-                                          urbac_impact_level_name(row->before), "after",
-                                          urbac_impact_level_name(row->after)));
+    json_array_append_new(rows,
+                          json_pack("{s:s, s:s, s:s?, s:s, s:s}", "user", user_name(j, row->user),
+                                    "permission", urbac_catalog_perm(row->permission)->name, "deviceGroup",
+                                    dg_name(j, row->dg), "before", urbac_impact_level_name(row->before),
+                                    "after", urbac_impact_level_name(row->after)));
   }
-  json_t *out = json_pack("{s:s, s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "status", "succeeded", "workload",
-                          req->params[1], "import", j->import, "count", (json_int_t)j->count, "revision",
-                          (json_int_t)j->revision, "byPermission",
-                          tallies_json(j, j->by_perm, urbac_catalog_perm_count(), "permission", true),
-                          "byDeviceGroup", tallies_json(j, j->by_dg, j->ndg + 1, "deviceGroup", false), "value",
-                          rows);
+  json_t *out =
+      json_pack("{s:s, s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "status", "succeeded", "workload", req->params[1],
+                "import", j->import, "count", (json_int_t)j->count, "revision", (json_int_t)j->revision,
+                "byPermission", tallies_json(j, j->by_perm, urbac_catalog_perm_count(), "permission", true),
+                "byDeviceGroup", tallies_json(j, j->by_dg, j->ndg + 1, "deviceGroup", false), "value", rows);
   if (out && skip + top < j->count) {
     char *link = srv_next_link(req, skip + top, top);
     json_object_set_new(out, "@odata.nextLink", json_string(link));
@@ -317,9 +318,9 @@ static void reply_rows(const job *j, srv_req *req, srv_resp *r, size_t skip, siz
 static void reply_running(const job *j, srv_req *req, srv_resp *r, size_t skip, size_t top)
 {
   srv_json(r, 202,
-           json_pack("{s:s, s:s, s:b, s:I, s:I, s:I}", "status", "running", "workload", req->params[1], "import",
-                     j->import, "revision", (json_int_t)j->revision, "done", (json_int_t)atomic_load(&j->done),
-                     "total", (json_int_t)atomic_load(&j->total)));
+           json_pack("{s:s, s:s, s:b, s:I, s:I, s:I}", "status", "running", "workload", req->params[1],
+                     "import", j->import, "revision", (json_int_t)j->revision, "done",
+                     (json_int_t)atomic_load(&j->done), "total", (json_int_t)atomic_load(&j->total)));
   r->retry_after = 1;
   r->location = srv_next_link(req, skip, top);
 }
