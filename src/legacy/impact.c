@@ -125,7 +125,7 @@ static urbac_err compute(urbac_impact *im, urbac_impact_progress_cb cb, void *ct
       im->user_pair[u] = id;
       im->count += im->pair_off[id + 1] - im->pair_off[id];
     }
-    if (!err && cb && ((u + 1) % 256 == 0 || u + 1 == n) && !cb(ctx, u + 1, n))
+    if (!err && cb && ((u + 1) % 256 == 0 || u + 1 == n) && !cb(ctx, 2 * n + u + 1, 3 * n))
       err = URBAC_EREFUSED;
   }
   urbac__intern_free(&pairs);
@@ -160,14 +160,17 @@ urbac_err urbac_impact_compute_progress(const urbac_model *m, size_t workload, b
   im->imported = import;
   err = import ? urbac_import(m, workload, &im->after_model, NULL, d)
                : urbac_model_clone(m, &im->after_model, d);
+  static const char stopped[] = "the impact's computation was stopped";
+  size_t n = m->users.n; /* the steps: each user compiled before, compiled after, compared */
   if (!err) {
     im->after_model->modes[workload] = URBAC_MODE_UNIFIED;
     err = urbac_snapshot_compile(m, &im->before, d);
   }
+  if (!err && cb && !cb(ctx, n, 3 * n))
+    err = urbac__diag_code(d, URBAC_EREFUSED, stopped);
   if (!err)
     err = urbac_snapshot_compile(im->after_model, &im->after, d);
-  static const char stopped[] = "the impact's computation was stopped";
-  if (!err && cb && !cb(ctx, 0, m->users.n))
+  if (!err && cb && !cb(ctx, 2 * n, 3 * n))
     err = urbac__diag_code(d, URBAC_EREFUSED, stopped);
   if (!err && (err = compute(im, cb, ctx)))
     urbac__diag_code(d, err, err == URBAC_EREFUSED ? stopped : "computing the impact");

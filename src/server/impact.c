@@ -5,8 +5,9 @@
  * 100k bench tenant), so it must not be redone for every page a person reads.
  *
  * A computation runs on a thread of its own from a copy of the model (no snapshot
- * is held back) and reports how far it has got (users compared of the tenant's);
- * a request for a key already being computed shares that computation. A request
+ * is held back) and reports how far it has got (steps done: three per user, the
+ * tenant compiled before, after, then each user compared); a request for a key
+ * already being computed shares that computation. A request
  * with `Prefer: respond-async` is answered 202 with the progress while it runs
  * (Retry-After and Location: the same page); any other waits for the result, as
  * before. The result keeps only what pages need: the rows, the tallies by
@@ -249,7 +250,7 @@ static job *find_or_start(srv *server, impacts *all, srv_req *req, srv_resp *r, 
   j->workload = w;
   j->import = import;
   j->refs = 2; /* the list's and the thread's */
-  atomic_store(&j->total, urbac_model_count(sn->model, URBAC_OBJ_USER));
+  atomic_store(&j->total, 3 * urbac_model_count(sn->model, URBAC_OBJ_USER));
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   int failed = pthread_create(&thread, &attr, compute, j);

@@ -379,12 +379,12 @@ test('Activation: the impact\'s progress while the server computes it, then the 
   // the server answers 202 at once and the portal waits a second before asking again: the bar is there
   const progress = page.getByRole('region', { name: 'Progress', exact: true });
   await progress.waitFor();
-  const bar = progress.getByRole('progressbar', { name: 'Users compared for mde' });
+  const bar = progress.getByRole('progressbar', { name: 'Impact computed for mde' });
   assert.equal(await bar.evaluate((e) => e.localName), 'fluent-progress-bar');
-  assert.equal(Number(await bar.getAttribute('max')), users);
-  assert.ok(Number(await bar.getAttribute('value')) <= users);
+  assert.equal(Number(await bar.getAttribute('max')), 3 * users); // three steps per user
+  assert.ok(Number(await bar.getAttribute('value')) <= 3 * users);
   assert.match(await progress.innerText(),
-    new RegExp(`of ${users.toLocaleString('en-US')} users compared`));
+    new RegExp(`of ${(3 * users).toLocaleString('en-US')} steps`));
   await checkPage(page, 'activation-impact-progress');
   const impact = page.getByRole('region', { name: 'Impact' });
   await impact.waitFor();

@@ -4,8 +4,8 @@
 // loses what: charts by permission and by device group of every row, from
 // the server's tallies, and the rows, paged); Activate and Deactivate, with
 // the safety check's reason when the server refuses. The impact is asked with
-// `Prefer: respond-async`: while the server computes it (202, users compared of
-// the tenant's) a progress bar shows how far it has got, polled every second as
+// `Prefer: respond-async`: while the server computes it (202, steps done of
+// three per user) a progress bar shows how far it has got, polled every second as
 // its Retry-After says; then the result. An import is one request: a spinner.
 // Depends on: lit, base.js, api.js, @fluentui/web-components' progress bar (main.js).
 import { html, nothing } from 'lit';
@@ -63,8 +63,8 @@ class Activation extends Page {
     const p = this.progress;
     if (!p) return nothing;
     return html`<section aria-label="Progress"><h2>Computing the impact of activating ${p.w}</h2>
-      <p>${p.done.toLocaleString()} of ${p.total.toLocaleString()} users compared</p>
-      <fluent-progress-bar role="progressbar" aria-label="Users compared for ${p.w}" min="0" max=${p.total} value=${p.done}
+      <p>${p.done.toLocaleString()} of ${p.total.toLocaleString()} steps (three per user: before, after, compared)</p>
+      <fluent-progress-bar role="progressbar" aria-label="Impact computed for ${p.w}" min="0" max=${p.total} value=${p.done}
         aria-valuemin="0" aria-valuemax=${p.total} aria-valuenow=${p.done}></fluent-progress-bar></section>`;
   }
 
