@@ -119,6 +119,16 @@ typedef struct urbac_impact urbac_impact;
  */
 URBAC_EXTERN urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool import,
                                             urbac_impact **out, urbac_diag *d);
+/* How far urbac_impact_compute_progress() has got: `done` of `total` steps, three
+ * per user (the tenant compiled before, compiled after, then each user compared:
+ * total is 3 x the users); called from the computing thread after each compilation,
+ * then at most every 256 users and at the end. Returning false stops the
+ * computation, which then returns URBAC_EREFUSED. */
+typedef bool (*urbac_impact_progress_cb)(void *ctx, size_t done, size_t total);
+/* urbac_impact_compute(), telling `cb` (may be NULL) how far it has got. */
+URBAC_EXTERN urbac_err urbac_impact_compute_progress(const urbac_model *m, size_t workload, bool import,
+                                                     urbac_impact_progress_cb cb, void *ctx,
+                                                     urbac_impact **out, urbac_diag *d);
 /* Frees `im`; accepts NULL. */
 URBAC_EXTERN void urbac_impact_free(urbac_impact *im);
 /* Calls `cb` for every row, by user (tenant order), permission (catalog order)

@@ -98,7 +98,7 @@ static urbac_err pair_diffs(urbac_impact *im, uint32_t pb, uint32_t pa, urbac__g
   return err;
 }
 
-static urbac_err compute(urbac_impact *im)
+static urbac_err compute(urbac_impact *im, urbac_impact_progress_cb cb, void *ctx)
 {
   urbac__intern pairs = {0};
   size_t n = im->m->users.n, ndg = im->m->dgs.n ? im->m->dgs.n : 1;
@@ -125,6 +125,8 @@ static urbac_err compute(urbac_impact *im)
       im->user_pair[u] = id;
       im->count += im->pair_off[id + 1] - im->pair_off[id];
     }
+    if (!err && cb && ((u + 1) % 256 == 0 || u + 1 == n) && !cb(ctx, 2 * n + u + 1, 3 * n))
+      err = URBAC_EREFUSED;
   }
   urbac__intern_free(&pairs);
   urbac__free(mb);
@@ -134,6 +136,13 @@ static urbac_err compute(urbac_impact *im)
 
 urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool import, urbac_impact **out,
                                urbac_diag *d)
+{
+  return urbac_impact_compute_progress(m, workload, import, NULL, NULL, out, d);
+}
+
+urbac_err urbac_impact_compute_progress(const urbac_model *m, size_t workload, bool import,
+                                        urbac_impact_progress_cb cb, void *ctx, urbac_impact **out,
+                                        urbac_diag *d)
 {
   urbac_impact *im = NULL;
   urbac_err err = URBAC_ENOMEM;
@@ -151,14 +160,20 @@ urbac_err urbac_impact_compute(const urbac_model *m, size_t workload, bool impor
   im->imported = import;
   err = import ? urbac_import(m, workload, &im->after_model, NULL, d)
                : urbac_model_clone(m, &im->after_model, d);
+  static const char stopped[] = "the impact's computation was stopped";
+  size_t n = m->users.n; /* the steps: each user compiled before, compiled after, compared */
   if (!err) {
     im->after_model->modes[workload] = URBAC_MODE_UNIFIED;
     err = urbac_snapshot_compile(m, &im->before, d);
   }
+  if (!err && cb && !cb(ctx, n, 3 * n))
+    err = urbac__diag_code(d, URBAC_EREFUSED, stopped);
   if (!err)
     err = urbac_snapshot_compile(im->after_model, &im->after, d);
-  if (!err && (err = compute(im)))
-    urbac__diag_code(d, err, "computing the impact");
+  if (!err && cb && !cb(ctx, 2 * n, 3 * n))
+    err = urbac__diag_code(d, URBAC_EREFUSED, stopped);
+  if (!err && (err = compute(im, cb, ctx)))
+    urbac__diag_code(d, err, err == URBAC_EREFUSED ? stopped : "computing the impact");
   if (err) {
     urbac_impact_free(im);
     return err;

@@ -359,6 +359,7 @@ static bool target(struct MHD_Connection *mc, conn *x, const char *url, const ch
   req->csrf = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-CSRF-Token");
   req->origin = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Origin");
   req->host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+  req->prefer = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Prefer");
   req->tls = x->tls;
   MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg, &q);
   x->parsed = !q.q.oom && q.q.len <= MAX_QUERY && srv_req_parse_target(req, url, q.q.p, &x->scratch);
@@ -785,12 +786,15 @@ urbac_err srv_init(srv *server, const urbac_server_config *cfg, urbac_diag *d)
     err = srv_oidc_load(server, cfg->oidc_file, d);
   if (!err)
     err = srv_sessions_init(server);
+  if (!err)
+    err = srv_impacts_init(server);
   return err;
 }
 
 void srv_fini(srv *server)
 {
   atomic_store(&server->stopping, true); /* the watchers end within a round */
+  srv_impacts_free(server);
   srv_directory_stop(server);
   srv_tenants_stop(server);
   urbac_store_close(server->lookup_store);

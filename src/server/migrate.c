@@ -1,6 +1,6 @@
 /*
  * server/migrate.c - migration routes: workload modes, activate and deactivate,
- * import (dry run or applied), the impact of activating, and the audit log.
+ * import (dry run or applied), and the audit log (the impact of activating: impact.c).
  *
  * Activation and import build a new model from the tenant as the server serves
  * it (the served model is never changed: readers' snapshots borrow it), then make
@@ -129,124 +129,6 @@ void srv_h_import(srv *server, srv_req *req, srv_resp *r)
   }
   urbac_free(text);
   urbac_import_report_free(c.report);
-}
-
-/* ---------------------------------------------------------------- impact */
-
-/* Rows, gains (after above before) and losses of one permission or device group. */
-typedef struct impact_tally {
-  size_t rows, gains, losses;
-} impact_tally;
-
-typedef struct impact_ctx {
-  const urbac_model *m;
-  size_t skip, top, seen;
-  json_t *rows;
-  impact_tally *by_perm; /* one per catalog permission */
-  impact_tally *by_dg;   /* one per device group, then one for rows of no device group */
-  size_t ndg;
-} impact_ctx;
-
-static void tally(impact_tally *t, const urbac_impact_row *row)
-{
-  t->rows++;
-  t->gains += row->after > row->before;
-  t->losses += row->after < row->before;
-}
-
-/* The tallies of `n` entries that have rows, as [{key: name, rows, gains, losses}]. */
-static json_t *tallies_json(const impact_tally *t, size_t n, const char *key,
-                            const char *(*name)(void *, size_t), void *ctx)
-{
-  json_t *out = json_array();
-  for (size_t i = 0; out && i < n; i++)
-    if (t[i].rows)
-      json_array_append_new(out, json_pack("{s:s?, s:I, s:I, s:I}", key, name(ctx, i), "rows",
-                                           (json_int_t)t[i].rows, "gains", (json_int_t)t[i].gains, "losses",
-                                           (json_int_t)t[i].losses));
-  return out;
-}
-
-static const char *perm_name(void *ctx, size_t i)
-{
-  (void)ctx;
-  return urbac_catalog_perm(i)->name;
-}
-
-static const char *dg_name(void *ctx, size_t i)
-{
-  impact_ctx *c = ctx;
-  return i < c->ndg ? urbac_model_id(c->m, URBAC_OBJ_DEVICE_GROUP, i) : NULL;
-}
-
-/* Every row counts in the tallies (the whole population); the page's rows are kept. */
-static int impact_row(void *ctx, const urbac_impact_row *row)
-{
-  impact_ctx *c = ctx;
-  tally(&c->by_perm[row->permission], row);
-  tally(&c->by_dg[row->dg < c->ndg ? row->dg : c->ndg], row);
-  if (c->seen++ < c->skip || json_array_size(c->rows) == c->top)
-    return 0;
-  const char *dg = row->dg == UINT32_MAX ? NULL : urbac_model_id(c->m, URBAC_OBJ_DEVICE_GROUP, row->dg);
-  json_array_append_new(c->rows, json_pack("{s:s, s:s, s:s?, s:s, s:s}", "user",
-                                           urbac_model_id(c->m, URBAC_OBJ_USER, row->user), "permission",
-                                           urbac_catalog_perm(row->permission)->name, "deviceGroup", dg,
-                                           "before", urbac_impact_level_name(row->before), "after",
-                                           urbac_impact_level_name(row->after)));
-  return 0;
-}
-
-void srv_h_impact(srv *server, srv_req *req, srv_resp *r)
-{
-  (void)server;
-  size_t skip, top;
-  if (!srv_page_args(req, r, &skip, &top))
-    return;
-  urbac_model *m = NULL;
-  uint64_t revision;
-  srv_read_lock(); /* a copy, so a long computation holds no snapshot back */
-  srv_snap *sn = srv_tenant_snap(req->tenant);
-  urbac_err err = urbac_model_clone(sn->model, &m, NULL);
-  revision = sn->revision;
-  srv_read_unlock();
-  urbac_impact *im = NULL;
-  if (!err)
-    err = urbac_impact_compute(m, workload(req), flag(req, "import"), &im, NULL);
-  if (err) {
-    urbac_model_free(m);
-    return srv_error_urbac(r, err, NULL, "workload");
-  }
-  size_t ndg = urbac_model_count(m, URBAC_OBJ_DEVICE_GROUP);
-  impact_ctx c = {.m = m, .skip = skip, .top = top, .rows = json_array(), .ndg = ndg};
-  c.by_perm = calloc(urbac_catalog_perm_count(), sizeof(impact_tally));
-  c.by_dg = calloc(ndg + 1, sizeof(impact_tally));
-  if (!c.rows || !c.by_perm || !c.by_dg) {
-    json_decref(c.rows);
-    free(c.by_perm);
-    free(c.by_dg);
-    urbac_impact_free(im);
-    urbac_model_free(m);
-    return srv_error(r, 500, "internalError", NULL, "out of memory");
-  }
-  urbac_impact_rows(im, impact_row, &c);
-  size_t total = urbac_impact_count(im);
-  json_t *out = json_pack(
-      "{s:s, s:b, s:I, s:I, s:o, s:o, s:o}", "workload", req->params[1], "import", flag(req, "import"),
-      "count", (json_int_t)total, "revision", (json_int_t)revision, "byPermission",
-      tallies_json(c.by_perm, urbac_catalog_perm_count(), "permission", perm_name, &c), "byDeviceGroup",
-      tallies_json(c.by_dg, ndg + 1, "deviceGroup", dg_name, &c), "value", c.rows);
-  free(c.by_perm);
-  free(c.by_dg);
-  if (skip + top < total) {
-    char *link = srv_next_link(req, skip + top, top);
-    json_object_set_new(out, "@odata.nextLink", json_string(link));
-    free(link);
-  }
-  urbac_impact_free(im);
-  urbac_model_free(m);
-  srv_json(r, 200, out);
-  r->revision = revision;
-  r->has_revision = true;
 }
 
 /* ---------------------------------------------------------------- audit log */

@@ -92,6 +92,7 @@ typedef struct srv_req {
   const char *session;       /* the portal's session cookie (session.c), or NULL */
   const char *csrf;          /* its X-CSRF-Token header, or NULL */
   const char *origin, *host; /* the Origin and Host headers, or NULL (signing in from another site) */
+  const char *prefer;        /* the Prefer header (respond-async: impact.c), or NULL */
   bool tls;                  /* the request came over HTTPS */
   /* set while routing */
   const srv_route *route;
@@ -479,6 +480,9 @@ void srv_h_activate(srv *server, srv_req *req, srv_resp *r);
 void srv_h_deactivate(srv *server, srv_req *req, srv_resp *r);
 void srv_h_import(srv *server, srv_req *req, srv_resp *r);
 void srv_h_impact(srv *server, srv_req *req, srv_resp *r);
+/* impact.c: the impacts' cache; srv_impacts_free() waits for the computations (stopping set). */
+urbac_err srv_impacts_init(srv *server);
+void srv_impacts_free(srv *server);
 void srv_h_audit(srv *server, srv_req *req, srv_resp *r);
 void srv_h_audit_verify(srv *server, srv_req *req, srv_resp *r);
 void srv_h_device_group_preview(srv *server, srv_req *req, srv_resp *r);
@@ -654,6 +658,7 @@ typedef struct srv_metrics {
   _Atomic uint64_t tenant_lookups;            /* a tenant looked for in the store (not in memory) */
   _Atomic uint64_t write_batches, write_jobs; /* writer.c: batches run, and the requests in them */
   _Atomic uint64_t write_commits;             /* writer.c: store batches committed, writes grouped in each */
+  _Atomic uint64_t impacts;                   /* impact.c: computations started */
 } srv_metrics;
 
 void srv_metrics_observe(srv *server, const srv_route *route, unsigned status, uint64_t us);
@@ -672,6 +677,7 @@ struct srv {
   void *oidc;                /* oidc.c: the OIDC providers and their refresh thread */
   void *directory;           /* directory.c: the store's tenant names */
   void *sessions;            /* session.c: the portal's sessions */
+  void *impacts;             /* impact.c: the impacts computed and being computed */
   srv_metrics metrics;
   FILE *log;
   pthread_mutex_t log_lock;

@@ -526,6 +526,85 @@ test('session methods: a key always; OIDC only with a portal client', async () =
   assert.deepEqual(r.json, { key: true, oidc: false }); // the providers here have no portal client
 });
 
+// The impact is computed once per tenant, revision, workload and import flag and kept;
+// compared here with what the CLI computes from the store itself.
+test('impact: computed once and kept, progress while it runs, pages equal the CLI, a new revision recomputed', async () => {
+  const B = '/api/v1/tenants/bigco';
+  // bigco: litware with 20,000 more security readers, so the comparison has users to count
+  const yaml = readFileSync(join(SRC, 'examples/litware.yaml'), 'utf8')
+    .replace('tenant: litware', 'tenant: bigco').replaceAll('litware.com', 'bigco.com')
+    .replace('users:\n', `users:\n${Array.from({ length: 20000 }, (_, i) => `- id: r${i}@bigco.com\n  directoryRoles: [Security reader]\n`).join('')}`);
+  writeFileSync(join(dir, 'bigco.yaml'), yaml);
+  cli('apply', '-f', join(dir, 'bigco.yaml'));
+  for (let i = 0; (await call('GET', `${B}/workloads`)).status !== 200; i++) { // the server's directory learns of it
+    assert.ok(i < 200, 'the server finds the new tenant');
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  const users = 20000 + (await call('GET', '/api/v1/tenants/litware/users?$top=1000')).json.value.length;
+  const computations = async () => Number((await call('GET', '/metrics')).text.match(/^urbac_impact_computations_total (\d+)$/m)[1]);
+  const cliRows = () => (cli('impact', 'mde', '--import', '--rows', '--format', 'tsv', '--tenant-id', 'bigco', '--output',
+    join(dir, 'impact.tsv')), readFileSync(join(dir, 'impact.tsv'), 'utf8'))
+    .split('\n').filter(Boolean).map((l) => {
+      const [user, permission, , scope, before, after] = l.split('\t');
+      return [user, permission, scope ? scope.replace(/^devicegroup:/, '') : null, before, after].join('|');
+    });
+  const all = async (path) => {
+    const rows = [];
+    for (let next = path; next;) {
+      const p = (await call('GET', next)).json;
+      rows.push(...p.value.map((r) => [r.user, r.permission, r.deviceGroup, r.before, r.after].join('|')));
+      next = p['@odata.nextLink'];
+    }
+    return rows;
+  };
+  const c0 = await computations();
+  // asked to answer at once: 202 with the progress while it runs, then 200
+  const url = `${B}/workloads/mde/impact?import=true&$top=500`;
+  const async = { headers: { prefer: 'respond-async' } };
+  let r = await call('GET', url, async);
+  assert.equal(r.status, 202, 'the first answer comes before 20,000 users are compared');
+  let last = -1;
+  for (; r.status === 202; r = await call('GET', url, async)) {
+    assert.equal(r.json.status, 'running');
+    assert.equal(r.json.total, 3 * users); // each user compiled before, after, then compared
+    assert.ok(r.json.done >= last && r.json.done <= r.json.total, JSON.stringify(r.json));
+    last = r.json.done;
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.match(r.headers.get('location'), /\/workloads\/mde\/impact\?import=true&\$top=500/);
+    await new Promise((ok) => setTimeout(ok, 20));
+  }
+  assert.equal(r.status, 200);
+  assert.equal(r.json.status, 'succeeded');
+  const want = cliRows();
+  assert.ok(want.length > 20000, `the impact has rows for every reader (${want.length})`);
+  assert.equal(r.json.count, want.length);
+  // every page, cut from the kept result, equals the CLI's rows; none computed again
+  assert.deepEqual(await all(`${B}/workloads/mde/impact?import=true&$top=7000`), want);
+  assert.equal(await computations(), c0 + 1, 'one computation for every page');
+  // a fresh key asked by several at once: one computation, shared
+  const same = await Promise.all(Array.from({ length: 4 }, () => call('GET', `${B}/workloads/mde/impact?$top=3`)));
+  assert.equal(await computations(), c0 + 2, 'concurrent requests share one computation');
+  for (const x of same) assert.deepEqual(x.json, same[0].json);
+  assert.equal(same[0].status, 200);
+  // a new revision: a new reader, recomputed, the old result not served
+  const w = await call('PUT', `${B}/users/new@bigco.com`, { body: { name: 'New', directoryRoles: ['Security reader'] } });
+  assert.equal(w.status, 201);
+  const rev = Number(w.headers.get('x-urbac-revision'));
+  r = await call('GET', `${B}/workloads/mde/impact?import=true&$top=1`);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.revision, rev);
+  assert.equal(await computations(), c0 + 3);
+  const after = cliRows();
+  assert.ok(after.some((x) => x.startsWith('new@bigco.com|')), 'the CLI sees the new reader');
+  assert.equal(r.json.count, after.length);
+  assert.deepEqual(await all(`${B}/workloads/mde/impact?import=true&$top=7000`), after);
+  // a workload without a legacy model is refused at once, as before
+  r = await call('GET', `${B}/workloads/mda/impact`);
+  assert.equal(r.status, 409);
+  assert.equal(r.json.error.code, 'EREFUSED');
+  assert.equal(r.json.error.target, 'workload');
+});
+
 test('migration: workloads, import (dry run and applied), impact, activate, deactivate', async () => {
   const L = '/api/v1/tenants/litware';
   let r = await call('GET', `${L}/workloads`);

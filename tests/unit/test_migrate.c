@@ -407,6 +407,60 @@ static void test_impact_is_every_difference(void **state)
   free(y);
 }
 
+/* ---------------------------------------------------------------- progress */
+
+typedef struct progress_seen {
+  size_t calls, last_done, total, stop_after;
+  bool backwards;
+} progress_seen;
+
+static bool on_progress(void *ctx, size_t done, size_t total)
+{
+  progress_seen *p = ctx;
+  p->backwards |= p->calls && (done < p->last_done || total != p->total);
+  p->calls++;
+  p->last_done = done;
+  p->total = total;
+  return p->calls < p->stop_after;
+}
+
+/* The progress counts three steps per user up to the tenant's; its result is the
+ * one without; a callback that says stop stops it (URBAC_EREFUSED, no result). */
+static void test_impact_progress(void **state)
+{
+  (void)state;
+  size_t n = 1000, cap = 64 + n * 64;
+  char *y = malloc(cap);
+  size_t len = (size_t)snprintf(y, cap, "urbac: 1\ntenant: many\nusers:\n");
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(y + len, cap - len, "- {id: u%zu, directoryRoles: [Security reader]}\n", i);
+  tenant t = tenant_load(y);
+  urbac_impact *plain, *im;
+  assert_int_equal(urbac_impact_compute(t.m, URBAC__WL_MDE, false, &plain, NULL), URBAC_OK);
+  progress_seen seen = {.stop_after = SIZE_MAX};
+  assert_int_equal(urbac_impact_compute_progress(t.m, URBAC__WL_MDE, false, on_progress, &seen, &im, NULL),
+                   URBAC_OK);
+  assert_false(seen.backwards);
+  assert_int_equal(seen.total, 3 * n); /* compiled before, after, compared */
+  assert_int_equal(seen.last_done, 3 * n);
+  assert_true(seen.calls >= n / 256 + 3);
+  assert_int_equal(urbac_impact_count(im), urbac_impact_count(plain));
+  assert_true(urbac_impact_count(im) >= n);
+  urbac_impact_free(im);
+  urbac_impact_free(plain);
+  urbac_diag *d = urbac_diag_new();
+  progress_seen stop = {.stop_after = 2};
+  im = (urbac_impact *)1;
+  assert_int_equal(urbac_impact_compute_progress(t.m, URBAC__WL_MDE, false, on_progress, &stop, &im, d),
+                   URBAC_EREFUSED);
+  assert_null(im);
+  assert_int_equal(stop.calls, 2);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "stopped"));
+  urbac_diag_free(d);
+  tenant_free(&t);
+  free(y);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -417,6 +471,7 @@ int main(void)
       cmocka_unit_test(test_unmapped_report),
       cmocka_unit_test(test_activation_and_rollback),
       cmocka_unit_test(test_impact_is_every_difference),
+      cmocka_unit_test(test_impact_progress),
   };
   return cmocka_run_group_tests_name("migration", tests, NULL, NULL);
 }

@@ -37,6 +37,10 @@ before(async () => {
     .replace('users:\n', `users:\n${Array.from({ length: 1200 }, (_, i) => `- id: r${i}@fabrikam.com\n  directoryRoles: [Security reader]\n`).join('')}`);
   writeFileSync(path.join(s.dir, 'fabrikam.yaml'), fab);
   s.cli('apply', '-f', path.join(s.dir, 'fabrikam.yaml'));
+  // northwind: 20,000 more, so the impact takes long enough for its progress to be shown
+  writeFileSync(path.join(s.dir, 'northwind.yaml'), fab.replace('tenant: fabrikam', 'tenant: northwind')
+    .replace('users:\n', `users:\n${Array.from({ length: 20000 }, (_, i) => `- id: n${i}@fabrikam.com\n  directoryRoles: [Security reader]\n`).join('')}`));
+  s.cli('apply', '-f', path.join(s.dir, 'northwind.yaml'));
   server = await serve(s.db, ['--preshared-key-file', path.join(s.dir, 'psk')]);
   call = client(server.base, PSK);
   // a reader of contoso: a unified role with Configuration \ Authorization (read) only
@@ -357,6 +361,40 @@ test('Activation: the impact charts count every row, not only the rows read so f
   const gains = rows.filter((r) => ['none', 'read', 'manage'].indexOf(r.after) > ['none', 'read', 'manage'].indexOf(r.before)).length;
   assert.match(await impact.innerText(), new RegExp(`${gains.toLocaleString('en-US')} gains and ${(rows.length - gains).toLocaleString('en-US')} losses`));
   await checkPage(page, 'activation-impact-charts');
+  await page.context().close();
+});
+
+test('Activation: the impact\'s progress while the server computes it, then the result', async () => {
+  const N = '/api/v1/tenants/northwind';
+  let users = 0;
+  for (let next = `${N}/users?$top=1000`; next;) {
+    const p = (await call('GET', next)).json;
+    users += p.value.length;
+    next = p['@odata.nextLink'];
+  }
+  const page = await open('northwind');
+  await signIn(page, PSK);
+  await nav(page, 'Activation');
+  await page.getByRole('button', { name: 'Impact mde' }).click();
+  // the server answers 202 at once and the portal waits a second before asking again: the bar is there
+  const progress = page.getByRole('region', { name: 'Progress', exact: true });
+  await progress.waitFor();
+  const bar = progress.getByRole('progressbar', { name: 'Impact computed for mde' });
+  assert.equal(await bar.evaluate((e) => e.localName), 'fluent-progress-bar');
+  assert.equal(Number(await bar.getAttribute('max')), 3 * users); // three steps per user
+  assert.ok(Number(await bar.getAttribute('value')) <= 3 * users);
+  assert.match(await progress.innerText(),
+    new RegExp(`of ${(3 * users).toLocaleString('en-US')} steps`));
+  await checkPage(page, 'activation-impact-progress');
+  const impact = page.getByRole('region', { name: 'Impact' });
+  await impact.waitFor();
+  await progress.waitFor({ state: 'detached' });
+  // the result the portal shows is the one the server kept: the same count as a request now
+  const r = await call('GET', `${N}/workloads/mde/impact?import=true&$top=1`);
+  assert.equal(r.status, 200);
+  assert.ok(r.json.count > 20000);
+  assert.match(await impact.innerText(), new RegExp(`^${r.json.count.toLocaleString('en-US')} changed rows in all`, 'm'));
+  await checkPage(page, 'activation-impact-after-progress');
   await page.context().close();
 });
 

@@ -3,12 +3,14 @@
 // each permission it cannot map, then the import); Impact (who gains and who
 // loses what: charts by permission and by device group of every row, from
 // the server's tallies, and the rows, paged); Activate and Deactivate, with
-// the safety check's reason when the server refuses. Import and impact are one
-// request each, so they show a spinner, not a measured progress.
-// Depends on: lit, base.js, api.js.
+// the safety check's reason when the server refuses. The impact is asked with
+// `Prefer: respond-async`: while the server computes it (202, steps done of
+// three per user) a progress bar shows how far it has got, polled every second as
+// its Retry-After says; then the result. An import is one request: a spinner.
+// Depends on: lit, base.js, api.js, @fluentui/web-components' progress bar (main.js).
 import { html, nothing } from 'lit';
 import { Page } from './base.js';
-import { api, page } from './api.js';
+import { api } from './api.js';
 
 // The ten largest of the server's tallies (every row of the impact, not only those
 // read), as [label, rows] for a chart.
@@ -17,7 +19,7 @@ const top10 = (tallies, key) => (tallies || []).map((t) => [t[key] || 'tenant-wi
 const sum = (tallies, field) => (tallies || []).reduce((n, t) => n + t[field], 0);
 
 class Activation extends Page {
-  static properties = { ...Page.properties, workloads: { state: true }, dry: { state: true }, impact: { state: true }, done: { state: true } };
+  static properties = { ...Page.properties, workloads: { state: true }, dry: { state: true }, impact: { state: true }, progress: { state: true }, done: { state: true } };
 
   willUpdate(changed) {
     if (changed.has('ctx')) this.load();
@@ -35,13 +37,35 @@ class Activation extends Page {
     if (r) this.dry = { w, dryRun, ...r.json };
   }
 
+  // One page of the impact; while the server computes it, its progress (202) every second.
   async showImpact(w, next) {
-    const url = next || `${this.base}/workloads/${w}/impact?import=true`;
-    const r = await this.run(() => page(url, 1000));
+    const url = next || `${this.base}/workloads/${w}/impact?import=true&$top=1000`;
+    const r = await this.run(async () => {
+      try {
+        for (;;) {
+          const res = await api('GET', url, undefined, { prefer: 'respond-async' });
+          if (res.status !== 202) return res.json;
+          this.progress = { w, done: res.json.done, total: res.json.total };
+          await new Promise((ok) => setTimeout(ok, 1000));
+        }
+      } finally {
+        this.progress = null;
+      }
+    });
     if (r) {
-      const rows = next && this.impact?.w === w ? [...this.impact.rows, ...r.items] : r.items;
-      this.impact = { w, rows, next: r.next, shown: r.items, count: r.count ?? rows.length, tallies: r.json };
+      const items = r.value || [];
+      const rows = next && this.impact?.w === w ? [...this.impact.rows, ...items] : items;
+      this.impact = { w, rows, next: r['@odata.nextLink'] || null, shown: items, count: r.count ?? rows.length, tallies: r };
     }
+  }
+
+  progressView() {
+    const p = this.progress;
+    if (!p) return nothing;
+    return html`<section aria-label="Progress"><h2>Computing the impact of activating ${p.w}</h2>
+      <p>${p.done.toLocaleString()} of ${p.total.toLocaleString()} steps (three per user: before, after, compared)</p>
+      <fluent-progress-bar role="progressbar" aria-label="Impact computed for ${p.w}" min="0" max=${p.total} value=${p.done}
+        aria-valuemin="0" aria-valuemax=${p.total} aria-valuenow=${p.done}></fluent-progress-bar></section>`;
   }
 
   async switchMode(w, on) {
@@ -85,7 +109,7 @@ class Activation extends Page {
     const m = this.canManage;
     return html`<h1>Activation</h1><p class="crumbs">Permissions > Microsoft Defender XDR > Workload settings</p>
       ${this.pageError()}${this.done ? html`<div class="message info" role="status">${this.done}</div>` : nothing}
-      ${this.busy ? html`<fluent-spinner aria-label="Working"></fluent-spinner>` : nothing}
+      ${this.busy && !this.progress ? html`<fluent-spinner aria-label="Working"></fluent-spinner>` : nothing}${this.progressView()}
       <table><caption>Workloads</caption><thead><tr><th scope="col">Workload</th><th scope="col">Permissions model</th><th scope="col">Actions</th></tr></thead>
       <tbody>${(this.workloads || []).map((w) => html`<tr><td>${w.displayName}</td><td>${w.mode === 'unified' ? 'Unified roles (active)' : 'Legacy roles'}</td>
         <td>${m ? html`<fluent-button role="button" size="small" @click=${() => this.importRoles(w.id, true)}>Import roles<span class="visually-hidden"> ${w.id}</span></fluent-button>` : nothing}

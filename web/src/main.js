@@ -10,6 +10,7 @@ import { setTheme } from '@fluentui/web-components';
 import { webLightTheme } from '@fluentui/tokens';
 import '@fluentui/web-components/button.js';
 import '@fluentui/web-components/spinner.js';
+import '@fluentui/web-components/progress-bar.js';
 import '@fluentui/web-components/divider.js';
 import { api, qs, setCsrf, ApiError } from './api.js';
 import './checker.js';
