@@ -15,7 +15,11 @@ rm -f "$data"/s.db*
 "$B/urbac" init --db "$data/s.db" >/dev/null
 "$B/urbac" apply --db "$data/s.db" -f "$here/tenant.yaml" >/dev/null
 # report: (re)writes bench/results/scim.md from the rows so far
+# Keeps what follows the marker line in the results file (the history, by hand).
+marker='<!-- bench/scim/run.sh rewrites what is above this line and keeps what follows -->'
 report() {
+  local kept
+  kept=$(sed -n "\|^$marker\$|,\$p" "$out" 2>/dev/null | tail -n +2)
   table=$(node -e '
   const names = ["SQLite", "PostgreSQL"];
   process.argv.slice(1).forEach((j, i) => {
@@ -47,6 +51,9 @@ load (the load average at the end of the cycle is given).
 | store | users / groups / memberships | users s | groups s | members s | total s | server CPU s | load average | GET /check p50 / p99 / max ms (n) | failed | RSS MiB |
 |---|---|---|---|---|---|---|---|---|---|---|
 $table
+
+$marker
+$kept
 MD
 }
 echo "scim: SQLite" >&2
