@@ -217,6 +217,35 @@ test('seed 000: Settings > Endpoints > Roles, + Add item, the seed\'s permission
   await page.context().close();
 });
 
+// Issue 12: "Device groups: ... reorder ranks, the Ungrouped devices row".
+test('Device groups: Move down swaps two ranks; the Ungrouped devices row opens and saves its user access', async () => {
+  const page = await open('litware');
+  await signIn(page, PSK);
+  const groups = async () => (await call('GET', '/api/v1/tenants/litware/deviceGroups')).json.value;
+  const ranked = (await groups()).filter((g) => g.id !== 'ungrouped').sort((a, b) => a.rank - b.rank);
+  const [first, second] = ranked;
+  await nav(page, 'Settings > Endpoints > Device groups');
+  await page.getByRole('button', { name: `Move down ${first.id}` }).click();
+  for (let i = 0; i < 50; i++) {
+    const now = await groups();
+    if (now.find((g) => g.id === first.id).rank === second.rank) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const after = await groups();
+  assert.equal(after.find((g) => g.id === first.id).rank, second.rank, 'the first moved down');
+  assert.equal(after.find((g) => g.id === second.id).rank, first.rank, 'the second moved up');
+  const before = (after.find((g) => g.id === 'ungrouped') || { userAccess: [] }).userAccess || [];
+  await page.getByRole('button', { name: 'Edit Ungrouped devices' }).click();
+  await page.getByText("Ungrouped devices (default): the devices no group's rules match.").waitFor();
+  const box = page.getByRole('group', { name: /User access/ }).getByRole('checkbox', { checked: false }).first();
+  await box.check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('table', { name: 'Device groups, in rank order' }).waitFor();
+  const ungrouped = (await groups()).find((g) => g.id === 'ungrouped');
+  assert.equal(ungrouped.userAccess.length, before.length + 1, JSON.stringify(ungrouped));
+  await page.context().close();
+});
+
 // Presses Tab until the focused element is the one `name` labels (a keyboard
 // user's way), the first of that name inside `within` (a locator) when given.
 async function tabTo(page, role, name, within = page) {
