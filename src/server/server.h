@@ -176,6 +176,7 @@ struct srv_tenant {
   srv *server;
   srv_snap *current;          /* RCU-protected */
   srv_keyset *keys;           /* RCU-protected: this tenant's API keys */
+  pthread_mutex_t keys_lock;  /* one key refresh at a time: what is read last is published last */
   pthread_mutex_t write_lock; /* one writer (and reload) at a time; recursive: a batch holds it (writer.c) */
   srv_writer *writer;         /* writer.c: the thread that runs the tenant's administration requests */
   struct scim_index *scim;    /* scim_index.c: SCIM's lookups, kept by the writer; NULL until used */
@@ -246,7 +247,9 @@ urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size
                         srv_snap **out, urbac_diag *d);
 /* Frees a snapshot no reader can hold any more, and its model; accepts NULL. */
 void srv_snap_free(srv_snap *sn);
-/* Re-reads the tenant's API keys from `st` and swaps them in (RCU). */
+/* Re-reads the tenant's API keys from `st` and swaps them in (RCU). Refreshes are
+ * serialised, so one that read before a key was created can never replace one that
+ * read after (the watcher's and a key write's race). */
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st);
 void srv_tenants_stop(srv *server);
 /* Is every followed tenant's feed up to date with the store? When not, the first

@@ -281,10 +281,14 @@ void srv_tenant_publish_edit(srv_tenant *t, srv_snap *sn, srv_snap *twin, uint64
 
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st)
 {
+  pthread_mutex_lock(&t->keys_lock);
   srv_keyset *k = srv_keyset_load(st, t->id);
-  if (!k)
+  if (!k) {
+    pthread_mutex_unlock(&t->keys_lock);
     return; /* keep the keys we have; the next round tries again */
+  }
   srv_keyset *old = rcu_xchg_pointer(&t->keys, k);
+  pthread_mutex_unlock(&t->keys_lock);
   urcu_bp_synchronize_rcu();
   srv_keyset_free(old);
 }
@@ -406,6 +410,7 @@ static void tenant_free(srv_tenant *t)
   urbac_store_close(t->store);
   pthread_mutex_destroy(&t->write_lock);
   pthread_mutex_destroy(&t->feed_lock);
+  pthread_mutex_destroy(&t->keys_lock);
   free(t->id);
   free(t);
 }
@@ -423,6 +428,7 @@ static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t wh
   pthread_mutex_init(&t->write_lock, &recursive);
   pthread_mutexattr_destroy(&recursive);
   pthread_mutex_init(&t->feed_lock, NULL);
+  pthread_mutex_init(&t->keys_lock, NULL);
   atomic_store(&t->feed_synced_us, srv_now_us());
   urbac_audit_opts audit = {server->cfg->audit_key_file, server->cfg->witness_file,
                             server->cfg->witness_syslog};

@@ -180,6 +180,18 @@ test('what a key does is audited with its user and with who created it', async (
   assert.equal(records[0].actor, `key:${token.split('_')[1]} (${MIA}) created by key:${erinId} (erin@contoso.com)`);
 });
 
+// The change feed's watcher re-reads the keys on its own connection beside the write
+// that creates one; a read that began before the key was written must never replace
+// the writer's (tenants.c, keys_lock). Each new key works at once, every time.
+test("a key works the moment it is created, however the watcher's refresh falls", async () => {
+  for (let i = 0; i < 40; i++) {
+    const r = await call('POST', `${T}/apiKeys`, { token: keys.erin, body: { user: MIA, name: `at once ${i}` } });
+    assert.equal(r.status, 201, r.text);
+    const use = await call('GET', `${T}/groups/soc-tier2`, { token: r.json.token });
+    assert.equal(use.status, 200, `key ${i}: ${use.text}`);
+  }
+});
+
 // A guarded write is judged before it is written, on the tenant as served and its
 // twin with the other modes, for the users the change reaches (reach.c).
 const ok = async (r, status = 200) => assert.equal(r.status, status, r.text);
