@@ -293,11 +293,10 @@ size_t urbac_grant_action(urbac_grant g, char *buf, size_t size)
   return n < 0 ? 0 : (size_t)n;
 }
 
-static bool same_ci(char a, char b) { return tolower((unsigned char)a) == tolower((unsigned char)b); }
-
-/* Case-insensitive glob: '*' matches any run of characters, '/' included, as
- * in Azure and Graph resource actions. Iterative, with one backtrack point: on a
- * mismatch after a star, the star takes one more character. */
+/* Case-insensitive glob against an action already in lower case: '*' matches any
+ * run of characters, '/' included, as in Azure and Graph resource actions.
+ * Iterative, with one backtrack point: on a mismatch after a star, the star takes
+ * one more character. */
 static bool glob_match(const char *p, size_t plen, const char *s)
 {
   size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0, slen = strlen(s);
@@ -308,7 +307,7 @@ static bool glob_match(const char *p, size_t plen, const char *s)
       mark = si;
       continue;
     }
-    if (pi < plen && same_ci(p[pi], s[si])) {
+    if (pi < plen && tolower((unsigned char)p[pi]) == s[si]) {
       pi++;
       si++;
       continue;
@@ -323,25 +322,41 @@ static bool glob_match(const char *p, size_t plen, const char *s)
   return pi == plen;
 }
 
-/* The action of grant `g` spelled with `stem` ("microsoft.xdr/..."). */
-static void action_of(const char *stem, unsigned level, char *buf, size_t size)
+/* Every spelling of every grant's action, in lower case: its id, then each other
+ * Graph stem of its permission (perm_ids), at its level. Built once per process,
+ * so a wildcard costs one glob per spelling, not a formatting of each. A grant has
+ * one level, and a permission at most two grants, hence the bound. */
+#define SPELLING_MAX 128
+#define URBAC_PERM(E, name, id, lv, applies) \
+  _Static_assert(sizeof "microsoft.xdr/" id "/manage" <= SPELLING_MAX, "action too long: " id);
+#include "catalog/defender.def"
+#define URBAC_PERM_ID(E, stem) \
+  _Static_assert(sizeof "microsoft.xdr/" stem "/manage" <= SPELLING_MAX, "action too long: " stem);
+#include "catalog/defender.def"
+static struct {
+  unsigned grant;
+  char action[SPELLING_MAX];
+} spellings[URBAC__NGRANTS + 2 * NPERM_IDS];
+static size_t nspellings;
+static pthread_once_t spellings_once = PTHREAD_ONCE_INIT;
+
+static void spelling_add(unsigned g, const char *stem)
 {
-  snprintf(buf, size, "%s/%s", stem, level == URBAC_LEVEL_READ ? "read" : "manage");
+  char *a = spellings[nspellings].action; /* fits: the bounds are checked above, at compile time */
+  snprintf(a, SPELLING_MAX, "%s/%s", stem, grants[g].level == URBAC_LEVEL_READ ? "read" : "manage");
+  for (; *a; a++)
+    *a = (char)tolower((unsigned char)*a);
+  spellings[nspellings++].grant = g;
 }
 
-/* Whether `pattern` matches grant `g` under its action or any other spelling of it. */
-static bool grant_matches(const char *pattern, size_t len, unsigned g)
+static void spellings_build(void)
 {
-  char action[256];
-  urbac_grant_action(grants[g], action, sizeof action);
-  bool hit = glob_match(pattern, len, action);
-  for (size_t i = 0; !hit && i < NPERM_IDS; i++) {
-    if (perm_ids[i].perm != grants[g].perm)
-      continue;
-    action_of(perm_ids[i].stem, grants[g].level, action, sizeof action);
-    hit = glob_match(pattern, len, action);
+  for (unsigned g = 0; g < URBAC__NGRANTS; g++) {
+    spelling_add(g, perms[grants[g].perm].id);
+    for (size_t i = 0; i < NPERM_IDS; i++)
+      if (perm_ids[i].perm == grants[g].perm)
+        spelling_add(g, perm_ids[i].stem);
   }
-  return hit;
 }
 
 /* A group action, "microsoft.xdr/securityposture/read": a level after a path that is
@@ -375,8 +390,12 @@ size_t urbac__catalog_wildcard(const char *pattern, size_t len, urbac__gmask *ou
     pattern = group;
     len = strlen(group);
   }
-  for (unsigned g = 0; g < URBAC__NGRANTS && memchr(pattern, '*', len); g++) {
-    if (grant_matches(pattern, len, g)) {
+  if (!memchr(pattern, '*', len))
+    return 0;
+  pthread_once(&spellings_once, spellings_build);
+  for (size_t i = 0; i < nspellings; i++) {
+    unsigned g = spellings[i].grant;
+    if (!urbac__bit_test(out->w, g) && glob_match(pattern, len, spellings[i].action)) {
       urbac__bit_set(out->w, g);
       n++;
     }
