@@ -97,6 +97,39 @@ urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id,
   return c.err;
 }
 
+/* Object (kind, id) of a whole model, found by id: users, groups, device groups and
+ * roles (the objects there are many of); NULL for another kind or when absent. */
+static urbac__obj *obj_in(const urbac_model *m, const char *kind, const char *id)
+{
+  uint32_t i;
+  size_t len = strlen(id);
+  if (strcmp(kind, "user") == 0)
+    return urbac__smap_get(&m->user_map, id, len, &i) ? &urbac__user_at(m, i)->o : NULL;
+  if (strcmp(kind, "group") == 0)
+    return urbac__smap_get(&m->group_map, id, len, &i) ? &urbac__group_at(m, i)->o : NULL;
+  if (strcmp(kind, "deviceGroup") == 0)
+    return urbac__smap_get(&m->dg_map, id, len, &i) ? &urbac__dg_at(m, i)->o : NULL;
+  for (size_t r = 0; strcmp(kind, "role") == 0 && r < m->roles.n; r++) /* roles are few */
+    if (urbac__role_at(m, r) && strcmp(urbac__role_at(m, r)->name, id) == 0)
+      return &urbac__role_at(m, r)->o;
+  return NULL;
+}
+
+urbac_err urbac__refs_of_in(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out,
+                            bool *found)
+{
+  refs_ctx c = {out, kind, id, URBAC_OK};
+  urbac__obj *o = obj_in(m, kind, id);
+  *found = o != NULL;
+  if (o && strcmp(kind, "user") == 0)
+    c.err = add_xid(out, kind, id, URBAC__REF_XID_USER, &((urbac__user *)o)->ident);
+  else if (o && strcmp(kind, "group") == 0)
+    c.err = add_xid(out, kind, id, URBAC__REF_XID_GROUP, &((urbac__group *)o)->ident);
+  if (o && !c.err && strcmp(kind, "user") != 0)
+    urbac__obj_visit_refs(o, refs_cb, &c);
+  return c.err;
+}
+
 char *urbac__pair_key(const char *kind, const char *id)
 {
   size_t k = strlen(kind), n = strlen(id); /* no printf: a write of a big group makes thousands */
@@ -172,6 +205,7 @@ typedef struct delta {
   urbac__ref_list now, added, removed; /* added and removed borrow from `now`, `old` and the model */
   urbac__strs read;                    /* the index's rows from the object, when read here */
   const urbac__strs *old;              /* them: `read`, or the caller's */
+  bool known;                          /* `now` filled by the caller already */
 } delta;
 
 static void delta_free(delta *x)
@@ -186,13 +220,15 @@ static void delta_free(delta *x)
 
 /* The rows to add and to remove for (kind, id) to name what `after` names
  * (`alone`: it parsed, or NULL to parse it here; `after` NULL: nothing; `old`: the
- * rows from it, or NULL to read them). */
+ * rows from it, or NULL to read them; x->known: x->now is filled already). */
 static urbac_err delta_read(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *after, const urbac_model *alone, const urbac__strs *old, delta *x,
                             urbac_diag *d)
 {
   urbac_err err = URBAC_OK;
-  if (after && !alone) { /* a stored body: the loader's own parse says what it names */
+  if (x->known)
+    alone = NULL;
+  else if (after && !alone) { /* a stored body: the loader's own parse says what it names */
     err = urbac__object_parse(tenant, kind, id, after, "stored object", &x->parsed, &x->canonical, d);
     alone = x->parsed;
   }
@@ -233,10 +269,14 @@ urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *
                             urbac__refs_batch *b, urbac_diag *d)
 {
   delta x = {0};
+  bool found = false;
   if (!urbac__refs_kind_names(kind))
     return URBAC_OK;
+  urbac_err err = after && !alone && b->whole ? urbac__refs_of_in(b->whole, kind, id, &x.now, &found) : URBAC_OK;
   /* only the rows that differ are written: a member added to a group of thousands is one row */
-  urbac_err err = delta_read(store, tenant, kind, id, after, alone, old, &x, d);
+  x.known = found;
+  if (!err)
+    err = delta_read(store, tenant, kind, id, after, alone, old, &x, d);
   if (!err)
     err = keep_rows(&b->removed, &x.removed, &b->pool);
   if (!err)

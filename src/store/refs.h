@@ -27,6 +27,11 @@ bool urbac__refs_kind_names(const char *kind);
 /* Adds every name the objects of `m` give (a model of one object: its own) to
  * `out` as rows from (kind, id); the strings are borrowed from `m`, `kind` and `id`. */
 urbac_err urbac__refs_of(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out);
+/* Like urbac__refs_of() for the one object (kind, id) of a whole model `m`, found
+ * by id (users, groups, device groups, roles); *found false (nothing added) for
+ * another kind or an object `m` does not hold. */
+urbac_err urbac__refs_of_in(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out,
+                            bool *found);
 /* Makes the index rows from (kind, id) those of `after` (NULL: none, a delete),
  * inside the caller's write transaction; `alone` is `after` parsed already
  * (urbac__object_parse()), or NULL to parse it here; `old` the index's rows from
@@ -41,7 +46,9 @@ urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *
  * whole new tenant's index costs a bulk insert, not a round trip per object. */
 typedef struct urbac__refs_batch {
   urbac__ref_list added, removed;
-  urbac__strs pool; /* the rows' names, copied */
+  urbac__strs pool;           /* the rows' names, copied */
+  const urbac_model *whole;   /* borrowed, or NULL: the model the staged bodies were written from,
+                                 whose objects say what they name without parsing each body */
 } urbac__refs_batch;
 urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *after, const urbac_model *alone, const urbac__strs *old,
@@ -73,13 +80,14 @@ urbac_err urbac__store_put_built(urbac_store *s, const char *tenant, urbac__puts
                                  const urbac_write *w, uint64_t *revision, urbac_diag *d);
 
 /* Writes `n` changes (`after[i]`: the object as it will be stored, NULL for a
- * delete; `alone[i]`: it parsed, or NULL; `old[i]`: the index's rows from it, or
- * NULL: urbac__refs_write()), the index rows, one chained audit
+ * delete; `alone[i]`: it parsed, or NULL; `whole`: the model every after[i] was
+ * written from, or NULL; `old[i]`: the index's rows from it, or NULL:
+ * urbac__refs_write()), the index rows, one chained audit
  * record per change, the tenant's row (revision + 1) and the notify; inside the
  * caller's write transaction (store/store.c). */
 urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
                                      const urbac__object *const *after, const urbac_model *const *alone,
-                                     const urbac__strs *const *old, size_t n, const urbac_write *w,
-                                     urbac__tenant_row *row, urbac_diag *d);
+                                     const urbac_model *whole, const urbac__strs *const *old, size_t n,
+                                     const urbac_write *w, urbac__tenant_row *row, urbac_diag *d);
 
 #endif

@@ -489,15 +489,15 @@ static urbac_err write_moves(urbac_store *store, const char *tenant, const urbac
 
 urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
                                      const urbac__object *const *after, const urbac_model *const *alone,
-                                     const urbac__strs *const *old, size_t n, const urbac_write *w,
-                                     urbac__tenant_row *row, urbac_diag *d)
+                                     const urbac_model *whole, const urbac__strs *const *old, size_t n,
+                                     const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
 {
   char at[32];
   const urbac__object **puts = urbac__malloc((n + 1) * sizeof *puts);
   urbac_audit_record *recs = urbac__malloc((n + 1) * sizeof *recs);
   urbac__audit_sums *sums = urbac__malloc((n + 1) * sizeof *sums);
   size_t nputs = 0;
-  urbac__refs_batch refs = {0};
+  urbac__refs_batch refs = {.whole = whole};
   urbac_err err = puts && recs && sums ? URBAC_OK : URBAC_ENOMEM;
   urbac__utc_now(at, sizeof at);
   if (!err)
@@ -547,7 +547,7 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
 }
 
 /* Writes the plan's changes (store/refs.h says how). */
-static urbac_err write_changes(urbac_store *store, const char *tenant, const urbac_plan *p,
+static urbac_err write_changes(urbac_store *store, const urbac_model *want, const urbac_plan *p,
                                const urbac_write *w, urbac__tenant_row *row, urbac_diag *d)
 {
   static const urbac__strs none = {0}; /* an object created names nothing yet: no index rows to read */
@@ -559,7 +559,8 @@ static urbac_err write_changes(urbac_store *store, const char *tenant, const urb
     old[i] = p->changes[i].op == URBAC_CREATE ? &none : NULL;
   }
   if (!err)
-    err = urbac__store_write_changes(store, tenant, p->changes, after, NULL, old, p->n, w, row, d);
+    err = urbac__store_write_changes(store, urbac_model_tenant(want), p->changes, after, NULL, want, old, p->n,
+                                     w, row, d);
   urbac__free((void *)old);
   urbac__free(after);
   return err;
@@ -640,7 +641,7 @@ static urbac_err apply_locked(urbac_store *store, const urbac_model *want, const
       err = store->ops->tenant_put(store->db, tenant, row, d);
     }
     if (!err)
-      err = write_changes(store, tenant, p, w, row, d);
+      err = write_changes(store, want, p, w, row, d);
     if (!err)
       err = write_moves(store, tenant, p, d);
   }

@@ -195,7 +195,7 @@ static urbac_err write_puts(writer *x, const urbac_write *w, urbac__tenant_row *
     n++;
   }
   if (!err && n)
-    err = urbac__store_write_changes(x->store, x->tenant, c, after, alone, old, n, w, row, x->d);
+    err = urbac__store_write_changes(x->store, x->tenant, c, after, alone, NULL, old, n, w, row, x->d);
   *written = n;
   urbac__free(c);
   urbac__free(objs);
