@@ -327,10 +327,10 @@ static bool glob_match(const char *p, size_t plen, const char *s)
  * so a wildcard costs one glob per spelling, not a formatting of each. A grant has
  * one level, and a permission at most two grants, hence the bound. */
 #define SPELLING_MAX 128
-#define URBAC_PERM(E, name, id, lv, applies) \
+#define URBAC_PERM(E, name, id, lv, applies)                                                                 \
   _Static_assert(sizeof "microsoft.xdr/" id "/manage" <= SPELLING_MAX, "action too long: " id);
 #include "catalog/defender.def"
-#define URBAC_PERM_ID(E, stem) \
+#define URBAC_PERM_ID(E, stem)                                                                               \
   _Static_assert(sizeof "microsoft.xdr/" stem "/manage" <= SPELLING_MAX, "action too long: " stem);
 #include "catalog/defender.def"
 static struct {

@@ -1046,8 +1046,10 @@ static void finish_ungrouped(loader *c, const urbac__node *root)
 
 /* Loads a tenant buffer; `validate` false keeps only what the file's shape says
  * (references are not resolved: a store checks them against its rows). */
-static urbac_err load_buffer(const char *buf, size_t len, const char *name, bool validate, urbac_model **out,
-                             urbac_diag *d)
+/* Loads a tenant file: `buf` parsed here, or the tree `given` (borrowed) when
+ * the caller parsed it. */
+static urbac_err load_root(const char *buf, size_t len, const urbac__node *given, const char *name,
+                           bool validate, urbac_model **out, urbac_diag *d)
 {
   urbac__node *root = NULL;
   urbac_err err = URBAC_ENOMEM;
@@ -1060,12 +1062,13 @@ static urbac_err load_buffer(const char *buf, size_t len, const char *name, bool
   c.m = urbac__model_new();
   if (!c.m || !(c.m->source = urbac__strdup(name ? name : "<tenant>")))
     goto out;
-  err = urbac__node_parse(buf, len, c.m->source, &root, d);
+  err = given ? URBAC_OK : urbac__node_parse(buf, len, c.m->source, &root, d);
   if (err)
     goto out;
-  walk_map(&c, root, top_fields, sizeof top_fields / sizeof top_fields[0], c.m, "the tenant file");
+  walk_map(&c, given ? given : root, top_fields, sizeof top_fields / sizeof top_fields[0], c.m,
+           "the tenant file");
   if (!c.oom)
-    finish_ungrouped(&c, root);
+    finish_ungrouped(&c, given ? given : root);
   err = c.oom ? URBAC_ENOMEM : c.errors ? URBAC_EINVAL : URBAC_OK;
   if (!err && validate)
     err = urbac__model_validate(c.m, d);
@@ -1077,6 +1080,18 @@ out:
   }
   *out = c.m;
   return URBAC_OK;
+}
+
+static urbac_err load_buffer(const char *buf, size_t len, const char *name, bool validate, urbac_model **out,
+                             urbac_diag *d)
+{
+  return load_root(buf, len, NULL, name, validate, out, d);
+}
+
+urbac_err urbac__tenant_load_tree(const urbac__node *root, const char *name, bool validate, urbac_model **out,
+                                  urbac_diag *d)
+{
+  return load_root(NULL, 0, root, name, validate, out, d);
 }
 
 urbac_err urbac_tenant_load_buffer(const char *buf, size_t len, const char *name, urbac_model **out,

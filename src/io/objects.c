@@ -99,65 +99,106 @@ urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t
   return err;
 }
 
-/* Appends the bodies of every object of `kind`, as a JSON list, after `key`. */
-static void list(urbac__buf *b, const char *key, const char *kind, const urbac__object *o, size_t n)
+/* One object's body as a tree: one JSON value and nothing around it, so that no
+ * body can smuggle in other objects. The quick reader is sure of most bodies;
+ * libyaml reads the rest (JSON is YAML; its limits and located errors apply),
+ * and jansson judges, and words, whether that was one JSON value. */
+static urbac_err body_tree(const urbac__object *o, const char *name, urbac__node **out, urbac_diag *d)
 {
-  bool first = true;
-  urbac__buf_printf(b, "\"%s\": [", key);
-  for (size_t i = 0; i < n; i++) {
-    if (strcmp(o[i].kind, kind) != 0)
-      continue;
-    urbac__buf_puts(b, first ? "" : ", ");
-    urbac__buf_puts(b, o[i].body);
-    first = false;
+  bool unsure = false;
+  size_t len = strlen(o->body);
+  json_error_t jerr;
+  if ((*out = urbac__node_parse_json(o->body, len, &unsure)) || !unsure)
+    return *out ? URBAC_OK : URBAC_ENOMEM;
+  urbac_err err = urbac__node_parse_yaml(o->body, len, name, out, d);
+  json_t *alone = err ? NULL : json_loadb(o->body, len, JSON_DECODE_ANY, &jerr);
+  if (!err && !alone)
+    err = urbac__diag_add(d, URBAC_ESYNTAX, name, 0, 0, NULL,
+                          "the %s '%.100s' given is not one JSON value: %s", o->kind, o->id, jerr.text);
+  json_decref(alone);
+  if (err) {
+    urbac__node_free(*out);
+    *out = NULL;
   }
-  urbac__buf_puts(b, "]");
+  return err;
+}
+
+/* The tenant file made of objects, as a tree: the tenant, then its catalog and
+ * workloads (first: the catalog decides how roles' permissions read), then each
+ * section's list of objects, every body its own tree. */
+static urbac_err objects_tree(const char *tenant, const urbac__object *o, size_t n, const char *name,
+                              urbac__node **out, urbac_diag *d)
+{
+  urbac__node *root = urbac__node_new(URBAC__NODE_MAP), *legacy = urbac__node_new(URBAC__NODE_MAP);
+  urbac__node *lists[NSECTIONS] = {0};
+  urbac_err err = root && legacy ? URBAC_OK : URBAC_ENOMEM;
+  if (!err)
+    err = urbac__node_set(root, "urbac", urbac__node_str("1", URBAC__STYLE_PLAIN));
+  if (!err)
+    err = urbac__node_set(root, "tenant", urbac__node_str(tenant, URBAC__STYLE_QUOTED));
+  for (int head = 1; head >= 0; head--) /* the catalog and workloads, then the sections' objects */
+    for (size_t i = 0; i < n && !err; i++) {
+      size_t s = 0;
+      while (s < NSECTIONS && strcmp(o[i].kind, sections[s].kind) != 0)
+        s++;
+      bool top = strcmp(o[i].kind, "catalog") == 0 || strcmp(o[i].kind, "workloads") == 0;
+      if (head ? !top : s == NSECTIONS) /* another kind (an API key's row) is no part of a tenant file */
+        continue;
+      urbac__node *body = NULL;
+      err = body_tree(&o[i], name, &body, d);
+      if (!err && head)
+        err = urbac__node_set(root, o[i].kind, body);
+      else if (!err && !lists[s] && !(lists[s] = urbac__node_new(URBAC__NODE_SEQ))) {
+        urbac__node_free(body);
+        err = URBAC_ENOMEM;
+      } else if (!err)
+        err = urbac__node_push(lists[s], body);
+    }
+  for (size_t s = 0; s < NSECTIONS && !err; s++) { /* node_set() takes its value, also on failure */
+    urbac__node *list = lists[s] ? lists[s] : urbac__node_new(URBAC__NODE_SEQ), *in = NULL;
+    lists[s] = NULL;
+    if (!sections[s].path[1])
+      err = urbac__node_set(root, sections[s].path[0], list);
+    else if (!(in = urbac__node_new(URBAC__NODE_MAP))) {
+      urbac__node_free(list);
+      err = URBAC_ENOMEM;
+    } else if (!(err = urbac__node_set(in, sections[s].path[1], list)))
+      err = urbac__node_set(legacy, sections[s].path[0], in);
+    else
+      urbac__node_free(in);
+  }
+  if (!err) {
+    err = urbac__node_set(root, "legacy", legacy);
+    legacy = NULL;
+  }
+  for (size_t s = 0; s < NSECTIONS; s++)
+    urbac__node_free(lists[s]);
+  urbac__node_free(legacy);
+  if (err)
+    urbac__node_free(root);
+  *out = err ? NULL : root;
+  return err;
 }
 
 /* The tenant file made of objects, loaded (validated when `validate`). */
 static urbac_err from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
                               bool validate, urbac_model **out, urbac_diag *d)
 {
-  urbac__buf b = {0};
-  json_t *t = json_string(tenant);
-  char *tj = t ? json_dumps(t, JSON_ENCODE_ANY) : NULL;
-  json_decref(t);
+  urbac__node *root = NULL;
   *out = NULL;
-  if (!tj)
-    return URBAC_ENOMEM;
-  urbac__buf_printf(&b, "{\"urbac\": 1, \"tenant\": %s", tj);
-  free(tj);
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(o[i].kind, "catalog") == 0 || strcmp(o[i].kind, "workloads") == 0)
-      urbac__buf_printf(&b, ", \"%s\": %s", o[i].kind, o[i].body);
-  for (size_t s = 0; s < 5; s++) {
-    urbac__buf_puts(&b, ", ");
-    list(&b, sections[s].path[0], sections[s].kind, o, n);
-  }
-  urbac__buf_puts(&b, ", \"legacy\": {");
-  for (size_t s = 5; s < NSECTIONS; s++) {
-    urbac__buf_printf(&b, "%s\"%s\": {", s > 5 ? ", " : "", sections[s].path[0]);
-    list(&b, sections[s].path[1], sections[s].kind, o, n);
-    urbac__buf_puts(&b, "}");
-  }
-  urbac__buf_puts(&b, "}}");
-  if (b.failed) {
-    urbac__buf_free(&b);
-    return URBAC_ENOMEM;
-  }
-  /* positions inside the assembled buffer mean nothing to anyone: report each
+  /* positions inside the assembled document mean nothing to anyone: report each
    * problem against the source name, with its field path, and no line:column */
   urbac_diag *local = urbac_diag_new();
-  urbac_err err = !local     ? URBAC_ENOMEM
-                  : validate ? urbac_tenant_load_buffer(b.s, b.len, name, out, local)
-                             : urbac__tenant_parse_buffer(b.s, b.len, name, out, local);
+  urbac_err err = !local ? URBAC_ENOMEM : objects_tree(tenant, o, n, name, &root, local);
+  if (!err)
+    err = urbac__tenant_load_tree(root, name, validate, out, local);
   for (size_t i = 0; i < urbac_diag_count(local); i++) {
     const urbac_error *e = urbac_diag_get(local, i);
     if (e)
       urbac__diag_add(d, e->code, name, 0, 0, e->path, "%s", e->message);
   }
   urbac_diag_free(local);
-  urbac__buf_free(&b);
+  urbac__node_free(root);
   return err;
 }
 
@@ -172,22 +213,9 @@ urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *
 {
   urbac__object one = {kind, (char *)(uintptr_t)id, (char *)(uintptr_t)json, 0}, *all = NULL;
   size_t n = 0, found = 0;
-  json_error_t jerr;
   *out = NULL;
   *body = NULL;
-  bool unsure = true;
-  urbac_err err = from_objects(tenant, &one, 1, name, false, out, d);
-  /* one value, nothing around it: a body cannot smuggle in other objects (the
-   * quick reader is sure of most; jansson judges, and words, the rest) */
-  urbac__node *tree = err ? NULL : urbac__node_parse_json(json, strlen(json), &unsure);
-  if (!err && !tree && !unsure)
-    err = urbac__diag_add(d, URBAC_ENOMEM, name, 0, 0, NULL, "out of memory reading the %s given", kind);
-  json_t *alone = err || tree ? NULL : json_loads(json, JSON_DECODE_ANY, &jerr);
-  if (!err && !tree && !alone)
-    err = urbac__diag_add(d, URBAC_ESYNTAX, name, 0, 0, NULL, "the %s given is not one JSON value: %s", kind,
-                          jerr.text);
-  urbac__node_free(tree);
-  json_decref(alone);
+  urbac_err err = from_objects(tenant, &one, 1, name, false, out, d); /* one JSON value: body_tree() */
   if (!err)
     err = urbac__model_objects(*out, &all, &n);
   for (size_t i = 0; !err && i < n; i++)

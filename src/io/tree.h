@@ -86,5 +86,9 @@ urbac_err urbac__tenant_tree(const struct urbac_model *m, urbac__node **out);
  * shape of every object is checked, references are left unresolved. */
 urbac_err urbac__tenant_parse_buffer(const char *buf, size_t len, const char *name, struct urbac_model **out,
                                      urbac_diag *d);
+/* The same from a document tree the caller parsed (`root` stays the caller's),
+ * validated across the tenant when `validate`. */
+urbac_err urbac__tenant_load_tree(const urbac__node *root, const char *name, bool validate,
+                                  struct urbac_model **out, urbac_diag *d);
 
 #endif

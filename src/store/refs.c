@@ -272,7 +272,8 @@ urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *
   bool found = false;
   if (!urbac__refs_kind_names(kind))
     return URBAC_OK;
-  urbac_err err = after && !alone && b->whole ? urbac__refs_of_in(b->whole, kind, id, &x.now, &found) : URBAC_OK;
+  urbac_err err =
+      after && !alone && b->whole ? urbac__refs_of_in(b->whole, kind, id, &x.now, &found) : URBAC_OK;
   /* only the rows that differ are written: a member added to a group of thousands is one row */
   x.known = found;
   if (!err)

@@ -559,8 +559,8 @@ static urbac_err write_changes(urbac_store *store, const urbac_model *want, cons
     old[i] = p->changes[i].op == URBAC_CREATE ? &none : NULL;
   }
   if (!err)
-    err = urbac__store_write_changes(store, urbac_model_tenant(want), p->changes, after, NULL, want, old, p->n,
-                                     w, row, d);
+    err = urbac__store_write_changes(store, urbac_model_tenant(want), p->changes, after, NULL, want, old,
+                                     p->n, w, row, d);
   urbac__free((void *)old);
   urbac__free(after);
   return err;
