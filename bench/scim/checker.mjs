@@ -2,7 +2,10 @@
 // (so the writers' event loop does not stretch its latencies), until told to stop;
 // then sends {n, p50, p99, max, failed} (milliseconds) to its parent (bench/scim/run.mjs).
 // Usage: forked by run.mjs with BASE PSK.
+import { agent, request } from '../client.mjs';
+
 const [base, psk] = process.argv.slice(2);
+const pool = agent(1);
 const questions = [
   ['analyst@bench.example', 'Security operations \\ Security data \\ Alerts (manage)'],
   ['analyst@bench.example', 'Security operations \\ Security data \\ Response (manage)'],
@@ -15,8 +18,7 @@ process.send('running');
 for (let i = 0; !stop; i++) {
   const t0 = process.hrtime.bigint();
   try { // a refused or reset connection is a failed check, not the end of the checker
-    const res = await fetch(questions[i % questions.length], { headers: { authorization: `Bearer ${psk}` } });
-    await res.text();
+    const res = await request(pool, 'GET', questions[i % questions.length], { authorization: `Bearer ${psk}` });
     if (res.status !== 200) failed++;
   } catch {
     failed++;

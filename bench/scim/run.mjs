@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agent, request } from '../client.mjs';
 
 const [URBAC, DB] = process.argv.slice(2);
 if (!DB) {
@@ -42,13 +43,11 @@ const rss = (pid) => Math.round(Number(readFileSync(`/proc/${pid}/status`, 'utf8
 
 let base;
 let failed = 0, firstFailure = null;
+const pool = agent(CLIENTS);
 async function scim(method, path, body, want) {
-  const res = await fetch(base + S + path, {
-    method,
-    headers: { authorization: `Bearer ${PSK}`, 'content-type': 'application/scim+json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
+  const res = await request(pool, method, base + S + path,
+    { authorization: `Bearer ${PSK}`, 'content-type': 'application/scim+json' }, JSON.stringify(body));
+  const text = res.text;
   if (res.status !== want) {
     failed++;
     firstFailure ??= `${method} ${path}: ${res.status} ${text.slice(0, 300)}`;

@@ -12,6 +12,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { agent, request } from '../client.mjs';
 
 const [URBAC, DB, TENANT_FILE, QUERIES, TENANT] = process.argv.slice(2);
 if (!TENANT) {
@@ -34,16 +35,15 @@ const rss = (pid) => {
   return m ? Math.round(Number(m[1]) / 1024) : null;
 };
 
+const pool = agent(32); // 16 writers, 2 checkers, the second server's probes
 async function call(base, method, path, body) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${PSK}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
+  const res = await request(pool, method, base + path,
+    { authorization: `Bearer ${PSK}`, 'content-type': 'application/json' },
+    body === undefined ? undefined : JSON.stringify(body));
+  const text = res.text;
   if (res.status >= 300 && res.status !== 404)
     throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
-  return { status: res.status, text, revision: res.headers.get('etag') };
+  return { status: res.status, text, revision: res.headers.etag ?? null };
 }
 
 async function timed(fn) {
