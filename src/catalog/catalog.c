@@ -307,7 +307,7 @@ static bool glob_match(const char *p, size_t plen, const char *s)
       mark = si;
       continue;
     }
-    if (pi < plen && tolower((unsigned char)p[pi]) == s[si]) {
+    if (pi < plen && tolower((unsigned char)p[pi]) == (unsigned char)s[si]) {
       pi++;
       si++;
       continue;
@@ -342,6 +342,7 @@ static pthread_once_t spellings_once = PTHREAD_ONCE_INIT;
 
 static void spelling_add(unsigned g, const char *stem)
 {
+  URBAC_ASSERT(nspellings < sizeof spellings / sizeof spellings[0]);
   char *a = spellings[nspellings].action; /* fits: the bounds are checked above, at compile time */
   snprintf(a, SPELLING_MAX, "%s/%s", stem, grants[g].level == URBAC_LEVEL_READ ? "read" : "manage");
   for (; *a; a++)

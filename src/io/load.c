@@ -1044,10 +1044,10 @@ static void finish_ungrouped(loader *c, const urbac__node *root)
   g->loc = loc_of(root);
 }
 
-/* Loads a tenant buffer; `validate` false keeps only what the file's shape says
- * (references are not resolved: a store checks them against its rows). */
-/* Loads a tenant file: `buf` parsed here, or the tree `given` (borrowed) when
- * the caller parsed it. */
+/* Loads a tenant file: `buf` parsed here, or the tree `given` (borrowed) when the
+ * caller parsed it (io/objects.c: a store's objects, their size held to a file's
+ * limit there). `validate` false keeps only what the file's shape says (references
+ * are not resolved: a store checks them against its rows). */
 static urbac_err load_root(const char *buf, size_t len, const urbac__node *given, const char *name,
                            bool validate, urbac_model **out, urbac_diag *d)
 {

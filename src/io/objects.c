@@ -99,23 +99,73 @@ urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t
   return err;
 }
 
-/* One object's body as a tree: one JSON value and nothing around it, so that no
- * body can smuggle in other objects. The quick reader is sure of most bodies;
- * libyaml reads the rest (JSON is YAML; its limits and located errors apply),
- * and jansson judges, and words, whether that was one JSON value. */
-static urbac_err body_tree(const urbac__object *o, const char *name, urbac__node **out, urbac_diag *d)
+/* How many levels `n` spans (a scalar: 1); bounded by the parser's own limit. */
+static unsigned node_depth(const urbac__node *n)
+{
+  unsigned deepest = 0;
+  for (size_t i = 0; n->type != URBAC__NODE_SCALAR && i < n->n; i++) {
+    unsigned k = node_depth(n->kids[i]);
+    deepest = k > deepest ? k : deepest;
+  }
+  return deepest + 1;
+}
+
+/* How many brackets deep JSON text `s` nests at most (strings skipped), for text
+ * the quick reader left to the others: a body certainly too deep is refused as
+ * such, as a file's parser would, before anything reads it. */
+static unsigned text_depth(const char *s, size_t len)
+{
+  unsigned d = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    if (in_string && c == '\\')
+      i++; /* the escaped character */
+    else if (in_string || c == '"')
+      in_string = in_string ? c != '"' : true;
+    else if (c == '[' || c == '{')
+      deepest = ++d > deepest ? d : deepest;
+    else if ((c == ']' || c == '}') && d)
+      d--;
+  }
+  return deepest;
+}
+
+/* One object's body as a tree, `at` levels deep in the tenant file: one JSON value
+ * and nothing around it, so that no body can smuggle in other objects, and no
+ * deeper than a file may nest, so that what is stored can be exported and read
+ * back. The quick reader is sure of most bodies; for the rest jansson judges
+ * whether it is one JSON value, and libyaml (JSON is YAML) reads it. */
+static urbac_err body_tree(const urbac__object *o, unsigned at, const char *name, urbac__node **out,
+                           urbac_diag *d)
 {
   bool unsure = false;
-  size_t len = strlen(o->body);
+  const char *s = o->body;
+  size_t len = strlen(s);
   json_error_t jerr;
-  if ((*out = urbac__node_parse_json(o->body, len, &unsure)) || !unsure)
-    return *out ? URBAC_OK : URBAC_ENOMEM;
-  urbac_err err = urbac__node_parse_yaml(o->body, len, name, out, d);
-  json_t *alone = err ? NULL : json_loadb(o->body, len, JSON_DECODE_ANY, &jerr);
-  if (!err && !alone)
-    err = urbac__diag_add(d, URBAC_ESYNTAX, name, 0, 0, NULL,
-                          "the %s '%.100s' given is not one JSON value: %s", o->kind, o->id, jerr.text);
+  json_t *alone = NULL;
+  urbac_err err = URBAC_OK;
+  bool deep = false;
+  if (!(*out = urbac__node_parse_json(s, len, &unsure)) && !unsure)
+    err = urbac__diag_add(d, URBAC_ENOMEM, name, 0, 0, NULL, "out of memory reading %s '%.100s'", o->kind,
+                          o->id);
+  else if (!*out)
+    deep = at + text_depth(s, len) - 1 > URBAC_MAX_DEPTH; /* its innermost list, at least */
+  if (!err && !*out && !deep && !(alone = json_loadb(s, len, JSON_DECODE_ANY, &jerr)))
+    err = urbac__diag_add(d, URBAC_ESYNTAX, name, 0, 0, NULL, "%s '%.100s' is not one JSON value: %s",
+                          o->kind, o->id, jerr.text);
+  else if (!err && !*out && !deep) {
+    while (len && strchr(" \t\r\n", s[len - 1])) /* JSON's space around the value, which YAML */
+      len--;                                     /* reads otherwise (a tab cannot start a token) */
+    while (len && strchr(" \t\r\n", *s))
+      s++, len--;
+    err = urbac__node_parse_yaml(s, len, name, out, d);
+  }
   json_decref(alone);
+  deep = deep || (!err && at + node_depth(*out) - 1 > URBAC_MAX_DEPTH); /* the body's value is `at` deep */
+  if (deep)
+    err = urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "%s '%.100s': nesting deeper than %u levels",
+                          o->kind, o->id, URBAC_MAX_DEPTH);
   if (err) {
     urbac__node_free(*out);
     *out = NULL;
@@ -123,53 +173,91 @@ static urbac_err body_tree(const urbac__object *o, const char *name, urbac__node
   return err;
 }
 
+/* Which section of the tenant file holds objects of `kind`; NSECTIONS for the
+ * catalog, the workloads and kinds no tenant file holds (an API key's row). */
+static size_t section_of(const char *kind)
+{
+  size_t s = 0;
+  while (s < NSECTIONS && strcmp(kind, sections[s].kind) != 0)
+    s++;
+  return s;
+}
+
+static bool is_head(const char *kind)
+{
+  return strcmp(kind, "catalog") == 0 || strcmp(kind, "workloads") == 0;
+}
+
+/* Object `o`'s tree: onto `root` under its kind (the catalog, the workloads) or
+ * onto its section's list in `lists`, made when first needed. */
+static urbac_err add_body(urbac__node *root, urbac__node **lists, const urbac__object *o, const char *name,
+                          urbac_diag *d)
+{
+  size_t s = section_of(o->kind);
+  urbac__node *body = NULL;
+  urbac_err err = body_tree(o, is_head(o->kind) ? 1 : sections[s].path[1] ? 4 : 2, name, &body, d);
+  if (!err && is_head(o->kind))
+    err = urbac__node_set(root, o->kind, body);
+  else if (!err && !lists[s] && !(lists[s] = urbac__node_new(URBAC__NODE_SEQ))) {
+    urbac__node_free(body);
+    err = URBAC_ENOMEM;
+  } else if (!err)
+    err = urbac__node_push(lists[s], body);
+  return err;
+}
+
+/* Section `s`'s list (taken, even on failure; NULL: an empty one) onto `root`, or
+ * onto `legacy` for the legacy models' sections. */
+static urbac_err add_section(urbac__node *root, urbac__node *legacy, size_t s, urbac__node *list)
+{
+  urbac__node *in = NULL;
+  urbac_err err = URBAC_OK;
+  if (!list && !(list = urbac__node_new(URBAC__NODE_SEQ)))
+    err = URBAC_ENOMEM;
+  else if (!sections[s].path[1]) /* node_set() takes its value, also on failure */
+    err = urbac__node_set(root, sections[s].path[0], list);
+  else if (!(in = urbac__node_new(URBAC__NODE_MAP))) {
+    urbac__node_free(list);
+    err = URBAC_ENOMEM;
+  } else if (!(err = urbac__node_set(in, sections[s].path[1], list)))
+    err = urbac__node_set(legacy, sections[s].path[0], in);
+  else
+    urbac__node_free(in);
+  return err;
+}
+
 /* The tenant file made of objects, as a tree: the tenant, then its catalog and
  * workloads (first: the catalog decides how roles' permissions read), then each
- * section's list of objects, every body its own tree. */
+ * section's list of objects, every body its own tree. The bodies together are
+ * held to a file's size limit, so a stored tenant can always be exported. */
 static urbac_err objects_tree(const char *tenant, const urbac__object *o, size_t n, const char *name,
                               urbac__node **out, urbac_diag *d)
 {
   urbac__node *root = urbac__node_new(URBAC__NODE_MAP), *legacy = urbac__node_new(URBAC__NODE_MAP);
   urbac__node *lists[NSECTIONS] = {0};
+  size_t bytes = 0;
   urbac_err err = root && legacy ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t i = 0; i < n && !err; i++)
+    if ((bytes += strlen(o[i].body)) > URBAC_MAX_FILE_BYTES)
+      err = urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "the tenant's objects exceed %u bytes",
+                            URBAC_MAX_FILE_BYTES);
   if (!err)
     err = urbac__node_set(root, "urbac", urbac__node_str("1", URBAC__STYLE_PLAIN));
   if (!err)
     err = urbac__node_set(root, "tenant", urbac__node_str(tenant, URBAC__STYLE_QUOTED));
-  for (int head = 1; head >= 0; head--) /* the catalog and workloads, then the sections' objects */
-    for (size_t i = 0; i < n && !err; i++) {
-      size_t s = 0;
-      while (s < NSECTIONS && strcmp(o[i].kind, sections[s].kind) != 0)
-        s++;
-      bool top = strcmp(o[i].kind, "catalog") == 0 || strcmp(o[i].kind, "workloads") == 0;
-      if (head ? !top : s == NSECTIONS) /* another kind (an API key's row) is no part of a tenant file */
-        continue;
-      urbac__node *body = NULL;
-      err = body_tree(&o[i], name, &body, d);
-      if (!err && head)
-        err = urbac__node_set(root, o[i].kind, body);
-      else if (!err && !lists[s] && !(lists[s] = urbac__node_new(URBAC__NODE_SEQ))) {
-        urbac__node_free(body);
-        err = URBAC_ENOMEM;
-      } else if (!err)
-        err = urbac__node_push(lists[s], body);
-    }
-  for (size_t s = 0; s < NSECTIONS && !err; s++) { /* node_set() takes its value, also on failure */
-    urbac__node *list = lists[s] ? lists[s] : urbac__node_new(URBAC__NODE_SEQ), *in = NULL;
+  for (size_t i = 0; i < n && !err; i++)
+    if (is_head(o[i].kind))
+      err = add_body(root, lists, &o[i], name, d);
+  for (size_t i = 0; i < n && !err; i++)
+    if (section_of(o[i].kind) < NSECTIONS)
+      err = add_body(root, lists, &o[i], name, d);
+  for (size_t s = 0; s < NSECTIONS && !err; s++) {
+    err = add_section(root, legacy, s, lists[s]);
     lists[s] = NULL;
-    if (!sections[s].path[1])
-      err = urbac__node_set(root, sections[s].path[0], list);
-    else if (!(in = urbac__node_new(URBAC__NODE_MAP))) {
-      urbac__node_free(list);
-      err = URBAC_ENOMEM;
-    } else if (!(err = urbac__node_set(in, sections[s].path[1], list)))
-      err = urbac__node_set(legacy, sections[s].path[0], in);
-    else
-      urbac__node_free(in);
   }
   if (!err) {
     err = urbac__node_set(root, "legacy", legacy);
-    legacy = NULL;
+    legacy = NULL; /* taken */
   }
   for (size_t s = 0; s < NSECTIONS; s++)
     urbac__node_free(lists[s]);

@@ -174,9 +174,11 @@ typedef struct srv_writer srv_writer;
 struct srv_tenant {
   char *id;
   srv *server;
-  srv_snap *current;          /* RCU-protected */
-  srv_keyset *keys;           /* RCU-protected: this tenant's API keys */
-  pthread_mutex_t keys_lock;  /* one key refresh at a time: what is read last is published last */
+  srv_snap *current;            /* RCU-protected */
+  srv_keyset *keys;             /* RCU-protected: this tenant's API keys */
+  pthread_mutex_t keys_lock;    /* guards keys_published and the swap of `keys` */
+  _Atomic uint64_t keys_ticket; /* taken by each refresh before it reads the keys */
+  uint64_t keys_published;      /* the ticket of the keys served */
   pthread_mutex_t write_lock; /* one writer (and reload) at a time; recursive: a batch holds it (writer.c) */
   srv_writer *writer;         /* writer.c: the thread that runs the tenant's administration requests */
   struct scim_index *scim;    /* scim_index.c: SCIM's lookups, kept by the writer; NULL until used */
@@ -247,9 +249,10 @@ urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size
                         srv_snap **out, urbac_diag *d);
 /* Frees a snapshot no reader can hold any more, and its model; accepts NULL. */
 void srv_snap_free(srv_snap *sn);
-/* Re-reads the tenant's API keys from `st` and swaps them in (RCU). Refreshes are
- * serialised, so one that read before a key was created can never replace one that
- * read after (the watcher's and a key write's race). */
+/* Re-reads the tenant's API keys from `st` and swaps them in (RCU). A refresh that
+ * began reading before another is never published over it, so a read from before a
+ * key was created cannot replace one from after (the watcher's and a key write's
+ * race); the reads themselves run side by side. */
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st);
 void srv_tenants_stop(srv *server);
 /* Is every followed tenant's feed up to date with the store? When not, the first

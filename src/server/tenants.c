@@ -281,16 +281,22 @@ void srv_tenant_publish_edit(srv_tenant *t, srv_snap *sn, srv_snap *twin, uint64
 
 void srv_tenant_keys_refresh(srv_tenant *t, urbac_store *st)
 {
+  /* a ticket taken before the read: a read that began after another began is
+   * published over it, never under it, and no one waits on another's read */
+  uint64_t ticket = atomic_fetch_add(&t->keys_ticket, 1) + 1;
+  srv_keyset *k = srv_keyset_load(st, t->id), *old = NULL;
   pthread_mutex_lock(&t->keys_lock);
-  srv_keyset *k = srv_keyset_load(st, t->id);
-  if (!k) {
-    pthread_mutex_unlock(&t->keys_lock);
-    return; /* keep the keys we have; the next round tries again */
+  if (k && ticket > t->keys_published) {
+    old = rcu_xchg_pointer(&t->keys, k);
+    t->keys_published = ticket;
+    k = NULL;
   }
-  srv_keyset *old = rcu_xchg_pointer(&t->keys, k);
   pthread_mutex_unlock(&t->keys_lock);
-  urcu_bp_synchronize_rcu();
-  srv_keyset_free(old);
+  srv_keyset_free(k); /* NULL, or read before the keys now served: dropped */
+  if (old) {
+    urcu_bp_synchronize_rcu();
+    srv_keyset_free(old);
+  }
 }
 
 /* What the watcher's round found: up and caught up at `seen`, or down and why. */
@@ -415,13 +421,8 @@ static void tenant_free(srv_tenant *t)
   free(t);
 }
 
-static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t why_size)
+static void tenant_locks_init(srv_tenant *t)
 {
-  srv_tenant *t = calloc(1, sizeof *t);
-  urbac_diag *d = urbac_diag_new();
-  if (!t || !d || !(t->id = strdup(id)))
-    goto fail;
-  t->server = server;
   pthread_mutexattr_t recursive; /* a writer's batch holds it while its requests take it (writer.c) */
   pthread_mutexattr_init(&recursive);
   pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
@@ -429,6 +430,17 @@ static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t wh
   pthread_mutexattr_destroy(&recursive);
   pthread_mutex_init(&t->feed_lock, NULL);
   pthread_mutex_init(&t->keys_lock, NULL);
+}
+
+static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t why_size)
+{
+  srv_tenant *t = calloc(1, sizeof *t);
+  urbac_diag *d = urbac_diag_new();
+  if (t) /* the locks first: tenant_free() destroys them whatever fails after */
+    tenant_locks_init(t);
+  if (!t || !d || !(t->id = strdup(id)))
+    goto fail;
+  t->server = server;
   atomic_store(&t->feed_synced_us, srv_now_us());
   urbac_audit_opts audit = {server->cfg->audit_key_file, server->cfg->witness_file,
                             server->cfg->witness_syslog};

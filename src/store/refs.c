@@ -7,7 +7,9 @@
  *
  * An object's references are read from the object alone, parsed by the
  * loader's own code (urbac__object_parse()), so the index names exactly what
- * the loader resolves. Every write keeps the index in step with the rows it
+ * the loader resolves; a whole tenant's apply reads them from the validated
+ * model it writes instead (urbac__refs_of_in(): the same rows, without parsing
+ * every body again). Every write keeps the index in step with the rows it
  * changes, in the same transaction (urbac__refs_write()); schema 3's migration
  * fills it for the tenants already there (urbac__refs_fill()). The reserved
  * device group 'ungrouped' always exists and is never indexed as a target. A
@@ -15,7 +17,7 @@
  * "user.externalId" or "group.externalId" and its key (model/ident.c), so that
  * uniqueness and names given by externalId are indexed queries as well.
  *
- * Depends on: util, model, io/objects.c, store.
+ * Depends on: util, model (persist.h's maps), io/objects.c, store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,16 +105,17 @@ static urbac__obj *obj_in(const urbac_model *m, const char *kind, const char *id
 {
   uint32_t i;
   size_t len = strlen(id);
-  if (strcmp(kind, "user") == 0)
-    return urbac__smap_get(&m->user_map, id, len, &i) ? &urbac__user_at(m, i)->o : NULL;
-  if (strcmp(kind, "group") == 0)
-    return urbac__smap_get(&m->group_map, id, len, &i) ? &urbac__group_at(m, i)->o : NULL;
-  if (strcmp(kind, "deviceGroup") == 0)
-    return urbac__smap_get(&m->dg_map, id, len, &i) ? &urbac__dg_at(m, i)->o : NULL;
-  for (size_t r = 0; strcmp(kind, "role") == 0 && r < m->roles.n; r++) /* roles are few */
+  void *at = NULL; /* a slot an edit emptied is NULL: nothing there */
+  if (strcmp(kind, "user") == 0 && urbac__smap_get(&m->user_map, id, len, &i))
+    at = urbac__user_at(m, i);
+  else if (strcmp(kind, "group") == 0 && urbac__smap_get(&m->group_map, id, len, &i))
+    at = urbac__group_at(m, i);
+  else if (strcmp(kind, "deviceGroup") == 0 && urbac__smap_get(&m->dg_map, id, len, &i))
+    at = urbac__dg_at(m, i);
+  for (size_t r = 0; !at && strcmp(kind, "role") == 0 && r < m->roles.n; r++) /* roles are few */
     if (urbac__role_at(m, r) && strcmp(urbac__role_at(m, r)->name, id) == 0)
-      return &urbac__role_at(m, r)->o;
-  return NULL;
+      at = urbac__role_at(m, r);
+  return at; /* each kind's object begins with its urbac__obj */
 }
 
 urbac_err urbac__refs_of_in(const urbac_model *m, const char *kind, const char *id, urbac__ref_list *out,

@@ -118,12 +118,24 @@ static const bad_case bad[] = {
     {"an object smuggled after a user",
      {P("user", "z", "{\"id\": \"z\"}], \"groups\": [{\"id\": \"g\"}")},
      URBAC_ESYNTAX,
-     ""},
+     "user 'z' is not one JSON value"},
     {"an object smuggled after the workloads",
      {P("workloads", "workloads", "{\"mde\": \"unified\"}, \"users\": [{\"id\": \"x\"}]")},
      URBAC_ESYNTAX,
-     ""},
-    {"two values", {P("user", "z", "{\"id\": \"z\"} {\"id\": \"y\"}")}, URBAC_ESYNTAX, ""},
+     "workloads 'workloads' is not one JSON value"},
+    {"two values",
+     {P("user", "z", "{\"id\": \"z\"} {\"id\": \"y\"}")},
+     URBAC_ESYNTAX,
+     "user 'z' is not one JSON value"},
+    /* as deep as a tenant file may nest, counted from the file's root: what is
+     * stored can always be exported and read back (63 lists in a user is 65 levels) */
+    {"nesting a file could not hold",
+     {P("user", "z",
+        "{\"id\": \"z\", \"name\": "
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}")},
+     URBAC_ELIMIT,
+     "nesting deeper than 64 levels"},
     {"unknown workload",
      {P("workloads", "workloads", "{\"mdx\": \"unified\"}")},
      URBAC_EWORKLOAD,
@@ -424,7 +436,13 @@ static void test_valid_batches(void **state)
   urbac_object_put twice[] = {{"user", "z", "{\"id\": \"z\", \"name\": \"first\"}"},
                               {"user", "z", "{\"id\": \"z\", \"name\": \"second\"}"}};
   assert_int_equal(urbac_store_put_many(s, "acme", twice, 2, &w, &rev, NULL), URBAC_OK);
+  /* JSON's space around the value is no part of it, tabs included */
+  urbac_object_put spaced[] = {{"user", "t", "\t{\"id\": \"t\", \"name\": \"\\u0054\"}\n\t"}};
+  assert_int_equal(urbac_store_put_many(s, "acme", spaced, 1, &w, &rev, NULL), URBAC_OK);
   char *json = NULL;
+  assert_int_equal(urbac_store_get(s, "acme", "user", "t", &json, NULL, NULL), URBAC_OK);
+  assert_string_equal(json, "{\"id\":\"t\",\"name\":\"T\"}"); /* stored canonical */
+  urbac_free(json);
   assert_int_equal(urbac_store_get(s, "acme", "user", "z", &json, NULL, NULL), URBAC_OK);
   assert_non_null(strstr(json, "second"));
   urbac_free(json);
@@ -432,7 +450,7 @@ static void test_valid_batches(void **state)
   assert_int_equal(
       urbac_store_put(s, "acme", "user", "z", "{\"name\": \"second\", \"id\": \"z\"}", &w, &rev, NULL),
       URBAC_OK);
-  assert_int_equal(rev, rev0 + 4);
+  assert_int_equal(rev, rev0 + 5);
   /* the tenant as stored still loads, and the log replays to it */
   urbac_model *m = NULL;
   assert_int_equal(urbac_store_load(s, "acme", &m, &rev, NULL), URBAC_OK);
