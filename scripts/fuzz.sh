@@ -41,6 +41,8 @@ done
 
 CC=clang cmake -S . -B build-fuzz -DURBAC_FUZZ=ON -DURBAC_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${names[@]/#/fuzz_}" >/dev/null
+built=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) # what the drivers were built from: a
+                                                                # long run's tree may move on meanwhile
 
 limits=(-max_total_time="$seconds")
 [ -n "$runs" ] && limits+=(-runs="$runs")
@@ -77,7 +79,7 @@ for n in "${names[@]}"; do
   rm -rf "$work"
   echo "fuzz_$n: $execs inputs in ${took}s${must_reach:+, reached ${must_reach[*]}}, no crash"
   rows+=("| fuzz_$n | $execs | $took | $(( execs / (took > 0 ? took : 1) )) | $corpus | none |"\
-" ${runs:-} | $(git rev-parse --short HEAD 2>/dev/null || echo unknown) | $(date -u '+%Y-%m-%d %H:%M') |")
+" ${runs:-} | $built | $(date -u '+%Y-%m-%d %H:%M') |")
 done
 
 if [ -n "$report" ]; then
