@@ -1147,9 +1147,24 @@ static void nap(const pg *b, int ms)
   nanosleep(&t, NULL);
 }
 
+/* Takes every notification libpq holds; true when there was one. */
+static bool drain_notifies(pg *b)
+{
+  PGnotify *n;
+  bool any = false;
+  while ((n = PQnotifies(b->c)) != NULL) {
+    PQfreemem(n);
+    any = true;
+  }
+  return any;
+}
+
 /* LISTEN (again, on a new connection: then back at once, so the caller reads the
  * revision and misses nothing), then sleep on the socket until a notification or
- * `ms`. While the store is down: sleep, never spin. */
+ * `ms`. A notification libpq already read (it came with the answer to the
+ * caller's last query, the revision read among them) ends the wait at once: it
+ * is no longer on the socket, and polling would sleep the whole `ms` on a write
+ * that committed while that query ran. While the store is down: sleep, never spin. */
 static urbac_err db_wait(void *p, int ms)
 {
   pg *b = p;
@@ -1164,6 +1179,8 @@ static urbac_err db_wait(void *p, int ms)
     b->listening = !err;
     return err;
   }
+  if (drain_notifies(b))
+    return URBAC_OK;
   struct pollfd fd = {PQsocket(b->c), POLLIN, 0};
   if (poll(&fd, 1, ms) < 0)
     return URBAC_ESTORE;
@@ -1171,9 +1188,7 @@ static urbac_err db_wait(void *p, int ms)
     note_break(b, NULL);
     return URBAC_EUNAVAILABLE;
   }
-  PGnotify *n;
-  while ((n = PQnotifies(b->c)) != NULL)
-    PQfreemem(n);
+  drain_notifies(b);
   return URBAC_OK;
 }
 
