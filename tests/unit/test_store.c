@@ -922,8 +922,9 @@ static void test_watch_held_notification(void **state)
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &watcher, NULL), URBAC_OK);
   assert_int_equal(urbac_store_watch(watcher, "acme", rev, 100, &seen, NULL), URBAC_OK); /* listening */
   assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK); /* NOTIFY at its commit */
-  usleep(100 * 1000);                                                       /* on the watcher's socket */
-  assert_int_equal(urbac_store_revision(watcher, "acme", &seen, NULL), URBAC_OK); /* read in with the answer */
+  usleep(100 * 1000);                                                    /* on the watcher's socket */
+  /* libpq reads the notification in with the answer */
+  assert_int_equal(urbac_store_revision(watcher, "acme", &seen, NULL), URBAC_OK);
   assert_int_equal(seen, rev);
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
