@@ -881,8 +881,20 @@ test('Users and groups: members, nested groups and directory roles as the API gi
   assert.ok(groups.some((g) => g.members.some((m) => m.startsWith('group:'))), 'a group nests another');
   await page.getByRole('table', { name: 'Groups' }).waitFor();
   await until(async () => (await rows('Groups')).length === groups.length, 'the groups');
-  assert.deepEqual(await rows('Groups'), groups.map((g) => [g.id, g.name || '', (g.members || []).join(', '), (g.directoryRoles || []).join(', ')]));
+  const row = (g) => [g.id, g.name || '', (g.members || []).join(', '), (g.directoryRoles || []).join(', ')];
+  assert.deepEqual(await rows('Groups'), groups.map(row));
   await checkPage(page, 'users-and-groups-groups');
+  // a group made here: its members, a nested group among them, and its directory roles
+  await page.getByLabel('Group id').fill('night-shift');
+  await page.getByLabel('Display name').fill('Night shift');
+  await page.getByLabel('Members (comma separated; a nested group as group:ID)').fill('sam@tailspin.com, group:soc');
+  await page.getByLabel('Directory roles (comma separated)').fill('Security reader');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('cell', { name: 'night-shift', exact: true }).waitFor();
+  const made = (await call('GET', `${TS}/groups/night-shift`)).json;
+  assert.deepEqual(made.members, ['sam@tailspin.com', 'group:soc']);
+  assert.deepEqual(made.directoryRoles, ['Security reader']);
+  assert.deepEqual(await rows('Groups'), (await call('GET', `${TS}/groups`)).json.value.map(row));
   await page.context().close();
 });
 

@@ -58,8 +58,8 @@ class Users extends List {
     ev.preventDefault();
     const v = (id) => this.querySelector(id).value.trim();
     const id = v('#obj-id');
-    const body = this.kind === 'users' ? { name: v('#obj-name') || undefined, directoryRoles: lines(v('#obj-roles')) }
-      : { name: v('#obj-name') || undefined, members: lines(v('#obj-members')) };
+    const body = { name: v('#obj-name') || undefined, directoryRoles: lines(v('#obj-roles')) };
+    if (this.kind === 'groups') body.members = lines(v('#obj-members'));
     if (await this.run(() => api('PUT', `${this.base}/${this.kind}/${enc(id)}`, body))) this.first();
   }
 
@@ -72,8 +72,8 @@ class Users extends List {
       ${this.canManage ? html`<form @submit=${this.save} aria-label="Add or replace ${u ? 'a user' : 'a group'}" class="inline">
         <label for="obj-id">${u ? 'User id' : 'Group id'}</label><input id="obj-id" required>
         <label for="obj-name">Display name</label><input id="obj-name">
-        ${u ? html`<label for="obj-roles">Directory roles (comma separated)</label><input id="obj-roles">${this.fieldError('directoryRoles')}`
-          : html`<label for="obj-members">Members (comma separated; a nested group as group:ID)</label><input id="obj-members">${this.fieldError('members')}`}
+        ${u ? nothing : html`<label for="obj-members">Members (comma separated; a nested group as group:ID)</label><input id="obj-members">${this.fieldError('members')}`}
+        <label for="obj-roles">Directory roles (comma separated)</label><input id="obj-roles">${this.fieldError('directoryRoles')}
         <fluent-button role="button" appearance="primary" type="submit">Save</fluent-button></form>` : nothing}
       ${u ? this.table('Users', ['User', 'Name', 'Directory roles'], (this.items || []).map((x) => html`<tr><td>${x.id}</td><td>${x.name || ''}</td><td>${(x.directoryRoles || []).join(', ')}</td></tr>`))
         : this.table('Groups', ['Group', 'Name', 'Members', 'Directory roles'], (this.items || []).map((x) => html`<tr><td>${x.id}</td><td>${x.name || ''}</td><td>${(x.members || []).join(', ')}</td><td>${(x.directoryRoles || []).join(', ')}</td></tr>`))}`;
