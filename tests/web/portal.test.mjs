@@ -55,7 +55,7 @@ deviceGroups:
   rank: 1
   remediation: full
   rules:
-    name: {startsWith: [srv-]}
+    name: {startsWith: [srv-], endsWith: ['-01']}
   userAccess: [soc]
 - id: kiosks
   rank: 2
@@ -760,6 +760,23 @@ test('Settings > Endpoints > Device groups: edit a group\'s rule and user access
   assert.equal(dg.name, 'Lobby kiosks');
   assert.equal(dg.rank, 2);
   assert.equal(dg.remediation, 'semi');
+  // a field with two operators (name starts with srv- and ends with -01): two rows, both kept on save
+  const servers = (await call('GET', `${TS}/deviceGroups/servers`)).json;
+  assert.equal(Object.keys(servers.rules.name).length, 2);
+  await page.getByRole('button', { name: 'Edit servers' }).click();
+  const rows = Object.entries(servers.rules).flatMap(([field, cond]) => Object.entries(cond).map(([op, v]) => [field, op, v.join(', ')]));
+  for (const [i, [field, op, values]] of rows.entries()) {
+    assert.equal(await page.getByLabel(`Rule ${i + 1} field`).inputValue(), field);
+    assert.equal(await page.getByLabel(`Rule ${i + 1} operator`).inputValue(), op);
+    assert.equal(await page.getByLabel(`Rule ${i + 1} values (comma separated)`).inputValue(), values);
+  }
+  assert.equal(await page.getByLabel(`Rule ${rows.length + 1} field`).count(), 0);
+  await page.getByRole('group', { name: /User access/ }).getByLabel('Responders (responders)').check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('table', { name: 'Device groups, in rank order' }).waitFor();
+  const saved = (await call('GET', `${TS}/deviceGroups/servers`)).json;
+  assert.deepEqual(saved.rules, servers.rules);
+  assert.deepEqual(saved.userAccess, ['soc', 'responders']);
   // delete
   await page.getByRole('button', { name: 'Delete servers' }).click();
   await page.getByRole('cell', { name: 'servers', exact: true }).waitFor({ state: 'detached' });

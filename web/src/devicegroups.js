@@ -33,10 +33,9 @@ class DeviceGroups extends Page {
   }
 
   open(g) {
-    const rules = Object.entries(g?.rules || {}).map(([field, cond]) => {
-      const [op, values] = Object.entries(cond)[0] || ['equals', []];
-      return { field, op, values: values.join(', ') };
-    });
+    // one row per field and operator: a field may have several ({"name": {"startsWith": [...], "endsWith": [...]}})
+    const rules = Object.entries(g?.rules || {}).flatMap(([field, cond]) =>
+      Object.entries(cond).map(([op, values]) => ({ field, op, values: values.join(', ') })));
     const ranks = (this.items || []).map((x) => x.rank || 0);
     this.form = g ? { ...g, isNew: false, rules, userAccess: [...(g.userAccess || [])] }
       : { isNew: true, id: '', name: '', rank: Math.max(0, ...ranks) + 1, remediation: 'full', rules: [{ field: 'name', op: 'startsWith', values: '' }], userAccess: [] };
@@ -80,7 +79,11 @@ class DeviceGroups extends Page {
 
   body(f) {
     const rules = {};
-    for (const r of f.rules) if (lines(r.values).length) rules[r.field] = { [r.op]: lines(r.values) };
+    for (const r of f.rules) {
+      if (!lines(r.values).length) continue;
+      const cond = (rules[r.field] = rules[r.field] || {}); // rows on one field and operator add up
+      cond[r.op] = [...(cond[r.op] || []), ...lines(r.values)];
+    }
     const o = { userAccess: f.userAccess };
     if (f.id === 'ungrouped') return o;
     return { name: f.name || undefined, rank: Number(f.rank), remediation: f.remediation, rules, ...o };
