@@ -735,6 +735,14 @@ test('Settings > Endpoints > Device groups: edit a group\'s rule and user access
   const page = await open('tailspin');
   await signIn(page, PSK);
   await nav(page, 'Settings > Endpoints > Device groups');
+  // saved unchanged at once, before the preview's 300 ms: the group as it was, and no script error after
+  const kiosks = (await call('GET', `${TS}/deviceGroups/kiosks`)).json;
+  await page.getByRole('button', { name: 'Edit kiosks' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('table', { name: 'Device groups, in rank order' }).waitFor();
+  await page.waitForTimeout(600);
+  assert.deepEqual(page.problems, []);
+  assert.deepEqual((await call('GET', `${TS}/deviceGroups/kiosks`)).json, kiosks);
   await page.getByRole('button', { name: 'Edit kiosks' }).click();
   assert.equal(await page.getByLabel('Rule 1 field').inputValue(), 'tags');
   assert.equal(await page.getByLabel('Rule 1 operator').inputValue(), 'equals');
@@ -837,7 +845,7 @@ test('Permissions > Microsoft Defender XDR > Roles: edit a role in the wizard (a
 });
 
 // Issue 12: "Audit log (filter by actor, object and time ...)".
-test('Audit log: each filter (actor, object, time) shows exactly the records the API returns for it', async () => {
+test('Audit log: each filter (actor, object, since, until) shows exactly the records the API returns for it', async () => {
   const all = (await call('GET', `${TS}/auditLog?$top=1000`)).json.value;
   assert.ok(all.length < 100, 'one page of the table holds them all');
   const actors = [...new Set(all.map((a) => a.actor))];
@@ -849,8 +857,9 @@ test('Audit log: each filter (actor, object, time) shows exactly the records the
   const table = page.getByRole('table', { name: 'Audit log' });
   const shown = async () => (await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.cells[0].innerText))));
   await until(async () => (await shown()).length === all.length, 'the whole log');
-  for (const [label, param, value] of [['Actor', 'actor', last.actor], ['Object', 'object', 'kiosks'], ['Since (date or time, UTC)', 'since', last.at]]) {
-    for (const f of ['Actor', 'Object', 'Since (date or time, UTC)']) await page.getByLabel(f, { exact: true }).fill(f === label ? value : '');
+  const filters = [['Actor', 'actor', last.actor], ['Object', 'object', 'kiosks'], ['Since (date or time, UTC)', 'since', last.at], ['Until (date or time, UTC)', 'until', all[0].at]];
+  for (const [label, param, value] of filters) {
+    for (const [f] of filters) await page.getByLabel(f, { exact: true }).fill(f === label ? value : '');
     await page.getByRole('button', { name: 'Filter' }).click();
     const want = (await call('GET', `${TS}/auditLog?${param}=${encodeURIComponent(value)}&$top=1000`)).json.value.map((a) => a.seq);
     assert.ok(want.length > 0 && want.length < all.length, `${param}=${value} narrows the log (${want.length} of ${all.length})`);
@@ -859,6 +868,12 @@ test('Audit log: each filter (actor, object, time) shows exactly the records the
     if (param === 'actor') assert.ok((await table.locator('tbody tr td:nth-child(3)').allInnerTexts()).every((o) => o === last.actor));
     await checkPage(page, `audit-log-by-${param}`);
   }
+  // a time that is not one: the API's words, next to the field
+  await page.getByLabel('Until (date or time, UTC)', { exact: true }).fill('yesterday');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const err = page.locator('#au-until + .field-error');
+  await err.waitFor();
+  assert.equal(await err.innerText(), (await call('GET', `${TS}/auditLog?until=yesterday`)).json.error.message);
   await page.context().close();
 });
 

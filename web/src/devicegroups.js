@@ -26,6 +26,7 @@ class DeviceGroups extends Page {
 
   async load() {
     this.form = null;
+    clearTimeout(this.previewTimer); // a preview asked for a form now closed is not made
     await this.run(async () => {
       const items = await all(`${this.base}/deviceGroups`);
       this.items = items.sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9));
@@ -53,6 +54,7 @@ class DeviceGroups extends Page {
 
   async loadPreview(more) {
     const f = this.form;
+    if (!f) return;
     const body = { rules: this.body(f).rules, ...(f.isNew ? {} : { id: f.id }) };
     const url = more || `${this.base}/deviceGroups/preview?$top=${PREVIEW_ROWS}`;
     const seq = (this.previewSeq = (this.previewSeq || 0) + 1);

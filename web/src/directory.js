@@ -1,6 +1,6 @@
 // web/src/directory.js - the lists: Users and groups (members, nesting,
 // directory roles), Devices, the Audit log (filtered by actor, object and
-// time; its chain verified by the store on request) and API keys (create, the token shown once; revoke). Every list is
+// time: since, until; its chain verified by the store on request) and API keys (create, the token shown once; revoke). Every list is
 // read a page at a time from the API ($top, @odata.nextLink), so a tenant of
 // 100,000 users shows its first page at once.
 // Depends on: lit, base.js, api.js.
@@ -111,7 +111,7 @@ class Audit extends List {
 
   path() {
     const v = (id) => this.querySelector(id)?.value.trim();
-    return `${this.base}/auditLog?${qs({ actor: v('#au-actor'), object: v('#au-object'), since: v('#au-since') })}`;
+    return `${this.base}/auditLog?${qs({ actor: v('#au-actor'), object: v('#au-object'), since: v('#au-since'), until: v('#au-until') })}`;
   }
 
   render() {
@@ -120,10 +120,11 @@ class Audit extends List {
         <label for="au-actor">Actor</label><input id="au-actor">${this.fieldError('actor')}
         <label for="au-object">Object</label><input id="au-object">${this.fieldError('object')}
         <label for="au-since">Since (date or time, UTC)</label><input id="au-since" placeholder="2026-11-30">${this.fieldError('since')}
+        <label for="au-until">Until (date or time, UTC)</label><input id="au-until" placeholder="2026-11-30T18:00">${this.fieldError('until')}
         <fluent-button role="button" appearance="primary" type="submit">Filter</fluent-button></form>
       <div class="actions"><fluent-button role="button" @click=${this.verify}>Verify the chain</fluent-button></div>
       ${this.verdict ? this.verdictView(this.verdict) : nothing}
-      ${this.pageError('actor', 'object', 'since')}
+      ${this.pageError('actor', 'object', 'since', 'until')}
       ${this.table('Audit log', ['#', 'Time', 'Actor', 'Command', 'Object', 'Hash'], (this.items || []).map((a) => html`<tr><td>${a.seq}</td><td>${a.at}</td><td>${a.actor}</td><td>${a.command}</td><td>${a.object}</td><td class="hash">${a.hash.slice(0, 16)}…</td></tr>`))}`;
   }
 }
