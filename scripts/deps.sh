@@ -13,19 +13,13 @@ if [ "${1:-}" = --list ]; then
 fi
 
 build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev libpq-dev
-            libmicrohttpd-dev liburcu-dev libyajl-dev libcurl4-openssl-dev)
+            libmicrohttpd-dev liburcu-dev libyajl-dev libcurl4-openssl-dev nodejs npm)
 test_pkgs=(libcmocka-dev libjwt-dev clang clang-format libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql golang-go golang-github-casbin-casbin-dev
            openssl curl valgrind man-db groff-base bsdextrautils zsh systemd strace procps
            dpkg-dev debhelper jq patch)
 bench_pkgs=(postgresql golang-go golang-github-casbin-casbin-dev wrk libh2o-evloop-dev)
 
 want=("${build_pkgs[@]}")
-# the web portal (web/: npm ci, esbuild) is built into the binary by `make`, and
-# the browser tests and the peer benchmarks need node and npm too: the machine's
-# own, else Debian's (a plain cmake build without them serves a page saying so)
-if ! command -v npm >/dev/null; then
-  want+=(nodejs npm)
-fi
 case "${1:-build}" in
   build) ;;
   test)  want+=("${test_pkgs[@]}") ;;
@@ -39,6 +33,11 @@ fi
 
 missing=()
 for p in "${want[@]}"; do
+  # the web portal (web/: npm ci, esbuild) is built into the binary by `make` (and
+  # the Debian package: they are Build-Depends), and the browser tests and the peer
+  # benchmarks need node and npm too: the machine's own when it has npm (NodeSource's
+  # nodejs provides npm and conflicts with Debian's), else Debian's
+  case $p in nodejs | npm) command -v npm > /dev/null && continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

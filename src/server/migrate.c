@@ -137,7 +137,22 @@ typedef struct audit_ctx {
   size_t skip, top, seen;
   json_t *rows;
   bool more;
+  const char *until; /* only records at or before this time (a prefix: a day is the whole day), or NULL */
 } audit_ctx;
+
+/* Whether `s` is a prefix of a UTC time as the log writes it (2026-11-30T08:15:00Z),
+ * at least the year: what since and until take. */
+static bool time_prefix(const char *s)
+{
+  static const char form[] = "0000-00-00T00:00:00Z";
+  size_t n = strlen(s);
+  if (n < 4 || n > sizeof form - 1)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (form[i] == '0' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != form[i])
+      return false;
+  return true;
+}
 
 static json_t *json_or_null(const char *s)
 {
@@ -148,6 +163,8 @@ static json_t *json_or_null(const char *s)
 static int audit_row(void *ctx, const urbac_audit_record *a)
 {
   audit_ctx *c = ctx;
+  if (c->until && strncmp(a->at, c->until, strlen(c->until)) > 0)
+    return 0;
   if (c->seen++ < c->skip)
     return 0;
   if (json_array_size(c->rows) == c->top) {
@@ -165,11 +182,19 @@ static int audit_row(void *ctx, const urbac_audit_record *a)
 void srv_h_audit(srv *server, srv_req *req, srv_resp *r)
 {
   (void)server;
-  audit_ctx c = {0, 0, 0, NULL, false};
+  audit_ctx c = {0, 0, 0, NULL, false, srv_arg_get(req, "until")};
+  urbac_audit_filter f = {srv_arg_get(req, "object"), srv_arg_get(req, "actor"), srv_arg_get(req, "since")};
   if (!srv_page_args(req, r, &c.skip, &c.top))
     return;
+  for (int i = 0; i < 2; i++) {
+    const char *name = i ? "until" : "since", *v = i ? c.until : f.since;
+    if (v && !time_prefix(v)) {
+      srv_error(r, 400, "badRequest", name,
+                "%s '%.40s' is not a UTC time or its beginning (2026-11-30, 2026-11-30T08:15:00Z)", name, v);
+      return;
+    }
+  }
   c.rows = json_array();
-  urbac_audit_filter f = {srv_arg_get(req, "object"), srv_arg_get(req, "actor"), srv_arg_get(req, "since")};
   srv_tenant *t = req->tenant;
   urbac_diag *d = urbac_diag_new();
   pthread_mutex_lock(&t->write_lock);

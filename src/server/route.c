@@ -97,7 +97,7 @@ const srv_route srv_routes[] = {
     {SRV_POST, T "/workloads/{workload}/deactivate", SRV_MANAGE, srv_h_deactivate, "workloads", "", 0},
     {SRV_POST, T "/workloads/{workload}/import", SRV_MANAGE, srv_h_import, "import", "dryRun", 0},
     {SRV_GET, T "/workloads/{workload}/impact", SRV_READ, srv_h_impact, "impact", "import " LIST, 0},
-    {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since " PAGE, 0},
+    {SRV_GET, T "/auditLog", SRV_READ, srv_h_audit, "auditLog", "object actor since until " PAGE, 0},
     {SRV_GET, T "/auditLog/verify", SRV_READ, srv_h_audit_verify, "auditLog", "", 0},
     /* SCIM 2.0 provisioning (scim.c): Microsoft Entra ID's "Tenant URL" is T "/scim/v2" */
     SCIM_RESOURCE_ROUTES("/Users"),

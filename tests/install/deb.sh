@@ -7,21 +7,25 @@
 #    is the project's;
 #  - the three packages, unpacked into a temporary root (dpkg-deb -x), hold what
 #    they should: urbac --version runs from there, man(1) shows urbac(1) and
-#    urbac-check(1) from there, the completion scripts and the unit are there, and
+#    urbac-check(1) from there, the completion scripts and the unit are there,
 #    examples/embed builds against liburbac-dev through pkg-config and runs on
-#    liburbac0;
+#    liburbac0, and its `urbac serve` answers / with the web portal (the page
+#    naming its hashed script, which it serves), not the page saying the portal
+#    was not built;
 #  - as root (CI), they are installed for real with dpkg -i (dpkg checks every
 #    dependency against the machine's packages): /usr/bin/urbac --version, man
-#    urbac, dpkg -L lists the completion and the unit; then purged, leaving nothing.
+#    urbac, dpkg -L lists the completion and the unit, /usr/bin/urbac serve serves
+#    the portal; then purged, leaving nothing.
 #    Skipped when a urbac package was already installed (it is not touched), or
 #    with URBAC_TEST_DPKG_INSTALL=0.
 # Usage: deb.sh SOURCE_DIR VERSION    Exit 77 (skipped) without dpkg-buildpackage/debhelper.
 #
-# Depends on: dpkg-dev, debhelper, man-db, scripts/deps.sh's build list.
+# Depends on: dpkg-dev, debhelper, man-db, curl, scripts/deps.sh's build list.
 set -uo pipefail
 S=$1 version=$2
 W=$(mktemp -d)
 installed=false
+server=
 # dpkg ARGS...: dpkg, waiting up to a minute while another dpkg (apt) holds its lock;
 # its output on standard output, its exit status
 dpkg_locked() {
@@ -36,6 +40,7 @@ dpkg_locked() {
   return $rc
 }
 cleanup() {
+  [ -n "$server" ] && kill "$server" 2> /dev/null
   if $installed; then dpkg_locked --purge urbac liburbac-dev liburbac0 > /dev/null; fi
   rm -rf "$W"
 }
@@ -54,6 +59,26 @@ got=$(sed -n '/^Build-Depends:/,/^$/p' "$S/debian/control" | sed 's/^Build-Depen
 [ "$got" = "$want" ] && ok || bad "Build-Depends: $(echo $got) | deps.sh build: $(echo $want)"
 cv=$(cd "$S" && dpkg-parsechangelog -S Version 2>&1)
 [ "${cv%%-*}" = "$version" ] && ok || bad "debian/changelog is at $cv, the project at $version"
+
+# portal URBAC [ENV...]: `URBAC serve` (run with ENV) on a new store answers / with
+# the portal: the page names its hashed script (web/build.mjs), which it serves as
+# JavaScript; not the page a build without node and npm serves (cmake/portal-none.c)
+portal() {
+  local bin=$1 page js type url
+  shift
+  mkdir -p "$W/portal" && rm -f "$W/portal/"*
+  env "$@" "$bin" init --db "$W/portal/store.db" > /dev/null 2>&1
+  env "$@" "$bin" serve --db "$W/portal/store.db" --listen 127.0.0.1:0 --threads 1 > "$W/portal/serve.log" 2>&1 &
+  server=$!
+  url=$(wait_serving "$W/portal/serve.log")
+  page=$(curl -fsS "$url/" 2>&1)
+  js=$(grep -o 'src="/portal/portal-[0-9a-f]*\.js"' <<<"$page" | cut -d'"' -f2)
+  type=$([ -n "$js" ] && curl -fsS -o /dev/null -w '%{content_type}' "$url$js" 2>&1)
+  kill "$server" && wait "$server" 2> /dev/null
+  server=
+  if [[ -n $js && $type == *javascript* ]] && ! grep -q 'built without its web portal' <<<"$page"; then ok
+  else bad "$bin serve at / (${url:-no url: $(cat "$W/portal/serve.log")}): ${page:0:300} | script ${js:-none}: $type"; fi
+}
 
 # the build, on a copy of the source (dpkg-buildpackage writes beside the tree)
 mkdir -p "$W/src" "$W/root"
@@ -100,6 +125,7 @@ if PKG_CONFIG_PATH=$libdir/pkgconfig make -s -C "$W/embed" > "$W/embed.log" 2>&1
    && out=$(LD_LIBRARY_PATH=$libdir "$W/embed/embed" "$S/examples/contoso.yaml" alice@contoso.com \
             'Alerts (manage)' mde device:lap-042) && [ "$out" = allow ]; then ok
 else bad "examples/embed on liburbac-dev and liburbac0: $(cat "$W/embed.log") $out"; fi
+portal "$R/usr/bin/urbac" LD_LIBRARY_PATH="$libdir"
 
 # installed for real (root only; never over a urbac already there)
 if [ "$(id -u)" -ne 0 ] || [ "${URBAC_TEST_DPKG_INSTALL:-1}" = 0 ]; then
@@ -119,6 +145,7 @@ else
     files=$(dpkg -L urbac)
     grep -qx /usr/share/bash-completion/completions/urbac <<<"$files" && grep -qx /lib/systemd/system/urbac.service <<<"$files" \
       && ok || bad "dpkg -L urbac: $files"
+    portal /usr/bin/urbac
     dpkg_locked --purge urbac liburbac-dev liburbac0 > "$W/purge.log" && installed=false
     [ ! -e /usr/bin/urbac ] && ! $installed && ok || bad "dpkg --purge left /usr/bin/urbac: $(cat "$W/purge.log")"
   else

@@ -28,6 +28,65 @@ mkdirSync(out, { recursive: true });
 
 let s, server, browser, call, keys = {};
 
+// tailspin: a small tenant on legacy roles where nobody holds Configuration \
+// Authorization (manage), so activating Defender for Endpoint is refused; two of
+// its legacy roles hold the one permission the import cannot map; a nested group
+// and directory roles on a user and a group.
+const TAILSPIN = `urbac: 1
+tenant: tailspin
+workloads: {mde: legacy, mdo: legacy, mdi: legacy}
+users:
+- id: ann@tailspin.com
+  name: Ann Analyst
+  directoryRoles: [Security reader]
+- id: ray@tailspin.com
+  name: Ray Responder
+- id: sam@tailspin.com
+groups:
+- id: responders
+  name: Responders
+  members: [ray@tailspin.com]
+- id: soc
+  name: SOC
+  members: [ann@tailspin.com, 'group:responders']
+  directoryRoles: [Security reader]
+deviceGroups:
+- id: servers
+  rank: 1
+  remediation: full
+  rules:
+    name: {startsWith: [srv-], endsWith: ['-01']}
+  userAccess: [soc]
+- id: kiosks
+  rank: 2
+  remediation: semi
+  rules:
+    tags: {equals: [kiosk]}
+  userAccess: [responders]
+devices:
+- id: srv-01
+- id: kiosk-01
+  tags: [kiosk]
+- id: lobby-01
+  tags: [kiosk, lobby]
+legacy:
+  mde:
+    roles:
+    - name: Viewers
+      description: Read alerts
+      permissions: [View data - Security operations, Alerts investigation]
+      groups: [soc]
+    - name: Endpoint managers
+      permissions: [Live response capabilities, Manage endpoint security settings in Microsoft Endpoint Manager]
+      groups: [responders]
+    - name: Intune admins
+      permissions: [Manage endpoint security settings in Microsoft Endpoint Manager]
+      groups: [soc]
+    - name: Old role
+      permissions: [View data - Threat and vulnerability management]
+      groups: [soc]
+`;
+
 before(async () => {
   s = store('urbac-portal-', PSK);
   s.cli('apply', '-f', path.join(process.env.URBAC_SRC, 'examples/litware.yaml'));
@@ -41,6 +100,8 @@ before(async () => {
   writeFileSync(path.join(s.dir, 'northwind.yaml'), fab.replace('tenant: fabrikam', 'tenant: northwind')
     .replace('users:\n', `users:\n${Array.from({ length: 20000 }, (_, i) => `- id: n${i}@fabrikam.com\n  directoryRoles: [Security reader]\n`).join('')}`));
   s.cli('apply', '-f', path.join(s.dir, 'northwind.yaml'));
+  writeFileSync(path.join(s.dir, 'tailspin.yaml'), TAILSPIN);
+  s.cli('apply', '-f', path.join(s.dir, 'tailspin.yaml'));
   server = await serve(s.db, ['--preshared-key-file', path.join(s.dir, 'psk')]);
   call = client(server.base, PSK);
   // a reader of contoso: a unified role with Configuration \ Authorization (read) only
@@ -593,5 +654,329 @@ test('the browser keeps no token: nothing in localStorage or sessionStorage, the
   await page.getByLabel('API key or preshared admin key').waitFor();
   await page.reload();
   await page.getByLabel('API key or preshared admin key').waitFor();
+  await page.context().close();
+});
+
+const TS = '/api/v1/tenants/tailspin';
+const catalogName = async (id) => (await call('GET', '/api/v1/catalog')).json.legacy.mdePermissions.find((p) => p.id === id).name;
+
+// Issue 12: "Activation: ... Import roles (dry run first: ... each unmapped
+// permission); ... Activate ..., with the safety check and its reason when refused".
+test('Activation: the import\'s dry run lists each unmapped permission; a refused Activate shows the server\'s reason', async () => {
+  const page = await open('tailspin');
+  await signIn(page, PSK);
+  await nav(page, 'Activation');
+  await page.getByRole('button', { name: 'Import roles mde' }).click();
+  const imp = page.getByRole('region', { name: 'Import roles' });
+  await imp.getByText('dry run').waitFor();
+  const dry = (await call('POST', `${TS}/workloads/mde/import?dryRun=true`)).json;
+  assert.ok(dry.unmapped.length >= 2, JSON.stringify(dry.unmapped));
+  const unmapped = imp.getByRole('list', { name: 'Permissions that cannot be mapped' });
+  assert.deepEqual(await unmapped.getByRole('listitem').allInnerTexts(), dry.unmapped.map((u) => `${u.permission} (in ${u.source})`));
+  assert.deepEqual(await imp.getByRole('list', { name: 'Roles the import creates or updates' }).getByRole('listitem').allInnerTexts(),
+    dry.roles.map((r) => `${r.action}: ${r.role} (from ${r.source}; ${r.permissions} permissions, ${r.principals} principals${r.deviceGroups ? `, device groups ${r.deviceGroups}` : ''})`));
+  await checkPage(page, 'activation-import-unmapped');
+  // nobody would manage authorization on unified roles: the server refuses, and says why
+  await page.getByRole('button', { name: 'Activate mde' }).click();
+  const refused = page.getByRole('alert');
+  await refused.waitFor();
+  const api = await call('POST', `${TS}/workloads/mde/activate`);
+  assert.equal(api.status, 409);
+  assert.match(api.json.error.message, /would leave nobody able to manage authorization/);
+  assert.equal(await refused.innerText(), api.json.error.message);
+  await checkPage(page, 'activation-refused');
+  assert.equal((await call('GET', `${TS}/workloads`)).json.value.find((w) => w.id === 'mde').mode, 'legacy');
+  assert.equal(await page.getByRole('row', { name: /Microsoft Defender for Endpoint/ }).getByRole('cell', { name: 'Legacy roles' }).count(), 1);
+  await page.context().close();
+});
+
+// Issue 12: "Settings > Endpoints > Roles ... Edit and delete."
+test('Settings > Endpoints > Roles: edit a role (description, a permission, its groups), delete one; the API shows each', async () => {
+  const page = await open('tailspin');
+  await signIn(page, PSK);
+  await nav(page, 'Settings > Endpoints > Roles');
+  await page.getByRole('button', { name: 'Edit Viewers' }).click();
+  assert.equal(await page.getByLabel('Role name').inputValue(), 'Viewers');
+  assert.equal(await page.getByLabel('Description').inputValue(), 'Read alerts');
+  const perms = page.getByRole('group', { name: 'Permissions' });
+  // the role's permissions, as the API holds them, are the boxes checked
+  const before = (await call('GET', `${TS}/legacy/mde/roles/Viewers`)).json;
+  assert.deepEqual(before.permissions.sort(), [await catalogName('view-secops'), await catalogName('alerts-investigation')].sort());
+  assert.ok(await perms.getByRole('group', { name: 'View data' }).getByLabel('Security operations').isChecked());
+  assert.ok(await perms.getByLabel('Alerts investigation').isChecked());
+  assert.equal(await perms.getByRole('checkbox', { checked: true }).count(), 2);
+  await page.getByLabel('Description').fill('Read and triage alerts');
+  await perms.getByLabel('Alerts investigation').uncheck();
+  await perms.getByRole('group', { name: 'View data' }).getByLabel('Threat and vulnerability management').check();
+  await checkPage(page, 'settings-endpoints-roles-edit');
+  await page.getByRole('button', { name: 'Next' }).click();
+  const groups = page.getByRole('group', { name: 'Azure AD user groups' });
+  assert.ok(await groups.getByLabel('SOC (soc)').isChecked());
+  await groups.getByLabel('SOC (soc)').uncheck();
+  await groups.getByLabel('Responders (responders)').check();
+  await checkPage(page, 'settings-endpoints-roles-edit-groups');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('cell', { name: 'Read and triage alerts', exact: true }).waitFor();
+  const role = (await call('GET', `${TS}/legacy/mde/roles/Viewers`)).json;
+  assert.equal(role.description, 'Read and triage alerts');
+  assert.deepEqual(role.permissions.sort(), [await catalogName('view-secops'), await catalogName('view-tvm')].sort());
+  assert.deepEqual(role.groups, ['responders']);
+  // delete
+  assert.equal((await call('GET', `${TS}/legacy/mde/roles/Old%20role`)).status, 200);
+  await page.getByRole('button', { name: 'Delete Old role' }).click();
+  await page.getByRole('cell', { name: 'Old role', exact: true }).waitFor({ state: 'detached' });
+  assert.equal((await call('GET', `${TS}/legacy/mde/roles/Old%20role`)).status, 404);
+  assert.deepEqual((await call('GET', `${TS}/legacy/mde/roles`)).json.value.map((r) => r.name).sort(), ['Endpoint managers', 'Intune admins', 'Viewers']);
+  await page.context().close();
+});
+
+// Issue 12: "Device groups: add and edit (... rules with a live preview ..., user access ...)"; delete.
+test('Settings > Endpoints > Device groups: edit a group\'s rule and user access, delete another; the API shows each', async () => {
+  const page = await open('tailspin');
+  await signIn(page, PSK);
+  await nav(page, 'Settings > Endpoints > Device groups');
+  // saved unchanged at once, before the preview's 300 ms: the group as it was, and no script error after
+  const kiosks = (await call('GET', `${TS}/deviceGroups/kiosks`)).json;
+  await page.getByRole('button', { name: 'Edit kiosks' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('table', { name: 'Device groups, in rank order' }).waitFor();
+  await page.waitForTimeout(600);
+  assert.deepEqual(page.problems, []);
+  assert.deepEqual((await call('GET', `${TS}/deviceGroups/kiosks`)).json, kiosks);
+  await page.getByRole('button', { name: 'Edit kiosks' }).click();
+  assert.equal(await page.getByLabel('Rule 1 field').inputValue(), 'tags');
+  assert.equal(await page.getByLabel('Rule 1 operator').inputValue(), 'equals');
+  assert.equal(await page.getByLabel('Rule 1 values (comma separated)').inputValue(), 'kiosk');
+  const preview = page.getByRole('region', { name: 'Preview of matching devices' });
+  const devices = (await call('GET', `${TS}/devices`)).json.value;
+  const tagged = (t) => devices.filter((d) => (d.tags || []).includes(t)).map((d) => d.id).sort();
+  await preview.getByText(`${tagged('kiosk').length} devices match these rules`).waitFor();
+  await page.getByLabel('Rule 1 values (comma separated)').fill('lobby');
+  await preview.getByText(`${tagged('lobby').length} device matches these rules`).waitFor();
+  assert.deepEqual((await preview.getByRole('listitem').allInnerTexts()).sort(), tagged('lobby'));
+  await page.getByLabel('Description').fill('Lobby kiosks');
+  const access = page.getByRole('group', { name: /User access/ });
+  assert.ok(await access.getByLabel('Responders (responders)').isChecked());
+  await access.getByLabel('Responders (responders)').uncheck();
+  await access.getByLabel('SOC (soc)').check();
+  await checkPage(page, 'settings-endpoints-device-groups-edit');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('table', { name: 'Device groups, in rank order' }).waitFor();
+  const dg = (await call('GET', `${TS}/deviceGroups/kiosks`)).json;
+  assert.deepEqual(dg.rules, { tags: { equals: ['lobby'] } });
+  assert.deepEqual(dg.userAccess, ['soc']);
+  assert.equal(dg.name, 'Lobby kiosks');
+  assert.equal(dg.rank, 2);
+  assert.equal(dg.remediation, 'semi');
+  // a field with two operators (name starts with srv- and ends with -01): two rows, both kept on save
+  const servers = (await call('GET', `${TS}/deviceGroups/servers`)).json;
+  assert.equal(Object.keys(servers.rules.name).length, 2);
+  await page.getByRole('button', { name: 'Edit servers' }).click();
+  const rows = Object.entries(servers.rules).flatMap(([field, cond]) => Object.entries(cond).map(([op, v]) => [field, op, v.join(', ')]));
+  for (const [i, [field, op, values]] of rows.entries()) {
+    assert.equal(await page.getByLabel(`Rule ${i + 1} field`).inputValue(), field);
+    assert.equal(await page.getByLabel(`Rule ${i + 1} operator`).inputValue(), op);
+    assert.equal(await page.getByLabel(`Rule ${i + 1} values (comma separated)`).inputValue(), values);
+  }
+  assert.equal(await page.getByLabel(`Rule ${rows.length + 1} field`).count(), 0);
+  await page.getByRole('group', { name: /User access/ }).getByLabel('Responders (responders)').check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('table', { name: 'Device groups, in rank order' }).waitFor();
+  const saved = (await call('GET', `${TS}/deviceGroups/servers`)).json;
+  assert.deepEqual(saved.rules, servers.rules);
+  assert.deepEqual(saved.userAccess, ['soc', 'responders']);
+  // delete
+  await page.getByRole('button', { name: 'Delete servers' }).click();
+  await page.getByRole('cell', { name: 'servers', exact: true }).waitFor({ state: 'detached' });
+  assert.equal((await call('GET', `${TS}/deviceGroups/servers`)).status, 404);
+  assert.deepEqual((await call('GET', `${TS}/deviceGroups`)).json.value.map((g) => g.id).filter((id) => id !== 'ungrouped'), ['kiosks']);
+  await checkPage(page, 'settings-endpoints-device-groups-deleted');
+  await page.context().close();
+});
+
+// Issue 12: unified roles "Edit" (the same wizard).
+test('Permissions > Microsoft Defender XDR > Roles: edit a role in the wizard (a permission, an assignment\'s data sources and device groups)', async () => {
+  const C = '/api/v1/tenants/contoso';
+  const catalog = (await call('GET', '/api/v1/catalog')).json;
+  const perm = (suffix) => catalog.permissions.find((p) => p.name.endsWith(suffix));
+  const basics = perm('\\ Security data basics'), alerts = perm('\\ Security data \\ Alerts');
+  let r = await call('POST', `${C}/roleDefinitions`, { body: { displayName: 'Tier 3', description: 'Escalations', rolePermissions: [{ allowedResourceActions: [`${basics.id}/read`] }] } });
+  assert.equal(r.status, 201, r.text);
+  r = await call('POST', `${C}/roleAssignments`, { body: { displayName: 'tier3-servers', roleDefinitionId: 'Tier 3', principalIds: ['group:soc'], appScopeIds: ['Mde', '/DeviceGroups/servers'] } });
+  assert.equal(r.status, 201, r.text);
+  const page = await open('contoso');
+  await signIn(page, PSK);
+  await nav(page, 'Permissions > Microsoft Defender XDR > Roles');
+  await page.getByRole('button', { name: 'Edit Tier 3' }).click();
+  const wizard = page.getByRole('region', { name: 'Edit role' });
+  assert.equal(await wizard.getByLabel('Role name').inputValue(), 'Tier 3');
+  await wizard.getByLabel('Description').fill('Escalations and alerts');
+  await wizard.getByRole('button', { name: 'Next' }).click();
+  // the role's permission shows as a custom choice, at its level; Alerts is added at Manage
+  const secops = wizard.getByRole('group', { name: 'Security operations' });
+  assert.ok(await secops.getByLabel('Select custom permissions').isChecked());
+  assert.equal(await secops.getByLabel('Security data \\ Security data basics').inputValue(), 'read');
+  await secops.getByLabel('Security data \\ Alerts').selectOption('manage');
+  await wizard.getByRole('button', { name: 'Next' }).click();
+  // the assignment: Office 365 added to its data sources, device group servers swapped for workstations
+  const as = wizard.getByRole('group', { name: 'Assignment 1' });
+  assert.equal(await as.getByLabel('Assignment name').inputValue(), 'tier3-servers');
+  assert.ok(await as.getByLabel('Microsoft Defender for Endpoint').isChecked());
+  assert.equal(await as.getByLabel('Microsoft Defender for Office 365').isChecked(), false);
+  const dgs = as.getByRole('group', { name: /Device groups/ });
+  assert.ok(await dgs.getByLabel('servers', { exact: true }).isChecked());
+  await as.getByLabel('Microsoft Defender for Office 365').check();
+  await dgs.getByLabel('servers', { exact: true }).uncheck();
+  await dgs.getByLabel('workstations', { exact: true }).check();
+  await checkPage(page, 'wizard-edit-assignments');
+  await wizard.getByRole('button', { name: 'Next' }).click();
+  await wizard.getByRole('heading', { name: 'Review and finish' }).waitFor();
+  await wizard.getByRole('button', { name: 'Submit' }).click();
+  await page.getByRole('table', { name: 'Microsoft Defender XDR roles' }).waitFor();
+  const role = (await call('GET', `${C}/roleDefinitions/Tier%203`)).json;
+  assert.equal(role.description, 'Escalations and alerts');
+  assert.deepEqual(role.rolePermissions.flatMap((p) => p.allowedResourceActions).sort(), [`${alerts.id}/manage`, `${basics.id}/read`].sort());
+  const after = (await call('GET', `${C}/roleAssignments?roleDefinitionId=Tier%203`)).json.value;
+  assert.equal(after.length, 1);
+  assert.equal(after[0].displayName, 'tier3-servers');
+  assert.deepEqual(after[0].principalIds, ['group:soc']);
+  assert.deepEqual([...after[0].appScopeIds].sort(), ['/DeviceGroups/workstations', 'Mde', 'Mdo'].sort());
+  await page.context().close();
+});
+
+// Issue 12: "Audit log (filter by actor, object and time ...)".
+test('Audit log: each filter (actor, object, since, until) shows exactly the records the API returns for it', async () => {
+  const all = (await call('GET', `${TS}/auditLog?$top=1000`)).json.value;
+  assert.ok(all.length < 100, 'one page of the table holds them all');
+  const actors = [...new Set(all.map((a) => a.actor))];
+  assert.ok(actors.length >= 2, `the earlier tests wrote through the portal: ${actors}`);
+  const last = all[all.length - 1];
+  const page = await open('tailspin');
+  await signIn(page, PSK);
+  await nav(page, 'Audit log');
+  const table = page.getByRole('table', { name: 'Audit log' });
+  const shown = async () => (await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.cells[0].innerText))));
+  await until(async () => (await shown()).length === all.length, 'the whole log');
+  const filters = [['Actor', 'actor', last.actor], ['Object', 'object', 'kiosks'], ['Since (date or time, UTC)', 'since', last.at], ['Until (date or time, UTC)', 'until', all[0].at]];
+  for (const [label, param, value] of filters) {
+    for (const [f] of filters) await page.getByLabel(f, { exact: true }).fill(f === label ? value : '');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const want = (await call('GET', `${TS}/auditLog?${param}=${encodeURIComponent(value)}&$top=1000`)).json.value.map((a) => a.seq);
+    assert.ok(want.length > 0 && want.length < all.length, `${param}=${value} narrows the log (${want.length} of ${all.length})`);
+    await until(async () => JSON.stringify(await shown()) === JSON.stringify(want), `${param}=${value}: the table shows ${want}`);
+    if (param === 'object') assert.ok((await table.locator('tbody tr td:nth-child(5)').allInnerTexts()).every((o) => o === 'kiosks'));
+    if (param === 'actor') assert.ok((await table.locator('tbody tr td:nth-child(3)').allInnerTexts()).every((o) => o === last.actor));
+    await checkPage(page, `audit-log-by-${param}`);
+  }
+  // a time that is not one: the API's words, next to the field
+  await page.getByLabel('Until (date or time, UTC)', { exact: true }).fill('yesterday');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const err = page.locator('#au-until + .field-error');
+  await err.waitFor();
+  assert.equal(await err.innerText(), (await call('GET', `${TS}/auditLog?until=yesterday`)).json.error.message);
+  await page.context().close();
+});
+
+// Issue 12: "API keys (create, shown once; revoke)".
+test('API keys: Revoke in the portal, and the key gets 401 from the API', async () => {
+  const C = '/api/v1/tenants/contoso';
+  const made = (await call('POST', `${C}/apiKeys`, { body: { user: 'alice@contoso.com', name: 'to-revoke' } })).json;
+  const asKey = client(server.base, made.token);
+  const check = `${C}/check?user=alice%40contoso.com&permission=Alerts%20(manage)&workload=mde`;
+  assert.equal((await asKey('GET', check)).status, 200);
+  const page = await open('contoso');
+  await signIn(page, PSK);
+  await nav(page, 'API keys');
+  const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: made.id, exact: true }) });
+  await row.getByRole('button', { name: `Revoke ${made.id}` }).click();
+  await row.getByRole('button', { name: `Revoke ${made.id}` }).waitFor({ state: 'detached' });
+  const key = (await call('GET', `${C}/apiKeys`)).json.value.find((k) => k.id === made.id);
+  assert.ok(key.revoked, JSON.stringify(key));
+  assert.equal((await row.getByRole('cell').allInnerTexts())[6], key.revoked, 'the row shows when it was revoked');
+  assert.equal((await asKey('GET', check)).status, 401);
+  await checkPage(page, 'api-keys-revoked');
+  await page.context().close();
+});
+
+// Issue 12: "Users and groups (members, nesting, directory roles)".
+test('Users and groups: members, nested groups and directory roles as the API gives them', async () => {
+  const page = await open('tailspin');
+  await signIn(page, PSK);
+  await nav(page, 'Users and groups');
+  const rows = async (name) => page.getByRole('table', { name }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
+  const users = (await call('GET', `${TS}/users`)).json.value;
+  assert.ok(users.some((u) => (u.directoryRoles || []).length), 'a user holds a directory role');
+  await until(async () => (await rows('Users')).length === users.length, 'the users');
+  assert.deepEqual(await rows('Users'), users.map((u) => [u.id, u.name || '', (u.directoryRoles || []).join(', ')]));
+  await page.getByRole('tab', { name: 'Groups' }).click();
+  const groups = (await call('GET', `${TS}/groups`)).json.value;
+  assert.ok(groups.some((g) => g.members.some((m) => m.startsWith('group:'))), 'a group nests another');
+  await page.getByRole('table', { name: 'Groups' }).waitFor();
+  await until(async () => (await rows('Groups')).length === groups.length, 'the groups');
+  const row = (g) => [g.id, g.name || '', (g.members || []).join(', '), (g.directoryRoles || []).join(', ')];
+  assert.deepEqual(await rows('Groups'), groups.map(row));
+  await checkPage(page, 'users-and-groups-groups');
+  // a group made here: its members, a nested group among them, and its directory roles
+  await page.getByLabel('Group id').fill('night-shift');
+  await page.getByLabel('Display name').fill('Night shift');
+  await page.getByLabel('Members (comma separated; a nested group as group:ID)').fill('sam@tailspin.com, group:soc');
+  await page.getByLabel('Directory roles (comma separated)').fill('Security reader');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('cell', { name: 'night-shift', exact: true }).waitFor();
+  const made = (await call('GET', `${TS}/groups/night-shift`)).json;
+  assert.deepEqual(made.members, ['sam@tailspin.com', 'group:soc']);
+  assert.deepEqual(made.directoryRoles, ['Security reader']);
+  assert.deepEqual(await rows('Groups'), (await call('GET', `${TS}/groups`)).json.value.map(row));
+  await page.context().close();
+});
+
+// Issue 12: "the whole flow works with the keyboard": seed 000's legacy role,
+// signed in, + Add item ... Save, with Tab, Enter, Space and typing only.
+test('seed 000 by keyboard only: sign in, Settings > Endpoints > Roles, + Add item, permissions, Next, filter, Save', async () => {
+  const page = await open('litware');
+  const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.localName);
+  await tabTo(page, 'textbox', 'API key or preshared admin key');
+  await page.keyboard.type(PSK);
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await tabTo(page, 'link', 'Settings > Endpoints > Roles');
+  await page.keyboard.press('Enter');
+  await page.getByRole('table', { name: 'Defender for Endpoint roles' }).waitFor();
+  await tabTo(page, 'button', '+ Add item');
+  await page.keyboard.press('Enter');
+  // the form opens with the focus in its first field
+  await page.getByLabel('Role name').waitFor();
+  assert.equal(await focused(), 'role-name');
+  await page.keyboard.type('Keyboard responders');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('Added without a mouse');
+  const perms = page.getByRole('group', { name: 'Permissions' });
+  await tabTo(page, 'checkbox', 'Security operations', perms.getByRole('group', { name: 'View data' }));
+  await page.keyboard.press('Space');
+  await tabTo(page, 'checkbox', 'Alerts investigation', perms);
+  await page.keyboard.press('Space');
+  await tabTo(page, 'checkbox', 'Basic', perms.getByRole('group', { name: 'Live response capabilities' }));
+  await page.keyboard.press('Space');
+  await checkPage(page, 'keyboard-roles-add');
+  await tabTo(page, 'button', 'Next');
+  await page.keyboard.press('Enter');
+  // the next step takes the focus: its heading, then its filter
+  await page.getByRole('heading', { name: 'Assigned user groups: Keyboard responders' }).waitFor();
+  assert.equal(await focused(), 'role-groups-heading');
+  const groups = page.getByRole('group', { name: 'Azure AD user groups' });
+  await tabTo(page, 'searchbox', 'Filter user groups', groups);
+  await page.keyboard.type('lab');
+  await until(async () => (await groups.getByRole('checkbox').count()) === 1, 'the filter leaves the matching group');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Space');
+  assert.ok(await groups.getByLabel('Lab responders (lab-responders)').isChecked());
+  await checkPage(page, 'keyboard-roles-groups');
+  await tabTo(page, 'button', 'Save');
+  await page.keyboard.press('Enter');
+  await page.getByRole('cell', { name: 'Keyboard responders', exact: true }).waitFor();
+  const role = (await call('GET', '/api/v1/tenants/litware/legacy/mde/roles/Keyboard%20responders')).json;
+  assert.equal(role.description, 'Added without a mouse');
+  assert.deepEqual(role.groups, ['lab-responders']);
+  assert.deepEqual(role.permissions.sort(), [await catalogName('alerts-investigation'), await catalogName('live-response'), await catalogName('view-secops')].sort());
   await page.context().close();
 });

@@ -100,8 +100,8 @@ class Activation extends Page {
     const d = this.dry;
     if (!d) return nothing;
     return html`<section aria-label="Import roles"><h2>Import roles for ${d.w}${d.dryRun ? ' (dry run: nothing written)' : ''}</h2>
-      <ul>${d.roles.map((r) => html`<li>${r.action}: ${r.role} (from ${r.source}; ${r.permissions} permissions, ${r.principals} principals${r.deviceGroups ? `, device groups ${r.deviceGroups}` : ''})</li>`)}</ul>
-      ${d.unmapped?.length ? html`<h3>Permissions that cannot be mapped</h3><ul>${d.unmapped.map((u) => html`<li>${u.permission} (in ${u.source})</li>`)}</ul>` : nothing}
+      <ul aria-label="Roles the import creates or updates">${d.roles.map((r) => html`<li>${r.action}: ${r.role} (from ${r.source}; ${r.permissions} permissions, ${r.principals} principals${r.deviceGroups ? `, device groups ${r.deviceGroups}` : ''})</li>`)}</ul>
+      ${d.unmapped?.length ? html`<h3 id="import-unmapped">Permissions that cannot be mapped</h3><ul aria-labelledby="import-unmapped">${d.unmapped.map((u) => html`<li>${u.permission} (in ${u.source})</li>`)}</ul>` : nothing}
       ${d.dryRun && this.canManage ? html`<fluent-button role="button" appearance="primary" @click=${() => this.importRoles(d.w, false)}>Import</fluent-button>` : nothing}</section>`;
   }
 

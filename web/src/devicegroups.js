@@ -26,6 +26,7 @@ class DeviceGroups extends Page {
 
   async load() {
     this.form = null;
+    clearTimeout(this.previewTimer); // a preview asked for a form now closed is not made
     await this.run(async () => {
       const items = await all(`${this.base}/deviceGroups`);
       this.items = items.sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9));
@@ -33,10 +34,9 @@ class DeviceGroups extends Page {
   }
 
   open(g) {
-    const rules = Object.entries(g?.rules || {}).map(([field, cond]) => {
-      const [op, values] = Object.entries(cond)[0] || ['equals', []];
-      return { field, op, values: values.join(', ') };
-    });
+    // one row per field and operator: a field may have several ({"name": {"startsWith": [...], "endsWith": [...]}})
+    const rules = Object.entries(g?.rules || {}).flatMap(([field, cond]) =>
+      Object.entries(cond).map(([op, values]) => ({ field, op, values: values.join(', ') })));
     const ranks = (this.items || []).map((x) => x.rank || 0);
     this.form = g ? { ...g, isNew: false, rules, userAccess: [...(g.userAccess || [])] }
       : { isNew: true, id: '', name: '', rank: Math.max(0, ...ranks) + 1, remediation: 'full', rules: [{ field: 'name', op: 'startsWith', values: '' }], userAccess: [] };
@@ -54,6 +54,7 @@ class DeviceGroups extends Page {
 
   async loadPreview(more) {
     const f = this.form;
+    if (!f) return;
     const body = { rules: this.body(f).rules, ...(f.isNew ? {} : { id: f.id }) };
     const url = more || `${this.base}/deviceGroups/preview?$top=${PREVIEW_ROWS}`;
     const seq = (this.previewSeq = (this.previewSeq || 0) + 1);
@@ -80,7 +81,11 @@ class DeviceGroups extends Page {
 
   body(f) {
     const rules = {};
-    for (const r of f.rules) if (lines(r.values).length) rules[r.field] = { [r.op]: lines(r.values) };
+    for (const r of f.rules) {
+      if (!lines(r.values).length) continue;
+      const cond = (rules[r.field] = rules[r.field] || {}); // rows on one field and operator add up
+      cond[r.op] = [...(cond[r.op] || []), ...lines(r.values)];
+    }
     const o = { userAccess: f.userAccess };
     if (f.id === 'ungrouped') return o;
     return { name: f.name || undefined, rank: Number(f.rank), remediation: f.remediation, rules, ...o };

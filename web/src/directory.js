@@ -1,6 +1,6 @@
 // web/src/directory.js - the lists: Users and groups (members, nesting,
 // directory roles), Devices, the Audit log (filtered by actor, object and
-// time; its chain verified by the store on request) and API keys (create, the token shown once; revoke). Every list is
+// time: since, until; its chain verified by the store on request) and API keys (create, the token shown once; revoke). Every list is
 // read a page at a time from the API ($top, @odata.nextLink), so a tenant of
 // 100,000 users shows its first page at once.
 // Depends on: lit, base.js, api.js.
@@ -58,8 +58,8 @@ class Users extends List {
     ev.preventDefault();
     const v = (id) => this.querySelector(id).value.trim();
     const id = v('#obj-id');
-    const body = this.kind === 'users' ? { name: v('#obj-name') || undefined, directoryRoles: lines(v('#obj-roles')) }
-      : { name: v('#obj-name') || undefined, members: lines(v('#obj-members')) };
+    const body = { name: v('#obj-name') || undefined, directoryRoles: lines(v('#obj-roles')) };
+    if (this.kind === 'groups') body.members = lines(v('#obj-members'));
     if (await this.run(() => api('PUT', `${this.base}/${this.kind}/${enc(id)}`, body))) this.first();
   }
 
@@ -72,8 +72,8 @@ class Users extends List {
       ${this.canManage ? html`<form @submit=${this.save} aria-label="Add or replace ${u ? 'a user' : 'a group'}" class="inline">
         <label for="obj-id">${u ? 'User id' : 'Group id'}</label><input id="obj-id" required>
         <label for="obj-name">Display name</label><input id="obj-name">
-        ${u ? html`<label for="obj-roles">Directory roles (comma separated)</label><input id="obj-roles">${this.fieldError('directoryRoles')}`
-          : html`<label for="obj-members">Members (comma separated; a nested group as group:ID)</label><input id="obj-members">${this.fieldError('members')}`}
+        ${u ? nothing : html`<label for="obj-members">Members (comma separated; a nested group as group:ID)</label><input id="obj-members">${this.fieldError('members')}`}
+        <label for="obj-roles">Directory roles (comma separated)</label><input id="obj-roles">${this.fieldError('directoryRoles')}
         <fluent-button role="button" appearance="primary" type="submit">Save</fluent-button></form>` : nothing}
       ${u ? this.table('Users', ['User', 'Name', 'Directory roles'], (this.items || []).map((x) => html`<tr><td>${x.id}</td><td>${x.name || ''}</td><td>${(x.directoryRoles || []).join(', ')}</td></tr>`))
         : this.table('Groups', ['Group', 'Name', 'Members', 'Directory roles'], (this.items || []).map((x) => html`<tr><td>${x.id}</td><td>${x.name || ''}</td><td>${(x.members || []).join(', ')}</td><td>${(x.directoryRoles || []).join(', ')}</td></tr>`))}`;
@@ -111,7 +111,7 @@ class Audit extends List {
 
   path() {
     const v = (id) => this.querySelector(id)?.value.trim();
-    return `${this.base}/auditLog?${qs({ actor: v('#au-actor'), object: v('#au-object'), since: v('#au-since') })}`;
+    return `${this.base}/auditLog?${qs({ actor: v('#au-actor'), object: v('#au-object'), since: v('#au-since'), until: v('#au-until') })}`;
   }
 
   render() {
@@ -120,10 +120,11 @@ class Audit extends List {
         <label for="au-actor">Actor</label><input id="au-actor">${this.fieldError('actor')}
         <label for="au-object">Object</label><input id="au-object">${this.fieldError('object')}
         <label for="au-since">Since (date or time, UTC)</label><input id="au-since" placeholder="2026-11-30">${this.fieldError('since')}
+        <label for="au-until">Until (date or time, UTC)</label><input id="au-until" placeholder="2026-11-30T18:00">${this.fieldError('until')}
         <fluent-button role="button" appearance="primary" type="submit">Filter</fluent-button></form>
       <div class="actions"><fluent-button role="button" @click=${this.verify}>Verify the chain</fluent-button></div>
       ${this.verdict ? this.verdictView(this.verdict) : nothing}
-      ${this.pageError('actor', 'object', 'since')}
+      ${this.pageError('actor', 'object', 'since', 'until')}
       ${this.table('Audit log', ['#', 'Time', 'Actor', 'Command', 'Object', 'Hash'], (this.items || []).map((a) => html`<tr><td>${a.seq}</td><td>${a.at}</td><td>${a.actor}</td><td>${a.command}</td><td>${a.object}</td><td class="hash">${a.hash.slice(0, 16)}…</td></tr>`))}`;
   }
 }

@@ -44,13 +44,21 @@ class LegacyRoles extends Page {
     });
   }
 
+  // Shows a step of the form, the focus on `selector` in it (a keyboard user
+  // goes on from there, not from the top of the page).
+  step(form, selector) {
+    this.form = form;
+    this.updateComplete.then(() => this.querySelector(selector)?.focus());
+  }
+
   add() {
-    this.form = { step: 1, isNew: true, name: '', description: '', permissions: [], groups: [] };
+    this.step({ step: 1, isNew: true, name: '', description: '', permissions: [], groups: [] }, '#role-name');
   }
 
   edit(role) {
     const picked = (role.permissions || []).map((p) => SEED.find((o) => spellings(o).includes(p.toLowerCase()))?.[1] || p);
-    this.form = { step: 1, isNew: false, name: role.name, description: role.description || '', permissions: picked, groups: [...(role.groups || [])] };
+    this.step({ step: 1, isNew: false, name: role.name, description: role.description || '', permissions: picked, groups: [...(role.groups || [])] },
+      this.canManage ? '#role-description' : '#role-name');
   }
 
   async deleteItem(role) {
@@ -69,7 +77,7 @@ class LegacyRoles extends Page {
       this.error = { message: 'Enter a role name', target: 'name' };
       return;
     }
-    this.form = { ...f, step: 2 };
+    this.step({ ...f, step: 2 }, '#role-groups-heading');
   }
 
   async save(ev) {
@@ -103,12 +111,12 @@ class LegacyRoles extends Page {
   groupsStep() {
     const f = this.form;
     return html`<form @submit=${this.save} aria-label="Assigned user groups">
-      <h2>Assigned user groups: ${f.name}</h2>
+      <h2 id="role-groups-heading" tabindex="-1">Assigned user groups: ${f.name}</h2>
       <urbac-group-picker id="role-groups" legend="Azure AD user groups" .base=${this.base} .selected=${f.groups}
         ?readonly=${!this.canManage} @select-groups=${(e) => { this.form = { ...this.form, groups: e.detail }; }}></urbac-group-picker>
       ${this.fieldError('groups')}
       <div class="actions">
-        <fluent-button role="button" @click=${() => { this.form = { ...f, step: 1 }; }}>Back</fluent-button>
+        <fluent-button role="button" @click=${() => this.step({ ...f, step: 1 }, '#role-name')}>Back</fluent-button>
         ${this.canManage ? html`<fluent-button role="button" appearance="primary" type="submit">Save</fluent-button>` : nothing}
         <fluent-button role="button" @click=${() => { this.form = null; }}>Cancel</fluent-button></div>
     </form>`;
