@@ -49,6 +49,7 @@ typedef struct pg {
   char *url;
   urbac_store_mode mode;
   bool listening;
+  bool each_time;       /* run_each_time(): the statement running now is planned for its values */
   bool in_tx;           /* a transaction is open: a broken connection is not made again under it */
   bool batch;           /* urbac_store_batch_begin(): a write is a savepoint inside the batch's transaction */
   bool set_up;          /* db_setup ran: a new connection runs it again */
@@ -183,11 +184,7 @@ static PGconn *dial(const char *url)
 static bool session(pg *b)
 {
   char sql[300];
-  /* statements are prepared once (run_prepared()) but planned for their values each
-   * time: a generic plan of "revision > $2" (the change feed) scans a third of the
-   * audit log in parallel, where the values' plan reads the few rows after it */
-  snprintf(sql, sizeof sql, "SET client_min_messages = warning;%s%s%s",
-           PQserverVersion(b->c) >= 120000 ? " SET plan_cache_mode = force_custom_plan;" : "",
+  snprintf(sql, sizeof sql, "SET client_min_messages = warning;%s%s",
            b->set_up ? " SET synchronous_commit = on;" : "",
            b->mode == URBAC_STORE_READ ? " SET default_transaction_read_only = on;" : "");
   PGresult *r = PQexec(b->c, sql);
@@ -271,7 +268,8 @@ static PGresult *run_prepared(pg *b, const char *sql, int n, const char *const *
   char name[16];
   size_t len = strlen(sql), i;
   uint64_t h = urbac__hash(sql, len);
-  if (n > PREPARED_PARAMS) /* a long IN list: its text changes with its length */
+  /* a long IN list (its text changes with its length), or run_each_time() */
+  if (n > PREPARED_PARAMS || b->each_time)
     return NULL;
   for (i = 0; i < b->nprepared; i++)
     if (b->prepared[i].hash == h && strcmp(b->prepared[i].sql, sql) == 0)
@@ -303,7 +301,7 @@ static int send_one(pg *b, const char *sql, int n, const char *const *params, in
   char name[16];
   size_t len = strlen(sql), i;
   uint64_t h = urbac__hash(sql, len);
-  if (n > PREPARED_PARAMS)
+  if (n > PREPARED_PARAMS || b->each_time)
     return PQsendQueryParams(b->c, sql, n, NULL, params, NULL, NULL, 0);
   for (i = 0; i < b->nprepared; i++)
     if (b->prepared[i].hash == h && strcmp(b->prepared[i].sql, sql) == 0)
@@ -451,6 +449,21 @@ static urbac_err run(pg *b, const char *sql, int n, const char *const *params, P
     *out = r;
   else
     PQclear(r);
+  return err;
+}
+
+/* run(), but `sql` is not prepared: PostgreSQL plans it for its values each time.
+ * For the statements whose best plan depends on them: a prepared statement's
+ * generic plan of the change feed's "revision > $2" scans a third of the audit log
+ * in parallel, where the values' plan reads the few rows after the revision. Every
+ * other statement keeps its prepared plan (planning each one for its values cost a
+ * write about a third of PostgreSQL's CPU). */
+static urbac_err run_each_time(pg *b, const char *sql, int n, const char *const *params, PGresult **out,
+                               urbac_diag *d, const char *what)
+{
+  b->each_time = true;
+  urbac_err err = run(b, sql, n, params, out, d, what);
+  b->each_time = false;
   return err;
 }
 
@@ -777,16 +790,16 @@ static urbac_err db_objects_page(void *p, const char *tenant, const char *kind, 
   const char *params[] = {tenant, kind, pos, after_id, lim, needle};
   *out = NULL;
   *n = 0;
-  urbac_err err =
-      run(p,
-          needle ? "SELECT kind, id, body, position FROM objects"
-                   " WHERE tenant = $1 AND kind = $2 AND (position, id) > ($3::bigint, $4)"
-                   " AND (strpos(lower(id), $6) > 0 OR strpos(lower(body::json ->> 'name'), $6) > 0)"
-                   " ORDER BY position, id LIMIT $5::bigint"
-                 : "SELECT kind, id, body, position FROM objects"
-                   " WHERE tenant = $1 AND kind = $2 AND (position, id) > ($3::bigint, $4)"
-                   " ORDER BY position, id LIMIT $5::bigint",
-          needle ? 6 : 5, params, &r, d, "cannot read a page of the tenant's objects");
+  urbac_err err = run_each_time(
+      p,
+      needle ? "SELECT kind, id, body, position FROM objects"
+               " WHERE tenant = $1 AND kind = $2 AND (position, id) > ($3::bigint, $4)"
+               " AND (strpos(lower(id), $6) > 0 OR strpos(lower(body::json ->> 'name'), $6) > 0)"
+               " ORDER BY position, id LIMIT $5::bigint"
+             : "SELECT kind, id, body, position FROM objects"
+               " WHERE tenant = $1 AND kind = $2 AND (position, id) > ($3::bigint, $4)"
+               " ORDER BY position, id LIMIT $5::bigint",
+      needle ? 6 : 5, params, &r, d, "cannot read a page of the tenant's objects");
   return err ? err : read_objects(r, tenant, out, n, d);
 }
 
@@ -1088,10 +1101,10 @@ static urbac_err db_changes(void *p, const char *tenant, uint64_t after, size_t 
   snprintf(rev, sizeof rev, "%llu", (unsigned long long)after);
   snprintf(lim, sizeof lim, "%zu", limit);
   const char *params[] = {tenant, rev, lim};
-  urbac_err err = run(p,
-                      "SELECT " AUDIT_COLUMNS " FROM audit WHERE tenant = $1 AND revision > $2"
-                      " AND kind <> 'apiKey' ORDER BY revision, n LIMIT $3",
-                      3, params, &r, d, "cannot read the change log");
+  urbac_err err = run_each_time(p,
+                                "SELECT " AUDIT_COLUMNS " FROM audit WHERE tenant = $1 AND revision > $2"
+                                " AND kind <> 'apiKey' ORDER BY revision, n LIMIT $3",
+                                3, params, &r, d, "cannot read the change log");
   if (!err)
     audit_rows(r, cb, ctx);
   return err;
