@@ -456,8 +456,8 @@ static urbac_err run(pg *b, const char *sql, int n, const char *const *params, P
  * For the statements whose best plan depends on them: a prepared statement's
  * generic plan of the change feed's "revision > $2" scans a third of the audit log
  * in parallel, where the values' plan reads the few rows after the revision. Every
- * other statement keeps its prepared plan (planning each one for its values cost a
- * write about a third of PostgreSQL's CPU). */
+ * other statement keeps its prepared plan: planning each of a write's statements
+ * again cost PostgreSQL about a tenth of its CPU per write (bench/results/writes.md). */
 static urbac_err run_each_time(pg *b, const char *sql, int n, const char *const *params, PGresult **out,
                                urbac_diag *d, const char *what)
 {
