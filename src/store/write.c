@@ -892,6 +892,9 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
     }
   if (!err)
     err = x.hard ? x.hard : x.errors ? x.first : URBAC_OK;
+  for (size_t i = 0; !err && store->parsed && i < np; i++) /* for the writer's edit: parsed once */
+    if (changed(&x.v[i]) && x.v[i].after)
+      err = urbac__parsed_keep(store->parsed, tenant, x.v[i].kind, x.v[i].id, x.v[i].after, &x.v[i].alone);
   writer_free(&x);
   return err;
 }
