@@ -142,6 +142,26 @@ typedef struct urbac_object_put {
 URBAC_EXTERN urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts, size_t n,
                                         urbac_model **out, urbac_diag *d);
 
+/* Objects parsed already, kept for one later edit each: a store's write keeps
+ * what it parsed (urbac_store_keep_parsed()), and the server that wrote it
+ * edits its model with them (urbac_model_edit_parsed()) instead of parsing the
+ * change feed's bodies again. A kept object is used only for a put of the same
+ * tenant, kind and id whose body is byte for byte the one it was parsed as, and
+ * then given up (an edit takes it: no two models share it); any other put is
+ * parsed as urbac_model_edit() parses it. At most URBAC_PARSED_MAX are kept
+ * (later ones are not). Not thread-safe: one user at a time. */
+#define URBAC_PARSED_MAX 4096
+typedef struct urbac_parsed urbac_parsed;
+/* A new, empty keeper (NULL: out of memory); freed with urbac_parsed_free(). */
+URBAC_EXTERN urbac_parsed *urbac_parsed_new(void);
+/* Drops every object kept. */
+URBAC_EXTERN void urbac_parsed_clear(urbac_parsed *p);
+URBAC_EXTERN void urbac_parsed_free(urbac_parsed *p);
+/* urbac_model_edit(), taking from `parsed` (may be NULL) the puts it keeps. */
+URBAC_EXTERN urbac_err urbac_model_edit_parsed(const urbac_model *base, const urbac_object_put *puts,
+                                               size_t n, urbac_parsed *parsed, urbac_model **out,
+                                               urbac_diag *d);
+
 #ifdef __cplusplus
 }
 #endif

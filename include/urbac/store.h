@@ -155,6 +155,12 @@ typedef urbac_err (*urbac_write_check)(void *ctx, const urbac_model *after, urba
  * again. Like the handle, it belongs to one thread at a time. */
 URBAC_EXTERN void urbac_store_check_writes(urbac_store *s, urbac_write_check check, void *ctx);
 
+/* Every later urbac_store_put() and urbac_store_put_many() on `s` that commits
+ * by the incremental path keeps the objects it parsed in `into` (NULL: none, the
+ * default; borrowed, until set again), for urbac_model_edit_parsed(). Like the
+ * handle, it belongs to one thread at a time. (urbac_parsed: urbac/model.h) */
+URBAC_EXTERN void urbac_store_keep_parsed(urbac_store *s, urbac_parsed *into);
+
 /* Makes the stored tenant equal `want` in one transaction: every object change,
  * the revision bump and the audit records commit together or not at all. When
  * nothing changes nothing is written and the revision stays. *revision is the

@@ -440,7 +440,10 @@ static urbac_err update(updater *u, const urbac_snapshot *base)
     return URBAC_ELIMIT; /* reaches most of the tenant: a whole compile is cheaper */
   if (!err)
     err = fresh_accs(u);
-  if (!err && !(err = scan_roles(u)))
+  /* the scans feed only accumulators being recomputed: none (a member swapped
+   * in a group reaches two users' profiles, no accumulator), no scan */
+  bool fresh = u->groups.n || u->direct.n;
+  if (!err && fresh && !(err = scan_roles(u)))
     scan_legacy(u);
   if (!err)
     err = propagate(u);

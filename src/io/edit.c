@@ -38,6 +38,7 @@ typedef struct editor {
   const char **deleted_id[3];
   size_t ndeleted[3], cap_deleted[3], cap_deleted_id[3];
   bool dgs_changed;
+  urbac_parsed *parsed; /* objects parsed already (NULL: none) */
 } editor;
 
 static urbac__cow *array_of(urbac_model *m, urbac__obj_kind k)
@@ -284,10 +285,106 @@ static const struct {
              {"legacy.mdo.roleGroup", URBAC__OBJ_LEGACY_MEMBERS},
              {"legacy.mdi.role", URBAC__OBJ_LEGACY_MEMBERS}};
 
-/* Put `p` parsed alone by the loader (urbac__object_parse(): its shape, its own id). */
+/* ---------------------------------------------------------------- objects parsed already */
+
+typedef struct kept {
+  char *key; /* "tenant\nkind\nid" */
+  char *body;
+  urbac_model *alone; /* NULL once taken */
+} kept;
+
+struct urbac_parsed {
+  kept *v;
+  size_t n, cap;
+  urbac__strmap at; /* key -> index in v */
+};
+
+urbac_parsed *urbac_parsed_new(void) { return urbac__calloc(1, sizeof(urbac_parsed)); }
+
+void urbac_parsed_clear(urbac_parsed *p)
+{
+  for (size_t i = 0; p && i < p->n; i++) {
+    urbac__free(p->v[i].key);
+    urbac__free(p->v[i].body);
+    urbac_model_free(p->v[i].alone);
+  }
+  if (p) {
+    urbac__strmap_free(&p->at);
+    p->at = (urbac__strmap){0};
+    p->n = 0;
+  }
+}
+
+void urbac_parsed_free(urbac_parsed *p)
+{
+  urbac_parsed_clear(p);
+  if (p)
+    urbac__free(p->v);
+  urbac__free(p);
+}
+
+static char *kept_key(const char *tenant, const char *kind, const char *id, size_t *len)
+{
+  urbac__buf b = {0};
+  urbac__buf_printf(&b, "%s\n%s\n%s", tenant, kind, id);
+  return urbac__buf_take(&b, len);
+}
+
+urbac_err urbac__parsed_keep(urbac_parsed *p, const char *tenant, const char *kind, const char *id,
+                             const char *body, urbac_model **alone)
+{
+  size_t len = 0;
+  uint32_t at = 0;
+  char *key = p && *alone ? kept_key(tenant, kind, id, &len) : NULL, *copy = key ? urbac__strdup(body) : NULL;
+  urbac_err err = !p || !*alone ? URBAC_OK : key && copy ? URBAC_OK : URBAC_ENOMEM;
+  bool again = !err && p && p->at.slots && urbac__strmap_get(&p->at, key, len, &at);
+  if (!err && p && !again && p->n >= URBAC_PARSED_MAX)
+    p = NULL; /* not kept: the edit parses it */
+  else if (!err && p && !again && !p->at.slots)
+    err = urbac__strmap_init(&p->at, 64);
+  if (!err && p && !again && URBAC_GROW(p->v, p->cap, p->n + 1))
+    err = URBAC_ENOMEM;
+  if (!err && p && !again && !(err = urbac__strmap_put(&p->at, key, len, (uint32_t)p->n, NULL))) {
+    p->v[p->n++] = (kept){key, NULL, NULL};
+    at = (uint32_t)(p->n - 1);
+    key = NULL;
+  }
+  if (!err && p) { /* the object's latest */
+    urbac__free(p->v[at].body);
+    urbac_model_free(p->v[at].alone);
+    p->v[at].body = copy;
+    p->v[at].alone = *alone;
+    *alone = NULL;
+    copy = NULL;
+  }
+  urbac__free(key);
+  urbac__free(copy);
+  return err;
+}
+
+/* The object kept for put `p` with exactly its body, taken; NULL when none. */
+static urbac_model *kept_take(urbac_parsed *kp, const char *tenant, const urbac_object_put *p)
+{
+  size_t len = 0;
+  uint32_t at = 0;
+  char *key = kp && kp->n ? kept_key(tenant, p->kind, p->id, &len) : NULL;
+  urbac_model *m = NULL;
+  if (key && urbac__strmap_get(&kp->at, key, len, &at) && kp->v[at].alone &&
+      strcmp(kp->v[at].body, p->json) == 0) {
+    m = kp->v[at].alone;
+    kp->v[at].alone = NULL;
+  }
+  urbac__free(key);
+  return m;
+}
+
+/* Put `p` parsed alone by the loader (urbac__object_parse(): its shape, its own
+ * id), or as kept parsed already from the same body. */
 static urbac_err parse_one(editor *e, const urbac_object_put *p, urbac_model **parsed)
 {
   char *body = NULL;
+  if ((*parsed = kept_take(e->parsed, e->m->tenant, p)))
+    return URBAC_OK;
   urbac_err err = urbac__object_parse(e->m->tenant, p->kind, p->id, p->json, p->id, parsed, &body, e->d);
   urbac__free(body);
   return err;
@@ -788,7 +885,13 @@ static urbac_err distinct(const urbac_object_put *puts, size_t n, urbac_diag *d)
 urbac_err urbac_model_edit(const urbac_model *base, const urbac_object_put *puts, size_t n, urbac_model **out,
                            urbac_diag *d)
 {
-  editor e = {.d = d};
+  return urbac_model_edit_parsed(base, puts, n, NULL, out, d);
+}
+
+urbac_err urbac_model_edit_parsed(const urbac_model *base, const urbac_object_put *puts, size_t n,
+                                  urbac_parsed *parsed, urbac_model **out, urbac_diag *d)
+{
+  editor e = {.d = d, .parsed = parsed};
   size_t had = urbac_diag_count(d);
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;

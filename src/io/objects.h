@@ -39,4 +39,11 @@ urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, 
 urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *id, const char *json,
                               const char *name, urbac_model **out, char **body, urbac_diag *d);
 
+/* Keeps in `p` (NULL: nothing) object (tenant, kind, id) parsed alone as
+ * `*alone` from its canonical `body` (urbac__object_parse()'s): *alone is taken
+ * (NULL afterwards) when kept, else left to the caller; `body` is copied. A
+ * later keep of the same object replaces it (io/edit.c). */
+urbac_err urbac__parsed_keep(urbac_parsed *p, const char *tenant, const char *kind, const char *id,
+                             const char *body, urbac_model **alone);
+
 #endif

@@ -183,6 +183,7 @@ struct srv_tenant {
   srv_writer *writer;         /* writer.c: the thread that runs the tenant's administration requests */
   struct scim_index *scim;    /* scim_index.c: SCIM's lookups, kept by the writer; NULL until used */
   urbac_store *store;         /* used under write_lock */
+  urbac_parsed *parsed;       /* under write_lock: the objects the writes on `store` parsed */
   srv_snap *flipped;          /* under write_lock: current, every workload in the other mode (reach.c) */
   struct srv_twin_lag *lag;   /* under write_lock: the changes `flipped` has yet to take (reach.c) */
   pthread_t watcher;

@@ -177,11 +177,12 @@ void srv_feed_free(srv_feed *f)
   json_decref(f->seen);
 }
 
-urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size_t n, uint64_t revision,
-                        srv_snap **out, urbac_diag *d)
+/* srv_snap_edit(), with the objects this server's writes parsed already (`parsed`, NULL: none). */
+static urbac_err snap_edit_parsed(const srv_snap *base, const urbac_object_put *puts, size_t n,
+                                  urbac_parsed *parsed, uint64_t revision, srv_snap **out, urbac_diag *d)
 {
   srv_snap *sn = calloc(1, sizeof *sn);
-  urbac_err err = sn ? urbac_model_edit(base->model, puts, n, &sn->model, d) : URBAC_ENOMEM;
+  urbac_err err = sn ? urbac_model_edit_parsed(base->model, puts, n, parsed, &sn->model, d) : URBAC_ENOMEM;
   if (!err)
     err = urbac_snapshot_update(base->snap, sn->model, &sn->snap, d);
   if (err) {
@@ -194,6 +195,12 @@ urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size
   return err;
 }
 
+urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size_t n, uint64_t revision,
+                        srv_snap **out, urbac_diag *d)
+{
+  return snap_edit_parsed(base, puts, n, NULL, revision, out, d);
+}
+
 /* The next snapshot: `t`'s current model with the feed's changes applied and
  * compiled incrementally, at `revision` (the twin with the other modes follows,
  * lazily, reach.c). Fails (and the caller reloads) when the edit does not apply to this
@@ -204,8 +211,8 @@ static urbac_err snap_edit(srv_tenant *t, const srv_feed *f, uint64_t revision, 
   size_t n = 0;
   urbac_object_put *puts = srv_feed_puts(f, &n);
   urbac_err err = puts ? URBAC_OK : URBAC_ENOMEM;
-  if (!err)
-    err = srv_snap_edit(t->current, puts, n, revision, out, d);
+  if (!err) /* the objects this server's writer parsed are not parsed again */
+    err = snap_edit_parsed(t->current, puts, n, t->parsed, revision, out, d);
   if (!err)
     srv_reach_follow(t, puts, n, revision);
   free(puts);
@@ -217,7 +224,16 @@ static urbac_err snap_edit(srv_tenant *t, const srv_feed *f, uint64_t revision, 
   return URBAC_OK;
 }
 
+static urbac_err refresh(srv_tenant *t, urbac_diag *d);
+
 urbac_err srv_tenant_refresh(srv_tenant *t, urbac_diag *d)
+{
+  urbac_err err = refresh(t, d);
+  urbac_parsed_clear(t->parsed); /* what this catch-up did not take is of no later use */
+  return err;
+}
+
+static urbac_err refresh(srv_tenant *t, urbac_diag *d)
 {
   uint64_t t0 = srv_now_us(), rev = 0;
   srv_snap *cur = t->current, *sn = NULL;
@@ -414,6 +430,7 @@ static void tenant_free(srv_tenant *t)
   srv_reach_twin_set(t, NULL);
   srv_keyset_free(t->keys);
   urbac_store_close(t->store);
+  urbac_parsed_free(t->parsed);
   pthread_mutex_destroy(&t->write_lock);
   pthread_mutex_destroy(&t->feed_lock);
   pthread_mutex_destroy(&t->keys_lock);
@@ -438,15 +455,17 @@ static srv_tenant *tenant_open(srv *server, const char *id, char *why, size_t wh
   urbac_diag *d = urbac_diag_new();
   if (t) /* the locks first: tenant_free() destroys them whatever fails after */
     tenant_locks_init(t);
-  if (!t || !d || !(t->id = strdup(id)))
+  if (!t || !d || !(t->id = strdup(id)) || !(t->parsed = urbac_parsed_new()))
     goto fail;
   t->server = server;
   atomic_store(&t->feed_synced_us, srv_now_us());
   urbac_audit_opts audit = {server->cfg->audit_key_file, server->cfg->witness_file,
                             server->cfg->witness_syslog};
   if (urbac_store_open(server->cfg->db_url, URBAC_STORE_WRITE, &t->store, d) != URBAC_OK ||
-      urbac_store_set_audit(t->store, &audit, d) != URBAC_OK ||
-      snap_build(server, t->store, id, &t->current, d) != URBAC_OK)
+      urbac_store_set_audit(t->store, &audit, d) != URBAC_OK)
+    goto fail;
+  urbac_store_keep_parsed(t->store, t->parsed); /* the writer's puts, parsed once (srv_tenant_refresh) */
+  if (snap_build(server, t->store, id, &t->current, d) != URBAC_OK)
     goto fail;
   t->keys = srv_keyset_load(t->store, id);
   if (!t->keys || srv_writer_start(t) != URBAC_OK || pthread_create(&t->watcher, NULL, watch, t) != 0)

@@ -655,6 +655,8 @@ void urbac_store_check_writes(urbac_store *store, urbac_write_check check, void 
   store->check_ctx = ctx;
 }
 
+void urbac_store_keep_parsed(urbac_store *store, urbac_parsed *into) { store->parsed = into; }
+
 /* Remembers the head a write inside a batch committed to its savepoint: each
  * tenant's last one is witnessed when the batch commits. */
 static urbac_err batch_head(urbac_store *store, const char *tenant, const urbac__tenant_row *row,

@@ -132,6 +132,7 @@ struct urbac_store {
   urbac_write_check check; /* urbac_store_check_writes() */
   bool prune;              /* urbac_store_prune_provisioned(): plans delete objects managed by scim */
   void *check_ctx;
+  urbac_parsed *parsed; /* urbac_store_keep_parsed() */
   /* urbac_store_set_audit(): the HMAC key, its id, and where heads are witnessed */
   unsigned char audit_key[URBAC__AUDIT_KEY_MAX];
   size_t audit_key_len;

@@ -408,16 +408,31 @@ static void validate_small(writer *x, small *s, const urbac__ref_list *refs, con
 
 static const put *find_put(const writer *x, const char *kind, const char *id);
 
-/* What the changed objects named before the write and the write did not delete:
- * there still, no need to look (a member added to a group of thousands looks up one). */
+/* Does the batch change a `kind` (user or group) that had an externalId? Then a
+ * name given before may have named it by that externalId, and be gone. */
+static bool xid_moves(const writer *x, const char *kind)
+{
+  const char *row = strcmp(kind, "user") == 0 ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP;
+  for (size_t i = 0; i < x->n; i++)
+    for (size_t k = 0; changed(&x->v[i]) && strcmp(x->v[i].kind, kind) == 0 && k + 1 < x->v[i].old.n; k += 2)
+      if (strcmp(x->v[i].old.v[k], row) == 0)
+        return true;
+  return false;
+}
+
+/* What the changed objects named before the write and the write did not delete
+ * (nor take the externalId of): there still, no need to look (a member added to
+ * a group of thousands looks up one). */
 static urbac_err known_targets(const writer *x, small *known)
 {
   urbac_err err = URBAC_OK;
+  bool moved[2] = {xid_moves(x, "user"), xid_moves(x, "group")};
   for (size_t i = 0; !err && i < x->n; i++)
     for (size_t k = 0; !err && changed(&x->v[i]) && k + 1 < x->v[i].old.n; k += 2) {
       const char *kind = urbac__object_kind(x->v[i].old.v[k]), *id = x->v[i].old.v[k + 1];
       const put *p = kind ? find_put(x, kind, id) : NULL;
-      if (kind && !(p && changed(p) && !p->after))
+      bool user = kind && strcmp(kind, "user") == 0, group = kind && strcmp(kind, "group") == 0;
+      if (kind && !(p && changed(p) && !p->after) && !(user && moved[0]) && !(group && moved[1]))
         err = small_add(known, kind, id, "", 0);
     }
   return err;
@@ -456,7 +471,95 @@ static void check_xid_unique(writer *x, const put *p)
   urbac__strs_free(&from);
 }
 
-/* Every changed object, validated in one small tenant. */
+/* ---------------------------------------------------------------- the quick answer */
+
+/* Each assignment name of the roles in `alone` held once (the loader's rule). */
+static urbac_err asg_unique(const urbac_model *alone, bool *ok)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t r = 0; !err && *ok && r < alone->roles.n; r++) {
+    const urbac__role *role = urbac__role_at(alone, r);
+    urbac__strmap seen = {0};
+    err = role ? urbac__strmap_init(&seen, role->nasg + 1) : URBAC_OK;
+    for (size_t a = 0; !err && *ok && role && a < role->nasg; a++) {
+      const char *name = role->asg[a].name;
+      urbac_err added = urbac__strmap_put(&seen, name, strlen(name), (uint32_t)a, NULL);
+      *ok = added != URBAC_EDUPLICATE;
+      err = added == URBAC_EDUPLICATE ? URBAC_OK : added;
+    }
+    urbac__strmap_free(&seen);
+  }
+  return err;
+}
+
+/* Do the `n` names `ids` of `kind` each name something (by id, by externalId, or
+ * pending: a GUID of a user or group), and no group of the batch (`batch`)? */
+static urbac_err all_resolve(writer *x, const small *batch, const char *kind, const char **ids, size_t n,
+                             bool *ok)
+{
+  bool *found = urbac__calloc(n + 1, sizeof *found);
+  bool dg = strcmp(kind, "deviceGroup") == 0, group = strcmp(kind, "group") == 0;
+  urbac_err err = found ? URBAC_OK : URBAC_ENOMEM;
+  if (!err && n)
+    err = x->store->ops->exist(x->store->db, x->tenant, kind, ids, n, found, x->d);
+  for (size_t i = 0; !err && *ok && i < n; i++) {
+    urbac__strs from = {0};
+    char *key = found[i] || dg ? NULL : urbac__xid_key(ids[i]);
+    if (!found[i] && !dg && !key)
+      err = URBAC_ENOMEM;
+    else if (key)
+      err = x->store->ops->refs_to(x->store->db, x->tenant, group ? URBAC__REF_XID_GROUP : URBAC__REF_XID_USER,
+                                   key, 1, &from, x->d);
+    const char *holder = found[i] ? ids[i] : !err && from.n >= 2 ? from.v[1] : NULL;
+    bool cycle = group && holder && small_has(batch, "group", holder); /* the loader says which */
+    *ok = !err && !cycle && (holder || (!dg && urbac__is_guid(ids[i], strlen(ids[i]))));
+    urbac__free(key);
+    urbac__strs_free(&from);
+  }
+  urbac__free(found);
+  return err;
+}
+
+/* The changed objects checked without the loader, where that is sure to find
+ * them valid: *ok when each name they give names something (what they named
+ * before needs no look; a new name is looked up in the index, as written), and
+ * a role's assignments have distinct names. Anything else (a name that names
+ * nothing, a group of the batch named, a device group put, whose rank spans its
+ * kind) is left to the loader's full validation (*ok false), which says what
+ * is wrong as a file's load would. */
+static urbac_err quick_valid(writer *x, const small *batch, const urbac__ref_list *refs, const small *known,
+                             bool *ok)
+{
+  static const char *const kinds[] = {"user", "group", "deviceGroup"};
+  const char **ids = urbac__calloc(refs->n + 1, sizeof *ids);
+  urbac_err err = ids ? URBAC_OK : URBAC_ENOMEM;
+  size_t bytes = 0; /* the loader holds them to a file's size */
+  *ok = true;
+  for (size_t i = 0; !err && *ok && i < x->n; i++)
+    if (changed(&x->v[i]) && x->v[i].after) {
+      bytes += strlen(x->v[i].after);
+      *ok = strcmp(x->v[i].kind, "deviceGroup") != 0 && bytes <= URBAC_MAX_FILE_BYTES;
+      err = *ok ? asg_unique(x->v[i].alone, ok) : URBAC_OK;
+    }
+  for (size_t k = 0; !err && *ok && k < 3; k++) {
+    size_t n = 0;
+    for (size_t i = 0; i < refs->n; i++) {
+      const char *id = refs->v[i].to_id;
+      if (strcmp(refs->v[i].to_kind, kinds[k]) != 0)
+        continue;
+      if (small_has(batch, kinds[k], id))
+        *ok = *ok && k != 1; /* a user of the batch; a group of it may close a cycle */
+      else if (!(k < 2 && small_has(known, kinds[k], id)))
+        ids[n++] = id;
+    }
+    if (*ok)
+      err = all_resolve(x, batch, kinds[k], ids, n, ok);
+  }
+  urbac__free((void *)ids);
+  return err;
+}
+
+/* Every changed object, validated: quickly, or in one small tenant. */
 static void validate_changed(writer *x)
 {
   small s = {0}, known = {0};
@@ -469,9 +572,12 @@ static void validate_changed(writer *x)
       if (!err)
         err = urbac__refs_of(x->v[i].alone, x->v[i].kind, x->v[i].id, &refs);
     }
+  bool quick = false;
+  if (!err && s.n)
+    err = quick_valid(x, &s, &refs, &known, &quick);
   if (err)
     note(x, err);
-  else if (s.n)
+  else if (s.n && !quick)
     validate_small(x, &s, &refs, &known);
   urbac__ref_list_free(&refs);
   small_free(&s);
@@ -786,6 +892,9 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
     }
   if (!err)
     err = x.hard ? x.hard : x.errors ? x.first : URBAC_OK;
+  for (size_t i = 0; !err && store->parsed && i < np; i++) /* for the writer's edit: parsed once */
+    if (changed(&x.v[i]) && x.v[i].after)
+      err = urbac__parsed_keep(store->parsed, tenant, x.v[i].kind, x.v[i].id, x.v[i].after, &x.v[i].alone);
   writer_free(&x);
   return err;
 }
