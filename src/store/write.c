@@ -508,8 +508,8 @@ static urbac_err all_resolve(writer *x, const small *batch, const char *kind, co
     if (!found[i] && !dg && !key)
       err = URBAC_ENOMEM;
     else if (key)
-      err = x->store->ops->refs_to(x->store->db, x->tenant, group ? URBAC__REF_XID_GROUP : URBAC__REF_XID_USER,
-                                   key, 1, &from, x->d);
+      err = x->store->ops->refs_to(x->store->db, x->tenant,
+                                   group ? URBAC__REF_XID_GROUP : URBAC__REF_XID_USER, key, 1, &from, x->d);
     const char *holder = found[i] ? ids[i] : !err && from.n >= 2 ? from.v[1] : NULL;
     bool cycle = group && holder && small_has(batch, "group", holder); /* the loader says which */
     *ok = !err && !cycle && (holder || (!dg && urbac__is_guid(ids[i], strlen(ids[i]))));
