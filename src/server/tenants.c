@@ -4,8 +4,9 @@
  * Readers (every decision) take liburcu-bp's read lock, which costs no atomic
  * and never waits: a check never blocks on a write and sees one whole revision.
  * A writer compiles the new revision aside and swaps the pointer; liburcu's
- * call_rcu thread frees the old one after a grace period (snap_retire). The "bulletproof" flavour needs no per-thread
- * registration, so libmicrohttpd's own worker threads can read.
+ * call_rcu thread frees the old one after a grace period (snap_retire). The
+ * "bulletproof" flavour needs no per-thread registration, so libmicrohttpd's own
+ * worker threads can read.
  *
  * One watcher thread per tenant follows the store's change feed
  * (urbac_store_watch: LISTEN/NOTIFY on PostgreSQL, polling on SQLite), so a
