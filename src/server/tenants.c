@@ -20,6 +20,7 @@
  */
 #include <jansson.h>
 #include <malloc.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <urcu/urcu-bp.h>
@@ -98,7 +99,7 @@ static _Atomic unsigned retired;
 
 static void snap_reclaim(struct rcu_head *h)
 {
-  srv_snap_free(caa_container_of(h, srv_snap, rcu));
+  srv_snap_free((srv_snap *)(void *)((char *)h - offsetof(srv_snap, rcu)));
   atomic_fetch_sub(&retired, 1);
 }
 
