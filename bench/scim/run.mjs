@@ -56,6 +56,14 @@ async function scim(method, path, body, want) {
   return text ? JSON.parse(text) : null;
 }
 
+// The writer's counters (GET /metrics): batches run, requests in them, commits.
+async function writes() {
+  const res = await request(pool, 'GET', `${base}/metrics`, { authorization: `Bearer ${PSK}` });
+  const n = (name) => Number((res.text.match(new RegExp(`^${name} (\\d+)$`, 'm')) || [])[1]);
+  return { batches: n('urbac_write_batches_total'), requests: n('urbac_write_batch_requests_total'),
+    commits: n('urbac_write_batch_commits_total') };
+}
+
 // Runs `n` jobs by CLIENTS concurrent loops; the wall time in seconds.
 async function phase(n, job) {
   const t0 = Date.now();
@@ -84,6 +92,7 @@ const result = { users: USERS, groups: GROUPS, clients: CLIENTS, rss_start_mib: 
 try {
   await new Promise((res) => checker.once('message', res)); // the checker runs
   const t0 = Date.now(), cpu0 = cpu(server.p.pid);
+  const cpuAt = [cpu0], writesAt = [await writes()];
   result.users_s = await phase(USERS, async (i) => {
     const u = await scim('POST', '/Users', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], externalId: guid('a', i), userName: `user${i}@bench.example`,
@@ -91,11 +100,15 @@ try {
       name: { givenName: 'User', familyName: String(i) } }, 201);
     userIds[i] = u && u.id;
   });
+  cpuAt.push(cpu(server.p.pid));
+  writesAt.push(await writes());
   result.groups_s = await phase(GROUPS, async (g) => {
     const r = await scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
       externalId: guid('b', g), displayName: `Group ${g}` }, 201);
     groupIds[g] = r && r.id;
   });
+  cpuAt.push(cpu(server.p.pid));
+  writesAt.push(await writes());
   result.member_patches = patches.length;
   result.memberships = patches.reduce((n, [, m]) => n + m.length, 0);
   result.members_s = await phase(patches.length, async (i) => {
@@ -104,7 +117,14 @@ try {
       Operations: [{ op: 'Add', path: 'members', value: members.map((u) => ({ $ref: null, value: userIds[u] })) }] }, 204);
   });
   result.total_s = (Date.now() - t0) / 1000;
-  result.server_cpu_s = Number((cpu(server.p.pid) - cpu0).toFixed(1));
+  cpuAt.push(cpu(server.p.pid));
+  writesAt.push(await writes());
+  result.server_cpu_s = Number((cpuAt[3] - cpu0).toFixed(1));
+  // the server's CPU seconds in each phase (users, groups, members), and the
+  // requests the tenant's writer took in one batch, on average
+  result.server_cpu_phases_s = cpuAt.slice(1).map((c, k) => Number((c - cpuAt[k]).toFixed(1)));
+  result.batch_phases = writesAt.slice(1).map((w, k) =>
+    Number(((w.requests - writesAt[k].requests) / Math.max(1, w.batches - writesAt[k].batches)).toFixed(2)));
   result.load_average = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 } finally {
   // the checker's figures; if it died, say so rather than wait for them forever

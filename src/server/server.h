@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <urcu/urcu-bp.h>
 
 #include "server/serve.h"
 #include "urbac/store.h"
@@ -165,6 +166,7 @@ typedef struct srv_snap {
   urbac_snapshot *snap;
   uint64_t revision;
   uint64_t generation; /* unique per snap in the process: per-thread caches key on it */
+  struct rcu_head rcu; /* freed after a grace period by liburcu's thread (tenants.c) */
 } srv_snap;
 
 typedef struct srv_keyset srv_keyset;
@@ -525,6 +527,7 @@ bool srv_if_match(const srv_req *req, srv_resp *r, bool *has, uint64_t *revision
 #define SRV_WRITE_QUEUE                                                                                      \
   1024 /* requests waiting for one tenant's writer (--max-write-queue at most); more: 503 */
 #define SRV_WRITE_BATCH 64 /* requests one batch runs, their writes committed together */
+#define SRV_RETIRED_MAX 8  /* revisions replaced and not yet freed (tenants.c); more: the publisher waits */
 
 /* A request handed to a tenant's writer: it runs srv_dispatch(req, r) on the
  * writer's thread. `hold` is called once it is queued, under the queue's lock
