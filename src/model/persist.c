@@ -15,44 +15,12 @@ const urbac__cow_type urbac__cow_u32 = {sizeof(uint32_t), NULL, NULL};
 
 static size_t page_bytes(const urbac__cow *c) { return sizeof(urbac__page) + URBAC__PAGE_N * c->type->esize; }
 
-/* How far ahead of the element it counts a page's retain or release loop asks
- * for the object an element points to. Each object is a separate allocation, so
- * each count touched is a cache miss, and the atomic operation on it waits for
- * the miss before the next one starts: a loop over a page of 1,024 objects then
- * costs a thousand misses one after another (a SCIM PATCH of 45 members copies
- * about 45 pages of membership lists, and frees as many with the old snapshot).
- * Asked for this far ahead, the misses overlap. A prefetch is only a hint. */
-#define PREFETCH_AHEAD 16u
-
-/* Asks for the object element `i` of `p` points to, when the array holds object
- * pointers (a type with retain/release) and `i` is one of the `used`. */
-static inline void prefetch_elem(const urbac__cow_type *t, const urbac__page *p, size_t i, size_t used)
-{
-  if (i < used && t->esize == sizeof(void *)) {
-    const void *o;
-    memcpy(&o, (const char *)p->data + i * sizeof(void *), sizeof o);
-    if (o)
-      __builtin_prefetch(o, 1, 3);
-  }
-}
-
-/* Calls `each` (retain or release) on the first `used` elements of `p`. */
-static void page_each(const urbac__cow_type *t, urbac__page *p, size_t used, void (*each)(void *elem))
-{
-  for (size_t i = 0; i < PREFETCH_AHEAD; i++)
-    prefetch_elem(t, p, i, used);
-  for (size_t i = 0; i < used; i++) {
-    prefetch_elem(t, p, i + PREFETCH_AHEAD, used);
-    each((char *)p->data + i * t->esize);
-  }
-}
-
 static void page_release(const urbac__cow_type *t, urbac__page *p, size_t used)
 {
   if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
     return;
-  if (t->release)
-    page_each(t, p, used, t->release);
+  for (size_t i = 0; t->release && i < used; i++)
+    t->release((char *)p->data + i * t->esize);
   urbac__free(p);
 }
 
@@ -105,8 +73,8 @@ static urbac__page *own_page(urbac__cow *c, size_t k)
   memcpy(q, p, page_bytes(c));
   q->refs = 1;
   size_t used = page_used(c, k);
-  if (c->type->retain)
-    page_each(c->type, q, used, c->type->retain);
+  for (size_t i = 0; c->type->retain && i < used; i++)
+    c->type->retain((char *)q->data + i * c->type->esize);
   page_release(c->type, p, used);
   c->pages[k] = q;
   return q;
