@@ -204,8 +204,12 @@ static void set_or_drop(json_t *o, const char *key, const char *s)
 static json_t *object_for(gi *g, int k, json_t *map, const char *id_key, const char *id)
 {
   json_t *o = json_object_get(map, id);
-  if (!o) {
-    o = json_pack("{s:s}", id_key, id);
+  if (!o) { /* not json_pack(): its format is parsed anew for each of 100,000 users */
+    o = json_object();
+    if (o && json_object_set_new(o, id_key, json_string(id))) {
+      json_decref(o);
+      o = NULL;
+    }
     json_object_set_new(map, id, o);
     json_array_append_new(g->new_ids[k], json_string(id));
   }

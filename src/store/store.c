@@ -703,9 +703,11 @@ urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *
     return err;
   }
   err = store->ops->commit(store->db, d);
-  if (!err && store->batch && row->exists) /* witnessed when the batch commits */
+  if (err) /* a commit refused (a statement PostgreSQL ran with it failed, SQLite busy): not left open */
+    store->ops->rollback(store->db);
+  else if (store->batch && row->exists) /* witnessed when the batch commits */
     err = batch_head(store, tenant, row, d);
-  else if (!err) /* a head is witnessed once it is committed */
+  else /* a head is witnessed once it is committed */
     err = urbac__audit_witness(store, tenant, row, d);
   return err;
 }
