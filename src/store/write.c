@@ -19,7 +19,9 @@
  *    (EOP role groups and MDI roles cannot be listed twice: a put's id must be the
  *    catalog's name, the row's key.);
  *  - a cycle through groups the write did not change: for each group given a new
- *    member group, a walk down the index's group -> group rows from it;
+ *    member group, a walk down the index's group -> group rows from it, and from
+ *    every member group of one that answers to a new name (new, or given an
+ *    externalId: a name another group gives may name it now, in any case);
  *  - a deleted user, group or device group still named by an object the write
  *    did not change: the index's rows to it; that object is then validated the
  *    same way, so its EDANGLING reads as the loader's.
@@ -508,8 +510,8 @@ static urbac_err all_resolve(writer *x, const small *batch, const char *kind, co
     if (!found[i] && !dg && !key)
       err = URBAC_ENOMEM;
     else if (key)
-      err = x->store->ops->refs_to(x->store->db, x->tenant, group ? URBAC__REF_XID_GROUP : URBAC__REF_XID_USER,
-                                   key, 1, &from, x->d);
+      err = x->store->ops->refs_to(x->store->db, x->tenant,
+                                   group ? URBAC__REF_XID_GROUP : URBAC__REF_XID_USER, key, 1, &from, x->d);
     const char *holder = found[i] ? ids[i] : !err && from.n >= 2 ? from.v[1] : NULL;
     bool cycle = group && holder && small_has(batch, "group", holder); /* the loader says which */
     *ok = !err && !cycle && (holder || (!dg && urbac__is_guid(ids[i], strlen(ids[i]))));
@@ -797,52 +799,42 @@ static urbac_err cycle_via(writer *x, const char *top, const char *from, const c
   return err;
 }
 
-/* Groups that name group `p` pending by a GUID it now answers to (a new group's
- * id, an externalId it did not have): each a new parent of it. */
-static urbac_err woken_parents(writer *x, const put *p, urbac__strs *parents)
+/* Does group `p` answer to a name it did not answer to before (it is new, or
+ * its externalId is new)? Then a name some group gave before may name it now:
+ * pending by a GUID, in any case (the index keeps names as written), or by an
+ * id or externalId that another group held. */
+static urbac_err answers_anew(const put *p, bool *anew)
 {
   const urbac__ident *id = alone_ident(p);
   json_t *was = before_with_xid(p);
   const char *old = json_string_value(json_object_get(was, "externalId"));
   char *oldkey = old ? urbac__xid_key(old) : NULL;
-  const char *names[3] = {!p->before ? p->id : NULL, NULL, NULL};
   urbac_err err = old && !oldkey ? URBAC_ENOMEM : URBAC_OK;
-  if (id && id->xkey && !(oldkey && strcmp(oldkey, id->xkey) == 0)) {
-    names[1] = id->xkey;
-    names[2] = strcmp(id->xid, id->xkey) != 0 ? id->xid : NULL;
-  }
-  for (size_t k = 0; !err && k < 3; k++)
-    if (names[k] && urbac__is_guid(names[k], strlen(names[k])))
-      err = x->store->ops->refs_to(x->store->db, x->tenant, "group", names[k], CYCLE_WALK_MAX, parents, x->d);
+  *anew = !p->before || (id && id->xkey && !(oldkey && strcmp(oldkey, id->xkey) == 0));
   json_decref(was);
   urbac__free(oldkey);
   return err;
 }
 
-/* A cycle through a group given a new member group (the walk from that member back
- * to it), or a new parent (a group naming it pending by the GUID it now answers
- * to: the walk from it down to that parent). */
+/* A cycle through a changed group: the walk back to it from each member group it
+ * gained, or, when it answers to a new name (its new parents are then whatever
+ * names it so now), from each of its member groups. */
 static void check_cycle(writer *x, const put *p)
 {
   urbac__ref_list refs = {0};
-  urbac__strs parents = {0};
-  small had = {0}; /* its member groups before: a cycle needs a new one */
+  small had = {0}; /* its member groups before: a cycle needs a new one, or a new name */
+  bool found = false, anew = false;
   urbac_err err = urbac__refs_of(p->alone, p->kind, p->id, &refs);
-  bool found = false;
-  for (size_t k = 0; !err && k + 1 < p->old.n; k += 2)
+  if (!err)
+    err = answers_anew(p, &anew);
+  for (size_t k = 0; !err && !anew && k + 1 < p->old.n; k += 2)
     if (strcmp(p->old.v[k], "group") == 0)
       err = small_add(&had, "group", p->old.v[k + 1], "", 0);
   for (size_t i = 0; !err && !found && i < refs.n; i++)
     if (strcmp(refs.v[i].to_kind, "group") == 0 && !small_has(&had, "group", refs.v[i].to_id))
       err = cycle_via(x, p->id, refs.v[i].to_id, p->id, &found);
-  if (!err && !found)
-    err = woken_parents(x, p, &parents);
-  for (size_t i = 0; !err && !found && i + 1 < parents.n; i += 2)
-    if (strcmp(parents.v[i], "group") == 0)
-      err = cycle_via(x, p->id, p->id, parents.v[i + 1], &found);
   note(x, err);
   urbac__ref_list_free(&refs);
-  urbac__strs_free(&parents);
   small_free(&had);
 }
 
