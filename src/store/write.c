@@ -258,6 +258,17 @@ static bool small_has(const small *s, const char *kind, const char *id)
   return in_map(&s->have, key, k + 1 + n);
 }
 
+/* The stub of `kind` `id` in `s` (what add_stub() put, its position past any
+ * object's), or NULL when there is none (absent, or the object as written). */
+static urbac__object *small_stub(small *s, const char *kind, const char *id)
+{
+  uint32_t at = 0;
+  char *key = urbac__pair_key(kind, id);
+  bool in = key && s->have.slots && urbac__strmap_get(&s->have, key, strlen(key), &at);
+  urbac__free(key);
+  return in && s->o[at].position == INT64_MAX ? &s->o[at] : NULL;
+}
+
 /* {"id": ID} or {"name": ID}, with "rank" when given, into `b`; false when the id is not UTF-8. */
 static bool stub(urbac__buf *b, const char *key, const char *id, json_int_t rank)
 {
@@ -311,10 +322,17 @@ static urbac_err add_xid_target(writer *x, small *s, const char *kind, const cha
                                    key, 1, &from, x->d)
           : URBAC_ENOMEM;
   *found = !err && from.n >= 2;
-  if (*found && !small_has(s, kind, from.v[1])) {
+  if (*found) {
     json_t *j = json_pack("{s:s, s:s}", "id", from.v[1], "externalId", name);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    err = body ? small_add(s, kind, from.v[1], body, INT64_MAX) : URBAC_ENOMEM;
+    urbac__object *stubbed = small_stub(s, kind, from.v[1]);
+    if (!body)
+      err = URBAC_ENOMEM;
+    else if (stubbed) { /* named by its id too: its stub answers to both */
+      urbac__free(stubbed->body);
+      err = (stubbed->body = urbac__strdup(body)) ? URBAC_OK : URBAC_ENOMEM;
+    } else if (!small_has(s, kind, from.v[1]))
+      err = small_add(s, kind, from.v[1], body, INT64_MAX);
     json_decref(j);
     free(body);
   }
