@@ -235,6 +235,73 @@ static void test_edit_takes_parsed(void **state)
   urbac_model_free(m);
 }
 
+/* A store keeps the object it parsed from the put's own text, with the canonical
+ * body it wrote; the server's edit then takes that object for a put of the
+ * canonical body. Texts that say one thing in other words must make the same
+ * model either way: escapes, spacing, key order, case, wildcards, forms of a name. */
+static void test_kept_parse_alike(void **state)
+{
+  (void)state;
+  static const char *const y =
+      "urbac: 1\ntenant: t\nworkloads: {mde: unified, mdo: legacy}\n"
+      "users: [{id: ann}, {id: ben, externalId: 0b9f0000-aaaa-4bbb-8ccc-000000000001}]\n"
+      "groups: [{id: g, members: [ann]}, {id: h, externalId: 7e0c0000-aaaa-4bbb-8ccc-000000000002}]\n"
+      "deviceGroups: [{id: d1, rank: 1}, {id: d2, rank: 2}]\n";
+  static const char *const puts[][3] = {
+      {"user", "cy", "{\"id\": \"\\u0063y\", \"name\": \"C\\u00e9\", \"enabled\": false}"},
+      {"user", "dee", "\n{ \"directoryRoles\" : [\"global ADMINISTRATOR\"],\n  \"id\":\"dee\" }\n"},
+      {"user", "eve", "{\"id\": \"eve\", \"directoryRoles\": [\"62e90394-69f5-4237-9190-012177145e10\"]}"},
+      {"group", "g",
+       "{\"members\": [\"ann\", \"ann\", \"0B9F0000-AAAA-4BBB-8CCC-000000000001\", "
+       "\"group:7E0C0000-aaaa-4bbb-8ccc-000000000002\"], \"id\": \"g\"}"},
+      {"role", "R",
+       "{\"name\": \"R\", \"permissions\": [\"alerts (MANAGE)\", \"microsoft.xdr/secops/*\"], "
+       "\"assignments\": [{\"name\": \"a\", \"principals\": [\"group:g\", \"ben\"], "
+       "\"dataSources\": [\"MDE\", \"mdo\"], \"deviceGroups\": [\"d2\", \"d1\"]}]}"},
+      {"role", "S",
+       "{\"name\": \"S\", \"permissions\": [\"Alerts\"], \"assignments\": [{\"name\": \"a\", "
+       "\"principals\": [\"ann\"], \"dataSources\": \"all\"}]}"},
+      {"deviceGroup", "d3",
+       "{\"id\": \"d3\", \"rank\": 3, \"rules\": {\"name\": {\"startsWith\": [\"srv\"], "
+       "\"endsWith\": [\"-1\"]}}, \"userAccess\": [\"g\"]}"},
+      {"legacy.mdo.roleGroup", "Quarantine",
+       "{\"members\": [\"ann\", \"group:g\"], \"name\": \"Quarantine\"}"},
+      {"workloads", "workloads", "{\"mdo\": \"unified\", \"mde\": \"unified\"}"},
+  };
+  urbac_model *m = NULL;
+  assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "t.yaml", &m, NULL), URBAC_OK);
+  for (size_t i = 0; i < sizeof puts / sizeof puts[0]; i++) {
+    urbac_model *alone = NULL, *by_kept = NULL, *by_text = NULL;
+    char *canonical = NULL;
+    urbac_diag *d = urbac_diag_new();
+    urbac_err err =
+        urbac__object_parse("t", puts[i][0], puts[i][1], puts[i][2], "put", &alone, &canonical, d);
+    if (err)
+      print_error("%s %s: %s\n", puts[i][0], puts[i][1], diag_msg(d));
+    assert_int_equal(err, URBAC_OK);
+    urbac_parsed *kp = urbac_parsed_new();
+    assert_int_equal(urbac__parsed_keep(kp, "t", puts[i][0], puts[i][1], canonical, &alone), URBAC_OK);
+    urbac_object_put p = {puts[i][0], puts[i][1], canonical};
+    assert_int_equal(urbac_model_edit_parsed(m, &p, 1, kp, &by_kept, NULL), URBAC_OK);
+    assert_int_equal(urbac_model_edit(m, &p, 1, &by_text, NULL), URBAC_OK);
+    char *a = save(by_kept), *b = save(by_text), *da = decisions(by_kept), *db = decisions(by_text);
+    if (strcmp(a, b) || strcmp(da, db))
+      print_error("%s %s: kept\n%s\n%s\ntext\n%s\n%s\n", puts[i][0], puts[i][1], a, da, b, db);
+    assert_string_equal(a, b);
+    assert_string_equal(da, db);
+    urbac_free(a);
+    urbac_free(b);
+    free(da);
+    free(db);
+    urbac_model_free(by_kept);
+    urbac_model_free(by_text);
+    urbac_parsed_free(kp);
+    urbac__free(canonical);
+    urbac_diag_free(d);
+  }
+  urbac_model_free(m);
+}
+
 /* ---------------------------------------------------------------- threads */
 
 typedef struct reader {
@@ -549,6 +616,7 @@ int main(void)
       cmocka_unit_test(test_update_duplicate_members),
       cmocka_unit_test(test_edit_matches_load),
       cmocka_unit_test(test_edit_takes_parsed),
+      cmocka_unit_test(test_kept_parse_alike),
       cmocka_unit_test(test_edit_beside_readers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
