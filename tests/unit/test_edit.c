@@ -302,6 +302,50 @@ static void test_kept_parse_alike(void **state)
   urbac_model_free(m);
 }
 
+/* An externalId handed from one group to another in one edit, while a group names
+ * it: the name passes to the new holder, as a load of the final tenant has it
+ * (the store writes it so). The edit takes it alike, and decides alike. */
+static void test_edit_xid_handed_over(void **state)
+{
+  (void)state;
+  /* Known to fail (io/edit.c check_xid_changes() refuses: "it cannot change while
+   * named"; the server then reloads, or judges the write whole): run it with
+   * URBAC_TEST_KNOWN_HOLES=1 until the edit hands the name over. */
+  if (!getenv("URBAC_TEST_KNOWN_HOLES"))
+    skip();
+  static const char *const y = "urbac: 1\ntenant: t\nworkloads: {mde: unified}\n"
+                               "users: [{id: ann}, {id: ben}]\n"
+                               "groups: [{id: h, externalId: hx, members: [ann]}, {id: p, members: [ben]},\n"
+                               "         {id: k, members: [group:hx]}]\n"
+                               "roles: [{name: R, permissions: [Alerts (manage)], assignments: [{name: a, "
+                               "principals: [group:k], dataSources: [mde]}]}]\n";
+  static const char *const final =
+      "urbac: 1\ntenant: t\nworkloads: {mde: unified}\n"
+      "users: [{id: ann}, {id: ben}]\n"
+      "groups: [{id: h, members: [ann]}, {id: p, externalId: hx, members: [ben]},\n"
+      "         {id: k, members: [group:hx]}]\n"
+      "roles: [{name: R, permissions: [Alerts (manage)], assignments: [{name: a, "
+      "principals: [group:k], dataSources: [mde]}]}]\n";
+  urbac_model *m = NULL, *want = NULL, *got = NULL;
+  assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "t.yaml", &m, NULL), URBAC_OK);
+  assert_int_equal(urbac_tenant_load_buffer(final, strlen(final), "final.yaml", &want, NULL), URBAC_OK);
+  urbac_object_put p[] = {{"group", "h", "{\"id\":\"h\",\"members\":[\"ann\"]}"},
+                          {"group", "p", "{\"id\":\"p\",\"externalId\":\"hx\",\"members\":[\"ben\"]}"}};
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_model_edit(m, p, 2, &got, d);
+  if (err)
+    print_error("edit: %s\n", diag_msg(d));
+  assert_int_equal(err, URBAC_OK);
+  char *da = decisions(got), *db = decisions(want);
+  assert_string_equal(da, db);
+  free(da);
+  free(db);
+  urbac_diag_free(d);
+  urbac_model_free(got);
+  urbac_model_free(want);
+  urbac_model_free(m);
+}
+
 /* ---------------------------------------------------------------- threads */
 
 typedef struct reader {
@@ -617,6 +661,7 @@ int main(void)
       cmocka_unit_test(test_edit_matches_load),
       cmocka_unit_test(test_edit_takes_parsed),
       cmocka_unit_test(test_kept_parse_alike),
+      cmocka_unit_test(test_edit_xid_handed_over),
       cmocka_unit_test(test_edit_beside_readers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
