@@ -697,13 +697,36 @@ static void named_by_xid(writer *x, const put *p, const char *now)
   urbac__free(xkey);
 }
 
+/* May a name of deleted user or group `p` still be valid without it? When its id
+ * is a GUID (the name turns pending) or another now holds it as its externalId
+ * (the name passes to that one); then what names it need not fail. */
+static bool still_answered(writer *x, const put *p)
+{
+  bool user = strcmp(p->kind, "user") == 0;
+  urbac__strs from = {0};
+  char *key = NULL;
+  if (!user && strcmp(p->kind, "group") != 0)
+    return false;
+  if (urbac__is_guid(p->id, strlen(p->id)))
+    return true;
+  if (!(key = urbac__xid_key(p->id)))
+    note(x, URBAC_ENOMEM);
+  else
+    note(x, x->store->ops->refs_to(x->store->db, x->tenant, user ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
+                                   key, 1, &from, x->d));
+  bool held = from.n >= 2;
+  urbac__free(key);
+  urbac__strs_free(&from);
+  return held;
+}
+
 /* A deleted user, group or device group that something the batch did not change still names. */
 static void check_named(writer *x, const put *p)
 {
   if (strcmp(p->kind, "user") && strcmp(p->kind, "group") &&
       (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
     return;
-  named_by(x, p->kind, p->id, true);
+  named_by(x, p->kind, p->id, !still_answered(x, p));
   if (strcmp(p->kind, "deviceGroup") != 0)
     named_by_xid(x, p, NULL);
 }
