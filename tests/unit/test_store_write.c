@@ -876,6 +876,8 @@ static void rich_xid(char *out, size_t cap, int group)
   random_case(x);
   if (x[1] == 'X' || x[1] == 'x') /* not GUID-shaped: exactly as named */
     x[1] = 'x', x[0] = (char)tolower((unsigned char)x[0]);
+  if (rnd(4) == 0) /* another's id: names by it pass to this one when that one goes */
+    snprintf(x, sizeof x, "%c%u", group ? 'g' : 'u', rnd(5));
   snprintf(out, cap, ", \"externalId\": \"%s\"", x);
 }
 
