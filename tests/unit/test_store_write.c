@@ -445,6 +445,14 @@ static const staged_case staged[] = {
         "{\"id\": \"p\", \"members\": [\"group:k\"], \"externalId\": "
         "\"aaaaaaaa-0000-0000-0000-000000000001\"}")},
      URBAC_ECYCLE},
+    /* a group deleted whose id another holds as its externalId: the name passes to
+     * that one, which holds k: k -> p -> k */
+    {"a deleted group's name passes to a group below",
+     {P("group", "q", "{\"id\": \"q\"}"),
+      P("group", "p", "{\"id\": \"p\", \"externalId\": \"q\", \"members\": [\"group:k\"]}"),
+      P("group", "k", "{\"id\": \"k\", \"members\": [\"c\", \"group:q\"]}")},
+     {P("group", "q", NULL)},
+     URBAC_ECYCLE},
     /* valid: both accept (URBAC_OK). A group named by its id and by its externalId in
      * one write the loader's small tenant validates (a device group is in it) */
     {"a group named by id and by externalId",
