@@ -720,6 +720,9 @@ static bool still_answered(writer *x, const put *p)
   return held;
 }
 
+static void check_passed_cycle(writer *x, const put *p);
+static urbac_err cycle_via(writer *x, const char *top, const char *from, const char *to, bool *found);
+
 /* A deleted user, group or device group that something the batch did not change still names. */
 static void check_named(writer *x, const put *p)
 {
@@ -727,8 +730,32 @@ static void check_named(writer *x, const put *p)
       (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
     return;
   named_by(x, p->kind, p->id, !still_answered(x, p));
+  if (strcmp(p->kind, "group") == 0)
+    check_passed_cycle(x, p);
   if (strcmp(p->kind, "deviceGroup") != 0)
     named_by_xid(x, p, NULL);
+}
+
+/* Deleted group `p`'s id held by another group as its externalId: what named `p`
+ * names that one now, its new parents; a cycle through it is a walk back to it
+ * from each of its member groups. */
+static void check_passed_cycle(writer *x, const put *p)
+{
+  urbac__strs from = {0}, below = {0};
+  char *key = urbac__xid_key(p->id);
+  bool found = false;
+  urbac_err err =
+      key ? x->store->ops->refs_to(x->store->db, x->tenant, URBAC__REF_XID_GROUP, key, 1, &from, x->d)
+          : URBAC_ENOMEM;
+  const char *holder = !err && from.n >= 2 ? from.v[1] : NULL;
+  if (holder)
+    err = x->store->ops->refs_from(x->store->db, x->tenant, "group", holder, "group", &below, x->d);
+  for (size_t i = 1; !err && holder && !found && i < below.n; i += 2)
+    err = cycle_via(x, holder, below.v[i], holder, &found);
+  note(x, err);
+  urbac__free(key);
+  urbac__strs_free(&from);
+  urbac__strs_free(&below);
 }
 
 /* A user or group whose externalId changed, while something names the old one. */
