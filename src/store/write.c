@@ -19,7 +19,9 @@
  *    (EOP role groups and MDI roles cannot be listed twice: a put's id must be the
  *    catalog's name, the row's key.);
  *  - a cycle through groups the write did not change: for each group given a new
- *    member group, a walk down the index's group -> group rows from it;
+ *    member group, a walk down the index's group -> group rows from it, and from
+ *    every member group of one that answers to a new name (new, or given an
+ *    externalId: a name another group gives may name it now, in any case);
  *  - a deleted user, group or device group still named by an object the write
  *    did not change: the index's rows to it; that object is then validated the
  *    same way, so its EDANGLING reads as the loader's.
@@ -256,6 +258,17 @@ static bool small_has(const small *s, const char *kind, const char *id)
   return in_map(&s->have, key, k + 1 + n);
 }
 
+/* The stub of `kind` `id` in `s` (what add_stub() put, its position past any
+ * object's), or NULL when there is none (absent, or the object as written). */
+static urbac__object *small_stub(small *s, const char *kind, const char *id)
+{
+  uint32_t at = 0;
+  char *key = urbac__pair_key(kind, id);
+  bool in = key && s->have.slots && urbac__strmap_get(&s->have, key, strlen(key), &at);
+  urbac__free(key);
+  return in && s->o[at].position == INT64_MAX ? &s->o[at] : NULL;
+}
+
 /* {"id": ID} or {"name": ID}, with "rank" when given, into `b`; false when the id is not UTF-8. */
 static bool stub(urbac__buf *b, const char *key, const char *id, json_int_t rank)
 {
@@ -309,10 +322,17 @@ static urbac_err add_xid_target(writer *x, small *s, const char *kind, const cha
                                    key, 1, &from, x->d)
           : URBAC_ENOMEM;
   *found = !err && from.n >= 2;
-  if (*found && !small_has(s, kind, from.v[1])) {
+  if (*found) {
     json_t *j = json_pack("{s:s, s:s}", "id", from.v[1], "externalId", name);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    err = body ? small_add(s, kind, from.v[1], body, INT64_MAX) : URBAC_ENOMEM;
+    urbac__object *stubbed = small_stub(s, kind, from.v[1]);
+    if (!body)
+      err = URBAC_ENOMEM;
+    else if (stubbed) { /* named by its id too: its stub answers to both */
+      urbac__free(stubbed->body);
+      err = (stubbed->body = urbac__strdup(body)) ? URBAC_OK : URBAC_ENOMEM;
+    } else if (!small_has(s, kind, from.v[1]))
+      err = small_add(s, kind, from.v[1], body, INT64_MAX);
     json_decref(j);
     free(body);
   }
@@ -677,15 +697,65 @@ static void named_by_xid(writer *x, const put *p, const char *now)
   urbac__free(xkey);
 }
 
+/* May a name of deleted user or group `p` still be valid without it? When its id
+ * is a GUID (the name turns pending) or another now holds it as its externalId
+ * (the name passes to that one); then what names it need not fail. */
+static bool still_answered(writer *x, const put *p)
+{
+  bool user = strcmp(p->kind, "user") == 0;
+  urbac__strs from = {0};
+  char *key = NULL;
+  if (!user && strcmp(p->kind, "group") != 0)
+    return false;
+  if (urbac__is_guid(p->id, strlen(p->id)))
+    return true;
+  if (!(key = urbac__xid_key(p->id)))
+    note(x, URBAC_ENOMEM);
+  else
+    note(x, x->store->ops->refs_to(x->store->db, x->tenant, user ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP,
+                                   key, 1, &from, x->d));
+  bool held = from.n >= 2;
+  urbac__free(key);
+  urbac__strs_free(&from);
+  return held;
+}
+
+static void check_passed_cycle(writer *x, const put *p);
+static urbac_err cycle_via(writer *x, const char *top, const char *from, const char *to, bool *found);
+
 /* A deleted user, group or device group that something the batch did not change still names. */
 static void check_named(writer *x, const put *p)
 {
   if (strcmp(p->kind, "user") && strcmp(p->kind, "group") &&
       (strcmp(p->kind, "deviceGroup") || !strcmp(p->id, URBAC__UNGROUPED_ID)))
     return;
-  named_by(x, p->kind, p->id, true);
+  named_by(x, p->kind, p->id, !still_answered(x, p));
+  if (strcmp(p->kind, "group") == 0)
+    check_passed_cycle(x, p);
   if (strcmp(p->kind, "deviceGroup") != 0)
     named_by_xid(x, p, NULL);
+}
+
+/* Deleted group `p`'s id held by another group as its externalId: what named `p`
+ * names that one now, its new parents; a cycle through it is a walk back to it
+ * from each of its member groups. */
+static void check_passed_cycle(writer *x, const put *p)
+{
+  urbac__strs from = {0}, below = {0};
+  char *key = urbac__xid_key(p->id);
+  bool found = false;
+  urbac_err err =
+      key ? x->store->ops->refs_to(x->store->db, x->tenant, URBAC__REF_XID_GROUP, key, 1, &from, x->d)
+          : URBAC_ENOMEM;
+  const char *holder = !err && from.n >= 2 ? from.v[1] : NULL;
+  if (holder)
+    err = x->store->ops->refs_from(x->store->db, x->tenant, "group", holder, "group", &below, x->d);
+  for (size_t i = 1; !err && holder && !found && i < below.n; i += 2)
+    err = cycle_via(x, holder, below.v[i], holder, &found);
+  note(x, err);
+  urbac__free(key);
+  urbac__strs_free(&from);
+  urbac__strs_free(&below);
 }
 
 /* A user or group whose externalId changed, while something names the old one. */
@@ -797,52 +867,42 @@ static urbac_err cycle_via(writer *x, const char *top, const char *from, const c
   return err;
 }
 
-/* Groups that name group `p` pending by a GUID it now answers to (a new group's
- * id, an externalId it did not have): each a new parent of it. */
-static urbac_err woken_parents(writer *x, const put *p, urbac__strs *parents)
+/* Does group `p` answer to a name it did not answer to before (it is new, or
+ * its externalId is new)? Then a name some group gave before may name it now:
+ * pending by a GUID, in any case (the index keeps names as written), or by an
+ * id or externalId that another group held. */
+static urbac_err answers_anew(const put *p, bool *anew)
 {
   const urbac__ident *id = alone_ident(p);
   json_t *was = before_with_xid(p);
   const char *old = json_string_value(json_object_get(was, "externalId"));
   char *oldkey = old ? urbac__xid_key(old) : NULL;
-  const char *names[3] = {!p->before ? p->id : NULL, NULL, NULL};
   urbac_err err = old && !oldkey ? URBAC_ENOMEM : URBAC_OK;
-  if (id && id->xkey && !(oldkey && strcmp(oldkey, id->xkey) == 0)) {
-    names[1] = id->xkey;
-    names[2] = strcmp(id->xid, id->xkey) != 0 ? id->xid : NULL;
-  }
-  for (size_t k = 0; !err && k < 3; k++)
-    if (names[k] && urbac__is_guid(names[k], strlen(names[k])))
-      err = x->store->ops->refs_to(x->store->db, x->tenant, "group", names[k], CYCLE_WALK_MAX, parents, x->d);
+  *anew = !p->before || (id && id->xkey && !(oldkey && strcmp(oldkey, id->xkey) == 0));
   json_decref(was);
   urbac__free(oldkey);
   return err;
 }
 
-/* A cycle through a group given a new member group (the walk from that member back
- * to it), or a new parent (a group naming it pending by the GUID it now answers
- * to: the walk from it down to that parent). */
+/* A cycle through a changed group: the walk back to it from each member group it
+ * gained, or, when it answers to a new name (its new parents are then whatever
+ * names it so now), from each of its member groups. */
 static void check_cycle(writer *x, const put *p)
 {
   urbac__ref_list refs = {0};
-  urbac__strs parents = {0};
-  small had = {0}; /* its member groups before: a cycle needs a new one */
+  small had = {0}; /* its member groups before: a cycle needs a new one, or a new name */
+  bool found = false, anew = false;
   urbac_err err = urbac__refs_of(p->alone, p->kind, p->id, &refs);
-  bool found = false;
-  for (size_t k = 0; !err && k + 1 < p->old.n; k += 2)
+  if (!err)
+    err = answers_anew(p, &anew);
+  for (size_t k = 0; !err && !anew && k + 1 < p->old.n; k += 2)
     if (strcmp(p->old.v[k], "group") == 0)
       err = small_add(&had, "group", p->old.v[k + 1], "", 0);
   for (size_t i = 0; !err && !found && i < refs.n; i++)
     if (strcmp(refs.v[i].to_kind, "group") == 0 && !small_has(&had, "group", refs.v[i].to_id))
       err = cycle_via(x, p->id, refs.v[i].to_id, p->id, &found);
-  if (!err && !found)
-    err = woken_parents(x, p, &parents);
-  for (size_t i = 0; !err && !found && i + 1 < parents.n; i += 2)
-    if (strcmp(parents.v[i], "group") == 0)
-      err = cycle_via(x, p->id, p->id, parents.v[i + 1], &found);
   note(x, err);
   urbac__ref_list_free(&refs);
-  urbac__strs_free(&parents);
   small_free(&had);
 }
 

@@ -235,6 +235,164 @@ static void test_edit_takes_parsed(void **state)
   urbac_model_free(m);
 }
 
+/* A store keeps the object it parsed from the put's own text, with the canonical
+ * body it wrote; the server's edit then takes that object for a put of the
+ * canonical body. Texts that say one thing in other words must make the same
+ * model either way: escapes, spacing, key order, case, wildcards, forms of a name. */
+static void test_kept_parse_alike(void **state)
+{
+  (void)state;
+  static const char *const y =
+      "urbac: 1\ntenant: t\nworkloads: {mde: unified, mdo: legacy}\n"
+      "users: [{id: ann}, {id: ben, externalId: 0b9f0000-aaaa-4bbb-8ccc-000000000001}]\n"
+      "groups: [{id: g, members: [ann]}, {id: h, externalId: 7e0c0000-aaaa-4bbb-8ccc-000000000002}]\n"
+      "deviceGroups: [{id: d1, rank: 1}, {id: d2, rank: 2}]\n";
+  static const char *const puts[][3] = {
+      {"user", "cy", "{\"id\": \"\\u0063y\", \"name\": \"C\\u00e9\", \"enabled\": false}"},
+      {"user", "dee", "\n{ \"directoryRoles\" : [\"global ADMINISTRATOR\"],\n  \"id\":\"dee\" }\n"},
+      {"user", "eve", "{\"id\": \"eve\", \"directoryRoles\": [\"62e90394-69f5-4237-9190-012177145e10\"]}"},
+      {"group", "g",
+       "{\"members\": [\"ann\", \"ann\", \"0B9F0000-AAAA-4BBB-8CCC-000000000001\", "
+       "\"group:7E0C0000-aaaa-4bbb-8ccc-000000000002\"], \"id\": \"g\"}"},
+      {"role", "R",
+       "{\"name\": \"R\", \"permissions\": [\"alerts (MANAGE)\", \"microsoft.xdr/secops/*\"], "
+       "\"assignments\": [{\"name\": \"a\", \"principals\": [\"group:g\", \"ben\"], "
+       "\"dataSources\": [\"MDE\", \"mdo\"], \"deviceGroups\": [\"d2\", \"d1\"]}]}"},
+      {"role", "S",
+       "{\"name\": \"S\", \"permissions\": [\"Alerts\"], \"assignments\": [{\"name\": \"a\", "
+       "\"principals\": [\"ann\"], \"dataSources\": \"all\"}]}"},
+      {"deviceGroup", "d3",
+       "{\"id\": \"d3\", \"rank\": 3, \"rules\": {\"name\": {\"startsWith\": [\"srv\"], "
+       "\"endsWith\": [\"-1\"]}}, \"userAccess\": [\"g\"]}"},
+      {"legacy.mdo.roleGroup", "Quarantine",
+       "{\"members\": [\"ann\", \"group:g\"], \"name\": \"Quarantine\"}"},
+      {"workloads", "workloads", "{\"mdo\": \"unified\", \"mde\": \"unified\"}"},
+  };
+  urbac_model *m = NULL;
+  assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "t.yaml", &m, NULL), URBAC_OK);
+  for (size_t i = 0; i < sizeof puts / sizeof puts[0]; i++) {
+    urbac_model *alone = NULL, *by_kept = NULL, *by_text = NULL;
+    char *canonical = NULL;
+    urbac_diag *d = urbac_diag_new();
+    urbac_err err =
+        urbac__object_parse("t", puts[i][0], puts[i][1], puts[i][2], "put", &alone, &canonical, d);
+    if (err)
+      print_error("%s %s: %s\n", puts[i][0], puts[i][1], diag_msg(d));
+    assert_int_equal(err, URBAC_OK);
+    urbac_parsed *kp = urbac_parsed_new();
+    assert_int_equal(urbac__parsed_keep(kp, "t", puts[i][0], puts[i][1], canonical, &alone), URBAC_OK);
+    urbac_object_put p = {puts[i][0], puts[i][1], canonical};
+    assert_int_equal(urbac_model_edit_parsed(m, &p, 1, kp, &by_kept, NULL), URBAC_OK);
+    assert_int_equal(urbac_model_edit(m, &p, 1, &by_text, NULL), URBAC_OK);
+    char *a = save(by_kept), *b = save(by_text), *da = decisions(by_kept), *db = decisions(by_text);
+    if (strcmp(a, b) || strcmp(da, db))
+      print_error("%s %s: kept\n%s\n%s\ntext\n%s\n%s\n", puts[i][0], puts[i][1], a, da, b, db);
+    assert_string_equal(a, b);
+    assert_string_equal(da, db);
+    urbac_free(a);
+    urbac_free(b);
+    free(da);
+    free(db);
+    urbac_model_free(by_kept);
+    urbac_model_free(by_text);
+    urbac_parsed_free(kp);
+    urbac__free(canonical);
+    urbac_diag_free(d);
+  }
+  urbac_model_free(m);
+}
+
+/* An externalId handed from one group to another in one edit, while a group names
+ * it: the name passes to the new holder, as a load of the final tenant has it
+ * (the store writes it so). The edit takes it alike, and decides alike. */
+static void test_edit_xid_handed_over(void **state)
+{
+  (void)state;
+  /* Known to fail (io/edit.c check_xid_changes() refuses: "it cannot change while
+   * named"; the server then reloads, or judges the write whole): run it with
+   * URBAC_TEST_KNOWN_HOLES=1 until the edit hands the name over. */
+  if (!getenv("URBAC_TEST_KNOWN_HOLES"))
+    skip();
+  static const char *const y = "urbac: 1\ntenant: t\nworkloads: {mde: unified}\n"
+                               "users: [{id: ann}, {id: ben}]\n"
+                               "groups: [{id: h, externalId: hx, members: [ann]}, {id: p, members: [ben]},\n"
+                               "         {id: k, members: [group:hx]}]\n"
+                               "roles: [{name: R, permissions: [Alerts (manage)], assignments: [{name: a, "
+                               "principals: [group:k], dataSources: [mde]}]}]\n";
+  static const char *const final =
+      "urbac: 1\ntenant: t\nworkloads: {mde: unified}\n"
+      "users: [{id: ann}, {id: ben}]\n"
+      "groups: [{id: h, members: [ann]}, {id: p, externalId: hx, members: [ben]},\n"
+      "         {id: k, members: [group:hx]}]\n"
+      "roles: [{name: R, permissions: [Alerts (manage)], assignments: [{name: a, "
+      "principals: [group:k], dataSources: [mde]}]}]\n";
+  urbac_model *m = NULL, *want = NULL, *got = NULL;
+  assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "t.yaml", &m, NULL), URBAC_OK);
+  assert_int_equal(urbac_tenant_load_buffer(final, strlen(final), "final.yaml", &want, NULL), URBAC_OK);
+  urbac_object_put p[] = {{"group", "h", "{\"id\":\"h\",\"members\":[\"ann\"]}"},
+                          {"group", "p", "{\"id\":\"p\",\"externalId\":\"hx\",\"members\":[\"ben\"]}"}};
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err = urbac_model_edit(m, p, 2, &got, d);
+  if (err)
+    print_error("edit: %s\n", diag_msg(d));
+  assert_int_equal(err, URBAC_OK);
+  char *da = decisions(got), *db = decisions(want);
+  assert_string_equal(da, db);
+  free(da);
+  free(db);
+  urbac_diag_free(d);
+  urbac_model_free(got);
+  urbac_model_free(want);
+  urbac_model_free(m);
+}
+
+/* A named user deleted, the name staying valid: its id a GUID (the name turns
+ * pending), or now another's externalId (the name passes to that one). A load of
+ * the final tenant takes both (the store writes them); so does the edit, alike. */
+static void test_edit_delete_name_stays(void **state)
+{
+  (void)state;
+  static const char *const y = "urbac: 1\ntenant: t\nworkloads: {mde: unified}\n"
+                               "users: [{id: ann}, {id: 0b9f0000-aaaa-4bbb-8ccc-000000000001}]\n"
+                               "groups: [{id: k, members: [ann, 0b9f0000-aaaa-4bbb-8ccc-000000000001]}]\n"
+                               "roles: [{name: R, permissions: [Alerts (manage)], assignments: [{name: a, "
+                               "principals: [group:k], dataSources: [mde]}]}]\n";
+  static const char *const finals[2] = {
+      "urbac: 1\ntenant: t\nworkloads: {mde: unified}\nusers: [{id: ann}]\n"
+      "groups: [{id: k, members: [ann, 0b9f0000-aaaa-4bbb-8ccc-000000000001]}]\n"
+      "roles: [{name: R, permissions: [Alerts (manage)], assignments: [{name: a, "
+      "principals: [group:k], dataSources: [mde]}]}]\n",
+      "urbac: 1\ntenant: t\nworkloads: {mde: unified}\n"
+      "users: [{id: 0b9f0000-aaaa-4bbb-8ccc-000000000001}, {id: cy, externalId: ann}]\n"
+      "groups: [{id: k, members: [ann, 0b9f0000-aaaa-4bbb-8ccc-000000000001]}]\n"
+      "roles: [{name: R, permissions: [Alerts (manage)], assignments: [{name: a, "
+      "principals: [group:k], dataSources: [mde]}]}]\n"};
+  urbac_object_put p[2][2] = {
+      {{"user", "0b9f0000-aaaa-4bbb-8ccc-000000000001", NULL}},
+      {{"user", "ann", NULL}, {"user", "cy", "{\"id\":\"cy\",\"externalId\":\"ann\"}"}}};
+  size_t n[2] = {1, 2};
+  /* the second is known to fail (io/edit.c check_deleted(): "it cannot be deleted
+   * while named"; the server then reloads): URBAC_TEST_KNOWN_HOLES=1 runs it */
+  for (int k = 0; k < (getenv("URBAC_TEST_KNOWN_HOLES") ? 2 : 1); k++) {
+    urbac_model *m = NULL, *want = NULL, *got = NULL;
+    assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "t.yaml", &m, NULL), URBAC_OK);
+    assert_int_equal(urbac_tenant_load_buffer(finals[k], strlen(finals[k]), "f.yaml", &want, NULL), URBAC_OK);
+    urbac_diag *d = urbac_diag_new();
+    urbac_err err = urbac_model_edit(m, p[k], n[k], &got, d);
+    if (err)
+      print_error("case %d: edit: %s\n", k, diag_msg(d));
+    assert_int_equal(err, URBAC_OK);
+    char *da = decisions(got), *db = decisions(want);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+    urbac_diag_free(d);
+    urbac_model_free(got);
+    urbac_model_free(want);
+    urbac_model_free(m);
+  }
+}
+
 /* ---------------------------------------------------------------- threads */
 
 typedef struct reader {
@@ -549,6 +707,9 @@ int main(void)
       cmocka_unit_test(test_update_duplicate_members),
       cmocka_unit_test(test_edit_matches_load),
       cmocka_unit_test(test_edit_takes_parsed),
+      cmocka_unit_test(test_kept_parse_alike),
+      cmocka_unit_test(test_edit_xid_handed_over),
+      cmocka_unit_test(test_edit_delete_name_stays),
       cmocka_unit_test(test_edit_beside_readers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -413,6 +413,137 @@ static void test_every_error_both_paths(void **state)
   urbac_store_close(s);
 }
 
+/* Refusals that need a tenant made first: `setup` (valid) is written to the base,
+ * then `bad` must be refused by both paths alike (the whole-tenant path on the
+ * tenant as set up, the incremental one the same), and neither writes it. */
+typedef struct staged_case {
+  const char *what;
+  put3 setup[3];
+  put3 bad[3];
+  urbac_err code;
+} staged_case;
+
+static const staged_case staged[] = {
+    /* a group that already holds k takes the (not GUID-shaped) externalId k names
+     * another group by: k -> p -> k, with no member added anywhere */
+    {"externalId moved onto a group below",
+     {P("group", "k",
+        "{\"id\": \"k\", \"members\": [\"c\", \"group:1000000h-0000-0000-0000-000000000001\"]}"),
+      P("group", "p", "{\"id\": \"p\", \"members\": [\"group:k\"]}")},
+     {P("group", "h", "{\"id\": \"h\", \"members\": [\"b\"]}"),
+      P("group", "p",
+        "{\"id\": \"p\", \"members\": [\"group:k\"], \"externalId\": "
+        "\"1000000h-0000-0000-0000-000000000001\"}")},
+     URBAC_ECYCLE},
+    /* k names, pending, a GUID in capitals; the group below it takes it in lower
+     * case (externalIds that are GUIDs compare without regard to case) */
+    {"pending GUID woken in another case",
+     {P("group", "k",
+        "{\"id\": \"k\", \"members\": [\"c\", \"group:AAAAAAAA-0000-0000-0000-000000000001\"]}"),
+      P("group", "p", "{\"id\": \"p\", \"members\": [\"group:k\"]}")},
+     {P("group", "p",
+        "{\"id\": \"p\", \"members\": [\"group:k\"], \"externalId\": "
+        "\"aaaaaaaa-0000-0000-0000-000000000001\"}")},
+     URBAC_ECYCLE},
+    /* a group deleted whose id another holds as its externalId: the name passes to
+     * that one, which holds k: k -> p -> k */
+    {"a deleted group's name passes to a group below",
+     {P("group", "q", "{\"id\": \"q\"}"),
+      P("group", "p", "{\"id\": \"p\", \"externalId\": \"q\", \"members\": [\"group:k\"]}"),
+      P("group", "k", "{\"id\": \"k\", \"members\": [\"c\", \"group:q\"]}")},
+     {P("group", "q", NULL)},
+     URBAC_ECYCLE},
+    /* valid: both accept (URBAC_OK). A group named by its id and by its externalId in
+     * one write the loader's small tenant validates (a device group is in it) */
+    {"a group named by id and by externalId",
+     {{0}},
+     {P("deviceGroup", "d2",
+        "{\"id\": \"d2\", \"rank\": 2, \"userAccess\": [\"h\", "
+        "\"1000000h-0000-0000-0000-000000000001\"]}")},
+     URBAC_OK},
+    /* a user deleted while another takes its id as its externalId: what named the
+     * one by its id names the other now */
+    {"a deleted user's id taken as an externalId",
+     {{0}},
+     {P("user", "c", NULL), P("user", "c9", "{\"id\": \"c9\", \"externalId\": \"c\"}")},
+     URBAC_OK},
+    /* a user whose id is a GUID deleted while named: the name is pending then */
+    {"a named user with a GUID for an id deleted",
+     {P("user", "0b9f0000-aaaa-4bbb-8ccc-000000000001", "{\"id\": \"0b9f0000-aaaa-4bbb-8ccc-000000000001\"}"),
+      P("group", "k", "{\"id\": \"k\", \"members\": [\"c\", \"0b9f0000-aaaa-4bbb-8ccc-000000000001\"]}")},
+     {P("user", "0b9f0000-aaaa-4bbb-8ccc-000000000001", NULL)},
+     URBAC_OK},
+    {"a user named by id and by externalId",
+     {{0}},
+     {P("group", "g", "{\"id\": \"g\", \"members\": [\"a\", \"e\", \"e-object\", \"group:h\"]}"),
+      P("deviceGroup", "d2", "{\"id\": \"d2\", \"rank\": 2, \"userAccess\": [\"g\"]}")},
+     URBAC_OK},
+};
+
+static void test_staged_errors_both_paths(void **state)
+{
+  (void)state;
+  size_t failed = 0;
+  for (size_t c = 0; c < sizeof staged / sizeof staged[0]; c++) {
+    const staged_case *k = &staged[c];
+    urbac_store *s = fresh();
+    apply_base(s, "acme");
+    urbac_object_put puts[3];
+    urbac_write w = {"test", k->what, false, 0, NULL};
+    uint64_t rev0, rev;
+    size_t n = count_puts(k->setup);
+    for (size_t i = 0; i < n; i++)
+      puts[i] = (urbac_object_put){k->setup[i].kind, k->setup[i].id, k->setup[i].json};
+    urbac_diag *d = urbac_diag_new();
+    urbac_err e = n ? urbac_store_put_many(s, "acme", puts, n, &w, &rev0, d)
+                    : urbac_store_revision(s, "acme", &rev0, d);
+    if (e)
+      print_diag(k->what, d);
+    assert_int_equal(e, URBAC_OK);
+    urbac_diag_free(d);
+    n = count_puts(k->bad);
+    for (size_t i = 0; i < n; i++)
+      puts[i] = (urbac_object_put){k->bad[i].kind, k->bad[i].id, k->bad[i].json};
+    urbac_model *written = NULL;
+    urbac_write inc = {"test", k->what, false, 0, NULL}, whole = {"test", k->what, false, 0, &written};
+    urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
+    urbac_err ew = urbac_store_put_many(s, "acme", puts, n, &whole, &rev, dw);
+    urbac_model_free(written);
+    if (!k->code && !ew) { /* accepted: the incremental path writes it on the tenant as it was */
+      urbac_object_put again[3];
+      size_t na = count_puts(k->setup);
+      for (size_t i = 0; i < na; i++)
+        again[i] = (urbac_object_put){k->setup[i].kind, k->setup[i].id, k->setup[i].json};
+      urbac_store_close(s);
+      s = fresh();
+      apply_base(s, "acme");
+      assert_int_equal(na ? urbac_store_put_many(s, "acme", again, na, &w, &rev0, NULL) : URBAC_OK, URBAC_OK);
+    }
+    urbac_err ei = urbac_store_put_many(s, "acme", puts, n, &inc, &rev, di);
+    bool ok = k->code ? ei != URBAC_OK && ei == ew && holds(di, k->code, "") && holds(dw, k->code, "")
+                      : ei == URBAC_OK && ew == URBAC_OK;
+    if (!ok) {
+      print_error("case '%s': incremental %s, whole tenant %s, want %s\n", k->what, urbac_err_name(ei),
+                  urbac_err_name(ew), urbac_err_name(k->code));
+      print_diag("incremental", di);
+      print_diag("whole", dw);
+    }
+    urbac_diag_free(di);
+    urbac_diag_free(dw);
+    failed += !ok; /* every case is tried, then the test fails */
+    assert_int_equal(urbac_store_revision(s, "acme", &rev, NULL), URBAC_OK);
+    failed += k->code && rev != rev0; /* a refusal writes nothing */
+    urbac_model *m = NULL;            /* and the tenant as stored still loads */
+    urbac_err loads = urbac_store_load(s, "acme", &m, &rev, NULL);
+    if (loads)
+      print_error("case '%s': the tenant as stored no longer loads (%s)\n", k->what, urbac_err_name(loads));
+    failed += loads != URBAC_OK;
+    urbac_model_free(m);
+    urbac_store_close(s);
+  }
+  assert_int_equal(failed, 0);
+}
+
 /* Renames that move every name along, a rank moved past others, a group emptied
  * then deleted: valid in one batch only, and accepted as one change each. */
 static void test_valid_batches(void **state)
@@ -700,6 +831,190 @@ static void test_random_walk_both_paths(void **state)
                 b + at);
   }
   assert_string_equal(a, b); /* the same objects, each kind in the same order */
+  free(a);
+  free(b);
+  assert_int_equal(urbac_store_audit_verify(s, "inc", &count, &bad_seq, NULL), URBAC_OK);
+  urbac_model *m = NULL;
+  assert_int_equal(urbac_store_load(s, "inc", &m, &rev, NULL), URBAC_OK);
+  urbac_model_free(m);
+  urbac_store_close(s);
+}
+
+/* A richer random walk: names by externalId (GUID-shaped, in any case, or not),
+ * pending GUIDs, a user's name that is a group's id, group: forms, nested groups,
+ * assignment names given twice, device groups and ranks, legacy roles and role
+ * groups; several puts to a batch, deletes among them. URBAC_TEST_SEED picks
+ * another stream. */
+static void random_case(char *s)
+{
+  for (; *s; s++)
+    if (isalpha((unsigned char)*s) && rnd(2))
+      *s = (char)(isupper((unsigned char)*s) ? tolower((unsigned char)*s) : toupper((unsigned char)*s));
+}
+
+/* A name of a user (`group` 0) or group (1) as a member or principal would give it, into `out`. */
+static void rich_name(char *out, size_t cap, int group)
+{
+  char guid[64];
+  uint32_t w = rnd(10);
+  snprintf(guid, sizeof guid, "%s%u-0000-0000-0000-0000000000%s", group ? "bbbbbbb" : "aaaaaaa", rnd(3),
+           group ? "bb" : "aa");
+  random_case(guid);
+  if (w < 4)
+    snprintf(out, cap, "%s%c%u", group ? "group:" : "", group ? 'g' : 'u', rnd(5));
+  else if (w < 7)
+    snprintf(out, cap, "%s%s", group ? "group:" : "", guid);
+  else if (w < 9)
+    snprintf(out, cap, "%s%cx%u", group ? "group:" : "", group ? 'g' : 'u', rnd(3));
+  else
+    snprintf(out, cap, "%c%u", group ? 'u' : 'g', rnd(5)); /* the other kind's id */
+}
+
+static void rich_xid(char *out, size_t cap, int group)
+{
+  char x[64];
+  out[0] = '\0';
+  if (rnd(3) == 0)
+    return;
+  if (rnd(2))
+    snprintf(x, sizeof x, "%s%u-0000-0000-0000-0000000000%s", group ? "bbbbbbb" : "aaaaaaa", rnd(3),
+             group ? "bb" : "aa");
+  else
+    snprintf(x, sizeof x, "%cx%u", group ? 'g' : 'u', rnd(3));
+  random_case(x);
+  if (x[1] == 'X' || x[1] == 'x') /* not GUID-shaped: exactly as named */
+    x[1] = 'x', x[0] = (char)tolower((unsigned char)x[0]);
+  if (rnd(4) == 0) /* another's id: names by it pass to this one when that one goes */
+    snprintf(x, sizeof x, "%c%u", group ? 'g' : 'u', rnd(5));
+  snprintf(out, cap, ", \"externalId\": \"%s\"", x);
+}
+
+static size_t rich_puts(urbac_object_put *p, char bodies[][1024], char ids[][16])
+{
+  static const char *const kinds[] = {
+      "user",  "group", "group", "deviceGroup", "role", "legacy.mde.role", "legacy.mdo.roleGroup",
+      "group", "user"};
+  size_t n = 1 + rnd(3);
+  for (size_t i = 0; i < n; i++) {
+    const char *kind = kinds[rnd(9)];
+    char *b = bodies[i], name[96], x[96];
+    int len = 0;
+    bool again = true;
+    while (again) { /* one put per object */
+      if (strcmp(kind, "legacy.mdo.roleGroup") == 0)
+        snprintf(ids[i], 16, "Quarantine");
+      else
+        snprintf(ids[i], 16, "%c%u", kind[0] == 'l' ? 't' : kind[0], rnd(kind[0] == 'd' ? 4 : 5));
+      again = false;
+      for (size_t k = 0; k < i; k++)
+        again = again || (!strcmp(p[k].kind, kind) && !strcmp(ids[k], ids[i]));
+      if (again)
+        kind = kinds[rnd(9)];
+    }
+    p[i] = (urbac_object_put){kind, ids[i], b};
+    if (rnd(5) == 0) {
+      p[i].json = NULL;
+      continue;
+    }
+    if (kind[0] == 'u') {
+      rich_xid(x, sizeof x, 0);
+      len = snprintf(b, 1024, "{\"id\": \"%s\"%s}", ids[i], x);
+    } else if (kind[0] == 'g') {
+      rich_xid(x, sizeof x, 1);
+      len = snprintf(b, 1024, "{\"id\": \"%s\"%s, \"members\": [", ids[i], x);
+      for (uint32_t m = 0, nm = rnd(4); m < nm; m++) {
+        rich_name(name, sizeof name, rnd(3) == 0);
+        len += snprintf(b + len, 1024 - (size_t)len, "%s\"%s\"", m ? ", " : "", name);
+      }
+      len += snprintf(b + len, 1024 - (size_t)len, "]}");
+    } else if (kind[0] == 'd') {
+      rich_name(name, sizeof name, 1);
+      len = snprintf(b, 1024, "{\"id\": \"%s\", \"rank\": %u%s%s%s}", ids[i], 1 + rnd(5),
+                     rnd(2) ? ", \"userAccess\": [\"" : "", "", "");
+      if (b[len - 2] == '"') { /* userAccess given: one group name */
+        len -= 1;
+        len += snprintf(b + len, 1024 - (size_t)len, "%s\"]}", strncmp(name, "group:", 6) ? name : name + 6);
+      }
+    } else if (kind[0] == 'r') {
+      len = snprintf(b, 1024, "{\"name\": \"%s\", \"permissions\": [\"Alerts (manage)\"], \"assignments\": [",
+                     ids[i]);
+      for (uint32_t a = 0, na = 1 + rnd(2); a < na; a++) {
+        char n2[96];
+        rich_name(name, sizeof name, 1);
+        rich_name(n2, sizeof n2, 0);
+        uint32_t dg = rnd(6);
+        char dgs[40] = "";
+        if (dg < 4)
+          snprintf(dgs, sizeof dgs, ", \"deviceGroups\": [\"d%u\"]", dg);
+        else if (dg == 4)
+          snprintf(dgs, sizeof dgs, ", \"deviceGroups\": [\"ungrouped\"]");
+        len +=
+            snprintf(b + len, 1024 - (size_t)len,
+                     "%s{\"name\": \"%s\", \"principals\": [\"%s\", \"%s\"], \"dataSources\": [\"mde\"]%s}",
+                     a ? ", " : "", rnd(3) ? (a ? "b" : "a") : "a", name, n2, dgs);
+      }
+      len += snprintf(b + len, 1024 - (size_t)len, "]}");
+    } else if (strcmp(kind, "legacy.mde.role") == 0) {
+      rich_name(name, sizeof name, 1);
+      len = snprintf(b, 1024, "{\"name\": \"%s\", \"groups\": [\"%s\"]}", ids[i],
+                     strncmp(name, "group:", 6) == 0 ? name + 6 : name);
+    } else {
+      rich_name(name, sizeof name, rnd(2));
+      len = snprintf(b, 1024, "{\"name\": \"%s\", \"members\": [\"%s\"]}", ids[i], name);
+    }
+    (void)len;
+  }
+  return n;
+}
+
+static void test_rich_walk_both_paths(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  const char *yaml = "urbac: 1\ntenant: %s\nusers: [{id: u0}, {id: u1}]\ngroups: [{id: g0, members: [u0]}]\n"
+                     "deviceGroups: [{id: d0, rank: 1}]\n";
+  char y[512];
+  urbac_write w = {"test", "walk", false, 0, NULL};
+  uint64_t rev, count, bad_seq;
+  const char *env = getenv("URBAC_TEST_SEED");
+  seed = env && strtoull(env, NULL, 10) ? 0x9E3779B97F4A7C15ull * strtoull(env, NULL, 10) : 0xC0FFEEull;
+  for (int t = 0; t < 2; t++) {
+    snprintf(y, sizeof y, yaml, t ? "whole" : "inc");
+    tenant base = tenant_load(y);
+    assert_int_equal(urbac_store_apply(s, base.m, &w, &rev, NULL), URBAC_OK);
+    tenant_free(&base);
+  }
+  int accepted = 0, refused = 0;
+  for (int step = 0; step < (pg_url ? 300 : 800); step++) {
+    urbac_object_put puts[3];
+    char bodies[3][1024], ids[3][16];
+    size_t n = rich_puts(puts, bodies, ids);
+    urbac_model *written = NULL;
+    urbac_write whole = {"test", "walk", false, 0, &written};
+    urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
+    urbac_err ei = urbac_store_put_many(s, "inc", puts, n, &w, &rev, di);
+    urbac_err ew = urbac_store_put_many(s, "whole", puts, n, &whole, &rev, dw);
+    urbac_model_free(written);
+    bool same = ei == ew && (ei == URBAC_OK || holds(di, urbac_diag_get(dw, 0)->code, "") ||
+                             holds(dw, urbac_diag_get(di, 0)->code, ""));
+    if (!same) {
+      print_error("step %d: incremental %s, whole tenant %s\n", step, urbac_err_name(ei), urbac_err_name(ew));
+      for (size_t i = 0; i < n; i++)
+        print_error("  put %s %s %s\n", puts[i].kind, puts[i].id, puts[i].json ? puts[i].json : "(delete)");
+      print_diag("incremental", di);
+      print_diag("whole", dw);
+      char *a = objects_of(s, "inc");
+      print_error("the tenant before:\n%s\n", a);
+      free(a);
+    }
+    assert_true(same);
+    ei == URBAC_OK ? accepted++ : refused++;
+    urbac_diag_free(di);
+    urbac_diag_free(dw);
+  }
+  assert_true(accepted > 30 && refused > 30);
+  char *a = objects_of(s, "inc"), *b = objects_of(s, "whole");
+  assert_string_equal(a, b);
   free(a);
   free(b);
   assert_int_equal(urbac_store_audit_verify(s, "inc", &count, &bad_seq, NULL), URBAC_OK);
@@ -1132,8 +1447,10 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_error_both_paths),
+      cmocka_unit_test(test_staged_errors_both_paths),
       cmocka_unit_test(test_valid_batches),
       cmocka_unit_test(test_random_walk_both_paths),
+      cmocka_unit_test(test_rich_walk_both_paths),
       cmocka_unit_test(test_migrate_from_schema2),
       cmocka_unit_test(test_bulk_index),
       cmocka_unit_test(test_changes),
