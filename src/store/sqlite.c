@@ -607,18 +607,12 @@ static urbac_err db_object_put(void *p, const char *tenant, const urbac__object 
 /* ---------------------------------------------------------------- many rows */
 
 /* A table's insert, as its parts: `head` VALUES `row`, `row`, ... `tail`;
- * `one`, the same for one row (a literal, cached by prep()). */
+ * `one`, the same for one row (a literal, cached by prep(): HEAD " VALUES " ROW TAIL). */
 typedef struct insert_sql {
   const char *head, *row, *tail, *one, *what;
   int cols; /* parameters per row, numbered in order (no ?N: rows follow one another) */
   void (*bind)(sqlite3_stmt *st, int at, const char *tenant, const void *rows, size_t i);
 } insert_sql;
-
-/* The insert_sql of table parts head, row and tail: `one` made of them. */
-#define INSERT_SQL(h, r, t, w, n, f)                                                                         \
-  {                                                                                                          \
-    .head = h, .row = r, .tail = t, .one = h " VALUES " r t, .what = w, .cols = n, .bind = f                 \
-  }
 
 /* Rows per statement of an insert of many: the statement's cursors stay where its
  * last row went, so rows in key order are added without a descent from the root of
@@ -683,8 +677,13 @@ static void bind_object(sqlite3_stmt *st, int at, const char *tenant, const void
 #define OBJECTS_ROW "(?, ?, ?, ?, ?)"
 #define OBJECTS_TAIL                                                                                         \
   " ON CONFLICT(tenant, kind, id) DO UPDATE SET position = excluded.position, body = excluded.body"
-static const insert_sql objects_sql =
-    INSERT_SQL(OBJECTS_HEAD, OBJECTS_ROW, OBJECTS_TAIL, "cannot write an object", 5, bind_object);
+static const insert_sql objects_sql = {.head = OBJECTS_HEAD,
+                                       .row = OBJECTS_ROW,
+                                       .tail = OBJECTS_TAIL,
+                                       .one = OBJECTS_HEAD " VALUES " OBJECTS_ROW OBJECTS_TAIL,
+                                       .what = "cannot write an object",
+                                       .cols = 5,
+                                       .bind = bind_object};
 
 static urbac_err db_objects_put(void *p, const char *tenant, const urbac__object *const *o, size_t n,
                                 urbac_diag *d)
@@ -725,8 +724,13 @@ static void bind_record(sqlite3_stmt *st, int at, const char *tenant, const void
   "INSERT INTO audit (tenant, seq, revision, at, actor, command, kind, object, before, after, prev_hash,"    \
   " hash, state, mac)"
 #define AUDIT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-static const insert_sql audit_sql =
-    INSERT_SQL(AUDIT_HEAD, AUDIT_ROW, "", "cannot write the audit log", 14, bind_record);
+static const insert_sql audit_sql = {.head = AUDIT_HEAD,
+                                     .row = AUDIT_ROW,
+                                     .tail = "",
+                                     .one = AUDIT_HEAD " VALUES " AUDIT_ROW,
+                                     .what = "cannot write the audit log",
+                                     .cols = 14,
+                                     .bind = bind_record};
 
 static urbac_err db_audit_put_many(void *p, const char *tenant, const urbac_audit_record *r, size_t n,
                                    urbac_diag *d)
@@ -919,8 +923,13 @@ static void bind_ref(sqlite3_stmt *st, int at, const char *tenant, const void *r
 
 #define REFS_HEAD "INSERT OR IGNORE INTO refs"
 #define REFS_ROW "(?, ?, ?, ?, ?)"
-static const insert_sql refs_sql =
-    INSERT_SQL(REFS_HEAD, REFS_ROW, "", "cannot write the reference index", 5, bind_ref);
+static const insert_sql refs_sql = {.head = REFS_HEAD,
+                                    .row = REFS_ROW,
+                                    .tail = "",
+                                    .one = REFS_HEAD " VALUES " REFS_ROW,
+                                    .what = "cannot write the reference index",
+                                    .cols = 5,
+                                    .bind = bind_ref};
 
 /* Runs `sql` (its five parameters: the tenant and a row's columns) once per row (a delete). */
 static urbac_err refs_rows(db *b, const char *sql, const char *tenant, const urbac__ref_row *r, size_t n,
