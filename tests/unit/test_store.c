@@ -904,6 +904,18 @@ static double since(const struct timespec *t0)
   return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* PostgreSQL: tenant `a` applied to `s` (its revision in *rev), and a second
+ * handle on the store whose watch already listens (the caller closes it). */
+static urbac_store *listening(urbac_store *s, const tenant *a, const urbac_write *w, uint64_t *rev)
+{
+  urbac_store *watcher = NULL;
+  uint64_t seen = 0;
+  assert_int_equal(urbac_store_apply(s, a->m, w, rev, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &watcher, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_watch(watcher, "acme", *rev, 100, &seen, NULL), URBAC_OK);
+  return watcher;
+}
+
 /* PostgreSQL: a notification libpq already read ends a wait at once. It comes in
  * with the answer to the watcher's own query (its revision read) when a write
  * commits while that query runs: the revision read saw the old revision, and the
@@ -920,9 +932,7 @@ static void test_watch_held_notification(void **state)
   urbac_write w = {"ann", "cmd", false, 0, NULL};
   tenant a = tenant_load(t1), b = tenant_load(t2);
   uint64_t rev = 0, seen = 0;
-  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
-  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &watcher, NULL), URBAC_OK);
-  assert_int_equal(urbac_store_watch(watcher, "acme", rev, 100, &seen, NULL), URBAC_OK); /* listening */
+  watcher = listening(s, &a, &w, &rev);
   assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK); /* NOTIFY at its commit */
   usleep(100 * 1000);                                                    /* on the watcher's socket */
   /* libpq reads the notification in with the answer */
@@ -958,9 +968,7 @@ static void test_reconnect(void **state)
   tenant a = tenant_load(t1), b = tenant_load(t2);
   uint64_t rev = 0, seen = 0;
   urbac_store_health h;
-  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
-  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &watcher, NULL), URBAC_OK);
-  assert_int_equal(urbac_store_watch(watcher, "acme", rev, 200, &seen, NULL), URBAC_OK); /* listening */
+  watcher = listening(s, &a, &w, &rev);
   /* the server ends both connections (an administrator, a failover): the next call works */
   kill_connections();
   assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK);
