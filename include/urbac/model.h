@@ -124,6 +124,18 @@ typedef struct urbac_object_put {
   const char *kind, *id, *json;
 } urbac_object_put;
 
+/* The `json` of a put of object (`kind`, `id`) from `len` bytes of a request's
+ * text (`text` not retained): one JSON object, strict JSON (a YAML flow mapping
+ * is not one), whose id key (a role's or legacy row's "name", else "id") is
+ * `id` where it is given. *out is the text as given when it has its id key, else
+ * the text with `"KEY":"ID"` put first; the caller frees it with urbac_free().
+ * Refused (*out NULL): URBAC_ESYNTAX, not JSON or its id key twice (`d` says at
+ * which line and column of `name`); URBAC_ETYPE, not an object; URBAC_EVALUE,
+ * another id; URBAC_EINVAL, an unknown kind. What the object holds is the loader's to
+ * judge when it is put. */
+URBAC_EXTERN urbac_err urbac_object_body(const char *kind, const char *id, const char *text, size_t len,
+                                         const char *name, char **out, urbac_diag *d);
+
 /* A new model: `base` with the `n` puts applied, at the cost of the change. The
  * new model shares every unchanged object, string and map page with `base`;
  * `base` is not changed and stays usable by other threads meanwhile; either may

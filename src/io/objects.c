@@ -346,3 +346,102 @@ const char *urbac__object_kind(const char *kind)
       return kinds[k];
   return NULL;
 }
+
+/* ---------------------------------------------------------------- a request's body */
+
+/* The first key a map of `n` (a tree of the quick reader's, which keeps keys as
+ * written) holds twice, at any depth: a request's body is refused as jansson
+ * refuses it, not put. NULL: none (*failed: out of memory). */
+static const urbac__node *key_twice(const urbac__node *n, bool *failed)
+{
+  const urbac__node *twice = NULL;
+  urbac__strmap seen = {0};
+  if (n->type == URBAC__NODE_MAP && n->n > 2 && urbac__strmap_init(&seen, n->n / 2))
+    *failed = true;
+  for (size_t i = 0; !twice && !*failed && i < n->n; i++) {
+    bool key = n->type == URBAC__NODE_MAP && i % 2 == 0;
+    urbac_err added = key && n->n > 2 ? urbac__strmap_put(&seen, n->kids[i]->str, n->kids[i]->len, 0, NULL)
+                                      : URBAC_OK;
+    *failed = added == URBAC_ENOMEM;
+    twice = added == URBAC_EDUPLICATE ? n->kids[i] : key ? NULL : key_twice(n->kids[i], failed);
+  }
+  urbac__strmap_free(&seen);
+  return twice;
+}
+
+/* How a tree of the quick reader's gives id key `key`: *given when it does (once:
+ * key_twice() finds a key given twice), *same when as `id`. */
+static void tree_key(const urbac__node *map, const char *key, const char *id, bool *given, bool *same)
+{
+  for (size_t i = 0; i + 1 < map->n; i += 2)
+    if (strcmp(map->kids[i]->str, key) == 0) {
+      const urbac__node *v = map->kids[i + 1];
+      *given = true;
+      *same = v->type == URBAC__NODE_SCALAR && v->style == URBAC__STYLE_QUOTED && strlen(v->str) == v->len &&
+              strcmp(v->str, id) == 0;
+    }
+}
+
+urbac_err urbac_object_body(const char *kind, const char *id, const char *text, size_t len, const char *name,
+                            char **out, urbac_diag *d)
+{
+  const char *key = NULL;
+  bool unsure = false, given = false, same = false, empty = false;
+  json_t *j = NULL;
+  json_error_t je;
+  urbac__buf b = {0};
+  urbac_err err = URBAC_OK;
+  *out = NULL;
+  for (size_t s = 0; kind && s < NSECTIONS && !key; s++)
+    key = strcmp(kind, sections[s].kind) == 0 ? sections[s].id_key : NULL;
+  if (!key || !id || !text)
+    return urbac__diag_add(d, URBAC_EINVAL, name, 0, 0, NULL, "no object of kind '%s' to put",
+                           kind ? kind : "(null)");
+  /* the quick reader is sure of strict JSON only; jansson judges the rest */
+  urbac__node *tree = urbac__node_parse_json(text, len, &unsure);
+  if (!tree && !unsure)
+    err = URBAC_ENOMEM;
+  else if (!tree && !(j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
+    err = urbac__diag_add(d, URBAC_ESYNTAX, name, (uint32_t)je.line, (uint32_t)je.column, NULL, "%s", je.text);
+  else if (tree ? tree->type != URBAC__NODE_MAP : !json_is_object(j))
+    err = urbac__diag_add(d, URBAC_ETYPE, name, 0, 0, NULL, "the body must be a JSON object");
+  bool failed = false;
+  const urbac__node *twice = !err && tree ? key_twice(tree, &failed) : NULL;
+  if (failed)
+    err = URBAC_ENOMEM;
+  else if (twice) /* as jansson says it */
+    err = urbac__diag_add(d, URBAC_ESYNTAX, name, twice->line, twice->col, NULL, "duplicate object key");
+  else if (!err && tree) {
+    tree_key(tree, key, id, &given, &same);
+    empty = tree->n == 0;
+  } else if (!err) {
+    json_t *own = json_object_get(j, key);
+    given = own != NULL;
+    same = json_is_string(own) && strlen(json_string_value(own)) == json_string_length(own) &&
+           strcmp(json_string_value(own), id) == 0;
+    empty = json_object_size(j) == 0;
+  }
+  if (!err && given && !same)
+    err = urbac__diag_add(d, URBAC_EVALUE, name, 0, 0, key, "the body's %s must be '%s', as in the path", key,
+                          id);
+  if (!err && given) {
+    urbac__buf_add(&b, text, len);
+  } else if (!err) { /* "{" KEY ":" ID ("," or nothing) and the rest after the text's "{" */
+    const char *open = memchr(text, '{', len);
+    urbac__buf_add(&b, "{", 1);
+    urbac__json_string(&b, key, strlen(key));
+    urbac__buf_add(&b, ":", 1);
+    if (!urbac__json_string(&b, id, strlen(id)))
+      err = urbac__diag_add(d, URBAC_EVALUE, name, 0, 0, key, "the %s is not UTF-8", key);
+    urbac__buf_add(&b, empty ? "" : ",", empty ? 0 : 1);
+    urbac__buf_add(&b, open + 1, len - (size_t)(open + 1 - text));
+  }
+  if (!err && !(*out = urbac__buf_take(&b, NULL)))
+    err = URBAC_ENOMEM;
+  if (err == URBAC_ENOMEM)
+    urbac__diag_add(d, err, name, 0, 0, NULL, "out of memory");
+  urbac__buf_free(&b);
+  urbac__node_free(tree);
+  json_decref(j);
+  return err;
+}

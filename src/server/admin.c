@@ -280,8 +280,6 @@ static const char *route_kind(const srv_req *req)
 }
 
 /* The object's id: "name" for legacy roles, "id" otherwise. */
-static const char *id_key(const char *kind) { return strncmp(kind, "legacy.", 7) == 0 ? "name" : "id"; }
-
 /* One page of `kind` after $skiptoken (a key the store made; keyset paging), of the objects
  * whose id or name holds ?search= when given: read from the store at the page's cost. */
 void srv_h_object_list(srv *server, srv_req *req, srv_resp *r)
@@ -328,35 +326,38 @@ void srv_h_object_get(srv *server, srv_req *req, srv_resp *r)
   reply_object(r, 200, j, revision);
 }
 
+/* PUT of one object: the body, given as text, is put as it is (with its id
+ * first when it left it out): a group of thousands of members is read by the
+ * store's loader alone, not parsed and written out again here. */
 void srv_h_object_put(srv *server, srv_req *req, srv_resp *r)
 {
   (void)server;
   const char *kind = route_kind(req), *id = req->params[1];
-  json_t *body = srv_body_object(req, r);
-  if (!body)
-    return;
-  json_t *own = json_object_get(body, id_key(kind));
-  if (!own)
-    json_object_set_new(body, id_key(kind), json_string(id));
-  else if (!json_is_string(own) || strcmp(json_string_value(own), id) != 0) {
-    json_decref(body);
-    return srv_error(r, 422, "EVALUE", id_key(kind), "the body's %s must be '%s', as in the path",
-                     id_key(kind), id);
-  }
-  char *text = json_dumps(body, JSON_COMPACT);
+  char *text = NULL;
+  uint64_t revision;
+  urbac_diag *d = urbac_diag_new();
+  urbac_err err =
+      d ? urbac_object_body(kind, id, req->body ? req->body : "", req->body_len, "body", &text, d) : URBAC_ENOMEM;
+  const urbac_error *e = err && urbac_diag_count(d) ? urbac_diag_get(d, 0) : NULL;
   urbac_object_put put = {kind, id, text};
   put_ctx c = {&put, 1, false, false, NULL};
-  uint64_t revision;
-  if (text && srv_run_write(req, r, do_puts, &c, &revision)) { /* the body as put is the reply */
+  if (err == URBAC_ESYNTAX)
+    srv_error(r, 400, "badRequest", "body", "body:%u:%u: %s", e->line, e->column, e->message);
+  else if (err == URBAC_ETYPE)
+    srv_error(r, 400, "badRequest", "body", "%s", e->message);
+  else if (err == URBAC_EVALUE)
+    srv_error(r, 422, "EVALUE", e->path, "%s", e->message);
+  else if (err)
+    srv_error(r, 500, "internalError", NULL, "out of memory");
+  else if (srv_run_write(req, r, do_puts, &c, &revision)) { /* the body as put is the reply */
     r->status = c.existed ? 200 : 201;
     r->body.len = 0;
     srv_buf_puts(&r->body, text);
     r->revision = revision;
     r->has_revision = r->etag = true;
-  } else if (!text)
-    srv_error(r, 500, "internalError", NULL, "out of memory");
-  free(text);
-  json_decref(body);
+  }
+  urbac_free(text);
+  urbac_diag_free(d);
 }
 
 void srv_h_object_delete(srv *server, srv_req *req, srv_resp *r)

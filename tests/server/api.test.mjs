@@ -384,6 +384,41 @@ test('users, groups, devices, device groups and legacy configuration as objects'
   assert.equal((await call('GET', `${T}/legacy/mdi/roles/${encodeURIComponent('MDI user')}`)).status, 200);
 });
 
+test('PUT of an object takes its body as sent: the id put first when left out; a bad body refused where it is wrong', async () => {
+  const put = (id, raw) => call('PUT', `${T}/users/${encodeURIComponent(id)}`, { raw });
+  const ann = 'o"ann\u00e9@contoso.com'; // a quote and a non-ASCII letter in the id
+  let r = await put(ann, ' \n {"name": "Ann"}');
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual(Object.keys(r.json), ['id', 'name']); // the reply is the body as put
+  assert.equal(r.json.id, ann);
+  assert.deepEqual((await call('GET', `${T}/users/${encodeURIComponent(ann)}`)).json, { id: ann, name: 'Ann' });
+  r = await put('bo@contoso.com', '{}');
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual(r.json, { id: 'bo@contoso.com' });
+  r = await put('cy@contoso.com', '{"name": "C\\u0079", "id": "cy@contoso.com"}'); // an escape in a string
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual((await call('GET', `${T}/users/cy%40contoso.com`)).json, { id: 'cy@contoso.com', name: 'Cy' });
+  r = await put('bo@contoso.com', '{"name": "Bo"}');
+  assert.equal(r.status, 200, r.text); // it existed
+  for (const [raw, status, re] of [
+    ['{"name": "x"', 400, /^body:1:\d+: /],
+    ['{"name": "x",\n "name"', 400, /^body:2:\d+: /],
+    ['[{"id": "dee@contoso.com"}]', 400, /must be a JSON object/],
+    ['{name: x}', 400, /^body:1:\d+: /], // YAML's flow mapping is not JSON
+    ['{"id": "dee@contoso.com",\n  "id": "dee@contoso.com"}', 400, /^body:2:3: duplicate object key/],
+    ['{"id": "other@contoso.com"}', 422, /must be 'dee@contoso.com', as in the path/],
+    ['{"id": 5}', 422, /as in the path/],
+    ['{"id": "dee@contoso.com", "rules": {"a": 1,\n "a": 2}}', 400, /^body:2:2: duplicate object key/],
+  ]) {
+    r = await put('dee@contoso.com', raw);
+    assert.equal(r.status, status, `${raw}: ${r.text}`);
+    assert.match(r.json.error.message, re, raw);
+  }
+  assert.equal((await call('GET', `${T}/users/dee%40contoso.com`)).status, 404); // nothing half-written
+  for (const id of [ann, 'bo@contoso.com', 'cy@contoso.com'])
+    assert.equal((await call('DELETE', `${T}/users/${encodeURIComponent(id)}`)).status, 204);
+});
+
 test('lists take search (id or name, any case); the catalog is public (for the portal: its pickers and forms)', async () => {
   const all = (await call('GET', `${T}/groups?$top=10000`)).json.value;
   const want = all.filter((g) => g.id.toLowerCase().includes('soc') || (g.name || '').toLowerCase().includes('soc')).map((g) => g.id);
