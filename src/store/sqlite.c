@@ -188,13 +188,16 @@ static bool pending(const char *path)
 }
 
 /* Opens `target` with `flags` and reads it once: a file that is not a database, or a WAL
- * file this user cannot open, fails here. */
+ * file this user cannot open, fails here. The connection takes no lock of its own
+ * (SQLITE_OPEN_NOMUTEX, SQLite's multi-thread mode): a store handle is used by
+ * one thread at a time (urbac/store.h), and a lock taken and given back on every
+ * call (each column of each row read) was a twentieth of a membership write. */
 static int first_read(db *b, const char *target, int flags)
 {
   stmts_free(b);
   sqlite3_close(b->h);
   b->h = NULL;
-  int rc = sqlite3_open_v2(target, &b->h, flags | SQLITE_OPEN_URI, NULL);
+  int rc = sqlite3_open_v2(target, &b->h, flags | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_busy_timeout(b->h, 5000);
     rc = sqlite3_exec(b->h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);

@@ -258,6 +258,24 @@ static bool small_has(const small *s, const char *kind, const char *id)
   return in_map(&s->have, key, k + 1 + n);
 }
 
+/* What the changed objects named before the write and still name: users (0)
+ * and groups (1) by id, the strings borrowed from the puts' old index rows. */
+typedef struct known_set {
+  urbac__strmap by[2];
+} known_set;
+
+static void known_free(known_set *k)
+{
+  urbac__strmap_free(&k->by[0]);
+  urbac__strmap_free(&k->by[1]);
+}
+
+/* Is user (k 0) or group (k 1) `id` among them? */
+static bool known_has(const known_set *kn, size_t k, const char *id)
+{
+  return kn && k < 2 && kn->by[k].slots && in_map(&kn->by[k], id, strlen(id));
+}
+
 /* The stub of `kind` `id` in `s` (what add_stub() put, its position past any
  * object's), or NULL when there is none (absent, or the object as written). */
 static urbac__object *small_stub(small *s, const char *kind, const char *id)
@@ -366,7 +384,7 @@ static urbac_err add_missing(writer *x, small *s, bool user, const char **ids, s
 
 /* Stubs for what `refs` name that exists now; a user that does not, but a group of
  * that id does, gets the group (so the loader's hint says "write group:"). */
-static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, const small *known,
+static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, const known_set *known,
                              bool *need_dgs)
 {
   static const char *const kinds[] = {"user", "group", "deviceGroup"};
@@ -378,7 +396,7 @@ static urbac_err add_targets(writer *x, small *s, const urbac__ref_list *refs, c
     for (size_t i = 0; !err && i < refs->n; i++)
       if (strcmp(refs->v[i].to_kind, kinds[k]) != 0 || small_has(s, kinds[k], refs->v[i].to_id))
         continue;
-      else if (k < 2 && known && small_has(known, kinds[k], refs->v[i].to_id)) /* named before: there */
+      else if (known_has(known, k, refs->v[i].to_id)) /* named before: there */
         err = add_stub(s, kinds[k], "id", refs->v[i].to_id, 0, INT64_MAX);
       else
         ids[n++] = refs->v[i].to_id;
@@ -408,7 +426,7 @@ static int by_position(const void *a, const void *b)
 /* The loader's full validation of the objects in `s` (as written) with stubs for
  * what they name and, when a device group is among them or named, every device
  * group with its rank (the one rule that spans a kind: a rank is held once). */
-static void validate_small(writer *x, small *s, const urbac__ref_list *refs, const small *known)
+static void validate_small(writer *x, small *s, const urbac__ref_list *refs, const known_set *known)
 {
   bool dgs = false;
   urbac_model *m = NULL;
@@ -443,17 +461,21 @@ static bool xid_moves(const writer *x, const char *kind)
 /* What the changed objects named before the write and the write did not delete
  * (nor take the externalId of): there still, no need to look (a member added to
  * a group of thousands looks up one). */
-static urbac_err known_targets(const writer *x, small *known)
+static urbac_err known_targets(const writer *x, known_set *known)
 {
   urbac_err err = URBAC_OK;
   bool moved[2] = {xid_moves(x, "user"), xid_moves(x, "group")};
   for (size_t i = 0; !err && i < x->n; i++)
     for (size_t k = 0; !err && changed(&x->v[i]) && k + 1 < x->v[i].old.n; k += 2) {
-      const char *kind = urbac__object_kind(x->v[i].old.v[k]), *id = x->v[i].old.v[k + 1];
-      const put *p = kind ? find_put(x, kind, id) : NULL;
-      bool user = kind && strcmp(kind, "user") == 0, group = kind && strcmp(kind, "group") == 0;
-      if (kind && !(p && changed(p) && !p->after) && !(user && moved[0]) && !(group && moved[1]))
-        err = small_add(known, kind, id, "", 0);
+      const char *kind = x->v[i].old.v[k], *id = x->v[i].old.v[k + 1];
+      size_t m = strcmp(kind, "user") == 0 ? 0 : strcmp(kind, "group") == 0 ? 1 : 2;
+      const put *p = m < 2 && !moved[m] ? find_put(x, m ? "group" : "user", id) : NULL;
+      if (m < 2 && !moved[m] && !(p && changed(p) && !p->after) && !known->by[m].slots)
+        err = urbac__strmap_init(&known->by[m], x->v[i].old.n / 2);
+      if (!err && m < 2 && !moved[m] && !(p && changed(p) && !p->after)) {
+        urbac_err added = urbac__strmap_put(&known->by[m], id, strlen(id), 0, NULL);
+        err = added == URBAC_EDUPLICATE ? URBAC_OK : added;
+      }
     }
   return err;
 }
@@ -547,7 +569,7 @@ static urbac_err all_resolve(writer *x, const small *batch, const char *kind, co
  * nothing, a group of the batch named, a device group put, whose rank spans its
  * kind) is left to the loader's full validation (*ok false), which says what
  * is wrong as a file's load would. */
-static urbac_err quick_valid(writer *x, const small *batch, const urbac__ref_list *refs, const small *known,
+static urbac_err quick_valid(writer *x, const small *batch, const urbac__ref_list *refs, const known_set *known,
                              bool *ok)
 {
   static const char *const kinds[] = {"user", "group", "deviceGroup"};
@@ -569,7 +591,7 @@ static urbac_err quick_valid(writer *x, const small *batch, const urbac__ref_lis
         continue;
       if (small_has(batch, kinds[k], id))
         *ok = *ok && k != 1; /* a user of the batch; a group of it may close a cycle */
-      else if (!(k < 2 && small_has(known, kinds[k], id)))
+      else if (!known_has(known, k, id))
         ids[n++] = id;
     }
     if (*ok)
@@ -582,7 +604,8 @@ static urbac_err quick_valid(writer *x, const small *batch, const urbac__ref_lis
 /* Every changed object, validated: quickly, or in one small tenant. */
 static void validate_changed(writer *x)
 {
-  small s = {0}, known = {0};
+  small s = {0};
+  known_set known = {0};
   urbac__ref_list refs = {0};
   urbac_err err = known_targets(x, &known);
   for (size_t i = 0; !err && i < x->n; i++)
@@ -601,7 +624,7 @@ static void validate_changed(writer *x)
     validate_small(x, &s, &refs, &known);
   urbac__ref_list_free(&refs);
   small_free(&s);
-  small_free(&known);
+  known_free(&known);
 }
 
 /* ---------------------------------------------------------------- what the batch did not change */
