@@ -74,6 +74,25 @@ static size_t push(loader *c, const char *fmt, ...)
   return saved;
 }
 
+/* push(c, "[%zu]", i) without printf: once per item of every list read (a
+ * group's thousand members, a million users), where vsnprintf was a twentieth
+ * of parsing a group. */
+static size_t push_index(loader *c, size_t i)
+{
+  char digits[24], *p = digits + sizeof digits;
+  *--p = ']';
+  do
+    *--p = (char)('0' + i % 10);
+  while ((i /= 10) != 0);
+  *--p = '[';
+  size_t saved = c->plen, n = (size_t)(digits + sizeof digits - p);
+  n = n < sizeof c->path - 1 - c->plen ? n : sizeof c->path - 1 - c->plen;
+  memcpy(c->path + c->plen, p, n);
+  c->plen += n;
+  c->path[c->plen] = '\0';
+  return saved;
+}
+
 static void pop(loader *c, size_t saved)
 {
   c->plen = saved;
@@ -279,7 +298,7 @@ static void parse_list(loader *c, const urbac__node *n, void *owner, const list 
       l->init(obj);
     urbac__loc loc = loc_of(n->kids[i]);
     memcpy(obj + l->off_loc, &loc, sizeof loc);
-    size_t saved = push(c, "[%zu]", i);
+    size_t saved = push_index(c, i);
     walk_map(c, n->kids[i], l->fields, l->nfields, obj, l->what);
     pop(c, saved);
   }
@@ -326,7 +345,7 @@ static void parse_refs(loader *c, const urbac__node *n, urbac__refs *r, urbac__r
   if (!expect_seq(c, n, what))
     return;
   for (size_t i = 0; i < n->n && !c->oom; i++) {
-    size_t saved = push(c, "[%zu]", i);
+    size_t saved = push_index(c, i);
     if (kind == URBAC__REF_DG) {
       const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a device group id");
       urbac_err err = s ? urbac__refs_add(r, s, strlen(s), URBAC__REF_DG, loc_of(n->kids[i])) : URBAC_OK;
@@ -346,7 +365,7 @@ static void parse_dirroles(loader *c, const urbac__node *n, uint32_t *bits)
   if (!expect_seq(c, n, "directoryRoles"))
     return;
   for (size_t i = 0; i < n->n; i++) {
-    size_t saved = push(c, "[%zu]", i);
+    size_t saved = push_index(c, i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a directory role");
     int r = s ? urbac__catalog_legacy_find(URBAC_LEGACY_DIRECTORY_ROLE, s, strlen(s), why, sizeof why) : 0;
     if (s && r < 0)
@@ -565,7 +584,7 @@ static void parse_strs(loader *c, const urbac__node *n, urbac__strs *out, const 
   if (!expect_seq(c, n, what))
     return;
   for (size_t i = 0; i < n->n && !c->oom; i++) {
-    size_t saved = push(c, "[%zu]", i);
+    size_t saved = push_index(c, i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, what);
     if (s && urbac__strs_add(out, s, strlen(s)))
       c->oom = true;
@@ -737,7 +756,7 @@ static void role_perms(loader *c, const urbac__node *n, void *p)
   if (!expect_seq(c, n, "permissions"))
     return;
   for (size_t i = 0; i < n->n && !c->oom; i++) {
-    size_t saved = push(c, "[%zu]", i);
+    size_t saved = push_index(c, i);
     role_perm(c, n->kids[i], o);
     pop(c, saved);
   }
@@ -772,7 +791,7 @@ static void asg_sources(loader *c, const urbac__node *n, void *p)
     return;
   }
   for (size_t i = 0; i < n->n; i++) {
-    size_t saved = push(c, "[%zu]", i);
+    size_t saved = push_index(c, i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a workload");
     int w = s ? urbac_catalog_workload_find(s) : -1;
     char known[256];
@@ -861,7 +880,7 @@ static void mde_perms(loader *c, const urbac__node *n, void *p)
   if (!expect_seq(c, n, "permissions"))
     return;
   for (size_t i = 0; i < n->n; i++) {
-    size_t saved = push(c, "[%zu]", i);
+    size_t saved = push_index(c, i);
     const char *s = get_str(c, n->kids[i], URBAC_MAX_NAME_BYTES, "a permission");
     int k = s ? urbac__catalog_legacy_find(URBAC_LEGACY_MDE_PERMISSION, s, strlen(s), why, sizeof why) : 0;
     if (s && k < 0)

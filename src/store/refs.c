@@ -145,21 +145,15 @@ char *urbac__pair_key(const char *kind, const char *id)
   return s;
 }
 
-/* Indexes the pairs of `old` (to_kind, to_id) by "kind\nid" into `map` (keys kept in `keys`). */
-static urbac_err index_pairs(const urbac__strs *old, urbac__strmap *map, urbac__strs *keys)
+/* "kind\nid" and a NUL appended to `b`, *at its start: a write of a group of
+ * thousands makes thousands of keys, one buffer holds them all. */
+static void key_add(urbac__buf *b, size_t *at, const char *kind, const char *id)
 {
-  urbac_err err = urbac__strmap_init(map, old->n / 2 + 1);
-  for (size_t i = 0; !err && i + 1 < old->n; i += 2) {
-    char *k = urbac__pair_key(old->v[i], old->v[i + 1]);
-    err = !k || urbac__strs_add(keys, k, strlen(k)) ? URBAC_ENOMEM : URBAC_OK;
-    urbac__free(k);
-    if (!err) {
-      urbac_err put =
-          urbac__strmap_put(map, keys->v[keys->n - 1], strlen(keys->v[keys->n - 1]), (uint32_t)(i / 2), NULL);
-      err = put == URBAC_EDUPLICATE ? URBAC_OK : put;
-    }
-  }
-  return err;
+  *at = b->len;
+  urbac__buf_puts(b, kind);
+  urbac__buf_add(b, "\n", 1);
+  urbac__buf_puts(b, id);
+  urbac__buf_add(b, "", 1);
 }
 
 /* The rows of `now` not in `old` go to *added; the pairs of `old` not in `now`, as rows, to *removed. */
@@ -167,36 +161,47 @@ static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, c
                            const char *id, urbac__ref_list *added, urbac__ref_list *removed)
 {
   urbac__strmap was = {0}, is = {0};
-  urbac__strs keys = {0};
-  bool *kept = urbac__calloc(old->n / 2 + 1, sizeof *kept);
-  urbac_err err = kept ? index_pairs(old, &was, &keys) : URBAC_ENOMEM;
-  if (!err)
-    err = urbac__strmap_init(&is, now->n + 1);
-  for (size_t i = 0; !err && i < now->n; i++) {
-    char *k = urbac__pair_key(now->v[i].to_kind, now->v[i].to_id);
-    uint32_t at;
-    err = k ? URBAC_OK : URBAC_ENOMEM;
-    if (!err && urbac__strmap_get(&was, k, strlen(k), &at))
-      kept[at] = true;
-    else if (!err && urbac__strs_add(&keys, k, strlen(k)))
-      err = URBAC_ENOMEM;
-    else if (!err &&
-             urbac__strmap_put(&is, keys.v[keys.n - 1], strlen(k), (uint32_t)i, NULL) == URBAC_EDUPLICATE)
-      ; /* named twice (in two assignments, say): one row */
-    else if (!err && !URBAC_GROW(added->v, added->cap, added->n + 1))
-      added->v[added->n++] = now->v[i];
-    else if (!err)
-      err = URBAC_ENOMEM;
-    urbac__free(k);
+  urbac__buf ob = {0}, nb = {0}; /* the keys of `old`'s pairs and of `now`'s rows */
+  size_t npairs = old->n / 2, *oat = urbac__calloc(npairs + 1, sizeof *oat),
+         *nat = urbac__calloc(now->n + 1, sizeof *nat);
+  bool *kept = urbac__calloc(npairs + 1, sizeof *kept);
+  urbac_err err = kept && oat && nat ? URBAC_OK : URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < npairs; i++)
+    key_add(&ob, &oat[i], old->v[2 * i], old->v[2 * i + 1]);
+  for (size_t i = 0; !err && i < now->n; i++)
+    key_add(&nb, &nat[i], now->v[i].to_kind, now->v[i].to_id);
+  if (!err && (ob.failed || nb.failed || urbac__strmap_init(&was, npairs + 1) ||
+               urbac__strmap_init(&is, now->n + 1)))
+    err = URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < npairs; i++) { /* the buffers are whole now: their keys stay put */
+    const char *k = ob.s + oat[i];
+    urbac_err put = urbac__strmap_put(&was, k, strlen(k), (uint32_t)i, NULL);
+    err = put == URBAC_EDUPLICATE ? URBAC_OK : put;
   }
-  for (size_t i = 0; !err && i + 1 < old->n; i += 2)
-    if (!kept[i / 2] && !URBAC_GROW(removed->v, removed->cap, removed->n + 1))
-      removed->v[removed->n++] = (urbac__ref_row){kind, id, old->v[i], old->v[i + 1]};
-    else if (!kept[i / 2])
+  for (size_t i = 0; !err && i < now->n; i++) {
+    const char *k = nb.s + nat[i];
+    uint32_t at;
+    urbac_err put = URBAC_OK;
+    if (urbac__strmap_get(&was, k, strlen(k), &at))
+      kept[at] = true;
+    else if ((put = urbac__strmap_put(&is, k, strlen(k), (uint32_t)i, NULL)) == URBAC_EDUPLICATE)
+      ; /* named twice (in two assignments, say): one row */
+    else if (put || URBAC_GROW(added->v, added->cap, added->n + 1))
+      err = URBAC_ENOMEM;
+    else
+      added->v[added->n++] = now->v[i];
+  }
+  for (size_t i = 0; !err && i < npairs; i++)
+    if (!kept[i] && !URBAC_GROW(removed->v, removed->cap, removed->n + 1))
+      removed->v[removed->n++] = (urbac__ref_row){kind, id, old->v[2 * i], old->v[2 * i + 1]};
+    else if (!kept[i])
       err = URBAC_ENOMEM;
   urbac__strmap_free(&was);
   urbac__strmap_free(&is);
-  urbac__strs_free(&keys);
+  urbac__buf_free(&ob);
+  urbac__buf_free(&nb);
+  urbac__free(oat);
+  urbac__free(nat);
   urbac__free(kept);
   return err;
 }
