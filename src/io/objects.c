@@ -360,8 +360,8 @@ static const urbac__node *key_twice(const urbac__node *n, bool *failed)
     *failed = true;
   for (size_t i = 0; !twice && !*failed && i < n->n; i++) {
     bool key = n->type == URBAC__NODE_MAP && i % 2 == 0;
-    urbac_err added = key && n->n > 2 ? urbac__strmap_put(&seen, n->kids[i]->str, n->kids[i]->len, 0, NULL)
-                                      : URBAC_OK;
+    urbac_err added =
+        key && n->n > 2 ? urbac__strmap_put(&seen, n->kids[i]->str, n->kids[i]->len, 0, NULL) : URBAC_OK;
     *failed = added == URBAC_ENOMEM;
     twice = added == URBAC_EDUPLICATE ? n->kids[i] : key ? NULL : key_twice(n->kids[i], failed);
   }
@@ -402,7 +402,8 @@ urbac_err urbac_object_body(const char *kind, const char *id, const char *text, 
   if (!tree && !unsure)
     err = URBAC_ENOMEM;
   else if (!tree && !(j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
-    err = urbac__diag_add(d, URBAC_ESYNTAX, name, (uint32_t)je.line, (uint32_t)je.column, NULL, "%s", je.text);
+    err =
+        urbac__diag_add(d, URBAC_ESYNTAX, name, (uint32_t)je.line, (uint32_t)je.column, NULL, "%s", je.text);
   else if (tree ? tree->type != URBAC__NODE_MAP : !json_is_object(j))
     err = urbac__diag_add(d, URBAC_ETYPE, name, 0, 0, NULL, "the body must be a JSON object");
   bool failed = false;

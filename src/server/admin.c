@@ -336,8 +336,8 @@ void srv_h_object_put(srv *server, srv_req *req, srv_resp *r)
   char *text = NULL;
   uint64_t revision;
   urbac_diag *d = urbac_diag_new();
-  urbac_err err =
-      d ? urbac_object_body(kind, id, req->body ? req->body : "", req->body_len, "body", &text, d) : URBAC_ENOMEM;
+  urbac_err err = d ? urbac_object_body(kind, id, req->body ? req->body : "", req->body_len, "body", &text, d)
+                    : URBAC_ENOMEM;
   const urbac_error *e = err && urbac_diag_count(d) ? urbac_diag_get(d, 0) : NULL;
   urbac_object_put put = {kind, id, text};
   put_ctx c = {&put, 1, false, false, NULL};

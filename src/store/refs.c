@@ -170,8 +170,8 @@ static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, c
     key_add(&ob, &oat[i], old->v[2 * i], old->v[2 * i + 1]);
   for (size_t i = 0; !err && i < now->n; i++)
     key_add(&nb, &nat[i], now->v[i].to_kind, now->v[i].to_id);
-  if (!err && (ob.failed || nb.failed || urbac__strmap_init(&was, npairs + 1) ||
-               urbac__strmap_init(&is, now->n + 1)))
+  if (!err &&
+      (ob.failed || nb.failed || urbac__strmap_init(&was, npairs + 1) || urbac__strmap_init(&is, now->n + 1)))
     err = URBAC_ENOMEM;
   for (size_t i = 0; !err && i < npairs; i++) { /* the buffers are whole now: their keys stay put */
     const char *k = ob.s + oat[i];

@@ -569,8 +569,8 @@ static urbac_err all_resolve(writer *x, const small *batch, const char *kind, co
  * nothing, a group of the batch named, a device group put, whose rank spans its
  * kind) is left to the loader's full validation (*ok false), which says what
  * is wrong as a file's load would. */
-static urbac_err quick_valid(writer *x, const small *batch, const urbac__ref_list *refs, const known_set *known,
-                             bool *ok)
+static urbac_err quick_valid(writer *x, const small *batch, const urbac__ref_list *refs,
+                             const known_set *known, bool *ok)
 {
   static const char *const kinds[] = {"user", "group", "deviceGroup"};
   const char **ids = urbac__calloc(refs->n + 1, sizeof *ids);
