@@ -122,8 +122,9 @@ static urbac__page *own_page(urbac__cow *c, size_t k)
   urbac__page *q = urbac__malloc(page_bytes(c));
   if (!q)
     return NULL;
-  memcpy(q, p, page_bytes(c));
-  q->refs = 1;
+  q->refs = 1; /* the data only: p->refs may be changing in another thread */
+  q->pad = 0;
+  memcpy(q->data, p->data, URBAC__PAGE_N * c->type->esize);
   size_t used = page_used(c, k);
   for (size_t i = 0; c->type->retain && i < used; i++)
     c->type->retain((char *)q->data + i * c->type->esize);

@@ -6,7 +6,11 @@
  * itself; elements are reference-counted items, so a release too many or too few
  * shows as a wrong count of live items (and the failing allocator's count of live
  * blocks shows a table or page left behind). One test frees a copy in one thread
- * while another thread changes its own copy (run it under TSan too).
+ * while two others change their own copies; run it under TSan too:
+ *   cmake -S . -B build-tsan -DURBAC_TESTS=ON -DCMAKE_C_FLAGS="-fsanitize=thread -g -O1" \
+ *         -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread && cmake --build build-tsan --target test_persist
+ * (TSan found a page copied whole, its count with it, while another thread
+ * released it: now only the data is copied.)
  *
  * Depends on: model/persist (src/ internals), util; pthreads.
  */
