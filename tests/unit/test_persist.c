@@ -70,7 +70,10 @@ static bool item_set(urbac__cow *c, size_t i, uint32_t value)
   return true;
 }
 
-static uint32_t item_at(const urbac__cow *c, size_t i) { return (*(item *const *)urbac__cow_at(c, i))->value; }
+static uint32_t item_at(const urbac__cow *c, size_t i)
+{
+  return (*(item *const *)urbac__cow_at(c, i))->value;
+}
 
 /* An array of n items, element i holding value i. */
 static void items_fill(urbac__cow *c, size_t n)
@@ -242,7 +245,8 @@ static void test_out_of_memory_after_share(void **state)
     urbac__cow_share(&b, &a);
     alloc_fail_at = n; /* counted from here */
     item *it = item_new(2100);
-    failed = !item_set(&b, 3, 1) || urbac__cow_push(&b, &it) || urbac__cow_grow(&b, 4100) || !item_set(&a, 2000, 2);
+    failed = !item_set(&b, 3, 1) || urbac__cow_push(&b, &it) || urbac__cow_grow(&b, 4100) ||
+             !item_set(&a, 2000, 2);
     items_expect(&a, 2100, (size_t[]){2000}, (uint32_t[]){failed ? 2000 : 2}, 1);
     for (size_t i = 0; i < 2100; i++)
       assert_true(item_at(&b, i) == i || (i == 3 && item_at(&b, i) == 1));
