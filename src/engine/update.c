@@ -397,15 +397,14 @@ static urbac_err share_base(urbac_snapshot *s, const urbac_snapshot *base, const
   urbac__snapshot_init(s, m);
   s->tables = base->tables;
   s->live_profiles = base->live_profiles;
-  for (size_t i = 0; i < sizeof to / sizeof to[0] && !err; i++)
-    err = urbac__cow_share(to[i], from[i]);
+  for (size_t i = 0; i < sizeof to / sizeof to[0]; i++)
+    urbac__cow_share(to[i], from[i]);
   urbac__log_share(&s->profiles, &base->profiles);
   urbac__log_share(&s->parts, &base->parts);
   urbac__log_share(&s->dgsets, &base->dgsets);
-  if (!err && (urbac__hmap_share(&s->profile_index, &base->profile_index) ||
-               urbac__hmap_share(&s->dgset_index, &base->dgset_index)))
-    err = URBAC_ENOMEM;
-  if (!err && !(s->dg_order = urbac__malloc((base->ndg_order + 1) * sizeof *s->dg_order)))
+  urbac__hmap_share(&s->profile_index, &base->profile_index);
+  urbac__hmap_share(&s->dgset_index, &base->dgset_index);
+  if (!(s->dg_order = urbac__malloc((base->ndg_order + 1) * sizeof *s->dg_order)))
     err = URBAC_ENOMEM;
   if (!err) {
     memcpy(s->dg_order, base->dg_order, base->ndg_order * sizeof *s->dg_order);

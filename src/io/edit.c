@@ -814,15 +814,15 @@ static urbac_err share(urbac_model *m, const urbac_model *base)
   m->ungrouped = base->ungrouped;
   for (size_t i = 0; i < sizeof to / sizeof to[0]; i++) {
     urbac__cow_free(to[i]);
-    err = err ? err : urbac__cow_share(to[i], from[i]);
+    urbac__cow_share(to[i], from[i]);
   }
   urbac__smap *maps[] = {&m->user_map,   &m->group_map, &m->dg_map,
                          &m->device_map, &m->user_xmap, &m->group_xmap};
   const urbac__smap *bmaps[] = {&base->user_map,   &base->group_map, &base->dg_map,
                                 &base->device_map, &base->user_xmap, &base->group_xmap};
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
-    err = err ? err : urbac__smap_share(maps[i], bmaps[i]);
-  if (base->npend && !err) {
+    urbac__smap_share(maps[i], bmaps[i]);
+  if (base->npend) {
     m->pend = urbac__malloc(base->npend * sizeof *m->pend);
     if (m->pend)
       memcpy(m->pend, base->pend, base->npend * sizeof *m->pend);

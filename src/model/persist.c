@@ -2,10 +2,18 @@
  * model/persist.c - the copy-on-write paged array and the string map over it
  * (model/persist.h says why and how).
  *
- * A page is written in place only while its count is 1 (this array holds the only
- * reference); otherwise urbac__cow_mut() copies it, retaining its elements, and
- * drops one reference to the old page. The string map probes, inserts and deletes
- * through those two calls, so a change to one key copies one page of slots.
+ * Two levels of counts. A table's count is the number of arrays sharing it; a
+ * page's count is the number of tables holding it. An array changes anything only
+ * in a table it holds alone (own_table(): otherwise it copies the table, retains
+ * each page, and drops one reference to the old table), and writes a page in place
+ * only while that page's count is 1 (own_page(): otherwise it copies the page,
+ * retaining its elements, and drops one reference to the old page). The string
+ * map probes, inserts and deletes through those calls, so a change to one key
+ * copies the slots' table (once per revision) and one page of slots.
+ *
+ * A count that reaches 1 is read with acquire, and every decrement is acq_rel:
+ * what another thread did to the table or page before letting it go happens
+ * before this one writes it in place or frees it.
  *
  * Depends on: util.
  */
@@ -31,6 +39,17 @@ static size_t page_used(const urbac__cow *c, size_t k)
   return c->n - first < URBAC__PAGE_N ? c->n - first : URBAC__PAGE_N;
 }
 
+/* Drops c's reference to table `t` (c's length is the table's); the last one
+ * releases its pages and frees it. */
+static void table_release(const urbac__cow *c, urbac__ptable *t)
+{
+  if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
+  for (size_t k = 0; k < c->npages; k++)
+    page_release(c->type, t->page[k], page_used(c, k));
+  urbac__free(t);
+}
+
 void urbac__cow_init(urbac__cow *c, const urbac__cow_type *type)
 {
   memset(c, 0, sizeof *c);
@@ -39,39 +58,73 @@ void urbac__cow_init(urbac__cow *c, const urbac__cow_type *type)
 
 void urbac__cow_free(urbac__cow *c)
 {
-  for (size_t k = 0; k < c->npages; k++)
-    page_release(c->type, c->pages[k], page_used(c, k));
-  urbac__free(c->pages);
+  table_release(c, c->t);
   urbac__cow_init(c, c->type);
 }
 
-urbac_err urbac__cow_share(urbac__cow *dst, const urbac__cow *src)
+void urbac__cow_share(urbac__cow *dst, const urbac__cow *src)
 {
-  urbac__cow_init(dst, src->type);
-  if (!src->npages)
+  *dst = *src;
+  if (dst->t)
+    __atomic_add_fetch(&dst->t->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* A table of `cap` page slots holding c's pages, each retained; NULL when out of memory. */
+static urbac__ptable *table_copy(const urbac__cow *c, size_t cap)
+{
+  urbac__ptable *t = urbac__malloc(sizeof *t + cap * sizeof t->page[0]);
+  if (!t)
+    return NULL;
+  t->refs = 1;
+  t->pad = 0;
+  t->cap = cap;
+  for (size_t k = 0; k < c->npages; k++) {
+    t->page[k] = c->pages[k];
+    __atomic_add_fetch(&t->page[k]->refs, 1, __ATOMIC_RELAXED);
+  }
+  return t;
+}
+
+/* Makes c's page table its own, with room for `need` pages (at least npages):
+ * copied when shared, reallocated (doubling) when too small. */
+static urbac_err own_table(urbac__cow *c, size_t need)
+{
+  urbac__ptable *t = c->t;
+  bool mine = t && __atomic_load_n(&t->refs, __ATOMIC_ACQUIRE) == 1;
+  if (mine && t->cap >= need)
     return URBAC_OK;
-  dst->pages = urbac__malloc(src->npages * sizeof *dst->pages);
-  if (!dst->pages)
+  size_t cap = need > c->npages && need < c->npages * 2 ? c->npages * 2 : need;
+  if (cap > (SIZE_MAX - sizeof *t) / sizeof t->page[0])
     return URBAC_ENOMEM;
-  memcpy(dst->pages, src->pages, src->npages * sizeof *dst->pages);
-  for (size_t k = 0; k < src->npages; k++)
-    __atomic_add_fetch(&src->pages[k]->refs, 1, __ATOMIC_RELAXED);
-  dst->n = src->n;
-  dst->npages = dst->cap_pages = src->npages;
+  if (mine) {
+    t = urbac__realloc(t, sizeof *t + cap * sizeof t->page[0]);
+    if (!t)
+      return URBAC_ENOMEM;
+    t->cap = cap;
+  } else {
+    if (!(t = table_copy(c, cap)))
+      return URBAC_ENOMEM;
+    table_release(c, c->t); /* our pages survive it: the copy retained them */
+  }
+  c->t = t;
+  c->pages = t->page;
   return URBAC_OK;
 }
 
-/* Makes page `k` this array's own; NULL when out of memory. */
+/* Makes page `k` this array's own (its table first); NULL when out of memory. */
 static urbac__page *own_page(urbac__cow *c, size_t k)
 {
+  if (own_table(c, c->npages))
+    return NULL;
   urbac__page *p = c->pages[k];
   if (__atomic_load_n(&p->refs, __ATOMIC_ACQUIRE) == 1)
     return p;
   urbac__page *q = urbac__malloc(page_bytes(c));
   if (!q)
     return NULL;
-  memcpy(q, p, page_bytes(c));
-  q->refs = 1;
+  q->refs = 1; /* the data only: p->refs may be changing in another thread */
+  q->pad = 0;
+  memcpy(q->data, p->data, URBAC__PAGE_N * c->type->esize);
   size_t used = page_used(c, k);
   for (size_t i = 0; c->type->retain && i < used; i++)
     c->type->retain((char *)q->data + i * c->type->esize);
@@ -89,11 +142,13 @@ void *urbac__cow_mut(urbac__cow *c, size_t i)
 
 urbac_err urbac__cow_grow(urbac__cow *c, size_t n)
 {
+  if (n <= c->n)
+    return URBAC_OK;
+  if (n > SIZE_MAX - URBAC__PAGE_N || own_table(c, (n + URBAC__PAGE_MASK) >> URBAC__PAGE_BITS))
+    return URBAC_ENOMEM;
   while (c->n < n) {
     size_t k = c->n >> URBAC__PAGE_BITS, at = c->n & URBAC__PAGE_MASK;
     if (k == c->npages) {
-      if (URBAC_GROW(c->pages, c->cap_pages, c->npages + 1))
-        return URBAC_ENOMEM;
       urbac__page *p = urbac__calloc(1, page_bytes(c));
       if (!p)
         return URBAC_ENOMEM;
@@ -118,7 +173,10 @@ urbac_err urbac__cow_push(urbac__cow *c, const void *elem)
   return URBAC_OK;
 }
 
-size_t urbac__cow_bytes(const urbac__cow *c) { return c->npages * (page_bytes(c) + sizeof *c->pages); }
+size_t urbac__cow_bytes(const urbac__cow *c)
+{
+  return c->t ? c->npages * page_bytes(c) + sizeof *c->t + c->t->cap * sizeof c->t->page[0] : 0;
+}
 
 /* ---------------------------------------------------------------- string map */
 
@@ -161,10 +219,10 @@ void urbac__smap_free(urbac__smap *m)
   m->mask = m->count = m->tombs = 0;
 }
 
-urbac_err urbac__smap_share(urbac__smap *dst, const urbac__smap *src)
+void urbac__smap_share(urbac__smap *dst, const urbac__smap *src)
 {
   *dst = *src;
-  return urbac__cow_share(&dst->slots, &src->slots);
+  urbac__cow_share(&dst->slots, &src->slots);
 }
 
 /* The slot holding key, or else the first free one (empty or deleted) on its probe. */
@@ -357,10 +415,10 @@ void urbac__hmap_free(urbac__hmap *m)
   m->mask = m->count = 0;
 }
 
-urbac_err urbac__hmap_share(urbac__hmap *dst, const urbac__hmap *src)
+void urbac__hmap_share(urbac__hmap *dst, const urbac__hmap *src)
 {
   *dst = *src;
-  return urbac__cow_share(&dst->slots, &src->slots);
+  urbac__cow_share(&dst->slots, &src->slots);
 }
 
 static const urbac__hmap_slot *hslot(const urbac__hmap *m, size_t i)
