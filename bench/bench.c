@@ -163,7 +163,7 @@ int main(int argc, char **argv)
     urbac_snapshot *snap = NULL;
     int from, to;
     uint64_t rev;
-    urbac_write w = {"bench", "bench", false, 0, NULL};
+    urbac_write w = {"bench", "bench", false, 0, NULL, NULL};
     close(fd);
     unlink(path);
     const char *which = pgs ? "postgres" : "sqlite";

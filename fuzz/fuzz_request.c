@@ -103,7 +103,7 @@ static void setup(void)
   snprintf(keys, sizeof keys, "%s/urbac-fuzz-%d.keys", dir, (int)getpid());
   remove_db();
   FILE *f = fopen(keys, "w");
-  urbac_write w = {"fuzz", "setup", false, 0, NULL};
+  urbac_write w = {"fuzz", "setup", false, 0, NULL, NULL};
   if (!f || fprintf(f, "%s\n", psk) < 0 || fclose(f) != 0 ||
       chmod(keys, 0600) != 0 || /* the server refuses others */
       urbac_tenant_load_buffer(tenant_yaml, sizeof tenant_yaml - 1, "f", &m, NULL) ||

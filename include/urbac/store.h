@@ -142,6 +142,11 @@ typedef struct urbac_write {
    * as written (the caller frees it with urbac_model_free()), so a server need
    * not read back what it just wrote. NULL on failure. */
   urbac_model **written;
+  /* urbac_store_put_many() and urbac_store_put(): when set, receives whether the
+   * first put's object existed before the write (read with it: a caller telling
+   * "created" from "replaced" needs no read of its own). Set once the puts are
+   * read, also when the write then fails. */
+  bool *existed;
 } urbac_write;
 
 /* A write's last check: called inside the write's transaction with the tenant

@@ -125,7 +125,7 @@ static int key(void *opts, const cli_args *a)
   cli_source src = {0};
   urbac_store *store = cli_source_open(&src, &o->src, CLI_SOURCE_STORE, URBAC_STORE_WRITE) ? src.store : NULL;
   const char *tenant = store ? cli_source_tenant(&src) : NULL;
-  urbac_write w = {cli_actor(o->actor), "urbac key", false, 0, NULL};
+  urbac_write w = {cli_actor(o->actor), "urbac key", false, 0, NULL, NULL};
   int rc = EXIT_USAGE;
   urbac_diag *d = urbac_diag_new();
   if (!tenant)

@@ -88,7 +88,7 @@ static int put(edit *e, const char *kind, const char *id, json_t *j, const char 
   char *text = j ? json_dumps(j, JSON_COMPACT) : NULL, cmd[512];
   uint64_t rev = 0;
   snprintf(cmd, sizeof cmd, "urbac %s %s %s", what, kind, id);
-  urbac_write w = {cli_actor(e->o->actor), cmd, true, e->revision, NULL};
+  urbac_write w = {cli_actor(e->o->actor), cmd, true, e->revision, NULL, NULL};
   if (e->o->if_revision.set)
     w.revision = e->o->if_revision.value;
   urbac_err err = urbac_store_put(e->s, e->tenant, kind, id, text, &w, &rev, d);
@@ -654,7 +654,7 @@ static int dg_move(edit *e, const char *id, unsigned rank)
   }
   urbac_diag *d = urbac_diag_new();
   uint64_t rev = 0;
-  urbac_write w = {cli_actor(e->o->actor), "urbac device-group move", true, e->revision, NULL};
+  urbac_write w = {cli_actor(e->o->actor), "urbac device-group move", true, e->revision, NULL, NULL};
   urbac_err err = urbac_store_put_many(e->s, e->tenant, puts, n, &w, &rev, d);
   if (err)
     cli_print_diag(d);

@@ -311,7 +311,7 @@ static int apply(void *opts, const cli_args *a)
   rc = EXIT_USAGE;
   const char *tenant = urbac_model_tenant(w.model);
   snprintf(cmd, sizeof cmd, "urbac apply %s%s", w.plan ? "" : "-f ", w.plan ? a->v[0] : o->file);
-  urbac_write wr = {cli_actor(o->actor), cmd, w.conditional, w.revision, NULL};
+  urbac_write wr = {cli_actor(o->actor), cmd, w.conditional, w.revision, NULL, NULL};
   urbac_store_revision(target.store, tenant, &before, NULL); /* 0 for a new tenant */
   urbac_err err = urbac_store_apply(target.store, w.model, &wr, &after, d);
   if (err) {

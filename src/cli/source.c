@@ -156,7 +156,7 @@ bool cli_source_save(cli_source *src, const char *output, const char *actor, con
   src->written[0] = '\0';
   if (d && src->store && !output) {
     uint64_t rev = 0;
-    urbac_write w = {cli_actor(actor), command, true, src->revision, NULL};
+    urbac_write w = {cli_actor(actor), command, true, src->revision, NULL, NULL};
     if ((err = urbac_store_apply(src->store, src->model, &w, &rev, d)) == URBAC_OK) {
       src->revision = rev;
       snprintf(src->written, sizeof src->written, "the store, revision %llu", (unsigned long long)rev);

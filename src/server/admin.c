@@ -88,7 +88,7 @@ bool srv_run_write(srv_req *req, srv_resp *r, srv_write_fn fn, void *ctx, uint64
   bool guarded = req->who.kind != SRV_PRESHARED && !req->who.provisioning_only;
   /* a write is caught up with from the change feed, at the cost of the change
    * (srv_tenant_refresh), unless it published itself */
-  urbac_write w = {req->who.actor, command, has, base, NULL};
+  urbac_write w = {req->who.actor, command, has, base, NULL, NULL};
   /* on the tenant's writer (writer.c), a plain put (do_puts, its route marked
    * SRV_BATCHED) joins the batch it runs: a savepoint of the batch's transaction,
    * published with the batch before any reply; any other write (a SCIM rename or
@@ -176,15 +176,19 @@ static urbac_err do_puts(srv_tenant *t, void *ctx, const urbac_write *w, uint64_
   put_ctx *c = ctx;
   char *old = NULL;
   urbac_err err = URBAC_OK;
-  c->existed = urbac_store_get(t->store, t->id, c->puts[0].kind, c->puts[0].id, &old, NULL, NULL) == URBAC_OK;
+  urbac_write told = *w; /* the store says whether the object existed: no read of it first */
+  told.existed = &c->existed;
+  if (c->create_only) /* refused before anything is written */
+    c->existed =
+        urbac_store_get(t->store, t->id, c->puts[0].kind, c->puts[0].id, &old, NULL, NULL) == URBAC_OK;
   urbac_free(old);
   if (c->create_only && c->existed)
     err = urbac_diag_add(d, URBAC_EDUPLICATE, NULL, 0, 0, "displayName", "a %s named '%s' exists already",
                          c->puts[0].kind, c->puts[0].id);
   else if (!c->guard)
-    err = urbac_store_put_many(t->store, t->id, c->puts, c->n, w, revision, d);
+    err = urbac_store_put_many(t->store, t->id, c->puts, c->n, &told, revision, d);
   for (int tries = 0; c->guard && !err && tries < JUDGE_TRIES; tries++) {
-    err = judged_puts(t, c, w, revision, d);
+    err = judged_puts(t, c, &told, revision, d);
     if (err == URBAC_ECONFLICT && !w->if_revision && tries + 1 < JUDGE_TRIES) {
       urbac_diag_clear(d); /* another server wrote first: catch up and judge again */
       err = srv_tenant_refresh(t, d);

@@ -92,7 +92,7 @@ void srv_h_key_create(srv *server, srv_req *req, srv_resp *r)
   char *chain = strstr(creator, " created by ");
   if (chain)
     *chain = '\0';
-  urbac_write w = {creator, "POST /apiKeys", false, 0, NULL};
+  urbac_write w = {creator, "POST /apiKeys", false, 0, NULL, NULL};
   urbac_err err = URBAC_EREFUSED;
   pthread_mutex_lock(&t->write_lock);
   if (may_mint(t, &req->who, k.user, refused, sizeof refused))
@@ -122,7 +122,7 @@ void srv_h_key_revoke(srv *server, srv_req *req, srv_resp *r)
   (void)server;
   srv_tenant *t = req->tenant;
   urbac_diag *d = urbac_diag_new();
-  urbac_write w = {req->who.actor, "DELETE /apiKeys/{id}", false, 0, NULL};
+  urbac_write w = {req->who.actor, "DELETE /apiKeys/{id}", false, 0, NULL, NULL};
   pthread_mutex_lock(&t->write_lock);
   urbac_err err = urbac_store_key_revoke(t->store, t->id, req->params[1], &w, d);
   if (!err)

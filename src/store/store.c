@@ -1054,6 +1054,11 @@ static urbac_err put_many_whole(urbac_store *store, const char *tenant, const ur
   if (err)
     return err;
   err = urbac__store_read(store, tenant, false, &row, &o, &n, d);
+  bool found = false; /* the first put's object, as stored before the puts */
+  for (size_t i = 0; !err && np && i < n && !found; i++)
+    found = strcmp(o[i].kind, puts[0].kind) == 0 && strcmp(o[i].id, puts[0].id) == 0;
+  if (!err && np && w->existed)
+    *w->existed = found;
   if (!err && build)
     err = build(store, tenant, ctx, &puts, &np, d);
   if (!err)

@@ -961,6 +961,8 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
     err = URBAC_ENOMEM;
   if (!err)
     err = read_puts(&x, puts);
+  if (!err && np && w->existed)
+    *w->existed = x.v[x.v[0].last].before != NULL;
   if (!err && !x.errors)
     err = write_puts(&x, w, row, &written);
   if (!err && written) /* what only the tenant can say, asked of it as written */

@@ -36,7 +36,7 @@ typedef struct fixture {
 static inline void fixture_store_tenant(urbac_store *st, const char *yaml)
 {
   urbac_model *m = NULL;
-  urbac_write w = {"unit", "setup", false, 0, NULL};
+  urbac_write w = {"unit", "setup", false, 0, NULL, NULL};
   assert_int_equal(urbac_tenant_load_buffer(yaml, strlen(yaml), "fixture.yaml", &m, NULL), URBAC_OK);
   assert_int_equal(urbac_store_apply(st, m, &w, NULL, NULL), URBAC_OK);
   urbac_model_free(m);

@@ -193,7 +193,7 @@ static void test_store_calls_report(void **state)
   REPORTS(URBAC_ENOTFOUND, urbac_store_audit_verify(s, "nope", &count, &bad, d));
   next();
   tenant t = tenant_load(legacy_all);
-  urbac_write w = {"ann", "test_api", false, 0, NULL};
+  urbac_write w = {"ann", "test_api", false, 0, NULL, NULL};
   assert_int_equal(urbac_store_apply(s, t.m, &w, &rev, NULL), URBAC_OK);
   REPORTS(URBAC_ENOTFOUND, urbac_store_get(s, "legacy", "user", "zed", &json, &rev, d));
   assert_string_equal(urbac_diag_get(last, 0)->path, "zed");

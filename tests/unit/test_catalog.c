@@ -655,7 +655,7 @@ static void test_catalog_kept(void **state)
   int from, to;
   assert_int_equal(urbac_store_open(path, URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
   assert_int_equal(urbac_store_migrate(st, &from, &to, NULL), URBAC_OK);
-  urbac_write w = {"test", "test_catalog", false, 0, NULL};
+  urbac_write w = {"test", "test_catalog", false, 0, NULL, NULL};
   assert_int_equal(urbac_store_apply(st, t.m, &w, NULL, NULL), URBAC_OK);
   assert_int_equal(urbac_store_load(st, "kept", &back, NULL, NULL), URBAC_OK);
   assert_int_equal(back->edition, URBAC__EDITION_CURRENT);

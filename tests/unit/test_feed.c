@@ -155,7 +155,7 @@ static bool random_write(urbac_store *st, const char *tid, unsigned *fresh)
   assert_int_equal(urbac_store_load(st, tid, &now, NULL, NULL), URBAC_OK);
   assert_int_equal(urbac__model_objects(now, &o, &n), URBAC_OK);
   random_change(o, n, &c, fresh);
-  urbac_write w = {"test", "test_feed", false, 0, NULL};
+  urbac_write w = {"test", "test_feed", false, 0, NULL, NULL};
   bool ok = urbac_store_put_many(st, tid, c.puts, c.n, &w, NULL, NULL) == URBAC_OK;
   change_free(&c);
   urbac__objects_free(o, n);
@@ -185,7 +185,7 @@ static void test_feed_follows(void **state)
     snprintf(rest, sizeof rest, "%s", line + strlen("tenant: r\n"));
     snprintf(line, sizeof y - (size_t)(line - y), "tenant: %s\n%s", tid, rest);
     assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "r.yaml", &m, NULL), URBAC_OK);
-    urbac_write w = {"test", "test_feed", false, 0, NULL};
+    urbac_write w = {"test", "test_feed", false, 0, NULL, NULL};
     assert_int_equal(urbac_store_apply(st, m, &w, NULL, NULL), URBAC_OK);
     urbac_model_free(m);
     follower f = {0};
@@ -222,7 +222,7 @@ static void test_feed_behind(void **state)
   int from, to_v;
   assert_int_equal(urbac_store_migrate(st, &from, &to_v, NULL), URBAC_OK);
   assert_int_equal(urbac_tenant_load_buffer(y, sizeof y - 1, "b.yaml", &m, NULL), URBAC_OK);
-  urbac_write w = {"test", "test_feed", false, 0, NULL};
+  urbac_write w = {"test", "test_feed", false, 0, NULL, NULL};
   uint64_t start = 0;
   assert_int_equal(urbac_store_apply(st, m, &w, &start, NULL), URBAC_OK);
   urbac_model_free(m);
@@ -290,7 +290,7 @@ static void test_pending_wakes(void **state)
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
   assert_int_equal(urbac_store_migrate(st, &from, &to_v, NULL), URBAC_OK);
   assert_int_equal(urbac_tenant_load_buffer(y, strlen(y), "pend.yaml", &m, NULL), URBAC_OK);
-  urbac_write w = {"test", "pending", false, 0, NULL};
+  urbac_write w = {"test", "pending", false, 0, NULL, NULL};
   assert_int_equal(urbac_store_apply(st, m, &w, NULL, NULL), URBAC_OK);
   urbac_model_free(m);
   follower f = {0};

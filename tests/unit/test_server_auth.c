@@ -16,7 +16,7 @@ static void key(urbac_store *st, const char *tenant_id, const char *user, const 
                 const char *expires, char *out)
 {
   urbac_api_key k = {.name = "unit", .user = user, .scope = scope, .expires = expires};
-  urbac_write w = {"unit", "setup", false, 0, NULL};
+  urbac_write w = {"unit", "setup", false, 0, NULL, NULL};
   char *token = NULL;
   urbac_diag *d = urbac_diag_new();
   urbac_err err = urbac_store_key_create(st, tenant_id, &k, &w, &token, d);
@@ -43,7 +43,7 @@ static void prepare(fixture *f, urbac_store *st)
   const char *secret;
   size_t slen;
   assert_true(urbac_key_token_split(tokens[2] + 7, strlen(tokens[2] + 7), id, &secret, &slen));
-  urbac_write w = {"unit", "revoke", false, 0, NULL};
+  urbac_write w = {"unit", "revoke", false, 0, NULL, NULL};
   assert_int_equal(urbac_store_key_revoke(st, "f", id, &w, NULL), URBAC_OK);
   key(st, "f", "ann", "all", "2001-01-01T00:00:00Z", tokens[3]);
 }

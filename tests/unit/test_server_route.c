@@ -14,7 +14,7 @@ static void prepare(fixture *f, urbac_store *st)
 {
   (void)f;
   urbac_api_key k = {.name = "reader", .user = "ann", .scope = "all"};
-  urbac_write w = {"unit", "setup", false, 0, NULL};
+  urbac_write w = {"unit", "setup", false, 0, NULL, NULL};
   char *token = NULL;
   /* ann holds Alerts only: she may decide, not read the configuration */
   assert_int_equal(urbac_store_key_create(st, "f", &k, &w, &token, NULL), URBAC_OK);

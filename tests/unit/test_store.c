@@ -71,7 +71,7 @@ static void test_round_trip(void **state)
   urbac_store *s = fresh();
   size_t cap = 1 << 16;
   char *y = malloc(cap);
-  urbac_write w = {"test", "test_round_trip", false, 0, NULL};
+  urbac_write w = {"test", "test_round_trip", false, 0, NULL, NULL};
   urbac_store_prune_provisioned(s, true); /* each file replaces the last, groups managed by scim too */
   uint64_t rev = 0, prev = 0;
   rng = 0xD00Dull;
@@ -112,7 +112,7 @@ static void test_changes_and_conflicts(void **state)
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
   uint64_t rev;
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   urbac_plan *p;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   assert_int_equal(rev, 1);
@@ -128,13 +128,13 @@ static void test_changes_and_conflicts(void **state)
   assert_string_equal(urbac_plan_change(p, 3)->id, "b");
   urbac_plan_free(p);
   /* a write based on an old revision is refused and changes nothing */
-  urbac_write stale = {"bob", "cmd", true, 0, NULL};
+  urbac_write stale = {"bob", "cmd", true, 0, NULL, NULL};
   urbac_diag *d = urbac_diag_new();
   assert_int_equal(urbac_store_apply(s, b.m, &stale, &rev, d), URBAC_ECONFLICT);
   assert_non_null(strstr(urbac_diag_get(d, 0)->message, "is at revision 1"));
   assert_int_equal(urbac_store_revision(s, "acme", &rev, NULL), URBAC_OK);
   assert_int_equal(rev, 1);
-  urbac_write fresh_w = {"bob", "cmd", true, 1, NULL};
+  urbac_write fresh_w = {"bob", "cmd", true, 1, NULL, NULL};
   assert_int_equal(urbac_store_apply(s, b.m, &fresh_w, &rev, NULL), URBAC_OK);
   assert_int_equal(rev, 2);
   /* nothing to change: no write, same revision */
@@ -153,7 +153,7 @@ static uint64_t tampered(const char *stmt, char *why, size_t size)
 {
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   uint64_t rev, count = 0, bad = 0;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK); /* records 1..4 */
   assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK); /* records 5..8 */
@@ -210,7 +210,7 @@ static void audited_store(const urbac_audit_opts *o)
 {
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   uint64_t rev;
   unlink(witpath);
   assert_int_equal(urbac_store_set_audit(s, o, NULL), URBAC_OK);
@@ -397,7 +397,7 @@ static void test_state_key_witness(void **state)
   /* a write through a handle without the key, or with another, is refused */
   urbac_store *s;
   urbac_diag *d = urbac_diag_new();
-  urbac_write w = {"eve", "cmd", false, 0, NULL};
+  urbac_write w = {"eve", "cmd", false, 0, NULL, NULL};
   uint64_t rev;
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s, NULL), URBAC_OK);
   assert_int_equal(urbac_store_put(s, "acme", "user", "z", "{\"id\": \"z\"}", &w, &rev, d), URBAC_EREFUSED);
@@ -427,7 +427,7 @@ static void test_schema1_store(void **state)
   (void)state;
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   urbac_api_key spec = {.user = "a", .name = "ci", .scope = "all"};
   urbac_audit_report r;
   char *token = NULL, why[4096];
@@ -477,7 +477,7 @@ static void test_written(void **state)
   urbac_store *s = fresh();
   tenant a = tenant_load(t1);
   urbac_model *written = NULL, *loaded = NULL;
-  urbac_write w = {"ann", "test_written", false, 0, &written};
+  urbac_write w = {"ann", "test_written", false, 0, &written, NULL};
   uint64_t rev, rev2;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   assert_int_equal(
@@ -500,6 +500,41 @@ static void test_written(void **state)
   assert_int_equal(urbac_diag_get(d, 0)->code, URBAC_EDANGLING);
   assert_null(written);
   urbac_diag_free(d);
+  tenant_free(&a);
+  urbac_store_close(s);
+}
+
+/* A put says whether its object existed before it, on the incremental path and
+ * on the whole-tenant one (w.written set), read with the write itself. */
+static void test_existed(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  tenant a = tenant_load(t1);
+  urbac_model *written = NULL;
+  bool existed = true;
+  uint64_t rev;
+  urbac_write w = {"ann", "test_existed", false, 0, NULL, &existed};
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
+  for (int whole = 0; whole < 2; whole++) {
+    const char *id = whole ? "y" : "z";
+    char body[64];
+    snprintf(body, sizeof body, "{\"id\": \"%s\"}", id);
+    w.written = whole ? &written : NULL;
+    existed = true;
+    assert_int_equal(urbac_store_put(s, "acme", "user", id, body, &w, &rev, NULL), URBAC_OK);
+    assert_false(existed); /* created */
+    urbac_model_free(written);
+    written = NULL;
+    assert_int_equal(urbac_store_put(s, "acme", "user", id, body, &w, &rev, NULL), URBAC_OK);
+    assert_true(existed); /* there, even when nothing changes */
+    urbac_model_free(written);
+    written = NULL;
+    assert_int_equal(urbac_store_put(s, "acme", "user", id, NULL, &w, &rev, NULL), URBAC_OK);
+    assert_true(existed); /* deleted */
+    urbac_model_free(written);
+    written = NULL;
+  }
   tenant_free(&a);
   urbac_store_close(s);
 }
@@ -531,7 +566,7 @@ static int list_key(void *ctx, const urbac_api_key *k)
 
 static void key_refused(urbac_store *s, urbac_api_key spec, urbac_err want, const char *needle)
 {
-  urbac_write w = {"test", "key", false, 0, NULL};
+  urbac_write w = {"test", "key", false, 0, NULL, NULL};
   urbac_diag *d = urbac_diag_new();
   char *token = NULL;
   assert_int_equal(urbac_store_key_create(s, "acme", &spec, &w, &token, d), want);
@@ -563,7 +598,7 @@ static void test_write_check(void **state)
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
   check_log c = {0, true, false};
-  urbac_write w = {"ann", "test_write_check", false, 0, NULL};
+  urbac_write w = {"ann", "test_write_check", false, 0, NULL, NULL};
   uint64_t rev, now, count, bad;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   urbac_store_check_writes(s, check_write, &c);
@@ -600,7 +635,7 @@ static void test_keys(void **state)
   (void)state;
   urbac_store *s = fresh();
   tenant a = tenant_load(t1), b = tenant_load(t2);
-  urbac_write w = {"ann", "test_keys", false, 0, NULL};
+  urbac_write w = {"ann", "test_keys", false, 0, NULL, NULL};
   uint64_t rev, after, count, bad;
   char *token, id[17];
   const char *secret;
@@ -639,7 +674,7 @@ static void test_keys(void **state)
   key_refused(s, (urbac_api_key){.user = "a", .name = "x", .scope = "all", .expires = "soon"}, URBAC_EVALUE,
               "expires");
   assert_int_equal(urbac_store_key_revoke(s, "acme", "0123456789abcdef", &w, NULL), URBAC_ENOTFOUND);
-  urbac_write by_bob = {"bob", "revoke", false, 0, NULL};
+  urbac_write by_bob = {"bob", "revoke", false, 0, NULL, NULL};
   assert_int_equal(urbac_store_key_revoke(s, "acme", id, &by_bob, NULL), URBAC_OK);
   l.n = 0;
   assert_int_equal(urbac_store_keys(s, "acme", list_key, &l, NULL), URBAC_OK);
@@ -723,7 +758,7 @@ database:
   /* a corrupt row: loading says where it came from and loads nothing */
   s = fresh();
   tenant a = tenant_load(t1);
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   uint64_t rev;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   urbac_store_close(s);
@@ -752,7 +787,7 @@ static void test_watch(void **state)
   (void)state;
   urbac_store *s = fresh();
   tenant a = tenant_load(t1);
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   uint64_t rev;
   assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
   /* nothing happens: the wait ends on the timeout with the same revision */
@@ -803,7 +838,7 @@ static void test_urls_and_modes(void **state)
   (void)state;
   char url[400], msg[1024], cwd[512];
   urbac_store *s = NULL;
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   uint64_t rev = 0, rev2 = 0;
   remove_file();
   /* a read or a write of a store that is not there creates nothing */
@@ -929,7 +964,7 @@ static void test_watch_held_notification(void **state)
   if (!pg_url)
     skip();
   urbac_store *s = fresh(), *watcher = NULL;
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   tenant a = tenant_load(t1), b = tenant_load(t2);
   uint64_t rev = 0, seen = 0;
   watcher = listening(s, &a, &w, &rev);
@@ -964,7 +999,7 @@ static void test_reconnect(void **state)
   if (!pg_url)
     skip();
   urbac_store *s = fresh(), *watcher = NULL;
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   tenant a = tenant_load(t1), b = tenant_load(t2);
   uint64_t rev = 0, seen = 0;
   urbac_store_health h;
@@ -1058,7 +1093,7 @@ static void test_audit_across_reconnect(void **state)
   unlink(witpath);
   urbac_audit_opts both = {keypath, witpath, false};
   urbac_store *s = fresh();
-  urbac_write w = {"ann", "cmd", false, 0, NULL};
+  urbac_write w = {"ann", "cmd", false, 0, NULL, NULL};
   tenant a = tenant_load(t1), b = tenant_load(t2);
   urbac_audit_report r;
   char why[4096];
@@ -1144,7 +1179,7 @@ static void test_bulk_apply(void **state)
   assert_false(b.failed);
   tenant t = tenant_load(b.s);
   urbac__buf_free(&b);
-  urbac_write w = {"test", "test_bulk_apply", false, 0, NULL};
+  urbac_write w = {"test", "test_bulk_apply", false, 0, NULL, NULL};
   uint64_t rev = 0, count = 0, bad_seq = 0;
   urbac_diag *d = urbac_diag_new();
   if (pg_url)
@@ -1194,6 +1229,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_bulk_apply),
+      cmocka_unit_test(test_existed),
       cmocka_unit_test(test_changes_and_conflicts),
       cmocka_unit_test(test_tampering),
       cmocka_unit_test(test_hostile_files),

@@ -73,7 +73,7 @@ static void apply_base(urbac_store *s, const char *id)
   char y[2048];
   snprintf(y, sizeof y, base_yaml, id);
   tenant t = tenant_load(y);
-  urbac_write w = {"test", "base", false, 0, NULL};
+  urbac_write w = {"test", "base", false, 0, NULL, NULL};
   uint64_t rev;
   assert_int_equal(urbac_store_apply(s, t.m, &w, &rev, NULL), URBAC_OK);
   tenant_free(&t);
@@ -389,7 +389,7 @@ static void test_every_error_both_paths(void **state)
     for (size_t i = 0; i < n; i++)
       puts[i] = (urbac_object_put){k->puts[i].kind, k->puts[i].id, k->puts[i].json};
     urbac_model *written = NULL;
-    urbac_write inc = {"test", k->what, false, 0, NULL}, whole = {"test", k->what, false, 0, &written};
+    urbac_write inc = {"test", k->what, false, 0, NULL, NULL}, whole = {"test", k->what, false, 0, &written, NULL};
     urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
     urbac_err ei = urbac_store_put_many(s, "acme", puts, n, &inc, &rev, di);
     urbac_err ew = urbac_store_put_many(s, "acme", puts, n, &whole, &rev, dw);
@@ -489,7 +489,7 @@ static void test_staged_errors_both_paths(void **state)
     urbac_store *s = fresh();
     apply_base(s, "acme");
     urbac_object_put puts[3];
-    urbac_write w = {"test", k->what, false, 0, NULL};
+    urbac_write w = {"test", k->what, false, 0, NULL, NULL};
     uint64_t rev0, rev;
     size_t n = count_puts(k->setup);
     for (size_t i = 0; i < n; i++)
@@ -505,7 +505,7 @@ static void test_staged_errors_both_paths(void **state)
     for (size_t i = 0; i < n; i++)
       puts[i] = (urbac_object_put){k->bad[i].kind, k->bad[i].id, k->bad[i].json};
     urbac_model *written = NULL;
-    urbac_write inc = {"test", k->what, false, 0, NULL}, whole = {"test", k->what, false, 0, &written};
+    urbac_write inc = {"test", k->what, false, 0, NULL, NULL}, whole = {"test", k->what, false, 0, &written, NULL};
     urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
     urbac_err ew = urbac_store_put_many(s, "acme", puts, n, &whole, &rev, dw);
     urbac_model_free(written);
@@ -551,7 +551,7 @@ static void test_valid_batches(void **state)
   (void)state;
   urbac_store *s = fresh();
   apply_base(s, "acme");
-  urbac_write w = {"test", "batch", false, 0, NULL};
+  urbac_write w = {"test", "batch", false, 0, NULL, NULL};
   uint64_t rev0, rev, count, bad_seq;
   assert_int_equal(urbac_store_revision(s, "acme", &rev0, NULL), URBAC_OK);
   urbac_object_put rename[] = {{"user", "c", NULL},
@@ -734,7 +734,7 @@ static void test_list_page(void **state)
   (void)state;
   urbac_store *s = fresh();
   apply_base(s, "acme");
-  urbac_write w = {"test", "page", false, 0, NULL};
+  urbac_write w = {"test", "page", false, 0, NULL, NULL};
   uint64_t rev;
   const char *puts[][2] = {{"u1", "{\"id\":\"u1\",\"name\":\"Annabel\"}"},
                            {"u2", "{\"id\":\"u2\"}"},
@@ -791,7 +791,7 @@ static void walk_both_paths(const char *yaml, walk_gen gen, int steps, int each)
 {
   urbac_store *s = fresh();
   char y[512];
-  urbac_write w = {"test", "walk", false, 0, NULL};
+  urbac_write w = {"test", "walk", false, 0, NULL, NULL};
   uint64_t rev, count, bad_seq;
   for (int t = 0; t < 2; t++) {
     snprintf(y, sizeof y, yaml, t ? "whole" : "inc");
@@ -805,7 +805,7 @@ static void walk_both_paths(const char *yaml, walk_gen gen, int steps, int each)
     char bodies[3][WALK_BODY], ids[3][16];
     size_t n = gen(puts, bodies, ids);
     urbac_model *written = NULL;
-    urbac_write whole = {"test", "walk", false, 0, &written};
+    urbac_write whole = {"test", "walk", false, 0, &written, NULL};
     urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
     urbac_err ei = urbac_store_put_many(s, "inc", puts, n, &w, &rev, di);
     urbac_err ew = urbac_store_put_many(s, "whole", puts, n, &whole, &rev, dw);
@@ -1005,7 +1005,7 @@ static void test_migrate_from_schema2(void **state)
   sql("DROP TABLE refs; DROP INDEX objects_position; DROP INDEX audit_revision; DROP INDEX objects_kind;"
       "DELETE FROM urbac_schema WHERE version >= 3");
   urbac_diag *d = urbac_diag_new();
-  urbac_write w = {"test", "after migrate", false, 0, NULL};
+  urbac_write w = {"test", "after migrate", false, 0, NULL, NULL};
   uint64_t rev;
   int from, to;
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s, NULL), URBAC_OK);
@@ -1056,7 +1056,7 @@ static void test_bulk_index(void **state)
   assert_false(b.failed);
   tenant t = tenant_load(b.s);
   urbac__buf_free(&b);
-  urbac_write w = {"test", "bulk", false, 0, NULL};
+  urbac_write w = {"test", "bulk", false, 0, NULL, NULL};
   uint64_t rev, count = 0, bad_seq = 0;
   urbac_diag *d = urbac_diag_new();
   assert_int_equal(urbac_store_apply(s, t.m, &w, &rev, NULL), URBAC_OK);
@@ -1115,7 +1115,7 @@ static void test_changes(void **state)
   (void)state;
   urbac_store *s = fresh();
   apply_base(s, "acme"); /* revision 1 */
-  urbac_write w = {"test", "feed", false, 0, NULL};
+  urbac_write w = {"test", "feed", false, 0, NULL, NULL};
   urbac_api_key spec = {.user = "a", .name = "ci", .scope = "all"};
   uint64_t rev, now;
   char *token = NULL;
@@ -1214,7 +1214,7 @@ static void test_batch(void **state)
   urbac_audit_opts audit = {NULL, witness, false};
   assert_int_equal(urbac_store_set_audit(s, &audit, NULL), URBAC_OK);
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_READ, &other, NULL), URBAC_OK);
-  urbac_write w = {"test", "batch", false, 0, NULL}, stale = {"test", "batch", true, 1, NULL};
+  urbac_write w = {"test", "batch", false, 0, NULL, NULL}, stale = {"test", "batch", true, 1, NULL, NULL};
   urbac_diag *d = urbac_diag_new();
   uint64_t rev = 0, now = 0;
   char *json = NULL;
@@ -1285,7 +1285,7 @@ static void test_batch(void **state)
  * counts once) that `n` puts of a new user take, one by one or in one batch. */
 static uint64_t trips_of_puts(urbac_store *s, const char *prefix, int n, bool batch)
 {
-  urbac_write w = {"test", "trips", false, 0, NULL};
+  urbac_write w = {"test", "trips", false, 0, NULL, NULL};
   uint64_t rev = 0, before = urbac__store_round_trips(s);
   char id[64], body[128];
   if (batch)
@@ -1312,7 +1312,7 @@ static void test_round_trips(void **state)
     skip();
   urbac_store *s = fresh();
   apply_base(s, "acme");
-  urbac_write w = {"test", "trips", false, 0, NULL};
+  urbac_write w = {"test", "trips", false, 0, NULL, NULL};
   uint64_t rev = 0, now = 0;
   char *json = NULL;
   trips_of_puts(s, "warm", 1, false); /* statements prepared once per connection */
@@ -1345,7 +1345,7 @@ static urbac_err recast(urbac_store *s, const char *t, bool whole, const char *k
                         const char *new_id, feed_log *f)
 {
   urbac_model *written = NULL;
-  urbac_write w = {"test", "recast", false, 0, whole ? &written : NULL};
+  urbac_write w = {"test", "recast", false, 0, whole ? &written : NULL, NULL};
   uint64_t before, rev;
   assert_int_equal(urbac_store_revision(s, t, &before, NULL), URBAC_OK);
   urbac_diag *d = urbac_diag_new();
@@ -1396,7 +1396,7 @@ static void test_rename_and_cascade(void **state)
     assert_int_equal(f.n, 3); /* g, d1's userAccess, r's principals */
     assert_non_null(strstr(f.text, "\"principals\":[\"a2\"]"));
     /* the plain delete still refuses while named */
-    urbac_write w = {"test", "delete", false, 0, NULL};
+    urbac_write w = {"test", "delete", false, 0, NULL, NULL};
     assert_int_equal(urbac_store_put(s, t, "user", "a2", NULL, &w, NULL, NULL),
                      URBAC_EINVAL); /* EDANGLING said */
     uint64_t count, bad_seq;
