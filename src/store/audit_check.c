@@ -414,7 +414,7 @@ static urbac_err check_in_tx(check *c)
   urbac__tenant_row row;
   urbac_err err = c->s->ops->integrity ? c->s->ops->integrity(c->s->db, c->d) : URBAC_OK;
   if (!err)
-    err = c->s->ops->tenant_get(c->s->db, c->tenant, &row, c->d);
+    err = urbac__store_row_get(c->s, c->tenant, &row, c->d);
   if (!err && !row.exists)
     err =
         urbac__diag_add(c->d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", c->tenant);

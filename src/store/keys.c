@@ -154,7 +154,7 @@ static urbac_err begin_write(urbac_store *store, const char *tenant, urbac__tena
     err = store->ops->begin(store->db, true, d);
   if (err)
     return err;
-  err = store->ops->tenant_get(store->db, tenant, row, d);
+  err = urbac__store_row_get(store, tenant, row, d);
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   return err;

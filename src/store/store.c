@@ -271,7 +271,7 @@ urbac_err urbac_store_revision(urbac_store *store, const char *tenant, uint64_t 
   urbac__tenant_row row;
   urbac_err err = urbac__store_need_schema(store, d);
   if (!err)
-    err = store->ops->tenant_get(store->db, tenant, &row, d);
+    err = urbac__store_row_get(store, tenant, &row, d);
   if (!err && !row.exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   *revision = err ? 0 : row.revision;
@@ -432,7 +432,7 @@ static urbac_err plan_in_tx(urbac_store *store, const urbac_model *want, urbac_p
                             urbac__tenant_row *row, bool keep, urbac_diag *d)
 {
   const char *tenant = urbac_model_tenant(want);
-  urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
+  urbac_err err = urbac__store_row_get(store, tenant, row, d);
   p->prune = !keep;
   if (!err && row->exists)
     err = urbac__store_objects(store, tenant, false, &p->have, &p->nhave, d);
@@ -537,7 +537,7 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
     err = store->ops->audit_put_many(store->db, tenant, recs, n, d);
   row->revision++;
   if (!err)
-    err = store->ops->tenant_put(store->db, tenant, row, d);
+    err = urbac__store_row_put(store, tenant, row, d);
   if (!err)
     err = store->ops->notify(store->db, tenant, d);
   urbac__free(puts);
@@ -594,7 +594,7 @@ urbac_err urbac__store_audit_append(urbac_store *store, const char *tenant, urba
   if (!err)
     err = store->ops->audit_put_many(store->db, tenant, &r, 1, d);
   if (!err)
-    err = store->ops->tenant_put(store->db, tenant, row, d);
+    err = urbac__store_row_put(store, tenant, row, d);
   return err;
 }
 
@@ -680,6 +680,31 @@ out:
   return err;
 }
 
+urbac_err urbac__store_row_get(urbac_store *store, const char *tenant, urbac__tenant_row *row, urbac_diag *d)
+{
+  for (size_t i = 0; store->batch && i < store->nheads; i++)
+    if (strcmp(store->heads[i].tenant, tenant) == 0) {
+      *row = store->heads[i].row;
+      return URBAC_OK;
+    }
+  return store->ops->tenant_get(store->db, tenant, row, d);
+}
+
+urbac_err urbac__store_row_put(urbac_store *store, const char *tenant, const urbac__tenant_row *row,
+                               urbac_diag *d)
+{
+  return store->batch ? URBAC_OK : store->ops->tenant_put(store->db, tenant, row, d);
+}
+
+/* The rows of the tenants the batch wrote, written before it commits. */
+static urbac_err batch_rows_put(urbac_store *store, urbac_diag *d)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t i = 0; !err && i < store->nheads; i++)
+    err = store->ops->tenant_put(store->db, store->heads[i].tenant, &store->heads[i].row, d);
+  return err;
+}
+
 /* Witnesses (commit) or forgets the heads the batch wrote. */
 static urbac_err batch_heads_end(urbac_store *store, bool witness, urbac_diag *d)
 {
@@ -729,8 +754,10 @@ urbac_err urbac_store_batch_end(urbac_store *store, bool commit, urbac_diag *d)
     err = urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, NULL, "no batch is open");
     goto out;
   }
+  err = commit ? batch_rows_put(store, d) : URBAC_OK; /* inside the batch's transaction */
   store->batch = false;
-  err = store->ops->batch_end(store->db, commit, d);
+  urbac_err ended = store->ops->batch_end(store->db, commit && !err, d); /* rolled back when they failed */
+  err = err ? err : ended;
   urbac_err witnessed = batch_heads_end(store, commit && !err, d); /* each head, now committed */
   if (!err)
     err = witnessed;
@@ -815,7 +842,7 @@ urbac_err urbac_store_audit(urbac_store *store, const char *tenant, const urbac_
 urbac_err urbac__store_read(urbac_store *store, const char *tenant, bool keys, urbac__tenant_row *row,
                             urbac__object **o, size_t *n, urbac_diag *d)
 {
-  urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
+  urbac_err err = urbac__store_row_get(store, tenant, row, d);
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (!err)
@@ -840,7 +867,7 @@ static urbac_err begin_read(urbac_store *store, const char *tenant, urbac__tenan
     err = store->ops->begin(store->db, false, d);
   if (err)
     return err;
-  err = store->ops->tenant_get(store->db, tenant, row, d);
+  err = urbac__store_row_get(store, tenant, row, d);
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (err)

@@ -151,6 +151,15 @@ struct urbac_store {
 
 /* Refuses a store whose schema is not this urbac's. */
 urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d);
+/* The tenant's row, in the caller's transaction. Inside a batch, a tenant the
+ * batch wrote already is answered from the batch's head (its row as the last
+ * write left it): the row itself is written once, when the batch commits
+ * (urbac__store_row_put()), not once per write. */
+urbac_err urbac__store_row_get(urbac_store *store, const char *tenant, urbac__tenant_row *row, urbac_diag *d);
+/* Writes an existing tenant's row in the caller's write transaction; inside a
+ * batch, left to the batch's commit (urbac__store_end_write() records it). */
+urbac_err urbac__store_row_put(urbac_store *store, const char *tenant, const urbac__tenant_row *row,
+                               urbac_diag *d);
 /* The tenant's objects (keys false) or its API keys (keys true), read in the
  * caller's transaction. */
 urbac_err urbac__store_objects(urbac_store *store, const char *tenant, bool keys, urbac__object **o,

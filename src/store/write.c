@@ -949,7 +949,7 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
   size_t written = 0;
   snprintf(x.name, sizeof x.name, "store:%s, %s %s as changed", tenant, np ? puts[0].kind : "",
            np ? puts[0].id : "");
-  urbac_err err = store->ops->tenant_get(store->db, tenant, row, d);
+  urbac_err err = urbac__store_row_get(store, tenant, row, d);
   if (!err && !row->exists)
     err = urbac__diag_add(d, URBAC_ENOTFOUND, NULL, 0, 0, NULL, "the store holds no tenant '%s'", tenant);
   if (!err && w->if_revision && row->revision != w->revision)
