@@ -389,7 +389,8 @@ static void test_every_error_both_paths(void **state)
     for (size_t i = 0; i < n; i++)
       puts[i] = (urbac_object_put){k->puts[i].kind, k->puts[i].id, k->puts[i].json};
     urbac_model *written = NULL;
-    urbac_write inc = {"test", k->what, false, 0, NULL, NULL}, whole = {"test", k->what, false, 0, &written, NULL};
+    urbac_write inc = {"test", k->what, false, 0, NULL, NULL},
+                whole = {"test", k->what, false, 0, &written, NULL};
     urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
     urbac_err ei = urbac_store_put_many(s, "acme", puts, n, &inc, &rev, di);
     urbac_err ew = urbac_store_put_many(s, "acme", puts, n, &whole, &rev, dw);
@@ -505,7 +506,8 @@ static void test_staged_errors_both_paths(void **state)
     for (size_t i = 0; i < n; i++)
       puts[i] = (urbac_object_put){k->bad[i].kind, k->bad[i].id, k->bad[i].json};
     urbac_model *written = NULL;
-    urbac_write inc = {"test", k->what, false, 0, NULL, NULL}, whole = {"test", k->what, false, 0, &written, NULL};
+    urbac_write inc = {"test", k->what, false, 0, NULL, NULL},
+                whole = {"test", k->what, false, 0, &written, NULL};
     urbac_diag *di = urbac_diag_new(), *dw = urbac_diag_new();
     urbac_err ew = urbac_store_put_many(s, "acme", puts, n, &whole, &rev, dw);
     urbac_model_free(written);
