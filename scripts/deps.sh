@@ -15,7 +15,7 @@ fi
 build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev libssl-dev libpq-dev
             libmicrohttpd-dev liburcu-dev libyajl-dev libcurl4-openssl-dev nodejs npm)
 test_pkgs=(libcmocka-dev libjwt-dev clang clang-format libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql golang-go golang-github-casbin-casbin-dev
-           openssl curl valgrind man-db groff-base bsdextrautils zsh systemd strace procps
+           openssl curl gdb valgrind man-db groff-base bsdextrautils zsh systemd strace procps
            dpkg-dev debhelper jq patch)
 bench_pkgs=(postgresql golang-go golang-github-casbin-casbin-dev wrk libh2o-evloop-dev)
 

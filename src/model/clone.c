@@ -146,8 +146,10 @@ static urbac__obj *obj_dup(cloner *c, const urbac__obj *o)
     c->oom = true;
     return NULL;
   }
-  memcpy(d, o, urbac__obj_size((urbac__obj_kind)o->kind));
+  /* not the header: another thread may be releasing `o` (its count is atomic) */
+  memcpy(d + 1, o + 1, urbac__obj_size((urbac__obj_kind)o->kind) - sizeof *o);
   d->refs = 1;
+  d->kind = o->kind;
   dup_contents(c, d); /* on failure d is freeable: its missing parts are NULL */
   return d;
 }

@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { generateKeyPairSync, sign, createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threads } from './serve.mjs';
 
 const URBAC = process.env.URBAC;
 const SRC = process.env.URBAC_SRC;
@@ -22,8 +23,19 @@ const PSK = 'preshared-admin-key-0123456789';
 const ISS = 'https://idp.test/contoso';
 let server, base, keys = {};
 let rsa, ec;
+const servers = new Set(); // every server started: killed after the tests, if still running
+const CALL_MS = 60000; // a request unanswered this long: the server is wedged
 
-const cli = (...args) => execFileSync(URBAC, [...args, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const cli = (...args) => execFileSync(URBAC, [...args, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+
+// The server did not answer `what` in time: its threads and log are printed and it
+// is killed, so the rest fails at once instead of waiting out ctest's timeout.
+function wedged(what) {
+  const p = server.p;
+  process.stderr.write(`\n== the server (pid ${p.pid}) did not answer ${what} in time; its threads:\n${threads(p.pid)}\n== its log:\n${server.stderr()}\n`);
+  p.kill('SIGKILL');
+  return new Error(`the server did not answer ${what} in time (threads and log on stderr)`);
+}
 
 function jwt(claims, { alg = 'RS256', key = rsa.privateKey, kid = 'rsa1', header = {} } = {}) {
   const b64 = (o) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');
@@ -42,6 +54,7 @@ function start(args = [], env = {}) {
   return new Promise((resolve, reject) => {
     const p = spawn(URBAC, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--threads', '2', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    servers.add(p);
     let out = '', err = '';
     p.stdout.on('data', (d) => {
       out += d;
@@ -56,7 +69,8 @@ function start(args = [], env = {}) {
 async function call(method, path, { token = PSK, body, headers = {}, raw } = {}) {
   const h = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
-  const res = await fetch(base + path, { method, headers: h, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const res = await fetch(base + path, { method, headers: h, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    signal: AbortSignal.timeout(CALL_MS) }).catch((e) => { throw e.name === 'TimeoutError' ? wedged(`${method} ${path}`) : e; });
   const text = await res.text();
   let json;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
@@ -96,7 +110,7 @@ before(async () => {
 });
 
 after(() => {
-  if (server && server.p.exitCode === null) server.p.kill('SIGKILL');
+  for (const p of servers) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -540,7 +554,8 @@ test('audit log verify: intact with its count; a tampered record is named', asyn
   assert.equal(r.json.records, n);
   const third = (await call('GET', `${T}/auditLog?$top=1&$skiptoken=2`)).json.value[0];
   const sql = (set) => `UPDATE audit SET actor = '${set}' WHERE tenant = 'contoso' AND seq = ${third.seq}`;
-  const run = (s) => (process.env.URBAC_TEST_PG_URL ? execFileSync('psql', [db, '-qc', s]) : execFileSync('sqlite3', [db, s]));
+  const run = (s) => (process.env.URBAC_TEST_PG_URL ? execFileSync('psql', [db, '-qc', s], { timeout: 30000 })
+    : execFileSync('sqlite3', [db, s], { timeout: 30000 }));
   run(sql('mallory'));
   try {
     r = await call('GET', `${T}/auditLog/verify`);
@@ -972,7 +987,7 @@ test('TLS: the same API over HTTPS', async () => {
   const tls = await start(['--preshared-key-file', join(dir, 'psk'), '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
   try {
     assert.match(tls.base, /^https:/);
-    const out = execFileSync('curl', ['-sS', '--cacert', join(dir, 'cert.pem'), '-H', `Authorization: Bearer ${PSK}`,
+    const out = execFileSync('curl', ['-sS', '-m', '30', '--cacert', join(dir, 'cert.pem'), '-H', `Authorization: Bearer ${PSK}`,
       `${tls.base}${T}/check?${q({ user: 'alice@contoso.com', permission: ALERTS, workload: 'mde', scope: 'device:lap-042' })}`], { encoding: 'utf8' });
     assert.equal(JSON.parse(out).decision, 'allow');
   } finally {
@@ -1004,6 +1019,12 @@ test('SIGTERM: a request in flight finishes, then the server exits 0', async () 
   const r = await pending;
   assert.equal(r.status, 409); // answered, after its full wait, not cut off
   assert.ok(Date.now() - t0 >= 1900);
-  assert.equal(await exited, 0);
+  let timer;
+  const late = new Promise((res, rej) => { timer = setTimeout(() => rej(wedged('SIGTERM')), 20000); });
+  try {
+    assert.equal(await Promise.race([exited, late]), 0);
+  } finally {
+    clearTimeout(timer);
+  }
   assert.equal((await call('GET', '/healthz', { token: null }).catch(() => ({ status: 0 }))).status, 0); // gone
 });

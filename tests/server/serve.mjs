@@ -4,7 +4,7 @@
 // Env: URBAC (the binary), URBAC_SRC (the repository), URBAC_TEST_PG_URL (when
 // set, the store is that PostgreSQL database instead of a SQLite file).
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,7 +47,10 @@ export function client(base, defaultToken) {
   return async (method, path, { token = defaultToken, body, headers = {} } = {}) => {
     const h = { ...headers };
     if (token) h.authorization = `Bearer ${token}`;
-    const res = await fetch(base + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(base + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60000) }).catch((e) => {
+      throw e.name === 'TimeoutError' ? new Error(`${method} ${path}: no answer in 60 s`) : e;
+    });
     const text = await res.text();
     let json;
     try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
@@ -83,4 +86,21 @@ export async function metricOf(call, name) {
   const line = m.status === 200 ? m.text.split('\n').find((l) => l.startsWith(`${name} `)) : undefined;
   if (!line) throw new Error(`${name} not in /metrics (${m.status})`);
   return Number(line.split(' ')[1]);
+}
+
+// Where each thread of process `pid` is (gdb's backtraces, or /proc's thread
+// names and wait channels where gdb is missing): what a test prints when a server
+// does not answer in time, before it kills it, so a hang is a failure that says
+// where, not a suite that runs into ctest's timeout.
+export function threads(pid) {
+  try {
+    return execFileSync('gdb', ['-p', String(pid), '-batch', '-ex', 'thread apply all bt'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000 });
+  } catch { /* no gdb, or it could not attach */ }
+  try {
+    const at = (tid, f) => { try { return readFileSync(`/proc/${pid}/task/${tid}/${f}`, 'utf8').trim(); } catch { return '?'; } };
+    return readdirSync(`/proc/${pid}/task`).map((tid) => `${tid} ${at(tid, 'comm')} waits in ${at(tid, 'wchan')}`).join('\n');
+  } catch (e) {
+    return `no /proc/${pid}: ${e.message}`;
+  }
 }
