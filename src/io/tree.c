@@ -25,8 +25,22 @@ void urbac__node_free(urbac__node *n)
   for (size_t i = 0; i < n->n; i++)
     urbac__node_free(n->kids[i]);
   urbac__free(n->kids);
-  urbac__free(n->str);
+  if (n->str != (char *)(n + 1)) /* not held in the node's own block (scalar()) */
+    urbac__free(n->str);
   urbac__free(n);
+}
+
+/* A scalar of `len` bytes of `s`, held in the node's own block: one allocation,
+ * not two (a group of thousands of members is thousands of scalars). */
+static urbac__node *scalar(const char *s, size_t len, urbac__node_style style)
+{
+  urbac__node *n = urbac__malloc(sizeof *n + len + 1);
+  if (!n)
+    return NULL;
+  *n = (urbac__node){.type = URBAC__NODE_SCALAR, .style = (uint8_t)style, .str = (char *)(n + 1), .len = len};
+  memcpy(n->str, s, len);
+  n->str[len] = '\0';
+  return n;
 }
 
 urbac__node *urbac__node_new(urbac__node_type type)
@@ -37,20 +51,7 @@ urbac__node *urbac__node_new(urbac__node_type type)
   return n;
 }
 
-urbac__node *urbac__node_str(const char *s, urbac__node_style style)
-{
-  urbac__node *n = urbac__node_new(URBAC__NODE_SCALAR);
-  if (!n)
-    return NULL;
-  n->len = strlen(s);
-  n->str = urbac__strndup(s, n->len);
-  n->style = (uint8_t)style;
-  if (!n->str) {
-    urbac__free(n);
-    return NULL;
-  }
-  return n;
-}
+urbac__node *urbac__node_str(const char *s, urbac__node_style style) { return scalar(s, strlen(s), style); }
 
 urbac_err urbac__node_push(urbac__node *parent, urbac__node *kid)
 {
@@ -318,6 +319,16 @@ static bool jr_escape_u(json_rd *r, urbac__buf *b)
   return true;
 }
 
+/* The length, both quotes counted, of the quoted string at r->s when it is
+ * printable ASCII without escapes (the common case, copied as it is), else 0. */
+static size_t jr_plain_string(const json_rd *r)
+{
+  const unsigned char *p = r->s + 1;
+  while (p < r->end && *p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\')
+    p++;
+  return p < r->end && *p == '"' && (size_t)(p - r->s) - 1 <= URBAC_MAX_TEXT_BYTES ? (size_t)(p + 1 - r->s) : 0;
+}
+
 /* A quoted string at r->s, into `b`. */
 static bool jr_string(json_rd *r, urbac__buf *b)
 {
@@ -439,6 +450,7 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
 {
   urbac__node *n = NULL;
   bool ok = false;
+  size_t plain;
   *out = NULL;
   if (r->s >= r->end || depth > URBAC_MAX_DEPTH || ++r->nodes > URBAC_MAX_OBJECTS)
     return jr_unsure(r);
@@ -449,6 +461,11 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
     r->s++;
     r->col++;
     ok = n && jr_children(r, n, depth);
+  } else if (c == '"' && (plain = jr_plain_string(r))) { /* no escapes, nothing but printable ASCII */
+    n = scalar((const char *)r->s + 1, plain - 2, URBAC__STYLE_QUOTED);
+    r->s += plain;
+    r->col += (uint32_t)plain;
+    ok = n != NULL;
   } else if (c == '"') {
     urbac__buf b = {0};
     n = urbac__node_new(URBAC__NODE_SCALAR);
@@ -473,10 +490,7 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
                 (len == 5 && !memcmp(at, "false", 5));
     if (!word && !jr_number(at, len))
       return jr_unsure(r);
-    n = urbac__node_new(URBAC__NODE_SCALAR);
-    ok = n && (n->str = urbac__strndup((const char *)at, len)) != NULL;
-    if (ok)
-      n->len = len;
+    ok = (n = scalar((const char *)at, len, URBAC__STYLE_PLAIN)) != NULL;
   }
   if (n) {
     n->line = line + 1;
