@@ -326,7 +326,8 @@ static size_t jr_plain_string(const json_rd *r)
   const unsigned char *p = r->s + 1;
   while (p < r->end && *p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\')
     p++;
-  return p < r->end && *p == '"' && (size_t)(p - r->s) - 1 <= URBAC_MAX_TEXT_BYTES ? (size_t)(p + 1 - r->s) : 0;
+  return p < r->end && *p == '"' && (size_t)(p - r->s) - 1 <= URBAC_MAX_TEXT_BYTES ? (size_t)(p + 1 - r->s)
+                                                                                   : 0;
 }
 
 /* A quoted string at r->s, into `b`. */
