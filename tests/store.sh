@@ -411,6 +411,19 @@ if [ -n "${URBAC_TEST_PG_URL:-}" ]; then
   psql_reset; concurrency_test "$URBAC_TEST_PG_URL" 20
   psql_reset; crash_put_test "$URBAC_TEST_PG_URL" 15
   psql_reset; concurrency_put_test "$URBAC_TEST_PG_URL" 20
+  # a body of several KB is stored LZ4-compressed where the server has LZ4
+  # (postgres.c: pglz cost an eighth of PostgreSQL's work per large write)
+  psql_reset
+  { echo "urbac: 1"; echo "tenant: toast"; echo "users:"
+    for i in $(seq 1 300); do echo "  - {id: member-$i@toast.example}"; done
+    echo "groups:"; echo "  - id: all"; echo "    members:"
+    for i in $(seq 1 300); do echo "      - member-$i@toast.example"; done; } > "$T/toast.yaml"
+  "$U" init --db "$URBAC_TEST_PG_URL" > /dev/null && "$U" apply -f "$T/toast.yaml" --db "$URBAC_TEST_PG_URL" > /dev/null \
+    || bad "toast: the tenant was not applied"
+  want=pglz
+  psql -X -q "$URBAC_TEST_PG_URL" -c "SET default_toast_compression = lz4" > /dev/null 2>&1 && want=lz4
+  got=$(psql -X -At "$URBAC_TEST_PG_URL" -c "SELECT pg_column_compression(body) FROM objects WHERE kind = 'group' AND id = 'all'")
+  [ "$got" = "$want" ] && ok || bad "toast: a 300-member group's body is stored '$got', want '$want'"
 else
   crash_test "$T/crash.db" 25
   concurrency_test "$T/conc.db" 30
