@@ -78,9 +78,15 @@ static urbac__node *refs(saver *s, const urbac__refs *r, bool prefix_groups)
   urbac__node *seq = node(s, URBAC__NODE_SEQ, true);
   char buf[URBAC_MAX_NAME_BYTES + 16];
   for (size_t i = 0; i < r->n; i++) {
-    bool g = prefix_groups && r->v[i].kind == URBAC__REF_GROUP;
-    snprintf(buf, sizeof buf, "%s%s", g ? "group:" : "", r->v[i].name);
-    push(s, seq, str(s, buf));
+    const char *name = r->v[i].name;
+    if (prefix_groups && r->v[i].kind == URBAC__REF_GROUP) { /* no printf: a group of thousands */
+      size_t n = strnlen(name, sizeof buf - 7);
+      memcpy(buf, "group:", 6);
+      memcpy(buf + 6, name, n);
+      buf[6 + n] = '\0';
+      name = buf;
+    }
+    push(s, seq, str(s, name));
   }
   return seq;
 }
