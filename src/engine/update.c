@@ -129,11 +129,61 @@ static urbac_err member_moved(updater *u, uint32_t g, uint64_t key, bool drop)
   return err ? err : set_add(user ? &u->users : &u->groups, idx);
 }
 
+#define FEW_SWAPS 8
+
+static bool names_key(const urbac__refs *r, uint64_t key)
+{
+  for (size_t i = 0; i < r->n; i++)
+    if (r->v[i].idx != URBAC__PENDING && ((uint64_t)r->v[i].kind << 32 | r->v[i].idx) == key)
+      return true;
+  return false;
+}
+
+/* The usual change of a large group: the same list with a few entries replaced in
+ * place. Then the members lost (gained) are among the replaced entries, each
+ * checked against the whole other list: no sort of either. *handled false: not
+ * such a change (the lists differ in length or in more than FEW_SWAPS places). */
+static urbac_err few_swapped(updater *u, uint32_t g, const urbac__refs *b, const urbac__refs *a,
+                             bool *handled)
+{
+  size_t at[FEW_SWAPS], n = 0;
+  *handled = false;
+  if (b->n != a->n)
+    return URBAC_OK;
+  for (size_t i = 0; i < b->n; i++)
+    if (b->v[i].kind != a->v[i].kind || b->v[i].idx != a->v[i].idx) {
+      if (n == FEW_SWAPS)
+        return URBAC_OK;
+      at[n++] = i;
+    }
+  urbac_err err = URBAC_OK;
+  for (int side = 0; side < 2 && !err; side++) { /* 0: lost (in b, not in a); 1: gained */
+    const urbac__refs *from = side ? a : b, *other = side ? b : a;
+    for (size_t k = 0; k < n && !err; k++) {
+      const urbac__ref *r = &from->v[at[k]];
+      uint64_t key = (uint64_t)r->kind << 32 | r->idx;
+      bool seen = false; /* listed at an earlier replaced entry: moved once */
+      for (size_t e = 0; e < k && !seen; e++)
+        seen = from->v[at[e]].kind == r->kind && from->v[at[e]].idx == r->idx;
+      if (r->idx != URBAC__PENDING && !seen && !names_key(other, key))
+        err = member_moved(u, g, key, side == 0);
+    }
+  }
+  *handled = true;
+  return err;
+}
+
 /* Group g's members went from `before` to `after` (either may be NULL): only the
- * members gained or lost are touched (a merge of the two sorted lists). */
+ * members gained or lost are touched (a few entries replaced: few_swapped(); else a
+ * merge of the two sorted lists). */
 static urbac_err members_changed(updater *u, uint32_t g, const urbac__group *before,
                                  const urbac__group *after)
 {
+  bool handled = false;
+  urbac_err swapped =
+      before && after ? few_swapped(u, g, &before->members, &after->members, &handled) : URBAC_OK;
+  if (handled || swapped)
+    return swapped;
   size_t nb, na, i = 0, j = 0;
   uint64_t *b = member_keys(before, &nb), *a = member_keys(after, &na);
   urbac_err err = (!b || !a) ? URBAC_ENOMEM : URBAC_OK;

@@ -125,8 +125,11 @@ static void mutate_lists(json_t *o)
     const char *ref = random_ref();
     if (k == 1 || k == 2) /* device-group access and legacy mde roles name groups, unprefixed */
       ref = strncmp(ref, "group:", 6) == 0 ? ref + 6 : ref;
-    if (json_array_size(list) && rnd(2))
+    uint32_t how = rnd(3);
+    if (json_array_size(list) && how == 0)
       json_array_remove(list, rnd((uint32_t)json_array_size(list)));
+    else if (json_array_size(list) && how == 1) /* one entry replaced in place: a member swapped */
+      json_array_set_new(list, rnd((uint32_t)json_array_size(list)), json_string(ref));
     else
       json_array_append_new(list, json_string(ref));
     return;
