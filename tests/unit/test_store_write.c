@@ -1414,6 +1414,40 @@ static void test_rename_and_cascade(void **state)
   urbac_store_close(s);
 }
 
+/* A name an object lists twice is one index row: a write that drops one of the
+ * two keeps the row (the user stays named: its delete is refused). */
+static void test_named_twice(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  apply_base(s, "twice");
+  urbac_write w = {"test", "put", false, 0, NULL, NULL};
+  assert_int_equal(urbac_store_put(s, "twice", "group", "g", "{\"id\":\"g\",\"members\":[\"a\",\"a\",\"b\"]}",
+                                   &w, NULL, NULL),
+                   URBAC_OK);
+  assert_int_equal(
+      urbac_store_put(s, "twice", "group", "g", "{\"id\":\"g\",\"members\":[\"a\"]}", &w, NULL, NULL),
+      URBAC_OK);
+  urbac_write del = {"test", "delete", false, 0, NULL, NULL};
+  urbac_diag *d = urbac_diag_new();
+  /* a is named by g still (and by r, Quarantine, MDI viewer); b by h alone now */
+  assert_int_equal(
+      urbac_store_put(s, "twice", "group", "g", "{\"id\":\"g\",\"members\":[\"a\"]}", &w, NULL, NULL),
+      URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "twice", "role", "r", NULL, &del, NULL, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "twice", "legacy.mdo.roleGroup", "Quarantine", NULL, &del, NULL, NULL),
+                   URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "twice", "legacy.mdi.role", "MDI viewer", NULL, &del, NULL, NULL),
+                   URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "twice", "user", "a", NULL, &del, NULL, d), URBAC_EINVAL);
+  assert_non_null(strstr(urbac_diag_get(d, 0)->message, "group 'g'"));
+  urbac_diag_free(d);
+  assert_int_equal(urbac_store_put(s, "twice", "group", "g", "{\"id\":\"g\",\"members\":[]}", &w, NULL, NULL),
+                   URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "twice", "user", "a", NULL, &del, NULL, NULL), URBAC_OK);
+  urbac_store_close(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1429,6 +1463,7 @@ int main(void)
       cmocka_unit_test(test_rename_and_cascade),
       cmocka_unit_test(test_list_page),
       cmocka_unit_test(test_round_trips),
+      cmocka_unit_test(test_named_twice),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store writes (PostgreSQL)"
                                                                  : "store writes (SQLite)",
