@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { generateKeyPairSync, sign, createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { threads } from './serve.mjs';
+import { threads, BOUNDED } from './serve.mjs';
 
 const URBAC = process.env.URBAC;
 const SRC = process.env.URBAC_SRC;
@@ -26,7 +26,7 @@ let rsa, ec;
 const servers = new Set(); // every server started: killed after the tests, if still running
 const CALL_MS = 60000; // a request unanswered this long: the server is wedged
 
-const cli = (...args) => execFileSync(URBAC, [...args, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+const cli = (...args) => execFileSync(BOUNDED, ['120', URBAC, ...args, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 // The server did not answer `what` in time: its threads and log are printed and it
 // is killed, so the rest fails at once instead of waiting out ctest's timeout.
@@ -56,13 +56,23 @@ function start(args = [], env = {}) {
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     servers.add(p);
     let out = '', err = '';
+    const late = setTimeout(() => { // not serving after a minute: where it waits, then kill it
+      process.stderr.write(`\n== the server (pid ${p.pid}) is not serving after 60 s; its threads:\n${threads(p.pid)}\n== its log:\n${err}\n`);
+      p.kill('SIGKILL');
+    }, 60000);
     p.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/serving on (https?:\/\/[^ ]+)/);
-      if (m) resolve({ p, base: m[1], stderr: () => err });
+      if (m) {
+        clearTimeout(late);
+        resolve({ p, base: m[1], stderr: () => err });
+      }
     });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    p.on('exit', (code, signal) => {
+      clearTimeout(late);
+      reject(new Error(`serve exited ${code ?? signal}: ${err}`));
+    });
   });
 }
 

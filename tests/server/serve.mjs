@@ -11,6 +11,8 @@ import { join } from 'node:path';
 export const URBAC = process.env.URBAC;
 export const SRC = process.env.URBAC_SRC;
 export const T = '/api/v1/tenants/contoso';
+// bounded.sh: a command that hangs is killed after its threads are printed
+export const BOUNDED = join(SRC, 'tests/server/bounded.sh');
 export const q = (o) => new URLSearchParams(o).toString();
 
 // A fresh store holding the examples' tenants and a preshared key file; `cli`
@@ -18,7 +20,7 @@ export const q = (o) => new URLSearchParams(o).toString();
 export function store(prefix, psk) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const db = process.env.URBAC_TEST_PG_URL || join(dir, 'store.db');
-  const cli = (...args) => execFileSync(URBAC, [...args, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = (...args) => execFileSync(BOUNDED, ['120', URBAC, ...args, '--db', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   cli('init');
   cli('apply', '-f', join(SRC, 'examples/contoso.yaml'));
   writeFileSync(join(dir, 'psk'), `${psk}\n`, { mode: 0o600 });
@@ -32,13 +34,23 @@ export function serve(db, args = [], listen = '127.0.0.1:0') {
     const p = spawn(URBAC, ['serve', '--db', db, '--listen', listen, '--threads', '2', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
+    const late = setTimeout(() => { // not serving after a minute: where it waits, then kill it
+      process.stderr.write(`\n== the server (pid ${p.pid}) is not serving after 60 s; its threads:\n${threads(p.pid)}\n== its log:\n${err}\n`);
+      p.kill('SIGKILL');
+    }, 60000);
     p.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/serving on (https?:\/\/[^ ]+)/);
-      if (m) resolve({ p, base: m[1] });
+      if (m) {
+        clearTimeout(late);
+        resolve({ p, base: m[1] });
+      }
     });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    p.on('exit', (code, signal) => {
+      clearTimeout(late);
+      reject(new Error(`serve exited ${code ?? signal}: ${err}`));
+    });
   });
 }
 
