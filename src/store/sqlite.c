@@ -877,8 +877,10 @@ static urbac_err pairs(db *b, sqlite3_stmt *st, urbac__strs *out, urbac_diag *d)
   int rc;
   urbac_err err = URBAC_OK;
   while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
-    for (int c = 0; !err && c < 2; c++)
-      err = urbac__strs_add(out, col(st, c) ? col(st, c) : "", strlen(col(st, c) ? col(st, c) : ""));
+    for (int c = 0; !err && c < 2; c++) { /* a group's thousands of rows: each column asked once */
+      const char *v = col(st, c);
+      err = urbac__strs_add(out, v ? v : "", v ? (size_t)sqlite3_column_bytes(st, c) : 0);
+    }
   return err ? err : done(b, rc, d, "cannot read the reference index");
 }
 
