@@ -160,6 +160,13 @@ static void key_add(urbac__buf *b, size_t *at, const char *kind, const char *id)
 static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, const char *kind,
                            const char *id, urbac__ref_list *added, urbac__ref_list *removed)
 {
+  if (!old->n && now->n <= 1) { /* a new object naming one thing at most (a user: its externalId) */
+    if (now->n && URBAC_GROW(added->v, added->cap, added->n + 1))
+      return URBAC_ENOMEM;
+    if (now->n)
+      added->v[added->n++] = now->v[0];
+    return URBAC_OK;
+  }
   urbac__strmap was = {0}, is = {0};
   urbac__buf ob = {0}, nb = {0}; /* the keys of `old`'s pairs and of `now`'s rows */
   size_t npairs = old->n / 2, *oat = urbac__calloc(npairs + 1, sizeof *oat),
@@ -256,15 +263,17 @@ static const char *pooled(urbac__strs *pool, const char *s)
   return urbac__strs_add(pool, s, strlen(s)) ? NULL : pool->v[pool->n - 1];
 }
 
-/* Appends the rows of `from` to `to`, their names copied into `pool`. */
-static urbac_err keep_rows(urbac__ref_list *to, const urbac__ref_list *from, urbac__strs *pool)
+/* Appends the rows of `from` to `to`, their names copied into `pool` when
+ * `copy` (they are the stage's own, freed with it; else the caller's model's,
+ * which outlives the batch). */
+static urbac_err keep_rows(urbac__ref_list *to, const urbac__ref_list *from, urbac__strs *pool, bool copy)
 {
-  urbac_err err = URBAC_OK;
+  urbac_err err = URBAC_GROW(to->v, to->cap, to->n + from->n) ? URBAC_ENOMEM : URBAC_OK;
   for (size_t i = 0; !err && i < from->n; i++) {
     urbac__ref_row r = from->v[i];
-    r.to_kind = pooled(pool, r.to_kind);
-    r.to_id = pooled(pool, r.to_id);
-    if (!r.to_kind || !r.to_id || URBAC_GROW(to->v, to->cap, to->n + 1))
+    r.to_kind = copy ? pooled(pool, r.to_kind) : r.to_kind;
+    r.to_id = copy ? pooled(pool, r.to_id) : r.to_id;
+    if (!r.to_kind || !r.to_id)
       err = URBAC_ENOMEM;
     else
       to->v[to->n++] = r;
@@ -286,10 +295,10 @@ urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *
   x.known = found;
   if (!err)
     err = delta_read(store, tenant, kind, id, after, alone, old, &x, d);
-  if (!err)
-    err = keep_rows(&b->removed, &x.removed, &b->pool);
-  if (!err)
-    err = keep_rows(&b->added, &x.added, &b->pool);
+  if (!err) /* the rows removed name what the index said (x.read, freed below) */
+    err = keep_rows(&b->removed, &x.removed, &b->pool, true);
+  if (!err) /* those added what the model says: the caller's (`alone`, b->whole), or x.parsed */
+    err = keep_rows(&b->added, &x.added, &b->pool, x.parsed != NULL);
   delta_free(&x);
   return err;
 }

@@ -46,10 +46,13 @@ urbac_err urbac__refs_write(urbac_store *store, const char *tenant, const char *
  * whole new tenant's index costs a bulk insert, not a round trip per object. */
 typedef struct urbac__refs_batch {
   urbac__ref_list added, removed;
-  urbac__strs pool;         /* the rows' names, copied */
+  urbac__strs pool;         /* the names of rows the stage read or parsed itself, copied */
   const urbac_model *whole; /* borrowed, or NULL: the model the staged bodies were written from,
                                whose objects say what they name without parsing each body */
 } urbac__refs_batch;
+/* The rows of (kind, id), staged as urbac__refs_write() makes them; the rows
+ * added borrow their names from `alone` or b->whole when they come from there,
+ * so those must outlive urbac__refs_flush(). */
 urbac_err urbac__refs_stage(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *after, const urbac_model *alone, const urbac__strs *old,
                             urbac__refs_batch *b, urbac_diag *d);
