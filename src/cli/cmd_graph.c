@@ -8,10 +8,18 @@
  * --dry-run. What could not be represented is printed with its file and JSON
  * path (--strict: refused instead).
  *
- * Depends on: the public API, cli/source.c, cli/files.c, jansson.
+ * A whole tenant's import allocates and frees millions of small blocks (jansson's
+ * trees) between larger ones: glibc would gather its fast bins up again at
+ * each larger allocation (malloc_consolidate(), about a tenth of the CPU of the
+ * benchmark's import); this process turns them off before it starts.
+ *
+ * Depends on: the public API, cli/source.c, cli/files.c, jansson, glibc's mallopt().
  */
 #include <jansson.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <sys/stat.h>
 
@@ -175,6 +183,9 @@ static int import_graph(void *opts, const cli_args *a)
   urbac_diag *d = NULL;
   bool fresh = false;
   int rc = EXIT_USAGE;
+#ifdef __GLIBC__
+  mallopt(M_MXFAST, 0); /* no fast bins: small blocks freed are merged at once, never gathered in bulk */
+#endif
   if (!collect(&in, a) || !(files = read_all(&in)) || !open_base(&src, o, &fresh))
     goto out;
   urbac_err err = (d = urbac_diag_new())
