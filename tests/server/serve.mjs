@@ -7,12 +7,13 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const URBAC = process.env.URBAC;
 export const SRC = process.env.URBAC_SRC;
 export const T = '/api/v1/tenants/contoso';
 // bounded.sh: a command that hangs is killed after its threads are printed
-export const BOUNDED = join(SRC, 'tests/server/bounded.sh');
+export const BOUNDED = fileURLToPath(new URL('./bounded.sh', import.meta.url));
 export const q = (o) => new URLSearchParams(o).toString();
 
 // A fresh store holding the examples' tenants and a preshared key file; `cli`
@@ -34,10 +35,10 @@ export function serve(db, args = [], listen = '127.0.0.1:0') {
     const p = spawn(URBAC, ['serve', '--db', db, '--listen', listen, '--threads', '2', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
-    const late = setTimeout(() => { // not serving after a minute: where it waits, then kill it
-      process.stderr.write(`\n== the server (pid ${p.pid}) is not serving after 60 s; its threads:\n${threads(p.pid)}\n== its log:\n${err}\n`);
+    const late = setTimeout(() => { // not serving after 5 minutes (the benchmarks load a million users): where it waits, then kill it
+      process.stderr.write(`\n== the server (pid ${p.pid}) is not serving after 300 s; its threads:\n${threads(p.pid)}\n== its log:\n${err}\n`);
       p.kill('SIGKILL');
-    }, 60000);
+    }, 300000);
     p.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/serving on (https?:\/\/[^ ]+)/);
