@@ -771,17 +771,13 @@ static urbac_err check_all(editor *e)
   const urbac__cow *targets[3] = {&m->users, &m->groups, &m->dgs};
   for (size_t k = 0; k < 3 && !err; k++)
     err = urbac__cow_grow(&m->refs_in[k], targets[k]->n);
-  for (size_t i = 0; i < e->nremoved && !err; i++)
-    if (e->removed[i])
-      err = urbac__obj_count_refs(m, e->removed[i], -1);
   for (size_t i = 0; i < e->nadded && !err; i++) {
     urbac_err r = urbac__obj_resolve(m, e->added[i], e->d);
     err = r == URBAC_ENOMEM ? r : err;
   }
   if (err || urbac_diag_count(e->d) > had)
     return err ? err : URBAC_EINVAL;
-  for (size_t i = 0; i < e->nadded && !err; i++)
-    err = urbac__obj_count_refs(m, e->added[i], 1);
+  err = urbac__objs_count_refs(m, e->removed, e->nremoved, e->added, e->nadded);
   for (size_t k = 0; k < 3; k++)
     for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++) {
       urbac_err r = check_deleted(e, (uint8_t)k, i); /* every one said; the first refusal kept */

@@ -10,6 +10,7 @@
  * Depends on: util, catalog, model/model.c.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "model/model.h"
 
@@ -272,49 +273,146 @@ urbac_err urbac__model_check_ranks(urbac_model *m, urbac_diag *d)
 
 /* ---------------------------------------------------------------- inbound references */
 
+/* A change to one inbound count; gathered, netted and then applied, so that a
+ * group rewritten with 999 of its 1,000 members kept changes two counts, not
+ * 2,000 (each a write to a page the previous revision shares, copied on first
+ * touch: at a million users, most of the array). */
+typedef struct count_change {
+  uint32_t idx;
+  uint8_t kind;
+  int8_t delta;
+} count_change;
+
+typedef struct ref_lists {
+  urbac__refs **v;
+  size_t n, cap;
+  bool oom;
+} ref_lists;
+
 typedef struct counter {
-  urbac_model *m;
-  int delta;
+  count_change *v;
+  size_t n, cap;
+  ref_lists gone, now; /* the reference lists of the pair gathered now */
   urbac_err err;
 } counter;
 
-static void count_cb(void *ctx, urbac__refs *r, const char *what)
+static void list_cb(void *ctx, urbac__refs *r, const char *what)
 {
-  counter *c = ctx;
+  ref_lists *l = ctx;
   (void)what;
-  for (size_t i = 0; i < r->n && !c->err; i++) {
-    if (r->v[i].idx == URBAC__PENDING)
-      continue; /* counted nowhere: it names nothing yet */
-    uint32_t *n = urbac__cow_mut(&c->m->refs_in[r->v[i].kind], r->v[i].idx);
-    if (!n)
-      c->err = URBAC_ENOMEM;
-    else
-      *n = (uint32_t)((int64_t)*n + c->delta);
+  if (!l->oom && URBAC_GROW(l->v, l->cap, l->n + 1) == URBAC_OK)
+    l->v[l->n++] = r;
+  else
+    l->oom = true;
+}
+
+static void push(counter *c, const urbac__ref *ref, int8_t delta)
+{
+  if (ref->idx == URBAC__PENDING)
+    return; /* counted nowhere: it names nothing yet */
+  if (URBAC_GROW(c->v, c->cap, c->n + 1))
+    c->err = URBAC_ENOMEM;
+  else
+    c->v[c->n++] = (count_change){ref->idx, ref->kind, delta};
+}
+
+/* Gathers the changes of `gone` (its references leave) and `now` (its arrive),
+ * either NULL. A reference in the same place of the same list of both naming the
+ * same target cancels out unrecorded; any other is recorded, so the sum is exact
+ * whichever two objects are paired, and cheapest when `now` replaces `gone`. */
+static void gather_pair(counter *c, urbac__obj *gone, urbac__obj *now)
+{
+  c->gone.n = c->now.n = 0;
+  if (gone)
+    urbac__obj_visit_refs(gone, list_cb, &c->gone);
+  if (now)
+    urbac__obj_visit_refs(now, list_cb, &c->now);
+  if (c->gone.oom || c->now.oom) {
+    c->err = URBAC_ENOMEM;
+    return;
+  }
+  for (size_t k = 0; k < c->gone.n || k < c->now.n; k++) {
+    const urbac__refs *a = k < c->gone.n ? c->gone.v[k] : NULL, *b = k < c->now.n ? c->now.v[k] : NULL;
+    size_t na = a ? a->n : 0, nb = b ? b->n : 0;
+    for (size_t p = 0; p < na || p < nb; p++) {
+      if (p < na && p < nb && a->v[p].kind == b->v[p].kind && a->v[p].idx == b->v[p].idx)
+        continue;
+      if (p < na)
+        push(c, &a->v[p], -1);
+      if (p < nb)
+        push(c, &b->v[p], 1);
+    }
   }
 }
 
-urbac_err urbac__obj_count_refs(urbac_model *m, urbac__obj *o, int delta)
+static int by_target(const void *pa, const void *pb)
 {
-  counter c = {m, delta, URBAC_OK};
-  urbac__obj_visit_refs(o, count_cb, &c);
-  return c.err;
+  const count_change *a = pa, *b = pb;
+  if (a->kind != b->kind)
+    return a->kind < b->kind ? -1 : 1;
+  return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
+
+/* Applies the changes gathered in `c`, each target's sum once (none when it is
+ * 0), in array order; empties `c`. */
+static urbac_err apply_counts(urbac_model *m, counter *c)
+{
+  if (c->n > 1)
+    qsort(c->v, c->n, sizeof *c->v, by_target);
+  for (size_t i = 0; i < c->n && !c->err;) {
+    int64_t sum = 0;
+    size_t j = i;
+    for (; j < c->n && c->v[j].kind == c->v[i].kind && c->v[j].idx == c->v[i].idx; j++)
+      sum += c->v[j].delta;
+    uint32_t *n = sum ? urbac__cow_mut(&m->refs_in[c->v[i].kind], c->v[i].idx) : NULL;
+    if (sum && !n)
+      c->err = URBAC_ENOMEM;
+    else if (sum)
+      *n = (uint32_t)((int64_t)*n + sum);
+    i = j;
+  }
+  c->n = 0;
+  return c->err;
+}
+
+static urbac_err counter_end(urbac_model *m, counter *c)
+{
+  urbac_err err = c->err ? c->err : apply_counts(m, c);
+  urbac__free(c->v);
+  urbac__free(c->gone.v);
+  urbac__free(c->now.v);
+  return err;
+}
+
+urbac_err urbac__objs_count_refs(urbac_model *m, urbac__obj *const *gone, size_t ngone,
+                                 urbac__obj *const *now, size_t nnow)
+{
+  counter c = {0};
+  for (size_t i = 0; (i < ngone || i < nnow) && !c.err; i++)
+    gather_pair(&c, i < ngone ? gone[i] : NULL, i < nnow ? now[i] : NULL);
+  return counter_end(m, &c);
+}
+
+#define COUNT_BATCH 65536 /* changes gathered before they are applied, counting a whole model */
 
 urbac_err urbac__model_count_refs(urbac_model *m)
 {
   const urbac__cow *targets[3] = {&m->users, &m->groups, &m->dgs};
   const urbac__cow *from[] = {&m->groups, &m->dgs, &m->roles, &m->mde_roles, &m->eop, &m->mdi};
-  urbac_err err = URBAC_OK;
-  for (size_t k = 0; k < 3 && !err; k++) {
+  counter c = {0};
+  for (size_t k = 0; k < 3 && !c.err; k++) {
     urbac__cow_free(&m->refs_in[k]);
     urbac__cow_init(&m->refs_in[k], &urbac__cow_u32);
-    err = urbac__cow_grow(&m->refs_in[k], targets[k]->n);
+    c.err = urbac__cow_grow(&m->refs_in[k], targets[k]->n);
   }
-  for (size_t k = 0; k < sizeof from / sizeof from[0] && !err; k++)
-    for (size_t i = 0; i < from[k]->n && !err; i++)
+  for (size_t k = 0; k < sizeof from / sizeof from[0] && !c.err; k++)
+    for (size_t i = 0; i < from[k]->n && !c.err; i++) {
       if (URBAC__AT(*from[k], i))
-        err = urbac__obj_count_refs(m, URBAC__AT(*from[k], i), 1);
-  return err;
+        gather_pair(&c, NULL, URBAC__AT(*from[k], i));
+      if (c.n >= COUNT_BATCH)
+        apply_counts(m, &c);
+    }
+  return counter_end(m, &c);
 }
 
 urbac__cow *urbac__ref_array(urbac_model *m, urbac__ref_arr a)
