@@ -763,6 +763,32 @@ static urbac_err check_xid_changes(editor *e)
   return URBAC_OK;
 }
 
+/* The reference kinds (bit urbac__ref_kind) whose maps this edit left as they
+ * were: it put and deleted no user (group, device group). */
+static unsigned unchanged_kinds(const urbac_model *m)
+{
+  unsigned stable = 1u << URBAC__REF_USER | 1u << URBAC__REF_GROUP | 1u << URBAC__REF_DG;
+  for (size_t c = 0; c < m->nchanges; c++)
+    stable &= ~(m->changes[c].kind == URBAC__OBJ_USER    ? 1u << URBAC__REF_USER
+                : m->changes[c].kind == URBAC__OBJ_GROUP ? 1u << URBAC__REF_GROUP
+                : m->changes[c].kind == URBAC__OBJ_DG    ? 1u << URBAC__REF_DG
+                                                         : 0u);
+  return stable;
+}
+
+/* The object `now` replaced, or NULL (a new one). The model's changes list the
+ * edit's slots in the order `added` does (deletes between them), so the search
+ * goes on from *c, where the last one was found, and *c moves past a match. */
+static urbac__obj *replaced(const urbac_model *m, const urbac__obj *now, size_t *c)
+{
+  for (size_t k = *c; k < m->nchanges; k++)
+    if (m->changes[k].after == now) {
+      *c = k + 1;
+      return m->changes[k].before;
+    }
+  return NULL;
+}
+
 static urbac_err check_all(editor *e)
 {
   urbac_model *m = e->m;
@@ -771,8 +797,9 @@ static urbac_err check_all(editor *e)
   const urbac__cow *targets[3] = {&m->users, &m->groups, &m->dgs};
   for (size_t k = 0; k < 3 && !err; k++)
     err = urbac__cow_grow(&m->refs_in[k], targets[k]->n);
-  for (size_t i = 0; i < e->nadded && !err; i++) {
-    urbac_err r = urbac__obj_resolve(m, e->added[i], e->d);
+  unsigned stable = unchanged_kinds(m);
+  for (size_t i = 0, c = 0; i < e->nadded && !err; i++) {
+    urbac_err r = urbac__obj_resolve(m, e->added[i], replaced(m, e->added[i], &c), stable, e->d);
     err = r == URBAC_ENOMEM ? r : err;
   }
   if (err || urbac_diag_count(e->d) > had)

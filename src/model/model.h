@@ -289,8 +289,12 @@ urbac__obj *urbac__obj_dup(const urbac__obj *o);
 /* Calls f with each reference list of object `o` and where it is, for messages. */
 void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, const char *what), void *ctx);
 /* Resolves the references of one object against `m`'s maps (and checks a role's
- * assignment names are unique), with validation's messages. */
-urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac_diag *d);
+ * assignment names are unique), with validation's messages. `was`, when not
+ * NULL, is the object `o` replaces, resolved against the model `m` was edited
+ * from; bit k of `stable` says the edit changed no entry of the maps of
+ * reference kind k (urbac__ref_kind): a reference of such a kind with the same
+ * name in the same place of `was` takes its target from there. Borrows `was`. */
+urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac__obj *was, unsigned stable, urbac_diag *d);
 /* Device-group ranks unique, with validation's messages. */
 urbac_err urbac__model_check_ranks(urbac_model *m, urbac_diag *d);
 /* Takes the references of the objects `gone` (resolved against `m`; NULL

@@ -14,11 +14,20 @@
 
 #include "model/model.h"
 
+typedef struct ref_lists {
+  urbac__refs **v;
+  size_t n, cap;
+  bool oom;
+} ref_lists;
+
 typedef struct validator {
   urbac_model *m;
   urbac_diag *d;
   urbac_err oom; /* an allocation failed: stop, report ENOMEM */
   size_t errors;
+  const ref_lists *was; /* resolving one object: the lists of the object it replaces, or NULL */
+  size_t list;          /* the list resolved next */
+  unsigned stable;      /* bit k: this edit changed no entry of reference kind k's maps */
 } validator;
 
 static void report(validator *v, urbac_err code, urbac__loc loc, const char *fmt, ...)
@@ -82,12 +91,31 @@ static void index_names(validator *v, urbac__smap *map, const seq *s, size_t nam
   index_names(v, map, &(seq){&(arr), NULL, (arr).n, 0}, offsetof(type, ident.xkey), offsetof(type, loc),     \
               what " externalId")
 
-/* Resolves each reference of `r` against the users, groups or device groups. */
-static void resolve_refs(validator *v, urbac__refs *r, const char *where)
+static void list_cb(void *ctx, urbac__refs *r, const char *what)
+{
+  ref_lists *l = ctx;
+  (void)what;
+  if (!l->oom && URBAC_GROW(l->v, l->cap, l->n + 1) == URBAC_OK)
+    l->v[l->n++] = r;
+  else
+    l->oom = true;
+}
+
+/* Resolves each reference of `r` against the users, groups or device groups.
+ * A reference in the same place of `was` (the list it replaces) with the same
+ * kind and name takes its target unread when this edit changed no map of that
+ * kind: a group rewritten with one member swapped looks up one name, not 1,000
+ * (each a cache miss at a million users). */
+static void resolve_refs(validator *v, urbac__refs *r, const urbac__refs *was, const char *where)
 {
   static const char *const kinds[] = {"user", "group", "device group"};
   for (size_t i = 0; i < r->n; i++) {
     urbac__ref *ref = &r->v[i];
+    if (was && i < was->n && (v->stable >> ref->kind & 1u) && was->v[i].kind == ref->kind &&
+        strcmp(was->v[i].name, ref->name) == 0) {
+      ref->idx = was->v[i].idx;
+      continue;
+    }
     size_t len = strlen(ref->name);
     bool found = ref->kind == URBAC__REF_USER    ? urbac__user_find(v->m, ref->name, len, &ref->idx)
                  : ref->kind == URBAC__REF_GROUP ? urbac__group_find(v->m, ref->name, len, &ref->idx)
@@ -105,7 +133,13 @@ static void resolve_refs(validator *v, urbac__refs *r, const char *where)
   }
 }
 
-static void resolve_cb(void *ctx, urbac__refs *r, const char *what) { resolve_refs(ctx, r, what); }
+static void resolve_cb(void *ctx, urbac__refs *r, const char *what)
+{
+  validator *v = ctx;
+  const urbac__refs *was = v->was && v->list < v->was->n ? v->was->v[v->list] : NULL;
+  v->list++;
+  resolve_refs(v, r, was, what);
+}
 
 /* Each name of `s` unique (roles, legacy roles, assignments). */
 static void unique_names(validator *v, const seq *s, size_t name_off, size_t loc_off, const char *what)
@@ -255,18 +289,28 @@ void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, c
   }
 }
 
-urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac_diag *d)
+urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac__obj *was, unsigned stable, urbac_diag *d)
 {
-  validator v = {m, d, URBAC_OK, 0};
+  validator v = {m, d, URBAC_OK, 0, NULL, 0, stable};
+  ref_lists lists = {0};
+  if (was && was->kind == o->kind && stable) {
+    urbac__obj_visit_refs(was, list_cb, &lists);
+    v.was = &lists;
+  }
+  if (lists.oom) {
+    urbac__free(lists.v);
+    return URBAC_ENOMEM;
+  }
   if (o->kind == URBAC__OBJ_ROLE)
     unique_asg(&v, (urbac__role *)o);
   urbac__obj_visit_refs(o, resolve_cb, &v);
+  urbac__free(lists.v);
   return v.oom ? v.oom : v.errors ? URBAC_EINVAL : URBAC_OK;
 }
 
 urbac_err urbac__model_check_ranks(urbac_model *m, urbac_diag *d)
 {
-  validator v = {m, d, URBAC_OK, 0};
+  validator v = {m, d, URBAC_OK, 0, NULL, 0, 0};
   check_ranks_v(&v);
   return v.oom ? v.oom : v.errors ? URBAC_EINVAL : URBAC_OK;
 }
@@ -283,28 +327,12 @@ typedef struct count_change {
   int8_t delta;
 } count_change;
 
-typedef struct ref_lists {
-  urbac__refs **v;
-  size_t n, cap;
-  bool oom;
-} ref_lists;
-
 typedef struct counter {
   count_change *v;
   size_t n, cap;
   ref_lists gone, now; /* the reference lists of the pair gathered now */
   urbac_err err;
 } counter;
-
-static void list_cb(void *ctx, urbac__refs *r, const char *what)
-{
-  ref_lists *l = ctx;
-  (void)what;
-  if (!l->oom && URBAC_GROW(l->v, l->cap, l->n + 1) == URBAC_OK)
-    l->v[l->n++] = r;
-  else
-    l->oom = true;
-}
 
 static void push(counter *c, const urbac__ref *ref, int8_t delta)
 {
@@ -481,7 +509,7 @@ static void unique_legacy(validator *v, const urbac__cow *items, urbac_legacy_ki
 
 urbac_err urbac__model_validate(urbac_model *m, urbac_diag *d)
 {
-  validator v = {m, d, URBAC_OK, 0};
+  validator v = {m, d, URBAC_OK, 0, NULL, 0, 0};
   INDEX(&v, &m->user_map, m->users, urbac__user, "user");
   INDEX(&v, &m->group_map, m->groups, urbac__group, "group");
   INDEX(&v, &m->dg_map, m->dgs, urbac__devgroup, "device group");
