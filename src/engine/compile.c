@@ -707,6 +707,7 @@ void urbac_snapshot_free(urbac_snapshot *snap)
   urbac__hmap_free(&snap->dgset_index);
   urbac__free(snap->dg_order);
   urbac__free(snap->changed);
+  urbac__asg_index_release(snap->asg_index);
   urbac__free(snap);
 }
 

@@ -39,6 +39,23 @@ urbac_err urbac__acc_assignment(urbac__acc *a, const urbac_model *m, const urbac
                                 const urbac__assignment *as, uint32_t set);
 /* Recomputes the profile of user u from the kept accumulators and sets it. */
 urbac_err urbac__user_refresh(urbac__compiler *c, uint32_t u);
+/* engine/asgindex.c: the roles naming each principal in an assignment. */
+typedef struct urbac__asg_entry {
+  uint32_t idx;  /* the principal: a user or group index */
+  uint32_t role; /* a role with an assignment naming it */
+  uint8_t kind;  /* URBAC__REF_USER or URBAC__REF_GROUP */
+} urbac__asg_entry;
+/* The index of every role of `m` (count 1), or NULL when out of memory. */
+urbac__asg_index *urbac__asg_index_build(const urbac_model *m);
+/* The index of `m`, an edit of the model `base` indexes (its changes list the
+ * roles it changed): `base` itself with one more count when no role changed.
+ * NULL when out of memory. Borrows `base`. */
+urbac__asg_index *urbac__asg_index_update(urbac__asg_index *base, const urbac_model *m);
+/* Drops a count; the last frees. Accepts NULL. */
+void urbac__asg_index_release(urbac__asg_index *x);
+/* The entries naming principal (kind, idx), by role, *n of them; borrowed from `x`. */
+const urbac__asg_entry *urbac__asg_index_find(const urbac__asg_index *x, uint8_t kind, uint32_t idx,
+                                              size_t *n);
 /* The snapshot's empty containers, for a compile or an update to fill. */
 void urbac__snapshot_init(urbac_snapshot *s, const urbac_model *m);
 

@@ -68,6 +68,8 @@ typedef struct urbac__pacc {
 } urbac__pacc;
 extern const urbac__cow_type urbac__cow_paccs;
 
+typedef struct urbac__asg_index urbac__asg_index;
+
 struct urbac_snapshot {
   const urbac_model *m;
   urbac__tables tables;
@@ -90,7 +92,8 @@ struct urbac_snapshot {
   size_t live_profiles; /* profiles some user holds */
   uint32_t *changed;    /* users whose decisions may differ from the base's */
   size_t nchanged;
-  bool changed_known; /* false: compiled whole, every user may differ */
+  bool changed_known;          /* false: compiled whole, every user may differ */
+  urbac__asg_index *asg_index; /* engine/asgindex.c; NULL until an update needs it */
 };
 
 static inline const urbac__profile *urbac__profile_at(const urbac_snapshot *snap, uint32_t id)

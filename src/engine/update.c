@@ -8,8 +8,9 @@
  *  - the accumulators of the dirty groups: a changed group, a group named by a
  *    changed role, legacy role or legacy row, a group whose parents changed, and
  *    every group below one of those (their accumulators include their parents'),
- *    recomputed parents first; what names them directly is found by one scan of
- *    the roles, legacy roles and legacy rows (a tenant has few);
+ *    recomputed parents first; the roles naming them directly are found in the
+ *    snapshot's assignment index (engine/asgindex.c), the legacy roles and rows
+ *    naming them by one scan (a tenant has few);
  *  - what names a user directly, for users a changed role or legacy row names;
  *  - the profiles of the affected users: changed users, users named by a changed
  *    object, members gained or lost, and the direct members of a dirty group;
@@ -20,7 +21,7 @@
  * profiles nobody holds piling up past a threshold is one whole compile instead.
  * The users reached are kept (urbac_snapshot_changed_users()).
  *
- * Depends on: util, catalog, model, engine/engine.h, engine/compiler.h.
+ * Depends on: util, catalog, model, engine/engine.h, engine/compiler.h, engine/asgindex.c.
  */
 #include <stdlib.h>
 
@@ -305,25 +306,46 @@ static urbac__acc *target(updater *u, const urbac__ref *r)
   return p ? &p->a : NULL;
 }
 
-/* One scan of the roles' assignments, for the principals being recomputed. */
-static urbac_err scan_roles(updater *u)
+/* The assignments naming principal (kind, idx), recomputed into `a`: the roles
+ * the index names, in order, each assignment and each place naming it in order,
+ * as a whole compile adds them. */
+static urbac_err principal_assignments(updater *u, uint8_t kind, uint32_t idx, urbac__acc *a)
 {
-  const urbac_model *m = u->m;
+  size_t n = 0;
+  const urbac__asg_entry *e = urbac__asg_index_find(u->s->asg_index, kind, idx, &n);
   urbac_err err = URBAC_OK;
-  urbac__acc *a;
-  for (size_t r = 0; r < m->roles.n && !err; r++) {
-    const urbac__role *role = urbac__role_at(m, r);
+  for (size_t i = 0; i < n && !err; i++) {
+    const urbac__role *role = urbac__role_at(u->m, e[i].role);
     for (size_t k = 0; role && k < role->nasg && !err; k++) {
       const urbac__assignment *as = &role->asg[k];
       uint32_t set = URBAC__ALL_DGS;
       bool computed = false;
       for (size_t p = 0; p < as->principals.n && !err; p++)
-        if ((a = target(u, &as->principals.v[p]))) {
+        if (as->principals.v[p].kind == kind && as->principals.v[p].idx == idx) {
           if (!computed && !(err = urbac__asg_dgset(&u->c, as, &set)))
             computed = true;
           if (!err)
-            err = urbac__acc_assignment(a, m, role, as, set);
+            err = urbac__acc_assignment(a, u->m, role, as, set);
         }
+    }
+  }
+  return err;
+}
+
+/* The roles' assignments naming the principals being recomputed, found by the
+ * snapshot's index (made from the base's, or built once). */
+static urbac_err scan_roles(updater *u, const urbac_snapshot *base)
+{
+  urbac__asg_index *x = base->asg_index;
+  u->s->asg_index = x ? urbac__asg_index_update(x, u->m) : urbac__asg_index_build(u->m);
+  urbac_err err = u->s->asg_index ? URBAC_OK : URBAC_ENOMEM;
+  for (int k = 0; k < 2 && !err; k++) {
+    const idxset *set = k == 0 ? &u->groups : &u->direct;
+    uint8_t kind = k == 0 ? URBAC__REF_GROUP : URBAC__REF_USER;
+    for (size_t i = 0; i < set->n && !err; i++) {
+      urbac__acc *a = target(u, &(urbac__ref){.kind = kind, .idx = set->v[i]});
+      if (a)
+        err = principal_assignments(u, kind, set->v[i], a);
     }
   }
   return err;
@@ -492,8 +514,11 @@ static urbac_err update(updater *u, const urbac_snapshot *base)
   /* the scans feed only accumulators being recomputed: none (a member swapped
    * in a group reaches two users' profiles, no accumulator), no scan */
   bool fresh = u->groups.n || u->direct.n;
-  if (!err && fresh && !(err = scan_roles(u)))
+  if (!err && fresh && !(err = scan_roles(u, base)))
     scan_legacy(u);
+  if (!err && !fresh && base->asg_index &&
+      !(u->s->asg_index = urbac__asg_index_update(base->asg_index, u->m)))
+    err = URBAC_ENOMEM; /* kept for the next update */
   if (!err)
     err = propagate(u);
   if (!err)
