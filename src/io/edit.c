@@ -776,19 +776,6 @@ static unsigned unchanged_kinds(const urbac_model *m)
   return stable;
 }
 
-/* The object `now` replaced, or NULL (a new one). The model's changes list the
- * edit's slots in the order `added` does (deletes between them), so the search
- * goes on from *c, where the last one was found, and *c moves past a match. */
-static urbac__obj *replaced(const urbac_model *m, const urbac__obj *now, size_t *c)
-{
-  for (size_t k = *c; k < m->nchanges; k++)
-    if (m->changes[k].after == now) {
-      *c = k + 1;
-      return m->changes[k].before;
-    }
-  return NULL;
-}
-
 static urbac_err check_all(editor *e)
 {
   urbac_model *m = e->m;
@@ -798,13 +785,14 @@ static urbac_err check_all(editor *e)
   for (size_t k = 0; k < 3 && !err; k++)
     err = urbac__cow_grow(&m->refs_in[k], targets[k]->n);
   unsigned stable = unchanged_kinds(m);
-  for (size_t i = 0, c = 0; i < e->nadded && !err; i++) {
-    urbac_err r = urbac__obj_resolve(m, e->added[i], replaced(m, e->added[i], &c), stable, e->d);
+  for (size_t c = 0; c < m->nchanges && !err; c++) { /* each object put (`added`), with the one it replaced */
+    const urbac__change *ch = &m->changes[c];
+    urbac_err r = ch->after ? urbac__obj_resolve(m, ch->after, ch->before, stable, e->d) : URBAC_OK;
     err = r == URBAC_ENOMEM ? r : err;
   }
   if (err || urbac_diag_count(e->d) > had)
     return err ? err : URBAC_EINVAL;
-  err = urbac__objs_count_refs(m, e->removed, e->nremoved, e->added, e->nadded);
+  err = urbac__model_count_changes(m);
   for (size_t k = 0; k < 3; k++)
     for (size_t i = 0; i < e->ndeleted[k] && (!err || err == URBAC_EDANGLING); i++) {
       urbac_err r = check_deleted(e, (uint8_t)k, i); /* every one said; the first refusal kept */

@@ -297,11 +297,10 @@ void urbac__obj_visit_refs(urbac__obj *o, void (*f)(void *ctx, urbac__refs *r, c
 urbac_err urbac__obj_resolve(urbac_model *m, urbac__obj *o, urbac__obj *was, unsigned stable, urbac_diag *d);
 /* Device-group ranks unique, with validation's messages. */
 urbac_err urbac__model_check_ranks(urbac_model *m, urbac_diag *d);
-/* Takes the references of the objects `gone` (resolved against `m`; NULL
- * entries skipped) from refs_in and adds those of `now`, each count written
- * once with its net change (none when the two name the same). Borrows both. */
-urbac_err urbac__objs_count_refs(urbac_model *m, urbac__obj *const *gone, size_t ngone,
-                                 urbac__obj *const *now, size_t nnow);
+/* Applies the edit's changes (m->changes, their objects resolved) to refs_in:
+ * what each `before` named leaves, what each `after` names arrives, each count
+ * written once with its net change (none when the two name the same). */
+urbac_err urbac__model_count_changes(urbac_model *m);
 /* Counts every reference of `m` into refs_in from scratch. */
 urbac_err urbac__model_count_refs(urbac_model *m);
 

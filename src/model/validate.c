@@ -345,9 +345,8 @@ static void push(counter *c, const urbac__ref *ref, int8_t delta)
 }
 
 /* Gathers the changes of `gone` (its references leave) and `now` (its arrive),
- * either NULL. A reference in the same place of the same list of both naming the
- * same target cancels out unrecorded; any other is recorded, so the sum is exact
- * whichever two objects are paired, and cheapest when `now` replaces `gone`. */
+ * either NULL: `now` replacing `gone`. A reference in the same place of the same
+ * list of both naming the same target cancels out unrecorded. */
 static void gather_pair(counter *c, urbac__obj *gone, urbac__obj *now)
 {
   c->gone.n = c->now.n = 0;
@@ -412,12 +411,11 @@ static urbac_err counter_end(urbac_model *m, counter *c)
   return err;
 }
 
-urbac_err urbac__objs_count_refs(urbac_model *m, urbac__obj *const *gone, size_t ngone,
-                                 urbac__obj *const *now, size_t nnow)
+urbac_err urbac__model_count_changes(urbac_model *m)
 {
   counter c = {0};
-  for (size_t i = 0; (i < ngone || i < nnow) && !c.err; i++)
-    gather_pair(&c, i < ngone ? gone[i] : NULL, i < nnow ? now[i] : NULL);
+  for (size_t i = 0; i < m->nchanges && !c.err; i++)
+    gather_pair(&c, m->changes[i].before, m->changes[i].after);
   return counter_end(m, &c);
 }
 
