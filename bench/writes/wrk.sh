@@ -7,10 +7,14 @@
 # core of a 2-core machine at a few hundred writes/s, so its sustained figure
 # measures the client as much as the server; wrk (C, bench_pkgs in
 # scripts/deps.sh) does not.
-# Usage: bench/writes/wrk.sh URBAC STORE.db|postgresql://... QUESTIONS.tsv [TENANT] [SECONDS]
+# Usage: bench/writes/wrk.sh URBAC STORE.db|postgresql://... QUESTIONS.tsv [TENANT] [SECONDS] [RATE]
+# RATE (writes/s across the 16 connections): each connection waits 16,000/RATE ms
+# after a reply before its next write, so the writes come at most at RATE (less by
+# their own latency: wrk reports the rate reached); without it, as fast as the
+# server answers (saturation).
 # Prints wrk's summaries and the server's write batch counters.
 set -euo pipefail
-urbac=$1 store=$2 questions=$3 tenant=${4:-bench} seconds=${5:-10}
+urbac=$1 store=$2 questions=$3 tenant=${4:-bench} seconds=${5:-10} rate=${6:-}
 dir=$(mktemp -d)
 pid=
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; fi; rm -rf "$dir"' EXIT
@@ -20,10 +24,14 @@ printf '%s\n' "$key" >"$dir/psk"
 chmod 600 "$dir/psk"
 case $store in
   postgres://* | postgresql://*) db=$store ;;
-  *) cp "$store" "$dir/store.db" && db=$dir/store.db ;;
+  *) # synced: the copy's dirty pages are not written back by the server's first checkpoint
+    cp "$store" "$dir/store.db" && sync "$dir/store.db" && db=$dir/store.db ;;
 esac
+pause=0
+[ -z "$rate" ] || pause=$((16000 / rate))
 cat >"$dir/put.lua" <<LUA
 local n, me = 0, 0
+if $pause > 0 then delay = function() return $pause end end
 local threads = 0
 setup = function(thread) threads = threads + 1; thread:set("me", threads) end
 request = function()
@@ -54,12 +62,12 @@ pid=$!
 for _ in $(seq 600); do grep -q "serving on" "$dir/out" && break; sleep 0.1; done
 base=$(grep -o "https\?://[^ ]*" "$dir/out" | head -1)
 [ -n "$base" ] || { echo "wrk.sh: the server did not start: $(cat "$dir/err")" >&2; exit 1; }
-wrk -t2 -c16 -d"${seconds}s" -s "$dir/put.lua" "$base" >"$dir/writes.txt" &
+wrk -t2 -c16 -d"${seconds}s" --latency -s "$dir/put.lua" "$base" >"$dir/writes.txt" &
 writers=$!
 wrk -t1 -c2 -d"${seconds}s" --latency -s "$dir/check.lua" "$base" >"$dir/checks.txt"
 wait "$writers"
 echo "== 16 writers"
-grep -E "Requests/sec|Latency |Non-2xx" "$dir/writes.txt"
+grep -E "Requests/sec|Latency |Non-2xx| 50%| 75%| 90%| 99%" "$dir/writes.txt"
 echo "== 2 checkers"
 grep -E "Requests/sec| 50%| 99%|Non-2xx" "$dir/checks.txt"
 curl -s -H "Authorization: Bearer $key" "$base/metrics" | grep "^urbac_write_batch"
