@@ -53,6 +53,9 @@ bool urbac__audit_digest_step(urbac__audit_digest *d, int sign, const char *kind
 urbac_err urbac__audit_record_hash(const urbac_audit_record *r, char out[URBAC__HASH_HEX]);
 /* HMAC-SHA256 of `hash` under the handle's key, in hex. */
 bool urbac__audit_record_mac(const urbac_store *store, const char *hash, char out[URBAC__HASH_HEX]);
+/* OpenSSL's SHA-256, fetched once for the process (NULL: OpenSSL has none); not to be freed. */
+struct evp_md_st;
+const struct evp_md_st *urbac__sha256(void);
 /* `n` bytes of `b` as 2n lower-case hex digits and a NUL, into `out` (2n + 1 bytes). */
 void urbac__audit_hex(const unsigned char *b, size_t n, char *out);
 /* 64 hex digits to 32 bytes; false when it is not that. */

@@ -15,7 +15,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <stdio.h>
 
 #include "store/audit.h"
@@ -25,26 +24,14 @@
 #define SALT_BYTES 16
 #define TOKEN_PREFIX "urbac_"
 
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-  for (size_t i = 0; i < n; i++)
-    snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 static bool random_hex(size_t bytes, char *out)
 {
   unsigned char b[SECRET_BYTES];
   if (bytes > sizeof b || RAND_bytes(b, (int)bytes) != 1)
     return false;
-  to_hex(b, bytes, out);
+  urbac__audit_hex(b, bytes, out);
   return true;
 }
-
-/* SHA-256 fetched once: it is on the path of every request an API key makes,
- * and OpenSSL 3 looks an implicit EVP_sha256() up under a lock each time. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
 
 static bool key_hash(const char *salt, const char *secret, size_t len, char out[URBAC__HASH_HEX])
 {
@@ -55,11 +42,11 @@ static bool key_hash(const char *salt, const char *secret, size_t len, char out[
     return false;
   memcpy(in, salt, sl);
   memcpy(in + sl, secret, len);
-  pthread_once(&sha256_once, sha256_fetch);
-  bool ok = sha256_md && EVP_Digest(in, sl + len, md, &n, sha256_md, NULL) == 1 && n == 32;
+  const EVP_MD *md256 = urbac__sha256(); /* on the path of every request an API key makes */
+  bool ok = md256 && EVP_Digest(in, sl + len, md, &n, md256, NULL) == 1 && n == 32;
   OPENSSL_cleanse(in, sizeof in);
   if (ok)
-    to_hex(md, n, out);
+    urbac__audit_hex(md, n, out);
   return ok;
 }
 
