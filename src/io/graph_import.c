@@ -12,17 +12,18 @@
  * into its objects (io/objects.c: kind, id, canonical JSON body); Graph's items update those bodies or add
  * new ones, in a fixed order of kinds (users and groups before the members and assignments that name them by
  * object id), and the tenant is put back together through the tenant-file loader, so it is validated exactly
- * as a file is. What urbac cannot represent is left out and noted with its file and JSON path (never dropped
- * silently; URBAC_GRAPH_STRICT makes a note an error). Leaving out never widens: an assignment with a scope
- * urbac does not model is left out whole, a role permission with a condition likewise. An assignment's object
- * id among no users or groups is kept as a pending principal
+ * as a file is (a new tenant's objects handed over as the trees its parser would make, not as text). What
+ * urbac cannot represent is left out and noted with its file and JSON path (never dropped silently;
+ * URBAC_GRAPH_STRICT makes a note an error). Leaving out never widens: an assignment with a scope urbac does
+ * not model is left out whole, a role permission with a condition likewise. An assignment's object id among
+ * no users or groups is kept as a pending principal
  * (`group:OID`, which the model lets grant nothing until the group appears) and
  * reported apart (urbac_graph_report_pending()).
  * Objects are matched by id (a user's userPrincipalName, a group's object id, a
  * role's displayName) or by their externalId (the Entra object id), so a second
  * import of the same files changes nothing.
  *
- * Depends on: util, catalog, io/objects.c, jansson.
+ * Depends on: util, catalog, io/objects.c, io/tree.h, jansson.
  */
 #include <ctype.h>
 #include <jansson.h>
@@ -34,6 +35,7 @@
 #include "catalog/catalog.h"
 #include "io/graph.h"
 #include "io/objects.h"
+#include "io/tree.h"
 #include "urbac/graph.h"
 #include "urbac/io.h"
 
@@ -907,9 +909,77 @@ static char *dump(const json_t *j)
   return copy;
 }
 
+/* The length of `len` bytes of `s` as a JSON string, quotes and escapes
+ * included, as jansson and the tree's writer escape it (urbac__json_string()). */
+static size_t json_string_size(const char *s, size_t len)
+{
+  size_t n = len + 2;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
+      n += 1;
+    else if (c < 0x20)
+      n += 5; /* \u00XX */
+  }
+  return n;
+}
+
+/* `j` as the tree the loader reads, the one parsing json_dumps(j, JSON_COMPACT)
+ * gives (strings quoted; numbers, booleans and null plain, as jansson writes
+ * them; keys in order), its compact JSON's length added to *bytes; NULL when out
+ * of memory. The import's objects go to the loader this way, not as text it
+ * would parse again. */
+static urbac__node *to_tree(json_t *j, size_t *bytes)
+{
+  urbac__node *n = NULL;
+  size_t i = 0;
+  const char *k;
+  json_t *v;
+  if (json_is_string(j)) {
+    *bytes += json_string_size(json_string_value(j), json_string_length(j));
+    return urbac__node_str(json_string_value(j), URBAC__STYLE_QUOTED);
+  }
+  if (json_is_object(j)) {
+    n = urbac__node_new(URBAC__NODE_MAP);
+    *bytes += 2;
+    json_object_foreach(j, k, v)
+    {
+      *bytes += (i++ ? 1 : 0) + json_string_size(k, strlen(k)) + 1;
+      if (n && (urbac__node_push(n, urbac__node_str(k, URBAC__STYLE_QUOTED)) ||
+                urbac__node_push(n, to_tree(v, bytes)))) {
+        urbac__node_free(n);
+        n = NULL;
+      }
+    }
+    return n;
+  }
+  if (json_is_array(j)) {
+    n = urbac__node_new(URBAC__NODE_SEQ);
+    *bytes += 2;
+    json_array_foreach(j, i, v)
+    {
+      *bytes += i ? 1 : 0;
+      if (n && urbac__node_push(n, to_tree(v, bytes))) {
+        urbac__node_free(n);
+        n = NULL;
+      }
+    }
+    return n;
+  }
+  char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY); /* a number, true, false or null */
+  if (text) {
+    *bytes += strlen(text);
+    n = urbac__node_str(text, URBAC__STYLE_PLAIN);
+  }
+  free(text);
+  return n;
+}
+
 /* A new tenant's objects (every workload activated: Graph does not say which
- * are; today's catalog), *n set to their number; the bodies are owned by `o`. */
-static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
+ * are; today's catalog), *n set to their number: the workloads and catalog as
+ * JSON text owned by `o`, the users, groups and roles as trees in *trees (the
+ * caller frees those left), their compact JSON's length in *bytes. */
+static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size_t *bytes, size_t *n)
 {
   json_t *maps[3] = {g->users, g->groups, g->roles}, *wl = json_object();
   static const char *const kinds[3] = {"user", "group", "role"};
@@ -917,7 +987,8 @@ static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
   for (int m = 0; m < 3; m++)
     cap += json_array_size(g->new_ids[m]);
   urbac__object *o = urbac__calloc(cap, sizeof *o);
-  urbac_err err = o && wl ? URBAC_OK : URBAC_ENOMEM;
+  urbac__node **t = urbac__calloc(cap, sizeof *t);
+  urbac_err err = o && t && wl ? URBAC_OK : URBAC_ENOMEM;
   for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++)
     json_object_set_new(wl, urbac_catalog_workload_id(w), json_string("unified"));
   if (!err) { /* and a real tenant decides with today's catalog */
@@ -931,14 +1002,16 @@ static urbac_err assemble(gi *g, urbac__object **out, size_t *n)
     json_array_foreach(g->new_ids[m], i, id)
     {
       const char *s = json_string_value(id);
-      o[k] = (urbac__object){kinds[m], urbac__strdup(s), dump(json_object_get(maps[m], s)), (int64_t)k};
+      o[k] = (urbac__object){kinds[m], urbac__strdup(s), NULL, (int64_t)k};
+      t[k] = to_tree(json_object_get(maps[m], s), bytes);
       k++;
     }
   }
   for (size_t i = 0; i < k && !err; i++)
-    if (!o[i].id || !o[i].body)
+    if (!o[i].id || (!o[i].body && !t[i]))
       err = URBAC_ENOMEM;
   *out = o;
+  *trees = t;
   *n = k;
   return err;
 }
@@ -1029,7 +1102,8 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
 {
   gi g = {.flags = flags, .d = d};
   urbac__object *objs = NULL;
-  size_t nobjs = 0;
+  urbac__node **trees = NULL;
+  size_t nobjs = 0, bytes = 0;
   urbac_err err = URBAC_ENOMEM;
   *out = NULL;
   *report = NULL;
@@ -1066,14 +1140,17 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
     json_decref(texts);
     goto out;
   }
-  if ((err = assemble(&g, &objs, &nobjs)))
+  if ((err = assemble(&g, &objs, &trees, &bytes, &nobjs)))
     goto out;
-  err = urbac__model_from_objects(tenant, objs, nobjs, "import-graph", out, d);
+  err = urbac__model_from_trees(tenant, objs, trees, bytes, nobjs, "import-graph", out, d);
   for (int k = 0; !err && k < 3; k++) { /* a new tenant: everything is created */
     g.r->counts[k].created = json_array_size(g.new_ids[k]);
     g.r->changed = true;
   }
 out:
+  for (size_t i = 0; trees && i < nobjs; i++)
+    urbac__node_free(trees[i]); /* an assembly that failed: the loader took the rest */
+  urbac__free(trees);
   urbac__objects_free(objs, nobjs);
   gi_free(&g);
   if (err) {

@@ -188,14 +188,25 @@ static bool is_head(const char *kind)
   return strcmp(kind, "catalog") == 0 || strcmp(kind, "workloads") == 0;
 }
 
-/* Object `o`'s tree: onto `root` under its kind (the catalog, the workloads) or
- * onto its section's list in `lists`, made when first needed. */
-static urbac_err add_body(urbac__node *root, urbac__node **lists, const urbac__object *o, const char *name,
-                          urbac_diag *d)
+/* Object `o`'s tree (`*given`, taken and set to NULL, when there is one; else its
+ * body parsed): onto `root` under its kind (the catalog, the workloads) or onto
+ * its section's list in `lists`, made when first needed. */
+static urbac_err add_body(urbac__node *root, urbac__node **lists, const urbac__object *o, urbac__node **given,
+                          const char *name, urbac_diag *d)
 {
   size_t s = section_of(o->kind);
-  urbac__node *body = NULL;
-  urbac_err err = body_tree(o, is_head(o->kind) ? 1 : sections[s].path[1] ? 4 : 2, name, &body, d);
+  unsigned at = is_head(o->kind) ? 1 : sections[s].path[1] ? 4 : 2;
+  urbac__node *body = given ? *given : NULL;
+  urbac_err err = URBAC_OK;
+  if (given)
+    *given = NULL;
+  if (!body)
+    err = body_tree(o, at, name, &body, d);
+  else if (at + node_depth(body) - 1 > URBAC_MAX_DEPTH) { /* as body_tree() holds a parsed one */
+    err = urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "%s '%.100s': nesting deeper than %u levels",
+                          o->kind, o->id, URBAC_MAX_DEPTH);
+    urbac__node_free(body);
+  }
   if (!err && is_head(o->kind))
     err = urbac__node_set(root, o->kind, body);
   else if (!err && !lists[s] && !(lists[s] = urbac__node_new(URBAC__NODE_SEQ))) {
@@ -228,17 +239,18 @@ static urbac_err add_section(urbac__node *root, urbac__node *legacy, size_t s, u
 
 /* The tenant file made of objects, as a tree: the tenant, then its catalog and
  * workloads (first: the catalog decides how roles' permissions read), then each
- * section's list of objects, every body its own tree. The bodies together are
- * held to a file's size limit, so a stored tenant can always be exported. */
-static urbac_err objects_tree(const char *tenant, const urbac__object *o, size_t n, const char *name,
-                              urbac__node **out, urbac_diag *d)
+ * section's list of objects, every body its own tree (trees[i] when the caller
+ * has it, taken; else o[i].body parsed). The bodies together (`bytes` for the
+ * trees given) are held to a file's size limit, so a stored tenant can always
+ * be exported. */
+static urbac_err objects_tree(const char *tenant, const urbac__object *o, urbac__node **trees, size_t bytes,
+                              size_t n, const char *name, urbac__node **out, urbac_diag *d)
 {
   urbac__node *root = urbac__node_new(URBAC__NODE_MAP), *legacy = urbac__node_new(URBAC__NODE_MAP);
   urbac__node *lists[NSECTIONS] = {0};
-  size_t bytes = 0;
   urbac_err err = root && legacy ? URBAC_OK : URBAC_ENOMEM;
   for (size_t i = 0; i < n && !err; i++)
-    if ((bytes += strlen(o[i].body)) > URBAC_MAX_FILE_BYTES)
+    if ((bytes += trees && trees[i] ? 0 : strlen(o[i].body)) > URBAC_MAX_FILE_BYTES)
       err = urbac__diag_add(d, URBAC_ELIMIT, name, 0, 0, NULL, "the tenant's objects exceed %u bytes",
                             URBAC_MAX_FILE_BYTES);
   if (!err)
@@ -247,10 +259,14 @@ static urbac_err objects_tree(const char *tenant, const urbac__object *o, size_t
     err = urbac__node_set(root, "tenant", urbac__node_str(tenant, URBAC__STYLE_QUOTED));
   for (size_t i = 0; i < n && !err; i++)
     if (is_head(o[i].kind))
-      err = add_body(root, lists, &o[i], name, d);
+      err = add_body(root, lists, &o[i], trees ? &trees[i] : NULL, name, d);
   for (size_t i = 0; i < n && !err; i++)
     if (section_of(o[i].kind) < NSECTIONS)
-      err = add_body(root, lists, &o[i], name, d);
+      err = add_body(root, lists, &o[i], trees ? &trees[i] : NULL, name, d);
+  for (size_t i = 0; trees && i < n; i++) { /* what was not taken: a failure's */
+    urbac__node_free(trees[i]);
+    trees[i] = NULL;
+  }
   for (size_t s = 0; s < NSECTIONS && !err; s++) {
     err = add_section(root, legacy, s, lists[s]);
     lists[s] = NULL;
@@ -269,15 +285,19 @@ static urbac_err objects_tree(const char *tenant, const urbac__object *o, size_t
 }
 
 /* The tenant file made of objects, loaded (validated when `validate`). */
-static urbac_err from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
-                              bool validate, urbac_model **out, urbac_diag *d)
+static urbac_err from_objects(const char *tenant, const urbac__object *o, urbac__node **trees, size_t bytes,
+                              size_t n, const char *name, bool validate, urbac_model **out, urbac_diag *d)
 {
   urbac__node *root = NULL;
   *out = NULL;
   /* positions inside the assembled document mean nothing to anyone: report each
    * problem against the source name, with its field path, and no line:column */
   urbac_diag *local = urbac_diag_new();
-  urbac_err err = !local ? URBAC_ENOMEM : objects_tree(tenant, o, n, name, &root, local);
+  urbac_err err = !local ? URBAC_ENOMEM : objects_tree(tenant, o, trees, bytes, n, name, &root, local);
+  for (size_t i = 0; !local && trees && i < n; i++) { /* taken, even so */
+    urbac__node_free(trees[i]);
+    trees[i] = NULL;
+  }
   if (!err)
     err = urbac__tenant_load_tree(root, name, validate, out, local);
   for (size_t i = 0; i < urbac_diag_count(local); i++) {
@@ -293,7 +313,13 @@ static urbac_err from_objects(const char *tenant, const urbac__object *o, size_t
 urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
                                     urbac_model **out, urbac_diag *d)
 {
-  return from_objects(tenant, o, n, name, true, out, d);
+  return from_objects(tenant, o, NULL, 0, n, name, true, out, d);
+}
+
+urbac_err urbac__model_from_trees(const char *tenant, const urbac__object *o, urbac__node **trees,
+                                  size_t bytes, size_t n, const char *name, urbac_model **out, urbac_diag *d)
+{
+  return from_objects(tenant, o, trees, bytes, n, name, true, out, d);
 }
 
 urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *id, const char *json,
@@ -303,7 +329,8 @@ urbac_err urbac__object_parse(const char *tenant, const char *kind, const char *
   size_t n = 0, found = 0;
   *out = NULL;
   *body = NULL;
-  urbac_err err = from_objects(tenant, &one, 1, name, false, out, d); /* one JSON value: body_tree() */
+  urbac_err err =
+      from_objects(tenant, &one, NULL, 0, 1, name, false, out, d); /* one JSON value: body_tree() */
   if (!err)
     err = urbac__model_objects(*out, &all, &n);
   for (size_t i = 0; !err && i < n; i++)

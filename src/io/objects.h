@@ -29,6 +29,13 @@ const char *urbac__object_kind(const char *kind);
  * `name` names the source in errors. */
 urbac_err urbac__model_from_objects(const char *tenant, const urbac__object *o, size_t n, const char *name,
                                     urbac_model **out, urbac_diag *d);
+/* The same, with some bodies already trees (io/tree.h), as parsing their JSON
+ * would give them: trees[i], when not NULL, is o[i]'s body (o[i].body unused),
+ * taken and set to NULL, also on failure; `bytes` is those bodies' length as
+ * compact JSON, held with the rest to a file's size. */
+struct urbac__node;
+urbac_err urbac__model_from_trees(const char *tenant, const urbac__object *o, struct urbac__node **trees,
+                                  size_t bytes, size_t n, const char *name, urbac_model **out, urbac_diag *d);
 
 /* One object (`kind`, `id`, a tenant file's JSON for it) loaded alone: its shape
  * checked as the loader checks a file's, its references left unresolved (what
