@@ -7,7 +7,7 @@
 # the history written below them stays.
 # Usage: bench/writes/run.sh BUILD_DIR [SIZES]   (SIZES: "100k 1m", the default)
 # Env: WRITES, WRITES_SECONDS (run.mjs; not SECONDS: bash counts its own), WRITES_RATE (the
-# paced wrk phase's writes/s, 1300), URBAC_BENCH_PG=0 to skip PostgreSQL.
+# paced wrk phase's writes/s, 1500), URBAC_BENCH_PG=0 to skip PostgreSQL.
 set -euo pipefail
 B=$(cd "${1:-build-release}" && pwd)
 sizes=${2:-100k 1m}
@@ -87,7 +87,7 @@ wrow() {
 | $(pct "16 writers" 50) / $(pct "16 writers" 99) | $(pct "2 checkers" 50) / $(pct "2 checkers" 99) \
 | $(awk '/^urbac_write_batch_requests_total/ {r=$2} /^urbac_write_batches_total/ {b=$2} END {if (b) printf "%.1f", r / b}' <<<"$w") |")
 }
-RATE=${WRITES_RATE:-1300} # the paced phase: 16 connections, each 16,000/RATE ms apart (12 ms)
+RATE=${WRITES_RATE:-1500} # the paced phase: 16 connections, each 16,000/RATE ms apart (10 ms)
 paced="at most $RATE/s"
 
 for s in $sizes; do
