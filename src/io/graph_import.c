@@ -927,9 +927,10 @@ static size_t json_string_size(const char *s, size_t len)
 /* `j` as the tree the loader reads, the one parsing json_dumps(j, JSON_COMPACT)
  * gives (strings quoted; numbers, booleans and null plain, as jansson writes
  * them; keys in order), its compact JSON's length added to *bytes; NULL when out
- * of memory. The import's objects go to the loader this way, not as text it
- * would parse again. */
-static urbac__node *to_tree(json_t *j, size_t *bytes)
+ * of memory. *unsure is set when a string holds what the loader's reader leaves
+ * to libyaml (urbac__json_string_sure()): that object goes as text instead. The
+ * import's objects go to the loader this way, not as text it would parse again. */
+static urbac__node *to_tree(json_t *j, size_t *bytes, bool *unsure)
 {
   urbac__node *n = NULL;
   size_t i = 0;
@@ -937,6 +938,7 @@ static urbac__node *to_tree(json_t *j, size_t *bytes)
   json_t *v;
   if (json_is_string(j)) {
     *bytes += json_string_size(json_string_value(j), json_string_length(j));
+    *unsure = *unsure || !urbac__json_string_sure(json_string_value(j), json_string_length(j));
     return urbac__node_str(json_string_value(j), URBAC__STYLE_QUOTED);
   }
   if (json_is_object(j)) {
@@ -945,8 +947,9 @@ static urbac__node *to_tree(json_t *j, size_t *bytes)
     json_object_foreach(j, k, v)
     {
       *bytes += (i++ ? 1 : 0) + json_string_size(k, strlen(k)) + 1;
+      *unsure = *unsure || !urbac__json_string_sure(k, strlen(k));
       if (n && (urbac__node_push(n, urbac__node_str(k, URBAC__STYLE_QUOTED)) ||
-                urbac__node_push(n, to_tree(v, bytes)))) {
+                urbac__node_push(n, to_tree(v, bytes, unsure)))) {
         urbac__node_free(n);
         n = NULL;
       }
@@ -959,7 +962,7 @@ static urbac__node *to_tree(json_t *j, size_t *bytes)
     json_array_foreach(j, i, v)
     {
       *bytes += i ? 1 : 0;
-      if (n && urbac__node_push(n, to_tree(v, bytes))) {
+      if (n && urbac__node_push(n, to_tree(v, bytes, unsure))) {
         urbac__node_free(n);
         n = NULL;
       }
@@ -976,9 +979,10 @@ static urbac__node *to_tree(json_t *j, size_t *bytes)
 }
 
 /* A new tenant's objects (every workload activated: Graph does not say which
- * are; today's catalog), *n set to their number: the workloads and catalog as
- * JSON text owned by `o`, the users, groups and roles as trees in *trees (the
- * caller frees those left), their compact JSON's length in *bytes. */
+ * are; today's catalog), *n set to their number: the users, groups and roles
+ * as trees in *trees (the caller frees those left), their compact JSON's length
+ * in *bytes; the workloads, the catalog and any object to_tree() is unsure of as
+ * JSON text owned by `o`. */
 static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size_t *bytes, size_t *n)
 {
   json_t *maps[3] = {g->users, g->groups, g->roles}, *wl = json_object();
@@ -1002,8 +1006,18 @@ static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size
     json_array_foreach(g->new_ids[m], i, id)
     {
       const char *s = json_string_value(id);
+      json_t *body = json_object_get(maps[m], s);
+      size_t size = 0;
+      bool unsure = false;
       o[k] = (urbac__object){kinds[m], urbac__strdup(s), NULL, (int64_t)k};
-      t[k] = to_tree(json_object_get(maps[m], s), bytes);
+      t[k] = to_tree(body, &size, &unsure);
+      if (unsure) { /* read from its text as before: libyaml's reading, or its refusal */
+        urbac__node_free(t[k]);
+        t[k] = NULL;
+        o[k].body = dump(body);
+      } else {
+        *bytes += size;
+      }
       k++;
     }
   }

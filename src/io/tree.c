@@ -253,12 +253,10 @@ static void jr_space(json_rd *r)
   }
 }
 
-/* The code point of the UTF-8 sequence at r->s (its length in *n), or -1 when it
- * is not one YAML prints in a quoted scalar as itself. */
-static long jr_utf8(const json_rd *r, size_t *n)
+/* The code point of the UTF-8 sequence at `s` (`left` bytes there; its length in
+ * *n), or -1 when it is not one YAML prints in a quoted scalar as itself. */
+static long utf8_printed(const unsigned char *s, size_t left, size_t *n)
 {
-  const unsigned char *s = r->s;
-  size_t left = (size_t)(r->end - s);
   long cp;
   if (s[0] < 0xC2 || s[0] > 0xF4)
     return -1;
@@ -277,6 +275,22 @@ static long jr_utf8(const json_rd *r, size_t *n)
   bool printed =
       (cp >= 0xA0 && cp <= 0xFFFD && cp != 0xFEFF && cp != 0x2028 && cp != 0x2029) || cp >= 0x10000;
   return printed ? cp : -1;
+}
+
+static long jr_utf8(const json_rd *r, size_t *n) { return utf8_printed(r->s, (size_t)(r->end - r->s), n); }
+
+bool urbac__json_string_sure(const char *str, size_t len)
+{
+  const unsigned char *s = (const unsigned char *)str;
+  size_t n = 1;
+  if (len > URBAC_MAX_TEXT_BYTES)
+    return false;
+  for (size_t i = 0; i < len; i += n) {
+    n = 1;
+    if (s[i] == 0 || s[i] == 0x7F || (s[i] >= 0x80 && utf8_printed(s + i, len - i, &n) < 0))
+      return false; /* below 0x20 is written escaped, and read back as itself */
+  }
+  return true;
 }
 
 static void jr_put_utf8(urbac__buf *b, unsigned long cp)

@@ -48,6 +48,11 @@ urbac_err urbac__node_parse_yaml(const char *buf, size_t len, const char *name, 
  * else NULL, with *unsure set when libyaml should read it instead (clear: out of
  * memory). The caller frees the tree with urbac__node_free(). */
 urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure);
+/* True when the quick reader reads the JSON string of these `len` bytes (as
+ * jansson writes it) as exactly these bytes: not too long, and no character
+ * (DEL, a C1 control, U+2028, U+FEFF, ...) it leaves to libyaml, which reads
+ * some its own way and refuses others. */
+bool urbac__json_string_sure(const char *s, size_t len);
 void urbac__node_free(urbac__node *n);
 
 /* Builders for saving; each returns NULL when out of memory (and frees nothing

@@ -94,6 +94,16 @@ expect "two users updated" 0 "users: 0 created, 2 updated, 1 unchanged" -- \
   "$U" import-graph users.json --tenant t.yaml -o t2.yaml
 expect "renamed and disabled" 0 "name: Adele V\..*name: Megan Bowen
   enabled: false" -- tr '\n' ' ' < t2.yaml
+# ---- names as the tenant format carries them: refused where a file would be
+jq '.value[0].displayName = "Adele \u007f V."' "$F/users.json" > del.json
+expect "a name holding DEL is refused for a new tenant, as in a tenant file" 2 \
+  "control characters are not allowed" -- "$U" import-graph del.json --tenant-id del -o del.yaml
+jq '.value[0].displayName = "Adèle 漢字 \ud83d\ude00 \"V\"."' "$F/users.json" > utf8.json
+"$U" import-graph utf8.json --tenant-id utf8 -o utf8-tenant.json > /dev/null
+same "a name in other scripts, with quotes, comes in as written" \
+  <(jq -r '.value[] | select(.userPrincipalName == "AdeleV@contoso.com") | .displayName' utf8.json) \
+  <(jq -r '.users[] | select(.id == "AdeleV@contoso.com") | .name' utf8-tenant.json)
+expect "and that name is there" 0 'Adèle 漢字' -- cat utf8-tenant.json
 jq '.value = [.value[0]]' "$F/group-members-$SOC.json" > "members-$SOC.json"
 expect "members files replace a group's members" 0 "groups: 0 created, 1 updated, 1 unchanged" -- \
   "$U" import-graph "members-$SOC.json" --tenant t.yaml -o t3.yaml
