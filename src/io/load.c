@@ -131,6 +131,13 @@ static const char *get_str(loader *c, const urbac__node *n, size_t max, const ch
     lerr(c, n, URBAC_EVALUE, "%s contains a NUL byte", what);
     return NULL;
   }
+  if (!urbac__json_string_sure(n->str, n->len)) { /* stored, it would not read back as it is */
+    lerr(c, n, URBAC_EVALUE,
+         "%s contains a character a tenant file cannot carry as it is (DEL, a C1 control, a line or "
+         "paragraph separator, U+FEFF, U+FFFE or U+FFFF)",
+         what);
+    return NULL;
+  }
   return n->str;
 }
 

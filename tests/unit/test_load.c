@@ -44,6 +44,14 @@ static void test_syntax_and_shape(void **state)
   ASSERT_LOAD_ERROR(HEAD "users:\n  - id: [a]\n", "ETYPE@4:9 a user id must be a string");
   ASSERT_LOAD_ERROR(HEAD "users:\n  - name: a\n", "EMISSING@4:5 a user has no 'id' (required)");
   ASSERT_LOAD_ERROR(HEAD "users: [{id: \"a\\tb\"}]\n", "EVALUE@3:14 a user id contains a control character");
+  /* what a stored tenant's JSON could not carry back as it is (libyaml refuses
+   * DEL and U+FEFF, reads U+2028 as a line break) */
+  ASSERT_LOAD_ERROR(HEAD "users: [{id: a, name: \"A \\x7f B\"}]\n",
+                    "EVALUE@3:23 a name contains a character a tenant file cannot carry as it is");
+  ASSERT_LOAD_ERROR(HEAD "users: [{id: a, name: \"A \\u2028 B\"}]\n",
+                    "EVALUE@3:23 a name contains a character a tenant file cannot carry as it is");
+  ASSERT_LOAD_ERROR(HEAD "users: [{id: \"a\\x85b\"}]\n",
+                    "EVALUE@3:14 a user id contains a character a tenant file cannot carry as it is");
   ASSERT_LOAD_ERROR(HEAD "workloads: {mdx: unified}\n", "EWORKLOAD@3:13 unknown workload 'mdx'");
   ASSERT_LOAD_ERROR(HEAD "workloads: {mde: on}\n", "EVALUE@3:18 a workload is unified or legacy");
   /* nesting deeper than the limit */
