@@ -15,6 +15,11 @@
 # Prints wrk's summaries and the server's write batch counters.
 set -euo pipefail
 urbac=$1 store=$2 questions=$3 tenant=${4:-bench} seconds=${5:-10} rate=${6:-}
+case $rate in
+  '') pause=0 ;;
+  *[!0-9]* | 0) echo "wrk.sh: RATE (the sixth argument) is writes a second, a whole number from 1: '$rate'" >&2; exit 2 ;;
+  *) pause=$((16000 / rate)) ;;
+esac
 dir=$(mktemp -d)
 pid=
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; fi; rm -rf "$dir"' EXIT
@@ -27,8 +32,6 @@ case $store in
   *) # synced: the copy's dirty pages are not written back by the server's first checkpoint
     cp "$store" "$dir/store.db" && sync "$dir/store.db" && db=$dir/store.db ;;
 esac
-pause=0
-[ -z "$rate" ] || pause=$((16000 / rate))
 cat >"$dir/put.lua" <<LUA
 local n, me = 0, 0
 if $pause > 0 then delay = function() return $pause end end
