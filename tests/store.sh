@@ -288,6 +288,9 @@ crash_test() { # crash_test DB_URL ROUNDS
   local CR=$1 crashes=0 CK=$T/crash.key CW=$T/crash-witness.jsonl
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$CK"; chmod 600 "$CK"
   "$U" init --db "$CR" > /dev/null
+  # one witnessed head before the first kill: a writer killed before it wrote its
+  # first one leaves no witness file, and verify rightly refuses a missing witness
+  "$U" apply -f "$C" --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null
   sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml"
   cat > "$T/writer.sh" <<W
 #!/usr/bin/env bash
