@@ -18,10 +18,31 @@
 
 #include "io/tree.h"
 
+/* One block of a parsed tree's arena (the quick JSON reader's): the root node is
+ * the first thing in the first block, and the blocks are chained from there. */
+typedef struct arena_block {
+  struct arena_block *next;
+  size_t used, cap;
+  max_align_t data[];
+} arena_block;
+
+static void arena_free(arena_block *b)
+{
+  while (b) {
+    arena_block *next = b->next;
+    urbac__free(b);
+    b = next;
+  }
+}
+
 void urbac__node_free(urbac__node *n)
 {
-  if (!n)
+  if (!n || n->mem == URBAC__MEM_ARENA) /* freed with its tree's root */
     return;
+  if (n->mem == URBAC__MEM_ARENA_ROOT) {
+    arena_free((arena_block *)(void *)((char *)n - offsetof(arena_block, data)));
+    return;
+  }
   for (size_t i = 0; i < n->n; i++)
     urbac__node_free(n->kids[i]);
   urbac__free(n->kids);
@@ -56,6 +77,10 @@ urbac__node *urbac__node_str(const char *s, urbac__node_style style) { return sc
 
 urbac_err urbac__node_push(urbac__node *parent, urbac__node *kid)
 {
+  if (parent->mem != URBAC__MEM_HEAP) { /* a parsed tree's items are an exact array in its arena */
+    urbac__node_free(kid);
+    return URBAC_EINVAL;
+  }
   if (!kid || URBAC_GROW(parent->kids, parent->cap, parent->n + 1)) {
     urbac__node_free(kid);
     return URBAC_ENOMEM;
@@ -228,7 +253,66 @@ typedef struct json_rd {
   uint32_t line, col; /* 0-based, libyaml's marks */
   size_t nodes;
   bool unsure;
+  /* The tree's arena: one malloc for a small body where each node and each
+   * string took one, and the blocks freed where a walk freed every node. */
+  arena_block *first, *last;
+  size_t first_cap;
+  /* The items of the containers open, until each closes into an exact array. */
+  urbac__node **stack;
+  size_t sn, scap;
 } json_rd;
+
+#define ARENA_FIRST_MAX ((size_t)1 << 20)  /* bytes of a tree's first block, at most */
+#define ARENA_BLOCK_MAX ((size_t)64 << 20) /* of a later one (doubling), unless one thing needs more */
+
+/* `size` bytes aligned to `align` (a power of two) in the reader's arena; NULL
+ * when out of memory. */
+static void *jr_alloc(json_rd *r, size_t size, size_t align)
+{
+  arena_block *b = r->last;
+  size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+  if (!b || at > b->cap || b->cap - at < size) {
+    size_t cap = !b ? r->first_cap : b->cap < ARENA_BLOCK_MAX / 2 ? b->cap * 2 : ARENA_BLOCK_MAX;
+    cap = cap < size ? size : cap;
+    if (cap > SIZE_MAX - sizeof *b || !(b = urbac__malloc(sizeof *b + cap)))
+      return NULL;
+    *b = (arena_block){NULL, 0, cap};
+    if (r->last)
+      r->last->next = b;
+    else
+      r->first = b;
+    r->last = b;
+    at = 0;
+  }
+  b->used = at + size;
+  return (char *)b->data + at;
+}
+
+/* A node of the reader's tree: the first one made is its root, at the start of
+ * the first block (urbac__node_free() finds the blocks from there). */
+static urbac__node *jr_node(json_rd *r, urbac__node_type type)
+{
+  urbac__node *n = jr_alloc(r, sizeof *n, _Alignof(urbac__node));
+  if (n)
+    *n = (urbac__node){.type = (uint8_t)type,
+                       .mem = (void *)n == (void *)r->first->data ? URBAC__MEM_ARENA_ROOT : URBAC__MEM_ARENA};
+  return n;
+}
+
+/* A scalar of `len` bytes of `s`, in the arena. */
+static urbac__node *jr_scalar(json_rd *r, const char *s, size_t len, urbac__node_style style)
+{
+  urbac__node *n = jr_node(r, URBAC__NODE_SCALAR);
+  char *copy = n ? jr_alloc(r, len + 1, 1) : NULL;
+  if (!copy)
+    return NULL;
+  memcpy(copy, s, len);
+  copy[len] = '\0';
+  n->style = (uint8_t)style;
+  n->str = copy;
+  n->len = len;
+  return n;
+}
 
 static bool jr_unsure(json_rd *r)
 {
@@ -421,6 +505,7 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out);
 /* The items of a sequence, or the pairs of a map, after its opening bracket. */
 static bool jr_children(json_rd *r, urbac__node *n, unsigned depth)
 {
+  size_t base = r->sn; /* its items: the stack's from here */
   bool map = n->type == URBAC__NODE_MAP;
   unsigned char close = map ? '}' : ']';
   jr_space(r);
@@ -432,8 +517,9 @@ static bool jr_children(json_rd *r, urbac__node *n, unsigned depth)
     uint32_t key_line = r->line;
     if (map && (r->s >= r->end || *r->s != '"'))
       return jr_unsure(r);
-    if (!jr_value(r, depth + 1, &kid) || urbac__node_push(n, kid))
+    if (!jr_value(r, depth + 1, &kid) || URBAC_GROW(r->stack, r->scap, r->sn + 1))
       return false;
+    r->stack[r->sn++] = kid;
     jr_space(r);
     if (map) { /* YAML finds a key's ':' on its line, within 1,024 characters */
       if (r->s >= r->end || *r->s != ':' || r->line != key_line || r->s - key_at > 1000)
@@ -441,8 +527,9 @@ static bool jr_children(json_rd *r, urbac__node *n, unsigned depth)
       r->s++;
       r->col++;
       jr_space(r);
-      if (!jr_value(r, depth + 1, &kid) || urbac__node_push(n, kid))
+      if (!jr_value(r, depth + 1, &kid) || URBAC_GROW(r->stack, r->scap, r->sn + 1))
         return false;
+      r->stack[r->sn++] = kid;
       jr_space(r);
     }
     if (r->s < r->end && *r->s == ',') {
@@ -456,6 +543,12 @@ static bool jr_children(json_rd *r, urbac__node *n, unsigned depth)
     return jr_unsure(r);
   }
 closed:
+  n->n = n->cap = r->sn - base;
+  if (n->n && !(n->kids = jr_alloc(r, n->n * sizeof *n->kids, _Alignof(urbac__node *))))
+    return false;
+  if (n->n)
+    memcpy(n->kids, r->stack + base, n->n * sizeof *n->kids);
+  r->sn = base;
   r->s++;
   r->col++;
   return true;
@@ -473,28 +566,22 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
   uint32_t line = r->line, col = r->col;
   unsigned char c = *r->s;
   if (c == '{' || c == '[') {
-    n = urbac__node_new(c == '{' ? URBAC__NODE_MAP : URBAC__NODE_SEQ);
+    n = jr_node(r, c == '{' ? URBAC__NODE_MAP : URBAC__NODE_SEQ);
     r->s++;
     r->col++;
     ok = n && jr_children(r, n, depth);
   } else if (c == '"' && (plain = jr_plain_string(r))) { /* no escapes, nothing but printable ASCII */
-    n = scalar((const char *)r->s + 1, plain - 2, URBAC__STYLE_QUOTED);
+    n = jr_scalar(r, (const char *)r->s + 1, plain - 2, URBAC__STYLE_QUOTED);
     r->s += plain;
     r->col += (uint32_t)plain;
     ok = n != NULL;
   } else if (c == '"') {
     urbac__buf b = {0};
-    n = urbac__node_new(URBAC__NODE_SCALAR);
-    ok = n && jr_string(r, &b);
+    ok = jr_string(r, &b);
     if (ok && b.len > URBAC_MAX_TEXT_BYTES)
       ok = jr_unsure(r);
-    size_t len = b.len;
-    if (ok) {
-      n->str = urbac__buf_take(&b, NULL);
-      n->len = len;
-      n->style = URBAC__STYLE_QUOTED;
-      ok = n->str != NULL;
-    }
+    if (ok)
+      ok = (n = jr_scalar(r, b.len ? b.s : "", b.len, URBAC__STYLE_QUOTED)) != NULL;
     urbac__buf_free(&b);
   } else { /* a number, true, false or null: a plain scalar, as written */
     const unsigned char *at = r->s;
@@ -506,23 +593,62 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
                 (len == 5 && !memcmp(at, "false", 5));
     if (!word && !jr_number(at, len))
       return jr_unsure(r);
-    ok = (n = scalar((const char *)at, len, URBAC__STYLE_PLAIN)) != NULL;
+    ok = (n = jr_scalar(r, (const char *)at, len, URBAC__STYLE_PLAIN)) != NULL;
   }
-  if (n) {
-    n->line = line + 1;
-    n->col = col + 1;
-  }
-  if (!ok) {
-    urbac__node_free(n);
+  if (!ok) /* what it made is freed with the arena */
     return false;
-  }
+  n->line = line + 1;
+  n->col = col + 1;
   *out = n;
   return true;
 }
 
+/* The most a tree of `len` bytes of JSON can take, so that it takes one block:
+ * every value but the outermost ends at a ',', ':', '}' or ']' (a node, its
+ * place in its parent's items, their alignments and its string's NUL), and no
+ * string is longer than its text. */
+static size_t jr_bound(const char *s, size_t len)
+{
+  size_t ends = 1;
+  for (size_t i = 0; i < len; i++)
+    ends += s[i] == ',' || s[i] == ':' || s[i] == '}' || s[i] == ']';
+  return ends * (sizeof(urbac__node) + sizeof(urbac__node *) + 2 * (_Alignof(urbac__node) - 1) + 1) + len;
+}
+
+/* Moves the tree in the arena's one block to a block of its size, when the
+ * estimate left a quarter or more of the block unused: a tenant loaded from a
+ * store holds every object's tree at once. Its pointers are into the block, so
+ * each moves by the same distance. Out of memory: it stays where it is. */
+static void relocate(urbac__node *n, ptrdiff_t by)
+{
+  if (n->str)
+    n->str += by;
+  if (n->kids)
+    n->kids = (urbac__node **)(void *)((char *)n->kids + by);
+  for (size_t i = 0; i < n->n; i++) {
+    n->kids[i] = (urbac__node *)(void *)((char *)n->kids[i] + by);
+    relocate(n->kids[i], by);
+  }
+}
+
+static urbac__node *jr_fit(json_rd *r, urbac__node *root)
+{
+  arena_block *b = r->first, *fit;
+  if (b != r->last || b->cap - b->used < b->cap / 4 || !(fit = urbac__malloc(sizeof *b + b->used)))
+    return root;
+  memcpy(fit, b, sizeof *b + b->used);
+  fit->cap = fit->used;
+  urbac__node *moved = (urbac__node *)(void *)fit->data;
+  relocate(moved, (char *)fit->data - (char *)b->data);
+  urbac__free(b);
+  r->first = r->last = fit;
+  return moved;
+}
+
 urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure)
 {
-  json_rd r = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0, 0, 0, false};
+  json_rd r = {.s = (const unsigned char *)buf, .end = (const unsigned char *)buf + len};
+  r.first_cap = len <= ARENA_FIRST_MAX ? jr_bound(buf, len) : ARENA_FIRST_MAX;
   urbac__node *root = NULL;
   jr_space(&r);
   if (r.s >= r.end || (*r.s != '{' && *r.s != '['))
@@ -531,10 +657,13 @@ urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure)
     jr_space(&r);
   if (root && r.s != r.end)
     r.unsure = true; /* junk after it: libyaml says what */
-  if (r.unsure) {
-    urbac__node_free(root);
+  if (!root || r.unsure) {
+    arena_free(r.first);
     root = NULL;
+  } else {
+    root = jr_fit(&r, root);
   }
+  urbac__free(r.stack);
   *unsure = r.unsure;
   return root;
 }

@@ -26,10 +26,17 @@ typedef enum urbac__node_style {
   URBAC__STYLE_JSON /* a JSON number or null, written as it is in both formats */
 } urbac__node_style;
 
+/* Where a node lives: its own allocations (the builders, libyaml's reader), or
+ * the arena of a tree the quick JSON reader made (nodes, strings and item arrays
+ * in a few blocks, freed with the root). Such a tree is read-only: nothing can
+ * be pushed into it. */
+typedef enum urbac__node_mem { URBAC__MEM_HEAP, URBAC__MEM_ARENA, URBAC__MEM_ARENA_ROOT } urbac__node_mem;
+
 typedef struct urbac__node {
   uint8_t type;
   uint8_t style;
   bool flow;          /* write on one line: [a, b] */
+  uint8_t mem;        /* urbac__node_mem */
   uint32_t line, col; /* 1-based */
   char *str;          /* scalars */
   size_t len;
@@ -46,7 +53,8 @@ urbac_err urbac__node_parse_yaml(const char *buf, size_t len, const char *name, 
                                  urbac_diag *d);
 /* The quicker reader alone: the tree of `buf` when it is JSON it is sure of,
  * else NULL, with *unsure set when libyaml should read it instead (clear: out of
- * memory). The caller frees the tree with urbac__node_free(). */
+ * memory). The tree is in one arena (read-only); the caller frees it with
+ * urbac__node_free() of its root. */
 urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure);
 /* True when the quick reader reads the JSON string of these `len` bytes (as
  * jansson writes it) as exactly these bytes: not too long, and no character
@@ -60,7 +68,8 @@ void urbac__node_free(urbac__node *n);
 urbac__node *urbac__node_new(urbac__node_type type);
 urbac__node *urbac__node_str(const char *s, urbac__node_style style);
 /* Appends `kid` to `parent` (a sequence), or `key: kid` to a map. Takes `kid` in
- * every case (freed on failure); returns URBAC_ENOMEM when it could not. */
+ * every case (freed on failure); returns URBAC_ENOMEM when it could not, and
+ * URBAC_EINVAL when `parent` is in a parsed (read-only) tree. */
 urbac_err urbac__node_push(urbac__node *parent, urbac__node *kid);
 urbac_err urbac__node_set(urbac__node *map, const char *key, urbac__node *value);
 
