@@ -609,9 +609,10 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
  * string is longer than its text. */
 static size_t jr_bound(const char *s, size_t len)
 {
+  static const uint8_t ends_at[256] = {[','] = 1, [':'] = 1, ['}'] = 1, [']'] = 1};
   size_t ends = 1;
   for (size_t i = 0; i < len; i++)
-    ends += s[i] == ',' || s[i] == ':' || s[i] == '}' || s[i] == ']';
+    ends += ends_at[(unsigned char)s[i]];
   return ends * (sizeof(urbac__node) + sizeof(urbac__node *) + 2 * (_Alignof(urbac__node) - 1) + 1) + len;
 }
 
