@@ -111,6 +111,7 @@ typedef struct gi {
   json_t *seen;                   /* principals a users/groups file named */
   json_t *assigned;               /* role name -> true: its assignments are Graph's */
   json_t *asg_ids;                /* Graph assignment id -> the assignment made of it */
+  urbac__node_arena trees;        /* a new tenant's objects as trees (to_tree()) */
 } gi;
 
 /* ---------------------------------------------------------------- notes */
@@ -930,7 +931,7 @@ static size_t json_string_size(const char *s, size_t len)
  * of memory. *unsure is set when a string holds what the loader's reader leaves
  * to libyaml (urbac__json_string_sure()): that object goes as text instead. The
  * import's objects go to the loader this way, not as text it would parse again. */
-static urbac__node *to_tree(json_t *j, size_t *bytes, bool *unsure)
+static urbac__node *to_tree(urbac__node_arena *a, json_t *j, size_t *bytes, bool *unsure)
 {
   urbac__node *n = NULL;
   size_t i = 0;
@@ -939,40 +940,36 @@ static urbac__node *to_tree(json_t *j, size_t *bytes, bool *unsure)
   if (json_is_string(j)) {
     *bytes += json_string_size(json_string_value(j), json_string_length(j));
     *unsure = *unsure || !urbac__json_string_sure(json_string_value(j), json_string_length(j));
-    return urbac__node_str(json_string_value(j), URBAC__STYLE_QUOTED);
+    return urbac__node_str_in(a, json_string_value(j), json_string_length(j), URBAC__STYLE_QUOTED);
   }
   if (json_is_object(j)) {
-    n = urbac__node_new(URBAC__NODE_MAP);
+    n = urbac__node_new_in(a, URBAC__NODE_MAP);
     *bytes += 2;
     json_object_foreach(j, k, v)
     {
       *bytes += (i++ ? 1 : 0) + json_string_size(k, strlen(k)) + 1;
       *unsure = *unsure || !urbac__json_string_sure(k, strlen(k));
-      if (n && (urbac__node_push(n, urbac__node_str(k, URBAC__STYLE_QUOTED)) ||
-                urbac__node_push(n, to_tree(v, bytes, unsure)))) {
-        urbac__node_free(n);
-        n = NULL;
-      }
+      if (n && (urbac__node_push_in(a, n, urbac__node_str_in(a, k, strlen(k), URBAC__STYLE_QUOTED)) ||
+                urbac__node_push_in(a, n, to_tree(a, v, bytes, unsure))))
+        n = NULL; /* what it made is the arena's */
     }
     return n;
   }
   if (json_is_array(j)) {
-    n = urbac__node_new(URBAC__NODE_SEQ);
+    n = urbac__node_new_in(a, URBAC__NODE_SEQ);
     *bytes += 2;
     json_array_foreach(j, i, v)
     {
       *bytes += i ? 1 : 0;
-      if (n && urbac__node_push(n, to_tree(v, bytes, unsure))) {
-        urbac__node_free(n);
+      if (n && urbac__node_push_in(a, n, to_tree(a, v, bytes, unsure)))
         n = NULL;
-      }
     }
     return n;
   }
   char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY); /* a number, true, false or null */
   if (text) {
     *bytes += strlen(text);
-    n = urbac__node_str(text, URBAC__STYLE_PLAIN);
+    n = urbac__node_str_in(a, text, strlen(text), URBAC__STYLE_PLAIN);
   }
   free(text);
   return n;
@@ -1010,7 +1007,7 @@ static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size
       size_t size = 0;
       bool unsure = false;
       o[k] = (urbac__object){kinds[m], urbac__strdup(s), NULL, (int64_t)k};
-      t[k] = to_tree(body, &size, &unsure);
+      t[k] = to_tree(&g->trees, body, &size, &unsure);
       if (unsure) { /* read from its text as before: libyaml's reading, or its refusal */
         urbac__node_free(t[k]);
         t[k] = NULL;
@@ -1096,6 +1093,7 @@ static urbac_err changes(gi *g, const urbac_model *base, urbac_object_put **puts
 
 static void gi_free(gi *g)
 {
+  urbac__node_arena_free(&g->trees);
   for (size_t i = 0; g->f && i < g->nf; i++) {
     json_decref(g->f[i].root);
     json_decref(g->f[i].items);
@@ -1114,7 +1112,7 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
                              size_t n, unsigned flags, urbac_model **out, urbac_graph_report **report,
                              urbac_diag *d)
 {
-  gi g = {.flags = flags, .d = d};
+  gi g = {.flags = flags, .d = d, .trees = {.first_cap = (size_t)1 << 20, .many = true}};
   urbac__object *objs = NULL;
   urbac__node **trees = NULL;
   size_t nobjs = 0, bytes = 0;

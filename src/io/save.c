@@ -18,21 +18,23 @@
 #include "model/model.h"
 #include "urbac/io.h"
 
-/* A small builder that stops at the first allocation failure. */
+/* A small builder that stops at the first allocation failure. The document is
+ * built in one arena, its root first: freeing the root frees it all. */
 typedef struct saver {
   bool oom;
+  urbac__node_arena a;
 } saver;
 
 static urbac__node *str(saver *s, const char *v)
 {
-  urbac__node *n = urbac__node_str(v, URBAC__STYLE_PLAIN);
+  urbac__node *n = urbac__node_str_in(&s->a, v, strlen(v), URBAC__STYLE_PLAIN);
   s->oom = s->oom || !n;
   return n;
 }
 
 static urbac__node *node(saver *s, urbac__node_type t, bool flow)
 {
-  urbac__node *n = urbac__node_new(t);
+  urbac__node *n = urbac__node_new_in(&s->a, t);
   if (n)
     n->flow = flow;
   s->oom = s->oom || !n;
@@ -45,7 +47,7 @@ static void set(saver *s, urbac__node *map, const char *key, urbac__node *v)
   if (!map) {
     urbac__node_free(v);
     s->oom = true;
-  } else if (urbac__node_set(map, key, v)) {
+  } else if (urbac__node_set_in(&s->a, map, key, v)) {
     s->oom = true;
   }
 }
@@ -55,7 +57,7 @@ static void push(saver *s, urbac__node *seq, urbac__node *v)
   if (!seq) {
     urbac__node_free(v);
     s->oom = true;
-  } else if (urbac__node_push(seq, v)) {
+  } else if (urbac__node_push_in(&s->a, seq, v)) {
     s->oom = true;
   }
 }
@@ -68,7 +70,7 @@ static void set_str(saver *s, urbac__node *map, const char *key, const char *v)
 
 static void set_styled(saver *s, urbac__node *map, const char *key, const char *v, urbac__node_style st)
 {
-  urbac__node *n = urbac__node_str(v, st);
+  urbac__node *n = urbac__node_str_in(&s->a, v, strlen(v), st);
   s->oom = s->oom || !n;
   set(s, map, key, n);
 }
@@ -133,11 +135,12 @@ static urbac__node *json_node(saver *s, const json_t *j)
     return str(s, json_string_value(j));
   case JSON_TRUE:
   case JSON_FALSE:
-    n = urbac__node_str(json_is_true(j) ? "true" : "false", URBAC__STYLE_BOOL);
+    n = json_is_true(j) ? urbac__node_str_in(&s->a, "true", 4, URBAC__STYLE_BOOL)
+                        : urbac__node_str_in(&s->a, "false", 5, URBAC__STYLE_BOOL);
     break;
   default:
     text = json_dumps(j, JSON_ENCODE_ANY);
-    n = text ? urbac__node_str(text, URBAC__STYLE_JSON) : NULL;
+    n = text ? urbac__node_str_in(&s->a, text, strlen(text), URBAC__STYLE_JSON) : NULL;
     free(text);
   }
   s->oom = s->oom || !n;
@@ -389,6 +392,8 @@ static urbac__node *document(saver *s, const urbac_model *m)
   set_list(s, root, "devices", devices(s, m));
   set_list(s, root, "roles", roles(s, m));
   set_list(s, root, "legacy", legacy(s, m));
+  if (!root) /* else freeing the root frees the arena */
+    urbac__node_arena_free(&s->a);
   return root;
 }
 

@@ -18,15 +18,20 @@
 
 #include "io/tree.h"
 
-/* One block of a parsed tree's arena (the quick JSON reader's): the root node is
- * the first thing in the first block, and the blocks are chained from there. */
-typedef struct arena_block {
-  struct arena_block *next;
+/* ---------------------------------------------------------------- arenas */
+
+/* One block of an arena; the blocks are chained from the first. */
+struct urbac__node_arena_block {
+  struct urbac__node_arena_block *next;
   size_t used, cap;
   max_align_t data[];
-} arena_block;
+};
+typedef struct urbac__node_arena_block arena_block;
 
-static void arena_free(arena_block *b)
+#define ARENA_FIRST_MAX ((size_t)1 << 20)  /* bytes of a first block, at most, unless asked */
+#define ARENA_BLOCK_MAX ((size_t)64 << 20) /* of a later one (doubling), unless one thing needs more */
+
+static void blocks_free(arena_block *b)
 {
   while (b) {
     arena_block *next = b->next;
@@ -35,12 +40,109 @@ static void arena_free(arena_block *b)
   }
 }
 
+void urbac__node_arena_free(urbac__node_arena *a)
+{
+  blocks_free(a->first);
+  *a = (urbac__node_arena){.first_cap = a->first_cap, .failed = a->failed, .many = a->many};
+}
+
+/* `size` bytes aligned to `align` (a power of two) in `a`; NULL when out of memory. */
+static void *arena_alloc(urbac__node_arena *a, size_t size, size_t align)
+{
+  arena_block *b = a->last;
+  size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+  if (a->failed) /* nothing after a failure: the root is the first node made, or none is */
+    return NULL;
+  if (!b || at > b->cap || b->cap - at < size) {
+    size_t cap = b && b->cap < ARENA_BLOCK_MAX / 2 ? b->cap * 2
+                 : b                               ? ARENA_BLOCK_MAX
+                 : a->first_cap                    ? a->first_cap
+                                                   : 4096;
+    cap = cap < size ? size : cap;
+    if (cap > SIZE_MAX - sizeof *b || !(b = urbac__malloc(sizeof *b + cap))) {
+      a->failed = true;
+      return NULL;
+    }
+    *b = (arena_block){NULL, 0, cap};
+    if (a->last)
+      a->last->next = b;
+    else
+      a->first = b;
+    a->last = b;
+    at = 0;
+  }
+  b->used = at + size;
+  return (char *)b->data + at;
+}
+
+urbac__node *urbac__node_new_in(urbac__node_arena *a, urbac__node_type type)
+{
+  urbac__node *n = arena_alloc(a, sizeof *n, _Alignof(urbac__node));
+  bool root = n && !a->many && (void *)n == (void *)a->first->data; /* the first node made */
+  if (n)
+    *n = (urbac__node){.type = (uint8_t)type, .mem = root ? URBAC__MEM_ARENA_ROOT : URBAC__MEM_ARENA};
+  return n;
+}
+
+urbac__node *urbac__node_str_in(urbac__node_arena *a, const char *s, size_t len, urbac__node_style style)
+{
+  urbac__node *n = urbac__node_new_in(a, URBAC__NODE_SCALAR);
+  char *copy = n ? arena_alloc(a, len + 1, 1) : NULL;
+  if (!copy)
+    return NULL;
+  memcpy(copy, s, len);
+  copy[len] = '\0';
+  n->style = (uint8_t)style;
+  n->str = copy;
+  n->len = len;
+  return n;
+}
+
+urbac_err urbac__node_push_in(urbac__node_arena *a, urbac__node *parent, urbac__node *kid)
+{
+  if (parent->mem == URBAC__MEM_HEAP)
+    return urbac__node_push(parent, kid);
+  if (!kid)
+    return URBAC_ENOMEM;
+  if (kid->mem == URBAC__MEM_HEAP) { /* the arena's free would not free it */
+    urbac__node_free(kid);
+    return URBAC_EINVAL;
+  }
+  if (parent->n == parent->cap) { /* a new array twice the size; the old one is the arena's */
+    size_t cap = parent->cap ? parent->cap * 2 : 4;
+    urbac__node **kids =
+        cap < SIZE_MAX / sizeof *kids ? arena_alloc(a, cap * sizeof *kids, _Alignof(urbac__node *)) : NULL;
+    if (!kids)
+      return URBAC_ENOMEM;
+    if (parent->n)
+      memcpy(kids, parent->kids, parent->n * sizeof *kids);
+    parent->kids = kids;
+    parent->cap = cap;
+  }
+  parent->kids[parent->n++] = kid;
+  return URBAC_OK;
+}
+
+urbac_err urbac__node_set_in(urbac__node_arena *a, urbac__node *map, const char *key, urbac__node *value)
+{
+  if (!value)
+    return URBAC_ENOMEM;
+  urbac_err err = urbac__node_push_in(a, map, urbac__node_str_in(a, key, strlen(key), URBAC__STYLE_PLAIN));
+  if (err) {
+    urbac__node_free(value);
+    return err;
+  }
+  return urbac__node_push_in(a, map, value);
+}
+
+/* ---------------------------------------------------------------- nodes of their own */
+
 void urbac__node_free(urbac__node *n)
 {
-  if (!n || n->mem == URBAC__MEM_ARENA) /* freed with its tree's root */
+  if (!n || n->mem == URBAC__MEM_ARENA) /* freed with its arena */
     return;
   if (n->mem == URBAC__MEM_ARENA_ROOT) {
-    arena_free((arena_block *)(void *)((char *)n - offsetof(arena_block, data)));
+    blocks_free((arena_block *)(void *)((char *)n - offsetof(arena_block, data)));
     return;
   }
   for (size_t i = 0; i < n->n; i++)
@@ -77,7 +179,7 @@ urbac__node *urbac__node_str(const char *s, urbac__node_style style) { return sc
 
 urbac_err urbac__node_push(urbac__node *parent, urbac__node *kid)
 {
-  if (parent->mem != URBAC__MEM_HEAP) { /* a parsed tree's items are an exact array in its arena */
+  if (parent->mem != URBAC__MEM_HEAP) { /* an arena's: urbac__node_push_in() */
     urbac__node_free(kid);
     return URBAC_EINVAL;
   }
@@ -255,64 +357,11 @@ typedef struct json_rd {
   bool unsure;
   /* The tree's arena: one malloc for a small body where each node and each
    * string took one, and the blocks freed where a walk freed every node. */
-  arena_block *first, *last;
-  size_t first_cap;
+  urbac__node_arena a;
   /* The items of the containers open, until each closes into an exact array. */
   urbac__node **stack;
   size_t sn, scap;
 } json_rd;
-
-#define ARENA_FIRST_MAX ((size_t)1 << 20)  /* bytes of a tree's first block, at most */
-#define ARENA_BLOCK_MAX ((size_t)64 << 20) /* of a later one (doubling), unless one thing needs more */
-
-/* `size` bytes aligned to `align` (a power of two) in the reader's arena; NULL
- * when out of memory. */
-static void *jr_alloc(json_rd *r, size_t size, size_t align)
-{
-  arena_block *b = r->last;
-  size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
-  if (!b || at > b->cap || b->cap - at < size) {
-    size_t cap = !b ? r->first_cap : b->cap < ARENA_BLOCK_MAX / 2 ? b->cap * 2 : ARENA_BLOCK_MAX;
-    cap = cap < size ? size : cap;
-    if (cap > SIZE_MAX - sizeof *b || !(b = urbac__malloc(sizeof *b + cap)))
-      return NULL;
-    *b = (arena_block){NULL, 0, cap};
-    if (r->last)
-      r->last->next = b;
-    else
-      r->first = b;
-    r->last = b;
-    at = 0;
-  }
-  b->used = at + size;
-  return (char *)b->data + at;
-}
-
-/* A node of the reader's tree: the first one made is its root, at the start of
- * the first block (urbac__node_free() finds the blocks from there). */
-static urbac__node *jr_node(json_rd *r, urbac__node_type type)
-{
-  urbac__node *n = jr_alloc(r, sizeof *n, _Alignof(urbac__node));
-  if (n)
-    *n = (urbac__node){.type = (uint8_t)type,
-                       .mem = (void *)n == (void *)r->first->data ? URBAC__MEM_ARENA_ROOT : URBAC__MEM_ARENA};
-  return n;
-}
-
-/* A scalar of `len` bytes of `s`, in the arena. */
-static urbac__node *jr_scalar(json_rd *r, const char *s, size_t len, urbac__node_style style)
-{
-  urbac__node *n = jr_node(r, URBAC__NODE_SCALAR);
-  char *copy = n ? jr_alloc(r, len + 1, 1) : NULL;
-  if (!copy)
-    return NULL;
-  memcpy(copy, s, len);
-  copy[len] = '\0';
-  n->style = (uint8_t)style;
-  n->str = copy;
-  n->len = len;
-  return n;
-}
 
 static bool jr_unsure(json_rd *r)
 {
@@ -544,7 +593,7 @@ static bool jr_children(json_rd *r, urbac__node *n, unsigned depth)
   }
 closed:
   n->n = n->cap = r->sn - base;
-  if (n->n && !(n->kids = jr_alloc(r, n->n * sizeof *n->kids, _Alignof(urbac__node *))))
+  if (n->n && !(n->kids = arena_alloc(&r->a, n->n * sizeof *n->kids, _Alignof(urbac__node *))))
     return false;
   if (n->n)
     memcpy(n->kids, r->stack + base, n->n * sizeof *n->kids);
@@ -566,12 +615,12 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
   uint32_t line = r->line, col = r->col;
   unsigned char c = *r->s;
   if (c == '{' || c == '[') {
-    n = jr_node(r, c == '{' ? URBAC__NODE_MAP : URBAC__NODE_SEQ);
+    n = urbac__node_new_in(&r->a, c == '{' ? URBAC__NODE_MAP : URBAC__NODE_SEQ);
     r->s++;
     r->col++;
     ok = n && jr_children(r, n, depth);
   } else if (c == '"' && (plain = jr_plain_string(r))) { /* no escapes, nothing but printable ASCII */
-    n = jr_scalar(r, (const char *)r->s + 1, plain - 2, URBAC__STYLE_QUOTED);
+    n = urbac__node_str_in(&r->a, (const char *)r->s + 1, plain - 2, URBAC__STYLE_QUOTED);
     r->s += plain;
     r->col += (uint32_t)plain;
     ok = n != NULL;
@@ -581,7 +630,7 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
     if (ok && b.len > URBAC_MAX_TEXT_BYTES)
       ok = jr_unsure(r);
     if (ok)
-      ok = (n = jr_scalar(r, b.len ? b.s : "", b.len, URBAC__STYLE_QUOTED)) != NULL;
+      ok = (n = urbac__node_str_in(&r->a, b.len ? b.s : "", b.len, URBAC__STYLE_QUOTED)) != NULL;
     urbac__buf_free(&b);
   } else { /* a number, true, false or null: a plain scalar, as written */
     const unsigned char *at = r->s;
@@ -593,7 +642,7 @@ static bool jr_value(json_rd *r, unsigned depth, urbac__node **out)
                 (len == 5 && !memcmp(at, "false", 5));
     if (!word && !jr_number(at, len))
       return jr_unsure(r);
-    ok = (n = jr_scalar(r, (const char *)at, len, URBAC__STYLE_PLAIN)) != NULL;
+    ok = (n = urbac__node_str_in(&r->a, (const char *)at, len, URBAC__STYLE_PLAIN)) != NULL;
   }
   if (!ok) /* what it made is freed with the arena */
     return false;
@@ -634,22 +683,22 @@ static void relocate(urbac__node *n, ptrdiff_t by)
 
 static urbac__node *jr_fit(json_rd *r, urbac__node *root)
 {
-  arena_block *b = r->first, *fit;
-  if (b != r->last || b->cap - b->used < b->cap / 4 || !(fit = urbac__malloc(sizeof *b + b->used)))
+  arena_block *b = r->a.first, *fit;
+  if (b != r->a.last || b->cap - b->used < b->cap / 4 || !(fit = urbac__malloc(sizeof *b + b->used)))
     return root;
   memcpy(fit, b, sizeof *b + b->used);
   fit->cap = fit->used;
   urbac__node *moved = (urbac__node *)(void *)fit->data;
   relocate(moved, (char *)fit->data - (char *)b->data);
   urbac__free(b);
-  r->first = r->last = fit;
+  r->a.first = r->a.last = fit;
   return moved;
 }
 
 urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure)
 {
   json_rd r = {.s = (const unsigned char *)buf, .end = (const unsigned char *)buf + len};
-  r.first_cap = len <= ARENA_FIRST_MAX ? jr_bound(buf, len) : ARENA_FIRST_MAX;
+  r.a.first_cap = len <= ARENA_FIRST_MAX ? jr_bound(buf, len) : ARENA_FIRST_MAX;
   urbac__node *root = NULL;
   jr_space(&r);
   if (r.s >= r.end || (*r.s != '{' && *r.s != '['))
@@ -659,7 +708,7 @@ urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure)
   if (root && r.s != r.end)
     r.unsure = true; /* junk after it: libyaml says what */
   if (!root || r.unsure) {
-    arena_free(r.first);
+    urbac__node_arena_free(&r.a);
     root = NULL;
   } else {
     root = jr_fit(&r, root);

@@ -26,10 +26,9 @@ typedef enum urbac__node_style {
   URBAC__STYLE_JSON /* a JSON number or null, written as it is in both formats */
 } urbac__node_style;
 
-/* Where a node lives: its own allocations (the builders, libyaml's reader), or
- * the arena of a tree the quick JSON reader made (nodes, strings and item arrays
- * in a few blocks, freed with the root). Such a tree is read-only: nothing can
- * be pushed into it. */
+/* Where a node lives: its own allocations (urbac__node_new(), libyaml's
+ * reader), or an arena (urbac__node_arena: the quick JSON reader's trees, and trees
+ * built at once, as a tenant saved). */
 typedef enum urbac__node_mem { URBAC__MEM_HEAP, URBAC__MEM_ARENA, URBAC__MEM_ARENA_ROOT } urbac__node_mem;
 
 typedef struct urbac__node {
@@ -63,13 +62,34 @@ urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure);
 bool urbac__json_string_sure(const char *s, size_t len);
 void urbac__node_free(urbac__node *n);
 
-/* Builders for saving; each returns NULL when out of memory (and frees nothing
- * it was not given). */
+/* An arena for a tree built at once and freed at once: its nodes, strings and
+ * item arrays in a few blocks. Start one zeroed, first_cap the bytes of its
+ * first block (0: 4 KiB; later blocks double). The first node made in it is the
+ * tree's root: urbac__node_free() of that root frees the arena's blocks (and of
+ * any other node in it, nothing); or urbac__node_arena_free() frees them. A node in
+ * an arena holds only nodes of the same arena. */
+typedef struct urbac__node_arena {
+  struct urbac__node_arena_block *first, *last;
+  size_t first_cap;
+  bool failed; /* an allocation failed: every later one does */
+  bool many;   /* set before the first node: it holds many trees, none a root (freeing none frees it) */
+} urbac__node_arena;
+void urbac__node_arena_free(urbac__node_arena *a);
+urbac__node *urbac__node_new_in(urbac__node_arena *a, urbac__node_type type);
+/* A scalar of `len` bytes of `s`. */
+urbac__node *urbac__node_str_in(urbac__node_arena *a, const char *s, size_t len, urbac__node_style style);
+/* urbac__node_push() and urbac__node_set() for a parent in `a` (one of its own
+ * allocations: the same calls); a kid not in an arena is refused (URBAC_EINVAL). */
+urbac_err urbac__node_push_in(urbac__node_arena *a, urbac__node *parent, urbac__node *kid);
+urbac_err urbac__node_set_in(urbac__node_arena *a, urbac__node *map, const char *key, urbac__node *value);
+
+/* Builders of nodes of their own; each returns NULL when out of memory (and
+ * frees nothing it was not given). */
 urbac__node *urbac__node_new(urbac__node_type type);
 urbac__node *urbac__node_str(const char *s, urbac__node_style style);
 /* Appends `kid` to `parent` (a sequence), or `key: kid` to a map. Takes `kid` in
  * every case (freed on failure); returns URBAC_ENOMEM when it could not, and
- * URBAC_EINVAL when `parent` is in a parsed (read-only) tree. */
+ * URBAC_EINVAL when `parent` is in an arena (urbac__node_push_in()). */
 urbac_err urbac__node_push(urbac__node *parent, urbac__node *kid);
 urbac_err urbac__node_set(urbac__node *map, const char *key, urbac__node *value);
 

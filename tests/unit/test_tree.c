@@ -250,7 +250,7 @@ static void test_mutations(void **state)
 
 /* The quick reader's tree lives in an arena: fitted to its size when small,
  * in doubling blocks past 1 MiB of text (the same tree as libyaml's either
- * way), and read-only. */
+ * way), and read-only; and trees built in an arena. */
 static void test_arena(void **state)
 {
   (void)state;
@@ -278,6 +278,34 @@ static void test_arena(void **state)
   assert_int_equal(urbac__node_push(t->kids[1], urbac__node_str("2", URBAC__STYLE_PLAIN)), URBAC_EINVAL);
   assert_int_equal(t->n, 2);
   assert_int_equal(t->kids[1]->n, 1);
+  /* a tree built in an arena: items past each array's room, a root that frees it all */
+  urbac__node_arena a = {0};
+  urbac__node *root = urbac__node_new_in(&a, URBAC__NODE_MAP), *seq = urbac__node_new_in(&a, URBAC__NODE_SEQ);
+  assert_int_equal(root->mem, URBAC__MEM_ARENA_ROOT);
+  assert_int_equal(seq->mem, URBAC__MEM_ARENA);
+  for (int i = 0; i < 1000; i++) {
+    char item[32];
+    snprintf(item, sizeof item, "item-%d", i);
+    assert_int_equal(
+        urbac__node_push_in(&a, seq, urbac__node_str_in(&a, item, strlen(item), URBAC__STYLE_QUOTED)),
+        URBAC_OK);
+  }
+  assert_int_equal(urbac__node_set_in(&a, root, "items", seq), URBAC_OK);
+  assert_int_equal(urbac__node_push_in(&a, seq, urbac__node_str("own", URBAC__STYLE_PLAIN)), URBAC_EINVAL);
+  urbac__node_free(seq); /* not the root: nothing */
+  char *json = NULL;
+  assert_int_equal(urbac__node_emit_json_compact(root, &json), URBAC_OK);
+  assert_int_equal(strncmp(json, "{\"items\":[\"item-0\",\"item-1\",", 28), 0);
+  assert_non_null(strstr(json, ",\"item-999\"]}"));
+  urbac__free(json);
+  urbac__node_free(root);
+  /* an arena of many trees has no root: urbac__node_arena_free() frees it */
+  urbac__node_arena many = {.many = true};
+  urbac__node *first = urbac__node_str_in(&many, "a", 1, URBAC__STYLE_QUOTED);
+  assert_int_equal(first->mem, URBAC__MEM_ARENA);
+  urbac__node_free(first);
+  assert_string_equal(first->str, "a");
+  urbac__node_arena_free(&many);
   /* but a parsed tree goes into a built one, and is freed with it */
   urbac__node *list = urbac__node_new(URBAC__NODE_SEQ);
   assert_non_null(list);
