@@ -910,21 +910,6 @@ static char *dump(const json_t *j)
   return copy;
 }
 
-/* The length of `len` bytes of `s` as a JSON string, quotes and escapes
- * included, as jansson and the tree's writer escape it (urbac__json_string()). */
-static size_t json_string_size(const char *s, size_t len)
-{
-  size_t n = len + 2;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
-      n += 1;
-    else if (c < 0x20)
-      n += 5; /* \u00XX */
-  }
-  return n;
-}
-
 /* `j` as the tree the loader reads, the one parsing json_dumps(j, JSON_COMPACT)
  * gives (strings quoted; numbers, booleans and null plain, as jansson writes
  * them; keys in order), its compact JSON's length added to *bytes; NULL when out
@@ -938,7 +923,7 @@ static urbac__node *to_tree(urbac__node_arena *a, json_t *j, size_t *bytes, bool
   const char *k;
   json_t *v;
   if (json_is_string(j)) {
-    *bytes += json_string_size(json_string_value(j), json_string_length(j));
+    *bytes += urbac__json_string_size(json_string_value(j), json_string_length(j));
     *unsure = *unsure || !urbac__json_string_sure(json_string_value(j), json_string_length(j));
     return urbac__node_str_in(a, json_string_value(j), json_string_length(j), URBAC__STYLE_QUOTED);
   }
@@ -947,7 +932,7 @@ static urbac__node *to_tree(urbac__node_arena *a, json_t *j, size_t *bytes, bool
     *bytes += 2;
     json_object_foreach(j, k, v)
     {
-      *bytes += (i++ ? 1 : 0) + json_string_size(k, strlen(k)) + 1;
+      *bytes += (i++ ? 1 : 0) + urbac__json_string_size(k, strlen(k)) + 1;
       *unsure = *unsure || !urbac__json_string_sure(k, strlen(k));
       if (n && (urbac__node_push_in(a, n, urbac__node_str_in(a, k, strlen(k), URBAC__STYLE_QUOTED)) ||
                 urbac__node_push_in(a, n, to_tree(a, v, bytes, unsure))))

@@ -914,6 +914,18 @@ static bool utf8_ok(const unsigned char *s, size_t len)
   return true;
 }
 
+/* jansson's escapes: these characters as two, any other below 0x20 as \u00XX. */
+static const char escaped_from[] = "\"\\\b\f\n\r\t";
+static const char *const escaped_to[] = {"\\\"", "\\\\", "\\b", "\\f", "\\n", "\\r", "\\t"};
+
+static bool escaped(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+/* Where `c` (escaped()) is in escaped_from, or NULL: written \u00XX. */
+static const char *escape_of(unsigned char c)
+{
+  return c ? memchr(escaped_from, c, sizeof escaped_from - 1) : NULL;
+}
+
 bool urbac__json_string(urbac__buf *b, const char *str, size_t len)
 {
   const unsigned char *s = (const unsigned char *)str;
@@ -921,23 +933,30 @@ bool urbac__json_string(urbac__buf *b, const char *str, size_t len)
     return false;
   urbac__buf_add(b, "\"", 1);
   for (size_t i = 0, run = 0; i <= len; i++) {
-    if (i < len && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+    if (i < len && !escaped(s[i]))
       continue;
     urbac__buf_add(b, str + run, i - run);
     run = i + 1;
     if (i == len)
       break;
-    static const char from[] = "\"\\\b\f\n\r\t", *const to[] = {"\\\"", "\\\\", "\\b", "\\f",
-                                                                "\\n",  "\\r",  "\\t"};
-    const char *e = s[i] ? memchr(from, s[i], sizeof from - 1) : NULL;
+    const char *e = escape_of(s[i]);
     char u[8];
     if (e)
-      urbac__buf_puts(b, to[e - from]);
+      urbac__buf_puts(b, escaped_to[e - escaped_from]);
     else
       urbac__buf_add(b, u, (size_t)snprintf(u, sizeof u, "\\u%04X", s[i]));
   }
   urbac__buf_add(b, "\"", 1);
   return true;
+}
+
+size_t urbac__json_string_size(const char *str, size_t len)
+{
+  const unsigned char *s = (const unsigned char *)str;
+  size_t n = len + 2;
+  for (size_t i = 0; i < len; i++)
+    n += !escaped(s[i]) ? 0 : escape_of(s[i]) ? 1 : 5;
+  return n;
 }
 
 /* The compact JSON of `n` into `b`, byte for byte as jansson writes to_json(n)

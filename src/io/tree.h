@@ -105,6 +105,9 @@ urbac_err urbac__node_emit_json_compact_jansson(const urbac__node *node, char **
 /* `len` bytes of `s` as a JSON string (quoted, escaped as jansson escapes), into
  * `b`; false (nothing written) when they are not UTF-8. */
 bool urbac__json_string(urbac__buf *b, const char *s, size_t len);
+/* How many bytes urbac__json_string() writes for `len` bytes of UTF-8 `s`, the
+ * quotes counted. */
+size_t urbac__json_string_size(const char *s, size_t len);
 
 /* A whole file (at most URBAC_MAX_FILE_BYTES), NUL-terminated; the caller frees
  * *out with urbac__free(). Problems go to `d`, named by `path` (io/file.c). */

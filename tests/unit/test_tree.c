@@ -5,6 +5,8 @@
  * thousands of random mutations of them; where it is unsure, libyaml's answer
  * (errors and all) is what urbac__node_parse() returns.
  */
+#include <jansson.h>
+
 #include "helpers.h"
 #include "io/tree.h"
 
@@ -248,6 +250,34 @@ static void test_mutations(void **state)
   print_message("%zu of %zu damaged inputs read by the quick reader\n", taken, runs);
 }
 
+/* urbac__json_string_size() is the length urbac__json_string() writes, and
+ * jansson's, for every ASCII character and some UTF-8. */
+static void test_json_string_size(void **state)
+{
+  (void)state;
+  for (int c = 0; c < 0x80 + 3; c++) {
+    char s[8] = "a";
+    size_t len = 3;
+    if (c < 0x80) {
+      s[1] = (char)c;
+      s[2] = 'b';
+    } else {
+      static const char *const utf8[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+      len = 1 + strlen(utf8[c - 0x80]);
+      memcpy(s + 1, utf8[c - 0x80], len - 1);
+    }
+    urbac__buf b = {0};
+    assert_true(urbac__json_string(&b, s, len));
+    json_t *j = json_stringn(s, len);
+    char *theirs = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+    assert_int_equal(urbac__json_string_size(s, len), b.len);
+    assert_int_equal(b.len, strlen(theirs));
+    free(theirs);
+    json_decref(j);
+    urbac__buf_free(&b);
+  }
+}
+
 /* The quick reader's tree lives in an arena: fitted to its size when small,
  * in doubling blocks past 1 MiB of text (the same tree as libyaml's either
  * way), and read-only; and trees built in an arena. */
@@ -316,7 +346,8 @@ static void test_arena(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_edge_cases), cmocka_unit_test(test_tenants_as_json),
-      cmocka_unit_test(test_compact_json), cmocka_unit_test(test_mutations), cmocka_unit_test(test_arena)};
+      cmocka_unit_test(test_edge_cases),   cmocka_unit_test(test_tenants_as_json),
+      cmocka_unit_test(test_compact_json), cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_arena),        cmocka_unit_test(test_json_string_size)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
