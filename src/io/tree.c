@@ -195,9 +195,10 @@ urbac_err urbac__node_set(urbac__node *map, const char *key, urbac__node *value)
 {
   if (!value)
     return URBAC_ENOMEM;
-  if (urbac__node_push(map, urbac__node_str(key, URBAC__STYLE_PLAIN))) {
+  urbac_err err = urbac__node_push(map, urbac__node_str(key, URBAC__STYLE_PLAIN));
+  if (err) {
     urbac__node_free(value);
-    return URBAC_ENOMEM;
+    return err;
   }
   return urbac__node_push(map, value);
 }
@@ -669,15 +670,17 @@ static size_t jr_bound(const char *s, size_t len)
  * estimate left a quarter or more of the block unused: a tenant loaded from a
  * store holds every object's tree at once. Its pointers are into the block, so
  * each moves by the same distance. Out of memory: it stays where it is. */
-static void relocate(urbac__node *n, ptrdiff_t by)
+static void *moved(const void *p, const char *from, char *to) { return to + ((const char *)p - from); }
+
+static void relocate(urbac__node *n, const char *from, char *to)
 {
   if (n->str)
-    n->str += by;
+    n->str = moved(n->str, from, to);
   if (n->kids)
-    n->kids = (urbac__node **)(void *)((char *)n->kids + by);
+    n->kids = moved(n->kids, from, to);
   for (size_t i = 0; i < n->n; i++) {
-    n->kids[i] = (urbac__node *)(void *)((char *)n->kids[i] + by);
-    relocate(n->kids[i], by);
+    n->kids[i] = moved(n->kids[i], from, to);
+    relocate(n->kids[i], from, to);
   }
 }
 
@@ -688,17 +691,19 @@ static urbac__node *jr_fit(json_rd *r, urbac__node *root)
     return root;
   memcpy(fit, b, sizeof *b + b->used);
   fit->cap = fit->used;
-  urbac__node *moved = (urbac__node *)(void *)fit->data;
-  relocate(moved, (char *)fit->data - (char *)b->data);
+  urbac__node *root_now = (urbac__node *)(void *)fit->data;
+  relocate(root_now, (const char *)b->data, (char *)fit->data); /* its pointers, still into b */
   urbac__free(b);
   r->a.first = r->a.last = fit;
-  return moved;
+  return root_now;
 }
 
 urbac__node *urbac__node_parse_json(const char *buf, size_t len, bool *unsure)
 {
   json_rd r = {.s = (const unsigned char *)buf, .end = (const unsigned char *)buf + len};
-  r.a.first_cap = len <= ARENA_FIRST_MAX ? jr_bound(buf, len) : ARENA_FIRST_MAX;
+  /* the bound can be some 80 times the text (a string of commas): at most 1 MiB at once */
+  size_t bound = len <= ARENA_FIRST_MAX ? jr_bound(buf, len) : ARENA_FIRST_MAX;
+  r.a.first_cap = bound < ARENA_FIRST_MAX ? bound : ARENA_FIRST_MAX;
   urbac__node *root = NULL;
   jr_space(&r);
   if (r.s >= r.end || (*r.s != '{' && *r.s != '['))
