@@ -71,10 +71,9 @@ of 999 (users, groups) and 100 (members, roles, assignments), each with its
 | \`urbac import-graph DIR --tenant-id bench --db store.db\` (a new SQLite store) | ${sw} s | ${sc} s | $((sm / 1024)) MiB | $(verdict "$sw") / $(verdict "$sc") |
 | \`urbac import-graph DIR --db store.db\` (the same export again into it: nothing written) | ${tw} s | ${tc} s | $((tm / 1024)) MiB | $(verdict "$tw") / $(verdict "$tc") |
 
-The command parses the files on a second thread, a few MiB ahead of the import
-taking them in (io/graph_import.c), so its CPU time can exceed its wall clock on
-a machine it has to itself; where the wall clock is far above the CPU time, other
-work held the cores (see the load average above).
+The command is single-threaded, so on a machine it has to itself its wall clock
+is its CPU time plus the reading of the files; where the wall clock is far above
+the CPU time, other work held the cores (see the load average above).
 
 Each run reads and parses every file (jansson), builds the tenant's objects,
 validates the whole tenant through the tenant-file loader and writes the YAML

@@ -23,11 +23,10 @@
  * role's displayName) or by their externalId (the Entra object id), so a second
  * import of the same files changes nothing.
  *
- * Depends on: util, catalog, io/objects.c, io/tree.h, jansson, pthreads.
+ * Depends on: util, catalog, io/objects.c, io/tree.h, jansson.
  */
 #include <ctype.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,13 +88,7 @@ typedef struct gfile {
   size_t len;
   size_t report; /* its entry in the report */
   bool deferred; /* kind read from the text's first key; parsed in its phase, freed after */
-  bool queued;   /* parsed ahead (struct ahead): its place in its queue; its tree, or its error */
-  size_t qi;
-  json_t *early;
-  json_error_t early_err;
 } gfile;
-
-struct ahead;
 
 typedef struct gi {
   urbac_graph_report *r;
@@ -119,7 +112,6 @@ typedef struct gi {
   json_t *assigned;               /* role name -> true: its assignments are Graph's */
   json_t *asg_ids;                /* Graph assignment id -> the assignment made of it */
   urbac__node_arena trees;        /* a new tenant's objects as trees (to_tree()) */
-  struct ahead *ahead;            /* the deferred files parsed on a second thread, or NULL */
 } gi;
 
 /* ---------------------------------------------------------------- notes */
@@ -370,145 +362,14 @@ static int kind_at_start(const char *data, size_t len)
   return ok && i < len && data[i] == '"' ? kind_of_context(ctx) : -1;
 }
 
-/* ---------------------------------------------------------------- parsing ahead */
-
-/* The deferred files are parsed (jansson) on a second thread, in the order the
- * phases take them and a few MiB of text ahead, while the phases take in the
- * files before: on two cores the parse of 10,000 files of members overlaps the
- * work on them. The phases take each tree (or its error) where they would have
- * parsed the file, so what they do, and say, is the same. jansson's values are
- * not shared until handed over (under the lock). */
-#define AHEAD_MIN_FILES 64            /* fewer deferred files: parsed in their turn */
-#define AHEAD_BYTES ((size_t)4 << 20) /* text parsed and not yet taken, at most (and one file) */
-
-typedef struct ahead {
-  pthread_t thread;
-  pthread_mutex_t lock;
-  pthread_cond_t more, room;
-  gfile **q; /* in the phases' order */
-  size_t n;
-  size_t parsed; /* q[0 .. parsed) are */
-  size_t need;   /* the phases wait for q[0 .. need) */
-  size_t bytes;  /* text parsed and not yet taken */
-  bool stop;
-} ahead;
-
-static void *ahead_main(void *arg)
-{
-  ahead *a = arg;
-  for (size_t i = 0; i < a->n; i++) {
-    pthread_mutex_lock(&a->lock);
-    while (!a->stop && a->parsed >= a->need && a->bytes >= AHEAD_BYTES)
-      pthread_cond_wait(&a->room, &a->lock);
-    bool stop = a->stop;
-    pthread_mutex_unlock(&a->lock);
-    if (stop)
-      break;
-    gfile *f = a->q[i];
-    json_t *root = json_loadb(f->data, f->len, JSON_REJECT_DUPLICATES, &f->early_err);
-    pthread_mutex_lock(&a->lock);
-    f->early = root;
-    a->parsed = i + 1;
-    a->bytes += f->len;
-    pthread_cond_signal(&a->more);
-    pthread_mutex_unlock(&a->lock);
-  }
-  return NULL;
-}
-
-/* Frees `a` once its thread has ended (or never ran): the trees it parsed that
- * were not taken (the import stopped at an error) too; its files are parsed in
- * their turn from then on. */
-static void ahead_free(ahead *a)
-{
-  for (size_t i = 0; i < a->n; i++) {
-    json_decref(a->q[i]->early);
-    a->q[i]->early = NULL;
-    a->q[i]->queued = false;
-  }
-  pthread_mutex_destroy(&a->lock);
-  pthread_cond_destroy(&a->more);
-  pthread_cond_destroy(&a->room);
-  urbac__free(a->q);
-  urbac__free(a);
-}
-
-/* Starts parsing the deferred files ahead of the phases (in phases()'s order of
- * kinds, each kind's files in order, as each() takes them), when there are
- * enough of them; without a thread they are parsed in their turn. */
-static void ahead_start(gi *g, const int *kinds, size_t nkinds)
-{
-  size_t n = 0;
-  for (size_t i = 0; i < g->nf; i++)
-    n += g->f[i].deferred;
-  ahead *a = n >= AHEAD_MIN_FILES ? urbac__calloc(1, sizeof *a) : NULL;
-  if (!a || !(a->q = urbac__calloc(n, sizeof *a->q))) {
-    urbac__free(a);
-    return;
-  }
-  for (size_t k = 0; k < nkinds; k++)
-    for (size_t i = 0; i < g->nf; i++)
-      if (g->f[i].deferred && g->f[i].kind == kinds[k])
-        a->q[a->n++] = &g->f[i];
-  pthread_mutex_init(&a->lock, NULL);
-  pthread_cond_init(&a->more, NULL);
-  pthread_cond_init(&a->room, NULL);
-  for (size_t i = 0; i < a->n; i++) {
-    a->q[i]->queued = true;
-    a->q[i]->qi = i;
-  }
-  if (pthread_create(&a->thread, NULL, ahead_main, a) != 0)
-    ahead_free(a);
-  else
-    g->ahead = a;
-}
-
-/* Deferred file `f`'s tree, parsed ahead: waits until it is; NULL with *je
- * when it is not JSON. */
-static json_t *ahead_take(ahead *a, gfile *f, json_error_t *je)
-{
-  pthread_mutex_lock(&a->lock);
-  if (a->need < f->qi + 1) {
-    a->need = f->qi + 1;
-    pthread_cond_signal(&a->room); /* it parses on, whatever it holds, until it has f */
-  }
-  while (a->parsed <= f->qi)
-    pthread_cond_wait(&a->more, &a->lock);
-  json_t *root = f->early;
-  *je = f->early_err;
-  f->early = NULL;
-  a->bytes -= f->len;
-  pthread_cond_signal(&a->room);
-  pthread_mutex_unlock(&a->lock);
-  return root;
-}
-
-/* Stops the thread and frees what it holds. */
-static void ahead_end(gi *g)
-{
-  ahead *a = g->ahead;
-  if (!a)
-    return;
-  pthread_mutex_lock(&a->lock);
-  a->stop = true;
-  pthread_cond_signal(&a->room);
-  pthread_mutex_unlock(&a->lock);
-  pthread_join(a->thread, NULL);
-  ahead_free(a);
-  g->ahead = NULL;
-}
-
-/* Parses deferred file `f` in its phase (or takes its tree, parsed ahead) and
- * classifies it as read_files() does others; false when it is not JSON
- * (g->err), or not of its phase's kind after all (noted, left out). */
+/* Parses deferred file `f` in its phase and classifies it as read_files() does
+ * others; false when it is not JSON (g->err), or not of its phase's kind after all
+ * (noted, left out). */
 static bool load(gi *g, gfile *f)
 {
   json_error_t je;
   int want = f->kind;
-  f->root =
-      f->queued ? ahead_take(g->ahead, f, &je) : json_loadb(f->data, f->len, JSON_REJECT_DUPLICATES, &je);
-  f->queued = false;
-  if (!f->root) {
+  if (!(f->root = json_loadb(f->data, f->len, JSON_REJECT_DUPLICATES, &je))) {
     g->err = urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
                              "not JSON: %s", je.text);
     return false;
@@ -989,9 +850,6 @@ static void clear_unassigned(gi *g)
 
 static void phases(gi *g)
 {
-  static const int order[] = {K_USERS,     K_GROUPS,   K_MEMBERS,    K_DIRDEFS,
-                              K_DIRASSIGN, K_ROLEDEFS, K_ASSIGNMENTS};
-  ahead_start(g, order, sizeof order / sizeof order[0]);
   each(g, K_USERS, import_user);
   each(g, K_GROUPS, import_group);
   import_members(g);
@@ -1001,7 +859,6 @@ static void phases(gi *g)
   each(g, K_ROLEDEFS, import_role);
   if (each(g, K_ASSIGNMENTS, import_assignment))
     clear_unassigned(g);
-  ahead_end(g);
 }
 
 /* Parses and classifies every file (an export document makes two); a file that
