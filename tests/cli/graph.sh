@@ -251,6 +251,13 @@ expect "a group's members from all its pages ($want, counted by jq)" 0 "^$want$"
 expect "more than one page of members" 0 "^[2-9]" -- sh -c "ls big/group-members-$g0-*.json | wc -l"
 expect "the same export again changes nothing" 0 "users: 0 created, 0 updated, 2500 unchanged" -- \
   "$U" import-graph big --tenant big.yaml
+# a damaged file among hundreds, parsed in its phase: named and located, nothing written
+cp -r big big-bad
+bad=$(ls big-bad/group-members-*.json | sed -n 150p)
+printf '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects",\n "value": [}\n' > "$bad"
+expect "a damaged file among hundreds, named" 2 "$(basename "$bad"):2:[0-9]+: not JSON" -- \
+  "$U" import-graph big-bad --tenant-id big -o big-bad.yaml
+expect "and nothing written" 0 "^none$" -- sh -c '[ -e big-bad.yaml ] && echo written || echo none'
 
 # ---- the store
 "$U" init --db "$DB" > /dev/null
