@@ -666,12 +666,10 @@ static size_t jr_bound(const char *s, size_t len)
   return ends * (sizeof(urbac__node) + sizeof(urbac__node *) + 2 * (_Alignof(urbac__node) - 1) + 1) + len;
 }
 
-/* Moves the tree in the arena's one block to a block of its size, when the
- * estimate left a quarter or more of the block unused: a tenant loaded from a
- * store holds every object's tree at once. Its pointers are into the block, so
- * each moves by the same distance. Out of memory: it stays where it is. */
+/* `p`, a pointer into `from`, at the same offset in `to`. */
 static void *moved(const void *p, const char *from, char *to) { return to + ((const char *)p - from); }
 
+/* Points every pointer of the tree at `n` (copied from `from` to `to`) into `to`. */
 static void relocate(urbac__node *n, const char *from, char *to)
 {
   if (n->str)
@@ -684,6 +682,9 @@ static void relocate(urbac__node *n, const char *from, char *to)
   }
 }
 
+/* Moves the tree in the arena's one block to a block of its size, when the
+ * bound left a quarter or more of the block unused: a tenant loaded from a store
+ * holds every object's tree at once. Out of memory: it stays where it is. */
 static urbac__node *jr_fit(json_rd *r, urbac__node *root)
 {
   arena_block *b = r->a.first, *fit;
