@@ -348,6 +348,127 @@ urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *
   return err;
 }
 
+/* ---------------------------------------------------------------- what objects named, remembered */
+
+/* An object this handle wrote, the body it wrote, and the index rows from it
+ * then: (to_kind, to_id) pairs whose strings lie in `text` ("kind\0id\0" each). */
+struct urbac__named {
+  char *tenant, *kind, *id, *body;
+  urbac__strs pairs; /* v[] points into `text`: not owned one by one */
+  char *text;
+  uint64_t used; /* s->named_clock when last remembered or recalled */
+};
+
+static void named_free(struct urbac__named *e)
+{
+  if (!e)
+    return;
+  urbac__free(e->tenant);
+  urbac__free(e->kind);
+  urbac__free(e->id);
+  urbac__free(e->body);
+  urbac__free(e->pairs.v);
+  urbac__free(e->text);
+  urbac__free(e);
+}
+
+static bool named_is(const struct urbac__named *e, const char *tenant, const char *kind, const char *id)
+{
+  return e && strcmp(e->id, id) == 0 && strcmp(e->kind, kind) == 0 && strcmp(e->tenant, tenant) == 0;
+}
+
+const urbac__strs *urbac__named_recall(urbac_store *s, const char *tenant, const char *kind, const char *id,
+                                       const char *body)
+{
+  for (size_t i = 0; i < URBAC__NAMED_SLOTS; i++)
+    if (named_is(s->named[i], tenant, kind, id) && strcmp(s->named[i]->body, body) == 0) {
+      s->named[i]->used = ++s->named_clock;
+      return &s->named[i]->pairs;
+    }
+  return NULL;
+}
+
+/* Forgets (kind, id); with `room`, empties a slot for it too and returns it: its
+ * own, else an empty one, else the least recently used. */
+static size_t named_slot(urbac_store *s, const char *tenant, const char *kind, const char *id, bool room)
+{
+  size_t at = URBAC__NAMED_SLOTS;
+  for (size_t i = 0; i < URBAC__NAMED_SLOTS; i++)
+    if (named_is(s->named[i], tenant, kind, id)) {
+      named_free(s->named[i]);
+      s->named[i] = NULL;
+      return i;
+    }
+  for (size_t i = 0; room && i < URBAC__NAMED_SLOTS; i++)
+    if (at == URBAC__NAMED_SLOTS || !s->named[i] || (s->named[at] && s->named[i]->used < s->named[at]->used))
+      at = i;
+  if (at < URBAC__NAMED_SLOTS) {
+    named_free(s->named[at]);
+    s->named[at] = NULL;
+  }
+  return at;
+}
+
+/* The distinct pairs of `rows` into e->pairs and e->text (one row in the index for a name given twice). */
+static urbac_err named_pairs(struct urbac__named *e, const urbac__ref_list *rows)
+{
+  urbac__strmap seen = {0};
+  size_t bytes = 0, at = 0;
+  for (size_t i = 0; i < rows->n; i++)
+    bytes += strlen(rows->v[i].to_kind) + strlen(rows->v[i].to_id) + 2;
+  e->text = urbac__malloc(bytes + 1);
+  e->pairs.v = urbac__calloc(2 * rows->n + 1, sizeof *e->pairs.v);
+  urbac_err err = e->text && e->pairs.v ? urbac__strmap_init(&seen, rows->n) : URBAC_ENOMEM;
+  for (size_t i = 0; !err && i < rows->n; i++) {
+    size_t k = strlen(rows->v[i].to_kind), n = strlen(rows->v[i].to_id);
+    char *pair = e->text + at; /* "kind\0id": the map's key, kept in place */
+    memcpy(pair, rows->v[i].to_kind, k + 1);
+    memcpy(pair + k + 1, rows->v[i].to_id, n + 1);
+    urbac_err put = urbac__strmap_put(&seen, pair, k + 1 + n, 0, NULL);
+    if (put == URBAC_EDUPLICATE) /* named again: the next pair is written over this one */
+      continue;
+    err = put;
+    e->pairs.v[e->pairs.n++] = pair;
+    e->pairs.v[e->pairs.n++] = pair + k + 1;
+    at += k + n + 2;
+  }
+  e->pairs.cap = e->pairs.n;
+  urbac__strmap_free(&seen);
+  return err;
+}
+
+void urbac__named_remember(urbac_store *s, const char *tenant, const char *kind, const char *id,
+                           const char *body, const urbac_model *alone)
+{
+  urbac__ref_list rows = {0};
+  urbac_err err = urbac__refs_of(alone, kind, id, &rows);
+  bool keep = !err && rows.n >= s->named_min && strlen(body) <= URBAC__NAMED_BODY_MAX;
+  size_t slot = named_slot(s, tenant, kind, id, keep);
+  struct urbac__named *e = NULL;
+  if (keep) {
+    e = urbac__calloc(1, sizeof *e);
+    err = e && (e->tenant = urbac__strdup(tenant)) && (e->kind = urbac__strdup(kind)) &&
+                  (e->id = urbac__strdup(id)) && (e->body = urbac__strdup(body))
+              ? named_pairs(e, &rows)
+              : URBAC_ENOMEM;
+  }
+  if (!err && e) {
+    e->used = ++s->named_clock;
+    s->named[slot] = e;
+  } else {
+    named_free(e);
+  }
+  urbac__ref_list_free(&rows);
+}
+
+void urbac__named_forget(urbac_store *s)
+{
+  for (size_t i = 0; i < URBAC__NAMED_SLOTS; i++) {
+    named_free(s->named[i]);
+    s->named[i] = NULL;
+  }
+}
+
 urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d)
 {
   urbac__strs tenants = {0};

@@ -63,6 +63,25 @@ urbac_err urbac__refs_flush(urbac_store *store, const char *tenant, urbac__refs_
  * audit check: an index edited by hand would let a dangling name be written.) */
 urbac_err urbac__refs_agree(urbac_store *store, const char *tenant, const char *kind, const char *id,
                             const char *body, bool *agree, urbac_diag *d);
+/* The index rows from (kind, id) of `tenant` as (to_kind, to_id) pairs, known
+ * without reading them: this handle wrote that object last, and the store holds
+ * the very body it wrote (`body`, read in the caller's write transaction). The
+ * rows are a function of the body (each is what the object alone names), so the
+ * body says what they are; a write that did not commit left another body there
+ * and is not recalled. Borrowed until the next urbac__named_remember() or
+ * urbac__named_forget(); NULL when not remembered. */
+const urbac__strs *urbac__named_recall(urbac_store *s, const char *tenant, const char *kind, const char *id,
+                                       const char *body);
+/* Remembers the rows `alone` (`body` parsed alone) gives (kind, id), distinct, as
+ * the index holds them once `body` is written, when they are s->named_min or more
+ * (a big group's members: read back, they cost a row each on its next write) and
+ * the body at most URBAC__NAMED_BODY_MAX bytes; forgets what was remembered of
+ * (kind, id) otherwise, or when memory runs out (a memory, not the store: the
+ * write stands). The least recently recalled object makes room. */
+void urbac__named_remember(urbac_store *s, const char *tenant, const char *kind, const char *id,
+                           const char *body, const urbac_model *alone);
+/* Forgets everything remembered (the handle is closing). */
+void urbac__named_forget(urbac_store *s);
 /* Fills the index from every stored object of every tenant (schema 3's migration). */
 urbac_err urbac__refs_fill(urbac_store *store, urbac_diag *d);
 

@@ -151,6 +151,7 @@ urbac_err urbac_store_open(const char *url, urbac_store_mode mode, urbac_store *
     return urbac__diag_add(d, URBAC_EINVAL, shown, 0, 0, NULL, "unknown store open mode %d", (int)mode);
   if (!(store = urbac__calloc(1, sizeof *store)))
     return URBAC_ENOMEM;
+  store->named_min = URBAC__NAMED_MIN;
   for (size_t i = 0; i < sizeof backends / sizeof backends[0] && !store->ops; i++)
     if (backends[i]->accepts(url))
       store->ops = backends[i];
@@ -200,6 +201,7 @@ void urbac_store_close(urbac_store *store)
   urbac__free((void *)store->tenant_ids);
   batch_heads_end(store, false, NULL); /* a batch left open is rolled back with the connection */
   urbac__audit_forget(store);
+  urbac__named_forget(store);
   urbac__free(store);
 }
 

@@ -14,6 +14,9 @@
 #define URBAC__HASH_HEX 65   /* SHA-256 in hex, NUL included */
 #define URBAC__KEY_ID_HEX 17 /* an audit key's id: 16 hex digits, NUL included */
 #define URBAC__AUDIT_KEY_MAX 1024
+#define URBAC__NAMED_SLOTS 8            /* objects whose index rows a handle remembers (store/refs.c) */
+#define URBAC__NAMED_MIN 64             /* rows an object names at least to be remembered */
+#define URBAC__NAMED_BODY_MAX (1 << 20) /* and the size of its body at most */
 
 typedef struct urbac__tenant_row {
   bool exists;
@@ -147,6 +150,11 @@ struct urbac_store {
     urbac__tenant_row row;
   } * heads;
   size_t nheads, cap_heads;
+  /* store/refs.c: what the objects this handle wrote last named, with the bodies
+   * written (urbac__named_recall()); an object is remembered from named_min rows */
+  struct urbac__named *named[URBAC__NAMED_SLOTS];
+  uint64_t named_clock;
+  size_t named_min;
 };
 
 /* Refuses a store whose schema is not this urbac's. */

@@ -29,6 +29,11 @@
  * Batches stay all or nothing; every problem found is reported before the
  * rollback. A put that changes nothing writes nothing.
  *
+ * What an object named before the write is the index's rows from it, read with
+ * its row; for a big group the handle wrote last, with the body the store still
+ * holds, they are known without reading them (urbac__named_recall(), refs.c):
+ * a member swapped in a group of thousands reads none of its thousands of rows.
+ *
  * Depends on: util, model, io/objects.c, store, store/refs.c, jansson.
  */
 #include <jansson.h>
@@ -44,15 +49,17 @@
 typedef struct put {
   const char *kind; /* the static spelling */
   const char *id;
-  char *before;       /* the stored body, or NULL */
-  int64_t position;   /* its place (kept), or a new one */
-  char *after;        /* canonical body, or NULL for a delete */
-  urbac_model *alone; /* `after` parsed alone */
-  urbac__strs old;    /* what it named before the write (the index: to_kind, to_id pairs) */
-  bool skip;          /* a later put of the same object replaces it */
-  size_t last;        /* the last put of the same object (its own index when it is) */
-  bool read, exists;  /* (on the last put) its row was read; it exists as of the put read last */
-  bool change;        /* it changes its object: written, audited, validated */
+  char *before;           /* the stored body, or NULL */
+  int64_t position;       /* its place (kept), or a new one */
+  char *after;            /* canonical body, or NULL for a delete */
+  urbac_model *alone;     /* `after` parsed alone */
+  const urbac__strs *old; /* what it named before the write (the index's to_kind, to_id pairs):
+                             `rows`, or what the handle remembers of the stored body */
+  urbac__strs rows;       /* the index's rows from it, read here */
+  bool skip;              /* a later put of the same object replaces it */
+  size_t last;            /* the last put of the same object (its own index when it is) */
+  bool read, exists;      /* (on the last put) its row was read; it exists as of the put read last */
+  bool change;            /* it changes its object: written, audited, validated */
 } put;
 
 typedef struct writer {
@@ -141,8 +148,13 @@ static void read_put(writer *x, const urbac_object_put *in, size_t i, int64_t *n
   last->exists = in->json != NULL;
   if (!err && in->json && p == last)
     err = urbac__object_parse(x->tenant, p->kind, p->id, in->json, x->name, &p->alone, &p->after, x->d);
-  if (!err && p == last && p->before && urbac__refs_kind_names(p->kind)) /* what it named before */
-    err = store->ops->refs_from(store->db, x->tenant, p->kind, p->id, NULL, &p->old, x->d);
+  if (!err && p == last && p->before && urbac__refs_kind_names(p->kind)) { /* what it named before */
+    p->old = urbac__named_recall(store, x->tenant, p->kind, p->id, p->before);
+    if (!p->old) {
+      p->old = &p->rows;
+      err = store->ops->refs_from(store->db, x->tenant, p->kind, p->id, NULL, &p->rows, x->d);
+    }
+  }
   note(x, err);
 }
 
@@ -155,6 +167,7 @@ static urbac_err read_puts(writer *x, const urbac_object_put *puts)
     const char *kind = urbac__object_kind(puts[i].kind);
     x->v[i].kind = kind && strcmp(kind, URBAC__KIND_API_KEY) != 0 ? kind : NULL; /* keys have their calls */
     x->v[i].id = puts[i].id ? puts[i].id : "";
+    x->v[i].old = &x->v[i].rows; /* none, unless read or recalled */
   }
   if (!err)
     err = find_last(x);
@@ -193,7 +206,7 @@ static urbac_err write_puts(writer *x, const urbac_write *w, urbac__tenant_row *
     objs[n] = (urbac__object){p->kind, (char *)(uintptr_t)p->id, p->after, p->position};
     after[n] = p->after ? &objs[n] : NULL;
     alone[n] = p->alone;
-    old[n] = &p->old; /* read with the row (read_put); none when the object is new */
+    old[n] = p->old; /* read with the row (read_put); none when the object is new */
     n++;
   }
   if (!err && n)
@@ -452,8 +465,8 @@ static bool xid_moves(const writer *x, const char *kind)
 {
   const char *row = strcmp(kind, "user") == 0 ? URBAC__REF_XID_USER : URBAC__REF_XID_GROUP;
   for (size_t i = 0; i < x->n; i++)
-    for (size_t k = 0; changed(&x->v[i]) && strcmp(x->v[i].kind, kind) == 0 && k + 1 < x->v[i].old.n; k += 2)
-      if (strcmp(x->v[i].old.v[k], row) == 0)
+    for (size_t k = 0; changed(&x->v[i]) && strcmp(x->v[i].kind, kind) == 0 && k + 1 < x->v[i].old->n; k += 2)
+      if (strcmp(x->v[i].old->v[k], row) == 0)
         return true;
   return false;
 }
@@ -466,12 +479,12 @@ static urbac_err known_targets(const writer *x, known_set *known)
   urbac_err err = URBAC_OK;
   bool moved[2] = {xid_moves(x, "user"), xid_moves(x, "group")};
   for (size_t i = 0; !err && i < x->n; i++)
-    for (size_t k = 0; !err && changed(&x->v[i]) && k + 1 < x->v[i].old.n; k += 2) {
-      const char *kind = x->v[i].old.v[k], *id = x->v[i].old.v[k + 1];
+    for (size_t k = 0; !err && changed(&x->v[i]) && k + 1 < x->v[i].old->n; k += 2) {
+      const char *kind = x->v[i].old->v[k], *id = x->v[i].old->v[k + 1];
       size_t m = strcmp(kind, "user") == 0 ? 0 : strcmp(kind, "group") == 0 ? 1 : 2;
       const put *p = m < 2 && !moved[m] ? find_put(x, m ? "group" : "user", id) : NULL;
       if (m < 2 && !moved[m] && !(p && changed(p) && !p->after) && !known->by[m].slots)
-        err = urbac__strmap_init(&known->by[m], x->v[i].old.n / 2);
+        err = urbac__strmap_init(&known->by[m], x->v[i].old->n / 2);
       if (!err && m < 2 && !moved[m] && !(p && changed(p) && !p->after)) {
         urbac_err added = urbac__strmap_put(&known->by[m], id, strlen(id), 0, NULL);
         err = added == URBAC_EDUPLICATE ? URBAC_OK : added;
@@ -696,8 +709,8 @@ static void named_by(writer *x, const char *kind, const char *name, bool strict)
 static json_t *before_with_xid(const put *p)
 {
   bool had = false;
-  for (size_t k = 0; !had && k + 1 < p->old.n; k += 2)
-    had = strcmp(p->old.v[k], URBAC__REF_XID_USER) == 0 || strcmp(p->old.v[k], URBAC__REF_XID_GROUP) == 0;
+  for (size_t k = 0; !had && k + 1 < p->old->n; k += 2)
+    had = strcmp(p->old->v[k], URBAC__REF_XID_USER) == 0 || strcmp(p->old->v[k], URBAC__REF_XID_GROUP) == 0;
   return had && p->before ? json_loads(p->before, 0, NULL) : NULL;
 }
 
@@ -918,9 +931,9 @@ static void check_cycle(writer *x, const put *p)
   urbac_err err = urbac__refs_of(p->alone, p->kind, p->id, &refs);
   if (!err)
     err = answers_anew(p, &anew);
-  for (size_t k = 0; !err && !anew && k + 1 < p->old.n; k += 2)
-    if (strcmp(p->old.v[k], "group") == 0)
-      err = small_add(&had, "group", p->old.v[k + 1], "", 0);
+  for (size_t k = 0; !err && !anew && k + 1 < p->old->n; k += 2)
+    if (strcmp(p->old->v[k], "group") == 0)
+      err = small_add(&had, "group", p->old->v[k + 1], "", 0);
   for (size_t i = 0; !err && !found && i < refs.n; i++)
     if (strcmp(refs.v[i].to_kind, "group") == 0 && !small_has(&had, "group", refs.v[i].to_id))
       err = cycle_via(x, p->id, refs.v[i].to_id, p->id, &found);
@@ -937,7 +950,7 @@ static void writer_free(writer *x)
     urbac__free(x->v[i].before);
     urbac__free(x->v[i].after);
     urbac_model_free(x->v[i].alone);
-    urbac__strs_free(&x->v[i].old);
+    urbac__strs_free(&x->v[i].rows);
   }
   urbac__free(x->v);
 }
@@ -977,6 +990,9 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
     }
   if (!err)
     err = x.hard ? x.hard : x.errors ? x.first : URBAC_OK;
+  for (size_t i = 0; !err && i < np; i++) /* the next write of a big group need not read its rows */
+    if (changed(&x.v[i]) && x.v[i].after && urbac__refs_kind_names(x.v[i].kind))
+      urbac__named_remember(store, tenant, x.v[i].kind, x.v[i].id, x.v[i].after, x.v[i].alone);
   for (size_t i = 0; !err && store->parsed && i < np; i++) /* for the writer's edit: parsed once */
     if (changed(&x.v[i]) && x.v[i].after)
       err = urbac__parsed_keep(store->parsed, tenant, x.v[i].kind, x.v[i].id, x.v[i].after, &x.v[i].alone);

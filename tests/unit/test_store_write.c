@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 
+#include "store/refs.h"
 #include "store/store.h"
 #include "store_fixture.h"
 #include "util/util.h"
@@ -789,9 +790,12 @@ static void test_list_page(void **state)
  * judged on the whole tenant: each batch accepted alike or refused alike (the first
  * problem of the same kind), at least `each` of both; then the same objects in the
  * same order, an intact audit chain, and a tenant that loads. */
-static void walk_both_paths(const char *yaml, walk_gen gen, int steps, int each)
+/* `named_min`: the rows from which the handle remembers what an object names (0:
+ * every object it writes, so every later write of it recalls instead of reading). */
+static void walk_both_paths(const char *yaml, walk_gen gen, int steps, int each, size_t named_min)
 {
   urbac_store *s = fresh();
+  s->named_min = named_min;
   char y[512];
   urbac_write w = {"test", "walk", false, 0, NULL, NULL};
   uint64_t rev, count, bad_seq;
@@ -855,7 +859,7 @@ static void test_random_walk_both_paths(void **state)
   (void)state;
   walk_both_paths("urbac: 1\ntenant: %s\nusers: [{id: u1}, {id: u2}]\ngroups: [{id: g1, members: [u1]}]\n"
                   "deviceGroups: [{id: d1, rank: 1}]\n",
-                  random_puts, pg_url ? 300 : 600, 50);
+                  random_puts, pg_url ? 300 : 600, 50, URBAC__NAMED_MIN);
 }
 
 /* A richer random walk: names by externalId (GUID-shaped, in any case, or not),
@@ -985,14 +989,28 @@ static size_t rich_puts(urbac_object_put *p, char bodies[][WALK_BODY], char ids[
   return n;
 }
 
-static void test_rich_walk_both_paths(void **state)
+static void rich_walk(size_t named_min)
 {
-  (void)state;
   const char *env = getenv("URBAC_TEST_SEED");
   seed = env && strtoull(env, NULL, 10) ? 0x9E3779B97F4A7C15ull * strtoull(env, NULL, 10) : 0xC0FFEEull;
   walk_both_paths("urbac: 1\ntenant: %s\nusers: [{id: u0}, {id: u1}]\ngroups: [{id: g0, members: [u0]}]\n"
                   "deviceGroups: [{id: d0, rank: 1}]\n",
-                  rich_puts, pg_url ? 300 : 800, 30);
+                  rich_puts, pg_url ? 300 : 800, 30, named_min);
+}
+
+static void test_rich_walk_both_paths(void **state)
+{
+  (void)state;
+  rich_walk(URBAC__NAMED_MIN);
+}
+
+/* The same walk with every object's rows remembered by the handle that wrote it:
+ * each later write of it takes them from its stored body instead of the index
+ * (urbac__named_recall()), and must be judged and written exactly the same. */
+static void test_rich_walk_recalled(void **state)
+{
+  (void)state;
+  rich_walk(0);
 }
 
 /* ---------------------------------------------------------------- schema 2 -> 3 */
@@ -1416,10 +1434,10 @@ static void test_rename_and_cascade(void **state)
 
 /* A name an object lists twice is one index row: a write that drops one of the
  * two keeps the row (the user stays named: its delete is refused). */
-static void test_named_twice(void **state)
+static void named_twice(size_t named_min)
 {
-  (void)state;
   urbac_store *s = fresh();
+  s->named_min = named_min;
   apply_base(s, "twice");
   urbac_write w = {"test", "put", false, 0, NULL, NULL};
   assert_int_equal(urbac_store_put(s, "twice", "group", "g", "{\"id\":\"g\",\"members\":[\"a\",\"a\",\"b\"]}",
@@ -1448,6 +1466,100 @@ static void test_named_twice(void **state)
   urbac_store_close(s);
 }
 
+static void test_named_twice(void **state)
+{
+  (void)state;
+  named_twice(URBAC__NAMED_MIN);
+  named_twice(0); /* g's rows remembered: [a, a, b] is two rows, and a stays when one goes */
+}
+
+/* ---------------------------------------------------------------- rows remembered */
+
+/* A group of `n` members u<first>..., as its body. */
+static void big_group(char *b, size_t cap, int first, int n, const char *extra)
+{
+  size_t len = (size_t)snprintf(b, cap, "{\"id\":\"big\",\"members\":[");
+  for (int i = 0; i < n; i++)
+    len += (size_t)snprintf(b + len, cap - len, "%s\"u%d\"", i ? "," : "", first + i);
+  snprintf(b + len, cap - len, "%s]}", extra);
+}
+
+/* The rows the handle recalls for the body the store holds now, or NULL. */
+static const urbac__strs *recalled(urbac_store *s)
+{
+  char *body = NULL;
+  assert_int_equal(urbac_store_get(s, "big", "group", "big", &body, NULL, NULL), URBAC_OK);
+  const urbac__strs *r = urbac__named_recall(s, "big", "group", "big", body);
+  free(body);
+  return r;
+}
+
+/* A big group's rows, remembered by the handle that wrote it, are recalled only
+ * while the store holds the body it wrote: not after another handle wrote the
+ * group, nor after a batch that wrote it rolled back; a dangling member is still
+ * refused, and the index agrees with every body at the end (audit verify). */
+static void test_named_recall(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh(), *s2 = NULL;
+  apply_base(s, "big");
+  urbac_write w = {"test", "put", false, 0, NULL, NULL};
+  urbac_object_put users[120];
+  char ids[120][8], bodies[120][24], b[4096];
+  for (int i = 0; i < 120; i++) {
+    snprintf(ids[i], sizeof ids[i], "u%d", i);
+    snprintf(bodies[i], sizeof bodies[i], "{\"id\":\"u%d\"}", i);
+    users[i] = (urbac_object_put){"user", ids[i], bodies[i]};
+  }
+  assert_int_equal(urbac_store_put_many(s, "big", users, 120, &w, NULL, NULL), URBAC_OK);
+  big_group(b, sizeof b, 0, URBAC__NAMED_MIN - 1, "");
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
+  assert_null(recalled(s)); /* too few to remember */
+  big_group(b, sizeof b, 0, 80, "");
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
+  const urbac__strs *r = recalled(s);
+  assert_non_null(r);
+  assert_int_equal(r->n, 2 * 80);
+  assert_string_equal(r->v[0], "user");
+  assert_string_equal(r->v[1], "u0");
+  big_group(b, sizeof b, 1, 80, ",\"u1\""); /* u0 out, u80 in, u1 twice: one row */
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
+  assert_int_equal(recalled(s)->n, 2 * 80);
+  urbac_diag *d = urbac_diag_new(); /* a member that is no one: refused, as without the rows remembered */
+  big_group(b, sizeof b, 1, 80, ",\"nobody\"");
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, d), URBAC_EINVAL);
+  assert_int_equal(urbac_diag_get(d, 0)->code, URBAC_EDANGLING);
+  urbac_diag_free(d);
+  assert_int_equal(urbac_store_put(s, "big", "user", "u0", NULL, &w, NULL, NULL),
+                   URBAC_OK); /* not named now */
+  d = urbac_diag_new();
+  assert_int_equal(urbac_store_put(s, "big", "user", "u80", NULL, &w, NULL, d), URBAC_EINVAL); /* named */
+  urbac_diag_free(d);
+
+  /* another handle writes the group: the first one's memory is of another body */
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s2, NULL), URBAC_OK);
+  big_group(b, sizeof b, 20, 100, "");
+  assert_int_equal(urbac_store_put(s2, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
+  urbac_store_close(s2);
+  assert_null(recalled(s));
+  big_group(b, sizeof b, 19, 100, ""); /* u119 out, u19 in: the index's rows read, as they are now */
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
+  assert_non_null(recalled(s));
+
+  /* a batch that wrote the group and rolled back: the body remembered is not the store's */
+  assert_int_equal(urbac_store_batch_begin(s, NULL), URBAC_OK);
+  big_group(b, sizeof b, 1, 70, "");
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_batch_end(s, false, NULL), URBAC_OK);
+  assert_null(recalled(s));
+  big_group(b, sizeof b, 18, 100, "");
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
+
+  uint64_t count = 0, bad_seq = 0;
+  assert_int_equal(urbac_store_audit_verify(s, "big", &count, &bad_seq, NULL), URBAC_OK);
+  urbac_store_close(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1456,6 +1568,7 @@ int main(void)
       cmocka_unit_test(test_valid_batches),
       cmocka_unit_test(test_random_walk_both_paths),
       cmocka_unit_test(test_rich_walk_both_paths),
+      cmocka_unit_test(test_rich_walk_recalled),
       cmocka_unit_test(test_migrate_from_schema2),
       cmocka_unit_test(test_bulk_index),
       cmocka_unit_test(test_changes),
@@ -1464,6 +1577,7 @@ int main(void)
       cmocka_unit_test(test_list_page),
       cmocka_unit_test(test_round_trips),
       cmocka_unit_test(test_named_twice),
+      cmocka_unit_test(test_named_recall),
   };
   return cmocka_run_group_tests_name(getenv("URBAC_TEST_PG_URL") ? "store writes (PostgreSQL)"
                                                                  : "store writes (SQLite)",
