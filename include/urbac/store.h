@@ -293,6 +293,22 @@ typedef int (*urbac_change_cb)(void *ctx, uint64_t revision, const char *kind, c
 URBAC_EXTERN urbac_err urbac_store_changes(urbac_store *s, const char *tenant, uint64_t after,
                                            urbac_change_cb cb, void *ctx, uint64_t *revision, urbac_diag *d);
 
+/*
+ * The changes the open batch (urbac_store_batch_begin()) wrote to `tenant`, as
+ * urbac_store_changes() will give them after `after` once the batch commits,
+ * without reading them back: `cb` is called with each, in order, and *revision
+ * is the batch's last revision. For a caller that prepares what follows a
+ * commit while it runs, and uses it only once the commit succeeded.
+ * URBAC_ENOTFOUND when the batch cannot say: it wrote nothing to `tenant`, its
+ * first revision is not after + 1 (another writer's came between), it wrote
+ * another tenant or a revision it did not record (an API key's), or more than
+ * it keeps (URBAC_STORE_CHANGES_MAX changes, URBAC_STORE_BATCH_KEPT bytes of
+ * bodies); URBAC_EREFUSED when `cb` stopped the walk.
+ */
+#define URBAC_STORE_BATCH_KEPT (8u << 20)
+URBAC_EXTERN urbac_err urbac_store_batch_changes(urbac_store *s, const char *tenant, uint64_t after,
+                                                 urbac_change_cb cb, void *ctx, uint64_t *revision);
+
 /* ---------------------------------------------------------------- API keys */
 
 /* A tenant's API key, as stored: only a salted SHA-256 of its secret is kept.

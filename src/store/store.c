@@ -202,6 +202,7 @@ void urbac_store_close(urbac_store *store)
   batch_heads_end(store, false, NULL); /* a batch left open is rolled back with the connection */
   urbac__audit_forget(store);
   urbac__named_forget(store);
+  urbac__journal_reset(store);
   urbac__free(store);
 }
 
@@ -531,6 +532,8 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
     if (!err)
       err = urbac__audit_chain(store, row, &recs[i], &sums[i]);
   }
+  if (!err) /* in a batch: what urbac_store_batch_changes() will give */
+    urbac__journal_keep(store, tenant, changes, n, row->revision + 1);
   urbac_err flushed = urbac__refs_flush(store, tenant, &refs, d); /* the index rows, all at once */
   err = err ? err : flushed;
   if (!err && nputs)
@@ -727,9 +730,11 @@ urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *
 {
   if (err) {
     store->ops->rollback(store->db);
+    urbac__journal_end(store, false, 0);
     return err;
   }
   err = store->ops->commit(store->db, d);
+  urbac__journal_end(store, !err, row->revision); /* in the batch's transaction now, or not */
   if (err) /* a commit refused (a statement PostgreSQL ran with it failed, SQLite busy): not left open */
     store->ops->rollback(store->db);
   else if (store->batch && row->exists) /* witnessed when the batch commits */
@@ -739,13 +744,116 @@ urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *
   return err;
 }
 
+/* ---------------------------------------------------------------- the batch's journal */
+
+static void journal_entries_free(struct urbac__journal *j, size_t from)
+{
+  for (size_t i = from; i < j->n; i++) {
+    urbac__free(j->v[i].id);
+    urbac__free(j->v[i].after);
+  }
+  j->n = from;
+}
+
+/* The journal cannot say what the batch wrote: what it held is freed at once. */
+static void journal_lose(struct urbac__journal *j)
+{
+  journal_entries_free(j, 0);
+  j->done = j->bytes = 0;
+  j->lost = true;
+}
+
+void urbac__journal_reset(urbac_store *store)
+{
+  struct urbac__journal *j = &store->journal;
+  journal_entries_free(j, 0);
+  urbac__free(j->v);
+  urbac__free(j->tenant);
+  *j = (struct urbac__journal){0};
+}
+
+void urbac__journal_keep(urbac_store *store, const char *tenant, const urbac_change *c, size_t n,
+                         uint64_t revision)
+{
+  struct urbac__journal *j = &store->journal;
+  if (!store->batch || j->lost)
+    return;
+  if (j->tenant ? strcmp(j->tenant, tenant) != 0 : !(j->tenant = urbac__strdup(tenant))) {
+    journal_lose(j);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *kind = urbac__object_kind(c[i].kind);
+    size_t bytes = c[i].after ? strlen(c[i].after) : 0;
+    if (kind && strcmp(kind, URBAC__KIND_API_KEY) == 0) /* not a change of the tenant (the feed's rule) */
+      continue;
+    if (!kind || j->n >= URBAC_STORE_CHANGES_MAX || j->bytes + bytes > URBAC_STORE_BATCH_KEPT ||
+        URBAC_GROW(j->v, j->cap, j->n + 1)) {
+      journal_lose(j);
+      return;
+    }
+    struct urbac__journal_entry *e = &j->v[j->n++];
+    *e = (struct urbac__journal_entry){revision, kind, urbac__strdup(c[i].id),
+                                       c[i].after ? urbac__strdup(c[i].after) : NULL};
+    j->bytes += bytes;
+    if (!e->id || (c[i].after && !e->after)) {
+      journal_lose(j);
+      return;
+    }
+  }
+}
+
+void urbac__journal_end(urbac_store *store, bool ok, uint64_t revision)
+{
+  struct urbac__journal *j = &store->journal;
+  if (!store->batch || j->lost)
+    return;
+  if (!ok) { /* rolled back to its savepoint: as if it was never written */
+    journal_entries_free(j, j->done);
+    return;
+  }
+  if (j->n > j->done) { /* the write's revisions follow the batch's last, and are the tenant's now */
+    bool first = j->done == 0;
+    if (!first && j->v[j->done].revision != j->last + 1) {
+      journal_lose(j);
+      return;
+    }
+    if (first)
+      j->base = j->v[0].revision - 1;
+    for (size_t i = j->done + 1; i < j->n; i++)
+      if (j->v[i].revision != j->v[i - 1].revision && j->v[i].revision != j->v[i - 1].revision + 1) {
+        journal_lose(j);
+        return;
+      }
+    j->last = j->v[j->n - 1].revision;
+    j->done = j->n;
+  }
+  if (j->done && revision != j->last) /* a revision the journal did not keep */
+    journal_lose(j);
+}
+
+urbac_err urbac_store_batch_changes(urbac_store *s, const char *tenant, uint64_t after, urbac_change_cb cb,
+                                    void *ctx, uint64_t *revision)
+{
+  const struct urbac__journal *j = &s->journal;
+  if (!s->batch || j->lost || !j->done || strcmp(j->tenant, tenant) != 0 || j->base != after)
+    return URBAC_ENOTFOUND;
+  for (size_t i = 0; i < j->done; i++)
+    if (cb(ctx, j->v[i].revision, j->v[i].kind, j->v[i].id, j->v[i].after))
+      return URBAC_EREFUSED;
+  *revision = j->last;
+  return URBAC_OK;
+}
+
 urbac_err urbac_store_batch_begin(urbac_store *store, urbac_diag *d)
 {
   urbac_err err = urbac__store_need_schema(store, d);
   if (!err && store->batch)
     err = urbac__diag_add(d, URBAC_EINVAL, NULL, 0, 0, NULL, "a batch is open already: batches do not nest");
-  if (!err && (err = store->ops->batch_begin(store->db, d)) == URBAC_OK)
+  if (!err && (err = store->ops->batch_begin(store->db, d)) == URBAC_OK) {
+    urbac__journal_reset(store);
     store->batch = true;
+  }
   return err;
 }
 
@@ -763,6 +871,7 @@ urbac_err urbac_store_batch_end(urbac_store *store, bool commit, urbac_diag *d)
   urbac_err witnessed = batch_heads_end(store, commit && !err, d); /* each head, now committed */
   if (!err)
     err = witnessed;
+  urbac__journal_reset(store);
 out:
   return err;
 }

@@ -155,7 +155,28 @@ struct urbac_store {
   struct urbac__named *named[URBAC__NAMED_SLOTS];
   uint64_t named_clock;
   size_t named_min;
+  /* urbac_store_batch_changes(): what the open batch wrote, kept as it writes */
+  struct urbac__journal {
+    char *tenant;        /* the one tenant it wrote */
+    uint64_t base, last; /* the revision before its first write, and its last */
+    struct urbac__journal_entry {
+      uint64_t revision;
+      const char *kind; /* the static spelling */
+      char *id, *after; /* after NULL: deleted */
+    } * v;
+    size_t n, cap, bytes;
+    size_t done; /* v[0 .. done) are the writes ended well; the rest the write in progress */
+    bool lost;   /* another tenant, a revision not kept, too much, out of memory: cannot say */
+  } journal;
 };
+
+/* The open batch's journal (urbac_store_batch_changes()): emptied when a batch
+ * begins and ends; the changes of a write kept (they are in the batch's
+ * transaction now), and when the write ends, kept for good or dropped with it. */
+void urbac__journal_reset(urbac_store *store);
+void urbac__journal_keep(urbac_store *store, const char *tenant, const urbac_change *c, size_t n,
+                         uint64_t revision);
+void urbac__journal_end(urbac_store *store, bool ok, uint64_t revision);
 
 /* Refuses a store whose schema is not this urbac's. */
 urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d);

@@ -1264,8 +1264,17 @@ static void test_batch(void **state)
   assert_int_equal(now, 1);
   assert_int_equal(urbac_store_get(other, "acme", "user", "z1", &json, NULL, NULL), URBAC_ENOTFOUND);
   assert_int_equal(lines_of(witness), 0); /* nothing committed yet */
+  /* what the batch wrote, from its journal (the refused writes not in it), held
+   * against the change feed read back from the store once it commits, below */
+  feed_log j = {0};
+  assert_int_equal(urbac_store_batch_changes(s, "acme", 0, feed_cb, &j, &now), URBAC_ENOTFOUND);
+  assert_int_equal(urbac_store_batch_changes(s, "acme", 2, feed_cb, &j, &now), URBAC_ENOTFOUND);
+  assert_int_equal(urbac_store_batch_changes(s, "other", 1, feed_cb, &j, &now), URBAC_ENOTFOUND);
+  assert_int_equal(urbac_store_batch_changes(s, "acme", 1, feed_cb, &j, &now), URBAC_OK);
+  assert_int_equal(now, 3);
   assert_int_equal(urbac_store_batch_end(s, true, NULL), URBAC_OK);
   assert_int_equal(lines_of(witness), 1); /* one head for the batch */
+  assert_int_equal(urbac_store_batch_changes(s, "acme", 1, feed_cb, &j, &now), URBAC_ENOTFOUND); /* ended */
 
   assert_int_equal(urbac_store_revision(other, "acme", &now, NULL), URBAC_OK);
   assert_int_equal(now, 3);
@@ -1274,6 +1283,7 @@ static void test_batch(void **state)
   assert_string_equal(f.text, "2 user z1 {\"id\":\"z1\"}\n"
                               "3 group k {\"id\":\"k\",\"members\":[\"z1\",\"z2\"]}\n"
                               "3 user z2 {\"id\":\"z2\"}\n");
+  assert_string_equal(j.text, f.text);
 
   /* rolled back: nothing of it holds, nothing witnessed */
   assert_int_equal(urbac_store_batch_begin(s, NULL), URBAC_OK);
@@ -1291,6 +1301,23 @@ static void test_batch(void **state)
   assert_int_equal(urbac_store_revision(other, "acme", &now, NULL), URBAC_OK);
   assert_int_equal(now, 4);
   assert_int_equal(lines_of(witness), 2);
+  assert_int_equal(urbac_store_batch_changes(s, "acme", 3, feed_cb, &j, &now), URBAC_ENOTFOUND);
+
+  /* another handle wrote first: this batch's journal does not follow revision 4 */
+  urbac_store *second = NULL;
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &second, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_put(second, "acme", "user", "z5", "{\"id\": \"z5\"}", &w, &rev, NULL),
+                   URBAC_OK);
+  urbac_store_close(second);
+  assert_int_equal(urbac_store_batch_begin(s, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z6", "{\"id\": \"z6\"}", &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 6);
+  assert_int_equal(urbac_store_batch_changes(s, "acme", 4, feed_cb, &j, &now), URBAC_ENOTFOUND);
+  feed_log k = {0};
+  assert_int_equal(urbac_store_batch_changes(s, "acme", 5, feed_cb, &k, &now), URBAC_OK);
+  assert_string_equal(k.text, "6 user z6 {\"id\":\"z6\"}\n");
+  assert_int_equal(urbac_store_batch_end(s, true, NULL), URBAC_OK);
+  assert_int_equal(lines_of(witness), 3);
   urbac_audit_report r;
   urbac_diag_clear(d);
   assert_int_equal(urbac_store_audit_check(other, "acme", &r, d), URBAC_OK);
