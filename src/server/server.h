@@ -245,6 +245,25 @@ urbac_object_put *srv_feed_puts(const srv_feed *f, size_t *n);
 /* Frees what `f` holds. */
 void srv_feed_free(srv_feed *f);
 
+/* The next snapshot, built from what the writer's open store batch wrote (its
+ * journal: urbac_store_batch_changes()) on a thread of its own while the batch
+ * commits: srv_tenant_ahead_begin() before the commit, false when it cannot (the
+ * batch does not follow the snapshot's revision, or no thread); then, once the
+ * commit returned, srv_tenant_ahead_end() publishes it when the commit succeeded
+ * and the edit applied (true), or frees it (false: the caller catches up from
+ * the store, srv_tenant_refresh()). Call both with write_lock held. */
+typedef struct srv_ahead {
+  srv_tenant *t;
+  pthread_t thread;
+  srv_feed feed;
+  urbac_object_put *puts;
+  size_t n;
+  uint64_t revision, t0;
+  srv_snap *sn; /* what the thread built, or NULL */
+} srv_ahead;
+bool srv_tenant_ahead_begin(srv_tenant *t, srv_ahead *a);
+bool srv_tenant_ahead_end(srv_ahead *a, bool committed);
+
 /* `base` with `n` puts applied (urbac_model_edit() + urbac_snapshot_update()), at
  * `revision`, in *out (the caller frees it with srv_snap_free(); NULL on failure);
  * `base` is unchanged and may be freed first. */

@@ -229,6 +229,16 @@ urbac_err srv_snap_edit(const srv_snap *base, const urbac_object_put *puts, size
  * compiled incrementally, at `revision` (the twin with the other modes follows,
  * lazily, reach.c). Fails (and the caller reloads) when the edit does not apply to this
  * model. */
+/* What follows an edit that applies, before it is published: the reach twin
+ * follows the puts, the snapshot gets its generation, /metrics counts it. */
+static void edit_done(srv_tenant *t, const urbac_object_put *puts, size_t n, srv_snap *sn, uint64_t t0)
+{
+  srv_reach_follow(t, puts, n, sn->revision);
+  sn->generation = srv_snap_generation();
+  atomic_fetch_add(&t->server->metrics.updates, 1);
+  atomic_fetch_add(&t->server->metrics.update_us, srv_now_us() - t0);
+}
+
 static urbac_err snap_edit(srv_tenant *t, const srv_feed *f, uint64_t revision, uint64_t t0, srv_snap **out,
                            urbac_diag *d)
 {
@@ -238,14 +248,59 @@ static urbac_err snap_edit(srv_tenant *t, const srv_feed *f, uint64_t revision, 
   if (!err) /* the objects this server's writer parsed are not parsed again */
     err = snap_edit_parsed(t->current, puts, n, t->parsed, revision, out, d);
   if (!err)
-    srv_reach_follow(t, puts, n, revision);
+    edit_done(t, puts, n, *out, t0);
   free(puts);
-  if (err)
-    return err;
-  (*out)->generation = srv_snap_generation();
-  atomic_fetch_add(&t->server->metrics.updates, 1);
-  atomic_fetch_add(&t->server->metrics.update_us, srv_now_us() - t0);
-  return URBAC_OK;
+  return err;
+}
+
+/* ---------------------------------------------------------------- ahead of the commit */
+
+/* The ahead thread: the edit of the current snapshot (stable: the writer holds
+ * write_lock, and only publishes once this thread is joined). */
+static void *ahead_main(void *arg)
+{
+  srv_ahead *a = arg;
+  if (snap_edit_parsed(a->t->current, a->puts, a->n, a->t->parsed, a->revision, &a->sn, NULL) != URBAC_OK)
+    a->sn = NULL;
+  return NULL;
+}
+
+static void ahead_free(srv_ahead *a)
+{
+  srv_snap_free(a->sn);
+  free(a->puts);
+  srv_feed_free(&a->feed);
+  *a = (srv_ahead){0};
+}
+
+bool srv_tenant_ahead_begin(srv_tenant *t, srv_ahead *a)
+{
+  srv_snap *cur = t->current;
+  *a = (srv_ahead){.t = t, .feed = {NULL, 0, 0, json_object(), false}, .t0 = srv_now_us()};
+  bool ok = cur && a->feed.seen &&
+            urbac_store_batch_changes(t->store, t->id, cur->revision, srv_feed_add, &a->feed, &a->revision) ==
+                URBAC_OK &&
+            !a->feed.oom && a->revision > cur->revision &&
+            (a->puts = srv_feed_puts(&a->feed, &a->n)) != NULL &&
+            pthread_create(&a->thread, NULL, ahead_main, a) == 0;
+  if (!ok)
+    ahead_free(a);
+  return ok;
+}
+
+bool srv_tenant_ahead_end(srv_ahead *a, bool committed)
+{
+  srv_tenant *t = a->t;
+  pthread_join(a->thread, NULL);
+  bool ok = committed && a->sn;
+  if (ok) {
+    edit_done(t, a->puts, a->n, a->sn, a->t0);
+    publish(t, a->sn);
+    a->sn = NULL;
+    urbac_parsed_clear(t->parsed); /* as srv_tenant_refresh() leaves it */
+  }
+  ahead_free(a);
+  return ok;
 }
 
 static urbac_err refresh(srv_tenant *t, urbac_diag *d);

@@ -13,7 +13,12 @@
  * its own revision and audit record; a write that fails is rolled back to its
  * savepoint and answered alone. Then one commit (one fsync), one catch-up from
  * the change feed and one publish for the batch (srv_tenant_refresh), and only
- * then the replies: a caller reads its own write. A write that cannot join a
+ * then the replies: a caller reads its own write. When the batch's writes are
+ * all the tenant's changes since the snapshot (the store's journal of the batch
+ * says so), the next snapshot is built from them on another thread while the
+ * commit waits for the disk, and published once it succeeded
+ * (srv_tenant_ahead_begin/_end); otherwise, or when the commit fails, the
+ * catch-up reads the feed as before. A write that cannot join a
  * batch (a guarded write, judged against the tenant as published; an import
  * or activation) first commits and publishes what is open, then runs alone
  * (srv_run_write, admin.c).
@@ -74,6 +79,8 @@ void srv_batch_flush(srv_batch *b)
   if (!b->open)
     return;
   urbac_diag *d = urbac_diag_new();
+  srv_ahead ahead;
+  bool building = srv_tenant_ahead_begin(b->t, &ahead); /* the next snapshot, built while it commits */
   urbac_err err = urbac_store_batch_end(b->t->store, true, d);
   b->open = false;
   if (!err)
@@ -89,7 +96,8 @@ void srv_batch_flush(srv_batch *b)
   }
   if (err) /* its lookups may name what did not commit */
     srv_scim_forget(b->t);
-  srv_tenant_refresh(b->t, NULL); /* one catch-up and one publish for the batch */
+  if (!(building && srv_tenant_ahead_end(&ahead, !err)))
+    srv_tenant_refresh(b->t, NULL); /* one catch-up and one publish for the batch */
   urbac_diag_free(d);
 }
 
