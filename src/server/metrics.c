@@ -165,6 +165,9 @@ void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
       "# HELP urbac_write_batch_commits_total Store transactions the writers committed, each holding the "
       "batched writes of a batch (one fsync).\n# TYPE urbac_write_batch_commits_total counter\n"
       "urbac_write_batch_commits_total %llu\n"
+      "# HELP urbac_write_batch_published_ahead_total Of those, the ones whose next snapshot was edited "
+      "from the batch's own writes while it committed.\n# TYPE urbac_write_batch_published_ahead_total "
+      "counter\nurbac_write_batch_published_ahead_total %llu\n"
       "# HELP urbac_impact_computations_total Impacts of activating computed (the others were served "
       "from the kept results or shared a computation).\n# TYPE urbac_impact_computations_total counter\n"
       "urbac_impact_computations_total %llu\n",
@@ -175,6 +178,7 @@ void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
       (unsigned long long)atomic_load(&server->metrics.write_batches),
       (unsigned long long)atomic_load(&server->metrics.write_jobs),
       (unsigned long long)atomic_load(&server->metrics.write_commits),
+      (unsigned long long)atomic_load(&server->metrics.write_ahead),
       (unsigned long long)atomic_load(&server->metrics.impacts));
   size_t n = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   srv_read_lock();

@@ -687,7 +687,8 @@ typedef struct srv_metrics {
   _Atomic uint64_t tenant_lookups;            /* a tenant looked for in the store (not in memory) */
   _Atomic uint64_t write_batches, write_jobs; /* writer.c: batches run, and the requests in them */
   _Atomic uint64_t write_commits;             /* writer.c: store batches committed, writes grouped in each */
-  _Atomic uint64_t impacts;                   /* impact.c: computations started */
+  _Atomic uint64_t write_ahead; /* tenants.c: of those, published from an edit made beside the commit */
+  _Atomic uint64_t impacts;     /* impact.c: computations started */
 } srv_metrics;
 
 void srv_metrics_observe(srv *server, const srv_route *route, unsigned status, uint64_t us);

@@ -295,6 +295,7 @@ bool srv_tenant_ahead_end(srv_ahead *a, bool committed)
   bool ok = committed && a->sn;
   if (ok) {
     edit_done(t, a->puts, a->n, a->sn, a->t0);
+    atomic_fetch_add(&t->server->metrics.write_ahead, 1);
     publish(t, a->sn);
     a->sn = NULL;
     urbac_parsed_clear(t->parsed); /* as srv_tenant_refresh() leaves it */

@@ -148,3 +148,44 @@ test('a failing write in a batch is refused alone; the others commit', async () 
     assert.equal(r.status, 200, r.text);
   }
 });
+
+test('a batch\'s snapshot, edited while it commits, decides as the store read afresh does', async () => {
+  const ahead = await metricOf(call, 'urbac_write_batch_published_ahead_total');
+  // 16 writers at once, so their writes are batched: users made and deleted, each
+  // writer's team of them, and the SOC tier 1 group (its members hold roles) given
+  // one team after another (the last write wins; both servers must agree on which)
+  const writer = async (k) => {
+    for (let i = 0; i < 5; i++) {
+      const id = `a${k}-${i}@contoso.com`, gone = `x${k}-${i}@contoso.com`;
+      for (const u of [id, gone]) assert.equal((await call('PUT', `${T}/users/${u}`, { body: user(u) })).status, 201);
+      const members = Array.from({ length: i + 1 }, (_, j) => `a${k}-${j}@contoso.com`);
+      let r = await call('PUT', `${T}/groups/team-${k}`, { body: { id: `team-${k}`, members } });
+      assert.ok(r.status === 200 || r.status === 201, r.text);
+      r = await call('PUT', `${T}/groups/soc-tier1`, { body: { id: 'soc-tier1', name: 'SOC tier 1', members: ['alice@contoso.com', `group:team-${k}`] } });
+      assert.equal(r.status, 200, r.text);
+      assert.equal((await call('DELETE', `${T}/users/${gone}`)).status, 204);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, (_, k) => writer(k)));
+  assert.ok((await metricOf(call, 'urbac_write_batch_published_ahead_total')) > ahead, 'edited beside the commit');
+  const people = ['alice@contoso.com', 'frank@contoso.com', 'bob@contoso.com',
+    ...Array.from({ length: 16 * 5 }, (_, n) => `a${n % 16}-${Math.floor(n / 16)}@contoso.com`)];
+  const answers = async (c) => {
+    const out = [];
+    for (const id of people) {
+      const r = await c('GET', `${T}/users/${id}/effectivePermissions?workload=mde`);
+      assert.equal(r.status, 200, r.text);
+      out.push([id, r.json.revision, JSON.stringify(r.json.value ?? r.json.permissions ?? r.json)]);
+    }
+    return out;
+  };
+  const served = await answers(call);
+  const fresh = await serve(s.db, ['--preshared-key-file', join(s.dir, 'psk')]);
+  try {
+    const afresh = await answers(client(fresh.base, PSK));
+    assert.deepEqual(served, afresh);
+  } finally {
+    fresh.p.kill('SIGKILL');
+  }
+  assert.ok(served.some(([, , v]) => v !== served[3][2]), 'the answers differ between users');
+});
