@@ -9,6 +9,7 @@
  *
  * Depends on: the public API, jansson.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -111,6 +112,48 @@ static void route_metrics(srv *server, srv_buf *b, const char *method, const cha
                  path, (unsigned long long)cum);
 }
 
+/* The server's counters and gauges of one value each, as data: name, type, help, field. */
+static const struct counter {
+  const char *name, *type, *help;
+  size_t field; /* offset of the _Atomic uint64_t in srv_metrics */
+} counter_table[] = {
+    {"urbac_http_connections", "gauge", "Connections open now.", offsetof(srv_metrics, connections)},
+    {"urbac_http_connections_refused_total", "counter",
+     "Connections closed on arrival: over --max-connections or --max-connections-per-ip.",
+     offsetof(srv_metrics, connections_refused)},
+    {"urbac_http_bodies_refused_total", "counter",
+     "Requests answered 503: the memory for bodies in flight (--max-body-memory) was spent.",
+     offsetof(srv_metrics, bodies_refused)},
+    {"urbac_tenant_lookups_total", "counter",
+     "Tenants looked for in the store because they were not in memory.",
+     offsetof(srv_metrics, tenant_lookups)},
+    {"urbac_write_batches_total", "counter",
+     "Batches the tenants' writers ran: the puts in one are committed together.",
+     offsetof(srv_metrics, write_batches)},
+    {"urbac_write_batch_requests_total", "counter", "Requests the tenants' writers ran, in those batches.",
+     offsetof(srv_metrics, write_jobs)},
+    {"urbac_write_batch_commits_total", "counter",
+     "Store transactions the writers committed, each holding the batched writes of a batch (one fsync).",
+     offsetof(srv_metrics, write_commits)},
+    {"urbac_write_batch_published_ahead_total", "counter",
+     "Of those, the ones whose next snapshot was edited from the batch's own writes while it committed.",
+     offsetof(srv_metrics, write_ahead)},
+    {"urbac_impact_computations_total", "counter",
+     "Impacts of activating computed (the others were served from the kept results or shared a "
+     "computation).",
+     offsetof(srv_metrics, impacts)},
+};
+
+static void counters(srv *server, srv_buf *b)
+{
+  for (size_t i = 0; i < sizeof counter_table / sizeof counter_table[0]; i++) {
+    const struct counter *c = &counter_table[i];
+    _Atomic uint64_t *v = (_Atomic uint64_t *)(void *)((char *)&server->metrics + c->field);
+    srv_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", c->name, c->help, c->name, c->type, c->name,
+                   (unsigned long long)atomic_load(v));
+  }
+}
+
 void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
 {
   (void)req;
@@ -146,40 +189,7 @@ void srv_h_metrics(srv *server, srv_req *req, srv_resp *r)
       (double)atomic_load(&server->metrics.rebuild_us) / 1e6,
       (unsigned long long)atomic_load(&server->metrics.updates),
       (double)atomic_load(&server->metrics.update_us) / 1e6);
-  srv_buf_printf(
-      b,
-      "# HELP urbac_http_connections Connections open now.\n# TYPE urbac_http_connections gauge\n"
-      "urbac_http_connections %llu\n"
-      "# HELP urbac_http_connections_refused_total Connections closed on arrival: over --max-connections "
-      "or --max-connections-per-ip.\n# TYPE urbac_http_connections_refused_total counter\n"
-      "urbac_http_connections_refused_total %llu\n"
-      "# HELP urbac_http_bodies_refused_total Requests answered 503: the memory for bodies in flight "
-      "(--max-body-memory) was spent.\n# TYPE urbac_http_bodies_refused_total counter\n"
-      "urbac_http_bodies_refused_total %llu\n"
-      "# HELP urbac_tenant_lookups_total Tenants looked for in the store because they were not in memory.\n"
-      "# TYPE urbac_tenant_lookups_total counter\nurbac_tenant_lookups_total %llu\n"
-      "# HELP urbac_write_batches_total Batches the tenants' writers ran: the puts in one are committed "
-      "together.\n# TYPE urbac_write_batches_total counter\nurbac_write_batches_total %llu\n"
-      "# HELP urbac_write_batch_requests_total Requests the tenants' writers ran, in those batches.\n"
-      "# TYPE urbac_write_batch_requests_total counter\nurbac_write_batch_requests_total %llu\n"
-      "# HELP urbac_write_batch_commits_total Store transactions the writers committed, each holding the "
-      "batched writes of a batch (one fsync).\n# TYPE urbac_write_batch_commits_total counter\n"
-      "urbac_write_batch_commits_total %llu\n"
-      "# HELP urbac_write_batch_published_ahead_total Of those, the ones whose next snapshot was edited "
-      "from the batch's own writes while it committed.\n# TYPE urbac_write_batch_published_ahead_total "
-      "counter\nurbac_write_batch_published_ahead_total %llu\n"
-      "# HELP urbac_impact_computations_total Impacts of activating computed (the others were served "
-      "from the kept results or shared a computation).\n# TYPE urbac_impact_computations_total counter\n"
-      "urbac_impact_computations_total %llu\n",
-      (unsigned long long)atomic_load(&server->metrics.connections),
-      (unsigned long long)atomic_load(&server->metrics.connections_refused),
-      (unsigned long long)atomic_load(&server->metrics.bodies_refused),
-      (unsigned long long)atomic_load(&server->metrics.tenant_lookups),
-      (unsigned long long)atomic_load(&server->metrics.write_batches),
-      (unsigned long long)atomic_load(&server->metrics.write_jobs),
-      (unsigned long long)atomic_load(&server->metrics.write_commits),
-      (unsigned long long)atomic_load(&server->metrics.write_ahead),
-      (unsigned long long)atomic_load(&server->metrics.impacts));
+  counters(server, b);
   size_t n = atomic_load_explicit(&server->ntenants, memory_order_acquire);
   srv_read_lock();
   for (size_t i = 0; i < n; i++) {
