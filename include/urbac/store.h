@@ -301,9 +301,12 @@ URBAC_EXTERN urbac_err urbac_store_changes(urbac_store *s, const char *tenant, u
  * commit while it runs, and uses it only once the commit succeeded.
  * URBAC_ENOTFOUND when the batch cannot say: it wrote nothing to `tenant`, its
  * first revision is not after + 1 (another writer's came between), it wrote
- * another tenant or a revision it did not record (an API key's), or more than
+ * another tenant too, a write of it failed after its savepoint was released,
+ * or it wrote more than
  * it keeps (URBAC_STORE_CHANGES_MAX changes, URBAC_STORE_BATCH_KEPT bytes of
- * bodies); URBAC_EREFUSED when `cb` stopped the walk.
+ * bodies); URBAC_EREFUSED when `cb` stopped the walk. The strings `cb` gets
+ * are the handle's, valid during the call only; like the handle, this belongs
+ * to the thread that opened the batch.
  */
 #define URBAC_STORE_BATCH_KEPT (8u << 20)
 URBAC_EXTERN urbac_err urbac_store_batch_changes(urbac_store *s, const char *tenant, uint64_t after,

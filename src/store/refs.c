@@ -17,6 +17,13 @@
  * "user.externalId" or "group.externalId" and its key (model/ident.c), so that
  * uniqueness and names given by externalId are indexed queries as well.
  *
+ * Since the rows are a function of the body, a store handle remembers those of
+ * the big objects it wrote last (urbac__named_recall()): the next write of one
+ * whose stored body is still the one written takes them from memory. A write
+ * therefore trusts the index to hold what the bodies say; an index edited by
+ * hand is what `urbac audit verify` finds (urbac__refs_agree()), and a write of
+ * a remembered object does not mend it.
+ *
  * Depends on: util, model (persist.h's maps), io/objects.c, store.
  */
 #include <stdio.h>
@@ -440,6 +447,10 @@ static urbac_err named_pairs(struct urbac__named *e, const urbac__ref_list *rows
 void urbac__named_remember(urbac_store *s, const char *tenant, const char *kind, const char *id,
                            const char *body, const urbac_model *alone)
 {
+  if (!body || !alone) { /* deleted */
+    named_slot(s, tenant, kind, id, false);
+    return;
+  }
   urbac__ref_list rows = {0};
   urbac_err err = urbac__refs_of(alone, kind, id, &rows);
   bool keep = !err && rows.n >= s->named_min && strlen(body) <= URBAC__NAMED_BODY_MAX;

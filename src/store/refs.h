@@ -76,8 +76,9 @@ const urbac__strs *urbac__named_recall(urbac_store *s, const char *tenant, const
  * the index holds them once `body` is written, when they are s->named_min or more
  * (a big group's members: read back, they cost a row each on its next write) and
  * the body at most URBAC__NAMED_BODY_MAX bytes; forgets what was remembered of
- * (kind, id) otherwise, or when memory runs out (a memory, not the store: the
- * write stands). The least recently recalled object makes room. */
+ * (kind, id) otherwise (`body` or `alone` NULL: deleted), or when memory runs out
+ * (a memory, not the store: the write stands). The least recently recalled
+ * object makes room. */
 void urbac__named_remember(urbac_store *s, const char *tenant, const char *kind, const char *id,
                            const char *body, const urbac_model *alone);
 /* Forgets everything remembered (the handle is closing). */

@@ -730,17 +730,18 @@ urbac_err urbac__store_end_write(urbac_store *store, urbac_err err, const char *
 {
   if (err) {
     store->ops->rollback(store->db);
-    urbac__journal_end(store, false, 0);
+    urbac__journal_end(store, false, false, 0);
     return err;
   }
   err = store->ops->commit(store->db, d);
-  urbac__journal_end(store, !err, row->revision); /* in the batch's transaction now, or not */
+  bool released = !err;
   if (err) /* a commit refused (a statement PostgreSQL ran with it failed, SQLite busy): not left open */
     store->ops->rollback(store->db);
   else if (store->batch && row->exists) /* witnessed when the batch commits */
     err = batch_head(store, tenant, row, d);
   else /* a head is witnessed once it is committed */
     err = urbac__audit_witness(store, tenant, row, d);
+  urbac__journal_end(store, released, !err, row->revision);
   return err;
 }
 
@@ -803,13 +804,23 @@ void urbac__journal_keep(urbac_store *store, const char *tenant, const urbac_cha
   }
 }
 
-void urbac__journal_end(urbac_store *store, bool ok, uint64_t revision)
+void urbac__journal_end(urbac_store *store, bool released, bool kept, uint64_t revision)
 {
   struct urbac__journal *j = &store->journal;
   if (!store->batch || j->lost)
     return;
-  if (!ok) { /* rolled back to its savepoint: as if it was never written */
+  if (released && !kept) { /* in the batch, but its head not kept: the journal cannot follow it */
+    journal_lose(j);
+    return;
+  }
+  if (!released) { /* rolled back to its savepoint: not to be told as written */
+    for (size_t i = j->done; i < j->n; i++)
+      j->bytes -= j->v[i].after ? strlen(j->v[i].after) : 0;
     journal_entries_free(j, j->done);
+    if (!j->done) { /* nothing written yet: another tenant may come first */
+      urbac__free(j->tenant);
+      j->tenant = NULL;
+    }
     return;
   }
   if (j->n > j->done) { /* the write's revisions follow the batch's last, and are the tenant's now */
@@ -836,7 +847,7 @@ urbac_err urbac_store_batch_changes(urbac_store *s, const char *tenant, uint64_t
                                     void *ctx, uint64_t *revision)
 {
   const struct urbac__journal *j = &s->journal;
-  if (!s->batch || j->lost || !j->done || strcmp(j->tenant, tenant) != 0 || j->base != after)
+  if (!s->batch || j->lost || !j->done || !tenant || strcmp(j->tenant, tenant) != 0 || j->base != after)
     return URBAC_ENOTFOUND;
   for (size_t i = 0; i < j->done; i++)
     if (cb(ctx, j->v[i].revision, j->v[i].kind, j->v[i].id, j->v[i].after))

@@ -14,9 +14,12 @@
 #define URBAC__HASH_HEX 65   /* SHA-256 in hex, NUL included */
 #define URBAC__KEY_ID_HEX 17 /* an audit key's id: 16 hex digits, NUL included */
 #define URBAC__AUDIT_KEY_MAX 1024
-#define URBAC__NAMED_SLOTS 8            /* objects whose index rows a handle remembers (store/refs.c) */
-#define URBAC__NAMED_MIN 64             /* rows an object names at least to be remembered */
-#define URBAC__NAMED_BODY_MAX (1 << 20) /* and the size of its body at most */
+/* What a store handle remembers of the big objects it wrote (store/refs.c): at
+ * most 4 objects of 64 names or more, bodies up to 128 KiB (a group of about
+ * 5,000 members), about 1.5 MiB a handle at most. */
+#define URBAC__NAMED_SLOTS 4
+#define URBAC__NAMED_MIN 64
+#define URBAC__NAMED_BODY_MAX (128 << 10)
 
 typedef struct urbac__tenant_row {
   bool exists;
@@ -172,11 +175,13 @@ struct urbac_store {
 
 /* The open batch's journal (urbac_store_batch_changes()): emptied when a batch
  * begins and ends; the changes of a write kept (they are in the batch's
- * transaction now), and when the write ends, kept for good or dropped with it. */
+ * transaction now), and when the write ends: dropped with it (not `released`:
+ * rolled back to its savepoint), kept for good (`kept`: released, the batch's
+ * head at `revision`), or the journal lost (released, its head not kept). */
 void urbac__journal_reset(urbac_store *store);
 void urbac__journal_keep(urbac_store *store, const char *tenant, const urbac_change *c, size_t n,
                          uint64_t revision);
-void urbac__journal_end(urbac_store *store, bool ok, uint64_t revision);
+void urbac__journal_end(urbac_store *store, bool released, bool kept, uint64_t revision);
 
 /* Refuses a store whose schema is not this urbac's. */
 urbac_err urbac__store_need_schema(urbac_store *store, urbac_diag *d);

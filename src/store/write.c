@@ -991,7 +991,7 @@ urbac_err urbac__store_put_incremental(urbac_store *store, const char *tenant, c
   if (!err)
     err = x.hard ? x.hard : x.errors ? x.first : URBAC_OK;
   for (size_t i = 0; !err && i < np; i++) /* the next write of a big group need not read its rows */
-    if (changed(&x.v[i]) && x.v[i].after && urbac__refs_kind_names(x.v[i].kind))
+    if (changed(&x.v[i]) && urbac__refs_kind_names(x.v[i].kind))
       urbac__named_remember(store, tenant, x.v[i].kind, x.v[i].id, x.v[i].after, x.v[i].alone);
   for (size_t i = 0; !err && store->parsed && i < np; i++) /* for the writer's edit: parsed once */
     if (changed(&x.v[i]) && x.v[i].after)

@@ -1318,6 +1318,19 @@ static void test_batch(void **state)
   assert_string_equal(k.text, "6 user z6 {\"id\":\"z6\"}\n");
   assert_int_equal(urbac_store_batch_end(s, true, NULL), URBAC_OK);
   assert_int_equal(lines_of(witness), 3);
+
+  /* a write to another tenant rolled back first leaves the journal to the one written */
+  apply_base(s, "beta");
+  assert_int_equal(urbac_store_batch_begin(s, NULL), URBAC_OK);
+  assert_int_not_equal(
+      urbac_store_put(s, "beta", "group", "k", "{\"id\": \"k\", \"members\": [\"nobody\"]}", &w, &rev, NULL),
+      URBAC_OK);
+  assert_int_equal(urbac_store_put(s, "acme", "user", "z7", "{\"id\": \"z7\"}", &w, &rev, NULL), URBAC_OK);
+  feed_log l = {0};
+  assert_int_equal(urbac_store_batch_changes(s, "beta", 1, feed_cb, &l, &now), URBAC_ENOTFOUND);
+  assert_int_equal(urbac_store_batch_changes(s, "acme", 6, feed_cb, &l, &now), URBAC_OK);
+  assert_string_equal(l.text, "7 user z7 {\"id\":\"z7\"}\n");
+  assert_int_equal(urbac_store_batch_end(s, true, NULL), URBAC_OK);
   urbac_audit_report r;
   urbac_diag_clear(d);
   assert_int_equal(urbac_store_audit_check(other, "acme", &r, d), URBAC_OK);
@@ -1581,6 +1594,16 @@ static void test_named_recall(void **state)
   assert_null(recalled(s));
   big_group(b, sizeof b, 18, 100, "");
   assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
+
+  /* deleted: forgotten (made again with the same body, its rows are read again) */
+  char *was = NULL;
+  assert_int_equal(urbac_store_get(s, "big", "group", "big", &was, NULL, NULL), URBAC_OK);
+  assert_non_null(urbac__named_recall(s, "big", "group", "big", was));
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", NULL, &w, NULL, NULL), URBAC_OK);
+  assert_null(urbac__named_recall(s, "big", "group", "big", was));
+  assert_int_equal(urbac_store_put(s, "big", "group", "big", was, &w, NULL, NULL), URBAC_OK);
+  assert_non_null(recalled(s));
+  free(was);
 
   uint64_t count = 0, bad_seq = 0;
   assert_int_equal(urbac_store_audit_verify(s, "big", &count, &bad_seq, NULL), URBAC_OK);
