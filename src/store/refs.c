@@ -163,10 +163,66 @@ static void key_add(urbac__buf *b, size_t *at, const char *kind, const char *id)
   urbac__buf_add(b, "", 1);
 }
 
+static bool same_pair(const urbac__strs *old, size_t i, const urbac__ref_row *r)
+{
+  return strcmp(old->v[2 * i + 1], r->to_id) == 0 && strcmp(old->v[2 * i], r->to_kind) == 0;
+}
+
+static urbac_err push_row(urbac__ref_list *l, urbac__ref_row r)
+{
+  if (URBAC_GROW(l->v, l->cap, l->n + 1))
+    return URBAC_ENOMEM;
+  l->v[l->n++] = r;
+  return URBAC_OK;
+}
+
+#define ALIGNED_MAX 8 /* places a list may differ at for diff_aligned() */
+
+/* diff_refs() when `now` names what `old` does, in the same order, but at a few
+ * places (a member swapped in a big group: one): each row at such a place is
+ * looked for in the other list, the rest are in both. *done false (nothing
+ * added) when the lists differ in length or at more than ALIGNED_MAX places. */
+static urbac_err diff_aligned(const urbac__strs *old, const urbac__ref_list *now, const char *kind,
+                              const char *id, urbac__ref_list *added, urbac__ref_list *removed, bool *done)
+{
+  size_t at[ALIGNED_MAX], k = 0, n = now->n;
+  *done = false;
+  if (n != old->n / 2 || n < 4 * ALIGNED_MAX) /* a short list: the maps are cheap */
+    return URBAC_OK;
+  for (size_t i = 0; i < n; i++)
+    if (same_pair(old, i, &now->v[i]))
+      continue;
+    else if (k == ALIGNED_MAX)
+      return URBAC_OK;
+    else
+      at[k++] = i;
+  urbac_err err = URBAC_OK;
+  for (size_t m = 0; !err && m < k; m++) {
+    const urbac__ref_row *r = &now->v[at[m]];
+    bool had = false, again = false, kept = false;
+    for (size_t i = 0; !had && i < n; i++)
+      had = same_pair(old, i, r);
+    for (size_t q = 0; !again && q < m; q++) /* named twice at these places: one row */
+      again = strcmp(now->v[at[q]].to_id, r->to_id) == 0 && strcmp(now->v[at[q]].to_kind, r->to_kind) == 0;
+    if (!had && !again)
+      err = push_row(added, *r);
+    for (size_t j = 0; !kept && j < n; j++) /* the pair `old` had here, named at another place now? */
+      kept = same_pair(old, at[m], &now->v[j]);
+    if (!err && !kept)
+      err = push_row(removed, (urbac__ref_row){kind, id, old->v[2 * at[m]], old->v[2 * at[m] + 1]});
+  }
+  *done = true;
+  return err;
+}
+
 /* The rows of `now` not in `old` go to *added; the pairs of `old` not in `now`, as rows, to *removed. */
 static urbac_err diff_refs(const urbac__strs *old, const urbac__ref_list *now, const char *kind,
                            const char *id, urbac__ref_list *added, urbac__ref_list *removed)
 {
+  bool done = false;
+  urbac_err aligned = diff_aligned(old, now, kind, id, added, removed, &done);
+  if (aligned || done)
+    return aligned;
   if (!old->n && now->n <= 1) { /* a new object naming one thing at most (a user: its externalId) */
     if (now->n && URBAC_GROW(added->v, added->cap, added->n + 1))
       return URBAC_ENOMEM;
