@@ -9,7 +9,10 @@
  * model saves to the same text as urbac_store_load()'s, every user's effective
  * permissions equal a whole compile of that load, and users its update does not
  * list as changed decide as before. Then a follower too far behind is told so
- * (URBAC_EBEHIND) rather than given part of the story.
+ * (URBAC_EBEHIND) rather than given part of the story. The last tenants' writes
+ * go in store batches: each batch's journal (urbac_store_batch_changes(), what
+ * `urbac serve` edits its next snapshot from while the batch commits) must say
+ * what the feed says once it committed.
  *
  * The collapsing of changes is the test's own (a list scan), not the server's.
  * SQLite by default; PostgreSQL when URBAC_TEST_PG_URL is set (tests/pg.sh); under
@@ -145,6 +148,40 @@ static void catch_up(urbac_store *st, const char *tid, follower *f, size_t *upda
   urbac_diag_free(d);
 }
 
+/* `a` and `b` hold the same changes, in the same order. */
+static void caught_same(const caught *a, const caught *b)
+{
+  assert_int_equal(a->n, b->n);
+  for (size_t i = 0; i < a->n; i++) {
+    assert_string_equal(a->v[i].kind, b->v[i].kind);
+    assert_string_equal(a->v[i].id, b->v[i].id);
+    if (a->v[i].json || b->v[i].json)
+      assert_string_equal(a->v[i].json ? a->v[i].json : "(deleted)",
+                          b->v[i].json ? b->v[i].json : "(deleted)");
+  }
+}
+
+/* Ends the open batch of random writes after revision `after`: what the batch's
+ * journal says it wrote (urbac_store_batch_changes(), asked before the commit)
+ * must be what the change feed gives once it committed, and it must answer
+ * exactly when something was written. */
+static void batch_end_alike(urbac_store *st, const char *tid, uint64_t after, size_t *journaled)
+{
+  caught j = {0}, c = {0};
+  uint64_t jrev = 0, to = 0;
+  urbac_err je = urbac_store_batch_changes(st, tid, after, collect, &j, &jrev);
+  assert_int_equal(urbac_store_batch_end(st, true, NULL), URBAC_OK);
+  assert_int_equal(urbac_store_changes(st, tid, after, collect, &c, &to, NULL), URBAC_OK);
+  assert_int_equal(je, to > after ? URBAC_OK : URBAC_ENOTFOUND);
+  if (je == URBAC_OK) {
+    assert_int_equal(jrev, to);
+    caught_same(&j, &c);
+    (*journaled)++;
+  }
+  caught_free(&j);
+  caught_free(&c);
+}
+
 /* One random write (one or two puts) against the tenant as the store has it. */
 static bool random_write(urbac_store *st, const char *tid, unsigned *fresh)
 {
@@ -167,7 +204,7 @@ static void test_feed_follows(void **state)
 {
   (void)state;
   static char y[1 << 16];
-  size_t written = 0, refused = 0, updates = 0;
+  size_t written = 0, refused = 0, updates = 0, journaled = 0;
   urbac_store *st = NULL;
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_CREATE, &st, NULL), URBAC_OK);
   int from, to_v;
@@ -195,9 +232,14 @@ static void test_feed_follows(void **state)
     kept = t % 2 ? urbac_parsed_new() : NULL;
     urbac_store_keep_parsed(st, kept);
     unsigned fresh = 0;
+    bool batched = t >= 6; /* the last six tenants' writes go in store batches, as the server's do */
     for (int step = 0; step < 60;) {
+      if (batched)
+        assert_int_equal(urbac_store_batch_begin(st, NULL), URBAC_OK);
       for (uint32_t k = 1 + rnd(4); k > 0; k--, step++)
         *(random_write(st, tid, &fresh) ? &written : &refused) += 1;
+      if (batched)
+        batch_end_alike(st, tid, f.revision, &journaled);
       catch_up(st, tid, &f, &updates);
     }
     urbac_snapshot_free(f.s);
@@ -206,8 +248,10 @@ static void test_feed_follows(void **state)
   urbac_store_close(st);
   urbac_parsed_free(kept);
   kept = NULL;
-  print_message("feed: %zu writes, %zu refused, %zu catch-ups with changes\n", written, refused, updates);
-  assert_true(written > 300 && refused > 50 && updates > 100);
+  print_message(
+      "feed: %zu writes, %zu refused, %zu catch-ups with changes, %zu batches told by their journal\n",
+      written, refused, updates, journaled);
+  assert_true(written > 300 && refused > 50 && updates > 100 && journaled > 40);
 }
 
 /* A follower more than URBAC_STORE_CHANGES_MAX changes behind reloads: the feed
