@@ -80,6 +80,16 @@ static void apply_base(urbac_store *s, const char *id)
   tenant_free(&t);
 }
 
+/* A fresh store holding the base tenant as `id`, its handle remembering what the
+ * objects it writes name from `named_min` names (store/refs.c). */
+static urbac_store *fresh_based(const char *id, size_t named_min)
+{
+  urbac_store *s = fresh();
+  s->named_min = named_min;
+  apply_base(s, id);
+  return s;
+}
+
 /* ---------------------------------------------------------------- every error, both paths */
 
 typedef struct put3 {
@@ -1476,9 +1486,7 @@ static void test_rename_and_cascade(void **state)
  * two keeps the row (the user stays named: its delete is refused). */
 static void named_twice(size_t named_min)
 {
-  urbac_store *s = fresh();
-  s->named_min = named_min;
-  apply_base(s, "twice");
+  urbac_store *s = fresh_based("twice", named_min);
   urbac_write w = {"test", "put", false, 0, NULL, NULL};
   assert_int_equal(urbac_store_put(s, "twice", "group", "g", "{\"id\":\"g\",\"members\":[\"a\",\"a\",\"b\"]}",
                                    &w, NULL, NULL),
@@ -1515,6 +1523,21 @@ static void test_named_twice(void **state)
 
 /* ---------------------------------------------------------------- rows remembered */
 
+/* Users <letter>0 .. <letter>n-1 of tenant `tid`, in one write. */
+static void put_users(urbac_store *s, const char *tid, char letter, int n)
+{
+  urbac_object_put users[128];
+  char ids[128][8], bodies[128][24];
+  urbac_write w = {"test", "put", false, 0, NULL, NULL};
+  assert_true(n <= 128);
+  for (int i = 0; i < n; i++) {
+    snprintf(ids[i], sizeof ids[i], "%c%d", letter, i);
+    snprintf(bodies[i], sizeof bodies[i], "{\"id\":\"%c%d\"}", letter, i);
+    users[i] = (urbac_object_put){"user", ids[i], bodies[i]};
+  }
+  assert_int_equal(urbac_store_put_many(s, tid, users, (size_t)n, &w, NULL, NULL), URBAC_OK);
+}
+
 /* A group of `n` members u<first>..., as its body. */
 static void big_group(char *b, size_t cap, int first, int n, const char *extra)
 {
@@ -1544,14 +1567,8 @@ static void test_named_recall(void **state)
   urbac_store *s = fresh(), *s2 = NULL;
   apply_base(s, "big");
   urbac_write w = {"test", "put", false, 0, NULL, NULL};
-  urbac_object_put users[120];
-  char ids[120][8], bodies[120][24], b[4096];
-  for (int i = 0; i < 120; i++) {
-    snprintf(ids[i], sizeof ids[i], "u%d", i);
-    snprintf(bodies[i], sizeof bodies[i], "{\"id\":\"u%d\"}", i);
-    users[i] = (urbac_object_put){"user", ids[i], bodies[i]};
-  }
-  assert_int_equal(urbac_store_put_many(s, "big", users, 120, &w, NULL, NULL), URBAC_OK);
+  char b[4096];
+  put_users(s, "big", 'u', 120);
   big_group(b, sizeof b, 0, URBAC__NAMED_MIN - 1, "");
   assert_int_equal(urbac_store_put(s, "big", "group", "big", b, &w, NULL, NULL), URBAC_OK);
   assert_null(recalled(s)); /* too few to remember */
@@ -1618,18 +1635,10 @@ static void test_named_recall(void **state)
  * places (refs.c, diff_aligned()) and of lists that differ at many. */
 static void aligned_walk(size_t named_min)
 {
-  urbac_store *s = fresh();
-  s->named_min = named_min;
-  apply_base(s, "al");
+  urbac_store *s = fresh_based("al", named_min);
   urbac_write w = {"test", "put", false, 0, NULL, NULL};
-  urbac_object_put users[48];
-  char ids[48][8], bodies[48][24], b[2048];
-  for (int i = 0; i < 48; i++) {
-    snprintf(ids[i], sizeof ids[i], "m%d", i);
-    snprintf(bodies[i], sizeof bodies[i], "{\"id\":\"m%d\"}", i);
-    users[i] = (urbac_object_put){"user", ids[i], bodies[i]};
-  }
-  assert_int_equal(urbac_store_put_many(s, "al", users, 48, &w, NULL, NULL), URBAC_OK);
+  char b[2048];
+  put_users(s, "al", 'm', 48);
   int m[40];
   for (int i = 0; i < 40; i++)
     m[i] = i;
