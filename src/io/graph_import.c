@@ -5,7 +5,7 @@
  * from roleManagement/directory, as saved by az rest, Graph PowerShell or any
  * script, one response (one page) a file.
  *
- * How: every file is parsed with jansson and given a kind by its @odata.context
+ * How: every file is parsed into jansson's values (io/json.c) and given a kind by its @odata.context
  * (else by the shape of its items). A file that opens with its @odata.context,
  * as Graph writes them, is parsed only when its kind's turn comes and freed
  * right after, so one page's tree is held at a time, not the whole export's. The base tenant is taken apart
@@ -23,7 +23,7 @@
  * role's displayName) or by their externalId (the Entra object id), so a second
  * import of the same files changes nothing.
  *
- * Depends on: util, catalog, io/objects.c, io/tree.h, jansson.
+ * Depends on: util, catalog, io/objects.c, io/tree.h, io/json.h, jansson.
  */
 #include <ctype.h>
 #include <jansson.h>
@@ -34,6 +34,7 @@
 
 #include "catalog/catalog.h"
 #include "io/graph.h"
+#include "io/json.h"
 #include "io/objects.h"
 #include "io/tree.h"
 #include "urbac/graph.h"
@@ -369,7 +370,7 @@ static bool load(gi *g, gfile *f)
 {
   json_error_t je;
   int want = f->kind;
-  if (!(f->root = json_loadb(f->data, f->len, JSON_REJECT_DUPLICATES, &je))) {
+  if (!(f->root = urbac__json_parse(f->data, f->len, &je))) {
     g->err = urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
                              "not JSON: %s", je.text);
     return false;
@@ -891,7 +892,7 @@ static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
       r->kinds[f->report] = f->kind;
       continue;
     }
-    if (!(f->root = json_loadb(files[i].data, files[i].len, JSON_REJECT_DUPLICATES, &je)))
+    if (!(f->root = urbac__json_parse(files[i].data, files[i].len, &je)))
       return urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
                              "not JSON: %s", je.text);
     classify(g, f);

@@ -19,7 +19,7 @@ soname() { readelf -d "$1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'; }
 # name@version of every symbol the library defines and exports
 exports() { readelf --dyn-syms -W "$1" | awk '$5 == "GLOBAL" && $7 != "UND" && $8 !~ /^URBAC/ {print $8}'; }
 
-forbidden='^lib(pq|sqlite3|ssl|crypto|microhttpd|gnutls|urcu[a-z-]*|jwt|yajl|curl)\.so'
+forbidden='^lib(pq|sqlite3|ssl|crypto|microhttpd|gnutls|urcu[a-z-]*|jwt|curl)\.so'
 lib_needed=$(needed "$lib")
 echo "libs: liburbac needs: $(tr '\n' ' ' <<<"$lib_needed")"
 if grep -E "$forbidden" <<<"$lib_needed"; then bad "liburbac records the libraries above as NEEDED"

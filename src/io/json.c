@@ -1,0 +1,284 @@
+/*
+ * io/json.c - JSON text into jansson's values, read by yajl (io/json.h).
+ *
+ * yajl reads the text and calls back once per value; the builder keeps the open
+ * objects and arrays on a stack and adds each value to the innermost. What
+ * json_loadb(JSON_REJECT_DUPLICATES) refuses and yajl would take is refused here:
+ *  - a key twice in one object, and NUL (\u0000) in a string or a key;
+ *  - UTF-8 that jansson's check refuses (an overlong form, a surrogate, past
+ *    U+10FFFF): the strings and keys are made by jansson's checking functions;
+ *  - a \u escape of a lone surrogate, which yajl would read as '?': found by
+ *    lone_surrogate() before yajl reads the text;
+ *  - an integer past json_int_t, a real past a double;
+ *  - a scalar at the top, and nesting deeper than jansson's 2048 levels;
+ *  - a form feed or a vertical tab (yajl's whitespace, not JSON's), and a token
+ *    cut short after the end (which yajl holds back without a word).
+ * One difference is meant: a NUL byte anywhere is refused (yajl refuses it),
+ * where jansson 2.14 skips one right after a token ("[1\0]").
+ *
+ * Depends on: util, jansson, yajl.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "io/json.h"
+#include "util/util.h"
+
+#define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
+
+typedef struct builder {
+  json_t *root;
+  json_t **open; /* the objects and arrays not yet closed, innermost last */
+  size_t depth, cap;
+  char *key; /* the key read last, copied (yajl's buffer is reused) */
+  size_t klen, kcap;
+  char why[JSON_ERROR_TEXT_LENGTH]; /* set when a callback stops the parse */
+  yajl_handle h;
+  size_t end; /* where the top object or array closed */
+} builder;
+
+static int stop(builder *b, const char *why)
+{
+  snprintf(b->why, sizeof b->why, "%s", why);
+  return 0;
+}
+
+/* Adds `v` (owned) where the text has it: the root, an item, or the value of the key read last. */
+static int add(builder *b, json_t *v)
+{
+  if (!v)
+    return stop(b, "out of memory");
+  if (!b->depth) {
+    if (!json_is_object(v) && !json_is_array(v)) {
+      json_decref(v);
+      return stop(b, "'[' or '{' expected");
+    }
+    b->root = v;
+    return 1;
+  }
+  json_t *in = b->open[b->depth - 1];
+  if (json_is_array(in))
+    return json_array_append_new(in, v) == 0 ? 1 : stop(b, "out of memory");
+  if (json_object_getn(in, b->key, b->klen)) {
+    json_decref(v);
+    return stop(b, "duplicate object key");
+  }
+  return json_object_setn_new(in, b->key, b->klen, v) == 0 ? 1 : stop(b, "a key that is not UTF-8");
+}
+
+/* Adds an object or an array and opens it. */
+static int open_one(builder *b, json_t *v)
+{
+  if (b->depth >= MAX_DEPTH || URBAC_GROW(b->open, b->cap, b->depth + 1)) {
+    json_decref(v);
+    return stop(b, b->depth >= MAX_DEPTH ? "maximum parsing depth reached" : "out of memory");
+  }
+  if (!add(b, json_incref(v))) {
+    json_decref(v);
+    return 0;
+  }
+  b->open[b->depth++] = v; /* borrowed: its parent (or the root) holds it */
+  json_decref(v);
+  return 1;
+}
+
+static int on_null(void *ctx) { return add(ctx, json_null()); }
+
+static int on_bool(void *ctx, int v) { return add(ctx, json_boolean(v)); }
+
+/* As jansson: no '.', 'e' or 'E' is an integer, which must fit json_int_t; else a real. */
+static int on_number(void *ctx, const char *s, size_t n)
+{
+  char small[64], *text = n < sizeof small ? small : urbac__malloc(n + 1);
+  if (!text)
+    return stop(ctx, "out of memory");
+  memcpy(text, s, n);
+  text[n] = '\0';
+  errno = 0;
+  json_t *v = NULL;
+  const char *why = NULL;
+  if (!strpbrk(text, ".eE")) {
+    json_int_t i = strtoll(text, NULL, 10);
+    if (errno == ERANGE)
+      why = text[0] == '-' ? "too big negative integer" : "too big integer";
+    else
+      v = json_integer(i);
+  } else {
+    double r = strtod(text, NULL);
+    if (errno == ERANGE && (r == HUGE_VAL || r == -HUGE_VAL))
+      why = "real number overflow";
+    else
+      v = json_real(r);
+  }
+  if (text != small)
+    urbac__free(text);
+  return why ? stop(ctx, why) : add(ctx, v);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t n)
+{
+  if (memchr(s, '\0', n))
+    return stop(ctx, "\\u0000 is not allowed");
+  json_t *v = json_stringn((const char *)s, n); /* NULL: not UTF-8 as jansson reads it */
+  return v ? add(ctx, v) : stop(ctx, "invalid UTF-8 in a string");
+}
+
+static int on_key(void *ctx, const unsigned char *s, size_t n)
+{
+  builder *b = ctx;
+  if (memchr(s, '\0', n))
+    return stop(b, "NUL byte in object key not supported");
+  if (URBAC_GROW(b->key, b->kcap, n + 1))
+    return stop(b, "out of memory");
+  memcpy(b->key, s, n);
+  b->key[n] = '\0';
+  b->klen = n;
+  return 1;
+}
+
+static int on_start_map(void *ctx) { return open_one(ctx, json_object()); }
+
+static int on_start_array(void *ctx) { return open_one(ctx, json_array()); }
+
+static int on_end(void *ctx)
+{
+  builder *b = ctx;
+  if (--b->depth == 0)
+    b->end = yajl_get_bytes_consumed(b->h);
+  return 1;
+}
+
+static const yajl_callbacks callbacks = {
+    on_null, on_bool, NULL, NULL, on_number, on_string, on_start_map, on_key, on_end, on_start_array, on_end,
+};
+
+static int hex4(const char *p)
+{
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    int c = p[i], d = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/* The offset of the first \u escape of a surrogate not paired as UTF-16 pairs
+ * them (a high one, then a low one), or `len`. Every backslash in JSON text is
+ * in a string and starts an escape, so the escapes are found by skipping each
+ * escaped character; what is not JSON at all is left to yajl. */
+static size_t lone_surrogate(const char *text, size_t len)
+{
+  const char *p = text, *end = text + len;
+  while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+    int u = end - p >= 6 && p[1] == 'u' ? hex4(p + 2) : -1;
+    if (u >= 0xDC00 && u <= 0xDFFF)
+      return (size_t)(p - text);
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      int low = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+      if (low < 0xDC00 || low > 0xDFFF)
+        return (size_t)(p - text);
+      p += 12;
+    } else {
+      p += u >= 0 ? 6 : 2;
+    }
+    if (p >= end)
+      break;
+  }
+  return len;
+}
+
+/* The offset of the first form feed or vertical tab, or `len`: yajl reads them as
+ * whitespace; JSON has them neither there nor raw in a string. */
+static size_t vertical_space(const char *text, size_t len)
+{
+  const char *f = memchr(text, '\f', len), *v = memchr(text, '\v', len);
+  return f && (!v || f < v) ? (size_t)(f - text) : v ? (size_t)(v - text) : len;
+}
+
+/* The offset of the first character from `at` on that is not JSON's whitespace, or `len`. */
+static size_t past_space(const char *text, size_t at, size_t len)
+{
+  while (at < len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r'))
+    at++;
+  return at;
+}
+
+/* Fills `e` for the character at `at`: its line, and its column counted in characters. */
+static void locate(json_error_t *e, const char *text, size_t len, size_t at, const char *why)
+{
+  size_t line = 1, column = 1;
+  if (at > len)
+    at = len;
+  for (size_t i = 0; i < at; i++) {
+    if (text[i] == '\n')
+      line++, column = 1;
+    else if (((unsigned char)text[i] & 0xC0) != 0x80) /* not a UTF-8 continuation byte */
+      column++;
+  }
+  e->line = (int)(line < INT32_MAX ? line : INT32_MAX);
+  e->column = (int)(column < INT32_MAX ? column : INT32_MAX);
+  e->position = (int)(at < INT32_MAX ? at : INT32_MAX);
+  e->source[0] = '\0';
+  snprintf(e->text, sizeof e->text, "%s", why);
+}
+
+/* yajl's own words for why it stopped, without its trailing newline. */
+static void yajl_why(yajl_handle h, const char *text, size_t len, char *why, size_t size)
+{
+  unsigned char *s = yajl_get_error(h, 0, (const unsigned char *)text, len);
+  size_t n = s ? strcspn((const char *)s, "\n") : 0;
+  snprintf(why, size, "%.*s", (int)n, s ? (const char *)s : "");
+  if (s)
+    yajl_free_error(h, s);
+}
+
+json_t *urbac__json_parse(const char *text, size_t len, json_error_t *e)
+{
+  builder b = {0};
+  json_error_t ignored;
+  e = e ? e : &ignored;
+  size_t bad = lone_surrogate(text, len);
+  if (bad < len) {
+    locate(e, text, len, bad, "invalid Unicode escape: a lone UTF-16 surrogate");
+    return NULL;
+  }
+  if ((bad = vertical_space(text, len)) < len) {
+    locate(e, text, len, bad, "a form feed or vertical tab: not JSON's whitespace, nor in a string");
+    return NULL;
+  }
+  yajl_handle h = b.h = yajl_alloc(&callbacks, NULL, &b);
+  if (!h) {
+    locate(e, text, len, 0, "out of memory");
+    return NULL;
+  }
+  yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
+  size_t at = yajl_get_bytes_consumed(h);
+  at = at ? at - 1 : 0; /* the last character read: where the text went wrong */
+  if (st == yajl_status_ok && (st = yajl_complete_parse(h)) != yajl_status_ok)
+    at = len; /* the text ended too soon */
+  if (st == yajl_status_ok && !b.root)
+    st = yajl_status_error, at = len, stop(&b, "'[' or '{' expected near end of file");
+  /* yajl holds back a token cut short after the end ("[1] \"x"), and says nothing */
+  if (st == yajl_status_ok && (at = past_space(text, b.end, len)) < len)
+    st = yajl_status_error, stop(&b, "end of file expected");
+  if (st != yajl_status_ok) {
+    if (!b.why[0])
+      yajl_why(h, text, len, b.why, sizeof b.why);
+    locate(e, text, len, at, b.why);
+    json_decref(b.root);
+    b.root = NULL;
+  }
+  yajl_free(h);
+  urbac__free(b.open);
+  urbac__free(b.key);
+  return b.root;
+}

@@ -1,0 +1,342 @@
+/*
+ * tests/unit/test_json.c - io/json.c (JSON text into jansson's values, read by
+ * yajl) against jansson's own parser, json_loadb(JSON_REJECT_DUPLICATES): on
+ * handwritten edge cases, on Microsoft Graph's documented responses, and on
+ * thousands of random damages of them, both accept or both refuse, and what
+ * they accept is the same document, key order included. Where the text stops
+ * making sense is located as jansson locates it, on the cases with one place.
+ */
+#include <dirent.h>
+#include <jansson.h>
+
+#include "helpers.h"
+#include "io/json.h"
+
+/* Both parsers on `text`: the same verdict, and the same document. Returns
+ * whether it was JSON. */
+static bool agree(const char *text, size_t len, const char *what)
+{
+  json_error_t mine, theirs;
+  json_t *a = urbac__json_parse(text, len, &mine);
+  json_t *b = json_loadb(text, len, JSON_REJECT_DUPLICATES, &theirs);
+  if (!a != !b)
+    fail_msg("%s: %s accepts it, the other refuses it (%s)\n%.*s", what, a ? "io/json.c" : "jansson",
+             a ? theirs.text : mine.text, (int)(len < 400 ? len : 400), text);
+  if (a) {
+    char *x = json_dumps(a, JSON_COMPACT), *y = json_dumps(b, JSON_COMPACT);
+    if (!x || !y || strcmp(x, y) != 0)
+      fail_msg("%s: different documents\n%s\n%s", what, x ? x : "(null)", y ? y : "(null)");
+    free(x);
+    free(y);
+  } else {
+    assert_true(mine.line >= 1 && mine.column >= 1);
+    assert_true(mine.text[0] != '\0');
+  }
+  json_decref(a);
+  json_decref(b);
+  return a != NULL;
+}
+
+static void test_edge_cases(void **state)
+{
+  (void)state;
+  static const char *const cases[] = {
+      "{}",
+      "[]",
+      " {\"a\": 1} \n",
+      "{\"a\":[{\"b\":null,\"c\":true,\"d\":false}],\"e\":1.5}",
+      /* the top: an object or an array, and nothing after it */
+      "",
+      "  ",
+      "1",
+      "\"x\"",
+      "null",
+      "true",
+      "[1] x",
+      "[1] [2]",
+      "{} }",
+      "[",
+      "{\"a\"",
+      "{\"a\":",
+      "[1,]",
+      "{\"a\":1,}",
+      "{,}",
+      "[,1]",
+      /* keys */
+      "{\"a\":1,\"a\":2}",
+      "{\"a\":{\"a\":1},\"b\":{\"a\":2}}",
+      "{\"\":1}",
+      "{\"\":1,\"\":2}",
+      "{\"\\u0000\":1}",
+      "{\"a\\u0000b\":1}",
+      "{\"\xc3\xa9\":1,\"e\\u0301\":2}",
+      "{\"a\":1,\"\\u0061\":2}",
+      "{1:2}",
+      /* strings and escapes */
+      "[\"\\u0000\"]",
+      "[\"a\\u0000\"]",
+      "[\"\\ud800\"]",
+      "[\"\\udc00\"]",
+      "[\"\\ud800\\u0041\"]",
+      "[\"\\ud800\\ud800\"]",
+      "[\"\\ud83d\\ude00\"]",
+      "[\"\\uD83D\\uDE00\"]",
+      "[\"\\ud83d\"]",
+      "[\"\\ude00x\"]",
+      "[\"\\\\ud800\"]",
+      "[\"\\\\\\ud800\"]",
+      "[\"\\\\\\\\ud800\"]",
+      "[\"\\u00e9\\u20ac\"]",
+      "[\"\\uzzzz\"]",
+      "[\"\\u12\"]",
+      "[\"\\x\"]",
+      "[\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"]",
+      "[\"a\tb\"]",
+      "[\"a\x01\"]",
+      "[\"\x7f\"]",
+      "[\"\xc2\x80\xe2\x80\xa8\"]",
+      "[\"\xc0\x80\"]",
+      "[\"\xc1\xbf\"]",
+      "[\"\xed\xa0\x80\"]",
+      "[\"\xf4\x90\x80\x80\"]",
+      "[\"\xf5\x80\x80\x80\"]",
+      "[\"\xf8\x88\x80\x80\x80\"]",
+      "[\"\x80\"]",
+      "[\"\xe2\x82\"]",
+      "[\"\xef\xbb\xbf\"]",
+      "\xef\xbb\xbf[]",
+      "[\"unterminated]",
+      "[\"\\",
+      /* numbers */
+      "[0]",
+      "[-0]",
+      "[-0.0]",
+      "[01]",
+      "[-]",
+      "[1.]",
+      "[.5]",
+      "[1e5]",
+      "[1E+5]",
+      "[1e-5]",
+      "[1e]",
+      "[+1]",
+      "[9223372036854775807]",
+      "[9223372036854775808]",
+      "[-9223372036854775808]",
+      "[-9223372036854775809]",
+      "[99999999999999999999999]",
+      "[1e308]",
+      "[1e309]",
+      "[-1e309]",
+      "[1e-400]",
+      "[4.9e-324]",
+      "[0.1]",
+      "[123456789012345678901234567890.5]",
+      "[1.7976931348623157e308]",
+      "[NaN]",
+      "[Infinity]",
+      "[0x10]",
+      /* literals and others */
+      "[1,\f2]",
+      "{\"a\":\v1}",
+      "[\"\f\"]",
+      "[1] \"x",
+      "[1]\"_",
+      "{}\"",
+      "[1] tr",
+      "[1] 12",
+      "[nul]",
+      "[tru]",
+      "[True]",
+      "[null,true,false]",
+      "[/* no */1]",
+      "[1]\x00",
+      "{\"a\":1}//",
+      "[\n1,\n2\n]\r\n",
+  };
+  size_t json = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    json += agree(cases[i], strlen(cases[i]), cases[i]);
+  assert_true(json > 20 && json < sizeof cases / sizeof cases[0]);
+  /* NUL bytes inside the text, which strlen() would not count */
+  agree("[\"a\0b\"]", 7, "a NUL byte in a string");
+  agree("[1]\0", 4, "a NUL byte after the text");
+  agree("{\"a\0\":1}", 8, "a NUL byte in a key");
+  agree("[\0 1]", 5, "a NUL byte before a token");
+  /* and the one difference meant: jansson 2.14 skips a NUL byte right after a token */
+  static const char *const after[] = {"[1\0]", "[true\0, false]", "[null\0]"};
+  for (size_t i = 0; i < sizeof after / sizeof after[0]; i++) {
+    json_error_t e;
+    size_t len = strlen(after[i]) + 1 + strlen(after[i] + strlen(after[i]) + 1);
+    json_t *theirs = json_loadb(after[i], len, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(theirs);
+    json_decref(theirs);
+    assert_null(urbac__json_parse(after[i], len, &e));
+    assert_int_equal(e.column, (int)strlen(after[i]) + 1);
+  }
+}
+
+/* Long numbers: the text past a small buffer is read whole. */
+static void test_long_numbers(void **state)
+{
+  (void)state;
+  char buf[2048];
+  static const char *const tails[] = {"", "1", "e300", "e-300", "e400", "e-700", "1e700"};
+  for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++)
+    for (size_t n = 1; n < 1500; n += 97)
+      for (int frac = 0; frac < 3; frac++) {
+        size_t at = 0;
+        buf[at++] = '[';
+        if (frac == 2)
+          buf[at++] = '-';
+        buf[at++] = frac ? '0' : '1';
+        if (frac)
+          buf[at++] = '.';
+        for (size_t k = 0; k < n; k++)
+          buf[at++] = '0';
+        at += (size_t)snprintf(buf + at, sizeof buf - at, "%s]", tails[t]);
+        agree(buf, at, "a long number");
+      }
+}
+
+/* Nesting: jansson's limit of 2048 levels, on both sides of it. */
+static void test_depth(void **state)
+{
+  (void)state;
+  static char buf[6 * 2100 + 8];
+  for (size_t depth = 2040; depth < 2060; depth++) {
+    for (int obj = 0; obj < 2; obj++) {
+      size_t at = 0;
+      for (size_t k = 0; k < depth; k++)
+        at += (size_t)snprintf(buf + at, sizeof buf - at, "%s", obj && k ? "{\"a\":" : "[");
+      for (size_t k = depth; k-- > 0;)
+        buf[at++] = obj && k ? '}' : ']';
+      agree(buf, at, "deep nesting");
+    }
+  }
+}
+
+/* Where it stops: the line and column jansson gives, on texts with one place to stop. */
+static void test_located(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *text;
+    int line, column;
+  } cases[] = {
+      {"{\"value\": [1,\n  }", 2, 3},
+      {"[1,\n2,\n  x]", 3, 3},
+      {"{\"a\": 1, \"a\": 2}", 1, 15},
+      {"[\"\xc3\xa9\xc3\xa9\", ]", 1, 8},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    json_error_t mine, theirs;
+    assert_null(urbac__json_parse(cases[i].text, strlen(cases[i].text), &mine));
+    assert_null(json_loadb(cases[i].text, strlen(cases[i].text), JSON_REJECT_DUPLICATES, &theirs));
+    if (mine.line != cases[i].line || mine.column != cases[i].column)
+      fail_msg("%s: stopped at %d:%d (%s), not %d:%d; jansson %d:%d", cases[i].text, mine.line, mine.column,
+               mine.text, cases[i].line, cases[i].column, theirs.line, theirs.column);
+  }
+  json_error_t e;
+  assert_null(urbac__json_parse("[\"\\ud800\"]", 10, &e));
+  assert_int_equal(e.column, 3); /* at the escape's backslash */
+  assert_non_null(strstr(e.text, "surrogate"));
+  assert_null(urbac__json_parse("{\"a\": 1, \"a\": 2}", 16, &e));
+  assert_string_equal(e.text, "duplicate object key");
+}
+
+/* Reads the Graph fixtures (the documentation's responses). */
+static size_t read_fixtures(char **texts, size_t *lens, size_t max)
+{
+  const char *dir = URBAC_SOURCE_DIR "/tests/fixtures/graph/docs";
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  size_t n = 0;
+  for (struct dirent *e; n < max && (e = readdir(d)) != NULL;) {
+    char path[1024];
+    if (!strstr(e->d_name, ".json"))
+      continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    texts[n] = slurp(path);
+    lens[n] = strlen(texts[n]);
+    n++;
+  }
+  closedir(d);
+  assert_true(n >= 10);
+  return n;
+}
+
+/* Random damage to Graph responses: whatever each parser makes of it, they agree. */
+static void test_mutations(void **state)
+{
+  (void)state;
+  static const char *const pieces[] = {"{",
+                                       "}",
+                                       "[",
+                                       "]",
+                                       ",",
+                                       ":",
+                                       "\"",
+                                       " ",
+                                       "\n",
+                                       "\\",
+                                       "\\u",
+                                       "\\ud800",
+                                       "\\udc00",
+                                       "\\u0000",
+                                       "\\\\",
+                                       "0",
+                                       "-",
+                                       ".",
+                                       "e",
+                                       "1e999",
+                                       "99999999999999999999",
+                                       "\x80",
+                                       "\xc3",
+                                       "\xe2\x80",
+                                       "\xed\xa0\x80",
+                                       "\xf4\x90\x80\x80",
+                                       "\x01",
+                                       "null",
+                                       "\"id\"",
+                                       "\"id\":1,\"id\""};
+  char *texts[32];
+  size_t lens[32];
+  size_t n = read_fixtures(texts, lens, 32), json = 0, runs = 0;
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (size_t f = 0; f < n; f++) {
+    char *buf = malloc(lens[f] + 64);
+    assert_non_null(buf);
+    agree(texts[f], lens[f], "a Graph fixture");
+    for (int k = 0; k < 600; k++, runs++) {
+      size_t len = lens[f];
+      memcpy(buf, texts[f], len);
+      for (int m = 0; m < 1 + k % 3; m++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t at = (size_t)(x % len);
+        const char *p = pieces[(x >> 20) % (sizeof pieces / sizeof pieces[0])];
+        size_t pl = strlen(p);
+        if (x >> 60 == 0) {
+          len = at + 1;                       /* cut it short */
+        } else if (len + pl < lens[f] + 64) { /* replace one byte with the piece */
+          memmove(buf + at + pl, buf + at + 1, len - at - 1);
+          memcpy(buf + at, p, pl);
+          len += pl - 1;
+        }
+      }
+      json += agree(buf, len, "a damaged Graph fixture");
+    }
+    free(buf);
+    free(texts[f]);
+  }
+  print_message("%zu of %zu damaged Graph responses were JSON\n", json, runs);
+  assert_true(json > runs / 20 && json < runs);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_edge_cases), cmocka_unit_test(test_long_numbers),
+                                     cmocka_unit_test(test_depth), cmocka_unit_test(test_located),
+                                     cmocka_unit_test(test_mutations)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
