@@ -409,7 +409,7 @@ static urbac_err index_base(gi *g, const urbac_model *base)
       json_object_set_new(g->dgs, o->id, json_true());
     if (!user && !group && strcmp(o->kind, "role") != 0)
       continue;
-    json_t *body = json_loads(o->body, 0, NULL);
+    json_t *body = urbac__json_parse(o->body, strlen(o->body), NULL); /* canonical: it is JSON */
     if (!body)
       return URBAC_ENOMEM;
     json_object_set_new(user ? g->users : group ? g->groups : g->roles, o->id, body);
