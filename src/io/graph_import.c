@@ -103,16 +103,18 @@ typedef struct gi {
   size_t nbase;
   json_t *users, *groups, *roles; /* id (roles: name) -> body */
   json_t *new_ids[3];             /* ids added, in order, per kind */
-  json_t *oids;                   /* lower-case object id -> "ID" or "group:ID" */
-  json_t *dgs;                    /* device group ids of the tenant */
-  json_t *role_ids;               /* Graph role definition id -> role name */
-  json_t *dir_defs;               /* directory role definition id -> catalog index */
-  json_t *dir_roles;              /* principal -> array of catalog indices */
-  json_t *members;                /* group id -> members */
-  json_t *seen;                   /* principals a users/groups file named */
-  json_t *assigned;               /* role name -> true: its assignments are Graph's */
-  json_t *asg_ids;                /* Graph assignment id -> the assignment made of it */
-  urbac__node_arena trees;        /* a new tenant's objects as trees (to_tree()) */
+  urbac__intern oids;             /* lower-case object ids, each with its ref in oid_refs[] */
+  char **oid_refs;                /* "ID" or "group:ID" (owned), NULL when not set */
+  size_t oid_cap;
+  json_t *dgs;             /* device group ids of the tenant */
+  json_t *role_ids;        /* Graph role definition id -> role name */
+  json_t *dir_defs;        /* directory role definition id -> catalog index */
+  json_t *dir_roles;       /* principal -> array of catalog indices */
+  json_t *members;         /* group id -> members */
+  json_t *seen;            /* principals a users/groups file named */
+  json_t *assigned;        /* role name -> true: its assignments are Graph's */
+  json_t *asg_ids;         /* Graph assignment id -> the assignment made of it */
+  urbac__node_arena trees; /* a new tenant's objects as trees (to_tree()) */
 } gi;
 
 /* ---------------------------------------------------------------- notes */
@@ -396,6 +398,36 @@ static void release(gfile *f)
   f->root = f->items = f->paths = NULL;
 }
 
+/* ---------------------------------------------------------------- object ids */
+
+/* What lower-case object id `key` stands for ("ID" or "group:ID"), or NULL. */
+static const char *oid_get(const gi *g, const char *key)
+{
+  uint32_t id;
+  return urbac__intern_find(&g->oids, key, strlen(key), &id) ? g->oid_refs[id] : NULL;
+}
+
+/* Makes `key` stand for `ref` (copied first: `ref` may be the string it replaces).
+ * Out of memory fails the import. */
+static urbac_err oid_set(gi *g, const char *key, const char *ref)
+{
+  uint32_t id;
+  bool added;
+  char *copy = urbac__strdup(ref);
+  urbac_err err = copy ? urbac__intern_put(&g->oids, key, strlen(key), &id, &added) : URBAC_ENOMEM;
+  if (!err && added && URBAC_GROW(g->oid_refs, g->oid_cap, g->oids.n))
+    err = URBAC_ENOMEM;
+  if (!err && added)
+    g->oid_refs[id] = NULL;
+  if (err) {
+    urbac__free(copy);
+    return g->err = err;
+  }
+  urbac__free(g->oid_refs[id]);
+  g->oid_refs[id] = copy;
+  return URBAC_OK;
+}
+
 /* ---------------------------------------------------------------- the base tenant */
 
 static urbac_err index_base(gi *g, const urbac_model *base)
@@ -419,7 +451,7 @@ static urbac_err index_base(gi *g, const urbac_model *base)
     char ref[MAX_OID + 16];
     snprintf(ref, sizeof ref, "%s%s", group ? "group:" : "", o->id);
     if (ext)
-      json_object_set_new(g->oids, ext, json_string(ref));
+      err = oid_set(g, ext, ref);
   }
   return err;
 }
@@ -431,7 +463,7 @@ static const char *known(gi *g, json_t *oid, bool *is_group)
 {
   char key[MAX_OID + 1];
   const char *k = oid_key(oid, key);
-  const char *ref = k ? json_string_value(json_object_get(g->oids, k)) : NULL;
+  const char *ref = k ? oid_get(g, k) : NULL;
   if (ref && is_group)
     *is_group = starts(ref, "group:");
   return ref;
@@ -446,7 +478,7 @@ static void import_user(gi *g, const gfile *f, json_t *item, const char *path)
     note(g, f, path, URBAC_EMISSING, "a user needs an id and a userPrincipalName");
     return;
   }
-  const char *ref = json_string_value(json_object_get(g->oids, key));
+  const char *ref = oid_get(g, key);
   const char *id = ref && !starts(ref, "group:") ? ref : upn; /* matched by externalId first */
   json_t *u = object_for(g, 0, g->users, "id", id);
   set_or_drop(u, "name", str_of(item, "displayName"));
@@ -456,7 +488,7 @@ static void import_user(gi *g, const gfile *f, json_t *item, const char *path)
   else if (json_is_true(enabled)) /* the default, which the canonical form leaves out */
     json_object_del(u, "enabled");
   json_object_set_new(g->seen, id, json_true());
-  json_object_set_new(g->oids, key, json_string(id)); /* last: `id` may be the value it replaces */
+  oid_set(g, key, id); /* last: `id` may be the ref it replaces */
 }
 
 static void import_group(gi *g, const gfile *f, json_t *item, const char *path)
@@ -467,13 +499,13 @@ static void import_group(gi *g, const gfile *f, json_t *item, const char *path)
     note(g, f, path, URBAC_EMISSING, "a group needs an id");
     return;
   }
-  const char *was = json_string_value(json_object_get(g->oids, key));
+  const char *was = oid_get(g, key);
   const char *id = was && starts(was, "group:") ? was + 6 : oid;
   json_t *o = object_for(g, 1, g->groups, "id", id);
   set_or_drop(o, "name", str_of(item, "displayName"));
   json_object_set_new(o, "externalId", json_string(oid));
   snprintf(ref, sizeof ref, "group:%s", id);
-  json_object_set_new(g->oids, key, json_string(ref));
+  oid_set(g, key, ref);
   json_object_set_new(g->seen, ref, json_true());
 }
 
@@ -1087,11 +1119,15 @@ static void gi_free(gi *g)
   }
   urbac__free(g->f);
   urbac__objects_free(g->base, g->nbase);
-  json_t *all[] = {g->users,      g->groups,  g->roles, g->new_ids[0], g->new_ids[1],
-                   g->new_ids[2], g->oids,    g->dgs,   g->role_ids,   g->dir_defs,
-                   g->dir_roles,  g->members, g->seen,  g->assigned,   g->asg_ids};
+  json_t *all[] = {g->users,      g->groups, g->roles,    g->new_ids[0], g->new_ids[1],
+                   g->new_ids[2], g->dgs,    g->role_ids, g->dir_defs,   g->dir_roles,
+                   g->members,    g->seen,   g->assigned, g->asg_ids};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     json_decref(all[i]);
+  for (size_t i = 0; i < g->oids.n; i++)
+    urbac__free(g->oid_refs[i]);
+  urbac__free(g->oid_refs);
+  urbac__intern_free(&g->oids);
 }
 
 urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const urbac_graph_file *files,
@@ -1110,10 +1146,11 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
   if (n > MAX_FILES)
     return urbac__diag_add(d, URBAC_ELIMIT, NULL, 0, 0, NULL, "more than %u files", MAX_FILES);
   g.r = urbac__calloc(1, sizeof *g.r);
-  json_t **maps[] = {&g.users,      &g.groups,  &g.roles, &g.new_ids[0], &g.new_ids[1],
-                     &g.new_ids[2], &g.oids,    &g.dgs,   &g.role_ids,   &g.dir_defs,
-                     &g.dir_roles,  &g.members, &g.seen,  &g.assigned,   &g.asg_ids};
-  bool ok = g.r && (g.r->notes = urbac_diag_new()) && (g.r->pending = urbac_diag_new());
+  json_t **maps[] = {&g.users,      &g.groups, &g.roles,    &g.new_ids[0], &g.new_ids[1],
+                     &g.new_ids[2], &g.dgs,    &g.role_ids, &g.dir_defs,   &g.dir_roles,
+                     &g.members,    &g.seen,   &g.assigned, &g.asg_ids};
+  bool ok = g.r && (g.r->notes = urbac_diag_new()) && (g.r->pending = urbac_diag_new()) &&
+            urbac__intern_init(&g.oids, 1024) == URBAC_OK;
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
     ok = (*maps[i] = (i >= 3 && i <= 5) ? json_array() : json_object()) && ok;
   if (!ok)

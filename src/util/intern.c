@@ -77,6 +77,14 @@ static urbac_err grow_table(urbac__intern *t)
   return URBAC_OK;
 }
 
+bool urbac__intern_find(const urbac__intern *t, const void *p, size_t len, uint32_t *id)
+{
+  size_t i = find(t, p, len, urbac__hash(p, len));
+  if (t->slots[i])
+    *id = t->slots[i] - 1;
+  return t->slots[i] != 0;
+}
+
 urbac_err urbac__intern_put(urbac__intern *t, const void *p, size_t len, uint32_t *id, bool *added)
 {
   uint64_t h = urbac__hash(p, len);

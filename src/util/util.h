@@ -132,6 +132,8 @@ urbac_err urbac__intern_init(urbac__intern *t, size_t expected);
 void urbac__intern_free(urbac__intern *t);
 /* The id of blob [p, p+len); *added tells whether it is new. */
 urbac_err urbac__intern_put(urbac__intern *t, const void *p, size_t len, uint32_t *id, bool *added);
+/* The id of blob [p, p+len) when it was put: true and *id; false when it was not. */
+bool urbac__intern_find(const urbac__intern *t, const void *p, size_t len, uint32_t *id);
 static inline const void *urbac__intern_get(const urbac__intern *t, uint32_t id, size_t *len)
 {
   if (len)

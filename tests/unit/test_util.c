@@ -226,6 +226,17 @@ static void test_intern(void **state)
   assert_int_equal(urbac__intern_put(&t, zero_blob, 4, &id, &added), URBAC_OK);
   assert_int_equal(id, 1001);
   assert_int_equal(t.n, 1002);
+  /* find: the id of what was put, and nothing added for what was not */
+  for (uint32_t i = 0; i < 1100; i += 13) {
+    uint32_t blob[2] = {i, i * 7};
+    id = UINT32_MAX;
+    assert_int_equal(urbac__intern_find(&t, blob, sizeof blob, &id), i < 1000);
+    assert_int_equal(id, i < 1000 ? i : UINT32_MAX);
+  }
+  assert_true(urbac__intern_find(&t, zero_blob, 4, &id) && id == 1001);
+  uint32_t absent[2] = {1, 2};
+  assert_false(urbac__intern_find(&t, absent, sizeof absent, &id));
+  assert_int_equal(t.n, 1002);
   urbac__intern_free(&t);
   assert_int_equal(alloc_live, 0);
 }
