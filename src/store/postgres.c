@@ -330,9 +330,11 @@ static int send_one(pg *b, const char *sql, int n, const char *const *params, in
 /* Reads the answers of a pipeline of `total` statements (each first its
  * prepares[i] prepares' results, then its own) up to its sync. *out (may be NULL)
  * gets the last statement's result when all went well; *bad the first failure's,
- * *bad_what its statement's `what`. False when the connection failed. */
+ * *bad_what its statement's `what`; *parsed counts the prepares that succeeded
+ * (those before the failure: a prepared statement outlives an aborted pipeline
+ * and its transaction). False when the connection failed. */
 static bool pipeline_results(pg *b, size_t total, const int *prepares, const char *what, PGresult **out,
-                             PGresult **bad, const char **bad_what)
+                             PGresult **bad, const char **bad_what, size_t *parsed)
 {
   bool ok = true;
   size_t got = 0;
@@ -345,6 +347,9 @@ static bool pipeline_results(pg *b, size_t total, const int *prepares, const cha
       if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !*bad) {
         *bad = r; /* the first failure; the rest of the pipeline is aborted */
         *bad_what = w;
+      } else if (ok && k < prepares[i] && !*bad) {
+        ++*parsed;
+        PQclear(r);
       } else if (k == prepares[i] && i == total - 1 && out && !*bad) {
         *out = r;
       } else if (r != *bad) {
@@ -371,7 +376,7 @@ static urbac_err pipeline(pg *b, const char *sql, int n, const char *const *para
 {
   size_t total = b->nqueue + (sql ? 1 : 0);
   int prepares[QUEUE_MAX + 1] = {0};
-  size_t first_new = b->nprepared;
+  size_t first_new = b->nprepared, parsed = 0;
   bool ok = PQenterPipelineMode(b->c);
   b->round_trips++;
   for (size_t i = 0; ok && i < b->nqueue; i++)
@@ -381,12 +386,12 @@ static urbac_err pipeline(pg *b, const char *sql, int n, const char *const *para
   ok = ok && PQpipelineSync(b->c);
   *bad = NULL;
   *bad_what = what;
-  ok = ok && pipeline_results(b, total, prepares, what, sql ? out : NULL, bad, bad_what);
+  ok = ok && pipeline_results(b, total, prepares, what, sql ? out : NULL, bad, bad_what, &parsed);
   ok = ok && PQexitPipelineMode(b->c);
-  if (*bad || !ok) { /* what was prepared in a failed pipeline may not be: prepared again next time */
-    for (size_t i = first_new; i < b->nprepared; i++)
+  if (*bad || !ok) { /* what a failed pipeline did not prepare is prepared again next time */
+    for (size_t i = first_new + parsed; i < b->nprepared; i++)
       urbac__free(b->prepared[i].sql);
-    b->nprepared = first_new;
+    b->nprepared = first_new + parsed;
     if (out && *out) {
       PQclear(*out);
       *out = NULL;
