@@ -75,7 +75,7 @@ The command is single-threaded, so on a machine it has to itself its wall clock
 is its CPU time plus the reading of the files; where the wall clock is far above
 the CPU time, other work held the cores (see the load average above).
 
-Each run reads and parses every file (jansson), builds the tenant's objects,
+Each run reads and parses every file (yajl, into jansson's values), builds the tenant's objects,
 validates the whole tenant through the tenant-file loader and writes the YAML
 file (the update also loads the tenant file first and compares every object's
 canonical form with the new one); into a store, it writes the tenant as one
