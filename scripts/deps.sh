@@ -16,7 +16,7 @@ build_pkgs=(cmake make gcc pkg-config libyaml-dev libjansson-dev libxxhash-dev l
             libmicrohttpd-dev liburcu-dev libyajl-dev libcurl4-openssl-dev nodejs npm)
 test_pkgs=(libcmocka-dev libjwt-dev clang clang-format libclang-rt-14-dev clang-tidy chromium sqlite3 postgresql golang-go golang-github-casbin-casbin-dev
            openssl curl gdb valgrind man-db groff-base bsdextrautils zsh systemd strace procps
-           dpkg-dev debhelper jq patch)
+           dpkg-dev debhelper jq patch locales)
 bench_pkgs=(postgresql golang-go golang-github-casbin-casbin-dev wrk libh2o-evloop-dev)
 
 want=("${build_pkgs[@]}")

@@ -365,6 +365,15 @@ static int kind_at_start(const char *data, size_t len)
   return ok && i < len && data[i] == '"' ? kind_of_context(ctx) : -1;
 }
 
+/* A file that did not parse: out of memory, or not JSON (located). */
+static urbac_err not_json(gi *g, const char *name, const json_error_t *je)
+{
+  if (json_error_code(je) == json_error_out_of_memory)
+    return urbac__diag_add(g->d, URBAC_ENOMEM, name, 0, 0, NULL, "out of memory reading it");
+  return urbac__diag_add(g->d, URBAC_ESYNTAX, name, (uint32_t)je->line, (uint32_t)je->column, NULL,
+                         "not JSON: %s", je->text);
+}
+
 /* Parses deferred file `f` in its phase and classifies it as read_files() does
  * others; false when it is not JSON (g->err), or not of its phase's kind after all
  * (noted, left out). */
@@ -373,8 +382,7 @@ static bool load(gi *g, gfile *f)
   json_error_t je;
   int want = f->kind;
   if (!(f->root = urbac__json_parse(f->data, f->len, &je))) {
-    g->err = urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
-                             "not JSON: %s", je.text);
+    g->err = not_json(g, f->name, &je);
     return false;
   }
   classify(g, f);
@@ -412,17 +420,18 @@ static const char *oid_get(const gi *g, const char *key)
 static urbac_err oid_set(gi *g, const char *key, const char *ref)
 {
   uint32_t id;
-  bool added;
+  bool added = false;
   char *copy = urbac__strdup(ref);
-  urbac_err err = copy ? urbac__intern_put(&g->oids, key, strlen(key), &id, &added) : URBAC_ENOMEM;
-  if (!err && added && URBAC_GROW(g->oid_refs, g->oid_cap, g->oids.n))
-    err = URBAC_ENOMEM;
-  if (!err && added)
-    g->oid_refs[id] = NULL;
+  /* room for a new id's ref first: oid_refs[] always covers every id */
+  urbac_err err = copy && !URBAC_GROW(g->oid_refs, g->oid_cap, g->oids.n + 1)
+                      ? urbac__intern_put(&g->oids, key, strlen(key), &id, &added)
+                      : URBAC_ENOMEM;
   if (err) {
     urbac__free(copy);
-    return g->err = err;
+    return g->err = urbac__diag_add(g->d, URBAC_ENOMEM, NULL, 0, 0, NULL, "out of memory");
   }
+  if (added)
+    g->oid_refs[id] = NULL;
   urbac__free(g->oid_refs[id]);
   g->oid_refs[id] = copy;
   return URBAC_OK;
@@ -443,7 +452,8 @@ static urbac_err index_base(gi *g, const urbac_model *base)
       continue;
     json_t *body = urbac__json_parse(o->body, strlen(o->body), NULL); /* canonical: it is JSON */
     if (!body)
-      return URBAC_ENOMEM;
+      return urbac__diag_add(g->d, URBAC_ENOMEM, NULL, 0, 0, NULL, "out of memory reading %s '%s'", o->kind,
+                             o->id);
     json_object_set_new(user ? g->users : group ? g->groups : g->roles, o->id, body);
     const char *ext = oid_key(json_object_get(body, "externalId"), key);
     if (ext && !user && !group)
@@ -925,8 +935,7 @@ static urbac_err read_files(gi *g, const urbac_graph_file *files, size_t n)
       continue;
     }
     if (!(f->root = urbac__json_parse(files[i].data, files[i].len, &je)))
-      return urbac__diag_add(g->d, URBAC_ESYNTAX, f->name, (uint32_t)je.line, (uint32_t)je.column, NULL,
-                             "not JSON: %s", je.text);
+      return not_json(g, f->name, &je);
     classify(g, f);
     r->kinds[r->nfiles - 1] = f->kind;
     if (f->kind == K_EXPORT)

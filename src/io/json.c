@@ -10,15 +10,19 @@
  *  - a \u escape of a lone surrogate, which yajl would read as '?': found by
  *    lone_surrogate() before yajl reads the text;
  *  - an integer past json_int_t, a real past a double;
- *  - a scalar at the top, and nesting deeper than jansson's 2048 levels;
+ *  - a scalar at the top, and a value inside more than 2047 objects and arrays
+ *    (jansson's 2048 levels, a scalar being one);
  *  - a form feed or a vertical tab (yajl's whitespace, not JSON's), and a token
  *    cut short after the end (which yajl holds back without a word).
+ * Reals are read as jansson reads them, whatever the locale's decimal point; an
+ * error is located at the first problem either finds (the scans above, or yajl).
  * One difference is meant: a NUL byte anywhere is refused (yajl refuses it),
  * where jansson 2.14 skips one right after a token ("[1\0]").
  *
  * Depends on: util, jansson, yajl.
  */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,21 +41,40 @@ typedef struct builder {
   char *key; /* the key read last, copied (yajl's buffer is reused) */
   size_t klen, kcap;
   char why[JSON_ERROR_TEXT_LENGTH]; /* set when a callback stops the parse */
+  bool oom;                         /* ... because an allocation failed */
   yajl_handle h;
   size_t end; /* where the top object or array closed */
 } builder;
 
+static const char out_of_memory[] = "out of memory";
+
 static int stop(builder *b, const char *why)
 {
   snprintf(b->why, sizeof b->why, "%s", why);
+  b->oom = why == out_of_memory;
   return 0;
 }
 
-/* Adds `v` (owned) where the text has it: the root, an item, or the value of the key read last. */
+/* Why jansson refused to make a string of these bytes: `not_utf8`, unless it
+ * cannot make even the unchecked string (then it ran out of memory). */
+static const char *refused(const char *s, size_t n, const char *not_utf8)
+{
+  json_t *t = json_stringn_nocheck(s, n);
+  json_decref(t);
+  return t ? not_utf8 : out_of_memory;
+}
+
+/* Adds `v` (owned) where the text has it: the root, an item, or the value of the
+ * key read last. As in jansson, a value inside MAX_DEPTH objects and arrays is
+ * one too deep, a scalar as much as an object or an array. */
 static int add(builder *b, json_t *v)
 {
   if (!v)
-    return stop(b, "out of memory");
+    return stop(b, out_of_memory);
+  if (b->depth >= MAX_DEPTH) {
+    json_decref(v);
+    return stop(b, "maximum parsing depth reached");
+  }
   if (!b->depth) {
     if (!json_is_object(v) && !json_is_array(v)) {
       json_decref(v);
@@ -62,20 +85,22 @@ static int add(builder *b, json_t *v)
   }
   json_t *in = b->open[b->depth - 1];
   if (json_is_array(in))
-    return json_array_append_new(in, v) == 0 ? 1 : stop(b, "out of memory");
+    return json_array_append_new(in, v) == 0 ? 1 : stop(b, out_of_memory);
   if (json_object_getn(in, b->key, b->klen)) {
     json_decref(v);
     return stop(b, "duplicate object key");
   }
-  return json_object_setn_new(in, b->key, b->klen, v) == 0 ? 1 : stop(b, "a key that is not UTF-8");
+  return json_object_setn_new(in, b->key, b->klen, v) == 0
+             ? 1
+             : stop(b, refused(b->key, b->klen, "invalid UTF-8 in an object key"));
 }
 
 /* Adds an object or an array and opens it. */
 static int open_one(builder *b, json_t *v)
 {
-  if (b->depth >= MAX_DEPTH || URBAC_GROW(b->open, b->cap, b->depth + 1)) {
+  if (URBAC_GROW(b->open, b->cap, b->depth + 1)) {
     json_decref(v);
-    return stop(b, b->depth >= MAX_DEPTH ? "maximum parsing depth reached" : "out of memory");
+    return stop(b, out_of_memory);
   }
   if (!add(b, json_incref(v))) {
     json_decref(v);
@@ -95,7 +120,7 @@ static int on_number(void *ctx, const char *s, size_t n)
 {
   char small[64], *text = n < sizeof small ? small : urbac__malloc(n + 1);
   if (!text)
-    return stop(ctx, "out of memory");
+    return stop(ctx, out_of_memory);
   memcpy(text, s, n);
   text[n] = '\0';
   errno = 0;
@@ -108,6 +133,10 @@ static int on_number(void *ctx, const char *s, size_t n)
     else
       v = json_integer(i);
   } else {
+    const char *point = localeconv()->decimal_point; /* strtod() reads the locale's: as jansson, '.' is it */
+    char *dot = strchr(text, '.');
+    if (dot && point[0] && point[0] != '.')
+      *dot = point[0];
     double r = strtod(text, NULL);
     if (errno == ERANGE && (r == HUGE_VAL || r == -HUGE_VAL))
       why = "real number overflow";
@@ -124,7 +153,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t n)
   if (memchr(s, '\0', n))
     return stop(ctx, "\\u0000 is not allowed");
   json_t *v = json_stringn((const char *)s, n); /* NULL: not UTF-8 as jansson reads it */
-  return v ? add(ctx, v) : stop(ctx, "invalid UTF-8 in a string");
+  return v ? add(ctx, v) : stop(ctx, refused((const char *)s, n, "invalid UTF-8 in a string"));
 }
 
 static int on_key(void *ctx, const unsigned char *s, size_t n)
@@ -133,7 +162,7 @@ static int on_key(void *ctx, const unsigned char *s, size_t n)
   if (memchr(s, '\0', n))
     return stop(b, "NUL byte in object key not supported");
   if (URBAC_GROW(b->key, b->kcap, n + 1))
-    return stop(b, "out of memory");
+    return stop(b, out_of_memory);
   memcpy(b->key, s, n);
   b->key[n] = '\0';
   b->klen = n;
@@ -188,7 +217,7 @@ static size_t lone_surrogate(const char *text, size_t len)
         return (size_t)(p - text);
       p += 12;
     } else {
-      p += u >= 0 ? 6 : 2;
+      p += u >= 0 ? 6 : end - p >= 2 ? 2 : 1;
     }
     if (p >= end)
       break;
@@ -228,7 +257,9 @@ static void locate(json_error_t *e, const char *text, size_t len, size_t at, con
   e->column = (int)(column < INT32_MAX ? column : INT32_MAX);
   e->position = (int)(at < INT32_MAX ? at : INT32_MAX);
   e->source[0] = '\0';
-  snprintf(e->text, sizeof e->text, "%s", why);
+  snprintf(e->text, sizeof e->text - 1, "%s", why); /* its last byte: the code, as jansson keeps it */
+  e->text[sizeof e->text - 1] =
+      (char)(why == out_of_memory ? json_error_out_of_memory : json_error_invalid_syntax);
 }
 
 /* yajl's own words for why it stopped, without its trailing newline. */
@@ -241,39 +272,51 @@ static void yajl_why(yajl_handle h, const char *text, size_t len, char *why, siz
     yajl_free_error(h, s);
 }
 
+/* Where yajl stopped: the last character it read, or, for the errors it finds
+ * in a character it then gives back (a bad escape, a comment), that character. */
+static size_t stopped_at(yajl_handle h, const char *why)
+{
+  size_t at = yajl_get_bytes_consumed(h);
+  bool given_back = strstr(why, "after '\\u'") || strstr(why, "before a character") || strstr(why, "comment");
+  return at && !given_back ? at - 1 : at;
+}
+
 json_t *urbac__json_parse(const char *text, size_t len, json_error_t *e)
 {
   builder b = {0};
   json_error_t ignored;
   e = e ? e : &ignored;
-  size_t bad = lone_surrogate(text, len);
-  if (bad < len) {
-    locate(e, text, len, bad, "invalid Unicode escape: a lone UTF-16 surrogate");
-    return NULL;
-  }
-  if ((bad = vertical_space(text, len)) < len) {
-    locate(e, text, len, bad, "a form feed or vertical tab: not JSON's whitespace, nor in a string");
-    return NULL;
-  }
+  if (!text) /* nothing: refused as empty text is */
+    text = "", len = 0;
+  /* what yajl would take and jansson refuses: said unless yajl stops before it */
+  size_t surrogate = lone_surrogate(text, len), space = vertical_space(text, len);
+  size_t bad = surrogate < space ? surrogate : space;
   yajl_handle h = b.h = yajl_alloc(&callbacks, NULL, &b);
   if (!h) {
-    locate(e, text, len, 0, "out of memory");
+    locate(e, text, len, 0, out_of_memory);
     return NULL;
   }
   yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
-  size_t at = yajl_get_bytes_consumed(h);
-  at = at ? at - 1 : 0; /* the last character read: where the text went wrong */
-  if (st == yajl_status_ok && (st = yajl_complete_parse(h)) != yajl_status_ok)
-    at = len; /* the text ended too soon */
+  if (st == yajl_status_error)
+    yajl_why(h, text, len, b.why, sizeof b.why);
+  size_t at = stopped_at(h, b.why);
+  if (st == yajl_status_ok && (st = yajl_complete_parse(h)) != yajl_status_ok) {
+    at = len; /* the text ended too soon (yajl would blame the space it adds at the end) */
+    if (!b.why[0])
+      stop(&b, "unexpected end of file");
+  }
   if (st == yajl_status_ok && !b.root)
     st = yajl_status_error, at = len, stop(&b, "'[' or '{' expected near end of file");
   /* yajl holds back a token cut short after the end ("[1] \"x"), and says nothing */
   if (st == yajl_status_ok && (at = past_space(text, b.end, len)) < len)
     st = yajl_status_error, stop(&b, "end of file expected");
+  if (bad < len && (st == yajl_status_ok || bad < at)) {
+    st = yajl_status_error, at = bad;
+    stop(&b, surrogate < space ? "invalid Unicode escape: a lone UTF-16 surrogate"
+                               : "a form feed or vertical tab: not JSON's whitespace, nor in a string");
+  }
   if (st != yajl_status_ok) {
-    if (!b.why[0])
-      yajl_why(h, text, len, b.why, sizeof b.why);
-    locate(e, text, len, at, b.why);
+    locate(e, text, len, at, b.oom ? out_of_memory : b.why);
     json_decref(b.root);
     b.root = NULL;
   }

@@ -19,7 +19,8 @@
 /* Parses `len` bytes of JSON: an object or an array, nothing after it but
  * whitespace. Returns a new reference (the caller json_decref()s it), or NULL with
  * *e saying where the text stopped making sense (line and column from 1, the
- * column in characters) and why. */
+ * column in characters) and why; json_error_code(e) is json_error_out_of_memory
+ * when an allocation failed. */
 json_t *urbac__json_parse(const char *text, size_t len, json_error_t *e);
 
 #endif

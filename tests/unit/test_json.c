@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <jansson.h>
+#include <locale.h>
 
 #include "helpers.h"
 #include "io/json.h"
@@ -199,21 +200,28 @@ static void test_long_numbers(void **state)
       }
 }
 
-/* Nesting: jansson's limit of 2048 levels, on both sides of it. */
+/* Nesting: jansson's limit of 2048 levels, on both sides of it, with nothing,
+ * a number, null or a string innermost (a scalar is a level too). */
 static void test_depth(void **state)
 {
   (void)state;
-  static char buf[6 * 2100 + 8];
-  for (size_t depth = 2040; depth < 2060; depth++) {
-    for (int obj = 0; obj < 2; obj++) {
-      size_t at = 0;
-      for (size_t k = 0; k < depth; k++)
-        at += (size_t)snprintf(buf + at, sizeof buf - at, "%s", obj && k ? "{\"a\":" : "[");
-      for (size_t k = depth; k-- > 0;)
-        buf[at++] = obj && k ? '}' : ']';
-      agree(buf, at, "deep nesting");
-    }
-  }
+  static char buf[6 * 2100 + 16];
+  static const char *const inner[] = {"", "1", "null", "\"x\""};
+  size_t json = 0;
+  for (size_t depth = 2040; depth < 2060; depth++)
+    for (int obj = 0; obj < 2; obj++)
+      for (size_t in = 0; in < sizeof inner / sizeof inner[0]; in++) {
+        size_t at = 0;
+        for (size_t k = 0; k < depth; k++)
+          at += (size_t)snprintf(buf + at, sizeof buf - at, "%s", obj && k ? "{\"a\":" : "[");
+        if (obj && depth > 1 && !*inner[in])
+          at += (size_t)snprintf(buf + at, sizeof buf - at, "{}"); /* an object's key needs a value */
+        at += (size_t)snprintf(buf + at, sizeof buf - at, "%s", inner[in]);
+        for (size_t k = depth; k-- > 0;)
+          buf[at++] = obj && k ? '}' : ']';
+        json += agree(buf, at, "deep nesting");
+      }
+  assert_true(json > 0 && json < 20 * 2 * 4);
 }
 
 /* Where it stops: the line and column jansson gives, on texts with one place to stop. */
@@ -237,7 +245,28 @@ static void test_located(void **state)
       fail_msg("%s: stopped at %d:%d (%s), not %d:%d; jansson %d:%d", cases[i].text, mine.line, mine.column,
                mine.text, cases[i].line, cases[i].column, theirs.line, theirs.column);
   }
+  /* where the first of several problems is, and where yajl gives a character back */
+  static const struct {
+    const char *text;
+    int column;
+  } first[] = {{"[1,,\"\\uD800\"]", 4}, {"[1,,2]\f", 4},  {"[1,/*x*/2]", 4},
+               {"[\"\\u12G4\"]", 7},    {"[\"\\x\"]", 4}, {"[\"\\uD800\",,]", 3}};
+  for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
+    json_error_t mine, theirs;
+    assert_null(urbac__json_parse(first[i].text, strlen(first[i].text), &mine));
+    assert_null(json_loadb(first[i].text, strlen(first[i].text), JSON_REJECT_DUPLICATES, &theirs));
+    if (mine.line != 1 || mine.column != first[i].column)
+      fail_msg("%s: stopped at %d:%d (%s), not 1:%d; jansson %d:%d", first[i].text, mine.line, mine.column,
+               mine.text, first[i].column, theirs.line, theirs.column);
+  }
   json_error_t e;
+  /* cut short: said so, at its end */
+  assert_null(urbac__json_parse("[\"\\u12", 6, &e));
+  assert_string_equal(e.text, "unexpected end of file");
+  assert_int_equal(e.column, 7);
+  /* no text at all */
+  assert_null(urbac__json_parse(NULL, 0, &e));
+  assert_int_equal(e.line, 1);
   assert_null(urbac__json_parse("[\"\\ud800\"]", 10, &e));
   assert_int_equal(e.column, 3); /* at the escape's backslash */
   assert_non_null(strstr(e.text, "surrogate"));
@@ -333,10 +362,37 @@ static void test_mutations(void **state)
   assert_true(json > runs / 20 && json < runs);
 }
 
+/* Reals read the same under a locale whose decimal point is a comma (strtod()
+ * reads the locale's): one made with localedef from Debian's locales package. */
+static void test_decimal_comma(void **state)
+{
+  (void)state;
+  char dir[] = "/tmp/urbac-locale-XXXXXX", cmd[256];
+  assert_non_null(mkdtemp(dir));
+  snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 > /dev/null 2>&1", dir);
+  int rc = system(cmd);
+  (void)rc; /* localedef exits 1 on warnings, with the locale made */
+  setenv("LOCPATH", dir, 1);
+  if (!setlocale(LC_NUMERIC, "de_DE.UTF-8"))
+    fail_msg("no de_DE.UTF-8 locale from localedef (Debian's locales package: scripts/deps.sh test)");
+  assert_string_equal(localeconv()->decimal_point, ",");
+  json_t *a = urbac__json_parse("[1.5, 2.25e1, -0.125]", 21, NULL);
+  assert_non_null(a);
+  assert_true(json_real_value(json_array_get(a, 0)) == 1.5);
+  assert_true(json_real_value(json_array_get(a, 1)) == 22.5);
+  assert_true(json_real_value(json_array_get(a, 2)) == -0.125);
+  json_decref(a);
+  agree("[1.5, 2.25e1, 1e400]", 19, "reals under a decimal comma");
+  setlocale(LC_NUMERIC, "C");
+  unsetenv("LOCPATH");
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  rc = system(cmd);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_edge_cases), cmocka_unit_test(test_long_numbers),
-                                     cmocka_unit_test(test_depth), cmocka_unit_test(test_located),
-                                     cmocka_unit_test(test_mutations)};
+                                     cmocka_unit_test(test_depth),      cmocka_unit_test(test_located),
+                                     cmocka_unit_test(test_mutations),  cmocka_unit_test(test_decimal_comma)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
