@@ -450,10 +450,13 @@ static urbac_err index_base(gi *g, const urbac_model *base)
       json_object_set_new(g->dgs, o->id, json_true());
     if (!user && !group && strcmp(o->kind, "role") != 0)
       continue;
-    json_t *body = urbac__json_parse(o->body, strlen(o->body), NULL); /* canonical: it is JSON */
-    if (!body)
-      return urbac__diag_add(g->d, URBAC_ENOMEM, NULL, 0, 0, NULL, "out of memory reading %s '%s'", o->kind,
-                             o->id);
+    json_error_t je;
+    json_t *body = urbac__json_parse(o->body, strlen(o->body), &je);
+    if (!body) { /* its canonical JSON: out of memory */
+      char name[MAX_OID + 64];
+      snprintf(name, sizeof name, "the tenant's %s '%.*s'", o->kind, MAX_OID, o->id);
+      return not_json(g, name, &je);
+    }
     json_object_set_new(user ? g->users : group ? g->groups : g->roles, o->id, body);
     const char *ext = oid_key(json_object_get(body, "externalId"), key);
     if (ext && !user && !group)
@@ -1144,6 +1147,7 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
                              urbac_diag *d)
 {
   gi g = {.flags = flags, .d = d, .trees = {.first_cap = (size_t)1 << 20, .many = true}};
+  size_t said = urbac_diag_count(d);
   urbac__object *objs = NULL;
   urbac__node **trees = NULL;
   size_t nobjs = 0, bytes = 0;
@@ -1159,7 +1163,7 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
                      &g.new_ids[2], &g.dgs,    &g.role_ids, &g.dir_defs,   &g.dir_roles,
                      &g.members,    &g.seen,   &g.assigned, &g.asg_ids};
   bool ok = g.r && (g.r->notes = urbac_diag_new()) && (g.r->pending = urbac_diag_new()) &&
-            urbac__intern_init(&g.oids, 1024) == URBAC_OK;
+            urbac__intern_init(&g.oids, 0) == URBAC_OK; /* grows as ids come */
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
     ok = (*maps[i] = (i >= 3 && i <= 5) ? json_array() : json_object()) && ok;
   if (!ok)
@@ -1201,7 +1205,7 @@ out:
     urbac_model_free(*out);
     *out = NULL;
     urbac_graph_report_free(g.r);
-    if (err == URBAC_ENOMEM)
+    if (err == URBAC_ENOMEM && urbac_diag_count(d) == said) /* unless said where */
       urbac__diag_add(d, err, NULL, 0, 0, NULL, "out of memory");
   } else {
     *report = g.r;

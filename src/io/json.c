@@ -273,7 +273,8 @@ static void yajl_why(yajl_handle h, const char *text, size_t len, char *why, siz
 }
 
 /* Where yajl stopped: the last character it read, or, for the errors it finds
- * in a character it then gives back (a bad escape, a comment), that character. */
+ * in a character it then gives back (a bad escape, a comment), that character:
+ * told by yajl 2.1's messages (yajl_lex.c), the one thing it says about it. */
 static size_t stopped_at(yajl_handle h, const char *why)
 {
   size_t at = yajl_get_bytes_consumed(h);

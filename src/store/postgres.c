@@ -388,6 +388,8 @@ static urbac_err pipeline(pg *b, const char *sql, int n, const char *const *para
   *bad_what = what;
   ok = ok && pipeline_results(b, total, prepares, what, sql ? out : NULL, bad, bad_what, &parsed);
   ok = ok && PQexitPipelineMode(b->c);
+  /* the new prepares are in sending order, one a statement at most, and a failure
+   * aborts what follows it: those that succeeded are the first `parsed` of them */
   if (*bad || !ok) { /* what a failed pipeline did not prepare is prepared again next time */
     for (size_t i = first_new + parsed; i < b->nprepared; i++)
       urbac__free(b->prepared[i].sql);

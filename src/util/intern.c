@@ -98,6 +98,12 @@ urbac_err urbac__intern_put(urbac__intern *t, const void *p, size_t len, uint32_
   if (t->n + 1 >= UINT32_MAX || URBAC_GROW(t->off, t->cap_off, t->n + 2) ||
       URBAC_GROW(t->arena, t->arena_cap, t->arena_len + len + 1))
     return URBAC_ENOMEM;
+  if ((t->n + 1) * 2 > t->mask + 1) { /* room first: a failure leaves no id half put */
+    urbac_err err = grow_table(t);
+    if (err)
+      return err;
+    i = find(t, p, len, h);
+  }
   memcpy(t->arena + t->arena_len, p, len);
   t->arena_len += len;
   t->off[t->n + 1] = t->arena_len;
@@ -106,7 +112,5 @@ urbac_err urbac__intern_put(urbac__intern *t, const void *p, size_t len, uint32_
   t->hashes[i] = h;
   if (added)
     *added = true;
-  if (t->n * 2 > t->mask + 1)
-    return grow_table(t);
   return URBAC_OK;
 }

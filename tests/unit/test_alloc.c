@@ -66,12 +66,27 @@ static urbac_err edit(const urbac_model *m, const urbac_snapshot *s, urbac_diag 
   return err;
 }
 
-/* The Graph requests of `m`, read back onto it and into a new tenant with users. */
+/* The Graph requests of `m`, read back onto it and into a new tenant with users
+ * (enough of them that the table of object ids grows: util/intern.c). */
 static urbac_err graph(const urbac_model *m, urbac_diag *d)
 {
-  static const char users[] = "{\"@odata.context\": \"https://graph.microsoft.com/v1.0/$metadata#users\", "
-                              "\"value\": [{\"id\": \"87d349ed-44d7-43e1-9a83-5f2406dee5bd\", "
-                              "\"userPrincipalName\": \"ann\", \"accountEnabled\": false}]}";
+  static const char users[] =
+      "{\"@odata.context\": \"https://graph.microsoft.com/v1.0/$metadata#users\", "
+      "\"value\": [{\"id\": \"87d349ed-44d7-43e1-9a83-5f2406dee5bd\", "
+      "\"userPrincipalName\": \"ann\", \"accountEnabled\": false}, "
+      "{\"id\": \"00000000-0000-4000-8000-000000000000\", \"userPrincipalName\": \"u00\"}, {\"id\": "
+      "\"00000000-0000-4000-8000-000000000001\", \"userPrincipalName\": \"u01\"}, "
+      "{\"id\": \"00000000-0000-4000-8000-000000000002\", \"userPrincipalName\": \"u02\"}, {\"id\": "
+      "\"00000000-0000-4000-8000-000000000003\", \"userPrincipalName\": \"u03\"}, "
+      "{\"id\": \"00000000-0000-4000-8000-000000000004\", \"userPrincipalName\": \"u04\"}, {\"id\": "
+      "\"00000000-0000-4000-8000-000000000005\", \"userPrincipalName\": \"u05\"}, "
+      "{\"id\": \"00000000-0000-4000-8000-000000000006\", \"userPrincipalName\": \"u06\"}, {\"id\": "
+      "\"00000000-0000-4000-8000-000000000007\", \"userPrincipalName\": \"u07\"}, "
+      "{\"id\": \"00000000-0000-4000-8000-000000000008\", \"userPrincipalName\": \"u08\"}, {\"id\": "
+      "\"00000000-0000-4000-8000-000000000009\", \"userPrincipalName\": \"u09\"}, "
+      "{\"id\": \"00000000-0000-4000-8000-000000000010\", \"userPrincipalName\": \"u10\"}, {\"id\": "
+      "\"00000000-0000-4000-8000-000000000011\", \"userPrincipalName\": \"u11\"}"
+      "]}";
   char *doc = NULL;
   size_t len = 0;
   urbac_model *onto = NULL, *fresh = NULL;
