@@ -185,21 +185,6 @@ static const yajl_callbacks callbacks = {
     on_null, on_bool, NULL, NULL, on_number, on_string, on_start_map, on_key, on_end, on_start_array, on_end,
 };
 
-static int hex4(const char *p)
-{
-  int v = 0;
-  for (int i = 0; i < 4; i++) {
-    int c = p[i], d = c >= '0' && c <= '9'   ? c - '0'
-                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                             : -1;
-    if (d < 0)
-      return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
 /* The offset of the first \u escape of a surrogate not paired as UTF-16 pairs
  * them (a high one, then a low one), or `len`. Every backslash in JSON text is
  * in a string and starts an escape, so the escapes are found by skipping each
@@ -208,11 +193,11 @@ static size_t lone_surrogate(const char *text, size_t len)
 {
   const char *p = text, *end = text + len;
   while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-    int u = end - p >= 6 && p[1] == 'u' ? hex4(p + 2) : -1;
+    int u = end - p >= 6 && p[1] == 'u' ? urbac__hex4(p + 2) : -1;
     if (u >= 0xDC00 && u <= 0xDFFF)
       return (size_t)(p - text);
     if (u >= 0xD800 && u <= 0xDBFF) {
-      int low = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+      int low = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? urbac__hex4(p + 8) : -1;
       if (low < 0xDC00 || low > 0xDFFF)
         return (size_t)(p - text);
       p += 12;

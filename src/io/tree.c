@@ -448,18 +448,12 @@ static void jr_put_utf8(urbac__buf *b, unsigned long cp)
  * reads its own way (NUL, surrogates) or a malformed escape. */
 static bool jr_escape_u(json_rd *r, urbac__buf *b)
 {
-  unsigned long cp = 0;
   if (r->s[1] != 'u' || r->end - r->s < 6)
     return jr_unsure(r);
-  for (int i = 2; i < 6; i++) {
-    int c = r->s[i], v = c >= '0' && c <= '9'   ? c - '0'
-                         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                : -1;
-    if (v < 0)
-      return jr_unsure(r);
-    cp = cp << 4 | (unsigned long)v;
-  }
+  int v = urbac__hex4((const char *)r->s + 2);
+  if (v < 0)
+    return jr_unsure(r);
+  unsigned long cp = (unsigned long)v;
   if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) /* libyaml's own reading of these */
     return jr_unsure(r);
   jr_put_utf8(b, cp);

@@ -87,6 +87,22 @@ void urbac__buf_printf(urbac__buf *b, const char *fmt, ...) __attribute__((forma
 void urbac__buf_free(urbac__buf *b);
 /* Hands the contents over (the caller frees them with urbac__free()); NULL if failed. */
 char *urbac__buf_take(urbac__buf *b, size_t *len);
+/* The value of the four hex digits at `p` (a JSON \u escape's; the caller has
+ * checked there are four bytes), or -1 when one is not a hex digit. */
+static inline int urbac__hex4(const char *p)
+{
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    int c = (unsigned char)p[i], d = c >= '0' && c <= '9'   ? c - '0'
+                                     : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                     : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                            : -1;
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
 
 /* ---------------------------------------------------------------- string map */
 /* Open-addressing map from a byte string to a uint32 value. Keys are not copied:

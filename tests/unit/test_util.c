@@ -193,6 +193,21 @@ static void test_strmap_out_of_memory(void **state)
 
 /* ---------------------------------------------------------------- intern.c */
 
+/* Four hex digits, either case; anything else is -1. */
+static void test_hex4(void **state)
+{
+  (void)state;
+  assert_int_equal(urbac__hex4("0000"), 0);
+  assert_int_equal(urbac__hex4("00ff"), 255);
+  assert_int_equal(urbac__hex4("FfFf"), 0xFFFF);
+  assert_int_equal(urbac__hex4("D83D"), 0xD83D);
+  assert_int_equal(urbac__hex4("12G4"), -1);
+  assert_int_equal(urbac__hex4("123 "), -1);
+  assert_int_equal(urbac__hex4("\xff"
+                               "123"),
+                   -1);
+}
+
 static void test_intern(void **state)
 {
   (void)state;
@@ -394,6 +409,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_strmap_out_of_memory, hook_on, hook_off),
       cmocka_unit_test_setup_teardown(test_intern, hook_on, hook_off),
       cmocka_unit_test_setup_teardown(test_intern_out_of_memory, hook_on, hook_off),
+      cmocka_unit_test(test_hex4),
       cmocka_unit_test(test_error_codes),
       cmocka_unit_test_setup_teardown(test_diag_format, hook_on, hook_off),
       cmocka_unit_test_setup_teardown(test_diag_limits, hook_on, hook_off),
