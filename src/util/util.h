@@ -50,7 +50,12 @@ char *urbac__strndup(const char *s, size_t n);
 /* Makes room for `need` elements of `size` bytes in *items (capacity *cap),
  * growing geometrically. Returns URBAC_OK or URBAC_ENOMEM (items unchanged). */
 urbac_err urbac__grow(void **items, size_t *cap, size_t need, size_t size);
-#define URBAC_GROW(arr, cap, need) urbac__grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+/* urbac__grow() with its common case, room enough, inline (hot loops ask per element). */
+static inline urbac_err urbac__grow_if(void **items, size_t *cap, size_t need, size_t size)
+{
+  return need <= *cap ? URBAC_OK : urbac__grow(items, cap, need, size);
+}
+#define URBAC_GROW(arr, cap, need) urbac__grow_if((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 /* ---------------------------------------------------------------- diagnostics */
 /* Adds one error to `d` (NULL: ignored). `file` and `path` may be NULL. Returns
