@@ -170,9 +170,9 @@ urbac_err urbac__asg_dgset(urbac__compiler *c, const urbac__assignment *as, uint
 
 static void dir_mask(const urbac__compiler *c, uint32_t roles, uint32_t w, urbac__gmask *out)
 {
-  for (uint32_t r = 0; r < URBAC__NDIR; r++)
-    if (roles & (1u << r))
-      urbac__gmask_or(out, &c->s->tables.dir[r][w]);
+  roles &= (uint32_t)((1ull << URBAC__NDIR) - 1);
+  for (; roles; roles &= roles - 1) /* the roles held, lowest first */
+    urbac__gmask_or(out, &c->s->tables.dir[__builtin_ctz(roles)][w]);
 }
 
 static urbac_err add_part(urbac__compiler *c, uint32_t dgset, const urbac__gmask *mask)
@@ -291,13 +291,14 @@ static bool profile_eq(const void *ctx, uint32_t id)
   return true;
 }
 
-/* Turns an accumulator into decisions and interns them; *id is the profile. */
+/* Turns an accumulator into decisions and interns them; *id is the profile. The
+ * key hashed is each workload's grants held everywhere and count of parts, then
+ * every part: the same profile, the same bytes (none of them padding). */
 static urbac_err make_profile(urbac__compiler *c, const urbac__acc *a, uint32_t *id)
 {
   urbac_snapshot *snap = c->s;
   urbac__profile p;
   urbac_err err = URBAC_OK;
-  c->key.len = 0;
   c->pparts_n = 0;
   for (uint32_t w = 0; w < URBAC__NWORKLOADS && !err; w++) {
     err = workload_decision(c, a, w, &p.w[w]);
@@ -307,12 +308,25 @@ static urbac_err make_profile(urbac__compiler *c, const urbac__acc *a, uint32_t 
     if (p.w[w].part_n)
       memcpy(c->pparts + c->pparts_n, c->scratch_parts, p.w[w].part_n * sizeof *c->pparts);
     c->pparts_n += p.w[w].part_n;
-    urbac__buf_add(&c->key, (const char *)&p.w[w].all, sizeof p.w[w].all);
-    urbac__buf_add(&c->key, (const char *)&p.w[w].part_n, sizeof p.w[w].part_n);
-    urbac__buf_add(&c->key, (const char *)(c->pparts + p.w[w].part_off), p.w[w].part_n * sizeof *c->pparts);
   }
-  if (c->key.failed)
+  /* written field by field: struct copies need not keep their padding zero, and
+   * the bytes are hashed */
+  size_t head = sizeof(urbac__gmask) + sizeof(uint32_t), part = sizeof(uint32_t) + sizeof(urbac__gmask);
+  size_t len = URBAC__NWORKLOADS * head + c->pparts_n * part;
+  if (URBAC_GROW(c->key.s, c->key.cap, len))
     return URBAC_ENOMEM;
+  char *at = c->key.s;
+  for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++) {
+    memcpy(at, &p.w[w].all, sizeof(urbac__gmask));
+    memcpy(at + sizeof(urbac__gmask), &p.w[w].part_n, sizeof(uint32_t));
+    at += head;
+  }
+  for (size_t i = 0; i < c->pparts_n; i++) {
+    memcpy(at, &c->pparts[i].dgset, sizeof(uint32_t));
+    memcpy(at + sizeof(uint32_t), &c->pparts[i].mask, sizeof(urbac__gmask));
+    at += part;
+  }
+  c->key.len = len;
   uint64_t h = urbac__hash(c->key.s, c->key.len);
   profile_key k = {snap, &p, c->pparts};
   if (urbac__hmap_find(&snap->profile_index, h, profile_eq, &k, id))
