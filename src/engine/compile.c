@@ -387,6 +387,68 @@ urbac_err urbac__user_refresh(urbac__compiler *c, uint32_t u)
   return err ? err : set_profile(c, u, id);
 }
 
+/* Fetches the memory user_refresh() reads for user u, `ahead` users before it
+ * is refreshed, one level of pointers per step: at 5 the slots of the user and
+ * its lists, at 4 the user and the lists, at 3 the slots of its groups'
+ * accumulators, at 2 those accumulators, at 1 their arrays' first lines. Each
+ * level is a cache miss on a large tenant; fetched for several users at once,
+ * the misses overlap instead of following one another. bench/edit.c, an
+ * assignment reaching 1,000 users, edits with and without it alternated in one
+ * process: 2% faster while the host's memory answered quickly, 13% while it was
+ * slow. Hints only: a level not yet fetched is read, at the cost it had anyway. */
+static void fetch_ahead(const urbac_snapshot *s, uint32_t u, int ahead)
+{
+  const urbac__ulist *groups = NULL;
+  if (ahead == 5) {
+    if (u < s->m->users.n)
+      __builtin_prefetch(urbac__cow_at(&s->m->users, u));
+    if (u < s->user_profile.n)
+      __builtin_prefetch(urbac__cow_at(&s->user_profile, u));
+    if (u < s->user_groups.n)
+      __builtin_prefetch(urbac__cow_at(&s->user_groups, u));
+    if (u < s->user_direct.n)
+      __builtin_prefetch(urbac__cow_at(&s->user_direct, u));
+    return;
+  }
+  if (ahead == 4) {
+    if (u < s->m->users.n && urbac__user_at(s->m, u))
+      __builtin_prefetch(urbac__user_at(s->m, u));
+    if ((groups = urbac__ulist_at(&s->user_groups, u)) != NULL)
+      __builtin_prefetch(groups);
+    if (u < s->user_direct.n && URBAC__AT(s->user_direct, u))
+      __builtin_prefetch(URBAC__AT(s->user_direct, u));
+    return;
+  }
+  groups = urbac__ulist_at(&s->user_groups, u);
+  for (uint32_t i = 0; groups && i < groups->n; i++) {
+    const urbac__pacc *p = NULL;
+    if (groups->v[i] >= s->group_acc.n)
+      continue;
+    if (ahead == 3)
+      __builtin_prefetch(urbac__cow_at(&s->group_acc, groups->v[i]));
+    else if ((p = URBAC__AT(s->group_acc, groups->v[i])) != NULL && ahead == 2)
+      __builtin_prefetch(p);
+    else if (p) {
+      __builtin_prefetch(p->a.access);
+      __builtin_prefetch(p->a.items);
+    }
+  }
+}
+
+#define FETCH_AHEAD 5 /* the users fetch_ahead() reaches before their refresh */
+
+urbac_err urbac__users_refresh(urbac__compiler *c, const uint32_t *users, size_t n)
+{
+  urbac_err err = URBAC_OK;
+  for (size_t k = 0; k < n && !err; k++) {
+    for (int ahead = 1; ahead <= FETCH_AHEAD; ahead++)
+      if (k + (size_t)ahead < n)
+        fetch_ahead(c->s, users ? users[k + (size_t)ahead] : (uint32_t)(k + (size_t)ahead), ahead);
+    err = urbac__user_refresh(c, users ? users[k] : (uint32_t)k);
+  }
+  return err;
+}
+
 /* ---------------------------------------------------------------- the compiler */
 
 void urbac__snapshot_init(urbac_snapshot *s, const urbac_model *m)
@@ -621,9 +683,7 @@ static urbac_err user_profiles(urbac__compiler *c)
     return err ? err : URBAC_ENOMEM;
   *uses = (uint32_t)c->m->users.n;
   s->live_profiles = c->m->users.n > 0;
-  for (size_t u = 0; u < c->m->users.n && !err; u++)
-    err = urbac__user_refresh(c, (uint32_t)u);
-  return err;
+  return err ? err : urbac__users_refresh(c, NULL, c->m->users.n);
 }
 
 uint32_t urbac__device_place(const urbac_snapshot *snap, const urbac__device *dev)

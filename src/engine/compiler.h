@@ -39,6 +39,9 @@ urbac_err urbac__acc_assignment(urbac__acc *a, const urbac_model *m, const urbac
                                 const urbac__assignment *as, uint32_t set);
 /* Recomputes the profile of user u from the kept accumulators and sets it. */
 urbac_err urbac__user_refresh(urbac__compiler *c, uint32_t u);
+/* Refreshes users[0 .. n) (NULL: users 0 .. n-1) in that order, fetching what each
+ * reads a few users ahead. */
+urbac_err urbac__users_refresh(urbac__compiler *c, const uint32_t *users, size_t n);
 /* engine/asgindex.c: the roles naming each principal in an assignment. */
 typedef struct urbac__asg_entry {
   uint32_t idx;  /* the principal: a user or group index */

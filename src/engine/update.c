@@ -440,9 +440,7 @@ static urbac_err refresh_users(updater *u)
       if (g->members.v[i].kind == URBAC__REF_USER && g->members.v[i].idx != URBAC__PENDING)
         err = set_add(&u->users, g->members.v[i].idx);
   }
-  for (size_t k = 0; k < u->users.n && !err; k++)
-    err = urbac__user_refresh(&u->c, u->users.v[k]);
-  return err;
+  return err ? err : urbac__users_refresh(&u->c, u->users.v, u->users.n);
 }
 
 /* ---------------------------------------------------------------- the whole */
