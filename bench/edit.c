@@ -5,7 +5,9 @@
  *
  * Kinds: a user added; a user disabled (and enabled again); a member added to
  * (then removed from) the user group whose size is nearest 1,000; a group added
- * to (then removed from) a role assignment's principals. Each edit is applied to
+ * to (then removed from) a role assignment's principals; a data source added to
+ * (then taken off) a role assignment to that ~1,000-member group (every member's
+ * profile recompiled, as bench/writes/run.mjs's assignment PATCH does). Each edit is applied to
  * the model and snapshot the previous one made, which are then freed, as a
  * server publishing every write would. Prints one tab-separated line per figure.
  *
@@ -28,6 +30,7 @@ typedef struct state {
   urbac_snapshot *s;
   char *group_id, *role_name; /* the objects edited */
   json_t *group, *role;       /* their bodies */
+  json_t *big_role;           /* the role's body with an assignment to the group added (kind 4) */
   char *spare_group;          /* a group the role's assignment does not name */
   char *member;               /* a user not in the group */
   unsigned n;
@@ -75,7 +78,8 @@ static void toggle(state *st, json_t *list, const char *value, unsigned k, const
   free(text);
 }
 
-/* The k-th edit of `kind` (0 user add, 1 user disable, 2 group member, 3 role assignment). */
+/* The k-th edit of `kind` (0 user add, 1 user disable, 2 group member, 3 role assignment,
+ * 4 the data sources of an assignment to the ~1,000-member group). */
 static void one(state *st, int kind, unsigned k, double *te, double *tu)
 {
   char id[64];
@@ -99,6 +103,12 @@ static void one(state *st, int kind, unsigned k, double *te, double *tu)
     toggle(st, json_object_get(st->group, "members"), st->member, k, "group", st->group_id, st->group, te,
            tu);
     return;
+  case 4: {
+    json_t *asgs = json_object_get(st->big_role, "assignments");
+    toggle(st, json_object_get(json_array_get(asgs, json_array_size(asgs) - 1), "dataSources"), "mdi", k,
+           "role", st->role_name, st->big_role, te, tu);
+    return;
+  }
   default: {
     json_t *asg = json_array_get(json_object_get(st->role, "assignments"), 0);
     char ref[256];
@@ -162,11 +172,18 @@ static void pick(state *st)
   st->spare_group = strdup(not_in(urbac_model_count(st->m, URBAC_OBJ_GROUP), st->m, URBAC_OBJ_GROUP,
                                   json_object_get(asg, "principals"), "group:"));
   printf("group_members\t%zu\n", json_array_size(json_object_get(st->group, "members")));
+  char ref[256];
+  snprintf(ref, sizeof ref, "group:%s", st->group_id);
+  st->big_role = json_deep_copy(st->role);
+  json_array_append_new(
+      json_object_get(st->big_role, "assignments"),
+      json_pack("{s:s, s:[s], s:[s]}", "name", "bench-1000", "principals", ref, "dataSources", "mdo"));
 }
 
 int main(int argc, char **argv)
 {
-  static const char *const kinds[] = {"user_add", "user_disable", "group_member_1000", "role_assignment"};
+  static const char *const kinds[] = {"user_add", "user_disable", "group_member_1000", "role_assignment",
+                                      "group_assignment_sources"};
   state st = {0};
   urbac_diag *d = urbac_diag_new();
   if (argc < 2) {
@@ -186,7 +203,13 @@ int main(int argc, char **argv)
   double start =
       rss_mib(); /* after pick(), whose listing of every object is freed but leaves the heap larger */
   double *te = calloc(per, sizeof *te), *tu = calloc(per, sizeof *tu), *tt = calloc(per, sizeof *tt);
-  for (int k = 0; k < 4; k++) {
+  for (int k = 0; k < 5; k++) {
+    if (k == 4) { /* the assignment to the group, added once (not measured) */
+      char *text = json_dumps(st.big_role, JSON_COMPACT);
+      double a, b;
+      apply(&st, "role", st.role_name, text, &a, &b);
+      free(text);
+    }
     for (unsigned i = 0; i < per; i++) {
       one(&st, k, i, &te[i], &tu[i]);
       tt[i] = te[i] + tu[i];
@@ -213,6 +236,7 @@ int main(int argc, char **argv)
   urbac_model_free(st.m);
   json_decref(st.group);
   json_decref(st.role);
+  json_decref(st.big_role);
   free(st.group_id);
   free(st.role_name);
   free(st.member);
