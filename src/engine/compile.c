@@ -291,9 +291,31 @@ static bool profile_eq(const void *ctx, uint32_t id)
   return true;
 }
 
-/* Turns an accumulator into decisions and interns them; *id is the profile. The
- * key hashed is each workload's grants held everywhere and count of parts, then
- * every part: the same profile, the same bytes (none of them padding). */
+urbac_err urbac__profile_key(urbac__buf *key, const urbac__profile *p, const urbac__part *parts, size_t n)
+{
+  /* field by field: a struct's copy need not keep its padding zero, and the
+   * bytes are hashed */
+  size_t head = sizeof(urbac__gmask) + sizeof(uint32_t), part = sizeof(uint32_t) + sizeof(urbac__gmask);
+  size_t len = URBAC__NWORKLOADS * head + n * part;
+  if (URBAC_GROW(key->s, key->cap, len))
+    return URBAC_ENOMEM;
+  char *at = key->s;
+  for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++) {
+    memcpy(at, &p->w[w].all, sizeof(urbac__gmask));
+    memcpy(at + sizeof(urbac__gmask), &p->w[w].part_n, sizeof(uint32_t));
+    at += head;
+  }
+  for (size_t i = 0; i < n; i++) {
+    memcpy(at, &parts[i].dgset, sizeof(uint32_t));
+    memcpy(at + sizeof(uint32_t), &parts[i].mask, sizeof(urbac__gmask));
+    at += part;
+  }
+  key->len = len;
+  return URBAC_OK;
+}
+
+/* Turns an accumulator into decisions and interns them (by urbac__profile_key());
+ * *id is the profile. */
 static urbac_err make_profile(urbac__compiler *c, const urbac__acc *a, uint32_t *id)
 {
   urbac_snapshot *snap = c->s;
@@ -309,24 +331,8 @@ static urbac_err make_profile(urbac__compiler *c, const urbac__acc *a, uint32_t 
       memcpy(c->pparts + c->pparts_n, c->scratch_parts, p.w[w].part_n * sizeof *c->pparts);
     c->pparts_n += p.w[w].part_n;
   }
-  /* written field by field: struct copies need not keep their padding zero, and
-   * the bytes are hashed */
-  size_t head = sizeof(urbac__gmask) + sizeof(uint32_t), part = sizeof(uint32_t) + sizeof(urbac__gmask);
-  size_t len = URBAC__NWORKLOADS * head + c->pparts_n * part;
-  if (URBAC_GROW(c->key.s, c->key.cap, len))
+  if (urbac__profile_key(&c->key, &p, c->pparts, c->pparts_n))
     return URBAC_ENOMEM;
-  char *at = c->key.s;
-  for (uint32_t w = 0; w < URBAC__NWORKLOADS; w++) {
-    memcpy(at, &p.w[w].all, sizeof(urbac__gmask));
-    memcpy(at + sizeof(urbac__gmask), &p.w[w].part_n, sizeof(uint32_t));
-    at += head;
-  }
-  for (size_t i = 0; i < c->pparts_n; i++) {
-    memcpy(at, &c->pparts[i].dgset, sizeof(uint32_t));
-    memcpy(at + sizeof(uint32_t), &c->pparts[i].mask, sizeof(urbac__gmask));
-    at += part;
-  }
-  c->key.len = len;
   uint64_t h = urbac__hash(c->key.s, c->key.len);
   profile_key k = {snap, &p, c->pparts};
   if (urbac__hmap_find(&snap->profile_index, h, profile_eq, &k, id))
@@ -435,7 +441,8 @@ static void fetch_ahead(const urbac_snapshot *s, uint32_t u, int ahead)
   }
 }
 
-#define FETCH_AHEAD 5 /* the users fetch_ahead() reaches before their refresh */
+#define FETCH_AHEAD 5 /* the users fetch_ahead() reaches before their refresh: its levels 5 .. 1 */
+_Static_assert(FETCH_AHEAD == 5, "fetch_ahead() has a level per user ahead, 5 .. 1");
 
 urbac_err urbac__users_refresh(urbac__compiler *c, const uint32_t *users, size_t n)
 {
@@ -683,7 +690,7 @@ static urbac_err user_profiles(urbac__compiler *c)
     return err ? err : URBAC_ENOMEM;
   *uses = (uint32_t)c->m->users.n;
   s->live_profiles = c->m->users.n > 0;
-  return err ? err : urbac__users_refresh(c, NULL, c->m->users.n);
+  return urbac__users_refresh(c, NULL, c->m->users.n);
 }
 
 uint32_t urbac__device_place(const urbac_snapshot *snap, const urbac__device *dev)

@@ -37,6 +37,10 @@ urbac_err urbac__asg_dgset(urbac__compiler *c, const urbac__assignment *as, uint
 /* Adds what assignment `as` of `role` in `m` (set: its urbac__asg_dgset()) gives to `a`. */
 urbac_err urbac__acc_assignment(urbac__acc *a, const urbac_model *m, const urbac__role *role,
                                 const urbac__assignment *as, uint32_t set);
+/* The bytes a profile is interned by, into *key (grown; its len set): each
+ * workload's grants held everywhere and its count of parts, then the n parts,
+ * field by field (no padding), so equal profiles have equal keys. */
+urbac_err urbac__profile_key(urbac__buf *key, const urbac__profile *p, const urbac__part *parts, size_t n);
 /* Recomputes the profile of user u from the kept accumulators and sets it. */
 urbac_err urbac__user_refresh(urbac__compiler *c, uint32_t u);
 /* Refreshes users[0 .. n) (NULL: users 0 .. n-1) in that order, fetching what each
