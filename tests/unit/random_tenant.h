@@ -26,7 +26,7 @@ static inline void seed_rng(uint64_t fallback)
   rng = seed && strtoull(seed, NULL, 0) ? strtoull(seed, NULL, 0) : fallback;
 }
 
-static uint32_t rnd(uint32_t n)
+static inline uint32_t rnd(uint32_t n)
 {
   rng ^= rng << 13;
   rng ^= rng >> 7;
@@ -36,7 +36,7 @@ static uint32_t rnd(uint32_t n)
 
 #define OUT(...) (len += (size_t)snprintf(y + len, cap - len, __VA_ARGS__))
 
-static void principal(char *y, size_t *plen, size_t cap, int nu, int ng)
+static inline void principal(char *y, size_t *plen, size_t cap, int nu, int ng)
 {
   size_t len = *plen;
   if (rnd(2))
@@ -56,7 +56,7 @@ static const char *const dirs[] = {"Global administrator",
                                    "Billing admin"};
 static const char *const tags[] = {"a", "b", "c"};
 
-static void random_tenant(char *y, size_t cap, int *nusers, int *ndevices)
+static inline void random_tenant(char *y, size_t cap, int *nusers, int *ndevices)
 {
   size_t len = 0;
   int nu = 2 + (int)rnd(6), ng = 1 + (int)rnd(6), nd = (int)rnd(4), ndev = (int)rnd(6);

@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "helpers.h"
 #include "naive.h"
+#include "random_tenant.h"
 #include "util/util.h"
 
 #define HEAD "urbac: 1\ntenant: t\n"
@@ -403,16 +404,6 @@ static void test_threads_and_batches(void **state)
   tenant_free(&t);
 }
 
-static uint64_t gen_state = 7; /* a fixed stream: the same tenant every run */
-
-static uint32_t gen(uint32_t n)
-{
-  gen_state ^= gen_state << 13;
-  gen_state ^= gen_state >> 7;
-  gen_state ^= gen_state << 17;
-  return (uint32_t)(gen_state % n);
-}
-
 /* A profile's key is its fields, not its bytes: parts equal but for the padding
  * between their device-group set and their grants give equal keys, and a part
  * of another device-group set does not. The key once held that padding, which is
@@ -487,12 +478,13 @@ static void test_profiles_once(void **state)
   enum { NU = 3000, NG = 300, NDG = 40, NR = 60 };
   static int in[NU][3];
   urbac__buf y = {0};
+  seed_rng(7); /* URBAC_TEST_SEED, if set, draws another tenant */
   urbac__buf_puts(&y, HEAD "workloads: {mde: unified, mdo: unified, mdi: unified}\nusers:\n");
   for (int i = 0; i < NU; i++) {
     urbac__buf_printf(&y, "  - {id: u%d}\n", i);
     for (int k = 0; k < 3; k++) {
-      bool member = k == 0 || gen(2);
-      in[i][k] = member ? (int)gen(NG) : -1;
+      bool member = k == 0 || rnd(2);
+      in[i][k] = member ? (int)rnd(NG) : -1;
     }
   }
   urbac__buf_puts(&y, "groups:\n");
@@ -514,17 +506,17 @@ static void test_profiles_once(void **state)
     urbac__buf_printf(&y, "  - {id: dg%d, rank: %d}\n", d, d + 1);
   urbac__buf_puts(&y, "roles:\n");
   for (int r = 0; r < NR; r++) { /* each draw in its own statement: arguments have no order in C */
-    const char *p1 = perms[gen(6)], *p2 = perms[gen(6)];
+    const char *p1 = perms[rnd(6)], *p2 = perms[rnd(6)];
     urbac__buf_printf(&y, "  - name: R%d\n    permissions: ['%s', '%s']\n    assignments:\n", r, p1, p2);
-    for (int a = 0, na = 1 + (int)gen(2); a < na; a++) {
-      uint32_t g1 = gen(NG), g2 = gen(NG);
-      const char *source = sources[gen(3)];
+    for (int a = 0, na = 1 + (int)rnd(2); a < na; a++) {
+      uint32_t g1 = rnd(NG), g2 = rnd(NG);
+      const char *source = sources[rnd(3)];
       urbac__buf_printf(&y,
                         "      - {name: a%d, principals: [group:g%u, group:g%u], dataSources: [%s], "
                         "deviceGroups: [",
                         a, g1, g2, source);
-      for (int d = 0, nd = (int)gen(4); d < nd; d++)
-        urbac__buf_printf(&y, "%sdg%u", d ? ", " : "", gen(NDG));
+      for (int d = 0, nd = (int)rnd(4); d < nd; d++)
+        urbac__buf_printf(&y, "%sdg%u", d ? ", " : "", rnd(NDG));
       urbac__buf_puts(&y, "]}\n");
     }
   }
