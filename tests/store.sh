@@ -18,6 +18,7 @@ expect() { # expect NAME STATUS PATTERN -- COMMAND...
 }
 DB=$T/urbac.db
 C=$S/examples/contoso.yaml
+sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml" # the crash tests' second state
 
 # Under tests/pg.sh (URBAC_TEST_PG_URL set) only the crash and concurrency tests
 # run, against PostgreSQL; the store's C suite covers the rest on both backends.
@@ -260,18 +261,20 @@ chmod 0755 "$RO"; rm -rf "$RO" "$BIN"
 
 fi
 
-# The tenant's revision in a store, read through urbac itself (any backend).
-revision() { "$U" plan -f "$C" --db "$1" --json 2>/dev/null | sed -n 's/.*"revision": \([0-9]*\).*/\1/p' | head -1; }
+# The revision in store DB of the tenant of file RF (contoso's unless set: crash_test
+# sets it for the rounds it runs), read through urbac itself (any backend).
+revision() { "$U" plan -f "${RF:-$C}" --db "$1" --json 2>/dev/null | sed -n 's/.*"revision": \([0-9]*\).*/\1/p' | head -1; }
 
 # One crash: runs WRITER (a script and its arguments, logging each acknowledged
 # revision to ACKED) in its own process group, kills it with SIGKILL at a random
-# moment, and checks that no acknowledged revision was lost, that the log checks
-# under the key and witness, and that the store loads.
-crash_round() { # crash_round NAME "WRITER ARGS" ACKED DB KEY WITNESS
-  local name=$1 acked=$3 db=$4 key=$5 wit=$6 pid last now
+# moment (0.1 s to MAX_MS, 900 unless given), and checks that no acknowledged
+# revision was lost, that the log checks under the key and witness, and that the
+# store loads.
+crash_round() { # crash_round NAME "WRITER ARGS" ACKED DB KEY WITNESS [MAX_MS]
+  local name=$1 acked=$3 db=$4 key=$5 wit=$6 max=${7:-900} pid last now
   : > "$acked"
   setsid $2 & pid=$!
-  sleep "0.$((RANDOM % 9 + 1))"
+  sleep "$(awk -v ms=$((RANDOM % (max - 99) + 100)) 'BEGIN { printf "%.3f", ms / 1000 }')"
   kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null # before setsid ran, the group is not there yet
   wait "$pid" 2>/dev/null
   last=$(tail -1 "$acked")
@@ -282,21 +285,22 @@ crash_round() { # crash_round NAME "WRITER ARGS" ACKED DB KEY WITNESS
   "$U" dump --db "$db" > "$T/after.yaml" 2> "$T/dump.err" || bad "$name: the store does not load: $(head -c 300 "$T/dump.err")"
 }
 
-# ---- crash safety: a writer killed with SIGKILL at random moments, many times;
-# it MACs and witnesses its records, and a kill never leaves the witness ahead of the log
-crash_test() { # crash_test DB_URL ROUNDS
-  local CR=$1 crashes=0 CK=$T/crash.key CW=$T/crash-witness.jsonl
+# ---- crash safety: a writer applying tenant files A and B in turn, killed with
+# SIGKILL at random moments (up to MAX_MS), many times; it MACs and witnesses its
+# records, and a kill never leaves the witness ahead of the log
+crash_test() { # crash_test DB_URL ROUNDS A B [MAX_MS]
+  local CR=$1 A=$3 B=$4 RF=$3 crashes=0 CK=$T/crash.key CW=$T/crash-witness.jsonl
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$CK"; chmod 600 "$CK"
+  rm -f "$CW"
   "$U" init --db "$CR" > /dev/null
   # one witnessed head before the first kill: a writer killed before it wrote its
   # first one leaves no witness file, and verify rightly refuses a missing witness
-  "$U" apply -f "$C" --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null
-  sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml"
+  "$U" apply -f "$A" --db "$CR" --audit-key "$CK" --witness "$CW" > /dev/null
   cat > "$T/writer.sh" <<W
 #!/usr/bin/env bash
 # applies two states in turn; after each acknowledged apply, logs its revision
 while true; do
-  for f in "$C" "$T/b.yaml"; do
+  for f in "$A" "$B"; do
     out=\$("$U" apply -f "\$f" --db "$CR" --json --audit-key "$CK" --witness "$CW") || exit 1
     rev=\$(sed -E 's/.*"revision": ([0-9]+).*/\1/' <<<"\$out")
     echo "\$rev" >> "$T/acked"
@@ -305,8 +309,8 @@ done
 W
   chmod +x "$T/writer.sh"
   for i in $(seq 1 "$2"); do
-    crash_round "crash $i" "$T/writer.sh" "$T/acked" "$CR" "$CK" "$CW"
-    if ! "$U" plan -f "$C" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$T/b.yaml" --db "$CR" | grep -q "0 to create, 0 to change"; then
+    crash_round "crash $i" "$T/writer.sh" "$T/acked" "$CR" "$CK" "$CW" "${5:-900}"
+    if ! "$U" plan -f "$A" --db "$CR" | grep -q "0 to create, 0 to change" && ! "$U" plan -f "$B" --db "$CR" | grep -q "0 to create, 0 to change"; then
       bad "crash $i: the store holds a half-applied state"
     fi
     crashes=$((crashes + 1))
@@ -410,7 +414,7 @@ concurrency_put_test() { # concurrency_put_test DB_URL ROUNDS
 if [ -n "${URBAC_TEST_PG_URL:-}" ]; then
   # the same against PostgreSQL (tests/pg.sh started it); each test on a clean schema
   psql_reset() { psql -q "$URBAC_TEST_PG_URL" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS refs, audit, objects, tenants, urbac_schema" > /dev/null; }
-  psql_reset; crash_test "$URBAC_TEST_PG_URL" 15
+  psql_reset; crash_test "$URBAC_TEST_PG_URL" 15 "$C" "$T/b.yaml"
   psql_reset; concurrency_test "$URBAC_TEST_PG_URL" 20
   psql_reset; crash_put_test "$URBAC_TEST_PG_URL" 15
   psql_reset; concurrency_put_test "$URBAC_TEST_PG_URL" 20
@@ -428,7 +432,14 @@ if [ -n "${URBAC_TEST_PG_URL:-}" ]; then
   got=$(psql -X -At "$URBAC_TEST_PG_URL" -c "SELECT pg_column_compression(body) FROM objects WHERE kind = 'group' AND id = 'all'")
   [ "$got" = "$want" ] && ok || bad "toast: a 300-member group's body is stored '$got', want '$want'"
 else
-  crash_test "$T/crash.db" 25
+  crash_test "$T/crash.db" 25 "$C" "$T/b.yaml"
+  # a whole tenant written at once (20,100 users, every one renamed by the other
+  # file): the SQLite store writes it through a rollback journal (no other
+  # connection has the file open), killed anywhere in its 0.4 to 2 s
+  { echo "urbac: 1"; echo "tenant: big"; echo "users:"
+    for i in $(seq 1 20100); do echo "  - {id: u$i@big.example, name: User $i}"; done; } > "$T/big-a.yaml"
+  sed 's/name: User/name: Member/' "$T/big-a.yaml" > "$T/big-b.yaml"
+  crash_test "$T/crash-big.db" 10 "$T/big-a.yaml" "$T/big-b.yaml" 2500
   concurrency_test "$T/conc.db" 30
   crash_put_test "$T/crashp.db" 25
   concurrency_put_test "$T/concp.db" 30

@@ -1227,4 +1227,5 @@ static void db_health(const void *p, urbac_store_health *h)
 uint64_t urbac__postgres_round_trips(const void *p) { return ((const pg *)p)->round_trips; }
 
 const urbac__store_ops urbac__postgres_ops =
-    URBAC__STORE_OPS("postgres", NULL /* damaged pages surface as errors of the reads */);
+    URBAC__STORE_OPS("postgres", NULL /* damaged pages surface as errors of the reads */,
+                     NULL /* a transaction writes each row once already */);

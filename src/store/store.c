@@ -897,11 +897,22 @@ static urbac_err finish(urbac_store *store, urbac_err err, const char *tenant, c
   return err;
 }
 
+/* Whether `m` is a whole tenant of many objects (slots: an edited model's holes count too). */
+static bool bulk_of(const urbac_model *m)
+{
+  size_t n = 0;
+  for (urbac_object_kind k = URBAC_OBJ_USER; k <= URBAC_OBJ_ROLE; k++)
+    n += urbac_model_count(m, k);
+  return n >= URBAC__BULK_OBJECTS;
+}
+
 urbac_err urbac_store_apply(urbac_store *store, const urbac_model *want, const urbac_write *w,
                             uint64_t *revision, urbac_diag *d)
 {
   urbac__tenant_row row = {0};
   urbac_err err = urbac__store_need_schema(store, d);
+  if (!err && store->ops->bulk_next && !store->batch && bulk_of(want))
+    err = store->ops->bulk_next(store->db, d);
   if (!err)
     err = store->ops->begin(store->db, true, d);
   if (err)

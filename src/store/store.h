@@ -36,6 +36,8 @@ typedef struct urbac__ref_row {
   const char *from_kind, *from_id, *to_kind, *to_id;
 } urbac__ref_row;
 
+#define URBAC__BULK_OBJECTS 20000 /* a whole tenant applied of this many objects is a bulk write */
+
 typedef struct urbac__store_ops {
   const char *name;
   bool (*accepts)(const char *url);
@@ -104,11 +106,16 @@ typedef struct urbac__store_ops {
   urbac_err (*integrity)(void *db, urbac_diag *d);
   /* the connection's health (a file is always up) */
   void (*health)(const void *db, urbac_store_health *h);
+  /* the next write transaction writes a whole tenant (URBAC__BULK_OBJECTS objects or
+   * more), outside a transaction: a backend's cheaper way to write many rows, or
+   * NULL for none */
+  urbac_err (*bulk_next)(void *db, urbac_diag *d);
 } urbac__store_ops;
 
-/* A backend's table, from its functions named db_<operation> (and accepts()); each
+/* A backend's table, from its functions named db_<operation> (and accepts()) and its
+ * optional ones (integrity, bulk_next: a function or NULL); each
  * backend defines them all, so one list serves both and none is left out. */
-#define URBAC__STORE_OPS(backend, integrity_fn)                                                              \
+#define URBAC__STORE_OPS(backend, integrity_fn, bulk_next_fn)                                                \
   {                                                                                                          \
     .name = backend, .accepts = accepts, .open = db_open, .close = db_close, .schema = db_schema,            \
     .setup = db_setup, .migrate_step = db_migrate_step, .begin = db_begin, .commit = db_commit,              \
@@ -119,7 +126,7 @@ typedef struct urbac__store_ops {
     .audit_put_many = db_audit_put_many, .object_delete = db_object_delete, .refs_from = db_refs_from,       \
     .refs_to = db_refs_to, .refs_put = db_refs_put, .refs_remove = db_refs_remove,                           \
     .audit_each = db_audit_each, .changes = db_changes, .wait = db_wait, .notify = db_notify,                \
-    .integrity = integrity_fn, .health = db_health                                                           \
+    .integrity = integrity_fn, .health = db_health, .bulk_next = bulk_next_fn                                \
   }
 
 extern const urbac__store_ops urbac__sqlite_ops;

@@ -1163,22 +1163,55 @@ static long long scalar(const char *query)
  * it leaves nothing (no tenant, object, index row or record; the index by target
  * still there) and the connection usable; applied again on it, it loads back as
  * given, its index holds one row per name it gives, and its log checks. */
-static void test_bulk_apply(void **state)
+/* The SQLite file's journal mode, read by a connection of its own. */
+static const char *journal_mode(void)
 {
-  (void)state;
-  enum { USERS = 20101, IN_FIRST = 12000 };
-  urbac_store *s = fresh();
+  static char mode[16];
+  sqlite3 *h;
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return mode;
+}
+
+/* The size of the SQLite file's -wal file (0 when there is none). */
+static long long wal_size(void)
+{
+  char p[300];
+  struct stat st;
+  snprintf(p, sizeof p, "%s-wal", dbpath);
+  return stat(p, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+enum { BULK_USERS = 20101, IN_FIRST = 12000 };
+
+/* Tenant "bulk": BULK_USERS users named `name` and their number, IN_FIRST of them
+ * in group "first", the last and "first" in group "second". */
+static tenant bulk_tenant(const char *name)
+{
   urbac__buf b = {0};
   urbac__buf_puts(&b, "urbac: 1\ntenant: bulk\nusers:\n");
-  for (int i = 0; i < USERS; i++)
-    urbac__buf_printf(&b, "  - {id: u%05d, name: User %d}\n", i, i);
+  for (int i = 0; i < BULK_USERS; i++)
+    urbac__buf_printf(&b, "  - {id: u%05d, name: %s %d}\n", i, name, i);
   urbac__buf_puts(&b, "groups:\n  - id: first\n    members: [");
   for (int i = 0; i < IN_FIRST; i++)
     urbac__buf_printf(&b, "%su%05d", i ? ", " : "", i);
-  urbac__buf_printf(&b, "]\n  - {id: second, members: [u%05d, group:first]}\n", USERS - 1);
+  urbac__buf_printf(&b, "]\n  - {id: second, members: [u%05d, group:first]}\n", BULK_USERS - 1);
   assert_false(b.failed);
   tenant t = tenant_load(b.s);
   urbac__buf_free(&b);
+  return t;
+}
+
+static void test_bulk_apply(void **state)
+{
+  (void)state;
+  urbac_store *s = fresh();
+  tenant t = bulk_tenant("User");
   urbac_write w = {"test", "test_bulk_apply", false, 0, NULL, NULL};
   uint64_t rev = 0, count = 0, bad_seq = 0;
   urbac_diag *d = urbac_diag_new();
@@ -1201,6 +1234,8 @@ static void test_bulk_apply(void **state)
                    1);
   sql(pg_url ? "DROP TRIGGER refuse_last ON audit; DROP FUNCTION urbac_test_refuse()"
              : "DROP TRIGGER refuse_last");
+  if (!pg_url) /* out of the rollback journal the refused write went through (test_bulk_journal) */
+    assert_string_equal(journal_mode(), "wal");
   /* the same connection: on PostgreSQL the refusal came with the COMMIT, which once left
    * the transaction open and aborted, so every later write failed */
   assert_int_equal(urbac_store_apply(s, t.m, &w, &rev, NULL), URBAC_OK);
@@ -1212,15 +1247,64 @@ static void test_bulk_apply(void **state)
   free(x);
   free(y);
   urbac_model_free(back);
-  assert_int_equal(scalar("SELECT count(*) FROM objects WHERE kind = 'user'"), USERS);
+  assert_int_equal(scalar("SELECT count(*) FROM objects WHERE kind = 'user'"), BULK_USERS);
   assert_int_equal(scalar("SELECT count(*) FROM refs WHERE from_id = 'first' AND to_kind = 'user'"),
                    IN_FIRST);
   assert_int_equal(scalar("SELECT count(*) FROM refs WHERE from_id = 'second'"), 2);
   assert_int_equal(scalar("SELECT count(*) FROM refs"), IN_FIRST + 2);
   assert_int_equal(urbac_store_audit_verify(s, "bulk", &count, &bad_seq, NULL), URBAC_OK);
-  assert_int_equal(count, USERS + 2 + 1); /* and the tenant's workloads */
+  assert_int_equal(count, BULK_USERS + 2 + 1); /* and the tenant's workloads */
   urbac_diag_free(d);
   tenant_free(&t);
+  urbac_store_close(s);
+}
+
+/* A whole tenant written into a SQLite file no other connection has open goes
+ * through a rollback journal, each page written once: the WAL stays empty, and
+ * the file is in WAL mode again after. With another connection holding the file
+ * (a server's), the same write goes through the WAL, which then holds its pages;
+ * that connection reads the new state. Both load back as written. */
+static void test_bulk_journal(void **state)
+{
+  (void)state;
+  if (pg_url)
+    skip();
+  urbac_store *s = fresh();
+  tenant a = bulk_tenant("User"), b = bulk_tenant("Renamed");
+  urbac_write w = {"test", "test_bulk_journal", false, 0, NULL, NULL};
+  uint64_t rev = 0, count = 0, bad_seq = 0;
+  assert_int_equal(urbac_store_apply(s, a.m, &w, &rev, NULL), URBAC_OK);
+  assert_int_equal(rev, 1);
+  assert_true(wal_size() < 64 * 1024); /* through the WAL: several MiB */
+  assert_string_equal(journal_mode(), "wal");
+
+  sqlite3 *other;
+  assert_int_equal(sqlite3_open(dbpath, &other), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM objects", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(urbac_store_apply(s, b.m, &w, &rev, NULL), URBAC_OK); /* every user renamed */
+  assert_int_equal(rev, 2);
+  assert_true(wal_size() > 1024 * 1024);
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(other, "SELECT body FROM objects WHERE kind = 'user' AND id = 'u00007'",
+                                      -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_non_null(strstr((const char *)sqlite3_column_text(st, 0), "Renamed 7"));
+  sqlite3_finalize(st);
+  sqlite3_close(other);
+
+  urbac_model *back = NULL;
+  assert_int_equal(urbac_store_load(s, "bulk", &back, NULL, NULL), URBAC_OK);
+  char *x = saved(b.m), *y = saved(back);
+  assert_string_equal(x, y);
+  free(x);
+  free(y);
+  urbac_model_free(back);
+  assert_int_equal(urbac_store_audit_verify(s, "bulk", &count, &bad_seq, NULL), URBAC_OK);
+  assert_int_equal(count, (BULK_USERS + 2 + 1) + BULK_USERS); /* the second renamed the users alone */
+  assert_int_equal(scalar("SELECT count(*) FROM refs"), IN_FIRST + 2);
+  tenant_free(&a);
+  tenant_free(&b);
   urbac_store_close(s);
 }
 
@@ -1229,6 +1313,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_bulk_apply),
+      cmocka_unit_test(test_bulk_journal),
       cmocka_unit_test(test_existed),
       cmocka_unit_test(test_changes_and_conflicts),
       cmocka_unit_test(test_tampering),
