@@ -1,7 +1,7 @@
 /*
  * store/sqlite.c - the embedded store: one SQLite file.
  *
- * Durability settings (docs/operations.md): WAL journal with synchronous=FULL,
+ * Durability settings (docs/operations.md): WAL journal with synchronous=EXTRA,
  * so a commit is on disk before it is acknowledged; foreign keys on; a 5 s busy
  * timeout so concurrent writers wait instead of failing. Write transactions
  * start with BEGIN IMMEDIATE: the write lock is taken before the revision is
@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -49,6 +48,7 @@ typedef struct db {
   bool batch; /* urbac_store_batch_begin(): a write is a savepoint inside the batch's transaction */
   bool bulk;  /* the page cache is raised for this transaction (bulk()) */
   bool rollback_journal; /* out of WAL mode until this transaction ends (db_bulk_next()) */
+  bool want_wal;         /* the file could not be put in WAL mode (another's bulk write): tried again */
   cached_stmt stmts[STMT_CACHE];
   size_t nstmts;
 } db;
@@ -131,10 +131,28 @@ static urbac_err exec(db *b, const char *sql, urbac_diag *d, const char *what)
 
 static urbac_err bulk(db *b, size_t rows, urbac_diag *d)
 {
-  if (rows < BULK_ROWS || b->bulk || (getenv("NOBC") && b->rollback_journal))
+  if (rows < BULK_ROWS || b->bulk)
     return URBAC_OK;
   b->bulk = true;
   return exec(b, BULK_CACHE, d, "cannot set up a bulk write");
+}
+
+/* Puts the file in WAL mode, as every handle that writes wants it; `wait`: up to
+ * the busy timeout, else not at all. A bulk write (db_bulk_next()) holds the file
+ * in rollback mode while it runs and puts it back when it ends, so while one
+ * runs the change is left for this handle's next write transaction to try again
+ * (want_wal). Meanwhile every connection follows the file's mode, and a commit
+ * in rollback mode is as durable (synchronous=EXTRA syncs the folder once the
+ * journal is deleted, the commit's last step). */
+static urbac_err wal(db *b, bool wait, urbac_diag *d)
+{
+  if (!wait)
+    sqlite3_busy_timeout(b->h, 0);
+  int rc = sqlite3_exec(b->h, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
+  if (!wait)
+    sqlite3_busy_timeout(b->h, BUSY_MS);
+  b->want_wal = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+  return rc == SQLITE_OK || b->want_wal || !d ? URBAC_OK : fail(b, d, "cannot set up the store");
 }
 
 /* The cache back to the default (its pages freed), and the file back in WAL mode,
@@ -148,8 +166,8 @@ static void end_bulk(db *b)
     sqlite3_exec(b->h, PLAIN_CACHE, NULL, NULL, NULL);
   b->bulk = false;
   if (b->rollback_journal && sqlite3_get_autocommit(b->h)) {
-    sqlite3_exec(b->h, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
     b->rollback_journal = false;
+    wal(b, true, NULL); /* refused: the next write transaction, or the next handle, tries again */
   }
 }
 
@@ -178,8 +196,7 @@ static urbac_err db_bulk_next(void *p, urbac_diag *d)
   sqlite3_busy_timeout(b->h, 0);
   int rc = sqlite3_exec(b->h, "PRAGMA journal_mode=DELETE;", first_column, mode, NULL);
   sqlite3_busy_timeout(b->h, BUSY_MS);
-  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-    return fail(b, d, "cannot set up a bulk write");
+  (void)d; /* any refusal (another connection has the file open): the write goes through the WAL */
   b->rollback_journal = rc == SQLITE_OK && strcmp(mode, "delete") == 0;
   return URBAC_OK;
 }
@@ -404,16 +421,26 @@ static urbac_err db_setup(void *p, urbac_diag *d)
   db *b = p;
   if (b->mode == URBAC_STORE_READ) /* the journal mode is the file's: a reader leaves it */
     return exec(b, "PRAGMA foreign_keys=ON;", d, "cannot set up the store");
-  return exec(b,
-              "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-              "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
-              d, "cannot set up the store");
+  urbac_err err = exec(b,
+                       "PRAGMA synchronous=EXTRA; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                       " PRAGMA cache_size=-32768;",
+                       d, "cannot set up the store");
+  return err ? err : wal(b, false, d);
 }
 
 static urbac_err db_begin(void *p, bool write, urbac_diag *d)
 {
-  const char *sql = ((db *)p)->batch ? "SAVEPOINT urbac_write" : write ? "BEGIN IMMEDIATE" : "BEGIN";
-  return run(p, sql, d, "cannot start a transaction");
+  db *b = p;
+  urbac_err err = b->want_wal && write && !b->batch && !b->rollback_journal ? wal(b, false, d) : URBAC_OK;
+  if (!err)
+    err = run(b,
+              b->batch ? "SAVEPOINT urbac_write"
+              : write  ? "BEGIN IMMEDIATE"
+                       : "BEGIN",
+              d, "cannot start a transaction");
+  if (err && b->rollback_journal) /* no transaction: out of the rollback journal at once */
+    end_bulk(b);
+  return err;
 }
 
 static urbac_err db_commit(void *p, urbac_diag *d)

@@ -1308,12 +1308,104 @@ static void test_bulk_journal(void **state)
   urbac_store_close(s);
 }
 
+/* Runs `sql` on its own connection to the SQLite file and leaves that connection
+ * open (the caller closes it): another process's handle on the store. */
+static sqlite3 *other_connection(const char *sql)
+{
+  sqlite3 *h;
+  assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
+  sqlite3_busy_timeout(h, 5000);
+  assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+  return h;
+}
+
+/* Another process holds the file in rollback mode and writes (a bulk write by
+ * another urbac): a handle opened for writing meanwhile opens at once instead of
+ * waiting to put the file in WAL mode, and puts it there at its next write once
+ * the other is done (here the other left it in rollback mode, as one whose switch
+ * back was refused would). */
+static void test_bulk_journal_others(void **state)
+{
+  (void)state;
+  if (pg_url)
+    skip();
+  urbac_store *s = fresh();
+  tenant a = tenant_load("urbac: 1\ntenant: t\nusers:\n  - id: u1\n");
+  tenant b = tenant_load("urbac: 1\ntenant: t\nusers:\n  - id: u1\n  - id: u2\n");
+  urbac_write w = {"test", "test_bulk_journal_others", false, 0, NULL, NULL};
+  assert_int_equal(urbac_store_apply(s, a.m, &w, NULL, NULL), URBAC_OK);
+  urbac_store_close(s);
+  sqlite3 *other = other_connection("PRAGMA journal_mode=DELETE; BEGIN IMMEDIATE;"
+                                    " UPDATE tenants SET audit_seq = audit_seq;");
+  struct timespec from, to;
+  clock_gettime(CLOCK_MONOTONIC, &from);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_WRITE, &s, NULL), URBAC_OK);
+  urbac_model *back = NULL; /* reads while the other writes (it holds no exclusive lock yet) */
+  assert_int_equal(urbac_store_load(s, "t", &back, NULL, NULL), URBAC_OK);
+  urbac_model_free(back);
+  clock_gettime(CLOCK_MONOTONIC, &to);
+  assert_true(to.tv_sec - from.tv_sec < 2); /* not the 5 s busy timeout */
+  assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(other);
+  assert_string_equal(journal_mode(), "delete");
+  assert_int_equal(urbac_store_apply(s, b.m, &w, NULL, NULL), URBAC_OK);
+  assert_string_equal(journal_mode(), "wal");
+  tenant_free(&a);
+  tenant_free(&b);
+  urbac_store_close(s);
+}
+
+/* A bulk write a crash cut short leaves its rollback journal, the pages it changed
+ * already written into the file: a handle opened only to read rolls it back
+ * (SQLite would otherwise refuse the read), and reads the tenant as committed. */
+static void test_bulk_journal_crash(void **state)
+{
+  (void)state;
+  if (pg_url)
+    skip();
+  urbac_store *s = fresh();
+  tenant a = bulk_tenant("User");
+  urbac_write w = {"test", "test_bulk_journal_crash", false, 0, NULL, NULL};
+  assert_int_equal(urbac_store_apply(s, a.m, &w, NULL, NULL), URBAC_OK);
+  urbac_store_close(s);
+  pid_t child = fork();
+  assert_true(child >= 0);
+  if (child == 0) { /* a small cache: the changed pages spill into the file before any commit */
+    sqlite3 *h = other_connection("PRAGMA journal_mode=DELETE; PRAGMA cache_size=16; BEGIN IMMEDIATE;"
+                                  " UPDATE objects SET body = replace(body, 'User', 'Crashed');");
+    (void)h;
+    _exit(0); /* no commit, no close: as a kill */
+  }
+  int status;
+  assert_int_equal(waitpid(child, &status, 0), child);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  char journal[300];
+  struct stat st;
+  snprintf(journal, sizeof journal, "%s-journal", dbpath);
+  assert_int_equal(stat(journal, &st), 0);
+  assert_true(st.st_size > 0);
+  assert_int_equal(urbac_store_open(target(), URBAC_STORE_READ, &s, NULL), URBAC_OK);
+  urbac_model *back = NULL;
+  assert_int_equal(urbac_store_load(s, "bulk", &back, NULL, NULL), URBAC_OK);
+  char *x = saved(a.m), *y = saved(back);
+  assert_string_equal(x, y);
+  free(x);
+  free(y);
+  urbac_model_free(back);
+  urbac_store_close(s);
+  assert_true(stat(journal, &st) != 0 || st.st_size == 0);
+  assert_int_equal(scalar("SELECT count(*) FROM objects WHERE body LIKE '%Crashed%'"), 0);
+  tenant_free(&a);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_bulk_apply),
       cmocka_unit_test(test_bulk_journal),
+      cmocka_unit_test(test_bulk_journal_others),
+      cmocka_unit_test(test_bulk_journal_crash),
       cmocka_unit_test(test_existed),
       cmocka_unit_test(test_changes_and_conflicts),
       cmocka_unit_test(test_tampering),
