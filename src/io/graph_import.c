@@ -106,15 +106,18 @@ typedef struct gi {
   urbac__intern oids;             /* lower-case object ids, each with its ref in oid_refs[] */
   char **oid_refs;                /* "ID" or "group:ID" (owned), NULL when not set */
   size_t oid_cap;
-  json_t *dgs;             /* device group ids of the tenant */
-  json_t *role_ids;        /* Graph role definition id -> role name */
-  json_t *dir_defs;        /* directory role definition id -> catalog index */
-  json_t *dir_roles;       /* principal -> array of catalog indices */
-  json_t *members;         /* group id -> members */
-  json_t *seen;            /* principals a users/groups file named */
-  json_t *assigned;        /* role name -> true: its assignments are Graph's */
-  json_t *asg_ids;         /* Graph assignment id -> the assignment made of it */
-  urbac__node_arena trees; /* a new tenant's objects as trees (to_tree()) */
+  json_t *dgs;              /* device group ids of the tenant */
+  json_t *role_ids;         /* Graph role definition id -> role name */
+  json_t *dir_defs;         /* directory role definition id -> catalog index */
+  json_t *dir_roles;        /* principal -> array of catalog indices */
+  json_t *members;          /* group id -> members */
+  json_t *seen;             /* principals a users/groups file named */
+  json_t *assigned;         /* role name -> true: its assignments are Graph's */
+  json_t *asg_ids;          /* Graph assignment id -> the assignment made of it */
+  urbac__node_arena trees;  /* a new tenant's objects as trees (to_tree()) */
+  urbac__json_ahead *ahead; /* the deferred files parsed ahead (parse_ahead()), or NULL */
+  const char **ahead_texts; /* their texts and lengths, in the order phases() reads them */
+  size_t *ahead_lens;
 } gi;
 
 /* ---------------------------------------------------------------- notes */
@@ -381,7 +384,8 @@ static bool load(gi *g, gfile *f)
 {
   json_error_t je;
   int want = f->kind;
-  if (!(f->root = urbac__json_parse(f->data, f->len, &je))) {
+  f->root = g->ahead ? urbac__json_ahead_next(g->ahead, &je) : urbac__json_parse(f->data, f->len, &je);
+  if (!f->root) {
     g->err = not_json(g, f->name, &je);
     return false;
   }
@@ -396,13 +400,16 @@ static bool load(gi *g, gfile *f)
 }
 
 /* Frees a deferred file's tree once its phase is done with it. */
-static void release(gfile *f)
+static void release(gi *g, gfile *f)
 {
   if (!f->deferred)
     return;
-  json_decref(f->root);
-  json_decref(f->items);
-  json_decref(f->paths);
+  json_t *v[] = {f->paths, f->items, f->root};
+  for (size_t i = 0; i < 3; i++)
+    if (g->ahead)
+      urbac__json_ahead_drop(g->ahead, v[i]);
+    else
+      json_decref(v[i]);
   f->root = f->items = f->paths = NULL;
 }
 
@@ -855,7 +862,7 @@ static bool each(gi *g, int kind, item_fn fn)
       continue;
     any = true;
     if ((f->deferred && !load(g, f)) || (kind == K_MEMBERS && !member_target(g, f))) {
-      release(f);
+      release(g, f);
       continue;
     }
     json_array_foreach(f->items, k, item)
@@ -866,15 +873,14 @@ static bool each(gi *g, int kind, item_fn fn)
       else
         note(g, f, path, URBAC_ETYPE, "an item that is not a JSON object");
     }
-    release(f);
+    release(g, f);
   }
   return any;
 }
 
 /* Every members file's members, onto their groups. */
-static void import_members(gi *g)
+static void attach_members(gi *g)
 {
-  each(g, K_MEMBERS, import_member);
   const char *id;
   json_t *list;
   json_object_foreach(g->members, id, list) json_object_set(json_object_get(g->groups, id), "members", list);
@@ -894,17 +900,51 @@ static void clear_unassigned(gi *g)
   }
 }
 
+/* The kinds in the order they are read (users and groups before what names them
+ * by object id), each item's import, and what is done once a kind's files were read. */
+static const struct {
+  int kind;
+  item_fn fn;
+  void (*after)(gi *g); /* or NULL */
+} phase_table[] = {
+    {K_USERS, import_user, NULL},
+    {K_GROUPS, import_group, NULL},
+    {K_MEMBERS, import_member, attach_members},
+    {K_DIRDEFS, import_dir_def, NULL},
+    {K_DIRASSIGN, import_dir_assignment, apply_dir_roles},
+    {K_ROLEDEFS, import_role, NULL},
+    {K_ASSIGNMENTS, import_assignment, clear_unassigned},
+};
+
 static void phases(gi *g)
 {
-  each(g, K_USERS, import_user);
-  each(g, K_GROUPS, import_group);
-  import_members(g);
-  each(g, K_DIRDEFS, import_dir_def);
-  if (each(g, K_DIRASSIGN, import_dir_assignment))
-    apply_dir_roles(g);
-  each(g, K_ROLEDEFS, import_role);
-  if (each(g, K_ASSIGNMENTS, import_assignment))
-    clear_unassigned(g);
+  for (size_t i = 0; i < sizeof phase_table / sizeof *phase_table; i++)
+    if (each(g, phase_table[i].kind, phase_table[i].fn) && phase_table[i].after)
+      phase_table[i].after(g);
+}
+
+/* The deferred files are parsed on a second thread, in the order phases() reads
+ * them, a few ahead of it, when there are enough of them to pay for a thread
+ * (a whole tenant's export: 10,000 pages). Out of memory: each is parsed as it
+ * is read. */
+#define AHEAD_MIN_FILES 64
+
+static void parse_ahead(gi *g)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < g->nf; i++)
+    n += g->f[i].deferred;
+  if (n < AHEAD_MIN_FILES || !(g->ahead_texts = urbac__calloc(n, sizeof *g->ahead_texts)) ||
+      !(g->ahead_lens = urbac__calloc(n, sizeof *g->ahead_lens)))
+    return;
+  n = 0;
+  for (size_t k = 0; k < sizeof phase_table / sizeof *phase_table; k++)
+    for (size_t i = 0; i < g->nf; i++)
+      if (g->f[i].deferred && g->f[i].kind == phase_table[k].kind) {
+        g->ahead_texts[n] = g->f[i].data;
+        g->ahead_lens[n++] = g->f[i].len;
+      }
+  g->ahead = urbac__json_ahead_start(g->ahead_texts, g->ahead_lens, n);
 }
 
 /* Parses and classifies every file (an export document makes two); a file that
@@ -1123,6 +1163,9 @@ static urbac_err changes(gi *g, const urbac_model *base, urbac_object_put **puts
 
 static void gi_free(gi *g)
 {
+  urbac__json_ahead_end(g->ahead);
+  urbac__free((void *)g->ahead_texts);
+  urbac__free(g->ahead_lens);
   urbac__node_arena_free(&g->trees);
   for (size_t i = 0; g->f && i < g->nf; i++) {
     json_decref(g->f[i].root);
@@ -1170,7 +1213,10 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
     goto out;
   if ((err = read_files(&g, files, n)) || (err = index_base(&g, base)))
     goto out;
+  parse_ahead(&g);
   phases(&g);
+  urbac__json_ahead_end(g.ahead); /* every file read: the thread is done */
+  g.ahead = NULL;
   if ((err = g.err))
     goto out;
   if (g.r->unkept)

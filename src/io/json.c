@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,4 +311,149 @@ json_t *urbac__json_parse(const char *text, size_t len, json_error_t *e)
   urbac__free(b.open);
   urbac__free(b.key);
   return b.root;
+}
+
+/* ---------------------------------------------------------------- parsed ahead */
+
+#define DROPS (URBAC__JSON_AHEAD * 4) /* references given back, waiting for the thread */
+
+struct urbac__json_ahead {
+  const char *const *texts;
+  const size_t *lens;
+  size_t n;
+  json_t **roots;      /* parsed and not yet read (NULL: a text that is not JSON) */
+  json_error_t *errs;  /* why, for each NULL root */
+  size_t parsed, read; /* texts parsed (the thread), and read (the reader) */
+  json_t *drops[DROPS];
+  size_t ndrops;
+  bool threaded, stop;
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t moved; /* `parsed`, `read`, `ndrops` or `stop` changed */
+};
+
+/* Releases what was given back; called with the lock held, which it gives up meanwhile. */
+static void release_drops(urbac__json_ahead *a)
+{
+  json_t *v[DROPS];
+  size_t n = a->ndrops;
+  memcpy(v, a->drops, n * sizeof *v);
+  a->ndrops = 0;
+  pthread_mutex_unlock(&a->lock);
+  for (size_t i = 0; i < n; i++)
+    json_decref(v[i]);
+  pthread_mutex_lock(&a->lock);
+}
+
+static void *parse_ahead(void *p)
+{
+  urbac__json_ahead *a = p;
+  pthread_mutex_lock(&a->lock);
+  for (size_t i = 0; !a->stop;) {
+    if (a->ndrops) {
+      release_drops(a);
+      continue;
+    }
+    if (i >= a->n || i >= a->read + URBAC__JSON_AHEAD) {
+      pthread_cond_wait(&a->moved, &a->lock);
+      continue;
+    }
+    pthread_mutex_unlock(&a->lock);
+    json_t *root = urbac__json_parse(a->texts[i], a->lens[i], &a->errs[i]);
+    pthread_mutex_lock(&a->lock);
+    a->roots[i++] = root;
+    a->parsed = i;
+    pthread_cond_broadcast(&a->moved);
+  }
+  pthread_mutex_unlock(&a->lock);
+  return NULL;
+}
+
+urbac__json_ahead *urbac__json_ahead_start(const char *const *texts, const size_t *lens, size_t n)
+{
+  urbac__json_ahead *a = urbac__calloc(1, sizeof *a);
+  json_t **roots = urbac__calloc(n + 1, sizeof *roots);
+  json_error_t *errs = urbac__calloc(n + 1, sizeof *errs);
+  if (!a || !roots || !errs) {
+    urbac__free(a);
+    urbac__free(roots);
+    urbac__free(errs);
+    return NULL;
+  }
+  *a = (urbac__json_ahead){.texts = texts, .lens = lens, .n = n, .roots = roots, .errs = errs};
+  if (pthread_mutex_init(&a->lock, NULL) == 0) {
+    if (pthread_cond_init(&a->moved, NULL) == 0) {
+      a->threaded = pthread_create(&a->thread, NULL, parse_ahead, a) == 0;
+      if (!a->threaded)
+        pthread_cond_destroy(&a->moved);
+    }
+    if (!a->threaded)
+      pthread_mutex_destroy(&a->lock);
+  }
+  return a;
+}
+
+json_t *urbac__json_ahead_next(urbac__json_ahead *a, json_error_t *e)
+{
+  json_error_t ignored;
+  e = e ? e : &ignored;
+  if (a->read >= a->n) {
+    locate(e, "", 0, 0, "no text left to read");
+    return NULL;
+  }
+  size_t i = a->read;
+  if (!a->threaded) {
+    a->read++;
+    return urbac__json_parse(a->texts[i], a->lens[i], e);
+  }
+  pthread_mutex_lock(&a->lock);
+  while (a->parsed <= i)
+    pthread_cond_wait(&a->moved, &a->lock);
+  json_t *root = a->roots[i];
+  a->roots[i] = NULL;
+  if (!root)
+    *e = a->errs[i];
+  a->read = i + 1;
+  pthread_cond_broadcast(&a->moved);
+  pthread_mutex_unlock(&a->lock);
+  return root;
+}
+
+void urbac__json_ahead_drop(urbac__json_ahead *a, json_t *v)
+{
+  if (!v)
+    return;
+  bool queued = false;
+  if (a->threaded) {
+    pthread_mutex_lock(&a->lock);
+    if ((queued = a->ndrops < DROPS)) {
+      a->drops[a->ndrops++] = v;
+      pthread_cond_broadcast(&a->moved);
+    }
+    pthread_mutex_unlock(&a->lock);
+  }
+  if (!queued)
+    json_decref(v);
+}
+
+void urbac__json_ahead_end(urbac__json_ahead *a)
+{
+  if (!a)
+    return;
+  if (a->threaded) {
+    pthread_mutex_lock(&a->lock);
+    a->stop = true;
+    pthread_cond_broadcast(&a->moved);
+    pthread_mutex_unlock(&a->lock);
+    pthread_join(a->thread, NULL);
+    pthread_cond_destroy(&a->moved);
+    pthread_mutex_destroy(&a->lock);
+  }
+  for (size_t i = 0; i < a->ndrops; i++)
+    json_decref(a->drops[i]);
+  for (size_t i = a->read; i < a->n; i++)
+    json_decref(a->roots[i]);
+  urbac__free(a->roots);
+  urbac__free(a->errs);
+  urbac__free(a);
 }

@@ -8,7 +8,7 @@
  * accepts, giving equal values (fuzz/fuzz_json.c holds the two to that), save
  * a NUL byte, which it refuses anywhere (jansson 2.14 skips one after a token).
  *
- * Depends on: util, jansson, yajl.
+ * Depends on: util, jansson, yajl, pthreads.
  */
 #ifndef URBAC_IO_JSON_H
 #define URBAC_IO_JSON_H
@@ -22,5 +22,25 @@
  * column in characters) and why; json_error_code(e) is json_error_out_of_memory
  * when an allocation failed. */
 json_t *urbac__json_parse(const char *text, size_t len, json_error_t *e);
+
+/* Texts parsed ahead of their reader, on a thread of its own, which also frees
+ * the trees the reader is done with (a page's tree made and freed on one thread:
+ * glibc's malloc is slow at freeing what another thread's arena holds).
+ * urbac__json_ahead_start() takes `n` texts (borrowed until _end()) in the order
+ * they will be read; the thread parses them one after another, at most
+ * URBAC__JSON_AHEAD texts past the last one read, and urbac__json_ahead_next()
+ * gives the next one's tree, as urbac__json_parse() would (a new reference, or
+ * NULL with *e), waiting for the thread when it is not there yet;
+ * urbac__json_ahead_drop() gives back a reference to release (NULL: nothing).
+ * NULL from _start() when out of memory; when no thread can be made, each text is
+ * parsed and each reference released by the reader. urbac__json_ahead_end()
+ * stops the thread and releases what was parsed and not read, and what was
+ * given back. */
+#define URBAC__JSON_AHEAD 16
+typedef struct urbac__json_ahead urbac__json_ahead;
+urbac__json_ahead *urbac__json_ahead_start(const char *const *texts, const size_t *lens, size_t n);
+json_t *urbac__json_ahead_next(urbac__json_ahead *a, json_error_t *e);
+void urbac__json_ahead_drop(urbac__json_ahead *a, json_t *v);
+void urbac__json_ahead_end(urbac__json_ahead *a);
 
 #endif

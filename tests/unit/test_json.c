@@ -390,10 +390,57 @@ static void test_decimal_comma(void **state)
   rc = system(cmd);
 }
 
+/* Texts parsed ahead on a second thread (urbac__json_ahead): 200 texts, every
+ * seventh not JSON, each read in order gives what jansson's own parser gives
+ * (the same document, or a refusal at the same line), while the trees read are
+ * given back to the thread to release; a reader that stops halfway leaves the
+ * rest to urbac__json_ahead_end() (ASan: nothing leaks), and one that reads
+ * past the end is told so. */
+static void test_ahead(void **state)
+{
+  (void)state;
+  enum { N = 200 };
+  char *texts[N];
+  size_t lens[N];
+  for (int i = 0; i < N; i++) {
+    char buf[256];
+    int n = i % 7 == 3
+                ? snprintf(buf, sizeof buf, "{\"page\": %d,\n \"value\": [1, 2,]}", i)
+                : snprintf(buf, sizeof buf, "{\"page\": %d, \"value\": [{\"id\": \"u%d\"}, %d.5]}", i, i, i);
+    texts[i] = strdup(buf);
+    lens[i] = (size_t)n;
+  }
+  for (int stop = N; stop >= N / 2; stop -= N / 2) {
+    urbac__json_ahead *a = urbac__json_ahead_start((const char *const *)texts, lens, N);
+    assert_non_null(a);
+    for (int i = 0; i < stop; i++) {
+      json_error_t mine, theirs;
+      json_t *got = urbac__json_ahead_next(a, &mine);
+      json_t *want = json_loadb(texts[i], lens[i], JSON_REJECT_DUPLICATES, &theirs);
+      assert_int_equal(!got, !want);
+      if (want)
+        assert_true(json_equal(got, want));
+      else
+        assert_int_equal(mine.line, theirs.line);
+      json_decref(want);
+      urbac__json_ahead_drop(a, got);
+    }
+    if (stop == N) {
+      json_error_t e;
+      assert_null(urbac__json_ahead_next(a, &e));
+      assert_non_null(strstr(e.text, "no text left"));
+    }
+    urbac__json_ahead_end(a);
+  }
+  for (int i = 0; i < N; i++)
+    free(texts[i]);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_edge_cases), cmocka_unit_test(test_long_numbers),
                                      cmocka_unit_test(test_depth),      cmocka_unit_test(test_located),
-                                     cmocka_unit_test(test_mutations),  cmocka_unit_test(test_decimal_comma)};
+                                     cmocka_unit_test(test_mutations),  cmocka_unit_test(test_decimal_comma),
+                                     cmocka_unit_test(test_ahead)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
