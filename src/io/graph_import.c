@@ -8,7 +8,9 @@
  * How: every file is parsed into jansson's values (io/json.c) and given a kind by its @odata.context
  * (else by the shape of its items). A file that opens with its @odata.context,
  * as Graph writes them, is parsed only when its kind's turn comes and freed
- * right after, so one page's tree is held at a time, not the whole export's. The base tenant is taken apart
+ * right after, so a few pages' trees are held at a time, not the whole export's;
+ * with many (a whole tenant's), on a second thread a few pages ahead, which also
+ * frees each once read (parse_ahead(), io/json.h). The base tenant is taken apart
  * into its objects (io/objects.c: kind, id, canonical JSON body); Graph's items update those bodies or add
  * new ones, in a fixed order of kinds (users and groups before the members and assignments that name them by
  * object id), and the tenant is put back together through the tenant-file loader, so it is validated exactly
@@ -23,7 +25,7 @@
  * role's displayName) or by their externalId (the Entra object id), so a second
  * import of the same files changes nothing.
  *
- * Depends on: util, catalog, io/objects.c, io/tree.h, io/json.h, jansson.
+ * Depends on: util, catalog, io/objects.c, io/tree.h, io/json.h, jansson, pthreads (io/json.c).
  */
 #include <ctype.h>
 #include <jansson.h>
