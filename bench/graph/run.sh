@@ -71,16 +71,18 @@ of 999 (users, groups) and 100 (members, roles, assignments), each with its
 | \`urbac import-graph DIR --tenant-id bench --db store.db\` (a new SQLite store) | ${sw} s | ${sc} s | $((sm / 1024)) MiB | $(verdict "$sw") / $(verdict "$sc") |
 | \`urbac import-graph DIR --db store.db\` (the same export again into it: nothing written) | ${tw} s | ${tc} s | $((tm / 1024)) MiB | $(verdict "$tw") / $(verdict "$tc") |
 
-The command is single-threaded, so on a machine it has to itself its wall clock
-is its CPU time plus the reading of the files; where the wall clock is far above
-the CPU time, other work held the cores (see the load average above).
+The command parses the pages on a second thread while it imports them (the
+CPU column can then exceed the wall clock); the rest is one thread. Where the
+wall clock is far above the CPU time, other work held the cores (see the load
+average above), or the disk (a new store's commit syncs its 146 MB).
 
 Each run reads and parses every file (yajl, into jansson's values), builds the tenant's objects,
 validates the whole tenant through the tenant-file loader and writes the YAML
 file (the update also loads the tenant file first and compares every object's
 canonical form with the new one); into a store, it writes the tenant as one
 audited transaction (every object, its reference-index rows and its audit
-record) instead of the YAML file, or loads the stored tenant first to update it.
+record; into a store no other process has open, through a rollback journal)
+instead of the YAML file, or loads the stored tenant first to update it.
 
 <!-- history: kept below this line by hand; bench/graph/run.sh rewrites what is above -->
 MD
