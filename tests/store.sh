@@ -25,9 +25,9 @@ sed 's/name: Bob Tier2/name: Bob Tier3/' "$C" > "$T/b.yaml" # the crash tests' s
 if [ -z "${URBAC_TEST_PG_URL:-}" ]; then
 
 # ---- the workflow
-expect "init" 0 "initialized, schema version 0 -> 4" -- "$U" init --db "$DB"
+expect "init" 0 "initialized, schema version 0 -> 5" -- "$U" init --db "$DB"
 expect "init again" 0 "nothing to do" -- "$U" init --db "$DB"
-expect "migrate" 0 "schema version 4; nothing to do" -- "$U" migrate --db "$DB"
+expect "migrate" 0 "schema version 5; nothing to do" -- "$U" migrate --db "$DB"
 expect "plan" 0 "23 to create, 0 to change, 0 to delete" -- "$U" plan -f "$C" --db "$DB"
 expect "plan json" 0 '"op": "create"' -- "$U" plan -f "$C" --db "$DB" --json
 expect "apply" 0 "tenant contoso: applied, now at revision 1" -- "$U" apply -f "$C" --db "$DB" --actor alice
@@ -189,11 +189,13 @@ expect "keyed import" 0 "written to the store, revision 3" -- "$U" import mdo --
 expect "unkeyed deactivate refused" 2 "give its key with --audit-key" -- "$U" deactivate mde --db "$T/m.db"
 expect "keyed deactivate" 0 "mde is now legacy .*revision 4" -- "$U" deactivate mde --db "$T/m.db" --audit-key "$K" --witness "$T/m.jsonl"
 expect "tenant commands keyed and witnessed" 0 "28 records, chain intact.*28 records MACed under the key; agrees with the witness \(5 heads\)" -- "$U" audit verify --db "$T/m.db" --audit-key "$K" --witness "$T/m.jsonl"
-# damaged pages: bytes in the middle of the objects table's page, then over its cell pointers
+# damaged pages: bytes in the middle of the cells of the objects table's page (from
+# where its header says they start to the page's end), then over its cell pointers
 PS=$(sqlite3 "$A" "PRAGMA page_size")
 R=$(sqlite3 "$A" "SELECT rootpage FROM sqlite_master WHERE name = 'objects'")
+CS=$(od -An -tu1 -j $(( (R - 1) * PS + 5 )) -N2 "$A" | awk '{print $1 * 256 + $2}')
 cp "$A" "$T/t.db"
-printf '\377%.0s' $(seq 64) | dd of="$T/t.db" bs=1 seek=$(( (R - 1) * PS + PS / 2 )) conv=notrunc 2> /dev/null
+printf '\377%.0s' $(seq 64) | dd of="$T/t.db" bs=1 seek=$(( (R - 1) * PS + (CS + PS) / 2 )) conv=notrunc 2> /dev/null
 expect "damaged page" 1 "broken" -- "$U" audit verify --db "$T/t.db"
 cp "$A" "$T/t.db"
 printf '\377%.0s' $(seq 32) | dd of="$T/t.db" bs=1 seek=$(( (R - 1) * PS + 8 )) conv=notrunc 2> /dev/null

@@ -226,7 +226,8 @@ void urbac__redact(char *msg, size_t size, const char *url);
 
 /* The schema, as numbered steps; each backend has its SQL for every step.
  * 2: state digests and MACs in the audit log, the tenant's state and key id.
- * 3: the reference index (refs), objects by position, the audit log by revision. */
-#define URBAC__SCHEMA_VERSION 4
+ * 3: the reference index (refs), objects by position, the audit log by revision.
+ * 4: objects by kind in list order. 5: the reference index by target, id first. */
+#define URBAC__SCHEMA_VERSION 5
 
 #endif
