@@ -173,8 +173,8 @@ static urbac_err wal(db *b, bool wait, urbac_diag *d)
 /* The cache back to the default (its pages freed), and the file back in WAL mode,
  * once a bulk write's transaction has ended. The mode changes only outside a
  * transaction: after a commit that failed, the rollback that follows changes it.
- * Should another connection have opened the file by then, it stays in rollback
- * mode (as durable) until the next handle opened for writing (db_setup()). */
+ * Refused (another connection busy at that moment), it is made by the next write
+ * of a handle that wants it, or the next handle opened for writing (wal()). */
 static void end_bulk(db *b)
 {
   if (b->bulk)
@@ -200,8 +200,9 @@ static int first_column(void *out, int n, char **values, char **names)
  * (a new tenant of 100,000 users: 146 MB written twice, 0.9 s of 7). SQLite leaves
  * WAL mode only while no other connection has the file open, so this is tried
  * without waiting; when another has it (a server), the write goes through the WAL
- * as any other. A process that opens the store for writing meanwhile waits for
- * the transaction (its busy timeout), as it would wait for its write lock. */
+ * as any other. A process that opens the store meanwhile opens at once (the WAL
+ * mode its handle wants is left for later: wal()) and waits for the transaction's
+ * lock to write, as with WAL. */
 static urbac_err db_bulk_next(void *p, urbac_diag *d)
 {
   db *b = p;
