@@ -110,7 +110,10 @@ URBAC_EXTERN urbac_err urbac_diag_add(urbac_diag *d, urbac_err code, const char 
 URBAC_EXTERN size_t urbac_diag_format(const urbac_diag *d, size_t i, char *buf, size_t size);
 
 /* Allocation hook: every allocation the library makes goes through these.
- * Set them before any other call; NULL restores the C library's. Not thread-safe. */
+ * Set them before any other call; NULL restores the C library's. Setting them is
+ * not thread-safe; the functions themselves are called from any thread the
+ * library runs (the server's, and import-graph's parse thread for a big export),
+ * so they must be. */
 typedef void *(*urbac_malloc_fn)(size_t size);
 typedef void *(*urbac_realloc_fn)(void *ptr, size_t size);
 typedef void (*urbac_free_fn)(void *ptr);

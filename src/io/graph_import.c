@@ -386,7 +386,8 @@ static bool load(gi *g, gfile *f)
 {
   json_error_t je;
   int want = f->kind;
-  f->root = g->ahead ? urbac__json_ahead_next(g->ahead, &je) : urbac__json_parse(f->data, f->len, &je);
+  f->root =
+      g->ahead ? urbac__json_ahead_next(g->ahead, f->data, &je) : urbac__json_parse(f->data, f->len, &je);
   if (!f->root) {
     g->err = not_json(g, f->name, &je);
     return false;
@@ -401,7 +402,8 @@ static bool load(gi *g, gfile *f)
   return f->kind == want;
 }
 
-/* Frees a deferred file's tree once its phase is done with it. */
+/* Frees a deferred file's tree once its phase is done with it (parsed ahead: gives
+ * it back to the thread that parsed it, which frees it). */
 static void release(gi *g, gfile *f)
 {
   if (!f->deferred)
@@ -656,8 +658,8 @@ static json_t *role_permissions(gi *g, const gfile *f, json_t *perms, const char
     {
       const char *s = json_string_value(a);
       snprintf(at, sizeof at, "%s.rolePermissions[%zu].allowedResourceActions[%zu]", path, i, k);
-      if (s && known_action(s))
-        json_array_append(out, a);
+      if (s && known_action(s)) /* a copy: nothing of a page outlives it (parse_ahead()) */
+        json_array_append_new(out, json_stringn(s, json_string_length(a)));
       else
         note(g, f, at, URBAC_EUNKNOWNPERM, "action '%s' is no permission of the catalog: left out",
              s ? s : "(not a string)");

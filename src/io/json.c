@@ -324,6 +324,7 @@ struct urbac__json_ahead {
   json_t **roots;      /* parsed and not yet read (NULL: a text that is not JSON) */
   json_error_t *errs;  /* why, for each NULL root */
   size_t parsed, read; /* texts parsed (the thread), and read (the reader) */
+  size_t bytes;        /* of the texts parsed and not read */
   json_t *drops[DROPS];
   size_t ndrops;
   bool threaded, stop;
@@ -354,13 +355,15 @@ static void *parse_ahead(void *p)
       release_drops(a);
       continue;
     }
-    if (i >= a->n || i >= a->read + URBAC__JSON_AHEAD) {
+    if (i >= a->n || i >= a->read + URBAC__JSON_AHEAD ||
+        (i > a->read && a->bytes >= URBAC__JSON_AHEAD_BYTES)) {
       pthread_cond_wait(&a->moved, &a->lock);
       continue;
     }
     pthread_mutex_unlock(&a->lock);
     json_t *root = urbac__json_parse(a->texts[i], a->lens[i], &a->errs[i]);
     pthread_mutex_lock(&a->lock);
+    a->bytes += a->lens[i];
     a->roots[i++] = root;
     a->parsed = i;
     pthread_cond_broadcast(&a->moved);
@@ -393,17 +396,45 @@ urbac__json_ahead *urbac__json_ahead_start(const char *const *texts, const size_
   return a;
 }
 
-json_t *urbac__json_ahead_next(urbac__json_ahead *a, json_error_t *e)
+/* Stops the thread (joined), and releases what it parsed and was not read and what
+ * was given back: the reader parses and releases what is left itself. */
+static void ahead_stop(urbac__json_ahead *a)
+{
+  if (a->threaded) {
+    pthread_mutex_lock(&a->lock);
+    a->stop = true;
+    pthread_cond_broadcast(&a->moved);
+    pthread_mutex_unlock(&a->lock);
+    pthread_join(a->thread, NULL);
+    pthread_cond_destroy(&a->moved);
+    pthread_mutex_destroy(&a->lock);
+    a->threaded = false;
+  }
+  for (size_t i = 0; i < a->ndrops; i++)
+    json_decref(a->drops[i]);
+  a->ndrops = 0;
+  for (size_t i = a->read; i < a->n; i++) {
+    json_decref(a->roots[i]);
+    a->roots[i] = NULL;
+  }
+}
+
+json_t *urbac__json_ahead_next(urbac__json_ahead *a, const char *text, json_error_t *e)
 {
   json_error_t ignored;
   e = e ? e : &ignored;
-  if (a->read >= a->n) {
-    locate(e, "", 0, 0, "no text left to read");
-    return NULL;
-  }
   size_t i = a->read;
+  if (i >= a->n || a->texts[i] != text) { /* out of step: found by index, parsed here */
+    ahead_stop(a);
+    while (i < a->n && a->texts[i] != text)
+      i++;
+    if (i == a->n) {
+      locate(e, "", 0, 0, "not a text given to parse ahead");
+      return NULL;
+    }
+  }
   if (!a->threaded) {
-    a->read++;
+    a->read = i + 1;
     return urbac__json_parse(a->texts[i], a->lens[i], e);
   }
   pthread_mutex_lock(&a->lock);
@@ -413,6 +444,7 @@ json_t *urbac__json_ahead_next(urbac__json_ahead *a, json_error_t *e)
   a->roots[i] = NULL;
   if (!root)
     *e = a->errs[i];
+  a->bytes -= a->lens[i];
   a->read = i + 1;
   pthread_cond_broadcast(&a->moved);
   pthread_mutex_unlock(&a->lock);
@@ -440,19 +472,7 @@ void urbac__json_ahead_end(urbac__json_ahead *a)
 {
   if (!a)
     return;
-  if (a->threaded) {
-    pthread_mutex_lock(&a->lock);
-    a->stop = true;
-    pthread_cond_broadcast(&a->moved);
-    pthread_mutex_unlock(&a->lock);
-    pthread_join(a->thread, NULL);
-    pthread_cond_destroy(&a->moved);
-    pthread_mutex_destroy(&a->lock);
-  }
-  for (size_t i = 0; i < a->ndrops; i++)
-    json_decref(a->drops[i]);
-  for (size_t i = a->read; i < a->n; i++)
-    json_decref(a->roots[i]);
+  ahead_stop(a);
   urbac__free(a->roots);
   urbac__free(a->errs);
   urbac__free(a);

@@ -115,7 +115,7 @@ static const char *const steps[] = {
     /* 4: one kind's objects in list order, for pages read after a key (urbac_store_list_page) */
     "CREATE INDEX objects_kind ON objects (tenant, kind, position, id);",
     /* 5: the index by target, the target's id first, as SQLite's (one schema) */
-    "DROP INDEX refs_to; CREATE INDEX refs_to ON refs (to_id, to_kind, tenant);",
+    "DROP INDEX IF EXISTS refs_to; CREATE INDEX refs_to ON refs (to_id, to_kind, tenant);",
 };
 _Static_assert(sizeof steps / sizeof *steps == URBAC__SCHEMA_VERSION + 1, "a step for every schema version");
 

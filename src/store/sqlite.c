@@ -88,7 +88,7 @@ static const char *const steps[] = {
     /* 4: one kind's objects in list order, for pages read after a key (urbac_store_list_page) */
     "CREATE INDEX objects_kind ON objects (tenant, kind, position, id);",
     /* 5: the index by target, its most telling column first (REFS_TO) */
-    "DROP INDEX refs_to;" REFS_TO,
+    "DROP INDEX IF EXISTS refs_to;" REFS_TO,
 };
 _Static_assert(sizeof steps / sizeof *steps == URBAC__SCHEMA_VERSION + 1, "a step for every schema version");
 
@@ -135,11 +135,6 @@ static urbac_err exec(db *b, const char *sql, urbac_diag *d, const char *what)
  * commit. The cache is a limit, filled only as pages are used, and goes back to
  * the default when the transaction ends (end_bulk()). */
 #define BULK_ROWS 20000
-/* The page size of a new file (one with pages keeps its own): SQLite's default is 4 KiB.
- * With 8 KiB a whole tenant of 100,000 users is written 0.4 s faster (of 6: half
- * the pages to split, fill and write), and a group of 1,000 members' body (40 KB)
- * spans 5 overflow pages instead of 10. */
-#define PAGE_SIZE "8192"
 #define BUSY_MS 5000                            /* how long a statement waits for another connection's lock */
 #define BULK_CACHE "PRAGMA cache_size=-524288;" /* KiB: 512 MiB, about 3.5 times the benchmark's store */
 #define PLAIN_CACHE "PRAGMA cache_size=-2000;"  /* SQLite's default */
@@ -438,8 +433,8 @@ static urbac_err db_setup(void *p, urbac_diag *d)
   if (b->mode == URBAC_STORE_READ) /* the journal mode is the file's: a reader leaves it */
     return exec(b, "PRAGMA foreign_keys=ON;", d, "cannot set up the store");
   urbac_err err = exec(b,
-                       "PRAGMA page_size=" PAGE_SIZE "; PRAGMA synchronous=EXTRA; PRAGMA foreign_keys=ON;"
-                       " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
+                       "PRAGMA synchronous=EXTRA; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                       " PRAGMA cache_size=-32768;",
                        d, "cannot set up the store");
   return err ? err : wal(b, false, d);
 }

@@ -390,12 +390,28 @@ static void test_decimal_comma(void **state)
   rc = system(cmd);
 }
 
+/* `got` (read ahead) against jansson's own parser on text `i`: the same document,
+ * or a refusal at the same line. Releases `got` through `a`. */
+static void ahead_agrees(urbac__json_ahead *a, json_t *got, const json_error_t *mine, char *const *texts,
+                         const size_t *lens, int i)
+{
+  json_error_t theirs;
+  json_t *want = json_loadb(texts[i], lens[i], JSON_REJECT_DUPLICATES, &theirs);
+  assert_int_equal(!got, !want);
+  if (want)
+    assert_true(json_equal(got, want));
+  else
+    assert_int_equal(mine->line, theirs.line);
+  json_decref(want);
+  urbac__json_ahead_drop(a, got);
+}
+
 /* Texts parsed ahead on a second thread (urbac__json_ahead): 200 texts, every
- * seventh not JSON, each read in order gives what jansson's own parser gives
- * (the same document, or a refusal at the same line), while the trees read are
- * given back to the thread to release; a reader that stops halfway leaves the
- * rest to urbac__json_ahead_end() (ASan: nothing leaks), and one that reads
- * past the end is told so. */
+ * seventh not JSON, each read in order gives what jansson's own parser gives,
+ * while the trees read are given back to the thread to release; a reader that
+ * stops halfway leaves the rest to urbac__json_ahead_end() (ASan: nothing
+ * leaks); a reader out of step (a text read before its turn) gets that text's
+ * tree and parses the rest itself; a text never given is refused. */
 static void test_ahead(void **state)
 {
   (void)state;
@@ -410,28 +426,23 @@ static void test_ahead(void **state)
     texts[i] = strdup(buf);
     lens[i] = (size_t)n;
   }
+  json_error_t e;
   for (int stop = N; stop >= N / 2; stop -= N / 2) {
     urbac__json_ahead *a = urbac__json_ahead_start((const char *const *)texts, lens, N);
     assert_non_null(a);
-    for (int i = 0; i < stop; i++) {
-      json_error_t mine, theirs;
-      json_t *got = urbac__json_ahead_next(a, &mine);
-      json_t *want = json_loadb(texts[i], lens[i], JSON_REJECT_DUPLICATES, &theirs);
-      assert_int_equal(!got, !want);
-      if (want)
-        assert_true(json_equal(got, want));
-      else
-        assert_int_equal(mine.line, theirs.line);
-      json_decref(want);
-      urbac__json_ahead_drop(a, got);
-    }
-    if (stop == N) {
-      json_error_t e;
-      assert_null(urbac__json_ahead_next(a, &e));
-      assert_non_null(strstr(e.text, "no text left"));
-    }
+    for (int i = 0; i < stop; i++)
+      ahead_agrees(a, urbac__json_ahead_next(a, texts[i], &e), &e, texts, lens, i);
     urbac__json_ahead_end(a);
   }
+  urbac__json_ahead *a = urbac__json_ahead_start((const char *const *)texts, lens, N);
+  for (int i = 0; i < 10; i++)
+    ahead_agrees(a, urbac__json_ahead_next(a, texts[i], &e), &e, texts, lens, i);
+  for (int i = 150; i < N; i++) /* out of step: 10 to 149 never read */
+    ahead_agrees(a, urbac__json_ahead_next(a, texts[i], &e), &e, texts, lens, i);
+  char other[] = "{}";
+  assert_null(urbac__json_ahead_next(a, other, &e));
+  assert_non_null(strstr(e.text, "not a text given"));
+  urbac__json_ahead_end(a);
   for (int i = 0; i < N; i++)
     free(texts[i]);
 }
