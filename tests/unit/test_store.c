@@ -56,6 +56,18 @@ static char *saved(const urbac_model *m)
   return out;
 }
 
+/* Tenant `id` as `s` loads it is `want`, saved the same. */
+static void loads_as(urbac_store *s, const char *id, const urbac_model *want)
+{
+  urbac_model *back = NULL;
+  assert_int_equal(urbac_store_load(s, id, &back, NULL, NULL), URBAC_OK);
+  char *x = saved(want), *y = saved(back);
+  assert_string_equal(x, y);
+  free(x);
+  free(y);
+  urbac_model_free(back);
+}
+
 static size_t plan_size(urbac_store *s, const urbac_model *m)
 {
   urbac_plan *p;
@@ -1240,13 +1252,7 @@ static void test_bulk_apply(void **state)
    * the transaction open and aborted, so every later write failed */
   assert_int_equal(urbac_store_apply(s, t.m, &w, &rev, NULL), URBAC_OK);
   assert_int_equal(rev, 1);
-  urbac_model *back = NULL;
-  assert_int_equal(urbac_store_load(s, "bulk", &back, NULL, NULL), URBAC_OK);
-  char *x = saved(t.m), *y = saved(back);
-  assert_string_equal(x, y);
-  free(x);
-  free(y);
-  urbac_model_free(back);
+  loads_as(s, "bulk", t.m);
   assert_int_equal(scalar("SELECT count(*) FROM objects WHERE kind = 'user'"), BULK_USERS);
   assert_int_equal(scalar("SELECT count(*) FROM refs WHERE from_id = 'first' AND to_kind = 'user'"),
                    IN_FIRST);
@@ -1293,13 +1299,7 @@ static void test_bulk_journal(void **state)
   sqlite3_finalize(st);
   sqlite3_close(other);
 
-  urbac_model *back = NULL;
-  assert_int_equal(urbac_store_load(s, "bulk", &back, NULL, NULL), URBAC_OK);
-  char *x = saved(b.m), *y = saved(back);
-  assert_string_equal(x, y);
-  free(x);
-  free(y);
-  urbac_model_free(back);
+  loads_as(s, "bulk", b.m);
   assert_int_equal(urbac_store_audit_verify(s, "bulk", &count, &bad_seq, NULL), URBAC_OK);
   assert_int_equal(count, (BULK_USERS + 2 + 1) + BULK_USERS); /* the second renamed the users alone */
   assert_int_equal(scalar("SELECT count(*) FROM refs"), IN_FIRST + 2);
@@ -1385,13 +1385,7 @@ static void test_bulk_journal_crash(void **state)
   assert_int_equal(stat(journal, &st), 0);
   assert_true(st.st_size > 0);
   assert_int_equal(urbac_store_open(target(), URBAC_STORE_READ, &s, NULL), URBAC_OK);
-  urbac_model *back = NULL;
-  assert_int_equal(urbac_store_load(s, "bulk", &back, NULL, NULL), URBAC_OK);
-  char *x = saved(a.m), *y = saved(back);
-  assert_string_equal(x, y);
-  free(x);
-  free(y);
-  urbac_model_free(back);
+  loads_as(s, "bulk", a.m);
   urbac_store_close(s);
   assert_true(stat(journal, &st) != 0 || st.st_size == 0);
   assert_int_equal(scalar("SELECT count(*) FROM objects WHERE body LIKE '%Crashed%'"), 0);
