@@ -106,7 +106,8 @@ urbac_err urbac__store_put_built(urbac_store *s, const char *tenant, urbac__puts
  * delete; `alone[i]`: it parsed, or NULL; `whole`: the model every after[i] was
  * written from, or NULL; `old[i]`: the index's rows from it, or NULL:
  * urbac__refs_write()), the index rows, one chained audit
- * record per change, the tenant's row (revision + 1) and the notify; inside the
+ * record per change (the chain on a second thread for URBAC__BULK_OBJECTS
+ * changes or more), the tenant's row (revision + 1) and the notify; inside the
  * caller's write transaction (store/store.c). */
 urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
                                      const urbac__object *const *after, const urbac_model *const *alone,

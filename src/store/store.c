@@ -7,12 +7,14 @@
  * cannot interleave with another writer; then every object change, one audit
  * record per change, chained by store/audit.c (which also checks the chain),
  * and the new revision, chain head and state digest; once committed, the head
- * goes to the witness.
+ * goes to the witness. A big write computes the chain on a second thread while
+ * it writes the objects (chain_all()).
  *
- * Depends on: util, model, io/objects.c, store backends, store/audit.c, jansson.
+ * Depends on: util, model, io/objects.c, store backends, store/audit.c, jansson, pthreads.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -490,6 +492,29 @@ static urbac_err write_moves(urbac_store *store, const char *tenant, const urbac
   return err;
 }
 
+/* The audit records' chain (each record's hash, state digest and MAC) from
+ * `row`'s head on: computation alone (SHA-256, 0.3 s for a new tenant of 100,000
+ * users), which a write of URBAC__BULK_OBJECTS changes or more runs on a thread
+ * of its own while it writes the objects and the index rows, and joins before it
+ * writes the records. The thread touches the records, their sums and the head's
+ * audit fields of `row` (audit_seq, audit_hash, state_hash), nothing else. */
+typedef struct chain_job {
+  const urbac_store *store;
+  urbac__tenant_row *row; /* its audit_seq, audit_hash, state_hash advanced; nothing else */
+  urbac_audit_record *recs;
+  urbac__audit_sums *sums;
+  size_t n;
+  urbac_err err;
+} chain_job;
+
+static void *chain_all(void *p)
+{
+  chain_job *j = p;
+  for (size_t i = 0; i < j->n && !j->err; i++)
+    j->err = urbac__audit_chain(j->store, j->row, &j->recs[i], &j->sums[i]);
+  return NULL;
+}
+
 urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, const urbac_change *changes,
                                      const urbac__object *const *after, const urbac_model *const *alone,
                                      const urbac_model *whole, const urbac__strs *const *old, size_t n,
@@ -501,12 +526,31 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
   urbac__audit_sums *sums = urbac__malloc((n + 1) * sizeof *sums);
   size_t nputs = 0;
   urbac__refs_batch refs = {.whole = whole};
+  chain_job chain = {store, row, recs, sums, n, URBAC_OK};
+  pthread_t t;
+  bool apart = false;
   urbac_err err = puts && recs && sums ? URBAC_OK : URBAC_ENOMEM;
   urbac__utc_now(at, sizeof at);
   if (!err)
     err = urbac__audit_writer_key(store, tenant, row, d);
   if (!err && !row->state_hash[0]) /* a tenant written before schema 2 (or a new one): counted once */
     err = urbac__audit_state_of_rows(store, tenant, row->state_hash, d);
+  for (size_t i = 0; i < n && !err; i++)
+    recs[i] = (urbac_audit_record){row->audit_seq + 1 + i,
+                                   row->revision + 1,
+                                   at,
+                                   w->actor ? w->actor : "unknown",
+                                   w->command ? w->command : "",
+                                   changes[i].kind,
+                                   changes[i].id,
+                                   changes[i].before,
+                                   changes[i].after,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL};
+  if (!err && n >= URBAC__BULK_OBJECTS) /* else (or no thread to be had) below, on this one */
+    apart = pthread_create(&t, NULL, chain_all, &chain) == 0;
   for (size_t i = 0; i < n && !err; i++) {
     const urbac_change *c = &changes[i];
     if (c->op == URBAC_DELETE)
@@ -516,21 +560,6 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
     if (!err)
       err = urbac__refs_stage(store, tenant, c->kind, c->id, c->after, alone ? alone[i] : NULL,
                               old ? old[i] : NULL, &refs, d);
-    recs[i] = (urbac_audit_record){row->audit_seq + 1,
-                                   row->revision + 1,
-                                   at,
-                                   w->actor ? w->actor : "unknown",
-                                   w->command ? w->command : "",
-                                   c->kind,
-                                   c->id,
-                                   c->before,
-                                   c->after,
-                                   NULL,
-                                   NULL,
-                                   NULL,
-                                   NULL};
-    if (!err)
-      err = urbac__audit_chain(store, row, &recs[i], &sums[i]);
   }
   if (!err) /* in a batch: what urbac_store_batch_changes() will give */
     urbac__journal_keep(store, tenant, changes, n, row->revision + 1);
@@ -538,6 +567,11 @@ urbac_err urbac__store_write_changes(urbac_store *store, const char *tenant, con
   err = err ? err : flushed;
   if (!err && nputs)
     err = store->ops->objects_put(store->db, tenant, puts, nputs, d);
+  if (apart)
+    pthread_join(t, NULL);
+  else if (!err)
+    chain_all(&chain);
+  err = err ? err : chain.err;
   if (!err && n)
     err = store->ops->audit_put_many(store->db, tenant, recs, n, d);
   row->revision++;
