@@ -29,6 +29,7 @@
  */
 #include <ctype.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,17 +109,17 @@ typedef struct gi {
   urbac__intern oids;             /* lower-case object ids, each with its ref in oid_refs[] */
   char **oid_refs;                /* "ID" or "group:ID" (owned), NULL when not set */
   size_t oid_cap;
-  json_t *dgs;              /* device group ids of the tenant */
-  json_t *role_ids;         /* Graph role definition id -> role name */
-  json_t *dir_defs;         /* directory role definition id -> catalog index */
-  json_t *dir_roles;        /* principal -> array of catalog indices */
-  json_t *members;          /* group id -> members */
-  json_t *seen;             /* principals a users/groups file named */
-  json_t *assigned;         /* role name -> true: its assignments are Graph's */
-  json_t *asg_ids;          /* Graph assignment id -> the assignment made of it */
-  urbac__node_arena trees;  /* a new tenant's objects as trees (to_tree()) */
-  urbac__json_ahead *ahead; /* the deferred files parsed ahead (parse_ahead()), or NULL */
-  const char **ahead_texts; /* their texts and lengths, in the order phases() reads them */
+  json_t *dgs;                /* device group ids of the tenant */
+  json_t *role_ids;           /* Graph role definition id -> role name */
+  json_t *dir_defs;           /* directory role definition id -> catalog index */
+  json_t *dir_roles;          /* principal -> array of catalog indices */
+  json_t *members;            /* group id -> members */
+  json_t *seen;               /* principals a users/groups file named */
+  json_t *assigned;           /* role name -> true: its assignments are Graph's */
+  json_t *asg_ids;            /* Graph assignment id -> the assignment made of it */
+  urbac__node_arena trees[2]; /* a new tenant's objects as trees (to_tree()), by each thread of assemble() */
+  urbac__json_ahead *ahead;   /* the deferred files parsed ahead (parse_ahead()), or NULL */
+  const char **ahead_texts;   /* their texts and lengths, in the order phases() reads them */
   size_t *ahead_lens;
 } gi;
 
@@ -1049,11 +1050,42 @@ static urbac__node *to_tree(urbac__node_arena *a, json_t *j, size_t *bytes, bool
   return n;
 }
 
+/* The trees of objects [from, to) of assemble(), made in `arena`; objects to_tree()
+ * is unsure of get their JSON text instead. */
+typedef struct tree_job {
+  urbac__object *o;
+  urbac__node **t;
+  json_t **bodies;
+  urbac__node_arena *arena;
+  size_t from, to, bytes;
+} tree_job;
+
+static void *make_trees(void *p)
+{
+  tree_job *j = p;
+  for (size_t k = j->from; k < j->to; k++) {
+    size_t size = 0;
+    bool unsure = false;
+    j->t[k] = to_tree(j->arena, j->bodies[k], &size, &unsure);
+    if (unsure) { /* read from its text as before: libyaml's reading, or its refusal */
+      urbac__node_free(j->t[k]);
+      j->t[k] = NULL;
+      j->o[k].body = dump(j->bodies[k]);
+    } else {
+      j->bytes += size;
+    }
+  }
+  return NULL;
+}
+
 /* A new tenant's objects (every workload activated: Graph does not say which
  * are; today's catalog), *n set to their number: the users, groups and roles
  * as trees in *trees (the caller frees those left), their compact JSON's length
  * in *bytes; the workloads, the catalog and any object to_tree() is unsure of as
- * JSON text owned by `o`. */
+ * JSON text owned by `o`. With many (ASSEMBLE_APART), the second half's trees
+ * are made on a second thread, in an arena of their own (jansson's values are
+ * only read). */
+#define ASSEMBLE_APART 20000
 static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size_t *bytes, size_t *n)
 {
   json_t *maps[3] = {g->users, g->groups, g->roles}, *wl = json_object();
@@ -1063,7 +1095,8 @@ static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size
     cap += json_array_size(g->new_ids[m]);
   urbac__object *o = urbac__calloc(cap, sizeof *o);
   urbac__node **t = urbac__calloc(cap, sizeof *t);
-  urbac_err err = o && t && wl ? URBAC_OK : URBAC_ENOMEM;
+  json_t **bodies = urbac__calloc(cap, sizeof *bodies);
+  urbac_err err = o && t && bodies && wl ? URBAC_OK : URBAC_ENOMEM;
   for (size_t w = 0; !err && w < urbac_catalog_workload_count(); w++)
     json_object_set_new(wl, urbac_catalog_workload_id(w), json_string("unified"));
   if (!err) { /* and a real tenant decides with today's catalog */
@@ -1076,25 +1109,26 @@ static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size
     json_t *id;
     json_array_foreach(g->new_ids[m], i, id)
     {
-      const char *s = json_string_value(id);
-      json_t *body = json_object_get(maps[m], s);
-      size_t size = 0;
-      bool unsure = false;
-      o[k] = (urbac__object){kinds[m], urbac__strdup(s), NULL, (int64_t)k};
-      t[k] = to_tree(&g->trees, body, &size, &unsure);
-      if (unsure) { /* read from its text as before: libyaml's reading, or its refusal */
-        urbac__node_free(t[k]);
-        t[k] = NULL;
-        o[k].body = dump(body);
-      } else {
-        *bytes += size;
-      }
+      bodies[k] = json_object_get(maps[m], json_string_value(id));
+      o[k] = (urbac__object){kinds[m], urbac__strdup(json_string_value(id)), NULL, (int64_t)k};
       k++;
     }
   }
+  size_t half = err ? 2 : k - (k - 2) / 2;
+  tree_job jobs[2] = {{o, t, bodies, &g->trees[0], 2, half, 0}, {o, t, bodies, &g->trees[1], half, k, 0}};
+  pthread_t th;
+  bool apart = !err && k >= ASSEMBLE_APART && pthread_create(&th, NULL, make_trees, &jobs[1]) == 0;
+  if (!err)
+    make_trees(&jobs[0]);
+  if (apart)
+    pthread_join(th, NULL);
+  else if (!err)
+    make_trees(&jobs[1]);
+  *bytes += jobs[0].bytes + jobs[1].bytes;
   for (size_t i = 0; i < k && !err; i++)
     if (!o[i].id || (!o[i].body && !t[i]))
       err = URBAC_ENOMEM;
+  urbac__free(bodies);
   *out = o;
   *trees = t;
   *n = k;
@@ -1170,7 +1204,8 @@ static void gi_free(gi *g)
   urbac__json_ahead_end(g->ahead);
   urbac__free((void *)g->ahead_texts);
   urbac__free(g->ahead_lens);
-  urbac__node_arena_free(&g->trees);
+  urbac__node_arena_free(&g->trees[0]);
+  urbac__node_arena_free(&g->trees[1]);
   for (size_t i = 0; g->f && i < g->nf; i++) {
     json_decref(g->f[i].root);
     json_decref(g->f[i].items);
@@ -1193,7 +1228,10 @@ urbac_err urbac_graph_import(const urbac_model *base, const char *tenant, const 
                              size_t n, unsigned flags, urbac_model **out, urbac_graph_report **report,
                              urbac_diag *d)
 {
-  gi g = {.flags = flags, .d = d, .trees = {.first_cap = (size_t)1 << 20, .many = true}};
+  gi g = {
+      .flags = flags,
+      .d = d,
+      .trees = {{.first_cap = (size_t)1 << 20, .many = true}, {.first_cap = (size_t)1 << 20, .many = true}}};
   size_t said = urbac_diag_count(d);
   urbac__object *objs = NULL;
   urbac__node **trees = NULL;
