@@ -14,11 +14,11 @@
  * into its objects (io/objects.c: kind, id, canonical JSON body); Graph's items update those bodies or add
  * new ones, in a fixed order of kinds (users and groups before the members and assignments that name them by
  * object id), and the tenant is put back together through the tenant-file loader, so it is validated exactly
- * as a file is (a new tenant's objects handed over as the trees its parser would make, not as text). What
- * urbac cannot represent is left out and noted with its file and JSON path (never dropped silently;
- * URBAC_GRAPH_STRICT makes a note an error). Leaving out never widens: an assignment with a scope urbac does
- * not model is left out whole, a role permission with a condition likewise. An assignment's object id among
- * no users or groups is kept as a pending principal
+ * as a file is (a new tenant's objects handed over as the trees its parser would make, not as text; a big
+ * one's made on two threads, assemble()). What urbac cannot represent is left out and noted with its file and
+ * JSON path (never dropped silently; URBAC_GRAPH_STRICT makes a note an error). Leaving out never widens: an
+ * assignment with a scope urbac does not model is left out whole, a role permission with a condition
+ * likewise. An assignment's object id among no users or groups is kept as a pending principal
  * (`group:OID`, which the model lets grant nothing until the group appears) and
  * reported apart (urbac_graph_report_pending()).
  * Objects are matched by id (a user's userPrincipalName, a group's object id, a
