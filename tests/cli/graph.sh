@@ -258,6 +258,9 @@ printf '{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directory
 expect "a damaged file among hundreds, named" 2 "$(basename "$bad"):2:[0-9]+: not JSON" -- \
   "$U" import-graph big-bad --tenant-id big -o big-bad.yaml
 expect "and nothing written" 0 "^none$" -- sh -c '[ -e big-bad.yaml ] && echo written || echo none'
+jq '.value[120].userPrincipalName = null' big/users-0001.json > users-120.json
+expect "an item's path past one digit" 0 "users-120.json: \\\$.value\[120\]: a user needs an id and a userPrincipalName" -- \
+  "$U" import-graph users-120.json --tenant-id u -o u120.yaml
 
 # ---- past 20,000 objects: the trees made on two threads (io/graph_import.c's assemble()), and
 # the store's audit chain on its own (store/store.c): checked by the update path, which compares
