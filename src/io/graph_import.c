@@ -29,7 +29,6 @@
  */
 #include <ctype.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1097,10 +1096,9 @@ static void *make_trees(void *p)
  * are; today's catalog), *n set to their number: the users, groups and roles
  * as trees in *trees (the caller frees those left), their compact JSON's length
  * in *bytes; the workloads, the catalog and any object to_tree() is unsure of as
- * JSON text owned by `o`. With many (ASSEMBLE_APART), the second half's trees
+ * JSON text owned by `o`. With many (URBAC__APART), the second half's trees
  * are made on a second thread, in an arena of their own (jansson's values are
  * only read). */
-#define ASSEMBLE_APART 20000
 static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size_t *bytes, size_t *n)
 {
   json_t *maps[3] = {g->users, g->groups, g->roles}, *wl = json_object();
@@ -1131,14 +1129,8 @@ static urbac_err assemble(gi *g, urbac__object **out, urbac__node ***trees, size
   }
   size_t half = err ? 2 : k - (k - 2) / 2;
   tree_job jobs[2] = {{o, t, bodies, &g->trees[0], 2, half, 0}, {o, t, bodies, &g->trees[1], half, k, 0}};
-  pthread_t th;
-  bool apart = !err && k >= ASSEMBLE_APART && pthread_create(&th, NULL, make_trees, &jobs[1]) == 0;
   if (!err)
-    make_trees(&jobs[0]);
-  if (apart)
-    pthread_join(th, NULL);
-  else if (!err)
-    make_trees(&jobs[1]);
+    urbac__in_two(make_trees, &jobs[0], &jobs[1], k >= URBAC__APART);
   *bytes += jobs[0].bytes + jobs[1].bytes;
   for (size_t i = 0; i < k && !err; i++)
     if (!o[i].id || (!o[i].body && !t[i]))

@@ -52,51 +52,78 @@ void urbac__objects_free(urbac__object *o, size_t n)
   urbac__free(o);
 }
 
-static urbac_err add(urbac__object **o, size_t *n, size_t *cap, const char *kind, const char *id,
-                     const urbac__node *body)
+/* The objects being listed, and the tree each one's body will be emitted from. */
+typedef struct listing {
+  urbac__object *o;
+  const urbac__node **trees;
+  size_t n, cap, tcap;
+} listing;
+
+/* Object l->n (its body emitted later: emit()). */
+static urbac_err add(listing *l, const char *kind, const char *id, const urbac__node *body)
 {
-  if (URBAC_GROW(*o, *cap, *n + 1))
+  if (URBAC_GROW(l->trees, l->tcap, l->n + 1) || URBAC_GROW(l->o, l->cap, l->n + 1))
     return URBAC_ENOMEM;
-  urbac__object *x = &(*o)[*n];
-  x->kind = kind;
-  x->body = NULL;
-  x->position = (int64_t)*n;
-  if (!(x->id = urbac__strdup(id)) || urbac__node_emit_json_compact(body, &x->body)) {
-    urbac__free(x->id);
+  urbac__object *x = &l->o[l->n];
+  *x = (urbac__object){kind, urbac__strdup(id), NULL, (int64_t)l->n};
+  l->trees[l->n] = body;
+  if (!x->id)
     return URBAC_ENOMEM;
-  }
-  (*n)++;
+  l->n++;
   return URBAC_OK;
+}
+
+/* The bodies of objects [from, to) as compact JSON (urbac__in_two()'s half). */
+typedef struct emit_job {
+  urbac__object *o;
+  const urbac__node *const *trees;
+  size_t from, to;
+  bool failed;
+} emit_job;
+
+static void *emit(void *p)
+{
+  emit_job *j = p;
+  for (size_t i = j->from; i < j->to; i++)
+    j->failed = urbac__node_emit_json_compact(j->trees[i], &j->o[i].body) != URBAC_OK || j->failed;
+  return NULL;
 }
 
 urbac_err urbac__model_objects(const urbac_model *m, urbac__object **out, size_t *n)
 {
   urbac__node *root = NULL;
-  size_t cap = 0;
+  listing l = {0};
   *out = NULL;
   *n = 0;
   urbac_err err = urbac__tenant_tree(m, &root);
   const urbac__node *wl = err ? NULL : get(root, "workloads"), *legacy = err ? NULL : get(root, "legacy");
   const urbac__node *catalog = err ? NULL : get(root, "catalog");
   if (catalog)
-    err = add(out, n, &cap, "catalog", "catalog", catalog);
+    err = add(&l, "catalog", "catalog", catalog);
   if (wl && !err)
-    err = add(out, n, &cap, "workloads", "workloads", wl);
+    err = add(&l, "workloads", "workloads", wl);
   for (size_t s = 0; s < NSECTIONS && !err; s++) {
     const urbac__node *list = sections[s].path[1] ? get(get(legacy, sections[s].path[0]), sections[s].path[1])
                                                   : get(root, sections[s].path[0]);
     for (size_t i = 0; list && i < list->n && !err; i++) {
       const urbac__node *id = get(list->kids[i], sections[s].id_key);
-      err = add(out, n, &cap, sections[s].kind, id ? id->str : "", list->kids[i]);
+      err = add(&l, sections[s].kind, id ? id->str : "", list->kids[i]);
     }
   }
+  emit_job halves[2] = {{l.o, l.trees, 0, l.n / 2, false}, {l.o, l.trees, l.n / 2, l.n, false}};
+  if (!err) /* a whole tenant's, on two threads: the trees are only read */
+    urbac__in_two(emit, &halves[0], &halves[1], l.n >= URBAC__APART);
+  if (!err && (halves[0].failed || halves[1].failed))
+    err = URBAC_ENOMEM;
+  urbac__free(l.trees);
   urbac__node_free(root);
   if (err) {
-    urbac__objects_free(*out, *n);
-    *out = NULL;
-    *n = 0;
+    urbac__objects_free(l.o, l.n);
+    return err;
   }
-  return err;
+  *out = l.o;
+  *n = l.n;
+  return URBAC_OK;
 }
 
 /* How many levels `n` spans (a scalar: 1); bounded by the parser's own limit. */

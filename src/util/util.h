@@ -2,7 +2,7 @@
  * util/util.h - the small things every subsystem uses: allocation through the
  * hook, growable arrays, diagnostics, string maps, bitsets and limits.
  *
- * Depends on: the C library, xxHash. Everything above may depend on it.
+ * Depends on: the C library, xxHash, pthreads. Everything above may depend on it.
  */
 #ifndef URBAC_UTIL_H
 #define URBAC_UTIL_H
@@ -25,6 +25,13 @@
 #define URBAC_MAX_DEVICE_GROUPS 65535u
 #define URBAC_MAX_ERRORS 1000u /* diagnostics kept per load */
 #define URBAC_MAX_QUERY_LINE 8192u
+
+/* ---------------------------------------------------------------- halves */
+/* fn(first) on this thread and fn(second) on a second one at once when `apart`
+ * (else, or when no thread can be had, after it on this one); returns when both
+ * are done. The two must write nothing in common (util/apart.c). */
+#define URBAC__APART 20000 /* objects past which a whole tenant's per-object work is split so */
+void urbac__in_two(void *(*fn)(void *), void *first, void *second, bool apart);
 
 /* ---------------------------------------------------------------- assert */
 void urbac__assert_fail(const char *expr, const char *file, int line);
