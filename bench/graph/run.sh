@@ -72,10 +72,14 @@ of 999 (users, groups) and 100 (members, roles, assignments), each with its
 | \`urbac import-graph DIR --tenant-id bench --db store.db\` (a new SQLite store) | ${sw} s | ${sc} s | $((sm / 1024)) MiB | $(verdict "$sw") |
 | \`urbac import-graph DIR --db store.db\` (the same export again into it: nothing written) | ${tw} s | ${tc} s | $((tm / 1024)) MiB | $(verdict "$tw") |
 
-The command parses the pages on a second thread while it imports them (the
-CPU column can then exceed the wall clock); the rest is one thread. Where the
+The command uses the second core where the work splits: the pages are parsed on
+a second thread while they are imported, a new tenant's trees and, for a store,
+its objects' bodies are made in two halves at once, and a store write computes
+its audit chain beside the rows it writes (the CPU column can then exceed the
+wall clock). Where the
 wall clock is far above the CPU time, other work held the cores (see the load
-average above), or the disk (a new store's commit syncs its 146 MB).
+average above), or the disk (a new store's commit syncs its 146 MB). This
+machine's speed varies up to twice by the hour: compare runs of one session.
 
 Each run reads and parses every file (yajl, into jansson's values), builds the tenant's objects,
 validates the whole tenant through the tenant-file loader and writes the YAML

@@ -112,8 +112,10 @@ URBAC_EXTERN size_t urbac_diag_format(const urbac_diag *d, size_t i, char *buf, 
 /* Allocation hook: every allocation the library makes goes through these.
  * Set them before any other call; NULL restores the C library's. Setting them is
  * not thread-safe; the functions themselves are called from any thread the
- * library runs (the server's, and import-graph's parse thread for a big export),
- * so they must be. */
+ * library runs, several at once (the server's; import-graph's parse thread; and
+ * for a tenant of 20,000 objects or more, the threads that build its trees,
+ * emit its bodies and compute a store write's audit chain beside the caller's),
+ * so they must be thread-safe. */
 typedef void *(*urbac_malloc_fn)(size_t size);
 typedef void *(*urbac_realloc_fn)(void *ptr, size_t size);
 typedef void (*urbac_free_fn)(void *ptr);

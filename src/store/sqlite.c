@@ -21,17 +21,13 @@
  * and no -wal file holds changes not yet in the database (a clean close leaves
  * none), the file is read as immutable (docs/operations.md says what that means).
  *
- * Depends on: util, io/objects, SQLite, pthreads, Linux's sync_file_range().
+ * Depends on: util, io/objects, SQLite.
  */
-#define _GNU_SOURCE /* sync_file_range() */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "store/store.h"
 
@@ -458,78 +454,10 @@ static urbac_err db_begin(void *p, bool write, urbac_diag *d)
   return err;
 }
 
-/* A bulk write's commit through the rollback journal writes the transaction's
- * pages into the file (146 MB for a new tenant of 100,000 users), then syncs it,
- * and the disk would start on them only at the sync. Meanwhile a second thread
- * asks the kernel every FLUSH_MS to start writing back what has come
- * (sync_file_range(SYNC_FILE_RANGE_WRITE) starts, it does not wait), so the disk
- * works while SQLite still copies and the sync waits for the rest alone: the sync
- * took 0.03-0.13 s instead of 0.37-0.44, the commit 0.52 s instead of 0.60
- * (medians of 5). PostgreSQL's *_flush_after settings do the same. The sync still
- * makes the commit durable; this only changes when the disk begins. */
-#define FLUSH_MS 10
-
-typedef struct flusher {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  bool stop;
-  int fd; /* the database file, opened again to read: writeback is the file's, by any descriptor */
-  pthread_t t;
-} flusher;
-
-static void *flush_loop(void *p)
-{
-  flusher *f = p;
-  pthread_mutex_lock(&f->mu);
-  while (!f->stop) {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += FLUSH_MS * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000L;
-    }
-    if (pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT && !f->stop) {
-      pthread_mutex_unlock(&f->mu);
-      sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-      pthread_mutex_lock(&f->mu);
-    }
-  }
-  pthread_mutex_unlock(&f->mu);
-  return NULL;
-}
-
-/* Starts the flusher of `b`'s file; false (nothing started) when there is none to be had. */
-static bool flusher_start(db *b, flusher *f)
-{
-  *f = (flusher){PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, -1, 0};
-  const char *path = sqlite3_db_filename(b->h, "main");
-  if (!path || !*path || (f->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-    return false;
-  if (pthread_create(&f->t, NULL, flush_loop, f) == 0)
-    return true;
-  close(f->fd);
-  return false;
-}
-
-static void flusher_stop(flusher *f)
-{
-  pthread_mutex_lock(&f->mu);
-  f->stop = true;
-  pthread_cond_signal(&f->cv);
-  pthread_mutex_unlock(&f->mu);
-  pthread_join(f->t, NULL);
-  close(f->fd);
-}
-
 static urbac_err db_commit(void *p, urbac_diag *d)
 {
   db *b = p;
-  flusher f;
-  bool flushing = b->rollback_journal && !b->batch && flusher_start(b, &f);
   urbac_err err = run(b, b->batch ? "RELEASE urbac_write" : "COMMIT", d, "commit failed");
-  if (flushing)
-    flusher_stop(&f);
   if (!b->batch) /* a batch's transaction goes on */
     end_bulk(b);
   return err;

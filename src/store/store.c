@@ -496,8 +496,10 @@ static urbac_err write_moves(urbac_store *store, const char *tenant, const urbac
  * `row`'s head on: computation alone (SHA-256, 0.3 s for a new tenant of 100,000
  * users), which a write of URBAC__BULK_OBJECTS changes or more runs on a thread
  * of its own while it writes the objects and the index rows, and joins before it
- * writes the records. The thread touches the records, their sums and the head's
- * audit fields of `row` (audit_seq, audit_hash, state_hash), nothing else. */
+ * writes the records. The thread writes the records, their sums and the head's
+ * audit fields of `row` (audit_seq, audit_hash, state_hash), nothing else; it
+ * reads the store's audit key and the changes' strings, which nothing writes
+ * meanwhile. */
 typedef struct chain_job {
   const urbac_store *store;
   urbac__tenant_row *row; /* its audit_seq, audit_hash, state_hash advanced; nothing else */

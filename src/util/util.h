@@ -30,7 +30,7 @@
 /* fn(first) on this thread and fn(second) on a second one at once when `apart`
  * (else, or when no thread can be had, after it on this one); returns when both
  * are done. The two must write nothing in common (util/apart.c). */
-#define URBAC__APART 20000 /* objects past which a whole tenant's per-object work is split so */
+#define URBAC__APART 20000 /* objects from which a whole tenant's per-object work is split so */
 void urbac__in_two(void *(*fn)(void *), void *first, void *second, bool apart);
 
 /* ---------------------------------------------------------------- assert */
